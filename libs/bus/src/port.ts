@@ -1,0 +1,60 @@
+/**
+ * The bus port. Both adapters (Kafka, Postgres tables) implement exactly this, and one
+ * contract suite (test/contract.ts) proves they behave the same:
+ * - publish() resolves only once every message is durable (Kafka acks=all; Postgres commit);
+ * - delivery is at-least-once per consumer group, in order per key within a partition;
+ * - a handler's offset is committed only after the handler resolves;
+ * - a handler that throws is retried; after `maxAttempts` failures the message is wrapped in
+ *   a DeadLetter event and published to the dead-letter topic, then committed.
+ */
+export type Headers = Record<string, string>;
+
+export interface OutgoingMessage {
+  /** Partitioning key: messages with the same key keep their order. */
+  key?: string;
+  value: Uint8Array;
+  headers?: Headers;
+}
+
+export interface DeliveredMessage {
+  topic: string;
+  partition: number;
+  /** Offset within the partition, as a decimal string (Kafka offsets exceed 2^53). */
+  offset: string;
+  key: string | undefined;
+  value: Buffer;
+  headers: Headers;
+  /** 1 on first delivery to this handler process, incremented on each in-process retry. */
+  attempt: number;
+}
+
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+}
+
+export interface SubscribeOptions {
+  /** Consumer group: each group sees every message once (at least once). */
+  group: string;
+  topic: string;
+  handler: (message: DeliveredMessage) => Promise<void>;
+  /** Failures before a message is dead-lettered. Default from config (BUS_MAX_ATTEMPTS). */
+  maxAttempts?: number;
+  /** Default: `${topic}.dlq`. */
+  deadLetterTopic?: string;
+}
+
+export interface Subscription {
+  /** Stops fetching, lets the in-flight handler finish, commits, leaves the group. */
+  stop(): Promise<void>;
+}
+
+export interface Bus {
+  readonly kind: 'kafka' | 'postgres';
+  ensureTopics(topics: TopicSpec[]): Promise<void>;
+  publish(topic: string, messages: OutgoingMessage[]): Promise<void>;
+  subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /** Readiness: resolves when the backend answers, rejects with a clear error otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,79 @@
+import pg from 'pg';
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Endpoints of the real backends that `scripts/backends/up.sh` (called by `make test`)
+ * started, or that the developer pointed at. A missing one is a hard failure, never a skip:
+ * CI must prove every adapter against its real server.
+ */
+export interface TestBackends {
+  kafkaBrokers: string[];
+  /** A superuser URL on the test PostgreSQL server; use freshDatabase() for isolation. */
+  databaseUrl: string;
+  redisUrl: string;
+  s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; bucket: string };
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(
+      `${name} is not set: tests need the real backends. Run them through 'make test', ` +
+        `or start them with 'scripts/backends/up.sh' and 'source .test-backends/env'.`,
+    );
+  }
+  return value;
+}
+
+export function testBackends(): TestBackends {
+  return {
+    kafkaBrokers: required('KAFKA_BROKERS').split(','),
+    databaseUrl: required('TEST_DATABASE_URL'),
+    redisUrl: required('REDIS_URL'),
+    s3: {
+      endpoint: required('S3_ENDPOINT'),
+      region: process.env.S3_REGION ?? 'us-east-1',
+      accessKeyId: required('S3_ACCESS_KEY_ID'),
+      secretAccessKey: required('S3_SECRET_ACCESS_KEY'),
+      bucket: process.env.S3_BUCKET ?? 'correo-test',
+    },
+  };
+}
+
+/** A unique, short name for topics, groups, buckets, key prefixes in one test. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+export interface FreshDatabase {
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+/** Creates an empty database on the test server so each test file owns its schema. */
+export async function freshDatabase(baseUrl = testBackends().databaseUrl): Promise<FreshDatabase> {
+  const name = uniqueName('t').replaceAll('-', '_');
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    name,
+    async drop() {
+      const c = new pg.Client({ connectionString: baseUrl });
+      await c.connect();
+      try {
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
