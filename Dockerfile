@@ -1,0 +1,14 @@
+# One image for every correo service; the command picks the service.
+FROM node:20-bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends curl ca-certificates && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY libs ./libs
+COPY services ./services
+COPY e2e/package.json ./e2e/package.json
+RUN npm ci --no-audit --no-fund
+COPY proto ./proto
+USER node
+ENV NODE_ENV=production
+EXPOSE 9464
+CMD ["node", "--import", "tsx", "services/all-in-one/src/main.ts"]

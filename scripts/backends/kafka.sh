@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Apache Kafka, single-node KRaft (broker + controller in one JVM), from its jars on Maven
+# Central: scripts/backends/kafka/pom.xml resolves kafka_2.13 with its runtime dependencies
+# and a logging backend into the cache; StorageTool formats a fresh log dir; kafka.Kafka runs.
+source "$(dirname "$0")/lib.sh"
+KAFKA_VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$REPO_ROOT/scripts/backends/kafka/pom.xml")
+KAFKA_LIBS="$CACHE_DIR/kafka-$KAFKA_VERSION/libs"
+KAFKA_DIR="$STATE_DIR/kafka"
+PIDFILE="$STATE_DIR/kafka.pid"
+
+ensure_jars() {
+  [ -f "$KAFKA_LIBS/.complete" ] && return 0
+  command -v mvn >/dev/null || die "Maven is needed to fetch Kafka's jars"
+  log "fetching Kafka $KAFKA_VERSION jars from Maven Central (first run only)"
+  rm -rf "$KAFKA_LIBS"; mkdir -p "$KAFKA_LIBS"
+  mvn -q -B -f "$REPO_ROOT/scripts/backends/kafka/pom.xml" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIBS" >&2 || die "mvn could not resolve Kafka $KAFKA_VERSION"
+  touch "$KAFKA_LIBS/.complete"
+}
+
+kafka_java() {
+  java -Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j.configuration="file:$KAFKA_DIR/log4j.properties" -cp "$KAFKA_LIBS/*" "$@"
+}
+
+case "${1:-}" in
+  start)
+    if pid_alive "$PIDFILE"; then log "kafka already running"; exit 0; fi
+    command -v java >/dev/null || apt_install openjdk-17-jre-headless
+    ensure_jars
+    rm -rf "$KAFKA_DIR"; mkdir -p "$KAFKA_DIR/data"
+    cat > "$KAFKA_DIR/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$KAFKA_DIR/data
+num.partitions=3
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+log.flush.interval.messages=1
+PROPS
+    cat > "$KAFKA_DIR/log4j.properties" <<PROPS
+log4j.rootLogger=WARN, file
+log4j.logger.kafka.server.KafkaServer=INFO
+log4j.logger.kafka.server.KafkaRaftServer=INFO
+log4j.appender.file=org.apache.log4j.FileAppender
+log4j.appender.file.File=$STATE_DIR/kafka.log
+log4j.appender.file.layout=org.apache.log4j.PatternLayout
+log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
+PROPS
+    CLUSTER_ID=$(kafka_java kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
+    kafka_java kafka.tools.StorageTool format -t "$CLUSTER_ID" -c "$KAFKA_DIR/server.properties" >"$STATE_DIR/kafka-format.log" 2>&1 \
+      || die "kafka storage format failed: $(tail -n 5 "$STATE_DIR/kafka-format.log")"
+    nohup java -Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true \
+      -Dlog4j.configuration="file:$KAFKA_DIR/log4j.properties" -cp "$KAFKA_LIBS/*" \
+      kafka.Kafka "$KAFKA_DIR/server.properties" >"$STATE_DIR/kafka.out" 2>&1 &
+    echo $! > "$PIDFILE"
+    wait_for kafka 90 port_open "$KAFKA_PORT"
+    # The port opens before the broker has registered with the controller; the clients retry
+    # metadata, but a started-message in the log is the honest "ready".
+    wait_for "kafka broker registration" 60 grep -q "started" "$STATE_DIR/kafka.log"
+    pid_alive "$PIDFILE" || die "kafka exited: $(tail -n 20 "$STATE_DIR/kafka.out")"
+    log "kafka $KAFKA_VERSION up on 127.0.0.1:$KAFKA_PORT"
+    ;;
+  stop) stop_pid "$PIDFILE" kafka ;;
+  env) echo "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT" ;;
+  *) die "usage: $0 start|stop|env" ;;
+esac

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `make test`: install what is needed, check, start the real backends, run every test, stop
+# the backends (also when a test fails). CI runs exactly this through .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install.sh
+
+echo "== static checks: typecheck, lint, format"
+npx tsc -p tsconfig.json
+npx eslint --max-warnings 0 .
+npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
+
+echo "== real backends"
+trap 'bash scripts/backends/down.sh' EXIT
+bash scripts/backends/up.sh
+set -a; source .test-backends/env; set +a
+
+echo "== tests"
+mapfile -t files < <(find libs services e2e -name node_modules -prune -o -name '*.test.ts' -print | sort)
+[ ${#files[@]} -gt 0 ] || { echo "no test files found"; exit 1; }
+node --import tsx --test --test-reporter=spec --test-concurrency="${TEST_CONCURRENCY:-2}" \
+  --test-timeout="${TEST_TIMEOUT_MS:-600000}" "${files[@]}"

