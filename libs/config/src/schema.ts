@@ -1,0 +1,198 @@
+import { join, resolve } from 'node:path';
+import type { CrossCheckIssue, VariableValues } from './section.js';
+import { flag, hostPortList, integer, oneOf, optionalText, port, text, url } from './variables.js';
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+/**
+ * Every variable shared by all services, keyed by its environment name. Defaults that depend on other
+ * variables (adapters, BLOB_DIR) are left undefined here and decided in buildBaseConfig.
+ */
+export const baseVariables = {
+  LOG_LEVEL: oneOf(logLevels).default('info'),
+  CORREO_DATA_DIR: text('./.data'),
+
+  DATABASE_URL: url(['postgres', 'postgresql']).optional(),
+  EMBEDDED_POSTGRES_PORT: port({ default: 15432 }),
+
+  BUS_ADAPTER: oneOf(['kafka', 'postgres']).optional(),
+  BUS_MAX_ATTEMPTS: integer({ min: 1, max: 1000, default: 5 }),
+  KAFKA_BROKERS: hostPortList().optional(),
+  KAFKA_CLIENT_ID: text('correo'),
+  KAFKA_TOPIC_PARTITIONS: integer({ min: 1, max: 10000, default: 6 }),
+  KAFKA_REPLICATION_FACTOR: integer({ min: 1, max: 100, default: 1 }),
+  KAFKA_CONNECTION_TIMEOUT_MS: integer({ min: 1, max: 600000, default: 5000 }),
+
+  BLOB_ADAPTER: oneOf(['s3', 'fs']).optional(),
+  BLOB_DIR: optionalText(),
+  S3_ENDPOINT: url(['http', 'https']).optional(),
+  S3_REGION: text('us-east-1'),
+  S3_BUCKET: text('correo'),
+  S3_ACCESS_KEY_ID: optionalText(),
+  S3_SECRET_ACCESS_KEY: optionalText(),
+  S3_FORCE_PATH_STYLE: flag(true),
+
+  REDIS_URL: url(['redis', 'rediss']).optional(),
+  NOTIFY_ADAPTER: oneOf(['redis', 'memory']).optional(),
+  LIMITS_ADAPTER: oneOf(['redis', 'memory']).optional(),
+
+  METRICS_HOST: text('0.0.0.0'),
+  METRICS_PORT: port({ default: 9464, allowZero: true }),
+  READINESS_TIMEOUT_MS: integer({ min: 1, max: 600000, default: 2000 }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(['http', 'https']).optional(),
+  OTEL_SERVICE_NAME: optionalText(),
+};
+
+export type BaseVariables = typeof baseVariables;
+
+// URLs may carry passwords (postgres://user:pass@host), so they are secrets as a whole.
+export const baseSecrets: readonly (keyof BaseVariables)[] = [
+  'DATABASE_URL',
+  'REDIS_URL',
+  'S3_ACCESS_KEY_ID',
+  'S3_SECRET_ACCESS_KEY',
+];
+
+export type BusAdapter = 'kafka' | 'postgres';
+export type BlobAdapter = 's3' | 'fs';
+export type SharedStateAdapter = 'redis' | 'memory';
+
+export interface Config {
+  logLevel: LogLevel;
+  /** Absolute. */
+  dataDir: string;
+  database: {
+    /** Absent: the all-in-one starts an embedded PostgreSQL. */
+    url: string | undefined;
+    embeddedPort: number;
+  };
+  bus: {
+    adapter: BusAdapter;
+    maxAttempts: number;
+    kafka: {
+      brokers: string[];
+      clientId: string;
+      topicPartitions: number;
+      replicationFactor: number;
+      connectionTimeoutMs: number;
+    };
+  };
+  blobs: {
+    adapter: BlobAdapter;
+    /** Absolute. */
+    dir: string;
+    s3: {
+      endpoint: string | undefined;
+      region: string;
+      bucket: string;
+      accessKeyId: string | undefined;
+      secretAccessKey: string | undefined;
+      forcePathStyle: boolean;
+    };
+  };
+  redis: { url: string | undefined };
+  notify: { adapter: SharedStateAdapter };
+  limits: { adapter: SharedStateAdapter };
+  metrics: { host: string; port: number };
+  readiness: { timeoutMs: number };
+  telemetry: { otlpEndpoint: string | undefined; serviceName: string | undefined };
+}
+
+type Parsed = Partial<VariableValues<BaseVariables>>;
+
+function busAdapter(vars: Parsed): BusAdapter {
+  return vars.BUS_ADAPTER ?? (vars.KAFKA_BROKERS ? 'kafka' : 'postgres');
+}
+
+function blobAdapter(vars: Parsed): BlobAdapter {
+  return vars.BLOB_ADAPTER ?? (vars.S3_ENDPOINT ? 's3' : 'fs');
+}
+
+function sharedStateAdapter(chosen: SharedStateAdapter | undefined, vars: Parsed): SharedStateAdapter {
+  return chosen ?? (vars.REDIS_URL ? 'redis' : 'memory');
+}
+
+/**
+ * Rules across variables. `raw` tells "unset" apart from "set but invalid", so a variable that failed to
+ * parse is not blamed twice.
+ */
+export function checkBaseVariables(
+  vars: Parsed,
+  raw: (name: string) => string | undefined,
+): CrossCheckIssue[] {
+  const issues: CrossCheckIssue[] = [];
+  const missing = (name: keyof BaseVariables) => raw(name) === undefined;
+
+  if (vars.BUS_ADAPTER === 'kafka' && missing('KAFKA_BROKERS')) {
+    issues.push({
+      variable: 'KAFKA_BROKERS',
+      expected: 'a comma-separated list of host:port because BUS_ADAPTER is kafka',
+    });
+  }
+
+  const blobAdapterParsed = missing('BLOB_ADAPTER') || vars.BLOB_ADAPTER !== undefined;
+  if (blobAdapterParsed) {
+    const s3 = blobAdapter(vars) === 's3';
+    const endpointGiven = !missing('S3_ENDPOINT');
+    const keyGiven = !missing('S3_ACCESS_KEY_ID');
+    const secretGiven = !missing('S3_SECRET_ACCESS_KEY');
+    // Without an endpoint the AWS SDK may find credentials on its own (instance role); with one (MinIO,
+    // Ceph) there is nowhere else to find them. A lone half of the pair is always a mistake.
+    const required = (s3 && endpointGiven) || keyGiven || secretGiven;
+    if (s3 && required && !keyGiven) {
+      issues.push({ variable: 'S3_ACCESS_KEY_ID', expected: 'an access key id for the S3 endpoint' });
+    }
+    if (s3 && required && !secretGiven) {
+      issues.push({ variable: 'S3_SECRET_ACCESS_KEY', expected: 'a secret access key for the S3 endpoint' });
+    }
+  }
+
+  for (const name of ['NOTIFY_ADAPTER', 'LIMITS_ADAPTER'] as const) {
+    if (vars[name] === 'redis' && missing('REDIS_URL')) {
+      issues.push({
+        variable: 'REDIS_URL',
+        expected: `a redis:// or rediss:// URL because ${name} is redis`,
+      });
+    }
+  }
+  return issues;
+}
+
+export function buildBaseConfig(vars: VariableValues<BaseVariables>): Config {
+  const dataDir = resolve(vars.CORREO_DATA_DIR);
+  return {
+    logLevel: vars.LOG_LEVEL,
+    dataDir,
+    database: { url: vars.DATABASE_URL, embeddedPort: vars.EMBEDDED_POSTGRES_PORT },
+    bus: {
+      adapter: busAdapter(vars),
+      maxAttempts: vars.BUS_MAX_ATTEMPTS,
+      kafka: {
+        brokers: vars.KAFKA_BROKERS ?? [],
+        clientId: vars.KAFKA_CLIENT_ID,
+        topicPartitions: vars.KAFKA_TOPIC_PARTITIONS,
+        replicationFactor: vars.KAFKA_REPLICATION_FACTOR,
+        connectionTimeoutMs: vars.KAFKA_CONNECTION_TIMEOUT_MS,
+      },
+    },
+    blobs: {
+      adapter: blobAdapter(vars),
+      dir: vars.BLOB_DIR ? resolve(vars.BLOB_DIR) : join(dataDir, 'blobs'),
+      s3: {
+        endpoint: vars.S3_ENDPOINT,
+        region: vars.S3_REGION,
+        bucket: vars.S3_BUCKET,
+        accessKeyId: vars.S3_ACCESS_KEY_ID,
+        secretAccessKey: vars.S3_SECRET_ACCESS_KEY,
+        forcePathStyle: vars.S3_FORCE_PATH_STYLE,
+      },
+    },
+    redis: { url: vars.REDIS_URL },
+    notify: { adapter: sharedStateAdapter(vars.NOTIFY_ADAPTER, vars) },
+    limits: { adapter: sharedStateAdapter(vars.LIMITS_ADAPTER, vars) },
+    metrics: { host: vars.METRICS_HOST, port: vars.METRICS_PORT },
+    readiness: { timeoutMs: vars.READINESS_TIMEOUT_MS },
+    telemetry: { otlpEndpoint: vars.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: vars.OTEL_SERVICE_NAME },
+  };
+}

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+
+/*
+ * Builders for one environment variable each. Every builder takes the raw string (or undefined when
+ * the variable is unset or empty) and carries ONE human message, the "expected" part of a ConfigError
+ * line, so an operator reads what to write instead of zod's internal vocabulary.
+ */
+
+export function integer(options: { min: number; max: number; default: number }) {
+  const expected = `an integer from ${options.min} to ${options.max}`;
+  return z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, { error: expected })
+    .transform(Number)
+    .pipe(z.number().int().min(options.min, { error: expected }).max(options.max, { error: expected }))
+    .default(options.default);
+}
+
+/** A TCP port; `allowZero` lets the OS pick a free one (useful in tests). */
+export function port(options: { default: number; allowZero?: boolean }) {
+  return integer({ min: options.allowZero ? 0 : 1, max: 65535, default: options.default });
+}
+
+export function flag(defaultValue: boolean) {
+  return z
+    .stringbool({
+      truthy: ['true', '1', 'yes'],
+      falsy: ['false', '0', 'no'],
+      case: 'insensitive',
+      error: 'a boolean: true, false, 1, 0, yes or no',
+    })
+    .default(defaultValue);
+}
+
+export function oneOf<const V extends readonly [string, ...string[]]>(values: V) {
+  return z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(values, { error: `one of ${values.join(', ')}` }));
+}
+
+/** An absolute URL whose scheme matches one of `schemes`. */
+export function url(schemes: readonly [string, ...string[]]) {
+  const expected = `a URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}`;
+  return z.url({ protocol: new RegExp(`^(${schemes.join('|')})$`), error: expected });
+}
+
+export function text(defaultValue: string) {
+  return z.string().trim().default(defaultValue);
+}
+
+export function optionalText() {
+  return z.string().trim().optional();
+}
+
+// host is a DNS name, an IPv4 address or a bracketed IPv6 address; port is required because Kafka has no
+// useful default when a cluster listens on several ports.
+const brokerPattern = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/;
+
+export function hostPortList() {
+  const expected = 'a comma-separated list of host:port (e.g. kafka-0:9092,kafka-1:9092)';
+  return z
+    .string()
+    .transform((value) => value.split(',').map((entry) => entry.trim()))
+    .refine(
+      (entries) =>
+        entries.every((entry) => {
+          const match = brokerPattern.exec(entry);
+          const portNumber = Number(match?.[1]);
+          return match !== null && portNumber >= 1 && portNumber <= 65535;
+        }),
+      { error: expected },
+    );
+}

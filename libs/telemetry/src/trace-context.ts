@@ -1,0 +1,57 @@
+import {
+  SpanStatusCode,
+  context as contextApi,
+  propagation,
+  trace,
+  type Context,
+  type Span,
+  type TextMapGetter,
+} from '@opentelemetry/api';
+
+/** Bus header values as the adapters hand them over: kafkajs gives Buffers, the Postgres bus strings. */
+export type HeaderValue = string | Buffer | (string | Buffer)[] | undefined;
+
+/** Writes traceparent/tracestate of `context` (default: the active one) into bus message headers. */
+export function injectTraceContext(
+  headers: Record<string, string>,
+  context: Context = contextApi.active(),
+): Record<string, string> {
+  propagation.inject(context, headers);
+  return headers;
+}
+
+const headerGetter: TextMapGetter<Record<string, HeaderValue>> = {
+  keys: (headers) => Object.keys(headers),
+  get: (headers, key) => {
+    const value = headers[key];
+    if (value === undefined) return undefined;
+    return Array.isArray(value) ? value.map(String) : String(value);
+  },
+};
+
+/** The context a consumer continues: pass it as the parent of withSpan. */
+export function extractTraceContext(headers: Record<string, HeaderValue>): Context {
+  return propagation.extract(contextApi.active(), headers, headerGetter);
+}
+
+/**
+ * Runs `fn` inside a new active span (child of `parent`, else of the active context), records a thrown
+ * error on the span, and always ends it.
+ */
+export function withSpan<T>(name: string, fn: (span: Span) => T | Promise<T>, parent?: Context): Promise<T> {
+  const tracer = trace.getTracer('correo');
+  return tracer.startActiveSpan(name, {}, parent ?? contextApi.active(), async (span) => {
+    try {
+      return await fn(span);
+    } catch (error) {
+      span.recordException(error instanceof Error ? error : String(error));
+      span.setStatus({
+        code: SpanStatusCode.ERROR,
+        message: error instanceof Error ? error.message : String(error),
+      });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
