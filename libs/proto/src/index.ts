@@ -1,0 +1,45 @@
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { MailAcceptedSchema } from './gen/correo/v1/mail_accepted_pb.js';
+import type { MailAccepted } from './gen/correo/v1/mail_accepted_pb.js';
+import { OutboundMessageSchema } from './gen/correo/v1/outbound_message_pb.js';
+import type { OutboundMessage } from './gen/correo/v1/outbound_message_pb.js';
+import { DeadLetterSchema } from './gen/correo/v1/dead_letter_pb.js';
+import type { DeadLetter } from './gen/correo/v1/dead_letter_pb.js';
+
+export * from './gen/correo/v1/common_pb.js';
+export * from './gen/correo/v1/mail_accepted_pb.js';
+export * from './gen/correo/v1/outbound_message_pb.js';
+export * from './gen/correo/v1/dead_letter_pb.js';
+export { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+export { timestampDate, timestampFromDate, timestampNow } from '@bufbuild/protobuf/wkt';
+
+export type MailAcceptedInit = MessageInitShape<typeof MailAcceptedSchema>;
+export type OutboundMessageInit = MessageInitShape<typeof OutboundMessageSchema>;
+export type DeadLetterInit = MessageInitShape<typeof DeadLetterSchema>;
+
+/** The bytes of a mail.accepted record value. Accepts a plain init object or a created message. */
+export function encodeMailAccepted(event: MailAcceptedInit): Uint8Array {
+  return toBinary(MailAcceptedSchema, create(MailAcceptedSchema, event));
+}
+
+/** Throws on bytes that are not a valid MailAccepted encoding. */
+export function decodeMailAccepted(bytes: Uint8Array): MailAccepted {
+  return fromBinary(MailAcceptedSchema, bytes);
+}
+
+export function encodeOutboundMessage(job: OutboundMessageInit): Uint8Array {
+  return toBinary(OutboundMessageSchema, create(OutboundMessageSchema, job));
+}
+
+export function decodeOutboundMessage(bytes: Uint8Array): OutboundMessage {
+  return fromBinary(OutboundMessageSchema, bytes);
+}
+
+export function encodeDeadLetter(letter: DeadLetterInit): Uint8Array {
+  return toBinary(DeadLetterSchema, create(DeadLetterSchema, letter));
+}
+
+export function decodeDeadLetter(bytes: Uint8Array): DeadLetter {
+  return fromBinary(DeadLetterSchema, bytes);
+}
