@@ -1,0 +1,151 @@
+import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import type { Admin, KafkaConfig, Producer } from 'kafkajs';
+import { errorText, stderrBusLog } from '../log.js';
+import type { BusLog } from '../log.js';
+import { withTimeout } from '../timeout.js';
+import type { Bus, OutgoingMessage, Subscription, TopicSpec } from '../port.js';
+import { kafkaLogCreator } from './log-creator.js';
+import { startKafkaSubscription } from './subscription.js';
+import { createTopics } from './topics.js';
+
+export interface KafkaBusOptions {
+  brokers: string[];
+  clientId: string;
+  /** Partitions of topics the bus creates itself (dead-letter topics). */
+  defaultPartitions?: number;
+  /** -1 lets the broker choose (default.replication.factor). */
+  replicationFactor?: number;
+  maxAttempts?: number;
+  connectionTimeoutMs?: number;
+  log?: BusLog;
+}
+
+/** Memoizes an async connect, forgetting a failure so the next call tries again. */
+function lazily<T>(connect: () => Promise<T>): { get(): Promise<T>; peek(): Promise<T> | undefined } {
+  let pending: Promise<T> | undefined;
+  return {
+    get() {
+      pending ??= connect().catch((error: unknown) => {
+        pending = undefined;
+        throw error;
+      });
+      return pending;
+    },
+    peek: () => pending,
+  };
+}
+
+export function createKafkaBus(options: KafkaBusOptions): Bus {
+  const connectionTimeout = options.connectionTimeoutMs ?? 3_000;
+  const replicationFactor = options.replicationFactor ?? -1;
+  const defaultPartitions = options.defaultPartitions ?? 1;
+  const log = options.log ?? stderrBusLog;
+  const brokersText = options.brokers.join(',');
+  const config: KafkaConfig = {
+    clientId: options.clientId,
+    brokers: options.brokers,
+    connectionTimeout,
+    requestTimeout: 15_000,
+    // kafkajs's defaults back off up to 30 s per try; a down broker should surface within seconds.
+    retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 3_000 },
+    logLevel: logLevel.WARN,
+    logCreator: kafkaLogCreator(log),
+  };
+  const kafka = new Kafka(config);
+  // Readiness must answer fast: one try, no retries, and its failure is the rejection, not a log line.
+  const pingKafka = new Kafka({
+    ...config,
+    clientId: `${options.clientId}-ping`,
+    retry: { retries: 0 },
+    logLevel: logLevel.NOTHING,
+  });
+
+  const producer = lazily<Producer>(async () => {
+    const p = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await p.connect();
+    return p;
+  });
+  const admin = lazily<Admin>(async () => {
+    const a = kafka.admin();
+    await a.connect();
+    return a;
+  });
+  const subscriptions = new Set<Subscription>();
+
+  const ensureTopics = async (topics: TopicSpec[]) =>
+    createTopics(await admin.get(), topics, replicationFactor);
+
+  return {
+    kind: 'kafka',
+    ensureTopics,
+
+    async publish(topic: string, messages: OutgoingMessage[]) {
+      if (messages.length === 0) return;
+      await (
+        await producer.get()
+      ).send({
+        topic,
+        acks: -1,
+        messages: messages.map((m) => ({
+          key: m.key ?? null,
+          value: Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength),
+          headers: m.headers ?? {},
+        })),
+      });
+    },
+
+    async subscribe(subscribeOptions) {
+      const deadLetterTopic = subscribeOptions.deadLetterTopic ?? `${subscribeOptions.topic}.dlq`;
+      // The broker does not auto-create topics, and the first poison message must find its topic.
+      await ensureTopics([{ name: deadLetterTopic, partitions: defaultPartitions }]);
+      const subscription = await startKafkaSubscription({
+        consumer: kafka.consumer({
+          groupId: subscribeOptions.group,
+          allowAutoTopicCreation: false,
+          maxWaitTimeInMs: 1_000,
+        }),
+        producer: () => producer.get(),
+        options: subscribeOptions,
+        maxAttempts: subscribeOptions.maxAttempts ?? options.maxAttempts ?? 5,
+        deadLetterTopic,
+        onStopped: () => subscriptions.delete(subscription),
+      });
+      subscriptions.add(subscription);
+      return subscription;
+    },
+
+    async ping() {
+      const probe = pingKafka.admin();
+      try {
+        await withTimeout(
+          (async () => {
+            await probe.connect();
+            await probe.describeCluster();
+          })(),
+          connectionTimeout + 2_000,
+          `no answer within ${connectionTimeout + 2_000} ms`,
+        );
+      } catch (error) {
+        throw new Error(`Kafka brokers ${brokersText} unreachable: ${errorText(error)}`, { cause: error });
+      } finally {
+        await probe.disconnect().catch(() => {});
+      }
+    },
+
+    async close() {
+      await Promise.allSettled([...subscriptions].map((s) => s.stop()));
+      const connected = [producer.peek(), admin.peek()];
+      await Promise.allSettled(
+        connected.map(async (pending) => {
+          const client = await pending;
+          await client?.disconnect();
+        }),
+      );
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import type { OutgoingMessage } from '../port.js';
+
+export const NOTIFY_CHANNEL = 'correo_bus';
+
+/** Keyed messages always land on the same partition; keyless ones are spread round-robin. */
+export class Partitioner {
+  private next = 0;
+
+  choose(key: string | undefined, partitions: number): number {
+    if (key === undefined) return this.next++ % partitions;
+    return createHash('sha256').update(key).digest().readUInt32BE(0) % partitions;
+  }
+}
+
+/**
+ * Appends messages inside the caller's transaction and wakes the topic's consumers on commit.
+ * Partitions are locked in ascending order so concurrent publishers cannot deadlock.
+ */
+export async function appendMessages(
+  client: pg.ClientBase,
+  topic: string,
+  byPartition: Map<number, OutgoingMessage[]>,
+): Promise<void> {
+  for (const partition of [...byPartition.keys()].sort((a, b) => a - b)) {
+    const batch = byPartition.get(partition) ?? [];
+    const { rows } = await client.query<{ next_offset: string }>(
+      `INSERT INTO bus.partition_heads (topic, partition, next_offset) VALUES ($1, $2, $3)
+       ON CONFLICT (topic, partition) DO UPDATE SET next_offset = bus.partition_heads.next_offset + EXCLUDED.next_offset
+       RETURNING next_offset`,
+      [topic, partition, batch.length],
+    );
+    const first = BigInt(rows[0]!.next_offset) - BigInt(batch.length);
+    await client.query(
+      `INSERT INTO bus.messages (topic, partition, "offset", key, value, headers)
+       SELECT $1, $2, $3::bigint + m.n - 1, m.key, m.value, m.headers
+       FROM unnest($4::text[], $5::bytea[], $6::jsonb[]) WITH ORDINALITY AS m(key, value, headers, n)`,
+      [
+        topic,
+        partition,
+        first.toString(),
+        batch.map((m) => m.key ?? null),
+        batch.map((m) => Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength)),
+        batch.map((m) => JSON.stringify(m.headers ?? {})),
+      ],
+    );
+  }
+  await client.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, topic]);
+}

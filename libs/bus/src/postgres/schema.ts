@@ -1,0 +1,55 @@
+import type pg from 'pg';
+
+/**
+ * The embedded bus's tables. Offsets are allocated per (topic, partition) by bumping
+ * partition_heads.next_offset under its row lock, so publishers of one partition commit in
+ * offset order and a consumer never sees offset n+1 before offset n.
+ */
+const DDL = `
+CREATE SCHEMA IF NOT EXISTS bus;
+CREATE TABLE IF NOT EXISTS bus.topics (
+  name text PRIMARY KEY,
+  partitions integer NOT NULL CHECK (partitions > 0),
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS bus.partition_heads (
+  topic text NOT NULL REFERENCES bus.topics (name),
+  partition integer NOT NULL,
+  next_offset bigint NOT NULL,
+  PRIMARY KEY (topic, partition)
+);
+CREATE TABLE IF NOT EXISTS bus.messages (
+  topic text NOT NULL,
+  partition integer NOT NULL,
+  "offset" bigint NOT NULL,
+  key text,
+  value bytea NOT NULL,
+  headers jsonb NOT NULL DEFAULT '{}'::jsonb,
+  published_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (topic, partition, "offset")
+);
+CREATE TABLE IF NOT EXISTS bus.committed_offsets (
+  group_id text NOT NULL,
+  topic text NOT NULL,
+  partition integer NOT NULL,
+  next_offset bigint NOT NULL,
+  committed_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (group_id, topic, partition)
+);
+`;
+
+/** Idempotent; the advisory lock keeps processes that start together from racing on CREATE. */
+export async function createBusSchema(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('correo.bus.schema', 0))`);
+    await client.query(DDL);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}

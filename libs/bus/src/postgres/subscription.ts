@@ -1,0 +1,238 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { encodeDeadLetter } from '../dead-letter.js';
+import { errorText } from '../log.js';
+import type { BusLog } from '../log.js';
+import { handleWithRetries } from '../retry.js';
+import type { Headers, OutgoingMessage, SubscribeOptions, Subscription } from '../port.js';
+import { NOTIFY_CHANNEL, appendMessages } from './append.js';
+import type { Partitioner } from './append.js';
+import type { TopicCatalog } from './topics.js';
+
+export interface PostgresSubscriptionParts {
+  connectionString: string;
+  options: SubscribeOptions;
+  maxAttempts: number;
+  deadLetterTopic: string;
+  pollIntervalMs: number;
+  catalog: TopicCatalog;
+  partitioner: Partitioner;
+  log: BusLog;
+  onStopped: () => void;
+}
+
+const BATCH = 100;
+
+interface StoredMessage {
+  offset: string;
+  key: string | null;
+  value: Buffer;
+  headers: Headers;
+}
+
+/**
+ * One member of a consumer group. It owns a partition by holding a session advisory lock on
+ * its own connection, and commits on that same connection: if the connection dies, the lock
+ * goes with it and so does any chance to commit, so two members never both deliver a partition.
+ */
+class PostgresConsumer implements Subscription {
+  private client: pg.Client | undefined;
+  /** Owned partition -> next offset to deliver. */
+  private readonly owned = new Map<number, bigint>();
+  private readonly stopping = new AbortController();
+  private notified = false;
+  private wake: (() => void) | undefined;
+  private running: Promise<void> | undefined;
+  private stopped: Promise<void> | undefined;
+
+  constructor(private readonly parts: PostgresSubscriptionParts) {}
+
+  /** Connects once up front so a bad URL or unknown topic fails subscribe() itself. */
+  async start(): Promise<void> {
+    await this.connect();
+    this.running = this.consumeForever();
+  }
+
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      this.stopping.abort();
+      this.wake?.();
+      await this.running;
+      await this.disconnect();
+      this.parts.onStopped();
+    })();
+    return this.stopped;
+  }
+
+  private get options(): SubscribeOptions {
+    return this.parts.options;
+  }
+
+  private async connect(): Promise<pg.Client> {
+    const client = new pg.Client({
+      connectionString: this.parts.connectionString,
+      connectionTimeoutMillis: 10_000,
+    });
+    client.on('error', (error) => {
+      this.parts.log('warn', 'bus consumer connection lost', {
+        group: this.options.group,
+        error: errorText(error),
+      });
+      this.wake?.();
+    });
+    client.on('notification', (note) => {
+      if (note.payload !== this.options.topic) return;
+      this.notified = true;
+      this.wake?.();
+    });
+    try {
+      await client.connect();
+      await this.parts.catalog.partitionsOf(client, this.options.topic);
+      await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
+    } catch (error) {
+      await client.end().catch(() => {});
+      throw error;
+    }
+    this.client = client;
+    return client;
+  }
+
+  private async disconnect(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this.owned.clear();
+    // Ending the session releases its advisory locks: the partitions go back to the group.
+    await client?.end().catch(() => {});
+  }
+
+  private async consumeForever(): Promise<void> {
+    while (!this.stopping.signal.aborted) {
+      try {
+        const client = this.client ?? (await this.connect());
+        await this.claimPartitions(client);
+        const progressed = await this.deliverOwned(client);
+        if (!progressed) await this.idle();
+      } catch (error) {
+        if (this.stopping.signal.aborted) break;
+        this.parts.log('warn', 'bus consumer failed; reconnecting', {
+          group: this.options.group,
+          topic: this.options.topic,
+          error: errorText(error),
+        });
+        await this.disconnect();
+        await sleep(this.parts.pollIntervalMs, undefined, { signal: this.stopping.signal }).catch(() => {});
+      }
+    }
+  }
+
+  private async claimPartitions(client: pg.Client): Promise<void> {
+    const { group, topic } = this.options;
+    const partitions = await this.parts.catalog.partitionsOf(client, topic);
+    for (let partition = 0; partition < partitions; partition++) {
+      if (this.owned.has(partition)) continue;
+      const { rows } = await client.query<{ owned: boolean }>(
+        'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS owned',
+        [JSON.stringify(['correo.bus', group, topic, partition])],
+      );
+      if (!rows[0]?.owned) continue;
+      const committed = await client.query<{ next_offset: string }>(
+        'SELECT next_offset FROM bus.committed_offsets WHERE group_id = $1 AND topic = $2 AND partition = $3',
+        [group, topic, partition],
+      );
+      this.owned.set(partition, BigInt(committed.rows[0]?.next_offset ?? 0));
+    }
+  }
+
+  private async deliverOwned(client: pg.Client): Promise<boolean> {
+    let progressed = false;
+    for (const [partition, next] of this.owned) {
+      const { rows } = await client.query<StoredMessage>(
+        `SELECT "offset", key, value, headers FROM bus.messages
+         WHERE topic = $1 AND partition = $2 AND "offset" >= $3 ORDER BY "offset" LIMIT ${BATCH}`,
+        [this.options.topic, partition, next.toString()],
+      );
+      for (const row of rows) {
+        if (this.stopping.signal.aborted) return progressed;
+        if (!(await this.deliver(client, partition, row))) return progressed;
+        progressed = true;
+      }
+    }
+    return progressed;
+  }
+
+  /** Returns false when stop() cut the retries short and the offset stays uncommitted. */
+  private async deliver(client: pg.Client, partition: number, row: StoredMessage): Promise<boolean> {
+    const { group, topic } = this.options;
+    const delivered = {
+      topic,
+      partition,
+      offset: row.offset,
+      key: row.key ?? undefined,
+      value: row.value,
+      headers: row.headers,
+    };
+    const outcome = await handleWithRetries({
+      message: delivered,
+      handler: this.options.handler,
+      maxAttempts: this.parts.maxAttempts,
+      stopping: this.stopping.signal,
+    });
+    if (outcome.kind === 'abandoned') return false;
+    const nextOffset = BigInt(row.offset) + 1n;
+    await client.query('BEGIN');
+    try {
+      if (outcome.kind === 'failed') {
+        // Dead letter and commit share one transaction: the poison message moves exactly once.
+        const letter: OutgoingMessage = {
+          key: delivered.key,
+          value: encodeDeadLetter({
+            ...delivered,
+            group,
+            error: outcome.error,
+            attempts: outcome.attempts,
+            failedAt: new Date().toISOString(),
+          }),
+        };
+        const partitions = await this.parts.catalog.partitionsOf(client, this.parts.deadLetterTopic);
+        const target = this.parts.partitioner.choose(letter.key, partitions);
+        await appendMessages(client, this.parts.deadLetterTopic, new Map([[target, [letter]]]));
+      }
+      await client.query(
+        `INSERT INTO bus.committed_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, committed_at = now()`,
+        [group, topic, partition, nextOffset.toString()],
+      );
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    }
+    this.owned.set(partition, nextOffset);
+    return true;
+  }
+
+  /** Sleeps until a publish to our topic is notified, the poll interval passes, or stop(). */
+  private async idle(): Promise<void> {
+    if (this.notified) {
+      this.notified = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, this.parts.pollIntervalMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+      if (this.stopping.signal.aborted) done();
+    });
+    this.wake = undefined;
+    this.notified = false;
+  }
+}
+
+export async function startPostgresSubscription(parts: PostgresSubscriptionParts): Promise<Subscription> {
+  const consumer = new PostgresConsumer(parts);
+  await consumer.start();
+  return consumer;
+}

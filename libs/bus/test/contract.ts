@@ -1,0 +1,248 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { uniqueName } from '@correo/testkit';
+import { decodeDeadLetter } from '../src/index.js';
+import type { Bus, DeliveredMessage, Subscription } from '../src/index.js';
+
+const TIMEOUT = { timeout: 60_000 };
+const WAIT_MS = 30_000;
+
+/** Resolves once `done()` holds; rejects after WAIT_MS naming what never happened. */
+async function eventually(what: string, done: () => boolean): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const text = (m: DeliveredMessage) => m.value.toString('utf8');
+const bytes = (s: string) => Buffer.from(s, 'utf8');
+
+/**
+ * The behaviour both bus adapters must share. `makeUnreachableBus` builds a bus pointed at a
+ * closed port on 127.0.0.1:1.
+ */
+export function busContract(
+  name: string,
+  makeBus: () => Promise<Bus>,
+  makeUnreachableBus: () => Promise<Bus>,
+) {
+  describe(`bus contract [${name}]`, () => {
+    let bus: Bus;
+    const subscriptions: Subscription[] = [];
+
+    const newTopic = async (prefix: string, partitions: number) => {
+      const topic = uniqueName(prefix);
+      await bus.ensureTopics([{ name: topic, partitions }]);
+      return topic;
+    };
+    const consume = async (
+      group: string,
+      topic: string,
+      handler: (m: DeliveredMessage) => Promise<void>,
+      extra: { maxAttempts?: number } = {},
+    ) => {
+      const subscription = await bus.subscribe({ group, topic, handler, ...extra });
+      subscriptions.push(subscription);
+      return subscription;
+    };
+
+    before(async () => {
+      bus = await makeBus();
+    });
+    after(async () => {
+      await Promise.allSettled(subscriptions.map((s) => s.stop()));
+      await bus.close();
+    });
+
+    test('ping answers', TIMEOUT, async () => {
+      await bus.ping();
+      assert.equal(bus.kind, name);
+    });
+
+    test('ping against an unreachable server rejects with a clear error', TIMEOUT, async () => {
+      const dead = await makeUnreachableBus();
+      try {
+        await assert.rejects(dead.ping(), (error: Error) => {
+          assert.match(error.message, /unreachable/);
+          assert.match(error.message, /127\.0\.0\.1:1\b/);
+          return true;
+        });
+      } finally {
+        await dead.close();
+      }
+    });
+
+    test('ensureTopics is idempotent and the partitions are used', TIMEOUT, async () => {
+      const topic = uniqueName('idem');
+      await bus.ensureTopics([{ name: topic, partitions: 3 }]);
+      await Promise.all([
+        bus.ensureTopics([{ name: topic, partitions: 3 }]),
+        bus.ensureTopics([{ name: topic, partitions: 3 }]),
+      ]);
+      await bus.publish(
+        topic,
+        Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: bytes(`m${i}`) })),
+      );
+      const got: DeliveredMessage[] = [];
+      await consume(uniqueName('g'), topic, async (m) => void got.push(m));
+      await eventually('30 messages', () => got.length >= 30);
+      const partitions = new Set(got.map((m) => m.partition));
+      assert.ok(
+        [...partitions].every((p) => p >= 0 && p < 3),
+        `partitions ${[...partitions]}`,
+      );
+      assert.ok(partitions.size > 1, 'thirty keys should spread over more than one partition');
+    });
+
+    test('messages with one key arrive in publish order, with key, headers and value', TIMEOUT, async () => {
+      const topic = await newTopic('order', 3);
+      const keys = ['alice', 'bob', 'carol', 'dave'];
+      for (let round = 0; round < 3; round++) {
+        await bus.publish(
+          topic,
+          keys.flatMap((key) =>
+            [0, 1, 2].map((i) => ({
+              key,
+              value: bytes(`${key}:${round * 3 + i}`),
+              headers: { seq: `${round * 3 + i}` },
+            })),
+          ),
+        );
+      }
+      const got: DeliveredMessage[] = [];
+      await consume(uniqueName('g'), topic, async (m) => void got.push(m));
+      await eventually('36 messages', () => got.length >= 36);
+      assert.equal(got.length, 36);
+      for (const key of keys) {
+        const mine = got.filter((m) => m.key === key);
+        assert.deepEqual(
+          mine.map(text),
+          Array.from({ length: 9 }, (_, i) => `${key}:${i}`),
+        );
+        assert.deepEqual(
+          mine.map((m) => m.headers.seq),
+          Array.from({ length: 9 }, (_, i) => `${i}`),
+        );
+        assert.equal(new Set(mine.map((m) => m.partition)).size, 1);
+        const offsets = mine.map((m) => BigInt(m.offset));
+        assert.ok(
+          offsets.every((o, i) => i === 0 || o > offsets[i - 1]!),
+          'offsets ascend',
+        );
+        assert.ok(mine.every((m) => m.topic === topic && m.attempt === 1));
+      }
+    });
+
+    test('two groups each get every message', TIMEOUT, async () => {
+      const topic = await newTopic('fanout', 2);
+      const sent = Array.from({ length: 10 }, (_, i) => `mail-${i}`);
+      await bus.publish(
+        topic,
+        sent.map((v, i) => ({ key: `k${i % 3}`, value: bytes(v) })),
+      );
+      const first: string[] = [];
+      const second: string[] = [];
+      await consume(uniqueName('mda'), topic, async (m) => void first.push(text(m)));
+      await consume(uniqueName('audit'), topic, async (m) => void second.push(text(m)));
+      await eventually('both groups to see 10', () => first.length >= 10 && second.length >= 10);
+      assert.deepEqual([...first].sort(), [...sent].sort());
+      assert.deepEqual([...second].sort(), [...sent].sort());
+    });
+
+    test('a handler failing N-1 times is retried, then committed once', TIMEOUT, async () => {
+      const topic = await newTopic('retry', 1);
+      const group = uniqueName('g');
+      await bus.publish(topic, [{ key: 'k', value: bytes('flaky') }]);
+      const attempts: number[] = [];
+      const first = await consume(
+        group,
+        topic,
+        async (m) => {
+          attempts.push(m.attempt);
+          if (m.attempt < 3) throw new Error(`transient failure ${m.attempt}`);
+        },
+        { maxAttempts: 3 },
+      );
+      await eventually('the third attempt', () => attempts.length >= 3);
+      await first.stop();
+      assert.deepEqual(attempts, [1, 2, 3]);
+
+      await bus.publish(topic, [{ key: 'k', value: bytes('sentinel') }]);
+      const later: string[] = [];
+      await consume(group, topic, async (m) => void later.push(text(m)));
+      await eventually('the sentinel', () => later.length >= 1);
+      assert.deepEqual(later, ['sentinel'], 'the retried message was committed and not delivered again');
+    });
+
+    test('a handler that always fails dead-letters the message and the next one flows', TIMEOUT, async () => {
+      const topic = await newTopic('poison', 1);
+      const group = uniqueName('g');
+      await bus.publish(topic, [
+        { key: 'p', value: bytes('poison'), headers: { trace: 't-1' } },
+        { key: 'p', value: bytes('healthy') },
+      ]);
+      const seen: string[] = [];
+      await consume(
+        group,
+        topic,
+        async (m) => {
+          seen.push(`${text(m)}#${m.attempt}`);
+          if (text(m) === 'poison') throw new Error('cannot parse MIME structure');
+        },
+        { maxAttempts: 3 },
+      );
+      await eventually('the healthy message', () => seen.includes('healthy#1'));
+      assert.deepEqual(seen, ['poison#1', 'poison#2', 'poison#3', 'healthy#1']);
+
+      const letters: DeliveredMessage[] = [];
+      await consume(uniqueName('dlq-reader'), `${topic}.dlq`, async (m) => void letters.push(m));
+      await eventually('the dead letter', () => letters.length >= 1);
+      assert.equal(letters.length, 1);
+      const letter = decodeDeadLetter(letters[0]!.value);
+      assert.equal(letter.topic, topic);
+      assert.equal(letter.group, group);
+      assert.equal(letter.partition, 0);
+      assert.equal(letter.offset, '0');
+      assert.equal(letter.key, 'p');
+      assert.deepEqual(letter.headers, { trace: 't-1' });
+      assert.equal(letter.value.toString('utf8'), 'poison');
+      assert.match(letter.error, /cannot parse MIME structure/);
+      assert.equal(letter.attempts, 3);
+      assert.equal(letters[0]!.key, 'p');
+    });
+
+    test('after stop(), the group resumes at the first uncommitted message', TIMEOUT, async () => {
+      const topic = await newTopic('resume', 1);
+      const group = uniqueName('g');
+      const sent = ['m0', 'm1', 'm2', 'm3', 'm4', 'm5'];
+      await bus.publish(
+        topic,
+        sent.map((v) => ({ key: 'mailbox-1', value: bytes(v) })),
+      );
+      const handled: string[] = [];
+      let blockedOnM3 = false;
+      const first = await consume(
+        group,
+        topic,
+        async (m) => {
+          if (text(m) === 'm3') {
+            blockedOnM3 = true;
+            throw new Error('store is down');
+          }
+          handled.push(text(m));
+        },
+        { maxAttempts: 1_000 },
+      );
+      await eventually('m3 failing', () => blockedOnM3);
+      await first.stop();
+      assert.deepEqual(handled, ['m0', 'm1', 'm2']);
+
+      const resumed: string[] = [];
+      await consume(group, topic, async (m) => void resumed.push(text(m)));
+      await eventually('m3..m5 again', () => resumed.length >= 3);
+      assert.deepEqual(resumed, ['m3', 'm4', 'm5']);
+    });
+  });
+}
