@@ -1,0 +1,11 @@
+/** Where a content-addressed blob lives, shared by every adapter: `sha256/<first two hex>/<hash>`. */
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** True only for a lowercase SHA-256 hex key; anything else cannot name a blob (and never a path). */
+export function isBlobKey(key: string): boolean {
+  return SHA256_HEX.test(key);
+}
+
+export function blobPath(key: string): string {
+  return `sha256/${key.slice(0, 2)}/${key}`;
+}

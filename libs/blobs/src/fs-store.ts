@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, constants } from 'node:fs';
+import { access, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { blobPath, isBlobKey } from './blob-key.js';
+import { DigestMeter } from './digest-meter.js';
+import { BlobNotFoundError } from './port.js';
+import type { BlobStore, ByteRange, PutOptions, StoredBlob } from './port.js';
+
+export interface FsBlobStoreOptions {
+  /** The blob root; temporary files live under `<dir>/tmp` so the final rename never crosses filesystems. */
+  dir: string;
+}
+
+/** The embedded adapter: one file per blob under the data directory. */
+export function createFsBlobStore(options: FsBlobStoreOptions): BlobStore {
+  const root = options.dir;
+  const tmpDir = join(root, 'tmp');
+
+  function finalPath(key: string): string {
+    return join(root, blobPath(key));
+  }
+
+  return {
+    kind: 'fs',
+
+    async put(
+      source: Readable | AsyncIterable<Uint8Array>,
+      putOptions: PutOptions = {},
+    ): Promise<StoredBlob> {
+      await mkdir(tmpDir, { recursive: true });
+      const tmp = join(tmpDir, randomUUID());
+      const meter = new DigestMeter(putOptions.maxBytes);
+      try {
+        // flush: fsync before close, so the rename below never publishes an unwritten file.
+        await pipeline(source, meter, createWriteStream(tmp, { flags: 'wx', flush: true }));
+        const { sha256, size } = meter.result();
+        const target = finalPath(sha256);
+        await mkdir(dirname(target), { recursive: true });
+        // Same bytes under the same name: replacing an existing copy is harmless and atomic.
+        await rename(tmp, target);
+        await syncDirectory(dirname(target));
+        return { key: sha256, sha256, size };
+      } catch (err) {
+        await rm(tmp, { force: true });
+        throw err;
+      }
+    },
+
+    async get(key: string, range?: ByteRange): Promise<Readable> {
+      if (!isBlobKey(key)) throw new BlobNotFoundError(key);
+      // Opening first turns a missing file into BlobNotFoundError before any stream exists.
+      const handle = await open(finalPath(key), 'r').catch((err: NodeJS.ErrnoException) => {
+        throw err.code === 'ENOENT' ? new BlobNotFoundError(key) : err;
+      });
+      return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
+    },
+
+    async stat(key: string): Promise<{ size: number } | null> {
+      if (!isBlobKey(key)) return null;
+      try {
+        return { size: (await stat(finalPath(key))).size };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw err;
+      }
+    },
+
+    async delete(key: string): Promise<void> {
+      if (!isBlobKey(key)) return;
+      await rm(finalPath(key), { force: true });
+    },
+
+    async ping(): Promise<void> {
+      try {
+        await mkdir(tmpDir, { recursive: true });
+        await access(tmpDir, constants.R_OK | constants.W_OK);
+      } catch (err) {
+        throw new Error(`blob directory ${root} is not usable: ${(err as Error).message}`, { cause: err });
+      }
+    },
+
+    async close(): Promise<void> {},
+  };
+}
+
+/** A rename is durable only once its directory entry is on disk. */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,93 @@
+import type { Limits, Lock } from './port.js';
+
+interface Expiring<T> {
+  value: T;
+  expiresAt: number;
+}
+
+/** The in-process stand-in for Redis: counters and locks with expiry timestamps. */
+export class MemoryLimitsState {
+  readonly counters = new Map<string, Expiring<number>>();
+  readonly locks = new Map<string, Expiring<symbol>>();
+
+  /** Forgets what expired, so keys seen once (one client IP) do not pile up. */
+  sweep(now = Date.now()): void {
+    for (const map of [this.counters, this.locks] as Array<Map<string, Expiring<unknown>>>) {
+      for (const [key, entry] of map) if (entry.expiresAt <= now) map.delete(key);
+    }
+  }
+}
+
+/** Shared by every memory limits instance in the process, as Redis is shared by every pod. */
+const processState = new MemoryLimitsState();
+
+export interface MemoryLimitsOptions {
+  /** Defaults to the process-wide state, so all-in-one services that each create limits still agree. */
+  state?: MemoryLimitsState;
+  /** How often expired entries are dropped (default 60s). */
+  sweepEveryMs?: number;
+}
+
+export function createMemoryLimits(options: MemoryLimitsOptions = {}): Limits {
+  const state = options.state ?? processState;
+  const sweeper = setInterval(() => state.sweep(), options.sweepEveryMs ?? 60_000);
+  // A pending sweep must never keep a finished process (or test) alive.
+  sweeper.unref();
+
+  function live<T>(map: Map<string, Expiring<T>>, key: string): Expiring<T> | undefined {
+    const entry = map.get(key);
+    if (entry && entry.expiresAt <= Date.now()) {
+      map.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  return {
+    kind: 'memory',
+
+    async increment(key, ttlMs, by = 1) {
+      const entry = live(state.counters, key);
+      if (entry) {
+        entry.value += by;
+        return entry.value;
+      }
+      state.counters.set(key, { value: by, expiresAt: Date.now() + ttlMs });
+      return by;
+    },
+
+    async get(key) {
+      return live(state.counters, key)?.value ?? 0;
+    },
+
+    async reset(key) {
+      state.counters.delete(key);
+    },
+
+    async tryLock(key, ttlMs) {
+      if (live(state.locks, key)) return null;
+      // A fresh symbol per holder: an old holder can never match a newer lock on the same key.
+      const token = Symbol(key);
+      state.locks.set(key, { value: token, expiresAt: Date.now() + ttlMs });
+      const lock: Lock = {
+        key,
+        async extend(nextTtlMs) {
+          const entry = live(state.locks, key);
+          if (entry?.value !== token) return false;
+          entry.expiresAt = Date.now() + nextTtlMs;
+          return true;
+        },
+        async release() {
+          if (live(state.locks, key)?.value === token) state.locks.delete(key);
+        },
+      };
+      return lock;
+    },
+
+    async ping() {},
+
+    async close() {
+      clearInterval(sweeper);
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import { Redis } from 'ioredis';
+
+export interface RedisConnectionOptions {
+  url: string;
+  /** Bounds connecting and every command, so an unreachable Redis fails fast instead of hanging (default 2000). */
+  timeoutMs?: number;
+  /** ioredis keyPrefix: namespaces every key (and every script's KEYS) of this store. */
+  keyPrefix?: string;
+}
+
+export interface RedisLink {
+  redis: Redis;
+  /** Wraps a failed command's error with where Redis is and the last connection error, which says why. */
+  unreachable(err: unknown): Error;
+}
+
+/**
+ * ioredis retries forever and queues commands while offline by default; a rate limit or lock
+ * check must instead fail fast so the caller can answer a temporary error (451 / NO).
+ */
+export function openRedis(options: RedisConnectionOptions, role: string): RedisLink {
+  const timeoutMs = options.timeoutMs ?? 2000;
+  const redis = new Redis(options.url, {
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    maxRetriesPerRequest: 1,
+    lazyConnect: true,
+    keyPrefix: options.keyPrefix,
+    connectionName: `correo-${role}`,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+  });
+  let lastConnectionError: Error | undefined;
+  // Without a listener ioredis prints every failed reconnect; callers see failures through their commands.
+  redis.on('error', (err: Error) => {
+    lastConnectionError = err;
+  });
+  redis.on('ready', () => {
+    lastConnectionError = undefined;
+  });
+  const where = redactedUrl(options.url);
+  return {
+    redis,
+    unreachable(err) {
+      const why = lastConnectionError ? `${lastConnectionError.message}; ` : '';
+      return new Error(`redis at ${where} is not reachable: ${why}${(err as Error).message}`, { cause: err });
+    },
+  };
+}
+
+function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'redis (unparsable url)';
+  }
+}
+
+/** Ends a connection without waiting on a server that may be gone. */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') {
+    try {
+      await redis.quit();
+      return;
+    } catch {
+      // fall through: the socket is torn down below either way
+    }
+  }
+  redis.disconnect();
+}

@@ -1,0 +1,105 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Limits, Lock } from './port.js';
+import { closeRedis, openRedis } from './redis-connection.js';
+import type { RedisConnectionOptions } from './redis-connection.js';
+
+/** Starts the window on the first increment only; also heals a counter that somehow lost its expiry. */
+const INCREMENT = `
+local value = redis.call('INCRBY', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return value`;
+
+/** Compare-and-delete: only the holder's token may release the lock. */
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`;
+
+/** Compare-and-pexpire: only the holder's token may extend the lock. */
+const EXTEND = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0`;
+
+export interface RedisLimitsOptions extends RedisConnectionOptions {
+  /** Namespaces every key; default `correo:limits:`. */
+  keyPrefix?: string;
+}
+
+/** Counters and locks shared by every pod through one Redis. */
+export function createRedisLimits(options: RedisLimitsOptions): Limits {
+  const { redis, unreachable } = openRedis(
+    { ...options, keyPrefix: options.keyPrefix ?? 'correo:limits:' },
+    'limits',
+  );
+  // Counters and locks live apart, so a lock and a counter may share a caller's name.
+  const counterKey = (key: string) => `count:${key}`;
+  const lockKey = (key: string) => `lock:${key}`;
+
+  async function run<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      return await command();
+    } catch (err) {
+      throw unreachable(err);
+    }
+  }
+
+  // EVALSHA first: these run on every rate-limited connection, so send the body only when Redis lacks it.
+  async function script(body: string, key: string, ...args: Array<string | number>): Promise<unknown> {
+    const sha = createHash('sha1').update(body).digest('hex');
+    return run(async () => {
+      try {
+        return await redis.evalsha(sha, 1, key, ...args);
+      } catch (err) {
+        if (!(err as Error).message.startsWith('NOSCRIPT')) throw err;
+        return redis.eval(body, 1, key, ...args);
+      }
+    });
+  }
+
+  return {
+    kind: 'redis',
+
+    async increment(key, ttlMs, by = 1) {
+      return Number(await script(INCREMENT, counterKey(key), by, Math.max(1, Math.ceil(ttlMs))));
+    },
+
+    async get(key) {
+      const value = await run(() => redis.get(counterKey(key)));
+      return value === null ? 0 : Number(value);
+    },
+
+    async reset(key) {
+      await run(() => redis.del(counterKey(key)));
+    },
+
+    async tryLock(key, ttlMs) {
+      const token = randomBytes(16).toString('hex');
+      const name = lockKey(key);
+      const taken = await run(() => redis.set(name, token, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'));
+      if (taken !== 'OK') return null;
+      const lock: Lock = {
+        key,
+        async extend(nextTtlMs) {
+          return Number(await script(EXTEND, name, token, Math.max(1, Math.ceil(nextTtlMs)))) === 1;
+        },
+        async release() {
+          await script(RELEASE, name, token);
+        },
+      };
+      return lock;
+    },
+
+    async ping() {
+      await run(() => redis.ping());
+    },
+
+    async close() {
+      await closeRedis(redis);
+    },
+  };
+}

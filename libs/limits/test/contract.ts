@@ -1,0 +1,160 @@
+import { describe, test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Limits } from '../src/port.js';
+
+export interface LimitsContractSubject {
+  /** Each call is another "pod": a separate instance on the same shared backend. */
+  make(): Limits;
+  /** An instance of the same kind whose backend cannot be reached; absent when the kind has no backend. */
+  unreachable?: () => Limits;
+}
+
+/** Short windows keep the suite fast; tests wait well past them and then assert on values only. */
+const SHORT_TTL = 200;
+const PAST_SHORT_TTL = 450;
+const LONG_TTL = 60_000;
+
+function keyName(what: string): string {
+  return `test:${what}:${Date.now().toString(36)}:${randomBytes(4).toString('hex')}`;
+}
+
+export function limitsContract(name: string, subject: LimitsContractSubject): void {
+  describe(`limits contract [${name}]`, () => {
+    const opened: Limits[] = [];
+    const pod = () => {
+      const limits = subject.make();
+      opened.push(limits);
+      return limits;
+    };
+    after(async () => {
+      await Promise.all(opened.map((l) => l.close()));
+    });
+
+    test('a counter adds up from zero, by 1 or by a given step', async () => {
+      const limits = pod();
+      const key = keyName('rcpt');
+      assert.equal(await limits.get(key), 0);
+      assert.equal(await limits.increment(key, LONG_TTL), 1);
+      assert.equal(await limits.increment(key, LONG_TTL), 2);
+      assert.equal(await limits.increment(key, LONG_TTL, 5), 7);
+      assert.equal(await limits.get(key), 7);
+    });
+
+    test('a counter expires one window after its first increment', async () => {
+      const limits = pod();
+      const key = keyName('auth-fail');
+      assert.equal(await limits.increment(key, SHORT_TTL), 1);
+      // Later increments do not push the window out.
+      assert.equal(await limits.increment(key, LONG_TTL), 2);
+      await sleep(PAST_SHORT_TTL);
+      assert.equal(await limits.get(key), 0);
+      assert.equal(await limits.increment(key, LONG_TTL), 1);
+    });
+
+    test('reset clears a counter and resetting a missing one is fine', async () => {
+      const limits = pod();
+      const key = keyName('conn');
+      await limits.increment(key, LONG_TTL, 3);
+      await limits.reset(key);
+      assert.equal(await limits.get(key), 0);
+      await limits.reset(key);
+      assert.equal(await limits.increment(key, LONG_TTL), 1);
+    });
+
+    test('tryLock excludes a second holder until the first releases', async () => {
+      const limits = pod();
+      const key = keyName('pop3-maildrop');
+      const first = await limits.tryLock(key, LONG_TTL);
+      assert.ok(first);
+      assert.equal(first.key, key);
+      assert.equal(await limits.tryLock(key, LONG_TTL), null);
+      await first.release();
+      const second = await limits.tryLock(key, LONG_TTL);
+      assert.ok(second);
+      await second.release();
+    });
+
+    test('a lock and a counter with the same name do not interfere', async () => {
+      const limits = pod();
+      const key = keyName('shared-name');
+      const lock = await limits.tryLock(key, LONG_TTL);
+      assert.ok(lock);
+      assert.equal(await limits.increment(key, LONG_TTL), 1);
+      await limits.reset(key);
+      assert.equal(await limits.tryLock(key, LONG_TTL), null);
+      await lock.release();
+    });
+
+    test('an expired lock can be taken, and its old holder can neither release nor extend it', async () => {
+      const limits = pod();
+      const key = keyName('pop3-maildrop');
+      const old = await limits.tryLock(key, SHORT_TTL);
+      assert.ok(old);
+      await sleep(PAST_SHORT_TTL);
+      const current = await limits.tryLock(key, LONG_TTL);
+      assert.ok(current, 'an expired lock is free');
+      await old.release();
+      assert.equal(await limits.tryLock(key, LONG_TTL), null, 'the old holder released someone else’s lock');
+      assert.equal(await old.extend(LONG_TTL), false);
+      assert.equal(await current.extend(LONG_TTL), true);
+      await current.release();
+      const next = await limits.tryLock(key, LONG_TTL);
+      assert.ok(next);
+      await next.release();
+    });
+
+    test('extend keeps a lock past its first expiry', async () => {
+      const limits = pod();
+      const key = keyName('pop3-maildrop');
+      const lock = await limits.tryLock(key, SHORT_TTL);
+      assert.ok(lock);
+      assert.equal(await lock.extend(LONG_TTL), true);
+      await sleep(PAST_SHORT_TTL);
+      assert.equal(await limits.tryLock(key, LONG_TTL), null);
+      assert.equal(await lock.extend(LONG_TTL), true);
+      await lock.release();
+      assert.equal(await lock.extend(LONG_TTL), false, 'a released lock cannot be extended');
+    });
+
+    test('two pods share counters and locks', async () => {
+      const a = pod();
+      const b = pod();
+      const counter = keyName('ip');
+      assert.equal(await a.increment(counter, LONG_TTL), 1);
+      assert.equal(await b.increment(counter, LONG_TTL), 2);
+      assert.equal(await a.get(counter), 2);
+      await b.reset(counter);
+      assert.equal(await a.get(counter), 0);
+
+      const key = keyName('pop3-maildrop');
+      const held = await a.tryLock(key, LONG_TTL);
+      assert.ok(held);
+      assert.equal(await b.tryLock(key, LONG_TTL), null);
+      await held.release();
+      const taken = await b.tryLock(key, LONG_TTL);
+      assert.ok(taken);
+      assert.equal(await a.tryLock(key, LONG_TTL), null);
+      await taken.release();
+    });
+
+    test('ping succeeds against a reachable backend', async () => {
+      await pod().ping();
+    });
+
+    if (subject.unreachable) {
+      const unreachable = subject.unreachable;
+      test('every call rejects quickly and clearly when the backend is unreachable', async () => {
+        const dead = unreachable();
+        try {
+          await assert.rejects(dead.ping(), /not reachable/);
+          await assert.rejects(dead.increment(keyName('x'), LONG_TTL), /not reachable/);
+          await assert.rejects(dead.tryLock(keyName('x'), LONG_TTL), /not reachable/);
+        } finally {
+          await dead.close();
+        }
+      });
+    }
+  });
+}
