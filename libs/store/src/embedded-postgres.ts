@@ -28,12 +28,16 @@ export interface EmbeddedPostgresOptions {
 export interface EmbeddedPostgresHandle {
   /** A connection URL for the application database. */
   url: string;
+  /** A superuser URL on the `postgres` database, for creating more databases (tests). */
+  adminUrl: string;
   stop(): Promise<void>;
 }
 
 const USER = 'correo';
 
-export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(
+  options: EmbeddedPostgresOptions,
+): Promise<EmbeddedPostgresHandle> {
   const home = join(options.dataDir, 'postgres');
   const pgdata = join(home, 'data');
   const database = options.database ?? 'correo';
@@ -56,7 +60,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     initdbFlags: ['--encoding=UTF8'],
     // No Unix sockets: the default socket directory may not exist here, and TCP on
     // loopback is all the services use.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=200',
+    ],
     onLog: log,
     onError: (e) => log(`[error] ${e instanceof Error ? e.message : String(e)}`),
   });
@@ -80,11 +91,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     );
   }
 
-  const url = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${database}`;
-  await ensureDatabase(`postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/postgres`, database);
+  const base = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${options.port}`;
+  await ensureDatabase(`${base}/postgres`, database);
   return {
-    url,
-    stop: () => server.stop(),
+    url: `${base}/${database}`,
+    adminUrl: `${base}/postgres`,
+    // The package waits for the server's exit event, which never comes when the server already
+    // died (killed by an operator, OOM): bound the wait so shutdown cannot hang on it.
+    stop: () => Promise.race([server.stop(), sleep(15_000)]).then(() => undefined),
   };
 }
 
