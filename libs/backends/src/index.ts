@@ -1,0 +1,1 @@
+export { openBlobs, openBus, openLimits, openNotifier } from './open.js';

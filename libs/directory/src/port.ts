@@ -1,0 +1,43 @@
+/**
+ * The directory: who and what lives here. Domains, accounts, aliases and credentials, as
+ * smtp-ingress (RCPT checks, AUTH, sender ownership), the mda (recipient expansion) and the
+ * access gateways (login) need them. Implemented over PostgreSQL in this package; sessions
+ * never write SQL themselves.
+ */
+export interface AccountRef {
+  /** accounts.id as a decimal string (bigint). */
+  accountId: string;
+  tenantId: string;
+  /** The account's canonical address, lowercase domain (punycode), local part as stored. */
+  address: string;
+}
+
+export type RecipientResolution =
+  /** The domain is not one of ours: relaying decision belongs to the caller. */
+  | { kind: 'not-local' }
+  /** The domain is ours but nobody (no account, alias or catch-all) takes this address. */
+  | { kind: 'unknown-user' }
+  /** An alias chain points back at itself. */
+  | { kind: 'loop'; chain: string[] }
+  | {
+      kind: 'deliver';
+      /** Local accounts to file the message for (deduplicated). */
+      accounts: AccountRef[];
+      /** External addresses an alias forwards to (become OutboundMessage for the relay). */
+      external: string[];
+      /** The `tag` of a `user+tag@` recipient (RFC 5233), kept for the account's rules. */
+      subaddress?: string;
+    };
+
+export interface Directory {
+  isLocalDomain(domain: string): Promise<boolean>;
+  /**
+   * Expands one recipient: exact account, exact alias (one to many, chains followed with loop
+   * detection), `user+tag@` to `user@`, then the domain's catch-all.
+   */
+  resolveRecipient(address: string): Promise<RecipientResolution>;
+  /** Verifies a login (the account's address) and argon2id password; null when wrong or disabled. */
+  authenticate(login: string, password: string): Promise<AccountRef | null>;
+  /** True when the account may use `address` as envelope sender: its own address or an alias that delivers to it. */
+  maySendAs(account: AccountRef, address: string): Promise<boolean>;
+}

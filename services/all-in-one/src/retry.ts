@@ -1,0 +1,30 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '@correo/telemetry';
+
+/**
+ * Retries a startup step against a backend that is not there yet (a pod often starts before
+ * Kafka or PostgreSQL does). Each failure is logged with its reason, so an operator sees
+ * "bus: Kafka at 10.0.0.5:9092 unreachable" rather than a silent hang, while /readyz reports
+ * the same backend as failing. Stops when `signal` aborts (shutdown).
+ */
+export async function retryUntilDone<T>(
+  what: string,
+  step: () => Promise<T>,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<T> {
+  let delayMs = 500;
+  for (;;) {
+    try {
+      return await step();
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      logger.error(
+        { err: error, retryInMs: delayMs },
+        `${what} failed: ${error instanceof Error ? error.message : String(error)}; retrying`,
+      );
+      await sleep(delayMs, undefined, { signal });
+      delayMs = Math.min(delayMs * 2, 10_000);
+    }
+  }
+}
