@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install.sh
+# Clients nobody here wrote, for the end-to-end tests.
+(source scripts/backends/lib.sh && apt_install curl swaks python3)
 
 echo "== static checks: typecheck, lint, format"
 npx tsc -p tsconfig.json
