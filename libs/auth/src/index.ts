@@ -1,0 +1,9 @@
+export {
+  hashPassword,
+  verifyPassword,
+  passwordNeedsRehash,
+  verifyAgainstDecoy,
+  passwordHashParameters,
+} from './password.js';
+export { createLoginLimiter } from './login-limiter.js';
+export type { LoginLimiter, LoginLimiterOptions, LoginVerdict } from './login-limiter.js';

@@ -1,0 +1,66 @@
+import Fastify from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type pg from 'pg';
+import { handleError, handleNotFound } from './api-error.js';
+import { requireBearer } from './authentication.js';
+import { errorResponse } from './schemas.js';
+import { accountRoutes } from './routes/accounts.js';
+import { aliasRoutes } from './routes/aliases.js';
+import { domainRoutes } from './routes/domains.js';
+import { tenantRoutes } from './routes/tenants.js';
+import { tokenRoutes } from './routes/tokens.js';
+
+export interface AdminApiOptions {
+  pool: pg.Pool;
+  /** The operator's bearer token (every tenant); undefined: only tokens stored in the database work. */
+  adminToken?: string | undefined;
+  /** A pino logger, or false/undefined for none (tests). */
+  logger?: FastifyBaseLogger | false;
+}
+
+/** The admin REST API under /v1, its OpenAPI document at /docs/json and Swagger UI at /docs. Not listening yet. */
+export async function buildAdminApi(options: AdminApiOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    ajv: {
+      // Unknown fields are refused with a message naming them rather than silently dropped, and every
+      // bad field is reported at once.
+      customOptions: { removeAdditional: false, allErrors: true },
+    },
+  }) as unknown as FastifyInstance;
+
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler(handleNotFound);
+  app.addSchema(errorResponse);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'correo admin API',
+        version: '1',
+        description: 'Tenants, domains, accounts, aliases and API tokens of a correo mail system.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(
+    async (api) => {
+      requireBearer(api, options.pool, options.adminToken);
+      await api.register(tenantRoutes, { prefix: '/tenants' });
+      await api.register(domainRoutes, { prefix: '/domains' });
+      await api.register(accountRoutes, { prefix: '/accounts' });
+      await api.register(aliasRoutes, { prefix: '/aliases' });
+      await api.register(tokenRoutes, { prefix: '/tokens' });
+    },
+    { prefix: '/v1' },
+  );
+
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,184 @@
+import { parseArgs } from 'node:util';
+import type { Account, Alias, Domain, Tenant } from '@correo/directory';
+import { CliError, createAdminClient } from './cli-client.js';
+import type { AdminClient } from './cli-client.js';
+import { readPassword } from './cli-password.js';
+
+const USAGE = `usage: correo-admin <command> [arguments] [--json]
+
+  add-tenant <name>
+  add-domain <domain> [--tenant <id or name>]        (--tenant is required with an operator token)
+  add-account <address> [--password <pw>] [--name <display name>] [--quota <bytes>]
+  set-password <address> [--password <pw>]
+  add-alias <source> <target>...                       (source user@domain, or @domain for a catch-all)
+  list-domains
+  list-accounts [--domain <domain>]
+  list-aliases [--domain <domain>]
+
+Without --password, the password comes from CORREO_ACCOUNT_PASSWORD, a hidden prompt, or the first line of stdin.
+Environment: CORREO_API_URL (default http://127.0.0.1:8080), CORREO_API_TOKEN (required).`;
+
+const options = {
+  tenant: { type: 'string' },
+  password: { type: 'string' },
+  name: { type: 'string' },
+  quota: { type: 'string' },
+  domain: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
+
+const usageError = (message: string) => new CliError(`${message}\n\n${USAGE}`, 2);
+
+function args(positionals: string[], count: number, names: string): [string, ...string[]] {
+  if (positionals.length !== count) throw usageError(`expected ${names}`);
+  // Checked just above; callers destructure exactly `count` elements.
+  return positionals as [string, ...string[]];
+}
+
+async function tenantId(client: AdminClient, given: string | undefined): Promise<string | undefined> {
+  if (given === undefined || /^[0-9]+$/.test(given)) return given;
+  const tenant = (await client.listAll<Tenant>('/v1/tenants')).find((t) => t.name === given);
+  if (!tenant) throw new CliError(`no tenant named ${JSON.stringify(given)}`);
+  return tenant.id;
+}
+
+async function domainId(client: AdminClient, name: string | undefined): Promise<Record<string, string>> {
+  if (name === undefined) return {};
+  const ascii = new URL(`http://${name}`).hostname;
+  const domain = (await client.listAll<Domain>('/v1/domains')).find((d) => d.name === ascii);
+  if (!domain) throw new CliError(`no domain ${name}`);
+  return { domainId: domain.id };
+}
+
+async function accountByAddress(client: AdminClient, address: string): Promise<Account> {
+  const found = await client.request<{ items: Account[] }>(
+    'GET',
+    `/v1/accounts?${new URLSearchParams({ address })}`,
+  );
+  const account = found.items[0];
+  if (!account) throw new CliError(`no account ${address}`);
+  return account;
+}
+
+function quota(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[0-9]+$/.test(value)) throw usageError('--quota takes a number of bytes');
+  return Number(value);
+}
+
+function print(json: boolean, value: unknown, lines: () => string[]): void {
+  const text = json ? JSON.stringify(value, null, 2) : lines().join('\n');
+  if (text !== '') process.stdout.write(`${text}\n`);
+}
+
+async function run(
+  command: string,
+  positionals: string[],
+  values: Values,
+  client: AdminClient,
+): Promise<void> {
+  const json = values.json ?? false;
+  switch (command) {
+    case 'add-tenant': {
+      const [name] = args(positionals, 1, 'a tenant name');
+      const tenant = await client.request<Tenant>('POST', '/v1/tenants', { name });
+      return print(json, tenant, () => [`tenant ${tenant.name} created (id ${tenant.id})`]);
+    }
+    case 'add-domain': {
+      const [name] = args(positionals, 1, 'a domain name');
+      const tenant = await tenantId(client, values.tenant);
+      const domain = await client.request<Domain>('POST', '/v1/domains', {
+        name,
+        ...(tenant ? { tenantId: tenant } : {}),
+      });
+      return print(json, domain, () => [
+        `domain ${domain.name} created (id ${domain.id}, tenant ${domain.tenantId})`,
+      ]);
+    }
+    case 'add-account': {
+      const [address] = args(positionals, 1, 'an address');
+      const password = await readPassword(values.password, process.env);
+      const quotaBytes = quota(values.quota);
+      const account = await client.request<Account>('POST', '/v1/accounts', {
+        address,
+        password,
+        ...(values.name !== undefined ? { displayName: values.name } : {}),
+        ...(quotaBytes !== undefined ? { quotaBytes } : {}),
+      });
+      return print(json, account, () => [`account ${account.address} created (id ${account.id})`]);
+    }
+    case 'set-password': {
+      const [address] = args(positionals, 1, 'an address');
+      const account = await accountByAddress(client, address);
+      const password = await readPassword(values.password, process.env);
+      await client.request('PUT', `/v1/accounts/${account.id}/password`, { password });
+      return print(json, { id: account.id, address: account.address }, () => [
+        `password of ${account.address} set`,
+      ]);
+    }
+    case 'add-alias': {
+      if (positionals.length < 2) throw usageError('expected a source and at least one target');
+      const [source, ...targets] = positionals as [string, ...string[]];
+      const alias = await client.request<Alias>('POST', '/v1/aliases', { source, targets });
+      return print(json, alias, () => [
+        `alias ${alias.source} -> ${alias.targets.join(', ')} created (id ${alias.id})`,
+      ]);
+    }
+    case 'list-domains': {
+      args(positionals, 0, 'no arguments');
+      const domains = await client.listAll<Domain>('/v1/domains');
+      return print(json, domains, () =>
+        domains.map(
+          (d) => `${d.name}${d.unicodeName !== d.name ? ` (${d.unicodeName})` : ''}\ttenant ${d.tenantId}`,
+        ),
+      );
+    }
+    case 'list-accounts': {
+      args(positionals, 0, 'no arguments besides --domain');
+      const accounts = await client.listAll<Account>('/v1/accounts', await domainId(client, values.domain));
+      return print(json, accounts, () =>
+        accounts.map(
+          (a) =>
+            `${a.address}\t${a.disabled ? 'disabled' : 'enabled'}\tquota ${a.quotaBytes ?? 'none'}\tused ${a.usedBytes}`,
+        ),
+      );
+    }
+    case 'list-aliases': {
+      args(positionals, 0, 'no arguments besides --domain');
+      const aliases = await client.listAll<Alias>('/v1/aliases', await domainId(client, values.domain));
+      return print(json, aliases, () => aliases.map((a) => `${a.source}\t-> ${a.targets.join(', ')}`));
+    }
+    default:
+      throw usageError(`unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    } catch (error) {
+      throw usageError((error as Error).message);
+    }
+    const [command, ...positionals] = parsed.positionals;
+    if (parsed.values.help || command === undefined || command === 'help') {
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined && !parsed.values.help ? 2 : 0;
+    }
+    const token = process.env.CORREO_API_TOKEN;
+    if (!token) throw new CliError('CORREO_API_TOKEN is not set: export the admin or tenant API token', 2);
+    const client = createAdminClient(process.env.CORREO_API_URL ?? 'http://127.0.0.1:8080', token);
+    await run(command, positionals, parsed.values, client);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    process.stderr.write(`correo-admin: ${error.message}\n`);
+    return error.exitCode;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

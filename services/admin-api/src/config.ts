@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { defineSection, port, text } from '@correo/config';
+
+/**
+ * The admin-api's own variables. ADMIN_TOKEN is the operator's bearer token (every tenant); without it
+ * only tokens stored in the database (created through the API or by the embedded default) work.
+ */
+export const adminApiSection = defineSection({
+  variables: {
+    ADMIN_API_HOST: text('0.0.0.0'),
+    ADMIN_API_PORT: port({ default: 8080, allowZero: true }),
+    // A short shared secret is guessable over the network; 24 characters of base64 is ~144 bits.
+    ADMIN_TOKEN: z
+      .string()
+      .trim()
+      .min(24, { error: 'at least 24 characters (e.g. openssl rand -base64 32)' })
+      .optional(),
+  },
+  secrets: ['ADMIN_TOKEN'],
+  build: (vars) => ({
+    host: vars.ADMIN_API_HOST,
+    port: vars.ADMIN_API_PORT,
+    adminToken: vars.ADMIN_TOKEN,
+  }),
+});
+
+export type AdminApiConfig = ReturnType<typeof adminApiSection.build>;

@@ -1,0 +1,146 @@
+import { MAX_PAGE_SIZE } from '@correo/directory';
+
+/*
+ * JSON schemas shared by the routes. They validate requests (ajv), serialise responses
+ * (fast-json-stringify: only the listed fields leave the server) and document the API in OpenAPI.
+ */
+
+export const id = {
+  type: 'string',
+  pattern: '^[1-9][0-9]{0,18}$',
+  description: 'A numeric id as a string',
+} as const;
+const timestamp = { type: 'string', format: 'date-time' } as const;
+const nullableTimestamp = { type: ['string', 'null'], format: 'date-time' } as const;
+
+export const idParams = {
+  type: 'object',
+  required: ['id'],
+  additionalProperties: false,
+  properties: { id },
+} as const;
+
+export const pageQueryProperties = {
+  limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 },
+  cursor: { type: 'string', pattern: '^[0-9]{1,19}$', description: 'nextCursor of the previous page' },
+} as const;
+
+export interface PageQuery {
+  limit?: number;
+  cursor?: string;
+}
+
+export function pageOf(item: object) {
+  return {
+    type: 'object',
+    required: ['items', 'nextCursor'],
+    properties: {
+      items: { type: 'array', items: item },
+      nextCursor: { type: ['string', 'null'], description: 'null on the last page' },
+    },
+  } as const;
+}
+
+export const errorResponse = {
+  $id: 'ApiError',
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        details: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['field', 'message'],
+            properties: { field: { type: 'string' }, message: { type: 'string' } },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+const errorRef = { $ref: 'ApiError#' } as const;
+
+/** The error answers a route can give, besides its success responses. */
+export function withErrors<T extends Record<number, unknown>>(success: T) {
+  return {
+    ...success,
+    400: errorRef,
+    401: errorRef,
+    403: errorRef,
+    404: errorRef,
+    409: errorRef,
+  };
+}
+
+export const tenantSchema = {
+  type: 'object',
+  required: ['id', 'name', 'createdAt'],
+  properties: { id, name: { type: 'string' }, createdAt: timestamp },
+} as const;
+
+export const domainSchema = {
+  type: 'object',
+  required: ['id', 'tenantId', 'name', 'unicodeName', 'createdAt'],
+  properties: {
+    id,
+    tenantId: id,
+    name: { type: 'string', description: 'Lowercase punycode (A-labels)' },
+    unicodeName: { type: 'string' },
+    createdAt: timestamp,
+  },
+} as const;
+
+export const accountSchema = {
+  type: 'object',
+  required: ['id', 'tenantId', 'domainId', 'address', 'displayName', 'quotaBytes', 'usedBytes', 'disabled'],
+  properties: {
+    id,
+    tenantId: id,
+    domainId: id,
+    address: { type: 'string' },
+    displayName: { type: 'string' },
+    quotaBytes: { type: ['integer', 'null'], description: 'null: no quota' },
+    usedBytes: { type: 'integer' },
+    disabled: { type: 'boolean' },
+    hasPassword: { type: 'boolean' },
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  },
+} as const;
+
+export const aliasSchema = {
+  type: 'object',
+  required: ['id', 'tenantId', 'domainId', 'source', 'catchAll', 'targets'],
+  properties: {
+    id,
+    tenantId: id,
+    domainId: id,
+    source: { type: 'string', description: 'user@domain, or @domain for the catch-all' },
+    catchAll: { type: 'boolean' },
+    targets: { type: 'array', items: { type: 'string' } },
+    createdAt: timestamp,
+  },
+} as const;
+
+export const tokenSchema = {
+  type: 'object',
+  required: ['id', 'tenantId', 'name', 'createdAt'],
+  properties: {
+    id,
+    tenantId: { type: ['string', 'null'], description: 'null: an operator token valid for every tenant' },
+    name: { type: 'string' },
+    createdAt: timestamp,
+    expiresAt: nullableTimestamp,
+    lastUsedAt: nullableTimestamp,
+  },
+} as const;
+
+export const password = { type: 'string', minLength: 8, maxLength: 1024 } as const;
+export const quotaBytes = { type: ['integer', 'null'], minimum: 0, description: 'null: no quota' } as const;
