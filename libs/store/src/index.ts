@@ -10,3 +10,7 @@ export type { DeliveryOutcome, LocalDelivery, MessageFacts, Rejection, Rejection
 export { ensureMailbox } from './mailboxes.js';
 export { startEmbeddedPostgres } from './embedded-postgres.js';
 export type { EmbeddedPostgresHandle, EmbeddedPostgresOptions } from './embedded-postgres.js';
+export { readPop3Maildrop, recordPop3Octets } from './pop3-maildrop.js';
+export type { Pop3MaildropMessage, Pop3MaildropSnapshot } from './pop3-maildrop.js';
+export { expungeMessages } from './expunge.js';
+export type { ExpungeRequest, ExpungeResult } from './expunge.js';

@@ -1,64 +1,50 @@
+import { join } from 'node:path';
+import { buildAdminApi, adminApiSection } from '@correo/admin-api';
 import type { Config } from '@correo/config';
+import { ensureDemoAccount } from '@correo/directory';
+import { retryUntilDone, type Listener, type RunningService, type ServiceContext } from '@correo/runtime';
 import { migrate } from '@correo/store';
-import { startHealthServer, type HealthServer, type Logger, type ReadinessCheck } from '@correo/telemetry';
 import { openBackends, type Backends } from './backends.js';
-import { retryUntilDone } from './retry.js';
+import { allInOneSection } from './config.js';
+import { readOrCreateSecret } from './secrets.js';
 
 /** The topics every deployment has; the mda scales with the partitions of mail.accepted. */
 export const TOPICS = ['mail.accepted', 'mail.outbound'] as const;
 
-export interface Listener {
-  name: string;
-  address: string;
-}
+export const sections = { adminApi: adminApiSection, allInOne: allInOneSection };
+export type AllInOneConfig = Config & {
+  adminApi: ReturnType<typeof adminApiSection.build>;
+  allInOne: ReturnType<typeof allInOneSection.build>;
+};
 
-export interface AllInOne {
+export interface AllInOne extends RunningService {
   backends: Backends;
-  health: HealthServer;
-  listeners: Listener[];
-  /** Resolves once the schema is migrated, the topics exist and every service listens. */
-  started: Promise<void>;
-  close(): Promise<void>;
+  demo: { address: string; password: string } | undefined;
+  adminToken: string;
 }
 
 /**
  * Every correo service in one process over one set of backends: the embedded default of
- * `make dev`. The health server comes up first, so that while a backend is unreachable
- * /readyz says which one (and the log says why) instead of the process hanging silently.
- * Services join here as they land; each keeps its own start function so that it also runs
- * alone in the distributed deployment.
+ * `make dev`. Services join here as they land; each keeps its own start function so that it
+ * also runs alone in the distributed deployment.
  */
-export async function startAllInOne(config: Config, logger: Logger): Promise<AllInOne> {
+export async function startAllInOne({
+  config,
+  logger,
+  signal,
+  addChecks,
+  progress,
+}: ServiceContext<AllInOneConfig>): Promise<AllInOne> {
   const backends = await openBackends(config, logger);
-  let startupState = 'starting: migrating the database';
-  const checks: Record<string, ReadinessCheck> = {
-    ...backends.checks,
-    startup: async () => {
-      if (startupState !== 'done') throw new Error(startupState);
-    },
+  addChecks(backends.checks);
+  const stops: (() => Promise<void>)[] = [() => backends.close()];
+  const close = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
   };
-  let health: HealthServer;
   try {
-    health = await startHealthServer({
-      host: config.metrics.host,
-      port: config.metrics.port,
-      checks,
-      timeoutMs: config.readiness.timeoutMs,
-    });
-  } catch (error) {
-    await backends.close();
-    throw error;
-  }
-
-  const shutdown = new AbortController();
-  const stops: (() => Promise<void>)[] = [];
-  const listeners: Listener[] = [
-    { name: 'metrics, /healthz, /readyz', address: `http://${config.metrics.host}:${health.port}` },
-  ];
-
-  const started = (async () => {
-    await retryUntilDone('database migration', () => migrate(backends.databaseUrl), logger, shutdown.signal);
-    startupState = 'starting: creating bus topics';
+    progress('starting: migrating the database');
+    await retryUntilDone('database migration', () => migrate(backends.databaseUrl), logger, signal);
+    progress('starting: creating bus topics');
     await retryUntilDone(
       'bus topic creation',
       () =>
@@ -66,30 +52,45 @@ export async function startAllInOne(config: Config, logger: Logger): Promise<All
           TOPICS.map((name) => ({ name, partitions: config.bus.kafka.topicPartitions })),
         ),
       logger,
-      shutdown.signal,
+      signal,
     );
-    startupState = 'done';
-  })();
-  // Failures are logged and retried inside; only shutdown ends this early.
-  started.catch(() => {});
 
-  return {
-    backends,
-    health,
-    listeners,
-    started,
-    async close() {
-      shutdown.abort(new Error('shutting down'));
-      await started.catch(() => {});
-      for (const stop of stops.reverse()) await stop().catch(() => {});
-      await health.close();
-      await backends.close();
-    },
-  };
+    let demo: AllInOne['demo'];
+    if (config.allInOne.demo) {
+      const password =
+        config.allInOne.demoPassword ?? (await readOrCreateSecret(join(config.dataDir, 'demo-password')));
+      await ensureDemoAccount(backends.pool, { address: config.allInOne.demoAddress, password });
+      demo = { address: config.allInOne.demoAddress, password };
+    }
+
+    const adminToken =
+      config.adminApi.adminToken ?? (await readOrCreateSecret(join(config.dataDir, 'admin-token'), 32));
+    const adminApi = await buildAdminApi({
+      pool: backends.pool,
+      adminToken,
+      logger: logger.child({ component: 'admin-api' }),
+    });
+    await adminApi.listen({ host: config.adminApi.host, port: config.adminApi.port });
+    stops.push(() => adminApi.close());
+    const listeners: Listener[] = [
+      {
+        name: 'admin-api (REST, OpenAPI at /docs)',
+        address: `http://${config.adminApi.host}:${portOf(adminApi)}`,
+      },
+    ];
+    return { backends, demo, adminToken, listeners, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+function portOf(app: { server: { address(): unknown } }): number {
+  return (app.server.address() as { port: number }).port;
 }
 
 /** What runs where, for a person at a terminal. */
-export function describe(config: Config, app: AllInOne): string {
+export function describe(config: AllInOneConfig, app: AllInOne): string {
   const { bus, blobs, notifier, limits } = app.backends;
   const lines = [
     'correo is running',
@@ -98,7 +99,11 @@ export function describe(config: Config, app: AllInOne): string {
     `  bus              ${bus.kind === 'postgres' ? 'PostgreSQL queue tables' : `Kafka ${config.bus.kafka.brokers.join(',')}`}`,
     `  blobs            ${blobs.kind === 'fs' ? config.blobs.dir : `S3 bucket ${config.blobs.s3.bucket}`}`,
     `  notify / limits  ${notifier.kind} / ${limits.kind}`,
-    ...app.listeners.map((l) => `  ${l.name.padEnd(16)} ${l.address}`),
+    ...app.listeners.map((l) => `  ${l.name}: ${l.address}`),
   ];
+  if (app.demo) lines.push(`  demo account     ${app.demo.address}  password: ${app.demo.password}`);
+  lines.push(
+    `  admin token      ${config.adminApi.adminToken ? '(ADMIN_TOKEN)' : join(config.dataDir, 'admin-token')}`,
+  );
   return lines.join('\n');
 }

@@ -3,9 +3,9 @@ import type { Logger } from '@correo/telemetry';
 
 /**
  * Retries a startup step against a backend that is not there yet (a pod often starts before
- * Kafka or PostgreSQL does). Each failure is logged with its reason, so an operator sees
- * "bus: Kafka at 10.0.0.5:9092 unreachable" rather than a silent hang, while /readyz reports
- * the same backend as failing. Stops when `signal` aborts (shutdown).
+ * Kafka or PostgreSQL does). Each failure is logged with its reason, so an operator reads
+ * "bus topic creation failed: Kafka brokers ... unreachable" rather than watching a silent
+ * hang, while /readyz reports the same backend as failing. Ends when `signal` aborts.
  */
 export async function retryUntilDone<T>(
   what: string,

@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { freshDatabase } from '@correo/testkit';
+import type { FreshDatabase } from '@correo/testkit';
+import { deliverToMailbox, recordRejection } from '../src/delivery.js';
+import type { MessageFacts } from '../src/delivery.js';
+import { migrate } from '../src/migrate.js';
+import { createPool } from '../src/pool.js';
+import type { Pool } from '../src/pool.js';
+
+let db: FreshDatabase;
+let pool: Pool;
+
+before(async () => {
+  db = await freshDatabase();
+  await migrate(db.url);
+  pool = createPool(db.url, { max: 12 });
+});
+
+after(async () => {
+  await pool?.end();
+  await db?.drop();
+});
+
+async function account(address: string, quotaBytes: number | null = null): Promise<string> {
+  const domain = address.split('@')[1]!;
+  const tenant = await pool.query<{ id: string }>('INSERT INTO tenants (name) VALUES ($1) RETURNING id', [
+    randomUUID(),
+  ]);
+  const tenantId = tenant.rows[0]!.id;
+  const d = await pool.query<{ id: string }>(
+    'INSERT INTO domains (tenant_id, name) VALUES ($1, $2) RETURNING id',
+    [tenantId, domain],
+  );
+  const a = await pool.query<{ id: string }>(
+    `INSERT INTO accounts (tenant_id, domain_id, local_part, address, quota_bytes)
+     VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+    [tenantId, d.rows[0]!.id, address.split('@')[0], address, quotaBytes],
+  );
+  return a.rows[0]!.id;
+}
+
+function facts(size = 100): MessageFacts {
+  return {
+    blobKey: 'a'.repeat(64),
+    sha256: 'a'.repeat(64),
+    size,
+    internalDate: new Date('2026-11-26T06:00:00Z'),
+    subject: 'hi',
+    from: 'a@b.test',
+    to: 'c@d.test',
+    cc: null,
+    messageId: '<x@y.test>',
+    date: null,
+    inReplyTo: null,
+    envelope: { subject: 'hi' },
+    bodystructure: { kind: 'text' },
+    searchText: 'hello world',
+  };
+}
+
+test('concurrent deliveries of one key store one copy; the others are duplicates', async () => {
+  const accountId = await account(`same@${randomUUID().slice(0, 8)}.test`);
+  const eventId = randomUUID();
+  const outcomes = await Promise.all(
+    Array.from({ length: 8 }, () =>
+      deliverToMailbox(pool, { eventId, recipient: 'Same@X.test', accountId, message: facts() }),
+    ),
+  );
+  assert.deepEqual(outcomes.map((o) => o.kind).sort(), ['delivered', ...Array(7).fill('duplicate')]);
+  const stored = await pool.query('SELECT 1 FROM messages WHERE received_event_id = $1', [eventId]);
+  assert.equal(stored.rowCount, 1);
+});
+
+test('concurrent deliveries to one mailbox get distinct ascending UIDs and MODSEQs', async () => {
+  const accountId = await account(`busy@${randomUUID().slice(0, 8)}.test`);
+  const outcomes = await Promise.all(
+    Array.from({ length: 30 }, () =>
+      deliverToMailbox(pool, {
+        eventId: randomUUID(),
+        recipient: 'busy@x.test',
+        accountId,
+        message: facts(),
+      }),
+    ),
+  );
+  const delivered = outcomes.flatMap((o) => (o.kind === 'delivered' ? [o] : []));
+  assert.deepEqual(
+    delivered.map((o) => o.uid).sort((a, b) => a - b),
+    Array.from({ length: 30 }, (_, i) => i + 1),
+  );
+  const byUid = [...delivered].sort((a, b) => a.uid - b.uid);
+  for (let i = 1; i < byUid.length; i++) assert.ok(byUid[i]!.modseq > byUid[i - 1]!.modseq);
+  const used = await pool.query<{ used_bytes: string }>('SELECT used_bytes FROM accounts WHERE id = $1', [
+    accountId,
+  ]);
+  assert.equal(used.rows[0]!.used_bytes, String(30 * 100));
+});
+
+test('an over-quota rejection is final for its key, even after space is freed', async () => {
+  const accountId = await account(`tight@${randomUUID().slice(0, 8)}.test`, 150);
+  const eventId = randomUUID();
+  const first = await deliverToMailbox(pool, {
+    eventId,
+    recipient: 'tight@x.test',
+    accountId,
+    message: facts(200),
+  });
+  assert.equal(first.kind, 'over-quota');
+  await pool.query('UPDATE accounts SET quota_bytes = NULL WHERE id = $1', [accountId]);
+  const again = await deliverToMailbox(pool, {
+    eventId,
+    recipient: 'tight@x.test',
+    accountId,
+    message: facts(200),
+  });
+  assert.equal(again.kind, 'duplicate');
+  const rejected = await pool.query('SELECT reason FROM delivery_rejections WHERE event_id = $1', [eventId]);
+  assert.deepEqual(rejected.rows, [{ reason: 'over-quota' }]);
+});
+
+test('a deleted account is reported, and a rejection is recorded once', async () => {
+  const eventId = randomUUID();
+  const gone = await deliverToMailbox(pool, {
+    eventId,
+    recipient: 'gone@x.test',
+    accountId: '999999',
+    message: facts(),
+  });
+  assert.equal(gone.kind, 'unknown-user');
+  const rejection = { eventId, recipient: 'Gone@X.test', reason: 'unknown-user' as const };
+  assert.equal(await recordRejection(pool, rejection), true);
+  assert.equal(await recordRejection(pool, rejection), false);
+});
