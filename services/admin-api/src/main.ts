@@ -1,30 +1,29 @@
-import pino from 'pino';
-import { loadConfigOrExit } from '@correo/config';
-import { createPool } from '@correo/store';
+import { runService } from '@correo/runtime';
+import { createPool, StoreHealth } from '@correo/store';
 import { buildAdminApi } from './app.js';
 import { adminApiSection } from './config.js';
 
-const config = loadConfigOrExit(process.env, { adminApi: adminApiSection });
-const logger = pino({ level: config.logLevel, name: 'admin-api' });
-
-if (!config.database.url) {
-  logger.fatal('DATABASE_URL is required for the standalone admin-api (the all-in-one embeds PostgreSQL)');
-  process.exit(1);
-}
-const pool = createPool(config.database.url, {
-  onIdleError: (err) => logger.warn({ err }, 'idle database connection failed'),
+await runService({
+  name: 'admin-api',
+  sections: { adminApi: adminApiSection },
+  async start({ config, logger, addChecks }) {
+    if (!config.database.url)
+      throw new Error('DATABASE_URL is required (only the all-in-one embeds PostgreSQL)');
+    const pool = createPool(config.database.url, {
+      onIdleError: (err) => logger.warn({ err }, 'idle database connection failed'),
+    });
+    addChecks({ database: () => StoreHealth.ping(pool, config.readiness.timeoutMs) });
+    if (!config.adminApi.adminToken) {
+      logger.warn('ADMIN_TOKEN is not set: only API tokens stored in the database are accepted');
+    }
+    const app = await buildAdminApi({ pool, adminToken: config.adminApi.adminToken, logger });
+    await app.listen({ host: config.adminApi.host, port: config.adminApi.port });
+    return {
+      listeners: [{ name: 'admin-api', address: `http://${config.adminApi.host}:${config.adminApi.port}` }],
+      async close() {
+        await app.close();
+        await pool.end();
+      },
+    };
+  },
 });
-const app = await buildAdminApi({ pool, adminToken: config.adminApi.adminToken, logger });
-if (!config.adminApi.adminToken)
-  logger.warn('ADMIN_TOKEN is not set: only API tokens stored in the database are accepted');
-
-await app.listen({ host: config.adminApi.host, port: config.adminApi.port });
-
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    void app
-      .close()
-      .then(() => pool.end())
-      .finally(() => process.exit(0));
-  });
-}
