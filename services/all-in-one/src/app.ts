@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { buildAdminApi, adminApiSection } from '@correo/admin-api';
 import type { Config } from '@correo/config';
-import { ensureDemoAccount } from '@correo/directory';
+import { createPostgresDirectory, ensureDemoAccount } from '@correo/directory';
+import { mdaConfigSection, startMda } from '@correo/mda';
 import { retryUntilDone, type Listener, type RunningService, type ServiceContext } from '@correo/runtime';
 import { migrate } from '@correo/store';
 import { openBackends, type Backends } from './backends.js';
@@ -11,9 +12,10 @@ import { readOrCreateSecret } from './secrets.js';
 /** The topics every deployment has; the mda scales with the partitions of mail.accepted. */
 export const TOPICS = ['mail.accepted', 'mail.outbound'] as const;
 
-export const sections = { adminApi: adminApiSection, allInOne: allInOneSection };
+export const sections = { adminApi: adminApiSection, mda: mdaConfigSection, allInOne: allInOneSection };
 export type AllInOneConfig = Config & {
   adminApi: ReturnType<typeof adminApiSection.build>;
+  mda: ReturnType<typeof mdaConfigSection.build>;
   allInOne: ReturnType<typeof allInOneSection.build>;
 };
 
@@ -62,6 +64,18 @@ export async function startAllInOne({
       await ensureDemoAccount(backends.pool, { address: config.allInOne.demoAddress, password });
       demo = { address: config.allInOne.demoAddress, password };
     }
+
+    const directory = createPostgresDirectory(backends.pool);
+    const mda = await startMda({
+      bus: backends.bus,
+      blobs: backends.blobs,
+      pool: backends.pool,
+      directory,
+      notifier: backends.notifier,
+      logger: logger.child({ component: 'mda' }),
+      config: config.mda,
+    });
+    stops.push(() => mda.close());
 
     const adminToken =
       config.adminApi.adminToken ?? (await readOrCreateSecret(join(config.dataDir, 'admin-token'), 32));

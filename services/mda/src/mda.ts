@@ -1,0 +1,84 @@
+import type { BlobStore } from '@correo/blobs';
+import type { Bus, DeliveredMessage } from '@correo/bus';
+import type { Directory } from '@correo/directory';
+import type { Notifier } from '@correo/notify';
+import type { Pool } from '@correo/store';
+import { extractTraceContext, injectTraceContext, withSpan } from '@correo/telemetry';
+import type { Logger } from '@correo/telemetry';
+import type { MdaSettings } from './config.js';
+import { decodeEvent, deliverEvent } from './deliver-event.js';
+import { mdaMetrics } from './metrics.js';
+
+export interface MdaDeps {
+  bus: Bus;
+  blobs: BlobStore;
+  /** The metadata store, migrated (libs/store migrate()). */
+  pool: Pool;
+  directory: Directory;
+  notifier: Notifier;
+  logger: Logger;
+  config: MdaSettings;
+}
+
+export interface Mda {
+  /** Lets the event in hand finish and commit, then leaves the consumer group. Adapters stay open. */
+  close(): Promise<void>;
+}
+
+/** Joins the mda consumer group on mail.accepted and delivers until close(). */
+export async function startMda(deps: MdaDeps): Promise<Mda> {
+  const { bus, config } = deps;
+  const logger = deps.logger.child({ component: 'mda' });
+  await bus.ensureTopics(
+    [config.acceptedTopic, config.outboundTopic, config.deadLetterTopic].map((name) => ({
+      name,
+      partitions: config.topicPartitions,
+    })),
+  );
+  const ctx = { ...deps, logger, outboundTopic: config.outboundTopic };
+
+  const handler = async (message: DeliveredMessage) => {
+    try {
+      await withSpan(
+        'mda.deliver',
+        async (span) => {
+          const event = decodeEvent(message.value);
+          span.setAttribute('correo.event_id', event.eventId);
+          await deliverEvent(ctx, event, injectTraceContext({}));
+        },
+        extractTraceContext(message.headers),
+      );
+    } catch (error) {
+      const fields = {
+        topic: message.topic,
+        partition: message.partition,
+        offset: message.offset,
+        attempt: message.attempt,
+        error: (error as Error).message,
+      };
+      // The bus dead-letters after this attempt; this is the last moment the mda sees the event.
+      if (message.attempt >= config.maxAttempts) {
+        mdaMetrics.deadLettered.inc();
+        logger.error({ ...fields, deadLetterTopic: config.deadLetterTopic }, 'event dead-lettered');
+      } else {
+        logger.warn(fields, 'delivery failed, will retry');
+      }
+      throw error;
+    }
+  };
+
+  const subscription = await bus.subscribe({
+    group: config.group,
+    topic: config.acceptedTopic,
+    handler,
+    maxAttempts: config.maxAttempts,
+    deadLetterTopic: config.deadLetterTopic,
+  });
+  logger.info({ group: config.group, topic: config.acceptedTopic }, 'mda consuming');
+
+  return {
+    async close() {
+      await subscription.stop();
+    },
+  };
+}

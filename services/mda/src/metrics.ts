@@ -1,0 +1,27 @@
+import { metrics } from '@correo/telemetry';
+
+/** Declared once per process; several mda instances (tests, all-in-one) share the series. */
+export const mdaMetrics = {
+  delivered: metrics.counter({
+    name: 'correo_mda_delivered_total',
+    help: 'Messages filed into a mailbox (one per account and message).',
+  }),
+  rejected: metrics.counter({
+    name: 'correo_mda_rejected_total',
+    help: 'Recipients not delivered, by reason (unknown-user, loop, over-quota, relay-denied).',
+    labelNames: ['reason'],
+  }),
+  outboundPublished: metrics.counter({
+    name: 'correo_mda_outbound_published_total',
+    help: 'OutboundMessage jobs published to the relay (one per destination domain and event).',
+  }),
+  deadLettered: metrics.counter({
+    name: 'correo_mda_dead_lettered_total',
+    help: 'mail.accepted events that failed every attempt and went to the dead-letter topic.',
+  }),
+  deliveryLatency: metrics.histogram({
+    name: 'correo_mda_delivery_latency_seconds',
+    help: 'From acceptance by smtp-ingress (received_at) to the committed mailbox insert.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+  }),
+};

@@ -1,0 +1,3 @@
+import { crashScenario } from './crash.js';
+
+crashScenario('embedded');

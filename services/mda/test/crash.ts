@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createFsBlobStore, createS3BlobStore } from '@correo/blobs';
+import type { BlobStore } from '@correo/blobs';
+import { createKafkaBus, createPostgresBus } from '@correo/bus';
+import type { Bus } from '@correo/bus';
+import { encodeMailAccepted } from '@correo/proto';
+import { createPool, migrate } from '@correo/store';
+import { freshDatabase, testBackends, uniqueName } from '@correo/testkit';
+import { spawnMda } from './helpers/child.js';
+import type { MdaProcess } from './helpers/child.js';
+import { rawMessage } from './helpers/messages.js';
+import { Provisioner } from './helpers/provision.js';
+import { acceptedEvent } from './helpers/stack.js';
+import type { StackKind } from './helpers/stack.js';
+import { waitUntil } from './helpers/wait.js';
+
+const EVENTS = 1_000;
+
+/**
+ * The mda process is SIGKILLed in the middle of a burst and started again: every event must end up
+ * stored exactly once per recipient, none lost, none doubled, and no UID wasted or reused.
+ */
+export function crashScenario(kind: StackKind): void {
+  test(`SIGKILL during a burst of ${EVENTS} events on the ${kind} stack: every message stored exactly once`, async (t) => {
+    const backends = testBackends();
+    const db = await freshDatabase();
+    const pool = createPool(db.url);
+    const processes: MdaProcess[] = [];
+    let bus: Bus | undefined;
+    let blobs: BlobStore | undefined;
+    let blobDir: string | undefined;
+    const storedBlobs: string[] = [];
+    t.after(async () => {
+      await Promise.all(processes.map((p) => p.kill('SIGKILL')));
+      await bus?.close();
+      for (const key of storedBlobs) await blobs?.delete(key);
+      await blobs?.close();
+      await pool.end();
+      await db.drop();
+      if (blobDir) await rm(blobDir, { recursive: true, force: true });
+    });
+
+    await migrate(db.url);
+    const topic = uniqueName('mail.accepted');
+    const env: Record<string, string> = {
+      DATABASE_URL: db.url,
+      LOG_LEVEL: 'warn',
+      METRICS_PORT: '0',
+      METRICS_HOST: '127.0.0.1',
+      BUS_MAX_ATTEMPTS: '5',
+      KAFKA_TOPIC_PARTITIONS: '3',
+      MDA_CONSUMER_GROUP: uniqueName('mda'),
+      MDA_ACCEPTED_TOPIC: topic,
+      MDA_OUTBOUND_TOPIC: uniqueName('mail.outbound'),
+      MDA_DEAD_LETTER_TOPIC: uniqueName('mail.accepted.dlq'),
+    };
+    if (kind === 'distributed') {
+      Object.assign(env, {
+        BUS_ADAPTER: 'kafka',
+        KAFKA_BROKERS: backends.kafkaBrokers.join(','),
+        KAFKA_CLIENT_ID: uniqueName('mda-crash'),
+        BLOB_ADAPTER: 's3',
+        S3_ENDPOINT: backends.s3.endpoint,
+        S3_REGION: backends.s3.region,
+        S3_BUCKET: backends.s3.bucket,
+        S3_ACCESS_KEY_ID: backends.s3.accessKeyId,
+        S3_SECRET_ACCESS_KEY: backends.s3.secretAccessKey,
+        NOTIFY_ADAPTER: 'redis',
+        REDIS_URL: backends.redisUrl,
+      });
+      bus = createKafkaBus({
+        brokers: backends.kafkaBrokers,
+        clientId: uniqueName('crash-test'),
+        replicationFactor: 1,
+      });
+      const s3 = createS3BlobStore(backends.s3);
+      await s3.ensureBucket();
+      blobs = s3;
+    } else {
+      blobDir = await mkdtemp(join(tmpdir(), 'mda-crash-'));
+      Object.assign(env, {
+        BUS_ADAPTER: 'postgres',
+        BLOB_ADAPTER: 'fs',
+        BLOB_DIR: blobDir,
+        NOTIFY_ADAPTER: 'memory',
+      });
+      bus = createPostgresBus({ connectionString: db.url, partitions: 3 });
+      blobs = createFsBlobStore({ dir: blobDir });
+    }
+    await bus.ensureTopics([{ name: topic, partitions: 3 }]);
+
+    const provision = new Provisioner(pool, uniqueName('tenant'));
+    const d = `${uniqueName('crash')}.test`;
+    const accounts = [await provision.account(`one@${d}`), await provision.account(`two@${d}`)];
+    const blob = await blobs.put(
+      Readable.from([rawMessage({ from: 'a@remote.test', to: [`one@${d}`], subject: 'burst', text: 'x' })]),
+    );
+
+    storedBlobs.push(blob.key);
+    // Even events go to one recipient, odd ones to two: 1,500 deliveries in all.
+    const expected = new Map<string, number>();
+    const events = Array.from({ length: EVENTS }, (_, i) => {
+      const eventId = randomUUID();
+      const to = i % 2 === 0 ? [`one@${d}`] : [`one@${d}`, `two@${d}`];
+      expected.set(eventId, to.length);
+      return {
+        key: eventId,
+        value: encodeMailAccepted(acceptedEvent(eventId, 'a@remote.test', { to }, blob)),
+      };
+    });
+    const total = [...expected.values()].reduce((a, b) => a + b, 0);
+    const delivered = async () =>
+      Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM deliveries')).rows[0]!.n);
+
+    const first = spawnMda(env);
+    processes.push(first);
+    for (let i = 0; i < events.length; i += 100) await bus.publish(topic, events.slice(i, i + 100));
+
+    await waitUntil('a third of the deliveries', async () => {
+      if (first.child.exitCode !== null) throw new Error(`mda exited early: ${first.output()}`);
+      return (await delivered()) >= total / 3;
+    });
+    await first.kill('SIGKILL');
+    const atKill = await delivered();
+    t.diagnostic(`${atKill} of ${total} deliveries were committed at the SIGKILL`);
+
+    const second = spawnMda(env);
+    processes.push(second);
+    await waitUntil(
+      `all ${total} deliveries`,
+      async () => {
+        if (second.child.exitCode !== null) throw new Error(`restarted mda exited: ${second.output()}`);
+        return (await delivered()) >= total;
+      },
+      240_000,
+    );
+    // A graceful stop: leave the group, close the adapters, exit 0.
+    assert.equal(await second.kill('SIGTERM'), 0, `mda stopped cleanly on SIGTERM: ${second.output()}`);
+
+    const perEvent = await pool.query<{ event_id: string; deliveries: string; messages: string }>(
+      `SELECT d.event_id, count(*) AS deliveries,
+              (SELECT count(*) FROM messages m WHERE m.received_event_id = d.event_id) AS messages
+         FROM deliveries d GROUP BY d.event_id`,
+    );
+    assert.equal(
+      perEvent.rowCount,
+      EVENTS,
+      `every event delivered (${atKill} of ${total} were in at the kill)`,
+    );
+    for (const row of perEvent.rows) {
+      assert.equal(Number(row.deliveries), expected.get(row.event_id), `deliveries of ${row.event_id}`);
+      assert.equal(Number(row.messages), expected.get(row.event_id), `messages of ${row.event_id}`);
+    }
+    const mailboxes = await pool.query<{
+      account_id: string;
+      uidnext: string;
+      copies: string;
+      max_uid: string;
+    }>(
+      `SELECT mb.account_id, mb.uidnext, count(mm.uid) AS copies, max(mm.uid) AS max_uid
+         FROM mailboxes mb JOIN mailbox_messages mm ON mm.mailbox_id = mb.id
+        GROUP BY mb.id ORDER BY mb.account_id`,
+    );
+    assert.deepEqual(
+      mailboxes.rows.map((r) => [r.account_id, Number(r.copies), Number(r.max_uid), Number(r.uidnext)]),
+      [
+        [accounts[0], EVENTS, EVENTS, EVENTS + 1],
+        [accounts[1], EVENTS / 2, EVENTS / 2, EVENTS / 2 + 1],
+      ],
+      'UIDs 1..n with no gap and no reuse',
+    );
+  });
+}

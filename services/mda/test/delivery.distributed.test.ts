@@ -1,0 +1,3 @@
+import { deliveryScenarios } from './scenarios.js';
+
+deliveryScenarios('distributed');

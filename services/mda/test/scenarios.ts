@@ -1,0 +1,357 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeDeadLetter } from '@correo/bus';
+import type { DeliveredMessage } from '@correo/bus';
+import {
+  SubmissionKind,
+  decodeMailAccepted,
+  decodeOutboundMessage,
+  encodeMailAccepted,
+  timestampFromDate,
+} from '@correo/proto';
+import { uniqueName } from '@correo/testkit';
+import { mdaMetrics } from '../src/metrics.js';
+import { outboundJobId } from '../src/outbound.js';
+import { MdaTestStack, acceptedEvent } from './helpers/stack.js';
+import type { Collector, StackKind } from './helpers/stack.js';
+import { deliveredRows, outcomeCount, rejections } from './helpers/rows.js';
+import { waitUntil } from './helpers/wait.js';
+
+/** The mda's delivery behaviour, run once per stack (embedded and distributed backends). */
+export function deliveryScenarios(kind: StackKind): void {
+  describe(`mda on the ${kind} stack`, () => {
+    let stack: MdaTestStack;
+    let outbound: Collector;
+    let deadLetters: Collector;
+    // Every test gets its own domain so that aliases and catch-alls never meet.
+    const domain = () => `${uniqueName('d')}.test`;
+    const settled = (eventId: string, outcomes: number) =>
+      waitUntil(
+        `${outcomes} outcomes of ${eventId}`,
+        async () => (await outcomeCount(stack.pool, eventId)) >= outcomes,
+      );
+
+    before(async () => {
+      stack = await MdaTestStack.create(kind, { maxAttempts: 2 });
+      await stack.startMda();
+      outbound = await stack.collect(stack.settings.outboundTopic);
+      deadLetters = await stack.collect(stack.settings.deadLetterTopic);
+    });
+
+    after(async () => {
+      await outbound?.stop();
+      await deadLetters?.stop();
+      await stack?.close();
+    });
+
+    test('an exact account gets the message in INBOX with everything IMAP needs', async () => {
+      const d = domain();
+      const accountId = await stack.provision.account(`alice@${d}`);
+      const notes: string[] = [];
+      const unsubscribe = await stack.notifier.subscribe(`correo.mailbox.${accountId}`, (p) => notes.push(p));
+      try {
+        const blob = await stack.storeMessage({
+          from: 'bob@remote.test',
+          to: [`alice@${d}`],
+          subject: 'Quarterly figures',
+          text: 'The pelican numbers are in.',
+        });
+        const eventId = randomUUID();
+        const receivedAt = new Date('2026-11-26T06:01:02.345Z');
+        await stack.publishEvent({
+          ...acceptedEvent(eventId, 'bob@remote.test', { to: [`Alice@${d}`] }, blob),
+          receivedAt: timestampFromDate(receivedAt),
+        });
+        await settled(eventId, 1);
+
+        const [row, ...others] = await deliveredRows(stack.pool, eventId);
+        assert.equal(others.length, 0);
+        assert.ok(row);
+        assert.equal(row.recipient, `alice@${d}`);
+        assert.equal(row.account_id, accountId);
+        assert.equal(row.mailbox_name, 'INBOX');
+        assert.equal(row.uid, '1');
+        assert.equal(row.blob_key, blob.key);
+        assert.equal(Number(row.size), blob.size);
+        assert.equal(row.internal_date.toISOString(), receivedAt.toISOString());
+        assert.equal(row.header_subject, 'Quarterly figures');
+        assert.match(row.header_from ?? '', /bob@remote\.test/);
+        assert.match(row.header_message_id ?? '', /@client\.test/);
+        assert.ok(row.envelope_json, 'envelope stored');
+        assert.ok(row.bodystructure_json, 'bodystructure stored');
+        assert.equal(row.idempotency_key, `${eventId}/alice@${d}/${row.mailbox_id}`);
+
+        const found = await stack.pool.query(
+          `SELECT 1 FROM messages WHERE account_id = $1 AND search @@ to_tsquery('simple', 'pelican')`,
+          [accountId],
+        );
+        assert.equal(found.rowCount, 1, 'the body is in the search vector');
+
+        await waitUntil('the mailbox-changed notification', async () => notes.length > 0);
+        assert.deepEqual(JSON.parse(notes[0]!), {
+          mailboxId: row.mailbox_id,
+          uid: 1,
+          modseq: Number(row.modseq),
+          kind: 'append',
+        });
+        const used = await stack.pool.query<{ used_bytes: string }>(
+          'SELECT used_bytes FROM accounts WHERE id = $1',
+          [accountId],
+        );
+        assert.equal(Number(used.rows[0]!.used_bytes), blob.size);
+      } finally {
+        await unsubscribe();
+      }
+    });
+
+    test('two local recipients share one blob and get one copy each', async () => {
+      const d = domain();
+      const a = await stack.provision.account(`ann@${d}`);
+      const b = await stack.provision.account(`ben@${d}`);
+      const eventId = await stack.publishAccepted({ to: [`ann@${d}`, `ben@${d}`] });
+      await settled(eventId, 2);
+      const rows = await deliveredRows(stack.pool, eventId);
+      assert.deepEqual(rows.map((r) => r.account_id).sort(), [a, b].sort());
+      assert.equal(new Set(rows.map((r) => r.blob_key)).size, 1, 'one blob for all recipients');
+      assert.ok(rows.every((r) => r.mailbox_name === 'INBOX' && r.uid === '1'));
+    });
+
+    test('an alias delivers to each of its accounts', async () => {
+      const d = domain();
+      const a = await stack.provision.account(`ana@${d}`);
+      const b = await stack.provision.account(`bruno@${d}`);
+      await stack.provision.alias(`team@${d}`, [`ana@${d}`, `bruno@${d}`]);
+      const eventId = await stack.publishAccepted({ to: [`team@${d}`] });
+      await settled(eventId, 2);
+      const rows = await deliveredRows(stack.pool, eventId);
+      assert.deepEqual(rows.map((r) => r.account_id).sort(), [a, b].sort());
+      assert.ok(rows.every((r) => r.recipient === `team@${d}`));
+    });
+
+    test('an account reached through two recipients gets one copy', async () => {
+      const d = domain();
+      const a = await stack.provision.account(`solo@${d}`);
+      await stack.provision.alias(`sales@${d}`, [`solo@${d}`]);
+      // The marker shares the first event's key, so once it is in, the first was handled to the end.
+      const [eventId, marker] = await stack.publishInOrder([
+        { to: [`sales@${d}`, `solo@${d}`] },
+        { to: [`solo@${d}`] },
+      ]);
+      await settled(marker!, 1);
+      const rows = await deliveredRows(stack.pool, eventId!);
+      assert.deepEqual(
+        rows.map((r) => [r.account_id, r.recipient]),
+        [[a, `sales@${d}`]],
+      );
+    });
+
+    test('the catch-all takes unknown local parts', async () => {
+      const d = domain();
+      const c = await stack.provision.account(`catcher@${d}`);
+      await stack.provision.alias(`@${d}`, [`catcher@${d}`]);
+      const eventId = await stack.publishAccepted({ to: [`whoever@${d}`] });
+      await settled(eventId, 1);
+      const rows = await deliveredRows(stack.pool, eventId);
+      assert.deepEqual(
+        rows.map((r) => [r.account_id, r.recipient]),
+        [[c, `whoever@${d}`]],
+      );
+    });
+
+    test('user+tag is delivered to user', async () => {
+      const d = domain();
+      const u = await stack.provision.account(`user@${d}`);
+      const eventId = await stack.publishAccepted({ to: [`user+newsletters@${d}`] });
+      await settled(eventId, 1);
+      const rows = await deliveredRows(stack.pool, eventId);
+      assert.deepEqual(
+        rows.map((r) => [r.account_id, r.recipient]),
+        [[u, `user+newsletters@${d}`]],
+      );
+    });
+
+    test('an alias loop is recorded as a rejection and nothing is delivered', async () => {
+      const d = domain();
+      await stack.provision.alias(`ping@${d}`, [`pong@${d}`]);
+      await stack.provision.alias(`pong@${d}`, [`ping@${d}`]);
+      const eventId = await stack.publishAccepted({ to: [`ping@${d}`] });
+      await settled(eventId, 1);
+      const rejected = await rejections(stack.pool, eventId);
+      assert.equal(rejected.length, 1);
+      assert.equal(rejected[0]!.recipient, `ping@${d}`);
+      assert.equal(rejected[0]!.reason, 'loop');
+      assert.deepEqual(await deliveredRows(stack.pool, eventId), []);
+    });
+
+    test('an unknown user and a foreign domain over port 25 are rejections, not deliveries', async () => {
+      const d = domain();
+      await stack.provision.account(`known@${d}`);
+      const eventId = await stack.publishAccepted({ to: [`gone@${d}`, 'someone@not-ours.test'] });
+      await settled(eventId, 2);
+      const rejected = await rejections(stack.pool, eventId);
+      assert.deepEqual(
+        rejected.map((r) => [r.recipient, r.reason]),
+        [
+          [`gone@${d}`, 'unknown-user'],
+          ['someone@not-ours.test', 'relay-denied'],
+        ],
+      );
+      assert.deepEqual(await deliveredRows(stack.pool, eventId), []);
+    });
+
+    test('external alias targets become one OutboundMessage per domain; local ones are delivered', async () => {
+      const d = domain();
+      const local = await stack.provision.account(`home@${d}`);
+      await stack.provision.alias(`fwd@${d}`, [
+        `home@${d}`,
+        'one@elsewhere.test',
+        'two@Elsewhere.test',
+        'x@third.test',
+      ]);
+      const eventId = await stack.publishAccepted({ to: [`fwd@${d}`], from: 'origin@remote.test' });
+      await settled(eventId, 1);
+      const jobs = await outboundFor(outbound, eventId, 2);
+      const byDomain = new Map(jobs.map((job) => [job.destinationDomain, job]));
+      assert.deepEqual([...byDomain.keys()].sort(), ['elsewhere.test', 'third.test']);
+      const elsewhere = byDomain.get('elsewhere.test')!;
+      assert.deepEqual(
+        elsewhere.recipients.map((r) => r.address),
+        ['one@elsewhere.test', 'two@elsewhere.test'],
+      );
+      assert.equal(elsewhere.recipients[0]!.originalRecipient, `rfc822;fwd@${d}`);
+      assert.equal(elsewhere.mailFrom, 'origin@remote.test');
+      assert.equal(elsewhere.eventId, outboundJobId(eventId, 'elsewhere.test'));
+      assert.equal(elsewhere.attempt, 0);
+      assert.deepEqual(
+        (await deliveredRows(stack.pool, eventId)).map((r) => r.account_id),
+        [local],
+      );
+      const accepted = (await deliveredRows(stack.pool, eventId))[0]!;
+      assert.equal(byDomain.get('third.test')!.blobKey, accepted.blob_key);
+    });
+
+    test('an authenticated submission to other domains goes to the relay', async () => {
+      const eventId = await stack.publishAccepted({
+        to: ['el@suemail.test', 'ella@suemail.test', 'otro@tercero.test'],
+        from: 'yo@miemail.test',
+        kind: SubmissionKind.SUBMISSION,
+      });
+      const jobs = await outboundFor(outbound, eventId, 2);
+      const suemail = jobs.find((job) => job.destinationDomain === 'suemail.test');
+      assert.deepEqual(
+        suemail?.recipients.map((r) => r.address),
+        ['el@suemail.test', 'ella@suemail.test'],
+      );
+      assert.equal(await outcomeCount(stack.pool, eventId), 0, 'nothing stored locally');
+    });
+
+    test('a duplicate event is delivered once', async () => {
+      const d = domain();
+      await stack.provision.account(`dup@${d}`);
+      const blob = await stack.storeMessage({ from: 'a@remote.test', to: [`dup@${d}`] });
+      const eventId = randomUUID();
+      const event = encodeMailAccepted(acceptedEvent(eventId, 'a@remote.test', { to: [`dup@${d}`] }, blob));
+      const markerId = randomUUID();
+      const marker = encodeMailAccepted(acceptedEvent(markerId, 'a@remote.test', { to: [`dup@${d}`] }, blob));
+      // One key, one partition: the marker is handled only after both copies.
+      await stack.bus.publish(stack.settings.acceptedTopic, [
+        { key: eventId, value: event },
+        { key: eventId, value: event },
+        { key: eventId, value: marker },
+      ]);
+      await settled(markerId, 1);
+      const rows = await deliveredRows(stack.pool, eventId);
+      assert.equal(rows.length, 1);
+      const copies = await stack.pool.query('SELECT 1 FROM messages WHERE received_event_id = $1', [eventId]);
+      assert.equal(copies.rowCount, 1);
+    });
+
+    test('an over-quota recipient gets a recorded rejection; the others still get the message', async () => {
+      const d = domain();
+      const full = await stack.provision.account(`full@${d}`, { quotaBytes: 100 });
+      const roomy = await stack.provision.account(`roomy@${d}`, { quotaBytes: 1_000_000 });
+      const eventId = await stack.publishAccepted({ to: [`full@${d}`, `roomy@${d}`] });
+      await settled(eventId, 2);
+      const rejected = await rejections(stack.pool, eventId);
+      assert.deepEqual(
+        rejected.map((r) => [r.recipient, r.reason, r.account_id]),
+        [[`full@${d}`, 'over-quota', full]],
+      );
+      assert.deepEqual(
+        (await deliveredRows(stack.pool, eventId)).map((r) => r.account_id),
+        [roomy],
+      );
+      const used = await stack.pool.query<{ id: string; used_bytes: string }>(
+        'SELECT id, used_bytes FROM accounts WHERE id IN ($1, $2) ORDER BY id',
+        [full, roomy],
+      );
+      const usedBy = new Map(used.rows.map((r) => [r.id, Number(r.used_bytes)]));
+      assert.equal(usedBy.get(full), 0);
+      assert.ok(usedBy.get(roomy)! > 0);
+    });
+
+    test('UIDs strictly ascend per mailbox and MODSEQ rises with every append', async () => {
+      const d = domain();
+      const accountId = await stack.provision.account(`busy@${d}`);
+      const eventIds: string[] = [];
+      for (let i = 0; i < 20; i++)
+        eventIds.push(await stack.publishAccepted({ to: [`busy@${d}`], subject: `#${i}` }));
+      for (const eventId of eventIds) await settled(eventId, 1);
+      const { rows } = await stack.pool.query<{ uid: string; modseq: string }>(
+        `SELECT mm.uid, mm.modseq FROM mailbox_messages mm WHERE mm.account_id = $1 ORDER BY mm.uid`,
+        [accountId],
+      );
+      assert.deepEqual(
+        rows.map((r) => Number(r.uid)),
+        Array.from({ length: 20 }, (_, i) => i + 1),
+      );
+      for (let i = 1; i < rows.length; i++) {
+        assert.ok(Number(rows[i]!.modseq) > Number(rows[i - 1]!.modseq), 'modseq rises with uid');
+      }
+      const mailbox = await stack.pool.query<{ uidnext: string; highestmodseq: string }>(
+        `SELECT uidnext, highestmodseq FROM mailboxes WHERE account_id = $1 AND name = 'INBOX'`,
+        [accountId],
+      );
+      assert.equal(mailbox.rows[0]!.uidnext, '21');
+      assert.equal(mailbox.rows[0]!.highestmodseq, rows.at(-1)!.modseq);
+    });
+
+    test('a message whose blob is missing is retried, then dead-lettered and counted', async () => {
+      const d = domain();
+      await stack.provision.account(`victim@${d}`);
+      const before = (await mdaMetrics.deadLettered.get()).values[0]?.value ?? 0;
+      const missing = { key: randomBytes(32).toString('hex'), sha256: '', size: 1234 };
+      missing.sha256 = missing.key;
+      const eventId = randomUUID();
+      await stack.publishEvent(acceptedEvent(eventId, 'a@remote.test', { to: [`victim@${d}`] }, missing));
+      await waitUntil('the dead letter', async () =>
+        deadLetters.messages.some((m) => eventIdOf(decodeDeadLetter(m.value).value) === eventId),
+      );
+      const letter = deadLetters.messages
+        .map((m) => decodeDeadLetter(m.value))
+        .find((l) => eventIdOf(l.value) === eventId)!;
+      assert.match(letter.error, /not found/i);
+      assert.equal(letter.attempts, 2);
+      assert.equal(letter.group, stack.settings.group);
+      const afterCount = (await mdaMetrics.deadLettered.get()).values[0]?.value ?? 0;
+      assert.equal(afterCount - before, 1);
+      assert.equal(await outcomeCount(stack.pool, eventId), 0);
+    });
+  });
+}
+
+function eventIdOf(value: Buffer): string {
+  return decodeMailAccepted(value).eventId;
+}
+
+async function outboundFor(collector: Collector, eventId: string, jobs: number) {
+  const mine = () =>
+    collector.messages
+      .map((m: DeliveredMessage) => decodeOutboundMessage(m.value))
+      .filter((job) => job.originalEventId === eventId);
+  await waitUntil(`${jobs} outbound jobs of ${eventId}`, async () => mine().length >= jobs);
+  const found = mine();
+  assert.equal(found.length, jobs);
+  return found;
+}
