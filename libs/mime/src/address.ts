@@ -1,0 +1,84 @@
+import addressparser from 'nodemailer/lib/addressparser';
+import type { Address } from 'nodemailer/lib/addressparser';
+import libmime from 'libmime';
+import type { AddressEntry, ImapAddress } from './types.js';
+
+// Dovecot's placeholders: a NIL host would make the address read as a group marker (RFC 3501 7.4.2).
+const MISSING_MAILBOX = 'MISSING_MAILBOX';
+const MISSING_DOMAIN = 'MISSING_DOMAIN';
+
+function parse(raw: string): Address[] {
+  try {
+    return addressparser(raw);
+  } catch {
+    return [];
+  }
+}
+
+function decodeName(name: string): string {
+  try {
+    return libmime.decodeWords(name);
+  } catch {
+    return name;
+  }
+}
+
+function imapMailbox(name: string, address: string): ImapAddress {
+  if (!address) {
+    // addressparser reads a bare local part ("undisclosed") as a name.
+    if (name && /^[^\s@"<>()]+$/.test(name) && !name.includes('=?'))
+      return [null, null, name, MISSING_DOMAIN];
+    return [name || null, null, MISSING_MAILBOX, MISSING_DOMAIN];
+  }
+  const at = address.lastIndexOf('@');
+  if (at < 0) return [name || null, null, address, MISSING_DOMAIN];
+  return [
+    name || null,
+    null,
+    address.slice(0, at) || MISSING_MAILBOX,
+    address.slice(at + 1) || MISSING_DOMAIN,
+  ];
+}
+
+/** ENVELOPE address list from a raw field value; null (NIL) when it holds no address at all. */
+export function imapAddressList(raw: string | null): ImapAddress[] | null {
+  if (raw === null || !raw.trim()) return null;
+  const out: ImapAddress[] = [];
+  const add = (entry: Address): void => {
+    if (entry.group) {
+      out.push([null, null, entry.name || '', null]);
+      for (const member of entry.group) {
+        if (member.group) member.group.forEach(add);
+        else out.push(imapMailbox(member.name, member.address));
+      }
+      out.push([null, null, null, null]);
+    } else if (entry.name || entry.address) {
+      out.push(imapMailbox(entry.name, entry.address));
+    }
+  };
+  parse(raw).forEach(add);
+  return out.length ? out : null;
+}
+
+/** Decoded address list for search and webmail. */
+export function decodedAddressList(raw: string | null): AddressEntry[] {
+  if (raw === null || !raw.trim()) return [];
+  const convert = (entry: Address): AddressEntry =>
+    entry.group
+      ? { name: decodeName(entry.name), group: entry.group.map(convert) }
+      : { name: decodeName(entry.name), address: entry.address };
+  return parse(raw).map(convert);
+}
+
+/** "Name <a@b>, c@d" for search text and summary columns. */
+export function addressListText(list: AddressEntry[]): string {
+  return list
+    .map((e) =>
+      'group' in e
+        ? `${e.name}: ${addressListText(e.group)};`
+        : e.name && e.address
+          ? `${e.name} <${e.address}>`
+          : e.name || e.address,
+    )
+    .join(', ');
+}

@@ -1,0 +1,21 @@
+export { analyzeMessage, MessageAnalyzer } from './analyze.js';
+export { findPart, sectionRange, parseSectionPath } from './sections.js';
+export type { ByteRange, SectionText } from './sections.js';
+export { addressListText } from './address.js';
+export type {
+  AddressEntry,
+  AnalyzeOptions,
+  AttachmentInfo,
+  BasicBody,
+  BodyStructure,
+  ContentDisposition,
+  DecodedHeaders,
+  Envelope,
+  ImapAddress,
+  MessageAnalysis,
+  MessageBody,
+  MultipartBody,
+  PartOffsets,
+  RawHeaders,
+  TextBody,
+} from './types.js';
