@@ -13,7 +13,10 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
  * leave the compose stack silently on a default.
  */
 test('docker-compose.yml is valid and in step with the config schema', { timeout: 600_000 }, () => {
-  const compose = execFileSync('bash', ['scripts/compose-bin.sh'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  const compose = execFileSync('bash', ['scripts/go-tool.sh', 'docker-compose'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  }).trim();
   const json = execFileSync(compose, ['-f', 'docker-compose.yml', 'config', '--format', 'json'], {
     cwd: ROOT,
     encoding: 'utf8',

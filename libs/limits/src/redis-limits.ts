@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Limits, Lock } from './port.js';
-import { closeRedis, openRedis } from './redis-connection.js';
-import type { RedisConnectionOptions } from './redis-connection.js';
+import { closeRedis, openRedis } from '@correo/redis';
+import type { RedisConnectionOptions } from '@correo/redis';
 
 /** Starts the window on the first increment only; also heals a counter that somehow lost its expiry. */
 const INCREMENT = `

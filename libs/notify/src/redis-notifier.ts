@@ -1,6 +1,6 @@
 import type { Notifier, Unsubscribe } from './port.js';
-import { closeRedis, openRedis } from './redis-connection.js';
-import type { RedisConnectionOptions, RedisLink } from './redis-connection.js';
+import { closeRedis, openRedis } from '@correo/redis';
+import type { RedisConnectionOptions, RedisLink } from '@correo/redis';
 
 type Listener = (payload: string) => void;
 
@@ -16,13 +16,13 @@ interface ChannelSubscription {
  * One Redis subscription per channel per pod, fanned out to local listeners.
  */
 export function createRedisNotifier(options: RedisConnectionOptions): Notifier {
-  const { redis: publisher, unreachable } = openRedis(options, 'pub');
+  const { redis: publisher, unreachable } = openRedis(options, 'notify-pub');
   let subscriberLink: RedisLink | undefined;
   const channels = new Map<string, ChannelSubscription>();
 
   function subscriberConnection(): RedisLink {
     if (!subscriberLink) {
-      subscriberLink = openRedis(options, 'sub');
+      subscriberLink = openRedis(options, 'notify-sub');
       subscriberLink.redis.on('message', (channel: string, payload: string) => {
         for (const listener of channels.get(channel)?.listeners ?? []) {
           try {

@@ -4,18 +4,22 @@ export interface RedisConnectionOptions {
   url: string;
   /** Bounds connecting and every command, so an unreachable Redis fails fast instead of hanging (default 2000). */
   timeoutMs?: number;
+  /** ioredis keyPrefix: namespaces every key (and every script's KEYS) of this store. */
+  keyPrefix?: string;
 }
 
-/**
- * ioredis retries forever and queues commands while offline by default; a notifier must fail
- * fast instead (notifications are hints), so a command gets one reconnect attempt and a timeout.
- */
 export interface RedisLink {
   redis: Redis;
   /** Wraps a failed command's error with where Redis is and the last connection error, which says why. */
   unreachable(err: unknown): Error;
 }
 
+/**
+ * ioredis retries forever and queues commands while offline by default. Every correo use of
+ * Redis must instead fail fast: a rate-limit or lock check so that the caller answers a
+ * temporary error (451 / NO), a notification because it is only a hint. So a command gets one
+ * reconnect attempt and a timeout, and its error says where Redis is and why it failed.
+ */
 export function openRedis(options: RedisConnectionOptions, role: string): RedisLink {
   const timeoutMs = options.timeoutMs ?? 2000;
   const redis = new Redis(options.url, {
@@ -23,7 +27,8 @@ export function openRedis(options: RedisConnectionOptions, role: string): RedisL
     commandTimeout: timeoutMs,
     maxRetriesPerRequest: 1,
     lazyConnect: true,
-    connectionName: `correo-notify-${role}`,
+    keyPrefix: options.keyPrefix,
+    connectionName: `correo-${role}`,
     retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
   });
   let lastConnectionError: Error | undefined;

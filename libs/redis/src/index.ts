@@ -1,0 +1,2 @@
+export { closeRedis, openRedis } from './connection.js';
+export type { RedisConnectionOptions, RedisLink } from './connection.js';
