@@ -1,0 +1,21 @@
+export type ParseErrorCode = 'TOOBIG' | 'BADCHARSET';
+
+/**
+ * A command the client sent is not valid IMAP syntax. `message` is written for the client: the session
+ * answers `<tag> BAD <message>` (or `* BAD` when no tag could be read), with `code` as response code.
+ */
+export class ParseError extends Error {
+  override readonly name = 'ParseError';
+  constructor(
+    message: string,
+    /** The command's tag when it was read before the error, else null. */
+    public tag: string | null = null,
+    /**
+     * TOOBIG: answer BAD [TOOBIG]. BADCHARSET: not a syntax error but an unsupported SEARCH charset,
+     * answered NO [BADCHARSET (...)] (RFC 9051 6.4.4). errorResponse() in the serializer does both.
+     */
+    public readonly code: ParseErrorCode | null = null,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,251 @@
+import { ParseError } from './errors.js';
+import { peekTag } from './parse/index.js';
+
+export interface ReceiverOptions {
+  /** Longest line (without its literals) accepted; default 64 KiB. */
+  maxLineLength?: number;
+  /** Largest single literal; default 64 MiB (tie it to APPENDLIMIT). */
+  maxLiteralSize?: number;
+  /**
+   * Largest non-synchronizing literal {n+}: Infinity for LITERAL+ (RFC 7888), 4096 for LITERAL-.
+   * Default Infinity.
+   */
+  maxNonSyncLiteral?: number;
+  /** Largest whole command, lines and literals together (MULTIAPPEND); default maxLiteralSize + 1 MiB. */
+  maxCommandSize?: number;
+}
+
+export type FrameErrorKind = 'line-too-long' | 'literal-too-big' | 'command-too-big';
+
+/** The client broke a framing limit; answer `<tag> BAD [TOOBIG] <message>` (or `* BAD` without a tag). */
+export class FrameError extends ParseError {
+  constructor(
+    readonly kind: FrameErrorKind,
+    message: string,
+    tag: string | null,
+  ) {
+    super(message, tag, 'TOOBIG');
+  }
+}
+
+export type ReceiverEvent =
+  /** One complete command: its lines joined by CRLF with the literals inline, the final CRLF removed. */
+  | { type: 'command'; bytes: Buffer }
+  /** The client announced a synchronizing literal and waits: send "+ " before it sends `size` octets. */
+  | { type: 'continue'; size: number }
+  /** A raw line asked for with expectLine() (an AUTHENTICATE response or IDLE's DONE), without CRLF. */
+  | { type: 'line'; bytes: Buffer }
+  /** A limit was broken; the rest of that command is skipped. */
+  | { type: 'error'; error: FrameError };
+
+interface LiteralHeader {
+  size: number;
+  nonSync: boolean;
+}
+
+type State =
+  | { name: 'line' }
+  | { name: 'literal'; remaining: number }
+  /** A refused non-synchronizing literal is still on its way: swallow it, then the rest of its command. */
+  | { name: 'skip-literal'; remaining: number }
+  /** Swallow up to the end of the current line (a line past the length limit). */
+  | { name: 'skip-line' };
+
+const CRLF = Buffer.from('\r\n');
+const MAX_LITERAL_DIGITS = 15;
+
+/** Reads "{n}", "{n+}", "~{n}" or "~{n+}" ending a line; null when the line does not end in one. */
+export function literalAtLineEnd(line: Buffer): LiteralHeader | null {
+  let i = line.length - 1;
+  if (i < 0 || line[i] !== 0x7d) return null;
+  i--;
+  const nonSync = line[i] === 0x2b;
+  if (nonSync) i--;
+  const digitsEnd = i + 1;
+  while (i >= 0 && line[i]! >= 0x30 && line[i]! <= 0x39) i--;
+  const digits = digitsEnd - (i + 1);
+  if (digits === 0 || i < 0 || line[i] !== 0x7b) return null;
+  if (digits > MAX_LITERAL_DIGITS) return { size: Infinity, nonSync };
+  return { size: Number(line.subarray(i + 1, digitsEnd).toString('latin1')), nonSync };
+}
+
+/**
+ * Turns the bytes a client sends into complete commands (RFC 9051 section 2.2, literals of RFC 7888 and
+ * RFC 3516). Pull-based, so the session can switch to raw lines between two events: push() the bytes
+ * that arrived, then call next() until it returns null.
+ */
+export class CommandReceiver {
+  private readonly maxLineLength: number;
+  private readonly maxLiteralSize: number;
+  private readonly maxNonSyncLiteral: number;
+  private readonly maxCommandSize: number;
+
+  private buffer: Buffer = Buffer.alloc(0);
+  /** Bytes at the start of `buffer` already searched for LF. */
+  private scanned = 0;
+  private parts: Buffer[] = [];
+  private commandSize = 0;
+  private state: State = { name: 'line' };
+  private lineWanted = false;
+
+  constructor(options: ReceiverOptions = {}) {
+    this.maxLineLength = options.maxLineLength ?? 64 * 1024;
+    this.maxLiteralSize = options.maxLiteralSize ?? 64 * 1024 * 1024;
+    this.maxNonSyncLiteral = options.maxNonSyncLiteral ?? Infinity;
+    this.maxCommandSize = options.maxCommandSize ?? this.maxLiteralSize + 1024 * 1024;
+  }
+
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+  }
+
+  /** The next line is taken raw (no literal, no tag): for AUTHENTICATE exchanges and IDLE's DONE. */
+  expectLine(): void {
+    this.lineWanted = true;
+  }
+
+  /** True between commands: nothing of a command is held (used to refuse pipelining around STARTTLS). */
+  get idle(): boolean {
+    return this.buffer.length === 0 && this.parts.length === 0 && this.state.name === 'line';
+  }
+
+  next(): ReceiverEvent | null {
+    for (;;) {
+      switch (this.state.name) {
+        case 'literal': {
+          const take = Math.min(this.state.remaining, this.buffer.length);
+          if (take === 0) return null;
+          this.parts.push(this.buffer.subarray(0, take));
+          this.consume(take);
+          this.state.remaining -= take;
+          if (this.state.remaining === 0) this.state = { name: 'line' };
+          continue;
+        }
+        case 'skip-literal': {
+          const take = Math.min(this.state.remaining, this.buffer.length);
+          if (take === 0) return null;
+          this.consume(take);
+          this.state.remaining -= take;
+          // The rest of the refused command follows the literal: skip that line as well.
+          if (this.state.remaining === 0) this.state = { name: 'skip-line' };
+          continue;
+        }
+        case 'skip-line': {
+          const lf = this.buffer.indexOf(0x0a, this.scanned);
+          if (lf < 0) {
+            // Keep a short tail: it may be the start of a literal header ending the skipped line.
+            const keep = Math.min(this.buffer.length, 24);
+            this.buffer = this.buffer.subarray(this.buffer.length - keep);
+            this.scanned = this.buffer.length;
+            return null;
+          }
+          const literal = literalAtLineEnd(stripCr(this.buffer.subarray(0, lf)));
+          this.consume(lf + 1);
+          this.state =
+            literal && literal.nonSync ? { name: 'skip-literal', remaining: literal.size } : { name: 'line' };
+          if (this.state.name === 'skip-literal' && !Number.isFinite(this.state.remaining)) {
+            // An absurd length cannot be skipped reliably; stay in line mode and let parsing reject what follows.
+            this.state = { name: 'line' };
+          }
+          continue;
+        }
+        case 'line': {
+          const event = this.readLine();
+          if (event === 'more') return null;
+          if (event) return event;
+          continue;
+        }
+      }
+    }
+  }
+
+  /** One line in line state: an event, 'more' when the line is incomplete, or null to go on reading. */
+  private readLine(): ReceiverEvent | 'more' | null {
+    const lf = this.buffer.indexOf(0x0a, this.scanned);
+    if (lf < 0) {
+      if (this.buffer.length > this.maxLineLength) {
+        const error = this.fail('line-too-long', `Line is longer than ${this.maxLineLength} octets`);
+        this.buffer = Buffer.alloc(0);
+        this.scanned = 0;
+        this.state = { name: 'skip-line' };
+        return error;
+      }
+      this.scanned = this.buffer.length;
+      return 'more';
+    }
+    const line = stripCr(this.buffer.subarray(0, lf));
+    this.consume(lf + 1);
+    if (this.lineWanted && this.parts.length === 0) {
+      this.lineWanted = false;
+      return { type: 'line', bytes: line };
+    }
+    const literal = literalAtLineEnd(line);
+    if (line.length > this.maxLineLength) {
+      const error = this.fail('line-too-long', `Line is longer than ${this.maxLineLength} octets`, line);
+      if (literal?.nonSync && Number.isFinite(literal.size)) {
+        this.state = { name: 'skip-literal', remaining: literal.size };
+      }
+      return error;
+    }
+    this.commandSize += line.length + 2;
+    if (!literal) {
+      this.parts.push(line);
+      const bytes = this.parts.length === 1 ? line : Buffer.concat(this.parts);
+      if (this.commandSize > this.maxCommandSize)
+        return this.fail('command-too-big', this.commandTooBig(), bytes);
+      this.reset();
+      return { type: 'command', bytes };
+    }
+    let error: ReceiverEvent | null = null;
+    if (literal.nonSync && literal.size > this.maxNonSyncLiteral) {
+      error = this.fail(
+        'literal-too-big',
+        `Non-synchronizing literals are limited to ${this.maxNonSyncLiteral} octets (LITERAL-)`,
+        line,
+      );
+    } else if (literal.size > this.maxLiteralSize) {
+      error = this.fail('literal-too-big', `Literal is larger than ${this.maxLiteralSize} octets`, line);
+    } else if (this.commandSize + literal.size > this.maxCommandSize) {
+      error = this.fail('command-too-big', this.commandTooBig(), line);
+    }
+    if (error) {
+      this.reset();
+      // A client that sent {n+} sends the octets anyway; one that sent {n} waits for "+" and gets BAD instead.
+      if (literal.nonSync && Number.isFinite(literal.size)) {
+        this.state = { name: 'skip-literal', remaining: literal.size };
+      }
+      return error;
+    }
+    this.parts.push(line, CRLF);
+    this.commandSize += literal.size;
+    this.state = { name: 'literal', remaining: literal.size };
+    if (literal.size === 0) this.state = { name: 'line' };
+    return literal.nonSync ? null : { type: 'continue', size: literal.size };
+  }
+
+  private commandTooBig(): string {
+    return `Command is larger than ${this.maxCommandSize} octets`;
+  }
+
+  private fail(kind: FrameErrorKind, message: string, line?: Buffer): ReceiverEvent {
+    const first = this.parts[0] ?? line ?? this.buffer;
+    const error = new FrameError(kind, message, peekTag(first));
+    this.reset();
+    return { type: 'error', error };
+  }
+
+  private reset(): void {
+    this.parts = [];
+    this.commandSize = 0;
+  }
+
+  private consume(count: number): void {
+    this.buffer = this.buffer.subarray(count);
+    this.scanned = 0;
+  }
+}
+
+function stripCr(line: Buffer): Buffer {
+  return line.length > 0 && line[line.length - 1] === 0x0d ? line.subarray(0, line.length - 1) : line;
+}

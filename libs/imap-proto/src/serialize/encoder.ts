@@ -1,0 +1,120 @@
+import { isAtomChar } from '../lexer/atom.js';
+import { encodeMailboxName } from '../mutf7.js';
+
+/**
+ * The one response serializer: every server response is built as a list of ImapValues and written by
+ * encodeValues, which alone decides between atom, quoted string and literal.
+ */
+export type ImapValue =
+  /** Written verbatim: keywords, flags and fetch item names the caller knows to be valid. */
+  | { type: 'atom'; value: string }
+  /** string / nstring: quoted when safe, literal otherwise. */
+  | { type: 'string'; value: string | Buffer }
+  /** astring: an atom when the text allows it, else a string. */
+  | { type: 'astring'; value: string }
+  /** Values written side by side with no space: the parts of a multipart BODYSTRUCTURE (1*body). */
+  | { type: 'adjacent'; values: ImapValue[] }
+  /** literal8 (RFC 3516) for BINARY data holding NUL. */
+  | { type: 'literal8'; value: Buffer }
+  | { type: 'number'; value: number | bigint }
+  /** NIL */
+  | null
+  /** A parenthesised list. */
+  | ImapValue[];
+
+export interface EncodeOptions {
+  /** UTF8=ACCEPT is enabled: 8-bit UTF-8 may be quoted and mailbox names are sent as UTF-8. */
+  utf8?: boolean;
+}
+
+/** Longer strings go out as literals: clients cope better with a literal than with a huge quoted line. */
+const MAX_QUOTED = 1024;
+
+export const atom = (value: string): ImapValue => ({ type: 'atom', value });
+export const str = (value: string | Buffer): ImapValue => ({ type: 'string', value });
+export const nstr = (value: string | Buffer | null): ImapValue => (value === null ? null : str(value));
+export const astr = (value: string): ImapValue => ({ type: 'astring', value });
+export const num = (value: number | bigint): ImapValue => ({ type: 'number', value });
+
+/** A mailbox name as the client expects it: modified UTF-7 unless UTF8=ACCEPT is enabled. */
+export function mailboxValue(name: string, options: EncodeOptions = {}): ImapValue {
+  if (name.toUpperCase() === 'INBOX') return atom('INBOX');
+  return astr(options.utf8 ? name : encodeMailboxName(name));
+}
+
+function canQuote(bytes: Buffer, options: EncodeOptions): boolean {
+  if (bytes.length > MAX_QUOTED) return false;
+  for (const b of bytes) {
+    if (b === 0 || b === 0x0d || b === 0x0a) return false;
+    if (b >= 0x80 && !options.utf8) return false;
+  }
+  return true;
+}
+
+function isAtom(text: string): boolean {
+  if (text === '' || text.toUpperCase() === 'NIL') return false;
+  for (let i = 0; i < text.length; i++) if (!isAtomChar(text.charCodeAt(i))) return false;
+  return true;
+}
+
+function encodeString(value: string | Buffer, options: EncodeOptions, out: Buffer[]): void {
+  const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+  if (canQuote(bytes, options)) {
+    const quoted: number[] = [0x22];
+    for (const b of bytes) {
+      if (b === 0x22 || b === 0x5c) quoted.push(0x5c);
+      quoted.push(b);
+    }
+    quoted.push(0x22);
+    out.push(Buffer.from(quoted));
+    return;
+  }
+  out.push(Buffer.from(`{${bytes.length}}\r\n`), bytes);
+}
+
+function encodeValue(value: ImapValue, options: EncodeOptions, out: Buffer[]): void {
+  if (value === null) {
+    out.push(Buffer.from('NIL'));
+  } else if (Array.isArray(value)) {
+    out.push(Buffer.from('('));
+    encodeList(value, options, out);
+    out.push(Buffer.from(')'));
+  } else if (value.type === 'atom') {
+    out.push(Buffer.from(value.value, 'utf8'));
+  } else if (value.type === 'number') {
+    out.push(Buffer.from(value.value.toString()));
+  } else if (value.type === 'astring') {
+    if (isAtom(value.value)) out.push(Buffer.from(value.value, 'latin1'));
+    else encodeString(value.value, options, out);
+  } else if (value.type === 'string') {
+    encodeString(value.value, options, out);
+  } else if (value.type === 'adjacent') {
+    for (const v of value.values) encodeValue(v, options, out);
+  } else {
+    out.push(Buffer.from(`~{${value.value.length}}\r\n`), value.value);
+  }
+}
+
+function encodeList(values: ImapValue[], options: EncodeOptions, out: Buffer[]): void {
+  values.forEach((value, i) => {
+    if (i > 0) out.push(Buffer.from(' '));
+    encodeValue(value, options, out);
+  });
+}
+
+/** Values separated by single spaces, no line end. */
+export function encodeValues(values: ImapValue[], options: EncodeOptions = {}): Buffer {
+  const out: Buffer[] = [];
+  encodeList(values, options, out);
+  return Buffer.concat(out);
+}
+
+/** "* " values CRLF: one untagged response. */
+export function untagged(values: ImapValue[], options: EncodeOptions = {}): Buffer {
+  return Buffer.concat([Buffer.from('* '), encodeValues(values, options), Buffer.from('\r\n')]);
+}
+
+/** resp-text cannot hold CR or LF; anything else a caller passes is kept. */
+export function responseText(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ');
+}

@@ -1,0 +1,24 @@
+import type { Envelope, ImapAddress } from '@correo/mime';
+import type { ImapValue } from './encoder.js';
+import { nstr } from './encoder.js';
+
+function addressList(addresses: ImapAddress[] | null): ImapValue {
+  if (!addresses || addresses.length === 0) return null;
+  return addresses.map((a) => a.map(nstr));
+}
+
+/** ENVELOPE (RFC 9051 7.5.2) from @correo/mime's field-by-field shape. */
+export function envelopeValue(e: Envelope): ImapValue {
+  return [
+    nstr(e.date),
+    nstr(e.subject),
+    addressList(e.from),
+    addressList(e.sender),
+    addressList(e.replyTo),
+    addressList(e.to),
+    addressList(e.cc),
+    addressList(e.bcc),
+    nstr(e.inReplyTo),
+    nstr(e.messageId),
+  ];
+}

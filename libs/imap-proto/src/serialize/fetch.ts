@@ -1,0 +1,65 @@
+import type { BodyStructure, Envelope } from '@correo/mime';
+import type { Section } from '../parse/section.js';
+import { bodyStructureValue } from './bodystructure.js';
+import { formatDateTime } from './date.js';
+import type { EncodeOptions, ImapValue } from './encoder.js';
+import { atom, nstr, num, str, untagged } from './encoder.js';
+import { envelopeValue } from './envelope.js';
+import { formatSection } from './section.js';
+
+export type FetchItem =
+  | { item: 'UID'; uid: number }
+  | { item: 'FLAGS'; flags: string[] }
+  | { item: 'INTERNALDATE'; date: Date; offsetMinutes?: number }
+  | { item: 'RFC822.SIZE'; size: number }
+  | { item: 'MODSEQ'; modseq: number | bigint }
+  | { item: 'ENVELOPE'; envelope: Envelope }
+  | { item: 'BODY' | 'BODYSTRUCTURE'; structure: BodyStructure }
+  /** BODY[section]<origin>: `origin` is the partial offset when the client asked for a range. */
+  | { item: 'BODY[]'; section: Section; origin: number | null; data: Buffer | null }
+  | { item: 'BINARY[]'; part: number[]; origin: number | null; data: Buffer | null }
+  | { item: 'BINARY.SIZE'; part: number[]; size: number }
+  | { item: 'RFC822' | 'RFC822.HEADER' | 'RFC822.TEXT'; data: Buffer | null };
+
+function originSuffix(origin: number | null): string {
+  return origin === null ? '' : `<${origin}>`;
+}
+
+function itemValues(f: FetchItem): ImapValue[] {
+  switch (f.item) {
+    case 'UID':
+      return [atom('UID'), num(f.uid)];
+    case 'FLAGS':
+      return [atom('FLAGS'), f.flags.map(atom)];
+    case 'INTERNALDATE':
+      return [atom('INTERNALDATE'), str(formatDateTime(f.date, f.offsetMinutes ?? 0))];
+    case 'RFC822.SIZE':
+      return [atom('RFC822.SIZE'), num(f.size)];
+    case 'MODSEQ':
+      return [atom('MODSEQ'), [num(f.modseq)]];
+    case 'ENVELOPE':
+      return [atom('ENVELOPE'), envelopeValue(f.envelope)];
+    case 'BODY':
+    case 'BODYSTRUCTURE':
+      return [atom(f.item), bodyStructureValue(f.structure, f.item === 'BODYSTRUCTURE')];
+    case 'BODY[]':
+      return [atom(`BODY[${formatSection(f.section)}]${originSuffix(f.origin)}`), nstr(f.data)];
+    case 'BINARY[]': {
+      const name = atom(`BINARY[${f.part.join('.')}]${originSuffix(f.origin)}`);
+      // literal8 only when needed: plain literals are understood by more clients.
+      if (f.data !== null && f.data.includes(0)) return [name, { type: 'literal8', value: f.data }];
+      return [name, nstr(f.data)];
+    }
+    case 'BINARY.SIZE':
+      return [atom(`BINARY.SIZE[${f.part.join('.')}]`), num(f.size)];
+    case 'RFC822':
+    case 'RFC822.HEADER':
+    case 'RFC822.TEXT':
+      return [atom(f.item), nstr(f.data)];
+  }
+}
+
+/** `* n FETCH (UID 7 FLAGS (\Seen) ...)`, items in the order given. */
+export function fetchResponse(sequence: number, items: FetchItem[], options: EncodeOptions = {}): Buffer {
+  return untagged([num(sequence), atom('FETCH'), items.flatMap(itemValues)], options);
+}

@@ -1,0 +1,35 @@
+import type { ImapValue } from './encoder.js';
+import { atom, num, str, untagged } from './encoder.js';
+import { compressSequenceSet } from './sequence-set.js';
+
+/** `* SEARCH 2 3 6 [(MODSEQ n)]`: the IMAP4rev1 answer. */
+export function searchResponse(numbers: number[], modseq?: number | bigint | null): Buffer {
+  const values: ImapValue[] = [atom('SEARCH'), ...numbers.map(num)];
+  if (modseq !== undefined && modseq !== null && numbers.length) values.push([atom('MODSEQ'), num(modseq)]);
+  return untagged(values);
+}
+
+export interface EsearchResult {
+  /** The tag of the SEARCH it answers. */
+  tag: string;
+  uid: boolean;
+  min?: number;
+  max?: number;
+  /** Written as a compressed sequence-set. */
+  all?: number[];
+  count?: number;
+  modseq?: number | bigint;
+}
+
+/** `* ESEARCH (TAG "a1") UID MIN 1 MAX 9 ALL 1:3,9 COUNT 4` (RFC 4731); only the fields present. */
+export function esearchResponse(result: EsearchResult): Buffer {
+  const values: ImapValue[] = [atom('ESEARCH'), [atom('TAG'), str(result.tag)]];
+  if (result.uid) values.push(atom('UID'));
+  if (result.min !== undefined) values.push(atom('MIN'), num(result.min));
+  if (result.max !== undefined) values.push(atom('MAX'), num(result.max));
+  if (result.all !== undefined && result.all.length)
+    values.push(atom('ALL'), atom(compressSequenceSet(result.all)));
+  if (result.count !== undefined) values.push(atom('COUNT'), num(result.count));
+  if (result.modseq !== undefined) values.push(atom('MODSEQ'), num(result.modseq));
+  return untagged(values);
+}
