@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/install.sh
 # Clients nobody here wrote, for the end-to-end tests.
-(source scripts/backends/lib.sh && apt_install curl swaks python3)
+(source scripts/backends/lib.sh && apt_install curl swaks python3 fetchmail isync mutt)
 
 echo "== static checks: typecheck, lint, format"
 npx tsc -p tsconfig.json

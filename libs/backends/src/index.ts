@@ -1,1 +1,2 @@
 export { openBlobs, openBus, openLimits, openNotifier } from './open.js';
+export { openBackends, requireDatabaseUrl, type BackendPort, type Backends } from './open-backends.js';

@@ -40,6 +40,8 @@ export interface ServiceDefinition<X extends Sections> {
   name: string;
   sections: X;
   start(context: ServiceContext<Config & SectionsOutput<X>>): Promise<RunningService>;
+  /** Where configuration comes from; default process.env. */
+  env?: Record<string, string | undefined>;
   /** Printed to stderr once started, for a person at a terminal. */
   banner?(config: Config & SectionsOutput<X>, service: RunningService): string;
 }
@@ -53,7 +55,7 @@ const STOP_DEADLINE_MS = 20_000;
  * are still coming up), then the service; SIGTERM/SIGINT stop it in order within a deadline.
  */
 export async function runService<X extends Sections>(definition: ServiceDefinition<X>): Promise<void> {
-  const config = loadConfigOrExit(process.env, definition.sections);
+  const config = loadConfigOrExit(definition.env ?? process.env, definition.sections);
   const telemetry = startTelemetry({
     serviceName: config.telemetry.serviceName ?? `correo-${definition.name}`,
     otlpEndpoint: config.telemetry.otlpEndpoint,

@@ -3,6 +3,9 @@ import { buildAdminApi, adminApiSection } from '@correo/admin-api';
 import type { Config } from '@correo/config';
 import { createPostgresDirectory, ensureDemoAccount } from '@correo/directory';
 import { mdaConfigSection, startMda } from '@correo/mda';
+import { pop3GatewaySection, startPop3Gateway } from '@correo/pop3-gateway';
+import { smtpIngressSection, startSmtpIngress } from '@correo/smtp-ingress';
+import { loadTlsMaterial } from '@correo/tls';
 import { retryUntilDone, type Listener, type RunningService, type ServiceContext } from '@correo/runtime';
 import { migrate } from '@correo/store';
 import { openBackends, type Backends } from './backends.js';
@@ -12,10 +15,18 @@ import { readOrCreateSecret } from './secrets.js';
 /** The topics every deployment has; the mda scales with the partitions of mail.accepted. */
 export const TOPICS = ['mail.accepted', 'mail.outbound'] as const;
 
-export const sections = { adminApi: adminApiSection, mda: mdaConfigSection, allInOne: allInOneSection };
+export const sections = {
+  smtp: smtpIngressSection,
+  mda: mdaConfigSection,
+  pop3: pop3GatewaySection,
+  adminApi: adminApiSection,
+  allInOne: allInOneSection,
+};
 export type AllInOneConfig = Config & {
-  adminApi: ReturnType<typeof adminApiSection.build>;
+  smtp: ReturnType<typeof smtpIngressSection.build>;
   mda: ReturnType<typeof mdaConfigSection.build>;
+  pop3: ReturnType<typeof pop3GatewaySection.build>;
+  adminApi: ReturnType<typeof adminApiSection.build>;
   allInOne: ReturnType<typeof allInOneSection.build>;
 };
 
@@ -77,6 +88,35 @@ export async function startAllInOne({
     });
     stops.push(() => mda.close());
 
+    // One certificate for every TLS listener of this host (configured, or self-signed once).
+    const tls = await loadTlsMaterial({
+      certFile: config.smtp.tls.certFile,
+      keyFile: config.smtp.tls.keyFile,
+      dataDir: config.dataDir,
+      hostname: config.smtp.hostname,
+    });
+    const smtp = await startSmtpIngress({
+      config: config.smtp,
+      bus: backends.bus,
+      blobs: backends.blobs,
+      directory,
+      limits: backends.limits,
+      logger: logger.child({ component: 'smtp-ingress' }),
+      tls,
+    });
+    stops.push(() => smtp.close());
+    const pop3 = await startPop3Gateway({
+      config: config.pop3,
+      pool: backends.pool,
+      blobs: backends.blobs,
+      directory,
+      limits: backends.limits,
+      notifier: backends.notifier,
+      logger: logger.child({ component: 'pop3-gateway' }),
+      tls,
+    });
+    stops.push(() => pop3.close());
+
     const adminToken =
       config.adminApi.adminToken ?? (await readOrCreateSecret(join(config.dataDir, 'admin-token'), 32));
     const adminApi = await buildAdminApi({
@@ -86,7 +126,14 @@ export async function startAllInOne({
     });
     await adminApi.listen({ host: config.adminApi.host, port: config.adminApi.port });
     stops.push(() => adminApi.close());
+    const smtpHost = config.smtp.bindHost;
+    const pop3Host = config.pop3.bindHost;
     const listeners: Listener[] = [
+      { name: 'SMTP MX (no AUTH)', address: `${smtpHost}:${smtp.ports.mx}` },
+      { name: 'SMTP submission (STARTTLS + AUTH)', address: `${smtpHost}:${smtp.ports.submission}` },
+      { name: 'SMTP submission (implicit TLS)', address: `${smtpHost}:${smtp.ports.submissions}` },
+      { name: 'POP3 (STLS)', address: `${pop3Host}:${pop3.ports.pop3}` },
+      { name: 'POP3S', address: `${pop3Host}:${pop3.ports.pop3s}` },
       {
         name: 'admin-api (REST, OpenAPI at /docs)',
         address: `http://${config.adminApi.host}:${portOf(adminApi)}`,
@@ -106,18 +153,21 @@ function portOf(app: { server: { address(): unknown } }): number {
 /** What runs where, for a person at a terminal. */
 export function describe(config: AllInOneConfig, app: AllInOne): string {
   const { bus, blobs, notifier, limits } = app.backends;
-  const lines = [
-    'correo is running',
-    `  data directory   ${config.dataDir}`,
-    `  metadata         ${app.backends.databaseLabel}`,
-    `  bus              ${bus.kind === 'postgres' ? 'PostgreSQL queue tables' : `Kafka ${config.bus.kafka.brokers.join(',')}`}`,
-    `  blobs            ${blobs.kind === 'fs' ? config.blobs.dir : `S3 bucket ${config.blobs.s3.bucket}`}`,
-    `  notify / limits  ${notifier.kind} / ${limits.kind}`,
-    ...app.listeners.map((l) => `  ${l.name}: ${l.address}`),
+  const rows: [string, string][] = [
+    ['data directory', config.dataDir],
+    ['metadata', app.backends.databaseLabel],
+    [
+      'bus',
+      bus.kind === 'postgres' ? 'PostgreSQL queue tables' : `Kafka ${config.bus.kafka.brokers.join(',')}`,
+    ],
+    ['blobs', blobs.kind === 'fs' ? config.blobs.dir : `S3 bucket ${config.blobs.s3.bucket}`],
+    ['notify / limits', `${notifier.kind} / ${limits.kind}`],
+    ...app.listeners.map((l): [string, string] => [l.name, l.address]),
   ];
-  if (app.demo) lines.push(`  demo account     ${app.demo.address}  password: ${app.demo.password}`);
-  lines.push(
-    `  admin token      ${config.adminApi.adminToken ? '(ADMIN_TOKEN)' : join(config.dataDir, 'admin-token')}`,
-  );
-  return lines.join('\n');
+  if (app.demo) rows.push(['demo account', `${app.demo.address}  password: ${app.demo.password}`]);
+  rows.push([
+    'admin token',
+    config.adminApi.adminToken ? '(ADMIN_TOKEN)' : join(config.dataDir, 'admin-token'),
+  ]);
+  return ['correo is running', ...rows.map(([label, value]) => `  ${label.padEnd(36)} ${value}`)].join('\n');
 }

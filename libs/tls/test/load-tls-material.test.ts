@@ -1,0 +1,108 @@
+import { test, describe, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import { loadTlsMaterial } from '../src/index.js';
+
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'correo-tls-'));
+  dirs.push(dir);
+  return dir;
+}
+after(async () => {
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+/** Completes a real TLS handshake against the material, trusting only its own certificate. */
+async function handshake(material: { key: string; cert: string }, servername: string): Promise<string> {
+  const server = tls.createServer({ key: material.key, cert: material.cert }, (socket) =>
+    socket.end('hello'),
+  );
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  try {
+    const socket = tls.connect({ host: '127.0.0.1', port, servername, ca: [material.cert] });
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+    await once(socket, 'end');
+    socket.destroy();
+    return received;
+  } finally {
+    server.close();
+  }
+}
+
+describe('loadTlsMaterial', () => {
+  test('generates a self-signed certificate once and keeps it under <dataDir>/tls', async () => {
+    const dataDir = await tempDir();
+    const first = await loadTlsMaterial({ dataDir, hostname: 'mx.example.test' });
+    assert.equal(first.source, 'self-signed');
+    const certificate = new X509Certificate(first.cert);
+    assert.match(certificate.subject, /CN=mx\.example\.test/);
+    assert.ok(certificate.checkHost('mx.example.test'));
+    assert.ok(certificate.checkHost('localhost'));
+    assert.ok(certificate.checkIP('127.0.0.1'));
+    assert.equal(await readFile(join(dataDir, 'tls', 'cert.pem'), 'utf8'), first.cert);
+    assert.equal((await stat(join(dataDir, 'tls', 'key.pem'))).mode & 0o777, 0o600);
+
+    const second = await loadTlsMaterial({ dataDir, hostname: 'mx.example.test' });
+    assert.equal(second.cert, first.cert);
+    assert.equal(second.key, first.key);
+    assert.equal(await handshake(second, 'mx.example.test'), 'hello');
+  });
+
+  test('uses the configured PEM files when both are given', async () => {
+    const generatedDir = await tempDir();
+    const own = await loadTlsMaterial({ dataDir: generatedDir, hostname: 'own.example.test' });
+    const dir = await tempDir();
+    await writeFile(join(dir, 'c.pem'), own.cert);
+    await writeFile(join(dir, 'k.pem'), own.key);
+    const dataDir = await tempDir();
+    const material = await loadTlsMaterial({
+      certFile: join(dir, 'c.pem'),
+      keyFile: join(dir, 'k.pem'),
+      dataDir,
+      hostname: 'ignored.example.test',
+    });
+    assert.equal(material.source, 'configured');
+    assert.equal(material.cert, own.cert);
+    await assert.rejects(stat(join(dataDir, 'tls')), { code: 'ENOENT' });
+    assert.equal(await handshake(material, 'own.example.test'), 'hello');
+  });
+
+  test('refuses half a configuration and a key that does not match', async () => {
+    const a = await loadTlsMaterial({ dataDir: await tempDir(), hostname: 'a.example.test' });
+    const b = await loadTlsMaterial({ dataDir: await tempDir(), hostname: 'b.example.test' });
+    const dir = await tempDir();
+    await writeFile(join(dir, 'a.pem'), a.cert);
+    await writeFile(join(dir, 'b.key'), b.key);
+    await assert.rejects(
+      loadTlsMaterial({ certFile: join(dir, 'a.pem'), dataDir: dir, hostname: 'x' }),
+      /both/,
+    );
+    await assert.rejects(
+      loadTlsMaterial({
+        certFile: join(dir, 'a.pem'),
+        keyFile: join(dir, 'b.key'),
+        dataDir: dir,
+        hostname: 'x',
+      }),
+      /do not belong together/,
+    );
+    await assert.rejects(
+      loadTlsMaterial({
+        certFile: join(dir, 'missing.pem'),
+        keyFile: join(dir, 'b.key'),
+        dataDir: dir,
+        hostname: 'x',
+      }),
+      { code: 'ENOENT' },
+    );
+  });
+});

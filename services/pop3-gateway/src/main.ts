@@ -1,0 +1,43 @@
+// Wiring only: config -> adapters -> startPop3Gateway. The schema is migrated beforehand (libs/store migrate CLI).
+import { openBackends, requireDatabaseUrl } from '@correo/backends';
+import { createPostgresDirectory } from '@correo/directory';
+import { runService } from '@correo/runtime';
+import { loadTlsMaterial } from '@correo/tls';
+import { pop3GatewaySection } from './config.js';
+import { startPop3Gateway } from './gateway.js';
+
+await runService({
+  name: 'pop3-gateway',
+  sections: { pop3: pop3GatewaySection },
+  async start({ config, logger, addChecks }) {
+    const backends = openBackends(config, requireDatabaseUrl(config), logger, ['blobs', 'notify', 'limits']);
+    addChecks(backends.checks);
+    const tls = await loadTlsMaterial({
+      certFile: config.pop3.tls.certFile,
+      keyFile: config.pop3.tls.keyFile,
+      dataDir: config.dataDir,
+      hostname: config.pop3.hostname,
+    });
+    const gateway = await startPop3Gateway({
+      config: config.pop3,
+      pool: backends.pool,
+      blobs: backends.blobs,
+      directory: createPostgresDirectory(backends.pool),
+      limits: backends.limits,
+      notifier: backends.notifier,
+      logger,
+      tls,
+    });
+    const host = config.pop3.bindHost;
+    return {
+      listeners: [
+        { name: 'POP3 (STLS)', address: `${host}:${gateway.ports.pop3}` },
+        { name: 'POP3S', address: `${host}:${gateway.ports.pop3s}` },
+      ],
+      async close() {
+        await gateway.close();
+        await backends.close();
+      },
+    };
+  },
+});

@@ -1,0 +1,439 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { LoginLimiter } from '@correo/auth';
+import { BlobNotFoundError } from '@correo/blobs';
+import type { AccountRef, Directory } from '@correo/directory';
+import {
+  MessageEncoder,
+  continuationReply,
+  decodeSaslPlain,
+  errReply,
+  multilineReply,
+  okReply,
+  parseCommand,
+} from '@correo/pop3-proto';
+import type { InputLine, Pop3Command } from '@correo/pop3-proto';
+import type { Logger } from '@correo/telemetry';
+import { Maildrop } from './maildrop.js';
+import type { HeldMaildropLock, MaildropLocks } from './maildrop-lock.js';
+import type { MaildropStore } from './maildrop-store.js';
+import { pop3Metrics } from './metrics.js';
+import { ReadAhead } from './read-ahead.js';
+
+/** What the connection does after a command: go on, start TLS (then tell the session), or hang up. */
+export type SessionAction = 'continue' | 'starttls' | 'close';
+
+/** The connection as the session sees it. write() resolves once the bytes are accepted (backpressure). */
+export interface SessionIo {
+  write(data: string | Buffer): Promise<void>;
+  /** Ends the connection from outside a command (lost maildrop lock). */
+  disconnect(reason: string): void;
+}
+
+export interface SessionSettings {
+  hostname: string;
+  /** STLS is offered when the listener has a certificate and the connection is not encrypted yet. */
+  tlsAvailable: boolean;
+  allowPlaintextAuthOnLoopback: boolean;
+  maxAuthFailures: number;
+  maxLineLength: number;
+}
+
+export interface SessionDeps {
+  directory: Pick<Directory, 'authenticate'>;
+  loginLimiter: LoginLimiter;
+  store: MaildropStore;
+  locks: MaildropLocks;
+  logger: Logger;
+}
+
+export interface ConnectionFacts {
+  remoteAddress: string;
+  secure: boolean;
+}
+
+type State =
+  | { kind: 'authorization'; user: string | undefined; awaitingPlainResponse: boolean }
+  | {
+      kind: 'transaction';
+      account: AccountRef;
+      maildrop: Maildrop;
+      lock: HeldMaildropLock;
+      readAhead: ReadAhead;
+    }
+  | { kind: 'closed' };
+
+/** Consecutive unparseable commands tolerated before the connection is dropped. */
+const MAX_BAD_COMMANDS = 20;
+/** Answering a locked-out login at once would tell an attacker the lockout from a wrong password. */
+const LOCKED_OUT_DELAY_MS = 1000;
+/** RETR/TOP output is handed to the socket in pieces of about this size; small messages go in one write. */
+const WRITE_BATCH_BYTES = 64 * 1024;
+
+const CAPABILITIES_ALWAYS = ['TOP', 'UIDL', 'RESP-CODES', 'AUTH-RESP-CODE', 'PIPELINING'];
+
+export function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+/**
+ * One POP3 session: the AUTHORIZATION / TRANSACTION / UPDATE state machine of RFC 1939 over a
+ * MaildropStore. It reads nothing from the socket itself: the connection feeds it whole lines, one at
+ * a time, and carries out the action it returns.
+ */
+export class Pop3Session {
+  private state: State = { kind: 'authorization', user: undefined, awaitingPlainResponse: false };
+  private authFailures = 0;
+  private badCommands = 0;
+
+  constructor(
+    private readonly deps: SessionDeps,
+    private readonly settings: SessionSettings,
+    private readonly io: SessionIo,
+    private readonly connection: ConnectionFacts,
+  ) {}
+
+  greeting(): string {
+    return okReply(`${this.settings.hostname} correo POP3 server ready`);
+  }
+
+  /** After a completed STLS handshake. */
+  tlsStarted(): void {
+    this.connection.secure = true;
+  }
+
+  async handle(input: InputLine): Promise<SessionAction> {
+    const state = this.state;
+    if (state.kind === 'closed') return 'close';
+    if (input.kind === 'too-long') {
+      if (state.kind === 'authorization') state.awaitingPlainResponse = false;
+      return this.refuse(`Line too long: at most ${this.settings.maxLineLength} octets per command`);
+    }
+    const line = input.line.toString('utf8');
+    if (state.kind === 'authorization' && state.awaitingPlainResponse) {
+      state.awaitingPlainResponse = false;
+      if (line === '*') return this.reply(errReply('AUTH cancelled'));
+      return this.loginPlain(line);
+    }
+    const parsed = parseCommand(line);
+    if (!parsed.ok) return this.refuse(parsed.error);
+    this.badCommands = 0;
+    return state.kind === 'authorization'
+      ? this.authorization(parsed.command, state)
+      : this.transaction(parsed.command, state);
+  }
+
+  /** The connection is gone: nothing is deleted (RFC 1939 6: no UPDATE without QUIT), the lock is freed. */
+  async close(): Promise<void> {
+    const state = this.state;
+    this.state = { kind: 'closed' };
+    if (state.kind === 'transaction') {
+      state.readAhead.discard();
+      await state.lock.release().catch(() => {});
+    }
+  }
+
+  /** Read through a method: the connection may close the session while a login awaits a backend. */
+  private isClosed(): boolean {
+    return this.state.kind === 'closed';
+  }
+
+  private async reply(text: string): Promise<SessionAction> {
+    await this.io.write(text);
+    return 'continue';
+  }
+
+  private async refuse(error: string): Promise<SessionAction> {
+    if (++this.badCommands >= MAX_BAD_COMMANDS) {
+      await this.io.write(errReply('Too many bad commands, closing'));
+      return 'close';
+    }
+    return this.reply(errReply(error));
+  }
+
+  private plaintextAuthAllowed(): boolean {
+    return (
+      this.connection.secure ||
+      (this.settings.allowPlaintextAuthOnLoopback && isLoopback(this.connection.remoteAddress))
+    );
+  }
+
+  private capabilities(): string[] {
+    const lines = [...CAPABILITIES_ALWAYS];
+    if (this.state.kind === 'authorization') {
+      if (this.plaintextAuthAllowed()) lines.push('USER', 'SASL PLAIN');
+      if (this.settings.tlsAvailable && !this.connection.secure) lines.push('STLS');
+    }
+    lines.push('IMPLEMENTATION correo');
+    return lines;
+  }
+
+  private async authorization(
+    command: Pop3Command,
+    state: Extract<State, { kind: 'authorization' }>,
+  ): Promise<SessionAction> {
+    switch (command.name) {
+      case 'CAPA':
+        return this.reply(multilineReply('Capability list follows', this.capabilities()));
+      case 'QUIT':
+        this.state = { kind: 'closed' };
+        await this.io.write(okReply('Bye'));
+        return 'close';
+      case 'STLS':
+        if (this.connection.secure) return this.reply(errReply('TLS is already active'));
+        if (!this.settings.tlsAvailable) return this.reply(errReply('STLS is not available'));
+        state.user = undefined;
+        // The connection answers +OK itself, after it has stopped reading plaintext.
+        return 'starttls';
+      case 'USER':
+        if (!this.plaintextAuthAllowed()) return this.reply(plaintextRefusal());
+        state.user = command.user;
+        return this.reply(okReply('Send PASS'));
+      case 'PASS': {
+        if (!this.plaintextAuthAllowed()) return this.reply(plaintextRefusal());
+        const user = state.user;
+        if (user === undefined) return this.reply(errReply('Send USER first'));
+        state.user = undefined;
+        return this.login(user, command.password);
+      }
+      case 'AUTH':
+        if (command.mechanism === undefined) {
+          return this.reply(
+            multilineReply('Mechanisms follow', this.plaintextAuthAllowed() ? ['PLAIN'] : []),
+          );
+        }
+        if (command.mechanism !== 'PLAIN')
+          return this.reply(errReply(`Unsupported mechanism ${command.mechanism}`));
+        if (!this.plaintextAuthAllowed()) return this.reply(plaintextRefusal());
+        if (command.initialResponse !== undefined) return this.loginPlain(command.initialResponse);
+        state.awaitingPlainResponse = true;
+        return this.reply(continuationReply());
+      default:
+        return this.reply(errReply(`${command.name} is not valid before login`));
+    }
+  }
+
+  private async loginPlain(response: string): Promise<SessionAction> {
+    const decoded = decodeSaslPlain(response);
+    if (!decoded.ok) return this.reply(errReply(decoded.error));
+    const { authorizationId, login, password } = decoded.credentials;
+    if (authorizationId !== '' && authorizationId.toLowerCase() !== login.toLowerCase()) {
+      return this.reply(errReply('Logging in as another identity is not supported', 'AUTH'));
+    }
+    return this.login(login, password);
+  }
+
+  private async login(login: string, password: string): Promise<SessionAction> {
+    const ip = this.connection.remoteAddress;
+    const { loginLimiter, directory, locks, store, logger } = this.deps;
+    let account: AccountRef | null;
+    try {
+      const verdict = await loginLimiter.checkAllowed(login, ip);
+      if (verdict.kind === 'locked') {
+        pop3Metrics.logins.inc({ result: 'locked-out' });
+        logger.warn({ ip, by: verdict.by }, 'POP3 login refused: too many failures');
+        await sleep(LOCKED_OUT_DELAY_MS);
+        return this.authFailed();
+      }
+      if (verdict.delayMs > 0) await sleep(verdict.delayMs);
+      account = await directory.authenticate(login, password);
+      if (!account) {
+        await loginLimiter.recordFailure(login, ip);
+        pop3Metrics.logins.inc({ result: 'failed' });
+        return this.authFailed();
+      }
+      await loginLimiter.recordSuccess(login, ip);
+    } catch (error) {
+      pop3Metrics.logins.inc({ result: 'error' });
+      logger.error({ error: (error as Error).message }, 'POP3 login failed on a backend');
+      return this.reply(errReply('Temporary failure, try again later', 'SYS/TEMP'));
+    }
+    if (this.isClosed()) return 'close';
+
+    let lock: HeldMaildropLock | null;
+    try {
+      lock = await locks.acquire(account.accountId, () => this.io.disconnect('maildrop lock lost'));
+    } catch (error) {
+      pop3Metrics.logins.inc({ result: 'error' });
+      logger.error({ error: (error as Error).message }, 'POP3 maildrop lock failed');
+      return this.reply(errReply('Temporary failure, try again later', 'SYS/TEMP'));
+    }
+    if (!lock) {
+      pop3Metrics.logins.inc({ result: 'in-use' });
+      return this.reply(errReply('Maildrop is in use by another POP3 session', 'IN-USE'));
+    }
+    if (this.isClosed()) {
+      await lock.release();
+      return 'close';
+    }
+    let maildrop: Maildrop;
+    try {
+      maildrop = new Maildrop(await store.open(account.accountId));
+    } catch (error) {
+      await lock.release().catch(() => {});
+      pop3Metrics.logins.inc({ result: 'error' });
+      logger.error({ error: (error as Error).message }, 'POP3 maildrop could not be read');
+      return this.reply(errReply('Maildrop not available, try again later', 'SYS/TEMP'));
+    }
+    if (this.isClosed()) {
+      await lock.release();
+      return 'close';
+    }
+    const readAhead = new ReadAhead((blobKey) => store.read(blobKey));
+    this.state = { kind: 'transaction', account, maildrop, lock, readAhead };
+    pop3Metrics.logins.inc({ result: 'ok' });
+    const { count, octets } = maildrop.stat();
+    return this.reply(okReply(`Logged in, ${count} messages (${octets} octets)`));
+  }
+
+  private async authFailed(): Promise<SessionAction> {
+    if (++this.authFailures >= this.settings.maxAuthFailures) {
+      this.state = { kind: 'closed' };
+      await this.io.write(errReply('Authentication failed, closing', 'AUTH'));
+      return 'close';
+    }
+    return this.reply(errReply('Authentication failed', 'AUTH'));
+  }
+
+  private async transaction(
+    command: Pop3Command,
+    state: Extract<State, { kind: 'transaction' }>,
+  ): Promise<SessionAction> {
+    const { maildrop } = state;
+    switch (command.name) {
+      case 'CAPA':
+        return this.reply(multilineReply('Capability list follows', this.capabilities()));
+      case 'STAT': {
+        const { count, octets } = maildrop.stat();
+        return this.reply(okReply(`${count} ${octets}`));
+      }
+      case 'LIST': {
+        if (command.message !== undefined) {
+          const found = maildrop.lookup(command.message);
+          if (!found.ok) return this.reply(errReply(found.error));
+          return this.reply(okReply(`${command.message} ${found.entry.octets}`));
+        }
+        const lines = [...maildrop.live()].map(([number, entry]) => `${number} ${entry.octets}`);
+        const { count, octets } = maildrop.stat();
+        return this.reply(multilineReply(`${count} messages (${octets} octets)`, lines));
+      }
+      case 'UIDL': {
+        if (command.message !== undefined) {
+          const found = maildrop.lookup(command.message);
+          if (!found.ok) return this.reply(errReply(found.error));
+          return this.reply(okReply(`${command.message} ${maildrop.uniqueId(found.entry)}`));
+        }
+        const lines = [...maildrop.live()].map(([number, entry]) => `${number} ${maildrop.uniqueId(entry)}`);
+        return this.reply(multilineReply('Unique-id listing follows', lines));
+      }
+      case 'RETR':
+        return this.send(state, command.message, undefined);
+      case 'TOP':
+        return this.send(state, command.message, command.lines);
+      case 'DELE': {
+        const found = maildrop.markDeleted(command.message);
+        if (!found.ok) return this.reply(errReply(found.error));
+        return this.reply(okReply(`Message ${command.message} deleted`));
+      }
+      case 'RSET': {
+        maildrop.unmarkAll();
+        const { count, octets } = maildrop.stat();
+        return this.reply(okReply(`Maildrop has ${count} messages (${octets} octets)`));
+      }
+      case 'NOOP':
+        return this.reply(okReply());
+      case 'QUIT':
+        return this.update(state);
+      default:
+        return this.reply(errReply(`${command.name} is not valid after login`));
+    }
+  }
+
+  /** RETR (bodyLines undefined) or TOP: streams the blob, normalised and dot-stuffed. */
+  private async send(
+    state: Extract<State, { kind: 'transaction' }>,
+    number: number,
+    bodyLines: number | undefined,
+  ): Promise<SessionAction> {
+    const { maildrop, readAhead } = state;
+    const found = maildrop.lookup(number);
+    if (!found.ok) return this.reply(errReply(found.error));
+    const { entry } = found;
+    let body;
+    try {
+      body = await readAhead.take(entry.blobKey);
+    } catch (error) {
+      if (error instanceof BlobNotFoundError) {
+        this.deps.logger.error({ blobKey: entry.blobKey }, 'RETR of a message whose body is missing');
+        return this.reply(errReply(`Message ${number} cannot be read`, 'SYS/PERM'));
+      }
+      this.deps.logger.error({ error: (error as Error).message }, 'blob store read failed');
+      return this.reply(errReply('Temporary failure, try again later', 'SYS/TEMP'));
+    }
+    const next = bodyLines === undefined ? maildrop.nextLive(number) : undefined;
+    if (next) readAhead.prepare(next.blobKey);
+    const encoder = new MessageEncoder(bodyLines === undefined ? {} : { bodyLines });
+    const status = bodyLines === undefined ? `${entry.octets} octets` : 'Top of message follows';
+    let pending: Buffer[] = [Buffer.from(okReply(status))];
+    let pendingBytes = pending[0]!.length;
+    try {
+      // Once +OK is out there is no way to report a failure in-band: an error here ends the connection.
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        const out = encoder.push(chunk);
+        pending.push(out);
+        pendingBytes += out.length;
+        if (pendingBytes >= WRITE_BATCH_BYTES) {
+          await this.io.write(Buffer.concat(pending, pendingBytes));
+          pending = [];
+          pendingBytes = 0;
+        }
+        if (encoder.done) break;
+      }
+    } finally {
+      body.destroy();
+    }
+    pending.push(encoder.end());
+    await this.io.write(Buffer.concat(pending));
+    pop3Metrics.retrievedBytes.inc(encoder.octets);
+    if (bodyLines === undefined) {
+      pop3Metrics.messagesRetrieved.inc();
+      if (encoder.octets !== entry.octets) {
+        this.deps.logger.error(
+          { blobKey: entry.blobKey, listed: entry.octets, sent: encoder.octets },
+          'RETR sent a different size than LIST reported',
+        );
+      }
+    }
+    return 'continue';
+  }
+
+  /** RFC 1939 6: QUIT in TRANSACTION enters UPDATE; the marked messages go in one transaction. */
+  private async update(state: Extract<State, { kind: 'transaction' }>): Promise<SessionAction> {
+    this.state = { kind: 'closed' };
+    const { maildrop, lock, account, readAhead } = state;
+    readAhead.discard();
+    const uids = maildrop.deletedUids();
+    let reply: string;
+    try {
+      if (uids.length === 0) {
+        reply = okReply('Bye');
+      } else if (!(await lock.confirm())) {
+        reply = errReply('Maildrop lock was lost; no messages deleted', 'SYS/TEMP');
+      } else {
+        const result = await this.deps.store.expunge(account.accountId, maildrop.mailboxId, uids);
+        pop3Metrics.messagesDeleted.inc(result.expunged.length);
+        reply = okReply(`Bye, ${result.expunged.length} messages deleted`);
+      }
+    } catch (error) {
+      this.deps.logger.error({ error: (error as Error).message }, 'POP3 UPDATE failed');
+      reply = errReply('Deleted messages were not removed, try again later', 'SYS/TEMP');
+    } finally {
+      await lock.release().catch(() => {});
+    }
+    await this.io.write(reply);
+    return 'close';
+  }
+}
+
+function plaintextRefusal(): string {
+  return errReply('Plaintext authentication is not allowed without TLS: use STLS first', 'AUTH');
+}

@@ -1,0 +1,104 @@
+import { hostname as osHostname } from 'node:os';
+import { defineSection, flag, integer, optionalText, port, text } from '@correo/config';
+
+/**
+ * smtp-ingress's own variables (SMTP_*). Defaults are the production ones; the all-in-one sets the
+ * embedded ports (2525/2587/2465) and SMTP_ALLOW_PLAINTEXT_AUTH_LOOPBACK=true.
+ */
+export const smtpIngressSection = defineSection({
+  variables: {
+    SMTP_HOSTNAME: text(osHostname()),
+    SMTP_BIND_HOST: text('0.0.0.0'),
+    SMTP_MX_PORT: port({ default: 25, allowZero: true }),
+    SMTP_SUBMISSION_PORT: port({ default: 587, allowZero: true }),
+    SMTP_SUBMISSIONS_PORT: port({ default: 465, allowZero: true }),
+    SMTP_TLS_CERT_FILE: optionalText(),
+    SMTP_TLS_KEY_FILE: optionalText(),
+    SMTP_ALLOW_PLAINTEXT_AUTH_LOOPBACK: flag(false),
+    SMTP_MAX_MESSAGE_BYTES: integer({ min: 1024, max: 2 ** 31, default: 50 * 1024 * 1024 }),
+    SMTP_MAX_HEADER_BYTES: integer({ min: 1024, max: 16 * 1024 * 1024, default: 256 * 1024 }),
+    SMTP_MAX_LINE_LENGTH: integer({ min: 78, max: 1024 * 1024, default: 998 }),
+    SMTP_MAX_COMMAND_LENGTH: integer({ min: 512, max: 1024 * 1024, default: 4096 }),
+    SMTP_MAX_RECIPIENTS: integer({ min: 1, max: 100000, default: 100 }),
+    SMTP_MAX_CONNECTIONS: integer({ min: 1, max: 1000000, default: 1000 }),
+    SMTP_MAX_CONNECTIONS_PER_IP: integer({ min: 1, max: 1000000, default: 20 }),
+    SMTP_CONNECTIONS_PER_IP_PER_MINUTE: integer({ min: 0, max: 1000000, default: 300 }),
+    SMTP_IDLE_TIMEOUT_MS: integer({ min: 100, max: 3600000, default: 60000 }),
+    SMTP_SESSION_TIMEOUT_MS: integer({ min: 100, max: 86400000, default: 600000 }),
+    SMTP_SHUTDOWN_TIMEOUT_MS: integer({ min: 0, max: 600000, default: 10000 }),
+  },
+  check(vars) {
+    const certGiven = vars.SMTP_TLS_CERT_FILE !== undefined;
+    const keyGiven = vars.SMTP_TLS_KEY_FILE !== undefined;
+    if (certGiven && !keyGiven) {
+      return [
+        { variable: 'SMTP_TLS_KEY_FILE', expected: 'a PEM key file because SMTP_TLS_CERT_FILE is set' },
+      ];
+    }
+    if (keyGiven && !certGiven) {
+      return [
+        {
+          variable: 'SMTP_TLS_CERT_FILE',
+          expected: 'a PEM certificate file because SMTP_TLS_KEY_FILE is set',
+        },
+      ];
+    }
+    return [];
+  },
+  build(vars): SmtpIngressConfig {
+    return {
+      hostname: vars.SMTP_HOSTNAME,
+      bindHost: vars.SMTP_BIND_HOST,
+      ports: {
+        mx: vars.SMTP_MX_PORT,
+        submission: vars.SMTP_SUBMISSION_PORT,
+        submissions: vars.SMTP_SUBMISSIONS_PORT,
+      },
+      tls: { certFile: vars.SMTP_TLS_CERT_FILE, keyFile: vars.SMTP_TLS_KEY_FILE },
+      allowPlaintextAuthOnLoopback: vars.SMTP_ALLOW_PLAINTEXT_AUTH_LOOPBACK,
+      maxMessageBytes: vars.SMTP_MAX_MESSAGE_BYTES,
+      maxHeaderBytes: vars.SMTP_MAX_HEADER_BYTES,
+      maxLineLength: vars.SMTP_MAX_LINE_LENGTH,
+      maxCommandLength: vars.SMTP_MAX_COMMAND_LENGTH,
+      maxRecipients: vars.SMTP_MAX_RECIPIENTS,
+      maxConnections: vars.SMTP_MAX_CONNECTIONS,
+      maxConnectionsPerIp: vars.SMTP_MAX_CONNECTIONS_PER_IP,
+      connectionsPerIpPerMinute: vars.SMTP_CONNECTIONS_PER_IP_PER_MINUTE,
+      idleTimeoutMs: vars.SMTP_IDLE_TIMEOUT_MS,
+      sessionTimeoutMs: vars.SMTP_SESSION_TIMEOUT_MS,
+      shutdownTimeoutMs: vars.SMTP_SHUTDOWN_TIMEOUT_MS,
+    };
+  },
+});
+
+export interface SmtpIngressConfig {
+  /** The name in the greeting, the Received header and generated Message-IDs. */
+  hostname: string;
+  bindHost: string;
+  /** 0 lets the OS pick a free port (tests); startSmtpIngress reports the real ones. */
+  ports: { mx: number; submission: number; submissions: number };
+  tls: { certFile: string | undefined; keyFile: string | undefined };
+  /** AUTH without TLS from 127.0.0.0/8 and ::1 only; the embedded default turns it on. */
+  allowPlaintextAuthOnLoopback: boolean;
+  /** Of the DATA as the client sent it (advertised in SIZE); 552 5.3.4 beyond. */
+  maxMessageBytes: number;
+  /** The header block is read with a buffer this large at most; 552 5.3.4 beyond. */
+  maxHeaderBytes: number;
+  /** Octets of one message line without its CRLF (RFC 5322: 998); 500 5.5.2 beyond. */
+  maxLineLength: number;
+  /** One command line; 421 and the connection is closed beyond. */
+  maxCommandLength: number;
+  maxRecipients: number;
+  /** Per listener (smtp-server maxClients). */
+  maxConnections: number;
+  /** Concurrent connections from one address to this process. */
+  maxConnectionsPerIp: number;
+  /** New connections from one address per minute across every pod (limits port); 0 turns it off. */
+  connectionsPerIpPerMinute: number;
+  /** Inactivity before the client is told 421 and disconnected. */
+  idleTimeoutMs: number;
+  /** Whole-connection lifetime, so a client trickling bytes cannot hold a slot forever. */
+  sessionTimeoutMs: number;
+  /** How long close() lets open sessions finish before cutting them. */
+  shutdownTimeoutMs: number;
+}

@@ -1,0 +1,77 @@
+import type { SMTPServer } from 'smtp-server';
+import type { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import { isLoopback } from './address.js';
+import { replies } from './smtp-reply.js';
+
+export interface ConnectionHookOptions {
+  /** The embedded default's allowance: AUTH without TLS from loopback clients only. */
+  allowPlaintextAuthOnLoopback: boolean;
+  sessionTimeoutMs: number;
+}
+
+const ENHANCED_CODE = /^[245]\.\d{1,3}\.\d{1,3} /;
+
+/**
+ * smtp-server has no per-connection hooks for three things we need, so every new connection is adjusted
+ * as smtp-server registers it (the only point before its greeting):
+ * - replies whose text already starts with an enhanced status code (ours, see smtp-reply.ts) are sent
+ *   as they are; smtp-server would otherwise prepend the code it derives from the reply code alone;
+ * - before TLS, AUTH is not advertised, and AUTH is answered 530 5.7.0 (RFC 3207) instead of
+ *   smtp-server's non-standard 538; loopback clients get AUTH without TLS when the allowance is on,
+ *   through a per-connection view of the server options (smtp-server reads them at every command);
+ * - a whole-session time limit, which smtp-server lacks (its timeout is for idleness only).
+ * Relies on SMTPConnection#send, #close, #secure, #remoteAddress and #_server of smtp-server 3.x.
+ */
+export function installConnectionHooks(server: SMTPServer, options: ConnectionHookOptions): ConnectionHooks {
+  const sessionTimers = new Map<string, NodeJS.Timeout>();
+  const connections = server.connections;
+  const register = connections.add.bind(connections);
+  connections.add = (connection: SMTPConnection) => {
+    adjust(server, connection, options);
+    const timer = setTimeout(() => {
+      const reply = replies.sessionTimeout();
+      connection.send(reply.responseCode, reply.message);
+    }, options.sessionTimeoutMs);
+    timer.unref();
+    sessionTimers.set(connection.id, timer);
+    return register(connection);
+  };
+  return {
+    sessionClosed(sessionId) {
+      clearTimeout(sessionTimers.get(sessionId));
+      sessionTimers.delete(sessionId);
+    },
+  };
+}
+
+export interface ConnectionHooks {
+  /** Call from onClose: stops the session's time limit. */
+  sessionClosed(sessionId: string): void;
+}
+
+function adjust(server: SMTPServer, connection: SMTPConnection, options: ConnectionHookOptions): void {
+  const plaintextAuth =
+    server.options.allowInsecureAuth === true ||
+    (options.allowPlaintextAuthOnLoopback && isLoopback(connection.remoteAddress));
+  if (plaintextAuth && !server.options.allowInsecureAuth) {
+    connection._server = Object.create(server, {
+      options: { value: { ...server.options, allowInsecureAuth: true } },
+    }) as SMTPServer;
+  }
+
+  const send = connection.send.bind(connection);
+  connection.send = (code, data, context) => {
+    if (code === 538) {
+      return send(530, '5.7.0 Must issue a STARTTLS command first', false);
+    }
+    if (code === 250 && Array.isArray(data) && !connection.secure && !plaintextAuth) {
+      return send(
+        code,
+        data.filter((line) => !line.startsWith('AUTH ')),
+        context,
+      );
+    }
+    if (typeof data === 'string' && ENHANCED_CODE.test(data)) return send(code, data, false);
+    return send(code, data, context);
+  };
+}

@@ -1,0 +1,69 @@
+import type { SMTPServerAddress, SMTPServerSession } from 'smtp-server';
+import type { AccountRef, Directory } from '@correo/directory';
+import { hasRelayAddressing, parseMailAddress } from './address.js';
+import { SmtpReply, replies } from './smtp-reply.js';
+
+export type ListenerKind = 'mx' | 'submission';
+
+/**
+ * MAIL FROM. On MX any sender is taken (sender authentication is not this service's job); on submission
+ * the sender must be the authenticated account or an address that delivers to it.
+ */
+export async function checkSender(
+  kind: ListenerKind,
+  sender: SMTPServerAddress,
+  session: SMTPServerSession,
+  directory: Directory,
+): Promise<void> {
+  if (kind === 'mx') return;
+  const account = session.user as AccountRef;
+  // Users do not send bounces: the null sender is for MTAs.
+  if (sender.address === '') throw replies.senderNotOwned(account.address);
+  const parsed = parseMailAddress(sender.address);
+  if (!parsed) throw replies.badSender();
+  let allowed: boolean;
+  try {
+    allowed = await directory.maySendAs(account, parsed.address);
+  } catch (error) {
+    throw replies.backendFailure(error);
+  }
+  if (!allowed) throw replies.senderNotOwned(account.address);
+}
+
+/**
+ * RCPT TO. Local recipients must exist on both listeners; a foreign recipient is relayed only for an
+ * authenticated submission, never on MX (no open relay).
+ */
+export async function checkRecipient(
+  kind: ListenerKind,
+  recipient: SMTPServerAddress,
+  hostname: string,
+  directory: Directory,
+): Promise<void> {
+  // RFC 5321 4.1.1.3: the domainless postmaster must be accepted; it is ours under our host name.
+  if (recipient.address.toLowerCase() === 'postmaster') recipient.address = `postmaster@${hostname}`;
+  const parsed = parseMailAddress(recipient.address);
+  if (!parsed) throw kind === 'mx' ? replies.relayDenied() : replies.badAddress();
+  if (hasRelayAddressing(parsed.localPart)) throw replies.relayAddressing();
+  let resolution;
+  try {
+    resolution = await directory.resolveRecipient(parsed.address);
+  } catch (error) {
+    throw replies.backendFailure(error);
+  }
+  switch (resolution.kind) {
+    case 'not-local':
+      if (kind === 'mx') throw replies.relayDenied();
+      return;
+    case 'unknown-user':
+      throw replies.unknownUser();
+    case 'loop':
+      throw replies.aliasLoop();
+    case 'deliver':
+      return;
+  }
+}
+
+export function isSmtpReply(error: unknown): error is SmtpReply {
+  return error instanceof SmtpReply;
+}

@@ -1,0 +1,151 @@
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import type { AccountRef } from '@correo/directory';
+import type { SmtpIngressConfig } from './config.js';
+import { installConnectionHooks } from './connection-hooks.js';
+import type { ConnectionGuard } from './connection-guard.js';
+import { checkRecipient, checkSender, type ListenerKind } from './envelope-policy.js';
+import type { IngressBackends } from './ingress-backends.js';
+import { receiveMessage } from './message-intake.js';
+import { ingressMetrics } from './metrics.js';
+import { SmtpReply, replies } from './smtp-reply.js';
+
+/** mx: port 25 role; submission: 587 (STARTTLS); submissions: 465 (implicit TLS). */
+export type ListenerName = 'mx' | 'submission' | 'submissions';
+
+export interface ListenerSetup {
+  name: ListenerName;
+  config: SmtpIngressConfig;
+  backends: IngressBackends;
+  guard: ConnectionGuard;
+  topic: string;
+}
+
+/** One smtp-server instance with correo's policy; not yet listening. */
+export function createListener(setup: ListenerSetup): SMTPServer {
+  const { name, config, backends, guard, topic } = setup;
+  const { logger, directory } = backends;
+  const kind: ListenerKind = name === 'mx' ? 'mx' : 'submission';
+  const log = logger.child({ listener: name });
+  let listenerPort = 0;
+
+  const refuse = (reply: SmtpReply) => {
+    ingressMetrics.messagesRejected.inc({ listener: name, reason: reply.reason });
+    if (reply.reason === 'backend_error') log.error({ err: reply.cause }, reply.message);
+    return reply;
+  };
+  const asReply = (error: unknown) =>
+    refuse(error instanceof SmtpReply ? error : replies.backendFailure(error));
+
+  const options: SMTPServerOptions = {
+    name: config.hostname,
+    banner: 'correo',
+    key: backends.tls.key,
+    cert: backends.tls.cert,
+    secure: name === 'submissions',
+    size: config.maxMessageBytes,
+    hideDSN: false,
+    hideENHANCEDSTATUSCODES: false,
+    hideREQUIRETLS: true,
+    authMethods: ['PLAIN', 'LOGIN'],
+    disabledCommands: kind === 'mx' ? ['AUTH'] : [],
+    authOptional: kind === 'mx',
+    allowInsecureAuth: false,
+    disableReverseLookup: true,
+    maxClients: config.maxConnections,
+    maxRecipients: config.maxRecipients,
+    maxCommandLength: config.maxCommandLength,
+    socketTimeout: config.idleTimeoutMs,
+    closeTimeout: Math.max(config.shutdownTimeoutMs, 1),
+    logger: false,
+
+    onConnect(session, callback) {
+      guard.admit(session.id, session.remoteAddress).then(
+        (refusal) => {
+          if (refusal) {
+            ingressMetrics.connectionsRefused.inc({ listener: name, reason: refusal.reason });
+            return callback(refusal);
+          }
+          ingressMetrics.connections.inc({ listener: name });
+          ingressMetrics.activeConnections.inc({ listener: name });
+          callback();
+        },
+        (error: unknown) => callback(asReply(error)),
+      );
+    },
+
+    onClose(session) {
+      hooks.sessionClosed(session.id);
+      if (guard.release(session.id)) ingressMetrics.activeConnections.dec({ listener: name });
+    },
+
+    onAuth(auth, session, callback) {
+      if (auth.method !== 'PLAIN' && auth.method !== 'LOGIN') {
+        return callback(null, { message: '5.7.8 Authentication credentials invalid', responseCode: 535 });
+      }
+      directory.authenticate(auth.username ?? '', auth.password ?? '').then(
+        (account: AccountRef | null) => {
+          if (!account) {
+            ingressMetrics.authFailures.inc({ listener: name });
+            return callback(null, { message: '5.7.8 Authentication credentials invalid', responseCode: 535 });
+          }
+          callback(null, { user: account });
+        },
+        (error: unknown) => {
+          log.error({ err: error }, 'authentication backend failed');
+          callback(replies.authBackendFailure(error));
+        },
+      );
+    },
+
+    onMailFrom(address, session, callback) {
+      checkSender(kind, address, session, directory).then(
+        () => callback(),
+        (error: unknown) => callback(asReply(error)),
+      );
+    },
+
+    onRcptTo(address, _session, callback) {
+      checkRecipient(kind, address, config.hostname, directory).then(
+        () => callback(),
+        (error: unknown) => callback(asReply(error)),
+      );
+    },
+
+    onData(stream, session, callback) {
+      receiveMessage(stream, session, {
+        bus: backends.bus,
+        blobs: backends.blobs,
+        topic,
+        hostname: config.hostname,
+        maxMessageBytes: config.maxMessageBytes,
+        maxHeaderBytes: config.maxHeaderBytes,
+        maxLineLength: config.maxLineLength,
+        kind,
+        listenerPort,
+      }).then(
+        (accepted) => {
+          ingressMetrics.messagesAccepted.inc({ listener: name });
+          ingressMetrics.acceptedBytes.inc({ listener: name }, accepted.blob.size);
+          log.info(
+            { eventId: accepted.eventId, blobKey: accepted.blob.key, size: accepted.blob.size },
+            'message accepted',
+          );
+          callback(null, `2.0.0 Ok: queued as ${accepted.eventId}`);
+        },
+        (error: unknown) => callback(asReply(error)),
+      );
+    },
+  };
+
+  const server = new SMTPServer(options);
+  const hooks = installConnectionHooks(server, {
+    allowPlaintextAuthOnLoopback: kind === 'submission' && config.allowPlaintextAuthOnLoopback,
+    sessionTimeoutMs: config.sessionTimeoutMs,
+  });
+  server.on('error', (error) => log.warn({ err: error }, 'smtp connection error'));
+  server.server.on('listening', () => {
+    const address = server.server.address();
+    if (address && typeof address === 'object') listenerPort = address.port;
+  });
+  return server;
+}

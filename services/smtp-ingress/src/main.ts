@@ -1,0 +1,54 @@
+// Wiring only: config -> adapters -> startSmtpIngress. The schema is migrated beforehand (libs/store migrate CLI).
+import { openBackends, requireDatabaseUrl } from '@correo/backends';
+import { createPostgresDirectory } from '@correo/directory';
+import { retryUntilDone, runService } from '@correo/runtime';
+import { loadTlsMaterial } from '@correo/tls';
+import { smtpIngressSection } from './config.js';
+import { startSmtpIngress } from './ingress.js';
+import { MAIL_ACCEPTED_TOPIC } from './message-intake.js';
+
+await runService({
+  name: 'smtp-ingress',
+  sections: { smtp: smtpIngressSection },
+  async start({ config, logger, signal, addChecks, progress }) {
+    const backends = openBackends(config, requireDatabaseUrl(config), logger, ['bus', 'blobs', 'limits']);
+    addChecks(backends.checks);
+    const tls = await loadTlsMaterial({
+      certFile: config.smtp.tls.certFile,
+      keyFile: config.smtp.tls.keyFile,
+      dataDir: config.dataDir,
+      hostname: config.smtp.hostname,
+    });
+    progress('starting: creating bus topics');
+    await retryUntilDone(
+      'bus topic creation',
+      () =>
+        backends.bus.ensureTopics([
+          { name: MAIL_ACCEPTED_TOPIC, partitions: config.bus.kafka.topicPartitions },
+        ]),
+      logger,
+      signal,
+    );
+    const ingress = await startSmtpIngress({
+      config: config.smtp,
+      bus: backends.bus,
+      blobs: backends.blobs,
+      directory: createPostgresDirectory(backends.pool),
+      limits: backends.limits,
+      logger,
+      tls,
+    });
+    const host = config.smtp.bindHost;
+    return {
+      listeners: [
+        { name: 'SMTP MX', address: `${host}:${ingress.ports.mx}` },
+        { name: 'SMTP submission (STARTTLS)', address: `${host}:${ingress.ports.submission}` },
+        { name: 'SMTP submission (implicit TLS)', address: `${host}:${ingress.ports.submissions}` },
+      ],
+      async close() {
+        await ingress.close();
+        await backends.close();
+      },
+    };
+  },
+});

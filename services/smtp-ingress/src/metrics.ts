@@ -1,0 +1,40 @@
+import { metrics } from '@correo/telemetry';
+
+/** Labels: `listener` is mx, submission or submissions; `reason` names the refusal (see smtp-reply.ts). */
+export const ingressMetrics = {
+  connections: metrics.counter<'listener'>({
+    name: 'correo_smtp_connections_total',
+    help: 'SMTP connections accepted by a listener.',
+    labelNames: ['listener'],
+  }),
+  connectionsRefused: metrics.counter<'listener' | 'reason'>({
+    name: 'correo_smtp_connections_refused_total',
+    help: 'SMTP connections refused at connect time (per-address limits).',
+    labelNames: ['listener', 'reason'],
+  }),
+  activeConnections: metrics.gauge<'listener'>({
+    name: 'correo_smtp_active_connections',
+    help: 'SMTP connections open now.',
+    labelNames: ['listener'],
+  }),
+  messagesAccepted: metrics.counter<'listener'>({
+    name: 'correo_smtp_messages_accepted_total',
+    help: 'Messages answered 250: stored in the blob store and published to mail.accepted.',
+    labelNames: ['listener'],
+  }),
+  messagesRejected: metrics.counter<'listener' | 'reason'>({
+    name: 'correo_smtp_messages_rejected_total',
+    help: 'Messages, senders and recipients refused, by reason.',
+    labelNames: ['listener', 'reason'],
+  }),
+  acceptedBytes: metrics.counter<'listener'>({
+    name: 'correo_smtp_accepted_bytes_total',
+    help: 'Bytes of accepted messages as stored (with the Received header).',
+    labelNames: ['listener'],
+  }),
+  authFailures: metrics.counter<'listener'>({
+    name: 'correo_smtp_auth_failures_total',
+    help: 'Failed AUTH attempts.',
+    labelNames: ['listener'],
+  }),
+};

@@ -1,0 +1,64 @@
+/**
+ * A refusal with its exact SMTP reply. smtp-server sends `responseCode` and `message`; the message starts
+ * with the enhanced status code (RFC 3463), which connection-hooks.ts keeps smtp-server from doubling.
+ */
+export class SmtpReply extends Error {
+  readonly responseCode: number;
+
+  constructor(
+    code: number,
+    readonly enhancedCode: string,
+    text: string,
+    /** Label for the rejection metrics. */
+    readonly reason: string,
+    cause?: unknown,
+  ) {
+    super(`${enhancedCode} ${text}`, cause === undefined ? undefined : { cause });
+    this.name = 'SmtpReply';
+    this.responseCode = code;
+  }
+}
+
+export const replies = {
+  relayDenied: () => new SmtpReply(554, '5.7.1', 'Relay access denied', 'relay_denied'),
+  relayAddressing: () =>
+    new SmtpReply(554, '5.7.1', 'Relay access denied: % and ! addressing are not accepted', 'relay_denied'),
+  unknownUser: () =>
+    new SmtpReply(550, '5.1.1', 'Recipient address rejected: no such user here', 'unknown_user'),
+  aliasLoop: () => new SmtpReply(550, '5.4.6', 'Recipient address rejected: alias loop', 'alias_loop'),
+  badAddress: () => new SmtpReply(501, '5.1.3', 'Bad recipient address syntax', 'bad_address'),
+  badSender: () => new SmtpReply(501, '5.1.7', 'Bad sender address syntax', 'bad_address'),
+  senderNotOwned: (login: string) =>
+    new SmtpReply(553, '5.7.1', `Sender address rejected: not owned by user ${login}`, 'sender_not_owned'),
+  tooLarge: (max: number) =>
+    new SmtpReply(552, '5.3.4', `Message size exceeds fixed maximum message size ${max}`, 'too_large'),
+  headerTooLarge: (max: number) =>
+    new SmtpReply(552, '5.3.4', `Message header exceeds ${max} bytes`, 'header_too_large'),
+  lineTooLong: (max: number) =>
+    new SmtpReply(500, '5.5.2', `Message line longer than ${max} bytes`, 'line_too_long'),
+  backendFailure: (cause?: unknown) =>
+    new SmtpReply(
+      451,
+      '4.3.0',
+      'Temporary failure in processing, please try again later',
+      'backend_error',
+      cause,
+    ),
+  authBackendFailure: (cause?: unknown) =>
+    new SmtpReply(
+      454,
+      '4.7.0',
+      'Temporary authentication failure, please try again later',
+      'backend_error',
+      cause,
+    ),
+  tooManyConnections: () =>
+    new SmtpReply(
+      421,
+      '4.7.0',
+      'Too many connections from your address, try again later',
+      'too_many_connections',
+    ),
+  sessionTimeout: () =>
+    new SmtpReply(421, '4.4.2', 'Session time limit exceeded, closing', 'session_timeout'),
+};

@@ -1,0 +1,176 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SubmissionKind } from '@correo/proto';
+import { curl, pythonSmtp, queuedId, swaks } from './support/clients.js';
+import {
+  ALIAS,
+  OTHER_USER,
+  PASSWORD,
+  USER,
+  startIngressFixture,
+  type IngressFixture,
+} from './support/ingress-fixture.js';
+
+/** Splits the Received header we prepend from the rest of a stored message. */
+function splitReceived(stored: Buffer): { received: string; rest: Buffer } {
+  const text = stored.toString('latin1');
+  const match = /^Received: [^\r\n]*\r\n(?:\t[^\r\n]*\r\n)*/.exec(text);
+  assert.ok(match, `stored message starts with a Received header: ${text.slice(0, 200)}`);
+  return { received: match[0], rest: stored.subarray(Buffer.byteLength(match[0], 'latin1')) };
+}
+
+describe('accepting mail (Postgres bus, filesystem blobs)', () => {
+  let fixture: IngressFixture;
+  before(async () => {
+    fixture = await startIngressFixture({ bus: 'postgres', blobs: 'fs' });
+  });
+  after(async () => {
+    await fixture?.stop();
+  });
+
+  test('swaks submits over STARTTLS + AUTH on 587; Message-ID and Date are added; the event points at the blob', async () => {
+    const original =
+      'From: Yo <yo@local.test>\r\nTo: El <el@suemail.test>\r\nSubject: hola\r\n\r\nprimera linea\r\n.punto al principio\r\n';
+    const file = join(fixture.dataDir, 'no-id.eml');
+    await writeFile(file, original);
+    const run = await swaks([
+      '--server',
+      '127.0.0.1',
+      '--port',
+      String(fixture.ingress.ports.submission),
+      '--tls',
+      '--auth',
+      'PLAIN',
+      '--auth-user',
+      USER,
+      '--auth-password',
+      PASSWORD,
+      '--from',
+      USER,
+      '--to',
+      `el@suemail.test,${OTHER_USER}`,
+      '--data',
+      file,
+    ]);
+    assert.equal(run.exitCode, 0, run.output);
+    const id = queuedId(run.replies);
+    assert.ok(id, run.output);
+
+    const published = (await fixture.waitForEvents(1)).find((e) => e.event.eventId === id);
+    assert.ok(published, 'the MailAccepted event of the 250 was published');
+    const { event, message } = published;
+    assert.equal(message.key, id);
+    assert.equal(event.kind, SubmissionKind.SUBMISSION);
+    assert.equal(event.authenticatedUser, USER);
+    assert.equal(event.mailFrom, USER);
+    assert.deepEqual(
+      event.recipients.map((r) => r.address),
+      ['el@suemail.test', OTHER_USER],
+    );
+    assert.equal(event.port, fixture.ingress.ports.submission);
+
+    const stored = await fixture.blobBytes(event.blobKey);
+    assert.equal(createHash('sha256').update(stored).digest('hex'), event.sha256);
+    assert.equal(BigInt(stored.length), event.size);
+    const { received, rest } = splitReceived(stored);
+    assert.match(received, /by mx\.local\.test \(correo\) with ESMTPSA id /);
+    assert.ok(received.includes(id));
+    const text = rest.toString('utf8');
+    const [head, body] = text.split('\r\n\r\n');
+    // swaks drops the file's last line end; the dot-stuffed line arrives unstuffed.
+    assert.equal(body, 'primera linea\r\n.punto al principio');
+    assert.ok(head!.startsWith('From: Yo <yo@local.test>\r\nTo: El <el@suemail.test>\r\nSubject: hola\r\n'));
+    assert.match(head!, new RegExp(`\r\nMessage-ID: <${id}@mx\\.local\\.test>`));
+    assert.match(head!, /\r\nDate: \w{3}, \d{1,2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000$/);
+  });
+
+  test('curl submits over implicit TLS on 465 with an alias as sender; the blob is Received + the exact bytes', async () => {
+    const original =
+      'Message-ID: <curl-1@client.test>\r\nDate: Thu, 26 Nov 2026 05:00:00 +0000\r\nFrom: alias@local.test\r\n' +
+      'To: ella@local.test\r\nSubject: =?UTF-8?Q?ma=C3=B1ana?=\r\n\r\nbody \xe2\x82\xac\r\n';
+    const file = join(fixture.dataDir, 'curl.eml');
+    await writeFile(file, Buffer.from(original, 'latin1'));
+    await writeFile(join(fixture.dataDir, 'ca.pem'), fixture.tls.cert);
+    const run = await curl([
+      `smtps://127.0.0.1:${fixture.ingress.ports.submissions}`,
+      '--cacert',
+      join(fixture.dataDir, 'ca.pem'),
+      '--user',
+      `${USER}:${PASSWORD}`,
+      '--mail-from',
+      ALIAS,
+      '--mail-rcpt',
+      OTHER_USER,
+      '--upload-file',
+      file,
+    ]);
+    assert.equal(run.exitCode, 0, run.output);
+    const id = queuedId(run.replies);
+    assert.ok(id, run.output);
+    await fixture.waitForEvents(2);
+    const event = fixture.events.find((e) => e.event.eventId === id)!.event;
+    assert.equal(event.mailFrom, ALIAS);
+    assert.equal(event.authenticatedUser, USER);
+    assert.equal(event.port, fixture.ingress.ports.submissions);
+    const { received, rest } = splitReceived(await fixture.blobBytes(event.blobKey));
+    assert.match(received, /with ESMTPSA id /);
+    assert.match(received, /for <ella@local\.test>;/);
+    assert.deepEqual(rest, Buffer.from(original, 'latin1'));
+  });
+
+  test("Python's smtplib delivers to local recipients on MX without AUTH; nothing is added but Received", async () => {
+    const original = 'From: someone@remote.test\r\nSubject: from afar\r\n\r\nhello\r\n';
+    const result = await pythonSmtp({
+      host: '127.0.0.1',
+      port: fixture.ingress.ports.mx,
+      mode: 'plain',
+      send: { from: 'someone@remote.test', to: [USER, ALIAS], message: original },
+    });
+    assert.equal(result.error, undefined);
+    const [mail, rcpt1, rcpt2, data] = result.replies;
+    assert.deepEqual([mail![0], rcpt1![0], rcpt2![0], data![0]], [250, 250, 250, 250]);
+    const id = /queued as (\S+)/.exec(data![1])![1];
+    await fixture.waitForEvents(3);
+    const event = fixture.events.find((e) => e.event.eventId === id)!.event;
+    assert.equal(event.kind, SubmissionKind.MX);
+    assert.equal(event.authenticatedUser, '');
+    assert.equal(event.helo, 'python.client.test');
+    assert.deepEqual(
+      event.recipients.map((r) => r.address),
+      [USER, ALIAS],
+    );
+    const { received, rest } = splitReceived(await fixture.blobBytes(event.blobKey));
+    assert.match(received, /^Received: from python\.client\.test \(\[127\.0\.0\.1\] \[127\.0\.0\.1\]\)/);
+    assert.doesNotMatch(received, /\bfor </, 'several recipients are not disclosed');
+    assert.deepEqual(rest.toString('utf8'), original);
+  });
+
+  test('EHLO advertises the ESMTP extensions; AUTH only once TLS is up', async () => {
+    const plain = await pythonSmtp({
+      host: '127.0.0.1',
+      port: fixture.ingress.ports.submission,
+      mode: 'plain',
+      commands: ['EHLO python.client.test'],
+    });
+    const features = plain.replies[0]![1].split('\n');
+    for (const feature of ['PIPELINING', '8BITMIME', 'SMTPUTF8', 'ENHANCEDSTATUSCODES', 'STARTTLS', 'DSN']) {
+      assert.ok(features.includes(feature), `${feature} in ${features.join(',')}`);
+    }
+    assert.ok(features.includes('SIZE 52428800'));
+    assert.ok(!features.some((f) => f.startsWith('AUTH')), 'no AUTH before TLS');
+    assert.ok(!features.includes('CHUNKING'), 'smtp-server has no BDAT');
+
+    const secured = await pythonSmtp({
+      host: '127.0.0.1',
+      port: fixture.ingress.ports.submission,
+      mode: 'starttls',
+      cafile: join(fixture.dataDir, 'ca.pem'),
+      commands: ['EHLO python.client.test'],
+    });
+    assert.equal(secured.replies[0]![0], 220);
+    assert.ok(secured.replies[1]![1].split('\n').includes('AUTH PLAIN LOGIN'));
+  });
+});

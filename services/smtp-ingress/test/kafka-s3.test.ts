@@ -1,0 +1,153 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createS3BlobStore } from '@correo/blobs';
+import { createPostgresBus } from '@correo/bus';
+import { loadConfig } from '@correo/config';
+import { createPostgresDirectory } from '@correo/directory';
+import { createMemoryLimits, MemoryLimitsState } from '@correo/limits';
+import { SubmissionKind } from '@correo/proto';
+import { createLogger, startTelemetry, type Telemetry } from '@correo/telemetry';
+import { testBackends, uniqueName } from '@correo/testkit';
+import { smtpIngressSection, startSmtpIngress, type SmtpIngressDeps } from '../src/index.js';
+import { pythonSmtp, queuedId, swaks } from './support/clients.js';
+import {
+  PASSWORD,
+  USER,
+  startIngressFixture,
+  testEnv,
+  type IngressFixture,
+} from './support/ingress-fixture.js';
+
+describe('Kafka bus and MinIO blobs', () => {
+  let fixture: IngressFixture;
+  let telemetry: Telemetry;
+  before(async () => {
+    telemetry = startTelemetry({ serviceName: 'smtp-ingress-test' });
+    fixture = await startIngressFixture({ bus: 'kafka', blobs: 's3' });
+  });
+  after(async () => {
+    await fixture?.stop();
+    await telemetry?.shutdown();
+  });
+
+  /** A second ingress sharing the fixture's directory and topic, with one backend swapped for a broken one. */
+  async function brokenIngress(overrides: Partial<SmtpIngressDeps>) {
+    return startSmtpIngress({
+      config: loadConfig(testEnv(), { smtp: smtpIngressSection }).smtp,
+      bus: fixture.bus,
+      blobs: fixture.blobs,
+      directory: createPostgresDirectory(fixture.pool),
+      limits: createMemoryLimits({ state: new MemoryLimitsState() }),
+      logger: createLogger('smtp-ingress-test', 'silent'),
+      tls: fixture.tls,
+      topic: fixture.topic,
+      ...overrides,
+    });
+  }
+
+  /** Sends one good message through the fixture and returns its event index: proves nothing came before it. */
+  async function markerIndex(): Promise<number> {
+    const before = fixture.events.length;
+    const result = await pythonSmtp({
+      host: '127.0.0.1',
+      port: fixture.ingress.ports.mx,
+      mode: 'plain',
+      send: { from: 'marker@remote.test', to: [USER], message: 'Subject: marker\r\n\r\nmarker\r\n' },
+    });
+    const id = /queued as (\S+)/.exec(result.replies.at(-1)![1])![1];
+    await fixture.waitForEvents(before + 1);
+    return fixture.events.findIndex((e) => e.event.eventId === id);
+  }
+
+  test('swaks on MX: the MailAccepted consumed from Kafka points at the S3 blob, with trace headers', async () => {
+    const body = 'From: a@remote.test\r\nSubject: kafka\r\n\r\nvia kafka and s3\r\n';
+    const run = await swaks([
+      '--server',
+      '127.0.0.1',
+      '--port',
+      String(fixture.ingress.ports.mx),
+      '--from',
+      'a@remote.test',
+      '--to',
+      USER,
+      '--data',
+      body.replaceAll('\r\n', '\n'),
+    ]);
+    assert.equal(run.exitCode, 0, run.output);
+    const id = queuedId(run.replies)!;
+    const [published] = await fixture.waitForEvents(1);
+    assert.equal(published!.event.eventId, id);
+    assert.equal(published!.message.key, id);
+    assert.equal(published!.event.kind, SubmissionKind.MX);
+    assert.equal(fixture.blobs.kind, 's3');
+    const stored = (await fixture.blobBytes(published!.event.blobKey)).toString('utf8');
+    assert.match(stored, /^Received: from \S+ \(\[127\.0\.0\.1\] \[127\.0\.0\.1\]\)\r\n/);
+    assert.ok(
+      stored.includes('\r\nFrom: a@remote.test\r\nSubject: kafka\r\n\r\nvia kafka and s3\r\n'),
+      stored,
+    );
+    assert.match(published!.message.headers.traceparent ?? '', /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+  });
+
+  test('a missing S3 bucket answers 451 4.3.0 and publishes nothing', async () => {
+    const backends = testBackends();
+    const missing = createS3BlobStore({
+      ...backends.s3,
+      bucket: uniqueName('missing'),
+      forcePathStyle: true,
+    });
+    const broken = await brokenIngress({ blobs: missing });
+    try {
+      const before = fixture.events.length;
+      const result = await pythonSmtp({
+        host: '127.0.0.1',
+        port: broken.ports.mx,
+        mode: 'plain',
+        send: { from: 'a@remote.test', to: [USER], message: 'Subject: lost?\r\n\r\nno\r\n' },
+      });
+      assert.match(`${result.replies.at(-1)![0]} ${result.replies.at(-1)![1]}`, /^451 4\.3\.0 /);
+      assert.equal(
+        await markerIndex(),
+        before,
+        'the next event is the marker: none was published for the 451',
+      );
+    } finally {
+      await broken.close();
+      await missing.close();
+    }
+  });
+
+  test('a closed bus answers 451 4.3.0 after the blob is stored, and publishes nothing', async () => {
+    const closedBus = createPostgresBus({ connectionString: testBackends().databaseUrl });
+    await closedBus.close();
+    const broken = await brokenIngress({ bus: closedBus });
+    try {
+      const before = fixture.events.length;
+      const run = await swaks([
+        '--server',
+        '127.0.0.1',
+        '--port',
+        String(broken.ports.submissions),
+        '--tls-on-connect',
+        '--auth',
+        'PLAIN',
+        '--auth-user',
+        USER,
+        '--auth-password',
+        PASSWORD,
+        '--from',
+        USER,
+        '--to',
+        'el@suemail.test',
+      ]);
+      assert.notEqual(run.exitCode, 0);
+      assert.ok(
+        run.replies.some((line) => /^451 4\.3\.0 /.test(line)),
+        run.output,
+      );
+      assert.equal(await markerIndex(), before);
+    } finally {
+      await broken.close();
+    }
+  });
+});

@@ -1,0 +1,181 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createFsBlobStore, createS3BlobStore, type BlobStore } from '@correo/blobs';
+import {
+  createKafkaBus,
+  createPostgresBus,
+  type Bus,
+  type DeliveredMessage,
+  type Subscription,
+} from '@correo/bus';
+import { loadConfig } from '@correo/config';
+import { createPostgresDirectory, createProvisioning } from '@correo/directory';
+import { createMemoryLimits, MemoryLimitsState } from '@correo/limits';
+import { decodeMailAccepted, type MailAccepted } from '@correo/proto';
+import { createPool, migrate, type Pool } from '@correo/store';
+import { createLogger } from '@correo/telemetry';
+import { freshDatabase, testBackends, uniqueName, type FreshDatabase } from '@correo/testkit';
+import { loadTlsMaterial, type TlsMaterial } from '@correo/tls';
+import { smtpIngressSection, startSmtpIngress, type SmtpIngress } from '../../src/index.js';
+
+export const LOCAL_DOMAIN = 'local.test';
+export const OTHER_LOCAL_DOMAIN = 'otro.test';
+export const PASSWORD = 'correct horse battery staple';
+export const USER = `yo@${LOCAL_DOMAIN}`;
+export const OTHER_USER = `ella@${LOCAL_DOMAIN}`;
+export const ALIAS = `alias@${LOCAL_DOMAIN}`;
+
+export interface FixtureOptions {
+  bus?: 'postgres' | 'kafka';
+  blobs?: 'fs' | 's3';
+  /** SMTP_* variables on top of the test defaults. */
+  env?: Record<string, string>;
+}
+
+export interface PublishedEvent {
+  event: MailAccepted;
+  message: DeliveredMessage;
+}
+
+/** Everything one test file needs: a migrated database with accounts, real bus and blob adapters, the ingress. */
+export interface IngressFixture {
+  ingress: SmtpIngress;
+  bus: Bus;
+  blobs: BlobStore;
+  pool: Pool;
+  tls: TlsMaterial;
+  dataDir: string;
+  topic: string;
+  /** Events consumed from the topic so far, in order. */
+  events: PublishedEvent[];
+  waitForEvents(count: number, timeoutMs?: number): Promise<PublishedEvent[]>;
+  blobBytes(key: string): Promise<Buffer>;
+  stop(): Promise<void>;
+}
+
+/** Test-friendly ingress variables: OS-chosen ports on loopback, production-like policy. */
+export function testEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    SMTP_HOSTNAME: 'mx.local.test',
+    SMTP_BIND_HOST: '127.0.0.1',
+    SMTP_MX_PORT: '0',
+    SMTP_SUBMISSION_PORT: '0',
+    SMTP_SUBMISSIONS_PORT: '0',
+    SMTP_SHUTDOWN_TIMEOUT_MS: '1000',
+    SMTP_CONNECTIONS_PER_IP_PER_MINUTE: '0',
+    SMTP_MAX_CONNECTIONS_PER_IP: '100',
+    ...extra,
+  };
+}
+
+/** The test database gets two local domains, two accounts and an alias of yo@. */
+export async function provisionDirectory(pool: Pool): Promise<void> {
+  const provisioning = createProvisioning(pool);
+  const tenant = await provisioning.createTenant({ name: uniqueName('tenant') });
+  await provisioning.createDomain({ name: LOCAL_DOMAIN, tenantId: tenant.id });
+  await provisioning.createDomain({ name: OTHER_LOCAL_DOMAIN, tenantId: tenant.id });
+  await provisioning.createAccount({ address: USER, password: PASSWORD });
+  await provisioning.createAccount({ address: OTHER_USER, password: PASSWORD });
+  await provisioning.createAlias({ source: ALIAS, targets: [USER] });
+}
+
+export async function startIngressFixture(options: FixtureOptions = {}): Promise<IngressFixture> {
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanup = async () => {
+    for (const step of cleanups.reverse()) await step().catch(() => undefined);
+  };
+  try {
+    const backends = testBackends();
+    const database: FreshDatabase = await freshDatabase();
+    cleanups.push(() => database.drop());
+    await migrate(database.url);
+    const pool = createPool(database.url, { max: 4 });
+    cleanups.push(() => pool.end());
+    await provisionDirectory(pool);
+
+    const dataDir = await mkdtemp(join(tmpdir(), 'correo-smtp-'));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+
+    const bus =
+      options.bus === 'kafka'
+        ? createKafkaBus({
+            brokers: backends.kafkaBrokers,
+            clientId: uniqueName('smtp-test'),
+            maxAttempts: 1,
+          })
+        : createPostgresBus({ connectionString: database.url, pollIntervalMs: 100, maxAttempts: 1 });
+    cleanups.push(() => bus.close());
+    const topic = uniqueName('mail.accepted');
+    await bus.ensureTopics([{ name: topic, partitions: 1 }]);
+
+    let blobs: BlobStore;
+    if (options.blobs === 's3') {
+      const s3 = createS3BlobStore({
+        ...backends.s3,
+        forcePathStyle: true,
+        keyPrefix: `${uniqueName('smtp')}/`,
+      });
+      await s3.ensureBucket();
+      blobs = s3;
+    } else {
+      blobs = createFsBlobStore({ dir: join(dataDir, 'blobs') });
+    }
+    cleanups.push(() => blobs.close());
+
+    const tls = await loadTlsMaterial({ dataDir, hostname: 'mx.local.test' });
+    const config = loadConfig(testEnv(options.env), { smtp: smtpIngressSection }).smtp;
+    const ingress = await startSmtpIngress({
+      config,
+      bus,
+      blobs,
+      directory: createPostgresDirectory(pool),
+      limits: createMemoryLimits({ state: new MemoryLimitsState() }),
+      logger: createLogger('smtp-ingress-test', 'silent'),
+      tls,
+      topic,
+    });
+    cleanups.push(() => ingress.close());
+
+    const events: PublishedEvent[] = [];
+    const subscription: Subscription = await bus.subscribe({
+      group: uniqueName('smtp-test-group'),
+      topic,
+      handler: async (message) => {
+        events.push({ event: decodeMailAccepted(message.value), message });
+      },
+    });
+    // Stopped before the bus closes (cleanups run in reverse).
+    cleanups.push(() => subscription.stop());
+
+    return {
+      ingress,
+      bus,
+      blobs,
+      pool,
+      tls,
+      dataDir,
+      topic,
+      events,
+      async waitForEvents(count, timeoutMs = 20_000) {
+        const deadline = Date.now() + timeoutMs;
+        while (events.length < count) {
+          if (Date.now() > deadline) {
+            throw new Error(`expected ${count} MailAccepted events, got ${events.length}`);
+          }
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        return events.slice(0, count);
+      },
+      async blobBytes(key) {
+        const parts: Buffer[] = [];
+        for await (const chunk of await blobs.get(key)) parts.push(chunk as Buffer);
+        return Buffer.concat(parts);
+      },
+      stop: cleanup,
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}

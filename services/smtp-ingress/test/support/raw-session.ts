@@ -1,0 +1,82 @@
+import { connect, type Socket } from 'node:net';
+
+/**
+ * A byte-exact SMTP conversation for the cases no well-behaved client can produce (bare LF, smuggling,
+ * over-long lines). Every test that can use swaks, curl or smtplib uses those instead.
+ */
+export class RawSession {
+  private buffer = '';
+  private waiters: (() => void)[] = [];
+  private closed = false;
+  /** The server's first reply: 220, or the 421 of a refused connection. */
+  greeting = '';
+
+  private constructor(private readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.buffer += chunk.toString('latin1');
+      this.wake();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+    socket.on('error', () => undefined);
+  }
+
+  static async open(port: number): Promise<RawSession> {
+    const socket = connect({ host: '127.0.0.1', port });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    const session = new RawSession(socket);
+    session.greeting = await session.reply();
+    return session;
+  }
+
+  private wake(): void {
+    for (const waiter of this.waiters.splice(0)) waiter();
+  }
+
+  write(data: string | Buffer): void {
+    this.socket.write(data);
+  }
+
+  /** The next complete reply (all its lines), or '' once the server has closed the connection. */
+  async reply(timeoutMs = 20_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const match = /^(?:\d{3}-[^\n]*\n)*\d{3}(?: [^\n]*)?\r?\n/.exec(this.buffer);
+      if (match) {
+        this.buffer = this.buffer.slice(match[0].length);
+        return match[0].trimEnd();
+      }
+      if (this.closed) return '';
+      if (Date.now() > deadline)
+        throw new Error(`no SMTP reply within ${timeoutMs} ms; got ${JSON.stringify(this.buffer)}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  async command(line: string): Promise<string> {
+    this.write(`${line}\r\n`);
+    return this.reply();
+  }
+
+  /** True when the server closed the connection (within the timeout). */
+  async closedByServer(timeoutMs = 10_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    return this.closed;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}

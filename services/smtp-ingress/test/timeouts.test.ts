@@ -1,0 +1,43 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
+import { RawSession } from './support/raw-session.js';
+
+describe('idle and session time limits', () => {
+  let fixture: IngressFixture;
+  before(async () => {
+    fixture = await startIngressFixture({
+      env: { SMTP_IDLE_TIMEOUT_MS: '400', SMTP_SESSION_TIMEOUT_MS: '1500' },
+    });
+  });
+  after(async () => {
+    await fixture?.stop();
+  });
+
+  test('a silent client is told 421 4.4.2 and disconnected', async () => {
+    const session = await RawSession.open(fixture.ingress.ports.mx);
+    try {
+      assert.match(await session.reply(), /^421 4\.4\.2 Timeout - closing connection/);
+      assert.ok(await session.closedByServer());
+    } finally {
+      session.close();
+    }
+  });
+
+  test('a client that keeps the session alive forever is cut at the session limit', async () => {
+    // On MX: submission ports cut unauthenticated sessions after 10 commands anyway.
+    const session = await RawSession.open(fixture.ingress.ports.mx);
+    try {
+      let reply = '';
+      // NOOP well within the idle limit, until the session limit answers instead.
+      for (let i = 0; i < 100 && !reply.startsWith('421'); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        reply = await session.command('NOOP');
+      }
+      assert.match(reply, /^421 4\.4\.2 Session time limit exceeded/);
+      assert.ok(await session.closedByServer());
+    } finally {
+      session.close();
+    }
+  });
+});
