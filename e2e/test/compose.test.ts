@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { configVariableNames } from '@correo/config';
+import { serviceSections } from './support/config-sections.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -33,7 +34,7 @@ test('docker-compose.yml is valid and in step with the config schema', { timeout
     assert.ok(project.services[backend]?.healthcheck, `${backend} has a health check`);
   }
 
-  const known = new Set(configVariableNames());
+  const known = new Set(configVariableNames(serviceSections));
   const correoServices = Object.entries(project.services).filter(([, s]) => s.build !== undefined);
   assert.ok(correoServices.length > 0, 'compose runs correo services');
   for (const [name, service] of correoServices) {

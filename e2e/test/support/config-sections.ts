@@ -1,0 +1,12 @@
+import { adminApiSection } from '@correo/admin-api';
+import { mdaConfigSection } from '@correo/mda';
+import { pop3GatewaySection } from '@correo/pop3-gateway';
+import { smtpIngressSection } from '@correo/smtp-ingress';
+
+/** Every service's own config section: what a deployment file may set besides the shared variables. */
+export const serviceSections = {
+  smtp: smtpIngressSection,
+  mda: mdaConfigSection,
+  pop3: pop3GatewaySection,
+  adminApi: adminApiSection,
+};
