@@ -1,4 +1,5 @@
 import { adminApiSection } from '@correo/admin-api';
+import { allInOneSection } from '@correo/all-in-one';
 import { mdaConfigSection } from '@correo/mda';
 import { pop3GatewaySection } from '@correo/pop3-gateway';
 import { smtpIngressSection } from '@correo/smtp-ingress';
@@ -9,4 +10,5 @@ export const serviceSections = {
   mda: mdaConfigSection,
   pop3: pop3GatewaySection,
   adminApi: adminApiSection,
+  allInOne: allInOneSection,
 };

@@ -1,0 +1,2 @@
+export { allInOneSection } from './config.js';
+export { EMBEDDED_DEFAULTS, withEmbeddedDefaults } from './embedded-defaults.js';
