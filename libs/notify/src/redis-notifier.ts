@@ -15,7 +15,16 @@ interface ChannelSubscription {
  * publisher, and a subscriber opened on the first subscribe (publish-only pods never open it).
  * One Redis subscription per channel per pod, fanned out to local listeners.
  */
-export function createRedisNotifier(options: RedisConnectionOptions): Notifier {
+export interface RedisNotifierOptions extends RedisConnectionOptions {
+  /**
+   * Prepended to every channel name, so that deployments (or test runs) sharing one Redis never
+   * hear each other's notifications. Default: none.
+   */
+  channelPrefix?: string;
+}
+
+export function createRedisNotifier(options: RedisNotifierOptions): Notifier {
+  const prefix = options.channelPrefix ?? '';
   const { redis: publisher, unreachable } = openRedis(options, 'notify-pub');
   let subscriberLink: RedisLink | undefined;
   const channels = new Map<string, ChannelSubscription>();
@@ -23,7 +32,8 @@ export function createRedisNotifier(options: RedisConnectionOptions): Notifier {
   function subscriberConnection(): RedisLink {
     if (!subscriberLink) {
       subscriberLink = openRedis(options, 'notify-sub');
-      subscriberLink.redis.on('message', (channel: string, payload: string) => {
+      subscriberLink.redis.on('message', (redisChannel: string, payload: string) => {
+        const channel = redisChannel.slice(prefix.length);
         for (const listener of channels.get(channel)?.listeners ?? []) {
           try {
             listener(payload);
@@ -40,7 +50,7 @@ export function createRedisNotifier(options: RedisConnectionOptions): Notifier {
     const entry = channels.get(channel);
     if (!entry || !entry.listeners.delete(listener) || entry.listeners.size > 0) return;
     channels.delete(channel);
-    await subscriberLink?.redis.unsubscribe(channel);
+    await subscriberLink?.redis.unsubscribe(prefix + channel);
   }
 
   return {
@@ -48,7 +58,7 @@ export function createRedisNotifier(options: RedisConnectionOptions): Notifier {
 
     async publish(channel, payload) {
       try {
-        await publisher.publish(channel, payload);
+        await publisher.publish(prefix + channel, payload);
       } catch (err) {
         throw unreachable(err);
       }
@@ -58,7 +68,7 @@ export function createRedisNotifier(options: RedisConnectionOptions): Notifier {
       const link = subscriberConnection();
       let entry = channels.get(channel);
       if (!entry) {
-        const active = link.redis.subscribe(channel);
+        const active = link.redis.subscribe(prefix + channel);
         entry = { listeners: new Set(), active };
         channels.set(channel, entry);
         active.catch(() => {

@@ -14,3 +14,42 @@ export { readPop3Maildrop, recordPop3Octets } from './pop3-maildrop.js';
 export type { Pop3MaildropMessage, Pop3MaildropSnapshot } from './pop3-maildrop.js';
 export { expungeMessages } from './expunge.js';
 export type { ExpungeRequest, ExpungeResult } from './expunge.js';
+export {
+  MAILBOX_DELIMITER,
+  createImapMailbox,
+  deleteImapMailbox,
+  findImapMailbox,
+  listImapMailboxes,
+  renameImapMailbox,
+  setImapSubscription,
+} from './imap/mailbox-tree.js';
+export type {
+  CreateMailboxOutcome,
+  DeleteMailboxOutcome,
+  ImapMailbox,
+  RenameMailboxOutcome,
+} from './imap/mailbox-tree.js';
+export {
+  openImapMailbox,
+  readImapChanges,
+  readImapQuota,
+  readImapStatus,
+  readImapVanished,
+} from './imap/mailbox-state.js';
+export type {
+  ImapMailboxChanges,
+  ImapMailboxHeader,
+  ImapMailboxSnapshot,
+  ImapMailboxStatus,
+  ImapMessageState,
+} from './imap/mailbox-state.js';
+export { readImapMessages } from './imap/message-rows.js';
+export type { ImapMessageRow, ReadMessagesOptions } from './imap/message-rows.js';
+export { readImapKeywords, storeImapFlags } from './imap/flags.js';
+export type { StoreFlagsRequest, StoreFlagsResult } from './imap/flags.js';
+export { appendImapMessages } from './imap/append.js';
+export type { AppendOutcome, AppendRequest as ImapAppendRequest } from './imap/append.js';
+export { copyImapMessages } from './imap/copy.js';
+export type { CopyOutcome, CopyRequest as ImapCopyRequest } from './imap/copy.js';
+export { searchImapMailbox } from './imap/search.js';
+export type { SearchCondition, SearchTextField } from './imap/search.js';

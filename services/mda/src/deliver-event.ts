@@ -1,3 +1,4 @@
+import { mailboxChannel } from '@correo/notify';
 import type { BlobStore } from '@correo/blobs';
 import type { Bus } from '@correo/bus';
 import type { Directory } from '@correo/directory';
@@ -20,11 +21,6 @@ export interface EventContext {
   notifier: Notifier;
   logger: Logger;
   outboundTopic: string;
-}
-
-/** The IMAP IDLE hint: readers re-read the mailbox, so the payload only says where to look. */
-export function mailboxChannel(accountId: string): string {
-  return `correo.mailbox.${accountId}`;
 }
 
 export function decodeEvent(value: Buffer): MailAccepted {
@@ -126,3 +122,5 @@ async function notifyAppend(
     log.warn({ accountId, error: (error as Error).message }, 'mailbox-changed notification not published');
   }
 }
+
+export { mailboxChannel };

@@ -1,3 +1,4 @@
+import { mailboxChannel } from '@correo/notify';
 import type { Readable } from 'node:stream';
 import { BlobNotFoundError } from '@correo/blobs';
 import type { BlobStore } from '@correo/blobs';
@@ -40,11 +41,6 @@ export interface MaildropStoreDeps {
 
 /** Blobs read at once when a login finds messages whose POP3 size was never computed. */
 const OCTET_COUNT_CONCURRENCY = 8;
-
-/** The channel IMAP IDLE sessions of the account listen on. */
-export function mailboxChannel(accountId: string): string {
-  return `correo.mailbox.${accountId}`;
-}
 
 export function createMaildropStore(deps: MaildropStoreDeps): MaildropStore {
   const { pool, blobs, notifier, logger } = deps;
@@ -107,3 +103,5 @@ export function createMaildropStore(deps: MaildropStoreDeps): MaildropStore {
     },
   };
 }
+
+export { mailboxChannel };

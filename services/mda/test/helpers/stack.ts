@@ -95,7 +95,9 @@ export class MdaTestStack {
       defaultPartitions: 3,
       replicationFactor: 1,
     });
-    const notifier = createRedisNotifier({ url: backends.redisUrl });
+    // Every test run shares one Redis: its own channel namespace keeps notifications apart.
+    const channelPrefix = uniqueName('notify');
+    const notifier = createRedisNotifier({ url: backends.redisUrl, channelPrefix: `${channelPrefix}.` });
     return new MdaTestStack(kind, db, pool, bus, blobs, notifier, settings, async () => {});
   }
 

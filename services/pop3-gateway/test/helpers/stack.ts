@@ -82,13 +82,15 @@ export class Pop3TestStack {
     const backends = testBackends();
     const blobs = createS3BlobStore({ ...backends.s3, keyPrefix: `${uniqueName('pop3')}/` });
     await blobs.ensureBucket();
+    // Every test run shares one Redis: its own channel namespace keeps notifications apart.
+    const channelPrefix = uniqueName('notify');
     return new Pop3TestStack(
       kind,
       db,
       pool,
       blobs,
       createRedisLimits({ url: backends.redisUrl, keyPrefix: `${uniqueName('pop3')}:` }),
-      createRedisNotifier({ url: backends.redisUrl }),
+      createRedisNotifier({ url: backends.redisUrl, channelPrefix: `${channelPrefix}.` }),
       tls,
       () => rm(tlsDir, { recursive: true, force: true }),
     );

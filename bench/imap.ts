@@ -1,0 +1,244 @@
+// IMAP benchmark (a report, not a test), in two parts:
+//
+// 1. A mix like Dovecot imaptest's default: C concurrent clients, each logged in to its own account
+//    and selected on an INBOX of M messages, run random commands for D seconds (FETCH flags and
+//    bodies, STORE flags, APPEND, EXPUNGE, SEARCH, NOOP, re-SELECT). Prints ops/s and ms per command.
+// 2. Memory per idle connection: a child process opens N connections, logs each in, SELECTs INBOX
+//    and enters IDLE; this process (the gateway's) reports its heap and RSS growth per connection.
+//
+//   make bench-imap                                     embedded (files, in-process notify/limits)
+//   BENCH_KIND=distributed make bench-imap              MinIO blobs, Redis notify/limits
+//   BENCH_CLIENTS=8 BENCH_MESSAGES=200 BENCH_SECONDS=20 BENCH_IDLE_CONNECTIONS=2000
+import { fork } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { RawImapClient } from '../services/imap-gateway/test/helpers/raw-client.js';
+import { ImapTestStack, rawMessage } from '../services/imap-gateway/test/helpers/stack.js';
+import type { StackKind } from '../services/imap-gateway/test/helpers/stack.js';
+
+const clients = Number(process.env.BENCH_CLIENTS ?? 8);
+const perClient = Number(process.env.BENCH_MESSAGES ?? 200);
+const seconds = Number(process.env.BENCH_SECONDS ?? 20);
+const idleConnections = Number(process.env.BENCH_IDLE_CONNECTIONS ?? 2000);
+const kind = (process.env.BENCH_KIND ?? 'embedded') as StackKind;
+
+function body(lines: number): string[] {
+  return Array.from(
+    { length: lines },
+    (_, i) => `Line ${i} of a benchmark message, long enough to look like mail.`,
+  );
+}
+
+/** imaptest's default weights, roughly: fetch-heavy, then flags, append, expunge, search. */
+const MIX: Array<[name: string, weight: number]> = [
+  ['FETCH flags', 30],
+  ['FETCH body', 20],
+  ['STORE flags', 20],
+  ['APPEND', 10],
+  ['EXPUNGE', 5],
+  ['SEARCH', 10],
+  ['NOOP', 3],
+  ['SELECT', 2],
+];
+const totalWeight = MIX.reduce((sum, [, w]) => sum + w, 0);
+
+function pick(): string {
+  let r = Math.random() * totalWeight;
+  for (const [name, weight] of MIX) {
+    r -= weight;
+    if (r < 0) return name;
+  }
+  return 'NOOP';
+}
+
+async function runClient(
+  port: number,
+  address: string,
+  password: string,
+  until: number,
+  stats: Map<string, number[]>,
+) {
+  const client = await RawImapClient.login(port, address, password);
+  let exists = Number(/\* (\d+) EXISTS/.exec((await client.command('SELECT INBOX')).untagged.join('\n'))![1]);
+  const message = rawMessage('appended by the benchmark', body(40));
+  try {
+    while (performance.now() < until) {
+      const op = pick();
+      const n = Math.max(1, Math.ceil(Math.random() * exists));
+      let line: string;
+      switch (op) {
+        case 'FETCH flags':
+          line = `FETCH 1:* (UID FLAGS)`;
+          break;
+        case 'FETCH body':
+          line = `FETCH ${n} (UID RFC822.SIZE BODY.PEEK[])`;
+          break;
+        case 'STORE flags':
+          line = `STORE ${n} ${Math.random() < 0.5 ? '+' : '-'}FLAGS (\\Seen \\Flagged)`;
+          break;
+        case 'APPEND':
+          line = `APPEND INBOX {${Buffer.byteLength(message)}+}\r\n${message}`;
+          break;
+        case 'EXPUNGE':
+          await client.command(`STORE ${n} +FLAGS.SILENT (\\Deleted)`);
+          line = 'EXPUNGE';
+          break;
+        case 'SEARCH':
+          line = Math.random() < 0.5 ? 'SEARCH UNSEEN' : 'SEARCH SUBJECT "bench 3"';
+          break;
+        case 'SELECT':
+          line = 'SELECT INBOX';
+          break;
+        default:
+          line = 'NOOP';
+      }
+      const start = performance.now();
+      const result = await client.command(line);
+      const elapsed = performance.now() - start;
+      if (!result.status.startsWith('OK')) throw new Error(`${line.slice(0, 40)}: ${result.status}`);
+      for (const untagged of result.untagged) {
+        const count = /^\* (\d+) EXISTS$/.exec(untagged);
+        if (count) exists = Number(count[1]);
+        if (untagged.endsWith(' EXPUNGE')) exists--;
+      }
+      const list = stats.get(op) ?? [];
+      list.push(elapsed);
+      stats.set(op, list);
+    }
+    await client.command('LOGOUT');
+  } finally {
+    client.destroy();
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+async function mixBenchmark(stack: ImapTestStack) {
+  const gateway = await stack.gateway({ maxConnectionsPerIp: 100_000, maxConnectionsPerUser: 100_000 });
+  const accounts = [];
+  const fillStart = performance.now();
+  for (let c = 0; c < clients; c++) {
+    const account = await stack.account(`mix${c}`);
+    for (let m = 0; m < perClient; m++) {
+      await stack.deliver(account.accountId, account.address, rawMessage(`bench ${m}`, body(60)));
+    }
+    accounts.push(account);
+  }
+  console.log(
+    `imap mix (${kind}): ${clients} clients x ${perClient} messages (~4 KB), ${seconds} s ` +
+      `(filled in ${((performance.now() - fillStart) / 1000).toFixed(1)} s)`,
+  );
+  const stats = new Map<string, number[]>();
+  const start = performance.now();
+  const until = start + seconds * 1000;
+  await Promise.all(
+    accounts.map((a) => runClient(gateway.ports.imap, a.address, stack.password, until, stats)),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  const total = [...stats.values()].reduce((sum, list) => sum + list.length, 0);
+  console.log(`  ${total} commands in ${elapsed.toFixed(1)} s = ${(total / elapsed).toFixed(0)} ops/s`);
+  console.log('  command        count   ops/s   mean ms   p50 ms   p95 ms');
+  for (const [name] of MIX) {
+    const list = (stats.get(name) ?? []).sort((a, b) => a - b);
+    if (!list.length) continue;
+    const mean = list.reduce((a, b) => a + b, 0) / list.length;
+    console.log(
+      `  ${name.padEnd(13)} ${String(list.length).padStart(6)} ${(list.length / elapsed).toFixed(0).padStart(7)} ` +
+        `${mean.toFixed(2).padStart(9)} ${percentile(list, 50).toFixed(2).padStart(8)} ${percentile(list, 95).toFixed(2).padStart(8)}`,
+    );
+  }
+}
+
+function heap(): { heap: number; rss: number } {
+  (globalThis as { gc?: () => void }).gc?.();
+  const usage = process.memoryUsage();
+  return { heap: usage.heapUsed, rss: usage.rss };
+}
+
+async function idleBenchmark(stack: ImapTestStack) {
+  const gateway = await stack.gateway({ maxConnectionsPerIp: 100_000, maxConnectionsPerUser: 100_000 });
+  const accounts = [];
+  for (let i = 0; i < 20; i++) accounts.push(await stack.account(`idle${i}`));
+  await stack.deliver(accounts[0]!.accountId, accounts[0]!.address, rawMessage('wake up'));
+  const before = heap();
+  const child = fork(fileURLToPath(import.meta.url), ['idle-clients'], {
+    execArgv: ['--import', 'tsx'],
+    env: {
+      ...process.env,
+      BENCH_PORT: String(gateway.ports.imap),
+      BENCH_ACCOUNTS: accounts.map((a) => a.address).join(','),
+      BENCH_PASSWORD: stack.password,
+    },
+  });
+  const loggedIn = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`idle clients exited with ${code}`)));
+  });
+  const setup = (performance.now() - loggedIn) / 1000;
+  const after = heap();
+  // One delivery to an account with idle sessions: how fast do all of them hear it?
+  const wake = performance.now();
+  child.send('expect-wake');
+  await stack.deliver(accounts[0]!.accountId, accounts[0]!.address, rawMessage('second wake up'));
+  const heardMs = await new Promise<number>((resolve) =>
+    child.once('message', () => resolve(performance.now() - wake)),
+  );
+  child.kill();
+  const per = (bytes: number) => (bytes / idleConnections / 1024).toFixed(1);
+  console.log(
+    `imap idle (${kind}): ${idleConnections} connections logged in, SELECTed and in IDLE (${setup.toFixed(1)} s to set up)`,
+  );
+  console.log(
+    `  gateway heap +${((after.heap - before.heap) / 1e6).toFixed(1)} MB = ${per(after.heap - before.heap)} KiB/connection; ` +
+      `RSS +${((after.rss - before.rss) / 1e6).toFixed(1)} MB = ${per(after.rss - before.rss)} KiB/connection`,
+  );
+  console.log(
+    `  a delivery reached all ${idleConnections / accounts.length} idlers of its account in ${heardMs.toFixed(0)} ms`,
+  );
+}
+
+/** Child mode: N IDLE connections spread over the accounts; tells the parent when all are idling. */
+async function idleClients() {
+  const port = Number(process.env.BENCH_PORT);
+  const addresses = process.env.BENCH_ACCOUNTS!.split(',');
+  const password = process.env.BENCH_PASSWORD!;
+  const sessions: RawImapClient[] = [];
+  const batch = 16;
+  for (let i = 0; i < idleConnections; i += batch) {
+    const opened = await Promise.all(
+      Array.from({ length: Math.min(batch, idleConnections - i) }, async (_, j) => {
+        const client = await RawImapClient.login(port, addresses[(i + j) % addresses.length]!, password);
+        await client.command('SELECT INBOX');
+        client.send('i IDLE\r\n');
+        await client.readLine();
+        return client;
+      }),
+    );
+    sessions.push(...opened);
+  }
+  process.send!('idling');
+  process.once('message', () => {
+    const first = sessions.filter((_, i) => i % addresses.length === 0);
+    void Promise.all(
+      first.map(async (client) => {
+        for (;;) if ((await client.readLine()).endsWith('EXISTS')) return;
+      }),
+    ).then(() => process.send!('woken'));
+  });
+}
+
+if (process.argv[2] === 'idle-clients') {
+  await idleClients();
+} else {
+  const stack = await ImapTestStack.create(kind);
+  try {
+    // Idle first: its memory figures are then not blurred by the garbage of the mix.
+    await idleBenchmark(stack);
+    await mixBenchmark(stack);
+  } finally {
+    await stack.close();
+  }
+}

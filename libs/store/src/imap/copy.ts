@@ -1,0 +1,72 @@
+import type { Pool } from '../pool.js';
+import { allocate, inAccountTransaction } from './account-transaction.js';
+
+export interface CopyRequest {
+  accountId: string;
+  fromMailboxId: string;
+  toMailboxId: string;
+  uids: readonly number[];
+}
+
+export type CopyOutcome =
+  | {
+      kind: 'copied';
+      uidvalidity: number;
+      /** Source and destination UIDs, paired by position, ascending source UID. */
+      sourceUids: number[];
+      destinationUids: number[];
+      modseq: number | null;
+    }
+  | { kind: 'nonexistent' };
+
+/**
+ * COPY (and the first half of MOVE): new places for the same message rows, so a copy costs no blob
+ * and no quota. Flags travel with the message; the copies get new UIDs and one new MODSEQ.
+ */
+export async function copyImapMessages(pool: Pool, request: CopyRequest): Promise<CopyOutcome> {
+  const { accountId, fromMailboxId, toMailboxId } = request;
+  const outcome = await inAccountTransaction(pool, accountId, async (client): Promise<CopyOutcome> => {
+    const source = await client.query<{ uid: string; message_id: string; flags: string[] }>(
+      `SELECT uid, message_id, flags FROM mailbox_messages
+       WHERE account_id = $1 AND mailbox_id = $2 AND uid = ANY($3::bigint[]) ORDER BY uid`,
+      [accountId, fromMailboxId, request.uids],
+    );
+    const target = await client.query<{ uidvalidity: string }>(
+      'SELECT uidvalidity FROM mailboxes WHERE id = $1 AND account_id = $2',
+      [toMailboxId, accountId],
+    );
+    if (!target.rows[0]) return { kind: 'nonexistent' };
+    if (source.rows.length === 0) {
+      const uidvalidity = Number(target.rows[0].uidvalidity);
+      return { kind: 'copied', uidvalidity, sourceUids: [], destinationUids: [], modseq: null };
+    }
+    const allocated = await allocate(client, accountId, toMailboxId, source.rows.length);
+    if (!allocated) return { kind: 'nonexistent' };
+    const destinationUids = source.rows.map((_, i) => allocated.firstUid + i);
+    await client.query(
+      `INSERT INTO mailbox_messages (account_id, mailbox_id, uid, message_id, modseq, flags)
+       SELECT $1, $2, c.uid, c.message_id, $3, c.flags
+       FROM jsonb_to_recordset($4::jsonb) AS c(uid bigint, message_id bigint, flags text[])`,
+      [
+        accountId,
+        toMailboxId,
+        allocated.modseq,
+        JSON.stringify(
+          source.rows.map((row, i) => ({
+            uid: destinationUids[i],
+            message_id: row.message_id,
+            flags: row.flags,
+          })),
+        ),
+      ],
+    );
+    return {
+      kind: 'copied',
+      uidvalidity: allocated.uidvalidity,
+      sourceUids: source.rows.map((row) => Number(row.uid)),
+      destinationUids,
+      modseq: allocated.modseq,
+    };
+  });
+  return outcome ?? { kind: 'nonexistent' };
+}

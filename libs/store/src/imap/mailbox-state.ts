@@ -1,0 +1,209 @@
+import type pg from 'pg';
+import type { Pool } from '../pool.js';
+
+/** A message's place in a mailbox as a session tracks it. */
+export interface ImapMessageState {
+  uid: number;
+  modseq: number;
+  flags: string[];
+}
+
+export interface ImapMailboxHeader {
+  uidvalidity: number;
+  uidnext: number;
+  highestmodseq: number;
+}
+
+export interface ImapMailboxSnapshot extends ImapMailboxHeader {
+  /** Ascending UID order: the session's message numbers. */
+  messages: ImapMessageState[];
+}
+
+export interface ImapMailboxChanges extends ImapMailboxHeader {
+  /** Messages appended or whose flags changed after `since`, ascending UID. */
+  changed: ImapMessageState[];
+  /** UIDs expunged after `since`, ascending. */
+  expunged: number[];
+}
+
+interface StateRow {
+  uid: string;
+  modseq: string;
+  flags: string[];
+}
+
+const toState = (row: StateRow): ImapMessageState => ({
+  uid: Number(row.uid),
+  modseq: Number(row.modseq),
+  flags: row.flags,
+});
+
+/** One consistent snapshot: the header and the rows are read in one REPEATABLE READ transaction. */
+async function readConsistently<T>(pool: Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+async function readHeader(
+  client: pg.PoolClient,
+  accountId: string,
+  mailboxId: string,
+): Promise<ImapMailboxHeader | null> {
+  const { rows } = await client.query<{ uidvalidity: string; uidnext: string; highestmodseq: string }>(
+    'SELECT uidvalidity, uidnext, highestmodseq FROM mailboxes WHERE id = $1 AND account_id = $2',
+    [mailboxId, accountId],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    uidvalidity: Number(row.uidvalidity),
+    uidnext: Number(row.uidnext),
+    highestmodseq: Number(row.highestmodseq),
+  };
+}
+
+/** What SELECT needs: the mailbox header and every message's UID, MODSEQ and flags. Null if gone. */
+export function openImapMailbox(
+  pool: Pool,
+  accountId: string,
+  mailboxId: string,
+): Promise<ImapMailboxSnapshot | null> {
+  return readConsistently(pool, async (client) => {
+    const header = await readHeader(client, accountId, mailboxId);
+    if (!header) return null;
+    const { rows } = await client.query<StateRow>(
+      `SELECT uid, modseq, flags FROM mailbox_messages WHERE account_id = $1 AND mailbox_id = $2 ORDER BY uid`,
+      [accountId, mailboxId],
+    );
+    return { ...header, messages: rows.map(toState) };
+  });
+}
+
+/**
+ * Everything that changed in a mailbox after MODSEQ `since`: how a session catches up after a
+ * notification (or a QRESYNC client after reconnecting). Null when the mailbox is gone.
+ */
+export function readImapChanges(
+  pool: Pool,
+  accountId: string,
+  mailboxId: string,
+  since: number,
+): Promise<ImapMailboxChanges | null> {
+  return readConsistently(pool, async (client) => {
+    const header = await readHeader(client, accountId, mailboxId);
+    if (!header) return null;
+    if (header.highestmodseq <= since) return { ...header, changed: [], expunged: [] };
+    const changed = await client.query<StateRow>(
+      `SELECT uid, modseq, flags FROM mailbox_messages
+       WHERE account_id = $1 AND mailbox_id = $2 AND modseq > $3 ORDER BY uid`,
+      [accountId, mailboxId, since],
+    );
+    const expunged = await client.query<{ uid: string }>(
+      'SELECT uid FROM expunged WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid',
+      [mailboxId, since],
+    );
+    return {
+      ...header,
+      changed: changed.rows.map(toState),
+      expunged: expunged.rows.map((row) => Number(row.uid)),
+    };
+  });
+}
+
+/** UIDs expunged after `since` among `within` ([low, high] UID ranges, or all): QRESYNC VANISHED (EARLIER). */
+export async function readImapVanished(
+  pool: Pool,
+  mailboxId: string,
+  since: number,
+  within: Array<[number, number]> | null,
+): Promise<number[]> {
+  const { rows } = await pool.query<{ uid: string }>(
+    `SELECT uid FROM expunged WHERE mailbox_id = $1 AND modseq > $2
+       AND ($3::bigint[] IS NULL OR EXISTS (
+         SELECT 1 FROM unnest($3::bigint[], $4::bigint[]) AS r(lo, hi) WHERE uid BETWEEN r.lo AND r.hi))
+     ORDER BY uid`,
+    [mailboxId, since, within?.map((r) => r[0]) ?? null, within?.map((r) => r[1]) ?? null],
+  );
+  return rows.map((row) => Number(row.uid));
+}
+
+export interface ImapMailboxStatus extends ImapMailboxHeader {
+  messages: number;
+  unseen: number;
+  deleted: number;
+  /** Sum of the messages' sizes (STATUS=SIZE). */
+  size: number;
+}
+
+/** STATUS of several folders in one query (LIST-STATUS asks for many at once). */
+export async function readImapStatus(
+  pool: Pool,
+  accountId: string,
+  mailboxIds: string[],
+): Promise<Map<string, ImapMailboxStatus>> {
+  const { rows } = await pool.query<{
+    id: string;
+    uidvalidity: string;
+    uidnext: string;
+    highestmodseq: string;
+    messages: string;
+    unseen: string;
+    deleted: string;
+    size: string;
+  }>(
+    `SELECT mb.id, mb.uidvalidity, mb.uidnext, mb.highestmodseq,
+       count(mm.uid) AS messages,
+       count(mm.uid) FILTER (WHERE NOT ('\\Seen' = ANY(mm.flags))) AS unseen,
+       count(mm.uid) FILTER (WHERE '\\Deleted' = ANY(mm.flags)) AS deleted,
+       coalesce(sum(m.size), 0) AS size
+     FROM mailboxes mb
+     LEFT JOIN mailbox_messages mm ON mm.mailbox_id = mb.id AND mm.account_id = mb.account_id
+     LEFT JOIN messages m ON m.id = mm.message_id AND m.account_id = mm.account_id
+     WHERE mb.account_id = $1 AND mb.id = ANY($2::bigint[])
+     GROUP BY mb.id`,
+    [accountId, mailboxIds],
+  );
+  return new Map(
+    rows.map((row) => [
+      row.id,
+      {
+        uidvalidity: Number(row.uidvalidity),
+        uidnext: Number(row.uidnext),
+        highestmodseq: Number(row.highestmodseq),
+        messages: Number(row.messages),
+        unseen: Number(row.unseen),
+        deleted: Number(row.deleted),
+        size: Number(row.size),
+      },
+    ]),
+  );
+}
+
+/** The account's storage use and limit, for QUOTA (RFC 9208). */
+export async function readImapQuota(
+  pool: Pool,
+  accountId: string,
+): Promise<{ usedBytes: number; quotaBytes: number | null; messages: number } | null> {
+  const { rows } = await pool.query<{ used_bytes: string; quota_bytes: string | null; messages: string }>(
+    `SELECT a.used_bytes, a.quota_bytes, (SELECT count(*) FROM messages m WHERE m.account_id = a.id) AS messages
+     FROM accounts a WHERE a.id = $1`,
+    [accountId],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    usedBytes: Number(row.used_bytes),
+    quotaBytes: row.quota_bytes === null ? null : Number(row.quota_bytes),
+    messages: Number(row.messages),
+  };
+}

@@ -1,0 +1,221 @@
+import type { Pool } from '../pool.js';
+import { inAccountTransaction } from './account-transaction.js';
+
+/** One folder of an account as IMAP LIST, STATUS and SELECT see it. Names use '/' as the delimiter. */
+export interface ImapMailbox {
+  id: string;
+  name: string;
+  specialUse: string | null;
+  subscribed: boolean;
+}
+
+export const MAILBOX_DELIMITER = '/';
+
+export async function listImapMailboxes(pool: Pool, accountId: string): Promise<ImapMailbox[]> {
+  const { rows } = await pool.query<{
+    id: string;
+    name: string;
+    special_use: string | null;
+    subscribed: boolean;
+  }>('SELECT id, name, special_use, subscribed FROM mailboxes WHERE account_id = $1 ORDER BY name', [
+    accountId,
+  ]);
+  return rows.map((row) => ({
+    id: row.id,
+    name: row.name,
+    specialUse: row.special_use,
+    subscribed: row.subscribed,
+  }));
+}
+
+export async function findImapMailbox(
+  pool: Pool,
+  accountId: string,
+  name: string,
+): Promise<ImapMailbox | null> {
+  const { rows } = await pool.query<{
+    id: string;
+    name: string;
+    special_use: string | null;
+    subscribed: boolean;
+  }>('SELECT id, name, special_use, subscribed FROM mailboxes WHERE account_id = $1 AND name = $2', [
+    accountId,
+    name,
+  ]);
+  const row = rows[0];
+  return row ? { id: row.id, name: row.name, specialUse: row.special_use, subscribed: row.subscribed } : null;
+}
+
+export type CreateMailboxOutcome = { kind: 'created'; id: string } | { kind: 'exists' };
+
+/**
+ * Creates `name` and any missing parents (RFC 9051 6.3.4 lets a server create the superior
+ * hierarchy); answers 'exists' when `name` itself is taken.
+ */
+export async function createImapMailbox(
+  pool: Pool,
+  accountId: string,
+  name: string,
+  specialUse: string | null = null,
+): Promise<CreateMailboxOutcome> {
+  const outcome = await inAccountTransaction(pool, accountId, async (client) => {
+    const parts = name.split(MAILBOX_DELIMITER);
+    for (let i = 1; i < parts.length; i++) {
+      await client.query(
+        `INSERT INTO mailboxes (account_id, name) VALUES ($1, $2) ON CONFLICT (account_id, name) DO NOTHING`,
+        [accountId, parts.slice(0, i).join(MAILBOX_DELIMITER)],
+      );
+    }
+    const { rows } = await client.query<{ id: string }>(
+      `INSERT INTO mailboxes (account_id, name, special_use) VALUES ($1, $2, $3)
+       ON CONFLICT (account_id, name) DO NOTHING RETURNING id`,
+      [accountId, name, specialUse],
+    );
+    return rows[0] ? ({ kind: 'created', id: rows[0].id } as const) : ({ kind: 'exists' } as const);
+  });
+  return outcome ?? { kind: 'exists' };
+}
+
+export type DeleteMailboxOutcome = 'deleted' | 'nonexistent' | 'has-children';
+
+/**
+ * Deletes a folder with its messages. A folder with children is refused ([HASCHILDREN]): we keep no
+ * \Noselect placeholders, so deleting a parent would orphan its children's names.
+ */
+export async function deleteImapMailbox(
+  pool: Pool,
+  accountId: string,
+  name: string,
+): Promise<DeleteMailboxOutcome> {
+  const outcome = await inAccountTransaction(
+    pool,
+    accountId,
+    async (client): Promise<DeleteMailboxOutcome> => {
+      const children = await client.query(
+        `SELECT 1 FROM mailboxes WHERE account_id = $1 AND starts_with(name, $2) LIMIT 1`,
+        [accountId, name + MAILBOX_DELIMITER],
+      );
+      if (children.rowCount) return 'has-children';
+      const found = await client.query<{ id: string }>(
+        'SELECT id FROM mailboxes WHERE account_id = $1 AND name = $2 FOR UPDATE',
+        [accountId, name],
+      );
+      const mailboxId = found.rows[0]?.id;
+      if (!mailboxId) return 'nonexistent';
+      const held = await client.query<{ message_id: string }>(
+        'DELETE FROM mailbox_messages WHERE account_id = $1 AND mailbox_id = $2 RETURNING message_id',
+        [accountId, mailboxId],
+      );
+      await freeOrphans(
+        client,
+        accountId,
+        held.rows.map((row) => row.message_id),
+      );
+      await client.query('DELETE FROM mailboxes WHERE id = $1 AND account_id = $2', [mailboxId, accountId]);
+      return 'deleted';
+    },
+  );
+  return outcome ?? 'nonexistent';
+}
+
+/** Deletes the message rows no mailbox holds any more and gives their bytes back to the quota. */
+async function freeOrphans(
+  client: { query: Pool['query'] },
+  accountId: string,
+  messageIds: string[],
+): Promise<void> {
+  if (messageIds.length === 0) return;
+  const freed = await client.query<{ size: string }>(
+    `DELETE FROM messages m WHERE m.account_id = $1 AND m.id = ANY($2::bigint[])
+       AND NOT EXISTS (SELECT 1 FROM mailbox_messages mm WHERE mm.account_id = $1 AND mm.message_id = m.id)
+     RETURNING m.size`,
+    [accountId, messageIds],
+  );
+  const bytes = freed.rows.reduce((sum, row) => sum + Number(row.size), 0);
+  if (bytes > 0) {
+    await client.query('UPDATE accounts SET used_bytes = greatest(0, used_bytes - $2) WHERE id = $1', [
+      accountId,
+      bytes,
+    ]);
+  }
+}
+
+export type RenameMailboxOutcome = 'renamed' | 'nonexistent' | 'exists';
+
+/**
+ * Renames a folder and its children. Renaming INBOX moves its messages (UIDs kept) into a new folder
+ * and leaves INBOX empty, as RFC 9051 6.3.6 asks; the moved UIDs count as expunged from INBOX.
+ */
+export async function renameImapMailbox(
+  pool: Pool,
+  accountId: string,
+  from: string,
+  to: string,
+): Promise<RenameMailboxOutcome> {
+  const outcome = await inAccountTransaction(
+    pool,
+    accountId,
+    async (client): Promise<RenameMailboxOutcome> => {
+      const source = await client.query<{ id: string; uidnext: string }>(
+        'SELECT id, uidnext FROM mailboxes WHERE account_id = $1 AND name = $2 FOR UPDATE',
+        [accountId, from],
+      );
+      const sourceRow = source.rows[0];
+      if (!sourceRow) return 'nonexistent';
+      const taken = await client.query(
+        `SELECT 1 FROM mailboxes WHERE account_id = $1 AND (name = $2 OR starts_with(name, $3)) LIMIT 1`,
+        [accountId, to, to + MAILBOX_DELIMITER],
+      );
+      if (taken.rowCount) return 'exists';
+      const parts = to.split(MAILBOX_DELIMITER);
+      for (let i = 1; i < parts.length; i++) {
+        await client.query(
+          `INSERT INTO mailboxes (account_id, name) VALUES ($1, $2) ON CONFLICT (account_id, name) DO NOTHING`,
+          [accountId, parts.slice(0, i).join(MAILBOX_DELIMITER)],
+        );
+      }
+      if (from === 'INBOX') {
+        const created = await client.query<{ id: string }>(
+          'INSERT INTO mailboxes (account_id, name, uidnext) VALUES ($1, $2, $3) RETURNING id',
+          [accountId, to, sourceRow.uidnext],
+        );
+        const moved = await client.query<{ uid: string }>(
+          `UPDATE mailbox_messages SET mailbox_id = $3 WHERE account_id = $1 AND mailbox_id = $2 RETURNING uid`,
+          [accountId, sourceRow.id, created.rows[0]!.id],
+        );
+        if (moved.rowCount) {
+          const bumped = await client.query<{ highestmodseq: string }>(
+            'UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = $1 RETURNING highestmodseq',
+            [sourceRow.id],
+          );
+          await client.query(
+            'INSERT INTO expunged (mailbox_id, uid, modseq) SELECT $1, unnest($2::bigint[]), $3 ON CONFLICT DO NOTHING',
+            [sourceRow.id, moved.rows.map((row) => row.uid), bumped.rows[0]!.highestmodseq],
+          );
+        }
+        return 'renamed';
+      }
+      await client.query(
+        `UPDATE mailboxes SET name = $3 || substr(name, length($2) + 1)
+       WHERE account_id = $1 AND (name = $2 OR starts_with(name, $2 || '/'))`,
+        [accountId, from, to],
+      );
+      return 'renamed';
+    },
+  );
+  return outcome ?? 'nonexistent';
+}
+
+/** SUBSCRIBE / UNSUBSCRIBE; false when the folder does not exist. */
+export async function setImapSubscription(
+  pool: Pool,
+  accountId: string,
+  name: string,
+  subscribed: boolean,
+): Promise<boolean> {
+  const result = await pool.query(
+    'UPDATE mailboxes SET subscribed = $3 WHERE account_id = $1 AND name = $2',
+    [accountId, name, subscribed],
+  );
+  return result.rowCount === 1;
+}

@@ -1,0 +1,63 @@
+import type { Pool } from '../pool.js';
+
+/** What FETCH reads about one message of the selected mailbox without opening its blob. */
+export interface ImapMessageRow {
+  uid: number;
+  modseq: number;
+  flags: string[];
+  blobKey: string;
+  size: number;
+  internalDate: Date;
+  /** The @correo/mime Envelope JSON; undefined unless asked for. */
+  envelope?: unknown;
+  /** The @correo/mime BodyStructure JSON (with part offsets); undefined unless asked for. */
+  bodystructure?: unknown;
+}
+
+export interface ReadMessagesOptions {
+  envelope?: boolean;
+  bodystructure?: boolean;
+}
+
+/**
+ * The rows of `uids` (one batch of a FETCH: callers slice big sets, so one query serves many messages
+ * and JSON columns are read only when the FETCH needs them). UIDs no longer in the mailbox are absent.
+ */
+export async function readImapMessages(
+  pool: Pool,
+  accountId: string,
+  mailboxId: string,
+  uids: readonly number[],
+  options: ReadMessagesOptions = {},
+): Promise<ImapMessageRow[]> {
+  if (uids.length === 0) return [];
+  const { rows } = await pool.query<{
+    uid: string;
+    modseq: string;
+    flags: string[];
+    blob_key: string;
+    size: string;
+    internal_date: Date;
+    envelope_json: unknown;
+    bodystructure_json: unknown;
+  }>(
+    `SELECT mm.uid, mm.modseq, mm.flags, m.blob_key, m.size, m.internal_date,
+       ${options.envelope ? 'm.envelope_json' : 'NULL AS envelope_json'},
+       ${options.bodystructure ? 'm.bodystructure_json' : 'NULL AS bodystructure_json'}
+     FROM mailbox_messages mm
+     JOIN messages m ON m.id = mm.message_id AND m.account_id = mm.account_id
+     WHERE mm.account_id = $1 AND mm.mailbox_id = $2 AND mm.uid = ANY($3::bigint[])
+     ORDER BY mm.uid`,
+    [accountId, mailboxId, uids],
+  );
+  return rows.map((row) => ({
+    uid: Number(row.uid),
+    modseq: Number(row.modseq),
+    flags: row.flags,
+    blobKey: row.blob_key,
+    size: Number(row.size),
+    internalDate: row.internal_date,
+    ...(options.envelope ? { envelope: row.envelope_json } : {}),
+    ...(options.bodystructure ? { bodystructure: row.bodystructure_json } : {}),
+  }));
+}

@@ -1,0 +1,142 @@
+import type { Pool } from '../pool.js';
+
+/** Fields IMAP SEARCH tests as substrings (BODY and TEXT go through the full-text vector). */
+export type SearchTextField = 'subject' | 'from' | 'to' | 'cc' | 'bcc' | 'body' | 'text';
+
+/**
+ * A SEARCH program in store terms: the gateway turns IMAP search keys into this (message numbers
+ * already turned into UIDs), and this file alone turns it into SQL.
+ */
+export type SearchCondition =
+  | { kind: 'all' }
+  | { kind: 'none' }
+  | { kind: 'flag'; flag: string; set: boolean }
+  | { kind: 'text'; field: SearchTextField; value: string }
+  | { kind: 'header'; field: string; value: string }
+  /** `date` is a calendar day, YYYY-MM-DD; days are compared in UTC. */
+  | { kind: 'internal-date' | 'sent-date'; op: 'before' | 'on' | 'since'; date: string }
+  | { kind: 'size'; op: 'larger' | 'smaller'; size: number }
+  | { kind: 'age'; op: 'older' | 'younger'; seconds: number }
+  | { kind: 'uid'; ranges: Array<[number, number]> }
+  | { kind: 'modseq'; modseq: number }
+  | { kind: 'not'; operand: SearchCondition }
+  | { kind: 'or'; left: SearchCondition; right: SearchCondition }
+  | { kind: 'and'; operands: SearchCondition[] };
+
+/** Header fields answered from the summary columns or the stored ENVELOPE. */
+const HEADER_COLUMNS: Record<string, string> = {
+  subject: 'm.header_subject',
+  from: 'm.header_from',
+  to: 'm.header_to',
+  cc: 'm.header_cc',
+  'message-id': 'm.header_message_id',
+  'in-reply-to': 'm.header_in_reply_to',
+  bcc: `(m.envelope_json->'bcc')::text`,
+  sender: `(m.envelope_json->'sender')::text`,
+  'reply-to': `(m.envelope_json->'replyTo')::text`,
+  date: `(m.envelope_json->>'date')`,
+};
+
+const TEXT_COLUMNS: Record<Exclude<SearchTextField, 'body' | 'text'>, string> = {
+  subject: 'm.header_subject',
+  from: 'm.header_from',
+  to: 'm.header_to',
+  cc: 'm.header_cc',
+  bcc: `(m.envelope_json->'bcc')::text`,
+};
+
+class SqlBuilder {
+  readonly params: unknown[] = [];
+  param(value: unknown): string {
+    this.params.push(value);
+    return `$${this.params.length}`;
+  }
+}
+
+/** Case-insensitive substring test, as RFC 9051 6.4.4 asks; no LIKE, so no escaping of % and _. */
+function contains(sql: SqlBuilder, column: string, value: string): string {
+  if (value === '') return `(${column} IS NOT NULL)`;
+  return `(position(lower(${sql.param(value)}) in lower(coalesce(${column}, ''))) > 0)`;
+}
+
+function fullText(sql: SqlBuilder, value: string): string {
+  if (value.trim() === '') return 'TRUE';
+  return `(m.search @@ plainto_tsquery('simple', ${sql.param(value)}))`;
+}
+
+function dateTest(sql: SqlBuilder, column: string, op: 'before' | 'on' | 'since', date: string): string {
+  const day = `(${column} AT TIME ZONE 'UTC')::date`;
+  const value = `${sql.param(date)}::date`;
+  if (op === 'before') return `(${day} < ${value})`;
+  if (op === 'on') return `(${day} = ${value})`;
+  return `(${day} >= ${value})`;
+}
+
+function toSql(sql: SqlBuilder, c: SearchCondition): string {
+  switch (c.kind) {
+    case 'all':
+      return 'TRUE';
+    case 'none':
+      return 'FALSE';
+    case 'flag':
+      return c.set ? `(${sql.param(c.flag)} = ANY(mm.flags))` : `(NOT ${sql.param(c.flag)} = ANY(mm.flags))`;
+    case 'text':
+      if (c.field === 'body') return fullText(sql, c.value);
+      if (c.field === 'text') {
+        const headers = Object.values(TEXT_COLUMNS).map((column) => contains(sql, column, c.value));
+        return `(${fullText(sql, c.value)} OR ${headers.join(' OR ')})`;
+      }
+      return contains(sql, TEXT_COLUMNS[c.field], c.value);
+    case 'header': {
+      const column = HEADER_COLUMNS[c.field.toLowerCase()];
+      // Other fields are not kept outside the blob: they match nothing rather than everything.
+      return column ? contains(sql, column, c.value) : 'FALSE';
+    }
+    case 'internal-date':
+      return dateTest(sql, 'm.internal_date', c.op, c.date);
+    case 'sent-date':
+      return `(m.header_date IS NOT NULL AND ${dateTest(sql, 'm.header_date', c.op, c.date)})`;
+    case 'size':
+      return c.op === 'larger' ? `(m.size > ${sql.param(c.size)})` : `(m.size < ${sql.param(c.size)})`;
+    case 'age': {
+      const cutoff = `now() - make_interval(secs => ${sql.param(c.seconds)})`;
+      return c.op === 'older' ? `(m.internal_date <= ${cutoff})` : `(m.internal_date >= ${cutoff})`;
+    }
+    case 'uid': {
+      if (c.ranges.length === 0) return 'FALSE';
+      const lows = sql.param(c.ranges.map((r) => r[0]));
+      const highs = sql.param(c.ranges.map((r) => r[1]));
+      return `(EXISTS (SELECT 1 FROM unnest(${lows}::bigint[], ${highs}::bigint[]) AS r(lo, hi)
+        WHERE mm.uid BETWEEN r.lo AND r.hi))`;
+    }
+    case 'modseq':
+      return `(mm.modseq >= ${sql.param(c.modseq)})`;
+    case 'not':
+      return `(NOT ${toSql(sql, c.operand)})`;
+    case 'or':
+      return `(${toSql(sql, c.left)} OR ${toSql(sql, c.right)})`;
+    case 'and':
+      return c.operands.length ? `(${c.operands.map((o) => toSql(sql, o)).join(' AND ')})` : 'TRUE';
+  }
+}
+
+/** The UIDs (ascending) and MODSEQs of the mailbox's messages matching `condition`. */
+export async function searchImapMailbox(
+  pool: Pool,
+  accountId: string,
+  mailboxId: string,
+  condition: SearchCondition,
+): Promise<{ uid: number; modseq: number }[]> {
+  const sql = new SqlBuilder();
+  const account = sql.param(accountId);
+  const mailbox = sql.param(mailboxId);
+  const where = toSql(sql, condition);
+  const { rows } = await pool.query<{ uid: string; modseq: string }>(
+    `SELECT mm.uid, mm.modseq FROM mailbox_messages mm
+     JOIN messages m ON m.id = mm.message_id AND m.account_id = mm.account_id
+     WHERE mm.account_id = ${account} AND mm.mailbox_id = ${mailbox} AND ${where}
+     ORDER BY mm.uid`,
+    sql.params,
+  );
+  return rows.map((row) => ({ uid: Number(row.uid), modseq: Number(row.modseq) }));
+}

@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { freshDatabase } from '@correo/testkit';
+import type { FreshDatabase } from '@correo/testkit';
+import {
+  appendImapMessages,
+  copyImapMessages,
+  createImapMailbox,
+  createPool,
+  expungeMessages,
+  findImapMailbox,
+  migrate,
+  openImapMailbox,
+  readImapChanges,
+  readImapVanished,
+  renameImapMailbox,
+  searchImapMailbox,
+  storeImapFlags,
+} from '../src/index.js';
+import type { MessageFacts, Pool } from '../src/index.js';
+
+function facts(subject: string, size = 100): MessageFacts {
+  return {
+    blobKey: 'a'.repeat(64),
+    sha256: 'a'.repeat(64),
+    size,
+    internalDate: new Date('2026-11-26T06:00:00Z'),
+    subject,
+    from: 'Ana <ana@remote.test>',
+    to: 'bob@example.test',
+    cc: null,
+    messageId: `<${subject}@remote.test>`,
+    date: new Date('2026-11-25T06:00:00Z'),
+    inReplyTo: null,
+    envelope: { bcc: null },
+    bodystructure: null,
+    searchText: `${subject} body words`,
+  };
+}
+
+describe('IMAP mailbox queries keep the invariants (UIDs ascend, MODSEQ rises)', () => {
+  let db: FreshDatabase;
+  let pool: Pool;
+  let accountId: string;
+
+  before(async () => {
+    db = await freshDatabase();
+    await migrate(db.url);
+    pool = createPool(db.url);
+    const tenant = await pool.query<{ id: string }>(`INSERT INTO tenants (name) VALUES ('t') RETURNING id`);
+    const domain = await pool.query<{ id: string }>(
+      `INSERT INTO domains (tenant_id, name) VALUES ($1, 'example.test') RETURNING id`,
+      [tenant.rows[0]!.id],
+    );
+    const account = await pool.query<{ id: string }>(
+      `INSERT INTO accounts (tenant_id, domain_id, local_part, address, quota_bytes)
+       VALUES ($1, $2, 'bob', 'bob@example.test', 1000) RETURNING id`,
+      [tenant.rows[0]!.id, domain.rows[0]!.id],
+    );
+    accountId = account.rows[0]!.id;
+  });
+  after(async () => {
+    await pool.end();
+    await db.drop();
+  });
+
+  test('append, store, copy, expunge: every change gets a higher MODSEQ and changes/vanished see it', async () => {
+    const created = await createImapMailbox(pool, accountId, 'INBOX');
+    assert.equal(created.kind, 'created');
+    const inbox = (await findImapMailbox(pool, accountId, 'INBOX'))!;
+    const first = await appendImapMessages(pool, {
+      accountId,
+      mailboxId: inbox.id,
+      messages: [
+        { facts: facts('alpha'), flags: ['\\Seen'] },
+        { facts: facts('beta'), flags: [] },
+      ],
+    });
+    assert.equal(first.kind, 'appended');
+    if (first.kind !== 'appended') return;
+    assert.deepEqual(first.uids, [1, 2]);
+
+    const stored = await storeImapFlags(pool, {
+      accountId,
+      mailboxId: inbox.id,
+      uids: [1, 2],
+      operation: 'add',
+      flags: ['\\Flagged'],
+    });
+    assert.equal(stored.changed.length, 2);
+    assert.ok(stored.changed[0]!.modseq > first.modseq);
+    const unchanged = await storeImapFlags(pool, {
+      accountId,
+      mailboxId: inbox.id,
+      uids: [1],
+      operation: 'add',
+      flags: ['\\Flagged'],
+    });
+    assert.deepEqual(unchanged.changed, [], 'no MODSEQ for a STORE that changes nothing');
+    const conditional = await storeImapFlags(pool, {
+      accountId,
+      mailboxId: inbox.id,
+      uids: [1],
+      operation: 'remove',
+      flags: ['\\Seen'],
+      unchangedSince: first.modseq,
+    });
+    assert.deepEqual(conditional.modified, [1]);
+
+    const archive = await createImapMailbox(pool, accountId, 'Archive/2026');
+    assert.equal(archive.kind, 'created');
+    assert.ok(await findImapMailbox(pool, accountId, 'Archive'), 'the parent is created too');
+    const copied = await copyImapMessages(pool, {
+      accountId,
+      fromMailboxId: inbox.id,
+      toMailboxId: archive.kind === 'created' ? archive.id : '',
+      uids: [2, 1],
+    });
+    assert.equal(copied.kind, 'copied');
+    if (copied.kind === 'copied') {
+      assert.deepEqual(copied.sourceUids, [1, 2]);
+      assert.deepEqual(copied.destinationUids, [1, 2]);
+    }
+
+    const before = (await openImapMailbox(pool, accountId, inbox.id))!;
+    const expunged = await expungeMessages(pool, { accountId, mailboxId: inbox.id, uids: [1] });
+    assert.ok(expunged.modseq! > before.highestmodseq);
+    const changes = (await readImapChanges(pool, accountId, inbox.id, before.highestmodseq))!;
+    assert.deepEqual(changes.expunged, [1]);
+    assert.deepEqual(await readImapVanished(pool, inbox.id, 0, [[1, 10]]), [1]);
+
+    const again = await appendImapMessages(pool, {
+      accountId,
+      mailboxId: inbox.id,
+      messages: [{ facts: facts('gamma'), flags: [] }],
+    });
+    assert.ok(again.kind === 'appended' && again.uids[0] === 3, 'UID 1 is never reused');
+    const quota = await appendImapMessages(pool, {
+      accountId,
+      mailboxId: inbox.id,
+      messages: [{ facts: facts('huge', 10_000), flags: [] }],
+    });
+    assert.equal(quota.kind, 'over-quota');
+  });
+
+  test('SEARCH conditions run as SQL: text, flags, dates, UIDs and boolean operators', async () => {
+    const inbox = (await findImapMailbox(pool, accountId, 'INBOX'))!;
+    const uids = async (condition: Parameters<typeof searchImapMailbox>[3]) =>
+      (await searchImapMailbox(pool, accountId, inbox.id, condition)).map((m) => m.uid);
+    assert.deepEqual(await uids({ kind: 'all' }), [2, 3]);
+    assert.deepEqual(await uids({ kind: 'text', field: 'subject', value: 'GAM' }), [3]);
+    assert.deepEqual(await uids({ kind: 'text', field: 'body', value: 'beta' }), [2]);
+    assert.deepEqual(await uids({ kind: 'text', field: 'from', value: 'ana@remote' }), [2, 3]);
+    assert.deepEqual(await uids({ kind: 'flag', flag: '\\Flagged', set: true }), [2]);
+    assert.deepEqual(await uids({ kind: 'sent-date', op: 'on', date: '2026-11-25' }), [2, 3]);
+    assert.deepEqual(await uids({ kind: 'internal-date', op: 'before', date: '2026-11-26' }), []);
+    assert.deepEqual(await uids({ kind: 'header', field: 'Message-ID', value: '<beta@' }), [2]);
+    assert.deepEqual(
+      await uids({
+        kind: 'or',
+        left: { kind: 'uid', ranges: [[3, 3]] },
+        right: { kind: 'not', operand: { kind: 'size', op: 'larger', size: 50 } },
+      }),
+      [3],
+    );
+  });
+
+  test('renaming INBOX moves its messages to a new folder and leaves INBOX empty', async () => {
+    assert.equal(await renameImapMailbox(pool, accountId, 'INBOX', 'Old'), 'renamed');
+    const inbox = (await findImapMailbox(pool, accountId, 'INBOX'))!;
+    const old = (await findImapMailbox(pool, accountId, 'Old'))!;
+    assert.deepEqual((await openImapMailbox(pool, accountId, inbox.id))!.messages, []);
+    assert.deepEqual(
+      (await openImapMailbox(pool, accountId, old.id))!.messages.map((m) => m.uid),
+      [2, 3],
+    );
+    assert.equal(await renameImapMailbox(pool, accountId, 'Nope', 'Other'), 'nonexistent');
+    assert.equal(await renameImapMailbox(pool, accountId, 'Old', 'Archive'), 'exists');
+  });
+});

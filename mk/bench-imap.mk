@@ -1,0 +1,7 @@
+.PHONY: bench-imap
+
+# IMAP: an imaptest-like command mix with C concurrent clients, then memory per IDLE connection
+# (a report, not a test). Needs the real test backends (Postgres; MinIO and Redis with BENCH_KIND=distributed).
+bench-imap:
+	bash scripts/backends/up.sh
+	set -a; . ./.test-backends/env; set +a; node --expose-gc --import tsx bench/imap.ts

@@ -1,0 +1,48 @@
+/** What the server says it can do, by session state (RFC 9051 7.2.2). */
+export function capabilities(options: {
+  authenticated: boolean;
+  tlsActive: boolean;
+  tlsAvailable: boolean;
+  loginAllowed: boolean;
+  appendLimit: number;
+}): string[] {
+  const base = [
+    'IMAP4rev1',
+    'IMAP4rev2',
+    'LITERAL+',
+    'SASL-IR',
+    'ID',
+    'ENABLE',
+    'IDLE',
+    'NAMESPACE',
+    'UNSELECT',
+  ];
+  if (!options.authenticated) {
+    const pre = [...base];
+    if (options.tlsAvailable && !options.tlsActive) pre.push('STARTTLS');
+    pre.push(options.loginAllowed ? 'AUTH=PLAIN' : 'LOGINDISABLED');
+    return pre;
+  }
+  return [
+    ...base,
+    'UIDPLUS',
+    'MOVE',
+    'CHILDREN',
+    'SPECIAL-USE',
+    'CREATE-SPECIAL-USE',
+    'LIST-EXTENDED',
+    'LIST-STATUS',
+    'STATUS=SIZE',
+    'ESEARCH',
+    'CONDSTORE',
+    'QRESYNC',
+    'QUOTA',
+    'QUOTA=RES-STORAGE',
+    'MULTIAPPEND',
+    `APPENDLIMIT=${options.appendLimit}`,
+    'UTF8=ACCEPT',
+  ];
+}
+
+/** ENABLE-able extensions (RFC 5161); QRESYNC implies CONDSTORE. */
+export const ENABLEABLE = ['CONDSTORE', 'QRESYNC', 'UTF8=ACCEPT', 'IMAP4REV2'] as const;

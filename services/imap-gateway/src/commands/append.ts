@@ -1,0 +1,41 @@
+import { canonicalFlag } from '@correo/imap-proto';
+import type { AppendRequest } from '@correo/imap-proto';
+import { appendImapMessages, findImapMailbox } from '@correo/store';
+import type { CommandContext, Completion } from '../command-context.js';
+import { no, ok } from '../command-context.js';
+import { storeAppendedMessage } from '../message-facts.js';
+
+/** APPEND (and MULTIAPPEND): blob, MIME analysis, then one transaction for all; APPENDUID (UIDPLUS). */
+export async function append(ctx: CommandContext, request: AppendRequest): Promise<Completion> {
+  const { session, services } = ctx;
+  const accountId = session.account!.accountId;
+  const limit = services.config.appendLimit;
+  const mailbox = await findImapMailbox(services.pool, accountId, request.mailbox);
+  if (!mailbox) return no(`No mailbox named ${request.mailbox}`, { code: 'TRYCREATE' });
+  if (request.messages.some((m) => m.content.length > limit)) {
+    return no(`Messages are limited to ${limit} octets`, { code: 'TOOBIG' });
+  }
+  if (request.messages.some((m) => m.content.length === 0)) return no('An empty message cannot be stored');
+  const messages = [];
+  for (const message of request.messages) {
+    const facts = await storeAppendedMessage(
+      services.blobs,
+      message.content,
+      message.internalDate ?? new Date(),
+      limit,
+    );
+    const flags = (message.flags ?? []).map(canonicalFlag).filter((flag) => flag !== '\\Recent');
+    messages.push({ facts, flags });
+  }
+  const outcome = await appendImapMessages(services.pool, { accountId, mailboxId: mailbox.id, messages });
+  if (outcome.kind === 'nonexistent') return no(`No mailbox named ${request.mailbox}`, { code: 'TRYCREATE' });
+  if (outcome.kind === 'over-quota') return no('The mailbox is over its quota', { code: 'OVERQUOTA' });
+  await services.changes.publish(accountId, {
+    mailboxId: mailbox.id,
+    uid: outcome.uids[outcome.uids.length - 1]!,
+    modseq: outcome.modseq,
+    kind: 'append',
+  });
+  if (session.view?.mailboxId === mailbox.id) session.dirty = true;
+  return ok('APPEND completed', { code: 'APPENDUID', uidValidity: outcome.uidvalidity, uids: outcome.uids });
+}

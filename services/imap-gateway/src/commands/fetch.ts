@@ -1,0 +1,186 @@
+import { fetchResponse, vanishedResponse } from '@correo/imap-proto';
+import type { FetchAttribute, FetchItem, FetchRequest } from '@correo/imap-proto';
+import type { BodyStructure, Envelope } from '@correo/mime';
+import { readImapMessages, readImapVanished, storeImapFlags } from '@correo/store';
+import type { ImapMessageRow } from '@correo/store';
+import type { CommandContext, Completion } from '../command-context.js';
+import { bad, ok } from '../command-context.js';
+import { readSection } from '../fetch/body-section.js';
+
+/** Responses are written together up to this many bytes. */
+const FLUSH_BYTES = 256 * 1024;
+
+const WHOLE = { part: [], text: null, fields: [] };
+const HEADER = { part: [], text: 'HEADER' as const, fields: [] };
+const TEXT = { part: [], text: 'TEXT' as const, fields: [] };
+
+function setsSeen(attribute: FetchAttribute): boolean {
+  return (
+    (attribute.kind === 'BODY[]' && !attribute.peek) ||
+    attribute.kind === 'RFC822' ||
+    attribute.kind === 'RFC822.TEXT'
+  );
+}
+
+function needsStructure(attribute: FetchAttribute): boolean {
+  if (attribute.kind === 'BODY' || attribute.kind === 'BODYSTRUCTURE') return true;
+  if (attribute.kind === 'RFC822.HEADER' || attribute.kind === 'RFC822.TEXT') return true;
+  return (
+    attribute.kind === 'BODY[]' && (attribute.section.part.length > 0 || attribute.section.text !== null)
+  );
+}
+
+/**
+ * FETCH and UID FETCH, with CONDSTORE CHANGEDSINCE and QRESYNC VANISHED. The store is read in batches
+ * of IMAP_FETCH_BATCH messages (one query each, JSON columns only when asked for); body sections are
+ * ranged reads of the blob, one message at a time, so memory stays bounded by the largest section.
+ */
+export async function fetch(ctx: CommandContext, request: FetchRequest): Promise<Completion> {
+  const { session, services } = ctx;
+  const view = session.view!;
+  const name = request.uid ? 'UID FETCH' : 'FETCH';
+  if (request.set.kind === 'saved') return bad('SEARCHRES ($) is not supported');
+  if (request.attributes.some((a) => a.kind === 'BINARY[]' || a.kind === 'BINARY.SIZE')) {
+    return bad('BINARY is not supported');
+  }
+  if (request.vanished && (!request.uid || !session.qresync || request.changedSince === null)) {
+    return bad('VANISHED needs UID FETCH, CHANGEDSINCE and an enabled QRESYNC');
+  }
+  const changedSince = request.changedSince === null ? null : Number(request.changedSince);
+  if (changedSince !== null || request.attributes.some((a) => a.kind === 'MODSEQ'))
+    session.enabled.add('CONDSTORE');
+  const accountId = session.account!.accountId;
+
+  if (request.vanished && changedSince !== null) {
+    const vanished = await readImapVanished(
+      services.pool,
+      view.mailboxId,
+      changedSince,
+      view.uidRanges(request.set),
+    );
+    if (vanished.length) await ctx.io.write(vanishedResponse(vanished, true));
+  }
+
+  const uids = view.resolve(request.set, request.uid).filter((uid) => view.isLive(uid));
+  const attributes = request.attributes;
+  const marksSeen = !view.readOnly && attributes.some(setsSeen);
+  const wantsFlags = attributes.some((a) => a.kind === 'FLAGS');
+  const wantsModseq = changedSince !== null || attributes.some((a) => a.kind === 'MODSEQ');
+  const options = {
+    envelope: attributes.some((a) => a.kind === 'ENVELOPE'),
+    bodystructure: attributes.some(needsStructure),
+  };
+
+  for (let i = 0; i < uids.length; i += services.config.fetchBatch) {
+    const batch = uids.slice(i, i + services.config.fetchBatch);
+    const rows = await readImapMessages(services.pool, accountId, view.mailboxId, batch, options);
+    const seenNow = marksSeen ? await markSeen(ctx, rows) : new Set<number>();
+    const pending: Buffer[] = [];
+    let pendingBytes = 0;
+    for (const row of rows) {
+      const n = view.numberOf(row.uid);
+      // CHANGEDSINCE is judged on the stored MODSEQ, fresher than the view's.
+      if (!n || (changedSince !== null && row.modseq <= changedSince)) continue;
+      const items: FetchItem[] = [];
+      if (request.uid) items.push({ item: 'UID', uid: row.uid });
+      for (const attribute of attributes) {
+        if (attribute.kind === 'UID' && request.uid) continue;
+        items.push(await fetchItem(ctx, row, attribute));
+      }
+      if (seenNow.has(row.uid) && !wantsFlags) items.push({ item: 'FLAGS', flags: row.flags });
+      if (
+        !attributes.some((a) => a.kind === 'MODSEQ') &&
+        (wantsModseq || (seenNow.has(row.uid) && session.condstore))
+      ) {
+        items.push({ item: 'MODSEQ', modseq: row.modseq });
+      }
+      const response = fetchResponse(n, items, session.encodeOptions);
+      pending.push(response);
+      pendingBytes += response.length;
+      // One write per batch for small responses; big bodies go out as they come, so memory stays bounded.
+      if (pendingBytes >= FLUSH_BYTES) {
+        await ctx.io.write(...pending.splice(0));
+        pendingBytes = 0;
+      }
+    }
+    if (pending.length) await ctx.io.write(...pending);
+  }
+  return ok(`${name} completed`);
+}
+
+/** BODY[] without PEEK, RFC822 and RFC822.TEXT set \Seen (RFC 9051 6.4.5); the rows get the new flags. */
+async function markSeen(ctx: CommandContext, rows: ImapMessageRow[]): Promise<Set<number>> {
+  const unseen = rows.filter((row) => !row.flags.includes('\\Seen')).map((row) => row.uid);
+  if (unseen.length === 0) return new Set();
+  const view = ctx.session.view!;
+  const accountId = ctx.session.account!.accountId;
+  const result = await storeImapFlags(ctx.services.pool, {
+    accountId,
+    mailboxId: view.mailboxId,
+    uids: unseen,
+    operation: 'add',
+    flags: ['\\Seen'],
+  });
+  view.noteOwnFlags(result.changed);
+  const byUid = new Map(result.changed.map((s) => [s.uid, s]));
+  for (const row of rows) {
+    const state = byUid.get(row.uid);
+    if (state) {
+      row.flags = state.flags;
+      row.modseq = state.modseq;
+    }
+  }
+  if (result.changed.length) {
+    await ctx.services.changes.publish(accountId, {
+      mailboxId: view.mailboxId,
+      modseq: result.changed[0]!.modseq,
+      kind: 'flags',
+    });
+  }
+  return new Set(byUid.keys());
+}
+
+async function fetchItem(
+  ctx: CommandContext,
+  row: ImapMessageRow,
+  attribute: FetchAttribute,
+): Promise<FetchItem> {
+  const blobs = ctx.services.blobs;
+  const message = {
+    blobKey: row.blobKey,
+    size: row.size,
+    structure: (row.bodystructure ?? null) as BodyStructure | null,
+  };
+  switch (attribute.kind) {
+    case 'UID':
+      return { item: 'UID', uid: row.uid };
+    case 'FLAGS':
+      return { item: 'FLAGS', flags: row.flags };
+    case 'INTERNALDATE':
+      return { item: 'INTERNALDATE', date: row.internalDate };
+    case 'RFC822.SIZE':
+      return { item: 'RFC822.SIZE', size: row.size };
+    case 'MODSEQ':
+      return { item: 'MODSEQ', modseq: row.modseq };
+    case 'ENVELOPE':
+      return { item: 'ENVELOPE', envelope: row.envelope as Envelope };
+    case 'BODY':
+    case 'BODYSTRUCTURE':
+      return { item: attribute.kind, structure: message.structure! };
+    case 'RFC822':
+      return { item: 'RFC822', data: await readSection(blobs, message, WHOLE, null) };
+    case 'RFC822.HEADER':
+      return { item: 'RFC822.HEADER', data: await readSection(blobs, message, HEADER, null) };
+    case 'RFC822.TEXT':
+      return { item: 'RFC822.TEXT', data: await readSection(blobs, message, TEXT, null) };
+    case 'BODY[]':
+      return {
+        item: 'BODY[]',
+        section: attribute.section,
+        origin: attribute.partial ? attribute.partial.offset : null,
+        data: await readSection(blobs, message, attribute.section, attribute.partial),
+      };
+    default:
+      throw new Error(`unexpected fetch attribute ${attribute.kind}`);
+  }
+}

@@ -1,0 +1,38 @@
+import { continuation, isIdleDone, untaggedStatus } from '@correo/imap-proto';
+import type { IdleRequest } from '@correo/imap-proto';
+import type { CommandContext, Completion } from '../command-context.js';
+import { bad, ok } from '../command-context.js';
+
+/**
+ * IDLE (RFC 2177): changes announced on the account's notify channel (from any pod) are read from the
+ * store and pushed at once. A keepalive "* OK" holds NAT state; idling pauses the autologout timer.
+ */
+export async function idle(ctx: CommandContext, _request: IdleRequest): Promise<Completion> {
+  const { session, io, services } = ctx;
+  await io.write(continuation('idling'));
+  io.setIdling(true);
+  let pushing: Promise<void> = Promise.resolve();
+  const queue = (work: () => Promise<void>) => {
+    pushing = pushing.then(work).catch((error: Error) => {
+      services.logger.debug({ error: error.message }, 'IDLE update not sent');
+    });
+  };
+  const push = () => queue(() => session.sync({ force: true, expungesAllowed: true }));
+  session.onChange = push;
+  if (session.state === 'selected') push();
+  const keepalive = setInterval(
+    () => queue(() => io.write(untaggedStatus('OK', 'Still here'))),
+    services.config.idleKeepaliveMs,
+  );
+  let line: Buffer;
+  try {
+    line = await io.readLine();
+  } finally {
+    clearInterval(keepalive);
+    session.onChange = null;
+    io.setIdling(false);
+    await pushing;
+  }
+  if (!isIdleDone(line)) return bad('Expected DONE to end IDLE');
+  return ok('IDLE terminated');
+}

@@ -1,0 +1,64 @@
+import { listResponse, statusResponse } from '@correo/imap-proto';
+import type { ListEntry, ListRequest } from '@correo/imap-proto';
+import { MAILBOX_DELIMITER, listImapMailboxes, readImapStatus } from '@correo/store';
+import type { ImapMailbox } from '@correo/store';
+import type { CommandContext, Completion } from '../command-context.js';
+import { ok } from '../command-context.js';
+import { statusItems } from '../mailbox-status.js';
+import { listMatcher } from '../mailbox-names.js';
+
+/** LIST with LIST-EXTENDED selection and return options, SPECIAL-USE, CHILDREN and LIST-STATUS. */
+export async function list(ctx: CommandContext, request: ListRequest): Promise<Completion> {
+  const { pool, config } = ctx.services;
+  const options = ctx.session.encodeOptions;
+  const accountId = ctx.session.account!.accountId;
+  if (request.patterns.length === 1 && request.patterns[0] === '' && !request.extended) {
+    // RFC 9051 6.3.9: the empty pattern asks for the delimiter and the root.
+    await ctx.io.write(
+      listResponse({ name: '', delimiter: MAILBOX_DELIMITER, attributes: ['\\Noselect'] }, options),
+    );
+    return ok('LIST completed');
+  }
+  const mailboxes = await listImapMailboxes(pool, accountId);
+  const hasChildren = (name: string) => mailboxes.some((m) => m.name.startsWith(name + MAILBOX_DELIMITER));
+  const matchers = request.patterns.map((pattern) => listMatcher(request.reference, pattern));
+  const { selection, returns } = request;
+
+  const entries: { mailbox: ImapMailbox; entry: ListEntry }[] = [];
+  for (const mailbox of mailboxes) {
+    if (!matchers.some((matches) => matches(mailbox.name))) continue;
+    if (selection.specialUse && !mailbox.specialUse) continue;
+    const attributes: string[] = [hasChildren(mailbox.name) ? '\\HasChildren' : '\\HasNoChildren'];
+    if (mailbox.specialUse) attributes.push(mailbox.specialUse);
+    if (mailbox.subscribed && (selection.subscribed || returns.subscribed)) attributes.push('\\Subscribed');
+    const entry: ListEntry = { name: mailbox.name, delimiter: MAILBOX_DELIMITER, attributes };
+    if (selection.subscribed && !mailbox.subscribed) {
+      // RECURSIVEMATCH: a parent is listed when one of its descendants is subscribed.
+      const subscribedChild = mailboxes.some(
+        (m) => m.subscribed && m.name.startsWith(mailbox.name + MAILBOX_DELIMITER),
+      );
+      if (!selection.recursiveMatch || !subscribedChild) continue;
+      entry.childInfo = ['SUBSCRIBED'];
+    }
+    entries.push({ mailbox, entry });
+  }
+
+  const statuses =
+    returns.status && entries.length
+      ? await readImapStatus(
+          pool,
+          accountId,
+          entries.map((e) => e.mailbox.id),
+        )
+      : null;
+  const out: Buffer[] = [];
+  for (const { mailbox, entry } of entries) {
+    out.push(listResponse(entry, options));
+    const found = statuses?.get(mailbox.id);
+    if (found && returns.status) {
+      out.push(statusResponse(mailbox.name, statusItems(returns.status, found, config.appendLimit), options));
+    }
+  }
+  if (out.length) await ctx.io.write(...out);
+  return ok('LIST completed');
+}

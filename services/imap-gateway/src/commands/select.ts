@@ -1,0 +1,73 @@
+import {
+  existsResponse,
+  fetchResponse,
+  flagsResponse,
+  recentResponse,
+  untaggedStatus,
+  vanishedResponse,
+} from '@correo/imap-proto';
+import type { SelectRequest } from '@correo/imap-proto';
+import { findImapMailbox, openImapMailbox, readImapKeywords, readImapVanished } from '@correo/store';
+import type { CommandContext, Completion } from '../command-context.js';
+import { bad, no, ok } from '../command-context.js';
+import { MailboxView } from '../mailbox-view.js';
+
+const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
+
+/** SELECT and EXAMINE, with the CONDSTORE parameter and QRESYNC resynchronisation (RFC 7162 3.2.5). */
+export async function select(ctx: CommandContext, request: SelectRequest): Promise<Completion> {
+  const { session, services } = ctx;
+  const accountId = session.account!.accountId;
+  if (request.qresync && !session.qresync) return bad('Enable QRESYNC before using it with SELECT');
+  if (session.view) {
+    session.unselect();
+    // RFC 7162 3.2.11 / RFC 9051: the previous mailbox is closed before the new one's data comes.
+    await ctx.io.write(untaggedStatus('OK', 'Previous mailbox closed', { code: 'CLOSED' }));
+  }
+  if (request.condstore) session.enabled.add('CONDSTORE');
+  const mailbox = await findImapMailbox(services.pool, accountId, request.mailbox);
+  if (!mailbox) return no(`No mailbox named ${request.mailbox}`, { code: 'NONEXISTENT' });
+  const snapshot = await openImapMailbox(services.pool, accountId, mailbox.id);
+  if (!snapshot) return no(`No mailbox named ${request.mailbox}`, { code: 'NONEXISTENT' });
+  const readOnly = request.command === 'EXAMINE';
+  const view = new MailboxView(mailbox.id, mailbox.name, readOnly, snapshot.uidvalidity, snapshot);
+  const keywords = await readImapKeywords(services.pool, accountId, mailbox.id);
+
+  const out: Buffer[] = [flagsResponse([...SYSTEM_FLAGS, ...keywords]), existsResponse(view.exists)];
+  if (!session.rev2) out.push(recentResponse(0));
+  if (!session.rev2) {
+    const firstUnseen = snapshot.messages.findIndex((m) => !m.flags.includes('\\Seen'));
+    if (firstUnseen >= 0) {
+      out.push(untaggedStatus('OK', 'First unseen', { code: 'UNSEEN', value: firstUnseen + 1 }));
+    }
+  }
+  out.push(
+    untaggedStatus('OK', readOnly ? 'No permanent flags' : 'Flags permitted', {
+      code: 'PERMANENTFLAGS',
+      flags: readOnly ? [] : [...SYSTEM_FLAGS, '\\*'],
+    }),
+    untaggedStatus('OK', 'UIDs valid', { code: 'UIDVALIDITY', value: snapshot.uidvalidity }),
+    untaggedStatus('OK', 'Predicted next UID', { code: 'UIDNEXT', value: snapshot.uidnext }),
+    untaggedStatus('OK', 'Highest', { code: 'HIGHESTMODSEQ', value: snapshot.highestmodseq }),
+  );
+  const resync = request.qresync;
+  if (resync && resync.uidValidity === snapshot.uidvalidity) {
+    const since = Number(resync.modseq);
+    const known = resync.knownUids?.kind === 'set' ? view.uidRanges(resync.knownUids) : null;
+    const vanished = await readImapVanished(services.pool, mailbox.id, since, known);
+    if (vanished.length) out.push(vanishedResponse(vanished, true));
+    for (const [i, m] of snapshot.messages.entries()) {
+      if (m.modseq <= since) continue;
+      out.push(
+        fetchResponse(i + 1, [
+          { item: 'UID', uid: m.uid },
+          { item: 'FLAGS', flags: m.flags },
+          { item: 'MODSEQ', modseq: m.modseq },
+        ]),
+      );
+    }
+  }
+  await ctx.io.write(...out);
+  session.select(view);
+  return ok(`${request.command} completed`, { code: readOnly ? 'READ-ONLY' : 'READ-WRITE' });
+}

@@ -1,0 +1,53 @@
+import { fetchResponse } from '@correo/imap-proto';
+import type { FetchItem, StoreRequest } from '@correo/imap-proto';
+import { storeImapFlags } from '@correo/store';
+import type { CommandContext, Completion } from '../command-context.js';
+import { bad, no, ok } from '../command-context.js';
+
+/** STORE and UID STORE: FLAGS, +FLAGS, -FLAGS (.SILENT), with CONDSTORE UNCHANGEDSINCE. */
+export async function store(ctx: CommandContext, request: StoreRequest): Promise<Completion> {
+  const { session, services } = ctx;
+  const view = session.view!;
+  const name = request.uid ? 'UID STORE' : 'STORE';
+  if (request.set.kind === 'saved') return bad('SEARCHRES ($) is not supported');
+  if (view.readOnly) return no('The mailbox is read-only', { code: 'READ-ONLY' });
+  if (request.unchangedSince !== null) session.enabled.add('CONDSTORE');
+  const uids = view.resolve(request.set, request.uid).filter((uid) => view.isLive(uid));
+  const accountId = session.account!.accountId;
+  const result = await storeImapFlags(services.pool, {
+    accountId,
+    mailboxId: view.mailboxId,
+    uids,
+    operation: request.operation,
+    flags: request.flags,
+    unchangedSince: request.unchangedSince === null ? null : Number(request.unchangedSince),
+  });
+  view.noteOwnFlags(result.current.filter((s) => !result.modified.includes(s.uid)));
+  const changed = new Set(result.changed.map((s) => s.uid));
+  const modified = new Set(result.modified);
+  const out: Buffer[] = [];
+  for (const state of result.current) {
+    if (modified.has(state.uid)) continue;
+    // .SILENT still owes a CONDSTORE client the new MODSEQ of what it changed (RFC 7162 3.1.3).
+    const silentModseq = request.silent && session.condstore && changed.has(state.uid);
+    if (request.silent && !silentModseq) continue;
+    const items: FetchItem[] = [];
+    if (request.uid) items.push({ item: 'UID', uid: state.uid });
+    if (!request.silent) items.push({ item: 'FLAGS', flags: state.flags });
+    if (session.condstore) items.push({ item: 'MODSEQ', modseq: state.modseq });
+    out.push(fetchResponse(view.numberOf(state.uid), items));
+  }
+  if (out.length) await ctx.io.write(...out);
+  if (result.changed.length) {
+    await services.changes.publish(accountId, {
+      mailboxId: view.mailboxId,
+      modseq: result.changed[0]!.modseq,
+      kind: 'flags',
+    });
+  }
+  if (modified.size) {
+    const numbers = request.uid ? [...modified] : [...modified].map((uid) => view.numberOf(uid));
+    return ok(`Conditional ${name} failed for some messages`, { code: 'MODIFIED', numbers });
+  }
+  return ok(`${name} completed`);
+}

@@ -1,0 +1,20 @@
+import type { SubscribeRequest, UnsubscribeRequest } from '@correo/imap-proto';
+import { setImapSubscription } from '@correo/store';
+import type { CommandContext, Completion } from '../command-context.js';
+import { no, ok } from '../command-context.js';
+
+/** SUBSCRIBE and UNSUBSCRIBE: the subscription is a property of an existing folder. */
+export async function subscribe(
+  ctx: CommandContext,
+  request: SubscribeRequest | UnsubscribeRequest,
+): Promise<Completion> {
+  const subscribed = request.command === 'SUBSCRIBE';
+  const done = await setImapSubscription(
+    ctx.services.pool,
+    ctx.session.account!.accountId,
+    request.mailbox,
+    subscribed,
+  );
+  if (!done) return no(`No mailbox named ${request.mailbox}`, { code: 'NONEXISTENT' });
+  return ok(`${request.command} completed`);
+}

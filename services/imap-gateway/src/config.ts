@@ -1,0 +1,106 @@
+import { hostname as osHostname } from 'node:os';
+import { defineSection, flag, integer, optionalText, port, text } from '@correo/config';
+
+/**
+ * imap-gateway's own variables (IMAP_*). Defaults are the production ones; the all-in-one passes the
+ * embedded ports (1143/1993) and the loopback allowance for plaintext logins.
+ */
+export const imapGatewaySection = defineSection({
+  variables: {
+    IMAP_HOSTNAME: text(osHostname()),
+    IMAP_BIND_HOST: text('0.0.0.0'),
+    IMAP_PORT: port({ default: 143, allowZero: true }),
+    IMAPS_PORT: port({ default: 993, allowZero: true }),
+    IMAP_TLS_CERT_FILE: optionalText(),
+    IMAP_TLS_KEY_FILE: optionalText(),
+    IMAP_ALLOW_PLAINTEXT_AUTH_LOOPBACK: flag(false),
+    IMAP_AUTOLOGOUT_MS: integer({ min: 60_000, max: 86_400_000, default: 30 * 60_000 }),
+    IMAP_IDLE_KEEPALIVE_MS: integer({ min: 1000, max: 3_600_000, default: 120_000 }),
+    IMAP_MAX_LINE_LENGTH: integer({ min: 1024, max: 1_048_576, default: 65_536 }),
+    IMAP_APPEND_LIMIT: integer({ min: 1024, max: 1_073_741_824, default: 50 * 1024 * 1024 }),
+    IMAP_MAX_CONNECTIONS: integer({ min: 1, max: 1_000_000, default: 20_000 }),
+    IMAP_MAX_CONNECTIONS_PER_IP: integer({ min: 1, max: 1_000_000, default: 100 }),
+    IMAP_MAX_CONNECTIONS_PER_USER: integer({ min: 1, max: 100_000, default: 50 }),
+    IMAP_MAX_AUTH_FAILURES: integer({ min: 1, max: 100, default: 3 }),
+    IMAP_FETCH_BATCH: integer({ min: 1, max: 10_000, default: 200 }),
+  },
+  check(vars) {
+    if ((vars.IMAP_TLS_CERT_FILE === undefined) !== (vars.IMAP_TLS_KEY_FILE === undefined)) {
+      return [
+        {
+          variable: vars.IMAP_TLS_CERT_FILE === undefined ? 'IMAP_TLS_CERT_FILE' : 'IMAP_TLS_KEY_FILE',
+          expected: 'set together with its pair: IMAP_TLS_CERT_FILE and IMAP_TLS_KEY_FILE go together',
+        },
+      ];
+    }
+    return [];
+  },
+  build(vars): ImapGatewayConfig {
+    return {
+      hostname: vars.IMAP_HOSTNAME,
+      bindHost: vars.IMAP_BIND_HOST,
+      ports: { imap: vars.IMAP_PORT, imaps: vars.IMAPS_PORT },
+      tls: { certFile: vars.IMAP_TLS_CERT_FILE, keyFile: vars.IMAP_TLS_KEY_FILE },
+      allowPlaintextAuthOnLoopback: vars.IMAP_ALLOW_PLAINTEXT_AUTH_LOOPBACK,
+      autologoutMs: vars.IMAP_AUTOLOGOUT_MS,
+      idleKeepaliveMs: vars.IMAP_IDLE_KEEPALIVE_MS,
+      maxLineLength: vars.IMAP_MAX_LINE_LENGTH,
+      appendLimit: vars.IMAP_APPEND_LIMIT,
+      maxConnections: vars.IMAP_MAX_CONNECTIONS,
+      maxConnectionsPerIp: vars.IMAP_MAX_CONNECTIONS_PER_IP,
+      maxConnectionsPerUser: vars.IMAP_MAX_CONNECTIONS_PER_USER,
+      maxAuthFailures: vars.IMAP_MAX_AUTH_FAILURES,
+      fetchBatch: vars.IMAP_FETCH_BATCH,
+    };
+  },
+});
+
+export interface ImapGatewayConfig {
+  /** The name in the greeting. */
+  hostname: string;
+  bindHost: string;
+  /** 0 lets the OS pick a free port (tests); startImapGateway reports the real ones. */
+  ports: { imap: number; imaps: number };
+  tls: { certFile: string | undefined; keyFile: string | undefined };
+  /** LOGIN and AUTHENTICATE without TLS from 127.0.0.0/8 and ::1 only; the embedded default turns it on. */
+  allowPlaintextAuthOnLoopback: boolean;
+  /** RFC 9051 5.4: at least 30 minutes of inactivity before an autologout. IDLE counts as activity. */
+  autologoutMs: number;
+  /** "* OK Still here" during IDLE, so NAT boxes keep the connection. */
+  idleKeepaliveMs: number;
+  /** One command line without its literals. */
+  maxLineLength: number;
+  /** APPENDLIMIT (RFC 7889): the largest message APPEND takes, and the largest literal. */
+  appendLimit: number;
+  /** Per listener. */
+  maxConnections: number;
+  /** Counted per gateway process. */
+  maxConnectionsPerIp: number;
+  /** Logged-in sessions of one account, counted per gateway process. */
+  maxConnectionsPerUser: number;
+  /** Failed logins in one connection before it is closed. */
+  maxAuthFailures: number;
+  /** Messages read from the store per query during FETCH. */
+  fetchBatch: number;
+}
+
+/** The configuration an embedded or test caller starts from; production reads the IMAP_* variables. */
+export function defaultImapGatewayConfig(overrides: Partial<ImapGatewayConfig> = {}): ImapGatewayConfig {
+  return {
+    hostname: osHostname(),
+    bindHost: '127.0.0.1',
+    ports: { imap: 1143, imaps: 1993 },
+    tls: { certFile: undefined, keyFile: undefined },
+    allowPlaintextAuthOnLoopback: true,
+    autologoutMs: 30 * 60_000,
+    idleKeepaliveMs: 120_000,
+    maxLineLength: 65_536,
+    appendLimit: 50 * 1024 * 1024,
+    maxConnections: 20_000,
+    maxConnectionsPerIp: 100,
+    maxConnectionsPerUser: 50,
+    maxAuthFailures: 3,
+    fetchBatch: 200,
+    ...overrides,
+  };
+}

@@ -1,0 +1,227 @@
+import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
+import type { SecureContext } from 'node:tls';
+import { CommandReceiver, continuation, taggedResponse, untaggedStatus } from '@correo/imap-proto';
+import type { Logger } from '@correo/telemetry';
+import type { GatewayServices, SessionIo } from './command-context.js';
+import { ImapSession } from './session.js';
+
+export class ConnectionClosedError extends Error {
+  constructor() {
+    super('connection closed');
+    this.name = 'ConnectionClosedError';
+  }
+}
+
+export interface ConnectionOptions {
+  services: GatewayServices;
+  /** For STARTTLS; undefined on the implicit-TLS listener. */
+  secureContext: SecureContext | undefined;
+  /** True on the implicit-TLS listener. */
+  secure: boolean;
+  logger: Logger;
+}
+
+/** After LOGOUT the client has this long to read the last response before the socket is cut. */
+const CLOSE_GRACE_MS = 5000;
+
+/**
+ * The I/O side of one IMAP connection: framing through imap-proto's CommandReceiver (literals and
+ * their "+" continuations), one command at a time in order (the socket is paused while one runs, so
+ * pipelined commands wait in the kernel buffer), raw lines for AUTHENTICATE and IDLE, output
+ * backpressure, the autologout timer and the STARTTLS upgrade. Protocol behaviour is ImapSession's.
+ */
+export class ImapConnection {
+  private socket: Socket;
+  private receiver: CommandReceiver;
+  private readonly session: ImapSession;
+  private busy = false;
+  private closed = false;
+  private idling = false;
+  private lineWaiter: { resolve: (line: Buffer) => void; reject: (error: Error) => void } | null = null;
+  private readonly onData = (chunk: Buffer) => {
+    this.receiver.push(chunk);
+    this.drain();
+  };
+  /** Resolves when the connection is gone and its session released everything. */
+  readonly finished: Promise<void>;
+  private finish!: () => void;
+
+  constructor(
+    private readonly raw: Socket,
+    private readonly options: ConnectionOptions,
+  ) {
+    this.socket = raw;
+    this.finished = new Promise((resolve) => (this.finish = resolve));
+    this.receiver = this.newReceiver();
+    const io: SessionIo = {
+      write: (...data) => this.write(...data),
+      readLine: () => this.readLine(),
+      startTls: () => this.startTls(),
+      setIdling: (idling) => {
+        this.idling = idling;
+      },
+      close: () => this.socket.destroy(),
+    };
+    this.session = new ImapSession(options.services, io, raw.remoteAddress ?? '', options.secure);
+    this.watch(raw);
+    raw.on('data', this.onData);
+    this.write(this.session.greeting()).catch(() => {});
+  }
+
+  private newReceiver(): CommandReceiver {
+    const { config } = this.options.services;
+    return new CommandReceiver({
+      maxLineLength: config.maxLineLength,
+      maxLiteralSize: config.appendLimit,
+      maxCommandSize: config.appendLimit + 1024 * 1024,
+    });
+  }
+
+  /** Server shutdown: BYE, then the connection ends. */
+  shutdown(): Promise<void> {
+    if (!this.closed) {
+      this.socket.write(untaggedStatus('BYE', 'Server shutting down'));
+      this.socket.destroy();
+    }
+    return this.finished;
+  }
+
+  private watch(socket: Socket): void {
+    // Responses go out as several writes (untagged, then tagged): Nagle would hold the last one
+    // back for the client's delayed ACK, some 40 ms per command.
+    socket.setNoDelay(true);
+    socket.setTimeout(this.options.services.config.autologoutMs);
+    socket.on('timeout', () => {
+      if (this.socket !== socket || this.idling) return;
+      socket.end(untaggedStatus('BYE', 'Autologout: idle for too long'));
+      socket.destroy();
+    });
+    socket.on('error', (error) =>
+      this.options.logger.debug({ error: error.message }, 'IMAP connection error'),
+    );
+    socket.on('close', () => void this.closedNow());
+  }
+
+  /** Hands buffered input on: a raw line to a waiting command, else the next framed command. */
+  private drain(): void {
+    while (!this.closed) {
+      if (this.lineWaiter) {
+        const event = this.receiver.next();
+        if (!event) return;
+        if (event.type === 'line') {
+          const waiter = this.lineWaiter;
+          this.lineWaiter = null;
+          this.socket.pause();
+          waiter.resolve(event.bytes);
+        }
+        continue;
+      }
+      if (this.busy) return;
+      const event = this.receiver.next();
+      if (!event) return;
+      if (event.type === 'continue') {
+        this.write(continuation('Ready for literal data')).catch(() => {});
+      } else if (event.type === 'error') {
+        const { error } = event;
+        const code = { code: 'TOOBIG' as const };
+        const reply = error.tag
+          ? taggedResponse(error.tag, 'BAD', error.message, code)
+          : untaggedStatus('BAD', error.message, code);
+        this.write(reply).catch(() => {});
+      } else if (event.type === 'command') {
+        this.busy = true;
+        this.socket.pause();
+        void this.run(event.bytes);
+        return;
+      }
+    }
+  }
+
+  private async run(bytes: Buffer): Promise<void> {
+    try {
+      const then = await this.session.handle(bytes);
+      if (then === 'close') {
+        this.endGracefully();
+        return;
+      }
+      if (then === 'starttls') await this.startTls();
+    } catch (error) {
+      if (!(error instanceof ConnectionClosedError)) {
+        this.options.logger.warn({ err: error }, 'IMAP command failed, closing the connection');
+      }
+      this.socket.destroy();
+      return;
+    } finally {
+      this.busy = false;
+    }
+    if (this.closed) return;
+    this.socket.resume();
+    this.drain();
+  }
+
+  private readLine(): Promise<Buffer> {
+    if (this.closed) return Promise.reject(new ConnectionClosedError());
+    return new Promise((resolve, reject) => {
+      this.lineWaiter = { resolve, reject };
+      this.receiver.expectLine();
+      this.socket.resume();
+      this.drain();
+    });
+  }
+
+  private async startTls(): Promise<void> {
+    const plain = this.socket;
+    // Nothing sent before the handshake may be read as a command after it (RFC 9051 6.2.1, the
+    // STARTTLS command-injection attacks): stop reading plaintext and drop what was pipelined.
+    plain.off('data', this.onData);
+    this.receiver = this.newReceiver();
+    plain.setTimeout(0);
+    const secured = new TLSSocket(plain, { isServer: true, secureContext: this.options.secureContext! });
+    this.socket = secured;
+    this.watch(secured);
+    await new Promise<void>((resolve, reject) => {
+      secured.once('secure', resolve);
+      secured.once('close', () => reject(new ConnectionClosedError()));
+    });
+    this.session.tlsActive = true;
+    secured.on('data', this.onData);
+  }
+
+  private write(...data: Buffer[]): Promise<void> {
+    const socket = this.socket;
+    if (this.closed || socket.destroyed) return Promise.reject(new ConnectionClosedError());
+    const bytes = data.length === 1 ? data[0]! : Buffer.concat(data);
+    if (socket.write(bytes)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const drained = () => {
+        socket.off('close', gone);
+        resolve();
+      };
+      const gone = () => {
+        socket.off('drain', drained);
+        reject(new ConnectionClosedError());
+      };
+      socket.once('drain', drained);
+      socket.once('close', gone);
+    });
+  }
+
+  private endGracefully(): void {
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+  }
+
+  private async closedNow(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.raw.destroy();
+    this.lineWaiter?.reject(new ConnectionClosedError());
+    this.lineWaiter = null;
+    try {
+      await this.session.close();
+    } finally {
+      this.finish();
+    }
+  }
+}

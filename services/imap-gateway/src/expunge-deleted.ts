@@ -1,0 +1,31 @@
+import { expungeMessages, searchImapMailbox } from '@correo/store';
+import type { CommandContext } from './command-context.js';
+
+/**
+ * Removes the selected mailbox's \Deleted messages (only those the client knows of, and within
+ * `onlyUids` for UID EXPUNGE), through the store's one expunge. Returns the UIDs removed; the view
+ * holds them as pending expunges for the caller to report (EXPUNGE) or drop (CLOSE).
+ */
+export async function expungeDeleted(ctx: CommandContext, onlyUids: number[] | null): Promise<number[]> {
+  const { session, services } = ctx;
+  const view = session.view!;
+  const accountId = session.account!.accountId;
+  const deleted = await searchImapMailbox(services.pool, accountId, view.mailboxId, {
+    kind: 'flag',
+    flag: '\\Deleted',
+    set: true,
+  });
+  const allowed = onlyUids ? new Set(onlyUids) : null;
+  const uids = deleted.map((m) => m.uid).filter((uid) => view.isLive(uid) && (!allowed || allowed.has(uid)));
+  if (uids.length === 0) return [];
+  const result = await expungeMessages(services.pool, { accountId, mailboxId: view.mailboxId, uids });
+  if (result.modseq !== null) {
+    await services.changes.publish(accountId, {
+      mailboxId: view.mailboxId,
+      modseq: result.modseq,
+      kind: 'expunge',
+    });
+  }
+  view.markExpunged(result.expunged);
+  return result.expunged;
+}

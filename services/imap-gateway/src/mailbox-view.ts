@@ -1,0 +1,221 @@
+import {
+  existsResponse,
+  expungeResponse,
+  fetchResponse,
+  resolveSequenceSet,
+  vanishedResponse,
+} from '@correo/imap-proto';
+import type { FetchItem, SequenceSet } from '@correo/imap-proto';
+import { readImapChanges } from '@correo/store';
+import type { ImapMailboxSnapshot, ImapMessageState, Pool } from '@correo/store';
+
+export interface ViewReportOptions {
+  /** RFC 9051 7.5.1: no EXPUNGE while answering FETCH, STORE or SEARCH (their UID forms are fine). */
+  expungesAllowed: boolean;
+  /** CONDSTORE is on: flag updates carry MODSEQ. */
+  condstore: boolean;
+  /** QRESYNC is on: expunges are reported as VANISHED. */
+  qresync: boolean;
+}
+
+/**
+ * The selected mailbox as this session has told the client about it: the message-number <-> UID map,
+ * each message's flags and MODSEQ, and what changed in the store since (found on refresh) but was
+ * not reported yet. Message numbers only change when report() sends the EXPUNGEs, so commands that
+ * arrive in between still address the messages the client means.
+ */
+export class MailboxView {
+  /** UIDs in message-number order (number = index + 1), including expunged-but-unreported ones. */
+  private uids: number[];
+  private readonly messages = new Map<number, ImapMessageState>();
+  /** Gone from the store, not yet reported. */
+  private readonly expunged = new Set<number>();
+  /** Flags changed by others, not yet reported. */
+  private readonly flagChanges = new Set<number>();
+  /** Messages added by refresh, not yet reported with EXISTS. */
+  private unreportedExists = false;
+  /** Everything up to this MODSEQ has been read from the store. */
+  private syncedModseq: number;
+  uidnext: number;
+
+  constructor(
+    readonly mailboxId: string,
+    readonly name: string,
+    readonly readOnly: boolean,
+    readonly uidvalidity: number,
+    snapshot: ImapMailboxSnapshot,
+  ) {
+    this.uids = snapshot.messages.map((m) => m.uid);
+    for (const m of snapshot.messages) this.messages.set(m.uid, m);
+    this.syncedModseq = snapshot.highestmodseq;
+    this.uidnext = snapshot.uidnext;
+  }
+
+  get exists(): number {
+    return this.uids.length;
+  }
+
+  get highestModseq(): number {
+    return this.syncedModseq;
+  }
+
+  /** The UID of message number `n` (1-based). */
+  uidAt(n: number): number | undefined {
+    return this.uids[n - 1];
+  }
+
+  /** The message number of `uid`, or 0 when the view does not hold it. */
+  numberOf(uid: number): number {
+    let low = 0;
+    let high = this.uids.length - 1;
+    while (low <= high) {
+      const mid = (low + high) >> 1;
+      const at = this.uids[mid]!;
+      if (at === uid) return mid + 1;
+      if (at < uid) low = mid + 1;
+      else high = mid - 1;
+    }
+    return 0;
+  }
+
+  state(uid: number): ImapMessageState | undefined {
+    return this.messages.get(uid);
+  }
+
+  /** Held and not known to be expunged. */
+  isLive(uid: number): boolean {
+    return this.messages.has(uid) && !this.expunged.has(uid);
+  }
+
+  get largestUid(): number {
+    return this.uids[this.uids.length - 1] ?? 0;
+  }
+
+  /** The UIDs (ascending) a sequence set names: message numbers, or UIDs when `byUid`. */
+  resolve(set: SequenceSet & { kind: 'set' }, byUid: boolean): number[] {
+    const out: number[] = [];
+    if (!byUid) {
+      for (const [low, high] of resolveSequenceSet(set, this.uids.length)) {
+        for (let n = low; n <= Math.min(high, this.uids.length); n++) out.push(this.uids[n - 1]!);
+      }
+      return out;
+    }
+    // "*" in a UID set is the largest UID in the mailbox; with none, "n:*" still means n (RFC 9051 6.4.8).
+    const largest = this.largestUid;
+    const ranges = set.ranges.map(({ start, end }) => ({
+      start: start === '*' ? Math.max(largest, 1) : start,
+      end: end === '*' ? Math.max(largest, 1) : end,
+    }));
+    for (const [low, high] of resolveSequenceSet({ ranges }, largest)) {
+      let i = this.lowerBound(low);
+      while (i < this.uids.length && this.uids[i]! <= high) out.push(this.uids[i++]!);
+    }
+    return out;
+  }
+
+  /** [low, high] UID ranges of a UID set, "*" as the largest UID (for store queries over all UIDs). */
+  uidRanges(set: SequenceSet & { kind: 'set' }): Array<[number, number]> {
+    const largest = Math.max(this.largestUid, this.uidnext - 1, 1);
+    return resolveSequenceSet(set, largest);
+  }
+
+  private lowerBound(uid: number): number {
+    let low = 0;
+    let high = this.uids.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (this.uids[mid]! < uid) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+
+  /** Records flags this session itself set (already reported to the client by STORE or FETCH). */
+  noteOwnFlags(states: ImapMessageState[]): void {
+    for (const s of states) {
+      if (this.messages.has(s.uid)) {
+        this.messages.set(s.uid, s);
+        this.flagChanges.delete(s.uid);
+      }
+    }
+  }
+
+  /** Marks messages this session expunged itself; expungeResponses() then reports them. */
+  markExpunged(uids: number[]): void {
+    for (const uid of uids) if (this.messages.has(uid)) this.expunged.add(uid);
+  }
+
+  private takeExpunged(): { numbers: number[]; uids: number[] } {
+    const numbers: number[] = [];
+    const uids = [...this.expunged].sort((a, b) => a - b);
+    // Descending, so each number is still right when the client reads it.
+    for (let i = uids.length - 1; i >= 0; i--) numbers.push(this.numberOf(uids[i]!));
+    const gone = new Set(uids);
+    this.uids = this.uids.filter((uid) => !gone.has(uid));
+    for (const uid of uids) {
+      this.messages.delete(uid);
+      this.flagChanges.delete(uid);
+    }
+    this.expunged.clear();
+    return { numbers, uids };
+  }
+
+  /** Reads what changed in the store since the last refresh. False when the mailbox is gone. */
+  async refresh(pool: Pool, accountId: string): Promise<boolean> {
+    const changes = await readImapChanges(pool, accountId, this.mailboxId, this.syncedModseq);
+    if (!changes || changes.uidvalidity !== this.uidvalidity) return false;
+    for (const uid of changes.expunged) if (this.messages.has(uid)) this.expunged.add(uid);
+    const largest = this.largestUid;
+    for (const state of changes.changed) {
+      const known = this.messages.get(state.uid);
+      if (known) {
+        if (!sameFlags(known.flags, state.flags)) this.flagChanges.add(state.uid);
+        this.messages.set(state.uid, state);
+      } else if (state.uid > largest) {
+        this.uids.push(state.uid);
+        this.messages.set(state.uid, state);
+        this.unreportedExists = true;
+      }
+    }
+    this.syncedModseq = Math.max(this.syncedModseq, changes.highestmodseq);
+    this.uidnext = changes.uidnext;
+    return true;
+  }
+
+  /** The untagged responses for everything refreshed but unreported, in an order that keeps numbers right. */
+  report(options: ViewReportOptions): Buffer[] {
+    const out: Buffer[] = [];
+    if (options.expungesAllowed && this.expunged.size) out.push(...this.expungeResponses(options.qresync));
+    if (this.unreportedExists) {
+      out.push(existsResponse(this.uids.length));
+      this.unreportedExists = false;
+    }
+    for (const uid of [...this.flagChanges].sort((a, b) => a - b)) {
+      const n = this.numberOf(uid);
+      const state = this.messages.get(uid);
+      if (!n || !state || this.expunged.has(uid)) continue;
+      const items: FetchItem[] = [
+        { item: 'UID', uid },
+        { item: 'FLAGS', flags: state.flags },
+      ];
+      if (options.condstore) items.push({ item: 'MODSEQ', modseq: state.modseq });
+      out.push(fetchResponse(n, items));
+    }
+    this.flagChanges.clear();
+    return out;
+  }
+
+  /** EXPUNGE (or VANISHED) responses for the pending expunges, removing them from the view. */
+  expungeResponses(qresync: boolean): Buffer[] {
+    const { numbers, uids } = this.takeExpunged();
+    if (uids.length === 0) return [];
+    if (qresync) return [vanishedResponse(uids, false)];
+    return numbers.map((n) => expungeResponse(n));
+  }
+}
+
+function sameFlags(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  const set = new Set(a);
+  return b.every((flag) => set.has(flag));
+}

@@ -1,0 +1,211 @@
+import { isIP } from 'node:net';
+import type { AccountRef } from '@correo/directory';
+import {
+  ParseError,
+  capabilityResponse,
+  parseCommand,
+  taggedResponse,
+  untaggedStatus,
+} from '@correo/imap-proto';
+import type { EncodeOptions, ImapRequest, ParseOptions } from '@correo/imap-proto';
+import type { Unsubscribe } from '@correo/notify';
+import { capabilities } from './capabilities.js';
+import type { CommandContext, Completion, GatewayServices, SessionIo } from './command-context.js';
+import { bad, no } from './command-context.js';
+import { COMMANDS } from './commands/index.js';
+import type { MailboxView } from './mailbox-view.js';
+import { imapMetrics } from './metrics.js';
+
+export type SessionState = 'not-authenticated' | 'authenticated' | 'selected' | 'logout';
+
+/** RFC 9051 7.5.1: while answering these (not their UID forms) the server must not send EXPUNGE. */
+const NO_EXPUNGE_DURING = new Set(['FETCH', 'STORE', 'SEARCH']);
+
+/**
+ * One IMAP session: its state (RFC 9051 3), the account, the selected mailbox's view and the enabled
+ * extensions. Commands (one file each under commands/) act on it; this class parses, checks the state,
+ * runs them and then reports what other sessions changed, before the tagged completion.
+ */
+export class ImapSession {
+  state: SessionState = 'not-authenticated';
+  account: AccountRef | null = null;
+  view: MailboxView | null = null;
+  /** ENABLEd extensions (upper case): CONDSTORE, QRESYNC, UTF8=ACCEPT, IMAP4REV2. */
+  readonly enabled = new Set<string>();
+  authFailures = 0;
+  /** A change to the selected mailbox was announced since the last refresh. */
+  dirty = false;
+  /** Set by IDLE: called when a change for the selected mailbox arrives. */
+  onChange: (() => void) | null = null;
+  private unsubscribe: Unsubscribe | null = null;
+
+  constructor(
+    readonly services: GatewayServices,
+    readonly io: SessionIo,
+    readonly remoteAddress: string,
+    public tlsActive: boolean,
+  ) {}
+
+  get encodeOptions(): EncodeOptions {
+    return { utf8: this.enabled.has('UTF8=ACCEPT') };
+  }
+
+  private get parseOptions(): ParseOptions {
+    return { utf8Accept: this.enabled.has('UTF8=ACCEPT') };
+  }
+
+  get condstore(): boolean {
+    return this.enabled.has('CONDSTORE') || this.enabled.has('QRESYNC');
+  }
+
+  get qresync(): boolean {
+    return this.enabled.has('QRESYNC');
+  }
+
+  get rev2(): boolean {
+    return this.enabled.has('IMAP4REV2');
+  }
+
+  /** LOGIN and AUTHENTICATE are allowed: over TLS, or on loopback when the embedded default allows it. */
+  get loginAllowed(): boolean {
+    return (
+      this.tlsActive || (this.services.config.allowPlaintextAuthOnLoopback && isLoopback(this.remoteAddress))
+    );
+  }
+
+  capabilities(): string[] {
+    return capabilities({
+      authenticated: this.state !== 'not-authenticated',
+      tlsActive: this.tlsActive,
+      tlsAvailable: this.services.tlsAvailable,
+      loginAllowed: this.loginAllowed,
+      appendLimit: this.services.config.appendLimit,
+    });
+  }
+
+  greeting(): Buffer {
+    return untaggedStatus('OK', `${this.services.config.hostname} correo IMAP ready`, {
+      code: 'CAPABILITY',
+      capabilities: this.capabilities(),
+    });
+  }
+
+  /** Runs one framed command and writes everything it answers, the tagged completion last. */
+  async handle(bytes: Buffer): Promise<Completion['then']> {
+    let tag: string;
+    let request: ImapRequest;
+    try {
+      ({ tag, request } = parseCommand(bytes, this.parseOptions));
+    } catch (error) {
+      if (!(error instanceof ParseError)) throw error;
+      await this.io.write(this.parseErrorResponse(error));
+      return undefined;
+    }
+    const command = COMMANDS[request.command];
+    const context: CommandContext = { tag, session: this, services: this.services, io: this.io };
+    let completion: Completion;
+    if (!command.states.includes(this.state)) {
+      completion = bad(`${request.command} is not allowed in the ${this.state} state`);
+    } else {
+      try {
+        completion = await command.run(context, request as never);
+      } catch (error) {
+        this.services.logger.error({ err: error, command: request.command }, 'IMAP command failed');
+        completion = no('Internal error, try again later', { code: 'SERVERBUG' });
+      }
+    }
+    const uidForm = 'uid' in request && request.uid;
+    if (this.state === 'selected' && completion.status !== 'BAD') {
+      await this.sync({ force: false, expungesAllowed: uidForm || !NO_EXPUNGE_DURING.has(request.command) });
+    }
+    imapMetrics.commands.inc({ command: request.command, status: completion.status });
+    await this.io.write(taggedResponse(tag, completion.status, completion.text, completion.code));
+    return completion.then;
+  }
+
+  private parseErrorResponse(error: ParseError): Buffer {
+    if (error.code === 'BADCHARSET' && error.tag !== null) {
+      // RFC 9051 6.4.4: an unknown charset is NO, with the ones we take.
+      return taggedResponse(error.tag, 'NO', error.message, {
+        code: 'BADCHARSET',
+        charsets: ['UTF-8', 'US-ASCII'],
+      });
+    }
+    const code = error.code ? { code: error.code as 'TOOBIG' } : null;
+    if (error.tag === null) return untaggedStatus('BAD', error.message, code);
+    return taggedResponse(error.tag, 'BAD', error.message, code);
+  }
+
+  /**
+   * Reads what changed in the selected mailbox (when a notification said so, or `force`) and writes the
+   * untagged EXISTS / EXPUNGE / VANISHED / FETCH responses the client may get now.
+   */
+  async sync(options: { force: boolean; expungesAllowed: boolean }): Promise<void> {
+    const view = this.view;
+    if (!view || !this.account) return;
+    if (this.dirty || options.force) {
+      this.dirty = false;
+      const present = await view.refresh(this.services.pool, this.account.accountId);
+      if (!present) {
+        await this.io.write(untaggedStatus('BYE', 'The selected mailbox was deleted or recreated'));
+        this.state = 'logout';
+        this.io.close();
+        return;
+      }
+    }
+    const responses = view.report({
+      expungesAllowed: options.expungesAllowed,
+      condstore: this.condstore,
+      qresync: this.qresync,
+    });
+    if (responses.length) await this.io.write(...responses);
+  }
+
+  /** LOGIN or AUTHENTICATE succeeded: take a per-account slot and listen for the account's changes. */
+  async loggedIn(account: AccountRef): Promise<Completion | null> {
+    if (!this.services.userConnections.acquire(account.accountId)) {
+      return no('Too many connections for this account', { code: 'LIMIT' });
+    }
+    this.account = account;
+    this.state = 'authenticated';
+    this.unsubscribe = await this.services.changes.subscribe(account.accountId, (mailboxId) => {
+      if (this.view && (mailboxId === null || mailboxId === this.view.mailboxId)) {
+        this.dirty = true;
+        this.onChange?.();
+      }
+    });
+    return null;
+  }
+
+  select(view: MailboxView): void {
+    this.view = view;
+    this.dirty = false;
+    this.state = 'selected';
+  }
+
+  unselect(): void {
+    this.view = null;
+    this.state = 'authenticated';
+  }
+
+  capabilityResponse(): Buffer {
+    return capabilityResponse(this.capabilities());
+  }
+
+  /** The connection is gone: free the account slot and the subscription. */
+  async close(): Promise<void> {
+    const unsubscribe = this.unsubscribe;
+    this.unsubscribe = null;
+    this.onChange = null;
+    if (this.account) this.services.userConnections.release(this.account.accountId);
+    this.account = null;
+    this.state = 'logout';
+    await unsubscribe?.().catch(() => {});
+  }
+}
+
+function isLoopback(address: string): boolean {
+  const plain = address.startsWith('::ffff:') ? address.slice(7) : address;
+  if (isIP(plain) === 4) return plain.startsWith('127.');
+  return plain === '::1';
+}

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createLoginLimiter } from '@correo/auth';
+import { RawImapClient } from './helpers/raw-client.js';
+import { ImapTestStack } from './helpers/stack.js';
+
+describe('limits: TLS before login, failed logins, connections, sizes, autologout (Redis limits)', () => {
+  let stack: ImapTestStack;
+  let account: { accountId: string; address: string };
+
+  before(async () => {
+    stack = await ImapTestStack.create('distributed');
+    account = await stack.account('limits');
+  });
+  after(async () => {
+    await stack.close();
+  });
+
+  test('without the loopback allowance, LOGIN needs TLS: LOGINDISABLED, then STARTTLS makes it work', async () => {
+    const gateway = await stack.gateway({ allowPlaintextAuthOnLoopback: false });
+    const client = await RawImapClient.connect(gateway.ports.imap);
+    try {
+      assert.match(await client.readLine(), /LOGINDISABLED/);
+      const refused = await client.command(`LOGIN ${account.address} "${stack.password}"`);
+      assert.match(refused.status, /^NO \[PRIVACYREQUIRED\]/);
+      const plain = Buffer.from(`\0${account.address}\0${stack.password}`).toString('base64');
+      assert.match((await client.command(`AUTHENTICATE PLAIN ${plain}`)).status, /^NO \[PRIVACYREQUIRED\]/);
+      assert.match((await client.command('STARTTLS')).status, /^OK/);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  test('failed logins close the connection after the budget and lock the login across connections', async () => {
+    const loginLimiter = createLoginLimiter(stack.limits, { freeFailures: 10, loginLockAfter: 4 });
+    const gateway = await stack.gateway({ maxAuthFailures: 3 }, { loginLimiter });
+    const first = await RawImapClient.connect(gateway.ports.imap);
+    await first.readLine();
+    for (let i = 0; i < 2; i++) {
+      assert.match(
+        (await first.command(`LOGIN ${account.address} wrong`)).status,
+        /^NO \[AUTHENTICATIONFAILED\]/,
+      );
+    }
+    const third = await first.command(`LOGIN ${account.address} wrong`);
+    assert.match(third.status, /^NO \[AUTHENTICATIONFAILED\].*closing/);
+    await first.closed();
+    const second = await RawImapClient.connect(gateway.ports.imap);
+    try {
+      await second.readLine();
+      await second.command(`LOGIN ${account.address} wrong`);
+      // Locked now: even the right password is refused, with the same answer.
+      const locked = await second.command(`LOGIN ${account.address} "${stack.password}"`);
+      assert.match(locked.status, /^NO \[AUTHENTICATIONFAILED\]/);
+    } finally {
+      second.destroy();
+    }
+  });
+
+  test('connections per IP and logged-in sessions per account are capped', async () => {
+    const other = await stack.account('capped');
+    const gateway = await stack.gateway({ maxConnectionsPerIp: 2, maxConnectionsPerUser: 1 });
+    const a = await RawImapClient.login(gateway.ports.imap, other.address, stack.password);
+    const b = await RawImapClient.connect(gateway.ports.imap);
+    const c = await RawImapClient.connect(gateway.ports.imap);
+    try {
+      await b.readLine();
+      const second = await b.command(`LOGIN ${other.address} "${stack.password}"`);
+      assert.match(second.status, /^NO \[LIMIT\]/);
+      assert.match(await c.readLine(), /^\* BYE \[LIMIT\]/);
+      await c.closed();
+    } finally {
+      a.destroy();
+      b.destroy();
+      c.destroy();
+    }
+  });
+
+  test('over-long lines and literals past APPENDLIMIT get BAD [TOOBIG]; the session goes on', async () => {
+    const gateway = await stack.gateway({ maxLineLength: 1024, appendLimit: 4096 });
+    const client = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+    try {
+      const long = await client.command(`NOOP ${'x'.repeat(2000)}`);
+      assert.match(long.status, /^BAD \[TOOBIG\]/);
+      const big = await client.command('APPEND INBOX {100000}');
+      assert.match(big.status, /^BAD \[TOOBIG\]/);
+      assert.match((await client.command('NOOP')).status, /^OK/);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  test('autologout ends an inactive session with BYE; IDLE keeps it alive', async () => {
+    const gateway = await stack.gateway({ autologoutMs: 300, idleKeepaliveMs: 100 });
+    const idle = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+    const lazy = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+    try {
+      await idle.command('SELECT INBOX');
+      const tag = idle.allocateTag();
+      idle.send(`${tag} IDLE\r\n`);
+      assert.match(await idle.readLine(), /^\+ /);
+      assert.equal(await lazy.readLine(), '* BYE Autologout: idle for too long');
+      await lazy.closed();
+      // Long after the autologout time the idler still gets keepalives and can end IDLE.
+      for (let i = 0; i < 5; i++) assert.equal(await idle.readLine(), '* OK Still here');
+      idle.send('DONE\r\n');
+      assert.match((await idle.collect(tag)).status, /^OK IDLE terminated/);
+    } finally {
+      idle.destroy();
+      lazy.destroy();
+    }
+  });
+});

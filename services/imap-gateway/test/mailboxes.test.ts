@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { ImapGateway } from '../src/index.js';
+import { RawImapClient } from './helpers/raw-client.js';
+import { ImapTestStack, rawMessage } from './helpers/stack.js';
+
+describe('folders, LIST-EXTENDED, STATUS, QUOTA and CONDSTORE (embedded backends)', () => {
+  let stack: ImapTestStack;
+  let gateway: ImapGateway;
+  let account: { accountId: string; address: string };
+  let client: RawImapClient;
+
+  before(async () => {
+    stack = await ImapTestStack.create('embedded');
+    gateway = await stack.gateway();
+    account = await stack.account('folders');
+    await stack.deliver(account.accountId, account.address, rawMessage('One'));
+    await stack.deliver(account.accountId, account.address, rawMessage('Two'));
+    await stack.pool.query('UPDATE accounts SET quota_bytes = 10485760 WHERE id = $1', [account.accountId]);
+    client = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+  });
+  after(async () => {
+    client.destroy();
+    await stack.close();
+  });
+
+  test('CREATE with parents, RENAME with children, DELETE, and the codes of what cannot be done', async () => {
+    assert.match((await client.command('CREATE Projects/2026/Q1')).status, /^OK/);
+    assert.match((await client.command('CREATE Projects')).status, /^NO \[ALREADYEXISTS\]/);
+    assert.match((await client.command('CREATE inbox')).status, /^NO \[ALREADYEXISTS\]/);
+    assert.match((await client.command('CREATE "bad//name"')).status, /^BAD/);
+    const listed = await client.command('LIST "" "Projects*"');
+    assert.deepEqual(listed.untagged, [
+      '* LIST (\\HasChildren) "/" Projects',
+      '* LIST (\\HasChildren) "/" Projects/2026',
+      '* LIST (\\HasNoChildren) "/" Projects/2026/Q1',
+    ]);
+    assert.deepEqual((await client.command('LIST "" "Projects/%"')).untagged, [
+      '* LIST (\\HasChildren) "/" Projects/2026',
+    ]);
+    assert.match((await client.command('RENAME Projects Work')).status, /^OK/);
+    assert.deepEqual((await client.command('LIST "" "Work/*"')).untagged, [
+      '* LIST (\\HasChildren) "/" Work/2026',
+      '* LIST (\\HasNoChildren) "/" Work/2026/Q1',
+    ]);
+    assert.match((await client.command('DELETE Work')).status, /^NO \[HASCHILDREN\]/);
+    assert.match((await client.command('DELETE Work/2026/Q1')).status, /^OK/);
+    assert.match((await client.command('DELETE Nothing')).status, /^NO \[NONEXISTENT\]/);
+    assert.match((await client.command('SELECT Nothing')).status, /^NO \[NONEXISTENT\]/);
+    assert.match((await client.command('UNSUBSCRIBE Work')).status, /^OK/);
+    const lsub = await client.command('LSUB "" "W*"');
+    assert.deepEqual(lsub.untagged, ['* LSUB () "/" Work/2026']);
+  });
+
+  test('LIST-EXTENDED: SPECIAL-USE selection, SUBSCRIBED with RECURSIVEMATCH, RETURN STATUS', async () => {
+    const special = await client.command('LIST (SPECIAL-USE) "" "*"');
+    assert.deepEqual(special.untagged.map((line) => line.split('"/" ')[1]).sort(), [
+      'Archive',
+      'Drafts',
+      'Junk',
+      'Sent',
+      'Trash',
+    ]);
+    const subscribed = await client.command('LIST (SUBSCRIBED RECURSIVEMATCH) "" "W%"');
+    assert.deepEqual(subscribed.untagged, ['* LIST (\\HasChildren) "/" Work ("CHILDINFO" ("SUBSCRIBED"))']);
+    const status = await client.command('LIST "" "INBOX" RETURN (STATUS (MESSAGES UNSEEN SIZE))');
+    assert.equal(status.untagged[0], '* LIST (\\HasNoChildren) "/" INBOX');
+    assert.match(status.untagged[1]!, /^\* STATUS INBOX \(MESSAGES 2 UNSEEN 2 SIZE \d+\)$/);
+    assert.deepEqual((await client.command('LIST "" ""')).untagged, ['* LIST (\\Noselect) "/" ""']);
+  });
+
+  test('international names: modified UTF-7 on the wire, UTF-8 in the store and under UTF8=ACCEPT', async () => {
+    assert.match((await client.command('CREATE "Entw&APw-rfe"')).status, /^OK/);
+    assert.ok(
+      await stack.pool.query(`SELECT 1 FROM mailboxes WHERE name = 'Entwürfe'`).then((r) => r.rowCount === 1),
+    );
+    assert.deepEqual((await client.command('LIST "" "Entw*"')).untagged, [
+      '* LIST (\\HasNoChildren) "/" Entw&APw-rfe',
+    ]);
+    const utf8 = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+    try {
+      await utf8.command('ENABLE UTF8=ACCEPT');
+      const listed = await utf8.command('LIST "" "Entw*"');
+      assert.equal(
+        Buffer.from(listed.untagged[0]!, 'latin1').toString('utf8'),
+        '* LIST (\\HasNoChildren) "/" "Entwürfe"',
+      );
+    } finally {
+      utf8.destroy();
+    }
+  });
+
+  test('GETQUOTAROOT and GETQUOTA report the account storage in KiB', async () => {
+    const root = await client.command('GETQUOTAROOT INBOX');
+    assert.equal(root.untagged[0], '* QUOTAROOT INBOX ""');
+    assert.match(root.untagged[1]!, /^\* QUOTA "" \(STORAGE 1 10240\)$/);
+    assert.match((await client.command('GETQUOTA "nope"')).status, /^NO \[NONEXISTENT\]/);
+  });
+
+  test('CONDSTORE: MODSEQ rises, CHANGEDSINCE filters, UNCHANGEDSINCE refuses stale changes', async () => {
+    const selected = await client.command('SELECT INBOX (CONDSTORE)');
+    const highest = Number(/HIGHESTMODSEQ (\d+)/.exec(selected.untagged.join('\n'))![1]);
+    const stored = await client.command('STORE 1 +FLAGS (\\Answered)');
+    const modseq = Number(/MODSEQ \((\d+)\)/.exec(stored.untagged[0]!)![1]);
+    assert.ok(modseq > highest);
+    const changed = await client.command(`FETCH 1:* (FLAGS) (CHANGEDSINCE ${highest})`);
+    assert.deepEqual(changed.untagged, [`* 1 FETCH (FLAGS (\\Answered) MODSEQ (${modseq}))`]);
+    const refused = await client.command(`STORE 1,2 (UNCHANGEDSINCE ${highest}) +FLAGS (\\Flagged)`);
+    assert.match(refused.status, /^OK \[MODIFIED 1\]/);
+    assert.equal(refused.untagged.length, 1);
+    assert.match(refused.untagged[0]!, /^\* 2 FETCH \(FLAGS \(\\Flagged\) MODSEQ \(\d+\)\)$/);
+    const search = await client.command(`SEARCH MODSEQ ${modseq}`);
+    assert.match(search.untagged[0]!, /^\* SEARCH 1 2 \(MODSEQ \d+\)$/);
+    assert.match((await client.command('UNSELECT')).status, /^OK/);
+  });
+
+  test('AUTHENTICATE PLAIN with SASL-IR and with a continuation; EXAMINE is read-only', async () => {
+    const plain = Buffer.from(`\0${account.address}\0${stack.password}`).toString('base64');
+    const ir = await RawImapClient.connect(gateway.ports.imap);
+    try {
+      await ir.readLine();
+      assert.match((await ir.command(`AUTHENTICATE PLAIN ${plain}`)).status, /^OK \[CAPABILITY/);
+      const examined = await ir.command('EXAMINE INBOX');
+      assert.match(examined.status, /^OK \[READ-ONLY\]/);
+      assert.match((await ir.command('STORE 1 +FLAGS (\\Seen)')).status, /^NO \[READ-ONLY\]/);
+      await ir.command('FETCH 1 BODY[]');
+      const flags = await ir.command('FETCH 1 FLAGS');
+      assert.doesNotMatch(flags.untagged[0]!, /\\Seen/);
+    } finally {
+      ir.destroy();
+    }
+    const continued = await RawImapClient.connect(gateway.ports.imap);
+    try {
+      await continued.readLine();
+      const tag = continued.allocateTag();
+      continued.send(`${tag} AUTHENTICATE PLAIN\r\n`);
+      assert.equal(await continued.readLine(), '+ ');
+      continued.send(`${plain}\r\n`);
+      assert.match((await continued.collect(tag)).status, /^OK/);
+    } finally {
+      continued.destroy();
+    }
+  });
+});
