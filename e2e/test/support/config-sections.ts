@@ -1,5 +1,6 @@
 import { adminApiSection } from '@correo/admin-api';
 import { allInOneSection } from '@correo/all-in-one';
+import { imapGatewaySection } from '@correo/imap-gateway';
 import { mdaConfigSection } from '@correo/mda';
 import { pop3GatewaySection } from '@correo/pop3-gateway';
 import { smtpIngressSection } from '@correo/smtp-ingress';
@@ -8,6 +9,7 @@ import { smtpIngressSection } from '@correo/smtp-ingress';
 export const serviceSections = {
   smtp: smtpIngressSection,
   mda: mdaConfigSection,
+  imap: imapGatewaySection,
   pop3: pop3GatewaySection,
   adminApi: adminApiSection,
   allInOne: allInOneSection,

@@ -189,6 +189,24 @@ describe('FETCH responses', () => {
     );
   });
 
+  test('short one-line body data is still a literal, never a quoted string', () => {
+    // imapflow reads body data only from literals; Dovecot always sends them.
+    assert.equal(
+      text(
+        fetchResponse(1, [
+          {
+            item: 'BODY[]',
+            section: { part: [2], text: null, fields: [] },
+            origin: null,
+            data: Buffer.from('aGk='),
+          },
+          { item: 'RFC822.TEXT', data: Buffer.from('hi') },
+        ]),
+      ),
+      '* 1 FETCH (BODY[2] {4}\r\naGk= RFC822.TEXT {2}\r\nhi)\r\n',
+    );
+  });
+
   test('BODYSTRUCTURE straight from @correo/mime analysis', async () => {
     const raw =
       'From: "Ana" <ana@example.test>\r\nTo: bo@example.test\r\nSubject: =?UTF-8?Q?caf=C3=A9?=\r\n' +

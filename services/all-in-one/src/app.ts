@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { buildAdminApi, adminApiSection } from '@correo/admin-api';
 import type { Config } from '@correo/config';
 import { createPostgresDirectory, ensureDemoAccount } from '@correo/directory';
+import { imapGatewaySection, startImapGateway } from '@correo/imap-gateway';
 import { mdaConfigSection, startMda } from '@correo/mda';
 import { pop3GatewaySection, startPop3Gateway } from '@correo/pop3-gateway';
 import { smtpIngressSection, startSmtpIngress } from '@correo/smtp-ingress';
@@ -18,6 +19,7 @@ export const TOPICS = ['mail.accepted', 'mail.outbound'] as const;
 export const sections = {
   smtp: smtpIngressSection,
   mda: mdaConfigSection,
+  imap: imapGatewaySection,
   pop3: pop3GatewaySection,
   adminApi: adminApiSection,
   allInOne: allInOneSection,
@@ -25,6 +27,7 @@ export const sections = {
 export type AllInOneConfig = Config & {
   smtp: ReturnType<typeof smtpIngressSection.build>;
   mda: ReturnType<typeof mdaConfigSection.build>;
+  imap: ReturnType<typeof imapGatewaySection.build>;
   pop3: ReturnType<typeof pop3GatewaySection.build>;
   adminApi: ReturnType<typeof adminApiSection.build>;
   allInOne: ReturnType<typeof allInOneSection.build>;
@@ -105,6 +108,17 @@ export async function startAllInOne({
       tls,
     });
     stops.push(() => smtp.close());
+    const imap = await startImapGateway({
+      config: config.imap,
+      pool: backends.pool,
+      blobs: backends.blobs,
+      directory,
+      limits: backends.limits,
+      notifier: backends.notifier,
+      logger: logger.child({ component: 'imap-gateway' }),
+      tls,
+    });
+    stops.push(() => imap.close());
     const pop3 = await startPop3Gateway({
       config: config.pop3,
       pool: backends.pool,
@@ -132,6 +146,7 @@ export async function startAllInOne({
       { name: 'SMTP MX (no AUTH)', address: `${smtpHost}:${smtp.ports.mx}` },
       { name: 'SMTP submission (STARTTLS + AUTH)', address: `${smtpHost}:${smtp.ports.submission}` },
       { name: 'SMTP submission (implicit TLS)', address: `${smtpHost}:${smtp.ports.submissions}` },
+      ...imap.listeners,
       { name: 'POP3 (STLS)', address: `${pop3Host}:${pop3.ports.pop3}` },
       { name: 'POP3S', address: `${pop3Host}:${pop3.ports.pop3s}` },
       {

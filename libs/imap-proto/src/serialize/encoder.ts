@@ -14,6 +14,11 @@ export type ImapValue =
   | { type: 'astring'; value: string }
   /** Values written side by side with no space: the parts of a multipart BODYSTRUCTURE (1*body). */
   | { type: 'adjacent'; values: ImapValue[] }
+  /**
+   * Message data (BODY[...], RFC822*, BINARY[...]) always as a literal, even when short and
+   * quotable: Dovecot does so, and some clients (imapflow) read body data only from literals.
+   */
+  | { type: 'literal'; value: Buffer }
   /** literal8 (RFC 3516) for BINARY data holding NUL. */
   | { type: 'literal8'; value: Buffer }
   | { type: 'number'; value: number | bigint }
@@ -33,6 +38,9 @@ const MAX_QUOTED = 1024;
 export const atom = (value: string): ImapValue => ({ type: 'atom', value });
 export const str = (value: string | Buffer): ImapValue => ({ type: 'string', value });
 export const nstr = (value: string | Buffer | null): ImapValue => (value === null ? null : str(value));
+/** Message data: NIL, or always a literal (see the `literal` value). */
+export const messageData = (value: Buffer | null): ImapValue =>
+  value === null ? null : { type: 'literal', value };
 export const astr = (value: string): ImapValue => ({ type: 'astring', value });
 export const num = (value: number | bigint): ImapValue => ({ type: 'number', value });
 
@@ -90,6 +98,8 @@ function encodeValue(value: ImapValue, options: EncodeOptions, out: Buffer[]): v
     encodeString(value.value, options, out);
   } else if (value.type === 'adjacent') {
     for (const v of value.values) encodeValue(v, options, out);
+  } else if (value.type === 'literal') {
+    out.push(Buffer.from(`{${value.value.length}}\r\n`), value.value);
   } else {
     out.push(Buffer.from(`~{${value.value.length}}\r\n`), value.value);
   }

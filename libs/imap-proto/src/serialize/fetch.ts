@@ -3,7 +3,7 @@ import type { Section } from '../parse/section.js';
 import { bodyStructureValue } from './bodystructure.js';
 import { formatDateTime } from './date.js';
 import type { EncodeOptions, ImapValue } from './encoder.js';
-import { atom, nstr, num, str, untagged } from './encoder.js';
+import { atom, messageData, num, str, untagged } from './encoder.js';
 import { envelopeValue } from './envelope.js';
 import { formatSection } from './section.js';
 
@@ -43,19 +43,19 @@ function itemValues(f: FetchItem): ImapValue[] {
     case 'BODYSTRUCTURE':
       return [atom(f.item), bodyStructureValue(f.structure, f.item === 'BODYSTRUCTURE')];
     case 'BODY[]':
-      return [atom(`BODY[${formatSection(f.section)}]${originSuffix(f.origin)}`), nstr(f.data)];
+      return [atom(`BODY[${formatSection(f.section)}]${originSuffix(f.origin)}`), messageData(f.data)];
     case 'BINARY[]': {
       const name = atom(`BINARY[${f.part.join('.')}]${originSuffix(f.origin)}`);
       // literal8 only when needed: plain literals are understood by more clients.
       if (f.data !== null && f.data.includes(0)) return [name, { type: 'literal8', value: f.data }];
-      return [name, nstr(f.data)];
+      return [name, messageData(f.data)];
     }
     case 'BINARY.SIZE':
       return [atom(`BINARY.SIZE[${f.part.join('.')}]`), num(f.size)];
     case 'RFC822':
     case 'RFC822.HEADER':
     case 'RFC822.TEXT':
-      return [atom(f.item), nstr(f.data)];
+      return [atom(f.item), messageData(f.data)];
   }
 }
 

@@ -1,0 +1,35 @@
+/** The admin-api over plain HTTP with the operator's bearer token, as an operator's script would call it. */
+export class AdminClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
+
+  private async post<T>(path: string, body: unknown): Promise<T> {
+    const response = await fetch(`${this.baseUrl}/v1${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (response.status !== 201) throw new Error(`POST ${path} answered ${response.status}: ${text}`);
+    return JSON.parse(text) as T;
+  }
+
+  createTenant(name: string): Promise<{ id: string; name: string }> {
+    return this.post('/tenants', { name });
+  }
+
+  createDomain(name: string, tenantId: string): Promise<{ id: string; name: string }> {
+    return this.post('/domains', { name, tenantId });
+  }
+
+  createAccount(address: string, password: string): Promise<{ id: string; address: string }> {
+    return this.post('/accounts', { address, password });
+  }
+
+  /** `source` is user@domain, or @domain for a catch-all. */
+  createAlias(source: string, targets: string[]): Promise<{ id: string; source: string }> {
+    return this.post('/aliases', { source, targets });
+  }
+}

@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeDataDir, removeDataDir } from './data-dir.js';
+import { eventually } from './eventually.js';
+import { freePorts } from './free-port.js';
+import { spawnNode, type Exit, type Spawned } from './spawned.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const ALL_IN_ONE_MAIN = join(REPO_ROOT, 'services/all-in-one/src/main.ts');
+
+export interface AllInOneOptions {
+  /**
+   * Added to (and overriding) the process's environment: DATABASE_URL, BUS_ADAPTER=kafka,
+   * KAFKA_BROKERS, S3_*, REDIS_URL put it on the distributed backends.
+   */
+  env?: Record<string, string>;
+  /** Startup includes initdb of the embedded cluster on a busy machine. */
+  readyTimeoutMs?: number;
+}
+
+export interface AllInOneProcess {
+  process: Spawned;
+  dataDir: string;
+  ports: {
+    mx: number;
+    submission: number;
+    submissions: number;
+    pop3: number;
+    pop3s: number;
+    adminApi: number;
+    metrics: number;
+  };
+  adminUrl: string;
+  adminToken: string;
+  demo: { address: string; password: string };
+  /** The metadata database it runs on (the embedded one, or the DATABASE_URL it was given). */
+  databaseUrl: string;
+  /** Its self-signed certificate (SAN 127.0.0.1 and localhost), for clients that verify. */
+  caFile: string;
+  /** The Prometheus text of /metrics. */
+  metrics(): Promise<string>;
+  /** SIGTERM and wait for a clean exit (SIGKILL after 30 s), then remove the data dir. */
+  stop(): Promise<Exit>;
+}
+
+/**
+ * The all-in-one (services/all-in-one/src/main.ts) as its own process, exactly as `make dev`
+ * runs it, on a throwaway data dir and free loopback ports; resolves once /readyz says ready.
+ */
+export async function startAllInOneProcess(options: AllInOneOptions = {}): Promise<AllInOneProcess> {
+  const dataDir = await makeDataDir('correo-e2e-');
+  const [mx, submission, submissions, pop3, pop3s, imap, imaps, adminApi, metrics, embeddedPostgres] =
+    (await freePorts(10)) as [number, number, number, number, number, number, number, number, number, number];
+  const adminToken = randomBytes(24).toString('base64url');
+  const demo = { address: 'demo@example.test', password: randomBytes(12).toString('base64url') };
+  const env: Record<string, string> = {
+    CORREO_DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    SMTP_HOSTNAME: 'mx.correo.test',
+    SMTP_BIND_HOST: '127.0.0.1',
+    POP3_BIND_HOST: '127.0.0.1',
+    ADMIN_API_HOST: '127.0.0.1',
+    METRICS_HOST: '127.0.0.1',
+    SMTP_MX_PORT: String(mx),
+    SMTP_SUBMISSION_PORT: String(submission),
+    SMTP_SUBMISSIONS_PORT: String(submissions),
+    POP3_PORT: String(pop3),
+    POP3S_PORT: String(pop3s),
+    IMAP_PORT: String(imap),
+    IMAPS_PORT: String(imaps),
+    ADMIN_API_PORT: String(adminApi),
+    METRICS_PORT: String(metrics),
+    EMBEDDED_POSTGRES_PORT: String(embeddedPostgres),
+    ADMIN_TOKEN: adminToken,
+    CORREO_DEMO_PASSWORD: demo.password,
+    ...options.env,
+  };
+  const child = spawnNode(ALL_IN_ONE_MAIN, env, REPO_ROOT);
+  let exitedEarly: Exit | undefined;
+  void child.exited.then((exit) => (exitedEarly = exit));
+
+  const stop = async (): Promise<Exit> => {
+    try {
+      if (child.child.exitCode !== null || child.child.signalCode !== null) return await child.exited;
+      child.child.kill('SIGTERM');
+      try {
+        return await child.exitWithin(30_000);
+      } catch (error) {
+        child.child.kill('SIGKILL');
+        await child.exited;
+        throw error;
+      }
+    } finally {
+      await removeDataDir(dataDir);
+    }
+  };
+
+  try {
+    await eventually(
+      'the all-in-one to be ready',
+      async () => {
+        if (exitedEarly) {
+          throw new Error(
+            `exited ${JSON.stringify(exitedEarly)} before ready:\n${child.stderr().slice(-4000)}`,
+          );
+        }
+        const response = await fetch(`http://127.0.0.1:${metrics}/readyz`);
+        await response.body?.cancel();
+        return response.status === 200;
+      },
+      options.readyTimeoutMs ?? 150_000,
+      200,
+    );
+    if (exitedEarly) throw new Error(`exited before ready:\n${child.stderr().slice(-4000)}`);
+  } catch (error) {
+    await stop().catch(() => {});
+    const output = child.stderr().slice(-4000);
+    throw new Error(`${(error as Error).message}\n--- all-in-one stderr ---\n${output}`, { cause: error });
+  }
+
+  const databaseUrl =
+    env.DATABASE_URL ??
+    `postgres://correo:${encodeURIComponent(
+      (await readFile(join(dataDir, 'postgres', 'password'), 'utf8')).trim(),
+    )}@127.0.0.1:${embeddedPostgres}/correo`;
+
+  return {
+    process: child,
+    dataDir,
+    ports: { mx, submission, submissions, pop3, pop3s, adminApi, metrics },
+    adminUrl: `http://127.0.0.1:${adminApi}`,
+    adminToken,
+    demo,
+    databaseUrl,
+    caFile: join(dataDir, 'tls', 'cert.pem'),
+    async metrics() {
+      const response = await fetch(`http://127.0.0.1:${metrics}/metrics`);
+      return response.text();
+    },
+    stop,
+  };
+}
