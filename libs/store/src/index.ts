@@ -53,3 +53,24 @@ export { copyImapMessages } from './imap/copy.js';
 export type { CopyOutcome, CopyRequest as ImapCopyRequest } from './imap/copy.js';
 export { searchImapMailbox } from './imap/search.js';
 export type { SearchCondition, SearchTextField } from './imap/search.js';
+export {
+  claimDueRelayJobs,
+  deferRelayJob,
+  deleteRelayJob,
+  finishedRelayRecipients,
+  getRelayQueueEntry,
+  isRelayJobQueued,
+  listRelayQueue,
+  recordRelayOutcomes,
+  relayOutcomes,
+  relayQueueDepth,
+  rescheduleRelayJob,
+  retryRelayJobNow,
+} from './relay-queue.js';
+export type {
+  NewDeferredJob,
+  RelayOutcomeKind,
+  RelayQueueEntry,
+  RelayQueueScope,
+  RelayRecipientOutcome,
+} from './relay-queue.js';

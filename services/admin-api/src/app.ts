@@ -11,6 +11,8 @@ import { aliasRoutes } from './routes/aliases.js';
 import { domainRoutes } from './routes/domains.js';
 import { tenantRoutes } from './routes/tenants.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { dkimRoutes } from './routes/dkim.js';
+import { relayQueueRoutes } from './routes/relay-queue.js';
 
 export interface AdminApiOptions {
   pool: pg.Pool;
@@ -57,6 +59,8 @@ export async function buildAdminApi(options: AdminApiOptions): Promise<FastifyIn
       await api.register(accountRoutes, { prefix: '/accounts' });
       await api.register(aliasRoutes, { prefix: '/aliases' });
       await api.register(tokenRoutes, { prefix: '/tokens' });
+      await api.register(dkimRoutes, { prefix: '/domains', pool: options.pool });
+      await api.register(relayQueueRoutes, { prefix: '/relay-queue', pool: options.pool });
     },
     { prefix: '/v1' },
   );

@@ -43,11 +43,18 @@ test('the OpenAPI document at /docs/json lists every route with its schemas', as
     'GET /v1/tokens',
     'GET /v1/tokens/{id}',
     'DELETE /v1/tokens/{id}',
+    'GET /v1/domains/{id}/dkim-keys',
+    'POST /v1/domains/{id}/dkim-keys',
+    'DELETE /v1/domains/{id}/dkim-keys/{keyId}',
+    'GET /v1/relay-queue',
+    'GET /v1/relay-queue/{id}',
+    'POST /v1/relay-queue/{id}/retry',
+    'DELETE /v1/relay-queue/{id}',
   ];
   assert.deepEqual(new Set(documented), new Set(expected));
   for (const route of expected) {
     const [method, path] = route.split(' ') as [string, string];
-    const served = api().app.hasRoute({ method: method as 'GET', url: path.replace('{id}', ':id') });
+    const served = api().app.hasRoute({ method: method as 'GET', url: path.replace(/\{(\w+)\}/g, ':$1') });
     assert.ok(served, `${route} is documented and served`);
   }
   for (const [path, operations] of Object.entries(doc.paths)) {

@@ -1,0 +1,141 @@
+import { Readable } from 'node:stream';
+import { domainToASCII } from 'node:url';
+import type { BlobStore } from '@correo/blobs';
+import type { Bus } from '@correo/bus';
+import type { Directory } from '@correo/directory';
+import { buildDsn } from '@correo/dsn';
+import type { DsnRecipient } from '@correo/dsn';
+import {
+  DsnNotify,
+  SubmissionKind,
+  encodeMailAccepted,
+  encodeOutboundMessage,
+  timestampDate,
+  timestampFromDate,
+} from '@correo/proto';
+import type { OutboundMessage } from '@correo/proto';
+import type { Logger } from '@correo/telemetry';
+import { nameBasedId } from './job-ids.js';
+import { readHeaderSection } from './message-source.js';
+import { relayMetrics } from './metrics.js';
+
+export interface BounceContext {
+  bus: Bus;
+  blobs: BlobStore;
+  directory: Directory;
+  logger: Logger;
+  reportingMta: string;
+  acceptedTopic: string;
+  outboundTopic: string;
+}
+
+export interface FailedRecipient {
+  recipient: string;
+  status: string;
+  reply: string;
+  remoteMta?: string | undefined;
+  lastAttempt: Date;
+}
+
+/** RFC 3461: no NOTIFY means the default (FAILURE); NEVER, or a list without FAILURE, means no DSN. */
+function wantsFailureNotice(job: OutboundMessage, recipient: string): boolean {
+  const notify = job.recipients.find((r) => r.address === recipient)?.notify ?? [];
+  return notify.length === 0 || notify.includes(DsnNotify.FAILURE);
+}
+
+/**
+ * Tells the sender that recipients failed, with an RFC 3464 DSN addressed to the original MAIL FROM.
+ * A failed bounce (null reverse-path) is never bounced: that is how mail loops between two broken
+ * systems are avoided (RFC 5321 section 4.5.5).
+ *
+ * The DSN enters the normal pipeline instead of being written into a mailbox here: for a local
+ * sender as a MailAccepted on mail.accepted (the mda files it, with aliases, rules, quota and IMAP
+ * IDLE notification, exactly once), for a remote sender (a forwarded message) as an
+ * OutboundMessage with the null sender, which this relay then delivers like any other.
+ * Resolves false when no DSN was due.
+ */
+export async function sendBounce(
+  ctx: BounceContext,
+  job: OutboundMessage,
+  failed: FailedRecipient[],
+): Promise<boolean> {
+  if (failed.length === 0) return false;
+  const log = ctx.logger.child({ jobId: job.eventId });
+  if (job.isBounce || job.mailFrom === '') {
+    relayMetrics.dsnSuppressed.inc(failed.length);
+    log.warn({ recipients: failed.map((f) => f.recipient) }, 'a bounce failed: not bounced again');
+    return false;
+  }
+  const notify = failed.filter((f) => wantsFailureNotice(job, f.recipient));
+  relayMetrics.dsnSuppressed.inc(failed.length - notify.length);
+  if (notify.length === 0) return false;
+
+  const recipients: DsnRecipient[] = notify.map((f) => ({
+    finalRecipient: f.recipient,
+    originalRecipient: job.recipients.find((r) => r.address === f.recipient)?.originalRecipient || undefined,
+    action: 'failed',
+    status: f.status,
+    remoteMta: f.remoteMta,
+    diagnosticCode: f.reply,
+    // A remote server's reply is typed smtp; our own reason (DNS, unreachable, expired) is not one.
+    diagnosticType: f.remoteMta ? 'smtp' : 'x-correo',
+    lastAttemptDate: f.lastAttempt,
+  }));
+  const dsn = buildDsn({
+    reportingMta: ctx.reportingMta,
+    to: job.mailFrom,
+    original: await readHeaderSection(ctx.blobs, job.blobKey),
+    originalEnvelopeId: job.dsn?.envelopeId || undefined,
+    arrivalDate: job.queuedAt ? timestampDate(job.queuedAt) : undefined,
+    recipients,
+  });
+  const stored = await ctx.blobs.put(Readable.from([dsn]));
+  const eventId = nameBasedId('dsn', job.eventId, ...notify.map((f) => f.recipient).sort());
+  const now = timestampFromDate(new Date());
+  const senderDomain = job.mailFrom.slice(job.mailFrom.lastIndexOf('@') + 1).toLowerCase();
+
+  if (await ctx.directory.isLocalDomain(senderDomain)) {
+    await ctx.bus.publish(ctx.acceptedTopic, [
+      {
+        key: job.mailFrom.toLowerCase(),
+        value: encodeMailAccepted({
+          eventId,
+          receivedAt: now,
+          clientIp: '',
+          helo: ctx.reportingMta,
+          mailFrom: '',
+          recipients: [{ address: job.mailFrom }],
+          blobKey: stored.key,
+          size: BigInt(stored.size),
+          sha256: stored.sha256,
+          kind: SubmissionKind.MX,
+          port: 0,
+        }),
+      },
+    ]);
+  } else {
+    const destination = domainToASCII(senderDomain) || senderDomain;
+    await ctx.bus.publish(ctx.outboundTopic, [
+      {
+        key: destination,
+        value: encodeOutboundMessage({
+          eventId,
+          originalEventId: job.originalEventId,
+          mailFrom: '',
+          destinationDomain: destination,
+          recipients: [{ address: job.mailFrom }],
+          blobKey: stored.key,
+          size: BigInt(stored.size),
+          sha256: stored.sha256,
+          attempt: 0,
+          queuedAt: now,
+          isBounce: true,
+          eightBitMime: true,
+        }),
+      },
+    ]);
+  }
+  relayMetrics.dsnSent.inc();
+  log.info({ to: job.mailFrom, dsnEventId: eventId, recipients: notify.map((f) => f.recipient) }, 'DSN sent');
+  return true;
+}

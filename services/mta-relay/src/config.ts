@@ -1,0 +1,119 @@
+import { hostname } from 'node:os';
+import { defineSection, integer, port, text } from '@correo/config';
+import type { CrossCheckIssue } from '@correo/config';
+import { parseDuration, parseSchedule } from './durations.js';
+
+/** What startMtaRelay needs besides its adapters; main.ts builds it from the RELAY_* variables. */
+export interface RelaySettings {
+  group: string;
+  outboundTopic: string;
+  /** Where DSNs for local senders go, for the mda to file. */
+  acceptedTopic: string;
+  deadLetterTopic: string;
+  maxAttempts: number;
+  topicPartitions: number;
+  /** EHLO name and Reporting-MTA of DSNs. */
+  ehloName: string;
+  /** host:port entries; empty means the system resolver. */
+  dnsServers: string[];
+  dnsTimeoutMs: number;
+  /** The port every remote MX is contacted on (25; tests point it at a loopback server). */
+  smtpPort: number;
+  /** Domains whose MX must offer STARTTLS, else the attempt fails temporarily. */
+  requireTlsDomains: string[];
+  connectTimeoutMs: number;
+  /** Greeting and per-command timeout. */
+  commandTimeoutMs: number;
+  maxConnectionsPerDomain: number;
+  maxMessagesPerConnection: number;
+  /** How long an idle connection is kept open for the next message to the same domain. */
+  connectionIdleMs: number;
+  /** Delays after the 1st, 2nd, ... failed attempt; the last one repeats. */
+  retrySchedule: number[];
+  maxLifetimeMs: number;
+  queuePollMs: number;
+  queueBatch: number;
+  /** How long a claimed queue job stays hidden from other pods while this one delivers it. */
+  queueLeaseMs: number;
+}
+
+const DURATION = 'a duration such as 500ms, 30s, 5m, 2h or 5d';
+const SCHEDULE = 'a comma-separated list of durations, e.g. 1m,5m,15m,1h,4h';
+
+export const relayConfigSection = defineSection({
+  variables: {
+    RELAY_CONSUMER_GROUP: text('mta-relay'),
+    RELAY_OUTBOUND_TOPIC: text('mail.outbound'),
+    RELAY_ACCEPTED_TOPIC: text('mail.accepted'),
+    RELAY_DEAD_LETTER_TOPIC: text('mail.outbound.dlq'),
+    RELAY_EHLO_NAME: text(''),
+    RELAY_DNS_SERVERS: text(''),
+    RELAY_DNS_TIMEOUT: text('5s'),
+    RELAY_SMTP_PORT: port({ default: 25 }),
+    RELAY_REQUIRE_TLS_DOMAINS: text(''),
+    RELAY_CONNECT_TIMEOUT: text('30s'),
+    RELAY_COMMAND_TIMEOUT: text('5m'),
+    RELAY_MAX_CONNECTIONS_PER_DOMAIN: integer({ min: 1, max: 1000, default: 5 }),
+    RELAY_MAX_MESSAGES_PER_CONNECTION: integer({ min: 1, max: 100000, default: 100 }),
+    RELAY_CONNECTION_IDLE: text('5s'),
+    RELAY_RETRY_SCHEDULE: text('1m,5m,15m,30m,1h,2h,4h'),
+    RELAY_MAX_LIFETIME: text('5d'),
+    RELAY_QUEUE_POLL: text('5s'),
+    RELAY_QUEUE_BATCH: integer({ min: 1, max: 1000, default: 20 }),
+    RELAY_QUEUE_LEASE: text('15m'),
+  },
+  check(vars) {
+    const issues: CrossCheckIssue[] = [];
+    for (const name of [
+      'RELAY_DNS_TIMEOUT',
+      'RELAY_CONNECT_TIMEOUT',
+      'RELAY_COMMAND_TIMEOUT',
+      'RELAY_CONNECTION_IDLE',
+      'RELAY_MAX_LIFETIME',
+      'RELAY_QUEUE_POLL',
+      'RELAY_QUEUE_LEASE',
+    ] as const) {
+      const value = vars[name];
+      if (value !== undefined && parseDuration(value) === undefined)
+        issues.push({ variable: name, expected: DURATION });
+    }
+    if (vars.RELAY_RETRY_SCHEDULE !== undefined && parseSchedule(vars.RELAY_RETRY_SCHEDULE) === undefined) {
+      issues.push({ variable: 'RELAY_RETRY_SCHEDULE', expected: SCHEDULE });
+    }
+    if (vars.RELAY_DNS_SERVERS && !vars.RELAY_DNS_SERVERS.split(',').every((s) => /^\S+$/.test(s.trim()))) {
+      issues.push({ variable: 'RELAY_DNS_SERVERS', expected: 'a comma-separated list of ip or ip:port' });
+    }
+    return issues;
+  },
+  build(vars, base): RelaySettings {
+    const ms = (value: string) => parseDuration(value)!;
+    const list = (value: string) =>
+      value
+        .split(',')
+        .map((entry) => entry.trim().toLowerCase())
+        .filter((entry) => entry !== '');
+    return {
+      group: vars.RELAY_CONSUMER_GROUP,
+      outboundTopic: vars.RELAY_OUTBOUND_TOPIC,
+      acceptedTopic: vars.RELAY_ACCEPTED_TOPIC,
+      deadLetterTopic: vars.RELAY_DEAD_LETTER_TOPIC,
+      maxAttempts: base.bus.maxAttempts,
+      topicPartitions: base.bus.kafka.topicPartitions,
+      ehloName: vars.RELAY_EHLO_NAME || hostname(),
+      dnsServers: list(vars.RELAY_DNS_SERVERS),
+      dnsTimeoutMs: ms(vars.RELAY_DNS_TIMEOUT),
+      smtpPort: vars.RELAY_SMTP_PORT,
+      requireTlsDomains: list(vars.RELAY_REQUIRE_TLS_DOMAINS),
+      connectTimeoutMs: ms(vars.RELAY_CONNECT_TIMEOUT),
+      commandTimeoutMs: ms(vars.RELAY_COMMAND_TIMEOUT),
+      maxConnectionsPerDomain: vars.RELAY_MAX_CONNECTIONS_PER_DOMAIN,
+      maxMessagesPerConnection: vars.RELAY_MAX_MESSAGES_PER_CONNECTION,
+      connectionIdleMs: ms(vars.RELAY_CONNECTION_IDLE),
+      retrySchedule: parseSchedule(vars.RELAY_RETRY_SCHEDULE)!,
+      maxLifetimeMs: ms(vars.RELAY_MAX_LIFETIME),
+      queuePollMs: ms(vars.RELAY_QUEUE_POLL),
+      queueBatch: vars.RELAY_QUEUE_BATCH,
+      queueLeaseMs: ms(vars.RELAY_QUEUE_LEASE),
+    };
+  },
+});

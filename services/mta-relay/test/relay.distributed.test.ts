@@ -1,0 +1,3 @@
+import { relayScenarios } from './scenarios.js';
+
+relayScenarios('distributed');
