@@ -2,6 +2,7 @@ import { adminApiSection } from '@correo/admin-api';
 import { allInOneSection } from '@correo/all-in-one';
 import { imapGatewaySection } from '@correo/imap-gateway';
 import { mdaConfigSection } from '@correo/mda';
+import { relayConfigSection } from '@correo/mta-relay';
 import { pop3GatewaySection } from '@correo/pop3-gateway';
 import { smtpIngressSection } from '@correo/smtp-ingress';
 
@@ -9,6 +10,7 @@ import { smtpIngressSection } from '@correo/smtp-ingress';
 export const serviceSections = {
   smtp: smtpIngressSection,
   mda: mdaConfigSection,
+  relay: relayConfigSection,
   imap: imapGatewaySection,
   pop3: pop3GatewaySection,
   adminApi: adminApiSection,

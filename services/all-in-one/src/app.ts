@@ -4,6 +4,7 @@ import type { Config } from '@correo/config';
 import { createPostgresDirectory, ensureDemoAccount } from '@correo/directory';
 import { imapGatewaySection, startImapGateway } from '@correo/imap-gateway';
 import { mdaConfigSection, startMda } from '@correo/mda';
+import { relayConfigSection, startMtaRelay } from '@correo/mta-relay';
 import { pop3GatewaySection, startPop3Gateway } from '@correo/pop3-gateway';
 import { smtpIngressSection, startSmtpIngress } from '@correo/smtp-ingress';
 import { loadTlsMaterial } from '@correo/tls';
@@ -19,6 +20,7 @@ export const TOPICS = ['mail.accepted', 'mail.outbound'] as const;
 export const sections = {
   smtp: smtpIngressSection,
   mda: mdaConfigSection,
+  relay: relayConfigSection,
   imap: imapGatewaySection,
   pop3: pop3GatewaySection,
   adminApi: adminApiSection,
@@ -27,6 +29,7 @@ export const sections = {
 export type AllInOneConfig = Config & {
   smtp: ReturnType<typeof smtpIngressSection.build>;
   mda: ReturnType<typeof mdaConfigSection.build>;
+  relay: ReturnType<typeof relayConfigSection.build>;
   imap: ReturnType<typeof imapGatewaySection.build>;
   pop3: ReturnType<typeof pop3GatewaySection.build>;
   adminApi: ReturnType<typeof adminApiSection.build>;
@@ -90,6 +93,15 @@ export async function startAllInOne({
       config: config.mda,
     });
     stops.push(() => mda.close());
+    const relay = await startMtaRelay({
+      bus: backends.bus,
+      blobs: backends.blobs,
+      pool: backends.pool,
+      directory,
+      logger: logger.child({ component: 'mta-relay' }),
+      config: config.relay,
+    });
+    stops.push(() => relay.close());
 
     // One certificate for every TLS listener of this host (configured, or self-signed once).
     const tls = await loadTlsMaterial({
