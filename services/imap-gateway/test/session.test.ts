@@ -59,7 +59,8 @@ describe('IMAP session over a raw socket (embedded backends)', () => {
         /^\* 2 FETCH \(UID 2 BODY\[HEADER\.FIELDS \(SUBJECT\)\] \{\d+\}\r\nSubject: Message 2\r\n\r\n\)$/,
       );
       const partial = await client.command('FETCH 3 (BODY[TEXT]<0.3>)');
-      assert.match(partial.untagged[0]!, /^\* 3 FETCH \(BODY\[TEXT\]<0> "Hel" FLAGS \(\\Seen\)\)$/);
+      // Body data is always a literal, however short (imapflow reads it from literals only).
+      assert.match(partial.untagged[0]!, /^\* 3 FETCH \(BODY\[TEXT\]<0> \{3\}\r\nHel FLAGS \(\\Seen\)\)$/);
       const search = await client.command('SEARCH SUBJECT "message 2"');
       assert.deepEqual(search.untagged, ['* SEARCH 2']);
       const charset = await client.command('SEARCH CHARSET KOI8-R SUBJECT x');
