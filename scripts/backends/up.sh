@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Starts every real backend the tests need (Kafka, PostgreSQL, Redis, MinIO), idempotently,
 # and writes their endpoints to .test-backends/env. A backend that the environment already
-# points at (KAFKA_BROKERS, TEST_DATABASE_URL, REDIS_URL, S3_ENDPOINT) is used instead of
-# being started: that is how docker compose or a dev cluster plugs in.
+# points at (KAFKA_BROKERS, TEST_DATABASE_URL or DATABASE_URL, REDIS_URL, S3_ENDPOINT) is used
+# instead of being started: that is how docker compose or a dev cluster plugs in. Tests create
+# their own databases on that server, so its URL must allow CREATE DATABASE.
 source "$(dirname "$0")/lib.sh"
+if [ -z "${TEST_DATABASE_URL:-}" ] && [ -n "${DATABASE_URL:-}" ]; then TEST_DATABASE_URL=$DATABASE_URL; fi
 HERE="$(dirname "$0")"
 ENV_FILE="$STATE_DIR/env"
 : > "$ENV_FILE.tmp"
