@@ -32,4 +32,17 @@ export class AdminClient {
   createAlias(source: string, targets: string[]): Promise<{ id: string; source: string }> {
     return this.post('/aliases', { source, targets });
   }
+
+  /** A new active DKIM key for the domain, with the TXT record to publish. */
+  createDkimKey(domainId: string, selector?: string): Promise<DkimKey> {
+    return this.post(`/domains/${domainId}/dkim-keys`, selector ? { selector } : {});
+  }
+}
+
+export interface DkimKey {
+  id: string;
+  selector: string;
+  active: boolean;
+  /** `strings`: the value cut into 255-octet character-strings of one TXT record. */
+  dnsRecord: { name: string; type: string; value: string; strings: string[] };
 }

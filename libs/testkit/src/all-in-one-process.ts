@@ -18,15 +18,24 @@ export interface AllInOneOptions {
   env?: Record<string, string>;
   /** Startup includes initdb of the embedded cluster on a busy machine. */
   readyTimeoutMs?: number;
+  /**
+   * The loopback address every listener binds to (SMTP, IMAP, POP3, admin-api, metrics), so several
+   * stacks on one machine can stand for different hosts (127.0.0.2, 127.0.0.3, ...). Default 127.0.0.1.
+   */
+  bindHost?: string;
 }
 
 export interface AllInOneProcess {
   process: Spawned;
   dataDir: string;
+  /** The address its listeners are bound to. */
+  host: string;
   ports: {
     mx: number;
     submission: number;
     submissions: number;
+    imap: number;
+    imaps: number;
     pop3: number;
     pop3s: number;
     adminApi: number;
@@ -55,14 +64,16 @@ export async function startAllInOneProcess(options: AllInOneOptions = {}): Promi
     (await freePorts(10)) as [number, number, number, number, number, number, number, number, number, number];
   const adminToken = randomBytes(24).toString('base64url');
   const demo = { address: 'demo@example.test', password: randomBytes(12).toString('base64url') };
+  const host = options.bindHost ?? '127.0.0.1';
   const env: Record<string, string> = {
     CORREO_DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
     SMTP_HOSTNAME: 'mx.correo.test',
-    SMTP_BIND_HOST: '127.0.0.1',
-    POP3_BIND_HOST: '127.0.0.1',
-    ADMIN_API_HOST: '127.0.0.1',
-    METRICS_HOST: '127.0.0.1',
+    SMTP_BIND_HOST: host,
+    IMAP_BIND_HOST: host,
+    POP3_BIND_HOST: host,
+    ADMIN_API_HOST: host,
+    METRICS_HOST: host,
     SMTP_MX_PORT: String(mx),
     SMTP_SUBMISSION_PORT: String(submission),
     SMTP_SUBMISSIONS_PORT: String(submissions),
@@ -77,6 +88,9 @@ export async function startAllInOneProcess(options: AllInOneOptions = {}): Promi
     CORREO_DEMO_PASSWORD: demo.password,
     ...options.env,
   };
+  // options.env may choose ports itself (e.g. two stacks that must know each other's MX port up front).
+  const configured = (name: string) => Number(env[name]);
+  const metricsPort = configured('METRICS_PORT');
   const child = spawnNode(ALL_IN_ONE_MAIN, env, REPO_ROOT);
   let exitedEarly: Exit | undefined;
   void child.exited.then((exit) => (exitedEarly = exit));
@@ -106,7 +120,7 @@ export async function startAllInOneProcess(options: AllInOneOptions = {}): Promi
             `exited ${JSON.stringify(exitedEarly)} before ready:\n${child.stderr().slice(-4000)}`,
           );
         }
-        const response = await fetch(`http://127.0.0.1:${metrics}/readyz`);
+        const response = await fetch(`http://${host}:${metricsPort}/readyz`);
         await response.body?.cancel();
         return response.status === 200;
       },
@@ -124,19 +138,30 @@ export async function startAllInOneProcess(options: AllInOneOptions = {}): Promi
     env.DATABASE_URL ??
     `postgres://correo:${encodeURIComponent(
       (await readFile(join(dataDir, 'postgres', 'password'), 'utf8')).trim(),
-    )}@127.0.0.1:${embeddedPostgres}/correo`;
+    )}@127.0.0.1:${configured('EMBEDDED_POSTGRES_PORT')}/correo`;
 
   return {
     process: child,
     dataDir,
-    ports: { mx, submission, submissions, pop3, pop3s, adminApi, metrics },
-    adminUrl: `http://127.0.0.1:${adminApi}`,
-    adminToken,
-    demo,
+    host,
+    ports: {
+      mx: configured('SMTP_MX_PORT'),
+      submission: configured('SMTP_SUBMISSION_PORT'),
+      submissions: configured('SMTP_SUBMISSIONS_PORT'),
+      imap: configured('IMAP_PORT'),
+      imaps: configured('IMAPS_PORT'),
+      pop3: configured('POP3_PORT'),
+      pop3s: configured('POP3S_PORT'),
+      adminApi: configured('ADMIN_API_PORT'),
+      metrics: metricsPort,
+    },
+    adminUrl: `http://${host}:${configured('ADMIN_API_PORT')}`,
+    adminToken: env.ADMIN_TOKEN!,
+    demo: { address: env.CORREO_DEMO_ADDRESS ?? demo.address, password: env.CORREO_DEMO_PASSWORD! },
     databaseUrl,
     caFile: join(dataDir, 'tls', 'cert.pem'),
     async metrics() {
-      const response = await fetch(`http://127.0.0.1:${metrics}/metrics`);
+      const response = await fetch(`http://${host}:${metricsPort}/metrics`);
       return response.text();
     },
     stop,

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { defineSection, integer, port, text } from '@correo/config';
 import type { CrossCheckIssue } from '@correo/config';
@@ -19,6 +20,11 @@ export interface RelaySettings {
   dnsTimeoutMs: number;
   /** The port every remote MX is contacted on (25; tests point it at a loopback server). */
   smtpPort: number;
+  /**
+   * The local IP outgoing SMTP connections come from, on a multi-homed host: the address the sending
+   * domains' SPF records name. Undefined: whatever the OS routes from.
+   */
+  sourceAddress?: string | undefined;
   /** Domains whose MX must offer STARTTLS, else the attempt fails temporarily. */
   requireTlsDomains: string[];
   connectTimeoutMs: number;
@@ -50,6 +56,7 @@ export const relayConfigSection = defineSection({
     RELAY_DNS_SERVERS: text(''),
     RELAY_DNS_TIMEOUT: text('5s'),
     RELAY_SMTP_PORT: port({ default: 25 }),
+    RELAY_SOURCE_ADDRESS: text(''),
     RELAY_REQUIRE_TLS_DOMAINS: text(''),
     RELAY_CONNECT_TIMEOUT: text('30s'),
     RELAY_COMMAND_TIMEOUT: text('5m'),
@@ -83,6 +90,9 @@ export const relayConfigSection = defineSection({
     if (vars.RELAY_DNS_SERVERS && !vars.RELAY_DNS_SERVERS.split(',').every((s) => /^\S+$/.test(s.trim()))) {
       issues.push({ variable: 'RELAY_DNS_SERVERS', expected: 'a comma-separated list of ip or ip:port' });
     }
+    if (vars.RELAY_SOURCE_ADDRESS && isIP(vars.RELAY_SOURCE_ADDRESS.trim()) === 0) {
+      issues.push({ variable: 'RELAY_SOURCE_ADDRESS', expected: 'an IPv4 or IPv6 address of this host' });
+    }
     return issues;
   },
   build(vars, base): RelaySettings {
@@ -103,6 +113,7 @@ export const relayConfigSection = defineSection({
       dnsServers: list(vars.RELAY_DNS_SERVERS),
       dnsTimeoutMs: ms(vars.RELAY_DNS_TIMEOUT),
       smtpPort: vars.RELAY_SMTP_PORT,
+      sourceAddress: vars.RELAY_SOURCE_ADDRESS.trim() || undefined,
       requireTlsDomains: list(vars.RELAY_REQUIRE_TLS_DOMAINS),
       connectTimeoutMs: ms(vars.RELAY_CONNECT_TIMEOUT),
       commandTimeoutMs: ms(vars.RELAY_COMMAND_TIMEOUT),

@@ -128,6 +128,7 @@ async function attempt(
         ehloName: ctx.settings.ehloName,
         connectTimeoutMs: ctx.settings.connectTimeoutMs,
         commandTimeoutMs: ctx.settings.commandTimeoutMs,
+        sourceAddress: ctx.settings.sourceAddress,
       },
       smtpPort: ctx.settings.smtpPort,
       requireTlsDomains: ctx.settings.requireTlsDomains,

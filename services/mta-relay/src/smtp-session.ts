@@ -14,6 +14,8 @@ export interface SessionSettings {
   ehloName: string;
   connectTimeoutMs: number;
   commandTimeoutMs: number;
+  /** The local address to connect from (RELAY_SOURCE_ADDRESS); used for MX addresses of its own family. */
+  sourceAddress?: string | undefined;
 }
 
 /** An SMTP client connection, EHLO (and STARTTLS) done, with how many messages it carried. */
@@ -34,9 +36,13 @@ export type SmtpError = SMTPConnection.SMTPError & {
  * STARTTLS is a failed attempt.
  */
 export function openSession(target: SmtpTarget, settings: SessionSettings): Promise<OpenSession> {
+  // Binding an IPv4 source to an IPv6 destination (or the reverse) cannot connect at all.
+  const source = settings.sourceAddress;
+  const localAddress = source && isIP(source) === isIP(target.address) ? source : undefined;
   const connection = new SMTPConnection({
     host: target.address,
     port: target.port,
+    ...(localAddress ? { localAddress } : {}),
     name: settings.ehloName,
     secure: false,
     requireTLS: target.requireTls,

@@ -1,4 +1,5 @@
-import { hostname as osHostname } from 'node:os';
+import { isIP } from 'node:net';
+import { hostname as osHostname, tmpdir } from 'node:os';
 import { defineSection, flag, integer, optionalText, port, text } from '@correo/config';
 
 /**
@@ -26,24 +27,35 @@ export const smtpIngressSection = defineSection({
     SMTP_IDLE_TIMEOUT_MS: integer({ min: 100, max: 3600000, default: 60000 }),
     SMTP_SESSION_TIMEOUT_MS: integer({ min: 100, max: 86400000, default: 600000 }),
     SMTP_SHUTDOWN_TIMEOUT_MS: integer({ min: 0, max: 600000, default: 10000 }),
+    SMTP_SENDER_AUTHENTICATION: flag(true),
+    SMTP_DMARC_REJECT: flag(true),
+    SMTP_DNS_SERVERS: text(''),
+    SMTP_DNS_TIMEOUT_MS: integer({ min: 100, max: 60000, default: 5000 }),
+    SMTP_SPOOL_DIR: text(tmpdir()),
   },
   check(vars) {
+    const issues: { variable: string; expected: string }[] = [];
+    if (!list(vars.SMTP_DNS_SERVERS ?? '').every(isDnsServer)) {
+      issues.push({
+        variable: 'SMTP_DNS_SERVERS',
+        expected: 'a comma-separated list of ip, ip:port or [ipv6]:port, e.g. 127.0.0.1:5353',
+      });
+    }
     const certGiven = vars.SMTP_TLS_CERT_FILE !== undefined;
     const keyGiven = vars.SMTP_TLS_KEY_FILE !== undefined;
     if (certGiven && !keyGiven) {
-      return [
-        { variable: 'SMTP_TLS_KEY_FILE', expected: 'a PEM key file because SMTP_TLS_CERT_FILE is set' },
-      ];
+      issues.push({
+        variable: 'SMTP_TLS_KEY_FILE',
+        expected: 'a PEM key file because SMTP_TLS_CERT_FILE is set',
+      });
     }
     if (keyGiven && !certGiven) {
-      return [
-        {
-          variable: 'SMTP_TLS_CERT_FILE',
-          expected: 'a PEM certificate file because SMTP_TLS_KEY_FILE is set',
-        },
-      ];
+      issues.push({
+        variable: 'SMTP_TLS_CERT_FILE',
+        expected: 'a PEM certificate file because SMTP_TLS_KEY_FILE is set',
+      });
     }
-    return [];
+    return issues;
   },
   build(vars): SmtpIngressConfig {
     return {
@@ -67,6 +79,13 @@ export const smtpIngressSection = defineSection({
       idleTimeoutMs: vars.SMTP_IDLE_TIMEOUT_MS,
       sessionTimeoutMs: vars.SMTP_SESSION_TIMEOUT_MS,
       shutdownTimeoutMs: vars.SMTP_SHUTDOWN_TIMEOUT_MS,
+      senderAuthentication: {
+        enabled: vars.SMTP_SENDER_AUTHENTICATION,
+        dmarcReject: vars.SMTP_DMARC_REJECT,
+        dnsServers: list(vars.SMTP_DNS_SERVERS),
+        dnsTimeoutMs: vars.SMTP_DNS_TIMEOUT_MS,
+        spoolDir: vars.SMTP_SPOOL_DIR,
+      },
     };
   },
 });
@@ -101,4 +120,39 @@ export interface SmtpIngressConfig {
   sessionTimeoutMs: number;
   /** How long close() lets open sessions finish before cutting them. */
   shutdownTimeoutMs: number;
+  /** SPF, DKIM and DMARC of mail arriving on the MX listener (submission is authenticated instead). */
+  senderAuthentication: SenderAuthenticationConfig;
+}
+
+export interface SenderAuthenticationConfig {
+  /** Off: MX mail is stored without checks or an Authentication-Results header. */
+  enabled: boolean;
+  /** Refuse (550 5.7.1) mail failing DMARC when the From domain publishes p=reject. */
+  dmarcReject: boolean;
+  /** ip or ip:port; empty: the system's resolvers (/etc/resolv.conf). */
+  dnsServers: string[];
+  /** Per DNS query; a query that times out makes that check temperror. */
+  dnsTimeoutMs: number;
+  /** Where MX messages wait on local disk while they are verified (see README). */
+  spoolDir: string;
+}
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+}
+
+/** What node:dns Resolver.setServers takes: an IP, IPv4:port or [IPv6]:port. */
+function isDnsServer(entry: string): boolean {
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(entry);
+  if (bracketed) return isIP(bracketed[1]!) === 6 && validPort(bracketed[2]);
+  if (isIP(entry) !== 0) return true;
+  const withPort = /^([^:]+):(\d{1,5})$/.exec(entry);
+  return withPort !== null && isIP(withPort[1]!) === 4 && validPort(withPort[2]);
+}
+
+function validPort(value: string | undefined): boolean {
+  return value === undefined || (Number(value) >= 1 && Number(value) <= 65535);
 }

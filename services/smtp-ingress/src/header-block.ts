@@ -12,6 +12,8 @@ export interface HeaderBlockOptions {
   prepend: string;
   /** Given the header block (latin1 text), returns header lines to append to it, or ''. */
   complete: (headerBlock: string) => string;
+  /** Given the header block (latin1 text), returns it with fields removed; unset: kept as received. */
+  rewrite?: (headerBlock: string) => string;
   maxHeaderBytes: number;
 }
 
@@ -60,7 +62,8 @@ export class HeaderBlockRewriter extends Transform {
   }
 
   private release(headerEnd: number): void {
-    const header = this.held.subarray(0, headerEnd);
+    let header = this.held.subarray(0, headerEnd);
+    if (this.options.rewrite) header = Buffer.from(this.options.rewrite(header.toString('latin1')), 'latin1');
     this.push(header);
     const added = this.options.complete(header.toString('latin1'));
     if (added) this.push(Buffer.from(added, 'utf8'));

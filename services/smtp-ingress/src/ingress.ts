@@ -2,6 +2,7 @@ import type { SMTPServer } from 'smtp-server';
 import type { SmtpIngressConfig } from './config.js';
 import { ConnectionGuard } from './connection-guard.js';
 import type { IngressBackends } from './ingress-backends.js';
+import { createDnsLookup } from './dns-resolver.js';
 import { createListener, type ListenerName } from './listener.js';
 import { MAIL_ACCEPTED_TOPIC } from './message-intake.js';
 
@@ -28,11 +29,19 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
     logger: deps.logger,
   });
   const topic = deps.topic ?? MAIL_ACCEPTED_TOPIC;
+  const checks = config.senderAuthentication;
+  const senderAuthentication = checks.enabled
+    ? {
+        resolver: createDnsLookup({ servers: checks.dnsServers, timeoutMs: checks.dnsTimeoutMs }),
+        dmarcReject: checks.dmarcReject,
+        spoolDir: checks.spoolDir,
+      }
+    : undefined;
   const names: ListenerName[] = ['mx', 'submission', 'submissions'];
   const started: { name: ListenerName; server: SMTPServer; port: number }[] = [];
   try {
     for (const name of names) {
-      const server = createListener({ name, config, backends: deps, guard, topic });
+      const server = createListener({ name, config, backends: deps, guard, topic, senderAuthentication });
       const port = await listen(server, config.ports[name], config.bindHost);
       started.push({ name, server, port });
     }

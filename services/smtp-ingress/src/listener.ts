@@ -5,7 +5,7 @@ import { installConnectionHooks } from './connection-hooks.js';
 import type { ConnectionGuard } from './connection-guard.js';
 import { checkRecipient, checkSender, type ListenerKind } from './envelope-policy.js';
 import type { IngressBackends } from './ingress-backends.js';
-import { receiveMessage } from './message-intake.js';
+import { receiveMessage, type SenderAuthenticationContext } from './message-intake.js';
 import { ingressMetrics } from './metrics.js';
 import { SmtpReply, replies } from './smtp-reply.js';
 
@@ -18,6 +18,8 @@ export interface ListenerSetup {
   backends: IngressBackends;
   guard: ConnectionGuard;
   topic: string;
+  /** The sender checks of the MX listener; undefined where they do not run. */
+  senderAuthentication?: SenderAuthenticationContext;
 }
 
 /** One smtp-server instance with correo's policy; not yet listening. */
@@ -122,12 +124,21 @@ export function createListener(setup: ListenerSetup): SMTPServer {
         maxLineLength: config.maxLineLength,
         kind,
         listenerPort,
+        senderAuthentication: kind === 'mx' ? setup.senderAuthentication : undefined,
       }).then(
         (accepted) => {
           ingressMetrics.messagesAccepted.inc({ listener: name });
           ingressMetrics.acceptedBytes.inc({ listener: name }, accepted.blob.size);
+          for (const result of accepted.authentication?.results ?? []) {
+            ingressMetrics.senderAuthentication.inc({ method: result.method, result: result.result });
+          }
           log.info(
-            { eventId: accepted.eventId, blobKey: accepted.blob.key, size: accepted.blob.size },
+            {
+              eventId: accepted.eventId,
+              blobKey: accepted.blob.key,
+              size: accepted.blob.size,
+              authentication: accepted.authentication?.results.map((r) => `${r.method}=${r.result}`),
+            },
             'message accepted',
           );
           callback(null, `2.0.0 Ok: queued as ${accepted.eventId}`);

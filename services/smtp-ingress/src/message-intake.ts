@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PassThrough, pipeline } from 'node:stream';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { BlobTooLargeError, type BlobStore, type StoredBlob } from '@correo/blobs';
 import type { Bus } from '@correo/bus';
@@ -16,8 +17,13 @@ import { injectTraceContext, withSpan } from '@correo/telemetry';
 import { DataSizeLimit, MessageTooLargeError } from './data-size-limit.js';
 import { HeaderBlockRewriter, HeaderTooLargeError, missingSubmissionHeaders } from './header-block.js';
 import { LineEndingGuard, LineTooLongError } from './line-endings.js';
+import { withoutForgedAuthenticationResults } from './authentication-results.js';
+import { dmarcRefusal } from './dmarc-policy.js';
+import type { DnsLookup } from './dns-resolver.js';
+import { openMessageSpool } from './message-spool.js';
 import { receivedHeader } from './received-header.js';
 import { rfc5322Date } from './rfc5322-date.js';
+import { authenticateSender, type SenderAuthentication } from './sender-authentication.js';
 import { SmtpReply, replies } from './smtp-reply.js';
 
 export const MAIL_ACCEPTED_TOPIC = 'mail.accepted';
@@ -32,21 +38,32 @@ export interface IntakeContext {
   maxLineLength: number;
   kind: 'mx' | 'submission';
   listenerPort: number;
+  /** Set on the MX listener when SMTP_SENDER_AUTHENTICATION is on. */
+  senderAuthentication?: SenderAuthenticationContext;
+}
+
+export interface SenderAuthenticationContext {
+  resolver: DnsLookup;
+  dmarcReject: boolean;
+  spoolDir: string;
 }
 
 export interface AcceptedMessage {
   eventId: string;
   blob: StoredBlob;
+  /** Absent when the checks were skipped (submission, or turned off). */
+  authentication?: SenderAuthentication;
 }
 
-// Room for what we add to a message (Received, Message-ID, Date) on top of the client's maximum.
+// Room for what we add to a message (Received, Authentication-Results, Message-ID, Date) on top of the
+// client's maximum.
 const ADDED_HEADERS_ALLOWANCE = 64 * 1024;
 
 /**
  * Streams one DATA into the blob store and publishes MailAccepted. Resolves only when both are durable;
- * rejects with an SmtpReply (552/500 for the message, 451 for any backend failure). On failure the rest of
- * the client's DATA is drained, never stored, and no event is published (a stored blob may stay behind as
- * an unreferenced orphan, which nothing delivers).
+ * rejects with an SmtpReply (552/500 for the message, 550/451 for DMARC, 451 for any backend failure). On
+ * failure the rest of the client's DATA is drained, never stored, and no event is published (a stored blob
+ * may stay behind as an unreferenced orphan, which nothing delivers).
  */
 export async function receiveMessage(
   source: SMTPServerDataStream,
@@ -58,7 +75,7 @@ export async function receiveMessage(
   const account = session.user as AccountRef | undefined;
   const recipients = session.envelope.rcptTo.map((rcpt) => rcpt.address);
 
-  const prepend = receivedHeader({
+  const received = receivedHeader({
     helo: session.hostNameAppearsAs || '',
     clientIp: session.remoteAddress,
     clientHostname: session.clientHostname || `[${session.remoteAddress}]`,
@@ -74,36 +91,25 @@ export async function receiveMessage(
       ? (header: string) =>
           missingSubmissionHeaders(header, `${eventId}@${context.hostname}`, rfc5322Date(receivedAt))
       : () => '';
-
-  // The tap is ours to cut: on failure smtp-server's stream is unpiped and drained, never destroyed, so
-  // the client is answered only after its final dot, as RFC 5321 requires.
-  const tap = new PassThrough();
-  const message = new HeaderBlockRewriter({ prepend, complete, maxHeaderBytes: context.maxHeaderBytes });
-  source.pipe(tap);
-  // A client that disconnects mid-DATA leaves smtp-server's stream closed without 'end'.
-  const abandon = () => {
-    if (!source.readableEnded) tap.destroy(new Error('connection closed during DATA'));
-  };
-  source.once('close', abandon);
-  source.once('error', abandon);
-  pipeline(
-    tap,
-    new DataSizeLimit(context.maxMessageBytes),
-    new LineEndingGuard(context.maxLineLength),
-    message,
-    () => {
-      /* errors reach blobs.put through `message` */
-    },
-  );
+  const maxBytes = context.maxMessageBytes + ADDED_HEADERS_ALLOWANCE;
 
   let blob: StoredBlob;
-  try {
-    blob = await context.blobs.put(message, { maxBytes: context.maxMessageBytes + ADDED_HEADERS_ALLOWANCE });
-  } catch (error) {
-    source.unpipe(tap);
-    tap.destroy();
-    source.resume();
-    throw asReply(error, context.maxMessageBytes, context.maxHeaderBytes);
+  let authentication: SenderAuthentication | undefined;
+  if (context.senderAuthentication) {
+    const verified = await receiveVerified(source, session, context, context.senderAuthentication, {
+      eventId,
+      received,
+      maxBytes,
+    });
+    blob = verified.blob;
+    authentication = verified.authentication;
+  } else {
+    const message = new HeaderBlockRewriter({
+      prepend: received,
+      complete,
+      maxHeaderBytes: context.maxHeaderBytes,
+    });
+    blob = await readData(source, message, context, () => context.blobs.put(message, { maxBytes }));
   }
 
   const envelope = session.envelope;
@@ -120,6 +126,9 @@ export async function receiveMessage(
       notify: (rcpt.dsn?.notify ?? []).map(dsnNotify),
     })),
     blobKey: blob.key,
+    authenticationResults: authentication
+      ? { results: authentication.results, header: authentication.header.replace(/\r\n$/, '') }
+      : undefined,
     size: BigInt(blob.size),
     sha256: blob.sha256,
     kind: context.kind === 'mx' ? SubmissionKind.MX : SubmissionKind.SUBMISSION,
@@ -146,7 +155,109 @@ export async function receiveMessage(
   } catch (error) {
     throw replies.backendFailure(error);
   }
-  return { eventId, blob };
+  return { eventId, blob, authentication };
+}
+
+/**
+ * Pipes the client's DATA through the size, line and header checks into `message` and runs `consume` on
+ * it. On failure smtp-server's stream is unpiped and drained, never destroyed, so the client is answered
+ * only after its final dot, as RFC 5321 requires.
+ */
+async function readData<T>(
+  source: SMTPServerDataStream,
+  message: HeaderBlockRewriter,
+  context: IntakeContext,
+  consume: () => Promise<T>,
+): Promise<T> {
+  const tap = new PassThrough();
+  source.pipe(tap);
+  // A client that disconnects mid-DATA leaves smtp-server's stream closed without 'end'.
+  const abandon = () => {
+    if (!source.readableEnded) tap.destroy(new Error('connection closed during DATA'));
+  };
+  source.once('close', abandon);
+  source.once('error', abandon);
+  pipeline(
+    tap,
+    new DataSizeLimit(context.maxMessageBytes),
+    new LineEndingGuard(context.maxLineLength),
+    message,
+    () => {
+      /* errors reach the consumer through `message` */
+    },
+  );
+  try {
+    return await consume();
+  } catch (error) {
+    source.unpipe(tap);
+    tap.destroy();
+    source.resume();
+    throw asReply(error, context.maxMessageBytes, context.maxHeaderBytes);
+  }
+}
+
+/**
+ * MX with sender checks: DATA goes to a local spool file first, mailauth reads it back, and only then is
+ * the message stored with Received + Authentication-Results in front (see README, "Sender
+ * authentication"). A message refused for DMARC never reaches the blob store.
+ */
+async function receiveVerified(
+  source: SMTPServerDataStream,
+  session: SMTPServerSession,
+  context: IntakeContext,
+  checks: SenderAuthenticationContext,
+  message: { eventId: string; received: string; maxBytes: number },
+): Promise<{ blob: StoredBlob; authentication: SenderAuthentication }> {
+  const spool = openMessageSpool(checks.spoolDir, message.eventId);
+  try {
+    // Only the header limit and line-end normalisation here: the bytes mailauth verifies are the bytes
+    // stored (below the headers we add).
+    const checked = new HeaderBlockRewriter({
+      prepend: '',
+      complete: () => '',
+      maxHeaderBytes: context.maxHeaderBytes,
+    });
+    await readData(source, checked, context, () => pipelineAsync(checked, spool.writer()));
+
+    let authentication: SenderAuthentication;
+    try {
+      authentication = await withSpan('smtp-ingress sender authentication', () =>
+        authenticateSender(
+          spool.reader(),
+          {
+            clientIp: session.remoteAddress,
+            helo: session.hostNameAppearsAs || '',
+            mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          },
+          context.hostname,
+          checks.resolver,
+        ),
+      );
+    } catch (error) {
+      throw replies.backendFailure(error);
+    }
+    const refusal = dmarcRefusal(authentication, checks.dmarcReject);
+    if (refusal) throw refusal;
+
+    const stored = new HeaderBlockRewriter({
+      prepend: message.received + authentication.header,
+      complete: () => '',
+      rewrite: (header) => withoutForgedAuthenticationResults(header, context.hostname),
+      maxHeaderBytes: context.maxHeaderBytes,
+    });
+    pipeline(spool.reader(), stored, () => {
+      /* errors reach blobs.put through `stored` */
+    });
+    let blob: StoredBlob;
+    try {
+      blob = await context.blobs.put(stored, { maxBytes: message.maxBytes });
+    } catch (error) {
+      throw asReply(error, context.maxMessageBytes, context.maxHeaderBytes);
+    }
+    return { blob, authentication };
+  } finally {
+    await spool.remove().catch(() => undefined);
+  }
 }
 
 function asReply(error: unknown, maxMessageBytes: number, maxHeaderBytes: number): SmtpReply {

@@ -37,4 +37,9 @@ export const ingressMetrics = {
     help: 'Failed AUTH attempts.',
     labelNames: ['listener'],
   }),
+  senderAuthentication: metrics.counter<'method' | 'result'>({
+    name: 'correo_smtp_sender_authentication_total',
+    help: 'SPF, DKIM, ARC and DMARC results of messages accepted on the MX listener.',
+    labelNames: ['method', 'result'],
+  }),
 };

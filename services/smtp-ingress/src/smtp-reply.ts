@@ -36,6 +36,15 @@ export const replies = {
     new SmtpReply(552, '5.3.4', `Message header exceeds ${max} bytes`, 'header_too_large'),
   lineTooLong: (max: number) =>
     new SmtpReply(500, '5.5.2', `Message line longer than ${max} bytes`, 'line_too_long'),
+  dmarcReject: (domain: string) =>
+    new SmtpReply(550, '5.7.1', `DMARC policy of ${domain} rejects this message`, 'dmarc_reject'),
+  dmarcTemporaryFailure: (domain: string) =>
+    new SmtpReply(
+      451,
+      '4.7.0',
+      `Temporary DNS failure verifying the DMARC policy of ${domain}, please try again later`,
+      'dmarc_temperror',
+    ),
   backendFailure: (cause?: unknown) =>
     new SmtpReply(
       451,

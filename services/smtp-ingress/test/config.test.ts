@@ -29,4 +29,24 @@ describe('SMTP_* configuration', () => {
       },
     );
   });
+
+  test('sender checks: on by default with the system resolvers; DNS servers take ip, ip:port and [ipv6]:port', () => {
+    const defaults = loadConfig({}, { smtp: smtpIngressSection }).smtp.senderAuthentication;
+    assert.equal(defaults.enabled, true);
+    assert.equal(defaults.dmarcReject, true);
+    assert.deepEqual(defaults.dnsServers, []);
+    const { smtp } = loadConfig(
+      { SMTP_DNS_SERVERS: '127.0.0.1:5353, 10.0.0.2,[::1]:53', SMTP_DMARC_REJECT: 'false' },
+      { smtp: smtpIngressSection },
+    );
+    assert.deepEqual(smtp.senderAuthentication.dnsServers, ['127.0.0.1:5353', '10.0.0.2', '[::1]:53']);
+    assert.equal(smtp.senderAuthentication.dmarcReject, false);
+    for (const bad of ['dns.example:53', '127.0.0.1:99999', '[::1']) {
+      assert.throws(
+        () => loadConfig({ SMTP_DNS_SERVERS: bad }, { smtp: smtpIngressSection }),
+        (error: unknown) => error instanceof ConfigError && /SMTP_DNS_SERVERS/.test(error.message),
+        bad,
+      );
+    }
+  });
 });

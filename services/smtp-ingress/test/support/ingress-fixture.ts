@@ -15,7 +15,15 @@ import { createMemoryLimits, MemoryLimitsState } from '@correo/limits';
 import { decodeMailAccepted, type MailAccepted } from '@correo/proto';
 import { createPool, migrate, type Pool } from '@correo/store';
 import { createLogger } from '@correo/telemetry';
-import { freshDatabase, testBackends, uniqueName, type FreshDatabase } from '@correo/testkit';
+import {
+  freshDatabase,
+  startDnsServer,
+  testBackends,
+  uniqueName,
+  type DnsRecords,
+  type FreshDatabase,
+  type TestDnsServer,
+} from '@correo/testkit';
 import { loadTlsMaterial, type TlsMaterial } from '@correo/tls';
 import { smtpIngressSection, startSmtpIngress, type SmtpIngress } from '../../src/index.js';
 
@@ -31,6 +39,8 @@ export interface FixtureOptions {
   blobs?: 'fs' | 's3';
   /** SMTP_* variables on top of the test defaults. */
   env?: Record<string, string>;
+  /** Records served to the ingress's sender checks (SMTP_DNS_SERVERS) by a DNS server on loopback. */
+  zone?: Record<string, DnsRecords>;
 }
 
 export interface PublishedEvent {
@@ -47,6 +57,8 @@ export interface IngressFixture {
   tls: TlsMaterial;
   dataDir: string;
   topic: string;
+  /** The DNS server on 127.0.0.1 the MX listener's SPF/DKIM/DMARC checks ask. */
+  dns: TestDnsServer;
   /** Events consumed from the topic so far, in order. */
   events: PublishedEvent[];
   waitForEvents(count: number, timeoutMs?: number): Promise<PublishedEvent[]>;
@@ -124,7 +136,11 @@ export async function startIngressFixture(options: FixtureOptions = {}): Promise
     cleanups.push(() => blobs.close());
 
     const tls = await loadTlsMaterial({ dataDir, hostname: 'mx.local.test' });
-    const config = loadConfig(testEnv(options.env), { smtp: smtpIngressSection }).smtp;
+    // Every MX test runs the sender checks against a real DNS server; names outside `zone` are NXDOMAIN.
+    const dns = await startDnsServer(options.zone ?? {});
+    cleanups.push(() => dns.close());
+    const env = { SMTP_DNS_SERVERS: dns.address, SMTP_SPOOL_DIR: dataDir, ...options.env };
+    const config = loadConfig(testEnv(env), { smtp: smtpIngressSection }).smtp;
     const ingress = await startSmtpIngress({
       config,
       bus,
@@ -156,6 +172,7 @@ export async function startIngressFixture(options: FixtureOptions = {}): Promise
       tls,
       dataDir,
       topic,
+      dns,
       events,
       async waitForEvents(count, timeoutMs = 20_000) {
         const deadline = Date.now() + timeoutMs;

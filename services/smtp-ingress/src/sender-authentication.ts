@@ -1,0 +1,114 @@
+import type { Readable } from 'node:stream';
+import { authenticate, type AuthStatus } from 'mailauth';
+import { authenticationResultsHeader, type AuthenticationResultEntry } from './authentication-results.js';
+import type { DnsLookup } from './dns-resolver.js';
+
+export interface SmtpTransaction {
+  clientIp: string;
+  helo: string;
+  /** '' for the null reverse-path: SPF then checks postmaster@<helo> (RFC 7208 section 2.4). */
+  mailFrom: string;
+}
+
+export interface DmarcOutcome {
+  result: string;
+  /** The organizational domain of the From header, as mailauth names it. */
+  domain: string;
+  /** The policy that applies to this From domain (p=, or sp= for a subdomain); '' without a record. */
+  policy: string;
+}
+
+export interface SenderAuthentication {
+  /** spf, every dkim signature (or dkim=none), arc, dmarc. */
+  results: AuthenticationResultEntry[];
+  /** The whole `Authentication-Results:` field with its CRLF. */
+  header: string;
+  /** Absent when DMARC could not be evaluated (no single From address). */
+  dmarc: DmarcOutcome | undefined;
+  /** Some check could not finish because of DNS (temperror): a failure may not be final. */
+  temporaryError: boolean;
+}
+
+/**
+ * SPF (client IP, HELO, MAIL FROM), DKIM, ARC and DMARC alignment of one message with mailauth, which
+ * reads `message` once as a stream (the body is hashed, not held).
+ */
+export async function authenticateSender(
+  message: Readable,
+  transaction: SmtpTransaction,
+  authservId: string,
+  resolver: DnsLookup,
+): Promise<SenderAuthentication> {
+  const outcome = await authenticate(message, {
+    ip: transaction.clientIp,
+    // A HELO longer than a domain name can be is no domain; it must not make our header lines overlong.
+    helo: transaction.helo.slice(0, 255) || undefined,
+    sender: transaction.mailFrom || undefined,
+    mta: authservId,
+    resolver,
+    disableBimi: true,
+  });
+
+  const results: AuthenticationResultEntry[] = [];
+  const resinfos: string[] = [];
+  const add = (method: string, status: AuthStatus, info: string, extra: Record<string, string> = {}) => {
+    const entry = toEntry(method, status, extra);
+    results.push(entry);
+    resinfos.push(
+      info +
+        Object.entries(extra)
+          .map(([name, value]) => ` ${name}=${value}`)
+          .join(''),
+    );
+  };
+
+  if (outcome.spf) add('spf', outcome.spf.status, outcome.spf.info);
+  for (const signature of outcome.dkim.results) add('dkim', signature.status, signature.info);
+  if (outcome.arc && outcome.arc.info) add('arc', outcome.arc.status, outcome.arc.info);
+
+  let dmarc: DmarcOutcome | undefined;
+  if (outcome.dmarc) {
+    const result = normalise(outcome.dmarc.status.result);
+    dmarc = { result, domain: outcome.dmarc.domain, policy: (outcome.dmarc.policy ?? '').toLowerCase() };
+    // policy.dmarc (RFC 7489 section 11.2): the policy this failure falls under, so the mda can file
+    // quarantined mail in Junk without looking up DNS again.
+    const extra: Record<string, string> =
+      result === 'fail' && dmarc.policy ? { 'policy.dmarc': dmarc.policy } : {};
+    add('dmarc', outcome.dmarc.status, outcome.dmarc.info, extra);
+  }
+
+  return {
+    results,
+    header: authenticationResultsHeader(authservId, resinfos),
+    dmarc,
+    temporaryError: results.some((entry) => entry.result === 'temperror'),
+  };
+}
+
+function toEntry(
+  method: string,
+  status: AuthStatus,
+  extra: Record<string, string>,
+): AuthenticationResultEntry {
+  const properties: Record<string, string> = {};
+  for (const ptype of ['policy', 'smtp', 'body', 'header'] as const) {
+    const values = (status as unknown as Record<string, unknown>)[ptype];
+    if (!values || typeof values !== 'object') continue;
+    for (const [property, value] of Object.entries(values)) {
+      if (value !== undefined && value !== null && value !== false && value !== '') {
+        properties[`${ptype}.${property}`] = String(value);
+      }
+    }
+  }
+  return {
+    method,
+    result: normalise(status.result),
+    reason: typeof status.comment === 'string' ? status.comment : '',
+    properties: { ...properties, ...extra },
+  };
+}
+
+// Older mailauth paths say "temperr"; RFC 8601 only knows "temperror".
+function normalise(result: string): string {
+  return result === 'temperr' ? 'temperror' : result;
+}

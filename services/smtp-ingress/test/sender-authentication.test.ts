@@ -1,0 +1,294 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSocket, type Socket } from 'node:dgram';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { dkimDnsRecord, dkimSignatureHeader, generateDkimKeyPair } from '@correo/dkim';
+import type { AuthenticationResult, MailAccepted } from '@correo/proto';
+import { pythonSmtp, queuedId, swaks } from './support/clients.js';
+import { PASSWORD, USER, startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
+
+const SELECTOR = 'mayo2026';
+
+/** SPF never permits 127.0.0.1 (where the tests connect from) except for signed.test. */
+const ZONE = {
+  'signed.test': { TXT: ['v=spf1 ip4:127.0.0.1 -all'] },
+  '_dmarc.signed.test': { TXT: ['v=DMARC1; p=reject'] },
+  'forged.test': { TXT: ['v=spf1 ip4:192.0.2.1 -all'] },
+  '_dmarc.forged.test': { TXT: ['v=DMARC1; p=reject'] },
+  'lax.test': { TXT: ['v=spf1 ip4:192.0.2.1 -all'] },
+  '_dmarc.lax.test': { TXT: ['v=DMARC1; p=none'] },
+  'junk.test': { TXT: ['v=spf1 ip4:192.0.2.1 -all'] },
+  '_dmarc.junk.test': { TXT: ['v=DMARC1; p=quarantine'] },
+  'boss.test': { TXT: ['v=spf1 ip4:192.0.2.1 -all'] },
+  '_dmarc.boss.test': { TXT: ['v=DMARC1; p=reject'] },
+};
+
+function result(event: MailAccepted, method: string): AuthenticationResult {
+  const found = event.authenticationResults?.results.find((r) => r.method === method);
+  assert.ok(found, `${method} result in ${JSON.stringify(event.authenticationResults?.results)}`);
+  return found;
+}
+
+/** The Authentication-Results field right under our Received header, unfolded. */
+function storedResults(stored: string): string {
+  const match =
+    /^Received: [^\r\n]*\r\n(?:\t[^\r\n]*\r\n)*(Authentication-Results: [^\r\n]*\r\n(?:[ \t][^\r\n]*\r\n)*)/.exec(
+      stored,
+    );
+  assert.ok(match, `Received then Authentication-Results lead the stored message: ${stored.slice(0, 600)}`);
+  return match[1]!.replace(/\r\n(?=[ \t])/g, '');
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
+}
+
+describe('SPF, DKIM and DMARC on the MX listener (DNS server on 127.0.0.1)', () => {
+  let fixture: IngressFixture;
+
+  before(async () => {
+    const keys = await generateDkimKeyPair();
+    const record = dkimDnsRecord('signed.test', SELECTOR, keys.publicKey);
+    fixture = await startIngressFixture({ zone: { ...ZONE, [record.name]: { TXT: [record.strings] } } });
+    privateKey = keys.privateKey;
+  });
+  after(async () => {
+    await fixture?.stop();
+  });
+  let privateKey: string;
+
+  async function mx(from: string, message: string) {
+    return pythonSmtp({
+      host: '127.0.0.1',
+      port: fixture.ingress.ports.mx,
+      mode: 'plain',
+      send: { from, to: [USER], message },
+    });
+  }
+
+  async function eventOf(id: string): Promise<MailAccepted> {
+    for (let count = 1; ; count++) {
+      const events = await fixture.waitForEvents(count);
+      const found = events.find((e) => e.event.eventId === id);
+      if (found) return found.event;
+    }
+  }
+
+  test('swaks: DKIM-signed mail from a permitted IP passes spf, dkim and dmarc; forged results of ours are dropped', async () => {
+    const original = Buffer.from(
+      'From: Noticias <news@signed.test>\r\nTo: <yo@local.test>\r\nSubject: firmado\r\n' +
+        'Message-ID: <signed-1@signed.test>\r\n\r\nUn mensaje firmado.\r\n',
+    );
+    const signature = await dkimSignatureHeader(original, {
+      domain: 'signed.test',
+      selector: SELECTOR,
+      privateKey,
+      algorithm: 'rsa-sha256',
+    });
+    // Results a sender wrote in our name (RFC 8601 section 5) versus results of another hop.
+    const carried =
+      'Authentication-Results: MX.local.test; dmarc=pass header.from=paypal.test\r\n' +
+      'Authentication-Results: relay.other.test;\r\n\tspf=pass smtp.mailfrom=news@signed.test\r\n';
+    const file = join(fixture.dataDir, 'signed.eml');
+    await writeFile(file, Buffer.concat([Buffer.from(carried + signature), original]));
+
+    const run = await swaks([
+      '--server',
+      '127.0.0.1',
+      '--port',
+      String(fixture.ingress.ports.mx),
+      '--helo',
+      'mail.signed.test',
+      '--from',
+      'news@signed.test',
+      '--to',
+      USER,
+      '--data',
+      file,
+    ]);
+    assert.equal(run.exitCode, 0, run.output);
+    const id = queuedId(run.replies);
+    assert.ok(id, run.output);
+
+    const event = await eventOf(id);
+    assert.equal(result(event, 'spf').result, 'pass');
+    assert.equal(result(event, 'spf').properties['smtp.mailfrom'], 'news@signed.test');
+    const dkim = result(event, 'dkim');
+    assert.equal(dkim.result, 'pass');
+    assert.equal(dkim.properties['header.s'], SELECTOR);
+    assert.equal(dkim.properties['header.i'], '@signed.test');
+    assert.equal(result(event, 'dmarc').result, 'pass');
+    assert.equal(result(event, 'dmarc').properties['header.from'], 'signed.test');
+
+    const stored = (await fixture.blobBytes(event.blobKey)).toString('latin1');
+    const header = storedResults(stored);
+    assert.match(header, /^Authentication-Results: mx\.local\.test;/);
+    assert.match(header, /;\s*spf=pass /);
+    assert.match(header, /;\s*dkim=pass /);
+    assert.match(header, /;\s*dmarc=pass /);
+    assert.equal(event.authenticationResults?.header.replace(/\r\n(?=[ \t])/g, ''), header.trimEnd());
+    assert.equal(stored.match(/^Authentication-Results:/gim)?.length, 2, 'ours and relay.other.test only');
+    assert.ok(stored.includes('Authentication-Results: relay.other.test;\r\n\tspf=pass'));
+    assert.ok(!stored.includes('paypal.test'), 'the forged results claiming mx.local.test are gone');
+    // swaks ends its DATA with one more CRLF.
+    assert.ok(
+      stored.includes(signature + original.toString('latin1')),
+      'the signed message is stored intact',
+    );
+
+    for (const query of [
+      'TXT signed.test',
+      'TXT _dmarc.signed.test',
+      `TXT ${SELECTOR}._domainkey.signed.test`,
+    ]) {
+      assert.ok(fixture.dns.queries.includes(query), `${query} in ${fixture.dns.queries.join(', ')}`);
+    }
+  });
+
+  test('smtplib: a forged From of a p=reject domain from a non-permitted IP is refused 550 5.7.1; nothing is stored or published', async () => {
+    const blobsBefore = await filesUnder(join(fixture.dataDir, 'blobs'));
+    const refused = await mx(
+      'boss@forged.test',
+      'From: El Jefe <boss@forged.test>\r\nTo: <yo@local.test>\r\nSubject: urgente: transferencia\r\n\r\nPaga ya.\r\n',
+    );
+    assert.equal(refused.error, undefined);
+    assert.deepEqual(refused.replies.at(-1), [550, '5.7.1 DMARC policy of forged.test rejects this message']);
+    assert.deepEqual(
+      refused.replies.slice(0, 2).map(([code]) => code),
+      [250, 250],
+      'envelope accepted first',
+    );
+
+    // Published in order on one partition: once a later message's event is here, the refused one had its chance.
+    const marker = await mx(
+      'someone@lax.test',
+      'From: <someone@lax.test>\r\nSubject: marker\r\n\r\nmarker\r\n',
+    );
+    const markerId = /queued as (\S+)/.exec(marker.replies.at(-1)![1])![1]!;
+    await eventOf(markerId);
+    assert.ok(
+      !fixture.events.some((e) => e.event.mailFrom === 'boss@forged.test'),
+      'no event for the refused mail',
+    );
+    const blobsAfter = await filesUnder(join(fixture.dataDir, 'blobs'));
+    const added = blobsAfter.filter((path) => !blobsBefore.includes(path) && !path.includes('/tmp/'));
+    for (const path of added) {
+      assert.ok(
+        !(await readFile(path, 'latin1')).includes('Paga ya.'),
+        'the refused message never reached the blob store',
+      );
+    }
+    assert.deepEqual(
+      (await readdir(fixture.dataDir)).filter((name) => name.startsWith('correo-spool-')),
+      [],
+      'spool files are removed',
+    );
+  });
+
+  test('p=none: failing mail is accepted with dmarc=fail recorded', async () => {
+    const sent = await mx(
+      'someone@lax.test',
+      'From: <someone@lax.test>\r\nSubject: sin firma\r\n\r\nhola\r\n',
+    );
+    assert.equal(sent.replies.at(-1)![0], 250, JSON.stringify(sent));
+    const event = await eventOf(/queued as (\S+)/.exec(sent.replies.at(-1)![1])![1]!);
+    assert.equal(result(event, 'spf').result, 'fail');
+    assert.equal(result(event, 'dkim').result, 'none');
+    const dmarc = result(event, 'dmarc');
+    assert.equal(dmarc.result, 'fail');
+    assert.equal(dmarc.properties['policy.dmarc'], 'none');
+    const header = storedResults((await fixture.blobBytes(event.blobKey)).toString('latin1'));
+    assert.match(header, /;\s*spf=fail /);
+    assert.match(header, /;\s*dmarc=fail \(p=NONE[^)]*\) header\.from=lax\.test .*policy\.dmarc=none/);
+  });
+
+  test('p=quarantine: accepted and marked policy.dmarc=quarantine for the mda to file in Junk', async () => {
+    const sent = await mx(
+      'offers@junk.test',
+      'From: <offers@junk.test>\r\nSubject: oferta\r\n\r\ncompra\r\n',
+    );
+    assert.equal(sent.replies.at(-1)![0], 250, JSON.stringify(sent));
+    const event = await eventOf(/queued as (\S+)/.exec(sent.replies.at(-1)![1])![1]!);
+    const dmarc = result(event, 'dmarc');
+    assert.equal(dmarc.result, 'fail');
+    assert.equal(dmarc.properties['policy.dmarc'], 'quarantine');
+    assert.match(event.authenticationResults!.header, /dmarc=fail .*policy\.dmarc=quarantine/);
+  });
+
+  test('authenticated submission skips the checks, even with the From of a p=reject domain', async () => {
+    const file = join(fixture.dataDir, 'submitted.eml');
+    await writeFile(
+      file,
+      'From: El Jefe <ceo@boss.test>\r\nTo: <el@suemail.test>\r\nSubject: interno\r\n\r\nok\r\n',
+    );
+    const run = await swaks([
+      '--server',
+      '127.0.0.1',
+      '--port',
+      String(fixture.ingress.ports.submission),
+      '--tls',
+      '--auth',
+      'PLAIN',
+      '--auth-user',
+      USER,
+      '--auth-password',
+      PASSWORD,
+      '--from',
+      USER,
+      '--to',
+      'el@suemail.test',
+      '--data',
+      file,
+    ]);
+    assert.equal(run.exitCode, 0, run.output);
+    const event = await eventOf(queuedId(run.replies)!);
+    assert.equal(event.authenticationResults, undefined);
+    assert.doesNotMatch(
+      (await fixture.blobBytes(event.blobKey)).toString('latin1'),
+      /^Authentication-Results:/im,
+    );
+    assert.ok(
+      !fixture.dns.queries.some((query) => query.includes('boss.test')),
+      fixture.dns.queries.join(', '),
+    );
+  });
+});
+
+describe('a DNS server that never answers', () => {
+  let fixture: IngressFixture;
+  let silent: Socket;
+
+  before(async () => {
+    // A real UDP socket on loopback that swallows every query: lookups time out.
+    silent = createSocket('udp4');
+    await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
+    fixture = await startIngressFixture({
+      env: { SMTP_DNS_SERVERS: `127.0.0.1:${silent.address().port}`, SMTP_DNS_TIMEOUT_MS: '200' },
+    });
+  });
+  after(async () => {
+    await fixture?.stop();
+    silent?.close();
+  });
+
+  test('gives temperror results, never a refusal', async () => {
+    const sent = await pythonSmtp({
+      host: '127.0.0.1',
+      port: fixture.ingress.ports.mx,
+      mode: 'plain',
+      send: {
+        from: 'boss@forged.test',
+        to: [USER],
+        message: 'From: <boss@forged.test>\r\nSubject: sin DNS\r\n\r\nhola\r\n',
+      },
+    });
+    assert.equal(sent.replies.at(-1)![0], 250, JSON.stringify(sent));
+    const [published] = await fixture.waitForEvents(1);
+    const results = published!.event.authenticationResults!.results;
+    assert.equal(results.find((r) => r.method === 'spf')?.result, 'temperror');
+    assert.equal(results.find((r) => r.method === 'dmarc')?.result, 'temperror');
+    assert.match(published!.event.authenticationResults!.header, /spf=temperror/);
+  });
+});
