@@ -6,6 +6,7 @@ import type { Notifier } from '@correo/notify';
 import { decodeMailAccepted, timestampDate } from '@correo/proto';
 import type { MailAccepted } from '@correo/proto';
 import { deliverToMailbox, recordRejection } from '@correo/store';
+import { targetMailbox } from './filing.js';
 import type { MessageFacts, Pool, RejectionReason } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
 import { readMessageFacts } from './facts.js';
@@ -47,11 +48,13 @@ export async function deliverEvent(ctx: EventContext, event: MailAccepted, heade
     // Parsed once for all recipients; the raw bytes stay in the one blob they all share.
     const facts: MessageFacts = await readMessageFacts(ctx.blobs, event);
     const receivedAt = event.receivedAt ? timestampDate(event.receivedAt) : undefined;
+    const mailboxName = targetMailbox(event);
     for (const { recipient, account } of plan.local) {
       const outcome = await deliverToMailbox(ctx.pool, {
         eventId: event.eventId,
         recipient,
         accountId: account.accountId,
+        mailboxName,
         message: facts,
       });
       switch (outcome.kind) {

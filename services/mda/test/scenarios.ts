@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { decodeDeadLetter } from '@correo/bus';
 import type { DeliveredMessage } from '@correo/bus';
 import {
+  AuthenticationResultsSchema,
   SubmissionKind,
+  create,
   decodeMailAccepted,
   decodeOutboundMessage,
   encodeMailAccepted,
@@ -43,6 +45,44 @@ export function deliveryScenarios(kind: StackKind): void {
       await outbound?.stop();
       await deadLetters?.stop();
       await stack?.close();
+    });
+
+    test('mail failing DMARC of a quarantine domain is filed in Junk; a pass goes to INBOX', async () => {
+      const d = domain();
+      const accountId = await stack.provision.account(`carol@${d}`);
+      const dmarc = (result: string, policy: string) =>
+        create(AuthenticationResultsSchema, {
+          results: [
+            {
+              method: 'dmarc',
+              result,
+              reason: '',
+              properties: { 'header.from': 'q.test', 'policy.dmarc': policy },
+            },
+          ],
+          header: `mx.test; dmarc=${result} policy.dmarc=${policy} header.from=q.test`,
+        });
+      const send = async (result: string, policy: string) => {
+        const blob = await stack.storeMessage({
+          from: 'x@q.test',
+          to: [`carol@${d}`],
+          subject: `dmarc ${result}`,
+        });
+        const eventId = randomUUID();
+        await stack.publishEvent({
+          ...acceptedEvent(eventId, 'x@q.test', { to: [`carol@${d}`] }, blob),
+          authenticationResults: dmarc(result, policy),
+        });
+        await settled(eventId, 1);
+        return deliveredRows(stack.pool, eventId);
+      };
+      const [quarantined] = await send('fail', 'quarantine');
+      assert.equal(quarantined?.mailbox_name, 'Junk');
+      assert.equal(quarantined?.account_id, accountId);
+      const [passed] = await send('pass', 'quarantine');
+      assert.equal(passed?.mailbox_name, 'INBOX');
+      const [noPolicy] = await send('fail', 'none');
+      assert.equal(noPolicy?.mailbox_name, 'INBOX');
     });
 
     test('an exact account gets the message in INBOX with everything IMAP needs', async () => {
