@@ -7,3 +7,4 @@ export {
 } from './password.js';
 export { createLoginLimiter } from './login-limiter.js';
 export type { LoginLimiter, LoginLimiterOptions, LoginVerdict } from './login-limiter.js';
+export { guardedLogin, type GuardedLogin } from './guarded-login.js';

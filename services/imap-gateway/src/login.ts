@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { guardedLogin } from '@correo/auth';
 import type { CommandContext, Completion } from './command-context.js';
 import { no, ok } from './command-context.js';
 import { imapMetrics } from './metrics.js';
@@ -16,21 +16,18 @@ export async function logIn(ctx: CommandContext, login: string, password: string
     imapMetrics.logins.inc({ result: 'refused' });
     return no('Use STARTTLS (or port 993) before logging in', { code: 'PRIVACYREQUIRED' });
   }
-  const ip = session.remoteAddress;
-  const verdict = await services.loginLimiter.checkAllowed(login, ip);
-  if (verdict.kind === 'locked') {
-    imapMetrics.logins.inc({ result: 'locked' });
+  const outcome = await guardedLogin(
+    services.loginLimiter,
+    (l, p) => services.directory.authenticate(l, p),
+    login,
+    password,
+    session.remoteAddress,
+  );
+  if (outcome.kind !== 'ok') {
+    imapMetrics.logins.inc({ result: outcome.kind });
     return failed(ctx);
   }
-  if (verdict.delayMs > 0) await sleep(verdict.delayMs);
-  const account = await services.directory.authenticate(login, password);
-  if (!account) {
-    await services.loginLimiter.recordFailure(login, ip);
-    imapMetrics.logins.inc({ result: 'failed' });
-    return failed(ctx);
-  }
-  await services.loginLimiter.recordSuccess(login, ip);
-  const refused = await session.loggedIn(account);
+  const refused = await session.loggedIn(outcome.account);
   if (refused) {
     imapMetrics.logins.inc({ result: 'refused' });
     return refused;

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LoginLimiter } from '@correo/auth';
+import { guardedLogin, type LoginLimiter } from '@correo/auth';
 import { BlobNotFoundError } from '@correo/blobs';
 import type { AccountRef, Directory } from '@correo/directory';
 import {
@@ -227,21 +227,24 @@ export class Pop3Session {
     const { loginLimiter, directory, locks, store, logger } = this.deps;
     let account: AccountRef | null;
     try {
-      const verdict = await loginLimiter.checkAllowed(login, ip);
-      if (verdict.kind === 'locked') {
+      const outcome = await guardedLogin(
+        loginLimiter,
+        (l, p) => directory.authenticate(l, p),
+        login,
+        password,
+        ip,
+      );
+      if (outcome.kind === 'locked') {
         pop3Metrics.logins.inc({ result: 'locked-out' });
-        logger.warn({ ip, by: verdict.by }, 'POP3 login refused: too many failures');
+        logger.warn({ ip, by: outcome.by }, 'POP3 login refused: too many failures');
         await sleep(LOCKED_OUT_DELAY_MS);
         return this.authFailed();
       }
-      if (verdict.delayMs > 0) await sleep(verdict.delayMs);
-      account = await directory.authenticate(login, password);
-      if (!account) {
-        await loginLimiter.recordFailure(login, ip);
+      if (outcome.kind === 'failed') {
         pop3Metrics.logins.inc({ result: 'failed' });
         return this.authFailed();
       }
-      await loginLimiter.recordSuccess(login, ip);
+      account = outcome.account;
     } catch (error) {
       pop3Metrics.logins.inc({ result: 'error' });
       logger.error({ error: (error as Error).message }, 'POP3 login failed on a backend');

@@ -1,3 +1,4 @@
+import { createLoginLimiter, type LoginLimiter } from '@correo/auth';
 import type { SMTPServer } from 'smtp-server';
 import type { SmtpIngressConfig } from './config.js';
 import { ConnectionGuard } from './connection-guard.js';
@@ -8,6 +9,8 @@ import { MAIL_ACCEPTED_TOPIC } from './message-intake.js';
 
 export interface SmtpIngressDeps extends IngressBackends {
   config: SmtpIngressConfig;
+  /** Default: one over `limits` with the standard thresholds (see @correo/auth). */
+  loginLimiter?: LoginLimiter;
   /** Default 'mail.accepted'; the topic must exist (bus.ensureTopics) before mail arrives. */
   topic?: string;
 }
@@ -29,6 +32,7 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
     logger: deps.logger,
   });
   const topic = deps.topic ?? MAIL_ACCEPTED_TOPIC;
+  const loginLimiter = deps.loginLimiter ?? createLoginLimiter(deps.limits);
   const checks = config.senderAuthentication;
   const senderAuthentication = checks.enabled
     ? {
@@ -41,7 +45,15 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
   const started: { name: ListenerName; server: SMTPServer; port: number }[] = [];
   try {
     for (const name of names) {
-      const server = createListener({ name, config, backends: deps, guard, topic, senderAuthentication });
+      const server = createListener({
+        name,
+        config,
+        backends: deps,
+        guard,
+        topic,
+        senderAuthentication,
+        loginLimiter,
+      });
       const port = await listen(server, config.ports[name], config.bindHost);
       started.push({ name, server, port });
     }

@@ -1,4 +1,5 @@
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import { guardedLogin, type LoginLimiter } from '@correo/auth';
 import type { AccountRef } from '@correo/directory';
 import type { SmtpIngressConfig } from './config.js';
 import { installConnectionHooks } from './connection-hooks.js';
@@ -20,11 +21,13 @@ export interface ListenerSetup {
   topic: string;
   /** The sender checks of the MX listener; undefined where they do not run. */
   senderAuthentication?: SenderAuthenticationContext;
+  /** Failed AUTH attempts, shared with IMAP and POP3 through the limits port. */
+  loginLimiter: LoginLimiter;
 }
 
 /** One smtp-server instance with correo's policy; not yet listening. */
 export function createListener(setup: ListenerSetup): SMTPServer {
-  const { name, config, backends, guard, topic } = setup;
+  const { name, config, backends, guard, topic, loginLimiter } = setup;
   const { logger, directory } = backends;
   const kind: ListenerKind = name === 'mx' ? 'mx' : 'submission';
   const log = logger.child({ listener: name });
@@ -84,13 +87,21 @@ export function createListener(setup: ListenerSetup): SMTPServer {
       if (auth.method !== 'PLAIN' && auth.method !== 'LOGIN') {
         return callback(null, { message: '5.7.8 Authentication credentials invalid', responseCode: 535 });
       }
-      directory.authenticate(auth.username ?? '', auth.password ?? '').then(
-        (account: AccountRef | null) => {
-          if (!account) {
+      const login = auth.username ?? '';
+      guardedLogin(
+        loginLimiter,
+        (l: string, p: string) => directory.authenticate(l, p),
+        login,
+        auth.password ?? '',
+        session.remoteAddress,
+      ).then(
+        (outcome) => {
+          if (outcome.kind !== 'ok') {
             ingressMetrics.authFailures.inc({ listener: name });
+            // Locked out or wrong: one answer, so the reply tells a guesser nothing.
             return callback(null, { message: '5.7.8 Authentication credentials invalid', responseCode: 535 });
           }
-          callback(null, { user: account });
+          callback(null, { user: outcome.account satisfies AccountRef });
         },
         (error: unknown) => {
           log.error({ err: error }, 'authentication backend failed');

@@ -1,3 +1,4 @@
+import { createLoginLimiter, type LoginLimiterOptions } from '@correo/auth';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +42,8 @@ export interface FixtureOptions {
   env?: Record<string, string>;
   /** Records served to the ingress's sender checks (SMTP_DNS_SERVERS) by a DNS server on loopback. */
   zone?: Record<string, DnsRecords>;
+  /** Failed-login thresholds (tests lower them to reach a lockout quickly). */
+  loginLimiter?: LoginLimiterOptions;
 }
 
 export interface PublishedEvent {
@@ -141,12 +144,14 @@ export async function startIngressFixture(options: FixtureOptions = {}): Promise
     cleanups.push(() => dns.close());
     const env = { SMTP_DNS_SERVERS: dns.address, SMTP_SPOOL_DIR: dataDir, ...options.env };
     const config = loadConfig(testEnv(env), { smtp: smtpIngressSection }).smtp;
+    const limits = createMemoryLimits({ state: new MemoryLimitsState() });
     const ingress = await startSmtpIngress({
       config,
       bus,
       blobs,
       directory: createPostgresDirectory(pool),
-      limits: createMemoryLimits({ state: new MemoryLimitsState() }),
+      limits,
+      loginLimiter: createLoginLimiter(limits, options.loginLimiter),
       logger: createLogger('smtp-ingress-test', 'silent'),
       tls,
       topic,

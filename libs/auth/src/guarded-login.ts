@@ -1,0 +1,34 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { LoginLimiter } from './login-limiter.js';
+
+export type GuardedLogin<A> =
+  | { kind: 'ok'; account: A }
+  /** Wrong login or password. The caller answers exactly as for 'locked': no oracle. */
+  | { kind: 'failed' }
+  /** Too many recent failures for this login or this address, across every pod and protocol. */
+  | { kind: 'locked'; by: 'login' | 'ip' };
+
+/**
+ * A password login as SMTP AUTH, IMAP LOGIN/AUTHENTICATE and POP3 USER/PASS/AUTH all do it:
+ * ask the shared limiter first (refuse when locked, wait the growing delay otherwise), then
+ * verify, then count the outcome. One limiter across protocols, so guessing over IMAP and
+ * SMTP at once does not double an attacker's budget. Backend errors propagate.
+ */
+export async function guardedLogin<A>(
+  limiter: LoginLimiter,
+  verify: (login: string, password: string) => Promise<A | null>,
+  login: string,
+  password: string,
+  ip: string,
+): Promise<GuardedLogin<A>> {
+  const verdict = await limiter.checkAllowed(login, ip);
+  if (verdict.kind === 'locked') return { kind: 'locked', by: verdict.by };
+  if (verdict.delayMs > 0) await sleep(verdict.delayMs);
+  const account = await verify(login, password);
+  if (account === null) {
+    await limiter.recordFailure(login, ip);
+    return { kind: 'failed' };
+  }
+  await limiter.recordSuccess(login, ip);
+  return { kind: 'ok', account };
+}

@@ -1,0 +1,34 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PASSWORD, USER, startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
+import { pythonSmtp } from './support/clients.js';
+
+describe('failed AUTH attempts are limited', () => {
+  let fixture: IngressFixture;
+  before(async () => {
+    // Lowered thresholds: no delay for the first failures, lockout after 4.
+    fixture = await startIngressFixture({ loginLimiter: { freeFailures: 10, loginLockAfter: 4 } });
+  });
+  after(() => fixture?.stop());
+
+  const authenticate = (password: string) =>
+    pythonSmtp({
+      host: '127.0.0.1',
+      port: fixture.ingress.ports.submissions,
+      mode: 'ssl',
+      user: USER,
+      password,
+      commands: [],
+    });
+
+  test('after repeated wrong passwords even the right one gets 535 5.7.8, with no hint why', async () => {
+    const first = await authenticate(PASSWORD);
+    assert.equal(first.replies.at(-1)?.[0], 235, 'the right password works before any failure');
+    for (let i = 0; i < 4; i++) {
+      const wrong = await authenticate(`wrong-${i}`);
+      assert.deepEqual(wrong.replies.at(-1)?.slice(0, 1), [535]);
+    }
+    const locked = await authenticate(PASSWORD);
+    assert.deepEqual(locked.replies.at(-1), [535, '5.7.8 Authentication credentials invalid']);
+  });
+});
