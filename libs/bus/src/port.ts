@@ -42,6 +42,12 @@ export interface SubscribeOptions {
   maxAttempts?: number;
   /** Default: `${topic}.dlq`. */
   deadLetterTopic?: string;
+  /**
+   * Partitions this member handles at once (order is kept within each partition). Default 1.
+   * The Kafka adapter honours it; the Postgres-table adapter of the one-process embedded
+   * default handles its partitions one message at a time.
+   */
+  partitionConcurrency?: number;
 }
 
 export interface Subscription {

@@ -15,15 +15,41 @@ const FLAG_KEYS: Record<string, [flag: string, set: boolean]> = {
   UNSEEN: ['\\Seen', false],
 };
 
+/**
+ * HEADER fields the store answers from its summary columns (decoded Subject and address lists, raw
+ * Message-ID, In-Reply-To and Date). Every other field, Bcc, Sender and Reply-To included, is read from
+ * the message's header block: the store keeps those three only as ENVELOPE address tuples (mailbox and
+ * host apart, Sender and Reply-To defaulting to From), where a substring test would go wrong.
+ */
+const COLUMN_HEADER_FIELDS = new Set(['subject', 'from', 'to', 'cc', 'message-id', 'in-reply-to', 'date']);
+
+/** A HEADER test answered by reading header blocks, not by SQL. `field` is lowercased. */
+export interface HeaderScanKey {
+  field: string;
+  value: string;
+}
+
+/**
+ * What stands for a scanned HEADER test in the SQL. `negated` is true under an odd number of NOTs, so
+ * a first pass can stand in a condition that only widens the result (see search-header-scan.ts).
+ */
+export type HeaderScanLeaf = (key: HeaderScanKey, negated: boolean) => SearchCondition;
+
 const day = (d: ImapDate): string =>
   `${String(d.year).padStart(4, '0')}-${String(d.month).padStart(2, '0')}-${String(d.day).padStart(2, '0')}`;
 
 /**
  * IMAP search keys as a store SearchCondition. Message numbers become the UIDs they stand for in this
  * session's view. \Recent is never set here (no session owns new mail first), so RECENT and NEW match
- * nothing and OLD matches everything.
+ * nothing and OLD matches everything. HEADER tests the store has no column for (and BCC) become
+ * whatever `scanLeaf` says: search-header-scan.ts decides that.
  */
-export function searchCondition(key: SearchKey, view: MailboxView): SearchCondition {
+export function searchCondition(
+  key: SearchKey,
+  view: MailboxView,
+  scanLeaf: HeaderScanLeaf,
+  negated = false,
+): SearchCondition {
   switch (key.key) {
     case 'ALL':
     case 'OLD':
@@ -49,6 +75,7 @@ export function searchCondition(key: SearchKey, view: MailboxView): SearchCondit
     case 'UNKEYWORD':
       return { kind: 'flag', flag: key.flag, set: false };
     case 'BCC':
+      return scanLeaf({ field: 'bcc', value: key.value }, negated);
     case 'BODY':
     case 'CC':
     case 'FROM':
@@ -56,8 +83,11 @@ export function searchCondition(key: SearchKey, view: MailboxView): SearchCondit
     case 'TEXT':
     case 'TO':
       return { kind: 'text', field: key.key.toLowerCase() as 'body', value: key.value };
-    case 'HEADER':
-      return { kind: 'header', field: key.field, value: key.value };
+    case 'HEADER': {
+      const field = key.field.toLowerCase();
+      if (COLUMN_HEADER_FIELDS.has(field)) return { kind: 'header', field, value: key.value };
+      return scanLeaf({ field, value: key.value }, negated);
+    }
     case 'BEFORE':
       return { kind: 'internal-date', op: 'before', date: day(key.date) };
     case 'ON':
@@ -89,11 +119,15 @@ export function searchCondition(key: SearchKey, view: MailboxView): SearchCondit
     case 'MODSEQ':
       return { kind: 'modseq', modseq: Number(key.modseq) };
     case 'NOT':
-      return { kind: 'not', operand: searchCondition(key.operand, view) };
+      return { kind: 'not', operand: searchCondition(key.operand, view, scanLeaf, !negated) };
     case 'OR':
-      return { kind: 'or', left: searchCondition(key.left, view), right: searchCondition(key.right, view) };
+      return {
+        kind: 'or',
+        left: searchCondition(key.left, view, scanLeaf, negated),
+        right: searchCondition(key.right, view, scanLeaf, negated),
+      };
     case 'AND':
-      return { kind: 'and', operands: key.operands.map((k) => searchCondition(k, view)) };
+      return { kind: 'and', operands: key.operands.map((k) => searchCondition(k, view, scanLeaf, negated)) };
   }
 }
 

@@ -1,4 +1,4 @@
-import { defineSection, text } from '@correo/config';
+import { defineSection, integer, text } from '@correo/config';
 
 /** What startMda needs besides its adapters; main.ts builds it from the MDA_* variables. */
 export interface MdaSettings {
@@ -11,6 +11,8 @@ export interface MdaSettings {
   maxAttempts: number;
   /** Partitions of the topics the mda creates when they are missing (KAFKA_TOPIC_PARTITIONS). */
   topicPartitions: number;
+  /** Partitions of mail.accepted one mda process works on at once (Kafka; order kept per partition). */
+  concurrency: number;
 }
 
 export const mdaConfigSection = defineSection({
@@ -19,6 +21,7 @@ export const mdaConfigSection = defineSection({
     MDA_ACCEPTED_TOPIC: text('mail.accepted'),
     MDA_OUTBOUND_TOPIC: text('mail.outbound'),
     MDA_DEAD_LETTER_TOPIC: text('mail.accepted.dlq'),
+    MDA_CONCURRENCY: integer({ min: 1, max: 1000, default: 4 }),
   },
   build(vars, base): MdaSettings {
     return {
@@ -28,6 +31,7 @@ export const mdaConfigSection = defineSection({
       deadLetterTopic: vars.MDA_DEAD_LETTER_TOPIC,
       maxAttempts: base.bus.maxAttempts,
       topicPartitions: base.bus.kafka.topicPartitions,
+      concurrency: vars.MDA_CONCURRENCY,
     };
   },
 });

@@ -73,6 +73,7 @@ export async function startMda(deps: MdaDeps): Promise<Mda> {
     handler,
     maxAttempts: config.maxAttempts,
     deadLetterTopic: config.deadLetterTopic,
+    partitionConcurrency: config.concurrency,
   });
   logger.info({ group: config.group, topic: config.acceptedTopic }, 'mda consuming');
 

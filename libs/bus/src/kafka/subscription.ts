@@ -19,7 +19,7 @@ export interface KafkaSubscriptionParts {
 export async function startKafkaSubscription(parts: KafkaSubscriptionParts): Promise<Subscription> {
   const { consumer, options, deadLetterTopic } = parts;
   const stopping = new AbortController();
-  let inFlight: Promise<void> | undefined;
+  const inFlight = new Set<Promise<void>>();
 
   const handle = async (
     partition: number,
@@ -69,15 +69,17 @@ export async function startKafkaSubscription(parts: KafkaSubscriptionParts): Pro
     await consumer.subscribe({ topics: [options.topic], fromBeginning: true });
     await consumer.run({
       autoCommit: false,
+      // Each partition stays in order; several partitions of this member are handled at once.
+      partitionsConsumedConcurrently: options.partitionConcurrency ?? 1,
       eachMessage: async ({ partition, message, heartbeat }) => {
         // Messages after stop() stay uncommitted; the group's next member gets them.
         if (stopping.signal.aborted) return;
         const work = handle(partition, message, heartbeat);
-        inFlight = work;
+        inFlight.add(work);
         try {
           await work;
         } finally {
-          inFlight = undefined;
+          inFlight.delete(work);
         }
       },
     });
@@ -91,7 +93,7 @@ export async function startKafkaSubscription(parts: KafkaSubscriptionParts): Pro
     stop() {
       stopped ??= (async () => {
         stopping.abort();
-        await inFlight?.catch(() => {});
+        await Promise.allSettled(inFlight);
         await consumer.disconnect();
         parts.onStopped();
       })();

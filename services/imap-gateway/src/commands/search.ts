@@ -1,26 +1,34 @@
 import { esearchResponse, searchResponse } from '@correo/imap-proto';
 import type { EsearchResult, SearchRequest } from '@correo/imap-proto';
-import { searchImapMailbox } from '@correo/store';
 import type { CommandContext, Completion } from '../command-context.js';
-import { bad, ok } from '../command-context.js';
-import { SearchResNotSupported, searchCondition, usesModseq } from '../search-program.js';
+import { bad, no, ok } from '../command-context.js';
+import { HeaderScanLimitError, searchMailbox } from '../search-header-scan.js';
+import { SearchResNotSupported, usesModseq } from '../search-program.js';
 
-/** SEARCH and UID SEARCH: one SQL query; ESEARCH (RFC 4731) with RETURN, or under IMAP4rev2. */
+/**
+ * SEARCH and UID SEARCH: SQL, plus header blocks read for HEADER fields the store has no column for;
+ * ESEARCH (RFC 4731) with RETURN, or under IMAP4rev2.
+ */
 export async function search(ctx: CommandContext, request: SearchRequest): Promise<Completion> {
   const { session, services } = ctx;
   const view = session.view!;
   const name = request.uid ? 'UID SEARCH' : 'SEARCH';
   if (request.returnOptions?.includes('SAVE')) return bad('SEARCHRES (SAVE) is not supported');
-  let condition;
+  let found;
   try {
-    condition = { kind: 'and' as const, operands: request.criteria.map((key) => searchCondition(key, view)) };
+    found = await searchMailbox(
+      { pool: services.pool, blobs: services.blobs, batchSize: services.config.fetchBatch },
+      session.account!.accountId,
+      view,
+      request.criteria,
+    );
   } catch (error) {
     if (error instanceof SearchResNotSupported) return bad(error.message);
+    if (error instanceof HeaderScanLimitError) return no(error.message, { code: 'LIMIT' });
     throw error;
   }
   const withModseq = request.criteria.some(usesModseq);
   if (withModseq) session.enabled.add('CONDSTORE');
-  const found = await searchImapMailbox(services.pool, session.account!.accountId, view.mailboxId, condition);
   // Only messages the client has been told about: new arrivals wait for their EXISTS.
   const matches = found.filter((m) => view.isLive(m.uid));
   // Ascending either way: message numbers follow UID order.

@@ -72,6 +72,7 @@ export class MdaTestStack {
       deadLetterTopic: uniqueName('mail.accepted.dlq'),
       maxAttempts: options.maxAttempts ?? 3,
       topicPartitions: 3,
+      concurrency: 3,
     };
     if (kind === 'embedded') {
       const blobDir = await mkdtemp(join(tmpdir(), 'mda-blobs-'));

@@ -137,6 +137,7 @@ export class RelayStack {
         deadLetterTopic: uniqueName('mail.accepted.dlq'),
         maxAttempts: 3,
         topicPartitions: 2,
+        concurrency: 2,
       },
     });
     await stack.startRelay();
