@@ -54,6 +54,8 @@ export interface AllInOneProcess {
   stop(): Promise<Exit>;
 }
 
+const UNANSWERED_DNS = '127.0.0.1:9';
+
 /**
  * The all-in-one (services/all-in-one/src/main.ts) as its own process, exactly as `make dev`
  * runs it, on a throwaway data dir and free loopback ports; resolves once /readyz says ready.
@@ -86,6 +88,12 @@ export async function startAllInOneProcess(options: AllInOneOptions = {}): Promi
     EMBEDDED_POSTGRES_PORT: String(embeddedPostgres),
     ADMIN_TOKEN: adminToken,
     CORREO_DEMO_PASSWORD: demo.password,
+    // No public DNS here, and what the machine's resolver does varies: every lookup goes to a
+    // closed loopback port and fails at once and temporarily (sender checks give temperror,
+    // outbound mail stays deferred), the same on every machine. Tests that need answers pass
+    // their own DNS server.
+    SMTP_DNS_SERVERS: UNANSWERED_DNS,
+    RELAY_DNS_SERVERS: UNANSWERED_DNS,
     ...options.env,
   };
   // options.env may choose ports itself (e.g. two stacks that must know each other's MX port up front).

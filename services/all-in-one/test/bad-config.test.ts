@@ -2,11 +2,18 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeDataDir, postgresLeftFor, removeDataDir } from './support/data-dir.js';
-import { eventually } from './support/eventually.js';
-import { freePort } from './support/free-port.js';
+import {
+  makeDataDir,
+  postgresLeftFor,
+  removeDataDir,
+  eventually,
+  freePort,
+  killRunning,
+  ALL_IN_ONE_MAIN as MAIN,
+  spawnNode,
+  type Spawned,
+} from '@correo/testkit';
 import { readyz, type Readiness } from './support/health.js';
-import { killRunning, MAIN, spawnNode, type Spawned } from './support/spawned.js';
 
 const dataDirs: string[] = [];
 after(async () => {

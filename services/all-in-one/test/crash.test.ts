@@ -4,10 +4,16 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { makeDataDir, postgresLeftFor, removeDataDir } from './support/data-dir.js';
-import { eventually } from './support/eventually.js';
-import { freePort } from './support/free-port.js';
-import { killRunning, spawnNode, type Spawned } from './support/spawned.js';
+import {
+  makeDataDir,
+  postgresLeftFor,
+  removeDataDir,
+  eventually,
+  freePort,
+  killRunning,
+  spawnNode,
+  type Spawned,
+} from '@correo/testkit';
 
 const WORKER = fileURLToPath(new URL('./fixtures/queue-worker.ts', import.meta.url));
 const TOTAL = 300;
