@@ -34,6 +34,7 @@ export function capabilities(options: {
     'LIST-STATUS',
     'STATUS=SIZE',
     'ESEARCH',
+    'SEARCHRES',
     'CONDSTORE',
     'QRESYNC',
     'QUOTA',

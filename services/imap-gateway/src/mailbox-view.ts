@@ -34,6 +34,11 @@ export class MailboxView {
   private readonly flagChanges = new Set<number>();
   /** Messages added by refresh, not yet reported with EXISTS. */
   private unreportedExists = false;
+  /**
+   * The SEARCHRES result variable "$" (RFC 5182), ascending UIDs. It lives with the view, so a new
+   * SELECT or EXAMINE starts it empty and CLOSE or UNSELECT drop it; expunged messages leave it.
+   */
+  private saved: number[] = [];
   /** Everything up to this MODSEQ has been read from the store. */
   private syncedModseq: number;
   uidnext: number;
@@ -91,8 +96,17 @@ export class MailboxView {
     return this.uids[this.uids.length - 1] ?? 0;
   }
 
-  /** The UIDs (ascending) a sequence set names: message numbers, or UIDs when `byUid`. */
-  resolve(set: SequenceSet & { kind: 'set' }, byUid: boolean): number[] {
+  /** Saves the result of SEARCH RETURN (SAVE) for "$"; UIDs, whichever form the SEARCH took. */
+  saveSearchResult(uids: readonly number[]): void {
+    this.saved = [...new Set(uids)].sort((a, b) => a - b);
+  }
+
+  /**
+   * The UIDs (ascending) a sequence set names: message numbers, or UIDs when `byUid`. "$" names the
+   * saved UIDs in either form: they are turned into message numbers only when the answer is written.
+   */
+  resolve(set: SequenceSet, byUid: boolean): number[] {
+    if (set.kind === 'saved') return this.saved.filter((uid) => this.messages.has(uid));
     const out: number[] = [];
     if (!byUid) {
       for (const [low, high] of resolveSequenceSet(set, this.uids.length)) {
@@ -113,8 +127,11 @@ export class MailboxView {
     return out;
   }
 
-  /** [low, high] UID ranges of a UID set, "*" as the largest UID (for store queries over all UIDs). */
-  uidRanges(set: SequenceSet & { kind: 'set' }): Array<[number, number]> {
+  /** [low, high] UID ranges of a UID set or "$", "*" as the largest UID (for store queries over all UIDs). */
+  uidRanges(set: SequenceSet): Array<[number, number]> {
+    // Merged into runs, so the store query gets a few ranges rather than one per saved message.
+    if (set.kind === 'saved')
+      return resolveSequenceSet({ ranges: this.saved.map((uid) => ({ start: uid, end: uid })) }, 0);
     const largest = Math.max(this.largestUid, this.uidnext - 1, 1);
     return resolveSequenceSet(set, largest);
   }
@@ -156,6 +173,7 @@ export class MailboxView {
       this.messages.delete(uid);
       this.flagChanges.delete(uid);
     }
+    if (this.saved.length) this.saved = this.saved.filter((uid) => !gone.has(uid));
     this.expunged.clear();
     return { numbers, uids };
   }

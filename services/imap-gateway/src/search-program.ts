@@ -109,10 +109,10 @@ export function searchCondition(
     case 'YOUNGER':
       return { kind: 'age', op: 'younger', seconds: key.seconds };
     case 'UID':
-      if (key.set.kind === 'saved') throw new SearchResNotSupported();
       return { kind: 'uid', ranges: view.uidRanges(key.set) };
     case 'SEQUENCE': {
-      if (key.set.kind === 'saved') throw new SearchResNotSupported();
+      // "$" is the same saved UIDs as a message set or a UID set (RFC 5182 2.1).
+      if (key.set.kind === 'saved') return { kind: 'uid', ranges: view.uidRanges(key.set) };
       const uids = view.resolve(key.set, false);
       return { kind: 'uid', ranges: uids.map((uid) => [uid, uid]) };
     }
@@ -128,12 +128,6 @@ export function searchCondition(
       };
     case 'AND':
       return { kind: 'and', operands: key.operands.map((k) => searchCondition(k, view, scanLeaf, negated)) };
-  }
-}
-
-export class SearchResNotSupported extends Error {
-  constructor() {
-    super('SEARCHRES ($) is not supported');
   }
 }
 

@@ -2,7 +2,7 @@ import { untaggedStatus } from '@correo/imap-proto';
 import type { CopyRequest } from '@correo/imap-proto';
 import { copyImapMessages, expungeMessages, findImapMailbox } from '@correo/store';
 import type { CommandContext, Completion } from '../command-context.js';
-import { bad, no, ok } from '../command-context.js';
+import { no, ok } from '../command-context.js';
 
 /**
  * COPY and MOVE (RFC 6851) with UIDPLUS COPYUID. MOVE is the copy, then the store's expunge of the
@@ -12,7 +12,6 @@ export async function copy(ctx: CommandContext, request: CopyRequest): Promise<C
   const { session, services } = ctx;
   const view = session.view!;
   const name = `${request.uid ? 'UID ' : ''}${request.command}`;
-  if (request.set.kind === 'saved') return bad('SEARCHRES ($) is not supported');
   const move = request.command === 'MOVE';
   if (move && view.readOnly) return no('The mailbox is read-only', { code: 'READ-ONLY' });
   const accountId = session.account!.accountId;

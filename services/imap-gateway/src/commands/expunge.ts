@@ -1,17 +1,13 @@
 import type { ExpungeRequest } from '@correo/imap-proto';
 import type { CommandContext, Completion } from '../command-context.js';
-import { bad, no, ok } from '../command-context.js';
+import { no, ok } from '../command-context.js';
 import { expungeDeleted } from '../expunge-deleted.js';
 
 /** EXPUNGE and UID EXPUNGE (UIDPLUS); QRESYNC clients get VANISHED instead of EXPUNGE responses. */
 export async function expunge(ctx: CommandContext, request: ExpungeRequest): Promise<Completion> {
   const view = ctx.session.view!;
   if (view.readOnly) return no('The mailbox is read-only', { code: 'READ-ONLY' });
-  let only: number[] | null = null;
-  if (request.uids) {
-    if (request.uids.kind === 'saved') return bad('SEARCHRES ($) is not supported');
-    only = view.resolve(request.uids, true);
-  }
+  const only = request.uids ? view.resolve(request.uids, true) : null;
   await expungeDeleted(ctx, only);
   const responses = view.expungeResponses(ctx.session.qresync);
   if (responses.length) await ctx.io.write(...responses);

@@ -39,7 +39,6 @@ export async function fetch(ctx: CommandContext, request: FetchRequest): Promise
   const { session, services } = ctx;
   const view = session.view!;
   const name = request.uid ? 'UID FETCH' : 'FETCH';
-  if (request.set.kind === 'saved') return bad('SEARCHRES ($) is not supported');
   if (request.attributes.some((a) => a.kind === 'BINARY[]' || a.kind === 'BINARY.SIZE')) {
     return bad('BINARY is not supported');
   }

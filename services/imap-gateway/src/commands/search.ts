@@ -1,19 +1,19 @@
 import { esearchResponse, searchResponse } from '@correo/imap-proto';
-import type { EsearchResult, SearchRequest } from '@correo/imap-proto';
+import type { EsearchResult, SearchRequest, SearchReturnOption } from '@correo/imap-proto';
 import type { CommandContext, Completion } from '../command-context.js';
-import { bad, no, ok } from '../command-context.js';
+import { no, ok } from '../command-context.js';
 import { HeaderScanLimitError, searchMailbox } from '../search-header-scan.js';
-import { SearchResNotSupported, usesModseq } from '../search-program.js';
+import { usesModseq } from '../search-program.js';
 
 /**
  * SEARCH and UID SEARCH: SQL, plus header blocks read for HEADER fields the store has no column for;
- * ESEARCH (RFC 4731) with RETURN, or under IMAP4rev2.
+ * ESEARCH (RFC 4731) with RETURN, or under IMAP4rev2; SEARCHRES (RFC 5182) RETURN (SAVE) for "$".
  */
 export async function search(ctx: CommandContext, request: SearchRequest): Promise<Completion> {
   const { session, services } = ctx;
   const view = session.view!;
   const name = request.uid ? 'UID SEARCH' : 'SEARCH';
-  if (request.returnOptions?.includes('SAVE')) return bad('SEARCHRES (SAVE) is not supported');
+  const save = request.returnOptions?.includes('SAVE') ?? false;
   let found;
   try {
     found = await searchMailbox(
@@ -23,7 +23,8 @@ export async function search(ctx: CommandContext, request: SearchRequest): Promi
       request.criteria,
     );
   } catch (error) {
-    if (error instanceof SearchResNotSupported) return bad(error.message);
+    // A SEARCH (SAVE) that ends in NO leaves "$" empty, not stale (RFC 5182 2.1).
+    if (save) view.saveSearchResult([]);
     if (error instanceof HeaderScanLimitError) return no(error.message, { code: 'LIMIT' });
     throw error;
   }
@@ -41,7 +42,18 @@ export async function search(ctx: CommandContext, request: SearchRequest): Promi
     await ctx.io.write(searchResponse(numbers, modseq ?? null));
     return ok(`${name} completed`);
   }
-  const wanted = options.length ? options : ['ALL'];
+  const returned = options.filter((o) => o !== 'SAVE');
+  if (save) {
+    view.saveSearchResult(
+      savedPart(
+        matches.map((m) => m.uid),
+        returned,
+      ),
+    );
+    // SAVE alone asks for nothing back but the tagged OK (RFC 5182 2.1).
+    if (returned.length === 0) return ok(`${name} completed, result saved`);
+  }
+  const wanted = returned.length ? returned : ['ALL'];
   const result: EsearchResult = { tag: ctx.tag, uid: request.uid };
   if (numbers.length) {
     if (wanted.includes('MIN')) result.min = numbers[0]!;
@@ -52,4 +64,17 @@ export async function search(ctx: CommandContext, request: SearchRequest): Promi
   if (modseq !== undefined) result.modseq = modseq;
   await ctx.io.write(esearchResponse(result));
   return ok(`${name} completed`);
+}
+
+/**
+ * What SAVE keeps of the ascending matches (RFC 5182 2.4): with MIN and/or MAX alone only those
+ * messages; alone, or beside ALL or COUNT, all of them.
+ */
+function savedPart(uids: number[], returned: SearchReturnOption[]): number[] {
+  if (uids.length === 0 || returned.length === 0) return uids;
+  if (returned.includes('ALL') || returned.includes('COUNT')) return uids;
+  const kept: number[] = [];
+  if (returned.includes('MIN')) kept.push(uids[0]!);
+  if (returned.includes('MAX')) kept.push(uids[uids.length - 1]!);
+  return kept;
 }

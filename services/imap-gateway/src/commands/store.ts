@@ -2,14 +2,13 @@ import { fetchResponse } from '@correo/imap-proto';
 import type { FetchItem, StoreRequest } from '@correo/imap-proto';
 import { storeImapFlags } from '@correo/store';
 import type { CommandContext, Completion } from '../command-context.js';
-import { bad, no, ok } from '../command-context.js';
+import { no, ok } from '../command-context.js';
 
 /** STORE and UID STORE: FLAGS, +FLAGS, -FLAGS (.SILENT), with CONDSTORE UNCHANGEDSINCE. */
 export async function store(ctx: CommandContext, request: StoreRequest): Promise<Completion> {
   const { session, services } = ctx;
   const view = session.view!;
   const name = request.uid ? 'UID STORE' : 'STORE';
-  if (request.set.kind === 'saved') return bad('SEARCHRES ($) is not supported');
   if (view.readOnly) return no('The mailbox is read-only', { code: 'READ-ONLY' });
   if (request.unchangedSince !== null) session.enabled.add('CONDSTORE');
   const uids = view.resolve(request.set, request.uid).filter((uid) => view.isLive(uid));
