@@ -127,7 +127,7 @@ export async function attemptDelivery(
             smtp,
           );
         }
-        closeSession(session);
+        await closeSession(session);
         hostErrors.push(`${session.target.host}[${session.target.address}]: ${describe(error)}`);
       }
     }

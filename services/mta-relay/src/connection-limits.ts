@@ -38,7 +38,7 @@ export class ConnectionLimits {
       if (parked) {
         clearTimeout(parked.timer);
         if (isOpen(parked.session)) return this.lease(domain, parked.session);
-        closeSession(parked.session);
+        await closeSession(parked.session);
         state.permits -= 1;
         continue;
       }
@@ -51,15 +51,16 @@ export class ConnectionLimits {
   }
 
   /** Closes every parked session; sessions in use close when their lease is released. */
-  close(): void {
+  async close(): Promise<void> {
     this.closed = true;
+    const quits: Promise<void>[] = [];
     for (const state of this.domains.values()) {
       for (const { session, timer } of state.parked.splice(0)) {
         clearTimeout(timer);
-        closeSession(session);
-        state.permits -= 1;
+        quits.push(closeSession(session).then(() => this.free(state)));
       }
     }
+    await Promise.all(quits);
   }
 
   private state(domain: string): DomainState {
@@ -83,18 +84,26 @@ export class ConnectionLimits {
           const timer = setTimeout(() => {
             const index = state.parked.findIndex((p) => p.session === keep);
             if (index !== -1) state.parked.splice(index, 1);
-            closeSession(keep);
-            this.free(state);
+            this.freeAfter(state, keep);
           }, this.idleMs);
           timer.unref();
           state.parked.push({ session: keep, timer });
           state.waiters.shift()?.();
           return;
         }
-        if (keep) closeSession(keep);
-        this.free(state);
+        if (keep) this.freeAfter(state, keep);
+        else this.free(state);
       },
     };
+  }
+
+  /**
+   * The permit comes back only once the session is over: freed at once, the next connection could
+   * reach the server while it still holds this one (our QUIT in flight or unanswered), and a
+   * server limiting sessions per client would count one more than we allow.
+   */
+  private freeAfter(state: DomainState, session: OpenSession): void {
+    void closeSession(session).then(() => this.free(state));
   }
 
   private free(state: DomainState): void {

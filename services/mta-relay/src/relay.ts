@@ -111,7 +111,7 @@ export async function startMtaRelay(deps: MtaRelayDeps): Promise<MtaRelay> {
     async close() {
       await subscription.stop();
       await scheduler.stop();
-      connections.close();
+      await connections.close();
     },
   };
 }

@@ -127,12 +127,21 @@ export function resetSession(session: OpenSession): Promise<boolean> {
   ).catch(() => false);
 }
 
-export function closeSession(session: OpenSession): void {
+/**
+ * QUIT; resolves once the connection is over: the server answered QUIT (nodemailer then closes
+ * and emits 'end'), or the socket failed or timed out. Until then the server still counts the
+ * session against its per-client limit. Never rejects.
+ */
+export function closeSession(session: OpenSession): Promise<void> {
+  const { connection } = session;
+  if (connection.destroyed) return Promise.resolve();
+  const ended = new Promise<void>((resolve) => connection.once('end', () => resolve()));
   try {
-    session.connection.quit();
+    connection.quit();
   } catch {
-    session.connection.close();
+    connection.close();
   }
+  return ended;
 }
 
 export function isOpen(session: OpenSession): boolean {

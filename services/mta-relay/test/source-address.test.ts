@@ -44,7 +44,7 @@ function target(address: string): SmtpTarget {
 async function peerOf(address: string, sourceAddress: string | undefined): Promise<string> {
   const before = peers.length;
   const session = await openSession(target(address), { ...settings, sourceAddress });
-  closeSession(session);
+  await closeSession(session);
   assert.equal(peers.length, before + 1);
   return peers.at(-1)!;
 }

@@ -16,12 +16,46 @@ export interface ReceivedMessage {
 /** An SMTP reply the remote side gives instead of accepting: e.g. [550, '5.1.1 no such user']. */
 export type Verdict = [code: number, text: string] | null;
 
+/** A new SMTP session at one of the remote servers, and how many it held then, itself included. */
+export interface SessionStart {
+  server: string;
+  open: number;
+}
+
 export interface RemoteMta {
   port: number;
   received: ReceivedMessage[];
   /** Decides each RCPT TO; null accepts. Replaceable at any time. */
   verdict: (recipient: string) => Verdict;
+  /** Awaited before the reply to DATA: a test makes the remote slow, or holds transactions, here. */
+  beforeDataReply: (message: ReceivedMessage) => Promise<void>;
+  /** Every session as it started, in order. */
+  sessions: SessionStart[];
+  /** How long the servers take to answer QUIT, holding the session meanwhile. */
+  quitDelayMs: number;
   close(): Promise<void>;
+}
+
+/** The part of smtp-server's (untyped) session object that runs QUIT. */
+interface SessionHandlers {
+  handler_QUIT(command: unknown, callback: () => void): void;
+}
+
+const slowQuitSessions = new WeakSet<SessionHandlers>();
+
+/**
+ * smtp-server has no hook for QUIT; its session runs each command through a `handler_<VERB>`
+ * method, so this one is wrapped to answer late, like a remote still busy with the session.
+ */
+function answerQuitSlowly(session: SessionHandlers, delayMs: () => number): void {
+  if (slowQuitSessions.has(session)) return;
+  slowQuitSessions.add(session);
+  const quit = session.handler_QUIT.bind(session);
+  session.handler_QUIT = (command, callback) => {
+    const delay = delayMs();
+    if (delay > 0) setTimeout(() => quit(command, callback), delay).unref();
+    else quit(command, callback);
+  };
 }
 
 function listen(server: SMTPServer, port: number, host: string): Promise<number> {
@@ -44,6 +78,9 @@ export async function startRemoteMta(hosts: { address: string; starttls: boolean
     port: 0,
     received: [],
     verdict: () => null,
+    beforeDataReply: async () => {},
+    sessions: [],
+    quitDelayMs: 0,
     close: async () => {},
   };
   const servers: SMTPServer[] = [];
@@ -62,7 +99,7 @@ export async function startRemoteMta(hosts: { address: string; starttls: boolean
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
         stream.on('end', () => {
-          remote.received.push({
+          const message: ReceivedMessage = {
             server: host,
             mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             recipients: session.envelope.rcptTo.map((r) => r.address),
@@ -70,11 +107,27 @@ export async function startRemoteMta(hosts: { address: string; starttls: boolean
             secure: session.secure,
             ehloName: session.hostNameAppearsAs,
             sessionId: session.id,
-          });
-          callback();
+          };
+          remote.beforeDataReply(message).then(
+            () => {
+              remote.received.push(message);
+              callback();
+            },
+            (error: unknown) => callback(error as Error),
+          );
         });
       },
     });
+    // smtp-server takes an accepted socket on the next turn of the event loop, adds its session to
+    // `connections` and checks maxClients against that set; a session leaves it at QUIT or when the
+    // socket goes. Sampling right after that turn sees what a remote's connection limit would.
+    server.server.on('connection', () =>
+      setImmediate(() => {
+        remote.sessions.push({ server: host, open: server.connections.size });
+        const newest = [...server.connections].at(-1) as SessionHandlers | undefined;
+        if (newest) answerQuitSlowly(newest, () => remote.quitDelayMs);
+      }),
+    );
     remote.port = await listen(server, remote.port, host);
     servers.push(server);
   }

@@ -45,7 +45,7 @@ export type StackKind = 'embedded' | 'distributed';
  * One sending site: PostgreSQL (fresh database), the Postgres bus, file blobs, the real mda (it files
  * DSNs into the sender's INBOX) and the relay under test; plus the outside world: a DNS server and
  * remote SMTP servers on 127.0.0.1 and 127.0.0.2 (STARTTLS) and 127.0.0.4 (none) sharing one port.
- * Relay settings: strict.test requires TLS, two messages per connection.
+ * Relay settings: strict.test requires TLS, two messages per connection; `overrides` replaces any.
  */
 export class RelayStack {
   relay: MtaRelay | undefined;
@@ -63,7 +63,7 @@ export class RelayStack {
     readonly dkimKey: DkimKey,
   ) {}
 
-  static async create(kind: StackKind): Promise<RelayStack> {
+  static async create(kind: StackKind, overrides: Partial<RelaySettings> = {}): Promise<RelayStack> {
     const db = await freshDatabase();
     await migrate(db.url);
     const pool = createPool(db.url);
@@ -121,6 +121,7 @@ export class RelayStack {
       queuePollMs: 100,
       queueBatch: 10,
       queueLeaseMs: 60_000,
+      ...overrides,
     };
     const stack = new RelayStack(db, pool, bus, blobs, blobDir, dns, remote, settings, dkimKey);
     stack.mda = await startMda({
