@@ -1,20 +1,2 @@
-import type pg from 'pg';
-
-/** Runs `work` in one transaction on one pooled connection; rolls back on any error. */
-export async function inTransaction<T>(
-  pool: pg.Pool,
-  work: (client: pg.PoolClient) => Promise<T>,
-): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
-}
+// The directory's writes use the store's one transaction helper.
+export { inTransaction } from '@correo/store';

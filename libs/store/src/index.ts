@@ -74,3 +74,4 @@ export type {
   RelayQueueScope,
   RelayRecipientOutcome,
 } from './relay-queue.js';
+export { inTransaction } from './transaction.js';

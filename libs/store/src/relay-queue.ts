@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import { inTransaction } from './transaction.js';
 import type { Pool } from './pool.js';
 
 /*
@@ -91,21 +91,6 @@ function toEntry(row: QueueRow): RelayQueueEntry {
 function senderDomain(mailFrom: string): string {
   const at = mailFrom.lastIndexOf('@');
   return at === -1 ? '' : mailFrom.slice(at + 1).toLowerCase();
-}
-
-async function inTransaction<T>(pool: Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
 }
 
 /** Queues a job with its pending recipients; idempotent by job id. Resolves true when it was new. */

@@ -1,3 +1,4 @@
+import { inTransaction } from '../transaction.js';
 import type pg from 'pg';
 import type { Pool } from '../pool.js';
 
@@ -40,18 +41,7 @@ const toState = (row: StateRow): ImapMessageState => ({
 
 /** One consistent snapshot: the header and the rows are read in one REPEATABLE READ transaction. */
 async function readConsistently<T>(pool: Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  return inTransaction(pool, work, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
 }
 
 async function readHeader(
