@@ -6,3 +6,4 @@ export * from './eventually.js';
 export * from './free-port.js';
 export * from './mail-clients.js';
 export * from './spawned.js';
+export * from './run-client.js';
