@@ -1,6 +1,5 @@
-import { createServer } from 'node:net';
-import type { Server, Socket } from 'node:net';
-import { createSecureContext, createServer as createTlsServer } from 'node:tls';
+import type { Socket } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { createLoginLimiter } from '@correo/auth';
 import type { LoginLimiter } from '@correo/auth';
 import type { BlobStore } from '@correo/blobs';
@@ -11,6 +10,7 @@ import type { Notifier } from '@correo/notify';
 import type { Listener } from '@correo/runtime';
 import type { Pool } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
+import { listenPair } from '@correo/tls';
 import type { GatewayServices } from './command-context.js';
 import type { ImapGatewayConfig } from './config.js';
 import { ImapConnection } from './connection.js';
@@ -86,25 +86,15 @@ export async function startImapGateway(deps: ImapGatewayDeps): Promise<ImapGatew
     });
   }
 
-  const plain = createServer((socket) => serve('imap', socket));
-  const implicit = createTlsServer({ key: deps.tls.key, cert: deps.tls.cert }, (socket) =>
-    serve('imaps', socket),
-  );
-  // A failed handshake on 993 never reaches serve(): the client's problem, not a server error.
-  implicit.on('tlsClientError', (error) => logger.debug({ error: error.message }, 'IMAPS handshake failed'));
-  const servers: Server[] = [plain, implicit];
-  for (const server of servers) server.maxConnections = config.maxConnections;
-
-  let ports: Record<ImapListenerName, number>;
-  try {
-    ports = {
-      imap: await listen(plain, config.ports.imap, config.bindHost),
-      imaps: await listen(implicit, config.ports.imaps, config.bindHost),
-    };
-  } catch (error) {
-    await Promise.all(servers.map(closeServer));
-    throw error;
-  }
+  const { ports, stopAccepting } = await listenPair({
+    names: { plain: 'imap', tls: 'imaps' },
+    ports: { plain: config.ports.imap, tls: config.ports.imaps },
+    host: config.bindHost,
+    tls: deps.tls,
+    maxConnections: config.maxConnections,
+    onSocket: serve,
+    onHandshakeError: (error) => logger.debug({ error: error.message }, 'IMAPS handshake failed'),
+  });
   logger.info({ ports, bindHost: config.bindHost }, 'imap-gateway listening');
 
   let closing: Promise<void> | undefined;
@@ -116,29 +106,11 @@ export async function startImapGateway(deps: ImapGatewayDeps): Promise<ImapGatew
     ],
     close() {
       closing ??= (async () => {
-        const stopped = Promise.all(servers.map(closeServer));
+        const stopped = stopAccepting();
         await Promise.all([...connections].map((connection) => connection.shutdown()));
         await stopped;
       })();
       return closing;
     },
   };
-}
-
-function listen(server: Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      const address = server.address();
-      resolve(address && typeof address === 'object' ? address.port : port);
-    });
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server.listening) return resolve();
-    server.close(() => resolve());
-  });
 }

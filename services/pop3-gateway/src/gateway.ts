@@ -1,6 +1,5 @@
-import { createServer } from 'node:net';
-import type { Server, Socket } from 'node:net';
-import { createSecureContext, createServer as createTlsServer } from 'node:tls';
+import type { Socket } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { createLoginLimiter } from '@correo/auth';
 import type { LoginLimiter } from '@correo/auth';
 import type { BlobStore } from '@correo/blobs';
@@ -9,6 +8,7 @@ import type { Limits } from '@correo/limits';
 import type { Notifier } from '@correo/notify';
 import type { Pool } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
+import { listenPair } from '@correo/tls';
 import type { Pop3GatewayConfig } from './config.js';
 import { Pop3Connection } from './connection.js';
 import { createMaildropLocks } from './maildrop-lock.js';
@@ -83,25 +83,15 @@ export async function startPop3Gateway(deps: Pop3GatewayDeps): Promise<Pop3Gatew
     });
   }
 
-  const plain = createServer((socket) => serve('pop3', socket));
-  const implicit = createTlsServer({ key: deps.tls.key, cert: deps.tls.cert }, (socket) =>
-    serve('pop3s', socket),
-  );
-  // A failed handshake on 995 never reaches serve(); it is the client's problem, not a server error.
-  implicit.on('tlsClientError', (error) => logger.debug({ error: error.message }, 'POP3S handshake failed'));
-  const servers: Server[] = [plain, implicit];
-  for (const server of servers) server.maxConnections = config.maxConnections;
-
-  let ports: Record<Pop3ListenerName, number>;
-  try {
-    ports = {
-      pop3: await listen(plain, config.ports.pop3, config.bindHost),
-      pop3s: await listen(implicit, config.ports.pop3s, config.bindHost),
-    };
-  } catch (error) {
-    await Promise.all(servers.map(closeServer));
-    throw error;
-  }
+  const { ports, stopAccepting } = await listenPair({
+    names: { plain: 'pop3', tls: 'pop3s' },
+    ports: { plain: config.ports.pop3, tls: config.ports.pop3s },
+    host: config.bindHost,
+    tls: deps.tls,
+    maxConnections: config.maxConnections,
+    onSocket: serve,
+    onHandshakeError: (error) => logger.debug({ error: error.message }, 'POP3S handshake failed'),
+  });
   logger.info({ ports, bindHost: config.bindHost }, 'pop3-gateway listening');
 
   let closing: Promise<void> | undefined;
@@ -109,29 +99,11 @@ export async function startPop3Gateway(deps: Pop3GatewayDeps): Promise<Pop3Gatew
     ports,
     close() {
       closing ??= (async () => {
-        const stopped = Promise.all(servers.map(closeServer));
+        const stopped = stopAccepting();
         await Promise.all([...connections].map((connection) => connection.shutdown()));
         await stopped;
       })();
       return closing;
     },
   };
-}
-
-function listen(server: Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      const address = server.address();
-      resolve(address && typeof address === 'object' ? address.port : port);
-    });
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server.listening) return resolve();
-    server.close(() => resolve());
-  });
 }
