@@ -1,8 +1,7 @@
 // Wiring only: config -> adapters -> startImapGateway. The schema is migrated beforehand (libs/store migrate CLI).
-import { openBlobs, openLimits, openNotifier } from '@correo/backends';
+import { openBackends, requireDatabaseUrl } from '@correo/backends';
 import { createPostgresDirectory } from '@correo/directory';
 import { runService } from '@correo/runtime';
-import { createPool, StoreHealth } from '@correo/store';
 import { loadTlsMaterial } from '@correo/tls';
 import { imapGatewaySection } from './config.js';
 import { startImapGateway } from './gateway.js';
@@ -11,20 +10,8 @@ await runService({
   name: 'imap-gateway',
   sections: { imap: imapGatewaySection },
   async start({ config, logger, addChecks }) {
-    const databaseUrl = config.database.url;
-    if (!databaseUrl) throw new Error('DATABASE_URL is required (only the all-in-one embeds PostgreSQL)');
-    const pool = createPool(databaseUrl, {
-      onIdleError: (error) => logger.warn({ err: error }, 'idle PostgreSQL connection lost'),
-    });
-    const blobs = openBlobs(config);
-    const limits = openLimits(config);
-    const notifier = openNotifier(config);
-    addChecks({
-      database: () => StoreHealth.ping(pool, config.readiness.timeoutMs),
-      blobs: () => blobs.ping(),
-      limits: () => limits.ping(),
-      notify: () => notifier.ping(),
-    });
+    const backends = openBackends(config, requireDatabaseUrl(config), logger, ['blobs', 'notify', 'limits']);
+    addChecks(backends.checks);
     const tls = await loadTlsMaterial({
       certFile: config.imap.tls.certFile,
       keyFile: config.imap.tls.keyFile,
@@ -33,11 +20,11 @@ await runService({
     });
     const gateway = await startImapGateway({
       config: config.imap,
-      pool,
-      blobs,
-      directory: createPostgresDirectory(pool),
-      limits,
-      notifier,
+      pool: backends.pool,
+      blobs: backends.blobs,
+      directory: createPostgresDirectory(backends.pool),
+      limits: backends.limits,
+      notifier: backends.notifier,
       logger,
       tls,
     });
@@ -45,8 +32,7 @@ await runService({
       listeners: gateway.listeners,
       async close() {
         await gateway.close();
-        await Promise.allSettled([blobs.close(), limits.close(), notifier.close()]);
-        await pool.end();
+        await backends.close();
       },
     };
   },
