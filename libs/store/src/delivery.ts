@@ -1,3 +1,4 @@
+import { inTransaction } from './transaction.js';
 import type pg from 'pg';
 import type { Pool } from './pool.js';
 import { ensureMailbox } from './mailboxes.js';
@@ -76,18 +77,45 @@ const MAX_SEARCH_TEXT_CHARS = 256 * 1024;
  */
 export async function deliverToMailbox(pool: Pool, delivery: LocalDelivery): Promise<DeliveryOutcome> {
   const recipient = delivery.recipient.toLowerCase();
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const outcome = await deliverInTransaction(client, { ...delivery, recipient });
-    await client.query('COMMIT');
-    return outcome;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  return inTransaction(pool, (client) => deliverInTransaction(client, { ...delivery, recipient }));
+}
+
+/**
+ * The messages row of one stored copy, shared by delivery and IMAP APPEND (which has no event:
+ * `receivedEventId` null). Everything IMAP and POP3 read later comes from here, never the body.
+ */
+export async function insertMessage(
+  client: pg.PoolClient,
+  accountId: string,
+  message: MessageFacts,
+  receivedEventId: string | null,
+): Promise<string> {
+  const inserted = await client.query<{ id: string }>(
+    `INSERT INTO messages (account_id, blob_key, size, sha256, internal_date, received_event_id,
+       header_subject, header_from, header_to, header_cc, header_message_id, header_date, header_in_reply_to,
+       envelope_json, bodystructure_json, search)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, to_tsvector('simple', $16))
+     RETURNING id`,
+    [
+      accountId,
+      message.blobKey,
+      message.size,
+      message.sha256,
+      message.internalDate,
+      receivedEventId,
+      message.subject,
+      message.from,
+      message.to,
+      message.cc,
+      message.messageId,
+      message.date,
+      message.inReplyTo,
+      JSON.stringify(message.envelope ?? null),
+      JSON.stringify(message.bodystructure ?? null),
+      message.searchText.slice(0, MAX_SEARCH_TEXT_CHARS),
+    ],
+  );
+  return inserted.rows[0]!.id;
 }
 
 async function deliverInTransaction(
@@ -136,32 +164,7 @@ async function deliverInTransaction(
   );
   const { uid, modseq } = allocated.rows[0]!;
 
-  const inserted = await client.query<{ id: string }>(
-    `INSERT INTO messages (account_id, blob_key, size, sha256, internal_date, received_event_id,
-       header_subject, header_from, header_to, header_cc, header_message_id, header_date, header_in_reply_to,
-       envelope_json, bodystructure_json, search)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, to_tsvector('simple', $16))
-     RETURNING id`,
-    [
-      accountId,
-      message.blobKey,
-      message.size,
-      message.sha256,
-      message.internalDate,
-      eventId,
-      message.subject,
-      message.from,
-      message.to,
-      message.cc,
-      message.messageId,
-      message.date,
-      message.inReplyTo,
-      JSON.stringify(message.envelope ?? null),
-      JSON.stringify(message.bodystructure ?? null),
-      message.searchText.slice(0, MAX_SEARCH_TEXT_CHARS),
-    ],
-  );
-  const messageId = inserted.rows[0]!.id;
+  const messageId = await insertMessage(client, accountId, message, eventId);
 
   await client.query(
     `INSERT INTO mailbox_messages (account_id, mailbox_id, uid, message_id, modseq, idempotency_key)

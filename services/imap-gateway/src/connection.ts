@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { SecureContext } from 'node:tls';
-import { CommandReceiver, continuation, taggedResponse, untaggedStatus } from '@correo/imap-proto';
+import { CommandReceiver, continuation, errorResponse, untaggedStatus } from '@correo/imap-proto';
 import type { Logger } from '@correo/telemetry';
 import type { GatewayServices, SessionIo } from './command-context.js';
 import { ImapSession } from './session.js';
@@ -123,12 +123,7 @@ export class ImapConnection {
       if (event.type === 'continue') {
         this.write(continuation('Ready for literal data')).catch(() => {});
       } else if (event.type === 'error') {
-        const { error } = event;
-        const code = { code: 'TOOBIG' as const };
-        const reply = error.tag
-          ? taggedResponse(error.tag, 'BAD', error.message, code)
-          : untaggedStatus('BAD', error.message, code);
-        this.write(reply).catch(() => {});
+        this.write(errorResponse(event.error)).catch(() => {});
       } else if (event.type === 'command') {
         this.busy = true;
         this.socket.pause();

@@ -3,6 +3,7 @@ import type { AccountRef } from '@correo/directory';
 import {
   ParseError,
   capabilityResponse,
+  errorResponse,
   parseCommand,
   taggedResponse,
   untaggedStatus,
@@ -98,7 +99,7 @@ export class ImapSession {
       ({ tag, request } = parseCommand(bytes, this.parseOptions));
     } catch (error) {
       if (!(error instanceof ParseError)) throw error;
-      await this.io.write(this.parseErrorResponse(error));
+      await this.io.write(errorResponse(error));
       return undefined;
     }
     const command = COMMANDS[request.command];
@@ -121,19 +122,6 @@ export class ImapSession {
     imapMetrics.commands.inc({ command: request.command, status: completion.status });
     await this.io.write(taggedResponse(tag, completion.status, completion.text, completion.code));
     return completion.then;
-  }
-
-  private parseErrorResponse(error: ParseError): Buffer {
-    if (error.code === 'BADCHARSET' && error.tag !== null) {
-      // RFC 9051 6.4.4: an unknown charset is NO, with the ones we take.
-      return taggedResponse(error.tag, 'NO', error.message, {
-        code: 'BADCHARSET',
-        charsets: ['UTF-8', 'US-ASCII'],
-      });
-    }
-    const code = error.code ? { code: error.code as 'TOOBIG' } : null;
-    if (error.tag === null) return untaggedStatus('BAD', error.message, code);
-    return taggedResponse(error.tag, 'BAD', error.message, code);
   }
 
   /**

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Pool } from '../pool.js';
+import { inTransaction } from '../transaction.js';
 
 /**
  * Runs `work` in one transaction that first locks the account row, the lock order deliverToMailbox and
@@ -12,30 +13,18 @@ export async function inAccountTransaction<T>(
   accountId: string,
   work: (client: pg.PoolClient, account: { quotaBytes: number | null; usedBytes: number }) => Promise<T>,
 ): Promise<T | null> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     const { rows } = await client.query<{ quota_bytes: string | null; used_bytes: string }>(
       'SELECT quota_bytes, used_bytes FROM accounts WHERE id = $1 FOR UPDATE',
       [accountId],
     );
     const row = rows[0];
-    if (!row) {
-      await client.query('ROLLBACK');
-      return null;
-    }
-    const result = await work(client, {
+    if (!row) return null; // nothing written: committing the empty transaction is harmless
+    return work(client, {
       quotaBytes: row.quota_bytes === null ? null : Number(row.quota_bytes),
       usedBytes: Number(row.used_bytes),
     });
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** Hands out the next MODSEQ of a mailbox (and `uids` new UIDs); null when the mailbox is gone. */
