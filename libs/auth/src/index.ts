@@ -8,3 +8,4 @@ export {
 export { createLoginLimiter } from './login-limiter.js';
 export type { LoginLimiter, LoginLimiterOptions, LoginVerdict } from './login-limiter.js';
 export { guardedLogin, type GuardedLogin } from './guarded-login.js';
+export { isLoopbackAddress } from './loopback.js';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { MailAcceptedSchema } from './gen/correo/v1/mail_accepted_pb.js';
@@ -42,4 +43,15 @@ export function encodeDeadLetter(letter: DeadLetterInit): Uint8Array {
 
 export function decodeDeadLetter(bytes: Uint8Array): DeadLetter {
   return fromBinary(DeadLetterSchema, bytes);
+}
+
+/**
+ * A name-based UUID (version 8 layout, RFC 9562 section 5.8, over SHA-256 of the parts): the same
+ * inputs always give the same event id, so an event published again after a crash (an outbound
+ * job, a DSN) is recognised downstream as a repeat. node:crypto only makes random UUIDs.
+ */
+export function nameBasedId(...parts: string[]): string {
+  const hex = createHash('sha256').update(parts.join('\n')).digest('hex');
+  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { isLoopbackAddress as isLoopback } from '@correo/auth';
 import type { AccountRef } from '@correo/directory';
 import {
   ParseError,
@@ -190,10 +190,4 @@ export class ImapSession {
     this.state = 'logout';
     await unsubscribe?.().catch(() => {});
   }
-}
-
-function isLoopback(address: string): boolean {
-  const plain = address.startsWith('::ffff:') ? address.slice(7) : address;
-  if (isIP(plain) === 4) return plain.startsWith('127.');
-  return plain === '::1';
 }

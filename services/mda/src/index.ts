@@ -3,4 +3,3 @@ export type { Mda, MdaDeps } from './mda.js';
 export { mdaConfigSection } from './config.js';
 export type { MdaSettings } from './config.js';
 export { mailboxChannel } from './deliver-event.js';
-export { outboundJobId } from './outbound.js';

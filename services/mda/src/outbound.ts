@@ -1,18 +1,11 @@
-import { createHash } from 'node:crypto';
-import { encodeOutboundMessage, timestampNow } from '@correo/proto';
+import { encodeOutboundMessage, nameBasedId, timestampNow } from '@correo/proto';
 import type { MailAccepted } from '@correo/proto';
 import type { OutgoingMessage } from '@correo/bus';
 import type { ExternalTarget } from './recipients.js';
 
-/**
- * The same event and domain always give the same job id, so when a crash makes the mda publish a
- * job again the relay can recognise the repeat. A name-based UUID (version 8 layout, RFC 9562
- * section 5.8) over SHA-256, since node:crypto only makes random UUIDs.
- */
+/** The same event and domain always give the same job id, so the relay recognises a republished job. */
 export function outboundJobId(eventId: string, domain: string): string {
-  const hex = createHash('sha256').update(`mail.outbound\n${eventId}\n${domain}`).digest('hex');
-  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return nameBasedId('mail.outbound', eventId, domain);
 }
 
 /** One OutboundMessage per destination domain, keyed by domain so one relay partition batches a domain. */

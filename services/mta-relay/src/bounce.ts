@@ -10,12 +10,12 @@ import {
   SubmissionKind,
   encodeMailAccepted,
   encodeOutboundMessage,
+  nameBasedId,
   timestampDate,
   timestampFromDate,
 } from '@correo/proto';
 import type { OutboundMessage } from '@correo/proto';
 import type { Logger } from '@correo/telemetry';
-import { nameBasedId } from './job-ids.js';
 import { readHeaderSection } from './message-source.js';
 import { relayMetrics } from './metrics.js';
 

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { guardedLogin, type LoginLimiter } from '@correo/auth';
+import { guardedLogin, isLoopbackAddress as isLoopback, type LoginLimiter } from '@correo/auth';
 import { BlobNotFoundError } from '@correo/blobs';
 import type { AccountRef, Directory } from '@correo/directory';
 import {
@@ -70,10 +70,6 @@ const LOCKED_OUT_DELAY_MS = 1000;
 const WRITE_BATCH_BYTES = 64 * 1024;
 
 const CAPABILITIES_ALWAYS = ['TOP', 'UIDL', 'RESP-CODES', 'AUTH-RESP-CODE', 'PIPELINING'];
-
-export function isLoopback(address: string): boolean {
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
-}
 
 /**
  * One POP3 session: the AUTHORIZATION / TRANSACTION / UPDATE state machine of RFC 1939 over a

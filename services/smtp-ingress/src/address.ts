@@ -32,7 +32,3 @@ export function parseMailAddress(raw: string): MailAddress | null {
 export function hasRelayAddressing(localPart: string): boolean {
   return localPart.includes('%') || localPart.includes('!') || localPart.includes('@');
 }
-
-export function isLoopback(ip: string): boolean {
-  return ip === '::1' || /^127\./.test(ip) || /^::ffff:127\./i.test(ip);
-}

@@ -1,6 +1,6 @@
 import type { SMTPServer } from 'smtp-server';
 import type { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
-import { isLoopback } from './address.js';
+import { isLoopbackAddress as isLoopback } from '@correo/auth';
 import { replies } from './smtp-reply.js';
 
 export interface ConnectionHookOptions {

@@ -22,7 +22,7 @@ import { dmarcRefusal } from './dmarc-policy.js';
 import type { DnsLookup } from './dns-resolver.js';
 import { openMessageSpool } from './message-spool.js';
 import { receivedHeader } from './received-header.js';
-import { rfc5322Date } from './rfc5322-date.js';
+import { rfc5322Date } from '@correo/dsn';
 import { authenticateSender, type SenderAuthentication } from './sender-authentication.js';
 import { SmtpReply, replies } from './smtp-reply.js';
 

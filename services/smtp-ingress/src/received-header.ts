@@ -1,4 +1,4 @@
-import { rfc5322Date } from './rfc5322-date.js';
+import { rfc5322Date } from '@correo/dsn';
 
 export interface ReceivedTrace {
   helo: string;
