@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { configVariableNames } from '@correo/config';
-import { serviceSections } from './support/config-sections.js';
+import { serviceSections } from '@correo/all-in-one';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { configVariableNames } from '@correo/config';
 import { metrics } from '@correo/telemetry';
-import { serviceSections } from './support/config-sections.js';
+import { serviceSections } from '@correo/all-in-one';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CHART = join(ROOT, 'charts/correo');

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { inTransaction } from '@correo/store';
 import { dkimDnsRecord, generateDkimKeyPair, newSelector } from './keys.js';
 import type { DkimDnsRecord } from './keys.js';
 
@@ -70,9 +71,7 @@ export async function rotateDkimKey(
 ): Promise<DkimKey> {
   const pair = await generateDkimKeyPair();
   const selector = options.selector ?? newSelector();
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     const domain = await client.query<{ name: string }>('SELECT name FROM domains WHERE id = $1 FOR UPDATE', [
       domainId,
     ]);
@@ -87,14 +86,8 @@ export async function rotateDkimKey(
       `SELECT ${KEY_COLUMNS} FROM dkim_keys k JOIN domains d ON d.id = k.domain_id WHERE k.id = $1`,
       [inserted.rows[0]!.id],
     );
-    await client.query('COMMIT');
     return toKey(rows[0]!);
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** Removes a key (its DNS record may then be withdrawn); the active key cannot be deleted this way. */

@@ -153,14 +153,12 @@ export async function startAllInOne({
     await adminApi.listen({ host: config.adminApi.host, port: config.adminApi.port });
     stops.push(() => adminApi.close());
     const smtpHost = config.smtp.bindHost;
-    const pop3Host = config.pop3.bindHost;
     const listeners: Listener[] = [
       { name: 'SMTP MX (no AUTH)', address: `${smtpHost}:${smtp.ports.mx}` },
       { name: 'SMTP submission (STARTTLS + AUTH)', address: `${smtpHost}:${smtp.ports.submission}` },
       { name: 'SMTP submission (implicit TLS)', address: `${smtpHost}:${smtp.ports.submissions}` },
       ...imap.listeners,
-      { name: 'POP3 (STLS)', address: `${pop3Host}:${pop3.ports.pop3}` },
-      { name: 'POP3S', address: `${pop3Host}:${pop3.ports.pop3s}` },
+      ...pop3.listeners,
       {
         name: 'admin-api (REST, OpenAPI at /docs)',
         address: `http://${config.adminApi.host}:${portOf(adminApi)}`,

@@ -4,7 +4,7 @@
  * clients only, so any client on the machine can try it at once. Each service's production
  * defaults stay in its own config section; anything set in the environment wins.
  */
-export const EMBEDDED_DEFAULTS: Readonly<Record<string, string>> = {
+const EMBEDDED_DEFAULTS: Readonly<Record<string, string>> = {
   SMTP_MX_PORT: '2525',
   SMTP_SUBMISSION_PORT: '2587',
   SMTP_SUBMISSIONS_PORT: '2465',

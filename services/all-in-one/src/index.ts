@@ -1,2 +1,1 @@
-export { allInOneSection } from './config.js';
-export { EMBEDDED_DEFAULTS, withEmbeddedDefaults } from './embedded-defaults.js';
+export { sections as serviceSections } from './app.js';

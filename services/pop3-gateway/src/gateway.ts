@@ -7,6 +7,7 @@ import type { Directory } from '@correo/directory';
 import type { Limits } from '@correo/limits';
 import type { Notifier } from '@correo/notify';
 import type { Pool } from '@correo/store';
+import type { Listener } from '@correo/runtime';
 import type { Logger } from '@correo/telemetry';
 import { listenPair } from '@correo/tls';
 import type { Pop3GatewayConfig } from './config.js';
@@ -39,6 +40,8 @@ export interface Pop3GatewayDeps {
 export interface Pop3Gateway {
   /** The ports really bound (differs from the config when it asked for 0). */
   ports: Record<Pop3ListenerName, number>;
+  /** What runs where, for banners and logs. */
+  listeners: Listener[];
   /** Stops listening and ends every session without UPDATE (nothing is deleted), freeing their locks. */
   close(): Promise<void>;
 }
@@ -97,6 +100,10 @@ export async function startPop3Gateway(deps: Pop3GatewayDeps): Promise<Pop3Gatew
   let closing: Promise<void> | undefined;
   return {
     ports,
+    listeners: [
+      { name: 'POP3 (STLS)', address: `pop3://${config.bindHost}:${ports.pop3}` },
+      { name: 'POP3S (implicit TLS)', address: `pop3s://${config.bindHost}:${ports.pop3s}` },
+    ],
     close() {
       closing ??= (async () => {
         const stopped = stopAccepting();

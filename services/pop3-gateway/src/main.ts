@@ -28,12 +28,8 @@ await runService({
       logger,
       tls,
     });
-    const host = config.pop3.bindHost;
     return {
-      listeners: [
-        { name: 'POP3 (STLS)', address: `${host}:${gateway.ports.pop3}` },
-        { name: 'POP3S', address: `${host}:${gateway.ports.pop3s}` },
-      ],
+      listeners: gateway.listeners,
       async close() {
         await gateway.close();
         await backends.close();
