@@ -19,3 +19,4 @@ export type {
   RawHeaders,
   TextBody,
 } from './types.js';
+export { messageSummary, type MessageSummary } from './summary.js';

@@ -1,6 +1,5 @@
 import type { BlobStore } from '@correo/blobs';
-import { addressListText, analyzeMessage } from '@correo/mime';
-import type { AddressEntry } from '@correo/mime';
+import { analyzeMessage, messageSummary } from '@correo/mime';
 import { timestampDate } from '@correo/proto';
 import type { MailAccepted } from '@correo/proto';
 import type { MessageFacts } from '@correo/store';
@@ -15,27 +14,9 @@ export async function readMessageFacts(blobs: BlobStore, event: MailAccepted): P
     // Content addressing makes this impossible unless the store is corrupt: refuse rather than file it.
     throw new Error(`blob ${event.blobKey} hashes to ${analysis.sha256}, the event says ${event.sha256}`);
   }
-  const { headers } = analysis;
   return {
     blobKey: event.blobKey,
-    sha256: analysis.sha256,
-    size: analysis.size,
     internalDate: event.receivedAt ? timestampDate(event.receivedAt) : new Date(),
-    subject: headers.subject,
-    from: addressList(headers.from),
-    to: addressList(headers.to),
-    cc: addressList(headers.cc),
-    messageId: headers.messageId,
-    date: headers.date,
-    inReplyTo: headers.inReplyTo,
-    envelope: analysis.envelope,
-    bodystructure: analysis.bodystructure,
-    searchText: analysis.searchText,
+    ...messageSummary(analysis),
   };
-}
-
-/** Decoded `Name <mailbox>` entries, as the summary columns hold them; null when the field is empty. */
-function addressList(entries: AddressEntry[]): string | null {
-  const text = addressListText(entries);
-  return text === '' ? null : text;
 }

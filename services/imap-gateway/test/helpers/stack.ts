@@ -8,7 +8,7 @@ import type { BlobStore } from '@correo/blobs';
 import { createPostgresDirectory, createProvisioning } from '@correo/directory';
 import { createMemoryLimits, createRedisLimits, MemoryLimitsState } from '@correo/limits';
 import type { Limits } from '@correo/limits';
-import { addressListText, analyzeMessage } from '@correo/mime';
+import { analyzeMessage, messageSummary } from '@correo/mime';
 import { createMemoryNotifier, createRedisNotifier, MemoryBus } from '@correo/notify';
 import type { Notifier } from '@correo/notify';
 import { createPool, deliverToMailbox, migrate } from '@correo/store';
@@ -138,28 +138,12 @@ export class ImapTestStack {
     const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw, 'utf8');
     const blob = await this.blobs.put(Readable.from([bytes]));
     const analysis = await analyzeMessage(await this.blobs.get(blob.key));
-    const list = (entries: typeof analysis.headers.from) => addressListText(entries) || null;
     const outcome = await deliverToMailbox(this.pool, {
       eventId: randomUUID(),
       recipient: address,
       accountId,
       mailboxName,
-      message: {
-        blobKey: blob.key,
-        sha256: analysis.sha256,
-        size: analysis.size,
-        internalDate: new Date(),
-        subject: analysis.headers.subject,
-        from: list(analysis.headers.from),
-        to: list(analysis.headers.to),
-        cc: list(analysis.headers.cc),
-        messageId: analysis.headers.messageId,
-        date: analysis.headers.date,
-        inReplyTo: analysis.headers.inReplyTo,
-        envelope: analysis.envelope,
-        bodystructure: analysis.bodystructure,
-        searchText: analysis.searchText,
-      },
+      message: { blobKey: blob.key, internalDate: new Date(), ...messageSummary(analysis) },
     });
     if (outcome.kind !== 'delivered') throw new Error(`delivery failed: ${outcome.kind}`);
     await this.notifier.publish(

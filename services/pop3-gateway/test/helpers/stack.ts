@@ -8,7 +8,7 @@ import type { BlobStore } from '@correo/blobs';
 import { createPostgresDirectory, createProvisioning } from '@correo/directory';
 import { createMemoryLimits, createRedisLimits, MemoryLimitsState } from '@correo/limits';
 import type { Limits } from '@correo/limits';
-import { analyzeMessage } from '@correo/mime';
+import { analyzeMessage, messageSummary } from '@correo/mime';
 import { createMemoryNotifier, createRedisNotifier } from '@correo/notify';
 import type { Notifier } from '@correo/notify';
 import { createPool, deliverToMailbox, migrate } from '@correo/store';
@@ -134,22 +134,7 @@ export class Pop3TestStack {
       eventId: randomUUID(),
       recipient: address,
       accountId,
-      message: {
-        blobKey: blob.key,
-        sha256: analysis.sha256,
-        size: analysis.size,
-        internalDate: new Date(),
-        subject: analysis.headers.subject,
-        from: null,
-        to: null,
-        cc: null,
-        messageId: analysis.headers.messageId,
-        date: analysis.headers.date,
-        inReplyTo: analysis.headers.inReplyTo,
-        envelope: analysis.envelope,
-        bodystructure: analysis.bodystructure,
-        searchText: analysis.searchText,
-      },
+      message: { blobKey: blob.key, internalDate: new Date(), ...messageSummary(analysis) },
     });
     if (outcome.kind !== 'delivered') throw new Error(`delivery failed: ${outcome.kind}`);
     return { uid: outcome.uid, blobKey: blob.key, raw: bytes };

@@ -1,0 +1,46 @@
+import { addressListText } from './address.js';
+import type { AddressEntry, MessageAnalysis } from './types.js';
+
+/**
+ * What a stored copy of a message keeps from its analysis (the store's summary columns, ENVELOPE,
+ * BODYSTRUCTURE and the search text), in one shape for every writer: the mda's deliveries and
+ * IMAP APPEND. The caller adds where the bytes live and the internal date.
+ */
+export interface MessageSummary {
+  sha256: string;
+  size: number;
+  subject: string | null;
+  from: string | null;
+  to: string | null;
+  cc: string | null;
+  messageId: string | null;
+  date: Date | null;
+  inReplyTo: string | null;
+  envelope: MessageAnalysis['envelope'];
+  bodystructure: MessageAnalysis['bodystructure'];
+  searchText: string;
+}
+
+export function messageSummary(analysis: MessageAnalysis): MessageSummary {
+  const { headers } = analysis;
+  return {
+    sha256: analysis.sha256,
+    size: analysis.size,
+    subject: headers.subject,
+    from: addressColumn(headers.from),
+    to: addressColumn(headers.to),
+    cc: addressColumn(headers.cc),
+    messageId: headers.messageId,
+    date: headers.date,
+    inReplyTo: headers.inReplyTo,
+    envelope: analysis.envelope,
+    bodystructure: analysis.bodystructure,
+    searchText: analysis.searchText,
+  };
+}
+
+/** Decoded `Name <mailbox>` entries, as the summary columns hold them; null when the field is empty. */
+function addressColumn(entries: AddressEntry[]): string | null {
+  const text = addressListText(entries);
+  return text === '' ? null : text;
+}
