@@ -1,3 +1,4 @@
+import { allocate, freeOrphans, inAccountTransaction } from './imap/account-transaction.js';
 import type { Pool } from './pool.js';
 
 export interface ExpungeRequest {
@@ -26,51 +27,27 @@ export async function expungeMessages(pool: Pool, request: ExpungeRequest): Prom
   const { accountId, mailboxId } = request;
   const uids = [...new Set(request.uids)].sort((a, b) => a - b);
   if (uids.length === 0) return { expunged: [], modseq: null };
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE', [accountId]);
+  const outcome = await inAccountTransaction(pool, accountId, async (client): Promise<ExpungeResult> => {
     const removed = await client.query<{ uid: string; message_id: string }>(
       `DELETE FROM mailbox_messages WHERE account_id = $1 AND mailbox_id = $2 AND uid = ANY($3::bigint[])
        RETURNING uid, message_id`,
       [accountId, mailboxId, uids],
     );
-    if (removed.rows.length === 0) {
-      await client.query('COMMIT');
-      return { expunged: [], modseq: null };
-    }
+    if (removed.rows.length === 0) return { expunged: [], modseq: null };
     const expunged = removed.rows.map((row) => Number(row.uid)).sort((a, b) => a - b);
-    const bumped = await client.query<{ highestmodseq: string }>(
-      `UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = $1 AND account_id = $2
-       RETURNING highestmodseq`,
-      [mailboxId, accountId],
-    );
-    const modseq = Number(bumped.rows[0]!.highestmodseq);
+    // The rows were just found in this mailbox under the account lock, so it exists.
+    const { modseq } = (await allocate(client, accountId, mailboxId))!;
     await client.query('INSERT INTO expunged (mailbox_id, uid, modseq) SELECT $1, unnest($2::bigint[]), $3', [
       mailboxId,
       expunged,
       modseq,
     ]);
-    const freed = await client.query<{ size: string }>(
-      `DELETE FROM messages m
-       WHERE m.account_id = $1 AND m.id = ANY($2::bigint[])
-         AND NOT EXISTS (SELECT 1 FROM mailbox_messages mm WHERE mm.account_id = $1 AND mm.message_id = m.id)
-       RETURNING m.size`,
-      [accountId, removed.rows.map((row) => row.message_id)],
+    await freeOrphans(
+      client,
+      accountId,
+      removed.rows.map((row) => row.message_id),
     );
-    const freedBytes = freed.rows.reduce((sum, row) => sum + Number(row.size), 0);
-    if (freedBytes > 0) {
-      await client.query('UPDATE accounts SET used_bytes = greatest(0, used_bytes - $2) WHERE id = $1', [
-        accountId,
-        freedBytes,
-      ]);
-    }
-    await client.query('COMMIT');
     return { expunged, modseq };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
+  return outcome ?? { expunged: [], modseq: null };
 }

@@ -1,5 +1,5 @@
 import type { Pool } from '../pool.js';
-import { inAccountTransaction } from './account-transaction.js';
+import { freeOrphans, inAccountTransaction } from './account-transaction.js';
 
 /** One folder of an account as IMAP LIST, STATUS and SELECT see it. Names use '/' as the delimiter. */
 export interface ImapMailbox {
@@ -116,28 +116,6 @@ export async function deleteImapMailbox(
     },
   );
   return outcome ?? 'nonexistent';
-}
-
-/** Deletes the message rows no mailbox holds any more and gives their bytes back to the quota. */
-async function freeOrphans(
-  client: { query: Pool['query'] },
-  accountId: string,
-  messageIds: string[],
-): Promise<void> {
-  if (messageIds.length === 0) return;
-  const freed = await client.query<{ size: string }>(
-    `DELETE FROM messages m WHERE m.account_id = $1 AND m.id = ANY($2::bigint[])
-       AND NOT EXISTS (SELECT 1 FROM mailbox_messages mm WHERE mm.account_id = $1 AND mm.message_id = m.id)
-     RETURNING m.size`,
-    [accountId, messageIds],
-  );
-  const bytes = freed.rows.reduce((sum, row) => sum + Number(row.size), 0);
-  if (bytes > 0) {
-    await client.query('UPDATE accounts SET used_bytes = greatest(0, used_bytes - $2) WHERE id = $1', [
-      accountId,
-      bytes,
-    ]);
-  }
 }
 
 export type RenameMailboxOutcome = 'renamed' | 'nonexistent' | 'exists';
