@@ -48,6 +48,11 @@ export interface SubscribeOptions {
    * default handles its partitions one message at a time.
    */
   partitionConcurrency?: number;
+  /**
+   * Called once a message's dead letter is durable (and its offset committed): the moment for a
+   * service to count and log it. A throw here is ignored; the message has already moved.
+   */
+  onDeadLetter?: (message: DeliveredMessage, error: string, attempts: number) => void;
 }
 
 export interface Subscription {

@@ -45,3 +45,16 @@ export async function handleWithRetries(options: HandleOptions): Promise<Handlin
   }
   return { kind: 'failed', error: lastError, attempts: maxAttempts };
 }
+
+/** Tells the subscriber its message was dead-lettered; the message has moved whatever it does. */
+export function reportDeadLetter(
+  onDeadLetter: ((message: DeliveredMessage, error: string, attempts: number) => void) | undefined,
+  message: Omit<DeliveredMessage, 'attempt'>,
+  outcome: { error: string; attempts: number },
+): void {
+  try {
+    onDeadLetter?.({ ...message, attempt: outcome.attempts }, outcome.error, outcome.attempts);
+  } catch {
+    // A failing observer must not turn a committed dead letter into a redelivery.
+  }
+}

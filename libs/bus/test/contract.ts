@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { uniqueName } from '@correo/testkit';
 import { decodeDeadLetter } from '../src/index.js';
-import type { Bus, DeliveredMessage, Subscription } from '../src/index.js';
+import type { Bus, DeliveredMessage, SubscribeOptions, Subscription } from '../src/index.js';
 
 const TIMEOUT = { timeout: 60_000 };
 const WAIT_MS = 30_000;
@@ -41,7 +41,7 @@ export function busContract(
       group: string,
       topic: string,
       handler: (m: DeliveredMessage) => Promise<void>,
-      extra: { maxAttempts?: number } = {},
+      extra: Pick<SubscribeOptions, 'maxAttempts' | 'onDeadLetter'> = {},
     ) => {
       const subscription = await bus.subscribe({ group, topic, handler, ...extra });
       subscriptions.push(subscription);
@@ -184,6 +184,7 @@ export function busContract(
         { key: 'p', value: bytes('healthy') },
       ]);
       const seen: string[] = [];
+      const reported: string[] = [];
       await consume(
         group,
         topic,
@@ -191,10 +192,14 @@ export function busContract(
           seen.push(`${text(m)}#${m.attempt}`);
           if (text(m) === 'poison') throw new Error('cannot parse MIME structure');
         },
-        { maxAttempts: 3 },
+        {
+          maxAttempts: 3,
+          onDeadLetter: (m, error, attempts) => reported.push(`${text(m)}@${m.offset}x${attempts}: ${error}`),
+        },
       );
       await eventually('the healthy message', () => seen.includes('healthy#1'));
       assert.deepEqual(seen, ['poison#1', 'poison#2', 'poison#3', 'healthy#1']);
+      assert.deepEqual(reported, ['poison@0x3: cannot parse MIME structure'], 'reported once, when durable');
 
       const letters: DeliveredMessage[] = [];
       await consume(uniqueName('dlq-reader'), `${topic}.dlq`, async (m) => void letters.push(m));

@@ -49,20 +49,8 @@ export async function startMda(deps: MdaDeps): Promise<Mda> {
         extractTraceContext(message.headers),
       );
     } catch (error) {
-      const fields = {
-        topic: message.topic,
-        partition: message.partition,
-        offset: message.offset,
-        attempt: message.attempt,
-        error: (error as Error).message,
-      };
-      // The bus dead-letters after this attempt; this is the last moment the mda sees the event.
-      if (message.attempt >= config.maxAttempts) {
-        mdaMetrics.deadLettered.inc();
-        logger.error({ ...fields, deadLetterTopic: config.deadLetterTopic }, 'event dead-lettered');
-      } else {
-        logger.warn(fields, 'delivery failed, will retry');
-      }
+      const { topic, partition, offset, attempt } = message;
+      logger.warn({ topic, partition, offset, attempt, error: (error as Error).message }, 'delivery failed');
       throw error;
     }
   };
@@ -74,6 +62,13 @@ export async function startMda(deps: MdaDeps): Promise<Mda> {
     maxAttempts: config.maxAttempts,
     deadLetterTopic: config.deadLetterTopic,
     partitionConcurrency: config.concurrency,
+    onDeadLetter: ({ topic, partition, offset }, error, attempts) => {
+      mdaMetrics.deadLettered.inc();
+      logger.error(
+        { topic, partition, offset, attempts, error, deadLetterTopic: config.deadLetterTopic },
+        'event dead-lettered',
+      );
+    },
   });
   logger.info({ group: config.group, topic: config.acceptedTopic }, 'mda consuming');
 

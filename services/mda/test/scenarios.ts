@@ -374,7 +374,10 @@ export function deliveryScenarios(kind: StackKind): void {
       assert.match(letter.error, /not found/i);
       assert.equal(letter.attempts, 2);
       assert.equal(letter.group, stack.settings.group);
-      const afterCount = (await mdaMetrics.deadLettered.get()).values[0]?.value ?? 0;
+      // Counted once the dead letter is durable, which may be just after a consumer sees it.
+      const count = async () => (await mdaMetrics.deadLettered.get()).values[0]?.value ?? 0;
+      await waitUntil('the dead letter to be counted', async () => (await count()) > before);
+      const afterCount = await count();
       assert.equal(afterCount - before, 1);
       assert.equal(await outcomeCount(stack.pool, eventId), 0);
     });

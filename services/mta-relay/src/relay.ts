@@ -85,12 +85,8 @@ export async function startMtaRelay(deps: MtaRelayDeps): Promise<MtaRelay> {
     try {
       await deliver(message);
     } catch (error) {
-      const fields = { partition: message.partition, offset: message.offset, attempt: message.attempt };
-      const last = message.attempt >= config.maxAttempts;
-      logger[last ? 'error' : 'warn'](
-        { ...fields, error: (error as Error).message },
-        last ? 'outbound job dead-lettered' : 'outbound job failed, will retry',
-      );
+      const { partition, offset, attempt } = message;
+      logger.warn({ partition, offset, attempt, error: (error as Error).message }, 'outbound job failed');
       throw error;
     }
   };
@@ -101,6 +97,8 @@ export async function startMtaRelay(deps: MtaRelayDeps): Promise<MtaRelay> {
     handler,
     maxAttempts: config.maxAttempts,
     deadLetterTopic: config.deadLetterTopic,
+    onDeadLetter: ({ partition, offset }, error, attempts) =>
+      logger.error({ partition, offset, attempts, error }, 'outbound job dead-lettered'),
   });
 
   const scheduler = startScheduler(ctx);

@@ -1,6 +1,6 @@
 import type { Consumer, IHeaders, KafkaMessage, Producer } from 'kafkajs';
 import { encodeDeadLetter } from '../dead-letter.js';
-import { handleWithRetries } from '../retry.js';
+import { handleWithRetries, reportDeadLetter } from '../retry.js';
 import type { Headers, SubscribeOptions, Subscription } from '../port.js';
 
 export interface KafkaSubscriptionParts {
@@ -62,6 +62,7 @@ export async function startKafkaSubscription(parts: KafkaSubscriptionParts): Pro
     await consumer.commitOffsets([
       { topic: options.topic, partition, offset: (BigInt(message.offset) + 1n).toString() },
     ]);
+    if (outcome.kind === 'failed') reportDeadLetter(options.onDeadLetter, delivered, outcome);
   };
 
   await consumer.connect();

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { encodeDeadLetter } from '../dead-letter.js';
 import { errorText } from '../log.js';
 import type { BusLog } from '../log.js';
-import { handleWithRetries } from '../retry.js';
+import { handleWithRetries, reportDeadLetter } from '../retry.js';
 import type { Headers, OutgoingMessage, SubscribeOptions, Subscription } from '../port.js';
 import { NOTIFY_CHANNEL, appendMessages } from './append.js';
 import type { Partitioner } from './append.js';
@@ -208,6 +208,7 @@ class PostgresConsumer implements Subscription {
       throw error;
     }
     this.owned.set(partition, nextOffset);
+    if (outcome.kind === 'failed') reportDeadLetter(this.options.onDeadLetter, delivered, outcome);
     return true;
   }
 
