@@ -50,10 +50,10 @@ export interface ConnectionHooks {
 }
 
 function adjust(server: SMTPServer, connection: SMTPConnection, options: ConnectionHookOptions): void {
-  const plaintextAuth =
-    server.options.allowInsecureAuth === true ||
-    (options.allowPlaintextAuthOnLoopback && isLoopback(connection.remoteAddress));
-  if (plaintextAuth && !server.options.allowInsecureAuth) {
+  // The listener never allows insecure AUTH itself (allowInsecureAuth: false); only this hook
+  // lifts it, per connection, for loopback clients under the embedded default's allowance.
+  const plaintextAuth = options.allowPlaintextAuthOnLoopback && isLoopback(connection.remoteAddress);
+  if (plaintextAuth) {
     connection._server = Object.create(server, {
       options: { value: { ...server.options, allowInsecureAuth: true } },
     }) as SMTPServer;

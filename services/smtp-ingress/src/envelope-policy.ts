@@ -1,7 +1,7 @@
 import type { SMTPServerAddress, SMTPServerSession } from 'smtp-server';
 import type { AccountRef, Directory } from '@correo/directory';
 import { hasRelayAddressing, parseMailAddress } from './address.js';
-import { SmtpReply, replies } from './smtp-reply.js';
+import { replies } from './smtp-reply.js';
 
 export type ListenerKind = 'mx' | 'submission';
 
@@ -62,8 +62,4 @@ export async function checkRecipient(
     case 'deliver':
       return;
   }
-}
-
-export function isSmtpReply(error: unknown): error is SmtpReply {
-  return error instanceof SmtpReply;
 }

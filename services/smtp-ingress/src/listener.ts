@@ -31,7 +31,6 @@ export function createListener(setup: ListenerSetup): SMTPServer {
   const { logger, directory } = backends;
   const kind: ListenerKind = name === 'mx' ? 'mx' : 'submission';
   const log = logger.child({ listener: name });
-  let listenerPort = 0;
 
   const refuse = (reply: SmtpReply) => {
     ingressMetrics.messagesRejected.inc({ listener: name, reason: reply.reason });
@@ -84,9 +83,7 @@ export function createListener(setup: ListenerSetup): SMTPServer {
     },
 
     onAuth(auth, session, callback) {
-      if (auth.method !== 'PLAIN' && auth.method !== 'LOGIN') {
-        return callback(null, { message: '5.7.8 Authentication credentials invalid', responseCode: 535 });
-      }
+      // smtp-server answers 504 itself to mechanisms outside authMethods (PLAIN, LOGIN).
       const login = auth.username ?? '';
       guardedLogin(
         loginLimiter,
@@ -134,7 +131,6 @@ export function createListener(setup: ListenerSetup): SMTPServer {
         maxHeaderBytes: config.maxHeaderBytes,
         maxLineLength: config.maxLineLength,
         kind,
-        listenerPort,
         senderAuthentication: kind === 'mx' ? setup.senderAuthentication : undefined,
       }).then(
         (accepted) => {
@@ -165,9 +161,5 @@ export function createListener(setup: ListenerSetup): SMTPServer {
     sessionTimeoutMs: config.sessionTimeoutMs,
   });
   server.on('error', (error) => log.warn({ err: error }, 'smtp connection error'));
-  server.server.on('listening', () => {
-    const address = server.server.address();
-    if (address && typeof address === 'object') listenerPort = address.port;
-  });
   return server;
 }

@@ -37,7 +37,6 @@ export interface IntakeContext {
   maxHeaderBytes: number;
   maxLineLength: number;
   kind: 'mx' | 'submission';
-  listenerPort: number;
   /** Set on the MX listener when SMTP_SENDER_AUTHENTICATION is on. */
   senderAuthentication?: SenderAuthenticationContext;
 }
@@ -132,7 +131,7 @@ export async function receiveMessage(
     size: BigInt(blob.size),
     sha256: blob.sha256,
     kind: context.kind === 'mx' ? SubmissionKind.MX : SubmissionKind.SUBMISSION,
-    port: context.listenerPort,
+    port: session.localPort,
     smtputf8: Boolean(envelope.smtpUtf8),
     eightBitMime: envelope.bodyType === '8bitmime',
     dsn: {
