@@ -2,7 +2,6 @@
 export function capabilities(options: {
   authenticated: boolean;
   tlsActive: boolean;
-  tlsAvailable: boolean;
   loginAllowed: boolean;
   appendLimit: number;
 }): string[] {
@@ -19,7 +18,8 @@ export function capabilities(options: {
   ];
   if (!options.authenticated) {
     const pre = [...base];
-    if (options.tlsAvailable && !options.tlsActive) pre.push('STARTTLS');
+    // Every listener has a certificate (configured or self-signed), so STARTTLS is always offered.
+    if (!options.tlsActive) pre.push('STARTTLS');
     pre.push(options.loginAllowed ? 'AUTH=PLAIN' : 'LOGINDISABLED');
     return pre;
   }

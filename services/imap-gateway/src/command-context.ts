@@ -20,8 +20,6 @@ export interface GatewayServices {
   /** Logged-in sessions per account on this gateway process. */
   userConnections: ConnectionCounter;
   logger: Logger;
-  /** False when no certificate is loaded (never in production: loadTlsMaterial always gives one). */
-  tlsAvailable: boolean;
 }
 
 /** The connection side a command may use. */

@@ -58,7 +58,6 @@ export async function startImapGateway(deps: ImapGatewayDeps): Promise<ImapGatew
     changes: new MailboxChanges(deps.notifier, logger),
     userConnections: new ConnectionCounter(config.maxConnectionsPerUser),
     logger,
-    tlsAvailable: true,
   };
   const perIp = new ConnectionCounter(config.maxConnectionsPerIp);
   const connections = new Set<ImapConnection>();

@@ -60,15 +60,6 @@ export class MailboxView {
     return this.uids.length;
   }
 
-  get highestModseq(): number {
-    return this.syncedModseq;
-  }
-
-  /** The UID of message number `n` (1-based). */
-  uidAt(n: number): number | undefined {
-    return this.uids[n - 1];
-  }
-
   /** The message number of `uid`, or 0 when the view does not hold it. */
   numberOf(uid: number): number {
     let low = 0;
@@ -81,10 +72,6 @@ export class MailboxView {
       else high = mid - 1;
     }
     return 0;
-  }
-
-  state(uid: number): ImapMessageState | undefined {
-    return this.messages.get(uid);
   }
 
   /** Held and not known to be expunged. */

@@ -78,7 +78,6 @@ export class ImapSession {
     return capabilities({
       authenticated: this.state !== 'not-authenticated',
       tlsActive: this.tlsActive,
-      tlsAvailable: this.services.tlsAvailable,
       loginAllowed: this.loginAllowed,
       appendLimit: this.services.config.appendLimit,
     });

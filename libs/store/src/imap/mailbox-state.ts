@@ -183,10 +183,9 @@ export async function readImapStatus(
 export async function readImapQuota(
   pool: Pool,
   accountId: string,
-): Promise<{ usedBytes: number; quotaBytes: number | null; messages: number } | null> {
-  const { rows } = await pool.query<{ used_bytes: string; quota_bytes: string | null; messages: string }>(
-    `SELECT a.used_bytes, a.quota_bytes, (SELECT count(*) FROM messages m WHERE m.account_id = a.id) AS messages
-     FROM accounts a WHERE a.id = $1`,
+): Promise<{ usedBytes: number; quotaBytes: number | null } | null> {
+  const { rows } = await pool.query<{ used_bytes: string; quota_bytes: string | null }>(
+    'SELECT used_bytes, quota_bytes FROM accounts WHERE id = $1',
     [accountId],
   );
   const row = rows[0];
@@ -194,6 +193,5 @@ export async function readImapQuota(
   return {
     usedBytes: Number(row.used_bytes),
     quotaBytes: row.quota_bytes === null ? null : Number(row.quota_bytes),
-    messages: Number(row.messages),
   };
 }

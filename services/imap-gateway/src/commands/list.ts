@@ -20,7 +20,15 @@ export async function list(ctx: CommandContext, request: ListRequest): Promise<C
     return ok('LIST completed');
   }
   const mailboxes = await listImapMailboxes(pool, accountId);
-  const hasChildren = (name: string) => mailboxes.some((m) => m.name.startsWith(name + MAILBOX_DELIMITER));
+  // Every ancestor name of any mailbox, and of subscribed ones: one pass instead of a scan per mailbox.
+  const parents = new Set<string>();
+  const subscribedParents = new Set<string>();
+  for (const { name, subscribed } of mailboxes) {
+    for (let i = name.indexOf(MAILBOX_DELIMITER); i !== -1; i = name.indexOf(MAILBOX_DELIMITER, i + 1)) {
+      parents.add(name.slice(0, i));
+      if (subscribed) subscribedParents.add(name.slice(0, i));
+    }
+  }
   const matchers = request.patterns.map((pattern) => listMatcher(request.reference, pattern));
   const { selection, returns } = request;
 
@@ -28,16 +36,13 @@ export async function list(ctx: CommandContext, request: ListRequest): Promise<C
   for (const mailbox of mailboxes) {
     if (!matchers.some((matches) => matches(mailbox.name))) continue;
     if (selection.specialUse && !mailbox.specialUse) continue;
-    const attributes: string[] = [hasChildren(mailbox.name) ? '\\HasChildren' : '\\HasNoChildren'];
+    const attributes: string[] = [parents.has(mailbox.name) ? '\\HasChildren' : '\\HasNoChildren'];
     if (mailbox.specialUse) attributes.push(mailbox.specialUse);
     if (mailbox.subscribed && (selection.subscribed || returns.subscribed)) attributes.push('\\Subscribed');
     const entry: ListEntry = { name: mailbox.name, delimiter: MAILBOX_DELIMITER, attributes };
     if (selection.subscribed && !mailbox.subscribed) {
       // RECURSIVEMATCH: a parent is listed when one of its descendants is subscribed.
-      const subscribedChild = mailboxes.some(
-        (m) => m.subscribed && m.name.startsWith(mailbox.name + MAILBOX_DELIMITER),
-      );
-      if (!selection.recursiveMatch || !subscribedChild) continue;
+      if (!selection.recursiveMatch || !subscribedParents.has(mailbox.name)) continue;
       entry.childInfo = ['SUBSCRIBED'];
     }
     entries.push({ mailbox, entry });
