@@ -29,6 +29,9 @@ export function continuationReply(base64 = ''): string {
 
 /** "+OK text", then the lines dot-stuffed, then the terminator. */
 export function multilineReply(status: string, lines: readonly string[]): string {
-  const body = lines.map((line) => (oneLine(line).startsWith('.') ? `.${oneLine(line)}` : oneLine(line)));
+  const body = lines.map((line) => {
+    const text = oneLine(line);
+    return text.startsWith('.') ? `.${text}` : text;
+  });
   return okReply(status) + body.map((line) => line + CRLF).join('') + TERMINATOR;
 }

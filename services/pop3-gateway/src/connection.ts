@@ -16,7 +16,8 @@ export class ConnectionClosedError extends Error {
 
 export interface ConnectionOptions {
   deps: SessionDeps;
-  settings: SessionSettings;
+  /** Whether STLS is available follows from the listener (not on 995), so the connection sets it. */
+  settings: Omit<SessionSettings, 'tlsAvailable'>;
   /** For STLS; undefined means STLS is not offered. */
   secureContext: SecureContext | undefined;
   /** True on the implicit-TLS listener. */

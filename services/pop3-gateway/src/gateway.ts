@@ -14,7 +14,6 @@ import type { Pop3GatewayConfig } from './config.js';
 import { Pop3Connection } from './connection.js';
 import { createMaildropLocks } from './maildrop-lock.js';
 import { createMaildropStore } from './maildrop-store.js';
-import type { MaildropStore } from './maildrop-store.js';
 import { pop3Metrics } from './metrics.js';
 
 export type Pop3ListenerName = 'pop3' | 'pop3s';
@@ -33,8 +32,6 @@ export interface Pop3GatewayDeps {
   tls: { key: string; cert: string };
   /** Defaults to createLoginLimiter(limits). */
   loginLimiter?: LoginLimiter;
-  /** Defaults to the Postgres + blob store maildrop; replaceable to study the session alone. */
-  store?: MaildropStore;
 }
 
 export interface Pop3Gateway {
@@ -53,15 +50,12 @@ export async function startPop3Gateway(deps: Pop3GatewayDeps): Promise<Pop3Gatew
   const sessionDeps = {
     directory: deps.directory,
     loginLimiter: deps.loginLimiter ?? createLoginLimiter(deps.limits),
-    store:
-      deps.store ??
-      createMaildropStore({ pool: deps.pool, blobs: deps.blobs, notifier: deps.notifier, logger }),
+    store: createMaildropStore({ pool: deps.pool, blobs: deps.blobs, notifier: deps.notifier, logger }),
     locks: createMaildropLocks(deps.limits, config.lockTtlMs),
     logger,
   };
   const settings = {
     hostname: config.hostname,
-    tlsAvailable: true,
     allowPlaintextAuthOnLoopback: config.allowPlaintextAuthOnLoopback,
     maxAuthFailures: config.maxAuthFailures,
     maxLineLength: config.maxLineLength,

@@ -2,5 +2,3 @@ export { startPop3Gateway } from './gateway.js';
 export type { Pop3Gateway, Pop3GatewayDeps, Pop3ListenerName } from './gateway.js';
 export { pop3GatewaySection, defaultPop3GatewayConfig } from './config.js';
 export type { Pop3GatewayConfig } from './config.js';
-export { createMaildropStore, mailboxChannel } from './maildrop-store.js';
-export type { MaildropContents, MaildropEntry, MaildropStore } from './maildrop-store.js';

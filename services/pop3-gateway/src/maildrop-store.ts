@@ -103,5 +103,3 @@ export function createMaildropStore(deps: MaildropStoreDeps): MaildropStore {
     },
   };
 }
-
-export { mailboxChannel };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { expungeMessages } from '@correo/store';
-import { mailboxChannel } from '../src/index.js';
+import { mailboxChannel } from '@correo/notify';
 import type { Pop3Gateway } from '../src/index.js';
 import { loginWhenFree } from './helpers/login.js';
 import { RawClient } from './helpers/raw-client.js';
