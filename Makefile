@@ -19,9 +19,7 @@ dev:
 test:
 	bash scripts/test.sh
 
-check: install
-	npx tsc -p tsconfig.json
-	npx eslint --max-warnings 0 .
+check: install typecheck lint
 	npx prettier --check .
 
 typecheck:

@@ -18,10 +18,9 @@ ensure_jars() {
   touch "$KAFKA_LIBS/.complete"
 }
 
-kafka_java() {
-  java -Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true \
-    -Dlog4j.configuration="file:$KAFKA_DIR/log4j.properties" -cp "$KAFKA_LIBS/*" "$@"
-}
+KAFKA_JAVA=(java -Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true
+  -Dlog4j.configuration="file:$KAFKA_DIR/log4j.properties" -cp "$KAFKA_LIBS/*")
+kafka_java() { "${KAFKA_JAVA[@]}" "$@"; }
 
 case "${1:-}" in
   start)
@@ -60,9 +59,7 @@ PROPS
     CLUSTER_ID=$(kafka_java kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
     kafka_java kafka.tools.StorageTool format -t "$CLUSTER_ID" -c "$KAFKA_DIR/server.properties" >"$STATE_DIR/kafka-format.log" 2>&1 \
       || die "kafka storage format failed: $(tail -n 5 "$STATE_DIR/kafka-format.log")"
-    nohup java -Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true \
-      -Dlog4j.configuration="file:$KAFKA_DIR/log4j.properties" -cp "$KAFKA_LIBS/*" \
-      kafka.Kafka "$KAFKA_DIR/server.properties" >"$STATE_DIR/kafka.out" 2>&1 &
+    nohup "${KAFKA_JAVA[@]}" kafka.Kafka "$KAFKA_DIR/server.properties" >"$STATE_DIR/kafka.out" 2>&1 &
     echo $! > "$PIDFILE"
     wait_for kafka 90 port_open "$KAFKA_PORT"
     # The port opens before the broker has registered with the controller; the clients retry

@@ -15,11 +15,6 @@ export class ConfigError extends Error {
   }
 }
 
-/** A header line, then one line per variable: what an operator reads on stderr when a pod will not start. */
-export function formatConfigError(error: ConfigError): string {
-  return formatIssues(error.issues);
-}
-
 function formatIssues(issues: readonly ConfigIssue[]): string {
   const header = `invalid configuration (${issues.length} variable${issues.length === 1 ? '' : 's'}):`;
   const lines = issues.map((issue) => `  ${issue.variable}: expected ${issue.expected}, got ${issue.given}`);

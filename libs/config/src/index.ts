@@ -1,4 +1,4 @@
-export { ConfigError, formatConfigError, type ConfigIssue } from './config-error.js';
+export { ConfigError, type ConfigIssue } from './config-error.js';
 export { configVariableNames, loadConfig, loadConfigOrExit, type Env } from './load.js';
 export {
   baseSecrets,

@@ -8,7 +8,6 @@ import {
   ConfigError,
   configVariableNames,
   defineSection,
-  formatConfigError,
   loadConfig,
   port,
   text,
@@ -196,7 +195,7 @@ describe('bad values', () => {
       error.issues.map((issue) => issue.variable),
       ['LOG_LEVEL', 'KAFKA_BROKERS', 'S3_FORCE_PATH_STYLE', 'METRICS_PORT'],
     );
-    const lines = formatConfigError(error).split('\n');
+    const lines = error.message.split('\n');
     assert.equal(lines[0], 'invalid configuration (4 variables):');
     assert.equal(lines.length, 5);
   });

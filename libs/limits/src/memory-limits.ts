@@ -24,13 +24,11 @@ const processState = new MemoryLimitsState();
 export interface MemoryLimitsOptions {
   /** Defaults to the process-wide state, so all-in-one services that each create limits still agree. */
   state?: MemoryLimitsState;
-  /** How often expired entries are dropped (default 60s). */
-  sweepEveryMs?: number;
 }
 
 export function createMemoryLimits(options: MemoryLimitsOptions = {}): Limits {
   const state = options.state ?? processState;
-  const sweeper = setInterval(() => state.sweep(), options.sweepEveryMs ?? 60_000);
+  const sweeper = setInterval(() => state.sweep(), 60_000);
   // A pending sweep must never keep a finished process (or test) alive.
   sweeper.unref();
 

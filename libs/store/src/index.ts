@@ -62,7 +62,6 @@ export {
   isRelayJobQueued,
   listRelayQueue,
   recordRelayOutcomes,
-  relayOutcomes,
   relayQueueDepth,
   rescheduleRelayJob,
   retryRelayJobNow,

@@ -197,14 +197,6 @@ export async function finishedRelayRecipients(pool: Pool, jobId: string): Promis
   return new Set(rows.map((r) => r.recipient));
 }
 
-export async function relayOutcomes(pool: Pool, jobId: string): Promise<RelayRecipientOutcome[]> {
-  const { rows } = await pool.query<RelayRecipientOutcome>(
-    'SELECT recipient, outcome, reply FROM relay_outcomes WHERE job_id = $1 ORDER BY recipient',
-    [jobId],
-  );
-  return rows;
-}
-
 /** After another temporary failure: when to try next, and what each remaining recipient was told. */
 export async function rescheduleRelayJob(
   pool: Pool,

@@ -1,6 +1,6 @@
 import pg from 'pg';
+import { freePort } from '@correo/testkit';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -11,18 +11,6 @@ export interface EmbeddedServer {
   /** Creates an empty database on the embedded server. */
   createDatabase(): Promise<ScratchDatabase>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no TCP port');
-  return address.port;
 }
 
 /** A throwaway embedded PostgreSQL, started the way the all-in-one starts its own. */
