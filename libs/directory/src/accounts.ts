@@ -8,7 +8,7 @@ import { pageBounds, toPage } from './pagination.js';
 import type { Page, PageRequest } from './pagination.js';
 import { requireId } from './scope.js';
 import type { Scope } from './scope.js';
-import { inTransaction } from './transaction.js';
+import { inTransaction } from '@correo/store';
 
 export interface Account {
   id: string;

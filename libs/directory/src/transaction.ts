@@ -1,2 +1,0 @@
-// The directory's writes use the store's one transaction helper.
-export { inTransaction } from '@correo/store';
