@@ -9,7 +9,8 @@ import pg from 'pg';
 import { decodeOutboundMessage, encodeMailAccepted, SubmissionKind, timestampNow } from '@correo/proto';
 import { curl, eventually, queuedId, runProgram, swaks, uniqueName } from '@correo/testkit';
 import { AdminClient } from './support/admin-client.js';
-import { pythonPop3, pythonSmtp } from './support/python-clients.js';
+import { readMailbox } from './support/mailbox-reader.js';
+import { pythonSmtp } from './support/python-clients.js';
 import type { MailStack, StartStack, TopicWatch } from './support/stacks.js';
 
 const EXTERNAL = 'friend@elsewhere.test';
@@ -396,7 +397,13 @@ export function mailJourney(title: string, start: StartStack): void {
 
       // Read back as a user would: each maildrop holds exactly the messages addressed to it.
       for (const user of ['alice', 'bob', 'carol']) {
-        const messages = await pythonPop3(stack.app.ports.pop3, address(user), password, stack.app.caFile);
+        const pop3 = {
+          address: '127.0.0.1',
+          port: stack.app.ports.pop3,
+          serverName: '127.0.0.1',
+          caFile: stack.app.caFile,
+        };
+        const messages = await readMailbox('pop3', pop3, address(user), password);
         const subjects = messages.map(subjectOf).sort();
         const wanted = expected
           .filter((s) => s.mailboxes.includes(user))
