@@ -1,0 +1,3 @@
+export { fuzzTarget, type FuzzTarget } from './target.js';
+export { runFuzz, describeFindings, seedsDirOf, targetName } from './runner.js';
+export type { FuzzFinding, FuzzReport, FuzzRunOptions } from './runner.js';
