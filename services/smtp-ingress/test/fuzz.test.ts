@@ -6,7 +6,7 @@ import { describeFindings, runFuzz } from '@correo/testkit/fuzz';
 // smtp-server itself frames the commands; these targets are the code of ours behind it.
 describe('fuzz smtp-ingress: no crash, hang or unbounded allocation', () => {
   for (const [name, executions] of [
-    ['smtp-data', 2_000],
+    ['smtp-data', 1_500],
     ['smtp-envelope', 3_000],
   ] as const) {
     test(`${name}: seeds + ${executions} mutations`, { timeout: 120_000 }, async (t) => {

@@ -13,10 +13,15 @@ interface ScriptCoverage {
 
 /**
  * Coverage feedback from V8's own block coverage (the inspector's Profiler domain), so the fuzzer
- * needs no instrumenting build step and no native addon. A feature is a block of the watched modules
- * together with a power-of-two bucket of its hit count, as AFL counts edges; takePreciseCoverage
- * resets the counters, so each call reports what one input did.
+ * needs no instrumenting build step and no native addon. A feature is a block range of the watched
+ * modules together with a power-of-two bucket of its hit count, as AFL counts edges;
+ * takePreciseCoverage resets the counters, so each call reports what one input did.
  */
+/** Hit counts in power-of-two buckets (0, 1, 2-3, 4-7, ... 128+): loops that run longer are new. */
+function bucket(count: number): number {
+  return count === 0 ? 0 : Math.min(9, 1 + Math.floor(Math.log2(count)));
+}
+
 export class BlockCoverage {
   private readonly session = new Session();
 
@@ -33,12 +38,11 @@ export class BlockCoverage {
     for (const script of result) {
       if (!this.watched.some((path) => script.url.includes(path))) continue;
       for (const fn of script.functions) {
+        // V8 reports a nested block only where its count differs from the enclosing one (a branch not
+        // taken shows as a count-0 range), so every range of a function that ran is part of the shape.
+        if (fn.ranges[0]!.count === 0) continue;
         for (const range of fn.ranges) {
-          if (range.count > 0) {
-            features.push(
-              `${script.scriptId}:${range.startOffset}:${Math.min(8, Math.floor(Math.log2(range.count)))}`,
-            );
-          }
+          features.push(`${script.scriptId}:${range.startOffset}:${range.endOffset}:${bucket(range.count)}`);
         }
       }
     }

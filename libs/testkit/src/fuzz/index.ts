@@ -1,3 +1,5 @@
 export { fuzzTarget, type FuzzTarget } from './target.js';
 export { runFuzz, describeFindings, seedsDirOf, targetName } from './runner.js';
 export type { FuzzFinding, FuzzReport, FuzzRunOptions } from './runner.js';
+export { Mutator } from './mutator.js';
+export { Random } from './random.js';

@@ -76,6 +76,11 @@ export class RawSession {
     return this.closed;
   }
 
+  /** Sends the last bytes and half-closes: the server sees end of input after them. */
+  end(data: string | Buffer): void {
+    this.socket.end(data);
+  }
+
   close(): void {
     this.socket.destroy();
   }
