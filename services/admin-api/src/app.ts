@@ -5,7 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type pg from 'pg';
 import { handleError, handleNotFound } from './api-error.js';
 import { requireBearer } from './authentication.js';
-import { errorResponse } from './schemas.js';
+import { errorResponse, idFormats } from './schemas.js';
 import { accountRoutes } from './routes/accounts.js';
 import { aliasRoutes } from './routes/aliases.js';
 import { domainRoutes } from './routes/domains.js';
@@ -29,7 +29,7 @@ export async function buildAdminApi(options: AdminApiOptions): Promise<FastifyIn
     ajv: {
       // Unknown fields are refused with a message naming them rather than silently dropped, and every
       // bad field is reported at once.
-      customOptions: { removeAdditional: false, allErrors: true },
+      customOptions: { removeAdditional: false, allErrors: true, formats: idFormats },
     },
   }) as unknown as FastifyInstance;
 
