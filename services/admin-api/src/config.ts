@@ -9,6 +9,8 @@ export const PUBLISHED_ADMIN_TOKENS: readonly string[] = [
   'change-me-to-at-least-24-characters',
   'change-me-change-me-change-me',
   'test-operator-token-0123456789abcdef',
+  // The example in charts/correo/values.yaml.
+  'at-least-24-characters-of-random',
 ];
 
 /**
