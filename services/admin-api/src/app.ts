@@ -13,6 +13,7 @@ import { tenantRoutes } from './routes/tenants.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { dkimRoutes } from './routes/dkim.js';
 import { relayQueueRoutes } from './routes/relay-queue.js';
+import { deliveryRejectionRoutes } from './routes/delivery-rejections.js';
 
 export interface AdminApiOptions {
   pool: pg.Pool;
@@ -61,6 +62,7 @@ export async function buildAdminApi(options: AdminApiOptions): Promise<FastifyIn
       await api.register(tokenRoutes, { prefix: '/tokens' });
       await api.register(dkimRoutes, { prefix: '/domains', pool: options.pool });
       await api.register(relayQueueRoutes, { prefix: '/relay-queue', pool: options.pool });
+      await api.register(deliveryRejectionRoutes, { prefix: '/delivery-rejections', pool: options.pool });
     },
     { prefix: '/v1' },
   );
