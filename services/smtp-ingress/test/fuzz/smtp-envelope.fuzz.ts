@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import { fuzzTarget } from '@correo/testkit/fuzz';
-import { hasRelayAddressing, parseMailAddress } from '../../src/address.js';
+import { parseAddress } from '@correo/directory';
+import { hasRelayAddressing } from '../../src/address.js';
 import { receivedHeader } from '../../src/received-header.js';
 
 /**
- * The envelope values a client controls (HELO name, MAIL FROM and RCPT TO addresses), through our
- * address split and into the Received header. Input: NUL-separated fields.
+ * The envelope values a client controls (HELO name, MAIL FROM and RCPT TO addresses), through the
+ * directory's address parser that MAIL and RCPT use, and into the Received header. Input:
+ * NUL-separated fields.
  */
 export default fuzzTarget({
-  coverage: ['/smtp-ingress/src/'],
+  coverage: ['/smtp-ingress/src/', '/directory/src/address'],
   maxInputBytes: 2048,
   dictionary: [
     '\0',
@@ -31,12 +33,18 @@ export default fuzzTarget({
   run(input) {
     const [helo = '', from = '', ...recipients] = input.toString('utf8').split('\0');
     for (const raw of [from, ...recipients]) {
-      const parsed = parseMailAddress(raw);
-      if (!parsed) continue;
-      assert.match(parsed.domain, /^[a-z0-9-]+(\.[a-z0-9-]+)*$/, 'a domain is lowercase ASCII labels');
-      assert.equal(parsed.address, `${parsed.localPart}@${parsed.domain}`);
-      assert.ok(parsed.localPart.length > 0);
-      hasRelayAddressing(parsed.localPart);
+      const parsed = parseAddress(raw);
+      if (!parsed.ok) {
+        assert.ok(parsed.error.length > 0, 'a refused address says why (the 501 text)');
+        continue;
+      }
+      const { address, localPart, domain } = parsed.value;
+      assert.match(domain, /^[a-z0-9-]+(\.[a-z0-9-]+)*$/, 'a domain is lowercase ASCII labels');
+      assert.equal(address, `${localPart}@${domain}`);
+      // The event carries this canonical form and the mda parses it again: it must come back the same.
+      const again = parseAddress(address);
+      assert.ok(again.ok && again.value.address === address, `canonical form is stable: ${address}`);
+      hasRelayAddressing(localPart);
     }
     const header = receivedHeader({
       helo,
