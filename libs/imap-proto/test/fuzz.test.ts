@@ -1,3 +1,3 @@
 import { fuzzTest } from '@correo/testkit/fuzz';
 
-fuzzTest(new URL('./fuzz/imap-command.fuzz.ts', import.meta.url), 4_000);
+fuzzTest(new URL('./fuzz/imap-command.fuzz.ts', import.meta.url), 3_000);
