@@ -22,7 +22,7 @@ describe('fuzz runner', () => {
     const report = await runFuzz({
       target: new URL('./planted/planted-hang.fuzz.ts', import.meta.url),
       executions: 10_000,
-      hangMs: 1_000,
+      hangMs: 3_000,
     });
     assert.equal(report.findings.length, 1);
     assert.equal(report.findings[0]!.kind, 'hang');

@@ -97,12 +97,14 @@ export async function runFuzz(options: FuzzRunOptions): Promise<FuzzReport> {
   await new Promise<void>((resolve) => {
     let lastCount = -1;
     let lastProgress = Date.now();
+    let stopping = false;
     const watchdog = setInterval(() => {
       const count = executions();
       if (count !== lastCount) {
         lastCount = count;
         lastProgress = Date.now();
-      } else if (shared && Date.now() - lastProgress > hangMs) {
+      } else if (shared && !stopping && Date.now() - lastProgress > hangMs) {
+        stopping = true;
         findings.push({
           kind: 'hang',
           message: `one input ran longer than ${hangMs} ms`,
@@ -112,8 +114,11 @@ export async function runFuzz(options: FuzzRunOptions): Promise<FuzzReport> {
       }
     }, 100);
     worker.on('message', (message: WorkerMessage) => {
-      if (message.type === 'ready') shared = message.shared;
-      else if (message.type === 'finding') {
+      if (message.type === 'ready') {
+        // The clock starts once the target is loaded: loading (and compiling) it is no input.
+        shared = message.shared;
+        lastProgress = Date.now();
+      } else if (message.type === 'finding') {
         findings.push({ kind: message.kind, message: message.message, input: Buffer.from(message.input) });
       } else stats = message.stats;
     });
