@@ -42,6 +42,9 @@ function frame(stream: Buffer, size: number, utf8Accept: boolean, expectLine: bo
 export default fuzzTarget({
   coverage: ['/imap-proto/src/'],
   maxInputBytes: 8 * 1024,
+  // Each input is framed three times and every refused line raises a ParseError with its stack: a
+  // few KB of garbage per line, linear in the input. Far above that is a finding.
+  allocation: { floorBytes: 16 * 1024 * 1024, perInputByte: 4096 },
   dictionary: [
     '{',
     '}',

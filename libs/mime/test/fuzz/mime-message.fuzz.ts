@@ -37,6 +37,8 @@ function readPart(raw: Buffer, root: BodyStructure, part: BodyStructure): void {
 export default fuzzTarget({
   coverage: ['/mime/src/'],
   maxInputBytes: 32 * 1024,
+  // Two analyses and every part decoded per input: garbage linear in the input, up to ~1 KB a byte.
+  allocation: { floorBytes: 16 * 1024 * 1024, perInputByte: 1024 },
   dictionary: [
     '\r\n\r\n',
     '\r\n--b\r\n',
