@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,8 +8,9 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createFsBlobStore } from '@correo/blobs';
-import { decodeMailAccepted, encodeMailAccepted, SubmissionKind, timestampNow } from '@correo/proto';
+import { decodeMailAccepted } from '@correo/proto';
 import { eventually, runProgram, uniqueName } from '@correo/testkit';
+import { publishAccepted } from './support/accepted-event.js';
 import { AdminClient } from './support/admin-client.js';
 import { startEmbeddedStack, type MailStack, type TopicWatch } from './support/stacks.js';
 
@@ -92,23 +93,12 @@ describe('dead letters through correo-admin dlq', () => {
   test('a poison event is listed, shown, replayed twice and filed once', async () => {
     // The blob's content address, computed in a store of our own: the stack does not have it.
     const stored = await createFsBlobStore({ dir: scratch }).put(Readable.from([body]));
-    const eventId = randomUUID();
-    await stack.bus.publish('mail.accepted', [
-      {
-        key: eventId,
-        value: encodeMailAccepted({
-          eventId,
-          receivedAt: timestampNow(),
-          clientIp: '127.0.0.1',
-          mailFrom: 'someone@remote.test',
-          recipients: [{ address: recipient }],
-          blobKey: stored.key,
-          size: BigInt(body.length),
-          sha256: stored.sha256,
-          kind: SubmissionKind.MX,
-        }),
-      },
-    ]);
+    const eventId = await publishAccepted(stack.bus, {
+      recipient,
+      blobKey: stored.key,
+      size: body.length,
+      sha256: stored.sha256,
+    });
 
     let letters: Letter[] = [];
     await eventually('the dead letter to be listed', async () => {
