@@ -8,3 +8,4 @@ export * from './mail-clients.js';
 export * from './spawned.js';
 export * from './run-client.js';
 export * from './private-postgres.js';
+export * from './private-minio.js';
