@@ -28,7 +28,8 @@ export async function startDeadLetterArchive(
   return bus.subscribe({
     group: `${options.group}.dlq-archive`,
     topic: options.deadLetterTopic,
-    // Its own failures go to the service's log, never into a dead-letter topic of the dead-letter topic.
+    // Not a `.dlq.dlq` topic: a letter this archive cannot store goes back onto the same topic
+    // under the archive's own group name, which the filter below skips, so it never loops.
     deadLetterTopic: options.deadLetterTopic,
     handler: async (message) => {
       let letter;

@@ -8,7 +8,10 @@
  */
 export type FailureKind = 'backend' | 'message';
 
-/** Node's network error codes: the peer or the path to it is gone, not the request. */
+/**
+ * Node's error codes of a peer or the path to it being gone, or of a local disk that is full or
+ * failing (the files blob store): none of them is the request's fault.
+ */
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -28,6 +31,13 @@ const NETWORK_CODES = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
   'UND_ERR_CLOSED',
+  'ENOSPC',
+  'EDQUOT',
+  'EIO',
+  'EROFS',
+  'EMFILE',
+  'ENFILE',
+  'EAGAIN',
 ]);
 
 /**
