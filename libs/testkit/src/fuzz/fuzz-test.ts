@@ -4,8 +4,8 @@ import { describeFindings, runFuzz, targetName } from './runner.js';
 
 /**
  * The bounded run of `make test` as one node:test test: the committed seeds, then `executions`
- * coverage-guided mutations from a fixed seed (the same inputs on every run); any finding fails it
- * with the input to add to the corpus. `make fuzz` runs the same target for longer.
+ * coverage-guided mutations from a fixed seed; any finding fails it with the input to add to the
+ * corpus. `make fuzz` runs the same target for longer.
  */
 export function fuzzTest(target: URL, executions: number): void {
   const title = `fuzz ${targetName(target)}: seeds + ${executions} mutations, no crash, hang or unbounded allocation`;

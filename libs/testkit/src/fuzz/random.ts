@@ -1,6 +1,6 @@
 /**
- * A small seeded generator (mulberry32): the bounded run in `make test` replays the same inputs on
- * every machine, so a finding there is reproducible from its seed alone.
+ * A small seeded generator (mulberry32): the same seed makes the same choices, so runs differ only
+ * where coverage feedback differs.
  */
 export class Random {
   private state: number;

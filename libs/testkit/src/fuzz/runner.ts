@@ -20,7 +20,7 @@ export interface FuzzRunOptions {
   executions?: number;
   /** Or a time budget (the longer run of `make fuzz`); whichever ends first. */
   seconds?: number;
-  /** The generator's seed; the same seed replays the same inputs. */
+  /** The generator's seed: the same seed makes the same choices for the same coverage. */
   seed?: number;
   /**
    * One input running longer than this is a hang. Generous on purpose: it is a liveness check that
