@@ -83,3 +83,11 @@ export type {
 export { inTransaction } from './transaction.js';
 export { archiveDeadLetter, getDeadLetter, listDeadLetters, recordDeadLetterReplay } from './dead-letters.js';
 export type { DeadLetterState, NewDeadLetter, StoredDeadLetter } from './dead-letters.js';
+export { findMessageJourneys, recordAcceptedMessage } from './journey.js';
+export type {
+  AcceptedMessage,
+  JourneyDeadLetter,
+  MessageJourney,
+  RecipientFate,
+  RelayJobRoute,
+} from './journey.js';

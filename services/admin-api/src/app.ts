@@ -16,6 +16,7 @@ import { relayQueueRoutes } from './routes/relay-queue.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import type { Bus } from '@correo/bus';
 import { deliveryRejectionRoutes } from './routes/delivery-rejections.js';
+import { messageRoutes } from './routes/messages.js';
 
 export interface AdminApiOptions {
   pool: pg.Pool;
@@ -68,6 +69,7 @@ export async function buildAdminApi(options: AdminApiOptions): Promise<FastifyIn
       await api.register(relayQueueRoutes, { prefix: '/relay-queue', pool: options.pool });
       await api.register(deadLetterRoutes, { prefix: '/dead-letters', pool: options.pool, bus: options.bus });
       await api.register(deliveryRejectionRoutes, { prefix: '/delivery-rejections', pool: options.pool });
+      await api.register(messageRoutes, { prefix: '/messages', pool: options.pool });
     },
     { prefix: '/v1' },
   );

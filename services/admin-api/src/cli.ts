@@ -17,6 +17,7 @@ const USAGE = `usage: correo-admin <command> [arguments] [--json]
   dlq list [--state pending|replayed|all]              (operator token; default pending: never replayed)
   dlq show <id>
   dlq replay <id>... | dlq replay --all                (--all: every pending dead letter)
+  journey <event id | message-id>                      (where a message went: each recipient's fate)
 
 Without --password, the password comes from CORREO_ACCOUNT_PASSWORD, a hidden prompt, or the first line of stdin.
 Environment: CORREO_API_URL (default http://127.0.0.1:8080), CORREO_API_TOKEN (required).`;
@@ -158,6 +159,14 @@ async function run(
     }
     case 'dlq':
       return deadLetters(positionals, values, client);
+    case 'journey': {
+      const [id] = args(positionals, 1, 'an event id or a Message-ID');
+      const found = await client.request<{ journeys: JourneyView[] }>(
+        'GET',
+        `/v1/messages/${encodeURIComponent(id)}/journey`,
+      );
+      return print(json, found, () => found.journeys.flatMap(journeyLines));
+    }
     default:
       throw usageError(`unknown command ${JSON.stringify(command)}`);
   }
@@ -183,6 +192,87 @@ interface DeadLetterView {
 function deadLetterLine(letter: DeadLetterView): string {
   const replayed = letter.replayCount > 0 ? `replayed ${letter.replayCount}x` : 'pending';
   return `${letter.id}\t${letter.topic}[${letter.partition}]@${letter.offset}\t${letter.failedAt}\t${replayed}\t${letter.error}`;
+}
+
+interface FateView {
+  kind: string;
+  account?: string;
+  mailbox?: string;
+  uid?: number | null;
+  reason?: string;
+  detail?: string;
+  address?: string;
+  forwarded?: boolean;
+  outcome?: string;
+  reply?: string;
+  attempts?: number;
+  at?: string;
+  nextAttemptAt?: string;
+}
+
+interface JourneyView {
+  eventId: string;
+  accepted: {
+    receivedAt: string;
+    kind: string;
+    port: number;
+    clientIp: string;
+    helo: string;
+    authenticatedUser: string;
+    mailFrom: string;
+    size: number;
+    authenticationResults: string;
+    messageId: string | null;
+    traceId: string;
+  } | null;
+  recipients: { recipient: string; fates: FateView[] }[];
+  deadLetters: { id: string; topic: string; error: string; failedAt: string; replayCount: number }[];
+}
+
+function fateText(fate: FateView): string {
+  const via = fate.forwarded ? `forwarded to ${fate.address}, ` : '';
+  switch (fate.kind) {
+    case 'filed':
+      return `filed into ${fate.mailbox} of ${fate.account} uid ${fate.uid ?? '(expunged)'} at ${fate.at}`;
+    case 'rejected':
+      return `rejected (${fate.reason}): ${fate.detail} at ${fate.at}`;
+    case 'relayed':
+      return `${via}relayed after ${fate.attempts} attempt(s) at ${fate.at}: ${fate.reply}`;
+    case 'deferred':
+      return `${via}deferred after ${fate.attempts} attempt(s), next attempt at ${fate.nextAttemptAt}: ${fate.reply}`;
+    case 'bounced':
+      return `${via}bounced (${fate.outcome}) after ${fate.attempts} attempt(s) at ${fate.at}: ${fate.reply}`;
+    default:
+      return `${via}queued for the relay`;
+  }
+}
+
+/** One block per acceptance: where and how it came in, then one line per recipient fate. */
+function journeyLines(journey: JourneyView): string[] {
+  const a = journey.accepted;
+  const lines = [`event ${journey.eventId}`];
+  if (a) {
+    const user = a.authenticatedUser ? ` as ${a.authenticatedUser}` : '';
+    lines.push(
+      `  accepted ${a.receivedAt} on ${a.kind} port ${a.port} from ${a.clientIp} (helo ${a.helo || '-'})${user}`,
+      `  from <${a.mailFrom}>, ${a.size} bytes${a.messageId ? `, Message-ID ${a.messageId}` : ''}`,
+      `  trace ${a.traceId || '-'}`,
+    );
+    if (a.authenticationResults) lines.push(`  authentication ${a.authenticationResults}`);
+  } else {
+    lines.push('  accepted: not recorded (the mda never handled it)');
+  }
+  for (const { recipient, fates } of journey.recipients) {
+    if (fates.length === 0) lines.push(`  ${recipient}: in transit (the mda is not done yet)`);
+    for (const fate of fates) lines.push(`  ${recipient}: ${fateText(fate)}`);
+  }
+  for (const letter of journey.deadLetters) {
+    const state = letter.replayCount > 0 ? `replayed ${letter.replayCount}x` : 'pending';
+    lines.push(
+      `  dead-lettered on ${letter.topic} at ${letter.failedAt} (dead letter ${letter.id}, ${state}): ${letter.error}`,
+    );
+  }
+  return lines;
 }
 
 /** `dlq list|show|replay`: the dead letters an operator decides on (admin-api /v1/dead-letters). */

@@ -10,6 +10,7 @@ import { targetMailbox } from './filing.js';
 import type { MessageFacts, Pool, RejectionReason } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
 import { readMessageFacts } from './facts.js';
+import { recordAcceptance } from './journey.js';
 import { mdaMetrics } from './metrics.js';
 import { outboundJobs } from './outbound.js';
 import { planDelivery } from './recipients.js';
@@ -39,6 +40,7 @@ export function decodeEvent(value: Buffer): MailAccepted {
 export async function deliverEvent(ctx: EventContext, event: MailAccepted, headers: Record<string, string>) {
   const log = ctx.logger.child({ eventId: event.eventId });
   const plan = await planDelivery(ctx.directory, event);
+  await recordAcceptance(ctx.pool, ctx.blobs, event, plan, headers);
 
   for (const rejection of plan.rejections) {
     await reject(ctx, log, event.eventId, rejection.recipient, rejection.reason, rejection.detail);
