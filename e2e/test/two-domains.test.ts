@@ -1,7 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { eventually, swaks } from '@correo/testkit';
+import { fileURLToPath } from 'node:url';
+import { eventually, runProgram, swaks } from '@correo/testkit';
 import { headerValues, readMailbox } from './support/mailbox-reader.js';
 import { newPassword, startTwoDomains, storedSubjects } from './support/two-domains.js';
 import type { MailDomain, TwoDomains } from './support/two-domains.js';
@@ -17,6 +18,8 @@ const FORGER_IP = '127.0.0.5';
 const YO = 'yo@miemail.test';
 const EL = 'el@suemail.test';
 const ELIAS = 'elias@suemail.test';
+
+const CORREO_ADMIN = fileURLToPath(new URL('../../services/admin-api/bin/correo-admin.js', import.meta.url));
 
 function literal(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -39,6 +42,8 @@ describe('two domains: yo@miemail.test writes to el@suemail.test', () => {
   let world: TwoDomains;
   let mi: MailDomain;
   let su: MailDomain;
+  let suToken: string;
+  let strangerToken: string;
 
   before(async () => {
     world = await startTwoDomains({
@@ -67,6 +72,11 @@ describe('two domains: yo@miemail.test writes to el@suemail.test', () => {
     await su.admin.createDomain(SUEMAIL.name, suTenant.id);
     await su.admin.createAccount(EL, elPassword);
     await su.admin.createAlias(ELIAS, [EL]);
+    suToken = (await su.admin.createToken('ops', suTenant.id)).secret;
+    // Another tenant of the same installation: it must not see suemail.test's mail.
+    const stranger = await su.admin.createTenant('otro');
+    await su.admin.createDomain(`otro-${run}.test`, stranger.id);
+    strangerToken = (await su.admin.createToken('ops', stranger.id)).secret;
   });
 
   after(async () => {
@@ -74,7 +84,7 @@ describe('two domains: yo@miemail.test writes to el@suemail.test', () => {
   });
 
   /** yo@ submits on miemail.test's 587: STARTTLS (certificate chain verified), then AUTH. */
-  async function submit(to: string, subject: string) {
+  async function submit(to: string, subject: string, headers: string[] = []): Promise<string> {
     const result = await swaks([
       '--server',
       mi.ip,
@@ -96,6 +106,7 @@ describe('two domains: yo@miemail.test writes to el@suemail.test', () => {
       to,
       '--header',
       `Subject: ${subject}`,
+      ...headers.flatMap((header) => ['--header', header]),
       '--body',
       `Hola, ${to}.`,
     ]);
@@ -104,10 +115,37 @@ describe('two domains: yo@miemail.test writes to el@suemail.test', () => {
       result.replies.some((line) => line.startsWith('235 ')),
       result.output,
     );
-    assert.ok(
-      result.replies.some((line) => line.startsWith('250 2.0.0 Ok: queued as')),
-      result.output,
-    );
+    const queued = result.replies
+      .map((line) => /^250 2\.0\.0 Ok: queued as (\S+)/.exec(line)?.[1])
+      .find(Boolean);
+    assert.ok(queued, result.output);
+    return queued;
+  }
+
+  /** `correo-admin journey <id>` against one installation's admin-api, as its operator or a tenant. */
+  async function journey(domain: MailDomain, id: string, token = domain.app.adminToken) {
+    return runProgram(process.execPath, [CORREO_ADMIN, 'journey', id], undefined, {
+      CORREO_API_URL: domain.app.adminUrl,
+      CORREO_API_TOKEN: token,
+    });
+  }
+
+  /** Waits until the journey's output matches `pattern` (each stage records its part asynchronously). */
+  async function journeyShows(domain: MailDomain, id: string, pattern: RegExp, token?: string) {
+    let last = '';
+    await eventually(
+      `the journey of ${id} to show ${pattern}`,
+      async () => {
+        const shown = await journey(domain, id, token);
+        last = `${shown.stdout}${shown.stderr}`;
+        return shown.code === 0 && pattern.test(shown.stdout);
+      },
+      30_000,
+      250,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\n${last}`);
+    });
+    return last;
   }
 
   /**
@@ -141,7 +179,8 @@ describe('two domains: yo@miemail.test writes to el@suemail.test', () => {
 
   test('submitted on 587, relayed by MX to suemail.test, verified (SPF, DKIM, DMARC pass), filed through the alias, read over IMAP and POP3', async () => {
     const subject = `journey ${run}`;
-    await submit(ELIAS, subject);
+    const messageId = `<journey-${run}@miemail.test>`;
+    const eventId = await submit(ELIAS, subject, [`Message-Id: ${messageId}`]);
 
     await eventually(
       "the message in el@'s store at suemail.test",
@@ -192,12 +231,42 @@ describe('two domains: yo@miemail.test writes to el@suemail.test', () => {
       );
     }
     assert.deepEqual(await storedSubjects(su, EL), [subject], 'stored once, for el@ only');
+
+    // "Where is my mail?", answered by each operator with one command. miemail.test: accepted from
+    // yo@ on submission, relayed to suemail.test with its MX's reply.
+    const sent = await journeyShows(
+      mi,
+      eventId,
+      /elias@suemail\.test: relayed after 1 attempt\(s\) at \S+: 250 /,
+    );
+    assert.match(sent, new RegExp(`^event ${eventId}$`, 'm'));
+    assert.match(sent, /accepted \S+ on submission port \d+ from 127\.[0-9.]+ .* as yo@miemail\.test$/m);
+    assert.match(sent, /^ {2}trace [0-9a-f]{32}$/m);
+    // The Message-ID finds it too, though miemail.test stored no copy of it.
+    await journeyShows(mi, messageId, new RegExp(`^event ${eventId}$`, 'm'));
+    // suemail.test: accepted on its MX from miemail.test's relay, SPF/DKIM/DMARC pass, filed through
+    // the alias into el@'s INBOX with its UID.
+    const received = await journeyShows(
+      su,
+      messageId,
+      /elias@suemail\.test: filed into INBOX of el@suemail\.test uid [1-9]\d* at /,
+    );
+    assert.match(
+      received,
+      new RegExp(`accepted \\S+ on mx port \\d+ from ${literal(MIEMAIL.ip)} \\(helo mx\\.miemail\\.test\\)`),
+    );
+    assert.match(received, /authentication .*spf=pass.*dkim=pass.*dmarc=pass/);
+    // suemail.test's tenant sees it; another tenant of that installation does not know it exists.
+    await journeyShows(su, messageId, /filed into INBOX of el@suemail\.test/, suToken);
+    const stranger = await journey(su, messageId, strangerToken);
+    assert.notEqual(stranger.code, 0);
+    assert.match(stranger.stderr, /no message/);
   });
 
   test('a 550 5.1.1 from suemail.test at RCPT bounces at once into yo@s INBOX', async () => {
     const nobody = `nobody-${run}@${SUEMAIL.name}`;
     const subject = `to nobody ${run}`;
-    await submit(nobody, subject);
+    const eventId = await submit(nobody, subject);
 
     // No retry schedule is waited for: a permanent failure bounces on the first attempt.
     const dsn = await bounceFor(nobody, 1, 30_000);
@@ -206,13 +275,18 @@ describe('two domains: yo@miemail.test writes to el@suemail.test', () => {
     assert.match(dsn, /^Diagnostic-Code: smtp; 550 5\.1\.1 /m);
     assert.match(dsn, new RegExp(`^Subject: ${subject}\\r?$`, 'm'), 'the original header section comes back');
     assert.equal(headerValues(dsn, 'return-path')[0] ?? '<>', '<>', 'a bounce has the null sender');
+    await journeyShows(
+      mi,
+      eventId,
+      new RegExp(`${literal(nobody)}: bounced \\(bounced\\) after 1 attempt\\(s\\) at \\S+: 550 5\\.1\\.1 `),
+    );
   });
 
   test(`an unreachable domain is retried, then bounced when RELAY_MAX_LIFETIME (${RELAY_LIFETIME}) runs out`, async () => {
     const someone = `alguien-${run}@${LEJOS}`;
     const subject = `to nowhere ${run}`;
     const deferredBefore = await relayOutcomes('deferred');
-    await submit(someone, subject);
+    const eventId = await submit(someone, subject);
 
     await eventually(
       'the relay to retry the unreachable MX',
@@ -221,11 +295,19 @@ describe('two domains: yo@miemail.test writes to el@suemail.test', () => {
       500,
     );
     assert.ok(world.dns.queries.includes(`MX ${LEJOS}`));
+    await journeyShows(
+      mi,
+      eventId,
+      new RegExp(
+        `${literal(someone)}: deferred after [1-9]\\d* attempt\\(s\\), next attempt at \\S+: .*${literal(LEJOS_MX_IP)}`,
+      ),
+    );
 
     const dsn = await bounceFor(someone, 2, 60_000);
     assertIsBounce(dsn, someone, /^Status: 4\.4\.7\r?$/m);
     assert.match(dsn, new RegExp(`^Diagnostic-Code: .*${literal(LEJOS_MX_IP)}`, 'm'));
     assert.ok((await relayOutcomes('expired')) >= 1);
+    await journeyShows(mi, eventId, new RegExp(`${literal(someone)}: bounced \\(expired\\)`));
   });
 
   test('a forged miemail.test sender from another host fails DMARC and is refused under p=reject', async () => {

@@ -16,6 +16,11 @@ export class AdminClient {
     return JSON.parse(text) as T;
   }
 
+  /** A tenant-scoped API token; the secret is shown only here. */
+  createToken(name: string, tenantId: string): Promise<{ id: string; secret: string }> {
+    return this.post('/tokens', { name, tenantId });
+  }
+
   createTenant(name: string): Promise<{ id: string; name: string }> {
     return this.post('/tenants', { name });
   }

@@ -258,7 +258,9 @@ function journeyLines(journey: JourneyView): string[] {
       `  from <${a.mailFrom}>, ${a.size} bytes${a.messageId ? `, Message-ID ${a.messageId}` : ''}`,
       `  trace ${a.traceId || '-'}`,
     );
-    if (a.authenticationResults) lines.push(`  authentication ${a.authenticationResults}`);
+    // Unfolded: the header smtp-ingress wrote may span lines.
+    const results = a.authenticationResults.replace(/\r?\n[ \t]+/g, ' ');
+    if (results) lines.push(`  authentication ${results}`);
   } else {
     lines.push('  accepted: not recorded (the mda never handled it)');
   }
