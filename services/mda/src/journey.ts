@@ -37,6 +37,19 @@ export function relayRoutes(event: MailAccepted, plan: DeliveryPlan): RelayJobRo
 }
 
 /**
+ * Best effort: the journey is a record, never a reason to hold mail back, so a blob that cannot be
+ * read here leaves the Message-ID unrecorded and the relay (which reads the blob anyway) decides.
+ */
+async function headerMessageId(blobs: BlobStore, blobKey: string): Promise<string | null> {
+  try {
+    const header = await blobs.get(blobKey, { start: 0, end: HEADER_BYTES - 1 });
+    return messageSummary(await analyzeMessage(header)).messageId;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Records the acceptance of `event` for its journey (admin-api /v1/messages/{id}/journey). Once per
  * event, before any recipient is handled, so even an event that later dead-letters has its record.
  * A message that is only relayed has no local copy whose Message-ID a lookup could find, so its
@@ -49,11 +62,8 @@ export async function recordAcceptance(
   plan: DeliveryPlan,
   headers: Record<string, string>,
 ): Promise<void> {
-  let messageId: string | null = null;
-  if (plan.local.length === 0 && plan.external.size > 0) {
-    const header = await blobs.get(event.blobKey, { start: 0, end: HEADER_BYTES - 1 });
-    messageId = messageSummary(await analyzeMessage(header)).messageId;
-  }
+  const messageId =
+    plan.local.length === 0 && plan.external.size > 0 ? await headerMessageId(blobs, event.blobKey) : null;
   await recordAcceptedMessage(pool, {
     eventId: event.eventId,
     receivedAt: event.receivedAt ? timestampDate(event.receivedAt) : new Date(),

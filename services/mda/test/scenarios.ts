@@ -291,6 +291,55 @@ export function deliveryScenarios(kind: StackKind): void {
       assert.equal(await outcomeCount(stack.pool, eventId), 0, 'nothing stored locally');
     });
 
+    test('each event records its acceptance once for the journey, with the relay job of every external target', async () => {
+      const d = domain();
+      await stack.provision.account(`home@${d}`);
+      await stack.provision.alias(`fwd@${d}`, [`home@${d}`, 'one@elsewhere.test']);
+      const mixed = await stack.publishAccepted({
+        to: [`fwd@${d}`, 'el@suemail.test'],
+        from: `yo@${d}`,
+        kind: SubmissionKind.SUBMISSION,
+      });
+      const relayedOnly = await stack.publishAccepted({
+        to: ['el@suemail.test'],
+        from: `yo@${d}`,
+        kind: SubmissionKind.SUBMISSION,
+      });
+      // Recorded before the hand-off to the relay: once the jobs are out, the rows are there.
+      await outboundFor(outbound, mixed, 2);
+      await outboundFor(outbound, relayedOnly, 1);
+      const rows = await stack.pool.query<{
+        event_id: string;
+        kind: string;
+        port: number;
+        client_ip: string;
+        authenticated_user: string;
+        sender_domain: string;
+        recipient_domains: string[];
+        message_id: string | null;
+        relay_jobs: { jobId: string; domain: string; targets: { recipient: string; address: string }[] }[];
+      }>('SELECT * FROM accepted_messages WHERE event_id = ANY($1::text[])', [[mixed, relayedOnly]]);
+      const byEvent = new Map(rows.rows.map((row) => [row.event_id, row]));
+      const first = byEvent.get(mixed)!;
+      assert.equal(first.kind, 'submission');
+      assert.equal(first.port, 587);
+      assert.equal(first.client_ip, '192.0.2.10');
+      assert.equal(first.authenticated_user, `yo@${d}`);
+      assert.equal(first.sender_domain, d);
+      assert.deepEqual(first.recipient_domains.sort(), [d, 'suemail.test'].sort());
+      assert.equal(first.message_id, null, 'a stored copy carries the Message-ID of a delivered message');
+      const jobs = new Map(first.relay_jobs.map((job) => [job.domain, job]));
+      assert.equal(jobs.get('elsewhere.test')?.jobId, outboundJobId(mixed, 'elsewhere.test'));
+      assert.deepEqual(jobs.get('elsewhere.test')?.targets, [
+        { recipient: `fwd@${d}`, address: 'one@elsewhere.test' },
+      ]);
+      assert.deepEqual(jobs.get('suemail.test')?.targets, [
+        { recipient: 'el@suemail.test', address: 'el@suemail.test' },
+      ]);
+      // Only relayed: nothing stored here holds the Message-ID, so the acceptance does.
+      assert.match(byEvent.get(relayedOnly)?.message_id ?? '', /^<[0-9a-f-]{36}@client\.test>$/);
+    });
+
     test('a duplicate event is delivered once', async () => {
       const d = domain();
       await stack.provision.account(`dup@${d}`);
