@@ -3,7 +3,13 @@ import { stallCheck, startDeadLetterArchive } from '@correo/backends';
 import type { Bus, DeliveredMessage } from '@correo/bus';
 import type { Directory } from '@correo/directory';
 import { decodeOutboundMessage } from '@correo/proto';
-import { claimDueRelayJobs, finishedRelayRecipients, isRelayJobQueued, relayQueueDepth } from '@correo/store';
+import {
+  claimDueRelayJobs,
+  finishedRelayRecipients,
+  isRelayJobQueued,
+  relayQueueDepth,
+  relayQueueOldestAgeSeconds,
+} from '@correo/store';
 import type { Pool, RelayQueueEntry } from '@correo/store';
 import { extractTraceContext, withSpan } from '@correo/telemetry';
 import type { Logger, ReadinessCheck } from '@correo/telemetry';
@@ -135,6 +141,7 @@ function startScheduler(ctx: JobContext): { stop(): Promise<void> } {
         });
         await Promise.all(claimed.map((entry) => retryEntry(ctx, entry)));
         relayMetrics.queueDepth.set(await relayQueueDepth(ctx.pool));
+        relayMetrics.oldestAge.set(await relayQueueOldestAgeSeconds(ctx.pool));
         if (claimed.length === ctx.settings.queueBatch) continue;
       } catch (error) {
         ctx.logger.warn({ error: (error as Error).message }, 'deferred queue pass failed');
