@@ -10,6 +10,7 @@ import { configVariableNames } from '@correo/config';
 import { metrics } from '@correo/telemetry';
 import { serviceSections } from '@correo/all-in-one';
 import { VALUES_DOC, valuesDoc } from '../../scripts/chart-values-doc.js';
+import { DASHBOARD_DIR, dashboardFiles } from '../../scripts/grafana-dashboards.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CHART = join(ROOT, 'charts/correo');
@@ -227,6 +228,29 @@ test('VALUES.md is generated from values.schema.json and up to date', () => {
     'services.mda.autoscaling.consumerLag.metricName',
   ])
     assert.ok(doc.includes(`\`${key}\``), `VALUES.md documents ${key}`);
+});
+
+test('the dashboards are those scripts/grafana-dashboards.ts writes, each in its own ConfigMap', () => {
+  const generated = dashboardFiles();
+  assert.deepEqual(
+    readdirSync(DASHBOARD_DIR).sort(),
+    [...generated.keys()].sort(),
+    'run: node --import tsx scripts/grafana-dashboards.ts',
+  );
+  for (const [file, json] of generated) {
+    // Compared parsed: prettier formats the committed files.
+    assert.deepEqual(JSON.parse(readFileSync(join(DASHBOARD_DIR, file), 'utf8')), JSON.parse(json), file);
+  }
+  const configMaps = render()
+    .filter((o) => o.kind === 'ConfigMap' && o.metadata.name.includes('-dashboard-'))
+    .map((o) => Object.keys(o.data ?? {})[0]);
+  assert.deepEqual(configMaps.sort(), [
+    'backends.json',
+    'imap-pop3.json',
+    'overview.json',
+    'relay.json',
+    'smtp.json',
+  ]);
 });
 
 test('the full values file turns every production feature on', () => {
