@@ -148,6 +148,50 @@ test('dashboards and alerts chart only metrics the services really export', asyn
   assert.deepEqual(missing, [], 'every charted metric is exported by some service');
 });
 
+test('dashboards and alerts select and group only by labels the metrics have', () => {
+  // Labels Prometheus itself adds to every series, and the histogram bucket bound.
+  const added = ['pod', 'instance', 'job', 'namespace', 'le'];
+  const declared = new Map<string, string[]>();
+  for (const dir of ['libs', 'services']) {
+    for (const file of sourceFiles(join(ROOT, dir))) {
+      const source = readFileSync(file, 'utf8');
+      for (const match of source.matchAll(/name: '(correo_[a-z0-9_]+)',([^}]*)\}/g)) {
+        const labels = /labelNames: \[([^\]]*)\]/.exec(match[2]!)?.[1] ?? '';
+        declared.set(
+          match[1]!,
+          [...labels.matchAll(/'([a-z_]+)'/g)].map((m) => m[1]!),
+        );
+      }
+    }
+  }
+  const labelsOf = (metric: string) => [
+    ...(declared.get(metric.replace(/_(bucket|sum|count)$/, '')) ?? []),
+    ...added,
+  ];
+  const texts = [
+    ...readdirSync(join(CHART, 'dashboards')).map((f) => readFileSync(join(CHART, 'dashboards', f), 'utf8')),
+    readFileSync(join(CHART, 'prometheus/alerts.yaml'), 'utf8'),
+  ];
+  const wrong: string[] = [];
+  let checked = 0;
+  for (const text of texts) {
+    for (const [, metric, matchers] of text.matchAll(/(correo_[a-z0-9_]+)\{([^}]*)\}/g)) {
+      for (const [, label] of matchers!.matchAll(/([a-z_]+)\s*(?:=~|!~|!=|=)/g)) {
+        checked += 1;
+        if (!labelsOf(metric!).includes(label!)) wrong.push(`${metric}{${label}}`);
+      }
+    }
+    for (const [, grouping, metric] of text.matchAll(/by \(([^)]*)\) \((?:[a-z_]+\()?(correo_[a-z0-9_]+)/g)) {
+      for (const label of grouping!.split(',').map((l) => l.trim())) {
+        checked += 1;
+        if (!labelsOf(metric!).includes(label)) wrong.push(`${metric} by ${label}`);
+      }
+    }
+  }
+  assert.ok(checked >= 20, `${checked} label uses checked`);
+  assert.deepEqual(wrong, [], 'every label a query uses is declared on its metric');
+});
+
 test(
   'the chart lints, renders and validates against the Kubernetes schemas, default and full',
   { timeout: 600_000 },
