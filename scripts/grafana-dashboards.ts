@@ -89,7 +89,10 @@ export const dashboards: Dashboard[] = [
       {
         title: 'Dead-lettered events per second',
         unit: 'ops',
-        queries: [[rate('correo_mda_dead_lettered_total'), 'mda']],
+        queries: [
+          [rate('correo_mda_dead_lettered_total'), 'mda'],
+          [rate('correo_relay_dead_lettered_total'), 'relay'],
+        ],
       },
       {
         title: 'Relay deferred queue',
@@ -245,6 +248,11 @@ export const dashboards: Dashboard[] = [
           [rate('correo_relay_dsn_sent_total'), 'sent'],
           [rate('correo_relay_dsn_suppressed_total'), 'suppressed'],
         ],
+      },
+      {
+        title: 'Outbound jobs dead-lettered per second',
+        unit: 'ops',
+        queries: [[rate('correo_relay_dead_lettered_total'), 'dead-lettered']],
       },
       {
         title: 'Deferred queue',

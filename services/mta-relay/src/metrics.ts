@@ -19,6 +19,10 @@ export const relayMetrics = {
     help: 'Recipients per attempt outcome: delivered, deferred, bounced, expired.',
     labelNames: ['outcome'],
   }),
+  deadLettered: metrics.counter({
+    name: 'correo_relay_dead_lettered_total',
+    help: 'Outbound jobs that failed BUS_MAX_ATTEMPTS times by themselves and went to the dead-letter topic.',
+  }),
   dsnSent: metrics.counter({
     name: 'correo_relay_dsn_sent_total',
     help: 'Delivery status notifications published to the sender.',

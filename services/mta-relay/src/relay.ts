@@ -106,8 +106,10 @@ export async function startMtaRelay(deps: MtaRelayDeps): Promise<MtaRelay> {
     handler,
     maxAttempts: config.maxAttempts,
     deadLetterTopic: config.deadLetterTopic,
-    onDeadLetter: ({ partition, offset }, error, attempts) =>
-      logger.error({ partition, offset, attempts, error }, 'outbound job dead-lettered'),
+    onDeadLetter: ({ partition, offset }, error, attempts) => {
+      relayMetrics.deadLettered.inc();
+      logger.error({ partition, offset, attempts, error }, 'outbound job dead-lettered');
+    },
   });
 
   const archive = await startDeadLetterArchive(bus, deps.pool, {

@@ -266,6 +266,18 @@ export function relayScenarios(kind: StackKind): void {
       assert.match(parseDsn(inbox[0]!).returnedHeaders!, /^Subject: ordinary\r$/m);
     });
 
+    test('an outbound job that fails by itself is dead-lettered and counted', async () => {
+      const counter = async () =>
+        (await metrics.registry.getSingleMetric('correo_relay_dead_lettered_total')?.get())?.values[0]
+          ?.value ?? 0;
+      const before = await counter();
+      // Field 1 with wire type 7: no OutboundMessage decodes from it, however often it is retried.
+      await stack.bus.publish(stack.settings.outboundTopic, [
+        { key: 'poison.test', value: new Uint8Array([0x0f]) },
+      ]);
+      await waitUntil('the dead-letter counted', async () => (await counter()) === before + 1);
+    });
+
     test('deferred jobs survive a restart of the relay', async () => {
       const jobId = await stack.sendJob({ from: YO, to: ['later@suemail.test'], subject: 'across restart' });
       await waitUntil('the job in the queue', async () => (await stack.queued(jobId)) !== null);
