@@ -211,11 +211,9 @@ async function startCorreo(kind: 'embedded' | 'kafka'): Promise<System> {
     SMTP_CONNECTIONS_PER_IP_PER_MINUTE: '0',
     LOG_LEVEL: 'error',
   };
-  if (cpuProfileDir) {
-    await mkdir(cpuProfileDir, { recursive: true });
-    env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${cpuProfileDir}`;
-  }
-  const stack: MailStack = await (kind === 'kafka' ? startKafkaStack : startEmbeddedStack)(env);
+  if (cpuProfileDir) await mkdir(cpuProfileDir, { recursive: true });
+  const nodeArgs = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
+  const stack: MailStack = await (kind === 'kafka' ? startKafkaStack : startEmbeddedStack)(env, { nodeArgs });
   const db = new pg.Client({ connectionString: stack.app.databaseUrl });
   await db.connect();
   const admin = new AdminClient(stack.app.adminUrl, stack.app.adminToken);
@@ -263,7 +261,7 @@ async function measure(system: System, load: Load): Promise<Result> {
   const cpuBefore = await treeCpuMs(system.pid());
   const acceptedAt = new Map<string, number>();
   const storedAt = new Map<string, number>();
-  let finished: number | undefined;
+  let finished: number | undefined = undefined;
   // Polls while the load runs too, so that a first-seen time is close when nothing better exists.
   const poller = (async () => {
     while (

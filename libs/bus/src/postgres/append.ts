@@ -15,8 +15,10 @@ export class Partitioner {
 }
 
 /**
- * Appends messages inside the caller's transaction and wakes the topic's consumers on commit.
- * Partitions are locked in ascending order so concurrent publishers cannot deadlock.
+ * Appends messages inside the caller's transaction. Partitions are locked in ascending order so
+ * concurrent publishers cannot deadlock. It does not NOTIFY: PostgreSQL serialises the commits of
+ * notifying transactions on one lock held through their WAL flush, which would make every publish
+ * wait for every other one's fsync (see wakeConsumers).
  */
 export async function appendMessages(
   client: pg.ClientBase,
@@ -46,5 +48,9 @@ export async function appendMessages(
       ],
     );
   }
-  await client.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, topic]);
+}
+
+/** Wakes the consumers of `topics` in other processes (LISTEN on NOTIFY_CHANNEL) once this commits. */
+export async function wakeConsumers(db: pg.ClientBase | pg.Pool, topics: Iterable<string>): Promise<void> {
+  for (const topic of topics) await db.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, topic]);
 }

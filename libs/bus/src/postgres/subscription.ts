@@ -5,7 +5,7 @@ import { errorText } from '../log.js';
 import type { BusLog } from '../log.js';
 import { handleWithRetries, reportDeadLetter } from '../retry.js';
 import type { Headers, OutgoingMessage, SubscribeOptions, Subscription } from '../port.js';
-import { NOTIFY_CHANNEL, appendMessages } from './append.js';
+import { NOTIFY_CHANNEL, appendMessages, wakeConsumers } from './append.js';
 import type { Partitioner } from './append.js';
 import type { TopicCatalog } from './topics.js';
 
@@ -62,6 +62,13 @@ class PostgresConsumer implements Subscription {
       this.parts.onStopped();
     })();
     return this.stopped;
+  }
+
+  /** A publish to `topic` committed in this process: look again now, without waiting for NOTIFY. */
+  published(topic: string): void {
+    if (topic !== this.options.topic) return;
+    this.notified = true;
+    this.wake?.();
   }
 
   private get options(): SubscribeOptions {
@@ -196,6 +203,7 @@ class PostgresConsumer implements Subscription {
         const partitions = await this.parts.catalog.partitionsOf(client, this.parts.deadLetterTopic);
         const target = this.parts.partitioner.choose(letter.key, partitions);
         await appendMessages(client, this.parts.deadLetterTopic, new Map([[target, [letter]]]));
+        await wakeConsumers(client, [this.parts.deadLetterTopic]);
       }
       await client.query(
         `INSERT INTO bus.committed_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
@@ -232,7 +240,11 @@ class PostgresConsumer implements Subscription {
   }
 }
 
-export async function startPostgresSubscription(parts: PostgresSubscriptionParts): Promise<Subscription> {
+export type PostgresSubscription = Subscription & Pick<PostgresConsumer, 'published'>;
+
+export async function startPostgresSubscription(
+  parts: PostgresSubscriptionParts,
+): Promise<PostgresSubscription> {
   const consumer = new PostgresConsumer(parts);
   await consumer.start();
   return consumer;
