@@ -81,6 +81,34 @@ export async function deliverToMailbox(pool: Pool, delivery: LocalDelivery): Pro
 }
 
 /**
+ * Files several deliveries in one transaction (one WAL flush for a whole bus batch), each exactly as
+ * deliverToMailbox would, outcomes in the order given. Accounts are locked in ascending id order
+ * (a stable sort keeps one account's messages in the order given), so two batches touching the same
+ * accounts cannot deadlock. All or nothing: a throw rolls every one of them back.
+ */
+export async function deliverManyToMailboxes(
+  pool: Pool,
+  deliveries: LocalDelivery[],
+): Promise<DeliveryOutcome[]> {
+  const order = deliveries
+    .map((delivery, index) => ({
+      delivery: { ...delivery, recipient: delivery.recipient.toLowerCase() },
+      index,
+    }))
+    .sort((a, b) => compareIds(a.delivery.accountId, b.delivery.accountId) || a.index - b.index);
+  return inTransaction(pool, async (client) => {
+    const outcomes: DeliveryOutcome[] = new Array<DeliveryOutcome>(deliveries.length);
+    for (const { delivery, index } of order) outcomes[index] = await deliverInTransaction(client, delivery);
+    return outcomes;
+  });
+}
+
+/** bigint ids as decimal strings, compared as numbers. */
+function compareIds(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/**
  * The messages row of one stored copy, shared by delivery and IMAP APPEND (which has no event:
  * `receivedEventId` null). Everything IMAP and POP3 read later comes from here, never the body.
  */

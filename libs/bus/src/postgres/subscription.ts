@@ -158,6 +158,14 @@ class PostgresConsumer implements Subscription {
          WHERE topic = $1 AND partition = $2 AND "offset" >= $3 ORDER BY "offset" LIMIT ${BATCH}`,
         [this.options.topic, partition, next.toString()],
       );
+      if (
+        rows.length > 1 &&
+        this.options.batchHandler &&
+        (await this.deliverBatch(client, partition, rows))
+      ) {
+        progressed = true;
+        continue;
+      }
       for (const row of rows) {
         if (this.stopping.signal.aborted) return progressed;
         if (!(await this.deliver(client, partition, row))) return progressed;
@@ -165,6 +173,40 @@ class PostgresConsumer implements Subscription {
       }
     }
     return progressed;
+  }
+
+  /**
+   * The whole fetch through batchHandler, then one offset commit for all of it. Returns false when
+   * the batch handler threw (nothing of it counts: the caller delivers the rows one by one).
+   */
+  private async deliverBatch(client: pg.Client, partition: number, rows: StoredMessage[]): Promise<boolean> {
+    if (this.stopping.signal.aborted) return false;
+    const { group, topic } = this.options;
+    try {
+      await this.options.batchHandler!(
+        rows.map((row) => ({
+          topic,
+          partition,
+          offset: row.offset,
+          key: row.key ?? undefined,
+          value: row.value,
+          headers: row.headers,
+          attempt: 1,
+        })),
+      );
+    } catch (error) {
+      this.parts.log('warn', 'bus batch handler failed; delivering one by one', {
+        group,
+        topic,
+        partition,
+        error: errorText(error),
+      });
+      return false;
+    }
+    const nextOffset = BigInt(rows.at(-1)!.offset) + 1n;
+    await commitOffset(client, group, topic, partition, nextOffset);
+    this.owned.set(partition, nextOffset);
+    return true;
   }
 
   /** Returns false when stop() cut the retries short and the offset stays uncommitted. */
@@ -205,11 +247,7 @@ class PostgresConsumer implements Subscription {
         await appendMessages(client, this.parts.deadLetterTopic, new Map([[target, [letter]]]));
         await wakeConsumers(client, [this.parts.deadLetterTopic]);
       }
-      await client.query(
-        `INSERT INTO bus.committed_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, committed_at = now()`,
-        [group, topic, partition, nextOffset.toString()],
-      );
+      await commitOffset(client, group, topic, partition, nextOffset);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
@@ -238,6 +276,21 @@ class PostgresConsumer implements Subscription {
     this.wake = undefined;
     this.notified = false;
   }
+}
+
+/** Records where `group` resumes on a partition; on the consumer's own connection (see PostgresConsumer). */
+async function commitOffset(
+  client: pg.Client,
+  group: string,
+  topic: string,
+  partition: number,
+  nextOffset: bigint,
+): Promise<void> {
+  await client.query(
+    `INSERT INTO bus.committed_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, committed_at = now()`,
+    [group, topic, partition, nextOffset.toString()],
+  );
 }
 
 export type PostgresSubscription = Subscription & Pick<PostgresConsumer, 'published'>;
