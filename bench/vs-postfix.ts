@@ -70,6 +70,8 @@ interface System {
   pid(): number;
   /** Stored time (epoch ms) per queue id of `ids` that is already in its mailbox. */
   stored(ids: string[], recipient: string): Promise<Map<string, number>>;
+  /** Messages per filing transaction (correo's batches), for the report. */
+  messagesPerCommit?(ids: string[]): Promise<number>;
   /** A final, more precise reading of the stored times where the system can give one. */
   commitTimes?(ids: string[]): Promise<Map<string, number> | undefined>;
   cpuNote: string;
@@ -88,6 +90,7 @@ interface Result {
   latencyMs: { p50: number; p90: number; p99: number; max: number };
   cpuMsPerMessage: number;
   storedTimeSource: string;
+  messagesPerCommit?: number;
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -239,6 +242,14 @@ async function startCorreo(kind: 'embedded' | 'kafka'): Promise<System> {
       const seen = now();
       return new Map(rows.map((row) => [row.event, seen]));
     },
+    async messagesPerCommit(ids) {
+      const { rows } = await db.query<{ per: number }>(
+        `SELECT count(*)::float / greatest(count(DISTINCT xmin::text), 1) AS per
+           FROM messages WHERE received_event_id = ANY($1::text[])`,
+        [ids],
+      );
+      return Number(rows[0]?.per ?? NaN);
+    },
     async commitTimes(ids) {
       if (!commitTimestamps) return undefined;
       const { rows } = await db.query<{ event: string; at: number }>(
@@ -310,6 +321,9 @@ async function measure(system: System, load: Load): Promise<Result> {
     },
     cpuMsPerMessage: (cpuAfter - cpuBefore) / Math.max(1, delivered),
     storedTimeSource: source,
+    ...(system.messagesPerCommit
+      ? { messagesPerCommit: await system.messagesPerCommit([...acceptedAt.keys()]) }
+      : {}),
   };
 }
 
@@ -364,6 +378,7 @@ function table(results: Result[]): string {
       r.latencyMs.p50.toFixed(0),
       r.latencyMs.p99.toFixed(0),
       r.cpuMsPerMessage.toFixed(2),
+      r.messagesPerCommit === undefined ? '-' : r.messagesPerCommit.toFixed(1),
       ratio,
     ];
   });
