@@ -363,6 +363,7 @@ function table(results: Result[]): string {
     'p50 ms',
     'p99 ms',
     'CPU ms/msg',
+    'msgs/commit',
     'vs Postfix',
   ];
   const rows = results.map((r) => {
