@@ -24,6 +24,9 @@ after(async () => {
 test('concurrent publishes commit together: twenty SMTP sessions pay one or two WAL flushes, not twenty', async () => {
   const topic = uniqueName('accepted');
   await bus.ensureTopics([{ name: topic, partitions: 3 }]);
+  // Once published to, the topic's partition count is cached: the twenty below reach the
+  // committer in one go, as SMTP sessions of a running server do.
+  await bus.publish(topic, [{ key: 'warm-up', value: Buffer.from('warm-up') }]);
   await Promise.all(
     Array.from({ length: 20 }, (_, i) =>
       bus.publish(topic, [{ key: `event-${i}`, value: Buffer.from(`message ${i}`) }]),
@@ -31,7 +34,7 @@ test('concurrent publishes commit together: twenty SMTP sessions pay one or two 
   );
   const { rows } = await db.query<{ messages: number; transactions: number }>(
     `SELECT count(*)::int AS messages, count(DISTINCT xmin::text)::int AS transactions
-       FROM bus.messages WHERE topic = $1`,
+       FROM bus.messages WHERE topic = $1 AND key <> 'warm-up'`,
     [topic],
   );
   assert.equal(rows[0]!.messages, 20, 'every publish is stored once');

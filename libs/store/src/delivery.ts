@@ -118,13 +118,14 @@ export async function insertMessage(
   message: MessageFacts,
   receivedEventId: string | null,
 ): Promise<string> {
-  const inserted = await client.query<{ id: string }>(
-    `INSERT INTO messages (account_id, blob_key, size, sha256, internal_date, received_event_id,
+  const inserted = await client.query<{ id: string }>({
+    name: 'correo-insert-message',
+    text: `INSERT INTO messages (account_id, blob_key, size, sha256, internal_date, received_event_id,
        header_subject, header_from, header_to, header_cc, header_message_id, header_date, header_in_reply_to,
        envelope_json, bodystructure_json, search)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, to_tsvector('simple', $16))
      RETURNING id`,
-    [
+    values: [
       accountId,
       message.blobKey,
       message.size,
@@ -142,30 +143,45 @@ export async function insertMessage(
       JSON.stringify(message.bodystructure ?? null),
       message.searchText.slice(0, MAX_SEARCH_TEXT_CHARS),
     ],
-  );
+  });
   return inserted.rows[0]!.id;
 }
 
+/**
+ * Five round trips per delivery (there were eight), as named statements (parsed and planned once
+ * per connection): lock the account and find the mailbox; look for an earlier outcome; charge the
+ * quota and allocate the UID and MODSEQ; insert the message; file it and record the delivery.
+ */
 async function deliverInTransaction(
   client: pg.PoolClient,
   delivery: LocalDelivery,
 ): Promise<DeliveryOutcome> {
   const { eventId, recipient, accountId, message } = delivery;
-  const account = await client.query<{ quota_bytes: string | null; used_bytes: string }>(
-    'SELECT quota_bytes, used_bytes FROM accounts WHERE id = $1 FOR UPDATE',
-    [accountId],
-  );
-  const row = account.rows[0];
+  const mailboxName = delivery.mailboxName ?? 'INBOX';
+  const locked = await client.query<{
+    quota_bytes: string | null;
+    used_bytes: string;
+    mailbox_id: string | null;
+  }>({
+    name: 'correo-deliver-lock',
+    text: `SELECT a.quota_bytes, a.used_bytes, m.id AS mailbox_id
+             FROM accounts a LEFT JOIN mailboxes m ON m.account_id = a.id AND m.name = $2
+            WHERE a.id = $1 FOR UPDATE OF a`,
+    values: [accountId, mailboxName],
+  });
+  const row = locked.rows[0];
   if (!row) return { kind: 'unknown-user' };
+  // Created by the first delivery to it; a concurrent first delivery is handled by ensureMailbox.
+  const mailboxId = row.mailbox_id ?? (await ensureMailbox(client, accountId, mailboxName));
 
-  const mailboxId = await ensureMailbox(client, accountId, delivery.mailboxName ?? 'INBOX');
-
-  const earlier = await client.query(
-    `SELECT 1 FROM deliveries WHERE event_id = $1 AND recipient = $2 AND mailbox_id = $3
-     UNION ALL
-     SELECT 1 FROM delivery_rejections WHERE event_id = $1 AND recipient = $2 AND account_id = $4`,
-    [eventId, recipient, mailboxId, accountId],
-  );
+  // A statement of its own, after the lock: its snapshot sees what the lock holder committed.
+  const earlier = await client.query({
+    name: 'correo-deliver-earlier',
+    text: `SELECT 1 FROM deliveries WHERE event_id = $1 AND recipient = $2 AND mailbox_id = $3
+           UNION ALL
+           SELECT 1 FROM delivery_rejections WHERE event_id = $1 AND recipient = $2 AND account_id = $4`,
+    values: [eventId, recipient, mailboxId, accountId],
+  });
   if (earlier.rowCount) return { kind: 'duplicate' };
 
   const usedBytes = Number(row.used_bytes);
@@ -180,29 +196,34 @@ async function deliverInTransaction(
     });
     return { kind: 'over-quota', quotaBytes, usedBytes };
   }
-  await client.query('UPDATE accounts SET used_bytes = used_bytes + $2 WHERE id = $1', [
-    accountId,
-    message.size,
-  ]);
-
-  const allocated = await client.query<{ uid: string; modseq: string }>(
-    `UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1
-     WHERE id = $1 RETURNING uidnext - 1 AS uid, highestmodseq AS modseq`,
-    [mailboxId],
-  );
+  const allocated = await client.query<{ uid: string; modseq: string }>({
+    name: 'correo-deliver-allocate',
+    text: `WITH charged AS (UPDATE accounts SET used_bytes = used_bytes + $3 WHERE id = $1)
+           UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1
+            WHERE id = $2 RETURNING uidnext - 1 AS uid, highestmodseq AS modseq`,
+    values: [accountId, mailboxId, message.size],
+  });
   const { uid, modseq } = allocated.rows[0]!;
 
   const messageId = await insertMessage(client, accountId, message, eventId);
 
-  await client.query(
-    `INSERT INTO mailbox_messages (account_id, mailbox_id, uid, message_id, modseq, idempotency_key)
-     VALUES ($1, $2, $3, $4, $5, $6)`,
-    [accountId, mailboxId, uid, messageId, modseq, `${eventId}/${recipient}/${mailboxId}`],
-  );
-  await client.query(
-    'INSERT INTO deliveries (event_id, recipient, account_id, mailbox_id) VALUES ($1, $2, $3, $4)',
-    [eventId, recipient, accountId, mailboxId],
-  );
+  await client.query({
+    name: 'correo-deliver-file',
+    text: `WITH filed AS (
+             INSERT INTO mailbox_messages (account_id, mailbox_id, uid, message_id, modseq, idempotency_key)
+             VALUES ($1, $2, $3, $4, $5, $6))
+           INSERT INTO deliveries (event_id, recipient, account_id, mailbox_id) VALUES ($7, $8, $1, $2)`,
+    values: [
+      accountId,
+      mailboxId,
+      uid,
+      messageId,
+      modseq,
+      `${eventId}/${recipient}/${mailboxId}`,
+      eventId,
+      recipient,
+    ],
+  });
   return { kind: 'delivered', accountId, mailboxId, uid: Number(uid), modseq: Number(modseq), messageId };
 }
 

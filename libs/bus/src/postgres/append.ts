@@ -27,18 +27,20 @@ export async function appendMessages(
 ): Promise<void> {
   for (const partition of [...byPartition.keys()].sort((a, b) => a - b)) {
     const batch = byPartition.get(partition) ?? [];
-    const { rows } = await client.query<{ next_offset: string }>(
-      `INSERT INTO bus.partition_heads (topic, partition, next_offset) VALUES ($1, $2, $3)
+    const { rows } = await client.query<{ next_offset: string }>({
+      name: 'correo-bus-claim-offsets',
+      text: `INSERT INTO bus.partition_heads (topic, partition, next_offset) VALUES ($1, $2, $3)
        ON CONFLICT (topic, partition) DO UPDATE SET next_offset = bus.partition_heads.next_offset + EXCLUDED.next_offset
        RETURNING next_offset`,
-      [topic, partition, batch.length],
-    );
+      values: [topic, partition, batch.length],
+    });
     const first = BigInt(rows[0]!.next_offset) - BigInt(batch.length);
-    await client.query(
-      `INSERT INTO bus.messages (topic, partition, "offset", key, value, headers)
+    await client.query({
+      name: 'correo-bus-append',
+      text: `INSERT INTO bus.messages (topic, partition, "offset", key, value, headers)
        SELECT $1, $2, $3::bigint + m.n - 1, m.key, m.value, m.headers
        FROM unnest($4::text[], $5::bytea[], $6::jsonb[]) WITH ORDINALITY AS m(key, value, headers, n)`,
-      [
+      values: [
         topic,
         partition,
         first.toString(),
@@ -46,7 +48,7 @@ export async function appendMessages(
         batch.map((m) => Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength)),
         batch.map((m) => JSON.stringify(m.headers ?? {})),
       ],
-    );
+    });
   }
 }
 
