@@ -5,8 +5,20 @@ export type { MigrationFile } from './migration-files.js';
 export { createPool } from './pool.js';
 export type { Pool, PoolOptions } from './pool.js';
 export { StoreHealth } from './health.js';
-export { deliverManyToMailboxes, deliverToMailbox, recordRejection } from './delivery.js';
-export type { DeliveryOutcome, LocalDelivery, MessageFacts, Rejection, RejectionReason } from './delivery.js';
+export {
+  deliverManyToMailboxes,
+  deliverToMailbox,
+  listDeliveryRejections,
+  recordRejection,
+} from './delivery.js';
+export type {
+  DeliveryOutcome,
+  LocalDelivery,
+  MessageFacts,
+  RecordedRejection,
+  Rejection,
+  RejectionReason,
+} from './delivery.js';
 export { ensureMailbox } from './mailboxes.js';
 export { startEmbeddedPostgres } from './embedded-postgres.js';
 export type { EmbeddedPostgresHandle, EmbeddedPostgresOptions } from './embedded-postgres.js';
