@@ -153,11 +153,12 @@ class PostgresConsumer implements Subscription {
   private async deliverOwned(client: pg.Client): Promise<boolean> {
     let progressed = false;
     for (const [partition, next] of this.owned) {
-      const { rows } = await client.query<StoredMessage>(
-        `SELECT "offset", key, value, headers FROM bus.messages
+      const { rows } = await client.query<StoredMessage>({
+        name: 'correo-bus-fetch',
+        text: `SELECT "offset", key, value, headers FROM bus.messages
          WHERE topic = $1 AND partition = $2 AND "offset" >= $3 ORDER BY "offset" LIMIT ${BATCH}`,
-        [this.options.topic, partition, next.toString()],
-      );
+        values: [this.options.topic, partition, next.toString()],
+      });
       if (
         rows.length > 1 &&
         this.options.batchHandler &&
@@ -286,11 +287,12 @@ async function commitOffset(
   partition: number,
   nextOffset: bigint,
 ): Promise<void> {
-  await client.query(
-    `INSERT INTO bus.committed_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
+  await client.query({
+    name: 'correo-bus-commit-offset',
+    text: `INSERT INTO bus.committed_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
      ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, committed_at = now()`,
-    [group, topic, partition, nextOffset.toString()],
-  );
+    values: [group, topic, partition, nextOffset.toString()],
+  });
 }
 
 export type PostgresSubscription = Subscription & Pick<PostgresConsumer, 'published'>;
