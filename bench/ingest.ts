@@ -17,11 +17,8 @@ import pg from 'pg';
 import { uniqueName } from '@correo/testkit';
 import { AdminClient } from '../e2e/test/support/admin-client.js';
 import { startEmbeddedStack, startKafkaStack, type StackKind } from '../e2e/test/support/stacks.js';
-
-function option(name: string, fallback: string): string {
-  const flag = process.argv.find((arg) => arg.startsWith(`--${name}=`));
-  return flag?.slice(name.length + 3) ?? process.env[`BENCH_${name.toUpperCase()}`] ?? fallback;
-}
+import { option } from './options.js';
+import { formatTable, percentile } from './report.js';
 
 const messages = Number(option('messages', '2000'));
 const sessions = Number(option('sessions', '8'));
@@ -81,11 +78,6 @@ function send(connection: SMTPConnection, to: string, text: string): Promise<str
       error ? reject(error) : resolve(info.response),
     );
   });
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 async function benchStack(kind: StackKind): Promise<StackResult> {
@@ -209,10 +201,7 @@ function table(results: StackResult[]): string {
     r.latencyMs.p90.toFixed(0),
     r.latencyMs.p99.toFixed(0),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  return [header, ...rows]
-    .map((row) => row.map((cell, i) => cell.padStart(widths[i]!)).join('  '))
-    .join('\n');
+  return formatTable(header, rows);
 }
 
 const results: StackResult[] = [];

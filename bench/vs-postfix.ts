@@ -28,11 +28,8 @@ import pg from 'pg';
 import { freePort } from '@correo/testkit';
 import { AdminClient } from '../e2e/test/support/admin-client.js';
 import { startEmbeddedStack, startKafkaStack, type MailStack } from '../e2e/test/support/stacks.js';
-
-function option(name: string, fallback: string): string {
-  const flag = process.argv.find((arg) => arg.startsWith(`--${name}=`));
-  return flag?.slice(name.length + 3) ?? process.env[`BENCH_${name.toUpperCase()}`] ?? fallback;
-}
+import { option } from './options.js';
+import { formatTable, percentile } from './report.js';
 
 const messages = Number(option('messages', '2000'));
 const sessions = Number(option('sessions', '20'));
@@ -327,11 +324,6 @@ async function measure(system: System, load: Load): Promise<Result> {
   };
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
 // ---------- plumbing ----------
 
 function run(command: string, args: string[]): Promise<void> {
@@ -383,10 +375,7 @@ function table(results: Result[]): string {
       ratio,
     ];
   });
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  return [header, ...rows]
-    .map((row) => row.map((cell, i) => cell.padStart(widths[i]!)).join('  '))
-    .join('\n');
+  return formatTable(header, rows);
 }
 
 // ---------- main ----------

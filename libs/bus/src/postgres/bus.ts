@@ -5,7 +5,7 @@ import { withTimeout } from '../timeout.js';
 import type { Bus, OutgoingMessage, TopicSpec } from '../port.js';
 import { GroupCommit } from '../group-commit.js';
 import { Partitioner, appendMessages, wakeConsumers } from './append.js';
-import { createBusSchema } from './schema.js';
+import { createBusSchema, inTransaction } from './schema.js';
 import { startPostgresSubscription, type PostgresSubscription } from './subscription.js';
 import { TopicCatalog } from './topics.js';
 
@@ -51,17 +51,9 @@ async function commitPublishes(pool: pg.Pool, batch: Publish[]): Promise<void> {
       else merged.set(partition, [...messages]);
     }
   }
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await inTransaction(pool, async (client) => {
     for (const topic of [...byTopic.keys()].sort()) await appendMessages(client, topic, byTopic.get(topic)!);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /**

@@ -4,7 +4,7 @@ import { encodeDeadLetter } from '../dead-letter.js';
 import { errorText } from '../log.js';
 import type { BusLog } from '../log.js';
 import { handleWithRetries, reportDeadLetter } from '../retry.js';
-import type { Headers, OutgoingMessage, SubscribeOptions, Subscription } from '../port.js';
+import type { DeliveredMessage, Headers, OutgoingMessage, SubscribeOptions, Subscription } from '../port.js';
 import { NOTIFY_CHANNEL, appendMessages, wakeConsumers } from './append.js';
 import type { Partitioner } from './append.js';
 import type { TopicCatalog } from './topics.js';
@@ -185,15 +185,7 @@ class PostgresConsumer implements Subscription {
     const { group, topic } = this.options;
     try {
       await this.options.batchHandler!(
-        rows.map((row) => ({
-          topic,
-          partition,
-          offset: row.offset,
-          key: row.key ?? undefined,
-          value: row.value,
-          headers: row.headers,
-          attempt: 1,
-        })),
+        rows.map((row) => ({ ...this.delivered(partition, row), attempt: 1 })),
       );
     } catch (error) {
       this.parts.log('warn', 'bus batch handler failed; delivering one by one', {
@@ -210,17 +202,21 @@ class PostgresConsumer implements Subscription {
     return true;
   }
 
-  /** Returns false when stop() cut the retries short and the offset stays uncommitted. */
-  private async deliver(client: pg.Client, partition: number, row: StoredMessage): Promise<boolean> {
-    const { group, topic } = this.options;
-    const delivered = {
-      topic,
+  private delivered(partition: number, row: StoredMessage): Omit<DeliveredMessage, 'attempt'> {
+    return {
+      topic: this.options.topic,
       partition,
       offset: row.offset,
       key: row.key ?? undefined,
       value: row.value,
       headers: row.headers,
     };
+  }
+
+  /** Returns false when stop() cut the retries short and the offset stays uncommitted. */
+  private async deliver(client: pg.Client, partition: number, row: StoredMessage): Promise<boolean> {
+    const { group, topic } = this.options;
+    const delivered = this.delivered(partition, row);
     const outcome = await handleWithRetries({
       message: delivered,
       handler: this.options.handler,
