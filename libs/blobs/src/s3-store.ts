@@ -54,6 +54,10 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
     endpoint: options.endpoint,
     forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
     maxAttempts: options.maxAttempts,
+    // No CRC32 of every body on upload and download (the SDK's default since 2025): a blob is
+    // named by its SHA-256 and the mda re-checks it on read, so the checksum only costs CPU.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
     credentials:
       options.accessKeyId && options.secretAccessKey
         ? { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey }
