@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, constants } from 'node:fs';
+import { constants } from 'node:fs';
 import { access, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -42,8 +42,15 @@ export function createFsBlobStore(options: FsBlobStoreOptions): BlobStore {
       const tmp = join(tmpDir, randomUUID());
       const meter = new DigestMeter(putOptions.maxBytes);
       try {
+        const file = await open(tmp, 'wx').catch(async (err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT') throw err;
+          // The temporary directory was removed since it was made (a clean-up): make it again.
+          made.delete(tmpDir);
+          await ensureDir(tmpDir);
+          return open(tmp, 'wx');
+        });
         // flush: fsync before close, so the rename below never publishes an unwritten file.
-        await pipeline(source, meter, createWriteStream(tmp, { flags: 'wx', flush: true }));
+        await pipeline(source, meter, file.createWriteStream({ flush: true }));
         const { sha256, size } = meter.result();
         const target = finalPath(sha256);
         await ensureDir(dirname(target));
