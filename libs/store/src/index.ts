@@ -5,7 +5,12 @@ export type { MigrationFile } from './migration-files.js';
 export { createPool } from './pool.js';
 export type { Pool, PoolOptions } from './pool.js';
 export { StoreHealth } from './health.js';
-export { deliverToMailbox, listDeliveryRejections, recordRejection } from './delivery.js';
+export {
+  deliverManyToMailboxes,
+  deliverToMailbox,
+  listDeliveryRejections,
+  recordRejection,
+} from './delivery.js';
 export type {
   DeliveryOutcome,
   LocalDelivery,
