@@ -88,33 +88,44 @@ function domainOf(address: string): string {
   return at === -1 ? '' : address.slice(at + 1).toLowerCase();
 }
 
-/** Idempotent: a redelivered event keeps the first record. */
-export async function recordAcceptedMessage(pool: Pool, message: AcceptedMessage): Promise<void> {
+const ACCEPTED_COLUMNS = 17;
+
+/**
+ * Records the acceptances of a bus batch in one statement (one round trip, one commit for the batch).
+ * Idempotent: a redelivered event keeps its first record.
+ */
+export async function recordAcceptedMessages(pool: Pool, messages: AcceptedMessage[]): Promise<void> {
+  if (messages.length === 0) return;
+  const values = messages.flatMap((message) => [
+    message.eventId,
+    message.receivedAt,
+    message.kind,
+    message.port,
+    message.clientIp,
+    message.helo,
+    message.authenticatedUser,
+    message.mailFrom,
+    domainOf(message.mailFrom),
+    [...new Set(message.recipients.map(domainOf))],
+    message.recipients.map((r) => r.toLowerCase()),
+    message.size,
+    message.authenticationResults,
+    JSON.stringify(message.authentication),
+    message.messageId,
+    JSON.stringify(message.relayJobs),
+    message.traceId,
+  ]);
+  const rows = messages.map(
+    (_, row) =>
+      `(${Array.from({ length: ACCEPTED_COLUMNS }, (_, column) => `$${row * ACCEPTED_COLUMNS + column + 1}`).join(', ')})`,
+  );
   await pool.query(
     `INSERT INTO accepted_messages (event_id, received_at, kind, port, client_ip, helo, authenticated_user,
        mail_from, sender_domain, recipient_domains, recipients, size, authentication_results, authentication,
        message_id, relay_jobs, trace_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+     VALUES ${rows.join(', ')}
      ON CONFLICT (event_id) DO NOTHING`,
-    [
-      message.eventId,
-      message.receivedAt,
-      message.kind,
-      message.port,
-      message.clientIp,
-      message.helo,
-      message.authenticatedUser,
-      message.mailFrom,
-      domainOf(message.mailFrom),
-      [...new Set(message.recipients.map(domainOf))],
-      message.recipients.map((r) => r.toLowerCase()),
-      message.size,
-      message.authenticationResults,
-      JSON.stringify(message.authentication),
-      message.messageId,
-      JSON.stringify(message.relayJobs),
-      message.traceId,
-    ],
+    values,
   );
 }
 

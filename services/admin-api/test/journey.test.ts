@@ -6,7 +6,7 @@ import {
   archiveDeadLetter,
   deferRelayJob,
   deliverToMailbox,
-  recordAcceptedMessage,
+  recordAcceptedMessages,
   recordRejection,
   recordRelayOutcomes,
 } from '@correo/store';
@@ -71,34 +71,36 @@ describe('GET /v1/messages/{id}/journey', () => {
     const relayedJob = randomUUID();
     const deferredJob = randomUUID();
     const traceId = randomBytes(16).toString('hex');
-    await recordAcceptedMessage(api().pool, {
-      eventId,
-      receivedAt: new Date('2026-12-04T10:00:00Z'),
-      kind: 'submission',
-      port: 587,
-      clientIp: '192.0.2.7',
-      helo: 'laptop.example',
-      authenticatedUser: `ana@${ours}`,
-      mailFrom: `ana@${ours}`,
-      recipients: [`Ana@${ours}`, `gone@${ours}`, 'bob@remote.test', `list@${ours}`, `zoe@${theirs}`],
-      size: 120,
-      authenticationResults: `mx.${ours}; auth=pass smtp.auth=ana@${ours}`,
-      authentication: [{ method: 'auth', result: 'pass', reason: '' }],
-      messageId: null,
-      relayJobs: [
-        {
-          jobId: relayedJob,
-          domain: 'remote.test',
-          targets: [{ recipient: 'bob@remote.test', address: 'bob@remote.test' }],
-        },
-        {
-          jobId: deferredJob,
-          domain: 'later.test',
-          targets: [{ recipient: `list@${ours}`, address: 'max@later.test' }],
-        },
-      ],
-      traceId,
-    });
+    await recordAcceptedMessages(api().pool, [
+      {
+        eventId,
+        receivedAt: new Date('2026-12-04T10:00:00Z'),
+        kind: 'submission',
+        port: 587,
+        clientIp: '192.0.2.7',
+        helo: 'laptop.example',
+        authenticatedUser: `ana@${ours}`,
+        mailFrom: `ana@${ours}`,
+        recipients: [`Ana@${ours}`, `gone@${ours}`, 'bob@remote.test', `list@${ours}`, `zoe@${theirs}`],
+        size: 120,
+        authenticationResults: `mx.${ours}; auth=pass smtp.auth=ana@${ours}`,
+        authentication: [{ method: 'auth', result: 'pass', reason: '' }],
+        messageId: null,
+        relayJobs: [
+          {
+            jobId: relayedJob,
+            domain: 'remote.test',
+            targets: [{ recipient: 'bob@remote.test', address: 'bob@remote.test' }],
+          },
+          {
+            jobId: deferredJob,
+            domain: 'later.test',
+            targets: [{ recipient: `list@${ours}`, address: 'max@later.test' }],
+          },
+        ],
+        traceId,
+      },
+    ]);
     const filed = await deliverToMailbox(api().pool, {
       eventId,
       recipient: `ana@${ours}`,

@@ -2,8 +2,8 @@ import type { BlobStore } from '@correo/blobs';
 import { analyzeMessage, messageSummary } from '@correo/mime';
 import { SubmissionKind, timestampDate } from '@correo/proto';
 import type { MailAccepted } from '@correo/proto';
-import { recordAcceptedMessage } from '@correo/store';
-import type { Pool, RelayJobRoute } from '@correo/store';
+import { recordAcceptedMessages } from '@correo/store';
+import type { AcceptedMessage, Pool, RelayJobRoute } from '@correo/store';
 import { outboundJobId } from './outbound.js';
 import type { DeliveryPlan } from './recipients.js';
 
@@ -49,22 +49,34 @@ async function headerMessageId(blobs: BlobStore, blobKey: string): Promise<strin
   }
 }
 
+/** One planned event, as the mda holds it before filing. */
+export interface PlannedEvent {
+  event: MailAccepted;
+  plan: DeliveryPlan;
+  headers: Record<string, string>;
+}
+
 /**
- * Records the acceptance of `event` for its journey (admin-api /v1/messages/{id}/journey). Once per
- * event, before any recipient is handled, so even an event that later dead-letters has its record.
+ * Records the acceptance of each event of a bus batch for its journey (admin-api
+ * /v1/messages/{id}/journey), in one statement before anything is filed or handed to the relay.
  * A message that is only relayed has no local copy whose Message-ID a lookup could find, so its
  * header block is read (a ranged read of the blob, never the body) to record it here.
  */
-export async function recordAcceptance(
+export async function recordAcceptances(
   pool: Pool,
   blobs: BlobStore,
-  event: MailAccepted,
-  plan: DeliveryPlan,
-  headers: Record<string, string>,
+  planned: PlannedEvent[],
 ): Promise<void> {
+  await recordAcceptedMessages(pool, await Promise.all(planned.map((p) => acceptanceOf(blobs, p))));
+}
+
+async function acceptanceOf(
+  blobs: BlobStore,
+  { event, plan, headers }: PlannedEvent,
+): Promise<AcceptedMessage> {
   const messageId =
     plan.local.length === 0 && plan.external.size > 0 ? await headerMessageId(blobs, event.blobKey) : null;
-  await recordAcceptedMessage(pool, {
+  return {
     eventId: event.eventId,
     receivedAt: event.receivedAt ? timestampDate(event.receivedAt) : new Date(),
     kind: event.kind === SubmissionKind.MX ? 'mx' : 'submission',
@@ -84,5 +96,5 @@ export async function recordAcceptance(
     messageId,
     relayJobs: relayRoutes(event, plan),
     traceId: traceIdOf(headers),
-  });
+  };
 }

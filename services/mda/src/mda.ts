@@ -7,7 +7,7 @@ import type { Pool } from '@correo/store';
 import { extractTraceContext, injectTraceContext, withSpan } from '@correo/telemetry';
 import type { Logger, ReadinessCheck } from '@correo/telemetry';
 import type { MdaSettings } from './config.js';
-import { decodeEvent, deliverEvent } from './deliver-event.js';
+import { decodeEvent, deliverEvent, deliverEvents } from './deliver-event.js';
 import { mdaMetrics } from './metrics.js';
 
 export interface MdaDeps {
@@ -58,10 +58,26 @@ export async function startMda(deps: MdaDeps): Promise<Mda> {
     }
   };
 
+  // What is ready on a partition is filed in one transaction; a batch that fails (one bad event)
+  // goes through `handler` event by event, with retries and dead letters.
+  const batchHandler = async (messages: DeliveredMessage[]) => {
+    await withSpan('mda.deliver-batch', async (span) => {
+      span.setAttribute('correo.batch_size', messages.length);
+      // Each event keeps its own trace (from smtp-ingress): the relay and the journey continue it,
+      // not the batch's, which no single message belongs to.
+      const events = messages.map((message) => ({
+        event: decodeEvent(message.value),
+        headers: injectTraceContext({}, extractTraceContext(message.headers)),
+      }));
+      await deliverEvents(ctx, events);
+    });
+  };
+
   const subscription = await bus.subscribe({
     group: config.group,
     topic: config.acceptedTopic,
     handler,
+    batchHandler,
     maxAttempts: config.maxAttempts,
     deadLetterTopic: config.deadLetterTopic,
     partitionConcurrency: config.concurrency,

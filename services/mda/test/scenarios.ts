@@ -12,6 +12,7 @@ import {
   encodeMailAccepted,
   timestampFromDate,
 } from '@correo/proto';
+import { startTelemetry } from '@correo/telemetry';
 import { uniqueName } from '@correo/testkit';
 import { mdaMetrics } from '../src/metrics.js';
 import { outboundJobId } from '../src/outbound.js';
@@ -338,6 +339,47 @@ export function deliveryScenarios(kind: StackKind): void {
       ]);
       // Only relayed: nothing stored here holds the Message-ID, so the acceptance does.
       assert.match(byEvent.get(relayedOnly)?.message_id ?? '', /^<[0-9a-f-]{36}@client\.test>$/);
+    });
+
+    test("the journey's trace id is the message's own trace, continued to the relay", async () => {
+      // Real trace context, as every service runs (run-service starts it); a no-op exporter.
+      const telemetry = startTelemetry({ serviceName: 'mda-test' });
+      try {
+        const d = domain();
+        await stack.provision.account(`traced@${d}`);
+        const traceId = randomBytes(16).toString('hex');
+        const traceparent = `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
+        const from = `yo@${d}`;
+        const to = [`traced@${d}`, 'el@suemail.test'];
+        const blob = await stack.storeMessage({ from, to });
+        const events = [randomUUID(), randomUUID()];
+        // Two events ready at once: the mda files them as one batch.
+        await stack.bus.publish(
+          stack.settings.acceptedTopic,
+          events.map((eventId) => ({
+            key: events[0]!,
+            value: encodeMailAccepted(
+              acceptedEvent(eventId, from, { to, kind: SubmissionKind.SUBMISSION }, blob),
+            ),
+            headers: { traceparent },
+          })),
+        );
+        for (const eventId of events) {
+          const [job] = await outboundFor(outbound, eventId, 1);
+          assert.ok(job);
+          const handedOn = outbound.messages.find(
+            (m) => decodeOutboundMessage(m.value).originalEventId === eventId,
+          );
+          assert.match(String(handedOn?.headers.traceparent ?? ''), new RegExp(`^00-${traceId}-`));
+          const recorded = await stack.pool.query<{ trace_id: string }>(
+            'SELECT trace_id FROM accepted_messages WHERE event_id = $1',
+            [eventId],
+          );
+          assert.equal(recorded.rows[0]?.trace_id, traceId);
+        }
+      } finally {
+        await telemetry.shutdown();
+      }
     });
 
     test('a duplicate event is delivered once', async () => {

@@ -77,7 +77,7 @@ describe('Kafka bus and MinIO blobs', () => {
     const id = queuedId(run.replies)!;
     const [published] = await fixture.waitForEvents(1);
     assert.equal(published!.event.eventId, id);
-    assert.equal(published!.message.key, id);
+    assert.equal(published!.message.key, USER.toLowerCase(), 'keyed by the recipient');
     assert.equal(published!.event.kind, SubmissionKind.MX);
     assert.equal(fixture.blobs.kind, 's3');
     const stored = (await fixture.blobBytes(published!.event.blobKey)).toString('utf8');
