@@ -154,7 +154,11 @@ export async function messageRoutes(api: FastifyInstance, options: { pool: pg.Po
         request.params.id,
       );
       if (journeys.length === 0) {
-        throw new ApiError(404, 'not_found', `no message ${request.params.id} is known`);
+        throw new ApiError(
+          404,
+          'not_found',
+          `no message ${request.params.id} is known (or not yet: the mda records it when it takes it)`,
+        );
       }
       return { journeys };
     },
