@@ -38,10 +38,14 @@ export interface AcceptedEvent {
   headers: Record<string, string>;
 }
 
-/** What was decided for one event before filing: recipients resolved, the message analysed once. */
-interface PreparedEvent extends AcceptedEvent {
+/** One event with its recipients resolved. */
+interface PlannedEvent extends AcceptedEvent {
   log: Logger;
   plan: DeliveryPlan;
+}
+
+/** What was decided for one event before filing: recipients resolved, the message analysed once. */
+interface PreparedEvent extends PlannedEvent {
   deliveries: LocalDelivery[];
 }
 
@@ -60,8 +64,10 @@ export async function deliverEvent(ctx: EventContext, event: MailAccepted, heade
  * throws, nothing of the filing counts and each event can be handled again on its own.
  */
 export async function deliverEvents(ctx: EventContext, events: AcceptedEvent[]): Promise<void> {
-  const prepared = await Promise.all(events.map((accepted) => prepare(ctx, accepted)));
-  await recordAcceptances(ctx.pool, ctx.blobs, prepared);
+  const planned = await Promise.all(events.map((accepted) => planEvent(ctx, accepted)));
+  // Before the blob is read for filing: a message that then dead-letters still has its acceptance.
+  await recordAcceptances(ctx.pool, ctx.blobs, planned);
+  const prepared = await Promise.all(planned.map((p) => prepare(ctx, p)));
   const deliveries = prepared.flatMap((p) => p.deliveries);
   const outcomes = deliveries.length > 0 ? await deliverManyToMailboxes(ctx.pool, deliveries) : [];
   let next = 0;
@@ -73,7 +79,8 @@ export async function deliverEvents(ctx: EventContext, events: AcceptedEvent[]):
   await Promise.all(prepared.map((p) => handToRelay(ctx, p)));
 }
 
-async function prepare(ctx: EventContext, accepted: AcceptedEvent): Promise<PreparedEvent> {
+/** Resolves the recipients and records those that cannot be delivered. */
+async function planEvent(ctx: EventContext, accepted: AcceptedEvent): Promise<PlannedEvent> {
   const { event } = accepted;
   const log = ctx.logger.child({ eventId: event.eventId });
   const plan = await planDelivery(ctx.directory, event);
@@ -81,7 +88,12 @@ async function prepare(ctx: EventContext, accepted: AcceptedEvent): Promise<Prep
   for (const rejection of plan.rejections) {
     await reject(ctx, log, event.eventId, rejection.recipient, rejection.reason, rejection.detail);
   }
-  if (plan.local.length === 0) return { ...accepted, log, plan, deliveries: [] };
+  return { ...accepted, log, plan };
+}
+
+async function prepare(ctx: EventContext, planned: PlannedEvent): Promise<PreparedEvent> {
+  const { event, plan } = planned;
+  if (plan.local.length === 0) return { ...planned, deliveries: [] };
 
   // Parsed once for all recipients; the raw bytes stay in the one blob they all share.
   const facts: MessageFacts = await readMessageFacts(ctx.blobs, event);
@@ -93,7 +105,7 @@ async function prepare(ctx: EventContext, accepted: AcceptedEvent): Promise<Prep
     mailboxName,
     message: facts,
   }));
-  return { ...accepted, log, plan, deliveries };
+  return { ...planned, deliveries };
 }
 
 async function reportOutcomes(ctx: EventContext, p: PreparedEvent, outcomes: DeliveryOutcome[]) {

@@ -476,6 +476,11 @@ export function deliveryScenarios(kind: StackKind): void {
       const afterCount = await count();
       assert.equal(afterCount - before, 1);
       assert.equal(await outcomeCount(stack.pool, eventId), 0);
+      // Its journey still starts with the acceptance: recorded before the blob was read.
+      const accepted = await stack.pool.query('SELECT 1 FROM accepted_messages WHERE event_id = $1', [
+        eventId,
+      ]);
+      assert.equal(accepted.rowCount, 1, 'the acceptance of a dead-lettered message is recorded');
     });
   });
 }
