@@ -58,6 +58,11 @@ describe('dead letters through correo-admin dlq', () => {
     });
     return result;
   };
+  const journey = (eventId: string, token = stack.app.adminToken) =>
+    runProgram(process.execPath, [CORREO_ADMIN, 'journey', eventId], undefined, {
+      CORREO_API_URL: stack.app.adminUrl,
+      CORREO_API_TOKEN: token,
+    });
   const cliJson = async <T>(args: string[]): Promise<T> => {
     const result = await cli([...args, '--json']);
     assert.equal(result.code, 0, result.stderr);
@@ -114,6 +119,22 @@ describe('dead letters through correo-admin dlq', () => {
     const shown = await cliJson<Letter>(['show', letter.id]);
     assert.equal(decodeMailAccepted(Buffer.from(shown.value!, 'base64')).eventId, eventId);
 
+    // Its journey: accepted, the recipient still in transit, the dead letter and why.
+    const stuck = await journey(eventId);
+    assert.equal(stuck.code, 0, stuck.stderr);
+    assert.match(stuck.stdout, new RegExp(`^ {2}${recipient}: in transit`, 'm'));
+    assert.match(
+      stuck.stdout,
+      new RegExp(
+        `dead-lettered on mail\\.accepted at \\S+ \\(dead letter ${letter.id}, pending\\): .*blob not found`,
+      ),
+    );
+    // The tenant sees its message's journey, but not the dead letter (the operator's).
+    const tenantView = await journey(eventId, tenantToken);
+    assert.equal(tenantView.code, 0, tenantView.stderr);
+    assert.match(tenantView.stdout, new RegExp(`^ {2}${recipient}: in transit`, 'm'));
+    assert.doesNotMatch(tenantView.stdout, /dead-lettered/);
+
     // Dead letters are the operator's: a tenant token is refused, by the API and so by the CLI.
     const refused = await cli(['list'], tenantToken);
     assert.equal(refused.code, 1);
@@ -152,6 +173,13 @@ describe('dead letters through correo-admin dlq', () => {
       [recipient, eventId],
     );
     assert.equal(filed.rowCount, 1, 'filed exactly once');
+    const done = await journey(eventId);
+    assert.equal(done.code, 0, done.stderr);
+    assert.match(
+      done.stdout,
+      new RegExp(`^ {2}${recipient}: filed into INBOX of ${recipient} uid 1 at `, 'm'),
+    );
+    assert.match(done.stdout, new RegExp(`\\(dead letter ${letter.id}, replayed 2x\\)`));
     assert.deepEqual(await cliJson<Letter[]>(['list']), [], 'nothing pending any more');
     const all = await cliJson<Letter[]>(['list', '--state', 'all']);
     assert.deepEqual(
