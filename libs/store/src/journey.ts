@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 import type { Pool } from './pool.js';
 
 /*
@@ -83,9 +84,12 @@ export interface MessageJourney {
 /** smtp-ingress's event ids (randomUUID); only these are searched for in dead letters. */
 const EVENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** The ASCII (A-label) domain of an address, as the domains table names it, so IDN mail is scoped too. */
 function domainOf(address: string): string {
   const at = address.lastIndexOf('@');
-  return at === -1 ? '' : address.slice(at + 1).toLowerCase();
+  if (at === -1) return '';
+  const domain = address.slice(at + 1).toLowerCase();
+  return domainToASCII(domain) || domain;
 }
 
 const ACCEPTED_COLUMNS = 17;

@@ -60,6 +60,15 @@ describe('GET /v1/messages/{id}/journey', () => {
     };
     const oursToken = await tenantOf(`ours-${run}`, ours);
     const theirsToken = await tenantOf(`theirs-${run}`, theirs);
+    // An internationalised domain of the same tenant: mail to it is addressed in Unicode.
+    const idn = `ñandú-${run}.test`;
+    const theirsId = (await client.call('GET', `/v1/domains?limit=200`)).body.items.find(
+      (domain: { name: string; tenantId: string }) => domain.name === theirs,
+    ).tenantId;
+    assert.equal(
+      (await client.call('POST', '/v1/domains', { body: { name: idn, tenantId: theirsId } })).status,
+      201,
+    );
     const strangerToken = await tenantOf(`stranger-${run}`, `stranger-${run}.test`);
     const account = await client.call('POST', '/v1/accounts', {
       body: { address: `ana@${ours}`, password: 'a long enough password' },
@@ -81,7 +90,14 @@ describe('GET /v1/messages/{id}/journey', () => {
         helo: 'laptop.example',
         authenticatedUser: `ana@${ours}`,
         mailFrom: `ana@${ours}`,
-        recipients: [`Ana@${ours}`, `gone@${ours}`, 'bob@remote.test', `list@${ours}`, `zoe@${theirs}`],
+        recipients: [
+          `Ana@${ours}`,
+          `gone@${ours}`,
+          'bob@remote.test',
+          `list@${ours}`,
+          `zoe@${theirs}`,
+          `pepe@${idn}`,
+        ],
         size: 120,
         authenticationResults: `mx.${ours}; auth=pass smtp.auth=ana@${ours}`,
         authentication: [{ method: 'auth', result: 'pass', reason: '' }],
@@ -162,6 +178,7 @@ describe('GET /v1/messages/{id}/journey', () => {
       'bob@remote.test',
       `list@${ours}`,
       `zoe@${theirs}`,
+      `pepe@${idn}`,
     ]);
     assert.equal(fates[`ana@${ours}`][0].kind, 'filed');
     assert.equal(fates[`ana@${ours}`][0].mailbox, 'INBOX');
@@ -190,16 +207,16 @@ describe('GET /v1/messages/{id}/journey', () => {
     // The sender's tenant sees every recipient but no dead letters (those are the operator's).
     const sender = await client.call('GET', `/v1/messages/${eventId}/journey`, { token: oursToken });
     assert.equal(sender.status, 200);
-    assert.equal(sender.body.journeys[0].recipients.length, 5);
+    assert.equal(sender.body.journeys[0].recipients.length, 6);
     assert.deepEqual(sender.body.journeys[0].deadLetters, []);
     // A recipient's tenant sees the acceptance and only its own recipients.
     const recipient = await client.call('GET', `/v1/messages/${eventId}/journey`, { token: theirsToken });
     assert.equal(recipient.status, 200);
     assert.deepEqual(
       recipient.body.journeys[0].recipients.map((r: { recipient: string }) => r.recipient),
-      [`zoe@${theirs}`],
+      [`zoe@${theirs}`, `pepe@${idn}`],
     );
-    assert.deepEqual(recipient.body.journeys[0].accepted.recipients, [`zoe@${theirs}`]);
+    assert.deepEqual(recipient.body.journeys[0].accepted.recipients, [`zoe@${theirs}`, `pepe@${idn}`]);
     // Any other tenant: as if the message did not exist.
     for (const id of [eventId, encodeURIComponent(messageId)]) {
       const stranger = await client.call('GET', `/v1/messages/${id}/journey`, { token: strangerToken });
