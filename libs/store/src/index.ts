@@ -74,3 +74,16 @@ export type {
   RelayRecipientOutcome,
 } from './relay-queue.js';
 export { inTransaction } from './transaction.js';
+export {
+  BlobCollectedError,
+  asBlobCollected,
+  collectBlobs,
+  recordUnclaimedBlobs,
+  reviveCollectedBlob,
+} from './blob-collection.js';
+export type {
+  BlobCollectionHooks,
+  BlobCollectionPolicy,
+  BlobCollectionResult,
+  CollectableBlobStore,
+} from './blob-collection.js';
