@@ -4,6 +4,7 @@ import type { BusLog } from '../log.js';
 import { withTimeout } from '../timeout.js';
 import type { Bus, OutgoingMessage, Subscription, TopicSpec } from '../port.js';
 import { Partitioner, appendMessages } from './append.js';
+import { pruneConsumedMessages } from './prune.js';
 import { createBusSchema } from './schema.js';
 import { startPostgresSubscription } from './subscription.js';
 import { TopicCatalog } from './topics.js';
@@ -123,6 +124,11 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
       } catch (error) {
         throw new Error(`Postgres bus at ${server} unreachable: ${errorText(error)}`, { cause: error });
       }
+    },
+
+    async pruneConsumed() {
+      await ready();
+      return pruneConsumedMessages(pool);
     },
 
     async close() {

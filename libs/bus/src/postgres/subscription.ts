@@ -6,6 +6,7 @@ import type { BusLog } from '../log.js';
 import { handleWithRetries, reportDeadLetter } from '../retry.js';
 import type { Headers, OutgoingMessage, SubscribeOptions, Subscription } from '../port.js';
 import { NOTIFY_CHANNEL, appendMessages } from './append.js';
+import { registerGroup } from './prune.js';
 import type { Partitioner } from './append.js';
 import type { TopicCatalog } from './topics.js';
 
@@ -87,7 +88,8 @@ class PostgresConsumer implements Subscription {
     });
     try {
       await client.connect();
-      await this.parts.catalog.partitionsOf(client, this.options.topic);
+      const partitions = await this.parts.catalog.partitionsOf(client, this.options.topic);
+      await registerGroup(client, this.options.group, this.options.topic, partitions);
       await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
     } catch (error) {
       await client.end().catch(() => {});
