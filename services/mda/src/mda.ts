@@ -7,6 +7,8 @@ import { extractTraceContext, injectTraceContext, withSpan } from '@correo/telem
 import type { Logger } from '@correo/telemetry';
 import type { MdaSettings } from './config.js';
 import { decodeEvent, deliverEvent } from './deliver-event.js';
+import { startHousekeeping } from './housekeeping.js';
+import type { Housekeeping } from './housekeeping.js';
 import { mdaMetrics } from './metrics.js';
 
 export interface MdaDeps {
@@ -21,6 +23,8 @@ export interface MdaDeps {
 }
 
 export interface Mda {
+  /** Blob collection and bus pruning: periodic per the settings, and on demand. */
+  housekeeping: Housekeeping;
   /** Lets the event in hand finish and commit, then leaves the consumer group. Adapters stay open. */
   close(): Promise<void>;
 }
@@ -71,9 +75,12 @@ export async function startMda(deps: MdaDeps): Promise<Mda> {
     },
   });
   logger.info({ group: config.group, topic: config.acceptedTopic }, 'mda consuming');
+  const housekeeping = startHousekeeping({ ...deps, logger, settings: config.housekeeping });
 
   return {
+    housekeeping,
     async close() {
+      await housekeeping.close();
       await subscription.stop();
     },
   };
