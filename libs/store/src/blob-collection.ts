@@ -213,6 +213,28 @@ export async function recordUnclaimedBlobs(
 }
 
 /**
+ * Runs a writer's `write` (a transaction that references blobs it has just stored); when the collector
+ * deleted one of those blobs in between, `restore` stores its bytes again, the fence is lifted and the
+ * write is retried, at most `maxRestores` times (one per blob the write references is always enough).
+ */
+export async function writeReferencingStoredBlobs<T>(
+  pool: Pool,
+  restore: (blobKey: string) => Promise<void>,
+  write: () => Promise<T>,
+  maxRestores: number,
+): Promise<T> {
+  for (let restored = 0; ; restored++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (!(error instanceof BlobCollectedError) || restored >= maxRestores) throw error;
+      await restore(error.blobKey);
+      await reviveCollectedBlob(pool, error.blobKey);
+    }
+  }
+}
+
+/**
  * For a writer that met BlobCollectedError and has stored the bytes again: lifts the fence so its
  * retried insert goes through. Safe because that put began after the collection committed, so the
  * bytes exist again; the key cannot be collected again before the retry, since a new candidacy

@@ -2,6 +2,7 @@ import { inTransaction } from './transaction.js';
 import type pg from 'pg';
 import type { Pool } from './pool.js';
 import { ensureMailbox } from './mailboxes.js';
+import { asBlobCollected } from './blob-collection.js';
 
 /** What IMAP and POP3 read about a message without opening its blob; computed once per message. */
 export interface MessageFacts {
@@ -90,31 +91,36 @@ export async function insertMessage(
   message: MessageFacts,
   receivedEventId: string | null,
 ): Promise<string> {
-  const inserted = await client.query<{ id: string }>(
-    `INSERT INTO messages (account_id, blob_key, size, sha256, internal_date, received_event_id,
+  // The insert trigger refuses a blob the collector deleted (blob-collection.ts): BlobCollectedError.
+  const inserted = await client
+    .query<{ id: string }>(
+      `INSERT INTO messages (account_id, blob_key, size, sha256, internal_date, received_event_id,
        header_subject, header_from, header_to, header_cc, header_message_id, header_date, header_in_reply_to,
        envelope_json, bodystructure_json, search)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, to_tsvector('simple', $16))
      RETURNING id`,
-    [
-      accountId,
-      message.blobKey,
-      message.size,
-      message.sha256,
-      message.internalDate,
-      receivedEventId,
-      message.subject,
-      message.from,
-      message.to,
-      message.cc,
-      message.messageId,
-      message.date,
-      message.inReplyTo,
-      JSON.stringify(message.envelope ?? null),
-      JSON.stringify(message.bodystructure ?? null),
-      message.searchText.slice(0, MAX_SEARCH_TEXT_CHARS),
-    ],
-  );
+      [
+        accountId,
+        message.blobKey,
+        message.size,
+        message.sha256,
+        message.internalDate,
+        receivedEventId,
+        message.subject,
+        message.from,
+        message.to,
+        message.cc,
+        message.messageId,
+        message.date,
+        message.inReplyTo,
+        JSON.stringify(message.envelope ?? null),
+        JSON.stringify(message.bodystructure ?? null),
+        message.searchText.slice(0, MAX_SEARCH_TEXT_CHARS),
+      ],
+    )
+    .catch((error: unknown) => {
+      throw asBlobCollected(error);
+    });
   return inserted.rows[0]!.id;
 }
 

@@ -80,6 +80,7 @@ export {
   collectBlobs,
   recordUnclaimedBlobs,
   reviveCollectedBlob,
+  writeReferencingStoredBlobs,
 } from './blob-collection.js';
 export type {
   BlobCollectionHooks,

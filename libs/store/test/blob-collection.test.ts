@@ -7,13 +7,7 @@ import { createFsBlobStore } from '@correo/blobs';
 import type { BlobStore } from '@correo/blobs';
 import { eventually, freshDatabase, makeDataDir } from '@correo/testkit';
 import type { FreshDatabase } from '@correo/testkit';
-import {
-  BlobCollectedError,
-  asBlobCollected,
-  collectBlobs,
-  recordUnclaimedBlobs,
-  reviveCollectedBlob,
-} from '../src/blob-collection.js';
+import { collectBlobs, recordUnclaimedBlobs, writeReferencingStoredBlobs } from '../src/blob-collection.js';
 import type { BlobCollectionPolicy } from '../src/blob-collection.js';
 import { deliverToMailbox, insertMessage } from '../src/delivery.js';
 import { expungeMessages } from '../src/expunge.js';
@@ -264,26 +258,35 @@ test('race: a delivery re-using the bytes while the collector deletes them store
   // and delivers a message naming them.
   const again = await blobs.put(Readable.from([first.body]));
   assert.equal(again.key, first.key);
-  const delivering = deliver(address, accountId, first.key, first.size).then(
-    () => 'delivered',
-    (error: unknown) => asBlobCollected(error),
+  let restored = 0;
+  const delivering = writeReferencingStoredBlobs(
+    pool,
+    async (key) => {
+      // The writer learns its bytes went, and only after the deletion: they must be gone by now.
+      assert.equal(key, first.key);
+      assert.equal(await exists(key), false, 'refused only once the bytes were gone');
+      const { rows } = await pool.query('SELECT 1 FROM messages WHERE blob_key = $1', [key]);
+      assert.equal(rows.length, 0, 'the refused insert left no row pointing at nothing');
+      restored++;
+      await blobs.put(Readable.from([first.body]));
+    },
+    () => deliver(address, accountId, first.key, first.size),
+    1,
   );
   await someoneWaitsForABlobLock();
   proceed.open();
-  assert.deepEqual((await collecting).collected, [first.key]);
-  assert.equal(await exists(first.key), false, 'the collector deleted the bytes it had found unreferenced');
+  assert.deepEqual(
+    (await collecting).collected,
+    [first.key],
+    'the collector deleted what it found unreferenced',
+  );
 
-  // The writer's insert waited for the collection and was refused instead of pointing at nothing.
-  const refused = await delivering;
-  assert.ok(refused instanceof BlobCollectedError, `refused, got ${String(refused)}`);
-  assert.equal(refused.blobKey, first.key);
-  const dangling = await pool.query('SELECT 1 FROM messages WHERE blob_key = $1', [first.key]);
-  assert.equal(dangling.rowCount, 0);
-
-  // The writer stores the bytes again, lifts the fence and retries: delivered, and the bytes stay.
-  await blobs.put(Readable.from([first.body]));
-  await reviveCollectedBlob(pool, first.key);
-  await deliver(address, accountId, first.key, first.size);
+  // The writer's insert waited for the collection, was refused, stored the bytes again and retried.
+  await delivering;
+  assert.equal(restored, 1);
+  const referencing = await pool.query('SELECT 1 FROM messages WHERE blob_key = $1', [first.key]);
+  assert.equal(referencing.rowCount, 1);
+  assert.ok(await exists(first.key));
   assert.equal((await collectBlobs(pool, blobs, NOW)).collected.includes(first.key), false);
   assert.ok(await exists(first.key));
 });

@@ -139,6 +139,14 @@ export class RelayStack {
         maxAttempts: 3,
         topicPartitions: 2,
         concurrency: 2,
+        // No blob collection here: the relay tests read bodies of events they publish themselves.
+        housekeeping: {
+          intervalSeconds: 0,
+          scanIntervalSeconds: 86_400,
+          releasedGraceSeconds: 3600,
+          unclaimedGraceSeconds: 7 * 86_400,
+          fenceSeconds: 86_400,
+        },
       },
     });
     await stack.startRelay();
