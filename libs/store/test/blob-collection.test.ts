@@ -18,7 +18,7 @@ import { createPool } from '../src/pool.js';
 import type { Pool } from '../src/pool.js';
 import { deferRelayJob, deleteRelayJob } from '../src/relay-queue.js';
 import { inTransaction } from '../src/transaction.js';
-import { createAccount, messageFacts } from './fixtures.js';
+import { createAccount, deliverMessage, messageFacts } from './fixtures.js';
 
 let db: FreshDatabase;
 let pool: Pool;
@@ -56,15 +56,8 @@ async function storeBody(
   return { key, size, body };
 }
 
-async function deliver(address: string, accountId: string, key: string, size: number) {
-  const outcome = await deliverToMailbox(pool, {
-    eventId: randomUUID(),
-    recipient: address,
-    accountId,
-    message: messageFacts(key, size),
-  });
-  assert.equal(outcome.kind, 'delivered');
-  return outcome as Extract<typeof outcome, { kind: 'delivered' }>;
+function deliver(address: string, accountId: string, key: string, size: number) {
+  return deliverMessage(pool, { accountId, address }, size, key);
 }
 
 async function exists(key: string): Promise<boolean> {

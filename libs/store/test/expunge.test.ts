@@ -1,15 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { freshDatabase } from '@correo/testkit';
 import type { FreshDatabase } from '@correo/testkit';
-import { deliverToMailbox } from '../src/delivery.js';
 import { expungeMessages } from '../src/expunge.js';
 import { migrate } from '../src/migrate.js';
 import { createPool } from '../src/pool.js';
 import type { Pool } from '../src/pool.js';
 import { readPop3Maildrop, recordPop3Octets } from '../src/pop3-maildrop.js';
-import { createAccount, messageFacts } from './fixtures.js';
+import { createAccount, deliverMessage } from './fixtures.js';
 
 let db: FreshDatabase;
 let pool: Pool;
@@ -25,16 +23,8 @@ after(async () => {
   await db?.drop();
 });
 
-async function deliver(accountId: string, address: string, size = 100) {
-  const key = randomUUID().replaceAll('-', '').padEnd(64, '0');
-  const outcome = await deliverToMailbox(pool, {
-    eventId: randomUUID(),
-    recipient: address,
-    accountId,
-    message: messageFacts(key, size),
-  });
-  assert.equal(outcome.kind, 'delivered');
-  return outcome as Extract<typeof outcome, { kind: 'delivered' }>;
+function deliver(accountId: string, address: string, size = 100) {
+  return deliverMessage(pool, { accountId, address }, size);
 }
 
 async function usedBytes(accountId: string): Promise<number> {

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { MessageFacts } from '../src/delivery.js';
+import assert from 'node:assert/strict';
+import { deliverToMailbox } from '../src/delivery.js';
+import type { DeliveryOutcome, MessageFacts } from '../src/delivery.js';
 import type { Pool } from '../src/pool.js';
 
 /** A new tenant with one domain and one account `user@<random>.test`. */
@@ -38,4 +40,21 @@ export function messageFacts(blobKey: string, size: number): MessageFacts {
     bodystructure: null,
     searchText: '',
   };
+}
+
+/** Delivers a message stored under `blobKey` (a random key by default) to INBOX; it must be filed. */
+export async function deliverMessage(
+  pool: Pool,
+  to: { accountId: string; address: string },
+  size = 100,
+  blobKey = randomUUID().replaceAll('-', '').padEnd(64, '0'),
+): Promise<Extract<DeliveryOutcome, { kind: 'delivered' }>> {
+  const outcome = await deliverToMailbox(pool, {
+    eventId: randomUUID(),
+    recipient: to.address,
+    accountId: to.accountId,
+    message: messageFacts(blobKey, size),
+  });
+  assert.equal(outcome.kind, 'delivered');
+  return outcome as Extract<DeliveryOutcome, { kind: 'delivered' }>;
 }

@@ -20,6 +20,15 @@ export interface MdaSettings {
 
 const DAY = 86_400;
 
+/** The shipped housekeeping settings (docs/configuration.md); tests start from these. */
+export const housekeepingDefaults: HousekeepingSettings = {
+  intervalSeconds: 300,
+  scanIntervalSeconds: DAY,
+  releasedGraceSeconds: 3600,
+  unclaimedGraceSeconds: 7 * DAY,
+  fenceSeconds: DAY,
+};
+
 export const mdaConfigSection = defineSection({
   variables: {
     MDA_CONSUMER_GROUP: text('mda'),
@@ -27,11 +36,31 @@ export const mdaConfigSection = defineSection({
     MDA_OUTBOUND_TOPIC: text('mail.outbound'),
     MDA_DEAD_LETTER_TOPIC: text('mail.accepted.dlq'),
     MDA_CONCURRENCY: integer({ min: 1, max: 1000, default: 4 }),
-    MDA_HOUSEKEEPING_INTERVAL_SECONDS: integer({ min: 0, max: DAY, default: 300 }),
-    MDA_BLOB_SCAN_INTERVAL_SECONDS: integer({ min: 1, max: 30 * DAY, default: DAY }),
-    MDA_RELEASED_BLOB_GRACE_SECONDS: integer({ min: 0, max: 30 * DAY, default: 3600 }),
-    MDA_UNCLAIMED_BLOB_GRACE_SECONDS: integer({ min: 0, max: 365 * DAY, default: 7 * DAY }),
-    MDA_COLLECTED_BLOB_FENCE_SECONDS: integer({ min: 60, max: 30 * DAY, default: DAY }),
+    MDA_HOUSEKEEPING_INTERVAL_SECONDS: integer({
+      min: 0,
+      max: DAY,
+      default: housekeepingDefaults.intervalSeconds,
+    }),
+    MDA_BLOB_SCAN_INTERVAL_SECONDS: integer({
+      min: 1,
+      max: 30 * DAY,
+      default: housekeepingDefaults.scanIntervalSeconds,
+    }),
+    MDA_RELEASED_BLOB_GRACE_SECONDS: integer({
+      min: 0,
+      max: 30 * DAY,
+      default: housekeepingDefaults.releasedGraceSeconds,
+    }),
+    MDA_UNCLAIMED_BLOB_GRACE_SECONDS: integer({
+      min: 0,
+      max: 365 * DAY,
+      default: housekeepingDefaults.unclaimedGraceSeconds,
+    }),
+    MDA_COLLECTED_BLOB_FENCE_SECONDS: integer({
+      min: 60,
+      max: 30 * DAY,
+      default: housekeepingDefaults.fenceSeconds,
+    }),
   },
   build(vars, base): MdaSettings {
     return {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createPostgresBus } from '@correo/bus';
 import { collectBlobs, recordUnclaimedBlobs } from '@correo/store';
 import { testBackends } from '@correo/testkit';
-import { swaks } from './support/clients.js';
+import { pythonSmtp } from './support/clients.js';
 import { PASSWORD, USER, startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
 
 /*
@@ -31,27 +31,16 @@ test('the body of a submission refused with 451 after it was stored is collected
   const refusing = await fixture.startIngress({ bus: closedBus });
   const before = await storedKeys();
   try {
-    const run = await swaks([
-      '--server',
-      '127.0.0.1',
-      '--port',
-      String(refusing.ports.submissions),
-      '--tls-on-connect',
-      '--auth',
-      'PLAIN',
-      '--auth-user',
-      USER,
-      '--auth-password',
-      PASSWORD,
-      '--from',
-      USER,
-      '--to',
-      'el@suemail.test',
-    ]);
-    assert.ok(
-      run.replies.some((line) => /^451 4\.3\.0 /.test(line)),
-      run.output,
-    );
+    // Python's smtplib, over implicit TLS with AUTH, as a mail client submits.
+    const run = await pythonSmtp({
+      host: '127.0.0.1',
+      port: refusing.ports.submissions,
+      mode: 'ssl',
+      user: USER,
+      password: PASSWORD,
+      send: { from: USER, to: ['el@suemail.test'], message: 'Subject: refused\r\n\r\nnever delivered\r\n' },
+    });
+    assert.match(`${run.replies.at(-1)?.join(' ')} ${run.error ?? ''}`, /451 4\.3\.0 /, JSON.stringify(run));
   } finally {
     await refusing.close();
   }

@@ -17,6 +17,7 @@ import type { Pool } from '@correo/store';
 import { createLogger } from '@correo/telemetry';
 import { freshDatabase, testBackends, uniqueName } from '@correo/testkit';
 import type { FreshDatabase } from '@correo/testkit';
+import { housekeepingDefaults } from '../../src/config.js';
 import type { MdaSettings } from '../../src/config.js';
 import type { HousekeepingSettings } from '../../src/housekeeping.js';
 import { startMda } from '../../src/mda.js';
@@ -78,14 +79,7 @@ export class MdaTestStack {
       topicPartitions: 3,
       concurrency: 3,
       // Off unless a test asks: it runs housekeeping itself (mda.housekeeping.runOnce) at the moment it chooses.
-      housekeeping: {
-        intervalSeconds: 0,
-        scanIntervalSeconds: 86_400,
-        releasedGraceSeconds: 3600,
-        unclaimedGraceSeconds: 7 * 86_400,
-        fenceSeconds: 86_400,
-        ...options.housekeeping,
-      },
+      housekeeping: { ...housekeepingDefaults, intervalSeconds: 0, ...options.housekeeping },
     };
     if (kind === 'embedded') {
       const blobDir = await mkdtemp(join(tmpdir(), 'mda-blobs-'));

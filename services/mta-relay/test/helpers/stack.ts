@@ -11,7 +11,7 @@ import type { Bus } from '@correo/bus';
 import { createPostgresDirectory, createProvisioning } from '@correo/directory';
 import { rotateDkimKey } from '@correo/dkim';
 import type { DkimKey } from '@correo/dkim';
-import { startMda } from '@correo/mda';
+import { housekeepingDefaults, startMda } from '@correo/mda';
 import type { Mda } from '@correo/mda';
 import { createMemoryNotifier } from '@correo/notify';
 import { encodeOutboundMessage, timestampFromDate } from '@correo/proto';
@@ -140,13 +140,7 @@ export class RelayStack {
         topicPartitions: 2,
         concurrency: 2,
         // No blob collection here: the relay tests read bodies of events they publish themselves.
-        housekeeping: {
-          intervalSeconds: 0,
-          scanIntervalSeconds: 86_400,
-          releasedGraceSeconds: 3600,
-          unclaimedGraceSeconds: 7 * 86_400,
-          fenceSeconds: 86_400,
-        },
+        housekeeping: { ...housekeepingDefaults, intervalSeconds: 0 },
       },
     });
     await stack.startRelay();
