@@ -27,9 +27,9 @@ CREATE TABLE blob_candidates (
 CREATE INDEX blob_candidates_due_idx ON blob_candidates (since) WHERE collected_at IS NULL;
 CREATE INDEX blob_candidates_fence_idx ON blob_candidates (collected_at) WHERE collected_at IS NOT NULL;
 
--- One advisory lock per blob key. Writers take it shared, the collector exclusive, both in ascending
--- key order, so the collector's "no reference" check and its deletion cannot interleave with a
--- reference being added (see blob-collection.ts).
+-- One advisory lock per blob key. Writers take it shared (waiting), the collector exclusive (trying
+-- only), so the collector's "no reference" check and its deletion cannot interleave with a reference
+-- being added (see blob-collection.ts).
 CREATE FUNCTION blob_lock_key(key text) RETURNS bigint
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
   AS $$ SELECT hashtextextended('correo.blob/' || key, 0) $$;

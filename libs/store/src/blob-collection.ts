@@ -7,10 +7,11 @@ import type { Pool } from './pool.js';
  *
  * Why a concurrent writer never loses its bytes. A writer stores a blob (put), then, in a transaction,
  * inserts a row naming it (messages, relay_queue); the insert trigger takes the blob's advisory lock
- * SHARED and holds it until commit. The collector takes the same lock EXCLUSIVE, then checks for
- * references and deletes the bytes while still holding it, then records collected_at and commits.
- * - Writer's insert first: the collector waits for the writer's commit, then sees the reference
- *   (each statement reads a fresh snapshot under READ COMMITTED) and drops the candidate.
+ * SHARED and holds it until commit. The collector takes the same lock EXCLUSIVE (trying only, never
+ * waiting), then checks for references and deletes the bytes while still holding it, then records
+ * collected_at and commits.
+ * - Writer's insert first: the collector cannot get the lock and leaves the key for a later run, when
+ *   the writer has committed and its trigger has taken the blob off the candidate list.
  * - Collector first: the writer's trigger waits until the collection committed, then finds the
  *   collected_at fence and fails with BlobCollectedError. The bytes it stored earlier may be gone, so
  *   it stores them again (that put starts after the deletion) and retries with
@@ -129,23 +130,26 @@ async function collectBatch(
   let revived = 0;
   try {
     await client.query('BEGIN');
-    // Ascending order, as the writers' trigger takes them: no deadlock between collector and writers.
-    await client.query(
-      'SELECT pg_advisory_xact_lock(blob_lock_key(k)) FROM unnest($1::text[]) AS k ORDER BY k',
+    // Only try: a key whose lock a writer holds is being referenced right now; it waits for the next run.
+    // The collector never waits for a lock, so it cannot close a deadlock cycle with writers (who take
+    // keys one statement at a time, in no global order) and never holds a key while waiting for another.
+    const locked = await client.query<{ k: string }>(
+      'SELECT k FROM unnest($1::text[]) AS k WHERE pg_try_advisory_xact_lock(blob_lock_key(k))',
       [keys],
     );
-    // Now no writer of these keys is between its insert and its commit: what is committed is all there is.
+    const mine = locked.rows.map((row) => row.k);
+    // No writer of these keys is between its insert and its commit now: what is committed is all there is.
     const revivedRows = await client.query(
       `DELETE FROM blob_candidates WHERE blob_key = ANY($1::text[]) AND collected_at IS NULL
          AND ${referenced('blob_candidates.blob_key')}`,
-      [keys],
+      [mine],
     );
     revived = revivedRows.rowCount ?? 0;
     const due = await client.query<{ blob_key: string }>(
       `SELECT blob_key FROM blob_candidates
        WHERE blob_key = ANY($1::text[]) AND collected_at IS NULL AND ${DUE}
        ORDER BY blob_key`,
-      [keys, policy.releasedGraceSeconds, policy.unclaimedGraceSeconds],
+      [mine, policy.releasedGraceSeconds, policy.unclaimedGraceSeconds],
     );
     const unreferenced = due.rows.map((row) => row.blob_key);
     await hooks.beforeDelete?.(unreferenced);
