@@ -137,11 +137,17 @@ async function collectBatch(
       'SELECT k FROM unnest($1::text[]) AS k WHERE pg_try_advisory_xact_lock(blob_lock_key(k))',
       [keys],
     );
-    const mine = locked.rows.map((row) => row.k);
+    // Likewise the candidate rows: one an expunge or account deletion is re-recording right now waits
+    // for the next run, so no lock the collector holds ever waits on another transaction.
+    const rows = await client.query<{ blob_key: string }>(
+      `SELECT blob_key FROM blob_candidates WHERE blob_key = ANY($1::text[]) AND collected_at IS NULL
+       FOR UPDATE SKIP LOCKED`,
+      [locked.rows.map((row) => row.k)],
+    );
+    const mine = rows.rows.map((row) => row.blob_key);
     // No writer of these keys is between its insert and its commit now: what is committed is all there is.
     const revivedRows = await client.query(
-      `DELETE FROM blob_candidates WHERE blob_key = ANY($1::text[]) AND collected_at IS NULL
-         AND ${referenced('blob_candidates.blob_key')}`,
+      `DELETE FROM blob_candidates WHERE blob_key = ANY($1::text[]) AND ${referenced('blob_candidates.blob_key')}`,
       [mine],
     );
     revived = revivedRows.rowCount ?? 0;
