@@ -52,6 +52,7 @@ export function startHousekeeping(deps: {
 
   async function work(scan: boolean): Promise<HousekeepingRun> {
     const client = await pool.connect();
+    let broken = false;
     try {
       const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
         HOUSEKEEPING_LOCK,
@@ -67,10 +68,11 @@ export function startHousekeeping(deps: {
         const busMessagesPruned = await bus.pruneConsumed();
         return { ran: true, blobsCollected: collection.collected.length, unclaimedFound, busMessagesPruned };
       } finally {
-        await client.query('SELECT pg_advisory_unlock($1)', [HOUSEKEEPING_LOCK]);
+        // A connection that could not give the session lock back must not return to the pool holding it.
+        await client.query('SELECT pg_advisory_unlock($1)', [HOUSEKEEPING_LOCK]).catch(() => (broken = true));
       }
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 
