@@ -95,3 +95,5 @@ export type {
   BlobCollectionResult,
   CollectableBlobStore,
 } from './blob-collection.js';
+export { archiveDeadLetter, getDeadLetter, listDeadLetters, recordDeadLetterReplay } from './dead-letters.js';
+export type { DeadLetterState, NewDeadLetter, StoredDeadLetter } from './dead-letters.js';
