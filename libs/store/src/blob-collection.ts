@@ -73,10 +73,14 @@ export interface BlobCollectionResult {
 
 const DEFAULT_BATCH = 100;
 
-/** The SQL condition "a row of the store names the blob `key`" (an SQL expression). */
+/**
+ * The SQL condition "a row of the store names the blob `key`" (an SQL expression): a stored message, a
+ * deferred relay job, a dead letter not replayed yet.
+ */
 function referenced(key: string): string {
   return `(EXISTS (SELECT 1 FROM messages m WHERE m.blob_key = ${key})
-    OR EXISTS (SELECT 1 FROM relay_queue q WHERE q.blob_key = ${key}))`;
+    OR EXISTS (SELECT 1 FROM relay_queue q WHERE q.blob_key = ${key})
+    OR EXISTS (SELECT 1 FROM dead_letters d WHERE d.blob_key = ${key} AND d.replay_count = 0))`;
 }
 
 /** A candidate whose grace period has passed; $2 and $3 are the two grace periods in seconds. */

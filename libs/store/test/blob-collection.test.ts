@@ -9,6 +9,7 @@ import { eventually, freshDatabase, makeDataDir } from '@correo/testkit';
 import type { FreshDatabase } from '@correo/testkit';
 import { collectBlobs, recordUnclaimedBlobs, writeReferencingStoredBlobs } from '../src/blob-collection.js';
 import type { BlobCollectionPolicy } from '../src/blob-collection.js';
+import { archiveDeadLetter, recordDeadLetterReplay } from '../src/dead-letters.js';
 import { deliverToMailbox, insertMessage } from '../src/delivery.js';
 import { expungeMessages } from '../src/expunge.js';
 import { deleteImapMailbox, createImapMailbox } from '../src/imap/mailbox-tree.js';
@@ -171,6 +172,43 @@ test('a blob a deferred relay job needs stays until the job leaves the queue', a
   assert.equal(await deleteRelayJob(pool, { tenantId: null }, row.rows[0]!.id), true);
   assert.ok((await collectBlobs(pool, blobs, NOW)).collected.includes(key));
   assert.equal(await exists(key), false);
+});
+
+test('a dead letter keeps its body until it is replayed', async () => {
+  const { key } = await storeBody();
+  const letter = {
+    group: 'mda',
+    topic: 'mail.accepted',
+    partition: 0,
+    offset: String(Date.now()),
+    key: undefined,
+    headers: {},
+    value: Buffer.from('the encoded event'),
+    error: 'a bug',
+    attempts: 5,
+    failedAt: new Date(),
+    blobKey: key,
+  };
+  assert.equal(await archiveDeadLetter(pool, letter), true);
+  await recordUnclaimedBlobs(pool, blobs);
+  await age(7 * 86400 + 1);
+  assert.ok(!(await collectBlobs(pool, blobs, DEFAULTS)).collected.includes(key), 'kept for the replay');
+  assert.ok(await exists(key));
+
+  const { rows } = await pool.query<{ id: string }>('SELECT id FROM dead_letters WHERE blob_key = $1', [key]);
+  await recordDeadLetterReplay(pool, rows[0]!.id);
+  // Replayed: the event is back in the bus; the body is released like any other.
+  assert.ok(!(await collectBlobs(pool, blobs, DEFAULTS)).collected.includes(key), 'released grace first');
+  await age(3601);
+  assert.ok((await collectBlobs(pool, blobs, DEFAULTS)).collected.includes(key));
+  assert.equal(await exists(key), false);
+
+  // A letter whose body was already collected is still archived, without the body.
+  assert.equal(await archiveDeadLetter(pool, { ...letter, offset: `${letter.offset}1` }), true);
+  const late = await pool.query('SELECT blob_key FROM dead_letters WHERE "offset" = $1', [
+    `${letter.offset}1`,
+  ]);
+  assert.equal(late.rows[0]?.blob_key, null);
 });
 
 test('a stored blob no row names (refused intake) is collected only after the unclaimed grace period', async () => {

@@ -4,6 +4,7 @@ import type { Bus, DeliveredMessage } from '@correo/bus';
 import type { Directory } from '@correo/directory';
 import type { Notifier } from '@correo/notify';
 import type { Pool } from '@correo/store';
+import { decodeMailAccepted } from '@correo/proto';
 import { extractTraceContext, injectTraceContext, withSpan } from '@correo/telemetry';
 import type { Logger, ReadinessCheck } from '@correo/telemetry';
 import type { MdaSettings } from './config.js';
@@ -81,6 +82,7 @@ export async function startMda(deps: MdaDeps): Promise<Mda> {
     group: config.group,
     deadLetterTopic: config.deadLetterTopic,
     logger,
+    blobKeyOf: (value) => decodeMailAccepted(value).blobKey,
   });
   logger.info({ group: config.group, topic: config.acceptedTopic }, 'mda consuming');
   const housekeeping = startHousekeeping({ ...deps, logger, settings: config.housekeeping });
