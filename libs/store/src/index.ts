@@ -70,6 +70,7 @@ export {
   listRelayQueue,
   recordRelayOutcomes,
   relayQueueDepth,
+  relayQueueOldestAgeSeconds,
   rescheduleRelayJob,
   retryRelayJobNow,
 } from './relay-queue.js';
