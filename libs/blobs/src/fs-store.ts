@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { access, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { blobPath, isBlobKey } from './blob-key.js';
+import { BLOB_ROOT, blobPath, isBlobKey } from './blob-key.js';
 import { DigestMeter } from './digest-meter.js';
 import { BlobNotFoundError } from './port.js';
 import type { BlobStore, ByteRange, PutOptions, StoredBlob } from './port.js';
@@ -94,6 +94,16 @@ export function createFsBlobStore(options: FsBlobStoreOptions): BlobStore {
       await rm(finalPath(key), { force: true });
     },
 
+    async *list(): AsyncIterable<string> {
+      const blobsDir = join(root, BLOB_ROOT);
+      const shards = await readdir(blobsDir, { withFileTypes: true }).catch(missingAsEmpty);
+      for (const shard of shards) {
+        if (!shard.isDirectory()) continue;
+        const names = await readdir(join(blobsDir, shard.name)).catch(missingAsEmpty);
+        for (const name of names) if (isBlobKey(name)) yield name;
+      }
+    },
+
     async ping(): Promise<void> {
       try {
         await mkdir(tmpDir, { recursive: true });
@@ -105,6 +115,12 @@ export function createFsBlobStore(options: FsBlobStoreOptions): BlobStore {
 
     async close(): Promise<void> {},
   };
+}
+
+/** A directory that does not exist yet lists as empty (no blob stored so far). */
+function missingAsEmpty(err: NodeJS.ErrnoException): never[] {
+  if (err.code === 'ENOENT') return [];
+  throw err;
 }
 
 /** A rename is durable only once its directory entry is on disk. */

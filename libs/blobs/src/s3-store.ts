@@ -8,12 +8,13 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  paginateListObjectsV2,
   PutObjectCommand,
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { blobPath, isBlobKey } from './blob-key.js';
+import { BLOB_ROOT, blobPath, isBlobKey } from './blob-key.js';
 import { DigestMeter } from './digest-meter.js';
 import { BlobNotFoundError, BlobTooLargeError } from './port.js';
 import type { BlobStore, ByteRange, PutOptions, StoredBlob } from './port.js';
@@ -185,6 +186,16 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
     async delete(key: string): Promise<void> {
       if (!isBlobKey(key)) return;
       await removeObject(objectKey(key));
+    },
+
+    async *list(): AsyncIterable<string> {
+      const pages = paginateListObjectsV2({ client }, { Bucket: bucket, Prefix: `${prefix}${BLOB_ROOT}` });
+      for await (const page of pages) {
+        for (const object of page.Contents ?? []) {
+          const key = object.Key?.slice(object.Key.lastIndexOf('/') + 1) ?? '';
+          if (isBlobKey(key)) yield key;
+        }
+      }
     },
 
     async ping(): Promise<void> {

@@ -95,5 +95,11 @@ export interface Bus {
   subscribe(options: SubscribeOptions): Promise<Subscription>;
   /** Readiness: resolves when the backend answers, rejects with a clear error otherwise. */
   ping(): Promise<void>;
+  /**
+   * Removes messages every consumer group of their topic has committed past, so consumed mail
+   * events (addresses, blob keys) do not stay forever; resolves how many went. A topic no group
+   * has subscribed to (a dead-letter topic) keeps everything. Kafka: 0, its retention does this.
+   */
+  pruneConsumed(): Promise<number>;
   close(): Promise<void>;
 }

@@ -2,6 +2,7 @@ import { inTransaction } from './transaction.js';
 import type pg from 'pg';
 import type { Pool } from './pool.js';
 import { ensureMailbox } from './mailboxes.js';
+import { asBlobCollected } from './blob-collection.js';
 
 /** What IMAP and POP3 read about a message without opening its blob; computed once per message. */
 export interface MessageFacts {
@@ -285,9 +286,11 @@ async function insertMessages(
   });
   const ids = drawn.rows.map((r) => r.id);
   const column = <T>(pick: (row: (typeof rows)[number]) => T) => rows.map(pick);
-  await client.query({
-    name: 'correo-insert-messages',
-    text: `INSERT INTO messages (id, account_id, blob_key, size, sha256, internal_date, received_event_id,
+  // The insert trigger refuses a blob the collector deleted (blob-collection.ts): BlobCollectedError.
+  await client
+    .query({
+      name: 'correo-insert-messages',
+      text: `INSERT INTO messages (id, account_id, blob_key, size, sha256, internal_date, received_event_id,
        header_subject, header_from, header_to, header_cc, header_message_id, header_date, header_in_reply_to,
        envelope_json, bodystructure_json, search)
      OVERRIDING SYSTEM VALUE
@@ -299,26 +302,29 @@ async function insertMessages(
                    $13::timestamptz[], $14::text[], $15::jsonb[], $16::jsonb[], $17::text[])
          AS m(id, account_id, blob_key, size, sha256, internal_date, received_event_id, subject, from_, to_,
               cc, message_id, date, in_reply_to, envelope, bodystructure, search)`,
-    values: [
-      ids,
-      column((r) => r.accountId),
-      column((r) => r.message.blobKey),
-      column((r) => r.message.size),
-      column((r) => r.message.sha256),
-      column((r) => r.message.internalDate),
-      column((r) => r.receivedEventId),
-      column((r) => r.message.subject),
-      column((r) => r.message.from),
-      column((r) => r.message.to),
-      column((r) => r.message.cc),
-      column((r) => r.message.messageId),
-      column((r) => r.message.date),
-      column((r) => r.message.inReplyTo),
-      column((r) => JSON.stringify(r.message.envelope ?? null)),
-      column((r) => JSON.stringify(r.message.bodystructure ?? null)),
-      column((r) => r.message.searchText.slice(0, MAX_SEARCH_TEXT_CHARS)),
-    ],
-  });
+      values: [
+        ids,
+        column((r) => r.accountId),
+        column((r) => r.message.blobKey),
+        column((r) => r.message.size),
+        column((r) => r.message.sha256),
+        column((r) => r.message.internalDate),
+        column((r) => r.receivedEventId),
+        column((r) => r.message.subject),
+        column((r) => r.message.from),
+        column((r) => r.message.to),
+        column((r) => r.message.cc),
+        column((r) => r.message.messageId),
+        column((r) => r.message.date),
+        column((r) => r.message.inReplyTo),
+        column((r) => JSON.stringify(r.message.envelope ?? null)),
+        column((r) => JSON.stringify(r.message.bodystructure ?? null)),
+        column((r) => r.message.searchText.slice(0, MAX_SEARCH_TEXT_CHARS)),
+      ],
+    })
+    .catch((error: unknown) => {
+      throw asBlobCollected(error);
+    });
   return ids;
 }
 

@@ -87,6 +87,20 @@ export type {
   RelayRecipientOutcome,
 } from './relay-queue.js';
 export { inTransaction } from './transaction.js';
+export {
+  BlobCollectedError,
+  asBlobCollected,
+  collectBlobs,
+  recordUnclaimedBlobs,
+  reviveCollectedBlob,
+  writeReferencingStoredBlobs,
+} from './blob-collection.js';
+export type {
+  BlobCollectionHooks,
+  BlobCollectionPolicy,
+  BlobCollectionResult,
+  CollectableBlobStore,
+} from './blob-collection.js';
 export { archiveDeadLetter, getDeadLetter, listDeadLetters, recordDeadLetterReplay } from './dead-letters.js';
 export type { DeadLetterState, NewDeadLetter, StoredDeadLetter } from './dead-letters.js';
 export { findMessageJourneys, recordAcceptedMessages } from './journey.js';

@@ -150,6 +150,11 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       }
     },
 
+    async pruneConsumed() {
+      // The topic's retention (retention.ms / retention.bytes) removes old segments; nothing to do here.
+      return 0;
+    },
+
     async close() {
       await Promise.allSettled([...subscriptions].map((s) => s.stop()));
       await publishes.idle();

@@ -5,6 +5,7 @@ import { withTimeout } from '../timeout.js';
 import type { Bus, OutgoingMessage, TopicSpec } from '../port.js';
 import { GroupCommit } from '../group-commit.js';
 import { Partitioner, appendMessages, wakeConsumers } from './append.js';
+import { pruneConsumedMessages } from './prune.js';
 import { createBusSchema, inTransaction } from './schema.js';
 import { startPostgresSubscription, type PostgresSubscription } from './subscription.js';
 import { TopicCatalog } from './topics.js';
@@ -157,6 +158,11 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
       } catch (error) {
         throw new Error(`Postgres bus at ${server} unreachable: ${errorText(error)}`, { cause: error });
       }
+    },
+
+    async pruneConsumed() {
+      await ready();
+      return pruneConsumedMessages(pool);
     },
 
     async close() {

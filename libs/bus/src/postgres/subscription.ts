@@ -7,6 +7,7 @@ import { handleWithRetries, reportDeadLetter } from '../retry.js';
 import { StallTracker } from '../stall.js';
 import type { DeliveredMessage, Headers, OutgoingMessage, SubscribeOptions, Subscription } from '../port.js';
 import { NOTIFY_CHANNEL, appendMessages, wakeConsumers } from './append.js';
+import { registerGroup } from './prune.js';
 import type { Partitioner } from './append.js';
 import type { TopicCatalog } from './topics.js';
 
@@ -103,7 +104,8 @@ class PostgresConsumer implements Subscription {
     });
     try {
       await client.connect();
-      await this.parts.catalog.partitionsOf(client, this.options.topic);
+      const partitions = await this.parts.catalog.partitionsOf(client, this.options.topic);
+      await registerGroup(client, this.options.group, this.options.topic, partitions);
       await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
     } catch (error) {
       await client.end().catch(() => {});
