@@ -140,6 +140,7 @@ describe('GET /v1/messages/{id}/journey', () => {
       mailFrom: `ana@${ours}`,
       destinationDomain: 'later.test',
       job: new Uint8Array([1]),
+      blobKey: facts(messageId).blobKey,
       attempts: 2,
       queuedAt: new Date('2026-12-04T10:00:00Z'),
       nextAttemptAt,
