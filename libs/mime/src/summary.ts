@@ -19,6 +19,15 @@ export interface MessageSummary {
   envelope: MessageAnalysis['envelope'];
   bodystructure: MessageAnalysis['bodystructure'];
   searchText: string;
+  /** The Date header's day in its own zone (YYYY-MM-DD), for SENTBEFORE/SENTON/SENTSINCE. */
+  sentDay: string | null;
+  /** Decoded header fields for SEARCH TEXT. */
+  headerText: string;
+  /**
+   * Decoded body text for SEARCH BODY/TEXT substring tests; null when it was cut at the analyzer's
+   * limit, so that search reads the message instead of answering from a part of it.
+   */
+  bodyText: string | null;
 }
 
 export function messageSummary(analysis: MessageAnalysis): MessageSummary {
@@ -36,6 +45,9 @@ export function messageSummary(analysis: MessageAnalysis): MessageSummary {
     envelope: analysis.envelope,
     bodystructure: analysis.bodystructure,
     searchText: analysis.searchText,
+    sentDay: headers.sentDay,
+    headerText: analysis.headerText,
+    bodyText: analysis.searchTextTruncated ? null : analysis.searchText,
   };
 }
 

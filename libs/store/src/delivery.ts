@@ -23,6 +23,24 @@ export interface MessageFacts {
   bodystructure: unknown;
   /** Plain text to index with to_tsvector('simple', ...). */
   searchText: string;
+  /** The Date header's day in its own zone (YYYY-MM-DD); null without a usable Date. */
+  sentDay: string | null;
+  /** Decoded header fields for SEARCH TEXT. */
+  headerText: string;
+  /** Decoded body text for SEARCH BODY/TEXT; null when not kept whole (search reads the blob). */
+  bodyText: string | null;
+  /** The zone the internal date was given in (APPEND), in minutes east of UTC; UTC when absent. */
+  internalZone?: number;
+}
+
+/** PostgreSQL text cannot hold NUL; a search string cannot contain one either (IMAP forbids it). */
+const withoutNul = (text: string): string => (text.includes('\0') ? text.replaceAll('\0', '') : text);
+
+/** The internal date's calendar day in its own zone: what SEARCH BEFORE/ON/SINCE compare. */
+function internalDay(message: MessageFacts): string {
+  return new Date(message.internalDate.getTime() + (message.internalZone ?? 0) * 60_000)
+    .toISOString()
+    .slice(0, 10);
 }
 
 export interface LocalDelivery {
@@ -93,8 +111,9 @@ export async function insertMessage(
   const inserted = await client.query<{ id: string }>(
     `INSERT INTO messages (account_id, blob_key, size, sha256, internal_date, received_event_id,
        header_subject, header_from, header_to, header_cc, header_message_id, header_date, header_in_reply_to,
-       envelope_json, bodystructure_json, search)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, to_tsvector('simple', $16))
+       envelope_json, bodystructure_json, search, sent_day, internal_day, header_text, body_text)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, to_tsvector('simple', $16),
+       $17, $18, $19, $20)
      RETURNING id`,
     [
       accountId,
@@ -113,6 +132,10 @@ export async function insertMessage(
       JSON.stringify(message.envelope ?? null),
       JSON.stringify(message.bodystructure ?? null),
       message.searchText.slice(0, MAX_SEARCH_TEXT_CHARS),
+      message.sentDay,
+      internalDay(message),
+      withoutNul(message.headerText),
+      message.bodyText === null ? null : withoutNul(message.bodyText),
     ],
   );
   return inserted.rows[0]!.id;

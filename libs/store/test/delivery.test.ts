@@ -57,6 +57,9 @@ function facts(size = 100): MessageFacts {
     envelope: { subject: 'hi' },
     bodystructure: { kind: 'text' },
     searchText: 'hello world',
+    sentDay: null,
+    headerText: '',
+    bodyText: 'hello world',
   };
 }
 

@@ -58,6 +58,9 @@ function facts(blobKey: string, size: number): MessageFacts {
     envelope: null,
     bodystructure: null,
     searchText: '',
+    sentDay: null,
+    headerText: '',
+    bodyText: '',
   };
 }
 
