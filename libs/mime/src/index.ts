@@ -20,3 +20,4 @@ export type {
   TextBody,
 } from './types.js';
 export { messageSummary, type MessageSummary } from './summary.js';
+export { baseSubject, sortKeys, type SortKeySource, type SortKeys } from './sort-keys.js';

@@ -1,4 +1,6 @@
 import { addressListText } from './address.js';
+import { sortKeys } from './sort-keys.js';
+import type { SortKeys } from './sort-keys.js';
 import type { AddressEntry, MessageAnalysis } from './types.js';
 
 /**
@@ -28,6 +30,8 @@ export interface MessageSummary {
    * limit, so that search reads the message instead of answering from a part of it.
    */
   bodyText: string | null;
+  /** What SORT and THREAD compare. */
+  sortKeys: SortKeys;
 }
 
 export function messageSummary(analysis: MessageAnalysis): MessageSummary {
@@ -48,6 +52,15 @@ export function messageSummary(analysis: MessageAnalysis): MessageSummary {
     sentDay: headers.sentDay,
     headerText: analysis.headerText,
     bodyText: analysis.searchTextTruncated ? null : analysis.searchText,
+    sortKeys: sortKeys({
+      subject: headers.subject,
+      from: analysis.envelope.from,
+      to: analysis.envelope.to,
+      cc: analysis.envelope.cc,
+      messageId: analysis.rawHeaders.messageId,
+      inReplyTo: analysis.rawHeaders.inReplyTo,
+      references: analysis.rawHeaders.references,
+    }),
   };
 }
 

@@ -3,6 +3,18 @@ import type pg from 'pg';
 import type { Pool } from './pool.js';
 import { ensureMailbox } from './mailboxes.js';
 
+/** What SORT and THREAD compare (libs/mime sortKeys), kept in the sort_* and thread_* columns. */
+export interface MessageSortKeys {
+  subject: string;
+  from: string;
+  to: string;
+  cc: string;
+  displayFrom: string;
+  displayTo: string;
+  messageId: string | null;
+  references: string[];
+}
+
 /** What IMAP and POP3 read about a message without opening its blob; computed once per message. */
 export interface MessageFacts {
   blobKey: string;
@@ -29,12 +41,27 @@ export interface MessageFacts {
   headerText: string;
   /** Decoded body text for SEARCH BODY/TEXT; null when not kept whole (search reads the blob). */
   bodyText: string | null;
+  sortKeys: MessageSortKeys;
   /** The zone the internal date was given in (APPEND), in minutes east of UTC; UTC when absent. */
   internalZone?: number;
 }
 
 /** PostgreSQL text cannot hold NUL; a search string cannot contain one either (IMAP forbids it). */
 const withoutNul = (text: string): string => (text.includes('\0') ? text.replaceAll('\0', '') : text);
+
+/** The sort_* and thread_* column values, in the order insertMessage and fillSortKeys write them. */
+export function sortKeyColumns(keys: MessageSortKeys): unknown[] {
+  return [
+    withoutNul(keys.subject),
+    withoutNul(keys.from),
+    withoutNul(keys.to),
+    withoutNul(keys.cc),
+    withoutNul(keys.displayFrom),
+    withoutNul(keys.displayTo),
+    keys.messageId === null ? null : withoutNul(keys.messageId),
+    keys.references.map(withoutNul),
+  ];
+}
 
 /** The internal date's calendar day in its own zone: what SEARCH BEFORE/ON/SINCE compare. */
 function internalDay(message: MessageFacts): string {
@@ -111,9 +138,11 @@ export async function insertMessage(
   const inserted = await client.query<{ id: string }>(
     `INSERT INTO messages (account_id, blob_key, size, sha256, internal_date, received_event_id,
        header_subject, header_from, header_to, header_cc, header_message_id, header_date, header_in_reply_to,
-       envelope_json, bodystructure_json, search, sent_day, internal_day, header_text, body_text)
+       envelope_json, bodystructure_json, search, sent_day, internal_day, header_text, body_text,
+       sort_subject, sort_from, sort_to, sort_cc, sort_display_from, sort_display_to,
+       thread_message_id, thread_references, sort_keys_filled)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, to_tsvector('simple', $16),
-       $17, $18, $19, $20)
+       $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, TRUE)
      RETURNING id`,
     [
       accountId,
@@ -136,6 +165,7 @@ export async function insertMessage(
       internalDay(message),
       withoutNul(message.headerText),
       message.bodyText === null ? null : withoutNul(message.bodyText),
+      ...sortKeyColumns(message.sortKeys),
     ],
   );
   return inserted.rows[0]!.id;

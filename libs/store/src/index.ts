@@ -10,6 +10,7 @@ export type {
   DeliveryOutcome,
   LocalDelivery,
   MessageFacts,
+  MessageSortKeys,
   RecordedRejection,
   Rejection,
   RejectionReason,
@@ -59,6 +60,8 @@ export type { AppendOutcome, AppendRequest as ImapAppendRequest } from './imap/a
 export { copyImapMessages } from './imap/copy.js';
 export type { CopyOutcome, CopyRequest as ImapCopyRequest } from './imap/copy.js';
 export { searchImapMailbox } from './imap/search.js';
+export { fillSortKeys, readImapSortRows } from './imap/sort-rows.js';
+export type { ImapSortRow } from './imap/sort-rows.js';
 export type { SearchCondition, SearchTextField } from './imap/search.js';
 export {
   claimDueRelayJobs,

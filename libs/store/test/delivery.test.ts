@@ -60,6 +60,16 @@ function facts(size = 100): MessageFacts {
     sentDay: null,
     headerText: '',
     bodyText: 'hello world',
+    sortKeys: {
+      subject: '',
+      from: '',
+      to: '',
+      cc: '',
+      displayFrom: '',
+      displayTo: '',
+      messageId: null,
+      references: [],
+    },
   };
 }
 

@@ -61,6 +61,16 @@ function facts(blobKey: string, size: number): MessageFacts {
     sentDay: null,
     headerText: '',
     bodyText: '',
+    sortKeys: {
+      subject: '',
+      from: '',
+      to: '',
+      cc: '',
+      displayFrom: '',
+      displayTo: '',
+      messageId: null,
+      references: [],
+    },
   };
 }
 

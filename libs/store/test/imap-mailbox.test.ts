@@ -38,6 +38,16 @@ function facts(subject: string, size = 100): MessageFacts {
     sentDay: '2026-11-25',
     headerText: `subject: ${subject}\n`,
     bodyText: `${subject} body words`,
+    sortKeys: {
+      subject: '',
+      from: '',
+      to: '',
+      cc: '',
+      displayFrom: '',
+      displayTo: '',
+      messageId: null,
+      references: [],
+    },
   };
 }
 
