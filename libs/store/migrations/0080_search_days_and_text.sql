@@ -3,7 +3,8 @@
 
 -- The Date header's day in its own zone (SENTBEFORE/SENTON/SENTSINCE); NULL without a usable Date.
 ALTER TABLE messages ADD COLUMN sent_day date;
--- The internal date's day in the zone APPEND gave it (UTC for deliveries): BEFORE/ON/SINCE.
+-- The internal date's day in the zone APPEND gave it (UTC for deliveries): BEFORE/ON/SINCE. NULL
+-- (a writer that does not set it) reads as the UTC day.
 ALTER TABLE messages ADD COLUMN internal_day date;
 -- Decoded header fields, one a line (SEARCH TEXT).
 ALTER TABLE messages ADD COLUMN header_text text;
@@ -12,7 +13,6 @@ ALTER TABLE messages ADD COLUMN header_text text;
 ALTER TABLE messages ADD COLUMN body_text text;
 
 UPDATE messages SET internal_day = (internal_date AT TIME ZONE 'UTC')::date;
-ALTER TABLE messages ALTER COLUMN internal_day SET NOT NULL;
 
 -- Old rows: the stored instant moved into the zone named at the end of the raw Date value (+hhmm or
 -- an RFC 5322 zone name), as libs/mime sentDay() does for new ones.

@@ -97,7 +97,12 @@ function toSql(sql: SqlBuilder, c: SearchCondition): string {
       return column ? contains(sql, column, c.value) : 'FALSE';
     }
     case 'internal-date':
-      return dateTest(sql, 'm.internal_day', c.op, c.date);
+      return dateTest(
+        sql,
+        `coalesce(m.internal_day, (m.internal_date AT TIME ZONE 'UTC')::date)`,
+        c.op,
+        c.date,
+      );
     case 'sent-date':
       return `(m.sent_day IS NOT NULL AND ${dateTest(sql, 'm.sent_day', c.op, c.date)})`;
     case 'size':
