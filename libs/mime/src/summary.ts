@@ -20,7 +20,6 @@ export interface MessageSummary {
   inReplyTo: string | null;
   envelope: MessageAnalysis['envelope'];
   bodystructure: MessageAnalysis['bodystructure'];
-  searchText: string;
   /** The Date header's day in its own zone (YYYY-MM-DD), for SENTBEFORE/SENTON/SENTSINCE. */
   sentDay: string | null;
   /** Decoded header fields for SEARCH TEXT. */
@@ -48,7 +47,6 @@ export function messageSummary(analysis: MessageAnalysis): MessageSummary {
     inReplyTo: headers.inReplyTo,
     envelope: analysis.envelope,
     bodystructure: analysis.bodystructure,
-    searchText: analysis.searchText,
     sentDay: headers.sentDay,
     headerText: analysis.headerText,
     bodyText: analysis.searchTextTruncated ? null : analysis.searchText,

@@ -33,8 +33,6 @@ export interface MessageFacts {
   inReplyTo: string | null;
   envelope: unknown;
   bodystructure: unknown;
-  /** Plain text to index with to_tsvector('simple', ...). */
-  searchText: string;
   /** The Date header's day in its own zone (YYYY-MM-DD); null without a usable Date. */
   sentDay: string | null;
   /** Decoded header fields for SEARCH TEXT. */
@@ -107,12 +105,6 @@ export interface Rejection {
 }
 
 /**
- * to_tsvector fails on input whose vector would exceed 1 MB; the first part of a huge message is
- * what anyone searches anyway.
- */
-const MAX_SEARCH_TEXT_CHARS = 256 * 1024;
-
-/**
  * Files one message into one mailbox of one account, exactly once per (event, recipient, mailbox).
  *
  * Everything happens in one transaction that first locks the account row: deliveries to one account
@@ -138,11 +130,11 @@ export async function insertMessage(
   const inserted = await client.query<{ id: string }>(
     `INSERT INTO messages (account_id, blob_key, size, sha256, internal_date, received_event_id,
        header_subject, header_from, header_to, header_cc, header_message_id, header_date, header_in_reply_to,
-       envelope_json, bodystructure_json, search, sent_day, internal_day, header_text, body_text,
+       envelope_json, bodystructure_json, sent_day, internal_day, header_text, body_text,
        sort_subject, sort_from, sort_to, sort_cc, sort_display_from, sort_display_to,
        thread_message_id, thread_references, sort_keys_filled)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, to_tsvector('simple', $16),
-       $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, TRUE)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+       $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, TRUE)
      RETURNING id`,
     [
       accountId,
@@ -160,7 +152,6 @@ export async function insertMessage(
       message.inReplyTo,
       JSON.stringify(message.envelope ?? null),
       JSON.stringify(message.bodystructure ?? null),
-      message.searchText.slice(0, MAX_SEARCH_TEXT_CHARS),
       message.sentDay,
       internalDay(message),
       withoutNul(message.headerText),

@@ -56,7 +56,6 @@ function facts(size = 100): MessageFacts {
     inReplyTo: null,
     envelope: { subject: 'hi' },
     bodystructure: { kind: 'text' },
-    searchText: 'hello world',
     sentDay: null,
     headerText: '',
     bodyText: 'hello world',

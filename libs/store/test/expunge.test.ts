@@ -57,7 +57,6 @@ function facts(blobKey: string, size: number): MessageFacts {
     inReplyTo: null,
     envelope: null,
     bodystructure: null,
-    searchText: '',
     sentDay: null,
     headerText: '',
     bodyText: '',
