@@ -58,20 +58,45 @@ function link(parent: Container, child: Container): void {
   parent.children.push(child);
 }
 
-/** Step 3: dummies without children go; others give their children to their parent's level. */
-function prune(level: Container[], root: boolean): Container[] {
+/** Every container below `roots`, children before their parent (loops, not recursion: threads can be deep). */
+function postOrder(roots: Container[]): Container[] {
+  const out: Container[] = [];
+  const stack: Array<[Container, boolean]> = roots.map((root) => [root, false]);
+  while (stack.length) {
+    const [c, expanded] = stack.pop()!;
+    if (expanded) {
+      out.push(c);
+      continue;
+    }
+    stack.push([c, true]);
+    for (const child of c.children) stack.push([child, false]);
+  }
+  return out;
+}
+
+/**
+ * Step 3: dummies without children go; others hand their children to their own level, except a
+ * dummy at the top with more than one child, which stays.
+ */
+function pruned(level: Container[], top: boolean): Container[] {
   const kept: Container[] = [];
   for (const c of level) {
-    c.children = prune(c.children, false);
-    for (const child of c.children) child.parent = c;
     if (c.message) kept.push(c);
     else if (c.children.length === 0) continue;
-    else if (!root || c.children.length === 1) {
-      for (const child of c.children) child.parent = root ? null : c.parent;
-      kept.push(...c.children);
-    } else kept.push(c);
+    else if (!top || c.children.length === 1) kept.push(...c.children);
+    else kept.push(c);
   }
   return kept;
+}
+
+function prune(roots: Container[]): Container[] {
+  for (const c of postOrder(roots)) {
+    c.children = pruned(c.children, false);
+    for (const child of c.children) child.parent = c;
+  }
+  const top = pruned(roots, true);
+  for (const root of top) root.parent = null;
+  return top;
 }
 
 /** The message that stands for a container when sorting or comparing subjects: a dummy's first child. */
@@ -79,10 +104,12 @@ function representative(c: Container): SortableMessage {
   return c.message ?? representative(c.children[0]!);
 }
 
-/** Step 6: every set of siblings by sent date, the deepest first. */
-function sortSiblings(level: Container[]): void {
-  for (const c of level) sortSiblings(c.children);
-  level.sort((a, b) => compareMessages(representative(a), representative(b)));
+/** Step 6: every set of siblings by sent date, the deepest first (a dummy sorts as its first child). */
+function sortSiblings(roots: Container[]): void {
+  const byDate = (a: Container, b: Container): number =>
+    compareMessages(representative(a), representative(b));
+  for (const c of postOrder(roots)) c.children.sort(byDate);
+  roots.sort(byDate);
 }
 
 /**
@@ -125,10 +152,7 @@ export function threadByReferences(messages: SortableMessage[], id: Id): ThreadN
   }
 
   // (2) and (3)
-  let roots = prune(
-    all.filter((c) => !c.parent),
-    true,
-  );
+  let roots = prune(all.filter((c) => !c.parent));
   // (4) Roots by date, so that the gathering below meets them in that order.
   sortSiblings(roots);
 
@@ -185,9 +209,12 @@ export function threadByReferences(messages: SortableMessage[], id: Id): ThreadN
 
   // (6)
   sortSiblings(roots);
-  const node = (c: Container): ThreadNode => ({
-    id: c.message ? id(c.message) : null,
-    children: c.children.map(node),
-  });
-  return roots.map(node);
+  const nodes = new Map<Container, ThreadNode>();
+  for (const c of postOrder(roots)) {
+    nodes.set(c, {
+      id: c.message ? id(c.message) : null,
+      children: c.children.map((child) => nodes.get(child)!),
+    });
+  }
+  return roots.map((root) => nodes.get(root)!);
 }

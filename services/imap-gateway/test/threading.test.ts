@@ -70,6 +70,16 @@ describe('THREAD=REFERENCES (RFC 5256 4) edge cases', () => {
   });
 });
 
+describe('deep threads', () => {
+  test('a reply chain 20,000 deep threads and serializes without running out of stack', () => {
+    const messages = Array.from({ length: 20_000 }, (_, i) =>
+      message(i + 1, 1, `<${i}@x>`, i ? [`<${i - 1}@x>`] : [], i ? 'Re: deep' : 'deep'),
+    );
+    const text = answer(threadByReferences(messages, byNumber));
+    assert.equal(text, `* THREAD (${messages.map((m) => m.number).join(' ')})`);
+  });
+});
+
 describe('THREAD=ORDEREDSUBJECT', () => {
   test('threads by base subject, each by sent date, threads by their first message', () => {
     const messages = [
