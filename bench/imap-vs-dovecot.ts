@@ -2,13 +2,13 @@
 //
 // Starts correo's gateway on the embedded stack (real Postgres from the test backends, files for
 // blobs, in-process notify and limits) and a PRIVATE Dovecot from Debian's dovecot-imapd: its own
-// config, base and state directories under a temporary directory, passwd-file users, loopback only, a
-// port chosen free; never the system instance. Both get the same accounts and the same messages
-// (APPENDed over IMAP), then the same client mix from a separate process (so that the load generator
-// does not share an event loop with correo): C clients, each on an account, running
-// SELECT, FETCH flags, FETCH envelope/bodystructure, FETCH body, STORE, APPEND, EXPUNGE, SEARCH, once
-// with one login per client ("session") and once with LOGIN ... LOGOUT around every cycle ("cycle").
-// Prints ops/s and p50/p99 per command for both and the ratio correo/Dovecot.
+// config, base and state directories under a temporary directory, passwd-file users with passwords
+// hashed with correo's argon2id parameters, loopback only, a port chosen free; never the system
+// instance. Both get the same accounts and the same messages (APPENDed over IMAP), then the same
+// client mix from a separate process (so that the load generator does not share an event loop with
+// correo): C clients, each on an account, running SELECT, FETCH flags, FETCH envelope/bodystructure,
+// FETCH body, STORE, APPEND, EXPUNGE, SEARCH, once with one login per client and once with LOGIN ...
+// LOGOUT around every cycle. Prints ops/s and p50/p99 per command for both and the ratio.
 //
 //   make bench-imap-vs-dovecot
 //   BENCH_CLIENTS=20 BENCH_USERS=20 BENCH_MESSAGES=100 BENCH_SECONDS=15
@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { hashPassword } from '@correo/auth';
 import { RawImapClient } from '../services/imap-gateway/test/helpers/raw-client.js';
 import { ImapTestStack, rawMessage } from '../services/imap-gateway/test/helpers/stack.js';
 
@@ -101,7 +102,11 @@ async function startDovecot(
   // Dovecot's auth and mail processes run as its own user: they must reach the users file and homes.
   await chmod(dir, 0o755);
   execFileSync('chown', ['dovecot:dovecot', join(dir, 'home')]);
-  await writeFile(join(dir, 'users'), addresses.map((a) => `${a}:{PLAIN}${password}::::\n`).join(''));
+  // The same argon2id parameters correo stores (Dovecot verifies the PHC string through libsodium),
+  // so that LOGIN costs the same password check on both sides.
+  // libsodium reads the parameters in the order m, t, p; node's argon2 writes m, p, t.
+  const hash = (await hashPassword(password)).replace(/m=(\d+),p=(\d+),t=(\d+)/, 'm=$1,t=$3,p=$2');
+  await writeFile(join(dir, 'users'), addresses.map((a) => `${a}:{ARGON2ID}${hash}::::\n`).join(''));
   const config = `
 base_dir = ${dir}/run
 state_dir = ${dir}/state
@@ -118,7 +123,7 @@ default_process_limit = 1000
 default_client_limit = 4000
 passdb {
   driver = passwd-file
-  args = scheme=PLAIN ${dir}/users
+  args = ${dir}/users
 }
 userdb {
   driver = static
