@@ -194,6 +194,8 @@ export async function searchMailbox(
         { kind: 'not', operand: { kind: 'text-kept' } },
       ],
     });
+    // Every candidate has its text kept and no header was scanned: the first query was already exact.
+    if (unkept.length === 0 && fieldScans.length === 0) return found.filter((m) => view.isLive(m.uid));
     await scanRows(
       services,
       accountId,
