@@ -149,8 +149,9 @@ async function scanRows(
  * The UIDs (ascending) and MODSEQs of the messages matching `criteria` (ANDed). Without HEADER keys
  * the store can't answer this is one SQL query. With them: a first query stands in for each scanned
  * test the condition that can only widen the result (TRUE, or FALSE under a NOT), which leaves the
- * candidates; their header blocks are read in batches; a second query then gets the exact answer, each
- * scanned test replaced by the set of candidate UIDs it matched, restricted to the candidates.
+ * candidates; their header blocks are read in batches (and, for BODY/TEXT, the whole message of the
+ * candidates whose decoded text the store did not keep); a second query then gets the exact answer,
+ * each scanned test replaced by the set of candidate UIDs it matched, restricted to the candidates.
  */
 export async function searchMailbox(
   services: HeaderScanServices,
