@@ -73,6 +73,7 @@ export {
   listRelayQueue,
   recordRelayOutcomes,
   relayQueueDepth,
+  relayQueueOldestAgeSeconds,
   rescheduleRelayJob,
   retryRelayJobNow,
 } from './relay-queue.js';
