@@ -11,6 +11,7 @@
 // LOGOUT around every cycle. Prints ops/s and p50/p99 per command for both and the ratio.
 //
 //   make bench-imap-vs-dovecot
+//   BENCH_KIND=distributed make bench-imap-vs-dovecot   correo on MinIO blobs, Redis notify/limits
 //   BENCH_CLIENTS=20 BENCH_USERS=20 BENCH_MESSAGES=100 BENCH_SECONDS=15
 import { execFileSync, fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -23,11 +24,13 @@ import { fileURLToPath } from 'node:url';
 import { hashPassword } from '@correo/auth';
 import { RawImapClient } from '../services/imap-gateway/test/helpers/raw-client.js';
 import { ImapTestStack, rawMessage } from '../services/imap-gateway/test/helpers/stack.js';
+import type { StackKind } from '../services/imap-gateway/test/helpers/stack.js';
 
 const clients = Number(process.env.BENCH_CLIENTS ?? 20);
 const users = Number(process.env.BENCH_USERS ?? 20);
 const perUser = Number(process.env.BENCH_MESSAGES ?? 100);
 const seconds = Number(process.env.BENCH_SECONDS ?? 15);
+const kind = (process.env.BENCH_KIND ?? 'embedded') as StackKind;
 
 /** The commands of one cycle, in order; each is timed on its own. */
 const COMMANDS = [
@@ -309,7 +312,7 @@ if (process.argv[2] === 'load') {
     );
   });
 } else {
-  const stack = await ImapTestStack.create('embedded');
+  const stack = await ImapTestStack.create(kind);
   const dir = await mkdtemp(join(tmpdir(), 'bench-dovecot-'));
   let dovecot: ChildProcess | null = null;
   try {
@@ -329,7 +332,7 @@ if (process.argv[2] === 'load') {
     for (const target of targets)
       await Promise.all(addresses.map((a) => fill(target.port, a, target.password)));
     console.log(
-      `imap vs Dovecot: ${clients} clients over ${users} users x ${perUser} messages (~4 KB), ${seconds} s per run ` +
+      `imap (${kind}) vs Dovecot: ${clients} clients over ${users} users x ${perUser} messages (~4 KB), ${seconds} s per run ` +
         `(filled in ${((performance.now() - fillStart) / 1000).toFixed(1)} s)`,
     );
     const out: string[] = [];
