@@ -3,6 +3,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type pg from 'pg';
+import type { TxtLookup } from '@correo/directory';
 import { handleError, handleNotFound } from './api-error.js';
 import { requireBearer } from './authentication.js';
 import { errorResponse } from './schemas.js';
@@ -13,6 +14,8 @@ import { tenantRoutes } from './routes/tenants.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { dkimRoutes } from './routes/dkim.js';
 import { relayQueueRoutes } from './routes/relay-queue.js';
+import { sendAsRoutes } from './routes/send-as.js';
+import { txtLookup } from './txt-lookup.js';
 
 export interface AdminApiOptions {
   pool: pg.Pool;
@@ -20,6 +23,8 @@ export interface AdminApiOptions {
   adminToken?: string | undefined;
   /** A pino logger, or false/undefined for none (tests). */
   logger?: FastifyBaseLogger | false;
+  /** Resolvers for domain verification (ip or ip:port); empty or undefined: the system's. */
+  dnsServers?: string[];
 }
 
 /** The admin REST API under /v1, its OpenAPI document at /docs/json and Swagger UI at /docs. Not listening yet. */
@@ -55,8 +60,12 @@ export async function buildAdminApi(options: AdminApiOptions): Promise<FastifyIn
     async (api) => {
       requireBearer(api, options.pool, options.adminToken);
       await api.register(tenantRoutes, { prefix: '/tenants' });
-      await api.register(domainRoutes, { prefix: '/domains' });
+      await api.register(domainRoutes, {
+        prefix: '/domains',
+        lookupTxt: txtLookup(options.dnsServers ?? []),
+      });
       await api.register(accountRoutes, { prefix: '/accounts' });
+      await api.register(sendAsRoutes, { prefix: '/accounts' });
       await api.register(aliasRoutes, { prefix: '/aliases' });
       await api.register(tokenRoutes, { prefix: '/tokens' });
       await api.register(dkimRoutes, { prefix: '/domains', pool: options.pool });

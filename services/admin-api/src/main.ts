@@ -13,7 +13,12 @@ await runService({
     if (!config.adminApi.adminToken) {
       logger.warn('ADMIN_TOKEN is not set: only API tokens stored in the database are accepted');
     }
-    const app = await buildAdminApi({ pool: backends.pool, adminToken: config.adminApi.adminToken, logger });
+    const app = await buildAdminApi({
+      pool: backends.pool,
+      adminToken: config.adminApi.adminToken,
+      dnsServers: config.adminApi.dnsServers,
+      logger,
+    });
     await app.listen({ host: config.adminApi.host, port: config.adminApi.port });
     return {
       listeners: [{ name: 'admin-api', address: `http://${config.adminApi.host}:${config.adminApi.port}` }],

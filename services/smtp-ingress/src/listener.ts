@@ -131,6 +131,7 @@ export function createListener(setup: ListenerSetup): SMTPServer {
         maxHeaderBytes: config.maxHeaderBytes,
         maxLineLength: config.maxLineLength,
         kind,
+        directory,
         senderAuthentication: kind === 'mx' ? setup.senderAuthentication : undefined,
       }).then(
         (accepted) => {

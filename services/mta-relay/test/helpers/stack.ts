@@ -88,7 +88,11 @@ export class RelayStack {
     }
     const provisioning = createProvisioning(pool);
     const tenant = await provisioning.createTenant({ name: uniqueName('relay') });
-    const domain = await provisioning.createDomain({ name: LOCAL_DOMAIN, tenantId: tenant.id });
+    const domain = await provisioning.createDomain({
+      name: LOCAL_DOMAIN,
+      tenantId: tenant.id,
+      verified: true,
+    });
     for (const address of ['yo', 'tu', 'el'].map((user) => `${user}@${LOCAL_DOMAIN}`)) {
       await provisioning.createAccount({ address });
     }
