@@ -100,7 +100,7 @@ export async function createDomain(
     if (scope.tenantId === null || rows[0]?.tenantId === scope.tenantId) {
       throw conflict(`the domain ${name} is already registered`, 'name');
     }
-    throw unprocessable(`the domain ${name} cannot be registered`, 'name');
+    throw unprocessable(`the domain ${name} is not available`, 'name');
   }
 }
 
