@@ -18,4 +18,4 @@ export {
   type VariableShape,
   type VariableValues,
 } from './section.js';
-export { flag, hostPortList, integer, oneOf, optionalText, port, text, url } from './variables.js';
+export { dnsServerList, flag, hostPortList, integer, oneOf, optionalText, port, text, url } from './variables.js';

@@ -1,11 +1,5 @@
 import { z } from 'zod';
-import { defineSection, port, text } from '@correo/config';
-
-const list = (value: string) =>
-  value
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
+import { defineSection, dnsServerList, port, text } from '@correo/config';
 
 /**
  * The admin-api's own variables. ADMIN_TOKEN is the operator's bearer token (every tenant); without it
@@ -16,7 +10,7 @@ export const adminApiSection = defineSection({
     ADMIN_API_HOST: text('0.0.0.0'),
     ADMIN_API_PORT: port({ default: 8080, allowZero: true }),
     // Where domain verification looks up _correo-verify TXT records; empty: the system's resolvers.
-    ADMIN_DNS_SERVERS: text(''),
+    ADMIN_DNS_SERVERS: dnsServerList(),
     // A short shared secret is guessable over the network; 24 characters of base64 is ~144 bits.
     ADMIN_TOKEN: z
       .string()
@@ -29,7 +23,7 @@ export const adminApiSection = defineSection({
     host: vars.ADMIN_API_HOST,
     port: vars.ADMIN_API_PORT,
     adminToken: vars.ADMIN_TOKEN,
-    dnsServers: list(vars.ADMIN_DNS_SERVERS),
+    dnsServers: vars.ADMIN_DNS_SERVERS,
   }),
 });
 
