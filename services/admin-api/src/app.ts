@@ -3,7 +3,6 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type pg from 'pg';
-import type { TxtLookup } from '@correo/directory';
 import { handleError, handleNotFound } from './api-error.js';
 import { requireBearer } from './authentication.js';
 import { errorResponse } from './schemas.js';

@@ -14,7 +14,10 @@ const OTHER_TENANT_DOMAIN = 'otro-inquilino.test';
 
 /** The d= of every DKIM-Signature a remote MX received on a message, in order. */
 function signingDomains(raw: Buffer): string[] {
-  const header = raw.toString('latin1').split('\r\n\r\n')[0]!.replace(/\r\n(?=[ \t])/g, '');
+  const header = raw
+    .toString('latin1')
+    .split('\r\n\r\n')[0]!
+    .replace(/\r\n(?=[ \t])/g, '');
   return [...header.matchAll(/^DKIM-Signature:.*?\bd=([^;\s]+)/gim)].map((m) => m[1]!.toLowerCase());
 }
 
@@ -28,7 +31,11 @@ describe('the relay signs only what a user of the owning tenant submitted (Postg
     // Another tenant on the same system with a verified domain and an active key.
     const operator = createProvisioning(stack.pool);
     const other = await operator.createTenant({ name: `other-${randomUUID()}` });
-    const domain = await operator.createDomain({ name: OTHER_TENANT_DOMAIN, tenantId: other.id, verified: true });
+    const domain = await operator.createDomain({
+      name: OTHER_TENANT_DOMAIN,
+      tenantId: other.id,
+      verified: true,
+    });
     const key = await rotateDkimKey(stack.pool, domain.id);
     stack.dns.set(key.dnsRecord.name, { TXT: [key.dnsRecord.strings] });
     // Mail from outside to this alias is forwarded to a remote mailbox.

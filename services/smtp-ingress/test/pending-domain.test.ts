@@ -27,7 +27,7 @@ describe('a pending domain receives nothing and relays nothing', () => {
     await fixture?.stop();
   });
 
-  const deliverOnMx = () =>
+  const deliverOnMx = (to = `soporte@${CLAIMED}`) =>
     swaks([
       '--server',
       '127.0.0.1',
@@ -36,7 +36,7 @@ describe('a pending domain receives nothing and relays nothing', () => {
       '--from',
       'cliente@outside.test',
       '--to',
-      `soporte@${CLAIMED}`,
+      to,
     ]);
 
   test('RCPT for the claimed name is refused on MX as not local (554 5.7.1), nothing published', async () => {
@@ -72,16 +72,7 @@ describe('a pending domain receives nothing and relays nothing', () => {
       run.replies.some((line) => /^550 5\.1\.1 /.test(line)),
       run.output,
     );
-    const toAccount = await swaks([
-      '--server',
-      '127.0.0.1',
-      '--port',
-      String(fixture.ingress.ports.mx),
-      '--from',
-      'cliente@outside.test',
-      '--to',
-      SQUATTER,
-    ]);
+    const toAccount = await deliverOnMx(SQUATTER);
     assert.equal(toAccount.exitCode, 0, toAccount.output);
     assert.ok(queuedId(toAccount.replies), toAccount.output);
   });

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { id, sendAsGrantSchema, withErrors } from '../schemas.js';
+import { id, idParams, sendAsGrantSchema, withErrors } from '../schemas.js';
 
 const tags = ['accounts'];
 
@@ -8,13 +8,6 @@ const grantParams = {
   required: ['id', 'grantId'],
   additionalProperties: false,
   properties: { id, grantId: id },
-} as const;
-
-const accountParams = {
-  type: 'object',
-  required: ['id'],
-  additionalProperties: false,
-  properties: { id },
 } as const;
 
 /**
@@ -28,7 +21,7 @@ export async function sendAsRoutes(api: FastifyInstance): Promise<void> {
       schema: {
         tags,
         summary: 'Let the account send as any address of a domain of its tenant',
-        params: accountParams,
+        params: idParams,
         body: {
           type: 'object',
           required: ['domain'],
@@ -39,14 +32,12 @@ export async function sendAsRoutes(api: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) =>
-      reply
-        .code(201)
-        .send(
-          await request.provisioning.grantSendAs({
-            accountId: request.params.id,
-            domain: request.body.domain,
-          }),
-        ),
+      reply.code(201).send(
+        await request.provisioning.grantSendAs({
+          accountId: request.params.id,
+          domain: request.body.domain,
+        }),
+      ),
   );
 
   api.get<{ Params: { id: string } }>(
@@ -55,7 +46,7 @@ export async function sendAsRoutes(api: FastifyInstance): Promise<void> {
       schema: {
         tags,
         summary: "List the account's send-as grants",
-        params: accountParams,
+        params: idParams,
         response: withErrors({
           200: {
             type: 'object',
