@@ -46,7 +46,7 @@ const COLUMNS =
   'id, tenant_id AS "tenantId", name, verified_at AS "verifiedAt", verification_token AS token, created_at AS "createdAt"';
 
 /** The owner name of the TXT record that proves control of `domain` (ASCII). */
-export const verificationRecordName = (domain: string) => `_correo-verify.${domain}`;
+const verificationRecordName = (domain: string) => `_correo-verify.${domain}`;
 const verificationValue = (token: string) => `correo-verify=${token}`;
 
 function toDomain({ token, ...row }: DomainRow): Domain {

@@ -5,7 +5,6 @@ export { createProvisioning } from './provisioning.js';
 export type { Provisioning } from './provisioning.js';
 export type { Tenant } from './tenants.js';
 export type { Domain, DomainVerificationRecord, TxtLookup } from './domains.js';
-export { verificationRecordName } from './domains.js';
 export type { SendAsGrant } from './send-as.js';
 export { DEFAULT_MAILBOXES } from './accounts.js';
 export type { Account, AccountPatch, NewAccount } from './accounts.js';
