@@ -24,6 +24,7 @@ export {
   hostPortList,
   integer,
   oneOf,
+  optionalFlag,
   optionalText,
   port,
   text,
