@@ -81,3 +81,5 @@ export type {
   RelayRecipientOutcome,
 } from './relay-queue.js';
 export { inTransaction } from './transaction.js';
+export { archiveDeadLetter, getDeadLetter, listDeadLetters, recordDeadLetterReplay } from './dead-letters.js';
+export type { DeadLetterState, NewDeadLetter, StoredDeadLetter } from './dead-letters.js';

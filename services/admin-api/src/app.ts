@@ -15,12 +15,16 @@ import { dkimRoutes } from './routes/dkim.js';
 import { relayQueueRoutes } from './routes/relay-queue.js';
 import { sendAsRoutes } from './routes/send-as.js';
 import { txtLookup } from './txt-lookup.js';
+import { deadLetterRoutes } from './routes/dead-letters.js';
+import type { Bus } from '@correo/bus';
 import { deliveryRejectionRoutes } from './routes/delivery-rejections.js';
 
 export interface AdminApiOptions {
   pool: pg.Pool;
   /** The operator's bearer token (every tenant); undefined: only tokens stored in the database work. */
   adminToken?: string | undefined;
+  /** Where dead letters are replayed; without it the replay route answers 503. */
+  bus?: Bus | undefined;
   /** A pino logger, or false/undefined for none (tests). */
   logger?: FastifyBaseLogger | false;
   /** Resolvers for domain verification (ip or ip:port); empty or undefined: the system's. */
@@ -70,6 +74,7 @@ export async function buildAdminApi(options: AdminApiOptions): Promise<FastifyIn
       await api.register(tokenRoutes, { prefix: '/tokens' });
       await api.register(dkimRoutes, { prefix: '/domains', pool: options.pool });
       await api.register(relayQueueRoutes, { prefix: '/relay-queue', pool: options.pool });
+      await api.register(deadLetterRoutes, { prefix: '/dead-letters', pool: options.pool, bus: options.bus });
       await api.register(deliveryRejectionRoutes, { prefix: '/delivery-rejections', pool: options.pool });
     },
     { prefix: '/v1' },

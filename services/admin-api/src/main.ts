@@ -7,7 +7,8 @@ await runService({
   name: 'admin-api',
   sections: { adminApi: adminApiSection },
   async start({ config, logger, addChecks }) {
-    // Only the database: the other adapters are lazy and stay out of readiness.
+    // Only the database: the other adapters are lazy and stay out of readiness (the bus only
+    // replays dead letters).
     const backends = openBackends(config, requireDatabaseUrl(config), logger, []);
     addChecks(backends.checks);
     if (!config.adminApi.adminToken) {
@@ -15,6 +16,7 @@ await runService({
     }
     const app = await buildAdminApi({
       pool: backends.pool,
+      bus: backends.bus,
       adminToken: config.adminApi.adminToken,
       dnsServers: config.adminApi.dnsServers,
       logger,

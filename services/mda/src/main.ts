@@ -22,6 +22,7 @@ await runService({
       logger,
       config: config.mda,
     });
+    addChecks(mda.checks);
     return {
       listeners: [],
       async close() {
