@@ -49,32 +49,36 @@ export function createPostgresDirectory(pool: pg.Pool, options: PostgresDirector
   async function isLocal(domain: string, cache?: Map<string, boolean>): Promise<boolean> {
     const cached = cache?.get(domain);
     if (cached !== undefined) return cached;
+    // Named statements: every RCPT and every delivery asks these, so PostgreSQL plans them once per connection.
     // A pending domain is nobody's yet: claiming a name must not capture its mail.
-    const { rowCount } = await pool.query(
-      'SELECT 1 FROM domains WHERE name = $1 AND (verified_at IS NOT NULL OR $2)',
-      [domain, allowUnverified],
-    );
+    const { rowCount } = await pool.query({
+      name: 'correo-directory-local-domain',
+      text: 'SELECT 1 FROM domains WHERE name = $1 AND (verified_at IS NOT NULL OR $2)',
+      values: [domain, allowUnverified],
+    });
     const local = (rowCount ?? 0) > 0;
     cache?.set(domain, local);
     return local;
   }
 
   async function findAccount(address: string): Promise<AccountRow | undefined> {
-    const { rows } = await pool.query<AccountRow>(
-      'SELECT id, tenant_id AS "tenantId", address, disabled FROM accounts WHERE lower(address) = $1',
-      [addressKey(address)],
-    );
+    const { rows } = await pool.query<AccountRow>({
+      name: 'correo-directory-account',
+      text: 'SELECT id, tenant_id AS "tenantId", address, disabled FROM accounts WHERE lower(address) = $1',
+      values: [addressKey(address)],
+    });
     return rows[0];
   }
 
   /** The alias's targets, or undefined when there is no alias with this source (address or `@domain`). */
   async function findAliasTargets(source: string): Promise<string[] | undefined> {
-    const { rows } = await pool.query<{ targets: string[] }>(
-      `SELECT coalesce(array_agg(t.target ORDER BY t.id) FILTER (WHERE t.id IS NOT NULL), '{}') AS targets
+    const { rows } = await pool.query<{ targets: string[] }>({
+      name: 'correo-directory-alias',
+      text: `SELECT coalesce(array_agg(t.target ORDER BY t.id) FILTER (WHERE t.id IS NOT NULL), '{}') AS targets
          FROM aliases a LEFT JOIN alias_targets t ON t.alias_id = a.id
         WHERE lower(a.source) = $1 GROUP BY a.id`,
-      [addressKey(source)],
-    );
+      values: [addressKey(source)],
+    });
     return rows[0]?.targets;
   }
 

@@ -5,7 +5,12 @@ export type { MigrationFile } from './migration-files.js';
 export { createPool } from './pool.js';
 export type { Pool, PoolOptions } from './pool.js';
 export { StoreHealth } from './health.js';
-export { deliverToMailbox, listDeliveryRejections, recordRejection } from './delivery.js';
+export {
+  deliverManyToMailboxes,
+  deliverToMailbox,
+  listDeliveryRejections,
+  recordRejection,
+} from './delivery.js';
 export type {
   DeliveryOutcome,
   LocalDelivery,
@@ -70,6 +75,7 @@ export {
   listRelayQueue,
   recordRelayOutcomes,
   relayQueueDepth,
+  relayQueueOldestAgeSeconds,
   rescheduleRelayJob,
   retryRelayJobNow,
 } from './relay-queue.js';
@@ -81,5 +87,19 @@ export type {
   RelayRecipientOutcome,
 } from './relay-queue.js';
 export { inTransaction } from './transaction.js';
+export {
+  BlobCollectedError,
+  asBlobCollected,
+  collectBlobs,
+  recordUnclaimedBlobs,
+  reviveCollectedBlob,
+  writeReferencingStoredBlobs,
+} from './blob-collection.js';
+export type {
+  BlobCollectionHooks,
+  BlobCollectionPolicy,
+  BlobCollectionResult,
+  CollectableBlobStore,
+} from './blob-collection.js';
 export { archiveDeadLetter, getDeadLetter, listDeadLetters, recordDeadLetterReplay } from './dead-letters.js';
 export type { DeadLetterState, NewDeadLetter, StoredDeadLetter } from './dead-letters.js';

@@ -22,6 +22,8 @@ export interface NewDeferredJob {
   destinationDomain: string;
   /** The encoded OutboundMessage. */
   job: Uint8Array;
+  /** Its body's blob: a reference that keeps the blob collector away while the job waits. */
+  blobKey: string;
   /** Attempts made so far. */
   attempts: number;
   queuedAt: Date;
@@ -98,8 +100,8 @@ export async function deferRelayJob(pool: Pool, job: NewDeferredJob): Promise<bo
   return inTransaction(pool, async (client) => {
     const inserted = await client.query(
       `INSERT INTO relay_queue (job_id, original_event_id, mail_from, sender_domain, destination_domain, job,
-         attempts, queued_at, next_attempt_at, expires_at, last_error)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         attempts, queued_at, next_attempt_at, expires_at, last_error, blob_key)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
        ON CONFLICT (job_id) DO NOTHING`,
       [
         job.jobId,
@@ -113,6 +115,7 @@ export async function deferRelayJob(pool: Pool, job: NewDeferredJob): Promise<bo
         job.nextAttemptAt,
         job.expiresAt,
         job.lastError,
+        job.blobKey,
       ],
     );
     if (inserted.rowCount !== 1) return false;
@@ -220,6 +223,14 @@ export async function rescheduleRelayJob(
 export async function relayQueueDepth(pool: Pool): Promise<number> {
   const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM relay_queue');
   return Number(rows[0]!.n);
+}
+
+/** Seconds since the oldest queued job was first accepted for relay (0 when the queue is empty): the age an SRE alerts on. */
+export async function relayQueueOldestAgeSeconds(pool: Pool): Promise<number> {
+  const { rows } = await pool.query<{ age: string | null }>(
+    'SELECT EXTRACT(EPOCH FROM now() - min(queued_at)) AS age FROM relay_queue',
+  );
+  return Math.max(0, Number(rows[0]!.age ?? 0));
 }
 
 /** Who asks, for admin-api: null is the operator; a tenant sees the jobs its domains sent. */

@@ -93,6 +93,7 @@ export async function processJob(ctx: JobContext, job: OutboundMessage, state: J
         mailFrom: job.mailFrom,
         destinationDomain: job.destinationDomain,
         job: encodeOutboundMessage(job),
+        blobKey: job.blobKey,
         attempts: state.attempt,
         queuedAt: job.queuedAt ? timestampDate(job.queuedAt) : now,
         nextAttemptAt: next,

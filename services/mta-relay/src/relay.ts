@@ -3,7 +3,13 @@ import { stallCheck, startDeadLetterArchive } from '@correo/backends';
 import type { Bus, DeliveredMessage } from '@correo/bus';
 import type { Directory } from '@correo/directory';
 import { decodeOutboundMessage } from '@correo/proto';
-import { claimDueRelayJobs, finishedRelayRecipients, isRelayJobQueued, relayQueueDepth } from '@correo/store';
+import {
+  claimDueRelayJobs,
+  finishedRelayRecipients,
+  isRelayJobQueued,
+  relayQueueDepth,
+  relayQueueOldestAgeSeconds,
+} from '@correo/store';
 import type { Pool, RelayQueueEntry } from '@correo/store';
 import { extractTraceContext, withSpan } from '@correo/telemetry';
 import type { Logger, ReadinessCheck } from '@correo/telemetry';
@@ -100,14 +106,17 @@ export async function startMtaRelay(deps: MtaRelayDeps): Promise<MtaRelay> {
     handler,
     maxAttempts: config.maxAttempts,
     deadLetterTopic: config.deadLetterTopic,
-    onDeadLetter: ({ partition, offset }, error, attempts) =>
-      logger.error({ partition, offset, attempts, error }, 'outbound job dead-lettered'),
+    onDeadLetter: ({ partition, offset }, error, attempts) => {
+      relayMetrics.deadLettered.inc();
+      logger.error({ partition, offset, attempts, error }, 'outbound job dead-lettered');
+    },
   });
 
   const archive = await startDeadLetterArchive(bus, deps.pool, {
     group: config.group,
     deadLetterTopic: config.deadLetterTopic,
     logger,
+    blobKeyOf: (value) => decodeOutboundMessage(value).blobKey,
   });
   const scheduler = startScheduler(ctx);
   logger.info({ group: config.group, topic: config.outboundTopic }, 'mta-relay consuming');
@@ -135,6 +144,7 @@ function startScheduler(ctx: JobContext): { stop(): Promise<void> } {
         });
         await Promise.all(claimed.map((entry) => retryEntry(ctx, entry)));
         relayMetrics.queueDepth.set(await relayQueueDepth(ctx.pool));
+        relayMetrics.oldestAge.set(await relayQueueOldestAgeSeconds(ctx.pool));
         if (claimed.length === ctx.settings.queueBatch) continue;
       } catch (error) {
         ctx.logger.warn({ error: (error as Error).message }, 'deferred queue pass failed');

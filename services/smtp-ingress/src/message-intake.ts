@@ -157,7 +157,14 @@ export async function receiveMessage(
     await withSpan('smtp-ingress publish mail.accepted', async (span) => {
       span.setAttribute('correo.event_id', eventId);
       await context.bus.publish(context.topic, [
-        { key: eventId, value: encodeMailAccepted(event), headers: injectTraceContext({}) },
+        // Keyed by the (first) recipient, not the event id: one mailbox's mail stays in order on one
+        // partition, so one mda consumer files it in batches instead of every consumer queueing on
+        // that account's row lock.
+        {
+          key: recipients[0]?.toLowerCase() ?? eventId,
+          value: encodeMailAccepted(event),
+          headers: injectTraceContext({}),
+        },
       ]);
     });
   } catch (error) {

@@ -11,7 +11,7 @@ import type { Bus } from '@correo/bus';
 import { createPostgresDirectory, createProvisioning } from '@correo/directory';
 import { rotateDkimKey } from '@correo/dkim';
 import type { DkimKey } from '@correo/dkim';
-import { startMda } from '@correo/mda';
+import { housekeepingDefaults, startMda } from '@correo/mda';
 import type { Mda } from '@correo/mda';
 import { createMemoryNotifier } from '@correo/notify';
 import { SubmissionKind, encodeOutboundMessage, timestampFromDate } from '@correo/proto';
@@ -145,6 +145,8 @@ export class RelayStack {
         maxAttempts: 3,
         topicPartitions: 2,
         concurrency: 2,
+        // No blob collection here: the relay tests read bodies of events they publish themselves.
+        housekeeping: { ...housekeepingDefaults, intervalSeconds: 0 },
       },
     });
     await stack.startRelay();
