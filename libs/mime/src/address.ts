@@ -1,6 +1,7 @@
 import addressparser from 'nodemailer/lib/addressparser';
 import type { Address } from 'nodemailer/lib/addressparser';
 import libmime from 'libmime';
+import { parseHeaderBlock } from './header-block.js';
 import type { AddressEntry, ImapAddress } from './types.js';
 
 /**
@@ -109,4 +110,28 @@ export function addressListText(list: AddressEntry[]): string {
           : e.name || e.address,
     )
     .join(', ');
+}
+
+/**
+ * Every mailbox the From fields of a raw header block name, groups flattened, one entry per mailbox:
+ * the bare address, or '' for an entry that names nobody (a display name or an empty group). What
+ * submission checks against the account's send-as rights and what DKIM signs for (RFC 5322 3.6.2).
+ */
+export function authorAddresses(headerBlock: Buffer): string[] {
+  const out: string[] = [];
+  const add = (entry: Address): void => {
+    if (entry.group) {
+      if (entry.group.length === 0) out.push('');
+      entry.group.forEach(add);
+    } else {
+      out.push(entry.address.trim());
+    }
+  };
+  for (const field of parseHeaderBlock(headerBlock)) {
+    if (field.name !== 'from') continue;
+    const entries = parse(field.value);
+    if (entries.length === 0) out.push('');
+    entries.forEach(add);
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 export { analyzeMessage, MessageAnalyzer } from './analyze.js';
 export { findPart, sectionRange, parseSectionPath } from './sections.js';
 export type { ByteRange, SectionText } from './sections.js';
-export { addressListText, storedImapAddress } from './address.js';
+export { addressListText, authorAddresses, storedImapAddress } from './address.js';
 export type {
   AddressEntry,
   AnalyzeOptions,
