@@ -9,6 +9,11 @@ export interface PostgresDirectoryOptions {
   maxAliasDepth?: number;
   /** Most addresses one recipient may expand to, against alias bombs (default 1000). */
   maxExpansion?: number;
+  /**
+   * Treat pending (unverified) domains as local too: the operator's switch for test setups
+   * (ALLOW_UNVERIFIED_DOMAINS). Off, a pending domain receives nothing and no one sends as it.
+   */
+  allowUnverifiedDomains?: boolean;
 }
 
 interface AccountRow {
@@ -39,15 +44,17 @@ export class AliasExpansionTooLargeError extends Error {
 export function createPostgresDirectory(pool: pg.Pool, options: PostgresDirectoryOptions = {}): Directory {
   const maxDepth = options.maxAliasDepth ?? 10;
   const maxExpansion = options.maxExpansion ?? 1000;
+  const allowUnverified = options.allowUnverifiedDomains ?? false;
 
   async function isLocal(domain: string, cache?: Map<string, boolean>): Promise<boolean> {
     const cached = cache?.get(domain);
     if (cached !== undefined) return cached;
     // Named statements: every RCPT and every delivery asks these, so PostgreSQL plans them once per connection.
+    // A pending domain is nobody's yet: claiming a name must not capture its mail.
     const { rowCount } = await pool.query({
-      name: 'correo-directory-domain',
-      text: 'SELECT 1 FROM domains WHERE name = $1',
-      values: [domain],
+      name: 'correo-directory-local-domain',
+      text: 'SELECT 1 FROM domains WHERE name = $1 AND (verified_at IS NOT NULL OR $2)',
+      values: [domain, allowUnverified],
     });
     const local = (rowCount ?? 0) > 0;
     cache?.set(domain, local);
@@ -212,7 +219,15 @@ export function createPostgresDirectory(pool: pg.Pool, options: PostgresDirector
     async maySendAs(account, address) {
       const parsed = parseAddress(address.trim());
       if (!parsed.ok) return false;
+      // Nothing is sent as a pending domain, not even the account's own address.
+      if (!(await isLocal(parsed.value.domain))) return false;
       if (addressKey(parsed.value.address) === addressKey(account.address)) return true;
+      const { rowCount } = await pool.query(
+        `SELECT 1 FROM send_as_grants g JOIN domains d ON d.id = g.domain_id
+          WHERE g.account_id = $1 AND g.tenant_id = $2 AND d.name = $3`,
+        [account.accountId, account.tenantId, parsed.value.domain],
+      );
+      if ((rowCount ?? 0) > 0) return true;
       // Catch-alls are left out: receiving "anything@domain" must not mean sending as anyone there.
       const resolution = await resolve(parsed.value, false);
       return (

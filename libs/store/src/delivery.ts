@@ -4,6 +4,18 @@ import type { Pool } from './pool.js';
 import { ensureMailbox } from './mailboxes.js';
 import { asBlobCollected } from './blob-collection.js';
 
+/** What SORT and THREAD compare (libs/mime sortKeys), kept in the sort_* and thread_* columns. */
+export interface MessageSortKeys {
+  subject: string;
+  from: string;
+  to: string;
+  cc: string;
+  displayFrom: string;
+  displayTo: string;
+  messageId: string | null;
+  references: string[];
+}
+
 /** What IMAP and POP3 read about a message without opening its blob; computed once per message. */
 export interface MessageFacts {
   blobKey: string;
@@ -22,8 +34,47 @@ export interface MessageFacts {
   inReplyTo: string | null;
   envelope: unknown;
   bodystructure: unknown;
-  /** Plain text to index with to_tsvector('simple', ...). */
-  searchText: string;
+  /** The Date header's day in its own zone (YYYY-MM-DD); null without a usable Date. */
+  sentDay: string | null;
+  /** Decoded header fields for SEARCH TEXT. */
+  headerText: string;
+  /** Decoded body text for SEARCH BODY/TEXT; null when not kept whole (search reads the blob). */
+  bodyText: string | null;
+  sortKeys: MessageSortKeys;
+  /** The zone the internal date was given in (APPEND), in minutes east of UTC; UTC when absent. */
+  internalZone?: number;
+}
+
+/** PostgreSQL text cannot hold NUL; a search string cannot contain one either (IMAP forbids it). */
+const withoutNul = (text: string): string => (text.includes('\0') ? text.replaceAll('\0', '') : text);
+
+/** The sort_* and thread_* column values, in the order insertMessage and fillSortKeys write them. */
+export function sortKeyColumns(keys: MessageSortKeys): unknown[] {
+  return [
+    withoutNul(keys.subject),
+    withoutNul(keys.from),
+    withoutNul(keys.to),
+    withoutNul(keys.cc),
+    withoutNul(keys.displayFrom),
+    withoutNul(keys.displayTo),
+    keys.messageId === null ? null : withoutNul(keys.messageId),
+    keys.references.map(withoutNul),
+  ];
+}
+
+/** sortKeyColumns of several messages, one array per column (references as JSON arrays). */
+function sortKeyColumnArrays(keys: MessageSortKeys[]): unknown[][] {
+  const columns = keys.map(sortKeyColumns);
+  return Array.from({ length: 8 }, (_, i) =>
+    columns.map((row) => (i === 7 ? JSON.stringify(row[i]) : row[i])),
+  );
+}
+
+/** The internal date's calendar day in its own zone: what SEARCH BEFORE/ON/SINCE compare. */
+function internalDay(message: MessageFacts): string {
+  return new Date(message.internalDate.getTime() + (message.internalZone ?? 0) * 60_000)
+    .toISOString()
+    .slice(0, 10);
 }
 
 export interface LocalDelivery {
@@ -61,12 +112,6 @@ export interface Rejection {
   reason: RejectionReason;
   detail?: string;
 }
-
-/**
- * to_tsvector fails on input whose vector would exceed 1 MB; the first part of a huge message is
- * what anyone searches anyway.
- */
-const MAX_SEARCH_TEXT_CHARS = 256 * 1024;
 
 /**
  * Files one message into one mailbox of one account, exactly once per (event, recipient, mailbox).
@@ -292,16 +337,24 @@ async function insertMessages(
       name: 'correo-insert-messages',
       text: `INSERT INTO messages (id, account_id, blob_key, size, sha256, internal_date, received_event_id,
        header_subject, header_from, header_to, header_cc, header_message_id, header_date, header_in_reply_to,
-       envelope_json, bodystructure_json, search)
+       envelope_json, bodystructure_json, sent_day, internal_day, header_text, body_text,
+       sort_subject, sort_from, sort_to, sort_cc, sort_display_from, sort_display_to,
+       thread_message_id, thread_references, sort_keys_filled)
      OVERRIDING SYSTEM VALUE
      SELECT m.id, m.account_id, m.blob_key, m.size, m.sha256, m.internal_date, m.received_event_id,
             m.subject, m.from_, m.to_, m.cc, m.message_id, m.date, m.in_reply_to,
-            m.envelope, m.bodystructure, to_tsvector('simple', m.search)
+            m.envelope, m.bodystructure, m.sent_day, m.internal_day, m.header_text, m.body_text,
+            m.sort_subject, m.sort_from, m.sort_to, m.sort_cc, m.sort_display_from, m.sort_display_to,
+            m.thread_message_id, ARRAY(SELECT jsonb_array_elements_text(m.thread_references)), TRUE
        FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::timestamptz[],
                    $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
-                   $13::timestamptz[], $14::text[], $15::jsonb[], $16::jsonb[], $17::text[])
+                   $13::timestamptz[], $14::text[], $15::jsonb[], $16::jsonb[], $17::date[], $18::date[],
+                   $19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::text[], $25::text[],
+                   $26::text[], $27::text[], $28::jsonb[])
          AS m(id, account_id, blob_key, size, sha256, internal_date, received_event_id, subject, from_, to_,
-              cc, message_id, date, in_reply_to, envelope, bodystructure, search)`,
+              cc, message_id, date, in_reply_to, envelope, bodystructure, sent_day, internal_day, header_text,
+              body_text, sort_subject, sort_from, sort_to, sort_cc, sort_display_from, sort_display_to,
+              thread_message_id, thread_references)`,
       values: [
         ids,
         column((r) => r.accountId),
@@ -319,7 +372,11 @@ async function insertMessages(
         column((r) => r.message.inReplyTo),
         column((r) => JSON.stringify(r.message.envelope ?? null)),
         column((r) => JSON.stringify(r.message.bodystructure ?? null)),
-        column((r) => r.message.searchText.slice(0, MAX_SEARCH_TEXT_CHARS)),
+        column((r) => r.message.sentDay),
+        column((r) => internalDay(r.message)),
+        column((r) => withoutNul(r.message.headerText)),
+        column((r) => (r.message.bodyText === null ? null : withoutNul(r.message.bodyText))),
+        ...sortKeyColumnArrays(rows.map((r) => r.message.sortKeys)),
       ],
     })
     .catch((error: unknown) => {

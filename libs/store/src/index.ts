@@ -15,6 +15,7 @@ export type {
   DeliveryOutcome,
   LocalDelivery,
   MessageFacts,
+  MessageSortKeys,
   RecordedRejection,
   Rejection,
   RejectionReason,
@@ -64,6 +65,8 @@ export type { AppendOutcome, AppendRequest as ImapAppendRequest } from './imap/a
 export { copyImapMessages } from './imap/copy.js';
 export type { CopyOutcome, CopyRequest as ImapCopyRequest } from './imap/copy.js';
 export { searchImapMailbox } from './imap/search.js';
+export { fillSortKeys, readImapSortRows } from './imap/sort-rows.js';
+export type { ImapSortRow } from './imap/sort-rows.js';
 export type { SearchCondition, SearchTextField } from './imap/search.js';
 export {
   claimDueRelayJobs,

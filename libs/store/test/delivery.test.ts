@@ -56,7 +56,19 @@ function facts(size = 100): MessageFacts {
     inReplyTo: null,
     envelope: { subject: 'hi' },
     bodystructure: { kind: 'text' },
-    searchText: 'hello world',
+    sentDay: null,
+    headerText: '',
+    bodyText: 'hello world',
+    sortKeys: {
+      subject: '',
+      from: '',
+      to: '',
+      cc: '',
+      displayFrom: '',
+      displayTo: '',
+      messageId: null,
+      references: [],
+    },
   };
 }
 

@@ -38,7 +38,19 @@ export function messageFacts(blobKey: string, size: number): MessageFacts {
     inReplyTo: null,
     envelope: null,
     bodystructure: null,
-    searchText: '',
+    sentDay: null,
+    headerText: '',
+    bodyText: '',
+    sortKeys: {
+      subject: '',
+      from: '',
+      to: '',
+      cc: '',
+      displayFrom: '',
+      displayTo: '',
+      messageId: null,
+      references: [],
+    },
   };
 }
 

@@ -26,6 +26,7 @@ export async function append(ctx: CommandContext, request: AppendRequest): Promi
       message.internalDate ?? new Date(),
       limit,
     );
+    if (message.internalZone !== undefined) facts.internalZone = message.internalZone;
     const flags = (message.flags ?? []).map(canonicalFlag).filter((flag) => flag !== '\\Recent');
     messages.push({ facts, flags });
   }

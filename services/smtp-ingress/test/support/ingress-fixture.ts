@@ -95,8 +95,8 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
 export async function provisionDirectory(pool: Pool): Promise<void> {
   const provisioning = createProvisioning(pool);
   const tenant = await provisioning.createTenant({ name: uniqueName('tenant') });
-  await provisioning.createDomain({ name: LOCAL_DOMAIN, tenantId: tenant.id });
-  await provisioning.createDomain({ name: OTHER_LOCAL_DOMAIN, tenantId: tenant.id });
+  await provisioning.createDomain({ name: LOCAL_DOMAIN, tenantId: tenant.id, verified: true });
+  await provisioning.createDomain({ name: OTHER_LOCAL_DOMAIN, tenantId: tenant.id, verified: true });
   await provisioning.createAccount({ address: USER, password: PASSWORD });
   await provisioning.createAccount({ address: OTHER_USER, password: PASSWORD });
   await provisioning.createAlias({ source: ALIAS, targets: [USER] });
