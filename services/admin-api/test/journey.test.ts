@@ -32,7 +32,19 @@ function facts(messageId: string): MessageFacts {
     inReplyTo: null,
     envelope: null,
     bodystructure: null,
-    searchText: '',
+    sentDay: null,
+    headerText: '',
+    bodyText: '',
+    sortKeys: {
+      subject: '',
+      from: '',
+      to: '',
+      cc: '',
+      displayFrom: '',
+      displayTo: '',
+      messageId,
+      references: [],
+    },
   };
 }
 
