@@ -59,6 +59,7 @@ export {
   deleteRelayJob,
   finishedRelayRecipients,
   getRelayQueueEntry,
+  holdsRelayClaim,
   isRelayJobQueued,
   listRelayQueue,
   recordRelayOutcomes,
@@ -68,7 +69,9 @@ export {
 } from './relay-queue.js';
 export type {
   NewDeferredJob,
+  RelayClaim,
   RelayOutcomeKind,
+  RelayQueueAction,
   RelayQueueEntry,
   RelayQueueScope,
   RelayRecipientOutcome,

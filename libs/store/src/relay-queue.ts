@@ -1,10 +1,15 @@
 import { inTransaction } from './transaction.js';
 import type { Pool } from './pool.js';
+import type { PoolClient } from 'pg';
 
 /*
- * The relay's deferred queue (migrations/0006_relay.sql). Every function is one statement or one
- * transaction, so a relay pod that dies anywhere leaves the queue consistent: a claimed job whose
- * pod died simply becomes due again when its lease (the advanced next_attempt_at) runs out.
+ * The relay's deferred queue (migrations/0006_relay.sql, 0040_relay_claims.sql). Every function is
+ * one statement or one transaction, so a relay pod that dies anywhere leaves the queue consistent: a
+ * claimed job whose pod died simply becomes due again when its lease runs out.
+ *
+ * Claims are fenced: claiming gives the job a fresh token, and the writes of an attempt's result
+ * (outcomes, reschedule) take effect only while that token still holds the job. A holder that lost
+ * its claim finds out there and records nothing.
  */
 
 export type RelayOutcomeKind = 'delivered' | 'bounced' | 'expired' | 'deleted';
@@ -32,9 +37,19 @@ export interface NewDeferredJob {
   recipients: { recipient: string; reply: string }[];
 }
 
+/** A relay's hold on a queued job: the token its writes must name. */
+export interface RelayClaim {
+  jobId: string;
+  token: string;
+}
+
 export interface RelayQueueEntry {
   /** The row id: admin-api's handle and the pagination key. */
   id: string;
+  /** Set on entries returned by a claim, and on listed entries a relay holds right now. */
+  claimToken: string | null;
+  /** Until when the current claim hides the job from other relays; null when nobody holds it. */
+  claimedUntil: Date | null;
   jobId: string;
   originalEventId: string;
   mailFrom: string;
@@ -63,16 +78,22 @@ interface QueueRow {
   expires_at: Date;
   last_error: string;
   recipients: { recipient: string; last_reply: string }[] | null;
+  claim_token: string | null;
+  claimed_until: Date | null;
 }
 
 const ENTRY = `q.id, q.job_id, q.original_event_id, q.mail_from, q.sender_domain, q.destination_domain, q.job,
   q.attempts, q.queued_at, q.next_attempt_at, q.expires_at, q.last_error,
+  CASE WHEN q.claimed_until > now() THEN q.claim_token END AS claim_token,
+  CASE WHEN q.claimed_until > now() THEN q.claimed_until END AS claimed_until,
   (SELECT json_agg(json_build_object('recipient', r.recipient, 'last_reply', r.last_reply) ORDER BY r.recipient)
      FROM relay_queue_recipients r WHERE r.job_id = q.job_id) AS recipients`;
 
 function toEntry(row: QueueRow): RelayQueueEntry {
   return {
     id: String(row.id),
+    claimToken: row.claim_token,
+    claimedUntil: row.claimed_until,
     jobId: row.job_id,
     originalEventId: row.original_event_id,
     mailFrom: row.mail_from,
@@ -132,10 +153,14 @@ export async function isRelayJobQueued(pool: Pool, jobId: string): Promise<boole
   return rowCount === 1;
 }
 
+/** A job nobody holds, or whose holder's lease has run out. */
+const UNCLAIMED = `(claimed_until IS NULL OR claimed_until <= now())`;
+
 /**
  * Takes up to `limit` due jobs for this pod: SKIP LOCKED lets pods claim disjoint sets at once, and
- * pushing next_attempt_at `leaseMs` ahead keeps the claimed jobs away from the others while this
- * pod delivers, without holding a transaction open across SMTP sessions. Counts the attempt.
+ * the lease (`leaseMs`, longer than the attempt may take) keeps the claimed jobs away from the others
+ * while this pod delivers, without holding a transaction open across SMTP sessions. Each claim gets
+ * a fresh token (the fence of recordRelayOutcomes and rescheduleRelayJob). Counts the attempt.
  */
 export async function claimDueRelayJobs(
   pool: Pool,
@@ -143,11 +168,14 @@ export async function claimDueRelayJobs(
 ): Promise<RelayQueueEntry[]> {
   const { rows } = await pool.query<QueueRow>(
     `WITH due AS (
-       SELECT job_id FROM relay_queue WHERE next_attempt_at <= now()
+       SELECT job_id FROM relay_queue WHERE next_attempt_at <= now() AND ${UNCLAIMED}
         ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED
      ), claimed AS (
        UPDATE relay_queue q
-          SET next_attempt_at = now() + make_interval(secs => $2::double precision / 1000),
+          SET claimed_until = now() + make_interval(secs => $2::double precision / 1000),
+              claim_token = gen_random_uuid(),
+              -- A relay that dies holding it: the job is due again when the lease ends.
+              next_attempt_at = now() + make_interval(secs => $2::double precision / 1000),
               attempts = q.attempts + 1, updated_at = now()
          FROM due WHERE q.job_id = due.job_id
        RETURNING q.*
@@ -159,16 +187,32 @@ export async function claimDueRelayJobs(
 }
 
 /**
+ * True while `claim` still holds its job (same token, lease not run out). Checked before anything
+ * leaves for the remote, so a holder that lost its claim does not send the message again.
+ */
+export async function holdsRelayClaim(pool: Pool, claim: RelayClaim): Promise<boolean> {
+  const { rowCount } = await pool.query(
+    'SELECT 1 FROM relay_queue WHERE job_id = $1 AND claim_token = $2 AND claimed_until > now()',
+    [claim.jobId, claim.token],
+  );
+  return rowCount === 1;
+}
+
+/**
  * Records final outcomes (idempotent per job and recipient), removes those recipients from the
- * queue, and the job itself once nobody is left. Works for jobs that were never queued too.
+ * queue, and the job itself once nobody is left. Works for jobs that were never queued too
+ * (`claim` undefined). With a claim, nothing is written unless the claim still holds the job (a
+ * row lock keeps it so until the commit); resolves false then: another relay owns the job now.
  */
 export async function recordRelayOutcomes(
   pool: Pool,
   jobId: string,
   attempts: number,
   outcomes: RelayRecipientOutcome[],
-): Promise<void> {
-  await inTransaction(pool, async (client) => {
+  claim?: RelayClaim,
+): Promise<boolean> {
+  return inTransaction(pool, async (client) => {
+    if (claim && !(await lockClaimed(client, claim))) return false;
     for (const { recipient, outcome, reply } of outcomes) {
       await client.query(
         `INSERT INTO relay_outcomes (job_id, recipient, outcome, reply, attempts) VALUES ($1, $2, $3, $4, $5)
@@ -185,7 +229,20 @@ export async function recordRelayOutcomes(
          AND NOT EXISTS (SELECT 1 FROM relay_queue_recipients r WHERE r.job_id = q.job_id)`,
       [jobId],
     );
+    return true;
   });
+}
+
+/**
+ * Locks the job's row if `claim` still holds it. The lease is not checked here: a holder whose lease
+ * ran out but whom nobody has replaced yet still owns the only attempt made, and its result is true.
+ */
+async function lockClaimed(client: PoolClient, claim: RelayClaim): Promise<boolean> {
+  const { rowCount } = await client.query(
+    'SELECT 1 FROM relay_queue WHERE job_id = $1 AND claim_token = $2 FOR UPDATE',
+    [claim.jobId, claim.token],
+  );
+  return rowCount === 1;
 }
 
 /** The recipients of a job that already have a final outcome. */
@@ -197,23 +254,30 @@ export async function finishedRelayRecipients(pool: Pool, jobId: string): Promis
   return new Set(rows.map((r) => r.recipient));
 }
 
-/** After another temporary failure: when to try next, and what each remaining recipient was told. */
+/**
+ * After another temporary failure: when to try next, and what each remaining recipient was told; the
+ * claim ends here. False (nothing written) when `claim` no longer holds the job.
+ */
 export async function rescheduleRelayJob(
   pool: Pool,
-  jobId: string,
+  claim: RelayClaim,
   update: { nextAttemptAt: Date; lastError: string; replies: { recipient: string; reply: string }[] },
-): Promise<void> {
-  await inTransaction(pool, async (client) => {
-    await client.query(
-      'UPDATE relay_queue SET next_attempt_at = $2, last_error = $3, updated_at = now() WHERE job_id = $1',
-      [jobId, update.nextAttemptAt, update.lastError],
+): Promise<boolean> {
+  const { jobId } = claim;
+  return inTransaction(pool, async (client) => {
+    const updated = await client.query(
+      `UPDATE relay_queue SET next_attempt_at = $3, last_error = $4, claim_token = NULL, claimed_until = NULL,
+         updated_at = now() WHERE job_id = $1 AND claim_token = $2`,
+      [jobId, claim.token, update.nextAttemptAt, update.lastError],
     );
+    if (updated.rowCount !== 1) return false;
     for (const { recipient, reply } of update.replies) {
       await client.query(
         'UPDATE relay_queue_recipients SET last_reply = $3 WHERE job_id = $1 AND recipient = $2',
         [jobId, recipient, reply],
       );
     }
+    return true;
   });
 }
 
@@ -256,31 +320,51 @@ export async function getRelayQueueEntry(
   return rows[0] ? toEntry(rows[0]) : null;
 }
 
-/** Makes a queued job due now; null when no such job is visible to the caller. */
+/** What an operator's action on a queued job did; `in-flight`: a relay holds it right now. */
+export type RelayQueueAction<T> =
+  { kind: 'done'; value: T } | { kind: 'in-flight'; claimedUntil: Date } | null;
+
+/**
+ * Makes a queued job due now; null when no such job is visible to the caller. A job a relay holds
+ * right now is left alone (`in-flight`): making it due would hand it to a second relay while the
+ * first one still talks to the remote, and that attempt's result decides its next time anyway.
+ */
 export async function retryRelayJobNow(
   pool: Pool,
   scope: RelayQueueScope,
   id: string,
-): Promise<RelayQueueEntry | null> {
+): Promise<RelayQueueAction<RelayQueueEntry>> {
   const updated = await pool.query(
-    `UPDATE relay_queue q SET next_attempt_at = now(), updated_at = now() WHERE ${SCOPE} AND q.id = $2`,
+    `UPDATE relay_queue q SET next_attempt_at = now(), updated_at = now()
+      WHERE ${SCOPE} AND q.id = $2 AND ${UNCLAIMED}`,
     [scope.tenantId, id],
   );
-  return updated.rowCount === 1 ? getRelayQueueEntry(pool, scope, id) : null;
+  const entry = await getRelayQueueEntry(pool, scope, id);
+  if (!entry) return null;
+  if (updated.rowCount !== 1 && entry.claimedUntil)
+    return { kind: 'in-flight', claimedUntil: entry.claimedUntil };
+  return { kind: 'done', value: entry };
 }
 
 /**
  * Gives up on a queued job without a bounce (an operator's decision); its recipients are recorded
- * as deleted so a redelivered bus job does not send it after all. False when not visible.
+ * as deleted so a redelivered bus job does not send it after all. Null when not visible; a job in
+ * flight is left alone (its attempt may be delivering it right now: "deleted" would be untrue).
  */
-export async function deleteRelayJob(pool: Pool, scope: RelayQueueScope, id: string): Promise<boolean> {
+export async function deleteRelayJob(
+  pool: Pool,
+  scope: RelayQueueScope,
+  id: string,
+): Promise<RelayQueueAction<true>> {
   return inTransaction(pool, async (client) => {
-    const { rows } = await client.query<{ job_id: string; attempts: number }>(
-      `SELECT q.job_id, q.attempts FROM relay_queue q WHERE ${SCOPE} AND q.id = $2 FOR UPDATE`,
+    const { rows } = await client.query<{ job_id: string; attempts: number; claimed_until: Date | null }>(
+      `SELECT q.job_id, q.attempts, CASE WHEN q.claimed_until > now() THEN q.claimed_until END AS claimed_until
+         FROM relay_queue q WHERE ${SCOPE} AND q.id = $2 FOR UPDATE`,
       [scope.tenantId, id],
     );
     const job = rows[0];
-    if (!job) return false;
+    if (!job) return null;
+    if (job.claimed_until) return { kind: 'in-flight', claimedUntil: job.claimed_until };
     await client.query(
       `INSERT INTO relay_outcomes (job_id, recipient, outcome, reply, attempts)
        SELECT job_id, recipient, 'deleted', 'deleted by an administrator', $2 FROM relay_queue_recipients
@@ -289,6 +373,6 @@ export async function deleteRelayJob(pool: Pool, scope: RelayQueueScope, id: str
       [job.job_id, job.attempts],
     );
     await client.query('DELETE FROM relay_queue WHERE job_id = $1', [job.job_id]);
-    return true;
+    return { kind: 'done', value: true };
   });
 }

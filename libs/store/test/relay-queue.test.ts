@@ -6,11 +6,14 @@ import {
   claimDueRelayJobs,
   createPool,
   deferRelayJob,
+  deleteRelayJob,
   finishedRelayRecipients,
+  holdsRelayClaim,
   migrate,
   recordRelayOutcomes,
   relayQueueDepth,
   rescheduleRelayJob,
+  retryRelayJobNow,
 } from '../src/index.js';
 import type { Pool } from '../src/index.js';
 
@@ -89,13 +92,63 @@ test('concurrent claims (several relay pods) take disjoint due jobs, and never j
   await recordRelayOutcomes(pool, 'due-0', 2, [
     { recipient: 'a@suemail.test', outcome: 'delivered', reply: '250' },
   ]);
-  await rescheduleRelayJob(pool, 'due-0', {
-    nextAttemptAt: new Date(Date.now() - 1),
-    lastError: '452 full',
-    replies: [{ recipient: 'b@suemail.test', reply: '452 full' }],
-  });
+  const held = claims.flat().find((entry) => entry.jobId === 'due-0')!;
+  await rescheduleRelayJob(
+    pool,
+    { jobId: 'due-0', token: held.claimToken! },
+    {
+      nextAttemptAt: new Date(Date.now() - 1),
+      lastError: '452 full',
+      replies: [{ recipient: 'b@suemail.test', reply: '452 full' }],
+    },
+  );
   const [again] = await claimDueRelayJobs(pool, { limit: 50, leaseMs: 60_000 });
   assert.equal(again?.jobId, 'due-0');
   assert.equal(again?.lastError, '452 full');
   assert.deepEqual(again?.recipients, [{ recipient: 'b@suemail.test', lastReply: '452 full' }]);
+});
+
+test('claims are fenced: a holder whose lease ran out and was replaced can neither record nor reschedule', async () => {
+  await deferRelayJob(pool, job('fenced', new Date(Date.now() - 1_000)));
+  // A lease that has run out by the time the next pass looks.
+  const [first] = await claimDueRelayJobs(pool, { limit: 50, leaseMs: 1 });
+  assert.equal(first?.jobId, 'fenced');
+  const stale = { jobId: 'fenced', token: first!.claimToken! };
+  await pool.query(
+    `UPDATE relay_queue SET next_attempt_at = now(), claimed_until = now() WHERE job_id = 'fenced'`,
+  );
+  const [second] = await claimDueRelayJobs(pool, { limit: 50, leaseMs: 60_000 });
+  assert.equal(second?.jobId, 'fenced');
+  assert.notEqual(second!.claimToken, stale.token);
+  const current = { jobId: 'fenced', token: second!.claimToken! };
+
+  assert.equal(await holdsRelayClaim(pool, stale), false, 'the stale holder must not send');
+  assert.equal(await holdsRelayClaim(pool, current), true);
+  const delivered = [{ recipient: 'a@suemail.test', outcome: 'delivered' as const, reply: '250' }];
+  assert.equal(await recordRelayOutcomes(pool, 'fenced', 2, delivered, stale), false);
+  assert.equal(
+    await rescheduleRelayJob(pool, stale, { nextAttemptAt: new Date(), lastError: 'stale', replies: [] }),
+    false,
+  );
+  assert.equal((await finishedRelayRecipients(pool, 'fenced')).size, 0);
+
+  // While the current holder has it, an operator's retry and delete leave it alone.
+  const { rows } = await pool.query<{ id: string }>(`SELECT id FROM relay_queue WHERE job_id = 'fenced'`);
+  const id = String(rows[0]!.id);
+  assert.equal((await retryRelayJobNow(pool, { tenantId: null }, id))?.kind, 'in-flight');
+  assert.equal((await deleteRelayJob(pool, { tenantId: null }, id))?.kind, 'in-flight');
+  assert.deepEqual(await claimDueRelayJobs(pool, { limit: 50, leaseMs: 60_000 }), []);
+
+  // The current holder's writes count, and end its claim.
+  assert.equal(await recordRelayOutcomes(pool, 'fenced', 3, delivered, current), true);
+  assert.equal(
+    await rescheduleRelayJob(pool, current, {
+      nextAttemptAt: new Date(Date.now() + 60_000),
+      lastError: '451 later',
+      replies: [{ recipient: 'b@suemail.test', reply: '451 later' }],
+    }),
+    true,
+  );
+  assert.equal((await retryRelayJobNow(pool, { tenantId: null }, id))?.kind, 'done');
+  assert.equal((await deleteRelayJob(pool, { tenantId: null }, id))?.kind, 'done');
 });

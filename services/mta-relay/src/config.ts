@@ -39,8 +39,23 @@ export interface RelaySettings {
   maxLifetimeMs: number;
   queuePollMs: number;
   queueBatch: number;
-  /** How long a claimed queue job stays hidden from other pods while this one delivers it. */
-  queueLeaseMs: number;
+  /**
+   * The deadline of one delivery attempt (DNS, every MX host, every command): past it the attempt
+   * stops and the recipients are deferred. A claimed queue job stays hidden from other pods for
+   * longer than this (claimLeaseMs), so no second pod starts on a job still being attempted.
+   */
+  attemptTimeoutMs: number;
+}
+
+/** What may follow an attempt's deadline before its result is written: one DNS lookup, the writes. */
+const LEASE_MARGIN_MS = 60_000;
+
+/**
+ * How long a claim on a queued job lasts: the attempt's deadline plus what may still run after it
+ * (a DNS lookup in progress, with its two tries, and writing the result).
+ */
+export function claimLeaseMs(settings: Pick<RelaySettings, 'attemptTimeoutMs' | 'dnsTimeoutMs'>): number {
+  return settings.attemptTimeoutMs + 2 * settings.dnsTimeoutMs + LEASE_MARGIN_MS;
 }
 
 const DURATION = 'a duration such as 500ms, 30s, 5m, 2h or 5d';
@@ -67,7 +82,7 @@ export const relayConfigSection = defineSection({
     RELAY_MAX_LIFETIME: text('5d'),
     RELAY_QUEUE_POLL: text('5s'),
     RELAY_QUEUE_BATCH: integer({ min: 1, max: 1000, default: 20 }),
-    RELAY_QUEUE_LEASE: text('15m'),
+    RELAY_ATTEMPT_TIMEOUT: text('15m'),
   },
   check(vars) {
     const issues: CrossCheckIssue[] = [];
@@ -78,7 +93,7 @@ export const relayConfigSection = defineSection({
       'RELAY_CONNECTION_IDLE',
       'RELAY_MAX_LIFETIME',
       'RELAY_QUEUE_POLL',
-      'RELAY_QUEUE_LEASE',
+      'RELAY_ATTEMPT_TIMEOUT',
     ] as const) {
       const value = vars[name];
       if (value !== undefined && parseDuration(value) === undefined)
@@ -124,7 +139,7 @@ export const relayConfigSection = defineSection({
       maxLifetimeMs: ms(vars.RELAY_MAX_LIFETIME),
       queuePollMs: ms(vars.RELAY_QUEUE_POLL),
       queueBatch: vars.RELAY_QUEUE_BATCH,
-      queueLeaseMs: ms(vars.RELAY_QUEUE_LEASE),
+      attemptTimeoutMs: ms(vars.RELAY_ATTEMPT_TIMEOUT),
     };
   },
 });

@@ -15,6 +15,10 @@ export const relayMetrics = {
     help: 'Recipients per attempt outcome: delivered, deferred, bounced, expired.',
     labelNames: ['outcome'],
   }),
+  claimsLost: metrics.counter({
+    name: 'correo_relay_claims_lost_total',
+    help: 'Attempts that found their queue claim taken by another relay: they sent and recorded nothing more.',
+  }),
   dsnSent: metrics.counter({
     name: 'correo_relay_dsn_sent_total',
     help: 'Delivery status notifications published to the sender.',

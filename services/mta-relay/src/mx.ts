@@ -25,7 +25,7 @@ const code = (error: unknown) => (error as NodeJS.ErrnoException).code;
  * RFC 5321 section 5.1: the MX records sorted by preference (lowest first), or the domain itself
  * as the implicit MX when it has none, each host with its A and AAAA addresses.
  */
-export async function routeFor(resolver: Resolver, domain: string): Promise<Route> {
+export async function routeFor(resolver: Resolver, domain: string, deadline?: AbortSignal): Promise<Route> {
   let exchanges: { exchange: string; priority: number }[];
   let implicit = false;
   try {
@@ -51,6 +51,8 @@ export async function routeFor(resolver: Resolver, domain: string): Promise<Rout
   const hosts: MxHost[] = [];
   const failures: string[] = [];
   for (const { exchange } of ordered) {
+    // Past the attempt's deadline: the hosts found so far are all this attempt may still try.
+    if (deadline?.aborted) break;
     const [v4, v6] = await Promise.allSettled([resolver.resolve4(exchange), resolver.resolve6(exchange)]);
     const addresses = [
       ...(v4.status === 'fulfilled' ? v4.value : []),
@@ -63,6 +65,13 @@ export async function routeFor(resolver: Resolver, domain: string): Promise<Rout
       );
   }
   if (hosts.length > 0) return { kind: 'hosts', hosts };
+  if (deadline?.aborted) {
+    return {
+      kind: 'temporary',
+      status: '4.4.3',
+      reason: `MX lookup for ${domain} ran past the attempt's deadline`,
+    };
+  }
   if (implicit) {
     return { kind: 'permanent', status: '5.1.2', reason: `${domain} has neither MX nor address records` };
   }

@@ -3,10 +3,10 @@ import type { BlobStore } from '@correo/blobs';
 import { activeSigningKey } from '@correo/dkim';
 import { DsnReturn, encodeOutboundMessage, timestampDate } from '@correo/proto';
 import type { OutboundMessage } from '@correo/proto';
-import { deferRelayJob, recordRelayOutcomes, rescheduleRelayJob } from '@correo/store';
-import type { Pool, RelayRecipientOutcome } from '@correo/store';
+import { deferRelayJob, holdsRelayClaim, recordRelayOutcomes, rescheduleRelayJob } from '@correo/store';
+import type { Pool, RelayClaim, RelayRecipientOutcome } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
-import { attemptDelivery } from './attempt.js';
+import { ClaimLostError, attemptDelivery } from './attempt.js';
 import type { RecipientResult } from './attempt.js';
 import { sendBounce } from './bounce.js';
 import type { BounceContext } from './bounce.js';
@@ -29,7 +29,8 @@ export interface JobContext extends BounceContext {
 export interface JobState {
   /** Attempts including the one about to be made. */
   attempt: number;
-  queued: boolean;
+  /** This relay's claim on the queued job; undefined for a job fresh from the bus (not queued). */
+  claim?: RelayClaim | undefined;
   /** The recipients still to deliver. */
   pending: string[];
 }
@@ -42,18 +43,33 @@ export function expiryOf(job: OutboundMessage, settings: RelaySettings): Date {
 /**
  * One attempt at a job, then every consequence, each step idempotent so a crash anywhere is
  * repaired by redoing the attempt: bounces first (their ids are derived from the job), then the
- * final outcomes, then the queue entry for whoever is left.
+ * final outcomes, then the queue entry for whoever is left. A queued job is worked under its claim:
+ * the attempt ends by RELAY_ATTEMPT_TIMEOUT (the claim's lease is longer), nothing is sent once the
+ * claim is lost, and the result's writes are fenced by it.
  */
 export async function processJob(ctx: JobContext, job: OutboundMessage, state: JobState): Promise<void> {
   const log = ctx.logger.child({ jobId: job.eventId, domain: job.destinationDomain, attempt: state.attempt });
+  const { claim } = state;
+  const lost = () => {
+    relayMetrics.claimsLost.inc();
+    log.warn('claim lost: another relay holds the job now; this attempt records nothing');
+  };
   relayMetrics.attempts.inc();
-  const results = await attempt(ctx, job, state.pending);
+  let results: RecipientResult[];
+  try {
+    results = await attempt(ctx, job, state.pending, claim);
+  } catch (error) {
+    if (error instanceof ClaimLostError) return lost();
+    throw error;
+  }
   const now = new Date();
   const expiresAt = expiryOf(job, ctx.settings);
   const temporary = results.filter((r) => r.kind === 'temporary');
   const expired = temporary.length > 0 && now >= expiresAt;
 
   const failed = results.filter((r) => r.kind === 'permanent' || (expired && r.kind === 'temporary'));
+  // The holder that lost its claim tells nobody: the new holder's attempt decides (and bounces).
+  if (claim && failed.length > 0 && !(await holdsRelayClaim(ctx.pool, claim))) return lost();
   await sendBounce(
     ctx,
     job,
@@ -74,7 +90,7 @@ export async function processJob(ctx: JobContext, job: OutboundMessage, state: J
       outcome: r.kind === 'delivered' ? 'delivered' : r.kind === 'permanent' ? 'bounced' : 'expired',
       reply: r.reply,
     }));
-  await recordRelayOutcomes(ctx.pool, job.eventId, state.attempt, outcomes);
+  if (!(await recordRelayOutcomes(ctx.pool, job.eventId, state.attempt, outcomes, claim))) return lost();
   for (const outcome of outcomes) relayMetrics.outcomes.inc({ outcome: outcome.outcome });
 
   if (temporary.length > 0 && !expired) {
@@ -84,8 +100,9 @@ export async function processJob(ctx: JobContext, job: OutboundMessage, state: J
     );
     const replies = temporary.map((r) => ({ recipient: r.recipient, reply: r.reply }));
     const lastError = temporary[0]!.reply;
-    if (state.queued) {
-      await rescheduleRelayJob(ctx.pool, job.eventId, { nextAttemptAt: next, lastError, replies });
+    if (claim) {
+      if (!(await rescheduleRelayJob(ctx.pool, claim, { nextAttemptAt: next, lastError, replies })))
+        return lost();
     } else {
       await deferRelayJob(ctx.pool, {
         jobId: job.eventId,
@@ -113,6 +130,7 @@ async function attempt(
   ctx: JobContext,
   job: OutboundMessage,
   recipients: string[],
+  claim: RelayClaim | undefined,
 ): Promise<RecipientResult[]> {
   const headers = await readHeaderSection(ctx.blobs, job.blobKey);
   const domain = signingDomain(headers, job.mailFrom);
@@ -147,6 +165,8 @@ async function attempt(
           : {}),
       },
       open: () => message.open(),
+      deadline: AbortSignal.timeout(ctx.settings.attemptTimeoutMs),
+      ...(claim ? { mayStillSend: () => holdsRelayClaim(ctx.pool, claim) } : {}),
     },
     recipients,
   );

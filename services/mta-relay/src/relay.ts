@@ -6,6 +6,7 @@ import { claimDueRelayJobs, finishedRelayRecipients, isRelayJobQueued, relayQueu
 import type { Pool, RelayQueueEntry } from '@correo/store';
 import { extractTraceContext, withSpan } from '@correo/telemetry';
 import type { Logger } from '@correo/telemetry';
+import { claimLeaseMs } from './config.js';
 import type { RelaySettings } from './config.js';
 import { ConnectionLimits } from './connection-limits.js';
 import { relayMetrics } from './metrics.js';
@@ -74,7 +75,7 @@ export async function startMtaRelay(deps: MtaRelayDeps): Promise<MtaRelay> {
         const finished = await finishedRelayRecipients(deps.pool, job.eventId);
         const pending = job.recipients.map((r) => r.address).filter((r) => !finished.has(r));
         if (pending.length === 0) return;
-        await processJob(ctx, job, { attempt: 1, queued: false, pending });
+        await processJob(ctx, job, { attempt: 1, pending });
       },
       extractTraceContext(message.headers),
     );
@@ -122,7 +123,7 @@ function startScheduler(ctx: JobContext): { stop(): Promise<void> } {
       try {
         const claimed = await claimDueRelayJobs(ctx.pool, {
           limit: ctx.settings.queueBatch,
-          leaseMs: ctx.settings.queueLeaseMs,
+          leaseMs: claimLeaseMs(ctx.settings),
         });
         await Promise.all(claimed.map((entry) => retryEntry(ctx, entry)));
         relayMetrics.queueDepth.set(await relayQueueDepth(ctx.pool));
@@ -151,7 +152,7 @@ async function retryEntry(ctx: JobContext, entry: RelayQueueEntry): Promise<void
     const job = decodeOutboundMessage(entry.job);
     await processJob(ctx, job, {
       attempt: entry.attempts,
-      queued: true,
+      claim: { jobId: entry.jobId, token: entry.claimToken! },
       pending: entry.recipients.map((r) => r.recipient),
     });
   } catch (error) {

@@ -16,7 +16,7 @@ import type { Mda } from '@correo/mda';
 import { createMemoryNotifier } from '@correo/notify';
 import { encodeOutboundMessage, timestampFromDate } from '@correo/proto';
 import type { OutboundMessageInit } from '@correo/proto';
-import { createPool, migrate } from '@correo/store';
+import { createPool, deferRelayJob, migrate } from '@correo/store';
 import type { Pool } from '@correo/store';
 import { createLogger } from '@correo/telemetry';
 import { freshDatabase, startDnsServer, testBackends, uniqueName } from '@correo/testkit';
@@ -37,6 +37,14 @@ export async function waitUntil(what: string, check: () => Promise<boolean> | bo
 }
 
 export const LOCAL_DOMAIN = 'miemail.test';
+
+export interface JobInput {
+  from: string;
+  to: string[];
+  subject: string;
+  queuedAt?: Date;
+  isBounce?: boolean;
+}
 
 /** embedded: the Postgres bus and file blobs. distributed: Kafka and S3 (MinIO). */
 export type StackKind = 'embedded' | 'distributed';
@@ -120,7 +128,7 @@ export class RelayStack {
       maxLifetimeMs: 3_600_000,
       queuePollMs: 100,
       queueBatch: 10,
-      queueLeaseMs: 60_000,
+      attemptTimeoutMs: 30_000,
       ...overrides,
     };
     const stack = new RelayStack(db, pool, bus, blobs, blobDir, dns, remote, settings, dkimKey);
@@ -162,14 +170,55 @@ export class RelayStack {
     this.relay = undefined;
   }
 
+  /**
+   * Another relay process over the same queue, bus and remote world (what a second pod is); the
+   * caller closes it.
+   */
+  startAnotherRelay(): Promise<MtaRelay> {
+    return startMtaRelay({
+      bus: this.bus,
+      blobs: this.blobs,
+      pool: this.pool,
+      directory: createPostgresDirectory(this.pool),
+      logger: createLogger('relay-test-2', process.env.RELAY_TEST_LOG ? 'debug' : 'silent'),
+      config: this.settings,
+    });
+  }
+
   /** Stores a message and publishes its OutboundMessage as the mda would; resolves with the job id. */
-  async sendJob(input: {
-    from: string;
-    to: string[];
-    subject: string;
-    queuedAt?: Date;
-    isBounce?: boolean;
-  }): Promise<string> {
+  async sendJob(input: JobInput): Promise<string> {
+    const job = await this.storeJob(input);
+    const domain = job.destinationDomain!;
+    await this.bus.publish(this.settings.outboundTopic, [{ key: domain, value: encodeOutboundMessage(job) }]);
+    return job.eventId!;
+  }
+
+  /**
+   * Stores a message and puts its job straight into the deferred queue, due at `nextAttemptAt` (as
+   * a job that met a temporary failure before); resolves with the queue row's id and the job id.
+   */
+  async queueJob(input: JobInput & { nextAttemptAt: Date }): Promise<{ id: string; jobId: string }> {
+    const job = await this.storeJob(input);
+    await deferRelayJob(this.pool, {
+      jobId: job.eventId!,
+      originalEventId: job.originalEventId!,
+      mailFrom: job.mailFrom!,
+      destinationDomain: job.destinationDomain!,
+      job: encodeOutboundMessage(job),
+      attempts: 1,
+      queuedAt: new Date(),
+      nextAttemptAt: input.nextAttemptAt,
+      expiresAt: new Date(Date.now() + this.settings.maxLifetimeMs),
+      lastError: '451 4.3.0 earlier attempt',
+      recipients: input.to.map((recipient) => ({ recipient, reply: '451 4.3.0 earlier attempt' })),
+    });
+    const { rows } = await this.pool.query<{ id: string }>('SELECT id FROM relay_queue WHERE job_id = $1', [
+      job.eventId,
+    ]);
+    return { id: String(rows[0]!.id), jobId: job.eventId! };
+  }
+
+  private async storeJob(input: JobInput): Promise<OutboundMessageInit> {
     const raw = Buffer.from(
       [
         `From: Yo <${input.from || `MAILER-DAEMON@${LOCAL_DOMAIN}`}>`,
@@ -198,8 +247,7 @@ export class RelayStack {
       queuedAt: timestampFromDate(input.queuedAt ?? new Date()),
       isBounce: input.isBounce ?? false,
     };
-    await this.bus.publish(this.settings.outboundTopic, [{ key: domain, value: encodeOutboundMessage(job) }]);
-    return job.eventId!;
+    return job;
   }
 
   async outcomes(
