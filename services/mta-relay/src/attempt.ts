@@ -2,6 +2,7 @@ import type { Resolver } from 'node:dns/promises';
 import type { Readable } from 'node:stream';
 import type { ConnectionLimits } from './connection-limits.js';
 import { routeFor } from './mx.js';
+import type { RoutingRules } from './mx.js';
 import { closeSession, openSession, sendMessage } from './smtp-session.js';
 import type { Envelope, OpenSession, SessionSettings, SmtpError } from './smtp-session.js';
 
@@ -20,6 +21,7 @@ export interface RecipientResult {
 
 export interface AttemptContext {
   resolver: Resolver;
+  routing: RoutingRules;
   connections: ConnectionLimits;
   session: SessionSettings;
   smtpPort: number;
@@ -90,7 +92,7 @@ export async function attemptDelivery(
 ): Promise<RecipientResult[]> {
   const domain = message.destinationDomain;
   const { deadline } = message;
-  const route = await routeFor(ctx.resolver, domain, deadline);
+  const route = await routeFor(ctx.resolver, domain, ctx.routing, deadline);
   if (route.kind !== 'hosts') {
     return recipients.map((recipient) => ({
       recipient,
@@ -110,7 +112,12 @@ export async function attemptDelivery(
   try {
     let reused = lease.reused;
     const targets = route.hosts.flatMap((host) =>
-      host.addresses.map((address) => ({ host: host.name, address, port: ctx.smtpPort, requireTls })),
+      host.addresses.map((address) => ({
+        host: host.name,
+        address,
+        port: host.port ?? ctx.smtpPort,
+        requireTls,
+      })),
     );
     for (let i = 0; i < targets.length; i++) {
       if (deadline?.aborted) break;

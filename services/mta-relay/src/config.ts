@@ -2,6 +2,8 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { defineSection, integer, port, text } from '@correo/config';
 import type { CrossCheckIssue } from '@correo/config';
+import { isCidr, parseTransportMap } from './destinations.js';
+import type { NextHop } from './destinations.js';
 import { parseDuration, parseSchedule } from './durations.js';
 
 /** What startMtaRelay needs besides its adapters; main.ts builds it from the RELAY_* variables. */
@@ -20,6 +22,16 @@ export interface RelaySettings {
   dnsTimeoutMs: number;
   /** The port every remote MX is contacted on (25; tests point it at a loopback server). */
   smtpPort: number;
+  /**
+   * Explicit next hops by destination domain (RELAY_TRANSPORT_MAP): no MX lookup, and the host may
+   * be on any network, private ones included.
+   */
+  transportMap: Map<string, NextHop>;
+  /**
+   * Networks beyond the public internet that MX answers may lead to (RELAY_ALLOWED_NETWORKS, CIDRs;
+   * test stacks on loopback). Empty: DNS answers reach public unicast addresses only.
+   */
+  allowedNetworks: string[];
   /**
    * The local IP outgoing SMTP connections come from, on a multi-homed host: the address the sending
    * domains' SPF records name. Undefined: whatever the OS routes from.
@@ -58,6 +70,12 @@ export function claimLeaseMs(settings: Pick<RelaySettings, 'attemptTimeoutMs' | 
   return settings.attemptTimeoutMs + 2 * settings.dnsTimeoutMs + LEASE_MARGIN_MS;
 }
 
+const list = (value: string) =>
+  value
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase())
+    .filter((entry) => entry !== '');
+
 const DURATION = 'a duration such as 500ms, 30s, 5m, 2h or 5d';
 const SCHEDULE = 'a comma-separated list of durations, e.g. 1m,5m,15m,1h,4h';
 
@@ -71,6 +89,8 @@ export const relayConfigSection = defineSection({
     RELAY_DNS_SERVERS: text(''),
     RELAY_DNS_TIMEOUT: text('5s'),
     RELAY_SMTP_PORT: port({ default: 25 }),
+    RELAY_TRANSPORT_MAP: text(''),
+    RELAY_ALLOWED_NETWORKS: text(''),
     RELAY_SOURCE_ADDRESS: text(''),
     RELAY_REQUIRE_TLS_DOMAINS: text(''),
     RELAY_CONNECT_TIMEOUT: text('30s'),
@@ -105,6 +125,18 @@ export const relayConfigSection = defineSection({
     if (vars.RELAY_DNS_SERVERS && !vars.RELAY_DNS_SERVERS.split(',').every((s) => /^\S+$/.test(s.trim()))) {
       issues.push({ variable: 'RELAY_DNS_SERVERS', expected: 'a comma-separated list of ip or ip:port' });
     }
+    if (vars.RELAY_TRANSPORT_MAP && parseTransportMap(vars.RELAY_TRANSPORT_MAP) === undefined) {
+      issues.push({
+        variable: 'RELAY_TRANSPORT_MAP',
+        expected: 'comma-separated domain=host[:port] entries (IPv6 hosts in brackets)',
+      });
+    }
+    if (vars.RELAY_ALLOWED_NETWORKS && !list(vars.RELAY_ALLOWED_NETWORKS).every(isCidr)) {
+      issues.push({
+        variable: 'RELAY_ALLOWED_NETWORKS',
+        expected: 'a comma-separated list of CIDRs, e.g. 127.0.0.0/8',
+      });
+    }
     if (vars.RELAY_SOURCE_ADDRESS && isIP(vars.RELAY_SOURCE_ADDRESS.trim()) === 0) {
       issues.push({ variable: 'RELAY_SOURCE_ADDRESS', expected: 'an IPv4 or IPv6 address of this host' });
     }
@@ -112,11 +144,6 @@ export const relayConfigSection = defineSection({
   },
   build(vars, base): RelaySettings {
     const ms = (value: string) => parseDuration(value)!;
-    const list = (value: string) =>
-      value
-        .split(',')
-        .map((entry) => entry.trim().toLowerCase())
-        .filter((entry) => entry !== '');
     return {
       group: vars.RELAY_CONSUMER_GROUP,
       outboundTopic: vars.RELAY_OUTBOUND_TOPIC,
@@ -128,6 +155,8 @@ export const relayConfigSection = defineSection({
       dnsServers: list(vars.RELAY_DNS_SERVERS),
       dnsTimeoutMs: ms(vars.RELAY_DNS_TIMEOUT),
       smtpPort: vars.RELAY_SMTP_PORT,
+      transportMap: parseTransportMap(vars.RELAY_TRANSPORT_MAP)!,
+      allowedNetworks: list(vars.RELAY_ALLOWED_NETWORKS),
       sourceAddress: vars.RELAY_SOURCE_ADDRESS.trim() || undefined,
       requireTlsDomains: list(vars.RELAY_REQUIRE_TLS_DOMAINS),
       connectTimeoutMs: ms(vars.RELAY_CONNECT_TIMEOUT),

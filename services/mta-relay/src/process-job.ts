@@ -15,11 +15,13 @@ import type { ConnectionLimits } from './connection-limits.js';
 import { retryDelay } from './durations.js';
 import { readHeaderSection, signedMessage, signingDomain } from './message-source.js';
 import { relayMetrics } from './metrics.js';
+import type { RoutingRules } from './mx.js';
 
 export interface JobContext extends BounceContext {
   pool: Pool;
   blobs: BlobStore;
   resolver: Resolver;
+  routing: RoutingRules;
   connections: ConnectionLimits;
   settings: RelaySettings;
   logger: Logger;
@@ -141,6 +143,7 @@ async function attempt(
   return attemptDelivery(
     {
       resolver: ctx.resolver,
+      routing: ctx.routing,
       connections: ctx.connections,
       session: {
         ehloName: ctx.settings.ehloName,

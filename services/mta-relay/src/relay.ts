@@ -9,6 +9,7 @@ import type { Logger } from '@correo/telemetry';
 import { claimLeaseMs } from './config.js';
 import type { RelaySettings } from './config.js';
 import { ConnectionLimits } from './connection-limits.js';
+import { DestinationPolicy } from './destinations.js';
 import { relayMetrics } from './metrics.js';
 import { createResolver } from './mx.js';
 import { processJob } from './process-job.js';
@@ -55,6 +56,7 @@ export async function startMtaRelay(deps: MtaRelayDeps): Promise<MtaRelay> {
     logger,
     settings: config,
     resolver: createResolver(config.dnsServers, config.dnsTimeoutMs),
+    routing: { policy: new DestinationPolicy(config.allowedNetworks), transportMap: config.transportMap },
     connections,
     reportingMta: config.ehloName,
     acceptedTopic: config.acceptedTopic,

@@ -118,6 +118,9 @@ export class RelayStack {
       dnsServers: [dns.address],
       dnsTimeoutMs: 2_000,
       smtpPort: remote.port,
+      // The remote world of these tests lives on loopback: allowed explicitly, as a test stack must.
+      allowedNetworks: ['127.0.0.0/8'],
+      transportMap: new Map(),
       requireTlsDomains: ['strict.test'],
       connectTimeoutMs: 2_000,
       commandTimeoutMs: 10_000,
