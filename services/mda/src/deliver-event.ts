@@ -11,8 +11,8 @@ import type { MessageFacts, Pool, RejectionReason } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
 import { readMessageFacts } from './facts.js';
 import { mdaMetrics } from './metrics.js';
-import { outboundJobs } from './outbound.js';
-import { planDelivery } from './recipients.js';
+import { chargedTo, outboundJobs } from './outbound.js';
+import { domainOf, planDelivery } from './recipients.js';
 
 export interface EventContext {
   bus: Bus;
@@ -22,6 +22,8 @@ export interface EventContext {
   notifier: Notifier;
   logger: Logger;
   outboundTopic: string;
+  /** MDA_MAX_FORWARDS_PER_MESSAGE. */
+  maxForwardsPerMessage: number;
 }
 
 export function decodeEvent(value: Buffer): MailAccepted {
@@ -38,7 +40,7 @@ export function decodeEvent(value: Buffer): MailAccepted {
  */
 export async function deliverEvent(ctx: EventContext, event: MailAccepted, headers: Record<string, string>) {
   const log = ctx.logger.child({ eventId: event.eventId });
-  const plan = await planDelivery(ctx.directory, event);
+  const plan = await planDelivery(ctx.directory, event, ctx.maxForwardsPerMessage);
 
   for (const rejection of plan.rejections) {
     await reject(ctx, log, event.eventId, rejection.recipient, rejection.reason, rejection.detail);
@@ -85,7 +87,13 @@ export async function deliverEvent(ctx: EventContext, event: MailAccepted, heade
   }
 
   if (plan.external.size > 0) {
-    const jobs = outboundJobs(event, plan.external, headers);
+    const tenants = new Map<string, string>();
+    for (const target of [...plan.external.values()].flat()) {
+      const charge = chargedTo(event, target);
+      if (charge === '' || tenants.has(charge)) continue;
+      tenants.set(charge, (await ctx.directory.domainTenant(domainOf(charge))) ?? '');
+    }
+    const jobs = outboundJobs(event, plan.external, headers, tenants);
     await ctx.bus.publish(ctx.outboundTopic, jobs);
     mdaMetrics.outboundPublished.inc(jobs.length);
     log.info({ domains: [...plan.external.keys()] }, 'handed to the relay');

@@ -5,6 +5,7 @@ import type { CrossCheckIssue } from '@correo/config';
 import { isCidr, parseTransportMap } from './destinations.js';
 import type { NextHop } from './destinations.js';
 import { parseDuration, parseSchedule } from './durations.js';
+import type { OutboundLimits } from './outbound-limits.js';
 
 /** What startMtaRelay needs besides its adapters; main.ts builds it from the RELAY_* variables. */
 export interface RelaySettings {
@@ -57,6 +58,8 @@ export interface RelaySettings {
    * longer than this (claimLeaseMs), so no second pod starts on a job still being attempted.
    */
   attemptTimeoutMs: number;
+  /** Outbound rate limits (RELAY_LIMIT_*): recipients per window per account, tenant, remote domain. */
+  outboundLimits: OutboundLimits;
 }
 
 /** What may follow an attempt's deadline before its result is written: one DNS lookup, the writes. */
@@ -103,6 +106,10 @@ export const relayConfigSection = defineSection({
     RELAY_QUEUE_POLL: text('5s'),
     RELAY_QUEUE_BATCH: integer({ min: 1, max: 1000, default: 20 }),
     RELAY_ATTEMPT_TIMEOUT: text('15m'),
+    RELAY_LIMIT_WINDOW: text('1h'),
+    RELAY_LIMIT_PER_ACCOUNT: integer({ min: 0, max: 100_000_000, default: 1000 }),
+    RELAY_LIMIT_PER_TENANT: integer({ min: 0, max: 100_000_000, default: 10_000 }),
+    RELAY_LIMIT_PER_DOMAIN: integer({ min: 0, max: 100_000_000, default: 10_000 }),
   },
   check(vars) {
     const issues: CrossCheckIssue[] = [];
@@ -114,6 +121,7 @@ export const relayConfigSection = defineSection({
       'RELAY_MAX_LIFETIME',
       'RELAY_QUEUE_POLL',
       'RELAY_ATTEMPT_TIMEOUT',
+      'RELAY_LIMIT_WINDOW',
     ] as const) {
       const value = vars[name];
       if (value !== undefined && parseDuration(value) === undefined)
@@ -169,6 +177,12 @@ export const relayConfigSection = defineSection({
       queuePollMs: ms(vars.RELAY_QUEUE_POLL),
       queueBatch: vars.RELAY_QUEUE_BATCH,
       attemptTimeoutMs: ms(vars.RELAY_ATTEMPT_TIMEOUT),
+      outboundLimits: {
+        windowMs: ms(vars.RELAY_LIMIT_WINDOW),
+        perAccount: vars.RELAY_LIMIT_PER_ACCOUNT,
+        perTenant: vars.RELAY_LIMIT_PER_TENANT,
+        perDomain: vars.RELAY_LIMIT_PER_DOMAIN,
+      },
     };
   },
 });

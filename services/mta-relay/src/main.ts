@@ -9,13 +9,14 @@ await runService({
   name: 'mta-relay',
   sections: { relay: relayConfigSection },
   async start({ config, logger, addChecks }) {
-    const backends = openBackends(config, requireDatabaseUrl(config), logger, ['bus', 'blobs']);
+    const backends = openBackends(config, requireDatabaseUrl(config), logger, ['bus', 'blobs', 'limits']);
     addChecks(backends.checks);
     const relay = await startMtaRelay({
       bus: backends.bus,
       blobs: backends.blobs,
       pool: backends.pool,
       directory: createPostgresDirectory(backends.pool),
+      limits: backends.limits,
       logger,
       config: config.relay,
     });

@@ -15,6 +15,10 @@ export const relayMetrics = {
     help: 'Recipients per attempt outcome: delivered, deferred, bounced, expired.',
     labelNames: ['outcome'],
   }),
+  rateLimited: metrics.counter({
+    name: 'correo_relay_rate_limited_total',
+    help: 'Recipients whose attempt waited for an outbound rate limit (per account, tenant or remote domain).',
+  }),
   claimsLost: metrics.counter({
     name: 'correo_relay_claims_lost_total',
     help: 'Attempts that found their queue claim taken by another relay: they sent and recorded nothing more.',
@@ -25,6 +29,6 @@ export const relayMetrics = {
   }),
   dsnSuppressed: metrics.counter({
     name: 'correo_relay_dsn_suppressed_total',
-    help: 'Failures that got no DSN: the failed message was itself a bounce, or NOTIFY said not to.',
+    help: 'Failures that got no DSN: the failed message was itself a bounce, NOTIFY said not to, or its forwarded sender failed SPF/DMARC.',
   }),
 };

@@ -5,6 +5,7 @@ import { DsnReturn, encodeOutboundMessage, timestampDate } from '@correo/proto';
 import type { OutboundMessage } from '@correo/proto';
 import { deferRelayJob, holdsRelayClaim, recordRelayOutcomes, rescheduleRelayJob } from '@correo/store';
 import type { Pool, RelayClaim, RelayRecipientOutcome } from '@correo/store';
+import type { Limits } from '@correo/limits';
 import type { Logger } from '@correo/telemetry';
 import { ClaimLostError, attemptDelivery } from './attempt.js';
 import type { RecipientResult } from './attempt.js';
@@ -15,10 +16,12 @@ import type { ConnectionLimits } from './connection-limits.js';
 import { retryDelay } from './durations.js';
 import { readHeaderSection, signedMessage, signingDomain } from './message-source.js';
 import { relayMetrics } from './metrics.js';
+import { chargeOutbound } from './outbound-limits.js';
 import type { RoutingRules } from './mx.js';
 
 export interface JobContext extends BounceContext {
   pool: Pool;
+  limits: Limits;
   blobs: BlobStore;
   resolver: Resolver;
   routing: RoutingRules;
@@ -56,13 +59,25 @@ export async function processJob(ctx: JobContext, job: OutboundMessage, state: J
     relayMetrics.claimsLost.inc();
     log.warn('claim lost: another relay holds the job now; this attempt records nothing');
   };
-  relayMetrics.attempts.inc();
   let results: RecipientResult[];
-  try {
-    results = await attempt(ctx, job, state.pending, claim);
-  } catch (error) {
-    if (error instanceof ClaimLostError) return lost();
-    throw error;
+  const overLimit = await chargeOutbound(ctx.limits, ctx.settings.outboundLimits, job, state.pending.length);
+  if (overLimit) {
+    // Not sent, not failed: the job waits its turn in the queue like any temporary failure.
+    relayMetrics.rateLimited.inc(state.pending.length);
+    results = state.pending.map((recipient) => ({
+      recipient,
+      kind: 'temporary',
+      status: '4.4.5',
+      reply: overLimit,
+    }));
+  } else {
+    relayMetrics.attempts.inc();
+    try {
+      results = await attempt(ctx, job, state.pending, claim);
+    } catch (error) {
+      if (error instanceof ClaimLostError) return lost();
+      throw error;
+    }
   }
   const now = new Date();
   const expiresAt = expiryOf(job, ctx.settings);

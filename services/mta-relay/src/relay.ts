@@ -5,6 +5,7 @@ import { decodeOutboundMessage } from '@correo/proto';
 import { claimDueRelayJobs, finishedRelayRecipients, isRelayJobQueued, relayQueueDepth } from '@correo/store';
 import type { Pool, RelayQueueEntry } from '@correo/store';
 import { extractTraceContext, withSpan } from '@correo/telemetry';
+import type { Limits } from '@correo/limits';
 import type { Logger } from '@correo/telemetry';
 import { claimLeaseMs } from './config.js';
 import type { RelaySettings } from './config.js';
@@ -21,6 +22,8 @@ export interface MtaRelayDeps {
   /** The metadata store, migrated (libs/store migrate()): dkim_keys and the relay queue. */
   pool: Pool;
   directory: Directory;
+  /** Counters of the outbound rate limits, shared by every relay pod (Redis) or in-process. */
+  limits: Limits;
   logger: Logger;
   config: RelaySettings;
 }

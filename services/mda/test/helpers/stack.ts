@@ -73,6 +73,7 @@ export class MdaTestStack {
       maxAttempts: options.maxAttempts ?? 3,
       topicPartitions: 3,
       concurrency: 3,
+      maxForwardsPerMessage: 25,
     };
     if (kind === 'embedded') {
       const blobDir = await mkdtemp(join(tmpdir(), 'mda-blobs-'));

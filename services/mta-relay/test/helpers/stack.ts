@@ -12,9 +12,11 @@ import { createPostgresDirectory, createProvisioning } from '@correo/directory';
 import { rotateDkimKey } from '@correo/dkim';
 import type { DkimKey } from '@correo/dkim';
 import { startMda } from '@correo/mda';
-import type { Mda } from '@correo/mda';
+import type { Mda, MdaSettings } from '@correo/mda';
+import { MemoryLimitsState, createMemoryLimits, createRedisLimits } from '@correo/limits';
+import type { Limits } from '@correo/limits';
 import { createMemoryNotifier } from '@correo/notify';
-import { encodeOutboundMessage, timestampFromDate } from '@correo/proto';
+import { SubmissionKind, encodeMailAccepted, encodeOutboundMessage, timestampFromDate } from '@correo/proto';
 import type { OutboundMessageInit } from '@correo/proto';
 import { createPool, deferRelayJob, migrate } from '@correo/store';
 import type { Pool } from '@correo/store';
@@ -59,7 +61,11 @@ export class RelayStack {
   relay: MtaRelay | undefined;
   private mda: Mda | undefined;
 
+  private readonly openedLimits: Limits[] = [];
+
   private constructor(
+    /** Limits as one more relay pod would open them: the same counters (Redis, or one process state). */
+    private readonly openLimits: () => Limits,
     readonly db: FreshDatabase,
     readonly pool: Pool,
     readonly bus: Bus,
@@ -71,19 +77,29 @@ export class RelayStack {
     readonly dkimKey: DkimKey,
   ) {}
 
-  static async create(kind: StackKind, overrides: Partial<RelaySettings> = {}): Promise<RelayStack> {
+  static async create(
+    kind: StackKind,
+    overrides: Partial<RelaySettings> = {},
+    mdaOverrides: Partial<MdaSettings> = {},
+  ): Promise<RelayStack> {
     const db = await freshDatabase();
     await migrate(db.url);
     const pool = createPool(db.url);
     let bus: Bus;
     let blobs: BlobStore;
     let blobDir: string | undefined;
+    let openLimits: () => Limits;
     if (kind === 'embedded') {
+      // A state of its own: the process-wide default would mix the counters of two test stacks.
+      const state = new MemoryLimitsState();
+      openLimits = () => createMemoryLimits({ state });
       bus = createPostgresBus({ connectionString: db.url, pollIntervalMs: 100, partitions: 2 });
       blobDir = await mkdtemp(join(tmpdir(), 'relay-blobs-'));
       blobs = createFsBlobStore({ dir: blobDir });
     } else {
       const backends = testBackends();
+      const keyPrefix = `${uniqueName('relay-limits')}:`;
+      openLimits = () => createRedisLimits({ url: backends.redisUrl, keyPrefix });
       bus = createKafkaBus({
         brokers: backends.kafkaBrokers,
         clientId: uniqueName('relay-test'),
@@ -132,9 +148,10 @@ export class RelayStack {
       queuePollMs: 100,
       queueBatch: 10,
       attemptTimeoutMs: 30_000,
+      outboundLimits: { windowMs: 3_600_000, perAccount: 0, perTenant: 0, perDomain: 0 },
       ...overrides,
     };
-    const stack = new RelayStack(db, pool, bus, blobs, blobDir, dns, remote, settings, dkimKey);
+    const stack = new RelayStack(openLimits, db, pool, bus, blobs, blobDir, dns, remote, settings, dkimKey);
     stack.mda = await startMda({
       bus,
       blobs,
@@ -150,10 +167,18 @@ export class RelayStack {
         maxAttempts: 3,
         topicPartitions: 2,
         concurrency: 2,
+        maxForwardsPerMessage: 25,
+        ...mdaOverrides,
       },
     });
     await stack.startRelay();
     return stack;
+  }
+
+  private limits(): Limits {
+    const limits = this.openLimits();
+    this.openedLimits.push(limits);
+    return limits;
   }
 
   async startRelay(): Promise<MtaRelay> {
@@ -164,6 +189,7 @@ export class RelayStack {
       directory: createPostgresDirectory(this.pool),
       logger: createLogger('relay-test', process.env.RELAY_TEST_LOG ? 'debug' : 'silent'),
       config: this.settings,
+      limits: this.limits(),
     });
     return this.relay;
   }
@@ -185,7 +211,43 @@ export class RelayStack {
       directory: createPostgresDirectory(this.pool),
       logger: createLogger('relay-test-2', process.env.RELAY_TEST_LOG ? 'debug' : 'silent'),
       config: this.settings,
+      limits: this.limits(),
     });
+  }
+
+  /**
+   * Stores a message and publishes its MailAccepted as smtp-ingress would (MX unless `authenticatedUser`
+   * makes it a submission), for the mda to resolve; resolves with the event id.
+   */
+  async acceptMail(
+    input: JobInput & { authenticatedUser?: string; authentication?: { method: string; result: string }[] },
+  ): Promise<string> {
+    const job = await this.storeJob(input);
+    const eventId = randomUUID();
+    const submission = input.authenticatedUser !== undefined;
+    await this.bus.publish(this.settings.acceptedTopic, [
+      {
+        key: eventId,
+        value: encodeMailAccepted({
+          eventId,
+          receivedAt: job.queuedAt,
+          clientIp: '192.0.2.10',
+          helo: 'client.test',
+          authenticatedUser: input.authenticatedUser ?? '',
+          mailFrom: input.from,
+          recipients: input.to.map((address) => ({ address })),
+          blobKey: job.blobKey,
+          size: job.size,
+          sha256: job.sha256,
+          kind: submission ? SubmissionKind.SUBMISSION : SubmissionKind.MX,
+          port: submission ? 587 : 25,
+          ...(input.authentication
+            ? { authenticationResults: { results: input.authentication, header: 'mx.miemail.test; test' } }
+            : {}),
+        }),
+      },
+    ]);
+    return eventId;
   }
 
   /** Stores a message and publishes its OutboundMessage as the mda would; resolves with the job id. */
@@ -302,7 +364,13 @@ export class RelayStack {
   async close(): Promise<void> {
     await this.relay?.close();
     await this.mda?.close();
-    await Promise.allSettled([this.bus.close(), this.blobs.close(), this.remote.close(), this.dns.close()]);
+    await Promise.allSettled([
+      this.bus.close(),
+      this.blobs.close(),
+      this.remote.close(),
+      this.dns.close(),
+      ...this.openedLimits.map((limits) => limits.close()),
+    ]);
     await this.pool.end();
     await this.db.drop();
     if (this.blobDir) await rm(this.blobDir, { recursive: true, force: true });
