@@ -73,11 +73,7 @@ export async function routeFor(
   for (const { exchange } of ordered) {
     // Past the attempt's deadline: the hosts found so far are all this attempt may still try.
     if (deadline?.aborted) break;
-    const [v4, v6] = await Promise.allSettled([resolver.resolve4(exchange), resolver.resolve6(exchange)]);
-    const addresses = [
-      ...(v4.status === 'fulfilled' ? v4.value : []),
-      ...(v6.status === 'fulfilled' ? v6.value : []),
-    ];
+    const { addresses, v4, v6 } = await addressesOf(resolver, exchange);
     const permitted = addresses.filter((address) => rules.policy.permits(address));
     if (permitted.length > 0) hosts.push({ name: exchange, addresses: permitted });
     else if (addresses.length > 0) refused.push(`${exchange} [${addresses.join(', ')}]`);
@@ -116,15 +112,21 @@ export async function routeFor(
 async function explicitRoute(resolver: Resolver, domain: string, hop: NextHop): Promise<Route> {
   if (isIP(hop.host) !== 0)
     return { kind: 'hosts', hosts: [{ name: hop.host, addresses: [hop.host], port: hop.port }] };
-  const [v4, v6] = await Promise.allSettled([resolver.resolve4(hop.host), resolver.resolve6(hop.host)]);
-  const addresses = [
-    ...(v4.status === 'fulfilled' ? v4.value : []),
-    ...(v6.status === 'fulfilled' ? v6.value : []),
-  ];
+  const { addresses } = await addressesOf(resolver, hop.host);
   if (addresses.length > 0) return { kind: 'hosts', hosts: [{ name: hop.host, addresses, port: hop.port }] };
   return {
     kind: 'temporary',
     status: '4.4.3',
     reason: `the configured route of ${domain}, ${hop.host}, does not resolve`,
   };
+}
+
+/** A host's A and AAAA addresses, with how each lookup went (a failure names its code). */
+async function addressesOf(resolver: Resolver, host: string) {
+  const [v4, v6] = await Promise.allSettled([resolver.resolve4(host), resolver.resolve6(host)]);
+  const addresses = [
+    ...(v4.status === 'fulfilled' ? v4.value : []),
+    ...(v6.status === 'fulfilled' ? v6.value : []),
+  ];
+  return { addresses, v4, v6 };
 }
