@@ -85,13 +85,7 @@ export function createListener(setup: ListenerSetup): SMTPServer {
     onAuth(auth, session, callback) {
       // smtp-server answers 504 itself to mechanisms outside authMethods (PLAIN, LOGIN).
       const login = auth.username ?? '';
-      guardedLogin(
-        loginLimiter,
-        (l: string, p: string) => directory.authenticate(l, p),
-        login,
-        auth.password ?? '',
-        session.remoteAddress,
-      ).then(
+      guardedLogin(loginLimiter, directory, login, auth.password ?? '', session.remoteAddress).then(
         (outcome) => {
           if (outcome.kind !== 'ok') {
             ingressMetrics.authFailures.inc({ listener: name });
