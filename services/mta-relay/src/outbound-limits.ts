@@ -13,18 +13,12 @@ export interface OutboundLimits {
   perDomain: number;
 }
 
-interface Counter {
-  key: string;
-  limit: number;
-  what: string;
-}
-
 /**
- * Charges `recipients` to the job's account, tenant and destination domain, in that order, and
- * stops at the first limit that would be exceeded: its charges are taken back (an attempt that does
- * not happen costs nothing) and the reason is returned; null when the attempt may go ahead.
- * Each counter moves by one atomic increment, so pods racing for the last permits never overshoot;
- * one refused attempt can make another see a limit a moment early, never late.
+ * Charges `recipients` to the job's account, tenant and destination domain in one atomic step
+ * (Limits.incrementBelow: one Redis script), so pods racing for the last permits never pass a limit
+ * together and a refused attempt changes no counter. Resolves the reason when a limit would be
+ * passed (the first one, in that order), null when the attempt may go ahead. A job with more
+ * recipients than the smallest limit is charged that limit, so it can still go in an empty window.
  */
 export async function chargeOutbound(
   limits: Limits,
@@ -33,35 +27,30 @@ export async function chargeOutbound(
   recipients: number,
 ): Promise<string | null> {
   const domain = job.destinationDomain.toLowerCase();
-  const counters: Counter[] = [
-    ...(job.chargedTo
-      ? [
-          {
-            key: `relay:account:${job.chargedTo.toLowerCase()}`,
-            limit: settings.perAccount,
-            what: `the account ${job.chargedTo}`,
-          },
-        ]
-      : []),
-    ...(job.tenantId
-      ? [
-          {
-            key: `relay:tenant:${job.tenantId}`,
-            limit: settings.perTenant,
-            what: `the tenant ${job.tenantId}`,
-          },
-        ]
-      : []),
-    { key: `relay:domain:${domain}`, limit: settings.perDomain, what: `the remote domain ${domain}` },
-  ].filter((counter) => counter.limit > 0);
-  const charged: Counter[] = [];
-  for (const counter of counters) {
-    const count = await limits.increment(counter.key, settings.windowMs, recipients);
-    charged.push(counter);
-    if (count > counter.limit) {
-      for (const done of charged) await limits.increment(done.key, settings.windowMs, -recipients);
-      return `outbound rate limit of ${counter.what} reached (${counter.limit} recipients per ${settings.windowMs / 1000} s)`;
-    }
-  }
-  return null;
+  const counters = [
+    {
+      key: `relay:account:${job.chargedTo.toLowerCase()}`,
+      ceiling: settings.perAccount,
+      charged: job.chargedTo !== '',
+      what: `the account ${job.chargedTo}`,
+    },
+    {
+      key: `relay:tenant:${job.tenantId}`,
+      ceiling: settings.perTenant,
+      charged: job.tenantId !== '',
+      what: `the tenant ${job.tenantId}`,
+    },
+    {
+      key: `relay:domain:${domain}`,
+      ceiling: settings.perDomain,
+      charged: true,
+      what: `the remote domain ${domain}`,
+    },
+  ].filter((counter) => counter.charged && counter.ceiling > 0);
+  if (counters.length === 0) return null;
+  const by = Math.min(recipients, ...counters.map((counter) => counter.ceiling));
+  const outcome = await limits.incrementBelow(counters, settings.windowMs, by);
+  if (outcome.admitted) return null;
+  const { what, ceiling } = counters[outcome.index]!;
+  return `outbound rate limit of ${what} reached (${ceiling} recipients per ${settings.windowMs / 1000} s)`;
 }
