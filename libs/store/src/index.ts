@@ -62,12 +62,12 @@ export { searchImapMailbox } from './imap/search.js';
 export type { SearchCondition, SearchTextField } from './imap/search.js';
 export {
   claimDueRelayJobs,
+  claimNewRelayJob,
   deferRelayJob,
   deleteRelayJob,
   finishedRelayRecipients,
   getRelayQueueEntry,
   holdsRelayClaim,
-  isRelayJobQueued,
   listRelayQueue,
   recordRelayOutcomes,
   relayQueueDepth,
@@ -76,6 +76,7 @@ export {
 } from './relay-queue.js';
 export type {
   NewDeferredJob,
+  NewRelayJob,
   RelayClaim,
   RelayOutcomeKind,
   RelayQueueAction,

@@ -117,26 +117,7 @@ function senderDomain(mailFrom: string): string {
 /** Queues a job with its pending recipients; idempotent by job id. Resolves true when it was new. */
 export async function deferRelayJob(pool: Pool, job: NewDeferredJob): Promise<boolean> {
   return inTransaction(pool, async (client) => {
-    const inserted = await client.query(
-      `INSERT INTO relay_queue (job_id, original_event_id, mail_from, sender_domain, destination_domain, job,
-         attempts, queued_at, next_attempt_at, expires_at, last_error)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-       ON CONFLICT (job_id) DO NOTHING`,
-      [
-        job.jobId,
-        job.originalEventId,
-        job.mailFrom,
-        senderDomain(job.mailFrom),
-        job.destinationDomain,
-        Buffer.from(job.job),
-        job.attempts,
-        job.queuedAt,
-        job.nextAttemptAt,
-        job.expiresAt,
-        job.lastError,
-      ],
-    );
-    if (inserted.rowCount !== 1) return false;
+    if ((await insertJob(client, job)) === null) return false;
     for (const { recipient, reply } of job.recipients) {
       await client.query(
         `INSERT INTO relay_queue_recipients (job_id, recipient, last_reply) VALUES ($1, $2, $3)
@@ -148,9 +129,78 @@ export async function deferRelayJob(pool: Pool, job: NewDeferredJob): Promise<bo
   });
 }
 
-export async function isRelayJobQueued(pool: Pool, jobId: string): Promise<boolean> {
-  const { rowCount } = await pool.query('SELECT 1 FROM relay_queue WHERE job_id = $1', [jobId]);
-  return rowCount === 1;
+/** A job fresh from the bus, before its first attempt. */
+export type NewRelayJob = Omit<NewDeferredJob, 'attempts' | 'nextAttemptAt' | 'lastError' | 'recipients'> & {
+  recipients: string[];
+};
+
+/**
+ * Enters a job fresh from the bus into the queue already claimed by the caller, for its first
+ * attempt: the same fence as a queued job's, so a copy the bus hands to another relay meanwhile
+ * (a redelivery, a rebalance) finds the job taken and leaves it. Only recipients without a final
+ * outcome are entered. Null when the job is in the queue already, or nobody is left to deliver.
+ */
+export async function claimNewRelayJob(
+  pool: Pool,
+  job: NewRelayJob,
+  leaseMs: number,
+): Promise<{ claim: RelayClaim; pending: string[] } | null> {
+  return inTransaction(pool, async (client) => {
+    const token = await insertJob(client, { ...job, attempts: 1, lastError: '', recipients: [] }, leaseMs);
+    if (token === null) return null;
+    const { rows } = await client.query<{ recipient: string }>(
+      `INSERT INTO relay_queue_recipients (job_id, recipient)
+       SELECT $1, r FROM unnest($2::text[]) WITH ORDINALITY AS t(r, n)
+        WHERE NOT EXISTS (SELECT 1 FROM relay_outcomes o WHERE o.job_id = $1 AND o.recipient = t.r)
+        ORDER BY n
+       ON CONFLICT DO NOTHING RETURNING recipient`,
+      [job.jobId, job.recipients],
+    );
+    if (rows.length === 0) {
+      // Redelivered after it was finished: nothing to attempt, and no row to leave behind.
+      await client.query('DELETE FROM relay_queue WHERE job_id = $1', [job.jobId]);
+      return null;
+    }
+    const entered = new Set(rows.map((r) => r.recipient));
+    return { claim: { jobId: job.jobId, token }, pending: job.recipients.filter((r) => entered.has(r)) };
+  });
+}
+
+/**
+ * The queue row of a job; with `claimLeaseMs`, claimed by the caller until then (due when the lease
+ * ends, should the caller die). Resolves the claim token (or '' unclaimed), null when the job is
+ * queued already.
+ */
+async function insertJob(
+  client: PoolClient,
+  job: Omit<NewDeferredJob, 'nextAttemptAt'> & { nextAttemptAt?: Date },
+  claimLeaseMs?: number,
+): Promise<string | null> {
+  const lease = claimLeaseMs === undefined ? null : claimLeaseMs;
+  const { rows } = await client.query<{ claim_token: string | null }>(
+    `INSERT INTO relay_queue (job_id, original_event_id, mail_from, sender_domain, destination_domain, job,
+       attempts, queued_at, next_attempt_at, expires_at, last_error, claim_token, claimed_until)
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, coalesce(lease.until, $9), $10, $11,
+            CASE WHEN lease.until IS NOT NULL THEN gen_random_uuid() END, lease.until
+       FROM (SELECT now() + make_interval(secs => $12::double precision / 1000) AS until) lease
+     ON CONFLICT (job_id) DO NOTHING
+     RETURNING claim_token`,
+    [
+      job.jobId,
+      job.originalEventId,
+      job.mailFrom,
+      senderDomain(job.mailFrom),
+      job.destinationDomain,
+      Buffer.from(job.job),
+      job.attempts,
+      job.queuedAt,
+      job.nextAttemptAt ?? null,
+      job.expiresAt,
+      job.lastError,
+      lease,
+    ],
+  );
+  return rows[0] ? (rows[0].claim_token ?? '') : null;
 }
 
 /** A job nobody holds, or whose holder's lease has run out. */

@@ -4,6 +4,7 @@ import { freshDatabase } from '@correo/testkit';
 import type { FreshDatabase } from '@correo/testkit';
 import {
   claimDueRelayJobs,
+  claimNewRelayJob,
   createPool,
   deferRelayJob,
   deleteRelayJob,
@@ -151,4 +152,39 @@ test('claims are fenced: a holder whose lease ran out and was replaced can neith
   );
   assert.equal((await retryRelayJobNow(pool, { tenantId: null }, id))?.kind, 'done');
   assert.equal((await deleteRelayJob(pool, { tenantId: null }, id))?.kind, 'done');
+});
+
+test('a job fresh from the bus is entered claimed: a second copy finds it taken; a finished one is not entered', async () => {
+  const fresh = {
+    jobId: 'fresh',
+    originalEventId: 'fresh-event',
+    mailFrom: 'yo@miemail.test',
+    destinationDomain: 'suemail.test',
+    job: new Uint8Array([7]),
+    queuedAt: new Date(),
+    expiresAt: new Date(Date.now() + 3_600_000),
+    recipients: ['a@suemail.test', 'b@suemail.test'],
+  };
+  const first = await claimNewRelayJob(pool, fresh, 60_000);
+  assert.deepEqual(first?.pending, ['a@suemail.test', 'b@suemail.test']);
+  assert.equal(await claimNewRelayJob(pool, fresh, 60_000), null, 'a redelivered copy must not attempt it');
+  assert.equal(await holdsRelayClaim(pool, first!.claim), true);
+  assert.deepEqual(await claimDueRelayJobs(pool, { limit: 50, leaseMs: 60_000 }), []);
+
+  // One recipient delivered, the other done too: the job leaves the queue; a late copy enters nothing.
+  const done = [
+    { recipient: 'a@suemail.test', outcome: 'delivered' as const, reply: '250' },
+    { recipient: 'b@suemail.test', outcome: 'bounced' as const, reply: '550' },
+  ];
+  assert.equal(await recordRelayOutcomes(pool, 'fresh', 1, done, first!.claim), true);
+  assert.equal(await claimNewRelayJob(pool, fresh, 60_000), null);
+  const { rowCount } = await pool.query(`SELECT 1 FROM relay_queue WHERE job_id = 'fresh'`);
+  assert.equal(rowCount, 0);
+
+  // Half finished: only the other recipient is entered.
+  await recordRelayOutcomes(pool, 'half', 1, [
+    { recipient: 'a@suemail.test', outcome: 'delivered', reply: '250' },
+  ]);
+  const half = await claimNewRelayJob(pool, { ...fresh, jobId: 'half' }, 60_000);
+  assert.deepEqual(half?.pending, ['b@suemail.test']);
 });

@@ -4,7 +4,7 @@ import { metrics } from '@correo/telemetry';
 export const relayMetrics = {
   queueDepth: metrics.gauge({
     name: 'correo_relay_queue_depth',
-    help: 'Outbound jobs waiting in the deferred queue (relay_queue rows).',
+    help: 'Outbound jobs in the queue (relay_queue rows): waiting for their next attempt, or being attempted.',
   }),
   attempts: metrics.counter({
     name: 'correo_relay_attempts_total',

@@ -1,9 +1,9 @@
 import type { Resolver } from 'node:dns/promises';
 import type { BlobStore } from '@correo/blobs';
 import { activeSigningKey } from '@correo/dkim';
-import { DsnReturn, encodeOutboundMessage, timestampDate } from '@correo/proto';
+import { DsnReturn, timestampDate } from '@correo/proto';
 import type { OutboundMessage } from '@correo/proto';
-import { deferRelayJob, holdsRelayClaim, recordRelayOutcomes, rescheduleRelayJob } from '@correo/store';
+import { holdsRelayClaim, recordRelayOutcomes, rescheduleRelayJob } from '@correo/store';
 import type { Pool, RelayClaim, RelayRecipientOutcome } from '@correo/store';
 import type { Limits } from '@correo/limits';
 import type { Logger } from '@correo/telemetry';
@@ -30,12 +30,12 @@ export interface JobContext extends BounceContext {
   logger: Logger;
 }
 
-/** Where a job stands: fresh from the bus, or claimed from the deferred queue. */
+/** Where a job stands: its attempt number and this relay's claim on it (first attempt or a retry). */
 export interface JobState {
   /** Attempts including the one about to be made. */
   attempt: number;
-  /** This relay's claim on the queued job; undefined for a job fresh from the bus (not queued). */
-  claim?: RelayClaim | undefined;
+  /** This relay's claim on the job's queue row (claimNewRelayJob or claimDueRelayJobs). */
+  claim: RelayClaim;
   /** The recipients still to deliver. */
   pending: string[];
 }
@@ -48,9 +48,9 @@ export function expiryOf(job: OutboundMessage, settings: RelaySettings): Date {
 /**
  * One attempt at a job, then every consequence, each step idempotent so a crash anywhere is
  * repaired by redoing the attempt: bounces first (their ids are derived from the job), then the
- * final outcomes, then the queue entry for whoever is left. A queued job is worked under its claim:
- * the attempt ends by RELAY_ATTEMPT_TIMEOUT (the claim's lease is longer), nothing is sent once the
- * claim is lost, and the result's writes are fenced by it.
+ * final outcomes, then the queue entry for whoever is left. Every attempt is worked under a claim
+ * on the job's queue row: the attempt ends by RELAY_ATTEMPT_TIMEOUT (the claim's lease is longer),
+ * nothing is sent once the claim is lost, and the result's writes are fenced by it.
  */
 export async function processJob(ctx: JobContext, job: OutboundMessage, state: JobState): Promise<void> {
   const log = ctx.logger.child({ jobId: job.eventId, domain: job.destinationDomain, attempt: state.attempt });
@@ -86,7 +86,7 @@ export async function processJob(ctx: JobContext, job: OutboundMessage, state: J
 
   const failed = results.filter((r) => r.kind === 'permanent' || (expired && r.kind === 'temporary'));
   // The holder that lost its claim tells nobody: the new holder's attempt decides (and bounces).
-  if (claim && failed.length > 0 && !(await holdsRelayClaim(ctx.pool, claim))) return lost();
+  if (failed.length > 0 && !(await holdsRelayClaim(ctx.pool, claim))) return lost();
   await sendBounce(
     ctx,
     job,
@@ -117,24 +117,8 @@ export async function processJob(ctx: JobContext, job: OutboundMessage, state: J
     );
     const replies = temporary.map((r) => ({ recipient: r.recipient, reply: r.reply }));
     const lastError = temporary[0]!.reply;
-    if (claim) {
-      if (!(await rescheduleRelayJob(ctx.pool, claim, { nextAttemptAt: next, lastError, replies })))
-        return lost();
-    } else {
-      await deferRelayJob(ctx.pool, {
-        jobId: job.eventId,
-        originalEventId: job.originalEventId,
-        mailFrom: job.mailFrom,
-        destinationDomain: job.destinationDomain,
-        job: encodeOutboundMessage(job),
-        attempts: state.attempt,
-        queuedAt: job.queuedAt ? timestampDate(job.queuedAt) : now,
-        nextAttemptAt: next,
-        expiresAt,
-        lastError,
-        recipients: replies,
-      });
-    }
+    if (!(await rescheduleRelayJob(ctx.pool, claim, { nextAttemptAt: next, lastError, replies })))
+      return lost();
     log.info({ deferred: replies, nextAttemptAt: next }, 'delivery deferred');
   }
   log.info(
@@ -147,7 +131,7 @@ async function attempt(
   ctx: JobContext,
   job: OutboundMessage,
   recipients: string[],
-  claim: RelayClaim | undefined,
+  claim: RelayClaim,
 ): Promise<RecipientResult[]> {
   const headers = await readHeaderSection(ctx.blobs, job.blobKey);
   const domain = signingDomain(headers, job.mailFrom);
@@ -184,7 +168,7 @@ async function attempt(
       },
       open: () => message.open(),
       deadline: AbortSignal.timeout(ctx.settings.attemptTimeoutMs),
-      ...(claim ? { mayStillSend: () => holdsRelayClaim(ctx.pool, claim) } : {}),
+      mayStillSend: () => holdsRelayClaim(ctx.pool, claim),
     },
     recipients,
   );

@@ -1,8 +1,8 @@
 import type { BlobStore } from '@correo/blobs';
 import type { Bus, DeliveredMessage } from '@correo/bus';
 import type { Directory } from '@correo/directory';
-import { decodeOutboundMessage } from '@correo/proto';
-import { claimDueRelayJobs, finishedRelayRecipients, isRelayJobQueued, relayQueueDepth } from '@correo/store';
+import { decodeOutboundMessage, timestampDate } from '@correo/proto';
+import { claimDueRelayJobs, claimNewRelayJob, relayQueueDepth } from '@correo/store';
 import type { Pool, RelayQueueEntry } from '@correo/store';
 import { extractTraceContext, withSpan } from '@correo/telemetry';
 import type { Limits } from '@correo/limits';
@@ -13,7 +13,7 @@ import { ConnectionLimits } from './connection-limits.js';
 import { DestinationPolicy } from './destinations.js';
 import { relayMetrics } from './metrics.js';
 import { createResolver } from './mx.js';
-import { processJob } from './process-job.js';
+import { expiryOf, processJob } from './process-job.js';
 import type { JobContext } from './process-job.js';
 
 export interface MtaRelayDeps {
@@ -75,12 +75,24 @@ export async function startMtaRelay(deps: MtaRelayDeps): Promise<MtaRelay> {
           throw new Error('OutboundMessage without event_id, blob_key or destination_domain');
         }
         span.setAttribute('correo.event_id', job.eventId);
-        // Already in the queue: the scheduler owns it; this is the bus redelivering.
-        if (await isRelayJobQueued(deps.pool, job.eventId)) return;
-        const finished = await finishedRelayRecipients(deps.pool, job.eventId);
-        const pending = job.recipients.map((r) => r.address).filter((r) => !finished.has(r));
-        if (pending.length === 0) return;
-        await processJob(ctx, job, { attempt: 1, pending });
+        // Claimed before the first attempt, like a queued job: a copy of this job that the bus hands
+        // out again (to this pod or another) finds it taken, or finished, and leaves it.
+        const claimed = await claimNewRelayJob(
+          deps.pool,
+          {
+            jobId: job.eventId,
+            originalEventId: job.originalEventId,
+            mailFrom: job.mailFrom,
+            destinationDomain: job.destinationDomain,
+            job: message.value,
+            queuedAt: job.queuedAt ? timestampDate(job.queuedAt) : new Date(),
+            expiresAt: expiryOf(job, config),
+            recipients: job.recipients.map((r) => r.address),
+          },
+          claimLeaseMs(config),
+        );
+        if (!claimed) return;
+        await processJob(ctx, job, { attempt: 1, claim: claimed.claim, pending: claimed.pending });
       },
       extractTraceContext(message.headers),
     );

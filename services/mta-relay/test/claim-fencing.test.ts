@@ -135,3 +135,43 @@ twoRelays(
     });
   },
 );
+
+describe('claim fencing: the bus hands a job to a second relay while the first still attempts it', () => {
+  let stack: RelayStack;
+  let second: MtaRelay | undefined;
+
+  before(async () => {
+    stack = await RelayStack.create('embedded');
+    stack.dns.set('suemail.test', { MX: [{ exchange: 'mx1.suemail.test', priority: 10 }] });
+    stack.dns.set('mx1.suemail.test', { A: ['127.0.0.1'] });
+    // A consumer group of its own: it gets every job the first relay gets, at the same time, as a
+    // pod does that takes over a partition (a rebalance) while the first pod is still on a job.
+    second = await stack.startAnotherRelay({ group: `${stack.settings.group}-rebalanced` });
+  });
+
+  after(async () => {
+    await second?.close();
+    await stack?.close();
+  });
+
+  test('the redelivered job is not attempted again: the remote gets it once', async () => {
+    const subject = 'redelivered while in flight';
+    const data = gate();
+    stack.remote.beforeDataReply = (message) =>
+      message.raw.includes(`Subject: ${subject}`) ? data.pass() : Promise.resolve();
+    const jobId = await stack.sendJob({ from: YO, to: ['el@suemail.test'], subject });
+    await data.waitFor(1);
+    // Same domain, same partition: whichever relay is free handles it only after its copy of the
+    // stalled job, so once it is delivered, that relay has made up its mind about the stalled one.
+    const marker = await stack.sendJob({ from: YO, to: ['m@suemail.test'], subject: 'marker behind it' });
+    assert.equal((await stack.waitForOutcomes(marker, 1))[0]!.outcome, 'delivered');
+
+    data.open();
+    assert.equal((await stack.waitForOutcomes(jobId, 1))[0]!.outcome, 'delivered');
+    await second?.close();
+    second = undefined;
+    await stack.stopRelay();
+    assert.equal(data.reached(), 1, 'DATA reached the remote more than once');
+    assert.equal(copiesOf(stack, subject), 1);
+  });
+});

@@ -134,7 +134,9 @@ function rateLimits(kind: StackKind) {
       await waitUntil(`${subject} delivered or queued`, async () => {
         if (arrived(stack, subject).length > 0) return true;
         const { rows } = await stack.pool.query<{ last_error: string }>(
-          'SELECT last_error FROM relay_queue WHERE original_event_id = $1',
+          // Waiting, not being attempted (a job's first attempt also holds a queue row).
+          `SELECT last_error FROM relay_queue WHERE original_event_id = $1
+              AND (claimed_until IS NULL OR claimed_until <= now())`,
           [eventId],
         );
         lastError = rows[0]?.last_error;

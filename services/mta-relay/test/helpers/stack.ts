@@ -201,16 +201,16 @@ export class RelayStack {
 
   /**
    * Another relay process over the same queue, bus and remote world (what a second pod is); the
-   * caller closes it.
+   * caller closes it. `overrides` (e.g. its own consumer group) apply to it alone.
    */
-  startAnotherRelay(): Promise<MtaRelay> {
+  startAnotherRelay(overrides: Partial<RelaySettings> = {}): Promise<MtaRelay> {
     return startMtaRelay({
       bus: this.bus,
       blobs: this.blobs,
       pool: this.pool,
       directory: createPostgresDirectory(this.pool),
       logger: createLogger('relay-test-2', process.env.RELAY_TEST_LOG ? 'debug' : 'silent'),
-      config: this.settings,
+      config: { ...this.settings, ...overrides },
       limits: this.limits(),
     });
   }
@@ -333,10 +333,12 @@ export class RelayStack {
     return this.outcomes(jobId);
   }
 
+  /** The job waiting in the deferred queue (not while a relay attempts it); null when it is not. */
   async queued(jobId: string): Promise<{ attempts: number; recipients: string[] } | null> {
     const { rows } = await this.pool.query<{ attempts: number; recipients: string[] }>(
       `SELECT q.attempts, array(SELECT recipient FROM relay_queue_recipients r WHERE r.job_id = q.job_id
-         ORDER BY recipient) AS recipients FROM relay_queue q WHERE q.job_id = $1`,
+         ORDER BY recipient) AS recipients FROM relay_queue q
+        WHERE q.job_id = $1 AND (q.claimed_until IS NULL OR q.claimed_until <= now())`,
       [jobId],
     );
     return rows[0] ?? null;
