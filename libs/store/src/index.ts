@@ -71,6 +71,7 @@ export {
   listRelayQueue,
   recordRelayOutcomes,
   relayQueueDepth,
+  releaseRelayClaim,
   rescheduleRelayJob,
   retryRelayJobNow,
 } from './relay-queue.js';
@@ -85,3 +86,5 @@ export type {
   RelayRecipientOutcome,
 } from './relay-queue.js';
 export { inTransaction } from './transaction.js';
+export { archiveDeadLetter, getDeadLetter, listDeadLetters, recordDeadLetterReplay } from './dead-letters.js';
+export type { DeadLetterState, NewDeadLetter, StoredDeadLetter } from './dead-letters.js';

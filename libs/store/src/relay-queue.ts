@@ -305,6 +305,18 @@ export async function finishedRelayRecipients(pool: Pool, jobId: string): Promis
 }
 
 /**
+ * Gives a claimed job back, due at once, when its attempt failed before anything was sent (a backend
+ * error reading the message): the next queue pass retries it instead of waiting out the lease.
+ */
+export async function releaseRelayClaim(pool: Pool, claim: RelayClaim): Promise<void> {
+  await pool.query(
+    `UPDATE relay_queue SET claim_token = NULL, claimed_until = NULL, next_attempt_at = now(), updated_at = now()
+      WHERE job_id = $1 AND claim_token = $2`,
+    [claim.jobId, claim.token],
+  );
+}
+
+/**
  * After another temporary failure: when to try next, and what each remaining recipient was told; the
  * claim ends here. False (nothing written) when `claim` no longer holds the job.
  */

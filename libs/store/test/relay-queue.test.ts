@@ -13,6 +13,7 @@ import {
   migrate,
   recordRelayOutcomes,
   relayQueueDepth,
+  releaseRelayClaim,
   rescheduleRelayJob,
   retryRelayJobNow,
 } from '../src/index.js';
@@ -187,4 +188,10 @@ test('a job fresh from the bus is entered claimed: a second copy finds it taken;
   ]);
   const half = await claimNewRelayJob(pool, { ...fresh, jobId: 'half' }, 60_000);
   assert.deepEqual(half?.pending, ['b@suemail.test']);
+
+  // An attempt that failed before sending gives the job back: the next pass takes it at once.
+  await releaseRelayClaim(pool, half!.claim);
+  const [again] = await claimDueRelayJobs(pool, { limit: 50, leaseMs: 60_000 });
+  assert.equal(again?.jobId, 'half');
+  assert.equal(again?.attempts, 2);
 });

@@ -3,7 +3,7 @@ import type { BlobStore } from '@correo/blobs';
 import { activeSigningKey } from '@correo/dkim';
 import { DsnReturn, timestampDate } from '@correo/proto';
 import type { OutboundMessage } from '@correo/proto';
-import { holdsRelayClaim, recordRelayOutcomes, rescheduleRelayJob } from '@correo/store';
+import { holdsRelayClaim, recordRelayOutcomes, releaseRelayClaim, rescheduleRelayJob } from '@correo/store';
 import type { Pool, RelayClaim, RelayRecipientOutcome } from '@correo/store';
 import type { Limits } from '@correo/limits';
 import type { Logger } from '@correo/telemetry';
@@ -76,6 +76,8 @@ export async function processJob(ctx: JobContext, job: OutboundMessage, state: J
       results = await attempt(ctx, job, state.pending, claim);
     } catch (error) {
       if (error instanceof ClaimLostError) return lost();
+      // Nothing was sent (a backend failed reading or signing the message): due again at once.
+      await releaseRelayClaim(ctx.pool, claim).catch(() => {});
       throw error;
     }
   }

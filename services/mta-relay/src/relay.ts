@@ -1,4 +1,5 @@
 import type { BlobStore } from '@correo/blobs';
+import { stallCheck, startDeadLetterArchive } from '@correo/backends';
 import type { Bus, DeliveredMessage } from '@correo/bus';
 import type { Directory } from '@correo/directory';
 import { decodeOutboundMessage, timestampDate } from '@correo/proto';
@@ -6,7 +7,7 @@ import { claimDueRelayJobs, claimNewRelayJob, relayQueueDepth } from '@correo/st
 import type { Pool, RelayQueueEntry } from '@correo/store';
 import { extractTraceContext, withSpan } from '@correo/telemetry';
 import type { Limits } from '@correo/limits';
-import type { Logger } from '@correo/telemetry';
+import type { Logger, ReadinessCheck } from '@correo/telemetry';
 import { claimLeaseMs } from './config.js';
 import type { RelaySettings } from './config.js';
 import { ConnectionLimits } from './connection-limits.js';
@@ -31,6 +32,8 @@ export interface MtaRelayDeps {
 export interface MtaRelay {
   /** No listening sockets: the relay only connects out. */
   listeners: [];
+  /** Readiness: fails, saying why, while outbound jobs wait for a backend that is down. */
+  checks: Record<string, ReadinessCheck>;
   /** Lets the job in hand finish, leaves the consumer group, stops the queue scheduler. */
   close(): Promise<void>;
 }
@@ -119,13 +122,19 @@ export async function startMtaRelay(deps: MtaRelayDeps): Promise<MtaRelay> {
       logger.error({ partition, offset, attempts, error }, 'outbound job dead-lettered'),
   });
 
+  const archive = await startDeadLetterArchive(bus, deps.pool, {
+    group: config.group,
+    deadLetterTopic: config.deadLetterTopic,
+    logger,
+  });
   const scheduler = startScheduler(ctx);
   logger.info({ group: config.group, topic: config.outboundTopic }, 'mta-relay consuming');
 
   return {
     listeners: [],
+    checks: { 'relay-consumer': stallCheck([subscription, archive]) },
     async close() {
-      await subscription.stop();
+      await Promise.all([subscription.stop(), archive.stop()]);
       await scheduler.stop();
       await connections.close();
     },
