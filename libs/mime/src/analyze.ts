@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { listAttachments } from './attachments.js';
 import { buildBodyStructure } from './bodystructure.js';
-import { buildEnvelope, decodeHeaders, readRawHeaders } from './envelope.js';
+import { buildEnvelope, decodeHeaders, headerSearchText, readRawHeaders } from './envelope.js';
 import type { ScannedPart } from './part-scanner.js';
 import { PartScanner } from './part-scanner.js';
 import { SearchTextCollector } from './search-text.js';
@@ -13,6 +13,7 @@ const DEFAULTS = {
   maxHeaderBytes: 256 * 1024,
   maxParts: 1000,
   maxDepth: 50,
+  onInternalError: () => undefined,
 } satisfies Required<AnalyzeOptions>;
 
 /**
@@ -26,9 +27,11 @@ export class MessageAnalyzer {
   private readonly scanner: PartScanner;
   private failed = false;
   private size = 0;
+  private readonly onInternalError: (error: unknown) => void;
 
   constructor(options: AnalyzeOptions = {}) {
     const o = { ...DEFAULTS, ...options };
+    this.onInternalError = o.onInternalError;
     this.search = new SearchTextCollector(o.searchTextLimit);
     this.scanner = new PartScanner(
       {
@@ -50,22 +53,25 @@ export class MessageAnalyzer {
     if (this.failed) return;
     try {
       this.scanner.write(buf);
-    } catch {
+    } catch (error) {
       // A bug of ours on odd input must not lose the message: keep counting, structure stops here.
       this.failed = true;
+      this.onInternalError(error);
     }
   }
 
   end(): MessageAnalysis {
     try {
       this.scanner.end();
-    } catch {
+    } catch (error) {
       this.failed = true;
+      this.onInternalError(error);
     }
     const sha256 = this.hash.digest('hex');
     try {
       return this.result(sha256);
-    } catch {
+    } catch (error) {
+      this.onInternalError(error);
       return fallbackAnalysis(this.size, this.scanner.lfCount, sha256);
     }
   }
@@ -88,6 +94,7 @@ export class MessageAnalyzer {
       bodystructure,
       searchText: search.text,
       searchTextTruncated: search.truncated,
+      headerText: headerSearchText(root.fields),
       attachments,
       hasAttachments: attachments.length > 0,
       malformed: this.failed || this.scanner.malformed,
@@ -136,7 +143,17 @@ function fallbackAnalysis(size: number, lines: number, sha256: string): MessageA
     lines,
     sha256,
     headerSize: 0,
-    headers: { ...none, from: [], sender: [], replyTo: [], to: [], cc: [], bcc: [], references: [] },
+    headers: {
+      ...none,
+      from: [],
+      sender: [],
+      replyTo: [],
+      to: [],
+      cc: [],
+      bcc: [],
+      references: [],
+      sentDay: null,
+    },
     rawHeaders: none,
     envelope: { ...none },
     bodystructure: {
@@ -158,6 +175,7 @@ function fallbackAnalysis(size: number, lines: number, sha256: string): MessageA
     },
     searchText: '',
     searchTextTruncated: false,
+    headerText: '',
     attachments: [],
     hasAttachments: false,
     malformed: true,

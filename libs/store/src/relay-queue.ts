@@ -27,6 +27,8 @@ export interface NewDeferredJob {
   destinationDomain: string;
   /** The encoded OutboundMessage. */
   job: Uint8Array;
+  /** Its body's blob: a reference that keeps the blob collector away while the job waits. */
+  blobKey: string;
   /** Attempts made so far. */
   attempts: number;
   queuedAt: Date;
@@ -179,8 +181,8 @@ async function insertJob(
   const lease = claimLeaseMs === undefined ? null : claimLeaseMs;
   const { rows } = await client.query<{ claim_token: string | null }>(
     `INSERT INTO relay_queue (job_id, original_event_id, mail_from, sender_domain, destination_domain, job,
-       attempts, queued_at, next_attempt_at, expires_at, last_error, claim_token, claimed_until)
-     SELECT $1, $2, $3, $4, $5, $6, $7, $8, coalesce(lease.until, $9), $10, $11,
+       attempts, queued_at, next_attempt_at, expires_at, last_error, blob_key, claim_token, claimed_until)
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, coalesce(lease.until, $9), $10, $11, $13,
             CASE WHEN lease.until IS NOT NULL THEN gen_random_uuid() END, lease.until
        FROM (SELECT now() + make_interval(secs => $12::double precision / 1000) AS until) lease
      ON CONFLICT (job_id) DO NOTHING
@@ -198,6 +200,7 @@ async function insertJob(
       job.expiresAt,
       job.lastError,
       lease,
+      job.blobKey,
     ],
   );
   return rows[0] ? (rows[0].claim_token ?? '') : null;
@@ -346,6 +349,14 @@ export async function rescheduleRelayJob(
 export async function relayQueueDepth(pool: Pool): Promise<number> {
   const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM relay_queue');
   return Number(rows[0]!.n);
+}
+
+/** Seconds since the oldest queued job was first accepted for relay (0 when the queue is empty): the age an SRE alerts on. */
+export async function relayQueueOldestAgeSeconds(pool: Pool): Promise<number> {
+  const { rows } = await pool.query<{ age: string | null }>(
+    'SELECT EXTRACT(EPOCH FROM now() - min(queued_at)) AS age FROM relay_queue',
+  );
+  return Math.max(0, Number(rows[0]!.age ?? 0));
 }
 
 /** Who asks, for admin-api: null is the operator; a tenant sees the jobs its domains sent. */

@@ -13,6 +13,7 @@ import {
   migrate,
   recordRelayOutcomes,
   relayQueueDepth,
+  relayQueueOldestAgeSeconds,
   releaseRelayClaim,
   rescheduleRelayJob,
   retryRelayJobNow,
@@ -40,6 +41,7 @@ function job(jobId: string, nextAttemptAt: Date) {
     mailFrom: 'yo@miemail.test',
     destinationDomain: 'suemail.test',
     job: new Uint8Array([7]),
+    blobKey: `${jobId}-blob`,
     attempts: 1,
     queuedAt: new Date(),
     nextAttemptAt,
@@ -51,6 +53,19 @@ function job(jobId: string, nextAttemptAt: Date) {
     ],
   };
 }
+
+test('the oldest queued job gives the queue its age; an empty queue is 0 s old', async () => {
+  assert.equal(await relayQueueOldestAgeSeconds(pool), 0);
+  const queuedAt = new Date(Date.now() - 600_000);
+  await deferRelayJob(pool, { ...job('aged', new Date(Date.now() + 3_600_000)), queuedAt });
+  const age = await relayQueueOldestAgeSeconds(pool);
+  assert.ok(age >= 600, `queued 10 minutes ago, ${age} s old`);
+  await recordRelayOutcomes(pool, 'aged', 1, [
+    { recipient: 'a@suemail.test', outcome: 'delivered', reply: '250' },
+    { recipient: 'b@suemail.test', outcome: 'delivered', reply: '250' },
+  ]);
+  assert.equal(await relayQueueOldestAgeSeconds(pool), 0);
+});
 
 test('deferring is idempotent by job id', async () => {
   const past = new Date(Date.now() - 1_000);
@@ -162,6 +177,7 @@ test('a job fresh from the bus is entered claimed: a second copy finds it taken;
     mailFrom: 'yo@miemail.test',
     destinationDomain: 'suemail.test',
     job: new Uint8Array([7]),
+    blobKey: 'sha256/fresh',
     queuedAt: new Date(),
     expiresAt: new Date(Date.now() + 3_600_000),
     recipients: ['a@suemail.test', 'b@suemail.test'],

@@ -74,8 +74,11 @@ export function outboundJobs(
         dsn: event.dsn,
         smtputf8: event.smtputf8,
         eightBitMime: event.eightBitMime,
+        // What the relay's signing decision rests on: who submitted it, or that it came in from outside.
+        enteredBy: event.kind,
+        tenantId: event.kind === SubmissionKind.SUBMISSION ? event.tenantId : '',
         chargedTo: charge,
-        tenantId: tenants.get(charge) ?? '',
+        chargedTenantId: tenants.get(charge) ?? '',
         neverBounce,
       }),
     }));

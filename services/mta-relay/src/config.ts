@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
-import { defineSection, integer, port, text } from '@correo/config';
+import { defineSection, dnsServerList, integer, port, text } from '@correo/config';
 import type { CrossCheckIssue } from '@correo/config';
 import { isCidr, parseTransportMap } from './destinations.js';
 import type { NextHop } from './destinations.js';
@@ -89,7 +89,7 @@ export const relayConfigSection = defineSection({
     RELAY_ACCEPTED_TOPIC: text('mail.accepted'),
     RELAY_DEAD_LETTER_TOPIC: text('mail.outbound.dlq'),
     RELAY_EHLO_NAME: text(''),
-    RELAY_DNS_SERVERS: text(''),
+    RELAY_DNS_SERVERS: dnsServerList(),
     RELAY_DNS_TIMEOUT: text('5s'),
     RELAY_SMTP_PORT: port({ default: 25 }),
     RELAY_TRANSPORT_MAP: text(''),
@@ -130,9 +130,6 @@ export const relayConfigSection = defineSection({
     if (vars.RELAY_RETRY_SCHEDULE !== undefined && parseSchedule(vars.RELAY_RETRY_SCHEDULE) === undefined) {
       issues.push({ variable: 'RELAY_RETRY_SCHEDULE', expected: SCHEDULE });
     }
-    if (vars.RELAY_DNS_SERVERS && !vars.RELAY_DNS_SERVERS.split(',').every((s) => /^\S+$/.test(s.trim()))) {
-      issues.push({ variable: 'RELAY_DNS_SERVERS', expected: 'a comma-separated list of ip or ip:port' });
-    }
     if (vars.RELAY_TRANSPORT_MAP && parseTransportMap(vars.RELAY_TRANSPORT_MAP) === undefined) {
       issues.push({
         variable: 'RELAY_TRANSPORT_MAP',
@@ -160,7 +157,7 @@ export const relayConfigSection = defineSection({
       maxAttempts: base.bus.maxAttempts,
       topicPartitions: base.bus.kafka.topicPartitions,
       ehloName: vars.RELAY_EHLO_NAME || hostname(),
-      dnsServers: list(vars.RELAY_DNS_SERVERS),
+      dnsServers: vars.RELAY_DNS_SERVERS,
       dnsTimeoutMs: ms(vars.RELAY_DNS_TIMEOUT),
       smtpPort: vars.RELAY_SMTP_PORT,
       transportMap: parseTransportMap(vars.RELAY_TRANSPORT_MAP)!,

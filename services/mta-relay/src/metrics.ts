@@ -6,6 +6,10 @@ export const relayMetrics = {
     name: 'correo_relay_queue_depth',
     help: 'Outbound jobs in the queue (relay_queue rows): waiting for their next attempt, or being attempted.',
   }),
+  oldestAge: metrics.gauge({
+    name: 'correo_relay_queue_oldest_age_seconds',
+    help: 'Age of the oldest job in the deferred queue, from when it was first queued (0 when empty).',
+  }),
   attempts: metrics.counter({
     name: 'correo_relay_attempts_total',
     help: 'Delivery attempts of an outbound job (one per job and try, however many MX hosts).',
@@ -22,6 +26,10 @@ export const relayMetrics = {
   claimsLost: metrics.counter({
     name: 'correo_relay_claims_lost_total',
     help: 'Attempts that found their queue claim taken by another relay: they sent and recorded nothing more.',
+  }),
+  deadLettered: metrics.counter({
+    name: 'correo_relay_dead_lettered_total',
+    help: 'Outbound jobs that failed BUS_MAX_ATTEMPTS times by themselves and went to the dead-letter topic.',
   }),
   dsnSent: metrics.counter({
     name: 'correo_relay_dsn_sent_total',

@@ -35,10 +35,10 @@ export async function chargeOutbound(
       what: `the account ${job.chargedTo}`,
     },
     {
-      key: `relay:tenant:${job.tenantId}`,
+      key: `relay:tenant:${job.chargedTenantId}`,
       ceiling: settings.perTenant,
-      charged: job.tenantId !== '',
-      what: `the tenant ${job.tenantId}`,
+      charged: job.chargedTenantId !== '',
+      what: `the tenant ${job.chargedTenantId}`,
     },
     {
       key: `relay:domain:${domain}`,

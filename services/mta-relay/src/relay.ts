@@ -3,7 +3,12 @@ import { stallCheck, startDeadLetterArchive } from '@correo/backends';
 import type { Bus, DeliveredMessage } from '@correo/bus';
 import type { Directory } from '@correo/directory';
 import { decodeOutboundMessage, timestampDate } from '@correo/proto';
-import { claimDueRelayJobs, claimNewRelayJob, relayQueueDepth } from '@correo/store';
+import {
+  claimDueRelayJobs,
+  claimNewRelayJob,
+  relayQueueDepth,
+  relayQueueOldestAgeSeconds,
+} from '@correo/store';
 import type { Pool, RelayQueueEntry } from '@correo/store';
 import { extractTraceContext, withSpan } from '@correo/telemetry';
 import type { Limits } from '@correo/limits';
@@ -88,6 +93,7 @@ export async function startMtaRelay(deps: MtaRelayDeps): Promise<MtaRelay> {
             mailFrom: job.mailFrom,
             destinationDomain: job.destinationDomain,
             job: message.value,
+            blobKey: job.blobKey,
             queuedAt: job.queuedAt ? timestampDate(job.queuedAt) : new Date(),
             expiresAt: expiryOf(job, config),
             recipients: job.recipients.map((r) => r.address),
@@ -118,14 +124,17 @@ export async function startMtaRelay(deps: MtaRelayDeps): Promise<MtaRelay> {
     handler,
     maxAttempts: config.maxAttempts,
     deadLetterTopic: config.deadLetterTopic,
-    onDeadLetter: ({ partition, offset }, error, attempts) =>
-      logger.error({ partition, offset, attempts, error }, 'outbound job dead-lettered'),
+    onDeadLetter: ({ partition, offset }, error, attempts) => {
+      relayMetrics.deadLettered.inc();
+      logger.error({ partition, offset, attempts, error }, 'outbound job dead-lettered');
+    },
   });
 
   const archive = await startDeadLetterArchive(bus, deps.pool, {
     group: config.group,
     deadLetterTopic: config.deadLetterTopic,
     logger,
+    blobKeyOf: (value) => decodeOutboundMessage(value).blobKey,
   });
   const scheduler = startScheduler(ctx);
   logger.info({ group: config.group, topic: config.outboundTopic }, 'mta-relay consuming');
@@ -153,6 +162,7 @@ function startScheduler(ctx: JobContext): { stop(): Promise<void> } {
         });
         await Promise.all(claimed.map((entry) => retryEntry(ctx, entry)));
         relayMetrics.queueDepth.set(await relayQueueDepth(ctx.pool));
+        relayMetrics.oldestAge.set(await relayQueueOldestAgeSeconds(ctx.pool));
         if (claimed.length === ctx.settings.queueBatch) continue;
       } catch (error) {
         ctx.logger.warn({ error: (error as Error).message }, 'deferred queue pass failed');

@@ -125,6 +125,7 @@ export function createListener(setup: ListenerSetup): SMTPServer {
         maxHeaderBytes: config.maxHeaderBytes,
         maxLineLength: config.maxLineLength,
         kind,
+        directory,
         senderAuthentication: kind === 'mx' ? setup.senderAuthentication : undefined,
       }).then(
         (accepted) => {

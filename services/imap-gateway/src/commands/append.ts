@@ -1,6 +1,8 @@
 import { canonicalFlag } from '@correo/imap-proto';
 import type { AppendRequest } from '@correo/imap-proto';
-import { appendImapMessages, findImapMailbox } from '@correo/store';
+import { Readable } from 'node:stream';
+import { appendImapMessages, findImapMailbox, writeReferencingStoredBlobs } from '@correo/store';
+import type { ImapAppendRequest } from '@correo/store';
 import type { CommandContext, Completion } from '../command-context.js';
 import { no, ok } from '../command-context.js';
 import { storeAppendedMessage } from '../message-facts.js';
@@ -16,7 +18,7 @@ export async function append(ctx: CommandContext, request: AppendRequest): Promi
     return no(`Messages are limited to ${limit} octets`, { code: 'TOOBIG' });
   }
   if (request.messages.some((m) => m.content.length === 0)) return no('An empty message cannot be stored');
-  const messages = [];
+  const messages: ImapAppendRequest['messages'][number][] = [];
   for (const message of request.messages) {
     const facts = await storeAppendedMessage(
       services.blobs,
@@ -24,10 +26,22 @@ export async function append(ctx: CommandContext, request: AppendRequest): Promi
       message.internalDate ?? new Date(),
       limit,
     );
+    if (message.internalZone !== undefined) facts.internalZone = message.internalZone;
     const flags = (message.flags ?? []).map(canonicalFlag).filter((flag) => flag !== '\\Recent');
     messages.push({ facts, flags });
   }
-  const outcome = await appendImapMessages(services.pool, { accountId, mailboxId: mailbox.id, messages });
+  // The same bytes may have been expunged earlier and collected between our put and our insert: then
+  // they are stored again and the insert retried (libs/store blob-collection.ts).
+  const outcome = await writeReferencingStoredBlobs(
+    services.pool,
+    async (blobKey) => {
+      const index = messages.findIndex((m) => m.facts.blobKey === blobKey);
+      if (index === -1) throw new Error(`APPEND was refused a blob it did not store: ${blobKey}`);
+      await services.blobs.put(Readable.from([request.messages[index]!.content]), { maxBytes: limit });
+    },
+    () => appendImapMessages(services.pool, { accountId, mailboxId: mailbox.id, messages }),
+    messages.length,
+  );
   if (outcome.kind === 'nonexistent') return no(`No mailbox named ${request.mailbox}`, { code: 'TRYCREATE' });
   if (outcome.kind === 'over-quota') return no('The mailbox is over its quota', { code: 'OVERQUOTA' });
   await services.changes.publish(accountId, {

@@ -11,7 +11,7 @@ import type { Bus } from '@correo/bus';
 import { createPostgresDirectory, createProvisioning } from '@correo/directory';
 import { rotateDkimKey } from '@correo/dkim';
 import type { DkimKey } from '@correo/dkim';
-import { startMda } from '@correo/mda';
+import { housekeepingDefaults, startMda } from '@correo/mda';
 import type { Mda, MdaSettings } from '@correo/mda';
 import { MemoryLimitsState, createMemoryLimits, createRedisLimits } from '@correo/limits';
 import type { Limits } from '@correo/limits';
@@ -46,6 +46,9 @@ export interface JobInput {
   subject: string;
   queuedAt?: Date;
   isBounce?: boolean;
+  headerFrom?: string;
+  enteredBy?: SubmissionKind;
+  tenantId?: string;
 }
 
 /** embedded: the Postgres bus and file blobs. distributed: Kafka and S3 (MinIO). */
@@ -75,6 +78,8 @@ export class RelayStack {
     readonly remote: RemoteMta,
     readonly settings: RelaySettings,
     readonly dkimKey: DkimKey,
+    /** The tenant that owns LOCAL_DOMAIN and its accounts. */
+    readonly tenantId: string,
   ) {}
 
   static async create(
@@ -112,7 +117,11 @@ export class RelayStack {
     }
     const provisioning = createProvisioning(pool);
     const tenant = await provisioning.createTenant({ name: uniqueName('relay') });
-    const domain = await provisioning.createDomain({ name: LOCAL_DOMAIN, tenantId: tenant.id });
+    const domain = await provisioning.createDomain({
+      name: LOCAL_DOMAIN,
+      tenantId: tenant.id,
+      verified: true,
+    });
     for (const address of ['yo', 'tu', 'el'].map((user) => `${user}@${LOCAL_DOMAIN}`)) {
       await provisioning.createAccount({ address });
     }
@@ -151,7 +160,19 @@ export class RelayStack {
       outboundLimits: { windowMs: 3_600_000, perAccount: 0, perTenant: 0, perDomain: 0 },
       ...overrides,
     };
-    const stack = new RelayStack(openLimits, db, pool, bus, blobs, blobDir, dns, remote, settings, dkimKey);
+    const stack = new RelayStack(
+      openLimits,
+      db,
+      pool,
+      bus,
+      blobs,
+      blobDir,
+      dns,
+      remote,
+      settings,
+      dkimKey,
+      tenant.id,
+    );
     stack.mda = await startMda({
       bus,
       blobs,
@@ -169,6 +190,8 @@ export class RelayStack {
         concurrency: 2,
         maxForwardsPerMessage: 25,
         ...mdaOverrides,
+        // No blob collection here: the relay tests read bodies of events they publish themselves.
+        housekeeping: { ...housekeepingDefaults, intervalSeconds: 0 },
       },
     });
     await stack.startRelay();
@@ -270,6 +293,7 @@ export class RelayStack {
       mailFrom: job.mailFrom!,
       destinationDomain: job.destinationDomain!,
       job: encodeOutboundMessage(job),
+      blobKey: job.blobKey!,
       attempts: 1,
       queuedAt: new Date(),
       nextAttemptAt: input.nextAttemptAt,
@@ -286,7 +310,7 @@ export class RelayStack {
   private async storeJob(input: JobInput): Promise<OutboundMessageInit> {
     const raw = Buffer.from(
       [
-        `From: Yo <${input.from || `MAILER-DAEMON@${LOCAL_DOMAIN}`}>`,
+        `From: ${input.headerFrom ?? `Yo <${input.from || `MAILER-DAEMON@${LOCAL_DOMAIN}`}>`}`,
         `To: ${input.to.join(', ')}`,
         `Subject: ${input.subject}`,
         'Date: Thu, 26 Nov 2026 06:00:00 +0000',
@@ -311,6 +335,8 @@ export class RelayStack {
       sha256: blob.sha256,
       queuedAt: timestampFromDate(input.queuedAt ?? new Date()),
       isBounce: input.isBounce ?? false,
+      enteredBy: input.enteredBy ?? (input.isBounce ? SubmissionKind.UNSPECIFIED : SubmissionKind.SUBMISSION),
+      tenantId: input.tenantId ?? (input.isBounce ? '' : this.tenantId),
     };
     return job;
   }
