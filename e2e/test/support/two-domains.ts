@@ -70,6 +70,9 @@ export async function startTwoDomains(options: TwoDomainsOptions): Promise<TwoDo
     SMTP_DNS_SERVERS: dns.address,
     RELAY_DNS_SERVERS: dns.address,
     RELAY_SMTP_PORT: String(peerMxPort),
+    // Both installations and the unreachable third domain live on loopback: a test stack's explicit
+    // allowance (production relays refuse MX answers that lead to non-public addresses).
+    RELAY_ALLOWED_NETWORKS: '127.0.0.0/8',
     RELAY_SOURCE_ADDRESS: self.ip,
     RELAY_EHLO_NAME: `mx.${self.name}`,
     ...options.env,

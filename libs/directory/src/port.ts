@@ -31,6 +31,8 @@ export type RecipientResolution =
 
 export interface Directory {
   isLocalDomain(domain: string): Promise<boolean>;
+  /** The id of the tenant a local domain belongs to; null for a domain that is not ours. */
+  domainTenant(domain: string): Promise<string | null>;
   /**
    * Expands one recipient: exact account, exact alias (one to many, chains followed with loop
    * detection), `user+tag@` to `user@`, then the domain's catch-all.

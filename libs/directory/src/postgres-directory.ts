@@ -174,6 +174,16 @@ export function createPostgresDirectory(pool: pg.Pool, options: PostgresDirector
       return parsed.ok && isLocal(parsed.value);
     },
 
+    async domainTenant(domain) {
+      const parsed = parseDomain(domain.trim());
+      if (!parsed.ok) return null;
+      const { rows } = await pool.query<{ tenantId: string }>(
+        'SELECT tenant_id AS "tenantId" FROM domains WHERE name = $1',
+        [parsed.value],
+      );
+      return rows[0] ? String(rows[0].tenantId) : null;
+    },
+
     async resolveRecipient(address) {
       const parsed = parseAddress(address.trim());
       // Syntactically invalid: nobody here can have it, and it must never be relayed either.

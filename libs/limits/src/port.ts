@@ -18,9 +18,9 @@ export interface CeilingCounter {
 }
 
 export type IncrementBelowResult =
-  /** Every counter was below its ceiling: each went up by 1; `values` are the new values, in order. */
+  /** Every counter had room: each went up by `by`; `values` are the new values, in order. */
   | { admitted: true; values: number[] }
-  /** The counter at `index` had reached its ceiling: nothing changed. */
+  /** The counter at `index` would have passed its ceiling: nothing changed. */
   | { admitted: false; index: number };
 
 export interface Limits {
@@ -29,11 +29,15 @@ export interface Limits {
   increment(key: string, ttlMs: number, by?: number): Promise<number>;
   /**
    * Check and count in one atomic step (one Redis script; one synchronous step in memory): when every
-   * counter is below its ceiling, adds 1 to each (a first increment starts a window of ttlMs);
-   * otherwise changes nothing. Concurrent callers can therefore never pass a ceiling together, as they
-   * could with get() then increment().
+   * counter stays within its ceiling after adding `by` (default 1), adds `by` to each (a first
+   * increment starts a window of ttlMs); otherwise changes nothing. Concurrent callers can therefore
+   * never pass a ceiling together, as they could with get() then increment().
    */
-  incrementBelow(counters: readonly CeilingCounter[], ttlMs: number): Promise<IncrementBelowResult>;
+  incrementBelow(
+    counters: readonly CeilingCounter[],
+    ttlMs: number,
+    by?: number,
+  ): Promise<IncrementBelowResult>;
   /** Current value, 0 when absent or expired. */
   get(key: string): Promise<number>;
   reset(key: string): Promise<void>;

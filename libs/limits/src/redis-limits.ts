@@ -12,18 +12,20 @@ end
 return value`;
 
 /**
- * incrementBelow: KEYS are the counters, ARGV[1] the window, ARGV[1 + i] the ceiling of KEYS[i].
- * Returns {0, i} when KEYS[i] is at its ceiling (nothing changed), else {1, value1, value2, ...}.
+ * incrementBelow: KEYS are the counters, ARGV[1] the window, ARGV[2] the amount, ARGV[2 + i] the
+ * ceiling of KEYS[i]. Returns {0, i} when KEYS[i] would pass its ceiling (nothing changed), else
+ * {1, value1, value2, ...}.
  */
 const INCREMENT_BELOW = `
+local by = tonumber(ARGV[2])
 for i, key in ipairs(KEYS) do
-  if tonumber(redis.call('GET', key) or '0') >= tonumber(ARGV[i + 1]) then
+  if tonumber(redis.call('GET', key) or '0') + by > tonumber(ARGV[i + 2]) then
     return {0, i}
   end
 end
 local result = {1}
 for i, key in ipairs(KEYS) do
-  result[i + 1] = redis.call('INCR', key)
+  result[i + 1] = redis.call('INCRBY', key, by)
   if redis.call('PTTL', key) < 0 then
     redis.call('PEXPIRE', key, ARGV[1])
   end
@@ -92,12 +94,13 @@ export function createRedisLimits(options: RedisLimitsOptions): Limits {
       return Number(await script(INCREMENT, counterKey(key), by, Math.max(1, Math.ceil(ttlMs))));
     },
 
-    async incrementBelow(counters, ttlMs) {
+    async incrementBelow(counters, ttlMs, by = 1) {
       // The keys of one call must live on one node if this ever runs on Redis Cluster (hash tags).
       const reply = (await script(
         INCREMENT_BELOW,
         counters.map(({ key }) => counterKey(key)),
         Math.max(1, Math.ceil(ttlMs)),
+        by,
         ...counters.map(({ ceiling }) => ceiling),
       )) as number[];
       if (Number(reply[0]) === 0) return { admitted: false, index: Number(reply[1]) - 1 };

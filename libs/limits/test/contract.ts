@@ -82,6 +82,27 @@ export function limitsContract(name: string, subject: LimitsContractSubject): vo
       assert.equal(await limits.get(login), 0);
     });
 
+    test('incrementBelow by an amount admits only what fits under every ceiling', async () => {
+      const limits = pod();
+      const account = keyName('outbound-account');
+      const domain = keyName('outbound-domain');
+      const counters = [
+        { key: account, ceiling: 10 },
+        { key: domain, ceiling: 6 },
+      ];
+      assert.deepEqual(await limits.incrementBelow(counters, LONG_TTL, 4), {
+        admitted: true,
+        values: [4, 4],
+      });
+      assert.deepEqual(await limits.incrementBelow(counters, LONG_TTL, 3), { admitted: false, index: 1 });
+      assert.equal(await limits.get(account), 4, 'a refused call changes nothing');
+      assert.deepEqual(await limits.incrementBelow(counters, LONG_TTL, 2), {
+        admitted: true,
+        values: [6, 6],
+      });
+      assert.deepEqual(await limits.incrementBelow(counters, LONG_TTL, 1), { admitted: false, index: 1 });
+    });
+
     test('incrementBelow is atomic: concurrent calls on two pods never pass the ceiling together', async () => {
       const a = pod();
       const b = pod();

@@ -103,7 +103,8 @@ export type DeliveryOutcome =
   /** The account was deleted between resolution and delivery. */
   | { kind: 'unknown-user' };
 
-export type RejectionReason = 'unknown-user' | 'loop' | 'over-quota' | 'relay-denied';
+/** forward-limit: an external forward over MDA_MAX_FORWARDS_PER_MESSAGE (migration 0041). */
+export type RejectionReason = 'unknown-user' | 'loop' | 'over-quota' | 'relay-denied' | 'forward-limit';
 
 export interface Rejection {
   eventId: string;

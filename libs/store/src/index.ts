@@ -70,21 +70,26 @@ export type { ImapSortRow } from './imap/sort-rows.js';
 export type { SearchCondition, SearchTextField } from './imap/search.js';
 export {
   claimDueRelayJobs,
+  claimNewRelayJob,
   deferRelayJob,
   deleteRelayJob,
   finishedRelayRecipients,
   getRelayQueueEntry,
-  isRelayJobQueued,
+  holdsRelayClaim,
   listRelayQueue,
   recordRelayOutcomes,
   relayQueueDepth,
   relayQueueOldestAgeSeconds,
+  releaseRelayClaim,
   rescheduleRelayJob,
   retryRelayJobNow,
 } from './relay-queue.js';
 export type {
   NewDeferredJob,
+  NewRelayJob,
+  RelayClaim,
   RelayOutcomeKind,
+  RelayQueueAction,
   RelayQueueEntry,
   RelayQueueScope,
   RelayRecipientOutcome,

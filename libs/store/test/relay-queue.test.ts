@@ -4,14 +4,19 @@ import { freshDatabase } from '@correo/testkit';
 import type { FreshDatabase } from '@correo/testkit';
 import {
   claimDueRelayJobs,
+  claimNewRelayJob,
   createPool,
   deferRelayJob,
+  deleteRelayJob,
   finishedRelayRecipients,
+  holdsRelayClaim,
   migrate,
   recordRelayOutcomes,
   relayQueueDepth,
   relayQueueOldestAgeSeconds,
+  releaseRelayClaim,
   rescheduleRelayJob,
+  retryRelayJobNow,
 } from '../src/index.js';
 import type { Pool } from '../src/index.js';
 
@@ -104,13 +109,105 @@ test('concurrent claims (several relay pods) take disjoint due jobs, and never j
   await recordRelayOutcomes(pool, 'due-0', 2, [
     { recipient: 'a@suemail.test', outcome: 'delivered', reply: '250' },
   ]);
-  await rescheduleRelayJob(pool, 'due-0', {
-    nextAttemptAt: new Date(Date.now() - 1),
-    lastError: '452 full',
-    replies: [{ recipient: 'b@suemail.test', reply: '452 full' }],
-  });
+  const held = claims.flat().find((entry) => entry.jobId === 'due-0')!;
+  await rescheduleRelayJob(
+    pool,
+    { jobId: 'due-0', token: held.claimToken! },
+    {
+      nextAttemptAt: new Date(Date.now() - 1),
+      lastError: '452 full',
+      replies: [{ recipient: 'b@suemail.test', reply: '452 full' }],
+    },
+  );
   const [again] = await claimDueRelayJobs(pool, { limit: 50, leaseMs: 60_000 });
   assert.equal(again?.jobId, 'due-0');
   assert.equal(again?.lastError, '452 full');
   assert.deepEqual(again?.recipients, [{ recipient: 'b@suemail.test', lastReply: '452 full' }]);
+});
+
+test('claims are fenced: a holder whose lease ran out and was replaced can neither record nor reschedule', async () => {
+  await deferRelayJob(pool, job('fenced', new Date(Date.now() - 1_000)));
+  // A lease that has run out by the time the next pass looks.
+  const [first] = await claimDueRelayJobs(pool, { limit: 50, leaseMs: 1 });
+  assert.equal(first?.jobId, 'fenced');
+  const stale = { jobId: 'fenced', token: first!.claimToken! };
+  await pool.query(
+    `UPDATE relay_queue SET next_attempt_at = now(), claimed_until = now() WHERE job_id = 'fenced'`,
+  );
+  const [second] = await claimDueRelayJobs(pool, { limit: 50, leaseMs: 60_000 });
+  assert.equal(second?.jobId, 'fenced');
+  assert.notEqual(second!.claimToken, stale.token);
+  const current = { jobId: 'fenced', token: second!.claimToken! };
+
+  assert.equal(await holdsRelayClaim(pool, stale), false, 'the stale holder must not send');
+  assert.equal(await holdsRelayClaim(pool, current), true);
+  const delivered = [{ recipient: 'a@suemail.test', outcome: 'delivered' as const, reply: '250' }];
+  assert.equal(await recordRelayOutcomes(pool, 'fenced', 2, delivered, stale), false);
+  assert.equal(
+    await rescheduleRelayJob(pool, stale, { nextAttemptAt: new Date(), lastError: 'stale', replies: [] }),
+    false,
+  );
+  assert.equal((await finishedRelayRecipients(pool, 'fenced')).size, 0);
+
+  // While the current holder has it, an operator's retry and delete leave it alone.
+  const { rows } = await pool.query<{ id: string }>(`SELECT id FROM relay_queue WHERE job_id = 'fenced'`);
+  const id = String(rows[0]!.id);
+  assert.equal((await retryRelayJobNow(pool, { tenantId: null }, id))?.kind, 'in-flight');
+  assert.equal((await deleteRelayJob(pool, { tenantId: null }, id))?.kind, 'in-flight');
+  assert.deepEqual(await claimDueRelayJobs(pool, { limit: 50, leaseMs: 60_000 }), []);
+
+  // The current holder's writes count, and end its claim.
+  assert.equal(await recordRelayOutcomes(pool, 'fenced', 3, delivered, current), true);
+  assert.equal(
+    await rescheduleRelayJob(pool, current, {
+      nextAttemptAt: new Date(Date.now() + 60_000),
+      lastError: '451 later',
+      replies: [{ recipient: 'b@suemail.test', reply: '451 later' }],
+    }),
+    true,
+  );
+  assert.equal((await retryRelayJobNow(pool, { tenantId: null }, id))?.kind, 'done');
+  assert.equal((await deleteRelayJob(pool, { tenantId: null }, id))?.kind, 'done');
+});
+
+test('a job fresh from the bus is entered claimed: a second copy finds it taken; a finished one is not entered', async () => {
+  const fresh = {
+    jobId: 'fresh',
+    originalEventId: 'fresh-event',
+    mailFrom: 'yo@miemail.test',
+    destinationDomain: 'suemail.test',
+    job: new Uint8Array([7]),
+    blobKey: 'sha256/fresh',
+    queuedAt: new Date(),
+    expiresAt: new Date(Date.now() + 3_600_000),
+    recipients: ['a@suemail.test', 'b@suemail.test'],
+  };
+  const first = await claimNewRelayJob(pool, fresh, 60_000);
+  assert.deepEqual(first?.pending, ['a@suemail.test', 'b@suemail.test']);
+  assert.equal(await claimNewRelayJob(pool, fresh, 60_000), null, 'a redelivered copy must not attempt it');
+  assert.equal(await holdsRelayClaim(pool, first!.claim), true);
+  assert.deepEqual(await claimDueRelayJobs(pool, { limit: 50, leaseMs: 60_000 }), []);
+
+  // One recipient delivered, the other done too: the job leaves the queue; a late copy enters nothing.
+  const done = [
+    { recipient: 'a@suemail.test', outcome: 'delivered' as const, reply: '250' },
+    { recipient: 'b@suemail.test', outcome: 'bounced' as const, reply: '550' },
+  ];
+  assert.equal(await recordRelayOutcomes(pool, 'fresh', 1, done, first!.claim), true);
+  assert.equal(await claimNewRelayJob(pool, fresh, 60_000), null);
+  const { rowCount } = await pool.query(`SELECT 1 FROM relay_queue WHERE job_id = 'fresh'`);
+  assert.equal(rowCount, 0);
+
+  // Half finished: only the other recipient is entered.
+  await recordRelayOutcomes(pool, 'half', 1, [
+    { recipient: 'a@suemail.test', outcome: 'delivered', reply: '250' },
+  ]);
+  const half = await claimNewRelayJob(pool, { ...fresh, jobId: 'half' }, 60_000);
+  assert.deepEqual(half?.pending, ['b@suemail.test']);
+
+  // An attempt that failed before sending gives the job back: the next pass takes it at once.
+  await releaseRelayClaim(pool, half!.claim);
+  const [again] = await claimDueRelayJobs(pool, { limit: 50, leaseMs: 60_000 });
+  assert.equal(again?.jobId, 'half');
+  assert.equal(again?.attempts, 2);
 });

@@ -1,6 +1,6 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deferRelayJob } from '@correo/store';
+import { claimDueRelayJobs, deferRelayJob } from '@correo/store';
 import { injectClient, useAdminApi } from './api-under-test.js';
 
 const api = useAdminApi();
@@ -113,6 +113,27 @@ describe('DKIM keys and the relay queue through the admin API', () => {
     const retried = await call('POST', `/v1/relay-queue/${entry.id}/retry`, { token: tokenA });
     assert.equal(retried.status, 200);
     assert.ok(new Date(retried.body.nextAttemptAt) < later);
+    assert.equal(retried.body.claimedUntil, null);
+
+    // A relay takes the job: while its attempt runs, retry and delete answer 409 and change nothing.
+    const [claimed] = await claimDueRelayJobs(pool, { limit: 10, leaseMs: 60_000 });
+    assert.equal(claimed?.jobId, 'job-a');
+    for (const [method, path] of [
+      ['POST', `/v1/relay-queue/${entry.id}/retry`],
+      ['DELETE', `/v1/relay-queue/${entry.id}`],
+    ] as const) {
+      const refused = await call(method, path, { token: tokenA });
+      assert.equal(refused.status, 409, `${method} ${path}`);
+      assert.equal(refused.body.error.code, 'in_flight');
+      assert.match(refused.body.error.message, /being attempted right now/);
+    }
+    const inFlight = await call('GET', `/v1/relay-queue/${entry.id}`, { token: tokenA });
+    assert.equal(inFlight.body.claimedUntil, claimed!.claimedUntil!.toISOString());
+    assert.equal(inFlight.body.claimToken, undefined);
+    // Its attempt ended (the relay rescheduled it): the operator's actions work again.
+    await pool.query(
+      `UPDATE relay_queue SET claim_token = NULL, claimed_until = NULL WHERE job_id = 'job-a'`,
+    );
 
     assert.equal((await call('DELETE', `/v1/relay-queue/${entry.id}`, { token: tokenA })).status, 204);
     assert.equal((await call('GET', `/v1/relay-queue/${entry.id}`, { token: tokenA })).status, 404);

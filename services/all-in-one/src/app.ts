@@ -101,6 +101,7 @@ export async function startAllInOne({
       blobs: backends.blobs,
       pool: backends.pool,
       directory,
+      limits: backends.limits,
       logger: logger.child({ component: 'mta-relay' }),
       config: config.relay,
     });

@@ -14,6 +14,11 @@ export interface MdaSettings {
   topicPartitions: number;
   /** Partitions of mail.accepted one mda process works on at once (Kafka; order kept per partition). */
   concurrency: number;
+  /**
+   * Most external addresses one message is forwarded to through aliases and catch-alls; the rest
+   * are recorded as `forward-limit` rejections (against amplification; docs/security.md).
+   */
+  maxForwardsPerMessage: number;
   /** Blob collection and bus pruning (docs/security.md, "Erasure of message bodies"). */
   housekeeping: HousekeepingSettings;
 }
@@ -36,6 +41,7 @@ export const mdaConfigSection = defineSection({
     MDA_OUTBOUND_TOPIC: text('mail.outbound'),
     MDA_DEAD_LETTER_TOPIC: text('mail.accepted.dlq'),
     MDA_CONCURRENCY: integer({ min: 1, max: 1000, default: 4 }),
+    MDA_MAX_FORWARDS_PER_MESSAGE: integer({ min: 0, max: 1000, default: 25 }),
     MDA_HOUSEKEEPING_INTERVAL_SECONDS: integer({
       min: 0,
       max: DAY,
@@ -71,6 +77,7 @@ export const mdaConfigSection = defineSection({
       maxAttempts: base.bus.maxAttempts,
       topicPartitions: base.bus.kafka.topicPartitions,
       concurrency: vars.MDA_CONCURRENCY,
+      maxForwardsPerMessage: vars.MDA_MAX_FORWARDS_PER_MESSAGE,
       housekeeping: {
         intervalSeconds: vars.MDA_HOUSEKEEPING_INTERVAL_SECONDS,
         scanIntervalSeconds: vars.MDA_BLOB_SCAN_INTERVAL_SECONDS,

@@ -12,8 +12,8 @@ import type { Logger } from '@correo/telemetry';
 import { readMessageFacts } from './facts.js';
 import { recordAcceptances } from './journey.js';
 import { mdaMetrics } from './metrics.js';
-import { outboundJobs } from './outbound.js';
-import { planDelivery, type DeliveryPlan } from './recipients.js';
+import { chargedTo, outboundJobs } from './outbound.js';
+import { domainOf, planDelivery, type DeliveryPlan } from './recipients.js';
 
 export interface EventContext {
   bus: Bus;
@@ -23,6 +23,8 @@ export interface EventContext {
   notifier: Notifier;
   logger: Logger;
   outboundTopic: string;
+  /** MDA_MAX_FORWARDS_PER_MESSAGE. */
+  maxForwardsPerMessage: number;
 }
 
 export function decodeEvent(value: Buffer): MailAccepted {
@@ -83,7 +85,7 @@ export async function deliverEvents(ctx: EventContext, events: AcceptedEvent[]):
 async function planEvent(ctx: EventContext, accepted: AcceptedEvent): Promise<PlannedEvent> {
   const { event } = accepted;
   const log = ctx.logger.child({ eventId: event.eventId });
-  const plan = await planDelivery(ctx.directory, event);
+  const plan = await planDelivery(ctx.directory, event, ctx.maxForwardsPerMessage);
 
   for (const rejection of plan.rejections) {
     await reject(ctx, log, event.eventId, rejection.recipient, rejection.reason, rejection.detail);
@@ -142,7 +144,14 @@ async function reportOutcomes(ctx: EventContext, p: PreparedEvent, outcomes: Del
 
 async function handToRelay(ctx: EventContext, p: PreparedEvent) {
   if (p.plan.external.size === 0) return;
-  const jobs = outboundJobs(p.event, p.plan.external, p.headers);
+  // Who the relay's outbound rate limits charge, and their tenant (docs/security.md).
+  const tenants = new Map<string, string>();
+  for (const target of [...p.plan.external.values()].flat()) {
+    const charge = chargedTo(p.event, target);
+    if (charge === '' || tenants.has(charge)) continue;
+    tenants.set(charge, (await ctx.directory.domainTenant(domainOf(charge))) ?? '');
+  }
+  const jobs = outboundJobs(p.event, p.plan.external, p.headers, tenants);
   await ctx.bus.publish(ctx.outboundTopic, jobs);
   mdaMetrics.outboundPublished.inc(jobs.length);
   p.log.info({ domains: [...p.plan.external.keys()] }, 'handed to the relay');

@@ -43,7 +43,12 @@ export async function startMda(deps: MdaDeps): Promise<Mda> {
       partitions: config.topicPartitions,
     })),
   );
-  const ctx = { ...deps, logger, outboundTopic: config.outboundTopic };
+  const ctx = {
+    ...deps,
+    logger,
+    outboundTopic: config.outboundTopic,
+    maxForwardsPerMessage: config.maxForwardsPerMessage,
+  };
 
   const handler = async (message: DeliveredMessage) => {
     try {

@@ -8,7 +8,7 @@ export const mdaMetrics = {
   }),
   rejected: metrics.counter({
     name: 'correo_mda_rejected_total',
-    help: 'Recipients not delivered, by reason (unknown-user, loop, over-quota, relay-denied).',
+    help: 'Recipients not delivered, by reason (unknown-user, loop, over-quota, relay-denied, forward-limit).',
     labelNames: ['reason'],
   }),
   outboundPublished: metrics.counter({

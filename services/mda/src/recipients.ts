@@ -14,6 +14,8 @@ export interface ExternalTarget {
   address: string;
   originalRecipient: string;
   notify: Recipient['notify'];
+  /** The local recipient (lowercase) whose alias or catch-all forwards here; unset for a direct one. */
+  forwardedBy?: string | undefined;
 }
 
 export interface RecipientRejection {
@@ -39,16 +41,32 @@ export function domainOf(address: string): string {
 /**
  * Resolves every envelope recipient in event order. Resolution is deterministic for a given
  * directory state, so a redelivered event plans the same keys and its deliveries stay no-ops.
+ * At most `maxForwards` distinct external addresses come from alias or catch-all expansion: one
+ * message to one address must not fan out to a crowd elsewhere (amplification); the targets over
+ * that, in expansion order, become `forward-limit` rejections.
  */
-export async function planDelivery(directory: Directory, event: MailAccepted): Promise<DeliveryPlan> {
+export async function planDelivery(
+  directory: Directory,
+  event: MailAccepted,
+  maxForwards: number,
+): Promise<DeliveryPlan> {
   const plan: DeliveryPlan = { local: [], external: new Map(), rejections: [] };
   const accounts = new Set<string>();
   const externals = new Set<string>();
+  let forwards = 0;
 
   const addExternal = (target: ExternalTarget) => {
     const key = target.address.toLowerCase();
     if (externals.has(key)) return;
     externals.add(key);
+    if (target.forwardedBy !== undefined && ++forwards > maxForwards) {
+      plan.rejections.push({
+        recipient: key,
+        reason: 'forward-limit',
+        detail: `${target.forwardedBy} forwards this message to more than ${maxForwards} external addresses`,
+      });
+      return;
+    }
     const domain = domainOf(target.address);
     plan.external.set(domain, [...(plan.external.get(domain) ?? []), target]);
   };
@@ -100,6 +118,7 @@ export async function planDelivery(directory: Directory, event: MailAccepted): P
             address,
             originalRecipient: rcpt.originalRecipient || `rfc822;${rcpt.address}`,
             notify: rcpt.notify,
+            forwardedBy: recipient,
           });
         }
         break;

@@ -270,6 +270,10 @@ export function deliveryScenarios(kind: StackKind): void {
       assert.equal(elsewhere.mailFrom, 'origin@remote.test');
       assert.equal(elsewhere.eventId, outboundJobId(eventId, 'elsewhere.test'));
       assert.equal(elsewhere.attempt, 0);
+      // The outbound rate limits charge the forwarding address and its tenant.
+      assert.equal(elsewhere.chargedTo, `fwd@${d}`);
+      assert.match(elsewhere.chargedTenantId, /^\d+$/);
+      assert.equal(elsewhere.neverBounce, false);
       assert.deepEqual(
         (await deliveredRows(stack.pool, eventId)).map((r) => r.account_id),
         [local],
@@ -290,6 +294,7 @@ export function deliveryScenarios(kind: StackKind): void {
         suemail?.recipients.map((r) => r.address),
         ['el@suemail.test', 'ella@suemail.test'],
       );
+      assert.equal(suemail?.chargedTo, 'yo@miemail.test');
       assert.equal(await outcomeCount(stack.pool, eventId), 0, 'nothing stored locally');
     });
 

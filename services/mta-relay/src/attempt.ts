@@ -2,6 +2,7 @@ import type { Resolver } from 'node:dns/promises';
 import type { Readable } from 'node:stream';
 import type { ConnectionLimits } from './connection-limits.js';
 import { routeFor } from './mx.js';
+import type { RoutingRules } from './mx.js';
 import { closeSession, openSession, sendMessage } from './smtp-session.js';
 import type { Envelope, OpenSession, SessionSettings, SmtpError } from './smtp-session.js';
 
@@ -20,6 +21,7 @@ export interface RecipientResult {
 
 export interface AttemptContext {
   resolver: Resolver;
+  routing: RoutingRules;
   connections: ConnectionLimits;
   session: SessionSettings;
   smtpPort: number;
@@ -31,6 +33,20 @@ export interface OutgoingMessage {
   envelope: Envelope;
   /** A fresh stream of the (signed) message, once per host tried. */
   open(): Promise<Readable>;
+  /**
+   * The attempt's deadline: once it fires, the session in use is closed, no further host is tried
+   * and the recipients are deferred. Bounded so that the claim on a queued job outlives the attempt.
+   */
+  deadline?: AbortSignal | undefined;
+  /** Asked before each transaction starts: false when this relay no longer holds the job. */
+  mayStillSend?: (() => Promise<boolean>) | undefined;
+}
+
+/** The relay lost its claim on the job before sending it: another relay owns the job now. */
+export class ClaimLostError extends Error {
+  constructor() {
+    super('the claim on the queued job was lost before sending');
+  }
 }
 
 /** 250 2.1.5 ok -> 2.1.5; a reply without one gets the class default. */
@@ -75,7 +91,8 @@ export async function attemptDelivery(
   recipients: string[],
 ): Promise<RecipientResult[]> {
   const domain = message.destinationDomain;
-  const route = await routeFor(ctx.resolver, domain);
+  const { deadline } = message;
+  const route = await routeFor(ctx.resolver, domain, ctx.routing, deadline);
   if (route.kind !== 'hosts') {
     return recipients.map((recipient) => ({
       recipient,
@@ -88,12 +105,22 @@ export async function attemptDelivery(
   const lease = await ctx.connections.acquire(domain);
   let keep: OpenSession | undefined;
   const hostErrors: string[] = [];
+  // At the deadline the session in use is closed: its pending command fails and the loop ends.
+  let current: OpenSession | undefined;
+  const cut = () => current?.connection.close();
+  deadline?.addEventListener('abort', cut);
   try {
     let reused = lease.reused;
     const targets = route.hosts.flatMap((host) =>
-      host.addresses.map((address) => ({ host: host.name, address, port: ctx.smtpPort, requireTls })),
+      host.addresses.map((address) => ({
+        host: host.name,
+        address,
+        port: host.port ?? ctx.smtpPort,
+        requireTls,
+      })),
     );
     for (let i = 0; i < targets.length; i++) {
+      if (deadline?.aborted) break;
       let session: OpenSession;
       if (reused) {
         session = reused;
@@ -107,6 +134,15 @@ export async function attemptDelivery(
           continue;
         }
       }
+      if (deadline?.aborted) {
+        await closeSession(session);
+        break;
+      }
+      if (message.mayStillSend && !(await message.mayStillSend())) {
+        keep = session;
+        throw new ClaimLostError();
+      }
+      current = session;
       const envelope = { ...message.envelope, to: recipients };
       try {
         const info = await sendMessage(session, envelope, await message.open());
@@ -132,8 +168,10 @@ export async function attemptDelivery(
       }
     }
   } finally {
+    deadline?.removeEventListener('abort', cut);
     await lease.release(keep);
   }
+  if (deadline?.aborted) hostErrors.push('the attempt reached its deadline (RELAY_ATTEMPT_TIMEOUT)');
   const reason = `no MX host of ${domain} took the message: ${hostErrors.join('; ')}`;
   return recipients.map((recipient) => ({ recipient, kind: 'temporary', status: '4.4.1', reply: reason }));
 }

@@ -46,7 +46,8 @@ function wantsFailureNotice(job: OutboundMessage, recipient: string): boolean {
 /**
  * Tells the sender that recipients failed, with an RFC 3464 DSN addressed to the original MAIL FROM.
  * A failed bounce (null reverse-path) is never bounced: that is how mail loops between two broken
- * systems are avoided (RFC 5321 section 4.5.5).
+ * systems are avoided (RFC 5321 section 4.5.5). Nor is forwarded mail whose sender failed SPF or
+ * DMARC (`never_bounce`, set by the mda): its reverse-path is likely forged (backscatter).
  *
  * The DSN enters the normal pipeline instead of being written into a mailbox here: for a local
  * sender as a MailAccepted on mail.accepted (the mda files it, with aliases, rules, quota and IMAP
@@ -64,6 +65,14 @@ export async function sendBounce(
   if (job.isBounce || job.mailFrom === '') {
     relayMetrics.dsnSuppressed.inc(failed.length);
     log.warn({ recipients: failed.map((f) => f.recipient) }, 'a bounce failed: not bounced again');
+    return false;
+  }
+  if (job.neverBounce) {
+    relayMetrics.dsnSuppressed.inc(failed.length);
+    log.warn(
+      { to: job.mailFrom, recipients: failed.map((f) => f.recipient) },
+      'forwarded mail whose sender failed SPF/DMARC: not bounced (backscatter)',
+    );
     return false;
   }
   const notify = failed.filter((f) => wantsFailureNotice(job, f.recipient));

@@ -2,7 +2,10 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { defineSection, dnsServerList, integer, port, text } from '@correo/config';
 import type { CrossCheckIssue } from '@correo/config';
+import { isCidr, parseTransportMap } from './destinations.js';
+import type { NextHop } from './destinations.js';
 import { parseDuration, parseSchedule } from './durations.js';
+import type { OutboundLimits } from './outbound-limits.js';
 
 /** What startMtaRelay needs besides its adapters; main.ts builds it from the RELAY_* variables. */
 export interface RelaySettings {
@@ -20,6 +23,16 @@ export interface RelaySettings {
   dnsTimeoutMs: number;
   /** The port every remote MX is contacted on (25; tests point it at a loopback server). */
   smtpPort: number;
+  /**
+   * Explicit next hops by destination domain (RELAY_TRANSPORT_MAP): no MX lookup, and the host may
+   * be on any network, private ones included.
+   */
+  transportMap: Map<string, NextHop>;
+  /**
+   * Networks beyond the public internet that MX answers may lead to (RELAY_ALLOWED_NETWORKS, CIDRs;
+   * test stacks on loopback). Empty: DNS answers reach public unicast addresses only.
+   */
+  allowedNetworks: string[];
   /**
    * The local IP outgoing SMTP connections come from, on a multi-homed host: the address the sending
    * domains' SPF records name. Undefined: whatever the OS routes from.
@@ -39,9 +52,32 @@ export interface RelaySettings {
   maxLifetimeMs: number;
   queuePollMs: number;
   queueBatch: number;
-  /** How long a claimed queue job stays hidden from other pods while this one delivers it. */
-  queueLeaseMs: number;
+  /**
+   * The deadline of one delivery attempt (DNS, every MX host, every command): past it the attempt
+   * stops and the recipients are deferred. A claimed queue job stays hidden from other pods for
+   * longer than this (claimLeaseMs), so no second pod starts on a job still being attempted.
+   */
+  attemptTimeoutMs: number;
+  /** Outbound rate limits (RELAY_LIMIT_*): recipients per window per account, tenant, remote domain. */
+  outboundLimits: OutboundLimits;
 }
+
+/** What may follow an attempt's deadline before its result is written: one DNS lookup, the writes. */
+const LEASE_MARGIN_MS = 60_000;
+
+/**
+ * How long a claim on a queued job lasts: the attempt's deadline plus what may still run after it
+ * (a DNS lookup in progress, with its two tries, and writing the result).
+ */
+export function claimLeaseMs(settings: Pick<RelaySettings, 'attemptTimeoutMs' | 'dnsTimeoutMs'>): number {
+  return settings.attemptTimeoutMs + 2 * settings.dnsTimeoutMs + LEASE_MARGIN_MS;
+}
+
+const list = (value: string) =>
+  value
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase())
+    .filter((entry) => entry !== '');
 
 const DURATION = 'a duration such as 500ms, 30s, 5m, 2h or 5d';
 const SCHEDULE = 'a comma-separated list of durations, e.g. 1m,5m,15m,1h,4h';
@@ -56,6 +92,8 @@ export const relayConfigSection = defineSection({
     RELAY_DNS_SERVERS: dnsServerList(),
     RELAY_DNS_TIMEOUT: text('5s'),
     RELAY_SMTP_PORT: port({ default: 25 }),
+    RELAY_TRANSPORT_MAP: text(''),
+    RELAY_ALLOWED_NETWORKS: text(''),
     RELAY_SOURCE_ADDRESS: text(''),
     RELAY_REQUIRE_TLS_DOMAINS: text(''),
     RELAY_CONNECT_TIMEOUT: text('30s'),
@@ -67,7 +105,11 @@ export const relayConfigSection = defineSection({
     RELAY_MAX_LIFETIME: text('5d'),
     RELAY_QUEUE_POLL: text('5s'),
     RELAY_QUEUE_BATCH: integer({ min: 1, max: 1000, default: 20 }),
-    RELAY_QUEUE_LEASE: text('15m'),
+    RELAY_ATTEMPT_TIMEOUT: text('15m'),
+    RELAY_LIMIT_WINDOW: text('1h'),
+    RELAY_LIMIT_PER_ACCOUNT: integer({ min: 0, max: 100_000_000, default: 1000 }),
+    RELAY_LIMIT_PER_TENANT: integer({ min: 0, max: 100_000_000, default: 10_000 }),
+    RELAY_LIMIT_PER_DOMAIN: integer({ min: 0, max: 100_000_000, default: 10_000 }),
   },
   check(vars) {
     const issues: CrossCheckIssue[] = [];
@@ -78,7 +120,8 @@ export const relayConfigSection = defineSection({
       'RELAY_CONNECTION_IDLE',
       'RELAY_MAX_LIFETIME',
       'RELAY_QUEUE_POLL',
-      'RELAY_QUEUE_LEASE',
+      'RELAY_ATTEMPT_TIMEOUT',
+      'RELAY_LIMIT_WINDOW',
     ] as const) {
       const value = vars[name];
       if (value !== undefined && parseDuration(value) === undefined)
@@ -87,6 +130,18 @@ export const relayConfigSection = defineSection({
     if (vars.RELAY_RETRY_SCHEDULE !== undefined && parseSchedule(vars.RELAY_RETRY_SCHEDULE) === undefined) {
       issues.push({ variable: 'RELAY_RETRY_SCHEDULE', expected: SCHEDULE });
     }
+    if (vars.RELAY_TRANSPORT_MAP && parseTransportMap(vars.RELAY_TRANSPORT_MAP) === undefined) {
+      issues.push({
+        variable: 'RELAY_TRANSPORT_MAP',
+        expected: 'comma-separated domain=host[:port] entries (IPv6 hosts in brackets)',
+      });
+    }
+    if (vars.RELAY_ALLOWED_NETWORKS && !list(vars.RELAY_ALLOWED_NETWORKS).every(isCidr)) {
+      issues.push({
+        variable: 'RELAY_ALLOWED_NETWORKS',
+        expected: 'a comma-separated list of CIDRs, e.g. 127.0.0.0/8',
+      });
+    }
     if (vars.RELAY_SOURCE_ADDRESS && isIP(vars.RELAY_SOURCE_ADDRESS.trim()) === 0) {
       issues.push({ variable: 'RELAY_SOURCE_ADDRESS', expected: 'an IPv4 or IPv6 address of this host' });
     }
@@ -94,11 +149,6 @@ export const relayConfigSection = defineSection({
   },
   build(vars, base): RelaySettings {
     const ms = (value: string) => parseDuration(value)!;
-    const list = (value: string) =>
-      value
-        .split(',')
-        .map((entry) => entry.trim().toLowerCase())
-        .filter((entry) => entry !== '');
     return {
       group: vars.RELAY_CONSUMER_GROUP,
       outboundTopic: vars.RELAY_OUTBOUND_TOPIC,
@@ -110,6 +160,8 @@ export const relayConfigSection = defineSection({
       dnsServers: vars.RELAY_DNS_SERVERS,
       dnsTimeoutMs: ms(vars.RELAY_DNS_TIMEOUT),
       smtpPort: vars.RELAY_SMTP_PORT,
+      transportMap: parseTransportMap(vars.RELAY_TRANSPORT_MAP)!,
+      allowedNetworks: list(vars.RELAY_ALLOWED_NETWORKS),
       sourceAddress: vars.RELAY_SOURCE_ADDRESS.trim() || undefined,
       requireTlsDomains: list(vars.RELAY_REQUIRE_TLS_DOMAINS),
       connectTimeoutMs: ms(vars.RELAY_CONNECT_TIMEOUT),
@@ -121,7 +173,13 @@ export const relayConfigSection = defineSection({
       maxLifetimeMs: ms(vars.RELAY_MAX_LIFETIME),
       queuePollMs: ms(vars.RELAY_QUEUE_POLL),
       queueBatch: vars.RELAY_QUEUE_BATCH,
-      queueLeaseMs: ms(vars.RELAY_QUEUE_LEASE),
+      attemptTimeoutMs: ms(vars.RELAY_ATTEMPT_TIMEOUT),
+      outboundLimits: {
+        windowMs: ms(vars.RELAY_LIMIT_WINDOW),
+        perAccount: vars.RELAY_LIMIT_PER_ACCOUNT,
+        perTenant: vars.RELAY_LIMIT_PER_TENANT,
+        perDomain: vars.RELAY_LIMIT_PER_DOMAIN,
+      },
     };
   },
 });

@@ -9,7 +9,7 @@ await runService({
   name: 'mta-relay',
   sections: { relay: relayConfigSection },
   async start({ config, logger, addChecks }) {
-    const backends = openBackends(config, requireDatabaseUrl(config), logger, ['bus', 'blobs']);
+    const backends = openBackends(config, requireDatabaseUrl(config), logger, ['bus', 'blobs', 'limits']);
     addChecks(backends.checks);
     const relay = await startMtaRelay({
       bus: backends.bus,
@@ -18,6 +18,7 @@ await runService({
       directory: createPostgresDirectory(backends.pool, {
         allowUnverifiedDomains: config.directory.allowUnverifiedDomains,
       }),
+      limits: backends.limits,
       logger,
       config: config.relay,
     });

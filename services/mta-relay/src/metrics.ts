@@ -4,7 +4,7 @@ import { metrics } from '@correo/telemetry';
 export const relayMetrics = {
   queueDepth: metrics.gauge({
     name: 'correo_relay_queue_depth',
-    help: 'Outbound jobs waiting in the deferred queue (relay_queue rows).',
+    help: 'Outbound jobs in the queue (relay_queue rows): waiting for their next attempt, or being attempted.',
   }),
   oldestAge: metrics.gauge({
     name: 'correo_relay_queue_oldest_age_seconds',
@@ -19,6 +19,14 @@ export const relayMetrics = {
     help: 'Recipients per attempt outcome: delivered, deferred, bounced, expired.',
     labelNames: ['outcome'],
   }),
+  rateLimited: metrics.counter({
+    name: 'correo_relay_rate_limited_total',
+    help: 'Recipients whose attempt waited for an outbound rate limit (per account, tenant or remote domain).',
+  }),
+  claimsLost: metrics.counter({
+    name: 'correo_relay_claims_lost_total',
+    help: 'Attempts that found their queue claim taken by another relay: they sent and recorded nothing more.',
+  }),
   deadLettered: metrics.counter({
     name: 'correo_relay_dead_lettered_total',
     help: 'Outbound jobs that failed BUS_MAX_ATTEMPTS times by themselves and went to the dead-letter topic.',
@@ -29,6 +37,6 @@ export const relayMetrics = {
   }),
   dsnSuppressed: metrics.counter({
     name: 'correo_relay_dsn_suppressed_total',
-    help: 'Failures that got no DSN: the failed message was itself a bounce, or NOTIFY said not to.',
+    help: 'Failures that got no DSN: the failed message was itself a bounce, NOTIFY said not to, or its forwarded sender failed SPF/DMARC.',
   }),
 };

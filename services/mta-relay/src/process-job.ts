@@ -1,12 +1,13 @@
 import type { Resolver } from 'node:dns/promises';
 import type { BlobStore } from '@correo/blobs';
 import { activeSigningKey } from '@correo/dkim';
-import { DsnReturn, SubmissionKind, encodeOutboundMessage, timestampDate } from '@correo/proto';
+import { DsnReturn, SubmissionKind, timestampDate } from '@correo/proto';
 import type { OutboundMessage } from '@correo/proto';
-import { deferRelayJob, recordRelayOutcomes, rescheduleRelayJob } from '@correo/store';
-import type { Pool, RelayRecipientOutcome } from '@correo/store';
+import { holdsRelayClaim, recordRelayOutcomes, releaseRelayClaim, rescheduleRelayJob } from '@correo/store';
+import type { Pool, RelayClaim, RelayRecipientOutcome } from '@correo/store';
+import type { Limits } from '@correo/limits';
 import type { Logger } from '@correo/telemetry';
-import { attemptDelivery } from './attempt.js';
+import { ClaimLostError, attemptDelivery } from './attempt.js';
 import type { RecipientResult } from './attempt.js';
 import { sendBounce } from './bounce.js';
 import type { BounceContext } from './bounce.js';
@@ -15,21 +16,26 @@ import type { ConnectionLimits } from './connection-limits.js';
 import { retryDelay } from './durations.js';
 import { readHeaderSection, signedMessage, signingDomain } from './message-source.js';
 import { relayMetrics } from './metrics.js';
+import { chargeOutbound } from './outbound-limits.js';
+import type { RoutingRules } from './mx.js';
 
 export interface JobContext extends BounceContext {
   pool: Pool;
+  limits: Limits;
   blobs: BlobStore;
   resolver: Resolver;
+  routing: RoutingRules;
   connections: ConnectionLimits;
   settings: RelaySettings;
   logger: Logger;
 }
 
-/** Where a job stands: fresh from the bus, or claimed from the deferred queue. */
+/** Where a job stands: its attempt number and this relay's claim on it (first attempt or a retry). */
 export interface JobState {
   /** Attempts including the one about to be made. */
   attempt: number;
-  queued: boolean;
+  /** This relay's claim on the job's queue row (claimNewRelayJob or claimDueRelayJobs). */
+  claim: RelayClaim;
   /** The recipients still to deliver. */
   pending: string[];
 }
@@ -42,18 +48,47 @@ export function expiryOf(job: OutboundMessage, settings: RelaySettings): Date {
 /**
  * One attempt at a job, then every consequence, each step idempotent so a crash anywhere is
  * repaired by redoing the attempt: bounces first (their ids are derived from the job), then the
- * final outcomes, then the queue entry for whoever is left.
+ * final outcomes, then the queue entry for whoever is left. Every attempt is worked under a claim
+ * on the job's queue row: the attempt ends by RELAY_ATTEMPT_TIMEOUT (the claim's lease is longer),
+ * nothing is sent once the claim is lost, and the result's writes are fenced by it.
  */
 export async function processJob(ctx: JobContext, job: OutboundMessage, state: JobState): Promise<void> {
   const log = ctx.logger.child({ jobId: job.eventId, domain: job.destinationDomain, attempt: state.attempt });
-  relayMetrics.attempts.inc();
-  const results = await attempt(ctx, job, state.pending);
+  const { claim } = state;
+  const lost = () => {
+    relayMetrics.claimsLost.inc();
+    log.warn('claim lost: another relay holds the job now; this attempt records nothing');
+  };
+  let results: RecipientResult[];
+  const overLimit = await chargeOutbound(ctx.limits, ctx.settings.outboundLimits, job, state.pending.length);
+  if (overLimit) {
+    // Not sent, not failed: the job waits its turn in the queue like any temporary failure.
+    relayMetrics.rateLimited.inc(state.pending.length);
+    results = state.pending.map((recipient) => ({
+      recipient,
+      kind: 'temporary',
+      status: '4.4.5',
+      reply: overLimit,
+    }));
+  } else {
+    relayMetrics.attempts.inc();
+    try {
+      results = await attempt(ctx, job, state.pending, claim);
+    } catch (error) {
+      if (error instanceof ClaimLostError) return lost();
+      // Nothing was sent (a backend failed reading or signing the message): due again at once.
+      await releaseRelayClaim(ctx.pool, claim).catch(() => {});
+      throw error;
+    }
+  }
   const now = new Date();
   const expiresAt = expiryOf(job, ctx.settings);
   const temporary = results.filter((r) => r.kind === 'temporary');
   const expired = temporary.length > 0 && now >= expiresAt;
 
   const failed = results.filter((r) => r.kind === 'permanent' || (expired && r.kind === 'temporary'));
+  // The holder that lost its claim tells nobody: the new holder's attempt decides (and bounces).
+  if (failed.length > 0 && !(await holdsRelayClaim(ctx.pool, claim))) return lost();
   await sendBounce(
     ctx,
     job,
@@ -74,7 +109,7 @@ export async function processJob(ctx: JobContext, job: OutboundMessage, state: J
       outcome: r.kind === 'delivered' ? 'delivered' : r.kind === 'permanent' ? 'bounced' : 'expired',
       reply: r.reply,
     }));
-  await recordRelayOutcomes(ctx.pool, job.eventId, state.attempt, outcomes);
+  if (!(await recordRelayOutcomes(ctx.pool, job.eventId, state.attempt, outcomes, claim))) return lost();
   for (const outcome of outcomes) relayMetrics.outcomes.inc({ outcome: outcome.outcome });
 
   if (temporary.length > 0 && !expired) {
@@ -84,24 +119,8 @@ export async function processJob(ctx: JobContext, job: OutboundMessage, state: J
     );
     const replies = temporary.map((r) => ({ recipient: r.recipient, reply: r.reply }));
     const lastError = temporary[0]!.reply;
-    if (state.queued) {
-      await rescheduleRelayJob(ctx.pool, job.eventId, { nextAttemptAt: next, lastError, replies });
-    } else {
-      await deferRelayJob(ctx.pool, {
-        jobId: job.eventId,
-        originalEventId: job.originalEventId,
-        mailFrom: job.mailFrom,
-        destinationDomain: job.destinationDomain,
-        job: encodeOutboundMessage(job),
-        blobKey: job.blobKey,
-        attempts: state.attempt,
-        queuedAt: job.queuedAt ? timestampDate(job.queuedAt) : now,
-        nextAttemptAt: next,
-        expiresAt,
-        lastError,
-        recipients: replies,
-      });
-    }
+    if (!(await rescheduleRelayJob(ctx.pool, claim, { nextAttemptAt: next, lastError, replies })))
+      return lost();
     log.info({ deferred: replies, nextAttemptAt: next }, 'delivery deferred');
   }
   log.info(
@@ -126,6 +145,7 @@ async function attempt(
   ctx: JobContext,
   job: OutboundMessage,
   recipients: string[],
+  claim: RelayClaim,
 ): Promise<RecipientResult[]> {
   const key = await signingKey(ctx, job);
   const message = await signedMessage(ctx.blobs, job.blobKey, Number(job.size), key);
@@ -134,6 +154,7 @@ async function attempt(
   return attemptDelivery(
     {
       resolver: ctx.resolver,
+      routing: ctx.routing,
       connections: ctx.connections,
       session: {
         ehloName: ctx.settings.ehloName,
@@ -158,6 +179,8 @@ async function attempt(
           : {}),
       },
       open: () => message.open(),
+      deadline: AbortSignal.timeout(ctx.settings.attemptTimeoutMs),
+      mayStillSend: () => holdsRelayClaim(ctx.pool, claim),
     },
     recipients,
   );

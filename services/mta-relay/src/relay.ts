@@ -2,22 +2,24 @@ import type { BlobStore } from '@correo/blobs';
 import { stallCheck, startDeadLetterArchive } from '@correo/backends';
 import type { Bus, DeliveredMessage } from '@correo/bus';
 import type { Directory } from '@correo/directory';
-import { decodeOutboundMessage } from '@correo/proto';
+import { decodeOutboundMessage, timestampDate } from '@correo/proto';
 import {
   claimDueRelayJobs,
-  finishedRelayRecipients,
-  isRelayJobQueued,
+  claimNewRelayJob,
   relayQueueDepth,
   relayQueueOldestAgeSeconds,
 } from '@correo/store';
 import type { Pool, RelayQueueEntry } from '@correo/store';
 import { extractTraceContext, withSpan } from '@correo/telemetry';
+import type { Limits } from '@correo/limits';
 import type { Logger, ReadinessCheck } from '@correo/telemetry';
+import { claimLeaseMs } from './config.js';
 import type { RelaySettings } from './config.js';
 import { ConnectionLimits } from './connection-limits.js';
+import { DestinationPolicy } from './destinations.js';
 import { relayMetrics } from './metrics.js';
 import { createResolver } from './mx.js';
-import { processJob } from './process-job.js';
+import { expiryOf, processJob } from './process-job.js';
 import type { JobContext } from './process-job.js';
 
 export interface MtaRelayDeps {
@@ -26,6 +28,8 @@ export interface MtaRelayDeps {
   /** The metadata store, migrated (libs/store migrate()): dkim_keys and the relay queue. */
   pool: Pool;
   directory: Directory;
+  /** Counters of the outbound rate limits, shared by every relay pod (Redis) or in-process. */
+  limits: Limits;
   logger: Logger;
   config: RelaySettings;
 }
@@ -63,6 +67,7 @@ export async function startMtaRelay(deps: MtaRelayDeps): Promise<MtaRelay> {
     logger,
     settings: config,
     resolver: createResolver(config.dnsServers, config.dnsTimeoutMs),
+    routing: { policy: new DestinationPolicy(config.allowedNetworks), transportMap: config.transportMap },
     connections,
     reportingMta: config.ehloName,
     acceptedTopic: config.acceptedTopic,
@@ -78,12 +83,25 @@ export async function startMtaRelay(deps: MtaRelayDeps): Promise<MtaRelay> {
           throw new Error('OutboundMessage without event_id, blob_key or destination_domain');
         }
         span.setAttribute('correo.event_id', job.eventId);
-        // Already in the queue: the scheduler owns it; this is the bus redelivering.
-        if (await isRelayJobQueued(deps.pool, job.eventId)) return;
-        const finished = await finishedRelayRecipients(deps.pool, job.eventId);
-        const pending = job.recipients.map((r) => r.address).filter((r) => !finished.has(r));
-        if (pending.length === 0) return;
-        await processJob(ctx, job, { attempt: 1, queued: false, pending });
+        // Claimed before the first attempt, like a queued job: a copy of this job that the bus hands
+        // out again (to this pod or another) finds it taken, or finished, and leaves it.
+        const claimed = await claimNewRelayJob(
+          deps.pool,
+          {
+            jobId: job.eventId,
+            originalEventId: job.originalEventId,
+            mailFrom: job.mailFrom,
+            destinationDomain: job.destinationDomain,
+            job: message.value,
+            blobKey: job.blobKey,
+            queuedAt: job.queuedAt ? timestampDate(job.queuedAt) : new Date(),
+            expiresAt: expiryOf(job, config),
+            recipients: job.recipients.map((r) => r.address),
+          },
+          claimLeaseMs(config),
+        );
+        if (!claimed) return;
+        await processJob(ctx, job, { attempt: 1, claim: claimed.claim, pending: claimed.pending });
       },
       extractTraceContext(message.headers),
     );
@@ -140,7 +158,7 @@ function startScheduler(ctx: JobContext): { stop(): Promise<void> } {
       try {
         const claimed = await claimDueRelayJobs(ctx.pool, {
           limit: ctx.settings.queueBatch,
-          leaseMs: ctx.settings.queueLeaseMs,
+          leaseMs: claimLeaseMs(ctx.settings),
         });
         await Promise.all(claimed.map((entry) => retryEntry(ctx, entry)));
         relayMetrics.queueDepth.set(await relayQueueDepth(ctx.pool));
@@ -170,7 +188,7 @@ async function retryEntry(ctx: JobContext, entry: RelayQueueEntry): Promise<void
     const job = decodeOutboundMessage(entry.job);
     await processJob(ctx, job, {
       attempt: entry.attempts,
-      queued: true,
+      claim: { jobId: entry.jobId, token: entry.claimToken! },
       pending: entry.recipients.map((r) => r.recipient),
     });
   } catch (error) {

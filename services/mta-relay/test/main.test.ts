@@ -57,7 +57,8 @@ test('src/main.ts, configured only by environment, relays a job and stops cleanl
       RELAY_OUTBOUND_TOPIC: topic,
       RELAY_ACCEPTED_TOPIC: uniqueName('mail.accepted'),
       RELAY_DNS_SERVERS: dns.address,
-      RELAY_SMTP_PORT: String(remote.port),
+      // far.test's explicit route: a private (loopback) next hop is reached only this way.
+      RELAY_TRANSPORT_MAP: `far.test=127.0.0.1:${remote.port}`,
       RELAY_EHLO_NAME: 'relay.main.test',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

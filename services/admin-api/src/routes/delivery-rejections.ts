@@ -14,7 +14,7 @@ const rejectionSchema = {
     eventId: { type: 'string', description: 'The MailAccepted event (the queue id smtp-ingress gave)' },
     recipient: { type: 'string' },
     accountId: { type: ['string', 'null'], description: 'null: the recipient resolved to no account' },
-    reason: { type: 'string', enum: ['unknown-user', 'loop', 'over-quota', 'relay-denied'] },
+    reason: { type: 'string', enum: ['unknown-user', 'loop', 'over-quota', 'relay-denied', 'forward-limit'] },
     detail: { type: 'string' },
     rejectedAt: { type: 'string', format: 'date-time' },
   },

@@ -32,6 +32,11 @@ const entrySchema = {
     nextAttemptAt: timestamp,
     expiresAt: timestamp,
     lastError: { type: 'string' },
+    claimedUntil: {
+      type: ['string', 'null'],
+      format: 'date-time',
+      description: 'Set while a relay is attempting the job; retry and delete answer 409 until then',
+    },
     recipients: {
       type: 'array',
       items: {
@@ -45,7 +50,7 @@ const entrySchema = {
 
 /** The encoded job stays inside; the API shows what an operator decides on. */
 function view(entry: RelayQueueEntry) {
-  const { job: _job, senderDomain: _senderDomain, ...rest } = entry;
+  const { job: _job, senderDomain: _senderDomain, claimToken: _claimToken, ...rest } = entry;
   return rest;
 }
 
@@ -53,6 +58,13 @@ function view(entry: RelayQueueEntry) {
 const scopeOf = (request: FastifyRequest) => ({ tenantId: request.provisioning.tenantId });
 
 const notFound = (id: string) => new ApiError(404, 'not_found', `relay queue entry ${id} not found`);
+
+const inFlight = (id: string, until: Date) =>
+  new ApiError(
+    409,
+    'in_flight',
+    `relay queue entry ${id} is being attempted right now (claimed until ${until.toISOString()}); try again after`,
+  );
 
 /** The relay's deferred queue: list, retry now, delete (give up without a bounce). */
 export async function relayQueueRoutes(api: FastifyInstance, options: { pool: pg.Pool }): Promise<void> {
@@ -110,9 +122,10 @@ export async function relayQueueRoutes(api: FastifyInstance, options: { pool: pg
       },
     },
     async (request) => {
-      const entry = await retryRelayJobNow(pool, scopeOf(request), request.params.id);
-      if (!entry) throw notFound(request.params.id);
-      return view(entry);
+      const result = await retryRelayJobNow(pool, scopeOf(request), request.params.id);
+      if (!result) throw notFound(request.params.id);
+      if (result.kind === 'in-flight') throw inFlight(request.params.id, result.claimedUntil);
+      return view(result.value);
     },
   );
 
@@ -127,8 +140,9 @@ export async function relayQueueRoutes(api: FastifyInstance, options: { pool: pg
       },
     },
     async (request, reply) => {
-      if (!(await deleteRelayJob(pool, scopeOf(request), request.params.id)))
-        throw notFound(request.params.id);
+      const result = await deleteRelayJob(pool, scopeOf(request), request.params.id);
+      if (!result) throw notFound(request.params.id);
+      if (result.kind === 'in-flight') throw inFlight(request.params.id, result.claimedUntil);
       return reply.code(204).send();
     },
   );

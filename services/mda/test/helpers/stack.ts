@@ -78,6 +78,7 @@ export class MdaTestStack {
       maxAttempts: options.maxAttempts ?? 3,
       topicPartitions: 3,
       concurrency: 3,
+      maxForwardsPerMessage: 25,
       // Off unless a test asks: it runs housekeeping itself (mda.housekeeping.runOnce) at the moment it chooses.
       housekeeping: { ...housekeepingDefaults, intervalSeconds: 0, ...options.housekeeping },
     };

@@ -27,6 +27,8 @@ export interface RemoteMta {
   received: ReceivedMessage[];
   /** Decides each RCPT TO; null accepts. Replaceable at any time. */
   verdict: (recipient: string) => Verdict;
+  /** Awaited before the reply to RCPT TO: a test holds a session before any message is accepted. */
+  beforeRcptReply: (recipient: string) => Promise<void>;
   /** Awaited before the reply to DATA: a test makes the remote slow, or holds transactions, here. */
   beforeDataReply: (message: ReceivedMessage) => Promise<void>;
   /** Every session as it started, in order. */
@@ -78,6 +80,7 @@ export async function startRemoteMta(hosts: { address: string; starttls: boolean
     port: 0,
     received: [],
     verdict: () => null,
+    beforeRcptReply: async () => {},
     beforeDataReply: async () => {},
     sessions: [],
     quitDelayMs: 0,
@@ -91,9 +94,14 @@ export async function startRemoteMta(hosts: { address: string; starttls: boolean
       size: 10 * 1024 * 1024,
       logger: false,
       onRcptTo(address, _session, callback) {
-        const verdict = remote.verdict(address.address);
-        if (!verdict) return callback();
-        callback(Object.assign(new Error(verdict[1]), { responseCode: verdict[0] }));
+        remote.beforeRcptReply(address.address).then(
+          () => {
+            const verdict = remote.verdict(address.address);
+            if (!verdict) return callback();
+            callback(Object.assign(new Error(verdict[1]), { responseCode: verdict[0] }));
+          },
+          (error: unknown) => callback(error as Error),
+        );
       },
       onData(stream, session, callback) {
         const chunks: Buffer[] = [];

@@ -12,11 +12,13 @@ import { createPostgresDirectory, createProvisioning } from '@correo/directory';
 import { rotateDkimKey } from '@correo/dkim';
 import type { DkimKey } from '@correo/dkim';
 import { housekeepingDefaults, startMda } from '@correo/mda';
-import type { Mda } from '@correo/mda';
+import type { Mda, MdaSettings } from '@correo/mda';
+import { MemoryLimitsState, createMemoryLimits, createRedisLimits } from '@correo/limits';
+import type { Limits } from '@correo/limits';
 import { createMemoryNotifier } from '@correo/notify';
-import { SubmissionKind, encodeOutboundMessage, timestampFromDate } from '@correo/proto';
+import { SubmissionKind, encodeMailAccepted, encodeOutboundMessage, timestampFromDate } from '@correo/proto';
 import type { OutboundMessageInit } from '@correo/proto';
-import { createPool, migrate } from '@correo/store';
+import { createPool, deferRelayJob, migrate } from '@correo/store';
 import type { Pool } from '@correo/store';
 import { createLogger } from '@correo/telemetry';
 import { freshDatabase, startDnsServer, testBackends, uniqueName } from '@correo/testkit';
@@ -38,6 +40,17 @@ export async function waitUntil(what: string, check: () => Promise<boolean> | bo
 
 export const LOCAL_DOMAIN = 'miemail.test';
 
+export interface JobInput {
+  from: string;
+  to: string[];
+  subject: string;
+  queuedAt?: Date;
+  isBounce?: boolean;
+  headerFrom?: string;
+  enteredBy?: SubmissionKind;
+  tenantId?: string;
+}
+
 /** embedded: the Postgres bus and file blobs. distributed: Kafka and S3 (MinIO). */
 export type StackKind = 'embedded' | 'distributed';
 
@@ -51,7 +64,11 @@ export class RelayStack {
   relay: MtaRelay | undefined;
   private mda: Mda | undefined;
 
+  private readonly openedLimits: Limits[] = [];
+
   private constructor(
+    /** Limits as one more relay pod would open them: the same counters (Redis, or one process state). */
+    private readonly openLimits: () => Limits,
     readonly db: FreshDatabase,
     readonly pool: Pool,
     readonly bus: Bus,
@@ -65,19 +82,29 @@ export class RelayStack {
     readonly tenantId: string,
   ) {}
 
-  static async create(kind: StackKind, overrides: Partial<RelaySettings> = {}): Promise<RelayStack> {
+  static async create(
+    kind: StackKind,
+    overrides: Partial<RelaySettings> = {},
+    mdaOverrides: Partial<MdaSettings> = {},
+  ): Promise<RelayStack> {
     const db = await freshDatabase();
     await migrate(db.url);
     const pool = createPool(db.url);
     let bus: Bus;
     let blobs: BlobStore;
     let blobDir: string | undefined;
+    let openLimits: () => Limits;
     if (kind === 'embedded') {
+      // A state of its own: the process-wide default would mix the counters of two test stacks.
+      const state = new MemoryLimitsState();
+      openLimits = () => createMemoryLimits({ state });
       bus = createPostgresBus({ connectionString: db.url, pollIntervalMs: 100, partitions: 2 });
       blobDir = await mkdtemp(join(tmpdir(), 'relay-blobs-'));
       blobs = createFsBlobStore({ dir: blobDir });
     } else {
       const backends = testBackends();
+      const keyPrefix = `${uniqueName('relay-limits')}:`;
+      openLimits = () => createRedisLimits({ url: backends.redisUrl, keyPrefix });
       bus = createKafkaBus({
         brokers: backends.kafkaBrokers,
         clientId: uniqueName('relay-test'),
@@ -116,6 +143,9 @@ export class RelayStack {
       dnsServers: [dns.address],
       dnsTimeoutMs: 2_000,
       smtpPort: remote.port,
+      // The remote world of these tests lives on loopback: allowed explicitly, as a test stack must.
+      allowedNetworks: ['127.0.0.0/8'],
+      transportMap: new Map(),
       requireTlsDomains: ['strict.test'],
       connectTimeoutMs: 2_000,
       commandTimeoutMs: 10_000,
@@ -126,10 +156,23 @@ export class RelayStack {
       maxLifetimeMs: 3_600_000,
       queuePollMs: 100,
       queueBatch: 10,
-      queueLeaseMs: 60_000,
+      attemptTimeoutMs: 30_000,
+      outboundLimits: { windowMs: 3_600_000, perAccount: 0, perTenant: 0, perDomain: 0 },
       ...overrides,
     };
-    const stack = new RelayStack(db, pool, bus, blobs, blobDir, dns, remote, settings, dkimKey, tenant.id);
+    const stack = new RelayStack(
+      openLimits,
+      db,
+      pool,
+      bus,
+      blobs,
+      blobDir,
+      dns,
+      remote,
+      settings,
+      dkimKey,
+      tenant.id,
+    );
     stack.mda = await startMda({
       bus,
       blobs,
@@ -145,12 +188,20 @@ export class RelayStack {
         maxAttempts: 3,
         topicPartitions: 2,
         concurrency: 2,
+        maxForwardsPerMessage: 25,
+        ...mdaOverrides,
         // No blob collection here: the relay tests read bodies of events they publish themselves.
         housekeeping: { ...housekeepingDefaults, intervalSeconds: 0 },
       },
     });
     await stack.startRelay();
     return stack;
+  }
+
+  private limits(): Limits {
+    const limits = this.openLimits();
+    this.openedLimits.push(limits);
+    return limits;
   }
 
   async startRelay(): Promise<MtaRelay> {
@@ -161,6 +212,7 @@ export class RelayStack {
       directory: createPostgresDirectory(this.pool),
       logger: createLogger('relay-test', process.env.RELAY_TEST_LOG ? 'debug' : 'silent'),
       config: this.settings,
+      limits: this.limits(),
     });
     return this.relay;
   }
@@ -171,19 +223,91 @@ export class RelayStack {
   }
 
   /**
-   * Stores a message and publishes its OutboundMessage as the mda would; resolves with the job id. By
-   * default a user of the stack's tenant submitted it, with the envelope sender in From.
+   * Another relay process over the same queue, bus and remote world (what a second pod is); the
+   * caller closes it. `overrides` (e.g. its own consumer group) apply to it alone.
    */
-  async sendJob(input: {
-    from: string;
-    to: string[];
-    subject: string;
-    queuedAt?: Date;
-    isBounce?: boolean;
-    headerFrom?: string;
-    enteredBy?: SubmissionKind;
-    tenantId?: string;
-  }): Promise<string> {
+  startAnotherRelay(overrides: Partial<RelaySettings> = {}): Promise<MtaRelay> {
+    return startMtaRelay({
+      bus: this.bus,
+      blobs: this.blobs,
+      pool: this.pool,
+      directory: createPostgresDirectory(this.pool),
+      logger: createLogger('relay-test-2', process.env.RELAY_TEST_LOG ? 'debug' : 'silent'),
+      config: { ...this.settings, ...overrides },
+      limits: this.limits(),
+    });
+  }
+
+  /**
+   * Stores a message and publishes its MailAccepted as smtp-ingress would (MX unless `authenticatedUser`
+   * makes it a submission), for the mda to resolve; resolves with the event id.
+   */
+  async acceptMail(
+    input: JobInput & { authenticatedUser?: string; authentication?: { method: string; result: string }[] },
+  ): Promise<string> {
+    const job = await this.storeJob(input);
+    const eventId = randomUUID();
+    const submission = input.authenticatedUser !== undefined;
+    await this.bus.publish(this.settings.acceptedTopic, [
+      {
+        key: eventId,
+        value: encodeMailAccepted({
+          eventId,
+          receivedAt: job.queuedAt,
+          clientIp: '192.0.2.10',
+          helo: 'client.test',
+          authenticatedUser: input.authenticatedUser ?? '',
+          mailFrom: input.from,
+          recipients: input.to.map((address) => ({ address })),
+          blobKey: job.blobKey,
+          size: job.size,
+          sha256: job.sha256,
+          kind: submission ? SubmissionKind.SUBMISSION : SubmissionKind.MX,
+          port: submission ? 587 : 25,
+          ...(input.authentication
+            ? { authenticationResults: { results: input.authentication, header: 'mx.miemail.test; test' } }
+            : {}),
+        }),
+      },
+    ]);
+    return eventId;
+  }
+
+  /** Stores a message and publishes its OutboundMessage as the mda would; resolves with the job id. */
+  async sendJob(input: JobInput): Promise<string> {
+    const job = await this.storeJob(input);
+    const domain = job.destinationDomain!;
+    await this.bus.publish(this.settings.outboundTopic, [{ key: domain, value: encodeOutboundMessage(job) }]);
+    return job.eventId!;
+  }
+
+  /**
+   * Stores a message and puts its job straight into the deferred queue, due at `nextAttemptAt` (as
+   * a job that met a temporary failure before); resolves with the queue row's id and the job id.
+   */
+  async queueJob(input: JobInput & { nextAttemptAt: Date }): Promise<{ id: string; jobId: string }> {
+    const job = await this.storeJob(input);
+    await deferRelayJob(this.pool, {
+      jobId: job.eventId!,
+      originalEventId: job.originalEventId!,
+      mailFrom: job.mailFrom!,
+      destinationDomain: job.destinationDomain!,
+      job: encodeOutboundMessage(job),
+      blobKey: job.blobKey!,
+      attempts: 1,
+      queuedAt: new Date(),
+      nextAttemptAt: input.nextAttemptAt,
+      expiresAt: new Date(Date.now() + this.settings.maxLifetimeMs),
+      lastError: '451 4.3.0 earlier attempt',
+      recipients: input.to.map((recipient) => ({ recipient, reply: '451 4.3.0 earlier attempt' })),
+    });
+    const { rows } = await this.pool.query<{ id: string }>('SELECT id FROM relay_queue WHERE job_id = $1', [
+      job.eventId,
+    ]);
+    return { id: String(rows[0]!.id), jobId: job.eventId! };
+  }
+
+  private async storeJob(input: JobInput): Promise<OutboundMessageInit> {
     const raw = Buffer.from(
       [
         `From: ${input.headerFrom ?? `Yo <${input.from || `MAILER-DAEMON@${LOCAL_DOMAIN}`}>`}`,
@@ -214,8 +338,7 @@ export class RelayStack {
       enteredBy: input.enteredBy ?? (input.isBounce ? SubmissionKind.UNSPECIFIED : SubmissionKind.SUBMISSION),
       tenantId: input.tenantId ?? (input.isBounce ? '' : this.tenantId),
     };
-    await this.bus.publish(this.settings.outboundTopic, [{ key: domain, value: encodeOutboundMessage(job) }]);
-    return job.eventId!;
+    return job;
   }
 
   async outcomes(
@@ -236,10 +359,12 @@ export class RelayStack {
     return this.outcomes(jobId);
   }
 
+  /** The job waiting in the deferred queue (not while a relay attempts it); null when it is not. */
   async queued(jobId: string): Promise<{ attempts: number; recipients: string[] } | null> {
     const { rows } = await this.pool.query<{ attempts: number; recipients: string[] }>(
       `SELECT q.attempts, array(SELECT recipient FROM relay_queue_recipients r WHERE r.job_id = q.job_id
-         ORDER BY recipient) AS recipients FROM relay_queue q WHERE q.job_id = $1`,
+         ORDER BY recipient) AS recipients FROM relay_queue q
+        WHERE q.job_id = $1 AND (q.claimed_until IS NULL OR q.claimed_until <= now())`,
       [jobId],
     );
     return rows[0] ?? null;
@@ -267,7 +392,13 @@ export class RelayStack {
   async close(): Promise<void> {
     await this.relay?.close();
     await this.mda?.close();
-    await Promise.allSettled([this.bus.close(), this.blobs.close(), this.remote.close(), this.dns.close()]);
+    await Promise.allSettled([
+      this.bus.close(),
+      this.blobs.close(),
+      this.remote.close(),
+      this.dns.close(),
+      ...this.openedLimits.map((limits) => limits.close()),
+    ]);
     await this.pool.end();
     await this.db.drop();
     if (this.blobDir) await rm(this.blobDir, { recursive: true, force: true });

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file correo/v1/outbound_message.proto.
  */
 export const file_correo_v1_outbound_message: GenFile = /*@__PURE__*/
-  fileDesc("CiBjb3JyZW8vdjEvb3V0Ym91bmRfbWVzc2FnZS5wcm90bxIJY29ycmVvLnYxIu4DCg9PdXRib3VuZE1lc3NhZ2USEAoIZXZlbnRfaWQYASABKAkSGQoRb3JpZ2luYWxfZXZlbnRfaWQYAiABKAkSEQoJbWFpbF9mcm9tGAMgASgJEhoKEmRlc3RpbmF0aW9uX2RvbWFpbhgEIAEoCRIoCgpyZWNpcGllbnRzGAUgAygLMhQuY29ycmVvLnYxLlJlY2lwaWVudBIQCghibG9iX2tleRgGIAEoCRIMCgRzaXplGAcgASgEEg4KBnNoYTI1NhgIIAEoCRIPCgdhdHRlbXB0GAkgASgNEi4KCm5vdF9iZWZvcmUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCXF1ZXVlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKbGFzdF9lcnJvchgMIAEoCRIiCgNkc24YDSABKAsyFS5jb3JyZW8udjEuRHNuT3B0aW9ucxIRCglpc19ib3VuY2UYDiABKAgSEAoIc210cHV0ZjgYDyABKAgSFgoOZWlnaHRfYml0X21pbWUYECABKAgSLQoKZW50ZXJlZF9ieRgRIAEoDjIZLmNvcnJlby52MS5TdWJtaXNzaW9uS2luZBIRCgl0ZW5hbnRfaWQYEiABKAliBnByb3RvMw", [file_correo_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("CiBjb3JyZW8vdjEvb3V0Ym91bmRfbWVzc2FnZS5wcm90bxIJY29ycmVvLnYxIrMECg9PdXRib3VuZE1lc3NhZ2USEAoIZXZlbnRfaWQYASABKAkSGQoRb3JpZ2luYWxfZXZlbnRfaWQYAiABKAkSEQoJbWFpbF9mcm9tGAMgASgJEhoKEmRlc3RpbmF0aW9uX2RvbWFpbhgEIAEoCRIoCgpyZWNpcGllbnRzGAUgAygLMhQuY29ycmVvLnYxLlJlY2lwaWVudBIQCghibG9iX2tleRgGIAEoCRIMCgRzaXplGAcgASgEEg4KBnNoYTI1NhgIIAEoCRIPCgdhdHRlbXB0GAkgASgNEi4KCm5vdF9iZWZvcmUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCXF1ZXVlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKbGFzdF9lcnJvchgMIAEoCRIiCgNkc24YDSABKAsyFS5jb3JyZW8udjEuRHNuT3B0aW9ucxIRCglpc19ib3VuY2UYDiABKAgSEAoIc210cHV0ZjgYDyABKAgSFgoOZWlnaHRfYml0X21pbWUYECABKAgSLQoKZW50ZXJlZF9ieRgRIAEoDjIZLmNvcnJlby52MS5TdWJtaXNzaW9uS2luZBIRCgl0ZW5hbnRfaWQYEiABKAkSEgoKY2hhcmdlZF90bxgTIAEoCRIUCgxuZXZlcl9ib3VuY2UYFCABKAgSGQoRY2hhcmdlZF90ZW5hbnRfaWQYFSABKAliBnByb3RvMw", [file_correo_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * Published to mail.outbound: one delivery job for mta-relay, all recipients sharing one
@@ -138,6 +138,30 @@ export type OutboundMessage = Message<"correo.v1.OutboundMessage"> & {
    * @generated from field: string tenant_id = 18;
    */
   tenantId: string;
+
+  /**
+   * Who the outbound rate limits charge (docs/security.md, "Outbound amplification"): the
+   * authenticated account of a submission, or the local address whose alias or catch-all forwarded
+   * the message; empty for the relay's own bounces.
+   *
+   * @generated from field: string charged_to = 19;
+   */
+  chargedTo: string;
+
+  /**
+   * Forwarded mail whose sender failed SPF or DMARC: a DSN would go to a forged address
+   * (backscatter), so a failure here is recorded but never bounced.
+   *
+   * @generated from field: bool never_bounce = 20;
+   */
+  neverBounce: boolean;
+
+  /**
+   * The tenant owning charged_to (its domain's tenant), for the per-tenant limit; empty with it.
+   *
+   * @generated from field: string charged_tenant_id = 21;
+   */
+  chargedTenantId: string;
 };
 
 /**
