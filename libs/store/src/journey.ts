@@ -59,7 +59,9 @@ export type RecipientFate =
       nextAttemptAt: Date;
       expiresAt: Date;
     }
-  /** Handed to the relay, which has recorded nothing yet (its first attempt is under way). */
+  /** A relay holds the job right now: attempt number `attempts` is under way. */
+  | { kind: 'attempting'; address: string; forwarded: boolean; reply: string; attempts: number }
+  /** Handed to the relay, which has recorded nothing yet. */
   | { kind: 'queued'; address: string; forwarded: boolean };
 
 export interface JourneyDeadLetter {
@@ -296,8 +298,10 @@ async function recipientFates(
       attempts: number;
       next_attempt_at: Date;
       expires_at: Date;
+      in_flight: boolean;
     }>(
-      `SELECT q.job_id, r.recipient, r.last_reply AS reply, q.attempts, q.next_attempt_at, q.expires_at
+      `SELECT q.job_id, r.recipient, r.last_reply AS reply, q.attempts, q.next_attempt_at, q.expires_at,
+              coalesce(q.claimed_until > now(), false) AS in_flight
          FROM relay_queue q JOIN relay_queue_recipients r ON r.job_id = q.job_id
         WHERE q.job_id = ANY($1::text[])`,
       [jobIds],
@@ -328,6 +332,14 @@ async function recipientFates(
             reply: outcome.reply,
             attempts: outcome.attempts,
             at: outcome.at,
+          });
+        } else if (waiting?.in_flight) {
+          add(recipient, {
+            kind: 'attempting',
+            address,
+            forwarded,
+            reply: waiting.reply,
+            attempts: waiting.attempts,
           });
         } else if (waiting) {
           add(recipient, {

@@ -261,6 +261,8 @@ function fateText(fate: FateView): string {
       return `${via}relayed after ${fate.attempts} attempt(s) at ${fate.at}: ${fate.reply}`;
     case 'deferred':
       return `${via}deferred after ${fate.attempts} attempt(s), next attempt at ${fate.nextAttemptAt}: ${fate.reply}`;
+    case 'attempting':
+      return `${via}being relayed now (attempt ${fate.attempts})${fate.reply ? `, last reply: ${fate.reply}` : ''}`;
     case 'bounced':
       return `${via}bounced (${fate.outcome}) after ${fate.attempts} attempt(s) at ${fate.at}: ${fate.reply}`;
     default:

@@ -4,6 +4,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import {
   archiveDeadLetter,
+  claimNewRelayJob,
   deferRelayJob,
   deliverToMailbox,
   recordAcceptedMessages,
@@ -91,6 +92,7 @@ describe('GET /v1/messages/{id}/journey', () => {
     const messageId = `<${run}.journey@${ours}>`;
     const relayedJob = randomUUID();
     const deferredJob = randomUUID();
+    const busyJob = randomUUID();
     const traceId = randomBytes(16).toString('hex');
     await recordAcceptedMessages(api().pool, [
       {
@@ -109,6 +111,7 @@ describe('GET /v1/messages/{id}/journey', () => {
           `list@${ours}`,
           `zoe@${theirs}`,
           `pepe@${idn}`,
+          'carl@busy.test',
         ],
         size: 120,
         authenticationResults: `mx.${ours}; auth=pass smtp.auth=ana@${ours}`,
@@ -119,6 +122,11 @@ describe('GET /v1/messages/{id}/journey', () => {
             jobId: relayedJob,
             domain: 'remote.test',
             targets: [{ recipient: 'bob@remote.test', address: 'bob@remote.test' }],
+          },
+          {
+            jobId: busyJob,
+            domain: 'busy.test',
+            targets: [{ recipient: 'carl@busy.test', address: 'carl@busy.test' }],
           },
           {
             jobId: deferredJob,
@@ -160,6 +168,23 @@ describe('GET /v1/messages/{id}/journey', () => {
       lastError: 'greylisted',
       recipients: [{ recipient: 'max@later.test', reply: '451 4.7.1 Greylisted, try again later' }],
     });
+    // A relay holds this one right now: its first attempt is under way.
+    const claimed = await claimNewRelayJob(
+      api().pool,
+      {
+        jobId: busyJob,
+        originalEventId: eventId,
+        mailFrom: `ana@${ours}`,
+        destinationDomain: 'busy.test',
+        job: new Uint8Array([1]),
+        queuedAt: new Date(),
+        expiresAt: new Date(Date.now() + 86_400_000),
+        blobKey: facts(messageId).blobKey,
+        recipients: ['carl@busy.test'],
+      },
+      3_600_000,
+    );
+    assert.ok(claimed);
     await archiveDeadLetter(api().pool, {
       group: 'mda',
       topic: 'mail.outbound.dlq',
@@ -192,6 +217,7 @@ describe('GET /v1/messages/{id}/journey', () => {
       `list@${ours}`,
       `zoe@${theirs}`,
       `pepe@${idn}`,
+      'carl@busy.test',
     ]);
     assert.equal(fates[`ana@${ours}`][0].kind, 'filed');
     assert.equal(fates[`ana@${ours}`][0].mailbox, 'INBOX');
@@ -204,6 +230,7 @@ describe('GET /v1/messages/{id}/journey', () => {
     assert.equal(fates[`list@${ours}`][0].address, 'max@later.test');
     assert.equal(Date.parse(fates[`list@${ours}`][0].nextAttemptAt), nextAttemptAt.getTime());
     assert.deepEqual(fates[`zoe@${theirs}`], []);
+    assert.equal(fates['carl@busy.test'][0].kind, 'attempting');
     assert.equal(journey.deadLetters.length, 1);
     assert.equal(journey.deadLetters[0].topic, 'mail.outbound.dlq');
 
@@ -220,7 +247,7 @@ describe('GET /v1/messages/{id}/journey', () => {
     // The sender's tenant sees every recipient but no dead letters (those are the operator's).
     const sender = await client.call('GET', `/v1/messages/${eventId}/journey`, { token: oursToken });
     assert.equal(sender.status, 200);
-    assert.equal(sender.body.journeys[0].recipients.length, 6);
+    assert.equal(sender.body.journeys[0].recipients.length, 7);
     assert.deepEqual(sender.body.journeys[0].deadLetters, []);
     // A recipient's tenant sees the acceptance and only its own recipients.
     const recipient = await client.call('GET', `/v1/messages/${eventId}/journey`, { token: theirsToken });
@@ -264,6 +291,7 @@ describe('GET /v1/messages/{id}/journey', () => {
       ),
     );
     assert.match(cli.stdout, new RegExp(`zoe@${theirs}: in transit`));
+    assert.match(cli.stdout, /carl@busy\.test: being relayed now \(attempt 1\)$/m);
     assert.match(cli.stdout, /dead-lettered on mail\.outbound\.dlq .*: boom/);
 
     const missing = await runProgram(process.execPath, [bin, 'journey', randomUUID()], undefined, {

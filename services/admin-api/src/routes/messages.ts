@@ -14,10 +14,14 @@ const fateSchema = {
     'What happened to one recipient. filed: stored in `mailbox` of `account` as `uid` (null once expunged); ' +
     'rejected: not delivered (`reason`, `detail`); relayed: the remote MX took it (`reply`); deferred: a ' +
     'temporary failure, retried at `nextAttemptAt`; bounced: given up (`outcome` bounced, expired or ' +
-    'deleted), a DSN goes to the sender; queued: handed to the relay, no attempt recorded yet. `forwarded` ' +
+    'deleted), a DSN goes to the sender; attempting: a relay is delivering it right now; queued: handed ' +
+    'to the relay, no attempt recorded yet. `forwarded` ' +
     'is true when an alias sent the recipient on to `address`.',
   properties: {
-    kind: { type: 'string', enum: ['filed', 'rejected', 'relayed', 'deferred', 'bounced', 'queued'] },
+    kind: {
+      type: 'string',
+      enum: ['filed', 'rejected', 'relayed', 'deferred', 'attempting', 'bounced', 'queued'],
+    },
     account: { type: 'string' },
     mailbox: { type: 'string' },
     uid: { type: ['integer', 'null'] },
