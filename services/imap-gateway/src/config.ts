@@ -23,6 +23,10 @@ export const imapGatewaySection = defineSection({
     IMAP_MAX_CONNECTIONS_PER_USER: integer({ min: 1, max: 100_000, default: 50 }),
     IMAP_MAX_AUTH_FAILURES: integer({ min: 1, max: 100, default: 3 }),
     IMAP_FETCH_BATCH: integer({ min: 1, max: 10_000, default: 200 }),
+    IMAP_MAX_LIST_WILDCARDS: integer({ min: 1, max: 1000, default: 16 }),
+    IMAP_MAX_FETCH_ATTRIBUTES: integer({ min: 8, max: 10_000, default: 100 }),
+    IMAP_MAX_KEYWORDS: integer({ min: 0, max: 100_000, default: 256 }),
+    IMAP_MAX_KEYWORD_LENGTH: integer({ min: 8, max: 1000, default: 100 }),
   },
   check(vars) {
     if ((vars.IMAP_TLS_CERT_FILE === undefined) !== (vars.IMAP_TLS_KEY_FILE === undefined)) {
@@ -51,6 +55,10 @@ export const imapGatewaySection = defineSection({
       maxConnectionsPerUser: vars.IMAP_MAX_CONNECTIONS_PER_USER,
       maxAuthFailures: vars.IMAP_MAX_AUTH_FAILURES,
       fetchBatch: vars.IMAP_FETCH_BATCH,
+      maxListWildcards: vars.IMAP_MAX_LIST_WILDCARDS,
+      maxFetchAttributes: vars.IMAP_MAX_FETCH_ATTRIBUTES,
+      maxKeywords: vars.IMAP_MAX_KEYWORDS,
+      maxKeywordLength: vars.IMAP_MAX_KEYWORD_LENGTH,
     };
   },
 });
@@ -82,6 +90,14 @@ export interface ImapGatewayConfig {
   maxAuthFailures: number;
   /** Messages read from the store per query during FETCH. */
   fetchBatch: number;
+  /** Wildcards (`*`, `%`) in one LIST/LSUB pattern; more get BAD [LIMIT]. */
+  maxListWildcards: number;
+  /** Distinct attributes in one FETCH (after duplicates are merged); more get BAD [LIMIT]. */
+  maxFetchAttributes: number;
+  /** Distinct keywords (flags without a backslash) in one mailbox; a new one beyond gets NO [LIMIT]. */
+  maxKeywords: number;
+  /** Octets of one keyword; a longer one gets NO [LIMIT]. */
+  maxKeywordLength: number;
 }
 
 /** The configuration an embedded or test caller starts from; production reads the IMAP_* variables. */
@@ -101,6 +117,10 @@ export function defaultImapGatewayConfig(overrides: Partial<ImapGatewayConfig> =
     maxConnectionsPerUser: 50,
     maxAuthFailures: 3,
     fetchBatch: 200,
+    maxListWildcards: 16,
+    maxFetchAttributes: 100,
+    maxKeywords: 256,
+    maxKeywordLength: 100,
     ...overrides,
   };
 }
