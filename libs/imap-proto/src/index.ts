@@ -55,7 +55,7 @@ export { canonicalFlag } from './lexer/flags.js';
 export { decodeMailboxName, encodeMailboxName } from './mutf7.js';
 
 export { atom, astr, encodeValues, mailboxValue, nstr, num, str, untagged } from './serialize/encoder.js';
-export type { EncodeOptions, ImapValue } from './serialize/encoder.js';
+export type { EncodeOptions, ImapValue, LiteralStream, ResponsePart } from './serialize/encoder.js';
 export { compressInOrder, compressSequenceSet, formatSequenceSet } from './serialize/sequence-set.js';
 export { formatDate, formatDateTime } from './serialize/date.js';
 export { formatResponseCode } from './serialize/response-code.js';
@@ -82,7 +82,7 @@ export {
 } from './serialize/mailbox-data.js';
 export { esearchResponse, searchResponse } from './serialize/search.js';
 export type { EsearchResult } from './serialize/search.js';
-export { fetchResponse } from './serialize/fetch.js';
+export { fetchResponse, fetchResponseParts } from './serialize/fetch.js';
 export type { FetchItem } from './serialize/fetch.js';
 export { envelopeValue } from './serialize/envelope.js';
 export { bodyStructureValue } from './serialize/bodystructure.js';

@@ -50,6 +50,17 @@ export interface Completion {
   then?: 'close' | 'starttls';
 }
 
+/**
+ * A response is half written and cannot be completed (a blob shorter than its record after "{n}"
+ * went out): the session does not answer NO, the connection is cut.
+ */
+export class BrokenResponseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BrokenResponseError';
+  }
+}
+
 export const ok = (text: string, code?: ResponseCode | null): Completion => ({ status: 'OK', text, code });
 export const no = (text: string, code?: ResponseCode | null): Completion => ({ status: 'NO', text, code });
 export const bad = (text: string, code?: ResponseCode | null): Completion => ({ status: 'BAD', text, code });

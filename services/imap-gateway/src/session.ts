@@ -12,7 +12,7 @@ import type { EncodeOptions, ImapRequest, ParseOptions } from '@correo/imap-prot
 import type { Unsubscribe } from '@correo/notify';
 import { capabilities } from './capabilities.js';
 import type { CommandContext, Completion, GatewayServices, SessionIo } from './command-context.js';
-import { bad, no } from './command-context.js';
+import { BrokenResponseError, bad, no } from './command-context.js';
 import { COMMANDS } from './commands/index.js';
 import type { MailboxView } from './mailbox-view.js';
 import { imapMetrics } from './metrics.js';
@@ -110,6 +110,7 @@ export class ImapSession {
       try {
         completion = await command.run(context, request as never);
       } catch (error) {
+        if (error instanceof BrokenResponseError) throw error;
         this.services.logger.error({ err: error, command: request.command }, 'IMAP command failed');
         completion = no('Internal error, try again later', { code: 'SERVERBUG' });
       }

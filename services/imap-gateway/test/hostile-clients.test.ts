@@ -106,4 +106,32 @@ describe('hostile IMAP clients: LIST patterns, UIDVALIDITY reuse, FETCH repeats,
       client.destroy();
     }
   });
+
+  test('FETCH answers a repeated attribute once, caps distinct attributes, and streams a big body intact', async () => {
+    const big = await stack.account('bigbody');
+    const line = 'The quick brown fox jumps over the lazy dog, again and again and again.';
+    const body = Array.from({ length: 40_000 }, (_, i) => `${i} ${line}`);
+    await stack.deliver(big.accountId, big.address, rawMessage('Big', body));
+    const client = await RawImapClient.login(gateway.ports.imap, big.address, stack.password);
+    try {
+      await client.command('SELECT INBOX');
+      const repeated = await client.command(`FETCH 1 (${Array(5000).fill('BODY.PEEK[]').join(' ')})`);
+      assert.match(repeated.status, /^OK/);
+      assert.equal(repeated.untagged.length, 1);
+      assert.equal(repeated.untagged[0]!.split('BODY[]').length - 1, 1, 'one BODY[] item');
+      const whole = repeated.untagged[0]!;
+      const size = Number(/BODY\[\] \{(\d+)\}/.exec(whole)![1]);
+      assert.ok(size > 2_000_000, `a big body: ${size}`);
+      assert.ok(whole.includes(`39999 ${line}\r\n`));
+      assert.equal(whole.length, whole.indexOf('}\r\n') + 3 + size + 1, 'the literal and ")" end the response');
+      const partial = await client.command('FETCH 1 (BODY.PEEK[TEXT]<100000.100> UID)');
+      assert.match(partial.untagged[0]!, /BODY\[TEXT\]<100000> \{100\}\r\n/);
+      const distinct = Array.from({ length: 41 }, (_, i) => `BODY.PEEK[]<${i}.10>`).join(' ');
+      const tooMany = await client.command(`FETCH 1 (${distinct})`);
+      assert.match(tooMany.status, /^BAD \[LIMIT\] .*40/);
+      assert.match((await client.command('NOOP')).status, /^OK/);
+    } finally {
+      client.destroy();
+    }
+  });
 });
