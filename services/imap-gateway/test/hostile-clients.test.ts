@@ -12,7 +12,12 @@ describe('hostile IMAP clients: LIST patterns, UIDVALIDITY reuse, FETCH repeats,
 
   before(async () => {
     stack = await ImapTestStack.create('embedded');
-    gateway = await stack.gateway({ maxListWildcards: 10, maxFetchAttributes: 40 });
+    gateway = await stack.gateway({
+      maxListWildcards: 10,
+      maxFetchAttributes: 40,
+      maxKeywords: 3,
+      maxKeywordLength: 20,
+    });
     account = await stack.account('hostile');
     await stack.deliver(account.accountId, account.address, rawMessage('Repeated', ['x'.repeat(2000)]));
   });
@@ -130,6 +135,30 @@ describe('hostile IMAP clients: LIST patterns, UIDVALIDITY reuse, FETCH repeats,
       const tooMany = await client.command(`FETCH 1 (${distinct})`);
       assert.match(tooMany.status, /^BAD \[LIMIT\] .*40/);
       assert.match((await client.command('NOOP')).status, /^OK/);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  test('keywords are bounded in length and in number per mailbox: NO [LIMIT], system flags always work', async () => {
+    const tagger = await stack.account('keywords');
+    await stack.deliver(tagger.accountId, tagger.address, rawMessage('Tagged'));
+    const client = await RawImapClient.login(gateway.ports.imap, tagger.address, stack.password);
+    try {
+      await client.command('SELECT INBOX');
+      const long = await client.command(`STORE 1 +FLAGS (${'k'.repeat(21)})`);
+      assert.match(long.status, /^NO \[LIMIT\] .*20 octets/);
+      assert.match((await client.command('STORE 1 +FLAGS ($one $two)')).status, /^OK/);
+      assert.match((await client.command('STORE 1 +FLAGS ($three \\Seen)')).status, /^OK/);
+      const fourth = await client.command('STORE 1 +FLAGS ($four)');
+      assert.match(fourth.status, /^NO \[LIMIT\] .*3 different keywords/);
+      const append = await client.command('APPEND INBOX ($five) {9}\r\nSubject: ');
+      assert.match(append.status, /^NO \[LIMIT\]/);
+      // What the mailbox has may be set again, and system flags are never counted.
+      assert.match((await client.command('STORE 1 FLAGS ($one \\Flagged)')).status, /^OK/);
+      const flags = await client.command('FETCH 1 (FLAGS)');
+      assert.match(flags.untagged[0]!, /FLAGS \(.*\$one.*\)/);
+      assert.doesNotMatch(flags.untagged[0]!, /\$four/);
     } finally {
       client.destroy();
     }

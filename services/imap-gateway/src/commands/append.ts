@@ -3,6 +3,7 @@ import type { AppendRequest } from '@correo/imap-proto';
 import { appendImapMessages, findImapMailbox } from '@correo/store';
 import type { CommandContext, Completion } from '../command-context.js';
 import { no, ok } from '../command-context.js';
+import { refuseKeywords } from '../keywords.js';
 import { storeAppendedMessage } from '../message-facts.js';
 
 /** APPEND (and MULTIAPPEND): blob, MIME analysis, then one transaction for all; APPENDUID (UIDPLUS). */
@@ -16,6 +17,12 @@ export async function append(ctx: CommandContext, request: AppendRequest): Promi
     return no(`Messages are limited to ${limit} octets`, { code: 'TOOBIG' });
   }
   if (request.messages.some((m) => m.content.length === 0)) return no('An empty message cannot be stored');
+  const refused = await refuseKeywords(
+    ctx,
+    mailbox.id,
+    request.messages.flatMap((m) => m.flags ?? []),
+  );
+  if (refused) return refused;
   const messages = [];
   for (const message of request.messages) {
     const facts = await storeAppendedMessage(
