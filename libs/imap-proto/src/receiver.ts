@@ -75,10 +75,10 @@ export function literalAtLineEnd(line: Buffer): LiteralHeader | null {
  * that arrived, then call next() until it returns null.
  */
 export class CommandReceiver {
-  private readonly maxLineLength: number;
-  private readonly maxLiteralSize: number;
-  private readonly maxNonSyncLiteral: number;
-  private readonly maxCommandSize: number;
+  private maxLineLength!: number;
+  private maxLiteralSize!: number;
+  private maxNonSyncLiteral!: number;
+  private maxCommandSize!: number;
 
   private buffer: Buffer = Buffer.alloc(0);
   /** Bytes at the start of `buffer` already searched for LF. */
@@ -89,6 +89,14 @@ export class CommandReceiver {
   private lineWanted = false;
 
   constructor(options: ReceiverOptions = {}) {
+    this.setLimits(options);
+  }
+
+  /**
+   * New limits from the next line on, e.g. after login: before it, a server takes only small literals
+   * (LITERAL-), so an unauthenticated client cannot make it hold megabytes.
+   */
+  setLimits(options: ReceiverOptions): void {
     this.maxLineLength = options.maxLineLength ?? 64 * 1024;
     this.maxLiteralSize = options.maxLiteralSize ?? 64 * 1024 * 1024;
     this.maxNonSyncLiteral = options.maxNonSyncLiteral ?? Infinity;
@@ -103,6 +111,16 @@ export class CommandReceiver {
   /** The next line is taken raw (no literal, no tag): for AUTHENTICATE exchanges and IDLE's DONE. */
   expectLine(): void {
     this.lineWanted = true;
+  }
+
+  /** Octets of a literal are on their way (taken or skipped): the time a slow sender can stretch. */
+  get inLiteral(): boolean {
+    return this.state.name === 'literal' || this.state.name === 'skip-literal';
+  }
+
+  /** A refused non-synchronizing literal is being swallowed: its octets follow whatever we answer. */
+  get skippingLiteral(): boolean {
+    return this.state.name === 'skip-literal';
   }
 
   /** True between commands: nothing of a command is held (used to refuse pipelining around STARTTLS). */

@@ -5,7 +5,7 @@ import type { CompletionStatus, ResponseCode } from '@correo/imap-proto';
 import type { Pool } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
 import type { ImapGatewayConfig } from './config.js';
-import type { ConnectionCounter } from './connection-counter.js';
+import type { ConnectionCounter } from '@correo/limits';
 import type { MailboxChanges } from './mailbox-changes.js';
 import type { ImapSession } from './session.js';
 

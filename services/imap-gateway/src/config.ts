@@ -23,6 +23,9 @@ export const imapGatewaySection = defineSection({
     IMAP_MAX_CONNECTIONS_PER_USER: integer({ min: 1, max: 100_000, default: 50 }),
     IMAP_MAX_AUTH_FAILURES: integer({ min: 1, max: 100, default: 3 }),
     IMAP_FETCH_BATCH: integer({ min: 1, max: 10_000, default: 200 }),
+    IMAP_PREAUTH_TIMEOUT_MS: integer({ min: 1000, max: 3_600_000, default: 60_000 }),
+    IMAP_MIN_TRANSFER_RATE: integer({ min: 0, max: 1_073_741_824, default: 1024 }),
+    IMAP_TRANSFER_RATE_WINDOW_MS: integer({ min: 1000, max: 3_600_000, default: 30_000 }),
     IMAP_MAX_LIST_WILDCARDS: integer({ min: 1, max: 1000, default: 16 }),
     IMAP_MAX_FETCH_ATTRIBUTES: integer({ min: 8, max: 10_000, default: 100 }),
     IMAP_MAX_KEYWORDS: integer({ min: 0, max: 100_000, default: 256 }),
@@ -55,6 +58,9 @@ export const imapGatewaySection = defineSection({
       maxConnectionsPerUser: vars.IMAP_MAX_CONNECTIONS_PER_USER,
       maxAuthFailures: vars.IMAP_MAX_AUTH_FAILURES,
       fetchBatch: vars.IMAP_FETCH_BATCH,
+      preAuthTimeoutMs: vars.IMAP_PREAUTH_TIMEOUT_MS,
+      minTransferRate: vars.IMAP_MIN_TRANSFER_RATE,
+      transferRateWindowMs: vars.IMAP_TRANSFER_RATE_WINDOW_MS,
       maxListWildcards: vars.IMAP_MAX_LIST_WILDCARDS,
       maxFetchAttributes: vars.IMAP_MAX_FETCH_ATTRIBUTES,
       maxKeywords: vars.IMAP_MAX_KEYWORDS,
@@ -80,10 +86,15 @@ export interface ImapGatewayConfig {
   maxLineLength: number;
   /** APPENDLIMIT (RFC 7889): the largest message APPEND takes, and the largest literal. */
   appendLimit: number;
-  /** Per listener. */
+  /** Sessions of this gateway process, both listeners together; beyond it the greeting is BYE [LIMIT]. */
   maxConnections: number;
   /** Counted per gateway process. */
   maxConnectionsPerIp: number;
+  /** From connect to a successful login, however active the client is; then BYE and close. */
+  preAuthTimeoutMs: number;
+  /** Octets per second a literal (APPEND, LOGIN) must average over each window; 0 turns it off. */
+  minTransferRate: number;
+  transferRateWindowMs: number;
   /** Logged-in sessions of one account, counted per gateway process. */
   maxConnectionsPerUser: number;
   /** Failed logins in one connection before it is closed. */
@@ -117,6 +128,9 @@ export function defaultImapGatewayConfig(overrides: Partial<ImapGatewayConfig> =
     maxConnectionsPerUser: 50,
     maxAuthFailures: 3,
     fetchBatch: 200,
+    preAuthTimeoutMs: 60_000,
+    minTransferRate: 1024,
+    transferRateWindowMs: 30_000,
     maxListWildcards: 16,
     maxFetchAttributes: 100,
     maxKeywords: 256,

@@ -2,6 +2,8 @@ import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { SecureContext } from 'node:tls';
 import { CommandReceiver, continuation, errorResponse, untaggedStatus } from '@correo/imap-proto';
+import type { ReceiverOptions } from '@correo/imap-proto';
+import { LoginDeadline, TransferRateGuard } from '@correo/limits';
 import type { Logger } from '@correo/telemetry';
 import type { GatewayServices, SessionIo } from './command-context.js';
 import { ImapSession } from './session.js';
@@ -26,6 +28,16 @@ export interface ConnectionOptions {
 const CLOSE_GRACE_MS = 5000;
 
 /**
+ * Before login a client is a stranger: literals up to 4 KiB (LITERAL-, RFC 7888: a larger {n+} is
+ * refused and the connection closed, since its octets follow anyway), lines up to 8 KiB (a LOGIN or
+ * an AUTHENTICATE PLAIN response fits many times), commands up to 16 KiB. After login, the limits
+ * of the configuration (APPENDLIMIT) apply.
+ */
+export const PRE_AUTH_LITERAL_LIMIT = 4096;
+const PRE_AUTH_LINE_LIMIT = 8192;
+const PRE_AUTH_COMMAND_LIMIT = 16 * 1024;
+
+/**
  * The I/O side of one IMAP connection: framing through imap-proto's CommandReceiver (literals and
  * their "+" continuations), one command at a time in order (the socket is paused while one runs, so
  * pipelined commands wait in the kernel buffer), raw lines for AUTHENTICATE and IDLE, output
@@ -39,7 +51,10 @@ export class ImapConnection {
   private closed = false;
   private idling = false;
   private lineWaiter: { resolve: (line: Buffer) => void; reject: (error: Error) => void } | null = null;
+  private readonly loginDeadline: LoginDeadline;
+  private readonly transferRate: TransferRateGuard;
   private readonly onData = (chunk: Buffer) => {
+    this.transferRate.received(chunk.length);
     this.receiver.push(chunk);
     this.drain();
   };
@@ -53,6 +68,15 @@ export class ImapConnection {
   ) {
     this.socket = raw;
     this.finished = new Promise((resolve) => (this.finish = resolve));
+    const { config } = options.services;
+    this.loginDeadline = new LoginDeadline(config.preAuthTimeoutMs, () =>
+      this.cutOff('Autologout: no login in time'),
+    );
+    this.transferRate = new TransferRateGuard({
+      minBytesPerSecond: config.minTransferRate,
+      windowMs: config.transferRateWindowMs,
+      onTooSlow: () => this.cutOff('Literal data arrives too slowly'),
+    });
     this.receiver = this.newReceiver();
     const io: SessionIo = {
       write: (...data) => this.write(...data),
@@ -70,12 +94,31 @@ export class ImapConnection {
   }
 
   private newReceiver(): CommandReceiver {
+    return new CommandReceiver(this.receiverLimits());
+  }
+
+  private receiverLimits(): ReceiverOptions {
     const { config } = this.options.services;
-    return new CommandReceiver({
+    if (this.loginDeadline.pending) {
+      return {
+        maxLineLength: Math.min(config.maxLineLength, PRE_AUTH_LINE_LIMIT),
+        maxLiteralSize: PRE_AUTH_LITERAL_LIMIT,
+        maxNonSyncLiteral: PRE_AUTH_LITERAL_LIMIT,
+        maxCommandSize: PRE_AUTH_COMMAND_LIMIT,
+      };
+    }
+    return {
       maxLineLength: config.maxLineLength,
       maxLiteralSize: config.appendLimit,
       maxCommandSize: config.appendLimit + 1024 * 1024,
-    });
+    };
+  }
+
+  /** BYE with a reason, then the connection ends (pre-auth deadline, slow literal). */
+  private cutOff(reason: string): void {
+    if (this.closed) return;
+    this.socket.end(untaggedStatus('BYE', reason));
+    this.socket.destroy();
   }
 
   /** Server shutdown: BYE, then the connection ends. */
@@ -119,13 +162,22 @@ export class ImapConnection {
       }
       if (this.busy) return;
       const event = this.receiver.next();
+      // A literal in progress is held to the minimum rate while the server waits for it.
+      this.transferRate.setActive(this.receiver.inLiteral);
       if (!event) return;
       if (event.type === 'continue') {
         this.write(continuation('Ready for literal data')).catch(() => {});
       } else if (event.type === 'error') {
+        if (this.loginDeadline.pending && this.receiver.skippingLiteral) {
+          // Before login the refused {n+} octets are not read at all: BAD, then the connection ends.
+          this.write(errorResponse(event.error)).catch(() => {});
+          this.cutOff('Literal too big before login');
+          return;
+        }
         this.write(errorResponse(event.error)).catch(() => {});
       } else if (event.type === 'command') {
         this.busy = true;
+        this.transferRate.setActive(false);
         this.socket.pause();
         void this.run(event.bytes);
         return;
@@ -151,6 +203,10 @@ export class ImapConnection {
       this.busy = false;
     }
     if (this.closed) return;
+    if (this.loginDeadline.pending && this.session.state !== 'not-authenticated') {
+      this.loginDeadline.stop();
+      this.receiver.setLimits(this.receiverLimits());
+    }
     this.socket.resume();
     this.drain();
   }
@@ -210,6 +266,8 @@ export class ImapConnection {
   private async closedNow(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.loginDeadline.stop();
+    this.transferRate.stop();
     this.raw.destroy();
     this.lineWaiter?.reject(new ConnectionClosedError());
     this.lineWaiter = null;

@@ -5,6 +5,7 @@ import type { LoginLimiter } from '@correo/auth';
 import type { BlobStore } from '@correo/blobs';
 import type { Directory } from '@correo/directory';
 import { untaggedStatus } from '@correo/imap-proto';
+import { ConnectionCounter, ConnectionGate } from '@correo/limits';
 import type { Limits } from '@correo/limits';
 import type { Notifier } from '@correo/notify';
 import type { Listener } from '@correo/runtime';
@@ -14,7 +15,6 @@ import { listenPair } from '@correo/tls';
 import type { GatewayServices } from './command-context.js';
 import type { ImapGatewayConfig } from './config.js';
 import { ImapConnection } from './connection.js';
-import { ConnectionCounter } from './connection-counter.js';
 import { MailboxChanges } from './mailbox-changes.js';
 import { imapMetrics } from './metrics.js';
 
@@ -59,14 +59,16 @@ export async function startImapGateway(deps: ImapGatewayDeps): Promise<ImapGatew
     userConnections: new ConnectionCounter(config.maxConnectionsPerUser),
     logger,
   };
-  const perIp = new ConnectionCounter(config.maxConnectionsPerIp);
+  const gate = new ConnectionGate({ maxTotal: config.maxConnections, maxPerIp: config.maxConnectionsPerIp });
   const connections = new Set<ImapConnection>();
 
   function serve(listener: ImapListenerName, socket: Socket): void {
-    const ip = socket.remoteAddress ?? '';
-    if (!perIp.acquire(ip)) {
+    const admission = gate.admit(socket.remoteAddress ?? '');
+    if (!admission.admitted) {
       socket.on('error', () => {});
-      socket.end(untaggedStatus('BYE', 'Too many connections from your address', { code: 'LIMIT' }));
+      const text =
+        admission.cap === 'per-ip' ? 'Too many connections from your address' : 'Too many connections';
+      socket.end(untaggedStatus('BYE', text, { code: 'LIMIT' }));
       return;
     }
     imapMetrics.connections.inc({ listener });
@@ -80,7 +82,7 @@ export async function startImapGateway(deps: ImapGatewayDeps): Promise<ImapGatew
     connections.add(connection);
     void connection.finished.then(() => {
       connections.delete(connection);
-      perIp.release(ip);
+      admission.release();
       imapMetrics.activeConnections.dec({ listener });
     });
   }
@@ -90,7 +92,7 @@ export async function startImapGateway(deps: ImapGatewayDeps): Promise<ImapGatew
     ports: { plain: config.ports.imap, tls: config.ports.imaps },
     host: config.bindHost,
     tls: deps.tls,
-    maxConnections: config.maxConnections,
+    maxConnections: gate.socketCap,
     onSocket: serve,
     onHandshakeError: (error) => logger.debug({ error: error.message }, 'IMAPS handshake failed'),
   });

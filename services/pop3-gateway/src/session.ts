@@ -1,5 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { guardedLogin, isLoopbackAddress as isLoopback, type LoginLimiter } from '@correo/auth';
+import {
+  guardedLogin,
+  isLoopbackAddress as isLoopback,
+  loginNameTooLong,
+  MAX_LOGIN_NAME_BYTES,
+  type LoginLimiter,
+} from '@correo/auth';
 import { BlobNotFoundError } from '@correo/blobs';
 import type { AccountRef, Directory } from '@correo/directory';
 import {
@@ -182,6 +188,7 @@ export class Pop3Session {
         return 'starttls';
       case 'USER':
         if (!this.plaintextAuthAllowed()) return this.reply(plaintextRefusal());
+        if (loginNameTooLong(command.user)) return this.reply(loginNameRefusal());
         state.user = command.user;
         return this.reply(okReply('Send PASS'));
       case 'PASS': {
@@ -219,6 +226,7 @@ export class Pop3Session {
   }
 
   private async login(login: string, password: string): Promise<SessionAction> {
+    if (loginNameTooLong(login)) return this.reply(loginNameRefusal());
     const ip = this.connection.remoteAddress;
     const { loginLimiter, directory, locks, store, logger } = this.deps;
     let account: AccountRef | null;
@@ -435,4 +443,8 @@ export class Pop3Session {
 
 function plaintextRefusal(): string {
   return errReply('Plaintext authentication is not allowed without TLS: use STLS first', 'AUTH');
+}
+
+function loginNameRefusal(): string {
+  return errReply(`Login names are limited to ${MAX_LOGIN_NAME_BYTES} octets`, 'AUTH');
 }
