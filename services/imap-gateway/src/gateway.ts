@@ -63,14 +63,8 @@ export async function startImapGateway(deps: ImapGatewayDeps): Promise<ImapGatew
   const connections = new Set<ImapConnection>();
 
   function serve(listener: ImapListenerName, socket: Socket): void {
-    const admission = gate.admit(socket.remoteAddress ?? '');
-    if (!admission.admitted) {
-      socket.on('error', () => {});
-      const text =
-        admission.cap === 'per-ip' ? 'Too many connections from your address' : 'Too many connections';
-      socket.end(untaggedStatus('BYE', text, { code: 'LIMIT' }));
-      return;
-    }
+    const release = gate.admitSocket(socket, (text) => untaggedStatus('BYE', text, { code: 'LIMIT' }));
+    if (!release) return;
     imapMetrics.connections.inc({ listener });
     imapMetrics.activeConnections.inc({ listener });
     const connection = new ImapConnection(socket, {
@@ -82,7 +76,7 @@ export async function startImapGateway(deps: ImapGatewayDeps): Promise<ImapGatew
     connections.add(connection);
     void connection.finished.then(() => {
       connections.delete(connection);
-      admission.release();
+      release();
       imapMetrics.activeConnections.dec({ listener });
     });
   }

@@ -27,7 +27,11 @@ export function listPattern(reference: string, pattern: string): string {
  * BAD [LIMIT] when a LIST/LSUB pattern (with its reference) holds more wildcards than
  * IMAP_MAX_LIST_WILDCARDS; real clients use one or two.
  */
-export function tooManyWildcards(ctx: CommandContext, reference: string, patterns: string[]): Completion | null {
+export function tooManyWildcards(
+  ctx: CommandContext,
+  reference: string,
+  patterns: string[],
+): Completion | null {
   const limit = ctx.services.config.maxListWildcards;
   for (const pattern of patterns) {
     let count = 0;

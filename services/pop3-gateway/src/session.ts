@@ -94,6 +94,11 @@ export class Pop3Session {
     private readonly connection: ConnectionFacts,
   ) {}
 
+  /** USER/PASS or AUTH succeeded: the session left AUTHORIZATION. */
+  get loggedIn(): boolean {
+    return this.state.kind === 'transaction';
+  }
+
   greeting(): string {
     return okReply(`${this.settings.hostname} correo POP3 server ready`);
   }

@@ -147,7 +147,8 @@ async function streamLiteral(ctx: CommandContext, literal: LiteralStream): Promi
     sent += bytes.length;
   }
   // The "{n}" is out: a blob shorter than its record cannot be answered any more, only cut off.
-  if (sent !== literal.size) throw new BrokenResponseError(`blob ended after ${sent} of ${literal.size} octets`);
+  if (sent !== literal.size)
+    throw new BrokenResponseError(`blob ended after ${sent} of ${literal.size} octets`);
 }
 
 /** BODY[] without PEEK, RFC822 and RFC822.TEXT set \Seen (RFC 9051 6.4.5); the rows get the new flags. */
