@@ -13,18 +13,26 @@ export interface ReceiverOptions {
   maxNonSyncLiteral?: number;
   /** Largest whole command, lines and literals together (MULTIAPPEND); default maxLiteralSize + 1 MiB. */
   maxCommandSize?: number;
+  /**
+   * Asked before a literal within the limits is taken: false refuses it as 'server-busy' (the server's
+   * memory for literals of all connections is spent). Default: always taken.
+   */
+  admitLiteral?: (size: number) => boolean;
 }
 
-export type FrameErrorKind = 'line-too-long' | 'literal-too-big' | 'command-too-big';
+export type FrameErrorKind = 'line-too-long' | 'literal-too-big' | 'command-too-big' | 'server-busy';
 
-/** The client broke a framing limit; answer `<tag> BAD [TOOBIG] <message>` (or `* BAD` without a tag). */
+/**
+ * The client broke a framing limit; answer `<tag> BAD [TOOBIG] <message>` (or `* BAD` without a tag).
+ * 'server-busy' (no room for the literal now, try later) answers `BAD [LIMIT]`.
+ */
 export class FrameError extends ParseError {
   constructor(
     readonly kind: FrameErrorKind,
     message: string,
     tag: string | null,
   ) {
-    super(message, tag, 'TOOBIG');
+    super(message, tag, kind === 'server-busy' ? 'LIMIT' : 'TOOBIG');
   }
 }
 
@@ -79,6 +87,7 @@ export class CommandReceiver {
   private maxLiteralSize!: number;
   private maxNonSyncLiteral!: number;
   private maxCommandSize!: number;
+  private admitLiteral: ((size: number) => boolean) | undefined;
 
   private buffer: Buffer = Buffer.alloc(0);
   /** Bytes at the start of `buffer` already searched for LF. */
@@ -101,6 +110,7 @@ export class CommandReceiver {
     this.maxLiteralSize = options.maxLiteralSize ?? 64 * 1024 * 1024;
     this.maxNonSyncLiteral = options.maxNonSyncLiteral ?? Infinity;
     this.maxCommandSize = options.maxCommandSize ?? this.maxLiteralSize + 1024 * 1024;
+    this.admitLiteral = options.admitLiteral;
   }
 
   push(chunk: Buffer): void {
@@ -226,6 +236,8 @@ export class CommandReceiver {
       error = this.fail('literal-too-big', `Literal is larger than ${this.maxLiteralSize} octets`, line);
     } else if (this.commandSize + literal.size > this.maxCommandSize) {
       error = this.fail('command-too-big', this.commandTooBig(), line);
+    } else if (literal.size > 0 && this.admitLiteral && !this.admitLiteral(literal.size)) {
+      error = this.fail('server-busy', 'The server is busy with other literals, try again later', line);
     }
     if (error) {
       this.reset();

@@ -82,3 +82,24 @@ export class ConnectionGate {
     return null;
   }
 }
+
+/**
+ * Octets of one kind held by all connections of a process (IMAP literals waiting for their command
+ * to be complete): a take that would pass the total is refused, so memory stays bounded however many
+ * sessions there are.
+ */
+export class ByteBudget {
+  private used = 0;
+
+  constructor(readonly total: number) {}
+
+  take(octets: number): boolean {
+    if (this.used + octets > this.total) return false;
+    this.used += octets;
+    return true;
+  }
+
+  give(octets: number): void {
+    this.used = Math.max(0, this.used - octets);
+  }
+}

@@ -5,7 +5,7 @@ import type { CompletionStatus, ResponseCode } from '@correo/imap-proto';
 import type { Pool } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
 import type { ImapGatewayConfig } from './config.js';
-import type { ConnectionCounter } from '@correo/limits';
+import type { ByteBudget, ConnectionCounter } from '@correo/limits';
 import type { MailboxChanges } from './mailbox-changes.js';
 import type { ImapSession } from './session.js';
 
@@ -19,6 +19,8 @@ export interface GatewayServices {
   changes: MailboxChanges;
   /** Logged-in sessions per account on this gateway process. */
   userConnections: ConnectionCounter;
+  /** Literal octets held by all connections (IMAP_LITERAL_MEMORY). */
+  literalBudget: ByteBudget;
   logger: Logger;
 }
 

@@ -18,6 +18,7 @@ export const imapGatewaySection = defineSection({
     IMAP_IDLE_KEEPALIVE_MS: integer({ min: 1000, max: 3_600_000, default: 120_000 }),
     IMAP_MAX_LINE_LENGTH: integer({ min: 1024, max: 1_048_576, default: 65_536 }),
     IMAP_APPEND_LIMIT: integer({ min: 1024, max: 1_073_741_824, default: 50 * 1024 * 1024 }),
+    IMAP_LITERAL_MEMORY: integer({ min: 1024, max: 68_719_476_736, default: 512 * 1024 * 1024 }),
     IMAP_MAX_CONNECTIONS: integer({ min: 1, max: 1_000_000, default: 20_000 }),
     IMAP_MAX_CONNECTIONS_PER_IP: integer({ min: 1, max: 1_000_000, default: 100 }),
     IMAP_MAX_CONNECTIONS_PER_USER: integer({ min: 1, max: 100_000, default: 50 }),
@@ -32,6 +33,16 @@ export const imapGatewaySection = defineSection({
     IMAP_MAX_KEYWORD_LENGTH: integer({ min: 8, max: 1000, default: 100 }),
   },
   check(vars) {
+    const memory = vars.IMAP_LITERAL_MEMORY;
+    const appendLimit = vars.IMAP_APPEND_LIMIT;
+    if (memory !== undefined && appendLimit !== undefined && memory < appendLimit) {
+      return [
+        {
+          variable: 'IMAP_LITERAL_MEMORY',
+          expected: `at least IMAP_APPEND_LIMIT (${appendLimit}), or no APPEND of that size fits`,
+        },
+      ];
+    }
     if ((vars.IMAP_TLS_CERT_FILE === undefined) !== (vars.IMAP_TLS_KEY_FILE === undefined)) {
       return [
         {
@@ -53,6 +64,7 @@ export const imapGatewaySection = defineSection({
       idleKeepaliveMs: vars.IMAP_IDLE_KEEPALIVE_MS,
       maxLineLength: vars.IMAP_MAX_LINE_LENGTH,
       appendLimit: vars.IMAP_APPEND_LIMIT,
+      literalMemory: vars.IMAP_LITERAL_MEMORY,
       maxConnections: vars.IMAP_MAX_CONNECTIONS,
       maxConnectionsPerIp: vars.IMAP_MAX_CONNECTIONS_PER_IP,
       maxConnectionsPerUser: vars.IMAP_MAX_CONNECTIONS_PER_USER,
@@ -86,6 +98,11 @@ export interface ImapGatewayConfig {
   maxLineLength: number;
   /** APPENDLIMIT (RFC 7889): the largest message APPEND takes, and the largest literal. */
   appendLimit: number;
+  /**
+   * Octets of literals all connections of the process may hold while their commands are incomplete
+   * (APPEND bodies are buffered whole until parsed); a literal beyond it gets NO [LIMIT].
+   */
+  literalMemory: number;
   /** Sessions of this gateway process, both listeners together; beyond it the greeting is BYE [LIMIT]. */
   maxConnections: number;
   /** Counted per gateway process. */
@@ -123,6 +140,7 @@ export function defaultImapGatewayConfig(overrides: Partial<ImapGatewayConfig> =
     idleKeepaliveMs: 120_000,
     maxLineLength: 65_536,
     appendLimit: 50 * 1024 * 1024,
+    literalMemory: 512 * 1024 * 1024,
     maxConnections: 20_000,
     maxConnectionsPerIp: 100,
     maxConnectionsPerUser: 50,

@@ -52,6 +52,14 @@ export class ImapConnection {
   private idling = false;
   private lineWaiter: { resolve: (line: Buffer) => void; reject: (error: Error) => void } | null = null;
   private readonly loginDeadline: LoginDeadline;
+  /** Literal octets taken from the gateway's budget: for the command being received, and the one running. */
+  private literalsReceiving = 0;
+  private literalsRunning = 0;
+  private readonly admitLiteral = (size: number): boolean => {
+    if (!this.options.services.literalBudget.take(size)) return false;
+    this.literalsReceiving += size;
+    return true;
+  };
   private readonly transferRate: TransferRateGuard;
   private readonly onData = (chunk: Buffer) => {
     this.transferRate.received(chunk.length);
@@ -105,13 +113,26 @@ export class ImapConnection {
         maxLiteralSize: PRE_AUTH_LITERAL_LIMIT,
         maxNonSyncLiteral: PRE_AUTH_LITERAL_LIMIT,
         maxCommandSize: PRE_AUTH_COMMAND_LIMIT,
+        admitLiteral: this.admitLiteral,
       };
     }
     return {
       maxLineLength: config.maxLineLength,
       maxLiteralSize: config.appendLimit,
       maxCommandSize: config.appendLimit + 1024 * 1024,
+      admitLiteral: this.admitLiteral,
     };
+  }
+
+  private releaseLiterals(which: 'receiving' | 'running'): void {
+    const budget = this.options.services.literalBudget;
+    if (which === 'receiving') {
+      budget.give(this.literalsReceiving);
+      this.literalsReceiving = 0;
+    } else {
+      budget.give(this.literalsRunning);
+      this.literalsRunning = 0;
+    }
   }
 
   /** BYE with a reason, then the connection ends (pre-auth deadline, slow literal). */
@@ -168,6 +189,8 @@ export class ImapConnection {
       if (event.type === 'continue') {
         this.write(continuation('Ready for literal data')).catch(() => {});
       } else if (event.type === 'error') {
+        // The refused command's literals are dropped with it.
+        this.releaseLiterals('receiving');
         if (this.loginDeadline.pending && this.receiver.skippingLiteral) {
           // Before login the refused {n+} octets are not read at all: BAD, then the connection ends.
           this.write(errorResponse(event.error)).catch(() => {});
@@ -176,6 +199,8 @@ export class ImapConnection {
         }
         this.write(errorResponse(event.error)).catch(() => {});
       } else if (event.type === 'command') {
+        this.literalsRunning += this.literalsReceiving;
+        this.literalsReceiving = 0;
         this.busy = true;
         this.transferRate.setActive(false);
         this.socket.pause();
@@ -201,6 +226,7 @@ export class ImapConnection {
       return;
     } finally {
       this.busy = false;
+      this.releaseLiterals('running');
     }
     if (this.closed) return;
     if (this.loginDeadline.pending && this.session.state !== 'not-authenticated') {
@@ -226,6 +252,7 @@ export class ImapConnection {
     // Nothing sent before the handshake may be read as a command after it (RFC 9051 6.2.1, the
     // STARTTLS command-injection attacks): stop reading plaintext and drop what was pipelined.
     plain.off('data', this.onData);
+    this.releaseLiterals('receiving');
     this.receiver = this.newReceiver();
     plain.setTimeout(0);
     const secured = new TLSSocket(plain, { isServer: true, secureContext: this.options.secureContext! });
@@ -268,6 +295,8 @@ export class ImapConnection {
     this.closed = true;
     this.loginDeadline.stop();
     this.transferRate.stop();
+    this.releaseLiterals('receiving');
+    this.releaseLiterals('running');
     this.raw.destroy();
     this.lineWaiter?.reject(new ConnectionClosedError());
     this.lineWaiter = null;

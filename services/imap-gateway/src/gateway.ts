@@ -5,7 +5,7 @@ import type { LoginLimiter } from '@correo/auth';
 import type { BlobStore } from '@correo/blobs';
 import type { Directory } from '@correo/directory';
 import { untaggedStatus } from '@correo/imap-proto';
-import { ConnectionCounter, ConnectionGate } from '@correo/limits';
+import { ByteBudget, ConnectionCounter, ConnectionGate } from '@correo/limits';
 import type { Limits } from '@correo/limits';
 import type { Notifier } from '@correo/notify';
 import type { Listener } from '@correo/runtime';
@@ -57,6 +57,7 @@ export async function startImapGateway(deps: ImapGatewayDeps): Promise<ImapGatew
     loginLimiter: deps.loginLimiter ?? createLoginLimiter(deps.limits),
     changes: new MailboxChanges(deps.notifier, logger),
     userConnections: new ConnectionCounter(config.maxConnectionsPerUser),
+    literalBudget: new ByteBudget(config.literalMemory),
     logger,
   };
   const gate = new ConnectionGate({ maxTotal: config.maxConnections, maxPerIp: config.maxConnectionsPerIp });

@@ -68,14 +68,14 @@ describe('hostile IMAP clients: LIST patterns, UIDVALIDITY reuse, FETCH repeats,
       const tooMany = await client.command(`LIST "" "${'*a'.repeat(11)}"`);
       assert.match(tooMany.status, /^BAD \[LIMIT\] .*10 wildcards/);
       // Every ATOM-CHAR and the wildcards, as a real client sent it: an answer, not a dropped connection.
-      const atoms = await client.command("LIST \"\" !#$&'+,-.0123456789:;<=>?@^_`|[}%*");
+      const atoms = await client.command('LIST "" !#$&\'+,-.0123456789:;<=>?@^_`|[}%*');
       assert.match(atoms.status, /^(OK|BAD|NO) /);
       assert.match((await client.command('NOOP')).status, /^OK/);
       assert.match((await client.command('ENABLE UTF8=ACCEPT')).status, /^OK/);
-      const utf8 = await client.command("LIST \"\" !#$&'+,-.0123456789:;<=>?@^_`|[}%*");
+      const utf8 = await client.command('LIST "" !#$&\'+,-.0123456789:;<=>?@^_`|[}%*');
       assert.match(utf8.status, /^OK/);
-      assert.match((await client.command("CREATE \"!#$&'+,-.0123456789:;<=>?@^_`|[}\"")).status, /^OK/);
-      const found = await client.command("LIST \"\" !#$&'+,-.0123456789:;<=>?@^_`|[}%*");
+      assert.match((await client.command('CREATE "!#$&\'+,-.0123456789:;<=>?@^_`|[}"')).status, /^OK/);
+      const found = await client.command('LIST "" !#$&\'+,-.0123456789:;<=>?@^_`|[}%*');
       assert.equal(found.untagged.length, 1);
       assert.match(found.status, /^OK/);
     } finally {
@@ -128,7 +128,11 @@ describe('hostile IMAP clients: LIST patterns, UIDVALIDITY reuse, FETCH repeats,
       const size = Number(/BODY\[\] \{(\d+)\}/.exec(whole)![1]);
       assert.ok(size > 2_000_000, `a big body: ${size}`);
       assert.ok(whole.includes(`39999 ${line}\r\n`));
-      assert.equal(whole.length, whole.indexOf('}\r\n') + 3 + size + 1, 'the literal and ")" end the response');
+      assert.equal(
+        whole.length,
+        whole.indexOf('}\r\n') + 3 + size + 1,
+        'the literal and ")" end the response',
+      );
       const partial = await client.command('FETCH 1 (BODY.PEEK[TEXT]<100000.100> UID)');
       assert.match(partial.untagged[0]!, /BODY\[TEXT\]<100000> \{100\}\r\n/);
       const distinct = Array.from({ length: 41 }, (_, i) => `BODY.PEEK[]<${i}.10>`).join(' ');

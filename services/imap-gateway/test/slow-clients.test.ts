@@ -114,4 +114,28 @@ describe('pre-auth limits, login deadline, session caps and minimum transfer rat
       client.destroy();
     }
   });
+
+  test('literals of all sessions share one memory budget: beyond it NO [LIMIT], freed when a command ends', async () => {
+    const gateway = await stack.gateway({ appendLimit: 100_000, literalMemory: 150_000 });
+    const first = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+    const second = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+    const message = `Subject: held\r\n\r\n${'h'.repeat(99_000)}\r\n`;
+    try {
+      first.send(`f1 APPEND INBOX {${message.length}}\r\n`);
+      assert.match(await first.readLine(), /^\+ /);
+      first.send(message.slice(0, 1000));
+      // The first literal holds 100 000 of the 150 000 octets: the second does not fit, and is told at once.
+      const refused = await second.command(`APPEND INBOX {${message.length}}`);
+      assert.match(refused.status, /^NO \[LIMIT\]/);
+      first.send(`${message.slice(1000)}\r\n`);
+      assert.match((await first.collect('f1')).status, /^OK \[APPENDUID /);
+      second.send(`s2 APPEND INBOX {${message.length}}\r\n`);
+      assert.match(await second.readLine(), /^\+ /);
+      second.send(`${message}\r\n`);
+      assert.match((await second.collect('s2')).status, /^OK \[APPENDUID /);
+    } finally {
+      first.destroy();
+      second.destroy();
+    }
+  });
 });
