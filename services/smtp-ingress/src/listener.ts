@@ -139,6 +139,7 @@ export function createListener(setup: ListenerSetup): SMTPServer {
         maxLineLength: config.maxLineLength,
         kind,
         senderAuthentication: kind === 'mx' ? setup.senderAuthentication : undefined,
+        watchData: (data) => hooks.watchData(session.id, data),
       }).then(
         (accepted) => {
           ingressMetrics.messagesAccepted.inc({ listener: name });
@@ -166,6 +167,8 @@ export function createListener(setup: ListenerSetup): SMTPServer {
   const hooks = installConnectionHooks(server, {
     allowPlaintextAuthOnLoopback: kind === 'submission' && config.allowPlaintextAuthOnLoopback,
     sessionTimeoutMs: config.sessionTimeoutMs,
+    minTransferRate: config.minTransferRate,
+    transferRateWindowMs: config.transferRateWindowMs,
   });
   server.on('error', (error) => log.warn({ err: error }, 'smtp connection error'));
   return server;
