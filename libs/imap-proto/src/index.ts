@@ -5,7 +5,7 @@
 export { ParseError } from './errors.js';
 export type { ParseErrorCode } from './errors.js';
 export { CommandReceiver, FrameError, literalAtLineEnd } from './receiver.js';
-export type { FrameErrorKind, ReceiverEvent, ReceiverOptions } from './receiver.js';
+export type { FrameErrorKind, LiteralSink, ReceiverEvent, ReceiverOptions } from './receiver.js';
 
 export { parseCommand, peekTag } from './parse/index.js';
 export type { ImapCommand, ImapRequest } from './parse/index.js';

@@ -18,6 +18,22 @@ export interface ReceiverOptions {
    * memory for literals of all connections is spent). Default: always taken.
    */
   admitLiteral?: (size: number) => boolean;
+  /**
+   * Asked before a literal within the limits is taken, with the command's first line (its tag and
+   * name): a sink takes the octets as they arrive instead of the command holding them
+   * (APPEND bodies go to the blob store). In the command the literal then reads as empty ({0}), and
+   * the command event lists the sinks in order. Null: the literal is held as usual.
+   */
+  streamLiteral?: (firstLine: Buffer, size: number) => LiteralSink | null;
+}
+
+/** Where a streamed literal's octets go. Pure interface: the server implements it (no I/O here). */
+export interface LiteralSink {
+  write(chunk: Buffer): void;
+  /** All octets were written. */
+  end(): void;
+  /** The command was refused or the connection lost before the literal was complete or used. */
+  abort(): void;
 }
 
 export type FrameErrorKind = 'line-too-long' | 'literal-too-big' | 'command-too-big' | 'server-busy';
@@ -37,8 +53,11 @@ export class FrameError extends ParseError {
 }
 
 export type ReceiverEvent =
-  /** One complete command: its lines joined by CRLF with the literals inline, the final CRLF removed. */
-  | { type: 'command'; bytes: Buffer }
+  /**
+   * One complete command: its lines joined by CRLF with the literals inline, the final CRLF removed.
+   * `streamed`: the sinks of its streamed literals, in order (each reads as {0} in `bytes`).
+   */
+  | { type: 'command'; bytes: Buffer; streamed: LiteralSink[] }
   /** The client announced a synchronizing literal and waits: send "+ " before it sends `size` octets. */
   | { type: 'continue'; size: number }
   /** A raw line asked for with expectLine() (an AUTHENTICATE response or IDLE's DONE), without CRLF. */
@@ -54,6 +73,8 @@ interface LiteralHeader {
 type State =
   | { name: 'line' }
   | { name: 'literal'; remaining: number }
+  /** A streamed literal: its octets go to the sink, not into the command. */
+  | { name: 'stream'; remaining: number; sink: LiteralSink }
   /** A refused non-synchronizing literal is still on its way: swallow it, then the rest of its command. */
   | { name: 'skip-literal'; remaining: number }
   /** Swallow up to the end of the current line (a line past the length limit). */
@@ -88,6 +109,9 @@ export class CommandReceiver {
   private maxNonSyncLiteral!: number;
   private maxCommandSize!: number;
   private admitLiteral: ((size: number) => boolean) | undefined;
+  private streamLiteral: ((firstLine: Buffer, size: number) => LiteralSink | null) | undefined;
+  /** Sinks of the command being received. */
+  private sinks: LiteralSink[] = [];
 
   private buffer: Buffer = Buffer.alloc(0);
   /** Bytes at the start of `buffer` already searched for LF. */
@@ -111,6 +135,12 @@ export class CommandReceiver {
     this.maxNonSyncLiteral = options.maxNonSyncLiteral ?? Infinity;
     this.maxCommandSize = options.maxCommandSize ?? this.maxLiteralSize + 1024 * 1024;
     this.admitLiteral = options.admitLiteral;
+    this.streamLiteral = options.streamLiteral;
+  }
+
+  /** The connection is gone: sinks of an incomplete command are aborted. */
+  abandon(): void {
+    for (const sink of this.sinks.splice(0)) sink.abort();
   }
 
   push(chunk: Buffer): void {
@@ -125,7 +155,9 @@ export class CommandReceiver {
 
   /** Octets of a literal are on their way (taken or skipped): the time a slow sender can stretch. */
   get inLiteral(): boolean {
-    return this.state.name === 'literal' || this.state.name === 'skip-literal';
+    return (
+      this.state.name === 'literal' || this.state.name === 'stream' || this.state.name === 'skip-literal'
+    );
   }
 
   /** A refused non-synchronizing literal is being swallowed: its octets follow whatever we answer. */
@@ -148,6 +180,18 @@ export class CommandReceiver {
           this.consume(take);
           this.state.remaining -= take;
           if (this.state.remaining === 0) this.state = { name: 'line' };
+          continue;
+        }
+        case 'stream': {
+          const take = Math.min(this.state.remaining, this.buffer.length);
+          if (take === 0) return null;
+          this.state.sink.write(this.buffer.subarray(0, take));
+          this.consume(take);
+          this.state.remaining -= take;
+          if (this.state.remaining === 0) {
+            this.state.sink.end();
+            this.state = { name: 'line' };
+          }
           continue;
         }
         case 'skip-literal': {
@@ -222,8 +266,10 @@ export class CommandReceiver {
       const bytes = this.parts.length === 1 ? line : Buffer.concat(this.parts);
       if (this.commandSize > this.maxCommandSize)
         return this.fail('command-too-big', this.commandTooBig(), bytes);
+      const streamed = this.sinks;
+      this.sinks = [];
       this.reset();
-      return { type: 'command', bytes };
+      return { type: 'command', bytes, streamed };
     }
     let error: ReceiverEvent | null = null;
     if (literal.nonSync && literal.size > this.maxNonSyncLiteral) {
@@ -236,7 +282,12 @@ export class CommandReceiver {
       error = this.fail('literal-too-big', `Literal is larger than ${this.maxLiteralSize} octets`, line);
     } else if (this.commandSize + literal.size > this.maxCommandSize) {
       error = this.fail('command-too-big', this.commandTooBig(), line);
-    } else if (literal.size > 0 && this.admitLiteral && !this.admitLiteral(literal.size)) {
+    }
+    const sink =
+      !error && literal.size > 0 && this.streamLiteral
+        ? this.streamLiteral(this.parts[0] ?? line, literal.size)
+        : null;
+    if (!error && !sink && literal.size > 0 && this.admitLiteral && !this.admitLiteral(literal.size)) {
       error = this.fail('server-busy', 'The server is busy with other literals, try again later', line);
     }
     if (error) {
@@ -247,10 +298,16 @@ export class CommandReceiver {
       }
       return error;
     }
-    this.parts.push(line, CRLF);
     this.commandSize += literal.size;
-    this.state = { name: 'literal', remaining: literal.size };
-    if (literal.size === 0) this.state = { name: 'line' };
+    if (sink) {
+      this.sinks.push(sink);
+      this.parts.push(emptyLiteral(line), CRLF);
+      this.state = { name: 'stream', remaining: literal.size, sink };
+    } else {
+      this.parts.push(line, CRLF);
+      this.state = { name: 'literal', remaining: literal.size };
+      if (literal.size === 0) this.state = { name: 'line' };
+    }
     return literal.nonSync ? null : { type: 'continue', size: literal.size };
   }
 
@@ -261,6 +318,7 @@ export class CommandReceiver {
   private fail(kind: FrameErrorKind, message: string, line?: Buffer): ReceiverEvent {
     const first = this.parts[0] ?? line ?? this.buffer;
     const error = new FrameError(kind, message, peekTag(first));
+    this.abandon();
     this.reset();
     return { type: 'error', error };
   }
@@ -274,6 +332,12 @@ export class CommandReceiver {
     this.buffer = this.buffer.subarray(count);
     this.scanned = 0;
   }
+}
+
+/** The line with its ending literal header ("{n}", "{n+}", "~{n}") turned into "{0}" ("~{0}"). */
+function emptyLiteral(line: Buffer): Buffer {
+  const open = line.lastIndexOf(0x7b);
+  return Buffer.concat([line.subarray(0, open), Buffer.from('{0}')]);
 }
 
 function stripCr(line: Buffer): Buffer {

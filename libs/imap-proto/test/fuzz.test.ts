@@ -175,7 +175,7 @@ describe('fuzz', () => {
             }
           }
           // Each whole line also goes to the parser directly, as a command the receiver could have framed.
-          for (const line of lines) parseEvent({ type: 'command', bytes: line }, utf8Accept);
+          for (const line of lines) parseEvent({ type: 'command', bytes: line, streamed: [] }, utf8Accept);
         },
       ),
       { numRuns: 20_000 },

@@ -7,6 +7,7 @@ import type { Logger } from '@correo/telemetry';
 import type { ImapGatewayConfig } from './config.js';
 import type { ByteBudget, ConnectionCounter } from '@correo/limits';
 import type { MailboxChanges } from './mailbox-changes.js';
+import type { StreamedUpload } from './message-facts.js';
 import type { ImapSession } from './session.js';
 
 /** Everything commands use beyond the session: the backends and the gateway-wide settings. */
@@ -42,6 +43,8 @@ export interface CommandContext {
   session: ImapSession;
   services: GatewayServices;
   io: SessionIo;
+  /** The command's streamed literals in order (APPEND bodies already on their way to the blob store). */
+  uploads: StreamedUpload[];
 }
 
 export interface Completion {

@@ -2,10 +2,12 @@ import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { SecureContext } from 'node:tls';
 import { CommandReceiver, continuation, errorResponse, untaggedStatus } from '@correo/imap-proto';
-import type { ReceiverOptions } from '@correo/imap-proto';
+import type { LiteralSink, ReceiverOptions } from '@correo/imap-proto';
 import { LoginDeadline, TransferRateGuard } from '@correo/limits';
 import type { Logger } from '@correo/telemetry';
 import type { GatewayServices, SessionIo } from './command-context.js';
+import { startUpload } from './message-facts.js';
+import type { StreamedUpload } from './message-facts.js';
 import { ImapSession } from './session.js';
 
 export class ConnectionClosedError extends Error {
@@ -38,6 +40,12 @@ const PRE_AUTH_LINE_LIMIT = 8192;
 const PRE_AUTH_COMMAND_LIMIT = 16 * 1024;
 
 /**
+ * After login, APPEND literals larger than this go straight to the blob store as they arrive
+ * (startUpload); smaller ones are held with their command, within IMAP_LITERAL_MEMORY.
+ */
+export const STREAM_LITERALS_FROM = 64 * 1024;
+
+/**
  * The I/O side of one IMAP connection: framing through imap-proto's CommandReceiver (literals and
  * their "+" continuations), one command at a time in order (the socket is paused while one runs, so
  * pipelined commands wait in the kernel buffer), raw lines for AUTHENTICATE and IDLE, output
@@ -55,6 +63,21 @@ export class ImapConnection {
   /** Literal octets taken from the gateway's budget: for the command being received, and the one running. */
   private literalsReceiving = 0;
   private literalsRunning = 0;
+  /** Streamed APPEND literals of the command being received, by their sink. */
+  private readonly uploads = new Map<LiteralSink, StreamedUpload>();
+  private readonly streamLiteral = (firstLine: Buffer, size: number): LiteralSink | null => {
+    if (size < STREAM_LITERALS_FROM) return null;
+    if (firstLine.toString('latin1').split(' ', 3)[1]?.toUpperCase() !== 'APPEND') return null;
+    const { config, blobs } = this.options.services;
+    const { sink, upload } = startUpload(blobs, size, config.appendLimit, (drained) => {
+      this.socket.pause();
+      void drained.then(() => {
+        if (!this.busy && !this.closed && !this.lineWaiter) this.socket.resume();
+      });
+    });
+    this.uploads.set(sink, upload);
+    return sink;
+  };
   private readonly admitLiteral = (size: number): boolean => {
     if (!this.options.services.literalBudget.take(size)) return false;
     this.literalsReceiving += size;
@@ -121,6 +144,7 @@ export class ImapConnection {
       maxLiteralSize: config.appendLimit,
       maxCommandSize: config.appendLimit + 1024 * 1024,
       admitLiteral: this.admitLiteral,
+      streamLiteral: this.streamLiteral,
     };
   }
 
@@ -204,15 +228,17 @@ export class ImapConnection {
         this.busy = true;
         this.transferRate.setActive(false);
         this.socket.pause();
-        void this.run(event.bytes);
+        const uploads = event.streamed.map((sink) => this.uploads.get(sink)!);
+        for (const sink of event.streamed) this.uploads.delete(sink);
+        void this.run(event.bytes, uploads);
         return;
       }
     }
   }
 
-  private async run(bytes: Buffer): Promise<void> {
+  private async run(bytes: Buffer, uploads: StreamedUpload[]): Promise<void> {
     try {
-      const then = await this.session.handle(bytes);
+      const then = await this.session.handle(bytes, uploads);
       if (then === 'close') {
         this.endGracefully();
         return;
@@ -297,6 +323,8 @@ export class ImapConnection {
     this.transferRate.stop();
     this.releaseLiterals('receiving');
     this.releaseLiterals('running');
+    this.receiver.abandon();
+    this.uploads.clear();
     this.raw.destroy();
     this.lineWaiter?.reject(new ConnectionClosedError());
     this.lineWaiter = null;

@@ -116,15 +116,16 @@ describe('pre-auth limits, login deadline, session caps and minimum transfer rat
   });
 
   test('literals of all sessions share one memory budget: beyond it NO [LIMIT], freed when a command ends', async () => {
-    const gateway = await stack.gateway({ appendLimit: 100_000, literalMemory: 150_000 });
+    // Literals under 64 KiB are held with their command (bigger APPEND bodies are streamed, see below).
+    const gateway = await stack.gateway({ appendLimit: 60_000, literalMemory: 90_000 });
     const first = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
     const second = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
-    const message = `Subject: held\r\n\r\n${'h'.repeat(99_000)}\r\n`;
+    const message = `Subject: held\r\n\r\n${'h'.repeat(50_000)}\r\n`;
     try {
       first.send(`f1 APPEND INBOX {${message.length}}\r\n`);
       assert.match(await first.readLine(), /^\+ /);
       first.send(message.slice(0, 1000));
-      // The first literal holds 100 000 of the 150 000 octets: the second does not fit, and is told at once.
+      // The first literal holds some 50 000 of the 90 000 octets: the second does not fit, and is told at once.
       const refused = await second.command(`APPEND INBOX {${message.length}}`);
       assert.match(refused.status, /^NO \[LIMIT\]/);
       first.send(`${message.slice(1000)}\r\n`);
@@ -136,6 +137,52 @@ describe('pre-auth limits, login deadline, session caps and minimum transfer rat
     } finally {
       first.destroy();
       second.destroy();
+    }
+  });
+
+  test('big APPEND literals stream to the blob store: they fit although the literal budget is small', async () => {
+    const streamer = await stack.account('streamer');
+    const gateway = await stack.gateway({ appendLimit: 5_000_000, literalMemory: 100_000 });
+    const client = await RawImapClient.login(gateway.ports.imap, streamer.address, stack.password);
+    const body = (n: number) =>
+      `Subject: streamed ${n}\r\n\r\n` +
+      Array.from({ length: 30_000 }, (_, i) => `${n}:${i} Lorem ipsum dolor sit amet, consectetur.`).join(
+        '\r\n',
+      ) +
+      '\r\n';
+    try {
+      const one = body(1);
+      const two = body(2);
+      const small = 'Subject: small\r\n\r\nsmall\r\n';
+      // MULTIAPPEND: two streamed literals around a small held one, non-synchronizing, in one write.
+      client.send(
+        `m1 APPEND INBOX {${one.length}+}\r\n${one} (\\Seen) {${small.length}+}\r\n${small}` +
+          ` {${two.length}+}\r\n${two}\r\n`,
+      );
+      const appended = await client.collect('m1');
+      assert.match(appended.status, /^OK \[APPENDUID \d+ 1:3\]/);
+      await client.command('SELECT INBOX');
+      for (const [n, expected] of [
+        [1, one],
+        [2, small],
+        [3, two],
+      ] as const) {
+        const fetched = await client.command(`UID FETCH ${n} (BODY.PEEK[])`);
+        const line = fetched.untagged[0]!;
+        const start = line.indexOf('}\r\n') + 3;
+        assert.equal(line.slice(start, start + expected.length), expected);
+      }
+      // NUL in a plain literal is refused also when streamed; a dropped connection mid-literal harms nothing.
+      const nul = `Subject: nul\r\n\r\n${'n'.repeat(70_000)}\0\r\n`;
+      client.send(`n1 APPEND INBOX {${nul.length}+}\r\n${nul}\r\n`);
+      assert.match((await client.collect('n1')).status, /^BAD .*NUL/);
+      const dropped = await RawImapClient.login(gateway.ports.imap, streamer.address, stack.password);
+      dropped.send(`d1 APPEND INBOX {${one.length}+}\r\n${one.slice(0, 200_000)}`);
+      dropped.destroy();
+      await dropped.closed();
+      assert.match((await client.command('NOOP')).status, /^OK/);
+    } finally {
+      client.destroy();
     }
   });
 });

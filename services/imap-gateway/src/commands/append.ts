@@ -2,9 +2,9 @@ import { canonicalFlag } from '@correo/imap-proto';
 import type { AppendRequest } from '@correo/imap-proto';
 import { appendImapMessages, findImapMailbox } from '@correo/store';
 import type { CommandContext, Completion } from '../command-context.js';
-import { no, ok } from '../command-context.js';
+import { bad, no, ok } from '../command-context.js';
 import { refuseKeywords } from '../keywords.js';
-import { storeAppendedMessage } from '../message-facts.js';
+import { storeAppendedMessage, streamedMessageFacts } from '../message-facts.js';
 
 /** APPEND (and MULTIAPPEND): blob, MIME analysis, then one transaction for all; APPENDUID (UIDPLUS). */
 export async function append(ctx: CommandContext, request: AppendRequest): Promise<Completion> {
@@ -13,10 +13,20 @@ export async function append(ctx: CommandContext, request: AppendRequest): Promi
   const limit = services.config.appendLimit;
   const mailbox = await findImapMailbox(services.pool, accountId, request.mailbox);
   if (!mailbox) return no(`No mailbox named ${request.mailbox}`, { code: 'TRYCREATE' });
-  if (request.messages.some((m) => m.content.length > limit)) {
+  // A streamed literal reads as {0} in the command: its octets are in the upload, in the same order.
+  const uploads = [...ctx.uploads];
+  const parts = request.messages.map((message) => ({
+    message,
+    upload: message.content.length === 0 ? uploads.shift() : undefined,
+  }));
+  const size = (p: (typeof parts)[number]) => p.upload?.size ?? p.message.content.length;
+  if (parts.some((p) => size(p) > limit)) {
     return no(`Messages are limited to ${limit} octets`, { code: 'TOOBIG' });
   }
-  if (request.messages.some((m) => m.content.length === 0)) return no('An empty message cannot be stored');
+  if (parts.some((p) => size(p) === 0)) return no('An empty message cannot be stored');
+  if (parts.some((p) => p.upload?.containsNul && !p.message.binary)) {
+    return bad('A literal cannot hold NUL bytes; use a binary literal (~{n})');
+  }
   const refused = await refuseKeywords(
     ctx,
     mailbox.id,
@@ -24,13 +34,11 @@ export async function append(ctx: CommandContext, request: AppendRequest): Promi
   );
   if (refused) return refused;
   const messages = [];
-  for (const message of request.messages) {
-    const facts = await storeAppendedMessage(
-      services.blobs,
-      message.content,
-      message.internalDate ?? new Date(),
-      limit,
-    );
+  for (const { message, upload } of parts) {
+    const internalDate = message.internalDate ?? new Date();
+    const facts = upload
+      ? await streamedMessageFacts(upload, internalDate)
+      : await storeAppendedMessage(services.blobs, message.content, internalDate, limit);
     const flags = (message.flags ?? []).map(canonicalFlag).filter((flag) => flag !== '\\Recent');
     messages.push({ facts, flags });
   }
