@@ -10,5 +10,8 @@ RUN npm ci --no-audit --no-fund
 COPY proto ./proto
 USER node
 ENV NODE_ENV=production
+# Not a dev setup: no demo account, no plaintext AUTH from loopback, a generated admin token. The
+# all-in-one refuses CORREO_DEMO=true or a published ADMIN_TOKEN here (docs/security.md).
+ENV CORREO_DEV=false
 EXPOSE 9464
 CMD ["node", "--import", "tsx", "services/all-in-one/src/main.ts"]

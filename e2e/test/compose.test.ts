@@ -1,33 +1,52 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { configVariableNames } from '@correo/config';
 import { serviceSections } from '@correo/all-in-one';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/**
- * There is no Docker engine here, so docker-compose.yml is checked the way `docker compose
- * config` checks it (the same compose v2 code, offline), and every variable it gives a
- * correo service must be one the config schema reads: a renamed variable would otherwise
- * leave the compose stack silently on a default.
- */
-test('docker-compose.yml is valid and in step with the config schema', { timeout: 600_000 }, () => {
-  const compose = execFileSync('bash', ['scripts/go-tool.sh', 'docker-compose'], {
+interface ComposeService {
+  build?: unknown;
+  environment?: Record<string, string | null>;
+  healthcheck?: unknown;
+  ports?: { host_ip?: string; published?: string; target: number }[];
+}
+
+/** The secrets docker-compose.yml requires from the person starting it (docs/security.md). */
+const SECRETS = {
+  CORREO_ADMIN_TOKEN: 'compose-test-admin-token-0123456789abcdef',
+  CORREO_S3_SECRET_ACCESS_KEY: 'compose-test-s3-secret-0123456789',
+  CORREO_POSTGRES_PASSWORD: 'compose-test-postgres-0123456789',
+};
+
+function composeBinary(): string {
+  return execFileSync('bash', ['scripts/go-tool.sh', 'docker-compose'], {
     cwd: ROOT,
     encoding: 'utf8',
   }).trim();
-  const json = execFileSync(compose, ['-f', 'docker-compose.yml', 'config', '--format', 'json'], {
+}
+
+function composeConfig(env: Record<string, string>) {
+  // Only PATH and HOME from this process: a secret set in the developer's shell must not hide a missing one.
+  return spawnSync(composeBinary(), ['-f', 'docker-compose.yml', 'config', '--format', 'json'], {
     cwd: ROOT,
     encoding: 'utf8',
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
   });
-  const project = JSON.parse(json) as {
-    services: Record<
-      string,
-      { build?: unknown; environment?: Record<string, string | null>; healthcheck?: unknown }
-    >;
-  };
+}
+
+/**
+ * There is no Docker engine here, so docker-compose.yml is checked the way `docker compose
+ * config` checks it (the same compose v2 code, offline), and every variable it gives a
+ * correo service must be one the config schema knows: a renamed variable would otherwise
+ * leave the compose stack silently on a default.
+ */
+test('docker-compose.yml is valid and in step with the config schema', { timeout: 600_000 }, () => {
+  const run = composeConfig(SECRETS);
+  assert.equal(run.status, 0, run.stderr);
+  const project = JSON.parse(run.stdout) as { services: Record<string, ComposeService> };
 
   for (const backend of ['kafka', 'postgres', 'redis', 'minio', 'otel-collector']) {
     assert.ok(project.services[backend], `compose has ${backend}`);
@@ -42,3 +61,50 @@ test('docker-compose.yml is valid and in step with the config schema', { timeout
     assert.deepEqual(unknown, [], `${name} sets variables the config schema does not know`);
   }
 });
+
+test(
+  'compose publishes ports on loopback only and takes its secrets from the caller',
+  { timeout: 600_000 },
+  () => {
+    const run = composeConfig(SECRETS);
+    assert.equal(run.status, 0, run.stderr);
+    const { services } = JSON.parse(run.stdout) as { services: Record<string, ComposeService> };
+
+    const published = Object.entries(services).flatMap(([name, service]) =>
+      (service.ports ?? []).map((port) => ({ name, ...port })),
+    );
+    assert.ok(
+      published.some((p) => p.name === 'admin-api'),
+      'admin-api is published',
+    );
+    assert.ok(
+      published.some((p) => p.name === 'minio'),
+      'the MinIO console is published',
+    );
+    for (const port of published) {
+      assert.equal(
+        port.host_ip,
+        '127.0.0.1',
+        `${port.name} publishes ${port.target} on ${port.host_ip ?? 'every interface'}`,
+      );
+    }
+
+    // The secrets reach the services that use them; nothing carries a published default.
+    assert.equal(services['admin-api']?.environment?.ADMIN_TOKEN, SECRETS.CORREO_ADMIN_TOKEN);
+    assert.equal(services.minio?.environment?.MINIO_ROOT_PASSWORD, SECRETS.CORREO_S3_SECRET_ACCESS_KEY);
+    assert.equal(services.mda?.environment?.S3_SECRET_ACCESS_KEY, SECRETS.CORREO_S3_SECRET_ACCESS_KEY);
+    assert.equal(services.postgres?.environment?.POSTGRES_PASSWORD, SECRETS.CORREO_POSTGRES_PASSWORD);
+    assert.match(
+      services.mda?.environment?.DATABASE_URL ?? '',
+      new RegExp(`:${SECRETS.CORREO_POSTGRES_PASSWORD}@`),
+    );
+
+    // Without them compose refuses to start, naming what to set.
+    for (const missing of Object.keys(SECRETS)) {
+      const without = Object.fromEntries(Object.entries(SECRETS).filter(([name]) => name !== missing));
+      const refused = composeConfig(without);
+      assert.notEqual(refused.status, 0, `compose starts without ${missing}`);
+      assert.match(refused.stderr, new RegExp(`${missing}.*(set|required)`, 'i'));
+    }
+  },
+);

@@ -80,6 +80,27 @@ test(
   },
 );
 
+test('the chart keeps plaintext AUTH off for loopback clients: behind a sidecar every client is loopback', () => {
+  const objects = parseAllDocuments(helm('template', 'mail', CHART, ...everything))
+    .map((doc) => doc.toJS() as K8sObject | null)
+    .filter((o): o is K8sObject => o !== null);
+  const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.endsWith('-env'));
+  for (const variable of [
+    'SMTP_ALLOW_PLAINTEXT_AUTH_LOOPBACK',
+    'IMAP_ALLOW_PLAINTEXT_AUTH_LOOPBACK',
+    'POP3_ALLOW_PLAINTEXT_AUTH_LOOPBACK',
+  ]) {
+    assert.equal(configMap?.data?.[variable], 'false', `${variable} is set to false in values.yaml`);
+    for (const deployment of objects.filter((o) => o.kind === 'Deployment')) {
+      const env = deployment.spec!.template!.spec.containers[0]!.env ?? [];
+      assert.ok(
+        !env.some((e) => e.name === variable && e.value !== 'false'),
+        `${deployment.metadata.name} does not turn ${variable} on`,
+      );
+    }
+  }
+});
+
 test('dashboards and alerts chart only metrics the services really export', async () => {
   const exported = new Set<string>();
   // Metrics declared in the code...

@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import type { Limits } from '@correo/limits';
 
 export interface LoginLimiterOptions {
@@ -7,7 +8,7 @@ export interface LoginLimiterOptions {
   freeFailures?: number;
   /** Failures of one login after which it is locked for the rest of the window (default 10). */
   loginLockAfter?: number;
-  /** Failures from one client IP, across logins, after which the IP is locked (default 50). */
+  /** Failures from one client network, across logins, after which it is locked (default 50). */
   ipLockAfter?: number;
   /** Delay after the first failure past the free ones; doubles with each further failure (default 500 ms). */
   baseDelayMs?: number;
@@ -21,19 +22,39 @@ export type LoginVerdict =
   | { kind: 'locked'; by: 'login' | 'ip' };
 
 export interface LoginLimiter {
-  /** Before checking credentials: how long to wait before answering, or refuse outright. */
-  checkAllowed(login: string, ip: string): Promise<LoginVerdict>;
-  recordFailure(login: string, ip: string): Promise<void>;
   /**
-   * Clears the login's counter only: the IP's counter keeps counting so that an attacker who owns one
-   * account cannot reset their budget for guessing the others.
+   * Before the password check: counts this attempt against the login and the client's network in
+   * one atomic step (as a failure until recordSuccess says otherwise) and says how long to wait
+   * before answering, or refuses, without counting, when either is locked. Counting before the
+   * check is what stops concurrent guesses from all passing one "not locked yet" look.
+   * `loginKey` names the account however the client spelled it (Directory.loginKey).
    */
-  recordSuccess(login: string, ip: string): Promise<void>;
+  admit(loginKey: string, ip: string): Promise<LoginVerdict>;
+  /**
+   * The attempt succeeded: clears the login's counter and takes this attempt back off the network's.
+   * The network's earlier failures stay, so an attacker who owns one account cannot reset their
+   * budget for guessing the others by logging in to it.
+   */
+  recordSuccess(loginKey: string, ip: string): Promise<void>;
+}
+
+/**
+ * The network a client address is counted in: an IPv4 address alone, an IPv6 address by its /64 (one
+ * subscriber's LAN or one server's range: any host holds the whole /64 and could walk through it), an
+ * IPv4-mapped IPv6 address as its IPv4 address. Anything unparseable counts as itself.
+ */
+export function clientNetwork(ip: string): string {
+  if (!ipaddr.isValid(ip)) return ip;
+  const address = ipaddr.process(ip);
+  if (address.kind() === 'ipv4') return address.toString();
+  const parts = (address as ipaddr.IPv6).parts.slice(0, 4);
+  return `${parts.map((part) => part.toString(16)).join(':')}::/64`;
 }
 
 /**
  * Failed-login throttling over the shared Limits port, so every pod of smtp-ingress, imap-gateway and
- * pop3-gateway sees the same counters: a progressive delay per login, then a lockout per login and per IP.
+ * pop3-gateway sees the same counters: a progressive delay per login, then a lockout per login and per
+ * client network.
  */
 export function createLoginLimiter(limits: Limits, options: LoginLimiterOptions = {}): LoginLimiter {
   const windowMs = options.windowMs ?? 15 * 60_000;
@@ -43,26 +64,31 @@ export function createLoginLimiter(limits: Limits, options: LoginLimiterOptions 
   const baseDelayMs = options.baseDelayMs ?? 500;
   const maxDelayMs = options.maxDelayMs ?? 8_000;
 
-  // Logins differ only in case for the same account (lookups ignore case), so they share a counter.
-  const loginKey = (login: string) => `auth-fail:login:${login.trim().toLowerCase()}`;
-  const ipKey = (ip: string) => `auth-fail:ip:${ip}`;
+  const loginCounter = (loginKey: string) => `auth-fail:login:${loginKey}`;
+  const ipCounter = (ip: string) => `auth-fail:ip:${clientNetwork(ip)}`;
 
   return {
-    async checkAllowed(login, ip) {
-      const [byLogin, byIp] = await Promise.all([limits.get(loginKey(login)), limits.get(ipKey(ip))]);
-      if (byIp >= ipLockAfter) return { kind: 'locked', by: 'ip' };
-      if (byLogin >= loginLockAfter) return { kind: 'locked', by: 'login' };
-      const excess = byLogin - freeFailures;
+    async admit(loginKey, ip) {
+      // The network first: when both are locked, the report names the wider cause.
+      const outcome = await limits.incrementBelow(
+        [
+          { key: ipCounter(ip), ceiling: ipLockAfter },
+          { key: loginCounter(loginKey), ceiling: loginLockAfter },
+        ],
+        windowMs,
+      );
+      if (!outcome.admitted) return { kind: 'locked', by: outcome.index === 0 ? 'ip' : 'login' };
+      const earlierFailures = outcome.values[1]! - 1;
+      const excess = earlierFailures - freeFailures;
       const delayMs = excess < 0 ? 0 : Math.min(maxDelayMs, baseDelayMs * 2 ** excess);
       return { kind: 'allowed', delayMs };
     },
 
-    async recordFailure(login, ip) {
-      await Promise.all([limits.increment(loginKey(login), windowMs), limits.increment(ipKey(ip), windowMs)]);
-    },
-
-    async recordSuccess(login) {
-      await limits.reset(loginKey(login));
+    async recordSuccess(loginKey, ip) {
+      await Promise.all([
+        limits.reset(loginCounter(loginKey)),
+        limits.increment(ipCounter(ip), windowMs, -1),
+      ]);
     },
   };
 }

@@ -18,4 +18,14 @@ export {
   type VariableShape,
   type VariableValues,
 } from './section.js';
-export { flag, hostPortList, integer, oneOf, optionalText, port, text, url } from './variables.js';
+export {
+  flag,
+  hostPortList,
+  integer,
+  oneOf,
+  optionalFlag,
+  optionalText,
+  port,
+  text,
+  url,
+} from './variables.js';

@@ -22,15 +22,22 @@ export function port(options: { default: number; allowZero?: boolean }) {
   return integer({ min: options.allowZero ? 0 : 1, max: 65535, default: options.default });
 }
 
+function boolean() {
+  return z.stringbool({
+    truthy: ['true', '1', 'yes'],
+    falsy: ['false', '0', 'no'],
+    case: 'insensitive',
+    error: 'a boolean: true, false, 1, 0, yes or no',
+  });
+}
+
 export function flag(defaultValue: boolean) {
-  return z
-    .stringbool({
-      truthy: ['true', '1', 'yes'],
-      falsy: ['false', '0', 'no'],
-      case: 'insensitive',
-      error: 'a boolean: true, false, 1, 0, yes or no',
-    })
-    .default(defaultValue);
+  return boolean().default(defaultValue);
+}
+
+/** A boolean whose default depends on another variable: undefined when unset. */
+export function optionalFlag() {
+  return boolean().optional();
 }
 
 export function oneOf<const V extends readonly [string, ...string[]]>(values: V) {

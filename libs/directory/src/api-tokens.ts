@@ -20,6 +20,8 @@ export interface ApiTokenGrant {
   /** The tenant the bearer may act for; null for every tenant. */
   tenantId: string | null;
   tokenId: string;
+  /** When the presented token expires; null: never. */
+  expiresAt: Date | null;
 }
 
 const COLUMNS = `id, tenant_id AS "tenantId", name, created_at AS "createdAt", expires_at AS "expiresAt",
@@ -46,6 +48,12 @@ export async function createApiToken(
   if (tenantId !== null) requireId(tenantId, 'tenant');
   if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
     throw invalid('expiresAt', 'expiresAt must be in the future');
+  }
+  // A child never outlives its parent: otherwise a leaked short-lived token mints a permanent one.
+  if (scope.notAfter && (!input.expiresAt || input.expiresAt.getTime() > scope.notAfter.getTime())) {
+    throw forbidden(
+      `this token expires at ${scope.notAfter.toISOString()}: a token it creates needs an expiresAt no later`,
+    );
   }
   const secret = SECRET_PREFIX + randomBytes(32).toString('base64url');
   const { rows } = await scope.pool.query<ApiToken>(
@@ -102,7 +110,7 @@ export async function verifyApiToken(pool: pg.Pool, secret: string): Promise<Api
   const { rows } = await pool.query<ApiTokenGrant>(
     `UPDATE api_tokens SET last_used_at = now()
       WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
-      RETURNING id AS "tokenId", tenant_id AS "tenantId"`,
+      RETURNING id AS "tokenId", tenant_id AS "tenantId", expires_at AS "expiresAt"`,
     [hashSecret(secret)],
   );
   return rows[0] ?? null;

@@ -14,6 +14,7 @@ export type { ApiToken, ApiTokenGrant } from './api-tokens.js';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination.js';
 export type { Page, PageRequest } from './pagination.js';
 export { DirectoryError } from './errors.js';
+export { isBigintText, MAX_BIGINT } from './scope.js';
 export type { DirectoryErrorCode } from './errors.js';
 export {
   parseAddress,

@@ -1,4 +1,5 @@
 import { invalid } from './errors.js';
+import { isBigintText } from './scope.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
@@ -29,7 +30,9 @@ export function pageBounds(request: PageRequest = {}): PageBounds {
     throw invalid('limit', `limit must be an integer from 1 to ${MAX_PAGE_SIZE}`);
   }
   const cursor = request.cursor ?? '0';
-  if (!/^[0-9]{1,19}$/.test(cursor)) throw invalid('cursor', 'cursor must be a value returned as nextCursor');
+  if (!isBigintText(cursor, true)) {
+    throw invalid('cursor', 'cursor must be a value returned as nextCursor');
+  }
   return { limit, afterId: cursor };
 }
 

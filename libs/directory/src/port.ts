@@ -36,6 +36,12 @@ export interface Directory {
    * detection), `user+tag@` to `user@`, then the domain's catch-all.
    */
   resolveRecipient(address: string): Promise<RecipientResolution>;
+  /**
+   * The failed-login counter a login is charged to: `account:<id>` for every spelling that reaches an
+   * account (case, quoted local part, characters IDNA ignores or maps), else `address:<normalised>`,
+   * else `invalid` (no account can have it, so one bucket is enough). Never says which, to a client.
+   */
+  loginKey(login: string): Promise<string>;
   /** Verifies a login (the account's address) and argon2id password; null when wrong or disabled. */
   authenticate(login: string, password: string): Promise<AccountRef | null>;
   /** True when the account may use `address` as envelope sender: its own address or an alias that delivers to it. */

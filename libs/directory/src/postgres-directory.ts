@@ -167,6 +167,17 @@ export function createPostgresDirectory(pool: pg.Pool, options: PostgresDirector
       return resolve(parsed.value, true);
     },
 
+    async loginKey(login) {
+      // The same parsing and lookup as authenticate, so both agree on which account a spelling names.
+      const parsed = parseAddress(login.trim());
+      if (!parsed.ok) return 'invalid';
+      const key = addressKey(parsed.value.address);
+      const { rows } = await pool.query<{ id: string }>('SELECT id FROM accounts WHERE lower(address) = $1', [
+        key,
+      ]);
+      return rows[0] ? `account:${rows[0].id}` : `address:${key}`;
+    },
+
     async authenticate(login, password) {
       const parsed = parseAddress(login.trim());
       const { rows } = parsed.ok

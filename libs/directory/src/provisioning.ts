@@ -60,9 +60,15 @@ export interface Provisioning {
   revokeApiToken(id: string): Promise<void>;
 }
 
-/** Without `options.tenantId` the caller is the operator and sees every tenant. */
-export function createProvisioning(pool: pg.Pool, options: { tenantId?: string | null } = {}): Provisioning {
-  const scope: Scope = { pool, tenantId: options.tenantId ?? null };
+/**
+ * Without `options.tenantId` the caller is the operator and sees every tenant. `notAfter`: when the
+ * caller's own token expires (the tokens it creates may not outlive it).
+ */
+export function createProvisioning(
+  pool: pg.Pool,
+  options: { tenantId?: string | null; notAfter?: Date | null } = {},
+): Provisioning {
+  const scope: Scope = { pool, tenantId: options.tenantId ?? null, notAfter: options.notAfter ?? null };
   return {
     tenantId: scope.tenantId,
     createTenant: (input) => tenants.createTenant(scope, input),

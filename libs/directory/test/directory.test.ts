@@ -170,6 +170,27 @@ describe('postgres directory', () => {
     assert.equal(await directory.authenticate('off@miemail.test', 'off-password'), null, 'disabled');
   });
 
+  test('loginKey names the account for every spelling that authenticate accepts', async () => {
+    const fullWidth = (text: string) =>
+      [...text].map((c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)).join('');
+    const spellings = [
+      'yo@miemail.test',
+      'YO@MIEMAIL.TEST',
+      '"yo"@miemail.test',
+      '"y\\o"@miemail.test',
+      ' yo@miemail.test ',
+      'yo@mie\u00admail.test',
+      'yo@mie\u200bmail.test',
+      `yo@${fullWidth('miemail.test')}`,
+    ];
+    for (const spelling of spellings) {
+      assert.deepEqual(await directory.authenticate(spelling, 'yo-password'), yo, `${spelling} logs in`);
+      assert.equal(await directory.loginKey(spelling), `account:${yo.accountId}`, spelling);
+    }
+    assert.equal(await directory.loginKey('"Ghost"@MIE\u00admail.test'), 'address:ghost@miemail.test');
+    assert.equal(await directory.loginKey('not an address'), 'invalid');
+  });
+
   test('maySendAs: own address and tags, aliases that deliver to the account, never catch-alls', async () => {
     assert.equal(await directory.maySendAs(yo, 'yo@miemail.test'), true);
     assert.equal(await directory.maySendAs(yo, 'yo+news@miemail.test'), true);

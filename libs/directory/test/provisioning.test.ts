@@ -225,7 +225,11 @@ describe('provisioning', () => {
     assert.match(secret, /^correo_[A-Za-z0-9_-]{43}$/);
     const { rows } = await db.pool().query('SELECT token_hash FROM api_tokens WHERE id = $1', [token.id]);
     assert.notEqual(rows[0].token_hash, secret);
-    assert.deepEqual(await verifyApiToken(db.pool(), secret), { tokenId: token.id, tenantId: acme.id });
+    assert.deepEqual(await verifyApiToken(db.pool(), secret), {
+      tokenId: token.id,
+      tenantId: acme.id,
+      expiresAt: null,
+    });
     assert.equal(await verifyApiToken(db.pool(), `${secret}x`), null);
     assert.equal(await verifyApiToken(db.pool(), 'garbage'), null);
 
@@ -239,6 +243,7 @@ describe('provisioning', () => {
     assert.deepEqual(await verifyApiToken(db.pool(), operatorToken.secret), {
       tokenId: operatorToken.token.id,
       tenantId: null,
+      expiresAt: null,
     });
 
     await asAcme.revokeApiToken(token.id);

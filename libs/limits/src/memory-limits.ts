@@ -54,6 +54,20 @@ export function createMemoryLimits(options: MemoryLimitsOptions = {}): Limits {
       return by;
     },
 
+    async incrementBelow(counters, ttlMs) {
+      // No await between the check and the increments: nothing else in the process runs in between.
+      const entries = counters.map(({ key }) => live(state.counters, key));
+      const index = counters.findIndex(({ ceiling }, i) => (entries[i]?.value ?? 0) >= ceiling);
+      if (index >= 0) return { admitted: false, index };
+      const values = counters.map(({ key }, i) => {
+        const entry = entries[i];
+        if (entry) return ++entry.value;
+        state.counters.set(key, { value: 1, expiresAt: Date.now() + ttlMs });
+        return 1;
+      });
+      return { admitted: true, values };
+    },
+
     async get(key) {
       return live(state.counters, key)?.value ?? 0;
     },

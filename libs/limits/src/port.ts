@@ -11,10 +11,29 @@ export interface Lock {
   release(): Promise<void>;
 }
 
+/** A counter and the value at which it stops admitting (see Limits.incrementBelow). */
+export interface CeilingCounter {
+  key: string;
+  ceiling: number;
+}
+
+export type IncrementBelowResult =
+  /** Every counter was below its ceiling: each went up by 1; `values` are the new values, in order. */
+  | { admitted: true; values: number[] }
+  /** The counter at `index` had reached its ceiling: nothing changed. */
+  | { admitted: false; index: number };
+
 export interface Limits {
   readonly kind: 'redis' | 'memory';
   /** Adds `by` (default 1) to the counter and returns the new value; the first increment starts a window of ttlMs. */
   increment(key: string, ttlMs: number, by?: number): Promise<number>;
+  /**
+   * Check and count in one atomic step (one Redis script; one synchronous step in memory): when every
+   * counter is below its ceiling, adds 1 to each (a first increment starts a window of ttlMs);
+   * otherwise changes nothing. Concurrent callers can therefore never pass a ceiling together, as they
+   * could with get() then increment().
+   */
+  incrementBelow(counters: readonly CeilingCounter[], ttlMs: number): Promise<IncrementBelowResult>;
   /** Current value, 0 when absent or expired. */
   get(key: string): Promise<number>;
   reset(key: string): Promise<void>;

@@ -11,6 +11,25 @@ if redis.call('PTTL', KEYS[1]) < 0 then
 end
 return value`;
 
+/**
+ * incrementBelow: KEYS are the counters, ARGV[1] the window, ARGV[1 + i] the ceiling of KEYS[i].
+ * Returns {0, i} when KEYS[i] is at its ceiling (nothing changed), else {1, value1, value2, ...}.
+ */
+const INCREMENT_BELOW = `
+for i, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') >= tonumber(ARGV[i + 1]) then
+    return {0, i}
+  end
+end
+local result = {1}
+for i, key in ipairs(KEYS) do
+  result[i + 1] = redis.call('INCR', key)
+  if redis.call('PTTL', key) < 0 then
+    redis.call('PEXPIRE', key, ARGV[1])
+  end
+end
+return result`;
+
 /** Compare-and-delete: only the holder's token may release the lock. */
 const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -49,14 +68,19 @@ export function createRedisLimits(options: RedisLimitsOptions): Limits {
   }
 
   // EVALSHA first: these run on every rate-limited connection, so send the body only when Redis lacks it.
-  async function script(body: string, key: string, ...args: Array<string | number>): Promise<unknown> {
+  async function script(
+    body: string,
+    keys: string | string[],
+    ...args: Array<string | number>
+  ): Promise<unknown> {
     const sha = createHash('sha1').update(body).digest('hex');
+    const names = typeof keys === 'string' ? [keys] : keys;
     return run(async () => {
       try {
-        return await redis.evalsha(sha, 1, key, ...args);
+        return await redis.evalsha(sha, names.length, ...names, ...args);
       } catch (err) {
         if (!(err as Error).message.startsWith('NOSCRIPT')) throw err;
-        return redis.eval(body, 1, key, ...args);
+        return redis.eval(body, names.length, ...names, ...args);
       }
     });
   }
@@ -66,6 +90,18 @@ export function createRedisLimits(options: RedisLimitsOptions): Limits {
 
     async increment(key, ttlMs, by = 1) {
       return Number(await script(INCREMENT, counterKey(key), by, Math.max(1, Math.ceil(ttlMs))));
+    },
+
+    async incrementBelow(counters, ttlMs) {
+      // The keys of one call must live on one node if this ever runs on Redis Cluster (hash tags).
+      const reply = (await script(
+        INCREMENT_BELOW,
+        counters.map(({ key }) => counterKey(key)),
+        Math.max(1, Math.ceil(ttlMs)),
+        ...counters.map(({ ceiling }) => ceiling),
+      )) as number[];
+      if (Number(reply[0]) === 0) return { admitted: false, index: Number(reply[1]) - 1 };
+      return { admitted: true, values: reply.slice(1).map(Number) };
     },
 
     async get(key) {

@@ -63,6 +63,44 @@ export function limitsContract(name: string, subject: LimitsContractSubject): vo
       assert.equal(await limits.increment(key, LONG_TTL), 1);
     });
 
+    test('incrementBelow counts every counter only while all are below their ceilings', async () => {
+      const limits = pod();
+      const login = keyName('login');
+      const ip = keyName('ip');
+      const counters = [
+        { key: login, ceiling: 3 },
+        { key: ip, ceiling: 5 },
+      ];
+      assert.deepEqual(await limits.incrementBelow(counters, LONG_TTL), { admitted: true, values: [1, 1] });
+      await limits.increment(login, LONG_TTL);
+      assert.deepEqual(await limits.incrementBelow(counters, LONG_TTL), { admitted: true, values: [3, 2] });
+      assert.deepEqual(await limits.incrementBelow(counters, LONG_TTL), { admitted: false, index: 0 });
+      assert.equal(await limits.get(ip), 2, 'a refused call changes nothing');
+      await limits.increment(ip, LONG_TTL, 3);
+      await limits.reset(login);
+      assert.deepEqual(await limits.incrementBelow(counters, LONG_TTL), { admitted: false, index: 1 });
+      assert.equal(await limits.get(login), 0);
+    });
+
+    test('incrementBelow is atomic: concurrent calls on two pods never pass the ceiling together', async () => {
+      const a = pod();
+      const b = pod();
+      const key = keyName('auth-fail');
+      const results = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).incrementBelow([{ key, ceiling: 7 }], LONG_TTL)),
+      );
+      assert.equal(results.filter((r) => r.admitted).length, 7);
+      assert.equal(await a.get(key), 7);
+    });
+
+    test('incrementBelow starts a window like increment', async () => {
+      const limits = pod();
+      const key = keyName('auth-fail');
+      await limits.incrementBelow([{ key, ceiling: 10 }], SHORT_TTL);
+      await sleep(PAST_SHORT_TTL);
+      assert.equal(await limits.get(key), 0);
+    });
+
     test('tryLock excludes a second holder until the first releases', async () => {
       const limits = pod();
       const key = keyName('pop3-maildrop');

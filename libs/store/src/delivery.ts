@@ -178,6 +178,46 @@ async function deliverInTransaction(
   return { kind: 'delivered', accountId, mailboxId, uid: Number(uid), modseq: Number(modseq), messageId };
 }
 
+/** A recipient the mda did not deliver, as recorded (for operators: nothing accepted is dropped unseen). */
+export interface RecordedRejection {
+  id: string;
+  eventId: string;
+  recipient: string;
+  /** null when the recipient resolved to no account (unknown user, loop, relay denied). */
+  accountId: string | null;
+  reason: RejectionReason;
+  detail: string;
+  rejectedAt: Date;
+}
+
+/**
+ * Recorded rejections, oldest first, keyset-paged by id. A tenant (`tenantId` set) sees those whose
+ * recipient is at one of its domains or resolved to one of its accounts: an unknown user has no
+ * account, so the recipient's domain is what ties the row to a tenant.
+ */
+export async function listDeliveryRejections(
+  pool: Pool,
+  scope: { tenantId: string | null },
+  page: { limit: number; afterId: string },
+  filter: { eventId?: string } = {},
+): Promise<{ items: RecordedRejection[]; nextCursor: string | null }> {
+  const { rows } = await pool.query<RecordedRejection>(
+    `SELECT r.id, r.event_id AS "eventId", r.recipient, r.account_id AS "accountId", r.reason, r.detail,
+            r.rejected_at AS "rejectedAt"
+       FROM delivery_rejections r
+      WHERE r.id > $2 AND ($3::text IS NULL OR r.event_id = $3)
+        AND ($1::bigint IS NULL
+             OR EXISTS (SELECT 1 FROM domains d
+                         WHERE d.tenant_id = $1 AND d.name = substring(r.recipient from '[^@]*$'))
+             OR EXISTS (SELECT 1 FROM accounts a WHERE a.tenant_id = $1 AND a.id = r.account_id))
+      ORDER BY r.id LIMIT $4`,
+    [scope.tenantId, page.afterId, filter.eventId ?? null, page.limit + 1],
+  );
+  const items = rows.slice(0, page.limit);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > page.limit && last ? last.id : null };
+}
+
 /**
  * Records that a recipient of an event was not delivered. Idempotent; resolves true only the first
  * time, so metrics count each rejection once however often the event is redelivered.

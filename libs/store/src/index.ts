@@ -5,8 +5,15 @@ export type { MigrationFile } from './migration-files.js';
 export { createPool } from './pool.js';
 export type { Pool, PoolOptions } from './pool.js';
 export { StoreHealth } from './health.js';
-export { deliverToMailbox, recordRejection } from './delivery.js';
-export type { DeliveryOutcome, LocalDelivery, MessageFacts, Rejection, RejectionReason } from './delivery.js';
+export { deliverToMailbox, listDeliveryRejections, recordRejection } from './delivery.js';
+export type {
+  DeliveryOutcome,
+  LocalDelivery,
+  MessageFacts,
+  RecordedRejection,
+  Rejection,
+  RejectionReason,
+} from './delivery.js';
 export { ensureMailbox } from './mailboxes.js';
 export { startEmbeddedPostgres } from './embedded-postgres.js';
 export type { EmbeddedPostgresHandle, EmbeddedPostgresOptions } from './embedded-postgres.js';

@@ -69,6 +69,8 @@ export async function startAllInOneProcess(options: AllInOneOptions = {}): Promi
   const host = options.bindHost ?? '127.0.0.1';
   const env: Record<string, string> = {
     CORREO_DATA_DIR: dataDir,
+    // As make dev runs it: the demo account and plaintext AUTH from loopback are dev conveniences.
+    CORREO_DEV: 'true',
     LOG_LEVEL: 'warn',
     SMTP_HOSTNAME: 'mx.correo.test',
     SMTP_BIND_HOST: host,

@@ -5,7 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type pg from 'pg';
 import { handleError, handleNotFound } from './api-error.js';
 import { requireBearer } from './authentication.js';
-import { errorResponse } from './schemas.js';
+import { errorResponse, idFormats } from './schemas.js';
 import { accountRoutes } from './routes/accounts.js';
 import { aliasRoutes } from './routes/aliases.js';
 import { domainRoutes } from './routes/domains.js';
@@ -13,6 +13,7 @@ import { tenantRoutes } from './routes/tenants.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { dkimRoutes } from './routes/dkim.js';
 import { relayQueueRoutes } from './routes/relay-queue.js';
+import { deliveryRejectionRoutes } from './routes/delivery-rejections.js';
 
 export interface AdminApiOptions {
   pool: pg.Pool;
@@ -29,7 +30,7 @@ export async function buildAdminApi(options: AdminApiOptions): Promise<FastifyIn
     ajv: {
       // Unknown fields are refused with a message naming them rather than silently dropped, and every
       // bad field is reported at once.
-      customOptions: { removeAdditional: false, allErrors: true },
+      customOptions: { removeAdditional: false, allErrors: true, formats: idFormats },
     },
   }) as unknown as FastifyInstance;
 
@@ -61,6 +62,7 @@ export async function buildAdminApi(options: AdminApiOptions): Promise<FastifyIn
       await api.register(tokenRoutes, { prefix: '/tokens' });
       await api.register(dkimRoutes, { prefix: '/domains', pool: options.pool });
       await api.register(relayQueueRoutes, { prefix: '/relay-queue', pool: options.pool });
+      await api.register(deliveryRejectionRoutes, { prefix: '/delivery-rejections', pool: options.pool });
     },
     { prefix: '/v1' },
   );

@@ -46,6 +46,6 @@ export function requireBearer(api: FastifyInstance, pool: pg.Pool, adminToken: s
       reply.header('WWW-Authenticate', 'Bearer realm="correo-admin", error="invalid_token"');
       throw new ApiError(401, 'unauthorized', 'the bearer token is unknown, revoked or expired');
     }
-    request.provisioning = createProvisioning(pool, { tenantId: grant.tenantId });
+    request.provisioning = createProvisioning(pool, { tenantId: grant.tenantId, notAfter: grant.expiresAt });
   });
 }

@@ -1,14 +1,30 @@
-import { MAX_PAGE_SIZE } from '@correo/directory';
+import { isBigintText, MAX_PAGE_SIZE } from '@correo/directory';
 
 /*
  * JSON schemas shared by the routes. They validate requests (ajv), serialise responses
  * (fast-json-stringify: only the listed fields leave the server) and document the API in OpenAPI.
  */
 
+/**
+ * The ajv format of ids and cursors: decimal digits within the bigint range. A pattern can check the
+ * digits but not the range, so the value is compared as a BigInt.
+ */
+export const idFormats = {
+  'bigint-id': {
+    type: 'string',
+    validate: (value: string) => isBigintText(value),
+  },
+  'bigint-cursor': {
+    type: 'string',
+    validate: (value: string) => isBigintText(value, true),
+  },
+} as const;
+
 export const id = {
   type: 'string',
+  format: 'bigint-id',
   pattern: '^[1-9][0-9]{0,18}$',
-  description: 'A numeric id as a string',
+  description: 'A numeric id as a string (1 to 9223372036854775807)',
 } as const;
 const timestamp = { type: 'string', format: 'date-time' } as const;
 const nullableTimestamp = { type: ['string', 'null'], format: 'date-time' } as const;
@@ -22,7 +38,12 @@ export const idParams = {
 
 export const pageQueryProperties = {
   limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 },
-  cursor: { type: 'string', pattern: '^[0-9]{1,19}$', description: 'nextCursor of the previous page' },
+  cursor: {
+    type: 'string',
+    format: 'bigint-cursor',
+    pattern: '^[0-9]{1,19}$',
+    description: 'nextCursor of the previous page',
+  },
 } as const;
 
 export interface PageQuery {

@@ -336,6 +336,71 @@ export function adminApiScenarios(transport: string, client: () => ApiClient): v
       );
     });
 
+    test('ids and cursors past the bigint range are 400s naming the field, never 500s', async () => {
+      const tooBig = '9223372036854775808'; // 2^63: one past the largest bigint
+      const largest = '9223372036854775807';
+      for (const path of [
+        `/v1/accounts/${tooBig}`,
+        `/v1/tenants/${tooBig}`,
+        `/v1/aliases/${'9'.repeat(19)}`,
+      ]) {
+        expectError(await api.call('GET', path), 400, 'validation_failed', 'id');
+      }
+      expectError(await api.call('GET', `/v1/accounts?cursor=${tooBig}`), 400, 'validation_failed', 'cursor');
+      expectError(
+        await api.call('GET', `/v1/accounts?domainId=${tooBig}`),
+        400,
+        'validation_failed',
+        'domainId',
+      );
+      expectError(
+        await api.call('POST', '/v1/tokens', { body: { name: 'x', tenantId: tooBig } }),
+        400,
+        'validation_failed',
+        'tenantId',
+      );
+      // The largest bigint is a valid id that names nothing, and a valid cursor past every row.
+      expectError(await api.call('GET', `/v1/accounts/${largest}`), 404, 'not_found');
+      const last = await api.call('GET', `/v1/accounts?cursor=${largest}`);
+      assert.equal(last.status, 200);
+      assert.deepEqual(last.body, { items: [], nextCursor: null });
+    });
+
+    test('a token with an expiry cannot mint one that outlives it', async () => {
+      const inAnHour = new Date(Date.now() + 3_600_000).toISOString();
+      const parent = await api.call('POST', '/v1/tokens', {
+        token: tokenA,
+        body: { name: 'expiring', expiresAt: inAnHour },
+      });
+      assert.equal(parent.status, 201);
+      const expiring = parent.body.secret as string;
+      // No expiry, or a later one: refused.
+      expectError(
+        await api.call('POST', '/v1/tokens', { token: expiring, body: { name: 'forever' } }),
+        403,
+        'forbidden',
+      );
+      expectError(
+        await api.call('POST', '/v1/tokens', {
+          token: expiring,
+          body: { name: 'later', expiresAt: new Date(Date.now() + 7_200_000).toISOString() },
+        }),
+        403,
+        'forbidden',
+      );
+      // An expiry within the parent's is fine.
+      const child = await api.call('POST', '/v1/tokens', {
+        token: expiring,
+        body: { name: 'sooner', expiresAt: new Date(Date.now() + 1_800_000).toISOString() },
+      });
+      assert.equal(child.status, 201, JSON.stringify(child.body));
+      // A token without an expiry (tenant A's) may still mint one without.
+      assert.equal(
+        (await api.call('POST', '/v1/tokens', { token: tokenA, body: { name: 'unbounded' } })).status,
+        201,
+      );
+    });
+
     test('unknown routes are JSON 404s', async () => {
       expectError(await api.call('GET', '/v1/mailboxes'), 404, 'not_found');
     });

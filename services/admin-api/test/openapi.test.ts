@@ -50,6 +50,7 @@ test('the OpenAPI document at /docs/json lists every route with its schemas', as
     'GET /v1/relay-queue/{id}',
     'POST /v1/relay-queue/{id}/retry',
     'DELETE /v1/relay-queue/{id}',
+    'GET /v1/delivery-rejections',
   ];
   assert.deepEqual(new Set(documented), new Set(expected));
   for (const route of expected) {

@@ -67,6 +67,25 @@ describe('bad configuration', { timeout: 100_000 }, () => {
     assert.ok(!existsSync(join(dir, 'postgres')), 'nothing was started before the configuration was checked');
   });
 
+  test('a demo account or a published admin token outside a dev setup: refused at once, saying why', async () => {
+    const dir = await dataDir();
+    const app = spawnNode(MAIN, {
+      CORREO_DATA_DIR: dir,
+      CORREO_DEMO: 'true',
+      CORREO_DEMO_PASSWORD: 'demo-password-from-a-blog',
+      // The token docker-compose.yml used to ship.
+      ADMIN_TOKEN: 'change-me-to-at-least-24-characters',
+    });
+    assert.deepEqual(await app.exitWithin(20_000), { code: 1, signal: null });
+    const stderr = app.stderr();
+    assert.match(stderr, /invalid configuration \(3 variables\)/);
+    assert.match(stderr, /^\s+CORREO_DEMO: expected .*not a dev setup.*CORREO_DEV=true/m);
+    assert.match(stderr, /^\s+CORREO_DEMO_PASSWORD: expected .*not a dev setup/m);
+    assert.match(stderr, /^\s+ADMIN_TOKEN: expected .*published/m);
+    assert.ok(!stderr.includes('demo-password-from-a-blog'), 'the secret is not printed');
+    assert.ok(!existsSync(join(dir, 'postgres')), 'nothing was started');
+  });
+
   test('unreachable Kafka brokers: /readyz names them, the log says why, SIGTERM still stops it', async () => {
     const dir = await dataDir();
     const metricsPort = await freePort();

@@ -15,7 +15,7 @@ export interface GatewayServices {
   config: ImapGatewayConfig;
   pool: Pool;
   blobs: BlobStore;
-  directory: Pick<Directory, 'authenticate'>;
+  directory: Pick<Directory, 'loginKey' | 'authenticate'>;
   loginLimiter: LoginLimiter;
   changes: MailboxChanges;
   /** Logged-in sessions per account on this gateway process. */

@@ -24,7 +24,7 @@ export interface ImapGatewayDeps {
   config: ImapGatewayConfig;
   pool: Pool;
   blobs: BlobStore;
-  directory: Pick<Directory, 'authenticate'>;
+  directory: Pick<Directory, 'loginKey' | 'authenticate'>;
   /** The failed-login counters, shared by every pod. */
   limits: Limits;
   /** Mailbox-changed notifications: IDLE listens, every change publishes. */

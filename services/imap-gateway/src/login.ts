@@ -22,7 +22,7 @@ export async function logIn(ctx: CommandContext, login: string, password: string
   }
   const outcome = await guardedLogin(
     services.loginLimiter,
-    (l, p) => services.directory.authenticate(l, p),
+    services.directory,
     login,
     password,
     session.remoteAddress,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createLoginLimiter } from '@correo/auth';
+import { eventually } from '@correo/testkit';
 import { RawImapClient } from './helpers/raw-client.js';
 import { ImapTestStack } from './helpers/stack.js';
 
@@ -55,6 +56,59 @@ describe('limits: TLS before login, failed logins, connections, sizes, autologou
     } finally {
       second.destroy();
     }
+  });
+
+  test('the lockout counts the account however the login is spelled; the lock ends with its window', async () => {
+    const target = await stack.account('spelled');
+    const loginLimiter = createLoginLimiter(stack.limits, {
+      freeFailures: 10,
+      loginLockAfter: 4,
+      windowMs: 4_000,
+    });
+    const gateway = await stack.gateway({ maxAuthFailures: 10 }, { loginLimiter });
+    const [local, domain] = target.address.split('@') as [string, string];
+    const fullWidth = [...domain].map((c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)).join('');
+    // Each reaches the same account: quotes, soft hyphen, zero-width space, full-width letters.
+    const spellings = [
+      `\\"${local}\\"@${domain}`,
+      `${local}@${domain.slice(0, 2)}\u00ad${domain.slice(2)}`,
+      `${local}@${domain.slice(0, 2)}\u200b${domain.slice(2)}`,
+      `${local}@${fullWidth}`,
+    ];
+    const client = await RawImapClient.connect(gateway.ports.imap);
+    try {
+      await client.readLine();
+      for (const spelling of spellings) {
+        assert.match(
+          (await client.command(`LOGIN "${spelling}" wrong`)).status,
+          /^NO \[AUTHENTICATIONFAILED\]/,
+        );
+      }
+    } finally {
+      client.destroy();
+    }
+    const locked = await RawImapClient.connect(gateway.ports.imap);
+    try {
+      await locked.readLine();
+      const refused = await locked.command(`LOGIN ${target.address} "${stack.password}"`);
+      assert.match(
+        refused.status,
+        /^NO \[AUTHENTICATIONFAILED\]/,
+        'the right password is refused while locked',
+      );
+    } finally {
+      locked.destroy();
+    }
+    // Positive control: after the window the right password works again.
+    await eventually('the lock to end with its window', async () => {
+      const again = await RawImapClient.connect(gateway.ports.imap);
+      try {
+        await again.readLine();
+        return /^OK/.test((await again.command(`LOGIN ${target.address} "${stack.password}"`)).status);
+      } finally {
+        again.destroy();
+      }
+    });
   });
 
   test('connections per IP and logged-in sessions per account are capped', async () => {

@@ -227,8 +227,13 @@ export function deliveryScenarios(kind: StackKind): void {
     test('an unknown user and a foreign domain over port 25 are rejections, not deliveries', async () => {
       const d = domain();
       await stack.provision.account(`known@${d}`);
+      const rejectedCount = async (reason: string) =>
+        (await mdaMetrics.rejected.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
+      const before = await rejectedCount('unknown-user');
       const eventId = await stack.publishAccepted({ to: [`gone@${d}`, 'someone@not-ours.test'] });
       await settled(eventId, 2);
+      // Never silent: a row an operator can query, and a counter the dashboards chart.
+      assert.equal(await rejectedCount('unknown-user'), before + 1);
       const rejected = await rejections(stack.pool, eventId);
       assert.deepEqual(
         rejected.map((r) => [r.recipient, r.reason]),

@@ -24,7 +24,7 @@ export interface Pop3GatewayDeps {
   config: Pop3GatewayConfig;
   pool: Pool;
   blobs: BlobStore;
-  directory: Pick<Directory, 'authenticate'>;
+  directory: Pick<Directory, 'loginKey' | 'authenticate'>;
   /** The one-session-per-maildrop lock and the failed-login counters, shared by every pod. */
   limits: Limits;
   /** Mailbox-changed notifications after an expunge (IMAP IDLE listens). */

@@ -45,7 +45,7 @@ export interface SessionSettings {
 }
 
 export interface SessionDeps {
-  directory: Pick<Directory, 'authenticate'>;
+  directory: Pick<Directory, 'loginKey' | 'authenticate'>;
   loginLimiter: LoginLimiter;
   store: MaildropStore;
   locks: MaildropLocks;
@@ -236,13 +236,7 @@ export class Pop3Session {
     const { loginLimiter, directory, locks, store, logger } = this.deps;
     let account: AccountRef | null;
     try {
-      const outcome = await guardedLogin(
-        loginLimiter,
-        (l, p) => directory.authenticate(l, p),
-        login,
-        password,
-        ip,
-      );
+      const outcome = await guardedLogin(loginLimiter, directory, login, password, ip);
       if (outcome.kind === 'locked') {
         pop3Metrics.logins.inc({ result: 'locked-out' });
         logger.warn({ ip, by: outcome.by }, 'POP3 login refused: too many failures');

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { connect as connectTls } from 'node:tls';
 import { createLoginLimiter } from '@correo/auth';
+import { eventually } from '@correo/testkit';
 import { encodeSaslPlain } from '@correo/pop3-proto';
 import type { Pop3Gateway } from '../src/index.js';
 import { RawClient } from './helpers/raw-client.js';
@@ -95,5 +96,50 @@ describe('connection handling (embedded)', () => {
     } finally {
       again.destroy();
     }
+  });
+  test('the lockout counts the account however USER spells it; the lock ends with its window', async () => {
+    const limited = await stack.startGateway({ allowPlaintextAuthOnLoopback: true }, stack.limits, {
+      loginLimiter: createLoginLimiter(stack.limits, {
+        freeFailures: 10,
+        loginLockAfter: 3,
+        windowMs: 4_000,
+      }),
+    });
+    const { address } = await stack.account('spelled');
+    const [local, domain] = address.split('@') as [string, string];
+    const fullWidth = [...domain].map((c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)).join('');
+    const spellings = [
+      `"${local}"@${domain}`,
+      `${local}@${domain.slice(0, 2)}\u00ad${domain.slice(2)}`,
+      `${local}@${fullWidth}`,
+    ];
+    for (const spelling of spellings) {
+      // A connection each: the per-connection failure budget is not what this test is about.
+      const client = await RawClient.connect(limited.ports.pop3);
+      try {
+        await client.readLine();
+        await client.command(`USER ${spelling}`);
+        assert.equal(await client.command('PASS wrong'), '-ERR [AUTH] Authentication failed');
+      } finally {
+        client.destroy();
+      }
+    }
+    const logIn = async () => {
+      const again = await RawClient.connect(limited.ports.pop3);
+      try {
+        await again.readLine();
+        await again.command(`USER ${address}`);
+        return await again.command(`PASS ${stack.password}`);
+      } finally {
+        again.destroy();
+      }
+    };
+    assert.equal(
+      await logIn(),
+      '-ERR [AUTH] Authentication failed',
+      'the right password is refused while locked',
+    );
+    // Positive control: after the window the right password works again.
+    await eventually('the lock to end with its window', async () => (await logIn()).startsWith('+OK'));
   });
 });

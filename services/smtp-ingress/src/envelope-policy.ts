@@ -1,6 +1,6 @@
 import type { SMTPServerAddress, SMTPServerSession } from 'smtp-server';
-import type { AccountRef, Directory } from '@correo/directory';
-import { hasRelayAddressing, parseMailAddress } from './address.js';
+import { parseAddress, type AccountRef, type Directory } from '@correo/directory';
+import { hasRelayAddressing } from './address.js';
 import { replies } from './smtp-reply.js';
 
 export type ListenerKind = 'mx' | 'submission';
@@ -19,11 +19,11 @@ export async function checkSender(
   const account = session.user as AccountRef;
   // Users do not send bounces: the null sender is for MTAs.
   if (sender.address === '') throw replies.senderNotOwned(account.address);
-  const parsed = parseMailAddress(sender.address);
-  if (!parsed) throw replies.badSender();
+  const parsed = parseAddress(sender.address);
+  if (!parsed.ok) throw replies.badSender();
   let allowed: boolean;
   try {
-    allowed = await directory.maySendAs(account, parsed.address);
+    allowed = await directory.maySendAs(account, parsed.value.address);
   } catch (error) {
     throw replies.backendFailure(error);
   }
@@ -42,15 +42,22 @@ export async function checkRecipient(
 ): Promise<void> {
   // RFC 5321 4.1.1.3: the domainless postmaster must be accepted; it is ours under our host name.
   if (recipient.address.toLowerCase() === 'postmaster') recipient.address = `postmaster@${hostname}`;
-  const parsed = parseMailAddress(recipient.address);
-  if (!parsed) throw kind === 'mx' ? replies.relayDenied() : replies.badAddress();
-  if (hasRelayAddressing(parsed.localPart)) throw replies.relayAddressing();
+  // The directory's own parser: RCPT accepts exactly the addresses the mda can resolve, and no second
+  // normaliser (the WHATWG host parser decodes %61, maps U+3002 to a dot) can disagree with it.
+  // Address literals ([192.0.2.1]) never name one of our domains, and are not relayed to.
+  if (/@\[[^\]]*\]$/.test(recipient.address))
+    throw kind === 'mx' ? replies.relayDenied() : replies.badAddress();
+  const parsed = parseAddress(recipient.address);
+  if (!parsed.ok) throw replies.badAddress(parsed.error);
+  if (hasRelayAddressing(parsed.value.localPart)) throw replies.relayAddressing();
   let resolution;
   try {
-    resolution = await directory.resolveRecipient(parsed.address);
+    resolution = await directory.resolveRecipient(parsed.value.address);
   } catch (error) {
     throw replies.backendFailure(error);
   }
+  // The event carries the canonical form, so the mda resolves exactly what was checked here.
+  recipient.address = parsed.value.address;
   switch (resolution.kind) {
     case 'not-local':
       if (kind === 'mx') throw replies.relayDenied();

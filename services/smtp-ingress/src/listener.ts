@@ -92,13 +92,7 @@ export function createListener(setup: ListenerSetup): SMTPServer {
           responseCode: 501,
         });
       }
-      guardedLogin(
-        loginLimiter,
-        (l: string, p: string) => directory.authenticate(l, p),
-        login,
-        auth.password ?? '',
-        session.remoteAddress,
-      ).then(
+      guardedLogin(loginLimiter, directory, login, auth.password ?? '', session.remoteAddress).then(
         (outcome) => {
           if (outcome.kind !== 'ok') {
             ingressMetrics.authFailures.inc({ listener: name });

@@ -26,7 +26,13 @@ export const replies = {
   unknownUser: () =>
     new SmtpReply(550, '5.1.1', 'Recipient address rejected: no such user here', 'unknown_user'),
   aliasLoop: () => new SmtpReply(550, '5.4.6', 'Recipient address rejected: alias loop', 'alias_loop'),
-  badAddress: () => new SmtpReply(501, '5.1.3', 'Bad recipient address syntax', 'bad_address'),
+  badAddress: (why?: string) =>
+    new SmtpReply(
+      501,
+      '5.1.3',
+      `Bad recipient address syntax${why ? `: ${why.replace(/[^\x20-\x7e]/g, '?')}` : ''}`,
+      'bad_address',
+    ),
   badSender: () => new SmtpReply(501, '5.1.7', 'Bad sender address syntax', 'bad_address'),
   senderNotOwned: (login: string) =>
     new SmtpReply(553, '5.7.1', `Sender address rejected: not owned by user ${login}`, 'sender_not_owned'),

@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PASSWORD, USER, startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
+import { eventually } from '@correo/testkit';
 import { pythonSmtp } from './support/clients.js';
 
 describe('failed AUTH attempts are limited', () => {
@@ -42,5 +43,52 @@ describe('failed AUTH attempts are limited', () => {
       commands: [],
     });
     assert.deepEqual(long.replies.at(-1), [501, '5.5.2 Login names are limited to 320 octets']);
+  });
+});
+
+describe('the lockout counts the account, however its address is spelled', () => {
+  let fixture: IngressFixture;
+  before(async () => {
+    // A short window, so the test can also see the lock end (it waits for that, it does not time it).
+    fixture = await startIngressFixture({
+      loginLimiter: { freeFailures: 10, loginLockAfter: 4, windowMs: 8_000 },
+    });
+  });
+  after(() => fixture?.stop());
+
+  const authenticate = (user: string, password: string) =>
+    pythonSmtp({
+      host: '127.0.0.1',
+      port: fixture.ingress.ports.submissions,
+      mode: 'ssl',
+      user,
+      password,
+      commands: [],
+    });
+
+  test('quoted, escaped and upper-case spellings share one counter; the lock ends with its window', async () => {
+    const [local, domain] = USER.split('@') as [string, string];
+    // Each spelling reaches the same account (the directory normalises them all to USER).
+    const spellings = [
+      `"${local}"@${domain}`,
+      `"${local.slice(0, 1)}\\${local.slice(1)}"@${domain}`,
+      USER.toUpperCase(),
+      `"${local}"@${domain.toUpperCase()}`,
+    ];
+    for (const spelling of spellings) {
+      assert.equal((await authenticate(spelling, PASSWORD)).replies.at(-1)?.[0], 235, `${spelling} logs in`);
+    }
+    for (const spelling of spellings) {
+      const wrong = await authenticate(spelling, 'wrong password');
+      assert.equal(wrong.replies.at(-1)?.[0], 535, `${spelling} with a wrong password`);
+    }
+    // Locked: the right password is refused, in the plain spelling too.
+    const locked = await authenticate(USER, PASSWORD);
+    assert.deepEqual(locked.replies.at(-1), [535, '5.7.8 Authentication credentials invalid']);
+    // Positive control: once the window has passed the same login works again.
+    await eventually('the lock to end with its window', async () => {
+      const again = await authenticate(USER, PASSWORD);
+      return again.replies.at(-1)?.[0] === 235;
+    });
   });
 });
