@@ -7,6 +7,7 @@ help:
 	@echo "make test           install, start Kafka/PostgreSQL/Redis/MinIO, run every test"
 	@echo "make check          typecheck, lint, format check"
 	@echo "make proto          regenerate libs/proto from proto/"
+	@echo "make fuzz           fuzz every parser for FUZZ_SECONDS each (report: docs/fuzzing.md)"
 	@echo "make backends-up    start the real test backends (endpoints in .test-backends/env)"
 	@echo "make backends-down  stop them"
 

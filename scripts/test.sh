@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 bash scripts/install.sh
 # Clients nobody here wrote, for the end-to-end tests.
 (source scripts/backends/lib.sh && apt_install curl swaks python3 fetchmail isync mutt)
+# Chart and alert checks (e2e/test/helm.test.ts, prometheus.test.ts): promtool from Debian's
+# prometheus package, kubernetes-validate from PyPI into a venv; installed here, before the tests
+# run in parallel (the tests would install them on first use too).
+bash scripts/promtool.sh >/dev/null
+bash scripts/py-tool.sh kubernetes-validate >/dev/null
 
 echo "== static checks: typecheck, lint, format"
 npx tsc -p tsconfig.json

@@ -1,19 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { configVariableNames } from '@correo/config';
 import { metrics } from '@correo/telemetry';
 import { serviceSections } from '@correo/all-in-one';
+import { VALUES_DOC, valuesDoc } from '../../scripts/chart-values-doc.js';
+import { DASHBOARD_DIR, dashboardFiles } from '../../scripts/grafana-dashboards.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CHART = join(ROOT, 'charts/correo');
 
 interface K8sObject {
   kind: string;
+  apiVersion: string;
   metadata: { name: string };
   spec?: Record<string, unknown> & {
     template?: { spec: { containers: Container[] } };
@@ -26,12 +30,32 @@ interface Container {
   env?: { name: string; value: string }[];
   livenessProbe?: { httpGet: { path: string } };
   readinessProbe?: { httpGet: { path: string } };
+  startupProbe?: { httpGet: { path: string } };
+  securityContext?: { readOnlyRootFilesystem?: boolean };
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  volumeMounts?: { name: string; mountPath: string }[];
+}
+
+function tool(script: string, name: string): string {
+  return execFileSync('bash', [script, name], { cwd: ROOT, encoding: 'utf8' }).trim();
 }
 
 function helm(...args: string[]): string {
-  const bin = execFileSync('bash', ['scripts/go-tool.sh', 'helm'], { cwd: ROOT, encoding: 'utf8' }).trim();
-  return execFileSync(bin, args, { cwd: ROOT, encoding: 'utf8' });
+  return execFileSync(tool('scripts/go-tool.sh', 'helm'), args, { cwd: ROOT, encoding: 'utf8' });
 }
+
+function render(...args: string[]): K8sObject[] {
+  return parseAllDocuments(helm('template', 'mail', CHART, ...args))
+    .map((doc) => doc.toJS() as K8sObject | null)
+    .filter((o): o is K8sObject => o !== null);
+}
+
+const FULL = join(CHART, 'ci/full-values.yaml');
+// Custom resources of operators the chart integrates with: the Kubernetes schemas do not have
+// them. PrometheusRule's content is checked by promtool instead (e2e/test/prometheus.test.ts).
+const CUSTOM_KINDS = new Set(['PrometheusRule', 'ServiceMonitor', 'Certificate']);
+// The oldest and the newest release the chart is checked against.
+const KUBERNETES_VERSIONS = ['1.33', '1.37'];
 
 const everything = [
   '--set',
@@ -116,12 +140,254 @@ test('dashboards and alerts chart only metrics the services really export', asyn
   const charted = new Set<string>();
   const texts = [
     ...readdirSync(join(CHART, 'dashboards')).map((f) => readFileSync(join(CHART, 'dashboards', f), 'utf8')),
-    readFileSync(join(CHART, 'templates/prometheusrule.yaml'), 'utf8'),
+    readFileSync(join(CHART, 'prometheus/alerts.yaml'), 'utf8'),
   ];
   for (const text of texts) for (const m of text.matchAll(/\bcorreo_[a-z0-9_]+/g)) charted.add(m[0]);
   assert.ok(charted.size >= 10, 'the dashboard charts the services');
   const missing = [...charted].filter((name) => !exported.has(name.replace(/_(bucket|sum|count)$/, '')));
   assert.deepEqual(missing, [], 'every charted metric is exported by some service');
+});
+
+test('dashboards and alerts select and group only by labels the metrics have', () => {
+  // Labels Prometheus itself adds to every series, and the histogram bucket bound.
+  const added = ['pod', 'instance', 'job', 'namespace', 'le'];
+  const declared = new Map<string, string[]>();
+  for (const dir of ['libs', 'services']) {
+    for (const file of sourceFiles(join(ROOT, dir))) {
+      const source = readFileSync(file, 'utf8');
+      for (const match of source.matchAll(/name: '(correo_[a-z0-9_]+)',([^}]*)\}/g)) {
+        const labels = /labelNames: \[([^\]]*)\]/.exec(match[2]!)?.[1] ?? '';
+        declared.set(
+          match[1]!,
+          [...labels.matchAll(/'([a-z_]+)'/g)].map((m) => m[1]!),
+        );
+      }
+    }
+  }
+  const labelsOf = (metric: string) => [
+    ...(declared.get(metric.replace(/_(bucket|sum|count)$/, '')) ?? []),
+    ...added,
+  ];
+  const texts = [
+    ...readdirSync(join(CHART, 'dashboards')).map((f) => readFileSync(join(CHART, 'dashboards', f), 'utf8')),
+    readFileSync(join(CHART, 'prometheus/alerts.yaml'), 'utf8'),
+  ];
+  const wrong: string[] = [];
+  let checked = 0;
+  for (const text of texts) {
+    for (const [, metric, matchers] of text.matchAll(/(correo_[a-z0-9_]+)\{([^}]*)\}/g)) {
+      for (const [, label] of matchers!.matchAll(/([a-z_]+)\s*(?:=~|!~|!=|=)/g)) {
+        checked += 1;
+        if (!labelsOf(metric!).includes(label!)) wrong.push(`${metric}{${label}}`);
+      }
+    }
+    for (const [, grouping, metric] of text.matchAll(/by \(([^)]*)\) \((?:[a-z_]+\()?(correo_[a-z0-9_]+)/g)) {
+      for (const label of grouping!.split(',').map((l) => l.trim())) {
+        checked += 1;
+        if (!labelsOf(metric!).includes(label)) wrong.push(`${metric} by ${label}`);
+      }
+    }
+  }
+  assert.ok(checked >= 20, `${checked} label uses checked`);
+  assert.deepEqual(wrong, [], 'every label a query uses is declared on its metric');
+});
+
+test(
+  'the chart lints, renders and validates against the Kubernetes schemas, default and full',
+  { timeout: 600_000 },
+  () => {
+    const validate = tool('scripts/py-tool.sh', 'kubernetes-validate');
+    const dir = mkdtempSync(join(tmpdir(), 'correo-chart-'));
+    try {
+      for (const [label, args] of [
+        ['default', []],
+        ['full', ['-f', FULL]],
+      ] as const) {
+        helm('lint', '--strict', CHART, ...args);
+        const objects = render(...args);
+        const manifests = join(dir, `${label}.yaml`);
+        writeFileSync(manifests, helm('template', 'mail', CHART, ...args));
+        const builtIn = objects.filter((o) => !CUSTOM_KINDS.has(o.kind)).length;
+        for (const version of KUBERNETES_VERSIONS) {
+          // Throws (exit 1) on the first manifest that does not validate; --strict also rejects unknown fields.
+          const report = execFileSync(validate, ['--strict', '--no-warn', '-k', version, manifests], {
+            encoding: 'utf8',
+          });
+          const passed = report.split('\n').filter((line) => line.includes(`against version ${version}`));
+          assert.equal(
+            passed.length,
+            builtIn,
+            `${label}: every built-in object validated against ${version}`,
+          );
+        }
+      }
+      // The validator does reject what Kubernetes would: a Deployment with a mistyped field.
+      const broken = join(dir, 'broken.yaml');
+      writeFileSync(
+        broken,
+        helm('template', 'mail', CHART, '--show-only', 'templates/deployments.yaml').replace(
+          /replicas: 2/,
+          'replicas: two',
+        ),
+      );
+      assert.throws(() =>
+        execFileSync(validate, ['--strict', '--quiet', '-k', KUBERNETES_VERSIONS[0]!, broken], {
+          stdio: 'pipe',
+        }),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test('values.schema.json rejects a values file that does not fit it', () => {
+  for (const bad of [
+    ['--set', 'services.mda.replicas=-1'],
+    ['--set', 'services.smtp-ingress.service.externalTrafficPolicy=Sometimes'],
+    ['--set', 'networkPolicy.enabled=maybe'],
+    ['--set', 'replicaCount=3'],
+    ['--set', 'secretRefs.DATABASE_URL.name=only-a-name'],
+  ]) {
+    assert.throws(
+      () =>
+        execFileSync(tool('scripts/go-tool.sh', 'helm'), ['template', 'mail', CHART, ...bad], {
+          stdio: 'pipe',
+        }),
+      /values don't meet the specifications of the schema/,
+      `helm template refuses ${bad.join(' ')}`,
+    );
+  }
+});
+
+test('VALUES.md is generated from values.schema.json and up to date', () => {
+  assert.equal(
+    readFileSync(VALUES_DOC, 'utf8'),
+    valuesDoc(),
+    'run: node --import tsx scripts/chart-values-doc.ts',
+  );
+  const doc = readFileSync(VALUES_DOC, 'utf8');
+  for (const key of [
+    'networkPolicy.backends.postgres.podSelector',
+    'services.mda.autoscaling.consumerLag.metricName',
+  ])
+    assert.ok(doc.includes(`\`${key}\``), `VALUES.md documents ${key}`);
+});
+
+test('the dashboards are those scripts/grafana-dashboards.ts writes, each in its own ConfigMap', () => {
+  const generated = dashboardFiles();
+  assert.deepEqual(
+    readdirSync(DASHBOARD_DIR).sort(),
+    [...generated.keys()].sort(),
+    'run: node --import tsx scripts/grafana-dashboards.ts',
+  );
+  for (const [file, json] of generated) {
+    // Compared parsed: prettier formats the committed files.
+    assert.deepEqual(JSON.parse(readFileSync(join(DASHBOARD_DIR, file), 'utf8')), JSON.parse(json), file);
+  }
+  const configMaps = render()
+    .filter((o) => o.kind === 'ConfigMap' && o.metadata.name.includes('-dashboard-'))
+    .map((o) => Object.keys(o.data ?? {})[0]);
+  assert.deepEqual(configMaps.sort(), [
+    'backends.json',
+    'imap-pop3.json',
+    'overview.json',
+    'relay.json',
+    'smtp.json',
+  ]);
+});
+
+test('the full values file turns every production feature on', () => {
+  const objects = render('-f', FULL);
+  const named = (kind: string) => objects.filter((o) => o.kind === kind).map((o) => o.metadata.name);
+  const deployments = objects.filter((o) => o.kind === 'Deployment');
+  assert.equal(deployments.length, 6);
+  for (const deployment of deployments) {
+    const spec = deployment.spec as { replicas?: number; template: { spec: Record<string, unknown> } };
+    const name = deployment.metadata.name;
+    assert.equal(spec.replicas, undefined, `${name}: the HPA owns the replica count`);
+    assert.ok(named('HorizontalPodAutoscaler').includes(name), `${name} has an HPA`);
+    assert.ok(named('PodDisruptionBudget').includes(name), `${name} has a PDB`);
+    assert.ok(named('NetworkPolicy').includes(name), `${name} has a NetworkPolicy`);
+    assert.ok(Array.isArray(spec.template.spec.topologySpreadConstraints), `${name} spreads over zones`);
+    const container = (spec.template.spec.containers as Container[])[0]!;
+    assert.equal(container.securityContext?.readOnlyRootFilesystem, true, `${name}: read-only root`);
+    assert.deepEqual(
+      container.volumeMounts?.filter((m) => m.name !== 'tls').map((m) => m.mountPath),
+      ['/tmp', '/var/lib/correo'],
+      `${name}: writable emptyDirs`,
+    );
+    assert.equal(container.startupProbe?.httpGet.path, '/healthz');
+    assert.ok(container.resources?.requests?.cpu && container.resources.limits?.memory, `${name}: sized`);
+    assert.ok(
+      container.env?.some((e) => e.name === 'DATABASE_URL'),
+      `${name}: DATABASE_URL from the secretRefs Secret`,
+    );
+  }
+  for (const [service, prefix] of [
+    ['smtp-ingress', 'SMTP'],
+    ['imap-gateway', 'IMAP'],
+    ['pop3-gateway', 'POP3'],
+  ]) {
+    const deployment = deployments.find((d) => d.metadata.name === `mail-correo-${service}`)!;
+    const env = deployment.spec!.template!.spec.containers[0]!.env!;
+    assert.ok(env.some((e) => e.name === `${prefix}_TLS_CERT_FILE` && e.value === '/etc/correo/tls/tls.crt'));
+    const mailService = objects.find(
+      (o) => o.kind === 'Service' && o.metadata.name === `mail-correo-${service}`,
+    );
+    assert.equal(mailService?.spec?.externalTrafficPolicy, 'Local', `${service} keeps the client address`);
+  }
+  assert.deepEqual(named('Certificate'), ['mail-correo-tls']);
+  const mdaScaler = objects.find(
+    (o) => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name.endsWith('-mda'),
+  );
+  assert.deepEqual(
+    (mdaScaler?.spec?.metrics as { type: string }[]).map((m) => m.type),
+    ['Resource', 'External'],
+    'the mda also scales on consumer lag',
+  );
+  const job = objects.find((o) => o.kind === 'Job')!;
+  assert.equal(
+    (job as unknown as { metadata: { annotations: Record<string, string> } }).metadata.annotations[
+      'helm.sh/hook'
+    ],
+    'pre-install,pre-upgrade',
+  );
+
+  // Backends let in only the services that use them.
+  const allowed = (backend: string) =>
+    (
+      objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === `mail-correo-backend-${backend}`)
+        ?.spec?.ingress as { from: { podSelector: { matchLabels: Record<string, string> } }[] }[]
+    )[0]!.from
+      .map((peer) => peer.podSelector.matchLabels['app.kubernetes.io/component'])
+      .sort();
+  assert.deepEqual(allowed('kafka'), ['admin-api', 'mda', 'mta-relay', 'smtp-ingress']);
+  assert.deepEqual(allowed('redis'), ['imap-gateway', 'mda', 'pop3-gateway', 'smtp-ingress']);
+  assert.deepEqual(allowed('postgres'), [
+    'admin-api',
+    'imap-gateway',
+    'mda',
+    'migrate',
+    'mta-relay',
+    'pop3-gateway',
+    'smtp-ingress',
+  ]);
+  // IMAP opens only its listeners and /metrics, and reaches no Kafka.
+  const imapPolicy = objects.find(
+    (o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'mail-correo-imap-gateway',
+  );
+  const opened = (imapPolicy?.spec?.ingress as { ports: { port: number }[] }[]).flatMap((r) =>
+    r.ports.map((p) => p.port),
+  );
+  assert.deepEqual(opened.sort(), [1143, 1993, 9464]);
+  const egressPorts = (imapPolicy?.spec?.egress as { ports: { port: number }[] }[]).flatMap((r) =>
+    r.ports.map((p) => p.port),
+  );
+  assert.ok(
+    !egressPorts.includes(9092) && !egressPorts.includes(25),
+    'IMAP reaches neither Kafka nor remote MX hosts',
+  );
 });
 
 function* sourceFiles(dir: string): Generator<string> {

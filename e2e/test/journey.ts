@@ -1,13 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { decodeOutboundMessage, encodeMailAccepted, SubmissionKind, timestampNow } from '@correo/proto';
+import { decodeOutboundMessage } from '@correo/proto';
 import { curl, eventually, queuedId, runProgram, swaks, uniqueName } from '@correo/testkit';
+import { publishAccepted } from './support/accepted-event.js';
 import { AdminClient } from './support/admin-client.js';
 import { readMailbox } from './support/mailbox-reader.js';
 import { pythonSmtp } from './support/python-clients.js';
@@ -336,23 +337,12 @@ export function mailJourney(title: string, start: StartStack): void {
         [first.eventId],
       );
       const blob = rows[0]!;
-      const eventId = randomUUID();
-      await stack.bus.publish('mail.accepted', [
-        {
-          key: eventId,
-          value: encodeMailAccepted({
-            eventId,
-            receivedAt: timestampNow(),
-            clientIp: '127.0.0.1',
-            mailFrom: 'someone@remote.test',
-            recipients: [{ address: address('loop-a') }],
-            blobKey: blob.blob_key,
-            size: BigInt(blob.size),
-            sha256: blob.sha256,
-            kind: SubmissionKind.MX,
-          }),
-        },
-      ]);
+      const eventId = await publishAccepted(stack.bus, {
+        recipient: address('loop-a'),
+        blobKey: blob.blob_key,
+        size: blob.size,
+        sha256: blob.sha256,
+      });
       await eventually('the loop to be recorded as a rejection', async () => {
         const { rows: rejections } = await db.query<{ reason: string }>(
           'SELECT reason FROM delivery_rejections WHERE event_id = $1',

@@ -26,8 +26,8 @@ apt_install() {
   for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
   [ ${#missing[@]} -eq 0 ] && return 0
   log "installing ${missing[*]} from apt"
-  if [ ! -f "$STATE_DIR/.apt-updated" ]; then apt-get update -qq >&2 && touch "$STATE_DIR/.apt-updated"; fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  if [ ! -f "$STATE_DIR/.apt-updated" ]; then apt-get -o DPkg::Lock::Timeout=600 update -qq >&2 && touch "$STATE_DIR/.apt-updated"; fi
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -33,3 +33,39 @@ app.kubernetes.io/component: {{ .name }}
     name: {{ include "correo.secretName" . }}
 {{- end }}
 {{- end -}}
+
+{{/* The Secret holding tls.crt/tls.key, or "" for the self-signed fallback. */}}
+{{- define "correo.tlsSecret" -}}
+{{- if .Values.tls.existingSecret -}}
+{{ .Values.tls.existingSecret }}
+{{- else if .Values.tls.certManager.enabled -}}
+{{ include "correo.fullname" . }}-tls
+{{- end -}}
+{{- end -}}
+
+{{/* Environment variable prefix of a service's TLS files, or "" for services without TLS. */}}
+{{- define "correo.tlsPrefix" -}}
+{{- $prefixes := dict "smtp-ingress" "SMTP" "imap-gateway" "IMAP" "pop3-gateway" "POP3" -}}
+{{- get $prefixes . -}}
+{{- end -}}
+
+{{/* Per-credential Secret references (secretRefs): env entries that win over envFrom. */}}
+{{- define "correo.secretRefEnv" -}}
+{{- range $name, $ref := .Values.secretRefs }}
+- name: {{ $name }}
+  valueFrom:
+    secretKeyRef: { name: {{ $ref.name }}, key: {{ $ref.key }} }
+{{- end }}
+{{- end -}}
+
+{{/* Writable places under the read-only root filesystem. */}}
+{{- define "correo.writableMounts" -}}
+- { name: tmp, mountPath: /tmp }
+- { name: data, mountPath: {{ .Values.env.CORREO_DATA_DIR | default "/var/lib/correo" }} }
+{{- end -}}
+{{- define "correo.writableVolumes" -}}
+- name: tmp
+  emptyDir: { sizeLimit: 256Mi }
+- name: data
+  emptyDir: { sizeLimit: 64Mi }
+{{- end -}}

@@ -6,3 +6,6 @@ export { createKafkaBus } from './kafka/bus.js';
 export type { KafkaBusOptions } from './kafka/bus.js';
 export { createPostgresBus } from './postgres/bus.js';
 export type { PostgresBusOptions } from './postgres/bus.js';
+export { classifyFailure } from './failure.js';
+export type { FailureKind } from './failure.js';
+export { describeStall } from './stall.js';

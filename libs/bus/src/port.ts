@@ -4,7 +4,10 @@
  * - publish() resolves only once every message is durable (Kafka acks=all; Postgres commit);
  * - delivery is at-least-once per consumer group, in order per key within a partition;
  * - a handler's offset is committed only after the handler resolves;
- * - a handler that throws is retried; after `maxAttempts` failures the message is wrapped in
+ * - a handler that throws is retried. A backend failure (failure.ts: connection refused/reset,
+ *   PostgreSQL shutting down, S3 5xx, Kafka retriable) is retried with capped backoff for as long
+ *   as it lasts, the partition waiting meanwhile (Subscription.stalled() says why); it never
+ *   dead-letters. After `maxAttempts` failures of the message itself the message is wrapped in
  *   a DeadLetter event and published to the dead-letter topic, then committed.
  */
 export type Headers = Record<string, string>;
@@ -38,7 +41,10 @@ export interface SubscribeOptions {
   group: string;
   topic: string;
   handler: (message: DeliveredMessage) => Promise<void>;
-  /** Failures before a message is dead-lettered. Default from config (BUS_MAX_ATTEMPTS). */
+  /**
+   * Failures of the message itself before it is dead-lettered (backend failures never count).
+   * Default from config (BUS_MAX_ATTEMPTS).
+   */
   maxAttempts?: number;
   /** Default: `${topic}.dlq`. */
   deadLetterTopic?: string;
@@ -55,9 +61,23 @@ export interface SubscribeOptions {
   onDeadLetter?: (message: DeliveredMessage, error: string, attempts: number) => void;
 }
 
+/** A delivery held up because a backend is down: the message waits and is retried, never dead-lettered. */
+export interface Stall {
+  group: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  /** The last backend failure, as the handler threw it. */
+  error: string;
+  since: Date;
+  retries: number;
+}
+
 export interface Subscription {
   /** Stops fetching, lets the in-flight handler finish, commits, leaves the group. */
   stop(): Promise<void>;
+  /** The longest-waiting delivery held up by a backend failure, or undefined while all flow (for /readyz). */
+  stalled(): Stall | undefined;
 }
 
 export interface Bus {

@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { uniqueName } from '@correo/testkit';
+import pg from 'pg';
+import { freePort, testBackends, uniqueName } from '@correo/testkit';
 import { decodeDeadLetter } from '../src/index.js';
 import type { Bus, DeliveredMessage, SubscribeOptions, Subscription } from '../src/index.js';
 
@@ -17,6 +18,27 @@ async function eventually(what: string, done: () => boolean): Promise<void> {
 }
 
 const text = (m: DeliveredMessage) => m.value.toString('utf8');
+
+/** What a handler meets when its database is down: a real connection to a port nobody listens on. */
+async function queryDownDatabase(port: number): Promise<void> {
+  const client = new pg.Client({ host: '127.0.0.1', port, user: 'correo', connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** A message the database refuses by itself: the backend is up and answers with a data error (22P02). */
+async function queryBadContent(): Promise<void> {
+  const client = new pg.Client({ connectionString: testBackends().databaseUrl });
+  await client.connect();
+  try {
+    await client.query('SELECT $1::integer', ['not a number']);
+  } finally {
+    await client.end();
+  }
+}
 const bytes = (s: string) => Buffer.from(s, 'utf8');
 
 /**
@@ -217,6 +239,82 @@ export function busContract(
       assert.equal(letter.attempts, 3);
       assert.equal(letters[0]!.key, 'p');
     });
+
+    test(
+      'a backend failure is retried past maxAttempts, stalls the partition and never dead-letters',
+      TIMEOUT,
+      async () => {
+        const topic = await newTopic('outage', 1);
+        const closedPort = await freePort();
+        await bus.publish(topic, [
+          { key: 'mailbox', value: bytes('waits') },
+          { key: 'mailbox', value: bytes('next') },
+        ]);
+        const seen: string[] = [];
+        const stallsSeen: string[] = [];
+        const reported: string[] = [];
+        // The handler may run before consume() resolves.
+        const held: { subscription?: Subscription } = {};
+        held.subscription = await consume(
+          uniqueName('g'),
+          topic,
+          async (m) => {
+            seen.push(`${text(m)}#${m.attempt}`);
+            if (m.attempt > 1) stallsSeen.push(held.subscription?.stalled()?.error ?? 'flowing');
+            // Six failures with maxAttempts 2: the old policy dead-lettered after the second.
+            if (text(m) === 'waits' && m.attempt <= 6) await queryDownDatabase(closedPort);
+          },
+          { maxAttempts: 2, onDeadLetter: (m, error) => reported.push(`${text(m)}: ${error}`) },
+        );
+        await eventually('the next message', () => seen.includes('next#1'));
+        assert.deepEqual(reported, [], 'a backend failure never dead-letters');
+        assert.deepEqual(seen, [
+          'waits#1',
+          'waits#2',
+          'waits#3',
+          'waits#4',
+          'waits#5',
+          'waits#6',
+          'waits#7',
+          'next#1',
+        ]);
+        assert.equal(stallsSeen.length, 6);
+        for (const error of stallsSeen)
+          assert.match(error, /ECONNREFUSED/, 'stalled() names the backend failure');
+        assert.equal(
+          held.subscription.stalled(),
+          undefined,
+          'the stall clears once the message went through',
+        );
+      },
+    );
+
+    test(
+      'a message the backend refuses by itself still dead-letters after maxAttempts',
+      TIMEOUT,
+      async () => {
+        const topic = await newTopic('refused', 1);
+        await bus.publish(topic, [
+          { key: 'k', value: bytes('bad') },
+          { key: 'k', value: bytes('good') },
+        ]);
+        const seen: string[] = [];
+        const reported: string[] = [];
+        await consume(
+          uniqueName('g'),
+          topic,
+          async (m) => {
+            seen.push(`${text(m)}#${m.attempt}`);
+            if (text(m) === 'bad') await queryBadContent();
+          },
+          { maxAttempts: 2, onDeadLetter: (m, error) => reported.push(`${text(m)}: ${error}`) },
+        );
+        await eventually('the good message', () => seen.includes('good#1'));
+        assert.deepEqual(seen, ['bad#1', 'bad#2', 'good#1']);
+        assert.equal(reported.length, 1);
+        assert.match(reported[0]!, /^bad: invalid input syntax for type integer/);
+      },
+    );
 
     test('after stop(), the group resumes at the first uncommitted message', TIMEOUT, async () => {
       const topic = await newTopic('resume', 1);

@@ -84,6 +84,9 @@ const CRLF = Buffer.from('\r\n');
 const MAX_LITERAL_DIGITS = 15;
 
 /** Reads "{n}", "{n+}", "~{n}" or "~{n+}" ending a line; null when the line does not end in one. */
+/** Octets of a skipped line kept back: enough for a literal header `{<20 digits>+}` ending it. */
+const SKIP_TAIL = 24;
+
 export function literalAtLineEnd(line: Buffer): LiteralHeader | null {
   let i = line.length - 1;
   if (i < 0 || line[i] !== 0x7d) return null;
@@ -207,7 +210,7 @@ export class CommandReceiver {
           const lf = this.buffer.indexOf(0x0a, this.scanned);
           if (lf < 0) {
             // Keep a short tail: it may be the start of a literal header ending the skipped line.
-            const keep = Math.min(this.buffer.length, 24);
+            const keep = Math.min(this.buffer.length, SKIP_TAIL);
             this.buffer = this.buffer.subarray(this.buffer.length - keep);
             this.scanned = this.buffer.length;
             return null;
@@ -238,8 +241,10 @@ export class CommandReceiver {
     if (lf < 0) {
       if (this.buffer.length > this.maxLineLength) {
         const error = this.fail('line-too-long', `Line is longer than ${this.maxLineLength} octets`);
-        this.buffer = Buffer.alloc(0);
-        this.scanned = 0;
+        // Keep the tail as skip-line does: the line may end in a literal header cut by this chunk
+        // ("{3" here, "+}" in the next), whose octets must be skipped too, however TCP split them.
+        this.buffer = this.buffer.subarray(this.buffer.length - SKIP_TAIL);
+        this.scanned = this.buffer.length;
         this.state = { name: 'skip-line' };
         return error;
       }
@@ -317,10 +322,21 @@ export class CommandReceiver {
 
   private fail(kind: FrameErrorKind, message: string, line?: Buffer): ReceiverEvent {
     const first = this.parts[0] ?? line ?? this.buffer;
-    const error = new FrameError(kind, message, peekTag(first));
+    const error = new FrameError(kind, message, this.tagOf(first));
     this.abandon();
     this.reset();
     return { type: 'error', error };
+  }
+
+  /**
+   * The tag of a refused line, read only from its first maxLineLength octets and only when a space ends
+   * it there: the reply then carries the same tag however TCP split the line (an over-long line may have
+   * arrived whole or been cut mid-tag), and never echoes more than a line's worth of client bytes.
+   */
+  private tagOf(line: Buffer): string | null {
+    if (line.length <= this.maxLineLength) return peekTag(line);
+    const tag = peekTag(line.subarray(0, this.maxLineLength));
+    return tag !== null && line[tag.length] === 0x20 ? tag : null;
   }
 
   private reset(): void {

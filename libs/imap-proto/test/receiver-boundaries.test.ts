@@ -37,6 +37,19 @@ const STREAMS: Array<[string, Buffer, ReceiverOptions]> = [
     ),
     { maxLineLength: 64, maxLiteralSize: 32 },
   ],
+  [
+    // Found by the fuzzer: a split inside "{3+}" used to lose the literal header, so the literal's
+    // octets were read as a command.
+    'an over-long line ending in a non-synchronizing literal',
+    Buffer.from(`c1 SEARCH ${'x'.repeat(80)} {3+}\r\nc2 \r\nc3 NOOP\r\n`),
+    { maxLineLength: 64 },
+  ],
+  [
+    // Found by the fuzzer: the tag of an over-long line was whatever part of it had arrived.
+    'an over-long tag',
+    Buffer.from(`${'t'.repeat(100)} NOOP\r\nd1 ${'y'.repeat(70)}\r\nd2 NOOP\r\n`),
+    { maxLineLength: 64 },
+  ],
 ];
 
 describe('receiver framing does not depend on how the bytes arrive', () => {

@@ -13,6 +13,7 @@ const DEFAULTS = {
   maxHeaderBytes: 256 * 1024,
   maxParts: 1000,
   maxDepth: 50,
+  onInternalError: () => undefined,
 } satisfies Required<AnalyzeOptions>;
 
 /**
@@ -26,9 +27,11 @@ export class MessageAnalyzer {
   private readonly scanner: PartScanner;
   private failed = false;
   private size = 0;
+  private readonly onInternalError: (error: unknown) => void;
 
   constructor(options: AnalyzeOptions = {}) {
     const o = { ...DEFAULTS, ...options };
+    this.onInternalError = o.onInternalError;
     this.search = new SearchTextCollector(o.searchTextLimit);
     this.scanner = new PartScanner(
       {
@@ -50,22 +53,25 @@ export class MessageAnalyzer {
     if (this.failed) return;
     try {
       this.scanner.write(buf);
-    } catch {
+    } catch (error) {
       // A bug of ours on odd input must not lose the message: keep counting, structure stops here.
       this.failed = true;
+      this.onInternalError(error);
     }
   }
 
   end(): MessageAnalysis {
     try {
       this.scanner.end();
-    } catch {
+    } catch (error) {
       this.failed = true;
+      this.onInternalError(error);
     }
     const sha256 = this.hash.digest('hex');
     try {
       return this.result(sha256);
-    } catch {
+    } catch (error) {
+      this.onInternalError(error);
       return fallbackAnalysis(this.size, this.scanner.lfCount, sha256);
     }
   }

@@ -180,4 +180,9 @@ export interface AnalyzeOptions {
   maxParts?: number;
   /** Max nesting of multipart and message/rfc822 (default 50). */
   maxDepth?: number;
+  /**
+   * Told about an error of the analysis itself, which it survives (the message still gets a
+   * best-effort analysis): the fuzz targets fail on it, a service may log it.
+   */
+  onInternalError?: (error: unknown) => void;
 }

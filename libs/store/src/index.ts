@@ -70,6 +70,7 @@ export {
   listRelayQueue,
   recordRelayOutcomes,
   relayQueueDepth,
+  relayQueueOldestAgeSeconds,
   rescheduleRelayJob,
   retryRelayJobNow,
 } from './relay-queue.js';
@@ -81,3 +82,5 @@ export type {
   RelayRecipientOutcome,
 } from './relay-queue.js';
 export { inTransaction } from './transaction.js';
+export { archiveDeadLetter, getDeadLetter, listDeadLetters, recordDeadLetterReplay } from './dead-letters.js';
+export type { DeadLetterState, NewDeadLetter, StoredDeadLetter } from './dead-letters.js';

@@ -13,5 +13,11 @@ export function createPool(connectionString: string, options: PoolOptions = {}):
   const pool = new pg.Pool({ connectionString, max: options.max });
   // Without a listener, an idle client's error is an unhandled 'error' event and kills the process.
   pool.on('error', options.onIdleError ?? (() => {}));
+  // pg-pool listens for errors only while a client is idle: a connection that dies while checked
+  // out (a failover mid-transaction) emits 'error' with no listener and would kill the process.
+  // The same error already fails the client's query, which is where the caller handles it.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   return pool;
 }

@@ -222,6 +222,14 @@ export async function relayQueueDepth(pool: Pool): Promise<number> {
   return Number(rows[0]!.n);
 }
 
+/** Seconds since the oldest queued job was first accepted for relay (0 when the queue is empty): the age an SRE alerts on. */
+export async function relayQueueOldestAgeSeconds(pool: Pool): Promise<number> {
+  const { rows } = await pool.query<{ age: string | null }>(
+    'SELECT EXTRACT(EPOCH FROM now() - min(queued_at)) AS age FROM relay_queue',
+  );
+  return Math.max(0, Number(rows[0]!.age ?? 0));
+}
+
 /** Who asks, for admin-api: null is the operator; a tenant sees the jobs its domains sent. */
 export interface RelayQueueScope {
   tenantId: string | null;

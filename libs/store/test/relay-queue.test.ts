@@ -10,6 +10,7 @@ import {
   migrate,
   recordRelayOutcomes,
   relayQueueDepth,
+  relayQueueOldestAgeSeconds,
   rescheduleRelayJob,
 } from '../src/index.js';
 import type { Pool } from '../src/index.js';
@@ -46,6 +47,19 @@ function job(jobId: string, nextAttemptAt: Date) {
     ],
   };
 }
+
+test('the oldest queued job gives the queue its age; an empty queue is 0 s old', async () => {
+  assert.equal(await relayQueueOldestAgeSeconds(pool), 0);
+  const queuedAt = new Date(Date.now() - 600_000);
+  await deferRelayJob(pool, { ...job('aged', new Date(Date.now() + 3_600_000)), queuedAt });
+  const age = await relayQueueOldestAgeSeconds(pool);
+  assert.ok(age >= 600, `queued 10 minutes ago, ${age} s old`);
+  await recordRelayOutcomes(pool, 'aged', 1, [
+    { recipient: 'a@suemail.test', outcome: 'delivered', reply: '250' },
+    { recipient: 'b@suemail.test', outcome: 'delivered', reply: '250' },
+  ]);
+  assert.equal(await relayQueueOldestAgeSeconds(pool), 0);
+});
 
 test('deferring is idempotent by job id', async () => {
   const past = new Date(Date.now() - 1_000);

@@ -7,3 +7,5 @@ export * from './free-port.js';
 export * from './mail-clients.js';
 export * from './spawned.js';
 export * from './run-client.js';
+export * from './private-postgres.js';
+export * from './private-minio.js';

@@ -1,7 +1,15 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { metrics } from '@correo/telemetry';
 import { generateSelfSigned } from './self-signed.js';
+
+// When the certificate a listener serves stops being valid, so an alert fires weeks before clients fail.
+const certificateExpiry = metrics.gauge({
+  name: 'correo_tls_certificate_expiry_timestamp_seconds',
+  help: 'Unix time at which the TLS certificate loaded for the listeners expires, by source (configured or self-signed).',
+  labelNames: ['source'],
+});
 
 export interface TlsMaterialOptions {
   /** PEM certificate chain; with keyFile, the operator's own certificate. */
@@ -30,6 +38,15 @@ const KEY_NAME = 'key.pem';
  * Giving only one of certFile/keyFile is a configuration mistake, never a silent fallback.
  */
 export async function loadTlsMaterial(options: TlsMaterialOptions): Promise<TlsMaterial> {
+  const material = await readOrGenerate(options);
+  certificateExpiry.set(
+    { source: material.source },
+    new Date(new X509Certificate(material.cert).validTo).getTime() / 1000,
+  );
+  return material;
+}
+
+async function readOrGenerate(options: TlsMaterialOptions): Promise<TlsMaterial> {
   const { certFile, keyFile } = options;
   if (certFile || keyFile) {
     if (!certFile || !keyFile) {

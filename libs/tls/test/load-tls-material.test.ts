@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
+import { metrics } from '@correo/telemetry';
 import { loadTlsMaterial } from '../src/index.js';
 
 const dirs: string[] = [];
@@ -39,6 +40,15 @@ async function handshake(material: { key: string; cert: string }, servername: st
 }
 
 describe('loadTlsMaterial', () => {
+  test('exports when the loaded certificate expires, for the certificate expiry alert', async () => {
+    const material = await loadTlsMaterial({ dataDir: await tempDir(), hostname: 'mx.example.test' });
+    const gauge = await metrics.registry
+      .getSingleMetric('correo_tls_certificate_expiry_timestamp_seconds')
+      ?.get();
+    const exported = gauge?.values.find((v) => v.labels.source === 'self-signed')?.value;
+    assert.equal(exported, new Date(new X509Certificate(material.cert).validTo).getTime() / 1000);
+  });
+
   test('generates a self-signed certificate once and keeps it under <dataDir>/tls', async () => {
     const dataDir = await tempDir();
     const first = await loadTlsMaterial({ dataDir, hostname: 'mx.example.test' });

@@ -13,12 +13,16 @@ import { tenantRoutes } from './routes/tenants.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { dkimRoutes } from './routes/dkim.js';
 import { relayQueueRoutes } from './routes/relay-queue.js';
+import { deadLetterRoutes } from './routes/dead-letters.js';
+import type { Bus } from '@correo/bus';
 import { deliveryRejectionRoutes } from './routes/delivery-rejections.js';
 
 export interface AdminApiOptions {
   pool: pg.Pool;
   /** The operator's bearer token (every tenant); undefined: only tokens stored in the database work. */
   adminToken?: string | undefined;
+  /** Where dead letters are replayed; without it the replay route answers 503. */
+  bus?: Bus | undefined;
   /** A pino logger, or false/undefined for none (tests). */
   logger?: FastifyBaseLogger | false;
 }
@@ -62,6 +66,7 @@ export async function buildAdminApi(options: AdminApiOptions): Promise<FastifyIn
       await api.register(tokenRoutes, { prefix: '/tokens' });
       await api.register(dkimRoutes, { prefix: '/domains', pool: options.pool });
       await api.register(relayQueueRoutes, { prefix: '/relay-queue', pool: options.pool });
+      await api.register(deadLetterRoutes, { prefix: '/dead-letters', pool: options.pool, bus: options.bus });
       await api.register(deliveryRejectionRoutes, { prefix: '/delivery-rejections', pool: options.pool });
     },
     { prefix: '/v1' },

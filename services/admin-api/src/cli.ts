@@ -14,6 +14,9 @@ const USAGE = `usage: correo-admin <command> [arguments] [--json]
   list-domains
   list-accounts [--domain <domain>]
   list-aliases [--domain <domain>]
+  dlq list [--state pending|replayed|all]              (operator token; default pending: never replayed)
+  dlq show <id>
+  dlq replay <id>... | dlq replay --all                (--all: every pending dead letter)
 
 Without --password, the password comes from CORREO_ACCOUNT_PASSWORD, a hidden prompt, or the first line of stdin.
 Environment: CORREO_API_URL (default http://127.0.0.1:8080), CORREO_API_TOKEN (required).`;
@@ -24,6 +27,8 @@ const options = {
   name: { type: 'string' },
   quota: { type: 'string' },
   domain: { type: 'string' },
+  state: { type: 'string' },
+  all: { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -151,8 +156,80 @@ async function run(
       const aliases = await client.listAll<Alias>('/v1/aliases', await domainId(client, values.domain));
       return print(json, aliases, () => aliases.map((a) => `${a.source}\t-> ${a.targets.join(', ')}`));
     }
+    case 'dlq':
+      return deadLetters(positionals, values, client);
     default:
       throw usageError(`unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+interface DeadLetterView {
+  id: string;
+  group: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  key?: string;
+  headers: Record<string, string>;
+  error: string;
+  attempts: number;
+  failedAt: string;
+  replayCount: number;
+  lastReplayedAt: string | null;
+  size: number;
+  value?: string;
+}
+
+function deadLetterLine(letter: DeadLetterView): string {
+  const replayed = letter.replayCount > 0 ? `replayed ${letter.replayCount}x` : 'pending';
+  return `${letter.id}\t${letter.topic}[${letter.partition}]@${letter.offset}\t${letter.failedAt}\t${replayed}\t${letter.error}`;
+}
+
+/** `dlq list|show|replay`: the dead letters an operator decides on (admin-api /v1/dead-letters). */
+async function deadLetters(positionals: string[], values: Values, client: AdminClient): Promise<void> {
+  const json = values.json ?? false;
+  const [action, ...rest] = positionals;
+  switch (action) {
+    case 'list': {
+      args(rest, 0, 'no arguments besides --state');
+      const state = values.state ?? 'pending';
+      if (!['pending', 'replayed', 'all'].includes(state))
+        throw usageError('--state is pending, replayed or all');
+      const letters = await client.listAll<DeadLetterView>('/v1/dead-letters', { state });
+      return print(json, letters, () => letters.map(deadLetterLine));
+    }
+    case 'show': {
+      const [id] = args(rest, 1, 'a dead letter id');
+      const letter = await client.request<DeadLetterView>(
+        'GET',
+        `/v1/dead-letters/${encodeURIComponent(id)}`,
+      );
+      return print(json, letter, () => [
+        deadLetterLine(letter),
+        `group\t${letter.group}`,
+        `key\t${letter.key ?? ''}`,
+        `attempts\t${letter.attempts}`,
+        ...Object.entries(letter.headers).map(([name, value]) => `header ${name}\t${value}`),
+        `value (base64, ${letter.size} bytes)\t${letter.value ?? ''}`,
+      ]);
+    }
+    case 'replay': {
+      if (values.all === rest.length > 0) throw usageError('expected dead letter ids or --all');
+      const ids = values.all
+        ? (await client.listAll<DeadLetterView>('/v1/dead-letters', { state: 'pending' })).map((l) => l.id)
+        : rest;
+      const replayed: DeadLetterView[] = [];
+      for (const id of ids) {
+        replayed.push(
+          await client.request<DeadLetterView>('POST', `/v1/dead-letters/${encodeURIComponent(id)}/replay`),
+        );
+      }
+      return print(json, replayed, () =>
+        replayed.map((l) => `dead letter ${l.id} replayed to ${l.topic} (${l.replayCount}x so far)`),
+      );
+    }
+    default:
+      throw usageError('expected dlq list, dlq show <id> or dlq replay <id>... | --all');
   }
 }
 

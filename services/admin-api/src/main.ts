@@ -7,13 +7,19 @@ await runService({
   name: 'admin-api',
   sections: { adminApi: adminApiSection },
   async start({ config, logger, addChecks }) {
-    // Only the database: the other adapters are lazy and stay out of readiness.
+    // Only the database: the other adapters are lazy and stay out of readiness (the bus only
+    // replays dead letters).
     const backends = openBackends(config, requireDatabaseUrl(config), logger, []);
     addChecks(backends.checks);
     if (!config.adminApi.adminToken) {
       logger.warn('ADMIN_TOKEN is not set: only API tokens stored in the database are accepted');
     }
-    const app = await buildAdminApi({ pool: backends.pool, adminToken: config.adminApi.adminToken, logger });
+    const app = await buildAdminApi({
+      pool: backends.pool,
+      bus: backends.bus,
+      adminToken: config.adminApi.adminToken,
+      logger,
+    });
     await app.listen({ host: config.adminApi.host, port: config.adminApi.port });
     return {
       listeners: [{ name: 'admin-api', address: `http://${config.adminApi.host}:${config.adminApi.port}` }],

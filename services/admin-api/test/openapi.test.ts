@@ -50,6 +50,9 @@ test('the OpenAPI document at /docs/json lists every route with its schemas', as
     'GET /v1/relay-queue/{id}',
     'POST /v1/relay-queue/{id}/retry',
     'DELETE /v1/relay-queue/{id}',
+    'GET /v1/dead-letters',
+    'GET /v1/dead-letters/{id}',
+    'POST /v1/dead-letters/{id}/replay',
     'GET /v1/delivery-rejections',
   ];
   assert.deepEqual(new Set(documented), new Set(expected));

@@ -93,6 +93,7 @@ export async function startAllInOne({
       config: config.mda,
     });
     stops.push(() => mda.close());
+    addChecks(mda.checks);
     const relay = await startMtaRelay({
       bus: backends.bus,
       blobs: backends.blobs,
@@ -102,6 +103,7 @@ export async function startAllInOne({
       config: config.relay,
     });
     stops.push(() => relay.close());
+    addChecks(relay.checks);
 
     // One certificate for every TLS listener of this host (configured, or self-signed once).
     const tls = await loadTlsMaterial({
@@ -147,6 +149,7 @@ export async function startAllInOne({
       config.adminApi.adminToken ?? (await readOrCreateSecret(join(config.dataDir, 'admin-token'), 32));
     const adminApi = await buildAdminApi({
       pool: backends.pool,
+      bus: backends.bus,
       adminToken,
       logger: logger.child({ component: 'admin-api' }),
     });

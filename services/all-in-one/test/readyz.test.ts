@@ -47,6 +47,8 @@ test(
       blobs: { ok: true },
       notify: { ok: true },
       limits: { ok: true },
+      delivery: { ok: true },
+      'relay-consumer': { ok: true },
       startup: { ok: true },
     });
 
@@ -59,6 +61,8 @@ test(
     const text = await metrics.text();
     assert.match(text, /^correo_readiness_check\{check="database"\} 1$/m);
     assert.match(text, /^correo_readiness_check\{check="bus"\} 1$/m);
+    // Delivery flows: the stall gauge is exported and at 0.
+    assert.match(text, /^correo_bus_consumer_stalled\{group="mda",topic="mail\.accepted"\} 0$/m);
 
     // The banner is written right after startup completes, which /readyz already reported.
     await eventually('the banner on stderr', () => app.stderr().includes('correo is running'));

@@ -20,6 +20,7 @@ await runService({
       logger,
       config: config.mda,
     });
+    addChecks(mda.checks);
     return {
       listeners: [],
       async close() {

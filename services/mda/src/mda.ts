@@ -1,10 +1,11 @@
 import type { BlobStore } from '@correo/blobs';
+import { stallCheck, startDeadLetterArchive } from '@correo/backends';
 import type { Bus, DeliveredMessage } from '@correo/bus';
 import type { Directory } from '@correo/directory';
 import type { Notifier } from '@correo/notify';
 import type { Pool } from '@correo/store';
 import { extractTraceContext, injectTraceContext, withSpan } from '@correo/telemetry';
-import type { Logger } from '@correo/telemetry';
+import type { Logger, ReadinessCheck } from '@correo/telemetry';
 import type { MdaSettings } from './config.js';
 import { decodeEvent, deliverEvent } from './deliver-event.js';
 import { mdaMetrics } from './metrics.js';
@@ -21,6 +22,8 @@ export interface MdaDeps {
 }
 
 export interface Mda {
+  /** Readiness: fails, saying why, while delivery waits for a backend that is down. */
+  checks: Record<string, ReadinessCheck>;
   /** Lets the event in hand finish and commit, then leaves the consumer group. Adapters stay open. */
   close(): Promise<void>;
 }
@@ -70,11 +73,17 @@ export async function startMda(deps: MdaDeps): Promise<Mda> {
       );
     },
   });
+  const archive = await startDeadLetterArchive(bus, deps.pool, {
+    group: config.group,
+    deadLetterTopic: config.deadLetterTopic,
+    logger,
+  });
   logger.info({ group: config.group, topic: config.acceptedTopic }, 'mda consuming');
 
   return {
+    checks: { delivery: stallCheck([subscription, archive]) },
     async close() {
-      await subscription.stop();
+      await Promise.all([subscription.stop(), archive.stop()]);
     },
   };
 }

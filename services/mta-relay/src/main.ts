@@ -19,6 +19,7 @@ await runService({
       logger,
       config: config.relay,
     });
+    addChecks(relay.checks);
     return {
       listeners: [],
       async close() {

@@ -1,11 +1,18 @@
 import type { BlobStore } from '@correo/blobs';
+import { stallCheck, startDeadLetterArchive } from '@correo/backends';
 import type { Bus, DeliveredMessage } from '@correo/bus';
 import type { Directory } from '@correo/directory';
 import { decodeOutboundMessage } from '@correo/proto';
-import { claimDueRelayJobs, finishedRelayRecipients, isRelayJobQueued, relayQueueDepth } from '@correo/store';
+import {
+  claimDueRelayJobs,
+  finishedRelayRecipients,
+  isRelayJobQueued,
+  relayQueueDepth,
+  relayQueueOldestAgeSeconds,
+} from '@correo/store';
 import type { Pool, RelayQueueEntry } from '@correo/store';
 import { extractTraceContext, withSpan } from '@correo/telemetry';
-import type { Logger } from '@correo/telemetry';
+import type { Logger, ReadinessCheck } from '@correo/telemetry';
 import type { RelaySettings } from './config.js';
 import { ConnectionLimits } from './connection-limits.js';
 import { relayMetrics } from './metrics.js';
@@ -26,6 +33,8 @@ export interface MtaRelayDeps {
 export interface MtaRelay {
   /** No listening sockets: the relay only connects out. */
   listeners: [];
+  /** Readiness: fails, saying why, while outbound jobs wait for a backend that is down. */
+  checks: Record<string, ReadinessCheck>;
   /** Lets the job in hand finish, leaves the consumer group, stops the queue scheduler. */
   close(): Promise<void>;
 }
@@ -97,17 +106,25 @@ export async function startMtaRelay(deps: MtaRelayDeps): Promise<MtaRelay> {
     handler,
     maxAttempts: config.maxAttempts,
     deadLetterTopic: config.deadLetterTopic,
-    onDeadLetter: ({ partition, offset }, error, attempts) =>
-      logger.error({ partition, offset, attempts, error }, 'outbound job dead-lettered'),
+    onDeadLetter: ({ partition, offset }, error, attempts) => {
+      relayMetrics.deadLettered.inc();
+      logger.error({ partition, offset, attempts, error }, 'outbound job dead-lettered');
+    },
   });
 
+  const archive = await startDeadLetterArchive(bus, deps.pool, {
+    group: config.group,
+    deadLetterTopic: config.deadLetterTopic,
+    logger,
+  });
   const scheduler = startScheduler(ctx);
   logger.info({ group: config.group, topic: config.outboundTopic }, 'mta-relay consuming');
 
   return {
     listeners: [],
+    checks: { 'relay-consumer': stallCheck([subscription, archive]) },
     async close() {
-      await subscription.stop();
+      await Promise.all([subscription.stop(), archive.stop()]);
       await scheduler.stop();
       await connections.close();
     },
@@ -126,6 +143,7 @@ function startScheduler(ctx: JobContext): { stop(): Promise<void> } {
         });
         await Promise.all(claimed.map((entry) => retryEntry(ctx, entry)));
         relayMetrics.queueDepth.set(await relayQueueDepth(ctx.pool));
+        relayMetrics.oldestAge.set(await relayQueueOldestAgeSeconds(ctx.pool));
         if (claimed.length === ctx.settings.queueBatch) continue;
       } catch (error) {
         ctx.logger.warn({ error: (error as Error).message }, 'deferred queue pass failed');

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Resolver } from 'node:dns/promises';
 import { dkimVerify } from 'mailauth';
 import { parseDsn } from '@correo/dsn';
+import { metrics } from '@correo/telemetry';
 import { LOCAL_DOMAIN, RelayStack, waitUntil } from './helpers/stack.js';
 import type { StackKind } from './helpers/stack.js';
 
@@ -265,9 +266,26 @@ export function relayScenarios(kind: StackKind): void {
       assert.match(parseDsn(inbox[0]!).returnedHeaders!, /^Subject: ordinary\r$/m);
     });
 
+    test('an outbound job that fails by itself is dead-lettered and counted', async () => {
+      const counter = async () =>
+        (await metrics.registry.getSingleMetric('correo_relay_dead_lettered_total')?.get())?.values[0]
+          ?.value ?? 0;
+      const before = await counter();
+      // Field 1 with wire type 7: no OutboundMessage decodes from it, however often it is retried.
+      await stack.bus.publish(stack.settings.outboundTopic, [
+        { key: 'poison.test', value: new Uint8Array([0x0f]) },
+      ]);
+      await waitUntil('the dead-letter counted', async () => (await counter()) === before + 1);
+    });
+
     test('deferred jobs survive a restart of the relay', async () => {
       const jobId = await stack.sendJob({ from: YO, to: ['later@suemail.test'], subject: 'across restart' });
       await waitUntil('the job in the queue', async () => (await stack.queued(jobId)) !== null);
+      // The scheduler exports how long the oldest job has waited (the CorreoRelayQueueOld alert).
+      await waitUntil('the queue age exported', async () => {
+        const gauge = await metrics.registry.getSingleMetric('correo_relay_queue_oldest_age_seconds')?.get();
+        return (gauge?.values[0]?.value ?? 0) > 0;
+      });
       await stack.stopRelay();
       const queued = await stack.queued(jobId);
       assert.deepEqual(queued?.recipients, ['later@suemail.test']);

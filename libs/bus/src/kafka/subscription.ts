@@ -1,6 +1,7 @@
 import type { Consumer, IHeaders, KafkaMessage, Producer } from 'kafkajs';
 import { encodeDeadLetter } from '../dead-letter.js';
 import { handleWithRetries, reportDeadLetter } from '../retry.js';
+import { StallTracker } from '../stall.js';
 import type { Headers, SubscribeOptions, Subscription } from '../port.js';
 
 export interface KafkaSubscriptionParts {
@@ -20,6 +21,7 @@ export async function startKafkaSubscription(parts: KafkaSubscriptionParts): Pro
   const { consumer, options, deadLetterTopic } = parts;
   const stopping = new AbortController();
   const inFlight = new Set<Promise<void>>();
+  const stalls = new StallTracker(options.group, options.topic);
 
   const handle = async (
     partition: number,
@@ -41,6 +43,7 @@ export async function startKafkaSubscription(parts: KafkaSubscriptionParts): Pro
       maxAttempts: parts.maxAttempts,
       stopping: stopping.signal,
       betweenAttempts: heartbeat,
+      stalls,
     });
     if (outcome.kind === 'abandoned') return;
     if (outcome.kind === 'failed') {
@@ -96,10 +99,12 @@ export async function startKafkaSubscription(parts: KafkaSubscriptionParts): Pro
         stopping.abort();
         await Promise.allSettled(inFlight);
         await consumer.disconnect();
+        stalls.reset();
         parts.onStopped();
       })();
       return stopped;
     },
+    stalled: () => stalls.oldest(),
   };
 }
 

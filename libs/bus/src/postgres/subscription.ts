@@ -4,6 +4,7 @@ import { encodeDeadLetter } from '../dead-letter.js';
 import { errorText } from '../log.js';
 import type { BusLog } from '../log.js';
 import { handleWithRetries, reportDeadLetter } from '../retry.js';
+import { StallTracker } from '../stall.js';
 import type { Headers, OutgoingMessage, SubscribeOptions, Subscription } from '../port.js';
 import { NOTIFY_CHANNEL, appendMessages } from './append.js';
 import type { Partitioner } from './append.js';
@@ -40,12 +41,15 @@ class PostgresConsumer implements Subscription {
   /** Owned partition -> next offset to deliver. */
   private readonly owned = new Map<number, bigint>();
   private readonly stopping = new AbortController();
+  private readonly stalls: StallTracker;
   private notified = false;
   private wake: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private stopped: Promise<void> | undefined;
 
-  constructor(private readonly parts: PostgresSubscriptionParts) {}
+  constructor(private readonly parts: PostgresSubscriptionParts) {
+    this.stalls = new StallTracker(parts.options.group, parts.options.topic);
+  }
 
   /** Connects once up front so a bad URL or unknown topic fails subscribe() itself. */
   async start(): Promise<void> {
@@ -59,9 +63,14 @@ class PostgresConsumer implements Subscription {
       this.wake?.();
       await this.running;
       await this.disconnect();
+      this.stalls.reset();
       this.parts.onStopped();
     })();
     return this.stopped;
+  }
+
+  stalled() {
+    return this.stalls.oldest();
   }
 
   private get options(): SubscribeOptions {
@@ -176,6 +185,7 @@ class PostgresConsumer implements Subscription {
       handler: this.options.handler,
       maxAttempts: this.parts.maxAttempts,
       stopping: this.stopping.signal,
+      stalls: this.stalls,
     });
     if (outcome.kind === 'abandoned') return false;
     const nextOffset = BigInt(row.offset) + 1n;

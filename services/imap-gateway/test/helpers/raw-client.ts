@@ -36,6 +36,22 @@ export class RawImapClient {
     });
   }
 
+  /**
+   * After a tagged OK to STARTTLS: the TLS handshake over this connection, and a client reading the
+   * secured stream. Bytes this client had not read yet are dropped, as a client must (RFC 9051 6.2.1).
+   */
+  async startTls(ca: string): Promise<RawImapClient> {
+    this.socket.removeAllListeners('data');
+    const secured = connectTls({ socket: this.socket, ca, servername: 'localhost' });
+    await new Promise<void>((resolve, reject) => {
+      secured.once('secureConnect', resolve);
+      secured.once('error', reject);
+    });
+    const client = new RawImapClient(secured);
+    client.nextTag = this.nextTag;
+    return client;
+  }
+
   /** Connects, reads the greeting and logs in. */
   static async login(port: number, user: string, password: string): Promise<RawImapClient> {
     const client = await RawImapClient.connect(port);

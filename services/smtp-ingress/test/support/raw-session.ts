@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 
 /**
  * A byte-exact SMTP conversation for the cases no well-behaved client can produce (bare LF, smuggling,
@@ -24,9 +25,17 @@ export class RawSession {
   }
 
   static async open(port: number): Promise<RawSession> {
-    const socket = connect({ host: '127.0.0.1', port });
+    return RawSession.start(connect({ host: '127.0.0.1', port }), 'connect');
+  }
+
+  /** Over implicit TLS (465), trusting `ca` (the listener's certificate) for `servername`. */
+  static async openTls(port: number, ca: string, servername: string): Promise<RawSession> {
+    return RawSession.start(connectTls({ host: '127.0.0.1', port, ca, servername }), 'secureConnect');
+  }
+
+  private static async start(socket: Socket, ready: 'connect' | 'secureConnect'): Promise<RawSession> {
     await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
+      socket.once(ready, resolve);
       socket.once('error', reject);
     });
     const session = new RawSession(socket);
@@ -74,6 +83,11 @@ export class RawSession {
     const deadline = Date.now() + timeoutMs;
     while (!this.closed && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     return this.closed;
+  }
+
+  /** Sends the last bytes and half-closes: the server sees end of input after them. */
+  end(data: string | Buffer): void {
+    this.socket.end(data);
   }
 
   close(): void {
