@@ -21,7 +21,7 @@ export class AdminClient {
   }
 
   createDomain(name: string, tenantId: string): Promise<{ id: string; name: string }> {
-    return this.post('/domains', { name, tenantId });
+    return this.post('/domains', { name, tenantId, verified: true });
   }
 
   createAccount(address: string, password: string): Promise<{ id: string; address: string }> {

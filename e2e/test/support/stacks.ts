@@ -4,6 +4,7 @@ import {
   startAllInOneProcess,
   testBackends,
   uniqueName,
+  type AllInOneOptions,
   type AllInOneProcess,
 } from '@correo/testkit';
 import { Kafka, logLevel } from 'kafkajs';
@@ -26,7 +27,10 @@ export interface MailStack {
   close(): Promise<void>;
 }
 
-export type StartStack = (env?: Record<string, string>) => Promise<MailStack>;
+export type StartStack = (
+  env?: Record<string, string>,
+  options?: Pick<AllInOneOptions, 'nodeArgs'>,
+) => Promise<MailStack>;
 
 function watcher(
   bus: Bus,
@@ -46,8 +50,8 @@ function watcher(
 }
 
 /** The embedded default: embedded PostgreSQL (metadata and the bus's queue tables), files, in-process notify. */
-export const startEmbeddedStack: StartStack = async (env = {}) => {
-  const app = await startAllInOneProcess({ env });
+export const startEmbeddedStack: StartStack = async (env = {}, options = {}) => {
+  const app = await startAllInOneProcess({ env, ...options });
   // A fresh database: a new group starting at offset 0 sees only this run's messages.
   const bus = createPostgresBus({ connectionString: app.databaseUrl, pollIntervalMs: 100 });
   return {
@@ -89,7 +93,7 @@ async function startGroupAtEnd(brokers: string[], group: string, topic: string):
  * process delivers only what it accepts itself (other runs' events would find no such domain
  * here and only be recorded as rejections).
  */
-export const startKafkaStack: StartStack = async (env = {}) => {
+export const startKafkaStack: StartStack = async (env = {}, options = {}) => {
   const backends = testBackends();
   const database = await freshDatabase();
   const mdaGroup = uniqueName('e2e-mda');
@@ -97,6 +101,7 @@ export const startKafkaStack: StartStack = async (env = {}) => {
   try {
     await startGroupAtEnd(backends.kafkaBrokers, mdaGroup, 'mail.accepted');
     app = await startAllInOneProcess({
+      ...options,
       env: {
         DATABASE_URL: database.url,
         BUS_ADAPTER: 'kafka',

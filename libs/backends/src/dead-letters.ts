@@ -11,6 +11,11 @@ export interface DeadLetterArchiveOptions {
   group: string;
   deadLetterTopic: string;
   logger: Logger;
+  /**
+   * The blob the original message names (the service decodes its own events): while the letter
+   * waits for a replay, the blob collector keeps that body.
+   */
+  blobKeyOf?: (value: Buffer) => string | undefined;
 }
 
 /**
@@ -25,6 +30,14 @@ export async function startDeadLetterArchive(
   options: DeadLetterArchiveOptions,
 ): Promise<Subscription> {
   const log = options.logger.child({ component: 'dead-letter-archive', topic: options.deadLetterTopic });
+  // A value the service cannot decode names no blob it could find anyway.
+  const blobKeyOf = (value: Buffer) => {
+    try {
+      return options.blobKeyOf?.(value);
+    } catch {
+      return undefined;
+    }
+  };
   return bus.subscribe({
     group: `${options.group}.dlq-archive`,
     topic: options.deadLetterTopic,
@@ -55,6 +68,7 @@ export async function startDeadLetterArchive(
         error,
         attempts,
         failedAt: new Date(letter.failedAt),
+        blobKey: blobKeyOf(value),
       });
       if (first) log.warn({ topic, partition, offset, error }, 'dead letter archived for an operator');
     },

@@ -6,6 +6,9 @@ export function isBlobKey(key: string): boolean {
   return SHA256_HEX.test(key);
 }
 
+/** The folder (fs) or key prefix (S3) every blob lives under. */
+export const BLOB_ROOT = 'sha256/';
+
 export function blobPath(key: string): string {
-  return `sha256/${key.slice(0, 2)}/${key}`;
+  return `${BLOB_ROOT}${key.slice(0, 2)}/${key}`;
 }

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, constants } from 'node:fs';
-import { access, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { blobPath, isBlobKey } from './blob-key.js';
+import { BLOB_ROOT, blobPath, isBlobKey } from './blob-key.js';
 import { DigestMeter } from './digest-meter.js';
 import { BlobNotFoundError } from './port.js';
 import type { BlobStore, ByteRange, PutOptions, StoredBlob } from './port.js';
@@ -18,6 +18,14 @@ export interface FsBlobStoreOptions {
 export function createFsBlobStore(options: FsBlobStoreOptions): BlobStore {
   const root = options.dir;
   const tmpDir = join(root, 'tmp');
+  // Directories this process already made: a mkdir per message is a syscall (and a path walk)
+  // on the 250's critical path for nothing. Created once; nothing here removes them.
+  const made = new Set<string>();
+  const ensureDir = async (dir: string) => {
+    if (made.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    made.add(dir);
+  };
 
   function finalPath(key: string): string {
     return join(root, blobPath(key));
@@ -30,17 +38,30 @@ export function createFsBlobStore(options: FsBlobStoreOptions): BlobStore {
       source: Readable | AsyncIterable<Uint8Array>,
       putOptions: PutOptions = {},
     ): Promise<StoredBlob> {
-      await mkdir(tmpDir, { recursive: true });
+      await ensureDir(tmpDir);
       const tmp = join(tmpDir, randomUUID());
       const meter = new DigestMeter(putOptions.maxBytes);
       try {
+        const file = await open(tmp, 'wx').catch(async (err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT') throw err;
+          // The temporary directory was removed since it was made (a clean-up): make it again.
+          made.delete(tmpDir);
+          await ensureDir(tmpDir);
+          return open(tmp, 'wx');
+        });
         // flush: fsync before close, so the rename below never publishes an unwritten file.
-        await pipeline(source, meter, createWriteStream(tmp, { flags: 'wx', flush: true }));
+        await pipeline(source, meter, file.createWriteStream({ flush: true }));
         const { sha256, size } = meter.result();
         const target = finalPath(sha256);
-        await mkdir(dirname(target), { recursive: true });
+        await ensureDir(dirname(target));
         // Same bytes under the same name: replacing an existing copy is harmless and atomic.
-        await rename(tmp, target);
+        await rename(tmp, target).catch(async (err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT') throw err;
+          // Its directory was removed since (an emptied prefix directory): make it again.
+          made.delete(dirname(target));
+          await ensureDir(dirname(target));
+          await rename(tmp, target);
+        });
         await syncDirectory(dirname(target));
         return { key: sha256, sha256, size };
       } catch (err) {
@@ -73,6 +94,16 @@ export function createFsBlobStore(options: FsBlobStoreOptions): BlobStore {
       await rm(finalPath(key), { force: true });
     },
 
+    async *list(): AsyncIterable<string> {
+      const blobsDir = join(root, BLOB_ROOT);
+      const shards = await readdir(blobsDir, { withFileTypes: true }).catch(missingAsEmpty);
+      for (const shard of shards) {
+        if (!shard.isDirectory()) continue;
+        const names = await readdir(join(blobsDir, shard.name)).catch(missingAsEmpty);
+        for (const name of names) if (isBlobKey(name)) yield name;
+      }
+    },
+
     async ping(): Promise<void> {
       try {
         await mkdir(tmpDir, { recursive: true });
@@ -84,6 +115,12 @@ export function createFsBlobStore(options: FsBlobStoreOptions): BlobStore {
 
     async close(): Promise<void> {},
   };
+}
+
+/** A directory that does not exist yet lists as empty (no blob stored so far). */
+function missingAsEmpty(err: NodeJS.ErrnoException): never[] {
+  if (err.code === 'ENOENT') return [];
+  throw err;
 }
 
 /** A rename is durable only once its directory entry is on disk. */

@@ -36,8 +36,16 @@ export interface BlobStore {
   get(key: string, range?: ByteRange): Promise<Readable>;
   /** Size of the blob, or null when it does not exist. */
   stat(key: string): Promise<{ size: number } | null>;
-  /** Idempotent: deleting a missing blob is not an error. */
+  /**
+   * Idempotent: deleting a missing blob is not an error. Only the blob collector deletes (libs/store
+   * blob-collection.ts): a content-addressed blob may be shared by many messages.
+   */
   delete(key: string): Promise<void>;
+  /**
+   * Every stored blob's key, as put() returned it, in no particular order; never a temporary upload.
+   * A blob put or deleted while the listing runs may or may not appear.
+   */
+  list(): AsyncIterable<string>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -8,13 +8,15 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  paginateListObjectsV2,
+  PutObjectCommand,
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { blobPath, isBlobKey } from './blob-key.js';
+import { BLOB_ROOT, blobPath, isBlobKey } from './blob-key.js';
 import { DigestMeter } from './digest-meter.js';
-import { BlobNotFoundError } from './port.js';
+import { BlobNotFoundError, BlobTooLargeError } from './port.js';
 import type { BlobStore, ByteRange, PutOptions, StoredBlob } from './port.js';
 
 export interface S3BlobStoreOptions {
@@ -41,6 +43,8 @@ export interface S3BlobStore extends BlobStore {
 /** Parts are buffered in memory (partSize x queueSize), so keep both small: bodies are mail, not video. */
 const PART_SIZE = 5 * 1024 * 1024;
 const QUEUE_SIZE = 2;
+/** Bodies up to this size go up in one PUT, held in memory meanwhile (bounded by the session caps). */
+const SINGLE_PUT_BYTES = 1024 * 1024;
 
 export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
   const { bucket } = options;
@@ -51,6 +55,10 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
     endpoint: options.endpoint,
     forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
     maxAttempts: options.maxAttempts,
+    // No CRC32 of every body on upload and download (the SDK's default since 2025): a blob is
+    // named by its SHA-256 and the mda re-checks it on read, so the checksum only costs CPU.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
     credentials:
       options.accessKeyId && options.secretAccessKey
         ? { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey }
@@ -73,6 +81,44 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
     await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
   }
 
+  /** A body too big to hold: streamed to a temporary key while hashing, then copied to its final key. */
+  async function putStreaming(
+    source: Readable | AsyncIterable<Uint8Array>,
+    putOptions: PutOptions,
+  ): Promise<StoredBlob> {
+    // The hash is known only at the end, so the body goes to a temporary key first.
+    const tmpKey = `${prefix}tmp/${randomUUID()}`;
+    const meter = new DigestMeter(putOptions.maxBytes);
+    const upload = new Upload({
+      client,
+      params: { Bucket: bucket, Key: tmpKey, Body: meter },
+      partSize: PART_SIZE,
+      queueSize: QUEUE_SIZE,
+    });
+    const uploaded = upload.done().catch((err: unknown) => {
+      // An S3 failure stops reading the meter; destroy it so the source pipeline settles too.
+      meter.destroy(err as Error);
+      throw err;
+    });
+    try {
+      const [read, sent] = await Promise.allSettled([pipeline(source, meter), uploaded]);
+      if (read.status === 'rejected') throw read.reason;
+      if (sent.status === 'rejected') throw sent.reason;
+      const { sha256, size } = meter.result();
+      const finalKey = objectKey(sha256);
+      if (!(await exists(finalKey))) {
+        await client.send(
+          new CopyObjectCommand({ Bucket: bucket, Key: finalKey, CopySource: copySource(bucket, tmpKey) }),
+        );
+      }
+      return { key: sha256, sha256, size };
+    } finally {
+      await removeObject(tmpKey).catch(() => {
+        // Best effort: a leftover temporary object never shadows a blob and can be swept by a lifecycle rule.
+      });
+    }
+  }
+
   return {
     kind: 's3',
 
@@ -80,37 +126,39 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
       source: Readable | AsyncIterable<Uint8Array>,
       putOptions: PutOptions = {},
     ): Promise<StoredBlob> {
-      // The hash is known only at the end, so the body goes to a temporary key first.
-      const tmpKey = `${prefix}tmp/${randomUUID()}`;
-      const meter = new DigestMeter(putOptions.maxBytes);
-      const upload = new Upload({
-        client,
-        params: { Bucket: bucket, Key: tmpKey, Body: meter },
-        partSize: PART_SIZE,
-        queueSize: QUEUE_SIZE,
-      });
-      const uploaded = upload.done().catch((err: unknown) => {
-        // An S3 failure stops reading the meter; destroy it so the source pipeline settles too.
-        meter.destroy(err as Error);
-        throw err;
-      });
-      try {
-        const [read, sent] = await Promise.allSettled([pipeline(source, meter), uploaded]);
-        if (read.status === 'rejected') throw read.reason;
-        if (sent.status === 'rejected') throw sent.reason;
-        const { sha256, size } = meter.result();
-        const finalKey = objectKey(sha256);
-        if (!(await exists(finalKey))) {
+      // Most mail is small: read it whole, hash it, and PUT it once under its final key (the same
+      // bytes under the same key make a repeat harmless, so no HEAD first). A bigger body streams
+      // to a temporary key and is copied once its hash is known.
+      const chunks: Buffer[] = [];
+      let held = 0;
+      const reader = source[Symbol.asyncIterator]();
+      for (;;) {
+        const next = await reader.next();
+        if (next.done) {
+          const body = Buffer.concat(chunks, held);
+          const sha256 = createHash('sha256').update(body).digest('hex');
           await client.send(
-            new CopyObjectCommand({ Bucket: bucket, Key: finalKey, CopySource: copySource(bucket, tmpKey) }),
+            new PutObjectCommand({ Bucket: bucket, Key: objectKey(sha256), Body: body, ContentLength: held }),
           );
+          return { key: sha256, sha256, size: held };
         }
-        return { key: sha256, sha256, size };
-      } finally {
-        await removeObject(tmpKey).catch(() => {
-          // Best effort: a leftover temporary object never shadows a blob and can be swept by a lifecycle rule.
-        });
+        const chunk = Buffer.from(next.value as Uint8Array);
+        chunks.push(chunk);
+        held += chunk.byteLength;
+        if (putOptions.maxBytes !== undefined && held > putOptions.maxBytes) {
+          await reader.return?.();
+          throw new BlobTooLargeError(putOptions.maxBytes);
+        }
+        if (held > SINGLE_PUT_BYTES) break;
       }
+      return putStreaming(
+        (async function* () {
+          yield* chunks;
+          for (let next = await reader.next(); !next.done; next = await reader.next())
+            yield next.value as Uint8Array;
+        })(),
+        putOptions,
+      );
     },
 
     async get(key: string, range?: ByteRange): Promise<Readable> {
@@ -138,6 +186,16 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
     async delete(key: string): Promise<void> {
       if (!isBlobKey(key)) return;
       await removeObject(objectKey(key));
+    },
+
+    async *list(): AsyncIterable<string> {
+      const pages = paginateListObjectsV2({ client }, { Bucket: bucket, Prefix: `${prefix}${BLOB_ROOT}` });
+      for await (const page of pages) {
+        for (const object of page.Contents ?? []) {
+          const key = object.Key?.slice(object.Key.lastIndexOf('/') + 1) ?? '';
+          if (isBlobKey(key)) yield key;
+        }
+      }
     },
 
     async ping(): Promise<void> {

@@ -139,6 +139,32 @@ export function blobContract(name: string, make: () => Promise<BlobContractSubje
       assert.equal(await store.stat(key), null);
     });
 
+    test('delete removes the bytes for every reader, and a later put of the same bytes stores them again', async () => {
+      const body = Buffer.from(`collected ${name} ${Math.random()}`);
+      const { key } = await store.put(Readable.from([body]));
+      await store.delete(key);
+      await assert.rejects(store.get(key), BlobNotFoundError);
+      await assert.rejects(store.get(key, { start: 0, end: 3 }), BlobNotFoundError);
+      // The blob collector's retry protocol relies on this: a writer whose bytes were collected puts them again.
+      assert.equal((await store.put(Readable.from([body]))).key, key);
+      assert.equal(await text(await store.get(key)), body.toString('utf8'));
+    });
+
+    test('list yields the key of every stored blob, never a deleted one or a temporary upload', async () => {
+      const kept = await Promise.all(
+        [1, 2, 3].map((n) => store.put(Readable.from([Buffer.from(`listed ${n} ${name} ${Math.random()}`)]))),
+      );
+      const gone = await store.put(Readable.from([Buffer.from(`unlisted ${name} ${Math.random()}`)]));
+      await store.delete(gone.key);
+      await assert.rejects(store.put(failingMidway()), /client went away/);
+      const listed: string[] = [];
+      for await (const key of store.list()) listed.push(key);
+      for (const { key } of kept) assert.ok(listed.includes(key), `${key} listed`);
+      assert.ok(!listed.includes(gone.key), 'a deleted blob is not listed');
+      assert.equal(new Set(listed).size, listed.length, 'each key once');
+      for (const key of listed) assert.notEqual(await store.stat(key), null, `${key} exists`);
+    });
+
     test('get of a missing key rejects with BlobNotFoundError', async () => {
       const missing = sha256(`never stored ${Math.random()}`);
       await assert.rejects(store.get(missing), BlobNotFoundError);

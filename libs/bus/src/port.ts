@@ -42,6 +42,14 @@ export interface SubscribeOptions {
   topic: string;
   handler: (message: DeliveredMessage) => Promise<void>;
   /**
+   * Optional: handles the messages of one partition that are ready at once (in offset order,
+   * each `attempt` 1), e.g. filing them in one database transaction. When it resolves, all of them
+   * are handled and their offsets are committed once, at the end. When it throws, none may count
+   * as handled (all or nothing, like one transaction): each then goes through `handler` alone,
+   * with the usual retries and dead letters, so a poison message never holds up its batch.
+   */
+  batchHandler?: (messages: DeliveredMessage[]) => Promise<void>;
+  /**
    * Failures of the message itself before it is dead-lettered (backend failures never count).
    * Default from config (BUS_MAX_ATTEMPTS).
    */
@@ -87,5 +95,11 @@ export interface Bus {
   subscribe(options: SubscribeOptions): Promise<Subscription>;
   /** Readiness: resolves when the backend answers, rejects with a clear error otherwise. */
   ping(): Promise<void>;
+  /**
+   * Removes messages every consumer group of their topic has committed past, so consumed mail
+   * events (addresses, blob keys) do not stay forever; resolves how many went. A topic no group
+   * has subscribed to (a dead-letter topic) keeps everything. Kafka: 0, its retention does this.
+   */
+  pruneConsumed(): Promise<number>;
   close(): Promise<void>;
 }

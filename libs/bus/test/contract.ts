@@ -63,7 +63,7 @@ export function busContract(
       group: string,
       topic: string,
       handler: (m: DeliveredMessage) => Promise<void>,
-      extra: Pick<SubscribeOptions, 'maxAttempts' | 'onDeadLetter'> = {},
+      extra: Pick<SubscribeOptions, 'maxAttempts' | 'onDeadLetter' | 'batchHandler'> = {},
     ) => {
       const subscription = await bus.subscribe({ group, topic, handler, ...extra });
       subscriptions.push(subscription);
@@ -347,5 +347,48 @@ export function busContract(
       await eventually('m3..m5 again', () => resumed.length >= 3);
       assert.deepEqual(resumed, ['m3', 'm4', 'm5']);
     });
+
+    test(
+      'a batch handler gets what is ready together; a batch that throws goes message by message',
+      TIMEOUT,
+      async () => {
+        const topic = await newTopic('batch', 1);
+        const ready = ['b0', 'b1', 'b2', 'b3', 'b4', 'b5'];
+        await bus.publish(
+          topic,
+          ready.map((v) => ({ key: 'account-1', value: bytes(v) })),
+        );
+        const inBatches: string[] = [];
+        const batchSizes: number[] = [];
+        const alone: string[] = [];
+        await consume(uniqueName('g'), topic, async (m) => void alone.push(text(m)), {
+          batchHandler: async (messages) => {
+            // All or nothing, as one transaction would be: nothing is recorded when it throws.
+            if (messages.some((m) => text(m) === 'poison')) throw new Error('one bad event in the batch');
+            batchSizes.push(messages.length);
+            inBatches.push(...messages.map(text));
+          },
+        });
+        await eventually('the six ready messages', () => inBatches.length >= 6);
+        assert.deepEqual(inBatches, ready, 'in publish order, through the batch handler');
+        assert.ok(
+          Math.max(...batchSizes) > 1,
+          `messages that were ready came together: ${batchSizes.join(',')}`,
+        );
+
+        const later = ['c0', 'poison', 'c2'];
+        await bus.publish(
+          topic,
+          later.map((v) => ({ key: 'account-1', value: bytes(v) })),
+        );
+        await eventually('the three later ones', () => inBatches.length + alone.length >= 9);
+        assert.ok(alone.includes('poison'), 'the batch with the bad message went one by one');
+        assert.deepEqual(
+          [...inBatches.slice(6), ...alone],
+          later,
+          'each later message handled once, in order',
+        );
+      },
+    );
   });
 }

@@ -33,6 +33,9 @@ export const baseVariables = {
   S3_SECRET_ACCESS_KEY: optionalText(),
   S3_FORCE_PATH_STYLE: flag(true),
 
+  // The operator's switch for test setups: pending (unverified) domains receive and send mail too.
+  ALLOW_UNVERIFIED_DOMAINS: flag(false),
+
   REDIS_URL: url(['redis', 'rediss']).optional(),
   NOTIFY_ADAPTER: oneOf(['redis', 'memory']).optional(),
   LIMITS_ADAPTER: oneOf(['redis', 'memory']).optional(),
@@ -92,6 +95,7 @@ export interface Config {
     };
   };
   redis: { url: string | undefined };
+  directory: { allowUnverifiedDomains: boolean };
   notify: { adapter: SharedStateAdapter };
   limits: { adapter: SharedStateAdapter };
   metrics: { host: string; port: number };
@@ -189,6 +193,7 @@ export function buildBaseConfig(vars: VariableValues<BaseVariables>): Config {
       },
     },
     redis: { url: vars.REDIS_URL },
+    directory: { allowUnverifiedDomains: vars.ALLOW_UNVERIFIED_DOMAINS },
     notify: { adapter: sharedStateAdapter(vars.NOTIFY_ADAPTER, vars) },
     limits: { adapter: sharedStateAdapter(vars.LIMITS_ADAPTER, vars) },
     metrics: { host: vars.METRICS_HOST, port: vars.METRICS_PORT },

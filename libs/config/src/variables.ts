@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /*
@@ -80,4 +81,34 @@ export function hostPortList() {
         }),
       { error: expected },
     );
+}
+
+/**
+ * Resolvers for a node:dns Resolver of a service's own (setServers): IP, IPv4:port or [IPv6]:port, comma
+ * separated; unset or empty means the system's resolvers ([]).
+ */
+export function dnsServerList() {
+  const expected = 'a comma-separated list of ip, ip:port or [ipv6]:port, e.g. 127.0.0.1:5353';
+  return z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== ''),
+    )
+    .refine((entries) => entries.every(isDnsServer), { error: expected })
+    .default([]);
+}
+
+function isDnsServer(entry: string): boolean {
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(entry);
+  if (bracketed) return isIP(bracketed[1]!) === 6 && validPort(bracketed[2]);
+  if (isIP(entry) !== 0) return true;
+  const withPort = /^([^:]+):(\d{1,5})$/.exec(entry);
+  return withPort !== null && isIP(withPort[1]!) === 4 && validPort(withPort[2]);
+}
+
+function validPort(value: string | undefined): boolean {
+  return value === undefined || (Number(value) >= 1 && Number(value) <= 65535);
 }

@@ -1,9 +1,10 @@
 /**
  * What a provisioning call refused, in terms the admin-api maps straight to HTTP: `invalid` (400),
  * `not-found` (404, also for other tenants' objects, which must look absent), `conflict` (409),
- * `forbidden` (403: an operator-only action attempted with a tenant's scope).
+ * `forbidden` (403: an operator-only action attempted with a tenant's scope), `unprocessable` (422: well
+ * formed but refused in the present state, e.g. a domain name that is not available, a TXT record not found).
  */
-export type DirectoryErrorCode = 'invalid' | 'not-found' | 'conflict' | 'forbidden';
+export type DirectoryErrorCode = 'invalid' | 'not-found' | 'conflict' | 'forbidden' | 'unprocessable';
 
 export class DirectoryError extends Error {
   constructor(
@@ -20,6 +21,8 @@ export class DirectoryError extends Error {
 export const invalid = (field: string, message: string) => new DirectoryError('invalid', message, field);
 export const notFound = (message: string) => new DirectoryError('not-found', message);
 export const forbidden = (message: string) => new DirectoryError('forbidden', message);
+export const unprocessable = (message: string, field?: string) =>
+  new DirectoryError('unprocessable', message, field);
 export const conflict = (message: string, field?: string) => new DirectoryError('conflict', message, field);
 
 /** PostgreSQL's unique_violation, raised when a concurrent insert won the race our pre-check lost. */

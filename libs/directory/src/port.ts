@@ -44,6 +44,10 @@ export interface Directory {
   loginKey(login: string): Promise<string>;
   /** Verifies a login (the account's address) and argon2id password; null when wrong or disabled. */
   authenticate(login: string, password: string): Promise<AccountRef | null>;
-  /** True when the account may use `address` as envelope sender: its own address or an alias that delivers to it. */
+  /**
+   * True when the account may use `address` as envelope sender or in From: its own address, an alias
+   * that delivers to it, or any address of a domain it holds a send-as grant for; never an address of
+   * a pending (unverified) domain.
+   */
   maySendAs(account: AccountRef, address: string): Promise<boolean>;
 }

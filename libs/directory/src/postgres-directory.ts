@@ -9,6 +9,11 @@ export interface PostgresDirectoryOptions {
   maxAliasDepth?: number;
   /** Most addresses one recipient may expand to, against alias bombs (default 1000). */
   maxExpansion?: number;
+  /**
+   * Treat pending (unverified) domains as local too: the operator's switch for test setups
+   * (ALLOW_UNVERIFIED_DOMAINS). Off, a pending domain receives nothing and no one sends as it.
+   */
+  allowUnverifiedDomains?: boolean;
 }
 
 interface AccountRow {
@@ -39,32 +44,41 @@ export class AliasExpansionTooLargeError extends Error {
 export function createPostgresDirectory(pool: pg.Pool, options: PostgresDirectoryOptions = {}): Directory {
   const maxDepth = options.maxAliasDepth ?? 10;
   const maxExpansion = options.maxExpansion ?? 1000;
+  const allowUnverified = options.allowUnverifiedDomains ?? false;
 
   async function isLocal(domain: string, cache?: Map<string, boolean>): Promise<boolean> {
     const cached = cache?.get(domain);
     if (cached !== undefined) return cached;
-    const { rowCount } = await pool.query('SELECT 1 FROM domains WHERE name = $1', [domain]);
+    // Named statements: every RCPT and every delivery asks these, so PostgreSQL plans them once per connection.
+    // A pending domain is nobody's yet: claiming a name must not capture its mail.
+    const { rowCount } = await pool.query({
+      name: 'correo-directory-local-domain',
+      text: 'SELECT 1 FROM domains WHERE name = $1 AND (verified_at IS NOT NULL OR $2)',
+      values: [domain, allowUnverified],
+    });
     const local = (rowCount ?? 0) > 0;
     cache?.set(domain, local);
     return local;
   }
 
   async function findAccount(address: string): Promise<AccountRow | undefined> {
-    const { rows } = await pool.query<AccountRow>(
-      'SELECT id, tenant_id AS "tenantId", address, disabled FROM accounts WHERE lower(address) = $1',
-      [addressKey(address)],
-    );
+    const { rows } = await pool.query<AccountRow>({
+      name: 'correo-directory-account',
+      text: 'SELECT id, tenant_id AS "tenantId", address, disabled FROM accounts WHERE lower(address) = $1',
+      values: [addressKey(address)],
+    });
     return rows[0];
   }
 
   /** The alias's targets, or undefined when there is no alias with this source (address or `@domain`). */
   async function findAliasTargets(source: string): Promise<string[] | undefined> {
-    const { rows } = await pool.query<{ targets: string[] }>(
-      `SELECT coalesce(array_agg(t.target ORDER BY t.id) FILTER (WHERE t.id IS NOT NULL), '{}') AS targets
+    const { rows } = await pool.query<{ targets: string[] }>({
+      name: 'correo-directory-alias',
+      text: `SELECT coalesce(array_agg(t.target ORDER BY t.id) FILTER (WHERE t.id IS NOT NULL), '{}') AS targets
          FROM aliases a LEFT JOIN alias_targets t ON t.alias_id = a.id
         WHERE lower(a.source) = $1 GROUP BY a.id`,
-      [addressKey(source)],
-    );
+      values: [addressKey(source)],
+    });
     return rows[0]?.targets;
   }
 
@@ -205,7 +219,15 @@ export function createPostgresDirectory(pool: pg.Pool, options: PostgresDirector
     async maySendAs(account, address) {
       const parsed = parseAddress(address.trim());
       if (!parsed.ok) return false;
+      // Nothing is sent as a pending domain, not even the account's own address.
+      if (!(await isLocal(parsed.value.domain))) return false;
       if (addressKey(parsed.value.address) === addressKey(account.address)) return true;
+      const { rowCount } = await pool.query(
+        `SELECT 1 FROM send_as_grants g JOIN domains d ON d.id = g.domain_id
+          WHERE g.account_id = $1 AND g.tenant_id = $2 AND d.name = $3`,
+        [account.accountId, account.tenantId, parsed.value.domain],
+      );
+      if ((rowCount ?? 0) > 0) return true;
       // Catch-alls are left out: receiving "anything@domain" must not mean sending as anyone there.
       const resolution = await resolve(parsed.value, false);
       return (

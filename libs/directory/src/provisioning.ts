@@ -8,6 +8,8 @@ import type { ApiToken } from './api-tokens.js';
 import * as domains from './domains.js';
 import type { Domain } from './domains.js';
 import type { Page, PageRequest } from './pagination.js';
+import * as sendAs from './send-as.js';
+import type { SendAsGrant } from './send-as.js';
 import type { Scope } from './scope.js';
 import * as tenants from './tenants.js';
 import type { Tenant } from './tenants.js';
@@ -26,8 +28,13 @@ export interface Provisioning {
   updateTenant(id: string, patch: { name?: string }): Promise<Tenant>;
   deleteTenant(id: string): Promise<void>;
 
-  /** `name` may be an IDN; it is stored as lowercase punycode. `tenantId` is required for the operator. */
-  createDomain(input: { name: string; tenantId?: string }): Promise<Domain>;
+  /**
+   * `name` may be an IDN; it is stored as lowercase punycode. `tenantId` is required for the operator.
+   * The domain is pending until verified; `verified: true` is for the operator only.
+   */
+  createDomain(input: { name: string; tenantId?: string; verified?: boolean }): Promise<Domain>;
+  /** Checks the `_correo-verify` TXT record through `lookupTxt`; the operator may `skipDns`. */
+  verifyDomain(id: string, options: { lookupTxt: domains.TxtLookup; skipDns?: boolean }): Promise<Domain>;
   listDomains(page?: PageRequest, filter?: { tenantId?: string }): Promise<Page<Domain>>;
   getDomain(id: string): Promise<Domain>;
   getDomainByName(name: string): Promise<Domain>;
@@ -41,6 +48,11 @@ export interface Provisioning {
   updateAccount(id: string, patch: AccountPatch): Promise<Account>;
   setPassword(id: string, password: string): Promise<Account>;
   deleteAccount(id: string): Promise<void>;
+
+  /** Lets the account send as any address of `domain` (a domain of its tenant). */
+  grantSendAs(input: { accountId: string; domain: string }): Promise<SendAsGrant>;
+  listSendAsGrants(accountId: string): Promise<SendAsGrant[]>;
+  revokeSendAs(accountId: string, grantId: string): Promise<void>;
 
   /** `source` is `user@domain` or `@domain` (catch-all) in a local domain; targets may be external. */
   createAlias(input: { source: string; targets: string[] }): Promise<Alias>;
@@ -79,6 +91,7 @@ export function createProvisioning(
 
     createDomain: (input) => domains.createDomain(scope, input),
     listDomains: (page, filter) => domains.listDomains(scope, page, filter),
+    verifyDomain: (id, verifyOptions) => domains.verifyDomain(scope, id, verifyOptions),
     getDomain: (id) => domains.getDomain(scope, id),
     getDomainByName: (name) => domains.getDomainByName(scope, name),
     deleteDomain: (id) => domains.deleteDomain(scope, id),
@@ -90,6 +103,10 @@ export function createProvisioning(
     updateAccount: (id, patch) => accounts.updateAccount(scope, id, patch),
     setPassword: (id, password) => accounts.setPassword(scope, id, password),
     deleteAccount: (id) => accounts.deleteAccount(scope, id),
+
+    grantSendAs: (input) => sendAs.grantSendAs(scope, input),
+    listSendAsGrants: (accountId) => sendAs.listSendAsGrants(scope, accountId),
+    revokeSendAs: (accountId, grantId) => sendAs.revokeSendAs(scope, accountId, grantId),
 
     createAlias: (input) => aliases.createAlias(scope, input),
     listAliases: (page, filter) => aliases.listAliases(scope, page, filter),

@@ -16,9 +16,9 @@ describe('postgres directory', () => {
     admin = createProvisioning(db.pool());
     directory = createPostgresDirectory(db.pool(), { maxAliasDepth: 5 });
     const tenant = await admin.createTenant({ name: 'miemail' });
-    await admin.createDomain({ tenantId: tenant.id, name: 'miemail.test' });
-    await admin.createDomain({ tenantId: tenant.id, name: 'Bücher.test' });
-    await admin.createDomain({ tenantId: tenant.id, name: 'catch.test' });
+    await admin.createDomain({ tenantId: tenant.id, name: 'miemail.test', verified: true });
+    await admin.createDomain({ tenantId: tenant.id, name: 'Bücher.test', verified: true });
+    await admin.createDomain({ tenantId: tenant.id, name: 'catch.test', verified: true });
     const a = await admin.createAccount({
       address: 'Yo@miemail.test',
       password: 'yo-password',

@@ -99,8 +99,16 @@ export async function deleteDkimKey(pool: pg.Pool, domainId: string, keyId: stri
   return result.rowCount === 1;
 }
 
-/** The active key of a local domain (ASCII, any case), or null when the domain signs nothing. */
-export async function activeSigningKey(pool: pg.Pool, domain: string): Promise<SigningKey | null> {
+/**
+ * The active key of a domain (ASCII, any case) that belongs to `tenantId`, or null when that tenant
+ * has no such domain or it signs nothing: a tenant never gets another tenant's key.
+ */
+export async function activeSigningKey(
+  pool: pg.Pool,
+  domain: string,
+  tenantId: string,
+): Promise<SigningKey | null> {
+  if (!/^[1-9][0-9]{0,18}$/.test(tenantId)) return null;
   const { rows } = await pool.query<{
     name: string;
     selector: string;
@@ -108,8 +116,8 @@ export async function activeSigningKey(pool: pg.Pool, domain: string): Promise<S
     algorithm: string;
   }>(
     `SELECT d.name, k.selector, k.private_key, k.algorithm FROM dkim_keys k JOIN domains d ON d.id = k.domain_id
-      WHERE d.name = lower($1) AND k.active`,
-    [domain],
+      WHERE d.name = lower($1) AND d.tenant_id = $2 AND k.active`,
+    [domain, tenantId],
   );
   const row = rows[0];
   return row

@@ -18,6 +18,7 @@ import type { DkimKey } from '../src/index.js';
 let db: FreshDatabase;
 let pool: Pool;
 let domainId: string;
+let tenantId: string;
 
 before(async () => {
   db = await freshDatabase();
@@ -25,7 +26,8 @@ before(async () => {
   await migrate(db.url);
   const provisioning = createProvisioning(pool);
   const tenant = await provisioning.createTenant({ name: 'dkim' });
-  domainId = (await provisioning.createDomain({ name: 'miemail.test', tenantId: tenant.id })).id;
+  tenantId = tenant.id;
+  domainId = (await provisioning.createDomain({ name: 'miemail.test', tenantId, verified: true })).id;
 });
 
 after(async () => {
@@ -58,7 +60,7 @@ async function verify(raw: Buffer, published: DkimKey[]) {
 }
 
 test('rotation keeps exactly one active key, and mail signed with it verifies against its TXT record', async () => {
-  assert.equal(await activeSigningKey(pool, 'miemail.test'), null);
+  assert.equal(await activeSigningKey(pool, 'miemail.test', tenantId), null);
   const first = await rotateDkimKey(pool, domainId);
   const second = await rotateDkimKey(pool, domainId);
   assert.notEqual(first.selector, second.selector);
@@ -75,8 +77,11 @@ test('rotation keeps exactly one active key, and mail signed with it verifies ag
   assert.ok(second.dnsRecord.strings.every((s) => Buffer.byteLength(s) <= 255));
   assert.equal(second.dnsRecord.strings.join(''), second.dnsRecord.value);
 
-  const key = await activeSigningKey(pool, 'MIEMAIL.test');
+  const key = await activeSigningKey(pool, 'MIEMAIL.test', tenantId);
   assert.equal(key?.selector, second.selector);
+  // Another tenant never gets this domain's key.
+  const other = await createProvisioning(pool).createTenant({ name: 'dkim-other' });
+  assert.equal(await activeSigningKey(pool, 'miemail.test', other.id), null);
   const signed = Buffer.concat([Buffer.from(await dkimSignatureHeader(message, key!)), message]);
   const result = await verify(signed, keys);
   assert.equal(result.status.result, 'pass');

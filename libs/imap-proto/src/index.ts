@@ -39,6 +39,10 @@ export type { SearchRequest, SearchReturnOption } from './parse/search.js';
 export type { DateSearchKey, FlagSearchKey, SearchKey, TextSearchKey } from './parse/search-key.js';
 export type { PartialRange, Section } from './parse/section.js';
 export type { QresyncParams, SelectRequest } from './parse/select.js';
+export { SORT_KEYS } from './parse/sort.js';
+export type { SortCriterion, SortKey, SortRequest, SortReturnOption } from './parse/sort.js';
+export { THREAD_ALGORITHMS } from './parse/thread.js';
+export type { ThreadAlgorithm, ThreadRequest } from './parse/thread.js';
 export type { StartTlsRequest } from './parse/starttls.js';
 export type { StatusRequest } from './parse/status.js';
 export { STATUS_ITEMS } from './parse/status-items.js';
@@ -80,7 +84,9 @@ export {
   recentResponse,
   vanishedResponse,
 } from './serialize/mailbox-data.js';
-export { esearchResponse, searchResponse } from './serialize/search.js';
+export { esearchResponse, searchResponse, sortResponse } from './serialize/search.js';
+export { threadResponse } from './serialize/thread.js';
+export type { ThreadNode } from './serialize/thread.js';
 export type { EsearchResult } from './serialize/search.js';
 export { fetchResponse, fetchResponseParts } from './serialize/fetch.js';
 export type { FetchItem } from './serialize/fetch.js';

@@ -240,6 +240,7 @@ describe('APPEND', () => {
         {
           flags: ['\\Seen'],
           internalDate: new Date('1994-02-08T05:52:25Z'),
+          internalZone: -480,
           content: Buffer.from(message),
           binary: false,
         },

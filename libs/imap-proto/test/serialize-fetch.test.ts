@@ -55,7 +55,7 @@ describe('FETCH responses', () => {
       '* 12 FETCH (ENVELOPE ("Wed, 17 Jul 1996 02:23:25 -0700 (PDT)" "IMAP4rev2 WG mtg summary and minutes" ' +
         '(("Terry Gray" NIL "gray" "cac.washington.edu")) (("Terry Gray" NIL "gray" "cac.washington.edu")) ' +
         '(("Terry Gray" NIL "gray" "cac.washington.edu")) ((NIL NIL "imap" "cac.washington.edu")) ' +
-        '((NIL NIL "minutes" "CNRI.Reston.VA.US") ("John Klensin" NIL "KLENSIN" "MIT.EDU")) NIL NIL ' +
+        '((NIL NIL "minutes" "CNRI.Reston.VA.US")("John Klensin" NIL "KLENSIN" "MIT.EDU")) NIL NIL ' +
         '"<B27397-0100000@cac.washington.edu>"))\r\n',
     );
   });
@@ -75,7 +75,7 @@ describe('FETCH responses', () => {
       encodeValues([value]).toString('utf8'),
       '("Wed, 17 Jul 1996 02:23:25 -0700 (PDT)" {5}\r\ncaf\u00e9 (("Terry Gray" NIL "gray" "cac.washington.edu")) ' +
         '(("Terry Gray" NIL "gray" "cac.washington.edu")) (("Terry Gray" NIL "gray" "cac.washington.edu")) ' +
-        '((NIL NIL "undisclosed-recipients" NIL) (NIL NIL NIL NIL)) NIL NIL {4}\r\na\r\nb ' +
+        '((NIL NIL "undisclosed-recipients" NIL)(NIL NIL NIL NIL)) NIL NIL {4}\r\na\r\nb ' +
         '"<B27397-0100000@cac.washington.edu>")',
     );
   });

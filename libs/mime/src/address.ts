@@ -1,11 +1,27 @@
 import addressparser from 'nodemailer/lib/addressparser';
 import type { Address } from 'nodemailer/lib/addressparser';
 import libmime from 'libmime';
+import { parseHeaderBlock } from './header-block.js';
 import type { AddressEntry, ImapAddress } from './types.js';
 
-// Dovecot's placeholders: a NIL host would make the address read as a group marker (RFC 3501 7.4.2).
-const MISSING_MAILBOX = 'MISSING_MAILBOX';
-const MISSING_DOMAIN = 'MISSING_DOMAIN';
+/**
+ * Placeholders that stored ENVELOPEs held for a missing mailbox or domain before they were given as
+ * "" (RFC 3501 7.4.2 has no such names; a NIL host would read as a group marker). Rows stored then
+ * keep them: `storedImapAddress` turns them into "" when they are sent.
+ */
+const LEGACY_PLACEHOLDERS = new Set(['MISSING_MAILBOX', 'MISSING_DOMAIN']);
+
+/** An address tuple read back from a stored ENVELOPE, as it is sent today. */
+export function storedImapAddress(address: ImapAddress): ImapAddress {
+  const [name, adl, mailbox, host] = address;
+  if (!LEGACY_PLACEHOLDERS.has(mailbox ?? '') && !LEGACY_PLACEHOLDERS.has(host ?? '')) return address;
+  return [
+    name,
+    adl,
+    LEGACY_PLACEHOLDERS.has(mailbox ?? '') ? '' : mailbox,
+    LEGACY_PLACEHOLDERS.has(host ?? '') ? '' : host,
+  ];
+}
 
 function parse(raw: string): Address[] {
   try {
@@ -23,37 +39,50 @@ function decodeName(name: string): string {
   }
 }
 
-function imapMailbox(name: string, address: string): ImapAddress {
+/**
+ * One mailbox as an ENVELOPE address (RFC 3501 7.4.2). A missing local part or domain is "", never
+ * NIL: a NIL host marks a group, and invented names would show up in the client as if they were real.
+ */
+function imapMailbox(name: string, address: string, routes: Map<string, string>): ImapAddress {
   if (!address) {
     // addressparser reads a bare local part ("undisclosed") as a name.
-    if (name && /^[^\s@"<>()]+$/.test(name) && !name.includes('=?'))
-      return [null, null, name, MISSING_DOMAIN];
-    return [name || null, null, MISSING_MAILBOX, MISSING_DOMAIN];
+    if (name && /^[^\s@"<>()]+$/.test(name) && !name.includes('=?')) return [null, null, name, ''];
+    return [name || null, null, '', ''];
   }
+  const adl = routes.get(address.toLowerCase()) ?? null;
   const at = address.lastIndexOf('@');
-  if (at < 0) return [name || null, null, address, MISSING_DOMAIN];
-  return [
-    name || null,
-    null,
-    address.slice(0, at) || MISSING_MAILBOX,
-    address.slice(at + 1) || MISSING_DOMAIN,
-  ];
+  if (at < 0) return [name || null, adl, address, ''];
+  return [name || null, adl, address.slice(0, at), address.slice(at + 1)];
+}
+
+/**
+ * Source routes (RFC 5322 obs-route, `<@relay1,@relay2:user@host>`) by the address they lead to:
+ * addressparser drops them, ENVELOPE keeps them as the "at-domain-list".
+ */
+function sourceRoutes(raw: string): Map<string, string> {
+  const routes = new Map<string, string>();
+  if (!raw.includes('<@')) return routes;
+  for (const match of raw.matchAll(/<\s*(@[^<>:"]{1,998}):\s*([^<>\s"]{1,998})\s*>/g)) {
+    routes.set(match[2]!.toLowerCase(), match[1]!.replace(/\s+/g, ''));
+  }
+  return routes;
 }
 
 /** ENVELOPE address list from a raw field value; null (NIL) when it holds no address at all. */
 export function imapAddressList(raw: string | null): ImapAddress[] | null {
   if (raw === null || !raw.trim()) return null;
   const out: ImapAddress[] = [];
+  const routes = sourceRoutes(raw);
   const add = (entry: Address): void => {
     if (entry.group) {
       out.push([null, null, entry.name || '', null]);
       for (const member of entry.group) {
         if (member.group) member.group.forEach(add);
-        else out.push(imapMailbox(member.name, member.address));
+        else out.push(imapMailbox(member.name, member.address, routes));
       }
       out.push([null, null, null, null]);
     } else if (entry.name || entry.address) {
-      out.push(imapMailbox(entry.name, entry.address));
+      out.push(imapMailbox(entry.name, entry.address, routes));
     }
   };
   parse(raw).forEach(add);
@@ -81,4 +110,28 @@ export function addressListText(list: AddressEntry[]): string {
           : e.name || e.address,
     )
     .join(', ');
+}
+
+/**
+ * Every mailbox the From fields of a raw header block name, groups flattened, one entry per mailbox:
+ * the bare address, or '' for an entry that names nobody (a display name or an empty group). What
+ * submission checks against the account's send-as rights and what DKIM signs for (RFC 5322 3.6.2).
+ */
+export function authorAddresses(headerBlock: Buffer): string[] {
+  const out: string[] = [];
+  const add = (entry: Address): void => {
+    if (entry.group) {
+      if (entry.group.length === 0) out.push('');
+      entry.group.forEach(add);
+    } else {
+      out.push(entry.address.trim());
+    }
+  };
+  for (const field of parseHeaderBlock(headerBlock)) {
+    if (field.name !== 'from') continue;
+    const entries = parse(field.value);
+    if (entries.length === 0) out.push('');
+    entries.forEach(add);
+  }
+  return out;
 }

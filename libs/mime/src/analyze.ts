@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { listAttachments } from './attachments.js';
 import { buildBodyStructure } from './bodystructure.js';
-import { buildEnvelope, decodeHeaders, readRawHeaders } from './envelope.js';
+import { buildEnvelope, decodeHeaders, headerSearchText, readRawHeaders } from './envelope.js';
 import type { ScannedPart } from './part-scanner.js';
 import { PartScanner } from './part-scanner.js';
 import { SearchTextCollector } from './search-text.js';
@@ -94,6 +94,7 @@ export class MessageAnalyzer {
       bodystructure,
       searchText: search.text,
       searchTextTruncated: search.truncated,
+      headerText: headerSearchText(root.fields),
       attachments,
       hasAttachments: attachments.length > 0,
       malformed: this.failed || this.scanner.malformed,
@@ -142,7 +143,17 @@ function fallbackAnalysis(size: number, lines: number, sha256: string): MessageA
     lines,
     sha256,
     headerSize: 0,
-    headers: { ...none, from: [], sender: [], replyTo: [], to: [], cc: [], bcc: [], references: [] },
+    headers: {
+      ...none,
+      from: [],
+      sender: [],
+      replyTo: [],
+      to: [],
+      cc: [],
+      bcc: [],
+      references: [],
+      sentDay: null,
+    },
     rawHeaders: none,
     envelope: { ...none },
     bodystructure: {
@@ -164,6 +175,7 @@ function fallbackAnalysis(size: number, lines: number, sha256: string): MessageA
     },
     searchText: '',
     searchTextTruncated: false,
+    headerText: '',
     attachments: [],
     hasAttachments: false,
     malformed: true,

@@ -54,6 +54,58 @@ function parseDate(value: string | null): Date | null {
   return Number.isFinite(ms) ? new Date(ms) : null;
 }
 
+/** Zones RFC 5322 4.3 still allows by name, in minutes east of UTC. */
+const NAMED_ZONES: Record<string, number> = {
+  UT: 0,
+  UTC: 0,
+  GMT: 0,
+  Z: 0,
+  EST: -300,
+  EDT: -240,
+  CST: -360,
+  CDT: -300,
+  MST: -420,
+  MDT: -360,
+  PST: -480,
+  PDT: -420,
+};
+
+/** The zone a Date value was written in, in minutes east of UTC; 0 when it names none we know. */
+function dateZone(value: string): number {
+  const text = value.replace(/\([^()]*\)\s*$/, '').trim();
+  const numeric = /([+-])(\d{2})(\d{2})$/.exec(text);
+  if (numeric) return (numeric[1] === '-' ? -1 : 1) * (Number(numeric[2]) * 60 + Number(numeric[3]));
+  const named = /([A-Za-z]+)$/.exec(text);
+  return named ? (NAMED_ZONES[named[1]!.toUpperCase()] ?? 0) : 0;
+}
+
+/**
+ * The calendar day (YYYY-MM-DD) of a Date value in its own time zone, which SENTBEFORE/SENTON/SENTSINCE
+ * compare (RFC 3501 6.4.4: "disregarding time and timezone"); null when the date does not parse.
+ */
+export function sentDay(value: string | null): string | null {
+  const instant = parseDate(value);
+  if (!instant) return null;
+  const day = new Date(instant.getTime() + dateZone(value!) * 60_000).toISOString().slice(0, 10);
+  return /^\d{4}-\d{2}-\d{2}$/.test(day) ? day : null;
+}
+
+/** The most characters of decoded header text kept for SEARCH TEXT. */
+const MAX_HEADER_TEXT = 64 * 1024;
+
+/**
+ * The top-level header as SEARCH TEXT reads it: every field unfolded, encoded words decoded, one field
+ * a line.
+ */
+export function headerSearchText(fields: HeaderField[]): string {
+  let text = '';
+  for (const field of fields) {
+    if (text.length >= MAX_HEADER_TEXT) break;
+    text += `${field.name}: ${decodeText(field.value) ?? ''}\n`;
+  }
+  return text.slice(0, MAX_HEADER_TEXT);
+}
+
 function messageIds(value: string | null): string[] {
   if (!value) return [];
   return value.match(/<[^<>\s]+>/g) ?? [];
@@ -69,6 +121,7 @@ export function decodeHeaders(raw: RawHeaders): DecodedHeaders {
     cc: decodedAddressList(raw.cc),
     bcc: decodedAddressList(raw.bcc),
     date: parseDate(raw.date),
+    sentDay: sentDay(raw.date),
     messageId: raw.messageId,
     inReplyTo: raw.inReplyTo,
     references: messageIds(raw.references),

@@ -1,7 +1,7 @@
 export { analyzeMessage, MessageAnalyzer } from './analyze.js';
 export { findPart, sectionRange, parseSectionPath } from './sections.js';
 export type { ByteRange, SectionText } from './sections.js';
-export { addressListText } from './address.js';
+export { addressListText, authorAddresses, storedImapAddress } from './address.js';
 export type {
   AddressEntry,
   AnalyzeOptions,
@@ -20,3 +20,4 @@ export type {
   TextBody,
 } from './types.js';
 export { messageSummary, type MessageSummary } from './summary.js';
+export { baseSubject, sortKeys, type SortKeySource, type SortKeys } from './sort-keys.js';

@@ -1,4 +1,6 @@
 import { addressListText } from './address.js';
+import { sortKeys } from './sort-keys.js';
+import type { SortKeys } from './sort-keys.js';
 import type { AddressEntry, MessageAnalysis } from './types.js';
 
 /**
@@ -18,7 +20,17 @@ export interface MessageSummary {
   inReplyTo: string | null;
   envelope: MessageAnalysis['envelope'];
   bodystructure: MessageAnalysis['bodystructure'];
-  searchText: string;
+  /** The Date header's day in its own zone (YYYY-MM-DD), for SENTBEFORE/SENTON/SENTSINCE. */
+  sentDay: string | null;
+  /** Decoded header fields for SEARCH TEXT. */
+  headerText: string;
+  /**
+   * Decoded body text for SEARCH BODY/TEXT substring tests; null when it was cut at the analyzer's
+   * limit, so that search reads the message instead of answering from a part of it.
+   */
+  bodyText: string | null;
+  /** What SORT and THREAD compare. */
+  sortKeys: SortKeys;
 }
 
 export function messageSummary(analysis: MessageAnalysis): MessageSummary {
@@ -35,7 +47,18 @@ export function messageSummary(analysis: MessageAnalysis): MessageSummary {
     inReplyTo: headers.inReplyTo,
     envelope: analysis.envelope,
     bodystructure: analysis.bodystructure,
-    searchText: analysis.searchText,
+    sentDay: headers.sentDay,
+    headerText: analysis.headerText,
+    bodyText: analysis.searchTextTruncated ? null : analysis.searchText,
+    sortKeys: sortKeys({
+      subject: headers.subject,
+      from: analysis.envelope.from,
+      to: analysis.envelope.to,
+      cc: analysis.envelope.cc,
+      messageId: analysis.rawHeaders.messageId,
+      inReplyTo: analysis.rawHeaders.inReplyTo,
+      references: analysis.rawHeaders.references,
+    }),
   };
 }
 

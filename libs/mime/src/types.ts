@@ -116,6 +116,8 @@ export interface DecodedHeaders {
   bcc: AddressEntry[];
   /** The Date field parsed; null when absent or unparseable. */
   date: Date | null;
+  /** The Date field's calendar day (YYYY-MM-DD) in its own zone; null when absent or unparseable. */
+  sentDay: string | null;
   messageId: string | null;
   inReplyTo: string | null;
   /** Message ids of References, in order, with their angle brackets. */
@@ -165,6 +167,8 @@ export interface MessageAnalysis {
   searchText: string;
   /** True when searchText was cut at options.searchTextLimit. */
   searchTextTruncated: boolean;
+  /** The top-level header fields decoded, one a line, for SEARCH TEXT. */
+  headerText: string;
   attachments: AttachmentInfo[];
   hasAttachments: boolean;
   /** True when the parser met something it had to guess around (never thrown). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { addressListText } from '../src/index.js';
+import { addressListText, storedImapAddress } from '../src/index.js';
 import { analyze, crlf } from './fixtures.js';
 
 describe('ENVELOPE', () => {
@@ -91,6 +91,63 @@ describe('ENVELOPE', () => {
     ]);
   });
 
+  test('group syntax, empty groups, missing parts, source routes and comments (RFC 3501 7.4.2)', async () => {
+    const raw = crlf([
+      'From: user@domain (Real Name)',
+      'Sender: <@route:user@domain>',
+      'To: group: g1@d1.org, g2@d2.org;, group2: g3@d3.org;',
+      'Cc: undisclosed-recipients:;',
+      'Bcc: "Joe" <joe>, John Doe, list: a@b, <@r1.test,@r2.test:c@d>;',
+      '',
+      'body',
+    ]);
+    const a = await analyze(raw);
+    assert.deepEqual(a.envelope.from, [['Real Name', null, 'user', 'domain']]);
+    assert.deepEqual(a.envelope.sender, [[null, '@route', 'user', 'domain']]);
+    assert.deepEqual(a.envelope.to, [
+      [null, null, 'group', null],
+      [null, null, 'g1', 'd1.org'],
+      [null, null, 'g2', 'd2.org'],
+      [null, null, null, null],
+      [null, null, 'group2', null],
+      [null, null, 'g3', 'd3.org'],
+      [null, null, null, null],
+    ]);
+    assert.deepEqual(a.envelope.cc, [
+      [null, null, 'undisclosed-recipients', null],
+      [null, null, null, null],
+    ]);
+    assert.deepEqual(a.envelope.bcc, [
+      ['Joe', null, 'joe', ''],
+      ['John Doe', null, '', ''],
+      [null, null, 'list', null],
+      [null, null, 'a', 'b'],
+      [null, '@r1.test,@r2.test', 'c', 'd'],
+      [null, null, null, null],
+    ]);
+    const markers = [...a.envelope.to!, ...a.envelope.cc!, ...a.envelope.bcc!].filter((x) => x[3] === null);
+    // Every NIL host is a group marker: a start holds the name, an end is NIL throughout.
+    assert.ok(markers.every(([name, adl]) => name === null && adl === null));
+    assert.ok(JSON.stringify(a.envelope).indexOf('MISSING') < 0);
+  });
+
+  test('stored placeholders of older rows are sent as ""', () => {
+    assert.deepEqual(storedImapAddress([null, null, 'postmaster', 'MISSING_DOMAIN']), [
+      null,
+      null,
+      'postmaster',
+      '',
+    ]);
+    assert.deepEqual(storedImapAddress(['Joe', null, 'MISSING_MAILBOX', 'MISSING_DOMAIN']), [
+      'Joe',
+      null,
+      '',
+      '',
+    ]);
+    assert.deepEqual(storedImapAddress([null, null, 'group', null]), [null, null, 'group', null]);
+    assert.deepEqual(storedImapAddress([null, null, null, null]), [null, null, null, null]);
+  });
+
   test('UTF-8 headers (RFC 6532), missing domains and absent fields', async () => {
     const raw = crlf([
       'From: Zoë <zoë@exämple.test>',
@@ -105,8 +162,8 @@ describe('ENVELOPE', () => {
     const a = await analyze(raw);
     assert.equal(a.envelope.subject, 'Ça va? 日本語');
     assert.deepEqual(a.envelope.from, [['Zoë', null, 'zoë', 'exämple.test']]);
-    // A NIL host would read as a group marker, so like Dovecot we say MISSING_DOMAIN.
-    assert.deepEqual(a.envelope.to, [[null, null, 'postmaster', 'MISSING_DOMAIN']]);
+    // A NIL host would read as a group marker and an invented name as a real domain: "" it is.
+    assert.deepEqual(a.envelope.to, [[null, null, 'postmaster', '']]);
     assert.equal(a.envelope.inReplyTo, '<a@x>');
     assert.equal(a.envelope.messageId, null);
     assert.equal(a.envelope.cc, null);

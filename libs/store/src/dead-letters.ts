@@ -1,3 +1,4 @@
+import { BlobCollectedError, asBlobCollected } from './blob-collection.js';
 import type { Pool } from './pool.js';
 
 /*
@@ -17,6 +18,8 @@ export interface NewDeadLetter {
   error: string;
   attempts: number;
   failedAt: Date;
+  /** The body the original message names; kept for the replay while the letter waits (0061 migration). */
+  blobKey?: string | undefined;
 }
 
 export interface StoredDeadLetter extends NewDeadLetter {
@@ -77,24 +80,31 @@ function toLetter(row: Row): StoredDeadLetter {
 
 /** Records a dead letter once per original position; false when it was already there (a redelivery). */
 export async function archiveDeadLetter(pool: Pool, letter: NewDeadLetter): Promise<boolean> {
-  const inserted = await pool.query(
-    `INSERT INTO dead_letters (consumer_group, topic, partition, "offset", message_key, headers, value, error,
-       attempts, failed_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+  const insert = (blobKey: string | null) =>
+    pool.query(
+      `INSERT INTO dead_letters (consumer_group, topic, partition, "offset", message_key, headers, value, error,
+       attempts, failed_at, blob_key)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
      ON CONFLICT (consumer_group, topic, partition, "offset") DO NOTHING`,
-    [
-      letter.group,
-      letter.topic,
-      letter.partition,
-      letter.offset,
-      letter.key ?? null,
-      JSON.stringify(letter.headers),
-      letter.value,
-      letter.error,
-      letter.attempts,
-      letter.failedAt,
-    ],
-  );
+      [
+        letter.group,
+        letter.topic,
+        letter.partition,
+        letter.offset,
+        letter.key ?? null,
+        JSON.stringify(letter.headers),
+        letter.value,
+        letter.error,
+        letter.attempts,
+        letter.failedAt,
+        blobKey,
+      ],
+    );
+  // A body already collected cannot be kept for the replay; the letter is archived without it.
+  const inserted = await insert(letter.blobKey || null).catch((error: unknown) => {
+    if (asBlobCollected(error) instanceof BlobCollectedError) return insert(null);
+    throw error;
+  });
   return inserted.rowCount === 1;
 }
 

@@ -2,6 +2,19 @@ import { inTransaction } from './transaction.js';
 import type pg from 'pg';
 import type { Pool } from './pool.js';
 import { ensureMailbox } from './mailboxes.js';
+import { asBlobCollected } from './blob-collection.js';
+
+/** What SORT and THREAD compare (libs/mime sortKeys), kept in the sort_* and thread_* columns. */
+export interface MessageSortKeys {
+  subject: string;
+  from: string;
+  to: string;
+  cc: string;
+  displayFrom: string;
+  displayTo: string;
+  messageId: string | null;
+  references: string[];
+}
 
 /** What IMAP and POP3 read about a message without opening its blob; computed once per message. */
 export interface MessageFacts {
@@ -21,8 +34,47 @@ export interface MessageFacts {
   inReplyTo: string | null;
   envelope: unknown;
   bodystructure: unknown;
-  /** Plain text to index with to_tsvector('simple', ...). */
-  searchText: string;
+  /** The Date header's day in its own zone (YYYY-MM-DD); null without a usable Date. */
+  sentDay: string | null;
+  /** Decoded header fields for SEARCH TEXT. */
+  headerText: string;
+  /** Decoded body text for SEARCH BODY/TEXT; null when not kept whole (search reads the blob). */
+  bodyText: string | null;
+  sortKeys: MessageSortKeys;
+  /** The zone the internal date was given in (APPEND), in minutes east of UTC; UTC when absent. */
+  internalZone?: number;
+}
+
+/** PostgreSQL text cannot hold NUL; a search string cannot contain one either (IMAP forbids it). */
+const withoutNul = (text: string): string => (text.includes('\0') ? text.replaceAll('\0', '') : text);
+
+/** The sort_* and thread_* column values, in the order insertMessage and fillSortKeys write them. */
+export function sortKeyColumns(keys: MessageSortKeys): unknown[] {
+  return [
+    withoutNul(keys.subject),
+    withoutNul(keys.from),
+    withoutNul(keys.to),
+    withoutNul(keys.cc),
+    withoutNul(keys.displayFrom),
+    withoutNul(keys.displayTo),
+    keys.messageId === null ? null : withoutNul(keys.messageId),
+    keys.references.map(withoutNul),
+  ];
+}
+
+/** sortKeyColumns of several messages, one array per column (references as JSON arrays). */
+function sortKeyColumnArrays(keys: MessageSortKeys[]): unknown[][] {
+  const columns = keys.map(sortKeyColumns);
+  return Array.from({ length: 8 }, (_, i) =>
+    columns.map((row) => (i === 7 ? JSON.stringify(row[i]) : row[i])),
+  );
+}
+
+/** The internal date's calendar day in its own zone: what SEARCH BEFORE/ON/SINCE compare. */
+function internalDay(message: MessageFacts): string {
+  return new Date(message.internalDate.getTime() + (message.internalZone ?? 0) * 60_000)
+    .toISOString()
+    .slice(0, 10);
 }
 
 export interface LocalDelivery {
@@ -62,12 +114,6 @@ export interface Rejection {
 }
 
 /**
- * to_tsvector fails on input whose vector would exceed 1 MB; the first part of a huge message is
- * what anyone searches anyway.
- */
-const MAX_SEARCH_TEXT_CHARS = 256 * 1024;
-
-/**
  * Files one message into one mailbox of one account, exactly once per (event, recipient, mailbox).
  *
  * Everything happens in one transaction that first locks the account row: deliveries to one account
@@ -76,8 +122,184 @@ const MAX_SEARCH_TEXT_CHARS = 256 * 1024;
  * of another message. The caller acknowledges the bus event only after this resolves.
  */
 export async function deliverToMailbox(pool: Pool, delivery: LocalDelivery): Promise<DeliveryOutcome> {
-  const recipient = delivery.recipient.toLowerCase();
-  return inTransaction(pool, (client) => deliverInTransaction(client, { ...delivery, recipient }));
+  const [outcome] = await deliverManyToMailboxes(pool, [delivery]);
+  return outcome!;
+}
+
+/**
+ * Files several deliveries in one transaction (one WAL flush for a whole bus batch), each exactly
+ * as if filed alone and in the order given, with a fixed number of statements per batch instead of
+ * several per delivery: lock the accounts (in id order, so concurrent batches cannot deadlock),
+ * find the mailboxes, find earlier outcomes (after the lock, so a concurrent delivery of the same
+ * key is seen), then allocate UIDs and MODSEQs per mailbox, charge the quotas, insert the messages
+ * and file them with multi-row statements. All or nothing: a throw rolls every one back.
+ */
+export async function deliverManyToMailboxes(
+  pool: Pool,
+  deliveries: LocalDelivery[],
+): Promise<DeliveryOutcome[]> {
+  const wanted = deliveries.map((d) => ({
+    ...d,
+    recipient: d.recipient.toLowerCase(),
+    mailboxName: d.mailboxName ?? 'INBOX',
+  }));
+  if (wanted.length === 0) return [];
+  return inTransaction(pool, async (client) => {
+    const locked = await client.query<{ id: string; quota_bytes: string | null; used_bytes: string }>({
+      name: 'correo-file-lock-accounts',
+      text: 'SELECT id, quota_bytes, used_bytes FROM accounts WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE',
+      values: [[...new Set(wanted.map((d) => d.accountId))]],
+    });
+    const accounts = new Map(
+      locked.rows.map((r) => [
+        r.id,
+        { quota: r.quota_bytes === null ? null : Number(r.quota_bytes), used: Number(r.used_bytes) },
+      ]),
+    );
+
+    const mailboxKey = (accountId: string, name: string) => `${accountId}\n${name}`;
+    const pairs = [
+      ...new Map(wanted.map((d) => [mailboxKey(d.accountId, d.mailboxName), d])).values(),
+    ].filter((d) => accounts.has(d.accountId));
+    const found = await client.query<{ id: string; account_id: string; name: string }>({
+      name: 'correo-file-mailboxes',
+      text: `SELECT m.id, m.account_id, m.name FROM mailboxes m
+               JOIN unnest($1::bigint[], $2::text[]) AS k(account_id, name)
+                 ON m.account_id = k.account_id AND m.name = k.name`,
+      values: [pairs.map((d) => d.accountId), pairs.map((d) => d.mailboxName)],
+    });
+    const mailboxes = new Map(found.rows.map((r) => [mailboxKey(r.account_id, r.name), r.id]));
+    for (const d of pairs) {
+      const key = mailboxKey(d.accountId, d.mailboxName);
+      // Created by the first delivery to it (ensureMailbox copes with a concurrent first delivery).
+      if (!mailboxes.has(key)) mailboxes.set(key, await ensureMailbox(client, d.accountId, d.mailboxName));
+    }
+
+    // A statement of its own, after the lock: its snapshot sees what the lock holder committed.
+    const targets = wanted.filter((d) => accounts.has(d.accountId));
+    const earlier = await client.query<{ key: string }>({
+      name: 'correo-file-earlier',
+      text: `SELECT d.event_id || '/' || d.recipient || '/' || d.mailbox_id AS key FROM deliveries d
+               JOIN unnest($1::text[], $2::text[], $3::bigint[]) AS k(event_id, recipient, mailbox_id)
+                 ON d.event_id = k.event_id AND d.recipient = k.recipient AND d.mailbox_id = k.mailbox_id
+             UNION ALL
+             SELECT r.event_id || '/' || r.recipient || '/@' || r.account_id FROM delivery_rejections r
+               JOIN unnest($1::text[], $2::text[], $4::bigint[]) AS k(event_id, recipient, account_id)
+                 ON r.event_id = k.event_id AND r.recipient = k.recipient AND r.account_id = k.account_id`,
+      values: [
+        targets.map((d) => d.eventId),
+        targets.map((d) => d.recipient),
+        targets.map((d) => mailboxes.get(mailboxKey(d.accountId, d.mailboxName))!),
+        targets.map((d) => d.accountId),
+      ],
+    });
+    const handled = new Set(earlier.rows.map((r) => r.key));
+
+    // Decided in the order given: duplicates (also within this batch), quotas, and how many UIDs
+    // each mailbox hands out.
+    const outcomes: DeliveryOutcome[] = [];
+    const filed: { index: number; delivery: (typeof wanted)[number]; mailboxId: string; nth: number }[] = [];
+    const perMailbox = new Map<string, number>();
+    const charged = new Map<string, number>();
+    const overQuota: Rejection[] = [];
+    for (const [index, d] of wanted.entries()) {
+      const account = accounts.get(d.accountId);
+      if (!account) {
+        outcomes[index] = { kind: 'unknown-user' };
+        continue;
+      }
+      const mailboxId = mailboxes.get(mailboxKey(d.accountId, d.mailboxName))!;
+      const key = `${d.eventId}/${d.recipient}/${mailboxId}`;
+      const rejectedKey = `${d.eventId}/${d.recipient}/@${d.accountId}`;
+      if (handled.has(key) || handled.has(rejectedKey)) {
+        outcomes[index] = { kind: 'duplicate' };
+        continue;
+      }
+      if (account.quota !== null && account.used + d.message.size > account.quota) {
+        const detail = `${d.message.size} bytes do not fit: ${account.used} of ${account.quota} bytes used`;
+        overQuota.push({
+          eventId: d.eventId,
+          recipient: d.recipient,
+          accountId: d.accountId,
+          reason: 'over-quota',
+          detail,
+        });
+        outcomes[index] = { kind: 'over-quota', quotaBytes: account.quota, usedBytes: account.used };
+        handled.add(rejectedKey);
+        continue;
+      }
+      handled.add(key);
+      account.used += d.message.size;
+      charged.set(d.accountId, (charged.get(d.accountId) ?? 0) + d.message.size);
+      const nth = perMailbox.get(mailboxId) ?? 0;
+      perMailbox.set(mailboxId, nth + 1);
+      filed.push({ index, delivery: d, mailboxId, nth });
+    }
+    for (const rejection of overQuota) await insertRejection(client, rejection);
+    if (filed.length === 0) return outcomes;
+
+    const allocated = await client.query<{ id: string; first_uid: string; base_modseq: string }>({
+      name: 'correo-file-allocate',
+      text: `WITH charged AS (
+               UPDATE accounts a SET used_bytes = a.used_bytes + c.bytes
+                 FROM unnest($3::bigint[], $4::bigint[]) AS c(id, bytes) WHERE a.id = c.id)
+             UPDATE mailboxes m SET uidnext = m.uidnext + c.n, highestmodseq = m.highestmodseq + c.n
+               FROM unnest($1::bigint[], $2::bigint[]) AS c(id, n) WHERE m.id = c.id
+             RETURNING m.id, m.uidnext - c.n AS first_uid, m.highestmodseq - c.n AS base_modseq`,
+      values: [[...perMailbox.keys()], [...perMailbox.values()], [...charged.keys()], [...charged.values()]],
+    });
+    const firsts = new Map(
+      allocated.rows.map((r) => [r.id, { uid: Number(r.first_uid), modseq: Number(r.base_modseq) }]),
+    );
+
+    const messageIds = await insertMessages(
+      client,
+      filed.map(({ delivery }) => ({
+        accountId: delivery.accountId,
+        message: delivery.message,
+        receivedEventId: delivery.eventId,
+      })),
+    );
+    const rows = filed.map(({ index, delivery, mailboxId, nth }, i) => {
+      const first = firsts.get(mailboxId)!;
+      const row = {
+        index,
+        delivery,
+        mailboxId,
+        uid: first.uid + nth,
+        modseq: first.modseq + nth + 1,
+        messageId: messageIds[i]!,
+      };
+      outcomes[index] = {
+        kind: 'delivered',
+        accountId: delivery.accountId,
+        mailboxId,
+        uid: row.uid,
+        modseq: row.modseq,
+        messageId: row.messageId,
+      };
+      return row;
+    });
+    await client.query({
+      name: 'correo-file-messages',
+      text: `WITH filed AS (
+               INSERT INTO mailbox_messages (account_id, mailbox_id, uid, message_id, modseq, idempotency_key)
+               SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[]))
+             INSERT INTO deliveries (event_id, recipient, account_id, mailbox_id)
+             SELECT * FROM unnest($7::text[], $8::text[], $1::bigint[], $2::bigint[])`,
+      values: [
+        rows.map((r) => r.delivery.accountId),
+        rows.map((r) => r.mailboxId),
+        rows.map((r) => r.uid),
+        rows.map((r) => r.messageId),
+        rows.map((r) => r.modseq),
+        rows.map((r) => `${r.delivery.eventId}/${r.delivery.recipient}/${r.mailboxId}`),
+        rows.map((r) => r.delivery.eventId),
+        rows.map((r) => r.delivery.recipient),
+      ],
+    });
+    return outcomes;
+  });
 }
 
 /**
@@ -90,92 +312,77 @@ export async function insertMessage(
   message: MessageFacts,
   receivedEventId: string | null,
 ): Promise<string> {
-  const inserted = await client.query<{ id: string }>(
-    `INSERT INTO messages (account_id, blob_key, size, sha256, internal_date, received_event_id,
-       header_subject, header_from, header_to, header_cc, header_message_id, header_date, header_in_reply_to,
-       envelope_json, bodystructure_json, search)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, to_tsvector('simple', $16))
-     RETURNING id`,
-    [
-      accountId,
-      message.blobKey,
-      message.size,
-      message.sha256,
-      message.internalDate,
-      receivedEventId,
-      message.subject,
-      message.from,
-      message.to,
-      message.cc,
-      message.messageId,
-      message.date,
-      message.inReplyTo,
-      JSON.stringify(message.envelope ?? null),
-      JSON.stringify(message.bodystructure ?? null),
-      message.searchText.slice(0, MAX_SEARCH_TEXT_CHARS),
-    ],
-  );
-  return inserted.rows[0]!.id;
+  const [id] = await insertMessages(client, [{ accountId, message, receivedEventId }]);
+  return id!;
 }
 
-async function deliverInTransaction(
+/**
+ * Several messages rows in one statement. Their ids are drawn from the identity's sequence first,
+ * so each caller's row is known without relying on the order of RETURNING.
+ */
+async function insertMessages(
   client: pg.PoolClient,
-  delivery: LocalDelivery,
-): Promise<DeliveryOutcome> {
-  const { eventId, recipient, accountId, message } = delivery;
-  const account = await client.query<{ quota_bytes: string | null; used_bytes: string }>(
-    'SELECT quota_bytes, used_bytes FROM accounts WHERE id = $1 FOR UPDATE',
-    [accountId],
-  );
-  const row = account.rows[0];
-  if (!row) return { kind: 'unknown-user' };
-
-  const mailboxId = await ensureMailbox(client, accountId, delivery.mailboxName ?? 'INBOX');
-
-  const earlier = await client.query(
-    `SELECT 1 FROM deliveries WHERE event_id = $1 AND recipient = $2 AND mailbox_id = $3
-     UNION ALL
-     SELECT 1 FROM delivery_rejections WHERE event_id = $1 AND recipient = $2 AND account_id = $4`,
-    [eventId, recipient, mailboxId, accountId],
-  );
-  if (earlier.rowCount) return { kind: 'duplicate' };
-
-  const usedBytes = Number(row.used_bytes);
-  if (row.quota_bytes !== null && usedBytes + message.size > Number(row.quota_bytes)) {
-    const quotaBytes = Number(row.quota_bytes);
-    await insertRejection(client, {
-      eventId,
-      recipient,
-      accountId,
-      reason: 'over-quota',
-      detail: `${message.size} bytes do not fit: ${usedBytes} of ${quotaBytes} bytes used`,
+  rows: { accountId: string; message: MessageFacts; receivedEventId: string | null }[],
+): Promise<string[]> {
+  const drawn = await client.query<{ id: string }>({
+    name: 'correo-message-ids',
+    text: `SELECT nextval(pg_get_serial_sequence('messages', 'id'))::text AS id FROM generate_series(1, $1)`,
+    values: [rows.length],
+  });
+  const ids = drawn.rows.map((r) => r.id);
+  const column = <T>(pick: (row: (typeof rows)[number]) => T) => rows.map(pick);
+  // The insert trigger refuses a blob the collector deleted (blob-collection.ts): BlobCollectedError.
+  await client
+    .query({
+      name: 'correo-insert-messages',
+      text: `INSERT INTO messages (id, account_id, blob_key, size, sha256, internal_date, received_event_id,
+       header_subject, header_from, header_to, header_cc, header_message_id, header_date, header_in_reply_to,
+       envelope_json, bodystructure_json, sent_day, internal_day, header_text, body_text,
+       sort_subject, sort_from, sort_to, sort_cc, sort_display_from, sort_display_to,
+       thread_message_id, thread_references, sort_keys_filled)
+     OVERRIDING SYSTEM VALUE
+     SELECT m.id, m.account_id, m.blob_key, m.size, m.sha256, m.internal_date, m.received_event_id,
+            m.subject, m.from_, m.to_, m.cc, m.message_id, m.date, m.in_reply_to,
+            m.envelope, m.bodystructure, m.sent_day, m.internal_day, m.header_text, m.body_text,
+            m.sort_subject, m.sort_from, m.sort_to, m.sort_cc, m.sort_display_from, m.sort_display_to,
+            m.thread_message_id, ARRAY(SELECT jsonb_array_elements_text(m.thread_references)), TRUE
+       FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::timestamptz[],
+                   $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
+                   $13::timestamptz[], $14::text[], $15::jsonb[], $16::jsonb[], $17::date[], $18::date[],
+                   $19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::text[], $25::text[],
+                   $26::text[], $27::text[], $28::jsonb[])
+         AS m(id, account_id, blob_key, size, sha256, internal_date, received_event_id, subject, from_, to_,
+              cc, message_id, date, in_reply_to, envelope, bodystructure, sent_day, internal_day, header_text,
+              body_text, sort_subject, sort_from, sort_to, sort_cc, sort_display_from, sort_display_to,
+              thread_message_id, thread_references)`,
+      values: [
+        ids,
+        column((r) => r.accountId),
+        column((r) => r.message.blobKey),
+        column((r) => r.message.size),
+        column((r) => r.message.sha256),
+        column((r) => r.message.internalDate),
+        column((r) => r.receivedEventId),
+        column((r) => r.message.subject),
+        column((r) => r.message.from),
+        column((r) => r.message.to),
+        column((r) => r.message.cc),
+        column((r) => r.message.messageId),
+        column((r) => r.message.date),
+        column((r) => r.message.inReplyTo),
+        column((r) => JSON.stringify(r.message.envelope ?? null)),
+        column((r) => JSON.stringify(r.message.bodystructure ?? null)),
+        column((r) => r.message.sentDay),
+        column((r) => internalDay(r.message)),
+        column((r) => withoutNul(r.message.headerText)),
+        column((r) => (r.message.bodyText === null ? null : withoutNul(r.message.bodyText))),
+        ...sortKeyColumnArrays(rows.map((r) => r.message.sortKeys)),
+      ],
+    })
+    .catch((error: unknown) => {
+      throw asBlobCollected(error);
     });
-    return { kind: 'over-quota', quotaBytes, usedBytes };
-  }
-  await client.query('UPDATE accounts SET used_bytes = used_bytes + $2 WHERE id = $1', [
-    accountId,
-    message.size,
-  ]);
-
-  const allocated = await client.query<{ uid: string; modseq: string }>(
-    `UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1
-     WHERE id = $1 RETURNING uidnext - 1 AS uid, highestmodseq AS modseq`,
-    [mailboxId],
-  );
-  const { uid, modseq } = allocated.rows[0]!;
-
-  const messageId = await insertMessage(client, accountId, message, eventId);
-
-  await client.query(
-    `INSERT INTO mailbox_messages (account_id, mailbox_id, uid, message_id, modseq, idempotency_key)
-     VALUES ($1, $2, $3, $4, $5, $6)`,
-    [accountId, mailboxId, uid, messageId, modseq, `${eventId}/${recipient}/${mailboxId}`],
-  );
-  await client.query(
-    'INSERT INTO deliveries (event_id, recipient, account_id, mailbox_id) VALUES ($1, $2, $3, $4)',
-    [eventId, recipient, accountId, mailboxId],
-  );
-  return { kind: 'delivered', accountId, mailboxId, uid: Number(uid), modseq: Number(modseq), messageId };
+  return ids;
 }
 
 /** A recipient the mda did not deliver, as recorded (for operators: nothing accepted is dropped unseen). */

@@ -71,6 +71,10 @@ export async function startEmbeddedPostgres(
       'unix_socket_directories=',
       '-c',
       'max_connections=200',
+      // When a row was committed (pg_xact_commit_timestamp): what "stored at" means for an
+      // operator and for bench-vs-postfix. Costs a few bytes per transaction.
+      '-c',
+      'track_commit_timestamp=on',
     ],
     onLog: log,
     onError: (e) => log(`[error] ${e instanceof Error ? e.message : String(e)}`),

@@ -5,11 +5,17 @@ export type { MigrationFile } from './migration-files.js';
 export { createPool } from './pool.js';
 export type { Pool, PoolOptions } from './pool.js';
 export { StoreHealth } from './health.js';
-export { deliverToMailbox, listDeliveryRejections, recordRejection } from './delivery.js';
+export {
+  deliverManyToMailboxes,
+  deliverToMailbox,
+  listDeliveryRejections,
+  recordRejection,
+} from './delivery.js';
 export type {
   DeliveryOutcome,
   LocalDelivery,
   MessageFacts,
+  MessageSortKeys,
   RecordedRejection,
   Rejection,
   RejectionReason,
@@ -59,6 +65,8 @@ export type { AppendOutcome, AppendRequest as ImapAppendRequest } from './imap/a
 export { copyImapMessages } from './imap/copy.js';
 export type { CopyOutcome, CopyRequest as ImapCopyRequest } from './imap/copy.js';
 export { searchImapMailbox } from './imap/search.js';
+export { fillSortKeys, readImapSortRows } from './imap/sort-rows.js';
+export type { ImapSortRow } from './imap/sort-rows.js';
 export type { SearchCondition, SearchTextField } from './imap/search.js';
 export {
   claimDueRelayJobs,
@@ -82,5 +90,19 @@ export type {
   RelayRecipientOutcome,
 } from './relay-queue.js';
 export { inTransaction } from './transaction.js';
+export {
+  BlobCollectedError,
+  asBlobCollected,
+  collectBlobs,
+  recordUnclaimedBlobs,
+  reviveCollectedBlob,
+  writeReferencingStoredBlobs,
+} from './blob-collection.js';
+export type {
+  BlobCollectionHooks,
+  BlobCollectionPolicy,
+  BlobCollectionResult,
+  CollectableBlobStore,
+} from './blob-collection.js';
 export { archiveDeadLetter, getDeadLetter, listDeadLetters, recordDeadLetterReplay } from './dead-letters.js';
 export type { DeadLetterState, NewDeadLetter, StoredDeadLetter } from './dead-letters.js';

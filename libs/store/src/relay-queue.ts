@@ -22,6 +22,8 @@ export interface NewDeferredJob {
   destinationDomain: string;
   /** The encoded OutboundMessage. */
   job: Uint8Array;
+  /** Its body's blob: a reference that keeps the blob collector away while the job waits. */
+  blobKey: string;
   /** Attempts made so far. */
   attempts: number;
   queuedAt: Date;
@@ -98,8 +100,8 @@ export async function deferRelayJob(pool: Pool, job: NewDeferredJob): Promise<bo
   return inTransaction(pool, async (client) => {
     const inserted = await client.query(
       `INSERT INTO relay_queue (job_id, original_event_id, mail_from, sender_domain, destination_domain, job,
-         attempts, queued_at, next_attempt_at, expires_at, last_error)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         attempts, queued_at, next_attempt_at, expires_at, last_error, blob_key)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
        ON CONFLICT (job_id) DO NOTHING`,
       [
         job.jobId,
@@ -113,6 +115,7 @@ export async function deferRelayJob(pool: Pool, job: NewDeferredJob): Promise<bo
         job.nextAttemptAt,
         job.expiresAt,
         job.lastError,
+        job.blobKey,
       ],
     );
     if (inserted.rowCount !== 1) return false;

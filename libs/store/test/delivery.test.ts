@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freshDatabase } from '@correo/testkit';
 import type { FreshDatabase } from '@correo/testkit';
-import { deliverToMailbox, recordRejection } from '../src/delivery.js';
+import { deliverManyToMailboxes, deliverToMailbox, recordRejection } from '../src/delivery.js';
 import type { MessageFacts } from '../src/delivery.js';
 import { migrate } from '../src/migrate.js';
 import { createPool } from '../src/pool.js';
@@ -56,7 +56,19 @@ function facts(size = 100): MessageFacts {
     inReplyTo: null,
     envelope: { subject: 'hi' },
     bodystructure: { kind: 'text' },
-    searchText: 'hello world',
+    sentDay: null,
+    headerText: '',
+    bodyText: 'hello world',
+    sortKeys: {
+      subject: '',
+      from: '',
+      to: '',
+      cc: '',
+      displayFrom: '',
+      displayTo: '',
+      messageId: null,
+      references: [],
+    },
   };
 }
 
@@ -132,4 +144,77 @@ test('a deleted account is reported, and a rejection is recorded once', async ()
   const rejection = { eventId, recipient: 'Gone@X.test', reason: 'unknown-user' as const };
   assert.equal(await recordRejection(pool, rejection), true);
   assert.equal(await recordRejection(pool, rejection), false);
+});
+
+test('a batch files in the order given, in one transaction, exactly as one by one would', async () => {
+  const d = `${randomUUID().slice(0, 8)}.test`;
+  const roomy = await account(`roomy@${d}`);
+  const tight = await account(`tight@other-${d}`, 250);
+  const [a, b, c, e] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+  const outcomes = await deliverManyToMailboxes(pool, [
+    { eventId: a, recipient: `Roomy@${d}`, accountId: roomy, message: facts() },
+    { eventId: a, recipient: `tight@${d}`, accountId: tight, message: facts(200) },
+    // The same key twice in one batch (a redelivered event fetched with the original): one copy.
+    { eventId: a, recipient: `roomy@${d}`, accountId: roomy, message: facts() },
+    { eventId: b, recipient: `roomy@${d}`, accountId: roomy, message: facts() },
+    { eventId: b, recipient: `tight@${d}`, accountId: tight, message: facts(200) },
+    { eventId: c, recipient: `roomy@${d}`, accountId: roomy, message: facts(), mailboxName: 'Junk' },
+    { eventId: e, recipient: `gone@${d}`, accountId: '999999', message: facts() },
+    { eventId: e, recipient: `roomy@${d}`, accountId: roomy, message: facts() },
+  ]);
+  assert.deepEqual(
+    outcomes.map((o) => (o.kind === 'delivered' ? `${o.kind} uid ${o.uid}` : o.kind)),
+    [
+      'delivered uid 1',
+      'delivered uid 1',
+      'duplicate',
+      'delivered uid 2',
+      'over-quota',
+      'delivered uid 1',
+      'unknown-user',
+      'delivered uid 3',
+    ],
+  );
+  const modseqs = outcomes.flatMap((o) =>
+    o.kind === 'delivered' && o.accountId === roomy && o.uid > 0 ? [[o.mailboxId, o.modseq]] : [],
+  );
+  const inbox = modseqs.filter(([m]) => m === modseqs[0]![0]).map(([, modseq]) => Number(modseq));
+  assert.deepEqual(
+    inbox,
+    [...inbox].sort((x, y) => x - y),
+    'MODSEQ rises in the order given',
+  );
+  assert.equal(new Set(inbox).size, inbox.length);
+
+  const oneTransaction = await pool.query<{ n: string }>(
+    `SELECT count(DISTINCT xmin::text) AS n FROM deliveries WHERE event_id = ANY($1::text[])`,
+    [[a, b, c, e]],
+  );
+  assert.equal(oneTransaction.rows[0]!.n, '1', 'every delivery of the batch in one transaction');
+  const used = await pool.query<{ id: string; used_bytes: string }>(
+    'SELECT id, used_bytes FROM accounts WHERE id = ANY($1::bigint[]) ORDER BY id',
+    [[roomy, tight]],
+  );
+  assert.deepEqual(
+    used.rows.map((r) => [r.id, Number(r.used_bytes)]),
+    [
+      [roomy, 400],
+      [tight, 200],
+    ],
+  );
+  const rejected = await pool.query(
+    'SELECT event_id, reason FROM delivery_rejections WHERE event_id = ANY($1::text[])',
+    [[a, b, c, e]],
+  );
+  assert.deepEqual(rejected.rows, [{ event_id: b, reason: 'over-quota' }]);
+
+  const again = await deliverManyToMailboxes(pool, [
+    { eventId: a, recipient: `roomy@${d}`, accountId: roomy, message: facts() },
+    { eventId: b, recipient: `tight@${d}`, accountId: tight, message: facts(200) },
+  ]);
+  assert.deepEqual(
+    again.map((o) => o.kind),
+    ['duplicate', 'duplicate'],
+    'a redelivered batch changes nothing',
+  );
 });

@@ -1,15 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { freshDatabase } from '@correo/testkit';
 import type { FreshDatabase } from '@correo/testkit';
-import { deliverToMailbox } from '../src/delivery.js';
-import type { MessageFacts } from '../src/delivery.js';
 import { expungeMessages } from '../src/expunge.js';
 import { migrate } from '../src/migrate.js';
 import { createPool } from '../src/pool.js';
 import type { Pool } from '../src/pool.js';
 import { readPop3Maildrop, recordPop3Octets } from '../src/pop3-maildrop.js';
+import { createAccount, deliverMessage } from './fixtures.js';
 
 let db: FreshDatabase;
 let pool: Pool;
@@ -25,52 +23,8 @@ after(async () => {
   await db?.drop();
 });
 
-async function account(): Promise<{ accountId: string; address: string }> {
-  const domain = `${randomUUID().slice(0, 8)}.test`;
-  const address = `user@${domain}`;
-  const tenant = await pool.query<{ id: string }>('INSERT INTO tenants (name) VALUES ($1) RETURNING id', [
-    randomUUID(),
-  ]);
-  const d = await pool.query<{ id: string }>(
-    'INSERT INTO domains (tenant_id, name) VALUES ($1, $2) RETURNING id',
-    [tenant.rows[0]!.id, domain],
-  );
-  const a = await pool.query<{ id: string }>(
-    `INSERT INTO accounts (tenant_id, domain_id, local_part, address) VALUES ($1, $2, 'user', $3) RETURNING id`,
-    [tenant.rows[0]!.id, d.rows[0]!.id, address],
-  );
-  return { accountId: a.rows[0]!.id, address };
-}
-
-function facts(blobKey: string, size: number): MessageFacts {
-  return {
-    blobKey,
-    sha256: blobKey,
-    size,
-    internalDate: new Date(),
-    subject: null,
-    from: null,
-    to: null,
-    cc: null,
-    messageId: null,
-    date: null,
-    inReplyTo: null,
-    envelope: null,
-    bodystructure: null,
-    searchText: '',
-  };
-}
-
-async function deliver(accountId: string, address: string, size = 100) {
-  const key = randomUUID().replaceAll('-', '').padEnd(64, '0');
-  const outcome = await deliverToMailbox(pool, {
-    eventId: randomUUID(),
-    recipient: address,
-    accountId,
-    message: facts(key, size),
-  });
-  assert.equal(outcome.kind, 'delivered');
-  return outcome as Extract<typeof outcome, { kind: 'delivered' }>;
+function deliver(accountId: string, address: string, size = 100) {
+  return deliverMessage(pool, { accountId, address }, size);
 }
 
 async function usedBytes(accountId: string): Promise<number> {
@@ -81,7 +35,7 @@ async function usedBytes(accountId: string): Promise<number> {
 }
 
 test('expunge removes rows, records one new MODSEQ per call and frees the bytes', async () => {
-  const { accountId, address } = await account();
+  const { accountId, address } = await createAccount(pool);
   const delivered = [await deliver(accountId, address, 100), await deliver(accountId, address, 200)];
   await deliver(accountId, address, 300);
   const mailboxId = delivered[0]!.mailboxId;
@@ -113,8 +67,8 @@ test('expunge removes rows, records one new MODSEQ per call and frees the bytes'
 });
 
 test("expunge never touches another account's mailbox", async () => {
-  const owner = await account();
-  const intruder = await account();
+  const owner = await createAccount(pool);
+  const intruder = await createAccount(pool);
   const delivered = await deliver(owner.accountId, owner.address);
   const result = await expungeMessages(pool, {
     accountId: intruder.accountId,
@@ -126,7 +80,7 @@ test("expunge never touches another account's mailbox", async () => {
 });
 
 test('a message row still held by another mailbox survives the expunge', async () => {
-  const { accountId, address } = await account();
+  const { accountId, address } = await createAccount(pool);
   const delivered = await deliver(accountId, address, 50);
   // An IMAP COPY keeps the same message row under another mailbox.
   const archive = await pool.query<{ id: string }>(
@@ -144,7 +98,7 @@ test('a message row still held by another mailbox survives the expunge', async (
 });
 
 test('expunges and deliveries to one account run concurrently without deadlock or lost MODSEQ', async () => {
-  const { accountId, address } = await account();
+  const { accountId, address } = await createAccount(pool);
   const first = await Promise.all(Array.from({ length: 10 }, () => deliver(accountId, address)));
   const mailboxId = first[0]!.mailboxId;
   const work = [
@@ -159,7 +113,7 @@ test('expunges and deliveries to one account run concurrently without deadlock o
 });
 
 test('POP3 sizes are kept per blob and read back with the maildrop', async () => {
-  const { accountId, address } = await account();
+  const { accountId, address } = await createAccount(pool);
   const delivered = await deliver(accountId, address, 100);
   const before = await readPop3Maildrop(pool, accountId);
   assert.equal(before.messages[0]!.octets, null);

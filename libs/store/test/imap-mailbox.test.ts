@@ -34,7 +34,19 @@ function facts(subject: string, size = 100): MessageFacts {
     inReplyTo: null,
     envelope: { bcc: null },
     bodystructure: null,
-    searchText: `${subject} body words`,
+    sentDay: '2026-11-25',
+    headerText: `subject: ${subject}\n`,
+    bodyText: `${subject} body words`,
+    sortKeys: {
+      subject: '',
+      from: '',
+      to: '',
+      cc: '',
+      displayFrom: '',
+      displayTo: '',
+      messageId: null,
+      references: [],
+    },
   };
 }
 

@@ -36,6 +36,7 @@ function job(jobId: string, nextAttemptAt: Date) {
     mailFrom: 'yo@miemail.test',
     destinationDomain: 'suemail.test',
     job: new Uint8Array([7]),
+    blobKey: `${jobId}-blob`,
     attempts: 1,
     queuedAt: new Date(),
     nextAttemptAt,

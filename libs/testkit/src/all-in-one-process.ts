@@ -23,6 +23,8 @@ export interface AllInOneOptions {
    * stacks on one machine can stand for different hosts (127.0.0.2, 127.0.0.3, ...). Default 127.0.0.1.
    */
   bindHost?: string;
+  /** Node flags for the process, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] (benchmarks). */
+  nodeArgs?: string[];
 }
 
 export interface AllInOneProcess {
@@ -101,7 +103,7 @@ export async function startAllInOneProcess(options: AllInOneOptions = {}): Promi
   // options.env may choose ports itself (e.g. two stacks that must know each other's MX port up front).
   const configured = (name: string) => Number(env[name]);
   const metricsPort = configured('METRICS_PORT');
-  const child = spawnNode(ALL_IN_ONE_MAIN, env, REPO_ROOT);
+  const child = spawnNode(ALL_IN_ONE_MAIN, env, REPO_ROOT, options.nodeArgs);
   let exitedEarly: Exit | undefined;
   void child.exited.then((exit) => (exitedEarly = exit));
 

@@ -33,9 +33,17 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...base, ...env };
 }
 
-/** Runs `script` with `node --import tsx` from `cwd` (tsx must resolve from there). */
-export function spawnNode(script: string, env: Record<string, string>, cwd = process.cwd()): Spawned {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+/**
+ * Runs `script` with `node --import tsx` from `cwd` (tsx must resolve from there). `nodeArgs` go
+ * before the script (e.g. --cpu-prof, which NODE_OPTIONS does not accept).
+ */
+export function spawnNode(
+  script: string,
+  env: Record<string, string>,
+  cwd = process.cwd(),
+  nodeArgs: string[] = [],
+): Spawned {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
     cwd,
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],

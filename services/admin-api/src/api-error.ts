@@ -23,6 +23,7 @@ const directoryStatus: Record<DirectoryError['code'], [number, string]> = {
   'not-found': [404, 'not_found'],
   conflict: [409, 'conflict'],
   forbidden: [403, 'forbidden'],
+  unprocessable: [422, 'unprocessable'],
 };
 
 interface AjvError {

@@ -13,6 +13,8 @@ import { tenantRoutes } from './routes/tenants.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { dkimRoutes } from './routes/dkim.js';
 import { relayQueueRoutes } from './routes/relay-queue.js';
+import { sendAsRoutes } from './routes/send-as.js';
+import { txtLookup } from './txt-lookup.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import type { Bus } from '@correo/bus';
 import { deliveryRejectionRoutes } from './routes/delivery-rejections.js';
@@ -25,6 +27,8 @@ export interface AdminApiOptions {
   bus?: Bus | undefined;
   /** A pino logger, or false/undefined for none (tests). */
   logger?: FastifyBaseLogger | false;
+  /** Resolvers for domain verification (ip or ip:port); empty or undefined: the system's. */
+  dnsServers?: string[];
 }
 
 /** The admin REST API under /v1, its OpenAPI document at /docs/json and Swagger UI at /docs. Not listening yet. */
@@ -60,8 +64,12 @@ export async function buildAdminApi(options: AdminApiOptions): Promise<FastifyIn
     async (api) => {
       requireBearer(api, options.pool, options.adminToken);
       await api.register(tenantRoutes, { prefix: '/tenants' });
-      await api.register(domainRoutes, { prefix: '/domains' });
+      await api.register(domainRoutes, {
+        prefix: '/domains',
+        lookupTxt: txtLookup(options.dnsServers ?? []),
+      });
       await api.register(accountRoutes, { prefix: '/accounts' });
+      await api.register(sendAsRoutes, { prefix: '/accounts' });
       await api.register(aliasRoutes, { prefix: '/aliases' });
       await api.register(tokenRoutes, { prefix: '/tokens' });
       await api.register(dkimRoutes, { prefix: '/domains', pool: options.pool });

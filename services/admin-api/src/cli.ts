@@ -7,7 +7,10 @@ import { readPassword } from './cli-password.js';
 const USAGE = `usage: correo-admin <command> [arguments] [--json]
 
   add-tenant <name>
-  add-domain <domain> [--tenant <id or name>]        (--tenant is required with an operator token)
+  add-domain <domain> [--tenant <id or name>] [--verified]
+                                                       (--tenant is required with an operator token;
+                                                        --verified, operator only, skips the TXT record)
+  verify-domain <domain>                               (checks its _correo-verify TXT record)
   add-account <address> [--password <pw>] [--name <display name>] [--quota <bytes>]
   set-password <address> [--password <pw>]
   add-alias <source> <target>...                       (source user@domain, or @domain for a catch-all)
@@ -27,6 +30,7 @@ const options = {
   name: { type: 'string' },
   quota: { type: 'string' },
   domain: { type: 'string' },
+  verified: { type: 'boolean', default: false },
   state: { type: 'string' },
   all: { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
@@ -74,6 +78,14 @@ function quota(value: string | undefined): number | undefined {
   return Number(value);
 }
 
+function pendingHint(domain: Domain): string[] {
+  const record = domain.verification;
+  if (!record) return [];
+  return [
+    `publish ${record.name} ${record.type} "${record.value}", then: correo-admin verify-domain ${domain.name}`,
+  ];
+}
+
 function print(json: boolean, value: unknown, lines: () => string[]): void {
   const text = json ? JSON.stringify(value, null, 2) : lines().join('\n');
   if (text !== '') process.stdout.write(`${text}\n`);
@@ -98,10 +110,18 @@ async function run(
       const domain = await client.request<Domain>('POST', '/v1/domains', {
         name,
         ...(tenant ? { tenantId: tenant } : {}),
+        ...(values.verified ? { verified: true } : {}),
       });
       return print(json, domain, () => [
-        `domain ${domain.name} created (id ${domain.id}, tenant ${domain.tenantId})`,
+        `domain ${domain.name} created (id ${domain.id}, tenant ${domain.tenantId}, ${domain.status})`,
+        ...pendingHint(domain),
       ]);
+    }
+    case 'verify-domain': {
+      const [name] = args(positionals, 1, 'a domain name');
+      const { domainId: id } = await domainId(client, name);
+      const domain = await client.request<Domain>('POST', `/v1/domains/${id}/verify`, {});
+      return print(json, domain, () => [`domain ${domain.name} ${domain.status}`]);
     }
     case 'add-account': {
       const [address] = args(positionals, 1, 'an address');
@@ -137,7 +157,8 @@ async function run(
       const domains = await client.listAll<Domain>('/v1/domains');
       return print(json, domains, () =>
         domains.map(
-          (d) => `${d.name}${d.unicodeName !== d.name ? ` (${d.unicodeName})` : ''}\ttenant ${d.tenantId}`,
+          (d) =>
+            `${d.name}${d.unicodeName !== d.name ? ` (${d.unicodeName})` : ''}\ttenant ${d.tenantId}\t${d.status}`,
         ),
       );
     }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineSection, port, text } from '@correo/config';
+import { defineSection, dnsServerList, port, text } from '@correo/config';
 
 /**
  * Tokens that appear in published files (an old docker-compose.yml, examples): anyone can try them,
@@ -21,6 +21,8 @@ export const adminApiSection = defineSection({
   variables: {
     ADMIN_API_HOST: text('0.0.0.0'),
     ADMIN_API_PORT: port({ default: 8080, allowZero: true }),
+    // Where domain verification looks up _correo-verify TXT records; empty: the system's resolvers.
+    ADMIN_DNS_SERVERS: dnsServerList(),
     // A short shared secret is guessable over the network; 24 characters of base64 is ~144 bits.
     ADMIN_TOKEN: z
       .string()
@@ -36,6 +38,7 @@ export const adminApiSection = defineSection({
     host: vars.ADMIN_API_HOST,
     port: vars.ADMIN_API_PORT,
     adminToken: vars.ADMIN_TOKEN,
+    dnsServers: vars.ADMIN_DNS_SERVERS,
   }),
 });
 

@@ -18,6 +18,7 @@ await runService({
       pool: backends.pool,
       bus: backends.bus,
       adminToken: config.adminApi.adminToken,
+      dnsServers: config.adminApi.dnsServers,
       logger,
     });
     await app.listen({ host: config.adminApi.host, port: config.adminApi.port });

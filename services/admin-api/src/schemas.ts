@@ -97,6 +97,7 @@ export function withErrors<T extends Record<number, unknown>>(success: T) {
     403: errorRef,
     404: errorRef,
     409: errorRef,
+    422: errorRef,
   };
 }
 
@@ -108,12 +109,37 @@ export const tenantSchema = {
 
 export const domainSchema = {
   type: 'object',
-  required: ['id', 'tenantId', 'name', 'unicodeName', 'createdAt'],
+  required: ['id', 'tenantId', 'name', 'unicodeName', 'status', 'verifiedAt', 'verification', 'createdAt'],
   properties: {
     id,
     tenantId: id,
     name: { type: 'string', description: 'Lowercase punycode (A-labels)' },
     unicodeName: { type: 'string' },
+    status: {
+      type: 'string',
+      enum: ['pending', 'verified'],
+      description: 'A pending domain receives and relays nothing until verified',
+    },
+    verifiedAt: nullableTimestamp,
+    verification: {
+      type: ['object', 'null'],
+      description: 'The TXT record to publish, then POST /v1/domains/{id}/verify; null once verified',
+      required: ['name', 'type', 'value'],
+      properties: { name: { type: 'string' }, type: { type: 'string' }, value: { type: 'string' } },
+    },
+    createdAt: timestamp,
+  },
+} as const;
+
+export const sendAsGrantSchema = {
+  type: 'object',
+  required: ['id', 'tenantId', 'accountId', 'domainId', 'domain', 'createdAt'],
+  properties: {
+    id,
+    tenantId: id,
+    accountId: id,
+    domainId: id,
+    domain: { type: 'string', description: 'Lowercase punycode (A-labels)' },
     createdAt: timestamp,
   },
 } as const;

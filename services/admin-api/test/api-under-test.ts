@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { createPool, migrate } from '@correo/store';
 import type { Pool } from '@correo/store';
-import { freshDatabase } from '@correo/testkit';
-import type { FreshDatabase } from '@correo/testkit';
+import { freshDatabase, startDnsServer } from '@correo/testkit';
+import type { FreshDatabase, TestDnsServer } from '@correo/testkit';
 import { buildAdminApi } from '../src/index.js';
 
 export const ADMIN_TOKEN = 'test-operator-token-0123456789abcdef';
@@ -30,9 +30,14 @@ export interface ApiUnderTest {
   pool: Pool;
   /** Where the listening server answers (for fetch and the CLI). */
   baseUrl: string;
+  /** The DNS server on loopback domain verification asks (ADMIN_DNS_SERVERS). */
+  dns: TestDnsServer;
 }
 
-/** A migrated database of its own and an admin-api listening on a free port, both gone after the file. */
+/**
+ * A migrated database of its own, a DNS server on loopback and an admin-api listening on a free port
+ * that resolves through it, all gone after the file.
+ */
 export function useAdminApi(): () => ApiUnderTest {
   let database: FreshDatabase | undefined;
   let subject: ApiUnderTest | undefined;
@@ -40,13 +45,15 @@ export function useAdminApi(): () => ApiUnderTest {
     database = await freshDatabase();
     await migrate(database.url);
     const pool = createPool(database.url, { max: 5 });
-    const app = await buildAdminApi({ pool, adminToken: ADMIN_TOKEN });
+    const dns = await startDnsServer();
+    const app = await buildAdminApi({ pool, adminToken: ADMIN_TOKEN, dnsServers: [dns.address] });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = app.server.address() as AddressInfo;
-    subject = { app, pool, baseUrl: `http://127.0.0.1:${port}` };
+    subject = { app, pool, baseUrl: `http://127.0.0.1:${port}`, dns };
   });
   after(async () => {
     await subject?.app.close();
+    await subject?.dns.close();
     await subject?.pool.end();
     await database?.drop();
   });

@@ -84,6 +84,7 @@ describe('DKIM keys and the relay queue through the admin API', () => {
         mailFrom: from,
         destinationDomain: 'remote.test',
         job: new Uint8Array([1, 2, 3]),
+        blobKey: `${jobId}-blob`,
         attempts: 1,
         queuedAt: new Date(),
         nextAttemptAt: later,

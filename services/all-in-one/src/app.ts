@@ -82,7 +82,9 @@ export async function startAllInOne({
       demo = { address: config.allInOne.demoAddress, password };
     }
 
-    const directory = createPostgresDirectory(backends.pool);
+    const directory = createPostgresDirectory(backends.pool, {
+      allowUnverifiedDomains: config.directory.allowUnverifiedDomains,
+    });
     const mda = await startMda({
       bus: backends.bus,
       blobs: backends.blobs,
@@ -151,6 +153,7 @@ export async function startAllInOne({
       pool: backends.pool,
       bus: backends.bus,
       adminToken,
+      dnsServers: config.adminApi.dnsServers,
       logger: logger.child({ component: 'admin-api' }),
     });
     await adminApi.listen({ host: config.adminApi.host, port: config.adminApi.port });

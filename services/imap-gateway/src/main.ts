@@ -22,7 +22,9 @@ await runService({
       config: config.imap,
       pool: backends.pool,
       blobs: backends.blobs,
-      directory: createPostgresDirectory(backends.pool),
+      directory: createPostgresDirectory(backends.pool, {
+        allowUnverifiedDomains: config.directory.allowUnverifiedDomains,
+      }),
       limits: backends.limits,
       notifier: backends.notifier,
       logger,

@@ -1,6 +1,7 @@
 import { BlobNotFoundError } from '@correo/blobs';
 import type { BlobStore } from '@correo/blobs';
 import type { SearchKey } from '@correo/imap-proto';
+import { analyzeMessage, messageSummary } from '@correo/mime';
 import type { BodyStructure } from '@correo/mime';
 import { readImapMessages, searchImapMailbox } from '@correo/store';
 import type { ImapMessageRow, Pool, SearchCondition } from '@correo/store';
@@ -41,7 +42,7 @@ export interface HeaderScanServices {
   batchSize: number;
 }
 
-const scanId = (key: HeaderScanKey): string => `${key.field}\0${key.value.toLowerCase()}`;
+const scanId = (key: HeaderScanKey): string => `${key.part}\0${key.field}\0${key.value.toLowerCase()}`;
 
 function uidRanges(uids: number[]): Array<[number, number]> {
   const sorted = [...new Set(uids)].sort((a, b) => a - b);
@@ -101,11 +102,56 @@ function matchingScans(block: Buffer, scans: HeaderScanKey[]): HeaderScanKey[] {
 }
 
 /**
+ * BODY and TEXT of a message whose decoded text the store did not keep (stored before it did, or
+ * longer than the analyzer keeps): the whole message is read and decoded again, so the answer stays
+ * a substring test over all of it.
+ */
+async function matchingTextScans(
+  blobs: BlobStore,
+  row: ImapMessageRow,
+  scans: HeaderScanKey[],
+): Promise<HeaderScanKey[]> {
+  let summary;
+  try {
+    summary = messageSummary(
+      await analyzeMessage(await blobs.get(row.blobKey), { searchTextLimit: row.size }),
+    );
+  } catch (error) {
+    if (error instanceof BlobNotFoundError) return [];
+    throw error;
+  }
+  const body = (summary.bodyText ?? '').toLowerCase();
+  const header = summary.headerText.toLowerCase();
+  return scans.filter((scan) => {
+    const needle = scan.value.toLowerCase();
+    return body.includes(needle) || (scan.part === 'text' && header.includes(needle));
+  });
+}
+
+/** Reads `uids` in batches and calls `match` on each row, a few rows in flight at once. */
+async function scanRows(
+  services: HeaderScanServices,
+  accountId: string,
+  mailboxId: string,
+  uids: number[],
+  match: (row: ImapMessageRow) => Promise<void>,
+): Promise<void> {
+  for (let i = 0; i < uids.length; i += services.batchSize) {
+    const batch = uids.slice(i, i + services.batchSize);
+    const rows = await readImapMessages(services.pool, accountId, mailboxId, batch, { bodystructure: true });
+    for (let j = 0; j < rows.length; j += PARALLEL_READS) {
+      await Promise.all(rows.slice(j, j + PARALLEL_READS).map(match));
+    }
+  }
+}
+
+/**
  * The UIDs (ascending) and MODSEQs of the messages matching `criteria` (ANDed). Without HEADER keys
  * the store can't answer this is one SQL query. With them: a first query stands in for each scanned
  * test the condition that can only widen the result (TRUE, or FALSE under a NOT), which leaves the
- * candidates; their header blocks are read in batches; a second query then gets the exact answer, each
- * scanned test replaced by the set of candidate UIDs it matched, restricted to the candidates.
+ * candidates; their header blocks are read in batches (and, for BODY/TEXT, the whole message of the
+ * candidates whose decoded text the store did not keep); a second query then gets the exact answer,
+ * each scanned test replaced by the set of candidate UIDs it matched, restricted to the candidates.
  */
 export async function searchMailbox(
   services: HeaderScanServices,
@@ -132,19 +178,36 @@ export async function searchMailbox(
 
   const wanted = [...scans.values()];
   const matched = new Map<string, number[]>(wanted.map((scan) => [scanId(scan), []]));
-  for (let i = 0; i < candidates.length; i += services.batchSize) {
-    const batch = candidates.slice(i, i + services.batchSize);
-    const rows = await readImapMessages(services.pool, accountId, view.mailboxId, batch, {
-      bodystructure: true,
+  const fieldScans = wanted.filter((scan) => scan.part === 'field');
+  const textScans = wanted.filter((scan) => scan.part !== 'field');
+  if (fieldScans.length) {
+    await scanRows(services, accountId, view.mailboxId, candidates, async (row) => {
+      const block = await readHeaderBlock(services.blobs, row);
+      for (const scan of matchingScans(block, fieldScans)) matched.get(scanId(scan))!.push(row.uid);
     });
-    for (let j = 0; j < rows.length; j += PARALLEL_READS) {
-      await Promise.all(
-        rows.slice(j, j + PARALLEL_READS).map(async (row) => {
-          const block = await readHeaderBlock(services.blobs, row);
-          for (const scan of matchingScans(block, wanted)) matched.get(scanId(scan))!.push(row.uid);
-        }),
-      );
-    }
+  }
+  if (textScans.length) {
+    // Only the candidates without kept text: the others were answered in SQL.
+    const unkept = await searchImapMailbox(services.pool, accountId, view.mailboxId, {
+      kind: 'and',
+      operands: [
+        { kind: 'uid', ranges: uidRanges(candidates) },
+        { kind: 'not', operand: { kind: 'text-kept' } },
+      ],
+    });
+    // Every candidate has its text kept and no header was scanned: the first query was already exact.
+    if (unkept.length === 0 && fieldScans.length === 0) return found.filter((m) => view.isLive(m.uid));
+    await scanRows(
+      services,
+      accountId,
+      view.mailboxId,
+      unkept.map((m) => m.uid),
+      async (row) => {
+        for (const scan of await matchingTextScans(services.blobs, row, textScans)) {
+          matched.get(scanId(scan))!.push(row.uid);
+        }
+      },
+    );
   }
 
   const exact: SearchCondition = {

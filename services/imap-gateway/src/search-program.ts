@@ -23,8 +23,13 @@ const FLAG_KEYS: Record<string, [flag: string, set: boolean]> = {
  */
 const COLUMN_HEADER_FIELDS = new Set(['subject', 'from', 'to', 'cc', 'message-id', 'in-reply-to', 'date']);
 
-/** A HEADER test answered by reading header blocks, not by SQL. `field` is lowercased. */
+/**
+ * A test answered by reading the message, not by SQL: a HEADER field (`field` lowercased) from the
+ * header block, or BODY/TEXT of a message whose decoded text the store did not keep (`field` is
+ * '' and `part` says which), from the whole message.
+ */
 export interface HeaderScanKey {
+  part: 'field' | 'body' | 'text';
   field: string;
   value: string;
 }
@@ -75,18 +80,33 @@ export function searchCondition(
     case 'UNKEYWORD':
       return { kind: 'flag', flag: key.flag, set: false };
     case 'BCC':
-      return scanLeaf({ field: 'bcc', value: key.value }, negated);
+      return scanLeaf({ part: 'field', field: 'bcc', value: key.value }, negated);
     case 'BODY':
+    case 'TEXT': {
+      // Substring tests over decoded text (RFC 3501 6.4.4), in SQL where the store kept the text.
+      const part = key.key === 'BODY' ? 'body' : 'text';
+      const kept: SearchCondition = { kind: 'text-kept' };
+      return {
+        kind: 'or',
+        left: { kind: 'and', operands: [kept, { kind: 'text', field: part, value: key.value }] },
+        right: {
+          kind: 'and',
+          operands: [
+            { kind: 'not', operand: kept },
+            scanLeaf({ part, field: '', value: key.value }, negated),
+          ],
+        },
+      };
+    }
     case 'CC':
     case 'FROM':
     case 'SUBJECT':
-    case 'TEXT':
     case 'TO':
       return { kind: 'text', field: key.key.toLowerCase() as 'body', value: key.value };
     case 'HEADER': {
       const field = key.field.toLowerCase();
       if (COLUMN_HEADER_FIELDS.has(field)) return { kind: 'header', field, value: key.value };
-      return scanLeaf({ field, value: key.value }, negated);
+      return scanLeaf({ part: 'field', field, value: key.value }, negated);
     }
     case 'BEFORE':
       return { kind: 'internal-date', op: 'before', date: day(key.date) };

@@ -1,4 +1,5 @@
 import { defineSection, integer, text } from '@correo/config';
+import type { HousekeepingSettings } from './housekeeping.js';
 
 /** What startMda needs besides its adapters; main.ts builds it from the MDA_* variables. */
 export interface MdaSettings {
@@ -13,7 +14,20 @@ export interface MdaSettings {
   topicPartitions: number;
   /** Partitions of mail.accepted one mda process works on at once (Kafka; order kept per partition). */
   concurrency: number;
+  /** Blob collection and bus pruning (docs/security.md, "Erasure of message bodies"). */
+  housekeeping: HousekeepingSettings;
 }
+
+const DAY = 86_400;
+
+/** The shipped housekeeping settings (docs/configuration.md); tests start from these. */
+export const housekeepingDefaults: HousekeepingSettings = {
+  intervalSeconds: 300,
+  scanIntervalSeconds: DAY,
+  releasedGraceSeconds: 3600,
+  unclaimedGraceSeconds: 7 * DAY,
+  fenceSeconds: DAY,
+};
 
 export const mdaConfigSection = defineSection({
   variables: {
@@ -22,6 +36,31 @@ export const mdaConfigSection = defineSection({
     MDA_OUTBOUND_TOPIC: text('mail.outbound'),
     MDA_DEAD_LETTER_TOPIC: text('mail.accepted.dlq'),
     MDA_CONCURRENCY: integer({ min: 1, max: 1000, default: 4 }),
+    MDA_HOUSEKEEPING_INTERVAL_SECONDS: integer({
+      min: 0,
+      max: DAY,
+      default: housekeepingDefaults.intervalSeconds,
+    }),
+    MDA_BLOB_SCAN_INTERVAL_SECONDS: integer({
+      min: 1,
+      max: 30 * DAY,
+      default: housekeepingDefaults.scanIntervalSeconds,
+    }),
+    MDA_RELEASED_BLOB_GRACE_SECONDS: integer({
+      min: 0,
+      max: 30 * DAY,
+      default: housekeepingDefaults.releasedGraceSeconds,
+    }),
+    MDA_UNCLAIMED_BLOB_GRACE_SECONDS: integer({
+      min: 0,
+      max: 365 * DAY,
+      default: housekeepingDefaults.unclaimedGraceSeconds,
+    }),
+    MDA_COLLECTED_BLOB_FENCE_SECONDS: integer({
+      min: 60,
+      max: 30 * DAY,
+      default: housekeepingDefaults.fenceSeconds,
+    }),
   },
   build(vars, base): MdaSettings {
     return {
@@ -32,6 +71,13 @@ export const mdaConfigSection = defineSection({
       maxAttempts: base.bus.maxAttempts,
       topicPartitions: base.bus.kafka.topicPartitions,
       concurrency: vars.MDA_CONCURRENCY,
+      housekeeping: {
+        intervalSeconds: vars.MDA_HOUSEKEEPING_INTERVAL_SECONDS,
+        scanIntervalSeconds: vars.MDA_BLOB_SCAN_INTERVAL_SECONDS,
+        releasedGraceSeconds: vars.MDA_RELEASED_BLOB_GRACE_SECONDS,
+        unclaimedGraceSeconds: vars.MDA_UNCLAIMED_BLOB_GRACE_SECONDS,
+        fenceSeconds: vars.MDA_COLLECTED_BLOB_FENCE_SECONDS,
+      },
     };
   },
 });

@@ -5,14 +5,14 @@ import type { Directory } from '@correo/directory';
 import type { Notifier } from '@correo/notify';
 import { decodeMailAccepted, timestampDate } from '@correo/proto';
 import type { MailAccepted } from '@correo/proto';
-import { deliverToMailbox, recordRejection } from '@correo/store';
+import { deliverManyToMailboxes, recordRejection } from '@correo/store';
 import { targetMailbox } from './filing.js';
-import type { MessageFacts, Pool, RejectionReason } from '@correo/store';
+import type { DeliveryOutcome, LocalDelivery, MessageFacts, Pool, RejectionReason } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
 import { readMessageFacts } from './facts.js';
 import { mdaMetrics } from './metrics.js';
 import { outboundJobs } from './outbound.js';
-import { planDelivery } from './recipients.js';
+import { planDelivery, type DeliveryPlan } from './recipients.js';
 
 export interface EventContext {
   bus: Bus;
@@ -31,65 +31,107 @@ export function decodeEvent(value: Buffer): MailAccepted {
   return event;
 }
 
+/** One event with its trace headers, as the bus handed it over. */
+export interface AcceptedEvent {
+  event: MailAccepted;
+  headers: Record<string, string>;
+}
+
+/** What was decided for one event before filing: recipients resolved, the message analysed once. */
+interface PreparedEvent extends AcceptedEvent {
+  log: Logger;
+  plan: DeliveryPlan;
+  deliveries: LocalDelivery[];
+}
+
 /**
  * Handles one mail.accepted event to the end. Every step is idempotent (deliveries and rejections
  * are keyed by event and recipient, outbound jobs carry a stable id), so a throw anywhere is safe:
  * the bus redelivers and the steps already done become no-ops.
  */
 export async function deliverEvent(ctx: EventContext, event: MailAccepted, headers: Record<string, string>) {
+  await deliverEvents(ctx, [{ event, headers }]);
+}
+
+/**
+ * Handles several events with one filing transaction for all their local recipients (one WAL flush
+ * per bus batch instead of one per recipient). The same idempotent steps as deliverEvent: if this
+ * throws, nothing of the filing counts and each event can be handled again on its own.
+ */
+export async function deliverEvents(ctx: EventContext, events: AcceptedEvent[]): Promise<void> {
+  const prepared = await Promise.all(events.map((accepted) => prepare(ctx, accepted)));
+  const deliveries = prepared.flatMap((p) => p.deliveries);
+  const outcomes = deliveries.length > 0 ? await deliverManyToMailboxes(ctx.pool, deliveries) : [];
+  let next = 0;
+  for (const p of prepared) {
+    const mine = outcomes.slice(next, next + p.deliveries.length);
+    next += p.deliveries.length;
+    await reportOutcomes(ctx, p, mine);
+  }
+  await Promise.all(prepared.map((p) => handToRelay(ctx, p)));
+}
+
+async function prepare(ctx: EventContext, accepted: AcceptedEvent): Promise<PreparedEvent> {
+  const { event } = accepted;
   const log = ctx.logger.child({ eventId: event.eventId });
   const plan = await planDelivery(ctx.directory, event);
 
   for (const rejection of plan.rejections) {
     await reject(ctx, log, event.eventId, rejection.recipient, rejection.reason, rejection.detail);
   }
+  if (plan.local.length === 0) return { ...accepted, log, plan, deliveries: [] };
 
-  if (plan.local.length > 0) {
-    // Parsed once for all recipients; the raw bytes stay in the one blob they all share.
-    const facts: MessageFacts = await readMessageFacts(ctx.blobs, event);
-    const receivedAt = event.receivedAt ? timestampDate(event.receivedAt) : undefined;
-    const mailboxName = targetMailbox(event);
-    for (const { recipient, account } of plan.local) {
-      const outcome = await deliverToMailbox(ctx.pool, {
-        eventId: event.eventId,
-        recipient,
-        accountId: account.accountId,
-        mailboxName,
-        message: facts,
-      });
-      switch (outcome.kind) {
-        case 'delivered':
-          mdaMetrics.delivered.inc();
-          if (receivedAt) mdaMetrics.deliveryLatency.observe((Date.now() - receivedAt.getTime()) / 1000);
-          log.info(
-            { recipient, accountId: account.accountId, mailboxId: outcome.mailboxId, uid: outcome.uid },
-            'message delivered',
-          );
-          await notifyAppend(ctx, log, account.accountId, outcome);
-          break;
-        case 'over-quota':
-          mdaMetrics.rejected.inc({ reason: 'over-quota' });
-          log.warn(
-            { recipient, accountId: account.accountId, ...outcome },
-            'recipient over quota: not delivered',
-          );
-          break;
-        case 'unknown-user':
-          await reject(ctx, log, event.eventId, recipient, 'unknown-user', 'account deleted before delivery');
-          break;
-        case 'duplicate':
-          log.debug({ recipient, accountId: account.accountId }, 'already handled: redelivered event');
-          break;
-      }
+  // Parsed once for all recipients; the raw bytes stay in the one blob they all share.
+  const facts: MessageFacts = await readMessageFacts(ctx.blobs, event);
+  const mailboxName = targetMailbox(event);
+  const deliveries = plan.local.map(({ recipient, account }) => ({
+    eventId: event.eventId,
+    recipient,
+    accountId: account.accountId,
+    mailboxName,
+    message: facts,
+  }));
+  return { ...accepted, log, plan, deliveries };
+}
+
+async function reportOutcomes(ctx: EventContext, p: PreparedEvent, outcomes: DeliveryOutcome[]) {
+  const { event, log } = p;
+  const receivedAt = event.receivedAt ? timestampDate(event.receivedAt) : undefined;
+  for (const [i, outcome] of outcomes.entries()) {
+    const { recipient, account } = p.plan.local[i]!;
+    switch (outcome.kind) {
+      case 'delivered':
+        mdaMetrics.delivered.inc();
+        if (receivedAt) mdaMetrics.deliveryLatency.observe((Date.now() - receivedAt.getTime()) / 1000);
+        log.info(
+          { recipient, accountId: account.accountId, mailboxId: outcome.mailboxId, uid: outcome.uid },
+          'message delivered',
+        );
+        await notifyAppend(ctx, log, account.accountId, outcome);
+        break;
+      case 'over-quota':
+        mdaMetrics.rejected.inc({ reason: 'over-quota' });
+        log.warn(
+          { recipient, accountId: account.accountId, ...outcome },
+          'recipient over quota: not delivered',
+        );
+        break;
+      case 'unknown-user':
+        await reject(ctx, log, event.eventId, recipient, 'unknown-user', 'account deleted before delivery');
+        break;
+      case 'duplicate':
+        log.debug({ recipient, accountId: account.accountId }, 'already handled: redelivered event');
+        break;
     }
   }
+}
 
-  if (plan.external.size > 0) {
-    const jobs = outboundJobs(event, plan.external, headers);
-    await ctx.bus.publish(ctx.outboundTopic, jobs);
-    mdaMetrics.outboundPublished.inc(jobs.length);
-    log.info({ domains: [...plan.external.keys()] }, 'handed to the relay');
-  }
+async function handToRelay(ctx: EventContext, p: PreparedEvent) {
+  if (p.plan.external.size === 0) return;
+  const jobs = outboundJobs(p.event, p.plan.external, p.headers);
+  await ctx.bus.publish(ctx.outboundTopic, jobs);
+  mdaMetrics.outboundPublished.inc(jobs.length);
+  p.log.info({ domains: [...p.plan.external.keys()] }, 'handed to the relay');
 }
 
 async function reject(

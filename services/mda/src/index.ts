@@ -1,5 +1,6 @@
 export { startMda } from './mda.js';
 export type { Mda, MdaDeps } from './mda.js';
-export { mdaConfigSection } from './config.js';
+export { housekeepingDefaults, mdaConfigSection } from './config.js';
+export type { Housekeeping, HousekeepingRun, HousekeepingSettings } from './housekeeping.js';
 export type { MdaSettings } from './config.js';
 export { mailboxChannel } from './deliver-event.js';

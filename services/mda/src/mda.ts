@@ -4,10 +4,13 @@ import type { Bus, DeliveredMessage } from '@correo/bus';
 import type { Directory } from '@correo/directory';
 import type { Notifier } from '@correo/notify';
 import type { Pool } from '@correo/store';
+import { decodeMailAccepted } from '@correo/proto';
 import { extractTraceContext, injectTraceContext, withSpan } from '@correo/telemetry';
 import type { Logger, ReadinessCheck } from '@correo/telemetry';
 import type { MdaSettings } from './config.js';
-import { decodeEvent, deliverEvent } from './deliver-event.js';
+import { decodeEvent, deliverEvent, deliverEvents } from './deliver-event.js';
+import { startHousekeeping } from './housekeeping.js';
+import type { Housekeeping } from './housekeeping.js';
 import { mdaMetrics } from './metrics.js';
 
 export interface MdaDeps {
@@ -22,6 +25,8 @@ export interface MdaDeps {
 }
 
 export interface Mda {
+  /** Blob collection and bus pruning: periodic per the settings, and on demand. */
+  housekeeping: Housekeeping;
   /** Readiness: fails, saying why, while delivery waits for a backend that is down. */
   checks: Record<string, ReadinessCheck>;
   /** Lets the event in hand finish and commit, then leaves the consumer group. Adapters stay open. */
@@ -58,10 +63,24 @@ export async function startMda(deps: MdaDeps): Promise<Mda> {
     }
   };
 
+  // What is ready on a partition is filed in one transaction; a batch that fails (one bad event)
+  // goes through `handler` event by event, with retries and dead letters.
+  const batchHandler = async (messages: DeliveredMessage[]) => {
+    await withSpan('mda.deliver-batch', async (span) => {
+      span.setAttribute('correo.batch_size', messages.length);
+      const events = messages.map((message) => ({
+        event: decodeEvent(message.value),
+        headers: injectTraceContext({}),
+      }));
+      await deliverEvents(ctx, events);
+    });
+  };
+
   const subscription = await bus.subscribe({
     group: config.group,
     topic: config.acceptedTopic,
     handler,
+    batchHandler,
     maxAttempts: config.maxAttempts,
     deadLetterTopic: config.deadLetterTopic,
     partitionConcurrency: config.concurrency,
@@ -77,12 +96,16 @@ export async function startMda(deps: MdaDeps): Promise<Mda> {
     group: config.group,
     deadLetterTopic: config.deadLetterTopic,
     logger,
+    blobKeyOf: (value) => decodeMailAccepted(value).blobKey,
   });
   logger.info({ group: config.group, topic: config.acceptedTopic }, 'mda consuming');
+  const housekeeping = startHousekeeping({ ...deps, logger, settings: config.housekeeping });
 
   return {
+    housekeeping,
     checks: { delivery: stallCheck([subscription, archive]) },
     async close() {
+      await housekeeping.close();
       await Promise.all([subscription.stop(), archive.stop()]);
     },
   };

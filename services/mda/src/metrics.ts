@@ -24,4 +24,20 @@ export const mdaMetrics = {
     help: 'From acceptance by smtp-ingress (received_at) to the committed mailbox insert.',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
   }),
+  blobsCollected: metrics.counter({
+    name: 'correo_blobs_collected_total',
+    help: 'Message bodies deleted from the blob store because no row referred to them any more.',
+  }),
+  busMessagesPruned: metrics.counter({
+    name: 'correo_bus_messages_pruned_total',
+    help: 'Rows of the Postgres-table bus removed after every consumer group had consumed them.',
+  }),
+  housekeepingFailures: metrics.counter({
+    name: 'correo_housekeeping_failures_total',
+    help: 'Housekeeping runs (blob collection, bus pruning) that failed; the next run tries again.',
+  }),
+  housekeepingLastSuccess: metrics.gauge({
+    name: 'correo_housekeeping_last_success_timestamp_seconds',
+    help: 'When housekeeping last completed: erasure is late when this falls behind the interval.',
+  }),
 };

@@ -1,4 +1,4 @@
-import { encodeOutboundMessage, nameBasedId, timestampNow } from '@correo/proto';
+import { SubmissionKind, encodeOutboundMessage, nameBasedId, timestampNow } from '@correo/proto';
 import type { MailAccepted } from '@correo/proto';
 import type { OutgoingMessage } from '@correo/bus';
 import type { ExternalTarget } from './recipients.js';
@@ -35,6 +35,9 @@ export function outboundJobs(
       dsn: event.dsn,
       smtputf8: event.smtputf8,
       eightBitMime: event.eightBitMime,
+      // What the relay's signing decision rests on: who submitted it, or that it came in from outside.
+      enteredBy: event.kind,
+      tenantId: event.kind === SubmissionKind.SUBMISSION ? event.tenantId : '',
     }),
   }));
 }

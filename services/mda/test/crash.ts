@@ -23,8 +23,9 @@ import { waitUntil } from './helpers/wait.js';
 const EVENTS = 1_000;
 
 /**
- * The mda process is SIGKILLed in the middle of a burst and started again: every event must end up
- * stored exactly once per recipient, none lost, none doubled, and no UID wasted or reused.
+ * The mda process is SIGKILLed in the middle of a burst (so in the middle of its batches) and started
+ * again: every event must end up stored exactly once per recipient, none lost, none doubled, and no
+ * UID wasted or reused.
  */
 export function crashScenario(kind: StackKind): void {
   test(`SIGKILL during a burst of ${EVENTS} events on the ${kind} stack: every message stored exactly once`, async (t) => {
@@ -129,6 +130,12 @@ export function crashScenario(kind: StackKind): void {
     await first.kill('SIGKILL');
     const atKill = await delivered();
     t.diagnostic(`${atKill} of ${total} deliveries were committed at the SIGKILL`);
+    // The mda files what is ready in one transaction per batch, so the kill lands between or
+    // inside batches: one transaction holding several events shows that it batched at all.
+    const largestBatch = await pool.query<{ events: string }>(
+      `SELECT max(events) AS events FROM (SELECT count(DISTINCT event_id) AS events FROM deliveries GROUP BY xmin::text) b`,
+    );
+    assert.ok(Number(largestBatch.rows[0]!.events) > 1, 'events were filed in batches before the kill');
 
     const second = spawnMda(env);
     processes.push(second);

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
-import { defineSection, integer, port, text } from '@correo/config';
+import { defineSection, dnsServerList, integer, port, text } from '@correo/config';
 import type { CrossCheckIssue } from '@correo/config';
 import { parseDuration, parseSchedule } from './durations.js';
 
@@ -53,7 +53,7 @@ export const relayConfigSection = defineSection({
     RELAY_ACCEPTED_TOPIC: text('mail.accepted'),
     RELAY_DEAD_LETTER_TOPIC: text('mail.outbound.dlq'),
     RELAY_EHLO_NAME: text(''),
-    RELAY_DNS_SERVERS: text(''),
+    RELAY_DNS_SERVERS: dnsServerList(),
     RELAY_DNS_TIMEOUT: text('5s'),
     RELAY_SMTP_PORT: port({ default: 25 }),
     RELAY_SOURCE_ADDRESS: text(''),
@@ -87,9 +87,6 @@ export const relayConfigSection = defineSection({
     if (vars.RELAY_RETRY_SCHEDULE !== undefined && parseSchedule(vars.RELAY_RETRY_SCHEDULE) === undefined) {
       issues.push({ variable: 'RELAY_RETRY_SCHEDULE', expected: SCHEDULE });
     }
-    if (vars.RELAY_DNS_SERVERS && !vars.RELAY_DNS_SERVERS.split(',').every((s) => /^\S+$/.test(s.trim()))) {
-      issues.push({ variable: 'RELAY_DNS_SERVERS', expected: 'a comma-separated list of ip or ip:port' });
-    }
     if (vars.RELAY_SOURCE_ADDRESS && isIP(vars.RELAY_SOURCE_ADDRESS.trim()) === 0) {
       issues.push({ variable: 'RELAY_SOURCE_ADDRESS', expected: 'an IPv4 or IPv6 address of this host' });
     }
@@ -110,7 +107,7 @@ export const relayConfigSection = defineSection({
       maxAttempts: base.bus.maxAttempts,
       topicPartitions: base.bus.kafka.topicPartitions,
       ehloName: vars.RELAY_EHLO_NAME || hostname(),
-      dnsServers: list(vars.RELAY_DNS_SERVERS),
+      dnsServers: vars.RELAY_DNS_SERVERS,
       dnsTimeoutMs: ms(vars.RELAY_DNS_TIMEOUT),
       smtpPort: vars.RELAY_SMTP_PORT,
       sourceAddress: vars.RELAY_SOURCE_ADDRESS.trim() || undefined,

@@ -15,7 +15,9 @@ await runService({
       bus: backends.bus,
       blobs: backends.blobs,
       pool: backends.pool,
-      directory: createPostgresDirectory(backends.pool),
+      directory: createPostgresDirectory(backends.pool, {
+        allowUnverifiedDomains: config.directory.allowUnverifiedDomains,
+      }),
       logger,
       config: config.relay,
     });

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { BlobStore } from '@correo/blobs';
 import type { SigningKey } from '@correo/dkim';
 import { dkimSignatureHeader } from '@correo/dkim';
-import { headerValue } from '@correo/dsn';
+import { authorAddresses } from '@correo/mime';
 
 const MAX_HEADER_BYTES = 256 * 1024;
 
@@ -26,14 +26,16 @@ export async function readHeaderSection(blobs: BlobStore, blobKey: string): Prom
   }
 }
 
-/** The domain DKIM signs for: the From header's (what DMARC aligns with), else the envelope sender's. */
+/**
+ * The domain DKIM signs for: the From header's (what DMARC aligns with) when it names exactly one
+ * mailbox, else the envelope sender's when there is no From at all; undefined otherwise (several or
+ * unparsable authors are signed for by nobody).
+ */
 export function signingDomain(headers: Buffer, mailFrom: string): string | undefined {
-  const from = headerValue(headers, 'from') ?? '';
-  const address = /<([^<>]+)>\s*$/.exec(from)?.[1] ?? from.trim();
+  const authors = authorAddresses(headers);
+  const address = authors.length === 0 ? mailFrom : authors.length === 1 ? authors[0]! : '';
   const at = address.lastIndexOf('@');
-  if (at !== -1) return address.slice(at + 1).toLowerCase();
-  const envelopeAt = mailFrom.lastIndexOf('@');
-  return envelopeAt === -1 ? undefined : mailFrom.slice(envelopeAt + 1).toLowerCase();
+  return at === -1 || at === address.length - 1 ? undefined : address.slice(at + 1).toLowerCase();
 }
 
 /**

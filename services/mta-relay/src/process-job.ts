@@ -1,7 +1,7 @@
 import type { Resolver } from 'node:dns/promises';
 import type { BlobStore } from '@correo/blobs';
 import { activeSigningKey } from '@correo/dkim';
-import { DsnReturn, encodeOutboundMessage, timestampDate } from '@correo/proto';
+import { DsnReturn, SubmissionKind, encodeOutboundMessage, timestampDate } from '@correo/proto';
 import type { OutboundMessage } from '@correo/proto';
 import { deferRelayJob, recordRelayOutcomes, rescheduleRelayJob } from '@correo/store';
 import type { Pool, RelayRecipientOutcome } from '@correo/store';
@@ -93,6 +93,7 @@ export async function processJob(ctx: JobContext, job: OutboundMessage, state: J
         mailFrom: job.mailFrom,
         destinationDomain: job.destinationDomain,
         job: encodeOutboundMessage(job),
+        blobKey: job.blobKey,
         attempts: state.attempt,
         queuedAt: job.queuedAt ? timestampDate(job.queuedAt) : now,
         nextAttemptAt: next,
@@ -109,14 +110,24 @@ export async function processJob(ctx: JobContext, job: OutboundMessage, state: J
   );
 }
 
+/**
+ * The key to sign a job with, or null. Only mail a user of ours submitted is signed, and only with a
+ * key of a verified domain of the submitter's tenant: forwarded mail (entered on MX) keeps its author's
+ * signature and is not vouched for by us, and a tenant can never make us sign for another's domain.
+ */
+async function signingKey(ctx: JobContext, job: OutboundMessage) {
+  if (job.enteredBy !== SubmissionKind.SUBMISSION || job.tenantId === '') return null;
+  const domain = signingDomain(await readHeaderSection(ctx.blobs, job.blobKey), job.mailFrom);
+  if (!domain || !(await ctx.directory.isLocalDomain(domain))) return null;
+  return activeSigningKey(ctx.pool, domain, job.tenantId);
+}
+
 async function attempt(
   ctx: JobContext,
   job: OutboundMessage,
   recipients: string[],
 ): Promise<RecipientResult[]> {
-  const headers = await readHeaderSection(ctx.blobs, job.blobKey);
-  const domain = signingDomain(headers, job.mailFrom);
-  const key = domain ? await activeSigningKey(ctx.pool, domain) : null;
+  const key = await signingKey(ctx, job);
   const message = await signedMessage(ctx.blobs, job.blobKey, Number(job.size), key);
   const ret =
     job.dsn?.ret === DsnReturn.FULL ? 'FULL' : job.dsn?.ret === DsnReturn.HEADERS ? 'HDRS' : undefined;

@@ -116,6 +116,7 @@ export async function startMtaRelay(deps: MtaRelayDeps): Promise<MtaRelay> {
     group: config.group,
     deadLetterTopic: config.deadLetterTopic,
     logger,
+    blobKeyOf: (value) => decodeOutboundMessage(value).blobKey,
   });
   const scheduler = startScheduler(ctx);
   logger.info({ group: config.group, topic: config.outboundTopic }, 'mta-relay consuming');

@@ -40,27 +40,44 @@ function fold(text: string): string {
 
 /**
  * RFC 8601 section 5: a border MTA removes Authentication-Results fields that claim its own authserv-id,
- * so nothing downstream (mda rules, webmail) trusts results a sender forged. `headerBlock` is latin1 text
- * with CRLF line ends; fields of other authserv-ids stay.
+ * so nothing downstream (mda rules, webmail) trusts results a sender forged. The same for
+ * ARC-Authentication-Results (RFC 8617 4.1.1: `i=<n>;` then the authserv-id): we seal no ARC set, so one
+ * naming us is forged too. Runs on every listener whatever the sender checks do. `headerBlock` is latin1
+ * text with CRLF line ends; fields of other authserv-ids stay.
  */
 export function withoutForgedAuthenticationResults(headerBlock: string, authservId: string): string {
   const fields = headerBlock.match(/[^\r\n]*\r\n(?:[ \t][^\r\n]*\r\n)*/g) ?? [];
   const consumed = fields.join('').length;
   const id = authservId.toLowerCase();
   const kept = fields.filter((field) => {
-    const match = /^authentication-results[ \t]*:([\s\S]*)$/i.exec(field);
-    return !match || claimedAuthservId(match[1]!) !== id;
+    const plain = /^authentication-results[ \t]*:([\s\S]*)$/i.exec(field);
+    if (plain) return claimedAuthservId(plain[1]!) !== id;
+    const arc = /^arc-authentication-results[ \t]*:([\s\S]*)$/i.exec(field);
+    if (arc) return claimedAuthservId(withoutInstance(arc[1]!)) !== id;
+    return true;
   });
   return kept.join('') + headerBlock.slice(consumed);
 }
 
+/** ARC-Authentication-Results starts with the instance tag `i=<n>;` before the authserv-id. */
+function withoutInstance(value: string): string {
+  const text = skipComments(value.replace(/\r\n/g, ''));
+  const match = /^i[ \t]*=[ \t]*[0-9]+[ \t]*;/i.exec(text);
+  return match ? text.slice(match[0].length) : text;
+}
+
 /** The authserv-id a field's value starts with (after folding white space and comments), lowercased. */
 function claimedAuthservId(value: string): string {
-  let text = value.replace(/\r\n/g, '').trimStart();
+  const text = skipComments(value.replace(/\r\n/g, ''));
+  return (/^[^\s;()]+/.exec(text)?.[0] ?? '').toLowerCase();
+}
+
+function skipComments(value: string): string {
+  let text = value.trimStart();
   while (text.startsWith('(')) {
     const close = text.indexOf(')');
     if (close === -1) break;
     text = text.slice(close + 1).trimStart();
   }
-  return (/^[^\s;()]+/.exec(text)?.[0] ?? '').toLowerCase();
+  return text;
 }

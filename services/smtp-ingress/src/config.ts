@@ -1,6 +1,5 @@
-import { isIP } from 'node:net';
 import { hostname as osHostname, tmpdir } from 'node:os';
-import { defineSection, flag, integer, optionalText, port, text } from '@correo/config';
+import { defineSection, dnsServerList, flag, integer, optionalText, port, text } from '@correo/config';
 
 /**
  * smtp-ingress's own variables (SMTP_*). Defaults are the production ones; the all-in-one sets the
@@ -31,18 +30,12 @@ export const smtpIngressSection = defineSection({
     SMTP_SHUTDOWN_TIMEOUT_MS: integer({ min: 0, max: 600000, default: 10000 }),
     SMTP_SENDER_AUTHENTICATION: flag(true),
     SMTP_DMARC_REJECT: flag(true),
-    SMTP_DNS_SERVERS: text(''),
+    SMTP_DNS_SERVERS: dnsServerList(),
     SMTP_DNS_TIMEOUT_MS: integer({ min: 100, max: 60000, default: 5000 }),
     SMTP_SPOOL_DIR: text(tmpdir()),
   },
   check(vars) {
     const issues: { variable: string; expected: string }[] = [];
-    if (!list(vars.SMTP_DNS_SERVERS ?? '').every(isDnsServer)) {
-      issues.push({
-        variable: 'SMTP_DNS_SERVERS',
-        expected: 'a comma-separated list of ip, ip:port or [ipv6]:port, e.g. 127.0.0.1:5353',
-      });
-    }
     const certGiven = vars.SMTP_TLS_CERT_FILE !== undefined;
     const keyGiven = vars.SMTP_TLS_KEY_FILE !== undefined;
     if (certGiven && !keyGiven) {
@@ -86,7 +79,7 @@ export const smtpIngressSection = defineSection({
       senderAuthentication: {
         enabled: vars.SMTP_SENDER_AUTHENTICATION,
         dmarcReject: vars.SMTP_DMARC_REJECT,
-        dnsServers: list(vars.SMTP_DNS_SERVERS),
+        dnsServers: vars.SMTP_DNS_SERVERS,
         dnsTimeoutMs: vars.SMTP_DNS_TIMEOUT_MS,
         spoolDir: vars.SMTP_SPOOL_DIR,
       },
@@ -142,24 +135,4 @@ export interface SenderAuthenticationConfig {
   dnsTimeoutMs: number;
   /** Where MX messages wait on local disk while they are verified (see README). */
   spoolDir: string;
-}
-
-function list(value: string): string[] {
-  return value
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '');
-}
-
-/** What node:dns Resolver.setServers takes: an IP, IPv4:port or [IPv6]:port. */
-function isDnsServer(entry: string): boolean {
-  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(entry);
-  if (bracketed) return isIP(bracketed[1]!) === 6 && validPort(bracketed[2]);
-  if (isIP(entry) !== 0) return true;
-  const withPort = /^([^:]+):(\d{1,5})$/.exec(entry);
-  return withPort !== null && isIP(withPort[1]!) === 4 && validPort(withPort[2]);
-}
-
-function validPort(value: string | undefined): boolean {
-  return value === undefined || (Number(value) >= 1 && Number(value) <= 65535);
 }

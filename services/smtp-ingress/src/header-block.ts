@@ -14,6 +14,11 @@ export interface HeaderBlockOptions {
   complete: (headerBlock: string) => string;
   /** Given the header block (latin1 text), returns it with fields removed; unset: kept as received. */
   rewrite?: (headerBlock: string) => string;
+  /**
+   * Given the header block as received, resolves to let the message through or rejects to refuse it
+   * (the rejection becomes the stream's error); runs before anything of the message is passed on.
+   */
+  check?: (headerBlock: Buffer) => Promise<void>;
   maxHeaderBytes: number;
 }
 
@@ -46,8 +51,7 @@ export class HeaderBlockRewriter extends Transform {
     const headerEnd = end === 0 ? 0 : end + 2;
     if (headerEnd > this.options.maxHeaderBytes)
       return callback(new HeaderTooLargeError(this.options.maxHeaderBytes));
-    this.release(headerEnd);
-    callback();
+    this.checkThenRelease(headerEnd, callback);
   }
 
   override _flush(callback: TransformCallback): void {
@@ -56,9 +60,23 @@ export class HeaderBlockRewriter extends Transform {
       if (this.held.length > 0 && !this.held.subarray(-2).equals(Buffer.from('\r\n'))) {
         this.held = Buffer.concat([this.held, Buffer.from('\r\n')]);
       }
-      this.release(this.held.length);
+      return this.checkThenRelease(this.held.length, callback);
     }
     callback();
+  }
+
+  private checkThenRelease(headerEnd: number, callback: TransformCallback): void {
+    if (!this.options.check) {
+      this.release(headerEnd);
+      return callback();
+    }
+    this.options.check(this.held.subarray(0, headerEnd)).then(
+      () => {
+        this.release(headerEnd);
+        callback();
+      },
+      (error: unknown) => callback(error as Error),
+    );
   }
 
   private release(headerEnd: number): void {

@@ -132,6 +132,7 @@ export function createListener(setup: ListenerSetup): SMTPServer {
         maxHeaderBytes: config.maxHeaderBytes,
         maxLineLength: config.maxLineLength,
         kind,
+        directory,
         senderAuthentication: kind === 'mx' ? setup.senderAuthentication : undefined,
         watchData: (data) => hooks.watchData(session.id, data),
       }).then(

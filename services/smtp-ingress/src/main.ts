@@ -33,7 +33,9 @@ await runService({
       config: config.smtp,
       bus: backends.bus,
       blobs: backends.blobs,
-      directory: createPostgresDirectory(backends.pool),
+      directory: createPostgresDirectory(backends.pool, {
+        allowUnverifiedDomains: config.directory.allowUnverifiedDomains,
+      }),
       limits: backends.limits,
       logger,
       tls,

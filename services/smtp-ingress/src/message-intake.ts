@@ -4,7 +4,8 @@ import { pipeline as pipelineAsync } from 'node:stream/promises';
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { BlobTooLargeError, type BlobStore, type StoredBlob } from '@correo/blobs';
 import type { Bus } from '@correo/bus';
-import type { AccountRef } from '@correo/directory';
+import type { AccountRef, Directory } from '@correo/directory';
+import { authorAddresses } from '@correo/mime';
 import {
   DsnNotify,
   DsnReturn,
@@ -37,6 +38,8 @@ export interface IntakeContext {
   maxHeaderBytes: number;
   maxLineLength: number;
   kind: 'mx' | 'submission';
+  /** Submission checks the From header against the account's send-as rights here. */
+  directory: Directory;
   /** Set on the MX listener when SMTP_SENDER_AUTHENTICATION is on. */
   senderAuthentication?: SenderAuthenticationContext;
   /** Sees the DATA bytes as they arrive (the minimum transfer rate), without consuming them. */
@@ -108,6 +111,10 @@ export async function receiveMessage(
     const message = new HeaderBlockRewriter({
       prepend: received,
       complete,
+      rewrite: (header) => withoutForgedAuthenticationResults(header, context.hostname),
+      ...(context.kind === 'submission' && account
+        ? { check: (header: Buffer) => checkAuthors(header, account, context.directory) }
+        : {}),
       maxHeaderBytes: context.maxHeaderBytes,
     });
     blob = await readData(source, message, context, () => context.blobs.put(message, { maxBytes }));
@@ -120,6 +127,8 @@ export async function receiveMessage(
     clientIp: session.remoteAddress,
     helo: session.hostNameAppearsAs || '',
     authenticatedUser: account?.address ?? '',
+    accountId: account?.accountId ?? '',
+    tenantId: account?.tenantId ?? '',
     mailFrom: envelope.mailFrom ? envelope.mailFrom.address : '',
     recipients: envelope.rcptTo.map((rcpt) => ({
       address: rcpt.address,
@@ -150,7 +159,14 @@ export async function receiveMessage(
     await withSpan('smtp-ingress publish mail.accepted', async (span) => {
       span.setAttribute('correo.event_id', eventId);
       await context.bus.publish(context.topic, [
-        { key: eventId, value: encodeMailAccepted(event), headers: injectTraceContext({}) },
+        // Keyed by the (first) recipient, not the event id: one mailbox's mail stays in order on one
+        // partition, so one mda consumer files it in batches instead of every consumer queueing on
+        // that account's row lock.
+        {
+          key: recipients[0]?.toLowerCase() ?? eventId,
+          value: encodeMailAccepted(event),
+          headers: injectTraceContext({}),
+        },
       ]);
     });
   } catch (error) {
@@ -260,6 +276,24 @@ async function receiveVerified(
     return { blob, authentication };
   } finally {
     await spool.remove().catch(() => undefined);
+  }
+}
+
+/**
+ * Every address in the From fields must be one the account may send as (its own, an alias of it, or a
+ * domain it holds a send-as grant for), else 553 5.7.1: the relay signs for the From domain, and
+ * receivers judge the author by it (DMARC). A From naming nobody is refused as well. No From at all is
+ * left alone (the relay then signs for the envelope sender, which checkSender has vetted).
+ */
+async function checkAuthors(header: Buffer, account: AccountRef, directory: Directory): Promise<void> {
+  for (const address of new Set(authorAddresses(header))) {
+    let allowed: boolean;
+    try {
+      allowed = address !== '' && (await directory.maySendAs(account, address));
+    } catch (error) {
+      throw replies.backendFailure(error);
+    }
+    if (!allowed) throw replies.authorNotOwned(address, account.address);
   }
 }
 

@@ -36,6 +36,13 @@ export const replies = {
   badSender: () => new SmtpReply(501, '5.1.7', 'Bad sender address syntax', 'bad_address'),
   senderNotOwned: (login: string) =>
     new SmtpReply(553, '5.7.1', `Sender address rejected: not owned by user ${login}`, 'sender_not_owned'),
+  authorNotOwned: (address: string, login: string) =>
+    new SmtpReply(
+      553,
+      '5.7.1',
+      `From header address rejected: ${JSON.stringify(address.slice(0, 100))} not owned by user ${login}`,
+      'author_not_owned',
+    ),
   tooLarge: (max: number) =>
     new SmtpReply(552, '5.3.4', `Message size exceeds fixed maximum message size ${max}`, 'too_large'),
   headerTooLarge: (max: number) =>

@@ -62,7 +62,7 @@ describe('accepting mail (Postgres bus, filesystem blobs)', () => {
     const published = (await fixture.waitForEvents(1)).find((e) => e.event.eventId === id);
     assert.ok(published, 'the MailAccepted event of the 250 was published');
     const { event, message } = published;
-    assert.equal(message.key, id);
+    assert.equal(message.key, 'el@suemail.test', 'keyed by the first recipient');
     assert.equal(event.kind, SubmissionKind.SUBMISSION);
     assert.equal(event.authenticatedUser, USER);
     assert.equal(event.mailFrom, USER);

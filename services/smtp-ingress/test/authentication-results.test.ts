@@ -20,6 +20,18 @@ describe('withoutForgedAuthenticationResults', () => {
     assert.equal(withoutForgedAuthenticationResults(header, ours), 'Subject: hola\r\n');
   });
 
+  test("drops ARC-Authentication-Results naming us after its instance tag, keeps other sealers' ones", () => {
+    const header =
+      'ARC-Authentication-Results: i=1; mx.local.test; dkim=pass\r\n' +
+      'arc-authentication-results:i = 2 ;\r\n (c) MX.Local.Test; spf=pass\r\n' +
+      'ARC-Authentication-Results: i=1; relay.other.test; spf=pass\r\n' +
+      'Subject: hola\r\n';
+    assert.equal(
+      withoutForgedAuthenticationResults(header, ours),
+      'ARC-Authentication-Results: i=1; relay.other.test; spf=pass\r\nSubject: hola\r\n',
+    );
+  });
+
   test("keeps other hops' fields, look-alike ids and everything else byte for byte", () => {
     const header =
       'Received: from a\r\n\tby b\r\n' +

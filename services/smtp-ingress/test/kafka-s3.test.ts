@@ -2,21 +2,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createS3BlobStore } from '@correo/blobs';
 import { createPostgresBus } from '@correo/bus';
-import { loadConfig } from '@correo/config';
-import { createPostgresDirectory } from '@correo/directory';
-import { createMemoryLimits, MemoryLimitsState } from '@correo/limits';
 import { SubmissionKind } from '@correo/proto';
-import { createLogger, startTelemetry, type Telemetry } from '@correo/telemetry';
+import { startTelemetry, type Telemetry } from '@correo/telemetry';
 import { testBackends, uniqueName } from '@correo/testkit';
-import { smtpIngressSection, startSmtpIngress, type SmtpIngressDeps } from '../src/index.js';
 import { pythonSmtp, queuedId, swaks } from './support/clients.js';
-import {
-  PASSWORD,
-  USER,
-  startIngressFixture,
-  testEnv,
-  type IngressFixture,
-} from './support/ingress-fixture.js';
+import { PASSWORD, USER, startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
 
 describe('Kafka bus and MinIO blobs', () => {
   let fixture: IngressFixture;
@@ -29,21 +19,6 @@ describe('Kafka bus and MinIO blobs', () => {
     await fixture?.stop();
     await telemetry?.shutdown();
   });
-
-  /** A second ingress sharing the fixture's directory and topic, with one backend swapped for a broken one. */
-  async function brokenIngress(overrides: Partial<SmtpIngressDeps>) {
-    return startSmtpIngress({
-      config: loadConfig(testEnv(), { smtp: smtpIngressSection }).smtp,
-      bus: fixture.bus,
-      blobs: fixture.blobs,
-      directory: createPostgresDirectory(fixture.pool),
-      limits: createMemoryLimits({ state: new MemoryLimitsState() }),
-      logger: createLogger('smtp-ingress-test', 'silent'),
-      tls: fixture.tls,
-      topic: fixture.topic,
-      ...overrides,
-    });
-  }
 
   /** Sends one good message through the fixture and returns its event index: proves nothing came before it. */
   async function markerIndex(): Promise<number> {
@@ -77,7 +52,7 @@ describe('Kafka bus and MinIO blobs', () => {
     const id = queuedId(run.replies)!;
     const [published] = await fixture.waitForEvents(1);
     assert.equal(published!.event.eventId, id);
-    assert.equal(published!.message.key, id);
+    assert.equal(published!.message.key, USER.toLowerCase(), 'keyed by the recipient');
     assert.equal(published!.event.kind, SubmissionKind.MX);
     assert.equal(fixture.blobs.kind, 's3');
     const stored = (await fixture.blobBytes(published!.event.blobKey)).toString('utf8');
@@ -96,7 +71,7 @@ describe('Kafka bus and MinIO blobs', () => {
       bucket: uniqueName('missing'),
       forcePathStyle: true,
     });
-    const broken = await brokenIngress({ blobs: missing });
+    const broken = await fixture.startIngress({ blobs: missing });
     try {
       const before = fixture.events.length;
       const result = await pythonSmtp({
@@ -120,7 +95,7 @@ describe('Kafka bus and MinIO blobs', () => {
   test('a closed bus answers 451 4.3.0 after the blob is stored, and publishes nothing', async () => {
     const closedBus = createPostgresBus({ connectionString: testBackends().databaseUrl });
     await closedBus.close();
-    const broken = await brokenIngress({ bus: closedBus });
+    const broken = await fixture.startIngress({ bus: closedBus });
     try {
       const before = fixture.events.length;
       const run = await swaks([

@@ -167,7 +167,8 @@ describe('a 30 MB message in a separate ingress process (src/main.ts)', () => {
     assert.ok(id, run.output);
     const event = await eventFor(id);
     assert.ok(event.size > BigInt(MESSAGE_BYTES - 1024 * 1024));
-    // The MX path measured is the one with the sender checks (spool file, mailauth, then the blob store).
+    // The MX path measured is the one with the sender checks (a spool file beyond 256 KB, mailauth, then
+    // the blob store).
     assert.equal(event.authenticationResults?.results.find((r) => r.method === 'dkim')?.result, 'none');
 
     const growthMb = (peak - rssBefore) / 1024;

@@ -2,7 +2,7 @@ import type { Consumer, IHeaders, KafkaMessage, Producer } from 'kafkajs';
 import { encodeDeadLetter } from '../dead-letter.js';
 import { handleWithRetries, reportDeadLetter } from '../retry.js';
 import { StallTracker } from '../stall.js';
-import type { Headers, SubscribeOptions, Subscription } from '../port.js';
+import type { DeliveredMessage, Headers, SubscribeOptions, Subscription } from '../port.js';
 
 export interface KafkaSubscriptionParts {
   consumer: Consumer;
@@ -12,6 +12,9 @@ export interface KafkaSubscriptionParts {
   deadLetterTopic: string;
   onStopped: () => void;
 }
+
+/** Messages per batchHandler call: one transaction of the consumer stays a sane size. */
+const MAX_BATCH = 100;
 
 /**
  * Runs one consumer with autoCommit off: an offset is committed only once its handler resolved
@@ -23,20 +26,22 @@ export async function startKafkaSubscription(parts: KafkaSubscriptionParts): Pro
   const inFlight = new Set<Promise<void>>();
   const stalls = new StallTracker(options.group, options.topic);
 
+  const toDelivered = (partition: number, message: KafkaMessage): Omit<DeliveredMessage, 'attempt'> => ({
+    topic: options.topic,
+    partition,
+    offset: message.offset,
+    key: message.key?.toString('utf8'),
+    value: message.value ?? Buffer.alloc(0),
+    headers: textHeaders(message.headers),
+  });
+
   const handle = async (
     partition: number,
     message: KafkaMessage,
     heartbeat: () => Promise<void>,
   ): Promise<void> => {
-    const key = message.key?.toString('utf8');
-    const delivered = {
-      topic: options.topic,
-      partition,
-      offset: message.offset,
-      key,
-      value: message.value ?? Buffer.alloc(0),
-      headers: textHeaders(message.headers),
-    };
+    const delivered = toDelivered(partition, message);
+    const key = delivered.key;
     const outcome = await handleWithRetries({
       message: delivered,
       handler: options.handler,
@@ -68,6 +73,53 @@ export async function startKafkaSubscription(parts: KafkaSubscriptionParts): Pro
     if (outcome.kind === 'failed') reportDeadLetter(options.onDeadLetter, delivered, outcome);
   };
 
+  /**
+   * A fetched batch of one partition through batchHandler with one offset commit; when it throws,
+   * message by message through handle() (retries, dead letters, a commit each).
+   */
+  const handleBatch = async (
+    partition: number,
+    messages: KafkaMessage[],
+    heartbeat: () => Promise<void>,
+    /** Moves kafkajs's fetch position past a message; without it the next fetch repeats the batch. */
+    resolveOffset: (offset: string) => void,
+  ): Promise<void> => {
+    for (let start = 0; start < messages.length; start += MAX_BATCH) {
+      if (stopping.signal.aborted) return;
+      const chunk = messages.slice(start, start + MAX_BATCH);
+      try {
+        await options.batchHandler!(
+          chunk.map((message) => ({ ...toDelivered(partition, message), attempt: 1 })),
+        );
+      } catch {
+        for (const message of chunk) {
+          if (stopping.signal.aborted) return;
+          await handle(partition, message, heartbeat);
+          resolveOffset(message.offset);
+        }
+        continue;
+      }
+      const last = chunk.at(-1)!.offset;
+      await consumer.commitOffsets([
+        { topic: options.topic, partition, offset: (BigInt(last) + 1n).toString() },
+      ]);
+      resolveOffset(last);
+      await heartbeat();
+    }
+  };
+
+  // Messages after stop() stay uncommitted; the group's next member gets them.
+  const track = async (work: () => Promise<void>): Promise<void> => {
+    if (stopping.signal.aborted) return;
+    const running = work();
+    inFlight.add(running);
+    try {
+      await running;
+    } finally {
+      inFlight.delete(running);
+    }
+  };
+
   await consumer.connect();
   try {
     await consumer.subscribe({ topics: [options.topic], fromBeginning: true });
@@ -75,17 +127,18 @@ export async function startKafkaSubscription(parts: KafkaSubscriptionParts): Pro
       autoCommit: false,
       // Each partition stays in order; several partitions of this member are handled at once.
       partitionsConsumedConcurrently: options.partitionConcurrency ?? 1,
-      eachMessage: async ({ partition, message, heartbeat }) => {
-        // Messages after stop() stay uncommitted; the group's next member gets them.
-        if (stopping.signal.aborted) return;
-        const work = handle(partition, message, heartbeat);
-        inFlight.add(work);
-        try {
-          await work;
-        } finally {
-          inFlight.delete(work);
-        }
-      },
+      ...(options.batchHandler
+        ? {
+            eachBatchAutoResolve: false,
+            eachBatch: async ({ batch, heartbeat, resolveOffset }) => {
+              await track(() => handleBatch(batch.partition, batch.messages, heartbeat, resolveOffset));
+            },
+          }
+        : {
+            eachMessage: async ({ partition, message, heartbeat }) => {
+              await track(() => handle(partition, message, heartbeat));
+            },
+          }),
     });
   } catch (error) {
     await consumer.disconnect().catch(() => {});

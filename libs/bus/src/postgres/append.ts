@@ -15,8 +15,10 @@ export class Partitioner {
 }
 
 /**
- * Appends messages inside the caller's transaction and wakes the topic's consumers on commit.
- * Partitions are locked in ascending order so concurrent publishers cannot deadlock.
+ * Appends messages inside the caller's transaction. Partitions are locked in ascending order so
+ * concurrent publishers cannot deadlock. It does not NOTIFY: PostgreSQL serialises the commits of
+ * notifying transactions on one lock held through their WAL flush, which would make every publish
+ * wait for every other one's fsync (see wakeConsumers).
  */
 export async function appendMessages(
   client: pg.ClientBase,
@@ -25,18 +27,20 @@ export async function appendMessages(
 ): Promise<void> {
   for (const partition of [...byPartition.keys()].sort((a, b) => a - b)) {
     const batch = byPartition.get(partition) ?? [];
-    const { rows } = await client.query<{ next_offset: string }>(
-      `INSERT INTO bus.partition_heads (topic, partition, next_offset) VALUES ($1, $2, $3)
+    const { rows } = await client.query<{ next_offset: string }>({
+      name: 'correo-bus-claim-offsets',
+      text: `INSERT INTO bus.partition_heads (topic, partition, next_offset) VALUES ($1, $2, $3)
        ON CONFLICT (topic, partition) DO UPDATE SET next_offset = bus.partition_heads.next_offset + EXCLUDED.next_offset
        RETURNING next_offset`,
-      [topic, partition, batch.length],
-    );
+      values: [topic, partition, batch.length],
+    });
     const first = BigInt(rows[0]!.next_offset) - BigInt(batch.length);
-    await client.query(
-      `INSERT INTO bus.messages (topic, partition, "offset", key, value, headers)
+    await client.query({
+      name: 'correo-bus-append',
+      text: `INSERT INTO bus.messages (topic, partition, "offset", key, value, headers)
        SELECT $1, $2, $3::bigint + m.n - 1, m.key, m.value, m.headers
        FROM unnest($4::text[], $5::bytea[], $6::jsonb[]) WITH ORDINALITY AS m(key, value, headers, n)`,
-      [
+      values: [
         topic,
         partition,
         first.toString(),
@@ -44,7 +48,11 @@ export async function appendMessages(
         batch.map((m) => Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength)),
         batch.map((m) => JSON.stringify(m.headers ?? {})),
       ],
-    );
+    });
   }
-  await client.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, topic]);
+}
+
+/** Wakes the consumers of `topics` in other processes (LISTEN on NOTIFY_CHANNEL) once this commits. */
+export async function wakeConsumers(db: pg.ClientBase | pg.Pool, topics: Iterable<string>): Promise<void> {
+  for (const topic of topics) await db.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, topic]);
 }

@@ -2,10 +2,12 @@ import pg from 'pg';
 import { errorText, stderrBusLog } from '../log.js';
 import type { BusLog } from '../log.js';
 import { withTimeout } from '../timeout.js';
-import type { Bus, OutgoingMessage, Subscription, TopicSpec } from '../port.js';
-import { Partitioner, appendMessages } from './append.js';
-import { createBusSchema } from './schema.js';
-import { startPostgresSubscription } from './subscription.js';
+import type { Bus, OutgoingMessage, TopicSpec } from '../port.js';
+import { GroupCommit } from '../group-commit.js';
+import { Partitioner, appendMessages, wakeConsumers } from './append.js';
+import { pruneConsumedMessages } from './prune.js';
+import { createBusSchema, inTransaction } from './schema.js';
+import { startPostgresSubscription, type PostgresSubscription } from './subscription.js';
 import { TopicCatalog } from './topics.js';
 
 export interface PostgresBusOptions {
@@ -30,6 +32,31 @@ function describeServer(connectionString: string): string {
   }
 }
 
+interface Publish {
+  topic: string;
+  byPartition: Map<number, OutgoingMessage[]>;
+}
+
+/**
+ * One transaction (one WAL flush) for every publish of a group commit. Topics are appended in
+ * name order and partitions in ascending order, so concurrent batches cannot deadlock.
+ */
+async function commitPublishes(pool: pg.Pool, batch: Publish[]): Promise<void> {
+  const byTopic = new Map<string, Map<number, OutgoingMessage[]>>();
+  for (const { topic, byPartition } of batch) {
+    const merged = byTopic.get(topic) ?? new Map<number, OutgoingMessage[]>();
+    byTopic.set(topic, merged);
+    for (const [partition, messages] of byPartition) {
+      const into = merged.get(partition);
+      if (into) into.push(...messages);
+      else merged.set(partition, [...messages]);
+    }
+  }
+  await inTransaction(pool, async (client) => {
+    for (const topic of [...byTopic.keys()].sort()) await appendMessages(client, topic, byTopic.get(topic)!);
+  });
+}
+
 /**
  * The embedded default's bus: the same at-least-once, ordered-per-key, commit-after-handler
  * semantics as Kafka, in tables of the Postgres the mail store already needs. Tables are
@@ -48,7 +75,25 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
   pool.on('error', (error) => log('warn', 'bus pool connection lost', { error: errorText(error) }));
   const catalog = new TopicCatalog();
   const partitioner = new Partitioner();
-  const subscriptions = new Set<Subscription>();
+  const subscriptions = new Set<PostgresSubscription>();
+
+  // Consumers in other processes learn of new messages through NOTIFY, sent after the publish
+  // committed and outside it (see appendMessages), coalesced while one is in flight: a hint only,
+  // they poll too. Consumers in this process are woken directly.
+  const notify = new GroupCommit<string>({ commit: (topics) => wakeConsumers(pool, new Set(topics)) });
+  const wake = (topics: Set<string>) => {
+    for (const subscription of subscriptions) for (const topic of topics) subscription.published(topic);
+    for (const topic of topics)
+      notify
+        .submit(topic)
+        .catch((error: unknown) =>
+          log('warn', 'bus wake-up NOTIFY failed; consumers elsewhere poll', { error: errorText(error) }),
+        );
+  };
+  const publishes = new GroupCommit<Publish>({
+    commit: (batch) => commitPublishes(pool, batch),
+    committed: (batch) => wake(new Set(batch.map((p) => p.topic))),
+  });
 
   let schema: Promise<void> | undefined;
   const ready = () => {
@@ -79,17 +124,7 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
         if (batch) batch.push(message);
         else byPartition.set(partition, [message]);
       }
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        await appendMessages(client, topic, byPartition);
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw error;
-      } finally {
-        client.release();
-      }
+      await publishes.submit({ topic, byPartition });
     },
 
     async subscribe(subscribeOptions) {
@@ -125,8 +160,15 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
       }
     },
 
+    async pruneConsumed() {
+      await ready();
+      return pruneConsumedMessages(pool);
+    },
+
     async close() {
       await Promise.allSettled([...subscriptions].map((s) => s.stop()));
+      await publishes.idle();
+      await notify.idle();
       await pool.end();
     },
   };

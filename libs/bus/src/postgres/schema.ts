@@ -40,11 +40,21 @@ CREATE TABLE IF NOT EXISTS bus.committed_offsets (
 
 /** Idempotent; the advisory lock keeps processes that start together from racing on CREATE. */
 export async function createBusSchema(pool: pg.Pool): Promise<void> {
+  await inTransaction(pool, async (client) => {
+    await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('correo.bus.schema', 0))`);
+    await client.query(DDL);
+  });
+}
+
+/** Runs `work` in one transaction on a pooled connection: committed if it resolves, rolled back if not. */
+export async function inTransaction(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<void>,
+): Promise<void> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('correo.bus.schema', 0))`);
-    await client.query(DDL);
+    await work(client);
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});

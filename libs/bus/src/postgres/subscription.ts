@@ -5,8 +5,9 @@ import { errorText } from '../log.js';
 import type { BusLog } from '../log.js';
 import { handleWithRetries, reportDeadLetter } from '../retry.js';
 import { StallTracker } from '../stall.js';
-import type { Headers, OutgoingMessage, SubscribeOptions, Subscription } from '../port.js';
-import { NOTIFY_CHANNEL, appendMessages } from './append.js';
+import type { DeliveredMessage, Headers, OutgoingMessage, SubscribeOptions, Subscription } from '../port.js';
+import { NOTIFY_CHANNEL, appendMessages, wakeConsumers } from './append.js';
+import { registerGroup } from './prune.js';
 import type { Partitioner } from './append.js';
 import type { TopicCatalog } from './topics.js';
 
@@ -69,6 +70,13 @@ class PostgresConsumer implements Subscription {
     return this.stopped;
   }
 
+  /** A publish to `topic` committed in this process: look again now, without waiting for NOTIFY. */
+  published(topic: string): void {
+    if (topic !== this.options.topic) return;
+    this.notified = true;
+    this.wake?.();
+  }
+
   stalled() {
     return this.stalls.oldest();
   }
@@ -96,7 +104,8 @@ class PostgresConsumer implements Subscription {
     });
     try {
       await client.connect();
-      await this.parts.catalog.partitionsOf(client, this.options.topic);
+      const partitions = await this.parts.catalog.partitionsOf(client, this.options.topic);
+      await registerGroup(client, this.options.group, this.options.topic, partitions);
       await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
     } catch (error) {
       await client.end().catch(() => {});
@@ -155,11 +164,20 @@ class PostgresConsumer implements Subscription {
   private async deliverOwned(client: pg.Client): Promise<boolean> {
     let progressed = false;
     for (const [partition, next] of this.owned) {
-      const { rows } = await client.query<StoredMessage>(
-        `SELECT "offset", key, value, headers FROM bus.messages
+      const { rows } = await client.query<StoredMessage>({
+        name: 'correo-bus-fetch',
+        text: `SELECT "offset", key, value, headers FROM bus.messages
          WHERE topic = $1 AND partition = $2 AND "offset" >= $3 ORDER BY "offset" LIMIT ${BATCH}`,
-        [this.options.topic, partition, next.toString()],
-      );
+        values: [this.options.topic, partition, next.toString()],
+      });
+      if (
+        rows.length > 1 &&
+        this.options.batchHandler &&
+        (await this.deliverBatch(client, partition, rows))
+      ) {
+        progressed = true;
+        continue;
+      }
       for (const row of rows) {
         if (this.stopping.signal.aborted) return progressed;
         if (!(await this.deliver(client, partition, row))) return progressed;
@@ -169,17 +187,47 @@ class PostgresConsumer implements Subscription {
     return progressed;
   }
 
-  /** Returns false when stop() cut the retries short and the offset stays uncommitted. */
-  private async deliver(client: pg.Client, partition: number, row: StoredMessage): Promise<boolean> {
+  /**
+   * The whole fetch through batchHandler, then one offset commit for all of it. Returns false when
+   * the batch handler threw (nothing of it counts: the caller delivers the rows one by one).
+   */
+  private async deliverBatch(client: pg.Client, partition: number, rows: StoredMessage[]): Promise<boolean> {
+    if (this.stopping.signal.aborted) return false;
     const { group, topic } = this.options;
-    const delivered = {
-      topic,
+    try {
+      await this.options.batchHandler!(
+        rows.map((row) => ({ ...this.delivered(partition, row), attempt: 1 })),
+      );
+    } catch (error) {
+      this.parts.log('warn', 'bus batch handler failed; delivering one by one', {
+        group,
+        topic,
+        partition,
+        error: errorText(error),
+      });
+      return false;
+    }
+    const nextOffset = BigInt(rows.at(-1)!.offset) + 1n;
+    await commitOffset(client, group, topic, partition, nextOffset);
+    this.owned.set(partition, nextOffset);
+    return true;
+  }
+
+  private delivered(partition: number, row: StoredMessage): Omit<DeliveredMessage, 'attempt'> {
+    return {
+      topic: this.options.topic,
       partition,
       offset: row.offset,
       key: row.key ?? undefined,
       value: row.value,
       headers: row.headers,
     };
+  }
+
+  /** Returns false when stop() cut the retries short and the offset stays uncommitted. */
+  private async deliver(client: pg.Client, partition: number, row: StoredMessage): Promise<boolean> {
+    const { group, topic } = this.options;
+    const delivered = this.delivered(partition, row);
     const outcome = await handleWithRetries({
       message: delivered,
       handler: this.options.handler,
@@ -206,12 +254,9 @@ class PostgresConsumer implements Subscription {
         const partitions = await this.parts.catalog.partitionsOf(client, this.parts.deadLetterTopic);
         const target = this.parts.partitioner.choose(letter.key, partitions);
         await appendMessages(client, this.parts.deadLetterTopic, new Map([[target, [letter]]]));
+        await wakeConsumers(client, [this.parts.deadLetterTopic]);
       }
-      await client.query(
-        `INSERT INTO bus.committed_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, committed_at = now()`,
-        [group, topic, partition, nextOffset.toString()],
-      );
+      await commitOffset(client, group, topic, partition, nextOffset);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
@@ -242,7 +287,27 @@ class PostgresConsumer implements Subscription {
   }
 }
 
-export async function startPostgresSubscription(parts: PostgresSubscriptionParts): Promise<Subscription> {
+/** Records where `group` resumes on a partition; on the consumer's own connection (see PostgresConsumer). */
+async function commitOffset(
+  client: pg.Client,
+  group: string,
+  topic: string,
+  partition: number,
+  nextOffset: bigint,
+): Promise<void> {
+  await client.query({
+    name: 'correo-bus-commit-offset',
+    text: `INSERT INTO bus.committed_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, committed_at = now()`,
+    values: [group, topic, partition, nextOffset.toString()],
+  });
+}
+
+export type PostgresSubscription = Subscription & Pick<PostgresConsumer, 'published'>;
+
+export async function startPostgresSubscription(
+  parts: PostgresSubscriptionParts,
+): Promise<PostgresSubscription> {
   const consumer = new PostgresConsumer(parts);
   await consumer.start();
   return consumer;

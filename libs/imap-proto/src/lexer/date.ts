@@ -69,6 +69,11 @@ export function readDate(r: Reader): ImapDate {
 
 /** date-time: DQUOTE date-day-fixed "-" date-month "-" date-year SP time SP zone DQUOTE, as an instant. */
 export function readDateTime(r: Reader): Date {
+  return readZonedDateTime(r).instant;
+}
+
+/** A date-time with the zone it was written in (minutes east of UTC), which SEARCH ON/BEFORE/SINCE use. */
+export function readZonedDateTime(r: Reader): { instant: Date; zone: number } {
   r.expectChar(DQUOTE, 'a date-time such as "17-Jul-1996 02:44:25 -0700"');
   // date-day-fixed is a space-padded day; a bare single digit is accepted too, as clients send it.
   const padded = r.tryChar(0x20);
@@ -92,5 +97,8 @@ export function readDateTime(r: Reader): Date {
   if (zm > 59) r.fail('Invalid zone minutes');
   r.expectChar(DQUOTE, 'a closing quote after the date-time');
   const offset = (sign === 0x2d ? -1 : 1) * (zh * 60 + zm);
-  return new Date(utcInstant(year, month, day, hour, minute, Math.min(second, 59)) - offset * 60_000);
+  return {
+    instant: new Date(utcInstant(year, month, day, hour, minute, Math.min(second, 59)) - offset * 60_000),
+    zone: offset,
+  };
 }

@@ -49,6 +49,10 @@ import { parseRename } from './rename.js';
 import type { SearchRequest } from './search.js';
 import { parseSearch } from './search.js';
 import type { SelectRequest } from './select.js';
+import type { SortRequest } from './sort.js';
+import { parseSort } from './sort.js';
+import type { ThreadRequest } from './thread.js';
+import { parseThread } from './thread.js';
 import { parseSelect } from './select.js';
 import type { StartTlsRequest } from './starttls.js';
 import { parseStartTls } from './starttls.js';
@@ -88,10 +92,12 @@ export type ImapRequest =
   | RenameRequest
   | SearchRequest
   | SelectRequest
+  | SortRequest
   | StartTlsRequest
   | StatusRequest
   | StoreRequest
   | SubscribeRequest
+  | ThreadRequest
   | UnselectRequest
   | UnsubscribeRequest;
 
@@ -127,10 +133,12 @@ const COMMANDS: Record<string, (r: Reader) => ImapRequest> = {
   RENAME: parseRename,
   SEARCH: (r) => parseSearch(r, false),
   SELECT: (r) => parseSelect(r, 'SELECT'),
+  SORT: (r) => parseSort(r, false),
   STARTTLS: parseStartTls,
   STATUS: parseStatus,
   STORE: (r) => parseStore(r, false),
   SUBSCRIBE: parseSubscribe,
+  THREAD: (r) => parseThread(r, false),
   UNSELECT: parseUnselect,
   UNSUBSCRIBE: parseUnsubscribe,
 };
@@ -141,7 +149,9 @@ const UID_COMMANDS: Record<string, (r: Reader) => ImapRequest> = {
   FETCH: (r) => parseFetch(r, true),
   MOVE: (r) => parseMove(r, true),
   SEARCH: (r) => parseSearch(r, true),
+  SORT: (r) => parseSort(r, true),
   STORE: (r) => parseStore(r, true),
+  THREAD: (r) => parseThread(r, true),
 };
 
 /**
@@ -159,7 +169,9 @@ export function parseCommand(bytes: Buffer, options: ParseOptions = {}): ImapCom
     name = r.keyword('a command after UID');
     table = UID_COMMANDS;
     if (!table[name])
-      r.fail(`UID ${name} is not a command (UID goes with FETCH, SEARCH, STORE, COPY, MOVE or EXPUNGE)`);
+      r.fail(
+        `UID ${name} is not a command (UID goes with FETCH, SEARCH, SORT, THREAD, STORE, COPY, MOVE or EXPUNGE)`,
+      );
   }
   const parse = table[name];
   if (!parse) r.fail(`Unknown command ${name.slice(0, 40)}`);

@@ -25,18 +25,41 @@ const RETURN_OPTIONS: ReadonlySet<string> = new Set<SearchReturnOption>([
   'SAVE',
 ]);
 
-function readReturnOptions(r: Reader): SearchReturnOption[] {
+/** RETURN (...) of SEARCH (RFC 4731) and SORT (RFC 5267), with the options that command knows. */
+export function readReturnOptions<T extends string>(r: Reader, known: ReadonlySet<string>): T[] {
   r.sp('RETURN');
   r.expectChar(0x28, '"(" opening the RETURN options');
-  const options: SearchReturnOption[] = [];
+  const options: T[] = [];
   if (r.tryChar(0x29)) return options;
   do {
     const name = r.keyword('a RETURN option such as COUNT');
-    if (!RETURN_OPTIONS.has(name)) r.fail(`Unknown RETURN option ${name}`);
-    if (!options.includes(name as SearchReturnOption)) options.push(name as SearchReturnOption);
+    if (!known.has(name)) r.fail(`Unknown RETURN option ${name}`);
+    if (!options.includes(name as T)) options.push(name as T);
   } while (r.trySp());
   r.expectChar(0x29, '")" closing the RETURN options');
   return options;
+}
+
+/**
+ * A charset name (SEARCH CHARSET, SORT and THREAD), uppercased. Strings are read as UTF-8; other
+ * charsets get NO [BADCHARSET] (RFC 9051 6.4.4), not BAD.
+ */
+export function readCharset(r: Reader): string {
+  const raw = r.peek() === 0x22 ? decodeUtf8(r, readQuoted(r), 'The charset') : readRun(r, isAtomChar);
+  if (raw === '') r.fail(`Expected a charset name, found ${r.describeHere()}`);
+  const charset = raw.toUpperCase();
+  if (charset !== 'UTF-8' && charset !== 'US-ASCII')
+    r.fail(`Charset ${charset} is not supported`, 'BADCHARSET');
+  return charset;
+}
+
+/** search-key *(SP search-key) up to the end of the command: all must match. */
+export function readSearchCriteria(r: Reader, command: string): SearchKey[] {
+  const criteria: SearchKey[] = [];
+  do criteria.push(readSearchKey(r));
+  while (r.trySp());
+  r.expectEnd(command);
+  return criteria;
 }
 
 export function parseSearch(r: Reader, uid: boolean): SearchRequest {
@@ -44,22 +67,14 @@ export function parseSearch(r: Reader, uid: boolean): SearchRequest {
   let returnOptions: SearchReturnOption[] | null = null;
   let charset: string | null = null;
   if (r.tryKeyword('RETURN')) {
-    returnOptions = readReturnOptions(r);
+    returnOptions = readReturnOptions<SearchReturnOption>(r, RETURN_OPTIONS);
     r.sp('the RETURN options');
   }
   if (r.tryKeyword('CHARSET')) {
     r.sp('CHARSET');
-    const raw = r.peek() === 0x22 ? decodeUtf8(r, readQuoted(r), 'The charset') : readRun(r, isAtomChar);
-    if (raw === '') r.fail(`Expected a charset name, found ${r.describeHere()}`);
-    charset = raw.toUpperCase();
-    // Strings are read as UTF-8 below; other charsets get NO [BADCHARSET] (RFC 9051 6.4.4), not BAD.
-    if (charset !== 'UTF-8' && charset !== 'US-ASCII')
-      r.fail(`Charset ${charset} is not supported`, 'BADCHARSET');
+    charset = readCharset(r);
     r.sp('the charset');
   }
-  const criteria: SearchKey[] = [];
-  do criteria.push(readSearchKey(r));
-  while (r.trySp());
-  r.expectEnd('SEARCH');
+  const criteria = readSearchCriteria(r, 'SEARCH');
   return { command: 'SEARCH', uid, charset, returnOptions, criteria };
 }

@@ -1,6 +1,6 @@
 import type { ImapValue } from './encoder.js';
 import { atom, num, str, untagged } from './encoder.js';
-import { compressSequenceSet } from './sequence-set.js';
+import { compressInOrder, compressSequenceSet } from './sequence-set.js';
 
 /** `* SEARCH 2 3 6 [(MODSEQ n)]`: the IMAP4rev1 answer. */
 export function searchResponse(numbers: number[], modseq?: number | bigint | null): Buffer {
@@ -17,6 +17,8 @@ export interface EsearchResult {
   max?: number;
   /** Written as a compressed sequence-set. */
   all?: number[];
+  /** ESORT (RFC 5267): ALL keeps the sort order, joining only ascending runs. */
+  sorted?: boolean;
   count?: number;
   modseq?: number | bigint;
 }
@@ -28,8 +30,16 @@ export function esearchResponse(result: EsearchResult): Buffer {
   if (result.min !== undefined) values.push(atom('MIN'), num(result.min));
   if (result.max !== undefined) values.push(atom('MAX'), num(result.max));
   if (result.all !== undefined && result.all.length)
-    values.push(atom('ALL'), atom(compressSequenceSet(result.all)));
+    values.push(
+      atom('ALL'),
+      atom(result.sorted ? compressInOrder(result.all) : compressSequenceSet(result.all)),
+    );
   if (result.count !== undefined) values.push(atom('COUNT'), num(result.count));
   if (result.modseq !== undefined) values.push(atom('MODSEQ'), num(result.modseq));
   return untagged(values);
+}
+
+/** `* SORT 2 84 882` (RFC 5256 4): the numbers in sort order. */
+export function sortResponse(numbers: number[]): Buffer {
+  return untagged([atom('SORT'), ...numbers.map(num)]);
 }

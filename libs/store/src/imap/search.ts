@@ -1,6 +1,10 @@
 import type { Pool } from '../pool.js';
 
-/** Fields IMAP SEARCH tests as substrings (BODY and TEXT go through the full-text vector). */
+/**
+ * Fields IMAP SEARCH tests as substrings. BODY and TEXT test the decoded text kept at delivery
+ * (body_text, header_text); rows without it match neither here, and the caller reads their blobs
+ * (see `text-kept`).
+ */
 export type SearchTextField = 'subject' | 'from' | 'to' | 'cc' | 'bcc' | 'body' | 'text';
 
 /**
@@ -13,7 +17,12 @@ export type SearchCondition =
   | { kind: 'flag'; flag: string; set: boolean }
   | { kind: 'text'; field: SearchTextField; value: string }
   | { kind: 'header'; field: string; value: string }
-  /** `date` is a calendar day, YYYY-MM-DD; days are compared in UTC. */
+  /** True for messages whose decoded body text is kept, so BODY and TEXT are answered in SQL. */
+  | { kind: 'text-kept' }
+  /**
+   * `date` is a calendar day, YYYY-MM-DD, compared with the day of the internal date in the zone it
+   * was given in, or of the Date header in its own zone (RFC 3501 6.4.4).
+   */
   | { kind: 'internal-date' | 'sent-date'; op: 'before' | 'on' | 'since'; date: string }
   | { kind: 'size'; op: 'larger' | 'smaller'; size: number }
   | { kind: 'age'; op: 'older' | 'younger'; seconds: number }
@@ -59,13 +68,7 @@ function contains(sql: SqlBuilder, column: string, value: string): string {
   return `(position(lower(${sql.param(value)}) in lower(coalesce(${column}, ''))) > 0)`;
 }
 
-function fullText(sql: SqlBuilder, value: string): string {
-  if (value.trim() === '') return 'TRUE';
-  return `(m.search @@ plainto_tsquery('simple', ${sql.param(value)}))`;
-}
-
-function dateTest(sql: SqlBuilder, column: string, op: 'before' | 'on' | 'since', date: string): string {
-  const day = `(${column} AT TIME ZONE 'UTC')::date`;
+function dateTest(sql: SqlBuilder, day: string, op: 'before' | 'on' | 'since', date: string): string {
   const value = `${sql.param(date)}::date`;
   if (op === 'before') return `(${day} < ${value})`;
   if (op === 'on') return `(${day} = ${value})`;
@@ -81,21 +84,27 @@ function toSql(sql: SqlBuilder, c: SearchCondition): string {
     case 'flag':
       return c.set ? `(${sql.param(c.flag)} = ANY(mm.flags))` : `(NOT ${sql.param(c.flag)} = ANY(mm.flags))`;
     case 'text':
-      if (c.field === 'body') return fullText(sql, c.value);
+      if (c.field === 'body') return `(m.body_text IS NOT NULL AND ${contains(sql, 'm.body_text', c.value)})`;
       if (c.field === 'text') {
-        const headers = Object.values(TEXT_COLUMNS).map((column) => contains(sql, column, c.value));
-        return `(${fullText(sql, c.value)} OR ${headers.join(' OR ')})`;
+        return `(m.body_text IS NOT NULL AND (${contains(sql, 'm.header_text', c.value)} OR ${contains(sql, 'm.body_text', c.value)}))`;
       }
       return contains(sql, TEXT_COLUMNS[c.field], c.value);
+    case 'text-kept':
+      return '(m.body_text IS NOT NULL)';
     case 'header': {
       const column = HEADER_COLUMNS[c.field.toLowerCase()];
       // Other fields are not kept outside the blob: they match nothing rather than everything.
       return column ? contains(sql, column, c.value) : 'FALSE';
     }
     case 'internal-date':
-      return dateTest(sql, 'm.internal_date', c.op, c.date);
+      return dateTest(
+        sql,
+        `coalesce(m.internal_day, (m.internal_date AT TIME ZONE 'UTC')::date)`,
+        c.op,
+        c.date,
+      );
     case 'sent-date':
-      return `(m.header_date IS NOT NULL AND ${dateTest(sql, 'm.header_date', c.op, c.date)})`;
+      return `(m.sent_day IS NOT NULL AND ${dateTest(sql, 'm.sent_day', c.op, c.date)})`;
     case 'size':
       return c.op === 'larger' ? `(m.size > ${sql.param(c.size)})` : `(m.size < ${sql.param(c.size)})`;
     case 'age': {

@@ -1,16 +1,20 @@
 import type { FastifyInstance } from 'fastify';
+import type { TxtLookup } from '@correo/directory';
 import { domainSchema, id, idParams, pageOf, pageQueryProperties, withErrors } from '../schemas.js';
 import type { PageQuery } from '../schemas.js';
 
 const tags = ['domains'];
 
-export async function domainRoutes(api: FastifyInstance): Promise<void> {
-  api.post<{ Body: { name: string; tenantId?: string } }>(
+export async function domainRoutes(api: FastifyInstance, options: { lookupTxt: TxtLookup }): Promise<void> {
+  api.post<{ Body: { name: string; tenantId?: string; verified?: boolean } }>(
     '',
     {
       schema: {
         tags,
-        summary: 'Register a local domain (IDN names are stored as punycode)',
+        summary: 'Register a domain (IDN names are stored as punycode); it stays pending until verified',
+        description:
+          'A pending domain receives and relays nothing. Publish the TXT record in `verification`, then ' +
+          'POST /v1/domains/{id}/verify. A name that is not available answers 422 without saying why.',
         body: {
           type: 'object',
           required: ['name'],
@@ -20,6 +24,10 @@ export async function domainRoutes(api: FastifyInstance): Promise<void> {
             tenantId: {
               ...id,
               description: "Required with an operator token; a tenant token's own tenant otherwise",
+            },
+            verified: {
+              type: 'boolean',
+              description: 'Operator only: register the domain as verified without the TXT record',
             },
           },
         },
@@ -60,6 +68,36 @@ export async function domainRoutes(api: FastifyInstance): Promise<void> {
       },
     },
     async (request) => request.provisioning.getDomain(request.params.id),
+  );
+
+  api.post<{ Params: { id: string }; Body: { skipDns?: boolean } }>(
+    '/:id/verify',
+    {
+      schema: {
+        tags,
+        summary: 'Verify a pending domain through its _correo-verify TXT record',
+        description:
+          'Looks up the TXT record named in `verification` through the configured DNS servers ' +
+          '(ADMIN_DNS_SERVERS); 422 when the token is not there. The operator may pass skipDns.',
+        params: idParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            skipDns: { type: 'boolean', description: 'Operator only: verify without the TXT record' },
+          },
+        },
+        response: withErrors({ 200: domainSchema }),
+      },
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
+    },
+    async (request) =>
+      request.provisioning.verifyDomain(request.params.id, {
+        lookupTxt: options.lookupTxt,
+        skipDns: request.body.skipDns ?? false,
+      }),
   );
 
   api.delete<{ Params: { id: string } }>(

@@ -1,6 +1,8 @@
 import { canonicalFlag } from '@correo/imap-proto';
 import type { AppendRequest } from '@correo/imap-proto';
-import { appendImapMessages, findImapMailbox } from '@correo/store';
+import { Readable } from 'node:stream';
+import { appendImapMessages, findImapMailbox, writeReferencingStoredBlobs } from '@correo/store';
+import type { ImapAppendRequest } from '@correo/store';
 import type { CommandContext, Completion } from '../command-context.js';
 import { bad, no, ok } from '../command-context.js';
 import { refuseKeywords } from '../keywords.js';
@@ -33,16 +35,39 @@ export async function append(ctx: CommandContext, request: AppendRequest): Promi
     request.messages.flatMap((m) => m.flags ?? []),
   );
   if (refused) return refused;
-  const messages = [];
+  const messages: ImapAppendRequest['messages'][number][] = [];
   for (const { message, upload } of parts) {
     const internalDate = message.internalDate ?? new Date();
     const facts = upload
       ? await streamedMessageFacts(upload, internalDate)
       : await storeAppendedMessage(services.blobs, message.content, internalDate, limit);
+    if (message.internalZone !== undefined) facts.internalZone = message.internalZone;
     const flags = (message.flags ?? []).map(canonicalFlag).filter((flag) => flag !== '\\Recent');
     messages.push({ facts, flags });
   }
-  const outcome = await appendImapMessages(services.pool, { accountId, mailboxId: mailbox.id, messages });
+  // The same bytes may have been expunged earlier and collected between our put and our insert: then
+  // they are stored again and the insert retried (libs/store blob-collection.ts).
+  let outcome;
+  try {
+    outcome = await writeReferencingStoredBlobs(
+      services.pool,
+      async (blobKey) => {
+        const index = messages.findIndex((m) => m.facts.blobKey === blobKey);
+        if (index === -1) throw new Error(`APPEND was refused a blob it did not store: ${blobKey}`);
+        const { message, upload } = parts[index]!;
+        // A streamed body is no longer held: it cannot be stored again, the client sends it again.
+        if (upload) throw new StreamedBlobCollected();
+        await services.blobs.put(Readable.from([message.content]), { maxBytes: limit });
+      },
+      () => appendImapMessages(services.pool, { accountId, mailboxId: mailbox.id, messages }),
+      messages.length,
+    );
+  } catch (error) {
+    if (!(error instanceof StreamedBlobCollected)) throw error;
+    return no('The stored message was collected before it was filed; send it again', {
+      code: 'UNAVAILABLE',
+    });
+  }
   if (outcome.kind === 'nonexistent') return no(`No mailbox named ${request.mailbox}`, { code: 'TRYCREATE' });
   if (outcome.kind === 'over-quota') return no('The mailbox is over its quota', { code: 'OVERQUOTA' });
   await services.changes.publish(accountId, {
@@ -54,3 +79,6 @@ export async function append(ctx: CommandContext, request: AppendRequest): Promi
   if (session.view?.mailboxId === mailbox.id) session.dirty = true;
   return ok('APPEND completed', { code: 'APPENDUID', uidValidity: outcome.uidvalidity, uids: outcome.uids });
 }
+
+/** The collector removed a streamed APPEND body between its upload and its insert (a rare race). */
+class StreamedBlobCollected extends Error {}

@@ -23,10 +23,12 @@ import { getQuota, getQuotaRoot } from './quota.js';
 import { rename } from './rename.js';
 import { search } from './search.js';
 import { select } from './select.js';
+import { sort } from './sort.js';
 import { starttls } from './starttls.js';
 import { status } from './status.js';
 import { store } from './store.js';
 import { subscribe } from './subscribe.js';
+import { thread } from './thread.js';
 
 type RequestOf<C extends ImapRequest['command']> = Extract<ImapRequest, { command: C }>;
 
@@ -71,6 +73,8 @@ export const COMMANDS: { [C in ImapRequest['command']]: Command<C> } = {
   UNSELECT: { states: SELECTED, run: close },
   EXPUNGE: { states: SELECTED, run: expunge },
   SEARCH: { states: SELECTED, run: search },
+  SORT: { states: SELECTED, run: sort },
+  THREAD: { states: SELECTED, run: thread },
   FETCH: { states: SELECTED, run: fetch },
   STORE: { states: SELECTED, run: store },
   COPY: { states: SELECTED, run: copy },

@@ -121,7 +121,9 @@ export class ImapTestStack {
     const operator = createProvisioning(this.pool);
     this.domain ??= operator
       .createTenant({ name: uniqueName('tenant') })
-      .then((tenant) => operator.createDomain({ name: this.domainName, tenantId: tenant.id }));
+      .then((tenant) =>
+        operator.createDomain({ name: this.domainName, tenantId: tenant.id, verified: true }),
+      );
     await this.domain;
     const address = `${localPart}@${this.domainName}`;
     const account = await operator.createAccount({ address, password: this.password });

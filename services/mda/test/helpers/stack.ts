@@ -17,7 +17,9 @@ import type { Pool } from '@correo/store';
 import { createLogger } from '@correo/telemetry';
 import { freshDatabase, testBackends, uniqueName } from '@correo/testkit';
 import type { FreshDatabase } from '@correo/testkit';
+import { housekeepingDefaults } from '../../src/config.js';
 import type { MdaSettings } from '../../src/config.js';
+import type { HousekeepingSettings } from '../../src/housekeeping.js';
 import { startMda } from '../../src/mda.js';
 import type { Mda } from '../../src/mda.js';
 import { rawMessage } from './messages.js';
@@ -60,7 +62,10 @@ export class MdaTestStack {
     this.provision = new Provisioner(pool, uniqueName('tenant'));
   }
 
-  static async create(kind: StackKind, options: { maxAttempts?: number } = {}): Promise<MdaTestStack> {
+  static async create(
+    kind: StackKind,
+    options: { maxAttempts?: number; housekeeping?: Partial<HousekeepingSettings> } = {},
+  ): Promise<MdaTestStack> {
     const backends = testBackends();
     const db = await freshDatabase();
     await migrate(db.url);
@@ -73,6 +78,8 @@ export class MdaTestStack {
       maxAttempts: options.maxAttempts ?? 3,
       topicPartitions: 3,
       concurrency: 3,
+      // Off unless a test asks: it runs housekeeping itself (mda.housekeeping.runOnce) at the moment it chooses.
+      housekeeping: { ...housekeepingDefaults, intervalSeconds: 0, ...options.housekeeping },
     };
     if (kind === 'embedded') {
       const blobDir = await mkdtemp(join(tmpdir(), 'mda-blobs-'));

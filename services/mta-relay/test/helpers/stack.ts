@@ -11,10 +11,10 @@ import type { Bus } from '@correo/bus';
 import { createPostgresDirectory, createProvisioning } from '@correo/directory';
 import { rotateDkimKey } from '@correo/dkim';
 import type { DkimKey } from '@correo/dkim';
-import { startMda } from '@correo/mda';
+import { housekeepingDefaults, startMda } from '@correo/mda';
 import type { Mda } from '@correo/mda';
 import { createMemoryNotifier } from '@correo/notify';
-import { encodeOutboundMessage, timestampFromDate } from '@correo/proto';
+import { SubmissionKind, encodeOutboundMessage, timestampFromDate } from '@correo/proto';
 import type { OutboundMessageInit } from '@correo/proto';
 import { createPool, migrate } from '@correo/store';
 import type { Pool } from '@correo/store';
@@ -61,6 +61,8 @@ export class RelayStack {
     readonly remote: RemoteMta,
     readonly settings: RelaySettings,
     readonly dkimKey: DkimKey,
+    /** The tenant that owns LOCAL_DOMAIN and its accounts. */
+    readonly tenantId: string,
   ) {}
 
   static async create(kind: StackKind, overrides: Partial<RelaySettings> = {}): Promise<RelayStack> {
@@ -88,7 +90,11 @@ export class RelayStack {
     }
     const provisioning = createProvisioning(pool);
     const tenant = await provisioning.createTenant({ name: uniqueName('relay') });
-    const domain = await provisioning.createDomain({ name: LOCAL_DOMAIN, tenantId: tenant.id });
+    const domain = await provisioning.createDomain({
+      name: LOCAL_DOMAIN,
+      tenantId: tenant.id,
+      verified: true,
+    });
     for (const address of ['yo', 'tu', 'el'].map((user) => `${user}@${LOCAL_DOMAIN}`)) {
       await provisioning.createAccount({ address });
     }
@@ -123,7 +129,7 @@ export class RelayStack {
       queueLeaseMs: 60_000,
       ...overrides,
     };
-    const stack = new RelayStack(db, pool, bus, blobs, blobDir, dns, remote, settings, dkimKey);
+    const stack = new RelayStack(db, pool, bus, blobs, blobDir, dns, remote, settings, dkimKey, tenant.id);
     stack.mda = await startMda({
       bus,
       blobs,
@@ -139,6 +145,8 @@ export class RelayStack {
         maxAttempts: 3,
         topicPartitions: 2,
         concurrency: 2,
+        // No blob collection here: the relay tests read bodies of events they publish themselves.
+        housekeeping: { ...housekeepingDefaults, intervalSeconds: 0 },
       },
     });
     await stack.startRelay();
@@ -162,17 +170,23 @@ export class RelayStack {
     this.relay = undefined;
   }
 
-  /** Stores a message and publishes its OutboundMessage as the mda would; resolves with the job id. */
+  /**
+   * Stores a message and publishes its OutboundMessage as the mda would; resolves with the job id. By
+   * default a user of the stack's tenant submitted it, with the envelope sender in From.
+   */
   async sendJob(input: {
     from: string;
     to: string[];
     subject: string;
     queuedAt?: Date;
     isBounce?: boolean;
+    headerFrom?: string;
+    enteredBy?: SubmissionKind;
+    tenantId?: string;
   }): Promise<string> {
     const raw = Buffer.from(
       [
-        `From: Yo <${input.from || `MAILER-DAEMON@${LOCAL_DOMAIN}`}>`,
+        `From: ${input.headerFrom ?? `Yo <${input.from || `MAILER-DAEMON@${LOCAL_DOMAIN}`}>`}`,
         `To: ${input.to.join(', ')}`,
         `Subject: ${input.subject}`,
         'Date: Thu, 26 Nov 2026 06:00:00 +0000',
@@ -197,6 +211,8 @@ export class RelayStack {
       sha256: blob.sha256,
       queuedAt: timestampFromDate(input.queuedAt ?? new Date()),
       isBounce: input.isBounce ?? false,
+      enteredBy: input.enteredBy ?? (input.isBounce ? SubmissionKind.UNSPECIFIED : SubmissionKind.SUBMISSION),
+      tenantId: input.tenantId ?? (input.isBounce ? '' : this.tenantId),
     };
     await this.bus.publish(this.settings.outboundTopic, [{ key: domain, value: encodeOutboundMessage(job) }]);
     return job.eventId!;

@@ -53,7 +53,9 @@ export class Pop3TestStack {
   ) {
     const operator = createProvisioning(pool);
     this.tenant = operator.createTenant({ name: uniqueName('tenant') }).then((tenant) => tenant.id);
-    this.domain = this.tenant.then((tenantId) => operator.createDomain({ name: this.domainName, tenantId }));
+    this.domain = this.tenant.then((tenantId) =>
+      operator.createDomain({ name: this.domainName, tenantId, verified: true }),
+    );
   }
 
   static async create(kind: StackKind): Promise<Pop3TestStack> {

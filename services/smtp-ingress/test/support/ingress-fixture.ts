@@ -26,7 +26,12 @@ import {
   type TestDnsServer,
 } from '@correo/testkit';
 import { loadTlsMaterial, type TlsMaterial } from '@correo/tls';
-import { smtpIngressSection, startSmtpIngress, type SmtpIngress } from '../../src/index.js';
+import {
+  smtpIngressSection,
+  startSmtpIngress,
+  type SmtpIngress,
+  type SmtpIngressDeps,
+} from '../../src/index.js';
 
 export const LOCAL_DOMAIN = 'local.test';
 export const OTHER_LOCAL_DOMAIN = 'otro.test';
@@ -66,6 +71,8 @@ export interface IngressFixture {
   events: PublishedEvent[];
   waitForEvents(count: number, timeoutMs?: number): Promise<PublishedEvent[]>;
   blobBytes(key: string): Promise<Buffer>;
+  /** A second ingress sharing the fixture's directory, topic and backends, with some of them swapped. */
+  startIngress(overrides: Partial<SmtpIngressDeps>): Promise<SmtpIngress>;
   stop(): Promise<void>;
 }
 
@@ -88,8 +95,8 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
 export async function provisionDirectory(pool: Pool): Promise<void> {
   const provisioning = createProvisioning(pool);
   const tenant = await provisioning.createTenant({ name: uniqueName('tenant') });
-  await provisioning.createDomain({ name: LOCAL_DOMAIN, tenantId: tenant.id });
-  await provisioning.createDomain({ name: OTHER_LOCAL_DOMAIN, tenantId: tenant.id });
+  await provisioning.createDomain({ name: LOCAL_DOMAIN, tenantId: tenant.id, verified: true });
+  await provisioning.createDomain({ name: OTHER_LOCAL_DOMAIN, tenantId: tenant.id, verified: true });
   await provisioning.createAccount({ address: USER, password: PASSWORD });
   await provisioning.createAccount({ address: OTHER_USER, password: PASSWORD });
   await provisioning.createAlias({ source: ALIAS, targets: [USER] });
@@ -188,6 +195,19 @@ export async function startIngressFixture(options: FixtureOptions = {}): Promise
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
         return events.slice(0, count);
+      },
+      startIngress(overrides) {
+        return startSmtpIngress({
+          config: loadConfig(testEnv(), { smtp: smtpIngressSection }).smtp,
+          bus,
+          blobs,
+          directory: createPostgresDirectory(pool),
+          limits: createMemoryLimits({ state: new MemoryLimitsState() }),
+          logger: createLogger('smtp-ingress-test', 'silent'),
+          tls,
+          topic,
+          ...overrides,
+        });
       },
       async blobBytes(key) {
         const parts: Buffer[] = [];

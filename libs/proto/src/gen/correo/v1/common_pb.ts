@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file correo/v1/common.proto.
  */
 export const file_correo_v1_common: GenFile = /*@__PURE__*/
-  fileDesc("ChZjb3JyZW8vdjEvY29tbW9uLnByb3RvEgljb3JyZW8udjEiXgoJUmVjaXBpZW50Eg8KB2FkZHJlc3MYASABKAkSGgoSb3JpZ2luYWxfcmVjaXBpZW50GAIgASgJEiQKBm5vdGlmeRgDIAMoDjIULmNvcnJlby52MS5Ec25Ob3RpZnkiRAoKRHNuT3B0aW9ucxIhCgNyZXQYASABKA4yFC5jb3JyZW8udjEuRHNuUmV0dXJuEhMKC2VudmVsb3BlX2lkGAIgASgJKoMBCglEc25Ob3RpZnkSGgoWRFNOX05PVElGWV9VTlNQRUNJRklFRBAAEhQKEERTTl9OT1RJRllfTkVWRVIQARIWChJEU05fTk9USUZZX1NVQ0NFU1MQAhIWChJEU05fTk9USUZZX0ZBSUxVUkUQAxIUChBEU05fTk9USUZZX0RFTEFZEAQqVAoJRHNuUmV0dXJuEhoKFkRTTl9SRVRVUk5fVU5TUEVDSUZJRUQQABITCg9EU05fUkVUVVJOX0ZVTEwQARIWChJEU05fUkVUVVJOX0hFQURFUlMQAmIGcHJvdG8z");
+  fileDesc("ChZjb3JyZW8vdjEvY29tbW9uLnByb3RvEgljb3JyZW8udjEiXgoJUmVjaXBpZW50Eg8KB2FkZHJlc3MYASABKAkSGgoSb3JpZ2luYWxfcmVjaXBpZW50GAIgASgJEiQKBm5vdGlmeRgDIAMoDjIULmNvcnJlby52MS5Ec25Ob3RpZnkiRAoKRHNuT3B0aW9ucxIhCgNyZXQYASABKA4yFC5jb3JyZW8udjEuRHNuUmV0dXJuEhMKC2VudmVsb3BlX2lkGAIgASgJKoMBCglEc25Ob3RpZnkSGgoWRFNOX05PVElGWV9VTlNQRUNJRklFRBAAEhQKEERTTl9OT1RJRllfTkVWRVIQARIWChJEU05fTk9USUZZX1NVQ0NFU1MQAhIWChJEU05fTk9USUZZX0ZBSUxVUkUQAxIUChBEU05fTk9USUZZX0RFTEFZEAQqVAoJRHNuUmV0dXJuEhoKFkRTTl9SRVRVUk5fVU5TUEVDSUZJRUQQABITCg9EU05fUkVUVVJOX0ZVTEwQARIWChJEU05fUkVUVVJOX0hFQURFUlMQAippCg5TdWJtaXNzaW9uS2luZBIfChtTVUJNSVNTSU9OX0tJTkRfVU5TUEVDSUZJRUQQABIWChJTVUJNSVNTSU9OX0tJTkRfTVgQARIeChpTVUJNSVNTSU9OX0tJTkRfU1VCTUlTU0lPThACYgZwcm90bzM");
 
 /**
  * One envelope recipient (RCPT TO) with its RFC 3461 DSN parameters.
@@ -136,4 +136,36 @@ export enum DsnReturn {
  */
 export const DsnReturnSchema: GenEnum<DsnReturn> = /*@__PURE__*/
   enumDesc(file_correo_v1_common, 1);
+
+/**
+ * Which listener accepted the message: it decides the trust given to the envelope.
+ *
+ * @generated from enum correo.v1.SubmissionKind
+ */
+export enum SubmissionKind {
+  /**
+   * @generated from enum value: SUBMISSION_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Port 25: another MTA delivering to our local domains, no AUTH.
+   *
+   * @generated from enum value: SUBMISSION_KIND_MX = 1;
+   */
+  MX = 1,
+
+  /**
+   * Ports 587/465: an authenticated user of ours submitting mail.
+   *
+   * @generated from enum value: SUBMISSION_KIND_SUBMISSION = 2;
+   */
+  SUBMISSION = 2,
+}
+
+/**
+ * Describes the enum correo.v1.SubmissionKind.
+ */
+export const SubmissionKindSchema: GenEnum<SubmissionKind> = /*@__PURE__*/
+  enumDesc(file_correo_v1_common, 2);
 

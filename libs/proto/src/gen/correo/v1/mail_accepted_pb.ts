@@ -2,9 +2,9 @@
 // @generated from file correo/v1/mail_accepted.proto (package correo.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import type { DsnOptions, Recipient } from "./common_pb.js";
+import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { DsnOptions, Recipient, SubmissionKind } from "./common_pb.js";
 import { file_correo_v1_common } from "./common_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file correo/v1/mail_accepted.proto.
  */
 export const file_correo_v1_mail_accepted: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jb3JyZW8vdjEvbWFpbF9hY2NlcHRlZC5wcm90bxIJY29ycmVvLnYxIr4BChRBdXRoZW50aWNhdGlvblJlc3VsdBIOCgZtZXRob2QYASABKAkSDgoGcmVzdWx0GAIgASgJEg4KBnJlYXNvbhgDIAEoCRJDCgpwcm9wZXJ0aWVzGAQgAygLMi8uY29ycmVvLnYxLkF1dGhlbnRpY2F0aW9uUmVzdWx0LlByb3BlcnRpZXNFbnRyeRoxCg9Qcm9wZXJ0aWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJZChVBdXRoZW50aWNhdGlvblJlc3VsdHMSMAoHcmVzdWx0cxgBIAMoCzIfLmNvcnJlby52MS5BdXRoZW50aWNhdGlvblJlc3VsdBIOCgZoZWFkZXIYAiABKAkiwgMKDE1haWxBY2NlcHRlZBIQCghldmVudF9pZBgBIAEoCRIvCgtyZWNlaXZlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJY2xpZW50X2lwGAMgASgJEgwKBGhlbG8YBCABKAkSGgoSYXV0aGVudGljYXRlZF91c2VyGAUgASgJEhEKCW1haWxfZnJvbRgGIAEoCRIoCgpyZWNpcGllbnRzGAcgAygLMhQuY29ycmVvLnYxLlJlY2lwaWVudBIQCghibG9iX2tleRgIIAEoCRIMCgRzaXplGAkgASgEEg4KBnNoYTI1NhgKIAEoCRJAChZhdXRoZW50aWNhdGlvbl9yZXN1bHRzGAsgASgLMiAuY29ycmVvLnYxLkF1dGhlbnRpY2F0aW9uUmVzdWx0cxInCgRraW5kGAwgASgOMhkuY29ycmVvLnYxLlN1Ym1pc3Npb25LaW5kEgwKBHBvcnQYDSABKA0SEAoIc210cHV0ZjgYDiABKAgSFgoOZWlnaHRfYml0X21pbWUYDyABKAgSIgoDZHNuGBAgASgLMhUuY29ycmVvLnYxLkRzbk9wdGlvbnMqaQoOU3VibWlzc2lvbktpbmQSHwobU1VCTUlTU0lPTl9LSU5EX1VOU1BFQ0lGSUVEEAASFgoSU1VCTUlTU0lPTl9LSU5EX01YEAESHgoaU1VCTUlTU0lPTl9LSU5EX1NVQk1JU1NJT04QAmIGcHJvdG8z", [file_correo_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("Ch1jb3JyZW8vdjEvbWFpbF9hY2NlcHRlZC5wcm90bxIJY29ycmVvLnYxIr4BChRBdXRoZW50aWNhdGlvblJlc3VsdBIOCgZtZXRob2QYASABKAkSDgoGcmVzdWx0GAIgASgJEg4KBnJlYXNvbhgDIAEoCRJDCgpwcm9wZXJ0aWVzGAQgAygLMi8uY29ycmVvLnYxLkF1dGhlbnRpY2F0aW9uUmVzdWx0LlByb3BlcnRpZXNFbnRyeRoxCg9Qcm9wZXJ0aWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJZChVBdXRoZW50aWNhdGlvblJlc3VsdHMSMAoHcmVzdWx0cxgBIAMoCzIfLmNvcnJlby52MS5BdXRoZW50aWNhdGlvblJlc3VsdBIOCgZoZWFkZXIYAiABKAki6QMKDE1haWxBY2NlcHRlZBIQCghldmVudF9pZBgBIAEoCRIvCgtyZWNlaXZlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJY2xpZW50X2lwGAMgASgJEgwKBGhlbG8YBCABKAkSGgoSYXV0aGVudGljYXRlZF91c2VyGAUgASgJEhEKCW1haWxfZnJvbRgGIAEoCRIoCgpyZWNpcGllbnRzGAcgAygLMhQuY29ycmVvLnYxLlJlY2lwaWVudBIQCghibG9iX2tleRgIIAEoCRIMCgRzaXplGAkgASgEEg4KBnNoYTI1NhgKIAEoCRJAChZhdXRoZW50aWNhdGlvbl9yZXN1bHRzGAsgASgLMiAuY29ycmVvLnYxLkF1dGhlbnRpY2F0aW9uUmVzdWx0cxInCgRraW5kGAwgASgOMhkuY29ycmVvLnYxLlN1Ym1pc3Npb25LaW5kEgwKBHBvcnQYDSABKA0SEAoIc210cHV0ZjgYDiABKAgSFgoOZWlnaHRfYml0X21pbWUYDyABKAgSIgoDZHNuGBAgASgLMhUuY29ycmVvLnYxLkRzbk9wdGlvbnMSEgoKYWNjb3VudF9pZBgRIAEoCRIRCgl0ZW5hbnRfaWQYEiABKAliBnByb3RvMw", [file_correo_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * One result of an RFC 8601 Authentication-Results resinfo (spf, dkim, dmarc, arc, ...).
@@ -180,6 +180,19 @@ export type MailAccepted = Message<"correo.v1.MailAccepted"> & {
    * @generated from field: correo.v1.DsnOptions dsn = 16;
    */
   dsn?: DsnOptions | undefined;
+
+  /**
+   * The authenticated account (accounts.id) and its tenant for SUBMISSION; empty for MX. The relay signs
+   * only with a DKIM key of a domain of this tenant.
+   *
+   * @generated from field: string account_id = 17;
+   */
+  accountId: string;
+
+  /**
+   * @generated from field: string tenant_id = 18;
+   */
+  tenantId: string;
 };
 
 /**
@@ -188,36 +201,4 @@ export type MailAccepted = Message<"correo.v1.MailAccepted"> & {
  */
 export const MailAcceptedSchema: GenMessage<MailAccepted> = /*@__PURE__*/
   messageDesc(file_correo_v1_mail_accepted, 2);
-
-/**
- * Which listener accepted the message: it decides the trust given to the envelope.
- *
- * @generated from enum correo.v1.SubmissionKind
- */
-export enum SubmissionKind {
-  /**
-   * @generated from enum value: SUBMISSION_KIND_UNSPECIFIED = 0;
-   */
-  UNSPECIFIED = 0,
-
-  /**
-   * Port 25: another MTA delivering to our local domains, no AUTH.
-   *
-   * @generated from enum value: SUBMISSION_KIND_MX = 1;
-   */
-  MX = 1,
-
-  /**
-   * Ports 587/465: an authenticated user of ours submitting mail.
-   *
-   * @generated from enum value: SUBMISSION_KIND_SUBMISSION = 2;
-   */
-  SUBMISSION = 2,
-}
-
-/**
- * Describes the enum correo.v1.SubmissionKind.
- */
-export const SubmissionKindSchema: GenEnum<SubmissionKind> = /*@__PURE__*/
-  enumDesc(file_correo_v1_mail_accepted, 0);
 

@@ -4,7 +4,7 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import type { DsnOptions, Recipient } from "./common_pb.js";
+import type { DsnOptions, Recipient, SubmissionKind } from "./common_pb.js";
 import { file_correo_v1_common } from "./common_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file correo/v1/outbound_message.proto.
  */
 export const file_correo_v1_outbound_message: GenFile = /*@__PURE__*/
-  fileDesc("CiBjb3JyZW8vdjEvb3V0Ym91bmRfbWVzc2FnZS5wcm90bxIJY29ycmVvLnYxIqwDCg9PdXRib3VuZE1lc3NhZ2USEAoIZXZlbnRfaWQYASABKAkSGQoRb3JpZ2luYWxfZXZlbnRfaWQYAiABKAkSEQoJbWFpbF9mcm9tGAMgASgJEhoKEmRlc3RpbmF0aW9uX2RvbWFpbhgEIAEoCRIoCgpyZWNpcGllbnRzGAUgAygLMhQuY29ycmVvLnYxLlJlY2lwaWVudBIQCghibG9iX2tleRgGIAEoCRIMCgRzaXplGAcgASgEEg4KBnNoYTI1NhgIIAEoCRIPCgdhdHRlbXB0GAkgASgNEi4KCm5vdF9iZWZvcmUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCXF1ZXVlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKbGFzdF9lcnJvchgMIAEoCRIiCgNkc24YDSABKAsyFS5jb3JyZW8udjEuRHNuT3B0aW9ucxIRCglpc19ib3VuY2UYDiABKAgSEAoIc210cHV0ZjgYDyABKAgSFgoOZWlnaHRfYml0X21pbWUYECABKAhiBnByb3RvMw", [file_correo_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("CiBjb3JyZW8vdjEvb3V0Ym91bmRfbWVzc2FnZS5wcm90bxIJY29ycmVvLnYxIu4DCg9PdXRib3VuZE1lc3NhZ2USEAoIZXZlbnRfaWQYASABKAkSGQoRb3JpZ2luYWxfZXZlbnRfaWQYAiABKAkSEQoJbWFpbF9mcm9tGAMgASgJEhoKEmRlc3RpbmF0aW9uX2RvbWFpbhgEIAEoCRIoCgpyZWNpcGllbnRzGAUgAygLMhQuY29ycmVvLnYxLlJlY2lwaWVudBIQCghibG9iX2tleRgGIAEoCRIMCgRzaXplGAcgASgEEg4KBnNoYTI1NhgIIAEoCRIPCgdhdHRlbXB0GAkgASgNEi4KCm5vdF9iZWZvcmUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCXF1ZXVlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKbGFzdF9lcnJvchgMIAEoCRIiCgNkc24YDSABKAsyFS5jb3JyZW8udjEuRHNuT3B0aW9ucxIRCglpc19ib3VuY2UYDiABKAgSEAoIc210cHV0ZjgYDyABKAgSFgoOZWlnaHRfYml0X21pbWUYECABKAgSLQoKZW50ZXJlZF9ieRgRIAEoDjIZLmNvcnJlby52MS5TdWJtaXNzaW9uS2luZBIRCgl0ZW5hbnRfaWQYEiABKAliBnByb3RvMw", [file_correo_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * Published to mail.outbound: one delivery job for mta-relay, all recipients sharing one
@@ -122,6 +122,22 @@ export type OutboundMessage = Message<"correo.v1.OutboundMessage"> & {
    * @generated from field: bool eight_bit_mime = 16;
    */
   eightBitMime: boolean;
+
+  /**
+   * How the message entered: SUBMISSION (a user of tenant_id sent it) is the only kind the relay
+   * DKIM-signs; MX means an alias forwards mail from outside (its own signature must stay the
+   * author's); UNSPECIFIED is a bounce or a job from before these fields existed.
+   *
+   * @generated from field: correo.v1.SubmissionKind entered_by = 17;
+   */
+  enteredBy: SubmissionKind;
+
+  /**
+   * MailAccepted.tenant_id of the submitting account; empty unless entered_by is SUBMISSION.
+   *
+   * @generated from field: string tenant_id = 18;
+   */
+  tenantId: string;
 };
 
 /**

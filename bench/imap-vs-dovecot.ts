@@ -1,0 +1,361 @@
+// correo's IMAP gateway against Dovecot on the same load (a report, not a test).
+//
+// Starts correo's gateway on the embedded stack (real Postgres from the test backends, files for
+// blobs, in-process notify and limits) and a PRIVATE Dovecot from Debian's dovecot-imapd: its own
+// config, base and state directories under a temporary directory, passwd-file users with passwords
+// hashed with correo's argon2id parameters, loopback only, a port chosen free; never the system
+// instance. Both get the same accounts and the same messages (APPENDed over IMAP), then the same
+// client mix from a separate process (so that the load generator does not share an event loop with
+// correo): C clients, each on an account, running SELECT, FETCH flags, FETCH envelope/bodystructure,
+// FETCH body, STORE, APPEND, EXPUNGE, SEARCH, once with one login per client and once with LOGIN ...
+// LOGOUT around every cycle. Prints ops/s and p50/p99 per command for both and the ratio.
+//
+//   make bench-imap-vs-dovecot
+//   BENCH_KIND=distributed make bench-imap-vs-dovecot   correo on MinIO blobs, Redis notify/limits
+//   BENCH_CLIENTS=20 BENCH_USERS=20 BENCH_MESSAGES=100 BENCH_SECONDS=15
+import { execFileSync, fork, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { chmod, mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { hashPassword } from '@correo/auth';
+import { RawImapClient } from '../services/imap-gateway/test/helpers/raw-client.js';
+import { ImapTestStack, rawMessage } from '../services/imap-gateway/test/helpers/stack.js';
+import type { StackKind } from '../services/imap-gateway/test/helpers/stack.js';
+
+const clients = Number(process.env.BENCH_CLIENTS ?? 20);
+const users = Number(process.env.BENCH_USERS ?? 20);
+const perUser = Number(process.env.BENCH_MESSAGES ?? 100);
+const seconds = Number(process.env.BENCH_SECONDS ?? 15);
+const kind = (process.env.BENCH_KIND ?? 'embedded') as StackKind;
+
+/** The commands of one cycle, in order; each is timed on its own. */
+const COMMANDS = [
+  'LOGIN',
+  'SELECT',
+  'FETCH flags',
+  'FETCH envelope',
+  'FETCH body',
+  'STORE',
+  'APPEND',
+  'EXPUNGE',
+  'SEARCH',
+  'LOGOUT',
+] as const;
+type Command = (typeof COMMANDS)[number];
+
+interface Target {
+  name: string;
+  port: number;
+  users: string[];
+  password: string;
+}
+
+function body(lines: number): string[] {
+  return Array.from(
+    { length: lines },
+    (_, i) => `Line ${i} of a benchmark message, long enough to look like mail.`,
+  );
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function append(client: RawImapClient, message: string): Promise<void> {
+  const tag = client.allocateTag();
+  client.send(`${tag} APPEND INBOX {${Buffer.byteLength(message)}+}\r\n${message}\r\n`);
+  const done = await client.collect(tag);
+  if (!done.status.startsWith('OK')) throw new Error(`APPEND: ${done.status}`);
+}
+
+/** The same messages for every account of both servers. */
+async function fill(port: number, address: string, password: string): Promise<void> {
+  const client = await RawImapClient.connect(port);
+  await client.readLine();
+  const login = await client.command(`LOGIN "${address}" "${password}"`);
+  if (!login.status.startsWith('OK')) throw new Error(`LOGIN ${address}: ${login.status}`);
+  for (let m = 0; m < perUser; m++)
+    await append(client, rawMessage(`bench ${m}`, body(60), `Sender ${m % 7} <s${m % 7}@remote.test>`));
+  await client.command('LOGOUT');
+  client.destroy();
+}
+
+// ---- Dovecot, private ----
+
+async function startDovecot(
+  dir: string,
+  port: number,
+  addresses: string[],
+  password: string,
+): Promise<ChildProcess> {
+  await mkdir(join(dir, 'run'), { recursive: true });
+  await mkdir(join(dir, 'state'), { recursive: true });
+  await mkdir(join(dir, 'home'), { recursive: true });
+  // Dovecot's auth and mail processes run as its own user: they must reach the users file and homes.
+  await chmod(dir, 0o755);
+  execFileSync('chown', ['dovecot:dovecot', join(dir, 'home')]);
+  // The same argon2id parameters correo stores (Dovecot verifies the PHC string through libsodium),
+  // so that LOGIN costs the same password check on both sides.
+  // libsodium reads the parameters in the order m, t, p; node's argon2 writes m, p, t.
+  const hash = (await hashPassword(password)).replace(/m=(\d+),p=(\d+),t=(\d+)/, 'm=$1,t=$3,p=$2');
+  await writeFile(join(dir, 'users'), addresses.map((a) => `${a}:{ARGON2ID}${hash}::::\n`).join(''));
+  const config = `
+base_dir = ${dir}/run
+state_dir = ${dir}/state
+log_path = ${dir}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = maildir:~/Maildir
+mail_max_userip_connections = 1000
+first_valid_uid = 1
+default_process_limit = 1000
+default_client_limit = 4000
+passdb {
+  driver = passwd-file
+  args = ${dir}/users
+}
+userdb {
+  driver = static
+  args = uid=dovecot gid=dovecot home=${dir}/home/%u
+}
+namespace inbox {
+  inbox = yes
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = ${port}
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    port = 0
+  }
+}
+service submission-login {
+  inet_listener submission {
+    port = 0
+  }
+}
+service lmtp {
+  unix_listener lmtp {
+    mode = 0600
+  }
+}
+service stats {
+  inet_listener http {
+    port = 0
+  }
+}
+`;
+  await writeFile(join(dir, 'dovecot.conf'), config);
+  const child = spawn('/usr/sbin/dovecot', ['-F', '-c', join(dir, 'dovecot.conf')], { stdio: 'inherit' });
+  // Up when the port answers with a greeting.
+  for (let i = 0; i < 100; i++) {
+    try {
+      const client = await RawImapClient.connect(port);
+      await client.readLine();
+      client.destroy();
+      return child;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  child.kill();
+  throw new Error(`Dovecot did not come up; see ${dir}/dovecot.log`);
+}
+
+// ---- the load, in a child process ----
+
+interface LoadResult {
+  elapsed: number;
+  samples: Record<string, number[]>;
+}
+
+async function load(target: Target, perCycleLogin: boolean): Promise<LoadResult> {
+  const samples: Record<string, number[]> = Object.fromEntries(COMMANDS.map((c) => [c, []]));
+  const until = performance.now() + seconds * 1000;
+  const message = rawMessage('appended by the benchmark', body(40));
+  const timed = async (client: RawImapClient, name: Command, line: string | (() => Promise<void>)) => {
+    const start = performance.now();
+    if (typeof line === 'string') {
+      const done = await client.command(line);
+      if (!done.status.startsWith('OK'))
+        throw new Error(`${target.name} ${line.slice(0, 40)}: ${done.status}`);
+      samples[name]!.push(performance.now() - start);
+      return done;
+    }
+    await line();
+    samples[name]!.push(performance.now() - start);
+    return null;
+  };
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      const address = target.users[c % target.users.length]!;
+      let client: RawImapClient | null = null;
+      while (performance.now() < until) {
+        if (!client) {
+          client = await RawImapClient.connect(target.port);
+          await client.readLine();
+          await timed(client, 'LOGIN', `LOGIN "${address}" "${target.password}"`);
+        }
+        const selected = await timed(client, 'SELECT', 'SELECT INBOX');
+        const exists = Number(/\* (\d+) EXISTS/.exec(selected!.untagged.join('\n'))?.[1] ?? 1);
+        const n = Math.max(1, Math.ceil(Math.random() * exists));
+        await timed(client, 'FETCH flags', 'FETCH 1:* (UID FLAGS)');
+        await timed(client, 'FETCH envelope', `FETCH ${Math.max(1, n - 9)}:${n} (ENVELOPE BODYSTRUCTURE)`);
+        await timed(client, 'FETCH body', `FETCH ${n} (UID RFC822.SIZE BODY.PEEK[])`);
+        await timed(client, 'STORE', `STORE ${n} ${Math.random() < 0.5 ? '+' : '-'}FLAGS (\\Seen \\Flagged)`);
+        const c2 = client;
+        await timed(client, 'APPEND', () => append(c2, message));
+        // The message appended above goes again: the mailbox keeps its size.
+        await client.command(`UID STORE ${'*'} +FLAGS.SILENT (\\Deleted)`);
+        await timed(client, 'EXPUNGE', 'EXPUNGE');
+        await timed(
+          client,
+          'SEARCH',
+          Math.random() < 0.5 ? 'SEARCH UNSEEN' : 'SEARCH FROM s3 SUBJECT "bench 3"',
+        );
+        if (perCycleLogin) {
+          await timed(client, 'LOGOUT', 'LOGOUT');
+          client.destroy();
+          client = null;
+        }
+      }
+      if (client) {
+        await timed(client, 'LOGOUT', 'LOGOUT');
+        client.destroy();
+      }
+    }),
+  );
+  return { elapsed: (performance.now() - start) / 1000, samples };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+interface Row {
+  ops: number;
+  p50: number;
+  p99: number;
+}
+
+function summarize(result: LoadResult): Map<string, Row> {
+  const rows = new Map<string, Row>();
+  let total = 0;
+  for (const name of COMMANDS) {
+    const list = [...result.samples[name]!].sort((a, b) => a - b);
+    total += list.length;
+    rows.set(name, {
+      ops: list.length / result.elapsed,
+      p50: percentile(list, 50),
+      p99: percentile(list, 99),
+    });
+  }
+  rows.set('all', { ops: total / result.elapsed, p50: NaN, p99: NaN });
+  return rows;
+}
+
+function table(title: string, correo: Map<string, Row>, dovecot: Map<string, Row>): string {
+  const lines = [
+    `### ${title}`,
+    '',
+    '| command | correo ops/s | correo p50 ms | correo p99 ms | Dovecot ops/s | Dovecot p50 ms | Dovecot p99 ms | ops/s ratio | p99 ratio |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  const f = (n: number) => (Number.isNaN(n) ? '' : n.toFixed(n >= 100 ? 0 : n >= 10 ? 1 : 2));
+  for (const name of [...COMMANDS, 'all']) {
+    const c = correo.get(name)!;
+    const d = dovecot.get(name)!;
+    if (c.ops === 0 && d.ops === 0) continue;
+    lines.push(
+      `| ${name} | ${f(c.ops)} | ${f(c.p50)} | ${f(c.p99)} | ${f(d.ops)} | ${f(d.p50)} | ${f(d.p99)} | ` +
+        `${d.ops ? `${(c.ops / d.ops).toFixed(2)}x` : ''} | ${d.p99 ? `${(c.p99 / d.p99).toFixed(1)}x` : ''} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Runs one load in a child process and returns its samples. */
+function runLoad(target: Target, perCycleLogin: boolean): Promise<LoadResult> {
+  const child = fork(fileURLToPath(import.meta.url), ['load'], { execArgv: ['--import', 'tsx'] });
+  return new Promise((resolve, reject) => {
+    child.once('message', (result) => resolve(result as LoadResult));
+    child.once('exit', (code) => code && reject(new Error(`load exited with ${code}`)));
+    child.send({ target, perCycleLogin });
+  });
+}
+
+if (process.argv[2] === 'load') {
+  process.once('message', (message: { target: Target; perCycleLogin: boolean }) => {
+    void load(message.target, message.perCycleLogin).then((result) =>
+      process.send!(result, () => process.exit(0)),
+    );
+  });
+} else {
+  const stack = await ImapTestStack.create(kind);
+  const dir = await mkdtemp(join(tmpdir(), 'bench-dovecot-'));
+  let dovecot: ChildProcess | null = null;
+  try {
+    const gateway = await stack.gateway({ maxConnectionsPerIp: 100_000, maxConnectionsPerUser: 100_000 });
+    const addresses: string[] = [];
+    for (let u = 0; u < users; u++) {
+      const account = await stack.account(`bench${u}`);
+      addresses.push(account.address);
+    }
+    const dovecotPort = await freePort();
+    dovecot = await startDovecot(dir, dovecotPort, addresses, stack.password);
+    const targets: Target[] = [
+      { name: 'correo', port: gateway.ports.imap, users: addresses, password: stack.password },
+      { name: 'Dovecot', port: dovecotPort, users: addresses, password: stack.password },
+    ];
+    const fillStart = performance.now();
+    for (const target of targets)
+      await Promise.all(addresses.map((a) => fill(target.port, a, target.password)));
+    console.log(
+      `imap (${kind}) vs Dovecot: ${clients} clients over ${users} users x ${perUser} messages (~4 KB), ${seconds} s per run ` +
+        `(filled in ${((performance.now() - fillStart) / 1000).toFixed(1)} s)`,
+    );
+    const out: string[] = [];
+    for (const perCycleLogin of [false, true]) {
+      const [correo, dove] = [
+        await runLoad(targets[0]!, perCycleLogin),
+        await runLoad(targets[1]!, perCycleLogin),
+      ];
+      out.push(
+        table(
+          perCycleLogin ? 'LOGIN ... LOGOUT around every cycle' : 'one login per client',
+          summarize(correo),
+          summarize(dove),
+        ),
+      );
+    }
+    console.log(out.join('\n\n'));
+  } catch (error) {
+    console.error(await readFile(join(dir, 'dovecot.log'), 'utf8').catch(() => 'no dovecot.log'));
+    throw error;
+  } finally {
+    dovecot?.kill();
+    await stack.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,425 @@
+// correo against Postfix, end to end (a report, not a test). One generator for every system:
+// Postfix's own smtp-source, with the same command line (N messages of ~4 KB over C reused
+// sessions, then a sequential load over one session) against
+//   - a private Postfix on loopback (bench/postfix-private.sh: own config, queue and mail
+//     directories, virtual Maildir mailboxes, no TLS, its own port; no system instance touched),
+//   - correo's embedded default (the all-in-one on embedded PostgreSQL, file blobs),
+//   - correo on the Kafka stack (Kafka, the test PostgreSQL, MinIO, Redis), when KAFKA_BROKERS is set.
+// Systems run back to back per load so that each ratio compares runs under the same machine load.
+// It waits until every accepted message is in its mailbox and prints, per system and load:
+// accepted msgs/s (first connect to last 250), delivered msgs/s (first connect to last stored),
+// 250 -> stored p50/p99 (stored = Maildir rename for Postfix; the filing transaction's commit time
+// for correo), CPU per message (the system's process tree, children included) and the ratio of
+// delivered msgs/s to Postfix's.
+//
+//   make bench-vs-postfix
+//   BENCH_MESSAGES=2000 BENCH_SESSIONS=20 BENCH_SEQUENTIAL_MESSAGES=500 BENCH_STACKS=postfix,embedded,kafka make bench-vs-postfix
+//   BENCH_CPU_PROF=/tmp/prof   (correo runs with --cpu-prof, profiles written there on exit)
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { freePort } from '@correo/testkit';
+import { AdminClient } from '../e2e/test/support/admin-client.js';
+import { startEmbeddedStack, startKafkaStack, type MailStack } from '../e2e/test/support/stacks.js';
+import { option } from './options.js';
+import { formatTable, percentile } from './report.js';
+
+const messages = Number(option('messages', '2000'));
+const sessions = Number(option('sessions', '20'));
+const sequentialMessages = Number(option('sequential_messages', '500'));
+const payloadBytes = Number(option('message_bytes', '4096'));
+const systems = option('stacks', process.env.KAFKA_BROKERS ? 'postfix,embedded,kafka' : 'postfix,embedded')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean) as SystemKind[];
+const cpuProfileDir = option('cpu_prof', '');
+const deliveryTimeoutMs = Number(option('timeout_ms', '600000'));
+const note = option('note', '');
+const DOMAIN = 'bench.test';
+const HERE = fileURLToPath(new URL('./', import.meta.url));
+
+type SystemKind = 'postfix' | 'embedded' | 'kafka';
+
+interface Load {
+  name: string;
+  sessions: number;
+  messages: number;
+  recipient: string;
+}
+
+const loads: Load[] = [
+  { name: `${sessions} sessions`, sessions, messages, recipient: `user0@${DOMAIN}` },
+  { name: '1 session', sessions: 1, messages: sequentialMessages, recipient: `user1@${DOMAIN}` },
+];
+
+/** What one system must offer the driver: its SMTP port, a way to see stored messages, its processes. */
+interface System {
+  kind: SystemKind;
+  port: number;
+  /** Root of the process tree whose CPU time counts (children included, reaped ones too). */
+  pid(): number;
+  /** Stored time (epoch ms) per queue id of `ids` that is already in its mailbox. */
+  stored(ids: string[], recipient: string): Promise<Map<string, number>>;
+  /** Messages per filing transaction (correo's batches), for the report. */
+  messagesPerCommit?(ids: string[]): Promise<number>;
+  /** A final, more precise reading of the stored times where the system can give one. */
+  commitTimes?(ids: string[]): Promise<Map<string, number> | undefined>;
+  cpuNote: string;
+  close(): Promise<void>;
+}
+
+interface Result {
+  system: SystemKind;
+  load: string;
+  sessions: number;
+  messages: number;
+  accepted: number;
+  delivered: number;
+  acceptedPerSecond: number;
+  deliveredPerSecond: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
+  cpuMsPerMessage: number;
+  storedTimeSource: string;
+  messagesPerCommit?: number;
+}
+
+const now = () => performance.timeOrigin + performance.now();
+
+// ---------- CPU of a process tree (utime + stime of the living, cutime + cstime of the reaped) ----------
+
+const TICK_MS = 10; // USER_HZ is 100 on Linux.
+
+async function treeCpuMs(root: number): Promise<number> {
+  const stats = new Map<number, { ppid: number; ticks: number }>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const text = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const close = text.lastIndexOf(')');
+    if (close < 0) continue;
+    const fields = text.slice(close + 2).split(' ');
+    // After "pid (comm) ": state ppid ... utime(14) stime(15) cutime(16) cstime(17), 1-based overall.
+    const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
+    stats.set(Number(entry), { ppid: Number(fields[1]), ticks });
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
+      if (p === root) return true;
+      p = stats.get(p)?.ppid ?? 0;
+    }
+    return false;
+  };
+  let ticks = 0;
+  for (const [pid, stat] of stats) if (inTree(pid)) ticks += stat.ticks;
+  return ticks * TICK_MS;
+}
+
+// ---------- the generator ----------
+
+interface Sent {
+  began: number;
+  finished: number;
+}
+
+/**
+ * smtp-source -v prints every reply; each "250 ... queued as ID" is stamped into `acceptedAt` (the 250
+ * time by the queue id in the reply) as it arrives.
+ */
+async function smtpSource(port: number, load: Load, acceptedAt: Map<string, number>): Promise<Sent> {
+  const args = [
+    '-v',
+    '-d',
+    '-s',
+    String(load.sessions),
+    '-m',
+    String(load.messages),
+    '-l',
+    String(payloadBytes),
+  ];
+  args.push('-M', 'bench.client.test', '-f', 'bench@remote.test', '-t', load.recipient, `127.0.0.1:${port}`);
+  const began = now();
+  const child = spawn('smtp-source', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const errors: string[] = [];
+  const lines = createInterface({ input: child.stderr });
+  lines.on('line', (line) => {
+    const queued = /<<< 250 .*queued as (\S+)/.exec(line);
+    if (queued) acceptedAt.set(queued[1]!, now());
+    else if (/<<< [45]\d\d/.test(line) || /fatal|error/i.test(line)) errors.push(line);
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const finished = now();
+  if (code !== 0 || errors.length > 0)
+    console.error(
+      `smtp-source exited ${code}; ${errors.length} errors, first: ${errors.slice(0, 3).join(' | ')}`,
+    );
+  return { began, finished };
+}
+
+// ---------- Postfix ----------
+
+async function startPostfix(): Promise<System> {
+  const dir = await mkdtemp(join(tmpdir(), 'correo-bench-postfix-'));
+  const port = await freePort();
+  const script = join(HERE, 'postfix-private.sh');
+  const recipients = loads.map((l) => l.recipient);
+  await run('bash', [script, 'start', dir, String(port), DOMAIN, ...recipients]);
+  const masterPid = async () => Number((await readFile(join(dir, 'queue/pid/master.pid'), 'utf8')).trim());
+  await waitFor('Postfix to listen', async () => (await masterPid().catch(() => 0)) > 0);
+  const pid = await masterPid();
+  // Each delivered file is read once (the poller runs every few ms and must not load the machine).
+  const readFiles = new Set<string>();
+  return {
+    kind: 'postfix',
+    port,
+    pid: () => pid,
+    cpuNote: 'master and all its daemons',
+    async stored(_ids, recipient) {
+      const folder = join(dir, 'mail', DOMAIN, recipient.split('@')[0]!, 'new');
+      const found = new Map<string, number>();
+      for (const name of await readdir(folder).catch(() => [] as string[])) {
+        if (readFiles.has(name)) continue;
+        readFiles.add(name);
+        const file = join(folder, name);
+        // The queue id is in the Received header Postfix adds: "... (Postfix) with ESMTP id QID".
+        const head = (await readFile(file, 'latin1')).slice(0, 2048);
+        const id = /with E?SMTP id (\w+)/.exec(head)?.[1];
+        if (!id) continue;
+        // The rename into new/ is Postfix's commit: it sets the file's ctime.
+        const { ctimeMs } = await stat(file);
+        found.set(id, ctimeMs);
+      }
+      return found;
+    },
+    async close() {
+      await run('bash', [script, 'stop', dir]).catch(() => {});
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// ---------- correo ----------
+
+async function startCorreo(kind: 'embedded' | 'kafka'): Promise<System> {
+  const env: Record<string, string> = {
+    SMTP_MAX_CONNECTIONS_PER_IP: String(sessions + 10),
+    SMTP_CONNECTIONS_PER_IP_PER_MINUTE: '0',
+    LOG_LEVEL: 'error',
+  };
+  if (cpuProfileDir) await mkdir(cpuProfileDir, { recursive: true });
+  const nodeArgs = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
+  const stack: MailStack = await (kind === 'kafka' ? startKafkaStack : startEmbeddedStack)(env, { nodeArgs });
+  const db = new pg.Client({ connectionString: stack.app.databaseUrl });
+  await db.connect();
+  const admin = new AdminClient(stack.app.adminUrl, stack.app.adminToken);
+  const tenant = await admin.createTenant(`bench-${randomBytes(4).toString('hex')}`);
+  await admin.createDomain(DOMAIN, tenant.id);
+  for (const load of loads) await admin.createAccount(load.recipient, randomBytes(12).toString('base64url'));
+  const commitTimestamps =
+    (await db.query<{ track_commit_timestamp: string }>('SHOW track_commit_timestamp')).rows[0]
+      ?.track_commit_timestamp === 'on';
+  return {
+    kind,
+    port: stack.app.ports.mx,
+    pid: () => stack.app.process.child.pid!,
+    cpuNote:
+      kind === 'embedded'
+        ? 'the all-in-one and its embedded PostgreSQL'
+        : 'the all-in-one only (Kafka, PostgreSQL, MinIO, Redis are shared)',
+    async stored(ids) {
+      const { rows } = await db.query<{ event: string }>(
+        'SELECT DISTINCT received_event_id AS event FROM messages WHERE received_event_id = ANY($1::text[])',
+        [ids],
+      );
+      const seen = now();
+      return new Map(rows.map((row) => [row.event, seen]));
+    },
+    async messagesPerCommit(ids) {
+      const { rows } = await db.query<{ per: number }>(
+        `SELECT count(*)::float / greatest(count(DISTINCT xmin::text), 1) AS per
+           FROM messages WHERE received_event_id = ANY($1::text[])`,
+        [ids],
+      );
+      return Number(rows[0]?.per ?? NaN);
+    },
+    async commitTimes(ids) {
+      if (!commitTimestamps) return undefined;
+      const { rows } = await db.query<{ event: string; at: number }>(
+        `SELECT received_event_id AS event, extract(epoch FROM min(pg_xact_commit_timestamp(xmin))) * 1000 AS at
+           FROM messages WHERE received_event_id = ANY($1::text[]) GROUP BY received_event_id`,
+        [ids],
+      );
+      return new Map(rows.map((row) => [row.event, Number(row.at)]));
+    },
+    async close() {
+      await db.end().catch(() => {});
+      await stack.close();
+    },
+  };
+}
+
+// ---------- one load against one system ----------
+
+async function measure(system: System, load: Load): Promise<Result> {
+  const cpuBefore = await treeCpuMs(system.pid());
+  const acceptedAt = new Map<string, number>();
+  const storedAt = new Map<string, number>();
+  let finished: number | undefined = undefined;
+  // Polls while the load runs too, so that a first-seen time is close when nothing better exists.
+  const poller = (async () => {
+    while (
+      finished === undefined ||
+      (storedAt.size < acceptedAt.size && now() < finished + deliveryTimeoutMs)
+    ) {
+      const pending = [...acceptedAt.keys()].filter((id) => !storedAt.has(id));
+      if (pending.length > 0) {
+        for (const [id, at] of await system.stored(pending, load.recipient)) storedAt.set(id, at);
+      }
+      await sleep(25);
+    }
+  })();
+  const sent = await smtpSource(system.port, load, acceptedAt);
+  finished = sent.finished;
+  await poller;
+  const cpuAfter = await treeCpuMs(system.pid());
+
+  let source = system.kind === 'postfix' ? 'Maildir rename (ctime)' : 'first seen by a 25 ms poll';
+  const commits = await system.commitTimes?.([...acceptedAt.keys()]);
+  if (commits && commits.size > 0) {
+    for (const [id, at] of commits) storedAt.set(id, at);
+    source = 'commit timestamp';
+  }
+  const latencies = [...acceptedAt]
+    .filter(([id]) => storedAt.has(id))
+    .map(([id, at]) => Math.max(0, storedAt.get(id)! - at))
+    .sort((a, b) => a - b);
+  const delivered = latencies.length;
+  const lastAccepted = Math.max(...acceptedAt.values());
+  const lastStored = Math.max(...[...acceptedAt.keys()].map((id) => storedAt.get(id) ?? 0));
+  return {
+    system: system.kind,
+    load: load.name,
+    sessions: load.sessions,
+    messages: load.messages,
+    accepted: acceptedAt.size,
+    delivered,
+    acceptedPerSecond: acceptedAt.size / ((lastAccepted - sent.began) / 1000),
+    deliveredPerSecond: delivered / ((lastStored - sent.began) / 1000),
+    latencyMs: {
+      p50: percentile(latencies, 50),
+      p90: percentile(latencies, 90),
+      p99: percentile(latencies, 99),
+      max: latencies.at(-1) ?? NaN,
+    },
+    cpuMsPerMessage: (cpuAfter - cpuBefore) / Math.max(1, delivered),
+    storedTimeSource: source,
+    ...(system.messagesPerCommit
+      ? { messagesPerCommit: await system.messagesPerCommit([...acceptedAt.keys()]) }
+      : {}),
+  };
+}
+
+// ---------- plumbing ----------
+
+function run(command: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited ${code}`)),
+    );
+  });
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+function table(results: Result[]): string {
+  const header = [
+    'load',
+    'system',
+    'N',
+    'stored',
+    'accept msg/s',
+    'deliver msg/s',
+    'p50 ms',
+    'p99 ms',
+    'CPU ms/msg',
+    'msgs/commit',
+    'vs Postfix',
+  ];
+  const rows = results.map((r) => {
+    const postfix = results.find((p) => p.system === 'postfix' && p.load === r.load);
+    const ratio = postfix ? (r.deliveredPerSecond / postfix.deliveredPerSecond).toFixed(2) + 'x' : '-';
+    return [
+      r.load,
+      r.system,
+      String(r.messages),
+      String(r.delivered),
+      r.acceptedPerSecond.toFixed(1),
+      r.deliveredPerSecond.toFixed(1),
+      r.latencyMs.p50.toFixed(0),
+      r.latencyMs.p99.toFixed(0),
+      r.cpuMsPerMessage.toFixed(2),
+      r.messagesPerCommit === undefined ? '-' : r.messagesPerCommit.toFixed(1),
+      ratio,
+    ];
+  });
+  return formatTable(header, rows);
+}
+
+// ---------- main ----------
+
+const started: System[] = [];
+const results: Result[] = [];
+const load1 = loadavg();
+try {
+  for (const kind of systems) {
+    console.error(`bench-vs-postfix: starting ${kind}`);
+    started.push(kind === 'postfix' ? await startPostfix() : await startCorreo(kind));
+  }
+  for (const load of loads) {
+    for (const system of started) {
+      console.error(
+        `bench-vs-postfix: ${system.kind}: ${load.messages} x ${payloadBytes} B over ${load.name}`,
+      );
+      results.push(await measure(system, load));
+    }
+  }
+} finally {
+  for (const system of started.reverse()) await system.close().catch((e) => console.error(e));
+}
+console.log(table(results));
+console.log(
+  `CPU counts: ${started
+    .reverse()
+    .map((s) => `${s.kind}: ${s.cpuNote}`)
+    .join(
+      '; ',
+    )}. Stored time: ${[...new Set(results.map((r) => `${r.system}: ${r.storedTimeSource}`))].join('; ')}.`,
+);
+console.log(
+  `host: ${cpus().length} cores, load average ${load1.map((l) => l.toFixed(2)).join(' ')} at start${note ? `; ${note}` : ''}`,
+);
+const dir = join(HERE, 'results');
+await mkdir(dir, { recursive: true });
+const file = join(dir, `vs-postfix-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+await writeFile(
+  file,
+  JSON.stringify(
+    { date: new Date().toISOString(), host: { cpus: cpus().length, loadAverage: load1 }, note, results },
+    null,
+    2,
+  ) + '\n',
+);
+console.log(`written to ${file}`);

@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import assert from 'node:assert/strict';
+import { deliverToMailbox } from '../src/delivery.js';
+import type { DeliveryOutcome, MessageFacts } from '../src/delivery.js';
+import type { Pool } from '../src/pool.js';
+
+/** A new tenant with one domain and one account `user@<random>.test`. */
+export async function createAccount(pool: Pool): Promise<{ accountId: string; address: string }> {
+  const domain = `${randomUUID().slice(0, 8)}.test`;
+  const address = `user@${domain}`;
+  const tenant = await pool.query<{ id: string }>('INSERT INTO tenants (name) VALUES ($1) RETURNING id', [
+    randomUUID(),
+  ]);
+  const d = await pool.query<{ id: string }>(
+    'INSERT INTO domains (tenant_id, name) VALUES ($1, $2) RETURNING id',
+    [tenant.rows[0]!.id, domain],
+  );
+  const a = await pool.query<{ id: string }>(
+    `INSERT INTO accounts (tenant_id, domain_id, local_part, address) VALUES ($1, $2, 'user', $3) RETURNING id`,
+    [tenant.rows[0]!.id, d.rows[0]!.id, address],
+  );
+  return { accountId: a.rows[0]!.id, address };
+}
+
+/** The facts of a message stored under `blobKey`, with no headers worth reading. */
+export function messageFacts(blobKey: string, size: number): MessageFacts {
+  return {
+    blobKey,
+    sha256: blobKey,
+    size,
+    internalDate: new Date(),
+    subject: null,
+    from: null,
+    to: null,
+    cc: null,
+    messageId: null,
+    date: null,
+    inReplyTo: null,
+    envelope: null,
+    bodystructure: null,
+    sentDay: null,
+    headerText: '',
+    bodyText: '',
+    sortKeys: {
+      subject: '',
+      from: '',
+      to: '',
+      cc: '',
+      displayFrom: '',
+      displayTo: '',
+      messageId: null,
+      references: [],
+    },
+  };
+}
+
+/** Delivers a message stored under `blobKey` (a random key by default) to INBOX; it must be filed. */
+export async function deliverMessage(
+  pool: Pool,
+  to: { accountId: string; address: string },
+  size = 100,
+  blobKey = randomUUID().replaceAll('-', '').padEnd(64, '0'),
+): Promise<Extract<DeliveryOutcome, { kind: 'delivered' }>> {
+  const outcome = await deliverToMailbox(pool, {
+    eventId: randomUUID(),
+    recipient: to.address,
+    accountId: to.accountId,
+    message: messageFacts(blobKey, size),
+  });
+  assert.equal(outcome.kind, 'delivered');
+  return outcome as Extract<DeliveryOutcome, { kind: 'delivered' }>;
+}

@@ -1,0 +1,12 @@
+.PHONY: bench-vs-postfix
+
+# correo against Postfix end to end (a report, not a test): the same smtp-source load (2,000 x 4 KB
+# over 20 sessions, then 500 over one session) against a private Postfix on loopback (installed
+# from Debian when missing; bench/postfix-private.sh), the embedded default and, with the test
+# backends, the Kafka stack. Prints accept/deliver msgs/s, 250 -> stored p50/p99, CPU per message
+# and the ratio to Postfix. Options: BENCH_MESSAGES, BENCH_SESSIONS, BENCH_SEQUENTIAL_MESSAGES,
+# BENCH_STACKS (postfix,embedded,kafka), BENCH_CPU_PROF (a directory: correo runs with --cpu-prof),
+# BENCH_NOTE (printed beside the numbers, e.g. what else loads the machine).
+bench-vs-postfix:
+	bash scripts/backends/up.sh
+	set -a; . ./.test-backends/env; set +a; node --import tsx bench/vs-postfix.ts

@@ -1,0 +1,3 @@
+import { erasureScenarios } from './erasure.js';
+
+erasureScenarios('distributed');
