@@ -21,6 +21,18 @@ export interface LoginAccounts<A> {
 }
 
 /**
+ * The longest login name any protocol accepts, in octets: an address is at most 64 + 1 + 255 octets
+ * (RFC 5321 4.5.3.1). Longer names are refused before the limiter or the directory see them, so a
+ * login cannot be used to make either hash or store megabytes. Each protocol answers its own clear
+ * error first (loginNameTooLong); guardedLogin refuses them too, as a backstop.
+ */
+export const MAX_LOGIN_NAME_BYTES = 320;
+
+export function loginNameTooLong(login: string): boolean {
+  return login.length > MAX_LOGIN_NAME_BYTES || Buffer.byteLength(login, 'utf8') > MAX_LOGIN_NAME_BYTES;
+}
+
+/**
  * A password login as SMTP AUTH, IMAP LOGIN/AUTHENTICATE and POP3 USER/PASS/AUTH all do it:
  * let the shared limiter admit and count the attempt (refuse when locked, wait the growing delay
  * otherwise), then verify, and on success take the count back. One limiter across protocols, so
@@ -34,6 +46,7 @@ export async function guardedLogin<A>(
   password: string,
   ip: string,
 ): Promise<GuardedLogin<A>> {
+  if (loginNameTooLong(login)) return { kind: 'failed' };
   const loginKey = await accounts.loginKey(login);
   const verdict = await limiter.admit(loginKey, ip);
   if (verdict.kind === 'locked') return { kind: 'locked', by: verdict.by };

@@ -1,4 +1,4 @@
-export type ParseErrorCode = 'TOOBIG' | 'BADCHARSET';
+export type ParseErrorCode = 'TOOBIG' | 'BADCHARSET' | 'LIMIT';
 
 /**
  * A command the client sent is not valid IMAP syntax. `message` is written for the client: the session
@@ -12,7 +12,8 @@ export class ParseError extends Error {
     public tag: string | null = null,
     /**
      * TOOBIG: answer BAD [TOOBIG]. BADCHARSET: not a syntax error but an unsupported SEARCH charset,
-     * answered NO [BADCHARSET (...)] (RFC 9051 6.4.4). errorResponse() in the serializer does both.
+     * answered NO [BADCHARSET (...)] (RFC 9051 6.4.4). LIMIT: the command is fine but the server has no
+     * room for it now, answered NO [LIMIT]. errorResponse() in the serializer does all three.
      */
     public readonly code: ParseErrorCode | null = null,
   ) {

@@ -5,7 +5,7 @@
 export { ParseError } from './errors.js';
 export type { ParseErrorCode } from './errors.js';
 export { CommandReceiver, FrameError, literalAtLineEnd } from './receiver.js';
-export type { FrameErrorKind, ReceiverEvent, ReceiverOptions } from './receiver.js';
+export type { FrameErrorKind, LiteralSink, ReceiverEvent, ReceiverOptions } from './receiver.js';
 
 export { parseCommand, peekTag } from './parse/index.js';
 export type { ImapCommand, ImapRequest } from './parse/index.js';
@@ -59,7 +59,7 @@ export { canonicalFlag } from './lexer/flags.js';
 export { decodeMailboxName, encodeMailboxName } from './mutf7.js';
 
 export { atom, astr, encodeValues, mailboxValue, nstr, num, str, untagged } from './serialize/encoder.js';
-export type { EncodeOptions, ImapValue } from './serialize/encoder.js';
+export type { EncodeOptions, ImapValue, LiteralStream, ResponsePart } from './serialize/encoder.js';
 export { compressInOrder, compressSequenceSet, formatSequenceSet } from './serialize/sequence-set.js';
 export { formatDate, formatDateTime } from './serialize/date.js';
 export { formatResponseCode } from './serialize/response-code.js';
@@ -88,7 +88,7 @@ export { esearchResponse, searchResponse, sortResponse } from './serialize/searc
 export { threadResponse } from './serialize/thread.js';
 export type { ThreadNode } from './serialize/thread.js';
 export type { EsearchResult } from './serialize/search.js';
-export { fetchResponse } from './serialize/fetch.js';
+export { fetchResponse, fetchResponseParts } from './serialize/fetch.js';
 export type { FetchItem } from './serialize/fetch.js';
 export { envelopeValue } from './serialize/envelope.js';
 export { bodyStructureValue } from './serialize/bodystructure.js';

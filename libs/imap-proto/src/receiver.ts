@@ -13,24 +13,51 @@ export interface ReceiverOptions {
   maxNonSyncLiteral?: number;
   /** Largest whole command, lines and literals together (MULTIAPPEND); default maxLiteralSize + 1 MiB. */
   maxCommandSize?: number;
+  /**
+   * Asked before a literal within the limits is taken: false refuses it as 'server-busy' (the server's
+   * memory for literals of all connections is spent). Default: always taken.
+   */
+  admitLiteral?: (size: number) => boolean;
+  /**
+   * Asked before a literal within the limits is taken, with the command's first line (its tag and
+   * name): a sink takes the octets as they arrive instead of the command holding them
+   * (APPEND bodies go to the blob store). In the command the literal then reads as empty ({0}), and
+   * the command event lists the sinks in order. Null: the literal is held as usual.
+   */
+  streamLiteral?: (firstLine: Buffer, size: number) => LiteralSink | null;
 }
 
-export type FrameErrorKind = 'line-too-long' | 'literal-too-big' | 'command-too-big';
+/** Where a streamed literal's octets go. Pure interface: the server implements it (no I/O here). */
+export interface LiteralSink {
+  write(chunk: Buffer): void;
+  /** All octets were written. */
+  end(): void;
+  /** The command was refused or the connection lost before the literal was complete or used. */
+  abort(): void;
+}
 
-/** The client broke a framing limit; answer `<tag> BAD [TOOBIG] <message>` (or `* BAD` without a tag). */
+export type FrameErrorKind = 'line-too-long' | 'literal-too-big' | 'command-too-big' | 'server-busy';
+
+/**
+ * The client broke a framing limit; answer `<tag> BAD [TOOBIG] <message>` (or `* BAD` without a tag).
+ * 'server-busy' (no room for the literal now, try later) answers `BAD [LIMIT]`.
+ */
 export class FrameError extends ParseError {
   constructor(
     readonly kind: FrameErrorKind,
     message: string,
     tag: string | null,
   ) {
-    super(message, tag, 'TOOBIG');
+    super(message, tag, kind === 'server-busy' ? 'LIMIT' : 'TOOBIG');
   }
 }
 
 export type ReceiverEvent =
-  /** One complete command: its lines joined by CRLF with the literals inline, the final CRLF removed. */
-  | { type: 'command'; bytes: Buffer }
+  /**
+   * One complete command: its lines joined by CRLF with the literals inline, the final CRLF removed.
+   * `streamed`: the sinks of its streamed literals, in order (each reads as {0} in `bytes`).
+   */
+  | { type: 'command'; bytes: Buffer; streamed: LiteralSink[] }
   /** The client announced a synchronizing literal and waits: send "+ " before it sends `size` octets. */
   | { type: 'continue'; size: number }
   /** A raw line asked for with expectLine() (an AUTHENTICATE response or IDLE's DONE), without CRLF. */
@@ -46,6 +73,8 @@ interface LiteralHeader {
 type State =
   | { name: 'line' }
   | { name: 'literal'; remaining: number }
+  /** A streamed literal: its octets go to the sink, not into the command. */
+  | { name: 'stream'; remaining: number; sink: LiteralSink }
   /** A refused non-synchronizing literal is still on its way: swallow it, then the rest of its command. */
   | { name: 'skip-literal'; remaining: number }
   /** Swallow up to the end of the current line (a line past the length limit). */
@@ -78,10 +107,14 @@ export function literalAtLineEnd(line: Buffer): LiteralHeader | null {
  * that arrived, then call next() until it returns null.
  */
 export class CommandReceiver {
-  private readonly maxLineLength: number;
-  private readonly maxLiteralSize: number;
-  private readonly maxNonSyncLiteral: number;
-  private readonly maxCommandSize: number;
+  private maxLineLength!: number;
+  private maxLiteralSize!: number;
+  private maxNonSyncLiteral!: number;
+  private maxCommandSize!: number;
+  private admitLiteral: ((size: number) => boolean) | undefined;
+  private streamLiteral: ((firstLine: Buffer, size: number) => LiteralSink | null) | undefined;
+  /** Sinks of the command being received. */
+  private sinks: LiteralSink[] = [];
 
   private buffer: Buffer = Buffer.alloc(0);
   /** Bytes at the start of `buffer` already searched for LF. */
@@ -92,10 +125,25 @@ export class CommandReceiver {
   private lineWanted = false;
 
   constructor(options: ReceiverOptions = {}) {
+    this.setLimits(options);
+  }
+
+  /**
+   * New limits from the next line on, e.g. after login: before it, a server takes only small literals
+   * (LITERAL-), so an unauthenticated client cannot make it hold megabytes.
+   */
+  setLimits(options: ReceiverOptions): void {
     this.maxLineLength = options.maxLineLength ?? 64 * 1024;
     this.maxLiteralSize = options.maxLiteralSize ?? 64 * 1024 * 1024;
     this.maxNonSyncLiteral = options.maxNonSyncLiteral ?? Infinity;
     this.maxCommandSize = options.maxCommandSize ?? this.maxLiteralSize + 1024 * 1024;
+    this.admitLiteral = options.admitLiteral;
+    this.streamLiteral = options.streamLiteral;
+  }
+
+  /** The connection is gone: sinks of an incomplete command are aborted. */
+  abandon(): void {
+    for (const sink of this.sinks.splice(0)) sink.abort();
   }
 
   push(chunk: Buffer): void {
@@ -106,6 +154,18 @@ export class CommandReceiver {
   /** The next line is taken raw (no literal, no tag): for AUTHENTICATE exchanges and IDLE's DONE. */
   expectLine(): void {
     this.lineWanted = true;
+  }
+
+  /** Octets of a literal are on their way (taken or skipped): the time a slow sender can stretch. */
+  get inLiteral(): boolean {
+    return (
+      this.state.name === 'literal' || this.state.name === 'stream' || this.state.name === 'skip-literal'
+    );
+  }
+
+  /** A refused non-synchronizing literal is being swallowed: its octets follow whatever we answer. */
+  get skippingLiteral(): boolean {
+    return this.state.name === 'skip-literal';
   }
 
   /** True between commands: nothing of a command is held (used to refuse pipelining around STARTTLS). */
@@ -123,6 +183,18 @@ export class CommandReceiver {
           this.consume(take);
           this.state.remaining -= take;
           if (this.state.remaining === 0) this.state = { name: 'line' };
+          continue;
+        }
+        case 'stream': {
+          const take = Math.min(this.state.remaining, this.buffer.length);
+          if (take === 0) return null;
+          this.state.sink.write(this.buffer.subarray(0, take));
+          this.consume(take);
+          this.state.remaining -= take;
+          if (this.state.remaining === 0) {
+            this.state.sink.end();
+            this.state = { name: 'line' };
+          }
           continue;
         }
         case 'skip-literal': {
@@ -199,8 +271,10 @@ export class CommandReceiver {
       const bytes = this.parts.length === 1 ? line : Buffer.concat(this.parts);
       if (this.commandSize > this.maxCommandSize)
         return this.fail('command-too-big', this.commandTooBig(), bytes);
+      const streamed = this.sinks;
+      this.sinks = [];
       this.reset();
-      return { type: 'command', bytes };
+      return { type: 'command', bytes, streamed };
     }
     let error: ReceiverEvent | null = null;
     if (literal.nonSync && literal.size > this.maxNonSyncLiteral) {
@@ -214,6 +288,13 @@ export class CommandReceiver {
     } else if (this.commandSize + literal.size > this.maxCommandSize) {
       error = this.fail('command-too-big', this.commandTooBig(), line);
     }
+    const sink =
+      !error && literal.size > 0 && this.streamLiteral
+        ? this.streamLiteral(this.parts[0] ?? line, literal.size)
+        : null;
+    if (!error && !sink && literal.size > 0 && this.admitLiteral && !this.admitLiteral(literal.size)) {
+      error = this.fail('server-busy', 'The server is busy with other literals, try again later', line);
+    }
     if (error) {
       this.reset();
       // A client that sent {n+} sends the octets anyway; one that sent {n} waits for "+" and gets BAD instead.
@@ -222,10 +303,16 @@ export class CommandReceiver {
       }
       return error;
     }
-    this.parts.push(line, CRLF);
     this.commandSize += literal.size;
-    this.state = { name: 'literal', remaining: literal.size };
-    if (literal.size === 0) this.state = { name: 'line' };
+    if (sink) {
+      this.sinks.push(sink);
+      this.parts.push(emptyLiteral(line), CRLF);
+      this.state = { name: 'stream', remaining: literal.size, sink };
+    } else {
+      this.parts.push(line, CRLF);
+      this.state = { name: 'literal', remaining: literal.size };
+      if (literal.size === 0) this.state = { name: 'line' };
+    }
     return literal.nonSync ? null : { type: 'continue', size: literal.size };
   }
 
@@ -236,6 +323,7 @@ export class CommandReceiver {
   private fail(kind: FrameErrorKind, message: string, line?: Buffer): ReceiverEvent {
     const first = this.parts[0] ?? line ?? this.buffer;
     const error = new FrameError(kind, message, this.tagOf(first));
+    this.abandon();
     this.reset();
     return { type: 'error', error };
   }
@@ -260,6 +348,12 @@ export class CommandReceiver {
     this.buffer = this.buffer.subarray(count);
     this.scanned = 0;
   }
+}
+
+/** The line with its ending literal header ("{n}", "{n+}", "~{n}") turned into "{0}" ("~{0}"). */
+function emptyLiteral(line: Buffer): Buffer {
+  const open = line.lastIndexOf(0x7b);
+  return Buffer.concat([line.subarray(0, open), Buffer.from('{0}')]);
 }
 
 function stripCr(line: Buffer): Buffer {

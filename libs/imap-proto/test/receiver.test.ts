@@ -158,3 +158,36 @@ describe('CommandReceiver', () => {
     assert.equal(receiver.idle, true);
   });
 });
+
+describe('streamed literals and the literal budget', () => {
+  test('a sink takes the octets as they arrive; the command reads the literal as {0} and lists the sink', () => {
+    const got: string[] = [];
+    const sink = {
+      write: (chunk: Buffer) => void got.push(chunk.toString('latin1')),
+      end: () => void got.push('<end>'),
+      abort: () => void got.push('<abort>'),
+    };
+    const receiver = new CommandReceiver({
+      streamLiteral: (firstLine, size) => (firstLine.includes('APPEND') && size > 3 ? sink : null),
+    });
+    receiver.push(Buffer.from('a APPEND INBOX (\\Seen) ~{6+}\r\nhel'));
+    assert.equal(receiver.next(), null);
+    receiver.push(Buffer.from('lo! {2+}\r\nhi\r\n'));
+    const event = receiver.next();
+    assert.ok(event?.type === 'command');
+    assert.equal(event.bytes.toString('latin1'), 'a APPEND INBOX (\\Seen) ~{0}\r\n {2+}\r\nhi');
+    assert.deepEqual(event.streamed, [sink]);
+    assert.deepEqual(got, ['hel', 'lo!', '<end>']);
+  });
+
+  test('a refused command aborts its sinks; a literal the budget refuses is NO [LIMIT]', () => {
+    const got: string[] = [];
+    const sink = { write: () => {}, end: () => void got.push('end'), abort: () => void got.push('abort') };
+    const streaming = new CommandReceiver({ maxLineLength: 40, streamLiteral: () => sink });
+    drain(streaming, `a APPEND INBOX {3+}\r\nabc ${'x'.repeat(50)}\r\n`);
+    assert.deepEqual(got, ['end', 'abort']);
+    assert.deepEqual(receive('b LOGIN {5}\r\n', { admitLiteral: () => false }), [
+      'error b LIMIT server-busy',
+    ]);
+  });
+});

@@ -3,3 +3,7 @@ export { createRedisLimits } from './redis-limits.js';
 export type { RedisLimitsOptions } from './redis-limits.js';
 export { createMemoryLimits, MemoryLimitsState } from './memory-limits.js';
 export type { MemoryLimitsOptions } from './memory-limits.js';
+export { ByteBudget, ConnectionCounter, ConnectionGate } from './connection-caps.js';
+export type { Admission } from './connection-caps.js';
+export { LoginDeadline, TransferRateGuard } from './slow-clients.js';
+export type { TransferRateOptions } from './slow-clients.js';

@@ -169,7 +169,10 @@ test('a blob a deferred relay job needs stays until the job leaves the queue', a
   assert.ok(await exists(key), 'the relay still reads it');
 
   const row = await pool.query<{ id: string }>('SELECT id FROM relay_queue WHERE job_id = $1', [jobId]);
-  assert.equal(await deleteRelayJob(pool, { tenantId: null }, row.rows[0]!.id), true);
+  assert.deepEqual(await deleteRelayJob(pool, { tenantId: null }, row.rows[0]!.id), {
+    kind: 'done',
+    value: true,
+  });
   assert.ok((await collectBlobs(pool, blobs, NOW)).collected.includes(key));
   assert.equal(await exists(key), false);
 });

@@ -17,7 +17,8 @@ export function capabilities(options: {
     'UNSELECT',
   ];
   if (!options.authenticated) {
-    const pre = [...base];
+    // Before login only small literals are taken (PRE_AUTH_LITERAL_LIMIT): LITERAL- (RFC 7888).
+    const pre = base.map((capability) => (capability === 'LITERAL+' ? 'LITERAL-' : capability));
     // Every listener has a certificate (configured or self-signed), so STARTTLS is always offered.
     if (!options.tlsActive) pre.push('STARTTLS');
     pre.push(options.loginAllowed ? 'AUTH=PLAIN' : 'LOGINDISABLED');

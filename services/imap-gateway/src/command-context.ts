@@ -5,8 +5,9 @@ import type { CompletionStatus, ResponseCode } from '@correo/imap-proto';
 import type { Pool } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
 import type { ImapGatewayConfig } from './config.js';
-import type { ConnectionCounter } from './connection-counter.js';
+import type { ByteBudget, ConnectionCounter } from '@correo/limits';
 import type { MailboxChanges } from './mailbox-changes.js';
+import type { StreamedUpload } from './message-facts.js';
 import type { ImapSession } from './session.js';
 
 /** Everything commands use beyond the session: the backends and the gateway-wide settings. */
@@ -19,6 +20,8 @@ export interface GatewayServices {
   changes: MailboxChanges;
   /** Logged-in sessions per account on this gateway process. */
   userConnections: ConnectionCounter;
+  /** Literal octets held by all connections (IMAP_LITERAL_MEMORY). */
+  literalBudget: ByteBudget;
   logger: Logger;
 }
 
@@ -40,6 +43,8 @@ export interface CommandContext {
   session: ImapSession;
   services: GatewayServices;
   io: SessionIo;
+  /** The command's streamed literals in order (APPEND bodies already on their way to the blob store). */
+  uploads: StreamedUpload[];
 }
 
 export interface Completion {
@@ -48,6 +53,17 @@ export interface Completion {
   code?: ResponseCode | null;
   /** LOGOUT: close after the tagged response. STARTTLS: negotiate after it. */
   then?: 'close' | 'starttls';
+}
+
+/**
+ * A response is half written and cannot be completed (a blob shorter than its record after "{n}"
+ * went out): the session does not answer NO, the connection is cut.
+ */
+export class BrokenResponseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BrokenResponseError';
+  }
 }
 
 export const ok = (text: string, code?: ResponseCode | null): Completion => ({ status: 'OK', text, code });

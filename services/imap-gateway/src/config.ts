@@ -18,13 +18,31 @@ export const imapGatewaySection = defineSection({
     IMAP_IDLE_KEEPALIVE_MS: integer({ min: 1000, max: 3_600_000, default: 120_000 }),
     IMAP_MAX_LINE_LENGTH: integer({ min: 1024, max: 1_048_576, default: 65_536 }),
     IMAP_APPEND_LIMIT: integer({ min: 1024, max: 1_073_741_824, default: 50 * 1024 * 1024 }),
+    IMAP_LITERAL_MEMORY: integer({ min: 1024, max: 68_719_476_736, default: 512 * 1024 * 1024 }),
     IMAP_MAX_CONNECTIONS: integer({ min: 1, max: 1_000_000, default: 20_000 }),
     IMAP_MAX_CONNECTIONS_PER_IP: integer({ min: 1, max: 1_000_000, default: 100 }),
     IMAP_MAX_CONNECTIONS_PER_USER: integer({ min: 1, max: 100_000, default: 50 }),
     IMAP_MAX_AUTH_FAILURES: integer({ min: 1, max: 100, default: 3 }),
     IMAP_FETCH_BATCH: integer({ min: 1, max: 10_000, default: 200 }),
+    IMAP_PREAUTH_TIMEOUT_MS: integer({ min: 1000, max: 3_600_000, default: 60_000 }),
+    IMAP_MIN_TRANSFER_RATE: integer({ min: 0, max: 1_073_741_824, default: 1024 }),
+    IMAP_TRANSFER_RATE_WINDOW_MS: integer({ min: 1000, max: 3_600_000, default: 30_000 }),
+    IMAP_MAX_LIST_WILDCARDS: integer({ min: 1, max: 1000, default: 16 }),
+    IMAP_MAX_FETCH_ATTRIBUTES: integer({ min: 8, max: 10_000, default: 100 }),
+    IMAP_MAX_KEYWORDS: integer({ min: 0, max: 100_000, default: 256 }),
+    IMAP_MAX_KEYWORD_LENGTH: integer({ min: 8, max: 1000, default: 100 }),
   },
   check(vars) {
+    const memory = vars.IMAP_LITERAL_MEMORY;
+    const appendLimit = vars.IMAP_APPEND_LIMIT;
+    if (memory !== undefined && appendLimit !== undefined && memory < appendLimit) {
+      return [
+        {
+          variable: 'IMAP_LITERAL_MEMORY',
+          expected: `at least IMAP_APPEND_LIMIT (${appendLimit}), or no APPEND of that size fits`,
+        },
+      ];
+    }
     if ((vars.IMAP_TLS_CERT_FILE === undefined) !== (vars.IMAP_TLS_KEY_FILE === undefined)) {
       return [
         {
@@ -46,11 +64,19 @@ export const imapGatewaySection = defineSection({
       idleKeepaliveMs: vars.IMAP_IDLE_KEEPALIVE_MS,
       maxLineLength: vars.IMAP_MAX_LINE_LENGTH,
       appendLimit: vars.IMAP_APPEND_LIMIT,
+      literalMemory: vars.IMAP_LITERAL_MEMORY,
       maxConnections: vars.IMAP_MAX_CONNECTIONS,
       maxConnectionsPerIp: vars.IMAP_MAX_CONNECTIONS_PER_IP,
       maxConnectionsPerUser: vars.IMAP_MAX_CONNECTIONS_PER_USER,
       maxAuthFailures: vars.IMAP_MAX_AUTH_FAILURES,
       fetchBatch: vars.IMAP_FETCH_BATCH,
+      preAuthTimeoutMs: vars.IMAP_PREAUTH_TIMEOUT_MS,
+      minTransferRate: vars.IMAP_MIN_TRANSFER_RATE,
+      transferRateWindowMs: vars.IMAP_TRANSFER_RATE_WINDOW_MS,
+      maxListWildcards: vars.IMAP_MAX_LIST_WILDCARDS,
+      maxFetchAttributes: vars.IMAP_MAX_FETCH_ATTRIBUTES,
+      maxKeywords: vars.IMAP_MAX_KEYWORDS,
+      maxKeywordLength: vars.IMAP_MAX_KEYWORD_LENGTH,
     };
   },
 });
@@ -72,16 +98,34 @@ export interface ImapGatewayConfig {
   maxLineLength: number;
   /** APPENDLIMIT (RFC 7889): the largest message APPEND takes, and the largest literal. */
   appendLimit: number;
-  /** Per listener. */
+  /**
+   * Octets of literals all connections of the process may hold while their commands are incomplete
+   * (APPEND bodies are buffered whole until parsed); a literal beyond it gets NO [LIMIT].
+   */
+  literalMemory: number;
+  /** Sessions of this gateway process, both listeners together; beyond it the greeting is BYE [LIMIT]. */
   maxConnections: number;
   /** Counted per gateway process. */
   maxConnectionsPerIp: number;
+  /** From connect to a successful login, however active the client is; then BYE and close. */
+  preAuthTimeoutMs: number;
+  /** Octets per second a literal (APPEND, LOGIN) must average over each window; 0 turns it off. */
+  minTransferRate: number;
+  transferRateWindowMs: number;
   /** Logged-in sessions of one account, counted per gateway process. */
   maxConnectionsPerUser: number;
   /** Failed logins in one connection before it is closed. */
   maxAuthFailures: number;
   /** Messages read from the store per query during FETCH. */
   fetchBatch: number;
+  /** Wildcards (`*`, `%`) in one LIST/LSUB pattern; more get BAD [LIMIT]. */
+  maxListWildcards: number;
+  /** Distinct attributes in one FETCH (after duplicates are merged); more get BAD [LIMIT]. */
+  maxFetchAttributes: number;
+  /** Distinct keywords (flags without a backslash) in one mailbox; a new one beyond gets NO [LIMIT]. */
+  maxKeywords: number;
+  /** Octets of one keyword; a longer one gets NO [LIMIT]. */
+  maxKeywordLength: number;
 }
 
 /** The configuration an embedded or test caller starts from; production reads the IMAP_* variables. */
@@ -96,11 +140,19 @@ export function defaultImapGatewayConfig(overrides: Partial<ImapGatewayConfig> =
     idleKeepaliveMs: 120_000,
     maxLineLength: 65_536,
     appendLimit: 50 * 1024 * 1024,
+    literalMemory: 512 * 1024 * 1024,
     maxConnections: 20_000,
     maxConnectionsPerIp: 100,
     maxConnectionsPerUser: 50,
     maxAuthFailures: 3,
     fetchBatch: 200,
+    preAuthTimeoutMs: 60_000,
+    minTransferRate: 1024,
+    transferRateWindowMs: 30_000,
+    maxListWildcards: 16,
+    maxFetchAttributes: 100,
+    maxKeywords: 256,
+    maxKeywordLength: 100,
     ...overrides,
   };
 }

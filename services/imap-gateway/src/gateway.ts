@@ -5,6 +5,7 @@ import type { LoginLimiter } from '@correo/auth';
 import type { BlobStore } from '@correo/blobs';
 import type { Directory } from '@correo/directory';
 import { untaggedStatus } from '@correo/imap-proto';
+import { ByteBudget, ConnectionCounter, ConnectionGate } from '@correo/limits';
 import type { Limits } from '@correo/limits';
 import type { Notifier } from '@correo/notify';
 import type { Listener } from '@correo/runtime';
@@ -14,7 +15,6 @@ import { listenPair } from '@correo/tls';
 import type { GatewayServices } from './command-context.js';
 import type { ImapGatewayConfig } from './config.js';
 import { ImapConnection } from './connection.js';
-import { ConnectionCounter } from './connection-counter.js';
 import { MailboxChanges } from './mailbox-changes.js';
 import { imapMetrics } from './metrics.js';
 
@@ -57,18 +57,15 @@ export async function startImapGateway(deps: ImapGatewayDeps): Promise<ImapGatew
     loginLimiter: deps.loginLimiter ?? createLoginLimiter(deps.limits),
     changes: new MailboxChanges(deps.notifier, logger),
     userConnections: new ConnectionCounter(config.maxConnectionsPerUser),
+    literalBudget: new ByteBudget(config.literalMemory),
     logger,
   };
-  const perIp = new ConnectionCounter(config.maxConnectionsPerIp);
+  const gate = new ConnectionGate({ maxTotal: config.maxConnections, maxPerIp: config.maxConnectionsPerIp });
   const connections = new Set<ImapConnection>();
 
   function serve(listener: ImapListenerName, socket: Socket): void {
-    const ip = socket.remoteAddress ?? '';
-    if (!perIp.acquire(ip)) {
-      socket.on('error', () => {});
-      socket.end(untaggedStatus('BYE', 'Too many connections from your address', { code: 'LIMIT' }));
-      return;
-    }
+    const release = gate.admitSocket(socket, (text) => untaggedStatus('BYE', text, { code: 'LIMIT' }));
+    if (!release) return;
     imapMetrics.connections.inc({ listener });
     imapMetrics.activeConnections.inc({ listener });
     const connection = new ImapConnection(socket, {
@@ -80,7 +77,7 @@ export async function startImapGateway(deps: ImapGatewayDeps): Promise<ImapGatew
     connections.add(connection);
     void connection.finished.then(() => {
       connections.delete(connection);
-      perIp.release(ip);
+      release();
       imapMetrics.activeConnections.dec({ listener });
     });
   }
@@ -90,7 +87,7 @@ export async function startImapGateway(deps: ImapGatewayDeps): Promise<ImapGatew
     ports: { plain: config.ports.imap, tls: config.ports.imaps },
     host: config.bindHost,
     tls: deps.tls,
-    maxConnections: config.maxConnections,
+    maxConnections: gate.socketCap,
     onSocket: serve,
     onHandshakeError: (error) => logger.debug({ error: error.message }, 'IMAPS handshake failed'),
   });

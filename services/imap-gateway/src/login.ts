@@ -1,4 +1,4 @@
-import { guardedLogin } from '@correo/auth';
+import { guardedLogin, loginNameTooLong, MAX_LOGIN_NAME_BYTES } from '@correo/auth';
 import type { CommandContext, Completion } from './command-context.js';
 import { no, ok } from './command-context.js';
 import { imapMetrics } from './metrics.js';
@@ -15,6 +15,10 @@ export async function logIn(ctx: CommandContext, login: string, password: string
   if (!session.loginAllowed) {
     imapMetrics.logins.inc({ result: 'refused' });
     return no('Use STARTTLS (or port 993) before logging in', { code: 'PRIVACYREQUIRED' });
+  }
+  if (loginNameTooLong(login)) {
+    imapMetrics.logins.inc({ result: 'refused' });
+    return no(`Login names are limited to ${MAX_LOGIN_NAME_BYTES} octets`, { code: 'LIMIT' });
   }
   const outcome = await guardedLogin(
     services.loginLimiter,

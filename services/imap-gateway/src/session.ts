@@ -12,9 +12,10 @@ import type { EncodeOptions, ImapRequest, ParseOptions } from '@correo/imap-prot
 import type { Unsubscribe } from '@correo/notify';
 import { capabilities } from './capabilities.js';
 import type { CommandContext, Completion, GatewayServices, SessionIo } from './command-context.js';
-import { bad, no } from './command-context.js';
+import { BrokenResponseError, bad, no } from './command-context.js';
 import { COMMANDS } from './commands/index.js';
 import type { MailboxView } from './mailbox-view.js';
+import type { StreamedUpload } from './message-facts.js';
 import { imapMetrics } from './metrics.js';
 
 export type SessionState = 'not-authenticated' | 'authenticated' | 'selected' | 'logout';
@@ -91,7 +92,7 @@ export class ImapSession {
   }
 
   /** Runs one framed command and writes everything it answers, the tagged completion last. */
-  async handle(bytes: Buffer): Promise<Completion['then']> {
+  async handle(bytes: Buffer, uploads: StreamedUpload[] = []): Promise<Completion['then']> {
     let tag: string;
     let request: ImapRequest;
     try {
@@ -102,7 +103,7 @@ export class ImapSession {
       return undefined;
     }
     const command = COMMANDS[request.command];
-    const context: CommandContext = { tag, session: this, services: this.services, io: this.io };
+    const context: CommandContext = { tag, session: this, services: this.services, io: this.io, uploads };
     let completion: Completion;
     if (!command.states.includes(this.state)) {
       completion = bad(`${request.command} is not allowed in the ${this.state} state`);
@@ -110,6 +111,7 @@ export class ImapSession {
       try {
         completion = await command.run(context, request as never);
       } catch (error) {
+        if (error instanceof BrokenResponseError) throw error;
         this.services.logger.error({ err: error, command: request.command }, 'IMAP command failed');
         completion = no('Internal error, try again later', { code: 'SERVERBUG' });
       }

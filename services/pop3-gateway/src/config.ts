@@ -17,6 +17,8 @@ export const pop3GatewaySection = defineSection({
     POP3_IDLE_TIMEOUT_MS: integer({ min: 1000, max: 86400000, default: 600000 }),
     POP3_MAX_LINE_LENGTH: integer({ min: 255, max: 65536, default: 2048 }),
     POP3_MAX_CONNECTIONS: integer({ min: 1, max: 1000000, default: 2000 }),
+    POP3_MAX_CONNECTIONS_PER_IP: integer({ min: 1, max: 1000000, default: 10 }),
+    POP3_PREAUTH_TIMEOUT_MS: integer({ min: 1000, max: 3600000, default: 60000 }),
     POP3_MAX_AUTH_FAILURES: integer({ min: 1, max: 100, default: 3 }),
     POP3_LOCK_TTL_MS: integer({ min: 3000, max: 3600000, default: 60000 }),
   },
@@ -48,6 +50,8 @@ export const pop3GatewaySection = defineSection({
       idleTimeoutMs: vars.POP3_IDLE_TIMEOUT_MS,
       maxLineLength: vars.POP3_MAX_LINE_LENGTH,
       maxConnections: vars.POP3_MAX_CONNECTIONS,
+      maxConnectionsPerIp: vars.POP3_MAX_CONNECTIONS_PER_IP,
+      preAuthTimeoutMs: vars.POP3_PREAUTH_TIMEOUT_MS,
       maxAuthFailures: vars.POP3_MAX_AUTH_FAILURES,
       lockTtlMs: vars.POP3_LOCK_TTL_MS,
     };
@@ -67,8 +71,12 @@ export interface Pop3GatewayConfig {
   idleTimeoutMs: number;
   /** One command line without its CRLF; longer lines are discarded and answered -ERR. */
   maxLineLength: number;
-  /** Per listener. */
+  /** Sessions of this gateway process, both listeners together; beyond it the greeting is -ERR [SYS/TEMP]. */
   maxConnections: number;
+  /** Open connections from one client address, counted per gateway process. */
+  maxConnectionsPerIp: number;
+  /** From connect to a successful login, however active the client is; then -ERR and close. */
+  preAuthTimeoutMs: number;
   /** Failed logins in one connection before it is closed. */
   maxAuthFailures: number;
   /** Expiry of the one-session-per-maildrop lock; renewed at a third of it while the session lives. */
@@ -86,6 +94,8 @@ export function defaultPop3GatewayConfig(overrides: Partial<Pop3GatewayConfig> =
     idleTimeoutMs: 600_000,
     maxLineLength: 2048,
     maxConnections: 2000,
+    maxConnectionsPerIp: 10,
+    preAuthTimeoutMs: 60_000,
     maxAuthFailures: 3,
     lockTtlMs: 60_000,
     ...overrides,

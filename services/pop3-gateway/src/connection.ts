@@ -3,6 +3,7 @@ import { TLSSocket } from 'node:tls';
 import type { SecureContext } from 'node:tls';
 import { LineReader, errReply, okReply } from '@correo/pop3-proto';
 import type { InputLine } from '@correo/pop3-proto';
+import { LoginDeadline } from '@correo/limits';
 import type { Logger } from '@correo/telemetry';
 import { Pop3Session } from './session.js';
 import type { SessionDeps, SessionSettings } from './session.js';
@@ -23,6 +24,8 @@ export interface ConnectionOptions {
   /** True on the implicit-TLS listener. */
   secure: boolean;
   idleTimeoutMs: number;
+  /** Until login, however active the client is. */
+  preAuthTimeoutMs: number;
   logger: Logger;
 }
 
@@ -43,6 +46,7 @@ export class Pop3Connection {
   private readonly session: Pop3Session;
   private processing = false;
   private closed = false;
+  private readonly loginDeadline: LoginDeadline;
   private readonly onData = (chunk: Buffer) => this.received(chunk);
   /** Resolves when the connection is gone and its session has released everything. */
   readonly finished: Promise<void>;
@@ -61,6 +65,11 @@ export class Pop3Connection {
       { write: (data) => this.write(data), disconnect: (reason) => this.abort(reason) },
       { remoteAddress: raw.remoteAddress ?? '', secure: options.secure },
     );
+    this.loginDeadline = new LoginDeadline(options.preAuthTimeoutMs, () => {
+      if (this.closed) return;
+      this.socket.end(errReply('Autologout: no login in time'));
+      this.socket.destroy();
+    });
     this.watch(raw);
     raw.on('data', this.onData);
     this.write(this.session.greeting()).catch(() => {});
@@ -106,6 +115,7 @@ export class Pop3Connection {
           return;
         }
         if (action === 'starttls') await this.startTls();
+        if (this.session.loggedIn) this.loginDeadline.stop();
         if (this.queue.length <= MAX_QUEUED_LINES / 2 && this.socket.isPaused()) this.socket.resume();
       }
     } catch (error) {
@@ -169,6 +179,7 @@ export class Pop3Connection {
   private async closedNow(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.loginDeadline.stop();
     this.raw.destroy();
     this.queue.length = 0;
     try {

@@ -4,8 +4,10 @@ import { createLoginLimiter } from '@correo/auth';
 import type { LoginLimiter } from '@correo/auth';
 import type { BlobStore } from '@correo/blobs';
 import type { Directory } from '@correo/directory';
+import { ConnectionGate } from '@correo/limits';
 import type { Limits } from '@correo/limits';
 import type { Notifier } from '@correo/notify';
+import { errReply } from '@correo/pop3-proto';
 import type { Pool } from '@correo/store';
 import type { Listener } from '@correo/runtime';
 import type { Logger } from '@correo/telemetry';
@@ -61,8 +63,11 @@ export async function startPop3Gateway(deps: Pop3GatewayDeps): Promise<Pop3Gatew
     maxLineLength: config.maxLineLength,
   };
   const connections = new Set<Pop3Connection>();
+  const gate = new ConnectionGate({ maxTotal: config.maxConnections, maxPerIp: config.maxConnectionsPerIp });
 
   function serve(listener: Pop3ListenerName, socket: Socket): void {
+    const release = gate.admitSocket(socket, (text) => errReply(text, 'SYS/TEMP'));
+    if (!release) return;
     pop3Metrics.connections.inc({ listener });
     pop3Metrics.activeConnections.inc({ listener });
     const connection = new Pop3Connection(socket, {
@@ -71,11 +76,13 @@ export async function startPop3Gateway(deps: Pop3GatewayDeps): Promise<Pop3Gatew
       secureContext: listener === 'pop3' ? secureContext : undefined,
       secure: listener === 'pop3s',
       idleTimeoutMs: config.idleTimeoutMs,
+      preAuthTimeoutMs: config.preAuthTimeoutMs,
       logger,
     });
     connections.add(connection);
     void connection.finished.then(() => {
       connections.delete(connection);
+      release();
       pop3Metrics.activeConnections.dec({ listener });
     });
   }
@@ -85,7 +92,7 @@ export async function startPop3Gateway(deps: Pop3GatewayDeps): Promise<Pop3Gatew
     ports: { plain: config.ports.pop3, tls: config.ports.pop3s },
     host: config.bindHost,
     tls: deps.tls,
-    maxConnections: config.maxConnections,
+    maxConnections: gate.socketCap,
     onSocket: serve,
     onHandshakeError: (error) => logger.debug({ error: error.message }, 'POP3S handshake failed'),
   });

@@ -1,5 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { guardedLogin, isLoopbackAddress as isLoopback, type LoginLimiter } from '@correo/auth';
+import {
+  guardedLogin,
+  isLoopbackAddress as isLoopback,
+  loginNameTooLong,
+  MAX_LOGIN_NAME_BYTES,
+  type LoginLimiter,
+} from '@correo/auth';
 import { BlobNotFoundError } from '@correo/blobs';
 import type { AccountRef, Directory } from '@correo/directory';
 import {
@@ -87,6 +93,11 @@ export class Pop3Session {
     private readonly io: SessionIo,
     private readonly connection: ConnectionFacts,
   ) {}
+
+  /** USER/PASS or AUTH succeeded: the session left AUTHORIZATION. */
+  get loggedIn(): boolean {
+    return this.state.kind === 'transaction';
+  }
 
   greeting(): string {
     return okReply(`${this.settings.hostname} correo POP3 server ready`);
@@ -182,6 +193,7 @@ export class Pop3Session {
         return 'starttls';
       case 'USER':
         if (!this.plaintextAuthAllowed()) return this.reply(plaintextRefusal());
+        if (loginNameTooLong(command.user)) return this.reply(loginNameRefusal());
         state.user = command.user;
         return this.reply(okReply('Send PASS'));
       case 'PASS': {
@@ -219,6 +231,7 @@ export class Pop3Session {
   }
 
   private async login(login: string, password: string): Promise<SessionAction> {
+    if (loginNameTooLong(login)) return this.reply(loginNameRefusal());
     const ip = this.connection.remoteAddress;
     const { loginLimiter, directory, locks, store, logger } = this.deps;
     let account: AccountRef | null;
@@ -429,4 +442,8 @@ export class Pop3Session {
 
 function plaintextRefusal(): string {
   return errReply('Plaintext authentication is not allowed without TLS: use STLS first', 'AUTH');
+}
+
+function loginNameRefusal(): string {
+  return errReply(`Login names are limited to ${MAX_LOGIN_NAME_BYTES} octets`, 'AUTH');
 }

@@ -25,6 +25,8 @@ export const smtpIngressSection = defineSection({
     SMTP_CONNECTIONS_PER_IP_PER_MINUTE: integer({ min: 0, max: 1000000, default: 300 }),
     SMTP_IDLE_TIMEOUT_MS: integer({ min: 100, max: 3600000, default: 60000 }),
     SMTP_SESSION_TIMEOUT_MS: integer({ min: 100, max: 86400000, default: 600000 }),
+    SMTP_MIN_TRANSFER_RATE: integer({ min: 0, max: 1073741824, default: 1024 }),
+    SMTP_TRANSFER_RATE_WINDOW_MS: integer({ min: 100, max: 3600000, default: 30000 }),
     SMTP_SHUTDOWN_TIMEOUT_MS: integer({ min: 0, max: 600000, default: 10000 }),
     SMTP_SENDER_AUTHENTICATION: flag(true),
     SMTP_DMARC_REJECT: flag(true),
@@ -71,6 +73,8 @@ export const smtpIngressSection = defineSection({
       connectionsPerIpPerMinute: vars.SMTP_CONNECTIONS_PER_IP_PER_MINUTE,
       idleTimeoutMs: vars.SMTP_IDLE_TIMEOUT_MS,
       sessionTimeoutMs: vars.SMTP_SESSION_TIMEOUT_MS,
+      minTransferRate: vars.SMTP_MIN_TRANSFER_RATE,
+      transferRateWindowMs: vars.SMTP_TRANSFER_RATE_WINDOW_MS,
       shutdownTimeoutMs: vars.SMTP_SHUTDOWN_TIMEOUT_MS,
       senderAuthentication: {
         enabled: vars.SMTP_SENDER_AUTHENTICATION,
@@ -111,6 +115,9 @@ export interface SmtpIngressConfig {
   idleTimeoutMs: number;
   /** Whole-connection lifetime, so a client trickling bytes cannot hold a slot forever. */
   sessionTimeoutMs: number;
+  /** DATA must average this many octets per second over each window, or 421 and close; 0: off. */
+  minTransferRate: number;
+  transferRateWindowMs: number;
   /** How long close() lets open sessions finish before cutting them. */
   shutdownTimeoutMs: number;
   /** SPF, DKIM and DMARC of mail arriving on the MX listener (submission is authenticated instead). */

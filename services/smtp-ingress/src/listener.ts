@@ -1,5 +1,5 @@
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
-import { guardedLogin, type LoginLimiter } from '@correo/auth';
+import { guardedLogin, loginNameTooLong, MAX_LOGIN_NAME_BYTES, type LoginLimiter } from '@correo/auth';
 import type { AccountRef } from '@correo/directory';
 import type { SmtpIngressConfig } from './config.js';
 import { installConnectionHooks } from './connection-hooks.js';
@@ -85,6 +85,13 @@ export function createListener(setup: ListenerSetup): SMTPServer {
     onAuth(auth, session, callback) {
       // smtp-server answers 504 itself to mechanisms outside authMethods (PLAIN, LOGIN).
       const login = auth.username ?? '';
+      if (loginNameTooLong(login)) {
+        ingressMetrics.authFailures.inc({ listener: name });
+        return callback(null, {
+          message: `5.5.2 Login names are limited to ${MAX_LOGIN_NAME_BYTES} octets`,
+          responseCode: 501,
+        });
+      }
       guardedLogin(loginLimiter, directory, login, auth.password ?? '', session.remoteAddress).then(
         (outcome) => {
           if (outcome.kind !== 'ok') {
@@ -127,6 +134,7 @@ export function createListener(setup: ListenerSetup): SMTPServer {
         kind,
         directory,
         senderAuthentication: kind === 'mx' ? setup.senderAuthentication : undefined,
+        watchData: (data) => hooks.watchData(session.id, data),
       }).then(
         (accepted) => {
           ingressMetrics.messagesAccepted.inc({ listener: name });
@@ -154,6 +162,8 @@ export function createListener(setup: ListenerSetup): SMTPServer {
   const hooks = installConnectionHooks(server, {
     allowPlaintextAuthOnLoopback: kind === 'submission' && config.allowPlaintextAuthOnLoopback,
     sessionTimeoutMs: config.sessionTimeoutMs,
+    minTransferRate: config.minTransferRate,
+    transferRateWindowMs: config.transferRateWindowMs,
   });
   server.on('error', (error) => log.warn({ err: error }, 'smtp connection error'));
   return server;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { PassThrough, pipeline } from 'node:stream';
+import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { BlobTooLargeError, type BlobStore, type StoredBlob } from '@correo/blobs';
@@ -42,6 +42,8 @@ export interface IntakeContext {
   directory: Directory;
   /** Set on the MX listener when SMTP_SENDER_AUTHENTICATION is on. */
   senderAuthentication?: SenderAuthenticationContext;
+  /** Sees the DATA bytes as they arrive (the minimum transfer rate), without consuming them. */
+  watchData?: (data: Readable) => void;
 }
 
 export interface SenderAuthenticationContext {
@@ -201,6 +203,8 @@ async function readData<T>(
       /* errors reach the consumer through `message` */
     },
   );
+  // Attached in the same tick as the pipeline, so the extra 'data' listener misses nothing.
+  context.watchData?.(tap);
   try {
     return await consume();
   } catch (error) {

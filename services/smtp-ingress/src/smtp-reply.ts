@@ -83,4 +83,5 @@ export const replies = {
     ),
   sessionTimeout: () =>
     new SmtpReply(421, '4.4.2', 'Session time limit exceeded, closing', 'session_timeout'),
+  dataTooSlow: () => new SmtpReply(421, '4.4.2', 'Data arrives too slowly, closing', 'data_too_slow'),
 };

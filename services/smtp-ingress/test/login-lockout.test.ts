@@ -32,6 +32,18 @@ describe('failed AUTH attempts are limited', () => {
     const locked = await authenticate(PASSWORD);
     assert.deepEqual(locked.replies.at(-1), [535, '5.7.8 Authentication credentials invalid']);
   });
+
+  test('a login name past 320 octets gets 501 5.5.2 before the limiter or the directory see it', async () => {
+    const long = await pythonSmtp({
+      host: '127.0.0.1',
+      port: fixture.ingress.ports.submissions,
+      mode: 'ssl',
+      user: `${'x'.repeat(321)}@example.test`,
+      password: PASSWORD,
+      commands: [],
+    });
+    assert.deepEqual(long.replies.at(-1), [501, '5.5.2 Login names are limited to 320 octets']);
+  });
 });
 
 describe('the lockout counts the account, however its address is spelled', () => {

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
+import { USER, startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
 import { RawSession } from './support/raw-session.js';
 
 describe('idle and session time limits', () => {
@@ -35,6 +35,33 @@ describe('idle and session time limits', () => {
         reply = await session.command('NOOP');
       }
       assert.match(reply, /^421 4\.4\.2 Session time limit exceeded/);
+      assert.ok(await session.closedByServer());
+    } finally {
+      session.close();
+    }
+  });
+});
+
+describe('minimum DATA transfer rate (slowloris)', () => {
+  let fixture: IngressFixture;
+  before(async () => {
+    fixture = await startIngressFixture({
+      env: { SMTP_MIN_TRANSFER_RATE: '10000', SMTP_TRANSFER_RATE_WINDOW_MS: '300' },
+    });
+  });
+  after(async () => {
+    await fixture?.stop();
+  });
+
+  test('DATA trickling below the minimum rate is told 421 4.4.2 and disconnected', async () => {
+    const session = await RawSession.open(fixture.ingress.ports.mx);
+    try {
+      assert.match(await session.command('EHLO slow.test'), /^250/);
+      assert.match(await session.command('MAIL FROM:<a@remote.test>'), /^250/);
+      assert.match(await session.command(`RCPT TO:<${USER}>`), /^250/);
+      assert.match(await session.command('DATA'), /^354/);
+      session.write('Subject: slow\r\n');
+      assert.match(await session.reply(), /^421 4\.4\.2 Data arrives too slowly/);
       assert.ok(await session.closedByServer());
     } finally {
       session.close();

@@ -21,11 +21,26 @@ export type ImapValue =
   | { type: 'literal'; value: Buffer }
   /** literal8 (RFC 3516) for BINARY data holding NUL. */
   | { type: 'literal8'; value: Buffer }
+  /** A literal whose octets the caller streams itself (see untaggedParts): only its "{n}" is encoded here. */
+  | { type: 'streamed-literal'; value: LiteralStream }
   | { type: 'number'; value: number | bigint }
   /** NIL */
   | null
   /** A parenthesised list. */
   | ImapValue[];
+
+/**
+ * Message data too big to hold: the serializer writes "{size}" CRLF and leaves a place for the
+ * octets, which the server pipes from the blob store with backpressure. No I/O happens here.
+ */
+export interface LiteralStream {
+  size: number;
+  /** Opens the octets; they must be exactly `size` long. */
+  open(): Promise<AsyncIterable<Uint8Array>>;
+}
+
+/** One response in pieces: encoded bytes, and the streamed literals between them in order. */
+export type ResponsePart = Buffer | LiteralStream;
 
 export interface EncodeOptions {
   /** UTF8=ACCEPT is enabled: 8-bit UTF-8 may be quoted and mailbox names are sent as UTF-8. */
@@ -38,9 +53,13 @@ const MAX_QUOTED = 1024;
 export const atom = (value: string): ImapValue => ({ type: 'atom', value });
 export const str = (value: string | Buffer): ImapValue => ({ type: 'string', value });
 export const nstr = (value: string | Buffer | null): ImapValue => (value === null ? null : str(value));
-/** Message data: NIL, or always a literal (see the `literal` value). */
-export const messageData = (value: Buffer | null): ImapValue =>
-  value === null ? null : { type: 'literal', value };
+/** Message data: NIL, or always a literal (see the `literal` value), streamed when the caller asks to. */
+export const messageData = (value: Buffer | LiteralStream | null): ImapValue =>
+  value === null
+    ? null
+    : Buffer.isBuffer(value)
+      ? { type: 'literal', value }
+      : { type: 'streamed-literal', value };
 export const astr = (value: string): ImapValue => ({ type: 'astring', value });
 export const num = (value: number | bigint): ImapValue => ({ type: 'number', value });
 
@@ -65,7 +84,7 @@ function isAtom(text: string): boolean {
   return true;
 }
 
-function encodeString(value: string | Buffer, options: EncodeOptions, out: Buffer[]): void {
+function encodeString(value: string | Buffer, options: EncodeOptions, out: ResponsePart[]): void {
   const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
   if (canQuote(bytes, options)) {
     const quoted: number[] = [0x22];
@@ -80,7 +99,7 @@ function encodeString(value: string | Buffer, options: EncodeOptions, out: Buffe
   out.push(Buffer.from(`{${bytes.length}}\r\n`), bytes);
 }
 
-function encodeValue(value: ImapValue, options: EncodeOptions, out: Buffer[]): void {
+function encodeValue(value: ImapValue, options: EncodeOptions, out: ResponsePart[]): void {
   if (value === null) {
     out.push(Buffer.from('NIL'));
   } else if (Array.isArray(value)) {
@@ -100,28 +119,57 @@ function encodeValue(value: ImapValue, options: EncodeOptions, out: Buffer[]): v
     for (const v of value.values) encodeValue(v, options, out);
   } else if (value.type === 'literal') {
     out.push(Buffer.from(`{${value.value.length}}\r\n`), value.value);
+  } else if (value.type === 'streamed-literal') {
+    out.push(Buffer.from(`{${value.value.size}}\r\n`), value.value);
   } else {
     out.push(Buffer.from(`~{${value.value.length}}\r\n`), value.value);
   }
 }
 
-function encodeList(values: ImapValue[], options: EncodeOptions, out: Buffer[]): void {
+function encodeList(values: ImapValue[], options: EncodeOptions, out: ResponsePart[]): void {
   values.forEach((value, i) => {
     if (i > 0) out.push(Buffer.from(' '));
     encodeValue(value, options, out);
   });
 }
 
+function onlyBuffers(parts: ResponsePart[]): Buffer {
+  if (!parts.every((part) => Buffer.isBuffer(part))) {
+    throw new Error('a streamed literal needs untaggedParts, not a single buffer');
+  }
+  return Buffer.concat(parts);
+}
+
 /** Values separated by single spaces, no line end. */
 export function encodeValues(values: ImapValue[], options: EncodeOptions = {}): Buffer {
-  const out: Buffer[] = [];
+  const out: ResponsePart[] = [];
   encodeList(values, options, out);
-  return Buffer.concat(out);
+  return onlyBuffers(out);
 }
 
 /** "* " values CRLF: one untagged response. */
 export function untagged(values: ImapValue[], options: EncodeOptions = {}): Buffer {
-  return Buffer.concat([Buffer.from('* '), encodeValues(values, options), Buffer.from('\r\n')]);
+  return onlyBuffers(untaggedParts(values, options));
+}
+
+/** "* " values CRLF in pieces: adjacent bytes joined, each streamed literal a piece of its own. */
+export function untaggedParts(values: ImapValue[], options: EncodeOptions = {}): ResponsePart[] {
+  const out: ResponsePart[] = [Buffer.from('* ')];
+  encodeList(values, options, out);
+  out.push(Buffer.from('\r\n'));
+  const parts: ResponsePart[] = [];
+  let run: Buffer[] = [];
+  for (const part of out) {
+    if (Buffer.isBuffer(part)) {
+      run.push(part);
+      continue;
+    }
+    if (run.length) parts.push(Buffer.concat(run));
+    run = [];
+    parts.push(part);
+  }
+  if (run.length) parts.push(Buffer.concat(run));
+  return parts;
 }
 
 /** resp-text cannot hold CR or LF; anything else a caller passes is kept. */

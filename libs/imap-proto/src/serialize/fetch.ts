@@ -2,8 +2,8 @@ import type { BodyStructure, Envelope } from '@correo/mime';
 import type { Section } from '../parse/section.js';
 import { bodyStructureValue } from './bodystructure.js';
 import { formatDateTime } from './date.js';
-import type { EncodeOptions, ImapValue } from './encoder.js';
-import { atom, messageData, num, str, untagged } from './encoder.js';
+import type { EncodeOptions, ImapValue, LiteralStream, ResponsePart } from './encoder.js';
+import { atom, messageData, num, str, untagged, untaggedParts } from './encoder.js';
 import { envelopeValue } from './envelope.js';
 import { formatSection } from './section.js';
 
@@ -16,10 +16,10 @@ export type FetchItem =
   | { item: 'ENVELOPE'; envelope: Envelope }
   | { item: 'BODY' | 'BODYSTRUCTURE'; structure: BodyStructure }
   /** BODY[section]<origin>: `origin` is the partial offset when the client asked for a range. */
-  | { item: 'BODY[]'; section: Section; origin: number | null; data: Buffer | null }
+  | { item: 'BODY[]'; section: Section; origin: number | null; data: Buffer | LiteralStream | null }
   | { item: 'BINARY[]'; part: number[]; origin: number | null; data: Buffer | null }
   | { item: 'BINARY.SIZE'; part: number[]; size: number }
-  | { item: 'RFC822' | 'RFC822.HEADER' | 'RFC822.TEXT'; data: Buffer | null };
+  | { item: 'RFC822' | 'RFC822.HEADER' | 'RFC822.TEXT'; data: Buffer | LiteralStream | null };
 
 function originSuffix(origin: number | null): string {
   return origin === null ? '' : `<${origin}>`;
@@ -62,4 +62,13 @@ function itemValues(f: FetchItem): ImapValue[] {
 /** `* n FETCH (UID 7 FLAGS (\Seen) ...)`, items in the order given. */
 export function fetchResponse(sequence: number, items: FetchItem[], options: EncodeOptions = {}): Buffer {
   return untagged([num(sequence), atom('FETCH'), items.flatMap(itemValues)], options);
+}
+
+/** The same response in pieces, for items whose data is a LiteralStream the server pipes itself. */
+export function fetchResponseParts(
+  sequence: number,
+  items: FetchItem[],
+  options: EncodeOptions = {},
+): ResponsePart[] {
+  return untaggedParts([num(sequence), atom('FETCH'), items.flatMap(itemValues)], options);
 }

@@ -46,13 +46,18 @@ export const SEARCH_CHARSETS = ['US-ASCII', 'UTF-8'];
 
 /**
  * The answer to a command that failed to parse or frame: `<tag> BAD [TOOBIG] text`, `* BAD text` when no
- * tag could be read, or `<tag> NO [BADCHARSET (US-ASCII UTF-8)] text` for an unsupported SEARCH charset.
+ * tag could be read, `<tag> NO [BADCHARSET (US-ASCII UTF-8)] text` for an unsupported SEARCH charset,
+ * or `<tag> NO [LIMIT] text` when the server has no room for the command now.
  */
 export function errorResponse(error: ParseError): Buffer {
   if (error.code === 'BADCHARSET' && error.tag !== null) {
     return taggedResponse(error.tag, 'NO', error.message, { code: 'BADCHARSET', charsets: SEARCH_CHARSETS });
   }
-  const code: ResponseCode | null = error.code === 'TOOBIG' ? { code: 'TOOBIG' } : null;
+  if (error.code === 'LIMIT' && error.tag !== null) {
+    return taggedResponse(error.tag, 'NO', error.message, { code: 'LIMIT' });
+  }
+  const code: ResponseCode | null =
+    error.code === 'TOOBIG' || error.code === 'LIMIT' ? { code: error.code } : null;
   return error.tag === null
     ? untaggedStatus('BAD', error.message, code)
     : taggedResponse(error.tag, 'BAD', error.message, code);

@@ -4,8 +4,9 @@ import { Readable } from 'node:stream';
 import { appendImapMessages, findImapMailbox, writeReferencingStoredBlobs } from '@correo/store';
 import type { ImapAppendRequest } from '@correo/store';
 import type { CommandContext, Completion } from '../command-context.js';
-import { no, ok } from '../command-context.js';
-import { storeAppendedMessage } from '../message-facts.js';
+import { bad, no, ok } from '../command-context.js';
+import { refuseKeywords } from '../keywords.js';
+import { storeAppendedMessage, streamedMessageFacts } from '../message-facts.js';
 
 /** APPEND (and MULTIAPPEND): blob, MIME analysis, then one transaction for all; APPENDUID (UIDPLUS). */
 export async function append(ctx: CommandContext, request: AppendRequest): Promise<Completion> {
@@ -14,34 +15,59 @@ export async function append(ctx: CommandContext, request: AppendRequest): Promi
   const limit = services.config.appendLimit;
   const mailbox = await findImapMailbox(services.pool, accountId, request.mailbox);
   if (!mailbox) return no(`No mailbox named ${request.mailbox}`, { code: 'TRYCREATE' });
-  if (request.messages.some((m) => m.content.length > limit)) {
+  // A streamed literal reads as {0} in the command: its octets are in the upload, in the same order.
+  const uploads = [...ctx.uploads];
+  const parts = request.messages.map((message) => ({
+    message,
+    upload: message.content.length === 0 ? uploads.shift() : undefined,
+  }));
+  const size = (p: (typeof parts)[number]) => p.upload?.size ?? p.message.content.length;
+  if (parts.some((p) => size(p) > limit)) {
     return no(`Messages are limited to ${limit} octets`, { code: 'TOOBIG' });
   }
-  if (request.messages.some((m) => m.content.length === 0)) return no('An empty message cannot be stored');
+  if (parts.some((p) => size(p) === 0)) return no('An empty message cannot be stored');
+  if (parts.some((p) => p.upload?.containsNul && !p.message.binary)) {
+    return bad('A literal cannot hold NUL bytes; use a binary literal (~{n})');
+  }
+  const refused = await refuseKeywords(
+    ctx,
+    mailbox.id,
+    request.messages.flatMap((m) => m.flags ?? []),
+  );
+  if (refused) return refused;
   const messages: ImapAppendRequest['messages'][number][] = [];
-  for (const message of request.messages) {
-    const facts = await storeAppendedMessage(
-      services.blobs,
-      message.content,
-      message.internalDate ?? new Date(),
-      limit,
-    );
+  for (const { message, upload } of parts) {
+    const internalDate = message.internalDate ?? new Date();
+    const facts = upload
+      ? await streamedMessageFacts(upload, internalDate)
+      : await storeAppendedMessage(services.blobs, message.content, internalDate, limit);
     if (message.internalZone !== undefined) facts.internalZone = message.internalZone;
     const flags = (message.flags ?? []).map(canonicalFlag).filter((flag) => flag !== '\\Recent');
     messages.push({ facts, flags });
   }
   // The same bytes may have been expunged earlier and collected between our put and our insert: then
   // they are stored again and the insert retried (libs/store blob-collection.ts).
-  const outcome = await writeReferencingStoredBlobs(
-    services.pool,
-    async (blobKey) => {
-      const index = messages.findIndex((m) => m.facts.blobKey === blobKey);
-      if (index === -1) throw new Error(`APPEND was refused a blob it did not store: ${blobKey}`);
-      await services.blobs.put(Readable.from([request.messages[index]!.content]), { maxBytes: limit });
-    },
-    () => appendImapMessages(services.pool, { accountId, mailboxId: mailbox.id, messages }),
-    messages.length,
-  );
+  let outcome;
+  try {
+    outcome = await writeReferencingStoredBlobs(
+      services.pool,
+      async (blobKey) => {
+        const index = messages.findIndex((m) => m.facts.blobKey === blobKey);
+        if (index === -1) throw new Error(`APPEND was refused a blob it did not store: ${blobKey}`);
+        const { message, upload } = parts[index]!;
+        // A streamed body is no longer held: it cannot be stored again, the client sends it again.
+        if (upload) throw new StreamedBlobCollected();
+        await services.blobs.put(Readable.from([message.content]), { maxBytes: limit });
+      },
+      () => appendImapMessages(services.pool, { accountId, mailboxId: mailbox.id, messages }),
+      messages.length,
+    );
+  } catch (error) {
+    if (!(error instanceof StreamedBlobCollected)) throw error;
+    return no('The stored message was collected before it was filed; send it again', {
+      code: 'UNAVAILABLE',
+    });
+  }
   if (outcome.kind === 'nonexistent') return no(`No mailbox named ${request.mailbox}`, { code: 'TRYCREATE' });
   if (outcome.kind === 'over-quota') return no('The mailbox is over its quota', { code: 'OVERQUOTA' });
   await services.changes.publish(accountId, {
@@ -53,3 +79,6 @@ export async function append(ctx: CommandContext, request: AppendRequest): Promi
   if (session.view?.mailboxId === mailbox.id) session.dirty = true;
   return ok('APPEND completed', { code: 'APPENDUID', uidValidity: outcome.uidvalidity, uids: outcome.uids });
 }
+
+/** The collector removed a streamed APPEND body between its upload and its insert (a rare race). */
+class StreamedBlobCollected extends Error {}

@@ -1,10 +1,10 @@
-import { fetchResponse, vanishedResponse } from '@correo/imap-proto';
-import type { FetchAttribute, FetchItem, FetchRequest } from '@correo/imap-proto';
+import { fetchResponseParts, vanishedResponse } from '@correo/imap-proto';
+import type { FetchAttribute, FetchItem, FetchRequest, LiteralStream } from '@correo/imap-proto';
 import type { BodyStructure, Envelope } from '@correo/mime';
 import { readImapMessages, readImapVanished, storeImapFlags } from '@correo/store';
 import type { ImapMessageRow } from '@correo/store';
 import type { CommandContext, Completion } from '../command-context.js';
-import { bad, ok } from '../command-context.js';
+import { BrokenResponseError, bad, ok } from '../command-context.js';
 import { readSection } from '../fetch/body-section.js';
 
 /** Responses are written together up to this many bytes. */
@@ -28,6 +28,23 @@ function needsStructure(attribute: FetchAttribute): boolean {
   return (
     attribute.kind === 'BODY[]' && (attribute.section.part.length > 0 || attribute.section.text !== null)
   );
+}
+
+/**
+ * The attributes once each, in the order first asked: `BODY.PEEK[] BODY.PEEK[] ...` must not read the
+ * body once per repeat. BODY[s] and BODY.PEEK[s] answer as the same item; the non-PEEK one wins so
+ * \Seen is still set.
+ */
+function distinctAttributes(attributes: FetchAttribute[]): FetchAttribute[] {
+  const byKey = new Map<string, FetchAttribute>();
+  for (const attribute of attributes) {
+    const key = JSON.stringify({ ...attribute, peek: undefined });
+    const seen = byKey.get(key);
+    if (!seen || ('peek' in seen && seen.peek && 'peek' in attribute && !attribute.peek)) {
+      byKey.set(key, attribute);
+    }
+  }
+  return [...byKey.values()];
 }
 
 /**
@@ -60,8 +77,12 @@ export async function fetch(ctx: CommandContext, request: FetchRequest): Promise
     if (vanished.length) await ctx.io.write(vanishedResponse(vanished, true));
   }
 
+  const attributes = distinctAttributes(request.attributes);
+  const maxAttributes = services.config.maxFetchAttributes;
+  if (attributes.length > maxAttributes) {
+    return bad(`A FETCH may ask for at most ${maxAttributes} different items`, { code: 'LIMIT' });
+  }
   const uids = view.resolve(request.set, request.uid).filter((uid) => view.isLive(uid));
-  const attributes = request.attributes;
   const marksSeen = !view.readOnly && attributes.some(setsSeen);
   const wantsFlags = attributes.some((a) => a.kind === 'FLAGS');
   const wantsModseq = changedSince !== null || attributes.some((a) => a.kind === 'MODSEQ');
@@ -76,6 +97,10 @@ export async function fetch(ctx: CommandContext, request: FetchRequest): Promise
     const seenNow = marksSeen ? await markSeen(ctx, rows) : new Set<number>();
     const pending: Buffer[] = [];
     let pendingBytes = 0;
+    const flush = async () => {
+      if (pending.length) await ctx.io.write(...pending.splice(0));
+      pendingBytes = 0;
+    };
     for (const row of rows) {
       const n = view.numberOf(row.uid);
       // CHANGEDSINCE is judged on the stored MODSEQ, fresher than the view's.
@@ -93,18 +118,37 @@ export async function fetch(ctx: CommandContext, request: FetchRequest): Promise
       ) {
         items.push({ item: 'MODSEQ', modseq: row.modseq });
       }
-      const response = fetchResponse(n, items, session.encodeOptions);
-      pending.push(response);
-      pendingBytes += response.length;
-      // One write per batch for small responses; big bodies go out as they come, so memory stays bounded.
-      if (pendingBytes >= FLUSH_BYTES) {
-        await ctx.io.write(...pending.splice(0));
-        pendingBytes = 0;
+      for (const part of fetchResponseParts(n, items, session.encodeOptions)) {
+        if (Buffer.isBuffer(part)) {
+          pending.push(part);
+          pendingBytes += part.length;
+        } else {
+          await flush();
+          await streamLiteral(ctx, part);
+        }
       }
+      // One write per batch for small responses; big bodies go out as they come, so memory stays bounded.
+      if (pendingBytes >= FLUSH_BYTES) await flush();
     }
-    if (pending.length) await ctx.io.write(...pending);
+    await flush();
   }
   return ok(`${name} completed`);
+}
+
+/**
+ * Pipes a big section from the blob store to the socket, one chunk at a time: each write waits for
+ * the socket to drain, so a slow reader holds back the blob stream instead of filling memory.
+ */
+async function streamLiteral(ctx: CommandContext, literal: LiteralStream): Promise<void> {
+  let sent = 0;
+  for await (const chunk of await literal.open()) {
+    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, Math.min(chunk.length, literal.size - sent));
+    if (bytes.length) await ctx.io.write(bytes);
+    sent += bytes.length;
+  }
+  // The "{n}" is out: a blob shorter than its record cannot be answered any more, only cut off.
+  if (sent !== literal.size)
+    throw new BrokenResponseError(`blob ended after ${sent} of ${literal.size} octets`);
 }
 
 /** BODY[] without PEEK, RFC822 and RFC822.TEXT set \Seen (RFC 9051 6.4.5); the rows get the new flags. */

@@ -5,7 +5,7 @@ import type { ImapMailbox } from '@correo/store';
 import type { CommandContext, Completion } from '../command-context.js';
 import { ok } from '../command-context.js';
 import { statusItems } from '../mailbox-status.js';
-import { listMatcher } from '../mailbox-names.js';
+import { listMatcher, tooManyWildcards } from '../mailbox-names.js';
 
 /** LIST with LIST-EXTENDED selection and return options, SPECIAL-USE, CHILDREN and LIST-STATUS. */
 export async function list(ctx: CommandContext, request: ListRequest): Promise<Completion> {
@@ -19,6 +19,8 @@ export async function list(ctx: CommandContext, request: ListRequest): Promise<C
     );
     return ok('LIST completed');
   }
+  const refused = tooManyWildcards(ctx, request.reference, request.patterns);
+  if (refused) return refused;
   const mailboxes = await listImapMailboxes(pool, accountId);
   // Every ancestor name of any mailbox, and of subscribed ones: one pass instead of a scan per mailbox.
   const parents = new Set<string>();

@@ -3,10 +3,12 @@ import type { LsubRequest } from '@correo/imap-proto';
 import { MAILBOX_DELIMITER, listImapMailboxes } from '@correo/store';
 import type { CommandContext, Completion } from '../command-context.js';
 import { ok } from '../command-context.js';
-import { listMatcher } from '../mailbox-names.js';
+import { listMatcher, tooManyWildcards } from '../mailbox-names.js';
 
 /** IMAP4rev1 LSUB: the subscribed folders matching the pattern. */
 export async function lsub(ctx: CommandContext, request: LsubRequest): Promise<Completion> {
+  const refused = tooManyWildcards(ctx, request.reference, [request.pattern]);
+  if (refused) return refused;
   const mailboxes = await listImapMailboxes(ctx.services.pool, ctx.session.account!.accountId);
   const matches = listMatcher(request.reference, request.pattern);
   const out = mailboxes

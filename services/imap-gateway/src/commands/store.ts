@@ -3,6 +3,7 @@ import type { FetchItem, StoreRequest } from '@correo/imap-proto';
 import { storeImapFlags } from '@correo/store';
 import type { CommandContext, Completion } from '../command-context.js';
 import { no, ok } from '../command-context.js';
+import { refuseKeywords } from '../keywords.js';
 
 /** STORE and UID STORE: FLAGS, +FLAGS, -FLAGS (.SILENT), with CONDSTORE UNCHANGEDSINCE. */
 export async function store(ctx: CommandContext, request: StoreRequest): Promise<Completion> {
@@ -10,6 +11,10 @@ export async function store(ctx: CommandContext, request: StoreRequest): Promise
   const view = session.view!;
   const name = request.uid ? 'UID STORE' : 'STORE';
   if (view.readOnly) return no('The mailbox is read-only', { code: 'READ-ONLY' });
+  if (request.operation !== 'remove') {
+    const refused = await refuseKeywords(ctx, view.mailboxId, request.flags);
+    if (refused) return refused;
+  }
   if (request.unchangedSince !== null) session.enabled.add('CONDSTORE');
   const uids = view.resolve(request.set, request.uid).filter((uid) => view.isLive(uid));
   const accountId = session.account!.accountId;

@@ -1,5 +1,5 @@
 import type { BlobStore } from '@correo/blobs';
-import type { PartialRange, Section } from '@correo/imap-proto';
+import type { LiteralStream, PartialRange, Section } from '@correo/imap-proto';
 import { sectionRange } from '@correo/mime';
 import type { BodyStructure } from '@correo/mime';
 import { filterHeaderFields } from './header-fields.js';
@@ -37,22 +37,36 @@ function clip(data: Buffer, partial: PartialRange | null): Buffer {
 }
 
 /**
+ * Sections up to this size are read into memory (one write with the rest of the response); larger
+ * ones are streamed from the blob store to the socket, so a FETCH holds at most this much per body.
+ */
+export const STREAM_SECTIONS_FROM = 64 * 1024;
+
+/**
  * The bytes of BODY[section]<partial>. Only the bytes asked for are read: a partial of a plain
  * section is one ranged read of exactly that slice. A section the message lacks is an empty string.
+ * Spans past STREAM_SECTIONS_FROM come back as a LiteralStream the connection pipes with backpressure.
  */
 export async function readSection(
   blobs: BlobStore,
   message: { blobKey: string; size: number; structure: BodyStructure | null },
   section: Section,
   partial: PartialRange | null,
-): Promise<Buffer> {
+): Promise<Buffer | LiteralStream> {
   const span = sectionSpan(message.structure, message.size, section);
   if (!span) return Buffer.alloc(0);
   if (section.text === 'HEADER.FIELDS' || section.text === 'HEADER.FIELDS.NOT') {
     const header = await readSpan(blobs, message.blobKey, span);
     return clip(filterHeaderFields(header, section.fields, section.text === 'HEADER.FIELDS.NOT'), partial);
   }
-  if (!partial) return readSpan(blobs, message.blobKey, span);
-  const start = Math.min(span.start + partial.offset, span.end);
-  return readSpan(blobs, message.blobKey, { start, end: Math.min(start + partial.length, span.end) });
+  let wanted = span;
+  if (partial) {
+    const start = Math.min(span.start + partial.offset, span.end);
+    wanted = { start, end: Math.min(start + partial.length, span.end) };
+  }
+  if (wanted.end - wanted.start <= STREAM_SECTIONS_FROM) return readSpan(blobs, message.blobKey, wanted);
+  return {
+    size: wanted.end - wanted.start,
+    open: () => blobs.get(message.blobKey, { start: wanted.start, end: wanted.end - 1 }),
+  };
 }
