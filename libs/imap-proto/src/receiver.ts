@@ -239,7 +239,9 @@ export class CommandReceiver {
   private readLine(): ReceiverEvent | 'more' | null {
     const lf = this.buffer.indexOf(0x0a, this.scanned);
     if (lf < 0) {
-      if (this.buffer.length > this.maxLineLength) {
+      // A CR last in the chunk may be the line's own end, which the limit does not count (stripCr).
+      const pending = this.buffer.length - (this.buffer[this.buffer.length - 1] === 0x0d ? 1 : 0);
+      if (pending > this.maxLineLength) {
         const error = this.fail('line-too-long', `Line is longer than ${this.maxLineLength} octets`);
         // Keep the tail as skip-line does: the line may end in a literal header cut by this chunk
         // ("{3" here, "+}" in the next), whose octets must be skipped too, however TCP split them.

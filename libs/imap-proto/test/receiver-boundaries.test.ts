@@ -50,6 +50,13 @@ const STREAMS: Array<[string, Buffer, ReceiverOptions]> = [
     Buffer.from(`${'t'.repeat(100)} NOOP\r\nd1 ${'y'.repeat(70)}\r\nd2 NOOP\r\n`),
     { maxLineLength: 64 },
   ],
+  [
+    // Found by the fuzzer: a line of exactly the limit, its CR last in one chunk and its LF first in
+    // the next, was refused although the same line in one chunk was taken (the CR is not counted).
+    'a line of exactly the limit',
+    Buffer.from(`e1 SEARCH ${'z'.repeat(54)}\r\ne2 NOOP\r\n`),
+    { maxLineLength: 64 },
+  ],
 ];
 
 describe('receiver framing does not depend on how the bytes arrive', () => {
