@@ -42,6 +42,26 @@ export function tooManyWildcards(
 }
 
 /**
+ * The names with a subscribed descendant that no pattern matches, so the descendant is not listed
+ * itself: LIST (SUBSCRIBED RECURSIVEMATCH) gives such a name CHILDINFO ("SUBSCRIBED") (RFC 5258
+ * section 5 example 9) and LSUB lists it, as \Noselect when it is not subscribed (RFC 3501 6.3.9).
+ * One pass over the names: no scan of the folders per folder.
+ */
+export function parentsOfUnlistedSubscriptions(
+  mailboxes: readonly { name: string; subscribed: boolean }[],
+  matches: (name: string) => boolean,
+): Set<string> {
+  const parents = new Set<string>();
+  for (const { name, subscribed } of mailboxes) {
+    if (!subscribed || matches(name)) continue;
+    for (let i = name.indexOf(MAILBOX_DELIMITER); i !== -1; i = name.indexOf(MAILBOX_DELIMITER, i + 1)) {
+      parents.add(name.slice(0, i));
+    }
+  }
+  return parents;
+}
+
+/**
  * LIST's reference + pattern as a matcher: "*" matches anything, "%" anything but the delimiter.
  *
  * Never a RegExp built from the pattern: a backtracking engine takes exponential time on

@@ -69,6 +69,79 @@ describe('folders, LIST-EXTENDED, STATUS, QUOTA and CONDSTORE (embedded backends
     assert.deepEqual((await client.command('LIST "" ""')).untagged, ['* LIST (\\Noselect) "/" ""']);
   });
 
+  test('LIST-EXTENDED subscriptions: RFC 5258 example 9, RETURN (CHILDREN SUBSCRIBED), LSUB % (RFC 3501 6.3.9)', async () => {
+    const other = await stack.account('subscriptions');
+    const subscriber = await RawImapClient.login(gateway.ports.imap, other.address, stack.password);
+    try {
+      // RFC 5258 section 5 example 9's tree; CREATE makes the parents, and every new folder is subscribed.
+      for (const name of [
+        'foo2/bar1',
+        'foo2/bar2',
+        'baz2/bar2',
+        'baz2/bar22',
+        'baz2/bar222',
+        'eps2/mamba',
+        'qux2/bar2',
+      ]) {
+        assert.match((await subscriber.command(`CREATE ${name}`)).status, /^OK/);
+      }
+      for (const name of ['foo2', 'baz2', 'qux2']) {
+        assert.match((await subscriber.command(`UNSUBSCRIBE ${name}`)).status, /^OK/);
+      }
+      // A parent is listed for CHILDINFO only when a subscribed descendant is not listed itself (it does
+      // not match "*2"): foo2 (foo2/bar1) and eps2 (eps2/mamba, eps2 itself subscribed), not baz2 or qux2.
+      assert.deepEqual((await subscriber.command('LIST (RECURSIVEMATCH SUBSCRIBED) "" "*2"')).untagged, [
+        '* LIST (\\HasNoChildren \\Subscribed) "/" baz2/bar2',
+        '* LIST (\\HasNoChildren \\Subscribed) "/" baz2/bar22',
+        '* LIST (\\HasNoChildren \\Subscribed) "/" baz2/bar222',
+        '* LIST (\\HasChildren \\Subscribed) "/" eps2 ("CHILDINFO" ("SUBSCRIBED"))',
+        '* LIST (\\HasChildren) "/" foo2 ("CHILDINFO" ("SUBSCRIBED"))',
+        '* LIST (\\HasNoChildren \\Subscribed) "/" foo2/bar2',
+        '* LIST (\\HasNoChildren \\Subscribed) "/" qux2/bar2',
+      ]);
+      assert.deepEqual(
+        (await subscriber.command('LIST (SUBSCRIBED RECURSIVEMATCH) "" "%2" RETURN (CHILDREN)')).untagged,
+        [
+          '* LIST (\\HasChildren) "/" baz2 ("CHILDINFO" ("SUBSCRIBED"))',
+          '* LIST (\\HasChildren \\Subscribed) "/" eps2 ("CHILDINFO" ("SUBSCRIBED"))',
+          '* LIST (\\HasChildren) "/" foo2 ("CHILDINFO" ("SUBSCRIBED"))',
+          '* LIST (\\HasChildren) "/" qux2 ("CHILDINFO" ("SUBSCRIBED"))',
+        ],
+      );
+      // Without RECURSIVEMATCH only the subscribed names, and no CHILDINFO.
+      assert.deepEqual((await subscriber.command('LIST (SUBSCRIBED) "" "%2"')).untagged, [
+        '* LIST (\\HasChildren \\Subscribed) "/" eps2',
+      ]);
+      // The SUBSCRIBED return option marks exactly the subscribed names.
+      assert.deepEqual((await subscriber.command('LIST "" "*2*" RETURN (CHILDREN SUBSCRIBED)')).untagged, [
+        '* LIST (\\HasChildren) "/" baz2',
+        '* LIST (\\HasNoChildren \\Subscribed) "/" baz2/bar2',
+        '* LIST (\\HasNoChildren \\Subscribed) "/" baz2/bar22',
+        '* LIST (\\HasNoChildren \\Subscribed) "/" baz2/bar222',
+        '* LIST (\\HasChildren \\Subscribed) "/" eps2',
+        '* LIST (\\HasNoChildren \\Subscribed) "/" eps2/mamba',
+        '* LIST (\\HasChildren) "/" foo2',
+        '* LIST (\\HasNoChildren \\Subscribed) "/" foo2/bar1',
+        '* LIST (\\HasNoChildren \\Subscribed) "/" foo2/bar2',
+        '* LIST (\\HasChildren) "/" qux2',
+        '* LIST (\\HasNoChildren \\Subscribed) "/" qux2/bar2',
+      ]);
+      // RFC 3501 6.3.9: "%" returns the unsubscribed parent of a subscribed child as \Noselect, not the child.
+      assert.deepEqual((await subscriber.command('LSUB "" "%2"')).untagged, [
+        '* LSUB (\\Noselect) "/" baz2',
+        '* LSUB () "/" eps2',
+        '* LSUB (\\Noselect) "/" foo2',
+        '* LSUB (\\Noselect) "/" qux2',
+      ]);
+      assert.deepEqual((await subscriber.command('LSUB "" "foo2/%"')).untagged, [
+        '* LSUB () "/" foo2/bar1',
+        '* LSUB () "/" foo2/bar2',
+      ]);
+    } finally {
+      subscriber.destroy();
+    }
+  });
+
   test('international names: modified UTF-7 on the wire, UTF-8 in the store and under UTF8=ACCEPT', async () => {
     assert.match((await client.command('CREATE "Entw&APw-rfe"')).status, /^OK/);
     assert.ok(

@@ -5,7 +5,7 @@ import type { ImapMailbox } from '@correo/store';
 import type { CommandContext, Completion } from '../command-context.js';
 import { ok } from '../command-context.js';
 import { statusItems } from '../mailbox-status.js';
-import { listMatcher, tooManyWildcards } from '../mailbox-names.js';
+import { listMatcher, parentsOfUnlistedSubscriptions, tooManyWildcards } from '../mailbox-names.js';
 
 /** LIST with LIST-EXTENDED selection and return options, SPECIAL-USE, CHILDREN and LIST-STATUS. */
 export async function list(ctx: CommandContext, request: ListRequest): Promise<Completion> {
@@ -22,31 +22,32 @@ export async function list(ctx: CommandContext, request: ListRequest): Promise<C
   const refused = tooManyWildcards(ctx, request.reference, request.patterns);
   if (refused) return refused;
   const mailboxes = await listImapMailboxes(pool, accountId);
-  // Every ancestor name of any mailbox, and of subscribed ones: one pass instead of a scan per mailbox.
+  // Every ancestor name of any mailbox: one pass instead of a scan per mailbox.
   const parents = new Set<string>();
-  const subscribedParents = new Set<string>();
-  for (const { name, subscribed } of mailboxes) {
+  for (const { name } of mailboxes) {
     for (let i = name.indexOf(MAILBOX_DELIMITER); i !== -1; i = name.indexOf(MAILBOX_DELIMITER, i + 1)) {
       parents.add(name.slice(0, i));
-      if (subscribed) subscribedParents.add(name.slice(0, i));
     }
   }
   const matchers = request.patterns.map((pattern) => listMatcher(request.reference, pattern));
+  const matchesAny = (name: string) => matchers.some((matches) => matches(name));
   const { selection, returns } = request;
+  const withChildInfo =
+    selection.subscribed && selection.recursiveMatch
+      ? parentsOfUnlistedSubscriptions(mailboxes, matchesAny)
+      : new Set<string>();
 
   const entries: { mailbox: ImapMailbox; entry: ListEntry }[] = [];
   for (const mailbox of mailboxes) {
-    if (!matchers.some((matches) => matches(mailbox.name))) continue;
+    if (!matchesAny(mailbox.name)) continue;
     if (selection.specialUse && !mailbox.specialUse) continue;
     const attributes: string[] = [parents.has(mailbox.name) ? '\\HasChildren' : '\\HasNoChildren'];
     if (mailbox.specialUse) attributes.push(mailbox.specialUse);
     if (mailbox.subscribed && (selection.subscribed || returns.subscribed)) attributes.push('\\Subscribed');
     const entry: ListEntry = { name: mailbox.name, delimiter: MAILBOX_DELIMITER, attributes };
-    if (selection.subscribed && !mailbox.subscribed) {
-      // RECURSIVEMATCH: a parent is listed when one of its descendants is subscribed.
-      if (!selection.recursiveMatch || !subscribedParents.has(mailbox.name)) continue;
-      entry.childInfo = ['SUBSCRIBED'];
-    }
+    // RECURSIVEMATCH: a name is listed, subscribed or not, when a subscribed descendant is not.
+    if (withChildInfo.has(mailbox.name)) entry.childInfo = ['SUBSCRIBED'];
+    else if (selection.subscribed && !mailbox.subscribed) continue;
     entries.push({ mailbox, entry });
   }
 

@@ -3,7 +3,7 @@ import type { LsubRequest } from '@correo/imap-proto';
 import { MAILBOX_DELIMITER, listImapMailboxes } from '@correo/store';
 import type { CommandContext, Completion } from '../command-context.js';
 import { ok } from '../command-context.js';
-import { listMatcher, tooManyWildcards } from '../mailbox-names.js';
+import { listMatcher, parentsOfUnlistedSubscriptions, tooManyWildcards } from '../mailbox-names.js';
 
 /** IMAP4rev1 LSUB: the subscribed folders matching the pattern. */
 export async function lsub(ctx: CommandContext, request: LsubRequest): Promise<Completion> {
@@ -11,10 +11,16 @@ export async function lsub(ctx: CommandContext, request: LsubRequest): Promise<C
   if (refused) return refused;
   const mailboxes = await listImapMailboxes(ctx.services.pool, ctx.session.account!.accountId);
   const matches = listMatcher(request.reference, request.pattern);
+  // RFC 3501 6.3.9: with "%", "foo" stands for a subscribed "foo/bar" the pattern does not reach, and is
+  // \Noselect when "foo" itself is not subscribed.
+  const parents = parentsOfUnlistedSubscriptions(mailboxes, matches);
   const out = mailboxes
-    .filter((m) => m.subscribed && matches(m.name))
+    .filter((m) => matches(m.name) && (m.subscribed || parents.has(m.name)))
     .map((m) =>
-      lsubResponse({ name: m.name, delimiter: MAILBOX_DELIMITER, attributes: [] }, ctx.session.encodeOptions),
+      lsubResponse(
+        { name: m.name, delimiter: MAILBOX_DELIMITER, attributes: m.subscribed ? [] : ['\\Noselect'] },
+        ctx.session.encodeOptions,
+      ),
     );
   if (out.length) await ctx.io.write(...out);
   return ok('LSUB completed');
