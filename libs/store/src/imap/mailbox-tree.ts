@@ -50,7 +50,10 @@ export type CreateMailboxOutcome = { kind: 'created'; id: string } | { kind: 'ex
 
 /**
  * Creates `name` and any missing parents (RFC 9051 6.3.4 lets a server create the superior
- * hierarchy); answers 'exists' when `name` itself is taken.
+ * hierarchy); answers 'exists' when `name` itself is taken. Neither is subscribed: the subscription
+ * list is the client's (SUBSCRIBE), so LIST RETURN (SUBSCRIBED), LIST (SUBSCRIBED) and LSUB show only
+ * what it chose (RFC 5258 3, RFC 3501 6.3.9), as in Dovecot. The account's default folders, made by the
+ * directory, stay subscribed.
  */
 export async function createImapMailbox(
   pool: Pool,
@@ -62,12 +65,13 @@ export async function createImapMailbox(
     const parts = name.split(MAILBOX_DELIMITER);
     for (let i = 1; i < parts.length; i++) {
       await client.query(
-        `INSERT INTO mailboxes (account_id, name) VALUES ($1, $2) ON CONFLICT (account_id, name) DO NOTHING`,
+        `INSERT INTO mailboxes (account_id, name, subscribed) VALUES ($1, $2, false)
+         ON CONFLICT (account_id, name) DO NOTHING`,
         [accountId, parts.slice(0, i).join(MAILBOX_DELIMITER)],
       );
     }
     const { rows } = await client.query<{ id: string }>(
-      `INSERT INTO mailboxes (account_id, name, special_use) VALUES ($1, $2, $3)
+      `INSERT INTO mailboxes (account_id, name, special_use, subscribed) VALUES ($1, $2, $3, false)
        ON CONFLICT (account_id, name) DO NOTHING RETURNING id`,
       [accountId, name, specialUse],
     );
@@ -148,7 +152,9 @@ export async function renameImapMailbox(
       const parts = to.split(MAILBOX_DELIMITER);
       for (let i = 1; i < parts.length; i++) {
         await client.query(
-          `INSERT INTO mailboxes (account_id, name) VALUES ($1, $2) ON CONFLICT (account_id, name) DO NOTHING`,
+          // A parent RENAME makes is not subscribed, as one CREATE makes.
+          `INSERT INTO mailboxes (account_id, name, subscribed) VALUES ($1, $2, false)
+           ON CONFLICT (account_id, name) DO NOTHING`,
           [accountId, parts.slice(0, i).join(MAILBOX_DELIMITER)],
         );
       }
