@@ -56,6 +56,11 @@ export class MailboxView {
     this.uidnext = snapshot.uidnext;
   }
 
+  /** The HIGHESTMODSEQ this view has read up to. */
+  get highestModseq(): number {
+    return this.syncedModseq;
+  }
+
   get exists(): number {
     return this.uids.length;
   }
