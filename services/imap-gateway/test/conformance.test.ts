@@ -106,4 +106,54 @@ describe('mailbox names and implicit CONDSTORE (embedded backends)', () => {
       client.destroy();
     }
   });
+
+  test('a new keyword is announced in FLAGS and PERMANENTFLAGS before any FETCH shows it, to every session', async () => {
+    const writer = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+    const reader = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+    try {
+      await writer.command('SELECT INBOX');
+      await reader.command('SELECT INBOX');
+      const flagsOf = (lines: string[]) => lines.find((line) => line.startsWith('* FLAGS'));
+      const announced = (lines: string[], keyword: string) => {
+        const flags = lines.findIndex((line) => line.startsWith('* FLAGS') && line.includes(keyword));
+        const permanent = lines.findIndex(
+          (line) => line.includes('[PERMANENTFLAGS') && line.includes(keyword),
+        );
+        const fetch = lines.findIndex((line) => / FETCH .*FLAGS/.test(line) && line.includes(keyword));
+        assert.ok(flags >= 0 && permanent >= 0 && fetch >= 0, lines.join('\n'));
+        assert.ok(flags < fetch && permanent < fetch, lines.join('\n'));
+        assert.match(lines[permanent]!, /\\\*\)\]/);
+      };
+      // STORE: the storing session first, then the other one on its next update.
+      announced((await writer.command('STORE 1 +FLAGS (Stored)')).untagged, 'Stored');
+      announced((await reader.command('NOOP')).untagged, 'Stored');
+      // Only once: a keyword already told about is not announced again.
+      assert.equal(flagsOf((await writer.command('STORE 2 +FLAGS (Stored)')).untagged), undefined);
+      // APPEND: the new message's keyword comes before the FETCH of its flags.
+      const message = rawMessage('Appended');
+      const appended = await writer.command(
+        `APPEND INBOX (Appended) {${Buffer.byteLength(message)}+}\r\n${message}`,
+      );
+      const fetched = await writer.command('FETCH 1:* (FLAGS)');
+      announced([...appended.untagged, ...fetched.untagged], 'Appended');
+      // The other session learns of the message (and its keyword) on its next update, then fetches it.
+      const update = await reader.command('NOOP');
+      announced([...update.untagged, ...(await reader.command('FETCH 1:* (FLAGS)')).untagged], 'Appended');
+      // COPY into a mailbox that has never had the keyword.
+      await writer.command('CREATE Copies');
+      const copier = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+      try {
+        await copier.command('SELECT Copies');
+        await writer.command('COPY 1 Copies');
+        const copied = await copier.command('NOOP');
+        announced([...copied.untagged, ...(await copier.command('FETCH 1:* (FLAGS)')).untagged], 'Stored');
+      } finally {
+        copier.destroy();
+      }
+      assert.ok(!fetched.untagged.some((line) => line.includes('FLAGS (NIL)')));
+    } finally {
+      writer.destroy();
+      reader.destroy();
+    }
+  });
 });
