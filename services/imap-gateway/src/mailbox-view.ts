@@ -2,12 +2,17 @@ import {
   existsResponse,
   expungeResponse,
   fetchResponse,
+  flagsResponse,
   resolveSequenceSet,
+  untaggedStatus,
   vanishedResponse,
 } from '@correo/imap-proto';
 import type { FetchItem, SequenceSet } from '@correo/imap-proto';
 import { readImapChanges } from '@correo/store';
 import type { ImapMailboxSnapshot, ImapMessageState, Pool } from '@correo/store';
+
+/** The system flags every mailbox has (\\Recent is not stored, so not among them). */
+export const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
 
 export interface ViewReportOptions {
   /** RFC 9051 7.5.1: no EXPUNGE while answering FETCH, STORE or SEARCH (their UID forms are fine). */
@@ -32,6 +37,10 @@ export class MailboxView {
   private readonly expunged = new Set<number>();
   /** Flags changed by others, not yet reported. */
   private readonly flagChanges = new Set<number>();
+  /** The keywords the client was told of in FLAGS: a message showing another one needs FLAGS first. */
+  private readonly knownKeywords: Set<string>;
+  /** Keywords refresh found that the client was not told of yet. */
+  private readonly unannouncedKeywords = new Set<string>();
   /** Messages added by refresh, not yet reported with EXISTS. */
   private unreportedExists = false;
   /**
@@ -49,11 +58,18 @@ export class MailboxView {
     readonly readOnly: boolean,
     readonly uidvalidity: number,
     snapshot: ImapMailboxSnapshot,
+    keywords: readonly string[],
   ) {
+    this.knownKeywords = new Set(keywords);
     this.uids = snapshot.messages.map((m) => m.uid);
     for (const m of snapshot.messages) this.messages.set(m.uid, m);
     this.syncedModseq = snapshot.highestmodseq;
     this.uidnext = snapshot.uidnext;
+  }
+
+  /** The HIGHESTMODSEQ this view has read up to. */
+  get highestModseq(): number {
+    return this.syncedModseq;
   }
 
   get exists(): number {
@@ -172,6 +188,9 @@ export class MailboxView {
     for (const uid of changes.expunged) if (this.messages.has(uid)) this.expunged.add(uid);
     const largest = this.largestUid;
     for (const state of changes.changed) {
+      for (const flag of state.flags) {
+        if (!flag.startsWith('\\') && !this.knownKeywords.has(flag)) this.unannouncedKeywords.add(flag);
+      }
       const known = this.messages.get(state.uid);
       if (known) {
         if (!sameFlags(known.flags, state.flags)) this.flagChanges.add(state.uid);
@@ -189,7 +208,8 @@ export class MailboxView {
 
   /** The untagged responses for everything refreshed but unreported, in an order that keeps numbers right. */
   report(options: ViewReportOptions): Buffer[] {
-    const out: Buffer[] = [];
+    const out: Buffer[] = this.announceKeywords([[...this.unannouncedKeywords]]);
+    this.unannouncedKeywords.clear();
     if (options.expungesAllowed && this.expunged.size) out.push(...this.expungeResponses(options.qresync));
     if (this.unreportedExists) {
       out.push(existsResponse(this.uids.length));
@@ -208,6 +228,31 @@ export class MailboxView {
     }
     this.flagChanges.clear();
     return out;
+  }
+
+  /**
+   * `* FLAGS` and `* OK [PERMANENTFLAGS]` again when these flags bring a keyword the client was not told
+   * of (RFC 9051 7.3.5): clients drop flags they never saw in FLAGS. Empty when nothing is new; to be
+   * written before the FETCH responses that show them.
+   */
+  announceKeywords(flagLists: Iterable<readonly string[]>): Buffer[] {
+    let added = false;
+    for (const flags of flagLists) {
+      for (const flag of flags) {
+        if (flag.startsWith('\\') || this.knownKeywords.has(flag)) continue;
+        this.knownKeywords.add(flag);
+        added = true;
+      }
+    }
+    if (!added) return [];
+    const flags = [...SYSTEM_FLAGS, ...this.knownKeywords];
+    return [
+      flagsResponse(flags),
+      untaggedStatus('OK', this.readOnly ? 'No permanent flags' : 'Flags permitted', {
+        code: 'PERMANENTFLAGS',
+        flags: this.readOnly ? [] : [...flags, '\\*'],
+      }),
+    ];
   }
 
   /** EXPUNGE (or VANISHED) responses for the pending expunges, removing them from the view. */

@@ -23,6 +23,9 @@ export type SessionState = 'not-authenticated' | 'authenticated' | 'selected' | 
 /** RFC 9051 7.5.1: while answering these (not their UID forms) the server must not send EXPUNGE. */
 const NO_EXPUNGE_DURING = new Set(['FETCH', 'STORE', 'SEARCH']);
 
+/** Commands that turn CONDSTORE on by asking for it, not as a side effect (RFC 7162 3.1). */
+const EXPLICIT_CONDSTORE = new Set(['ENABLE', 'SELECT', 'EXAMINE']);
+
 /**
  * One IMAP session: its state (RFC 9051 3), the account, the selected mailbox's view and the enabled
  * extensions. Commands (one file each under commands/) act on it; this class parses, checks the state,
@@ -104,6 +107,7 @@ export class ImapSession {
     }
     const command = COMMANDS[request.command];
     const context: CommandContext = { tag, session: this, services: this.services, io: this.io, uploads };
+    const condstoreBefore = this.condstore;
     let completion: Completion;
     if (!command.states.includes(this.state)) {
       completion = bad(`${request.command} is not allowed in the ${this.state} state`);
@@ -117,8 +121,19 @@ export class ImapSession {
       }
     }
     const uidForm = 'uid' in request && request.uid;
+    // RFC 7162 3.1: the first command that turns CONDSTORE on implicitly (FETCH MODSEQ, SEARCH MODSEQ,
+    // STORE UNCHANGEDSINCE...) tells the mailbox's HIGHESTMODSEQ in its tagged OK. ENABLE and
+    // SELECT (CONDSTORE) are not implicit: SELECT sends it untagged already.
+    const condstoreNow =
+      !condstoreBefore && this.condstore && !EXPLICIT_CONDSTORE.has(request.command) && this.view !== null;
     if (this.state === 'selected' && completion.status !== 'BAD') {
-      await this.sync({ force: false, expungesAllowed: uidForm || !NO_EXPUNGE_DURING.has(request.command) });
+      await this.sync({
+        force: condstoreNow,
+        expungesAllowed: uidForm || !NO_EXPUNGE_DURING.has(request.command),
+      });
+    }
+    if (condstoreNow && this.view && completion.status === 'OK' && !completion.code) {
+      completion = { ...completion, code: { code: 'HIGHESTMODSEQ', value: this.view.highestModseq } };
     }
     imapMetrics.commands.inc({ command: request.command, status: completion.status });
     await this.io.write(taggedResponse(tag, completion.status, completion.text, completion.code));

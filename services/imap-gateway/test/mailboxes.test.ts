@@ -28,7 +28,7 @@ describe('folders, LIST-EXTENDED, STATUS, QUOTA and CONDSTORE (embedded backends
     assert.match((await client.command('CREATE Projects/2026/Q1')).status, /^OK/);
     assert.match((await client.command('CREATE Projects')).status, /^NO \[ALREADYEXISTS\]/);
     assert.match((await client.command('CREATE inbox')).status, /^NO \[ALREADYEXISTS\]/);
-    assert.match((await client.command('CREATE "bad//name"')).status, /^BAD/);
+    assert.match((await client.command('CREATE "bad//name"')).status, /^NO \[CANNOT\]/);
     const listed = await client.command('LIST "" "Projects*"');
     assert.deepEqual(listed.untagged, [
       '* LIST (\\HasChildren) "/" Projects',

@@ -54,7 +54,7 @@ function readMessage(r: Reader): AppendMessage {
 
 export function parseAppend(r: Reader): AppendRequest {
   r.sp('APPEND');
-  const mailbox = readMailbox(r);
+  const mailbox = readMailbox(r, undefined, 'NONEXISTENT');
   const messages: AppendMessage[] = [];
   while (r.trySp()) messages.push(readMessage(r));
   if (messages.length === 0) r.fail('APPEND needs a message');

@@ -15,7 +15,7 @@ export function parseCopy(r: Reader, command: 'COPY' | 'MOVE', uid: boolean): Co
   r.sp(command);
   const set = readSequenceSet(r);
   r.sp('the message set');
-  const mailbox = readMailbox(r, 'a destination mailbox');
+  const mailbox = readMailbox(r, 'a destination mailbox', 'NONEXISTENT');
   r.expectEnd(command);
   return { command, uid, set, mailbox };
 }

@@ -11,7 +11,7 @@ export interface CreateRequest {
 
 export function parseCreate(r: Reader): CreateRequest {
   r.sp('CREATE');
-  const mailbox = readMailbox(r);
+  const mailbox = readMailbox(r, undefined, 'CANNOT');
   const specialUse: string[] = [];
   if (r.trySp()) {
     r.expectChar(0x28, '"(" opening the CREATE parameters');

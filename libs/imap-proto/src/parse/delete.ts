@@ -8,7 +8,7 @@ export interface DeleteRequest {
 
 export function parseDelete(r: Reader): DeleteRequest {
   r.sp('DELETE');
-  const mailbox = readMailbox(r);
+  const mailbox = readMailbox(r, undefined, 'NONEXISTENT');
   r.expectEnd('DELETE');
   return { command: 'DELETE', mailbox };
 }

@@ -9,9 +9,9 @@ export interface RenameRequest {
 
 export function parseRename(r: Reader): RenameRequest {
   r.sp('RENAME');
-  const from = readMailbox(r, 'the existing mailbox name');
+  const from = readMailbox(r, 'the existing mailbox name', 'NONEXISTENT');
   r.sp('the existing mailbox name');
-  const to = readMailbox(r, 'the new mailbox name');
+  const to = readMailbox(r, 'the new mailbox name', 'CANNOT');
   r.expectEnd('RENAME');
   return { command: 'RENAME', from, to };
 }

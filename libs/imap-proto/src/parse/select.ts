@@ -50,7 +50,7 @@ function readQresync(r: Reader): QresyncParams {
 
 export function parseSelect(r: Reader, command: 'SELECT' | 'EXAMINE'): SelectRequest {
   r.sp(command);
-  const mailbox = readMailbox(r);
+  const mailbox = readMailbox(r, undefined, 'NONEXISTENT');
   let condstore = false;
   let qresync: QresyncParams | null = null;
   if (r.trySp()) {

@@ -11,7 +11,7 @@ export interface StatusRequest {
 
 export function parseStatus(r: Reader): StatusRequest {
   r.sp('STATUS');
-  const mailbox = readMailbox(r);
+  const mailbox = readMailbox(r, undefined, 'NONEXISTENT');
   r.sp('the mailbox name');
   const items = readStatusItems(r);
   r.expectEnd('STATUS');

@@ -53,8 +53,11 @@ export function errorResponse(error: ParseError): Buffer {
   if (error.code === 'BADCHARSET' && error.tag !== null) {
     return taggedResponse(error.tag, 'NO', error.message, { code: 'BADCHARSET', charsets: SEARCH_CHARSETS });
   }
-  if (error.code === 'LIMIT' && error.tag !== null) {
-    return taggedResponse(error.tag, 'NO', error.message, { code: 'LIMIT' });
+  if (
+    (error.code === 'LIMIT' || error.code === 'NONEXISTENT' || error.code === 'CANNOT') &&
+    error.tag !== null
+  ) {
+    return taggedResponse(error.tag, 'NO', error.message, { code: error.code });
   }
   const code: ResponseCode | null =
     error.code === 'TOOBIG' || error.code === 'LIMIT' ? { code: error.code } : null;

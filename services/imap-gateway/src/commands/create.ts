@@ -1,7 +1,7 @@
 import type { CreateRequest } from '@correo/imap-proto';
 import { createImapMailbox } from '@correo/store';
 import type { CommandContext, Completion } from '../command-context.js';
-import { bad, no, ok } from '../command-context.js';
+import { no, ok } from '../command-context.js';
 import { storedMailboxName } from '../mailbox-names.js';
 
 const SPECIAL_USES = new Set(['\\All', '\\Archive', '\\Drafts', '\\Flagged', '\\Junk', '\\Sent', '\\Trash']);
@@ -9,7 +9,7 @@ const SPECIAL_USES = new Set(['\\All', '\\Archive', '\\Drafts', '\\Flagged', '\\
 /** CREATE, with CREATE-SPECIAL-USE (RFC 6154 3): one special use per folder. */
 export async function create(ctx: CommandContext, request: CreateRequest): Promise<Completion> {
   const name = storedMailboxName(request.mailbox);
-  if (name === null) return bad(`${request.mailbox} is not a valid mailbox name`);
+  if (name === null) return no(`${request.mailbox} is not a valid mailbox name`, { code: 'CANNOT' });
   if (name === 'INBOX') return no('INBOX always exists', { code: 'ALREADYEXISTS' });
   const uses = request.specialUse.map((use) =>
     [...SPECIAL_USES].find((u) => u.toLowerCase() === use.toLowerCase()),

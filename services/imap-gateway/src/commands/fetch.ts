@@ -95,7 +95,9 @@ export async function fetch(ctx: CommandContext, request: FetchRequest): Promise
     const batch = uids.slice(i, i + services.config.fetchBatch);
     const rows = await readImapMessages(services.pool, accountId, view.mailboxId, batch, options);
     const seenNow = marksSeen ? await markSeen(ctx, rows) : new Set<number>();
-    const pending: Buffer[] = [];
+    // A keyword the client was not told of gets FLAGS / PERMANENTFLAGS before the FETCH that shows it.
+    const pending: Buffer[] =
+      wantsFlags || marksSeen ? view.announceKeywords(rows.map((row) => row.flags)) : [];
     let pendingBytes = 0;
     const flush = async () => {
       if (pending.length) await ctx.io.write(...pending.splice(0));

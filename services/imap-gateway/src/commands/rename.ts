@@ -1,13 +1,13 @@
 import type { RenameRequest } from '@correo/imap-proto';
 import { renameImapMailbox } from '@correo/store';
 import type { CommandContext, Completion } from '../command-context.js';
-import { bad, no, ok } from '../command-context.js';
+import { no, ok } from '../command-context.js';
 import { storedMailboxName } from '../mailbox-names.js';
 
 /** RENAME, children included; renaming INBOX moves its messages to the new folder (RFC 9051 6.3.6). */
 export async function rename(ctx: CommandContext, request: RenameRequest): Promise<Completion> {
   const to = storedMailboxName(request.to);
-  if (to === null) return bad(`${request.to} is not a valid mailbox name`);
+  if (to === null) return no(`${request.to} is not a valid mailbox name`, { code: 'CANNOT' });
   if (to === 'INBOX') {
     return no('Cannot rename to INBOX', { code: 'ALREADYEXISTS' });
   }

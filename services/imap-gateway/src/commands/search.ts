@@ -61,9 +61,21 @@ export async function search(ctx: CommandContext, request: SearchRequest): Promi
     if (wanted.includes('ALL')) result.all = numbers;
   }
   if (wanted.includes('COUNT')) result.count = numbers.length;
-  if (modseq !== undefined) result.modseq = modseq;
+  if (modseq !== undefined) result.modseq = returnedModseq(matches, wanted) ?? modseq;
   await ctx.io.write(esearchResponse(result));
   return ok(`${name} completed`);
+}
+
+/**
+ * With only MIN and/or MAX asked for, MODSEQ is the highest of the messages those return, not of all
+ * matches (RFC 7162 3.1.5, RFC 4731 3.2); null when ALL or COUNT cover every match.
+ */
+function returnedModseq(matches: { modseq: number }[], returned: string[]): number | null {
+  if (returned.includes('ALL') || returned.includes('COUNT')) return null;
+  const picked: number[] = [];
+  if (returned.includes('MIN')) picked.push(matches[0]!.modseq);
+  if (returned.includes('MAX')) picked.push(matches[matches.length - 1]!.modseq);
+  return picked.length ? Math.max(...picked) : null;
 }
 
 /**

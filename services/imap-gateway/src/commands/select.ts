@@ -10,9 +10,7 @@ import type { SelectRequest } from '@correo/imap-proto';
 import { findImapMailbox, openImapMailbox, readImapKeywords, readImapVanished } from '@correo/store';
 import type { CommandContext, Completion } from '../command-context.js';
 import { bad, no, ok } from '../command-context.js';
-import { MailboxView } from '../mailbox-view.js';
-
-const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
+import { MailboxView, SYSTEM_FLAGS } from '../mailbox-view.js';
 
 /** SELECT and EXAMINE, with the CONDSTORE parameter and QRESYNC resynchronisation (RFC 7162 3.2.5). */
 export async function select(ctx: CommandContext, request: SelectRequest): Promise<Completion> {
@@ -30,8 +28,8 @@ export async function select(ctx: CommandContext, request: SelectRequest): Promi
   const snapshot = await openImapMailbox(services.pool, accountId, mailbox.id);
   if (!snapshot) return no(`No mailbox named ${request.mailbox}`, { code: 'NONEXISTENT' });
   const readOnly = request.command === 'EXAMINE';
-  const view = new MailboxView(mailbox.id, mailbox.name, readOnly, snapshot.uidvalidity, snapshot);
   const keywords = await readImapKeywords(services.pool, accountId, mailbox.id);
+  const view = new MailboxView(mailbox.id, mailbox.name, readOnly, snapshot.uidvalidity, snapshot, keywords);
 
   const out: Buffer[] = [flagsResponse([...SYSTEM_FLAGS, ...keywords]), existsResponse(view.exists)];
   if (!session.rev2) out.push(recentResponse(0));

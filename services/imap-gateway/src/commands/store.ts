@@ -29,7 +29,7 @@ export async function store(ctx: CommandContext, request: StoreRequest): Promise
   view.noteOwnFlags(result.current.filter((s) => !result.modified.includes(s.uid)));
   const changed = new Set(result.changed.map((s) => s.uid));
   const modified = new Set(result.modified);
-  const out: Buffer[] = [];
+  const out: Buffer[] = request.silent ? [] : view.announceKeywords(result.current.map((s) => s.flags));
   for (const state of result.current) {
     if (modified.has(state.uid)) continue;
     // .SILENT still owes a CONDSTORE client the new MODSEQ of what it changed (RFC 7162 3.1.3).
