@@ -5,6 +5,7 @@ import { freshDatabase } from '@correo/testkit';
 import type { FreshDatabase } from '@correo/testkit';
 import { deliverManyToMailboxes, deliverToMailbox, recordRejection } from '../src/delivery.js';
 import type { MessageFacts } from '../src/delivery.js';
+import { messageFacts } from './fixtures.js';
 import { migrate } from '../src/migrate.js';
 import { createPool } from '../src/pool.js';
 import type { Pool } from '../src/pool.js';
@@ -43,32 +44,15 @@ async function account(address: string, quotaBytes: number | null = null): Promi
 
 function facts(size = 100): MessageFacts {
   return {
-    blobKey: 'a'.repeat(64),
-    sha256: 'a'.repeat(64),
-    size,
+    ...messageFacts('a'.repeat(64), size),
     internalDate: new Date('2026-11-26T06:00:00Z'),
     subject: 'hi',
     from: 'a@b.test',
     to: 'c@d.test',
-    cc: null,
     messageId: '<x@y.test>',
-    date: null,
-    inReplyTo: null,
     envelope: { subject: 'hi' },
     bodystructure: { kind: 'text' },
-    sentDay: null,
-    headerText: '',
     bodyText: 'hello world',
-    sortKeys: {
-      subject: '',
-      from: '',
-      to: '',
-      cc: '',
-      displayFrom: '',
-      displayTo: '',
-      messageId: null,
-      references: [],
-    },
   };
 }
 

@@ -18,35 +18,21 @@ import {
   storeImapFlags,
 } from '../src/index.js';
 import type { MessageFacts, Pool } from '../src/index.js';
+import { messageFacts } from './fixtures.js';
 
 function facts(subject: string, size = 100): MessageFacts {
   return {
-    blobKey: 'a'.repeat(64),
-    sha256: 'a'.repeat(64),
-    size,
+    ...messageFacts('a'.repeat(64), size),
     internalDate: new Date('2026-11-26T06:00:00Z'),
     subject,
     from: 'Ana <ana@remote.test>',
     to: 'bob@example.test',
-    cc: null,
     messageId: `<${subject}@remote.test>`,
     date: new Date('2026-11-25T06:00:00Z'),
-    inReplyTo: null,
     envelope: { bcc: null },
-    bodystructure: null,
     sentDay: '2026-11-25',
     headerText: `subject: ${subject}\n`,
     bodyText: `${subject} body words`,
-    sortKeys: {
-      subject: '',
-      from: '',
-      to: '',
-      cc: '',
-      displayFrom: '',
-      displayTo: '',
-      messageId: null,
-      references: [],
-    },
   };
 }
 
