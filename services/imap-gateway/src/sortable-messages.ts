@@ -3,7 +3,7 @@ import { baseSubject, sortKeys } from '@correo/mime';
 import type { Envelope } from '@correo/mime';
 import { fillSortKeys, readImapSortRows } from '@correo/store';
 import type { ImapSortRow, MessageSortKeys } from '@correo/store';
-import type { CommandContext } from './command-context.js';
+import type { SelectedContext } from './command-context.js';
 import { searchMailbox } from './search-header-scan.js';
 
 /** One message SORT or THREAD orders: its keys, from columns, never from the body. */
@@ -41,12 +41,12 @@ function derivedKeys(row: ImapSortRow): MessageSortKeys {
  * them derived here once and written back.
  */
 export async function sortableMessages(
-  ctx: CommandContext,
+  ctx: SelectedContext,
   criteria: readonly SearchKey[],
 ): Promise<SortableMessage[]> {
-  const { session, services } = ctx;
-  const view = session.view!;
-  const accountId = session.account!.accountId;
+  const { services } = ctx;
+  const view = ctx.view;
+  const accountId = ctx.account.accountId;
   const found = await searchMailbox(
     { pool: services.pool, blobs: services.blobs, batchSize: services.config.fetchBatch },
     accountId,

@@ -3,15 +3,15 @@ import type { AppendRequest } from '@correo/imap-proto';
 import { Readable } from 'node:stream';
 import { appendImapMessages, findImapMailbox, writeReferencingStoredBlobs } from '@correo/store';
 import type { ImapAppendRequest } from '@correo/store';
-import type { CommandContext, Completion } from '../command-context.js';
+import type { AuthenticatedContext, Completion } from '../command-context.js';
 import { bad, no, ok } from '../command-context.js';
 import { refuseKeywords } from '../keywords.js';
 import { storeAppendedMessage, streamedMessageFacts } from '../message-facts.js';
 
 /** APPEND (and MULTIAPPEND): blob, MIME analysis, then one transaction for all; APPENDUID (UIDPLUS). */
-export async function append(ctx: CommandContext, request: AppendRequest): Promise<Completion> {
+export async function append(ctx: AuthenticatedContext, request: AppendRequest): Promise<Completion> {
   const { session, services } = ctx;
-  const accountId = session.account!.accountId;
+  const accountId = ctx.account.accountId;
   const limit = services.config.appendLimit;
   const mailbox = await findImapMailbox(services.pool, accountId, request.mailbox);
   if (!mailbox) return no(`No mailbox named ${request.mailbox}`, { code: 'TRYCREATE' });
@@ -76,7 +76,7 @@ export async function append(ctx: CommandContext, request: AppendRequest): Promi
     modseq: outcome.modseq,
     kind: 'append',
   });
-  if (session.view?.mailboxId === mailbox.id) session.dirty = true;
+  if (ctx.view?.mailboxId === mailbox.id) session.dirty = true;
   return ok('APPEND completed', { code: 'APPENDUID', uidValidity: outcome.uidvalidity, uids: outcome.uids });
 }
 

@@ -1,6 +1,6 @@
 import { esearchResponse, searchResponse } from '@correo/imap-proto';
 import type { EsearchResult, SearchRequest, SearchReturnOption } from '@correo/imap-proto';
-import type { CommandContext, Completion } from '../command-context.js';
+import type { Completion, SelectedContext } from '../command-context.js';
 import { no, ok } from '../command-context.js';
 import { HeaderScanLimitError, searchMailbox } from '../search-header-scan.js';
 import { usesModseq } from '../search-program.js';
@@ -9,16 +9,16 @@ import { usesModseq } from '../search-program.js';
  * SEARCH and UID SEARCH: SQL, plus header blocks read for HEADER fields the store has no column for;
  * ESEARCH (RFC 4731) with RETURN, or under IMAP4rev2; SEARCHRES (RFC 5182) RETURN (SAVE) for "$".
  */
-export async function search(ctx: CommandContext, request: SearchRequest): Promise<Completion> {
+export async function search(ctx: SelectedContext, request: SearchRequest): Promise<Completion> {
   const { session, services } = ctx;
-  const view = session.view!;
+  const view = ctx.view;
   const name = request.uid ? 'UID SEARCH' : 'SEARCH';
   const save = request.returnOptions?.includes('SAVE') ?? false;
   let found;
   try {
     found = await searchMailbox(
       { pool: services.pool, blobs: services.blobs, batchSize: services.config.fetchBatch },
-      session.account!.accountId,
+      ctx.account.accountId,
       view,
       request.criteria,
     );

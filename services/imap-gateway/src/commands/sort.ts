@@ -1,6 +1,6 @@
 import { esearchResponse, sortResponse } from '@correo/imap-proto';
 import type { EsearchResult, SortCriterion, SortKey, SortRequest } from '@correo/imap-proto';
-import type { CommandContext, Completion } from '../command-context.js';
+import type { Completion, SelectedContext } from '../command-context.js';
 import { no, ok } from '../command-context.js';
 import { HeaderScanLimitError } from '../search-header-scan.js';
 import { casemap, sortableMessages } from '../sortable-messages.js';
@@ -56,7 +56,7 @@ export function sortMessages(
 }
 
 /** SORT and UID SORT (RFC 5256), ESORT's RETURN options (RFC 5267). */
-export async function sort(ctx: CommandContext, request: SortRequest): Promise<Completion> {
+export async function sort(ctx: SelectedContext, request: SortRequest): Promise<Completion> {
   const name = request.uid ? 'UID SORT' : 'SORT';
   let messages;
   try {
