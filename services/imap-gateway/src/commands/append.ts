@@ -52,9 +52,9 @@ export async function append(ctx: AuthenticatedContext, request: AppendRequest):
     outcome = await writeReferencingStoredBlobs(
       services.pool,
       async (blobKey) => {
-        const index = messages.findIndex((m) => m.facts.blobKey === blobKey);
-        if (index === -1) throw new Error(`APPEND was refused a blob it did not store: ${blobKey}`);
-        const { message, upload } = parts[index]!;
+        const part = parts[messages.findIndex((m) => m.facts.blobKey === blobKey)];
+        if (!part) throw new Error(`APPEND was refused a blob it did not store: ${blobKey}`);
+        const { message, upload } = part;
         // A streamed body is no longer held: it cannot be stored again, the client sends it again.
         if (upload) throw new StreamedBlobCollected();
         await services.blobs.put(Readable.from([message.content]), { maxBytes: limit });
@@ -72,7 +72,7 @@ export async function append(ctx: AuthenticatedContext, request: AppendRequest):
   if (outcome.kind === 'over-quota') return no('The mailbox is over its quota', { code: 'OVERQUOTA' });
   await services.changes.publish(accountId, {
     mailboxId: mailbox.id,
-    uid: outcome.uids[outcome.uids.length - 1]!,
+    uid: outcome.uids.at(-1),
     modseq: outcome.modseq,
     kind: 'append',
   });

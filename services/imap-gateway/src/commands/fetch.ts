@@ -175,10 +175,11 @@ async function markSeen(ctx: SelectedContext, rows: ImapMessageRow[]): Promise<S
       row.modseq = state.modseq;
     }
   }
-  if (result.changed.length) {
+  const [firstChanged] = result.changed;
+  if (firstChanged) {
     await ctx.services.changes.publish(accountId, {
       mailboxId: view.mailboxId,
-      modseq: result.changed[0]!.modseq,
+      modseq: firstChanged.modseq,
       kind: 'flags',
     });
   }
@@ -211,7 +212,9 @@ async function fetchItem(
       return { item: 'ENVELOPE', envelope: row.envelope as Envelope };
     case 'BODY':
     case 'BODYSTRUCTURE':
-      return { item: attribute.kind, structure: message.structure! };
+      // Every stored message has one (the mda and APPEND analyse the body before they file it).
+      if (!message.structure) throw new Error(`message ${row.uid} has no stored body structure`);
+      return { item: attribute.kind, structure: message.structure };
     case 'RFC822':
       return { item: 'RFC822', data: await readSection(blobs, message, WHOLE, null) };
     case 'RFC822.HEADER':

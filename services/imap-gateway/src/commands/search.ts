@@ -55,9 +55,10 @@ export async function search(ctx: SelectedContext, request: SearchRequest): Prom
   }
   const wanted = returned.length ? returned : ['ALL'];
   const result: EsearchResult = { tag: ctx.tag, uid: request.uid };
-  if (numbers.length) {
-    if (wanted.includes('MIN')) result.min = numbers[0]!;
-    if (wanted.includes('MAX')) result.max = numbers[numbers.length - 1]!;
+  const [first, last] = [numbers.at(0), numbers.at(-1)];
+  if (first !== undefined && last !== undefined) {
+    if (wanted.includes('MIN')) result.min = first;
+    if (wanted.includes('MAX')) result.max = last;
     if (wanted.includes('ALL')) result.all = numbers;
   }
   if (wanted.includes('COUNT')) result.count = numbers.length;
@@ -73,8 +74,9 @@ export async function search(ctx: SelectedContext, request: SearchRequest): Prom
 function returnedModseq(matches: { modseq: number }[], returned: string[]): number | null {
   if (returned.includes('ALL') || returned.includes('COUNT')) return null;
   const picked: number[] = [];
-  if (returned.includes('MIN')) picked.push(matches[0]!.modseq);
-  if (returned.includes('MAX')) picked.push(matches[matches.length - 1]!.modseq);
+  const [first, last] = [matches.at(0), matches.at(-1)];
+  if (first && returned.includes('MIN')) picked.push(first.modseq);
+  if (last && returned.includes('MAX')) picked.push(last.modseq);
   return picked.length ? Math.max(...picked) : null;
 }
 
@@ -86,7 +88,8 @@ function savedPart(uids: number[], returned: SearchReturnOption[]): number[] {
   if (uids.length === 0 || returned.length === 0) return uids;
   if (returned.includes('ALL') || returned.includes('COUNT')) return uids;
   const kept: number[] = [];
-  if (returned.includes('MIN')) kept.push(uids[0]!);
-  if (returned.includes('MAX')) kept.push(uids[uids.length - 1]!);
+  const [first, last] = [uids.at(0), uids.at(-1)];
+  if (first !== undefined && returned.includes('MIN')) kept.push(first);
+  if (last !== undefined && returned.includes('MAX')) kept.push(last);
   return kept;
 }

@@ -42,10 +42,11 @@ export async function store(ctx: SelectedContext, request: StoreRequest): Promis
     out.push(fetchResponse(view.numberOf(state.uid), items));
   }
   if (out.length) await ctx.io.write(...out);
-  if (result.changed.length) {
+  const [firstChanged] = result.changed;
+  if (firstChanged) {
     await services.changes.publish(accountId, {
       mailboxId: view.mailboxId,
-      modseq: result.changed[0]!.modseq,
+      modseq: firstChanged.modseq,
       kind: 'flags',
     });
   }
