@@ -1,3 +1,4 @@
+import { createLoginLimiter } from '@correo/auth';
 import type { LoginLimiter } from '@correo/auth';
 import type { BlobStore } from '@correo/blobs';
 import type { AccountRef, Directory } from '@correo/directory';
@@ -5,8 +6,10 @@ import type { CompletionStatus, ResponseCode } from '@correo/imap-proto';
 import type { Pool } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
 import type { ImapGatewayConfig } from './config.js';
-import type { ByteBudget, ConnectionCounter } from '@correo/limits';
-import type { MailboxChanges } from './mailbox-changes.js';
+import { ByteBudget, ConnectionCounter } from '@correo/limits';
+import type { Limits } from '@correo/limits';
+import type { Notifier } from '@correo/notify';
+import { MailboxChanges } from './mailbox-changes.js';
 import type { MailboxView } from './mailbox-view.js';
 import type { StreamedUpload } from './message-facts.js';
 import type { ImapSession } from './session.js';
@@ -24,6 +27,37 @@ export interface GatewayServices {
   /** Literal octets held by all connections (IMAP_LITERAL_MEMORY). */
   literalBudget: ByteBudget;
   logger: Logger;
+}
+
+/** The backends a gateway process is given (its main.ts, or a test) to build GatewayServices from. */
+export interface GatewayBackends {
+  config: ImapGatewayConfig;
+  pool: Pool;
+  blobs: BlobStore;
+  directory: Pick<Directory, 'loginKey' | 'authenticate'>;
+  /** The failed-login counters, shared by every pod. */
+  limits: Limits;
+  /** Mailbox-changed notifications: IDLE listens, every change publishes. */
+  notifier: Notifier;
+  logger: Logger;
+  /** Defaults to createLoginLimiter(limits). */
+  loginLimiter?: LoginLimiter;
+}
+
+/** The services every session of one gateway process shares. */
+export function gatewayServices(backends: GatewayBackends): GatewayServices {
+  const { config, logger } = backends;
+  return {
+    config,
+    pool: backends.pool,
+    blobs: backends.blobs,
+    directory: backends.directory,
+    loginLimiter: backends.loginLimiter ?? createLoginLimiter(backends.limits),
+    changes: new MailboxChanges(backends.notifier, logger),
+    userConnections: new ConnectionCounter(config.maxConnectionsPerUser),
+    literalBudget: new ByteBudget(config.literalMemory),
+    logger,
+  };
 }
 
 /** The connection side a command may use. */

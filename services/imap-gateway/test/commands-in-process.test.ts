@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { GatewayServices } from '../src/command-context.js';
+import { SessionDriver, driverServices } from './helpers/session-driver.js';
+import { ImapTestStack, rawMessage } from './helpers/stack.js';
+
+/**
+ * IMAP commands driven through ImapSession with no socket and no shared backend: the store's own SQL
+ * on an in-process PostgreSQL (PGlite), blobs in files, notify and limits in process. The socket and
+ * client tests beside this file cover the connection; these cover what each command answers.
+ */
+describe('IMAP commands through the session, in process', () => {
+  let stack: ImapTestStack;
+  let services: GatewayServices;
+  const sessions: SessionDriver[] = [];
+
+  before(async () => {
+    stack = await ImapTestStack.create('embedded', 'in-process');
+    services = driverServices(stack);
+  });
+  after(async () => {
+    await Promise.all(sessions.map((s) => s.end()));
+    await stack.close();
+  });
+
+  /** A provisioned account holding `count` messages "Message 1".."Message n" in INBOX. */
+  async function mailbox(localPart: string, count: number): Promise<{ accountId: string; address: string }> {
+    const account = await stack.account(localPart);
+    for (let i = 1; i <= count; i++) {
+      await stack.deliver(account.accountId, account.address, rawMessage(`Message ${i}`, [`Body ${i}.`]));
+    }
+    return account;
+  }
+
+  async function loggedIn(
+    address: string,
+    options: { services?: GatewayServices } = {},
+  ): Promise<SessionDriver> {
+    const session = new SessionDriver(options.services ?? services);
+    sessions.push(session);
+    await session.login(address, stack.password);
+    return session;
+  }
+
+  test('each command runs only in its state, and gets what the state holds', async () => {
+    const { address } = await mailbox('states', 1);
+    const session = new SessionDriver(services);
+    sessions.push(session);
+    assert.match(
+      (await session.command('SELECT INBOX')).status,
+      /^BAD SELECT is not allowed in the not-authenticated state/,
+    );
+    await session.login(address, stack.password);
+    assert.equal(session.session.state, 'authenticated');
+    assert.match(
+      (await session.command('FETCH 1 FLAGS')).status,
+      /^BAD FETCH is not allowed in the authenticated state/,
+    );
+    assert.match(
+      (await session.command('LOGIN x y')).status,
+      /^BAD LOGIN is not allowed in the authenticated state/,
+    );
+    assert.match((await session.command('SELECT INBOX')).status, /^OK \[READ-WRITE\]/);
+    assert.equal(session.session.state, 'selected');
+    assert.match((await session.command('CLOSE')).status, /^OK CLOSE completed/);
+    assert.equal(session.session.state, 'authenticated');
+    const logout = await session.command('LOGOUT');
+    assert.deepEqual(logout.untagged, ['* BYE Logging out']);
+    assert.equal(logout.then, 'close');
+    assert.match((await session.command('NOOP')).status, /^BAD NOOP is not allowed in the logout state/);
+  });
+
+  test('the per-account slot is held from LOGIN until the connection ends, LOGOUT or not', async () => {
+    const { address } = await mailbox('slots', 0);
+    const oneEach = driverServices(stack, { maxConnectionsPerUser: 1 });
+    const first = await loggedIn(address, { services: oneEach });
+    const second = new SessionDriver(oneEach);
+    assert.match((await second.command(`LOGIN ${address} "${stack.password}"`)).status, /^NO \[LIMIT\]/);
+    await first.command('LOGOUT');
+    assert.match((await second.command(`LOGIN ${address} "${stack.password}"`)).status, /^NO \[LIMIT\]/);
+    await first.end();
+    assert.match((await second.command(`LOGIN ${address} "${stack.password}"`)).status, /^OK/);
+    await second.end();
+  });
+
+  test('SELECT and EXAMINE report the mailbox; a missing one is NONEXISTENT', async () => {
+    const { address } = await mailbox('select', 3);
+    const session = await loggedIn(address);
+    const selected = await session.command('SELECT INBOX');
+    assert.match(selected.status, /^OK \[READ-WRITE\] SELECT completed/);
+    assert.ok(selected.untagged.includes('* 3 EXISTS'), selected.text);
+    assert.ok(selected.untagged.some((l) => /^\* OK \[UIDVALIDITY \d+\]/.test(l)));
+    assert.ok(selected.untagged.includes('* OK [UIDNEXT 4] Predicted next UID'), selected.text);
+    assert.ok(selected.untagged.some((l) => /^\* OK \[HIGHESTMODSEQ \d+\]/.test(l)));
+    assert.ok(selected.untagged.some((l) => /^\* OK \[UNSEEN 1\]/.test(l)));
+    const examined = await session.command('EXAMINE INBOX');
+    assert.equal(examined.untagged[0], '* OK [CLOSED] Previous mailbox closed');
+    assert.match(examined.status, /^OK \[READ-ONLY\] EXAMINE completed/);
+    assert.match((await session.command('STORE 1 +FLAGS (\\Seen)')).status, /^NO \[READ-ONLY\]/);
+    assert.match((await session.command('SELECT Nowhere')).status, /^NO \[NONEXISTENT\]/);
+    assert.equal(session.session.state, 'authenticated');
+  });
+
+  test('FETCH: flags, header fields, bodies; BODY[] sets \\Seen and BODY.PEEK[] does not', async () => {
+    const { address } = await mailbox('fetch', 3);
+    const session = await loggedIn(address);
+    await session.command('SELECT INBOX');
+    const flags = await session.command('FETCH 1:* (UID FLAGS)');
+    assert.deepEqual(flags.untagged, [
+      '* 1 FETCH (UID 1 FLAGS ())',
+      '* 2 FETCH (UID 2 FLAGS ())',
+      '* 3 FETCH (UID 3 FLAGS ())',
+    ]);
+    const subject = await session.command('FETCH 2 BODY.PEEK[HEADER.FIELDS (SUBJECT)]');
+    assert.match(
+      subject.text,
+      /^\* 2 FETCH \(BODY\[HEADER\.FIELDS \(SUBJECT\)\] \{\d+\}\r\nSubject: Message 2\r\n\r\n\)/,
+    );
+    const peek = await session.command('UID FETCH 3 (BODY.PEEK[TEXT])');
+    assert.match(peek.text, /BODY\[TEXT\] \{\d+\}\r\nBody 3\.\r\n/);
+    assert.doesNotMatch(peek.text, /\\Seen/);
+    const read = await session.command('FETCH 3 BODY[]');
+    assert.match(read.text, /Subject: Message 3\r\n/);
+    assert.match(read.text, /FLAGS \(\\Seen\)/);
+    assert.deepEqual((await session.command('FETCH 3 FLAGS')).untagged, ['* 3 FETCH (FLAGS (\\Seen))']);
+  });
+
+  test('STORE: +FLAGS, -FLAGS, .SILENT and UID STORE answer with the new flags', async () => {
+    const { address } = await mailbox('store', 3);
+    const session = await loggedIn(address);
+    await session.command('SELECT INBOX');
+    const added = await session.command('STORE 2 +FLAGS (\\Flagged $Important)');
+    assert.match(added.status, /^OK STORE completed/);
+    assert.ok(added.untagged.includes('* 2 FETCH (FLAGS ($Important \\Flagged))'), added.text);
+    // $Important is new to the mailbox: FLAGS and PERMANENTFLAGS announce it before the FETCH.
+    assert.match(added.untagged[0] ?? '', /^\* FLAGS \(.*\$Important\)/);
+    const silent = await session.command('STORE 1 +FLAGS.SILENT (\\Answered)');
+    assert.deepEqual(silent.untagged, []);
+    const byUid = await session.command('UID STORE 2 -FLAGS (\\Flagged)');
+    assert.deepEqual(byUid.untagged, ['* 2 FETCH (UID 2 FLAGS ($Important))']);
+    const all = await session.command('FETCH 1:3 FLAGS');
+    assert.deepEqual(all.untagged, [
+      '* 1 FETCH (FLAGS (\\Answered))',
+      '* 2 FETCH (FLAGS ($Important))',
+      '* 3 FETCH (FLAGS ())',
+    ]);
+  });
+
+  test('SEARCH and ESEARCH over flags, text and sequence sets', async () => {
+    const { address } = await mailbox('search', 4);
+    const session = await loggedIn(address);
+    await session.command('SELECT INBOX');
+    await session.command('STORE 2,4 +FLAGS.SILENT (\\Flagged)');
+    assert.deepEqual((await session.command('SEARCH FLAGGED')).untagged, ['* SEARCH 2 4']);
+    assert.deepEqual((await session.command('SEARCH UNFLAGGED')).untagged, ['* SEARCH 1 3']);
+    assert.deepEqual((await session.command('SEARCH SUBJECT "Message 3"')).untagged, ['* SEARCH 3']);
+    assert.deepEqual((await session.command('SEARCH BODY "Body 1."')).untagged, ['* SEARCH 1']);
+    assert.deepEqual((await session.command('UID SEARCH 2:3')).untagged, ['* SEARCH 2 3']);
+    const esearch = await session.command('SEARCH RETURN (MIN MAX COUNT) FLAGGED');
+    assert.match(esearch.untagged[0] ?? '', /^\* ESEARCH \(TAG "t\d+"\) MIN 2 MAX 4 COUNT 2$/);
+    const none = await session.command('SEARCH RETURN (MIN MAX) SUBJECT "no such"');
+    assert.match(none.untagged[0] ?? '', /^\* ESEARCH \(TAG "t\d+"\)$/);
+  });
+
+  test('EXPUNGE removes \\Deleted; another session hears of it only where RFC 9051 7.5.1 allows', async () => {
+    const { address } = await mailbox('expunge', 4);
+    const session = await loggedIn(address);
+    const other = await loggedIn(address);
+    await session.command('SELECT INBOX');
+    await other.command('SELECT INBOX');
+    await session.command('STORE 2:3 +FLAGS.SILENT (\\Deleted)');
+    const expunged = await session.command('EXPUNGE');
+    assert.deepEqual(expunged.untagged, ['* 3 EXPUNGE', '* 2 EXPUNGE']);
+    assert.deepEqual((await session.command('FETCH 1:* UID')).untagged, [
+      '* 1 FETCH (UID 1)',
+      '* 2 FETCH (UID 4)',
+    ]);
+    // The other session still numbers four messages while FETCH runs, and learns of the expunges after.
+    const during = await other.command('FETCH 4 UID');
+    assert.ok(during.untagged.includes('* 4 FETCH (UID 4)'), during.text);
+    assert.ok(!during.untagged.some((l) => l.endsWith('EXPUNGE')), during.text);
+    const noop = await other.command('NOOP');
+    assert.deepEqual(
+      noop.untagged.filter((l) => l.endsWith('EXPUNGE')),
+      ['* 3 EXPUNGE', '* 2 EXPUNGE'],
+    );
+    await session.command('STORE 1 +FLAGS.SILENT (\\Deleted)');
+    assert.deepEqual((await session.command('UID EXPUNGE 4')).untagged, []);
+    assert.match((await session.command('CLOSE')).status, /^OK/);
+    const reopened = await session.command('SELECT INBOX');
+    assert.ok(reopened.untagged.includes('* 1 EXISTS'), reopened.text);
+  });
+
+  test("IDLE pushes new messages and other sessions' flag changes until DONE", async () => {
+    const { accountId, address } = await mailbox('idle', 1);
+    const idler = await loggedIn(address);
+    const writer = await loggedIn(address);
+    await idler.command('SELECT INBOX');
+    await writer.command('SELECT INBOX');
+    const idle = idler.start('IDLE');
+    await idler.waitFor(/^\+ idling\r\n/, idle.from);
+    await stack.deliver(accountId, address, rawMessage('Arrives during IDLE'));
+    await idler.waitFor(/\* 2 EXISTS\r\n/, idle.from);
+    await writer.command('STORE 1 +FLAGS (\\Flagged)');
+    await idler.waitFor(/\* 1 FETCH \(UID 1 FLAGS \(\\Flagged\)\)\r\n/, idle.from);
+    idler.sendLine('DONE');
+    const done = await idle.done;
+    assert.match(done.status, /^OK IDLE terminated/);
+    assert.deepEqual(done.untagged, ['+ idling', '* 2 EXISTS', '* 1 FETCH (UID 1 FLAGS (\\Flagged))']);
+  });
+});

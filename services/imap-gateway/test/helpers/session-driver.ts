@@ -1,0 +1,135 @@
+import { createPostgresDirectory } from '@correo/directory';
+import { createLogger } from '@correo/telemetry';
+import { gatewayServices } from '../../src/command-context.js';
+import type { Completion, GatewayServices, SessionIo } from '../../src/command-context.js';
+import { defaultImapGatewayConfig } from '../../src/index.js';
+import type { ImapGatewayConfig } from '../../src/index.js';
+import { ImapSession } from '../../src/session.js';
+import type { ImapTestStack } from './stack.js';
+
+/** What one command wrote: the untagged lines, the tagged completion (without the tag) and the raw text. */
+export interface CommandResult {
+  untagged: string[];
+  status: string;
+  /** Everything written, literals included. */
+  text: string;
+  then: Completion['then'];
+}
+
+/** The services of one gateway process over the stack's backends (a pod of its own: own notifier). */
+export function driverServices(
+  stack: ImapTestStack,
+  config: Partial<ImapGatewayConfig> = {},
+): GatewayServices {
+  return gatewayServices({
+    config: defaultImapGatewayConfig({ hostname: 'imap.test', ...config }),
+    pool: stack.pool,
+    blobs: stack.blobs,
+    directory: createPostgresDirectory(stack.pool),
+    limits: stack.limits,
+    notifier: stack.notifier,
+    logger: createLogger('imap-test', 'silent'),
+  });
+}
+
+/**
+ * One IMAP session with no socket: commands go to ImapSession.handle framed as the connection frames
+ * them, lines a command reads (IDLE's DONE) come from sendLine(), and what the session writes is kept.
+ * The session, its commands and the store are the production ones; only the socket is left out.
+ */
+export class SessionDriver implements SessionIo {
+  readonly session: ImapSession;
+  private output = '';
+  private readonly outputWaiters = new Set<() => void>();
+  private readonly lines: Buffer[] = [];
+  private lineWaiter: ((line: Buffer) => void) | null = null;
+  private tags = 0;
+  closed = false;
+
+  constructor(services: GatewayServices, remoteAddress = '127.0.0.1') {
+    this.session = new ImapSession(services, this, remoteAddress, false);
+  }
+
+  // SessionIo, as the connection provides it.
+  write(...data: Buffer[]): Promise<void> {
+    this.output += Buffer.concat(data).toString('utf8');
+    for (const wake of [...this.outputWaiters]) wake();
+    return Promise.resolve();
+  }
+
+  readLine(): Promise<Buffer> {
+    const line = this.lines.shift();
+    if (line) return Promise.resolve(line);
+    return new Promise((resolve) => {
+      this.lineWaiter = resolve;
+    });
+  }
+
+  startTls(): Promise<void> {
+    return Promise.reject(new Error('no TLS without a socket'));
+  }
+
+  setIdling(): void {}
+
+  close(): void {
+    this.closed = true;
+  }
+
+  /** A raw client line for a command that reads one (IDLE's DONE, an AUTHENTICATE response). */
+  sendLine(text: string): void {
+    const line = Buffer.from(text, 'utf8');
+    const waiter = this.lineWaiter;
+    this.lineWaiter = null;
+    if (waiter) waiter(line);
+    else this.lines.push(line);
+  }
+
+  /** Everything the session wrote so far (the greeting is not written unless asked for). */
+  get written(): string {
+    return this.output;
+  }
+
+  /** Resolves with the output written from `from` on once it matches `pattern` (an event, not a timer). */
+  waitFor(pattern: RegExp, from = 0): Promise<string> {
+    return new Promise((resolve) => {
+      const check = () => {
+        const text = this.output.slice(from);
+        if (!pattern.test(text)) return;
+        this.outputWaiters.delete(check);
+        resolve(text);
+      };
+      this.outputWaiters.add(check);
+      check();
+    });
+  }
+
+  /** Runs one command line (no literals) to its tagged completion. */
+  async command(line: string): Promise<CommandResult> {
+    return this.start(line).done;
+  }
+
+  /** Starts a command; `done` resolves at its tagged completion, `from` is where its output begins. */
+  start(line: string): { from: number; done: Promise<CommandResult> } {
+    const tag = `t${++this.tags}`;
+    const from = this.output.length;
+    const done = this.session.handle(Buffer.from(`${tag} ${line}`, 'utf8')).then((then) => {
+      const text = this.output.slice(from);
+      const lines = text.split('\r\n').filter((l) => l !== '');
+      const last = lines.pop() ?? '';
+      if (!last.startsWith(`${tag} `)) throw new Error(`no tagged completion for ${tag}: ${text}`);
+      return { untagged: lines, status: last.slice(tag.length + 1), text, then };
+    });
+    return { from, done };
+  }
+
+  /** LOGIN through the directory (plaintext is allowed on loopback by the default config). */
+  async login(address: string, password: string): Promise<void> {
+    const result = await this.command(`LOGIN ${address} "${password}"`);
+    if (!result.status.startsWith('OK')) throw new Error(`LOGIN failed: ${result.status}`);
+  }
+
+  /** The connection went away. */
+  async end(): Promise<void> {
+    await this.session.close();
+  }
+}
