@@ -11,7 +11,7 @@ import type { Limits } from '@correo/limits';
 import { analyzeMessage, messageSummary } from '@correo/mime';
 import { createMemoryNotifier, createRedisNotifier, MemoryBus } from '@correo/notify';
 import type { Notifier } from '@correo/notify';
-import { createPool, deliverToMailbox, migrate } from '@correo/store';
+import { createPool, deliverToMailbox, migrate, readMigrationFiles } from '@correo/store';
 import type { Pool } from '@correo/store';
 import { createLogger } from '@correo/telemetry';
 import { freshDatabase, startInProcessPostgres, testBackends, uniqueName } from '@correo/testkit';
@@ -32,8 +32,12 @@ export type DatabaseKind = 'server' | 'in-process';
 /** A migrated, empty database and how to drop it. */
 async function openDatabase(kind: DatabaseKind): Promise<{ pool: Pool; drop: () => Promise<void> }> {
   if (kind === 'in-process') {
-    const postgres = await startInProcessPostgres();
-    await migrate(postgres.config);
+    // Migrated once per set of migrations, then loaded from the kept data directory.
+    const files = await readMigrationFiles();
+    const postgres = await startInProcessPostgres({
+      key: `correo-migrations:${files.map((f) => `${f.version}:${f.checksum}`).join(',')}`,
+      prepare: (config) => migrate(config),
+    });
     return { pool: postgres.pool, drop: () => postgres.close() };
   }
   const db = await freshDatabase();
