@@ -76,7 +76,12 @@ class Idler {
 }
 
 function smtp(port: number): Promise<SMTPConnection> {
-  const connection = new SMTPConnection({ host: '127.0.0.1', port, ignoreTLS: true, name: 'bench.client.test' });
+  const connection = new SMTPConnection({
+    host: '127.0.0.1',
+    port,
+    ignoreTLS: true,
+    name: 'bench.client.test',
+  });
   return new Promise((resolve, reject) => {
     connection.once('error', reject);
     connection.connect((error) => (error ? reject(error) : resolve(connection)));
@@ -192,8 +197,20 @@ try {
     formatTable(
       ['idler', 'p50', 'p90', 'p99', 'max'],
       [
-        ['first of the account', ms(percentile(first, 50)), ms(percentile(first, 90)), ms(percentile(first, 99)), ms(first.at(-1)!)],
-        ['last of the account', ms(percentile(last, 50)), ms(percentile(last, 90)), ms(percentile(last, 99)), ms(last.at(-1)!)],
+        [
+          'first of the account',
+          ms(percentile(first, 50)),
+          ms(percentile(first, 90)),
+          ms(percentile(first, 99)),
+          ms(first.at(-1)!),
+        ],
+        [
+          'last of the account',
+          ms(percentile(last, 50)),
+          ms(percentile(last, 90)),
+          ms(percentile(last, 99)),
+          ms(last.at(-1)!),
+        ],
       ],
     ),
   );
