@@ -3,12 +3,11 @@ import type { LoginLimiter } from '@correo/auth';
 import type { BlobStore } from '@correo/blobs';
 import type { AccountRef, Directory } from '@correo/directory';
 import type { CompletionStatus, ResponseCode } from '@correo/imap-proto';
+import { ByteBudget, ConnectionCounter } from '@correo/limits';
 import type { Pool } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
 import type { ImapGatewayConfig } from './config.js';
-import { ByteBudget, ConnectionCounter } from '@correo/limits';
-import type { Limits } from '@correo/limits';
-import type { Notifier } from '@correo/notify';
+import type { ImapGatewayDeps } from './gateway.js';
 import { MailboxChanges } from './mailbox-changes.js';
 import type { MailboxView } from './mailbox-view.js';
 import type { StreamedUpload } from './message-facts.js';
@@ -29,20 +28,8 @@ export interface GatewayServices {
   logger: Logger;
 }
 
-/** The backends a gateway process is given (its main.ts, or a test) to build GatewayServices from. */
-export interface GatewayBackends {
-  config: ImapGatewayConfig;
-  pool: Pool;
-  blobs: BlobStore;
-  directory: Pick<Directory, 'loginKey' | 'authenticate'>;
-  /** The failed-login counters, shared by every pod. */
-  limits: Limits;
-  /** Mailbox-changed notifications: IDLE listens, every change publishes. */
-  notifier: Notifier;
-  logger: Logger;
-  /** Defaults to createLoginLimiter(limits). */
-  loginLimiter?: LoginLimiter;
-}
+/** What a gateway process is given (its main.ts, or a test) to build GatewayServices from. */
+export type GatewayBackends = Omit<ImapGatewayDeps, 'tls'>;
 
 /** The services every session of one gateway process shares. */
 export function gatewayServices(backends: GatewayBackends): GatewayServices {
