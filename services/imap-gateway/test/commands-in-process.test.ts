@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { GatewayServices } from '../src/command-context.js';
-import { SessionDriver, driverServices } from './helpers/session-driver.js';
-import { ImapTestStack, rawMessage } from './helpers/stack.js';
+import { InProcessGateway, SessionDriver } from './helpers/session-driver.js';
+import { rawMessage } from './helpers/stack.js';
 
 /**
  * IMAP commands driven through ImapSession with no socket and no shared backend: the store's own SQL
@@ -10,26 +10,27 @@ import { ImapTestStack, rawMessage } from './helpers/stack.js';
  * client tests beside this file cover the connection; these cover what each command answers.
  */
 describe('IMAP commands through the session, in process', () => {
-  let stack: ImapTestStack;
+  let gateway: InProcessGateway;
   let services: GatewayServices;
   const sessions: SessionDriver[] = [];
 
   before(async () => {
-    stack = await ImapTestStack.create('embedded', 'in-process');
-    services = driverServices(stack);
+    gateway = await InProcessGateway.open();
+    services = gateway.services;
   });
   after(async () => {
     await Promise.all(sessions.map((s) => s.end()));
-    await stack.close();
+    await gateway.close();
   });
 
-  /** A provisioned account holding `count` messages "Message 1".."Message n" in INBOX. */
-  async function mailbox(localPart: string, count: number): Promise<{ accountId: string; address: string }> {
-    const account = await stack.account(localPart);
-    for (let i = 1; i <= count; i++) {
-      await stack.deliver(account.accountId, account.address, rawMessage(`Message ${i}`, [`Body ${i}.`]));
-    }
-    return account;
+  /** A provisioned account whose INBOX holds "Message 1".."Message n", appended by another session. */
+  async function mailbox(localPart: string, count: number): Promise<{ address: string }> {
+    const address = await gateway.account(localPart);
+    const filer = await loggedIn(address);
+    for (let i = 1; i <= count; i++) await filer.append('INBOX', rawMessage(`Message ${i}`, [`Body ${i}.`]));
+    await filer.command('LOGOUT');
+    await filer.end();
+    return { address };
   }
 
   async function loggedIn(
@@ -38,7 +39,7 @@ describe('IMAP commands through the session, in process', () => {
   ): Promise<SessionDriver> {
     const session = new SessionDriver(options.services ?? services);
     sessions.push(session);
-    await session.login(address, stack.password);
+    await session.login(address, gateway.password);
     return session;
   }
 
@@ -50,7 +51,7 @@ describe('IMAP commands through the session, in process', () => {
       (await session.command('SELECT INBOX')).status,
       /^BAD SELECT is not allowed in the not-authenticated state/,
     );
-    await session.login(address, stack.password);
+    await session.login(address, gateway.password);
     assert.equal(session.session.state, 'authenticated');
     assert.match(
       (await session.command('FETCH 1 FLAGS')).status,
@@ -72,14 +73,14 @@ describe('IMAP commands through the session, in process', () => {
 
   test('the per-account slot is held from LOGIN until the connection ends, LOGOUT or not', async () => {
     const { address } = await mailbox('slots', 0);
-    const oneEach = driverServices(stack, { maxConnectionsPerUser: 1 });
+    const oneEach = gateway.withConfig({ maxConnectionsPerUser: 1 });
     const first = await loggedIn(address, { services: oneEach });
     const second = new SessionDriver(oneEach);
-    assert.match((await second.command(`LOGIN ${address} "${stack.password}"`)).status, /^NO \[LIMIT\]/);
+    assert.match((await second.command(`LOGIN ${address} "${gateway.password}"`)).status, /^NO \[LIMIT\]/);
     await first.command('LOGOUT');
-    assert.match((await second.command(`LOGIN ${address} "${stack.password}"`)).status, /^NO \[LIMIT\]/);
+    assert.match((await second.command(`LOGIN ${address} "${gateway.password}"`)).status, /^NO \[LIMIT\]/);
     await first.end();
-    assert.match((await second.command(`LOGIN ${address} "${stack.password}"`)).status, /^OK/);
+    assert.match((await second.command(`LOGIN ${address} "${gateway.password}"`)).status, /^OK/);
     await second.end();
   });
 
@@ -192,14 +193,14 @@ describe('IMAP commands through the session, in process', () => {
   });
 
   test("IDLE pushes new messages and other sessions' flag changes until DONE", async () => {
-    const { accountId, address } = await mailbox('idle', 1);
+    const { address } = await mailbox('idle', 1);
     const idler = await loggedIn(address);
     const writer = await loggedIn(address);
     await idler.command('SELECT INBOX');
     await writer.command('SELECT INBOX');
     const idle = idler.start('IDLE');
     await idler.waitFor(/^\+ idling\r\n/, idle.from);
-    await stack.deliver(accountId, address, rawMessage('Arrives during IDLE'));
+    await writer.append('INBOX', rawMessage('Arrives during IDLE'));
     await idler.waitFor(/\* 2 EXISTS\r\n/, idle.from);
     await writer.command('STORE 1 +FLAGS (\\Flagged)');
     await idler.waitFor(/\* 1 FETCH \(UID 1 FLAGS \(\\Flagged\)\)\r\n/, idle.from);

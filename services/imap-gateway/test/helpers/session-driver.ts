@@ -1,11 +1,18 @@
-import { createPostgresDirectory } from '@correo/directory';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createFsBlobStore } from '@correo/blobs';
+import { createPostgresDirectory, createProvisioning } from '@correo/directory';
+import { createMemoryLimits, MemoryLimitsState } from '@correo/limits';
+import { createMemoryNotifier, MemoryBus } from '@correo/notify';
+import { migrate, readMigrationFiles } from '@correo/store';
 import { createLogger } from '@correo/telemetry';
+import { startInProcessPostgres } from '@correo/testkit';
 import { gatewayServices } from '../../src/command-context.js';
-import type { Completion, GatewayServices, SessionIo } from '../../src/command-context.js';
+import type { Completion, GatewayBackends, GatewayServices, SessionIo } from '../../src/command-context.js';
 import { defaultImapGatewayConfig } from '../../src/index.js';
 import type { ImapGatewayConfig } from '../../src/index.js';
 import { ImapSession } from '../../src/session.js';
-import type { ImapTestStack } from './stack.js';
 
 /** What one command wrote: the untagged lines, the tagged completion (without the tag) and the raw text. */
 export interface CommandResult {
@@ -16,20 +23,73 @@ export interface CommandResult {
   then: Completion['then'];
 }
 
-/** The services of one gateway process over the stack's backends (a pod of its own: own notifier). */
-export function driverServices(
-  stack: ImapTestStack,
-  config: Partial<ImapGatewayConfig> = {},
-): GatewayServices {
-  return gatewayServices({
-    config: defaultImapGatewayConfig({ hostname: 'imap.test', ...config }),
-    pool: stack.pool,
-    blobs: stack.blobs,
-    directory: createPostgresDirectory(stack.pool),
-    limits: stack.limits,
-    notifier: stack.notifier,
-    logger: createLogger('imap-test', 'silent'),
-  });
+/**
+ * What IMAP sessions of one gateway process run on, with no socket and no shared backend: PostgreSQL
+ * in this process (PGlite through the pg driver, migrated), blobs in a temp directory, notify and
+ * limits in process. The adapters are the embedded default's; only the database server is swapped.
+ */
+export class InProcessGateway {
+  readonly password = 'correct horse battery staple';
+  private readonly domain: Promise<unknown>;
+
+  readonly services: GatewayServices;
+
+  private constructor(
+    private readonly backends: GatewayBackends,
+    private readonly release: () => Promise<void>,
+  ) {
+    this.services = gatewayServices(backends);
+    const operator = createProvisioning(backends.pool);
+    this.domain = operator
+      .createTenant({ name: 'in-process' })
+      .then((tenant) =>
+        operator.createDomain({ name: 'in-process.test', tenantId: tenant.id, verified: true }),
+      );
+  }
+
+  static async open(config: Partial<ImapGatewayConfig> = {}): Promise<InProcessGateway> {
+    // Migrated once per set of migrations, then loaded from the kept data directory.
+    const migrations = await readMigrationFiles();
+    const postgres = await startInProcessPostgres({
+      key: `correo-migrations:${migrations.map((m) => `${m.version}:${m.checksum}`).join(',')}`,
+      prepare: (connection) => migrate(connection),
+    });
+    const blobDir = await mkdtemp(join(tmpdir(), 'imap-in-process-'));
+    const blobs = createFsBlobStore({ dir: blobDir });
+    const limits = createMemoryLimits({ state: new MemoryLimitsState() });
+    const notifier = createMemoryNotifier({ bus: new MemoryBus() });
+    const backends = {
+      config: defaultImapGatewayConfig({ hostname: 'imap.test', ...config }),
+      pool: postgres.pool,
+      blobs,
+      directory: createPostgresDirectory(postgres.pool),
+      limits,
+      notifier,
+      logger: createLogger('imap-test', 'silent'),
+    };
+    return new InProcessGateway(backends, async () => {
+      await Promise.allSettled([notifier.close(), limits.close(), blobs.close()]);
+      await postgres.close();
+      await rm(blobDir, { recursive: true, force: true });
+    });
+  }
+
+  /** Another process's services over the same backends (its own per-account connection counts). */
+  withConfig(config: Partial<ImapGatewayConfig>): GatewayServices {
+    return gatewayServices({ ...this.backends, config: { ...this.backends.config, ...config } });
+  }
+
+  /** A provisioned account (INBOX, Sent, Drafts, Trash, Junk, Archive); its address. */
+  async account(localPart: string): Promise<string> {
+    await this.domain;
+    const address = `${localPart}@in-process.test`;
+    await createProvisioning(this.services.pool).createAccount({ address, password: this.password });
+    return address;
+  }
+
+  async close(): Promise<void> {
+    await this.release();
+  }
 }
 
 /**
@@ -120,6 +180,17 @@ export class SessionDriver implements SessionIo {
       return { untagged: lines, status: last.slice(tag.length + 1), text, then };
     });
     return { from, done };
+  }
+
+  /** APPEND of one message as a client sends it (a synchronizing literal, inline); its UID. */
+  async append(mailbox: string, raw: string, flags = ''): Promise<number> {
+    const octets = Buffer.byteLength(raw);
+    const result = await this.command(
+      `APPEND ${mailbox} ${flags ? `(${flags}) ` : ''}{${octets}+}\r\n${raw}`,
+    );
+    const uid = /^OK \[APPENDUID \d+ (\d+)\]/.exec(result.status)?.[1];
+    if (!uid) throw new Error(`APPEND failed: ${result.status}`);
+    return Number(uid);
   }
 
   /** LOGIN through the directory (plaintext is allowed on loopback by the default config). */

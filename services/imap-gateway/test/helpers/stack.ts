@@ -11,10 +11,11 @@ import type { Limits } from '@correo/limits';
 import { analyzeMessage, messageSummary } from '@correo/mime';
 import { createMemoryNotifier, createRedisNotifier, MemoryBus } from '@correo/notify';
 import type { Notifier } from '@correo/notify';
-import { createPool, deliverToMailbox, migrate, readMigrationFiles } from '@correo/store';
+import { createPool, deliverToMailbox, migrate } from '@correo/store';
 import type { Pool } from '@correo/store';
 import { createLogger } from '@correo/telemetry';
-import { freshDatabase, startInProcessPostgres, testBackends, uniqueName } from '@correo/testkit';
+import { freshDatabase, testBackends, uniqueName } from '@correo/testkit';
+import type { FreshDatabase } from '@correo/testkit';
 import { loadTlsMaterial } from '@correo/tls';
 import type { TlsMaterial } from '@correo/tls';
 import { defaultImapGatewayConfig, mailboxChannel, startImapGateway } from '../../src/index.js';
@@ -22,35 +23,6 @@ import type { ImapGateway, ImapGatewayConfig, ImapGatewayDeps } from '../../src/
 
 /** embedded: files, in-process limits and notify. distributed: MinIO, Redis limits and notify. */
 export type StackKind = 'embedded' | 'distributed';
-
-/**
- * server: a fresh database on the shared PostgreSQL. in-process: PGlite in this process (embedded
- * kind only), for the socket-free behaviour tests.
- */
-export type DatabaseKind = 'server' | 'in-process';
-
-/** A migrated, empty database and how to drop it. */
-async function openDatabase(kind: DatabaseKind): Promise<{ pool: Pool; drop: () => Promise<void> }> {
-  if (kind === 'in-process') {
-    // Migrated once per set of migrations, then loaded from the kept data directory.
-    const files = await readMigrationFiles();
-    const postgres = await startInProcessPostgres({
-      key: `correo-migrations:${files.map((f) => `${f.version}:${f.checksum}`).join(',')}`,
-      prepare: (config) => migrate(config),
-    });
-    return { pool: postgres.pool, drop: () => postgres.close() };
-  }
-  const db = await freshDatabase();
-  await migrate(db.url);
-  const pool = createPool(db.url);
-  return {
-    pool,
-    drop: async () => {
-      await pool.end();
-      await db.drop();
-    },
-  };
-}
 
 /**
  * Real Postgres (fresh database, migrated), real blobs, limits and notify, and gateways started
@@ -65,7 +37,7 @@ export class ImapTestStack {
 
   private constructor(
     readonly kind: StackKind,
-    private readonly dropDatabase: () => Promise<void>,
+    readonly db: FreshDatabase,
     readonly pool: Pool,
     readonly blobs: BlobStore,
     readonly limits: Limits,
@@ -76,9 +48,10 @@ export class ImapTestStack {
     private readonly cleanup: () => Promise<void>,
   ) {}
 
-  static async create(kind: StackKind, database: DatabaseKind = 'server'): Promise<ImapTestStack> {
-    if (database === 'in-process' && kind !== 'embedded') throw new Error('in-process is embedded only');
-    const { pool, drop } = await openDatabase(database);
+  static async create(kind: StackKind): Promise<ImapTestStack> {
+    const db = await freshDatabase();
+    await migrate(db.url);
+    const pool = createPool(db.url);
     const tlsDir = await mkdtemp(join(tmpdir(), 'imap-tls-'));
     const tls = await loadTlsMaterial({ dataDir: tlsDir, hostname: 'localhost' });
     if (kind === 'embedded') {
@@ -88,7 +61,7 @@ export class ImapTestStack {
       const newNotifier = () => createMemoryNotifier({ bus });
       return new ImapTestStack(
         kind,
-        drop,
+        db,
         pool,
         createFsBlobStore({ dir: blobDir }),
         createMemoryLimits({ state: new MemoryLimitsState() }),
@@ -110,7 +83,7 @@ export class ImapTestStack {
       createRedisNotifier({ url: backends.redisUrl, channelPrefix: `${channelPrefix}.` });
     return new ImapTestStack(
       kind,
-      drop,
+      db,
       pool,
       blobs,
       createRedisLimits({ url: backends.redisUrl, keyPrefix: `${uniqueName('imap')}:` }),
@@ -204,7 +177,8 @@ export class ImapTestStack {
       this.blobs.close(),
       ...this.notifiers.map((n) => n.close()),
     ]);
-    await this.dropDatabase();
+    await this.pool.end();
+    await this.db.drop();
     await this.cleanup();
   }
 }
