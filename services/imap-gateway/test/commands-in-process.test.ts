@@ -209,4 +209,45 @@ describe('IMAP commands through the session, in process', () => {
     assert.match(done.status, /^OK IDLE terminated/);
     assert.deepEqual(done.untagged, ['+ idling', '* 2 EXISTS', '* 1 FETCH (UID 1 FLAGS (\\Flagged))']);
   });
+
+  test('the first command that turns CONDSTORE on implicitly tells HIGHESTMODSEQ in its tagged OK', async () => {
+    const { address } = await mailbox('condstore', 2);
+    const session = await loggedIn(address);
+    const selected = await session.command('SELECT INBOX');
+    const highest = /HIGHESTMODSEQ (\d+)/.exec(selected.text)?.[1];
+    assert.ok(highest, selected.text);
+    const first = await session.command('FETCH 1 (UID MODSEQ)');
+    assert.equal(first.status, `OK [HIGHESTMODSEQ ${highest}] FETCH completed`);
+    assert.match(first.untagged[0] ?? '', /^\* 1 FETCH \(UID 1 MODSEQ \(\d+\)\)$/);
+    // Only the first: CONDSTORE is on from now on.
+    assert.equal((await session.command('FETCH 2 (MODSEQ)')).status, 'OK FETCH completed');
+  });
+
+  test('COPY answers COPYUID; MOVE expunges the sources from the view', async () => {
+    const { address } = await mailbox('move', 3);
+    const session = await loggedIn(address);
+    await session.command('SELECT INBOX');
+    const copied = await session.command('COPY 1 Archive');
+    assert.match(copied.status, /^OK \[COPYUID \d+ 1 1\] COPY completed/);
+    const moved = await session.command('UID MOVE 2:3 Trash');
+    assert.match(moved.untagged[0] ?? '', /^\* OK \[COPYUID \d+ 2:3 1:2\] Moved/);
+    assert.deepEqual(moved.untagged.slice(1), ['* 3 EXPUNGE', '* 2 EXPUNGE']);
+    assert.match((await session.command('COPY 1 Nowhere')).status, /^NO \[TRYCREATE\]/);
+    const status = await session.command('STATUS Trash (MESSAGES)');
+    assert.deepEqual(status.untagged, ['* STATUS Trash (MESSAGES 2)']);
+  });
+
+  test('a selected mailbox deleted by another session ends the session with BYE', async () => {
+    const { address } = await mailbox('deleted', 0);
+    const reader = await loggedIn(address);
+    const other = await loggedIn(address);
+    assert.match((await other.command('CREATE Projects')).status, /^OK/);
+    await other.append('Projects', rawMessage('Plan'));
+    assert.match((await reader.command('SELECT Projects')).status, /^OK \[READ-WRITE\]/);
+    assert.match((await other.command('DELETE Projects')).status, /^OK/);
+    const noop = await reader.command('NOOP');
+    assert.ok(noop.untagged.includes('* BYE The selected mailbox was deleted or recreated'), noop.text);
+    assert.equal(reader.closed, true);
+    assert.equal(reader.session.state, 'logout');
+  });
 });
