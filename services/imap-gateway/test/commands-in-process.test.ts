@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { AccountRef } from '@correo/directory';
 import type { GatewayServices } from '../src/command-context.js';
 import { InProcessGateway, SessionDriver } from './helpers/session-driver.js';
 import { rawMessage } from './helpers/stack.js';
@@ -24,27 +25,28 @@ describe('IMAP commands through the session, in process', () => {
   });
 
   /** A provisioned account whose INBOX holds "Message 1".."Message n", appended by another session. */
-  async function mailbox(localPart: string, count: number): Promise<{ address: string }> {
-    const address = await gateway.account(localPart);
-    const filer = await loggedIn(address);
+  async function mailbox(localPart: string, count: number): Promise<AccountRef> {
+    const account = await gateway.account(localPart);
+    const filer = await loggedIn(account);
     for (let i = 1; i <= count; i++) await filer.append('INBOX', rawMessage(`Message ${i}`, [`Body ${i}.`]));
     await filer.command('LOGOUT');
     await filer.end();
-    return { address };
+    return account;
   }
 
+  /** A session past LOGIN (the LOGIN command itself is tested with a password in the first tests). */
   async function loggedIn(
-    address: string,
+    account: AccountRef,
     options: { services?: GatewayServices } = {},
   ): Promise<SessionDriver> {
     const session = new SessionDriver(options.services ?? services);
     sessions.push(session);
-    await session.login(address, gateway.password);
+    await session.authenticate(account);
     return session;
   }
 
   test('each command runs only in its state, and gets what the state holds', async () => {
-    const { address } = await mailbox('states', 1);
+    const { address } = await gateway.account('states', { password: true });
     const session = new SessionDriver(services);
     sessions.push(session);
     assert.match(
@@ -72,9 +74,10 @@ describe('IMAP commands through the session, in process', () => {
   });
 
   test('the per-account slot is held from LOGIN until the connection ends, LOGOUT or not', async () => {
-    const { address } = await mailbox('slots', 0);
+    const account = await gateway.account('slots', { password: true });
+    const { address } = account;
     const oneEach = gateway.withConfig({ maxConnectionsPerUser: 1 });
-    const first = await loggedIn(address, { services: oneEach });
+    const first = await loggedIn(account, { services: oneEach });
     const second = new SessionDriver(oneEach);
     assert.match((await second.command(`LOGIN ${address} "${gateway.password}"`)).status, /^NO \[LIMIT\]/);
     await first.command('LOGOUT');
@@ -85,8 +88,8 @@ describe('IMAP commands through the session, in process', () => {
   });
 
   test('SELECT and EXAMINE report the mailbox; a missing one is NONEXISTENT', async () => {
-    const { address } = await mailbox('select', 3);
-    const session = await loggedIn(address);
+    const account = await mailbox('select', 3);
+    const session = await loggedIn(account);
     const selected = await session.command('SELECT INBOX');
     assert.match(selected.status, /^OK \[READ-WRITE\] SELECT completed/);
     assert.ok(selected.untagged.includes('* 3 EXISTS'), selected.text);
@@ -103,8 +106,8 @@ describe('IMAP commands through the session, in process', () => {
   });
 
   test('FETCH: flags, header fields, bodies; BODY[] sets \\Seen and BODY.PEEK[] does not', async () => {
-    const { address } = await mailbox('fetch', 3);
-    const session = await loggedIn(address);
+    const account = await mailbox('fetch', 3);
+    const session = await loggedIn(account);
     await session.command('SELECT INBOX');
     const flags = await session.command('FETCH 1:* (UID FLAGS)');
     assert.deepEqual(flags.untagged, [
@@ -127,8 +130,8 @@ describe('IMAP commands through the session, in process', () => {
   });
 
   test('STORE: +FLAGS, -FLAGS, .SILENT and UID STORE answer with the new flags', async () => {
-    const { address } = await mailbox('store', 3);
-    const session = await loggedIn(address);
+    const account = await mailbox('store', 3);
+    const session = await loggedIn(account);
     await session.command('SELECT INBOX');
     const added = await session.command('STORE 2 +FLAGS (\\Flagged $Important)');
     assert.match(added.status, /^OK STORE completed/);
@@ -148,8 +151,8 @@ describe('IMAP commands through the session, in process', () => {
   });
 
   test('SEARCH and ESEARCH over flags, text and sequence sets', async () => {
-    const { address } = await mailbox('search', 4);
-    const session = await loggedIn(address);
+    const account = await mailbox('search', 4);
+    const session = await loggedIn(account);
     await session.command('SELECT INBOX');
     await session.command('STORE 2,4 +FLAGS.SILENT (\\Flagged)');
     assert.deepEqual((await session.command('SEARCH FLAGGED')).untagged, ['* SEARCH 2 4']);
@@ -164,9 +167,9 @@ describe('IMAP commands through the session, in process', () => {
   });
 
   test('EXPUNGE removes \\Deleted; another session hears of it only where RFC 9051 7.5.1 allows', async () => {
-    const { address } = await mailbox('expunge', 4);
-    const session = await loggedIn(address);
-    const other = await loggedIn(address);
+    const account = await mailbox('expunge', 4);
+    const session = await loggedIn(account);
+    const other = await loggedIn(account);
     await session.command('SELECT INBOX');
     await other.command('SELECT INBOX');
     await session.command('STORE 2:3 +FLAGS.SILENT (\\Deleted)');
@@ -193,9 +196,9 @@ describe('IMAP commands through the session, in process', () => {
   });
 
   test("IDLE pushes new messages and other sessions' flag changes until DONE", async () => {
-    const { address } = await mailbox('idle', 1);
-    const idler = await loggedIn(address);
-    const writer = await loggedIn(address);
+    const account = await mailbox('idle', 1);
+    const idler = await loggedIn(account);
+    const writer = await loggedIn(account);
     await idler.command('SELECT INBOX');
     await writer.command('SELECT INBOX');
     const idle = idler.start('IDLE');
@@ -211,8 +214,8 @@ describe('IMAP commands through the session, in process', () => {
   });
 
   test('the first command that turns CONDSTORE on implicitly tells HIGHESTMODSEQ in its tagged OK', async () => {
-    const { address } = await mailbox('condstore', 2);
-    const session = await loggedIn(address);
+    const account = await mailbox('condstore', 2);
+    const session = await loggedIn(account);
     const selected = await session.command('SELECT INBOX');
     const highest = /HIGHESTMODSEQ (\d+)/.exec(selected.text)?.[1];
     assert.ok(highest, selected.text);
@@ -224,8 +227,8 @@ describe('IMAP commands through the session, in process', () => {
   });
 
   test('COPY answers COPYUID; MOVE expunges the sources from the view', async () => {
-    const { address } = await mailbox('move', 3);
-    const session = await loggedIn(address);
+    const account = await mailbox('move', 3);
+    const session = await loggedIn(account);
     await session.command('SELECT INBOX');
     const copied = await session.command('COPY 1 Archive');
     assert.match(copied.status, /^OK \[COPYUID \d+ 1 1\] COPY completed/);
@@ -238,9 +241,9 @@ describe('IMAP commands through the session, in process', () => {
   });
 
   test('a selected mailbox deleted by another session ends the session with BYE', async () => {
-    const { address } = await mailbox('deleted', 0);
-    const reader = await loggedIn(address);
-    const other = await loggedIn(address);
+    const account = await mailbox('deleted', 0);
+    const reader = await loggedIn(account);
+    const other = await loggedIn(account);
     assert.match((await other.command('CREATE Projects')).status, /^OK/);
     await other.append('Projects', rawMessage('Plan'));
     assert.match((await reader.command('SELECT Projects')).status, /^OK \[READ-WRITE\]/);

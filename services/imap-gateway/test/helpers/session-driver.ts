@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFsBlobStore } from '@correo/blobs';
 import { createPostgresDirectory, createProvisioning } from '@correo/directory';
+import type { AccountRef } from '@correo/directory';
 import { createMemoryLimits, MemoryLimitsState } from '@correo/limits';
 import { createMemoryNotifier, MemoryBus } from '@correo/notify';
 import { migrate, readMigrationFiles } from '@correo/store';
@@ -79,12 +80,19 @@ export class InProcessGateway {
     return gatewayServices({ ...this.backends, config: { ...this.backends.config, ...config } });
   }
 
-  /** A provisioned account (INBOX, Sent, Drafts, Trash, Junk, Archive); its address. */
-  async account(localPart: string): Promise<string> {
+  /**
+   * A provisioned account (INBOX, Sent, Drafts, Trash, Junk, Archive). With `password` it can LOGIN
+   * (with `this.password`); without, tests reach it through SessionDriver.authenticate and skip the
+   * argon2 hashing, most of these tests' time.
+   */
+  async account(localPart: string, options: { password?: boolean } = {}): Promise<AccountRef> {
     await this.domain;
     const address = `${localPart}@in-process.test`;
-    await createProvisioning(this.services.pool).createAccount({ address, password: this.password });
-    return address;
+    const account = await createProvisioning(this.services.pool).createAccount({
+      address,
+      ...(options.password ? { password: this.password } : {}),
+    });
+    return { accountId: account.id, tenantId: account.tenantId, address: account.address };
   }
 
   async close(): Promise<void> {
@@ -191,6 +199,12 @@ export class SessionDriver implements SessionIo {
     const uid = /^OK \[APPENDUID \d+ (\d+)\]/.exec(result.status)?.[1];
     if (!uid) throw new Error(`APPEND failed: ${result.status}`);
     return Number(uid);
+  }
+
+  /** What LOGIN does once the directory has accepted the credentials. */
+  async authenticate(account: AccountRef): Promise<void> {
+    const refused = await this.session.loggedIn(account);
+    if (refused) throw new Error(`login refused: ${refused.text}`);
   }
 
   /** LOGIN through the directory (plaintext is allowed on loopback by the default config). */
