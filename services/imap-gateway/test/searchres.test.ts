@@ -63,7 +63,11 @@ describe('SEARCHRES: SEARCH RETURN (SAVE) and "$" (RFC 5182, RFC 9051 6.4.4.1)',
       assert.match(saved.status, /^OK /);
 
       const flags = await client.command('FETCH $ (FLAGS)');
-      assert.deepEqual(fetched(flags.untagged), ['1: FLAGS (\\Recent)', '3: FLAGS (\\Recent)', '5: FLAGS (\\Recent)']);
+      assert.deepEqual(fetched(flags.untagged), [
+        '1: FLAGS (\\Recent)',
+        '3: FLAGS (\\Recent)',
+        '5: FLAGS (\\Recent)',
+      ]);
       const uids = await client.command('UID FETCH $ (FLAGS)');
       assert.deepEqual(fetched(uids.untagged), [
         '1: UID 2 FLAGS (\\Recent)',
@@ -245,7 +249,11 @@ describe('SEARCHRES: SEARCH RETURN (SAVE) and "$" (RFC 5182, RFC 9051 6.4.4.1)',
     const seen = JSON.parse(result.stdout) as Record<string, unknown>;
     assert.equal(seen.searchres_advertised, true);
     assert.deepEqual(seen.save, { typ: 'OK', esearch: [] });
-    assert.deepEqual(seen.fetch_saved, ['2 (FLAGS (\\Recent))', '4 (FLAGS (\\Recent))', '6 (FLAGS (\\Recent))']);
+    assert.deepEqual(seen.fetch_saved, [
+      '2 (FLAGS (\\Recent))',
+      '4 (FLAGS (\\Recent))',
+      '6 (FLAGS (\\Recent))',
+    ]);
     assert.deepEqual(seen.store_saved, [
       '2 (UID 2 FLAGS (\\Flagged \\Recent))',
       '4 (UID 4 FLAGS (\\Flagged \\Recent))',

@@ -60,7 +60,10 @@ describe('IMAP session over a raw socket (embedded backends)', () => {
       );
       const partial = await client.command('FETCH 3 (BODY[TEXT]<0.3>)');
       // Body data is always a literal, however short (imapflow reads it from literals only).
-      assert.match(partial.untagged[0]!, /^\* 3 FETCH \(BODY\[TEXT\]<0> \{3\}\r\nHel FLAGS \(\\Seen \\Recent\)\)$/);
+      assert.match(
+        partial.untagged[0]!,
+        /^\* 3 FETCH \(BODY\[TEXT\]<0> \{3\}\r\nHel FLAGS \(\\Seen \\Recent\)\)$/,
+      );
       const search = await client.command('SEARCH SUBJECT "message 2"');
       assert.deepEqual(search.untagged, ['* SEARCH 2']);
       const charset = await client.command('SEARCH CHARSET KOI8-R SUBJECT x');
