@@ -12,7 +12,7 @@
 import { fork } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { RawImapClient } from '../services/imap-gateway/test/helpers/raw-client.js';
+import { LineClient } from '@correo/testkit';
 import { ImapTestStack, rawMessage } from '../services/imap-gateway/test/helpers/stack.js';
 import type { StackKind } from '../services/imap-gateway/test/helpers/stack.js';
 
@@ -58,7 +58,7 @@ async function runClient(
   until: number,
   stats: Map<string, number[]>,
 ) {
-  const client = await RawImapClient.login(port, address, password);
+  const client = await LineClient.imapLogin(port, address, password);
   let exists = Number(/\* (\d+) EXISTS/.exec((await client.command('SELECT INBOX')).untagged.join('\n'))![1]);
   const message = rawMessage('appended by the benchmark', body(40));
   try {
@@ -205,14 +205,14 @@ async function idleClients() {
   const port = Number(process.env.BENCH_PORT);
   const addresses = process.env.BENCH_ACCOUNTS!.split(',');
   const password = process.env.BENCH_PASSWORD!;
-  const sessions: RawImapClient[] = [];
+  const sessions: LineClient[] = [];
   const batch = 16;
   for (let i = 0; i < idleConnections; i += batch) {
     const opened = await Promise.all(
       Array.from({ length: Math.min(batch, idleConnections - i) }, async (_, j) => {
-        const client = await RawImapClient.login(port, addresses[(i + j) % addresses.length]!, password);
+        const client = await LineClient.imapLogin(port, addresses[(i + j) % addresses.length]!, password);
         await client.command('SELECT INBOX');
-        client.send('i IDLE\r\n');
+        client.write('i IDLE\r\n');
         await client.readLine();
         return client;
       }),

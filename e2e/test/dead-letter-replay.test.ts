@@ -52,16 +52,20 @@ describe('dead letters through correo-admin dlq', () => {
   let tenantToken: string;
 
   const cli = async (args: string[], token = stack.app.adminToken) => {
-    const result = await runProgram(process.execPath, [CORREO_ADMIN, 'dlq', ...args], undefined, {
-      CORREO_API_URL: stack.app.adminUrl,
-      CORREO_API_TOKEN: token,
+    const result = await runProgram(process.execPath, [CORREO_ADMIN, 'dlq', ...args], {
+      env: {
+        CORREO_API_URL: stack.app.adminUrl,
+        CORREO_API_TOKEN: token,
+      },
     });
     return result;
   };
   const journey = (eventId: string, token = stack.app.adminToken) =>
-    runProgram(process.execPath, [CORREO_ADMIN, 'journey', eventId], undefined, {
-      CORREO_API_URL: stack.app.adminUrl,
-      CORREO_API_TOKEN: token,
+    runProgram(process.execPath, [CORREO_ADMIN, 'journey', eventId], {
+      env: {
+        CORREO_API_URL: stack.app.adminUrl,
+        CORREO_API_TOKEN: token,
+      },
     });
   const cliJson = async <T>(args: string[]): Promise<T> => {
     const result = await cli([...args, '--json']);

@@ -7,11 +7,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { decodeOutboundMessage } from '@correo/proto';
-import { curl, eventually, queuedId, runProgram, swaks, uniqueName } from '@correo/testkit';
+import { curl, eventually, pythonSmtp, queuedId, runProgram, swaks, uniqueName } from '@correo/testkit';
 import { publishAccepted } from './support/accepted-event.js';
 import { AdminClient } from './support/admin-client.js';
 import { readMailbox } from './support/mailbox-reader.js';
-import { pythonSmtp } from './support/python-clients.js';
 import type { MailStack, StartStack, TopicWatch } from './support/stacks.js';
 
 const EXTERNAL = 'friend@elsewhere.test';
@@ -77,8 +76,7 @@ export function mailJourney(title: string, start: StartStack): void {
       const cli = await runProgram(
         process.execPath,
         [CORREO_ADMIN, 'add-alias', `@${domain}`, address('carol'), '--json'],
-        undefined,
-        { CORREO_API_URL: stack.app.adminUrl, CORREO_API_TOKEN: stack.app.adminToken },
+        { env: { CORREO_API_URL: stack.app.adminUrl, CORREO_API_TOKEN: stack.app.adminToken } },
       );
       assert.equal(cli.code, 0, cli.stderr);
       assert.equal((JSON.parse(cli.stdout) as { source: string }).source, `@${domain}`);

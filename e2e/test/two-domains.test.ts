@@ -124,9 +124,11 @@ describe('two domains: yo@miemail.test writes to el@suemail.test', () => {
 
   /** `correo-admin journey <id>` against one installation's admin-api, as its operator or a tenant. */
   async function journey(domain: MailDomain, id: string, token = domain.app.adminToken) {
-    return runProgram(process.execPath, [CORREO_ADMIN, 'journey', id], undefined, {
-      CORREO_API_URL: domain.app.adminUrl,
-      CORREO_API_TOKEN: token,
+    return runProgram(process.execPath, [CORREO_ADMIN, 'journey', id], {
+      env: {
+        CORREO_API_URL: domain.app.adminUrl,
+        CORREO_API_TOKEN: token,
+      },
     });
   }
 

@@ -175,8 +175,7 @@ export function backendOutageUnderLoad(name: string, startBackend: () => Promise
       const listed = await runProgram(
         process.execPath,
         [CORREO_ADMIN, 'dlq', 'list', '--state', 'all', '--json'],
-        undefined,
-        { CORREO_API_URL: stack.app.adminUrl, CORREO_API_TOKEN: stack.app.adminToken },
+        { env: { CORREO_API_URL: stack.app.adminUrl, CORREO_API_TOKEN: stack.app.adminToken } },
       );
       assert.equal(listed.code, 0, listed.stderr);
       assert.deepEqual(JSON.parse(listed.stdout), [], 'the operator sees no dead letter');

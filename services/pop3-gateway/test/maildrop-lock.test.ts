@@ -3,10 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { createMemoryLimits, createRedisLimits, MemoryLimitsState } from '@correo/limits';
 import type { Limits } from '@correo/limits';
-import { testBackends, uniqueName } from '@correo/testkit';
+import { LineClient, testBackends, uniqueName } from '@correo/testkit';
 import type { Pop3Gateway } from '../src/index.js';
 import { loginWhenFree } from './helpers/login.js';
-import { RawClient } from './helpers/raw-client.js';
 import { Pop3TestStack, rawMessage } from './helpers/stack.js';
 import type { StackKind } from './helpers/stack.js';
 
@@ -22,11 +21,11 @@ function sharedLimits(kind: StackKind): [Limits, Limits] {
 }
 
 async function attemptLogin(port: number, address: string, password: string): Promise<string> {
-  const client = await RawClient.connect(port);
+  const client = await LineClient.connect(port);
   try {
     await client.readLine();
-    await client.command(`USER ${address}`);
-    return await client.command(`PASS ${password}`);
+    await client.ask(`USER ${address}`);
+    return await client.ask(`PASS ${password}`);
   } finally {
     client.destroy();
   }
@@ -61,17 +60,17 @@ for (const kind of ['embedded', 'distributed'] as StackKind[]) {
         // Past the lock's ttl the renewals must have kept it.
         await sleep(4500);
         assert.match(await attemptLogin(pods[1].ports.pop3, address, stack.password), /^-ERR \[IN-USE\] /);
-        assert.match(await holder.command('STAT'), /^\+OK 1 /);
-        assert.match(await holder.command('QUIT'), /^\+OK/);
+        assert.match(await holder.ask('STAT'), /^\+OK 1 /);
+        assert.match(await holder.ask('QUIT'), /^\+OK/);
         await holder.closed();
       } finally {
         holder.destroy();
       }
-      const next = await RawClient.connect(pods[1].ports.pop3);
+      const next = await LineClient.connect(pods[1].ports.pop3);
       try {
         await next.readLine();
-        await next.command(`USER ${address}`);
-        assert.match(await next.command(`PASS ${stack.password}`), /^\+OK Logged in, 1 messages/);
+        await next.ask(`USER ${address}`);
+        assert.match(await next.ask(`PASS ${stack.password}`), /^\+OK Logged in, 1 messages/);
       } finally {
         next.destroy();
       }
@@ -82,7 +81,7 @@ for (const kind of ['embedded', 'distributed'] as StackKind[]) {
       const holder = await loginWhenFree(pods[0].ports.pop3, address, stack.password);
       holder.destroy();
       const other = await loginWhenFree(pods[1].ports.pop3, address, stack.password);
-      assert.match(await other.command('NOOP'), /^\+OK/);
+      assert.match(await other.ask('NOOP'), /^\+OK/);
       other.destroy();
     });
   });

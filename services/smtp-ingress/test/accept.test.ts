@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SubmissionKind } from '@correo/proto';
-import { curl, pythonSmtp, queuedId, swaks } from './support/clients.js';
+import { curl, pythonSmtp, queuedId, swaks } from '@correo/testkit';
 import {
   ALIAS,
   OTHER_USER,
@@ -180,6 +180,7 @@ describe('accepting mail (Postgres bus, filesystem blobs)', () => {
       port: fixture.ingress.ports.submission,
       mode: 'starttls',
       cafile: join(fixture.dataDir, 'ca.pem'),
+      checkHostname: false,
       commands: ['EHLO python.client.test'],
     });
     assert.equal(secured.replies[0]![0], 220);

@@ -4,8 +4,7 @@ import { createS3BlobStore } from '@correo/blobs';
 import { createPostgresBus } from '@correo/bus';
 import { SubmissionKind } from '@correo/proto';
 import { startTelemetry, type Telemetry } from '@correo/telemetry';
-import { testBackends, uniqueName } from '@correo/testkit';
-import { pythonSmtp, queuedId, swaks } from './support/clients.js';
+import { pythonSmtp, queuedId, swaks, testBackends, uniqueName } from '@correo/testkit';
 import { PASSWORD, USER, startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
 
 describe('Kafka bus and MinIO blobs', () => {

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { networkInterfaces } from 'node:os';
-import { pythonSmtp, queuedId, swaks } from './support/clients.js';
+import { pythonSmtp, queuedId, swaks } from '@correo/testkit';
 import {
   OTHER_USER,
   PASSWORD,

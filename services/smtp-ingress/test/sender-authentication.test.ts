@@ -5,7 +5,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dkimDnsRecord, dkimSignatureHeader, generateDkimKeyPair } from '@correo/dkim';
 import type { AuthenticationResult, MailAccepted } from '@correo/proto';
-import { pythonSmtp, queuedId, swaks } from './support/clients.js';
+import { pythonSmtp, queuedId, swaks } from '@correo/testkit';
 import { PASSWORD, USER, startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
 
 const SELECTOR = 'mayo2026';
