@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { hashPassword } from '@correo/auth';
 import { LineClient } from '@correo/testkit';
 import { ImapTestStack, rawMessage } from '../services/imap-gateway/test/helpers/stack.js';
-import type { StackKind } from '../services/imap-gateway/test/helpers/stack.js';
+import type { StackKind } from '@correo/testkit/stack';
 
 const clients = Number(process.env.BENCH_CLIENTS ?? 20);
 const users = Number(process.env.BENCH_USERS ?? 20);

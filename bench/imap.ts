@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { LineClient } from '@correo/testkit';
 import { ImapTestStack, rawMessage } from '../services/imap-gateway/test/helpers/stack.js';
-import type { StackKind } from '../services/imap-gateway/test/helpers/stack.js';
+import type { StackKind } from '@correo/testkit/stack';
 
 const clients = Number(process.env.BENCH_CLIENTS ?? 8);
 const perClient = Number(process.env.BENCH_MESSAGES ?? 200);

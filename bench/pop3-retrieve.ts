@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { LineClient } from '@correo/testkit';
 import { Pop3TestStack, rawMessage } from '../services/pop3-gateway/test/helpers/stack.js';
-import type { StackKind } from '../services/pop3-gateway/test/helpers/stack.js';
+import type { StackKind } from '@correo/testkit/stack';
 
 const clients = Number(process.env.BENCH_CLIENTS ?? 8);
 const perClient = Number(process.env.BENCH_MESSAGES ?? 200);

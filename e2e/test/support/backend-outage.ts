@@ -8,7 +8,7 @@ import { decodeDeadLetter } from '@correo/bus';
 import { decodeMailAccepted } from '@correo/proto';
 import { eventually, queuedId, runProgram, uniqueName } from '@correo/testkit';
 import { AdminClient } from './admin-client.js';
-import { startKafkaStack, type MailStack, type TopicWatch } from './stacks.js';
+import { startMailStack, type MailStack, type TopicWatch } from './stacks.js';
 
 const CORREO_ADMIN = fileURLToPath(
   new URL('../../../services/admin-api/bin/correo-admin.js', import.meta.url),
@@ -51,7 +51,7 @@ export function backendOutageUnderLoad(name: string, startBackend: () => Promise
 
     before(async () => {
       backend = await startBackend();
-      stack = await startKafkaStack(backend.env);
+      stack = await startMailStack('distributed', backend.env);
       deadLetters = await stack.watch('mail.accepted.dlq');
       const admin = new AdminClient(stack.app.adminUrl, stack.app.adminToken);
       const tenant = await admin.createTenant(run);

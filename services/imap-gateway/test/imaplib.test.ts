@@ -6,10 +6,11 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runProgram } from '@correo/testkit';
 import { ImapTestStack, rawMessage } from './helpers/stack.js';
+import { STACK_KINDS } from '@correo/testkit/stack';
 
 const script = fileURLToPath(new URL('./clients/imaplib_client.py', import.meta.url));
 
-for (const kind of ['embedded', 'distributed'] as const) {
+for (const kind of STACK_KINDS) {
   describe(`Python imaplib against the gateway (${kind})`, () => {
     let stack: ImapTestStack;
     let dir: string;

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { ImapGateway } from '../src/index.js';
 import { LineClient, runProgram } from '@correo/testkit';
 import { ImapTestStack, rawMessage } from './helpers/stack.js';
+import { STACK_KINDS } from '@correo/testkit/stack';
 
 const imaplibScript = fileURLToPath(new URL('./clients/imaplib_search_header.py', import.meta.url));
 
@@ -61,7 +62,7 @@ function searched(untagged: string[]): number[] {
   return line.split(' ').slice(2).map(Number);
 }
 
-for (const kind of ['embedded', 'distributed'] as const) {
+for (const kind of STACK_KINDS) {
   describe(`SEARCH HEADER on any field, read from the header block (${kind})`, () => {
     let stack: ImapTestStack;
     let gateway: ImapGateway;

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { ImapGateway } from '../src/index.js';
 import { LineClient, runProgram } from '@correo/testkit';
 import { ImapTestStack } from './helpers/stack.js';
+import { STACK_KINDS } from '@correo/testkit/stack';
 
 const imaplibScript = fileURLToPath(new URL('./clients/imaplib_search_semantics.py', import.meta.url));
 
@@ -69,7 +70,7 @@ async function append(client: LineClient, mailbox: string, raw: string, date?: s
   assert.match(done.status, /^OK /);
 }
 
-for (const kind of ['embedded', 'distributed'] as const) {
+for (const kind of STACK_KINDS) {
   describe(`SEARCH dates and text as RFC 3501 6.4.4 defines them (${kind})`, () => {
     let stack: ImapTestStack;
     let gateway: ImapGateway;

@@ -1,23 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createFsBlobStore, createS3BlobStore } from '@correo/blobs';
-import type { BlobStore } from '@correo/blobs';
-import { createKafkaBus, createPostgresBus } from '@correo/bus';
-import type { Bus } from '@correo/bus';
 import { encodeMailAccepted } from '@correo/proto';
-import { createPool, migrate } from '@correo/store';
-import { freshDatabase, testBackends, uniqueName } from '@correo/testkit';
+import { uniqueName } from '@correo/testkit';
+import { openTestStack } from '@correo/testkit/stack';
+import type { StackKind } from '@correo/testkit/stack';
 import { spawnMda } from './helpers/child.js';
 import type { MdaProcess } from './helpers/child.js';
 import { rawMessage } from './helpers/messages.js';
 import { Provisioner } from './helpers/provision.js';
 import { acceptedEvent } from './helpers/stack.js';
-import type { StackKind } from './helpers/stack.js';
 import { waitUntil } from './helpers/wait.js';
 
 const EVENTS = 1_000;
@@ -29,71 +22,28 @@ const EVENTS = 1_000;
  */
 export function crashScenario(kind: StackKind): void {
   test(`SIGKILL during a burst of ${EVENTS} events on the ${kind} stack: every message stored exactly once`, async (t) => {
-    const backends = testBackends();
-    const db = await freshDatabase();
-    const pool = createPool(db.url);
+    const stack = await openTestStack(kind, { partitions: 3 });
+    const { pool, bus, blobs } = stack;
     const processes: MdaProcess[] = [];
-    let bus: Bus | undefined;
-    let blobs: BlobStore | undefined;
-    let blobDir: string | undefined;
-    const storedBlobs: string[] = [];
     t.after(async () => {
       await Promise.all(processes.map((p) => p.kill('SIGKILL')));
-      await bus?.close();
-      for (const key of storedBlobs) await blobs?.delete(key);
-      await blobs?.close();
-      await pool.end();
-      await db.drop();
-      if (blobDir) await rm(blobDir, { recursive: true, force: true });
+      await stack.close();
     });
 
-    await migrate(db.url);
     const topic = uniqueName('mail.accepted');
     const env: Record<string, string> = {
-      DATABASE_URL: db.url,
+      ...stack.env(),
       LOG_LEVEL: 'warn',
       METRICS_PORT: '0',
       METRICS_HOST: '127.0.0.1',
       BUS_MAX_ATTEMPTS: '5',
       KAFKA_TOPIC_PARTITIONS: '3',
+      KAFKA_CLIENT_ID: uniqueName('mda-crash'),
       MDA_CONSUMER_GROUP: uniqueName('mda'),
       MDA_ACCEPTED_TOPIC: topic,
       MDA_OUTBOUND_TOPIC: uniqueName('mail.outbound'),
       MDA_DEAD_LETTER_TOPIC: uniqueName('mail.accepted.dlq'),
     };
-    if (kind === 'distributed') {
-      Object.assign(env, {
-        BUS_ADAPTER: 'kafka',
-        KAFKA_BROKERS: backends.kafkaBrokers.join(','),
-        KAFKA_CLIENT_ID: uniqueName('mda-crash'),
-        BLOB_ADAPTER: 's3',
-        S3_ENDPOINT: backends.s3.endpoint,
-        S3_REGION: backends.s3.region,
-        S3_BUCKET: backends.s3.bucket,
-        S3_ACCESS_KEY_ID: backends.s3.accessKeyId,
-        S3_SECRET_ACCESS_KEY: backends.s3.secretAccessKey,
-        NOTIFY_ADAPTER: 'redis',
-        REDIS_URL: backends.redisUrl,
-      });
-      bus = createKafkaBus({
-        brokers: backends.kafkaBrokers,
-        clientId: uniqueName('crash-test'),
-        replicationFactor: 1,
-      });
-      const s3 = createS3BlobStore(backends.s3);
-      await s3.ensureBucket();
-      blobs = s3;
-    } else {
-      blobDir = await mkdtemp(join(tmpdir(), 'mda-crash-'));
-      Object.assign(env, {
-        BUS_ADAPTER: 'postgres',
-        BLOB_ADAPTER: 'fs',
-        BLOB_DIR: blobDir,
-        NOTIFY_ADAPTER: 'memory',
-      });
-      bus = createPostgresBus({ connectionString: db.url, partitions: 3 });
-      blobs = createFsBlobStore({ dir: blobDir });
-    }
     await bus.ensureTopics([{ name: topic, partitions: 3 }]);
 
     const provision = new Provisioner(pool, uniqueName('tenant'));
@@ -103,7 +53,6 @@ export function crashScenario(kind: StackKind): void {
       Readable.from([rawMessage({ from: 'a@remote.test', to: [`one@${d}`], subject: 'burst', text: 'x' })]),
     );
 
-    storedBlobs.push(blob.key);
     // Even events go to one recipient, odd ones to two: 1,500 deliveries in all.
     const expected = new Map<string, number>();
     const events = Array.from({ length: EVENTS }, (_, i) => {

@@ -5,7 +5,7 @@ import { createProvisioning } from '@correo/directory';
 import { expungeMessages } from '@correo/store';
 import { uniqueName } from '@correo/testkit';
 import { MdaTestStack } from './helpers/stack.js';
-import type { StackKind } from './helpers/stack.js';
+import type { StackKind } from '@correo/testkit/stack';
 import { deliveredRows, outcomeCount } from './helpers/rows.js';
 import { waitUntil } from './helpers/wait.js';
 

@@ -17,7 +17,8 @@ import { uniqueName } from '@correo/testkit';
 import { mdaMetrics } from '../src/metrics.js';
 import { outboundJobId } from '../src/outbound.js';
 import { MdaTestStack, acceptedEvent } from './helpers/stack.js';
-import type { Collector, StackKind } from './helpers/stack.js';
+import type { StackKind } from '@correo/testkit/stack';
+import type { Collector } from './helpers/stack.js';
 import { deliveredRows, outcomeCount, rejections } from './helpers/rows.js';
 import { waitUntil } from './helpers/wait.js';
 

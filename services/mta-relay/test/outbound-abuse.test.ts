@@ -4,7 +4,7 @@ import { createProvisioning } from '@correo/directory';
 import { uniqueName } from '@correo/testkit';
 import type { MtaRelay } from '../src/relay.js';
 import { LOCAL_DOMAIN, RelayStack, waitUntil } from './helpers/stack.js';
-import type { StackKind } from './helpers/stack.js';
+import type { StackKind } from '@correo/testkit/stack';
 
 const YO = `yo@${LOCAL_DOMAIN}`;
 const TU = `tu@${LOCAL_DOMAIN}`;

@@ -5,7 +5,7 @@ import { dkimVerify } from 'mailauth';
 import { parseDsn } from '@correo/dsn';
 import { metrics } from '@correo/telemetry';
 import { LOCAL_DOMAIN, RelayStack, waitUntil } from './helpers/stack.js';
-import type { StackKind } from './helpers/stack.js';
+import type { StackKind } from '@correo/testkit/stack';
 
 const YO = `yo@${LOCAL_DOMAIN}`;
 const TU = `tu@${LOCAL_DOMAIN}`;

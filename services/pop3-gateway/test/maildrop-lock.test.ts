@@ -1,24 +1,11 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { createMemoryLimits, createRedisLimits, MemoryLimitsState } from '@correo/limits';
-import type { Limits } from '@correo/limits';
-import { LineClient, testBackends, uniqueName } from '@correo/testkit';
+import { LineClient } from '@correo/testkit';
+import { STACK_KINDS } from '@correo/testkit/stack';
 import type { Pop3Gateway } from '../src/index.js';
 import { loginWhenFree } from './helpers/login.js';
 import { Pop3TestStack, rawMessage } from './helpers/stack.js';
-import type { StackKind } from './helpers/stack.js';
-
-/** Two gateways (two pods) whose limits are separate clients of one shared state. */
-function sharedLimits(kind: StackKind): [Limits, Limits] {
-  if (kind === 'embedded') {
-    const state = new MemoryLimitsState();
-    return [createMemoryLimits({ state }), createMemoryLimits({ state })];
-  }
-  const keyPrefix = `${uniqueName('pop3-lock')}:`;
-  const url = testBackends().redisUrl;
-  return [createRedisLimits({ url, keyPrefix }), createRedisLimits({ url, keyPrefix })];
-}
 
 async function attemptLogin(port: number, address: string, password: string): Promise<string> {
   const client = await LineClient.connect(port);
@@ -31,24 +18,22 @@ async function attemptLogin(port: number, address: string, password: string): Pr
   }
 }
 
-for (const kind of ['embedded', 'distributed'] as StackKind[]) {
+for (const kind of STACK_KINDS) {
   describe(`one session per maildrop across two gateways (${kind === 'embedded' ? 'in-process' : 'Redis'} lock)`, () => {
     let stack: Pop3TestStack;
-    let limits: [Limits, Limits];
     let pods: [Pop3Gateway, Pop3Gateway];
 
     before(async () => {
       stack = await Pop3TestStack.create(kind);
-      limits = sharedLimits(kind);
-      // A short lock ttl: the session must keep it alive by renewing, not by a long expiry.
+      // Two pods: two clients of one shared lock state. A short lock ttl: the session must keep
+      // it alive by renewing, not by a long expiry.
       pods = [
-        await stack.startGateway({ lockTtlMs: 3000 }, limits[0]),
-        await stack.startGateway({ lockTtlMs: 3000 }, limits[1]),
+        await stack.startGateway({ lockTtlMs: 3000 }, stack.parts.openLimits()),
+        await stack.startGateway({ lockTtlMs: 3000 }, stack.parts.openLimits()),
       ];
     });
     after(async () => {
       await stack.close();
-      await Promise.all(limits.map((l) => l.close()));
     });
 
     test('a login on the other pod gets [IN-USE] for as long as the session lives, then succeeds', async () => {

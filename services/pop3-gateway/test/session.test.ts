@@ -7,9 +7,9 @@ import type { Pop3Gateway } from '../src/index.js';
 import { loginWhenFree } from './helpers/login.js';
 import { LineClient } from '@correo/testkit';
 import { Pop3TestStack, rawMessage } from './helpers/stack.js';
-import type { StackKind } from './helpers/stack.js';
+import { STACK_KINDS } from '@correo/testkit/stack';
 
-for (const kind of ['embedded', 'distributed'] as StackKind[]) {
+for (const kind of STACK_KINDS) {
   describe(`POP3 sessions (${kind})`, () => {
     let stack: Pop3TestStack;
     let gateway: Pop3Gateway;

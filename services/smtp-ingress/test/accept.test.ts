@@ -25,7 +25,7 @@ function splitReceived(stored: Buffer): { received: string; rest: Buffer } {
 describe('accepting mail (Postgres bus, filesystem blobs)', () => {
   let fixture: IngressFixture;
   before(async () => {
-    fixture = await startIngressFixture({ bus: 'postgres', blobs: 'fs' });
+    fixture = await startIngressFixture({ kind: 'embedded' });
   });
   after(async () => {
     await fixture?.stop();

@@ -12,7 +12,7 @@ describe('Kafka bus and MinIO blobs', () => {
   let telemetry: Telemetry;
   before(async () => {
     telemetry = startTelemetry({ serviceName: 'smtp-ingress-test' });
-    fixture = await startIngressFixture({ bus: 'kafka', blobs: 's3' });
+    fixture = await startIngressFixture({ kind: 'distributed' });
   });
   after(async () => {
     await fixture?.stop();

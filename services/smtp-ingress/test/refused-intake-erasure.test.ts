@@ -12,7 +12,7 @@ import { PASSWORD, USER, startIngressFixture, type IngressFixture } from './supp
  */
 let fixture: IngressFixture;
 before(async () => {
-  fixture = await startIngressFixture({ bus: 'postgres', blobs: 'fs' });
+  fixture = await startIngressFixture({ kind: 'embedded' });
 });
 after(async () => {
   await fixture?.stop();

@@ -1,22 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { createFsBlobStore, createS3BlobStore } from '@correo/blobs';
 import type { BlobStore, StoredBlob } from '@correo/blobs';
-import { createKafkaBus, createPostgresBus } from '@correo/bus';
-import type { Bus, DeliveredMessage } from '@correo/bus';
+import type { Bus } from '@correo/bus';
 import { createPostgresDirectory } from '@correo/directory';
-import { createMemoryNotifier, createRedisNotifier } from '@correo/notify';
 import type { Notifier } from '@correo/notify';
 import { SubmissionKind, encodeMailAccepted, timestampNow } from '@correo/proto';
 import type { MailAcceptedInit } from '@correo/proto';
-import { createPool, migrate } from '@correo/store';
 import type { Pool } from '@correo/store';
 import { createLogger } from '@correo/telemetry';
-import { freshDatabase, testBackends, uniqueName } from '@correo/testkit';
+import { uniqueName } from '@correo/testkit';
 import type { FreshDatabase } from '@correo/testkit';
+import { openTestStack } from '@correo/testkit/stack';
+import type { StackKind, TestStack, TopicWatch } from '@correo/testkit/stack';
 import { housekeepingDefaults } from '../../src/config.js';
 import type { MdaSettings } from '../../src/config.js';
 import type { HousekeepingSettings } from '../../src/housekeeping.js';
@@ -24,9 +19,6 @@ import { startMda } from '../../src/mda.js';
 import type { Mda } from '../../src/mda.js';
 import { rawMessage } from './messages.js';
 import { Provisioner } from './provision.js';
-
-/** embedded: Postgres bus, files, in-process notify. distributed: Kafka, MinIO, Redis. */
-export type StackKind = 'embedded' | 'distributed';
 
 export interface AcceptedInput {
   to: string[];
@@ -40,36 +32,26 @@ export interface AcceptedInput {
   eventId?: string;
 }
 
-export interface Collector {
-  messages: DeliveredMessage[];
-  stop(): Promise<void>;
-}
+/** What a topic carried since collect() (the stack's watch). */
+export type Collector = TopicWatch;
 
 export class MdaTestStack {
   mda: Mda | undefined;
   readonly provision: Provisioner;
 
   private constructor(
-    readonly kind: StackKind,
-    readonly db: FreshDatabase,
-    readonly pool: Pool,
-    readonly bus: Bus,
-    readonly blobs: BlobStore,
-    readonly notifier: Notifier,
+    /** The backends (openTestStack); for what this class does not wrap. */
+    readonly parts: TestStack,
     readonly settings: MdaSettings,
-    private readonly cleanup: () => Promise<void>,
   ) {
-    this.provision = new Provisioner(pool, uniqueName('tenant'));
+    this.provision = new Provisioner(parts.pool, uniqueName('tenant'));
   }
 
   static async create(
     kind: StackKind,
     options: { maxAttempts?: number; housekeeping?: Partial<HousekeepingSettings> } = {},
   ): Promise<MdaTestStack> {
-    const backends = testBackends();
-    const db = await freshDatabase();
-    await migrate(db.url);
-    const pool = createPool(db.url);
+    const parts = await openTestStack(kind, { partitions: 3, pollIntervalMs: 200 });
     const settings: MdaSettings = {
       group: uniqueName('mda'),
       acceptedTopic: uniqueName('mail.accepted'),
@@ -82,32 +64,26 @@ export class MdaTestStack {
       // Off unless a test asks: it runs housekeeping itself (mda.housekeeping.runOnce) at the moment it chooses.
       housekeeping: { ...housekeepingDefaults, intervalSeconds: 0, ...options.housekeeping },
     };
-    if (kind === 'embedded') {
-      const blobDir = await mkdtemp(join(tmpdir(), 'mda-blobs-'));
-      const bus = createPostgresBus({ connectionString: db.url, pollIntervalMs: 200, partitions: 3 });
-      return new MdaTestStack(
-        kind,
-        db,
-        pool,
-        bus,
-        createFsBlobStore({ dir: blobDir }),
-        createMemoryNotifier(),
-        settings,
-        () => rm(blobDir, { recursive: true, force: true }),
-      );
-    }
-    const blobs = createS3BlobStore({ ...backends.s3, keyPrefix: `${uniqueName('mda')}/` });
-    await blobs.ensureBucket();
-    const bus = createKafkaBus({
-      brokers: backends.kafkaBrokers,
-      clientId: uniqueName('mda-test'),
-      defaultPartitions: 3,
-      replicationFactor: 1,
-    });
-    // Every test run shares one Redis: its own channel namespace keeps notifications apart.
-    const channelPrefix = uniqueName('notify');
-    const notifier = createRedisNotifier({ url: backends.redisUrl, channelPrefix: `${channelPrefix}.` });
-    return new MdaTestStack(kind, db, pool, bus, blobs, notifier, settings, async () => {});
+    return new MdaTestStack(parts, settings);
+  }
+
+  get kind(): StackKind {
+    return this.parts.kind;
+  }
+  get db(): FreshDatabase {
+    return this.parts.db;
+  }
+  get pool(): Pool {
+    return this.parts.pool;
+  }
+  get bus(): Bus {
+    return this.parts.bus;
+  }
+  get blobs(): BlobStore {
+    return this.parts.blobs;
+  }
+  get notifier(): Notifier {
+    return this.parts.notifier;
   }
 
   async startMda(): Promise<Mda> {
@@ -172,24 +148,13 @@ export class MdaTestStack {
   }
 
   /** Everything published to `topic` from now on, seen by a group of its own. */
-  async collect(topic: string): Promise<Collector> {
-    const messages: DeliveredMessage[] = [];
-    const subscription = await this.bus.subscribe({
-      group: uniqueName('collector'),
-      topic,
-      handler: async (message) => {
-        messages.push(message);
-      },
-    });
-    return { messages, stop: () => subscription.stop() };
+  collect(topic: string): Promise<Collector> {
+    return this.parts.watch(topic);
   }
 
   async close(): Promise<void> {
     await this.mda?.close();
-    await Promise.allSettled([this.bus.close(), this.blobs.close(), this.notifier.close()]);
-    await this.pool.end();
-    await this.db.drop();
-    await this.cleanup();
+    await this.parts.close();
   }
 }
 

@@ -1,28 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { createFsBlobStore, createS3BlobStore } from '@correo/blobs';
 import type { BlobStore } from '@correo/blobs';
-import { createPostgresDirectory, createProvisioning } from '@correo/directory';
-import { createMemoryLimits, createRedisLimits, MemoryLimitsState } from '@correo/limits';
+import { createPostgresDirectory } from '@correo/directory';
 import type { Limits } from '@correo/limits';
-import { analyzeMessage, messageSummary } from '@correo/mime';
-import { createMemoryNotifier, createRedisNotifier } from '@correo/notify';
 import type { Notifier } from '@correo/notify';
-import { createPool, deliverToMailbox, migrate } from '@correo/store';
 import type { Pool } from '@correo/store';
 import { createLogger } from '@correo/telemetry';
-import { freshDatabase, testBackends, uniqueName } from '@correo/testkit';
-import type { FreshDatabase } from '@correo/testkit';
-import { loadTlsMaterial } from '@correo/tls';
+import { openTestStack } from '@correo/testkit/stack';
+import type { StackKind, TestAccount, TestStack } from '@correo/testkit/stack';
 import type { TlsMaterial } from '@correo/tls';
 import { defaultPop3GatewayConfig, startPop3Gateway } from '../../src/index.js';
 import type { Pop3Gateway, Pop3GatewayConfig, Pop3GatewayDeps } from '../../src/index.js';
-
-/** embedded: files, in-process limits and notify. distributed: MinIO, Redis limits and notify. */
-export type StackKind = 'embedded' | 'distributed';
 
 export interface Delivered {
   uid: number;
@@ -31,71 +18,46 @@ export interface Delivered {
 }
 
 /**
- * Real Postgres (fresh database, migrated), real blobs, real limits and notify, and gateways
- * started against them. Messages go in through deliverToMailbox, as the mda files them.
+ * A test stack (openTestStack: fresh database, blobs, limits, notify of its kind) with POP3 gateways
+ * started over it. Messages go in through deliver, as the mda files them.
  */
 export class Pop3TestStack {
-  readonly password = 'correct horse battery staple';
-  private readonly gateways: Pop3Gateway[] = [];
-  private readonly tenant: Promise<string>;
-  private readonly domain: Promise<unknown>;
-  readonly domainName = `${uniqueName('pop').toLowerCase()}.test`;
-
   private constructor(
-    readonly kind: StackKind,
-    readonly db: FreshDatabase,
-    readonly pool: Pool,
-    readonly blobs: BlobStore,
-    readonly limits: Limits,
-    readonly notifier: Notifier,
+    /** The backends; for what this class does not wrap (openLimits for a second pod, env...). */
+    readonly parts: TestStack,
     readonly tls: TlsMaterial,
-    private readonly cleanup: () => Promise<void>,
-  ) {
-    const operator = createProvisioning(pool);
-    this.tenant = operator.createTenant({ name: uniqueName('tenant') }).then((tenant) => tenant.id);
-    this.domain = this.tenant.then((tenantId) =>
-      operator.createDomain({ name: this.domainName, tenantId, verified: true }),
-    );
-  }
+  ) {}
 
   static async create(kind: StackKind): Promise<Pop3TestStack> {
-    const db = await freshDatabase();
-    await migrate(db.url);
-    const pool = createPool(db.url);
-    const tlsDir = await mkdtemp(join(tmpdir(), 'pop3-tls-'));
-    const tls = await loadTlsMaterial({ dataDir: tlsDir, hostname: 'localhost' });
-    if (kind === 'embedded') {
-      const blobDir = await mkdtemp(join(tmpdir(), 'pop3-blobs-'));
-      return new Pop3TestStack(
-        kind,
-        db,
-        pool,
-        createFsBlobStore({ dir: blobDir }),
-        // Its own state, so parallel test files never share locks or login counters.
-        createMemoryLimits({ state: new MemoryLimitsState() }),
-        createMemoryNotifier(),
-        tls,
-        async () => {
-          await rm(blobDir, { recursive: true, force: true });
-          await rm(tlsDir, { recursive: true, force: true });
-        },
-      );
+    const parts = await openTestStack(kind);
+    try {
+      return new Pop3TestStack(parts, await parts.tls());
+    } catch (error) {
+      await parts.close();
+      throw error;
     }
-    const backends = testBackends();
-    const blobs = createS3BlobStore({ ...backends.s3, keyPrefix: `${uniqueName('pop3')}/` });
-    await blobs.ensureBucket();
-    // Every test run shares one Redis: its own channel namespace keeps notifications apart.
-    const channelPrefix = uniqueName('notify');
-    return new Pop3TestStack(
-      kind,
-      db,
-      pool,
-      blobs,
-      createRedisLimits({ url: backends.redisUrl, keyPrefix: `${uniqueName('pop3')}:` }),
-      createRedisNotifier({ url: backends.redisUrl, channelPrefix: `${channelPrefix}.` }),
-      tls,
-      () => rm(tlsDir, { recursive: true, force: true }),
-    );
+  }
+
+  get kind(): StackKind {
+    return this.parts.kind;
+  }
+  get pool(): Pool {
+    return this.parts.pool;
+  }
+  get blobs(): BlobStore {
+    return this.parts.blobs;
+  }
+  get limits(): Limits {
+    return this.parts.limits;
+  }
+  get notifier(): Notifier {
+    return this.parts.notifier;
+  }
+  get password(): string {
+    return this.parts.password;
+  }
+  get domainName(): string {
+    return this.parts.domainName;
   }
 
   /** A gateway on free ports over this stack's backends; `limits` lets two gateways share or not. */
@@ -115,31 +77,18 @@ export class Pop3TestStack {
       tls: this.tls,
       ...extra,
     });
-    this.gateways.push(gateway);
+    this.parts.defer(() => gateway.close());
     return gateway;
   }
 
-  /** Resolves with the account id. */
-  async account(localPart: string): Promise<{ accountId: string; address: string }> {
-    await this.domain;
-    const address = `${localPart}@${this.domainName}`;
-    const account = await createProvisioning(this.pool).createAccount({ address, password: this.password });
-    return { accountId: account.id, address };
+  account(localPart: string): Promise<TestAccount> {
+    return this.parts.account(localPart);
   }
 
   /** Stores the blob and files it into INBOX exactly as the mda does. */
   async deliver(accountId: string, address: string, raw: Buffer | string): Promise<Delivered> {
-    const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw, 'utf8');
-    const blob = await this.blobs.put(Readable.from([bytes]));
-    const analysis = await analyzeMessage(await this.blobs.get(blob.key));
-    const outcome = await deliverToMailbox(this.pool, {
-      eventId: randomUUID(),
-      recipient: address,
-      accountId,
-      message: { blobKey: blob.key, internalDate: new Date(), ...messageSummary(analysis) },
-    });
-    if (outcome.kind !== 'delivered') throw new Error(`delivery failed: ${outcome.kind}`);
-    return { uid: outcome.uid, blobKey: blob.key, raw: bytes };
+    const { uid, blobKey, raw: bytes } = await this.parts.deliver(accountId, address, raw);
+    return { uid, blobKey, raw: bytes };
   }
 
   async inboxUids(accountId: string): Promise<number[]> {
@@ -160,12 +109,8 @@ export class Pop3TestStack {
     return { id: row.id, uidvalidity: Number(row.uidvalidity), highestmodseq: Number(row.highestmodseq) };
   }
 
-  async close(): Promise<void> {
-    await Promise.allSettled(this.gateways.map((gateway) => gateway.close()));
-    await Promise.allSettled([this.limits.close(), this.notifier.close(), this.blobs.close()]);
-    await this.pool.end();
-    await this.db.drop();
-    await this.cleanup();
+  close(): Promise<void> {
+    return this.parts.close();
   }
 }
 
