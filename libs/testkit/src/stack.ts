@@ -63,55 +63,6 @@ export interface DeliveredToMailbox {
 }
 
 /**
- * One isolated set of real backends for a test: every kind shares nothing with another test (a fresh
- * database, its own blob prefix or directory, its own Redis key and channel prefix, its own in-process
- * state). Services under test are started over these parts; `close()` releases all of them.
- */
-export interface TestStack {
-  readonly kind: StackKind;
-  /** A directory of its own (removed at close); embedded blobs live in `<dir>/blobs`. */
-  readonly dir: string;
-  /** The fresh database, migrated. */
-  readonly db: FreshDatabase;
-  readonly pool: Pool;
-  readonly blobs: BlobStore;
-  /** The stack's bus, opened on first use. */
-  readonly bus: Bus;
-  /** The stack's limits, opened on first use; openLimits() for one more client of the same counters. */
-  readonly limits: Limits;
-  /** The stack's notifier, opened on first use; openNotifier() for one more connection. */
-  readonly notifier: Notifier;
-  /** The password of every account `account()` creates. */
-  readonly password: string;
-  /** The stack's own mail domain (verified, in a tenant of its own), created on the first `account()`. */
-  readonly domainName: string;
-  /** One more client of this stack's limits counters, as another pod would open (closed with the stack). */
-  openLimits(): Limits;
-  /** One more connection to this stack's notifications, as another pod would open (closed with the stack). */
-  openNotifier(): Notifier;
-  /** A self-signed certificate for `hostname` (localhost unless given), made once per name. */
-  tls(hostname?: string): Promise<TlsMaterial>;
-  /** A fresh consumer group on `topic` of this stack's bus; sees what is published from now on. */
-  watch(topic: string): Promise<TopicWatch>;
-  /** Provisions `localPart@domainName` with `password`. */
-  account(localPart: string): Promise<TestAccount>;
-  /** Stores the blob and files it into `mailboxName` (INBOX) as the mda does; publishes nothing. */
-  deliver(
-    accountId: string,
-    address: string,
-    raw: Buffer | string,
-    mailboxName?: string,
-  ): Promise<DeliveredToMailbox>;
-  /** The whole stored message. */
-  blobBytes(key: string): Promise<Buffer>;
-  /** The environment a service process (main.ts) needs to run on the same backends. */
-  env(): Record<string, string>;
-  /** Runs at close, before the stack's own parts are released (last registered, first run). */
-  defer(cleanup: () => Promise<unknown> | unknown): void;
-  close(): Promise<void>;
-}
-
-/**
  * The environment variables that point a correo process at `kind`'s adapters over `databaseUrl`
  * (the adapter settings of docs/configuration.md). distributed uses the shared test Kafka, MinIO and
  * Redis; embedded keeps blobs under `blobDir`.
@@ -144,162 +95,263 @@ export function adapterEnv(kind: StackKind, databaseUrl: string, blobDir?: strin
   };
 }
 
+/** What one stack holds; shared by every object extending it. */
+interface StackState {
+  kind: StackKind;
+  dir: string;
+  db: FreshDatabase;
+  pool: Pool;
+  blobs: BlobStore;
+  blobDir: string;
+  newBus: () => Bus;
+  newLimits: () => Limits;
+  newNotifier: () => Notifier;
+  cleanups: (() => Promise<unknown> | unknown)[];
+  bus?: Bus;
+  limits?: Limits;
+  notifier?: Notifier;
+  certificates: Map<string, Promise<TlsMaterial>>;
+  domainName: string;
+  domain?: Promise<unknown>;
+}
+
+/**
+ * One isolated set of real backends for a test (openTestStack): every kind shares nothing with another
+ * test (a fresh database, its own blob prefix or directory, its own Redis key and channel prefix, its
+ * own in-process state). A service's test stack extends it (`class ImapTestStack extends TestStack`)
+ * and starts the service over these parts; `close()` releases all of them.
+ */
+export class TestStack {
+  private readonly state: StackState;
+
+  /** Extends an opened stack: `super(await openTestStack(kind))`. Both objects share every part. */
+  constructor(opened: TestStack | StackState) {
+    this.state = opened instanceof TestStack ? opened.state : opened;
+  }
+
+  get kind(): StackKind {
+    return this.state.kind;
+  }
+  /** A directory of its own (removed at close); embedded blobs live in `<dir>/blobs`. */
+  get dir(): string {
+    return this.state.dir;
+  }
+  /** The fresh database, migrated. */
+  get db(): FreshDatabase {
+    return this.state.db;
+  }
+  get pool(): Pool {
+    return this.state.pool;
+  }
+  get blobs(): BlobStore {
+    return this.state.blobs;
+  }
+  /** The stack's bus, opened on first use. */
+  get bus(): Bus {
+    return (this.state.bus ??= this.opened(this.state.newBus));
+  }
+  /** The stack's limits, opened on first use; openLimits() for one more client of the same counters. */
+  get limits(): Limits {
+    return (this.state.limits ??= this.opened(this.state.newLimits));
+  }
+  /** The stack's notifier, opened on first use; openNotifier() for one more connection. */
+  get notifier(): Notifier {
+    return (this.state.notifier ??= this.opened(this.state.newNotifier));
+  }
+  /** The password of every account `account()` creates. */
+  get password(): string {
+    return 'correct horse battery staple';
+  }
+  /** The stack's own mail domain (verified, in a tenant of its own), created on the first `account()`. */
+  get domainName(): string {
+    return this.state.domainName;
+  }
+
+  /** One more client of this stack's limits counters, as another pod would open (closed with the stack). */
+  openLimits(): Limits {
+    return this.opened(this.state.newLimits);
+  }
+
+  /** One more connection to this stack's notifications, as another pod would open (closed with the stack). */
+  openNotifier(): Notifier {
+    return this.opened(this.state.newNotifier);
+  }
+
+  // Opened on demand (a Kafka client or a Redis connection costs), closed with the stack.
+  private opened<T extends { close(): Promise<unknown> }>(open: () => T): T {
+    const part = open();
+    this.defer(() => part.close());
+    return part;
+  }
+
+  /** A self-signed certificate for `hostname` (localhost unless given), made once per name. */
+  certificate(hostname = 'localhost'): Promise<TlsMaterial> {
+    let material = this.state.certificates.get(hostname);
+    if (!material) {
+      material = loadTlsMaterial({ dataDir: join(this.dir, `tls-${hostname}`), hostname });
+      this.state.certificates.set(hostname, material);
+    }
+    return material;
+  }
+
+  /** A fresh consumer group on `topic` of this stack's bus; sees what is published from now on. */
+  async watch(topic: string): Promise<TopicWatch> {
+    const messages: DeliveredMessage[] = [];
+    const subscription = await this.bus.subscribe({
+      group: uniqueName('watch'),
+      topic,
+      handler: async (message) => void messages.push(message),
+    });
+    let stopped: Promise<void> | undefined;
+    const stop = () => (stopped ??= subscription.stop());
+    this.defer(stop);
+    return { messages, stop };
+  }
+
+  /** Provisions `localPart@domainName` with `password`. */
+  async account(localPart: string): Promise<TestAccount> {
+    const operator = createProvisioning(this.pool);
+    this.state.domain ??= operator
+      .createTenant({ name: uniqueName('tenant') })
+      .then((tenant) =>
+        operator.createDomain({ name: this.domainName, tenantId: tenant.id, verified: true }),
+      );
+    await this.state.domain;
+    const address = `${localPart}@${this.domainName}`;
+    const account = await operator.createAccount({ address, password: this.password });
+    return { accountId: account.id, address };
+  }
+
+  /** Stores the blob and files it into `mailboxName` (INBOX) as the mda does; publishes nothing. */
+  async deliver(
+    accountId: string,
+    address: string,
+    raw: Buffer | string,
+    mailboxName = 'INBOX',
+  ): Promise<DeliveredToMailbox> {
+    const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw, 'utf8');
+    const blob = await this.blobs.put(Readable.from([bytes]));
+    const analysis = await analyzeMessage(await this.blobs.get(blob.key));
+    const outcome = await deliverToMailbox(this.pool, {
+      eventId: randomUUID(),
+      recipient: address,
+      accountId,
+      mailboxName,
+      message: { blobKey: blob.key, internalDate: new Date(), ...messageSummary(analysis) },
+    });
+    if (outcome.kind !== 'delivered') throw new Error(`delivery failed: ${outcome.kind}`);
+    const { uid, modseq, mailboxId } = outcome;
+    return { uid, modseq, mailboxId, blobKey: blob.key, raw: bytes };
+  }
+
+  /** The UIDs in an account's mailbox, ascending. */
+  async uids(accountId: string, mailboxName = 'INBOX'): Promise<number[]> {
+    const { rows } = await this.pool.query<{ uid: string }>(
+      `SELECT mm.uid FROM mailbox_messages mm JOIN mailboxes mb ON mb.id = mm.mailbox_id
+       WHERE mb.account_id = $1 AND mb.name = $2 ORDER BY mm.uid`,
+      [accountId, mailboxName],
+    );
+    return rows.map((row) => Number(row.uid));
+  }
+
+  /** The whole stored message. */
+  async blobBytes(key: string): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for await (const chunk of await this.blobs.get(key)) parts.push(chunk as Buffer);
+    return Buffer.concat(parts);
+  }
+
+  /** The environment a service process (main.ts) needs to run on the same backends. */
+  env(): Record<string, string> {
+    return adapterEnv(this.kind, this.db.url, this.state.blobDir);
+  }
+
+  /** Runs at close, before the stack's own parts are released (last registered, first run). */
+  defer(cleanup: () => Promise<unknown> | unknown): void {
+    this.state.cleanups.push(cleanup);
+  }
+
+  async close(): Promise<void> {
+    await release(this.state.cleanups);
+  }
+}
+
+async function release(cleanups: (() => Promise<unknown> | unknown)[]): Promise<void> {
+  for (const step of cleanups.splice(0).reverse())
+    await Promise.resolve()
+      .then(step)
+      .catch(() => {});
+}
+
 /** Opens a test stack of `kind`; see TestStack. */
 export async function openTestStack(kind: StackKind, options: TestStackOptions = {}): Promise<TestStack> {
   const partitions = options.partitions ?? 2;
   const cleanups: (() => Promise<unknown> | unknown)[] = [];
-  const release = async () => {
-    for (const step of cleanups.splice(0).reverse())
-      await Promise.resolve()
-        .then(step)
-        .catch(() => {});
-  };
   try {
     const db = await freshDatabase();
     cleanups.push(() => db.drop());
     await migrate(db.url);
     const pool = createPool(db.url, { max: options.poolMax });
     cleanups.push(() => pool.end());
-    const scratch = await mkdtemp(join(tmpdir(), `stack-${kind}-`));
-    cleanups.push(() => rm(scratch, { recursive: true, force: true }));
+    const dir = await mkdtemp(join(tmpdir(), `stack-${kind}-`));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const blobDir = join(dir, 'blobs');
+    const parts: Pick<StackState, 'blobs' | 'newBus' | 'newLimits' | 'newNotifier'> =
+      kind === 'embedded' ? embeddedParts(db, blobDir, options) : await distributedParts(options);
+    cleanups.push(() => parts.blobs.close());
+    return new TestStack({
+      kind,
+      dir,
+      db,
+      pool,
+      blobDir,
+      ...parts,
+      cleanups,
+      certificates: new Map(),
+      domainName: `${uniqueName(kind).toLowerCase()}.test`,
+    });
+  } catch (error) {
+    await release(cleanups);
+    throw error;
+  }
 
-    let blobs: BlobStore;
-    let newBus: () => Bus;
-    let newLimits: () => Limits;
-    let newNotifier: () => Notifier;
-    const blobDir = join(scratch, 'blobs');
-    if (kind === 'embedded') {
-      blobs = createFsBlobStore({ dir: blobDir });
-      newBus = () =>
+  function embeddedParts(db: FreshDatabase, blobDir: string, options: TestStackOptions) {
+    // State of its own: the process-wide default would mix the counters and channels of two stacks.
+    const state = new MemoryLimitsState();
+    const channels = new MemoryBus();
+    return {
+      blobs: createFsBlobStore({ dir: blobDir }),
+      newBus: () =>
         createPostgresBus({
           connectionString: db.url,
           pollIntervalMs: options.pollIntervalMs ?? 100,
           partitions,
           maxAttempts: options.maxAttempts,
-        });
-      // State of its own: the process-wide default would mix the counters and channels of two stacks.
-      const state = new MemoryLimitsState();
-      newLimits = () => createMemoryLimits({ state });
-      const channels = new MemoryBus();
-      newNotifier = () => createMemoryNotifier({ bus: channels });
-    } else {
-      const backends = testBackends();
-      const s3 = createS3BlobStore({ ...backends.s3, keyPrefix: `${uniqueName('stack')}/` });
-      await s3.ensureBucket();
-      blobs = s3;
-      newBus = () =>
+        }),
+      newLimits: () => createMemoryLimits({ state }),
+      newNotifier: () => createMemoryNotifier({ bus: channels }),
+    };
+  }
+
+  async function distributedParts(options: TestStackOptions) {
+    const backends = testBackends();
+    const blobs = createS3BlobStore({ ...backends.s3, keyPrefix: `${uniqueName('stack')}/` });
+    await blobs.ensureBucket();
+    // Every test run shares one Redis: prefixes of its own keep counters and channels apart.
+    const keyPrefix = `${uniqueName('limits')}:`;
+    const channelPrefix = `${uniqueName('notify')}.`;
+    return {
+      blobs,
+      newBus: () =>
         createKafkaBus({
           brokers: backends.kafkaBrokers,
           clientId: uniqueName('stack'),
           defaultPartitions: partitions,
           replicationFactor: 1,
           maxAttempts: options.maxAttempts,
-        });
-      // Every test run shares one Redis: prefixes of its own keep counters and channels apart.
-      const keyPrefix = `${uniqueName('limits')}:`;
-      newLimits = () => createRedisLimits({ url: backends.redisUrl, keyPrefix });
-      const channelPrefix = `${uniqueName('notify')}.`;
-      newNotifier = () => createRedisNotifier({ url: backends.redisUrl, channelPrefix });
-    }
-    cleanups.push(() => blobs.close());
-
-    // Opened on demand (a Kafka client or a Redis connection costs), closed with the stack.
-    const opened = <T extends { close(): Promise<unknown> }>(open: () => T) => {
-      const part = open();
-      cleanups.push(() => part.close());
-      return part;
+        }),
+      newLimits: () => createRedisLimits({ url: backends.redisUrl, keyPrefix }),
+      newNotifier: () => createRedisNotifier({ url: backends.redisUrl, channelPrefix }),
     };
-    let bus: Bus | undefined;
-    let limits: Limits | undefined;
-    let notifier: Notifier | undefined;
-    const certificates = new Map<string, Promise<TlsMaterial>>();
-    const domainName = `${uniqueName(kind).toLowerCase()}.test`;
-    let domain: Promise<unknown> | undefined;
-    const password = 'correct horse battery staple';
-
-    const stack: TestStack = {
-      kind,
-      dir: scratch,
-      db,
-      pool,
-      blobs,
-      get bus() {
-        return (bus ??= opened(newBus));
-      },
-      get limits() {
-        return (limits ??= opened(newLimits));
-      },
-      get notifier() {
-        return (notifier ??= opened(newNotifier));
-      },
-      password,
-      domainName,
-      openLimits: () => opened(newLimits),
-      openNotifier: () => opened(newNotifier),
-      tls(hostname = 'localhost') {
-        let material = certificates.get(hostname);
-        if (!material) {
-          material = loadTlsMaterial({ dataDir: join(scratch, `tls-${hostname}`), hostname });
-          certificates.set(hostname, material);
-        }
-        return material;
-      },
-      async watch(topic) {
-        const messages: DeliveredMessage[] = [];
-        const subscription = await stack.bus.subscribe({
-          group: uniqueName('watch'),
-          topic,
-          handler: async (message) => void messages.push(message),
-        });
-        let stopped: Promise<void> | undefined;
-        const stop = () => (stopped ??= subscription.stop());
-        cleanups.push(stop);
-        return { messages, stop };
-      },
-      async account(localPart) {
-        const operator = createProvisioning(pool);
-        domain ??= operator
-          .createTenant({ name: uniqueName('tenant') })
-          .then((tenant) => operator.createDomain({ name: domainName, tenantId: tenant.id, verified: true }));
-        await domain;
-        const address = `${localPart}@${domainName}`;
-        const account = await operator.createAccount({ address, password });
-        return { accountId: account.id, address };
-      },
-      async deliver(accountId, address, raw, mailboxName = 'INBOX') {
-        const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw, 'utf8');
-        const blob = await blobs.put(Readable.from([bytes]));
-        const analysis = await analyzeMessage(await blobs.get(blob.key));
-        const outcome = await deliverToMailbox(pool, {
-          eventId: randomUUID(),
-          recipient: address,
-          accountId,
-          mailboxName,
-          message: { blobKey: blob.key, internalDate: new Date(), ...messageSummary(analysis) },
-        });
-        if (outcome.kind !== 'delivered') throw new Error(`delivery failed: ${outcome.kind}`);
-        return {
-          uid: outcome.uid,
-          modseq: outcome.modseq,
-          mailboxId: outcome.mailboxId,
-          blobKey: blob.key,
-          raw: bytes,
-        };
-      },
-      async blobBytes(key) {
-        const parts: Buffer[] = [];
-        for await (const chunk of await blobs.get(key)) parts.push(chunk as Buffer);
-        return Buffer.concat(parts);
-      },
-      env: () => adapterEnv(kind, db.url, blobDir),
-      defer(cleanup) {
-        cleanups.push(cleanup);
-      },
-      close: release,
-    };
-    return stack;
-  } catch (error) {
-    await release();
-    throw error;
   }
 }

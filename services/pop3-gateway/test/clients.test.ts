@@ -71,7 +71,7 @@ describe('real clients: poplib and curl (MinIO, Redis)', () => {
     const texts = [rawMessage('alpha', ['Hi', '.dot line']), rawMessage('beta', ['Bye'])];
     for (const text of texts) await stack.deliver(accountId, address, text);
     const inbox = await stack.inbox(accountId);
-    const uids = await stack.inboxUids(accountId);
+    const uids = await stack.uids(accountId);
 
     const result = await poplib('stls-user', strict.ports.pop3, address);
     assert.equal(result.error, undefined);
@@ -94,7 +94,7 @@ describe('real clients: poplib and curl (MinIO, Redis)', () => {
     assert.ok(result.capa!.includes('UIDL') && result.capa!.includes('TOP'));
     assert.ok(result.top!.includes('Subject: alpha'));
     assert.match(result.quit!, /^\+OK Bye, 1 messages deleted/);
-    assert.deepEqual(await stack.inboxUids(accountId), [uids[1]]);
+    assert.deepEqual(await stack.uids(accountId), [uids[1]]);
   });
 
   test('poplib: STLS then AUTH PLAIN with a continuation', async () => {

@@ -62,7 +62,7 @@ describe('connection handling (embedded)', () => {
     } finally {
       client.destroy();
     }
-    assert.equal((await stack.inboxUids(accountId)).length, 1);
+    assert.equal((await stack.uids(accountId)).length, 1);
   });
 
   test('after too many failures even the right password is refused, from a new connection too', async () => {

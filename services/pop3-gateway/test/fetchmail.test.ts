@@ -71,7 +71,7 @@ describe('fetchmail downloads and deletes a 500-message mailbox over STLS (MinIO
     }
     assert.deepEqual(received, sent);
 
-    assert.deepEqual(await stack.inboxUids(accountId), []);
+    assert.deepEqual(await stack.uids(accountId), []);
     const after = await stack.inbox(accountId);
     assert.equal(after.highestmodseq, before.highestmodseq + 1);
     const { rows } = await stack.pool.query('SELECT count(*)::int AS n FROM expunged WHERE mailbox_id = $1', [

@@ -28,8 +28,8 @@ for (const kind of STACK_KINDS) {
       // Two pods: two clients of one shared lock state. A short lock ttl: the session must keep
       // it alive by renewing, not by a long expiry.
       pods = [
-        await stack.startGateway({ lockTtlMs: 3000 }, stack.parts.openLimits()),
-        await stack.startGateway({ lockTtlMs: 3000 }, stack.parts.openLimits()),
+        await stack.startGateway({ lockTtlMs: 3000 }, stack.openLimits()),
+        await stack.startGateway({ lockTtlMs: 3000 }, stack.openLimits()),
       ];
     });
     after(async () => {

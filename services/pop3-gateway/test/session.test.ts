@@ -96,7 +96,7 @@ for (const kind of STACK_KINDS) {
       } finally {
         client.destroy();
       }
-      assert.equal((await stack.inboxUids(accountId)).length, 2, 'QUIT without DELE deletes nothing');
+      assert.equal((await stack.uids(accountId)).length, 2, 'QUIT without DELE deletes nothing');
     });
 
     test('DELE + QUIT expunges atomically, bumps HIGHESTMODSEQ and notifies', async () => {
@@ -124,7 +124,7 @@ for (const kind of STACK_KINDS) {
         assert.equal(await client.ask('QUIT'), '+OK Bye, 2 messages deleted');
         await client.closed();
 
-        assert.deepEqual(await stack.inboxUids(accountId), [delivered[0]!.uid, delivered[2]!.uid]);
+        assert.deepEqual(await stack.uids(accountId), [delivered[0]!.uid, delivered[2]!.uid]);
         const after = await stack.inbox(accountId);
         assert.equal(after.highestmodseq, before.highestmodseq + 1);
         const { rows } = await stack.pool.query<{ uid: string; modseq: string }>(
@@ -165,7 +165,7 @@ for (const kind of STACK_KINDS) {
       assert.match(await again.ask('STAT'), /^\+OK 3 /);
       assert.match(await again.ask('QUIT'), /^\+OK/);
       again.destroy();
-      assert.equal((await stack.inboxUids(accountId)).length, 3);
+      assert.equal((await stack.uids(accountId)).length, 3);
       assert.equal((await stack.inbox(accountId)).highestmodseq, before.highestmodseq);
     });
 
@@ -259,7 +259,7 @@ for (const kind of STACK_KINDS) {
       } finally {
         client.destroy();
       }
-      assert.deepEqual(await stack.inboxUids(accountId), []);
+      assert.deepEqual(await stack.uids(accountId), []);
       // One MODSEQ for the IMAP expunge, one for POP3's UPDATE.
       assert.equal((await stack.inbox(accountId)).highestmodseq, before.highestmodseq + 2);
     });

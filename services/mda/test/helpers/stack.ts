@@ -1,17 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { BlobStore, StoredBlob } from '@correo/blobs';
-import type { Bus } from '@correo/bus';
+import type { StoredBlob } from '@correo/blobs';
 import { createPostgresDirectory } from '@correo/directory';
-import type { Notifier } from '@correo/notify';
 import { SubmissionKind, encodeMailAccepted, timestampNow } from '@correo/proto';
 import type { MailAcceptedInit } from '@correo/proto';
-import type { Pool } from '@correo/store';
 import { createLogger } from '@correo/telemetry';
 import { uniqueName } from '@correo/testkit';
-import type { FreshDatabase } from '@correo/testkit';
-import { openTestStack } from '@correo/testkit/stack';
-import type { StackKind, TestStack, TopicWatch } from '@correo/testkit/stack';
+import { openTestStack, TestStack } from '@correo/testkit/stack';
+import type { StackKind, TopicWatch } from '@correo/testkit/stack';
 import { housekeepingDefaults } from '../../src/config.js';
 import type { MdaSettings } from '../../src/config.js';
 import type { HousekeepingSettings } from '../../src/housekeeping.js';
@@ -35,23 +31,24 @@ export interface AcceptedInput {
 /** What a topic carried since collect() (the stack's watch). */
 export type Collector = TopicWatch;
 
-export class MdaTestStack {
+/** A test stack (openTestStack: fresh database, bus, blobs, notify of its kind) and the mda over it. */
+export class MdaTestStack extends TestStack {
   mda: Mda | undefined;
   readonly provision: Provisioner;
 
   private constructor(
-    /** The backends (openTestStack); for what this class does not wrap. */
-    readonly parts: TestStack,
+    opened: TestStack,
     readonly settings: MdaSettings,
   ) {
-    this.provision = new Provisioner(parts.pool, uniqueName('tenant'));
+    super(opened);
+    this.provision = new Provisioner(this.pool, uniqueName('tenant'));
   }
 
   static async create(
     kind: StackKind,
     options: { maxAttempts?: number; housekeeping?: Partial<HousekeepingSettings> } = {},
   ): Promise<MdaTestStack> {
-    const parts = await openTestStack(kind, { partitions: 3, pollIntervalMs: 200 });
+    const opened = await openTestStack(kind, { partitions: 3, pollIntervalMs: 200 });
     const settings: MdaSettings = {
       group: uniqueName('mda'),
       acceptedTopic: uniqueName('mail.accepted'),
@@ -64,26 +61,7 @@ export class MdaTestStack {
       // Off unless a test asks: it runs housekeeping itself (mda.housekeeping.runOnce) at the moment it chooses.
       housekeeping: { ...housekeepingDefaults, intervalSeconds: 0, ...options.housekeeping },
     };
-    return new MdaTestStack(parts, settings);
-  }
-
-  get kind(): StackKind {
-    return this.parts.kind;
-  }
-  get db(): FreshDatabase {
-    return this.parts.db;
-  }
-  get pool(): Pool {
-    return this.parts.pool;
-  }
-  get bus(): Bus {
-    return this.parts.bus;
-  }
-  get blobs(): BlobStore {
-    return this.parts.blobs;
-  }
-  get notifier(): Notifier {
-    return this.parts.notifier;
+    return new MdaTestStack(opened, settings);
   }
 
   async startMda(): Promise<Mda> {
@@ -149,12 +127,12 @@ export class MdaTestStack {
 
   /** Everything published to `topic` from now on, seen by a group of its own. */
   collect(topic: string): Promise<Collector> {
-    return this.parts.watch(topic);
+    return this.watch(topic);
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     await this.mda?.close();
-    await this.parts.close();
+    await super.close();
   }
 }
 

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BlobStore } from '@correo/blobs';
-import type { Bus } from '@correo/bus';
 import { createPostgresDirectory, createProvisioning } from '@correo/directory';
 import { rotateDkimKey } from '@correo/dkim';
 import type { DkimKey } from '@correo/dkim';
@@ -12,12 +10,11 @@ import { createMemoryNotifier } from '@correo/notify';
 import { SubmissionKind, encodeMailAccepted, encodeOutboundMessage, timestampFromDate } from '@correo/proto';
 import type { OutboundMessageInit } from '@correo/proto';
 import { deferRelayJob } from '@correo/store';
-import type { Pool } from '@correo/store';
 import { createLogger } from '@correo/telemetry';
 import { startDnsServer, uniqueName } from '@correo/testkit';
-import type { FreshDatabase, TestDnsServer } from '@correo/testkit';
-import { openTestStack } from '@correo/testkit/stack';
-import type { StackKind, TestStack } from '@correo/testkit/stack';
+import type { TestDnsServer } from '@correo/testkit';
+import { openTestStack, TestStack } from '@correo/testkit/stack';
+import type { StackKind } from '@correo/testkit/stack';
 import type { RelaySettings } from '../../src/config.js';
 import { startMtaRelay } from '../../src/relay.js';
 import type { MtaRelay } from '../../src/relay.js';
@@ -52,32 +49,20 @@ export interface JobInput {
  * DNS server and remote SMTP servers on 127.0.0.1 and 127.0.0.2 (STARTTLS) and 127.0.0.4 (none) sharing
  * one port. Relay settings: strict.test requires TLS, two messages per connection; `overrides` replaces any.
  */
-export class RelayStack {
+export class RelayStack extends TestStack {
   relay: MtaRelay | undefined;
   private mda: Mda | undefined;
 
   private constructor(
-    /** The backends; for what this class does not wrap. */
-    readonly parts: TestStack,
+    opened: TestStack,
     readonly dns: TestDnsServer,
     readonly remote: RemoteMta,
     readonly settings: RelaySettings,
     readonly dkimKey: DkimKey,
     /** The tenant that owns LOCAL_DOMAIN and its accounts. */
     readonly tenantId: string,
-  ) {}
-
-  get db(): FreshDatabase {
-    return this.parts.db;
-  }
-  get pool(): Pool {
-    return this.parts.pool;
-  }
-  get bus(): Bus {
-    return this.parts.bus;
-  }
-  get blobs(): BlobStore {
-    return this.parts.blobs;
+  ) {
+    super(opened);
   }
 
   static async create(
@@ -168,7 +153,7 @@ export class RelayStack {
       directory: createPostgresDirectory(this.pool),
       logger: createLogger('relay-test', process.env.RELAY_TEST_LOG ? 'debug' : 'silent'),
       config: this.settings,
-      limits: this.parts.openLimits(),
+      limits: this.openLimits(),
     });
     return this.relay;
   }
@@ -190,7 +175,7 @@ export class RelayStack {
       directory: createPostgresDirectory(this.pool),
       logger: createLogger('relay-test-2', process.env.RELAY_TEST_LOG ? 'debug' : 'silent'),
       config: { ...this.settings, ...overrides },
-      limits: this.parts.openLimits(),
+      limits: this.openLimits(),
     });
   }
 
@@ -345,9 +330,9 @@ export class RelayStack {
     return messages;
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     await this.relay?.close();
     await this.mda?.close();
-    await this.parts.close();
+    await super.close();
   }
 }

@@ -1,63 +1,28 @@
 import { randomUUID } from 'node:crypto';
-import type { BlobStore } from '@correo/blobs';
 import { createPostgresDirectory } from '@correo/directory';
 import type { Limits } from '@correo/limits';
-import type { Notifier } from '@correo/notify';
-import type { Pool } from '@correo/store';
 import { createLogger } from '@correo/telemetry';
-import { openTestStack } from '@correo/testkit/stack';
-import type { StackKind, TestAccount, TestStack } from '@correo/testkit/stack';
+import { openTestStack, TestStack } from '@correo/testkit/stack';
+import type { StackKind } from '@correo/testkit/stack';
 import type { TlsMaterial } from '@correo/tls';
 import { defaultPop3GatewayConfig, startPop3Gateway } from '../../src/index.js';
 import type { Pop3Gateway, Pop3GatewayConfig, Pop3GatewayDeps } from '../../src/index.js';
-
-export interface Delivered {
-  uid: number;
-  blobKey: string;
-  raw: Buffer;
-}
 
 /**
  * A test stack (openTestStack: fresh database, blobs, limits, notify of its kind) with POP3 gateways
  * started over it. Messages go in through deliver, as the mda files them.
  */
-export class Pop3TestStack {
+export class Pop3TestStack extends TestStack {
   private constructor(
-    /** The backends; for what this class does not wrap (openLimits for a second pod, env...). */
-    readonly parts: TestStack,
+    opened: TestStack,
     readonly tls: TlsMaterial,
-  ) {}
+  ) {
+    super(opened);
+  }
 
   static async create(kind: StackKind): Promise<Pop3TestStack> {
-    const parts = await openTestStack(kind);
-    try {
-      return new Pop3TestStack(parts, await parts.tls());
-    } catch (error) {
-      await parts.close();
-      throw error;
-    }
-  }
-
-  get kind(): StackKind {
-    return this.parts.kind;
-  }
-  get pool(): Pool {
-    return this.parts.pool;
-  }
-  get blobs(): BlobStore {
-    return this.parts.blobs;
-  }
-  get limits(): Limits {
-    return this.parts.limits;
-  }
-  get notifier(): Notifier {
-    return this.parts.notifier;
-  }
-  get password(): string {
-    return this.parts.password;
-  }
-  get domainName(): string {
-    return this.parts.domainName;
+    const opened = await openTestStack(kind);
+    return new Pop3TestStack(opened, await opened.certificate());
   }
 
   /** A gateway on free ports over this stack's backends; `limits` lets two gateways share or not. */
@@ -77,27 +42,8 @@ export class Pop3TestStack {
       tls: this.tls,
       ...extra,
     });
-    this.parts.defer(() => gateway.close());
+    this.defer(() => gateway.close());
     return gateway;
-  }
-
-  account(localPart: string): Promise<TestAccount> {
-    return this.parts.account(localPart);
-  }
-
-  /** Stores the blob and files it into INBOX exactly as the mda does. */
-  async deliver(accountId: string, address: string, raw: Buffer | string): Promise<Delivered> {
-    const { uid, blobKey, raw: bytes } = await this.parts.deliver(accountId, address, raw);
-    return { uid, blobKey, raw: bytes };
-  }
-
-  async inboxUids(accountId: string): Promise<number[]> {
-    const { rows } = await this.pool.query<{ uid: string }>(
-      `SELECT mm.uid FROM mailbox_messages mm JOIN mailboxes mb ON mb.id = mm.mailbox_id
-       WHERE mb.account_id = $1 AND mb.name = 'INBOX' ORDER BY mm.uid`,
-      [accountId],
-    );
-    return rows.map((row) => Number(row.uid));
   }
 
   async inbox(accountId: string): Promise<{ id: string; uidvalidity: number; highestmodseq: number }> {
@@ -107,10 +53,6 @@ export class Pop3TestStack {
     );
     const row = rows[0]!;
     return { id: row.id, uidvalidity: Number(row.uidvalidity), highestmodseq: Number(row.highestmodseq) };
-  }
-
-  close(): Promise<void> {
-    return this.parts.close();
   }
 }
 
