@@ -1,19 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { encodeMailAccepted } from '@correo/proto';
-import { uniqueName } from '@correo/testkit';
+import { eventually, spawnNode, uniqueName } from '@correo/testkit';
+import type { Spawned } from '@correo/testkit';
 import { openTestStack } from '@correo/testkit/stack';
 import type { StackKind } from '@correo/testkit/stack';
-import { spawnMda } from './helpers/child.js';
-import type { MdaProcess } from './helpers/child.js';
 import { rawMessage } from './helpers/messages.js';
 import { Provisioner } from './helpers/provision.js';
 import { acceptedEvent } from './helpers/stack.js';
-import { waitUntil } from './helpers/wait.js';
 
 const EVENTS = 1_000;
+const MDA_MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+
+/** The last of what the process printed, for failure messages. */
+const output = (mda: Spawned) => (mda.stdout() + mda.stderr()).slice(-8_000);
 
 /**
  * The mda process is SIGKILLed in the middle of a burst (so in the middle of its batches) and started
@@ -24,9 +27,9 @@ export function crashScenario(kind: StackKind): void {
   test(`SIGKILL during a burst of ${EVENTS} events on the ${kind} stack: every message stored exactly once`, async (t) => {
     const stack = await openTestStack(kind, { partitions: 3 });
     const { pool, bus, blobs } = stack;
-    const processes: MdaProcess[] = [];
+    const processes: Spawned[] = [];
     t.after(async () => {
-      await Promise.all(processes.map((p) => p.kill('SIGKILL')));
+      await Promise.all(processes.map((p) => p.stop('SIGKILL')));
       await stack.close();
     });
 
@@ -68,15 +71,19 @@ export function crashScenario(kind: StackKind): void {
     const delivered = async () =>
       Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM deliveries')).rows[0]!.n);
 
-    const first = spawnMda(env);
+    const first = spawnNode(MDA_MAIN, env);
     processes.push(first);
     for (let i = 0; i < events.length; i += 100) await bus.publish(topic, events.slice(i, i + 100));
 
-    await waitUntil('a third of the deliveries', async () => {
-      if (first.child.exitCode !== null) throw new Error(`mda exited early: ${first.output()}`);
-      return (await delivered()) >= total / 3;
-    });
-    await first.kill('SIGKILL');
+    await eventually(
+      'a third of the deliveries',
+      async () => {
+        if (first.child.exitCode !== null) throw new Error(`mda exited early: ${output(first)}`);
+        return (await delivered()) >= total / 3;
+      },
+      90_000,
+    );
+    await first.stop('SIGKILL');
     const atKill = await delivered();
     t.diagnostic(`${atKill} of ${total} deliveries were committed at the SIGKILL`);
     // The mda files what is ready in one transaction per batch, so the kill lands between or
@@ -86,18 +93,18 @@ export function crashScenario(kind: StackKind): void {
     );
     assert.ok(Number(largestBatch.rows[0]!.events) > 1, 'events were filed in batches before the kill');
 
-    const second = spawnMda(env);
+    const second = spawnNode(MDA_MAIN, env);
     processes.push(second);
-    await waitUntil(
+    await eventually(
       `all ${total} deliveries`,
       async () => {
-        if (second.child.exitCode !== null) throw new Error(`restarted mda exited: ${second.output()}`);
+        if (second.child.exitCode !== null) throw new Error(`restarted mda exited: ${output(second)}`);
         return (await delivered()) >= total;
       },
       240_000,
     );
     // A graceful stop: leave the group, close the adapters, exit 0.
-    assert.equal(await second.kill('SIGTERM'), 0, `mda stopped cleanly on SIGTERM: ${second.output()}`);
+    assert.equal((await second.stop('SIGTERM')).code, 0, `mda stopped cleanly on SIGTERM: ${output(second)}`);
 
     const perEvent = await pool.query<{ event_id: string; deliveries: string; messages: string }>(
       `SELECT d.event_id, count(*) AS deliveries,

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createPostgresDirectory, createProvisioning } from '@correo/directory';
 import { rotateDkimKey } from '@correo/dkim';
 import type { DkimKey } from '@correo/dkim';
@@ -11,7 +10,7 @@ import { SubmissionKind, encodeMailAccepted, encodeOutboundMessage, timestampFro
 import type { OutboundMessageInit } from '@correo/proto';
 import { deferRelayJob } from '@correo/store';
 import { createLogger } from '@correo/telemetry';
-import { startDnsServer, uniqueName } from '@correo/testkit';
+import { eventually, startDnsServer, uniqueName } from '@correo/testkit';
 import type { TestDnsServer } from '@correo/testkit';
 import { openTestStack, TestStack } from '@correo/testkit/stack';
 import type { StackKind } from '@correo/testkit/stack';
@@ -20,15 +19,6 @@ import { startMtaRelay } from '../../src/relay.js';
 import type { MtaRelay } from '../../src/relay.js';
 import { startRemoteMta } from './remote-mta.js';
 import type { RemoteMta } from './remote-mta.js';
-
-/** Polls until `check` is true; the deadline only keeps a broken build from hanging, it asserts no speed. */
-export async function waitUntil(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what} after ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
 
 export const LOCAL_DOMAIN = 'miemail.test';
 
@@ -293,9 +283,10 @@ export class RelayStack extends TestStack {
   }
 
   async waitForOutcomes(jobId: string, count: number) {
-    await waitUntil(
+    await eventually(
       `${count} outcomes of job ${jobId}`,
       async () => (await this.outcomes(jobId)).length >= count,
+      30_000,
     );
     return this.outcomes(jobId);
   }
