@@ -7,7 +7,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { decodeOutboundMessage } from '@correo/proto';
-import { curl, eventually, pythonSmtp, queuedId, runProgram, swaks, uniqueName } from '@correo/testkit';
+import {
+  curl,
+  eventually,
+  pythonSmtp,
+  queuedId,
+  runProgram,
+  swaks,
+  swaksAuth,
+  uniqueName,
+} from '@correo/testkit';
 import { publishAccepted } from './support/accepted-event.js';
 import { AdminClient } from './support/admin-client.js';
 import { readMailbox } from './support/mailbox-reader.js';
@@ -219,14 +228,7 @@ export function mailJourney(kind: StackKind): void {
         '--tls-verify',
         '--tls-ca-path',
         stack.app.caFile,
-        '--auth',
-        'PLAIN',
-        '--auth-user',
-        address('bob'),
-        '--auth-password',
-        password,
-        '--from',
-        address('bob'),
+        ...swaksAuth(address('bob'), password),
         '--to',
         address('team'),
         '--header',
@@ -351,14 +353,7 @@ export function mailJourney(kind: StackKind): void {
         '127.0.0.1',
         '--port',
         String(stack.app.ports.submission),
-        '--auth',
-        'PLAIN',
-        '--auth-user',
-        address('carol'),
-        '--auth-password',
-        password,
-        '--from',
-        address('carol'),
+        ...swaksAuth(address('carol'), password),
         '--to',
         address('bob'),
         '--header',

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { eventually, runProgram, swaks } from '@correo/testkit';
+import { eventually, runProgram, swaks, swaksAuth } from '@correo/testkit';
 import { headerValues, readMailbox } from './support/mailbox-reader.js';
 import { newPassword, startTwoDomains, storedSubjects } from './support/two-domains.js';
 import type { MailDomain, TwoDomains } from './support/two-domains.js';
@@ -94,14 +94,7 @@ describe('two domains: yo@miemail.test writes to el@suemail.test', () => {
       '--tls-verify',
       '--tls-ca-path',
       mi.app.caFile,
-      '--auth',
-      'PLAIN',
-      '--auth-user',
-      YO,
-      '--auth-password',
-      yoPassword,
-      '--from',
-      YO,
+      ...swaksAuth(YO, yoPassword),
       '--to',
       to,
       '--header',

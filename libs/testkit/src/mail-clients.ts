@@ -19,6 +19,11 @@ export async function swaks(args: string[]): Promise<ClientRun> {
   return { exitCode: code, output, replies };
 }
 
+/** swaks arguments that authenticate as `user` (AUTH `mechanism`) and send from the same address. */
+export function swaksAuth(user: string, password: string, mechanism: 'PLAIN' | 'LOGIN' = 'PLAIN'): string[] {
+  return ['--auth', mechanism, '--auth-user', user, '--auth-password', password, '--from', user];
+}
+
 /** curl -v prints server lines on stderr as "< 250 ...". */
 export async function curl(args: string[]): Promise<ClientRun> {
   const { code, stdout, stderr } = await runProgram('curl', ['-sS', '-v', '--max-time', '60', ...args]);

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SubmissionKind } from '@correo/proto';
-import { curl, pythonSmtp, queuedId, swaks } from '@correo/testkit';
+import { curl, pythonSmtp, queuedId, swaks, swaksAuth } from '@correo/testkit';
 import {
   ALIAS,
   OTHER_USER,
@@ -42,14 +42,7 @@ describe('accepting mail (Postgres bus, filesystem blobs)', () => {
       '--port',
       String(fixture.ingress.ports.submission),
       '--tls',
-      '--auth',
-      'PLAIN',
-      '--auth-user',
-      USER,
-      '--auth-password',
-      PASSWORD,
-      '--from',
-      USER,
+      ...swaksAuth(USER, PASSWORD),
       '--to',
       `el@suemail.test,${OTHER_USER}`,
       '--data',

@@ -4,7 +4,7 @@ import { createS3BlobStore } from '@correo/blobs';
 import { createPostgresBus } from '@correo/bus';
 import { SubmissionKind } from '@correo/proto';
 import { startTelemetry, type Telemetry } from '@correo/telemetry';
-import { pythonSmtp, queuedId, swaks, testBackends, uniqueName } from '@correo/testkit';
+import { pythonSmtp, queuedId, swaks, swaksAuth, testBackends, uniqueName } from '@correo/testkit';
 import { PASSWORD, USER, startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
 
 describe('Kafka bus and MinIO blobs', () => {
@@ -103,14 +103,7 @@ describe('Kafka bus and MinIO blobs', () => {
         '--port',
         String(broken.ports.submissions),
         '--tls-on-connect',
-        '--auth',
-        'PLAIN',
-        '--auth-user',
-        USER,
-        '--auth-password',
-        PASSWORD,
-        '--from',
-        USER,
+        ...swaksAuth(USER, PASSWORD),
         '--to',
         'el@suemail.test',
       ]);
