@@ -12,6 +12,8 @@ export interface LineClientOptions {
    * response with its literals inline. Off for POP3 and SMTP, where `{n}` is just text.
    */
   literals?: boolean;
+  /** Octets sent as soon as the connection is up, before anything is read (a load balancer's PROXY header; over TLS they go inside it). */
+  preface?: Buffer;
 }
 
 /** An IMAP command's outcome: the untagged lines before the tagged completion, and that completion. */
@@ -54,13 +56,17 @@ export class LineClient {
   static connect(port: number, options: LineClientOptions = {}): Promise<LineClient> {
     const host = options.host ?? '127.0.0.1';
     const literals = options.literals ?? false;
+    const ready = (socket: Socket) => {
+      if (options.preface) socket.write(options.preface);
+      return new LineClient(socket, literals);
+    };
     return new Promise((resolve, reject) => {
       const socket = options.tls
         ? connectTls(
             { port, host, ca: options.tls.ca, servername: options.tls.servername ?? 'localhost' },
-            () => resolve(new LineClient(socket, literals)),
+            () => resolve(ready(socket)),
           )
-        : connectTcp({ port, host }, () => resolve(new LineClient(socket, literals)));
+        : connectTcp({ port, host }, () => resolve(ready(socket)));
       socket.once('error', reject);
     });
   }
