@@ -26,17 +26,6 @@ import type { StackKind } from '@correo/testkit/stack';
 const EXTERNAL = 'friend@elsewhere.test';
 const CORREO_ADMIN = fileURLToPath(new URL('../../services/admin-api/bin/correo-admin.js', import.meta.url));
 
-/** One message a real client sent, and where it must end up. */
-interface Sent {
-  subject: string;
-  /** The event id the 250 reply named. */
-  eventId: string | undefined;
-  /** Local parts of the accounts that must hold it exactly once (the others must not hold it). */
-  mailboxes: string[];
-  /** Whether the team alias's external target must get an OutboundMessage. */
-  external: boolean;
-}
-
 function message(from: string, to: string, subject: string): string {
   return [
     `From: <${from}>`,
@@ -121,8 +110,16 @@ export function mailJourney(kind: StackKind): void {
      * 250's event id, read back over POP3 exactly there, and (external) handed to the relay as one
      * OutboundMessage carrying the very blob the mailboxes store - or (local only) not at all.
      */
-    async function assertDelivered(sent: Sent): Promise<void> {
-      const { eventId, subject } = sent;
+    async function assertDelivered(
+      subject: string,
+      /** The server's replies to the client that sent it: the 250 names the event id. */
+      replies: string[],
+      /** Local parts of the accounts that must hold it exactly once (the others must not hold it). */
+      mailboxes: string[],
+      /** Whether the team alias's external target must get an OutboundMessage. */
+      external = false,
+    ): Promise<void> {
+      const eventId = queuedId(replies);
       assert.ok(eventId, `${subject}: the 250 reply names the event id`);
       await eventually(
         `${subject}: every delivery`,
@@ -131,7 +128,7 @@ export function mailJourney(kind: StackKind): void {
             'SELECT count(*)::int AS n FROM deliveries WHERE event_id = $1',
             [eventId],
           );
-          return rows[0]!.n >= sent.mailboxes.length;
+          return rows[0]!.n >= mailboxes.length;
         },
         90_000,
       );
@@ -142,7 +139,7 @@ export function mailJourney(kind: StackKind): void {
       );
       assert.deepEqual(
         rows.map((r) => r.address),
-        sent.mailboxes.map(address).sort(),
+        mailboxes.map(address).sort(),
         `${subject}: one stored copy per recipient account, carrying the 250's event id`,
       );
 
@@ -156,18 +153,14 @@ export function mailJourney(kind: StackKind): void {
       for (const user of USERS) {
         const subjects = (await readMailbox('pop3', pop3, address(user), password)).map(subjectOf);
         const copies = subjects.filter((s) => s === subject).length;
-        assert.equal(
-          copies,
-          sent.mailboxes.includes(user) ? 1 : 0,
-          `${subject} in ${user}'s maildrop over POP3`,
-        );
+        assert.equal(copies, mailboxes.includes(user) ? 1 : 0, `${subject} in ${user}'s maildrop over POP3`);
       }
 
       const jobsOf = () =>
         outbound.messages
           .map((m) => decodeOutboundMessage(m.value))
           .filter((job) => job.originalEventId === eventId);
-      if (!sent.external) {
+      if (!external) {
         // Other runs may share the Kafka topic: only this message's own jobs are looked at.
         assert.deepEqual(jobsOf(), [], `${subject}: a local-only message is not handed to the relay`);
         return;
@@ -193,8 +186,8 @@ export function mailJourney(kind: StackKind): void {
       );
     }
 
-    /** swaks on the MX port from a remote sender to `to`; resolves with the 250's event id. */
-    async function sendByMx(to: string, subject: string): Promise<string | undefined> {
+    /** swaks on the MX port from a remote sender to `to`; resolves with the server's replies. */
+    async function sendByMx(to: string, subject: string): Promise<string[]> {
       const result = await swaks([
         '--server',
         '127.0.0.1',
@@ -208,13 +201,12 @@ export function mailJourney(kind: StackKind): void {
         `Subject: ${subject}`,
       ]);
       assert.equal(result.exitCode, 0, result.output);
-      return queuedId(result.replies);
+      return result.replies;
     }
 
     test('swaks on the MX port delivers to a local account', async () => {
       const subject = `mx-swaks ${run}`;
-      const eventId = await sendByMx(address('alice'), subject);
-      await assertDelivered({ subject, eventId, mailboxes: ['alice'], external: false });
+      await assertDelivered(subject, await sendByMx(address('alice'), subject), ['alice']);
     });
 
     test('swaks on submission (STARTTLS, AUTH) to an alias with local and external targets', async () => {
@@ -239,8 +231,7 @@ export function mailJourney(kind: StackKind): void {
         result.replies.some((line) => line.startsWith('235 ')),
         'AUTH succeeded inside TLS',
       );
-      const eventId = queuedId(result.replies);
-      await assertDelivered({ subject, eventId, mailboxes: ['alice', 'bob'], external: true });
+      await assertDelivered(subject, result.replies, ['alice', 'bob'], true);
     });
 
     test('curl smtp:// on the MX port: an unknown local part goes to the catch-all', async () => {
@@ -256,12 +247,7 @@ export function mailJourney(kind: StackKind): void {
         await messageFile(message('someone@remote.test', to, subject)),
       ]);
       assert.equal(result.exitCode, 0, result.output);
-      await assertDelivered({
-        subject,
-        eventId: queuedId(result.replies),
-        mailboxes: ['carol'],
-        external: false,
-      });
+      await assertDelivered(subject, result.replies, ['carol']);
     });
 
     test('curl --ssl-reqd on submission with AUTH: user+tag reaches user', async () => {
@@ -282,12 +268,7 @@ export function mailJourney(kind: StackKind): void {
         await messageFile(message(address('carol'), to, subject)),
       ]);
       assert.equal(result.exitCode, 0, result.output);
-      await assertDelivered({
-        subject,
-        eventId: queuedId(result.replies),
-        mailboxes: ['alice'],
-        external: false,
-      });
+      await assertDelivered(subject, result.replies, ['alice']);
     });
 
     test('smtplib over implicit TLS: one message to an account and to an alias', async () => {
@@ -312,12 +293,7 @@ export function mailJourney(kind: StackKind): void {
         ['235', '250', '250', '250', '250'],
         replies.join('\n'),
       );
-      await assertDelivered({
-        subject,
-        eventId: queuedId(replies),
-        mailboxes: ['alice', 'bob', 'carol'],
-        external: true,
-      });
+      await assertDelivered(subject, replies, ['alice', 'bob', 'carol'], true);
     });
 
     test('smtplib on the MX port: an alias and one of its members in one message', async () => {
@@ -338,12 +314,7 @@ export function mailJourney(kind: StackKind): void {
         replies.map((line) => line.slice(0, 3)),
         ['250', '250', '250', '250'],
       );
-      await assertDelivered({
-        subject,
-        eventId: queuedId(replies),
-        mailboxes: ['alice', 'bob'],
-        external: true,
-      });
+      await assertDelivered(subject, replies, ['alice', 'bob'], true);
     });
 
     test('AUTH before STARTTLS on submission works from loopback (the embedded allowance)', async () => {
@@ -365,12 +336,7 @@ export function mailJourney(kind: StackKind): void {
         result.replies.some((line) => line.startsWith('235 ')),
         result.output,
       );
-      await assertDelivered({
-        subject,
-        eventId: queuedId(result.replies),
-        mailboxes: ['bob'],
-        external: false,
-      });
+      await assertDelivered(subject, result.replies, ['bob']);
     });
 
     test('a relay attempt to a foreign domain on the MX port gets 554 5.7.1', async () => {
@@ -430,7 +396,7 @@ export function mailJourney(kind: StackKind): void {
     test('an accepted event whose recipient has since become a loop is recorded, delivered nowhere', async () => {
       // As when the loop is created between RCPT and delivery: the event is on the bus already,
       // naming the blob of a message this test stored first.
-      const first = await sendByMx(address('alice'), `before-the-loop ${run}`);
+      const first = queuedId(await sendByMx(address('alice'), `before-the-loop ${run}`));
       assert.ok(first, 'the 250 reply names the event id');
       await eventually('the first message to be stored', async () => {
         const { rowCount } = await db.query('SELECT 1 FROM messages WHERE received_event_id = $1', [first]);
