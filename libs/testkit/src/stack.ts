@@ -39,6 +39,11 @@ export interface TestStackOptions {
   maxAttempts?: number;
   /** The size of `pool`. */
   poolMax?: number;
+  /**
+   * distributed: blobs at the bucket's root instead of under a prefix of the stack's own, so that a
+   * service process started with env() (there is no prefix setting) reads the same objects.
+   */
+  blobsAtRoot?: boolean;
 }
 
 /** What a topic carried since `watch()`, collected by a consumer group of its own. */
@@ -103,6 +108,8 @@ interface StackState {
   pool: Pool;
   blobs: BlobStore;
   blobDir: string;
+  /** What env() cannot say: the S3 key prefix of the stack's blobs. */
+  blobPrefix: string;
   newBus: () => Bus;
   newLimits: () => Limits;
   newNotifier: () => Notifier;
@@ -263,6 +270,7 @@ export class TestStack {
 
   /** The environment a service process (main.ts) needs to run on the same backends. */
   env(): Record<string, string> {
+    if (this.state.blobPrefix) throw new Error('env(): open the distributed stack with blobsAtRoot');
     return adapterEnv(this.kind, this.db.url, this.state.blobDir);
   }
 
@@ -296,7 +304,7 @@ export async function openTestStack(kind: StackKind, options: TestStackOptions =
     const dir = await mkdtemp(join(tmpdir(), `stack-${kind}-`));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     const blobDir = join(dir, 'blobs');
-    const parts: Pick<StackState, 'blobs' | 'newBus' | 'newLimits' | 'newNotifier'> =
+    const parts: Pick<StackState, 'blobs' | 'blobPrefix' | 'newBus' | 'newLimits' | 'newNotifier'> =
       kind === 'embedded' ? embeddedParts(db, blobDir, options) : await distributedParts(options);
     cleanups.push(() => parts.blobs.close());
     return new TestStack({
@@ -321,6 +329,7 @@ export async function openTestStack(kind: StackKind, options: TestStackOptions =
     const channels = new MemoryBus();
     return {
       blobs: createFsBlobStore({ dir: blobDir }),
+      blobPrefix: '',
       newBus: () =>
         createPostgresBus({
           connectionString: db.url,
@@ -335,13 +344,15 @@ export async function openTestStack(kind: StackKind, options: TestStackOptions =
 
   async function distributedParts(options: TestStackOptions) {
     const backends = testBackends();
-    const blobs = createS3BlobStore({ ...backends.s3, keyPrefix: `${uniqueName('stack')}/` });
+    const blobPrefix = options.blobsAtRoot ? '' : `${uniqueName('stack')}/`;
+    const blobs = createS3BlobStore({ ...backends.s3, keyPrefix: blobPrefix });
     await blobs.ensureBucket();
     // Every test run shares one Redis: prefixes of its own keep counters and channels apart.
     const keyPrefix = `${uniqueName('limits')}:`;
     const channelPrefix = `${uniqueName('notify')}.`;
     return {
       blobs,
+      blobPrefix,
       newBus: () =>
         createKafkaBus({
           brokers: backends.kafkaBrokers,

@@ -25,7 +25,8 @@ const output = (mda: Spawned) => (mda.stdout() + mda.stderr()).slice(-8_000);
  */
 export function crashScenario(kind: StackKind): void {
   test(`SIGKILL during a burst of ${EVENTS} events on the ${kind} stack: every message stored exactly once`, async (t) => {
-    const stack = await openTestStack(kind, { partitions: 3 });
+    // The mda runs as its own process: it reads the blobs this test stores.
+    const stack = await openTestStack(kind, { partitions: 3, blobsAtRoot: true });
     const { pool, bus, blobs } = stack;
     const processes: Spawned[] = [];
     t.after(async () => {
@@ -55,6 +56,8 @@ export function crashScenario(kind: StackKind): void {
     const blob = await blobs.put(
       Readable.from([rawMessage({ from: 'a@remote.test', to: [`one@${d}`], subject: 'burst', text: 'x' })]),
     );
+    // At the root of the shared bucket: nothing else removes it.
+    stack.defer(() => blobs.delete(blob.key));
 
     // Even events go to one recipient, odd ones to two: 1,500 deliveries in all.
     const expected = new Map<string, number>();
