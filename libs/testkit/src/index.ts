@@ -11,3 +11,4 @@ export * from './line-client.js';
 export * from './python-smtp.js';
 export * from './private-postgres.js';
 export * from './private-minio.js';
+export * from './in-process-postgres.js';
