@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { analyzeMessage, decodeSummaryWire, messageSummary } from '@correo/mime';
 import { SubmissionKind } from '@correo/proto';
+import type { MailAccepted } from '@correo/proto';
 import { curl, pythonSmtp, queuedId, swaks } from './support/clients.js';
 import {
   ALIAS,
@@ -20,6 +23,13 @@ function splitReceived(stored: Buffer): { received: string; rest: Buffer } {
   const match = /^Received: [^\r\n]*\r\n(?:\t[^\r\n]*\r\n)*/.exec(text);
   assert.ok(match, `stored message starts with a Received header: ${text.slice(0, 200)}`);
   return { received: match[0], rest: stored.subarray(Buffer.byteLength(match[0], 'latin1')) };
+}
+
+/** The event carries the analysis of exactly the stored bytes, so the mda need not read them. */
+async function assertCarriesAnalysis(event: MailAccepted, stored: Buffer): Promise<void> {
+  const carried = decodeSummaryWire(event.analysis);
+  assert.ok(carried, 'the event carries the message analysis');
+  assert.deepEqual(carried, messageSummary(await analyzeMessage(Readable.from([stored]))));
 }
 
 describe('accepting mail (Postgres bus, filesystem blobs)', () => {
@@ -75,6 +85,7 @@ describe('accepting mail (Postgres bus, filesystem blobs)', () => {
     const stored = await fixture.blobBytes(event.blobKey);
     assert.equal(createHash('sha256').update(stored).digest('hex'), event.sha256);
     assert.equal(BigInt(stored.length), event.size);
+    await assertCarriesAnalysis(event, stored);
     const { received, rest } = splitReceived(stored);
     assert.match(received, /by mx\.local\.test \(correo\) with ESMTPSA id /);
     assert.ok(received.includes(id));
@@ -142,6 +153,7 @@ describe('accepting mail (Postgres bus, filesystem blobs)', () => {
       event.recipients.map((r) => r.address),
       [USER, ALIAS],
     );
+    await assertCarriesAnalysis(event, await fixture.blobBytes(event.blobKey));
     const { received, rest } = splitReceived(await fixture.blobBytes(event.blobKey));
     assert.match(received, /^Received: from python\.client\.test \(\[127\.0\.0\.1\] \[127\.0\.0\.1\]\)/);
     assert.doesNotMatch(received, /\bfor </, 'several recipients are not disclosed');
