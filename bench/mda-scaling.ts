@@ -8,7 +8,7 @@
 //   set -a; . ./.test-backends/env; set +a; node --import tsx bench/mda-scaling.ts
 //   BENCH_MESSAGES=6000 BENCH_PROCESSES=1,2 BENCH_PARTITIONS=12 BENCH_ACCOUNTS=240 (defaults)
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -37,6 +37,16 @@ interface Run {
   messages: number;
   seconds: number;
   perSecond: number;
+  /** CPU (user + system) of the mda processes over the timed part, per filed message. */
+  mdaCpuMsPerMessage: number;
+}
+
+/** utime + stime of a process in ms (Linux /proc; clock ticks of 10 ms). */
+async function cpuMs(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return 0;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) * 10;
 }
 
 const body = Buffer.from(
@@ -128,6 +138,9 @@ async function runOnce(processes: number): Promise<Run> {
     }
     await sleep(2000);
 
+    const cpu = async () =>
+      (await Promise.all(mdas.map((m) => cpuMs(m.child.pid)))).reduce((a, b) => a + b, 0);
+    const cpuBefore = await cpu();
     const start = Date.now();
     await publish(messages);
     for (;;) {
@@ -135,7 +148,8 @@ async function runOnce(processes: number): Promise<Run> {
       await sleep(50);
     }
     const seconds = (Date.now() - start) / 1000;
-    return { processes, messages, seconds, perSecond: messages / seconds };
+    const mdaCpuMsPerMessage = ((await cpu()) - cpuBefore) / messages;
+    return { processes, messages, seconds, perSecond: messages / seconds, mdaCpuMsPerMessage };
   } finally {
     for (const mda of mdas) mda.child.kill('SIGTERM');
     await Promise.all(mdas.map((mda) => mda.exitWithin(30_000).catch(() => undefined)));
@@ -156,12 +170,13 @@ for (const count of processCounts) {
 const base = runs[0]!.perSecond;
 console.log(
   formatTable(
-    ['mda processes', 'events', 'seconds', 'filed msgs/s', `vs ${runs[0]!.processes}`],
+    ['mda processes', 'events', 'seconds', 'filed msgs/s', 'mda CPU ms/msg', `vs ${runs[0]!.processes}`],
     runs.map((r) => [
       String(r.processes),
       String(r.messages),
       r.seconds.toFixed(1),
       r.perSecond.toFixed(1),
+      r.mdaCpuMsPerMessage.toFixed(2),
       `${(r.perSecond / base).toFixed(2)}x`,
     ]),
   ),
