@@ -5,7 +5,8 @@ import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { BlobTooLargeError, type BlobStore, type StoredBlob } from '@correo/blobs';
 import type { Bus } from '@correo/bus';
 import type { AccountRef, Directory } from '@correo/directory';
-import { MessageAnalyzer, authorAddresses, encodeSummaryWire, messageSummary } from '@correo/mime';
+import { authorAddresses } from '@correo/mime';
+import { CarriedAnalysis } from './carried-analysis.js';
 import {
   DsnNotify,
   DsnReturn,
@@ -99,7 +100,7 @@ export async function receiveMessage(
 
   // The stored bytes are analysed as they go into the blob store (read once): the mda files the
   // message from this analysis, carried in the event, instead of reading and parsing the blob again.
-  const analyzer = new MessageAnalyzer();
+  const analysis = new CarriedAnalysis();
   let blob: StoredBlob;
   let authentication: SenderAuthentication | undefined;
   if (context.senderAuthentication) {
@@ -107,7 +108,7 @@ export async function receiveMessage(
       eventId,
       received,
       maxBytes,
-      analyzer,
+      analysis,
     });
     blob = verified.blob;
     authentication = verified.authentication;
@@ -122,10 +123,9 @@ export async function receiveMessage(
       maxHeaderBytes: context.maxHeaderBytes,
     });
     blob = await readData(source, message, context, () =>
-      context.blobs.put(analysed(message, analyzer), { maxBytes }),
+      context.blobs.put(analysis.tap(message), { maxBytes }),
     );
   }
-  const analysis = analyzer.end();
 
   const envelope = session.envelope;
   const event: MailAcceptedInit = {
@@ -148,9 +148,7 @@ export async function receiveMessage(
       : undefined,
     size: BigInt(blob.size),
     sha256: blob.sha256,
-    // Only when it describes exactly the stored bytes (it always should: same stream).
-    analysis:
-      analysis.sha256 === blob.sha256 ? encodeSummaryWire(messageSummary(analysis)) : new Uint8Array(0),
+    analysis: analysis.encoded(blob),
     kind: context.kind === 'mx' ? SubmissionKind.MX : SubmissionKind.SUBMISSION,
     port: session.localPort,
     smtputf8: Boolean(envelope.smtpUtf8),
@@ -235,7 +233,7 @@ async function receiveVerified(
   session: SMTPServerSession,
   context: IntakeContext,
   checks: SenderAuthenticationContext,
-  message: { eventId: string; received: string; maxBytes: number; analyzer: MessageAnalyzer },
+  message: { eventId: string; received: string; maxBytes: number; analysis: CarriedAnalysis },
 ): Promise<{ blob: StoredBlob; authentication: SenderAuthentication }> {
   const spool = openMessageSpool(checks.spoolDir, message.eventId);
   try {
@@ -279,24 +277,13 @@ async function receiveVerified(
     });
     let blob: StoredBlob;
     try {
-      blob = await context.blobs.put(analysed(stored, message.analyzer), { maxBytes: message.maxBytes });
+      blob = await context.blobs.put(message.analysis.tap(stored), { maxBytes: message.maxBytes });
     } catch (error) {
       throw asReply(error, context.maxMessageBytes, context.maxHeaderBytes);
     }
     return { blob, authentication };
   } finally {
     await spool.remove().catch(() => undefined);
-  }
-}
-
-/** Passes the stored bytes through unchanged, feeding each chunk to `analyzer` on the way. */
-async function* analysed(
-  source: AsyncIterable<Uint8Array>,
-  analyzer: MessageAnalyzer,
-): AsyncIterable<Uint8Array> {
-  for await (const chunk of source) {
-    analyzer.write(chunk);
-    yield chunk;
   }
 }
 

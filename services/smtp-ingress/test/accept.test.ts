@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { analyzeMessage, decodeSummaryWire, messageSummary } from '@correo/mime';
 import { SubmissionKind } from '@correo/proto';
+import { eventually } from '@correo/testkit';
+import { CARRIED_ANALYSIS_MAX_MESSAGE_BYTES } from '../src/carried-analysis.js';
 import type { MailAccepted } from '@correo/proto';
 import { curl, pythonSmtp, queuedId, swaks } from './support/clients.js';
 import {
@@ -170,6 +172,26 @@ describe('accepting mail (Postgres bus, filesystem blobs)', () => {
       /\tdkim=none \(message not signed\);\r\n\tdmarc=none header\.from=remote\.test\r\n$/,
     );
     assert.equal(event.authenticationResults?.header, results.replace(/\r\n$/, ''));
+  });
+
+  test('a message past the analysis cap carries none: the mda analyses its blob instead', async () => {
+    const line = 'x'.repeat(76) + '\r\n';
+    const original = `From: big@remote.test\r\nSubject: big\r\n\r\n${line.repeat(Math.ceil((CARRIED_ANALYSIS_MAX_MESSAGE_BYTES + 1) / line.length))}`;
+    const result = await pythonSmtp({
+      host: '127.0.0.1',
+      port: fixture.ingress.ports.mx,
+      mode: 'plain',
+      send: { from: 'big@remote.test', to: [USER], message: original },
+    });
+    assert.equal(result.error, undefined);
+    const id = /queued as (\S+)/.exec(result.replies.at(-1)![1])![1];
+    await fixture.waitForEvents(1);
+    await eventually('the event of the big message', () =>
+      fixture.events.some((e) => e.event.eventId === id),
+    );
+    const event = fixture.events.find((e) => e.event.eventId === id)!.event;
+    assert.ok(Number(event.size) > CARRIED_ANALYSIS_MAX_MESSAGE_BYTES);
+    assert.equal(event.analysis.byteLength, 0);
   });
 
   test('EHLO advertises the ESMTP extensions; AUTH only once TLS is up', async () => {
