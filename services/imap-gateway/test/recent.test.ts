@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ImapGateway } from '../src/index.js';
-import { RawImapClient } from './helpers/raw-client.js';
+import { LineClient } from '@correo/testkit';
 import { ImapTestStack, rawMessage } from './helpers/stack.js';
 
 /**
@@ -13,7 +13,7 @@ describe('\\Recent across sessions and gateways', () => {
   let stack: ImapTestStack;
   let podA: ImapGateway;
   let podB: ImapGateway;
-  const open: RawImapClient[] = [];
+  const open: LineClient[] = [];
 
   before(async () => {
     stack = await ImapTestStack.create('embedded');
@@ -33,13 +33,13 @@ describe('\\Recent across sessions and gateways', () => {
     return account;
   }
 
-  async function login(pod: ImapGateway, address: string): Promise<RawImapClient> {
-    const client = await RawImapClient.login(pod.ports.imap, address, stack.password);
+  async function login(pod: ImapGateway, address: string): Promise<LineClient> {
+    const client = await LineClient.imapLogin(pod.ports.imap, address, stack.password);
     open.push(client);
     return client;
   }
 
-  async function ok(client: RawImapClient, line: string): Promise<string[]> {
+  async function ok(client: LineClient, line: string): Promise<string[]> {
     const done = await client.command(line);
     assert.match(done.status, /^OK/, `${line}: ${done.status}`);
     return done.untagged;
@@ -107,23 +107,23 @@ describe('\\Recent across sessions and gateways', () => {
     await ok(b, 'SELECT INBOX');
 
     const tag = a.allocateTag();
-    a.send(`${tag} IDLE\r\n`);
+    a.write(`${tag} IDLE\r\n`);
     assert.match(await a.readLine(), /^\+ /);
     await stack.deliver(account.accountId, account.address, rawMessage('While selected'));
     assert.equal(await a.readLine(), '* 3 EXISTS');
     assert.equal(await a.readLine(), '* 3 RECENT');
-    a.send('DONE\r\n');
+    a.write('DONE\r\n');
     assert.match((await a.collect(tag)).status, /^OK/);
     assert.deepEqual(await ok(a, 'FETCH 3 FLAGS'), ['* 3 FETCH (FLAGS (\\Recent))']);
     assert.deepEqual(await ok(a, 'SEARCH RECENT'), ['* SEARCH 1 2 3']);
 
     // B learns of it after A claimed it (IDLE starts with a refresh): not recent for B.
     const idleB = b.allocateTag();
-    b.send(`${idleB} IDLE\r\n`);
+    b.write(`${idleB} IDLE\r\n`);
     assert.match(await b.readLine(), /^\+ /);
     assert.equal(await b.readLine(), '* 3 EXISTS');
     assert.equal(await b.readLine(), '* 0 RECENT');
-    b.send('DONE\r\n');
+    b.write('DONE\r\n');
     assert.match((await b.collect(idleB)).status, /^OK/);
     assert.deepEqual(await ok(b, 'FETCH 3 FLAGS'), ['* 3 FETCH (FLAGS ())']);
   });
@@ -152,8 +152,9 @@ describe('\\Recent across sessions and gateways', () => {
     const account = await accountWith('append', 0);
     const a = await login(podA, account.address);
     const message = rawMessage('Appended');
-    a.send(`a100 APPEND Drafts {${Buffer.byteLength(message)}+}\r\n${message}\r\n`);
-    assert.match((await a.collect('a100')).status, /^OK \[APPENDUID/);
+    const tag = a.allocateTag();
+    a.write(`${tag} APPEND Drafts {${Buffer.byteLength(message)}+}\r\n${message}\r\n`);
+    assert.match((await a.collect(tag)).status, /^OK \[APPENDUID/);
     assert.deepEqual(await ok(a, 'STATUS Drafts (RECENT)'), ['* STATUS Drafts (RECENT 1)']);
     assert.ok((await ok(a, 'SELECT Drafts')).includes('* 1 RECENT'));
   });
@@ -166,11 +167,11 @@ describe('\\Recent across sessions and gateways', () => {
     assert.ok(!selected.some((line) => line.endsWith('RECENT')), selected.join('\n'));
     assert.deepEqual(await ok(r, 'FETCH 1 FLAGS'), ['* 1 FETCH (FLAGS ())']);
     const tag = r.allocateTag();
-    r.send(`${tag} IDLE\r\n`);
+    r.write(`${tag} IDLE\r\n`);
     assert.match(await r.readLine(), /^\+ /);
     await stack.deliver(account.accountId, account.address, rawMessage('Under rev2'));
     assert.equal(await r.readLine(), '* 2 EXISTS');
-    r.send('DONE\r\n');
+    r.write('DONE\r\n');
     assert.deepEqual((await r.collect(tag)).untagged, []);
 
     const rev1 = await login(podB, account.address);
