@@ -239,7 +239,7 @@ export class MailboxView {
     this.uidnext = changes.uidnext;
     if (trackRecent && changes.uidnext > uidnextBefore) {
       if (this.readOnly) this.markRecent(Math.max(changes.firstRecentUid, uidnextBefore), changes.uidnext);
-      else {
+      else if (changes.firstRecentUid < changes.uidnext) {
         const claimed = await claimImapRecent(pool, accountId, this.mailboxId, changes.uidnext);
         this.markRecent(claimed.from, claimed.to);
       }

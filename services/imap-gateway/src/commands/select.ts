@@ -39,8 +39,9 @@ export async function select(ctx: AuthenticatedContext, request: SelectRequest):
 
   if (!session.rev2) {
     // \Recent: SELECT takes the messages no session has seen yet; EXAMINE shows them, claiming nothing.
+    // With none unclaimed when the snapshot was read, SELECT writes nothing (the mark only moves up).
     if (readOnly) view.markRecent(snapshot.firstRecentUid, snapshot.uidnext);
-    else {
+    else if (snapshot.firstRecentUid < snapshot.uidnext) {
       const claimed = await claimImapRecent(services.pool, accountId, mailbox.id, snapshot.uidnext);
       view.markRecent(claimed.from, claimed.to);
     }
