@@ -1,0 +1,46 @@
+import { readFile } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import { buildWebmail } from './app.js';
+import type { WebmailConfig } from './config.js';
+import type { Gateways } from './gateways.js';
+
+export interface RunningWebmail {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Listens on the configured address. `gateways` overrides where IMAP and submission are (the
+ * all-in-one passes its own listeners and certificate); otherwise they come from the config.
+ */
+export async function startWebmail(options: {
+  config: WebmailConfig;
+  logger: Logger;
+  gateways?: Gateways;
+  assetsDir?: string;
+}): Promise<RunningWebmail> {
+  const { config, logger } = options;
+  const gateways: Gateways = options.gateways ?? {
+    imap: config.imap,
+    submission: config.submission,
+    tls: {
+      ...(config.tlsCaFile ? { ca: await readFile(config.tlsCaFile, 'utf8') } : {}),
+      ...(config.tlsServername ? { servername: config.tlsServername } : {}),
+    },
+  };
+  const { app } = await buildWebmail({
+    gateways,
+    logger,
+    sessionIdleMs: config.sessionIdleMs,
+    secureCookie: config.secureCookie,
+    publicOrigin: config.publicOrigin,
+    ...(options.assetsDir ? { assetsDir: options.assetsDir } : {}),
+  });
+  await app.listen({ host: config.host, port: config.port });
+  const { port } = app.server.address() as { port: number };
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    close: () => app.close(),
+  };
+}
