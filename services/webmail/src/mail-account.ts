@@ -56,8 +56,15 @@ export interface MailboxChange {
 export type FlagName = 'seen' | 'flagged' | 'answered';
 const IMAP_FLAGS: Record<FlagName, string> = { seen: '\\Seen', flagged: '\\Flagged', answered: '\\Answered' };
 
-/** exec() is imapflow's public-in-practice primitive for commands it has no method for (SORT). */
+/**
+ * imapflow has no SORT method; exec() is the primitive its own commands are built on. Its commands
+ * first end an IDLE in progress (preCheck) and re-arm auto-IDLE afterwards (autoidle); a bare exec()
+ * does neither and would wait behind the IDLE forever, so sortedUids() does both as run() does.
+ */
 interface ImapExec {
+  preCheck?: () => Promise<void>;
+  idleStartTimer?: NodeJS.Timeout;
+  autoidle(): void;
   exec(
     command: string,
     attributes: unknown[],
@@ -252,8 +259,11 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
     const order = request.descending ? [atom('REVERSE'), atom(key)] : [atom(key)];
     const criteria = request.query ? textCriteria(request.query) : [atom('ALL')];
     const uids: number[] = [];
-    await (this.imap as unknown as ImapExec)
-      .exec('UID SORT', [order, atom('UTF-8'), ...criteria], {
+    const imap = this.imap as unknown as ImapExec;
+    clearTimeout(imap.idleStartTimer);
+    try {
+      if (typeof imap.preCheck === 'function') await imap.preCheck();
+      const response = await imap.exec('UID SORT', [order, atom('UTF-8'), ...criteria], {
         untagged: {
           SORT: async (untagged) => {
             for (const attribute of untagged.attributes ?? []) {
@@ -262,8 +272,11 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
             }
           },
         },
-      })
-      .then((response) => response.next());
+      });
+      response.next();
+    } finally {
+      imap.autoidle();
+    }
     return uids;
   }
 

@@ -1,4 +1,5 @@
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import type { SanitizedHtml } from './sanitize-html.js';
 
 /** One message as the reading pane shows it; the HTML body is served apart, sanitised (sanitize-html.ts). */
 export interface MessageView {
@@ -25,6 +26,8 @@ export interface MessageView {
 export interface ParsedMessage {
   view: MessageView;
   parsed: ParsedMail;
+  /** The body sanitised with remote images blocked, once asked for. */
+  safeHtml?: SanitizedHtml;
 }
 
 export async function parseMessage(

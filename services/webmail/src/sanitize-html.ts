@@ -54,6 +54,21 @@ purify.addHook('afterSanitizeAttributes', (node) => {
   }
 });
 
+// A <style> block's remote references: url(...) to another host, and @import of anything.
+const REMOTE_CSS_URLS = /url\s*\(\s*['"]?\s*(?:https?:)?\/\/[^)]*\)/gi;
+const CSS_IMPORTS = /@import\b[^;]*;?/gi;
+
+purify.addHook('uponSanitizeElement', (node, data) => {
+  if (!counting || data.tagName !== 'style') return;
+  const css = node.textContent ?? '';
+  const remote = (css.match(REMOTE_CSS_URLS)?.length ?? 0) + (css.match(CSS_IMPORTS)?.length ?? 0);
+  counting.remote += remote;
+  // @import goes always (a stylesheet from elsewhere restyles at will); remote url()s until allowed.
+  let cleaned = css.replace(CSS_IMPORTS, '');
+  if (!counting.allowRemote) cleaned = cleaned.replace(REMOTE_CSS_URLS, 'none');
+  if (cleaned !== css) node.textContent = cleaned;
+});
+
 export function sanitizeHtml(html: string, options: { allowRemoteImages: boolean }): SanitizedHtml {
   counting = { remote: 0, allowRemote: options.allowRemoteImages };
   try {

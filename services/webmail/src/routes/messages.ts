@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { FlagName, SortKey } from '../mail-account.js';
 import { openMessage } from '../open-message.js';
-import { messageBodyPolicy, sanitizeHtml } from '../sanitize-html.js';
+import type { ParsedMessage } from '../message-view.js';
+import { messageBodyPolicy, sanitizeHtml, type SanitizedHtml } from '../sanitize-html.js';
 import { WebmailError } from '../webmail-error.js';
 
 const folder = { type: 'string', minLength: 1, maxLength: 1000 } as const;
@@ -42,7 +43,11 @@ export async function messageRoutes(app: FastifyInstance) {
   app.get<{ Querystring: { folder: string; uid: number } }>(
     '/api/message',
     { schema: { querystring: messageQuery } },
-    async (request) => (await openMessage(request.webmail, request.query.folder, request.query.uid)).view,
+    async (request) => {
+      const message = await openMessage(request.webmail, request.query.folder, request.query.uid);
+      // How many remote images the "show images" bar offers; the body is then served from this work.
+      return { ...message.view, remoteImages: safeBody(message, false).remoteImages };
+    },
   );
 
   // The HTML body, sanitised, as its own document: the reading pane frames it with sandbox="" and this
@@ -55,10 +60,9 @@ export async function messageRoutes(app: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const { parsed } = await openMessage(request.webmail, request.query.folder, request.query.uid);
+      const message = await openMessage(request.webmail, request.query.folder, request.query.uid);
       const allowRemoteImages = request.query.images === true;
-      const html = typeof parsed.html === 'string' ? parsed.html : '';
-      const clean = sanitizeHtml(html, { allowRemoteImages });
+      const clean = safeBody(message, allowRemoteImages);
       reply.header('content-security-policy', messageBodyPolicy(allowRemoteImages));
       reply.header('x-remote-images', String(clean.remoteImages));
       reply.header('cross-origin-resource-policy', 'same-origin');
@@ -143,6 +147,15 @@ export async function messageRoutes(app: FastifyInstance) {
       return { ok: true };
     },
   );
+}
+
+/** The sanitised body; the blocked-images version is kept with the open message (asked for twice). */
+function safeBody(message: ParsedMessage, allowRemoteImages: boolean): SanitizedHtml {
+  if (!allowRemoteImages && message.safeHtml) return message.safeHtml;
+  const html = typeof message.parsed.html === 'string' ? message.parsed.html : '';
+  const clean = sanitizeHtml(html, { allowRemoteImages });
+  if (!allowRemoteImages) message.safeHtml = clean;
+  return clean;
 }
 
 /** Flags shown in the reading pane come from the cached open; a change in that folder drops it. */
