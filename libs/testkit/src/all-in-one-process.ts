@@ -67,8 +67,31 @@ const UNANSWERED_DNS = '127.0.0.1:9';
  */
 export async function startAllInOneProcess(options: AllInOneOptions = {}): Promise<AllInOneProcess> {
   const dataDir = await makeDataDir('correo-e2e-');
-  const [mx, submission, submissions, pop3, pop3s, imap, imaps, adminApi, metrics, embeddedPostgres, webmail] =
-    (await freePorts(11)) as [number, number, number, number, number, number, number, number, number, number, number];
+  const [
+    mx,
+    submission,
+    submissions,
+    pop3,
+    pop3s,
+    imap,
+    imaps,
+    adminApi,
+    metrics,
+    embeddedPostgres,
+    webmail,
+  ] = (await freePorts(11)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const adminToken = randomBytes(24).toString('base64url');
   const demo = { address: 'demo@example.test', password: randomBytes(12).toString('base64url') };
   const host = options.bindHost ?? '127.0.0.1';

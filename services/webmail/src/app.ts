@@ -90,18 +90,31 @@ export async function buildWebmail(options: WebmailOptions): Promise<Webmail> {
     if (request.method === 'GET' || request.method === 'HEAD') return;
     const expected = options.publicOrigin ?? `${request.protocol}://${request.headers.host ?? ''}`;
     if (request.headers.origin !== expected) {
-      throw new WebmailError(403, 'cross_site', 'This request did not come from the webmail page; nothing was changed.');
+      throw new WebmailError(
+        403,
+        'cross_site',
+        'This request did not come from the webmail page; nothing was changed.',
+      );
     }
   });
 
   const context = { sessions, options, cookieName: cookieName(options.secureCookie) };
   const requireSession = async (request: FastifyRequest) => {
     const session = sessions.touch(request.cookies[context.cookieName]);
-    if (!session) throw new WebmailError(401, 'signed_out', 'You are not signed in, or your session has ended. Sign in again.');
+    if (!session)
+      throw new WebmailError(
+        401,
+        'signed_out',
+        'You are not signed in, or your session has ended. Sign in again.',
+      );
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       const token = request.headers['x-csrf-token'];
       if (!sameToken(typeof token === 'string' ? token : undefined, session.csrfToken)) {
-        throw new WebmailError(403, 'csrf', 'This request is missing its security token; reload the page and try again.');
+        throw new WebmailError(
+          403,
+          'csrf',
+          'This request is missing its security token; reload the page and try again.',
+        );
       }
     }
     request.webmail = session;
@@ -130,7 +143,9 @@ function sendIndex(reply: FastifyReply, options: WebmailOptions) {
     return reply
       .status(503)
       .type('text/plain; charset=utf-8')
-      .send('The webmail front end is not built yet: run `make dev` (or `npm run build -w @correo/webmail`).');
+      .send(
+        'The webmail front end is not built yet: run `make dev` (or `npm run build -w @correo/webmail`).',
+      );
   }
   return reply.type('text/html; charset=utf-8').sendFile('index.html', assetsDir);
 }

@@ -20,7 +20,11 @@ export interface Draft {
  * apply, as for any MUA), then files the very same bytes in \Sent. The server's refusal reaches the
  * user as its own sentence, never as a stack trace.
  */
-export async function sendDraft(account: MailAccount, draft: Draft, logger: Logger): Promise<{ messageId: string }> {
+export async function sendDraft(
+  account: MailAccount,
+  draft: Draft,
+  logger: Logger,
+): Promise<{ messageId: string }> {
   const recipients = [...draft.to, ...draft.cc, ...draft.bcc];
   if (recipients.length === 0) throw new WebmailError(400, 'no_recipients', 'Add at least one recipient.');
   const composer = new MailComposer({
@@ -58,7 +62,11 @@ export async function sendDraft(account: MailAccount, draft: Draft, logger: Logg
       throw new WebmailError(422, 'send_refused', `The mail server refused to send: ${failure.response}`);
     }
     logger.warn({ err: error }, 'webmail: submission failed');
-    throw new WebmailError(503, 'send_unavailable', 'The message could not be sent: the mail server cannot be reached. Try again.');
+    throw new WebmailError(
+      503,
+      'send_unavailable',
+      'The message could not be sent: the mail server cannot be reached. Try again.',
+    );
   } finally {
     transport.close();
   }
@@ -71,9 +79,7 @@ export async function sendDraft(account: MailAccount, draft: Draft, logger: Logg
     });
   }
   if (draft.inReplyTo) {
-    await account
-      .setFlags(draft.inReplyTo.folder, [draft.inReplyTo.uid], { answered: true })
-      .catch(() => {});
+    await account.setFlags(draft.inReplyTo.folder, [draft.inReplyTo.uid], { answered: true }).catch(() => {});
   }
   return { messageId };
 }

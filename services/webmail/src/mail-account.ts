@@ -68,7 +68,9 @@ interface ImapExec {
   exec(
     command: string,
     attributes: unknown[],
-    options: { untagged: Record<string, (untagged: { attributes?: { value?: unknown }[] }) => Promise<void>> },
+    options: {
+      untagged: Record<string, (untagged: { attributes?: { value?: unknown }[] }) => Promise<void>>;
+    },
   ): Promise<{ next(): void }>;
 }
 
@@ -91,7 +93,9 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
   ) {
     super();
     imap.on('exists', (data: { path: string }) => this.emit('change', { kind: 'exists', folder: data.path }));
-    imap.on('expunge', (data: { path: string }) => this.emit('change', { kind: 'expunge', folder: data.path }));
+    imap.on('expunge', (data: { path: string }) =>
+      this.emit('change', { kind: 'expunge', folder: data.path }),
+    );
     imap.on('flags', (data: { path: string }) => this.emit('change', { kind: 'flags', folder: data.path }));
     imap.on('close', () => {
       this.#closed = true;
@@ -131,7 +135,11 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
       const failure = error as { authenticationFailed?: boolean; message?: string };
       if (failure.authenticationFailed) return null;
       logger.warn({ err: error }, 'webmail: the IMAP gateway could not be reached');
-      throw new WebmailError(503, 'mail_unavailable', 'The mail server cannot be reached right now. Try again in a moment.');
+      throw new WebmailError(
+        503,
+        'mail_unavailable',
+        'The mail server cannot be reached right now. Try again in a moment.',
+      );
     }
     const account = new MailAccount(address, password, imap, gateways);
     // Something is selected from the start, so IDLE (and the live view) works before the first click.
@@ -188,7 +196,11 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
   /** The raw message, for parsing; refused past a size a browser tab should not be asked to show. */
   async source(folder: string, uid: number): Promise<{ source: Buffer; flags: Set<string> }> {
     return this.inFolder(folder, async () => {
-      const message = await this.imap.fetchOne(String(uid), { uid: true, size: true, flags: true }, { uid: true });
+      const message = await this.imap.fetchOne(
+        String(uid),
+        { uid: true, size: true, flags: true },
+        { uid: true },
+      );
       if (!message) throw notFound();
       if ((message.size ?? 0) > MAX_MESSAGE_BYTES) {
         throw new WebmailError(413, 'message_too_large', 'This message is too large to show in the browser.');
@@ -202,7 +214,9 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
   async setFlags(folder: string, uids: number[], changes: Partial<Record<FlagName, boolean>>): Promise<void> {
     await this.inFolder(folder, async () => {
       const add = Object.entries(changes).flatMap(([name, on]) => (on ? [IMAP_FLAGS[name as FlagName]] : []));
-      const remove = Object.entries(changes).flatMap(([name, on]) => (on === false ? [IMAP_FLAGS[name as FlagName]] : []));
+      const remove = Object.entries(changes).flatMap(([name, on]) =>
+        on === false ? [IMAP_FLAGS[name as FlagName]] : [],
+      );
       const set = uids.join(',');
       if (add.length > 0) await this.imap.messageFlagsAdd(set, add, { uid: true });
       if (remove.length > 0) await this.imap.messageFlagsRemove(set, remove, { uid: true });
@@ -213,7 +227,8 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
     if (folder === destination) return;
     await this.inFolder(folder, async () => {
       const moved = await this.imap.messageMove(uids.join(','), destination, { uid: true });
-      if (!moved) throw new WebmailError(404, 'folder_not_found', `There is no folder named "${destination}".`);
+      if (!moved)
+        throw new WebmailError(404, 'folder_not_found', `There is no folder named "${destination}".`);
     });
   }
 
@@ -242,7 +257,10 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
     try {
       lock = await this.imap.getMailboxLock(folder);
     } catch (error) {
-      throw imapFailure(error, new WebmailError(404, 'folder_not_found', `There is no folder named "${folder}".`));
+      throw imapFailure(
+        error,
+        new WebmailError(404, 'folder_not_found', `There is no folder named "${folder}".`),
+      );
     }
     try {
       return await work();
@@ -255,7 +273,9 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
 
   /** UID SORT with the request's order and search words; imapflow has no SORT method of its own. */
   private async sortedUids(request: ListRequest): Promise<number[]> {
-    const key = { date: 'DATE', arrival: 'ARRIVAL', from: 'FROM', subject: 'SUBJECT', size: 'SIZE' }[request.sort];
+    const key = { date: 'DATE', arrival: 'ARRIVAL', from: 'FROM', subject: 'SUBJECT', size: 'SIZE' }[
+      request.sort
+    ];
     const order = request.descending ? [atom('REVERSE'), atom(key)] : [atom(key)];
     const criteria = request.query ? textCriteria(request.query) : [atom('ALL')];
     const uids: number[] = [];
@@ -293,10 +313,25 @@ function atom(value: string) {
 
 /** Each word must appear in the subject, a sender or recipient address, or the text. */
 function textCriteria(query: string): unknown[] {
-  const words = query.split(/\s+/).filter((word) => word !== '').slice(0, 8);
+  const words = query
+    .split(/\s+/)
+    .filter((word) => word !== '')
+    .slice(0, 8);
   return words.flatMap((word) => {
     const value = { type: 'STRING', value: word };
-    return [atom('OR'), atom('OR'), atom('SUBJECT'), value, atom('FROM'), value, atom('OR'), atom('TO'), value, atom('TEXT'), value];
+    return [
+      atom('OR'),
+      atom('OR'),
+      atom('SUBJECT'),
+      value,
+      atom('FROM'),
+      value,
+      atom('OR'),
+      atom('TO'),
+      value,
+      atom('TEXT'),
+      value,
+    ];
   });
 }
 
@@ -337,7 +372,11 @@ function hasAttachment(part: MessageStructureObject): boolean {
 }
 
 function notFound(): WebmailError {
-  return new WebmailError(404, 'message_not_found', 'This message no longer exists; it may have been moved or deleted.');
+  return new WebmailError(
+    404,
+    'message_not_found',
+    'This message no longer exists; it may have been moved or deleted.',
+  );
 }
 
 /** The server's NO in the user's words; anything unexpected becomes a plain 502 without internals. */
@@ -346,7 +385,11 @@ function imapFailure(error: unknown, fallback?: WebmailError): WebmailError {
   const failure = error as { responseStatus?: string; responseText?: string; code?: string };
   if (fallback && failure.responseStatus === 'NO') return fallback;
   if (failure.responseStatus === 'NO' || failure.responseStatus === 'BAD') {
-    return new WebmailError(422, 'refused', `The mail server refused: ${failure.responseText ?? 'no reason given'}`);
+    return new WebmailError(
+      422,
+      'refused',
+      `The mail server refused: ${failure.responseText ?? 'no reason given'}`,
+    );
   }
   if (failure.code === 'NoConnection' || failure.code === 'EConnectionClosed') {
     return new WebmailError(401, 'signed_out', 'Your session has ended. Sign in again.');

@@ -18,7 +18,28 @@ const purify = createDOMPurify(window as unknown as Parameters<typeof createDOMP
 const REMOTE = /^\s*(?:https?:)?\/\//i;
 const REMOTE_CSS_URL = /url\s*\(\s*['"]?\s*(?:https?:)?\/\//i;
 // Tags whose only purpose in a mail is to act: submit, navigate, embed or restyle the page around it.
-const FORBID_TAGS = ['form', 'input', 'button', 'textarea', 'select', 'option', 'meta', 'link', 'base', 'iframe', 'frame', 'frameset', 'object', 'embed', 'applet', 'audio', 'video', 'source', 'track', 'picture'];
+const FORBID_TAGS = [
+  'form',
+  'input',
+  'button',
+  'textarea',
+  'select',
+  'option',
+  'meta',
+  'link',
+  'base',
+  'iframe',
+  'frame',
+  'frameset',
+  'object',
+  'embed',
+  'applet',
+  'audio',
+  'video',
+  'source',
+  'track',
+  'picture',
+];
 const FORBID_ATTR = ['srcset', 'background', 'poster', 'action', 'formaction', 'ping', 'lowsrc', 'dynsrc'];
 
 export interface SanitizedHtml {
@@ -50,7 +71,8 @@ purify.addHook('afterSanitizeAttributes', (node) => {
   if (style) {
     const remote = REMOTE_CSS_URL.test(style);
     if (remote) counting.remote++;
-    if ((remote && !counting.allowRemote) || /expression\s*\(|@import/i.test(style)) node.removeAttribute('style');
+    if ((remote && !counting.allowRemote) || /expression\s*\(|@import/i.test(style))
+      node.removeAttribute('style');
   }
 });
 

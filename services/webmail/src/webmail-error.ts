@@ -28,7 +28,9 @@ export function webmailErrorHandler(logger: Logger) {
       return reply.status(error.statusCode).send(errorBody(error.code, error.message));
     }
     if (error.validation) {
-      return reply.status(400).send(errorBody('invalid_request', `The request is not valid: ${error.message}`));
+      return reply
+        .status(400)
+        .send(errorBody('invalid_request', `The request is not valid: ${error.message}`));
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {

@@ -5,7 +5,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { loadConfig } from '@correo/config';
+import { pino } from 'pino';
 import { eventually, startAllInOneProcess, swaks, type AllInOneProcess } from '@correo/testkit';
+import { startWebmail, webmailSection } from '../src/index.js';
 import { readMailbox, headerValues, type MailHost } from '../../../e2e/test/support/mailbox-reader.js';
 import { HOSTILE_MAILS } from './fixtures/hostile-html.js';
 import {
@@ -63,8 +66,17 @@ function subjects(messages: string[]): string[] {
 describe('webmail in a real browser', { timeout: 600_000 }, () => {
   before(async () => {
     await ensureFrontEndBuilt();
-    [stack, browser, foreign] = await Promise.all([startAllInOneProcess(), launchChromium(), startForeignHost()]);
-    imapHost = { address: stack.host, port: stack.ports.imap, serverName: 'mx.correo.test', caFile: stack.caFile };
+    [stack, browser, foreign] = await Promise.all([
+      startAllInOneProcess(),
+      launchChromium(),
+      startForeignHost(),
+    ]);
+    imapHost = {
+      address: stack.host,
+      port: stack.ports.imap,
+      serverName: 'mx.correo.test',
+      caFile: stack.caFile,
+    };
     const created = await fetch(`${stack.adminUrl}/v1/accounts`, {
       method: 'POST',
       headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' },
@@ -124,13 +136,16 @@ describe('webmail in a real browser', { timeout: 600_000 }, () => {
     await page.screenshot({ path: join(ARTIFACTS_DIR, 'inbox.png') });
   });
 
-  test('open it, reply; the reply is in Sent and in the sender\'s INBOX (read with imaplib)', async () => {
+  test("open it, reply; the reply is in Sent and in the sender's INBOX (read with imaplib)", async () => {
     await openMessage('Lunch on Friday?');
     await page.locator('pre.body', { hasText: 'Shall we meet at noon?' }).waitFor();
     await page.getByRole('button', { name: 'Reply (r)' }).click();
     assert.equal(await page.getByLabel('To').inputValue(), BOB.address);
     assert.equal(await page.getByLabel('Subject').inputValue(), 'Re: Lunch on Friday?');
-    assert.match(await page.getByRole('textbox', { name: 'Message text' }).inputValue(), /> Shall we meet at noon\?/);
+    assert.match(
+      await page.getByRole('textbox', { name: 'Message text' }).inputValue(),
+      /> Shall we meet at noon\?/,
+    );
     await page.getByRole('textbox', { name: 'Message text' }).press('Control+Home');
     await page.getByRole('textbox', { name: 'Message text' }).pressSequentially('Noon works. ');
     await page.screenshot({ path: join(ARTIFACTS_DIR, 'reply.png') });
@@ -140,7 +155,7 @@ describe('webmail in a real browser', { timeout: 600_000 }, () => {
     const sent = await readMailbox('imap', imapHost, stack.demo.address, stack.demo.password, 'Sent');
     assert.deepEqual(subjects(sent), ['Re: Lunch on Friday?']);
     let received: string[] = [];
-    await eventually('the reply in bob\'s INBOX', async () => {
+    await eventually("the reply in bob's INBOX", async () => {
       received = await readMailbox('imap', imapHost, BOB.address, BOB.password);
       return received.length === 1;
     });
@@ -158,7 +173,10 @@ describe('webmail in a real browser', { timeout: 600_000 }, () => {
     await page.getByLabel('Search mail').fill('quarterly');
     await page.getByLabel('Search mail').press('Enter');
     await page.locator('.list-head h2', { hasText: 'Search: quarterly' }).waitFor();
-    await eventually('only the matching message listed', async () => (await page.locator('.message-row').count()) === 1);
+    await eventually(
+      'only the matching message listed',
+      async () => (await page.locator('.message-row').count()) === 1,
+    );
     assert.equal(await rowFor('Quarterly report').count(), 1);
     await page.getByRole('button', { name: 'Inbox' }).click();
     await rowFor('Lunch on Friday?').waitFor();
@@ -168,7 +186,14 @@ describe('webmail in a real browser', { timeout: 600_000 }, () => {
     const file = join(tmpdir(), `webmail-attachment-${randomBytes(4).toString('hex')}.bin`);
     const bytes = randomBytes(70_000);
     await writeFile(file, bytes);
-    await deliver(BOB.address, 'The figures', ['--body', 'See the file.', '--attach-type', 'application/octet-stream', '--attach', `@${file}`]);
+    await deliver(BOB.address, 'The figures', [
+      '--body',
+      'See the file.',
+      '--attach-type',
+      'application/octet-stream',
+      '--attach',
+      `@${file}`,
+    ]);
     await openMessage('The figures');
     const link = page.getByRole('region', { name: 'Attachments' }).getByRole('link');
     const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
@@ -213,7 +238,11 @@ describe('webmail in a real browser', { timeout: 600_000 }, () => {
       await body.getByText(mail.marker).waitFor();
       // Hover and click what the mail offers, as a reader would.
       await body.getByText(mail.marker).hover();
-      if (mail.marker === 'canary-urls') await body.locator('#js').click().catch(() => {});
+      if (mail.marker === 'canary-urls')
+        await body
+          .locator('#js')
+          .click()
+          .catch(() => {});
     }
     await page.getByRole('button', { name: 'Show images' }).waitFor();
     await page.screenshot({ path: join(ARTIFACTS_DIR, 'hostile-pixel.png') });
@@ -228,7 +257,9 @@ describe('webmail in a real browser', { timeout: 600_000 }, () => {
     assert.equal(page.url(), `${stack.webmailUrl}/`, 'nothing navigated the page');
     // The frame is sandboxed without scripts: script cannot run in it, whatever slips through.
     const sandbox = await page.locator('iframe.body').getAttribute('sandbox');
-    assert.ok(sandbox !== null && !sandbox.includes('allow-scripts') && !sandbox.includes('allow-same-origin'));
+    assert.ok(
+      sandbox !== null && !sandbox.includes('allow-scripts') && !sandbox.includes('allow-same-origin'),
+    );
   });
 
   test('a cross-site form post and a cross-site request change nothing', async () => {
@@ -250,10 +281,18 @@ describe('webmail in a real browser', { timeout: 600_000 }, () => {
     // Same-origin requests that lack what only the page has: the Origin, then the CSRF token.
     const [cookie] = await context.cookies(stack.webmailUrl);
     const headers = { cookie: `${cookie!.name}=${cookie!.value}`, 'content-type': 'application/json' };
-    const foreignOrigin = await fetch(target, { method: 'POST', headers: { ...headers, origin: foreign.origin }, body });
+    const foreignOrigin = await fetch(target, {
+      method: 'POST',
+      headers: { ...headers, origin: foreign.origin },
+      body,
+    });
     assert.equal(foreignOrigin.status, 403);
     assert.equal(((await foreignOrigin.json()) as { error: { code: string } }).error.code, 'cross_site');
-    const noToken = await fetch(target, { method: 'POST', headers: { ...headers, origin: stack.webmailUrl }, body });
+    const noToken = await fetch(target, {
+      method: 'POST',
+      headers: { ...headers, origin: stack.webmailUrl },
+      body,
+    });
     assert.equal(noToken.status, 403);
     assert.equal(((await noToken.json()) as { error: { code: string } }).error.code, 'csrf');
 
@@ -265,13 +304,70 @@ describe('webmail in a real browser', { timeout: 600_000 }, () => {
 
   test('sign-out ends the session and its IMAP connection', async () => {
     const [cookie] = await context.cookies(stack.webmailUrl);
-    const activeImap = async () => Number(/^correo_imap_active_connections(?:\{[^}]*\})? (\d+)/m.exec(await stack.metrics())?.[1] ?? NaN);
-    const before = await activeImap();
+    const before = await activeImapConnections();
     assert.ok(before >= 1, `an IMAP connection is open for the session (${before})`);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Mail address').waitFor();
-    const stale = await fetch(`${stack.webmailUrl}/api/folders`, { headers: { cookie: `${cookie!.name}=${cookie!.value}` } });
+    const stale = await fetch(`${stack.webmailUrl}/api/folders`, {
+      headers: { cookie: `${cookie!.name}=${cookie!.value}` },
+    });
     assert.equal(stale.status, 401);
-    await eventually('the IMAP connection to close', async () => (await activeImap()) === before - 1);
+    await eventually(
+      'the IMAP connection to close',
+      async () => (await activeImapConnections()) === before - 1,
+    );
+  });
+
+  test('deployed on its own with production settings: a Secure __Host- cookie, and idle expiry ends the IMAP session', async () => {
+    const config = loadConfig(
+      {
+        WEBMAIL_HOST: '127.0.0.1',
+        WEBMAIL_PORT: '0',
+        WEBMAIL_IMAP_HOST: stack.host,
+        WEBMAIL_IMAP_PORT: String(stack.ports.imap),
+        WEBMAIL_SUBMISSION_HOST: stack.host,
+        WEBMAIL_SUBMISSION_PORT: String(stack.ports.submission),
+        WEBMAIL_TLS_CA_FILE: stack.caFile,
+        WEBMAIL_TLS_SERVERNAME: 'mx.correo.test',
+        WEBMAIL_SESSION_IDLE_SECONDS: '10',
+      },
+      { webmail: webmailSection },
+    );
+    assert.equal(config.webmail.secureCookie, true, 'Secure is the default');
+    const webmail = await startWebmail({ config: config.webmail, logger: pino({ level: 'silent' }) });
+    try {
+      const signIn = await fetch(`${webmail.url}/api/session`, {
+        method: 'POST',
+        headers: { origin: webmail.url, 'content-type': 'application/json' },
+        body: JSON.stringify({ address: stack.demo.address, password: stack.demo.password }),
+      });
+      assert.equal(signIn.status, 200);
+      const setCookie = signIn.headers.get('set-cookie') ?? '';
+      assert.match(
+        setCookie,
+        /^__Host-correo-webmail=[\w-]{43}; Path=\/; HttpOnly; Secure; SameSite=Strict$/,
+      );
+      const cookie = setCookie.split(';')[0]!;
+      const folders = await fetch(`${webmail.url}/api/folders`, { headers: { cookie } });
+      assert.equal(folders.status, 200);
+      const active = await activeImapConnections();
+      // Nobody uses the session: it ends by itself, and its IMAP connection with it.
+      await eventually(
+        'the idle session to end its IMAP connection',
+        async () => (await activeImapConnections()) === active - 1,
+        60_000,
+        250,
+      );
+      const after = await fetch(`${webmail.url}/api/folders`, { headers: { cookie } });
+      assert.equal(after.status, 401);
+      assert.equal(((await after.json()) as { error: { code: string } }).error.code, 'signed_out');
+    } finally {
+      await webmail.close();
+    }
   });
 });
+
+async function activeImapConnections(): Promise<number> {
+  const metrics = await stack.metrics();
+  return Number(/^correo_imap_active_connections(?:\{[^}]*\})? (\d+)/m.exec(metrics)?.[1] ?? NaN);
+}

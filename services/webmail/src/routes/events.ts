@@ -20,7 +20,8 @@ export async function eventRoutes(app: FastifyInstance) {
       connection: 'keep-alive',
     });
     out.write('retry: 2000\n\n');
-    const onChange = (change: MailboxChange) => out.write(`event: change\ndata: ${JSON.stringify(change)}\n\n`);
+    const onChange = (change: MailboxChange) =>
+      out.write(`event: change\ndata: ${JSON.stringify(change)}\n\n`);
     const onClosed = () => {
       out.write('event: signed-out\ndata: {}\n\n');
       out.end();

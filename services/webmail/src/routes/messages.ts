@@ -34,11 +34,19 @@ interface ListQuery {
 }
 
 export async function messageRoutes(app: FastifyInstance) {
-  app.get<{ Querystring: ListQuery }>('/api/messages', { schema: { querystring: listQuery } }, async (request) => {
-    const { q, order, ...rest } = request.query;
-    const query = q?.trim();
-    return request.webmail.account.list({ ...rest, descending: order === 'desc', ...(query ? { query } : {}) });
-  });
+  app.get<{ Querystring: ListQuery }>(
+    '/api/messages',
+    { schema: { querystring: listQuery } },
+    async (request) => {
+      const { q, order, ...rest } = request.query;
+      const query = q?.trim();
+      return request.webmail.account.list({
+        ...rest,
+        descending: order === 'desc',
+        ...(query ? { query } : {}),
+      });
+    },
+  );
 
   app.get<{ Querystring: { folder: string; uid: number } }>(
     '/api/message',
@@ -56,7 +64,10 @@ export async function messageRoutes(app: FastifyInstance) {
     '/api/message/body',
     {
       schema: {
-        querystring: { ...messageQuery, properties: { ...messageQuery.properties, images: { type: 'boolean' } } },
+        querystring: {
+          ...messageQuery,
+          properties: { ...messageQuery.properties, images: { type: 'boolean' } },
+        },
       },
     },
     async (request, reply) => {
@@ -95,7 +106,9 @@ export async function messageRoutes(app: FastifyInstance) {
     },
   );
 
-  app.post<{ Body: { folder: string; uids: number[]; seen?: boolean; flagged?: boolean; answered?: boolean } }>(
+  app.post<{
+    Body: { folder: string; uids: number[]; seen?: boolean; flagged?: boolean; answered?: boolean };
+  }>(
     '/api/messages/flags',
     {
       schema: {
@@ -103,7 +116,13 @@ export async function messageRoutes(app: FastifyInstance) {
           type: 'object',
           required: ['folder', 'uids'],
           additionalProperties: false,
-          properties: { folder, uids, seen: { type: 'boolean' }, flagged: { type: 'boolean' }, answered: { type: 'boolean' } },
+          properties: {
+            folder,
+            uids,
+            seen: { type: 'boolean' },
+            flagged: { type: 'boolean' },
+            answered: { type: 'boolean' },
+          },
         },
       },
     },
@@ -138,7 +157,12 @@ export async function messageRoutes(app: FastifyInstance) {
     '/api/messages/delete',
     {
       schema: {
-        body: { type: 'object', required: ['folder', 'uids'], additionalProperties: false, properties: { folder, uids } },
+        body: {
+          type: 'object',
+          required: ['folder', 'uids'],
+          additionalProperties: false,
+          properties: { folder, uids },
+        },
       },
     },
     async (request) => {

@@ -4,7 +4,11 @@ import { sendDraft } from '../compose.js';
 import { openMessage } from '../open-message.js';
 import { WebmailError } from '../webmail-error.js';
 
-const addressList = { type: 'array', maxItems: 100, items: { type: 'string', minLength: 3, maxLength: 320 } } as const;
+const addressList = {
+  type: 'array',
+  maxItems: 100,
+  items: { type: 'string', minLength: 3, maxLength: 320 },
+} as const;
 
 const sendBody = {
   type: 'object',
@@ -20,7 +24,10 @@ const sendBody = {
       type: 'object',
       required: ['folder', 'uid'],
       additionalProperties: false,
-      properties: { folder: { type: 'string', minLength: 1, maxLength: 1000 }, uid: { type: 'integer', minimum: 1 } },
+      properties: {
+        folder: { type: 'string', minLength: 1, maxLength: 1000 },
+        uid: { type: 'integer', minimum: 1 },
+      },
     },
   },
 } as const;

@@ -54,7 +54,12 @@ export async function sessionRoutes(app: FastifyInstance, context: SessionContex
   // Sign-out ends the IMAP session too (LOGOUT), not only the cookie.
   app.delete('/api/session', { preHandler: context.requireSession }, async (request, reply) => {
     await sessions.end(request.webmail);
-    reply.clearCookie(cookieName, { path: '/', httpOnly: true, secure: options.secureCookie, sameSite: 'strict' });
+    reply.clearCookie(cookieName, {
+      path: '/',
+      httpOnly: true,
+      secure: options.secureCookie,
+      sameSite: 'strict',
+    });
     return reply.status(204).send();
   });
 }

@@ -90,7 +90,11 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   const data = (await response.json().catch(() => null)) as unknown;
   if (!response.ok) {
     const error = (data as { error?: { code?: string; message?: string } } | null)?.error;
-    throw new ApiError(response.status, error?.code ?? 'error', error?.message ?? `Request failed (${response.status}).`);
+    throw new ApiError(
+      response.status,
+      error?.code ?? 'error',
+      error?.message ?? `Request failed (${response.status}).`,
+    );
   }
   return data as T;
 }
@@ -102,7 +106,10 @@ export const query = (params: Record<string, string | number | boolean | undefin
 
 export const api = {
   async signIn(address: string, password: string): Promise<string> {
-    const session = await call<{ address: string; csrfToken: string }>('POST', '/api/session', { address, password });
+    const session = await call<{ address: string; csrfToken: string }>('POST', '/api/session', {
+      address,
+      password,
+    });
     csrfToken = session.csrfToken;
     return session.address;
   },
@@ -120,10 +127,12 @@ export const api = {
   folders: () => call<{ folders: Folder[] }>('GET', '/api/folders').then((r) => r.folders),
   messages: (params: { folder: string; page: number; q?: string }) =>
     call<MessagePage>('GET', `/api/messages?${query(params)}`),
-  message: (folder: string, uid: number) => call<MessageView>('GET', `/api/message?${query({ folder, uid })}`),
+  message: (folder: string, uid: number) =>
+    call<MessageView>('GET', `/api/message?${query({ folder, uid })}`),
   setFlags: (folder: string, uids: number[], flags: { seen?: boolean; flagged?: boolean }) =>
     call<void>('POST', '/api/messages/flags', { folder, uids, ...flags }),
-  move: (folder: string, uids: number[], to: string) => call<void>('POST', '/api/messages/move', { folder, uids, to }),
+  move: (folder: string, uids: number[], to: string) =>
+    call<void>('POST', '/api/messages/move', { folder, uids, to }),
   remove: (folder: string, uids: number[]) => call<void>('POST', '/api/messages/delete', { folder, uids }),
   send: (message: Outgoing) => call<{ sent: boolean }>('POST', '/api/send', message),
   bodyUrl: (folder: string, uid: number, images: boolean) =>

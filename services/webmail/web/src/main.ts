@@ -92,7 +92,9 @@ class CorreoWebmail extends LitElement {
       <main class="panes">
         <nav class="folders" aria-label="Folders">${this.#renderFolders()}</nav>
         <section class="list" aria-label="Message list">${this.#renderList()}</section>
-        <section class="reader" aria-label="Reading pane">${this.draft ? this.#renderCompose() : this.#renderMessage()}</section>
+        <section class="reader" aria-label="Reading pane">
+          ${this.draft ? this.#renderCompose() : this.#renderMessage()}
+        </section>
       </main>
     `;
   }
@@ -107,7 +109,9 @@ class CorreoWebmail extends LitElement {
           <input id="address" name="address" type="email" autocomplete="username" required />
           <label for="password">Password</label>
           <input id="password" name="password" type="password" autocomplete="current-password" required />
-          <button class="primary" type="submit" ?disabled=${this.busy}>${this.busy ? 'Signing in…' : 'Sign in'}</button>
+          <button class="primary" type="submit" ?disabled=${this.busy}>
+            ${this.busy ? 'Signing in…' : 'Sign in'}
+          </button>
           <p id="signin-error" class="error" role="alert">${this.error}</p>
         </form>
       </main>
@@ -117,21 +121,24 @@ class CorreoWebmail extends LitElement {
   #renderFolders() {
     return html`<ul>
       ${this.folders.map(
-        (folder) => html`<li>
-          <button
-            type="button"
-            class="folder"
-            data-path=${folder.path}
-            aria-current=${folder.path === this.folder ? 'true' : 'false'}
-            @click=${() => this.#openFolder(folder.path)}
-          >
-            <span class="icon" aria-hidden="true">${folderIcon(folder)}</span>
-            <span class="name">${folderLabel(folder)}</span>
-            ${folder.unseen > 0
-              ? html`<span class="unseen" aria-label="${folder.unseen} unread">${folder.unseen}</span>`
-              : nothing}
-          </button>
-        </li>`,
+        (folder) =>
+          html`<li>
+            <button
+              type="button"
+              class="folder"
+              data-path=${folder.path}
+              aria-current=${folder.path === this.folder ? 'true' : 'false'}
+              @click=${() => this.#openFolder(folder.path)}
+            >
+              <span class="icon" aria-hidden="true">${folderIcon(folder)}</span>
+              <span class="name">${folderLabel(folder)}</span>
+              ${
+                folder.unseen > 0
+                  ? html`<span class="unseen" aria-label="${folder.unseen} unread">${folder.unseen}</span>`
+                  : nothing
+              }
+            </button>
+          </li>`,
       )}
     </ul>`;
   }
@@ -145,32 +152,49 @@ class CorreoWebmail extends LitElement {
       <div class="list-head">
         <h2>${this.search ? `Search: ${this.search}` : folderLabel(this.#currentFolder())}</h2>
         <span class="range">${first}–${last} of ${list.total}</span>
-        <button type="button" aria-label="Newer messages" ?disabled=${list.page <= 1} @click=${() => this.#goPage(list.page - 1)}>‹</button>
-        <button type="button" aria-label="Older messages" ?disabled=${last >= list.total} @click=${() => this.#goPage(list.page + 1)}>›</button>
+        <button
+          type="button"
+          aria-label="Newer messages"
+          ?disabled=${list.page <= 1}
+          @click=${() => this.#goPage(list.page - 1)}
+        >
+          ‹
+        </button>
+        <button
+          type="button"
+          aria-label="Older messages"
+          ?disabled=${last >= list.total}
+          @click=${() => this.#goPage(list.page + 1)}
+        >
+          ›
+        </button>
       </div>
-      ${list.messages.length === 0
-        ? html`<p class="empty">No messages here.</p>`
-        : html`<ol class="messages">
-            ${list.messages.map(
-              (m) => html`<li>
-                <button
-                  type="button"
-                  class="message-row ${m.seen ? '' : 'unread'} ${this.selected === m.uid ? 'selected' : ''}"
-                  data-uid=${m.uid}
-                  aria-current=${this.selected === m.uid ? 'true' : 'false'}
-                  @click=${() => this.#openMessage(m.uid)}
-                >
-                  <span class="from">${m.from || '(no sender)'}</span>
-                  <span class="date">${formatDate(m.date)}</span>
-                  <span class="subject">
-                    ${m.flagged ? html`<span class="flag" aria-label="flagged">★</span>` : nothing}
-                    ${m.hasAttachments ? html`<span aria-label="has attachments">📎</span>` : nothing}
-                    ${m.subject || '(no subject)'}
-                  </span>
-                </button>
-              </li>`,
-            )}
-          </ol>`}
+      ${
+        list.messages.length === 0
+          ? html`<p class="empty">No messages here.</p>`
+          : html`<ol class="messages">
+              ${list.messages.map(
+                (m) =>
+                  html`<li>
+                    <button
+                      type="button"
+                      class="message-row ${m.seen ? '' : 'unread'} ${this.selected === m.uid ? 'selected' : ''}"
+                      data-uid=${m.uid}
+                      aria-current=${this.selected === m.uid ? 'true' : 'false'}
+                      @click=${() => this.#openMessage(m.uid)}
+                    >
+                      <span class="from">${m.from || '(no sender)'}</span>
+                      <span class="date">${formatDate(m.date)}</span>
+                      <span class="subject">
+                        ${m.flagged ? html`<span class="flag" aria-label="flagged">★</span>` : nothing}
+                        ${m.hasAttachments ? html`<span class="clip" aria-label="has attachments">⊕</span>` : nothing}
+                        ${m.subject || '(no subject)'}
+                      </span>
+                    </button>
+                  </li>`,
+              )}
+            </ol>`
+      }
     `;
   }
 
@@ -182,53 +206,83 @@ class CorreoWebmail extends LitElement {
       <article class="message" aria-labelledby="message-subject">
         <h2 id="message-subject">${m.subject || '(no subject)'}</h2>
         <dl class="headers">
-          <dt>From</dt><dd>${m.from}</dd>
-          <dt>To</dt><dd>${m.to}</dd>
-          ${m.cc ? html`<dt>Cc</dt><dd>${m.cc}</dd>` : nothing}
-          <dt>Date</dt><dd>${formatDate(m.date, true)}</dd>
+          <dt>From</dt>
+          <dd>${m.from}</dd>
+          <dt>To</dt>
+          <dd>${m.to}</dd>
+          ${
+            m.cc
+              ? html`<dt>Cc</dt>
+                  <dd>${m.cc}</dd>`
+              : nothing
+          }
+          <dt>Date</dt>
+          <dd>${formatDate(m.date, true)}</dd>
         </dl>
         <div class="actions">
           <button type="button" @click=${() => this.#reply(m)}>Reply (r)</button>
-          <button type="button" @click=${() => this.#toggle('seen', !m.seen)}>${m.seen ? 'Mark unread' : 'Mark read'}</button>
-          <button type="button" @click=${() => this.#toggle('flagged', !m.flagged)}>${m.flagged ? 'Unflag' : 'Flag'}</button>
+          <button type="button" @click=${() => this.#toggle('seen', !m.seen)}>
+            ${m.seen ? 'Mark unread' : 'Mark read'}
+          </button>
+          <button type="button" @click=${() => this.#toggle('flagged', !m.flagged)}>
+            ${m.flagged ? 'Unflag' : 'Flag'}
+          </button>
           <button type="button" @click=${() => this.#delete(m)}>Delete (#)</button>
           <label class="visually-hidden" for="move-to">Move to folder</label>
           <select id="move-to" @change=${(e: Event) => this.#move(m, (e.target as HTMLSelectElement).value)}>
             <option value="">Move to…</option>
             ${moveTargets.map((f) => html`<option value=${f.path}>${folderLabel(f)}</option>`)}
           </select>
-          ${m.hasHtml
-            ? html`<button type="button" aria-pressed=${this.plainText ? 'true' : 'false'} @click=${() => (this.plainText = !this.plainText)}>Plain text</button>`
-            : nothing}
+          ${
+            m.hasHtml
+              ? html`<button
+                  type="button"
+                  aria-pressed=${this.plainText ? 'true' : 'false'}
+                  @click=${() => (this.plainText = !this.plainText)}
+                >
+                  Plain text
+                </button>`
+              : nothing
+          }
         </div>
-        ${m.hasHtml && !this.plainText && m.remoteImages > 0 && !this.showImages
-          ? html`<p class="images-blocked">
-              ${m.remoteImages} remote image${m.remoteImages === 1 ? ' was' : 's were'} blocked to protect your privacy.
-              <button type="button" @click=${() => (this.showImages = true)}>Show images</button>
-            </p>`
-          : nothing}
-        ${m.hasHtml && !this.plainText
-          ? html`<iframe
-              class="body"
-              title="Message body"
-              sandbox="allow-popups allow-popups-to-escape-sandbox"
-              referrerpolicy="no-referrer"
-              src=${api.bodyUrl(m.folder, m.uid, this.showImages)}
-            ></iframe>`
-          : html`<pre class="body text">${m.text}</pre>`}
-        ${m.attachments.length > 0
-          ? html`<section class="attachments" aria-label="Attachments">
-              <h3>Attachments</h3>
-              <ul>
-                ${m.attachments.map(
-                  (a) => html`<li>
-                    <a href=${api.attachmentUrl(m.folder, m.uid, a.index)} download=${a.filename}>${a.filename}</a>
-                    <span class="size">${formatSize(a.size)}</span>
-                  </li>`,
-                )}
-              </ul>
-            </section>`
-          : nothing}
+        ${
+          m.hasHtml && !this.plainText && m.remoteImages > 0 && !this.showImages
+            ? html`<p class="images-blocked">
+                ${m.remoteImages} remote image${m.remoteImages === 1 ? ' was' : 's were'} blocked to protect
+                your privacy.
+                <button type="button" @click=${() => (this.showImages = true)}>Show images</button>
+              </p>`
+            : nothing
+        }
+        ${
+          m.hasHtml && !this.plainText
+            ? html`<iframe
+                class="body"
+                title="Message body"
+                sandbox="allow-popups allow-popups-to-escape-sandbox"
+                referrerpolicy="no-referrer"
+                src=${api.bodyUrl(m.folder, m.uid, this.showImages)}
+              ></iframe>`
+            : html`<pre class="body text">${m.text}</pre>`
+        }
+        ${
+          m.attachments.length > 0
+            ? html`<section class="attachments" aria-label="Attachments">
+                <h3>Attachments</h3>
+                <ul>
+                  ${m.attachments.map(
+                    (a) =>
+                      html`<li>
+                        <a href=${api.attachmentUrl(m.folder, m.uid, a.index)} download=${a.filename}
+                          >${a.filename}</a
+                        >
+                        <span class="size">${formatSize(a.size)}</span>
+                      </li>`,
+                  )}
+                </ul>
+              </section>`
+            : nothing
+        }
       </article>
     `;
   }
@@ -247,7 +301,9 @@ class CorreoWebmail extends LitElement {
         <label for="body">Message text</label>
         <textarea id="body" name="text" rows="14" .value=${d.text}></textarea>
         <div class="actions">
-          <button type="submit" class="primary" ?disabled=${this.busy}>${this.busy ? 'Sending…' : 'Send'}</button>
+          <button type="submit" class="primary" ?disabled=${this.busy}>
+            ${this.busy ? 'Sending…' : 'Send'}
+          </button>
           <button type="button" @click=${() => (this.draft = null)}>Discard</button>
         </div>
       </form>
@@ -362,7 +418,9 @@ class CorreoWebmail extends LitElement {
 
   #compose(draft: Draft = { to: '', cc: '', subject: '', text: '' }) {
     this.draft = draft;
-    void this.updateComplete.then(() => this.querySelector<HTMLInputElement>(draft.to ? '#body' : '#to')?.focus());
+    void this.updateComplete.then(() =>
+      this.querySelector<HTMLInputElement>(draft.to ? '#body' : '#to')?.focus(),
+    );
   }
 
   #reply(m: MessageView) {
@@ -484,16 +542,17 @@ class CorreoWebmail extends LitElement {
   };
 }
 
+// Symbols every system font has (no emoji font is assumed); the name beside them says what they are.
 function folderIcon(folder: Folder): string {
-  if (folder.path.toUpperCase() === 'INBOX') return '📥';
+  if (folder.path.toUpperCase() === 'INBOX') return '✉';
   const icons: Record<string, string> = {
-    '\\Sent': '📤',
-    '\\Drafts': '📝',
-    '\\Trash': '🗑',
+    '\\Sent': '➤',
+    '\\Drafts': '✎',
+    '\\Trash': '✖',
     '\\Junk': '⚠',
-    '\\Archive': '🗄',
+    '\\Archive': '▤',
   };
-  return (folder.specialUse && icons[folder.specialUse]) || '📁';
+  return (folder.specialUse && icons[folder.specialUse]) || '▸';
 }
 
 function messageOf(error: unknown): string {
