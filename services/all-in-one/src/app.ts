@@ -156,20 +156,21 @@ export async function startAllInOne({
 
     const adminToken =
       config.adminApi.adminToken ?? (await readOrCreateSecret(join(config.dataDir, 'admin-token'), 32));
+    // Unless CLIENT_* says otherwise, clients are told the ports this process really listens on.
+    const clientSettings = config.client({
+      imapsPort: imap.ports.imaps,
+      imapPort: imap.ports.imap,
+      pop3sPort: pop3.ports.pop3s,
+      pop3Port: pop3.ports.pop3,
+      submissionsPort: smtp.ports.submissions,
+      submissionPort: smtp.ports.submission,
+    });
     const adminApi = await buildAdminApi({
       pool: backends.pool,
       bus: backends.bus,
       adminToken,
       dnsServers: config.adminApi.dnsServers,
-      // Unless CLIENT_* says otherwise, clients are told the ports this process really listens on.
-      clientSettings: config.client({
-        imapsPort: imap.ports.imaps,
-        imapPort: imap.ports.imap,
-        pop3sPort: pop3.ports.pop3s,
-        pop3Port: pop3.ports.pop3,
-        submissionsPort: smtp.ports.submissions,
-        submissionPort: smtp.ports.submission,
-      }),
+      clientSettings,
       logger: logger.child({ component: 'admin-api' }),
     });
     await adminApi.listen({ host: config.adminApi.host, port: config.adminApi.port });
@@ -184,6 +185,8 @@ export async function startAllInOne({
         submission: { host: connectHost(config.smtp.bindHost), port: smtp.ports.submission },
         tls: { ca: tls.cert, servername: config.smtp.hostname },
       },
+      // Mail clients set themselves up from the webmail's host (autoconfig.<domain>, autodiscover).
+      autoconfig: { settings: clientSettings, isServedDomain: (domain) => directory.isLocalDomain(domain) },
     });
     stops.push(() => webmail.close());
     const smtpHost = config.smtp.bindHost;

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { autoconfigRoutes, type AutoconfigRouteOptions } from '@correo/autoconfig';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -29,6 +30,11 @@ export interface WebmailOptions {
   publicOrigin?: string | undefined;
   /** The built front end (vite's output); default services/webmail/web/dist. */
   assetsDir?: string;
+  /**
+   * Client autoconfiguration (Thunderbird autoconfig, Outlook autodiscover, MTA-STS) on this host, for
+   * the domains `isServedDomain` says are ours; left out where nothing can answer that.
+   */
+  autoconfig?: AutoconfigRouteOptions;
 }
 
 export interface Webmail {
@@ -87,7 +93,8 @@ export async function buildWebmail(options: WebmailOptions): Promise<Webmail> {
   // with the session's CSRF token in a header a cross-site form or image cannot set. The cookie's
   // SameSite=Strict is a third layer: a cross-site request carries no session at all.
   app.addHook('preHandler', async (request) => {
-    if (request.method === 'GET' || request.method === 'HEAD') return;
+    // Autodiscover's POST comes from mail clients, not pages: no Origin, no session, nothing changed.
+    if (request.method === 'GET' || request.method === 'HEAD' || !request.url.startsWith('/api/')) return;
     const expected = options.publicOrigin ?? `${request.protocol}://${request.headers.host ?? ''}`;
     if (request.headers.origin !== expected) {
       throw new WebmailError(
@@ -128,6 +135,8 @@ export async function buildWebmail(options: WebmailOptions): Promise<Webmail> {
     await scope.register(sendRoutes, { logger: options.logger });
     await scope.register(eventRoutes);
   });
+
+  if (options.autoconfig) await app.register(autoconfigRoutes, options.autoconfig);
 
   const assetsDir = options.assetsDir ?? DEFAULT_ASSETS_DIR;
   if (existsSync(assetsDir)) {

@@ -84,6 +84,10 @@ const MAX_MESSAGE_BYTES = 50 * 1024 * 1024;
  */
 export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed: [] }> {
   #closed = false;
+  /** Bumped on every EXISTS/EXPUNGE the server reports: the sort cache's key includes it. */
+  #changes = 0;
+  /** The last SORT answer: paging through a folder, or reloading the page, does not sort again. */
+  #sorted: { key: string; uids: number[] } | undefined;
 
   private constructor(
     readonly address: string,
@@ -92,10 +96,14 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
     readonly gateways: Gateways,
   ) {
     super();
-    imap.on('exists', (data: { path: string }) => this.emit('change', { kind: 'exists', folder: data.path }));
-    imap.on('expunge', (data: { path: string }) =>
-      this.emit('change', { kind: 'expunge', folder: data.path }),
-    );
+    imap.on('exists', (data: { path: string }) => {
+      this.#changes++;
+      this.emit('change', { kind: 'exists', folder: data.path });
+    });
+    imap.on('expunge', (data: { path: string }) => {
+      this.#changes++;
+      this.emit('change', { kind: 'expunge', folder: data.path });
+    });
     imap.on('flags', (data: { path: string }) => this.emit('change', { kind: 'flags', folder: data.path }));
     imap.on('close', () => {
       this.#closed = true;
@@ -273,6 +281,28 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
 
   /** UID SORT with the request's order and search words; imapflow has no SORT method of its own. */
   private async sortedUids(request: ListRequest): Promise<number[]> {
+    // Valid while the selected mailbox shows no new or removed message (its UIDNEXT and count as
+    // SELECT or the last untagged response left them, and no EXISTS/EXPUNGE since).
+    const box = this.imap.mailbox;
+    const cacheKey = box
+      ? JSON.stringify([
+          box.path,
+          String(box.uidValidity),
+          box.uidNext,
+          box.exists,
+          this.#changes,
+          request.sort,
+          request.descending,
+          request.query ?? '',
+        ])
+      : undefined;
+    if (cacheKey !== undefined && this.#sorted?.key === cacheKey) return this.#sorted.uids;
+    const uids = await this.sort(request);
+    if (cacheKey !== undefined) this.#sorted = { key: cacheKey, uids };
+    return uids;
+  }
+
+  private async sort(request: ListRequest): Promise<number[]> {
     const key = { date: 'DATE', arrival: 'ARRIVAL', from: 'FROM', subject: 'SUBJECT', size: 'SIZE' }[
       request.sort
     ];

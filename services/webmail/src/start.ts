@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { AutoconfigRouteOptions } from '@correo/autoconfig';
 import type { Logger } from 'pino';
 import { buildWebmail } from './app.js';
 import type { WebmailConfig } from './config.js';
@@ -18,6 +19,7 @@ export async function startWebmail(options: {
   logger: Logger;
   gateways?: Gateways;
   assetsDir?: string;
+  autoconfig?: AutoconfigRouteOptions;
 }): Promise<RunningWebmail> {
   const { config, logger } = options;
   const gateways: Gateways = options.gateways ?? {
@@ -35,6 +37,7 @@ export async function startWebmail(options: {
     secureCookie: config.secureCookie,
     publicOrigin: config.publicOrigin,
     ...(options.assetsDir ? { assetsDir: options.assetsDir } : {}),
+    ...(options.autoconfig ? { autoconfig: options.autoconfig } : {}),
   });
   await app.listen({ host: config.host, port: config.port });
   const { port } = app.server.address() as { port: number };

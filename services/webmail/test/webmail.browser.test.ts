@@ -318,6 +318,27 @@ describe('webmail in a real browser', { timeout: 600_000 }, () => {
     );
   });
 
+  test('mail clients set themselves up from the webmail host (autoconfig, autodiscover without Origin)', async () => {
+    const thunderbird = await fetch(
+      `${stack.webmailUrl}/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=${stack.demo.address}`,
+    );
+    assert.equal(thunderbird.status, 200);
+    assert.match(await thunderbird.text(), new RegExp(`<port>${stack.ports.imap}</port>`));
+    const outlook = await fetch(`${stack.webmailUrl}/autodiscover/autodiscover.xml`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/xml' },
+      body:
+        '<?xml version="1.0"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006">' +
+        `<Request><EMailAddress>${stack.demo.address}</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>`,
+    });
+    assert.equal(outlook.status, 200);
+    assert.match(await outlook.text(), /<Protocol>/);
+    const foreignDomain = await fetch(
+      `${stack.webmailUrl}/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=someone@elsewhere.test`,
+    );
+    assert.equal(foreignDomain.status, 404);
+  });
+
   test('deployed on its own with production settings: a Secure __Host- cookie, and idle expiry ends the IMAP session', async () => {
     const config = loadConfig(
       {
