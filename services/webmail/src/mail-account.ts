@@ -2,17 +2,10 @@ import { EventEmitter } from 'node:events';
 import { ImapFlow, type FetchMessageObject, type MessageStructureObject } from 'imapflow';
 import type { Logger } from 'pino';
 import { tlsOptions, type Gateways } from './gateways.js';
+import type { Folder, MailboxChange, MessagePage, MessageSummary } from './api-types.js';
 import { WebmailError } from './webmail-error.js';
 
-export interface Folder {
-  path: string;
-  name: string;
-  delimiter: string;
-  /** RFC 6154 attribute (\Sent, \Trash, ...), when the server names one. */
-  specialUse: string | null;
-  messages: number;
-  unseen: number;
-}
+export type { Folder, MailboxChange, MessagePage, MessageSummary } from './api-types.js';
 
 export type SortKey = 'date' | 'arrival' | 'from' | 'subject' | 'size';
 
@@ -24,33 +17,6 @@ export interface ListRequest {
   descending: boolean;
   /** Words to look for in subject, from, to and body (IMAP SEARCH through SORT's search criteria). */
   query?: string;
-}
-
-export interface MessageSummary {
-  uid: number;
-  date: string | null;
-  from: string;
-  to: string;
-  subject: string;
-  size: number;
-  seen: boolean;
-  flagged: boolean;
-  answered: boolean;
-  hasAttachments: boolean;
-}
-
-export interface MessagePage {
-  folder: string;
-  total: number;
-  page: number;
-  pageSize: number;
-  messages: MessageSummary[];
-}
-
-/** What the server says changed in the folder the session has open, for the browser's live view. */
-export interface MailboxChange {
-  kind: 'exists' | 'expunge' | 'flags';
-  folder: string;
 }
 
 export type FlagName = 'seen' | 'flagged' | 'answered';

@@ -1,27 +1,8 @@
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import type { MessageView } from './api-types.js';
 import type { SanitizedHtml } from './sanitize-html.js';
 
-/** One message as the reading pane shows it; the HTML body is served apart, sanitised (sanitize-html.ts). */
-export interface MessageView {
-  folder: string;
-  uid: number;
-  subject: string;
-  from: string;
-  /** The bare address to reply to (Reply-To, else From). */
-  replyTo: string;
-  to: string;
-  cc: string;
-  date: string | null;
-  messageId: string | null;
-  references: string[];
-  seen: boolean;
-  flagged: boolean;
-  answered: boolean;
-  /** The text/plain alternative (or the text mailparser derives from the HTML). */
-  text: string;
-  hasHtml: boolean;
-  attachments: { index: number; filename: string; contentType: string; size: number }[];
-}
+export type { MessageView } from './api-types.js';
 
 export interface ParsedMessage {
   view: MessageView;

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Outgoing } from '../api-types.js';
 import { sendDraft } from '../compose.js';
 import { openMessage } from '../open-message.js';
 import { WebmailError } from '../webmail-error.js';
@@ -32,20 +33,11 @@ const sendBody = {
   },
 } as const;
 
-interface SendBody {
-  to: string[];
-  cc?: string[];
-  bcc?: string[];
-  subject: string;
-  text: string;
-  inReplyTo?: { folder: string; uid: number };
-}
-
 // What a person types in a To field; the submission server has the final word on each address.
 const ADDRESS = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+$/;
 
 export async function sendRoutes(app: FastifyInstance, { logger }: { logger: Logger }) {
-  app.post<{ Body: SendBody }>('/api/send', { schema: { body: sendBody } }, async (request) => {
+  app.post<{ Body: Outgoing }>('/api/send', { schema: { body: sendBody } }, async (request) => {
     const { body } = request;
     const to = body.to.map((a) => a.trim());
     const cc = (body.cc ?? []).map((a) => a.trim());

@@ -1,62 +1,13 @@
-/** The webmail server's JSON API (services/webmail/src/routes), typed for the page. */
+/** The webmail server's JSON API (services/webmail/src/routes), typed for the page by src/api-types.ts. */
 
-export interface Folder {
-  path: string;
-  name: string;
-  delimiter: string;
-  specialUse: string | null;
-  messages: number;
-  unseen: number;
-}
-
-export interface MessageSummary {
-  uid: number;
-  date: string | null;
-  from: string;
-  to: string;
-  subject: string;
-  size: number;
-  seen: boolean;
-  flagged: boolean;
-  answered: boolean;
-  hasAttachments: boolean;
-}
-
-export interface MessagePage {
-  folder: string;
-  total: number;
-  page: number;
-  pageSize: number;
-  messages: MessageSummary[];
-}
-
-export interface MessageView {
-  folder: string;
-  uid: number;
-  subject: string;
-  from: string;
-  replyTo: string;
-  to: string;
-  cc: string;
-  date: string | null;
-  messageId: string | null;
-  seen: boolean;
-  flagged: boolean;
-  answered: boolean;
-  text: string;
-  hasHtml: boolean;
-  remoteImages: number;
-  attachments: { index: number; filename: string; contentType: string; size: number }[];
-}
-
-export interface Outgoing {
-  to: string[];
-  cc: string[];
-  bcc: string[];
-  subject: string;
-  text: string;
-  inReplyTo?: { folder: string; uid: number };
-}
+export type {
+  Folder,
+  MessagePage,
+  MessageSummary,
+  OpenedMessage as MessageView,
+  Outgoing,
+} from '../../src/api-types.js';
+import type { Folder, MessagePage, OpenedMessage, Outgoing } from '../../src/api-types.js';
 
 /** A refusal in the user's words, as the server phrased it. */
 export class ApiError extends Error {
@@ -128,7 +79,7 @@ export const api = {
   messages: (params: { folder: string; page: number; q?: string }) =>
     call<MessagePage>('GET', `/api/messages?${query(params)}`),
   message: (folder: string, uid: number) =>
-    call<MessageView>('GET', `/api/message?${query({ folder, uid })}`),
+    call<OpenedMessage>('GET', `/api/message?${query({ folder, uid })}`),
   setFlags: (folder: string, uids: number[], flags: { seen?: boolean; flagged?: boolean }) =>
     call<void>('POST', '/api/messages/flags', { folder, uids, ...flags }),
   move: (folder: string, uids: number[], to: string) =>
