@@ -7,6 +7,8 @@ import type { Gateways } from './gateways.js';
 
 export interface RunningWebmail {
   url: string;
+  /** Signed-in sessions held (each with its IMAP connection). */
+  sessionCount(): number;
   close(): Promise<void>;
 }
 
@@ -30,7 +32,7 @@ export async function startWebmail(options: {
       ...(config.tlsServername ? { servername: config.tlsServername } : {}),
     },
   };
-  const { app } = await buildWebmail({
+  const { app, sessions } = await buildWebmail({
     gateways,
     logger,
     sessionIdleMs: config.sessionIdleMs,
@@ -44,6 +46,7 @@ export async function startWebmail(options: {
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    sessionCount: () => sessions.size,
     close: () => app.close(),
   };
 }

@@ -55,8 +55,13 @@ async function deliver(from: string, subject: string, extra: string[] = []): Pro
 const rowFor = (subject: string) => page.locator('.message-row', { hasText: subject });
 
 async function openMessage(subject: string): Promise<void> {
-  await rowFor(subject).click();
-  await page.locator('#message-subject', { hasText: subject }).waitFor();
+  try {
+    await rowFor(subject).click();
+    await page.locator('#message-subject', { hasText: subject }).waitFor();
+  } catch (error) {
+    await page.screenshot({ path: join(ARTIFACTS_DIR, 'failed-open.png') }).catch(() => {});
+    throw error;
+  }
 }
 
 function subjects(messages: string[]): string[] {
@@ -221,6 +226,27 @@ describe('webmail in a real browser', { timeout: 600_000 }, () => {
     assert.deepEqual(subjects(inbox), ['Lunch on Friday?']);
   });
 
+  test('keyboard: j opens the next message, / goes to search', async () => {
+    await page.locator('body').click({ position: { x: 5, y: 790 } });
+    await page.keyboard.press('j');
+    await page.locator('#message-subject', { hasText: 'Lunch on Friday?' }).waitFor();
+    await page.keyboard.press('/');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'search');
+    await page.locator('#message-subject').click();
+  });
+
+  test('usable at phone width: nothing wider than the screen', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await page.locator('.message-row').first().waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `the page is ${overflow}px wider than a phone screen`);
+      await page.screenshot({ path: join(ARTIFACTS_DIR, 'phone.png'), fullPage: true });
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
+
   test('hostile HTML renders with no script run and no request to any foreign host', async () => {
     for (const mail of HOSTILE_MAILS) {
       await deliver(BOB.address, `Hostile: ${mail.name}`, [
@@ -357,6 +383,7 @@ describe('webmail in a real browser', { timeout: 600_000 }, () => {
     assert.equal(config.webmail.secureCookie, true, 'Secure is the default');
     const webmail = await startWebmail({ config: config.webmail, logger: pino({ level: 'silent' }) });
     try {
+      const baseline = await activeImapConnections();
       const signIn = await fetch(`${webmail.url}/api/session`, {
         method: 'POST',
         headers: { origin: webmail.url, 'content-type': 'application/json' },
@@ -371,13 +398,12 @@ describe('webmail in a real browser', { timeout: 600_000 }, () => {
       const cookie = setCookie.split(';')[0]!;
       const folders = await fetch(`${webmail.url}/api/folders`, { headers: { cookie } });
       assert.equal(folders.status, 200);
-      const active = await activeImapConnections();
+      assert.equal(webmail.sessionCount(), 1);
       // Nobody uses the session: it ends by itself, and its IMAP connection with it.
+      await eventually('the idle session to end', () => webmail.sessionCount() === 0, 60_000, 250);
       await eventually(
-        'the idle session to end its IMAP connection',
-        async () => (await activeImapConnections()) === active - 1,
-        60_000,
-        250,
+        'its IMAP connection to close',
+        async () => (await activeImapConnections()) <= baseline,
       );
       const after = await fetch(`${webmail.url}/api/folders`, { headers: { cookie } });
       assert.equal(after.status, 401);

@@ -1,4 +1,5 @@
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { repeat } from 'lit/directives/repeat.js';
 import { api, ApiError, type Folder, type MessagePage, type MessageView, type Outgoing } from './api.js';
 import { folderLabel, formatDate, formatSize, quote } from './format.js';
 
@@ -173,7 +174,11 @@ class CorreoWebmail extends LitElement {
         list.messages.length === 0
           ? html`<p class="empty">No messages here.</p>`
           : html`<ol class="messages">
-              ${list.messages.map(
+              ${repeat(
+                list.messages,
+                // Keyed by UID: a row stays with its message while live updates reorder the list, so
+                // a click during a refresh opens the message that was under the pointer.
+                (m) => m.uid,
                 (m) =>
                   html`<li>
                     <button
