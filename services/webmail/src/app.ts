@@ -64,7 +64,6 @@ export async function buildWebmail(options: WebmailOptions): Promise<Webmail> {
   const sessions = new SessionStore(options.sessionIdleMs);
   const app = Fastify({
     loggerInstance: options.logger,
-    disableRequestLogging: true,
     bodyLimit: 30 * 1024 * 1024,
     trustProxy: false,
     // The same ajv settings as admin-api: unknown fields refused, every bad field reported.
