@@ -30,7 +30,7 @@ export function webmailErrorHandler(logger: Logger) {
     if (error.validation) {
       return reply
         .status(400)
-        .send(errorBody('invalid_request', `The request is not valid: ${error.message}`));
+        .send(errorBody('invalid_request', `The request is not valid: ${invalidPart(error)}.`));
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
@@ -39,4 +39,16 @@ export function webmailErrorHandler(logger: Logger) {
     logger.error({ err: error }, 'webmail: request failed');
     return reply.status(500).send(errorBody('internal', 'Something went wrong on our side. Try again.'));
   };
+}
+
+/** Names the field to fix: the unknown or missing one, else the first value the schema refused. */
+function invalidPart(error: FastifyError): string {
+  const [first] = error.validation ?? [];
+  if (!first) return error.message;
+  const params = first.params as { additionalProperty?: unknown; missingProperty?: unknown };
+  if (typeof params.additionalProperty === 'string')
+    return `"${params.additionalProperty}" is not a field it takes`;
+  if (typeof params.missingProperty === 'string') return `"${params.missingProperty}" is missing`;
+  const field = first.instancePath.replace(/^\//, '').replaceAll('/', '.');
+  return `${field ? `"${field}"` : 'a value'} ${first.message ?? 'is invalid'}`;
 }

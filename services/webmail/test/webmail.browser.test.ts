@@ -328,6 +328,67 @@ describe('webmail in a real browser', { timeout: 600_000 }, () => {
     assert.deepEqual(subjects(trash), ['The figures']);
   });
 
+  test("refusals come back as JSON 4xx in the user's words, never a stack trace", async () => {
+    const [cookie] = await context.cookies(stack.webmailUrl);
+    const headers = { cookie: `${cookie!.name}=${cookie!.value}`, origin: stack.webmailUrl };
+    const { csrfToken } = (await (await fetch(`${stack.webmailUrl}/api/session`, { headers })).json()) as {
+      csrfToken: string;
+    };
+    const call = async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${stack.webmailUrl}${path}`, {
+        method,
+        headers: { ...headers, 'x-csrf-token': csrfToken, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const json = (await response.json()) as { error: { code: string; message: string } };
+      return { status: response.status, ...json.error };
+    };
+    const cases: [Awaited<ReturnType<typeof call>>, number, string, RegExp][] = [
+      [
+        await call('GET', '/api/messages?folder=Nowhere'),
+        404,
+        'folder_not_found',
+        /no folder named "Nowhere"/,
+      ],
+      [
+        await call('GET', '/api/message?folder=INBOX&uid=999999'),
+        404,
+        'message_not_found',
+        /no longer exists/,
+      ],
+      [
+        await call('POST', '/api/send', { to: ['not an address'], subject: 'x', text: 'x' }),
+        400,
+        'invalid_address',
+        /is not an email address/,
+      ],
+      [
+        await call('POST', '/api/send', { to: [], subject: 'x', text: 'x' }),
+        400,
+        'no_recipients',
+        /at least one recipient/,
+      ],
+      [
+        await call('POST', '/api/messages/move', { folder: 'INBOX', uids: [1], to: 'Nowhere' }),
+        404,
+        'folder_not_found',
+        /Nowhere/,
+      ],
+      [
+        await call('POST', '/api/messages/flags', { folder: 'INBOX', uids: [1], colour: 'red' }),
+        400,
+        'invalid_request',
+        /colour/,
+      ],
+    ];
+    for (const [answer, status, code, message] of cases) {
+      assert.equal(answer.status, status, JSON.stringify(answer));
+      assert.equal(answer.code, code, JSON.stringify(answer));
+      assert.match(answer.message, message);
+      assert.doesNotMatch(answer.message, /\bat \w+ \(|node_modules|Error:/);
+    }
+  });
+
   test('sign-out ends the session and its IMAP connection', async () => {
     const [cookie] = await context.cookies(stack.webmailUrl);
     const before = await activeImapConnections();
