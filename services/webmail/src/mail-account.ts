@@ -170,18 +170,18 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
   /** The raw message, for parsing; refused past a size a browser tab should not be asked to show. */
   async source(folder: string, uid: number): Promise<{ source: Buffer; flags: Set<string> }> {
     return this.inFolder(folder, async () => {
+      // One round trip: flags, size and the body up to the limit (a larger one is refused, so
+      // no more than the limit is ever read for it).
       const message = await this.imap.fetchOne(
         String(uid),
-        { uid: true, size: true, flags: true },
+        { uid: true, size: true, flags: true, source: { maxLength: MAX_MESSAGE_BYTES } },
         { uid: true },
       );
-      if (!message) throw notFound();
+      if (!message || !message.source) throw notFound();
       if ((message.size ?? 0) > MAX_MESSAGE_BYTES) {
         throw new WebmailError(413, 'message_too_large', 'This message is too large to show in the browser.');
       }
-      const full = await this.imap.fetchOne(String(uid), { uid: true, source: true }, { uid: true });
-      if (!full || !full.source) throw notFound();
-      return { source: full.source, flags: message.flags ?? new Set() };
+      return { source: message.source, flags: message.flags ?? new Set() };
     });
   }
 
