@@ -50,6 +50,8 @@ export interface MessageView {
   replyTo: string;
   to: string;
   cc: string;
+  /** The bare addresses of To and Cc, for reply-all. */
+  recipients: string[];
   date: string | null;
   messageId: string | null;
   references: string[];

@@ -40,6 +40,9 @@ export async function parseMessage(
       replyTo: firstAddress(parsed.replyTo) ?? firstAddress(parsed.from) ?? '',
       to: addresses(parsed.to),
       cc: addresses(parsed.cc),
+      recipients: [...list(parsed.to), ...list(parsed.cc)].flatMap((object) =>
+        object.value.flatMap((entry) => (entry.address ? [entry.address] : [])),
+      ),
       date: parsed.date ? parsed.date.toISOString() : null,
       messageId: parsed.messageId ?? null,
       references,

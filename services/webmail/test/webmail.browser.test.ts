@@ -226,6 +226,46 @@ describe('webmail in a real browser', { timeout: 600_000 }, () => {
     assert.deepEqual(subjects(inbox), ['Lunch on Friday?']);
   });
 
+  test('reply all, forward (checked with imaplib), raw source, archive', async () => {
+    await deliver(BOB.address, 'Team plans', [
+      '--header',
+      'Cc: carol@remote.test',
+      '--body',
+      'Plans for the team.',
+    ]);
+    await openMessage('Team plans');
+    await page.getByRole('button', { name: 'Reply all (a)' }).click();
+    assert.equal(await page.getByLabel('To').inputValue(), BOB.address);
+    assert.equal(await page.getByLabel('Cc').inputValue(), 'carol@remote.test', 'everyone else, not me');
+    await page.getByRole('button', { name: 'Discard' }).click();
+
+    await openMessage('Team plans');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Source' }).click(),
+    ]);
+    assert.match(await readFile((await download.path())!, 'utf8'), /^Subject: Team plans\r?$/m);
+
+    await page.getByRole('button', { name: 'Forward (f)' }).click();
+    assert.equal(await page.getByLabel('Subject').inputValue(), 'Fwd: Team plans');
+    assert.match(
+      await page.getByRole('textbox', { name: 'Message text' }).inputValue(),
+      /Forwarded message[\s\S]*Plans for the team\./,
+    );
+    await page.getByLabel('To').fill(BOB.address);
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.getByRole('status').filter({ hasText: 'Message sent.' }).waitFor();
+    await eventually("the forward in bob's INBOX", async () =>
+      subjects(await readMailbox('imap', imapHost, BOB.address, BOB.password)).includes('Fwd: Team plans'),
+    );
+
+    await openMessage('Team plans');
+    await page.getByRole('button', { name: 'Archive', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'moved to Archive' }).waitFor();
+    const archived = await readMailbox('imap', imapHost, stack.demo.address, stack.demo.password, 'Archive');
+    assert.deepEqual(subjects(archived).sort(), ['Quarterly report', 'Team plans']);
+  });
+
   test('keyboard: j opens the next message, / goes to search', async () => {
     await page.locator('body').click({ position: { x: 5, y: 790 } });
     await page.keyboard.press('j');

@@ -81,6 +81,20 @@ export async function messageRoutes(app: FastifyInstance) {
     },
   );
 
+  // The message as the server keeps it (headers and all), to save or to look at.
+  app.get<{ Querystring: { folder: string; uid: number } }>(
+    '/api/message/source',
+    { schema: { querystring: messageQuery } },
+    async (request, reply) => {
+      const { source } = await request.webmail.account.source(request.query.folder, request.query.uid);
+      return reply
+        .type('application/octet-stream')
+        .header('content-disposition', `attachment; filename="message-${request.query.uid}.eml"`)
+        .header('content-security-policy', "default-src 'none'; sandbox")
+        .send(source);
+    },
+  );
+
   app.get<{ Querystring: { folder: string; uid: number; index: number } }>(
     '/api/message/attachment',
     {

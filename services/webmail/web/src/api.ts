@@ -88,6 +88,7 @@ export const api = {
   send: (message: Outgoing) => call<{ sent: boolean }>('POST', '/api/send', message),
   bodyUrl: (folder: string, uid: number, images: boolean) =>
     `/api/message/body?${query({ folder, uid, images: images || undefined })}`,
+  sourceUrl: (folder: string, uid: number) => `/api/message/source?${query({ folder, uid })}`,
   attachmentUrl: (folder: string, uid: number, index: number) =>
     `/api/message/attachment?${query({ folder, uid, index })}`,
 };

@@ -207,6 +207,7 @@ class CorreoWebmail extends LitElement {
     const m = this.message;
     if (!m) return html`<p class="empty">Select a message to read it.</p>`;
     const moveTargets = this.folders.filter((f) => f.path !== m.folder);
+    const archive = this.folders.find((f) => f.specialUse === '\\Archive');
     return html`
       <article class="message" aria-labelledby="message-subject">
         <h2 id="message-subject">${m.subject || '(no subject)'}</h2>
@@ -226,6 +227,13 @@ class CorreoWebmail extends LitElement {
         </dl>
         <div class="actions">
           <button type="button" @click=${() => this.#reply(m)}>Reply (r)</button>
+          <button type="button" @click=${() => this.#replyAll(m)}>Reply all (a)</button>
+          <button type="button" @click=${() => this.#forward(m)}>Forward (f)</button>
+          ${
+            archive && archive.path !== m.folder
+              ? html`<button type="button" @click=${() => this.#move(m, archive.path)}>Archive</button>`
+              : nothing
+          }
           <button type="button" @click=${() => this.#toggle('seen', !m.seen)}>
             ${m.seen ? 'Mark unread' : 'Mark read'}
           </button>
@@ -249,6 +257,7 @@ class CorreoWebmail extends LitElement {
                 </button>`
               : nothing
           }
+          <a class="button" href=${api.sourceUrl(m.folder, m.uid)} download>Source</a>
         </div>
         ${
           m.hasHtml && !this.plainText && m.remoteImages > 0 && !this.showImages
@@ -438,6 +447,32 @@ class CorreoWebmail extends LitElement {
     });
   }
 
+  #replyAll(m: MessageView) {
+    const me = (this.address ?? '').toLowerCase();
+    const others = m.recipients.filter(
+      (a) => a.toLowerCase() !== me && a.toLowerCase() !== m.replyTo.toLowerCase(),
+    );
+    this.#reply(m);
+    if (this.draft) this.draft = { ...this.draft, cc: [...new Set(others)].join(', ') };
+  }
+
+  #forward(m: MessageView) {
+    const header = [
+      '---------- Forwarded message ----------',
+      `From: ${m.from}`,
+      `Date: ${formatDate(m.date, true)}`,
+      `Subject: ${m.subject}`,
+      `To: ${m.to}`,
+      ...(m.cc ? [`Cc: ${m.cc}`] : []),
+    ].join('\n');
+    this.#compose({
+      to: '',
+      cc: '',
+      subject: /^fwd?:/i.test(m.subject) ? m.subject : `Fwd: ${m.subject}`,
+      text: `\n\n${header}\n\n${m.text}`,
+    });
+  }
+
   #onSend = (event: SubmitEvent) => {
     event.preventDefault();
     const form = new FormData(event.target as HTMLFormElement);
@@ -535,6 +570,8 @@ class CorreoWebmail extends LitElement {
       j: () => go(index + 1),
       k: () => go(index < 0 ? 0 : index - 1),
       r: () => this.message && this.#reply(this.message),
+      a: () => this.message && this.#replyAll(this.message),
+      f: () => this.message && this.#forward(this.message),
       c: () => this.#compose(),
       '#': () => this.message && this.#delete(this.message),
       '/': () => this.querySelector<HTMLInputElement>('#search')?.focus(),
