@@ -216,6 +216,18 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
     await this.move(folder, uids, trash);
   }
 
+  /** Empty Trash (or Junk): every message in it, for good. Other folders are refused. */
+  async empty(folder: string): Promise<void> {
+    const listed = await this.imap.list();
+    const use = listed.find((entry) => entry.path === folder)?.specialUse;
+    if (use !== '\\Trash' && use !== '\\Junk') {
+      throw new WebmailError(422, 'not_emptiable', 'Only the Trash and Junk folders can be emptied.');
+    }
+    await this.inFolder(folder, async () => {
+      if ((this.imap.mailbox ? this.imap.mailbox.exists : 0) > 0) await this.imap.messageDelete('1:*');
+    });
+  }
+
   async append(folder: string, raw: Buffer, flags: string[]): Promise<void> {
     await this.imap.append(folder, raw, flags);
   }

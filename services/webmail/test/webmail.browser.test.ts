@@ -368,6 +368,17 @@ describe('webmail in a real browser', { timeout: 600_000 }, () => {
     assert.deepEqual(subjects(trash), ['The figures']);
   });
 
+  test('empty Trash asks first, then deletes for good (checked with imaplib)', async () => {
+    await page.getByRole('navigation', { name: 'Folders' }).getByRole('button', { name: 'Trash' }).click();
+    await rowFor('The figures').waitFor();
+    await page.getByRole('button', { name: 'Empty', exact: true }).click();
+    await page.getByRole('button', { name: 'Delete 1 for good' }).click();
+    await page.getByRole('status').filter({ hasText: 'Trash emptied.' }).waitFor();
+    const trash = await readMailbox('imap', imapHost, stack.demo.address, stack.demo.password, 'Trash');
+    assert.deepEqual(trash, []);
+    await page.getByRole('navigation', { name: 'Folders' }).getByRole('button', { name: 'Inbox' }).click();
+  });
+
   test("refusals come back as JSON 4xx in the user's words, never a stack trace", async () => {
     const [cookie] = await context.cookies(stack.webmailUrl);
     const headers = { cookie: `${cookie!.name}=${cookie!.value}`, origin: stack.webmailUrl };
@@ -413,6 +424,12 @@ describe('webmail in a real browser', { timeout: 600_000 }, () => {
         404,
         'folder_not_found',
         /Nowhere/,
+      ],
+      [
+        await call('POST', '/api/folders/empty', { folder: 'INBOX' }),
+        422,
+        'not_emptiable',
+        /Only the Trash and Junk/,
       ],
       [
         await call('POST', '/api/messages/flags', { folder: 'INBOX', uids: [1], colour: 'red' }),

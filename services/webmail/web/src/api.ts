@@ -84,6 +84,7 @@ export const api = {
     call<void>('POST', '/api/messages/flags', { folder, uids, ...flags }),
   move: (folder: string, uids: number[], to: string) =>
     call<void>('POST', '/api/messages/move', { folder, uids, to }),
+  empty: (folder: string) => call<void>('POST', '/api/folders/empty', { folder }),
   remove: (folder: string, uids: number[]) => call<void>('POST', '/api/messages/delete', { folder, uids }),
   send: (message: Outgoing) => call<{ sent: boolean }>('POST', '/api/send', message),
   bodyUrl: (folder: string, uid: number, images: boolean) =>

@@ -31,6 +31,7 @@ class CorreoWebmail extends LitElement {
     status: { state: true },
     error: { state: true },
     busy: { state: true },
+    confirmEmpty: { state: true },
   };
 
   address: string | null | undefined = undefined;
@@ -47,6 +48,7 @@ class CorreoWebmail extends LitElement {
   status = '';
   error = '';
   busy = false;
+  confirmEmpty = false;
   #events: EventSource | null = null;
 
   protected override createRenderRoot() {
@@ -152,6 +154,7 @@ class CorreoWebmail extends LitElement {
     return html`
       <div class="list-head">
         <h2>${this.search ? `Search: ${this.search}` : folderLabel(this.#currentFolder())}</h2>
+        ${this.#renderEmpty(list.total)}
         <span class="range">${first}–${last} of ${list.total}</span>
         <button
           type="button"
@@ -202,6 +205,26 @@ class CorreoWebmail extends LitElement {
       }
     `;
   }
+
+  /** Emptying Trash/Junk deletes for good: the first click asks, the second does it. */
+  #renderEmpty(total: number) {
+    const use = this.#currentFolder().specialUse;
+    if (this.search || total === 0 || (use !== '\\Trash' && use !== '\\Junk')) return nothing;
+    if (!this.confirmEmpty) {
+      return html`<button type="button" @click=${() => (this.confirmEmpty = true)}>Empty</button>`;
+    }
+    return html`<button type="button" class="danger" @click=${this.#empty}>Delete ${total} for good</button>`;
+  }
+
+  #empty = () => {
+    const folder = this.folder;
+    this.confirmEmpty = false;
+    void this.#guard(async () => {
+      await api.empty(folder);
+      this.status = `${folderLabel(this.#currentFolder())} emptied.`;
+      await Promise.all([this.#loadList(), this.#loadFolders()]);
+    });
+  };
 
   #renderMessage() {
     const m = this.message;
@@ -368,6 +391,7 @@ class CorreoWebmail extends LitElement {
 
   #openFolder(path: string) {
     this.folder = path;
+    this.confirmEmpty = false;
     this.page = 1;
     this.search = '';
     this.selected = null;
