@@ -407,6 +407,7 @@ class CorreoWebmail extends LitElement {
 
   #openMessage(uid: number) {
     this.selected = uid;
+    this.status = '';
     this.draft = null;
     this.showImages = false;
     this.plainText = false;
