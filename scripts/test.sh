@@ -3,6 +3,8 @@
 # the backends (also when a test fails). CI runs exactly this through .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=node.sh
+source scripts/node.sh
 
 bash scripts/install.sh
 # Clients nobody here wrote, for the end-to-end tests.
