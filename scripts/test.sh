@@ -14,6 +14,9 @@ bash scripts/install.sh
 # run in parallel (the tests would install them on first use too).
 bash scripts/promtool.sh >/dev/null
 bash scripts/py-tool.sh kubernetes-validate >/dev/null
+# The trace test's backend (e2e/test/trace.test.ts): Jaeger built from the Go module proxy on
+# first use (minutes on a new machine; cached under ~/.cache/correo afterwards).
+bash scripts/go-tool.sh jaeger >/dev/null
 
 echo "== static checks: typecheck, lint, format"
 npx tsc -p tsconfig.json
