@@ -44,11 +44,7 @@ export function withSpan<T>(name: string, fn: (span: Span) => T | Promise<T>, pa
     try {
       return await fn(span);
     } catch (error) {
-      span.recordException(error instanceof Error ? error : String(error));
-      span.setStatus({
-        code: SpanStatusCode.ERROR,
-        message: error instanceof Error ? error.message : String(error),
-      });
+      recordFailure(span, error);
       throw error;
     } finally {
       span.end();
@@ -74,13 +70,7 @@ export async function withSpanPerMessage<T>(
   try {
     return await fn(spans);
   } catch (error) {
-    for (const span of spans) {
-      span.recordException(error instanceof Error ? error : String(error));
-      span.setStatus({
-        code: SpanStatusCode.ERROR,
-        message: error instanceof Error ? error.message : String(error),
-      });
-    }
+    for (const span of spans) recordFailure(span, error);
     throw error;
   } finally {
     for (const span of spans) span.end();
@@ -90,4 +80,12 @@ export async function withSpanPerMessage<T>(
 /** The bus headers that continue `span` (a span of withSpanPerMessage) in its message's trace. */
 export function spanHeaders(span: Span): Record<string, string> {
   return injectTraceContext({}, trace.setSpan(contextApi.active(), span));
+}
+
+function recordFailure(span: Span, error: unknown): void {
+  span.recordException(error instanceof Error ? error : String(error));
+  span.setStatus({
+    code: SpanStatusCode.ERROR,
+    message: error instanceof Error ? error.message : String(error),
+  });
 }

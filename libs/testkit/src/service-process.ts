@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { eventually } from './eventually.js';
 import { spawnNode, type Spawned } from './spawned.js';
 
@@ -69,4 +70,16 @@ export async function startServiceProcess(
 /** The port of a "host:port" or "scheme://host:port" listener address. */
 export function listenerPort(address: string): number {
   return Number(/:(\d+)$/.exec(address)?.[1] ?? NaN);
+}
+
+/** True when nothing listens on the loopback port any more (a drained listener). */
+export function refusesConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
 }

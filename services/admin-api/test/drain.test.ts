@@ -8,6 +8,7 @@ import {
   freshDatabase,
   killRunning,
   listenerPort,
+  refusesConnections,
   startServiceProcess,
   uniqueName,
   type FreshDatabase,
@@ -49,17 +50,6 @@ function recorder(socket: Socket): { text(): string; until(pattern: RegExp): Pro
         return false;
       }),
   };
-}
-
-function refusesConnections(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
-  });
 }
 
 test('SIGTERM drains the admin-api: the request in progress completes, new connections are refused', async () => {

@@ -1,6 +1,5 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createFsBlobStore } from '@correo/blobs';
 import { createPostgresBus } from '@correo/bus';
@@ -12,6 +11,7 @@ import {
   killRunning,
   listenerPort,
   makeDataDir,
+  refusesConnections,
   removeDataDir,
   startDnsServer,
   startServiceProcess,
@@ -48,17 +48,6 @@ after(async () => {
   await db?.drop();
   if (dataDir) await removeDataDir(dataDir);
 });
-
-function refusesConnections(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
-  });
-}
 
 test('SIGTERM drains smtp-ingress: the message in DATA is accepted, new commands get 421 4.3.2, nothing is lost', async () => {
   const service = await startServiceProcess(mainScript, {
