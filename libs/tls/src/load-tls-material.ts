@@ -104,6 +104,8 @@ function assertMatchingPair(cert: string, key: string, where: string): void {
   if (!matches) throw new Error(`TLS certificate and key in ${where} do not belong together`);
 }
 
+const RELOAD_POLL_MS = 60_000;
+
 export interface TlsMaterialWatch {
   close(): void;
 }
@@ -158,8 +160,13 @@ export function watchTlsMaterial(
   const watchers = [...new Set([dirname(certFile), dirname(keyFile)])].map((dir) =>
     watch(dir, { persistent: false }, () => void reload()),
   );
+  // Where file events do not arrive (network filesystems), a periodic look still finds the
+  // renewal; reading two small files a minute costs nothing.
+  const poll = setInterval(() => void reload(), RELOAD_POLL_MS);
+  poll.unref();
   return {
     close() {
+      clearInterval(poll);
       for (const watcher of watchers) watcher.close();
     },
   };
