@@ -11,3 +11,4 @@ export * from './private-postgres.js';
 export * from './private-minio.js';
 export * from './service-process.js';
 export * from './jaeger.js';
+export * from './in-process-postgres.js';
