@@ -13,13 +13,13 @@ import {
   timestampFromDate,
 } from '@correo/proto';
 import { startTelemetry } from '@correo/telemetry';
-import { uniqueName } from '@correo/testkit';
+import { eventually, uniqueName } from '@correo/testkit';
 import { mdaMetrics } from '../src/metrics.js';
 import { outboundJobId } from '../src/outbound.js';
 import { MdaTestStack, acceptedEvent } from './helpers/stack.js';
-import type { Collector, StackKind } from './helpers/stack.js';
+import type { StackKind } from '@correo/testkit/stack';
+import type { Collector } from './helpers/stack.js';
 import { deliveredRows, outcomeCount, rejections } from './helpers/rows.js';
-import { waitUntil } from './helpers/wait.js';
 
 /** The mda's delivery behaviour, run once per stack (embedded and distributed backends). */
 export function deliveryScenarios(kind: StackKind): void {
@@ -30,9 +30,10 @@ export function deliveryScenarios(kind: StackKind): void {
     // Every test gets its own domain so that aliases and catch-alls never meet.
     const domain = () => `${uniqueName('d')}.test`;
     const settled = (eventId: string, outcomes: number) =>
-      waitUntil(
+      eventually(
         `${outcomes} outcomes of ${eventId}`,
         async () => (await outcomeCount(stack.pool, eventId)) >= outcomes,
+        90_000,
       );
 
     before(async () => {
@@ -130,7 +131,7 @@ export function deliveryScenarios(kind: StackKind): void {
         );
         assert.equal(found.rowCount, 1, 'the decoded body is kept for SEARCH and the keys for SORT');
 
-        await waitUntil('the mailbox-changed notification', async () => notes.length > 0);
+        await eventually('the mailbox-changed notification', async () => notes.length > 0, 90_000);
         assert.deepEqual(JSON.parse(notes[0]!), {
           mailboxId: row.mailbox_id,
           uid: 1,
@@ -467,8 +468,10 @@ export function deliveryScenarios(kind: StackKind): void {
       missing.sha256 = missing.key;
       const eventId = randomUUID();
       await stack.publishEvent(acceptedEvent(eventId, 'a@remote.test', { to: [`victim@${d}`] }, missing));
-      await waitUntil('the dead letter', async () =>
-        deadLetters.messages.some((m) => eventIdOf(decodeDeadLetter(m.value).value) === eventId),
+      await eventually(
+        'the dead letter',
+        async () => deadLetters.messages.some((m) => eventIdOf(decodeDeadLetter(m.value).value) === eventId),
+        90_000,
       );
       const letter = deadLetters.messages
         .map((m) => decodeDeadLetter(m.value))
@@ -478,7 +481,7 @@ export function deliveryScenarios(kind: StackKind): void {
       assert.equal(letter.group, stack.settings.group);
       // Counted once the dead letter is durable, which may be just after a consumer sees it.
       const count = async () => (await mdaMetrics.deadLettered.get()).values[0]?.value ?? 0;
-      await waitUntil('the dead letter to be counted', async () => (await count()) > before);
+      await eventually('the dead letter to be counted', async () => (await count()) > before, 90_000);
       const afterCount = await count();
       assert.equal(afterCount - before, 1);
       assert.equal(await outcomeCount(stack.pool, eventId), 0);
@@ -500,7 +503,7 @@ async function outboundFor(collector: Collector, eventId: string, jobs: number) 
     collector.messages
       .map((m: DeliveredMessage) => decodeOutboundMessage(m.value))
       .filter((job) => job.originalEventId === eventId);
-  await waitUntil(`${jobs} outbound jobs of ${eventId}`, async () => mine().length >= jobs);
+  await eventually(`${jobs} outbound jobs of ${eventId}`, async () => mine().length >= jobs, 90_000);
   const found = mine();
   assert.equal(found.length, jobs);
   return found;

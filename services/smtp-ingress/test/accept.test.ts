@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SubmissionKind } from '@correo/proto';
-import { curl, pythonSmtp, queuedId, swaks } from './support/clients.js';
+import { curl, pythonSmtp, queuedId, swaks, swaksAuth } from '@correo/testkit';
 import {
   ALIAS,
   OTHER_USER,
@@ -25,7 +25,7 @@ function splitReceived(stored: Buffer): { received: string; rest: Buffer } {
 describe('accepting mail (Postgres bus, filesystem blobs)', () => {
   let fixture: IngressFixture;
   before(async () => {
-    fixture = await startIngressFixture({ bus: 'postgres', blobs: 'fs' });
+    fixture = await startIngressFixture({ kind: 'embedded' });
   });
   after(async () => {
     await fixture?.stop();
@@ -42,14 +42,7 @@ describe('accepting mail (Postgres bus, filesystem blobs)', () => {
       '--port',
       String(fixture.ingress.ports.submission),
       '--tls',
-      '--auth',
-      'PLAIN',
-      '--auth-user',
-      USER,
-      '--auth-password',
-      PASSWORD,
-      '--from',
-      USER,
+      ...swaksAuth(USER, PASSWORD),
       '--to',
       `el@suemail.test,${OTHER_USER}`,
       '--data',
@@ -180,6 +173,7 @@ describe('accepting mail (Postgres bus, filesystem blobs)', () => {
       port: fixture.ingress.ports.submission,
       mode: 'starttls',
       cafile: join(fixture.dataDir, 'ca.pem'),
+      checkHostname: false,
       commands: ['EHLO python.client.test'],
     });
     assert.equal(secured.replies[0]![0], 220);

@@ -5,7 +5,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dkimDnsRecord, dkimSignatureHeader, generateDkimKeyPair } from '@correo/dkim';
 import type { AuthenticationResult, MailAccepted } from '@correo/proto';
-import { pythonSmtp, queuedId, swaks } from './support/clients.js';
+import { pythonSmtp, queuedId, swaks, swaksAuth } from '@correo/testkit';
 import { PASSWORD, USER, startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
 
 const SELECTOR = 'mayo2026';
@@ -232,14 +232,7 @@ describe('SPF, DKIM and DMARC on the MX listener (DNS server on 127.0.0.1)', () 
       '--port',
       String(fixture.ingress.ports.submission),
       '--tls',
-      '--auth',
-      'PLAIN',
-      '--auth-user',
-      USER,
-      '--auth-password',
-      PASSWORD,
-      '--from',
-      USER,
+      ...swaksAuth(USER, PASSWORD),
       '--to',
       'el@suemail.test',
       '--data',
