@@ -8,7 +8,7 @@ import { SMTPServer } from 'smtp-server';
 import { eventually, freePort, queuedId, runProgram, swaks, uniqueName } from '@correo/testkit';
 import { AdminClient } from './support/admin-client.js';
 import { startPrometheus, type TestPrometheus } from './support/prometheus.js';
-import { startKafkaStack, type MailStack } from './support/stacks.js';
+import { startMailStack, type MailStack } from './support/stacks.js';
 
 // With Debian's prometheus scraping the distributed stack (the services on Kafka, PostgreSQL,
 // MinIO and Redis) while everyday mail flows through it, every query of every panel of the
@@ -60,7 +60,7 @@ before(async () => {
   });
   await new Promise<void>((resolve) => remote.listen(remotePort, '127.0.0.1', resolve));
   const outbound = uniqueName('mail.outbound');
-  stack = await startKafkaStack({
+  stack = await startMailStack('distributed', {
     MDA_OUTBOUND_TOPIC: outbound,
     RELAY_OUTBOUND_TOPIC: outbound,
     RELAY_CONSUMER_GROUP: uniqueName('relay'),

@@ -13,7 +13,7 @@ import {
   type TestJaeger,
 } from '@correo/testkit';
 import { AdminClient } from './support/admin-client.js';
-import { startKafkaStack, type MailStack } from './support/stacks.js';
+import { startMailStack, type MailStack } from './support/stacks.js';
 
 // One OpenTelemetry trace per message, checked in a real trace backend: Jaeger (built from the Go
 // module proxy) receives the spans of the distributed stack (Kafka, PostgreSQL, MinIO, Redis) over
@@ -46,7 +46,7 @@ before(async () => {
   });
   await new Promise<void>((resolve) => remote.listen(remotePort, '127.0.0.1', resolve));
   const outbound = uniqueName('mail.outbound');
-  stack = await startKafkaStack({
+  stack = await startMailStack('distributed', {
     OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint,
     // A topic and group of this run's own: the relay takes only the job of this test.
     MDA_OUTBOUND_TOPIC: outbound,

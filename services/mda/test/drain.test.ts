@@ -1,19 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createFsBlobStore } from '@correo/blobs';
 import { createPostgresBus } from '@correo/bus';
 import { encodeMailAccepted } from '@correo/proto';
 import { createPool, migrate } from '@correo/store';
-import { freshDatabase, makeDataDir, removeDataDir, uniqueName } from '@correo/testkit';
-import { spawnMda, type MdaProcess } from './helpers/child.js';
+import {
+  eventually,
+  freshDatabase,
+  killRunning,
+  makeDataDir,
+  removeDataDir,
+  spawnNode,
+  uniqueName,
+  type Spawned,
+} from '@correo/testkit';
 import { rawMessage } from './helpers/messages.js';
 import { Provisioner } from './helpers/provision.js';
 import { acceptedEvent } from './helpers/stack.js';
-import { waitUntil } from './helpers/wait.js';
 
 const EVENTS = 600;
+const MDA_MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
 /**
  * SIGTERM in the middle of a burst (so of a batch): the mda finishes the batch in hand, commits
@@ -27,9 +36,8 @@ test(`SIGTERM during a burst of ${EVENTS} events: the batch in hand is stored an
   const blobDir = await makeDataDir('mda-drain-');
   const bus = createPostgresBus({ connectionString: db.url, partitions: 3 });
   const blobs = createFsBlobStore({ dir: blobDir });
-  const processes: MdaProcess[] = [];
   t.after(async () => {
-    await Promise.all(processes.map((p) => p.kill('SIGKILL')));
+    await killRunning();
     await bus.close();
     await blobs.close();
     await pool.end();
@@ -84,15 +92,21 @@ test(`SIGTERM during a burst of ${EVENTS} events: the batch in hand is stored an
       ).rows[0]!.n ?? 0,
     );
 
-  const first = spawnMda(env);
-  processes.push(first);
+  const first = spawnNode(MDA_MAIN, env);
+  const output = (p: Spawned) => (p.stdout() + p.stderr()).slice(-8000);
   for (let i = 0; i < events.length; i += 100) await bus.publish(topic, events.slice(i, i + 100));
-  await waitUntil('the first deliveries', async () => {
-    if (first.child.exitCode !== null) throw new Error(`mda exited early: ${first.output()}`);
-    return (await storedEvents()) > 0;
-  });
+  await eventually(
+    'the first deliveries',
+    async () => {
+      if (first.child.exitCode !== null) throw new Error(`mda exited early: ${output(first)}`);
+      return (await storedEvents()) > 0;
+    },
+    90_000,
+    100,
+  );
 
-  assert.equal(await first.kill('SIGTERM'), 0, `mda drained and exited 0: ${first.output()}`);
+  first.child.kill('SIGTERM');
+  assert.deepEqual(await first.exitWithin(30_000), { code: 0, signal: null }, output(first));
   const stored = await storedEvents();
   t.diagnostic(`${stored} of ${EVENTS} events were stored and committed before the exit`);
   assert.equal(
@@ -101,17 +115,18 @@ test(`SIGTERM during a burst of ${EVENTS} events: the batch in hand is stored an
     'every stored event is committed, no committed event is missing',
   );
 
-  const second = spawnMda(env);
-  processes.push(second);
-  await waitUntil(
+  const second = spawnNode(MDA_MAIN, env);
+  await eventually(
     `all ${EVENTS} events`,
     async () => {
-      if (second.child.exitCode !== null) throw new Error(`second mda exited: ${second.output()}`);
+      if (second.child.exitCode !== null) throw new Error(`second mda exited: ${output(second)}`);
       return (await storedEvents()) >= EVENTS;
     },
     240_000,
+    100,
   );
-  assert.equal(await second.kill('SIGTERM'), 0, second.output());
+  second.child.kill('SIGTERM');
+  assert.deepEqual(await second.exitWithin(30_000), { code: 0, signal: null }, output(second));
   const perEvent = await pool.query<{ copies: string }>(
     'SELECT count(*) AS copies FROM deliveries GROUP BY event_id HAVING count(*) <> 1',
   );

@@ -9,6 +9,7 @@ import {
   eventually,
   freshDatabase,
   killRunning,
+  LineClient,
   listenerPort,
   makeDataDir,
   refusesConnections,
@@ -19,7 +20,6 @@ import {
   type FreshDatabase,
   type TestDnsServer,
 } from '@correo/testkit';
-import { RawSession } from './support/raw-session.js';
 import { provisionDirectory, testEnv, USER } from './support/ingress-fixture.js';
 
 // SIGTERM on the real process (src/main.ts, as a pod gets it): readiness goes false, the
@@ -66,26 +66,26 @@ test('SIGTERM drains smtp-ingress: the message in DATA is accepted, new commands
 
   const subject = uniqueName('drain');
   // A transaction in the middle of DATA when SIGTERM arrives.
-  const inData = await RawSession.open(mxPort);
-  assert.match(await inData.command('EHLO client.example'), /^250/);
-  assert.match(await inData.command('MAIL FROM:<sender@example.net>'), /^250/);
-  assert.match(await inData.command(`RCPT TO:<${USER}>`), /^250/);
-  assert.match(await inData.command('DATA'), /^354/);
+  const inData = await LineClient.openSmtp(mxPort);
+  assert.match(await inData.askSmtp('EHLO client.example'), /^250/);
+  assert.match(await inData.askSmtp('MAIL FROM:<sender@example.net>'), /^250/);
+  assert.match(await inData.askSmtp(`RCPT TO:<${USER}>`), /^250/);
+  assert.match(await inData.askSmtp('DATA'), /^354/);
   inData.write(`From: sender@example.net\r\nTo: ${USER}\r\nSubject: ${subject}\r\n\r\nfirst half\r\n`);
   // A session between transactions.
-  const idle = await RawSession.open(mxPort);
-  assert.match(await idle.command('EHLO other.example'), /^250/);
+  const idle = await LineClient.openSmtp(mxPort);
+  assert.match(await idle.askSmtp('EHLO other.example'), /^250/);
 
   service.process.child.kill('SIGTERM');
   await eventually('/readyz to answer 503', async () => (await service.readyz()) === 503, 20_000);
   await eventually('the MX listener to refuse connections', () => refusesConnections(mxPort), 20_000);
 
-  assert.match(await idle.command('MAIL FROM:<late@example.net>'), /^421 4\.3\.2 /);
-  assert.ok(await idle.closedByServer(), 'the idle session is closed after its 421');
+  assert.match(await idle.askSmtp('MAIL FROM:<late@example.net>'), /^421 4\.3\.2 /);
+  assert.ok(await idle.closedWithin(), 'the idle session is closed after its 421');
 
   inData.write('second half\r\n.\r\n');
-  assert.match(await inData.reply(), /^250 /, 'the message in DATA is accepted during the drain');
-  assert.match(await inData.command('QUIT'), /^(221|421 4\.3\.2) /);
+  assert.match(await inData.readReply(), /^250 /, 'the message in DATA is accepted during the drain');
+  assert.match(await inData.askSmtp('QUIT'), /^(221|421 4\.3\.2) /);
 
   const exit = await service.process.exitWithin(30_000);
   assert.deepEqual(exit, { code: 0, signal: null }, service.process.stdout() + service.process.stderr());
