@@ -4,9 +4,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SMTPServer } from 'smtp-server';
-import { eventually, freePort, queuedId, runProgram, swaks, uniqueName } from '@correo/testkit';
+import { eventually, queuedId, runProgram, swaks, uniqueName } from '@correo/testkit';
 import { AdminClient } from './support/admin-client.js';
+import { startRemoteMx, type RemoteMx } from './support/remote-mx.js';
 import { startPrometheus, type TestPrometheus } from './support/prometheus.js';
 import { startMailStack, type MailStack } from './support/stacks.js';
 
@@ -24,7 +24,7 @@ const MAX_CONNECTIONS_PER_IP = 3;
 
 let stack: MailStack;
 let prometheus: TestPrometheus;
-let remote: SMTPServer;
+let remote: RemoteMx;
 
 /** Every panel query of every dashboard, with the dashboard and panel it belongs to. */
 function panelQueries(): { where: string; expr: string }[] {
@@ -42,29 +42,13 @@ function panelQueries(): { where: string; expr: string }[] {
 }
 
 before(async () => {
-  const remotePort = await freePort();
-  remote = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
-    logger: false,
-    onRcptTo(address, _session, callback) {
-      if (address.address.startsWith('nobody@')) {
-        return callback(Object.assign(new Error('5.1.1 no such user'), { responseCode: 550 }));
-      }
-      callback();
-    },
-    onData(stream, _session, callback) {
-      stream.resume();
-      stream.on('end', () => callback());
-    },
-  });
-  await new Promise<void>((resolve) => remote.listen(remotePort, '127.0.0.1', resolve));
+  remote = await startRemoteMx((recipient) => recipient.startsWith('nobody@'));
   const outbound = uniqueName('mail.outbound');
   stack = await startMailStack('distributed', {
     MDA_OUTBOUND_TOPIC: outbound,
     RELAY_OUTBOUND_TOPIC: outbound,
     RELAY_CONSUMER_GROUP: uniqueName('relay'),
-    RELAY_TRANSPORT_MAP: `${far}=127.0.0.1:${remotePort}`,
+    RELAY_TRANSPORT_MAP: `${far}=127.0.0.1:${remote.port}`,
     SMTP_MAX_CONNECTIONS_PER_IP: String(MAX_CONNECTIONS_PER_IP),
   });
   prometheus = await startPrometheus([
@@ -79,7 +63,7 @@ before(async () => {
 after(async () => {
   await prometheus?.close();
   await stack?.close();
-  if (remote) await new Promise<void>((resolve) => remote.close(() => resolve()));
+  await remote?.close();
 });
 
 async function sendMx(to: string): Promise<string[]> {

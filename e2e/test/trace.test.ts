@@ -1,9 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SMTPServer } from 'smtp-server';
 import {
   eventually,
-  freePort,
   queuedId,
   startJaeger,
   swaks,
@@ -13,6 +11,7 @@ import {
   type TestJaeger,
 } from '@correo/testkit';
 import { AdminClient } from './support/admin-client.js';
+import { startRemoteMx, type RemoteMx } from './support/remote-mx.js';
 import { startMailStack, type MailStack } from './support/stacks.js';
 
 // One OpenTelemetry trace per message, checked in a real trace backend: Jaeger (built from the Go
@@ -26,25 +25,11 @@ const REMOTE = `friend@far-${run}.test`;
 
 let jaeger: TestJaeger;
 let stack: MailStack;
-let remote: SMTPServer;
-const remoteReceived: string[] = [];
+let remote: RemoteMx;
 
 before(async () => {
   jaeger = await startJaeger();
-  const remotePort = await freePort();
-  remote = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
-    logger: false,
-    onData(stream, session, callback) {
-      stream.resume();
-      stream.on('end', () => {
-        remoteReceived.push(...session.envelope.rcptTo.map((r) => r.address));
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => remote.listen(remotePort, '127.0.0.1', resolve));
+  remote = await startRemoteMx();
   const outbound = uniqueName('mail.outbound');
   stack = await startMailStack('distributed', {
     OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint,
@@ -52,7 +37,7 @@ before(async () => {
     MDA_OUTBOUND_TOPIC: outbound,
     RELAY_OUTBOUND_TOPIC: outbound,
     RELAY_CONSUMER_GROUP: uniqueName('relay'),
-    RELAY_TRANSPORT_MAP: `far-${run}.test=127.0.0.1:${remotePort}`,
+    RELAY_TRANSPORT_MAP: `far-${run}.test=127.0.0.1:${remote.port}`,
   });
   const admin = new AdminClient(stack.app.adminUrl, stack.app.adminToken);
   const tenant = await admin.createTenant(run);
@@ -63,7 +48,7 @@ before(async () => {
 
 after(async () => {
   await stack?.close();
-  if (remote) await new Promise<void>((resolve) => remote.close(() => resolve()));
+  await remote?.close();
   await jaeger?.close();
 });
 
@@ -93,7 +78,7 @@ test('one message is one trace in Jaeger: SMTP transaction -> bus -> mda -> stor
   assert.ok(eventId, 'the 250 names the event id');
   await eventually(
     'the remote MX to receive the forwarded copy',
-    () => remoteReceived.includes(REMOTE),
+    () => remote.received.includes(REMOTE),
     120_000,
   );
 
