@@ -12,6 +12,7 @@ import {
   encodeMailAccepted,
   timestampFromDate,
 } from '@correo/proto';
+import { SUMMARY_WIRE_VERSION, analyzeMessage, encodeSummaryWire, messageSummary } from '@correo/mime';
 import { startTelemetry } from '@correo/telemetry';
 import { eventually, uniqueName } from '@correo/testkit';
 import { mdaMetrics } from '../src/metrics.js';
@@ -146,6 +147,54 @@ export function deliveryScenarios(kind: StackKind): void {
       } finally {
         await unsubscribe();
       }
+    });
+
+    test('the analysis carried in the event is filed without reading the blob; one of another version is not trusted', async () => {
+      const d = domain();
+      const accountId = await stack.provision.account(`reader@${d}`);
+      const blob = await stack.storeMessage({
+        from: 'bob@remote.test',
+        to: [`reader@${d}`],
+        subject: 'Read once',
+        text: 'The heron numbers are in.',
+      });
+      const summary = messageSummary(await analyzeMessage(await stack.blobs.get(blob.key)));
+      // Gone before the mda runs: filing can only come from the event's own analysis.
+      await stack.blobs.delete(blob.key);
+      const eventId = randomUUID();
+      await stack.publishEvent({
+        ...acceptedEvent(eventId, 'bob@remote.test', { to: [`reader@${d}`] }, blob),
+        analysis: encodeSummaryWire(summary),
+      });
+      await settled(eventId, 1);
+      const [row] = await deliveredRows(stack.pool, eventId);
+      assert.equal(row?.account_id, accountId);
+      assert.equal(row?.header_subject, 'Read once');
+      assert.deepEqual(row?.envelope_json, JSON.parse(JSON.stringify(summary.envelope)));
+      assert.deepEqual(row?.bodystructure_json, JSON.parse(JSON.stringify(summary.bodystructure)));
+      const found = await stack.pool.query(
+        `SELECT 1 FROM messages WHERE account_id = $1 AND position('heron' in lower(body_text)) > 0`,
+        [accountId],
+      );
+      assert.equal(found.rowCount, 1, 'the carried search text is indexed');
+
+      // Same event shape, analysis tagged with an unknown version: the mda must read the blob, which
+      // is gone, so the message is not filed from the untrusted analysis (retried, then dead-lettered).
+      const foreign = Buffer.from(JSON.stringify({ v: SUMMARY_WIRE_VERSION + 1, s: summary }));
+      const otherId = randomUUID();
+      await stack.publishEvent({
+        ...acceptedEvent(otherId, 'bob@remote.test', { to: [`reader@${d}`] }, blob),
+        analysis: foreign,
+      });
+      await eventually(
+        'the dead letter of the event without a usable analysis',
+        async () =>
+          deadLetters.messages.some(
+            (m) => decodeMailAccepted(decodeDeadLetter(m.value).value).eventId === otherId,
+          ),
+        90_000,
+      );
+      assert.equal((await deliveredRows(stack.pool, otherId)).length, 0);
     });
 
     test('two local recipients share one blob and get one copy each', async () => {

@@ -6,6 +6,7 @@ import { BlobTooLargeError, type BlobStore, type StoredBlob } from '@correo/blob
 import type { Bus } from '@correo/bus';
 import type { AccountRef, Directory } from '@correo/directory';
 import { authorAddresses } from '@correo/mime';
+import { CarriedAnalysis } from './carried-analysis.js';
 import {
   DsnNotify,
   DsnReturn,
@@ -114,6 +115,9 @@ async function receiveInSpan(
       : () => '';
   const maxBytes = context.maxMessageBytes + ADDED_HEADERS_ALLOWANCE;
 
+  // The stored bytes are analysed as they go into the blob store (read once): the mda files the
+  // message from this analysis, carried in the event, instead of reading and parsing the blob again.
+  const analysis = new CarriedAnalysis();
   let blob: StoredBlob;
   let authentication: SenderAuthentication | undefined;
   if (context.senderAuthentication) {
@@ -121,6 +125,7 @@ async function receiveInSpan(
       eventId,
       received,
       maxBytes,
+      analysis,
     });
     blob = verified.blob;
     authentication = verified.authentication;
@@ -134,7 +139,9 @@ async function receiveInSpan(
         : {}),
       maxHeaderBytes: context.maxHeaderBytes,
     });
-    blob = await readData(source, message, context, () => context.blobs.put(message, { maxBytes }));
+    blob = await readData(source, message, context, () =>
+      context.blobs.put(analysis.tap(message), { maxBytes }),
+    );
   }
 
   const envelope = session.envelope;
@@ -158,6 +165,7 @@ async function receiveInSpan(
       : undefined,
     size: BigInt(blob.size),
     sha256: blob.sha256,
+    analysis: analysis.encoded(blob),
     kind: context.kind === 'mx' ? SubmissionKind.MX : SubmissionKind.SUBMISSION,
     port: session.localPort,
     smtputf8: Boolean(envelope.smtpUtf8),
@@ -242,7 +250,7 @@ async function receiveVerified(
   session: SMTPServerSession,
   context: IntakeContext,
   checks: SenderAuthenticationContext,
-  message: { eventId: string; received: string; maxBytes: number },
+  message: { eventId: string; received: string; maxBytes: number; analysis: CarriedAnalysis },
 ): Promise<{ blob: StoredBlob; authentication: SenderAuthentication }> {
   const spool = openMessageSpool(checks.spoolDir, message.eventId);
   try {
@@ -286,7 +294,7 @@ async function receiveVerified(
     });
     let blob: StoredBlob;
     try {
-      blob = await context.blobs.put(stored, { maxBytes: message.maxBytes });
+      blob = await context.blobs.put(message.analysis.tap(stored), { maxBytes: message.maxBytes });
     } catch (error) {
       throw asReply(error, context.maxMessageBytes, context.maxHeaderBytes);
     }

@@ -207,6 +207,24 @@ describe('SPF, DKIM and DMARC on the MX listener (DNS server on 127.0.0.1)', () 
     assert.deepEqual(dmarcResinfo.match(/policy\.dmarc=\w+/g), ['policy.dmarc=none'], header);
   });
 
+  test('DNS answers are reused: a second message of the same sender asks nothing again and gets the same results', async () => {
+    const send = async (subject: string) => {
+      const sent = await mx(
+        'again@lax.test',
+        `From: <again@lax.test>\r\nSubject: ${subject}\r\n\r\nhola\r\n`,
+      );
+      assert.equal(sent.replies.at(-1)![0], 250, JSON.stringify(sent));
+      return eventOf(/queued as (\S+)/.exec(sent.replies.at(-1)![1])![1]!);
+    };
+    const first = await send('uno');
+    const queriesBefore = fixture.dns.queries.length;
+    const second = await send('dos');
+    assert.deepEqual(fixture.dns.queries.slice(queriesBefore), [], 'answered from the cache');
+    for (const method of ['spf', 'dkim', 'dmarc']) {
+      assert.equal(result(second, method).result, result(first, method).result, method);
+    }
+  });
+
   test('p=quarantine: accepted and marked policy.dmarc=quarantine for the mda to file in Junk', async () => {
     const sent = await mx(
       'offers@junk.test',
