@@ -10,9 +10,12 @@ COPY package.json package-lock.json ./
 COPY libs ./libs
 COPY services ./services
 COPY e2e/package.json ./e2e/package.json
-# devDependencies are only the checks' tools (TypeScript, ESLint, Prettier, buf); the services
-# run their TypeScript through tsx, a dependency of the workspaces.
-RUN npm ci --no-audit --no-fund --omit=dev
+# The webmail's single page (vite build into services/webmail/web/dist, served by the webmail),
+# then the devDependencies go: the checks' and the build's tools (TypeScript, ESLint, Prettier,
+# buf, vite). The services run their TypeScript through tsx, a dependency of the workspaces.
+RUN npm ci --no-audit --no-fund
+RUN npm run build -w @correo/webmail
+RUN npm prune --omit=dev --no-audit --no-fund
 COPY proto ./proto
 
 FROM node:24-bookworm-slim

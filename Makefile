@@ -1,6 +1,6 @@
 # The developer entry points. `make dev` runs the mail server on the embedded default;
 # `make test` installs, starts the real backends and runs every test.
-.PHONY: help install dev test check typecheck lint format backends-up backends-down clean
+.PHONY: help install dev test check typecheck lint format backends-up backends-down clean webmail
 
 # Every recipe (the mk/*.mk benchmarks too) runs on the project's own Node 24, whatever node the
 # machine has: scripts/node.sh installs it from the npm registry into ~/.cache/correo on first use.
@@ -18,6 +18,7 @@ help:
 	@echo "make check          typecheck, lint, format check"
 	@echo "make proto          regenerate libs/proto from proto/"
 	@echo "make fuzz           fuzz every parser for FUZZ_SECONDS each (report: docs/fuzzing.md)"
+	@echo "make webmail        build the webmail front end (make dev and make test do it too)"
 	@echo "make backends-up    start the real test backends (endpoints in .test-backends/env)"
 	@echo "make backends-down  stop them"
 
@@ -31,6 +32,7 @@ test:
 	bash scripts/test.sh
 
 check: install typecheck lint
+	npx tsc -p services/webmail/web/tsconfig.json
 	npx prettier --check .
 
 typecheck:
@@ -41,6 +43,9 @@ lint:
 
 format:
 	npx prettier --write .
+
+webmail:
+	npm run build -w @correo/webmail
 
 backends-up:
 	bash scripts/backends/up.sh

@@ -17,6 +17,11 @@ bash scripts/py-tool.sh kubernetes-validate >/dev/null
 # The trace test's backend (e2e/test/trace.test.ts): Jaeger built from the Go module proxy on
 # first use (minutes on a new machine; cached under ~/.cache/correo afterwards).
 bash scripts/go-tool.sh jaeger >/dev/null
+# The webmail's browser tests drive Debian's chromium (never a downloaded browser build).
+bash scripts/chromium.sh >/dev/null
+
+echo "== webmail front end (vite build; its own typecheck with the DOM types)"
+npm run --silent build -w @correo/webmail
 
 echo "== static checks: typecheck, lint, format"
 npx tsc -p tsconfig.json
