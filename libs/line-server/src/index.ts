@@ -1,0 +1,21 @@
+export { startLineServer } from './line-server.js';
+export type { LineListener, LineMetrics, LineServer, LineServerOptions } from './line-server.js';
+export type { ConnectionTimers } from './line-connection.js';
+export { ConnectionClosedError } from './protocol.js';
+export type {
+  Framer,
+  GoodbyeReason,
+  LineAction,
+  LineConnectionIo,
+  LineProtocol,
+  LineSession,
+} from './protocol.js';
+export {
+  ProxyHeaderError,
+  encodeProxyHeader,
+  TrustedProxies,
+  looksLikeProxyHeader,
+  parseProxyHeader,
+  readProxyHeader,
+} from './proxy-header.js';
+export type { ProxiedAddress, ProxyHeaderParse } from './proxy-header.js';

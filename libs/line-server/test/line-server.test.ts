@@ -1,0 +1,251 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect as connectTcp } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { connect as connectTls } from 'node:tls';
+import { eventually } from '@correo/testkit';
+import { loadTlsMaterial } from '@correo/tls';
+import type { TlsMaterial } from '@correo/tls';
+import type { LineServer } from '../src/index.js';
+import { proxyV1, proxyV2 } from './proxy-headers.js';
+import { LineReaderClient, newControl, startToyServer } from './toy-protocol.js';
+import type { ToyControl } from './toy-protocol.js';
+
+describe('line server', () => {
+  let tls: TlsMaterial;
+  let tlsDir: string;
+  const servers: LineServer<string>[] = [];
+  const clients: LineReaderClient[] = [];
+
+  before(async () => {
+    tlsDir = await mkdtemp(join(tmpdir(), 'line-server-tls-'));
+    tls = await loadTlsMaterial({ dataDir: tlsDir, hostname: 'localhost' });
+  });
+  after(async () => {
+    for (const client of clients) client.socket.destroy();
+    await Promise.all(servers.map((server) => server.close()));
+    await rm(tlsDir, { recursive: true, force: true });
+  });
+
+  async function start(control: ToyControl, overrides: Parameters<typeof startToyServer>[2] = {}) {
+    const server = await startToyServer(control, tls, overrides);
+    servers.push(server);
+    return server;
+  }
+
+  async function client(port: number): Promise<LineReaderClient> {
+    const connected = await LineReaderClient.connect(port);
+    clients.push(connected);
+    return connected;
+  }
+
+  /** The TLS layer over a connection whose server just said "go". */
+  async function secure(plain: LineReaderClient): Promise<LineReaderClient> {
+    plain.detach();
+    const secured = connectTls({ socket: plain.socket, ca: tls.cert, servername: 'localhost' });
+    await once(secured, 'secureConnect');
+    const reader = new LineReaderClient(secured);
+    clients.push(reader);
+    return reader;
+  }
+
+  test('pipelined commands are answered one at a time, in order', async () => {
+    const server = await start(newControl());
+    const c = await client(server.ports.plain);
+    assert.equal(await c.line(), '* HELLO');
+    c.socket.write('ECHO one\r\nECHO two\r\nWHO\r\nECHO three\r\n');
+    assert.deepEqual(
+      [await c.line(), await c.line(), await c.line(), await c.line()],
+      ['one', 'two', '127.0.0.1 plain', 'three'],
+    );
+    assert.equal(await c.command('QUIT'), 'OK bye');
+    await c.closed();
+  });
+
+  test('writes wait for a client that does not read; other sessions go on meanwhile', async () => {
+    const control = newControl();
+    const server = await start(control);
+    const total = 64 * 1024 * 1024;
+    const reader = connectTcp({ port: server.ports.plain, host: '127.0.0.1' });
+    await once(reader, 'connect');
+    reader.pause();
+    reader.write(`BIG ${total}\r\n`);
+    await eventually('the server to wait for the client to read', () => control.bigBlocked);
+    // What the kernel and the socket buffer hold, not the whole reply: the rest was never produced.
+    assert.ok(control.bigAccepted < total / 2, `${control.bigAccepted} octets accepted of ${total}`);
+    const other = await client(server.ports.plain);
+    await other.line();
+    assert.equal(await other.command('ECHO still answered'), 'still answered');
+    let received = 0;
+    let tail = '';
+    reader.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      tail = (tail + chunk.toString('latin1')).slice(-64);
+    });
+    reader.resume();
+    await eventually('the whole reply to arrive', () => tail.endsWith('OK big done\r\n'));
+    assert.equal(received, '* HELLO\r\n'.length + total + '\r\nOK big done\r\n'.length);
+    assert.equal(control.bigAccepted, total);
+    reader.destroy();
+  });
+
+  test('STARTTLS drops what was pipelined behind it in plaintext', async () => {
+    const server = await start(newControl());
+    const c = await client(server.ports.plain);
+    await c.line();
+    c.socket.write('STARTTLS\r\nECHO injected\r\n');
+    assert.equal(await c.line(), 'OK go');
+    const s = await secure(c);
+    assert.equal(
+      await s.command('ECHO after'),
+      'after',
+      'the first answer over TLS is to a command sent over TLS',
+    );
+    assert.equal(await s.command('WHO'), '127.0.0.1 tls');
+  });
+
+  test('the implicit-TLS listener serves over TLS from the first octet', async () => {
+    const server = await start(newControl());
+    const socket = connectTls({
+      port: server.ports.secure,
+      host: '127.0.0.1',
+      ca: tls.cert,
+      servername: 'localhost',
+    });
+    await once(socket, 'secureConnect');
+    const c = new LineReaderClient(socket);
+    clients.push(c);
+    assert.equal(await c.line(), '* HELLO');
+    assert.equal(await c.command('WHO'), '127.0.0.1 tls');
+  });
+
+  test('no login within the pre-auth time ends the connection, however active the client is', async () => {
+    const server = await start(newControl(), { timers: { idleTimeoutMs: 60_000, preAuthTimeoutMs: 400 } });
+    const member = await client(server.ports.plain);
+    const stranger = await client(server.ports.plain);
+    await member.line();
+    assert.equal(await member.command('LOGIN'), 'OK logged in');
+    await stranger.line();
+    let answer: string;
+    do answer = await stranger.command('ECHO busy');
+    while (answer === 'busy');
+    assert.equal(answer, '* BYE timeout Autologout: no login in time');
+    await stranger.closed();
+    assert.equal(await member.command('ECHO still here'), 'still here');
+  });
+
+  test('an idle session is logged out; one held by IDLE is not', async () => {
+    const server = await start(newControl(), { timers: { idleTimeoutMs: 400, preAuthTimeoutMs: 60_000 } });
+    const idler = await client(server.ports.plain);
+    await idler.line();
+    assert.equal(await idler.command('IDLE'), '+ idling');
+    const silent = await client(server.ports.plain);
+    await silent.line();
+    // The silent client's timer started after IDLE began, so IDLE has been quiet longer.
+    assert.equal(await silent.line(), '* BYE timeout Autologout: idle for too long');
+    await silent.closed();
+    assert.equal(await idler.command('DONE'), 'OK idle done');
+  });
+
+  test('connections per client address are capped with the protocol goodbye', async () => {
+    const server = await start(newControl(), { maxConnectionsPerIp: 1 });
+    const first = await client(server.ports.plain);
+    assert.equal(await first.line(), '* HELLO');
+    const second = await client(server.ports.plain);
+    assert.equal(await second.line(), '* BYE limit Too many connections from your address');
+    await second.closed();
+  });
+
+  test('drain: goodbye at once between commands and in IDLE, after the command under way otherwise', async () => {
+    const control = newControl();
+    const server = await start(control);
+    const waiting = await client(server.ports.plain);
+    const idling = await client(server.ports.plain);
+    const working = await client(server.ports.plain);
+    for (const c of [waiting, idling, working]) await c.line();
+    assert.equal(await idling.command('IDLE'), '+ idling');
+    working.socket.write('SLOW\r\n');
+    await eventually('the slow command to run', () => control.slowRunning === 1);
+
+    const closed = server.close();
+    assert.equal(await waiting.line(), '* BYE shutdown Server shutting down');
+    assert.equal(await idling.line(), '* BYE shutdown Server shutting down');
+    await Promise.all([waiting.closed(), idling.closed()]);
+    assert.equal(working.unread, '', 'the command under way is not interrupted');
+    await assert.rejects(LineReaderClient.connect(server.ports.plain), /ECONNREFUSED/);
+
+    control.releaseSlow();
+    assert.equal(await working.line(), 'OK slow done');
+    assert.equal(await working.line(), '* BYE shutdown Server shutting down');
+    await working.closed();
+    await closed;
+  });
+
+  test('drain cuts a session that outlives the grace period', async () => {
+    const control = newControl();
+    const server = await start(control, { drainGraceMs: 200 });
+    const working = await client(server.ports.plain);
+    await working.line();
+    working.socket.write('SLOW\r\n');
+    await eventually('the slow command to run', () => control.slowRunning === 1);
+    await server.close();
+    await working.closed();
+    control.releaseSlow();
+  });
+
+  describe('PROXY protocol', () => {
+    test('v2 from a trusted balancer: the session, and the caps, see the client behind it', async () => {
+      const server = await start(newControl(), { trustedProxies: ['127.0.0.0/8'], maxConnectionsPerIp: 1 });
+      const viaBalancer = async (source: string, version: 1 | 2 = 2) => {
+        const c = await client(server.ports.plain);
+        c.socket.write(version === 2 ? proxyV2(source, 40000) : proxyV1(source, 40000));
+        return c;
+      };
+      const a = await viaBalancer('203.0.113.7');
+      assert.equal(await a.line(), '* HELLO');
+      assert.equal(await a.command('WHO'), '203.0.113.7 plain');
+      const b = await viaBalancer('2001:db8::1', 1);
+      assert.equal(await b.line(), '* HELLO', 'another client behind the same balancer has its own cap');
+      assert.equal(await b.command('WHO'), '2001:db8::1 plain');
+      const again = await viaBalancer('203.0.113.7');
+      assert.equal(await again.line(), '* BYE limit Too many connections from your address');
+    });
+
+    test('v2 in front of the implicit-TLS listener, the handshake following in the same segment', async () => {
+      const server = await start(newControl(), { trustedProxies: ['127.0.0.1/32'] });
+      const raw = connectTcp({ port: server.ports.secure, host: '127.0.0.1' });
+      await once(raw, 'connect');
+      raw.cork();
+      raw.write(proxyV2('198.51.100.20', 1234));
+      const secured = connectTls({ socket: raw, ca: tls.cert, servername: 'localhost' });
+      process.nextTick(() => raw.uncork());
+      await once(secured, 'secureConnect');
+      const c = new LineReaderClient(secured);
+      clients.push(c);
+      assert.equal(await c.line(), '* HELLO');
+      assert.equal(await c.command('WHO'), '198.51.100.20 tls');
+    });
+
+    test('a header from an untrusted peer is refused and the connection closed', async () => {
+      const server = await start(newControl(), { trustedProxies: ['10.0.0.0/8'] });
+      for (const header of [proxyV2('203.0.113.9', 1), proxyV1('203.0.113.9', 1)]) {
+        const c = await client(server.ports.plain);
+        assert.equal(await c.line(), '* HELLO');
+        c.socket.write(Buffer.concat([header, Buffer.from('WHO\r\n')]));
+        assert.equal(await c.line(), '* BYE protocol PROXY header not accepted from your address');
+        await c.closed();
+      }
+    });
+
+    test('a trusted peer without a valid header is dropped before any greeting', async () => {
+      const server = await start(newControl(), { trustedProxies: ['127.0.0.1/32'] });
+      const c = await client(server.ports.plain);
+      c.socket.write('ECHO no header\r\n');
+      await c.closed();
+      assert.equal(c.unread, '');
+    });
+  });
+});

@@ -1,0 +1,216 @@
+import { connect as connectTcp } from 'node:net';
+import type { Socket } from 'node:net';
+import { createLogger } from '@correo/telemetry';
+import { startLineServer } from '../src/index.js';
+import type {
+  Framer,
+  LineAction,
+  LineConnectionIo,
+  LineProtocol,
+  LineServer,
+  LineServerOptions,
+  LineSession,
+} from '../src/index.js';
+
+/**
+ * A toy line protocol for the server's own tests: ECHO, LOGIN, WHO (the client address the session
+ * sees), STARTTLS, IDLE ... DONE (the idle timer held), BIG n (n octets, written with backpressure),
+ * SLOW (waits until the test releases it), QUIT. Goodbyes read `* BYE <reason> <text>`.
+ */
+class Lines implements Framer<string> {
+  private pending = '';
+  private readonly lines: string[] = [];
+  push(chunk: Buffer): void {
+    this.pending += chunk.toString('latin1');
+    let end: number;
+    while ((end = this.pending.indexOf('\r\n')) !== -1) {
+      this.lines.push(this.pending.slice(0, end));
+      this.pending = this.pending.slice(end + 2);
+    }
+  }
+  next(): string | null {
+    return this.lines.shift() ?? null;
+  }
+  discard(): void {
+    this.pending = '';
+    this.lines.length = 0;
+  }
+}
+
+export interface ToyControl {
+  /** Released SLOW commands finish. */
+  releaseSlow(): void;
+  /** Sessions currently inside SLOW. */
+  slowRunning: number;
+  /** BIG: octets the socket took so far, and whether a write waits for the client to read. */
+  bigAccepted: number;
+  bigBlocked: boolean;
+}
+
+export function toyProtocol(control: ToyControl): LineProtocol<string> {
+  let release: () => void = () => {};
+  let slow = new Promise<void>((resolve) => (release = resolve));
+  control.releaseSlow = () => {
+    release();
+    slow = new Promise<void>((resolve) => (release = resolve));
+  };
+  return {
+    name: 'toy',
+    goodbye: (text, reason) => `* BYE ${reason} ${text}\r\n`,
+    open(io: LineConnectionIo<string>): LineSession<string> {
+      let authenticated = false;
+      let secure = io.secure;
+      return {
+        framer: new Lines(),
+        greeting: () => '* HELLO\r\n',
+        get authenticated() {
+          return authenticated;
+        },
+        tlsStarted: () => (secure = true),
+        close: async () => {},
+        async handle(line: string): Promise<LineAction> {
+          const [verb, ...args] = line.split(' ');
+          switch (verb) {
+            case 'ECHO':
+              await io.write(`${args.join(' ')}\r\n`);
+              return 'continue';
+            case 'LOGIN':
+              authenticated = true;
+              await io.write('OK logged in\r\n');
+              return 'continue';
+            case 'WHO':
+              await io.write(`${io.remoteAddress} ${secure ? 'tls' : 'plain'}\r\n`);
+              return 'continue';
+            case 'STARTTLS':
+              await io.write('OK go\r\n');
+              return 'starttls';
+            case 'IDLE': {
+              await io.write('+ idling\r\n');
+              io.holdIdleTimer(true);
+              try {
+                while ((await io.nextFrame()) !== 'DONE');
+              } finally {
+                io.holdIdleTimer(false);
+              }
+              await io.write('OK idle done\r\n');
+              return 'continue';
+            }
+            case 'BIG': {
+              const chunk = Buffer.alloc(64 * 1024, 'x');
+              let left = Number(args[0]);
+              while (left > 0) {
+                const piece = chunk.subarray(0, Math.min(left, chunk.length));
+                control.bigBlocked = true;
+                await io.write(piece);
+                control.bigBlocked = false;
+                control.bigAccepted += piece.length;
+                left -= piece.length;
+              }
+              await io.write('\r\nOK big done\r\n');
+              return 'continue';
+            }
+            case 'SLOW':
+              control.slowRunning++;
+              await slow;
+              control.slowRunning--;
+              await io.write('OK slow done\r\n');
+              return 'continue';
+            case 'QUIT':
+              await io.write('OK bye\r\n');
+              return 'close';
+            default:
+              await io.write('BAD unknown\r\n');
+              return 'continue';
+          }
+        },
+      };
+    },
+  };
+}
+
+export function newControl(): ToyControl {
+  return { releaseSlow: () => {}, slowRunning: 0, bigAccepted: 0, bigBlocked: false };
+}
+
+const metric = { inc() {}, dec() {} };
+
+export async function startToyServer(
+  control: ToyControl,
+  tls: { key: string; cert: string },
+  overrides: Partial<LineServerOptions<string, 'plain' | 'secure'>> = {},
+): Promise<LineServer<'plain' | 'secure'>> {
+  return startLineServer({
+    protocol: toyProtocol(control),
+    listeners: [
+      { name: 'plain', port: 0, implicitTls: false },
+      { name: 'secure', port: 0, implicitTls: true },
+    ],
+    host: '127.0.0.1',
+    tls,
+    maxConnections: 100,
+    maxConnectionsPerIp: 50,
+    timers: { idleTimeoutMs: 60_000, preAuthTimeoutMs: 60_000 },
+    metrics: { connections: metric, activeConnections: metric, refused: metric },
+    logger: createLogger('line-server-test', 'silent'),
+    ...overrides,
+  });
+}
+
+/** Reads CRLF lines off a socket (or its TLS layer) in order, and notices the close. */
+export class LineReaderClient {
+  private buffered = '';
+  private ended = false;
+  private wake: (() => void) | null = null;
+
+  constructor(readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.buffered += chunk.toString('latin1');
+      this.wake?.();
+    });
+    socket.on('close', () => {
+      this.ended = true;
+      this.wake?.();
+    });
+    socket.on('error', () => {});
+  }
+
+  static connect(port: number): Promise<LineReaderClient> {
+    return new Promise((resolve, reject) => {
+      const socket = connectTcp({ port, host: '127.0.0.1' }, () => resolve(new LineReaderClient(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  /** Stops listening (the TLS layer takes over this socket). */
+  detach(): void {
+    this.socket.removeAllListeners('data');
+  }
+
+  async line(): Promise<string> {
+    for (;;) {
+      const end = this.buffered.indexOf('\r\n');
+      if (end !== -1) {
+        const line = this.buffered.slice(0, end);
+        this.buffered = this.buffered.slice(end + 2);
+        return line;
+      }
+      if (this.ended) throw new Error(`connection closed; unread: ${JSON.stringify(this.buffered)}`);
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  /** Everything already received and not read yet. */
+  get unread(): string {
+    return this.buffered;
+  }
+
+  async command(line: string): Promise<string> {
+    this.socket.write(`${line}\r\n`);
+    return this.line();
+  }
+
+  /** Resolves once the server closed the connection. */
+  async closed(): Promise<void> {
+    while (!this.ended) await new Promise<void>((resolve) => (this.wake = resolve));
+  }
+}
