@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { CrossCheckIssue, VariableValues } from './section.js';
-import { flag, hostPortList, integer, oneOf, optionalText, port, text, url } from './variables.js';
+import { cidrList, flag, hostPortList, integer, oneOf, optionalText, port, text, url } from './variables.js';
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -35,6 +35,9 @@ export const baseVariables = {
 
   // The operator's switch for test setups: pending (unverified) domains receive and send mail too.
   ALLOW_UNVERIFIED_DOMAINS: flag(false),
+
+  // Load balancers that open each mail connection with a PROXY header naming the client (IMAP, POP3).
+  PROXY_TRUSTED_CIDRS: cidrList(),
 
   REDIS_URL: url(['redis', 'rediss']).optional(),
   NOTIFY_ADAPTER: oneOf(['redis', 'memory']).optional(),
@@ -96,6 +99,8 @@ export interface Config {
   };
   redis: { url: string | undefined };
   directory: { allowUnverifiedDomains: boolean };
+  /** Peers whose connections start with a PROXY header (v1 or v2) naming the real client. */
+  proxy: { trustedCidrs: string[] };
   notify: { adapter: SharedStateAdapter };
   limits: { adapter: SharedStateAdapter };
   metrics: { host: string; port: number };
@@ -194,6 +199,7 @@ export function buildBaseConfig(vars: VariableValues<BaseVariables>): Config {
     },
     redis: { url: vars.REDIS_URL },
     directory: { allowUnverifiedDomains: vars.ALLOW_UNVERIFIED_DOMAINS },
+    proxy: { trustedCidrs: vars.PROXY_TRUSTED_CIDRS },
     notify: { adapter: sharedStateAdapter(vars.NOTIFY_ADAPTER, vars) },
     limits: { adapter: sharedStateAdapter(vars.LIMITS_ADAPTER, vars) },
     metrics: { host: vars.METRICS_HOST, port: vars.METRICS_PORT },

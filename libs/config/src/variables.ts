@@ -101,6 +101,29 @@ export function dnsServerList() {
     .default([]);
 }
 
+/** Addresses and networks (`10.0.0.0/8`, `fd00::/8`, `192.0.2.7`), comma-separated; unset: none. */
+export function cidrList() {
+  const expected = 'a comma-separated list of IP addresses or CIDR networks, e.g. 10.0.0.0/8,fd00::/8';
+  return z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== ''),
+    )
+    .refine((entries) => entries.every(isCidr), { error: expected })
+    .default([]);
+}
+
+function isCidr(entry: string): boolean {
+  const [address = '', bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
 function isDnsServer(entry: string): boolean {
   const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(entry);
   if (bracketed) return isIP(bracketed[1]!) === 6 && validPort(bracketed[2]);

@@ -134,6 +134,7 @@ export async function startAllInOne({
       notifier: backends.notifier,
       logger: logger.child({ component: 'imap-gateway' }),
       tls,
+      trustedProxies: config.proxy.trustedCidrs,
     });
     stops.push(() => imap.close());
     const pop3 = await startPop3Gateway({
@@ -145,6 +146,7 @@ export async function startAllInOne({
       notifier: backends.notifier,
       logger: logger.child({ component: 'pop3-gateway' }),
       tls,
+      trustedProxies: config.proxy.trustedCidrs,
     });
     stops.push(() => pop3.close());
 
