@@ -128,7 +128,8 @@ export class LineConnection<F> {
     socket.setNoDelay(true);
     socket.setTimeout(this.context.timers.idleTimeoutMs);
     socket.on('timeout', () => {
-      if (this.socket !== socket || this.idleHeld) return;
+      // A client waiting for the server's answer is not idle, nor is one held by the session (IDLE).
+      if (this.socket !== socket || this.idleHeld || (this.busy && !this.frameWaiter)) return;
       this.goodbye('Autologout: idle for too long', 'timeout');
     });
     socket.on('error', (error) => this.logger.debug({ err: error }, 'connection error'));

@@ -150,6 +150,20 @@ describe('line server', () => {
     assert.equal(await idler.command('DONE'), 'OK idle done');
   });
 
+  test('a client waiting for a slow answer is not idle', async () => {
+    const control = newControl();
+    const server = await start(control, { timers: { idleTimeoutMs: 400, preAuthTimeoutMs: 60_000 } });
+    const waiting = await client(server.ports.plain);
+    await waiting.line();
+    waiting.socket.write('SLOW\r\n');
+    await eventually('the slow command to run', () => control.slowRunning === 1);
+    const silent = await client(server.ports.plain);
+    await silent.line();
+    assert.equal(await silent.line(), '* BYE timeout Autologout: idle for too long');
+    control.releaseSlow();
+    assert.equal(await waiting.line(), 'OK slow done');
+  });
+
   test('connections per client address are capped with the protocol goodbye', async () => {
     const server = await start(newControl(), { maxConnectionsPerIp: 1 });
     const first = await client(server.ports.plain);
