@@ -88,22 +88,19 @@ export function hostPortList() {
  * separated; unset or empty means the system's resolvers ([]).
  */
 export function dnsServerList() {
-  const expected = 'a comma-separated list of ip, ip:port or [ipv6]:port, e.g. 127.0.0.1:5353';
-  return z
-    .string()
-    .transform((value) =>
-      value
-        .split(',')
-        .map((entry) => entry.trim())
-        .filter((entry) => entry !== ''),
-    )
-    .refine((entries) => entries.every(isDnsServer), { error: expected })
-    .default([]);
+  return commaList(isDnsServer, 'a comma-separated list of ip, ip:port or [ipv6]:port, e.g. 127.0.0.1:5353');
 }
 
 /** Addresses and networks (`10.0.0.0/8`, `fd00::/8`, `192.0.2.7`), comma-separated; unset: none. */
 export function cidrList() {
-  const expected = 'a comma-separated list of IP addresses or CIDR networks, e.g. 10.0.0.0/8,fd00::/8';
+  return commaList(
+    isCidr,
+    'a comma-separated list of IP addresses or CIDR networks, e.g. 10.0.0.0/8,fd00::/8',
+  );
+}
+
+/** Comma-separated entries, blanks around them ignored, each checked; unset or empty means []. */
+function commaList(valid: (entry: string) => boolean, expected: string) {
   return z
     .string()
     .transform((value) =>
@@ -112,7 +109,7 @@ export function cidrList() {
         .map((entry) => entry.trim())
         .filter((entry) => entry !== ''),
     )
-    .refine((entries) => entries.every(isCidr), { error: expected })
+    .refine((entries) => entries.every(valid), { error: expected })
     .default([]);
 }
 
