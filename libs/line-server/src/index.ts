@@ -1,4 +1,6 @@
 export { startLineServer } from './line-server.js';
+export { frontProxyHeaders } from './proxy-front.js';
+export type { ProxyFrontOptions } from './proxy-front.js';
 export type { LineListener, LineMetrics, LineServer, LineServerOptions } from './line-server.js';
 export type { ConnectionTimers } from './line-connection.js';
 export { ConnectionClosedError } from './protocol.js';

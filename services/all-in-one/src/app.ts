@@ -123,6 +123,7 @@ export async function startAllInOne({
       limits: backends.limits,
       logger: logger.child({ component: 'smtp-ingress' }),
       tls,
+      trustedProxies: config.proxy.trustedCidrs,
     });
     stops.push(() => smtp.close());
     const imap = await startImapGateway({

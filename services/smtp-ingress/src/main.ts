@@ -39,6 +39,7 @@ await runService({
       limits: backends.limits,
       logger,
       tls,
+      trustedProxies: config.proxy.trustedCidrs,
     });
     const host = config.smtp.bindHost;
     return {

@@ -24,8 +24,11 @@ export class RawSession {
     socket.on('error', () => undefined);
   }
 
-  static async open(port: number): Promise<RawSession> {
-    return RawSession.start(connect({ host: '127.0.0.1', port }), 'connect');
+  /** `preface`: octets sent before the greeting (a load balancer's PROXY header). */
+  static async open(port: number, preface?: Buffer): Promise<RawSession> {
+    const socket = connect({ host: '127.0.0.1', port });
+    if (preface) socket.write(preface);
+    return RawSession.start(socket, 'connect');
   }
 
   /** Over implicit TLS (465), trusting `ca` (the listener's certificate) for `servername`. */

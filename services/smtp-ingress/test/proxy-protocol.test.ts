@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { encodeProxyHeader } from '@correo/line-server';
+import { USER, startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
+import { RawSession } from './support/raw-session.js';
+
+const listener = { address: '127.0.0.1', port: 25 };
+
+/** One message to a local account over MX; returns the stored Received header and the event's client. */
+async function deliver(
+  fixture: IngressFixture,
+  session: RawSession,
+  subject: string,
+): Promise<{ received: string; clientIp: string }> {
+  assert.match(session.greeting, /^220 /);
+  assert.match(await session.command('EHLO client.example'), /^250/);
+  assert.match(await session.command('MAIL FROM:<someone@remote.example>'), /^250/);
+  assert.match(await session.command(`RCPT TO:<${USER}>`), /^250/);
+  assert.match(await session.command('DATA'), /^354/);
+  const done = await session.command(`Subject: ${subject}\r\n\r\nhello\r\n.`);
+  assert.match(done, /^250 /);
+  const id = /queued as (\S+)/.exec(done)![1]!;
+  let found: Awaited<ReturnType<IngressFixture['waitForEvents']>>[number] | undefined;
+  for (let count = 1; !found; count++) {
+    found = (await fixture.waitForEvents(count)).find((e) => e.event.eventId === id);
+  }
+  const stored = (await fixture.blobBytes(found.event.blobKey)).toString('latin1');
+  const received = /^Received: [^\r\n]*\r\n(?:\t[^\r\n]*\r\n)*/.exec(stored)![0];
+  return { received, clientIp: found.event.clientIp };
+}
+
+describe('smtp-ingress behind a load balancer (PROXY protocol)', () => {
+  let fixture: IngressFixture;
+  before(async () => {
+    fixture = await startIngressFixture({ bus: 'postgres', blobs: 'fs' });
+  });
+  after(async () => {
+    await fixture?.stop();
+  });
+
+  test('v2 and v1 headers from a trusted balancer: Received and the event name the client behind it', async () => {
+    const ingress = await fixture.startIngress({ trustedProxies: ['127.0.0.0/8'] });
+    try {
+      for (const [version, client] of [
+        [2, '203.0.113.50'],
+        [1, '198.51.100.51'],
+      ] as const) {
+        const header = encodeProxyHeader(version, { address: client, port: 40000 }, listener);
+        const session = await RawSession.open(ingress.ports.mx, header);
+        try {
+          const { received, clientIp } = await deliver(fixture, session, `via v${version}`);
+          assert.ok(received.includes(`[${client}]`), received);
+          assert.equal(clientIp, client);
+        } finally {
+          session.close();
+        }
+      }
+    } finally {
+      await ingress.close();
+    }
+  });
+
+  test('an untrusted peer keeps its own address, whatever PROXY line it sends', async () => {
+    const ingress = await fixture.startIngress({ trustedProxies: ['10.0.0.0/8'] });
+    try {
+      const session = await RawSession.open(ingress.ports.mx);
+      try {
+        assert.match(await session.command('PROXY TCP4 203.0.113.66 127.0.0.1 1 25'), /^5\d\d /);
+        const { received, clientIp } = await deliver(fixture, session, 'direct');
+        assert.ok(received.includes('[127.0.0.1]'), received);
+        assert.equal(clientIp, '127.0.0.1');
+      } finally {
+        session.close();
+      }
+    } finally {
+      await ingress.close();
+    }
+  });
+});
