@@ -36,7 +36,7 @@ export const baseVariables = {
   // The operator's switch for test setups: pending (unverified) domains receive and send mail too.
   ALLOW_UNVERIFIED_DOMAINS: flag(false),
 
-  // Load balancers that open each mail connection with a PROXY header naming the client (IMAP, POP3).
+  // Load balancers that open each mail connection with a PROXY header naming the client (SMTP, IMAP, POP3).
   PROXY_TRUSTED_CIDRS: cidrList(),
 
   REDIS_URL: url(['redis', 'rediss']).optional(),
