@@ -202,7 +202,8 @@ export class LineConnection<F> {
     } finally {
       this.busy = false;
     }
-    if (this.closed) return;
+    // Gone, or saying goodbye (a deadline passed, the session cut it off): nothing more is read.
+    if (this.closed || this.socket.writableEnded) return;
     if (this.session.authenticated) this.loginDeadline.stop();
     if (this.draining) {
       this.goodbye('Server shutting down', 'shutdown');
