@@ -92,6 +92,27 @@ describe('line server', () => {
     reader.destroy();
   });
 
+  test('a full consumer of a bulk transfer stops the reading of the socket until it drains', async () => {
+    const control = newControl();
+    const server = await start(control);
+    const c = await client(server.ports.plain);
+    await c.line();
+    const total = 32 * 1024 * 1024;
+    c.socket.write(`UPLOAD ${total}\r\n`);
+    c.socket.write(Buffer.alloc(total, 'u'));
+    await eventually('the consumer to be full', () => control.readingHeld);
+    const held = control.uploaded;
+    // Round trips on another connection: the server's loop turns, and would read more if it could.
+    const other = await client(server.ports.plain);
+    await other.line();
+    for (let i = 0; i < 20; i++) assert.equal(await other.command(`ECHO ${i}`), String(i));
+    assert.equal(control.uploaded, held, 'nothing more was read while the consumer was full');
+    assert.ok(held < total, `${held} octets read of ${total}`);
+    control.sink.resume();
+    assert.equal(await c.line(), `OK uploaded ${total}`);
+    assert.equal(control.uploaded, total);
+  });
+
   test('STARTTLS drops what was pipelined behind it in plaintext', async () => {
     const server = await start(newControl());
     const c = await client(server.ports.plain);

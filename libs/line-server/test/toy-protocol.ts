@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { connect as connectTcp } from 'node:net';
+import { PassThrough } from 'node:stream';
 import type { Socket } from 'node:net';
 import { createLogger } from '@correo/telemetry';
 import { startLineServer } from '../src/index.js';
@@ -15,17 +17,39 @@ import type {
 /**
  * A toy line protocol for the server's own tests: ECHO, LOGIN, WHO (the client address the session
  * sees), STARTTLS, IDLE ... DONE (the idle timer held), BIG n (n octets, written with backpressure),
- * SLOW (waits until the test releases it), QUIT. Goodbyes read `* BYE <reason> <text>`.
+ * SLOW (waits until the test releases it), UPLOAD n + n octets (a bulk transfer into `control.sink`), QUIT. Goodbyes read `* BYE <reason> <text>`.
  */
 class Lines implements Framer<string> {
   private pending = '';
   private readonly lines: string[] = [];
+  /** UPLOAD n: the next n octets are a bulk transfer, handed to `bulk` as they arrive. */
+  private bulkLeft = 0;
+  private bulkTotal = 0;
+
+  constructor(private readonly bulk: (chunk: Buffer) => void) {}
+
   push(chunk: Buffer): void {
-    this.pending += chunk.toString('latin1');
-    let end: number;
-    while ((end = this.pending.indexOf('\r\n')) !== -1) {
-      this.lines.push(this.pending.slice(0, end));
-      this.pending = this.pending.slice(end + 2);
+    let rest = chunk;
+    while (rest.length > 0) {
+      if (this.bulkLeft > 0) {
+        const piece = rest.subarray(0, this.bulkLeft);
+        this.bulk(piece);
+        this.bulkLeft -= piece.length;
+        rest = rest.subarray(piece.length);
+        if (this.bulkLeft === 0) this.lines.push(`UPLOADED ${this.bulkTotal}`);
+        continue;
+      }
+      const end = rest.indexOf('\n');
+      if (end === -1) {
+        this.pending += rest.toString('latin1');
+        return;
+      }
+      const line = (this.pending + rest.subarray(0, end).toString('latin1')).replace(/\r$/, '');
+      this.pending = '';
+      rest = rest.subarray(end + 1);
+      const upload = /^UPLOAD (\d+)$/.exec(line);
+      if (upload) this.bulkLeft = this.bulkTotal = Number(upload[1]);
+      else this.lines.push(line);
     }
   }
   next(): string | null {
@@ -34,6 +58,9 @@ class Lines implements Framer<string> {
   discard(): void {
     this.pending = '';
     this.lines.length = 0;
+  }
+  get receivingBulk(): boolean {
+    return this.bulkLeft > 0;
   }
 }
 
@@ -45,6 +72,10 @@ export interface ToyControl {
   /** BIG: octets the socket took so far, and whether a write waits for the client to read. */
   bigAccepted: number;
   bigBlocked: boolean;
+  /** UPLOAD: where the octets go (the test decides when it reads), how many arrived, held now. */
+  sink: PassThrough;
+  uploaded: number;
+  readingHeld: boolean;
 }
 
 export function toyProtocol(control: ToyControl): LineProtocol<string> {
@@ -61,7 +92,13 @@ export function toyProtocol(control: ToyControl): LineProtocol<string> {
       let authenticated = false;
       let secure = io.secure;
       return {
-        framer: new Lines(),
+        framer: new Lines((chunk) => {
+          control.uploaded += chunk.length;
+          if (control.sink.write(chunk)) return;
+          control.readingHeld = true;
+          const drained = once(control.sink, 'drain').then(() => (control.readingHeld = false));
+          io.holdReading(drained);
+        }),
         greeting: () => '* HELLO\r\n',
         get authenticated() {
           return authenticated;
@@ -115,6 +152,9 @@ export function toyProtocol(control: ToyControl): LineProtocol<string> {
               control.slowRunning--;
               await io.write('OK slow done\r\n');
               return 'continue';
+            case 'UPLOADED':
+              await io.write(`OK uploaded ${args[0]}\r\n`);
+              return 'continue';
             case 'QUIT':
               await io.write('OK bye\r\n');
               return 'close';
@@ -129,7 +169,15 @@ export function toyProtocol(control: ToyControl): LineProtocol<string> {
 }
 
 export function newControl(): ToyControl {
-  return { releaseSlow: () => {}, slowRunning: 0, bigAccepted: 0, bigBlocked: false };
+  return {
+    releaseSlow: () => {},
+    slowRunning: 0,
+    bigAccepted: 0,
+    bigBlocked: false,
+    sink: new PassThrough({ highWaterMark: 64 * 1024 }),
+    uploaded: 0,
+    readingHeld: false,
+  };
 }
 
 const metric = { inc() {}, dec() {} };
