@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { connect as connectTls } from 'node:tls';
 import { encodeProxyHeader } from '@correo/line-server';
 import { USER, startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
 import { RawSession } from './support/raw-session.js';
@@ -56,6 +59,23 @@ describe('smtp-ingress behind a load balancer (PROXY protocol)', () => {
         }
       }
     } finally {
+      await ingress.close();
+    }
+  });
+
+  test('implicit TLS (465) behind a trusted balancer: the handshake follows the header', async () => {
+    const ingress = await fixture.startIngress({ trustedProxies: ['127.0.0.0/8'] });
+    const raw = connect({ host: '127.0.0.1', port: ingress.ports.submissions });
+    try {
+      await once(raw, 'connect');
+      raw.write(encodeProxyHeader(2, { address: '203.0.113.52', port: 40000 }, listener));
+      const secured = connectTls({ socket: raw, ca: fixture.tls.cert, servername: 'mx.local.test' });
+      secured.on('error', () => {});
+      const [greeting] = (await once(secured, 'data')) as [Buffer];
+      assert.match(greeting.toString('latin1'), /^220 /);
+      secured.destroy();
+    } finally {
+      raw.destroy();
       await ingress.close();
     }
   });
