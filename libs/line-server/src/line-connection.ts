@@ -114,8 +114,8 @@ export class LineConnection<F> {
 
   /** The protocol's last words, then the connection ends (once they are flushed). */
   private goodbye(text: string, reason: GoodbyeReason): void {
-    if (this.closed) return;
     const socket = this.socket;
+    if (this.closed || socket.writableEnded) return;
     socket.off('data', this.onData);
     socket.once('finish', () => socket.destroy());
     socket.end(this.protocol.goodbye(text, reason));
