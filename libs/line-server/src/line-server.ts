@@ -79,7 +79,7 @@ export async function startLineServer<F, N extends string>(
     metrics.refused.inc({ listener, reason });
     socket.on('error', () => {});
     if (goodbye === undefined) socket.destroy();
-    else socket.end(protocol.goodbye(goodbye, 'limit'));
+    else socket.end(protocol.goodbye(goodbye, reason === 'shutdown' ? 'shutdown' : 'limit'));
   }
 
   async function accept(listener: LineListener<N>, raw: Socket): Promise<void> {
