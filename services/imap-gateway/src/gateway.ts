@@ -1,18 +1,15 @@
-import { createLoginLimiter } from '@correo/auth';
 import type { LoginLimiter } from '@correo/auth';
 import type { BlobStore } from '@correo/blobs';
 import type { Directory } from '@correo/directory';
-import { ByteBudget, ConnectionCounter } from '@correo/limits';
 import type { Limits } from '@correo/limits';
 import { startLineServer } from '@correo/line-server';
 import type { Notifier } from '@correo/notify';
 import type { Listener } from '@correo/runtime';
 import type { Pool } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
-import type { GatewayServices } from './command-context.js';
+import { gatewayServices } from './command-context.js';
 import type { ImapGatewayConfig } from './config.js';
 import { imapProtocol } from './connection.js';
-import { MailboxChanges } from './mailbox-changes.js';
 import { imapMetrics } from './metrics.js';
 
 export type ImapListenerName = 'imap' | 'imaps';
@@ -47,17 +44,7 @@ export interface ImapGateway {
 /** Starts the IMAP (STARTTLS) and IMAPS (implicit TLS) listeners. */
 export async function startImapGateway(deps: ImapGatewayDeps): Promise<ImapGateway> {
   const { config, logger } = deps;
-  const services: GatewayServices = {
-    config,
-    pool: deps.pool,
-    blobs: deps.blobs,
-    directory: deps.directory,
-    loginLimiter: deps.loginLimiter ?? createLoginLimiter(deps.limits),
-    changes: new MailboxChanges(deps.notifier, logger),
-    userConnections: new ConnectionCounter(config.maxConnectionsPerUser),
-    literalBudget: new ByteBudget(config.literalMemory),
-    logger,
-  };
+  const services = gatewayServices(deps);
   const server = await startLineServer({
     protocol: imapProtocol(services),
     listeners: [
