@@ -35,6 +35,9 @@ export const baseVariables = {
 
   // The operator's switch for test setups: pending (unverified) domains receive and send mail too.
   ALLOW_UNVERIFIED_DOMAINS: flag(false),
+  // Directory answers on the mail path (RCPT, delivery) kept this long; changes drop them at once.
+  DIRECTORY_CACHE_TTL_MS: integer({ min: 0, max: 3600000, default: 5000 }),
+  DIRECTORY_CACHE_MAX_ENTRIES: integer({ min: 1, max: 10000000, default: 10000 }),
 
   // Load balancers that open each mail connection with a PROXY header naming the client (SMTP, IMAP, POP3).
   PROXY_TRUSTED_CIDRS: cidrList(),
@@ -98,7 +101,7 @@ export interface Config {
     };
   };
   redis: { url: string | undefined };
-  directory: { allowUnverifiedDomains: boolean };
+  directory: { allowUnverifiedDomains: boolean; cache: { ttlMs: number; maxEntries: number } };
   /** Peers whose connections start with a PROXY header (v1 or v2) naming the real client. */
   proxy: { trustedCidrs: string[] };
   notify: { adapter: SharedStateAdapter };
@@ -198,7 +201,10 @@ export function buildBaseConfig(vars: VariableValues<BaseVariables>): Config {
       },
     },
     redis: { url: vars.REDIS_URL },
-    directory: { allowUnverifiedDomains: vars.ALLOW_UNVERIFIED_DOMAINS },
+    directory: {
+      allowUnverifiedDomains: vars.ALLOW_UNVERIFIED_DOMAINS,
+      cache: { ttlMs: vars.DIRECTORY_CACHE_TTL_MS, maxEntries: vars.DIRECTORY_CACHE_MAX_ENTRIES },
+    },
     proxy: { trustedCidrs: vars.PROXY_TRUSTED_CIDRS },
     notify: { adapter: sharedStateAdapter(vars.NOTIFY_ADAPTER, vars) },
     limits: { adapter: sharedStateAdapter(vars.LIMITS_ADAPTER, vars) },
