@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { migrate } from '@correo/store';
-import { eventually, freePorts, freshDatabase, spawnNode } from '@correo/testkit';
+import { LineClient, eventually, freePorts, freshDatabase, spawnNode } from '@correo/testkit';
 import type { FreshDatabase } from '@correo/testkit';
-import { RawImapClient } from './helpers/raw-client.js';
 
 const mainScript = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
@@ -37,10 +36,10 @@ test('src/main.ts on SIGTERM: a waiting session gets BYE, the process exits clea
     IMAP_PORT: String(imap),
     IMAPS_PORT: String(imaps),
   });
-  let client: RawImapClient | undefined;
+  let client: LineClient | undefined;
   try {
     await eventually('the IMAP port to answer', async () => {
-      client = await RawImapClient.connect(imap!).catch(() => undefined);
+      client = await LineClient.connect(imap!, { literals: true }).catch(() => undefined);
       return client !== undefined;
     });
     client = client!;

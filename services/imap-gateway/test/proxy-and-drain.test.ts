@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { encodeProxyHeader } from '@correo/line-server';
-import { RawImapClient } from './helpers/raw-client.js';
+import { LineClient } from '@correo/testkit';
 import { ImapTestStack } from './helpers/stack.js';
 
 const listener = { address: '127.0.0.1', port: 143 };
 
 /** A client behind a load balancer: the balancer's connection opens with a PROXY v2 header. */
-async function viaBalancer(port: number, client: string): Promise<RawImapClient> {
-  const connection = await RawImapClient.connect(port);
-  connection.socket.write(encodeProxyHeader(2, { address: client, port: 50123 }, listener));
-  return connection;
+function viaBalancer(port: number, client: string): Promise<LineClient> {
+  const preface = encodeProxyHeader(2, { address: client, port: 50123 }, listener);
+  return LineClient.connect(port, { literals: true, preface });
 }
 
 describe('IMAP behind a load balancer (PROXY protocol) and on shutdown (embedded)', () => {
@@ -69,16 +68,16 @@ describe('IMAP behind a load balancer (PROXY protocol) and on shutdown (embedded
   test('shutdown: an IDLE session is told BYE and closed, the listener stops accepting', async () => {
     const gateway = await stack.gateway();
     const { address } = await stack.account('drained');
-    const client = await RawImapClient.login(gateway.ports.imap, address, stack.password);
+    const client = await LineClient.imapLogin(gateway.ports.imap, address, stack.password);
     try {
       await client.command('SELECT INBOX');
-      client.send(`${client.allocateTag()} IDLE\r\n`);
+      client.write(`${client.allocateTag()} IDLE\r\n`);
       assert.match(await client.readLine(), /^\+ /);
       const closing = gateway.close();
       assert.equal(await client.readLine(), '* BYE Server shutting down');
       await client.closed();
       await closing;
-      await assert.rejects(RawImapClient.connect(gateway.ports.imap), /ECONNREFUSED/);
+      await assert.rejects(LineClient.connect(gateway.ports.imap), /ECONNREFUSED/);
     } finally {
       client.destroy();
     }

@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { encodeProxyHeader } from '@correo/line-server';
-import { RawClient } from './helpers/raw-client.js';
+import { LineClient } from '@correo/testkit';
 import { Pop3TestStack, rawMessage } from './helpers/stack.js';
 
 /** A client behind a load balancer: the balancer's connection opens with a PROXY v2 header. */
-async function viaBalancer(port: number, client: string): Promise<RawClient> {
-  const connection = await RawClient.connect(port);
-  connection.socket.write(
-    encodeProxyHeader(2, { address: client, port: 50110 }, { address: '127.0.0.1', port: 110 }),
-  );
-  return connection;
+function viaBalancer(port: number, client: string): Promise<LineClient> {
+  const preface = encodeProxyHeader(2, { address: client, port: 50110 }, { address: '127.0.0.1', port: 110 });
+  return LineClient.connect(port, { preface });
 }
 
 describe('POP3 behind a load balancer (PROXY protocol) and on shutdown (embedded)', () => {
@@ -32,7 +29,7 @@ describe('POP3 behind a load balancer (PROXY protocol) and on shutdown (embedded
     try {
       assert.match(await outsider.readLine(), /^\+OK /);
       // The peer is 127.0.0.1, but the session sees 203.0.113.7: no plaintext USER from there.
-      assert.match(await outsider.command('USER someone@example.test'), /^-ERR \[AUTH\] Plaintext/);
+      assert.match(await outsider.ask('USER someone@example.test'), /^-ERR \[AUTH\] Plaintext/);
       assert.equal(await twin.readLine(), '-ERR [SYS/TEMP] Too many connections from your address');
       await twin.closed();
     } finally {
@@ -57,12 +54,12 @@ describe('POP3 behind a load balancer (PROXY protocol) and on shutdown (embedded
     const gateway = await stack.startGateway();
     const { accountId, address } = await stack.account('drained');
     await stack.deliver(accountId, address, rawMessage('kept'));
-    const client = await RawClient.connect(gateway.ports.pop3);
+    const client = await LineClient.connect(gateway.ports.pop3);
     try {
       await client.readLine();
-      await client.command(`USER ${address}`);
-      assert.match(await client.command(`PASS ${stack.password}`), /^\+OK/);
-      assert.match(await client.command('DELE 1'), /^\+OK/);
+      await client.ask(`USER ${address}`);
+      assert.match(await client.ask(`PASS ${stack.password}`), /^\+OK/);
+      assert.match(await client.ask('DELE 1'), /^\+OK/);
       const closing = gateway.close();
       assert.equal(await client.readLine(), '-ERR [SYS/TEMP] Server shutting down');
       await client.closed();
@@ -70,6 +67,6 @@ describe('POP3 behind a load balancer (PROXY protocol) and on shutdown (embedded
     } finally {
       client.destroy();
     }
-    assert.equal((await stack.inboxUids(accountId)).length, 1, 'nothing is deleted without QUIT');
+    assert.equal((await stack.uids(accountId)).length, 1, 'nothing is deleted without QUIT');
   });
 });

@@ -4,23 +4,23 @@ import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { connect as connectTls } from 'node:tls';
 import { encodeProxyHeader } from '@correo/line-server';
+import { LineClient } from '@correo/testkit';
 import { USER, startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
-import { RawSession } from './support/raw-session.js';
 
 const listener = { address: '127.0.0.1', port: 25 };
 
 /** One message to a local account over MX; returns the stored Received header and the event's client. */
 async function deliver(
   fixture: IngressFixture,
-  session: RawSession,
+  session: LineClient,
   subject: string,
 ): Promise<{ received: string; clientIp: string }> {
   assert.match(session.greeting, /^220 /);
-  assert.match(await session.command('EHLO client.example'), /^250/);
-  assert.match(await session.command('MAIL FROM:<someone@remote.example>'), /^250/);
-  assert.match(await session.command(`RCPT TO:<${USER}>`), /^250/);
-  assert.match(await session.command('DATA'), /^354/);
-  const done = await session.command(`Subject: ${subject}\r\n\r\nhello\r\n.`);
+  assert.match(await session.askSmtp('EHLO client.example'), /^250/);
+  assert.match(await session.askSmtp('MAIL FROM:<someone@remote.example>'), /^250/);
+  assert.match(await session.askSmtp(`RCPT TO:<${USER}>`), /^250/);
+  assert.match(await session.askSmtp('DATA'), /^354/);
+  const done = await session.askSmtp(`Subject: ${subject}\r\n\r\nhello\r\n.`);
   assert.match(done, /^250 /);
   const id = /queued as (\S+)/.exec(done)![1]!;
   let found: Awaited<ReturnType<IngressFixture['waitForEvents']>>[number] | undefined;
@@ -35,7 +35,7 @@ async function deliver(
 describe('smtp-ingress behind a load balancer (PROXY protocol)', () => {
   let fixture: IngressFixture;
   before(async () => {
-    fixture = await startIngressFixture({ bus: 'postgres', blobs: 'fs' });
+    fixture = await startIngressFixture({ kind: 'embedded' });
   });
   after(async () => {
     await fixture?.stop();
@@ -49,13 +49,13 @@ describe('smtp-ingress behind a load balancer (PROXY protocol)', () => {
         [1, '198.51.100.51'],
       ] as const) {
         const header = encodeProxyHeader(version, { address: client, port: 40000 }, listener);
-        const session = await RawSession.open(ingress.ports.mx, header);
+        const session = await LineClient.openSmtp(ingress.ports.mx, { preface: header });
         try {
           const { received, clientIp } = await deliver(fixture, session, `via v${version}`);
           assert.ok(received.includes(`[${client}]`), received);
           assert.equal(clientIp, client);
         } finally {
-          session.close();
+          session.destroy();
         }
       }
     } finally {
@@ -83,14 +83,14 @@ describe('smtp-ingress behind a load balancer (PROXY protocol)', () => {
   test('an untrusted peer keeps its own address, whatever PROXY line it sends', async () => {
     const ingress = await fixture.startIngress({ trustedProxies: ['10.0.0.0/8'] });
     try {
-      const session = await RawSession.open(ingress.ports.mx);
+      const session = await LineClient.openSmtp(ingress.ports.mx);
       try {
-        assert.match(await session.command('PROXY TCP4 203.0.113.66 127.0.0.1 1 25'), /^5\d\d /);
+        assert.match(await session.askSmtp('PROXY TCP4 203.0.113.66 127.0.0.1 1 25'), /^5\d\d /);
         const { received, clientIp } = await deliver(fixture, session, 'direct');
         assert.ok(received.includes('[127.0.0.1]'), received);
         assert.equal(clientIp, '127.0.0.1');
       } finally {
-        session.close();
+        session.destroy();
       }
     } finally {
       await ingress.close();
