@@ -1,7 +1,5 @@
 import { once } from 'node:events';
-import { connect as connectTcp } from 'node:net';
 import { PassThrough } from 'node:stream';
-import type { Socket } from 'node:net';
 import { createLogger } from '@correo/telemetry';
 import { startLineServer } from '../src/index.js';
 import type {
@@ -202,63 +200,4 @@ export async function startToyServer(
     logger: createLogger('line-server-test', 'silent'),
     ...overrides,
   });
-}
-
-/** Reads CRLF lines off a socket (or its TLS layer) in order, and notices the close. */
-export class LineReaderClient {
-  private buffered = '';
-  private ended = false;
-  private wake: (() => void) | null = null;
-
-  constructor(readonly socket: Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      this.buffered += chunk.toString('latin1');
-      this.wake?.();
-    });
-    socket.on('close', () => {
-      this.ended = true;
-      this.wake?.();
-    });
-    socket.on('error', () => {});
-  }
-
-  static connect(port: number): Promise<LineReaderClient> {
-    return new Promise((resolve, reject) => {
-      const socket = connectTcp({ port, host: '127.0.0.1' }, () => resolve(new LineReaderClient(socket)));
-      socket.once('error', reject);
-    });
-  }
-
-  /** Stops listening (the TLS layer takes over this socket). */
-  detach(): void {
-    this.socket.removeAllListeners('data');
-  }
-
-  async line(): Promise<string> {
-    for (;;) {
-      const end = this.buffered.indexOf('\r\n');
-      if (end !== -1) {
-        const line = this.buffered.slice(0, end);
-        this.buffered = this.buffered.slice(end + 2);
-        return line;
-      }
-      if (this.ended) throw new Error(`connection closed; unread: ${JSON.stringify(this.buffered)}`);
-      await new Promise<void>((resolve) => (this.wake = resolve));
-    }
-  }
-
-  /** Everything already received and not read yet. */
-  get unread(): string {
-    return this.buffered;
-  }
-
-  async command(line: string): Promise<string> {
-    this.socket.write(`${line}\r\n`);
-    return this.line();
-  }
-
-  /** Resolves once the server closed the connection. */
-  async closed(): Promise<void> {
-    while (!this.ended) await new Promise<void>((resolve) => (this.wake = resolve));
-  }
 }
