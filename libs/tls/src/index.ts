@@ -1,2 +1,2 @@
-export { loadTlsMaterial } from './load-tls-material.js';
-export type { TlsMaterial, TlsMaterialOptions } from './load-tls-material.js';
+export { loadTlsMaterial, watchTlsMaterial } from './load-tls-material.js';
+export type { TlsMaterial, TlsMaterialOptions, TlsMaterialWatch } from './load-tls-material.js';
