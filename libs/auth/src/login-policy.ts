@@ -32,8 +32,10 @@ export type LoginProtocol = 'smtp' | 'imap' | 'pop3' | 'managesieve';
 /**
  * The `outcome` label of correo_logins_total, the same for every protocol:
  * success; failure (wrong login or password); locked_out (refused by the limiter, answered as a
- * failure); refused (before the credentials were looked at: no TLS, a name past the limit; or after:
- * another authorization identity, a maildrop in use); error (a backend failed).
+ * failure); refused (before the credentials were looked at: no TLS, a name past the limit, a
+ * malformed SASL exchange; or right credentials with another authorization identity); error (a
+ * backend failed). What a protocol refuses after a success (POP3 maildrop in use, a per-user
+ * connection cap) is the session's business and not counted here: one attempt, one outcome.
  */
 export type LoginOutcome = 'success' | 'failure' | 'locked_out' | 'refused' | 'error';
 
@@ -156,17 +158,11 @@ export class LoginPolicy {
   }
 
   /**
-   * A login refused for a reason the client may be told: before the credentials were looked at (no
-   * TLS, a name past MAX_LOGIN_NAME_BYTES, an unknown mechanism) or after a success (POP3 maildrop in
-   * use, an IMAP session that refuses the account).
+   * A login refused before its credentials were looked at, for a reason the client may be told: no
+   * TLS, a name past MAX_LOGIN_NAME_BYTES, an unknown mechanism, a malformed SASL exchange.
    */
   refused(protocol: LoginProtocol, ip: string, reason: string): void {
     this.record(protocol, 'refused', { ip, reason });
-  }
-
-  /** A backend failed after the policy's success (maildrop lock, store): counted as error. */
-  failed(protocol: LoginProtocol, ip: string, error: unknown): void {
-    this.record(protocol, 'error', { ip, err: error });
   }
 
   private async waitUntil(deadline: number): Promise<void> {

@@ -1,4 +1,4 @@
-import type { LoginLimiter } from '@correo/auth';
+import type { LoginPolicy } from '@correo/auth';
 import type { BlobStore } from '@correo/blobs';
 import type { Directory } from '@correo/directory';
 import type { CompletionStatus, ResponseCode } from '@correo/imap-proto';
@@ -16,7 +16,7 @@ export interface GatewayServices {
   pool: Pool;
   blobs: BlobStore;
   directory: Pick<Directory, 'loginKey' | 'authenticate'>;
-  loginLimiter: LoginLimiter;
+  loginPolicy: LoginPolicy;
   changes: MailboxChanges;
   /** Logged-in sessions per account on this gateway process. */
   userConnections: ConnectionCounter;

@@ -1,7 +1,6 @@
 import type { Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
-import { createLoginLimiter } from '@correo/auth';
-import type { LoginLimiter } from '@correo/auth';
+import { createLoginLimiter, LoginPolicy } from '@correo/auth';
 import type { BlobStore } from '@correo/blobs';
 import type { Directory } from '@correo/directory';
 import { untaggedStatus } from '@correo/imap-proto';
@@ -32,8 +31,8 @@ export interface ImapGatewayDeps {
   logger: Logger;
   /** PEM key and certificate (see @correo/tls loadTlsMaterial) for STARTTLS and port 993. */
   tls: { key: string; cert: string };
-  /** Defaults to createLoginLimiter(limits). */
-  loginLimiter?: LoginLimiter;
+  /** Defaults to the standard policy over createLoginLimiter(limits). */
+  loginPolicy?: LoginPolicy;
 }
 
 export interface ImapGateway {
@@ -54,7 +53,7 @@ export async function startImapGateway(deps: ImapGatewayDeps): Promise<ImapGatew
     pool: deps.pool,
     blobs: deps.blobs,
     directory: deps.directory,
-    loginLimiter: deps.loginLimiter ?? createLoginLimiter(deps.limits),
+    loginPolicy: deps.loginPolicy ?? new LoginPolicy(createLoginLimiter(deps.limits), { logger }),
     changes: new MailboxChanges(deps.notifier, logger),
     userConnections: new ConnectionCounter(config.maxConnectionsPerUser),
     literalBudget: new ByteBudget(config.literalMemory),

@@ -1,7 +1,6 @@
 import type { Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
-import { createLoginLimiter } from '@correo/auth';
-import type { LoginLimiter } from '@correo/auth';
+import { createLoginLimiter, LoginPolicy } from '@correo/auth';
 import type { BlobStore } from '@correo/blobs';
 import type { Directory } from '@correo/directory';
 import { ConnectionGate } from '@correo/limits';
@@ -32,8 +31,8 @@ export interface Pop3GatewayDeps {
   logger: Logger;
   /** PEM key and certificate (see @correo/tls loadTlsMaterial) for STLS and port 995. */
   tls: { key: string; cert: string };
-  /** Defaults to createLoginLimiter(limits). */
-  loginLimiter?: LoginLimiter;
+  /** Defaults to the standard policy over createLoginLimiter(limits). */
+  loginPolicy?: LoginPolicy;
 }
 
 export interface Pop3Gateway {
@@ -51,7 +50,7 @@ export async function startPop3Gateway(deps: Pop3GatewayDeps): Promise<Pop3Gatew
   const secureContext = createSecureContext({ key: deps.tls.key, cert: deps.tls.cert });
   const sessionDeps = {
     directory: deps.directory,
-    loginLimiter: deps.loginLimiter ?? createLoginLimiter(deps.limits),
+    loginPolicy: deps.loginPolicy ?? new LoginPolicy(createLoginLimiter(deps.limits), { logger }),
     store: createMaildropStore({ pool: deps.pool, blobs: deps.blobs, notifier: deps.notifier, logger }),
     locks: createMaildropLocks(deps.limits, config.lockTtlMs),
     logger,

@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { connect as connectTls } from 'node:tls';
-import { createLoginLimiter } from '@correo/auth';
-import { eventually } from '@correo/testkit';
-import { encodeSaslPlain } from '@correo/pop3-proto';
+import { createLoginLimiter, encodePlainResponse, LoginPolicy } from '@correo/auth';
+import { eventually, RecordingClock } from '@correo/testkit';
 import type { Pop3Gateway } from '../src/index.js';
 import { RawClient } from './helpers/raw-client.js';
 import { Pop3TestStack, rawMessage } from './helpers/stack.js';
@@ -25,7 +24,10 @@ describe('connection handling (embedded)', () => {
     try {
       await client.readLine();
       const refusal = '-ERR [AUTH] Plaintext authentication is not allowed without TLS: use STLS first';
-      assert.equal(await client.command(`AUTH PLAIN ${encodeSaslPlain(address, stack.password)}`), refusal);
+      assert.equal(
+        await client.command(`AUTH PLAIN ${encodePlainResponse(address, stack.password)}`),
+        refusal,
+      );
       assert.equal(await client.command(`USER ${address}`), refusal);
       assert.equal(await client.command(`PASS ${stack.password}`), refusal);
       assert.equal(await client.command('AUTH'), '+OK Mechanisms follow');
@@ -75,7 +77,10 @@ describe('connection handling (embedded)', () => {
 
   test('after too many failures even the right password is refused, from a new connection too', async () => {
     const limited = await stack.startGateway({ allowPlaintextAuthOnLoopback: true }, stack.limits, {
-      loginLimiter: createLoginLimiter(stack.limits, { freeFailures: 1, loginLockAfter: 2, baseDelayMs: 10 }),
+      loginPolicy: new LoginPolicy(
+        createLoginLimiter(stack.limits, { freeFailures: 1, loginLockAfter: 2, baseDelayMs: 10 }),
+        new RecordingClock(),
+      ),
     });
     const { address } = await stack.account('locked-out');
     const client = await RawClient.connect(limited.ports.pop3);
@@ -99,11 +104,10 @@ describe('connection handling (embedded)', () => {
   });
   test('the lockout counts the account however USER spells it; the lock ends with its window', async () => {
     const limited = await stack.startGateway({ allowPlaintextAuthOnLoopback: true }, stack.limits, {
-      loginLimiter: createLoginLimiter(stack.limits, {
-        freeFailures: 10,
-        loginLockAfter: 3,
-        windowMs: 4_000,
-      }),
+      loginPolicy: new LoginPolicy(
+        createLoginLimiter(stack.limits, { freeFailures: 10, loginLockAfter: 3, windowMs: 4_000 }),
+        new RecordingClock(),
+      ),
     });
     const { address } = await stack.account('spelled');
     const [local, domain] = address.split('@') as [string, string];

@@ -1,4 +1,4 @@
-import { createLoginLimiter, type LoginLimiter } from '@correo/auth';
+import { createLoginLimiter, LoginPolicy } from '@correo/auth';
 import type { SMTPServer } from 'smtp-server';
 import type { SmtpIngressConfig } from './config.js';
 import { ConnectionGuard } from './connection-guard.js';
@@ -9,8 +9,8 @@ import { MAIL_ACCEPTED_TOPIC } from './message-intake.js';
 
 export interface SmtpIngressDeps extends IngressBackends {
   config: SmtpIngressConfig;
-  /** Default: one over `limits` with the standard thresholds (see @correo/auth). */
-  loginLimiter?: LoginLimiter;
+  /** Default: the standard policy over a limiter on `limits` (see @correo/auth). */
+  loginPolicy?: LoginPolicy;
   /** Default 'mail.accepted'; the topic must exist (bus.ensureTopics) before mail arrives. */
   topic?: string;
 }
@@ -32,7 +32,8 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
     logger: deps.logger,
   });
   const topic = deps.topic ?? MAIL_ACCEPTED_TOPIC;
-  const loginLimiter = deps.loginLimiter ?? createLoginLimiter(deps.limits);
+  const loginPolicy =
+    deps.loginPolicy ?? new LoginPolicy(createLoginLimiter(deps.limits), { logger: deps.logger });
   const checks = config.senderAuthentication;
   const senderAuthentication = checks.enabled
     ? {
@@ -52,7 +53,7 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
         guard,
         topic,
         senderAuthentication,
-        loginLimiter,
+        loginPolicy,
       });
       const port = await listen(server, config.ports[name], config.bindHost);
       started.push({ name, server, port });

@@ -97,7 +97,7 @@ export class ImapTestStack {
   /** A gateway on free ports with its own notifier connection (as a separate pod would have). */
   async gateway(
     overrides: Partial<ImapGatewayConfig> = {},
-    deps: Pick<Partial<ImapGatewayDeps>, 'loginLimiter'> = {},
+    deps: Pick<Partial<ImapGatewayDeps>, 'loginPolicy'> = {},
   ): Promise<ImapGateway> {
     const notifier = this.newNotifier();
     this.notifiers.push(notifier);

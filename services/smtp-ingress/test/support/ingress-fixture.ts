@@ -1,4 +1,9 @@
-import { createLoginLimiter, type LoginLimiterOptions } from '@correo/auth';
+import {
+  createLoginLimiter,
+  LoginPolicy,
+  type LoginLimiterOptions,
+  type LoginPolicyOptions,
+} from '@correo/auth';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +54,8 @@ export interface FixtureOptions {
   zone?: Record<string, DnsRecords>;
   /** Failed-login thresholds (tests lower them to reach a lockout quickly). */
   loginLimiter?: LoginLimiterOptions;
+  /** The login policy's clock (a RecordingClock): its waits are asserted, not measured. */
+  loginClock?: Pick<LoginPolicyOptions, 'now' | 'sleep'>;
 }
 
 export interface PublishedEvent {
@@ -158,7 +165,9 @@ export async function startIngressFixture(options: FixtureOptions = {}): Promise
       blobs,
       directory: createPostgresDirectory(pool),
       limits,
-      loginLimiter: createLoginLimiter(limits, options.loginLimiter),
+      loginPolicy: new LoginPolicy(createLoginLimiter(limits, options.loginLimiter), {
+        ...options.loginClock,
+      }),
       logger: createLogger('smtp-ingress-test', 'silent'),
       tls,
       topic,

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import {
+  createLoginLimiter,
+  DEFAULT_FAILURE_DELAY_MS,
+  encodePlainResponse,
+  LoginPolicy,
+  loginMetrics,
+} from '@correo/auth';
+import { RecordingClock } from '@correo/testkit';
+import type { ImapGateway } from '../src/index.js';
+import { RawImapClient } from './helpers/raw-client.js';
+import { run } from './helpers/run.js';
+import { ImapTestStack } from './helpers/stack.js';
+
+const imaplibSasl = fileURLToPath(new URL('./clients/imaplib_sasl.py', import.meta.url));
+
+/** correo_logins_total{protocol="imap"} by outcome, the one login metric of every protocol. */
+async function imapLogins(): Promise<Record<string, number>> {
+  const { values } = await loginMetrics.logins.get();
+  return Object.fromEntries(
+    values.filter((v) => v.labels.protocol === 'imap').map((v) => [v.labels.outcome, v.value]),
+  );
+}
+
+const since = (before: Record<string, number>, now: Record<string, number>) =>
+  Object.fromEntries(
+    Object.entries(now)
+      .map(([k, v]) => [k, v - (before[k] ?? 0)])
+      .filter(([, v]) => v !== 0),
+  );
+
+describe('IMAP login through the shared login policy (Redis limits)', () => {
+  let stack: ImapTestStack;
+  let gateway: ImapGateway;
+  let clock: RecordingClock;
+
+  before(async () => {
+    stack = await ImapTestStack.create('distributed');
+    clock = new RecordingClock();
+    // No progressive delay before the lock, so every wait recorded is the policy's failure delay.
+    const loginLimiter = createLoginLimiter(stack.limits, { freeFailures: 10, loginLockAfter: 2 });
+    const loginPolicy = new LoginPolicy(loginLimiter, clock);
+    gateway = await stack.gateway({ maxAuthFailures: 10 }, { loginPolicy });
+  });
+  after(() => stack.close());
+
+  test('a locked-out login is answered as a wrong password: same reply, same wait, counted locked_out', async () => {
+    const { address } = await stack.account('locked-alike');
+    const before = await imapLogins();
+    const client = await RawImapClient.connect(gateway.ports.imap);
+    try {
+      await client.readLine();
+      const attempt = (line: string) => clock.during(async () => (await client.command(line)).status);
+      const wrong = [
+        await attempt(`LOGIN ${address} wrong`),
+        await attempt(`AUTHENTICATE PLAIN ${encodePlainResponse(address, 'wrong again')}`),
+      ];
+      // Locked now: the right password, by LOGIN and by AUTHENTICATE.
+      const locked = [
+        await attempt(`LOGIN ${address} "${stack.password}"`),
+        await attempt(`AUTHENTICATE PLAIN ${encodePlainResponse(address, stack.password)}`),
+      ];
+      const failure = {
+        result: 'NO [AUTHENTICATIONFAILED] Invalid credentials',
+        waits: [DEFAULT_FAILURE_DELAY_MS],
+      };
+      assert.deepEqual(wrong, [failure, failure]);
+      assert.deepEqual(locked, [failure, failure], 'the lockout shows neither in the reply nor in the wait');
+    } finally {
+      client.destroy();
+    }
+    assert.deepEqual(since(before, await imapLogins()), { failure: 2, locked_out: 2 });
+  });
+
+  test('AUTHENTICATE reads SASL as POP3 does: strict base64, PLAIN fields, authzid, cancel, LOGIN', async () => {
+    const { address } = await stack.account('sasl');
+    const client = await RawImapClient.connect(gateway.ports.imap);
+    try {
+      await client.readLine();
+      const status = async (line: string) => (await client.command(line)).status;
+      const plain = encodePlainResponse(address, stack.password);
+      assert.match(await status(`AUTHENTICATE PLAIN ${plain.replace(/=+$/, '')}`), /^BAD .*base64/);
+      assert.match(
+        await status(`AUTHENTICATE PLAIN ${Buffer.from(`\0${address}\0`).toString('base64')}`),
+        /^BAD /,
+      );
+      assert.match(await status('AUTHENTICATE CRAM-MD5'), /^NO \[CANNOT\]/);
+      const other = encodePlainResponse(address, stack.password, `someone-else@${address.split('@')[1]}`);
+      assert.match(await status(`AUTHENTICATE PLAIN ${other}`), /^NO \[AUTHORIZATIONFAILED\]/);
+      // "*" cancels during the exchange.
+      client.socket.write('c1 AUTHENTICATE PLAIN\r\n');
+      assert.equal(await client.readLine(), '+ ');
+      client.socket.write('*\r\n');
+      assert.match((await client.collect('c1')).status, /^BAD .*cancel/i);
+      // The authzid may name the account itself, in another spelling.
+      const self = encodePlainResponse(address, stack.password, address.toUpperCase());
+      assert.match(await status(`AUTHENTICATE PLAIN ${self}`), /^OK/);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  test('imaplib authenticates with PLAIN and LOGIN, and gets the failure answer for a wrong password', async () => {
+    const { address } = await stack.account('imaplib-sasl');
+    const imaplib = async (...args: string[]) => {
+      const result = await run('python3', [imaplibSasl, String(gateway.ports.imap), ...args]);
+      assert.equal(result.code, 0, result.stderr);
+      return JSON.parse(result.stdout) as { status?: string; state?: string; error?: string };
+    };
+    for (const mechanism of ['PLAIN', 'LOGIN']) {
+      assert.deepEqual(
+        { ...(await imaplib(mechanism, address, stack.password)), text: undefined },
+        { status: 'OK', state: 'AUTH', text: undefined },
+        mechanism,
+      );
+      assert.match(
+        (await imaplib(mechanism, address, 'wrong')).error ?? '',
+        /AUTHENTICATIONFAILED\] Invalid credentials/,
+      );
+    }
+  });
+});

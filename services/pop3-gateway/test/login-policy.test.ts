@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import {
+  createLoginLimiter,
+  DEFAULT_FAILURE_DELAY_MS,
+  encodePlainResponse,
+  LoginPolicy,
+  loginMetrics,
+} from '@correo/auth';
+import { RecordingClock } from '@correo/testkit';
+import type { Pop3Gateway } from '../src/index.js';
+import { RawClient } from './helpers/raw-client.js';
+import { run } from './helpers/run.js';
+import { Pop3TestStack } from './helpers/stack.js';
+
+const poplibLogin = fileURLToPath(new URL('./clients/poplib_login.py', import.meta.url));
+
+/** correo_logins_total{protocol="pop3"} by outcome, the one login metric of every protocol. */
+async function pop3Logins(): Promise<Record<string, number>> {
+  const { values } = await loginMetrics.logins.get();
+  return Object.fromEntries(
+    values.filter((v) => v.labels.protocol === 'pop3').map((v) => [v.labels.outcome, v.value]),
+  );
+}
+
+const since = (before: Record<string, number>, now: Record<string, number>) =>
+  Object.fromEntries(
+    Object.entries(now)
+      .map(([k, v]) => [k, v - (before[k] ?? 0)])
+      .filter(([, v]) => v !== 0),
+  );
+
+describe('POP3 login through the shared login policy (embedded)', () => {
+  let stack: Pop3TestStack;
+  let gateway: Pop3Gateway;
+  let clock: RecordingClock;
+
+  before(async () => {
+    stack = await Pop3TestStack.create('embedded');
+    clock = new RecordingClock();
+    // No progressive delay before the lock, so every wait recorded is the policy's failure delay.
+    const loginLimiter = createLoginLimiter(stack.limits, { freeFailures: 10, loginLockAfter: 2 });
+    gateway = await stack.startGateway(
+      { allowPlaintextAuthOnLoopback: true, maxAuthFailures: 10 },
+      stack.limits,
+      {
+        loginPolicy: new LoginPolicy(loginLimiter, clock),
+      },
+    );
+  });
+  after(() => stack.close());
+
+  test('a locked-out login is answered as a wrong password: same reply, same wait, counted locked_out', async () => {
+    const { address } = await stack.account('locked-alike');
+    const before = await pop3Logins();
+    const client = await RawClient.connect(gateway.ports.pop3);
+    try {
+      await client.readLine();
+      const attempt = (line: string) => clock.during(() => client.command(line));
+      await client.command(`USER ${address}`);
+      const wrong = [
+        await attempt('PASS wrong'),
+        await attempt(`AUTH PLAIN ${encodePlainResponse(address, 'wrong again')}`),
+      ];
+      await client.command(`USER ${address}`);
+      const locked = [
+        await attempt(`PASS ${stack.password}`),
+        await attempt(`AUTH PLAIN ${encodePlainResponse(address, stack.password)}`),
+      ];
+      const failure = { result: '-ERR [AUTH] Authentication failed', waits: [DEFAULT_FAILURE_DELAY_MS] };
+      assert.deepEqual(wrong, [failure, failure]);
+      assert.deepEqual(locked, [failure, failure], 'the lockout shows neither in the reply nor in the wait');
+    } finally {
+      client.destroy();
+    }
+    assert.deepEqual(since(before, await pop3Logins()), { failure: 2, locked_out: 2 });
+  });
+
+  test('AUTH reads SASL as IMAP does: strict base64, PLAIN fields, authzid, cancel, LOGIN', async () => {
+    const { address } = await stack.account('sasl');
+    const client = await RawClient.connect(gateway.ports.pop3);
+    try {
+      await client.readLine();
+      const plain = encodePlainResponse(address, stack.password);
+      assert.match(await client.command(`AUTH PLAIN ${plain.replace(/=+$/, '')}`), /^-ERR .*base64/);
+      assert.match(
+        await client.command(`AUTH PLAIN ${Buffer.from(`\0${address}\0`).toString('base64')}`),
+        /^-ERR /,
+      );
+      assert.match(await client.command('AUTH CRAM-MD5'), /^-ERR Unsupported mechanism/);
+      const other = encodePlainResponse(address, stack.password, `someone-else@${address.split('@')[1]}`);
+      assert.equal(
+        await client.command(`AUTH PLAIN ${other}`),
+        '-ERR [AUTH] Logging in as another identity is not allowed',
+      );
+      assert.equal(await client.command('AUTH PLAIN'), '+ ');
+      assert.equal(await client.command('*'), '-ERR AUTH cancelled');
+      assert.equal(await client.command('AUTH'), '+OK Mechanisms follow');
+      assert.deepEqual(await client.readMultiline(), ['PLAIN', 'LOGIN']);
+      const self = encodePlainResponse(address, stack.password, address.toUpperCase());
+      assert.match(await client.command(`AUTH PLAIN ${self}`), /^\+OK Logged in/);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  test('poplib logs in by USER/PASS, AUTH PLAIN and AUTH LOGIN, and gets the failure answer for a wrong password', async () => {
+    const { address } = await stack.account('poplib-sasl');
+    const poplib = async (...args: string[]) => {
+      const result = await run('python3', [poplibLogin, String(gateway.ports.pop3), ...args]);
+      assert.equal(result.code, 0, result.stderr);
+      return JSON.parse(result.stdout) as { answer?: string; error?: string };
+    };
+    for (const way of ['USER', 'PLAIN', 'LOGIN']) {
+      assert.match((await poplib(way, address, stack.password)).answer ?? '', /^\+OK Logged in/, way);
+      assert.deepEqual(
+        await poplib(way, address, 'wrong'),
+        { error: '-ERR [AUTH] Authentication failed' },
+        way,
+      );
+    }
+  });
+});
