@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { createMemoryLimits } from '@correo/limits';
 import { createLogger } from '@correo/telemetry';
+import { RecordingClock } from '@correo/testkit';
 import {
   createLoginLimiter,
   LoginPolicy,
@@ -19,18 +20,8 @@ const PASSWORD = 'right password';
 const VERIFY_MS = 37;
 const FAILURE_DELAY_MS = 1000;
 
-class FakeClock {
-  time = 0;
-  readonly sleeps: number[] = [];
-  readonly now = () => this.time;
-  readonly sleep = async (ms: number) => {
-    this.sleeps.push(ms);
-    this.time += ms;
-  };
-}
-
 /** One account, `ana`, reachable under several spellings; verifying a password costs VERIFY_MS. */
-function directory(clock: FakeClock): LoginAccounts<{ id: string }> & { verifications: number } {
+function directory(clock: RecordingClock): LoginAccounts<{ id: string }> & { verifications: number } {
   const id = `account:${randomBytes(4).toString('hex')}`;
   const accounts = {
     verifications: 0,
@@ -54,7 +45,7 @@ const limiterOptions: LoginLimiterOptions = {
 };
 
 function setup(options: LoginLimiterOptions = limiterOptions) {
-  const clock = new FakeClock();
+  const clock = new RecordingClock();
   const lines: Record<string, unknown>[] = [];
   const logger = createLogger('auth-test', 'debug', {
     write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>),
@@ -124,7 +115,7 @@ describe('the login policy', () => {
         const { result, elapsed } = await timed(s, password, { protocol });
         tries.push({ kind: result.kind, elapsed });
       }
-      answers.push({ tries, sleeps: s.clock.sleeps });
+      answers.push({ tries, sleeps: s.clock.waits });
       assert.equal((await count(protocol, 'success')) - before.success, 1);
       assert.equal((await count(protocol, 'failure')) - before.failure, 3);
       assert.equal((await count(protocol, 'locked_out')) - before.locked, 2);
@@ -137,10 +128,10 @@ describe('the login policy', () => {
     const success = await timed(s, PASSWORD);
     assert.deepEqual(success.result.kind, 'ok');
     assert.equal(success.elapsed, VERIFY_MS);
-    assert.deepEqual(s.clock.sleeps, []);
+    assert.deepEqual(s.clock.waits, []);
     const failure = await timed(s, 'wrong');
     assert.equal(failure.elapsed, FAILURE_DELAY_MS);
-    assert.deepEqual(s.clock.sleeps, [FAILURE_DELAY_MS - VERIFY_MS]);
+    assert.deepEqual(s.clock.waits, [FAILURE_DELAY_MS - VERIFY_MS]);
   });
 
   test('one log line per attempt, with the same fields for every outcome', async () => {
@@ -204,7 +195,7 @@ describe('the login policy', () => {
     assert.equal((await count('imap', 'error')) - before, 1);
     // The failed attempt counted: the next one waits the first step of the progressive delay.
     await timed(s, PASSWORD);
-    assert.deepEqual(s.clock.sleeps, [100]);
+    assert.deepEqual(s.clock.waits, [100]);
   });
 
   test('credentials only over TLS, or from loopback where the embedded default allows it', () => {
