@@ -10,3 +10,4 @@ export * from './run-client.js';
 export * from './private-postgres.js';
 export * from './private-minio.js';
 export * from './recording-clock.js';
+export * from './counter-watch.js';

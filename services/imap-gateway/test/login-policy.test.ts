@@ -8,28 +8,13 @@ import {
   LoginPolicy,
   loginMetrics,
 } from '@correo/auth';
-import { RecordingClock } from '@correo/testkit';
+import { CounterWatch, RecordingClock } from '@correo/testkit';
 import type { ImapGateway } from '../src/index.js';
 import { RawImapClient } from './helpers/raw-client.js';
 import { run } from './helpers/run.js';
 import { ImapTestStack } from './helpers/stack.js';
 
 const imaplibSasl = fileURLToPath(new URL('./clients/imaplib_sasl.py', import.meta.url));
-
-/** correo_logins_total{protocol="imap"} by outcome, the one login metric of every protocol. */
-async function imapLogins(): Promise<Record<string, number>> {
-  const { values } = await loginMetrics.logins.get();
-  return Object.fromEntries(
-    values.filter((v) => v.labels.protocol === 'imap').map((v) => [v.labels.outcome, v.value]),
-  );
-}
-
-const since = (before: Record<string, number>, now: Record<string, number>) =>
-  Object.fromEntries(
-    Object.entries(now)
-      .map(([k, v]) => [k, v - (before[k] ?? 0)])
-      .filter(([, v]) => v !== 0),
-  );
 
 describe('IMAP login through the shared login policy (Redis limits)', () => {
   let stack: ImapTestStack;
@@ -48,7 +33,7 @@ describe('IMAP login through the shared login policy (Redis limits)', () => {
 
   test('a locked-out login is answered as a wrong password: same reply, same wait, counted locked_out', async () => {
     const { address } = await stack.account('locked-alike');
-    const before = await imapLogins();
+    const logins = await CounterWatch.start(loginMetrics.logins, 'outcome', { protocol: 'imap' });
     const client = await RawImapClient.connect(gateway.ports.imap);
     try {
       await client.readLine();
@@ -71,7 +56,7 @@ describe('IMAP login through the shared login policy (Redis limits)', () => {
     } finally {
       client.destroy();
     }
-    assert.deepEqual(since(before, await imapLogins()), { failure: 2, locked_out: 2 });
+    assert.deepEqual(await logins.added(), { failure: 2, locked_out: 2 });
   });
 
   test('AUTHENTICATE reads SASL as POP3 does: strict base64, PLAIN fields, authzid, cancel, LOGIN', async () => {

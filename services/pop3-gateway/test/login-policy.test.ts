@@ -8,28 +8,13 @@ import {
   LoginPolicy,
   loginMetrics,
 } from '@correo/auth';
-import { RecordingClock } from '@correo/testkit';
+import { CounterWatch, RecordingClock } from '@correo/testkit';
 import type { Pop3Gateway } from '../src/index.js';
 import { RawClient } from './helpers/raw-client.js';
 import { run } from './helpers/run.js';
 import { Pop3TestStack } from './helpers/stack.js';
 
 const poplibLogin = fileURLToPath(new URL('./clients/poplib_login.py', import.meta.url));
-
-/** correo_logins_total{protocol="pop3"} by outcome, the one login metric of every protocol. */
-async function pop3Logins(): Promise<Record<string, number>> {
-  const { values } = await loginMetrics.logins.get();
-  return Object.fromEntries(
-    values.filter((v) => v.labels.protocol === 'pop3').map((v) => [v.labels.outcome, v.value]),
-  );
-}
-
-const since = (before: Record<string, number>, now: Record<string, number>) =>
-  Object.fromEntries(
-    Object.entries(now)
-      .map(([k, v]) => [k, v - (before[k] ?? 0)])
-      .filter(([, v]) => v !== 0),
-  );
 
 describe('POP3 login through the shared login policy (embedded)', () => {
   let stack: Pop3TestStack;
@@ -53,7 +38,7 @@ describe('POP3 login through the shared login policy (embedded)', () => {
 
   test('a locked-out login is answered as a wrong password: same reply, same wait, counted locked_out', async () => {
     const { address } = await stack.account('locked-alike');
-    const before = await pop3Logins();
+    const logins = await CounterWatch.start(loginMetrics.logins, 'outcome', { protocol: 'pop3' });
     const client = await RawClient.connect(gateway.ports.pop3);
     try {
       await client.readLine();
@@ -74,7 +59,7 @@ describe('POP3 login through the shared login policy (embedded)', () => {
     } finally {
       client.destroy();
     }
-    assert.deepEqual(since(before, await pop3Logins()), { failure: 2, locked_out: 2 });
+    assert.deepEqual(await logins.added(), { failure: 2, locked_out: 2 });
   });
 
   test('AUTH reads SASL as IMAP does: strict base64, PLAIN fields, authzid, cancel, LOGIN', async () => {

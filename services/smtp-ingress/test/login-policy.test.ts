@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_FAILURE_DELAY_MS, encodePlainResponse, loginMetrics } from '@correo/auth';
-import { RecordingClock } from '@correo/testkit';
+import { CounterWatch, RecordingClock } from '@correo/testkit';
 import { pythonSmtp } from './support/clients.js';
 import {
   OTHER_USER,
@@ -10,21 +10,6 @@ import {
   startIngressFixture,
   type IngressFixture,
 } from './support/ingress-fixture.js';
-
-/** correo_logins_total{protocol="smtp"} by outcome, the one login metric of every protocol. */
-async function smtpLogins(): Promise<Record<string, number>> {
-  const { values } = await loginMetrics.logins.get();
-  return Object.fromEntries(
-    values.filter((v) => v.labels.protocol === 'smtp').map((v) => [v.labels.outcome, v.value]),
-  );
-}
-
-const since = (before: Record<string, number>, now: Record<string, number>) =>
-  Object.fromEntries(
-    Object.entries(now)
-      .map(([k, v]) => [k, v - (before[k] ?? 0)])
-      .filter(([, v]) => v !== 0),
-  );
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 
@@ -44,7 +29,7 @@ describe('SMTP AUTH through the shared login policy', () => {
     pythonSmtp({ host: '127.0.0.1', port: fixture.ingress.ports.submissions, mode: 'ssl', commands });
 
   test('smtplib: a locked-out AUTH is answered as a wrong password: same reply, same wait, counted locked_out', async () => {
-    const before = await smtpLogins();
+    const logins = await CounterWatch.start(loginMetrics.logins, 'outcome', { protocol: 'smtp' });
     const { replies } = await session([
       `AUTH PLAIN ${encodePlainResponse(OTHER_USER, 'wrong')}`,
       `AUTH PLAIN ${encodePlainResponse(OTHER_USER, 'wrong again')}`,
@@ -68,11 +53,11 @@ describe('SMTP AUTH through the shared login policy', () => {
       Array(4).fill(DEFAULT_FAILURE_DELAY_MS),
       'the lockout does not show in the wait',
     );
-    assert.deepEqual(since(before, await smtpLogins()), { failure: 2, locked_out: 2 });
+    assert.deepEqual(await logins.added(), { failure: 2, locked_out: 2 });
   });
 
   test('an authorization identity other than the account itself is refused; its own is accepted', async () => {
-    const before = await smtpLogins();
+    const logins = await CounterWatch.start(loginMetrics.logins, 'outcome', { protocol: 'smtp' });
     const { replies } = await session([
       `AUTH PLAIN ${encodePlainResponse(USER, PASSWORD, OTHER_USER)}`,
       `AUTH PLAIN ${encodePlainResponse(USER, PASSWORD, USER.toUpperCase())}`,
@@ -81,6 +66,6 @@ describe('SMTP AUTH through the shared login policy', () => {
       [535, '5.7.8 Not authorized to act as another identity'],
       [235, '2.7.0 Authentication successful'],
     ]);
-    assert.deepEqual(since(before, await smtpLogins()), { refused: 1, success: 1 });
+    assert.deepEqual(await logins.added(), { refused: 1, success: 1 });
   });
 });
