@@ -4,6 +4,9 @@
  * exchange (base64 lines, "*" to cancel, "=" for an empty initial response), so they share this one
  * decoder and answer the same input the same way. smtp-ingress is the exception: smtp-server runs
  * its own SASL, and only the login policy applies there.
+ *
+ * Written here rather than taken from npm: sasl-plain and saslmechanisms (0.1.x, untouched for a
+ * decade) are client-side, and the server side is a few strict decoders plus two tiny state machines.
  */
 
 /** What a finished exchange hands to the login policy. */
