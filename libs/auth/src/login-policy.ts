@@ -100,7 +100,8 @@ export class LoginPolicy {
   ) {
     this.failureDelayMs = options.failureDelayMs ?? DEFAULT_FAILURE_DELAY_MS;
     this.sleep = options.sleep ?? ((ms) => sleep(ms));
-    this.now = options.now ?? Date.now;
+    // Monotonic: a wall-clock step must not stretch or cut the failure delay.
+    this.now = options.now ?? (() => performance.now());
   }
 
   /**
