@@ -17,6 +17,7 @@ export {
   type LoginAttempt,
   type LoginOutcome,
   type LoginPolicyOptions,
+  type LoginRefusal,
   type LoginProtocol,
   type LoginResult,
 } from './login-policy.js';

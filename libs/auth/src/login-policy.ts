@@ -39,6 +39,10 @@ export type LoginProtocol = 'smtp' | 'imap' | 'pop3' | 'managesieve';
  */
 export type LoginOutcome = 'success' | 'failure' | 'locked_out' | 'refused' | 'error';
 
+/** Why a login was `refused`, as logged (`reason`): one vocabulary for every protocol. */
+export type LoginRefusal =
+  'no TLS' | 'login name too long' | 'unsupported mechanism' | 'malformed SASL' | 'authorization identity';
+
 export const loginMetrics = {
   logins: metrics.counter<'protocol' | 'outcome'>({
     name: 'correo_logins_total',
@@ -146,7 +150,8 @@ export class LoginPolicy {
       const authorizationId = attempt.authorizationId ?? '';
       if (authorizationId !== '' && (await accounts.loginKey(authorizationId)) !== loginKey) {
         // Acting as another account is not offered; the attempt stays counted.
-        this.record(protocol, 'refused', { ip, account: loginKey, reason: 'authorization identity' });
+        const reason: LoginRefusal = 'authorization identity';
+        this.record(protocol, 'refused', { ip, account: loginKey, reason });
         return { kind: 'unauthorized' };
       }
       await this.limiter.recordSuccess(loginKey, ip);
@@ -162,7 +167,7 @@ export class LoginPolicy {
    * A login refused before its credentials were looked at, for a reason the client may be told: no
    * TLS, a name past MAX_LOGIN_NAME_BYTES, an unknown mechanism, a malformed SASL exchange.
    */
-  refused(protocol: LoginProtocol, ip: string, reason: string): void {
+  refused(protocol: LoginProtocol, ip: string, reason: LoginRefusal): void {
     this.record(protocol, 'refused', { ip, reason });
   }
 

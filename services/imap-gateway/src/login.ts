@@ -1,4 +1,4 @@
-import { loginNameTooLong, MAX_LOGIN_NAME_BYTES } from '@correo/auth';
+import { loginNameTooLong, MAX_LOGIN_NAME_BYTES, type LoginRefusal } from '@correo/auth';
 import type { CommandContext, Completion } from './command-context.js';
 import { no, ok } from './command-context.js';
 
@@ -47,7 +47,7 @@ export function loginRefusal(ctx: CommandContext): Completion | null {
 }
 
 /** A login refused before its credentials were looked at: counted and logged by the policy. */
-export function refused(ctx: CommandContext, reason: string, completion: Completion): Completion {
+export function refused(ctx: CommandContext, reason: LoginRefusal, completion: Completion): Completion {
   ctx.services.loginPolicy.refused('imap', ctx.session.remoteAddress, reason);
   return completion;
 }

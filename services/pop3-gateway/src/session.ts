@@ -4,6 +4,7 @@ import {
   SASL_MECHANISMS,
   startSasl,
   type LoginPolicy,
+  type LoginRefusal,
   type SaslExchange,
   type SaslStep,
 } from '@correo/auth';
@@ -190,12 +191,13 @@ export class Pop3Session {
         // The connection answers +OK itself, after it has stopped reading plaintext.
         return 'starttls';
       case 'USER':
-        if (!this.plaintextAuthAllowed()) return this.refuseLogin(plaintextRefusal());
-        if (loginNameTooLong(command.user)) return this.refuseLogin(loginNameRefusal());
+        if (!this.plaintextAuthAllowed()) return this.refuseLogin('no TLS', plaintextRefusal());
+        if (loginNameTooLong(command.user))
+          return this.refuseLogin('login name too long', loginNameRefusal());
         state.user = command.user;
         return this.reply(okReply('Send PASS'));
       case 'PASS': {
-        if (!this.plaintextAuthAllowed()) return this.refuseLogin(plaintextRefusal());
+        if (!this.plaintextAuthAllowed()) return this.refuseLogin('no TLS', plaintextRefusal());
         const user = state.user;
         if (user === undefined) return this.reply(errReply('Send USER first'));
         state.user = undefined;
@@ -208,8 +210,13 @@ export class Pop3Session {
           );
         }
         const started = startSasl(command.mechanism, command.initialResponse);
-        if (!started) return this.refuseLogin(errReply(`Unsupported mechanism ${command.mechanism}`));
-        if (!this.plaintextAuthAllowed()) return this.refuseLogin(plaintextRefusal());
+        if (!started) {
+          return this.refuseLogin(
+            'unsupported mechanism',
+            errReply(`Unsupported mechanism ${command.mechanism}`),
+          );
+        }
+        if (!this.plaintextAuthAllowed()) return this.refuseLogin('no TLS', plaintextRefusal());
         state.sasl = started.exchange;
         return this.saslStep(state, started.step);
       }
@@ -226,19 +233,19 @@ export class Pop3Session {
     if (step.kind === 'challenge') return this.reply(continuationReply(step.challenge.toString('base64')));
     state.sasl = undefined;
     if (step.kind === 'cancelled') return this.reply(errReply('AUTH cancelled'));
-    if (step.kind === 'malformed') return this.refuseLogin(errReply(step.reason));
+    if (step.kind === 'malformed') return this.refuseLogin('malformed SASL', errReply(step.reason));
     const { login, password, authorizationId } = step.credentials;
     return this.login(login, password, authorizationId);
   }
 
   /** A login refused before its credentials were looked at: counted as refused, answered at once. */
-  private async refuseLogin(reply: string): Promise<SessionAction> {
-    this.deps.loginPolicy.refused('pop3', this.connection.remoteAddress, reply.trim());
+  private async refuseLogin(reason: LoginRefusal, reply: string): Promise<SessionAction> {
+    this.deps.loginPolicy.refused('pop3', this.connection.remoteAddress, reason);
     return this.reply(reply);
   }
 
   private async login(login: string, password: string, authorizationId = ''): Promise<SessionAction> {
-    if (loginNameTooLong(login)) return this.refuseLogin(loginNameRefusal());
+    if (loginNameTooLong(login)) return this.refuseLogin('login name too long', loginNameRefusal());
     const ip = this.connection.remoteAddress;
     const { loginPolicy, directory, locks, store, logger } = this.deps;
     let account: AccountRef;
