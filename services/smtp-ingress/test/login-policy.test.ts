@@ -3,13 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import { DEFAULT_FAILURE_DELAY_MS, encodePlainResponse, loginMetrics } from '@correo/auth';
 import { CounterWatch, RecordingClock } from '@correo/testkit';
 import { pythonSmtp } from './support/clients.js';
-import {
-  OTHER_USER,
-  PASSWORD,
-  USER,
-  startIngressFixture,
-  type IngressFixture,
-} from './support/ingress-fixture.js';
+import { OTHER_USER, PASSWORD, USER, startIngressFixture } from './support/ingress-fixture.js';
+import type { IngressFixture } from './support/ingress-fixture.js';
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 
