@@ -11,3 +11,4 @@ export * from './private-postgres.js';
 export * from './private-minio.js';
 export * from './recording-clock.js';
 export * from './counter-watch.js';
+export * from './in-process-postgres.js';
