@@ -8,10 +8,8 @@ import {
   LoginPolicy,
   loginMetrics,
 } from '@correo/auth';
-import { CounterWatch, RecordingClock } from '@correo/testkit';
+import { CounterWatch, LineClient, RecordingClock, runProgram } from '@correo/testkit';
 import type { ImapGateway } from '../src/index.js';
-import { RawImapClient } from './helpers/raw-client.js';
-import { run } from './helpers/run.js';
 import { ImapTestStack } from './helpers/stack.js';
 
 const imaplibSasl = fileURLToPath(new URL('./clients/imaplib_sasl.py', import.meta.url));
@@ -34,7 +32,7 @@ describe('IMAP login through the shared login policy (Redis limits)', () => {
   test('a locked-out login is answered as a wrong password: same reply, same wait, counted locked_out', async () => {
     const { address } = await stack.account('locked-alike');
     const logins = await CounterWatch.start(loginMetrics.logins, 'outcome', { protocol: 'imap' });
-    const client = await RawImapClient.connect(gateway.ports.imap);
+    const client = await LineClient.connect(gateway.ports.imap, { literals: true });
     try {
       await client.readLine();
       const attempt = (line: string) => clock.during(async () => (await client.command(line)).status);
@@ -61,7 +59,7 @@ describe('IMAP login through the shared login policy (Redis limits)', () => {
 
   test('AUTHENTICATE reads SASL as POP3 does: strict base64, PLAIN fields, authzid, cancel, LOGIN', async () => {
     const { address } = await stack.account('sasl');
-    const client = await RawImapClient.connect(gateway.ports.imap);
+    const client = await LineClient.connect(gateway.ports.imap, { literals: true });
     try {
       await client.readLine();
       const status = async (line: string) => (await client.command(line)).status;
@@ -96,7 +94,7 @@ describe('IMAP login through the shared login policy (Redis limits)', () => {
   test('imaplib authenticates with PLAIN and LOGIN, and gets the failure answer for a wrong password', async () => {
     const { address } = await stack.account('imaplib-sasl');
     const imaplib = async (...args: string[]) => {
-      const result = await run('python3', [imaplibSasl, String(gateway.ports.imap), ...args]);
+      const result = await runProgram('python3', [imaplibSasl, String(gateway.ports.imap), ...args]);
       assert.equal(result.code, 0, result.stderr);
       return JSON.parse(result.stdout) as { status?: string; state?: string; error?: string };
     };

@@ -8,10 +8,8 @@ import {
   LoginPolicy,
   loginMetrics,
 } from '@correo/auth';
-import { CounterWatch, RecordingClock } from '@correo/testkit';
+import { CounterWatch, LineClient, RecordingClock, runProgram } from '@correo/testkit';
 import type { Pop3Gateway } from '../src/index.js';
-import { RawClient } from './helpers/raw-client.js';
-import { run } from './helpers/run.js';
 import { Pop3TestStack } from './helpers/stack.js';
 
 const poplibLogin = fileURLToPath(new URL('./clients/poplib_login.py', import.meta.url));
@@ -39,16 +37,16 @@ describe('POP3 login through the shared login policy (embedded)', () => {
   test('a locked-out login is answered as a wrong password: same reply, same wait, counted locked_out', async () => {
     const { address } = await stack.account('locked-alike');
     const logins = await CounterWatch.start(loginMetrics.logins, 'outcome', { protocol: 'pop3' });
-    const client = await RawClient.connect(gateway.ports.pop3);
+    const client = await LineClient.connect(gateway.ports.pop3);
     try {
       await client.readLine();
-      const attempt = (line: string) => clock.during(() => client.command(line));
-      await client.command(`USER ${address}`);
+      const attempt = (line: string) => clock.during(() => client.ask(line));
+      await client.ask(`USER ${address}`);
       const wrong = [
         await attempt('PASS wrong'),
         await attempt(`AUTH PLAIN ${encodePlainResponse(address, 'wrong again')}`),
       ];
-      await client.command(`USER ${address}`);
+      await client.ask(`USER ${address}`);
       const locked = [
         await attempt(`PASS ${stack.password}`),
         await attempt(`AUTH PLAIN ${encodePlainResponse(address, stack.password)}`),
@@ -64,7 +62,7 @@ describe('POP3 login through the shared login policy (embedded)', () => {
 
   test('AUTH reads SASL as IMAP does: strict base64, PLAIN fields, authzid, cancel, LOGIN', async () => {
     const { address } = await stack.account('sasl');
-    const client = await RawClient.connect(gateway.ports.pop3);
+    const client = await LineClient.connect(gateway.ports.pop3);
     try {
       await client.readLine();
       // A response that needs padding, sent without it; and one with a character Node's decoder would skip.
@@ -73,24 +71,24 @@ describe('POP3 login through the shared login policy (embedded)', () => {
           .map((suffix) => encodePlainResponse(address, `${stack.password}${suffix}`))
           .find((response) => response.endsWith('=')) ?? assert.fail('one of three lengths needs padding');
       for (const sloppy of [padded.replace(/=+$/, ''), `${encodePlainResponse(address, stack.password)}!`]) {
-        assert.match(await client.command(`AUTH PLAIN ${sloppy}`), /^-ERR .*base64/);
+        assert.match(await client.ask(`AUTH PLAIN ${sloppy}`), /^-ERR .*base64/);
       }
       assert.match(
-        await client.command(`AUTH PLAIN ${Buffer.from(`\0${address}\0`).toString('base64')}`),
+        await client.ask(`AUTH PLAIN ${Buffer.from(`\0${address}\0`).toString('base64')}`),
         /^-ERR /,
       );
-      assert.match(await client.command('AUTH CRAM-MD5'), /^-ERR Unsupported mechanism/);
+      assert.match(await client.ask('AUTH CRAM-MD5'), /^-ERR Unsupported mechanism/);
       const other = encodePlainResponse(address, stack.password, `someone-else@${address.split('@')[1]}`);
       assert.equal(
-        await client.command(`AUTH PLAIN ${other}`),
+        await client.ask(`AUTH PLAIN ${other}`),
         '-ERR [AUTH] Logging in as another identity is not allowed',
       );
-      assert.equal(await client.command('AUTH PLAIN'), '+ ');
-      assert.equal(await client.command('*'), '-ERR AUTH cancelled');
-      assert.equal(await client.command('AUTH'), '+OK Mechanisms follow');
+      assert.equal(await client.ask('AUTH PLAIN'), '+ ');
+      assert.equal(await client.ask('*'), '-ERR AUTH cancelled');
+      assert.equal(await client.ask('AUTH'), '+OK Mechanisms follow');
       assert.deepEqual(await client.readMultiline(), ['PLAIN', 'LOGIN']);
       const self = encodePlainResponse(address, stack.password, address.toUpperCase());
-      assert.match(await client.command(`AUTH PLAIN ${self}`), /^\+OK Logged in/);
+      assert.match(await client.ask(`AUTH PLAIN ${self}`), /^\+OK Logged in/);
     } finally {
       client.destroy();
     }
@@ -99,7 +97,7 @@ describe('POP3 login through the shared login policy (embedded)', () => {
   test('poplib logs in by USER/PASS, AUTH PLAIN and AUTH LOGIN, and gets the failure answer for a wrong password', async () => {
     const { address } = await stack.account('poplib-sasl');
     const poplib = async (...args: string[]) => {
-      const result = await run('python3', [poplibLogin, String(gateway.ports.pop3), ...args]);
+      const result = await runProgram('python3', [poplibLogin, String(gateway.ports.pop3), ...args]);
       assert.equal(result.code, 0, result.stderr);
       return JSON.parse(result.stdout) as { answer?: string; error?: string };
     };

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_FAILURE_DELAY_MS, encodePlainResponse, loginMetrics } from '@correo/auth';
-import { CounterWatch, RecordingClock } from '@correo/testkit';
-import { pythonSmtp } from './support/clients.js';
+import { CounterWatch, pythonSmtp, RecordingClock } from '@correo/testkit';
 import { OTHER_USER, PASSWORD, USER, startIngressFixture } from './support/ingress-fixture.js';
 import type { IngressFixture } from './support/ingress-fixture.js';
 
