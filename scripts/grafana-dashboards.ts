@@ -110,7 +110,7 @@ export const dashboards: Dashboard[] = [
         queries: [
           [rate('correo_smtp_connections_refused_total', 'reason'), 'SMTP refused {{reason}}'],
           [`sum(rate(correo_imap_commands_total{status=~"NO|BAD"}[$__rate_interval]))`, 'IMAP NO/BAD'],
-          [rate('correo_smtp_auth_failures_total'), 'SMTP auth failures'],
+          [rate('correo_logins_total{outcome=~"failure|locked_out"}'), 'failed logins (all protocols)'],
         ],
       },
       {
@@ -155,9 +155,9 @@ export const dashboards: Dashboard[] = [
         ],
       },
       {
-        title: 'Authentication failures per second',
+        title: 'AUTH attempts per second by outcome',
         unit: 'ops',
-        queries: [[rate('correo_smtp_auth_failures_total', 'listener'), '{{listener}}']],
+        queries: [[rate('correo_logins_total{protocol="smtp"}', 'outcome'), '{{outcome}}']],
       },
       {
         title: 'Sender authentication (SPF, DKIM, DMARC)',
@@ -207,8 +207,10 @@ export const dashboards: Dashboard[] = [
         title: 'Logins per second',
         unit: 'ops',
         queries: [
-          [rate('correo_imap_logins_total', 'result'), 'IMAP {{result}}'],
-          [rate('correo_pop3_logins_total', 'result'), 'POP3 {{result}}'],
+          [
+            rate('correo_logins_total{protocol=~"imap|pop3"}', 'protocol, outcome'),
+            '{{protocol}} {{outcome}}',
+          ],
         ],
       },
       {

@@ -8,10 +8,32 @@ export {
 export { createLoginLimiter, clientNetwork } from './login-limiter.js';
 export type { LoginLimiter, LoginLimiterOptions, LoginVerdict } from './login-limiter.js';
 export {
-  guardedLogin,
+  LoginPolicy,
+  loginMetrics,
   loginNameTooLong,
   MAX_LOGIN_NAME_BYTES,
-  type GuardedLogin,
+  DEFAULT_FAILURE_DELAY_MS,
   type LoginAccounts,
-} from './guarded-login.js';
+  type LoginAttempt,
+  type LoginOutcome,
+  type LoginPolicyOptions,
+  type LoginRefusal,
+  type LoginProtocol,
+  type LoginResult,
+} from './login-policy.js';
+export {
+  SASL_MECHANISMS,
+  decodePlainMessage,
+  decodeSaslResponse,
+  encodePlainResponse,
+  isSaslMechanism,
+  startSasl,
+  type PlainDecoded,
+  type SaslCredentials,
+  type SaslExchange,
+  type SaslMechanism,
+  type SaslResponse,
+  type SaslStart,
+  type SaslStep,
+} from './sasl.js';
 export { isLoopbackAddress } from './loopback.js';

@@ -18,8 +18,12 @@ export interface LoginLimiterOptions {
 
 export type LoginVerdict =
   | { kind: 'allowed'; delayMs: number }
-  /** `by` says which counter tripped, for logs and metrics; clients get the same generic answer. */
-  | { kind: 'locked'; by: 'login' | 'ip' };
+  /**
+   * `by` says which counter tripped, for logs and metrics; clients get the same generic answer, after
+   * `delayMs`: the delay a wrong password for this login would get now, so the wait does not tell a
+   * lockout from a failure either.
+   */
+  | { kind: 'locked'; by: 'login' | 'ip'; delayMs: number };
 
 export interface LoginLimiter {
   /**
@@ -65,6 +69,11 @@ export function createLoginLimiter(limits: Limits, options: LoginLimiterOptions 
   const maxDelayMs = options.maxDelayMs ?? 8_000;
 
   const loginCounter = (loginKey: string) => `auth-fail:login:${loginKey}`;
+  // Free failures first, then baseDelayMs doubling up to maxDelayMs.
+  const delayAfter = (earlierFailures: number) => {
+    const excess = earlierFailures - freeFailures;
+    return excess < 0 ? 0 : Math.min(maxDelayMs, baseDelayMs * 2 ** excess);
+  };
   const ipCounter = (ip: string) => `auth-fail:ip:${clientNetwork(ip)}`;
 
   return {
@@ -77,11 +86,12 @@ export function createLoginLimiter(limits: Limits, options: LoginLimiterOptions 
         ],
         windowMs,
       );
-      if (!outcome.admitted) return { kind: 'locked', by: outcome.index === 0 ? 'ip' : 'login' };
-      const earlierFailures = outcome.values[1]! - 1;
-      const excess = earlierFailures - freeFailures;
-      const delayMs = excess < 0 ? 0 : Math.min(maxDelayMs, baseDelayMs * 2 ** excess);
-      return { kind: 'allowed', delayMs };
+      if (!outcome.admitted) {
+        // Not counted (polling while locked must not extend the lock); read the count for the delay.
+        const failures = await limits.get(loginCounter(loginKey));
+        return { kind: 'locked', by: outcome.index === 0 ? 'ip' : 'login', delayMs: delayAfter(failures) };
+      }
+      return { kind: 'allowed', delayMs: delayAfter(outcome.values[1]! - 1) };
     },
 
     async recordSuccess(loginKey, ip) {

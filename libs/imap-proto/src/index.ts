@@ -11,7 +11,6 @@ export { parseCommand, peekTag } from './parse/index.js';
 export type { ImapCommand, ImapRequest } from './parse/index.js';
 export type { ParseOptions } from './lexer/reader.js';
 export { isIdleDone } from './parse/idle.js';
-export { parseSaslResponse } from './parse/authenticate.js';
 export type { AppendMessage, AppendRequest } from './parse/append.js';
 export type { AuthenticateRequest } from './parse/authenticate.js';
 export type { CapabilityRequest } from './parse/capability.js';

@@ -6,5 +6,3 @@ export { MessageEncoder, countWireOctets } from './message-encoder.js';
 export type { MessageEncoderOptions } from './message-encoder.js';
 export { LineReader } from './line-reader.js';
 export type { InputLine } from './line-reader.js';
-export { decodeSaslPlain, encodeSaslPlain } from './sasl-plain.js';
-export type { PlainCredentials, PlainResult } from './sasl-plain.js';

@@ -1,3 +1,5 @@
+import { SASL_MECHANISMS } from '@correo/auth';
+
 /** What the server says it can do, by session state (RFC 9051 7.2.2). */
 export function capabilities(options: {
   authenticated: boolean;
@@ -21,7 +23,8 @@ export function capabilities(options: {
     const pre = base.map((capability) => (capability === 'LITERAL+' ? 'LITERAL-' : capability));
     // Every listener has a certificate (configured or self-signed), so STARTTLS is always offered.
     if (!options.tlsActive) pre.push('STARTTLS');
-    pre.push(options.loginAllowed ? 'AUTH=PLAIN' : 'LOGINDISABLED');
+    if (options.loginAllowed) pre.push(...SASL_MECHANISMS.map((mechanism) => `AUTH=${mechanism}`));
+    else pre.push('LOGINDISABLED');
     return pre;
   }
   return [

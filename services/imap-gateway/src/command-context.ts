@@ -1,5 +1,4 @@
-import { createLoginLimiter } from '@correo/auth';
-import type { LoginLimiter } from '@correo/auth';
+import { createLoginLimiter, LoginPolicy } from '@correo/auth';
 import type { BlobStore } from '@correo/blobs';
 import type { AccountRef, Directory } from '@correo/directory';
 import type { CompletionStatus, ResponseCode } from '@correo/imap-proto';
@@ -19,7 +18,7 @@ export interface GatewayServices {
   pool: Pool;
   blobs: BlobStore;
   directory: Pick<Directory, 'loginKey' | 'authenticate'>;
-  loginLimiter: LoginLimiter;
+  loginPolicy: LoginPolicy;
   changes: MailboxChanges;
   /** Logged-in sessions per account on this gateway process. */
   userConnections: ConnectionCounter;
@@ -39,7 +38,7 @@ export function gatewayServices(backends: GatewayBackends): GatewayServices {
     pool: backends.pool,
     blobs: backends.blobs,
     directory: backends.directory,
-    loginLimiter: backends.loginLimiter ?? createLoginLimiter(backends.limits),
+    loginPolicy: backends.loginPolicy ?? new LoginPolicy(createLoginLimiter(backends.limits), { logger }),
     changes: new MailboxChanges(backends.notifier, logger),
     userConnections: new ConnectionCounter(config.maxConnectionsPerUser),
     literalBudget: new ByteBudget(config.literalMemory),

@@ -1,4 +1,4 @@
-import type { LoginLimiter } from '@correo/auth';
+import type { LoginPolicy } from '@correo/auth';
 import type { BlobStore } from '@correo/blobs';
 import type { Directory } from '@correo/directory';
 import type { Limits } from '@correo/limits';
@@ -28,8 +28,8 @@ export interface ImapGatewayDeps {
   tls: { key: string; cert: string };
   /** Load balancers that open connections with a PROXY header (PROXY_TRUSTED_CIDRS). */
   trustedProxies?: readonly string[];
-  /** Defaults to createLoginLimiter(limits). */
-  loginLimiter?: LoginLimiter;
+  /** Defaults to the standard policy over createLoginLimiter(limits). */
+  loginPolicy?: LoginPolicy;
 }
 
 export interface ImapGateway {

@@ -1,6 +1,6 @@
 import { metrics } from '@correo/telemetry';
 
-/** `listener` is imap or imaps; `result` of a login is ok, failed, locked or refused. */
+/** `listener` is imap or imaps. Logins are counted by @correo/auth (correo_logins_total). */
 export const imapMetrics = {
   connections: metrics.counter<'listener'>({
     name: 'correo_imap_connections_total',
@@ -16,11 +16,6 @@ export const imapMetrics = {
     name: 'correo_imap_connections_refused_total',
     help: 'IMAP connections refused before a session: per-ip, total, proxy, tls, shutdown.',
     labelNames: ['listener', 'reason'],
-  }),
-  logins: metrics.counter<'result'>({
-    name: 'correo_imap_logins_total',
-    help: 'IMAP login attempts (LOGIN and AUTHENTICATE) by result.',
-    labelNames: ['result'],
   }),
   commands: metrics.counter<'command' | 'status'>({
     name: 'correo_imap_commands_total',

@@ -1,4 +1,3 @@
-import { isLoopbackAddress as isLoopback } from '@correo/auth';
 import type { AccountRef } from '@correo/directory';
 import {
   ParseError,
@@ -88,8 +87,10 @@ export class ImapSession {
 
   /** LOGIN and AUTHENTICATE are allowed: over TLS, or on loopback when the embedded default allows it. */
   get loginAllowed(): boolean {
-    return (
-      this.tlsActive || (this.services.config.allowPlaintextAuthOnLoopback && isLoopback(this.remoteAddress))
+    const connection = { secure: this.tlsActive, remoteAddress: this.remoteAddress };
+    return this.services.loginPolicy.credentialsAllowed(
+      connection,
+      this.services.config.allowPlaintextAuthOnLoopback,
     );
   }
 

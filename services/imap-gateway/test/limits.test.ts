@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createLoginLimiter } from '@correo/auth';
-import { eventually, LineClient } from '@correo/testkit';
+import { createLoginLimiter, LoginPolicy } from '@correo/auth';
+import { eventually, LineClient, RecordingClock } from '@correo/testkit';
 import { ImapTestStack } from './helpers/stack.js';
 
 describe('limits: TLS before login, failed logins, connections, sizes, autologout (Redis limits)', () => {
@@ -33,7 +33,8 @@ describe('limits: TLS before login, failed logins, connections, sizes, autologou
 
   test('failed logins close the connection after the budget and lock the login across connections', async () => {
     const loginLimiter = createLoginLimiter(stack.limits, { freeFailures: 10, loginLockAfter: 4 });
-    const gateway = await stack.gateway({ maxAuthFailures: 3 }, { loginLimiter });
+    const loginPolicy = new LoginPolicy(loginLimiter, new RecordingClock());
+    const gateway = await stack.gateway({ maxAuthFailures: 3 }, { loginPolicy });
     const first = await LineClient.connect(gateway.ports.imap, { literals: true });
     await first.readLine();
     for (let i = 0; i < 2; i++) {
@@ -64,7 +65,8 @@ describe('limits: TLS before login, failed logins, connections, sizes, autologou
       loginLockAfter: 4,
       windowMs: 4_000,
     });
-    const gateway = await stack.gateway({ maxAuthFailures: 10 }, { loginLimiter });
+    const loginPolicy = new LoginPolicy(loginLimiter, new RecordingClock());
+    const gateway = await stack.gateway({ maxAuthFailures: 10 }, { loginPolicy });
     const [local, domain] = target.address.split('@') as [string, string];
     const fullWidth = [...domain].map((c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)).join('');
     // Each reaches the same account: quotes, soft hyphen, zero-width space, full-width letters.

@@ -1,5 +1,4 @@
-import { createLoginLimiter } from '@correo/auth';
-import type { LoginLimiter } from '@correo/auth';
+import { createLoginLimiter, LoginPolicy } from '@correo/auth';
 import type { BlobStore } from '@correo/blobs';
 import type { Directory } from '@correo/directory';
 import type { Limits } from '@correo/limits';
@@ -30,8 +29,8 @@ export interface Pop3GatewayDeps {
   tls: { key: string; cert: string };
   /** Load balancers that open connections with a PROXY header (PROXY_TRUSTED_CIDRS). */
   trustedProxies?: readonly string[];
-  /** Defaults to createLoginLimiter(limits). */
-  loginLimiter?: LoginLimiter;
+  /** Defaults to the standard policy over createLoginLimiter(limits). */
+  loginPolicy?: LoginPolicy;
 }
 
 export interface Pop3Gateway {
@@ -49,7 +48,7 @@ export async function startPop3Gateway(deps: Pop3GatewayDeps): Promise<Pop3Gatew
   const protocol = pop3Protocol(
     {
       directory: deps.directory,
-      loginLimiter: deps.loginLimiter ?? createLoginLimiter(deps.limits),
+      loginPolicy: deps.loginPolicy ?? new LoginPolicy(createLoginLimiter(deps.limits), { logger }),
       store: createMaildropStore({ pool: deps.pool, blobs: deps.blobs, notifier: deps.notifier, logger }),
       locks: createMaildropLocks(deps.limits, config.lockTtlMs),
       logger,

@@ -1,6 +1,6 @@
 import { metrics } from '@correo/telemetry';
 
-/** Labels: `listener` is pop3 or pop3s; `result` of a login is ok, failed, locked-out, in-use or error. */
+/** Labels: `listener` is pop3 or pop3s. Logins are counted by @correo/auth (correo_logins_total). */
 export const pop3Metrics = {
   connections: metrics.counter<'listener'>({
     name: 'correo_pop3_connections_total',
@@ -16,11 +16,6 @@ export const pop3Metrics = {
     name: 'correo_pop3_connections_refused_total',
     help: 'POP3 connections refused before a session: per-ip, total, proxy, tls, shutdown.',
     labelNames: ['listener', 'reason'],
-  }),
-  logins: metrics.counter<'result'>({
-    name: 'correo_pop3_logins_total',
-    help: 'POP3 login attempts (USER/PASS and AUTH PLAIN) by result.',
-    labelNames: ['result'],
   }),
   messagesRetrieved: metrics.counter({
     name: 'correo_pop3_messages_retrieved_total',

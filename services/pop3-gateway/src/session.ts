@@ -1,17 +1,18 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  guardedLogin,
-  isLoopbackAddress as isLoopback,
   loginNameTooLong,
   MAX_LOGIN_NAME_BYTES,
-  type LoginLimiter,
+  SASL_MECHANISMS,
+  startSasl,
+  type LoginPolicy,
+  type LoginRefusal,
+  type SaslExchange,
+  type SaslStep,
 } from '@correo/auth';
 import { BlobNotFoundError } from '@correo/blobs';
 import type { AccountRef, Directory } from '@correo/directory';
 import {
   MessageEncoder,
   continuationReply,
-  decodeSaslPlain,
   errReply,
   multilineReply,
   okReply,
@@ -46,7 +47,7 @@ export interface SessionSettings {
 
 export interface SessionDeps {
   directory: Pick<Directory, 'loginKey' | 'authenticate'>;
-  loginLimiter: LoginLimiter;
+  loginPolicy: LoginPolicy;
   store: MaildropStore;
   locks: MaildropLocks;
   logger: Logger;
@@ -58,7 +59,8 @@ export interface ConnectionFacts {
 }
 
 type State =
-  | { kind: 'authorization'; user: string | undefined; awaitingPlainResponse: boolean }
+  /** `sasl`: an AUTH exchange waiting for the client's next line. */
+  | { kind: 'authorization'; user: string | undefined; sasl: SaslExchange | undefined }
   | {
       kind: 'transaction';
       account: AccountRef;
@@ -70,8 +72,6 @@ type State =
 
 /** Consecutive unparseable commands tolerated before the connection is dropped. */
 const MAX_BAD_COMMANDS = 20;
-/** Answering a locked-out login at once would tell an attacker the lockout from a wrong password. */
-const LOCKED_OUT_DELAY_MS = 1000;
 /** RETR/TOP output is handed to the socket in pieces of about this size; small messages go in one write. */
 const WRITE_BATCH_BYTES = 64 * 1024;
 
@@ -83,7 +83,7 @@ const CAPABILITIES_ALWAYS = ['TOP', 'UIDL', 'RESP-CODES', 'AUTH-RESP-CODE', 'PIP
  * a time, and carries out the action it returns.
  */
 export class Pop3Session {
-  private state: State = { kind: 'authorization', user: undefined, awaitingPlainResponse: false };
+  private state: State = { kind: 'authorization', user: undefined, sasl: undefined };
   private authFailures = 0;
   private badCommands = 0;
 
@@ -112,14 +112,13 @@ export class Pop3Session {
     const state = this.state;
     if (state.kind === 'closed') return 'close';
     if (input.kind === 'too-long') {
-      if (state.kind === 'authorization') state.awaitingPlainResponse = false;
+      if (state.kind === 'authorization') state.sasl = undefined;
       return this.refuse(`Line too long: at most ${this.settings.maxLineLength} octets per command`);
     }
     const line = input.line.toString('utf8');
-    if (state.kind === 'authorization' && state.awaitingPlainResponse) {
-      state.awaitingPlainResponse = false;
-      if (line === '*') return this.reply(errReply('AUTH cancelled'));
-      return this.loginPlain(line);
+    if (state.kind === 'authorization' && state.sasl) {
+      const step = state.sasl.respond(line);
+      return this.saslStep(state, step);
     }
     const parsed = parseCommand(line);
     if (!parsed.ok) return this.refuse(parsed.error);
@@ -158,16 +157,16 @@ export class Pop3Session {
   }
 
   private plaintextAuthAllowed(): boolean {
-    return (
-      this.connection.secure ||
-      (this.settings.allowPlaintextAuthOnLoopback && isLoopback(this.connection.remoteAddress))
+    return this.deps.loginPolicy.credentialsAllowed(
+      this.connection,
+      this.settings.allowPlaintextAuthOnLoopback,
     );
   }
 
   private capabilities(): string[] {
     const lines = [...CAPABILITIES_ALWAYS];
     if (this.state.kind === 'authorization') {
-      if (this.plaintextAuthAllowed()) lines.push('USER', 'SASL PLAIN');
+      if (this.plaintextAuthAllowed()) lines.push('USER', `SASL ${SASL_MECHANISMS.join(' ')}`);
       if (this.settings.tlsAvailable && !this.connection.secure) lines.push('STLS');
     }
     lines.push('IMPLEMENTATION correo');
@@ -192,65 +191,75 @@ export class Pop3Session {
         // The connection answers +OK itself, after it has stopped reading plaintext.
         return 'starttls';
       case 'USER':
-        if (!this.plaintextAuthAllowed()) return this.reply(plaintextRefusal());
-        if (loginNameTooLong(command.user)) return this.reply(loginNameRefusal());
+        if (!this.plaintextAuthAllowed()) return this.refuseLogin('no TLS', plaintextRefusal());
+        if (loginNameTooLong(command.user))
+          return this.refuseLogin('login name too long', loginNameRefusal());
         state.user = command.user;
         return this.reply(okReply('Send PASS'));
       case 'PASS': {
-        if (!this.plaintextAuthAllowed()) return this.reply(plaintextRefusal());
+        if (!this.plaintextAuthAllowed()) return this.refuseLogin('no TLS', plaintextRefusal());
         const user = state.user;
         if (user === undefined) return this.reply(errReply('Send USER first'));
         state.user = undefined;
         return this.login(user, command.password);
       }
-      case 'AUTH':
+      case 'AUTH': {
         if (command.mechanism === undefined) {
           return this.reply(
-            multilineReply('Mechanisms follow', this.plaintextAuthAllowed() ? ['PLAIN'] : []),
+            multilineReply('Mechanisms follow', this.plaintextAuthAllowed() ? [...SASL_MECHANISMS] : []),
           );
         }
-        if (command.mechanism !== 'PLAIN')
-          return this.reply(errReply(`Unsupported mechanism ${command.mechanism}`));
-        if (!this.plaintextAuthAllowed()) return this.reply(plaintextRefusal());
-        if (command.initialResponse !== undefined) return this.loginPlain(command.initialResponse);
-        state.awaitingPlainResponse = true;
-        return this.reply(continuationReply());
+        const started = startSasl(command.mechanism, command.initialResponse);
+        if (!started) {
+          return this.refuseLogin(
+            'unsupported mechanism',
+            errReply(`Unsupported mechanism ${command.mechanism}`),
+          );
+        }
+        if (!this.plaintextAuthAllowed()) return this.refuseLogin('no TLS', plaintextRefusal());
+        state.sasl = started.exchange;
+        return this.saslStep(state, started.step);
+      }
       default:
         return this.reply(errReply(`${command.name} is not valid before login`));
     }
   }
 
-  private async loginPlain(response: string): Promise<SessionAction> {
-    const decoded = decodeSaslPlain(response);
-    if (!decoded.ok) return this.reply(errReply(decoded.error));
-    const { authorizationId, login, password } = decoded.credentials;
-    if (authorizationId !== '' && authorizationId.toLowerCase() !== login.toLowerCase()) {
-      return this.reply(errReply('Logging in as another identity is not supported', 'AUTH'));
-    }
-    return this.login(login, password);
+  /** Carries an AUTH exchange on (RFC 5034): a challenge, or its end. */
+  private async saslStep(
+    state: Extract<State, { kind: 'authorization' }>,
+    step: SaslStep,
+  ): Promise<SessionAction> {
+    if (step.kind === 'challenge') return this.reply(continuationReply(step.challenge.toString('base64')));
+    state.sasl = undefined;
+    if (step.kind === 'cancelled') return this.reply(errReply('AUTH cancelled'));
+    if (step.kind === 'malformed') return this.refuseLogin('malformed SASL', errReply(step.reason));
+    const { login, password, authorizationId } = step.credentials;
+    return this.login(login, password, authorizationId);
   }
 
-  private async login(login: string, password: string): Promise<SessionAction> {
-    if (loginNameTooLong(login)) return this.reply(loginNameRefusal());
+  /** A login refused before its credentials were looked at: counted as refused, answered at once. */
+  private async refuseLogin(reason: LoginRefusal, reply: string): Promise<SessionAction> {
+    this.deps.loginPolicy.refused('pop3', this.connection.remoteAddress, reason);
+    return this.reply(reply);
+  }
+
+  private async login(login: string, password: string, authorizationId = ''): Promise<SessionAction> {
+    if (loginNameTooLong(login)) return this.refuseLogin('login name too long', loginNameRefusal());
     const ip = this.connection.remoteAddress;
-    const { loginLimiter, directory, locks, store, logger } = this.deps;
-    let account: AccountRef | null;
+    const { loginPolicy, directory, locks, store, logger } = this.deps;
+    let account: AccountRef;
     try {
-      const outcome = await guardedLogin(loginLimiter, directory, login, password, ip);
-      if (outcome.kind === 'locked') {
-        pop3Metrics.logins.inc({ result: 'locked-out' });
-        logger.warn({ ip, by: outcome.by }, 'POP3 login refused: too many failures');
-        await sleep(LOCKED_OUT_DELAY_MS);
-        return this.authFailed();
-      }
-      if (outcome.kind === 'failed') {
-        pop3Metrics.logins.inc({ result: 'failed' });
-        return this.authFailed();
+      const attempt = { protocol: 'pop3' as const, login, password, authorizationId, ip };
+      const outcome = await loginPolicy.attempt(directory, attempt);
+      // Locked out or wrong: the policy has waited alike for both; one answer.
+      if (outcome.kind === 'rejected') return this.authFailed();
+      if (outcome.kind === 'unauthorized') {
+        return this.reply(errReply('Logging in as another identity is not allowed', 'AUTH'));
       }
       account = outcome.account;
-    } catch (error) {
-      pop3Metrics.logins.inc({ result: 'error' });
-      logger.error({ error: (error as Error).message }, 'POP3 login failed on a backend');
+    } catch {
+      // The policy counted and logged the backend error.
       return this.reply(errReply('Temporary failure, try again later', 'SYS/TEMP'));
     }
     if (this.isClosed()) return 'close';
@@ -259,12 +268,11 @@ export class Pop3Session {
     try {
       lock = await locks.acquire(account.accountId, () => this.io.disconnect('maildrop lock lost'));
     } catch (error) {
-      pop3Metrics.logins.inc({ result: 'error' });
       logger.error({ error: (error as Error).message }, 'POP3 maildrop lock failed');
       return this.reply(errReply('Temporary failure, try again later', 'SYS/TEMP'));
     }
     if (!lock) {
-      pop3Metrics.logins.inc({ result: 'in-use' });
+      logger.info({ ip, accountId: account.accountId }, 'POP3 login refused: maildrop in use');
       return this.reply(errReply('Maildrop is in use by another POP3 session', 'IN-USE'));
     }
     if (this.isClosed()) {
@@ -276,7 +284,6 @@ export class Pop3Session {
       maildrop = new Maildrop(await store.open(account.accountId));
     } catch (error) {
       await lock.release().catch(() => {});
-      pop3Metrics.logins.inc({ result: 'error' });
       logger.error({ error: (error as Error).message }, 'POP3 maildrop could not be read');
       return this.reply(errReply('Maildrop not available, try again later', 'SYS/TEMP'));
     }
@@ -286,7 +293,6 @@ export class Pop3Session {
     }
     const readAhead = new ReadAhead((blobKey) => store.read(blobKey));
     this.state = { kind: 'transaction', account, maildrop, lock, readAhead };
-    pop3Metrics.logins.inc({ result: 'ok' });
     const { count, octets } = maildrop.stat();
     return this.reply(okReply(`Logged in, ${count} messages (${octets} octets)`));
   }

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createLoginLimiter } from '@correo/auth';
-import { eventually, LineClient } from '@correo/testkit';
-import { encodeSaslPlain } from '@correo/pop3-proto';
+import { createLoginLimiter, encodePlainResponse, LoginPolicy } from '@correo/auth';
+import { eventually, LineClient, RecordingClock } from '@correo/testkit';
 import type { Pop3Gateway } from '../src/index.js';
 import { Pop3TestStack, rawMessage } from './helpers/stack.js';
 
@@ -22,7 +21,7 @@ describe('connection handling (embedded)', () => {
     try {
       await client.readLine();
       const refusal = '-ERR [AUTH] Plaintext authentication is not allowed without TLS: use STLS first';
-      assert.equal(await client.ask(`AUTH PLAIN ${encodeSaslPlain(address, stack.password)}`), refusal);
+      assert.equal(await client.ask(`AUTH PLAIN ${encodePlainResponse(address, stack.password)}`), refusal);
       assert.equal(await client.ask(`USER ${address}`), refusal);
       assert.equal(await client.ask(`PASS ${stack.password}`), refusal);
       assert.equal(await client.ask('AUTH'), '+OK Mechanisms follow');
@@ -67,7 +66,10 @@ describe('connection handling (embedded)', () => {
 
   test('after too many failures even the right password is refused, from a new connection too', async () => {
     const limited = await stack.startGateway({ allowPlaintextAuthOnLoopback: true }, stack.limits, {
-      loginLimiter: createLoginLimiter(stack.limits, { freeFailures: 1, loginLockAfter: 2, baseDelayMs: 10 }),
+      loginPolicy: new LoginPolicy(
+        createLoginLimiter(stack.limits, { freeFailures: 1, loginLockAfter: 2, baseDelayMs: 10 }),
+        new RecordingClock(),
+      ),
     });
     const { address } = await stack.account('locked-out');
     const client = await LineClient.connect(limited.ports.pop3);
@@ -91,11 +93,10 @@ describe('connection handling (embedded)', () => {
   });
   test('the lockout counts the account however USER spells it; the lock ends with its window', async () => {
     const limited = await stack.startGateway({ allowPlaintextAuthOnLoopback: true }, stack.limits, {
-      loginLimiter: createLoginLimiter(stack.limits, {
-        freeFailures: 10,
-        loginLockAfter: 3,
-        windowMs: 4_000,
-      }),
+      loginPolicy: new LoginPolicy(
+        createLoginLimiter(stack.limits, { freeFailures: 10, loginLockAfter: 3, windowMs: 4_000 }),
+        new RecordingClock(),
+      ),
     });
     const { address } = await stack.account('spelled');
     const [local, domain] = address.split('@') as [string, string];

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { createLoginLimiter } from '@correo/auth';
+import { createLoginLimiter, LoginPolicy } from '@correo/auth';
 import type { AccountRef, Directory } from '@correo/directory';
 import { createMemoryLimits, MemoryLimitsState } from '@correo/limits';
 import type { Limits } from '@correo/limits';
 import { createLogger } from '@correo/telemetry';
+import { RecordingClock } from '@correo/testkit';
 import { createMaildropLocks } from '../src/maildrop-lock.js';
 import { Pop3Session } from '../src/session.js';
 import type { SessionAction, SessionDeps } from '../src/session.js';
@@ -75,7 +76,8 @@ describe('POP3 session over an in-memory maildrop', () => {
     limits = createMemoryLimits({ state: new MemoryLimitsState() });
     deps = {
       directory,
-      loginLimiter: createLoginLimiter(limits),
+      // The policy's waits are recorded, not slept: these tests are about the session, not the delay.
+      loginPolicy: new LoginPolicy(createLoginLimiter(limits), new RecordingClock()),
       store: maildrop,
       locks: createMaildropLocks(limits, 60_000),
       logger: createLogger('pop3-test', 'silent'),
@@ -96,7 +98,7 @@ describe('POP3 session over an in-memory maildrop', () => {
     const pop = driver();
     assert.equal(pop.session.greeting(), '+OK pop.test correo POP3 server ready\r\n');
     const capa = (await pop.send('CAPA')).reply;
-    for (const capability of ['TOP', 'UIDL', 'USER', 'SASL PLAIN', 'STLS', 'PIPELINING']) {
+    for (const capability of ['TOP', 'UIDL', 'USER', 'SASL PLAIN LOGIN', 'STLS', 'PIPELINING']) {
       assert.ok(capa.includes(`\r\n${capability}\r\n`), capability);
     }
     assert.match((await pop.send('STAT')).reply, /^-ERR STAT is not valid before login/);

@@ -30,7 +30,14 @@ for (const kind of STACK_KINDS) {
         assert.match(await client.readLine(), /^\+OK pop\.test correo POP3 server ready$/);
         assert.match(await client.ask('CAPA'), /^\+OK/);
         const capabilities = await client.readMultiline();
-        for (const capability of ['TOP', 'UIDL', 'USER', 'SASL PLAIN', 'RESP-CODES', 'AUTH-RESP-CODE']) {
+        for (const capability of [
+          'TOP',
+          'UIDL',
+          'USER',
+          'SASL PLAIN LOGIN',
+          'RESP-CODES',
+          'AUTH-RESP-CODE',
+        ]) {
           assert.ok(capabilities.includes(capability), capability);
         }
         assert.ok(capabilities.includes('PIPELINING'));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { encodeSaslPlain } from '@correo/pop3-proto';
+import { encodePlainResponse } from '@correo/auth';
 import { LineClient } from '@correo/testkit';
 import { Pop3TestStack } from './helpers/stack.js';
 
@@ -66,7 +66,7 @@ describe('POP3 pre-auth limits', () => {
       await client.readLine();
       const refusal = '-ERR [AUTH] Login names are limited to 320 octets';
       assert.equal(await client.ask(`USER ${'x'.repeat(321)}`), refusal);
-      assert.equal(await client.ask(`AUTH PLAIN ${encodeSaslPlain('y'.repeat(321), 'secret')}`), refusal);
+      assert.equal(await client.ask(`AUTH PLAIN ${encodePlainResponse('y'.repeat(321), 'secret')}`), refusal);
     } finally {
       client.destroy();
     }

@@ -1,4 +1,4 @@
-import { createLoginLimiter, type LoginLimiter } from '@correo/auth';
+import { createLoginLimiter, LoginPolicy } from '@correo/auth';
 import type { SMTPServer } from 'smtp-server';
 import type { TlsMaterial } from '@correo/tls';
 import type { SmtpIngressConfig } from './config.js';
@@ -10,8 +10,8 @@ import { MAIL_ACCEPTED_TOPIC } from './message-intake.js';
 
 export interface SmtpIngressDeps extends IngressBackends {
   config: SmtpIngressConfig;
-  /** Default: one over `limits` with the standard thresholds (see @correo/auth). */
-  loginLimiter?: LoginLimiter;
+  /** Default: the standard policy over a limiter on `limits` (see @correo/auth). */
+  loginPolicy?: LoginPolicy;
   /** Default 'mail.accepted'; the topic must exist (bus.ensureTopics) before mail arrives. */
   topic?: string;
   /** Load balancers that open connections with a PROXY header (PROXY_TRUSTED_CIDRS). */
@@ -37,7 +37,8 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
     logger: deps.logger,
   });
   const topic = deps.topic ?? MAIL_ACCEPTED_TOPIC;
-  const loginLimiter = deps.loginLimiter ?? createLoginLimiter(deps.limits);
+  const loginPolicy =
+    deps.loginPolicy ?? new LoginPolicy(createLoginLimiter(deps.limits), { logger: deps.logger });
   const checks = config.senderAuthentication;
   const senderAuthentication = checks.enabled
     ? {
@@ -62,7 +63,7 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
         guard,
         topic,
         senderAuthentication,
-        loginLimiter,
+        loginPolicy,
         trustedProxies: deps.trustedProxies ?? [],
       });
       const port = await listen(server, config.ports[name], config.bindHost);

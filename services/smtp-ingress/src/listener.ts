@@ -1,6 +1,6 @@
 import { frontProxyHeaders } from '@correo/line-server';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
-import { guardedLogin, loginNameTooLong, MAX_LOGIN_NAME_BYTES, type LoginLimiter } from '@correo/auth';
+import { loginNameTooLong, MAX_LOGIN_NAME_BYTES, type LoginPolicy } from '@correo/auth';
 import type { AccountRef } from '@correo/directory';
 import type { SmtpIngressConfig } from './config.js';
 import { installConnectionHooks } from './connection-hooks.js';
@@ -22,15 +22,15 @@ export interface ListenerSetup {
   topic: string;
   /** The sender checks of the MX listener; undefined where they do not run. */
   senderAuthentication?: SenderAuthenticationContext;
-  /** Failed AUTH attempts, shared with IMAP and POP3 through the limits port. */
-  loginLimiter: LoginLimiter;
+  /** The login policy shared with IMAP and POP3 (lockout, failure delay, metric, log). */
+  loginPolicy: LoginPolicy;
   /** Load balancers whose PROXY header (v1 or v2) names the client (PROXY_TRUSTED_CIDRS). */
   trustedProxies: readonly string[];
 }
 
 /** One smtp-server instance with correo's policy; not yet listening. */
 export function createListener(setup: ListenerSetup): SMTPServer {
-  const { name, config, backends, guard, topic, loginLimiter } = setup;
+  const { name, config, backends, guard, topic, loginPolicy } = setup;
   const { logger, directory } = backends;
   const kind: ListenerKind = name === 'mx' ? 'mx' : 'submission';
   const log = logger.child({ listener: name });
@@ -88,28 +88,33 @@ export function createListener(setup: ListenerSetup): SMTPServer {
     },
 
     onAuth(auth, session, callback) {
-      // smtp-server answers 504 itself to mechanisms outside authMethods (PLAIN, LOGIN).
+      // smtp-server runs the SASL exchange (PLAIN, LOGIN) and answers 504 to other mechanisms itself;
+      // AUTH before TLS is refused by allowInsecureAuth: false (and the loopback hook). The policy does the rest.
       const login = auth.username ?? '';
+      const ip = session.remoteAddress;
       if (loginNameTooLong(login)) {
-        ingressMetrics.authFailures.inc({ listener: name });
+        loginPolicy.refused('smtp', ip, 'login name too long');
         return callback(null, {
           message: `5.5.2 Login names are limited to ${MAX_LOGIN_NAME_BYTES} octets`,
           responseCode: 501,
         });
       }
-      guardedLogin(loginLimiter, directory, login, auth.password ?? '', session.remoteAddress).then(
+      const attempt = { protocol: 'smtp' as const, login, password: auth.password ?? '', ip };
+      loginPolicy.attempt(directory, { ...attempt, authorizationId: auth.authzid }).then(
         (outcome) => {
-          if (outcome.kind !== 'ok') {
-            ingressMetrics.authFailures.inc({ listener: name });
-            // Locked out or wrong: one answer, so the reply tells a guesser nothing.
+          if (outcome.kind === 'unauthorized') {
+            return callback(null, {
+              message: '5.7.8 Not authorized to act as another identity',
+              responseCode: 535,
+            });
+          }
+          // Locked out or wrong: one answer, after the same wait, so the reply tells a guesser nothing.
+          if (outcome.kind === 'rejected') {
             return callback(null, { message: '5.7.8 Authentication credentials invalid', responseCode: 535 });
           }
           callback(null, { user: outcome.account satisfies AccountRef });
         },
-        (error: unknown) => {
-          log.error({ err: error }, 'authentication backend failed');
-          callback(replies.authBackendFailure(error));
-        },
+        (error: unknown) => callback(replies.authBackendFailure(error)),
       );
     },
 

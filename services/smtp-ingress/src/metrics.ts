@@ -32,11 +32,6 @@ export const ingressMetrics = {
     help: 'Bytes of accepted messages as stored (with the Received header).',
     labelNames: ['listener'],
   }),
-  authFailures: metrics.counter<'listener'>({
-    name: 'correo_smtp_auth_failures_total',
-    help: 'Failed AUTH attempts.',
-    labelNames: ['listener'],
-  }),
   senderAuthentication: metrics.counter<'method' | 'result'>({
     name: 'correo_smtp_sender_authentication_total',
     help: 'SPF, DKIM, ARC and DMARC results of messages accepted on the MX listener.',

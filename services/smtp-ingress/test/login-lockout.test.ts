@@ -1,13 +1,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PASSWORD, USER, startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
-import { eventually, pythonSmtp } from '@correo/testkit';
+import { eventually, pythonSmtp, RecordingClock } from '@correo/testkit';
 
 describe('failed AUTH attempts are limited', () => {
   let fixture: IngressFixture;
   before(async () => {
-    // Lowered thresholds: no delay for the first failures, lockout after 4.
-    fixture = await startIngressFixture({ loginLimiter: { freeFailures: 10, loginLockAfter: 4 } });
+    // Lowered thresholds: no delay for the first failures, lockout after 4; the policy's waits are
+    // recorded, not slept (login-policy.test.ts asserts them).
+    fixture = await startIngressFixture({
+      loginLimiter: { freeFailures: 10, loginLockAfter: 4 },
+      loginClock: new RecordingClock(),
+    });
   });
   after(() => fixture?.stop());
 
@@ -51,6 +55,8 @@ describe('the lockout counts the account, however its address is spelled', () =>
     // A short window, so the test can also see the lock end (it waits for that, it does not time it).
     fixture = await startIngressFixture({
       loginLimiter: { freeFailures: 10, loginLockAfter: 4, windowMs: 8_000 },
+      // The failure delay is recorded, not slept: eight real seconds of it would outlast the window.
+      loginClock: new RecordingClock(),
     });
   });
   after(() => fixture?.stop());

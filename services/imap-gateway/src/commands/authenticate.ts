@@ -1,35 +1,29 @@
-import { ParseError, parseSaslResponse, saslChallenge } from '@correo/imap-proto';
+import { startSasl } from '@correo/auth';
+import { saslChallenge } from '@correo/imap-proto';
 import type { AuthenticateRequest } from '@correo/imap-proto';
 import type { CommandContext, Completion } from '../command-context.js';
 import { bad, no } from '../command-context.js';
-import { logIn } from '../login.js';
+import { logIn, loginRefusal, refused } from '../login.js';
 
-/** AUTHENTICATE PLAIN (RFC 4616), with the initial response on the command line (SASL-IR) or after "+". */
+/** AUTHENTICATE (RFC 9051 6.2.2) with the SASL-IR initial response (RFC 4959); SASL is @correo/auth's. */
 export async function authenticate(ctx: CommandContext, request: AuthenticateRequest): Promise<Completion> {
-  if (request.mechanism !== 'PLAIN')
-    return no(`Unsupported mechanism ${request.mechanism}`, { code: 'CANNOT' });
-  if (!ctx.session.loginAllowed) {
-    return no('Use STARTTLS (or port 993) before logging in', { code: 'PRIVACYREQUIRED' });
+  const started = startSasl(request.mechanism, request.initialResponse ?? undefined);
+  if (!started) {
+    return refused(
+      ctx,
+      'unsupported mechanism',
+      no(`Unsupported mechanism ${request.mechanism}`, { code: 'CANNOT' }),
+    );
   }
-  let response = request.initialResponse;
-  if (response === null) {
-    await ctx.io.write(saslChallenge(Buffer.alloc(0)));
-    let answer: Buffer | 'cancel';
-    try {
-      answer = parseSaslResponse(await ctx.io.readLine());
-    } catch (error) {
-      if (error instanceof ParseError) return bad(error.message);
-      throw error;
-    }
-    if (answer === 'cancel') return bad('Authentication cancelled');
-    response = answer;
+  const refusal = loginRefusal(ctx);
+  if (refusal) return refusal;
+  let step = started.step;
+  while (step.kind === 'challenge') {
+    await ctx.io.write(saslChallenge(step.challenge));
+    step = started.exchange.respond((await ctx.io.readLine()).toString('latin1'));
   }
-  const [authzid, authcid, password, extra] = response.toString('utf8').split('\0');
-  if (authcid === undefined || password === undefined || extra !== undefined) {
-    return bad('Malformed PLAIN response: expected authzid NUL authcid NUL password');
-  }
-  if (authzid && authzid.toLowerCase() !== authcid.toLowerCase()) {
-    return no('Acting as another user is not allowed', { code: 'AUTHORIZATIONFAILED' });
-  }
-  return logIn(ctx, authcid, password);
+  if (step.kind === 'cancelled') return bad('Authentication cancelled');
+  if (step.kind === 'malformed') return refused(ctx, 'malformed SASL', bad(step.reason));
+  const { login, password, authorizationId } = step.credentials;
+  return logIn(ctx, login, password, authorizationId);
 }

@@ -1,4 +1,9 @@
-import { createLoginLimiter, type LoginLimiterOptions } from '@correo/auth';
+import {
+  createLoginLimiter,
+  LoginPolicy,
+  type LoginLimiterOptions,
+  type LoginPolicyOptions,
+} from '@correo/auth';
 import type { BlobStore } from '@correo/blobs';
 import type { Bus, DeliveredMessage, Subscription } from '@correo/bus';
 import { loadConfig } from '@correo/config';
@@ -33,6 +38,8 @@ export interface FixtureOptions {
   zone?: Record<string, DnsRecords>;
   /** Failed-login thresholds (tests lower them to reach a lockout quickly). */
   loginLimiter?: LoginLimiterOptions;
+  /** The login policy's clock (a RecordingClock): its waits are asserted, not measured. */
+  loginClock?: Pick<LoginPolicyOptions, 'now' | 'sleep'>;
 }
 
 export interface PublishedEvent {
@@ -112,7 +119,9 @@ export async function startIngressFixture(options: FixtureOptions = {}): Promise
       blobs,
       directory: createPostgresDirectory(pool),
       limits,
-      loginLimiter: createLoginLimiter(limits, options.loginLimiter),
+      loginPolicy: new LoginPolicy(createLoginLimiter(limits, options.loginLimiter), {
+        ...options.loginClock,
+      }),
       logger: createLogger('smtp-ingress-test', 'silent'),
       tls,
       topic,
