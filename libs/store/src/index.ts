@@ -43,6 +43,7 @@ export type {
   RenameMailboxOutcome,
 } from './imap/mailbox-tree.js';
 export {
+  claimImapRecent,
   openImapMailbox,
   readImapChanges,
   readImapQuota,

@@ -4,6 +4,7 @@ import { freshDatabase } from '@correo/testkit';
 import type { FreshDatabase } from '@correo/testkit';
 import {
   appendImapMessages,
+  claimImapRecent,
   copyImapMessages,
   createImapMailbox,
   createPool,
@@ -161,6 +162,32 @@ describe('IMAP mailbox queries keep the invariants (UIDs ascend, MODSEQ rises)',
       }),
       [3],
     );
+  });
+
+  test('\\Recent claims: concurrent sessions never claim one UID twice, and none is left out', async () => {
+    const created = await createImapMailbox(pool, accountId, 'Recent');
+    assert.equal(created.kind, 'created');
+    const box = (await findImapMailbox(pool, accountId, 'Recent'))!;
+    const append = (n: number) =>
+      appendImapMessages(pool, {
+        accountId,
+        mailboxId: box.id,
+        messages: Array.from({ length: n }, (_, i) => ({ facts: facts(`recent ${i}`), flags: [] })),
+      });
+    await append(3);
+    const claimedUids = async (uidnexts: number[]) => {
+      const claims = await Promise.all(uidnexts.map((n) => claimImapRecent(pool, accountId, box.id, n)));
+      const uids = claims.flatMap(({ from, to }) => Array.from({ length: to - from }, (_, i) => from + i));
+      assert.equal(new Set(uids).size, uids.length, `claimed twice: ${JSON.stringify(claims)}`);
+      return uids.sort((a, b) => a - b);
+    };
+    // Sessions that have seen different UIDNEXTs race; together they take 1..3 exactly once.
+    assert.deepEqual(await claimedUids([4, 2, 4, 3, 4, 4, 2, 4, 4, 4, 3, 4]), [1, 2, 3]);
+    assert.deepEqual(await claimedUids([4, 4]), []);
+    await append(2);
+    const open = await openImapMailbox(pool, accountId, box.id);
+    assert.equal(open?.firstRecentUid, 4);
+    assert.deepEqual(await claimedUids([6, 6, 6, 5, 6]), [4, 5]);
   });
 
   test('renaming INBOX moves its messages to a new folder and leaves INBOX empty', async () => {

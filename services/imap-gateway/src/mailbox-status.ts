@@ -14,7 +14,7 @@ export function statusItems(
     UNSEEN: status.unseen,
     DELETED: status.deleted,
     SIZE: status.size,
-    RECENT: 0,
+    RECENT: status.recent,
     HIGHESTMODSEQ: status.highestmodseq,
     APPENDLIMIT: appendLimit,
   };

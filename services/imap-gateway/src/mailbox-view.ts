@@ -3,12 +3,13 @@ import {
   expungeResponse,
   fetchResponse,
   flagsResponse,
+  recentResponse,
   resolveSequenceSet,
   untaggedStatus,
   vanishedResponse,
 } from '@correo/imap-proto';
 import type { FetchItem, SequenceSet } from '@correo/imap-proto';
-import { readImapChanges } from '@correo/store';
+import { claimImapRecent, readImapChanges } from '@correo/store';
 import type { ImapMailboxSnapshot, ImapMessageState, Pool } from '@correo/store';
 
 /** The system flags every mailbox has (\\Recent is not stored, so not among them). */
@@ -21,6 +22,8 @@ export interface ViewReportOptions {
   condstore: boolean;
   /** QRESYNC is on: expunges are reported as VANISHED. */
   qresync: boolean;
+  /** An IMAP4rev1 session: EXISTS updates come with `* n RECENT`. */
+  recent: boolean;
 }
 
 /**
@@ -41,6 +44,12 @@ export class MailboxView {
   private readonly knownKeywords: Set<string>;
   /** Keywords refresh found that the client was not told of yet. */
   private readonly unannouncedKeywords = new Set<string>();
+  /**
+   * The messages that are \Recent for this session (RFC 3501 2.3.2): claimed in the store by SELECT
+   * or by a refresh, or, in a read-only (EXAMINE) view, not claimed by anyone yet. Never stored as a
+   * flag; empty for IMAP4rev2 sessions, which have no \Recent.
+   */
+  private recent = new Set<number>();
   /** Messages added by refresh, not yet reported with EXISTS. */
   private unreportedExists = false;
   /**
@@ -143,6 +152,33 @@ export class MailboxView {
     return low;
   }
 
+  /** Marks the messages of UIDs [from, to) recent for this session (a claim, or unclaimed in EXAMINE). */
+  markRecent(from: number, to: number): void {
+    for (const uid of this.uids.slice(this.lowerBound(from), this.lowerBound(to))) this.recent.add(uid);
+  }
+
+  /** ENABLE IMAP4rev2 while selected: the session has no \Recent from now on. */
+  forgetRecent(): void {
+    this.recent.clear();
+  }
+
+  get recentCount(): number {
+    return this.recent.size;
+  }
+
+  /** The recent UIDs as [low, high] ranges (SEARCH RECENT, NEW and OLD). */
+  recentRanges(): Array<[number, number]> {
+    return resolveSequenceSet(
+      { ranges: [...this.recent].sort((a, b) => a - b).map((uid) => ({ start: uid, end: uid })) },
+      0,
+    );
+  }
+
+  /** A message's flags as the client sees them: the stored ones, plus \Recent when it is this session's. */
+  shownFlags(uid: number, flags: string[]): string[] {
+    return this.recent.has(uid) ? [...flags, '\\Recent'] : flags;
+  }
+
   /** Records flags this session itself set (already reported to the client by STORE or FETCH). */
   noteOwnFlags(states: ImapMessageState[]): void {
     for (const s of states) {
@@ -167,16 +203,22 @@ export class MailboxView {
     for (const uid of uids) {
       this.messages.delete(uid);
       this.flagChanges.delete(uid);
+      this.recent.delete(uid);
     }
     if (this.saved.length) this.saved = this.saved.filter((uid) => !gone.has(uid));
     this.expunged.clear();
     return { numbers, uids };
   }
 
-  /** Reads what changed in the store since the last refresh. False when the mailbox is gone. */
-  async refresh(pool: Pool, accountId: string): Promise<boolean> {
+  /**
+   * Reads what changed in the store since the last refresh. False when the mailbox is gone.
+   * `trackRecent` (IMAP4rev1 sessions): new messages no other session claimed first become this
+   * session's \Recent ones, claimed in the store unless the view is read-only.
+   */
+  async refresh(pool: Pool, accountId: string, trackRecent = false): Promise<boolean> {
     const changes = await readImapChanges(pool, accountId, this.mailboxId, this.syncedModseq);
     if (!changes || changes.uidvalidity !== this.uidvalidity) return false;
+    const uidnextBefore = this.uidnext;
     for (const uid of changes.expunged) if (this.messages.has(uid)) this.expunged.add(uid);
     const largest = this.largestUid;
     for (const state of changes.changed) {
@@ -195,6 +237,13 @@ export class MailboxView {
     }
     this.syncedModseq = Math.max(this.syncedModseq, changes.highestmodseq);
     this.uidnext = changes.uidnext;
+    if (trackRecent && changes.uidnext > uidnextBefore) {
+      if (this.readOnly) this.markRecent(Math.max(changes.firstRecentUid, uidnextBefore), changes.uidnext);
+      else if (changes.firstRecentUid < changes.uidnext) {
+        const claimed = await claimImapRecent(pool, accountId, this.mailboxId, changes.uidnext);
+        this.markRecent(claimed.from, claimed.to);
+      }
+    }
     return true;
   }
 
@@ -205,6 +254,7 @@ export class MailboxView {
     if (options.expungesAllowed && this.expunged.size) out.push(...this.expungeResponses(options.qresync));
     if (this.unreportedExists) {
       out.push(existsResponse(this.uids.length));
+      if (options.recent) out.push(recentResponse(this.recent.size));
       this.unreportedExists = false;
     }
     for (const uid of [...this.flagChanges].sort((a, b) => a - b)) {
@@ -213,7 +263,7 @@ export class MailboxView {
       if (!n || !state || this.expunged.has(uid)) continue;
       const items: FetchItem[] = [
         { item: 'UID', uid },
-        { item: 'FLAGS', flags: state.flags },
+        { item: 'FLAGS', flags: this.shownFlags(uid, state.flags) },
       ];
       if (options.condstore) items.push({ item: 'MODSEQ', modseq: state.modseq });
       out.push(fetchResponse(n, items));

@@ -45,8 +45,7 @@ const day = (d: ImapDate): string =>
 
 /**
  * IMAP search keys as a store SearchCondition. Message numbers become the UIDs they stand for in this
- * session's view. \Recent is never set here (no session owns new mail first), so RECENT and NEW match
- * nothing and OLD matches everything. HEADER tests the store has no column for (and BCC) become
+ * session's view; RECENT, NEW and OLD test the view's own \Recent messages (none under IMAP4rev2). HEADER tests the store has no column for (and BCC) become
  * whatever `scanLeaf` says: search-header-scan.ts decides that.
  */
 export function searchCondition(
@@ -57,11 +56,19 @@ export function searchCondition(
 ): SearchCondition {
   switch (key.key) {
     case 'ALL':
-    case 'OLD':
       return { kind: 'all' };
-    case 'NEW':
     case 'RECENT':
-      return { kind: 'none' };
+      return { kind: 'uid', ranges: view.recentRanges() };
+    case 'NEW':
+      return {
+        kind: 'and',
+        operands: [
+          { kind: 'uid', ranges: view.recentRanges() },
+          { kind: 'flag', flag: '\\Seen', set: false },
+        ],
+      };
+    case 'OLD':
+      return { kind: 'not', operand: { kind: 'uid', ranges: view.recentRanges() } };
     case 'ANSWERED':
     case 'DELETED':
     case 'DRAFT':

@@ -194,7 +194,7 @@ export class ImapSession {
     const { view } = state;
     if (this.dirty || options.force) {
       this.dirty = false;
-      const present = await view.refresh(this.services.pool, state.account.accountId);
+      const present = await view.refresh(this.services.pool, state.account.accountId, !this.rev2);
       if (!present) {
         await this.io.write(untaggedStatus('BYE', 'The selected mailbox was deleted or recreated'));
         this.logout();
@@ -206,6 +206,7 @@ export class ImapSession {
       expungesAllowed: options.expungesAllowed,
       condstore: this.condstore,
       qresync: this.qresync,
+      recent: !this.rev2,
     });
     if (responses.length) await this.io.write(...responses);
   }

@@ -24,11 +24,15 @@ describe('IMAP commands through the session, in process', () => {
     await gateway.close();
   });
 
-  /** A provisioned account whose INBOX holds "Message 1".."Message n", appended by another session. */
+  /**
+   * A provisioned account whose INBOX holds "Message 1".."Message n", appended by another session. That
+   * session SELECTs INBOX once, so the messages are no longer \Recent for the sessions of the tests.
+   */
   async function mailbox(localPart: string, count: number): Promise<AccountRef> {
     const account = await gateway.account(localPart);
     const filer = await loggedIn(account);
     for (let i = 1; i <= count; i++) await filer.append('INBOX', rawMessage(`Message ${i}`, [`Body ${i}.`]));
+    await filer.command('SELECT INBOX');
     await filer.command('LOGOUT');
     await filer.end();
     return account;
@@ -200,17 +204,23 @@ describe('IMAP commands through the session, in process', () => {
     const idler = await loggedIn(account);
     const writer = await loggedIn(account);
     await idler.command('SELECT INBOX');
-    await writer.command('SELECT INBOX');
     const idle = idler.start('IDLE');
     await idler.waitFor(/^\+ idling\r\n/, idle.from);
     await writer.append('INBOX', rawMessage('Arrives during IDLE'));
-    await idler.waitFor(/\* 2 EXISTS\r\n/, idle.from);
+    // The idler is the only session with INBOX selected: the new message is its \Recent one.
+    await idler.waitFor(/\* 2 EXISTS\r\n\* 1 RECENT\r\n/, idle.from);
+    await writer.command('SELECT INBOX');
     await writer.command('STORE 1 +FLAGS (\\Flagged)');
     await idler.waitFor(/\* 1 FETCH \(UID 1 FLAGS \(\\Flagged\)\)\r\n/, idle.from);
     idler.sendLine('DONE');
     const done = await idle.done;
     assert.match(done.status, /^OK IDLE terminated/);
-    assert.deepEqual(done.untagged, ['+ idling', '* 2 EXISTS', '* 1 FETCH (UID 1 FLAGS (\\Flagged))']);
+    assert.deepEqual(done.untagged, [
+      '+ idling',
+      '* 2 EXISTS',
+      '* 1 RECENT',
+      '* 1 FETCH (UID 1 FLAGS (\\Flagged))',
+    ]);
   });
 
   test('the first command that turns CONDSTORE on implicitly tells HIGHESTMODSEQ in its tagged OK', async () => {
@@ -238,6 +248,36 @@ describe('IMAP commands through the session, in process', () => {
     assert.match((await session.command('COPY 1 Nowhere')).status, /^NO \[TRYCREATE\]/);
     const status = await session.command('STATUS Trash (MESSAGES)');
     assert.deepEqual(status.untagged, ['* STATUS Trash (MESSAGES 2)']);
+  });
+
+  test('\\Recent: the first SELECT takes the new messages, EXAMINE and IMAP4rev2 take none', async () => {
+    const account = await gateway.account('recent');
+    const filer = await loggedIn(account);
+    for (let i = 1; i <= 2; i++) await filer.append('INBOX', rawMessage(`New ${i}`));
+    const rev2 = await loggedIn(account);
+    await rev2.command('ENABLE IMAP4rev2');
+    const rev2Selected = await rev2.command('SELECT INBOX');
+    assert.ok(!rev2Selected.untagged.some((l) => l.endsWith(' RECENT')), rev2Selected.text);
+    assert.deepEqual((await rev2.command('FETCH 1 FLAGS')).untagged, ['* 1 FETCH (FLAGS ())']);
+    const examiner = await loggedIn(account);
+    assert.ok((await examiner.command('EXAMINE INBOX')).untagged.includes('* 2 RECENT'));
+    const first = await loggedIn(account);
+    assert.ok((await first.command('SELECT INBOX')).untagged.includes('* 2 RECENT'));
+    assert.deepEqual((await first.command('SEARCH NEW')).untagged, ['* SEARCH 1 2']);
+    assert.deepEqual((await first.command('STORE 2 +FLAGS (\\Seen)')).untagged, [
+      '* 2 FETCH (FLAGS (\\Seen \\Recent))',
+    ]);
+    assert.deepEqual((await first.command('SEARCH NEW')).untagged, ['* SEARCH 1']);
+    const second = await loggedIn(account);
+    assert.ok((await second.command('SELECT INBOX')).untagged.includes('* 0 RECENT'));
+    assert.deepEqual((await second.command('SEARCH OLD')).untagged, ['* SEARCH 1 2']);
+    assert.deepEqual((await second.command('STATUS Archive (RECENT)')).untagged, [
+      '* STATUS Archive (RECENT 0)',
+    ]);
+    await second.command('COPY 1:2 Archive');
+    assert.deepEqual((await second.command('STATUS Archive (RECENT)')).untagged, [
+      '* STATUS Archive (RECENT 2)',
+    ]);
   });
 
   test('a selected mailbox deleted by another session ends the session with BYE', async () => {

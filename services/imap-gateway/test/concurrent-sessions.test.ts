@@ -50,7 +50,7 @@ describe('two sessions on one mailbox (distributed backends)', () => {
       // A flag change by B shows up in A as an unsolicited FETCH.
       await b.command('STORE 1 +FLAGS.SILENT (\\Flagged)');
       const flags = await a.command('NOOP');
-      assert.deepEqual(flags.untagged, ['* 1 FETCH (UID 1 FLAGS (\\Flagged))']);
+      assert.deepEqual(flags.untagged, ['* 1 FETCH (UID 1 FLAGS (\\Flagged \\Recent))']);
     } finally {
       a.destroy();
       b.destroy();

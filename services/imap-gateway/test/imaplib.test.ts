@@ -45,6 +45,8 @@ for (const kind of STACK_KINDS) {
       assert.ok((seen.capabilities_before as string[]).includes('LOGINDISABLED'));
       assert.equal(seen.login, 'OK');
       assert.equal(seen.exists, 3);
+      assert.deepEqual(seen.recent, ['3']);
+      assert.deepEqual(seen.search_new, ['1', '2', '3']);
       assert.deepEqual(seen.search_invoice, ['1', '3']);
       assert.deepEqual(seen.uids, ['1', '2', '3']);
       assert.match(seen.rfc822 as string, /Subject: Your invoice\r\n[\s\S]*Pay now\./);

@@ -13,7 +13,7 @@ function viewOf(uids: number[], flags: Record<number, string[]> = {}, keywords: 
     'INBOX',
     false,
     77,
-    { uidvalidity: 77, uidnext, highestmodseq: 9, messages },
+    { uidvalidity: 77, uidnext, highestmodseq: 9, firstRecentUid: uidnext, messages },
     keywords,
   );
 }
@@ -115,6 +115,27 @@ describe('MailboxView: message numbers, sets and pending changes without a store
   test('flags this session set itself are not reported back as changes', () => {
     const view = viewOf([1, 2]);
     view.noteOwnFlags([{ uid: 2, modseq: 12, flags: ['\\Seen'] }]);
-    assert.deepEqual(view.report({ expungesAllowed: true, condstore: true, qresync: false }), []);
+    assert.deepEqual(
+      view.report({ expungesAllowed: true, condstore: true, qresync: false, recent: true }),
+      [],
+    );
+  });
+
+  test("\\Recent is the view's own: shown in FLAGS, searched as ranges, gone with the message", () => {
+    const view = viewOf([2, 4, 5, 6, 9]);
+    view.markRecent(4, 7);
+    assert.equal(view.recentCount, 3);
+    assert.deepEqual(view.recentRanges(), [[4, 6]]);
+    assert.deepEqual(view.shownFlags(5, ['\\Seen']), ['\\Seen', '\\Recent']);
+    assert.deepEqual(view.shownFlags(9, []), []);
+    view.markExpunged([5]);
+    assert.deepEqual(text(view.expungeResponses(false)), ['* 3 EXPUNGE']);
+    assert.deepEqual(view.recentRanges(), [
+      [4, 4],
+      [6, 6],
+    ]);
+    view.forgetRecent();
+    assert.equal(view.recentCount, 0);
+    assert.deepEqual(view.shownFlags(4, []), []);
   });
 });

@@ -182,11 +182,11 @@ describe('folders, LIST-EXTENDED, STATUS, QUOTA and CONDSTORE (embedded backends
     const modseq = Number(/MODSEQ \((\d+)\)/.exec(stored.untagged[0]!)![1]);
     assert.ok(modseq > highest);
     const changed = await client.command(`FETCH 1:* (FLAGS) (CHANGEDSINCE ${highest})`);
-    assert.deepEqual(changed.untagged, [`* 1 FETCH (FLAGS (\\Answered) MODSEQ (${modseq}))`]);
+    assert.deepEqual(changed.untagged, [`* 1 FETCH (FLAGS (\\Answered \\Recent) MODSEQ (${modseq}))`]);
     const refused = await client.command(`STORE 1,2 (UNCHANGEDSINCE ${highest}) +FLAGS (\\Flagged)`);
     assert.match(refused.status, /^OK \[MODIFIED 1\]/);
     assert.equal(refused.untagged.length, 1);
-    assert.match(refused.untagged[0]!, /^\* 2 FETCH \(FLAGS \(\\Flagged\) MODSEQ \(\d+\)\)$/);
+    assert.match(refused.untagged[0]!, /^\* 2 FETCH \(FLAGS \(\\Flagged \\Recent\) MODSEQ \(\d+\)\)$/);
     const search = await client.command(`SEARCH MODSEQ ${modseq}`);
     assert.match(search.untagged[0]!, /^\* SEARCH 1 2 \(MODSEQ \d+\)$/);
     assert.match((await client.command('UNSELECT')).status, /^OK/);

@@ -62,20 +62,24 @@ describe('SEARCHRES: SEARCH RETURN (SAVE) and "$" (RFC 5182, RFC 9051 6.4.4.1)',
       assert.match(saved.status, /^OK /);
 
       const flags = await client.command('FETCH $ (FLAGS)');
-      assert.deepEqual(fetched(flags.untagged), ['1: FLAGS ()', '3: FLAGS ()', '5: FLAGS ()']);
+      assert.deepEqual(fetched(flags.untagged), [
+        '1: FLAGS (\\Recent)',
+        '3: FLAGS (\\Recent)',
+        '5: FLAGS (\\Recent)',
+      ]);
       const uids = await client.command('UID FETCH $ (FLAGS)');
       assert.deepEqual(fetched(uids.untagged), [
-        '1: UID 2 FLAGS ()',
-        '3: UID 4 FLAGS ()',
-        '5: UID 6 FLAGS ()',
+        '1: UID 2 FLAGS (\\Recent)',
+        '3: UID 4 FLAGS (\\Recent)',
+        '5: UID 6 FLAGS (\\Recent)',
       ]);
 
       const stored = await client.command('UID STORE $ +FLAGS (\\Flagged)');
       assert.match(stored.status, /^OK /);
       assert.deepEqual(fetched(stored.untagged), [
-        '1: UID 2 FLAGS (\\Flagged)',
-        '3: UID 4 FLAGS (\\Flagged)',
-        '5: UID 6 FLAGS (\\Flagged)',
+        '1: UID 2 FLAGS (\\Flagged \\Recent)',
+        '3: UID 4 FLAGS (\\Flagged \\Recent)',
+        '5: UID 6 FLAGS (\\Flagged \\Recent)',
       ]);
       assert.deepEqual((await client.command('SEARCH FLAGGED')).untagged, ['* SEARCH 1 3 5']);
       const unflag = await client.command('STORE $ -FLAGS.SILENT (\\Flagged)');
@@ -249,11 +253,15 @@ describe('SEARCHRES: SEARCH RETURN (SAVE) and "$" (RFC 5182, RFC 9051 6.4.4.1)',
     const seen = JSON.parse(result.stdout) as Record<string, unknown>;
     assert.equal(seen.searchres_advertised, true);
     assert.deepEqual(seen.save, { typ: 'OK', esearch: [] });
-    assert.deepEqual(seen.fetch_saved, ['2 (FLAGS ())', '4 (FLAGS ())', '6 (FLAGS ())']);
+    assert.deepEqual(seen.fetch_saved, [
+      '2 (FLAGS (\\Recent))',
+      '4 (FLAGS (\\Recent))',
+      '6 (FLAGS (\\Recent))',
+    ]);
     assert.deepEqual(seen.store_saved, [
-      '2 (UID 2 FLAGS (\\Flagged))',
-      '4 (UID 4 FLAGS (\\Flagged))',
-      '6 (UID 6 FLAGS (\\Flagged))',
+      '2 (UID 2 FLAGS (\\Flagged \\Recent))',
+      '4 (UID 4 FLAGS (\\Flagged \\Recent))',
+      '6 (UID 6 FLAGS (\\Flagged \\Recent))',
     ]);
     assert.deepEqual(seen.flagged, ['2', '4', '6']);
     assert.match(seen.save_min as string, /^\(TAG "\w+"\) UID MIN 1$/);

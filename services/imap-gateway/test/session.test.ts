@@ -52,7 +52,7 @@ describe('IMAP session over a raw socket (embedded backends)', () => {
       assert.ok(selected.untagged.some((l) => /^\* OK \[HIGHESTMODSEQ \d+\]/.test(l)));
       const fetched = await client.command('FETCH 1:* (UID FLAGS RFC822.SIZE)');
       assert.equal(fetched.untagged.length, 3);
-      assert.match(fetched.untagged[0]!, /^\* 1 FETCH \(UID 1 FLAGS \(\) RFC822\.SIZE \d+\)$/);
+      assert.match(fetched.untagged[0]!, /^\* 1 FETCH \(UID 1 FLAGS \(\\Recent\) RFC822\.SIZE \d+\)$/);
       const body = await client.command('UID FETCH 2 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])');
       assert.match(
         body.untagged[0]!,
@@ -60,7 +60,10 @@ describe('IMAP session over a raw socket (embedded backends)', () => {
       );
       const partial = await client.command('FETCH 3 (BODY[TEXT]<0.3>)');
       // Body data is always a literal, however short (imapflow reads it from literals only).
-      assert.match(partial.untagged[0]!, /^\* 3 FETCH \(BODY\[TEXT\]<0> \{3\}\r\nHel FLAGS \(\\Seen\)\)$/);
+      assert.match(
+        partial.untagged[0]!,
+        /^\* 3 FETCH \(BODY\[TEXT\]<0> \{3\}\r\nHel FLAGS \(\\Seen \\Recent\)\)$/,
+      );
       const search = await client.command('SEARCH SUBJECT "message 2"');
       assert.deepEqual(search.untagged, ['* SEARCH 2']);
       const charset = await client.command('SEARCH CHARSET KOI8-R SUBJECT x');
@@ -68,7 +71,7 @@ describe('IMAP session over a raw socket (embedded backends)', () => {
       const unseen = await client.command('UID SEARCH RETURN (MIN COUNT) UNSEEN');
       assert.match(unseen.untagged[0]!, /^\* ESEARCH \(TAG "a\d+"\) UID MIN 1 COUNT 2$/);
       const stored = await client.command('STORE 1 +FLAGS (\\Deleted)');
-      assert.deepEqual(stored.untagged, ['* 1 FETCH (FLAGS (\\Deleted))']);
+      assert.deepEqual(stored.untagged, ['* 1 FETCH (FLAGS (\\Deleted \\Recent))']);
       const expunged = await client.command('EXPUNGE');
       assert.deepEqual(expunged.untagged, ['* 1 EXPUNGE']);
       assert.deepEqual(await stack.uids(account.accountId), [2, 3]);

@@ -13,6 +13,8 @@ export interface ImapMailboxHeader {
   uidvalidity: number;
   uidnext: number;
   highestmodseq: number;
+  /** UIDs from here up are recent and claimed by no session yet (see claimImapRecent). */
+  firstRecentUid: number;
 }
 
 export interface ImapMailboxSnapshot extends ImapMailboxHeader {
@@ -49,8 +51,14 @@ async function readHeader(
   accountId: string,
   mailboxId: string,
 ): Promise<ImapMailboxHeader | null> {
-  const { rows } = await client.query<{ uidvalidity: string; uidnext: string; highestmodseq: string }>(
-    'SELECT uidvalidity, uidnext, highestmodseq FROM mailboxes WHERE id = $1 AND account_id = $2',
+  const { rows } = await client.query<{
+    uidvalidity: string;
+    uidnext: string;
+    highestmodseq: string;
+    first_recent_uid: string;
+  }>(
+    `SELECT uidvalidity, uidnext, highestmodseq, first_recent_uid FROM mailboxes
+     WHERE id = $1 AND account_id = $2`,
     [mailboxId, accountId],
   );
   const row = rows[0];
@@ -59,7 +67,35 @@ async function readHeader(
     uidvalidity: Number(row.uidvalidity),
     uidnext: Number(row.uidnext),
     highestmodseq: Number(row.highestmodseq),
+    firstRecentUid: Number(row.first_recent_uid),
   };
+}
+
+/**
+ * Claims \Recent (RFC 3501 2.3.2) for one IMAP4rev1 session: every unclaimed UID below `uidnext` (the
+ * UIDNEXT the session has seen) becomes this session's, in one UPDATE, so that of all sessions on all
+ * pods exactly one gets each message as recent. Returns the claimed UIDs as [from, to), empty when
+ * another session was first (or the mailbox is gone).
+ */
+export async function claimImapRecent(
+  pool: Pool,
+  accountId: string,
+  mailboxId: string,
+  uidnext: number,
+): Promise<{ from: number; to: number }> {
+  // The row lock taken by FOR UPDATE makes the read of the old value and the move one step: a
+  // concurrent claim waits, then sees this one's result.
+  const { rows } = await pool.query<{ claimed_from: string; claimed_to: string }>(
+    `UPDATE mailboxes mb SET first_recent_uid = $3
+     FROM (SELECT first_recent_uid FROM mailboxes WHERE id = $1 AND account_id = $2 FOR UPDATE) old
+     WHERE mb.id = $1 AND mb.account_id = $2 AND old.first_recent_uid < $3
+     RETURNING old.first_recent_uid AS claimed_from, mb.first_recent_uid AS claimed_to`,
+    [mailboxId, accountId, uidnext],
+  );
+  const row = rows[0];
+  return row
+    ? { from: Number(row.claimed_from), to: Number(row.claimed_to) }
+    : { from: uidnext, to: uidnext };
 }
 
 /** What SELECT needs: the mailbox header and every message's UID, MODSEQ and flags. Null if gone. */
@@ -133,6 +169,8 @@ export interface ImapMailboxStatus extends ImapMailboxHeader {
   deleted: number;
   /** Sum of the messages' sizes (STATUS=SIZE). */
   size: number;
+  /** Messages no session has claimed as \Recent yet (STATUS RECENT, IMAP4rev1). */
+  recent: number;
 }
 
 /** STATUS of several folders in one query (LIST-STATUS asks for many at once). */
@@ -150,12 +188,15 @@ export async function readImapStatus(
     unseen: string;
     deleted: string;
     size: string;
+    recent: string;
+    first_recent_uid: string;
   }>(
-    `SELECT mb.id, mb.uidvalidity, mb.uidnext, mb.highestmodseq,
+    `SELECT mb.id, mb.uidvalidity, mb.uidnext, mb.highestmodseq, mb.first_recent_uid,
        count(mm.uid) AS messages,
        count(mm.uid) FILTER (WHERE NOT ('\\Seen' = ANY(mm.flags))) AS unseen,
        count(mm.uid) FILTER (WHERE '\\Deleted' = ANY(mm.flags)) AS deleted,
-       coalesce(sum(m.size), 0) AS size
+       coalesce(sum(m.size), 0) AS size,
+       count(mm.uid) FILTER (WHERE mm.uid >= mb.first_recent_uid) AS recent
      FROM mailboxes mb
      LEFT JOIN mailbox_messages mm ON mm.mailbox_id = mb.id AND mm.account_id = mb.account_id
      LEFT JOIN messages m ON m.id = mm.message_id AND m.account_id = mm.account_id
@@ -170,10 +211,12 @@ export async function readImapStatus(
         uidvalidity: Number(row.uidvalidity),
         uidnext: Number(row.uidnext),
         highestmodseq: Number(row.highestmodseq),
+        firstRecentUid: Number(row.first_recent_uid),
         messages: Number(row.messages),
         unseen: Number(row.unseen),
         deleted: Number(row.deleted),
         size: Number(row.size),
+        recent: Number(row.recent),
       },
     ]),
   );

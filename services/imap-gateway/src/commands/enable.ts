@@ -14,6 +14,8 @@ export async function enable(ctx: AuthenticatedContext, request: EnableRequest):
     turnedOn.push(upper === 'IMAP4REV2' ? 'IMAP4rev2' : upper);
   }
   if (ctx.session.enabled.has('QRESYNC')) ctx.session.enabled.add('CONDSTORE');
+  // IMAP4rev2 has no \Recent (RFC 9051 appendix E): a view selected under IMAP4rev1 drops its own.
+  if (ctx.session.rev2) ctx.view?.forgetRecent();
   await ctx.io.write(enabledResponse(turnedOn));
   return ok('ENABLE completed');
 }

@@ -113,7 +113,9 @@ export async function fetch(ctx: SelectedContext, request: FetchRequest): Promis
         if (attribute.kind === 'UID' && request.uid) continue;
         items.push(await fetchItem(ctx, row, attribute));
       }
-      if (seenNow.has(row.uid) && !wantsFlags) items.push({ item: 'FLAGS', flags: row.flags });
+      if (seenNow.has(row.uid) && !wantsFlags) {
+        items.push({ item: 'FLAGS', flags: view.shownFlags(row.uid, row.flags) });
+      }
       if (
         !attributes.some((a) => a.kind === 'MODSEQ') &&
         (wantsModseq || (seenNow.has(row.uid) && session.condstore))
@@ -201,7 +203,7 @@ async function fetchItem(
     case 'UID':
       return { item: 'UID', uid: row.uid };
     case 'FLAGS':
-      return { item: 'FLAGS', flags: row.flags };
+      return { item: 'FLAGS', flags: ctx.view.shownFlags(row.uid, row.flags) };
     case 'INTERNALDATE':
       return { item: 'INTERNALDATE', date: row.internalDate };
     case 'RFC822.SIZE':

@@ -7,7 +7,13 @@ import {
   vanishedResponse,
 } from '@correo/imap-proto';
 import type { SelectRequest } from '@correo/imap-proto';
-import { findImapMailbox, openImapMailbox, readImapKeywords, readImapVanished } from '@correo/store';
+import {
+  claimImapRecent,
+  findImapMailbox,
+  openImapMailbox,
+  readImapKeywords,
+  readImapVanished,
+} from '@correo/store';
 import type { AuthenticatedContext, Completion } from '../command-context.js';
 import { bad, no, ok } from '../command-context.js';
 import { MailboxView, SYSTEM_FLAGS } from '../mailbox-view.js';
@@ -31,9 +37,19 @@ export async function select(ctx: AuthenticatedContext, request: SelectRequest):
   const keywords = await readImapKeywords(services.pool, accountId, mailbox.id);
   const view = new MailboxView(mailbox.id, mailbox.name, readOnly, snapshot.uidvalidity, snapshot, keywords);
 
-  const out: Buffer[] = [flagsResponse([...SYSTEM_FLAGS, ...keywords]), existsResponse(view.exists)];
-  if (!session.rev2) out.push(recentResponse(0));
   if (!session.rev2) {
+    // \Recent: SELECT takes the messages no session has seen yet; EXAMINE shows them, claiming nothing.
+    // With none unclaimed when the snapshot was read, SELECT writes nothing (the mark only moves up).
+    if (readOnly) view.markRecent(snapshot.firstRecentUid, snapshot.uidnext);
+    else if (snapshot.firstRecentUid < snapshot.uidnext) {
+      const claimed = await claimImapRecent(services.pool, accountId, mailbox.id, snapshot.uidnext);
+      view.markRecent(claimed.from, claimed.to);
+    }
+  }
+
+  const out: Buffer[] = [flagsResponse([...SYSTEM_FLAGS, ...keywords]), existsResponse(view.exists)];
+  if (!session.rev2) {
+    out.push(recentResponse(view.recentCount));
     const firstUnseen = snapshot.messages.findIndex((m) => !m.flags.includes('\\Seen'));
     if (firstUnseen >= 0) {
       out.push(untaggedStatus('OK', 'First unseen', { code: 'UNSEEN', value: firstUnseen + 1 }));
@@ -59,7 +75,7 @@ export async function select(ctx: AuthenticatedContext, request: SelectRequest):
       out.push(
         fetchResponse(i + 1, [
           { item: 'UID', uid: m.uid },
-          { item: 'FLAGS', flags: m.flags },
+          { item: 'FLAGS', flags: view.shownFlags(m.uid, m.flags) },
           { item: 'MODSEQ', modseq: m.modseq },
         ]),
       );

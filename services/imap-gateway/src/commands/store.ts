@@ -37,7 +37,7 @@ export async function store(ctx: SelectedContext, request: StoreRequest): Promis
     if (request.silent && !silentModseq) continue;
     const items: FetchItem[] = [];
     if (request.uid) items.push({ item: 'UID', uid: state.uid });
-    if (!request.silent) items.push({ item: 'FLAGS', flags: state.flags });
+    if (!request.silent) items.push({ item: 'FLAGS', flags: view.shownFlags(state.uid, state.flags) });
     if (session.condstore) items.push({ item: 'MODSEQ', modseq: state.modseq });
     out.push(fetchResponse(view.numberOf(state.uid), items));
   }

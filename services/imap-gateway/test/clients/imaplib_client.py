@@ -20,6 +20,10 @@ typ, _ = imap.login(user, password)
 out['login'] = typ
 typ, data = imap.select('INBOX')
 out['exists'] = int(data[0])
+# imaplib keeps the SELECT's untagged RECENT; this session is the first to see the messages.
+out['recent'] = [d.decode() for d in imap.response('RECENT')[1]]
+typ, data = imap.search(None, 'NEW')
+out['search_new'] = data[0].decode().split()
 typ, data = imap.search(None, 'SUBJECT', 'invoice')
 out['search_invoice'] = data[0].decode().split()
 typ, data = imap.uid('SEARCH', None, 'ALL')
