@@ -1,5 +1,6 @@
 import { inTransaction } from './transaction.js';
 import type pg from 'pg';
+import type { MailboxWriter } from './mailbox-writer.js';
 import type { Pool } from './pool.js';
 import { ensureMailbox } from './mailboxes.js';
 import { asBlobCollected } from './blob-collection.js';
@@ -122,8 +123,11 @@ export interface Rejection {
  * allocation cannot interleave with another delivery of the same event (a rebalanced consumer) or
  * of another message. The caller acknowledges the bus event only after this resolves.
  */
-export async function deliverToMailbox(pool: Pool, delivery: LocalDelivery): Promise<DeliveryOutcome> {
-  const [outcome] = await deliverManyToMailboxes(pool, [delivery]);
+export async function deliverToMailbox(
+  writer: MailboxWriter,
+  delivery: LocalDelivery,
+): Promise<DeliveryOutcome> {
+  const [outcome] = await deliverManyToMailboxes(writer, [delivery]);
   return outcome!;
 }
 
@@ -134,9 +138,10 @@ export async function deliverToMailbox(pool: Pool, delivery: LocalDelivery): Pro
  * find the mailboxes, find earlier outcomes (after the lock, so a concurrent delivery of the same
  * key is seen), then allocate UIDs and MODSEQs per mailbox, charge the quotas, insert the messages
  * and file them with multi-row statements. All or nothing: a throw rolls every one back.
+ * After the commit, each delivered copy is published on the writer's feed.
  */
 export async function deliverManyToMailboxes(
-  pool: Pool,
+  writer: MailboxWriter,
   deliveries: LocalDelivery[],
 ): Promise<DeliveryOutcome[]> {
   const wanted = deliveries.map((d) => ({
@@ -145,7 +150,7 @@ export async function deliverManyToMailboxes(
     mailboxName: d.mailboxName ?? 'INBOX',
   }));
   if (wanted.length === 0) return [];
-  return inTransaction(pool, async (client) => {
+  const filed = await inTransaction(writer.pool, async (client) => {
     const locked = await client.query<{ id: string; quota_bytes: string | null; used_bytes: string }>({
       name: 'correo-file-lock-accounts',
       text: 'SELECT id, quota_bytes, used_bytes FROM accounts WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE',
@@ -301,6 +306,19 @@ export async function deliverManyToMailboxes(
     });
     return outcomes;
   });
+  await Promise.all(
+    filed.map((outcome) =>
+      outcome.kind === 'delivered'
+        ? writer.changes.publish(outcome.accountId, {
+            mailboxId: outcome.mailboxId,
+            uid: outcome.uid,
+            modseq: outcome.modseq,
+            kind: 'append',
+          })
+        : undefined,
+    ),
+  );
+  return filed;
 }
 
 /**

@@ -1,10 +1,12 @@
 import { allocate, freeOrphans, inAccountTransaction } from './imap/account-transaction.js';
-import type { Pool } from './pool.js';
+import type { MailboxWriter } from './mailbox-writer.js';
 
 export interface ExpungeRequest {
   accountId: string;
   mailboxId: string;
   uids: readonly number[];
+  /** How the change is published: 'move' for the second half of an IMAP MOVE. Default 'expunge'. */
+  kind?: 'expunge' | 'move';
 }
 
 export interface ExpungeResult {
@@ -22,32 +24,45 @@ export interface ExpungeResult {
  *
  * The account row is locked first, as deliverToMailbox does, so an expunge and a delivery to the
  * same account are serialised in one lock order and cannot deadlock or hand out a stale MODSEQ.
+ * After the commit, the change is published on the writer's feed.
  */
-export async function expungeMessages(pool: Pool, request: ExpungeRequest): Promise<ExpungeResult> {
+export async function expungeMessages(
+  writer: MailboxWriter,
+  request: ExpungeRequest,
+): Promise<ExpungeResult> {
   const { accountId, mailboxId } = request;
   const uids = [...new Set(request.uids)].sort((a, b) => a - b);
   if (uids.length === 0) return { expunged: [], modseq: null };
-  const outcome = await inAccountTransaction(pool, accountId, async (client): Promise<ExpungeResult> => {
-    const removed = await client.query<{ uid: string; message_id: string }>(
-      `DELETE FROM mailbox_messages WHERE account_id = $1 AND mailbox_id = $2 AND uid = ANY($3::bigint[])
+  const outcome = await inAccountTransaction(
+    writer.pool,
+    accountId,
+    async (client): Promise<ExpungeResult> => {
+      const removed = await client.query<{ uid: string; message_id: string }>(
+        `DELETE FROM mailbox_messages WHERE account_id = $1 AND mailbox_id = $2 AND uid = ANY($3::bigint[])
        RETURNING uid, message_id`,
-      [accountId, mailboxId, uids],
-    );
-    if (removed.rows.length === 0) return { expunged: [], modseq: null };
-    const expunged = removed.rows.map((row) => Number(row.uid)).sort((a, b) => a - b);
-    // The rows were just found in this mailbox under the account lock, so it exists.
-    const { modseq } = (await allocate(client, accountId, mailboxId))!;
-    await client.query('INSERT INTO expunged (mailbox_id, uid, modseq) SELECT $1, unnest($2::bigint[]), $3', [
-      mailboxId,
-      expunged,
-      modseq,
-    ]);
-    await freeOrphans(
-      client,
-      accountId,
-      removed.rows.map((row) => row.message_id),
-    );
-    return { expunged, modseq };
+        [accountId, mailboxId, uids],
+      );
+      if (removed.rows.length === 0) return { expunged: [], modseq: null };
+      const expunged = removed.rows.map((row) => Number(row.uid)).sort((a, b) => a - b);
+      // The rows were just found in this mailbox under the account lock, so it exists.
+      const { modseq } = (await allocate(client, accountId, mailboxId))!;
+      await client.query(
+        'INSERT INTO expunged (mailbox_id, uid, modseq) SELECT $1, unnest($2::bigint[]), $3',
+        [mailboxId, expunged, modseq],
+      );
+      await freeOrphans(
+        client,
+        accountId,
+        removed.rows.map((row) => row.message_id),
+      );
+      return { expunged, modseq };
+    },
+  );
+  if (!outcome || outcome.modseq === null) return { expunged: [], modseq: null };
+  await writer.changes.publish(accountId, {
+    mailboxId,
+    modseq: outcome.modseq,
+    kind: request.kind ?? 'expunge',
   });
-  return outcome ?? { expunged: [], modseq: null };
+  return outcome;
 }

@@ -1,12 +1,12 @@
 import type { LoginLimiter } from '@correo/auth';
 import type { BlobStore } from '@correo/blobs';
 import type { Directory } from '@correo/directory';
+import type { MailboxChangeFeed } from '@correo/notify';
 import type { CompletionStatus, ResponseCode } from '@correo/imap-proto';
 import type { Pool } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
 import type { ImapGatewayConfig } from './config.js';
 import type { ByteBudget, ConnectionCounter } from '@correo/limits';
-import type { MailboxChanges } from './mailbox-changes.js';
 import type { StreamedUpload } from './message-facts.js';
 import type { ImapSession } from './session.js';
 
@@ -17,7 +17,8 @@ export interface GatewayServices {
   blobs: BlobStore;
   directory: Pick<Directory, 'loginKey' | 'authenticate'>;
   loginLimiter: LoginLimiter;
-  changes: MailboxChanges;
+  /** The account's mailbox changes: the store's write paths publish, sessions subscribe. */
+  changes: MailboxChangeFeed;
   /** Logged-in sessions per account on this gateway process. */
   userConnections: ConnectionCounter;
   /** Literal octets held by all connections (IMAP_LITERAL_MEMORY). */

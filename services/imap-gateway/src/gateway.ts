@@ -7,7 +7,7 @@ import type { Directory } from '@correo/directory';
 import { untaggedStatus } from '@correo/imap-proto';
 import { ByteBudget, ConnectionCounter, ConnectionGate } from '@correo/limits';
 import type { Limits } from '@correo/limits';
-import type { Notifier } from '@correo/notify';
+import { MailboxChangeFeed, type Notifier } from '@correo/notify';
 import type { Listener } from '@correo/runtime';
 import type { Pool } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
@@ -15,7 +15,6 @@ import { listenPair } from '@correo/tls';
 import type { GatewayServices } from './command-context.js';
 import type { ImapGatewayConfig } from './config.js';
 import { ImapConnection } from './connection.js';
-import { MailboxChanges } from './mailbox-changes.js';
 import { imapMetrics } from './metrics.js';
 
 export type ImapListenerName = 'imap' | 'imaps';
@@ -55,7 +54,7 @@ export async function startImapGateway(deps: ImapGatewayDeps): Promise<ImapGatew
     blobs: deps.blobs,
     directory: deps.directory,
     loginLimiter: deps.loginLimiter ?? createLoginLimiter(deps.limits),
-    changes: new MailboxChanges(deps.notifier, logger),
+    changes: new MailboxChangeFeed(deps.notifier, logger),
     userConnections: new ConnectionCounter(config.maxConnectionsPerUser),
     literalBudget: new ByteBudget(config.literalMemory),
     logger,

@@ -172,8 +172,8 @@ export class ImapSession {
     }
     this.account = account;
     this.state = 'authenticated';
-    this.unsubscribe = await this.services.changes.subscribe(account.accountId, (mailboxId) => {
-      if (this.view && (mailboxId === null || mailboxId === this.view.mailboxId)) {
+    this.unsubscribe = await this.services.changes.subscribe(account.accountId, (change) => {
+      if (this.view && (change === null || change.mailboxId === this.view.mailboxId)) {
         this.dirty = true;
         this.onChange?.();
       }

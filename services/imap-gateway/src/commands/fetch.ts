@@ -159,7 +159,7 @@ async function markSeen(ctx: CommandContext, rows: ImapMessageRow[]): Promise<Se
   if (unseen.length === 0) return new Set();
   const view = ctx.session.view!;
   const accountId = ctx.session.account!.accountId;
-  const result = await storeImapFlags(ctx.services.pool, {
+  const result = await storeImapFlags(ctx.services, {
     accountId,
     mailboxId: view.mailboxId,
     uids: unseen,
@@ -174,13 +174,6 @@ async function markSeen(ctx: CommandContext, rows: ImapMessageRow[]): Promise<Se
       row.flags = state.flags;
       row.modseq = state.modseq;
     }
-  }
-  if (result.changed.length) {
-    await ctx.services.changes.publish(accountId, {
-      mailboxId: view.mailboxId,
-      modseq: result.changed[0]!.modseq,
-      kind: 'flags',
-    });
   }
   return new Set(byUid.keys());
 }

@@ -18,7 +18,7 @@ export async function store(ctx: CommandContext, request: StoreRequest): Promise
   if (request.unchangedSince !== null) session.enabled.add('CONDSTORE');
   const uids = view.resolve(request.set, request.uid).filter((uid) => view.isLive(uid));
   const accountId = session.account!.accountId;
-  const result = await storeImapFlags(services.pool, {
+  const result = await storeImapFlags(services, {
     accountId,
     mailboxId: view.mailboxId,
     uids,
@@ -42,13 +42,6 @@ export async function store(ctx: CommandContext, request: StoreRequest): Promise
     out.push(fetchResponse(view.numberOf(state.uid), items));
   }
   if (out.length) await ctx.io.write(...out);
-  if (result.changed.length) {
-    await services.changes.publish(accountId, {
-      mailboxId: view.mailboxId,
-      modseq: result.changed[0]!.modseq,
-      kind: 'flags',
-    });
-  }
   if (modified.size) {
     const numbers = request.uid ? [...modified] : [...modified].map((uid) => view.numberOf(uid));
     return ok(`Conditional ${name} failed for some messages`, { code: 'MODIFIED', numbers });

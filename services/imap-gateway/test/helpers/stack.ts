@@ -9,7 +9,7 @@ import { createPostgresDirectory, createProvisioning } from '@correo/directory';
 import { createMemoryLimits, createRedisLimits, MemoryLimitsState } from '@correo/limits';
 import type { Limits } from '@correo/limits';
 import { analyzeMessage, messageSummary } from '@correo/mime';
-import { createMemoryNotifier, createRedisNotifier, MemoryBus } from '@correo/notify';
+import { createMemoryNotifier, createRedisNotifier, MailboxChangeFeed, MemoryBus } from '@correo/notify';
 import type { Notifier } from '@correo/notify';
 import { createPool, deliverToMailbox, migrate } from '@correo/store';
 import type { Pool } from '@correo/store';
@@ -18,7 +18,7 @@ import { freshDatabase, testBackends, uniqueName } from '@correo/testkit';
 import type { FreshDatabase } from '@correo/testkit';
 import { loadTlsMaterial } from '@correo/tls';
 import type { TlsMaterial } from '@correo/tls';
-import { defaultImapGatewayConfig, mailboxChannel, startImapGateway } from '../../src/index.js';
+import { defaultImapGatewayConfig, startImapGateway } from '../../src/index.js';
 import type { ImapGateway, ImapGatewayConfig, ImapGatewayDeps } from '../../src/index.js';
 
 /** embedded: files, in-process limits and notify. distributed: MinIO, Redis limits and notify. */
@@ -26,7 +26,7 @@ export type StackKind = 'embedded' | 'distributed';
 
 /**
  * Real Postgres (fresh database, migrated), real blobs, limits and notify, and gateways started
- * against them. Messages arrive through deliverToMailbox plus the mda's notification, as in production.
+ * against them. Messages arrive through deliverToMailbox, which notifies as the mda's deliveries do.
  */
 export class ImapTestStack {
   readonly password = 'correct horse battery staple';
@@ -140,23 +140,18 @@ export class ImapTestStack {
     const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw, 'utf8');
     const blob = await this.blobs.put(Readable.from([bytes]));
     const analysis = await analyzeMessage(await this.blobs.get(blob.key));
-    const outcome = await deliverToMailbox(this.pool, {
-      eventId: randomUUID(),
-      recipient: address,
-      accountId,
-      mailboxName,
-      message: { blobKey: blob.key, internalDate: new Date(), ...messageSummary(analysis) },
-    });
-    if (outcome.kind !== 'delivered') throw new Error(`delivery failed: ${outcome.kind}`);
-    await this.notifier.publish(
-      mailboxChannel(accountId),
-      JSON.stringify({
-        mailboxId: outcome.mailboxId,
-        uid: outcome.uid,
-        modseq: outcome.modseq,
-        kind: 'append',
-      }),
+    const changes = new MailboxChangeFeed(this.notifier, createLogger('imap-test', 'silent'));
+    const outcome = await deliverToMailbox(
+      { pool: this.pool, changes },
+      {
+        eventId: randomUUID(),
+        recipient: address,
+        accountId,
+        mailboxName,
+        message: { blobKey: blob.key, internalDate: new Date(), ...messageSummary(analysis) },
+      },
     );
+    if (outcome.kind !== 'delivered') throw new Error(`delivery failed: ${outcome.kind}`);
     return { uid: outcome.uid, mailboxId: outcome.mailboxId };
   }
 

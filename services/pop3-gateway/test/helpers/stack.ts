@@ -9,7 +9,7 @@ import { createPostgresDirectory, createProvisioning } from '@correo/directory';
 import { createMemoryLimits, createRedisLimits, MemoryLimitsState } from '@correo/limits';
 import type { Limits } from '@correo/limits';
 import { analyzeMessage, messageSummary } from '@correo/mime';
-import { createMemoryNotifier, createRedisNotifier } from '@correo/notify';
+import { createMemoryNotifier, createRedisNotifier, MailboxChangeFeed } from '@correo/notify';
 import type { Notifier } from '@correo/notify';
 import { createPool, deliverToMailbox, migrate } from '@correo/store';
 import type { Pool } from '@correo/store';
@@ -132,12 +132,16 @@ export class Pop3TestStack {
     const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw, 'utf8');
     const blob = await this.blobs.put(Readable.from([bytes]));
     const analysis = await analyzeMessage(await this.blobs.get(blob.key));
-    const outcome = await deliverToMailbox(this.pool, {
-      eventId: randomUUID(),
-      recipient: address,
-      accountId,
-      message: { blobKey: blob.key, internalDate: new Date(), ...messageSummary(analysis) },
-    });
+    const changes = new MailboxChangeFeed(this.notifier, createLogger('pop3-test', 'silent'));
+    const outcome = await deliverToMailbox(
+      { pool: this.pool, changes },
+      {
+        eventId: randomUUID(),
+        recipient: address,
+        accountId,
+        message: { blobKey: blob.key, internalDate: new Date(), ...messageSummary(analysis) },
+      },
+    );
     if (outcome.kind !== 'delivered') throw new Error(`delivery failed: ${outcome.kind}`);
     return { uid: outcome.uid, blobKey: blob.key, raw: bytes };
   }
