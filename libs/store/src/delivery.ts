@@ -1,3 +1,5 @@
+import { storedBodyStructure, storedEnvelope } from '@correo/mime';
+import type { BodyStructure, Envelope } from '@correo/mime';
 import { inTransaction } from './transaction.js';
 import type pg from 'pg';
 import type { MailboxWriter } from './mailbox-writer.js';
@@ -33,8 +35,9 @@ export interface MessageFacts {
   /** null when the Date header is absent or unparseable. */
   date: Date | null;
   inReplyTo: string | null;
-  envelope: unknown;
-  bodystructure: unknown;
+  /** Kept through @correo/mime's versioned stored shape; null when the analysis is not kept (tests). */
+  envelope: Envelope | null;
+  bodystructure: BodyStructure | null;
   /** The Date header's day in its own zone (YYYY-MM-DD); null without a usable Date. */
   sentDay: string | null;
   /** Decoded header fields for SEARCH TEXT. */
@@ -389,8 +392,10 @@ async function insertMessages(
         column((r) => r.message.messageId),
         column((r) => r.message.date),
         column((r) => r.message.inReplyTo),
-        column((r) => JSON.stringify(r.message.envelope ?? null)),
-        column((r) => JSON.stringify(r.message.bodystructure ?? null)),
+        column((r) => JSON.stringify(r.message.envelope && storedEnvelope(r.message.envelope))),
+        column((r) =>
+          JSON.stringify(r.message.bodystructure && storedBodyStructure(r.message.bodystructure)),
+        ),
         column((r) => r.message.sentDay),
         column((r) => internalDay(r.message)),
         column((r) => withoutNul(r.message.headerText)),

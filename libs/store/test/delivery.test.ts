@@ -50,8 +50,6 @@ function facts(size = 100): MessageFacts {
     from: 'a@b.test',
     to: 'c@d.test',
     messageId: '<x@y.test>',
-    envelope: { subject: 'hi' },
-    bodystructure: { kind: 'text' },
     bodyText: 'hello world',
   };
 }

@@ -29,7 +29,6 @@ function facts(subject: string, size = 100): MessageFacts {
     to: 'bob@example.test',
     messageId: `<${subject}@remote.test>`,
     date: new Date('2026-11-25T06:00:00Z'),
-    envelope: { bcc: null },
     sentDay: '2026-11-25',
     headerText: `subject: ${subject}\n`,
     bodyText: `${subject} body words`,

@@ -1,6 +1,5 @@
 import type { SearchKey } from '@correo/imap-proto';
 import { baseSubject, sortKeys } from '@correo/mime';
-import type { Envelope } from '@correo/mime';
 import { fillSortKeys, readImapSortRows } from '@correo/store';
 import type { ImapSortRow, MessageSortKeys } from '@correo/store';
 import type { CommandContext } from './command-context.js';
@@ -22,12 +21,12 @@ export interface SortableMessage {
 
 /** Keys of a row stored before they were kept, from its stored ENVELOPE and summary columns. */
 function derivedKeys(row: ImapSortRow): MessageSortKeys {
-  const envelope = (row.source!.envelope ?? {}) as Partial<Envelope>;
+  const envelope = row.source!.envelope;
   return sortKeys({
     subject: row.subject,
-    from: envelope.from ?? null,
-    to: envelope.to ?? null,
-    cc: envelope.cc ?? null,
+    from: envelope?.from ?? null,
+    to: envelope?.to ?? null,
+    cc: envelope?.cc ?? null,
     messageId: row.source!.messageId,
     inReplyTo: row.source!.inReplyTo,
     // Not stored for old rows: THREAD links them through In-Reply-To alone.

@@ -1,3 +1,5 @@
+import { readStoredEnvelope } from '@correo/mime';
+import type { Envelope } from '@correo/mime';
 import { sortKeyColumns } from '../delivery.js';
 import type { MessageSortKeys } from '../delivery.js';
 import type { Pool } from '../pool.js';
@@ -16,7 +18,8 @@ export interface ImapSortRow {
   /** What the keys are derived from when `keys` is null: the stored ENVELOPE and summary columns. */
   source: {
     messageRowId: string;
-    envelope: unknown;
+    /** Null when none is stored. */
+    envelope: Envelope | null;
     messageId: string | null;
     inReplyTo: string | null;
   } | null;
@@ -85,7 +88,10 @@ export async function readImapSortRows(
       ? null
       : {
           messageRowId: row.id,
-          envelope: row.envelope_json,
+          envelope:
+            row.envelope_json === null
+              ? null
+              : readStoredEnvelope(row.envelope_json, `UID ${row.uid} of mailbox ${mailboxId}`),
           messageId: row.header_message_id,
           inReplyTo: row.header_in_reply_to,
         },

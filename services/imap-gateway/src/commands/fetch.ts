@@ -1,6 +1,6 @@
 import { fetchResponseParts, vanishedResponse } from '@correo/imap-proto';
 import type { FetchAttribute, FetchItem, FetchRequest, LiteralStream } from '@correo/imap-proto';
-import type { BodyStructure, Envelope } from '@correo/mime';
+import { StoredShapeError } from '@correo/mime';
 import { readImapMessages, readImapVanished, storeImapFlags } from '@correo/store';
 import type { ImapMessageRow } from '@correo/store';
 import type { CommandContext, Completion } from '../command-context.js';
@@ -178,6 +178,12 @@ async function markSeen(ctx: CommandContext, rows: ImapMessageRow[]): Promise<Se
   return new Set(byUid.keys());
 }
 
+/** What ENVELOPE and BODYSTRUCTURE are served from; a row without it cannot answer them. */
+function stored<T>(value: T | null | undefined, what: StoredShapeError['what'], uid: number): T {
+  if (value === null || value === undefined) throw new StoredShapeError(what, `none stored for UID ${uid}`);
+  return value;
+}
+
 async function fetchItem(
   ctx: CommandContext,
   row: ImapMessageRow,
@@ -187,7 +193,7 @@ async function fetchItem(
   const message = {
     blobKey: row.blobKey,
     size: row.size,
-    structure: (row.bodystructure ?? null) as BodyStructure | null,
+    structure: row.bodystructure ?? null,
   };
   switch (attribute.kind) {
     case 'UID':
@@ -201,10 +207,10 @@ async function fetchItem(
     case 'MODSEQ':
       return { item: 'MODSEQ', modseq: row.modseq };
     case 'ENVELOPE':
-      return { item: 'ENVELOPE', envelope: row.envelope as Envelope };
+      return { item: 'ENVELOPE', envelope: stored(row.envelope, 'envelope', row.uid) };
     case 'BODY':
     case 'BODYSTRUCTURE':
-      return { item: attribute.kind, structure: message.structure! };
+      return { item: attribute.kind, structure: stored(message.structure, 'bodystructure', row.uid) };
     case 'RFC822':
       return { item: 'RFC822', data: await readSection(blobs, message, WHOLE, null) };
     case 'RFC822.HEADER':
