@@ -58,29 +58,9 @@ describe('FETCH ENVELOPE: groups and addresses without a domain (RFC 3501 7.4.2)
     const done = await client.command('FETCH 1 ENVELOPE');
     assert.deepEqual(done.untagged, [expected]);
   });
-});
 
-describe('FETCH of a stored ENVELOPE/BODYSTRUCTURE the reader cannot read (libs/mime stored shape)', () => {
-  let stack: ImapTestStack;
-  let gateway: ImapGateway;
-  let client: RawImapClient;
-  let accountId: string;
-
-  before(async () => {
-    stack = await ImapTestStack.create('embedded');
-    gateway = await stack.gateway();
-    const account = await stack.account('damaged');
-    accountId = account.accountId;
-    await stack.deliver(account.accountId, account.address, GROUPS);
-    client = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
-    await client.command('SELECT INBOX');
-  });
-  after(async () => {
-    client?.destroy();
-    await stack.close();
-  });
-
-  // Each damage is an SQL assignment to the stored row; the first two were served as if sound before.
+  // Each damage is an SQL assignment to one stored row. The version-2 row was served as sound before
+  // the stored shape had an owner; the others crashed the serializer, now they are refused by name.
   for (const [damage, item] of [
     [`envelope_json = '{"subject": "only a subject"}'`, 'ENVELOPE'],
     [`bodystructure_json = bodystructure_json || '{"version": 2}'`, 'BODYSTRUCTURE'],
@@ -88,7 +68,7 @@ describe('FETCH of a stored ENVELOPE/BODYSTRUCTURE the reader cannot read (libs/
     [`bodystructure_json = jsonb_set(bodystructure_json, '{offsets,bodyStart}', '"5"')`, 'BODY[TEXT]'],
   ] as const) {
     test(`${item} after ${damage}: NO [SERVERBUG], nothing sent for it, the session goes on`, async () => {
-      const fresh = await stack.deliver(accountId, `damaged@${stack.domainName}`, GROUPS);
+      const fresh = await stack.deliver(accountId, `envelope@${stack.domainName}`, GROUPS);
       await stack.pool.query(
         `UPDATE messages m SET ${damage} FROM mailbox_messages mm
          WHERE mm.message_id = m.id AND mm.mailbox_id = $1 AND mm.uid = $2`,
