@@ -1,17 +1,12 @@
-// IMAP benchmark (a report, not a test), in two parts:
-//
-// 1. A mix like Dovecot imaptest's default: C concurrent clients, each logged in to its own account
-//    and selected on an INBOX of M messages, run random commands for D seconds (FETCH flags and
-//    bodies, STORE flags, APPEND, EXPUNGE, SEARCH, NOOP, re-SELECT). Prints ops/s and ms per command.
-// 2. Memory per idle connection: a child process opens N connections, logs each in, SELECTs INBOX
-//    and enters IDLE; this process (the gateway's) reports its heap and RSS growth per connection.
+// IMAP benchmark (a report, not a test): a mix like Dovecot imaptest's default: C concurrent clients,
+// each logged in to its own account and selected on an INBOX of M messages, run random commands for D
+// seconds (FETCH flags and bodies, STORE flags, APPEND, EXPUNGE, SEARCH, NOOP, re-SELECT). Prints ops/s
+// and ms per command. Memory per idle connection and IDLE latency: bench/imap-idle.ts.
 //
 //   make bench-imap                                     embedded (files, in-process notify/limits)
 //   BENCH_KIND=distributed make bench-imap              MinIO blobs, Redis notify/limits
-//   BENCH_CLIENTS=8 BENCH_MESSAGES=200 BENCH_SECONDS=20 BENCH_IDLE_CONNECTIONS=2000
-import { fork } from 'node:child_process';
+//   BENCH_CLIENTS=8 BENCH_MESSAGES=200 BENCH_SECONDS=20
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { RawImapClient } from '../services/imap-gateway/test/helpers/raw-client.js';
 import { ImapTestStack, rawMessage } from '../services/imap-gateway/test/helpers/stack.js';
 import type { StackKind } from '../services/imap-gateway/test/helpers/stack.js';
@@ -19,7 +14,6 @@ import type { StackKind } from '../services/imap-gateway/test/helpers/stack.js';
 const clients = Number(process.env.BENCH_CLIENTS ?? 8);
 const perClient = Number(process.env.BENCH_MESSAGES ?? 200);
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);
-const idleConnections = Number(process.env.BENCH_IDLE_CONNECTIONS ?? 2000);
 const kind = (process.env.BENCH_KIND ?? 'embedded') as StackKind;
 
 function body(lines: number): string[] {
@@ -151,94 +145,9 @@ async function mixBenchmark(stack: ImapTestStack) {
   }
 }
 
-function heap(): { heap: number; rss: number } {
-  (globalThis as { gc?: () => void }).gc?.();
-  const usage = process.memoryUsage();
-  return { heap: usage.heapUsed, rss: usage.rss };
-}
-
-async function idleBenchmark(stack: ImapTestStack) {
-  const gateway = await stack.gateway({ maxConnectionsPerIp: 100_000, maxConnectionsPerUser: 100_000 });
-  const accounts = [];
-  for (let i = 0; i < 20; i++) accounts.push(await stack.account(`idle${i}`));
-  await stack.deliver(accounts[0]!.accountId, accounts[0]!.address, rawMessage('wake up'));
-  const before = heap();
-  const child = fork(fileURLToPath(import.meta.url), ['idle-clients'], {
-    execArgv: ['--import', 'tsx'],
-    env: {
-      ...process.env,
-      BENCH_PORT: String(gateway.ports.imap),
-      BENCH_ACCOUNTS: accounts.map((a) => a.address).join(','),
-      BENCH_PASSWORD: stack.password,
-    },
-  });
-  const loggedIn = performance.now();
-  await new Promise<void>((resolve, reject) => {
-    child.once('message', () => resolve());
-    child.once('exit', (code) => reject(new Error(`idle clients exited with ${code}`)));
-  });
-  const setup = (performance.now() - loggedIn) / 1000;
-  const after = heap();
-  // One delivery to an account with idle sessions: how fast do all of them hear it?
-  const wake = performance.now();
-  child.send('expect-wake');
-  await stack.deliver(accounts[0]!.accountId, accounts[0]!.address, rawMessage('second wake up'));
-  const heardMs = await new Promise<number>((resolve) =>
-    child.once('message', () => resolve(performance.now() - wake)),
-  );
-  child.kill();
-  const per = (bytes: number) => (bytes / idleConnections / 1024).toFixed(1);
-  console.log(
-    `imap idle (${kind}): ${idleConnections} connections logged in, SELECTed and in IDLE (${setup.toFixed(1)} s to set up)`,
-  );
-  console.log(
-    `  gateway heap +${((after.heap - before.heap) / 1e6).toFixed(1)} MB = ${per(after.heap - before.heap)} KiB/connection; ` +
-      `RSS +${((after.rss - before.rss) / 1e6).toFixed(1)} MB = ${per(after.rss - before.rss)} KiB/connection`,
-  );
-  console.log(
-    `  a delivery reached all ${idleConnections / accounts.length} idlers of its account in ${heardMs.toFixed(0)} ms`,
-  );
-}
-
-/** Child mode: N IDLE connections spread over the accounts; tells the parent when all are idling. */
-async function idleClients() {
-  const port = Number(process.env.BENCH_PORT);
-  const addresses = process.env.BENCH_ACCOUNTS!.split(',');
-  const password = process.env.BENCH_PASSWORD!;
-  const sessions: RawImapClient[] = [];
-  const batch = 16;
-  for (let i = 0; i < idleConnections; i += batch) {
-    const opened = await Promise.all(
-      Array.from({ length: Math.min(batch, idleConnections - i) }, async (_, j) => {
-        const client = await RawImapClient.login(port, addresses[(i + j) % addresses.length]!, password);
-        await client.command('SELECT INBOX');
-        client.send('i IDLE\r\n');
-        await client.readLine();
-        return client;
-      }),
-    );
-    sessions.push(...opened);
-  }
-  process.send!('idling');
-  process.once('message', () => {
-    const first = sessions.filter((_, i) => i % addresses.length === 0);
-    void Promise.all(
-      first.map(async (client) => {
-        for (;;) if ((await client.readLine()).endsWith('EXISTS')) return;
-      }),
-    ).then(() => process.send!('woken'));
-  });
-}
-
-if (process.argv[2] === 'idle-clients') {
-  await idleClients();
-} else {
-  const stack = await ImapTestStack.create(kind);
-  try {
-    // Idle first: its memory figures are then not blurred by the garbage of the mix.
-    await idleBenchmark(stack);
-    await mixBenchmark(stack);
-  } finally {
-    await stack.close();
-  }
+const stack = await ImapTestStack.create(kind);
+try {
+  await mixBenchmark(stack);
+} finally {
+  await stack.close();
 }

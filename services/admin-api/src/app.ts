@@ -19,6 +19,7 @@ import { deadLetterRoutes } from './routes/dead-letters.js';
 import type { Bus } from '@correo/bus';
 import { deliveryRejectionRoutes } from './routes/delivery-rejections.js';
 import { messageRoutes } from './routes/messages.js';
+import { defaultClientSettings, type ClientSettings } from '@correo/autoconfig';
 
 export interface AdminApiOptions {
   pool: pg.Pool;
@@ -30,6 +31,8 @@ export interface AdminApiOptions {
   logger?: FastifyBaseLogger | false;
   /** Resolvers for domain verification (ip or ip:port); empty or undefined: the system's. */
   dnsServers?: string[];
+  /** Where clients connect, for the per-domain DNS records; undefined: this host on the standard ports. */
+  clientSettings?: ClientSettings;
 }
 
 /** The admin REST API under /v1, its OpenAPI document at /docs/json and Swagger UI at /docs. Not listening yet. */
@@ -68,6 +71,7 @@ export async function buildAdminApi(options: AdminApiOptions): Promise<FastifyIn
       await api.register(domainRoutes, {
         prefix: '/domains',
         lookupTxt: txtLookup(options.dnsServers ?? []),
+        clientSettings: options.clientSettings ?? defaultClientSettings(),
       });
       await api.register(accountRoutes, { prefix: '/accounts' });
       await api.register(sendAsRoutes, { prefix: '/accounts' });

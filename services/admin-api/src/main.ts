@@ -2,10 +2,11 @@ import { openBackends, requireDatabaseUrl } from '@correo/backends';
 import { runService } from '@correo/runtime';
 import { buildAdminApi } from './app.js';
 import { adminApiSection } from './config.js';
+import { clientSettingsSection } from '@correo/autoconfig';
 
 await runService({
   name: 'admin-api',
-  sections: { adminApi: adminApiSection },
+  sections: { adminApi: adminApiSection, client: clientSettingsSection },
   async start({ config, logger, addChecks }) {
     // Only the database: the other adapters are lazy and stay out of readiness (the bus only
     // replays dead letters).
@@ -19,6 +20,7 @@ await runService({
       bus: backends.bus,
       adminToken: config.adminApi.adminToken,
       dnsServers: config.adminApi.dnsServers,
+      clientSettings: config.client(),
       logger,
     });
     await app.listen({ host: config.adminApi.host, port: config.adminApi.port });

@@ -47,6 +47,7 @@ test('the OpenAPI document at /docs/json lists every route with its schemas', as
     'GET /v1/tokens',
     'GET /v1/tokens/{id}',
     'DELETE /v1/tokens/{id}',
+    'GET /v1/domains/{id}/client-records',
     'GET /v1/domains/{id}/dkim-keys',
     'POST /v1/domains/{id}/dkim-keys',
     'DELETE /v1/domains/{id}/dkim-keys/{keyId}',

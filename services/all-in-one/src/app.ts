@@ -12,6 +12,7 @@ import { retryUntilDone, type Listener, type RunningService, type ServiceContext
 import { migrate } from '@correo/store';
 import { openBackends, type Backends } from './backends.js';
 import { allInOneSection } from './config.js';
+import { clientSettingsSection } from '@correo/autoconfig';
 import { readOrCreateSecret } from './secrets.js';
 
 /** The topics every deployment has; the mda scales with the partitions of mail.accepted. */
@@ -25,6 +26,7 @@ export const sections = {
   pop3: pop3GatewaySection,
   adminApi: adminApiSection,
   allInOne: allInOneSection,
+  client: clientSettingsSection,
 };
 export type AllInOneConfig = Config & {
   smtp: ReturnType<typeof smtpIngressSection.build>;
@@ -34,6 +36,7 @@ export type AllInOneConfig = Config & {
   pop3: ReturnType<typeof pop3GatewaySection.build>;
   adminApi: ReturnType<typeof adminApiSection.build>;
   allInOne: ReturnType<typeof allInOneSection.build>;
+  client: ReturnType<typeof clientSettingsSection.build>;
 };
 
 export interface AllInOne extends RunningService {
@@ -155,6 +158,15 @@ export async function startAllInOne({
       bus: backends.bus,
       adminToken,
       dnsServers: config.adminApi.dnsServers,
+      // Unless CLIENT_* says otherwise, clients are told the ports this process really listens on.
+      clientSettings: config.client({
+        imapsPort: imap.ports.imaps,
+        imapPort: imap.ports.imap,
+        pop3sPort: pop3.ports.pop3s,
+        pop3Port: pop3.ports.pop3,
+        submissionsPort: smtp.ports.submissions,
+        submissionPort: smtp.ports.submission,
+      }),
       logger: logger.child({ component: 'admin-api' }),
     });
     await adminApi.listen({ host: config.adminApi.host, port: config.adminApi.port });

@@ -1,11 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { TxtLookup } from '@correo/directory';
+import { mtaStsPolicy, publishedRecords, type ClientSettings } from '@correo/autoconfig';
 import { domainSchema, id, idParams, pageOf, pageQueryProperties, withErrors } from '../schemas.js';
 import type { PageQuery } from '../schemas.js';
 
 const tags = ['domains'];
 
-export async function domainRoutes(api: FastifyInstance, options: { lookupTxt: TxtLookup }): Promise<void> {
+export async function domainRoutes(
+  api: FastifyInstance,
+  options: { lookupTxt: TxtLookup; clientSettings: ClientSettings },
+): Promise<void> {
   api.post<{ Body: { name: string; tenantId?: string; verified?: boolean } }>(
     '',
     {
@@ -113,6 +117,52 @@ export async function domainRoutes(api: FastifyInstance, options: { lookupTxt: T
     async (request, reply) => {
       await request.provisioning.deleteDomain(request.params.id);
       return reply.code(204).send();
+    },
+  );
+
+  api.get<{ Params: { id: string } }>(
+    '/:id/client-records',
+    {
+      schema: {
+        tags,
+        summary: 'The DNS records the domain should publish for clients and other MTAs',
+        description:
+          'MX, the RFC 6186 SRV records (submission, IMAP, POP3; a service not offered as "."), the ' +
+          'autoconfig and autodiscover names, and MTA-STS (the _mta-sts TXT record and the policy file ' +
+          'served at https://mta-sts.<domain>/.well-known/mta-sts.txt). Names and ports come from CLIENT_*.',
+        params: idParams,
+        response: withErrors({
+          200: {
+            type: 'object',
+            required: ['domain', 'records', 'mtaStsPolicy'],
+            properties: {
+              domain: { type: 'string' },
+              records: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['type', 'name', 'value', 'purpose'],
+                  properties: {
+                    type: { type: 'string', enum: ['MX', 'SRV', 'CNAME', 'TXT'] },
+                    name: { type: 'string' },
+                    value: { type: 'string' },
+                    purpose: { type: 'string' },
+                  },
+                },
+              },
+              mtaStsPolicy: { type: 'string' },
+            },
+          },
+        }),
+      },
+    },
+    async (request) => {
+      const domain = await request.provisioning.getDomain(request.params.id);
+      return {
+        domain: domain.name,
+        records: publishedRecords(domain.name, options.clientSettings),
+        mtaStsPolicy: mtaStsPolicy(options.clientSettings),
+      };
     },
   );
 }
