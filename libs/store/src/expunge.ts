@@ -30,39 +30,33 @@ export async function expungeMessages(
   writer: MailboxWriter,
   request: ExpungeRequest,
 ): Promise<ExpungeResult> {
+  const { pool, changes } = writer;
   const { accountId, mailboxId } = request;
   const uids = [...new Set(request.uids)].sort((a, b) => a - b);
   if (uids.length === 0) return { expunged: [], modseq: null };
-  const outcome = await inAccountTransaction(
-    writer.pool,
-    accountId,
-    async (client): Promise<ExpungeResult> => {
-      const removed = await client.query<{ uid: string; message_id: string }>(
-        `DELETE FROM mailbox_messages WHERE account_id = $1 AND mailbox_id = $2 AND uid = ANY($3::bigint[])
+  const outcome = await inAccountTransaction(pool, accountId, async (client): Promise<ExpungeResult> => {
+    const removed = await client.query<{ uid: string; message_id: string }>(
+      `DELETE FROM mailbox_messages WHERE account_id = $1 AND mailbox_id = $2 AND uid = ANY($3::bigint[])
        RETURNING uid, message_id`,
-        [accountId, mailboxId, uids],
-      );
-      if (removed.rows.length === 0) return { expunged: [], modseq: null };
-      const expunged = removed.rows.map((row) => Number(row.uid)).sort((a, b) => a - b);
-      // The rows were just found in this mailbox under the account lock, so it exists.
-      const { modseq } = (await allocate(client, accountId, mailboxId))!;
-      await client.query(
-        'INSERT INTO expunged (mailbox_id, uid, modseq) SELECT $1, unnest($2::bigint[]), $3',
-        [mailboxId, expunged, modseq],
-      );
-      await freeOrphans(
-        client,
-        accountId,
-        removed.rows.map((row) => row.message_id),
-      );
-      return { expunged, modseq };
-    },
-  );
-  if (!outcome || outcome.modseq === null) return { expunged: [], modseq: null };
-  await writer.changes.publish(accountId, {
-    mailboxId,
-    modseq: outcome.modseq,
-    kind: request.kind ?? 'expunge',
+      [accountId, mailboxId, uids],
+    );
+    if (removed.rows.length === 0) return { expunged: [], modseq: null };
+    const expunged = removed.rows.map((row) => Number(row.uid)).sort((a, b) => a - b);
+    // The rows were just found in this mailbox under the account lock, so it exists.
+    const { modseq } = (await allocate(client, accountId, mailboxId))!;
+    await client.query('INSERT INTO expunged (mailbox_id, uid, modseq) SELECT $1, unnest($2::bigint[]), $3', [
+      mailboxId,
+      expunged,
+      modseq,
+    ]);
+    await freeOrphans(
+      client,
+      accountId,
+      removed.rows.map((row) => row.message_id),
+    );
+    return { expunged, modseq };
   });
+  if (!outcome || outcome.modseq === null) return { expunged: [], modseq: null };
+  await changes.publish(accountId, { mailboxId, modseq: outcome.modseq, kind: request.kind ?? 'expunge' });
   return outcome;
 }
