@@ -67,7 +67,7 @@ export { copyImapMessages } from './imap/copy.js';
 export type { CopyOutcome, CopyRequest as ImapCopyRequest } from './imap/copy.js';
 export { searchImapMailbox } from './imap/search.js';
 export { fillSortKeys, readImapSortRows } from './imap/sort-rows.js';
-export type { ImapSortRow } from './imap/sort-rows.js';
+export type { ImapSortKeySource, ImapSortRow } from './imap/sort-rows.js';
 export type { SearchCondition, SearchTextField } from './imap/search.js';
 export {
   claimDueRelayJobs,

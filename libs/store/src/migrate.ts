@@ -47,11 +47,13 @@ interface AppliedRow {
  * schema at the last complete migration.
  */
 export async function migrate(
-  connectionString: string,
+  /** A connection string, or a client config (tests reach an in-process Postgres through one). */
+  connection: string | pg.ClientConfig,
   options: MigrateOptions = {},
 ): Promise<MigrateResult> {
   const files = await readMigrationFiles(options.migrationsDir);
-  const client = new pg.Client({ connectionString, application_name: 'correo-migrate' });
+  const config = typeof connection === 'string' ? { connectionString: connection } : connection;
+  const client = new pg.Client({ ...config, application_name: 'correo-migrate' });
   await client.connect();
   try {
     // Released by client.end() below, which ends the session, even when a migration fails.

@@ -9,3 +9,4 @@ export * from './spawned.js';
 export * from './run-client.js';
 export * from './private-postgres.js';
 export * from './private-minio.js';
+export * from './in-process-postgres.js';

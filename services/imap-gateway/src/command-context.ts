@@ -1,12 +1,15 @@
+import { createLoginLimiter } from '@correo/auth';
 import type { LoginLimiter } from '@correo/auth';
 import type { BlobStore } from '@correo/blobs';
-import type { Directory } from '@correo/directory';
-import type { MailboxChangeFeed } from '@correo/notify';
+import type { AccountRef, Directory } from '@correo/directory';
 import type { CompletionStatus, ResponseCode } from '@correo/imap-proto';
+import { ByteBudget, ConnectionCounter } from '@correo/limits';
+import { MailboxChangeFeed } from '@correo/notify';
 import type { Pool } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
 import type { ImapGatewayConfig } from './config.js';
-import type { ByteBudget, ConnectionCounter } from '@correo/limits';
+import type { ImapGatewayDeps } from './gateway.js';
+import type { MailboxView } from './mailbox-view.js';
 import type { StreamedUpload } from './message-facts.js';
 import type { ImapSession } from './session.js';
 
@@ -26,6 +29,25 @@ export interface GatewayServices {
   logger: Logger;
 }
 
+/** What a gateway process is given (its main.ts, or a test) to build GatewayServices from. */
+export type GatewayBackends = Omit<ImapGatewayDeps, 'tls'>;
+
+/** The services every session of one gateway process shares. */
+export function gatewayServices(backends: GatewayBackends): GatewayServices {
+  const { config, logger } = backends;
+  return {
+    config,
+    pool: backends.pool,
+    blobs: backends.blobs,
+    directory: backends.directory,
+    loginLimiter: backends.loginLimiter ?? createLoginLimiter(backends.limits),
+    changes: new MailboxChangeFeed(backends.notifier, logger),
+    userConnections: new ConnectionCounter(config.maxConnectionsPerUser),
+    literalBudget: new ByteBudget(config.literalMemory),
+    logger,
+  };
+}
+
 /** The connection side a command may use. */
 export interface SessionIo {
   write(...data: Buffer[]): Promise<void>;
@@ -39,6 +61,7 @@ export interface SessionIo {
   close(): void;
 }
 
+/** What every command gets, in any state. */
 export interface CommandContext {
   tag: string;
   session: ImapSession;
@@ -46,6 +69,18 @@ export interface CommandContext {
   io: SessionIo;
   /** The command's streamed literals in order (APPEND bodies already on their way to the blob store). */
   uploads: StreamedUpload[];
+}
+
+/** A command of the authenticated state (valid in the selected state too, RFC 9051 6.3): the account is known. */
+export interface AuthenticatedContext extends CommandContext {
+  account: AccountRef;
+  /** The mailbox selected when the command started, if any (SELECT closes it, APPEND into it refreshes it). */
+  view: MailboxView | null;
+}
+
+/** A command of the selected state: the mailbox it acts on is there. */
+export interface SelectedContext extends AuthenticatedContext {
+  view: MailboxView;
 }
 
 export interface Completion {

@@ -1,15 +1,15 @@
 import { expungeMessages, searchImapMailbox } from '@correo/store';
-import type { CommandContext } from './command-context.js';
+import type { SelectedContext } from './command-context.js';
 
 /**
  * Removes the selected mailbox's \Deleted messages (only those the client knows of, and within
  * `onlyUids` for UID EXPUNGE), through the store's one expunge. Returns the UIDs removed; the view
  * holds them as pending expunges for the caller to report (EXPUNGE) or drop (CLOSE).
  */
-export async function expungeDeleted(ctx: CommandContext, onlyUids: number[] | null): Promise<number[]> {
-  const { session, services } = ctx;
-  const view = session.view!;
-  const accountId = session.account!.accountId;
+export async function expungeDeleted(ctx: SelectedContext, onlyUids: number[] | null): Promise<number[]> {
+  const { services } = ctx;
+  const view = ctx.view;
+  const accountId = ctx.account.accountId;
   const deleted = await searchImapMailbox(services.pool, accountId, view.mailboxId, {
     kind: 'flag',
     flag: '\\Deleted',

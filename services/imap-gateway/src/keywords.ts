@@ -1,5 +1,5 @@
 import { readImapKeywords } from '@correo/store';
-import type { CommandContext, Completion } from './command-context.js';
+import type { AuthenticatedContext, Completion } from './command-context.js';
 import { no } from './command-context.js';
 
 const SYSTEM_FLAGS = new Set(['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft', '\\Recent']);
@@ -12,7 +12,7 @@ const SYSTEM_FLAGS = new Set(['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', 
  * by what each adds, and COPY/MOVE carry keywords along unchecked (each source is bounded itself).
  */
 export async function refuseKeywords(
-  ctx: CommandContext,
+  ctx: AuthenticatedContext,
   mailboxId: string,
   flags: readonly string[],
 ): Promise<Completion | null> {
@@ -22,7 +22,7 @@ export async function refuseKeywords(
   if (keywords.some((keyword) => Buffer.byteLength(keyword) > config.maxKeywordLength)) {
     return no(`Keywords are limited to ${config.maxKeywordLength} octets`, { code: 'LIMIT' });
   }
-  const present = new Set(await readImapKeywords(pool, ctx.session.account!.accountId, mailboxId));
+  const present = new Set(await readImapKeywords(pool, ctx.account.accountId, mailboxId));
   const added = keywords.filter((keyword) => !present.has(keyword)).length;
   if (added > 0 && present.size + added > config.maxKeywords) {
     return no(`A mailbox holds at most ${config.maxKeywords} different keywords`, { code: 'LIMIT' });

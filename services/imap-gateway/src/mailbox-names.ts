@@ -14,7 +14,7 @@ export function storedMailboxName(name: string): string | null {
   if (trimmed.toUpperCase() === 'INBOX') return 'INBOX';
   // "inbox/x" is a child of INBOX.
   const [first, ...rest] = trimmed.split(MAILBOX_DELIMITER);
-  if (first!.toUpperCase() === 'INBOX') return ['INBOX', ...rest].join(MAILBOX_DELIMITER);
+  if (first?.toUpperCase() === 'INBOX') return ['INBOX', ...rest].join(MAILBOX_DELIMITER);
   return trimmed;
 }
 

@@ -78,16 +78,8 @@ export class MailboxView {
 
   /** The message number of `uid`, or 0 when the view does not hold it. */
   numberOf(uid: number): number {
-    let low = 0;
-    let high = this.uids.length - 1;
-    while (low <= high) {
-      const mid = (low + high) >> 1;
-      const at = this.uids[mid]!;
-      if (at === uid) return mid + 1;
-      if (at < uid) low = mid + 1;
-      else high = mid - 1;
-    }
-    return 0;
+    const index = this.lowerBound(uid);
+    return this.uids[index] === uid ? index + 1 : 0;
   }
 
   /** Held and not known to be expunged. */
@@ -113,7 +105,7 @@ export class MailboxView {
     const out: number[] = [];
     if (!byUid) {
       for (const [low, high] of resolveSequenceSet(set, this.uids.length)) {
-        for (let n = low; n <= Math.min(high, this.uids.length); n++) out.push(this.uids[n - 1]!);
+        for (const uid of this.uids.slice(low - 1, high)) out.push(uid);
       }
       return out;
     }
@@ -124,8 +116,7 @@ export class MailboxView {
       end: end === '*' ? Math.max(largest, 1) : end,
     }));
     for (const [low, high] of resolveSequenceSet({ ranges }, largest)) {
-      let i = this.lowerBound(low);
-      while (i < this.uids.length && this.uids[i]! <= high) out.push(this.uids[i++]!);
+      for (const uid of this.uids.slice(this.lowerBound(low), this.lowerBound(high + 1))) out.push(uid);
     }
     return out;
   }
@@ -139,12 +130,14 @@ export class MailboxView {
     return resolveSequenceSet(set, largest);
   }
 
+  /** The index of the first UID >= `uid` (uids.length when none is). */
   private lowerBound(uid: number): number {
     let low = 0;
     let high = this.uids.length;
     while (low < high) {
       const mid = (low + high) >> 1;
-      if (this.uids[mid]! < uid) low = mid + 1;
+      const at = this.uids[mid];
+      if (at !== undefined && at < uid) low = mid + 1;
       else high = mid;
     }
     return low;
@@ -166,10 +159,9 @@ export class MailboxView {
   }
 
   private takeExpunged(): { numbers: number[]; uids: number[] } {
-    const numbers: number[] = [];
     const uids = [...this.expunged].sort((a, b) => a - b);
     // Descending, so each number is still right when the client reads it.
-    for (let i = uids.length - 1; i >= 0; i--) numbers.push(this.numberOf(uids[i]!));
+    const numbers = uids.map((uid) => this.numberOf(uid)).reverse();
     const gone = new Set(uids);
     this.uids = this.uids.filter((uid) => !gone.has(uid));
     for (const uid of uids) {

@@ -93,9 +93,10 @@ async function readHeaderBlock(blobs: BlobStore, row: ImapMessageRow): Promise<B
 function matchingScans(block: Buffer, scans: HeaderScanKey[]): HeaderScanKey[] {
   const fields = libmime.decodeHeaders(headerText(block));
   return scans.filter((scan) => {
-    if (!Object.hasOwn(fields, scan.field)) return false;
+    const values = Object.hasOwn(fields, scan.field) ? fields[scan.field] : undefined;
+    if (!values) return false;
     const needle = scan.value.toLowerCase();
-    return fields[scan.field]!.some((value) => decodeWords(value).toLowerCase().includes(needle));
+    return values.some((value) => decodeWords(value).toLowerCase().includes(needle));
   });
 }
 
@@ -175,13 +176,18 @@ export async function searchMailbox(
   if (candidates.length > MAX_HEADER_SCANS_PER_SEARCH) throw new HeaderScanLimitError(candidates.length);
 
   const wanted = [...scans.values()];
-  const matched = new Map<string, number[]>(wanted.map((scan) => [scanId(scan), []]));
+  const matched = new Map<string, number[]>();
+  const match = (scan: HeaderScanKey, uid: number) => {
+    const uids = matched.get(scanId(scan));
+    if (uids) uids.push(uid);
+    else matched.set(scanId(scan), [uid]);
+  };
   const fieldScans = wanted.filter((scan) => scan.part === 'field');
   const textScans = wanted.filter((scan) => scan.part !== 'field');
   if (fieldScans.length) {
     await scanRows(services, accountId, view.mailboxId, candidates, async (row) => {
       const block = await readHeaderBlock(services.blobs, row);
-      for (const scan of matchingScans(block, fieldScans)) matched.get(scanId(scan))!.push(row.uid);
+      for (const scan of matchingScans(block, fieldScans)) match(scan, row.uid);
     });
   }
   if (textScans.length) {
@@ -202,7 +208,7 @@ export async function searchMailbox(
       unkept.map((m) => m.uid),
       async (row) => {
         for (const scan of await matchingTextScans(services.blobs, row, textScans)) {
-          matched.get(scanId(scan))!.push(row.uid);
+          match(scan, row.uid);
         }
       },
     );

@@ -2,7 +2,7 @@ import type { ImapDate, SearchKey } from '@correo/imap-proto';
 import type { SearchCondition } from '@correo/store';
 import type { MailboxView } from './mailbox-view.js';
 
-const FLAG_KEYS: Record<string, [flag: string, set: boolean]> = {
+const FLAG_KEYS = {
   ANSWERED: ['\\Answered', true],
   DELETED: ['\\Deleted', true],
   DRAFT: ['\\Draft', true],
@@ -13,7 +13,7 @@ const FLAG_KEYS: Record<string, [flag: string, set: boolean]> = {
   UNDRAFT: ['\\Draft', false],
   UNFLAGGED: ['\\Flagged', false],
   UNSEEN: ['\\Seen', false],
-};
+} satisfies Record<string, [flag: string, set: boolean]>;
 
 /**
  * HEADER fields the store answers from its summary columns (decoded Subject and address lists, raw
@@ -72,7 +72,7 @@ export function searchCondition(
     case 'UNDRAFT':
     case 'UNFLAGGED':
     case 'UNSEEN': {
-      const [flag, set] = FLAG_KEYS[key.key]!;
+      const [flag, set] = FLAG_KEYS[key.key];
       return { kind: 'flag', flag, set };
     }
     case 'KEYWORD':

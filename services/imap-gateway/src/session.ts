@@ -14,11 +14,24 @@ import { capabilities } from './capabilities.js';
 import type { CommandContext, Completion, GatewayServices, SessionIo } from './command-context.js';
 import { BrokenResponseError, bad, no } from './command-context.js';
 import { COMMANDS } from './commands/index.js';
+import type { AnyCommand } from './commands/index.js';
 import type { MailboxView } from './mailbox-view.js';
 import type { StreamedUpload } from './message-facts.js';
 import { imapMetrics } from './metrics.js';
 
-export type SessionState = 'not-authenticated' | 'authenticated' | 'selected' | 'logout';
+/**
+ * RFC 9051 3: what the session holds in each state. Only the authenticated and selected states know the
+ * account, only the selected state has a mailbox view; a command registered for a state receives what
+ * that state holds (commands/index.ts), so no command asks whether it is there. Logout keeps the account
+ * until the connection is closed, to give its per-account slot back.
+ */
+export type SessionState =
+  | { name: 'not-authenticated' }
+  | { name: 'authenticated'; account: AccountRef }
+  | { name: 'selected'; account: AccountRef; view: MailboxView }
+  | { name: 'logout'; account: AccountRef | null };
+
+export type SessionStateName = SessionState['name'];
 
 /** RFC 9051 7.5.1: while answering these (not their UID forms) the server must not send EXPUNGE. */
 const NO_EXPUNGE_DURING = new Set(['FETCH', 'STORE', 'SEARCH']);
@@ -32,9 +45,7 @@ const EXPLICIT_CONDSTORE = new Set(['ENABLE', 'SELECT', 'EXAMINE']);
  * runs them and then reports what other sessions changed, before the tagged completion.
  */
 export class ImapSession {
-  state: SessionState = 'not-authenticated';
-  account: AccountRef | null = null;
-  view: MailboxView | null = null;
+  private current: SessionState = { name: 'not-authenticated' };
   /** ENABLEd extensions (upper case): CONDSTORE, QRESYNC, UTF8=ACCEPT, IMAP4REV2. */
   readonly enabled = new Set<string>();
   authFailures = 0;
@@ -50,6 +61,10 @@ export class ImapSession {
     readonly remoteAddress: string,
     public tlsActive: boolean,
   ) {}
+
+  get state(): SessionStateName {
+    return this.current.name;
+  }
 
   get encodeOptions(): EncodeOptions {
     return { utf8: this.enabled.has('UTF8=ACCEPT') };
@@ -105,35 +120,34 @@ export class ImapSession {
       await this.io.write(errorResponse(error));
       return undefined;
     }
-    const command = COMMANDS[request.command];
     const context: CommandContext = { tag, session: this, services: this.services, io: this.io, uploads };
     const condstoreBefore = this.condstore;
     let completion: Completion;
-    if (!command.states.includes(this.state)) {
-      completion = bad(`${request.command} is not allowed in the ${this.state} state`);
-    } else {
-      try {
-        completion = await command.run(context, request as never);
-      } catch (error) {
-        if (error instanceof BrokenResponseError) throw error;
-        this.services.logger.error({ err: error, command: request.command }, 'IMAP command failed');
-        completion = no('Internal error, try again later', { code: 'SERVERBUG' });
-      }
+    try {
+      completion = await this.run(COMMANDS[request.command], context, request);
+    } catch (error) {
+      if (error instanceof BrokenResponseError) throw error;
+      this.services.logger.error({ err: error, command: request.command }, 'IMAP command failed');
+      completion = no('Internal error, try again later', { code: 'SERVERBUG' });
     }
     const uidForm = 'uid' in request && request.uid;
     // RFC 7162 3.1: the first command that turns CONDSTORE on implicitly (FETCH MODSEQ, SEARCH MODSEQ,
     // STORE UNCHANGEDSINCE...) tells the mailbox's HIGHESTMODSEQ in its tagged OK. ENABLE and
     // SELECT (CONDSTORE) are not implicit: SELECT sends it untagged already.
     const condstoreNow =
-      !condstoreBefore && this.condstore && !EXPLICIT_CONDSTORE.has(request.command) && this.view !== null;
+      !condstoreBefore &&
+      this.condstore &&
+      !EXPLICIT_CONDSTORE.has(request.command) &&
+      this.state === 'selected';
     if (this.state === 'selected' && completion.status !== 'BAD') {
       await this.sync({
         force: condstoreNow,
         expungesAllowed: uidForm || !NO_EXPUNGE_DURING.has(request.command),
       });
     }
-    if (condstoreNow && this.view && completion.status === 'OK' && !completion.code) {
-      completion = { ...completion, code: { code: 'HIGHESTMODSEQ', value: this.view.highestModseq } };
+    const after = this.current;
+    if (condstoreNow && after.name === 'selected' && completion.status === 'OK' && !completion.code) {
+      completion = { ...completion, code: { code: 'HIGHESTMODSEQ', value: after.view.highestModseq } };
     }
     imapMetrics.commands.inc({ command: request.command, status: completion.status });
     await this.io.write(taggedResponse(tag, completion.status, completion.text, completion.code));
@@ -141,18 +155,48 @@ export class ImapSession {
   }
 
   /**
+   * Runs the command if the session is in a state it is valid in, with what that state holds; the
+   * request is the one the table entry was looked up by, so its type matches (TypeScript cannot relate
+   * the two through the lookup, hence `never`).
+   */
+  private run(command: AnyCommand, base: CommandContext, request: ImapRequest): Promise<Completion> {
+    const state = this.current;
+    const req = request as never;
+    switch (command.validIn) {
+      case 'any':
+        if (state.name !== 'logout') return command.run(base, req);
+        break;
+      case 'not-authenticated':
+        if (state.name === 'not-authenticated') return command.run(base, req);
+        break;
+      case 'authenticated':
+        if (state.name === 'authenticated')
+          return command.run({ ...base, account: state.account, view: null }, req);
+        if (state.name === 'selected')
+          return command.run({ ...base, account: state.account, view: state.view }, req);
+        break;
+      case 'selected':
+        if (state.name === 'selected')
+          return command.run({ ...base, account: state.account, view: state.view }, req);
+        break;
+    }
+    return Promise.resolve(bad(`${request.command} is not allowed in the ${state.name} state`));
+  }
+
+  /**
    * Reads what changed in the selected mailbox (when a notification said so, or `force`) and writes the
    * untagged EXISTS / EXPUNGE / VANISHED / FETCH responses the client may get now.
    */
   async sync(options: { force: boolean; expungesAllowed: boolean }): Promise<void> {
-    const view = this.view;
-    if (!view || !this.account) return;
+    const state = this.current;
+    if (state.name !== 'selected') return;
+    const { view } = state;
     if (this.dirty || options.force) {
       this.dirty = false;
-      const present = await view.refresh(this.services.pool, this.account.accountId);
+      const present = await view.refresh(this.services.pool, state.account.accountId);
       if (!present) {
         await this.io.write(untaggedStatus('BYE', 'The selected mailbox was deleted or recreated'));
-        this.state = 'logout';
+        this.logout();
         this.io.close();
         return;
       }
@@ -170,10 +214,10 @@ export class ImapSession {
     if (!this.services.userConnections.acquire(account.accountId)) {
       return no('Too many connections for this account', { code: 'LIMIT' });
     }
-    this.account = account;
-    this.state = 'authenticated';
+    this.current = { name: 'authenticated', account };
     this.unsubscribe = await this.services.changes.subscribe(account.accountId, (change) => {
-      if (this.view && (change === null || change.mailboxId === this.view.mailboxId)) {
+      const state = this.current;
+      if (state.name === 'selected' && (change === null || change.mailboxId === state.view.mailboxId)) {
         this.dirty = true;
         this.onChange?.();
       }
@@ -181,15 +225,21 @@ export class ImapSession {
     return null;
   }
 
-  select(view: MailboxView): void {
-    this.view = view;
+  /** SELECT or EXAMINE: `account` is the context's, the session is authenticated or selected. */
+  select(account: AccountRef, view: MailboxView): void {
+    this.current = { name: 'selected', account, view };
     this.dirty = false;
-    this.state = 'selected';
   }
 
-  unselect(): void {
-    this.view = null;
-    this.state = 'authenticated';
+  /** CLOSE, UNSELECT, or SELECT closing the previous mailbox. */
+  unselect(account: AccountRef): void {
+    this.current = { name: 'authenticated', account };
+  }
+
+  /** LOGOUT, or the selected mailbox vanished: nothing more is run; close() frees the account's slot. */
+  logout(): void {
+    const state = this.current;
+    this.current = { name: 'logout', account: state.name === 'not-authenticated' ? null : state.account };
   }
 
   capabilityResponse(): Buffer {
@@ -201,9 +251,11 @@ export class ImapSession {
     const unsubscribe = this.unsubscribe;
     this.unsubscribe = null;
     this.onChange = null;
-    if (this.account) this.services.userConnections.release(this.account.accountId);
-    this.account = null;
-    this.state = 'logout';
+    const state = this.current;
+    this.current = { name: 'logout', account: null };
+    if (state.name !== 'not-authenticated' && state.account) {
+      this.services.userConnections.release(state.account.accountId);
+    }
     await unsubscribe?.().catch(() => {});
   }
 }

@@ -1,8 +1,8 @@
 import type { SearchKey } from '@correo/imap-proto';
 import { baseSubject, sortKeys } from '@correo/mime';
 import { fillSortKeys, readImapSortRows } from '@correo/store';
-import type { ImapSortRow, MessageSortKeys } from '@correo/store';
-import type { CommandContext } from './command-context.js';
+import type { ImapSortKeySource, MessageSortKeys } from '@correo/store';
+import type { SelectedContext } from './command-context.js';
 import { searchMailbox } from './search-header-scan.js';
 
 /** One message SORT or THREAD orders: its keys, from columns, never from the body. */
@@ -20,15 +20,15 @@ export interface SortableMessage {
 }
 
 /** Keys of a row stored before they were kept, from its stored ENVELOPE and summary columns. */
-function derivedKeys(row: ImapSortRow): MessageSortKeys {
-  const envelope = row.source!.envelope;
+function derivedKeys(subject: string | null, source: ImapSortKeySource): MessageSortKeys {
+  const { envelope } = source;
   return sortKeys({
-    subject: row.subject,
+    subject,
     from: envelope?.from ?? null,
     to: envelope?.to ?? null,
     cc: envelope?.cc ?? null,
-    messageId: row.source!.messageId,
-    inReplyTo: row.source!.inReplyTo,
+    messageId: source.messageId,
+    inReplyTo: source.inReplyTo,
     // Not stored for old rows: THREAD links them through In-Reply-To alone.
     references: null,
   });
@@ -40,12 +40,12 @@ function derivedKeys(row: ImapSortRow): MessageSortKeys {
  * them derived here once and written back.
  */
 export async function sortableMessages(
-  ctx: CommandContext,
+  ctx: SelectedContext,
   criteria: readonly SearchKey[],
 ): Promise<SortableMessage[]> {
-  const { session, services } = ctx;
-  const view = session.view!;
-  const accountId = session.account!.accountId;
+  const { services } = ctx;
+  const view = ctx.view;
+  const accountId = ctx.account.accountId;
   const found = await searchMailbox(
     { pool: services.pool, blobs: services.blobs, batchSize: services.config.fetchBatch },
     accountId,
@@ -56,10 +56,11 @@ export async function sortableMessages(
   const rows = await readImapSortRows(services.pool, accountId, view.mailboxId, uids);
   const filled: { messageRowId: string; keys: MessageSortKeys }[] = [];
   const messages = rows.map((row): SortableMessage => {
-    let keys = row.keys;
-    if (!keys) {
-      keys = derivedKeys(row);
-      filled.push({ messageRowId: row.source!.messageRowId, keys });
+    let keys: MessageSortKeys;
+    if (row.source === null) keys = row.keys;
+    else {
+      keys = derivedKeys(row.subject, row.source);
+      filled.push({ messageRowId: row.source.messageRowId, keys });
     }
     const arrival = row.internalDate.getTime();
     return {

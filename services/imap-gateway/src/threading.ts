@@ -23,17 +23,17 @@ function compareMessages(a: SortableMessage, b: SortableMessage): number {
  * the first is the parent of all the others (siblings); threads in order of their first message.
  */
 export function threadByOrderedSubject(messages: SortableMessage[], id: Id): ThreadNode[] {
-  const threads = new Map<string, SortableMessage[]>();
+  const threads = new Map<string, { first: SortableMessage; rest: SortableMessage[] }>();
   for (const m of [...messages].sort(compareMessages)) {
     const key = subjectKey(m);
     const thread = threads.get(key);
-    if (thread) thread.push(m);
-    else threads.set(key, [m]);
+    if (thread) thread.rest.push(m);
+    else threads.set(key, { first: m, rest: [] });
   }
   return [...threads.values()]
-    .sort((a, b) => compareMessages(a[0]!, b[0]!))
-    .map(([first, ...rest]) => ({
-      id: id(first!),
+    .sort((a, b) => compareMessages(a.first, b.first))
+    .map(({ first, rest }) => ({
+      id: id(first),
       children: rest.map((m) => ({ id: id(m), children: [] })),
     }));
 }
@@ -62,8 +62,8 @@ function link(parent: Container, child: Container): void {
 function postOrder(roots: Container[]): Container[] {
   const out: Container[] = [];
   const stack: Array<[Container, boolean]> = roots.map((root) => [root, false]);
-  while (stack.length) {
-    const [c, expanded] = stack.pop()!;
+  for (let top = stack.pop(); top; top = stack.pop()) {
+    const [c, expanded] = top;
     if (expanded) {
       out.push(c);
       continue;
@@ -101,7 +101,11 @@ function prune(roots: Container[]): Container[] {
 
 /** The message that stands for a container when sorting or comparing subjects: a dummy's first child. */
 function representative(c: Container): SortableMessage {
-  return c.message ?? representative(c.children[0]!);
+  if (c.message) return c.message;
+  // Pruning (step 3) removed every dummy without children.
+  const [first] = c.children;
+  if (!first) throw new Error('THREAD: a dummy container without children');
+  return representative(first);
 }
 
 /** Step 6: every set of siblings by sent date, the deepest first (a dummy sorts as its first child). */
@@ -172,8 +176,8 @@ export function threadByReferences(messages: SortableMessage[], id: Id): ThreadN
     const subject = subjectOf(root);
     if (!subject || gone.has(root)) continue;
     const key = casemap(subject).toString('latin1');
-    const other = table.get(key)!;
-    if (other === root) continue;
+    const other = table.get(key);
+    if (!other || other === root) continue;
     if (!other.message && !root.message) {
       for (const child of root.children) child.parent = other;
       other.children.push(...root.children);
@@ -210,11 +214,14 @@ export function threadByReferences(messages: SortableMessage[], id: Id): ThreadN
   // (6)
   sortSiblings(roots);
   const nodes = new Map<Container, ThreadNode>();
-  for (const c of postOrder(roots)) {
-    nodes.set(c, {
-      id: c.message ? id(c.message) : null,
-      children: c.children.map((child) => nodes.get(child)!),
-    });
-  }
-  return roots.map((root) => nodes.get(root)!);
+  const nodeOf = (c: Container): ThreadNode => {
+    let node = nodes.get(c);
+    if (!node) {
+      node = { id: c.message ? id(c.message) : null, children: [] };
+      nodes.set(c, node);
+    }
+    return node;
+  };
+  for (const c of postOrder(roots)) nodeOf(c).children.push(...c.children.map(nodeOf));
+  return roots.map(nodeOf);
 }

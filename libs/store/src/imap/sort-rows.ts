@@ -4,8 +4,20 @@ import { sortKeyColumns } from '../delivery.js';
 import type { MessageSortKeys } from '../delivery.js';
 import type { Pool } from '../pool.js';
 
-/** What SORT and THREAD read about one message of the selected mailbox: columns only, no blob. */
-export interface ImapSortRow {
+/** What the sort keys are derived from for a row stored before they were kept. */
+export interface ImapSortKeySource {
+  messageRowId: string;
+  /** The stored ENVELOPE; null when none is stored. */
+  envelope: Envelope | null;
+  messageId: string | null;
+  inReplyTo: string | null;
+}
+
+/**
+ * What SORT and THREAD read about one message of the selected mailbox: columns only, no blob. Either
+ * the kept keys, or (rows stored before they were kept) what to derive them from.
+ */
+export type ImapSortRow = {
   uid: number;
   size: number;
   internalDate: Date;
@@ -13,17 +25,7 @@ export interface ImapSortRow {
   sentDate: Date | null;
   /** The decoded Subject (THREAD asks whether it marks a reply or forward). */
   subject: string | null;
-  /** Null for rows stored before the keys were kept (see `source`). */
-  keys: MessageSortKeys | null;
-  /** What the keys are derived from when `keys` is null: the stored ENVELOPE and summary columns. */
-  source: {
-    messageRowId: string;
-    /** Null when none is stored. */
-    envelope: Envelope | null;
-    messageId: string | null;
-    inReplyTo: string | null;
-  } | null;
-}
+} & ({ keys: MessageSortKeys; source: null } | { keys: null; source: ImapSortKeySource });
 
 /** The sort rows of `uids` (UIDs no longer in the mailbox are absent), in UID order. */
 export async function readImapSortRows(
@@ -66,36 +68,38 @@ export async function readImapSortRows(
      ORDER BY mm.uid`,
     [accountId, mailboxId, uids],
   );
-  return rows.map((row) => ({
-    uid: Number(row.uid),
-    size: Number(row.size),
-    internalDate: row.internal_date,
-    sentDate: row.header_date,
-    subject: row.header_subject,
-    keys: row.filled
-      ? {
-          subject: row.sort_subject ?? '',
-          from: row.sort_from ?? '',
-          to: row.sort_to ?? '',
-          cc: row.sort_cc ?? '',
-          displayFrom: row.sort_display_from ?? '',
-          displayTo: row.sort_display_to ?? '',
-          messageId: row.thread_message_id,
-          references: row.thread_references ?? [],
-        }
-      : null,
-    source: row.filled
-      ? null
-      : {
-          messageRowId: row.id,
-          envelope:
-            row.envelope_json === null
-              ? null
-              : readStoredEnvelope(row.envelope_json, `UID ${row.uid} of mailbox ${mailboxId}`),
-          messageId: row.header_message_id,
-          inReplyTo: row.header_in_reply_to,
-        },
-  }));
+  return rows.map((row): ImapSortRow => {
+    const columns = {
+      uid: Number(row.uid),
+      size: Number(row.size),
+      internalDate: row.internal_date,
+      sentDate: row.header_date,
+      subject: row.header_subject,
+    };
+    if (!row.filled) {
+      const source = {
+        messageRowId: row.id,
+        envelope:
+          row.envelope_json === null
+            ? null
+            : readStoredEnvelope(row.envelope_json, `UID ${row.uid} of mailbox ${mailboxId}`),
+        messageId: row.header_message_id,
+        inReplyTo: row.header_in_reply_to,
+      };
+      return { ...columns, keys: null, source };
+    }
+    const keys = {
+      subject: row.sort_subject ?? '',
+      from: row.sort_from ?? '',
+      to: row.sort_to ?? '',
+      cc: row.sort_cc ?? '',
+      displayFrom: row.sort_display_from ?? '',
+      displayTo: row.sort_display_to ?? '',
+      messageId: row.thread_message_id,
+      references: row.thread_references ?? [],
+    };
+    return { ...columns, keys, source: null };
+  });
 }
 
 /** Rows written per UPDATE when old rows get their keys. */

@@ -3,15 +3,15 @@ import type { AppendRequest } from '@correo/imap-proto';
 import { Readable } from 'node:stream';
 import { appendImapMessages, findImapMailbox, writeReferencingStoredBlobs } from '@correo/store';
 import type { ImapAppendRequest } from '@correo/store';
-import type { CommandContext, Completion } from '../command-context.js';
+import type { AuthenticatedContext, Completion } from '../command-context.js';
 import { bad, no, ok } from '../command-context.js';
 import { refuseKeywords } from '../keywords.js';
 import { storeAppendedMessage, streamedMessageFacts } from '../message-facts.js';
 
 /** APPEND (and MULTIAPPEND): blob, MIME analysis, then one transaction for all; APPENDUID (UIDPLUS). */
-export async function append(ctx: CommandContext, request: AppendRequest): Promise<Completion> {
+export async function append(ctx: AuthenticatedContext, request: AppendRequest): Promise<Completion> {
   const { session, services } = ctx;
-  const accountId = session.account!.accountId;
+  const accountId = ctx.account.accountId;
   const limit = services.config.appendLimit;
   const mailbox = await findImapMailbox(services.pool, accountId, request.mailbox);
   if (!mailbox) return no(`No mailbox named ${request.mailbox}`, { code: 'TRYCREATE' });
@@ -52,9 +52,9 @@ export async function append(ctx: CommandContext, request: AppendRequest): Promi
     outcome = await writeReferencingStoredBlobs(
       services.pool,
       async (blobKey) => {
-        const index = messages.findIndex((m) => m.facts.blobKey === blobKey);
-        if (index === -1) throw new Error(`APPEND was refused a blob it did not store: ${blobKey}`);
-        const { message, upload } = parts[index]!;
+        const part = parts[messages.findIndex((m) => m.facts.blobKey === blobKey)];
+        if (!part) throw new Error(`APPEND was refused a blob it did not store: ${blobKey}`);
+        const { message, upload } = part;
         // A streamed body is no longer held: it cannot be stored again, the client sends it again.
         if (upload) throw new StreamedBlobCollected();
         await services.blobs.put(Readable.from([message.content]), { maxBytes: limit });
@@ -70,7 +70,7 @@ export async function append(ctx: CommandContext, request: AppendRequest): Promi
   }
   if (outcome.kind === 'nonexistent') return no(`No mailbox named ${request.mailbox}`, { code: 'TRYCREATE' });
   if (outcome.kind === 'over-quota') return no('The mailbox is over its quota', { code: 'OVERQUOTA' });
-  if (session.view?.mailboxId === mailbox.id) session.dirty = true;
+  if (ctx.view?.mailboxId === mailbox.id) session.dirty = true;
   return ok('APPEND completed', { code: 'APPENDUID', uidValidity: outcome.uidvalidity, uids: outcome.uids });
 }
 

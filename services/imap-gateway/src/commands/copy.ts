@@ -1,20 +1,20 @@
 import { untaggedStatus } from '@correo/imap-proto';
 import type { CopyRequest } from '@correo/imap-proto';
 import { copyImapMessages, expungeMessages, findImapMailbox } from '@correo/store';
-import type { CommandContext, Completion } from '../command-context.js';
+import type { Completion, SelectedContext } from '../command-context.js';
 import { no, ok } from '../command-context.js';
 
 /**
  * COPY and MOVE (RFC 6851) with UIDPLUS COPYUID. MOVE is the copy, then the store's expunge of the
  * sources: a crash between the two leaves a copy, never a loss.
  */
-export async function copy(ctx: CommandContext, request: CopyRequest): Promise<Completion> {
+export async function copy(ctx: SelectedContext, request: CopyRequest): Promise<Completion> {
   const { session, services } = ctx;
-  const view = session.view!;
+  const view = ctx.view;
   const name = `${request.uid ? 'UID ' : ''}${request.command}`;
   const move = request.command === 'MOVE';
   if (move && view.readOnly) return no('The mailbox is read-only', { code: 'READ-ONLY' });
-  const accountId = session.account!.accountId;
+  const accountId = ctx.account.accountId;
   const target = await findImapMailbox(services.pool, accountId, request.mailbox);
   if (!target) return no(`No mailbox named ${request.mailbox}`, { code: 'TRYCREATE' });
   const uids = view.resolve(request.set, request.uid).filter((uid) => view.isLive(uid));

@@ -1,14 +1,14 @@
 import type { DeleteRequest } from '@correo/imap-proto';
 import { deleteImapMailbox } from '@correo/store';
-import type { CommandContext, Completion } from '../command-context.js';
+import type { AuthenticatedContext, Completion } from '../command-context.js';
 import { no, ok } from '../command-context.js';
 
-export async function deleteMailbox(ctx: CommandContext, request: DeleteRequest): Promise<Completion> {
+export async function deleteMailbox(ctx: AuthenticatedContext, request: DeleteRequest): Promise<Completion> {
   if (request.mailbox === 'INBOX') return no('INBOX cannot be deleted', { code: 'CANNOT' });
-  if (ctx.session.view?.name === request.mailbox) {
+  if (ctx.view?.name === request.mailbox) {
     return no('Unselect the mailbox before deleting it', { code: 'INUSE' });
   }
-  const outcome = await deleteImapMailbox(ctx.services.pool, ctx.session.account!.accountId, request.mailbox);
+  const outcome = await deleteImapMailbox(ctx.services.pool, ctx.account.accountId, request.mailbox);
   if (outcome === 'nonexistent') return no(`No mailbox named ${request.mailbox}`, { code: 'NONEXISTENT' });
   if (outcome === 'has-children') return no('Delete its children first', { code: 'HASCHILDREN' });
   return ok('DELETE completed');

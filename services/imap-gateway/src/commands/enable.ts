@@ -1,11 +1,11 @@
 import { enabledResponse } from '@correo/imap-proto';
 import type { EnableRequest } from '@correo/imap-proto';
 import { ENABLEABLE } from '../capabilities.js';
-import type { CommandContext, Completion } from '../command-context.js';
+import type { AuthenticatedContext, Completion } from '../command-context.js';
 import { ok } from '../command-context.js';
 
 /** RFC 5161: answers only the extensions this ENABLE newly turned on; unknown names are ignored. */
-export async function enable(ctx: CommandContext, request: EnableRequest): Promise<Completion> {
+export async function enable(ctx: AuthenticatedContext, request: EnableRequest): Promise<Completion> {
   const turnedOn: string[] = [];
   for (const name of request.capabilities) {
     const upper = name.toUpperCase();

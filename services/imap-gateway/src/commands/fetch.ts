@@ -3,7 +3,7 @@ import type { FetchAttribute, FetchItem, FetchRequest, LiteralStream } from '@co
 import { StoredShapeError } from '@correo/mime';
 import { readImapMessages, readImapVanished, storeImapFlags } from '@correo/store';
 import type { ImapMessageRow } from '@correo/store';
-import type { CommandContext, Completion } from '../command-context.js';
+import type { Completion, SelectedContext } from '../command-context.js';
 import { BrokenResponseError, bad, ok } from '../command-context.js';
 import { readSection } from '../fetch/body-section.js';
 
@@ -52,9 +52,9 @@ function distinctAttributes(attributes: FetchAttribute[]): FetchAttribute[] {
  * of IMAP_FETCH_BATCH messages (one query each, JSON columns only when asked for); body sections are
  * ranged reads of the blob, one message at a time, so memory stays bounded by the largest section.
  */
-export async function fetch(ctx: CommandContext, request: FetchRequest): Promise<Completion> {
+export async function fetch(ctx: SelectedContext, request: FetchRequest): Promise<Completion> {
   const { session, services } = ctx;
-  const view = session.view!;
+  const view = ctx.view;
   const name = request.uid ? 'UID FETCH' : 'FETCH';
   if (request.attributes.some((a) => a.kind === 'BINARY[]' || a.kind === 'BINARY.SIZE')) {
     return bad('BINARY is not supported');
@@ -65,7 +65,7 @@ export async function fetch(ctx: CommandContext, request: FetchRequest): Promise
   const changedSince = request.changedSince === null ? null : Number(request.changedSince);
   if (changedSince !== null || request.attributes.some((a) => a.kind === 'MODSEQ'))
     session.enabled.add('CONDSTORE');
-  const accountId = session.account!.accountId;
+  const accountId = ctx.account.accountId;
 
   if (request.vanished && changedSince !== null) {
     const vanished = await readImapVanished(
@@ -141,7 +141,7 @@ export async function fetch(ctx: CommandContext, request: FetchRequest): Promise
  * Pipes a big section from the blob store to the socket, one chunk at a time: each write waits for
  * the socket to drain, so a slow reader holds back the blob stream instead of filling memory.
  */
-async function streamLiteral(ctx: CommandContext, literal: LiteralStream): Promise<void> {
+async function streamLiteral(ctx: SelectedContext, literal: LiteralStream): Promise<void> {
   let sent = 0;
   for await (const chunk of await literal.open()) {
     const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, Math.min(chunk.length, literal.size - sent));
@@ -154,11 +154,11 @@ async function streamLiteral(ctx: CommandContext, literal: LiteralStream): Promi
 }
 
 /** BODY[] without PEEK, RFC822 and RFC822.TEXT set \Seen (RFC 9051 6.4.5); the rows get the new flags. */
-async function markSeen(ctx: CommandContext, rows: ImapMessageRow[]): Promise<Set<number>> {
+async function markSeen(ctx: SelectedContext, rows: ImapMessageRow[]): Promise<Set<number>> {
   const unseen = rows.filter((row) => !row.flags.includes('\\Seen')).map((row) => row.uid);
   if (unseen.length === 0) return new Set();
-  const view = ctx.session.view!;
-  const accountId = ctx.session.account!.accountId;
+  const view = ctx.view;
+  const accountId = ctx.account.accountId;
   const result = await storeImapFlags(ctx.services, {
     accountId,
     mailboxId: view.mailboxId,
@@ -185,7 +185,7 @@ function stored<T>(value: T | null | undefined, what: StoredShapeError['what'], 
 }
 
 async function fetchItem(
-  ctx: CommandContext,
+  ctx: SelectedContext,
   row: ImapMessageRow,
   attribute: FetchAttribute,
 ): Promise<FetchItem> {

@@ -1,13 +1,13 @@
 import { continuation, isIdleDone, untaggedStatus } from '@correo/imap-proto';
 import type { IdleRequest } from '@correo/imap-proto';
-import type { CommandContext, Completion } from '../command-context.js';
+import type { AuthenticatedContext, Completion } from '../command-context.js';
 import { bad, ok } from '../command-context.js';
 
 /**
  * IDLE (RFC 2177): changes announced on the account's notify channel (from any pod) are read from the
  * store and pushed at once. A keepalive "* OK" holds NAT state; idling pauses the autologout timer.
  */
-export async function idle(ctx: CommandContext, _request: IdleRequest): Promise<Completion> {
+export async function idle(ctx: AuthenticatedContext, _request: IdleRequest): Promise<Completion> {
   const { session, io, services } = ctx;
   await io.write(continuation('idling'));
   io.setIdling(true);

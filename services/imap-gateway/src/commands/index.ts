@@ -1,6 +1,10 @@
 import type { ImapRequest } from '@correo/imap-proto';
-import type { CommandContext, Completion } from '../command-context.js';
-import type { SessionState } from '../session.js';
+import type {
+  AuthenticatedContext,
+  CommandContext,
+  Completion,
+  SelectedContext,
+} from '../command-context.js';
 import { append } from './append.js';
 import { authenticate } from './authenticate.js';
 import { capability } from './capability.js';
@@ -31,52 +35,74 @@ import { subscribe } from './subscribe.js';
 import { thread } from './thread.js';
 
 type RequestOf<C extends ImapRequest['command']> = Extract<ImapRequest, { command: C }>;
+type Run<Context, C extends ImapRequest['command']> = (
+  ctx: Context,
+  request: RequestOf<C>,
+) => Promise<Completion>;
 
-interface Command<C extends ImapRequest['command']> {
-  /** The states the command is valid in (RFC 9051 6). */
-  states: readonly SessionState[];
-  run(ctx: CommandContext, request: RequestOf<C>): Promise<Completion>;
-}
+/**
+ * Where a command is valid (RFC 9051 6) and what it gets there: `authenticated` commands run in the
+ * authenticated and the selected state with the account, `selected` ones with the mailbox view too.
+ */
+type Command<C extends ImapRequest['command']> =
+  | { validIn: 'any'; run: Run<CommandContext, C> }
+  | { validIn: 'not-authenticated'; run: Run<CommandContext, C> }
+  | { validIn: 'authenticated'; run: Run<AuthenticatedContext, C> }
+  | { validIn: 'selected'; run: Run<SelectedContext, C> };
 
-const ANY: readonly SessionState[] = ['not-authenticated', 'authenticated', 'selected'];
-const NOT_AUTHENTICATED: readonly SessionState[] = ['not-authenticated'];
-const AUTHENTICATED: readonly SessionState[] = ['authenticated', 'selected'];
-const SELECTED: readonly SessionState[] = ['selected'];
+export type AnyCommand = { [C in ImapRequest['command']]: Command<C> }[ImapRequest['command']];
+
+// Each takes the handler with the request type it accepts (SELECT's takes EXAMINE's too); the table's
+// type then checks that it accepts the request of the name it is filed under.
+const any = <R extends ImapRequest>(run: (ctx: CommandContext, request: R) => Promise<Completion>) => ({
+  validIn: 'any' as const,
+  run,
+});
+const notAuthenticated = <R extends ImapRequest>(
+  run: (ctx: CommandContext, request: R) => Promise<Completion>,
+) => ({ validIn: 'not-authenticated' as const, run });
+const authenticated = <R extends ImapRequest>(
+  run: (ctx: AuthenticatedContext, request: R) => Promise<Completion>,
+) => ({ validIn: 'authenticated' as const, run });
+const selected = <R extends ImapRequest>(run: (ctx: SelectedContext, request: R) => Promise<Completion>) => ({
+  validIn: 'selected' as const,
+  run,
+});
 
 /** Every command by name, with where it is allowed; each lives in its own file. */
 export const COMMANDS: { [C in ImapRequest['command']]: Command<C> } = {
-  CAPABILITY: { states: ANY, run: capability },
-  NOOP: { states: ANY, run: noop },
-  LOGOUT: { states: ANY, run: logout },
-  ID: { states: ANY, run: id },
-  STARTTLS: { states: NOT_AUTHENTICATED, run: starttls },
-  LOGIN: { states: NOT_AUTHENTICATED, run: login },
-  AUTHENTICATE: { states: NOT_AUTHENTICATED, run: authenticate },
-  ENABLE: { states: AUTHENTICATED, run: enable },
-  SELECT: { states: AUTHENTICATED, run: select },
-  EXAMINE: { states: AUTHENTICATED, run: select },
-  CREATE: { states: AUTHENTICATED, run: create },
-  DELETE: { states: AUTHENTICATED, run: deleteMailbox },
-  RENAME: { states: AUTHENTICATED, run: rename },
-  SUBSCRIBE: { states: AUTHENTICATED, run: subscribe },
-  UNSUBSCRIBE: { states: AUTHENTICATED, run: subscribe },
-  LIST: { states: AUTHENTICATED, run: list },
-  LSUB: { states: AUTHENTICATED, run: lsub },
-  NAMESPACE: { states: AUTHENTICATED, run: namespace },
-  STATUS: { states: AUTHENTICATED, run: status },
-  APPEND: { states: AUTHENTICATED, run: append },
-  IDLE: { states: AUTHENTICATED, run: idle },
-  GETQUOTA: { states: AUTHENTICATED, run: getQuota },
-  GETQUOTAROOT: { states: AUTHENTICATED, run: getQuotaRoot },
-  CHECK: { states: SELECTED, run: noop },
-  CLOSE: { states: SELECTED, run: close },
-  UNSELECT: { states: SELECTED, run: close },
-  EXPUNGE: { states: SELECTED, run: expunge },
-  SEARCH: { states: SELECTED, run: search },
-  SORT: { states: SELECTED, run: sort },
-  THREAD: { states: SELECTED, run: thread },
-  FETCH: { states: SELECTED, run: fetch },
-  STORE: { states: SELECTED, run: store },
-  COPY: { states: SELECTED, run: copy },
-  MOVE: { states: SELECTED, run: copy },
+  CAPABILITY: any(capability),
+  NOOP: any(noop),
+  LOGOUT: any(logout),
+  ID: any(id),
+  STARTTLS: notAuthenticated(starttls),
+  LOGIN: notAuthenticated(login),
+  AUTHENTICATE: notAuthenticated(authenticate),
+  ENABLE: authenticated(enable),
+  SELECT: authenticated(select),
+  EXAMINE: authenticated(select),
+  CREATE: authenticated(create),
+  DELETE: authenticated(deleteMailbox),
+  RENAME: authenticated(rename),
+  SUBSCRIBE: authenticated(subscribe),
+  UNSUBSCRIBE: authenticated(subscribe),
+  LIST: authenticated(list),
+  LSUB: authenticated(lsub),
+  NAMESPACE: authenticated(namespace),
+  STATUS: authenticated(status),
+  APPEND: authenticated(append),
+  IDLE: authenticated(idle),
+  GETQUOTA: authenticated(getQuota),
+  GETQUOTAROOT: authenticated(getQuotaRoot),
+  CHECK: selected(noop),
+  CLOSE: selected(close),
+  UNSELECT: selected(close),
+  EXPUNGE: selected(expunge),
+  SEARCH: selected(search),
+  SORT: selected(sort),
+  THREAD: selected(thread),
+  FETCH: selected(fetch),
+  STORE: selected(store),
+  COPY: selected(copy),
+  MOVE: selected(copy),
 };

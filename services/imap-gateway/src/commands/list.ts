@@ -2,16 +2,16 @@ import { listResponse, statusResponse } from '@correo/imap-proto';
 import type { ListEntry, ListRequest } from '@correo/imap-proto';
 import { MAILBOX_DELIMITER, listImapMailboxes, readImapStatus } from '@correo/store';
 import type { ImapMailbox } from '@correo/store';
-import type { CommandContext, Completion } from '../command-context.js';
+import type { AuthenticatedContext, Completion } from '../command-context.js';
 import { ok } from '../command-context.js';
 import { statusItems } from '../mailbox-status.js';
 import { listMatcher, parentsOfUnlistedSubscriptions, tooManyWildcards } from '../mailbox-names.js';
 
 /** LIST with LIST-EXTENDED selection and return options, SPECIAL-USE, CHILDREN and LIST-STATUS. */
-export async function list(ctx: CommandContext, request: ListRequest): Promise<Completion> {
+export async function list(ctx: AuthenticatedContext, request: ListRequest): Promise<Completion> {
   const { pool, config } = ctx.services;
   const options = ctx.session.encodeOptions;
-  const accountId = ctx.session.account!.accountId;
+  const accountId = ctx.account.accountId;
   if (request.patterns.length === 1 && request.patterns[0] === '' && !request.extended) {
     // RFC 9051 6.3.9: the empty pattern asks for the delimiter and the root.
     await ctx.io.write(

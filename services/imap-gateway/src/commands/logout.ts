@@ -4,6 +4,6 @@ import type { CommandContext, Completion } from '../command-context.js';
 
 export async function logout(ctx: CommandContext, _request: LogoutRequest): Promise<Completion> {
   await ctx.io.write(untaggedStatus('BYE', 'Logging out'));
-  ctx.session.state = 'logout';
+  ctx.session.logout();
   return { status: 'OK', text: 'LOGOUT completed', then: 'close' };
 }

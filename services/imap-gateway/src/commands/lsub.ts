@@ -1,15 +1,15 @@
 import { lsubResponse } from '@correo/imap-proto';
 import type { LsubRequest } from '@correo/imap-proto';
 import { MAILBOX_DELIMITER, listImapMailboxes } from '@correo/store';
-import type { CommandContext, Completion } from '../command-context.js';
+import type { AuthenticatedContext, Completion } from '../command-context.js';
 import { ok } from '../command-context.js';
 import { listMatcher, parentsOfUnlistedSubscriptions, tooManyWildcards } from '../mailbox-names.js';
 
 /** IMAP4rev1 LSUB: the subscribed folders matching the pattern. */
-export async function lsub(ctx: CommandContext, request: LsubRequest): Promise<Completion> {
+export async function lsub(ctx: AuthenticatedContext, request: LsubRequest): Promise<Completion> {
   const refused = tooManyWildcards(ctx, request.reference, [request.pattern]);
   if (refused) return refused;
-  const mailboxes = await listImapMailboxes(ctx.services.pool, ctx.session.account!.accountId);
+  const mailboxes = await listImapMailboxes(ctx.services.pool, ctx.account.accountId);
   const matches = listMatcher(request.reference, request.pattern);
   // RFC 3501 6.3.9: with "%", "foo" stands for a subscribed "foo/bar" the pattern does not reach, and is
   // \Noselect when "foo" itself is not subscribed.

@@ -1,6 +1,6 @@
 import { esearchResponse, searchResponse } from '@correo/imap-proto';
 import type { EsearchResult, SearchRequest, SearchReturnOption } from '@correo/imap-proto';
-import type { CommandContext, Completion } from '../command-context.js';
+import type { Completion, SelectedContext } from '../command-context.js';
 import { no, ok } from '../command-context.js';
 import { HeaderScanLimitError, searchMailbox } from '../search-header-scan.js';
 import { usesModseq } from '../search-program.js';
@@ -9,16 +9,16 @@ import { usesModseq } from '../search-program.js';
  * SEARCH and UID SEARCH: SQL, plus header blocks read for HEADER fields the store has no column for;
  * ESEARCH (RFC 4731) with RETURN, or under IMAP4rev2; SEARCHRES (RFC 5182) RETURN (SAVE) for "$".
  */
-export async function search(ctx: CommandContext, request: SearchRequest): Promise<Completion> {
+export async function search(ctx: SelectedContext, request: SearchRequest): Promise<Completion> {
   const { session, services } = ctx;
-  const view = session.view!;
+  const view = ctx.view;
   const name = request.uid ? 'UID SEARCH' : 'SEARCH';
   const save = request.returnOptions?.includes('SAVE') ?? false;
   let found;
   try {
     found = await searchMailbox(
       { pool: services.pool, blobs: services.blobs, batchSize: services.config.fetchBatch },
-      session.account!.accountId,
+      ctx.account.accountId,
       view,
       request.criteria,
     );
@@ -55,9 +55,10 @@ export async function search(ctx: CommandContext, request: SearchRequest): Promi
   }
   const wanted = returned.length ? returned : ['ALL'];
   const result: EsearchResult = { tag: ctx.tag, uid: request.uid };
-  if (numbers.length) {
-    if (wanted.includes('MIN')) result.min = numbers[0]!;
-    if (wanted.includes('MAX')) result.max = numbers[numbers.length - 1]!;
+  const [first, last] = [numbers.at(0), numbers.at(-1)];
+  if (first !== undefined && last !== undefined) {
+    if (wanted.includes('MIN')) result.min = first;
+    if (wanted.includes('MAX')) result.max = last;
     if (wanted.includes('ALL')) result.all = numbers;
   }
   if (wanted.includes('COUNT')) result.count = numbers.length;
@@ -73,8 +74,9 @@ export async function search(ctx: CommandContext, request: SearchRequest): Promi
 function returnedModseq(matches: { modseq: number }[], returned: string[]): number | null {
   if (returned.includes('ALL') || returned.includes('COUNT')) return null;
   const picked: number[] = [];
-  if (returned.includes('MIN')) picked.push(matches[0]!.modseq);
-  if (returned.includes('MAX')) picked.push(matches[matches.length - 1]!.modseq);
+  const [first, last] = [matches.at(0), matches.at(-1)];
+  if (first && returned.includes('MIN')) picked.push(first.modseq);
+  if (last && returned.includes('MAX')) picked.push(last.modseq);
   return picked.length ? Math.max(...picked) : null;
 }
 
@@ -86,7 +88,8 @@ function savedPart(uids: number[], returned: SearchReturnOption[]): number[] {
   if (uids.length === 0 || returned.length === 0) return uids;
   if (returned.includes('ALL') || returned.includes('COUNT')) return uids;
   const kept: number[] = [];
-  if (returned.includes('MIN')) kept.push(uids[0]!);
-  if (returned.includes('MAX')) kept.push(uids[uids.length - 1]!);
+  const [first, last] = [uids.at(0), uids.at(-1)];
+  if (first !== undefined && returned.includes('MIN')) kept.push(first);
+  if (last !== undefined && returned.includes('MAX')) kept.push(last);
   return kept;
 }

@@ -8,17 +8,17 @@ import {
 } from '@correo/imap-proto';
 import type { SelectRequest } from '@correo/imap-proto';
 import { findImapMailbox, openImapMailbox, readImapKeywords, readImapVanished } from '@correo/store';
-import type { CommandContext, Completion } from '../command-context.js';
+import type { AuthenticatedContext, Completion } from '../command-context.js';
 import { bad, no, ok } from '../command-context.js';
 import { MailboxView, SYSTEM_FLAGS } from '../mailbox-view.js';
 
 /** SELECT and EXAMINE, with the CONDSTORE parameter and QRESYNC resynchronisation (RFC 7162 3.2.5). */
-export async function select(ctx: CommandContext, request: SelectRequest): Promise<Completion> {
+export async function select(ctx: AuthenticatedContext, request: SelectRequest): Promise<Completion> {
   const { session, services } = ctx;
-  const accountId = session.account!.accountId;
+  const accountId = ctx.account.accountId;
   if (request.qresync && !session.qresync) return bad('Enable QRESYNC before using it with SELECT');
-  if (session.view) {
-    session.unselect();
+  if (ctx.view) {
+    session.unselect(ctx.account);
     // RFC 7162 3.2.11 / RFC 9051: the previous mailbox is closed before the new one's data comes.
     await ctx.io.write(untaggedStatus('OK', 'Previous mailbox closed', { code: 'CLOSED' }));
   }
@@ -66,6 +66,6 @@ export async function select(ctx: CommandContext, request: SelectRequest): Promi
     }
   }
   await ctx.io.write(...out);
-  session.select(view);
+  session.select(ctx.account, view);
   return ok(`${request.command} completed`, { code: readOnly ? 'READ-ONLY' : 'READ-WRITE' });
 }

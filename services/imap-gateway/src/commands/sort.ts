@@ -1,6 +1,6 @@
 import { esearchResponse, sortResponse } from '@correo/imap-proto';
 import type { EsearchResult, SortCriterion, SortKey, SortRequest } from '@correo/imap-proto';
-import type { CommandContext, Completion } from '../command-context.js';
+import type { Completion, SelectedContext } from '../command-context.js';
 import { no, ok } from '../command-context.js';
 import { HeaderScanLimitError } from '../search-header-scan.js';
 import { casemap, sortableMessages } from '../sortable-messages.js';
@@ -56,7 +56,7 @@ export function sortMessages(
 }
 
 /** SORT and UID SORT (RFC 5256), ESORT's RETURN options (RFC 5267). */
-export async function sort(ctx: CommandContext, request: SortRequest): Promise<Completion> {
+export async function sort(ctx: SelectedContext, request: SortRequest): Promise<Completion> {
   const name = request.uid ? 'UID SORT' : 'SORT';
   let messages;
   try {
@@ -72,10 +72,11 @@ export async function sort(ctx: CommandContext, request: SortRequest): Promise<C
   }
   const wanted = request.returnOptions.length ? request.returnOptions : ['ALL'];
   const result: EsearchResult = { tag: ctx.tag, uid: request.uid, sorted: true };
-  if (numbers.length) {
-    // MIN and MAX are the first and last in sort order (RFC 5267 3.2).
-    if (wanted.includes('MIN')) result.min = numbers[0]!;
-    if (wanted.includes('MAX')) result.max = numbers[numbers.length - 1]!;
+  // MIN and MAX are the first and last in sort order (RFC 5267 3.2).
+  const [first, last] = [numbers.at(0), numbers.at(-1)];
+  if (first !== undefined && last !== undefined) {
+    if (wanted.includes('MIN')) result.min = first;
+    if (wanted.includes('MAX')) result.max = last;
     if (wanted.includes('ALL')) result.all = numbers;
   }
   if (wanted.includes('COUNT')) result.count = numbers.length;

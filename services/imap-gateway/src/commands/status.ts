@@ -1,13 +1,13 @@
 import { statusResponse } from '@correo/imap-proto';
 import type { StatusRequest } from '@correo/imap-proto';
 import { findImapMailbox, readImapStatus } from '@correo/store';
-import type { CommandContext, Completion } from '../command-context.js';
+import type { AuthenticatedContext, Completion } from '../command-context.js';
 import { no, ok } from '../command-context.js';
 import { statusItems } from '../mailbox-status.js';
 
-export async function status(ctx: CommandContext, request: StatusRequest): Promise<Completion> {
+export async function status(ctx: AuthenticatedContext, request: StatusRequest): Promise<Completion> {
   const { pool, config } = ctx.services;
-  const accountId = ctx.session.account!.accountId;
+  const accountId = ctx.account.accountId;
   const mailbox = await findImapMailbox(pool, accountId, request.mailbox);
   const found = mailbox && (await readImapStatus(pool, accountId, [mailbox.id])).get(mailbox.id);
   if (!mailbox || !found) return no(`No mailbox named ${request.mailbox}`, { code: 'NONEXISTENT' });

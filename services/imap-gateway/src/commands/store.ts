@@ -1,14 +1,14 @@
 import { fetchResponse } from '@correo/imap-proto';
 import type { FetchItem, StoreRequest } from '@correo/imap-proto';
 import { storeImapFlags } from '@correo/store';
-import type { CommandContext, Completion } from '../command-context.js';
+import type { Completion, SelectedContext } from '../command-context.js';
 import { no, ok } from '../command-context.js';
 import { refuseKeywords } from '../keywords.js';
 
 /** STORE and UID STORE: FLAGS, +FLAGS, -FLAGS (.SILENT), with CONDSTORE UNCHANGEDSINCE. */
-export async function store(ctx: CommandContext, request: StoreRequest): Promise<Completion> {
+export async function store(ctx: SelectedContext, request: StoreRequest): Promise<Completion> {
   const { session, services } = ctx;
-  const view = session.view!;
+  const view = ctx.view;
   const name = request.uid ? 'UID STORE' : 'STORE';
   if (view.readOnly) return no('The mailbox is read-only', { code: 'READ-ONLY' });
   if (request.operation !== 'remove') {
@@ -17,7 +17,7 @@ export async function store(ctx: CommandContext, request: StoreRequest): Promise
   }
   if (request.unchangedSince !== null) session.enabled.add('CONDSTORE');
   const uids = view.resolve(request.set, request.uid).filter((uid) => view.isLive(uid));
-  const accountId = session.account!.accountId;
+  const accountId = ctx.account.accountId;
   const result = await storeImapFlags(services, {
     accountId,
     mailboxId: view.mailboxId,

@@ -1,17 +1,17 @@
 import type { SubscribeRequest, UnsubscribeRequest } from '@correo/imap-proto';
 import { setImapSubscription } from '@correo/store';
-import type { CommandContext, Completion } from '../command-context.js';
+import type { AuthenticatedContext, Completion } from '../command-context.js';
 import { no, ok } from '../command-context.js';
 
 /** SUBSCRIBE and UNSUBSCRIBE: the subscription is a property of an existing folder. */
 export async function subscribe(
-  ctx: CommandContext,
+  ctx: AuthenticatedContext,
   request: SubscribeRequest | UnsubscribeRequest,
 ): Promise<Completion> {
   const subscribed = request.command === 'SUBSCRIBE';
   const done = await setImapSubscription(
     ctx.services.pool,
-    ctx.session.account!.accountId,
+    ctx.account.accountId,
     request.mailbox,
     subscribed,
   );

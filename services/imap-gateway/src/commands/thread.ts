@@ -1,13 +1,13 @@
 import { threadResponse } from '@correo/imap-proto';
 import type { ThreadRequest } from '@correo/imap-proto';
-import type { CommandContext, Completion } from '../command-context.js';
+import type { Completion, SelectedContext } from '../command-context.js';
 import { no, ok } from '../command-context.js';
 import { HeaderScanLimitError } from '../search-header-scan.js';
 import { sortableMessages } from '../sortable-messages.js';
 import { threadByOrderedSubject, threadByReferences } from '../threading.js';
 
 /** THREAD and UID THREAD (RFC 5256) with ORDEREDSUBJECT or REFERENCES, over the stored keys. */
-export async function thread(ctx: CommandContext, request: ThreadRequest): Promise<Completion> {
+export async function thread(ctx: SelectedContext, request: ThreadRequest): Promise<Completion> {
   const name = request.uid ? 'UID THREAD' : 'THREAD';
   let messages;
   try {
