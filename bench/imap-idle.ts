@@ -19,9 +19,8 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
-import { startAllInOneProcess, uniqueName } from '@correo/testkit';
+import { LineClient, startAllInOneProcess, uniqueName } from '@correo/testkit';
 import { AdminClient } from '../e2e/test/support/admin-client.js';
-import { RawImapClient } from '../services/imap-gateway/test/helpers/raw-client.js';
 import { option } from './options.js';
 import { formatTable, percentile } from './report.js';
 
@@ -48,13 +47,13 @@ async function heapBytes(metrics: () => Promise<string>): Promise<number> {
 class Idler {
   private waiting: ((at: number) => void) | undefined;
 
-  private constructor(readonly client: RawImapClient) {}
+  private constructor(readonly client: LineClient) {}
 
   static async open(port: number, address: string, password: string): Promise<Idler> {
-    const client = await RawImapClient.login(port, address, password);
+    const client = await LineClient.imapLogin(port, address, password);
     const selected = await client.command('SELECT INBOX');
     if (!selected.status.startsWith('OK')) throw new Error(`SELECT: ${selected.status}`);
-    client.send('i IDLE\r\n');
+    client.write('i IDLE\r\n');
     const continuation = await client.readLine();
     if (!continuation.startsWith('+')) throw new Error(`IDLE: ${continuation}`);
     const idler = new Idler(client);

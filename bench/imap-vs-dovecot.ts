@@ -22,9 +22,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { hashPassword } from '@correo/auth';
-import { RawImapClient } from '../services/imap-gateway/test/helpers/raw-client.js';
+import { LineClient } from '@correo/testkit';
 import { ImapTestStack, rawMessage } from '../services/imap-gateway/test/helpers/stack.js';
-import type { StackKind } from '../services/imap-gateway/test/helpers/stack.js';
+import type { StackKind } from '@correo/testkit/stack';
 
 const clients = Number(process.env.BENCH_CLIENTS ?? 20);
 const users = Number(process.env.BENCH_USERS ?? 20);
@@ -72,16 +72,16 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function append(client: RawImapClient, message: string): Promise<void> {
+async function append(client: LineClient, message: string): Promise<void> {
   const tag = client.allocateTag();
-  client.send(`${tag} APPEND INBOX {${Buffer.byteLength(message)}+}\r\n${message}\r\n`);
+  client.write(`${tag} APPEND INBOX {${Buffer.byteLength(message)}+}\r\n${message}\r\n`);
   const done = await client.collect(tag);
   if (!done.status.startsWith('OK')) throw new Error(`APPEND: ${done.status}`);
 }
 
 /** The same messages for every account of both servers. */
 async function fill(port: number, address: string, password: string): Promise<void> {
-  const client = await RawImapClient.connect(port);
+  const client = await LineClient.connect(port, { literals: true });
   await client.readLine();
   const login = await client.command(`LOGIN "${address}" "${password}"`);
   if (!login.status.startsWith('OK')) throw new Error(`LOGIN ${address}: ${login.status}`);
@@ -170,7 +170,7 @@ service stats {
   // Up when the port answers with a greeting.
   for (let i = 0; i < 100; i++) {
     try {
-      const client = await RawImapClient.connect(port);
+      const client = await LineClient.connect(port, { literals: true });
       await client.readLine();
       client.destroy();
       return child;
@@ -193,7 +193,7 @@ async function load(target: Target, perCycleLogin: boolean): Promise<LoadResult>
   const samples: Record<string, number[]> = Object.fromEntries(COMMANDS.map((c) => [c, []]));
   const until = performance.now() + seconds * 1000;
   const message = rawMessage('appended by the benchmark', body(40));
-  const timed = async (client: RawImapClient, name: Command, line: string | (() => Promise<void>)) => {
+  const timed = async (client: LineClient, name: Command, line: string | (() => Promise<void>)) => {
     const start = performance.now();
     if (typeof line === 'string') {
       const done = await client.command(line);
@@ -210,10 +210,10 @@ async function load(target: Target, perCycleLogin: boolean): Promise<LoadResult>
   await Promise.all(
     Array.from({ length: clients }, async (_, c) => {
       const address = target.users[c % target.users.length]!;
-      let client: RawImapClient | null = null;
+      let client: LineClient | null = null;
       while (performance.now() < until) {
         if (!client) {
-          client = await RawImapClient.connect(target.port);
+          client = await LineClient.connect(target.port, { literals: true });
           await client.readLine();
           await timed(client, 'LOGIN', `LOGIN "${address}" "${target.password}"`);
         }

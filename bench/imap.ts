@@ -7,9 +7,9 @@
 //   BENCH_KIND=distributed make bench-imap              MinIO blobs, Redis notify/limits
 //   BENCH_CLIENTS=8 BENCH_MESSAGES=200 BENCH_SECONDS=20
 import { performance } from 'node:perf_hooks';
-import { RawImapClient } from '../services/imap-gateway/test/helpers/raw-client.js';
+import { LineClient } from '@correo/testkit';
 import { ImapTestStack, rawMessage } from '../services/imap-gateway/test/helpers/stack.js';
-import type { StackKind } from '../services/imap-gateway/test/helpers/stack.js';
+import type { StackKind } from '@correo/testkit/stack';
 
 const clients = Number(process.env.BENCH_CLIENTS ?? 8);
 const perClient = Number(process.env.BENCH_MESSAGES ?? 200);
@@ -52,7 +52,7 @@ async function runClient(
   until: number,
   stats: Map<string, number[]>,
 ) {
-  const client = await RawImapClient.login(port, address, password);
+  const client = await LineClient.imapLogin(port, address, password);
   let exists = Number(/\* (\d+) EXISTS/.exec((await client.command('SELECT INBOX')).untagged.join('\n'))![1]);
   const message = rawMessage('appended by the benchmark', body(40));
   try {

@@ -16,7 +16,10 @@ import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import pg from 'pg';
 import { uniqueName } from '@correo/testkit';
 import { AdminClient } from '../e2e/test/support/admin-client.js';
-import { startEmbeddedStack, startKafkaStack, type StackKind } from '../e2e/test/support/stacks.js';
+import { startMailStack } from '../e2e/test/support/stacks.js';
+
+/** The stacks by their bench option names: kafka is the distributed test stack. */
+type BenchStack = 'embedded' | 'kafka';
 import { option } from './options.js';
 import { formatTable, percentile } from './report.js';
 
@@ -25,13 +28,13 @@ const sessions = Number(option('sessions', '20'));
 const messageBytes = Number(option('message_bytes', '4096'));
 const stacks = option('stacks', process.env.KAFKA_BROKERS ? 'embedded,kafka' : 'embedded')
   .split(',')
-  .map((s) => s.trim()) as StackKind[];
+  .map((s) => s.trim()) as BenchStack[];
 /** Past this, the run reports what it has (a stalled pipeline is a result too). */
 const deliveryTimeoutMs = Number(option('timeout_ms', '300000'));
 const RECIPIENTS = 4;
 
 interface StackResult {
-  stack: StackKind;
+  stack: BenchStack;
   messages: number;
   sessions: number;
   messageBytes: number;
@@ -80,9 +83,8 @@ function send(connection: SMTPConnection, to: string, text: string): Promise<str
   });
 }
 
-async function benchStack(kind: StackKind): Promise<StackResult> {
-  const start = kind === 'kafka' ? startKafkaStack : startEmbeddedStack;
-  const stack = await start({
+async function benchStack(kind: BenchStack): Promise<StackResult> {
+  const stack = await startMailStack(kind === 'kafka' ? 'distributed' : 'embedded', {
     SMTP_MAX_CONNECTIONS_PER_IP: String(sessions + 10),
     SMTP_CONNECTIONS_PER_IP_PER_MINUTE: '0',
   });

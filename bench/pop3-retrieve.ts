@@ -6,9 +6,9 @@
 //   BENCH_KIND=distributed make bench-pop3   MinIO blobs, Redis limits
 //   BENCH_CLIENTS=8 BENCH_MESSAGES=200 BENCH_ROUNDS=3 BENCH_MESSAGE_BYTES=4096
 import { performance } from 'node:perf_hooks';
-import { RawClient } from '../services/pop3-gateway/test/helpers/raw-client.js';
+import { LineClient } from '@correo/testkit';
 import { Pop3TestStack, rawMessage } from '../services/pop3-gateway/test/helpers/stack.js';
-import type { StackKind } from '../services/pop3-gateway/test/helpers/stack.js';
+import type { StackKind } from '@correo/testkit/stack';
 
 const clients = Number(process.env.BENCH_CLIENTS ?? 8);
 const perClient = Number(process.env.BENCH_MESSAGES ?? 200);
@@ -22,20 +22,20 @@ function bodyLines(bytes: number): string[] {
 }
 
 async function retrieveAll(port: number, address: string, password: string): Promise<number> {
-  const client = await RawClient.connect(port);
+  const client = await LineClient.connect(port);
   try {
     await client.readLine();
-    await client.command(`USER ${address}`);
-    const login = await client.command(`PASS ${password}`);
+    await client.ask(`USER ${address}`);
+    const login = await client.ask(`PASS ${password}`);
     if (!login.startsWith('+OK')) throw new Error(`login failed: ${login}`);
-    const stat = await client.command('STAT');
+    const stat = await client.ask('STAT');
     const [count, octets] = stat.split(' ').slice(1).map(Number) as [number, number];
     for (let n = 1; n <= count; n++) {
-      const reply = await client.command(`RETR ${n}`);
+      const reply = await client.ask(`RETR ${n}`);
       if (!reply.startsWith('+OK')) throw new Error(`RETR ${n}: ${reply}`);
       await client.readMultilineBytes();
     }
-    await client.command('QUIT');
+    await client.ask('QUIT');
     await client.closed();
     return octets;
   } finally {

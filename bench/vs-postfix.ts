@@ -27,7 +27,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { freePort } from '@correo/testkit';
 import { AdminClient } from '../e2e/test/support/admin-client.js';
-import { startEmbeddedStack, startKafkaStack, type MailStack } from '../e2e/test/support/stacks.js';
+import { startMailStack, type MailStack } from '../e2e/test/support/stacks.js';
 import { option } from './options.js';
 import { formatTable, percentile } from './report.js';
 
@@ -213,7 +213,9 @@ async function startCorreo(kind: 'embedded' | 'kafka'): Promise<System> {
   };
   if (cpuProfileDir) await mkdir(cpuProfileDir, { recursive: true });
   const nodeArgs = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
-  const stack: MailStack = await (kind === 'kafka' ? startKafkaStack : startEmbeddedStack)(env, { nodeArgs });
+  const stack: MailStack = await startMailStack(kind === 'kafka' ? 'distributed' : 'embedded', env, {
+    nodeArgs,
+  });
   const db = new pg.Client({ connectionString: stack.app.databaseUrl });
   await db.connect();
   const admin = new AdminClient(stack.app.adminUrl, stack.app.adminToken);

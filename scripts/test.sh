@@ -28,3 +28,6 @@ mapfile -t files < <(find libs services e2e -name node_modules -prune -o -name '
 [ ${#files[@]} -gt 0 ] || { echo "no test files found"; exit 1; }
 node --import tsx --test --test-reporter=spec --test-concurrency="${TEST_CONCURRENCY:-2}" \
   --test-timeout="${TEST_TIMEOUT_MS:-600000}" "${files[@]}"
+
+echo "== Kafka 3.9 for older clusters: the bus contract suite on a private 3.9 broker"
+bash scripts/kafka-compat.sh

@@ -12,7 +12,7 @@ import { decodeMailAccepted } from '@correo/proto';
 import { eventually, runProgram, uniqueName } from '@correo/testkit';
 import { publishAccepted } from './support/accepted-event.js';
 import { AdminClient } from './support/admin-client.js';
-import { startEmbeddedStack, type MailStack, type TopicWatch } from './support/stacks.js';
+import { startMailStack, type MailStack, type TopicWatch } from './support/stacks.js';
 
 const CORREO_ADMIN = fileURLToPath(new URL('../../services/admin-api/bin/correo-admin.js', import.meta.url));
 const REPLAY_HEADER = 'correo-replay-of-dead-letter';
@@ -52,16 +52,20 @@ describe('dead letters through correo-admin dlq', () => {
   let tenantToken: string;
 
   const cli = async (args: string[], token = stack.app.adminToken) => {
-    const result = await runProgram(process.execPath, [CORREO_ADMIN, 'dlq', ...args], undefined, {
-      CORREO_API_URL: stack.app.adminUrl,
-      CORREO_API_TOKEN: token,
+    const result = await runProgram(process.execPath, [CORREO_ADMIN, 'dlq', ...args], {
+      env: {
+        CORREO_API_URL: stack.app.adminUrl,
+        CORREO_API_TOKEN: token,
+      },
     });
     return result;
   };
   const journey = (eventId: string, token = stack.app.adminToken) =>
-    runProgram(process.execPath, [CORREO_ADMIN, 'journey', eventId], undefined, {
-      CORREO_API_URL: stack.app.adminUrl,
-      CORREO_API_TOKEN: token,
+    runProgram(process.execPath, [CORREO_ADMIN, 'journey', eventId], {
+      env: {
+        CORREO_API_URL: stack.app.adminUrl,
+        CORREO_API_TOKEN: token,
+      },
     });
   const cliJson = async <T>(args: string[]): Promise<T> => {
     const result = await cli([...args, '--json']);
@@ -71,7 +75,7 @@ describe('dead letters through correo-admin dlq', () => {
 
   before(async () => {
     // Two attempts of the message's own failure, then the dead letter.
-    stack = await startEmbeddedStack({ BUS_MAX_ATTEMPTS: '2' });
+    stack = await startMailStack('embedded', { BUS_MAX_ATTEMPTS: '2' });
     db = new pg.Client({ connectionString: stack.app.databaseUrl });
     await db.connect();
     accepted = await stack.watch('mail.accepted');

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { eventually, runProgram, swaks } from '@correo/testkit';
+import { eventually, runProgram, swaks, swaksAuth } from '@correo/testkit';
 import { headerValues, readMailbox } from './support/mailbox-reader.js';
 import { newPassword, startTwoDomains, storedSubjects } from './support/two-domains.js';
 import type { MailDomain, TwoDomains } from './support/two-domains.js';
@@ -94,14 +94,7 @@ describe('two domains: yo@miemail.test writes to el@suemail.test', () => {
       '--tls-verify',
       '--tls-ca-path',
       mi.app.caFile,
-      '--auth',
-      'PLAIN',
-      '--auth-user',
-      YO,
-      '--auth-password',
-      yoPassword,
-      '--from',
-      YO,
+      ...swaksAuth(YO, yoPassword),
       '--to',
       to,
       '--header',
@@ -124,9 +117,11 @@ describe('two domains: yo@miemail.test writes to el@suemail.test', () => {
 
   /** `correo-admin journey <id>` against one installation's admin-api, as its operator or a tenant. */
   async function journey(domain: MailDomain, id: string, token = domain.app.adminToken) {
-    return runProgram(process.execPath, [CORREO_ADMIN, 'journey', id], undefined, {
-      CORREO_API_URL: domain.app.adminUrl,
-      CORREO_API_TOKEN: token,
+    return runProgram(process.execPath, [CORREO_ADMIN, 'journey', id], {
+      env: {
+        CORREO_API_URL: domain.app.adminUrl,
+        CORREO_API_TOKEN: token,
+      },
     });
   }
 

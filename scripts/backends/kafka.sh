@@ -2,8 +2,12 @@
 # Apache Kafka, single-node KRaft (broker + controller in one JVM), from its jars on Maven
 # Central: scripts/backends/kafka/pom.xml resolves kafka_2.13 with its runtime dependencies
 # and a logging backend into the cache; StorageTool formats a fresh log dir; kafka.Kafka runs.
+# CORREO_KAFKA_VERSION picks the version (default: the pom's, 4.4.0); 3.x is kept for one extra
+# pass of the bus contract suite against older clusters (mk/kafka-compat.mk).
 source "$(dirname "$0")/lib.sh"
-KAFKA_VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$REPO_ROOT/scripts/backends/kafka/pom.xml")
+KAFKA_VERSION=${CORREO_KAFKA_VERSION:-$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$REPO_ROOT/scripts/backends/kafka/pom.xml")}
+# Kafka 3.x logs through log4j 1 (reload4j), 4.x through log4j 2: the pom's profiles.
+case "$KAFKA_VERSION" in 3.*) KAFKA_PROFILE=kafka3 ;; *) KAFKA_PROFILE=kafka4 ;; esac
 KAFKA_LIBS="$CACHE_DIR/kafka-$KAFKA_VERSION/libs"
 KAFKA_DIR="$STATE_DIR/kafka"
 PIDFILE="$STATE_DIR/kafka.pid"
@@ -13,13 +17,14 @@ ensure_jars() {
   command -v mvn >/dev/null || die "Maven is needed to fetch Kafka's jars"
   log "fetching Kafka $KAFKA_VERSION jars from Maven Central (first run only)"
   rm -rf "$KAFKA_LIBS"; mkdir -p "$KAFKA_LIBS"
-  mvn -q -B -f "$REPO_ROOT/scripts/backends/kafka/pom.xml" dependency:copy-dependencies \
+  mvn -q -B -f "$REPO_ROOT/scripts/backends/kafka/pom.xml" -P"$KAFKA_PROFILE" -Dkafka.version="$KAFKA_VERSION" dependency:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIBS" >&2 || die "mvn could not resolve Kafka $KAFKA_VERSION"
   touch "$KAFKA_LIBS/.complete"
 }
 
 KAFKA_JAVA=(java -Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true
-  -Dlog4j.configuration="file:$KAFKA_DIR/log4j.properties" -cp "$KAFKA_LIBS/*")
+  -Dlog4j.configuration="file:$KAFKA_DIR/log4j.properties"
+  -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" -cp "$KAFKA_LIBS/*")
 kafka_java() { "${KAFKA_JAVA[@]}" "$@"; }
 
 case "${1:-}" in
@@ -27,7 +32,7 @@ case "${1:-}" in
     if pid_alive "$PIDFILE"; then log "kafka already running"; exit 0; fi
     command -v java >/dev/null || apt_install openjdk-17-jre-headless
     ensure_jars
-    rm -rf "$KAFKA_DIR"; mkdir -p "$KAFKA_DIR/data"
+    rm -rf "$KAFKA_DIR" "$STATE_DIR/kafka.log"; mkdir -p "$KAFKA_DIR/data"
     cat > "$KAFKA_DIR/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
@@ -55,6 +60,19 @@ log4j.appender.file=org.apache.log4j.FileAppender
 log4j.appender.file.File=$STATE_DIR/kafka.log
 log4j.appender.file.layout=org.apache.log4j.PatternLayout
 log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
+PROPS
+    cat > "$KAFKA_DIR/log4j2.properties" <<PROPS
+appender.file.type=File
+appender.file.name=file
+appender.file.fileName=$STATE_DIR/kafka.log
+appender.file.layout.type=PatternLayout
+appender.file.layout.pattern=[%d] %p %m (%c)%n
+rootLogger.level=WARN
+rootLogger.appenderRef.file.ref=file
+logger.server.name=kafka.server.KafkaServer
+logger.server.level=INFO
+logger.raft.name=kafka.server.KafkaRaftServer
+logger.raft.level=INFO
 PROPS
     CLUSTER_ID=$(kafka_java kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
     kafka_java kafka.tools.StorageTool format -t "$CLUSTER_ID" -c "$KAFKA_DIR/server.properties" >"$STATE_DIR/kafka-format.log" 2>&1 \

@@ -8,7 +8,7 @@ import { decodeDeadLetter } from '@correo/bus';
 import { decodeMailAccepted } from '@correo/proto';
 import { eventually, queuedId, runProgram, uniqueName } from '@correo/testkit';
 import { AdminClient } from './admin-client.js';
-import { startKafkaStack, type MailStack, type TopicWatch } from './stacks.js';
+import { startMailStack, type MailStack, type TopicWatch } from './stacks.js';
 
 const CORREO_ADMIN = fileURLToPath(
   new URL('../../../services/admin-api/bin/correo-admin.js', import.meta.url),
@@ -51,7 +51,7 @@ export function backendOutageUnderLoad(name: string, startBackend: () => Promise
 
     before(async () => {
       backend = await startBackend();
-      stack = await startKafkaStack(backend.env);
+      stack = await startMailStack('distributed', backend.env);
       deadLetters = await stack.watch('mail.accepted.dlq');
       const admin = new AdminClient(stack.app.adminUrl, stack.app.adminToken);
       const tenant = await admin.createTenant(run);
@@ -175,8 +175,7 @@ export function backendOutageUnderLoad(name: string, startBackend: () => Promise
       const listed = await runProgram(
         process.execPath,
         [CORREO_ADMIN, 'dlq', 'list', '--state', 'all', '--json'],
-        undefined,
-        { CORREO_API_URL: stack.app.adminUrl, CORREO_API_TOKEN: stack.app.adminToken },
+        { env: { CORREO_API_URL: stack.app.adminUrl, CORREO_API_TOKEN: stack.app.adminToken } },
       );
       assert.equal(listed.code, 0, listed.stderr);
       assert.deepEqual(JSON.parse(listed.stdout), [], 'the operator sees no dead letter');

@@ -7,9 +7,8 @@ import {
   type AllInOneOptions,
   type AllInOneProcess,
 } from '@correo/testkit';
+import { adapterEnv, type StackKind } from '@correo/testkit/stack';
 import { Kafka, logLevel } from 'kafkajs';
-
-export type StackKind = 'embedded' | 'kafka';
 
 /** What a topic carried since watch() was called, collected by a consumer group of its own. */
 export interface TopicWatch {
@@ -27,10 +26,19 @@ export interface MailStack {
   close(): Promise<void>;
 }
 
-export type StartStack = (
-  env?: Record<string, string>,
-  options?: Pick<AllInOneOptions, 'nodeArgs'>,
-) => Promise<MailStack>;
+type StartOptions = Pick<AllInOneOptions, 'nodeArgs'>;
+
+/**
+ * The all-in-one process of `kind` (see the two below) with `env` on top, and a bus client beside it.
+ * A test starts its own: nothing is shared with another test.
+ */
+export function startMailStack(
+  kind: StackKind,
+  env: Record<string, string> = {},
+  options: StartOptions = {},
+): Promise<MailStack> {
+  return kind === 'embedded' ? startEmbeddedStack(env, options) : startDistributedStack(env, options);
+}
 
 function watcher(
   bus: Bus,
@@ -50,7 +58,7 @@ function watcher(
 }
 
 /** The embedded default: embedded PostgreSQL (metadata and the bus's queue tables), files, in-process notify. */
-export const startEmbeddedStack: StartStack = async (env = {}, options = {}) => {
+async function startEmbeddedStack(env: Record<string, string>, options: StartOptions): Promise<MailStack> {
   const app = await startAllInOneProcess({ env, ...options });
   // A fresh database: a new group starting at offset 0 sees only this run's messages.
   const bus = createPostgresBus({ connectionString: app.databaseUrl, pollIntervalMs: 100 });
@@ -64,7 +72,7 @@ export const startEmbeddedStack: StartStack = async (env = {}, options = {}) => 
       await app.stop();
     },
   };
-};
+}
 
 /**
  * Commits a new group's offsets at the current end of `topic`. The Kafka topics are shared by
@@ -93,7 +101,7 @@ async function startGroupAtEnd(brokers: string[], group: string, topic: string):
  * process delivers only what it accepts itself (other runs' events would find no such domain
  * here and only be recorded as rejections).
  */
-export const startKafkaStack: StartStack = async (env = {}, options = {}) => {
+async function startDistributedStack(env: Record<string, string>, options: StartOptions): Promise<MailStack> {
   const backends = testBackends();
   const database = await freshDatabase();
   const mdaGroup = uniqueName('e2e-mda');
@@ -103,20 +111,9 @@ export const startKafkaStack: StartStack = async (env = {}, options = {}) => {
     app = await startAllInOneProcess({
       ...options,
       env: {
-        DATABASE_URL: database.url,
-        BUS_ADAPTER: 'kafka',
-        KAFKA_BROKERS: backends.kafkaBrokers.join(','),
+        ...adapterEnv('distributed', database.url),
         KAFKA_CLIENT_ID: mdaGroup,
         MDA_CONSUMER_GROUP: mdaGroup,
-        BLOB_ADAPTER: 's3',
-        S3_ENDPOINT: backends.s3.endpoint,
-        S3_REGION: backends.s3.region,
-        S3_BUCKET: backends.s3.bucket,
-        S3_ACCESS_KEY_ID: backends.s3.accessKeyId,
-        S3_SECRET_ACCESS_KEY: backends.s3.secretAccessKey,
-        REDIS_URL: backends.redisUrl,
-        NOTIFY_ADAPTER: 'redis',
-        LIMITS_ADAPTER: 'redis',
         // The per-address connection rate is counted in the shared Redis under the client's IP,
         // and every test on this machine connects from 127.0.0.1.
         SMTP_CONNECTIONS_PER_IP_PER_MINUTE: '0',
@@ -129,7 +126,7 @@ export const startKafkaStack: StartStack = async (env = {}, options = {}) => {
   }
   const bus = createKafkaBus({ brokers: backends.kafkaBrokers, clientId: uniqueName('e2e') });
   return {
-    kind: 'kafka',
+    kind: 'distributed',
     app,
     bus,
     watch: watcher(bus, (group, topic) => startGroupAtEnd(backends.kafkaBrokers, group, topic)),
@@ -142,4 +139,4 @@ export const startKafkaStack: StartStack = async (env = {}, options = {}) => {
       }
     },
   };
-};
+}

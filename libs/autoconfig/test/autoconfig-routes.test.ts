@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { runClient } from '@correo/testkit';
+import { runProgram } from '@correo/testkit';
 import { autoconfigRoutes, mtaStsPolicy, type ClientSettings } from '../src/index.js';
 
 const settings: ClientSettings = {
@@ -39,7 +39,7 @@ after(() => app.close());
  * client library would see, not what our builder thinks it wrote.
  */
 async function python(script: string, ...args: string[]): Promise<unknown> {
-  const result = await runClient('python3', ['-c', script, ...args]);
+  const result = await runProgram('python3', ['-c', script, ...args]);
   assert.equal(result.code, 0, result.stderr);
   return JSON.parse(result.stdout);
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from '@correo/config';
-import { runClient } from '@correo/testkit';
+import { runProgram } from '@correo/testkit';
 import {
   appleMobileconfig,
   clientSettingsSection,
@@ -29,7 +29,7 @@ p = plistlib.loads(sys.argv[1].encode())
 a = p['PayloadContent'][0]
 print(json.dumps({'type': p['PayloadType'], 'version': p['PayloadVersion'], 'uuid': p['PayloadUUID'], 'account': a}))
 `;
-  const result = await runClient('python3', ['-c', script, profile]);
+  const result = await runProgram('python3', ['-c', script, profile]);
   assert.equal(result.code, 0, result.stderr);
   const parsed = JSON.parse(result.stdout) as {
     type: string;

@@ -39,3 +39,24 @@ test('directories removed behind the store (a clean-up of empty ones) are made a
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('many puts at once (their directory fsyncs batched) each resolve with a readable blob in its own shard', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'correo-blobs-'));
+  try {
+    const store = createFsBlobStore({ dir });
+    const bodies = Array.from({ length: 200 }, (_, i) => Buffer.from(`batched body ${i}`));
+    const stored = await Promise.all(bodies.map((body) => store.put(Readable.from([body]))));
+    const shards = new Set(stored.map(({ key }) => key.slice(0, 2)));
+    assert.ok(shards.size > 1 && shards.size < stored.length, 'some shards shared, several used');
+    for (const [i, { key, size }] of stored.entries()) {
+      assert.equal(size, bodies[i]!.length);
+      assert.deepEqual(
+        await readdir(join(dir, 'sha256', key.slice(0, 2))).then((n) => n.includes(key)),
+        true,
+      );
+    }
+    assert.deepEqual(await readdir(join(dir, 'tmp')), [], 'no temporary file left');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -1,59 +1,26 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { freshDatabase, uniqueName } from '@correo/testkit';
-import type { FreshDatabase } from '@correo/testkit';
+import { eventually, freshDatabase, killRunning, spawnNode, uniqueName } from '@correo/testkit';
+import type { FreshDatabase, Spawned } from '@correo/testkit';
 import { createPostgresBus } from '../src/index.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/crash-consumer.ts', import.meta.url));
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 const TOTAL = 200;
 
-const children = new Set<ChildProcess>();
 let database: FreshDatabase | undefined;
 let db: pg.Client | undefined;
 after(async () => {
-  for (const child of children) child.kill('SIGKILL');
+  await killRunning();
   await db?.end();
   await database?.drop();
 });
 
-interface Run {
-  child: ChildProcess;
-  /** "<partition> <offset>" per handled message, in order. */
-  lines: string[];
-  exited: Promise<[number | null, NodeJS.Signals | null]>;
-}
-
-function startConsumer(env: Record<string, string>): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
-    cwd: PACKAGE_DIR,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.add(child);
-  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-  void exited.then(() => children.delete(child));
-  const lines: string[] = [];
-  let partial = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    const parts = (partial + chunk).split('\n');
-    partial = parts.pop()!;
-    lines.push(...parts);
-  });
-  return { child, lines, exited };
-}
-
-async function eventually(what: string, done: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+/** The consumer fixture as its own process; its stdout lines are "<partition> <offset>" per handled message. */
+function startConsumer(env: Record<string, string>): Spawned {
+  return spawnNode(FIXTURE, env, PACKAGE_DIR);
 }
 
 test(
@@ -97,14 +64,13 @@ test(
     const env = { BUS_DATABASE_URL: database.url, BUS_TOPIC: topic, BUS_GROUP: group };
 
     const first = startConsumer(env);
-    await eventually('the first run to handle 60 messages', () => first.lines.length >= 60);
-    first.child.kill('SIGKILL');
-    await first.exited;
+    await eventually('the first run to handle 60 messages', () => first.lines().length >= 60);
+    await first.stop('SIGKILL');
     const afterCrash = await committed();
     const committedBeforeCrash = published.filter((id) => isCommitted(id, afterCrash));
     assert.ok(committedBeforeCrash.length >= 1, 'the first run committed something');
     assert.ok(committedBeforeCrash.length < TOTAL, 'the first run was killed mid-stream');
-    const firstSeen = new Set(first.lines);
+    const firstSeen = new Set(first.lines());
     assert.deepEqual(
       committedBeforeCrash.filter((id) => !firstSeen.has(id)),
       [],
@@ -112,7 +78,7 @@ test(
     );
 
     t.diagnostic(
-      `first run handled ${first.lines.length}, committed ${committedBeforeCrash.length} of ${TOTAL}`,
+      `first run handled ${first.lines().length}, committed ${committedBeforeCrash.length} of ${TOTAL}`,
     );
 
     const second = startConsumer(env);
@@ -120,14 +86,12 @@ test(
       const offsets = await committed();
       return published.every((id) => isCommitted(id, offsets));
     });
-    second.child.kill('SIGTERM');
-    const [code] = await second.exited;
-    assert.equal(code, 0);
+    assert.equal((await second.stop('SIGTERM')).code, 0);
 
     const expectedAgain = published.filter((id) => !isCommitted(id, afterCrash)).sort();
-    assert.deepEqual([...second.lines].sort(), expectedAgain, 'exactly the uncommitted messages came again');
+    assert.deepEqual(second.lines().sort(), expectedAgain, 'exactly the uncommitted messages came again');
     assert.deepEqual(
-      [...new Set([...first.lines, ...second.lines])].sort(),
+      [...new Set([...first.lines(), ...second.lines()])].sort(),
       [...published].sort(),
       'nothing was lost',
     );

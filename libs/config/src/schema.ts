@@ -35,6 +35,9 @@ export const baseVariables = {
 
   // The operator's switch for test setups: pending (unverified) domains receive and send mail too.
   ALLOW_UNVERIFIED_DOMAINS: flag(false),
+  // Directory answers on the mail path (RCPT, delivery) kept this long; changes drop them at once.
+  DIRECTORY_CACHE_TTL_MS: integer({ min: 0, max: 3600000, default: 5000 }),
+  DIRECTORY_CACHE_MAX_ENTRIES: integer({ min: 1, max: 10000000, default: 10000 }),
 
   REDIS_URL: url(['redis', 'rediss']).optional(),
   NOTIFY_ADAPTER: oneOf(['redis', 'memory']).optional(),
@@ -95,7 +98,7 @@ export interface Config {
     };
   };
   redis: { url: string | undefined };
-  directory: { allowUnverifiedDomains: boolean };
+  directory: { allowUnverifiedDomains: boolean; cache: { ttlMs: number; maxEntries: number } };
   notify: { adapter: SharedStateAdapter };
   limits: { adapter: SharedStateAdapter };
   metrics: { host: string; port: number };
@@ -193,7 +196,10 @@ export function buildBaseConfig(vars: VariableValues<BaseVariables>): Config {
       },
     },
     redis: { url: vars.REDIS_URL },
-    directory: { allowUnverifiedDomains: vars.ALLOW_UNVERIFIED_DOMAINS },
+    directory: {
+      allowUnverifiedDomains: vars.ALLOW_UNVERIFIED_DOMAINS,
+      cache: { ttlMs: vars.DIRECTORY_CACHE_TTL_MS, maxEntries: vars.DIRECTORY_CACHE_MAX_ENTRIES },
+    },
     notify: { adapter: sharedStateAdapter(vars.NOTIFY_ADAPTER, vars) },
     limits: { adapter: sharedStateAdapter(vars.LIMITS_ADAPTER, vars) },
     metrics: { host: vars.METRICS_HOST, port: vars.METRICS_PORT },

@@ -1,6 +1,8 @@
 export type { AccountRef, Directory, RecipientResolution } from './port.js';
 export { createPostgresDirectory, AliasExpansionTooLargeError } from './postgres-directory.js';
 export type { PostgresDirectoryOptions } from './postgres-directory.js';
+export { createCachedDirectory, createMailPathDirectory } from './cached-directory.js';
+export type { CachedDirectory, DirectoryCacheOptions } from './cached-directory.js';
 export { createProvisioning } from './provisioning.js';
 export type { Provisioning } from './provisioning.js';
 export type { Tenant } from './tenants.js';

@@ -29,4 +29,10 @@ export type {
   TextBody,
 } from './types.js';
 export { messageSummary, type MessageSummary } from './summary.js';
+export {
+  decodeSummaryWire,
+  encodeSummaryWire,
+  SUMMARY_WIRE_MAX_BYTES,
+  SUMMARY_WIRE_VERSION,
+} from './summary-wire.js';
 export { baseSubject, sortKeys, type SortKeySource, type SortKeys } from './sort-keys.js';

@@ -1,36 +1,4 @@
-import { execFile } from 'node:child_process';
-
-/** How a program ended and what it printed. */
-export interface ProgramRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs a program to its end (60 s at most), feeding `input` on stdin; a non-zero exit is a result,
- * not an error. `env` is added to this process's environment.
- */
-export function runProgram(
-  command: string,
-  args: string[],
-  input?: string,
-  env?: Record<string, string>,
-): Promise<ProgramRun> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      command,
-      args,
-      { timeout: 60_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...env } },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') return reject(error);
-        resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
-      },
-    );
-    if (input !== undefined) child.stdin?.end(input);
-    else child.stdin?.end();
-  });
-}
+import { runProgram } from './program.js';
 
 /** What a real SMTP client saw: its exit code and the server replies it printed, in order. */
 export interface ClientRun {
@@ -49,6 +17,11 @@ export async function swaks(args: string[]): Promise<ClientRun> {
     .map((line) => /^<[-~*]{1,2}\s+(\d{3}[ -].*)$/.exec(line)?.[1])
     .filter((line): line is string => line !== undefined);
   return { exitCode: code, output, replies };
+}
+
+/** swaks arguments that authenticate as `user` (AUTH `mechanism`) and send from the same address. */
+export function swaksAuth(user: string, password: string, mechanism: 'PLAIN' | 'LOGIN' = 'PLAIN'): string[] {
+  return ['--auth', mechanism, '--auth-user', user, '--auth-password', password, '--from', user];
 }
 
 /** curl -v prints server lines on stderr as "< 250 ...". */

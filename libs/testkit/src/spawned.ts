@@ -16,6 +16,8 @@ export interface Spawned {
   exited: Promise<Exit>;
   /** Resolves with the exit, or rejects when the process is still running after `ms`: a hang is a failure. */
   exitWithin(ms: number): Promise<Exit>;
+  /** Sends `signal` unless the process has ended already; resolves with its exit. */
+  stop(signal: NodeJS.Signals): Promise<Exit>;
 }
 
 const running = new Set<ChildProcess>();
@@ -65,6 +67,10 @@ export function spawnNode(
     stderr: () => err,
     lines: () => out.split('\n').slice(0, -1),
     exited,
+    stop(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
     async exitWithin(ms) {
       let timer: NodeJS.Timeout | undefined;
       const hang = new Promise<never>((_, reject) => {

@@ -1,60 +1,24 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createPostgresDirectory } from '@correo/directory';
+import { freePort, runProgram } from '@correo/testkit';
+import type { ProgramRun } from '@correo/testkit';
 import { ADMIN_TOKEN, useAdminApi } from './api-under-test.js';
-
-/** A port nothing listens on: taken from the OS, then released. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const bin = fileURLToPath(new URL('../bin/correo-admin.js', import.meta.url));
 const api = useAdminApi();
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real CLI binary as a child process; fails the test instead of hanging if it never exits. */
+/** Runs the real CLI binary as a child process against the API under test. */
 function cli(
   args: string[],
   options: { env?: Record<string, string>; stdin?: string } = {},
-): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        CORREO_API_URL: api().baseUrl,
-        CORREO_API_TOKEN: ADMIN_TOKEN,
-        ...options.env,
-      },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`correo-admin ${args.join(' ')} did not exit; stderr: ${stderr}`));
-    }, 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(options.stdin ?? '');
+): Promise<ProgramRun> {
+  return runProgram(process.execPath, [bin, ...args], {
+    input: options.stdin,
+    env: { CORREO_API_URL: api().baseUrl, CORREO_API_TOKEN: ADMIN_TOKEN, ...options.env },
+    timeoutMs: 30_000,
   });
 }
 

@@ -239,9 +239,11 @@ describe('GET /v1/messages/{id}/journey', () => {
     assert.equal((await client.call('GET', `/v1/messages/${randomUUID()}/journey`)).status, 404);
 
     // The operator's one command.
-    const cli = await runProgram(process.execPath, [bin, 'journey', eventId], undefined, {
-      CORREO_API_URL: api().baseUrl,
-      CORREO_API_TOKEN: ADMIN_TOKEN,
+    const cli = await runProgram(process.execPath, [bin, 'journey', eventId], {
+      env: {
+        CORREO_API_URL: api().baseUrl,
+        CORREO_API_TOKEN: ADMIN_TOKEN,
+      },
     });
     assert.equal(cli.code, 0, cli.stderr);
     const lines = cli.stdout.split('\n');
@@ -267,9 +269,11 @@ describe('GET /v1/messages/{id}/journey', () => {
     assert.match(cli.stdout, /carl@busy\.test: being relayed now \(attempt 1\)$/m);
     assert.match(cli.stdout, /dead-lettered on mail\.outbound\.dlq .*: boom/);
 
-    const missing = await runProgram(process.execPath, [bin, 'journey', randomUUID()], undefined, {
-      CORREO_API_URL: api().baseUrl,
-      CORREO_API_TOKEN: strangerToken,
+    const missing = await runProgram(process.execPath, [bin, 'journey', randomUUID()], {
+      env: {
+        CORREO_API_URL: api().baseUrl,
+        CORREO_API_TOKEN: strangerToken,
+      },
     });
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /not_found|no message/);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { buildAdminApi, adminApiSection } from '@correo/admin-api';
 import type { Config } from '@correo/config';
-import { createPostgresDirectory, ensureDemoAccount } from '@correo/directory';
+import { createMailPathDirectory, ensureDemoAccount } from '@correo/directory';
 import { imapGatewaySection, startImapGateway } from '@correo/imap-gateway';
 import { mdaConfigSection, startMda } from '@correo/mda';
 import { relayConfigSection, startMtaRelay } from '@correo/mta-relay';
@@ -85,9 +85,10 @@ export async function startAllInOne({
       demo = { address: config.allInOne.demoAddress, password };
     }
 
-    const directory = createPostgresDirectory(backends.pool, {
-      allowUnverifiedDomains: config.directory.allowUnverifiedDomains,
-    });
+    const directory = createMailPathDirectory(backends.pool, config.directory, (error) =>
+      logger.warn({ error: error.message }, 'directory change notifications lost: not caching'),
+    );
+    stops.push(() => directory.close());
     const mda = await startMda({
       bus: backends.bus,
       blobs: backends.blobs,

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { RawImapClient } from './helpers/raw-client.js';
+import { LineClient } from '@correo/testkit';
 import { ImapTestStack, rawMessage } from './helpers/stack.js';
 
 /** Untagged responses an IDLE session receives until `done` says it has seen enough. */
-async function idleUntil(client: RawImapClient, done: (lines: string[]) => boolean): Promise<string[]> {
+async function idleUntil(client: LineClient, done: (lines: string[]) => boolean): Promise<string[]> {
   const lines: string[] = [];
   while (!done(lines)) lines.push(await client.readLine());
   return lines;
@@ -26,8 +26,8 @@ describe('two sessions on one mailbox (distributed backends)', () => {
 
   test('an expunge by one session reaches the other only where RFC 9051 allows it', async () => {
     const gateway = await stack.gateway();
-    const a = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
-    const b = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+    const a = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
+    const b = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
     try {
       assert.ok((await a.command('SELECT INBOX')).untagged.includes('* 5 EXISTS'));
       await b.command('SELECT INBOX');
@@ -59,8 +59,8 @@ describe('two sessions on one mailbox (distributed backends)', () => {
 
   test('MOVE by one session: the other, with QRESYNC, gets VANISHED; COPYUID pairs the UIDs', async () => {
     const gateway = await stack.gateway();
-    const a = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
-    const b = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+    const a = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
+    const b = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
     try {
       await a.command('ENABLE QRESYNC');
       const selected = await a.command('SELECT INBOX');
@@ -70,18 +70,18 @@ describe('two sessions on one mailbox (distributed backends)', () => {
       assert.match(moved.untagged[0]!, /^\* OK \[COPYUID \d+ 4:5 1:2\]/);
       assert.deepEqual(moved.untagged.slice(1), ['* 4 EXPUNGE', '* 3 EXPUNGE']);
       const tag = a.allocateTag();
-      a.send(`${tag} IDLE\r\n`);
+      a.write(`${tag} IDLE\r\n`);
       assert.match(await a.readLine(), /^\+ /);
       await b.command('UID STORE 1 +FLAGS.SILENT (\\Seen)');
       const heard = await idleUntil(a, (lines) => lines.some((line) => line.includes('FETCH')));
       assert.ok(heard.includes('* VANISHED 4:5'), heard.join('\n'));
-      a.send('DONE\r\n');
+      a.write('DONE\r\n');
       assert.match((await a.collect(tag)).status, /^OK/);
       assert.deepEqual(await stack.uids(account.accountId, 'Archive'), [1, 2]);
 
       // A client reconnecting with QRESYNC learns what vanished since its MODSEQ.
       const uidvalidity = /UIDVALIDITY (\d+)/.exec(selected.untagged.join('\n'))![1];
-      const c = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+      const c = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
       try {
         await c.command('ENABLE QRESYNC');
         const resync = await c.command(`SELECT INBOX (QRESYNC (${uidvalidity} ${modseq} 1:5))`);
@@ -101,20 +101,20 @@ describe('two sessions on one mailbox (distributed backends)', () => {
   test('two gateways sharing Redis: IDLE on one hears an APPEND made through the other', async () => {
     const first = await stack.gateway();
     const second = await stack.gateway();
-    const idler = await RawImapClient.login(first.ports.imap, account.address, stack.password);
-    const writer = await RawImapClient.login(second.ports.imap, account.address, stack.password);
+    const idler = await LineClient.imapLogin(first.ports.imap, account.address, stack.password);
+    const writer = await LineClient.imapLogin(second.ports.imap, account.address, stack.password);
     try {
       const selected = await idler.command('SELECT INBOX');
       const exists = Number(/\* (\d+) EXISTS/.exec(selected.untagged.join('\n'))![1]);
       const tag = idler.allocateTag();
-      idler.send(`${tag} IDLE\r\n`);
+      idler.write(`${tag} IDLE\r\n`);
       assert.match(await idler.readLine(), /^\+ /);
       const message = rawMessage('Through the other pod');
       const appended = await writer.command(`APPEND INBOX {${Buffer.byteLength(message)}+}\r\n${message}`);
       assert.match(appended.status, /^OK \[APPENDUID/);
       const heard = await idleUntil(idler, (lines) => lines.some((line) => line.endsWith('EXISTS')));
       assert.ok(heard.includes(`* ${exists + 1} EXISTS`), heard.join('\n'));
-      idler.send('DONE\r\n');
+      idler.write('DONE\r\n');
       assert.match((await idler.collect(tag)).status, /^OK IDLE terminated/);
     } finally {
       idler.destroy();

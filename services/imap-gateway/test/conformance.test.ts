@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ImapGateway } from '../src/index.js';
-import { RawImapClient } from './helpers/raw-client.js';
+import { LineClient } from '@correo/testkit';
 import { ImapTestStack, rawMessage } from './helpers/stack.js';
 
 /** Behaviours a conformance suite checks against Dovecot (issue 11), as raw transcripts. */
@@ -23,7 +23,7 @@ describe('mailbox names and implicit CONDSTORE (embedded backends)', () => {
   });
 
   test('a name that cannot exist gets NO [NONEXISTENT] from every command that looks it up', async () => {
-    const client = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+    const client = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
     try {
       // "a&b" is not modified UTF-7 (a bare "&"), "a//b" has an empty level: neither can be a mailbox.
       for (const name of ['"a&b"', '"a//b"', 'Missing']) {
@@ -46,7 +46,7 @@ describe('mailbox names and implicit CONDSTORE (embedded backends)', () => {
   });
 
   test('a name of every atom character can be created, selected and listed', async () => {
-    const client = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+    const client = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
     try {
       // Every atom character of RFC 3501; "&" is written "&-" in modified UTF-7.
       const name = "!#$&-'+,-.0123456789:;<=>?@^_`|}";
@@ -67,7 +67,7 @@ describe('mailbox names and implicit CONDSTORE (embedded backends)', () => {
       'SEARCH MODSEQ 1',
       'STORE 1 (UNCHANGEDSINCE 1000000) +FLAGS (x)',
     ]) {
-      const client = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+      const client = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
       try {
         const selected = await client.command('SELECT INBOX');
         const highest = Number(/HIGHESTMODSEQ (\d+)/.exec(selected.untagged.join('\n'))![1]);
@@ -83,7 +83,7 @@ describe('mailbox names and implicit CONDSTORE (embedded backends)', () => {
   });
 
   test('SEARCH RETURN (MIN) / (MAX) with MODSEQ give the mod-sequence of the message returned', async () => {
-    const client = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+    const client = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
     try {
       await client.command('SELECT INBOX');
       const fetched = await client.command('FETCH 1:* (MODSEQ)');
@@ -108,8 +108,8 @@ describe('mailbox names and implicit CONDSTORE (embedded backends)', () => {
   });
 
   test('a new keyword is announced in FLAGS and PERMANENTFLAGS before any FETCH shows it, to every session', async () => {
-    const writer = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
-    const reader = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+    const writer = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
+    const reader = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
     try {
       await writer.command('SELECT INBOX');
       await reader.command('SELECT INBOX');
@@ -141,7 +141,7 @@ describe('mailbox names and implicit CONDSTORE (embedded backends)', () => {
       announced([...update.untagged, ...(await reader.command('FETCH 1:* (FLAGS)')).untagged], 'Appended');
       // COPY into a mailbox that has never had the keyword.
       await writer.command('CREATE Copies');
-      const copier = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+      const copier = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
       try {
         await copier.command('SELECT Copies');
         await writer.command('COPY 1 Copies');

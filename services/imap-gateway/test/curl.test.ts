@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ImapGateway } from '../src/index.js';
-import { run } from './helpers/run.js';
+import { runProgram } from '@correo/testkit';
 import { ImapTestStack, rawMessage } from './helpers/stack.js';
 
 describe('curl imap:// and imaps://', () => {
@@ -32,7 +32,7 @@ describe('curl imap:// and imaps://', () => {
   });
 
   function curl(url: string, port: number, extra: string[] = []) {
-    return run('curl', [
+    return runProgram('curl', [
       '--silent',
       '--show-error',
       '--cacert',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ImapGateway } from '../src/index.js';
-import { RawImapClient } from './helpers/raw-client.js';
+import { LineClient } from '@correo/testkit';
 import { ImapTestStack } from './helpers/stack.js';
 
 const GROUPS = [
@@ -19,7 +19,7 @@ const GROUPS = [
 describe('FETCH ENVELOPE: groups and addresses without a domain (RFC 3501 7.4.2)', () => {
   let stack: ImapTestStack;
   let gateway: ImapGateway;
-  let client: RawImapClient;
+  let client: LineClient;
   let accountId: string;
 
   before(async () => {
@@ -28,7 +28,7 @@ describe('FETCH ENVELOPE: groups and addresses without a domain (RFC 3501 7.4.2)
     const account = await stack.account('envelope');
     accountId = account.accountId;
     await stack.deliver(account.accountId, account.address, GROUPS);
-    client = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+    client = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
     await client.command('SELECT INBOX');
   });
   after(async () => {

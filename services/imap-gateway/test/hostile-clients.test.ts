@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ImapGateway } from '../src/index.js';
-import { RawImapClient } from './helpers/raw-client.js';
+import { LineClient } from '@correo/testkit';
 import { ImapTestStack, rawMessage } from './helpers/stack.js';
 
 /** The items of docs/security.md that a single hostile IMAP client tries first. */
@@ -26,8 +26,8 @@ describe('hostile IMAP clients: LIST patterns, UIDVALIDITY reuse, FETCH repeats,
   });
 
   test('a LIST pattern of many wildcards answers over long names and never stalls another session', async () => {
-    const lister = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
-    const other = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+    const lister = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
+    const other = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
     try {
       for (let i = 0; i < 5; i++) {
         assert.match((await lister.command(`CREATE ${'a'.repeat(200)}${i}`)).status, /^OK/);
@@ -36,7 +36,7 @@ describe('hostile IMAP clients: LIST patterns, UIDVALIDITY reuse, FETCH repeats,
       const evil = '"*a*a*a*a*a*a*a*c"';
       const events: string[] = [];
       const lists = Array.from({ length: 20 }, () => lister.allocateTag());
-      lister.send(lists.map((tag) => `${tag} LIST "" ${evil}\r\n`).join(''));
+      lister.write(lists.map((tag) => `${tag} LIST "" ${evil}\r\n`).join(''));
       const noop = other.command('NOOP').then((done) => {
         events.push('noop');
         return done;
@@ -63,7 +63,7 @@ describe('hostile IMAP clients: LIST patterns, UIDVALIDITY reuse, FETCH repeats,
   });
 
   test('LIST patterns past the wildcard cap get BAD [LIMIT]; every atom character is a valid pattern', async () => {
-    const client = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+    const client = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
     try {
       const tooMany = await client.command(`LIST "" "${'*a'.repeat(11)}"`);
       assert.match(tooMany.status, /^BAD \[LIMIT\] .*10 wildcards/);
@@ -85,7 +85,7 @@ describe('hostile IMAP clients: LIST patterns, UIDVALIDITY reuse, FETCH repeats,
 
   test('UIDVALIDITY: CREATE, DELETE, CREATE at once gives a new one; no two mailboxes of an account share one', async () => {
     const fresh = await stack.account('uidvalidity');
-    const client = await RawImapClient.login(gateway.ports.imap, fresh.address, stack.password);
+    const client = await LineClient.imapLogin(gateway.ports.imap, fresh.address, stack.password);
     const uidValidity = async (name: string) => {
       const status = await client.command(`STATUS ${name} (UIDVALIDITY)`);
       const match = /UIDVALIDITY (\d+)/.exec(status.untagged.join(' '));
@@ -117,7 +117,7 @@ describe('hostile IMAP clients: LIST patterns, UIDVALIDITY reuse, FETCH repeats,
     const line = 'The quick brown fox jumps over the lazy dog, again and again and again.';
     const body = Array.from({ length: 40_000 }, (_, i) => `${i} ${line}`);
     await stack.deliver(big.accountId, big.address, rawMessage('Big', body));
-    const client = await RawImapClient.login(gateway.ports.imap, big.address, stack.password);
+    const client = await LineClient.imapLogin(gateway.ports.imap, big.address, stack.password);
     try {
       await client.command('SELECT INBOX');
       const repeated = await client.command(`FETCH 1 (${Array(5000).fill('BODY.PEEK[]').join(' ')})`);
@@ -147,7 +147,7 @@ describe('hostile IMAP clients: LIST patterns, UIDVALIDITY reuse, FETCH repeats,
   test('keywords are bounded in length and in number per mailbox: NO [LIMIT], system flags always work', async () => {
     const tagger = await stack.account('keywords');
     await stack.deliver(tagger.accountId, tagger.address, rawMessage('Tagged'));
-    const client = await RawImapClient.login(gateway.ports.imap, tagger.address, stack.password);
+    const client = await LineClient.imapLogin(gateway.ports.imap, tagger.address, stack.password);
     try {
       await client.command('SELECT INBOX');
       const long = await client.command(`STORE 1 +FLAGS (${'k'.repeat(21)})`);

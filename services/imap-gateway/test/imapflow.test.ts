@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { ImapFlow } from 'imapflow';
 import type { ImapGateway } from '../src/index.js';
 import { ImapTestStack, rawMessage } from './helpers/stack.js';
+import { STACK_KINDS } from '@correo/testkit/stack';
 
 const MULTIPART = [
   'From: "Ana Example" <ana@remote.test>',
@@ -52,7 +53,7 @@ function existsReaches(imap: ImapFlow, count: number): Promise<number> {
   });
 }
 
-for (const kind of ['embedded', 'distributed'] as const) {
+for (const kind of STACK_KINDS) {
   describe(`imapflow against the gateway (${kind})`, () => {
     let stack: ImapTestStack;
     let gateway: ImapGateway;

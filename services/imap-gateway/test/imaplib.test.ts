@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { run } from './helpers/run.js';
+import { runProgram } from '@correo/testkit';
 import { ImapTestStack, rawMessage } from './helpers/stack.js';
+import { STACK_KINDS } from '@correo/testkit/stack';
 
 const script = fileURLToPath(new URL('./clients/imaplib_client.py', import.meta.url));
 
-for (const kind of ['embedded', 'distributed'] as const) {
+for (const kind of STACK_KINDS) {
   describe(`Python imaplib against the gateway (${kind})`, () => {
     let stack: ImapTestStack;
     let dir: string;
@@ -32,7 +33,13 @@ for (const kind of ['embedded', 'distributed'] as const) {
       const ca = join(dir, 'ca.pem');
       await writeFile(ca, stack.tls.cert);
 
-      const result = await run('python3', [script, String(gateway.ports.imap), address, stack.password, ca]);
+      const result = await runProgram('python3', [
+        script,
+        String(gateway.ports.imap),
+        address,
+        stack.password,
+        ca,
+      ]);
       assert.equal(result.code, 0, result.stderr);
       const seen = JSON.parse(result.stdout) as Record<string, unknown>;
       assert.ok((seen.capabilities_before as string[]).includes('LOGINDISABLED'));

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createLoginLimiter } from '@correo/auth';
-import { eventually } from '@correo/testkit';
-import { RawImapClient } from './helpers/raw-client.js';
+import { eventually, LineClient } from '@correo/testkit';
 import { ImapTestStack } from './helpers/stack.js';
 
 describe('limits: TLS before login, failed logins, connections, sizes, autologout (Redis limits)', () => {
@@ -19,7 +18,7 @@ describe('limits: TLS before login, failed logins, connections, sizes, autologou
 
   test('without the loopback allowance, LOGIN needs TLS: LOGINDISABLED, then STARTTLS makes it work', async () => {
     const gateway = await stack.gateway({ allowPlaintextAuthOnLoopback: false });
-    const client = await RawImapClient.connect(gateway.ports.imap);
+    const client = await LineClient.connect(gateway.ports.imap, { literals: true });
     try {
       assert.match(await client.readLine(), /LOGINDISABLED/);
       const refused = await client.command(`LOGIN ${account.address} "${stack.password}"`);
@@ -35,7 +34,7 @@ describe('limits: TLS before login, failed logins, connections, sizes, autologou
   test('failed logins close the connection after the budget and lock the login across connections', async () => {
     const loginLimiter = createLoginLimiter(stack.limits, { freeFailures: 10, loginLockAfter: 4 });
     const gateway = await stack.gateway({ maxAuthFailures: 3 }, { loginLimiter });
-    const first = await RawImapClient.connect(gateway.ports.imap);
+    const first = await LineClient.connect(gateway.ports.imap, { literals: true });
     await first.readLine();
     for (let i = 0; i < 2; i++) {
       assert.match(
@@ -46,7 +45,7 @@ describe('limits: TLS before login, failed logins, connections, sizes, autologou
     const third = await first.command(`LOGIN ${account.address} wrong`);
     assert.match(third.status, /^NO \[AUTHENTICATIONFAILED\].*closing/);
     await first.closed();
-    const second = await RawImapClient.connect(gateway.ports.imap);
+    const second = await LineClient.connect(gateway.ports.imap, { literals: true });
     try {
       await second.readLine();
       await second.command(`LOGIN ${account.address} wrong`);
@@ -75,7 +74,7 @@ describe('limits: TLS before login, failed logins, connections, sizes, autologou
       `${local}@${domain.slice(0, 2)}\u200b${domain.slice(2)}`,
       `${local}@${fullWidth}`,
     ];
-    const client = await RawImapClient.connect(gateway.ports.imap);
+    const client = await LineClient.connect(gateway.ports.imap, { literals: true });
     try {
       await client.readLine();
       for (const spelling of spellings) {
@@ -87,7 +86,7 @@ describe('limits: TLS before login, failed logins, connections, sizes, autologou
     } finally {
       client.destroy();
     }
-    const locked = await RawImapClient.connect(gateway.ports.imap);
+    const locked = await LineClient.connect(gateway.ports.imap, { literals: true });
     try {
       await locked.readLine();
       const refused = await locked.command(`LOGIN ${target.address} "${stack.password}"`);
@@ -101,7 +100,7 @@ describe('limits: TLS before login, failed logins, connections, sizes, autologou
     }
     // Positive control: after the window the right password works again.
     await eventually('the lock to end with its window', async () => {
-      const again = await RawImapClient.connect(gateway.ports.imap);
+      const again = await LineClient.connect(gateway.ports.imap, { literals: true });
       try {
         await again.readLine();
         return /^OK/.test((await again.command(`LOGIN ${target.address} "${stack.password}"`)).status);
@@ -114,9 +113,9 @@ describe('limits: TLS before login, failed logins, connections, sizes, autologou
   test('connections per IP and logged-in sessions per account are capped', async () => {
     const other = await stack.account('capped');
     const gateway = await stack.gateway({ maxConnectionsPerIp: 2, maxConnectionsPerUser: 1 });
-    const a = await RawImapClient.login(gateway.ports.imap, other.address, stack.password);
-    const b = await RawImapClient.connect(gateway.ports.imap);
-    const c = await RawImapClient.connect(gateway.ports.imap);
+    const a = await LineClient.imapLogin(gateway.ports.imap, other.address, stack.password);
+    const b = await LineClient.connect(gateway.ports.imap, { literals: true });
+    const c = await LineClient.connect(gateway.ports.imap, { literals: true });
     try {
       await b.readLine();
       const second = await b.command(`LOGIN ${other.address} "${stack.password}"`);
@@ -132,7 +131,7 @@ describe('limits: TLS before login, failed logins, connections, sizes, autologou
 
   test('over-long lines and literals past APPENDLIMIT get BAD [TOOBIG]; the session goes on', async () => {
     const gateway = await stack.gateway({ maxLineLength: 1024, appendLimit: 4096 });
-    const client = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+    const client = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
     try {
       const long = await client.command(`NOOP ${'x'.repeat(2000)}`);
       assert.match(long.status, /^BAD \[TOOBIG\]/);
@@ -146,18 +145,18 @@ describe('limits: TLS before login, failed logins, connections, sizes, autologou
 
   test('autologout ends an inactive session with BYE; IDLE keeps it alive', async () => {
     const gateway = await stack.gateway({ autologoutMs: 300, idleKeepaliveMs: 100 });
-    const idle = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
-    const lazy = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+    const idle = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
+    const lazy = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
     try {
       await idle.command('SELECT INBOX');
       const tag = idle.allocateTag();
-      idle.send(`${tag} IDLE\r\n`);
+      idle.write(`${tag} IDLE\r\n`);
       assert.match(await idle.readLine(), /^\+ /);
       assert.equal(await lazy.readLine(), '* BYE Autologout: idle for too long');
       await lazy.closed();
       // Long after the autologout time the idler still gets keepalives and can end IDLE.
       for (let i = 0; i < 5; i++) assert.equal(await idle.readLine(), '* OK Still here');
-      idle.send('DONE\r\n');
+      idle.write('DONE\r\n');
       assert.match((await idle.collect(tag)).status, /^OK IDLE terminated/);
     } finally {
       idle.destroy();

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ImapGateway } from '../src/index.js';
-import { RawImapClient } from './helpers/raw-client.js';
+import { LineClient } from '@correo/testkit';
 import { ImapTestStack, rawMessage } from './helpers/stack.js';
 
 describe('folders, LIST-EXTENDED, STATUS, QUOTA and CONDSTORE (embedded backends)', () => {
   let stack: ImapTestStack;
   let gateway: ImapGateway;
   let account: { accountId: string; address: string };
-  let client: RawImapClient;
+  let client: LineClient;
 
   before(async () => {
     stack = await ImapTestStack.create('embedded');
@@ -17,7 +17,7 @@ describe('folders, LIST-EXTENDED, STATUS, QUOTA and CONDSTORE (embedded backends
     await stack.deliver(account.accountId, account.address, rawMessage('One'));
     await stack.deliver(account.accountId, account.address, rawMessage('Two'));
     await stack.pool.query('UPDATE accounts SET quota_bytes = 10485760 WHERE id = $1', [account.accountId]);
-    client = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+    client = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
   });
   after(async () => {
     client.destroy();
@@ -71,7 +71,7 @@ describe('folders, LIST-EXTENDED, STATUS, QUOTA and CONDSTORE (embedded backends
 
   test('LIST-EXTENDED subscriptions: RFC 5258 example 9, RETURN (CHILDREN SUBSCRIBED), LSUB % (RFC 3501 6.3.9)', async () => {
     const other = await stack.account('subscriptions');
-    const subscriber = await RawImapClient.login(gateway.ports.imap, other.address, stack.password);
+    const subscriber = await LineClient.imapLogin(gateway.ports.imap, other.address, stack.password);
     try {
       // RFC 5258 section 5 example 9's tree. CREATE makes the parents and subscribes nothing (as
       // Dovecot): a client that never subscribed must not see \\Subscribed.
@@ -155,7 +155,7 @@ describe('folders, LIST-EXTENDED, STATUS, QUOTA and CONDSTORE (embedded backends
     assert.deepEqual((await client.command('LIST "" "Entw*"')).untagged, [
       '* LIST (\\HasNoChildren) "/" Entw&APw-rfe',
     ]);
-    const utf8 = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+    const utf8 = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
     try {
       await utf8.command('ENABLE UTF8=ACCEPT');
       const listed = await utf8.command('LIST "" "Entw*"');
@@ -194,7 +194,7 @@ describe('folders, LIST-EXTENDED, STATUS, QUOTA and CONDSTORE (embedded backends
 
   test('AUTHENTICATE PLAIN with SASL-IR and with a continuation; EXAMINE is read-only', async () => {
     const plain = Buffer.from(`\0${account.address}\0${stack.password}`).toString('base64');
-    const ir = await RawImapClient.connect(gateway.ports.imap);
+    const ir = await LineClient.connect(gateway.ports.imap, { literals: true });
     try {
       await ir.readLine();
       assert.match((await ir.command(`AUTHENTICATE PLAIN ${plain}`)).status, /^OK \[CAPABILITY/);
@@ -207,13 +207,13 @@ describe('folders, LIST-EXTENDED, STATUS, QUOTA and CONDSTORE (embedded backends
     } finally {
       ir.destroy();
     }
-    const continued = await RawImapClient.connect(gateway.ports.imap);
+    const continued = await LineClient.connect(gateway.ports.imap, { literals: true });
     try {
       await continued.readLine();
       const tag = continued.allocateTag();
-      continued.send(`${tag} AUTHENTICATE PLAIN\r\n`);
+      continued.write(`${tag} AUTHENTICATE PLAIN\r\n`);
       assert.equal(await continued.readLine(), '+ ');
-      continued.send(`${plain}\r\n`);
+      continued.write(`${plain}\r\n`);
       assert.match((await continued.collect(tag)).status, /^OK/);
     } finally {
       continued.destroy();

@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ImapGateway } from '../src/index.js';
-import { RawImapClient } from './helpers/raw-client.js';
-import { run } from './helpers/run.js';
+import { LineClient, runProgram } from '@correo/testkit';
 import { ImapTestStack, rawMessage } from './helpers/stack.js';
 
 /** Every message file of a Maildir folder (new and cur), with its flags suffix. */
@@ -40,7 +39,7 @@ describe('mbsync (isync) syncs a whole account both ways', () => {
   });
 
   async function sync(): Promise<void> {
-    const result = await run('mbsync', ['-c', join(dir, 'mbsyncrc'), '-a'], { timeoutMs: 60_000 });
+    const result = await runProgram('mbsync', ['-c', join(dir, 'mbsyncrc'), '-a'], { timeoutMs: 60_000 });
     assert.equal(result.code, 0, `mbsync failed:\n${result.stdout}\n${result.stderr}`);
   }
 
@@ -122,7 +121,10 @@ describe('mbsync (isync) syncs a whole account both ways', () => {
     // 3. Changes on the server: a delivery, a flag, an expunge; the next sync brings them down.
     await stack.deliver(accountId, address, rawMessage('Fourth'));
     // Another client, over implicit TLS: flags one message, expunges another.
-    const other = await RawImapClient.connect(gateway.ports.imaps, { tls: { ca: stack.tls.cert } });
+    const other = await LineClient.connect(gateway.ports.imaps, {
+      literals: true,
+      tls: { ca: stack.tls.cert },
+    });
     try {
       await other.readLine();
       assert.match((await other.command(`LOGIN ${address} "${stack.password}"`)).status, /^OK/);

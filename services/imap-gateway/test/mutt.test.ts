@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ImapGateway } from '../src/index.js';
-import { run } from './helpers/run.js';
+import { runProgram } from '@correo/testkit';
 import { ImapTestStack, rawMessage } from './helpers/stack.js';
 
 /**
@@ -67,7 +67,7 @@ describe('mutt reads the mailbox in batch mode', () => {
       '-e',
       `'push "${keys}"'`,
     ].join(' ');
-    const result = await run('script', ['-qec', command, '/dev/null'], {
+    const result = await runProgram('script', ['-qec', command, '/dev/null'], {
       env: { ...process.env, TERM: 'xterm', HOME: dir },
       timeoutMs: 60_000,
     });

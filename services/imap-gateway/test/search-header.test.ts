@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { ImapGateway } from '../src/index.js';
-import { RawImapClient } from './helpers/raw-client.js';
-import { run } from './helpers/run.js';
+import { LineClient, runProgram } from '@correo/testkit';
 import { ImapTestStack, rawMessage } from './helpers/stack.js';
+import { STACK_KINDS } from '@correo/testkit/stack';
 
 const imaplibScript = fileURLToPath(new URL('./clients/imaplib_search_header.py', import.meta.url));
 
@@ -62,12 +62,12 @@ function searched(untagged: string[]): number[] {
   return line.split(' ').slice(2).map(Number);
 }
 
-for (const kind of ['embedded', 'distributed'] as const) {
+for (const kind of STACK_KINDS) {
   describe(`SEARCH HEADER on any field, read from the header block (${kind})`, () => {
     let stack: ImapTestStack;
     let gateway: ImapGateway;
     let account: { accountId: string; address: string };
-    let client: RawImapClient;
+    let client: LineClient;
 
     before(async () => {
       stack = await ImapTestStack.create(kind);
@@ -75,7 +75,7 @@ for (const kind of ['embedded', 'distributed'] as const) {
       account = await stack.account('headers');
       await stack.deliver(account.accountId, account.address, rawMessage('expunged first'));
       for (const raw of MAILBOX) await stack.deliver(account.accountId, account.address, raw);
-      client = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+      client = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
       await client.command('SELECT INBOX');
       await client.command('STORE 1 +FLAGS.SILENT (\\Deleted)');
       const expunged = await client.command('EXPUNGE');
@@ -117,7 +117,7 @@ for (const kind of ['embedded', 'distributed'] as const) {
       assert.deepEqual(await search('HEADER X-Folded "part second part"'), [2]);
       const needle = Buffer.from('jörg müller', 'utf8');
       const tag = client.allocateTag();
-      client.send(
+      client.write(
         Buffer.concat([
           Buffer.from(`${tag} SEARCH CHARSET UTF-8 HEADER X-Encoded {${needle.length}+}\r\n`),
           needle,
@@ -157,7 +157,7 @@ for (const kind of ['embedded', 'distributed'] as const) {
     });
 
     test("Python's imaplib", async () => {
-      const result = await run('python3', [
+      const result = await runProgram('python3', [
         imaplibScript,
         String(gateway.ports.imap),
         account.address,

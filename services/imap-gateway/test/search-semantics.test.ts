@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { ImapGateway } from '../src/index.js';
-import { RawImapClient } from './helpers/raw-client.js';
-import { run } from './helpers/run.js';
+import { LineClient, runProgram } from '@correo/testkit';
 import { ImapTestStack } from './helpers/stack.js';
+import { STACK_KINDS } from '@correo/testkit/stack';
 
 const imaplibScript = fileURLToPath(new URL('./clients/imaplib_search_semantics.py', import.meta.url));
 
@@ -56,10 +56,10 @@ function searched(untagged: string[]): number[] {
   return line.split(' ').slice(2).map(Number);
 }
 
-async function append(client: RawImapClient, mailbox: string, raw: string, date?: string): Promise<void> {
+async function append(client: LineClient, mailbox: string, raw: string, date?: string): Promise<void> {
   const bytes = Buffer.from(raw, 'latin1');
   const tag = client.allocateTag();
-  client.send(
+  client.write(
     Buffer.concat([
       Buffer.from(`${tag} APPEND ${mailbox} ${date ? `"${date}" ` : ''}{${bytes.length}+}\r\n`),
       bytes,
@@ -70,18 +70,18 @@ async function append(client: RawImapClient, mailbox: string, raw: string, date?
   assert.match(done.status, /^OK /);
 }
 
-for (const kind of ['embedded', 'distributed'] as const) {
+for (const kind of STACK_KINDS) {
   describe(`SEARCH dates and text as RFC 3501 6.4.4 defines them (${kind})`, () => {
     let stack: ImapTestStack;
     let gateway: ImapGateway;
     let account: { accountId: string; address: string };
-    let client: RawImapClient;
+    let client: LineClient;
 
     before(async () => {
       stack = await ImapTestStack.create(kind);
       gateway = await stack.gateway();
       account = await stack.account('semantics');
-      client = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+      client = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
       assert.match((await client.command('CREATE Dated')).status, /^OK /);
       assert.match((await client.command('CREATE Texts')).status, /^OK /);
       for (const [date, internal] of DATED) {
@@ -159,7 +159,7 @@ for (const kind of ['embedded', 'distributed'] as const) {
       ] as const) {
         const bytes = Buffer.from(needle, 'utf8');
         const tag = client.allocateTag();
-        client.send(
+        client.write(
           Buffer.concat([
             Buffer.from(`${tag} SEARCH CHARSET UTF-8 TEXT {${bytes.length}+}\r\n`),
             bytes,
@@ -186,7 +186,7 @@ for (const kind of ['embedded', 'distributed'] as const) {
     });
 
     test("Python's imaplib", async () => {
-      const result = await run('python3', [
+      const result = await runProgram('python3', [
         imaplibScript,
         String(gateway.ports.imap),
         account.address,

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { ImapGateway } from '../src/index.js';
-import { RawImapClient } from './helpers/raw-client.js';
-import { run } from './helpers/run.js';
+import { LineClient, runProgram } from '@correo/testkit';
 import { ImapTestStack, rawMessage } from './helpers/stack.js';
 
 const imaplibScript = fileURLToPath(new URL('./clients/imaplib_searchres.py', import.meta.url));
@@ -34,10 +33,10 @@ describe('SEARCHRES: SEARCH RETURN (SAVE) and "$" (RFC 5182, RFC 9051 6.4.4.1)',
   /** A fresh account with SUBJECTS delivered, INBOX selected and UID 1 expunged. */
   async function selectedInbox(
     localPart: string,
-  ): Promise<{ client: RawImapClient; accountId: string; address: string }> {
+  ): Promise<{ client: LineClient; accountId: string; address: string }> {
     const { accountId, address } = await stack.account(localPart);
     for (const subject of SUBJECTS) await stack.deliver(accountId, address, rawMessage(subject));
-    const client = await RawImapClient.login(gateway.ports.imap, address, stack.password);
+    const client = await LineClient.imapLogin(gateway.ports.imap, address, stack.password);
     assert.match((await client.command('SELECT INBOX')).status, /^OK/);
     assert.match((await client.command('UID STORE 1 +FLAGS.SILENT (\\Deleted)')).status, /^OK/);
     assert.deepEqual((await client.command('EXPUNGE')).untagged, ['* 1 EXPUNGE']);
@@ -46,7 +45,7 @@ describe('SEARCHRES: SEARCH RETURN (SAVE) and "$" (RFC 5182, RFC 9051 6.4.4.1)',
 
   test('SEARCHRES is advertised once logged in', async () => {
     const { address } = await stack.account('caps');
-    const client = await RawImapClient.login(gateway.ports.imap, address, stack.password);
+    const client = await LineClient.imapLogin(gateway.ports.imap, address, stack.password);
     try {
       const caps = await client.command('CAPABILITY');
       assert.match(caps.untagged[0]!, /^\* CAPABILITY .* ESEARCH SEARCHRES /);
@@ -116,7 +115,7 @@ describe('SEARCHRES: SEARCH RETURN (SAVE) and "$" (RFC 5182, RFC 9051 6.4.4.1)',
     try {
       const search = client.allocateTag();
       const fetch = client.allocateTag();
-      client.send(`${search} SEARCH RETURN (SAVE) SUBJECT beta\r\n${fetch} UID FETCH $ (UID)\r\n`);
+      client.write(`${search} SEARCH RETURN (SAVE) SUBJECT beta\r\n${fetch} UID FETCH $ (UID)\r\n`);
       assert.match((await client.collect(search)).status, /^OK /);
       const answer = await client.collect(fetch);
       assert.deepEqual(fetched(answer.untagged), ['2: UID 3', '4: UID 5']);
@@ -157,7 +156,7 @@ describe('SEARCHRES: SEARCH RETURN (SAVE) and "$" (RFC 5182, RFC 9051 6.4.4.1)',
 
   test('expunged messages drop out of "$": own EXPUNGE, UID EXPUNGE $ and another session expunging', async () => {
     const { client, address } = await selectedInbox('expunge');
-    const other = await RawImapClient.login(gateway.ports.imap, address, stack.password);
+    const other = await LineClient.imapLogin(gateway.ports.imap, address, stack.password);
     try {
       await client.command('SEARCH RETURN (SAVE) SUBJECT alpha');
       await client.command('STORE 3 +FLAGS.SILENT (\\Deleted)');
@@ -240,7 +239,12 @@ describe('SEARCHRES: SEARCH RETURN (SAVE) and "$" (RFC 5182, RFC 9051 6.4.4.1)',
   test('Python imaplib: SAVE, FETCH $, UID STORE $, SAVE MIN, EXPUNGE, SELECT, UID COPY $', async () => {
     const { accountId, address } = await stack.account('py');
     for (const subject of SUBJECTS) await stack.deliver(accountId, address, rawMessage(subject));
-    const result = await run('python3', [imaplibScript, String(gateway.ports.imap), address, stack.password]);
+    const result = await runProgram('python3', [
+      imaplibScript,
+      String(gateway.ports.imap),
+      address,
+      stack.password,
+    ]);
     assert.equal(result.code, 0, result.stderr);
     const seen = JSON.parse(result.stdout) as Record<string, unknown>;
     assert.equal(seen.searchres_advertised, true);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ImapGateway } from '../src/index.js';
-import { RawImapClient } from './helpers/raw-client.js';
+import { LineClient } from '@correo/testkit';
 import { ImapTestStack, rawMessage } from './helpers/stack.js';
 
 describe('IMAP session over a raw socket (embedded backends)', () => {
@@ -21,7 +21,7 @@ describe('IMAP session over a raw socket (embedded backends)', () => {
   });
 
   test('greeting, CAPABILITY before and after login, bad syntax and wrong state', async () => {
-    const client = await RawImapClient.connect(gateway.ports.imap);
+    const client = await LineClient.connect(gateway.ports.imap, { literals: true });
     try {
       const greeting = await client.readLine();
       assert.match(greeting, /^\* OK \[CAPABILITY [^\]]*IMAP4rev2[^\]]*STARTTLS[^\]]*AUTH=PLAIN/);
@@ -42,7 +42,7 @@ describe('IMAP session over a raw socket (embedded backends)', () => {
   });
 
   test('SELECT reports counts, UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ', async () => {
-    const client = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+    const client = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
     try {
       const selected = await client.command('SELECT INBOX');
       assert.match(selected.status, /^OK \[READ-WRITE\]/);
@@ -78,13 +78,13 @@ describe('IMAP session over a raw socket (embedded backends)', () => {
   });
 
   test('APPEND with a synchronizing literal gets APPENDUID; LITERAL+ needs no continuation', async () => {
-    const client = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+    const client = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
     try {
       const message = rawMessage('Appended');
       const tag = client.allocateTag();
-      client.send(`${tag} APPEND Drafts (\\Draft) {${Buffer.byteLength(message)}}\r\n`);
+      client.write(`${tag} APPEND Drafts (\\Draft) {${Buffer.byteLength(message)}}\r\n`);
       assert.match(await client.readLine(), /^\+ /);
-      client.send(`${message}\r\n`);
+      client.write(`${message}\r\n`);
       const done = await client.collect(tag);
       assert.match(done.status, /^OK \[APPENDUID \d+ 1\] APPEND completed/);
       const plus = await client.command(`APPEND Drafts {${Buffer.byteLength(message)}+}\r\n${message}`);

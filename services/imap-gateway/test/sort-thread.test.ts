@@ -3,8 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { ImapGateway } from '../src/index.js';
 import { compressInOrder } from '@correo/imap-proto';
-import { RawImapClient } from './helpers/raw-client.js';
-import { run } from './helpers/run.js';
+import { LineClient, runProgram } from '@correo/testkit';
 import { ImapTestStack } from './helpers/stack.js';
 
 const imaplibScript = fileURLToPath(new URL('./clients/imaplib_sort_thread.py', import.meta.url));
@@ -113,21 +112,21 @@ function numbersOf(untagged: string[], name: string): number[] {
 describe('SORT, ESORT and THREAD over stored keys (RFC 5256, 5267, 5957)', () => {
   let stack: ImapTestStack;
   let gateway: ImapGateway;
-  let client: RawImapClient;
+  let client: LineClient;
   let account: { accountId: string; address: string };
 
   before(async () => {
     stack = await ImapTestStack.create('embedded');
     gateway = await stack.gateway();
     account = await stack.account('sorting');
-    client = await RawImapClient.login(gateway.ports.imap, account.address, stack.password);
+    client = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
     await stack.deliver(account.accountId, account.address, raw({ ...SPECS[0]!, id: 'expunged' }));
     // Arrival runs backwards against the message numbers: 1 arrived last.
     for (const [i, spec] of SPECS.entries()) {
       const bytes = Buffer.from(raw(spec), 'utf8');
       const internal = `${String(20 - i).padStart(2, '0')}-Feb-2024 12:00:00 +0000`;
       const tag = client.allocateTag();
-      client.send(
+      client.write(
         Buffer.concat([
           Buffer.from(`${tag} APPEND INBOX "${internal}" {${bytes.length}+}\r\n`),
           bytes,
@@ -229,7 +228,7 @@ describe('SORT, ESORT and THREAD over stored keys (RFC 5256, 5267, 5957)', () =>
   });
 
   test("Python's imaplib", async () => {
-    const result = await run('python3', [
+    const result = await runProgram('python3', [
       imaplibScript,
       String(gateway.ports.imap),
       account.address,

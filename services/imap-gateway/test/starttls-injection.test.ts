@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { RawImapClient } from './helpers/raw-client.js';
+import { LineClient } from '@correo/testkit';
 import { ImapTestStack } from './helpers/stack.js';
 
 // The STARTTLS command-injection attack (RFC 9051 6.2.1; CVE-2011-0411 and kin): commands sent in
@@ -20,9 +20,9 @@ describe('STARTTLS drops what was pipelined behind it', () => {
 
   test('a LOGIN and a SELECT pipelined behind STARTTLS are never answered nor run', async () => {
     const gateway = await stack.gateway({ allowPlaintextAuthOnLoopback: true });
-    const plain = await RawImapClient.connect(gateway.ports.imap);
+    const plain = await LineClient.connect(gateway.ports.imap, { literals: true });
     await plain.readLine();
-    plain.send(`s1 STARTTLS\r\ns2 LOGIN "${account.address}" "${stack.password}"\r\ns3 SELECT INBOX\r\n`);
+    plain.write(`s1 STARTTLS\r\ns2 LOGIN "${account.address}" "${stack.password}"\r\ns3 SELECT INBOX\r\n`);
     assert.match((await plain.collect('s1')).status, /^OK/);
     const secured = await plain.startTls(stack.tls.cert);
     try {

@@ -4,6 +4,7 @@ import { SubmissionKind, timestampDate } from '@correo/proto';
 import type { MailAccepted } from '@correo/proto';
 import { recordAcceptedMessages } from '@correo/store';
 import type { AcceptedMessage, Pool, RelayJobRoute } from '@correo/store';
+import { carriedSummary } from './facts.js';
 import { outboundJobId } from './outbound.js';
 import type { DeliveryPlan } from './recipients.js';
 
@@ -40,7 +41,10 @@ export function relayRoutes(event: MailAccepted, plan: DeliveryPlan): RelayJobRo
  * Best effort: the journey is a record, never a reason to hold mail back, so a blob that cannot be
  * read here leaves the Message-ID unrecorded and the relay (which reads the blob anyway) decides.
  */
-async function headerMessageId(blobs: BlobStore, blobKey: string): Promise<string | null> {
+async function headerMessageId(blobs: BlobStore, event: MailAccepted): Promise<string | null> {
+  const carried = carriedSummary(event);
+  if (carried) return carried.messageId;
+  const blobKey = event.blobKey;
   try {
     const header = await blobs.get(blobKey, { start: 0, end: HEADER_BYTES - 1 });
     return messageSummary(await analyzeMessage(header)).messageId;
@@ -75,7 +79,7 @@ async function acceptanceOf(
   { event, plan, headers }: PlannedEvent,
 ): Promise<AcceptedMessage> {
   const messageId =
-    plan.local.length === 0 && plan.external.size > 0 ? await headerMessageId(blobs, event.blobKey) : null;
+    plan.local.length === 0 && plan.external.size > 0 ? await headerMessageId(blobs, event) : null;
   return {
     eventId: event.eventId,
     receivedAt: event.receivedAt ? timestampDate(event.receivedAt) : new Date(),

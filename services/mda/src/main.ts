@@ -1,6 +1,6 @@
 // Wiring only: config -> adapters -> startMda. The schema is migrated beforehand (libs/store migrate CLI).
 import { openBackends, requireDatabaseUrl } from '@correo/backends';
-import { createPostgresDirectory } from '@correo/directory';
+import { createMailPathDirectory } from '@correo/directory';
 import { runService } from '@correo/runtime';
 import { mdaConfigSection } from './config.js';
 import { startMda } from './mda.js';
@@ -11,13 +11,14 @@ await runService({
   async start({ config, logger, addChecks }) {
     const backends = openBackends(config, requireDatabaseUrl(config), logger, ['bus', 'blobs', 'notify']);
     addChecks(backends.checks);
+    const directory = createMailPathDirectory(backends.pool, config.directory, (error) =>
+      logger.warn({ error: error.message }, 'directory change notifications lost: not caching'),
+    );
     const mda = await startMda({
       bus: backends.bus,
       blobs: backends.blobs,
       pool: backends.pool,
-      directory: createPostgresDirectory(backends.pool, {
-        allowUnverifiedDomains: config.directory.allowUnverifiedDomains,
-      }),
+      directory,
       notifier: backends.notifier,
       logger,
       config: config.mda,
@@ -27,6 +28,7 @@ await runService({
       listeners: [],
       async close() {
         await mda.close();
+        await directory.close();
         await backends.close();
       },
     };

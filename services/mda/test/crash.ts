@@ -1,26 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
-import { createFsBlobStore, createS3BlobStore } from '@correo/blobs';
-import type { BlobStore } from '@correo/blobs';
-import { createKafkaBus, createPostgresBus } from '@correo/bus';
-import type { Bus } from '@correo/bus';
 import { encodeMailAccepted } from '@correo/proto';
-import { createPool, migrate } from '@correo/store';
-import { freshDatabase, testBackends, uniqueName } from '@correo/testkit';
-import { spawnMda } from './helpers/child.js';
-import type { MdaProcess } from './helpers/child.js';
+import { eventually, spawnNode, uniqueName } from '@correo/testkit';
+import type { Spawned } from '@correo/testkit';
+import { openTestStack } from '@correo/testkit/stack';
+import type { StackKind } from '@correo/testkit/stack';
 import { rawMessage } from './helpers/messages.js';
 import { Provisioner } from './helpers/provision.js';
 import { acceptedEvent } from './helpers/stack.js';
-import type { StackKind } from './helpers/stack.js';
-import { waitUntil } from './helpers/wait.js';
 
 const EVENTS = 1_000;
+const MDA_MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+
+/** The last of what the process printed, for failure messages. */
+const output = (mda: Spawned) => (mda.stdout() + mda.stderr()).slice(-8_000);
 
 /**
  * The mda process is SIGKILLed in the middle of a burst (so in the middle of its batches) and started
@@ -29,71 +25,29 @@ const EVENTS = 1_000;
  */
 export function crashScenario(kind: StackKind): void {
   test(`SIGKILL during a burst of ${EVENTS} events on the ${kind} stack: every message stored exactly once`, async (t) => {
-    const backends = testBackends();
-    const db = await freshDatabase();
-    const pool = createPool(db.url);
-    const processes: MdaProcess[] = [];
-    let bus: Bus | undefined;
-    let blobs: BlobStore | undefined;
-    let blobDir: string | undefined;
-    const storedBlobs: string[] = [];
+    // The mda runs as its own process: it reads the blobs this test stores.
+    const stack = await openTestStack(kind, { partitions: 3, blobsAtRoot: true });
+    const { pool, bus, blobs } = stack;
+    const processes: Spawned[] = [];
     t.after(async () => {
-      await Promise.all(processes.map((p) => p.kill('SIGKILL')));
-      await bus?.close();
-      for (const key of storedBlobs) await blobs?.delete(key);
-      await blobs?.close();
-      await pool.end();
-      await db.drop();
-      if (blobDir) await rm(blobDir, { recursive: true, force: true });
+      await Promise.all(processes.map((p) => p.stop('SIGKILL')));
+      await stack.close();
     });
 
-    await migrate(db.url);
     const topic = uniqueName('mail.accepted');
     const env: Record<string, string> = {
-      DATABASE_URL: db.url,
+      ...stack.env(),
       LOG_LEVEL: 'warn',
       METRICS_PORT: '0',
       METRICS_HOST: '127.0.0.1',
       BUS_MAX_ATTEMPTS: '5',
       KAFKA_TOPIC_PARTITIONS: '3',
+      KAFKA_CLIENT_ID: uniqueName('mda-crash'),
       MDA_CONSUMER_GROUP: uniqueName('mda'),
       MDA_ACCEPTED_TOPIC: topic,
       MDA_OUTBOUND_TOPIC: uniqueName('mail.outbound'),
       MDA_DEAD_LETTER_TOPIC: uniqueName('mail.accepted.dlq'),
     };
-    if (kind === 'distributed') {
-      Object.assign(env, {
-        BUS_ADAPTER: 'kafka',
-        KAFKA_BROKERS: backends.kafkaBrokers.join(','),
-        KAFKA_CLIENT_ID: uniqueName('mda-crash'),
-        BLOB_ADAPTER: 's3',
-        S3_ENDPOINT: backends.s3.endpoint,
-        S3_REGION: backends.s3.region,
-        S3_BUCKET: backends.s3.bucket,
-        S3_ACCESS_KEY_ID: backends.s3.accessKeyId,
-        S3_SECRET_ACCESS_KEY: backends.s3.secretAccessKey,
-        NOTIFY_ADAPTER: 'redis',
-        REDIS_URL: backends.redisUrl,
-      });
-      bus = createKafkaBus({
-        brokers: backends.kafkaBrokers,
-        clientId: uniqueName('crash-test'),
-        replicationFactor: 1,
-      });
-      const s3 = createS3BlobStore(backends.s3);
-      await s3.ensureBucket();
-      blobs = s3;
-    } else {
-      blobDir = await mkdtemp(join(tmpdir(), 'mda-crash-'));
-      Object.assign(env, {
-        BUS_ADAPTER: 'postgres',
-        BLOB_ADAPTER: 'fs',
-        BLOB_DIR: blobDir,
-        NOTIFY_ADAPTER: 'memory',
-      });
-      bus = createPostgresBus({ connectionString: db.url, partitions: 3 });
-      blobs = createFsBlobStore({ dir: blobDir });
-    }
     await bus.ensureTopics([{ name: topic, partitions: 3 }]);
 
     const provision = new Provisioner(pool, uniqueName('tenant'));
@@ -102,8 +56,9 @@ export function crashScenario(kind: StackKind): void {
     const blob = await blobs.put(
       Readable.from([rawMessage({ from: 'a@remote.test', to: [`one@${d}`], subject: 'burst', text: 'x' })]),
     );
+    // At the root of the shared bucket: nothing else removes it.
+    stack.defer(() => blobs.delete(blob.key));
 
-    storedBlobs.push(blob.key);
     // Even events go to one recipient, odd ones to two: 1,500 deliveries in all.
     const expected = new Map<string, number>();
     const events = Array.from({ length: EVENTS }, (_, i) => {
@@ -119,15 +74,19 @@ export function crashScenario(kind: StackKind): void {
     const delivered = async () =>
       Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM deliveries')).rows[0]!.n);
 
-    const first = spawnMda(env);
+    const first = spawnNode(MDA_MAIN, env);
     processes.push(first);
     for (let i = 0; i < events.length; i += 100) await bus.publish(topic, events.slice(i, i + 100));
 
-    await waitUntil('a third of the deliveries', async () => {
-      if (first.child.exitCode !== null) throw new Error(`mda exited early: ${first.output()}`);
-      return (await delivered()) >= total / 3;
-    });
-    await first.kill('SIGKILL');
+    await eventually(
+      'a third of the deliveries',
+      async () => {
+        if (first.child.exitCode !== null) throw new Error(`mda exited early: ${output(first)}`);
+        return (await delivered()) >= total / 3;
+      },
+      90_000,
+    );
+    await first.stop('SIGKILL');
     const atKill = await delivered();
     t.diagnostic(`${atKill} of ${total} deliveries were committed at the SIGKILL`);
     // The mda files what is ready in one transaction per batch, so the kill lands between or
@@ -137,18 +96,18 @@ export function crashScenario(kind: StackKind): void {
     );
     assert.ok(Number(largestBatch.rows[0]!.events) > 1, 'events were filed in batches before the kill');
 
-    const second = spawnMda(env);
+    const second = spawnNode(MDA_MAIN, env);
     processes.push(second);
-    await waitUntil(
+    await eventually(
       `all ${total} deliveries`,
       async () => {
-        if (second.child.exitCode !== null) throw new Error(`restarted mda exited: ${second.output()}`);
+        if (second.child.exitCode !== null) throw new Error(`restarted mda exited: ${output(second)}`);
         return (await delivered()) >= total;
       },
       240_000,
     );
     // A graceful stop: leave the group, close the adapters, exit 0.
-    assert.equal(await second.kill('SIGTERM'), 0, `mda stopped cleanly on SIGTERM: ${second.output()}`);
+    assert.equal((await second.stop('SIGTERM')).code, 0, `mda stopped cleanly on SIGTERM: ${output(second)}`);
 
     const perEvent = await pool.query<{ event_id: string; deliveries: string; messages: string }>(
       `SELECT d.event_id, count(*) AS deliveries,

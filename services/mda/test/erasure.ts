@@ -4,11 +4,10 @@ import assert from 'node:assert/strict';
 import { createProvisioning } from '@correo/directory';
 import { expungeMessages } from '@correo/store';
 import { writerFor } from '@correo/store/testing';
-import { uniqueName } from '@correo/testkit';
+import { eventually, uniqueName } from '@correo/testkit';
 import { MdaTestStack } from './helpers/stack.js';
-import type { StackKind } from './helpers/stack.js';
+import type { StackKind } from '@correo/testkit/stack';
 import { deliveredRows, outcomeCount } from './helpers/rows.js';
-import { waitUntil } from './helpers/wait.js';
 
 /**
  * Erasure of message bodies (docs/security.md): the mda's periodic housekeeping deletes what no row
@@ -21,12 +20,13 @@ export function erasureScenarios(kind: StackKind): void {
     let stack: MdaTestStack;
     const domain = () => `${uniqueName('d')}.test`;
     const settled = (eventId: string, outcomes: number) =>
-      waitUntil(
+      eventually(
         `${outcomes} outcomes of ${eventId}`,
         async () => (await outcomeCount(stack.pool, eventId)) >= outcomes,
+        90_000,
       );
     const gone = (key: string) =>
-      waitUntil(`blob ${key} deleted`, async () => (await stack.blobs.stat(key)) === null);
+      eventually(`blob ${key} deleted`, async () => (await stack.blobs.stat(key)) === null, 90_000);
 
     before(async () => {
       stack = await MdaTestStack.create(kind, {
@@ -95,12 +95,16 @@ export function erasureScenarios(kind: StackKind): void {
         await stack.provision.account(`bus@${d}`);
         const eventId = await stack.publishAccepted({ to: [`bus@${d}`] });
         await settled(eventId, 1);
-        await waitUntil('mail.accepted pruned', async () => {
-          const { rowCount } = await stack.pool.query('SELECT 1 FROM bus.messages WHERE topic = $1', [
-            stack.settings.acceptedTopic,
-          ]);
-          return rowCount === 0;
-        });
+        await eventually(
+          'mail.accepted pruned',
+          async () => {
+            const { rowCount } = await stack.pool.query('SELECT 1 FROM bus.messages WHERE topic = $1', [
+              stack.settings.acceptedTopic,
+            ]);
+            return rowCount === 0;
+          },
+          90_000,
+        );
       });
     }
   });

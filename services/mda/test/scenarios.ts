@@ -12,14 +12,15 @@ import {
   encodeMailAccepted,
   timestampFromDate,
 } from '@correo/proto';
+import { SUMMARY_WIRE_VERSION, analyzeMessage, encodeSummaryWire, messageSummary } from '@correo/mime';
 import { startTelemetry } from '@correo/telemetry';
-import { uniqueName } from '@correo/testkit';
+import { eventually, uniqueName } from '@correo/testkit';
 import { mdaMetrics } from '../src/metrics.js';
 import { outboundJobId } from '../src/outbound.js';
 import { MdaTestStack, acceptedEvent } from './helpers/stack.js';
-import type { Collector, StackKind } from './helpers/stack.js';
+import type { StackKind } from '@correo/testkit/stack';
+import type { Collector } from './helpers/stack.js';
 import { deliveredRows, outcomeCount, rejections } from './helpers/rows.js';
-import { waitUntil } from './helpers/wait.js';
 
 /** The mda's delivery behaviour, run once per stack (embedded and distributed backends). */
 export function deliveryScenarios(kind: StackKind): void {
@@ -30,9 +31,10 @@ export function deliveryScenarios(kind: StackKind): void {
     // Every test gets its own domain so that aliases and catch-alls never meet.
     const domain = () => `${uniqueName('d')}.test`;
     const settled = (eventId: string, outcomes: number) =>
-      waitUntil(
+      eventually(
         `${outcomes} outcomes of ${eventId}`,
         async () => (await outcomeCount(stack.pool, eventId)) >= outcomes,
+        90_000,
       );
 
     before(async () => {
@@ -130,7 +132,7 @@ export function deliveryScenarios(kind: StackKind): void {
         );
         assert.equal(found.rowCount, 1, 'the decoded body is kept for SEARCH and the keys for SORT');
 
-        await waitUntil('the mailbox-changed notification', async () => notes.length > 0);
+        await eventually('the mailbox-changed notification', async () => notes.length > 0, 90_000);
         assert.deepEqual(JSON.parse(notes[0]!), {
           mailboxId: row.mailbox_id,
           uid: 1,
@@ -145,6 +147,54 @@ export function deliveryScenarios(kind: StackKind): void {
       } finally {
         await unsubscribe();
       }
+    });
+
+    test('the analysis carried in the event is filed without reading the blob; one of another version is not trusted', async () => {
+      const d = domain();
+      const accountId = await stack.provision.account(`reader@${d}`);
+      const blob = await stack.storeMessage({
+        from: 'bob@remote.test',
+        to: [`reader@${d}`],
+        subject: 'Read once',
+        text: 'The heron numbers are in.',
+      });
+      const summary = messageSummary(await analyzeMessage(await stack.blobs.get(blob.key)));
+      // Gone before the mda runs: filing can only come from the event's own analysis.
+      await stack.blobs.delete(blob.key);
+      const eventId = randomUUID();
+      await stack.publishEvent({
+        ...acceptedEvent(eventId, 'bob@remote.test', { to: [`reader@${d}`] }, blob),
+        analysis: encodeSummaryWire(summary),
+      });
+      await settled(eventId, 1);
+      const [row] = await deliveredRows(stack.pool, eventId);
+      assert.equal(row?.account_id, accountId);
+      assert.equal(row?.header_subject, 'Read once');
+      assert.deepEqual(row?.envelope_json, JSON.parse(JSON.stringify(summary.envelope)));
+      assert.deepEqual(row?.bodystructure_json, JSON.parse(JSON.stringify(summary.bodystructure)));
+      const found = await stack.pool.query(
+        `SELECT 1 FROM messages WHERE account_id = $1 AND position('heron' in lower(body_text)) > 0`,
+        [accountId],
+      );
+      assert.equal(found.rowCount, 1, 'the carried search text is indexed');
+
+      // Same event shape, analysis tagged with an unknown version: the mda must read the blob, which
+      // is gone, so the message is not filed from the untrusted analysis (retried, then dead-lettered).
+      const foreign = Buffer.from(JSON.stringify({ v: SUMMARY_WIRE_VERSION + 1, s: summary }));
+      const otherId = randomUUID();
+      await stack.publishEvent({
+        ...acceptedEvent(otherId, 'bob@remote.test', { to: [`reader@${d}`] }, blob),
+        analysis: foreign,
+      });
+      await eventually(
+        'the dead letter of the event without a usable analysis',
+        async () =>
+          deadLetters.messages.some(
+            (m) => decodeMailAccepted(decodeDeadLetter(m.value).value).eventId === otherId,
+          ),
+        90_000,
+      );
+      assert.equal((await deliveredRows(stack.pool, otherId)).length, 0);
     });
 
     test('two local recipients share one blob and get one copy each', async () => {
@@ -467,8 +517,10 @@ export function deliveryScenarios(kind: StackKind): void {
       missing.sha256 = missing.key;
       const eventId = randomUUID();
       await stack.publishEvent(acceptedEvent(eventId, 'a@remote.test', { to: [`victim@${d}`] }, missing));
-      await waitUntil('the dead letter', async () =>
-        deadLetters.messages.some((m) => eventIdOf(decodeDeadLetter(m.value).value) === eventId),
+      await eventually(
+        'the dead letter',
+        async () => deadLetters.messages.some((m) => eventIdOf(decodeDeadLetter(m.value).value) === eventId),
+        90_000,
       );
       const letter = deadLetters.messages
         .map((m) => decodeDeadLetter(m.value))
@@ -478,7 +530,7 @@ export function deliveryScenarios(kind: StackKind): void {
       assert.equal(letter.group, stack.settings.group);
       // Counted once the dead letter is durable, which may be just after a consumer sees it.
       const count = async () => (await mdaMetrics.deadLettered.get()).values[0]?.value ?? 0;
-      await waitUntil('the dead letter to be counted', async () => (await count()) > before);
+      await eventually('the dead letter to be counted', async () => (await count()) > before, 90_000);
       const afterCount = await count();
       assert.equal(afterCount - before, 1);
       assert.equal(await outcomeCount(stack.pool, eventId), 0);
@@ -500,7 +552,7 @@ async function outboundFor(collector: Collector, eventId: string, jobs: number) 
     collector.messages
       .map((m: DeliveredMessage) => decodeOutboundMessage(m.value))
       .filter((job) => job.originalEventId === eventId);
-  await waitUntil(`${jobs} outbound jobs of ${eventId}`, async () => mine().length >= jobs);
+  await eventually(`${jobs} outbound jobs of ${eventId}`, async () => mine().length >= jobs, 90_000);
   const found = mine();
   assert.equal(found.length, jobs);
   return found;

@@ -2,7 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ReceivedMessage, SessionStart } from './helpers/remote-mta.js';
-import { LOCAL_DOMAIN, RelayStack, waitUntil } from './helpers/stack.js';
+import { LOCAL_DOMAIN, RelayStack } from './helpers/stack.js';
+import { eventually } from '@correo/testkit';
 
 const YO = `yo@${LOCAL_DOMAIN}`;
 /** Two destination domains on two remote servers, so each server's view is one domain's. */
@@ -106,13 +107,17 @@ describe('mta-relay connection limits (embedded stack, real SMTP servers on loop
         });
       }
     }
-    await waitUntil('every job deferred', async () => {
-      // Deferred: in the queue and no longer being attempted (a first attempt holds a row too).
-      const { rows } = await stack.pool.query<{ n: number }>(
-        'SELECT count(*)::int AS n FROM relay_queue WHERE claimed_until IS NULL',
-      );
-      return rows[0]!.n === jobs.length;
-    });
+    await eventually(
+      'every job deferred',
+      async () => {
+        // Deferred: in the queue and no longer being attempted (a first attempt holds a row too).
+        const { rows } = await stack.pool.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM relay_queue WHERE claimed_until IS NULL',
+        );
+        return rows[0]!.n === jobs.length;
+      },
+      30_000,
+    );
     assert.equal(stack.remote.received.length, 0);
 
     const gate = holdUntilAllBusy([BUSY.server, OTHER.server], MAX_CONNECTIONS);

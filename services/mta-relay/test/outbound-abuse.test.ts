@@ -1,10 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createProvisioning } from '@correo/directory';
-import { uniqueName } from '@correo/testkit';
+import { eventually, uniqueName } from '@correo/testkit';
 import type { MtaRelay } from '../src/relay.js';
-import { LOCAL_DOMAIN, RelayStack, waitUntil } from './helpers/stack.js';
-import type { StackKind } from './helpers/stack.js';
+import { LOCAL_DOMAIN, RelayStack } from './helpers/stack.js';
+import type { StackKind } from '@correo/testkit/stack';
 
 const YO = `yo@${LOCAL_DOMAIN}`;
 const TU = `tu@${LOCAL_DOMAIN}`;
@@ -55,14 +55,22 @@ describe('outbound amplification through aliases (mda + relay)', () => {
       to: [`list@${LOCAL_DOMAIN}`],
       subject: 'to the list',
     });
-    await waitUntil('25 recorded forward-limit rejections', async () => {
-      const { rows } = await stack.pool.query<{ n: string }>(
-        `SELECT count(*) AS n FROM delivery_rejections WHERE event_id = $1 AND reason = 'forward-limit'`,
-        [eventId],
-      );
-      return Number(rows[0]!.n) === 25;
-    });
-    await waitUntil('the forwarded copy at the remote', () => arrived(stack, 'to the list').length > 0);
+    await eventually(
+      '25 recorded forward-limit rejections',
+      async () => {
+        const { rows } = await stack.pool.query<{ n: string }>(
+          `SELECT count(*) AS n FROM delivery_rejections WHERE event_id = $1 AND reason = 'forward-limit'`,
+          [eventId],
+        );
+        return Number(rows[0]!.n) === 25;
+      },
+      30_000,
+    );
+    await eventually(
+      'the forwarded copy at the remote',
+      () => arrived(stack, 'to the list').length > 0,
+      30_000,
+    );
     const [copy, ...more] = arrived(stack, 'to the list');
     assert.equal(more.length, 0);
     assert.deepEqual(copy!.recipients, [
@@ -88,16 +96,18 @@ describe('outbound amplification through aliases (mda + relay)', () => {
       });
     await forwardFrom('victim@remote.test', 'fail', 'forged sender');
     // The remote refused it (550): its bounce, had there been one, is on the bus once this is recorded.
-    await waitUntil(
+    await eventually(
       'the forged forward refused',
       async () => (await outcomesFor(stack, 'nobody@suemail.test')).length === 1,
+      30_000,
     );
     await forwardFrom('real@remote.test', 'pass', 'genuine sender');
     // A DSN to a remote sender is a job to remote.test (keyed by that domain, so handled in order):
     // it fails there (NXDOMAIN), and that outcome is recorded for its recipient, the sender.
-    await waitUntil(
+    await eventually(
       'the DSN to the genuine sender',
       async () => (await outcomesFor(stack, 'real@remote.test')).length === 1,
+      30_000,
     );
     assert.deepEqual(await outcomesFor(stack, 'victim@remote.test'), [], 'a DSN went to the forged sender');
   });
@@ -131,17 +141,21 @@ function rateLimits(kind: StackKind) {
     async function submit(from: string, to: string, subject: string): Promise<string | undefined> {
       const eventId = await stack.acceptMail({ from, to: [to], subject, authenticatedUser: from });
       let lastError: string | undefined;
-      await waitUntil(`${subject} delivered or queued`, async () => {
-        if (arrived(stack, subject).length > 0) return true;
-        const { rows } = await stack.pool.query<{ last_error: string }>(
-          // Waiting, not being attempted (a job's first attempt also holds a queue row).
-          `SELECT last_error FROM relay_queue WHERE original_event_id = $1
+      await eventually(
+        `${subject} delivered or queued`,
+        async () => {
+          if (arrived(stack, subject).length > 0) return true;
+          const { rows } = await stack.pool.query<{ last_error: string }>(
+            // Waiting, not being attempted (a job's first attempt also holds a queue row).
+            `SELECT last_error FROM relay_queue WHERE original_event_id = $1
               AND (claimed_until IS NULL OR claimed_until <= now())`,
-          [eventId],
-        );
-        lastError = rows[0]?.last_error;
-        return lastError !== undefined;
-      });
+            [eventId],
+          );
+          lastError = rows[0]?.last_error;
+          return lastError !== undefined;
+        },
+        30_000,
+      );
       return lastError;
     }
 

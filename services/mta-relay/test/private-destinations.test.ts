@@ -1,7 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseDsn } from '@correo/dsn';
-import { LOCAL_DOMAIN, RelayStack, waitUntil } from './helpers/stack.js';
+import { LOCAL_DOMAIN, RelayStack } from './helpers/stack.js';
+import { eventually } from '@correo/testkit';
 import type { RelaySettings } from '../src/config.js';
 
 const YO = `yo@${LOCAL_DOMAIN}`;
@@ -40,7 +41,7 @@ describe('mta-relay refuses MX answers that lead to loopback or private addresse
     }
     assert.equal(stack.remote.sessions.length, sessionsBefore, 'the relay connected to a loopback MX');
 
-    await waitUntil('two DSNs for yo@', async () => (await stack.inbox(YO)).length >= 2);
+    await eventually('two DSNs for yo@', async () => (await stack.inbox(YO)).length >= 2, 30_000);
     for (const raw of await stack.inbox(YO)) {
       const [failed] = parseDsn(raw).recipients;
       assert.equal(failed!.action, 'failed');

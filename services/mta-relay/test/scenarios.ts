@@ -4,8 +4,9 @@ import { Resolver } from 'node:dns/promises';
 import { dkimVerify } from 'mailauth';
 import { parseDsn } from '@correo/dsn';
 import { metrics } from '@correo/telemetry';
-import { LOCAL_DOMAIN, RelayStack, waitUntil } from './helpers/stack.js';
-import type { StackKind } from './helpers/stack.js';
+import { LOCAL_DOMAIN, RelayStack } from './helpers/stack.js';
+import { eventually } from '@correo/testkit';
+import type { StackKind } from '@correo/testkit/stack';
 
 const YO = `yo@${LOCAL_DOMAIN}`;
 const TU = `tu@${LOCAL_DOMAIN}`;
@@ -122,7 +123,11 @@ export function relayScenarios(kind: StackKind): void {
       assert.equal(received.secure, false);
 
       const strict = await stack.sendJob({ from: YO, to: ['a@strict.test'], subject: 'tls required' });
-      await waitUntil('the strict job in the queue', async () => (await stack.queued(strict)) !== null);
+      await eventually(
+        'the strict job in the queue',
+        async () => (await stack.queued(strict)) !== null,
+        30_000,
+      );
       const { rows } = await stack.pool.query<{ last_error: string }>(
         'SELECT last_error FROM relay_queue WHERE job_id = $1',
         [strict],
@@ -158,7 +163,7 @@ export function relayScenarios(kind: StackKind): void {
           ['nobody@suemail.test', 'bounced'],
         ],
       );
-      await waitUntil('the DSN in the INBOX', async () => (await stack.inbox(YO)).length >= 1);
+      await eventually('the DSN in the INBOX', async () => (await stack.inbox(YO)).length >= 1, 30_000);
       const [dsn] = await stack.inbox(YO);
       assert.match(dsn!.toString(), /^To: <yo@miemail\.test>\r$/m);
       const report = parseDsn(dsn!);
@@ -181,7 +186,7 @@ export function relayScenarios(kind: StackKind): void {
       const nxdomain = await stack.sendJob({ from: TU, to: ['a@nowhere.test'], subject: 'nxdomain' });
       assert.equal((await stack.waitForOutcomes(nullMx, 1))[0]!.outcome, 'bounced');
       assert.equal((await stack.waitForOutcomes(nxdomain, 1))[0]!.outcome, 'bounced');
-      await waitUntil('two DSNs for tu@', async () => (await stack.inbox(TU)).length >= 2);
+      await eventually('two DSNs for tu@', async () => (await stack.inbox(TU)).length >= 2, 30_000);
       const statuses = (await stack.inbox(TU))
         .map((raw) => parseDsn(raw).recipients[0]!)
         .map((r) => [r['final-recipient'], r.action, r.status])
@@ -229,7 +234,7 @@ export function relayScenarios(kind: StackKind): void {
       assert.equal(outcome!.outcome, 'expired');
       assert.ok(outcome!.attempts > 1, `attempts: ${outcome!.attempts}`);
       assert.equal(await stack.queued(jobId), null);
-      await waitUntil('the expiry DSN', async () => (await stack.inbox(EL)).length >= 1);
+      await eventually('the expiry DSN', async () => (await stack.inbox(EL)).length >= 1, 30_000);
       const [failed] = parseDsn((await stack.inbox(EL))[0]!).recipients;
       assert.equal(failed!.action, 'failed');
       assert.equal(failed!.status, '4.4.7');
@@ -260,7 +265,7 @@ export function relayScenarios(kind: StackKind): void {
       // mail.accepted, so once it is filed any DSN for the bounce would have been filed before it.
       const normal = await stack.sendJob({ from: sender, to: ['nobody@suemail.test'], subject: 'ordinary' });
       await stack.waitForOutcomes(normal, 1);
-      await waitUntil('the ordinary DSN', async () => (await stack.inbox(sender)).length >= 1);
+      await eventually('the ordinary DSN', async () => (await stack.inbox(sender)).length >= 1, 30_000);
       const inbox = await stack.inbox(sender);
       assert.equal(inbox.length, 1);
       assert.match(parseDsn(inbox[0]!).returnedHeaders!, /^Subject: ordinary\r$/m);
@@ -275,17 +280,23 @@ export function relayScenarios(kind: StackKind): void {
       await stack.bus.publish(stack.settings.outboundTopic, [
         { key: 'poison.test', value: new Uint8Array([0x0f]) },
       ]);
-      await waitUntil('the dead-letter counted', async () => (await counter()) === before + 1);
+      await eventually('the dead-letter counted', async () => (await counter()) === before + 1, 30_000);
     });
 
     test('deferred jobs survive a restart of the relay', async () => {
       const jobId = await stack.sendJob({ from: YO, to: ['later@suemail.test'], subject: 'across restart' });
-      await waitUntil('the job in the queue', async () => (await stack.queued(jobId)) !== null);
+      await eventually('the job in the queue', async () => (await stack.queued(jobId)) !== null, 30_000);
       // The scheduler exports how long the oldest job has waited (the CorreoRelayQueueOld alert).
-      await waitUntil('the queue age exported', async () => {
-        const gauge = await metrics.registry.getSingleMetric('correo_relay_queue_oldest_age_seconds')?.get();
-        return (gauge?.values[0]?.value ?? 0) > 0;
-      });
+      await eventually(
+        'the queue age exported',
+        async () => {
+          const gauge = await metrics.registry
+            .getSingleMetric('correo_relay_queue_oldest_age_seconds')
+            ?.get();
+          return (gauge?.values[0]?.value ?? 0) > 0;
+        },
+        30_000,
+      );
       await stack.stopRelay();
       const queued = await stack.queued(jobId);
       assert.deepEqual(queued?.recipients, ['later@suemail.test']);

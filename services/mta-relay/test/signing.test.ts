@@ -7,7 +7,8 @@ import { dkimVerify } from 'mailauth';
 import { createProvisioning } from '@correo/directory';
 import { rotateDkimKey } from '@correo/dkim';
 import { SubmissionKind, encodeMailAccepted, timestampFromDate } from '@correo/proto';
-import { LOCAL_DOMAIN, RelayStack, waitUntil } from './helpers/stack.js';
+import { LOCAL_DOMAIN, RelayStack } from './helpers/stack.js';
+import { eventually } from '@correo/testkit';
 
 const YO = `yo@${LOCAL_DOMAIN}`;
 const OTHER_TENANT_DOMAIN = 'otro-inquilino.test';
@@ -47,8 +48,10 @@ describe('the relay signs only what a user of the owning tenant submitted (Postg
   });
 
   const received = (subject: string) =>
-    waitUntil(`a message "${subject}" at the remote MX`, () =>
-      stack.remote.received.some((m) => m.raw.includes(`Subject: ${subject}`)),
+    eventually(
+      `a message "${subject}" at the remote MX`,
+      () => stack.remote.received.some((m) => m.raw.includes(`Subject: ${subject}`)),
+      30_000,
     ).then(() => stack.remote.received.find((m) => m.raw.includes(`Subject: ${subject}`))!.raw);
 
   test("a From of another tenant's domain is delivered unsigned, never with that tenant's key", async () => {

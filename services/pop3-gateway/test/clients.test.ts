@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { uniqueName } from '@correo/testkit';
+import { runProgram, uniqueName } from '@correo/testkit';
 import type { Pop3Gateway } from '../src/index.js';
-import { run } from './helpers/run.js';
 import { Pop3TestStack, rawMessage } from './helpers/stack.js';
 
 const POPLIB_CLIENT = fileURLToPath(new URL('./clients/poplib_client.py', import.meta.url));
@@ -45,7 +44,7 @@ describe('real clients: poplib and curl (MinIO, Redis)', () => {
   });
 
   async function poplib(mode: string, port: number, user: string): Promise<PoplibResult> {
-    const result = await run('python3', [
+    const result = await runProgram('python3', [
       POPLIB_CLIENT,
       mode,
       '127.0.0.1',
@@ -72,7 +71,7 @@ describe('real clients: poplib and curl (MinIO, Redis)', () => {
     const texts = [rawMessage('alpha', ['Hi', '.dot line']), rawMessage('beta', ['Bye'])];
     for (const text of texts) await stack.deliver(accountId, address, text);
     const inbox = await stack.inbox(accountId);
-    const uids = await stack.inboxUids(accountId);
+    const uids = await stack.uids(accountId);
 
     const result = await poplib('stls-user', strict.ports.pop3, address);
     assert.equal(result.error, undefined);
@@ -95,7 +94,7 @@ describe('real clients: poplib and curl (MinIO, Redis)', () => {
     assert.ok(result.capa!.includes('UIDL') && result.capa!.includes('TOP'));
     assert.ok(result.top!.includes('Subject: alpha'));
     assert.match(result.quit!, /^\+OK Bye, 1 messages deleted/);
-    assert.deepEqual(await stack.inboxUids(accountId), [uids[1]]);
+    assert.deepEqual(await stack.uids(accountId), [uids[1]]);
   });
 
   test('poplib: STLS then AUTH PLAIN with a continuation', async () => {
@@ -123,10 +122,10 @@ describe('real clients: poplib and curl (MinIO, Redis)', () => {
     await stack.deliver(accountId, address, text);
     const base = `pop3://127.0.0.1:${strict.ports.pop3}`;
     const auth = ['--user', `${address}:${stack.password}`, '--ssl-reqd', '--cacert', caFile, '-sS'];
-    const list = await run('curl', [...auth, `${base}/`]);
+    const list = await runProgram('curl', [...auth, `${base}/`]);
     assert.equal(list.code, 0, list.stderr);
     assert.equal(list.stdout, `1 ${Buffer.byteLength(text)}\r\n`);
-    const retr = await run('curl', [...auth, `${base}/1`]);
+    const retr = await runProgram('curl', [...auth, `${base}/1`]);
     assert.equal(retr.code, 0, retr.stderr);
     assert.equal(retr.stdout, text);
   });
@@ -136,7 +135,7 @@ describe('real clients: poplib and curl (MinIO, Redis)', () => {
     const text = rawMessage('curl plain');
     await stack.deliver(accountId, address, text);
     const user = ['--user', `${address}:${stack.password}`, '-sS'];
-    const implicit = await run('curl', [
+    const implicit = await runProgram('curl', [
       ...user,
       '--cacert',
       caFile,
@@ -145,11 +144,11 @@ describe('real clients: poplib and curl (MinIO, Redis)', () => {
     assert.equal(implicit.code, 0, implicit.stderr);
     assert.equal(implicit.stdout, text);
 
-    const allowed = await run('curl', [...user, `pop3://127.0.0.1:${loopbackAllowed.ports.pop3}/1`]);
+    const allowed = await runProgram('curl', [...user, `pop3://127.0.0.1:${loopbackAllowed.ports.pop3}/1`]);
     assert.equal(allowed.code, 0, allowed.stderr);
     assert.equal(allowed.stdout, text);
 
-    const refused = await run('curl', [...user, `pop3://127.0.0.1:${strict.ports.pop3}/1`]);
+    const refused = await runProgram('curl', [...user, `pop3://127.0.0.1:${strict.ports.pop3}/1`]);
     assert.notEqual(refused.code, 0);
     assert.equal(refused.stdout, '');
   });

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
-import { connect as connectTls } from 'node:tls';
 import { createLoginLimiter } from '@correo/auth';
-import { eventually } from '@correo/testkit';
+import { eventually, LineClient } from '@correo/testkit';
 import { encodeSaslPlain } from '@correo/pop3-proto';
 import type { Pop3Gateway } from '../src/index.js';
-import { RawClient } from './helpers/raw-client.js';
 import { Pop3TestStack, rawMessage } from './helpers/stack.js';
 
 describe('connection handling (embedded)', () => {
@@ -21,14 +18,14 @@ describe('connection handling (embedded)', () => {
 
   test('AUTH PLAIN and USER before TLS are refused outside the loopback allowance', async () => {
     const { address } = await stack.account('too-early');
-    const client = await RawClient.connect(gateway.ports.pop3);
+    const client = await LineClient.connect(gateway.ports.pop3);
     try {
       await client.readLine();
       const refusal = '-ERR [AUTH] Plaintext authentication is not allowed without TLS: use STLS first';
-      assert.equal(await client.command(`AUTH PLAIN ${encodeSaslPlain(address, stack.password)}`), refusal);
-      assert.equal(await client.command(`USER ${address}`), refusal);
-      assert.equal(await client.command(`PASS ${stack.password}`), refusal);
-      assert.equal(await client.command('AUTH'), '+OK Mechanisms follow');
+      assert.equal(await client.ask(`AUTH PLAIN ${encodeSaslPlain(address, stack.password)}`), refusal);
+      assert.equal(await client.ask(`USER ${address}`), refusal);
+      assert.equal(await client.ask(`PASS ${stack.password}`), refusal);
+      assert.equal(await client.ask('AUTH'), '+OK Mechanisms follow');
       assert.deepEqual(await client.readMultiline(), []);
     } finally {
       client.destroy();
@@ -36,19 +33,14 @@ describe('connection handling (embedded)', () => {
   });
 
   test('commands pipelined behind STLS are discarded, not run after the handshake', async () => {
-    const client = await RawClient.connect(gateway.ports.pop3);
+    const client = await LineClient.connect(gateway.ports.pop3);
     try {
       await client.readLine();
-      client.socket.write('STLS\r\nCAPA\r\n');
+      client.write('STLS\r\nCAPA\r\n');
       assert.equal(await client.readLine(), '+OK Begin TLS negotiation');
-      const secured = connectTls({ socket: client.socket, ca: stack.tls.cert, servername: 'localhost' });
-      await once(secured, 'secureConnect');
-      let received = '';
-      secured.on('data', (chunk: Buffer) => (received += chunk.toString()));
-      secured.write('NOOP\r\n');
-      while (!received.includes('\r\n')) await once(secured, 'data');
+      const secured = await client.startTls(stack.tls.cert);
       // The first reply over TLS answers NOOP: the plaintext CAPA was dropped.
-      assert.equal(received, '-ERR NOOP is not valid before login\r\n');
+      assert.equal(await secured.ask('NOOP'), '-ERR NOOP is not valid before login');
       secured.destroy();
     } finally {
       client.destroy();
@@ -59,18 +51,18 @@ describe('connection handling (embedded)', () => {
     const { accountId, address } = await stack.account('idler');
     await stack.deliver(accountId, address, rawMessage('stay'));
     // Plaintext is refused on this gateway, so log in over the implicit-TLS port.
-    const client = await RawClient.connect(gateway.ports.pop3s, { tls: { ca: stack.tls.cert } });
+    const client = await LineClient.connect(gateway.ports.pop3s, { tls: { ca: stack.tls.cert } });
     try {
       await client.readLine();
-      await client.command(`USER ${address}`);
-      assert.match(await client.command(`PASS ${stack.password}`), /^\+OK/);
-      assert.match(await client.command('DELE 1'), /^\+OK/);
+      await client.ask(`USER ${address}`);
+      assert.match(await client.ask(`PASS ${stack.password}`), /^\+OK/);
+      assert.match(await client.ask('DELE 1'), /^\+OK/);
       assert.equal(await client.readLine(), '-ERR Autologout: idle for too long');
       await client.closed();
     } finally {
       client.destroy();
     }
-    assert.equal((await stack.inboxUids(accountId)).length, 1);
+    assert.equal((await stack.uids(accountId)).length, 1);
   });
 
   test('after too many failures even the right password is refused, from a new connection too', async () => {
@@ -78,21 +70,21 @@ describe('connection handling (embedded)', () => {
       loginLimiter: createLoginLimiter(stack.limits, { freeFailures: 1, loginLockAfter: 2, baseDelayMs: 10 }),
     });
     const { address } = await stack.account('locked-out');
-    const client = await RawClient.connect(limited.ports.pop3);
+    const client = await LineClient.connect(limited.ports.pop3);
     try {
       await client.readLine();
       for (const password of ['wrong', 'wrong again']) {
-        await client.command(`USER ${address}`);
-        assert.equal(await client.command(`PASS ${password}`), '-ERR [AUTH] Authentication failed');
+        await client.ask(`USER ${address}`);
+        assert.equal(await client.ask(`PASS ${password}`), '-ERR [AUTH] Authentication failed');
       }
     } finally {
       client.destroy();
     }
-    const again = await RawClient.connect(limited.ports.pop3);
+    const again = await LineClient.connect(limited.ports.pop3);
     try {
       await again.readLine();
-      await again.command(`USER ${address}`);
-      assert.equal(await again.command(`PASS ${stack.password}`), '-ERR [AUTH] Authentication failed');
+      await again.ask(`USER ${address}`);
+      assert.equal(await again.ask(`PASS ${stack.password}`), '-ERR [AUTH] Authentication failed');
     } finally {
       again.destroy();
     }
@@ -115,21 +107,21 @@ describe('connection handling (embedded)', () => {
     ];
     for (const spelling of spellings) {
       // A connection each: the per-connection failure budget is not what this test is about.
-      const client = await RawClient.connect(limited.ports.pop3);
+      const client = await LineClient.connect(limited.ports.pop3);
       try {
         await client.readLine();
-        await client.command(`USER ${spelling}`);
-        assert.equal(await client.command('PASS wrong'), '-ERR [AUTH] Authentication failed');
+        await client.ask(`USER ${spelling}`);
+        assert.equal(await client.ask('PASS wrong'), '-ERR [AUTH] Authentication failed');
       } finally {
         client.destroy();
       }
     }
     const logIn = async () => {
-      const again = await RawClient.connect(limited.ports.pop3);
+      const again = await LineClient.connect(limited.ports.pop3);
       try {
         await again.readLine();
-        await again.command(`USER ${address}`);
-        return await again.command(`PASS ${stack.password}`);
+        await again.ask(`USER ${address}`);
+        return await again.ask(`PASS ${stack.password}`);
       } finally {
         again.destroy();
       }

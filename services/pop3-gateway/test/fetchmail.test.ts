@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Pop3Gateway } from '../src/index.js';
-import { run } from './helpers/run.js';
+import { runProgram } from '@correo/testkit';
 import { Pop3TestStack, rawMessage } from './helpers/stack.js';
 
 const MESSAGES = 500;
@@ -58,7 +58,7 @@ describe('fetchmail downloads and deletes a 500-message mailbox over STLS (MinIO
     );
     const env = { ...process.env, HOME: home, FETCHMAILHOME: home };
 
-    const first = await run('fetchmail', ['-f', rc, '--nodetach'], { env, timeoutMs: 240_000 });
+    const first = await runProgram('fetchmail', ['-f', rc, '--nodetach'], { env, timeoutMs: 240_000 });
     assert.equal(first.code, 0, `fetchmail exit ${first.code}: ${first.stderr}`);
     const files = await readdir(inbox);
     assert.equal(files.length, MESSAGES);
@@ -71,7 +71,7 @@ describe('fetchmail downloads and deletes a 500-message mailbox over STLS (MinIO
     }
     assert.deepEqual(received, sent);
 
-    assert.deepEqual(await stack.inboxUids(accountId), []);
+    assert.deepEqual(await stack.uids(accountId), []);
     const after = await stack.inbox(accountId);
     assert.equal(after.highestmodseq, before.highestmodseq + 1);
     const { rows } = await stack.pool.query('SELECT count(*)::int AS n FROM expunged WHERE mailbox_id = $1', [
@@ -79,7 +79,7 @@ describe('fetchmail downloads and deletes a 500-message mailbox over STLS (MinIO
     ]);
     assert.equal(rows[0].n, MESSAGES);
 
-    const second = await run('fetchmail', ['-f', rc, '--nodetach'], { env, timeoutMs: 60_000 });
+    const second = await runProgram('fetchmail', ['-f', rc, '--nodetach'], { env, timeoutMs: 60_000 });
     // Exit status 1 is fetchmail's "no mail".
     assert.equal(second.code, 1, `${second.stdout}${second.stderr}`);
     assert.equal((await readdir(inbox)).length, MESSAGES);

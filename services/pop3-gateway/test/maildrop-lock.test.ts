@@ -1,55 +1,39 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { createMemoryLimits, createRedisLimits, MemoryLimitsState } from '@correo/limits';
-import type { Limits } from '@correo/limits';
-import { testBackends, uniqueName } from '@correo/testkit';
+import { LineClient } from '@correo/testkit';
+import { STACK_KINDS } from '@correo/testkit/stack';
 import type { Pop3Gateway } from '../src/index.js';
 import { loginWhenFree } from './helpers/login.js';
-import { RawClient } from './helpers/raw-client.js';
 import { Pop3TestStack, rawMessage } from './helpers/stack.js';
-import type { StackKind } from './helpers/stack.js';
-
-/** Two gateways (two pods) whose limits are separate clients of one shared state. */
-function sharedLimits(kind: StackKind): [Limits, Limits] {
-  if (kind === 'embedded') {
-    const state = new MemoryLimitsState();
-    return [createMemoryLimits({ state }), createMemoryLimits({ state })];
-  }
-  const keyPrefix = `${uniqueName('pop3-lock')}:`;
-  const url = testBackends().redisUrl;
-  return [createRedisLimits({ url, keyPrefix }), createRedisLimits({ url, keyPrefix })];
-}
 
 async function attemptLogin(port: number, address: string, password: string): Promise<string> {
-  const client = await RawClient.connect(port);
+  const client = await LineClient.connect(port);
   try {
     await client.readLine();
-    await client.command(`USER ${address}`);
-    return await client.command(`PASS ${password}`);
+    await client.ask(`USER ${address}`);
+    return await client.ask(`PASS ${password}`);
   } finally {
     client.destroy();
   }
 }
 
-for (const kind of ['embedded', 'distributed'] as StackKind[]) {
+for (const kind of STACK_KINDS) {
   describe(`one session per maildrop across two gateways (${kind === 'embedded' ? 'in-process' : 'Redis'} lock)`, () => {
     let stack: Pop3TestStack;
-    let limits: [Limits, Limits];
     let pods: [Pop3Gateway, Pop3Gateway];
 
     before(async () => {
       stack = await Pop3TestStack.create(kind);
-      limits = sharedLimits(kind);
-      // A short lock ttl: the session must keep it alive by renewing, not by a long expiry.
+      // Two pods: two clients of one shared lock state. A short lock ttl: the session must keep
+      // it alive by renewing, not by a long expiry.
       pods = [
-        await stack.startGateway({ lockTtlMs: 3000 }, limits[0]),
-        await stack.startGateway({ lockTtlMs: 3000 }, limits[1]),
+        await stack.startGateway({ lockTtlMs: 3000 }, stack.openLimits()),
+        await stack.startGateway({ lockTtlMs: 3000 }, stack.openLimits()),
       ];
     });
     after(async () => {
       await stack.close();
-      await Promise.all(limits.map((l) => l.close()));
     });
 
     test('a login on the other pod gets [IN-USE] for as long as the session lives, then succeeds', async () => {
@@ -61,17 +45,17 @@ for (const kind of ['embedded', 'distributed'] as StackKind[]) {
         // Past the lock's ttl the renewals must have kept it.
         await sleep(4500);
         assert.match(await attemptLogin(pods[1].ports.pop3, address, stack.password), /^-ERR \[IN-USE\] /);
-        assert.match(await holder.command('STAT'), /^\+OK 1 /);
-        assert.match(await holder.command('QUIT'), /^\+OK/);
+        assert.match(await holder.ask('STAT'), /^\+OK 1 /);
+        assert.match(await holder.ask('QUIT'), /^\+OK/);
         await holder.closed();
       } finally {
         holder.destroy();
       }
-      const next = await RawClient.connect(pods[1].ports.pop3);
+      const next = await LineClient.connect(pods[1].ports.pop3);
       try {
         await next.readLine();
-        await next.command(`USER ${address}`);
-        assert.match(await next.command(`PASS ${stack.password}`), /^\+OK Logged in, 1 messages/);
+        await next.ask(`USER ${address}`);
+        assert.match(await next.ask(`PASS ${stack.password}`), /^\+OK Logged in, 1 messages/);
       } finally {
         next.destroy();
       }
@@ -82,7 +66,7 @@ for (const kind of ['embedded', 'distributed'] as StackKind[]) {
       const holder = await loginWhenFree(pods[0].ports.pop3, address, stack.password);
       holder.destroy();
       const other = await loginWhenFree(pods[1].ports.pop3, address, stack.password);
-      assert.match(await other.command('NOOP'), /^\+OK/);
+      assert.match(await other.ask('NOOP'), /^\+OK/);
       other.destroy();
     });
   });

@@ -6,11 +6,11 @@ import { writerFor } from '@correo/store/testing';
 import { mailboxChannel } from '@correo/notify';
 import type { Pop3Gateway } from '../src/index.js';
 import { loginWhenFree } from './helpers/login.js';
-import { RawClient } from './helpers/raw-client.js';
+import { LineClient } from '@correo/testkit';
 import { Pop3TestStack, rawMessage } from './helpers/stack.js';
-import type { StackKind } from './helpers/stack.js';
+import { STACK_KINDS } from '@correo/testkit/stack';
 
-for (const kind of ['embedded', 'distributed'] as StackKind[]) {
+for (const kind of STACK_KINDS) {
   describe(`POP3 sessions (${kind})`, () => {
     let stack: Pop3TestStack;
     let gateway: Pop3Gateway;
@@ -21,15 +21,15 @@ for (const kind of ['embedded', 'distributed'] as StackKind[]) {
     });
     after(() => stack.close());
 
-    async function login(address: string): Promise<RawClient> {
+    async function login(address: string): Promise<LineClient> {
       return loginWhenFree(gateway.ports.pop3, address, stack.password);
     }
 
     test('greeting and CAPA before login', async () => {
-      const client = await RawClient.connect(gateway.ports.pop3);
+      const client = await LineClient.connect(gateway.ports.pop3);
       try {
         assert.match(await client.readLine(), /^\+OK pop\.test correo POP3 server ready$/);
-        assert.match(await client.command('CAPA'), /^\+OK/);
+        assert.match(await client.ask('CAPA'), /^\+OK/);
         const capabilities = await client.readMultiline();
         for (const capability of ['TOP', 'UIDL', 'USER', 'SASL PLAIN', 'RESP-CODES', 'AUTH-RESP-CODE']) {
           assert.ok(capabilities.includes(capability), capability);
@@ -37,8 +37,8 @@ for (const kind of ['embedded', 'distributed'] as StackKind[]) {
         assert.ok(capabilities.includes('PIPELINING'));
         assert.ok(capabilities.includes('STLS'));
         assert.ok(capabilities.includes('IMPLEMENTATION correo'));
-        assert.match(await client.command('STAT'), /^-ERR STAT is not valid before login/);
-        assert.match(await client.command('QUIT'), /^\+OK/);
+        assert.match(await client.ask('STAT'), /^-ERR STAT is not valid before login/);
+        assert.match(await client.ask('QUIT'), /^\+OK/);
         await client.closed();
       } finally {
         client.destroy();
@@ -57,26 +57,26 @@ for (const kind of ['embedded', 'distributed'] as StackKind[]) {
       const inbox = await stack.inbox(accountId);
       const client = await login(address);
       try {
-        const stat = await client.command('STAT');
+        const stat = await client.ask('STAT');
         assert.match(stat, /^\+OK 2 \d+$/);
-        assert.match(await client.command('LIST'), /^\+OK 2 messages/);
+        assert.match(await client.ask('LIST'), /^\+OK 2 messages/);
         const list = (await client.readMultiline()).map((line) => line.split(' ').map(Number));
         assert.deepEqual(
           list.map(([number]) => number),
           [1, 2],
         );
         assert.equal(Number(stat.split(' ')[2]), list[0]![1]! + list[1]![1]!);
-        assert.equal(await client.command('LIST 2'), `+OK 2 ${list[1]![1]}`);
+        assert.equal(await client.ask('LIST 2'), `+OK 2 ${list[1]![1]}`);
 
-        assert.match(await client.command('UIDL'), /^\+OK/);
+        assert.match(await client.ask('UIDL'), /^\+OK/);
         assert.deepEqual(await client.readMultiline(), [
           `1 ${inbox.uidvalidity}.${messages[0]!.uid}`,
           `2 ${inbox.uidvalidity}.${messages[1]!.uid}`,
         ]);
-        assert.equal(await client.command('UIDL 1'), `+OK 1 ${inbox.uidvalidity}.${messages[0]!.uid}`);
+        assert.equal(await client.ask('UIDL 1'), `+OK 1 ${inbox.uidvalidity}.${messages[0]!.uid}`);
 
         for (const [i, message] of messages.entries()) {
-          assert.equal(await client.command(`RETR ${i + 1}`), `+OK ${list[i]![1]} octets`);
+          assert.equal(await client.ask(`RETR ${i + 1}`), `+OK ${list[i]![1]} octets`);
           const wire = await client.readMultilineBytes();
           const unstuffed = wire
             .toString('latin1')
@@ -88,16 +88,16 @@ for (const kind of ['embedded', 'distributed'] as StackKind[]) {
           const expected = message.raw.toString('latin1').replace(/\r\n|\r|\n/g, '\r\n');
           assert.equal(unstuffed, expected.endsWith('\r\n') ? expected : `${expected}\r\n`);
         }
-        assert.equal(await client.command('TOP 1 1'), '+OK Top of message follows');
+        assert.equal(await client.ask('TOP 1 1'), '+OK Top of message follows');
         const top = await client.readMultiline();
         assert.deepEqual(top.slice(-2), ['', 'one']);
-        assert.equal(await client.command('TOP 2 0'), '+OK Top of message follows');
+        assert.equal(await client.ask('TOP 2 0'), '+OK Top of message follows');
         assert.deepEqual(await client.readMultiline(), ['Subject: odd', '']);
-        assert.match(await client.command('QUIT'), /^\+OK Bye$/);
+        assert.match(await client.ask('QUIT'), /^\+OK Bye$/);
       } finally {
         client.destroy();
       }
-      assert.equal((await stack.inboxUids(accountId)).length, 2, 'QUIT without DELE deletes nothing');
+      assert.equal((await stack.uids(accountId)).length, 2, 'QUIT without DELE deletes nothing');
     });
 
     test('DELE + QUIT expunges atomically, bumps HIGHESTMODSEQ and notifies', async () => {
@@ -112,20 +112,20 @@ for (const kind of ['embedded', 'distributed'] as StackKind[]) {
       );
       try {
         const client = await login(address);
-        assert.equal(await client.command('DELE 1'), '+OK Message 1 deleted');
-        assert.match(await client.command('DELE 1'), /^-ERR Message 1 is already deleted/);
-        assert.match(await client.command('RETR 1'), /^-ERR Message 1 is already deleted/);
+        assert.equal(await client.ask('DELE 1'), '+OK Message 1 deleted');
+        assert.match(await client.ask('DELE 1'), /^-ERR Message 1 is already deleted/);
+        assert.match(await client.ask('RETR 1'), /^-ERR Message 1 is already deleted/);
         assert.equal(
-          await client.command('RSET'),
+          await client.ask('RSET'),
           `+OK Maildrop has 4 messages (${await statOctets(client)} octets)`,
         );
-        assert.equal(await client.command('DELE 2'), '+OK Message 2 deleted');
-        assert.equal(await client.command('DELE 4'), '+OK Message 4 deleted');
-        assert.match(await client.command('STAT'), /^\+OK 2 /);
-        assert.equal(await client.command('QUIT'), '+OK Bye, 2 messages deleted');
+        assert.equal(await client.ask('DELE 2'), '+OK Message 2 deleted');
+        assert.equal(await client.ask('DELE 4'), '+OK Message 4 deleted');
+        assert.match(await client.ask('STAT'), /^\+OK 2 /);
+        assert.equal(await client.ask('QUIT'), '+OK Bye, 2 messages deleted');
         await client.closed();
 
-        assert.deepEqual(await stack.inboxUids(accountId), [delivered[0]!.uid, delivered[2]!.uid]);
+        assert.deepEqual(await stack.uids(accountId), [delivered[0]!.uid, delivered[2]!.uid]);
         const after = await stack.inbox(accountId);
         assert.equal(after.highestmodseq, before.highestmodseq + 1);
         const { rows } = await stack.pool.query<{ uid: string; modseq: string }>(
@@ -160,13 +160,13 @@ for (const kind of ['embedded', 'distributed'] as StackKind[]) {
       for (let i = 0; i < 3; i++) await stack.deliver(accountId, address, rawMessage(`keep${i}`));
       const before = await stack.inbox(accountId);
       const client = await login(address);
-      for (const n of [1, 2, 3]) assert.match(await client.command(`DELE ${n}`), /^\+OK/);
+      for (const n of [1, 2, 3]) assert.match(await client.ask(`DELE ${n}`), /^\+OK/);
       client.destroy();
       const again = await login(address);
-      assert.match(await again.command('STAT'), /^\+OK 3 /);
-      assert.match(await again.command('QUIT'), /^\+OK/);
+      assert.match(await again.ask('STAT'), /^\+OK 3 /);
+      assert.match(await again.ask('QUIT'), /^\+OK/);
       again.destroy();
-      assert.equal((await stack.inboxUids(accountId)).length, 3);
+      assert.equal((await stack.uids(accountId)).length, 3);
       assert.equal((await stack.inbox(accountId)).highestmodseq, before.highestmodseq);
     });
 
@@ -175,28 +175,28 @@ for (const kind of ['embedded', 'distributed'] as StackKind[]) {
       await stack.deliver(accountId, address, rawMessage('before'));
       const client = await login(address);
       await stack.deliver(accountId, address, rawMessage('during'));
-      assert.match(await client.command('STAT'), /^\+OK 1 /);
-      assert.match(await client.command('RETR 2'), /^-ERR No message 2/);
-      assert.match(await client.command('QUIT'), /^\+OK/);
+      assert.match(await client.ask('STAT'), /^\+OK 1 /);
+      assert.match(await client.ask('RETR 2'), /^-ERR No message 2/);
+      assert.match(await client.ask('QUIT'), /^\+OK/);
       client.destroy();
       const next = await login(address);
-      assert.match(await next.command('STAT'), /^\+OK 2 /);
-      await next.command('QUIT');
+      assert.match(await next.ask('STAT'), /^\+OK 2 /);
+      await next.ask('QUIT');
       next.destroy();
     });
 
     test('a second login to the same maildrop gets [IN-USE]', async () => {
       const { address } = await stack.account('busy');
       const first = await login(address);
-      const second = await RawClient.connect(gateway.ports.pop3);
+      const second = await LineClient.connect(gateway.ports.pop3);
       try {
         await second.readLine();
-        await second.command(`USER ${address}`);
-        assert.match(await second.command(`PASS ${stack.password}`), /^-ERR \[IN-USE\] /);
-        assert.match(await first.command('QUIT'), /^\+OK/);
+        await second.ask(`USER ${address}`);
+        assert.match(await second.ask(`PASS ${stack.password}`), /^-ERR \[IN-USE\] /);
+        assert.match(await first.ask('QUIT'), /^\+OK/);
         await first.closed();
         const third = await login(address);
-        assert.match(await third.command('NOOP'), /^\+OK/);
+        assert.match(await third.ask('NOOP'), /^\+OK/);
         third.destroy();
       } finally {
         first.destroy();
@@ -208,16 +208,16 @@ for (const kind of ['embedded', 'distributed'] as StackKind[]) {
       const { address } = await stack.account('clumsy');
       const client = await login(address);
       try {
-        assert.equal(await client.command('FROB'), '-ERR Unknown command');
-        assert.equal(await client.command('RETR'), '-ERR RETR needs exactly one message number');
-        assert.equal(await client.command('RETR x'), '-ERR Message number must be a positive integer');
-        assert.equal(await client.command('LIST 1'), '-ERR No message 1');
-        assert.equal(await client.command('TOP 1'), '-ERR TOP needs a message number and a number of lines');
-        assert.equal(await client.command('USER someone'), '-ERR USER is not valid after login');
-        assert.equal(await client.command('STLS'), '-ERR STLS is not valid after login');
-        client.socket.write(`NOOP ${'x'.repeat(100_000)}\r\n`);
+        assert.equal(await client.ask('FROB'), '-ERR Unknown command');
+        assert.equal(await client.ask('RETR'), '-ERR RETR needs exactly one message number');
+        assert.equal(await client.ask('RETR x'), '-ERR Message number must be a positive integer');
+        assert.equal(await client.ask('LIST 1'), '-ERR No message 1');
+        assert.equal(await client.ask('TOP 1'), '-ERR TOP needs a message number and a number of lines');
+        assert.equal(await client.ask('USER someone'), '-ERR USER is not valid after login');
+        assert.equal(await client.ask('STLS'), '-ERR STLS is not valid after login');
+        client.write(`NOOP ${'x'.repeat(100_000)}\r\n`);
         assert.equal(await client.readLine(), '-ERR Line too long: at most 2048 octets per command');
-        assert.equal(await client.command('NOOP'), '+OK');
+        assert.equal(await client.ask('NOOP'), '+OK');
       } finally {
         client.destroy();
       }
@@ -227,12 +227,10 @@ for (const kind of ['embedded', 'distributed'] as StackKind[]) {
       const { accountId, address } = await stack.account('pipeliner');
       await stack.deliver(accountId, address, rawMessage('p1'));
       await stack.deliver(accountId, address, rawMessage('p2'));
-      const client = await RawClient.connect(gateway.ports.pop3);
+      const client = await LineClient.connect(gateway.ports.pop3);
       try {
         await client.readLine();
-        client.socket.write(
-          `USER ${address}\r\nPASS ${stack.password}\r\nSTAT\r\nRETR 1\r\nRETR 2\r\nNOOP\r\n`,
-        );
+        client.write(`USER ${address}\r\nPASS ${stack.password}\r\nSTAT\r\nRETR 1\r\nRETR 2\r\nNOOP\r\n`);
         assert.match(await client.readLine(), /^\+OK/);
         assert.match(await client.readLine(), /^\+OK Logged in, 2 messages/);
         assert.match(await client.readLine(), /^\+OK 2 /);
@@ -254,15 +252,15 @@ for (const kind of ['embedded', 'distributed'] as StackKind[]) {
       const client = await login(address);
       try {
         await expungeMessages(writerFor(stack.pool), { accountId, mailboxId: before.id, uids: [gone.uid] });
-        assert.match(await client.command('RETR 1'), /^\+OK/);
+        assert.match(await client.ask('RETR 1'), /^\+OK/);
         assert.ok((await client.readMultiline()).includes('Subject: imap deletes me'));
-        assert.match(await client.command('DELE 1'), /^\+OK/);
-        assert.match(await client.command('DELE 2'), /^\+OK/);
-        assert.equal(await client.command('QUIT'), '+OK Bye, 1 messages deleted');
+        assert.match(await client.ask('DELE 1'), /^\+OK/);
+        assert.match(await client.ask('DELE 2'), /^\+OK/);
+        assert.equal(await client.ask('QUIT'), '+OK Bye, 1 messages deleted');
       } finally {
         client.destroy();
       }
-      assert.deepEqual(await stack.inboxUids(accountId), []);
+      assert.deepEqual(await stack.uids(accountId), []);
       // One MODSEQ for the IMAP expunge, one for POP3's UPDATE.
       assert.equal((await stack.inbox(accountId)).highestmodseq, before.highestmodseq + 2);
     });
@@ -297,8 +295,8 @@ for (const kind of ['embedded', 'distributed'] as StackKind[]) {
           .filter((text) => !/[\r\n]/.test(text) && !/^\s*quit/i.test(text) && !/^stls/i.test(text));
         await fc.assert(
           fc.asyncProperty(line, async (text) => {
-            client.send(text);
-            client.send('NOOP');
+            client.writeLine(text);
+            client.writeLine('NOOP');
             const first = await client.readLine();
             assert.match(first, /^(\+OK|-ERR)/);
             // Skip any multi-line body up to NOOP's bare +OK.
@@ -307,7 +305,7 @@ for (const kind of ['embedded', 'distributed'] as StackKind[]) {
           }),
           { numRuns: 300 },
         );
-        assert.equal(await client.command('NOOP'), '+OK');
+        assert.equal(await client.ask('NOOP'), '+OK');
       } finally {
         client.destroy();
       }
@@ -315,13 +313,13 @@ for (const kind of ['embedded', 'distributed'] as StackKind[]) {
 
     test('wrong passwords get -ERR [AUTH] and end the connection after the limit', async () => {
       const { address } = await stack.account('guessed');
-      const client = await RawClient.connect(gateway.ports.pop3);
+      const client = await LineClient.connect(gateway.ports.pop3);
       try {
         await client.readLine();
-        assert.equal(await client.command('PASS x'), '-ERR Send USER first');
+        assert.equal(await client.ask('PASS x'), '-ERR Send USER first');
         for (let i = 1; i <= 3; i++) {
-          await client.command(`USER ${address}`);
-          const reply = await client.command('PASS wrong');
+          await client.ask(`USER ${address}`);
+          const reply = await client.ask('PASS wrong');
           assert.match(reply, i < 3 ? /^-ERR \[AUTH\] Authentication failed$/ : /closing$/);
         }
         await client.closed();
@@ -332,7 +330,7 @@ for (const kind of ['embedded', 'distributed'] as StackKind[]) {
   });
 }
 
-async function statOctets(client: RawClient): Promise<number> {
-  const reply = await client.command('STAT');
+async function statOctets(client: LineClient): Promise<number> {
+  const reply = await client.ask('STAT');
   return Number(reply.split(' ')[2]);
 }

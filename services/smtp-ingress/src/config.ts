@@ -32,6 +32,8 @@ export const smtpIngressSection = defineSection({
     SMTP_DMARC_REJECT: flag(true),
     SMTP_DNS_SERVERS: dnsServerList(),
     SMTP_DNS_TIMEOUT_MS: integer({ min: 100, max: 60000, default: 5000 }),
+    SMTP_DNS_CACHE_TTL_MS: integer({ min: 0, max: 3600000, default: 30000 }),
+    SMTP_DNS_CACHE_MAX_ENTRIES: integer({ min: 1, max: 10000000, default: 10000 }),
     SMTP_SPOOL_DIR: text(tmpdir()),
   },
   check(vars) {
@@ -81,6 +83,8 @@ export const smtpIngressSection = defineSection({
         dmarcReject: vars.SMTP_DMARC_REJECT,
         dnsServers: vars.SMTP_DNS_SERVERS,
         dnsTimeoutMs: vars.SMTP_DNS_TIMEOUT_MS,
+        dnsCacheTtlMs: vars.SMTP_DNS_CACHE_TTL_MS,
+        dnsCacheMaxEntries: vars.SMTP_DNS_CACHE_MAX_ENTRIES,
         spoolDir: vars.SMTP_SPOOL_DIR,
       },
     };
@@ -133,6 +137,9 @@ export interface SenderAuthenticationConfig {
   dnsServers: string[];
   /** Per DNS query; a query that times out makes that check temperror. */
   dnsTimeoutMs: number;
+  /** How long a final DNS answer is reused (0: never), and how many are kept. */
+  dnsCacheTtlMs: number;
+  dnsCacheMaxEntries: number;
   /** Where MX messages wait on local disk while they are verified (see README). */
   spoolDir: string;
 }

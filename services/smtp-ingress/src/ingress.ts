@@ -36,7 +36,12 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
   const checks = config.senderAuthentication;
   const senderAuthentication = checks.enabled
     ? {
-        resolver: createDnsLookup({ servers: checks.dnsServers, timeoutMs: checks.dnsTimeoutMs }),
+        resolver: createDnsLookup({
+          servers: checks.dnsServers,
+          timeoutMs: checks.dnsTimeoutMs,
+          cacheTtlMs: checks.dnsCacheTtlMs,
+          cacheMaxEntries: checks.dnsCacheMaxEntries,
+        }),
         dmarcReject: checks.dmarcReject,
         spoolDir: checks.spoolDir,
       }

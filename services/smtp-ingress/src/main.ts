@@ -1,6 +1,6 @@
 // Wiring only: config -> adapters -> startSmtpIngress. The schema is migrated beforehand (libs/store migrate CLI).
 import { openBackends, requireDatabaseUrl } from '@correo/backends';
-import { createPostgresDirectory } from '@correo/directory';
+import { createMailPathDirectory } from '@correo/directory';
 import { retryUntilDone, runService } from '@correo/runtime';
 import { loadTlsMaterial } from '@correo/tls';
 import { smtpIngressSection } from './config.js';
@@ -29,13 +29,14 @@ await runService({
       logger,
       signal,
     );
+    const directory = createMailPathDirectory(backends.pool, config.directory, (error) =>
+      logger.warn({ error: error.message }, 'directory change notifications lost: not caching'),
+    );
     const ingress = await startSmtpIngress({
       config: config.smtp,
       bus: backends.bus,
       blobs: backends.blobs,
-      directory: createPostgresDirectory(backends.pool, {
-        allowUnverifiedDomains: config.directory.allowUnverifiedDomains,
-      }),
+      directory,
       limits: backends.limits,
       logger,
       tls,
@@ -49,6 +50,7 @@ await runService({
       ],
       async close() {
         await ingress.close();
+        await directory.close();
         await backends.close();
       },
     };

@@ -6,6 +6,7 @@ import { BlobTooLargeError, type BlobStore, type StoredBlob } from '@correo/blob
 import type { Bus } from '@correo/bus';
 import type { AccountRef, Directory } from '@correo/directory';
 import { authorAddresses } from '@correo/mime';
+import { CarriedAnalysis } from './carried-analysis.js';
 import {
   DsnNotify,
   DsnReturn,
@@ -97,6 +98,9 @@ export async function receiveMessage(
       : () => '';
   const maxBytes = context.maxMessageBytes + ADDED_HEADERS_ALLOWANCE;
 
+  // The stored bytes are analysed as they go into the blob store (read once): the mda files the
+  // message from this analysis, carried in the event, instead of reading and parsing the blob again.
+  const analysis = new CarriedAnalysis();
   let blob: StoredBlob;
   let authentication: SenderAuthentication | undefined;
   if (context.senderAuthentication) {
@@ -104,6 +108,7 @@ export async function receiveMessage(
       eventId,
       received,
       maxBytes,
+      analysis,
     });
     blob = verified.blob;
     authentication = verified.authentication;
@@ -117,7 +122,9 @@ export async function receiveMessage(
         : {}),
       maxHeaderBytes: context.maxHeaderBytes,
     });
-    blob = await readData(source, message, context, () => context.blobs.put(message, { maxBytes }));
+    blob = await readData(source, message, context, () =>
+      context.blobs.put(analysis.tap(message), { maxBytes }),
+    );
   }
 
   const envelope = session.envelope;
@@ -141,6 +148,7 @@ export async function receiveMessage(
       : undefined,
     size: BigInt(blob.size),
     sha256: blob.sha256,
+    analysis: analysis.encoded(blob),
     kind: context.kind === 'mx' ? SubmissionKind.MX : SubmissionKind.SUBMISSION,
     port: session.localPort,
     smtputf8: Boolean(envelope.smtpUtf8),
@@ -225,7 +233,7 @@ async function receiveVerified(
   session: SMTPServerSession,
   context: IntakeContext,
   checks: SenderAuthenticationContext,
-  message: { eventId: string; received: string; maxBytes: number },
+  message: { eventId: string; received: string; maxBytes: number; analysis: CarriedAnalysis },
 ): Promise<{ blob: StoredBlob; authentication: SenderAuthentication }> {
   const spool = openMessageSpool(checks.spoolDir, message.eventId);
   try {
@@ -269,7 +277,7 @@ async function receiveVerified(
     });
     let blob: StoredBlob;
     try {
-      blob = await context.blobs.put(stored, { maxBytes: message.maxBytes });
+      blob = await context.blobs.put(message.analysis.tap(stored), { maxBytes: message.maxBytes });
     } catch (error) {
       throw asReply(error, context.maxMessageBytes, context.maxHeaderBytes);
     }

@@ -3,8 +3,12 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { analyzeMessage, decodeSummaryWire, messageSummary } from '@correo/mime';
 import { SubmissionKind } from '@correo/proto';
-import { curl, pythonSmtp, queuedId, swaks } from './support/clients.js';
+import { curl, eventually, pythonSmtp, queuedId, swaks, swaksAuth } from '@correo/testkit';
+import { CARRIED_ANALYSIS_MAX_MESSAGE_BYTES } from '../src/carried-analysis.js';
+import type { MailAccepted } from '@correo/proto';
 import {
   ALIAS,
   OTHER_USER,
@@ -22,10 +26,17 @@ function splitReceived(stored: Buffer): { received: string; rest: Buffer } {
   return { received: match[0], rest: stored.subarray(Buffer.byteLength(match[0], 'latin1')) };
 }
 
+/** The event carries the analysis of exactly the stored bytes, so the mda need not read them. */
+async function assertCarriesAnalysis(event: MailAccepted, stored: Buffer): Promise<void> {
+  const carried = decodeSummaryWire(event.analysis);
+  assert.ok(carried, 'the event carries the message analysis');
+  assert.deepEqual(carried, messageSummary(await analyzeMessage(Readable.from([stored]))));
+}
+
 describe('accepting mail (Postgres bus, filesystem blobs)', () => {
   let fixture: IngressFixture;
   before(async () => {
-    fixture = await startIngressFixture({ bus: 'postgres', blobs: 'fs' });
+    fixture = await startIngressFixture({ kind: 'embedded' });
   });
   after(async () => {
     await fixture?.stop();
@@ -42,14 +53,7 @@ describe('accepting mail (Postgres bus, filesystem blobs)', () => {
       '--port',
       String(fixture.ingress.ports.submission),
       '--tls',
-      '--auth',
-      'PLAIN',
-      '--auth-user',
-      USER,
-      '--auth-password',
-      PASSWORD,
-      '--from',
-      USER,
+      ...swaksAuth(USER, PASSWORD),
       '--to',
       `el@suemail.test,${OTHER_USER}`,
       '--data',
@@ -75,6 +79,7 @@ describe('accepting mail (Postgres bus, filesystem blobs)', () => {
     const stored = await fixture.blobBytes(event.blobKey);
     assert.equal(createHash('sha256').update(stored).digest('hex'), event.sha256);
     assert.equal(BigInt(stored.length), event.size);
+    await assertCarriesAnalysis(event, stored);
     const { received, rest } = splitReceived(stored);
     assert.match(received, /by mx\.local\.test \(correo\) with ESMTPSA id /);
     assert.ok(received.includes(id));
@@ -142,6 +147,7 @@ describe('accepting mail (Postgres bus, filesystem blobs)', () => {
       event.recipients.map((r) => r.address),
       [USER, ALIAS],
     );
+    await assertCarriesAnalysis(event, await fixture.blobBytes(event.blobKey));
     const { received, rest } = splitReceived(await fixture.blobBytes(event.blobKey));
     assert.match(received, /^Received: from python\.client\.test \(\[127\.0\.0\.1\] \[127\.0\.0\.1\]\)/);
     assert.doesNotMatch(received, /\bfor </, 'several recipients are not disclosed');
@@ -158,6 +164,26 @@ describe('accepting mail (Postgres bus, filesystem blobs)', () => {
       /\tdkim=none \(message not signed\);\r\n\tdmarc=none header\.from=remote\.test\r\n$/,
     );
     assert.equal(event.authenticationResults?.header, results.replace(/\r\n$/, ''));
+  });
+
+  test('a message past the analysis cap carries none: the mda analyses its blob instead', async () => {
+    const line = 'x'.repeat(76) + '\r\n';
+    const original = `From: big@remote.test\r\nSubject: big\r\n\r\n${line.repeat(Math.ceil((CARRIED_ANALYSIS_MAX_MESSAGE_BYTES + 1) / line.length))}`;
+    const result = await pythonSmtp({
+      host: '127.0.0.1',
+      port: fixture.ingress.ports.mx,
+      mode: 'plain',
+      send: { from: 'big@remote.test', to: [USER], message: original },
+    });
+    assert.equal(result.error, undefined);
+    const id = /queued as (\S+)/.exec(result.replies.at(-1)![1])![1];
+    await fixture.waitForEvents(1);
+    await eventually('the event of the big message', () =>
+      fixture.events.some((e) => e.event.eventId === id),
+    );
+    const event = fixture.events.find((e) => e.event.eventId === id)!.event;
+    assert.ok(Number(event.size) > CARRIED_ANALYSIS_MAX_MESSAGE_BYTES);
+    assert.equal(event.analysis.byteLength, 0);
   });
 
   test('EHLO advertises the ESMTP extensions; AUTH only once TLS is up', async () => {
@@ -180,6 +206,7 @@ describe('accepting mail (Postgres bus, filesystem blobs)', () => {
       port: fixture.ingress.ports.submission,
       mode: 'starttls',
       cafile: join(fixture.dataDir, 'ca.pem'),
+      checkHostname: false,
       commands: ['EHLO python.client.test'],
     });
     assert.equal(secured.replies[0]![0], 220);

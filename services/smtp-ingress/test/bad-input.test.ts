@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pythonSmtp } from './support/clients.js';
+import { LineClient, pythonSmtp } from '@correo/testkit';
 import {
   USER,
   ALIAS,
@@ -8,7 +8,6 @@ import {
   startIngressFixture,
   type IngressFixture,
 } from './support/ingress-fixture.js';
-import { RawSession } from './support/raw-session.js';
 
 const replyText = (reply: [number, string] | undefined) => (reply ? `${reply[0]} ${reply[1]}` : 'no reply');
 
@@ -118,13 +117,13 @@ describe('bad input gets a clear reply', () => {
   });
 
   test('an over-long command line: 421 and the connection is closed', async () => {
-    const session = await RawSession.open(fixture.ingress.ports.mx);
+    const session = await LineClient.openSmtp(fixture.ingress.ports.mx);
     try {
-      const reply = await session.command(`NOOP ${'z'.repeat(2000)}`);
+      const reply = await session.askSmtp(`NOOP ${'z'.repeat(2000)}`);
       assert.match(reply, /^421 4\.4\.2 Error: Command line too long/);
-      assert.ok(await session.closedByServer());
+      assert.ok(await session.closedWithin());
     } finally {
-      session.close();
+      session.destroy();
     }
   });
 
@@ -137,22 +136,22 @@ describe('bad input gets a clear reply', () => {
   ] as const) {
     test(`SMTP smuggling with ${name} does not end the message`, async () => {
       const before = fixture.events.length;
-      const session = await RawSession.open(fixture.ingress.ports.mx);
+      const session = await LineClient.openSmtp(fixture.ingress.ports.mx);
       try {
-        assert.match(await session.command('EHLO smuggler.test'), /^250/);
-        assert.match(await session.command('MAIL FROM:<a@remote.test>'), /^250/);
-        assert.match(await session.command(`RCPT TO:<${USER}>`), /^250/);
-        assert.match(await session.command('DATA'), /^354/);
+        assert.match(await session.askSmtp('EHLO smuggler.test'), /^250/);
+        assert.match(await session.askSmtp('MAIL FROM:<a@remote.test>'), /^250/);
+        assert.match(await session.askSmtp(`RCPT TO:<${USER}>`), /^250/);
+        assert.match(await session.askSmtp('DATA'), /^354/);
         session.write(
           `Subject: outer\r\n\r\nfirst${smuggle}` +
             `MAIL FROM:<evil@remote.test>\r\nRCPT TO:<${OTHER_USER}>\r\nDATA\r\nSubject: smuggled\r\n\r\nevil\r\n.\r\n`,
         );
-        const first = await session.reply();
+        const first = await session.readReply();
         assert.match(first, /^250 2\.0\.0 Ok: queued as /);
         // Had the smuggled transaction been taken apart, MAIL/RCPT/DATA replies would follow: QUIT gets 221 next.
-        assert.match(await session.command('QUIT'), /^221 /);
+        assert.match(await session.askSmtp('QUIT'), /^221 /);
       } finally {
-        session.close();
+        session.destroy();
       }
       const events = await fixture.waitForEvents(before + 1);
       const { event } = events[before]!;
@@ -178,16 +177,16 @@ describe('bad input gets a clear reply', () => {
   }
 
   test('connections per address are limited: 421 4.7.0', async () => {
-    const sessions: RawSession[] = [];
+    const sessions: LineClient[] = [];
     try {
-      for (let i = 0; i < 3; i++) sessions.push(await RawSession.open(fixture.ingress.ports.submission));
+      for (let i = 0; i < 3; i++) sessions.push(await LineClient.openSmtp(fixture.ingress.ports.submission));
       for (const session of sessions) assert.match(session.greeting, /^220 /);
-      const refused = await RawSession.open(fixture.ingress.ports.mx);
+      const refused = await LineClient.openSmtp(fixture.ingress.ports.mx);
       sessions.push(refused);
       assert.match(refused.greeting, /^421 4\.7\.0 Too many connections from your address/);
-      assert.ok(await refused.closedByServer());
+      assert.ok(await refused.closedWithin());
     } finally {
-      for (const session of sessions) session.close();
+      for (const session of sessions) session.destroy();
     }
   });
 });

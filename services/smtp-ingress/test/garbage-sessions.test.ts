@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Mutator, Random } from '@correo/testkit/fuzz';
-import { pythonSmtp } from './support/clients.js';
+import { LineClient, pythonSmtp } from '@correo/testkit';
 import {
   ALIAS,
   OTHER_USER,
@@ -10,7 +10,6 @@ import {
   startIngressFixture,
   type IngressFixture,
 } from './support/ingress-fixture.js';
-import { RawSession } from './support/raw-session.js';
 
 // smtp-server frames the SMTP commands; this feeds mutated whole sessions to the running listeners
 // (real directory, bus and blob store behind them, so the envelope policy runs on every MAIL and
@@ -60,7 +59,7 @@ const REPLY_LINE = /^[2-5]\d\d(?:[ -].*)?$/;
  * above the idle timeout (a liveness check, not a speed measure).
  */
 async function sendGarbage(
-  open: () => Promise<RawSession>,
+  open: () => Promise<LineClient>,
   seeds: string[],
   count: number,
   seed: number,
@@ -77,9 +76,9 @@ async function sendGarbage(
     session.write(Buffer.concat([input, Buffer.from('\r\n.\r\nQUIT\r\n')]));
     const replies: string[] = [];
     for (
-      let reply = await session.reply(20 * IDLE_TIMEOUT_MS);
+      let reply = await session.readReply(20 * IDLE_TIMEOUT_MS);
       reply !== '';
-      reply = await session.reply(20 * IDLE_TIMEOUT_MS)
+      reply = await session.readReply(20 * IDLE_TIMEOUT_MS)
     ) {
       replies.push(reply);
     }
@@ -107,7 +106,7 @@ describe('garbage sessions against running listeners', () => {
       const port = fixture.ingress.ports.mx;
       const lines = await sendGarbage(
         async () => {
-          const session = await RawSession.open(port);
+          const session = await LineClient.openSmtp(port);
           assert.match(session.greeting, /^220 /);
           return session;
         },
@@ -147,10 +146,12 @@ describe('garbage sessions against running listeners', () => {
       const plain = Buffer.from(`\0${USER}\0${PASSWORD}`).toString('base64');
       const lines = await sendGarbage(
         async () => {
-          const session = await RawSession.openTls(port, fixture.tls.cert, 'mx.local.test');
+          const session = await LineClient.openSmtp(port, {
+            tls: { ca: fixture.tls.cert, servername: 'mx.local.test' },
+          });
           assert.match(session.greeting, /^220 /);
-          assert.match(await session.command('EHLO client.local.test'), /^250/);
-          assert.match(await session.command(`AUTH PLAIN ${plain}`), /^235 /);
+          assert.match(await session.askSmtp('EHLO client.local.test'), /^250/);
+          assert.match(await session.askSmtp(`AUTH PLAIN ${plain}`), /^235 /);
           return session;
         },
         SUBMISSION_SESSIONS,
@@ -159,11 +160,13 @@ describe('garbage sessions against running listeners', () => {
       );
       assert.ok(lines.some((line) => line.startsWith('553 5.7.1 Sender address rejected')));
       assert.ok(lines.some((line) => /^250 2\.1\.0 /.test(line)));
-      const session = await RawSession.openTls(port, fixture.tls.cert, 'mx.local.test');
-      await session.command('EHLO client.local.test');
-      assert.match(await session.command(`AUTH PLAIN ${plain}`), /^235 /, 'the account is not locked out');
-      assert.match(await session.command(`MAIL FROM:<${USER}>`), /^250 /);
-      session.close();
+      const session = await LineClient.openSmtp(port, {
+        tls: { ca: fixture.tls.cert, servername: 'mx.local.test' },
+      });
+      await session.askSmtp('EHLO client.local.test');
+      assert.match(await session.askSmtp(`AUTH PLAIN ${plain}`), /^235 /, 'the account is not locked out');
+      assert.match(await session.askSmtp(`MAIL FROM:<${USER}>`), /^250 /);
+      session.destroy();
     },
   );
 });

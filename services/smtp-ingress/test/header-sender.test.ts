@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createProvisioning } from '@correo/directory';
-import { queuedId, swaks } from './support/clients.js';
+import { queuedId, swaks } from '@correo/testkit';
 import {
   ALIAS,
   OTHER_LOCAL_DOMAIN,

@@ -4,8 +4,7 @@ import { createS3BlobStore } from '@correo/blobs';
 import { createPostgresBus } from '@correo/bus';
 import { SubmissionKind } from '@correo/proto';
 import { startTelemetry, type Telemetry } from '@correo/telemetry';
-import { testBackends, uniqueName } from '@correo/testkit';
-import { pythonSmtp, queuedId, swaks } from './support/clients.js';
+import { pythonSmtp, queuedId, swaks, swaksAuth, testBackends, uniqueName } from '@correo/testkit';
 import { PASSWORD, USER, startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
 
 describe('Kafka bus and MinIO blobs', () => {
@@ -13,7 +12,7 @@ describe('Kafka bus and MinIO blobs', () => {
   let telemetry: Telemetry;
   before(async () => {
     telemetry = startTelemetry({ serviceName: 'smtp-ingress-test' });
-    fixture = await startIngressFixture({ bus: 'kafka', blobs: 's3' });
+    fixture = await startIngressFixture({ kind: 'distributed' });
   });
   after(async () => {
     await fixture?.stop();
@@ -104,14 +103,7 @@ describe('Kafka bus and MinIO blobs', () => {
         '--port',
         String(broken.ports.submissions),
         '--tls-on-connect',
-        '--auth',
-        'PLAIN',
-        '--auth-user',
-        USER,
-        '--auth-password',
-        PASSWORD,
-        '--from',
-        USER,
+        ...swaksAuth(USER, PASSWORD),
         '--to',
         'el@suemail.test',
       ]);

@@ -1,8 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PASSWORD, USER, startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
-import { eventually } from '@correo/testkit';
-import { pythonSmtp } from './support/clients.js';
+import { eventually, pythonSmtp } from '@correo/testkit';
 
 describe('failed AUTH attempts are limited', () => {
   let fixture: IngressFixture;

@@ -12,13 +12,14 @@ import { createPostgresBus, type Bus } from '@correo/bus';
 import { decodeMailAccepted, type MailAccepted } from '@correo/proto';
 import { createPool, migrate } from '@correo/store';
 import {
+  curl,
   freshDatabase,
-  startDnsServer,
-  uniqueName,
   type FreshDatabase,
+  queuedId,
+  startDnsServer,
   type TestDnsServer,
+  uniqueName,
 } from '@correo/testkit';
-import { curl, queuedId } from './support/clients.js';
 import { USER, provisionDirectory, testEnv } from './support/ingress-fixture.js';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));

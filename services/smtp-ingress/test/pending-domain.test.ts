@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createProvisioning } from '@correo/directory';
-import { pythonSmtp, queuedId, swaks } from './support/clients.js';
+import { pythonSmtp, queuedId, swaks } from '@correo/testkit';
 import { PASSWORD, startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
 
 const CLAIMED = 'bank-capture.test';

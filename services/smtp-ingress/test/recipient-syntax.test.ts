@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPostgresDirectory } from '@correo/directory';
 import { LOCAL_DOMAIN, startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
-import { RawSession } from './support/raw-session.js';
+import { LineClient } from '@correo/testkit';
 
 /**
  * RCPT must refuse what the mda would refuse: the event carries the address RCPT checked, and the mda
@@ -27,13 +27,13 @@ describe('RCPT answers what the mda will do with the address', () => {
   ];
   for (const address of refused) {
     test(`RCPT TO:<${JSON.stringify(address).slice(1, -1)}> gets 501 5.1.3`, async () => {
-      const session = await RawSession.open(fixture.ingress.ports.mx);
+      const session = await LineClient.openSmtp(fixture.ingress.ports.mx);
       try {
-        assert.match(await session.command('EHLO client.remote.test'), /^250/);
-        assert.match(await session.command('MAIL FROM:<a@remote.test> SMTPUTF8'), /^250/);
-        assert.match(await session.command(`RCPT TO:<${address}>`), /^501 5\.1\.3 /);
+        assert.match(await session.askSmtp('EHLO client.remote.test'), /^250/);
+        assert.match(await session.askSmtp('MAIL FROM:<a@remote.test> SMTPUTF8'), /^250/);
+        assert.match(await session.askSmtp(`RCPT TO:<${address}>`), /^501 5\.1\.3 /);
       } finally {
-        session.close();
+        session.destroy();
       }
     });
   }
@@ -47,17 +47,17 @@ describe('RCPT answers what the mda will do with the address', () => {
       `ella+tag@${LOCAL_DOMAIN}`,
     ];
     const before = fixture.events.length;
-    const session = await RawSession.open(fixture.ingress.ports.mx);
+    const session = await LineClient.openSmtp(fixture.ingress.ports.mx);
     try {
-      assert.match(await session.command('EHLO client.remote.test'), /^250/);
-      assert.match(await session.command('MAIL FROM:<a@remote.test>'), /^250/);
+      assert.match(await session.askSmtp('EHLO client.remote.test'), /^250/);
+      assert.match(await session.askSmtp('MAIL FROM:<a@remote.test>'), /^250/);
       for (const spelling of spellings) {
-        assert.match(await session.command(`RCPT TO:<${spelling}>`), /^250/, spelling);
+        assert.match(await session.askSmtp(`RCPT TO:<${spelling}>`), /^250/, spelling);
       }
-      assert.match(await session.command('DATA'), /^354/);
-      assert.match(await session.command('Subject: spellings\r\n\r\nhello\r\n.'), /^250/);
+      assert.match(await session.askSmtp('DATA'), /^354/);
+      assert.match(await session.askSmtp('Subject: spellings\r\n\r\nhello\r\n.'), /^250/);
     } finally {
-      session.close();
+      session.destroy();
     }
     const [published] = (await fixture.waitForEvents(before + 1)).slice(before);
     const recipients = published!.event.recipients.map((r) => r.address);

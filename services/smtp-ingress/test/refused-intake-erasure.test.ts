@@ -2,8 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPostgresBus } from '@correo/bus';
 import { collectBlobs, recordUnclaimedBlobs } from '@correo/store';
-import { testBackends } from '@correo/testkit';
-import { pythonSmtp } from './support/clients.js';
+import { pythonSmtp, testBackends } from '@correo/testkit';
 import { PASSWORD, USER, startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
 
 /*
@@ -13,7 +12,7 @@ import { PASSWORD, USER, startIngressFixture, type IngressFixture } from './supp
  */
 let fixture: IngressFixture;
 before(async () => {
-  fixture = await startIngressFixture({ bus: 'postgres', blobs: 'fs' });
+  fixture = await startIngressFixture({ kind: 'embedded' });
 });
 after(async () => {
   await fixture?.stop();

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { networkInterfaces } from 'node:os';
-import { pythonSmtp, queuedId, swaks } from './support/clients.js';
+import { pythonSmtp, queuedId, swaks, swaksAuth } from '@correo/testkit';
 import {
   OTHER_USER,
   PASSWORD,
@@ -160,14 +160,7 @@ describe('the loopback plaintext AUTH allowance (embedded default)', () => {
       '127.0.0.1',
       '--port',
       String(fixture.ingress.ports.submission),
-      '--auth',
-      'PLAIN',
-      '--auth-user',
-      USER,
-      '--auth-password',
-      PASSWORD,
-      '--from',
-      USER,
+      ...swaksAuth(USER, PASSWORD),
       '--to',
       OTHER_USER,
     ]);

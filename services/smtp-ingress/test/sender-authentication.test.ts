@@ -5,7 +5,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dkimDnsRecord, dkimSignatureHeader, generateDkimKeyPair } from '@correo/dkim';
 import type { AuthenticationResult, MailAccepted } from '@correo/proto';
-import { pythonSmtp, queuedId, swaks } from './support/clients.js';
+import { pythonSmtp, queuedId, swaks, swaksAuth } from '@correo/testkit';
 import { PASSWORD, USER, startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
 
 const SELECTOR = 'mayo2026';
@@ -204,6 +204,24 @@ describe('SPF, DKIM and DMARC on the MX listener (DNS server on 127.0.0.1)', () 
     assert.match(header, /;\s*dmarc=fail \(p=NONE[^)]*\) header\.from=lax\.test .*policy\.dmarc=none/);
   });
 
+  test('DNS answers are reused: a second message of the same sender asks nothing again and gets the same results', async () => {
+    const send = async (subject: string) => {
+      const sent = await mx(
+        'again@lax.test',
+        `From: <again@lax.test>\r\nSubject: ${subject}\r\n\r\nhola\r\n`,
+      );
+      assert.equal(sent.replies.at(-1)![0], 250, JSON.stringify(sent));
+      return eventOf(/queued as (\S+)/.exec(sent.replies.at(-1)![1])![1]!);
+    };
+    const first = await send('uno');
+    const queriesBefore = fixture.dns.queries.length;
+    const second = await send('dos');
+    assert.deepEqual(fixture.dns.queries.slice(queriesBefore), [], 'answered from the cache');
+    for (const method of ['spf', 'dkim', 'dmarc']) {
+      assert.equal(result(second, method).result, result(first, method).result, method);
+    }
+  });
+
   test('p=quarantine: accepted and marked policy.dmarc=quarantine for the mda to file in Junk', async () => {
     const sent = await mx(
       'offers@junk.test',
@@ -229,14 +247,7 @@ describe('SPF, DKIM and DMARC on the MX listener (DNS server on 127.0.0.1)', () 
       '--port',
       String(fixture.ingress.ports.submission),
       '--tls',
-      '--auth',
-      'PLAIN',
-      '--auth-user',
-      USER,
-      '--auth-password',
-      PASSWORD,
-      '--from',
-      USER,
+      ...swaksAuth(USER, PASSWORD),
       '--to',
       'el@suemail.test',
       '--data',

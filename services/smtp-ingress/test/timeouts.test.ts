@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { USER, startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
-import { RawSession } from './support/raw-session.js';
+import { LineClient } from '@correo/testkit';
 
 describe('idle and session time limits', () => {
   let fixture: IngressFixture;
@@ -15,29 +15,29 @@ describe('idle and session time limits', () => {
   });
 
   test('a silent client is told 421 4.4.2 and disconnected', async () => {
-    const session = await RawSession.open(fixture.ingress.ports.mx);
+    const session = await LineClient.openSmtp(fixture.ingress.ports.mx);
     try {
-      assert.match(await session.reply(), /^421 4\.4\.2 Timeout - closing connection/);
-      assert.ok(await session.closedByServer());
+      assert.match(await session.readReply(), /^421 4\.4\.2 Timeout - closing connection/);
+      assert.ok(await session.closedWithin());
     } finally {
-      session.close();
+      session.destroy();
     }
   });
 
   test('a client that keeps the session alive forever is cut at the session limit', async () => {
     // On MX: submission ports cut unauthenticated sessions after 10 commands anyway.
-    const session = await RawSession.open(fixture.ingress.ports.mx);
+    const session = await LineClient.openSmtp(fixture.ingress.ports.mx);
     try {
       let reply = '';
       // NOOP well within the idle limit, until the session limit answers instead.
       for (let i = 0; i < 100 && !reply.startsWith('421'); i++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
-        reply = await session.command('NOOP');
+        reply = await session.askSmtp('NOOP');
       }
       assert.match(reply, /^421 4\.4\.2 Session time limit exceeded/);
-      assert.ok(await session.closedByServer());
+      assert.ok(await session.closedWithin());
     } finally {
-      session.close();
+      session.destroy();
     }
   });
 });
@@ -54,17 +54,17 @@ describe('minimum DATA transfer rate (slowloris)', () => {
   });
 
   test('DATA trickling below the minimum rate is told 421 4.4.2 and disconnected', async () => {
-    const session = await RawSession.open(fixture.ingress.ports.mx);
+    const session = await LineClient.openSmtp(fixture.ingress.ports.mx);
     try {
-      assert.match(await session.command('EHLO slow.test'), /^250/);
-      assert.match(await session.command('MAIL FROM:<a@remote.test>'), /^250/);
-      assert.match(await session.command(`RCPT TO:<${USER}>`), /^250/);
-      assert.match(await session.command('DATA'), /^354/);
+      assert.match(await session.askSmtp('EHLO slow.test'), /^250/);
+      assert.match(await session.askSmtp('MAIL FROM:<a@remote.test>'), /^250/);
+      assert.match(await session.askSmtp(`RCPT TO:<${USER}>`), /^250/);
+      assert.match(await session.askSmtp('DATA'), /^354/);
       session.write('Subject: slow\r\n');
-      assert.match(await session.reply(), /^421 4\.4\.2 Data arrives too slowly/);
-      assert.ok(await session.closedByServer());
+      assert.match(await session.readReply(), /^421 4\.4\.2 Data arrives too slowly/);
+      assert.ok(await session.closedWithin());
     } finally {
-      session.close();
+      session.destroy();
     }
   });
 });

@@ -1,22 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { createFsBlobStore, createS3BlobStore } from '@correo/blobs';
-import type { BlobStore, StoredBlob } from '@correo/blobs';
-import { createKafkaBus, createPostgresBus } from '@correo/bus';
-import type { Bus, DeliveredMessage } from '@correo/bus';
+import type { StoredBlob } from '@correo/blobs';
 import { createPostgresDirectory } from '@correo/directory';
-import { createMemoryNotifier, createRedisNotifier } from '@correo/notify';
-import type { Notifier } from '@correo/notify';
 import { SubmissionKind, encodeMailAccepted, timestampNow } from '@correo/proto';
 import type { MailAcceptedInit } from '@correo/proto';
-import { createPool, migrate } from '@correo/store';
-import type { Pool } from '@correo/store';
 import { createLogger } from '@correo/telemetry';
-import { freshDatabase, testBackends, uniqueName } from '@correo/testkit';
-import type { FreshDatabase } from '@correo/testkit';
+import { uniqueName } from '@correo/testkit';
+import { openTestStack, TestStack } from '@correo/testkit/stack';
+import type { StackKind, TopicWatch } from '@correo/testkit/stack';
 import { housekeepingDefaults } from '../../src/config.js';
 import type { MdaSettings } from '../../src/config.js';
 import type { HousekeepingSettings } from '../../src/housekeeping.js';
@@ -24,9 +15,6 @@ import { startMda } from '../../src/mda.js';
 import type { Mda } from '../../src/mda.js';
 import { rawMessage } from './messages.js';
 import { Provisioner } from './provision.js';
-
-/** embedded: Postgres bus, files, in-process notify. distributed: Kafka, MinIO, Redis. */
-export type StackKind = 'embedded' | 'distributed';
 
 export interface AcceptedInput {
   to: string[];
@@ -40,36 +28,27 @@ export interface AcceptedInput {
   eventId?: string;
 }
 
-export interface Collector {
-  messages: DeliveredMessage[];
-  stop(): Promise<void>;
-}
+/** What a topic carried since collect() (the stack's watch). */
+export type Collector = TopicWatch;
 
-export class MdaTestStack {
+/** A test stack (openTestStack: fresh database, bus, blobs, notify of its kind) and the mda over it. */
+export class MdaTestStack extends TestStack {
   mda: Mda | undefined;
   readonly provision: Provisioner;
 
   private constructor(
-    readonly kind: StackKind,
-    readonly db: FreshDatabase,
-    readonly pool: Pool,
-    readonly bus: Bus,
-    readonly blobs: BlobStore,
-    readonly notifier: Notifier,
+    opened: TestStack,
     readonly settings: MdaSettings,
-    private readonly cleanup: () => Promise<void>,
   ) {
-    this.provision = new Provisioner(pool, uniqueName('tenant'));
+    super(opened);
+    this.provision = new Provisioner(this.pool, uniqueName('tenant'));
   }
 
   static async create(
     kind: StackKind,
     options: { maxAttempts?: number; housekeeping?: Partial<HousekeepingSettings> } = {},
   ): Promise<MdaTestStack> {
-    const backends = testBackends();
-    const db = await freshDatabase();
-    await migrate(db.url);
-    const pool = createPool(db.url);
+    const opened = await openTestStack(kind, { partitions: 3, pollIntervalMs: 200 });
     const settings: MdaSettings = {
       group: uniqueName('mda'),
       acceptedTopic: uniqueName('mail.accepted'),
@@ -82,32 +61,7 @@ export class MdaTestStack {
       // Off unless a test asks: it runs housekeeping itself (mda.housekeeping.runOnce) at the moment it chooses.
       housekeeping: { ...housekeepingDefaults, intervalSeconds: 0, ...options.housekeeping },
     };
-    if (kind === 'embedded') {
-      const blobDir = await mkdtemp(join(tmpdir(), 'mda-blobs-'));
-      const bus = createPostgresBus({ connectionString: db.url, pollIntervalMs: 200, partitions: 3 });
-      return new MdaTestStack(
-        kind,
-        db,
-        pool,
-        bus,
-        createFsBlobStore({ dir: blobDir }),
-        createMemoryNotifier(),
-        settings,
-        () => rm(blobDir, { recursive: true, force: true }),
-      );
-    }
-    const blobs = createS3BlobStore({ ...backends.s3, keyPrefix: `${uniqueName('mda')}/` });
-    await blobs.ensureBucket();
-    const bus = createKafkaBus({
-      brokers: backends.kafkaBrokers,
-      clientId: uniqueName('mda-test'),
-      defaultPartitions: 3,
-      replicationFactor: 1,
-    });
-    // Every test run shares one Redis: its own channel namespace keeps notifications apart.
-    const channelPrefix = uniqueName('notify');
-    const notifier = createRedisNotifier({ url: backends.redisUrl, channelPrefix: `${channelPrefix}.` });
-    return new MdaTestStack(kind, db, pool, bus, blobs, notifier, settings, async () => {});
+    return new MdaTestStack(opened, settings);
   }
 
   async startMda(): Promise<Mda> {
@@ -172,24 +126,13 @@ export class MdaTestStack {
   }
 
   /** Everything published to `topic` from now on, seen by a group of its own. */
-  async collect(topic: string): Promise<Collector> {
-    const messages: DeliveredMessage[] = [];
-    const subscription = await this.bus.subscribe({
-      group: uniqueName('collector'),
-      topic,
-      handler: async (message) => {
-        messages.push(message);
-      },
-    });
-    return { messages, stop: () => subscription.stop() };
+  collect(topic: string): Promise<Collector> {
+    return this.watch(topic);
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     await this.mda?.close();
-    await Promise.allSettled([this.bus.close(), this.blobs.close(), this.notifier.close()]);
-    await this.pool.end();
-    await this.db.drop();
-    await this.cleanup();
+    await super.close();
   }
 }
 

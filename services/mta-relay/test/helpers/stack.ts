@@ -1,42 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { createFsBlobStore, createS3BlobStore } from '@correo/blobs';
-import type { BlobStore } from '@correo/blobs';
-import { createKafkaBus, createPostgresBus } from '@correo/bus';
-import type { Bus } from '@correo/bus';
 import { createPostgresDirectory, createProvisioning } from '@correo/directory';
 import { rotateDkimKey } from '@correo/dkim';
 import type { DkimKey } from '@correo/dkim';
 import { housekeepingDefaults, startMda } from '@correo/mda';
 import type { Mda, MdaSettings } from '@correo/mda';
-import { MemoryLimitsState, createMemoryLimits, createRedisLimits } from '@correo/limits';
-import type { Limits } from '@correo/limits';
 import { createMemoryNotifier } from '@correo/notify';
 import { SubmissionKind, encodeMailAccepted, encodeOutboundMessage, timestampFromDate } from '@correo/proto';
 import type { OutboundMessageInit } from '@correo/proto';
-import { createPool, deferRelayJob, migrate } from '@correo/store';
-import type { Pool } from '@correo/store';
+import { deferRelayJob } from '@correo/store';
 import { createLogger } from '@correo/telemetry';
-import { freshDatabase, startDnsServer, testBackends, uniqueName } from '@correo/testkit';
-import type { FreshDatabase, TestDnsServer } from '@correo/testkit';
+import { eventually, startDnsServer, uniqueName } from '@correo/testkit';
+import type { TestDnsServer } from '@correo/testkit';
+import { openTestStack, TestStack } from '@correo/testkit/stack';
+import type { StackKind } from '@correo/testkit/stack';
 import type { RelaySettings } from '../../src/config.js';
 import { startMtaRelay } from '../../src/relay.js';
 import type { MtaRelay } from '../../src/relay.js';
 import { startRemoteMta } from './remote-mta.js';
 import type { RemoteMta } from './remote-mta.js';
-
-/** Polls until `check` is true; the deadline only keeps a broken build from hanging, it asserts no speed. */
-export async function waitUntil(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what} after ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
 
 export const LOCAL_DOMAIN = 'miemail.test';
 
@@ -51,70 +33,35 @@ export interface JobInput {
   tenantId?: string;
 }
 
-/** embedded: the Postgres bus and file blobs. distributed: Kafka and S3 (MinIO). */
-export type StackKind = 'embedded' | 'distributed';
-
 /**
- * One sending site: PostgreSQL (fresh database), the Postgres bus, file blobs, the real mda (it files
- * DSNs into the sender's INBOX) and the relay under test; plus the outside world: a DNS server and
- * remote SMTP servers on 127.0.0.1 and 127.0.0.2 (STARTTLS) and 127.0.0.4 (none) sharing one port.
- * Relay settings: strict.test requires TLS, two messages per connection; `overrides` replaces any.
+ * One sending site: a test stack (openTestStack: fresh database, bus, blobs, limits of its kind), the
+ * real mda (it files DSNs into the sender's INBOX) and the relay under test; plus the outside world: a
+ * DNS server and remote SMTP servers on 127.0.0.1 and 127.0.0.2 (STARTTLS) and 127.0.0.4 (none) sharing
+ * one port. Relay settings: strict.test requires TLS, two messages per connection; `overrides` replaces any.
  */
-export class RelayStack {
+export class RelayStack extends TestStack {
   relay: MtaRelay | undefined;
   private mda: Mda | undefined;
 
-  private readonly openedLimits: Limits[] = [];
-
   private constructor(
-    /** Limits as one more relay pod would open them: the same counters (Redis, or one process state). */
-    private readonly openLimits: () => Limits,
-    readonly db: FreshDatabase,
-    readonly pool: Pool,
-    readonly bus: Bus,
-    readonly blobs: BlobStore,
-    private readonly blobDir: string | undefined,
+    opened: TestStack,
     readonly dns: TestDnsServer,
     readonly remote: RemoteMta,
     readonly settings: RelaySettings,
     readonly dkimKey: DkimKey,
     /** The tenant that owns LOCAL_DOMAIN and its accounts. */
     readonly tenantId: string,
-  ) {}
+  ) {
+    super(opened);
+  }
 
   static async create(
     kind: StackKind,
     overrides: Partial<RelaySettings> = {},
     mdaOverrides: Partial<MdaSettings> = {},
   ): Promise<RelayStack> {
-    const db = await freshDatabase();
-    await migrate(db.url);
-    const pool = createPool(db.url);
-    let bus: Bus;
-    let blobs: BlobStore;
-    let blobDir: string | undefined;
-    let openLimits: () => Limits;
-    if (kind === 'embedded') {
-      // A state of its own: the process-wide default would mix the counters of two test stacks.
-      const state = new MemoryLimitsState();
-      openLimits = () => createMemoryLimits({ state });
-      bus = createPostgresBus({ connectionString: db.url, pollIntervalMs: 100, partitions: 2 });
-      blobDir = await mkdtemp(join(tmpdir(), 'relay-blobs-'));
-      blobs = createFsBlobStore({ dir: blobDir });
-    } else {
-      const backends = testBackends();
-      const keyPrefix = `${uniqueName('relay-limits')}:`;
-      openLimits = () => createRedisLimits({ url: backends.redisUrl, keyPrefix });
-      bus = createKafkaBus({
-        brokers: backends.kafkaBrokers,
-        clientId: uniqueName('relay-test'),
-        defaultPartitions: 2,
-        replicationFactor: 1,
-      });
-      const s3 = createS3BlobStore({ ...backends.s3, keyPrefix: `${uniqueName('relay')}/` });
-      await s3.ensureBucket();
-      blobs = s3;
-    }
+    const parts = await openTestStack(kind, { partitions: 2, pollIntervalMs: 100 });
+    const { pool, bus, blobs } = parts;
     const provisioning = createProvisioning(pool);
     const tenant = await provisioning.createTenant({ name: uniqueName('relay') });
     const domain = await provisioning.createDomain({
@@ -127,11 +74,13 @@ export class RelayStack {
     }
     const dkimKey = await rotateDkimKey(pool, domain.id);
     const dns = await startDnsServer({ [dkimKey.dnsRecord.name]: { TXT: [dkimKey.dnsRecord.strings] } });
+    parts.defer(() => dns.close());
     const remote = await startRemoteMta([
       { address: '127.0.0.1', starttls: true },
       { address: '127.0.0.2', starttls: true },
       { address: '127.0.0.4', starttls: false },
     ]);
+    parts.defer(() => remote.close());
     const settings: RelaySettings = {
       group: uniqueName('relay'),
       outboundTopic: uniqueName('mail.outbound'),
@@ -160,19 +109,7 @@ export class RelayStack {
       outboundLimits: { windowMs: 3_600_000, perAccount: 0, perTenant: 0, perDomain: 0 },
       ...overrides,
     };
-    const stack = new RelayStack(
-      openLimits,
-      db,
-      pool,
-      bus,
-      blobs,
-      blobDir,
-      dns,
-      remote,
-      settings,
-      dkimKey,
-      tenant.id,
-    );
+    const stack = new RelayStack(parts, dns, remote, settings, dkimKey, tenant.id);
     stack.mda = await startMda({
       bus,
       blobs,
@@ -198,12 +135,6 @@ export class RelayStack {
     return stack;
   }
 
-  private limits(): Limits {
-    const limits = this.openLimits();
-    this.openedLimits.push(limits);
-    return limits;
-  }
-
   async startRelay(): Promise<MtaRelay> {
     this.relay = await startMtaRelay({
       bus: this.bus,
@@ -212,7 +143,7 @@ export class RelayStack {
       directory: createPostgresDirectory(this.pool),
       logger: createLogger('relay-test', process.env.RELAY_TEST_LOG ? 'debug' : 'silent'),
       config: this.settings,
-      limits: this.limits(),
+      limits: this.openLimits(),
     });
     return this.relay;
   }
@@ -234,7 +165,7 @@ export class RelayStack {
       directory: createPostgresDirectory(this.pool),
       logger: createLogger('relay-test-2', process.env.RELAY_TEST_LOG ? 'debug' : 'silent'),
       config: { ...this.settings, ...overrides },
-      limits: this.limits(),
+      limits: this.openLimits(),
     });
   }
 
@@ -352,9 +283,10 @@ export class RelayStack {
   }
 
   async waitForOutcomes(jobId: string, count: number) {
-    await waitUntil(
+    await eventually(
       `${count} outcomes of job ${jobId}`,
       async () => (await this.outcomes(jobId)).length >= count,
+      30_000,
     );
     return this.outcomes(jobId);
   }
@@ -389,18 +321,9 @@ export class RelayStack {
     return messages;
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     await this.relay?.close();
     await this.mda?.close();
-    await Promise.allSettled([
-      this.bus.close(),
-      this.blobs.close(),
-      this.remote.close(),
-      this.dns.close(),
-      ...this.openedLimits.map((limits) => limits.close()),
-    ]);
-    await this.pool.end();
-    await this.db.drop();
-    if (this.blobDir) await rm(this.blobDir, { recursive: true, force: true });
+    await super.close();
   }
 }

@@ -1,30 +1,14 @@
 import { createLoginLimiter, type LoginLimiterOptions } from '@correo/auth';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createFsBlobStore, createS3BlobStore, type BlobStore } from '@correo/blobs';
-import {
-  createKafkaBus,
-  createPostgresBus,
-  type Bus,
-  type DeliveredMessage,
-  type Subscription,
-} from '@correo/bus';
+import type { BlobStore } from '@correo/blobs';
+import type { Bus, DeliveredMessage, Subscription } from '@correo/bus';
 import { loadConfig } from '@correo/config';
 import { createPostgresDirectory, createProvisioning } from '@correo/directory';
 import { createMemoryLimits, MemoryLimitsState } from '@correo/limits';
 import { decodeMailAccepted, type MailAccepted } from '@correo/proto';
-import { createPool, migrate, type Pool } from '@correo/store';
+import type { Pool } from '@correo/store';
 import { createLogger } from '@correo/telemetry';
-import {
-  freshDatabase,
-  startDnsServer,
-  testBackends,
-  uniqueName,
-  type DnsRecords,
-  type FreshDatabase,
-  type TestDnsServer,
-} from '@correo/testkit';
+import { startDnsServer, uniqueName, type DnsRecords, type TestDnsServer } from '@correo/testkit';
+import { openTestStack, type StackKind } from '@correo/testkit/stack';
 import { loadTlsMaterial, type TlsMaterial } from '@correo/tls';
 import {
   smtpIngressSection,
@@ -41,8 +25,8 @@ export const OTHER_USER = `ella@${LOCAL_DOMAIN}`;
 export const ALIAS = `alias@${LOCAL_DOMAIN}`;
 
 export interface FixtureOptions {
-  bus?: 'postgres' | 'kafka';
-  blobs?: 'fs' | 's3';
+  /** The bus and blob store: embedded (Postgres bus, files) unless given. */
+  kind?: StackKind;
   /** SMTP_* variables on top of the test defaults. */
   env?: Record<string, string>;
   /** Records served to the ingress's sender checks (SMTP_DNS_SERVERS) by a DNS server on loopback. */
@@ -108,42 +92,12 @@ export async function startIngressFixture(options: FixtureOptions = {}): Promise
     for (const step of cleanups.reverse()) await step().catch(() => undefined);
   };
   try {
-    const backends = testBackends();
-    const database: FreshDatabase = await freshDatabase();
-    cleanups.push(() => database.drop());
-    await migrate(database.url);
-    const pool = createPool(database.url, { max: 4 });
-    cleanups.push(() => pool.end());
+    const stack = await openTestStack(options.kind ?? 'embedded', { maxAttempts: 1, poolMax: 4 });
+    cleanups.push(() => stack.close());
+    const { pool, bus, blobs, dir: dataDir } = stack;
     await provisionDirectory(pool);
-
-    const dataDir = await mkdtemp(join(tmpdir(), 'correo-smtp-'));
-    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-
-    const bus =
-      options.bus === 'kafka'
-        ? createKafkaBus({
-            brokers: backends.kafkaBrokers,
-            clientId: uniqueName('smtp-test'),
-            maxAttempts: 1,
-          })
-        : createPostgresBus({ connectionString: database.url, pollIntervalMs: 100, maxAttempts: 1 });
-    cleanups.push(() => bus.close());
     const topic = uniqueName('mail.accepted');
     await bus.ensureTopics([{ name: topic, partitions: 1 }]);
-
-    let blobs: BlobStore;
-    if (options.blobs === 's3') {
-      const s3 = createS3BlobStore({
-        ...backends.s3,
-        forcePathStyle: true,
-        keyPrefix: `${uniqueName('smtp')}/`,
-      });
-      await s3.ensureBucket();
-      blobs = s3;
-    } else {
-      blobs = createFsBlobStore({ dir: join(dataDir, 'blobs') });
-    }
-    cleanups.push(() => blobs.close());
 
     const tls = await loadTlsMaterial({ dataDir, hostname: 'mx.local.test' });
     // Every MX test runs the sender checks against a real DNS server; names outside `zone` are NXDOMAIN.
@@ -209,11 +163,7 @@ export async function startIngressFixture(options: FixtureOptions = {}): Promise
           ...overrides,
         });
       },
-      async blobBytes(key) {
-        const parts: Buffer[] = [];
-        for await (const chunk of await blobs.get(key)) parts.push(chunk as Buffer);
-        return Buffer.concat(parts);
-      },
+      blobBytes: (key) => stack.blobBytes(key),
       stop: cleanup,
     };
   } catch (error) {

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file correo/v1/mail_accepted.proto.
  */
 export const file_correo_v1_mail_accepted: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jb3JyZW8vdjEvbWFpbF9hY2NlcHRlZC5wcm90bxIJY29ycmVvLnYxIr4BChRBdXRoZW50aWNhdGlvblJlc3VsdBIOCgZtZXRob2QYASABKAkSDgoGcmVzdWx0GAIgASgJEg4KBnJlYXNvbhgDIAEoCRJDCgpwcm9wZXJ0aWVzGAQgAygLMi8uY29ycmVvLnYxLkF1dGhlbnRpY2F0aW9uUmVzdWx0LlByb3BlcnRpZXNFbnRyeRoxCg9Qcm9wZXJ0aWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJZChVBdXRoZW50aWNhdGlvblJlc3VsdHMSMAoHcmVzdWx0cxgBIAMoCzIfLmNvcnJlby52MS5BdXRoZW50aWNhdGlvblJlc3VsdBIOCgZoZWFkZXIYAiABKAki6QMKDE1haWxBY2NlcHRlZBIQCghldmVudF9pZBgBIAEoCRIvCgtyZWNlaXZlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJY2xpZW50X2lwGAMgASgJEgwKBGhlbG8YBCABKAkSGgoSYXV0aGVudGljYXRlZF91c2VyGAUgASgJEhEKCW1haWxfZnJvbRgGIAEoCRIoCgpyZWNpcGllbnRzGAcgAygLMhQuY29ycmVvLnYxLlJlY2lwaWVudBIQCghibG9iX2tleRgIIAEoCRIMCgRzaXplGAkgASgEEg4KBnNoYTI1NhgKIAEoCRJAChZhdXRoZW50aWNhdGlvbl9yZXN1bHRzGAsgASgLMiAuY29ycmVvLnYxLkF1dGhlbnRpY2F0aW9uUmVzdWx0cxInCgRraW5kGAwgASgOMhkuY29ycmVvLnYxLlN1Ym1pc3Npb25LaW5kEgwKBHBvcnQYDSABKA0SEAoIc210cHV0ZjgYDiABKAgSFgoOZWlnaHRfYml0X21pbWUYDyABKAgSIgoDZHNuGBAgASgLMhUuY29ycmVvLnYxLkRzbk9wdGlvbnMSEgoKYWNjb3VudF9pZBgRIAEoCRIRCgl0ZW5hbnRfaWQYEiABKAliBnByb3RvMw", [file_correo_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("Ch1jb3JyZW8vdjEvbWFpbF9hY2NlcHRlZC5wcm90bxIJY29ycmVvLnYxIr4BChRBdXRoZW50aWNhdGlvblJlc3VsdBIOCgZtZXRob2QYASABKAkSDgoGcmVzdWx0GAIgASgJEg4KBnJlYXNvbhgDIAEoCRJDCgpwcm9wZXJ0aWVzGAQgAygLMi8uY29ycmVvLnYxLkF1dGhlbnRpY2F0aW9uUmVzdWx0LlByb3BlcnRpZXNFbnRyeRoxCg9Qcm9wZXJ0aWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJZChVBdXRoZW50aWNhdGlvblJlc3VsdHMSMAoHcmVzdWx0cxgBIAMoCzIfLmNvcnJlby52MS5BdXRoZW50aWNhdGlvblJlc3VsdBIOCgZoZWFkZXIYAiABKAki+wMKDE1haWxBY2NlcHRlZBIQCghldmVudF9pZBgBIAEoCRIvCgtyZWNlaXZlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJY2xpZW50X2lwGAMgASgJEgwKBGhlbG8YBCABKAkSGgoSYXV0aGVudGljYXRlZF91c2VyGAUgASgJEhEKCW1haWxfZnJvbRgGIAEoCRIoCgpyZWNpcGllbnRzGAcgAygLMhQuY29ycmVvLnYxLlJlY2lwaWVudBIQCghibG9iX2tleRgIIAEoCRIMCgRzaXplGAkgASgEEg4KBnNoYTI1NhgKIAEoCRJAChZhdXRoZW50aWNhdGlvbl9yZXN1bHRzGAsgASgLMiAuY29ycmVvLnYxLkF1dGhlbnRpY2F0aW9uUmVzdWx0cxInCgRraW5kGAwgASgOMhkuY29ycmVvLnYxLlN1Ym1pc3Npb25LaW5kEgwKBHBvcnQYDSABKA0SEAoIc210cHV0ZjgYDiABKAgSFgoOZWlnaHRfYml0X21pbWUYDyABKAgSIgoDZHNuGBAgASgLMhUuY29ycmVvLnYxLkRzbk9wdGlvbnMSEgoKYWNjb3VudF9pZBgRIAEoCRIRCgl0ZW5hbnRfaWQYEiABKAkSEAoIYW5hbHlzaXMYEyABKAxiBnByb3RvMw", [file_correo_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * One result of an RFC 8601 Authentication-Results resinfo (spf, dkim, dmarc, arc, ...).
@@ -193,6 +193,16 @@ export type MailAccepted = Message<"correo.v1.MailAccepted"> & {
    * @generated from field: string tenant_id = 18;
    */
   tenantId: string;
+
+  /**
+   * The MIME analysis of the stored bytes (what the mda files: ENVELOPE, BODYSTRUCTURE, search text,
+   * sort keys), made by smtp-ingress while DATA streamed into the blob store, so the mda neither
+   * reads nor re-parses the blob. Versioned JSON (libs/mime summary-wire.ts); empty when it would be
+   * larger than its cap or was made by another version: the mda then analyses the blob itself.
+   *
+   * @generated from field: bytes analysis = 19;
+   */
+  analysis: Uint8Array;
 };
 
 /**

@@ -1,0 +1,220 @@
+// mda scaling on Kafka (a report, not a test): does delivery throughput rise from one mda process to
+// two when mail.accepted has 12 partitions? Starts K mda processes (services/mda/src/main.ts, the
+// real service) in one consumer group, warms the group up until every partition has delivered,
+// then publishes N events at once (each to one of many accounts, keyed by recipient as
+// smtp-ingress keys them, with the analysis carried as smtp-ingress carries it) and times until
+// all N are filed. Same database, topic layout and events for K = 1 and K = 2.
+//
+//   set -a; . ./.test-backends/env; set +a; node --import tsx bench/mda-scaling.ts
+//   BENCH_MESSAGES=20000 BENCH_PROCESSES=1,2 BENCH_PARTITIONS=12 BENCH_ACCOUNTS=240 (defaults)
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { createFsBlobStore } from '@correo/blobs';
+import { createKafkaBus } from '@correo/bus';
+import { createProvisioning } from '@correo/directory';
+import { analyzeMessage, encodeSummaryWire, messageSummary } from '@correo/mime';
+import { SubmissionKind, encodeMailAccepted, timestampNow } from '@correo/proto';
+import { createPool, migrate } from '@correo/store';
+import { freshDatabase, killRunning, spawnNode, testBackends, uniqueName } from '@correo/testkit';
+import type { Spawned } from '@correo/testkit';
+import { option } from './options.js';
+import { formatTable } from './report.js';
+
+const messages = Number(option('messages', '20000'));
+const processCounts = option('processes', '1,2').split(',').map(Number);
+const partitions = Number(option('partitions', '12'));
+const accountCount = Number(option('accounts', '240'));
+const concurrency = option('mda_concurrency', '');
+const repo = fileURLToPath(new URL('..', import.meta.url));
+
+interface Run {
+  processes: number;
+  messages: number;
+  seconds: number;
+  /** Of `seconds`, how long publishing the events took (the mdas file while it runs). */
+  publishSeconds: number;
+  perSecond: number;
+  /** Filed after publishing ended (the backlog), and how fast: the mdas alone on the machine's cores. */
+  drained: number;
+  drainPerSecond: number;
+  /** CPU (user + system) of the mda processes over the timed part, per filed message. */
+  mdaCpuMsPerMessage: number;
+}
+
+/** utime + stime of a process in ms (Linux /proc; clock ticks of 10 ms). */
+async function cpuMs(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return 0;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) * 10;
+}
+
+const body = Buffer.from(
+  'From: <bench@remote.test>\r\nTo: <someone@scale.test>\r\nSubject: scaling\r\n' +
+    `Message-ID: <${randomUUID()}@bench.test>\r\n\r\n` +
+    'The quick brown fox jumps over the lazy dog, again and again and again.\r\n'.repeat(55),
+);
+
+async function runOnce(processes: number): Promise<Run> {
+  const backends = testBackends();
+  const db = await freshDatabase();
+  await migrate(db.url);
+  const pool = createPool(db.url);
+  const blobDir = await mkdtemp(join(tmpdir(), 'correo-mda-scaling-'));
+  const topic = uniqueName('mail.accepted');
+  const group = uniqueName('mda');
+  const bus = createKafkaBus({ brokers: backends.kafkaBrokers, clientId: uniqueName('bench') });
+  const mdas: Spawned[] = [];
+  try {
+    const admin = createProvisioning(pool);
+    const tenant = await admin.createTenant({ name: uniqueName('scale') });
+    await admin.createDomain({ name: 'scale.test', tenantId: tenant.id, verified: true });
+    const recipients: string[] = [];
+    for (let i = 0; i < accountCount; i++) {
+      const address = `user${i}@scale.test`;
+      await admin.createAccount({ address, quotaBytes: null });
+      recipients.push(address);
+    }
+    const blobs = createFsBlobStore({ dir: blobDir });
+    const blob = await blobs.put(Readable.from([body]));
+    const analysis = encodeSummaryWire(messageSummary(await analyzeMessage(Readable.from([body]))));
+    await bus.ensureTopics(
+      [topic, `${topic}.outbound`, `${topic}.dlq`].map((name) => ({ name, partitions })),
+    );
+
+    const env: Record<string, string> = {
+      DATABASE_URL: db.url,
+      BUS_ADAPTER: 'kafka',
+      KAFKA_BROKERS: backends.kafkaBrokers.join(','),
+      KAFKA_TOPIC_PARTITIONS: String(partitions),
+      BLOB_ADAPTER: 'fs',
+      BLOB_DIR: blobDir,
+      NOTIFY_ADAPTER: 'memory',
+      METRICS_PORT: '0',
+      LOG_LEVEL: 'info',
+      MDA_CONSUMER_GROUP: group,
+      MDA_ACCEPTED_TOPIC: topic,
+      MDA_OUTBOUND_TOPIC: `${topic}.outbound`,
+      MDA_DEAD_LETTER_TOPIC: `${topic}.dlq`,
+      ...(concurrency ? { MDA_CONCURRENCY: concurrency } : {}),
+    };
+    for (let i = 0; i < processes; i++) {
+      mdas.push(spawnNode(join(repo, 'services/mda/src/main.ts'), env, repo));
+    }
+    const event = (to: string) =>
+      encodeMailAccepted({
+        eventId: randomUUID(),
+        receivedAt: timestampNow(),
+        clientIp: '192.0.2.10',
+        helo: 'bench.test',
+        mailFrom: 'bench@remote.test',
+        recipients: [{ address: to }],
+        blobKey: blob.key,
+        size: BigInt(blob.size),
+        sha256: blob.sha256,
+        analysis,
+        kind: SubmissionKind.MX,
+        port: 25,
+      });
+    const publish = async (count: number) => {
+      const batch = Array.from({ length: count }, (_, i) => {
+        const to = recipients[i % recipients.length]!;
+        return { key: to, value: event(to) };
+      });
+      for (let i = 0; i < batch.length; i += 500) await bus.publish(topic, batch.slice(i, i + 500));
+    };
+    const filed = async () =>
+      Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM messages')).rows[0]!.n);
+
+    // Warm-up: every member has joined and every partition has delivered once.
+    await publish(recipients.length);
+    const warm = recipients.length;
+    for (;;) {
+      for (const mda of mdas) {
+        if (mda.child.exitCode !== null) throw new Error(`an mda exited: ${mda.stderr().slice(-2000)}`);
+      }
+      if ((await filed()) >= warm) break;
+      await sleep(100);
+    }
+    await sleep(2000);
+
+    const cpu = async () =>
+      (await Promise.all(mdas.map((m) => cpuMs(m.child.pid)))).reduce((a, b) => a + b, 0);
+    const cpuBefore = await cpu();
+    const start = Date.now();
+    await publish(messages);
+    const publishSeconds = (Date.now() - start) / 1000;
+    // The publisher competes for the same cores: the rate that counts is the one after it is done,
+    // while the mdas drain the backlog it left.
+    const backlogFrom = { at: Date.now(), filed: await filed() };
+    for (;;) {
+      if ((await filed()) >= warm + messages) break;
+      await sleep(50);
+    }
+    const seconds = (Date.now() - start) / 1000;
+    const drainSeconds = (Date.now() - backlogFrom.at) / 1000;
+    const drained = warm + messages - backlogFrom.filed;
+    const mdaCpuMsPerMessage = ((await cpu()) - cpuBefore) / messages;
+    return {
+      processes,
+      messages,
+      seconds,
+      publishSeconds,
+      perSecond: messages / seconds,
+      drained,
+      drainPerSecond: drained / drainSeconds,
+      mdaCpuMsPerMessage,
+    };
+  } finally {
+    for (const mda of mdas) mda.child.kill('SIGTERM');
+    await Promise.all(mdas.map((mda) => mda.exitWithin(30_000).catch(() => undefined)));
+    await killRunning();
+    await bus.close();
+    await pool.end();
+    await db.drop();
+    await rm(blobDir, { recursive: true, force: true });
+  }
+}
+
+const load = loadavg();
+const runs: Run[] = [];
+for (const count of processCounts) {
+  console.error(`mda-scaling: ${count} mda process(es), ${messages} events on ${partitions} partitions`);
+  runs.push(await runOnce(count));
+}
+const base = runs[0]!.drainPerSecond;
+console.log(
+  formatTable(
+    [
+      'mda processes',
+      'events',
+      'seconds',
+      'of which publishing',
+      'filed msgs/s',
+      'mda CPU ms/msg',
+      `vs ${runs[0]!.processes}`,
+    ],
+    runs.map((r) => [
+      String(r.processes),
+      String(r.messages),
+      r.seconds.toFixed(1),
+      r.publishSeconds.toFixed(1),
+      r.perSecond.toFixed(1),
+      String(r.drained),
+      r.drainPerSecond.toFixed(1),
+      r.mdaCpuMsPerMessage.toFixed(2),
+      `${(r.drainPerSecond / base).toFixed(2)}x`,
+    ]),
+  ),
+);
+console.log(`host: ${cpus().length} cores, load average ${load.map((l) => l.toFixed(2)).join(' ')} at start`);
+const out = join(repo, 'bench/results');
+await mkdir(out, { recursive: true });
+const file = join(out, `mda-scaling-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+await writeFile(file, JSON.stringify({ partitions, accounts: accountCount, load, runs }, null, 2));
+console.log(`written to ${file}`);

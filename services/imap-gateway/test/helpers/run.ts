@@ -1,2 +1,0 @@
-// Real clients run the same way in every suite (@correo/testkit).
-export { runClient as run, type RunResult } from '@correo/testkit';
