@@ -7,6 +7,8 @@ COPY libs ./libs
 COPY services ./services
 COPY e2e/package.json ./e2e/package.json
 RUN npm ci --no-audit --no-fund
+# The webmail's single page (vite build into services/webmail/web/dist, served by the webmail).
+RUN npm run build -w @correo/webmail
 COPY proto ./proto
 USER node
 ENV NODE_ENV=production

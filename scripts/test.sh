@@ -12,6 +12,11 @@ bash scripts/install.sh
 # run in parallel (the tests would install them on first use too).
 bash scripts/promtool.sh >/dev/null
 bash scripts/py-tool.sh kubernetes-validate >/dev/null
+# The webmail's browser tests drive Debian's chromium (never a downloaded browser build).
+bash scripts/chromium.sh >/dev/null
+
+echo "== webmail front end (vite build; its own typecheck with the DOM types)"
+npm run --silent build -w @correo/webmail
 
 echo "== static checks: typecheck, lint, format"
 npx tsc -p tsconfig.json

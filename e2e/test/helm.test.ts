@@ -301,7 +301,7 @@ test('the full values file turns every production feature on', () => {
   const objects = render('-f', FULL);
   const named = (kind: string) => objects.filter((o) => o.kind === kind).map((o) => o.metadata.name);
   const deployments = objects.filter((o) => o.kind === 'Deployment');
-  assert.equal(deployments.length, 6);
+  assert.equal(deployments.length, 7);
   for (const deployment of deployments) {
     const spec = deployment.spec as { replicas?: number; template: { spec: Record<string, unknown> } };
     const name = deployment.metadata.name;

@@ -49,6 +49,28 @@ app.kubernetes.io/component: {{ .name }}
 {{- get $prefixes . -}}
 {{- end -}}
 
+{{/*
+The webmail's gateways: the imap-gateway and smtp-ingress Services, STARTTLS on both, the TLS Secret's
+certificate trusted, checked against WEBMAIL_TLS_SERVERNAME (default: the first cert-manager dnsName).
+A variable set in the webmail's own env wins.
+*/}}
+{{- define "correo.webmailGateways" -}}
+{{- $env := .svc.env | default dict -}}
+{{- $fullname := include "correo.fullname" .root -}}
+{{- $defaults := dict "WEBMAIL_IMAP_HOST" (printf "%s-imap-gateway" $fullname) "WEBMAIL_IMAP_PORT" "143" "WEBMAIL_SUBMISSION_HOST" (printf "%s-smtp-ingress" $fullname) "WEBMAIL_SUBMISSION_PORT" "587" -}}
+{{- if .tlsSecret -}}
+{{- $_ := set $defaults "WEBMAIL_TLS_CA_FILE" "/etc/correo/tls/tls.crt" -}}
+{{- end -}}
+{{- with .root.Values.tls.certManager.dnsNames -}}
+{{- $_ := set $defaults "WEBMAIL_TLS_SERVERNAME" (first .) -}}
+{{- end -}}
+{{- range $key, $value := $defaults }}
+{{- if not (hasKey $env $key) }}
+- { name: {{ $key }}, value: {{ $value | quote }} }
+{{- end }}
+{{- end }}
+{{- end -}}
+
 {{/* Per-credential Secret references (secretRefs): env entries that win over envFrom. */}}
 {{- define "correo.secretRefEnv" -}}
 {{- range $name, $ref := .Values.secretRefs }}

@@ -14,8 +14,8 @@ export interface MailHost {
 }
 
 /**
- * Every message of a mailbox as Python's imaplib (INBOX, STARTTLS, UID order) or poplib (STLS) reads
- * it, verifying the certificate's chain and name; nothing is changed or deleted
+ * Every message of a mailbox as Python's imaplib (INBOX or `mailbox`, STARTTLS, UID order) or poplib
+ * (STLS) reads it, verifying the certificate's chain and name; nothing is changed or deleted
  * (e2e/test/fixtures/read_mailbox.py).
  */
 export async function readMailbox(
@@ -23,6 +23,7 @@ export async function readMailbox(
   host: MailHost,
   user: string,
   password: string,
+  mailbox = 'INBOX',
 ): Promise<string[]> {
   const { code, stdout, stderr } = await runProgram('python3', [
     READ_MAILBOX,
@@ -33,6 +34,7 @@ export async function readMailbox(
     user,
     password,
     host.caFile,
+    ...(protocol === 'imap' ? [mailbox] : []),
   ]);
   if (code !== 0) throw new Error(`python ${protocol} client failed (${code}): ${stderr}`);
   const result = JSON.parse(stdout) as { messages?: string[]; error?: string };

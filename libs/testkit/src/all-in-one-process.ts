@@ -42,8 +42,11 @@ export interface AllInOneProcess {
     pop3s: number;
     adminApi: number;
     metrics: number;
+    webmail: number;
   };
   adminUrl: string;
+  /** The webmail (plain HTTP on loopback, as make dev serves it). */
+  webmailUrl: string;
   adminToken: string;
   demo: { address: string; password: string };
   /** The metadata database it runs on (the embedded one, or the DATABASE_URL it was given). */
@@ -64,8 +67,31 @@ const UNANSWERED_DNS = '127.0.0.1:9';
  */
 export async function startAllInOneProcess(options: AllInOneOptions = {}): Promise<AllInOneProcess> {
   const dataDir = await makeDataDir('correo-e2e-');
-  const [mx, submission, submissions, pop3, pop3s, imap, imaps, adminApi, metrics, embeddedPostgres] =
-    (await freePorts(10)) as [number, number, number, number, number, number, number, number, number, number];
+  const [
+    mx,
+    submission,
+    submissions,
+    pop3,
+    pop3s,
+    imap,
+    imaps,
+    adminApi,
+    metrics,
+    embeddedPostgres,
+    webmail,
+  ] = (await freePorts(11)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const adminToken = randomBytes(24).toString('base64url');
   const demo = { address: 'demo@example.test', password: randomBytes(12).toString('base64url') };
   const host = options.bindHost ?? '127.0.0.1';
@@ -79,6 +105,7 @@ export async function startAllInOneProcess(options: AllInOneOptions = {}): Promi
     IMAP_BIND_HOST: host,
     POP3_BIND_HOST: host,
     ADMIN_API_HOST: host,
+    WEBMAIL_HOST: host,
     METRICS_HOST: host,
     SMTP_MX_PORT: String(mx),
     SMTP_SUBMISSION_PORT: String(submission),
@@ -88,6 +115,7 @@ export async function startAllInOneProcess(options: AllInOneOptions = {}): Promi
     IMAP_PORT: String(imap),
     IMAPS_PORT: String(imaps),
     ADMIN_API_PORT: String(adminApi),
+    WEBMAIL_PORT: String(webmail),
     METRICS_PORT: String(metrics),
     EMBEDDED_POSTGRES_PORT: String(embeddedPostgres),
     ADMIN_TOKEN: adminToken,
@@ -166,8 +194,10 @@ export async function startAllInOneProcess(options: AllInOneOptions = {}): Promi
       pop3s: configured('POP3S_PORT'),
       adminApi: configured('ADMIN_API_PORT'),
       metrics: metricsPort,
+      webmail: configured('WEBMAIL_PORT'),
     },
     adminUrl: `http://${host}:${configured('ADMIN_API_PORT')}`,
+    webmailUrl: `http://${host}:${configured('WEBMAIL_PORT')}`,
     adminToken: env.ADMIN_TOKEN!,
     demo: { address: env.CORREO_DEMO_ADDRESS ?? demo.address, password: env.CORREO_DEMO_PASSWORD! },
     databaseUrl,

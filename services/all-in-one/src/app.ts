@@ -7,6 +7,7 @@ import { mdaConfigSection, startMda } from '@correo/mda';
 import { relayConfigSection, startMtaRelay } from '@correo/mta-relay';
 import { pop3GatewaySection, startPop3Gateway } from '@correo/pop3-gateway';
 import { smtpIngressSection, startSmtpIngress } from '@correo/smtp-ingress';
+import { startWebmail, webmailSection } from '@correo/webmail';
 import { loadTlsMaterial } from '@correo/tls';
 import { retryUntilDone, type Listener, type RunningService, type ServiceContext } from '@correo/runtime';
 import { migrate } from '@correo/store';
@@ -25,6 +26,7 @@ export const sections = {
   imap: imapGatewaySection,
   pop3: pop3GatewaySection,
   adminApi: adminApiSection,
+  webmail: webmailSection,
   allInOne: allInOneSection,
   client: clientSettingsSection,
 };
@@ -35,6 +37,7 @@ export type AllInOneConfig = Config & {
   imap: ReturnType<typeof imapGatewaySection.build>;
   pop3: ReturnType<typeof pop3GatewaySection.build>;
   adminApi: ReturnType<typeof adminApiSection.build>;
+  webmail: ReturnType<typeof webmailSection.build>;
   allInOne: ReturnType<typeof allInOneSection.build>;
   client: ReturnType<typeof clientSettingsSection.build>;
 };
@@ -154,24 +157,39 @@ export async function startAllInOne({
 
     const adminToken =
       config.adminApi.adminToken ?? (await readOrCreateSecret(join(config.dataDir, 'admin-token'), 32));
+    // Unless CLIENT_* says otherwise, clients are told the ports this process really listens on.
+    const clientSettings = config.client({
+      imapsPort: imap.ports.imaps,
+      imapPort: imap.ports.imap,
+      pop3sPort: pop3.ports.pop3s,
+      pop3Port: pop3.ports.pop3,
+      submissionsPort: smtp.ports.submissions,
+      submissionPort: smtp.ports.submission,
+    });
     const adminApi = await buildAdminApi({
       pool: backends.pool,
       bus: backends.bus,
       adminToken,
       dnsServers: config.adminApi.dnsServers,
-      // Unless CLIENT_* says otherwise, clients are told the ports this process really listens on.
-      clientSettings: config.client({
-        imapsPort: imap.ports.imaps,
-        imapPort: imap.ports.imap,
-        pop3sPort: pop3.ports.pop3s,
-        pop3Port: pop3.ports.pop3,
-        submissionsPort: smtp.ports.submissions,
-        submissionPort: smtp.ports.submission,
-      }),
+      clientSettings,
       logger: logger.child({ component: 'admin-api' }),
     });
     await adminApi.listen({ host: config.adminApi.host, port: config.adminApi.port });
     stops.push(() => adminApi.close());
+    // The webmail is an MUA like any other: it reaches this process's own IMAP and submission
+    // listeners over loopback TLS, trusting exactly this host's certificate.
+    const webmail = await startWebmail({
+      config: config.webmail,
+      logger: logger.child({ component: 'webmail' }),
+      gateways: {
+        imap: { host: connectHost(config.imap.bindHost), port: imap.ports.imap },
+        submission: { host: connectHost(config.smtp.bindHost), port: smtp.ports.submission },
+        tls: { ca: tls.cert, servername: config.smtp.hostname },
+      },
+      // Mail clients set themselves up from the webmail's host (autoconfig.<domain>, autodiscover).
+      autoconfig: { settings: clientSettings, isServedDomain: (domain) => directory.isLocalDomain(domain) },
+    });
+    stops.push(() => webmail.close());
     const smtpHost = config.smtp.bindHost;
     const listeners: Listener[] = [
       { name: 'SMTP MX (no AUTH)', address: `${smtpHost}:${smtp.ports.mx}` },
@@ -183,12 +201,20 @@ export async function startAllInOne({
         name: 'admin-api (REST, OpenAPI at /docs)',
         address: `http://${config.adminApi.host}:${portOf(adminApi)}`,
       },
+      { name: 'webmail', address: webmail.url },
     ];
     return { backends, demo, adminToken, listeners, close };
   } catch (error) {
     await close();
     throw error;
   }
+}
+
+/** A wildcard bind is reached on loopback. */
+function connectHost(bindHost: string): string {
+  if (bindHost === '0.0.0.0' || bindHost === '') return '127.0.0.1';
+  if (bindHost === '::') return '::1';
+  return bindHost;
 }
 
 function portOf(app: { server: { address(): unknown } }): number {
@@ -209,7 +235,11 @@ export function describe(config: AllInOneConfig, app: AllInOne): string {
     ['notify / limits', `${notifier.kind} / ${limits.kind}`],
     ...app.listeners.map((l): [string, string] => [l.name, l.address]),
   ];
-  if (app.demo) rows.push(['demo account', `${app.demo.address}  password: ${app.demo.password}`]);
+  if (app.demo) {
+    rows.push(['demo account', `${app.demo.address}  password: ${app.demo.password}`]);
+    const webmail = app.listeners.find((listener) => listener.name === 'webmail');
+    if (webmail) rows.push(['  sign in to the webmail at', webmail.address]);
+  }
   rows.push([
     'admin token',
     config.adminApi.adminToken ? '(ADMIN_TOKEN)' : join(config.dataDir, 'admin-token'),

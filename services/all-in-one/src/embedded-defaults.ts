@@ -12,6 +12,7 @@ const EMBEDDED_DEFAULTS: Readonly<Record<string, string>> = {
   POP3_PORT: '1110',
   POP3S_PORT: '1995',
   ADMIN_API_PORT: '8080',
+  WEBMAIL_PORT: '8081',
 };
 
 /**
@@ -23,6 +24,8 @@ const DEV_DEFAULTS: Readonly<Record<string, string>> = {
   SMTP_ALLOW_PLAINTEXT_AUTH_LOOPBACK: 'true',
   IMAP_ALLOW_PLAINTEXT_AUTH_LOOPBACK: 'true',
   POP3_ALLOW_PLAINTEXT_AUTH_LOOPBACK: 'true',
+  // make dev serves the webmail over plain HTTP on loopback, where a Secure cookie would not stick.
+  WEBMAIL_SECURE_COOKIE: 'false',
 };
 
 export function withEmbeddedDefaults(

@@ -1,0 +1,108 @@
+// Webmail speed (a report, not a test): the embedded default (make dev's all-in-one process) with
+// BENCH_MESSAGES (10,000) messages in INBOX, appended over IMAP; Debian's chromium signs in, then
+//  - sign-in to the inbox listed: the cold case (a new session's IMAP login and first SORT);
+//  - first meaningful paint of the inbox: navigation start to the first message row on screen, over
+//    BENCH_LOADS reloads (the session cookie is kept, so this is the signed-in inbox);
+//  - opening a message: click on a row to its body shown, over BENCH_OPENS messages.
+// Prints p50/p90/max of each. `make bench-webmail`.
+import { readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { ImapFlow } from 'imapflow';
+import { startAllInOneProcess } from '@correo/testkit';
+import { ensureFrontEndBuilt, launchChromium } from '../services/webmail/test/support/browser.js';
+
+const messages = Number(process.env.BENCH_MESSAGES ?? 10_000);
+const loads = Number(process.env.BENCH_LOADS ?? 10);
+const opens = Number(process.env.BENCH_OPENS ?? 40);
+const appenders = 4;
+
+function message(i: number): string {
+  const html = i % 2 === 0;
+  return [
+    `From: Sender ${i % 97} <sender${i % 97}@remote.test>`,
+    'To: demo@example.test',
+    `Subject: Benchmark message ${i}`,
+    `Date: ${new Date(Date.UTC(2026, 0, 1) + i * 60_000).toUTCString()}`,
+    `Message-ID: <bench-${i}@remote.test>`,
+    'MIME-Version: 1.0',
+    `Content-Type: ${html ? 'text/html' : 'text/plain'}; charset=utf-8`,
+    '',
+    html
+      ? `<p>Hello,</p><p>${'This is a paragraph of a benchmark message. '.repeat(20)}</p><img src="https://tracker.test/p.gif">`
+      : 'Hello,\r\n\r\n' + 'This is a line of a benchmark message.\r\n'.repeat(30),
+    '',
+  ].join('\r\n');
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const summary = (values: number[]) =>
+  `p50 ${percentile(values, 50).toFixed(0)} ms  p90 ${percentile(values, 90).toFixed(0)} ms  max ${Math.max(...values).toFixed(0)} ms  (n=${values.length})`;
+
+await ensureFrontEndBuilt();
+const stack = await startAllInOneProcess();
+const browser = await launchChromium();
+try {
+  const ca = await readFile(stack.caFile, 'utf8');
+  const seedStarted = performance.now();
+  await Promise.all(
+    Array.from({ length: appenders }, async (_, worker) => {
+      const imap = new ImapFlow({
+        host: stack.host,
+        port: stack.ports.imap,
+        secure: false,
+        doSTARTTLS: true,
+        tls: { ca, servername: 'mx.correo.test' },
+        auth: { user: stack.demo.address, pass: stack.demo.password },
+        logger: false,
+      });
+      await imap.connect();
+      for (let i = worker; i < messages; i += appenders) await imap.append('INBOX', message(i), ['\\Seen']);
+      await imap.logout();
+    }),
+  );
+  console.log(`seeded ${messages} messages in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
+
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(stack.webmailUrl);
+  await page.getByLabel('Mail address').fill(stack.demo.address);
+  await page.getByLabel('Password').fill(stack.demo.password);
+  const signInStarted = performance.now();
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('.message-row').first().waitFor();
+  // A new session sorts the folder for the first time (no cached SORT answer): the cold case.
+  const signInToInbox = performance.now() - signInStarted;
+
+  const paints: number[] = [];
+  for (let i = 0; i < loads; i++) {
+    await page.reload();
+    await page.locator('.message-row').first().waitFor();
+    paints.push(await page.evaluate(() => performance.now()));
+  }
+
+  const openTimes: number[] = [];
+  const rows = page.locator('.message-row');
+  for (let i = 0; i < opens; i++) {
+    const row = rows.nth(i % 50);
+    const subject = (await row.locator('.subject').innerText()).trim();
+    const started = performance.now();
+    await row.click();
+    await page.locator('#message-subject', { hasText: subject }).waitFor();
+    await page.locator('iframe.body, pre.body').first().waitFor();
+    const frame = page.locator('iframe.body');
+    if ((await frame.count()) > 0) await page.frameLocator('iframe.body').locator('p').first().waitFor();
+    openTimes.push(performance.now() - started);
+  }
+  console.log(`webmail, ${messages} messages in INBOX, embedded default, chromium headless`);
+  console.log(
+    `  sign-in to the inbox listed (cold: LOGIN, LIST-STATUS, first SORT): ${signInToInbox.toFixed(0)} ms`,
+  );
+  console.log(`  first meaningful paint of the inbox (reload, signed in): ${summary(paints)}`);
+  console.log(`  open a message (click to body shown): ${summary(openTimes)}`);
+} finally {
+  await browser.close();
+  await stack.stop();
+}

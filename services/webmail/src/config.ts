@@ -1,0 +1,42 @@
+import { defineSection, flag, integer, optionalText, port, text } from '@correo/config';
+
+/**
+ * The webmail's own variables. It is an MUA: it reaches the mail only through the IMAP gateway and
+ * submission, with the signed-in user's own credentials, so its only addresses are those two.
+ */
+export const webmailSection = defineSection({
+  variables: {
+    WEBMAIL_HOST: text('0.0.0.0'),
+    WEBMAIL_PORT: port({ default: 8081, allowZero: true }),
+    WEBMAIL_IMAP_HOST: text('imap-gateway'),
+    WEBMAIL_IMAP_PORT: port({ default: 143 }),
+    WEBMAIL_SUBMISSION_HOST: text('smtp-ingress'),
+    WEBMAIL_SUBMISSION_PORT: port({ default: 587 }),
+    // A PEM file of certificates to trust for the gateways' STARTTLS, beside the system's CAs
+    // (a private CA, or the self-signed certificate of a test setup).
+    WEBMAIL_TLS_CA_FILE: optionalText(),
+    // The name the gateways' certificate is checked against; unset: the host connected to.
+    WEBMAIL_TLS_SERVERNAME: optionalText(),
+    // A session nobody used for this long is ended (its IMAP connection logged out).
+    WEBMAIL_SESSION_IDLE_SECONDS: integer({ min: 10, max: 7 * 24 * 3600, default: 1800 }),
+    // Off only for plain-HTTP try-outs on loopback (make dev); a browser drops Secure cookies over http
+    // on any other host.
+    WEBMAIL_SECURE_COOKIE: flag(true),
+    // The origin browsers load the webmail from (https://mail.example.com) when a proxy in front
+    // rewrites Host; unset: state changes must come from the origin of the request's own Host.
+    WEBMAIL_PUBLIC_ORIGIN: optionalText(),
+  },
+  build: (vars) => ({
+    host: vars.WEBMAIL_HOST,
+    port: vars.WEBMAIL_PORT,
+    imap: { host: vars.WEBMAIL_IMAP_HOST, port: vars.WEBMAIL_IMAP_PORT },
+    submission: { host: vars.WEBMAIL_SUBMISSION_HOST, port: vars.WEBMAIL_SUBMISSION_PORT },
+    tlsCaFile: vars.WEBMAIL_TLS_CA_FILE,
+    tlsServername: vars.WEBMAIL_TLS_SERVERNAME,
+    sessionIdleMs: vars.WEBMAIL_SESSION_IDLE_SECONDS * 1000,
+    secureCookie: vars.WEBMAIL_SECURE_COOKIE,
+    publicOrigin: vars.WEBMAIL_PUBLIC_ORIGIN,
+  }),
+});
+
+export type WebmailConfig = ReturnType<typeof webmailSection.build>;

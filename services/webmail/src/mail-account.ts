@@ -1,0 +1,406 @@
+import { EventEmitter } from 'node:events';
+import { ImapFlow, type FetchMessageObject, type MessageStructureObject } from 'imapflow';
+import type { Logger } from 'pino';
+import { tlsOptions, type Gateways } from './gateways.js';
+import type { Folder, MailboxChange, MessagePage, MessageSummary } from './api-types.js';
+import { WebmailError } from './webmail-error.js';
+
+export type { Folder, MailboxChange, MessagePage, MessageSummary } from './api-types.js';
+
+export type SortKey = 'date' | 'arrival' | 'from' | 'subject' | 'size';
+
+export interface ListRequest {
+  folder: string;
+  page: number;
+  pageSize: number;
+  sort: SortKey;
+  descending: boolean;
+  /** Words to look for in subject, from, to and body (IMAP SEARCH through SORT's search criteria). */
+  query?: string;
+}
+
+export type FlagName = 'seen' | 'flagged' | 'answered';
+const IMAP_FLAGS: Record<FlagName, string> = { seen: '\\Seen', flagged: '\\Flagged', answered: '\\Answered' };
+
+/**
+ * imapflow has no SORT method; exec() is the primitive its own commands are built on. Its commands
+ * first end an IDLE in progress (preCheck) and re-arm auto-IDLE afterwards (autoidle); a bare exec()
+ * does neither and would wait behind the IDLE forever, so sortedUids() does both as run() does.
+ */
+interface ImapExec {
+  preCheck?: () => Promise<void>;
+  idleStartTimer?: NodeJS.Timeout;
+  autoidle(): void;
+  exec(
+    command: string,
+    attributes: unknown[],
+    options: {
+      untagged: Record<string, (untagged: { attributes?: { value?: unknown }[] }) => Promise<void>>;
+    },
+  ): Promise<{ next(): void }>;
+}
+
+const MAX_MESSAGE_BYTES = 50 * 1024 * 1024;
+
+/**
+ * One signed-in user's mail, reached the way any MUA reaches it: one IMAP connection to the gateway
+ * (logged in with the user's own password, which is therefore the IMAP login policy's decision) and
+ * submission with the same credentials. The connection IDLEs on the open folder between requests,
+ * so the server's news arrive as 'change' events.
+ */
+export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed: [] }> {
+  #closed = false;
+  /** Bumped on every EXISTS/EXPUNGE the server reports: the sort cache's key includes it. */
+  #changes = 0;
+  /** The last SORT answer: paging through a folder, or reloading the page, does not sort again. */
+  #sorted: { key: string; uids: number[] } | undefined;
+
+  private constructor(
+    readonly address: string,
+    readonly password: string,
+    private readonly imap: ImapFlow,
+    readonly gateways: Gateways,
+  ) {
+    super();
+    imap.on('exists', (data: { path: string }) => {
+      this.#changes++;
+      this.emit('change', { kind: 'exists', folder: data.path });
+    });
+    imap.on('expunge', (data: { path: string }) => {
+      this.#changes++;
+      this.emit('change', { kind: 'expunge', folder: data.path });
+    });
+    imap.on('flags', (data: { path: string }) => this.emit('change', { kind: 'flags', folder: data.path }));
+    imap.on('close', () => {
+      this.#closed = true;
+      this.emit('closed');
+    });
+    // A dropped connection is reported by 'close'; without a listener an 'error' would crash the process.
+    imap.on('error', () => {});
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Logs in over IMAP; null when the gateway refused the credentials (its policy, its lockout). */
+  static async signIn(
+    gateways: Gateways,
+    address: string,
+    password: string,
+    logger: Logger,
+  ): Promise<MailAccount | null> {
+    const imap = new ImapFlow({
+      host: gateways.imap.host,
+      port: gateways.imap.port,
+      secure: false,
+      doSTARTTLS: true,
+      tls: tlsOptions(gateways),
+      auth: { user: address, pass: password },
+      logger: false,
+      // New mail reaches the browser within a second: IDLE starts soon after the last request.
+      autoIdleDelay: 200,
+      clientInfo: { name: 'correo-webmail' },
+    });
+    imap.on('error', () => {});
+    try {
+      await imap.connect();
+    } catch (error) {
+      const failure = error as { authenticationFailed?: boolean; message?: string };
+      if (failure.authenticationFailed) return null;
+      logger.warn({ err: error }, 'webmail: the IMAP gateway could not be reached');
+      throw new WebmailError(
+        503,
+        'mail_unavailable',
+        'The mail server cannot be reached right now. Try again in a moment.',
+      );
+    }
+    const account = new MailAccount(address, password, imap, gateways);
+    // Something is selected from the start, so IDLE (and the live view) works before the first click.
+    await imap.mailboxOpen('INBOX').catch(() => {});
+    return account;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.imap.logout().catch(() => this.imap.close());
+  }
+
+  async folders(): Promise<Folder[]> {
+    const listed = await this.imap.list({ statusQuery: { messages: true, unseen: true } });
+    return listed
+      .filter((entry) => !entry.flags.has('\\Noselect') && !entry.flags.has('\\NonExistent'))
+      .map((entry) => ({
+        path: entry.path,
+        name: entry.name,
+        delimiter: entry.delimiter,
+        specialUse: entry.specialUse ?? null,
+        messages: entry.status?.messages ?? 0,
+        unseen: entry.status?.unseen ?? 0,
+      }))
+      .sort(folderOrder);
+  }
+
+  async list(request: ListRequest): Promise<MessagePage> {
+    return this.inFolder(request.folder, async () => {
+      const uids = await this.sortedUids(request);
+      const start = (request.page - 1) * request.pageSize;
+      const pageUids = uids.slice(start, start + request.pageSize);
+      const summaries = new Map<number, MessageSummary>();
+      if (pageUids.length > 0) {
+        for await (const message of this.imap.fetch(
+          pageUids.join(','),
+          { uid: true, envelope: true, flags: true, size: true, bodyStructure: true, internalDate: true },
+          { uid: true },
+        )) {
+          summaries.set(message.uid, summarize(message));
+        }
+      }
+      return {
+        folder: request.folder,
+        total: uids.length,
+        page: request.page,
+        pageSize: request.pageSize,
+        messages: pageUids.flatMap((uid) => summaries.get(uid) ?? []),
+      };
+    });
+  }
+
+  /** The raw message, for parsing; refused past a size a browser tab should not be asked to show. */
+  async source(folder: string, uid: number): Promise<{ source: Buffer; flags: Set<string> }> {
+    return this.inFolder(folder, async () => {
+      // One round trip: flags, size and the body up to the limit (a larger one is refused, so
+      // no more than the limit is ever read for it).
+      const message = await this.imap.fetchOne(
+        String(uid),
+        { uid: true, size: true, flags: true, source: { maxLength: MAX_MESSAGE_BYTES } },
+        { uid: true },
+      );
+      if (!message || !message.source) throw notFound();
+      if ((message.size ?? 0) > MAX_MESSAGE_BYTES) {
+        throw new WebmailError(413, 'message_too_large', 'This message is too large to show in the browser.');
+      }
+      return { source: message.source, flags: message.flags ?? new Set() };
+    });
+  }
+
+  async setFlags(folder: string, uids: number[], changes: Partial<Record<FlagName, boolean>>): Promise<void> {
+    await this.inFolder(folder, async () => {
+      const add = Object.entries(changes).flatMap(([name, on]) => (on ? [IMAP_FLAGS[name as FlagName]] : []));
+      const remove = Object.entries(changes).flatMap(([name, on]) =>
+        on === false ? [IMAP_FLAGS[name as FlagName]] : [],
+      );
+      const set = uids.join(',');
+      if (add.length > 0) await this.imap.messageFlagsAdd(set, add, { uid: true });
+      if (remove.length > 0) await this.imap.messageFlagsRemove(set, remove, { uid: true });
+    });
+  }
+
+  async move(folder: string, uids: number[], destination: string): Promise<void> {
+    if (folder === destination) return;
+    await this.inFolder(folder, async () => {
+      const moved = await this.imap.messageMove(uids.join(','), destination, { uid: true });
+      if (!moved)
+        throw new WebmailError(404, 'folder_not_found', `There is no folder named "${destination}".`);
+    });
+  }
+
+  /** Delete as a mail user means "to the Trash"; in the Trash itself, for good. */
+  async remove(folder: string, uids: number[]): Promise<void> {
+    const trash = await this.specialFolder('\\Trash');
+    if (trash === null || trash === folder) {
+      await this.inFolder(folder, () => this.imap.messageDelete(uids.join(','), { uid: true }));
+      return;
+    }
+    await this.move(folder, uids, trash);
+  }
+
+  /** Empty Trash (or Junk): every message in it, for good. Other folders are refused. */
+  async empty(folder: string): Promise<void> {
+    const listed = await this.imap.list();
+    const use = listed.find((entry) => entry.path === folder)?.specialUse;
+    if (use !== '\\Trash' && use !== '\\Junk') {
+      throw new WebmailError(422, 'not_emptiable', 'Only the Trash and Junk folders can be emptied.');
+    }
+    await this.inFolder(folder, async () => {
+      if ((this.imap.mailbox ? this.imap.mailbox.exists : 0) > 0) await this.imap.messageDelete('1:*');
+    });
+  }
+
+  async append(folder: string, raw: Buffer, flags: string[]): Promise<void> {
+    await this.imap.append(folder, raw, flags);
+  }
+
+  async specialFolder(use: '\\Sent' | '\\Trash' | '\\Drafts'): Promise<string | null> {
+    const listed = await this.imap.list();
+    return listed.find((entry) => entry.specialUse === use)?.path ?? null;
+  }
+
+  private async inFolder<T>(folder: string, work: () => Promise<T>): Promise<T> {
+    this.ensureOpen();
+    let lock;
+    try {
+      lock = await this.imap.getMailboxLock(folder);
+    } catch (error) {
+      throw imapFailure(
+        error,
+        new WebmailError(404, 'folder_not_found', `There is no folder named "${folder}".`),
+      );
+    }
+    try {
+      return await work();
+    } catch (error) {
+      throw imapFailure(error);
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** UID SORT with the request's order and search words; imapflow has no SORT method of its own. */
+  private async sortedUids(request: ListRequest): Promise<number[]> {
+    // Valid while the selected mailbox shows no new or removed message (its UIDNEXT and count as
+    // SELECT or the last untagged response left them, and no EXISTS/EXPUNGE since).
+    const box = this.imap.mailbox;
+    const cacheKey = box
+      ? JSON.stringify([
+          box.path,
+          String(box.uidValidity),
+          box.uidNext,
+          box.exists,
+          this.#changes,
+          request.sort,
+          request.descending,
+          request.query ?? '',
+        ])
+      : undefined;
+    if (cacheKey !== undefined && this.#sorted?.key === cacheKey) return this.#sorted.uids;
+    const uids = await this.sort(request);
+    if (cacheKey !== undefined) this.#sorted = { key: cacheKey, uids };
+    return uids;
+  }
+
+  private async sort(request: ListRequest): Promise<number[]> {
+    const key = { date: 'DATE', arrival: 'ARRIVAL', from: 'FROM', subject: 'SUBJECT', size: 'SIZE' }[
+      request.sort
+    ];
+    const order = request.descending ? [atom('REVERSE'), atom(key)] : [atom(key)];
+    const criteria = request.query ? textCriteria(request.query) : [atom('ALL')];
+    const uids: number[] = [];
+    const imap = this.imap as unknown as ImapExec;
+    clearTimeout(imap.idleStartTimer);
+    try {
+      if (typeof imap.preCheck === 'function') await imap.preCheck();
+      const response = await imap.exec('UID SORT', [order, atom('UTF-8'), ...criteria], {
+        untagged: {
+          SORT: async (untagged) => {
+            for (const attribute of untagged.attributes ?? []) {
+              const uid = Number(attribute.value);
+              if (Number.isSafeInteger(uid) && uid > 0) uids.push(uid);
+            }
+          },
+        },
+      });
+      response.next();
+    } finally {
+      imap.autoidle();
+    }
+    return uids;
+  }
+
+  private ensureOpen(): void {
+    if (this.#closed) {
+      throw new WebmailError(401, 'signed_out', 'Your session has ended. Sign in again.');
+    }
+  }
+}
+
+function atom(value: string) {
+  return { type: 'ATOM', value };
+}
+
+/** Each word must appear in the subject, a sender or recipient address, or the text. */
+function textCriteria(query: string): unknown[] {
+  const words = query
+    .split(/\s+/)
+    .filter((word) => word !== '')
+    .slice(0, 8);
+  return words.flatMap((word) => {
+    const value = { type: 'STRING', value: word };
+    return [
+      atom('OR'),
+      atom('OR'),
+      atom('SUBJECT'),
+      value,
+      atom('FROM'),
+      value,
+      atom('OR'),
+      atom('TO'),
+      value,
+      atom('TEXT'),
+      value,
+    ];
+  });
+}
+
+const SPECIAL_ORDER = ['\\Inbox', '\\Drafts', '\\Sent', '\\Archive', '\\Junk', '\\Trash'];
+function folderOrder(a: Folder, b: Folder): number {
+  const rank = (folder: Folder) => {
+    if (folder.path.toUpperCase() === 'INBOX') return 0;
+    const index = folder.specialUse ? SPECIAL_ORDER.indexOf(folder.specialUse) : -1;
+    return index >= 0 ? index + 1 : SPECIAL_ORDER.length + 1;
+  };
+  return rank(a) - rank(b) || a.path.localeCompare(b.path);
+}
+
+function addressList(addresses: { name?: string; address?: string }[] | undefined): string {
+  return (addresses ?? []).map((a) => a.name || a.address || '').join(', ');
+}
+
+function summarize(message: FetchMessageObject): MessageSummary {
+  const flags = message.flags ?? new Set<string>();
+  const date = message.envelope?.date ?? (message.internalDate instanceof Date ? message.internalDate : null);
+  return {
+    uid: message.uid,
+    date: date && !Number.isNaN(date.getTime()) ? date.toISOString() : null,
+    from: addressList(message.envelope?.from),
+    to: addressList(message.envelope?.to),
+    subject: message.envelope?.subject ?? '',
+    size: message.size ?? 0,
+    seen: flags.has('\\Seen'),
+    flagged: flags.has('\\Flagged'),
+    answered: flags.has('\\Answered'),
+    hasAttachments: message.bodyStructure ? hasAttachment(message.bodyStructure) : false,
+  };
+}
+
+function hasAttachment(part: MessageStructureObject): boolean {
+  if (part.disposition === 'attachment') return true;
+  return (part.childNodes ?? []).some(hasAttachment);
+}
+
+function notFound(): WebmailError {
+  return new WebmailError(
+    404,
+    'message_not_found',
+    'This message no longer exists; it may have been moved or deleted.',
+  );
+}
+
+/** The server's NO in the user's words; anything unexpected becomes a plain 502 without internals. */
+function imapFailure(error: unknown, fallback?: WebmailError): WebmailError {
+  if (error instanceof WebmailError) return error;
+  const failure = error as { responseStatus?: string; responseText?: string; code?: string };
+  if (fallback && failure.responseStatus === 'NO') return fallback;
+  if (failure.responseStatus === 'NO' || failure.responseStatus === 'BAD') {
+    return new WebmailError(
+      422,
+      'refused',
+      `The mail server refused: ${failure.responseText ?? 'no reason given'}`,
+    );
+  }
+  if (failure.code === 'NoConnection' || failure.code === 'EConnectionClosed') {
+    return new WebmailError(401, 'signed_out', 'Your session has ended. Sign in again.');
+  }
+  return new WebmailError(502, 'mail_error', 'The mail server did not answer as expected. Try again.');
+}

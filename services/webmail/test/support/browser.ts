@@ -1,0 +1,65 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { chromium, type Browser } from 'playwright-core';
+
+const run = promisify(execFile);
+const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const WEBMAIL_DIR = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Screenshots and other things to look at after a run (gitignored). */
+export const ARTIFACTS_DIR = `${REPO_ROOT}.artifacts/webmail`;
+
+/**
+ * Debian's chromium (scripts/chromium.sh installs it with apt when missing; never a downloaded
+ * browser build), driven by playwright-core. Root in a container needs --no-sandbox.
+ */
+export async function launchChromium(): Promise<Browser> {
+  const { stdout } = await run('bash', [`${REPO_ROOT}scripts/chromium.sh`], { timeout: 600_000 });
+  return chromium.launch({ executablePath: stdout.trim(), headless: true, args: ['--no-sandbox'] });
+}
+
+/** make dev / make test build the front end first; a test run alone builds it when it is missing. */
+export async function ensureFrontEndBuilt(): Promise<void> {
+  if (existsSync(`${WEBMAIL_DIR}web/dist/index.html`)) return;
+  await run('npm', ['run', 'build'], { cwd: WEBMAIL_DIR, timeout: 300_000 });
+}
+
+export interface ForeignHost {
+  origin: string;
+  /** Every path a browser asked this host for. */
+  hits: string[];
+  /** Pages it serves (path -> HTML), e.g. a cross-site attack page. */
+  pages: Map<string, string>;
+  close(): Promise<void>;
+}
+
+/** Another origin on loopback that records every request: the hostile mails point at it. */
+export async function startForeignHost(): Promise<ForeignHost> {
+  const hits: string[] = [];
+  const pages = new Map<string, string>();
+  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    const path = request.url ?? '/';
+    const page = pages.get(path);
+    if (page !== undefined) {
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
+      return;
+    }
+    hits.push(path);
+    response.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    hits,
+    pages,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

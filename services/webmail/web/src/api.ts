@@ -1,0 +1,95 @@
+/** The webmail server's JSON API (services/webmail/src/routes), typed for the page by src/api-types.ts. */
+
+export type {
+  Folder,
+  MessagePage,
+  MessageSummary,
+  OpenedMessage as MessageView,
+  Outgoing,
+} from '../../src/api-types.js';
+import type { Folder, MessagePage, OpenedMessage, Outgoing } from '../../src/api-types.js';
+
+/** A refusal in the user's words, as the server phrased it. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+let csrfToken = '';
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET') headers['x-csrf-token'] = csrfToken;
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+  } catch {
+    throw new ApiError(0, 'offline', 'The webmail server cannot be reached. Check your connection.');
+  }
+  if (response.status === 204) return undefined as T;
+  const data = (await response.json().catch(() => null)) as unknown;
+  if (!response.ok) {
+    const error = (data as { error?: { code?: string; message?: string } } | null)?.error;
+    throw new ApiError(
+      response.status,
+      error?.code ?? 'error',
+      error?.message ?? `Request failed (${response.status}).`,
+    );
+  }
+  return data as T;
+}
+
+export const query = (params: Record<string, string | number | boolean | undefined>) =>
+  new URLSearchParams(
+    Object.entries(params).flatMap(([k, v]) => (v === undefined || v === '' ? [] : [[k, String(v)]])),
+  ).toString();
+
+export const api = {
+  async signIn(address: string, password: string): Promise<string> {
+    const session = await call<{ address: string; csrfToken: string }>('POST', '/api/session', {
+      address,
+      password,
+    });
+    csrfToken = session.csrfToken;
+    return session.address;
+  },
+  async resume(): Promise<string | null> {
+    try {
+      const session = await call<{ address: string; csrfToken: string }>('GET', '/api/session');
+      csrfToken = session.csrfToken;
+      return session.address;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) return null;
+      throw error;
+    }
+  },
+  signOut: () => call<void>('DELETE', '/api/session'),
+  folders: () => call<{ folders: Folder[] }>('GET', '/api/folders').then((r) => r.folders),
+  messages: (params: { folder: string; page: number; q?: string }) =>
+    call<MessagePage>('GET', `/api/messages?${query(params)}`),
+  message: (folder: string, uid: number) =>
+    call<OpenedMessage>('GET', `/api/message?${query({ folder, uid })}`),
+  setFlags: (folder: string, uids: number[], flags: { seen?: boolean; flagged?: boolean }) =>
+    call<void>('POST', '/api/messages/flags', { folder, uids, ...flags }),
+  move: (folder: string, uids: number[], to: string) =>
+    call<void>('POST', '/api/messages/move', { folder, uids, to }),
+  empty: (folder: string) => call<void>('POST', '/api/folders/empty', { folder }),
+  remove: (folder: string, uids: number[]) => call<void>('POST', '/api/messages/delete', { folder, uids }),
+  send: (message: Outgoing) => call<{ sent: boolean }>('POST', '/api/send', message),
+  bodyUrl: (folder: string, uid: number, images: boolean) =>
+    `/api/message/body?${query({ folder, uid, images: images || undefined })}`,
+  sourceUrl: (folder: string, uid: number) => `/api/message/source?${query({ folder, uid })}`,
+  attachmentUrl: (folder: string, uid: number, index: number) =>
+    `/api/message/attachment?${query({ folder, uid, index })}`,
+};
