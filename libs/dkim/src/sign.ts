@@ -14,7 +14,7 @@ export async function dkimSignatureHeader(raw: Buffer | Readable, key: SigningKe
   } as Parameters<typeof dkimSign>[1]);
   if (result.errors.length > 0) {
     throw new Error(
-      `DKIM signing for ${key.domain} failed: ${result.errors.map((e) => e.message).join('; ')}`,
+      `DKIM signing for ${key.domain} failed: ${result.errors.map((e) => e.err.message).join('; ')}`,
     );
   }
   return result.signatures;

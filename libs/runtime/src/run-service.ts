@@ -18,6 +18,11 @@ export interface Listener {
 
 export interface RunningService {
   listeners: Listener[];
+  /**
+   * Drains, then releases everything: stop taking new work, finish or hand back what is in
+   * flight (sessions, a delivery batch, relay claims) within the service's grace period.
+   * /readyz already answers 503 when this is called.
+   */
   close(): Promise<void>;
 }
 
@@ -81,6 +86,9 @@ export async function runService<X extends Sections>(definition: ServiceDefiniti
   const stop = async (reason: string) => {
     if (stopping.signal.aborted) return;
     stopping.abort(new Error(reason));
+    // Readiness goes false before anything closes, so a load balancer stops sending new clients
+    // while open sessions, batches and claims are finished (each service's close() drains them).
+    startupState = `draining: shutting down (${reason})`;
     logger.info({ reason }, 'shutting down');
     // A backend that does not answer must not keep a stopping pod alive past its grace period.
     setTimeout(() => {
@@ -103,7 +111,7 @@ export async function runService<X extends Sections>(definition: ServiceDefiniti
       signal: stopping.signal,
       addChecks: (more) => Object.assign(checks, more),
       progress: (state) => {
-        startupState = state;
+        if (!stopping.signal.aborted) startupState = state;
       },
     });
     starting = started;

@@ -44,14 +44,48 @@ export function withSpan<T>(name: string, fn: (span: Span) => T | Promise<T>, pa
     try {
       return await fn(span);
     } catch (error) {
-      span.recordException(error instanceof Error ? error : String(error));
-      span.setStatus({
-        code: SpanStatusCode.ERROR,
-        message: error instanceof Error ? error.message : String(error),
-      });
+      recordFailure(span, error);
       throw error;
     } finally {
       span.end();
     }
+  });
+}
+
+/**
+ * Work done once for a batch of messages, shown in every message's own trace: one span per entry
+ * of `parents` (each message's context, from its bus headers), all covering `fn`, each linked to
+ * the active span (the batch's). `fn` gets the spans in the order of `parents`; a throw is
+ * recorded on all of them.
+ */
+export async function withSpanPerMessage<T>(
+  name: string,
+  parents: Context[],
+  fn: (spans: Span[]) => T | Promise<T>,
+): Promise<T> {
+  const tracer = trace.getTracer('correo');
+  const batch = trace.getSpanContext(contextApi.active());
+  const links = batch ? [{ context: batch }] : [];
+  const spans = parents.map((parent) => tracer.startSpan(name, { links }, parent));
+  try {
+    return await fn(spans);
+  } catch (error) {
+    for (const span of spans) recordFailure(span, error);
+    throw error;
+  } finally {
+    for (const span of spans) span.end();
+  }
+}
+
+/** The bus headers that continue `span` (a span of withSpanPerMessage) in its message's trace. */
+export function spanHeaders(span: Span): Record<string, string> {
+  return injectTraceContext({}, trace.setSpan(contextApi.active(), span));
+}
+
+function recordFailure(span: Span, error: unknown): void {
+  span.recordException(error instanceof Error ? error : String(error));
+  span.setStatus({
+    code: SpanStatusCode.ERROR,
+    message: error instanceof Error ? error.message : String(error),
   });
 }

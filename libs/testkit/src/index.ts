@@ -11,4 +11,6 @@ export * from './line-client.js';
 export * from './python-smtp.js';
 export * from './private-postgres.js';
 export * from './private-minio.js';
+export * from './service-process.js';
+export * from './jaeger.js';
 export * from './in-process-postgres.js';

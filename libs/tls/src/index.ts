@@ -1,3 +1,3 @@
-export { loadTlsMaterial } from './load-tls-material.js';
-export type { TlsMaterial, TlsMaterialOptions } from './load-tls-material.js';
+export { loadTlsMaterial, watchTlsMaterial } from './load-tls-material.js';
+export type { TlsMaterial, TlsMaterialOptions, TlsMaterialWatch } from './load-tls-material.js';
 export { listenPair, type ListenerPair, type ListenerPairOptions } from './listener-pair.js';

@@ -1,6 +1,7 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { watch } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { metrics } from '@correo/telemetry';
 import { generateSelfSigned } from './self-signed.js';
 
@@ -101,4 +102,72 @@ function assertMatchingPair(cert: string, key: string, where: string): void {
     throw new Error(`TLS key in ${where} is not a PEM private key: ${(error as Error).message}`);
   }
   if (!matches) throw new Error(`TLS certificate and key in ${where} do not belong together`);
+}
+
+const RELOAD_POLL_MS = 60_000;
+
+export interface TlsMaterialWatch {
+  close(): void;
+}
+
+/**
+ * Reloads a configured certificate when its files change (a renewal by cert-manager, certbot or
+ * an operator), without a restart: `onChange` gets the new pair, and the listeners it updates
+ * give it to every new connection while open ones keep theirs. The directories are watched, not
+ * the files: a Kubernetes Secret volume swaps a `..data` symlink and an ACME client renames over
+ * the old file, both of which leave a watch on the old file blind. A pair that does not load (a
+ * half-written file, a certificate with the old key) is reported and skipped; the next change is
+ * read again, so the certificate and key may be replaced one after the other. Self-signed
+ * material is not watched (nothing renews it but a restart past its expiry).
+ */
+export function watchTlsMaterial(
+  options: TlsMaterialOptions,
+  current: TlsMaterial,
+  onChange: (material: TlsMaterial) => void,
+  onError: (error: Error) => void,
+): TlsMaterialWatch {
+  const { certFile, keyFile } = options;
+  if (current.source !== 'configured' || !certFile || !keyFile) return { close: () => {} };
+  let loaded = current;
+  let reading = false;
+  let again = false;
+  const reload = async () => {
+    if (reading) {
+      again = true;
+      return;
+    }
+    reading = true;
+    try {
+      do {
+        again = false;
+        try {
+          const material = await readOrGenerate(options);
+          if (material.cert === loaded.cert && material.key === loaded.key) continue;
+          loaded = material;
+          certificateExpiry.set(
+            { source: material.source },
+            new Date(new X509Certificate(material.cert).validTo).getTime() / 1000,
+          );
+          onChange(material);
+        } catch (error) {
+          onError(error instanceof Error ? error : new Error(String(error)));
+        }
+      } while (again);
+    } finally {
+      reading = false;
+    }
+  };
+  const watchers = [...new Set([dirname(certFile), dirname(keyFile)])].map((dir) =>
+    watch(dir, { persistent: false }, () => void reload()),
+  );
+  // Where file events do not arrive (network filesystems), a periodic look still finds the
+  // renewal; reading two small files a minute costs nothing.
+  const poll = setInterval(() => void reload(), RELOAD_POLL_MS);
+  poll.unref();
+  return {
+    close() {
+      clearInterval(poll);
+      for (const watcher of watchers) watcher.close();
+    },
+  };
 }

@@ -1,13 +1,15 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { metrics } from '@correo/telemetry';
-import { loadTlsMaterial } from '../src/index.js';
+import { eventually } from '@correo/testkit';
+import { loadTlsMaterial, watchTlsMaterial } from '../src/index.js';
+import { generateSelfSigned } from '../src/self-signed.js';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -114,5 +116,57 @@ describe('loadTlsMaterial', () => {
       }),
       { code: 'ENOENT' },
     );
+  });
+});
+
+describe('watchTlsMaterial', () => {
+  test('certificate and key renewed one after the other (renamed over the old files): the new pair once both fit', async () => {
+    const dir = await tempDir();
+    const certFile = join(dir, 'fullchain.pem');
+    const keyFile = join(dir, 'privkey.pem');
+    const first = await generateSelfSigned('mx.renew.test');
+    const second = await generateSelfSigned('mx.renew.test');
+    await writeFile(certFile, first.cert);
+    await writeFile(keyFile, first.key);
+    const options = { certFile, keyFile, dataDir: dir, hostname: 'mx.renew.test' };
+    const current = await loadTlsMaterial(options);
+
+    const changes: string[] = [];
+    const errors: string[] = [];
+    const watcher = watchTlsMaterial(
+      options,
+      current,
+      (material) => changes.push(material.cert),
+      (error) => errors.push(error.message),
+    );
+    try {
+      // As an ACME client does it: a new file renamed over the old one, the certificate first.
+      const replace = async (file: string, text: string) => {
+        await writeFile(`${file}.new`, text);
+        await rename(`${file}.new`, file);
+      };
+      await replace(certFile, second.cert);
+      await eventually('the half-renewed pair to be refused', () => errors.length > 0, 10_000);
+      assert.match(errors[0]!, /do not belong together/);
+      assert.deepEqual(changes, [], 'nothing is served until the key fits');
+      await replace(keyFile, second.key);
+      await eventually('the renewed pair to be taken', () => changes.length > 0, 10_000);
+      assert.deepEqual(changes, [second.cert]);
+      assert.equal(await handshake({ key: second.key, cert: changes[0]! }, 'mx.renew.test'), 'hello');
+    } finally {
+      watcher.close();
+    }
+  });
+
+  test('a self-signed certificate is not watched', async () => {
+    const dir = await tempDir();
+    const options = { dataDir: dir, hostname: 'mx.selfsigned.test' };
+    const watcher = watchTlsMaterial(
+      options,
+      await loadTlsMaterial(options),
+      () => assert.fail('no change expected'),
+      (error) => assert.fail(error),
+    );
+    watcher.close();
   });
 });

@@ -24,8 +24,12 @@ await runService({
       logger,
     });
     await app.listen({ host: config.adminApi.host, port: config.adminApi.port });
+    const bound = app.server.address();
+    const port = bound && typeof bound === 'object' ? bound.port : config.adminApi.port;
     return {
-      listeners: [{ name: 'admin-api', address: `http://${config.adminApi.host}:${config.adminApi.port}` }],
+      listeners: [{ name: 'admin-api', address: `http://${config.adminApi.host}:${port}` }],
+      // Fastify's close stops accepting, answers 503 to new requests on open connections and
+      // lets the requests in progress finish (readiness is already false).
       async close() {
         await app.close();
         await backends.close();

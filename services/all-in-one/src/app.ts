@@ -8,7 +8,7 @@ import { relayConfigSection, startMtaRelay } from '@correo/mta-relay';
 import { pop3GatewaySection, startPop3Gateway } from '@correo/pop3-gateway';
 import { smtpIngressSection, startSmtpIngress } from '@correo/smtp-ingress';
 import { startWebmail, webmailSection } from '@correo/webmail';
-import { loadTlsMaterial } from '@correo/tls';
+import { loadTlsMaterial, watchTlsMaterial } from '@correo/tls';
 import { retryUntilDone, type Listener, type RunningService, type ServiceContext } from '@correo/runtime';
 import { migrate } from '@correo/store';
 import { openBackends, type Backends } from './backends.js';
@@ -116,12 +116,13 @@ export async function startAllInOne({
     addChecks(relay.checks);
 
     // One certificate for every TLS listener of this host (configured, or self-signed once).
-    const tls = await loadTlsMaterial({
+    const tlsOptions = {
       certFile: config.smtp.tls.certFile,
       keyFile: config.smtp.tls.keyFile,
       dataDir: config.dataDir,
       hostname: config.smtp.hostname,
-    });
+    };
+    const tls = await loadTlsMaterial(tlsOptions);
     const smtp = await startSmtpIngress({
       config: config.smtp,
       bus: backends.bus,
@@ -132,6 +133,17 @@ export async function startAllInOne({
       tls,
     });
     stops.push(() => smtp.close());
+    // A renewed certificate reaches SMTP without a restart; IMAP and POP3 read it at start.
+    const certificateWatch = watchTlsMaterial(
+      tlsOptions,
+      tls,
+      (material) => {
+        smtp.updateTls(material);
+        logger.info({ certFile: tlsOptions.certFile }, 'TLS certificate reloaded for SMTP');
+      },
+      (error) => logger.warn({ err: error }, 'TLS certificate change not loaded; serving the previous one'),
+    );
+    stops.push(async () => certificateWatch.close());
     const imap = await startImapGateway({
       config: config.imap,
       pool: backends.pool,

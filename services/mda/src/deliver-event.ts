@@ -7,7 +7,7 @@ import type { MailAccepted } from '@correo/proto';
 import { deliverManyToMailboxes, recordRejection } from '@correo/store';
 import { targetMailbox } from './filing.js';
 import type { DeliveryOutcome, LocalDelivery, MessageFacts, Pool, RejectionReason } from '@correo/store';
-import type { Logger } from '@correo/telemetry';
+import { extractTraceContext, withSpanPerMessage, type Logger } from '@correo/telemetry';
 import { readMessageFacts } from './facts.js';
 import { recordAcceptances } from './journey.js';
 import { mdaMetrics } from './metrics.js';
@@ -71,7 +71,14 @@ export async function deliverEvents(ctx: EventContext, events: AcceptedEvent[]):
   await recordAcceptances(ctx.pool, ctx.blobs, planned);
   const prepared = await Promise.all(planned.map((p) => prepare(ctx, p)));
   const deliveries = prepared.flatMap((p) => p.deliveries);
-  const outcomes = deliveries.length > 0 ? await deliverManyToMailboxes(ctx, deliveries) : [];
+  const outcomes =
+    deliveries.length > 0
+      ? await withSpanPerMessage(
+          'mda.store',
+          prepared.filter((p) => p.deliveries.length > 0).map((p) => extractTraceContext(p.headers)),
+          () => deliverManyToMailboxes(ctx, deliveries),
+        )
+      : [];
   let next = 0;
   for (const p of prepared) {
     const mine = outcomes.slice(next, next + p.deliveries.length);

@@ -5,7 +5,13 @@ import type { Directory } from '@correo/directory';
 import { MailboxChangeFeed, type Notifier } from '@correo/notify';
 import type { Pool } from '@correo/store';
 import { decodeMailAccepted } from '@correo/proto';
-import { extractTraceContext, injectTraceContext, withSpan } from '@correo/telemetry';
+import {
+  extractTraceContext,
+  injectTraceContext,
+  spanHeaders,
+  withSpan,
+  withSpanPerMessage,
+} from '@correo/telemetry';
 import type { Logger, ReadinessCheck } from '@correo/telemetry';
 import type { MdaSettings } from './config.js';
 import { decodeEvent, deliverEvent, deliverEvents } from './deliver-event.js';
@@ -74,13 +80,21 @@ export async function startMda(deps: MdaDeps): Promise<Mda> {
   const batchHandler = async (messages: DeliveredMessage[]) => {
     await withSpan('mda.deliver-batch', async (span) => {
       span.setAttribute('correo.batch_size', messages.length);
-      // Each event keeps its own trace (from smtp-ingress): the relay and the journey continue it,
-      // not the batch's, which no single message belongs to.
-      const events = messages.map((message) => ({
-        event: decodeEvent(message.value),
-        headers: injectTraceContext({}, extractTraceContext(message.headers)),
-      }));
-      await deliverEvents(ctx, events);
+      // Each event keeps its own trace (from smtp-ingress): an mda.deliver span in it (linked to
+      // this batch span) is what the store, the relay and the journey continue, not the batch,
+      // which no single message belongs to.
+      const decoded = messages.map((message) => decodeEvent(message.value));
+      await withSpanPerMessage(
+        'mda.deliver',
+        messages.map((message) => extractTraceContext(message.headers)),
+        async (spans) => {
+          const events = decoded.map((event, i) => {
+            spans[i]!.setAttribute('correo.event_id', event.eventId);
+            return { event, headers: spanHeaders(spans[i]!) };
+          });
+          await deliverEvents(ctx, events);
+        },
+      );
     });
   };
 

@@ -1,3 +1,4 @@
+import type { RejectionReason } from '@correo/store';
 import { metrics } from '@correo/telemetry';
 
 /** Declared once per process; several mda instances (tests, all-in-one) share the series. */
@@ -41,3 +42,15 @@ export const mdaMetrics = {
     help: 'When housekeeping last completed: erasure is late when this falls behind the interval.',
   }),
 };
+
+// Every reason starts at 0, so the rejection panels show a flat line rather than "No data" on
+// a system that has not rejected anything yet (e2e/test/dashboards-data.test.ts). The record
+// type makes a new RejectionReason fail to compile until it is listed here.
+const REJECTION_REASONS: Record<RejectionReason, true> = {
+  'unknown-user': true,
+  loop: true,
+  'over-quota': true,
+  'relay-denied': true,
+  'forward-limit': true,
+};
+for (const reason of Object.keys(REJECTION_REASONS)) mdaMetrics.rejected.inc({ reason }, 0);

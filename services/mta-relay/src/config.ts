@@ -58,6 +58,11 @@ export interface RelaySettings {
    * longer than this (claimLeaseMs), so no second pod starts on a job still being attempted.
    */
   attemptTimeoutMs: number;
+  /**
+   * On SIGTERM, how long attempts in progress may still finish (RELAY_DRAIN_TIMEOUT); then they are
+   * cut and their claims released, so another relay takes the jobs at once.
+   */
+  drainTimeoutMs: number;
   /** Outbound rate limits (RELAY_LIMIT_*): recipients per window per account, tenant, remote domain. */
   outboundLimits: OutboundLimits;
 }
@@ -106,6 +111,7 @@ export const relayConfigSection = defineSection({
     RELAY_QUEUE_POLL: text('5s'),
     RELAY_QUEUE_BATCH: integer({ min: 1, max: 1000, default: 20 }),
     RELAY_ATTEMPT_TIMEOUT: text('15m'),
+    RELAY_DRAIN_TIMEOUT: text('10s'),
     RELAY_LIMIT_WINDOW: text('1h'),
     RELAY_LIMIT_PER_ACCOUNT: integer({ min: 0, max: 100_000_000, default: 1000 }),
     RELAY_LIMIT_PER_TENANT: integer({ min: 0, max: 100_000_000, default: 10_000 }),
@@ -121,6 +127,7 @@ export const relayConfigSection = defineSection({
       'RELAY_MAX_LIFETIME',
       'RELAY_QUEUE_POLL',
       'RELAY_ATTEMPT_TIMEOUT',
+      'RELAY_DRAIN_TIMEOUT',
       'RELAY_LIMIT_WINDOW',
     ] as const) {
       const value = vars[name];
@@ -174,6 +181,7 @@ export const relayConfigSection = defineSection({
       queuePollMs: ms(vars.RELAY_QUEUE_POLL),
       queueBatch: vars.RELAY_QUEUE_BATCH,
       attemptTimeoutMs: ms(vars.RELAY_ATTEMPT_TIMEOUT),
+      drainTimeoutMs: ms(vars.RELAY_DRAIN_TIMEOUT),
       outboundLimits: {
         windowMs: ms(vars.RELAY_LIMIT_WINDOW),
         perAccount: vars.RELAY_LIMIT_PER_ACCOUNT,

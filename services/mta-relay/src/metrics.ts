@@ -27,6 +27,10 @@ export const relayMetrics = {
     name: 'correo_relay_claims_lost_total',
     help: 'Attempts that found their queue claim taken by another relay: they sent and recorded nothing more.',
   }),
+  claimsReleased: metrics.counter({
+    name: 'correo_relay_claims_released_total',
+    help: 'Attempts cut by a stopping relay (RELAY_DRAIN_TIMEOUT): their jobs were handed back, due at once.',
+  }),
   deadLettered: metrics.counter({
     name: 'correo_relay_dead_lettered_total',
     help: 'Outbound jobs that failed BUS_MAX_ATTEMPTS times by themselves and went to the dead-letter topic.',

@@ -28,6 +28,8 @@ export interface JobContext extends BounceContext {
   connections: ConnectionLimits;
   settings: RelaySettings;
   logger: Logger;
+  /** Aborts when a stopping relay's drain time is up: attempts in progress are cut. */
+  drain: AbortSignal;
 }
 
 /** Where a job stands: its attempt number and this relay's claim on it (first attempt or a retry). */
@@ -81,6 +83,14 @@ export async function processJob(ctx: JobContext, job: OutboundMessage, state: J
       throw error;
     }
   }
+  if (ctx.drain.aborted && results.every((r) => r.kind === 'temporary')) {
+    // Cut by this relay's shutdown, not by the remote: nothing was decided. The job is due again
+    // at once for another relay, and the cut does not count as a failed attempt.
+    await releaseRelayClaim(ctx.pool, claim);
+    relayMetrics.claimsReleased.inc();
+    log.info('attempt cut by shutdown; claim released');
+    return;
+  }
   const now = new Date();
   const expiresAt = expiryOf(job, ctx.settings);
   const temporary = results.filter((r) => r.kind === 'temporary');
@@ -114,9 +124,9 @@ export async function processJob(ctx: JobContext, job: OutboundMessage, state: J
 
   if (temporary.length > 0 && !expired) {
     relayMetrics.outcomes.inc({ outcome: 'deferred' }, temporary.length);
-    const next = new Date(
-      Math.min(now.getTime() + retryDelay(ctx.settings.retrySchedule, state.attempt), expiresAt.getTime()),
-    );
+    // After a shutdown cut the rest is due again at once (another relay takes it).
+    const delay = ctx.drain.aborted ? 0 : retryDelay(ctx.settings.retrySchedule, state.attempt);
+    const next = new Date(Math.min(now.getTime() + delay, expiresAt.getTime()));
     const replies = temporary.map((r) => ({ recipient: r.recipient, reply: r.reply }));
     const lastError = temporary[0]!.reply;
     if (!(await rescheduleRelayJob(ctx.pool, claim, { nextAttemptAt: next, lastError, replies })))
@@ -179,7 +189,7 @@ async function attempt(
           : {}),
       },
       open: () => message.open(),
-      deadline: AbortSignal.timeout(ctx.settings.attemptTimeoutMs),
+      deadline: AbortSignal.any([AbortSignal.timeout(ctx.settings.attemptTimeoutMs), ctx.drain]),
       mayStillSend: () => holdsRelayClaim(ctx.pool, claim),
     },
     recipients,

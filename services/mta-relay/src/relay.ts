@@ -39,7 +39,7 @@ export interface MtaRelay {
   listeners: [];
   /** Readiness: fails, saying why, while outbound jobs wait for a backend that is down. */
   checks: Record<string, ReadinessCheck>;
-  /** Lets the job in hand finish, leaves the consumer group, stops the queue scheduler. */
+  /** Stops taking jobs; lets attempts in progress finish for RELAY_DRAIN_TIMEOUT, then cuts them and releases their claims. */
   close(): Promise<void>;
 }
 
@@ -62,8 +62,11 @@ export async function startMtaRelay(deps: MtaRelayDeps): Promise<MtaRelay> {
     config.maxMessagesPerConnection,
     config.connectionIdleMs,
   );
+  // Aborted when a stopping relay's drain time is up (close()).
+  const drain = new AbortController();
   const ctx: JobContext = {
     ...deps,
+    drain: drain.signal,
     logger,
     settings: config,
     resolver: createResolver(config.dnsServers, config.dnsTimeoutMs),
@@ -143,8 +146,14 @@ export async function startMtaRelay(deps: MtaRelayDeps): Promise<MtaRelay> {
     listeners: [],
     checks: { 'relay-consumer': stallCheck([subscription, archive]) },
     async close() {
-      await Promise.all([subscription.stop(), archive.stop()]);
-      await scheduler.stop();
+      // No new job is taken from here on; attempts in progress get RELAY_DRAIN_TIMEOUT to finish,
+      // then they are cut and release their claims (process-job.ts).
+      const cut = setTimeout(() => drain.abort(new Error('relay stopping')), config.drainTimeoutMs);
+      try {
+        await Promise.all([subscription.stop(), archive.stop(), scheduler.stop()]);
+      } finally {
+        clearTimeout(cut);
+      }
       await connections.close();
     },
   };

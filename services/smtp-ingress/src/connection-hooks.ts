@@ -15,10 +15,12 @@ export interface ConnectionHookOptions {
 }
 
 const ENHANCED_CODE = /^[245]\.\d{1,3}\.\d{1,3} /;
+const SMTP_SERVER_SHUTDOWN_TEXT = 'Server shutting down';
 
 /**
  * smtp-server has no per-connection hooks for three things we need, so every new connection is adjusted
  * as smtp-server registers it (the only point before its greeting):
+ * - smtp-server's shutdown reply gets 4.3.2 (a drain, not a lost connection);
  * - replies whose text already starts with an enhanced status code (ours, see smtp-reply.ts) are sent
  *   as they are; smtp-server would otherwise prepend the code it derives from the reply code alone;
  * - before TLS, AUTH is not advertised, and AUTH is answered 530 5.7.0 (RFC 3207) instead of
@@ -88,6 +90,12 @@ function adjust(server: SMTPServer, connection: SMTPConnection, options: Connect
 
   const send = connection.send.bind(connection);
   connection.send = (code, data, context) => {
+    // smtp-server's own shutdown reply (to every command once close() was called, and to the
+    // sessions still open when the grace period ends) says 4.4.2; a drain is 4.3.2.
+    if (code === 421 && data === SMTP_SERVER_SHUTDOWN_TEXT) {
+      const reply = replies.shuttingDown();
+      return send(reply.responseCode, reply.message, false);
+    }
     if (code === 538) {
       return send(530, '5.7.0 Must issue a STARTTLS command first', false);
     }

@@ -1,5 +1,6 @@
 import { createLoginLimiter, type LoginLimiter } from '@correo/auth';
 import type { SMTPServer } from 'smtp-server';
+import type { TlsMaterial } from '@correo/tls';
 import type { SmtpIngressConfig } from './config.js';
 import { ConnectionGuard } from './connection-guard.js';
 import type { IngressBackends } from './ingress-backends.js';
@@ -20,6 +21,8 @@ export interface SmtpIngress {
   ports: Record<ListenerName, number>;
   /** Stops accepting, lets open sessions finish for config.shutdownTimeoutMs, then cuts them. */
   close(): Promise<void>;
+  /** A renewed certificate (watchTlsMaterial): new connections and STARTTLS get it, open ones keep theirs. */
+  updateTls(material: TlsMaterial): void;
 }
 
 /** Starts the MX, submission (STARTTLS) and submissions (implicit TLS) listeners. */
@@ -78,6 +81,10 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
     close() {
       closing ??= Promise.all(started.map(({ server }) => closeServer(server))).then(() => undefined);
       return closing;
+    },
+    updateTls(material) {
+      for (const { server } of started)
+        server.updateSecureContext({ key: material.key, cert: material.cert });
     },
   };
 }

@@ -2,7 +2,7 @@
 import { openBackends, requireDatabaseUrl } from '@correo/backends';
 import { createMailPathDirectory } from '@correo/directory';
 import { retryUntilDone, runService } from '@correo/runtime';
-import { loadTlsMaterial } from '@correo/tls';
+import { loadTlsMaterial, watchTlsMaterial } from '@correo/tls';
 import { smtpIngressSection } from './config.js';
 import { startSmtpIngress } from './ingress.js';
 import { MAIL_ACCEPTED_TOPIC } from './message-intake.js';
@@ -13,12 +13,13 @@ await runService({
   async start({ config, logger, signal, addChecks, progress }) {
     const backends = openBackends(config, requireDatabaseUrl(config), logger, ['bus', 'blobs', 'limits']);
     addChecks(backends.checks);
-    const tls = await loadTlsMaterial({
+    const tlsOptions = {
       certFile: config.smtp.tls.certFile,
       keyFile: config.smtp.tls.keyFile,
       dataDir: config.dataDir,
       hostname: config.smtp.hostname,
-    });
+    };
+    const tls = await loadTlsMaterial(tlsOptions);
     progress('starting: creating bus topics');
     await retryUntilDone(
       'bus topic creation',
@@ -41,6 +42,15 @@ await runService({
       logger,
       tls,
     });
+    const certificateWatch = watchTlsMaterial(
+      tlsOptions,
+      tls,
+      (material) => {
+        ingress.updateTls(material);
+        logger.info({ certFile: tlsOptions.certFile }, 'TLS certificate reloaded');
+      },
+      (error) => logger.warn({ err: error }, 'TLS certificate change not loaded; serving the previous one'),
+    );
     const host = config.smtp.bindHost;
     return {
       listeners: [
@@ -49,6 +59,7 @@ await runService({
         { name: 'SMTP submission (implicit TLS)', address: `${host}:${ingress.ports.submissions}` },
       ],
       async close() {
+        certificateWatch.close();
         await ingress.close();
         await directory.close();
         await backends.close();

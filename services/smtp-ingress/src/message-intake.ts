@@ -70,7 +70,24 @@ const ADDED_HEADERS_ALLOWANCE = 64 * 1024;
  * failure the rest of the client's DATA is drained, never stored, and no event is published (a stored blob
  * may stay behind as an unreferenced orphan, which nothing delivers).
  */
-export async function receiveMessage(
+export function receiveMessage(
+  source: SMTPServerDataStream,
+  session: SMTPServerSession,
+  context: IntakeContext,
+): Promise<AcceptedMessage> {
+  // The root of the message's trace: sender checks, the blob write and the publish are its
+  // children, and the mda, the store and the relay continue it from the bus headers.
+  return withSpan('smtp-ingress receive message', async (span) => {
+    span.setAttribute('correo.smtp.listener', context.kind);
+    span.setAttribute('correo.smtp.session_id', session.id);
+    span.setAttribute('client.address', session.remoteAddress);
+    const accepted = await receiveInSpan(source, session, context);
+    span.setAttribute('correo.event_id', accepted.eventId);
+    return accepted;
+  });
+}
+
+async function receiveInSpan(
   source: SMTPServerDataStream,
   session: SMTPServerSession,
   context: IntakeContext,

@@ -51,15 +51,9 @@ export async function authenticateSender(
 
   const results: AuthenticationResultEntry[] = [];
   const resinfos: string[] = [];
-  const add = (method: string, status: AuthStatus, info: string, extra: Record<string, string> = {}) => {
-    const entry = toEntry(method, status, extra);
-    results.push(entry);
-    resinfos.push(
-      info +
-        Object.entries(extra)
-          .map(([name, value]) => ` ${name}=${value}`)
-          .join(''),
-    );
+  const add = (method: string, status: AuthStatus, info: string) => {
+    results.push(toEntry(method, status));
+    resinfos.push(info);
   };
 
   if (outcome.spf) add('spf', outcome.spf.status, outcome.spf.info);
@@ -70,11 +64,10 @@ export async function authenticateSender(
   if (outcome.dmarc) {
     const result = normalise(outcome.dmarc.status.result);
     dmarc = { result, domain: outcome.dmarc.domain, policy: (outcome.dmarc.policy ?? '').toLowerCase() };
-    // policy.dmarc (RFC 7489 section 11.2): the policy this failure falls under, so the mda can file
-    // quarantined mail in Junk without looking up DNS again.
-    const extra: Record<string, string> =
-      result === 'fail' && dmarc.policy ? { 'policy.dmarc': dmarc.policy } : {};
-    add('dmarc', outcome.dmarc.status, outcome.dmarc.info, extra);
+    // policy.dmarc (RFC 9989 9.1), the policy a failure falls under, is how the mda files
+    // quarantined mail in Junk without looking up DNS again: mailauth (7.x) puts it into the
+    // status and its resinfo itself, so adding it here would write it twice.
+    add('dmarc', outcome.dmarc.status, outcome.dmarc.info);
   }
 
   return {
@@ -85,11 +78,7 @@ export async function authenticateSender(
   };
 }
 
-function toEntry(
-  method: string,
-  status: AuthStatus,
-  extra: Record<string, string>,
-): AuthenticationResultEntry {
+function toEntry(method: string, status: AuthStatus): AuthenticationResultEntry {
   const properties: Record<string, string> = {};
   for (const ptype of ['policy', 'smtp', 'body', 'header'] as const) {
     const values = (status as unknown as Record<string, unknown>)[ptype];
@@ -104,7 +93,7 @@ function toEntry(
     method,
     result: normalise(status.result),
     reason: typeof status.comment === 'string' ? status.comment : '',
-    properties: { ...properties, ...extra },
+    properties,
   };
 }
 

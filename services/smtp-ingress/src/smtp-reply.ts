@@ -84,4 +84,6 @@ export const replies = {
   sessionTimeout: () =>
     new SmtpReply(421, '4.4.2', 'Session time limit exceeded, closing', 'session_timeout'),
   dataTooSlow: () => new SmtpReply(421, '4.4.2', 'Data arrives too slowly, closing', 'data_too_slow'),
+  /** RFC 3463 4.3.2 "system not accepting network messages": the client retries elsewhere or later. */
+  shuttingDown: () => new SmtpReply(421, '4.3.2', 'Service shutting down, try again later', 'shutting_down'),
 };

@@ -1,0 +1,168 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { eventually, queuedId, runProgram, swaks, uniqueName } from '@correo/testkit';
+import { AdminClient } from './support/admin-client.js';
+import { startRemoteMx, type RemoteMx } from './support/remote-mx.js';
+import { startPrometheus, type TestPrometheus } from './support/prometheus.js';
+import { startMailStack, type MailStack } from './support/stacks.js';
+
+// With Debian's prometheus scraping the distributed stack (the services on Kafka, PostgreSQL,
+// MinIO and Redis) while everyday mail flows through it, every query of every panel of the
+// chart's Grafana dashboards returns data: nothing an SRE opens shows "No data".
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const DASHBOARDS = join(ROOT, 'charts/correo/dashboards');
+const ACTIVITY = fileURLToPath(new URL('./fixtures/imap_pop3_activity.py', import.meta.url));
+const run = uniqueName('dash');
+const domain = `${run}.test`;
+const far = `far-${run}.test`;
+const password = 'a password of some length';
+const MAX_CONNECTIONS_PER_IP = 3;
+
+let stack: MailStack;
+let prometheus: TestPrometheus;
+let remote: RemoteMx;
+
+/** Every panel query of every dashboard, with the dashboard and panel it belongs to. */
+function panelQueries(): { where: string; expr: string }[] {
+  const found: { where: string; expr: string }[] = [];
+  for (const file of readdirSync(DASHBOARDS).filter((f) => f.endsWith('.json'))) {
+    const visit = (panel: { title?: string; panels?: unknown[]; targets?: { expr?: string }[] }) => {
+      for (const target of panel.targets ?? []) {
+        if (target.expr) found.push({ where: `${file} / ${panel.title}`, expr: target.expr });
+      }
+      for (const inner of panel.panels ?? []) visit(inner as typeof panel);
+    };
+    visit(JSON.parse(readFileSync(join(DASHBOARDS, file), 'utf8')) as Parameters<typeof visit>[0]);
+  }
+  return found;
+}
+
+before(async () => {
+  remote = await startRemoteMx((recipient) => recipient.startsWith('nobody@'));
+  const outbound = uniqueName('mail.outbound');
+  stack = await startMailStack('distributed', {
+    MDA_OUTBOUND_TOPIC: outbound,
+    RELAY_OUTBOUND_TOPIC: outbound,
+    RELAY_CONSUMER_GROUP: uniqueName('relay'),
+    RELAY_TRANSPORT_MAP: `${far}=127.0.0.1:${remote.port}`,
+    SMTP_MAX_CONNECTIONS_PER_IP: String(MAX_CONNECTIONS_PER_IP),
+  });
+  prometheus = await startPrometheus([
+    { address: `127.0.0.1:${stack.app.ports.metrics}`, pod: 'correo-all-in-one' },
+  ]);
+  const admin = new AdminClient(stack.app.adminUrl, stack.app.adminToken);
+  const tenant = await admin.createTenant(run);
+  await admin.createDomain(domain, tenant.id);
+  for (const user of ['alice', 'bob']) await admin.createAccount(`${user}@${domain}`, password);
+});
+
+after(async () => {
+  await prometheus?.close();
+  await stack?.close();
+  await remote?.close();
+});
+
+async function sendMx(to: string): Promise<string[]> {
+  const result = await swaks([
+    ...['--server', '127.0.0.1', '--port', String(stack.app.ports.mx)],
+    ...['--from', 'someone@remote.test', '--to', to, '--header', `Subject: dashboards ${run}`],
+  ]);
+  return result.replies;
+}
+
+async function submit(user: string, secret: string, to: string): Promise<string[]> {
+  const result = await swaks([
+    ...['--server', '127.0.0.1', '--port', String(stack.app.ports.submission), '--tls'],
+    ...['--tls-verify', '--tls-ca-path', stack.app.caFile],
+    ...['--auth', 'PLAIN', '--auth-user', user, '--auth-password', secret],
+    ...['--from', user, '--to', to, '--header', `Subject: dashboards ${run}`],
+  ]);
+  return result.replies;
+}
+
+/** The greeting of a plain TCP connection to the MX listener (220, or 421 when refused). */
+function openMx(): Promise<{ greeting: string; close(): void }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port: stack.app.ports.mx });
+    let text = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => {
+      text += chunk;
+      if (text.includes('\r\n')) resolve({ greeting: text, close: () => socket.destroy() });
+    });
+    socket.once('error', reject);
+  });
+}
+
+test('every dashboard panel query returns data while mail flows through the distributed stack', async (t) => {
+  const alice = `alice@${domain}`;
+  const bob = `bob@${domain}`;
+  // SMTP: MX in, an unknown recipient refused, a failed AUTH, a submission that goes remote to one
+  // recipient the remote takes and one it refuses (a bounce, and a DSN back to alice).
+  assert.ok(queuedId(await sendMx(alice)), 'MX to a local account');
+  assert.ok(queuedId(await sendMx(bob)), 'MX to another local account');
+  assert.ok(
+    (await sendMx(`nobody@${domain}`)).some((line) => line.startsWith('550')),
+    'an unknown local recipient is refused',
+  );
+  assert.ok(
+    (await submit(alice, `${password}-wrong`, bob)).some((line) => line.startsWith('535')),
+    'a wrong password is refused',
+  );
+  assert.ok(queuedId(await submit(alice, password, `friend@${far}`)), 'submission to a remote recipient');
+  assert.ok(queuedId(await submit(alice, password, `nobody@${far}`)), 'submission the remote will refuse');
+  // One connection over the per-address limit is refused at connect time.
+  const open = await Promise.all(Array.from({ length: MAX_CONNECTIONS_PER_IP }, () => openMx()));
+  const refused = await openMx();
+  assert.match(refused.greeting, /^421 /);
+  for (const connection of [...open, refused]) connection.close();
+
+  // IMAP and POP3 on alice's mailbox once the mail is filed.
+  await eventually('mail in the mailboxes', async () => {
+    const [delivered] = await prometheus.query('sum(correo_mda_delivered_total)');
+    return Number(delivered?.value[1] ?? 0) >= 2;
+  });
+  const activity = await runProgram('python3', [
+    ACTIVITY,
+    '127.0.0.1',
+    String(stack.app.ports.imaps),
+    String(stack.app.ports.pop3s),
+    alice,
+    password,
+    stack.app.caFile,
+  ]);
+  assert.equal(activity.code, 0, activity.stderr);
+  const clients = JSON.parse(activity.stdout) as { imap?: string[]; pop3?: string[]; error?: string };
+  assert.equal(clients.error, undefined, activity.stdout);
+  assert.deepEqual(clients.imap, ['login refused', 'OK', 'OK', 'NO', 'BAD']);
+
+  // The relay's outcomes, and the DSN for the refused recipient, in the scraped metrics.
+  await eventually(
+    'the relay outcomes and the DSN in Prometheus',
+    async () => {
+      const outcomes = await prometheus.query('sum by (outcome) (correo_relay_recipient_outcomes_total)');
+      const dsn = await prometheus.query('sum(correo_relay_dsn_sent_total)');
+      return (
+        ['delivered', 'bounced'].every((o) => outcomes.some((r) => r.metric.outcome === o)) &&
+        Number(dsn[0]?.value[1] ?? 0) >= 1
+      );
+    },
+    120_000,
+    500,
+  );
+  // A few more scrapes so that every rate() has samples on both sides of the traffic.
+  await prometheus.scraped(10);
+
+  const queries = panelQueries();
+  const empty: string[] = [];
+  for (const { where, expr } of queries) {
+    // What Grafana sends for $__rate_interval at a 1 s scrape interval, rounded up to a safe window.
+    const result = await prometheus.query(expr.replaceAll('$__rate_interval', '1m'));
+    if (result.length === 0) empty.push(`${where}: ${expr}`);
+  }
+  t.diagnostic(`${queries.length - empty.length} of ${queries.length} panel queries returned data`);
+  assert.deepEqual(empty, [], 'every panel query returns data');
+});
