@@ -19,6 +19,7 @@ export {
   type VariableValues,
 } from './section.js';
 export {
+  cidrList,
   dnsServerList,
   flag,
   hostPortList,

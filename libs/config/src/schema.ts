@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { CrossCheckIssue, VariableValues } from './section.js';
-import { flag, hostPortList, integer, oneOf, optionalText, port, text, url } from './variables.js';
+import { cidrList, flag, hostPortList, integer, oneOf, optionalText, port, text, url } from './variables.js';
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -38,6 +38,9 @@ export const baseVariables = {
   // Directory answers on the mail path (RCPT, delivery) kept this long; changes drop them at once.
   DIRECTORY_CACHE_TTL_MS: integer({ min: 0, max: 3600000, default: 5000 }),
   DIRECTORY_CACHE_MAX_ENTRIES: integer({ min: 1, max: 10000000, default: 10000 }),
+
+  // Load balancers that open each mail connection with a PROXY header naming the client (SMTP, IMAP, POP3).
+  PROXY_TRUSTED_CIDRS: cidrList(),
 
   REDIS_URL: url(['redis', 'rediss']).optional(),
   NOTIFY_ADAPTER: oneOf(['redis', 'memory']).optional(),
@@ -99,6 +102,8 @@ export interface Config {
   };
   redis: { url: string | undefined };
   directory: { allowUnverifiedDomains: boolean; cache: { ttlMs: number; maxEntries: number } };
+  /** Peers whose connections start with a PROXY header (v1 or v2) naming the real client. */
+  proxy: { trustedCidrs: string[] };
   notify: { adapter: SharedStateAdapter };
   limits: { adapter: SharedStateAdapter };
   metrics: { host: string; port: number };
@@ -200,6 +205,7 @@ export function buildBaseConfig(vars: VariableValues<BaseVariables>): Config {
       allowUnverifiedDomains: vars.ALLOW_UNVERIFIED_DOMAINS,
       cache: { ttlMs: vars.DIRECTORY_CACHE_TTL_MS, maxEntries: vars.DIRECTORY_CACHE_MAX_ENTRIES },
     },
+    proxy: { trustedCidrs: vars.PROXY_TRUSTED_CIDRS },
     notify: { adapter: sharedStateAdapter(vars.NOTIFY_ADAPTER, vars) },
     limits: { adapter: sharedStateAdapter(vars.LIMITS_ADAPTER, vars) },
     metrics: { host: vars.METRICS_HOST, port: vars.METRICS_PORT },

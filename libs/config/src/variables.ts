@@ -88,7 +88,19 @@ export function hostPortList() {
  * separated; unset or empty means the system's resolvers ([]).
  */
 export function dnsServerList() {
-  const expected = 'a comma-separated list of ip, ip:port or [ipv6]:port, e.g. 127.0.0.1:5353';
+  return commaList(isDnsServer, 'a comma-separated list of ip, ip:port or [ipv6]:port, e.g. 127.0.0.1:5353');
+}
+
+/** Addresses and networks (`10.0.0.0/8`, `fd00::/8`, `192.0.2.7`), comma-separated; unset: none. */
+export function cidrList() {
+  return commaList(
+    isCidr,
+    'a comma-separated list of IP addresses or CIDR networks, e.g. 10.0.0.0/8,fd00::/8',
+  );
+}
+
+/** Comma-separated entries, blanks around them ignored, each checked; unset or empty means []. */
+function commaList(valid: (entry: string) => boolean, expected: string) {
   return z
     .string()
     .transform((value) =>
@@ -97,8 +109,16 @@ export function dnsServerList() {
         .map((entry) => entry.trim())
         .filter((entry) => entry !== ''),
     )
-    .refine((entries) => entries.every(isDnsServer), { error: expected })
+    .refine((entries) => entries.every(valid), { error: expected })
     .default([]);
+}
+
+function isCidr(entry: string): boolean {
+  const [address = '', bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 }
 
 function isDnsServer(entry: string): boolean {

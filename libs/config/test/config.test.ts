@@ -146,6 +146,20 @@ describe('adapter inference', () => {
     assert.equal(split.notify.adapter, 'redis');
     assert.equal(split.limits.adapter, 'memory');
   });
+
+  test('PROXY_TRUSTED_CIDRS takes addresses and networks, none by default, and refuses anything else', () => {
+    assert.deepEqual(loadConfig({}).proxy.trustedCidrs, []);
+    const config = loadConfig({ PROXY_TRUSTED_CIDRS: '10.0.0.0/8, 192.0.2.7,fd00::/8' });
+    assert.deepEqual(config.proxy.trustedCidrs, ['10.0.0.0/8', '192.0.2.7', 'fd00::/8']);
+    for (const bad of ['10.0.0.0/33', 'lb.example.net', '10.0.0.0/8/1', 'fd00::/129']) {
+      const error = configErrorOf({ PROXY_TRUSTED_CIDRS: bad });
+      assert.deepEqual(
+        error.issues.map((issue) => issue.variable),
+        ['PROXY_TRUSTED_CIDRS'],
+        bad,
+      );
+    }
+  });
 });
 
 describe('bad values', () => {

@@ -1,5 +1,3 @@
-import type { Socket } from 'node:net';
-
 /**
  * In-process caps on open connections, shared by the line-protocol gateways (IMAP, POP3): a pod
  * knows its own sockets, so these need no backend. Cross-pod counts go through the Limits port.
@@ -66,20 +64,6 @@ export class ConnectionGate {
         this.perIp.release(ip);
       },
     };
-  }
-
-  /**
-   * Admits a new socket and returns its release, or sends the protocol's refusal (built from a plain
-   * text by `refusal`) and ends the socket, returning null.
-   */
-  admitSocket(socket: Socket, refusal: (text: string) => string | Buffer): (() => void) | null {
-    const admission = this.admit(socket.remoteAddress ?? '');
-    if (admission.admitted) return admission.release;
-    socket.on('error', () => {});
-    socket.end(
-      refusal(admission.cap === 'per-ip' ? 'Too many connections from your address' : 'Too many connections'),
-    );
-    return null;
   }
 }
 

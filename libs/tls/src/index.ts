@@ -1,3 +1,2 @@
 export { loadTlsMaterial, watchTlsMaterial } from './load-tls-material.js';
 export type { TlsMaterial, TlsMaterialOptions, TlsMaterialWatch } from './load-tls-material.js';
-export { listenPair, type ListenerPair, type ListenerPairOptions } from './listener-pair.js';

@@ -131,6 +131,7 @@ export async function startAllInOne({
       limits: backends.limits,
       logger: logger.child({ component: 'smtp-ingress' }),
       tls,
+      trustedProxies: config.proxy.trustedCidrs,
     });
     stops.push(() => smtp.close());
     // A renewed certificate reaches SMTP without a restart; IMAP and POP3 read it at start.
@@ -153,6 +154,7 @@ export async function startAllInOne({
       notifier: backends.notifier,
       logger: logger.child({ component: 'imap-gateway' }),
       tls,
+      trustedProxies: config.proxy.trustedCidrs,
     });
     stops.push(() => imap.close());
     const pop3 = await startPop3Gateway({
@@ -164,6 +166,7 @@ export async function startAllInOne({
       notifier: backends.notifier,
       logger: logger.child({ component: 'pop3-gateway' }),
       tls,
+      trustedProxies: config.proxy.trustedCidrs,
     });
     stops.push(() => pop3.close());
 

@@ -53,8 +53,6 @@ export interface SessionIo {
   write(...data: Buffer[]): Promise<void>;
   /** The next raw client line (AUTHENTICATE responses, IDLE's DONE), without CRLF. */
   readLine(): Promise<Buffer>;
-  /** After the tagged OK to STARTTLS: the handshake; resolves once the session is encrypted. */
-  startTls(): Promise<void>;
   /** IDLE: the autologout timer pauses while idling (the client is waiting, not gone). */
   setIdling(idling: boolean): void;
   /** Drops the connection after what was written. */

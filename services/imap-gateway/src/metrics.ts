@@ -12,6 +12,11 @@ export const imapMetrics = {
     help: 'IMAP connections open now.',
     labelNames: ['listener'],
   }),
+  connectionsRefused: metrics.counter<'listener' | 'reason'>({
+    name: 'correo_imap_connections_refused_total',
+    help: 'IMAP connections refused before a session: per-ip, total, proxy, tls, shutdown.',
+    labelNames: ['listener', 'reason'],
+  }),
   logins: metrics.counter<'result'>({
     name: 'correo_imap_logins_total',
     help: 'IMAP login attempts (LOGIN and AUTHENTICATE) by result.',

@@ -29,6 +29,7 @@ await runService({
       notifier: backends.notifier,
       logger,
       tls,
+      trustedProxies: config.proxy.trustedCidrs,
     });
     return {
       listeners: gateway.listeners,

@@ -12,6 +12,11 @@ export const pop3Metrics = {
     help: 'POP3 connections open now.',
     labelNames: ['listener'],
   }),
+  connectionsRefused: metrics.counter<'listener' | 'reason'>({
+    name: 'correo_pop3_connections_refused_total',
+    help: 'POP3 connections refused before a session: per-ip, total, proxy, tls, shutdown.',
+    labelNames: ['listener', 'reason'],
+  }),
   logins: metrics.counter<'result'>({
     name: 'correo_pop3_logins_total',
     help: 'POP3 login attempts (USER/PASS and AUTH PLAIN) by result.',

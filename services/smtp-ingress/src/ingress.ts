@@ -14,6 +14,8 @@ export interface SmtpIngressDeps extends IngressBackends {
   loginLimiter?: LoginLimiter;
   /** Default 'mail.accepted'; the topic must exist (bus.ensureTopics) before mail arrives. */
   topic?: string;
+  /** Load balancers that open connections with a PROXY header (PROXY_TRUSTED_CIDRS). */
+  trustedProxies?: readonly string[];
 }
 
 export interface SmtpIngress {
@@ -61,6 +63,7 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
         topic,
         senderAuthentication,
         loginLimiter,
+        trustedProxies: deps.trustedProxies ?? [],
       });
       const port = await listen(server, config.ports[name], config.bindHost);
       started.push({ name, server, port });

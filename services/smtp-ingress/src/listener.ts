@@ -1,3 +1,4 @@
+import { frontProxyHeaders } from '@correo/line-server';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { guardedLogin, loginNameTooLong, MAX_LOGIN_NAME_BYTES, type LoginLimiter } from '@correo/auth';
 import type { AccountRef } from '@correo/directory';
@@ -23,6 +24,8 @@ export interface ListenerSetup {
   senderAuthentication?: SenderAuthenticationContext;
   /** Failed AUTH attempts, shared with IMAP and POP3 through the limits port. */
   loginLimiter: LoginLimiter;
+  /** Load balancers whose PROXY header (v1 or v2) names the client (PROXY_TRUSTED_CIDRS). */
+  trustedProxies: readonly string[];
 }
 
 /** One smtp-server instance with correo's policy; not yet listening. */
@@ -59,6 +62,8 @@ export function createListener(setup: ListenerSetup): SMTPServer {
     maxRecipients: config.maxRecipients,
     maxCommandLength: config.maxCommandLength,
     socketTimeout: config.idleTimeoutMs,
+    // smtp-server reads the v1 line frontProxyHeaders hands it for every connection (see below).
+    useProxy: setup.trustedProxies.length > 0,
     closeTimeout: Math.max(config.shutdownTimeoutMs, 1),
     logger: false,
 
@@ -159,6 +164,13 @@ export function createListener(setup: ListenerSetup): SMTPServer {
   };
 
   const server = new SMTPServer(options);
+  if (setup.trustedProxies.length > 0) {
+    frontProxyHeaders(server.server, {
+      trustedProxies: setup.trustedProxies,
+      timeoutMs: config.idleTimeoutMs,
+      logger: log,
+    });
+  }
   const hooks = installConnectionHooks(server, {
     allowPlaintextAuthOnLoopback: kind === 'submission' && config.allowPlaintextAuthOnLoopback,
     sessionTimeoutMs: config.sessionTimeoutMs,

@@ -41,6 +41,7 @@ await runService({
       limits: backends.limits,
       logger,
       tls,
+      trustedProxies: config.proxy.trustedCidrs,
     });
     const certificateWatch = watchTlsMaterial(
       tlsOptions,

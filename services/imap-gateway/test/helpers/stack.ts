@@ -27,7 +27,7 @@ export class ImapTestStack extends TestStack {
   /** A gateway on free ports with its own notifier connection (as a separate pod would have). */
   async gateway(
     overrides: Partial<ImapGatewayConfig> = {},
-    deps: Pick<Partial<ImapGatewayDeps>, 'loginLimiter'> = {},
+    deps: Pick<Partial<ImapGatewayDeps>, 'loginLimiter' | 'trustedProxies'> = {},
   ): Promise<ImapGateway> {
     const gateway = await startImapGateway({
       config: defaultImapGatewayConfig({ ports: { imap: 0, imaps: 0 }, hostname: 'imap.test', ...overrides }),

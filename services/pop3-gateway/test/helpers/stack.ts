@@ -29,7 +29,7 @@ export class Pop3TestStack extends TestStack {
   async startGateway(
     overrides: Partial<Pop3GatewayConfig> = {},
     limits: Limits = this.limits,
-    extra: Pick<Pop3GatewayDeps, 'loginLimiter'> = {},
+    extra: Pick<Pop3GatewayDeps, 'loginLimiter' | 'trustedProxies'> = {},
   ): Promise<Pop3Gateway> {
     const gateway = await startPop3Gateway({
       config: defaultPop3GatewayConfig({ ports: { pop3: 0, pop3s: 0 }, hostname: 'pop.test', ...overrides }),

@@ -1,0 +1,82 @@
+import type { Logger } from '@correo/telemetry';
+
+/**
+ * What a line protocol (IMAP, POP3, ManageSieve) plugs into the line server: a framer that cuts the
+ * client's octets into frames, and a session that answers them one at a time. Everything about the
+ * socket (listeners, PROXY headers, caps, timers, TLS, backpressure, drain) is the server's.
+ */
+export interface LineProtocol<F> {
+  /** `imap`, `pop3`, `managesieve`: the log field and the metric prefix. */
+  readonly name: string;
+  /** A new session for an admitted connection. */
+  open(connection: LineConnectionIo<F>): LineSession<F>;
+  /**
+   * The last words before the server closes (IMAP `* BYE`, POP3 `-ERR`). `limit` and `shutdown` are
+   * temporary ("try again later"); `timeout` is the client's doing; `protocol` a refused header.
+   */
+  goodbye(text: string, reason: GoodbyeReason): Buffer | string;
+}
+
+export type GoodbyeReason = 'limit' | 'shutdown' | 'timeout' | 'protocol';
+
+/** After a frame: read the next, negotiate TLS (the session already answered "go ahead"), or hang up. */
+export type LineAction = 'continue' | 'starttls' | 'close';
+
+export interface Framer<F> {
+  push(chunk: Buffer): void;
+  /** The next complete frame, or null until more octets arrive. */
+  next(): F | null;
+  /**
+   * STARTTLS: forget every octet received so far. Nothing sent before the handshake may be read as a
+   * command after it (RFC 3207 / RFC 2595 4 / RFC 9051 6.2.1: the command-injection attacks).
+   */
+  discard(): void;
+  /** A bulk transfer (an IMAP literal) is under way: it must keep the minimum transfer rate. */
+  readonly receivingBulk?: boolean;
+}
+
+export interface LineSession<F> {
+  readonly framer: Framer<F>;
+  greeting(): Buffer | string;
+  /** Answers one frame; the server reads nothing else (not even pipelined frames) meanwhile. */
+  handle(frame: F): Promise<LineAction>;
+  /** Logged in: the pre-auth deadline stops. */
+  readonly authenticated: boolean;
+  /** The STARTTLS handshake completed. */
+  tlsStarted(): void;
+  /** The connection is gone: release what the session holds. */
+  close(): Promise<void>;
+}
+
+/** The connection as a session sees it. */
+export interface LineConnectionIo<F> {
+  /** The client: the PROXY header's source when a trusted balancer sent one, else the peer. */
+  readonly remoteAddress: string;
+  /** Which listener accepted it (`imap`, `imaps`...). */
+  readonly listener: string;
+  /** Encrypted from the start (implicit TLS listener). */
+  readonly secure: boolean;
+  /** STARTTLS can be offered (a plaintext listener with a certificate). */
+  readonly startTlsAvailable: boolean;
+  /** Carries protocol, listener and client. */
+  readonly logger: Logger;
+  /** Resolves once the socket took the octets (backpressure); rejects with ConnectionClosedError. */
+  write(...data: (Buffer | string)[]): Promise<void>;
+  /** Inside handle(): the next frame (an AUTHENTICATE response, IMAP IDLE's DONE). */
+  nextFrame(): Promise<F>;
+  /** IMAP IDLE: the client waits for the server, so the idle timer does not run while held. */
+  holdIdleTimer(held: boolean): void;
+  /** A streamed literal's consumer is full: stop reading the socket until `until` settles. */
+  holdReading(until: Promise<unknown>): void;
+  /** Says goodbye (see LineProtocol.goodbye) and closes. */
+  goodbye(text: string, reason: GoodbyeReason): void;
+  /** Drops the connection after what was written. */
+  close(): void;
+}
+
+export class ConnectionClosedError extends Error {
+  constructor() {
+    super('connection closed');
+    this.name = 'ConnectionClosedError';
+  }
+}
