@@ -4,25 +4,6 @@ import libmime from 'libmime';
 import { parseHeaderBlock } from './header-block.js';
 import type { AddressEntry, ImapAddress } from './types.js';
 
-/**
- * Placeholders that stored ENVELOPEs held for a missing mailbox or domain before they were given as
- * "" (RFC 3501 7.4.2 has no such names; a NIL host would read as a group marker). Rows stored then
- * keep them: `storedImapAddress` turns them into "" when they are sent.
- */
-const LEGACY_PLACEHOLDERS = new Set(['MISSING_MAILBOX', 'MISSING_DOMAIN']);
-
-/** An address tuple read back from a stored ENVELOPE, as it is sent today. */
-export function storedImapAddress(address: ImapAddress): ImapAddress {
-  const [name, adl, mailbox, host] = address;
-  if (!LEGACY_PLACEHOLDERS.has(mailbox ?? '') && !LEGACY_PLACEHOLDERS.has(host ?? '')) return address;
-  return [
-    name,
-    adl,
-    LEGACY_PLACEHOLDERS.has(mailbox ?? '') ? '' : mailbox,
-    LEGACY_PLACEHOLDERS.has(host ?? '') ? '' : host,
-  ];
-}
-
 function parse(raw: string): Address[] {
   try {
     return addressparser(raw);

@@ -1,7 +1,16 @@
 export { analyzeMessage, MessageAnalyzer } from './analyze.js';
 export { findPart, sectionRange, parseSectionPath } from './sections.js';
 export type { ByteRange, SectionText } from './sections.js';
-export { addressListText, authorAddresses, storedImapAddress } from './address.js';
+export { addressListText, authorAddresses } from './address.js';
+export {
+  STORED_SHAPE_VERSION,
+  StoredShapeError,
+  readStoredBodyStructure,
+  readStoredEnvelope,
+  storedBodyStructure,
+  storedEnvelope,
+} from './stored.js';
+export type { StoredBodyStructure, StoredEnvelope } from './stored.js';
 export type {
   AddressEntry,
   AnalyzeOptions,

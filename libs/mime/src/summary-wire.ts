@@ -1,3 +1,4 @@
+import { StoredShapeError, readStoredBodyStructure, readStoredEnvelope } from './stored.js';
 import type { MessageSummary } from './summary.js';
 
 /**
@@ -31,6 +32,18 @@ export function decodeSummaryWire(bytes: Uint8Array): MessageSummary | undefined
   const { v, s } = parsed as { v?: unknown; s?: unknown };
   if (v !== SUMMARY_WIRE_VERSION || typeof s !== 'object' || s === null) return undefined;
   const summary = s as MessageSummary & { date: string | null };
-  // The one field JSON cannot carry as itself.
-  return { ...summary, date: summary.date === null ? null : new Date(summary.date) };
+  try {
+    // ENVELOPE and BODYSTRUCTURE are filed as they come: read through their owner (stored.ts), so a
+    // damaged one is analysed again from the blob instead of stored for FETCH to refuse later.
+    return {
+      ...summary,
+      envelope: readStoredEnvelope(summary.envelope, 'the carried analysis'),
+      bodystructure: readStoredBodyStructure(summary.bodystructure, 'the carried analysis'),
+      // The one field JSON cannot carry as itself.
+      date: summary.date === null ? null : new Date(summary.date),
+    };
+  } catch (error) {
+    if (error instanceof StoredShapeError) return undefined;
+    throw error;
+  }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { addressListText, storedImapAddress } from '../src/index.js';
+import { addressListText } from '../src/index.js';
 import { analyze, crlf } from './fixtures.js';
 
 describe('ENVELOPE', () => {
@@ -129,23 +129,6 @@ describe('ENVELOPE', () => {
     // Every NIL host is a group marker: a start holds the name, an end is NIL throughout.
     assert.ok(markers.every(([name, adl]) => name === null && adl === null));
     assert.ok(JSON.stringify(a.envelope).indexOf('MISSING') < 0);
-  });
-
-  test('stored placeholders of older rows are sent as ""', () => {
-    assert.deepEqual(storedImapAddress([null, null, 'postmaster', 'MISSING_DOMAIN']), [
-      null,
-      null,
-      'postmaster',
-      '',
-    ]);
-    assert.deepEqual(storedImapAddress(['Joe', null, 'MISSING_MAILBOX', 'MISSING_DOMAIN']), [
-      'Joe',
-      null,
-      '',
-      '',
-    ]);
-    assert.deepEqual(storedImapAddress([null, null, 'group', null]), [null, null, 'group', null]);
-    assert.deepEqual(storedImapAddress([null, null, null, null]), [null, null, null, null]);
   });
 
   test('UTF-8 headers (RFC 6532), missing domains and absent fields', async () => {

@@ -54,4 +54,12 @@ describe('the summary carried in mail.accepted', () => {
       undefined,
     );
   });
+
+  test('a damaged ENVELOPE or BODYSTRUCTURE decodes to nothing (the mda analyses the blob)', async () => {
+    const summary = messageSummary(await analyzeMessage(Readable.from([message])));
+    const carried = (s: object) => Buffer.from(JSON.stringify({ v: SUMMARY_WIRE_VERSION, s }));
+    assert.equal(decodeSummaryWire(carried({ ...summary, envelope: { subject: 5 } })), undefined);
+    const root = { ...summary.bodystructure, offsets: { headerStart: 0 } };
+    assert.equal(decodeSummaryWire(carried({ ...summary, bodystructure: root })), undefined);
+  });
 });

@@ -1,5 +1,8 @@
+import { storedBodyStructure, storedEnvelope } from '@correo/mime';
+import type { BodyStructure, Envelope } from '@correo/mime';
 import { inTransaction } from './transaction.js';
 import type pg from 'pg';
+import type { MailboxWriter } from './mailbox-writer.js';
 import type { Pool } from './pool.js';
 import { ensureMailbox } from './mailboxes.js';
 import { asBlobCollected } from './blob-collection.js';
@@ -32,8 +35,9 @@ export interface MessageFacts {
   /** null when the Date header is absent or unparseable. */
   date: Date | null;
   inReplyTo: string | null;
-  envelope: unknown;
-  bodystructure: unknown;
+  /** Kept through @correo/mime's versioned stored shape; null when the analysis is not kept (tests). */
+  envelope: Envelope | null;
+  bodystructure: BodyStructure | null;
   /** The Date header's day in its own zone (YYYY-MM-DD); null without a usable Date. */
   sentDay: string | null;
   /** Decoded header fields for SEARCH TEXT. */
@@ -122,8 +126,11 @@ export interface Rejection {
  * allocation cannot interleave with another delivery of the same event (a rebalanced consumer) or
  * of another message. The caller acknowledges the bus event only after this resolves.
  */
-export async function deliverToMailbox(pool: Pool, delivery: LocalDelivery): Promise<DeliveryOutcome> {
-  const [outcome] = await deliverManyToMailboxes(pool, [delivery]);
+export async function deliverToMailbox(
+  writer: MailboxWriter,
+  delivery: LocalDelivery,
+): Promise<DeliveryOutcome> {
+  const [outcome] = await deliverManyToMailboxes(writer, [delivery]);
   return outcome!;
 }
 
@@ -134,9 +141,10 @@ export async function deliverToMailbox(pool: Pool, delivery: LocalDelivery): Pro
  * find the mailboxes, find earlier outcomes (after the lock, so a concurrent delivery of the same
  * key is seen), then allocate UIDs and MODSEQs per mailbox, charge the quotas, insert the messages
  * and file them with multi-row statements. All or nothing: a throw rolls every one back.
+ * After the commit, each delivered copy is published on the writer's feed.
  */
 export async function deliverManyToMailboxes(
-  pool: Pool,
+  writer: MailboxWriter,
   deliveries: LocalDelivery[],
 ): Promise<DeliveryOutcome[]> {
   const wanted = deliveries.map((d) => ({
@@ -145,7 +153,7 @@ export async function deliverManyToMailboxes(
     mailboxName: d.mailboxName ?? 'INBOX',
   }));
   if (wanted.length === 0) return [];
-  return inTransaction(pool, async (client) => {
+  const filed = await inTransaction(writer.pool, async (client) => {
     const locked = await client.query<{ id: string; quota_bytes: string | null; used_bytes: string }>({
       name: 'correo-file-lock-accounts',
       text: 'SELECT id, quota_bytes, used_bytes FROM accounts WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE',
@@ -301,6 +309,19 @@ export async function deliverManyToMailboxes(
     });
     return outcomes;
   });
+  await Promise.all(
+    filed.map((outcome) =>
+      outcome.kind === 'delivered'
+        ? writer.changes.publish(outcome.accountId, {
+            mailboxId: outcome.mailboxId,
+            uid: outcome.uid,
+            modseq: outcome.modseq,
+            kind: 'append',
+          })
+        : undefined,
+    ),
+  );
+  return filed;
 }
 
 /**
@@ -371,8 +392,10 @@ async function insertMessages(
         column((r) => r.message.messageId),
         column((r) => r.message.date),
         column((r) => r.message.inReplyTo),
-        column((r) => JSON.stringify(r.message.envelope ?? null)),
-        column((r) => JSON.stringify(r.message.bodystructure ?? null)),
+        column((r) => JSON.stringify(r.message.envelope && storedEnvelope(r.message.envelope))),
+        column((r) =>
+          JSON.stringify(r.message.bodystructure && storedBodyStructure(r.message.bodystructure)),
+        ),
         column((r) => r.message.sentDay),
         column((r) => internalDay(r.message)),
         column((r) => withoutNul(r.message.headerText)),

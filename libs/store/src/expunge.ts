@@ -1,10 +1,12 @@
 import { allocate, freeOrphans, inAccountTransaction } from './imap/account-transaction.js';
-import type { Pool } from './pool.js';
+import type { MailboxWriter } from './mailbox-writer.js';
 
 export interface ExpungeRequest {
   accountId: string;
   mailboxId: string;
   uids: readonly number[];
+  /** How the change is published: 'move' for the second half of an IMAP MOVE. Default 'expunge'. */
+  kind?: 'expunge' | 'move';
 }
 
 export interface ExpungeResult {
@@ -22,8 +24,13 @@ export interface ExpungeResult {
  *
  * The account row is locked first, as deliverToMailbox does, so an expunge and a delivery to the
  * same account are serialised in one lock order and cannot deadlock or hand out a stale MODSEQ.
+ * After the commit, the change is published on the writer's feed.
  */
-export async function expungeMessages(pool: Pool, request: ExpungeRequest): Promise<ExpungeResult> {
+export async function expungeMessages(
+  writer: MailboxWriter,
+  request: ExpungeRequest,
+): Promise<ExpungeResult> {
+  const { pool, changes } = writer;
   const { accountId, mailboxId } = request;
   const uids = [...new Set(request.uids)].sort((a, b) => a - b);
   if (uids.length === 0) return { expunged: [], modseq: null };
@@ -49,5 +56,7 @@ export async function expungeMessages(pool: Pool, request: ExpungeRequest): Prom
     );
     return { expunged, modseq };
   });
-  return outcome ?? { expunged: [], modseq: null };
+  if (!outcome || outcome.modseq === null) return { expunged: [], modseq: null };
+  await changes.publish(accountId, { mailboxId, modseq: outcome.modseq, kind: request.kind ?? 'expunge' });
+  return outcome;
 }

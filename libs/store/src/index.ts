@@ -21,6 +21,7 @@ export type {
   RejectionReason,
 } from './delivery.js';
 export { ensureMailbox } from './mailboxes.js';
+export type { MailboxWriter } from './mailbox-writer.js';
 export { startEmbeddedPostgres } from './embedded-postgres.js';
 export type { EmbeddedPostgresHandle, EmbeddedPostgresOptions } from './embedded-postgres.js';
 export { readPop3Maildrop, recordPop3Octets } from './pop3-maildrop.js';

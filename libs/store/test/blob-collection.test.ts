@@ -19,7 +19,7 @@ import { createPool } from '../src/pool.js';
 import type { Pool } from '../src/pool.js';
 import { deferRelayJob, deleteRelayJob } from '../src/relay-queue.js';
 import { inTransaction } from '../src/transaction.js';
-import { createAccount, deliverMessage, messageFacts } from './fixtures.js';
+import { createAccount, deliverMessage, messageFacts, writerFor } from './fixtures.js';
 
 let db: FreshDatabase;
 let pool: Pool;
@@ -86,7 +86,7 @@ test('an expunged message loses its bytes (and its POP3 octet count) once the co
   );
   assert.ok(await exists(key));
 
-  await expungeMessages(pool, { accountId, mailboxId: stored.mailboxId, uids: [stored.uid] });
+  await expungeMessages(writerFor(pool), { accountId, mailboxId: stored.mailboxId, uids: [stored.uid] });
   assert.ok(await exists(key), 'expunge itself leaves the bytes to the collector');
   assert.deepEqual((await collectBlobs(pool, blobs, NOW)).collected, [key]);
   assert.equal(await exists(key), false);
@@ -98,7 +98,7 @@ test('a released blob waits out its grace period, then goes', async () => {
   const { accountId, address } = await createAccount(pool);
   const { key, size } = await storeBody();
   const stored = await deliver(address, accountId, key, size);
-  await expungeMessages(pool, { accountId, mailboxId: stored.mailboxId, uids: [stored.uid] });
+  await expungeMessages(writerFor(pool), { accountId, mailboxId: stored.mailboxId, uids: [stored.uid] });
 
   assert.deepEqual((await collectBlobs(pool, blobs, DEFAULTS)).collected, []);
   assert.ok(await exists(key), 'younger than the grace period');
@@ -132,7 +132,7 @@ test('deleting a mailbox releases the blobs of the messages only it held', async
   const { accountId, address } = await createAccount(pool);
   await createImapMailbox(pool, accountId, 'Old');
   const { key, size } = await storeBody();
-  const outcome = await deliverToMailbox(pool, {
+  const outcome = await deliverToMailbox(writerFor(pool), {
     eventId: randomUUID(),
     recipient: address,
     accountId,
@@ -164,7 +164,7 @@ test('a blob a deferred relay job needs stays until the job leaves the queue', a
     lastError: '451 4.3.0 later',
     recipients: [{ recipient: 'x@remote.test', reply: '451 4.3.0 later' }],
   });
-  await expungeMessages(pool, { accountId, mailboxId: stored.mailboxId, uids: [stored.uid] });
+  await expungeMessages(writerFor(pool), { accountId, mailboxId: stored.mailboxId, uids: [stored.uid] });
   assert.ok(!(await collectBlobs(pool, blobs, NOW)).collected.includes(key));
   assert.ok(await exists(key), 'the relay still reads it');
 
@@ -274,7 +274,7 @@ test('race: a delivery re-using the bytes while the collector deletes them store
   const { accountId, address } = await createAccount(pool);
   const first = await storeBody();
   const stored = await deliver(address, accountId, first.key, first.size);
-  await expungeMessages(pool, { accountId, mailboxId: stored.mailboxId, uids: [stored.uid] });
+  await expungeMessages(writerFor(pool), { accountId, mailboxId: stored.mailboxId, uids: [stored.uid] });
 
   // The collector has locked the key and found it unreferenced; it has not deleted the bytes yet.
   const found = gate();
@@ -329,7 +329,7 @@ test('race: a delivery that references the blob first makes the collector keep i
   const { accountId, address } = await createAccount(pool);
   const first = await storeBody();
   const stored = await deliver(address, accountId, first.key, first.size);
-  await expungeMessages(pool, { accountId, mailboxId: stored.mailboxId, uids: [stored.uid] });
+  await expungeMessages(writerFor(pool), { accountId, mailboxId: stored.mailboxId, uids: [stored.uid] });
 
   // A writer's transaction has inserted its reference but not committed yet.
   const inserted = gate();
@@ -365,7 +365,7 @@ test('fences of collected blobs are lifted after fenceSeconds', async () => {
   const { accountId, address } = await createAccount(pool);
   const { key, size } = await storeBody();
   const stored = await deliver(address, accountId, key, size);
-  await expungeMessages(pool, { accountId, mailboxId: stored.mailboxId, uids: [stored.uid] });
+  await expungeMessages(writerFor(pool), { accountId, mailboxId: stored.mailboxId, uids: [stored.uid] });
   await collectBlobs(pool, blobs, NOW);
   const fence = await pool.query(
     'SELECT 1 FROM blob_candidates WHERE blob_key = $1 AND collected_at IS NOT NULL',

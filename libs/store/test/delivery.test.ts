@@ -5,7 +5,7 @@ import { freshDatabase } from '@correo/testkit';
 import type { FreshDatabase } from '@correo/testkit';
 import { deliverManyToMailboxes, deliverToMailbox, recordRejection } from '../src/delivery.js';
 import type { MessageFacts } from '../src/delivery.js';
-import { messageFacts } from './fixtures.js';
+import { messageFacts, writerFor } from './fixtures.js';
 import { migrate } from '../src/migrate.js';
 import { createPool } from '../src/pool.js';
 import type { Pool } from '../src/pool.js';
@@ -50,8 +50,6 @@ function facts(size = 100): MessageFacts {
     from: 'a@b.test',
     to: 'c@d.test',
     messageId: '<x@y.test>',
-    envelope: { subject: 'hi' },
-    bodystructure: { kind: 'text' },
     bodyText: 'hello world',
   };
 }
@@ -61,7 +59,7 @@ test('concurrent deliveries of one key store one copy; the others are duplicates
   const eventId = randomUUID();
   const outcomes = await Promise.all(
     Array.from({ length: 8 }, () =>
-      deliverToMailbox(pool, { eventId, recipient: 'Same@X.test', accountId, message: facts() }),
+      deliverToMailbox(writerFor(pool), { eventId, recipient: 'Same@X.test', accountId, message: facts() }),
     ),
   );
   assert.deepEqual(outcomes.map((o) => o.kind).sort(), ['delivered', ...Array(7).fill('duplicate')]);
@@ -73,7 +71,7 @@ test('concurrent deliveries to one mailbox get distinct ascending UIDs and MODSE
   const accountId = await account(`busy@${randomUUID().slice(0, 8)}.test`);
   const outcomes = await Promise.all(
     Array.from({ length: 30 }, () =>
-      deliverToMailbox(pool, {
+      deliverToMailbox(writerFor(pool), {
         eventId: randomUUID(),
         recipient: 'busy@x.test',
         accountId,
@@ -97,7 +95,7 @@ test('concurrent deliveries to one mailbox get distinct ascending UIDs and MODSE
 test('an over-quota rejection is final for its key, even after space is freed', async () => {
   const accountId = await account(`tight@${randomUUID().slice(0, 8)}.test`, 150);
   const eventId = randomUUID();
-  const first = await deliverToMailbox(pool, {
+  const first = await deliverToMailbox(writerFor(pool), {
     eventId,
     recipient: 'tight@x.test',
     accountId,
@@ -105,7 +103,7 @@ test('an over-quota rejection is final for its key, even after space is freed', 
   });
   assert.equal(first.kind, 'over-quota');
   await pool.query('UPDATE accounts SET quota_bytes = NULL WHERE id = $1', [accountId]);
-  const again = await deliverToMailbox(pool, {
+  const again = await deliverToMailbox(writerFor(pool), {
     eventId,
     recipient: 'tight@x.test',
     accountId,
@@ -118,7 +116,7 @@ test('an over-quota rejection is final for its key, even after space is freed', 
 
 test('a deleted account is reported, and a rejection is recorded once', async () => {
   const eventId = randomUUID();
-  const gone = await deliverToMailbox(pool, {
+  const gone = await deliverToMailbox(writerFor(pool), {
     eventId,
     recipient: 'gone@x.test',
     accountId: '999999',
@@ -135,7 +133,7 @@ test('a batch files in the order given, in one transaction, exactly as one by on
   const roomy = await account(`roomy@${d}`);
   const tight = await account(`tight@other-${d}`, 250);
   const [a, b, c, e] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
-  const outcomes = await deliverManyToMailboxes(pool, [
+  const outcomes = await deliverManyToMailboxes(writerFor(pool), [
     { eventId: a, recipient: `Roomy@${d}`, accountId: roomy, message: facts() },
     { eventId: a, recipient: `tight@${d}`, accountId: tight, message: facts(200) },
     // The same key twice in one batch (a redelivered event fetched with the original): one copy.
@@ -192,7 +190,7 @@ test('a batch files in the order given, in one transaction, exactly as one by on
   );
   assert.deepEqual(rejected.rows, [{ event_id: b, reason: 'over-quota' }]);
 
-  const again = await deliverManyToMailboxes(pool, [
+  const again = await deliverManyToMailboxes(writerFor(pool), [
     { eventId: a, recipient: `roomy@${d}`, accountId: roomy, message: facts() },
     { eventId: b, recipient: `tight@${d}`, accountId: tight, message: facts(200) },
   ]);

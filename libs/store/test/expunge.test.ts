@@ -7,7 +7,7 @@ import { migrate } from '../src/migrate.js';
 import { createPool } from '../src/pool.js';
 import type { Pool } from '../src/pool.js';
 import { readPop3Maildrop, recordPop3Octets } from '../src/pop3-maildrop.js';
-import { createAccount, deliverMessage } from './fixtures.js';
+import { createAccount, deliverMessage, writerFor } from './fixtures.js';
 
 let db: FreshDatabase;
 let pool: Pool;
@@ -41,7 +41,7 @@ test('expunge removes rows, records one new MODSEQ per call and frees the bytes'
   const mailboxId = delivered[0]!.mailboxId;
   assert.equal(await usedBytes(accountId), 600);
 
-  const result = await expungeMessages(pool, {
+  const result = await expungeMessages(writerFor(pool), {
     accountId,
     mailboxId,
     uids: [delivered[1]!.uid, delivered[0]!.uid, delivered[0]!.uid, 999],
@@ -62,7 +62,7 @@ test('expunge removes rows, records one new MODSEQ per call and frees the bytes'
   );
   assert.equal(await usedBytes(accountId), 300);
 
-  const again = await expungeMessages(pool, { accountId, mailboxId, uids: [delivered[0]!.uid] });
+  const again = await expungeMessages(writerFor(pool), { accountId, mailboxId, uids: [delivered[0]!.uid] });
   assert.deepEqual(again, { expunged: [], modseq: null });
 });
 
@@ -70,7 +70,7 @@ test("expunge never touches another account's mailbox", async () => {
   const owner = await createAccount(pool);
   const intruder = await createAccount(pool);
   const delivered = await deliver(owner.accountId, owner.address);
-  const result = await expungeMessages(pool, {
+  const result = await expungeMessages(writerFor(pool), {
     accountId: intruder.accountId,
     mailboxId: delivered.mailboxId,
     uids: [delivered.uid],
@@ -91,7 +91,11 @@ test('a message row still held by another mailbox survives the expunge', async (
     `INSERT INTO mailbox_messages (account_id, mailbox_id, uid, message_id, modseq) VALUES ($1, $2, 1, $3, 1)`,
     [accountId, archive.rows[0]!.id, delivered.messageId],
   );
-  await expungeMessages(pool, { accountId, mailboxId: delivered.mailboxId, uids: [delivered.uid] });
+  await expungeMessages(writerFor(pool), {
+    accountId,
+    mailboxId: delivered.mailboxId,
+    uids: [delivered.uid],
+  });
   const { rows } = await pool.query('SELECT 1 FROM messages WHERE id = $1', [delivered.messageId]);
   assert.equal(rows.length, 1);
   assert.equal(await usedBytes(accountId), 50);
@@ -102,7 +106,7 @@ test('expunges and deliveries to one account run concurrently without deadlock o
   const first = await Promise.all(Array.from({ length: 10 }, () => deliver(accountId, address)));
   const mailboxId = first[0]!.mailboxId;
   const work = [
-    ...first.map((d) => expungeMessages(pool, { accountId, mailboxId, uids: [d.uid] })),
+    ...first.map((d) => expungeMessages(writerFor(pool), { accountId, mailboxId, uids: [d.uid] })),
     ...Array.from({ length: 10 }, () => deliver(accountId, address)),
   ];
   const results = await Promise.all(work);

@@ -1,8 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
+import { MailboxChangeFeed, MemoryBus, createMemoryNotifier } from '@correo/notify';
 import { deliverToMailbox } from '../src/delivery.js';
 import type { DeliveryOutcome, MessageFacts } from '../src/delivery.js';
+import type { MailboxWriter } from '../src/mailbox-writer.js';
 import type { Pool } from '../src/pool.js';
+
+/**
+ * A writer over `pool` whose changes go to an in-process bus of its own (`feed`, to subscribe to),
+ * for tests that write without a Redis: the store's write paths cannot be called without a feed.
+ */
+export function writerFor(pool: Pool, bus = new MemoryBus()): MailboxWriter & { feed: MailboxChangeFeed } {
+  const feed = new MailboxChangeFeed(createMemoryNotifier({ bus }), {
+    warn: (fields, message) => assert.fail(`${message}: ${JSON.stringify(fields)}`),
+  });
+  return { pool, changes: feed, feed };
+}
 
 /** A new tenant with one domain and one account `user@<random>.test`. */
 export async function createAccount(pool: Pool): Promise<{ accountId: string; address: string }> {
@@ -61,7 +74,7 @@ export async function deliverMessage(
   size = 100,
   blobKey = randomUUID().replaceAll('-', '').padEnd(64, '0'),
 ): Promise<Extract<DeliveryOutcome, { kind: 'delivered' }>> {
-  const outcome = await deliverToMailbox(pool, {
+  const outcome = await deliverToMailbox(writerFor(pool), {
     eventId: randomUUID(),
     recipient: to.address,
     accountId: to.accountId,

@@ -19,7 +19,7 @@ import {
   storeImapFlags,
 } from '../src/index.js';
 import type { MessageFacts, Pool } from '../src/index.js';
-import { messageFacts } from './fixtures.js';
+import { messageFacts, writerFor } from './fixtures.js';
 
 function facts(subject: string, size = 100): MessageFacts {
   return {
@@ -30,7 +30,6 @@ function facts(subject: string, size = 100): MessageFacts {
     to: 'bob@example.test',
     messageId: `<${subject}@remote.test>`,
     date: new Date('2026-11-25T06:00:00Z'),
-    envelope: { bcc: null },
     sentDay: '2026-11-25',
     headerText: `subject: ${subject}\n`,
     bodyText: `${subject} body words`,
@@ -67,7 +66,7 @@ describe('IMAP mailbox queries keep the invariants (UIDs ascend, MODSEQ rises)',
     const created = await createImapMailbox(pool, accountId, 'INBOX');
     assert.equal(created.kind, 'created');
     const inbox = (await findImapMailbox(pool, accountId, 'INBOX'))!;
-    const first = await appendImapMessages(pool, {
+    const first = await appendImapMessages(writerFor(pool), {
       accountId,
       mailboxId: inbox.id,
       messages: [
@@ -79,7 +78,7 @@ describe('IMAP mailbox queries keep the invariants (UIDs ascend, MODSEQ rises)',
     if (first.kind !== 'appended') return;
     assert.deepEqual(first.uids, [1, 2]);
 
-    const stored = await storeImapFlags(pool, {
+    const stored = await storeImapFlags(writerFor(pool), {
       accountId,
       mailboxId: inbox.id,
       uids: [1, 2],
@@ -88,7 +87,7 @@ describe('IMAP mailbox queries keep the invariants (UIDs ascend, MODSEQ rises)',
     });
     assert.equal(stored.changed.length, 2);
     assert.ok(stored.changed[0]!.modseq > first.modseq);
-    const unchanged = await storeImapFlags(pool, {
+    const unchanged = await storeImapFlags(writerFor(pool), {
       accountId,
       mailboxId: inbox.id,
       uids: [1],
@@ -96,7 +95,7 @@ describe('IMAP mailbox queries keep the invariants (UIDs ascend, MODSEQ rises)',
       flags: ['\\Flagged'],
     });
     assert.deepEqual(unchanged.changed, [], 'no MODSEQ for a STORE that changes nothing');
-    const conditional = await storeImapFlags(pool, {
+    const conditional = await storeImapFlags(writerFor(pool), {
       accountId,
       mailboxId: inbox.id,
       uids: [1],
@@ -109,7 +108,7 @@ describe('IMAP mailbox queries keep the invariants (UIDs ascend, MODSEQ rises)',
     const archive = await createImapMailbox(pool, accountId, 'Archive/2026');
     assert.equal(archive.kind, 'created');
     assert.ok(await findImapMailbox(pool, accountId, 'Archive'), 'the parent is created too');
-    const copied = await copyImapMessages(pool, {
+    const copied = await copyImapMessages(writerFor(pool), {
       accountId,
       fromMailboxId: inbox.id,
       toMailboxId: archive.kind === 'created' ? archive.id : '',
@@ -122,19 +121,19 @@ describe('IMAP mailbox queries keep the invariants (UIDs ascend, MODSEQ rises)',
     }
 
     const before = (await openImapMailbox(pool, accountId, inbox.id))!;
-    const expunged = await expungeMessages(pool, { accountId, mailboxId: inbox.id, uids: [1] });
+    const expunged = await expungeMessages(writerFor(pool), { accountId, mailboxId: inbox.id, uids: [1] });
     assert.ok(expunged.modseq! > before.highestmodseq);
     const changes = (await readImapChanges(pool, accountId, inbox.id, before.highestmodseq))!;
     assert.deepEqual(changes.expunged, [1]);
     assert.deepEqual(await readImapVanished(pool, inbox.id, 0, [[1, 10]]), [1]);
 
-    const again = await appendImapMessages(pool, {
+    const again = await appendImapMessages(writerFor(pool), {
       accountId,
       mailboxId: inbox.id,
       messages: [{ facts: facts('gamma'), flags: [] }],
     });
     assert.ok(again.kind === 'appended' && again.uids[0] === 3, 'UID 1 is never reused');
-    const quota = await appendImapMessages(pool, {
+    const quota = await appendImapMessages(writerFor(pool), {
       accountId,
       mailboxId: inbox.id,
       messages: [{ facts: facts('huge', 10_000), flags: [] }],
@@ -169,7 +168,7 @@ describe('IMAP mailbox queries keep the invariants (UIDs ascend, MODSEQ rises)',
     assert.equal(created.kind, 'created');
     const box = (await findImapMailbox(pool, accountId, 'Recent'))!;
     const append = (n: number) =>
-      appendImapMessages(pool, {
+      appendImapMessages(writerFor(pool), {
         accountId,
         mailboxId: box.id,
         messages: Array.from({ length: n }, (_, i) => ({ facts: facts(`recent ${i}`), flags: [] })),

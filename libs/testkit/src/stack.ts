@@ -11,7 +11,7 @@ import { createProvisioning } from '@correo/directory';
 import { createMemoryLimits, createRedisLimits, MemoryLimitsState } from '@correo/limits';
 import type { Limits } from '@correo/limits';
 import { analyzeMessage, messageSummary } from '@correo/mime';
-import { createMemoryNotifier, createRedisNotifier, MemoryBus } from '@correo/notify';
+import { createMemoryNotifier, createRedisNotifier, MailboxChangeFeed, MemoryBus } from '@correo/notify';
 import type { Notifier } from '@correo/notify';
 import { createPool, deliverToMailbox, migrate } from '@correo/store';
 import type { Pool } from '@correo/store';
@@ -229,7 +229,10 @@ export class TestStack {
     return { accountId: account.id, address };
   }
 
-  /** Stores the blob and files it into `mailboxName` (INBOX) as the mda does; publishes nothing. */
+  /**
+   * Stores the blob and files it into `mailboxName` (INBOX) as the mda does; the store publishes the
+   * change on the stack's notifier, so IDLE sessions hear it as they hear the mda.
+   */
   async deliver(
     accountId: string,
     address: string,
@@ -239,13 +242,21 @@ export class TestStack {
     const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw, 'utf8');
     const blob = await this.blobs.put(Readable.from([bytes]));
     const analysis = await analyzeMessage(await this.blobs.get(blob.key));
-    const outcome = await deliverToMailbox(this.pool, {
-      eventId: randomUUID(),
-      recipient: address,
-      accountId,
-      mailboxName,
-      message: { blobKey: blob.key, internalDate: new Date(), ...messageSummary(analysis) },
+    const changes = new MailboxChangeFeed(this.notifier, {
+      warn: (fields, message) => {
+        throw new Error(`${message}: ${JSON.stringify(fields)}`);
+      },
     });
+    const outcome = await deliverToMailbox(
+      { pool: this.pool, changes },
+      {
+        eventId: randomUUID(),
+        recipient: address,
+        accountId,
+        mailboxName,
+        message: { blobKey: blob.key, internalDate: new Date(), ...messageSummary(analysis) },
+      },
+    );
     if (outcome.kind !== 'delivered') throw new Error(`delivery failed: ${outcome.kind}`);
     const { uid, modseq, mailboxId } = outcome;
     return { uid, modseq, mailboxId, blobKey: blob.key, raw: bytes };

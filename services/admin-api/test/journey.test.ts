@@ -12,7 +12,7 @@ import {
   recordRelayOutcomes,
 } from '@correo/store';
 import type { MessageFacts } from '@correo/store';
-import { messageFacts } from '@correo/store/testing';
+import { messageFacts, writerFor } from '@correo/store/testing';
 import { runProgram } from '@correo/testkit';
 import { ADMIN_TOKEN, fetchClient, useAdminApi } from './api-under-test.js';
 
@@ -114,7 +114,7 @@ describe('GET /v1/messages/{id}/journey', () => {
         traceId,
       },
     ]);
-    const filed = await deliverToMailbox(api().pool, {
+    const filed = await deliverToMailbox(writerFor(api().pool), {
       eventId,
       recipient: `ana@${ours}`,
       accountId: account.body.id as string,

@@ -3,11 +3,11 @@ import type { BlobStore } from '@correo/blobs';
 import type { AccountRef, Directory } from '@correo/directory';
 import type { CompletionStatus, ResponseCode } from '@correo/imap-proto';
 import { ByteBudget, ConnectionCounter } from '@correo/limits';
+import { MailboxChangeFeed } from '@correo/notify';
 import type { Pool } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
 import type { ImapGatewayConfig } from './config.js';
 import type { ImapGatewayDeps } from './gateway.js';
-import { MailboxChanges } from './mailbox-changes.js';
 import type { MailboxView } from './mailbox-view.js';
 import type { StreamedUpload } from './message-facts.js';
 import type { ImapSession } from './session.js';
@@ -19,7 +19,8 @@ export interface GatewayServices {
   blobs: BlobStore;
   directory: Pick<Directory, 'loginKey' | 'authenticate'>;
   loginPolicy: LoginPolicy;
-  changes: MailboxChanges;
+  /** The account's mailbox changes: the store's write paths publish, sessions subscribe. */
+  changes: MailboxChangeFeed;
   /** Logged-in sessions per account on this gateway process. */
   userConnections: ConnectionCounter;
   /** Literal octets held by all connections (IMAP_LITERAL_MEMORY). */
@@ -39,7 +40,7 @@ export function gatewayServices(backends: GatewayBackends): GatewayServices {
     blobs: backends.blobs,
     directory: backends.directory,
     loginPolicy: backends.loginPolicy ?? new LoginPolicy(createLoginLimiter(backends.limits), { logger }),
-    changes: new MailboxChanges(backends.notifier, logger),
+    changes: new MailboxChangeFeed(backends.notifier, logger),
     userConnections: new ConnectionCounter(config.maxConnectionsPerUser),
     literalBudget: new ByteBudget(config.literalMemory),
     logger,

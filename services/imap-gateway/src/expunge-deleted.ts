@@ -18,14 +18,7 @@ export async function expungeDeleted(ctx: SelectedContext, onlyUids: number[] | 
   const allowed = onlyUids ? new Set(onlyUids) : null;
   const uids = deleted.map((m) => m.uid).filter((uid) => view.isLive(uid) && (!allowed || allowed.has(uid)));
   if (uids.length === 0) return [];
-  const result = await expungeMessages(services.pool, { accountId, mailboxId: view.mailboxId, uids });
-  if (result.modseq !== null) {
-    await services.changes.publish(accountId, {
-      mailboxId: view.mailboxId,
-      modseq: result.modseq,
-      kind: 'expunge',
-    });
-  }
+  const result = await expungeMessages(services, { accountId, mailboxId: view.mailboxId, uids });
   view.markExpunged(result.expunged);
   return result.expunged;
 }

@@ -2,7 +2,6 @@ import { BlobNotFoundError } from '@correo/blobs';
 import type { BlobStore } from '@correo/blobs';
 import type { SearchKey } from '@correo/imap-proto';
 import { analyzeMessage, messageSummary } from '@correo/mime';
-import type { BodyStructure } from '@correo/mime';
 import { readImapMessages, searchImapMailbox } from '@correo/store';
 import type { ImapMessageRow, Pool, SearchCondition } from '@correo/store';
 import libmime from 'libmime';
@@ -76,8 +75,7 @@ function decodeWords(value: string): string {
 
 /** The top-level header block (the root's bodyStart; the whole blob up to the cap when no analysis). */
 async function readHeaderBlock(blobs: BlobStore, row: ImapMessageRow): Promise<Buffer> {
-  const structure = row.bodystructure as BodyStructure | null | undefined;
-  const end = Math.min(structure?.offsets.bodyStart ?? row.size, row.size, MAX_SCANNED_HEADER_BYTES);
+  const end = Math.min(row.bodystructure?.offsets.bodyStart ?? row.size, row.size, MAX_SCANNED_HEADER_BYTES);
   try {
     return await readSpan(blobs, row.blobKey, { start: 0, end });
   } catch (error) {

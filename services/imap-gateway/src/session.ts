@@ -217,9 +217,9 @@ export class ImapSession {
       return no('Too many connections for this account', { code: 'LIMIT' });
     }
     this.current = { name: 'authenticated', account };
-    this.unsubscribe = await this.services.changes.subscribe(account.accountId, (mailboxId) => {
+    this.unsubscribe = await this.services.changes.subscribe(account.accountId, (change) => {
       const state = this.current;
-      if (state.name === 'selected' && (mailboxId === null || mailboxId === state.view.mailboxId)) {
+      if (state.name === 'selected' && (change === null || change.mailboxId === state.view.mailboxId)) {
         this.dirty = true;
         this.onChange?.();
       }

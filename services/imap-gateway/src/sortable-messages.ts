@@ -1,6 +1,5 @@
 import type { SearchKey } from '@correo/imap-proto';
 import { baseSubject, sortKeys } from '@correo/mime';
-import type { Envelope } from '@correo/mime';
 import { fillSortKeys, readImapSortRows } from '@correo/store';
 import type { ImapSortKeySource, MessageSortKeys } from '@correo/store';
 import type { SelectedContext } from './command-context.js';
@@ -22,12 +21,12 @@ export interface SortableMessage {
 
 /** Keys of a row stored before they were kept, from its stored ENVELOPE and summary columns. */
 function derivedKeys(subject: string | null, source: ImapSortKeySource): MessageSortKeys {
-  const envelope = (source.envelope ?? {}) as Partial<Envelope>;
+  const { envelope } = source;
   return sortKeys({
     subject,
-    from: envelope.from ?? null,
-    to: envelope.to ?? null,
-    cc: envelope.cc ?? null,
+    from: envelope?.from ?? null,
+    to: envelope?.to ?? null,
+    cc: envelope?.cc ?? null,
     messageId: source.messageId,
     inReplyTo: source.inReplyTo,
     // Not stored for old rows: THREAD links them through In-Reply-To alone.

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ImapFlow } from 'imapflow';
 import { collectBlobs, expungeMessages } from '@correo/store';
+import { writerFor } from '@correo/store/testing';
 import { eventually } from '@correo/testkit';
 import type { ImapGateway } from '../src/index.js';
 import { ImapTestStack, rawMessage } from './helpers/stack.js';
@@ -41,7 +42,7 @@ test('an APPEND of bytes the collector is deleting stores them again and the mes
       [first.mailboxId, first.uid],
     )
   ).rows as [{ blob_key: string }];
-  await expungeMessages(stack.pool, {
+  await expungeMessages(writerFor(stack.pool), {
     accountId: account.accountId,
     mailboxId: first.mailboxId,
     uids: [first.uid],

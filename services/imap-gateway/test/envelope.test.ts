@@ -58,4 +58,28 @@ describe('FETCH ENVELOPE: groups and addresses without a domain (RFC 3501 7.4.2)
     const done = await client.command('FETCH 1 ENVELOPE');
     assert.deepEqual(done.untagged, [expected]);
   });
+
+  // Each damage is an SQL assignment to one stored row. The version-2 row was served as sound before
+  // the stored shape had an owner; the others crashed the serializer, now they are refused by name.
+  for (const [damage, item] of [
+    [`envelope_json = '{"subject": "only a subject"}'`, 'ENVELOPE'],
+    [`bodystructure_json = bodystructure_json || '{"version": 2}'`, 'BODYSTRUCTURE'],
+    [`bodystructure_json = '{"kind": "text"}'`, 'BODY'],
+    [`bodystructure_json = jsonb_set(bodystructure_json, '{offsets,bodyStart}', '"5"')`, 'BODY[TEXT]'],
+  ] as const) {
+    test(`${item} after ${damage}: NO [SERVERBUG], nothing sent for it, the session goes on`, async () => {
+      const fresh = await stack.deliver(accountId, `envelope@${stack.domainName}`, GROUPS);
+      await stack.pool.query(
+        `UPDATE messages m SET ${damage} FROM mailbox_messages mm
+         WHERE mm.message_id = m.id AND mm.mailbox_id = $1 AND mm.uid = $2`,
+        [fresh.mailboxId, fresh.uid],
+      );
+      await client.command('NOOP');
+      const done = await client.command(`UID FETCH ${fresh.uid} (UID ${item})`);
+      assert.deepEqual(done.untagged, []);
+      assert.match(done.status, /^NO \[SERVERBUG\] /);
+      assert.match((await client.command('NOOP')).status, /^OK /);
+      assert.deepEqual((await client.command('FETCH 1 UID')).untagged, ['* 1 FETCH (UID 1)']);
+    });
+  }
 });

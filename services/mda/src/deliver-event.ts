@@ -1,8 +1,7 @@
-import { mailboxChannel } from '@correo/notify';
 import type { BlobStore } from '@correo/blobs';
 import type { Bus } from '@correo/bus';
 import type { Directory } from '@correo/directory';
-import type { Notifier } from '@correo/notify';
+import type { MailboxChangeFeed } from '@correo/notify';
 import { decodeMailAccepted, timestampDate } from '@correo/proto';
 import type { MailAccepted } from '@correo/proto';
 import { deliverManyToMailboxes, recordRejection } from '@correo/store';
@@ -20,7 +19,8 @@ export interface EventContext {
   blobs: BlobStore;
   pool: Pool;
   directory: Directory;
-  notifier: Notifier;
+  /** Deliveries publish here after their commit (libs/store). */
+  changes: MailboxChangeFeed;
   logger: Logger;
   outboundTopic: string;
   /** MDA_MAX_FORWARDS_PER_MESSAGE. */
@@ -76,7 +76,7 @@ export async function deliverEvents(ctx: EventContext, events: AcceptedEvent[]):
       ? await withSpanPerMessage(
           'mda.store',
           prepared.filter((p) => p.deliveries.length > 0).map((p) => extractTraceContext(p.headers)),
-          () => deliverManyToMailboxes(ctx.pool, deliveries),
+          () => deliverManyToMailboxes(ctx, deliveries),
         )
       : [];
   let next = 0;
@@ -130,7 +130,6 @@ async function reportOutcomes(ctx: EventContext, p: PreparedEvent, outcomes: Del
           { recipient, accountId: account.accountId, mailboxId: outcome.mailboxId, uid: outcome.uid },
           'message delivered',
         );
-        await notifyAppend(ctx, log, account.accountId, outcome);
         break;
       case 'over-quota':
         mdaMetrics.rejected.inc({ reason: 'over-quota' });
@@ -177,25 +176,3 @@ async function reject(
   mdaMetrics.rejected.inc({ reason });
   log.warn({ recipient, reason, detail }, 'recipient rejected');
 }
-
-async function notifyAppend(
-  ctx: EventContext,
-  log: Logger,
-  accountId: string,
-  delivered: { mailboxId: string; uid: number; modseq: number },
-) {
-  const payload = JSON.stringify({
-    mailboxId: delivered.mailboxId,
-    uid: delivered.uid,
-    modseq: delivered.modseq,
-    kind: 'append',
-  });
-  try {
-    await ctx.notifier.publish(mailboxChannel(accountId), payload);
-  } catch (error) {
-    // A hint only: the message is committed, and IDLE sessions also re-check on their own.
-    log.warn({ accountId, error: (error as Error).message }, 'mailbox-changed notification not published');
-  }
-}
-
-export { mailboxChannel };

@@ -2,7 +2,7 @@ import type { BlobStore } from '@correo/blobs';
 import { stallCheck, startDeadLetterArchive } from '@correo/backends';
 import type { Bus, DeliveredMessage } from '@correo/bus';
 import type { Directory } from '@correo/directory';
-import type { Notifier } from '@correo/notify';
+import { MailboxChangeFeed, type Notifier } from '@correo/notify';
 import type { Pool } from '@correo/store';
 import { decodeMailAccepted } from '@correo/proto';
 import {
@@ -52,6 +52,7 @@ export async function startMda(deps: MdaDeps): Promise<Mda> {
   const ctx = {
     ...deps,
     logger,
+    changes: new MailboxChangeFeed(deps.notifier, logger),
     outboundTopic: config.outboundTopic,
     maxForwardsPerMessage: config.maxForwardsPerMessage,
   };

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createProvisioning } from '@correo/directory';
 import { expungeMessages } from '@correo/store';
+import { writerFor } from '@correo/store/testing';
 import { eventually, uniqueName } from '@correo/testkit';
 import { MdaTestStack } from './helpers/stack.js';
 import type { StackKind } from '@correo/testkit/stack';
@@ -65,7 +66,7 @@ export function erasureScenarios(kind: StackKind): void {
       await settled(eventId, 1);
       const [row] = await deliveredRows(stack.pool, eventId);
       assert.ok(row);
-      await expungeMessages(stack.pool, {
+      await expungeMessages(writerFor(stack.pool), {
         accountId: row.account_id,
         mailboxId: row.mailbox_id,
         uids: [Number(row.uid)],

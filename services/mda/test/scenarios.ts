@@ -12,7 +12,14 @@ import {
   encodeMailAccepted,
   timestampFromDate,
 } from '@correo/proto';
-import { SUMMARY_WIRE_VERSION, analyzeMessage, encodeSummaryWire, messageSummary } from '@correo/mime';
+import {
+  SUMMARY_WIRE_VERSION,
+  analyzeMessage,
+  encodeSummaryWire,
+  messageSummary,
+  storedBodyStructure,
+  storedEnvelope,
+} from '@correo/mime';
 import { startTelemetry } from '@correo/telemetry';
 import { eventually, uniqueName } from '@correo/testkit';
 import { mdaMetrics } from '../src/metrics.js';
@@ -170,8 +177,11 @@ export function deliveryScenarios(kind: StackKind): void {
       const [row] = await deliveredRows(stack.pool, eventId);
       assert.equal(row?.account_id, accountId);
       assert.equal(row?.header_subject, 'Read once');
-      assert.deepEqual(row?.envelope_json, JSON.parse(JSON.stringify(summary.envelope)));
-      assert.deepEqual(row?.bodystructure_json, JSON.parse(JSON.stringify(summary.bodystructure)));
+      assert.deepEqual(row?.envelope_json, JSON.parse(JSON.stringify(storedEnvelope(summary.envelope))));
+      assert.deepEqual(
+        row?.bodystructure_json,
+        JSON.parse(JSON.stringify(storedBodyStructure(summary.bodystructure))),
+      );
       const found = await stack.pool.query(
         `SELECT 1 FROM messages WHERE account_id = $1 AND position('heron' in lower(body_text)) > 0`,
         [accountId],

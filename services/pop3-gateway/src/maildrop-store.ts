@@ -1,8 +1,7 @@
-import { mailboxChannel } from '@correo/notify';
 import type { Readable } from 'node:stream';
 import { BlobNotFoundError } from '@correo/blobs';
 import type { BlobStore } from '@correo/blobs';
-import type { Notifier } from '@correo/notify';
+import { MailboxChangeFeed, type Notifier } from '@correo/notify';
 import { countWireOctets } from '@correo/pop3-proto';
 import { expungeMessages, readPop3Maildrop, recordPop3Octets } from '@correo/store';
 import type { ExpungeResult, Pool } from '@correo/store';
@@ -44,6 +43,7 @@ const OCTET_COUNT_CONCURRENCY = 8;
 
 export function createMaildropStore(deps: MaildropStoreDeps): MaildropStore {
   const { pool, blobs, notifier, logger } = deps;
+  const writer = { pool, changes: new MailboxChangeFeed(notifier, logger) };
 
   async function octetsOf(blobKey: string): Promise<number | null> {
     try {
@@ -91,15 +91,7 @@ export function createMaildropStore(deps: MaildropStoreDeps): MaildropStore {
     },
 
     async expunge(accountId, mailboxId, uids) {
-      const result = await expungeMessages(pool, { accountId, mailboxId, uids });
-      if (result.modseq !== null) {
-        const payload = JSON.stringify({ mailboxId, modseq: result.modseq, kind: 'expunge' });
-        // A hint only (IMAP sessions re-read the store): a failed publish must not undo a committed expunge.
-        await notifier.publish(mailboxChannel(accountId), payload).catch((error: Error) => {
-          logger.warn({ accountId, mailboxId, error: error.message }, 'mailbox-changed notification failed');
-        });
-      }
-      return result;
+      return expungeMessages(writer, { accountId, mailboxId, uids });
     },
   };
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { expungeMessages } from '@correo/store';
+import { writerFor } from '@correo/store/testing';
 import { mailboxChannel } from '@correo/notify';
 import type { Pop3Gateway } from '../src/index.js';
 import { loginWhenFree } from './helpers/login.js';
@@ -257,7 +258,7 @@ for (const kind of STACK_KINDS) {
       const before = await stack.inbox(accountId);
       const client = await login(address);
       try {
-        await expungeMessages(stack.pool, { accountId, mailboxId: before.id, uids: [gone.uid] });
+        await expungeMessages(writerFor(stack.pool), { accountId, mailboxId: before.id, uids: [gone.uid] });
         assert.match(await client.ask('RETR 1'), /^\+OK/);
         assert.ok((await client.readMultiline()).includes('Subject: imap deletes me'));
         assert.match(await client.ask('DELE 1'), /^\+OK/);

@@ -1,13 +1,11 @@
-import { storedImapAddress } from '@correo/mime';
 import type { Envelope, ImapAddress } from '@correo/mime';
 import type { ImapValue } from './encoder.js';
 import { nstr } from './encoder.js';
 
 function addressList(addresses: ImapAddress[] | null): ImapValue {
   if (!addresses || addresses.length === 0) return null;
-  // Envelopes are stored at delivery; older rows may hold placeholders that are sent as "" now.
   // "(" 1*address ")": addresses side by side without a space, as RFC 3501's own example writes them.
-  return [{ type: 'adjacent', values: addresses.map((a) => storedImapAddress(a).map(nstr)) }];
+  return [{ type: 'adjacent', values: addresses.map((a) => a.map(nstr)) }];
 }
 
 /** ENVELOPE (RFC 9051 7.5.2) from @correo/mime's field-by-field shape. */

@@ -1,5 +1,5 @@
 import { insertMessage, type MessageFacts } from '../delivery.js';
-import type { Pool } from '../pool.js';
+import type { MailboxWriter } from '../mailbox-writer.js';
 import { allocate, inAccountTransaction } from './account-transaction.js';
 
 export interface AppendRequest {
@@ -16,12 +16,15 @@ export type AppendOutcome =
 
 /**
  * IMAP APPEND, stored like a delivery (same rows, same quota accounting, UID and MODSEQ from the
- * mailbox row) but without a bus event, so without an idempotency key.
+ * mailbox row) but without a bus event, so without an idempotency key. Published after the commit.
  */
-export async function appendImapMessages(pool: Pool, request: AppendRequest): Promise<AppendOutcome> {
+export async function appendImapMessages(
+  writer: MailboxWriter,
+  request: AppendRequest,
+): Promise<AppendOutcome> {
   const { accountId, mailboxId, messages } = request;
   const outcome = await inAccountTransaction(
-    pool,
+    writer.pool,
     accountId,
     async (client, account): Promise<AppendOutcome> => {
       const bytes = messages.reduce((sum, m) => sum + m.facts.size, 0);
@@ -48,5 +51,15 @@ export async function appendImapMessages(pool: Pool, request: AppendRequest): Pr
       return { kind: 'appended', uidvalidity: allocated.uidvalidity, uids, modseq: allocated.modseq };
     },
   );
-  return outcome ?? { kind: 'nonexistent' };
+  if (!outcome) return { kind: 'nonexistent' };
+  if (outcome.kind === 'appended') {
+    const { modseq, uids } = outcome;
+    await writer.changes.publish(accountId, {
+      mailboxId,
+      uid: uids[uids.length - 1]!,
+      modseq,
+      kind: 'append',
+    });
+  }
+  return outcome;
 }

@@ -1,4 +1,4 @@
-import type { Pool } from '../pool.js';
+import type { MailboxWriter } from '../mailbox-writer.js';
 import { allocate, inAccountTransaction } from './account-transaction.js';
 
 export interface CopyRequest {
@@ -21,11 +21,12 @@ export type CopyOutcome =
 
 /**
  * COPY (and the first half of MOVE): new places for the same message rows, so a copy costs no blob
- * and no quota. Flags travel with the message; the copies get new UIDs and one new MODSEQ.
+ * and no quota. Flags travel with the message; the copies get new UIDs and one new MODSEQ, published
+ * on the target mailbox after the commit.
  */
-export async function copyImapMessages(pool: Pool, request: CopyRequest): Promise<CopyOutcome> {
+export async function copyImapMessages(writer: MailboxWriter, request: CopyRequest): Promise<CopyOutcome> {
   const { accountId, fromMailboxId, toMailboxId } = request;
-  const outcome = await inAccountTransaction(pool, accountId, async (client): Promise<CopyOutcome> => {
+  const outcome = await inAccountTransaction(writer.pool, accountId, async (client): Promise<CopyOutcome> => {
     const source = await client.query<{ uid: string; message_id: string; flags: string[] }>(
       `SELECT uid, message_id, flags FROM mailbox_messages
        WHERE account_id = $1 AND mailbox_id = $2 AND uid = ANY($3::bigint[]) ORDER BY uid`,
@@ -68,5 +69,9 @@ export async function copyImapMessages(pool: Pool, request: CopyRequest): Promis
       modseq: allocated.modseq,
     };
   });
-  return outcome ?? { kind: 'nonexistent' };
+  if (!outcome) return { kind: 'nonexistent' };
+  if (outcome.kind === 'copied' && outcome.modseq !== null) {
+    await writer.changes.publish(accountId, { mailboxId: toMailboxId, modseq: outcome.modseq, kind: 'copy' });
+  }
+  return outcome;
 }

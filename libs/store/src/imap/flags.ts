@@ -1,3 +1,4 @@
+import type { MailboxWriter } from '../mailbox-writer.js';
 import type { Pool } from '../pool.js';
 import { allocate, inAccountTransaction } from './account-transaction.js';
 import type { ImapMessageState } from './mailbox-state.js';
@@ -23,14 +24,18 @@ export interface StoreFlagsResult {
 
 /**
  * STORE: changes the flags of several messages at once. Only messages whose flag set really changes
- * get the one new MODSEQ of this operation (RFC 7162 allows messages changed together to share it).
+ * get the one new MODSEQ of this operation (RFC 7162 allows messages changed together to share it),
+ * published after the commit.
  */
-export async function storeImapFlags(pool: Pool, request: StoreFlagsRequest): Promise<StoreFlagsResult> {
+export async function storeImapFlags(
+  writer: MailboxWriter,
+  request: StoreFlagsRequest,
+): Promise<StoreFlagsResult> {
   const { accountId, mailboxId } = request;
   const flags = [...new Set(request.flags)].filter((flag) => flag !== '\\Recent');
   const empty: StoreFlagsResult = { changed: [], modified: [], current: [] };
   if (request.uids.length === 0) return empty;
-  const result = await inAccountTransaction(pool, accountId, async (client) => {
+  const result = await inAccountTransaction(writer.pool, accountId, async (client) => {
     const { rows } = await client.query<{ uid: string; modseq: string; flags: string[]; next: string[] }>(
       `SELECT uid, modseq, flags,
          CASE $4
@@ -74,7 +79,10 @@ export async function storeImapFlags(pool: Pool, request: StoreFlagsRequest): Pr
     }
     return { changed, modified, current: [...current.values()].sort((a, b) => a.uid - b.uid) };
   });
-  return result ?? empty;
+  if (!result) return empty;
+  const modseq = result.changed[0]?.modseq;
+  if (modseq !== undefined) await writer.changes.publish(accountId, { mailboxId, modseq, kind: 'flags' });
+  return result;
 }
 
 function sameFlags(a: string[], b: string[]): boolean {

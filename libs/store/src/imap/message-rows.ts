@@ -1,3 +1,5 @@
+import { readStoredBodyStructure, readStoredEnvelope } from '@correo/mime';
+import type { BodyStructure, Envelope } from '@correo/mime';
 import type { Pool } from '../pool.js';
 
 /** What FETCH reads about one message of the selected mailbox without opening its blob. */
@@ -8,10 +10,10 @@ export interface ImapMessageRow {
   blobKey: string;
   size: number;
   internalDate: Date;
-  /** The @correo/mime Envelope JSON; undefined unless asked for. */
-  envelope?: unknown;
-  /** The @correo/mime BodyStructure JSON (with part offsets); undefined unless asked for. */
-  bodystructure?: unknown;
+  /** Undefined unless asked for. */
+  envelope?: Envelope;
+  /** With part offsets; undefined unless asked for, null when none is stored (read the whole message). */
+  bodystructure?: BodyStructure | null;
 }
 
 export interface ReadMessagesOptions {
@@ -22,6 +24,7 @@ export interface ReadMessagesOptions {
 /**
  * The rows of `uids` (one batch of a FETCH: callers slice big sets, so one query serves many messages
  * and JSON columns are read only when the FETCH needs them). UIDs no longer in the mailbox are absent.
+ * The JSON is read through @correo/mime's stored shape: a row it cannot read throws StoredShapeError.
  */
 export async function readImapMessages(
   pool: Pool,
@@ -50,14 +53,22 @@ export async function readImapMessages(
      ORDER BY mm.uid`,
     [accountId, mailboxId, uids],
   );
-  return rows.map((row) => ({
-    uid: Number(row.uid),
-    modseq: Number(row.modseq),
-    flags: row.flags,
-    blobKey: row.blob_key,
-    size: Number(row.size),
-    internalDate: row.internal_date,
-    ...(options.envelope ? { envelope: row.envelope_json } : {}),
-    ...(options.bodystructure ? { bodystructure: row.bodystructure_json } : {}),
-  }));
+  return rows.map((row) => {
+    const where = `UID ${row.uid} of mailbox ${mailboxId}`;
+    return {
+      uid: Number(row.uid),
+      modseq: Number(row.modseq),
+      flags: row.flags,
+      blobKey: row.blob_key,
+      size: Number(row.size),
+      internalDate: row.internal_date,
+      ...(options.envelope ? { envelope: readStoredEnvelope(row.envelope_json, where) } : {}),
+      ...(options.bodystructure
+        ? {
+            bodystructure:
+              row.bodystructure_json === null ? null : readStoredBodyStructure(row.bodystructure_json, where),
+          }
+        : {}),
+    };
+  });
 }

@@ -1,3 +1,5 @@
+import { readStoredEnvelope } from '@correo/mime';
+import type { Envelope } from '@correo/mime';
 import { sortKeyColumns } from '../delivery.js';
 import type { MessageSortKeys } from '../delivery.js';
 import type { Pool } from '../pool.js';
@@ -5,8 +7,8 @@ import type { Pool } from '../pool.js';
 /** What the sort keys are derived from for a row stored before they were kept. */
 export interface ImapSortKeySource {
   messageRowId: string;
-  /** The stored ENVELOPE. */
-  envelope: unknown;
+  /** The stored ENVELOPE; null when none is stored. */
+  envelope: Envelope | null;
   messageId: string | null;
   inReplyTo: string | null;
 }
@@ -77,7 +79,10 @@ export async function readImapSortRows(
     if (!row.filled) {
       const source = {
         messageRowId: row.id,
-        envelope: row.envelope_json,
+        envelope:
+          row.envelope_json === null
+            ? null
+            : readStoredEnvelope(row.envelope_json, `UID ${row.uid} of mailbox ${mailboxId}`),
         messageId: row.header_message_id,
         inReplyTo: row.header_in_reply_to,
       };

@@ -59,7 +59,7 @@ export async function append(ctx: AuthenticatedContext, request: AppendRequest):
         if (upload) throw new StreamedBlobCollected();
         await services.blobs.put(Readable.from([message.content]), { maxBytes: limit });
       },
-      () => appendImapMessages(services.pool, { accountId, mailboxId: mailbox.id, messages }),
+      () => appendImapMessages(services, { accountId, mailboxId: mailbox.id, messages }),
       messages.length,
     );
   } catch (error) {
@@ -70,12 +70,6 @@ export async function append(ctx: AuthenticatedContext, request: AppendRequest):
   }
   if (outcome.kind === 'nonexistent') return no(`No mailbox named ${request.mailbox}`, { code: 'TRYCREATE' });
   if (outcome.kind === 'over-quota') return no('The mailbox is over its quota', { code: 'OVERQUOTA' });
-  await services.changes.publish(accountId, {
-    mailboxId: mailbox.id,
-    uid: outcome.uids.at(-1),
-    modseq: outcome.modseq,
-    kind: 'append',
-  });
   if (ctx.view?.mailboxId === mailbox.id) session.dirty = true;
   return ok('APPEND completed', { code: 'APPENDUID', uidValidity: outcome.uidvalidity, uids: outcome.uids });
 }

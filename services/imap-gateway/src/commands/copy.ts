@@ -19,16 +19,13 @@ export async function copy(ctx: SelectedContext, request: CopyRequest): Promise<
   if (!target) return no(`No mailbox named ${request.mailbox}`, { code: 'TRYCREATE' });
   const uids = view.resolve(request.set, request.uid).filter((uid) => view.isLive(uid));
   if (uids.length === 0) return ok(`${name} completed: nothing to do`);
-  const outcome = await copyImapMessages(services.pool, {
+  const outcome = await copyImapMessages(services, {
     accountId,
     fromMailboxId: view.mailboxId,
     toMailboxId: target.id,
     uids,
   });
   if (outcome.kind === 'nonexistent') return no(`No mailbox named ${request.mailbox}`, { code: 'TRYCREATE' });
-  if (outcome.modseq !== null) {
-    await services.changes.publish(accountId, { mailboxId: target.id, modseq: outcome.modseq, kind: 'copy' });
-  }
   if (target.id === view.mailboxId) session.dirty = true;
   const copyUid = {
     code: 'COPYUID' as const,
@@ -40,18 +37,12 @@ export async function copy(ctx: SelectedContext, request: CopyRequest): Promise<
 
   const out: Buffer[] = [];
   if (outcome.sourceUids.length) out.push(untaggedStatus('OK', 'Moved', copyUid));
-  const expunged = await expungeMessages(services.pool, {
+  const expunged = await expungeMessages(services, {
     accountId,
     mailboxId: view.mailboxId,
     uids: outcome.sourceUids,
+    kind: 'move',
   });
-  if (expunged.modseq !== null) {
-    await services.changes.publish(accountId, {
-      mailboxId: view.mailboxId,
-      modseq: expunged.modseq,
-      kind: 'move',
-    });
-  }
   view.markExpunged(expunged.expunged);
   out.push(...view.expungeResponses(session.qresync));
   await ctx.io.write(...out);

@@ -1,6 +1,6 @@
 import { fetchResponseParts, vanishedResponse } from '@correo/imap-proto';
 import type { FetchAttribute, FetchItem, FetchRequest, LiteralStream } from '@correo/imap-proto';
-import type { BodyStructure, Envelope } from '@correo/mime';
+import { StoredShapeError } from '@correo/mime';
 import { readImapMessages, readImapVanished, storeImapFlags } from '@correo/store';
 import type { ImapMessageRow } from '@correo/store';
 import type { Completion, SelectedContext } from '../command-context.js';
@@ -161,7 +161,7 @@ async function markSeen(ctx: SelectedContext, rows: ImapMessageRow[]): Promise<S
   if (unseen.length === 0) return new Set();
   const view = ctx.view;
   const accountId = ctx.account.accountId;
-  const result = await storeImapFlags(ctx.services.pool, {
+  const result = await storeImapFlags(ctx.services, {
     accountId,
     mailboxId: view.mailboxId,
     uids: unseen,
@@ -177,15 +177,13 @@ async function markSeen(ctx: SelectedContext, rows: ImapMessageRow[]): Promise<S
       row.modseq = state.modseq;
     }
   }
-  const [firstChanged] = result.changed;
-  if (firstChanged) {
-    await ctx.services.changes.publish(accountId, {
-      mailboxId: view.mailboxId,
-      modseq: firstChanged.modseq,
-      kind: 'flags',
-    });
-  }
   return new Set(byUid.keys());
+}
+
+/** What ENVELOPE and BODYSTRUCTURE are served from; a row without it cannot answer them. */
+function stored<T>(value: T | null | undefined, what: StoredShapeError['what'], uid: number): T {
+  if (value === null || value === undefined) throw new StoredShapeError(what, `none stored for UID ${uid}`);
+  return value;
 }
 
 async function fetchItem(
@@ -197,7 +195,7 @@ async function fetchItem(
   const message = {
     blobKey: row.blobKey,
     size: row.size,
-    structure: (row.bodystructure ?? null) as BodyStructure | null,
+    structure: row.bodystructure ?? null,
   };
   switch (attribute.kind) {
     case 'UID':
@@ -211,12 +209,10 @@ async function fetchItem(
     case 'MODSEQ':
       return { item: 'MODSEQ', modseq: row.modseq };
     case 'ENVELOPE':
-      return { item: 'ENVELOPE', envelope: row.envelope as Envelope };
+      return { item: 'ENVELOPE', envelope: stored(row.envelope, 'envelope', row.uid) };
     case 'BODY':
     case 'BODYSTRUCTURE':
-      // Every stored message has one (the mda and APPEND analyse the body before they file it).
-      if (!message.structure) throw new Error(`message ${row.uid} has no stored body structure`);
-      return { item: attribute.kind, structure: message.structure };
+      return { item: attribute.kind, structure: stored(message.structure, 'bodystructure', row.uid) };
     case 'RFC822':
       return { item: 'RFC822', data: await readSection(blobs, message, WHOLE, null) };
     case 'RFC822.HEADER':

@@ -18,7 +18,7 @@ export async function store(ctx: SelectedContext, request: StoreRequest): Promis
   if (request.unchangedSince !== null) session.enabled.add('CONDSTORE');
   const uids = view.resolve(request.set, request.uid).filter((uid) => view.isLive(uid));
   const accountId = ctx.account.accountId;
-  const result = await storeImapFlags(services.pool, {
+  const result = await storeImapFlags(services, {
     accountId,
     mailboxId: view.mailboxId,
     uids,
@@ -42,14 +42,6 @@ export async function store(ctx: SelectedContext, request: StoreRequest): Promis
     out.push(fetchResponse(view.numberOf(state.uid), items));
   }
   if (out.length) await ctx.io.write(...out);
-  const [firstChanged] = result.changed;
-  if (firstChanged) {
-    await services.changes.publish(accountId, {
-      mailboxId: view.mailboxId,
-      modseq: firstChanged.modseq,
-      kind: 'flags',
-    });
-  }
   if (modified.size) {
     const numbers = request.uid ? [...modified] : [...modified].map((uid) => view.numberOf(uid));
     return ok(`Conditional ${name} failed for some messages`, { code: 'MODIFIED', numbers });

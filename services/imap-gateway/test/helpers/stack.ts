@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { createPostgresDirectory } from '@correo/directory';
 import { createLogger } from '@correo/telemetry';
 import { openTestStack, TestStack } from '@correo/testkit/stack';
-import type { DeliveredToMailbox, StackKind } from '@correo/testkit/stack';
+import type { StackKind } from '@correo/testkit/stack';
 import type { TlsMaterial } from '@correo/tls';
-import { defaultImapGatewayConfig, mailboxChannel, startImapGateway } from '../../src/index.js';
+import { defaultImapGatewayConfig, startImapGateway } from '../../src/index.js';
 import type { ImapGateway, ImapGatewayConfig, ImapGatewayDeps } from '../../src/index.js';
 
 /**
  * A test stack (openTestStack: fresh database, blobs, limits, notify of its kind) with IMAP gateways
- * started over it. Messages arrive through deliver plus the mda's notification, as in production.
+ * started over it. Messages arrive through deliver, which notifies as the mda's deliveries do.
  */
 export class ImapTestStack extends TestStack {
   private constructor(
@@ -42,21 +42,6 @@ export class ImapTestStack extends TestStack {
     });
     this.defer(() => gateway.close());
     return gateway;
-  }
-
-  /** Stores the blob, files it as the mda does and publishes the mda's notification. */
-  override async deliver(
-    accountId: string,
-    address: string,
-    raw: Buffer | string,
-    mailboxName = 'INBOX',
-  ): Promise<DeliveredToMailbox> {
-    const filed = await super.deliver(accountId, address, raw, mailboxName);
-    await this.notifier.publish(
-      mailboxChannel(accountId),
-      JSON.stringify({ mailboxId: filed.mailboxId, uid: filed.uid, modseq: filed.modseq, kind: 'append' }),
-    );
-    return filed;
   }
 }
 

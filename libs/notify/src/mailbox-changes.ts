@@ -1,0 +1,89 @@
+import type { Notifier, Unsubscribe } from './port.js';
+
+/**
+ * The channel an account's mailbox changes are published on (mda deliveries, IMAP and POP3
+ * flag changes, appends and expunges). One name for every publisher and every listener.
+ */
+export function mailboxChannel(accountId: string): string {
+  return `correo.mailbox.${accountId}`;
+}
+
+const KINDS = ['append', 'flags', 'expunge', 'copy', 'move', 'mailboxes'] as const;
+
+/** What changed in one mailbox; the store's write paths publish one after each commit. */
+export interface MailboxChange {
+  mailboxId: string;
+  uid?: number;
+  modseq: number;
+  kind: (typeof KINDS)[number];
+}
+
+/**
+ * The write side of the feed, all libs/store's write paths need. Never throws: a change is a hint
+ * published after its commit, so a failed publish must not turn a committed write into an error.
+ */
+export interface MailboxChangePublisher {
+  publish(accountId: string, change: MailboxChange): Promise<void>;
+}
+
+/** The one wire form of a change (JSON; field names are what every pod of every version reads). */
+export function encodeMailboxChange(change: MailboxChange): string {
+  const { mailboxId, uid, modseq, kind } = change;
+  return JSON.stringify(uid === undefined ? { mailboxId, modseq, kind } : { mailboxId, uid, modseq, kind });
+}
+
+/**
+ * The one reader of the wire form. null when the payload is not understood (another version, a
+ * stray publish): listeners treat that as "something changed" and re-read, never as an error.
+ */
+export function decodeMailboxChange(payload: string): MailboxChange | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(payload);
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return null;
+  const { mailboxId, uid, modseq, kind } = parsed as Record<string, unknown>;
+  // Mailbox ids are bigint columns: older publishers may have sent them as JSON numbers.
+  if (typeof mailboxId !== 'string' && typeof mailboxId !== 'number') return null;
+  if (typeof modseq !== 'number' || !KINDS.includes(kind as MailboxChange['kind'])) return null;
+  const change: MailboxChange = { mailboxId: String(mailboxId), modseq, kind: kind as MailboxChange['kind'] };
+  if (typeof uid === 'number') change.uid = uid;
+  return change;
+}
+
+/** Where a failed publish is reported (a pino Logger fits). */
+export interface ChangeFeedLog {
+  warn(fields: object, message: string): void;
+}
+
+/**
+ * Typed publish/subscribe of mailbox changes over the notify port (Redis or in-process), the only
+ * encoder and decoder of the payload. Changes are hints: readers re-read the store, so a lost one
+ * delays an update, never corrupts it.
+ */
+export class MailboxChangeFeed implements MailboxChangePublisher {
+  constructor(
+    private readonly notifier: Notifier,
+    private readonly log: ChangeFeedLog,
+  ) {}
+
+  async publish(accountId: string, change: MailboxChange): Promise<void> {
+    try {
+      await this.notifier.publish(mailboxChannel(accountId), encodeMailboxChange(change));
+    } catch (error) {
+      this.log.warn(
+        { accountId, mailboxId: change.mailboxId, error: (error as Error).message },
+        'mailbox-changed notification not published',
+      );
+    }
+  }
+
+  /** `listener` gets each change of the account's mailboxes, null for a payload it cannot read. */
+  subscribe(accountId: string, listener: (change: MailboxChange | null) => void): Promise<Unsubscribe> {
+    return this.notifier.subscribe(mailboxChannel(accountId), (payload) =>
+      listener(decodeMailboxChange(payload)),
+    );
+  }
+}
