@@ -40,7 +40,13 @@ function metricValue(text: string, name: string): number {
  * waiting event within a second of the outage; now it waits, says so on /readyz and in its
  * metrics, and files everything exactly once when the backend returns.
  */
-export function backendOutageUnderLoad(name: string, startBackend: () => Promise<PrivateBackend>): void {
+export function backendOutageUnderLoad(
+  name: string,
+  startBackend: () => Promise<PrivateBackend>,
+  options: { bodyBytes?: number } = {},
+): void {
+  const line = 'Accepted before the backend went away.\r\n';
+  const text = line.repeat(Math.max(1, Math.ceil((options.bodyBytes ?? 0) / line.length)));
   describe(`${name} outage under load on the distributed stack`, () => {
     const run = uniqueName('outage');
     const domain = `${run}.test`;
@@ -103,7 +109,7 @@ export function backendOutageUnderLoad(name: string, startBackend: () => Promise
                 from: 'someone@remote.test',
                 to: recipients[(sender + i) % recipients.length],
                 subject: `outage ${run} ${sender}-${i}`,
-                text: 'Accepted before the backend went away.',
+                text,
               });
               const eventId = queuedId([info.response]);
               assert.ok(eventId, info.response);
