@@ -51,6 +51,8 @@ export interface LineServer<N extends string> {
    * client, else after the command under way), and cuts what is still open after the grace period.
    */
   close(): Promise<void>;
+  /** A renewed certificate (watchTlsMaterial): new connections and STARTTLS get it, open ones keep theirs. */
+  updateTls(material: { key: string; cert: string }): void;
 }
 
 const DEFAULT_DRAIN_GRACE_MS = 10_000;
@@ -64,7 +66,8 @@ export async function startLineServer<F, N extends string>(
   options: LineServerOptions<F, N>,
 ): Promise<LineServer<N>> {
   const { protocol, metrics, logger, timers } = options;
-  const secureContext = createSecureContext(options.tls);
+  // Read at each accept, so a renewal reaches every connection that starts after it.
+  let secureContext = createSecureContext(options.tls);
   const trusted = new TrustedProxies(options.trustedProxies ?? []);
   const gate = new ConnectionGate({
     maxTotal: options.maxConnections,
@@ -164,6 +167,9 @@ export async function startLineServer<F, N extends string>(
 
   return {
     ports,
+    updateTls(material) {
+      secureContext = createSecureContext(material);
+    },
     close() {
       closing ??= (async () => {
         const stopped = Promise.all(servers.map(closeServer));

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
+import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LineClient, eventually } from '@correo/testkit';
@@ -130,6 +132,38 @@ describe('line server', () => {
     clients.push(c);
     assert.equal(await c.readLine(), '* HELLO');
     assert.equal(await c.ask('WHO'), '127.0.0.1 tls');
+  });
+
+  test('a renewed certificate reaches new connections (implicit TLS and STARTTLS); an open one keeps its own', async () => {
+    const server = await start(newControl());
+    const renewedDir = await mkdtemp(join(tmpdir(), 'line-server-renewed-'));
+    try {
+      const renewed = await loadTlsMaterial({ dataDir: renewedDir, hostname: 'localhost' });
+      const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256;
+      const presented = (c: LineClient) => (c.socket as TLSSocket).getPeerCertificate().fingerprint256;
+      const before = await LineClient.connect(server.ports.secure, { tls: { ca: tls.cert } });
+      clients.push(before);
+      await before.readLine();
+      assert.equal(presented(before), fingerprint(tls.cert));
+
+      server.updateTls(renewed);
+
+      const after = await LineClient.connect(server.ports.secure, { tls: { ca: renewed.cert } });
+      clients.push(after);
+      assert.equal(await after.readLine(), '* HELLO');
+      assert.equal(presented(after), fingerprint(renewed.cert));
+      const plain = await client(server.ports.plain);
+      await plain.readLine();
+      assert.equal(await plain.ask('STARTTLS'), 'OK go');
+      const upgraded = await plain.startTls(renewed.cert);
+      clients.push(upgraded);
+      assert.equal(presented(upgraded), fingerprint(renewed.cert));
+      assert.equal(await upgraded.ask('WHO'), '127.0.0.1 tls');
+      // The session opened before the renewal goes on over its own handshake.
+      assert.equal(await before.ask('ECHO still here'), 'still here');
+    } finally {
+      await rm(renewedDir, { recursive: true, force: true });
+    }
   });
 
   test('no login within the pre-auth time ends the connection, however active the client is', async () => {

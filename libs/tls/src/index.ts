@@ -1,2 +1,2 @@
-export { loadTlsMaterial, watchTlsMaterial } from './load-tls-material.js';
-export type { TlsMaterial, TlsMaterialOptions, TlsMaterialWatch } from './load-tls-material.js';
+export { loadTlsMaterial, reloadTlsOnRenewal, watchTlsMaterial } from './load-tls-material.js';
+export type { TlsListener, TlsMaterial, TlsMaterialOptions, TlsMaterialWatch } from './load-tls-material.js';

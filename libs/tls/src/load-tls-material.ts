@@ -2,7 +2,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { watch } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { metrics } from '@correo/telemetry';
+import { metrics, type Logger } from '@correo/telemetry';
 import { generateSelfSigned } from './self-signed.js';
 
 // When the certificate a listener serves stops being valid, so an alert fires weeks before clients fail.
@@ -170,4 +170,30 @@ export function watchTlsMaterial(
       for (const watcher of watchers) watcher.close();
     },
   };
+}
+
+/** A listener that can take a renewed certificate for its new connections. */
+export interface TlsListener {
+  updateTls(material: TlsMaterial): void;
+}
+
+/**
+ * watchTlsMaterial for a service's listeners: every renewal goes to each of them, logged once; a
+ * change that does not load is logged and the previous certificate stays in service.
+ */
+export function reloadTlsOnRenewal(
+  options: TlsMaterialOptions,
+  current: TlsMaterial,
+  listeners: readonly TlsListener[],
+  logger: Logger,
+): TlsMaterialWatch {
+  return watchTlsMaterial(
+    options,
+    current,
+    (material) => {
+      for (const listener of listeners) listener.updateTls(material);
+      logger.info({ certFile: options.certFile }, 'TLS certificate reloaded');
+    },
+    (error) => logger.warn({ err: error }, 'TLS certificate change not loaded; serving the previous one'),
+  );
 }

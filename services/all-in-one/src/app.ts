@@ -8,7 +8,7 @@ import { relayConfigSection, startMtaRelay } from '@correo/mta-relay';
 import { pop3GatewaySection, startPop3Gateway } from '@correo/pop3-gateway';
 import { smtpIngressSection, startSmtpIngress } from '@correo/smtp-ingress';
 import { startWebmail, webmailSection } from '@correo/webmail';
-import { loadTlsMaterial, watchTlsMaterial } from '@correo/tls';
+import { loadTlsMaterial, reloadTlsOnRenewal } from '@correo/tls';
 import { retryUntilDone, type Listener, type RunningService, type ServiceContext } from '@correo/runtime';
 import { migrate } from '@correo/store';
 import { openBackends, type Backends } from './backends.js';
@@ -134,17 +134,6 @@ export async function startAllInOne({
       trustedProxies: config.proxy.trustedCidrs,
     });
     stops.push(() => smtp.close());
-    // A renewed certificate reaches SMTP without a restart; IMAP and POP3 read it at start.
-    const certificateWatch = watchTlsMaterial(
-      tlsOptions,
-      tls,
-      (material) => {
-        smtp.updateTls(material);
-        logger.info({ certFile: tlsOptions.certFile }, 'TLS certificate reloaded for SMTP');
-      },
-      (error) => logger.warn({ err: error }, 'TLS certificate change not loaded; serving the previous one'),
-    );
-    stops.push(async () => certificateWatch.close());
     const imap = await startImapGateway({
       config: config.imap,
       pool: backends.pool,
@@ -169,6 +158,9 @@ export async function startAllInOne({
       trustedProxies: config.proxy.trustedCidrs,
     });
     stops.push(() => pop3.close());
+    // A renewed certificate reaches new SMTP, IMAP and POP3 connections without a restart.
+    const certificateWatch = reloadTlsOnRenewal(tlsOptions, tls, [smtp, imap, pop3], logger);
+    stops.push(async () => certificateWatch.close());
 
     const adminToken =
       config.adminApi.adminToken ?? (await readOrCreateSecret(join(config.dataDir, 'admin-token'), 32));

@@ -39,6 +39,8 @@ export interface ImapGateway {
   ports: Record<ImapListenerName, number>;
   /** Stops listening and ends every session with BYE (after the command under way). */
   close(): Promise<void>;
+  /** A renewed certificate (watchTlsMaterial): new connections and STARTTLS get it, open ones keep theirs. */
+  updateTls(material: { key: string; cert: string }): void;
 }
 
 /** Starts the IMAP (STARTTLS) and IMAPS (implicit TLS) listeners. */
@@ -78,5 +80,6 @@ export async function startImapGateway(deps: ImapGatewayDeps): Promise<ImapGatew
       { name: 'IMAPS (implicit TLS)', address: `imaps://${config.bindHost}:${ports.imaps}` },
     ],
     close: () => server.close(),
+    updateTls: (material) => server.updateTls(material),
   };
 }

@@ -2,7 +2,7 @@
 import { openBackends, requireDatabaseUrl } from '@correo/backends';
 import { createPostgresDirectory } from '@correo/directory';
 import { runService } from '@correo/runtime';
-import { loadTlsMaterial } from '@correo/tls';
+import { loadTlsMaterial, reloadTlsOnRenewal } from '@correo/tls';
 import { imapGatewaySection } from './config.js';
 import { startImapGateway } from './gateway.js';
 
@@ -12,12 +12,13 @@ await runService({
   async start({ config, logger, addChecks }) {
     const backends = openBackends(config, requireDatabaseUrl(config), logger, ['blobs', 'notify', 'limits']);
     addChecks(backends.checks);
-    const tls = await loadTlsMaterial({
+    const tlsOptions = {
       certFile: config.imap.tls.certFile,
       keyFile: config.imap.tls.keyFile,
       dataDir: config.dataDir,
       hostname: config.imap.hostname,
-    });
+    };
+    const tls = await loadTlsMaterial(tlsOptions);
     const gateway = await startImapGateway({
       config: config.imap,
       pool: backends.pool,
@@ -31,9 +32,12 @@ await runService({
       tls,
       trustedProxies: config.proxy.trustedCidrs,
     });
+    // A renewed certificate reaches new connections without a restart.
+    const certificateWatch = reloadTlsOnRenewal(tlsOptions, tls, [gateway], logger);
     return {
       listeners: gateway.listeners,
       async close() {
+        certificateWatch.close();
         await gateway.close();
         await backends.close();
       },

@@ -40,6 +40,8 @@ export interface Pop3Gateway {
   listeners: Listener[];
   /** Stops listening and ends every session without UPDATE (nothing is deleted), freeing their locks. */
   close(): Promise<void>;
+  /** A renewed certificate (watchTlsMaterial): new connections and STARTTLS get it, open ones keep theirs. */
+  updateTls(material: { key: string; cert: string }): void;
 }
 
 /** Starts POP3 (STLS) and POP3S (implicit TLS) listeners. */
@@ -88,5 +90,6 @@ export async function startPop3Gateway(deps: Pop3GatewayDeps): Promise<Pop3Gatew
       { name: 'POP3S (implicit TLS)', address: `pop3s://${config.bindHost}:${ports.pop3s}` },
     ],
     close: () => server.close(),
+    updateTls: (material) => server.updateTls(material),
   };
 }

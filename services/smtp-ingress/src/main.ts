@@ -2,7 +2,7 @@
 import { openBackends, requireDatabaseUrl } from '@correo/backends';
 import { createMailPathDirectory } from '@correo/directory';
 import { retryUntilDone, runService } from '@correo/runtime';
-import { loadTlsMaterial, watchTlsMaterial } from '@correo/tls';
+import { loadTlsMaterial, reloadTlsOnRenewal } from '@correo/tls';
 import { smtpIngressSection } from './config.js';
 import { startSmtpIngress } from './ingress.js';
 import { MAIL_ACCEPTED_TOPIC } from './message-intake.js';
@@ -43,15 +43,7 @@ await runService({
       tls,
       trustedProxies: config.proxy.trustedCidrs,
     });
-    const certificateWatch = watchTlsMaterial(
-      tlsOptions,
-      tls,
-      (material) => {
-        ingress.updateTls(material);
-        logger.info({ certFile: tlsOptions.certFile }, 'TLS certificate reloaded');
-      },
-      (error) => logger.warn({ err: error }, 'TLS certificate change not loaded; serving the previous one'),
-    );
+    const certificateWatch = reloadTlsOnRenewal(tlsOptions, tls, [ingress], logger);
     const host = config.smtp.bindHost;
     return {
       listeners: [

@@ -5,7 +5,9 @@ import { after, before, describe, test } from 'node:test';
 import { connect as connectTls } from 'node:tls';
 import { encodeProxyHeader } from '@correo/line-server';
 import { LineClient } from '@correo/testkit';
-import { USER, startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
+import { loadConfig } from '@correo/config';
+import { smtpIngressSection } from '../src/index.js';
+import { USER, startIngressFixture, testEnv, type IngressFixture } from './support/ingress-fixture.js';
 
 const listener = { address: '127.0.0.1', port: 25 };
 
@@ -59,6 +61,29 @@ describe('smtp-ingress behind a load balancer (PROXY protocol)', () => {
         }
       }
     } finally {
+      await ingress.close();
+    }
+  });
+
+  test('the per-IP connection limit counts the client behind the balancer, not the balancer', async () => {
+    const config = loadConfig(testEnv({ SMTP_MAX_CONNECTIONS_PER_IP: '1' }), {
+      smtp: smtpIngressSection,
+    }).smtp;
+    const ingress = await fixture.startIngress({ config, trustedProxies: ['127.0.0.0/8'] });
+    const sessions: LineClient[] = [];
+    const open = async (client: string) => {
+      const header = encodeProxyHeader(2, { address: client, port: 40000 }, listener);
+      const session = await LineClient.openSmtp(ingress.ports.mx, { preface: header });
+      sessions.push(session);
+      return session.greeting;
+    };
+    try {
+      // All three arrive from 127.0.0.1 (the balancer); only the second client's repeat is over its limit.
+      assert.match(await open('203.0.113.60'), /^220 /);
+      assert.match(await open('203.0.113.61'), /^220 /);
+      assert.match(await open('203.0.113.60'), /^421 /);
+    } finally {
+      for (const session of sessions) session.destroy();
       await ingress.close();
     }
   });
