@@ -446,6 +446,24 @@ describe('webmail in a real browser', { timeout: 600_000 }, () => {
     }
   });
 
+  test('one live-update stream per session: a new one ends the one before (streams cannot pile up)', async () => {
+    const [cookie] = await context.cookies(stack.webmailUrl);
+    const headers = { cookie: `${cookie!.name}=${cookie!.value}` };
+    const controller = new AbortController();
+    try {
+      // The page's own stream is open; this one replaces it, and the next replaces this one.
+      const first = await fetch(`${stack.webmailUrl}/api/events`, { headers, signal: controller.signal });
+      assert.equal(first.status, 200);
+      const second = await fetch(`${stack.webmailUrl}/api/events`, { headers, signal: controller.signal });
+      assert.equal(second.status, 200);
+      const rest = await first.text();
+      assert.match(rest, /event: replaced/);
+      await second.body?.cancel();
+    } finally {
+      controller.abort();
+    }
+  });
+
   test('sign-out ends the session and its IMAP connection', async () => {
     const [cookie] = await context.cookies(stack.webmailUrl);
     const before = await activeImapConnections();

@@ -361,6 +361,8 @@ class CorreoWebmail extends LitElement {
       void this.#loadFolders();
       if (change.folder === this.folder) void this.#loadList();
     });
+    // Another tab (or a reload) took over the session's one stream: stop, rather than take it back.
+    events.addEventListener('replaced', () => events.close());
     events.addEventListener('signed-out', () => {
       events.close();
       this.#signedOut('Your session ended. Sign in again.');
