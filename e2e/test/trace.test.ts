@@ -8,6 +8,7 @@ import {
   uniqueName,
   type JaegerSpan,
   type JaegerTrace,
+  type ServiceProcesses,
   type TestJaeger,
 } from '@correo/testkit';
 import { AdminClient } from './support/admin-client.js';
@@ -15,30 +16,36 @@ import { startRemoteMx, type RemoteMx } from './support/remote-mx.js';
 import { startMailStack, type MailStack } from './support/stacks.js';
 
 // One OpenTelemetry trace per message, checked in a real trace backend: Jaeger (built from the Go
-// module proxy) receives the spans of the distributed stack (Kafka, PostgreSQL, MinIO, Redis) over
-// OTLP, and its query API must show one message's SMTP transaction, its publish on the bus, the
-// mda's delivery, the store's filing and the relay's remote attempt in one trace, each span a
-// child of the one before.
+// module proxy) receives over OTLP the spans of the distributed stack as a cluster runs it - every
+// service its own process (smtp-ingress, mda, mta-relay, imap-gateway, pop3-gateway, admin-api) on
+// Kafka, PostgreSQL, MinIO and Redis - and its query API must show one message's SMTP transaction,
+// its publish on the bus, the mda's delivery, the store's filing and the relay's remote attempt in
+// one trace, each span a child of the one before, the context carried from process to process only
+// by the Kafka message headers.
 const run = uniqueName('trace');
 const domain = `${run}.test`;
 const REMOTE = `friend@far-${run}.test`;
 
 let jaeger: TestJaeger;
-let stack: MailStack;
+let stack: MailStack<ServiceProcesses>;
 let remote: RemoteMx;
 
 before(async () => {
   jaeger = await startJaeger();
   remote = await startRemoteMx();
   const outbound = uniqueName('mail.outbound');
-  stack = await startMailStack('distributed', {
-    OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint,
-    // A topic and group of this run's own: the relay takes only the job of this test.
-    MDA_OUTBOUND_TOPIC: outbound,
-    RELAY_OUTBOUND_TOPIC: outbound,
-    RELAY_CONSUMER_GROUP: uniqueName('relay'),
-    RELAY_TRANSPORT_MAP: `far-${run}.test=127.0.0.1:${remote.port}`,
-  });
+  stack = await startMailStack(
+    'distributed',
+    {
+      OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint,
+      // A topic and group of this run's own: the relay takes only the job of this test.
+      MDA_OUTBOUND_TOPIC: outbound,
+      RELAY_OUTBOUND_TOPIC: outbound,
+      RELAY_CONSUMER_GROUP: uniqueName('relay'),
+      RELAY_TRANSPORT_MAP: `far-${run}.test=127.0.0.1:${remote.port}`,
+    },
+    { processes: 'per-service' },
+  );
   const admin = new AdminClient(stack.app.adminUrl, stack.app.adminToken);
   const tenant = await admin.createTenant(run);
   await admin.createDomain(domain, tenant.id);
@@ -56,11 +63,16 @@ function tag(span: JaegerSpan, key: string): unknown {
   return span.tags.find((t) => t.key === key)?.value;
 }
 
+/** The OpenTelemetry service name of the process that recorded `span`. */
+function serviceOf(trace: JaegerTrace, span: JaegerSpan): string | undefined {
+  return trace.processes[span.processID]?.serviceName;
+}
+
 function parentOf(span: JaegerSpan): string | undefined {
   return span.references.find((r) => r.refType === 'CHILD_OF')?.spanID;
 }
 
-test('one message is one trace in Jaeger: SMTP transaction -> bus -> mda -> store, and the relay attempt', async () => {
+test('one message is one trace in Jaeger across the service processes: SMTP transaction -> bus -> mda -> store, and the relay attempt', async () => {
   const sent = await swaks([
     '--server',
     '127.0.0.1',
@@ -127,4 +139,16 @@ test('one message is one trace in Jaeger: SMTP transaction -> bus -> mda -> stor
     'the relay attempt continues from the mda through mail.outbound',
   );
   assert.equal(tag(relay[0]!, 'correo.event_id') !== undefined, true);
+  // Three processes took part, each recorded its own spans: the links above crossed the bus.
+  assert.equal(serviceOf(trace!, root), 'correo-smtp-ingress');
+  assert.equal(serviceOf(trace!, publish), 'correo-smtp-ingress');
+  assert.equal(serviceOf(trace!, deliver), 'correo-mda');
+  assert.equal(serviceOf(trace!, store), 'correo-mda');
+  assert.deepEqual([...new Set(relay.map((span) => serviceOf(trace!, span)))], ['correo-mta-relay']);
+  // ...and each from the very process the test started for that service.
+  const pidOf = (span: JaegerSpan) =>
+    Number(trace!.processes[span.processID]?.tags.find((t) => t.key === 'process.pid')?.value);
+  assert.equal(pidOf(root), stack.app.services['smtp-ingress'].process.child.pid);
+  assert.equal(pidOf(deliver), stack.app.services.mda.process.child.pid);
+  assert.equal(pidOf(relay[0]!), stack.app.services['mta-relay'].process.child.pid);
 });

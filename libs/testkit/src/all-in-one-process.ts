@@ -59,7 +59,8 @@ export interface AllInOneProcess {
   stop(): Promise<Exit>;
 }
 
-const UNANSWERED_DNS = '127.0.0.1:9';
+/** A closed loopback port: every DNS lookup fails at once and temporarily, the same on every machine. */
+export const UNANSWERED_DNS = '127.0.0.1:9';
 
 /**
  * The all-in-one (services/all-in-one/src/main.ts) as its own process, exactly as `make dev`
