@@ -176,7 +176,18 @@ export async function startServiceProcesses(env: Record<string, string>): Promis
     ...env,
   };
   const started = await Promise.allSettled(
-    SERVICE_NAMES.map((name) => startServiceProcess(join(SERVICES_DIR, name, 'src/main.ts'), common)),
+    SERVICE_NAMES.map(async (name) => {
+      const service = await startServiceProcess(join(SERVICES_DIR, name, 'src/main.ts'), common);
+      // As the kubelet's readiness probe before a pod gets traffic (which also sets the
+      // correo_readiness_check gauges the dashboards chart: they hold the last probe's outcome).
+      try {
+        await eventually(`${name} to be ready`, async () => (await service.readyz()) === 200, 60_000, 200);
+      } catch (error) {
+        await service.process.stop('SIGKILL');
+        throw error;
+      }
+      return service;
+    }),
   );
   const running = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const stopAll = async (): Promise<Exit[]> => {
