@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
 import { eventually, queuedId, runProgram, swaks, uniqueName, type ServiceProcesses } from '@correo/testkit';
 import { AdminClient } from './support/admin-client.js';
 import { startRemoteMx, type RemoteMx } from './support/remote-mx.js';
@@ -183,4 +184,22 @@ test('every dashboard panel query returns data while mail flows through the dist
   }
   t.diagnostic(`${queries.length - empty.length} of ${queries.length} panel queries returned data`);
   assert.deepEqual(empty, [], 'every panel query returns data');
+
+  // The chart's memory limits hold what each process really used through this journey.
+  const values = parse(readFileSync(join(ROOT, 'charts/correo/values.yaml'), 'utf8')) as {
+    services: Record<string, { resources: { limits: { memory: string } } }>;
+  };
+  const bytes = (quantity: string) =>
+    Number(/^(\d+)/.exec(quantity)![1]) * { Mi: 2 ** 20, Gi: 2 ** 30 }[/(Mi|Gi)$/.exec(quantity)![1]!]!;
+  const peaks = await prometheus.query(
+    'max by (pod) (max_over_time(correo_process_resident_memory_bytes[10m]))',
+  );
+  assert.equal(peaks.length, Object.keys(stack.app.services).length);
+  for (const peak of peaks) {
+    const service = peak.metric.pod!.replace(/^correo-/, '');
+    const limit = values.services[service]!.resources.limits.memory;
+    const used = Number(peak.value[1]);
+    t.diagnostic(`${service}: peak RSS ${(used / 2 ** 20).toFixed(0)} MiB, limit ${limit}`);
+    assert.ok(used < bytes(limit), `${service} peaked at ${used} bytes, over its limit ${limit}`);
+  }
 });

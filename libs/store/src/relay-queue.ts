@@ -37,6 +37,8 @@ export interface NewDeferredJob {
   lastError: string;
   /** The recipients still to deliver, with the temporary reply each got. */
   recipients: { recipient: string; reply: string }[];
+  /** The trace context its attempts continue (traceparent/tracestate); none unless given. */
+  traceHeaders?: Record<string, string>;
 }
 
 /** A relay's hold on a queued job: the token its writes must name. */
@@ -64,6 +66,8 @@ export interface RelayQueueEntry {
   expiresAt: Date;
   lastError: string;
   recipients: { recipient: string; lastReply: string }[];
+  /** The trace context of the message the job belongs to ({} when it had none). */
+  traceHeaders: Record<string, string>;
 }
 
 interface QueueRow {
@@ -82,10 +86,11 @@ interface QueueRow {
   recipients: { recipient: string; last_reply: string }[] | null;
   claim_token: string | null;
   claimed_until: Date | null;
+  trace_headers: Record<string, string>;
 }
 
 const ENTRY = `q.id, q.job_id, q.original_event_id, q.mail_from, q.sender_domain, q.destination_domain, q.job,
-  q.attempts, q.queued_at, q.next_attempt_at, q.expires_at, q.last_error,
+  q.attempts, q.queued_at, q.next_attempt_at, q.expires_at, q.last_error, q.trace_headers,
   CASE WHEN q.claimed_until > now() THEN q.claim_token END AS claim_token,
   CASE WHEN q.claimed_until > now() THEN q.claimed_until END AS claimed_until,
   (SELECT json_agg(json_build_object('recipient', r.recipient, 'last_reply', r.last_reply) ORDER BY r.recipient)
@@ -108,6 +113,7 @@ function toEntry(row: QueueRow): RelayQueueEntry {
     expiresAt: row.expires_at,
     lastError: row.last_error,
     recipients: (row.recipients ?? []).map((r) => ({ recipient: r.recipient, lastReply: r.last_reply })),
+    traceHeaders: row.trace_headers ?? {},
   };
 }
 
@@ -181,9 +187,10 @@ async function insertJob(
   const lease = claimLeaseMs === undefined ? null : claimLeaseMs;
   const { rows } = await client.query<{ claim_token: string | null }>(
     `INSERT INTO relay_queue (job_id, original_event_id, mail_from, sender_domain, destination_domain, job,
-       attempts, queued_at, next_attempt_at, expires_at, last_error, blob_key, claim_token, claimed_until)
+       attempts, queued_at, next_attempt_at, expires_at, last_error, blob_key, claim_token, claimed_until,
+       trace_headers)
      SELECT $1, $2, $3, $4, $5, $6, $7, $8, coalesce(lease.until, $9), $10, $11, $13,
-            CASE WHEN lease.until IS NOT NULL THEN gen_random_uuid() END, lease.until
+            CASE WHEN lease.until IS NOT NULL THEN gen_random_uuid() END, lease.until, $14::jsonb
        FROM (SELECT now() + make_interval(secs => $12::double precision / 1000) AS until) lease
      ON CONFLICT (job_id) DO NOTHING
      RETURNING claim_token`,
@@ -201,6 +208,7 @@ async function insertJob(
       job.lastError,
       lease,
       job.blobKey,
+      JSON.stringify(job.traceHeaders ?? {}),
     ],
   );
   return rows[0] ? (rows[0].claim_token ?? '') : null;

@@ -10,7 +10,7 @@ import {
   relayQueueOldestAgeSeconds,
 } from '@correo/store';
 import type { Pool, RelayQueueEntry } from '@correo/store';
-import { extractTraceContext, withSpan } from '@correo/telemetry';
+import { extractTraceContext, injectTraceContext, withSpan } from '@correo/telemetry';
 import type { Limits } from '@correo/limits';
 import type { Logger, ReadinessCheck } from '@correo/telemetry';
 import { claimLeaseMs } from './config.js';
@@ -100,6 +100,8 @@ export async function startMtaRelay(deps: MtaRelayDeps): Promise<MtaRelay> {
             queuedAt: job.queuedAt ? timestampDate(job.queuedAt) : new Date(),
             expiresAt: expiryOf(job, config),
             recipients: job.recipients.map((r) => r.address),
+            // Attempts from the queue later continue this trace (retryEntry).
+            traceHeaders: injectTraceContext({}),
           },
           claimLeaseMs(config),
         );
@@ -195,11 +197,20 @@ function startScheduler(ctx: JobContext): { stop(): Promise<void> } {
 async function retryEntry(ctx: JobContext, entry: RelayQueueEntry): Promise<void> {
   try {
     const job = decodeOutboundMessage(entry.job);
-    await processJob(ctx, job, {
-      attempt: entry.attempts,
-      claim: { jobId: entry.jobId, token: entry.claimToken! },
-      pending: entry.recipients.map((r) => r.recipient),
-    });
+    // In the message's own trace, whichever pod and however late: its context came with the job.
+    await withSpan(
+      'relay.retry',
+      async (span) => {
+        span.setAttribute('correo.event_id', entry.jobId);
+        span.setAttribute('correo.relay.attempt', entry.attempts);
+        await processJob(ctx, job, {
+          attempt: entry.attempts,
+          claim: { jobId: entry.jobId, token: entry.claimToken! },
+          pending: entry.recipients.map((r) => r.recipient),
+        });
+      },
+      extractTraceContext(entry.traceHeaders),
+    );
   } catch (error) {
     // The lease expires and another pass retries it; nothing is lost.
     ctx.logger.error({ jobId: entry.jobId, error: (error as Error).message }, 'queued delivery failed');
