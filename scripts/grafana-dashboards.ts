@@ -24,8 +24,8 @@ interface Dashboard {
 }
 
 const rate = (metric: string, by = '') => `sum${by ? ` by (${by})` : ''} (rate(${metric}[$__rate_interval]))`;
-const quantile = (q: number, histogram: string) =>
-  `histogram_quantile(${q}, sum by (le) (rate(${histogram}_bucket[$__rate_interval])))`;
+const quantile = (q: number, histogram: string, by = '') =>
+  `histogram_quantile(${q}, sum by (le${by ? `, ${by}` : ''}) (rate(${histogram}_bucket[$__rate_interval])))`;
 
 const processPanels: Panel[] = [
   {
@@ -76,6 +76,13 @@ export const dashboards: Dashboard[] = [
         queries: [
           [quantile(0.5, 'correo_mda_delivery_latency_seconds'), 'p50'],
           [quantile(0.99, 'correo_mda_delivery_latency_seconds'), 'p99'],
+        ],
+      },
+      {
+        title: 'Bus lag per partition',
+        unit: 'short',
+        queries: [
+          ['max by (group, topic, partition) (correo_bus_consumer_lag)', '{{group}} {{topic}}/{{partition}}'],
         ],
       },
       {
@@ -140,6 +147,17 @@ export const dashboards: Dashboard[] = [
         ],
       },
       {
+        title: 'TLS share of sessions',
+        unit: 'percentunit',
+        queries: [
+          [
+            // A listener without TLS sessions shows 0, not nothing.
+            `(${rate('correo_smtp_tls_sessions_total', 'listener')} or ${rate('correo_smtp_connections_total', 'listener')} * 0) / ${rate('correo_smtp_connections_total', 'listener')}`,
+            '{{listener}}',
+          ],
+        ],
+      },
+      {
         title: 'Outcomes per second',
         unit: 'ops',
         queries: [
@@ -192,6 +210,19 @@ export const dashboards: Dashboard[] = [
         title: 'IMAP commands per second',
         unit: 'ops',
         queries: [[rate('correo_imap_commands_total', 'command'), '{{command}}']],
+      },
+      {
+        title: 'IMAP command latency by command',
+        unit: 's',
+        queries: [
+          [quantile(0.5, 'correo_imap_command_duration_seconds', 'command'), 'p50 {{command}}'],
+          [quantile(0.99, 'correo_imap_command_duration_seconds', 'command'), 'p99 {{command}}'],
+        ],
+      },
+      {
+        title: 'IDLE sessions',
+        unit: 'short',
+        queries: [['sum(correo_imap_idle_sessions)', 'IDLE']],
       },
       {
         title: 'IMAP NO/BAD per second by command',
@@ -295,6 +326,19 @@ export const dashboards: Dashboard[] = [
         title: 'Backend retries per second',
         unit: 'ops',
         queries: [[rate('correo_bus_backend_retries_total', 'group, topic'), '{{group}} {{topic}}']],
+      },
+      {
+        title: 'PostgreSQL pool: connections and waiting queries',
+        unit: 'short',
+        queries: [['sum by (pod, state) (correo_postgres_pool_clients)', '{{pod}} {{state}}']],
+      },
+      {
+        title: 'S3 request latency by operation',
+        unit: 's',
+        queries: [
+          [quantile(0.5, 'correo_s3_request_duration_seconds', 'operation'), 'p50 {{operation}}'],
+          [quantile(0.99, 'correo_s3_request_duration_seconds', 'operation'), 'p99 {{operation}}'],
+        ],
       },
       ...processPanels,
     ],

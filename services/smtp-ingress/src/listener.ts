@@ -82,6 +82,12 @@ export function createListener(setup: ListenerSetup): SMTPServer {
       );
     },
 
+    // After the TLS handshake, implicit (465) or STARTTLS.
+    onSecure(_socket, _session, callback) {
+      ingressMetrics.tlsSessions.inc({ listener: name });
+      callback();
+    },
+
     onClose(session) {
       hooks.sessionClosed(session.id);
       if (guard.release(session.id)) ingressMetrics.activeConnections.dec({ listener: name });

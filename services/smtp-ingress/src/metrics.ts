@@ -7,6 +7,11 @@ export const ingressMetrics = {
     help: 'SMTP connections accepted by a listener.',
     labelNames: ['listener'],
   }),
+  tlsSessions: metrics.counter<'listener'>({
+    name: 'correo_smtp_tls_sessions_total',
+    help: 'SMTP sessions that went TLS (implicit TLS, or STARTTLS), by listener: the TLS share with connections_total.',
+    labelNames: ['listener'],
+  }),
   connectionsRefused: metrics.counter<'listener' | 'reason'>({
     name: 'correo_smtp_connections_refused_total',
     help: 'SMTP connections refused at connect time (per-address limits).',
