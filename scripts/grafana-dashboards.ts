@@ -102,6 +102,11 @@ export const dashboards: Dashboard[] = [
         ],
       },
       {
+        title: 'Dead-letter queue size',
+        unit: 'short',
+        queries: [['max by (group) (correo_dead_letters_waiting)', '{{group}}']],
+      },
+      {
         title: 'Relay deferred queue',
         unit: 'short',
         queries: [['max(correo_relay_queue_depth)', 'jobs queued']],
@@ -296,6 +301,11 @@ export const dashboards: Dashboard[] = [
         title: 'Oldest deferred job',
         unit: 's',
         queries: [['max(correo_relay_queue_oldest_age_seconds)', 'age']],
+      },
+      {
+        title: 'Deferred jobs per destination domain (top 20)',
+        unit: 'short',
+        queries: [['max by (domain) (correo_relay_queue_domain_jobs)', '{{domain}}']],
       },
       {
         title: 'Outbound jobs published by the mda',

@@ -125,6 +125,8 @@ test('every dashboard panel query returns data while mail flows through the dist
   );
   assert.ok(queuedId(await submit(alice, password, `friend@${far}`)), 'submission to a remote recipient');
   assert.ok(queuedId(await submit(alice, password, `nobody@${far}`)), 'submission the remote will refuse');
+  // A domain nothing routes to (DNS does not answer here): deferred, it stays in the relay's queue.
+  assert.ok(queuedId(await submit(alice, password, `someone@unrouted-${run}.test`)), 'a deferred submission');
   // One connection over the per-address limit is refused at connect time.
   const open = await Promise.all(Array.from({ length: MAX_CONNECTIONS_PER_IP }, () => openMx()));
   const refused = await openMx();

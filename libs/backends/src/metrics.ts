@@ -1,4 +1,4 @@
-import type { Pool } from '@correo/store';
+import { countWaitingDeadLetters, type Pool } from '@correo/store';
 import { metrics } from '@correo/telemetry';
 
 // The backends dashboard's "pool waits" and "S3 latency": what a request of ours waits for before
@@ -42,4 +42,33 @@ metrics.gauge({
 export function watchPool(pool: Pool): () => void {
   pools.add(pool);
   return () => void pools.delete(pool);
+}
+
+const deadLetterSources = new Set<{ pool: Pool; group: string }>();
+
+// The DLQ size: archived dead letters nobody has replayed yet, per consumer group, read at each
+// scrape (a database that does not answer leaves the sample out rather than a stale one).
+metrics.gauge({
+  name: 'correo_dead_letters_waiting',
+  help: 'Dead letters of a consumer group archived and not replayed yet (the dead-letter queue size).',
+  labelNames: ['group'],
+  async collect() {
+    this.reset();
+    await Promise.all(
+      [...deadLetterSources].map(async ({ pool, group }) => {
+        try {
+          this.set({ group }, await countWaitingDeadLetters(pool, group));
+        } catch {
+          // Unknown this time.
+        }
+      }),
+    );
+  },
+});
+
+/** Reports the waiting dead letters of `group` until the returned function is called. */
+export function watchDeadLetters(pool: Pool, group: string): () => void {
+  const source = { pool, group };
+  deadLetterSources.add(source);
+  return () => void deadLetterSources.delete(source);
 }

@@ -359,6 +359,19 @@ export async function relayQueueDepth(pool: Pool): Promise<number> {
   return Number(rows[0]!.n);
 }
 
+/**
+ * Queued jobs per destination domain, the `limit` domains with most first: which remote sites are
+ * deferring our mail (bounded, so a spam run to many domains cannot blow up the metric's series).
+ */
+export async function relayQueueByDomain(pool: Pool, limit: number): Promise<Map<string, number>> {
+  const { rows } = await pool.query<{ domain: string; n: string }>(
+    `SELECT destination_domain AS domain, count(*) AS n FROM relay_queue
+      GROUP BY destination_domain ORDER BY count(*) DESC, destination_domain LIMIT $1`,
+    [limit],
+  );
+  return new Map(rows.map((row) => [row.domain, Number(row.n)]));
+}
+
 /** Seconds since the oldest queued job was first accepted for relay (0 when the queue is empty): the age an SRE alerts on. */
 export async function relayQueueOldestAgeSeconds(pool: Pool): Promise<number> {
   const { rows } = await pool.query<{ age: string | null }>(

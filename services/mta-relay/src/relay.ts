@@ -6,6 +6,7 @@ import { decodeOutboundMessage, timestampDate } from '@correo/proto';
 import {
   claimDueRelayJobs,
   claimNewRelayJob,
+  relayQueueByDomain,
   relayQueueDepth,
   relayQueueOldestAgeSeconds,
 } from '@correo/store';
@@ -161,6 +162,9 @@ export async function startMtaRelay(deps: MtaRelayDeps): Promise<MtaRelay> {
   };
 }
 
+/** The destination domains correo_relay_queue_domain_jobs shows: a bounded number of series. */
+const QUEUE_DOMAINS_CHARTED = 20;
+
 function startScheduler(ctx: JobContext): { stop(): Promise<void> } {
   let stopping = false;
   let wake: (() => void) | undefined;
@@ -174,6 +178,9 @@ function startScheduler(ctx: JobContext): { stop(): Promise<void> } {
         await Promise.all(claimed.map((entry) => retryEntry(ctx, entry)));
         relayMetrics.queueDepth.set(await relayQueueDepth(ctx.pool));
         relayMetrics.oldestAge.set(await relayQueueOldestAgeSeconds(ctx.pool));
+        const byDomain = await relayQueueByDomain(ctx.pool, QUEUE_DOMAINS_CHARTED);
+        relayMetrics.queueByDomain.reset();
+        for (const [domain, jobs] of byDomain) relayMetrics.queueByDomain.set({ domain }, jobs);
         if (claimed.length === ctx.settings.queueBatch) continue;
       } catch (error) {
         ctx.logger.warn({ error: (error as Error).message }, 'deferred queue pass failed');
