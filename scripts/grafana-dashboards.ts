@@ -230,6 +230,14 @@ export const dashboards: Dashboard[] = [
         queries: [['sum(correo_imap_idle_sessions)', 'IDLE']],
       },
       {
+        title: 'Notify fan-out latency (publish to each listening session)',
+        unit: 's',
+        queries: [
+          [quantile(0.5, 'correo_notify_fanout_seconds'), 'p50'],
+          [quantile(0.99, 'correo_notify_fanout_seconds'), 'p99'],
+        ],
+      },
+      {
         title: 'IMAP NO/BAD per second by command',
         unit: 'ops',
         queries: [

@@ -1,3 +1,4 @@
+import { observeMailboxChangeFanout } from '@correo/notify';
 import { countWaitingDeadLetters, type Pool } from '@correo/store';
 import { metrics } from '@correo/telemetry';
 
@@ -72,3 +73,10 @@ export function watchDeadLetters(pool: Pool, group: string): () => void {
   deadLetterSources.add(source);
   return () => void deadLetterSources.delete(source);
 }
+
+const fanout = metrics.histogram({
+  name: 'correo_notify_fanout_seconds',
+  help: 'From a mailbox change published (on any pod) to each listening session of this process receiving it.',
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+});
+observeMailboxChangeFanout((seconds) => fanout.observe(seconds));
