@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrate } from '@correo/store';
 import { loadTlsMaterial } from '@correo/tls';
-import { UNANSWERED_DNS } from './all-in-one-process.js';
+import { UNANSWERED_DNS, type MailEndpoints } from './all-in-one-process.js';
 import { makeDataDir, removeDataDir } from './data-dir.js';
 import { eventually } from './eventually.js';
 import { spawnNode, type Exit, type Spawned } from './spawned.js';
@@ -106,27 +106,11 @@ export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /**
  * Every service of the distributed deployment as a process of its own (as in its pod), over one
- * database and whatever backends the environment names. Shaped like AllInOneProcess where tests
- * reach the mail system (ports, admin-api, CA), so a test runs on either.
+ * database and whatever backends the environment names; reached like the all-in-one
+ * (MailEndpoints), so a test runs on either.
  */
-export interface ServiceProcesses {
+export interface ServiceProcesses extends MailEndpoints {
   services: Record<ServiceName, ServiceProcess>;
-  host: string;
-  ports: {
-    mx: number;
-    submission: number;
-    submissions: number;
-    imap: number;
-    imaps: number;
-    pop3: number;
-    pop3s: number;
-    adminApi: number;
-  };
-  adminUrl: string;
-  adminToken: string;
-  databaseUrl: string;
-  /** The self-signed certificate every TLS listener shares (SAN 127.0.0.1 and localhost). */
-  caFile: string;
   /** SIGTERM to every process; resolves once all exited (SIGKILL after 30 s), then removes the data dir. */
   stop(): Promise<Record<ServiceName, Exit>>;
 }
