@@ -462,6 +462,41 @@ test('every credential comes from a Secret (existingSecret, secretRefs or secret
   }
 });
 
+test('every example values block in docs/kubernetes.md renders with the chart', () => {
+  // Strimzi, CloudNativePG, a Redis operator, S3, the mda's HPA on consumer lag: a block whose
+  // top-level keys are all chart values is a values file a reader will copy.
+  const schema = JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8')) as {
+    properties: Record<string, unknown>;
+  };
+  const doc = readFileSync(join(ROOT, 'docs/kubernetes.md'), 'utf8');
+  const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)]
+    .map((m) => m[1]!)
+    .filter((text) => {
+      const parsed = parseAllDocuments(text)[0]?.toJS() as Record<string, unknown> | null;
+      return (
+        parsed !== null &&
+        typeof parsed === 'object' &&
+        Object.keys(parsed).every((key) => key in schema.properties)
+      );
+    });
+  assert.ok(blocks.length >= 6, `${blocks.length} example values blocks`);
+  const dir = mkdtempSync(join(tmpdir(), 'correo-doc-values-'));
+  try {
+    blocks.forEach((text, i) => {
+      const file = join(dir, `example-${i}.yaml`);
+      writeFileSync(file, text);
+      // The schema refuses a mistyped key or value; the templates must render with it.
+      const objects = render('-f', file);
+      assert.ok(
+        objects.some((o) => o.kind === 'Deployment'),
+        text,
+      );
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 function* sourceFiles(dir: string): Generator<string> {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.name === 'node_modules' || entry.name === 'test') continue;
