@@ -258,6 +258,19 @@ export const dashboards: Dashboard[] = [
         ],
       },
       {
+        title: 'POP3 commands per second',
+        unit: 'ops',
+        queries: [[rate('correo_pop3_command_duration_seconds_count', 'command'), '{{command}}']],
+      },
+      {
+        title: 'POP3 command latency by command',
+        unit: 's',
+        queries: [
+          [quantile(0.5, 'correo_pop3_command_duration_seconds', 'command'), 'p50 {{command}}'],
+          [quantile(0.99, 'correo_pop3_command_duration_seconds', 'command'), 'p99 {{command}}'],
+        ],
+      },
+      {
         title: 'POP3 retrievals and deletions',
         unit: 'ops',
         queries: [
