@@ -178,6 +178,14 @@ export const dashboards: Dashboard[] = [
         ],
       },
       {
+        title: 'Replies by code per second',
+        unit: 'ops',
+        queries: [
+          [rate('correo_smtp_messages_accepted_total'), '250 2.0.0'],
+          [rate('correo_smtp_refusals_total', 'code'), '{{code}}'],
+        ],
+      },
+      {
         title: 'AUTH attempts per second by outcome',
         unit: 'ops',
         queries: [[rate('correo_logins_total{protocol="smtp"}', 'outcome'), '{{outcome}}']],

@@ -37,6 +37,10 @@ export function createListener(setup: ListenerSetup): SMTPServer {
 
   const refuse = (reply: SmtpReply) => {
     ingressMetrics.messagesRejected.inc({ listener: name, reason: reply.reason });
+    ingressMetrics.refusalsByCode.inc({
+      listener: name,
+      code: `${reply.responseCode} ${reply.enhancedCode}`,
+    });
     if (reply.reason === 'backend_error') log.error({ err: reply.cause }, reply.message);
     return reply;
   };

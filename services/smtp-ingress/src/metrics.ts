@@ -32,6 +32,11 @@ export const ingressMetrics = {
     help: 'Messages, senders and recipients refused, by reason.',
     labelNames: ['listener', 'reason'],
   }),
+  refusalsByCode: metrics.counter<'listener' | 'code'>({
+    name: 'correo_smtp_refusals_total',
+    help: 'Refusals by SMTP reply: code and enhanced status code ("550 5.1.1"), a bounded set of correo\'s own replies.',
+    labelNames: ['listener', 'code'],
+  }),
   acceptedBytes: metrics.counter<'listener'>({
     name: 'correo_smtp_accepted_bytes_total',
     help: 'Bytes of accepted messages as stored (with the Received header).',
