@@ -24,6 +24,15 @@ export type { ExpungeRequest } from './parse/expunge.js';
 export type { FetchAttribute, FetchRequest, SimpleFetchItem } from './parse/fetch.js';
 export type { GetQuotaRequest } from './parse/getquota.js';
 export type { GetQuotaRootRequest } from './parse/getquotaroot.js';
+export { validMetadataEntry } from './parse/metadata.js';
+export type {
+  GetMetadataRequest,
+  MetadataDepth,
+  MetadataEntryValue,
+  SetMetadataRequest,
+} from './parse/metadata.js';
+export { MAILBOX_EVENTS, MESSAGE_EVENTS, USER_EVENTS } from './parse/notify.js';
+export type { NotifyEvent, NotifyEventGroup, NotifyFilter, NotifyRequest } from './parse/notify.js';
 export type { IdRequest } from './parse/id.js';
 export type { IdleRequest } from './parse/idle.js';
 export type { ListRequest, ListReturn, ListSelection } from './parse/list.js';
@@ -95,5 +104,6 @@ export { formatSection } from './serialize/section.js';
 export { quotaResponse, quotaRootResponse } from './serialize/quota.js';
 export type { QuotaResource } from './serialize/quota.js';
 export { idResponse } from './serialize/id.js';
+export { metadataEntriesResponse, metadataResponse } from './serialize/metadata.js';
 export { namespaceResponse } from './serialize/namespace.js';
 export type { Namespace } from './serialize/namespace.js';

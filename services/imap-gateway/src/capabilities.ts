@@ -51,6 +51,8 @@ export function capabilities(options: {
     'MULTIAPPEND',
     `APPENDLIMIT=${options.appendLimit}`,
     'UTF8=ACCEPT',
+    'METADATA',
+    'METADATA-SERVER',
   ];
 }
 

@@ -42,8 +42,12 @@ import { parseLsub } from './lsub.js';
 import { parseMove } from './move.js';
 import type { NamespaceRequest } from './namespace.js';
 import { parseNamespace } from './namespace.js';
+import type { GetMetadataRequest, SetMetadataRequest } from './metadata.js';
+import { parseGetMetadata, parseSetMetadata } from './metadata.js';
 import type { NoopRequest } from './noop.js';
 import { parseNoop } from './noop.js';
+import type { NotifyRequest } from './notify.js';
+import { parseNotify } from './notify.js';
 import type { RenameRequest } from './rename.js';
 import { parseRename } from './rename.js';
 import type { SearchRequest } from './search.js';
@@ -81,6 +85,9 @@ export type ImapRequest =
   | FetchRequest
   | GetQuotaRequest
   | GetQuotaRootRequest
+  | GetMetadataRequest
+  | SetMetadataRequest
+  | NotifyRequest
   | IdRequest
   | IdleRequest
   | ListRequest
@@ -121,6 +128,9 @@ const COMMANDS: Record<string, (r: Reader) => ImapRequest> = {
   FETCH: (r) => parseFetch(r, false),
   GETQUOTA: parseGetQuota,
   GETQUOTAROOT: parseGetQuotaRoot,
+  GETMETADATA: parseGetMetadata,
+  SETMETADATA: parseSetMetadata,
+  NOTIFY: parseNotify,
   ID: parseId,
   IDLE: parseIdle,
   LIST: parseList,

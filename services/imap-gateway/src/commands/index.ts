@@ -21,6 +21,7 @@ import { list } from './list.js';
 import { login } from './login.js';
 import { logout } from './logout.js';
 import { lsub } from './lsub.js';
+import { getMetadata, setMetadata } from './metadata.js';
 import { namespace } from './namespace.js';
 import { noop } from './noop.js';
 import { getQuota, getQuotaRoot } from './quota.js';
@@ -94,6 +95,8 @@ export const COMMANDS: { [C in ImapRequest['command']]: Command<C> } = {
   IDLE: authenticated(idle),
   GETQUOTA: authenticated(getQuota),
   GETQUOTAROOT: authenticated(getQuotaRoot),
+  GETMETADATA: authenticated(getMetadata),
+  SETMETADATA: authenticated(setMetadata),
   CHECK: selected(noop),
   CLOSE: selected(close),
   UNSELECT: selected(close),
