@@ -53,6 +53,7 @@ export function capabilities(options: {
     'UTF8=ACCEPT',
     'METADATA',
     'METADATA-SERVER',
+    'NOTIFY',
   ];
 }
 

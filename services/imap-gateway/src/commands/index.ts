@@ -23,6 +23,7 @@ import { logout } from './logout.js';
 import { lsub } from './lsub.js';
 import { getMetadata, setMetadata } from './metadata.js';
 import { namespace } from './namespace.js';
+import { notify } from './notify.js';
 import { noop } from './noop.js';
 import { getQuota, getQuotaRoot } from './quota.js';
 import { rename } from './rename.js';
@@ -97,6 +98,7 @@ export const COMMANDS: { [C in ImapRequest['command']]: Command<C> } = {
   GETQUOTAROOT: authenticated(getQuotaRoot),
   GETMETADATA: authenticated(getMetadata),
   SETMETADATA: authenticated(setMetadata),
+  NOTIFY: authenticated(notify),
   CHECK: selected(noop),
   CLOSE: selected(close),
   UNSELECT: selected(close),
