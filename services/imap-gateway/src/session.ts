@@ -296,7 +296,10 @@ export class ImapSession {
       const state = this.current;
       const selectedId = state.name === 'selected' ? state.view.mailboxId : null;
       let due = false;
-      const selectedChanged = selectedId !== null && (change === null || change.mailboxId === selectedId);
+      // Annotations are not messages: a metadata change leaves the selected view as it is.
+      const selectedChanged =
+        selectedId !== null &&
+        (change === null || (change.mailboxId === selectedId && change.kind !== 'metadata'));
       if (selectedChanged) {
         this.dirty = true;
         due = this.notifications?.selected?.events.has('MessageNew') ?? false;

@@ -1,0 +1,223 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import {
+  astr,
+  encodeValues,
+  formatResponseCode,
+  listResponse,
+  mailboxValue,
+  metadataEntriesResponse,
+  metadataResponse,
+  str,
+} from '../src/index.js';
+import type { GetMetadataRequest, NotifyRequest, SetMetadataRequest } from '../src/index.js';
+import { anyText } from './arbitraries.js';
+import { parse, rejects } from './helpers.js';
+
+const wire = (value: Parameters<typeof encodeValues>[0][number]): string =>
+  encodeValues([value]).toString('latin1');
+
+describe('GETMETADATA and SETMETADATA (RFC 5464)', () => {
+  test('the RFC examples', () => {
+    assert.deepEqual(parse('a GETMETADATA "" /private/comment'), {
+      command: 'GETMETADATA',
+      mailbox: '',
+      maxSize: null,
+      depth: '0',
+      entries: ['/private/comment'],
+    } satisfies GetMetadataRequest);
+    assert.deepEqual(parse('a GETMETADATA INBOX (/shared/comment /private/comment)'), {
+      command: 'GETMETADATA',
+      mailbox: 'INBOX',
+      maxSize: null,
+      depth: '0',
+      entries: ['/shared/comment', '/private/comment'],
+    });
+    assert.deepEqual(parse('a GETMETADATA (MAXSIZE 1024) INBOX /shared/comment'), {
+      command: 'GETMETADATA',
+      mailbox: 'INBOX',
+      maxSize: 1024,
+      depth: '0',
+      entries: ['/shared/comment'],
+    });
+    assert.deepEqual(parse('a GETMETADATA (DEPTH 1) INBOX "/private/filters/values"'), {
+      command: 'GETMETADATA',
+      mailbox: 'INBOX',
+      maxSize: null,
+      depth: '1',
+      entries: ['/private/filters/values'],
+    });
+    assert.deepEqual(parse('a GETMETADATA (DEPTH infinity MAXSIZE 5) INBOX /PRIVATE'), {
+      command: 'GETMETADATA',
+      mailbox: 'INBOX',
+      maxSize: 5,
+      depth: 'infinity',
+      entries: ['/private'],
+    });
+    assert.deepEqual(
+      parse('a SETMETADATA INBOX (/private/comment {33}\r\nMy new comment across\r\ntwo lines.)'),
+      {
+        command: 'SETMETADATA',
+        mailbox: 'INBOX',
+        values: [{ entry: '/private/comment', value: Buffer.from('My new comment across\r\ntwo lines.') }],
+      } satisfies SetMetadataRequest,
+    );
+    assert.deepEqual(parse('a SETMETADATA INBOX (/private/comment NIL /shared/x "y")'), {
+      command: 'SETMETADATA',
+      mailbox: 'INBOX',
+      values: [
+        { entry: '/private/comment', value: null },
+        { entry: '/shared/x', value: Buffer.from('y') },
+      ],
+    });
+    assert.deepEqual(parse('a SETMETADATA "" (/shared/b ~{2}\r\n\0\0)'), {
+      command: 'SETMETADATA',
+      mailbox: '',
+      values: [{ entry: '/shared/b', value: Buffer.from([0, 0]) }],
+    });
+  });
+
+  test('entry names and options that are refused', () => {
+    rejects('a SETMETADATA INBOX (/private "v")', /names no entry below/);
+    rejects('a SETMETADATA INBOX (/vendor/x "v")', /must start with \/private or \/shared/);
+    rejects('a SETMETADATA INBOX (/privateer/x "v")', /must start with \/private or \/shared/);
+    rejects('a SETMETADATA INBOX ("/private/a*" "v")', /holds "\*"/);
+    rejects('a SETMETADATA INBOX (/private//a "v")', /empty part/);
+    rejects('a SETMETADATA INBOX (/private/a/ "v")', /empty part/);
+    rejects(`a SETMETADATA INBOX (/private/${'a'.repeat(1100)} "v")`, /longer than 1024/);
+    rejects('a SETMETADATA INBOX (/private/a)', /Expected a space after the entry name/);
+    rejects('a SETMETADATA INBOX ()', /metadata entry name/);
+    rejects('a GETMETADATA (DEPTH 2) INBOX /private', /DEPTH is 0, 1 or infinity/);
+    rejects('a GETMETADATA (COLOUR 2) INBOX /private', /Unknown GETMETADATA option/);
+    rejects('a GETMETADATA INBOX', /Expected a space after the mailbox name/);
+  });
+
+  test('any entry and value written by the serializer parses back', () => {
+    const part = fc.stringMatching(/^[a-z0-9._-]{1,8}$/);
+    const entry = fc
+      .tuple(fc.constantFrom('/private', '/shared'), fc.array(part, { minLength: 1, maxLength: 4 }))
+      .map(([root, parts]) => [root, ...parts].join('/'));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(entry, fc.option(anyText)), { minLength: 1, maxLength: 5 }), (pairs) => {
+        const body = pairs.map(([e, v]) => `${wire(astr(e))} ${v === null ? 'NIL' : wire(str(v))}`).join(' ');
+        const request = parse(Buffer.from(`a SETMETADATA ${wire(mailboxValue('Box'))} (${body})`, 'latin1'));
+        assert.deepEqual(
+          request.command === 'SETMETADATA' && request.values,
+          pairs.map(([e, v]) => ({ entry: e, value: v === null ? null : Buffer.from(v, 'utf8') })),
+        );
+      }),
+    );
+  });
+
+  test('responses and response codes', () => {
+    assert.equal(
+      metadataResponse('', [
+        { entry: '/private/comment', value: Buffer.from('My own comment') },
+        { entry: '/shared/comment', value: null },
+      ]).toString(),
+      '* METADATA "" (/private/comment "My own comment" /shared/comment NIL)\r\n',
+    );
+    assert.equal(
+      metadataResponse('INBOX', [{ entry: '/private/b', value: Buffer.from('a\0b') }]).toString('latin1'),
+      '* METADATA INBOX (/private/b ~{3}\r\na\0b)\r\n',
+    );
+    assert.equal(
+      metadataEntriesResponse('INBOX', ['/shared/comment', '/private/x']).toString(),
+      '* METADATA INBOX /shared/comment /private/x\r\n',
+    );
+    assert.equal(
+      formatResponseCode({ code: 'METADATA', kind: 'LONGENTRIES', value: 2199 }),
+      '[METADATA LONGENTRIES 2199] ',
+    );
+    assert.equal(
+      formatResponseCode({ code: 'METADATA', kind: 'MAXSIZE', value: 1024 }),
+      '[METADATA MAXSIZE 1024] ',
+    );
+    assert.equal(formatResponseCode({ code: 'METADATA', kind: 'TOOMANY' }), '[METADATA TOOMANY] ');
+    assert.equal(formatResponseCode({ code: 'METADATA', kind: 'NOPRIVATE' }), '[METADATA NOPRIVATE] ');
+  });
+});
+
+describe('NOTIFY (RFC 5465)', () => {
+  test('the RFC examples', () => {
+    assert.deepEqual(parse('a NOTIFY NONE'), { command: 'NOTIFY', set: null } satisfies NotifyRequest);
+    assert.deepEqual(
+      parse(
+        'a notify set status (selected (MessageNew (uid body.peek[header.fields (from to subject)]) MessageExpunge)) (subtree Lists (MessageNew MessageExpunge FlagChange)) (mailboxes (INBOX Drafts) NONE)',
+      ),
+      {
+        command: 'NOTIFY',
+        set: {
+          status: true,
+          groups: [
+            {
+              filter: { kind: 'SELECTED' },
+              events: [
+                {
+                  name: 'MessageNew',
+                  fetch: [
+                    { kind: 'UID' },
+                    {
+                      kind: 'BODY[]',
+                      section: { part: [], text: 'HEADER.FIELDS', fields: ['from', 'to', 'subject'] },
+                      partial: null,
+                      peek: true,
+                    },
+                  ],
+                },
+                { name: 'MessageExpunge' },
+              ],
+            },
+            {
+              filter: { kind: 'SUBTREE', mailboxes: ['Lists'] },
+              events: [{ name: 'MessageNew', fetch: [] }, { name: 'MessageExpunge' }, { name: 'FlagChange' }],
+            },
+            { filter: { kind: 'MAILBOXES', mailboxes: ['INBOX', 'Drafts'] }, events: [] },
+          ],
+        },
+      },
+    );
+    assert.deepEqual(
+      parse('a NOTIFY SET (personal (MailboxName SubscriptionChange AnnotationChange Frob))'),
+      {
+        command: 'NOTIFY',
+        set: {
+          status: false,
+          groups: [
+            {
+              filter: { kind: 'PERSONAL' },
+              events: [
+                { name: 'MailboxName' },
+                { name: 'SubscriptionChange' },
+                { name: 'AnnotationChange' },
+                { name: 'unknown', atom: 'FROB' },
+              ],
+            },
+          ],
+        },
+      },
+    );
+  });
+
+  test('malformed NOTIFY commands are BAD', () => {
+    rejects('a NOTIFY', /Expected a space after NOTIFY/);
+    rejects('a NOTIFY SET', /Expected a space after SET/);
+    rejects('a NOTIFY SET (personal)', /Expected a space after the mailbox filter/);
+    rejects('a NOTIFY SET (nowhere NONE)', /Unknown mailbox filter/);
+    rejects('a NOTIFY SET (personal (MessageNew)', /closing the event group/);
+    rejects('a NOTIFY NONE extra', /at the end of NOTIFY NONE/);
+  });
+
+  test('LIST with OLDNAME and the NOTIFY response codes', () => {
+    assert.equal(
+      listResponse({ name: 'New', delimiter: '/', attributes: [], oldName: 'Old box' }).toString(),
+      '* LIST () "/" New ("OLDNAME" ("Old box"))\r\n',
+    );
+    assert.equal(
+      formatResponseCode({ code: 'BADEVENT', events: ['MessageNew', 'MessageExpunge'] }),
+      '[BADEVENT (MessageNew MessageExpunge)] ',
+    );
+    assert.equal(formatResponseCode({ code: 'NOTIFICATIONOVERFLOW' }), '[NOTIFICATIONOVERFLOW] ');
+  });
+});
