@@ -13,6 +13,7 @@ export type { ParseOptions } from './lexer/reader.js';
 export { isIdleDone } from './parse/idle.js';
 export type { AppendMessage, AppendRequest } from './parse/append.js';
 export type { AuthenticateRequest } from './parse/authenticate.js';
+export type { CancelUpdateRequest } from './parse/cancelupdate.js';
 export type { CapabilityRequest } from './parse/capability.js';
 export type { CheckRequest } from './parse/check.js';
 export type { CloseRequest } from './parse/close.js';
@@ -95,7 +96,7 @@ export {
 export { esearchResponse, searchResponse, sortResponse } from './serialize/search.js';
 export { threadResponse } from './serialize/thread.js';
 export type { ThreadNode } from './serialize/thread.js';
-export type { EsearchResult } from './serialize/search.js';
+export type { ContextChange, EsearchResult } from './serialize/search.js';
 export { fetchResponse, fetchResponseParts } from './serialize/fetch.js';
 export type { FetchItem } from './serialize/fetch.js';
 export { envelopeValue } from './serialize/envelope.js';

@@ -54,6 +54,8 @@ export function capabilities(options: {
     'METADATA',
     'METADATA-SERVER',
     'NOTIFY',
+    'CONTEXT=SEARCH',
+    'CONTEXT=SORT',
   ];
 }
 

@@ -19,6 +19,7 @@ import type { MailboxView } from './mailbox-view.js';
 import type { StreamedUpload } from './message-facts.js';
 import { imapMetrics } from './metrics.js';
 import type { SessionNotifications } from './notifications.js';
+import { writeContextUpdates } from './search-contexts.js';
 
 /**
  * RFC 9051 3: what the session holds in each state. Only the authenticated and selected states know the
@@ -233,10 +234,11 @@ export class ImapSession {
       recent: !this.rev2,
     });
     if (responses.length) await this.io.write(...responses);
+    const context = { tag: '*', session: this, services: this.services, io: this.io, uploads: [] };
+    await writeContextUpdates({ ...context, account: state.account, view });
     const fetchNew = this.notifications?.selected?.fetch ?? [];
     if (fetchNew.length && view.largestUid > largestBefore) {
       // NOTIFY MessageNew with attributes (RFC 5465 5.2): the new messages' FETCH follows their EXISTS.
-      const context = { tag: '*', session: this, services: this.services, io: this.io, uploads: [] };
       await fetch(
         { ...context, account: state.account, view },
         {

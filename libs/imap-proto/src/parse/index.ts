@@ -5,6 +5,8 @@ import type { AppendRequest } from './append.js';
 import { parseAppend } from './append.js';
 import type { AuthenticateRequest } from './authenticate.js';
 import { parseAuthenticate } from './authenticate.js';
+import type { CancelUpdateRequest } from './cancelupdate.js';
+import { parseCancelUpdate } from './cancelupdate.js';
 import type { CapabilityRequest } from './capability.js';
 import { parseCapability } from './capability.js';
 import type { CheckRequest } from './check.js';
@@ -74,6 +76,7 @@ import { parseUnsubscribe } from './unsubscribe.js';
 export type ImapRequest =
   | AppendRequest
   | AuthenticateRequest
+  | CancelUpdateRequest
   | CapabilityRequest
   | CheckRequest
   | CloseRequest
@@ -116,6 +119,7 @@ export interface ImapCommand {
 const COMMANDS: Record<string, (r: Reader) => ImapRequest> = {
   APPEND: parseAppend,
   AUTHENTICATE: parseAuthenticate,
+  CANCELUPDATE: parseCancelUpdate,
   CAPABILITY: parseCapability,
   CHECK: parseCheck,
   CLOSE: parseClose,

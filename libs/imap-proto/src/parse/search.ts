@@ -4,7 +4,8 @@ import { decodeUtf8, readQuoted } from '../lexer/string.js';
 import type { SearchKey } from './search-key.js';
 import { readSearchKey } from './search-key.js';
 
-export type SearchReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'SAVE';
+/** RFC 4731, RFC 5182 (SAVE), RFC 5267 (UPDATE keeps the result updated; CONTEXT is a hint). */
+export type SearchReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'SAVE' | 'UPDATE' | 'CONTEXT';
 
 export interface SearchRequest {
   command: 'SEARCH';
@@ -23,6 +24,8 @@ const RETURN_OPTIONS: ReadonlySet<string> = new Set<SearchReturnOption>([
   'ALL',
   'COUNT',
   'SAVE',
+  'UPDATE',
+  'CONTEXT',
 ]);
 
 /** RETURN (...) of SEARCH (RFC 4731) and SORT (RFC 5267), with the options that command knows. */

@@ -11,8 +11,8 @@ export interface SortCriterion {
   reverse: boolean;
 }
 
-/** ESORT (RFC 5267) RETURN options. */
-export type SortReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT';
+/** ESORT (RFC 5267) RETURN options; UPDATE and CONTEXT of CONTEXT=SORT. */
+export type SortReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'UPDATE' | 'CONTEXT';
 
 export interface SortRequest {
   command: 'SORT';
@@ -39,7 +39,14 @@ export const SORT_KEYS: ReadonlySet<string> = new Set<SortKey>([
   'DISPLAYTO',
 ]);
 
-const RETURN_OPTIONS: ReadonlySet<string> = new Set<SortReturnOption>(['MIN', 'MAX', 'ALL', 'COUNT']);
+const RETURN_OPTIONS: ReadonlySet<string> = new Set<SortReturnOption>([
+  'MIN',
+  'MAX',
+  'ALL',
+  'COUNT',
+  'UPDATE',
+  'CONTEXT',
+]);
 
 /** sort-criteria: "(" sort-criterion *(SP sort-criterion) ")", sort-criterion = ["REVERSE" SP] sort-key. */
 function readSortCriteria(r: Reader): SortCriterion[] {

@@ -7,6 +7,7 @@ import type {
 } from '../command-context.js';
 import { append } from './append.js';
 import { authenticate } from './authenticate.js';
+import { cancelUpdate } from './cancelupdate.js';
 import { capability } from './capability.js';
 import { close } from './close.js';
 import { copy } from './copy.js';
@@ -100,6 +101,7 @@ export const COMMANDS: { [C in ImapRequest['command']]: Command<C> } = {
   SETMETADATA: authenticated(setMetadata),
   NOTIFY: authenticated(notify),
   CHECK: selected(noop),
+  CANCELUPDATE: selected(cancelUpdate),
   CLOSE: selected(close),
   UNSELECT: selected(close),
   EXPUNGE: selected(expunge),

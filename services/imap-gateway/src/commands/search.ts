@@ -3,11 +3,13 @@ import type { EsearchResult, SearchRequest, SearchReturnOption } from '@correo/i
 import type { Completion, SelectedContext } from '../command-context.js';
 import { no, ok } from '../command-context.js';
 import { HeaderScanLimitError, searchMailbox } from '../search-header-scan.js';
+import { keepUpdated } from '../search-contexts.js';
 import { usesModseq } from '../search-program.js';
 
 /**
  * SEARCH and UID SEARCH: SQL, plus header blocks read for HEADER fields the store has no column for;
- * ESEARCH (RFC 4731) with RETURN, or under IMAP4rev2; SEARCHRES (RFC 5182) RETURN (SAVE) for "$".
+ * ESEARCH (RFC 4731) with RETURN, or under IMAP4rev2; SEARCHRES (RFC 5182) RETURN (SAVE) for "$";
+ * CONTEXT=SEARCH (RFC 5267) RETURN (UPDATE).
  */
 export async function search(ctx: SelectedContext, request: SearchRequest): Promise<Completion> {
   const { session, services } = ctx;
@@ -42,7 +44,16 @@ export async function search(ctx: SelectedContext, request: SearchRequest): Prom
     await ctx.io.write(searchResponse(numbers, modseq ?? null));
     return ok(`${name} completed`);
   }
-  const returned = options.filter((o) => o !== 'SAVE');
+  // UPDATE (RFC 5267) keeps the result updated; CONTEXT is only a hint. Neither asks for data.
+  const returned = options.filter((o) => o !== 'SAVE' && o !== 'UPDATE' && o !== 'CONTEXT');
+  if (options.includes('UPDATE')) {
+    await keepUpdated(ctx, {
+      uid: request.uid,
+      criteria: request.criteria,
+      sort: null,
+      result: matches.map((m) => m.uid),
+    });
+  }
   if (save) {
     view.saveSearchResult(
       savedPart(
