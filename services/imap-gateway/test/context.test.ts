@@ -29,19 +29,6 @@ describe('CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267)', () => {
     return driver;
   }
 
-  /**
-   * Resolves once the account's change feed delivered a change of `kind`: every session subscribed
-   * before (as A is) has then been told as well, listeners run in order.
-   */
-  async function changeSeen(account: AccountRef, kind: string): Promise<() => Promise<void>> {
-    let seen!: () => void;
-    const done = new Promise<void>((resolve) => (seen = resolve));
-    const unsubscribe = await gateway.services.changes.subscribe(account.accountId, (change) => {
-      if (change?.kind === kind) seen();
-    });
-    return () => done.then(unsubscribe);
-  }
-
   async function ok(driver: SessionDriver, line: string): Promise<{ untagged: string[]; tag: string }> {
     const started = driver.start(line);
     const done = await started.done;
@@ -69,7 +56,7 @@ describe('CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267)', () => {
 
     await b.append('INBOX', rawMessage('four'), '\\Flagged');
     await ok(b, 'SELECT INBOX');
-    const flagged = await changeSeen(account, 'flags');
+    const flagged = await gateway.changeSeen(account, 'flags');
     await ok(b, 'UID STORE 1 -FLAGS (\\Flagged)');
     await flagged();
     // A learns of both changes at its next command, after the EXISTS and FETCH they follow.
@@ -107,7 +94,7 @@ describe('CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267)', () => {
     await b.append('INBOX', rawMessage('charlie'));
     await b.append('INBOX', rawMessage('alpha'));
     await ok(b, 'SELECT INBOX');
-    const read = await changeSeen(account, 'flags');
+    const read = await gateway.changeSeen(account, 'flags');
     await ok(b, 'STORE 2 +FLAGS (\\Seen)');
     await read();
     const update = (await ok(a, 'NOOP')).untagged.filter((l) => l.startsWith('* ESEARCH'));

@@ -143,7 +143,9 @@ describe('NOTIFY (RFC 5465)', () => {
     await a.waitFor(/\* 3 EXISTS\r\n/, from);
     from = a.written.length;
     await ok(b, 'STORE 1 +FLAGS (\\Deleted)');
+    const expunged = await gateway.changeSeen(account, 'expunge');
     await ok(b, 'EXPUNGE');
+    await expunged();
     // Not between commands, nor during FETCH (RFC 9051 7.5.1); NOOP then carries it.
     const fetched = await a.command('FETCH 2 UID');
     assert.deepEqual(fetched.untagged, ['* 2 FETCH (UID 2)']);
@@ -195,7 +197,9 @@ describe('NOTIFY (RFC 5465)', () => {
 
     await ok(a, 'NOTIFY NONE');
     const from = a.written.length;
+    const appended = await gateway.changeSeen(account, 'append');
     await b.append('Drafts', rawMessage('another'));
+    await appended();
     assert.deepEqual(await ok(a, 'NOOP'), []);
     assert.doesNotMatch(a.written.slice(from), /STATUS/);
   });

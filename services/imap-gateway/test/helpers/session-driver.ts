@@ -95,6 +95,20 @@ export class InProcessGateway {
     return { accountId: account.id, tenantId: account.tenantId, address: account.address };
   }
 
+  /**
+   * Resolves (when the returned function is awaited) once the account's change feed delivered a change
+   * of `kind`: every session subscribed before has been told as well, since listeners run in order.
+   * Call it before the change is made.
+   */
+  async changeSeen(account: AccountRef, kind: string): Promise<() => Promise<void>> {
+    let seen!: () => void;
+    const done = new Promise<void>((resolve) => (seen = resolve));
+    const unsubscribe = await this.services.changes.subscribe(account.accountId, (change) => {
+      if (change?.kind === kind) seen();
+    });
+    return () => done.then(unsubscribe);
+  }
+
   async close(): Promise<void> {
     await this.release();
   }
