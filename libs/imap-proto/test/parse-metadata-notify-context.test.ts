@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import {
   astr,
   encodeValues,
+  esearchResponse,
   formatResponseCode,
   listResponse,
   mailboxValue,
@@ -219,5 +220,43 @@ describe('NOTIFY (RFC 5465)', () => {
       '[BADEVENT (MessageNew MessageExpunge)] ',
     );
     assert.equal(formatResponseCode({ code: 'NOTIFICATIONOVERFLOW' }), '[NOTIFICATIONOVERFLOW] ');
+  });
+});
+
+describe('CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267)', () => {
+  test('RETURN (UPDATE) and (CONTEXT), CANCELUPDATE', () => {
+    const search = parse('B01 UID SEARCH RETURN (UPDATE CONTEXT ALL) FLAGGED');
+    assert.deepEqual(search.command === 'SEARCH' && search.returnOptions, ['UPDATE', 'CONTEXT', 'ALL']);
+    const sort = parse('A01 UID SORT RETURN (UPDATE) (DATE) UTF-8 UNDELETED UNKEYWORD $Junk');
+    assert.deepEqual(sort.command === 'SORT' && sort.returnOptions, ['UPDATE']);
+    assert.deepEqual(parse('a CANCELUPDATE "A01" "B01"'), { command: 'CANCELUPDATE', tags: ['A01', 'B01'] });
+    rejects('a CANCELUPDATE', /Expected a space after CANCELUPDATE/);
+    rejects('a CANCELUPDATE A01', /Expected a quoted tag/);
+    rejects('a SEARCH RETURN (PARTIAL 1:10) ALL', /Unknown RETURN option PARTIAL/);
+  });
+
+  test('ADDTO / REMOVEFROM updates and NOUPDATE', () => {
+    assert.equal(
+      esearchResponse({
+        tag: 'A01',
+        uid: true,
+        sorted: true,
+        removeFrom: [{ position: 3, numbers: [7] }],
+        addTo: [
+          { position: 1, numbers: [2733] },
+          { position: 2, numbers: [2731, 2732] },
+        ],
+      }).toString(),
+      '* ESEARCH (TAG "A01") UID REMOVEFROM (3 7) ADDTO (1 2733 2 2731:2732)\r\n',
+    );
+    assert.equal(
+      esearchResponse({
+        tag: 'B01',
+        uid: true,
+        addTo: [{ position: 0, numbers: [32769, 32768] }],
+      }).toString(),
+      '* ESEARCH (TAG "B01") UID ADDTO (0 32768:32769)\r\n',
+    );
+    assert.equal(formatResponseCode({ code: 'NOUPDATE', tag: 'B02' }), '[NOUPDATE "B02"] ');
   });
 });
