@@ -44,7 +44,7 @@ export type { MoveRequest } from './parse/move.js';
 export type { NamespaceRequest } from './parse/namespace.js';
 export type { NoopRequest } from './parse/noop.js';
 export type { RenameRequest } from './parse/rename.js';
-export type { SearchRequest, SearchReturnOption } from './parse/search.js';
+export type { ResultRange, SearchRequest, SearchReturnOption } from './parse/search.js';
 export type { DateSearchKey, FlagSearchKey, SearchKey, TextSearchKey } from './parse/search-key.js';
 export type { PartialRange, Section } from './parse/section.js';
 export type { QresyncParams, SelectRequest } from './parse/select.js';

@@ -232,7 +232,21 @@ describe('CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267)', () => {
     assert.deepEqual(parse('a CANCELUPDATE "A01" "B01"'), { command: 'CANCELUPDATE', tags: ['A01', 'B01'] });
     rejects('a CANCELUPDATE', /Expected a space after CANCELUPDATE/);
     rejects('a CANCELUPDATE A01', /Expected a quoted tag/);
-    rejects('a SEARCH RETURN (PARTIAL 1:10) ALL', /Unknown RETURN option PARTIAL/);
+    // PARTIAL (RFC 5267 4.4), the RFC's example; a range written high:low means the same.
+    assert.deepEqual(parse('A01 UID SORT RETURN (PARTIAL 23500:24000) (REVERSE DATE) UTF-8 UNDELETED'), {
+      command: 'SORT',
+      uid: true,
+      returnOptions: ['PARTIAL'],
+      sort: [{ key: 'DATE', reverse: true }],
+      charset: 'UTF-8',
+      criteria: [{ key: 'UNDELETED' }],
+      partial: { low: 23500, high: 24000 },
+    });
+    const partial = parse('a SEARCH RETURN (COUNT PARTIAL 10:1) ALL');
+    assert.deepEqual(partial.command === 'SEARCH' && partial.partial, { low: 1, high: 10 });
+    rejects('a SEARCH RETURN (PARTIAL 0:10) ALL', /Expected the first position of PARTIAL/);
+    rejects('a SEARCH RETURN (PARTIAL 5) ALL', /Expected ":" in the PARTIAL range/);
+    rejects('a THREAD REFERENCES UTF-8 RETURN (PARTIAL 1:2)', /./);
   });
 
   test('ADDTO / REMOVEFROM updates and NOUPDATE', () => {
@@ -258,5 +272,18 @@ describe('CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267)', () => {
       '* ESEARCH (TAG "B01") UID ADDTO (0 32768:32769)\r\n',
     );
     assert.equal(formatResponseCode({ code: 'NOUPDATE', tag: 'B02' }), '[NOUPDATE "B02"] ');
+    assert.equal(
+      esearchResponse({
+        tag: 'A01',
+        uid: true,
+        sorted: true,
+        partial: { low: 23500, high: 24000, numbers: [67, 23, 22, 21] },
+      }).toString(),
+      '* ESEARCH (TAG "A01") UID PARTIAL (23500:24000 67,23,22,21)\r\n',
+    );
+    assert.equal(
+      esearchResponse({ tag: 'A02', uid: false, partial: { low: 5, high: 9, numbers: [] } }).toString(),
+      '* ESEARCH (TAG "A02") PARTIAL (5:9 NIL)\r\n',
+    );
   });
 });

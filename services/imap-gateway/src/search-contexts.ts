@@ -33,18 +33,24 @@ export const MAX_UPDATE_CONTEXTS = 5;
 export async function keepUpdated(
   ctx: SelectedContext,
   context: Omit<UpdateContext, 'generation'>,
+  partial: boolean,
 ): Promise<void> {
   const { view } = ctx;
-  if (!view.updateContexts.has(ctx.tag) && view.updateContexts.size >= MAX_UPDATE_CONTEXTS) {
-    await ctx.io.write(
-      untaggedStatus('NO', `At most ${MAX_UPDATE_CONTEXTS} results are kept updated`, {
-        code: 'NOUPDATE',
-        tag: ctx.tag,
-      }),
-    );
+  const refused = partial
+    ? 'A PARTIAL result is not kept updated'
+    : !view.updateContexts.has(ctx.tag) && view.updateContexts.size >= MAX_UPDATE_CONTEXTS
+      ? `At most ${MAX_UPDATE_CONTEXTS} results are kept updated`
+      : null;
+  if (refused) {
+    await ctx.io.write(untaggedStatus('NO', refused, { code: 'NOUPDATE', tag: ctx.tag }));
     return;
   }
   view.updateContexts.set(ctx.tag, { ...context, generation: view.generation });
+}
+
+/** The members of `numbers` at the 1-based positions of `range` (RETURN PARTIAL). */
+export function inRange(numbers: readonly number[], range: { low: number; high: number }): number[] {
+  return numbers.slice(range.low - 1, range.high);
 }
 
 /** The result of a context now: UIDs of live messages, in sort order for SORT. */

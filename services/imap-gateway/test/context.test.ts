@@ -111,4 +111,25 @@ describe('CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267)', () => {
     assert.equal(refused.untagged[0], `* NO [NOUPDATE "${refused.tag}"] At most 5 results are kept updated`);
     assert.equal(refused.untagged[1], `* ESEARCH (TAG "${refused.tag}") COUNT 0`);
   });
+
+  test('RETURN (PARTIAL low:high): a page of the sorted or searched result; not kept updated', async () => {
+    const account = await gateway.account('partial');
+    const a = await session(account);
+    for (const subject of ['e', 'c', 'a', 'd', 'b']) await a.append('INBOX', rawMessage(subject));
+    await ok(a, 'SELECT INBOX');
+    let done = await ok(a, 'UID SORT RETURN (PARTIAL 2:4) (SUBJECT) UTF-8 ALL');
+    assert.deepEqual(done.untagged, [`* ESEARCH (TAG "${done.tag}") UID PARTIAL (2:4 5,2,4)`]);
+    done = await ok(a, 'SORT RETURN (PARTIAL 5:9 COUNT) (REVERSE SUBJECT) UTF-8 ALL');
+    assert.deepEqual(done.untagged, [`* ESEARCH (TAG "${done.tag}") COUNT 5 PARTIAL (5:9 3)`]);
+    done = await ok(a, 'SEARCH RETURN (PARTIAL 6:7) ALL');
+    assert.deepEqual(done.untagged, [`* ESEARCH (TAG "${done.tag}") PARTIAL (6:7 NIL)`]);
+    done = await ok(a, 'SEARCH RETURN (UPDATE PARTIAL 1:2) ALL');
+    assert.deepEqual(done.untagged, [
+      `* NO [NOUPDATE "${done.tag}"] A PARTIAL result is not kept updated`,
+      `* ESEARCH (TAG "${done.tag}") PARTIAL (1:2 1:2)`,
+    ]);
+    // SAVE with PARTIAL keeps the page for "$".
+    await ok(a, 'UID SEARCH RETURN (SAVE PARTIAL 2:3) ALL');
+    assert.deepEqual((await ok(a, 'UID FETCH $ UID')).untagged, ['* 2 FETCH (UID 2)', '* 3 FETCH (UID 3)']);
+  });
 });

@@ -27,6 +27,8 @@ export interface EsearchResult {
    */
   removeFrom?: ContextChange[];
   addTo?: ContextChange[];
+  /** RETURN (PARTIAL low:high) (RFC 5267 4.4): the range asked for and the numbers at those positions. */
+  partial?: { low: number; high: number; numbers: number[] };
 }
 
 export interface ContextChange {
@@ -46,6 +48,13 @@ export function esearchResponse(result: EsearchResult): Buffer {
       atom(result.sorted ? compressInOrder(result.all) : compressSequenceSet(result.all)),
     );
   if (result.count !== undefined) values.push(atom('COUNT'), num(result.count));
+  if (result.partial !== undefined) {
+    const { low, high, numbers } = result.partial;
+    const found = numbers.length
+      ? atom(result.sorted ? compressInOrder(numbers) : compressSequenceSet(numbers))
+      : null;
+    values.push(atom('PARTIAL'), [atom(`${low}:${high}`), found]);
+  }
   if (result.modseq !== undefined) values.push(atom('MODSEQ'), num(result.modseq));
   const set = (numbers: number[]) =>
     atom(result.sorted ? compressInOrder(numbers) : compressSequenceSet(numbers));

@@ -2,7 +2,7 @@ import { esearchResponse, sortResponse } from '@correo/imap-proto';
 import type { EsearchResult, SortCriterion, SortKey, SortRequest } from '@correo/imap-proto';
 import type { Completion, SelectedContext } from '../command-context.js';
 import { no, ok } from '../command-context.js';
-import { keepUpdated } from '../search-contexts.js';
+import { inRange, keepUpdated } from '../search-contexts.js';
 import { HeaderScanLimitError } from '../search-header-scan.js';
 import { casemap, sortableMessages } from '../sortable-messages.js';
 import type { SortableMessage } from '../sortable-messages.js';
@@ -74,12 +74,11 @@ export async function sort(ctx: SelectedContext, request: SortRequest): Promise<
   }
   if (request.returnOptions.includes('UPDATE')) {
     // CONTEXT=SORT (RFC 5267 4.3): the sorted result is kept updated with ADDTO / REMOVEFROM.
-    await keepUpdated(ctx, {
-      uid: request.uid,
-      criteria: request.criteria,
-      sort: request.sort,
-      result: sorted.map((m) => m.uid),
-    });
+    await keepUpdated(
+      ctx,
+      { uid: request.uid, criteria: request.criteria, sort: request.sort, result: sorted.map((m) => m.uid) },
+      request.partial !== undefined,
+    );
   }
   const returned = request.returnOptions.filter((o) => o !== 'UPDATE' && o !== 'CONTEXT');
   const wanted = returned.length ? returned : ['ALL'];
@@ -92,6 +91,8 @@ export async function sort(ctx: SelectedContext, request: SortRequest): Promise<
     if (wanted.includes('ALL')) result.all = numbers;
   }
   if (wanted.includes('COUNT')) result.count = numbers.length;
+  // PARTIAL (RFC 5267 4.4): a page of the sorted result, e.g. the 50 rows a message list shows.
+  if (request.partial) result.partial = { ...request.partial, numbers: inRange(numbers, request.partial) };
   await ctx.io.write(esearchResponse(result));
   return ok(`${name} completed`);
 }
