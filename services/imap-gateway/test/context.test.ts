@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { AccountRef } from '@correo/directory';
-import { InProcessGateway, SessionDriver } from './helpers/session-driver.js';
+import { InProcessGateway } from './helpers/session-driver.js';
 import { rawMessage } from './helpers/stack.js';
 
 /**
@@ -12,55 +11,38 @@ import { rawMessage } from './helpers/stack.js';
  */
 describe('CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267)', () => {
   let gateway: InProcessGateway;
-  const drivers: SessionDriver[] = [];
 
   before(async () => {
     gateway = await InProcessGateway.open();
   });
   after(async () => {
-    for (const driver of drivers) await driver.end();
     await gateway.close();
   });
 
-  async function session(account: AccountRef): Promise<SessionDriver> {
-    const driver = new SessionDriver(gateway.services);
-    drivers.push(driver);
-    await driver.authenticate(account);
-    return driver;
-  }
-
-  async function ok(driver: SessionDriver, line: string): Promise<{ untagged: string[]; tag: string }> {
-    const started = driver.start(line);
-    const done = await started.done;
-    assert.match(done.status, /^OK/, `${line}: ${done.status}`);
-    const tag = /^(t\d+) /.exec(driver.written.slice(started.from).split('\r\n').at(-2)!)?.[1] ?? '';
-    return { untagged: done.untagged, tag };
-  }
-
   test('both are advertised', async () => {
-    const a = await session(await gateway.account('caps'));
-    const { untagged } = await ok(a, 'CAPABILITY');
+    const a = await gateway.session(await gateway.account('caps'));
+    const { untagged } = await a.ok('CAPABILITY');
     assert.match(untagged[0]!, / CONTEXT=SEARCH CONTEXT=SORT/);
   });
 
   test('UID SEARCH RETURN (UPDATE): ADDTO and REMOVEFROM (position 0) as others change the mailbox', async () => {
     const account = await gateway.account('search');
-    const a = await session(account);
-    const b = await session(account);
+    const a = await gateway.session(account);
+    const b = await gateway.session(account);
     await b.append('INBOX', rawMessage('one'), '\\Flagged');
     await b.append('INBOX', rawMessage('two'));
     await b.append('INBOX', rawMessage('three'), '\\Flagged');
-    await ok(a, 'SELECT INBOX');
-    const search = await ok(a, 'UID SEARCH RETURN (UPDATE ALL) FLAGGED');
+    await a.ok('SELECT INBOX');
+    const search = await a.ok('UID SEARCH RETURN (UPDATE ALL) FLAGGED');
     assert.deepEqual(search.untagged, [`* ESEARCH (TAG "${search.tag}") UID ALL 1,3`]);
 
     await b.append('INBOX', rawMessage('four'), '\\Flagged');
-    await ok(b, 'SELECT INBOX');
+    await b.ok('SELECT INBOX');
     const flagged = await gateway.changeSeen(account, 'flags');
-    await ok(b, 'UID STORE 1 -FLAGS (\\Flagged)');
+    await b.ok('UID STORE 1 -FLAGS (\\Flagged)');
     await flagged();
     // A learns of both changes at its next command, after the EXISTS and FETCH they follow.
-    const noop = await ok(a, 'NOOP');
+    const noop = await a.ok('NOOP');
     const update = noop.untagged.filter((l) => l.startsWith('* ESEARCH'));
     assert.deepEqual(update, [`* ESEARCH (TAG "${search.tag}") UID REMOVEFROM (0 1) ADDTO (0 4)`]);
     assert.ok(
@@ -69,67 +51,67 @@ describe('CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267)', () => {
     );
 
     // The session's own STORE is told in the STORE's own response.
-    const store = await ok(a, 'UID STORE 2 +FLAGS.SILENT (\\Flagged)');
+    const store = await a.ok('UID STORE 2 +FLAGS.SILENT (\\Flagged)');
     assert.deepEqual(store.untagged, [`* ESEARCH (TAG "${search.tag}") UID ADDTO (0 2)`]);
 
     // An expunged message leaves the result through EXPUNGE alone.
-    await ok(a, 'UID STORE 3 +FLAGS.SILENT (\\Deleted)');
-    const expunge = await ok(a, 'EXPUNGE');
+    await a.ok('UID STORE 3 +FLAGS.SILENT (\\Deleted)');
+    const expunge = await a.ok('EXPUNGE');
     assert.deepEqual(expunge.untagged, ['* 3 EXPUNGE']);
 
     assert.equal((await a.command(`CANCELUPDATE "${search.tag}"`)).status, 'OK CANCELUPDATE completed');
-    assert.deepEqual((await ok(a, 'UID STORE 1 +FLAGS.SILENT (\\Flagged)')).untagged, []);
+    assert.deepEqual((await a.ok('UID STORE 1 +FLAGS.SILENT (\\Flagged)')).untagged, []);
     assert.match((await a.command(`CANCELUPDATE "${search.tag}"`)).status, /^BAD No result kept updated/);
   });
 
   test('SORT RETURN (UPDATE): positions in sort order, message numbers without UID', async () => {
     const account = await gateway.account('sort');
-    const a = await session(account);
-    const b = await session(account);
+    const a = await gateway.session(account);
+    const b = await gateway.session(account);
     await b.append('INBOX', rawMessage('bravo'));
     await b.append('INBOX', rawMessage('delta'));
-    await ok(a, 'SELECT INBOX');
-    const sort = await ok(a, 'SORT RETURN (UPDATE) (SUBJECT) UTF-8 UNSEEN');
+    await a.ok('SELECT INBOX');
+    const sort = await a.ok('SORT RETURN (UPDATE) (SUBJECT) UTF-8 UNSEEN');
     assert.deepEqual(sort.untagged, [`* ESEARCH (TAG "${sort.tag}") ALL 1:2`]);
     await b.append('INBOX', rawMessage('charlie'));
     await b.append('INBOX', rawMessage('alpha'));
-    await ok(b, 'SELECT INBOX');
+    await b.ok('SELECT INBOX');
     const read = await gateway.changeSeen(account, 'flags');
-    await ok(b, 'STORE 2 +FLAGS (\\Seen)');
+    await b.ok('STORE 2 +FLAGS (\\Seen)');
     await read();
-    const update = (await ok(a, 'NOOP')).untagged.filter((l) => l.startsWith('* ESEARCH'));
+    const update = (await a.ok('NOOP')).untagged.filter((l) => l.startsWith('* ESEARCH'));
     // Before: bravo(1) delta(2). delta read: REMOVEFROM (2 2). Then alpha(4) at 1, charlie(3) at 3.
     assert.deepEqual(update, [`* ESEARCH (TAG "${sort.tag}") REMOVEFROM (2 2) ADDTO (1 4 3 3)`]);
   });
 
   test('RETURN (CONTEXT) is a hint only; too many contexts get NO [NOUPDATE]', async () => {
-    const a = await session(await gateway.account('limit'));
-    await ok(a, 'SELECT INBOX');
-    assert.equal((await ok(a, 'SEARCH RETURN (CONTEXT COUNT) ALL')).untagged.length, 1);
-    for (let i = 0; i < 5; i++) await ok(a, 'SEARCH RETURN (UPDATE COUNT) ALL');
-    const refused = await ok(a, 'SEARCH RETURN (UPDATE COUNT) ALL');
+    const a = await gateway.session(await gateway.account('limit'));
+    await a.ok('SELECT INBOX');
+    assert.equal((await a.ok('SEARCH RETURN (CONTEXT COUNT) ALL')).untagged.length, 1);
+    for (let i = 0; i < 5; i++) await a.ok('SEARCH RETURN (UPDATE COUNT) ALL');
+    const refused = await a.ok('SEARCH RETURN (UPDATE COUNT) ALL');
     assert.equal(refused.untagged[0], `* NO [NOUPDATE "${refused.tag}"] At most 5 results are kept updated`);
     assert.equal(refused.untagged[1], `* ESEARCH (TAG "${refused.tag}") COUNT 0`);
   });
 
   test('RETURN (PARTIAL low:high): a page of the sorted or searched result; not kept updated', async () => {
     const account = await gateway.account('partial');
-    const a = await session(account);
+    const a = await gateway.session(account);
     for (const subject of ['e', 'c', 'a', 'd', 'b']) await a.append('INBOX', rawMessage(subject));
-    await ok(a, 'SELECT INBOX');
-    let done = await ok(a, 'UID SORT RETURN (PARTIAL 2:4) (SUBJECT) UTF-8 ALL');
+    await a.ok('SELECT INBOX');
+    let done = await a.ok('UID SORT RETURN (PARTIAL 2:4) (SUBJECT) UTF-8 ALL');
     assert.deepEqual(done.untagged, [`* ESEARCH (TAG "${done.tag}") UID PARTIAL (2:4 5,2,4)`]);
-    done = await ok(a, 'SORT RETURN (PARTIAL 5:9 COUNT) (REVERSE SUBJECT) UTF-8 ALL');
+    done = await a.ok('SORT RETURN (PARTIAL 5:9 COUNT) (REVERSE SUBJECT) UTF-8 ALL');
     assert.deepEqual(done.untagged, [`* ESEARCH (TAG "${done.tag}") COUNT 5 PARTIAL (5:9 3)`]);
-    done = await ok(a, 'SEARCH RETURN (PARTIAL 6:7) ALL');
+    done = await a.ok('SEARCH RETURN (PARTIAL 6:7) ALL');
     assert.deepEqual(done.untagged, [`* ESEARCH (TAG "${done.tag}") PARTIAL (6:7 NIL)`]);
-    done = await ok(a, 'SEARCH RETURN (UPDATE PARTIAL 1:2) ALL');
+    done = await a.ok('SEARCH RETURN (UPDATE PARTIAL 1:2) ALL');
     assert.deepEqual(done.untagged, [
       `* NO [NOUPDATE "${done.tag}"] A PARTIAL result is not kept updated`,
       `* ESEARCH (TAG "${done.tag}") PARTIAL (1:2 1:2)`,
     ]);
     // SAVE with PARTIAL keeps the page for "$".
-    await ok(a, 'UID SEARCH RETURN (SAVE PARTIAL 2:3) ALL');
-    assert.deepEqual((await ok(a, 'UID FETCH $ UID')).untagged, ['* 2 FETCH (UID 2)', '* 3 FETCH (UID 3)']);
+    await a.ok('UID SEARCH RETURN (SAVE PARTIAL 2:3) ALL');
+    assert.deepEqual((await a.ok('UID FETCH $ UID')).untagged, ['* 2 FETCH (UID 2)', '* 3 FETCH (UID 3)']);
   });
 });

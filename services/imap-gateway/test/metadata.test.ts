@@ -4,7 +4,7 @@ import { createProvisioning } from '@correo/directory';
 import type { AccountRef } from '@correo/directory';
 import { LineClient } from '@correo/testkit';
 import type { ImapGateway } from '../src/index.js';
-import { InProcessGateway, SessionDriver } from './helpers/session-driver.js';
+import { InProcessGateway } from './helpers/session-driver.js';
 import { ImapTestStack } from './helpers/stack.js';
 
 /**
@@ -14,38 +14,23 @@ import { ImapTestStack } from './helpers/stack.js';
  */
 describe('METADATA (RFC 5464)', () => {
   let gateway: InProcessGateway;
-  const drivers: SessionDriver[] = [];
 
   before(async () => {
     gateway = await InProcessGateway.open({ metadataMaxEntries: 6, metadataMaxSize: 100 });
   });
   after(async () => {
-    for (const driver of drivers) await driver.end();
     await gateway.close();
   });
 
-  async function session(account: AccountRef, services = gateway.services): Promise<SessionDriver> {
-    const driver = new SessionDriver(services);
-    drivers.push(driver);
-    await driver.authenticate(account);
-    return driver;
-  }
-
-  async function ok(driver: SessionDriver, line: string): Promise<string[]> {
-    const done = await driver.command(line);
-    assert.match(done.status, /^OK/, `${line}: ${done.status}`);
-    return done.untagged;
-  }
-
   test('both capabilities are advertised after login', async () => {
-    const c = await session(await gateway.account('caps'));
-    const [line] = await ok(c, 'CAPABILITY');
+    const c = await gateway.session(await gateway.account('caps'));
+    const [line] = (await c.ok('CAPABILITY')).untagged;
     assert.match(line!, / METADATA /);
     assert.match(line!, / METADATA-SERVER/);
   });
 
   test('RFC 5464 4.2.1/4.3 examples: server and INBOX comments, literal values, NIL deletes', async () => {
-    const c = await session(await gateway.account('examples'));
+    const c = await gateway.session(await gateway.account('examples'));
     // Example of 4.3: a value sent as a literal across two lines.
     let done = await c.command(
       'SETMETADATA INBOX (/private/comment {33+}\r\nMy new comment across\r\ntwo lines.)',
@@ -59,25 +44,25 @@ describe('METADATA (RFC 5464)', () => {
       done.text,
     );
     // Example of 4.2.1: a server entry, then several at once.
-    await ok(c, 'SETMETADATA "" (/shared/comment "Shared comment")');
-    await ok(c, 'SETMETADATA "" (/private/comment "My own comment")');
-    assert.deepEqual(await ok(c, 'GETMETADATA "" /private/comment'), [
+    await c.ok('SETMETADATA "" (/shared/comment "Shared comment")');
+    await c.ok('SETMETADATA "" (/private/comment "My own comment")');
+    assert.deepEqual((await c.ok('GETMETADATA "" /private/comment')).untagged, [
       '* METADATA "" (/private/comment "My own comment")',
     ]);
-    assert.deepEqual(await ok(c, 'GETMETADATA "" (/shared/comment /private/comment)'), [
+    assert.deepEqual((await c.ok('GETMETADATA "" (/shared/comment /private/comment)')).untagged, [
       '* METADATA "" (/private/comment "My own comment" /shared/comment "Shared comment")',
     ]);
     // Entry names are case-insensitive.
-    assert.deepEqual(await ok(c, 'GETMETADATA "" /SHARED/Comment'), [
+    assert.deepEqual((await c.ok('GETMETADATA "" /SHARED/Comment')).untagged, [
       '* METADATA "" (/shared/comment "Shared comment")',
     ]);
     // Example of 4.3: NIL removes; an entry without a value reads as NIL.
-    await ok(c, 'SETMETADATA INBOX (/private/comment NIL)');
-    assert.deepEqual(await ok(c, 'GETMETADATA INBOX /private/comment'), [
+    await c.ok('SETMETADATA INBOX (/private/comment NIL)');
+    assert.deepEqual((await c.ok('GETMETADATA INBOX /private/comment')).untagged, [
       '* METADATA INBOX (/private/comment NIL)',
     ]);
     // Server and mailbox entries of the same name are apart.
-    assert.deepEqual(await ok(c, 'GETMETADATA "" /private/comment'), [
+    assert.deepEqual((await c.ok('GETMETADATA "" /private/comment')).untagged, [
       '* METADATA "" (/private/comment "My own comment")',
     ]);
     done = await c.command('GETMETADATA Nowhere /private/comment');
@@ -85,19 +70,18 @@ describe('METADATA (RFC 5464)', () => {
   });
 
   test('DEPTH 0, 1 and infinity; MAXSIZE leaves long values out with [METADATA LONGENTRIES n]', async () => {
-    const c = await session(await gateway.account('depth'));
-    await ok(
-      c,
+    const c = await gateway.session(await gateway.account('depth'));
+    await c.ok(
       'SETMETADATA INBOX (/private/filters/values/small "Small" /private/filters/values/big/deep "x" /private/filters/values "top")',
     );
-    assert.deepEqual(await ok(c, 'GETMETADATA INBOX /private/filters/values'), [
+    assert.deepEqual((await c.ok('GETMETADATA INBOX /private/filters/values')).untagged, [
       '* METADATA INBOX (/private/filters/values "top")',
     ]);
     // Example of 4.2.2: DEPTH 1 adds the immediate children.
-    assert.deepEqual(await ok(c, 'GETMETADATA (DEPTH 1) INBOX /private/filters/values'), [
+    assert.deepEqual((await c.ok('GETMETADATA (DEPTH 1) INBOX /private/filters/values')).untagged, [
       '* METADATA INBOX (/private/filters/values "top" /private/filters/values/small "Small")',
     ]);
-    assert.deepEqual(await ok(c, 'GETMETADATA (DEPTH infinity) INBOX /private'), [
+    assert.deepEqual((await c.ok('GETMETADATA (DEPTH infinity) INBOX /private')).untagged, [
       '* METADATA INBOX (/private/filters/values "top" /private/filters/values/big/deep "x" /private/filters/values/small "Small")',
     ]);
     // Example of 4.2.1: MAXSIZE.
@@ -109,8 +93,8 @@ describe('METADATA (RFC 5464)', () => {
   });
 
   test('values with NUL come back as literal8; bad entry names are BAD', async () => {
-    const c = await session(await gateway.account('binary'));
-    await ok(c, 'SETMETADATA INBOX (/private/vendor/blob ~{3+}\r\na\0b)');
+    const c = await gateway.session(await gateway.account('binary'));
+    await c.ok('SETMETADATA INBOX (/private/vendor/blob ~{3+}\r\na\0b)');
     const done = await c.command('GETMETADATA INBOX /private/vendor/blob');
     assert.equal(done.text.split('\r\n')[0], '* METADATA INBOX (/private/vendor/blob ~{3}');
     for (const entry of [
@@ -131,37 +115,41 @@ describe('METADATA (RFC 5464)', () => {
   });
 
   test('limits per account: [METADATA MAXSIZE n], [METADATA TOOMANY], all or nothing', async () => {
-    const c = await session(await gateway.account('limits'));
+    const c = await gateway.session(await gateway.account('limits'));
     const big = 'x'.repeat(101);
     let done = await c.command(`SETMETADATA INBOX (/private/a "ok" /private/b "${big}")`);
     assert.equal(done.status, 'NO [METADATA MAXSIZE 100] A value is too large');
-    assert.deepEqual(await ok(c, 'GETMETADATA INBOX /private/a'), ['* METADATA INBOX (/private/a NIL)']);
-    await ok(c, 'SETMETADATA INBOX (/private/1 "1" /private/2 "2" /private/3 "3")');
-    await ok(c, 'SETMETADATA "" (/private/4 "4" /shared/5 "5" /shared/6 "6")');
+    assert.deepEqual((await c.ok('GETMETADATA INBOX /private/a')).untagged, [
+      '* METADATA INBOX (/private/a NIL)',
+    ]);
+    await c.ok('SETMETADATA INBOX (/private/1 "1" /private/2 "2" /private/3 "3")');
+    await c.ok('SETMETADATA "" (/private/4 "4" /shared/5 "5" /shared/6 "6")');
     done = await c.command('SETMETADATA Sent (/private/7 "7" /private/8 "8")');
     assert.equal(done.status, 'NO [METADATA TOOMANY] Too many annotations');
-    assert.deepEqual(await ok(c, 'GETMETADATA Sent /private/7'), ['* METADATA Sent (/private/7 NIL)']);
+    assert.deepEqual((await c.ok('GETMETADATA Sent /private/7')).untagged, [
+      '* METADATA Sent (/private/7 NIL)',
+    ]);
     // Replacing one does not add one; deleting makes room.
-    await ok(c, 'SETMETADATA INBOX (/private/1 "one")');
-    await ok(c, 'SETMETADATA INBOX (/private/1 NIL)');
-    await ok(c, 'SETMETADATA Sent (/private/7 "7")');
+    await c.ok('SETMETADATA INBOX (/private/1 "one")');
+    await c.ok('SETMETADATA INBOX (/private/1 NIL)');
+    await c.ok('SETMETADATA Sent (/private/7 "7")');
   });
 
   test('entries follow RENAME and go with DELETE; a new mailbox of the old name has none', async () => {
-    const c = await session(await gateway.account('lifecycle'));
-    await ok(c, 'CREATE Projects');
-    await ok(c, 'SETMETADATA Projects (/shared/comment "work")');
-    await ok(c, 'RENAME Projects Archive/Projects');
-    assert.deepEqual(await ok(c, 'GETMETADATA Archive/Projects /shared/comment'), [
+    const c = await gateway.session(await gateway.account('lifecycle'));
+    await c.ok('CREATE Projects');
+    await c.ok('SETMETADATA Projects (/shared/comment "work")');
+    await c.ok('RENAME Projects Archive/Projects');
+    assert.deepEqual((await c.ok('GETMETADATA Archive/Projects /shared/comment')).untagged, [
       '* METADATA Archive/Projects (/shared/comment "work")',
     ]);
-    await ok(c, 'CREATE Projects');
-    assert.deepEqual(await ok(c, 'GETMETADATA Projects /shared/comment'), [
+    await c.ok('CREATE Projects');
+    assert.deepEqual((await c.ok('GETMETADATA Projects /shared/comment')).untagged, [
       '* METADATA Projects (/shared/comment NIL)',
     ]);
-    await ok(c, 'DELETE Archive/Projects');
-    await ok(c, 'CREATE Archive/Projects');
-    assert.deepEqual(await ok(c, 'GETMETADATA Archive/Projects /shared/comment'), [
+    await c.ok('DELETE Archive/Projects');
+    await c.ok('CREATE Archive/Projects');
+    assert.deepEqual((await c.ok('GETMETADATA Archive/Projects /shared/comment')).untagged, [
       '* METADATA Archive/Projects (/shared/comment NIL)',
     ]);
     const { rows } = await gateway.services.pool.query<{ count: string }>(
@@ -185,20 +173,20 @@ describe('METADATA (RFC 5464)', () => {
     const neighbour = await gateway.account('neighbour');
     assert.notEqual(stranger.tenantId, owner.tenantId);
 
-    const a = await session(owner);
-    await ok(a, 'SETMETADATA "" (/shared/comment "owner server" /private/comment "owner private")');
-    await ok(a, 'SETMETADATA INBOX (/shared/comment "owner inbox")');
-    for (const other of [await session(stranger), await session(neighbour)]) {
-      assert.deepEqual(await ok(other, 'GETMETADATA (DEPTH infinity) "" (/shared /private)'), []);
-      assert.deepEqual(await ok(other, 'GETMETADATA (DEPTH infinity) INBOX /shared'), []);
+    const a = await gateway.session(owner);
+    await a.ok('SETMETADATA "" (/shared/comment "owner server" /private/comment "owner private")');
+    await a.ok('SETMETADATA INBOX (/shared/comment "owner inbox")');
+    for (const other of [await gateway.session(stranger), await gateway.session(neighbour)]) {
+      assert.deepEqual((await other.ok('GETMETADATA (DEPTH infinity) "" (/shared /private)')).untagged, []);
+      assert.deepEqual((await other.ok('GETMETADATA (DEPTH infinity) INBOX /shared')).untagged, []);
       // Writing the same names on the other side changes nothing of the owner's.
-      await ok(other, 'SETMETADATA "" (/shared/comment "mine")');
-      await ok(other, 'SETMETADATA INBOX (/shared/comment "mine")');
+      await other.ok('SETMETADATA "" (/shared/comment "mine")');
+      await other.ok('SETMETADATA INBOX (/shared/comment "mine")');
     }
-    assert.deepEqual(await ok(a, 'GETMETADATA "" /shared/comment'), [
+    assert.deepEqual((await a.ok('GETMETADATA "" /shared/comment')).untagged, [
       '* METADATA "" (/shared/comment "owner server")',
     ]);
-    assert.deepEqual(await ok(a, 'GETMETADATA INBOX /shared/comment'), [
+    assert.deepEqual((await a.ok('GETMETADATA INBOX /shared/comment')).untagged, [
       '* METADATA INBOX (/shared/comment "owner inbox")',
     ]);
   });

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { AccountRef } from '@correo/directory';
 import { LineClient } from '@correo/testkit';
 import type { ImapGateway } from '../src/index.js';
-import { InProcessGateway, SessionDriver } from './helpers/session-driver.js';
+import { InProcessGateway } from './helpers/session-driver.js';
 import { ImapTestStack, rawMessage } from './helpers/stack.js';
 
 /**
@@ -14,32 +13,17 @@ import { ImapTestStack, rawMessage } from './helpers/stack.js';
  */
 describe('NOTIFY (RFC 5465)', () => {
   let gateway: InProcessGateway;
-  const drivers: SessionDriver[] = [];
 
   before(async () => {
     gateway = await InProcessGateway.open();
   });
   after(async () => {
-    for (const driver of drivers) await driver.end();
     await gateway.close();
   });
 
-  async function session(account: AccountRef): Promise<SessionDriver> {
-    const driver = new SessionDriver(gateway.services);
-    drivers.push(driver);
-    await driver.authenticate(account);
-    return driver;
-  }
-
-  async function ok(driver: SessionDriver, line: string): Promise<string[]> {
-    const done = await driver.command(line);
-    assert.match(done.status, /^OK/, `${line}: ${done.status}`);
-    return done.untagged;
-  }
-
   test('NOTIFY is advertised; unsupported events get NO [BADEVENT]; wrong combinations BAD', async () => {
-    const a = await session(await gateway.account('checks'));
-    assert.match((await ok(a, 'CAPABILITY'))[0]!, / NOTIFY/);
+    const a = await gateway.session(await gateway.account('checks'));
+    assert.match((await a.ok('CAPABILITY')).untagged[0]!, / NOTIFY/);
     const supported =
       '(MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange MailboxMetadataChange ServerMetadataChange)';
     for (const events of ['(AnnotationChange)', '(MessageNew MessageExpunge Frobnicate)']) {
@@ -57,17 +41,16 @@ describe('NOTIFY (RFC 5465)', () => {
     ] as const) {
       assert.match((await a.command(line)).status, why, line);
     }
-    await ok(a, 'NOTIFY NONE');
+    await a.ok('NOTIFY NONE');
   });
 
   test('STATUS for other mailboxes, at SET STATUS and as they change, between commands', async () => {
     const account = await gateway.account('status');
-    const a = await session(account);
-    const b = await session(account);
-    await ok(a, 'SELECT INBOX');
+    const a = await gateway.session(account);
+    const b = await gateway.session(account);
+    await a.ok('SELECT INBOX');
     // SET STATUS: every mailbox the filter covers except the selected one, at once.
-    const set = await ok(
-      a,
+    const { untagged: set } = await a.ok(
       'NOTIFY SET STATUS (selected (MessageNew MessageExpunge)) (personal (MessageNew MessageExpunge))',
     );
     assert.ok(
@@ -85,11 +68,11 @@ describe('NOTIFY (RFC 5465)', () => {
     assert.doesNotMatch(seen, /^t\d+ /m, 'no command of A was running');
 
     // CONDSTORE adds HIGHESTMODSEQ; an expunge is reported too.
-    await ok(a, 'ENABLE CONDSTORE');
+    await a.ok('ENABLE CONDSTORE');
     const from2 = a.written.length;
-    await ok(b, 'SELECT Sent');
-    await ok(b, 'STORE 1 +FLAGS (\\Deleted)');
-    await ok(b, 'EXPUNGE');
+    await b.ok('SELECT Sent');
+    await b.ok('STORE 1 +FLAGS (\\Deleted)');
+    await b.ok('EXPUNGE');
     await a.waitFor(
       /\* STATUS Sent \(MESSAGES 0 UIDNEXT 2 UIDVALIDITY \d+ UNSEEN 0 HIGHESTMODSEQ \d+\)\r\n/,
       from2,
@@ -98,11 +81,10 @@ describe('NOTIFY (RFC 5465)', () => {
 
   test('the selected mailbox: EXISTS with MessageNew fetch attributes, EXPUNGE at once under SELECTED', async () => {
     const account = await gateway.account('selected');
-    const a = await session(account);
-    const b = await session(account);
-    await ok(a, 'SELECT INBOX');
-    await ok(
-      a,
+    const a = await gateway.session(account);
+    const b = await gateway.session(account);
+    await a.ok('SELECT INBOX');
+    await a.ok(
       'NOTIFY SET (selected (MessageNew (UID BODY.PEEK[HEADER.FIELDS (Subject)] FLAGS) MessageExpunge FlagChange))',
     );
     let from = a.written.length;
@@ -113,52 +95,51 @@ describe('NOTIFY (RFC 5465)', () => {
     );
     assert.match(arrived, /^\* 1 EXISTS\r\n/);
     // The notification did not set \Seen.
-    assert.deepEqual(await ok(b, 'SELECT INBOX').then(() => ok(b, 'FETCH 1 FLAGS')), [
+    assert.deepEqual(await b.ok('SELECT INBOX').then(async () => (await b.ok('FETCH 1 FLAGS')).untagged), [
       '* 1 FETCH (FLAGS ())',
     ]);
 
     from = a.written.length;
-    await ok(b, 'STORE 1 +FLAGS (\\Flagged)');
+    await b.ok('STORE 1 +FLAGS (\\Flagged)');
     await a.waitFor(/\* 1 FETCH \(UID 1 FLAGS \(\\Flagged \\Recent\)\)\r\n/, from);
 
     from = a.written.length;
-    await ok(b, 'STORE 1 +FLAGS (\\Deleted)');
-    await ok(b, 'EXPUNGE');
+    await b.ok('STORE 1 +FLAGS (\\Deleted)');
+    await b.ok('EXPUNGE');
     // SELECTED: the EXPUNGE goes out with no command of A in progress.
     await a.waitFor(/\* 1 EXPUNGE\r\n/, from);
-    assert.deepEqual(await ok(a, 'NOOP'), []);
+    assert.deepEqual((await a.ok('NOOP')).untagged, []);
   });
 
   test('SELECTED-DELAYED holds EXPUNGE until a command that allows it', async () => {
     const account = await gateway.account('delayed');
-    const a = await session(account);
-    const b = await session(account);
+    const a = await gateway.session(account);
+    const b = await gateway.session(account);
     await b.append('INBOX', rawMessage('one'));
     await b.append('INBOX', rawMessage('two'));
-    await ok(a, 'SELECT INBOX');
-    await ok(a, 'NOTIFY SET (selected-delayed (MessageNew MessageExpunge))');
-    await ok(b, 'SELECT INBOX');
+    await a.ok('SELECT INBOX');
+    await a.ok('NOTIFY SET (selected-delayed (MessageNew MessageExpunge))');
+    await b.ok('SELECT INBOX');
     let from = a.written.length;
     await b.append('INBOX', rawMessage('three'));
     await a.waitFor(/\* 3 EXISTS\r\n/, from);
     from = a.written.length;
-    await ok(b, 'STORE 1 +FLAGS (\\Deleted)');
+    await b.ok('STORE 1 +FLAGS (\\Deleted)');
     const expunged = await gateway.changeSeen(account, 'expunge');
-    await ok(b, 'EXPUNGE');
+    await b.ok('EXPUNGE');
     await expunged();
     // Not between commands, nor during FETCH (RFC 9051 7.5.1); NOOP then carries it.
     const fetched = await a.command('FETCH 2 UID');
     assert.deepEqual(fetched.untagged, ['* 2 FETCH (UID 2)']);
     assert.doesNotMatch(a.written.slice(from), /EXPUNGE/);
-    assert.deepEqual(await ok(a, 'NOOP'), ['* 1 EXPUNGE']);
+    assert.deepEqual((await a.ok('NOOP')).untagged, ['* 1 EXPUNGE']);
   });
 
   test('MailboxName and SubscriptionChange as LIST; metadata changes as METADATA', async () => {
     const account = await gateway.account('names');
-    const a = await session(account);
-    const b = await session(account);
-    await ok(
-      a,
+    const a = await gateway.session(account);
+    const b = await gateway.session(account);
+    await a.ok(
       'NOTIFY SET (personal (MailboxName SubscriptionChange MailboxMetadataChange)) (subtree Archive (MessageNew MessageExpunge)) (inboxes (ServerMetadataChange))',
     );
     const steps: Array<[string, RegExp]> = [
@@ -175,7 +156,7 @@ describe('NOTIFY (RFC 5465)', () => {
     ];
     for (const [line, expected] of steps) {
       const from = a.written.length;
-      await ok(b, line);
+      await b.ok(line);
       await a.waitFor(expected, from);
     }
     // B's own changes are not told back to B.
@@ -184,10 +165,10 @@ describe('NOTIFY (RFC 5465)', () => {
 
   test('IDLE carries NOTIFY updates; NOTIFY NONE stops them', async () => {
     const account = await gateway.account('idle');
-    const a = await session(account);
-    const b = await session(account);
-    await ok(a, 'SELECT INBOX');
-    await ok(a, 'NOTIFY SET (personal (MessageNew MessageExpunge))');
+    const a = await gateway.session(account);
+    const b = await gateway.session(account);
+    await a.ok('SELECT INBOX');
+    await a.ok('NOTIFY SET (personal (MessageNew MessageExpunge))');
     const idle = a.start('IDLE');
     await a.waitFor(/\+ idling\r\n/, idle.from);
     await b.append('Drafts', rawMessage('draft'));
@@ -195,12 +176,12 @@ describe('NOTIFY (RFC 5465)', () => {
     a.sendLine('DONE');
     assert.match((await idle.done).status, /^OK/);
 
-    await ok(a, 'NOTIFY NONE');
+    await a.ok('NOTIFY NONE');
     const from = a.written.length;
     const appended = await gateway.changeSeen(account, 'append');
     await b.append('Drafts', rawMessage('another'));
     await appended();
-    assert.deepEqual(await ok(a, 'NOOP'), []);
+    assert.deepEqual((await a.ok('NOOP')).untagged, []);
     assert.doesNotMatch(a.written.slice(from), /STATUS/);
   });
 
@@ -208,22 +189,18 @@ describe('NOTIFY (RFC 5465)', () => {
     const small = await InProcessGateway.open({ notifyMaxPending: 16 });
     try {
       const account = await small.account('flood');
-      const a = new SessionDriver(small.services);
-      const b = new SessionDriver(small.services);
-      await a.authenticate(account);
-      await b.authenticate(account);
-      await ok(a, 'NOTIFY SET (personal (MailboxMetadataChange))');
-      // A is busy with IDLE-less nothing: hold it in a command that waits (IDLE without reading).
+      const a = await small.session(account);
+      const b = await small.session(account);
+      await a.ok('NOTIFY SET (personal (MailboxMetadataChange))');
+      // 40 new entries at once are more than the 16 a session may hold.
       const idle = a.start('IDLE');
       await a.waitFor(/\+ idling\r\n/, idle.from);
       const entries = Array.from({ length: 40 }, (_, i) => `/private/e${i} "v"`).join(' ');
-      await ok(b, `SETMETADATA INBOX (${entries})`);
+      await b.ok(`SETMETADATA INBOX (${entries})`);
       await a.waitFor(/\* OK \[NOTIFICATIONOVERFLOW\]/, idle.from);
       a.sendLine('DONE');
       await idle.done;
       assert.equal(a.session.notifications, null);
-      await a.end();
-      await b.end();
     } finally {
       await small.close();
     }
