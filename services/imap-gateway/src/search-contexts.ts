@@ -82,7 +82,16 @@ export async function writeContextUpdates(ctx: SelectedContext): Promise<void> {
   for (const [tag, context] of view.updateContexts) {
     if (context.generation === view.generation) continue;
     const generation = view.generation;
-    const now = await evaluate(ctx, context);
+    let now: number[];
+    try {
+      now = await evaluate(ctx, context);
+    } catch (error) {
+      // A search that can no longer be run (e.g. past the header-scan limit) stops being updated.
+      view.updateContexts.delete(tag);
+      ctx.services.logger.debug({ error: (error as Error).message, tag }, 'search context dropped');
+      out.push(untaggedStatus('NO', 'This result is no longer kept updated', { code: 'NOUPDATE', tag }));
+      continue;
+    }
     const before = context.result.filter((uid) => view.isLive(uid));
     const nowSet = new Set(now);
     const beforeSet = new Set(before);
