@@ -202,6 +202,11 @@ export class SessionNotifications {
     return due || this.overflowed;
   }
 
+  /** Something was noted that take() has not reported yet. */
+  get pending(): boolean {
+    return this.overflowed || this.mailboxListDue || this.statusDue.size > 0 || this.metadataDue.size > 0;
+  }
+
   /** STATUS for every mailbox a message-event filter covers (NOTIFY SET STATUS, RFC 5465 3.1). */
   initialStatus(selectedMailboxId: string | null): void {
     for (const [id, mailbox] of this.mailboxes) {

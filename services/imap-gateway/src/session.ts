@@ -135,6 +135,10 @@ export class ImapSession {
       return await this.handleParsed(tag, request, uploads);
     } finally {
       this.running = false;
+      // A change that came while the tagged response was being written is not left waiting for the
+      // client's next command.
+      const selectedPush = this.dirty && (this.notifications?.selected?.events.has('MessageNew') ?? false);
+      if (this.notifications?.pending || selectedPush) this.pushBetweenCommands();
     }
   }
 
