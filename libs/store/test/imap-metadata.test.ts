@@ -12,6 +12,7 @@ import {
   writeImapMetadata,
 } from '../src/index.js';
 import type { Pool } from '../src/index.js';
+import { writerFor } from './fixtures.js';
 
 /** METADATA storage (migration 0240) on real PostgreSQL: scoping, DEPTH, limits under concurrency, lifecycle. */
 describe('IMAP METADATA in the store', () => {
@@ -55,7 +56,7 @@ describe('IMAP METADATA in the store', () => {
     const value = (text: string) => Buffer.from(text);
     assert.deepEqual(
       await writeImapMetadata(
-        pool,
+        writerFor(pool),
         mine,
         null,
         [{ entry: '/shared/comment', value: value('server') }],
@@ -64,7 +65,7 @@ describe('IMAP METADATA in the store', () => {
       { kind: 'set' },
     );
     await writeImapMetadata(
-      pool,
+      writerFor(pool),
       mine,
       boxId,
       [
@@ -87,7 +88,13 @@ describe('IMAP METADATA in the store', () => {
     assert.deepEqual(await readImapMetadata(pool, theirs, null, ['/shared'], 'infinity'), []);
     assert.deepEqual(await readImapMetadata(pool, theirs, boxId, ['/private'], 'infinity'), []);
     assert.deepEqual(
-      await writeImapMetadata(pool, theirs, boxId, [{ entry: '/private/x', value: value('x') }], limits),
+      await writeImapMetadata(
+        writerFor(pool),
+        theirs,
+        boxId,
+        [{ entry: '/private/x', value: value('x') }],
+        limits,
+      ),
       { kind: 'nonexistent' },
     );
   });
@@ -98,7 +105,7 @@ describe('IMAP METADATA in the store', () => {
     const outcomes = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
         writeImapMetadata(
-          pool,
+          writerFor(pool),
           mine,
           null,
           [
@@ -117,7 +124,13 @@ describe('IMAP METADATA in the store', () => {
     );
     assert.equal(rows[0]!.n, '10');
     assert.deepEqual(
-      await writeImapMetadata(pool, mine, null, [{ entry: '/private/big', value: Buffer.alloc(51) }], limits),
+      await writeImapMetadata(
+        writerFor(pool),
+        mine,
+        null,
+        [{ entry: '/private/big', value: Buffer.alloc(51) }],
+        limits,
+      ),
       { kind: 'maxsize', maxSize: 50 },
     );
   });
@@ -127,7 +140,13 @@ describe('IMAP METADATA in the store', () => {
     await pool.query('DELETE FROM imap_metadata WHERE account_id = $1', [mine]);
     const created = await createImapMailbox(pool, mine, 'Old');
     const id = created.kind === 'created' ? created.id : '';
-    await writeImapMetadata(pool, mine, id, [{ entry: '/shared/c', value: Buffer.from('kept') }], limits);
+    await writeImapMetadata(
+      writerFor(pool),
+      mine,
+      id,
+      [{ entry: '/shared/c', value: Buffer.from('kept') }],
+      limits,
+    );
     assert.equal(await renameImapMailbox(pool, mine, 'Old', 'New'), 'renamed');
     assert.equal((await readImapMetadata(pool, mine, id, ['/shared/c'], '0'))[0]?.value.toString(), 'kept');
     assert.equal(await deleteImapMailbox(pool, mine, 'New'), 'deleted');

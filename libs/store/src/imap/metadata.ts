@@ -1,3 +1,4 @@
+import type { MailboxWriter } from '../mailbox-writer.js';
 import type { Pool } from '../pool.js';
 import { inAccountTransaction } from './account-transaction.js';
 
@@ -49,10 +50,11 @@ export type SetMetadataOutcome =
 
 /**
  * SETMETADATA: writes (value) or deletes (null) every entry, all or none (RFC 5464 4.3), under the
- * account lock so that two sessions cannot both pass the count limit. `mailboxId` null: the server.
+ * account lock so that two sessions cannot both pass the count limit, then publishes a 'metadata'
+ * change with the entry names. `mailboxId` null: the server.
  */
 export async function writeImapMetadata(
-  pool: Pool,
+  writer: MailboxWriter,
   accountId: string,
   mailboxId: string | null,
   values: ReadonlyArray<{ entry: string; value: Buffer | null }>,
@@ -61,47 +63,59 @@ export async function writeImapMetadata(
   if (values.some(({ value }) => value !== null && value.length > limits.maxSize)) {
     return { kind: 'maxsize', maxSize: limits.maxSize };
   }
-  const outcome = await inAccountTransaction(pool, accountId, async (client): Promise<SetMetadataOutcome> => {
-    if (mailboxId !== null) {
-      const found = await client.query('SELECT 1 FROM mailboxes WHERE account_id = $1 AND id = $2', [
-        accountId,
-        mailboxId,
-      ]);
-      if (!found.rowCount) return { kind: 'nonexistent' };
-    }
-    // The last value given for an entry wins, as if they were set one after another.
-    const last = new Map(values.map(({ entry, value }) => [entry, value]));
-    const removed = [...last].filter(([, value]) => value === null).map(([entry]) => entry);
-    const written = [...last].filter((pair): pair is [string, Buffer] => pair[1] !== null);
-    if (removed.length) {
-      await client.query(
-        `DELETE FROM imap_metadata
+  const outcome = await inAccountTransaction(
+    writer.pool,
+    accountId,
+    async (client): Promise<SetMetadataOutcome> => {
+      if (mailboxId !== null) {
+        const found = await client.query('SELECT 1 FROM mailboxes WHERE account_id = $1 AND id = $2', [
+          accountId,
+          mailboxId,
+        ]);
+        if (!found.rowCount) return { kind: 'nonexistent' };
+      }
+      // The last value given for an entry wins, as if they were set one after another.
+      const last = new Map(values.map(({ entry, value }) => [entry, value]));
+      const removed = [...last].filter(([, value]) => value === null).map(([entry]) => entry);
+      const written = [...last].filter((pair): pair is [string, Buffer] => pair[1] !== null);
+      if (removed.length) {
+        await client.query(
+          `DELETE FROM imap_metadata
           WHERE account_id = $1 AND mailbox_id IS NOT DISTINCT FROM $2 AND entry = ANY($3::text[])`,
-        [accountId, mailboxId, removed],
-      );
-    }
-    for (const [entry, value] of written) {
-      await client.query(
-        `INSERT INTO imap_metadata (account_id, mailbox_id, entry, value) VALUES ($1, $2, $3, $4)
+          [accountId, mailboxId, removed],
+        );
+      }
+      for (const [entry, value] of written) {
+        await client.query(
+          `INSERT INTO imap_metadata (account_id, mailbox_id, entry, value) VALUES ($1, $2, $3, $4)
          ON CONFLICT (account_id, coalesce(mailbox_id, 0), entry)
          DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
-        [accountId, mailboxId, entry, value],
-      );
-    }
-    if (written.length) {
-      const { rows } = await client.query<{ count: string }>(
-        'SELECT count(*) AS count FROM imap_metadata WHERE account_id = $1',
-        [accountId],
-      );
-      // Thrown so that the transaction rolls back what this command wrote.
-      if (Number(rows[0]!.count) > limits.maxEntries) throw new TooManyEntries();
-    }
-    return { kind: 'set' };
-  }).catch((error: unknown) => {
+          [accountId, mailboxId, entry, value],
+        );
+      }
+      if (written.length) {
+        const { rows } = await client.query<{ count: string }>(
+          'SELECT count(*) AS count FROM imap_metadata WHERE account_id = $1',
+          [accountId],
+        );
+        // Thrown so that the transaction rolls back what this command wrote.
+        if (Number(rows[0]!.count) > limits.maxEntries) throw new TooManyEntries();
+      }
+      return { kind: 'set' };
+    },
+  ).catch((error: unknown) => {
     if (error instanceof TooManyEntries) return { kind: 'toomany' } as const;
     throw error;
   });
-  return outcome ?? { kind: 'nonexistent' };
+  if (outcome?.kind !== 'set') return outcome ?? { kind: 'nonexistent' };
+  // Told after the commit, like every mailbox write: NOTIFY's MailboxMetadataChange / ServerMetadataChange.
+  await writer.changes.publish(accountId, {
+    mailboxId: mailboxId ?? '',
+    modseq: 0,
+    kind: 'metadata',
+    entries: [...new Set(values.map((v) => v.entry))],
+  });
+  return outcome;
 }
 
 class TooManyEntries extends Error {}

@@ -59,21 +59,21 @@ export async function setMetadata(
   const mailboxId = await annotated(ctx, request.mailbox);
   if (mailboxId === undefined) return no(`No mailbox named ${request.mailbox}`, { code: 'NONEXISTENT' });
   const { config, pool, changes } = ctx.services;
-  const outcome = await writeImapMetadata(pool, ctx.account.accountId, mailboxId, request.values, {
-    maxEntries: config.metadataMaxEntries,
-    maxSize: config.metadataMaxSize,
-  });
+  const outcome = await writeImapMetadata(
+    { pool, changes },
+    ctx.account.accountId,
+    mailboxId,
+    request.values,
+    {
+      maxEntries: config.metadataMaxEntries,
+      maxSize: config.metadataMaxSize,
+    },
+  );
   if (outcome.kind === 'nonexistent')
     return no(`No mailbox named ${request.mailbox}`, { code: 'NONEXISTENT' });
   if (outcome.kind === 'maxsize') {
     return no('A value is too large', { code: 'METADATA', kind: 'MAXSIZE', value: outcome.maxSize });
   }
   if (outcome.kind === 'toomany') return no('Too many annotations', { code: 'METADATA', kind: 'TOOMANY' });
-  await changes.publish(ctx.account.accountId, {
-    mailboxId: mailboxId ?? '',
-    modseq: 0,
-    kind: 'metadata',
-    entries: [...new Set(request.values.map((v) => v.entry))],
-  });
   return ok('SETMETADATA completed');
 }
