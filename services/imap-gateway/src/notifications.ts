@@ -1,4 +1,10 @@
-import { listResponse, metadataEntriesResponse, statusResponse, untaggedStatus } from '@correo/imap-proto';
+import {
+  listResponse,
+  MESSAGE_EVENTS,
+  metadataEntriesResponse,
+  statusResponse,
+  untaggedStatus,
+} from '@correo/imap-proto';
 import type {
   EncodeOptions,
   FetchAttribute,
@@ -50,8 +56,6 @@ export type NotifyCheck =
   | { kind: 'bad'; text: string }
   | { kind: 'badevent' };
 
-const MESSAGE_EVENTS = new Set<string>(['MessageNew', 'MessageExpunge', 'FlagChange', 'AnnotationChange']);
-
 /** Checks NOTIFY SET's event groups against RFC 5465 5 and 6. */
 export function checkNotify(groups: readonly NotifyEventGroup[]): NotifyCheck {
   let selected: SelectedNotify | null = null;
@@ -71,7 +75,7 @@ export function checkNotify(groups: readonly NotifyEventGroup[]): NotifyCheck {
     const { filter } = group;
     if (filter.kind === 'SELECTED' || filter.kind === 'SELECTED-DELAYED') {
       if (selected) return { kind: 'bad', text: 'Only one SELECTED or SELECTED-DELAYED group' };
-      if (names.some((name) => !MESSAGE_EVENTS.has(name))) {
+      if (names.some((name) => !(MESSAGE_EVENTS as readonly string[]).includes(name))) {
         return { kind: 'bad', text: 'The selected mailbox takes message events only' };
       }
       // MessageNew's attributes are read as BODY.PEEK: a notification must not set \Seen.
