@@ -8,7 +8,7 @@ export function mailboxChannel(accountId: string): string {
   return `correo.mailbox.${accountId}`;
 }
 
-const KINDS = ['append', 'flags', 'expunge', 'copy', 'move', 'mailboxes'] as const;
+const KINDS = ['append', 'flags', 'expunge', 'copy', 'move', 'mailboxes', 'metadata'] as const;
 
 /** What changed in one mailbox; the store's write paths publish one after each commit. */
 export interface MailboxChange {
@@ -16,6 +16,11 @@ export interface MailboxChange {
   uid?: number;
   modseq: number;
   kind: (typeof KINDS)[number];
+  /**
+   * 'metadata' (RFC 5464 annotations set or deleted): the entry names; mailboxId is '' for the
+   * server's entries. 'mailboxes': a mailbox was created, deleted, renamed or (un)subscribed.
+   */
+  entries?: string[];
 }
 
 /**
@@ -32,9 +37,15 @@ export interface MailboxChangePublisher {
  * do not know the field ignore it.
  */
 export function encodeMailboxChange(change: MailboxChange, publishedAt?: number): string {
-  const { mailboxId, uid, modseq, kind } = change;
-  const fields = uid === undefined ? { mailboxId, modseq, kind } : { mailboxId, uid, modseq, kind };
-  return JSON.stringify(publishedAt === undefined ? fields : { ...fields, at: publishedAt });
+  const { mailboxId, uid, modseq, kind, entries } = change;
+  return JSON.stringify({
+    mailboxId,
+    ...(uid === undefined ? {} : { uid }),
+    modseq,
+    kind,
+    ...(entries === undefined ? {} : { entries }),
+    ...(publishedAt === undefined ? {} : { at: publishedAt }),
+  });
 }
 
 /**
@@ -54,7 +65,7 @@ function decodePublished(payload: string): { change: MailboxChange | null; publi
     return { change: null };
   }
   if (typeof parsed !== 'object' || parsed === null) return { change: null };
-  const { mailboxId, uid, modseq, kind, at } = parsed as Record<string, unknown>;
+  const { mailboxId, uid, modseq, kind, entries, at } = parsed as Record<string, unknown>;
   const publishedAt = typeof at === 'number' && Number.isFinite(at) ? { publishedAt: at } : {};
   // Mailbox ids are bigint columns: older publishers may have sent them as JSON numbers.
   if (typeof mailboxId !== 'string' && typeof mailboxId !== 'number') return { change: null, ...publishedAt };
@@ -62,6 +73,7 @@ function decodePublished(payload: string): { change: MailboxChange | null; publi
     return { change: null, ...publishedAt };
   const change: MailboxChange = { mailboxId: String(mailboxId), modseq, kind: kind as MailboxChange['kind'] };
   if (typeof uid === 'number') change.uid = uid;
+  if (Array.isArray(entries) && entries.every((e) => typeof e === 'string')) change.entries = entries;
   return { change, ...publishedAt };
 }
 
