@@ -27,6 +27,16 @@ const rate = (metric: string, by = '') => `sum${by ? ` by (${by})` : ''} (rate($
 const quantile = (q: number, histogram: string, by = '') =>
   `histogram_quantile(${q}, sum by (le${by ? `, ${by}` : ''}) (rate(${histogram}_bucket[$__rate_interval])))`;
 
+/** p50 and p99 of a histogram, per `by` label when given. */
+const latencyPanel = (title: string, histogram: string, by = ''): Panel => ({
+  title,
+  unit: 's',
+  queries: [0.5, 0.99].map((q): Query => [
+    quantile(q, histogram, by),
+    `p${q * 100}${by ? ` {{${by}}}` : ''}`,
+  ]),
+});
+
 const processPanels: Panel[] = [
   {
     title: 'Process memory (RSS) per pod',
@@ -70,14 +80,7 @@ export const dashboards: Dashboard[] = [
           [rate('correo_mda_rejected_total'), 'rejected by the mda'],
         ],
       },
-      {
-        title: '250 to stored in the mailbox',
-        unit: 's',
-        queries: [
-          [quantile(0.5, 'correo_mda_delivery_latency_seconds'), 'p50'],
-          [quantile(0.99, 'correo_mda_delivery_latency_seconds'), 'p99'],
-        ],
-      },
+      latencyPanel('250 to stored in the mailbox', 'correo_mda_delivery_latency_seconds'),
       {
         title: 'Bus lag per partition',
         unit: 'short',
@@ -224,27 +227,16 @@ export const dashboards: Dashboard[] = [
         unit: 'ops',
         queries: [[rate('correo_imap_commands_total', 'command'), '{{command}}']],
       },
-      {
-        title: 'IMAP command latency by command',
-        unit: 's',
-        queries: [
-          [quantile(0.5, 'correo_imap_command_duration_seconds', 'command'), 'p50 {{command}}'],
-          [quantile(0.99, 'correo_imap_command_duration_seconds', 'command'), 'p99 {{command}}'],
-        ],
-      },
+      latencyPanel('IMAP command latency by command', 'correo_imap_command_duration_seconds', 'command'),
       {
         title: 'IDLE sessions',
         unit: 'short',
         queries: [['sum(correo_imap_idle_sessions)', 'IDLE']],
       },
-      {
-        title: 'Notify fan-out latency (publish to each listening session)',
-        unit: 's',
-        queries: [
-          [quantile(0.5, 'correo_notify_fanout_seconds'), 'p50'],
-          [quantile(0.99, 'correo_notify_fanout_seconds'), 'p99'],
-        ],
-      },
+      latencyPanel(
+        'Notify fan-out latency (publish to each listening session)',
+        'correo_notify_fanout_seconds',
+      ),
       {
         title: 'IMAP NO/BAD per second by command',
         unit: 'ops',
@@ -270,14 +262,7 @@ export const dashboards: Dashboard[] = [
         unit: 'ops',
         queries: [[rate('correo_pop3_command_duration_seconds_count', 'command'), '{{command}}']],
       },
-      {
-        title: 'POP3 command latency by command',
-        unit: 's',
-        queries: [
-          [quantile(0.5, 'correo_pop3_command_duration_seconds', 'command'), 'p50 {{command}}'],
-          [quantile(0.99, 'correo_pop3_command_duration_seconds', 'command'), 'p99 {{command}}'],
-        ],
-      },
+      latencyPanel('POP3 command latency by command', 'correo_pop3_command_duration_seconds', 'command'),
       {
         title: 'POP3 retrievals and deletions',
         unit: 'ops',
@@ -371,14 +356,7 @@ export const dashboards: Dashboard[] = [
         unit: 'short',
         queries: [['sum by (pod, state) (correo_postgres_pool_clients)', '{{pod}} {{state}}']],
       },
-      {
-        title: 'S3 request latency by operation',
-        unit: 's',
-        queries: [
-          [quantile(0.5, 'correo_s3_request_duration_seconds', 'operation'), 'p50 {{operation}}'],
-          [quantile(0.99, 'correo_s3_request_duration_seconds', 'operation'), 'p99 {{operation}}'],
-        ],
-      },
+      latencyPanel('S3 request latency by operation', 'correo_s3_request_duration_seconds', 'operation'),
       ...processPanels,
     ],
   },
