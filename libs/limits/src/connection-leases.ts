@@ -4,11 +4,13 @@ import { metrics } from '@correo/telemetry';
 import type { Logger } from '@correo/telemetry';
 import type { LeaseCap, LeaseRef, Limits } from './port.js';
 
-const uncheckedAdmissions = metrics.counter<'protocol'>({
-  name: 'correo_connection_caps_unchecked_total',
-  help: 'Connections and logins admitted without their cross-pod caps because the limits backend did not answer in time (fail-open: the per-process caps still held).',
-  labelNames: ['protocol'],
-});
+export const connectionLeaseMetrics = {
+  unchecked: metrics.counter<'protocol'>({
+    name: 'correo_connection_caps_unchecked_total',
+    help: 'Connections and logins admitted without their cross-pod caps because the limits backend did not answer in time (fail-open: the per-process caps still held).',
+    labelNames: ['protocol'],
+  }),
+};
 
 /** How long a lease lives without renewal, and how long an accept waits for the limits backend. */
 export interface LeaseTiming {
@@ -85,7 +87,7 @@ export class ConnectionLeases {
       if (!answer.admitted) return answer;
     } catch (error) {
       this.failed(error, 'connection caps across pods unavailable: admitting on the per-process caps');
-      uncheckedAdmissions.inc({ protocol: this.options.protocol });
+      connectionLeaseMetrics.unchecked.inc({ protocol: this.options.protocol });
     } finally {
       clearTimeout(timer);
     }
@@ -140,6 +142,9 @@ export class ConnectionLeases {
   private recovered(): void {
     if (!this.unavailable) return;
     this.unavailable = false;
-    this.options.logger.info({ protocol: this.options.protocol }, 'connection caps across pods available again');
+    this.options.logger.info(
+      { protocol: this.options.protocol },
+      'connection caps across pods available again',
+    );
   }
 }

@@ -5,7 +5,7 @@ export { createMemoryLimits, MemoryLimitsState } from './memory-limits.js';
 export type { MemoryLimitsOptions } from './memory-limits.js';
 export { ByteBudget, ConnectionCounter, ConnectionGate } from './connection-caps.js';
 export type { Admission } from './connection-caps.js';
-export { ConnectionLeases, DEFAULT_LEASE_TIMING } from './connection-leases.js';
+export { ConnectionLeases, DEFAULT_LEASE_TIMING, connectionLeaseMetrics } from './connection-leases.js';
 export type {
   ConnectionLease,
   ConnectionLeasesOptions,
