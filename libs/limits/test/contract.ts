@@ -237,8 +237,12 @@ export function limitsContract(name: string, subject: LimitsContractSubject): vo
     test('a lease that is not renewed expires and frees its slot; a renewed one stays', async () => {
       const limits = pod();
       const key = keyName('lease-ip');
-      assert.deepEqual(await limits.acquireLease([{ key, cap: 2 }], 'dead-pod', SHORT_TTL), { admitted: true });
-      assert.deepEqual(await limits.acquireLease([{ key, cap: 2 }], 'live-pod', SHORT_TTL), { admitted: true });
+      assert.deepEqual(await limits.acquireLease([{ key, cap: 2 }], 'dead-pod', SHORT_TTL), {
+        admitted: true,
+      });
+      assert.deepEqual(await limits.acquireLease([{ key, cap: 2 }], 'live-pod', SHORT_TTL), {
+        admitted: true,
+      });
       await limits.renewLeases([{ key, holder: 'live-pod' }], LONG_TTL);
       await sleep(PAST_SHORT_TTL);
       assert.equal(await limits.countLeases(key), 1);
@@ -285,7 +289,10 @@ export function limitsContract(name: string, subject: LimitsContractSubject): vo
           await assert.rejects(dead.ping(), /not reachable/);
           await assert.rejects(dead.increment(keyName('x'), LONG_TTL), /not reachable/);
           await assert.rejects(dead.tryLock(keyName('x'), LONG_TTL), /not reachable/);
-          await assert.rejects(dead.acquireLease([{ key: keyName('x'), cap: 1 }], 'h', LONG_TTL), /not reachable/);
+          await assert.rejects(
+            dead.acquireLease([{ key: keyName('x'), cap: 1 }], 'h', LONG_TTL),
+            /not reachable/,
+          );
         } finally {
           await dead.close();
         }

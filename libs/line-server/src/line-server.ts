@@ -208,7 +208,9 @@ export async function startLineServer<F, N extends string>(
       taken.push({ release: () => cap.local.release(key) });
     }
     if (userCaps.length > 0) {
-      const podsWide = await leases.acquire(userCaps.map((cap) => ({ key: cap.key(user, ip), cap: cap.cap })));
+      const podsWide = await leases.acquire(
+        userCaps.map((cap) => ({ key: cap.key(user, ip), cap: cap.cap })),
+      );
       if (!podsWide.admitted) {
         for (const slot of taken) slot.release();
         return userCaps[podsWide.index]?.reason ?? 'per-user';
