@@ -205,28 +205,12 @@ export function limitsContract(name: string, subject: LimitsContractSubject): vo
       assert.deepEqual(await limits.acquireLease([{ key: ip, cap: 2 }], 'a', LONG_TTL), { admitted: true });
       assert.deepEqual(await limits.acquireLease([{ key: ip, cap: 2 }], 'a', LONG_TTL), { admitted: true });
       assert.equal(await limits.countLeases(ip), 1, 'a holder counts once');
-      assert.deepEqual(
-        await limits.acquireLease(
-          [
-            { key: user, cap: 5 },
-            { key: ip, cap: 2 },
-          ],
-          'b',
-          LONG_TTL,
-        ),
-        { admitted: true },
-      );
-      assert.deepEqual(
-        await limits.acquireLease(
-          [
-            { key: user, cap: 5 },
-            { key: ip, cap: 2 },
-          ],
-          'c',
-          LONG_TTL,
-        ),
-        { admitted: false, index: 1 },
-      );
+      const userAndIp = [
+        { key: user, cap: 5 },
+        { key: ip, cap: 2 },
+      ];
+      assert.deepEqual(await limits.acquireLease(userAndIp, 'b', LONG_TTL), { admitted: true });
+      assert.deepEqual(await limits.acquireLease(userAndIp, 'c', LONG_TTL), { admitted: false, index: 1 });
       assert.equal(await limits.countLeases(user), 1, 'a refused call changes nothing');
       await limits.releaseLeases([{ key: ip, holder: 'a' }]);
       assert.equal(await limits.countLeases(ip), 1);
