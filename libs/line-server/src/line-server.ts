@@ -233,6 +233,7 @@ export async function startLineServer<F, N extends string>(
     }
   } catch (error) {
     await Promise.all(servers.map(closeServer));
+    leases.close();
     throw error;
   }
 
