@@ -11,7 +11,6 @@ import {
   LineClient,
   listenerPort,
   startServiceProcess,
-  testBackends,
 } from '@correo/testkit';
 import type { StackKind } from '@correo/testkit/stack';
 import { imapMetrics } from '../src/metrics.js';
@@ -142,9 +141,6 @@ describe('a killed gateway and an unreachable Redis', () => {
   after(() => stack.close());
 
   test('the leases of a SIGKILLed gateway process expire and free the slot on the live gateway', async () => {
-    // The process keeps its leases under the production key prefix, so the live gateway does too.
-    const limits = createRedisLimits({ url: testBackends().redisUrl });
-    stack.defer(() => limits.close());
     const killed = await startServiceProcess(fileURLToPath(new URL('../src/main.ts', import.meta.url)), {
       ...stack.env(),
       IMAP_PORT: '0',
@@ -157,7 +153,8 @@ describe('a killed gateway and an unreachable Redis', () => {
     stack.defer(() => killed.process.stop('SIGKILL'));
     const live = await stack.gateway(
       { maxConnectionsPerIp: 1 },
-      { ...balancer, limits, leaseTiming: { ttlMs: 1000, timeoutMs: 2000 } },
+      // The stack's limits: the same Redis and key prefix as the process (stack.env()).
+      { ...balancer, limits: stack.openLimits(), leaseTiming: { ttlMs: 1000, timeoutMs: 2000 } },
     );
     const client = newAddress();
     const onKilled = await greeting(listenerPort(killed.listeners['IMAP (STARTTLS)']!), client);
