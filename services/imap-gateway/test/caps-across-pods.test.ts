@@ -5,13 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { createLoginLimiter, LoginPolicy } from '@correo/auth';
 import { connectionLeaseMetrics, createRedisLimits } from '@correo/limits';
 import { encodeProxyHeader } from '@correo/line-server';
-import {
-  CounterWatch,
-  eventually,
-  LineClient,
-  listenerPort,
-  startServiceProcess,
-} from '@correo/testkit';
+import { CounterWatch, eventually, LineClient, listenerPort, startServiceProcess } from '@correo/testkit';
 import type { StackKind } from '@correo/testkit/stack';
 import { imapMetrics } from '../src/metrics.js';
 import { ImapTestStack } from './helpers/stack.js';
