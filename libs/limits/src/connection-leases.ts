@@ -94,11 +94,6 @@ export class ConnectionLeases {
     return { admitted: true, lease: this.hold(scoped.map(({ key }) => ({ key, holder }))) };
   }
 
-  /** Leases held by this process now. */
-  get size(): number {
-    return this.held.size;
-  }
-
   /** Stops the heartbeat (the leases of connections still open then run out by themselves). */
   close(): void {
     clearInterval(this.heartbeat);
