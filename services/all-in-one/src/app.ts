@@ -132,6 +132,7 @@ export async function startAllInOne({
       logger: logger.child({ component: 'smtp-ingress' }),
       tls,
       trustedProxies: config.proxy.trustedCidrs,
+      leaseTiming: config.limits.leases,
     });
     stops.push(() => smtp.close());
     const imap = await startImapGateway({
@@ -144,6 +145,7 @@ export async function startAllInOne({
       logger: logger.child({ component: 'imap-gateway' }),
       tls,
       trustedProxies: config.proxy.trustedCidrs,
+      leaseTiming: config.limits.leases,
     });
     stops.push(() => imap.close());
     const pop3 = await startPop3Gateway({
@@ -156,6 +158,7 @@ export async function startAllInOne({
       logger: logger.child({ component: 'pop3-gateway' }),
       tls,
       trustedProxies: config.proxy.trustedCidrs,
+      leaseTiming: config.limits.leases,
     });
     stops.push(() => pop3.close());
     // A renewed certificate reaches new SMTP, IMAP and POP3 connections without a restart.

@@ -1,7 +1,7 @@
 import type { LoginPolicy } from '@correo/auth';
 import type { BlobStore } from '@correo/blobs';
 import type { Directory } from '@correo/directory';
-import type { Limits } from '@correo/limits';
+import type { LeaseTiming, Limits } from '@correo/limits';
 import { startLineServer } from '@correo/line-server';
 import type { Notifier } from '@correo/notify';
 import type { Listener } from '@correo/runtime';
@@ -19,8 +19,10 @@ export interface ImapGatewayDeps {
   pool: Pool;
   blobs: BlobStore;
   directory: Pick<Directory, 'loginKey' | 'authenticate'>;
-  /** The failed-login counters, shared by every pod. */
+  /** The failed-login counters and the connection leases, shared by every pod. */
   limits: Limits;
+  /** How long a killed pod's connections still count, how long an accept waits for `limits`. */
+  leaseTiming?: LeaseTiming;
   /** Mailbox-changed notifications: IDLE listens, every change publishes. */
   notifier: Notifier;
   logger: Logger;
@@ -57,6 +59,10 @@ export async function startImapGateway(deps: ImapGatewayDeps): Promise<ImapGatew
     tls: deps.tls,
     maxConnections: config.maxConnections,
     maxConnectionsPerIp: config.maxConnectionsPerIp,
+    maxConnectionsPerUser: config.maxConnectionsPerUser,
+    maxConnectionsPerUserIp: config.maxConnectionsPerUserIp,
+    limits: deps.limits,
+    leaseTiming: deps.leaseTiming,
     timers: {
       idleTimeoutMs: config.autologoutMs,
       preAuthTimeoutMs: config.preAuthTimeoutMs,

@@ -31,6 +31,7 @@ await runService({
       logger,
       tls,
       trustedProxies: config.proxy.trustedCidrs,
+      leaseTiming: config.limits.leases,
     });
     // A renewed certificate reaches new connections without a restart.
     const certificateWatch = reloadTlsOnRenewal(tlsOptions, tls, [gateway], logger);

@@ -1,7 +1,7 @@
 import { createLoginLimiter, LoginPolicy } from '@correo/auth';
 import type { BlobStore } from '@correo/blobs';
 import type { Directory } from '@correo/directory';
-import type { Limits } from '@correo/limits';
+import type { LeaseTiming, Limits } from '@correo/limits';
 import { startLineServer } from '@correo/line-server';
 import type { Notifier } from '@correo/notify';
 import type { Pool } from '@correo/store';
@@ -20,8 +20,10 @@ export interface Pop3GatewayDeps {
   pool: Pool;
   blobs: BlobStore;
   directory: Pick<Directory, 'loginKey' | 'authenticate'>;
-  /** The one-session-per-maildrop lock and the failed-login counters, shared by every pod. */
+  /** The one-session-per-maildrop lock, the failed-login counters and the connection leases, shared by every pod. */
   limits: Limits;
+  /** How long a killed pod's connections still count, how long an accept waits for `limits`. */
+  leaseTiming?: LeaseTiming;
   /** Mailbox-changed notifications after an expunge (IMAP IDLE listens). */
   notifier: Notifier;
   logger: Logger;
@@ -72,6 +74,9 @@ export async function startPop3Gateway(deps: Pop3GatewayDeps): Promise<Pop3Gatew
     tls: deps.tls,
     maxConnections: config.maxConnections,
     maxConnectionsPerIp: config.maxConnectionsPerIp,
+    // No per-user caps: the maildrop lock already admits one session per account over every pod.
+    limits: deps.limits,
+    leaseTiming: deps.leaseTiming,
     timers: { idleTimeoutMs: config.idleTimeoutMs, preAuthTimeoutMs: config.preAuthTimeoutMs },
     trustedProxies: deps.trustedProxies,
     metrics: {
