@@ -73,7 +73,8 @@ export async function buildWebmail(options: WebmailOptions): Promise<Webmail> {
     loggerInstance: options.logger,
     bodyLimit: 30 * 1024 * 1024,
     // request.ip is the browser: the socket's peer, or X-Forwarded-For from a listed proxy only.
-    trustProxy: options.trustedProxies && options.trustedProxies.length > 0 ? [...options.trustedProxies] : false,
+    trustProxy:
+      options.trustedProxies && options.trustedProxies.length > 0 ? [...options.trustedProxies] : false,
     // The same ajv settings as admin-api: unknown fields refused, every bad field reported.
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
   }) as unknown as FastifyInstance;

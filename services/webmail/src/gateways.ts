@@ -41,7 +41,11 @@ export function tlsOptions(gateways: Gateways): ConnectionOptions {
  * The PROXY v2 header for a browser; null when the webmail does not speak PROXY. Only the source is
  * read by the gateways; the destination is written as the unspecified address of the same family.
  */
-export function proxyHeaderFor(gateways: Gateways, browser: BrowserAddress | undefined, port: number): Buffer | null {
+export function proxyHeaderFor(
+  gateways: Gateways,
+  browser: BrowserAddress | undefined,
+  port: number,
+): Buffer | null {
   if (!gateways.proxyProtocol || !browser) return null;
   // A dual-stack listener reports IPv4 browsers as ::ffff:a.b.c.d: the header names them as IPv4.
   const mapped = browser.address.startsWith('::ffff:') ? browser.address.slice(7) : browser.address;

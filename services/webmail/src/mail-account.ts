@@ -123,8 +123,9 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
         // plain socket synchronously (before its first await) and writes nothing until the greeting,
         // which the gateway sends only after reading the header: queued on the connecting socket now,
         // the header is the first octets on the wire.
-        const socket = (imap as unknown as { socket?: { write(data: Buffer): boolean; connecting?: boolean } })
-          .socket;
+        const socket = (
+          imap as unknown as { socket?: { write(data: Buffer): boolean; connecting?: boolean } }
+        ).socket;
         if (!socket || typeof socket.write !== 'function') {
           imap.close();
           throw new Error('imapflow created no socket to write the PROXY header on');
@@ -388,12 +389,17 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
     ];
     const order = request.descending ? [atom('REVERSE'), atom(key)] : [atom(key)];
     const uids: number[] = [];
-    await this.execute('UID SORT', [order, atom('UTF-8'), ...searchCriteria(request.query)], 'SORT', (attributes) => {
-      for (const attribute of attributes) {
-        const uid = Number((attribute as { value?: unknown }).value);
-        if (Number.isSafeInteger(uid) && uid > 0) uids.push(uid);
-      }
-    });
+    await this.execute(
+      'UID SORT',
+      [order, atom('UTF-8'), ...searchCriteria(request.query)],
+      'SORT',
+      (attributes) => {
+        for (const attribute of attributes) {
+          const uid = Number((attribute as { value?: unknown }).value);
+          if (Number.isSafeInteger(uid) && uid > 0) uids.push(uid);
+        }
+      },
+    );
     return uids;
   }
 

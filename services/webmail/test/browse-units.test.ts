@@ -39,7 +39,10 @@ describe('Authentication-Results summary: only our own authserv-id counts', () =
       field('Authentication-Results: "mx.correo.test"; dmarc=pass'),
     ];
     assert.equal(authenticationSummary(lines, 'mx.correo.test'), null);
-    assert.equal(authenticationSummary([field('Authentication-Results: mx.correo.test; dmarc=pass')], undefined), null);
+    assert.equal(
+      authenticationSummary([field('Authentication-Results: mx.correo.test; dmarc=pass')], undefined),
+      null,
+    );
   });
 });
 

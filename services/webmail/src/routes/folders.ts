@@ -2,7 +2,12 @@ import type { FastifyInstance } from 'fastify';
 
 const folderPath = { type: 'string', minLength: 1, maxLength: 1000 } as const;
 // A name a person types: no control characters, and not the IMAP wildcards, which LIST would read as patterns.
-const newFolderPath = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f*%]+$' } as const;
+const newFolderPath = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 200,
+  pattern: '^[^\\u0000-\\u001f\\u007f*%]+$',
+} as const;
 
 /** The folder list with message and unread counts (one LIST-STATUS round trip) and special use. */
 export async function folderRoutes(app: FastifyInstance) {

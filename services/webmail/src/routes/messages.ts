@@ -97,7 +97,13 @@ export async function messageRoutes(app: FastifyInstance, options: MessageRouteO
           const colon = line.indexOf(':');
           return {
             name: colon < 0 ? line : line.slice(0, colon),
-            value: colon < 0 ? '' : line.slice(colon + 1).replace(/\r?\n[ \t]+/g, ' ').trim(),
+            value:
+              colon < 0
+                ? ''
+                : line
+                    .slice(colon + 1)
+                    .replace(/\r?\n[ \t]+/g, ' ')
+                    .trim(),
           };
         }),
       };
@@ -123,7 +129,11 @@ export async function messageRoutes(app: FastifyInstance, options: MessageRouteO
     async (request) => {
       const list = options.imageSenders;
       if (!list) {
-        throw new WebmailError(501, 'not_available', 'This webmail cannot remember senders; allow images per message.');
+        throw new WebmailError(
+          501,
+          'not_available',
+          'This webmail cannot remember senders; allow images per message.',
+        );
       }
       const { address } = request.webmail.account;
       if (!request.body.allow) {
@@ -131,7 +141,11 @@ export async function messageRoutes(app: FastifyInstance, options: MessageRouteO
         return { ok: true };
       }
       if (!(await list.allow(address, request.body.sender))) {
-        throw new WebmailError(422, 'too_many_senders', 'You have allowed images from as many senders as you can.');
+        throw new WebmailError(
+          422,
+          'too_many_senders',
+          'You have allowed images from as many senders as you can.',
+        );
       }
       return { ok: true };
     },

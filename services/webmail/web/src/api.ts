@@ -102,12 +102,16 @@ export const api = {
     call<MessageHeaders>('GET', `/api/message/headers?${query({ folder, uid })}`).then((r) => r.headers),
   /** The message as stored, as text for the "raw source" view (at most `limit` characters). */
   async rawSource(folder: string, uid: number, limit: number): Promise<{ text: string; cut: boolean }> {
-    const response = await fetch(`/api/message/source?${query({ folder, uid })}`, { credentials: 'same-origin' });
-    if (!response.ok) throw new ApiError(response.status, 'error', 'The source of this message could not be read.');
+    const response = await fetch(`/api/message/source?${query({ folder, uid })}`, {
+      credentials: 'same-origin',
+    });
+    if (!response.ok)
+      throw new ApiError(response.status, 'error', 'The source of this message could not be read.');
     const text = await response.text();
     return { text: text.slice(0, limit), cut: text.length > limit };
   },
-  imageSender: (sender: string, allow: boolean) => call<void>('POST', '/api/image-senders', { sender, allow }),
+  imageSender: (sender: string, allow: boolean) =>
+    call<void>('POST', '/api/image-senders', { sender, allow }),
   bodyUrl: (folder: string, uid: number, images: boolean) =>
     `/api/message/body?${query({ folder, uid, images: images || undefined })}`,
   sourceUrl: (folder: string, uid: number) => `/api/message/source?${query({ folder, uid })}`,

@@ -11,7 +11,8 @@ export interface DraggedMessages {
 }
 
 /** The folder being created, renamed or (awaiting confirmation) deleted. */
-export type FolderEdit = { kind: 'create' } | { kind: 'rename'; path: string } | { kind: 'delete'; path: string };
+export type FolderEdit =
+  { kind: 'create' } | { kind: 'rename'; path: string } | { kind: 'delete'; path: string };
 
 export interface FolderTreeHost {
   folders: Folder[];
@@ -69,9 +70,11 @@ function renderFolder(host: FolderTreeHost, folder: Folder) {
     >
       <span class="icon" aria-hidden="true">${folderIcon(folder)}</span>
       <span class="name">${depth > 0 ? folder.name : folderLabel(folder)}</span>
-      ${folder.unseen > 0
-        ? html`<span class="unseen" aria-label="${folder.unseen} unread">${folder.unseen}</span>`
-        : nothing}
+      ${
+        folder.unseen > 0
+          ? html`<span class="unseen" aria-label="${folder.unseen} unread">${folder.unseen}</span>`
+          : nothing
+      }
     </button>
   </li>`;
 }
@@ -102,23 +105,28 @@ function renderFolderEdit(host: FolderTreeHost, current: Folder | undefined) {
     const folder = host.folders.find((f) => f.path === edit.path);
     const count = folder?.messages ?? 0;
     return html`<p role="alert">
-        Delete "${edit.path}"${count > 0 ? ` and its ${count} message${count === 1 ? '' : 's'}` : ''} for good?
+        Delete "${edit.path}"${count > 0 ? ` and its ${count} message${count === 1 ? '' : 's'}` : ''} for
+        good?
       </p>
       <div class="actions">
-        <button type="button" class="danger" @click=${() => host.deleteFolder(edit.path)}>Delete folder</button>
+        <button type="button" class="danger" @click=${() => host.deleteFolder(edit.path)}>
+          Delete folder
+        </button>
         <button type="button" @click=${() => host.editFolder(null)}>Cancel</button>
       </div>`;
   }
   return html`<div class="actions">
     <button type="button" @click=${() => host.editFolder({ kind: 'create' })}>New folder</button>
-    ${current && isOwnFolder(current)
-      ? html`<button type="button" @click=${() => host.editFolder({ kind: 'rename', path: current.path })}>
-            Rename
-          </button>
-          <button type="button" @click=${() => host.editFolder({ kind: 'delete', path: current.path })}>
-            Delete
-          </button>`
-      : nothing}
+    ${
+      current && isOwnFolder(current)
+        ? html`<button type="button" @click=${() => host.editFolder({ kind: 'rename', path: current.path })}>
+              Rename
+            </button>
+            <button type="button" @click=${() => host.editFolder({ kind: 'delete', path: current.path })}>
+              Delete
+            </button>`
+        : nothing
+    }
   </div>`;
 }
 

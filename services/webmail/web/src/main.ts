@@ -8,14 +8,14 @@ import {
   type MessageView,
   type Outgoing,
 } from './api.js';
-import { renderFolderTree, type DraggedMessages, type FolderEdit, type FolderTreeHost } from './folder-tree.js';
-import { folderLabel, formatDate, formatSize, quote } from './format.js';
 import {
-  renderMessageList,
-  visibleMessages,
-  type BulkAction,
-  type MessageListHost,
-} from './message-list.js';
+  renderFolderTree,
+  type DraggedMessages,
+  type FolderEdit,
+  type FolderTreeHost,
+} from './folder-tree.js';
+import { folderLabel, formatDate, formatSize, quote } from './format.js';
+import { renderMessageList, visibleMessages, type BulkAction, type MessageListHost } from './message-list.js';
 import {
   renderAuthentication,
   renderDetail,
@@ -239,8 +239,7 @@ class CorreoWebmail extends LitElement implements FolderTreeHost, MessageListHos
           <a class="button" href=${api.sourceUrl(m.folder, m.uid)} download>Source</a>
           ${renderDetailButtons(this)}
         </div>
-        ${renderDetail(this)}
-        ${this.plainText ? nothing : renderImagesBar(this, m)}
+        ${renderDetail(this)} ${this.plainText ? nothing : renderImagesBar(this, m)}
         ${
           m.hasHtml && !this.plainText
             ? html`<iframe
@@ -441,7 +440,8 @@ class CorreoWebmail extends LitElement implements FolderTreeHost, MessageListHos
       if (open && uids.includes(open.uid)) {
         // Gone from this folder, or shown with its new flags.
         if (typeof action !== 'string' || action === 'delete' || action === 'archive') this.message = null;
-        else if (action === 'read' || action === 'unread') this.message = { ...open, seen: action === 'read' };
+        else if (action === 'read' || action === 'unread')
+          this.message = { ...open, seen: action === 'read' };
         else this.message = { ...open, flagged: action === 'flag' };
       }
       this.selection.clear();

@@ -111,17 +111,19 @@ export function renderMessageList(host: MessageListHost): TemplateResult {
       </label>
     </div>
     ${host.selection.size > 0 ? renderBulkBar(host) : nothing}
-    ${shown.length === 0
-      ? html`<p class="empty">No messages here.</p>`
-      : html`<ol class="messages" aria-multiselectable="true">
-          ${repeat(
-            shown,
-            // Keyed by UID: a row stays with its message while live updates reorder the list, so
-            // a click during a refresh opens the message that was under the pointer.
-            (m) => m.uid,
-            (m) => renderRow(host, m),
-          )}
-        </ol>`}
+    ${
+      shown.length === 0
+        ? html`<p class="empty">No messages here.</p>`
+        : html`<ol class="messages" aria-multiselectable="true">
+            ${repeat(
+              shown,
+              // Keyed by UID: a row stays with its message while live updates reorder the list, so
+              // a click during a refresh opens the message that was under the pointer.
+              (m) => m.uid,
+              (m) => renderRow(host, m),
+            )}
+          </ol>`
+    }
   `;
 }
 
@@ -130,7 +132,10 @@ function renderRow(host: MessageListHost, m: MessageSummary) {
   const thread = m.thread;
   const isRoot = thread !== undefined && thread.root === m.uid;
   const depth = thread ? Math.min(thread.depth, 6) : 0;
-  return html`<li class="message-item ${picked ? 'picked' : ''} depth-${depth}" aria-selected=${picked ? 'true' : 'false'}>
+  return html`<li
+    class="message-item ${picked ? 'picked' : ''} depth-${depth}"
+    aria-selected=${picked ? 'true' : 'false'}
+  >
     <input
       type="checkbox"
       class="pick"
@@ -159,24 +164,28 @@ function renderRow(host: MessageListHost, m: MessageSummary) {
       }}
     >
       <span class="from">${m.from || '(no sender)'}</span>
-      <span class="date">${host.order.sort === 'size' && !host.order.threads ? formatSize(m.size) : formatDate(m.date)}</span>
+      <span class="date"
+        >${host.order.sort === 'size' && !host.order.threads ? formatSize(m.size) : formatDate(m.date)}</span
+      >
       <span class="subject">
         ${m.flagged ? html`<span class="flag" aria-label="flagged">★</span>` : nothing}
         ${m.hasAttachments ? html`<span class="clip" aria-label="has attachments">⊕</span>` : nothing}
         ${m.subject || '(no subject)'}
       </span>
     </button>
-    ${isRoot && thread.size > 1
-      ? html`<button
-          type="button"
-          class="thread-toggle"
-          aria-expanded=${host.expanded.has(m.uid) ? 'true' : 'false'}
-          aria-label="${host.expanded.has(m.uid) ? 'Collapse' : 'Expand'} conversation of ${thread.size}"
-          @click=${() => host.toggleThread(m.uid)}
-        >
-          ${host.expanded.has(m.uid) ? '▾' : '▸'} ${thread.size}
-        </button>`
-      : nothing}
+    ${
+      isRoot && thread.size > 1
+        ? html`<button
+            type="button"
+            class="thread-toggle"
+            aria-expanded=${host.expanded.has(m.uid) ? 'true' : 'false'}
+            aria-label="${host.expanded.has(m.uid) ? 'Collapse' : 'Expand'} conversation of ${thread.size}"
+            @click=${() => host.toggleThread(m.uid)}
+          >
+            ${host.expanded.has(m.uid) ? '▾' : '▸'} ${thread.size}
+          </button>`
+        : nothing
+    }
   </li>`;
 }
 
@@ -190,9 +199,11 @@ function renderBulkBar(host: MessageListHost) {
     <button type="button" @click=${() => host.bulk('unread')}>Mark unread</button>
     <button type="button" @click=${() => host.bulk('flag')}>Flag</button>
     <button type="button" @click=${() => host.bulk('unflag')}>Unflag</button>
-    ${archive && archive.path !== host.folder
-      ? html`<button type="button" @click=${() => host.bulk('archive')}>Archive</button>`
-      : nothing}
+    ${
+      archive && archive.path !== host.folder
+        ? html`<button type="button" @click=${() => host.bulk('archive')}>Archive</button>`
+        : nothing
+    }
     <button type="button" @click=${() => host.bulk('delete')}>Delete</button>
     <label class="visually-hidden" for="bulk-move">Move selected to folder</label>
     <select

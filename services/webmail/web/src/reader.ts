@@ -49,11 +49,13 @@ export function renderImagesBar(host: ReaderHost, m: MessageView) {
   return html`<p class="images-blocked">
     ${m.remoteImages} remote image${m.remoteImages === 1 ? ' was' : 's were'} blocked to protect your privacy.
     <button type="button" @click=${() => host.allowImages('message')}>Show images</button>
-    ${m.senderListAvailable && m.sender
-      ? html`<button type="button" @click=${() => host.allowImages('sender')}>
-          Always show images from ${m.sender}
-        </button>`
-      : nothing}
+    ${
+      m.senderListAvailable && m.sender
+        ? html`<button type="button" @click=${() => host.allowImages('sender')}>
+            Always show images from ${m.sender}
+          </button>`
+        : nothing
+    }
   </p>`;
 }
 
@@ -83,10 +85,11 @@ export function renderDetail(host: ReaderHost) {
       <table>
         <tbody>
           ${detail.headers.map(
-            (header) => html`<tr>
-              <th scope="row">${header.name}</th>
-              <td>${header.value}</td>
-            </tr>`,
+            (header) =>
+              html`<tr>
+                <th scope="row">${header.name}</th>
+                <td>${header.value}</td>
+              </tr>`,
           )}
         </tbody>
       </table>
