@@ -67,6 +67,15 @@ try {
   console.log(`seeded ${messages} messages in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
 
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  // What one open of the folder costs the page: summaries fetched per list answer (a page, not the folder).
+  const fetchedPerAnswer: number[] = [];
+  page.on('response', (response) => {
+    if (new URL(response.url()).pathname !== '/api/messages') return;
+    void response
+      .json()
+      .then((body: { messages: unknown[] }) => fetchedPerAnswer.push(body.messages.length))
+      .catch(() => {});
+  });
   await page.goto(stack.webmailUrl);
   await page.getByLabel('Mail address').fill(stack.demo.address);
   await page.getByLabel('Password').fill(stack.demo.password);
@@ -75,6 +84,7 @@ try {
   await page.locator('.message-row').first().waitFor();
   // A new session sorts the folder for the first time (no cached SORT answer): the cold case.
   const signInToInbox = performance.now() - signInStarted;
+  const rowsRendered = await page.locator('.message-row').count();
 
   const paints: number[] = [];
   for (let i = 0; i < loads; i++) {
@@ -99,6 +109,9 @@ try {
   console.log(`webmail, ${messages} messages in INBOX, embedded default, chromium headless`);
   console.log(
     `  sign-in to the inbox listed (cold: LOGIN, LIST-STATUS, first SORT): ${signInToInbox.toFixed(0)} ms`,
+  );
+  console.log(
+    `  rows rendered: ${rowsRendered}; message summaries fetched per list answer: max ${Math.max(...fetchedPerAnswer)} (of ${messages} in the folder)`,
   );
   console.log(`  first meaningful paint of the inbox (reload, signed in): ${summary(paints)}`);
   console.log(`  open a message (click to body shown): ${summary(openTimes)}`);

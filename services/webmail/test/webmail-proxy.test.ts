@@ -78,7 +78,10 @@ describe('webmail -> gateways: PROXY v2 with the browser address', { timeout: 30
       },
       { webmail: webmailSection },
     );
-    const webmail: RunningWebmail = await startWebmail({ config: config.webmail, logger: pino({ level: 'silent' }) });
+    const webmail: RunningWebmail = await startWebmail({
+      config: config.webmail,
+      logger: pino({ level: 'silent' }),
+    });
     try {
       const spoofed = await signIn(webmail.url, GUESSER, stack.demo.address, stack.demo.password);
       assert.equal(spoofed.status, 200, 'X-Forwarded-For from an untrusted peer names nobody');

@@ -310,7 +310,7 @@ describe('webmail in a real browser', { timeout: 600_000 }, () => {
           .click()
           .catch(() => {});
     }
-    await page.getByRole('button', { name: 'Show images' }).waitFor();
+    await page.getByRole('button', { name: 'Show images', exact: true }).waitFor();
     await page.screenshot({ path: join(ARTIFACTS_DIR, 'hostile-pixel.png') });
     // Anything that could still be in flight (a script's fetch, a refresh) has had its own page load
     // and the time of every later open to arrive; a round trip to the foreign host settles it.

@@ -73,7 +73,13 @@ export async function messageRoutes(app: FastifyInstance, options: MessageRouteO
         options.imageSenders !== undefined &&
         sender !== '' &&
         authentication?.dmarc !== 'fail' &&
-        (await options.imageSenders.isAllowed(request.webmail.account.address, sender));
+        (await options.imageSenders
+          .isAllowed(request.webmail.account.address, sender)
+          .catch((error: unknown) => {
+            // The list is a convenience: without the database the message still opens, images blocked.
+            request.log.warn({ err: error }, 'webmail: the image sender list could not be read');
+            return false;
+          }));
       // How many remote images the "show images" bar offers; the body is then served from this work.
       const opened: OpenedMessage = {
         ...message.view,
