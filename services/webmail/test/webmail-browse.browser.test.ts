@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ImapFlow } from 'imapflow';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { eventually, runProgram, startAllInOneProcess, swaks, type AllInOneProcess } from '@correo/testkit';
+import { eventually, runProgram, startAllInOneProcess, type AllInOneProcess } from '@correo/testkit';
 import {
   ARTIFACTS_DIR,
+  deliverToDemo,
   ensureFrontEndBuilt,
   launchChromium,
   startForeignHost,
@@ -54,20 +55,8 @@ async function imapState(...mailboxes: string[]): Promise<ImapState> {
 const subjectsIn = async (mailbox: string) =>
   (await imapState(mailbox)).mailboxes[mailbox]!.map((m) => m.subject);
 
-async function deliver(subject: string, extra: string[] = [], from = 'carol@remote.test'): Promise<void> {
-  const run = await swaks([
-    '--server',
-    `127.0.0.1:${stack.ports.mx}`,
-    '--from',
-    from,
-    '--to',
-    stack.demo.address,
-    '--header',
-    `Subject: ${subject}`,
-    ...extra,
-  ]);
-  assert.equal(run.exitCode, 0, run.output);
-}
+const deliver = (subject: string, extra: string[] = [], from = 'carol@remote.test') =>
+  deliverToDemo(stack, from, subject, extra);
 
 const folderButton = (name: string) =>
   page.getByRole('navigation', { name: 'Folders' }).getByRole('button', { name, exact: false });

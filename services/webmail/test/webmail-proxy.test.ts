@@ -4,6 +4,7 @@ import { loadConfig } from '@correo/config';
 import { pino } from 'pino';
 import { startAllInOneProcess, type AllInOneProcess } from '@correo/testkit';
 import { startWebmail, webmailSection, type RunningWebmail } from '../src/index.js';
+import { standaloneWebmailEnv } from './support/browser.js';
 
 /*
  * The webmail signs in to the IMAP gateway for every browser it serves. Without PROXY the gateway saw
@@ -63,19 +64,11 @@ describe('webmail -> gateways: PROXY v2 with the browser address', { timeout: 30
     // Deployed alone with PROXY on and no trusted proxies: the guesser's header is ignored, the
     // browser is the socket's peer (127.0.0.1), which nobody locked.
     const config = loadConfig(
-      {
-        WEBMAIL_HOST: '127.0.0.1',
-        WEBMAIL_PORT: '0',
-        WEBMAIL_IMAP_HOST: stack.host,
-        WEBMAIL_IMAP_PORT: String(stack.ports.imap),
-        WEBMAIL_SUBMISSION_HOST: stack.host,
-        WEBMAIL_SUBMISSION_PORT: String(stack.ports.submission),
-        WEBMAIL_TLS_CA_FILE: stack.caFile,
-        WEBMAIL_TLS_SERVERNAME: 'mx.correo.test',
+      standaloneWebmailEnv(stack, {
         WEBMAIL_PROXY_PROTOCOL: 'true',
         WEBMAIL_SOURCE_ADDRESS: '127.0.0.2',
         WEBMAIL_SECURE_COOKIE: 'false',
-      },
+      }),
       { webmail: webmailSection },
     );
     const webmail: RunningWebmail = await startWebmail({

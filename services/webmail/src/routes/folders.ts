@@ -9,22 +9,22 @@ const newFolderPath = {
   pattern: '^[^\\u0000-\\u001f\\u007f*%]+$',
 } as const;
 
+/** A JSON body of exactly these fields, all required. */
+function bodyOf(properties: Record<string, object>) {
+  return {
+    schema: {
+      body: { type: 'object', required: Object.keys(properties), additionalProperties: false, properties },
+    },
+  };
+}
+
 /** The folder list with message and unread counts (one LIST-STATUS round trip) and special use. */
 export async function folderRoutes(app: FastifyInstance) {
   app.get('/api/folders', async (request) => ({ folders: await request.webmail.account.folders() }));
 
   app.post<{ Body: { folder: string } }>(
     '/api/folders/empty',
-    {
-      schema: {
-        body: {
-          type: 'object',
-          required: ['folder'],
-          additionalProperties: false,
-          properties: { folder: folderPath },
-        },
-      },
-    },
+    bodyOf({ folder: folderPath }),
     async (request) => {
       await request.webmail.account.empty(request.body.folder);
       return { ok: true };
@@ -33,16 +33,7 @@ export async function folderRoutes(app: FastifyInstance) {
 
   app.post<{ Body: { folder: string } }>(
     '/api/folders',
-    {
-      schema: {
-        body: {
-          type: 'object',
-          required: ['folder'],
-          additionalProperties: false,
-          properties: { folder: newFolderPath },
-        },
-      },
-    },
+    bodyOf({ folder: newFolderPath }),
     async (request, reply) => {
       await request.webmail.account.createFolder(request.body.folder.trim());
       return reply.status(201).send({ ok: true });
@@ -51,16 +42,7 @@ export async function folderRoutes(app: FastifyInstance) {
 
   app.post<{ Body: { folder: string; to: string } }>(
     '/api/folders/rename',
-    {
-      schema: {
-        body: {
-          type: 'object',
-          required: ['folder', 'to'],
-          additionalProperties: false,
-          properties: { folder: folderPath, to: newFolderPath },
-        },
-      },
-    },
+    bodyOf({ folder: folderPath, to: newFolderPath }),
     async (request) => {
       await request.webmail.account.renameFolder(request.body.folder, request.body.to.trim());
       return { ok: true };
@@ -69,16 +51,7 @@ export async function folderRoutes(app: FastifyInstance) {
 
   app.post<{ Body: { folder: string } }>(
     '/api/folders/delete',
-    {
-      schema: {
-        body: {
-          type: 'object',
-          required: ['folder'],
-          additionalProperties: false,
-          properties: { folder: folderPath },
-        },
-      },
-    },
+    bodyOf({ folder: folderPath }),
     async (request) => {
       await request.webmail.account.deleteFolder(request.body.folder);
       return { ok: true };
