@@ -151,6 +151,55 @@ describe('webmail browsing in a real browser', { timeout: 900_000 }, () => {
     assert.ok(!folders.includes('Old stuff') && folders.includes('Trash'), folders.join());
   });
 
+  test('folder and sender requests the server refuses come back in words', async () => {
+    const call = (path: string, body: unknown) =>
+      page.evaluate(
+        async ({ path, body }) => {
+          const session = (await (await fetch('/api/session')).json()) as { csrfToken: string };
+          const answer = await fetch(path, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken },
+            body: JSON.stringify(body),
+          });
+          const json = (await answer.json()) as { error: { code: string; message: string } };
+          return [answer.status, json.error.code, json.error.message] as const;
+        },
+        { path, body },
+      );
+    const cases: [readonly [number, string, string], number, string, RegExp][] = [
+      [
+        await call('/api/folders', { folder: 'Clients' }),
+        409,
+        'folder_exists',
+        /already a folder named "Clients"/,
+      ],
+      [await call('/api/folders', { folder: 'All*' }), 400, 'invalid_request', /folder/],
+      [
+        await call('/api/folders/rename', { folder: 'INBOX', to: 'Mine' }),
+        422,
+        'special_folder',
+        /standard folders/,
+      ],
+      [
+        await call('/api/folders/delete', { folder: 'Nowhere' }),
+        404,
+        'folder_not_found',
+        /no folder named "Nowhere"/,
+      ],
+      [
+        await call('/api/image-senders', { sender: 'not an address', allow: true }),
+        400,
+        'invalid_request',
+        /sender/,
+      ],
+    ];
+    for (const [[status, code, message], wantStatus, wantCode, words] of cases) {
+      assert.deepEqual([status, code], [wantStatus, wantCode], message);
+      assert.match(message, words);
+    }
+    assert.ok(!(await imapState()).folders.includes('Mine'));
+  });
+
   test('drag a message, then a multi-selection, onto a folder; its unread count follows', async () => {
     for (const subject of ['Drag one', 'Drag two', 'Drag three']) await deliver(subject);
     await openFolder('Inbox');
