@@ -26,8 +26,6 @@ import {
 } from './reader.js';
 import { Selection } from './selection.js';
 
-/** Folders other than the open one (whose changes IDLE reports) have their counts refreshed this often. */
-const FOLDER_REFRESH_MS = 30_000;
 /** The raw source view shows this much; the download has all of it. */
 const RAW_SOURCE_LIMIT = 512 * 1024;
 
@@ -88,7 +86,6 @@ class CorreoWebmail extends LitElement implements FolderTreeHost, MessageListHos
   folderEdit: FolderEdit | null = null;
   detail: ReaderDetail | null = null;
   #events: EventSource | null = null;
-  #folderTimer: ReturnType<typeof setInterval> | undefined;
 
   protected override createRenderRoot() {
     return this;
@@ -107,7 +104,7 @@ class CorreoWebmail extends LitElement implements FolderTreeHost, MessageListHos
     super.disconnectedCallback();
     document.removeEventListener('keydown', this.#onKey);
     this.#events?.close();
-    clearInterval(this.#folderTimer);
+    window.removeEventListener('focus', this.#onFocus);
   }
 
   protected override updated(changed: PropertyValues) {
@@ -299,12 +296,16 @@ class CorreoWebmail extends LitElement implements FolderTreeHost, MessageListHos
   async #start() {
     await Promise.all([this.#loadFolders(), this.#loadList()]);
     this.#listen();
-    // IDLE reports the open folder only; the other folders' unread counts (LIST-STATUS) catch up here.
-    clearInterval(this.#folderTimer);
-    this.#folderTimer = setInterval(() => {
-      if (this.address && document.visibilityState === 'visible') void this.#loadFolders().catch(() => {});
-    }, FOLDER_REFRESH_MS);
+    // IDLE reports the open folder only; the other folders' unread counts (LIST-STATUS) catch up on
+    // every action and when the user comes back to the tab. Not on a timer: a timer would keep an
+    // unattended session alive past its idle expiry.
+    window.removeEventListener('focus', this.#onFocus);
+    window.addEventListener('focus', this.#onFocus);
   }
+
+  #onFocus = () => {
+    if (this.address) void this.#loadFolders().catch(() => {});
+  };
 
   /** Live updates: the server's IDLE, passed on as Server-Sent Events. */
   #listen() {
