@@ -57,8 +57,8 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
   #closed = false;
   /** Bumped on every EXISTS/EXPUNGE the server reports: the sort cache's key includes it. */
   #changes = 0;
-  /** The last SORT answer: paging through a folder, or reloading the page, does not sort again. */
-  #sorted: { key: string; uids: number[] } | undefined;
+  /** The last SORT or THREAD answer and what it answered (kept()). */
+  #sorted: { key: string; answer: unknown } | undefined;
 
   private constructor(
     readonly address: string,
@@ -189,7 +189,7 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
 
   /** A page of conversations: every message of each (up to a bound), in tree order, with its depth. */
   private async threadPage(request: ListRequest): Promise<MessagePage> {
-    const threads = await this.threads(request.query);
+    const threads = await this.kept(['threads', request.query ?? ''], () => this.threads(request.query));
     const start = (request.page - 1) * request.pageSize;
     const pageThreads = threads.slice(start, start + request.pageSize);
     const members = pageThreads.map((thread) => thread.slice(0, MAX_THREAD_MEMBERS));
@@ -361,26 +361,33 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
   }
 
   /** UID SORT with the request's order and search words; imapflow has no SORT method of its own. */
-  private async sortedUids(request: ListRequest): Promise<number[]> {
-    // Valid while the selected mailbox shows no new or removed message (its UIDNEXT and count as
-    // SELECT or the last untagged response left them, and no EXISTS/EXPUNGE since).
+  private sortedUids(request: ListRequest): Promise<number[]> {
+    return this.kept(['sort', request.sort, request.descending, request.query ?? ''], () =>
+      this.sort(request),
+    );
+  }
+
+  /**
+   * The last SORT or THREAD answer, kept while the selected mailbox shows no new or removed message
+   * (its UIDNEXT and count as SELECT or the last untagged response left them, and no EXISTS/EXPUNGE
+   * since): paging through a folder, or reloading the page, does not sort or thread it again.
+   */
+  private async kept<T>(question: unknown[], ask: () => Promise<T>): Promise<T> {
     const box = this.imap.mailbox;
-    const cacheKey = box
+    const key = box
       ? JSON.stringify([
           box.path,
           String(box.uidValidity),
           box.uidNext,
           box.exists,
           this.#changes,
-          request.sort,
-          request.descending,
-          request.query ?? '',
+          ...question,
         ])
       : undefined;
-    if (cacheKey !== undefined && this.#sorted?.key === cacheKey) return this.#sorted.uids;
-    const uids = await this.sort(request);
-    if (cacheKey !== undefined) this.#sorted = { key: cacheKey, uids };
-    return uids;
+    if (key !== undefined && this.#sorted?.key === key) return this.#sorted.answer as T;
+    const answer = await ask();
+    if (key !== undefined) this.#sorted = { key, answer };
+    return answer;
   }
 
   private async sort(request: ListRequest): Promise<number[]> {
