@@ -11,7 +11,7 @@ import { standaloneWebmailEnv } from './support/browser.js';
  * only the webmail's address: one browser guessing passwords locked every user of the webmail out
  * (and the per-IP connection cap counted all of them as one). The webmail now opens each IMAP and
  * submission connection with a PROXY v2 header naming the browser, and the all-in-one trusts the
- * webmail's own source address (127.0.0.2) for it. Here a reverse proxy on loopback (trusted by the
+ * webmail's own source address (127.0.80.81) for it. Here a reverse proxy on loopback (trusted by the
  * webmail: WEBMAIL_TRUSTED_PROXIES) stands for two browsers with two X-Forwarded-For addresses.
  */
 
@@ -66,7 +66,7 @@ describe('webmail -> gateways: PROXY v2 with the browser address', { timeout: 30
     const config = loadConfig(
       standaloneWebmailEnv(stack, {
         WEBMAIL_PROXY_PROTOCOL: 'true',
-        WEBMAIL_SOURCE_ADDRESS: '127.0.0.2',
+        WEBMAIL_SOURCE_ADDRESS: '127.0.80.81',
         WEBMAIL_SECURE_COOKIE: 'false',
       }),
       { webmail: webmailSection },
