@@ -21,6 +21,16 @@ export interface ListRequest {
   threaded?: boolean;
 }
 
+/** What a list row shows, in one FETCH. */
+const SUMMARY_QUERY = {
+  uid: true,
+  envelope: true,
+  flags: true,
+  size: true,
+  bodyStructure: true,
+  internalDate: true,
+} as const;
+
 /** Messages of one thread fetched for a page at most: a runaway thread cannot make a page unbounded. */
 const MAX_THREAD_MEMBERS = 200;
 
@@ -173,6 +183,7 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
   async list(request: ListRequest): Promise<MessagePage> {
     return this.inFolder(request.folder, async () => {
       if (request.threaded) return this.threadPage(request);
+      if (request.sort === 'arrival' && !request.query) return this.arrivalPage(request);
       const uids = await this.sortedUids(request);
       const start = (request.page - 1) * request.pageSize;
       const pageUids = uids.slice(start, start + request.pageSize);
@@ -185,6 +196,32 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
         messages: pageUids.flatMap((uid) => summaries.get(uid) ?? []),
       };
     });
+  }
+
+  /**
+   * Arrival order is the mailbox's own order (sequence numbers): a page is a FETCH of its range, with
+   * no SORT of the whole folder, so opening a 100,000-message folder costs one page.
+   */
+  private async arrivalPage(request: ListRequest): Promise<MessagePage> {
+    const exists = this.imap.mailbox ? this.imap.mailbox.exists : 0;
+    const skip = (request.page - 1) * request.pageSize;
+    const [low, high] = request.descending
+      ? [Math.max(1, exists - skip - request.pageSize + 1), exists - skip]
+      : [skip + 1, Math.min(exists, skip + request.pageSize)];
+    const fetched: { seq: number; summary: MessageSummary }[] = [];
+    if (low <= high) {
+      for await (const message of this.imap.fetch(`${low}:${high}`, SUMMARY_QUERY)) {
+        fetched.push({ seq: message.seq, summary: summarize(message) });
+      }
+    }
+    fetched.sort((a, b) => (request.descending ? b.seq - a.seq : a.seq - b.seq));
+    return {
+      folder: request.folder,
+      total: exists,
+      page: request.page,
+      pageSize: request.pageSize,
+      messages: fetched.map((entry) => entry.summary),
+    };
   }
 
   /** A page of conversations: every message of each (up to a bound), in tree order, with its depth. */
@@ -215,11 +252,7 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
   private async summaries(uids: number[]): Promise<Map<number, MessageSummary>> {
     const summaries = new Map<number, MessageSummary>();
     if (uids.length === 0) return summaries;
-    for await (const message of this.imap.fetch(
-      uids.join(','),
-      { uid: true, envelope: true, flags: true, size: true, bodyStructure: true, internalDate: true },
-      { uid: true },
-    )) {
+    for await (const message of this.imap.fetch(uids.join(','), SUMMARY_QUERY, { uid: true })) {
       summaries.set(message.uid, summarize(message));
     }
     return summaries;

@@ -12,7 +12,7 @@ import type { Folder, MessageHeaders, MessagePage, OpenedMessage, Outgoing } fro
 
 /** How the list is asked for: SORT key and order, or conversations (THREAD=REFERENCES). */
 export interface ListOrder {
-  sort: 'date' | 'from' | 'subject' | 'size';
+  sort: 'arrival' | 'date' | 'from' | 'subject' | 'size';
   order: 'asc' | 'desc';
   threads: boolean;
 }

@@ -79,7 +79,8 @@ class CorreoWebmail extends LitElement implements FolderTreeHost, MessageListHos
   error = '';
   busy = false;
   confirmEmpty = false;
-  order: ListOrder = { sort: 'date', order: 'desc', threads: false };
+  // Received (the mailbox's own order) by default: a page costs one FETCH, whatever the folder's size.
+  order: ListOrder = { sort: 'arrival', order: 'desc', threads: false };
   /** Picked rows (not reactive by itself: every change calls requestUpdate). */
   readonly selection = new Selection();
   expanded = new Set<number>();

@@ -85,10 +85,10 @@ export function renderMessageList(host: MessageListHost): TemplateResult {
         @change=${(event: Event) =>
           host.setOrder({ sort: (event.target as HTMLSelectElement).value as ListOrder['sort'] })}
       >
-        ${(['date', 'from', 'subject', 'size'] as const).map(
+        ${(['arrival', 'date', 'from', 'subject', 'size'] as const).map(
           (key) =>
             html`<option value=${key} ?selected=${host.order.sort === key}>
-              ${{ date: 'Date', from: 'From', subject: 'Subject', size: 'Size' }[key]}
+              ${{ arrival: 'Received', date: 'Date', from: 'From', subject: 'Subject', size: 'Size' }[key]}
             </option>`,
         )}
       </select>
