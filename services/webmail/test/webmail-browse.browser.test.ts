@@ -52,6 +52,14 @@ async function imapState(...mailboxes: string[]): Promise<ImapState> {
   return state;
 }
 
+/** SORT commands the IMAP gateway has answered (its Prometheus counter). */
+async function sortCommands(): Promise<number> {
+  const metrics = await stack.metrics();
+  return [...metrics.matchAll(/^correo_imap_commands_total\{[^}]*command="(?:UID )?SORT"[^}]*\} (\d+)/gm)]
+    .map((match) => Number(match[1]))
+    .reduce((a, b) => a + b, 0);
+}
+
 const subjectsIn = async (mailbox: string) =>
   (await imapState(mailbox)).mailboxes[mailbox]!.map((m) => m.subject);
 
@@ -364,6 +372,7 @@ describe('webmail browsing in a real browser', { timeout: 900_000 }, () => {
         void response.json().then((body: { messages: unknown[] }) => pages.push(body.messages.length));
       }
     });
+    const sortsBefore = await sortCommands();
     await openFolder('Big');
     await rowFor('Bulk 999').waitFor();
     assert.equal(await page.locator('.message-row').count(), 50);
@@ -376,6 +385,14 @@ describe('webmail browsing in a real browser', { timeout: 900_000 }, () => {
       pages.every((n) => n === 50),
       `each page fetched 50 summaries: ${pages.join()}`,
     );
+    // Received order (the default) is the mailbox's own: no SORT of the 1,000 at all.
+    assert.equal(await sortCommands(), sortsBefore);
+    // By date: one SORT, kept for the next page.
+    await page.getByLabel('Sort by').selectOption('date');
+    await page.getByRole('button', { name: 'Older messages' }).click();
+    await rowFor('Bulk 949').waitFor();
+    await eventually('the SORT counted', async () => (await sortCommands()) > sortsBefore);
+    assert.equal(await sortCommands(), sortsBefore + 1);
   });
 
   test("reader: all headers, raw source, and only our MX's SPF/DKIM/DMARC results", async () => {
