@@ -87,6 +87,7 @@ class CorreoWebmail extends LitElement implements FolderTreeHost, MessageListHos
   folderEdit: FolderEdit | null = null;
   detail: ReaderDetail | null = null;
   #events: EventSource | null = null;
+  #listTicket = 0;
 
   protected override createRenderRoot() {
     return this;
@@ -331,12 +332,16 @@ class CorreoWebmail extends LitElement implements FolderTreeHost, MessageListHos
   }
 
   async #loadList() {
+    // Only the latest request's answer is shown: a reload still in flight for the folder (or page,
+    // order, search) the user just left must not replace the list they are looking at now.
+    const ticket = ++this.#listTicket;
     const list = await api.messages({
       folder: this.folder,
       page: this.page,
       q: this.search || undefined,
       ...this.order,
     });
+    if (ticket !== this.#listTicket) return;
     this.selection.keepOnly(list.messages.map((m) => m.uid));
     this.list = list;
   }
