@@ -207,6 +207,49 @@ export function deliveryScenarios(kind: StackKind): void {
       assert.equal((await deliveredRows(stack.pool, otherId)).length, 0);
     });
 
+    test('a body carried in the event is stored under its key before it is filed; one that does not hash to its key is not filed', async () => {
+      const d = domain();
+      const accountId = await stack.provision.account(`carried@${d}`);
+      const blob = await stack.storeMessage({
+        from: 'bob@remote.test',
+        to: [`carried@${d}`],
+        subject: 'Carried body',
+        text: 'Small enough to ride in the event.',
+      });
+      const bytes = await stack.blobBytes(blob.key);
+      // Not in the blob store, as smtp-ingress leaves a small message: only the event holds it.
+      await stack.blobs.delete(blob.key);
+      const eventId = randomUUID();
+      // No carried analysis either: the mda analyses the blob, so it must have stored it first.
+      await stack.publishEvent({
+        ...acceptedEvent(eventId, 'bob@remote.test', { to: [`carried@${d}`] }, blob),
+        body: bytes,
+      });
+      await settled(eventId, 1);
+      const [row] = await deliveredRows(stack.pool, eventId);
+      assert.equal(row?.account_id, accountId);
+      assert.equal(row?.header_subject, 'Carried body');
+      assert.deepEqual(await stack.blobBytes(blob.key), bytes, 'the filed message names stored bytes');
+
+      // A body that is not the bytes its key names is refused (retried, then dead-lettered), never filed.
+      const forged = Buffer.from(bytes);
+      forged.writeUInt8(forged.readUInt8(forged.length - 3) ^ 0x01, forged.length - 3);
+      const forgedId = randomUUID();
+      await stack.publishEvent({
+        ...acceptedEvent(forgedId, 'bob@remote.test', { to: [`carried@${d}`] }, blob),
+        body: forged,
+      });
+      await eventually(
+        'the dead letter of the event whose body does not match its key',
+        async () =>
+          deadLetters.messages.some(
+            (m) => decodeMailAccepted(decodeDeadLetter(m.value).value).eventId === forgedId,
+          ),
+        90_000,
+      );
+      assert.equal((await deliveredRows(stack.pool, forgedId)).length, 0);
+    });
+
     test('two local recipients share one blob and get one copy each', async () => {
       const d = domain();
       const a = await stack.provision.account(`ann@${d}`);
