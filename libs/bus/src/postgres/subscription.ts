@@ -106,6 +106,14 @@ class PostgresConsumer implements Subscription {
       await client.connect();
       const partitions = await this.parts.catalog.partitionsOf(client, this.options.topic);
       await registerGroup(client, this.options.group, this.options.topic, partitions);
+      // This connection's commits are consumer bookkeeping only (offsets, and a dead letter with its
+      // offset): they need not wait for their own WAL flush. Losing one (a crash of PostgreSQL itself,
+      // never of this process, within wal_writer_delay) moves the group back to an earlier offset,
+      // and the handlers are idempotent by contract (the mda files by event and recipient): the same
+      // messages are handled again, with no effect. Any later synchronous commit, such as the next
+      // filing, flushes the WAL up to and including them. So each batch pays one WAL flush (its
+      // filing), not two. Publishes and deliveries keep synchronous_commit on: their own pools.
+      await client.query('SET synchronous_commit TO off');
       await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
     } catch (error) {
       await client.end().catch(() => {});
