@@ -130,17 +130,21 @@ export async function recordAcceptedMessages(pool: Pool, messages: AcceptedMessa
   // own WAL flush. The mda's filing commit right after it flushes the WAL up to and including it;
   // lost only if PostgreSQL itself crashes before that, when the bus offset was not committed either,
   // so the event comes again and records it again. One WAL flush per batch saved.
-  await inTransaction(pool, async (client) => {
-    await client.query('SET LOCAL synchronous_commit TO off');
-    await client.query(
-      `INSERT INTO accepted_messages (event_id, received_at, kind, port, client_ip, helo, authenticated_user,
+  await inTransaction(
+    pool,
+    async (client) => {
+      await client.query(
+        `INSERT INTO accepted_messages (event_id, received_at, kind, port, client_ip, helo, authenticated_user,
          mail_from, sender_domain, recipient_domains, recipients, size, authentication_results, authentication,
          message_id, relay_jobs, trace_id)
        VALUES ${rows.join(', ')}
        ON CONFLICT (event_id) DO NOTHING`,
-      values,
-    );
-  });
+        values,
+      );
+    },
+    // One round trip for both (a simple query may hold several statements).
+    'BEGIN; SET LOCAL synchronous_commit TO off',
+  );
 }
 
 interface AcceptedRow {
