@@ -70,28 +70,18 @@ for (const file of process.argv.slice(2).filter((a) => !a.startsWith('--'))) {
   });
 }
 
-const top = (map: Map<string, number>, n: number) =>
+/** The `n` largest entries, each with its share of `of` (all sampled time unless told). */
+const top = (map: Map<string, number>, n: number, of = total) =>
   [...map]
     .sort((a, b) => b[1] - a[1])
     .slice(0, n)
     .map(
-      ([name, ms]) =>
-        `${ms.toFixed(0).padStart(8)} ms ${((100 * ms) / total).toFixed(1).padStart(5)}%  ${name}`,
-    )
-    .join('\n');
-
-const topOfBusy = (map: Map<string, number>, n: number) =>
-  [...map]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, n)
-    .map(
-      ([name, ms]) =>
-        `${ms.toFixed(0).padStart(8)} ms ${((100 * ms) / busy).toFixed(1).padStart(5)}%  ${name}`,
+      ([name, ms]) => `${ms.toFixed(0).padStart(8)} ms ${((100 * ms) / of).toFixed(1).padStart(5)}%  ${name}`,
     )
     .join('\n');
 
 console.log(
   `sampled ${total.toFixed(0)} ms${skipMs ? ` (after the first ${skipMs} ms)` : ''}, busy ${busy.toFixed(0)} ms\n\n` +
     `self time by owner:\n${top(byOwner, 25)}\n\nheaviest functions:\n${top(byFunction, 30)}\n\n` +
-    `inclusive by owner (share of the busy time; async stacks are cut at awaits):\n${topOfBusy(byOwnerInclusive, 30)}`,
+    `inclusive by owner (share of the busy time; async stacks are cut at awaits):\n${top(byOwnerInclusive, 30, busy)}`,
 );

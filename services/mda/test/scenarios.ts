@@ -44,6 +44,19 @@ export function deliveryScenarios(kind: StackKind): void {
         90_000,
       );
 
+    /** Waits for the dead letter of `eventId`, then checks that nothing of it was filed. */
+    const deadLetteredUnfiled = async (eventId: string, what: string) => {
+      await eventually(
+        `the dead letter of ${what}`,
+        async () =>
+          deadLetters.messages.some(
+            (m) => decodeMailAccepted(decodeDeadLetter(m.value).value).eventId === eventId,
+          ),
+        90_000,
+      );
+      assert.equal((await deliveredRows(stack.pool, eventId)).length, 0);
+    };
+
     before(async () => {
       stack = await MdaTestStack.create(kind, { maxAttempts: 2 });
       await stack.startMda();
@@ -196,15 +209,7 @@ export function deliveryScenarios(kind: StackKind): void {
         ...acceptedEvent(otherId, 'bob@remote.test', { to: [`reader@${d}`] }, blob),
         analysis: foreign,
       });
-      await eventually(
-        'the dead letter of the event without a usable analysis',
-        async () =>
-          deadLetters.messages.some(
-            (m) => decodeMailAccepted(decodeDeadLetter(m.value).value).eventId === otherId,
-          ),
-        90_000,
-      );
-      assert.equal((await deliveredRows(stack.pool, otherId)).length, 0);
+      await deadLetteredUnfiled(otherId, 'the event without a usable analysis');
     });
 
     test('a body carried in the event is stored under its key before it is filed; one that does not hash to its key is not filed', async () => {
@@ -239,15 +244,7 @@ export function deliveryScenarios(kind: StackKind): void {
         ...acceptedEvent(forgedId, 'bob@remote.test', { to: [`carried@${d}`] }, blob),
         body: forged,
       });
-      await eventually(
-        'the dead letter of the event whose body does not match its key',
-        async () =>
-          deadLetters.messages.some(
-            (m) => decodeMailAccepted(decodeDeadLetter(m.value).value).eventId === forgedId,
-          ),
-        90_000,
-      );
-      assert.equal((await deliveredRows(stack.pool, forgedId)).length, 0);
+      await deadLetteredUnfiled(forgedId, 'the event whose body does not match its key');
     });
 
     test('two local recipients share one blob and get one copy each', async () => {
