@@ -41,14 +41,16 @@ export async function storeBody(
     size += next.value.byteLength;
     if (size > inlineBytes || inlineBytes === 0) {
       async function* everything(): AsyncIterable<Uint8Array> {
-        yield* head;
+        yield* head.splice(0);
         for (;;) {
           const more = await iterator.next();
           if (more.done) return;
           yield more.value;
         }
       }
-      return { blob: await blobs.put(Readable.from(everything()), { maxBytes: options.maxBytes }) };
+      // The generator itself, not Readable.from(it): a Readable reads ahead up to 16 chunks, and
+      // the MX spool hands over chunks of 1 MiB.
+      return { blob: await blobs.put(everything(), { maxBytes: options.maxBytes }) };
     }
   }
   // An empty body would read as "not in the event" (proto3 bytes): the blob store takes it.
