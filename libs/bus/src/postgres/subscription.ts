@@ -245,25 +245,29 @@ class PostgresConsumer implements Subscription {
     });
     if (outcome.kind === 'abandoned') return false;
     const nextOffset = BigInt(row.offset) + 1n;
+    if (outcome.kind !== 'failed') {
+      // The offset alone: one statement, its own transaction.
+      await commitOffset(client, group, topic, partition, nextOffset);
+      this.owned.set(partition, nextOffset);
+      return true;
+    }
     await client.query('BEGIN');
     try {
-      if (outcome.kind === 'failed') {
-        // Dead letter and commit share one transaction: the poison message moves exactly once.
-        const letter: OutgoingMessage = {
-          key: delivered.key,
-          value: encodeDeadLetter({
-            ...delivered,
-            group,
-            error: outcome.error,
-            attempts: outcome.attempts,
-            failedAt: new Date().toISOString(),
-          }),
-        };
-        const partitions = await this.parts.catalog.partitionsOf(client, this.parts.deadLetterTopic);
-        const target = this.parts.partitioner.choose(letter.key, partitions);
-        await appendMessages(client, this.parts.deadLetterTopic, new Map([[target, [letter]]]));
-        await wakeConsumers(client, [this.parts.deadLetterTopic]);
-      }
+      // Dead letter and commit share one transaction: the poison message moves exactly once.
+      const letter: OutgoingMessage = {
+        key: delivered.key,
+        value: encodeDeadLetter({
+          ...delivered,
+          group,
+          error: outcome.error,
+          attempts: outcome.attempts,
+          failedAt: new Date().toISOString(),
+        }),
+      };
+      const partitions = await this.parts.catalog.partitionsOf(client, this.parts.deadLetterTopic);
+      const target = this.parts.partitioner.choose(letter.key, partitions);
+      await appendMessages(client, this.parts.deadLetterTopic, new Map([[target, [letter]]]));
+      await wakeConsumers(client, [this.parts.deadLetterTopic]);
       await commitOffset(client, group, topic, partition, nextOffset);
       await client.query('COMMIT');
     } catch (error) {
@@ -271,7 +275,7 @@ class PostgresConsumer implements Subscription {
       throw error;
     }
     this.owned.set(partition, nextOffset);
-    if (outcome.kind === 'failed') reportDeadLetter(this.options.onDeadLetter, delivered, outcome);
+    reportDeadLetter(this.options.onDeadLetter, delivered, outcome);
     return true;
   }
 
