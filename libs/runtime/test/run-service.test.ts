@@ -32,7 +32,11 @@ test('SIGTERM: /readyz answers 503 before the service starts draining, then the 
 });
 
 test('every service main.ts runs through runService', () => {
+  // Directly, or through the shared mailbox-gateway main (IMAP, POP3), which runs runService.
+  const gatewayMain = fileURLToPath(new URL('../../backends/src/mailbox-gateway.ts', import.meta.url));
+  assert.match(readFileSync(gatewayMain, 'utf8'), /\brunService\(/);
   const mains = readdirSync(SERVICES).map((name) => join(SERVICES, name, 'src/main.ts'));
   assert.ok(mains.length >= 7);
-  for (const main of mains) assert.match(readFileSync(main, 'utf8'), /await runService\(/, main);
+  for (const main of mains)
+    assert.match(readFileSync(main, 'utf8'), /await (runService|runMailboxGateway)\(/, main);
 });
