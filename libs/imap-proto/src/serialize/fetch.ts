@@ -3,7 +3,7 @@ import type { Section } from '../parse/section.js';
 import { bodyStructureValue } from './bodystructure.js';
 import { formatDateTime } from './date.js';
 import type { EncodeOptions, ImapValue, LiteralStream, ResponsePart } from './encoder.js';
-import { atom, messageData, num, str, untagged, untaggedParts } from './encoder.js';
+import { atom, messageData, nstr, num, str, untagged, untaggedParts } from './encoder.js';
 import { envelopeValue } from './envelope.js';
 import { formatSection } from './section.js';
 
@@ -19,6 +19,13 @@ export type FetchItem =
   | { item: 'BODY[]'; section: Section; origin: number | null; data: Buffer | LiteralStream | null }
   | { item: 'BINARY[]'; part: number[]; origin: number | null; data: Buffer | null }
   | { item: 'BINARY.SIZE'; part: number[]; size: number }
+  /** SAVEDATE (RFC 8514): NIL for a message whose save date is not kept. */
+  | { item: 'SAVEDATE'; date: Date | null }
+  /** OBJECTID (RFC 8474): THREADID NIL when the message belongs to no thread the server tracks. */
+  | { item: 'EMAILID'; id: string }
+  | { item: 'THREADID'; id: string | null }
+  /** PREVIEW (RFC 8970): NIL only under LAZY, when it is not at hand. */
+  | { item: 'PREVIEW'; text: string | null }
   | { item: 'RFC822' | 'RFC822.HEADER' | 'RFC822.TEXT'; data: Buffer | LiteralStream | null };
 
 function originSuffix(origin: number | null): string {
@@ -52,6 +59,14 @@ function itemValues(f: FetchItem): ImapValue[] {
     }
     case 'BINARY.SIZE':
       return [atom(`BINARY.SIZE[${f.part.join('.')}]`), num(f.size)];
+    case 'SAVEDATE':
+      return [atom('SAVEDATE'), f.date ? str(formatDateTime(f.date, 0)) : null];
+    case 'EMAILID':
+      return [atom('EMAILID'), [atom(f.id)]];
+    case 'THREADID':
+      return [atom('THREADID'), f.id === null ? null : [atom(f.id)]];
+    case 'PREVIEW':
+      return [atom('PREVIEW'), nstr(f.text)];
     case 'RFC822':
     case 'RFC822.HEADER':
     case 'RFC822.TEXT':

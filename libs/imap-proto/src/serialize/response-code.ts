@@ -31,7 +31,9 @@ export type PlainResponseCode =
   | 'TRYCREATE'
   | 'UIDNOTSTICKY'
   | 'UNAVAILABLE'
-  | 'UNKNOWN-CTE';
+  | 'UNKNOWN-CTE'
+  /** COMPRESS (RFC 4978): a layer is on already. */
+  | 'COMPRESSIONACTIVE';
 
 export type ResponseCode =
   | { code: PlainResponseCode }
@@ -44,7 +46,9 @@ export type ResponseCode =
   /** Messages STORE ... UNCHANGEDSINCE did not change (RFC 7162): message numbers, or UIDs for UID STORE. */
   | { code: 'MODIFIED'; numbers: number[] }
   | { code: 'CAPABILITY'; capabilities: string[] }
-  | { code: 'BADCHARSET'; charsets: string[] };
+  | { code: 'BADCHARSET'; charsets: string[] }
+  /** OBJECTID (RFC 8474 4): SELECT, EXAMINE and CREATE tell the mailbox's id. */
+  | { code: 'MAILBOXID'; id: string };
 
 function codeValues(c: ResponseCode): ImapValue[] {
   switch (c.code) {
@@ -68,6 +72,8 @@ function codeValues(c: ResponseCode): ImapValue[] {
       return [atom(c.code), atom(compressSequenceSet(c.numbers))];
     case 'CAPABILITY':
       return [atom(c.code), ...c.capabilities.map(atom)];
+    case 'MAILBOXID':
+      return [atom(c.code), [atom(c.id)]];
     case 'BADCHARSET':
       return c.charsets.length ? [atom(c.code), c.charsets.map((s) => atom(s))] : [atom(c.code)];
     default:
