@@ -1,5 +1,7 @@
 export { analyzeMessage, MessageAnalyzer } from './analyze.js';
 export { findPart, sectionRange, parseSectionPath } from './sections.js';
+export { PREVIEW_MAX_CHARS, PREVIEW_READ_OCTETS, previewPart, previewText } from './preview.js';
+export { transferDecoder } from './transfer-decoder.js';
 export type { ByteRange, SectionText } from './sections.js';
 export { addressListText, authorAddresses } from './address.js';
 export {

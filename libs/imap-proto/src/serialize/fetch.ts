@@ -17,7 +17,7 @@ export type FetchItem =
   | { item: 'BODY' | 'BODYSTRUCTURE'; structure: BodyStructure }
   /** BODY[section]<origin>: `origin` is the partial offset when the client asked for a range. */
   | { item: 'BODY[]'; section: Section; origin: number | null; data: Buffer | LiteralStream | null }
-  | { item: 'BINARY[]'; part: number[]; origin: number | null; data: Buffer | null }
+  | { item: 'BINARY[]'; part: number[]; origin: number | null; data: Buffer | LiteralStream | null }
   | { item: 'BINARY.SIZE'; part: number[]; size: number }
   /** SAVEDATE (RFC 8514): NIL for a message whose save date is not kept. */
   | { item: 'SAVEDATE'; date: Date | null }
@@ -53,7 +53,10 @@ function itemValues(f: FetchItem): ImapValue[] {
       return [atom(`BODY[${formatSection(f.section)}]${originSuffix(f.origin)}`), messageData(f.data)];
     case 'BINARY[]': {
       const name = atom(`BINARY[${f.part.join('.')}]${originSuffix(f.origin)}`);
-      // literal8 only when needed: plain literals are understood by more clients.
+      // literal8 only when needed: plain literals are understood by more clients. Streamed data is
+      // not seen before it goes out, so it is always literal8.
+      if (f.data !== null && !Buffer.isBuffer(f.data))
+        return [name, { type: 'streamed-literal', value: f.data, binary: true }];
       if (f.data !== null && f.data.includes(0)) return [name, { type: 'literal8', value: f.data }];
       return [name, messageData(f.data)];
     }

@@ -3,6 +3,7 @@ import { createImapMailbox } from '@correo/store';
 import type { AuthenticatedContext, Completion } from '../command-context.js';
 import { no, ok } from '../command-context.js';
 import { storedMailboxName } from '../mailbox-names.js';
+import { mailboxObjectId } from '../object-ids.js';
 
 const SPECIAL_USES = new Set(['\\All', '\\Archive', '\\Drafts', '\\Flagged', '\\Junk', '\\Sent', '\\Trash']);
 
@@ -19,5 +20,5 @@ export async function create(ctx: AuthenticatedContext, request: CreateRequest):
   }
   const outcome = await createImapMailbox(ctx.services.pool, ctx.account.accountId, name, uses[0] ?? null);
   if (outcome.kind === 'exists') return no(`${name} already exists`, { code: 'ALREADYEXISTS' });
-  return ok('CREATE completed');
+  return ok('CREATE completed', { code: 'MAILBOXID', id: mailboxObjectId(outcome.id) });
 }

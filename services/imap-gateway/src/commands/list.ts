@@ -1,6 +1,6 @@
 import { listResponse, statusResponse } from '@correo/imap-proto';
 import type { ListEntry, ListRequest } from '@correo/imap-proto';
-import { MAILBOX_DELIMITER, listImapMailboxes, readImapStatus } from '@correo/store';
+import { MAILBOX_DELIMITER, listImapMailboxes, listLingeringSubscriptions, readImapStatus } from '@correo/store';
 import type { ImapMailbox } from '@correo/store';
 import type { AuthenticatedContext, Completion } from '../command-context.js';
 import { ok } from '../command-context.js';
@@ -51,6 +51,16 @@ export async function list(ctx: AuthenticatedContext, request: ListRequest): Pro
     entries.push({ mailbox, entry });
   }
 
+  // RFC 5258 3: subscribed names whose mailbox was deleted are still subscribed, and say they do not exist.
+  const lingering: ListEntry[] = [];
+  if (selection.subscribed && !selection.specialUse) {
+    for (const name of await listLingeringSubscriptions(pool, accountId)) {
+      if (!matchesAny(name)) continue;
+      const attributes = ['\\NonExistent', '\\Subscribed'];
+      lingering.push({ name, delimiter: MAILBOX_DELIMITER, attributes });
+    }
+  }
+
   const statuses =
     returns.status && entries.length
       ? await readImapStatus(
@@ -64,9 +74,10 @@ export async function list(ctx: AuthenticatedContext, request: ListRequest): Pro
     out.push(listResponse(entry, options));
     const found = statuses?.get(mailbox.id);
     if (found && returns.status) {
-      out.push(statusResponse(mailbox.name, statusItems(returns.status, found, config.appendLimit), options));
+      out.push(statusResponse(mailbox.name, statusItems(returns.status, found, config.appendLimit, mailbox.id), options));
     }
   }
+  for (const entry of lingering) out.push(listResponse(entry, options));
   if (out.length) await ctx.io.write(...out);
   return ok('LIST completed');
 }

@@ -1,6 +1,6 @@
 import { lsubResponse } from '@correo/imap-proto';
 import type { LsubRequest } from '@correo/imap-proto';
-import { MAILBOX_DELIMITER, listImapMailboxes } from '@correo/store';
+import { MAILBOX_DELIMITER, listImapMailboxes, listLingeringSubscriptions } from '@correo/store';
 import type { AuthenticatedContext, Completion } from '../command-context.js';
 import { ok } from '../command-context.js';
 import { listMatcher, parentsOfUnlistedSubscriptions, tooManyWildcards } from '../mailbox-names.js';
@@ -22,6 +22,12 @@ export async function lsub(ctx: AuthenticatedContext, request: LsubRequest): Pro
         ctx.session.encodeOptions,
       ),
     );
+  // A subscribed name whose mailbox was deleted stays listed, as a name that cannot be selected.
+  for (const name of await listLingeringSubscriptions(ctx.services.pool, ctx.account.accountId)) {
+    if (!matches(name)) continue;
+    const entry = { name, delimiter: MAILBOX_DELIMITER, attributes: ['\\Noselect'] };
+    out.push(lsubResponse(entry, ctx.session.encodeOptions));
+  }
   if (out.length) await ctx.io.write(...out);
   return ok('LSUB completed');
 }
