@@ -51,6 +51,12 @@ export function capabilities(options: {
     'MULTIAPPEND',
     `APPENDLIMIT=${options.appendLimit}`,
     'UTF8=ACCEPT',
+    'BINARY',
+    'COMPRESS=DEFLATE',
+    'OBJECTID',
+    'PREVIEW',
+    'SAVEDATE',
+    'WITHIN',
   ];
 }
 

@@ -9,6 +9,7 @@ import { append } from './append.js';
 import { authenticate } from './authenticate.js';
 import { capability } from './capability.js';
 import { close } from './close.js';
+import { compress } from './compress.js';
 import { copy } from './copy.js';
 import { create } from './create.js';
 import { deleteMailbox } from './delete.js';
@@ -94,6 +95,7 @@ export const COMMANDS: { [C in ImapRequest['command']]: Command<C> } = {
   IDLE: authenticated(idle),
   GETQUOTA: authenticated(getQuota),
   GETQUOTAROOT: authenticated(getQuotaRoot),
+  COMPRESS: authenticated(compress),
   CHECK: selected(noop),
   CLOSE: selected(close),
   UNSELECT: selected(close),
