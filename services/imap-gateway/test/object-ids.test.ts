@@ -61,7 +61,10 @@ describe('OBJECTID', () => {
     assert.ok(id, created.status);
     assert.deepEqual((await ok(c, 'STATUS foo (MAILBOXID)')).untagged, [`* STATUS foo (MAILBOXID (${id}))`]);
     const selected = await ok(c, 'SELECT foo');
-    assert.ok(selected.untagged.includes(`* OK [MAILBOXID (${id})] Mailbox id`), selected.untagged.join('\n'));
+    assert.ok(
+      selected.untagged.includes(`* OK [MAILBOXID (${id})] Mailbox id`),
+      selected.untagged.join('\n'),
+    );
     await ok(c, 'UNSELECT');
     await ok(c, 'RENAME foo bar');
     assert.deepEqual((await ok(c, 'STATUS bar (MAILBOXID)')).untagged, [`* STATUS bar (MAILBOXID (${id}))`]);
@@ -80,7 +83,10 @@ describe('OBJECTID', () => {
     await stack.deliver(
       accountId,
       address,
-      message('reply@remote.test', 'Re: Plans', ['In-Reply-To: <root@remote.test>', 'References: <root@remote.test>']),
+      message('reply@remote.test', 'Re: Plans', [
+        'In-Reply-To: <root@remote.test>',
+        'References: <root@remote.test>',
+      ]),
     );
     await stack.deliver(accountId, address, message('other@remote.test', 'Unrelated'));
     // A reply to the reply names only its parent: it joins the same thread all the same.
@@ -94,7 +100,8 @@ describe('OBJECTID', () => {
     await ok(c, 'SELECT INBOX');
     const fetched = (await ok(c, 'FETCH 1:4 (EMAILID THREADID)')).untagged;
     assert.equal(fetched.length, 4);
-    for (const line of fetched) assert.match(line, /^\* \d FETCH \(EMAILID \(M[0-9]+\) THREADID \(T[0-9]+\)\)$/);
+    for (const line of fetched)
+      assert.match(line, /^\* \d FETCH \(EMAILID \(M[0-9]+\) THREADID \(T[0-9]+\)\)$/);
     const emails = idOf(fetched, 'EMAILID');
     const threads = idOf(fetched, 'THREADID');
     assert.equal(new Set(emails).size, 4);

@@ -30,7 +30,9 @@ describe('SAVEDATE and WITHIN', () => {
     await stack.deliver(accountId, address, rawMessage('Delivered now'));
     client = await LineClient.imapLogin(gateway.ports.imap, address, stack.password);
     const old = rawMessage('Written long ago');
-    const appended = await client.command(`APPEND INBOX "01-Jan-2000 10:00:00 +0000" {${old.length}+}\r\n${old}`);
+    const appended = await client.command(
+      `APPEND INBOX "01-Jan-2000 10:00:00 +0000" {${old.length}+}\r\n${old}`,
+    );
     assert.match(appended.status, /^OK/);
     const week = rawMessage('Written last week');
     const lastWeek = await client.command(`APPEND INBOX "${daysAgo(7)}" {${week.length}+}\r\n${week}`);
