@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { ImapFlow } from 'imapflow';
 import { LineClient } from '@correo/testkit';
 import type { ImapGateway } from '../src/index.js';
 import { ImapTestStack } from './helpers/stack.js';
@@ -68,11 +69,14 @@ describe('BINARY', () => {
   let stack: ImapTestStack;
   let gateway: ImapGateway;
   let client: LineClient;
+  let address: string;
 
   before(async () => {
     stack = await ImapTestStack.create('embedded');
     gateway = await stack.gateway();
-    const { accountId, address } = await stack.account('binary');
+    const account = await stack.account('binary');
+    const accountId = account.accountId;
+    address = account.address;
     await stack.deliver(accountId, address, MESSAGE);
     client = await LineClient.imapLogin(gateway.ports.imap, address, stack.password);
     assert.match((await client.command('SELECT INBOX')).status, /^OK/);
@@ -147,5 +151,37 @@ describe('BINARY', () => {
     assert.match(back!, new RegExp(`BINARY.SIZE\\[\\] ${message.length}`));
     const [body] = await ok('UID FETCH 2 (BINARY.PEEK[1])');
     assert.deepEqual(literalAfter(body!, 'BINARY[1]').data, message.subarray(message.indexOf('before')));
+  });
+
+  test('imapflow fetches a part with BINARY, and EMAILID and THREADID with it', async () => {
+    const imap = new ImapFlow({
+      host: '127.0.0.1',
+      port: gateway.ports.imap,
+      secure: false,
+      doSTARTTLS: false,
+      auth: { user: address, pass: stack.password },
+      logger: false,
+    });
+    await imap.connect();
+    try {
+      const lock = await imap.getMailboxLock('INBOX');
+      try {
+        const message = await imap.fetchOne(
+          '1',
+          { uid: true, bodyParts: ['2'], threadId: true },
+          { binary: true },
+        );
+        assert.ok(message);
+        assert.deepEqual(message.bodyParts?.get('2'), OCTETS);
+        // It came decoded by the server (FETCH BINARY), not decoded by imapflow.
+        assert.ok((message as { binaryParts?: Set<string> }).binaryParts?.has('2'));
+        assert.match(message.emailId ?? '', /^M[0-9]+$/);
+        assert.match(message.threadId ?? '', /^T[0-9]+$/);
+      } finally {
+        lock.release();
+      }
+    } finally {
+      await imap.logout();
+    }
   });
 });
