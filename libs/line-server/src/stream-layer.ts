@@ -14,12 +14,15 @@ export interface StreamLayer {
 }
 
 /**
- * COMPRESS=DEFLATE (RFC 4978 4): raw deflate both ways, each reply flushed with Z_SYNC_FLUSH. Level 6 and
- * a 32 KiB window, zlib's defaults. An inflated chunk is bounded by zlib's chunk size (16 KiB): the
- * connection pauses `inbound` with the socket, so a small compressed burst cannot flood the framer.
+ * COMPRESS=DEFLATE (RFC 4978 4): raw deflate both ways, each reply flushed with Z_SYNC_FLUSH. Inflating
+ * takes any window the client chose (up to 32 KiB); our deflate uses an 8 KiB window and memLevel 6,
+ * some 64 KiB of zlib state instead of the default 256 KiB, since every compressed connection holds
+ * it for its life (RFC 4978 4 allows a smaller window). An inflated chunk is bounded by zlib's chunk
+ * size (16 KiB) and the connection pauses `inbound` with the socket, so a small compressed burst
+ * cannot flood the framer.
  */
 export function deflateLayer(): StreamLayer {
-  const outbound = createDeflateRaw();
+  const outbound = createDeflateRaw({ windowBits: 13, memLevel: 6 });
   return {
     inbound: createInflateRaw(),
     outbound,
