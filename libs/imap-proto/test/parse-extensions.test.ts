@@ -76,10 +76,7 @@ describe('COMPRESS, OBJECTID, PREVIEW and SAVEDATE syntax', () => {
       ),
       '* 3 FETCH (EMAILID (M6d99ac3275bb4e) THREADID (T64b478a75b7ea9))\r\n',
     );
-    assert.equal(
-      text(fetchResponse(1, [{ item: 'THREADID', id: null }])),
-      '* 1 FETCH (THREADID NIL)\r\n',
-    );
+    assert.equal(text(fetchResponse(1, [{ item: 'THREADID', id: null }])), '* 1 FETCH (THREADID NIL)\r\n');
     assert.equal(
       text(fetchResponse(1, [{ item: 'SAVEDATE', date: new Date(Date.UTC(2020, 0, 2, 3, 4, 5)) }])),
       '* 1 FETCH (SAVEDATE " 2-Jan-2020 03:04:05 +0000")\r\n',

@@ -47,5 +47,8 @@ export function previewText(raw: Buffer, part: TextBody, complete: boolean): str
   let text = decodeTextBody(bytes, part);
   if (part.subtype === 'html') text = htmlToSearchText(text);
   const chars = [...text.replace(/\s+/gu, ' ').trim()];
-  return chars.slice(0, PREVIEW_MAX_CHARS).join('').replace(/[\u0000-\u001f\u007f]/g, '');
+  return chars
+    .slice(0, PREVIEW_MAX_CHARS)
+    .join('')
+    .replace(/\p{Cc}/gu, '');
 }

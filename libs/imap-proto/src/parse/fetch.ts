@@ -88,7 +88,10 @@ function readAttribute(r: Reader): FetchAttribute {
  * `FETCH 1 PREVIEW (CHANGEDSINCE 4)` has fetch modifiers after it: only "(LAZY" starts preview ones.
  */
 function readPreviewModifiers(r: Reader): boolean {
-  const ahead = r.bytes.subarray(r.pos, r.pos + 7).toString('latin1').toUpperCase();
+  const ahead = r.bytes
+    .subarray(r.pos, r.pos + 7)
+    .toString('latin1')
+    .toUpperCase();
   if (ahead !== ' (LAZY)' && ahead !== ' (LAZY ') return false;
   r.sp('PREVIEW');
   r.expectChar(0x28, '"(" opening the preview modifiers');

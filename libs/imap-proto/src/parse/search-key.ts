@@ -118,7 +118,11 @@ export function readObjectId(r: Reader): string {
   for (;;) {
     const b = r.peek();
     const idChar =
-      (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39) || b === 0x5f || b === 0x2d;
+      (b >= 0x41 && b <= 0x5a) ||
+      (b >= 0x61 && b <= 0x7a) ||
+      (b >= 0x30 && b <= 0x39) ||
+      b === 0x5f ||
+      b === 0x2d;
     if (!idChar) break;
     r.pos++;
   }

@@ -213,10 +213,10 @@ export async function setImapSubscription(
     [accountId, name, subscribed],
   );
   if (result.rowCount === 1 || subscribed) return result.rowCount === 1;
-  const lingering = await pool.query('DELETE FROM lingering_subscriptions WHERE account_id = $1 AND name = $2', [
-    accountId,
-    name,
-  ]);
+  const lingering = await pool.query(
+    'DELETE FROM lingering_subscriptions WHERE account_id = $1 AND name = $2',
+    [accountId, name],
+  );
   return lingering.rowCount === 1;
 }
 

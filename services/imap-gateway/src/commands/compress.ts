@@ -11,4 +11,3 @@ export async function compress(ctx: AuthenticatedContext, request: CompressReque
   if (ctx.session.compressionActive) return no('DEFLATE is active already', { code: 'COMPRESSIONACTIVE' });
   return { status: 'OK', text: 'DEFLATE active', then: 'compress' };
 }
-

@@ -6,7 +6,11 @@ import type { ImapMessageRow } from '@correo/store';
 import type { Completion, SelectedContext } from '../command-context.js';
 import { BrokenResponseError, bad, no, ok } from '../command-context.js';
 import { readSection } from '../fetch/body-section.js';
-import { UnknownTransferEncodingError, binarySectionSize, readBinarySection } from '../fetch/binary-section.js';
+import {
+  UnknownTransferEncodingError,
+  binarySectionSize,
+  readBinarySection,
+} from '../fetch/binary-section.js';
 import { ExtensionItems, isExtensionAttribute, needsStructureForPreview } from '../fetch/extension-items.js';
 
 /** Responses are written together up to this many bytes. */

@@ -1,6 +1,11 @@
 import { listResponse, statusResponse } from '@correo/imap-proto';
 import type { ListEntry, ListRequest } from '@correo/imap-proto';
-import { MAILBOX_DELIMITER, listImapMailboxes, listLingeringSubscriptions, readImapStatus } from '@correo/store';
+import {
+  MAILBOX_DELIMITER,
+  listImapMailboxes,
+  listLingeringSubscriptions,
+  readImapStatus,
+} from '@correo/store';
 import type { ImapMailbox } from '@correo/store';
 import type { AuthenticatedContext, Completion } from '../command-context.js';
 import { ok } from '../command-context.js';
@@ -74,7 +79,13 @@ export async function list(ctx: AuthenticatedContext, request: ListRequest): Pro
     out.push(listResponse(entry, options));
     const found = statuses?.get(mailbox.id);
     if (found && returns.status) {
-      out.push(statusResponse(mailbox.name, statusItems(returns.status, found, config.appendLimit, mailbox.id), options));
+      out.push(
+        statusResponse(
+          mailbox.name,
+          statusItems(returns.status, found, config.appendLimit, mailbox.id),
+          options,
+        ),
+      );
     }
   }
   for (const entry of lingering) out.push(listResponse(entry, options));

@@ -20,7 +20,10 @@ interface StoredMessage {
 }
 
 /** The part to decode and its encoding; null when the content goes out as stored. */
-function encodedPart(message: StoredMessage, part: number[]): { start: number; end: number; encoding: string } | null {
+function encodedPart(
+  message: StoredMessage,
+  part: number[],
+): { start: number; end: number; encoding: string } | null {
   if (part.length === 0 || !message.structure) return null;
   const found = findPart(message.structure, part);
   // Multiparts and message/rfc822 parts have no transfer encoding of their own to undo.
@@ -42,7 +45,9 @@ async function* decodedOctets(
 ): AsyncIterable<Buffer> {
   if (span.end <= span.start || take <= 0) return;
   const source = await blobs.get(key, { start: span.start, end: span.end - 1 });
-  const decoder = transferDecoder(span.encoding) as NonNullable<Exclude<ReturnType<typeof transferDecoder>, 'unknown'>>;
+  const decoder = transferDecoder(span.encoding) as NonNullable<
+    Exclude<ReturnType<typeof transferDecoder>, 'unknown'>
+  >;
   pipeline(source, decoder, () => {});
   let position = 0;
   try {
@@ -58,7 +63,11 @@ async function* decodedOctets(
   }
 }
 
-async function decodedSize(blobs: BlobStore, key: string, span: { start: number; end: number; encoding: string }) {
+async function decodedSize(
+  blobs: BlobStore,
+  key: string,
+  span: { start: number; end: number; encoding: string },
+) {
   let size = 0;
   for await (const chunk of decodedOctets(blobs, key, span, 0, Number.MAX_SAFE_INTEGER)) size += chunk.length;
   return size;
@@ -91,7 +100,11 @@ export async function readBinarySection(
 }
 
 /** BINARY.SIZE[part]: the octets BINARY[part] would send. */
-export async function binarySectionSize(blobs: BlobStore, message: StoredMessage, part: number[]): Promise<number> {
+export async function binarySectionSize(
+  blobs: BlobStore,
+  message: StoredMessage,
+  part: number[],
+): Promise<number> {
   const span = encodedPart(message, part);
   if (span) return decodedSize(blobs, message.blobKey, span);
   if (part.length === 0) return message.size;

@@ -78,7 +78,10 @@ export class ExtensionItems {
   }
 }
 
-async function makePreview(blobs: SelectedContext['services']['blobs'], row: ImapMessageRow): Promise<string> {
+async function makePreview(
+  blobs: SelectedContext['services']['blobs'],
+  row: ImapMessageRow,
+): Promise<string> {
   const structure = row.bodystructure;
   const part = structure ? previewPart(structure) : null;
   if (!part) return '';
