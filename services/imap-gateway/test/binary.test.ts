@@ -86,41 +86,35 @@ describe('BINARY', () => {
     await stack.close();
   });
 
-  async function ok(line: string): Promise<string[]> {
-    const done = await client.command(line);
-    assert.match(done.status, /^OK/, `${line}: ${done.status}`);
-    return done.untagged;
-  }
-
   test('decoded parts, their sizes and ranges; PEEK leaves \\Seen alone', async () => {
     assert.match((await client.command('CAPABILITY')).untagged[0]!, / BINARY( |$)/);
-    assert.deepEqual(await ok('FETCH 1 (BINARY.SIZE[1] BINARY.SIZE[2] BINARY.SIZE[4])'), [
+    assert.deepEqual(await client.commandOk('FETCH 1 (BINARY.SIZE[1] BINARY.SIZE[2] BINARY.SIZE[4])'), [
       `* 1 FETCH (BINARY.SIZE[1] ${Buffer.byteLength('Grüße, a soft break.')} BINARY.SIZE[2] 512 BINARY.SIZE[4] ${BIG.length})`,
     ]);
-    const [line] = await ok('FETCH 1 (BINARY.PEEK[1] BINARY.PEEK[2])');
+    const [line] = await client.commandOk('FETCH 1 (BINARY.PEEK[1] BINARY.PEEK[2])');
     const text = literalAfter(line!, 'BINARY[1]');
     assert.equal(text.binary, false);
     assert.equal(text.data.toString('utf8'), 'Grüße, a soft break.');
     const octets = literalAfter(line!, 'BINARY[2]');
     assert.equal(octets.binary, true);
     assert.deepEqual(octets.data, OCTETS);
-    assert.deepEqual(await ok('FETCH 1 FLAGS'), ['* 1 FETCH (FLAGS (\\Recent))']);
+    assert.deepEqual(await client.commandOk('FETCH 1 FLAGS'), ['* 1 FETCH (FLAGS (\\Recent))']);
 
     // Ranges count decoded octets: <origin> is echoed as in BODY[] (RFC 3516 4.2).
-    const [range] = await ok('FETCH 1 (BINARY.PEEK[2]<255.3>)');
+    const [range] = await client.commandOk('FETCH 1 (BINARY.PEEK[2]<255.3>)');
     const piece = literalAfter(range!, 'BINARY[2]<255>');
     assert.deepEqual(piece.data, Buffer.from([255, 0, 1]));
 
     // A big part is streamed, decoded on the way out.
-    const [big] = await ok('FETCH 1 (BINARY.PEEK[4])');
+    const [big] = await client.commandOk('FETCH 1 (BINARY.PEEK[4])');
     const streamed = literalAfter(big!, 'BINARY[4]');
     assert.equal(streamed.binary, true);
     assert.deepEqual(streamed.data, BIG);
-    const [bigRange] = await ok('FETCH 1 (BINARY.PEEK[4]<100000.5>)');
+    const [bigRange] = await client.commandOk('FETCH 1 (BINARY.PEEK[4]<100000.5>)');
     assert.deepEqual(literalAfter(bigRange!, 'BINARY[4]<100000>').data, BIG.subarray(100_000, 100_005));
 
     // Without PEEK, \Seen is set (as BODY[] does).
-    const [seen] = await ok('FETCH 1 (BINARY[1])');
+    const [seen] = await client.commandOk('FETCH 1 (BINARY[1])');
     assert.match(seen!, /FLAGS \(\\Seen \\Recent\)/);
   });
 
@@ -143,13 +137,13 @@ describe('BINARY', () => {
     let line = await client.readLine();
     while (line.startsWith('*')) line = await client.readLine();
     assert.match(line, /^a1 OK \[APPENDUID \d+ 2\] /);
-    await ok('NOOP');
-    const [back] = await ok('UID FETCH 2 (BINARY.PEEK[] BINARY.SIZE[])');
+    await client.commandOk('NOOP');
+    const [back] = await client.commandOk('UID FETCH 2 (BINARY.PEEK[] BINARY.SIZE[])');
     const whole = literalAfter(back!, 'BINARY[]');
     assert.equal(whole.binary, true);
     assert.deepEqual(whole.data, message);
     assert.match(back!, new RegExp(`BINARY.SIZE\\[\\] ${message.length}`));
-    const [body] = await ok('UID FETCH 2 (BINARY.PEEK[1])');
+    const [body] = await client.commandOk('UID FETCH 2 (BINARY.PEEK[1])');
     assert.deepEqual(literalAfter(body!, 'BINARY[1]').data, message.subarray(message.indexOf('before')));
   });
 

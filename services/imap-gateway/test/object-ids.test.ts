@@ -46,33 +46,24 @@ describe('OBJECTID', () => {
     return client;
   }
 
-  async function ok(client: LineClient, line: string): Promise<{ untagged: string[]; status: string }> {
-    const done = await client.command(line);
-    assert.match(done.status, /^OK/, `${line}: ${done.status}`);
-    return done;
-  }
-
   test('MAILBOXID: CREATE, STATUS, SELECT agree; RENAME keeps it; DELETE + CREATE makes a new one', async () => {
     const { address } = await stack.account('mailboxid');
     const c = await login(address);
     assert.match((await c.command('CAPABILITY')).untagged[0]!, / OBJECTID( |$)/);
-    const created = await ok(c, 'CREATE foo');
+    const created = await c.command('CREATE foo');
     const id = /^OK \[MAILBOXID \((F[0-9]+)\)\] /.exec(created.status)?.[1];
     assert.ok(id, created.status);
-    assert.deepEqual((await ok(c, 'STATUS foo (MAILBOXID)')).untagged, [`* STATUS foo (MAILBOXID (${id}))`]);
-    const selected = await ok(c, 'SELECT foo');
-    assert.ok(
-      selected.untagged.includes(`* OK [MAILBOXID (${id})] Mailbox id`),
-      selected.untagged.join('\n'),
-    );
-    await ok(c, 'UNSELECT');
-    await ok(c, 'RENAME foo bar');
-    assert.deepEqual((await ok(c, 'STATUS bar (MAILBOXID)')).untagged, [`* STATUS bar (MAILBOXID (${id}))`]);
-    await ok(c, 'DELETE bar');
-    const again = await ok(c, 'CREATE bar');
+    assert.deepEqual(await c.commandOk('STATUS foo (MAILBOXID)'), [`* STATUS foo (MAILBOXID (${id}))`]);
+    const selected = await c.commandOk('SELECT foo');
+    assert.ok(selected.includes(`* OK [MAILBOXID (${id})] Mailbox id`), selected.join('\n'));
+    await c.commandOk('UNSELECT');
+    await c.commandOk('RENAME foo bar');
+    assert.deepEqual(await c.commandOk('STATUS bar (MAILBOXID)'), [`* STATUS bar (MAILBOXID (${id}))`]);
+    await c.commandOk('DELETE bar');
+    const again = await c.command('CREATE bar');
     const other = /MAILBOXID \((F[0-9]+)\)/.exec(again.status)?.[1];
     assert.ok(other && other !== id, again.status);
-    const inbox = (await ok(c, 'STATUS INBOX (MESSAGES MAILBOXID)')).untagged[0]!;
+    const inbox = (await c.commandOk('STATUS INBOX (MESSAGES MAILBOXID)'))[0]!;
     assert.match(inbox, /^\* STATUS INBOX \(MESSAGES 0 MAILBOXID \(F[0-9]+\)\)$/);
     assert.ok(!inbox.includes(other));
   });
@@ -96,9 +87,9 @@ describe('OBJECTID', () => {
       message('reply2@remote.test', 'Re: Re: Plans', ['In-Reply-To: <reply@remote.test>']),
     );
     const c = await login(address);
-    await ok(c, 'CREATE Archive/Plans');
-    await ok(c, 'SELECT INBOX');
-    const fetched = (await ok(c, 'FETCH 1:4 (EMAILID THREADID)')).untagged;
+    await c.commandOk('CREATE Archive/Plans');
+    await c.commandOk('SELECT INBOX');
+    const fetched = await c.commandOk('FETCH 1:4 (EMAILID THREADID)');
     assert.equal(fetched.length, 4);
     for (const line of fetched)
       assert.match(line, /^\* \d FETCH \(EMAILID \(M[0-9]+\) THREADID \(T[0-9]+\)\)$/);
@@ -109,18 +100,18 @@ describe('OBJECTID', () => {
     assert.equal(threads[0], threads[3]);
     assert.notEqual(threads[0], threads[2]);
 
-    assert.deepEqual((await ok(c, `UID SEARCH EMAILID ${emails[1]}`)).untagged, ['* SEARCH 2']);
-    assert.deepEqual((await ok(c, `SEARCH THREADID ${threads[0]}`)).untagged, ['* SEARCH 1 2 4']);
-    assert.deepEqual((await ok(c, 'SEARCH EMAILID M99999999999')).untagged, ['* SEARCH']);
-    assert.deepEqual((await ok(c, 'SEARCH EMAILID not-ours')).untagged, ['* SEARCH']);
+    assert.deepEqual(await c.commandOk(`UID SEARCH EMAILID ${emails[1]}`), ['* SEARCH 2']);
+    assert.deepEqual(await c.commandOk(`SEARCH THREADID ${threads[0]}`), ['* SEARCH 1 2 4']);
+    assert.deepEqual(await c.commandOk('SEARCH EMAILID M99999999999'), ['* SEARCH']);
+    assert.deepEqual(await c.commandOk('SEARCH EMAILID not-ours'), ['* SEARCH']);
 
-    await ok(c, 'COPY 1 Archive/Plans');
-    await ok(c, 'MOVE 3 Archive/Plans');
-    await ok(c, 'SELECT Archive/Plans');
-    const moved = (await ok(c, 'FETCH 1:2 (EMAILID THREADID)')).untagged;
+    await c.commandOk('COPY 1 Archive/Plans');
+    await c.commandOk('MOVE 3 Archive/Plans');
+    await c.commandOk('SELECT Archive/Plans');
+    const moved = await c.commandOk('FETCH 1:2 (EMAILID THREADID)');
     assert.deepEqual(idOf(moved, 'EMAILID'), [emails[0], emails[2]]);
     assert.deepEqual(idOf(moved, 'THREADID'), [threads[0], threads[2]]);
-    assert.deepEqual((await ok(c, `SEARCH EMAILID ${emails[2]}`)).untagged, ['* SEARCH 2']);
+    assert.deepEqual(await c.commandOk(`SEARCH EMAILID ${emails[2]}`), ['* SEARCH 2']);
   });
 
   test('an APPENDed copy of a message one also received (the Sent copy) is in its thread', async () => {
@@ -128,10 +119,10 @@ describe('OBJECTID', () => {
     await stack.deliver(accountId, address, rawMessage('first'));
     const c = await login(address);
     const sent = message('mine@example.test', 'Mine');
-    await ok(c, `APPEND INBOX {${Buffer.byteLength(sent)}+}\r\n${sent}`);
+    await c.commandOk(`APPEND INBOX {${Buffer.byteLength(sent)}+}\r\n${sent}`);
     await stack.deliver(accountId, address, sent);
-    await ok(c, 'SELECT INBOX');
-    const threads = idOf((await ok(c, 'FETCH 2:3 THREADID')).untagged, 'THREADID');
+    await c.commandOk('SELECT INBOX');
+    const threads = idOf(await c.commandOk('FETCH 2:3 THREADID'), 'THREADID');
     assert.equal(threads[0], threads[1]);
   });
 });

@@ -95,12 +95,6 @@ describe('PREVIEW', () => {
     await stack.close();
   });
 
-  async function ok(line: string): Promise<string[]> {
-    const done = await client.command(line);
-    assert.match(done.status, /^OK/, `${line}: ${done.status}`);
-    return done.untagged;
-  }
-
   async function kept(): Promise<(string | null)[]> {
     const { rows } = await stack.pool.query<{ preview: string | null }>(
       `SELECT m.preview FROM messages m JOIN mailbox_messages mm ON mm.message_id = m.id
@@ -112,17 +106,17 @@ describe('PREVIEW', () => {
 
   test('LAZY gives NIL before a preview is made; PREVIEW makes and keeps it; LAZY then has it', async () => {
     assert.match((await client.command('CAPABILITY')).untagged[0]!, / PREVIEW( |$)/);
-    assert.deepEqual(await ok('FETCH 1 (PREVIEW (LAZY))'), ['* 1 FETCH (PREVIEW NIL)']);
+    assert.deepEqual(await client.commandOk('FETCH 1 (PREVIEW (LAZY))'), ['* 1 FETCH (PREVIEW NIL)']);
     assert.deepEqual(await kept(), [null, null, null, null]);
 
     const expected = `Hello Bob, ${WORDS.join(' ')}`.slice(0, 256);
     assert.equal(expected.length, 256);
-    const lines = await ok('FETCH 1:4 (UID PREVIEW)');
+    const lines = await client.commandOk('FETCH 1:4 (UID PREVIEW)');
     assert.equal(lines[0], `* 1 FETCH (UID 1 PREVIEW "${expected}")`);
     // 8-bit text goes out as a literal (no UTF8=ACCEPT); the HTML's inline tags leave a space.
     assert.deepEqual(lines.slice(1).map(previewOf), ['Café at noon ?', 'Grüße aus Köln', '']);
     assert.deepEqual(await kept(), [expected, 'Café at noon ?', 'Grüße aus Köln', '']);
-    assert.deepEqual(await ok('FETCH 2 (PREVIEW (LAZY))'), [lines[1]!.replace('UID 2 ', '')]);
+    assert.deepEqual(await client.commandOk('FETCH 2 (PREVIEW (LAZY))'), [lines[1]!.replace('UID 2 ', '')]);
   });
 
   test('a FETCH of a kept preview does not read the message again', async () => {
@@ -131,6 +125,6 @@ describe('PREVIEW', () => {
       `UPDATE messages SET preview = 'kept text' WHERE account_id = $1 AND preview = ''`,
       [accountId],
     );
-    assert.deepEqual(await ok('FETCH 4 PREVIEW'), ['* 4 FETCH (PREVIEW "kept text")']);
+    assert.deepEqual(await client.commandOk('FETCH 4 PREVIEW'), ['* 4 FETCH (PREVIEW "kept text")']);
   });
 });

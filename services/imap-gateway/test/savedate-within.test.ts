@@ -44,39 +44,33 @@ describe('SAVEDATE and WITHIN', () => {
     await stack.close();
   });
 
-  async function ok(line: string): Promise<string[]> {
-    const done = await client.command(line);
-    assert.match(done.status, /^OK/, `${line}: ${done.status}`);
-    return done.untagged;
-  }
-
   test('SAVEDATE is when the message was saved, not its internal date', async () => {
     const caps = (await client.command('CAPABILITY')).untagged[0]!;
     assert.match(caps, / SAVEDATE( |$)/);
     assert.match(caps, / WITHIN( |$)/);
-    const lines = await ok('FETCH 1:3 (INTERNALDATE SAVEDATE)');
+    const lines = await client.commandOk('FETCH 1:3 (INTERNALDATE SAVEDATE)');
     const saved = lines.map((line) => /SAVEDATE "([^"]+)"/.exec(line)?.[1]);
     assert.match(lines[1]!, /INTERNALDATE " 1-Jan-2000 10:00:00 \+0000"/);
     for (const date of saved) assert.match(date ?? '', /^[ \d]\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d:\d\d \+0000$/);
     // All three were saved today (whatever the clock says "today" is, the server's own answer).
     const today = saved[0]!.slice(0, 11).trim();
     assert.ok(saved.every((date) => date!.slice(0, 11).trim() === today));
-    assert.deepEqual(await ok(`SEARCH SAVEDON ${today}`), ['* SEARCH 1 2 3']);
-    assert.deepEqual(await ok(`SEARCH SAVEDSINCE ${today}`), ['* SEARCH 1 2 3']);
-    assert.deepEqual(await ok(`SEARCH SAVEDBEFORE ${today}`), ['* SEARCH']);
-    assert.deepEqual(await ok('SEARCH SAVEDATESUPPORTED'), ['* SEARCH 1 2 3']);
+    assert.deepEqual(await client.commandOk(`SEARCH SAVEDON ${today}`), ['* SEARCH 1 2 3']);
+    assert.deepEqual(await client.commandOk(`SEARCH SAVEDSINCE ${today}`), ['* SEARCH 1 2 3']);
+    assert.deepEqual(await client.commandOk(`SEARCH SAVEDBEFORE ${today}`), ['* SEARCH']);
+    assert.deepEqual(await client.commandOk('SEARCH SAVEDATESUPPORTED'), ['* SEARCH 1 2 3']);
     // BEFORE is the internal date: the APPEND of 2000 is before 2001, its save is not.
-    assert.deepEqual(await ok('SEARCH BEFORE 1-Jan-2001'), ['* SEARCH 2']);
-    assert.deepEqual(await ok('SEARCH SAVEDBEFORE 1-Jan-2001'), ['* SEARCH']);
-    assert.deepEqual(await ok('SEARCH NOT SAVEDBEFORE 1-Jan-2001'), ['* SEARCH 1 2 3']);
+    assert.deepEqual(await client.commandOk('SEARCH BEFORE 1-Jan-2001'), ['* SEARCH 2']);
+    assert.deepEqual(await client.commandOk('SEARCH SAVEDBEFORE 1-Jan-2001'), ['* SEARCH']);
+    assert.deepEqual(await client.commandOk('SEARCH NOT SAVEDBEFORE 1-Jan-2001'), ['* SEARCH 1 2 3']);
   });
 
   test('YOUNGER and OLDER (RFC 5032 examples)', async () => {
     // RFC 5032 3: "SEARCH YOUNGER 259200" finds what arrived in the last three days.
-    assert.deepEqual(await ok('SEARCH YOUNGER 259200'), ['* SEARCH 1']);
-    assert.deepEqual(await ok('SEARCH OLDER 259200'), ['* SEARCH 2 3']);
-    assert.deepEqual(await ok('SEARCH OLDER 259200 YOUNGER 1209600'), ['* SEARCH 3']);
-    assert.deepEqual(await ok('UID SEARCH NOT OLDER 86400'), ['* SEARCH 1']);
+    assert.deepEqual(await client.commandOk('SEARCH YOUNGER 259200'), ['* SEARCH 1']);
+    assert.deepEqual(await client.commandOk('SEARCH OLDER 259200'), ['* SEARCH 2 3']);
+    assert.deepEqual(await client.commandOk('SEARCH OLDER 259200 YOUNGER 1209600'), ['* SEARCH 3']);
+    assert.deepEqual(await client.commandOk('UID SEARCH NOT OLDER 86400'), ['* SEARCH 1']);
     const bad = await client.command('SEARCH YOUNGER 0');
     assert.match(bad.status, /^BAD/);
   });

@@ -25,51 +25,47 @@ describe('subscribed names whose mailbox is gone', () => {
     await stack.close();
   });
 
-  async function ok(line: string): Promise<string[]> {
-    const done = await client.command(line);
-    assert.match(done.status, /^OK/, `${line}: ${done.status}`);
-    return done.untagged;
-  }
-
   test('DELETE keeps the subscription; LIST (SUBSCRIBED) and LSUB show it; CREATE and UNSUBSCRIBE end it', async () => {
-    await ok('CREATE Fruit/Peach');
-    await ok('CREATE Fruit/Banana');
-    await ok('SUBSCRIBE Fruit/Peach');
-    await ok('SUBSCRIBE Fruit/Banana');
-    await ok('DELETE Fruit/Peach');
+    await client.commandOk('CREATE Fruit/Peach');
+    await client.commandOk('CREATE Fruit/Banana');
+    await client.commandOk('SUBSCRIBE Fruit/Peach');
+    await client.commandOk('SUBSCRIBE Fruit/Banana');
+    await client.commandOk('DELETE Fruit/Peach');
 
-    assert.deepEqual(await ok('LIST (SUBSCRIBED) "" "Fruit/*"'), [
+    assert.deepEqual(await client.commandOk('LIST (SUBSCRIBED) "" "Fruit/*"'), [
       '* LIST (\\HasNoChildren \\Subscribed) "/" Fruit/Banana',
       '* LIST (\\NonExistent \\Subscribed) "/" Fruit/Peach',
     ]);
-    assert.deepEqual(await ok('LSUB "" "Fruit/*"'), [
+    assert.deepEqual(await client.commandOk('LSUB "" "Fruit/*"'), [
       '* LSUB () "/" Fruit/Banana',
       '* LSUB (\\Noselect) "/" Fruit/Peach',
     ]);
     // Plain LIST lists mailboxes: the deleted one is not among them.
-    assert.deepEqual(await ok('LIST "" "Fruit/*"'), ['* LIST (\\HasNoChildren) "/" Fruit/Banana']);
-    assert.deepEqual(await ok('LIST (SUBSCRIBED) "" "Veg*"'), []);
+    assert.deepEqual(await client.commandOk('LIST "" "Fruit/*"'), [
+      '* LIST (\\HasNoChildren) "/" Fruit/Banana',
+    ]);
+    assert.deepEqual(await client.commandOk('LIST (SUBSCRIBED) "" "Veg*"'), []);
 
     // Created again under the subscribed name: it is a subscribed mailbox once more.
-    await ok('CREATE Fruit/Peach');
-    assert.deepEqual(await ok('LIST (SUBSCRIBED) "" "Fruit/Peach"'), [
+    await client.commandOk('CREATE Fruit/Peach');
+    assert.deepEqual(await client.commandOk('LIST (SUBSCRIBED) "" "Fruit/Peach"'), [
       '* LIST (\\HasNoChildren \\Subscribed) "/" Fruit/Peach',
     ]);
-    await ok('DELETE Fruit/Peach');
-    await ok('UNSUBSCRIBE Fruit/Peach');
-    assert.deepEqual(await ok('LIST (SUBSCRIBED) "" "Fruit/*"'), [
+    await client.commandOk('DELETE Fruit/Peach');
+    await client.commandOk('UNSUBSCRIBE Fruit/Peach');
+    assert.deepEqual(await client.commandOk('LIST (SUBSCRIBED) "" "Fruit/*"'), [
       '* LIST (\\HasNoChildren \\Subscribed) "/" Fruit/Banana',
     ]);
     assert.match((await client.command('UNSUBSCRIBE Fruit/Peach')).status, /^NO \[NONEXISTENT\]/);
   });
 
   test('RENAME onto a name still subscribed subscribes the renamed mailbox', async () => {
-    await ok('CREATE Old');
-    await ok('SUBSCRIBE Old');
-    await ok('DELETE Old');
-    await ok('CREATE Other');
-    await ok('RENAME Other Old');
-    assert.deepEqual(await ok('LIST (SUBSCRIBED) "" "Old"'), [
+    await client.commandOk('CREATE Old');
+    await client.commandOk('SUBSCRIBE Old');
+    await client.commandOk('DELETE Old');
+    await client.commandOk('CREATE Other');
+    await client.commandOk('RENAME Other Old');
+    assert.deepEqual(await client.commandOk('LIST (SUBSCRIBED) "" "Old"'), [
       '* LIST (\\HasNoChildren \\Subscribed) "/" Old',
     ]);
   });
