@@ -40,6 +40,14 @@ describe('subscribed names whose mailbox is gone', () => {
       '* LSUB () "/" Fruit/Banana',
       '* LSUB (\\Noselect) "/" Fruit/Peach',
     ]);
+    // RFC 5258 example 5.3: an existing parent whose one subscribed child is gone has CHILDINFO.
+    await client.commandOk('CREATE Herb/Basil');
+    await client.commandOk('SUBSCRIBE Herb/Basil');
+    await client.commandOk('DELETE Herb/Basil');
+    assert.deepEqual(await client.commandOk('LIST (SUBSCRIBED RECURSIVEMATCH) "" "He%"'), [
+      '* LIST (\\HasNoChildren) "/" Herb ("CHILDINFO" ("SUBSCRIBED"))',
+    ]);
+    assert.deepEqual(await client.commandOk('LSUB "" "He%"'), ['* LSUB (\\Noselect) "/" Herb']);
     // Plain LIST lists mailboxes: the deleted one is not among them.
     assert.deepEqual(await client.commandOk('LIST "" "Fruit/*"'), [
       '* LIST (\\HasNoChildren) "/" Fruit/Banana',

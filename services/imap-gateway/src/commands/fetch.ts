@@ -114,6 +114,7 @@ export async function fetch(ctx: SelectedContext, request: FetchRequest): Promis
       const n = view.numberOf(row.uid);
       // CHANGEDSINCE is judged on the stored MODSEQ, fresher than the view's.
       if (!n || (changedSince !== null && row.modseq <= changedSince)) continue;
+      if (extensions && !extensions.has(row)) continue;
       const items: FetchItem[] = [];
       if (request.uid) items.push({ item: 'UID', uid: row.uid });
       for (const attribute of attributes) {

@@ -37,9 +37,15 @@ export async function list(ctx: AuthenticatedContext, request: ListRequest): Pro
   const matchers = request.patterns.map((pattern) => listMatcher(request.reference, pattern));
   const matchesAny = (name: string) => matchers.some((matches) => matches(name));
   const { selection, returns } = request;
+  // Subscribed names whose mailbox was deleted (RFC 9051 6.3.7): only the SUBSCRIBED selection shows them.
+  const lingeringNames =
+    selection.subscribed && !selection.specialUse ? await listLingeringSubscriptions(pool, accountId) : [];
   const withChildInfo =
     selection.subscribed && selection.recursiveMatch
-      ? parentsOfUnlistedSubscriptions(mailboxes, matchesAny)
+      ? parentsOfUnlistedSubscriptions(
+          [...mailboxes, ...lingeringNames.map((name) => ({ name, subscribed: true }))],
+          matchesAny,
+        )
       : new Set<string>();
 
   const entries: { mailbox: ImapMailbox; entry: ListEntry }[] = [];
@@ -57,14 +63,9 @@ export async function list(ctx: AuthenticatedContext, request: ListRequest): Pro
   }
 
   // RFC 5258 3: subscribed names whose mailbox was deleted are still subscribed, and say they do not exist.
-  const lingering: ListEntry[] = [];
-  if (selection.subscribed && !selection.specialUse) {
-    for (const name of await listLingeringSubscriptions(pool, accountId)) {
-      if (!matchesAny(name)) continue;
-      const attributes = ['\\NonExistent', '\\Subscribed'];
-      lingering.push({ name, delimiter: MAILBOX_DELIMITER, attributes });
-    }
-  }
+  const lingering: ListEntry[] = lingeringNames
+    .filter(matchesAny)
+    .map((name) => ({ name, delimiter: MAILBOX_DELIMITER, attributes: ['\\NonExistent', '\\Subscribed'] }));
 
   const statuses =
     returns.status && entries.length

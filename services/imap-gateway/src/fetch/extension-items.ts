@@ -63,17 +63,22 @@ export class ExtensionItems {
     return new ExtensionItems(extras, previews);
   }
 
+  /** False for a message expunged between the batch's two reads: it is left out, as if read after. */
+  has(row: ImapMessageRow): boolean {
+    return this.extras.has(row.uid);
+  }
+
   item(row: ImapMessageRow, attribute: ExtensionAttribute): FetchItem {
-    const extra = this.extras.get(row.uid);
+    const extra = this.extras.get(row.uid)!;
     switch (attribute.kind) {
       case 'SAVEDATE':
-        return { item: 'SAVEDATE', date: extra?.savedAt ?? null };
+        return { item: 'SAVEDATE', date: extra.savedAt };
       case 'EMAILID':
-        return { item: 'EMAILID', id: emailObjectId(extra?.messageId ?? '0') };
+        return { item: 'EMAILID', id: emailObjectId(extra.messageId) };
       case 'THREADID':
-        return { item: 'THREADID', id: extra ? threadObjectId(extra.threadRootId) : null };
+        return { item: 'THREADID', id: threadObjectId(extra.threadRootId) };
       case 'PREVIEW':
-        return { item: 'PREVIEW', text: extra?.preview ?? this.previews.get(row.uid) ?? null };
+        return { item: 'PREVIEW', text: extra.preview ?? this.previews.get(row.uid) ?? null };
     }
   }
 }
