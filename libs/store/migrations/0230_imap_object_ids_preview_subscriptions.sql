@@ -5,9 +5,9 @@
 -- a message's THREADID is stable). NULL means the message started its own thread, whose id is the
 -- message's own id; rows from before this migration read that way, so nothing is backfilled.
 ALTER TABLE messages ADD COLUMN thread_id bigint;
+-- For the lookup below. SEARCH THREADID needs no index of its own: it runs within one mailbox's rows.
 CREATE INDEX messages_account_thread_message_idx ON messages (account_id, thread_message_id)
   WHERE thread_message_id IS NOT NULL;
-CREATE INDEX messages_account_thread_idx ON messages (account_id, (coalesce(thread_id, id)));
 
 -- A new message joins the thread of the oldest message of the account that it references (References,
 -- else In-Reply-To) or that has its own Message-ID (the Sent copy of a mail one also receives). Done
