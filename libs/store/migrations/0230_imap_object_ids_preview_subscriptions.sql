@@ -9,15 +9,19 @@ ALTER TABLE messages ADD COLUMN thread_id bigint;
 CREATE INDEX messages_account_thread_message_idx ON messages (account_id, thread_message_id)
   WHERE thread_message_id IS NOT NULL;
 
--- A new message joins the thread of the oldest message of the account that it references (References,
--- else In-Reply-To) or that has its own Message-ID (the Sent copy of a mail one also receives). Done
--- in the insert itself, so every writer (delivery, APPEND) gets it and a message never changes thread.
+-- A new message that references others (References, else In-Reply-To) joins the thread of the oldest
+-- message of the account it references; one that references none starts its own thread and costs no
+-- lookup (most mail). Done in the insert itself, so every writer (delivery, APPEND) gets it and a
+-- message never changes thread.
 CREATE FUNCTION correo_message_thread() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF NEW.thread_id IS NULL AND (NEW.thread_message_id IS NOT NULL OR cardinality(NEW.thread_references) > 0) THEN
-    SELECT coalesce(p.thread_id, p.id) INTO NEW.thread_id FROM messages p
-     WHERE p.account_id = NEW.account_id
-       AND p.thread_message_id = ANY(coalesce(NEW.thread_references, '{}') || NEW.thread_message_id)
+  IF NEW.thread_id IS NULL AND cardinality(NEW.thread_references) > 0 THEN
+    -- OFFSET 0 keeps the lookup on the index: with ORDER BY id LIMIT 1 alone the planner may walk the
+    -- primary key from the account's first message instead (measured: milliseconds per insert).
+    SELECT coalesce(p.thread_id, p.id) INTO NEW.thread_id
+      FROM (SELECT m.id, m.thread_id FROM messages m
+             WHERE m.account_id = NEW.account_id AND m.thread_message_id = ANY(NEW.thread_references)
+            OFFSET 0) p
      ORDER BY p.id LIMIT 1;
   END IF;
   RETURN NEW;

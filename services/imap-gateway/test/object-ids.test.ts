@@ -114,15 +114,23 @@ describe('OBJECTID', () => {
     assert.deepEqual(await c.commandOk(`SEARCH EMAILID ${emails[2]}`), ['* SEARCH 2']);
   });
 
-  test('an APPENDed copy of a message one also received (the Sent copy) is in its thread', async () => {
+  test('a reply to a message one sent joins the thread of the copy in Sent', async () => {
     const { accountId, address } = await stack.account('sentcopy');
     await stack.deliver(accountId, address, rawMessage('first'));
     const c = await login(address);
     const sent = message('mine@example.test', 'Mine');
-    await c.commandOk(`APPEND INBOX {${Buffer.byteLength(sent)}+}\r\n${sent}`);
-    await stack.deliver(accountId, address, sent);
+    await c.commandOk(`APPEND Sent {${Buffer.byteLength(sent)}+}\r\n${sent}`);
+    await stack.deliver(
+      accountId,
+      address,
+      message('answer@remote.test', 'Re: Mine', ['In-Reply-To: <mine@example.test>']),
+    );
+    await c.commandOk('SELECT Sent');
+    const [mine] = idOf(await c.commandOk('FETCH 1 THREADID'), 'THREADID');
     await c.commandOk('SELECT INBOX');
-    const threads = idOf(await c.commandOk('FETCH 2:3 THREADID'), 'THREADID');
-    assert.equal(threads[0], threads[1]);
+    const threads = idOf(await c.commandOk('FETCH 1:2 THREADID'), 'THREADID');
+    assert.notEqual(threads[0], mine);
+    assert.equal(threads[1], mine);
+    assert.deepEqual(await c.commandOk(`SEARCH THREADID ${mine}`), ['* SEARCH 2']);
   });
 });
