@@ -56,6 +56,11 @@ describe('OBJECTID', () => {
     assert.deepEqual(await c.commandOk('STATUS foo (MAILBOXID)'), [`* STATUS foo (MAILBOXID (${id}))`]);
     const selected = await c.commandOk('SELECT foo');
     assert.ok(selected.includes(`* OK [MAILBOXID (${id})] Mailbox id`), selected.join('\n'));
+    // LIST-STATUS carries it too.
+    assert.deepEqual(await c.commandOk('LIST "" foo RETURN (STATUS (MAILBOXID))'), [
+      '* LIST (\\HasNoChildren) "/" foo',
+      `* STATUS foo (MAILBOXID (${id}))`,
+    ]);
     await c.commandOk('UNSELECT');
     await c.commandOk('RENAME foo bar');
     assert.deepEqual(await c.commandOk('STATUS bar (MAILBOXID)'), [`* STATUS bar (MAILBOXID (${id}))`]);
