@@ -3,21 +3,28 @@ import libbase64 from 'libbase64';
 import libqp from 'libqp';
 
 /**
- * A stream that undoes a Content-Transfer-Encoding (RFC 2045 6), for IMAP BINARY (RFC 3516): null for
- * the identity encodings (7BIT, 8BIT, BINARY), 'unknown' for any other (the server then answers
- * NO [UNKNOWN-CTE]). Streams, so a big attachment is decoded as it is read, never held whole.
+ * What undoing a Content-Transfer-Encoding (RFC 2045 6) takes, for IMAP BINARY (RFC 3516): nothing for
+ * the identity encodings (7BIT, 8BIT, BINARY), a decoder for BASE64 and QUOTED-PRINTABLE; any other is
+ * 'unknown' (the server then answers NO [UNKNOWN-CTE]).
  */
-export function transferDecoder(encoding: string): Transform | null | 'unknown' {
+export type TransferDecoding = 'identity' | 'base64' | 'quoted-printable' | 'unknown';
+
+export function transferDecoding(encoding: string): TransferDecoding {
   switch (encoding.toUpperCase()) {
     case '7BIT':
     case '8BIT':
     case 'BINARY':
-      return null;
+      return 'identity';
     case 'BASE64':
-      return new libbase64.Decoder();
+      return 'base64';
     case 'QUOTED-PRINTABLE':
-      return new libqp.Decoder();
+      return 'quoted-printable';
     default:
       return 'unknown';
   }
+}
+
+/** A stream that decodes as it reads, so a big attachment is never held whole. */
+export function transferDecoder(decoding: 'base64' | 'quoted-printable'): Transform {
+  return decoding === 'base64' ? new libbase64.Decoder() : new libqp.Decoder();
 }

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { analyzeMessage, PREVIEW_MAX_CHARS, previewPart, previewText } from '../src/index.js';
 import type { BodyStructure } from '../src/index.js';
 
 async function structureOf(lines: string[]): Promise<{ raw: Buffer; structure: BodyStructure }> {
   const raw = Buffer.from(lines.join('\r\n'));
-  const analysis = await analyzeMessage([raw]);
+  const analysis = await analyzeMessage(Readable.from([raw]));
   return { raw, structure: analysis.bodystructure };
 }
 

@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream';
 import type { BlobStore } from '@correo/blobs';
 import type { LiteralStream, PartialRange } from '@correo/imap-proto';
-import { findPart, sectionRange, transferDecoder } from '@correo/mime';
+import { findPart, sectionRange, transferDecoder, transferDecoding } from '@correo/mime';
 import type { BodyStructure } from '@correo/mime';
 import { STREAM_SECTIONS_FROM, readSection } from './body-section.js';
 
@@ -19,35 +19,35 @@ interface StoredMessage {
   structure: BodyStructure | null;
 }
 
-/** The part to decode and its encoding; null when the content goes out as stored. */
-function encodedPart(
-  message: StoredMessage,
-  part: number[],
-): { start: number; end: number; encoding: string } | null {
+interface EncodedSpan {
+  start: number;
+  end: number;
+  decoding: 'base64' | 'quoted-printable';
+}
+
+/** The part to decode and how; null when the content goes out as stored. */
+function encodedPart(message: StoredMessage, part: number[]): EncodedSpan | null {
   if (part.length === 0 || !message.structure) return null;
   const found = findPart(message.structure, part);
   // Multiparts and message/rfc822 parts have no transfer encoding of their own to undo.
   if (!found || found.kind === 'multipart' || found.kind === 'message') return null;
-  const decoder = transferDecoder(found.encoding);
-  if (decoder === 'unknown') throw new UnknownTransferEncodingError(found.encoding);
-  decoder?.destroy();
-  if (decoder === null) return null;
-  return { start: found.offsets.bodyStart, end: found.offsets.bodyEnd, encoding: found.encoding };
+  const decoding = transferDecoding(found.encoding);
+  if (decoding === 'unknown') throw new UnknownTransferEncodingError(found.encoding);
+  if (decoding === 'identity') return null;
+  return { start: found.offsets.bodyStart, end: found.offsets.bodyEnd, decoding };
 }
 
 /** The decoded octets of the part, from `skip` on, at most `take` of them, as they are read. */
 async function* decodedOctets(
   blobs: BlobStore,
   key: string,
-  span: { start: number; end: number; encoding: string },
+  span: EncodedSpan,
   skip: number,
   take: number,
 ): AsyncIterable<Buffer> {
   if (span.end <= span.start || take <= 0) return;
   const source = await blobs.get(key, { start: span.start, end: span.end - 1 });
-  const decoder = transferDecoder(span.encoding) as NonNullable<
-    Exclude<ReturnType<typeof transferDecoder>, 'unknown'>
-  >;
+  const decoder = transferDecoder(span.decoding);
   pipeline(source, decoder, () => {});
   let position = 0;
   try {
@@ -63,11 +63,7 @@ async function* decodedOctets(
   }
 }
 
-async function decodedSize(
-  blobs: BlobStore,
-  key: string,
-  span: { start: number; end: number; encoding: string },
-) {
+async function decodedSize(blobs: BlobStore, key: string, span: EncodedSpan): Promise<number> {
   let size = 0;
   for await (const chunk of decodedOctets(blobs, key, span, 0, Number.MAX_SAFE_INTEGER)) size += chunk.length;
   return size;
