@@ -29,6 +29,8 @@ export interface ConnectionContext {
   refuseProxyHeader: boolean;
   timers: ConnectionTimers;
   logger: Logger;
+  /** See LineConnectionIo.admitUser: the server's per-user caps. */
+  admitUser(user: string): Promise<boolean>;
 }
 
 /** After QUIT/LOGOUT the client has this long to take the last reply before the socket is cut. */
@@ -105,6 +107,7 @@ export class LineConnection<F> {
         return layered();
       },
       close: () => this.socket.destroy(),
+      admitUser: (user) => this.context.admitUser(user),
     };
   }
 
