@@ -9,9 +9,12 @@ import type { Gateways } from './gateways.js';
 import { eventRoutes } from './routes/events.js';
 import { folderRoutes } from './routes/folders.js';
 import { messageRoutes } from './routes/messages.js';
+import { composeRoutes } from './routes/compose.js';
 import { sendRoutes } from './routes/send.js';
+import { settingsRoutes } from './routes/settings.js';
 import { sessionRoutes } from './routes/session.js';
 import { SessionStore, sameToken, type WebmailSession } from './sessions.js';
+import type { UserSettingsStore } from './user-settings.js';
 import { errorBody, webmailErrorHandler, WebmailError } from './webmail-error.js';
 
 declare module 'fastify' {
@@ -35,7 +38,14 @@ export interface WebmailOptions {
    * the domains `isServedDomain` says are ours; left out where nothing can answer that.
    */
   autoconfig?: AutoconfigRouteOptions;
+  /** The submission server's message size limit: attachment uploads and messages above it get a 413. */
+  maxMessageBytes?: number;
+  /** Per-user settings and sender ownership (needs the database); without it settings answer 503. */
+  settings?: UserSettingsStore;
 }
+
+/** What smtp-ingress accepts by default (SMTP_MAX_MESSAGE_BYTES). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 50 * 1024 * 1024;
 
 export interface Webmail {
   app: FastifyInstance;
@@ -131,7 +141,18 @@ export async function buildWebmail(options: WebmailOptions): Promise<Webmail> {
     scope.addHook('preHandler', requireSession);
     await scope.register(folderRoutes);
     await scope.register(messageRoutes);
-    await scope.register(sendRoutes, { logger: options.logger });
+    const compose = {
+      logger: options.logger,
+      maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      settings: options.settings,
+      requireSession,
+    };
+    await scope.register(sendRoutes, compose);
+    await scope.register(composeRoutes, compose);
+    await scope.register(settingsRoutes, {
+      settings: options.settings,
+      clientSettings: options.autoconfig?.settings,
+    });
     await scope.register(eventRoutes);
   });
 

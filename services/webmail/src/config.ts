@@ -25,6 +25,9 @@ export const webmailSection = defineSection({
     // The origin browsers load the webmail from (https://mail.example.com) when a proxy in front
     // rewrites Host; unset: state changes must come from the origin of the request's own Host.
     WEBMAIL_PUBLIC_ORIGIN: optionalText(),
+    // The submission server's message size limit (smtp-ingress's SMTP_MAX_MESSAGE_BYTES): an attachment
+    // upload or a message above it is refused at once with 413 instead of after the upload.
+    WEBMAIL_SUBMISSION_MAX_BYTES: integer({ min: 1024, max: 2 ** 31, default: 50 * 1024 * 1024 }),
   },
   build: (vars) => ({
     host: vars.WEBMAIL_HOST,
@@ -36,6 +39,7 @@ export const webmailSection = defineSection({
     sessionIdleMs: vars.WEBMAIL_SESSION_IDLE_SECONDS * 1000,
     secureCookie: vars.WEBMAIL_SECURE_COOKIE,
     publicOrigin: vars.WEBMAIL_PUBLIC_ORIGIN,
+    maxMessageBytes: vars.WEBMAIL_SUBMISSION_MAX_BYTES,
   }),
 });
 

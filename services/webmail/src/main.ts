@@ -1,12 +1,37 @@
+import { openBackends, requireDatabaseUrl } from '@correo/backends';
+import { clientSettingsSection } from '@correo/autoconfig';
+import { createPostgresDirectory } from '@correo/directory';
 import { runService } from '@correo/runtime';
 import { webmailSection } from './config.js';
 import { startWebmail } from './start.js';
+import { UserSettingsStore } from './user-settings.js';
 
 await runService({
   name: 'webmail',
-  sections: { webmail: webmailSection },
-  async start({ config, logger }) {
-    const webmail = await startWebmail({ config: config.webmail, logger });
-    return { listeners: [{ name: 'webmail', address: webmail.url }], close: () => webmail.close() };
+  sections: { webmail: webmailSection, client: clientSettingsSection },
+  async start({ config, logger, addChecks }) {
+    // The database holds only the users' webmail settings; the mail itself is reached over IMAP.
+    const backends = openBackends(config, requireDatabaseUrl(config), logger, []);
+    addChecks(backends.checks);
+    const directory = createPostgresDirectory(backends.pool, {
+      allowUnverifiedDomains: config.directory.allowUnverifiedDomains,
+    });
+    const clientSettings = config.client();
+    const webmail = await startWebmail({
+      config: config.webmail,
+      logger,
+      settings: new UserSettingsStore(backends.pool, directory),
+      autoconfig: {
+        settings: clientSettings,
+        isServedDomain: (domain) => directory.isLocalDomain(domain),
+      },
+    });
+    return {
+      listeners: [{ name: 'webmail', address: webmail.url }],
+      async close() {
+        await webmail.close();
+        await backends.close();
+      },
+    };
   },
 });

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { buildWebmail } from './app.js';
 import type { WebmailConfig } from './config.js';
 import type { Gateways } from './gateways.js';
+import type { UserSettingsStore } from './user-settings.js';
 
 export interface RunningWebmail {
   url: string;
@@ -22,6 +23,10 @@ export async function startWebmail(options: {
   gateways?: Gateways;
   assetsDir?: string;
   autoconfig?: AutoconfigRouteOptions;
+  /** Per-user settings (routes/settings.ts); the all-in-one and main.ts make it over the database. */
+  settings?: UserSettingsStore;
+  /** Overrides WEBMAIL_SUBMISSION_MAX_BYTES (the all-in-one passes its own submission's limit). */
+  maxMessageBytes?: number;
 }): Promise<RunningWebmail> {
   const { config, logger } = options;
   const gateways: Gateways = options.gateways ?? {
@@ -40,6 +45,8 @@ export async function startWebmail(options: {
     publicOrigin: config.publicOrigin,
     ...(options.assetsDir ? { assetsDir: options.assetsDir } : {}),
     ...(options.autoconfig ? { autoconfig: options.autoconfig } : {}),
+    ...(options.settings ? { settings: options.settings } : {}),
+    maxMessageBytes: options.maxMessageBytes ?? config.maxMessageBytes,
   });
   await app.listen({ host: config.host, port: config.port });
   const { port } = app.server.address() as { port: number };
