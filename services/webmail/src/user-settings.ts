@@ -10,7 +10,8 @@ export const DEFAULT_SETTINGS: UserSettings = {
   signature: '',
   replyMode: 'reply',
   imagesPolicy: 'ask',
-  composeMode: 'html',
+  // Plain text unless the user picks rich text: what every recipient's client shows the same way.
+  composeMode: 'text',
 };
 
 /** The JSON schema of PUT /api/settings: every field bounded, no unknown ones. */

@@ -379,7 +379,7 @@ describe('webmail compose, drafts, attachments, autocomplete and settings over H
       signature: '',
       replyMode: 'reply',
       imagesPolicy: 'ask',
-      composeMode: 'html',
+      composeMode: 'text',
     });
     const bad = await demo.call('PUT', '/api/settings', { replyMode: 'shout' });
     assert.equal(bad.status, 400);
@@ -390,7 +390,7 @@ describe('webmail compose, drafts, attachments, autocomplete and settings over H
       signature: '-- \nDemo',
       replyMode: 'reply-all',
       imagesPolicy: 'always',
-      composeMode: 'text',
+      composeMode: 'html',
     });
     const elsewhere = await WebmailClient.signIn(stack.webmailUrl, stack.demo.address, stack.demo.password);
     const saved = await elsewhere.ok<Record<string, string>>('GET', '/api/settings');

@@ -236,7 +236,7 @@ describe('webmail in a real browser', { timeout: 600_000 }, () => {
     await openMessage('Team plans');
     await page.getByRole('button', { name: 'Reply all (a)' }).click();
     assert.equal(await page.getByLabel('To').inputValue(), BOB.address);
-    assert.equal(await page.getByLabel('Cc').inputValue(), 'carol@remote.test', 'everyone else, not me');
+    assert.equal(await page.getByLabel('Cc', { exact: true }).inputValue(), 'carol@remote.test', 'everyone else, not me');
     await page.getByRole('button', { name: 'Discard' }).click();
 
     await openMessage('Team plans');

@@ -102,6 +102,28 @@ export async function sendRoutes(app: FastifyInstance, context: ComposeContext) 
       return saved;
     },
   );
+
+  // Discard: the saved draft goes for good (it never was a message anyone received).
+  app.delete<{ Params: { uid: number } }>(
+    '/api/drafts/:uid',
+    {
+      schema: {
+        params: {
+          type: 'object',
+          required: ['uid'],
+          properties: { uid: { type: 'integer', minimum: 1, maximum: 4294967295 } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const account = request.webmail.account;
+      const drafts = await account.specialFolder('\\Drafts');
+      if (drafts === null) throw new WebmailError(404, 'no_drafts_folder', 'There is no Drafts folder.');
+      await account.destroy(drafts, [request.params.uid]);
+      delete request.webmail.lastMessage;
+      return reply.status(204).send();
+    },
+  );
 }
 
 /**
