@@ -210,7 +210,7 @@ export class CorreoCompose extends LitElement {
           aria-controls="${field}-suggestions"
           @input=${(e: Event) => this.#suggest(field, e.target as HTMLInputElement)}
           @keydown=${(e: KeyboardEvent) => this.#suggestKey(field, e)}
-          @blur=${() => setTimeout(() => this.suggestions?.field === field && (this.suggestions = null), 200)}
+          @blur=${this.#closeSuggestions}
         />
         ${
           open
@@ -250,6 +250,14 @@ export class CorreoCompose extends LitElement {
       })
       .catch(() => {});
   }
+
+  /** Leaving the field closes its list, unless focus came back (a click on a suggestion keeps it). */
+  #closeSuggestions = (event: FocusEvent) => {
+    const input = event.target as HTMLInputElement;
+    setTimeout(() => {
+      if (document.activeElement !== input && this.suggestions?.field === input.id) this.suggestions = null;
+    }, 200);
+  };
 
   #suggestKey(field: Field, event: KeyboardEvent) {
     const list = this.suggestions?.field === field ? this.suggestions.list : [];

@@ -631,7 +631,7 @@ class CorreoWebmail extends LitElement {
   #onKey = (event: KeyboardEvent) => {
     const target = event.target as HTMLElement;
     if (!this.address || event.ctrlKey || event.metaKey || event.altKey) return;
-    if (target.closest('input, textarea, select')) return;
+    if (target.closest('input, textarea, select, [contenteditable]')) return;
     const messages = this.list?.messages ?? [];
     const index = messages.findIndex((m) => m.uid === this.selected);
     const go = (i: number) => {
