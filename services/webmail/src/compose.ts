@@ -38,7 +38,9 @@ export async function buildMime(
 ): Promise<{ raw: Buffer; messageId: string }> {
   const html = message.html === undefined ? undefined : sanitizeOutgoingHtml(message.html);
   const composer = new MailComposer({
-    from: message.from.name ? { name: message.from.name, address: message.from.address } : message.from.address,
+    from: message.from.name
+      ? { name: message.from.name, address: message.from.address }
+      : message.from.address,
     to: message.to,
     cc: message.cc,
     ...(kind === 'draft' ? { bcc: message.bcc } : {}),
@@ -128,7 +130,8 @@ export async function saveDraft(
   maxMessageBytes: number,
 ): Promise<{ folder: string; uid: number | null }> {
   const drafts = await account.specialFolder('\\Drafts');
-  if (drafts === null) throw new WebmailError(409, 'no_drafts_folder', 'There is no Drafts folder to save to.');
+  if (drafts === null)
+    throw new WebmailError(409, 'no_drafts_folder', 'There is no Drafts folder to save to.');
   const { raw } = await buildMime(message, 'draft');
   if (raw.length > maxMessageBytes) throw tooLarge(maxMessageBytes);
   const uid = await account.append(drafts, raw, ['\\Draft', '\\Seen']);

@@ -127,8 +127,27 @@ export function messageBodyPolicy(allowRemoteImages: boolean): string {
 
 // What the compose editor makes (bold, italic, lists, quotes, links) and what a quoted reply carries.
 const OUTGOING_TAGS = [
-  'a', 'b', 'strong', 'i', 'em', 'u', 's', 'p', 'br', 'div', 'span', 'ul', 'ol', 'li', 'blockquote',
-  'pre', 'code', 'h1', 'h2', 'h3', 'hr',
+  'a',
+  'b',
+  'strong',
+  'i',
+  'em',
+  'u',
+  's',
+  'p',
+  'br',
+  'div',
+  'span',
+  'ul',
+  'ol',
+  'li',
+  'blockquote',
+  'pre',
+  'code',
+  'h1',
+  'h2',
+  'h3',
+  'hr',
 ];
 
 /**

@@ -5,8 +5,9 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { simpleParser } from 'mailparser';
-import { eventually, startAllInOneProcess, swaks, type AllInOneProcess } from '@correo/testkit';
+import { eventually, startAllInOneProcess, type AllInOneProcess } from '@correo/testkit';
 import { readMailbox, headerValues, type MailHost } from '../../../e2e/test/support/mailbox-reader.js';
+import { createAccount, deliver as deliverBySwaks, imapHostOf } from './support/all-in-one.js';
 import { ARTIFACTS_DIR, ensureFrontEndBuilt, launchChromium } from './support/browser.js';
 
 /*
@@ -23,20 +24,8 @@ let context: BrowserContext;
 let page: Page;
 let imapHost: MailHost;
 
-async function deliver(subject: string, extra: string[] = []): Promise<void> {
-  const run = await swaks([
-    '--server',
-    `127.0.0.1:${stack.ports.mx}`,
-    '--from',
-    BOB.address,
-    '--to',
-    stack.demo.address,
-    '--header',
-    `Subject: ${subject}`,
-    ...extra,
-  ]);
-  assert.equal(run.exitCode, 0, run.output);
-}
+const deliver = (subject: string, extra: string[] = []) =>
+  deliverBySwaks(stack, BOB.address, stack.demo.address, subject, extra);
 
 async function mailbox(user: { address: string; password: string }, folder = 'INBOX'): Promise<string[]> {
   return readMailbox('imap', imapHost, user.address, user.password, folder);
@@ -65,13 +54,8 @@ describe('webmail compose and settings in a real browser', { timeout: 600_000 },
       startAllInOneProcess({ env: { SMTP_MAX_MESSAGE_BYTES: String(LIMIT) } }),
       launchChromium(),
     ]);
-    imapHost = { address: stack.host, port: stack.ports.imap, serverName: 'mx.correo.test', caFile: stack.caFile };
-    const created = await fetch(`${stack.adminUrl}/v1/accounts`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify(BOB),
-    });
-    assert.equal(created.status, 201, await created.text());
+    imapHost = imapHostOf(stack);
+    await createAccount(stack, BOB);
     // Bob has written before: autocomplete knows him from the INBOX.
     await deliver('Hello from Bob', ['--body', 'Hi there.']);
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
@@ -115,12 +99,17 @@ describe('webmail compose and settings in a real browser', { timeout: 600_000 },
     await list.getByText('keep.bin').waitFor();
     await list.getByText('drop.bin').waitFor();
     await page.getByRole('button', { name: 'Remove drop.bin' }).click();
-    await eventually('drop.bin removed from the form', async () => (await list.getByText('drop.bin').count()) === 0);
+    await eventually(
+      'drop.bin removed from the form',
+      async () => (await list.getByText('drop.bin').count()) === 0,
+    );
 
     // Too large for the submission server: refused in words, before it is sent anywhere.
-    await page.locator('#files').setInputFiles([
-      { name: 'huge.bin', mimeType: 'application/octet-stream', buffer: randomBytes(LIMIT + 10) },
-    ]);
+    await page
+      .locator('#files')
+      .setInputFiles([
+        { name: 'huge.bin', mimeType: 'application/octet-stream', buffer: randomBytes(LIMIT + 10) },
+      ]);
     await compose().getByRole('alert').filter({ hasText: 'larger than the' }).waitFor();
 
     await compose().getByRole('status').filter({ hasText: 'Draft saved' }).waitFor();
@@ -134,11 +123,15 @@ describe('webmail compose and settings in a real browser', { timeout: 600_000 },
     await editor.pressSequentially(', again');
     let seen = '';
     try {
-      await eventually('the draft replaced by the new version', async () => {
-        const drafts = await mailbox(stack.demo, 'Drafts');
-        seen = `${drafts.length} drafts: ${(await Promise.all(drafts.map(async (d) => (await simpleParser(d)).text))).join(' | ')}`;
-        return drafts.length === 1 && (await simpleParser(drafts[0]!)).text?.includes('again') === true;
-      }, 15_000);
+      await eventually(
+        'the draft replaced by the new version',
+        async () => {
+          const drafts = await mailbox(stack.demo, 'Drafts');
+          seen = `${drafts.length} drafts: ${(await Promise.all(drafts.map(async (d) => (await simpleParser(d)).text))).join(' | ')}`;
+          return drafts.length === 1 && (await simpleParser(drafts[0]!)).text?.includes('again') === true;
+        },
+        15_000,
+      );
     } catch (error) {
       await shot('failed-draft.png');
       throw new Error(`${String(error)}; ${seen}; status: ${await compose().locator('.saved').innerText()}`);
@@ -169,7 +162,14 @@ describe('webmail compose and settings in a real browser', { timeout: 600_000 },
     const file = join(ARTIFACTS_DIR, `original-${randomBytes(4).toString('hex')}.bin`);
     const bytes = randomBytes(20_000);
     await (await import('node:fs/promises')).writeFile(file, bytes);
-    await deliver('With a file', ['--body', 'See attached.', '--attach-type', 'application/octet-stream', '--attach', `@${file}`]);
+    await deliver('With a file', [
+      '--body',
+      'See attached.',
+      '--attach-type',
+      'application/octet-stream',
+      '--attach',
+      `@${file}`,
+    ]);
     await page.locator('.folder[data-path="INBOX"]').click();
     await page.locator('.message-row', { hasText: 'With a file' }).click();
     await page.locator('#message-subject', { hasText: 'With a file' }).waitFor();
@@ -214,7 +214,11 @@ describe('webmail compose and settings in a real browser', { timeout: 600_000 },
     await page.locator('.message-row', { hasText: 'Group question' }).click();
     await page.locator('#message-subject', { hasText: 'Group question' }).waitFor();
     await page.keyboard.press('r');
-    assert.equal(await page.getByLabel('Cc', { exact: true }).inputValue(), 'carol@remote.test', 'r answers everyone');
+    assert.equal(
+      await page.getByLabel('Cc', { exact: true }).inputValue(),
+      'carol@remote.test',
+      'r answers everyone',
+    );
     assert.match(
       await page.getByRole('textbox', { name: 'Message text' }).inputValue(),
       /^\n\n-- \nDemo from the browser\n\nOn .* wrote:\n> Who comes\?/,

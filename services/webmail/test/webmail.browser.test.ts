@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { loadConfig } from '@correo/config';
 import { pino } from 'pino';
-import { eventually, startAllInOneProcess, swaks, type AllInOneProcess } from '@correo/testkit';
+import { eventually, startAllInOneProcess, type AllInOneProcess } from '@correo/testkit';
 import { startWebmail, webmailSection } from '../src/index.js';
 import { readMailbox, headerValues, type MailHost } from '../../../e2e/test/support/mailbox-reader.js';
 import { HOSTILE_MAILS } from './fixtures/hostile-html.js';
+import { createAccount, deliver as deliverBySwaks, imapHostOf } from './support/all-in-one.js';
 import {
   ARTIFACTS_DIR,
   ensureFrontEndBuilt,
@@ -38,18 +39,7 @@ const requests: string[] = [];
 const dialogs: string[] = [];
 
 async function deliver(from: string, subject: string, extra: string[] = []): Promise<void> {
-  const run = await swaks([
-    '--server',
-    `127.0.0.1:${stack.ports.mx}`,
-    '--from',
-    from,
-    '--to',
-    stack.demo.address,
-    '--header',
-    `Subject: ${subject}`,
-    ...extra,
-  ]);
-  assert.equal(run.exitCode, 0, run.output);
+  await deliverBySwaks(stack, from, stack.demo.address, subject, extra);
 }
 
 const rowFor = (subject: string) => page.locator('.message-row', { hasText: subject });
@@ -76,18 +66,8 @@ describe('webmail in a real browser', { timeout: 600_000 }, () => {
       launchChromium(),
       startForeignHost(),
     ]);
-    imapHost = {
-      address: stack.host,
-      port: stack.ports.imap,
-      serverName: 'mx.correo.test',
-      caFile: stack.caFile,
-    };
-    const created = await fetch(`${stack.adminUrl}/v1/accounts`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify(BOB),
-    });
-    assert.equal(created.status, 201, await created.text());
+    imapHost = imapHostOf(stack);
+    await createAccount(stack, BOB);
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     context.on('request', (request) => requests.push(request.url()));
     page = await context.newPage();
@@ -236,7 +216,11 @@ describe('webmail in a real browser', { timeout: 600_000 }, () => {
     await openMessage('Team plans');
     await page.getByRole('button', { name: 'Reply all (a)' }).click();
     assert.equal(await page.getByLabel('To').inputValue(), BOB.address);
-    assert.equal(await page.getByLabel('Cc', { exact: true }).inputValue(), 'carol@remote.test', 'everyone else, not me');
+    assert.equal(
+      await page.getByLabel('Cc', { exact: true }).inputValue(),
+      'carol@remote.test',
+      'everyone else, not me',
+    );
     await page.getByRole('button', { name: 'Discard' }).click();
 
     await openMessage('Team plans');

@@ -4,8 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { eventually, swaks } from '@correo/testkit';
+import { eventually } from '@correo/testkit';
 import { startMailStack, type MailStack, type TopicWatch } from '../../../e2e/test/support/stacks.js';
+import { createAccount, deliver } from './support/all-in-one.js';
 import { ARTIFACTS_DIR, ensureFrontEndBuilt, launchChromium } from './support/browser.js';
 
 /*
@@ -34,12 +35,7 @@ describe('webmail on the distributed stack', { timeout: 600_000 }, () => {
   before(async () => {
     await ensureFrontEndBuilt();
     [stack, browser] = await Promise.all([startMailStack('distributed'), launchChromium()]);
-    const created = await fetch(`${stack.app.adminUrl}/v1/accounts`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${stack.app.adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify(BOB),
-    });
-    assert.equal(created.status, 201, await created.text());
+    await createAccount(stack.app, BOB);
     accepted = await stack.watch('mail.accepted');
     await mkdir(ARTIFACTS_DIR, { recursive: true });
   });
@@ -70,19 +66,10 @@ describe('webmail on the distributed stack', { timeout: 600_000 }, () => {
     await eventually('the message on mail.accepted', () => accepted.messages.length >= 1);
 
     // Mail from outside, through the MX, into the demo's open inbox.
-    const run = await swaks([
-      '--server',
-      `127.0.0.1:${stack.app.ports.mx}`,
-      '--from',
-      'someone@remote.test',
-      '--to',
-      stack.app.demo.address,
-      '--header',
-      'Subject: From outside',
+    await deliver(stack.app, 'someone@remote.test', stack.app.demo.address, 'From outside', [
       '--body',
       'Hello from the internet.',
     ]);
-    assert.equal(run.exitCode, 0, run.output);
     await demo.locator('.message-row', { hasText: 'From outside' }).click();
     await demo.locator('pre.body', { hasText: 'Hello from the internet.' }).waitFor();
     // The sent copy is in the sender's Sent folder.

@@ -78,7 +78,8 @@ export async function sendRoutes(app: FastifyInstance, context: ComposeContext) 
     }
     if (body.draftUid !== undefined) {
       const drafts = await account.specialFolder('\\Drafts').catch(() => null);
-      if (drafts !== null) await account.destroy(drafts, [body.draftUid]).catch(quietly('deleting the draft'));
+      if (drafts !== null)
+        await account.destroy(drafts, [body.draftUid]).catch(quietly('deleting the draft'));
     }
     for (const id of body.attachments ?? []) session.uploads?.remove(id);
     delete session.lastMessage;
@@ -87,21 +88,17 @@ export async function sendRoutes(app: FastifyInstance, context: ComposeContext) 
   });
 
   // Autosave: the new version goes in first, then the one it replaces is deleted.
-  app.post<{ Body: Outgoing }>(
-    '/api/drafts',
-    { schema: { body: outgoingSchema } },
-    async (request) => {
-      const composed = await compose(request, context);
-      const saved = await saveDraft(
-        request.webmail.account,
-        composed,
-        request.body.draftUid,
-        context.maxMessageBytes,
-      );
-      delete request.webmail.lastMessage;
-      return saved;
-    },
-  );
+  app.post<{ Body: Outgoing }>('/api/drafts', { schema: { body: outgoingSchema } }, async (request) => {
+    const composed = await compose(request, context);
+    const saved = await saveDraft(
+      request.webmail.account,
+      composed,
+      request.body.draftUid,
+      context.maxMessageBytes,
+    );
+    delete request.webmail.lastMessage;
+    return saved;
+  });
 
   // Discard: the saved draft goes for good (it never was a message anyone received).
   app.delete<{ Params: { uid: number } }>(
@@ -130,7 +127,10 @@ export async function sendRoutes(app: FastifyInstance, context: ComposeContext) 
  * The form checked and resolved: addresses well-formed, From one of the user's own addresses, the
  * uploads named, the answered message's threading headers.
  */
-async function compose(request: FastifyRequest<{ Body: Outgoing }>, context: ComposeContext): Promise<Composed> {
+async function compose(
+  request: FastifyRequest<{ Body: Outgoing }>,
+  context: ComposeContext,
+): Promise<Composed> {
   const { body } = request;
   const session = request.webmail;
   const account = session.account;

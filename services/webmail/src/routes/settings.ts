@@ -27,8 +27,10 @@ export async function settingsRoutes(app: FastifyInstance, context: SettingsCont
 
   app.get('/api/settings', async (request) => store().get(request.webmail.account.address));
 
-  app.put<{ Body: Partial<UserSettings> }>('/api/settings', { schema: { body: settingsSchema } }, async (request) =>
-    store().update(request.webmail.account.address, request.body),
+  app.put<{ Body: Partial<UserSettings> }>(
+    '/api/settings',
+    { schema: { body: settingsSchema } },
+    async (request) => store().update(request.webmail.account.address, request.body),
   );
 
   app.get('/api/settings/client-setup', async (request): Promise<ClientSetup> => {
@@ -51,7 +53,10 @@ export async function settingsRoutes(app: FastifyInstance, context: SettingsCont
     const profile = appleMobileconfig(address, displayName || address, settings);
     return reply
       .type('application/x-apple-aspen-config')
-      .header('content-disposition', `attachment; filename="${address.replace(/[^\w.@+-]/g, '_')}.mobileconfig"`)
+      .header(
+        'content-disposition',
+        `attachment; filename="${address.replace(/[^\w.@+-]/g, '_')}.mobileconfig"`,
+      )
       .header('content-security-policy', "default-src 'none'; sandbox")
       .send(profile);
   });

@@ -28,7 +28,10 @@ export class WebmailClient {
     method: string,
     path: string,
     body?: unknown,
-  ): Promise<{ status: number; body: Record<string, unknown> & { error?: { code: string; message: string } } }> {
+  ): Promise<{
+    status: number;
+    body: Record<string, unknown> & { error?: { code: string; message: string } };
+  }> {
     const headers: Record<string, string> = { cookie: this.cookie, origin: this.baseUrl };
     if (method !== 'GET') headers['x-csrf-token'] = this.csrfToken;
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -52,7 +55,10 @@ export class WebmailClient {
     filename: string,
     type: string,
     content: Buffer,
-  ): Promise<{ status: number; body: Record<string, unknown> & { error?: { code: string; message: string } } }> {
+  ): Promise<{
+    status: number;
+    body: Record<string, unknown> & { error?: { code: string; message: string } };
+  }> {
     const query = new URLSearchParams({ filename, type }).toString();
     const response = await fetch(`${this.baseUrl}/api/attachments?${query}`, {
       method: 'POST',
@@ -62,7 +68,7 @@ export class WebmailClient {
         'x-csrf-token': this.csrfToken,
         'content-type': 'application/octet-stream',
       },
-      body: content,
+      body: new Uint8Array(content),
     });
     return { status: response.status, body: (await response.json()) as never };
   }

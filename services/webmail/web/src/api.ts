@@ -112,14 +112,18 @@ export const api = {
   identities: () => call<{ addresses: string[]; displayName: string }>('GET', '/api/identities'),
   removeAttachment: (id: string) => call<void>('DELETE', `/api/attachments/${encodeURIComponent(id)}`),
   originalAttachments: (folder: string, uid: number) =>
-    call<{ attachments: UploadedAttachment[] }>('POST', '/api/attachments/from-message', { folder, uid }).then(
-      (r) => r.attachments,
-    ),
+    call<{ attachments: UploadedAttachment[] }>('POST', '/api/attachments/from-message', {
+      folder,
+      uid,
+    }).then((r) => r.attachments),
   /** XMLHttpRequest, not fetch: only it reports upload progress. */
   uploadAttachment(file: File, onProgress: (fraction: number) => void): Promise<UploadedAttachment> {
     return new Promise((resolve, reject) => {
       const request = new XMLHttpRequest();
-      request.open('POST', `/api/attachments?${query({ filename: file.name, type: file.type || undefined })}`);
+      request.open(
+        'POST',
+        `/api/attachments?${query({ filename: file.name, type: file.type || undefined })}`,
+      );
       request.setRequestHeader('content-type', 'application/octet-stream');
       request.setRequestHeader('x-csrf-token', csrfToken);
       request.upload.onprogress = (event) => {

@@ -28,8 +28,7 @@ export type ComposeDone = CustomEvent<{ status: string }>;
 
 const AUTOSAVE_MS = 1500;
 const ADDRESS = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+$/;
-const FIELDS = ['to', 'cc', 'bcc'] as const;
-type Field = (typeof FIELDS)[number];
+type Field = 'to' | 'cc' | 'bcc';
 
 /**
  * The compose form: From, To/Cc/Bcc with autocomplete from the user's correspondents, subject, a
@@ -84,7 +83,10 @@ export class CorreoCompose extends LitElement {
     const original = this.draft.originalAttachmentsOf;
     if (original) {
       void this.#run(async () => {
-        this.#attachments = [...this.#attachments, ...(await api.originalAttachments(original.folder, original.uid))];
+        this.#attachments = [
+          ...this.#attachments,
+          ...(await api.originalAttachments(original.folder, original.uid)),
+        ];
         this.requestUpdate();
       });
     }
@@ -110,7 +112,9 @@ export class CorreoCompose extends LitElement {
       }
     }
     if (changed.has('draft')) {
-      this.querySelector<HTMLElement>(this.draft.to ? (this.mode === 'html' ? '.editor' : '#body') : '#to')?.focus();
+      this.querySelector<HTMLElement>(
+        this.draft.to ? (this.mode === 'html' ? '.editor' : '#body') : '#to',
+      )?.focus();
     }
   }
 
@@ -124,25 +128,37 @@ export class CorreoCompose extends LitElement {
         <select id="from" name="from">
           ${[...new Set([from, ...this.identities])]
             .filter(Boolean)
-            .map((address) => html`<option value=${address} ?selected=${address === from}>${address}</option>`)}
+            .map(
+              (address) => html`<option value=${address} ?selected=${address === from}>${address}</option>`,
+            )}
         </select>
         ${this.#addressField('to', 'To', d.to)} ${this.#addressField('cc', 'Cc', d.cc)}
         ${this.#addressField('bcc', 'Bcc', d.bcc)}
         <label for="subject">Subject</label>
         <input id="subject" name="subject" .value=${d.subject} />
         <div class="toolbar" role="toolbar" aria-label="Formatting">
-          <button type="button" aria-pressed=${this.mode === 'html' ? 'true' : 'false'} @click=${this.#toggleMode}>
+          <button
+            type="button"
+            aria-pressed=${this.mode === 'html' ? 'true' : 'false'}
+            @click=${this.#toggleMode}
+          >
             Rich text
           </button>
           ${
             this.mode === 'html'
               ? html`
                   <button type="button" @mousedown=${keepFocus} @click=${() => format('bold')}>Bold</button>
-                  <button type="button" @mousedown=${keepFocus} @click=${() => format('italic')}>Italic</button>
+                  <button type="button" @mousedown=${keepFocus} @click=${() => format('italic')}>
+                    Italic
+                  </button>
                   <button type="button" @mousedown=${keepFocus} @click=${() => format('insertUnorderedList')}>
                     Bullets
                   </button>
-                  <button type="button" @mousedown=${keepFocus} @click=${() => format('formatBlock', 'blockquote')}>
+                  <button
+                    type="button"
+                    @mousedown=${keepFocus}
+                    @click=${() => format('formatBlock', 'blockquote')}
+                  >
                     Quote
                   </button>
                 `
@@ -167,18 +183,24 @@ export class CorreoCompose extends LitElement {
           <input id="files" class="visually-hidden" type="file" multiple @change=${this.#onFiles} />
           <ul class="attachment-list" aria-label="Attachments">
             ${this.#attachments.map(
-              (a) => html`<li>
-                <span class="name">${a.filename}</span> <span class="size">${formatSize(a.size)}</span>
-                <button type="button" aria-label="Remove ${a.filename}" @click=${() => this.#removeAttachment(a)}>
-                  ✕
-                </button>
-              </li>`,
+              (a) =>
+                html`<li>
+                  <span class="name">${a.filename}</span> <span class="size">${formatSize(a.size)}</span>
+                  <button
+                    type="button"
+                    aria-label="Remove ${a.filename}"
+                    @click=${() => this.#removeAttachment(a)}
+                  >
+                    ✕
+                  </button>
+                </li>`,
             )}
             ${this.uploads.map(
-              (u) => html`<li class="uploading">
-                <span class="name">${u.name}</span>
-                <progress max="1" .value=${u.progress} aria-label="Uploading ${u.name}"></progress>
-              </li>`,
+              (u) =>
+                html`<li class="uploading">
+                  <span class="name">${u.name}</span>
+                  <progress max="1" .value=${u.progress} aria-label="Uploading ${u.name}"></progress>
+                </li>`,
             )}
           </ul>
         </div>
@@ -216,16 +238,17 @@ export class CorreoCompose extends LitElement {
           open
             ? html`<ul class="suggestions" role="listbox" id="${field}-suggestions">
                 ${this.suggestions!.list.map(
-                  (c, i) => html`<li
-                    role="option"
-                    aria-selected=${i === this.active ? 'true' : 'false'}
-                    @mousedown=${(e: Event) => {
-                      e.preventDefault();
-                      this.#choose(field, c);
-                    }}
-                  >
-                    ${c.name ? `${c.name} <${c.address}>` : c.address}
-                  </li>`,
+                  (c, i) =>
+                    html`<li
+                      role="option"
+                      aria-selected=${i === this.active ? 'true' : 'false'}
+                      @mousedown=${(e: Event) => {
+                        e.preventDefault();
+                        this.#choose(field, c);
+                      }}
+                    >
+                      ${c.name ? `${c.name} <${c.address}>` : c.address}
+                    </li>`,
                 )}
               </ul>`
             : nothing
@@ -277,7 +300,10 @@ export class CorreoCompose extends LitElement {
     const input = this.querySelector<HTMLInputElement>(`#${field}`)!;
     const parts = input.value.split(/[,;]/);
     parts[parts.length - 1] = contact.address;
-    input.value = `${parts.map((p) => p.trim()).filter(Boolean).join(', ')}, `;
+    input.value = `${parts
+      .map((p) => p.trim())
+      .filter(Boolean)
+      .join(', ')}, `;
     this.suggestions = null;
     input.focus();
     this.#changed();
@@ -336,7 +362,10 @@ export class CorreoCompose extends LitElement {
     const message = this.#outgoing(true);
     this.#saving = this.#saving.then(async () => {
       try {
-        const saved = await api.saveDraft({ ...message, ...(this.#draftUid ? { draftUid: this.#draftUid } : {}) });
+        const saved = await api.saveDraft({
+          ...message,
+          ...(this.#draftUid ? { draftUid: this.#draftUid } : {}),
+        });
         if (saved.uid !== null) this.#draftUid = saved.uid;
         this.saved = `Draft saved at ${new Date().toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })}`;
       } catch (error) {
@@ -356,7 +385,8 @@ export class CorreoCompose extends LitElement {
 
   /** The form as the API takes it; a draft keeps only the addresses already complete. */
   #outgoing(forDraft: boolean): Outgoing {
-    const value = (id: string) => this.querySelector<HTMLInputElement | HTMLSelectElement>(`#${id}`)?.value ?? '';
+    const value = (id: string) =>
+      this.querySelector<HTMLInputElement | HTMLSelectElement>(`#${id}`)?.value ?? '';
     const split = (id: Field) =>
       value(id)
         .split(/[,;]/)

@@ -94,7 +94,11 @@ class CorreoWebmail extends LitElement {
           <input id="search" type="search" name="q" placeholder="Search (/)" .value=${this.search} />
         </form>
         <button type="button" class="primary" @click=${() => this.#compose()}>Compose</button>
-        <button type="button" aria-pressed=${this.view === 'settings' ? 'true' : 'false'} @click=${this.#openSettings}>
+        <button
+          type="button"
+          aria-pressed=${this.view === 'settings' ? 'true' : 'false'}
+          @click=${this.#openSettings}
+        >
           Settings
         </button>
         <span class="who">${this.address}</span>

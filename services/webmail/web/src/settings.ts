@@ -1,7 +1,11 @@
 import { LitElement, html, nothing } from 'lit';
 import { api, type ClientSetup, type UserSettings } from './api.js';
 
-const PROTOCOLS: Record<string, string> = { imap: 'IMAP (incoming)', pop3: 'POP3 (incoming)', smtp: 'SMTP (outgoing)' };
+const PROTOCOLS: Record<string, string> = {
+  imap: 'IMAP (incoming)',
+  pop3: 'POP3 (incoming)',
+  smtp: 'SMTP (outgoing)',
+};
 const SECURITY: Record<string, string> = { implicit: 'SSL/TLS', starttls: 'STARTTLS' };
 
 /**
@@ -96,19 +100,26 @@ export class CorreoSettings extends LitElement {
         </dl>
         <table>
           <thead>
-            <tr><th scope="col">Protocol</th><th scope="col">Port</th><th scope="col">Security</th></tr>
+            <tr>
+              <th scope="col">Protocol</th>
+              <th scope="col">Port</th>
+              <th scope="col">Security</th>
+            </tr>
           </thead>
           <tbody>
             ${setup.endpoints.map(
-              (e) => html`<tr>
-                <td>${PROTOCOLS[e.protocol] ?? e.protocol}</td>
-                <td>${e.port}</td>
-                <td>${SECURITY[e.tls] ?? e.tls}</td>
-              </tr>`,
+              (e) =>
+                html`<tr>
+                  <td>${PROTOCOLS[e.protocol] ?? e.protocol}</td>
+                  <td>${e.port}</td>
+                  <td>${SECURITY[e.tls] ?? e.tls}</td>
+                </tr>`,
             )}
           </tbody>
         </table>
-        <p><a class="button" href=${api.mobileconfigUrl} download>Download profile for iPhone, iPad and Mac</a></p>
+        <p>
+          <a class="button" href=${api.mobileconfigUrl} download>Download profile for iPhone, iPad and Mac</a>
+        </p>
       </section>
     `;
   }
@@ -117,7 +128,10 @@ export class CorreoSettings extends LitElement {
     event.preventDefault();
     const form = new FormData(event.target as HTMLFormElement);
     const changes = Object.fromEntries(
-      ['displayName', 'signature', 'replyMode', 'imagesPolicy', 'composeMode'].map((k) => [k, String(form.get(k) ?? '')]),
+      ['displayName', 'signature', 'replyMode', 'imagesPolicy', 'composeMode'].map((k) => [
+        k,
+        String(form.get(k) ?? ''),
+      ]),
     ) as unknown as UserSettings;
     this.error = '';
     this.status = '';
