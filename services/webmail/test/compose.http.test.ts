@@ -93,14 +93,9 @@ describe(
   () => {
     before(async () => {
       stack = await startAllInOneProcess({ env: { SMTP_MAX_MESSAGE_BYTES: String(LIMIT) } });
-      imapHost = {
-        address: stack.host,
-        port: stack.ports.imap,
-        serverName: 'mx.correo.test',
-        caFile: stack.caFile,
-      };
-      await createAccount(BOB);
-      await createAccount(CAROL);
+      imapHost = imapHostOf(stack);
+      await createAccount(stack, BOB);
+      await createAccount(stack, CAROL);
       demo = await WebmailClient.signIn(stack.webmailUrl, stack.demo.address, stack.demo.password);
     });
 
