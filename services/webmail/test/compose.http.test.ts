@@ -2,9 +2,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { ImapFlow } from 'imapflow';
 import { simpleParser } from 'mailparser';
-import { eventually, startAllInOneProcess, type AllInOneProcess } from '@correo/testkit';
+import { eventually, startAllInOneProcess, startServiceProcess, type AllInOneProcess } from '@correo/testkit';
 import { readMailbox, headerValues, type MailHost } from '../../../e2e/test/support/mailbox-reader.js';
 import { createAccount, deliver as deliverBySwaks, imapHostOf } from './support/all-in-one.js';
 import { WebmailClient } from './support/webmail-client.js';
@@ -441,6 +442,39 @@ describe(
           xml.includes(`<integer>${stack.ports.imaps}</integer>`),
       );
       assert.ok(!xml.includes(stack.demo.password), 'the password is never in the profile');
+    });
+
+    test('run alone (its own main.ts with DATABASE_URL), the webmail finds the same settings and describes client setup', async () => {
+      const alone = await startServiceProcess(fileURLToPath(new URL('../src/main.ts', import.meta.url)), {
+        DATABASE_URL: stack.databaseUrl,
+        WEBMAIL_HOST: '127.0.0.1',
+        WEBMAIL_PORT: '0',
+        WEBMAIL_IMAP_HOST: stack.host,
+        WEBMAIL_IMAP_PORT: String(stack.ports.imap),
+        WEBMAIL_SUBMISSION_HOST: stack.host,
+        WEBMAIL_SUBMISSION_PORT: String(stack.ports.submission),
+        WEBMAIL_TLS_CA_FILE: stack.caFile,
+        WEBMAIL_TLS_SERVERNAME: 'mx.correo.test',
+        WEBMAIL_SECURE_COOKIE: 'false',
+        CLIENT_HOSTNAME: 'mail.example.test',
+      });
+      try {
+        const url = alone.listeners.webmail!;
+        const client = await WebmailClient.signIn(url, stack.demo.address, stack.demo.password);
+        const settings = await client.ok<Record<string, string>>('GET', '/api/settings');
+        assert.equal(settings.displayName, 'Demo Person', 'the settings saved through the all-in-one');
+        const setup = await client.ok<{ hostname: string; endpoints: { port: number }[] }>(
+          'GET',
+          '/api/settings/client-setup',
+        );
+        assert.equal(setup.hostname, 'mail.example.test');
+        assert.ok(
+          setup.endpoints.some((e) => e.port === 993),
+          'the standard ports when CLIENT_* say nothing',
+        );
+      } finally {
+        await alone.process.stop('SIGTERM');
+      }
     });
   },
 );
