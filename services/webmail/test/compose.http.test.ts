@@ -182,6 +182,20 @@ describe(
         text: 'hi',
       });
       assert.equal(own.sent, true);
+      // An alias that delivers to the user is one of the user's addresses (the directory says so).
+      const alias = await fetch(`${stack.adminUrl}/v1/aliases`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ source: 'sales@example.test', targets: [stack.demo.address] }),
+      });
+      assert.equal(alias.status, 201, await alias.text());
+      await demo.ok('POST', '/api/send', {
+        from: 'sales@example.test',
+        to: [CAROL.address],
+        subject: 'From the alias',
+        text: 'hi',
+      });
+      assert.deepEqual(headerValues(await inboxOf(CAROL, 'From the alias'), 'from'), ['sales@example.test']);
       const carolInbox = await readMailbox('imap', imapHost, CAROL.address, CAROL.password);
       assert.ok(!carolInbox.some((m) => /Spoofed/.test(m)));
     });
