@@ -183,7 +183,7 @@ describe('webmail compose and settings in a real browser', { timeout: 600_000 },
     assert.ok(forwarded.attachments[0]?.content.equals(bytes), "the original's attachment, byte-identical");
   });
 
-  test('settings are saved on the server and used: signature, reply mode; client setup and mobileconfig', async () => {
+  test('settings are saved on the server and used: signature, reply mode, remote images; client setup and mobileconfig', async () => {
     const settingsButton = page.getByRole('button', { name: 'Settings', exact: true });
     await settingsButton.click();
     await page.getByLabel('Display name').fill('Demo User');
@@ -224,5 +224,27 @@ describe('webmail compose and settings in a real browser', { timeout: 600_000 },
       /^\n\n-- \nDemo from the browser\n\nOn .* wrote:\n> Who comes\?/,
     );
     await page.getByRole('button', { name: 'Discard' }).click();
+
+    // Remote images: "always" loads them at once, "never" does not even offer them.
+    await deliver('Newsletter', [
+      '--add-header',
+      'Content-Type: text/html; charset=utf-8',
+      '--body',
+      '<p>News of the week</p><img src="http://127.0.0.1:9/pixel.png" alt="">',
+    ]);
+    const bodyFrame = page.locator('iframe.body');
+    for (const policy of ['always', 'never'] as const) {
+      await settingsButton.click();
+      await page.getByLabel('Remote images in mail').selectOption(policy);
+      await page.getByRole('button', { name: 'Save settings' }).click();
+      await page.getByRole('status').filter({ hasText: 'Settings saved.' }).waitFor();
+      await settingsButton.click();
+      await page.locator('.message-row', { hasText: 'Newsletter' }).click();
+      await page.locator('#message-subject', { hasText: 'Newsletter' }).waitFor();
+      await page.frameLocator('iframe.body').getByText('News of the week').waitFor();
+      const src = (await bodyFrame.getAttribute('src')) ?? '';
+      assert.equal(/images=true/.test(src), policy === 'always', `${policy}: ${src}`);
+      assert.equal(await page.getByRole('button', { name: 'Show images' }).count(), 0, policy);
+    }
   });
 });
