@@ -96,6 +96,29 @@ describe('webmail compose and settings in a real browser', { timeout: 600_000 },
       { name: 'drop.bin', mimeType: 'application/octet-stream', buffer: drop },
     ]);
     const list = compose().getByRole('list', { name: 'Attachments' });
+    // On a slow line the upload shows its progress, then the file joins the list.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: 32 * 1024,
+    });
+    await page
+      .locator('#files')
+      .setInputFiles([
+        { name: 'slow.bin', mimeType: 'application/octet-stream', buffer: randomBytes(200_000) },
+      ]);
+    await page.getByRole('progressbar', { name: 'Uploading slow.bin' }).waitFor();
+    await list.getByText('slow.bin').waitFor();
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
+    await page.getByRole('progressbar').waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Remove slow.bin' }).click();
     await list.getByText('keep.bin').waitFor();
     await list.getByText('drop.bin').waitFor();
     await page.getByRole('button', { name: 'Remove drop.bin' }).click();
