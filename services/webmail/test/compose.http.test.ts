@@ -367,6 +367,22 @@ describe(
         0,
         'Bcc not in the header',
       );
+
+      // A reply's draft keeps what it answers; discarding it removes it for good.
+      const dinner = (await folderState(stack.demo, 'INBOX')).get('Dinner plans')!.uid;
+      const reply = await demo.ok<{ uid: number }>('POST', '/api/drafts', {
+        to: [BOB.address],
+        subject: 'Re: Dinner plans',
+        text: 'Maybe',
+        inReplyTo: { folder: 'INBOX', uid: dinner },
+      });
+      const reopened = await demo.ok<{ inReplyTo?: { folder: string; uid: number } }>(
+        'GET',
+        `/api/drafts/open?uid=${reply.uid}`,
+      );
+      assert.deepEqual(reopened.inReplyTo, { folder: 'INBOX', uid: dinner });
+      assert.equal((await demo.call('DELETE', `/api/drafts/${reply.uid}`)).status, 204);
+      assert.equal((await folderState(stack.demo, 'Drafts')).size, 0, 'discarded');
     });
 
     test('autocomplete suggests people the user wrote to or received from, per user, limited', async () => {
