@@ -160,8 +160,15 @@ describe('webmail compose and settings in a real browser', { timeout: 600_000 },
       throw new Error(`${String(error)}; ${seen}; status: ${await compose().locator('.saved').innerText()}`);
     }
 
-    // Leave it, and resume it from the Drafts folder.
-    await page.getByRole('button', { name: 'Discard' }).waitFor();
+    // Type a little more and leave at once for another message: what was typed still reaches Drafts.
+    await editor.pressSequentially('!');
+    await page.locator('.message-row', { hasText: 'Hello from Bob' }).click();
+    await page.locator('#message-subject', { hasText: 'Hello from Bob' }).waitFor();
+    await eventually('the last typing saved on leaving', async () => {
+      const drafts = await mailbox(stack.demo, 'Drafts');
+      return drafts.length === 1 && (await simpleParser(drafts[0]!)).text?.includes('again!') === true;
+    });
+    // Resume it from the Drafts folder.
     await page.locator('.folder[data-path="Drafts"]').click();
     await page.locator('.message-row', { hasText: 'Rich draft' }).click();
     await compose().getByRole('heading', { name: 'Draft' }).waitFor();
@@ -173,7 +180,7 @@ describe('webmail compose and settings in a real browser', { timeout: 600_000 },
     await page.getByRole('status').filter({ hasText: 'Message sent.' }).waitFor();
 
     const message = await simpleParser(await received('Rich draft'));
-    assert.match(String(message.html), /Hello <b>bold<\/b>(?: |&nbsp;)world, again/);
+    assert.match(String(message.html), /Hello <b>bold<\/b>(?: |&nbsp;)world, again!/);
     assert.match(message.text ?? '', /Hello bold\sworld, again/);
     assert.equal(message.attachments.length, 1);
     assert.ok(message.attachments[0]!.content.equals(keep), 'the attachment arrives byte-identical');

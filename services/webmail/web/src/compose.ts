@@ -63,6 +63,8 @@ export class CorreoCompose extends LitElement {
   /** Saves run one after another; sending waits for the last one. */
   #saving: Promise<void> = Promise.resolve();
   #dirty = false;
+  /** Sent or discarded: nothing more to save. */
+  #finished = false;
   #editorBody: string | null = null;
   #lookup = 0;
 
@@ -95,6 +97,9 @@ export class CorreoCompose extends LitElement {
   override disconnectedCallback() {
     super.disconnectedCallback();
     clearTimeout(this.#timer);
+    // Left for another message or folder with unsaved typing: it still goes to Drafts (the form's
+    // fields stay readable in this detached element).
+    if (!this.#finished && this.#dirty) void this.#autosave();
   }
 
   protected override updated(changed: PropertyValues) {
@@ -438,6 +443,7 @@ export class CorreoCompose extends LitElement {
   };
 
   #done(status: string) {
+    this.#finished = true;
     this.dispatchEvent(new CustomEvent('compose-done', { detail: { status }, bubbles: true }));
   }
 
