@@ -68,6 +68,23 @@ export class UserSettingsStore {
     return account ? this.directory.maySendAs(account, from) : false;
   }
 
+  /**
+   * The addresses the From field offers: the signed-in one, then the aliases delivering to it that the
+   * directory lets it send as (a domain-wide send-as grant has no one address to list).
+   */
+  async identities(address: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ source: string }>(
+      `SELECT DISTINCT a.source FROM aliases a JOIN alias_targets t ON t.alias_id = a.id
+       WHERE lower(t.target) = lower($1) AND a.source NOT LIKE '@%'
+       ORDER BY a.source LIMIT 20`,
+      [address],
+    );
+    const owned = await Promise.all(
+      rows.map(async ({ source }) => ((await this.maySendAs(address, source)) ? [source] : [])),
+    );
+    return [address, ...owned.flat()];
+  }
+
   private async accountId(address: string): Promise<string> {
     const resolution = await this.directory.resolveRecipient(address);
     const account = resolution.kind === 'deliver' ? resolution.accounts[0] : undefined;

@@ -189,6 +189,8 @@ describe(
         body: JSON.stringify({ source: 'sales@example.test', targets: [stack.demo.address] }),
       });
       assert.equal(alias.status, 201, await alias.text());
+      const identities = await demo.ok<{ addresses: string[] }>('GET', '/api/identities');
+      assert.deepEqual(identities.addresses, [stack.demo.address, 'sales@example.test']);
       await demo.ok('POST', '/api/send', {
         from: 'sales@example.test',
         to: [CAROL.address],

@@ -4,6 +4,7 @@ import type { OpenedDraft, UploadedAttachment } from '../api-types.js';
 import { DRAFT_ORIGIN_HEADER, tooLarge } from '../compose.js';
 import { suggestAddresses } from '../correspondents.js';
 import { openMessage } from '../open-message.js';
+import { sanitizeOutgoingHtml } from '../sanitize-html.js';
 import { sessionUploads } from '../uploads.js';
 import { errorBody, WebmailError } from '../webmail-error.js';
 import type { ComposeContext } from './send.js';
@@ -121,7 +122,10 @@ export async function composeRoutes(app: FastifyInstance, context: ComposeContex
         bcc: addresses(parsed.bcc),
         subject: parsed.subject ?? '',
         text: parsed.text ?? '',
-        ...(typeof parsed.html === 'string' && parsed.html !== '' ? { html: parsed.html } : {}),
+        // Anything can be APPENDed to Drafts: the editor gets only what it could have made itself.
+        ...(typeof parsed.html === 'string' && parsed.html !== ''
+          ? { html: sanitizeOutgoingHtml(parsed.html) }
+          : {}),
         attachments: attachmentList.map((a) => a.id),
         attachmentList,
         ...origin,
@@ -144,12 +148,15 @@ export async function composeRoutes(app: FastifyInstance, context: ComposeContex
     async (request) => ({ contacts: await suggestAddresses(request.webmail, request.query.q) }),
   );
 
-  // The addresses the From field offers: the signed-in one (aliases and send-as grants are also
-  // accepted when typed; routes/send.ts asks the directory).
+  // The addresses the From field offers (routes/send.ts checks whatever comes back with the directory).
   app.get('/api/identities', async (request) => {
     const address = request.webmail.account.address;
-    const settings = context.settings ? await context.settings.get(address) : undefined;
-    return { addresses: [address], displayName: settings?.displayName ?? '' };
+    if (!context.settings) return { addresses: [address], displayName: '' };
+    const [addresses, settings] = await Promise.all([
+      context.settings.identities(address),
+      context.settings.get(address),
+    ]);
+    return { addresses, displayName: settings.displayName };
   });
 }
 

@@ -63,6 +63,8 @@ export class CorreoCompose extends LitElement {
   /** Saves run one after another; sending waits for the last one. */
   #saving: Promise<void> = Promise.resolve();
   #dirty = false;
+  /** The last save did not reach Drafts: the uploads are still only here. */
+  #saveFailed = false;
   /** Sent or discarded: nothing more to save. */
   #finished = false;
   #editorBody: string | null = null;
@@ -99,7 +101,13 @@ export class CorreoCompose extends LitElement {
     clearTimeout(this.#timer);
     // Left for another message or folder with unsaved typing: it still goes to Drafts (the form's
     // fields stay readable in this detached element).
-    if (!this.#finished && this.#dirty) void this.#autosave();
+    if (this.#finished) return;
+    const attachments = this.#attachments;
+    // The uploads are in the saved draft now (reopening it uploads them again): the server may let go.
+    void (this.#dirty ? this.#autosave() : this.#saving).then(() => {
+      if (this.#draftUid === undefined || this.#saveFailed) return;
+      for (const a of attachments) void api.removeAttachment(a.id).catch(() => {});
+    });
   }
 
   protected override updated(changed: PropertyValues) {
@@ -372,8 +380,10 @@ export class CorreoCompose extends LitElement {
           ...(this.#draftUid ? { draftUid: this.#draftUid } : {}),
         });
         if (saved.uid !== null) this.#draftUid = saved.uid;
+        this.#saveFailed = false;
         this.saved = `Draft saved at ${new Date().toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })}`;
       } catch (error) {
+        this.#saveFailed = true;
         this.saved = `Draft not saved: ${error instanceof Error ? error.message : 'unknown error'}`;
       }
     });
