@@ -277,4 +277,46 @@ describe('webmail compose and settings in a real browser', { timeout: 600_000 },
       assert.equal(await page.getByRole('button', { name: 'Show images' }).count(), 0, policy);
     }
   });
+
+  test('compose and settings are usable at phone width: nothing wider than the screen', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await page.getByRole('button', { name: 'Compose' }).click();
+      await page.getByRole('button', { name: 'Rich text' }).click();
+      await page.locator('#files').setInputFiles([
+        {
+          name: 'a-file-with-a-rather-long-name-for-a-phone.pdf',
+          mimeType: 'application/pdf',
+          buffer: randomBytes(2000),
+        },
+      ]);
+      await compose()
+        .getByRole('list', { name: 'Attachments' })
+        .getByText(/rather-long-name/)
+        .waitFor();
+      const composeOverflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - window.innerWidth,
+      );
+      await page.screenshot({ path: join(ARTIFACTS_DIR, 'compose-phone.png'), fullPage: true });
+      const wide = await page.evaluate(() =>
+        [...document.querySelectorAll('*')]
+          .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+          .map((e) => `${e.tagName}.${e.className}#${e.id} ${Math.round(e.getBoundingClientRect().right)}`)
+          .slice(0, 15)
+          .join('; '),
+      );
+      assert.ok(composeOverflow <= 0, `compose is ${composeOverflow}px wider than a phone screen: ${wide}`);
+      await page.getByRole('button', { name: 'Discard' }).click();
+      await page.getByRole('button', { name: 'Settings', exact: true }).click();
+      await page.getByRole('heading', { name: 'Set up your mail client' }).waitFor();
+      const settingsOverflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - window.innerWidth,
+      );
+      assert.ok(settingsOverflow <= 0, `settings are ${settingsOverflow}px wider than a phone screen`);
+      await page.screenshot({ path: join(ARTIFACTS_DIR, 'settings-phone.png'), fullPage: true });
+      await page.getByRole('button', { name: 'Settings', exact: true }).click();
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
 });
