@@ -7,7 +7,12 @@ import { ImapFlow } from 'imapflow';
 import { simpleParser } from 'mailparser';
 import { eventually, startAllInOneProcess, startServiceProcess, type AllInOneProcess } from '@correo/testkit';
 import { readMailbox, headerValues, type MailHost } from '../../../e2e/test/support/mailbox-reader.js';
-import { createAccount, deliver as deliverBySwaks, imapHostOf } from './support/all-in-one.js';
+import {
+  createAccount,
+  deliver as deliverBySwaks,
+  imapHostOf,
+  standaloneWebmailEnv,
+} from './support/all-in-one.js';
 import { WebmailClient } from './support/webmail-client.js';
 
 /*
@@ -477,19 +482,14 @@ describe(
     });
 
     test('run alone (its own main.ts with DATABASE_URL), the webmail finds the same settings and describes client setup', async () => {
-      const alone = await startServiceProcess(fileURLToPath(new URL('../src/main.ts', import.meta.url)), {
-        DATABASE_URL: stack.databaseUrl,
-        WEBMAIL_HOST: '127.0.0.1',
-        WEBMAIL_PORT: '0',
-        WEBMAIL_IMAP_HOST: stack.host,
-        WEBMAIL_IMAP_PORT: String(stack.ports.imap),
-        WEBMAIL_SUBMISSION_HOST: stack.host,
-        WEBMAIL_SUBMISSION_PORT: String(stack.ports.submission),
-        WEBMAIL_TLS_CA_FILE: stack.caFile,
-        WEBMAIL_TLS_SERVERNAME: 'mx.correo.test',
-        WEBMAIL_SECURE_COOKIE: 'false',
-        CLIENT_HOSTNAME: 'mail.example.test',
-      });
+      const alone = await startServiceProcess(
+        fileURLToPath(new URL('../src/main.ts', import.meta.url)),
+        standaloneWebmailEnv(stack, {
+          DATABASE_URL: stack.databaseUrl,
+          WEBMAIL_SECURE_COOKIE: 'false',
+          CLIENT_HOSTNAME: 'mail.example.test',
+        }),
+      );
       try {
         const url = alone.listeners.webmail!;
         const client = await WebmailClient.signIn(url, stack.demo.address, stack.demo.password);

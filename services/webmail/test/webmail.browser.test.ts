@@ -11,7 +11,12 @@ import { eventually, startAllInOneProcess, type AllInOneProcess } from '@correo/
 import { startWebmail, webmailSection } from '../src/index.js';
 import { readMailbox, headerValues, type MailHost } from '../../../e2e/test/support/mailbox-reader.js';
 import { HOSTILE_MAILS } from './fixtures/hostile-html.js';
-import { createAccount, deliver as deliverBySwaks, imapHostOf } from './support/all-in-one.js';
+import {
+  createAccount,
+  deliver as deliverBySwaks,
+  imapHostOf,
+  standaloneWebmailEnv,
+} from './support/all-in-one.js';
 import {
   ARTIFACTS_DIR,
   ensureFrontEndBuilt,
@@ -486,20 +491,9 @@ describe('webmail in a real browser', { timeout: 600_000 }, () => {
   });
 
   test('deployed on its own with production settings: a Secure __Host- cookie, and idle expiry ends the IMAP session', async () => {
-    const config = loadConfig(
-      {
-        WEBMAIL_HOST: '127.0.0.1',
-        WEBMAIL_PORT: '0',
-        WEBMAIL_IMAP_HOST: stack.host,
-        WEBMAIL_IMAP_PORT: String(stack.ports.imap),
-        WEBMAIL_SUBMISSION_HOST: stack.host,
-        WEBMAIL_SUBMISSION_PORT: String(stack.ports.submission),
-        WEBMAIL_TLS_CA_FILE: stack.caFile,
-        WEBMAIL_TLS_SERVERNAME: 'mx.correo.test',
-        WEBMAIL_SESSION_IDLE_SECONDS: '10',
-      },
-      { webmail: webmailSection },
-    );
+    const config = loadConfig(standaloneWebmailEnv(stack, { WEBMAIL_SESSION_IDLE_SECONDS: '10' }), {
+      webmail: webmailSection,
+    });
     assert.equal(config.webmail.secureCookie, true, 'Secure is the default');
     const webmail = await startWebmail({ config: config.webmail, logger: pino({ level: 'silent' }) });
     try {
