@@ -5,7 +5,7 @@ import { bad, ok } from '../command-context.js';
 
 /**
  * IDLE (RFC 2177): changes announced on the account's notify channel (from any pod) are read from the
- * store and pushed at once. A keepalive "* OK" holds NAT state; idling pauses the autologout timer.
+ * store and pushed at once, with what NOTIFY (RFC 5465) reports about other mailboxes. A keepalive "* OK" holds NAT state; idling pauses the autologout timer.
  */
 export async function idle(ctx: AuthenticatedContext, _request: IdleRequest): Promise<Completion> {
   const { session, io, services } = ctx;
@@ -17,9 +17,8 @@ export async function idle(ctx: AuthenticatedContext, _request: IdleRequest): Pr
       services.logger.debug({ error: error.message }, 'IDLE update not sent');
     });
   };
-  const push = () => queue(() => session.sync({ force: true, expungesAllowed: true }));
-  session.onChange = push;
-  if (session.state === 'selected') push();
+  session.onChange = () => queue(() => session.pushUpdates({ idling: true }));
+  if (session.state === 'selected') queue(() => session.sync({ force: true, expungesAllowed: true }));
   const keepalive = setInterval(
     () => queue(() => io.write(untaggedStatus('OK', 'Still here'))),
     services.config.idleKeepaliveMs,
