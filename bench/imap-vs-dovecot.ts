@@ -316,7 +316,11 @@ if (process.argv[2] === 'load') {
   const dir = await mkdtemp(join(tmpdir(), 'bench-dovecot-'));
   let dovecot: ChildProcess | null = null;
   try {
-    const gateway = await stack.gateway({ maxConnectionsPerIp: 100_000, maxConnectionsPerUser: 100_000 });
+    const gateway = await stack.gateway({
+      maxConnectionsPerIp: 100_000,
+      maxConnectionsPerUser: 100_000,
+      maxConnectionsPerUserIp: 100_000,
+    });
     const addresses: string[] = [];
     for (let u = 0; u < users; u++) {
       const account = await stack.account(`bench${u}`);

@@ -42,6 +42,7 @@ await runService({
       logger,
       tls,
       trustedProxies: config.proxy.trustedCidrs,
+      leaseTiming: config.limits.leases,
     });
     const certificateWatch = reloadTlsOnRenewal(tlsOptions, tls, [ingress], logger);
     const host = config.smtp.bindHost;

@@ -2,7 +2,7 @@ import nodemailer from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import type { Logger } from 'pino';
 import type { Outgoing } from './api-types.js';
-import { tlsOptions } from './gateways.js';
+import { submissionSocket, tlsOptions } from './gateways.js';
 import type { MailAccount } from './mail-account.js';
 import { sanitizeOutgoingHtml } from './sanitize-html.js';
 import type { Uploads } from './uploads.js';
@@ -83,6 +83,7 @@ export async function sendMessage(
   const { raw, messageId } = await buildMime(message, 'send');
   if (raw.length > maxMessageBytes) throw tooLarge(maxMessageBytes);
 
+  const getSocket = submissionSocket(account.gateways, account.browser);
   const transport = nodemailer.createTransport({
     host: account.gateways.submission.host,
     port: account.gateways.submission.port,
@@ -91,6 +92,8 @@ export async function sendMessage(
     tls: tlsOptions(account.gateways),
     auth: { user: account.address, pass: account.password },
     name: 'webmail',
+    // With PROXY on, submission's per-IP limits and lockout see the browser too (gateways.ts).
+    ...(getSocket ? { getSocket } : {}),
   });
   try {
     await transport.sendMail({ envelope: { from: message.from.address, to: recipients }, raw });

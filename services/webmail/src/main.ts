@@ -2,6 +2,7 @@ import { openBackends, requireDatabaseUrl } from '@correo/backends';
 import { clientSettingsSection } from '@correo/autoconfig';
 import { createPostgresDirectory } from '@correo/directory';
 import { runService } from '@correo/runtime';
+import { createImageSenderList } from '@correo/store';
 import { webmailSection } from './config.js';
 import { startWebmail } from './start.js';
 import { UserSettingsStore } from './user-settings.js';
@@ -10,7 +11,8 @@ await runService({
   name: 'webmail',
   sections: { webmail: webmailSection, client: clientSettingsSection },
   async start({ config, logger, addChecks }) {
-    // The database holds only the users' webmail settings; the mail itself is reached over IMAP.
+    // The database keeps the users' webmail settings and "always show images from this sender"; the
+    // mail itself is reached over IMAP.
     const backends = openBackends(config, requireDatabaseUrl(config), logger, []);
     addChecks(backends.checks);
     const directory = createPostgresDirectory(backends.pool, {
@@ -21,6 +23,7 @@ await runService({
       config: config.webmail,
       logger,
       settings: new UserSettingsStore(backends.pool, directory),
+      imageSenders: createImageSenderList(backends.pool),
       autoconfig: {
         settings: clientSettings,
         isServedDomain: (domain) => directory.isLocalDomain(domain),

@@ -7,12 +7,8 @@ import { ImapFlow } from 'imapflow';
 import { simpleParser } from 'mailparser';
 import { eventually, startAllInOneProcess, startServiceProcess, type AllInOneProcess } from '@correo/testkit';
 import { readMailbox, headerValues, type MailHost } from '../../../e2e/test/support/mailbox-reader.js';
-import {
-  createAccount,
-  deliver as deliverBySwaks,
-  imapHostOf,
-  standaloneWebmailEnv,
-} from './support/all-in-one.js';
+import { createAccount, deliver as deliverBySwaks, imapHostOf } from './support/all-in-one.js';
+import { standaloneWebmailEnv } from './support/browser.js';
 import { WebmailClient } from './support/webmail-client.js';
 
 /*

@@ -11,16 +11,13 @@ import { eventually, startAllInOneProcess, type AllInOneProcess } from '@correo/
 import { startWebmail, webmailSection } from '../src/index.js';
 import { readMailbox, headerValues, type MailHost } from '../../../e2e/test/support/mailbox-reader.js';
 import { HOSTILE_MAILS } from './fixtures/hostile-html.js';
-import {
-  createAccount,
-  deliver as deliverBySwaks,
-  imapHostOf,
-  standaloneWebmailEnv,
-} from './support/all-in-one.js';
+import { createAccount, imapHostOf } from './support/all-in-one.js';
 import {
   ARTIFACTS_DIR,
+  deliverToDemo,
   ensureFrontEndBuilt,
   launchChromium,
+  standaloneWebmailEnv,
   startForeignHost,
   type ForeignHost,
 } from './support/browser.js';
@@ -43,9 +40,8 @@ let imapHost: MailHost;
 const requests: string[] = [];
 const dialogs: string[] = [];
 
-async function deliver(from: string, subject: string, extra: string[] = []): Promise<void> {
-  await deliverBySwaks(stack, from, stack.demo.address, subject, extra);
-}
+const deliver = (from: string, subject: string, extra: string[] = []) =>
+  deliverToDemo(stack, from, subject, extra);
 
 const rowFor = (subject: string) => page.locator('.message-row', { hasText: subject });
 
@@ -299,7 +295,7 @@ describe('webmail in a real browser', { timeout: 600_000 }, () => {
           .click()
           .catch(() => {});
     }
-    await page.getByRole('button', { name: 'Show images' }).waitFor();
+    await page.getByRole('button', { name: 'Show images', exact: true }).waitFor();
     await page.screenshot({ path: join(ARTIFACTS_DIR, 'hostile-pixel.png') });
     // Anything that could still be in flight (a script's fetch, a refresh) has had its own page load
     // and the time of every later open to arrive; a round trip to the foreign host settles it.

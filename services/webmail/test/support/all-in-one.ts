@@ -41,21 +41,3 @@ export async function deliver(
   ]);
   assert.equal(run.exitCode, 0, run.output);
 }
-
-/** The environment of a webmail deployed on its own in front of this stack's gateways. */
-export function standaloneWebmailEnv(
-  stack: AllInOneProcess,
-  extra: Record<string, string> = {},
-): Record<string, string> {
-  return {
-    WEBMAIL_HOST: '127.0.0.1',
-    WEBMAIL_PORT: '0',
-    WEBMAIL_IMAP_HOST: stack.host,
-    WEBMAIL_IMAP_PORT: String(stack.ports.imap),
-    WEBMAIL_SUBMISSION_HOST: stack.host,
-    WEBMAIL_SUBMISSION_PORT: String(stack.ports.submission),
-    WEBMAIL_TLS_CA_FILE: stack.caFile,
-    WEBMAIL_TLS_SERVERNAME: 'mx.correo.test',
-    ...extra,
-  };
-}

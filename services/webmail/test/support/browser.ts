@@ -4,6 +4,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
+import type { AllInOneProcess } from '@correo/testkit';
+import { deliver } from './all-in-one.js';
 
 const run = promisify(execFile);
 const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -61,5 +63,30 @@ export async function startForeignHost(): Promise<ForeignHost> {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** A mail from `from` to the stack's demo account through its MX, as swaks sends it. */
+export async function deliverToDemo(
+  stack: AllInOneProcess,
+  from: string,
+  subject: string,
+  extra: string[] = [],
+): Promise<void> {
+  await deliver(stack, from, stack.demo.address, subject, extra);
+}
+
+/** The environment of a webmail deployed on its own in front of this stack's gateways. */
+export function standaloneWebmailEnv(stack: AllInOneProcess, extra: Record<string, string> = {}) {
+  return {
+    WEBMAIL_HOST: '127.0.0.1',
+    WEBMAIL_PORT: '0',
+    WEBMAIL_IMAP_HOST: stack.host,
+    WEBMAIL_IMAP_PORT: String(stack.ports.imap),
+    WEBMAIL_SUBMISSION_HOST: stack.host,
+    WEBMAIL_SUBMISSION_PORT: String(stack.ports.submission),
+    WEBMAIL_TLS_CA_FILE: stack.caFile,
+    WEBMAIL_TLS_SERVERNAME: 'mx.correo.test',
+    ...extra,
   };
 }
