@@ -8,7 +8,7 @@ import { simpleParser } from 'mailparser';
 import { eventually, startAllInOneProcess, type AllInOneProcess } from '@correo/testkit';
 import { readMailbox, headerValues, type MailHost } from '../../../e2e/test/support/mailbox-reader.js';
 import { createAccount, deliver as deliverBySwaks, imapHostOf } from './support/all-in-one.js';
-import { ARTIFACTS_DIR, ensureFrontEndBuilt, launchChromium } from './support/browser.js';
+import { ARTIFACTS_DIR, ensureFrontEndBuilt, launchChromium, signInPage } from './support/browser.js';
 
 /*
  * Writing mail in a real browser (Debian's chromium): rich text, autocomplete, attachments, drafts
@@ -61,10 +61,7 @@ describe('webmail compose and settings in a real browser', { timeout: 600_000 },
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     page = await context.newPage();
     await mkdir(ARTIFACTS_DIR, { recursive: true });
-    await page.goto(stack.webmailUrl);
-    await page.getByLabel('Mail address').fill(stack.demo.address);
-    await page.getByLabel('Password').fill(stack.demo.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signInPage(page, stack.webmailUrl, stack.demo.address, stack.demo.password);
     await page.locator('.message-row', { hasText: 'Hello from Bob' }).waitFor();
   });
 

@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { eventually } from '@correo/testkit';
 import { startMailStack, type MailStack, type TopicWatch } from '../../../e2e/test/support/stacks.js';
 import { createAccount, deliver } from './support/all-in-one.js';
-import { ARTIFACTS_DIR, ensureFrontEndBuilt, launchChromium } from './support/browser.js';
+import { ARTIFACTS_DIR, ensureFrontEndBuilt, launchChromium, signInPage } from './support/browser.js';
 
 /*
  * The webmail on the distributed stack (Kafka bus, PostgreSQL, MinIO blobs, Redis limits): two people
@@ -23,10 +23,7 @@ let accepted: TopicWatch;
 
 async function signIn(address: string, password: string): Promise<Page> {
   const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-  await page.goto(stack.app.webmailUrl);
-  await page.getByLabel('Mail address').fill(address);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signInPage(page, stack.app.webmailUrl, address, password);
   await page.getByRole('navigation', { name: 'Folders' }).getByText('Inbox').waitFor();
   return page;
 }

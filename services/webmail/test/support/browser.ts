@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import type { AllInOneProcess } from '@correo/testkit';
 import { deliver } from './all-in-one.js';
 
@@ -89,4 +89,12 @@ export function standaloneWebmailEnv(stack: AllInOneProcess, extra: Record<strin
     WEBMAIL_TLS_SERVERNAME: 'mx.correo.test',
     ...extra,
   };
+}
+
+/** Signs in on the webmail's own form, as a person would; the caller waits for what it expects next. */
+export async function signInPage(page: Page, url: string, address: string, password: string): Promise<void> {
+  await page.goto(url);
+  await page.getByLabel('Mail address').fill(address);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
 }
