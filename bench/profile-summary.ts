@@ -32,10 +32,16 @@ function owner(url: string, name: string): string {
 
 const byOwner = new Map<string, number>();
 const byFunction = new Map<string, number>();
+/** Native frames (writev, fsync, GC...) charged to the nearest package or repo frame that called them. */
+const byCaller = new Map<string, number>();
+/** Time with the owner anywhere on the stack (async stacks are cut at awaits: approximate). */
+const inclusive = new Map<string, number>();
 let total = 0;
 for (const file of process.argv.slice(2)) {
   const profile = JSON.parse(await readFile(file, 'utf8')) as Profile;
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parents = new Map<number, number>();
+  for (const n of profile.nodes) for (const child of n.children ?? []) parents.set(child, n.id);
   profile.samples.forEach((id, i) => {
     const node = nodes.get(id)!;
     const ms = (profile.timeDeltas[i] ?? 0) / 1000;
@@ -45,6 +51,18 @@ for (const file of process.argv.slice(2)) {
     byOwner.set(who, (byOwner.get(who) ?? 0) + ms);
     const fn = `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(libs|services)\//, '$1/')}:${lineNumber + 1}`;
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + ms);
+    const owners = new Set<string>();
+    let caller = url ? who : '';
+    for (let at: number | undefined = id; at !== undefined; at = parents.get(at)) {
+      const frame = nodes.get(at)!.callFrame;
+      if (!frame.url || frame.url.startsWith('node:')) continue;
+      const o = owner(frame.url, frame.functionName);
+      owners.add(o);
+      if (!caller) caller = o;
+    }
+    for (const o of owners) inclusive.set(o, (inclusive.get(o) ?? 0) + ms);
+    const charged = url ? who : caller ? `${caller} <- ${who}` : who;
+    byCaller.set(charged, (byCaller.get(charged) ?? 0) + ms);
   });
 }
 
@@ -59,5 +77,7 @@ const top = (map: Map<string, number>, n: number) =>
     .join('\n');
 
 console.log(
-  `sampled ${total.toFixed(0)} ms\n\nself time by owner:\n${top(byOwner, 25)}\n\nheaviest functions:\n${top(byFunction, 30)}`,
+  `sampled ${total.toFixed(0)} ms\n\nself time by owner:\n${top(byOwner, 25)}\n\nnative frames charged to their caller:\n${top(byCaller, 25)}` +
+    `\n\ninclusive by owner (on the stack):\n${top(inclusive, 25)}` +
+    `\n\nheaviest functions:\n${top(byFunction, 30)}`,
 );

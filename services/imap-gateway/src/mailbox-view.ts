@@ -91,6 +91,11 @@ export class MailboxView {
     return this.uids[index] === uid ? index + 1 : 0;
   }
 
+  /** The UID, flags and MODSEQ the view holds for `uid` (as last read or set by this session). */
+  stateOf(uid: number): ImapMessageState | undefined {
+    return this.messages.get(uid);
+  }
+
   /** Held and not known to be expunged. */
   isLive(uid: number): boolean {
     return this.messages.has(uid) && !this.expunged.has(uid);
@@ -187,6 +192,16 @@ export class MailboxView {
         this.flagChanges.delete(s.uid);
       }
     }
+  }
+
+  /**
+   * The session's own write got MODSEQ `modseq` and the view already holds its effect (noteOwnFlags,
+   * markExpunged). When nothing else changed the mailbox in between (every change takes the next
+   * MODSEQ under the account lock, so `modseq` follows the view's directly), the view is up to date
+   * to it: the notification of that write, echoed back to this session, then asks for no re-read.
+   */
+  noteOwnChange(modseq: number | null | undefined): void {
+    if (modseq != null && modseq === this.syncedModseq + 1) this.syncedModseq = modseq;
   }
 
   /** Marks messages this session expunged itself; expungeResponses() then reports them. */

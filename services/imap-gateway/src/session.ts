@@ -48,8 +48,13 @@ export class ImapSession {
   /** ENABLEd extensions (upper case): CONDSTORE, QRESYNC, UTF8=ACCEPT, IMAP4REV2. */
   readonly enabled = new Set<string>();
   authFailures = 0;
-  /** A change to the selected mailbox was announced since the last refresh. */
+  /** The selected mailbox must be read again at the next sync (a command's own write, an unreadable change). */
   dirty = false;
+  /**
+   * The highest MODSEQ announced for the selected mailbox. The view is stale only when this is above
+   * what it has read: the echo of the session's own STORE or EXPUNGE (already in the view) costs nothing.
+   */
+  private heardModseq = 0;
   /** Set by IDLE: called when a change for the selected mailbox arrives. */
   onChange: (() => void) | null = null;
   private unsubscribe: Unsubscribe | null = null;
@@ -192,15 +197,11 @@ export class ImapSession {
     const state = this.current;
     if (state.name !== 'selected') return;
     const { view } = state;
-    if (this.dirty || options.force) {
-      this.dirty = false;
-      const present = await view.refresh(this.services.pool, state.account.accountId, !this.rev2);
-      if (!present) {
-        await this.io.write(untaggedStatus('BYE', 'The selected mailbox was deleted or recreated'));
-        this.logout();
-        this.io.close();
-        return;
-      }
+    if (!(await this.catchUp(options.force))) {
+      await this.io.write(untaggedStatus('BYE', 'The selected mailbox was deleted or recreated'));
+      this.logout();
+      this.io.close();
+      return;
     }
     const responses = view.report({
       expungesAllowed: options.expungesAllowed,
@@ -211,6 +212,21 @@ export class ImapSession {
     if (responses.length) await this.io.write(...responses);
   }
 
+  /**
+   * Reads what changed in the selected mailbox into its view, when a change was announced that the view
+   * does not hold yet (or `force`); reports nothing. False when the mailbox is gone: the next sync says BYE.
+   */
+  async catchUp(force = false): Promise<boolean> {
+    const state = this.current;
+    if (state.name !== 'selected') return true;
+    const { view } = state;
+    if (!(this.dirty || force || this.heardModseq > view.highestModseq)) return true;
+    this.dirty = false;
+    const present = await view.refresh(this.services.pool, state.account.accountId, !this.rev2);
+    if (!present) this.dirty = true;
+    return present;
+  }
+
   /** LOGIN or AUTHENTICATE succeeded: take a per-account slot and listen for the account's changes. */
   async loggedIn(account: AccountRef): Promise<Completion | null> {
     if (!this.services.userConnections.acquire(account.accountId)) {
@@ -219,10 +235,11 @@ export class ImapSession {
     this.current = { name: 'authenticated', account };
     this.unsubscribe = await this.services.changes.subscribe(account.accountId, (change) => {
       const state = this.current;
-      if (state.name === 'selected' && (change === null || change.mailboxId === state.view.mailboxId)) {
-        this.dirty = true;
-        this.onChange?.();
-      }
+      if (state.name !== 'selected') return;
+      if (change === null) this.dirty = true;
+      else if (change.mailboxId !== state.view.mailboxId) return;
+      else if (change.modseq > this.heardModseq) this.heardModseq = change.modseq;
+      if (this.dirty || this.heardModseq > state.view.highestModseq) this.onChange?.();
     });
     return null;
   }
@@ -231,6 +248,7 @@ export class ImapSession {
   select(account: AccountRef, view: MailboxView): void {
     this.current = { name: 'selected', account, view };
     this.dirty = false;
+    this.heardModseq = 0;
   }
 
   /** CLOSE, UNSELECT, or SELECT closing the previous mailbox. */

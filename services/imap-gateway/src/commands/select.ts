@@ -11,7 +11,6 @@ import {
   claimImapRecent,
   findImapMailbox,
   openImapMailbox,
-  readImapKeywords,
   readImapVanished,
 } from '@correo/store';
 import type { AuthenticatedContext, Completion } from '../command-context.js';
@@ -34,7 +33,7 @@ export async function select(ctx: AuthenticatedContext, request: SelectRequest):
   const snapshot = await openImapMailbox(services.pool, accountId, mailbox.id);
   if (!snapshot) return no(`No mailbox named ${request.mailbox}`, { code: 'NONEXISTENT' });
   const readOnly = request.command === 'EXAMINE';
-  const keywords = await readImapKeywords(services.pool, accountId, mailbox.id);
+  const keywords = snapshot.keywords;
   const view = new MailboxView(mailbox.id, mailbox.name, readOnly, snapshot.uidvalidity, snapshot, keywords);
 
   if (!session.rev2) {
