@@ -255,7 +255,13 @@ export class MailboxView {
     if (trackRecent && changes.uidnext > uidnextBefore) {
       if (this.readOnly) this.markRecent(Math.max(changes.firstRecentUid, uidnextBefore), changes.uidnext);
       else if (changes.firstRecentUid < changes.uidnext) {
-        const claimed = await claimImapRecent(pool, accountId, this.mailboxId, changes.uidnext);
+        const claimed = await claimImapRecent(
+          pool,
+          accountId,
+          this.mailboxId,
+          changes.uidnext,
+          changes.firstRecentUid,
+        );
         this.markRecent(claimed.from, claimed.to);
       }
     }

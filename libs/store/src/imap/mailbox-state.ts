@@ -50,29 +50,47 @@ const toHeader = (row: HeaderRow): ImapMailboxHeader => ({
 
 /**
  * Claims \Recent (RFC 3501 2.3.2) for one IMAP4rev1 session: every unclaimed UID below `uidnext` (the
- * UIDNEXT the session has seen) becomes this session's, in one UPDATE, so that of all sessions on all
- * pods exactly one gets each message as recent. Returns the claimed UIDs as [from, to), empty when
- * another session was first (or the mailbox is gone).
+ * UIDNEXT the session has seen) becomes this session's, so that of all sessions on all pods exactly one
+ * gets each message as recent. Returns the claimed UIDs as [from, to), empty when another session was
+ * first (or the mailbox is gone). `seenFrom` is the first unclaimed UID the session read with its
+ * snapshot (read here when not given).
+ *
+ * A compare-and-set, not a locking read: when a delivery wakes the 100 sessions of one mailbox at once,
+ * one wins and the others' UPDATEs match no row once it commits, so they take no row lock, write no WAL
+ * and wait for no flush (with SELECT ... FOR UPDATE each one locked the row, then committed with a WAL
+ * flush, one after the other, holding a pool connection meanwhile). A loser reads the new mark and
+ * tries again only if its UIDNEXT is above it, so no UID is left out when sessions saw different UIDNEXTs.
  */
 export async function claimImapRecent(
   pool: Pool,
   accountId: string,
   mailboxId: string,
   uidnext: number,
+  seenFrom?: number,
 ): Promise<{ from: number; to: number }> {
-  // The row lock taken by FOR UPDATE makes the read of the old value and the move one step: a
-  // concurrent claim waits, then sees this one's result.
-  const { rows } = await pool.query<{ claimed_from: string; claimed_to: string }>(
-    `UPDATE mailboxes mb SET first_recent_uid = $3
-     FROM (SELECT first_recent_uid FROM mailboxes WHERE id = $1 AND account_id = $2 FOR UPDATE) old
-     WHERE mb.id = $1 AND mb.account_id = $2 AND old.first_recent_uid < $3
-     RETURNING old.first_recent_uid AS claimed_from, mb.first_recent_uid AS claimed_to`,
-    [mailboxId, accountId, uidnext],
-  );
-  const row = rows[0];
-  return row
-    ? { from: Number(row.claimed_from), to: Number(row.claimed_to) }
-    : { from: uidnext, to: uidnext };
+  const none = { from: uidnext, to: uidnext };
+  let from = seenFrom ?? (await readFirstRecentUid(pool, accountId, mailboxId));
+  while (from !== null && from < uidnext) {
+    const claimed = await pool.query({
+      name: 'imap-claim-recent',
+      text: `UPDATE mailboxes SET first_recent_uid = $3
+             WHERE id = $1 AND account_id = $2 AND first_recent_uid = $4`,
+      values: [mailboxId, accountId, uidnext, from],
+    });
+    if (claimed.rowCount) return { from, to: uidnext };
+    // Another session moved the mark first (it only rises): claim what it left, if anything.
+    from = await readFirstRecentUid(pool, accountId, mailboxId);
+  }
+  return none;
+}
+
+async function readFirstRecentUid(pool: Pool, accountId: string, mailboxId: string): Promise<number | null> {
+  const { rows } = await pool.query<{ first_recent_uid: string }>({
+    name: 'imap-first-recent-uid',
+    text: 'SELECT first_recent_uid FROM mailboxes WHERE id = $1 AND account_id = $2',
+    values: [mailboxId, accountId],
+  });
+  return rows[0] ? Number(rows[0].first_recent_uid) : null;
 }
 
 /**

@@ -41,7 +41,13 @@ export async function select(ctx: AuthenticatedContext, request: SelectRequest):
     // With none unclaimed when the snapshot was read, SELECT writes nothing (the mark only moves up).
     if (readOnly) view.markRecent(snapshot.firstRecentUid, snapshot.uidnext);
     else if (snapshot.firstRecentUid < snapshot.uidnext) {
-      const claimed = await claimImapRecent(services.pool, accountId, mailbox.id, snapshot.uidnext);
+      const claimed = await claimImapRecent(
+        services.pool,
+        accountId,
+        mailbox.id,
+        snapshot.uidnext,
+        snapshot.firstRecentUid,
+      );
       view.markRecent(claimed.from, claimed.to);
     }
   }
