@@ -362,7 +362,11 @@ if (process.argv[2] === 'load') {
     for (const target of targets)
       await Promise.all(addresses.map((a) => fill(target.port, a, target.password)));
     console.log(
-      `imap (${kind}) vs Dovecot, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}: ${clients} clients over ${users} users x ${perUser} messages (~4 KB), ${seconds} s per run ` +
+      `imap (${kind}) vs Dovecot, load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(
+          ' ',
+        )}: ${clients} clients over ${users} users x ${perUser} messages (~4 KB), ${seconds} s per run ` +
         `(filled in ${((performance.now() - fillStart) / 1000).toFixed(1)} s)`,
     );
     const out: string[] = [];

@@ -10,7 +10,7 @@ import {
 } from '@correo/imap-proto';
 import type { FetchItem, SequenceSet } from '@correo/imap-proto';
 import { claimImapRecent, readImapChanges } from '@correo/store';
-import type { ImapMailboxSnapshot, ImapMessageState, Pool } from '@correo/store';
+import type { ImapMailboxChanges, ImapMailboxSnapshot, ImapMessageState, Pool } from '@correo/store';
 
 /** The system flags every mailbox has (\\Recent is not stored, so not among them). */
 export const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
@@ -228,18 +228,25 @@ export class MailboxView {
   /**
    * Reads what changed in the store since the last refresh. False when the mailbox is gone.
    * `trackRecent` (IMAP4rev1 sessions): new messages no other session claimed first become this
-   * session's \Recent ones, claimed in the store unless the view is read-only.
+   * session's \Recent ones, claimed in the store unless the view is read-only. `sharedAfter`: the
+   * MODSEQ the session heard of, to share the read with other views that heard the same (see
+   * readChangesShared); undefined for a read of its own.
    */
-  async refresh(pool: Pool, accountId: string, trackRecent = false): Promise<boolean> {
-    const changes = await readImapChanges(pool, accountId, this.mailboxId, this.syncedModseq);
+  async refresh(pool: Pool, accountId: string, trackRecent = false, sharedAfter?: number): Promise<boolean> {
+    const changes =
+      sharedAfter === undefined
+        ? await readImapChanges(pool, accountId, this.mailboxId, this.syncedModseq)
+        : await readChangesShared(pool, accountId, this.mailboxId, this.syncedModseq, sharedAfter);
     if (!changes || changes.uidvalidity !== this.uidvalidity) return false;
     const uidnextBefore = this.uidnext;
     for (const uid of changes.expunged) if (this.messages.has(uid)) this.expunged.add(uid);
     const largest = this.largestUid;
-    for (const state of changes.changed) {
-      for (const flag of state.flags) {
+    for (const shared of changes.changed) {
+      for (const flag of shared.flags) {
         if (!flag.startsWith('\\') && !this.knownKeywords.has(flag)) this.unannouncedKeywords.add(flag);
       }
+      // The changes may be shared with other views (readChangesShared): each keeps its own copy.
+      const state = { ...shared };
       const known = this.messages.get(state.uid);
       if (known) {
         if (!sameFlags(known.flags, state.flags)) this.flagChanges.add(state.uid);
@@ -325,6 +332,33 @@ export class MailboxView {
     if (qresync) return [vanishedResponse(uids, false)];
     return numbers.map((n) => expungeResponse(n));
   }
+}
+
+/** Reads in flight, per pool, by mailbox, MODSEQ read up to and MODSEQ heard of. */
+const readsInFlight = new WeakMap<Pool, Map<string, Promise<ImapMailboxChanges | null>>>();
+
+/**
+ * readImapChanges, one query for every view of this process that asks the same question at the same
+ * time: a delivery wakes all sessions of the mailbox at once (100 on one account in bench-imap-idle),
+ * and each would otherwise send the same query and queue for the same pool. A view joins only a read
+ * asked for with the same MODSEQs, so the read it joins began after the notification it heard (whoever
+ * asked had heard it too): it cannot miss that change.
+ */
+function readChangesShared(
+  pool: Pool,
+  accountId: string,
+  mailboxId: string,
+  since: number,
+  heardModseq: number,
+): Promise<ImapMailboxChanges | null> {
+  let reads = readsInFlight.get(pool);
+  if (!reads) readsInFlight.set(pool, (reads = new Map()));
+  const key = `${accountId}/${mailboxId}/${since}/${heardModseq}`;
+  const inFlight = reads.get(key);
+  if (inFlight) return inFlight;
+  const read = readImapChanges(pool, accountId, mailboxId, since).finally(() => reads.delete(key));
+  reads.set(key, read);
+  return read;
 }
 
 function sameFlags(a: string[], b: string[]): boolean {

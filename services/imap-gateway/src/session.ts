@@ -221,8 +221,16 @@ export class ImapSession {
     if (state.name !== 'selected') return true;
     const { view } = state;
     if (!(this.dirty || force || this.heardModseq > view.highestModseq)) return true;
+    // Only a re-read for a change heard of may share a read in flight; a forced one, or one after the
+    // session's own write (dirty), must begin after this point.
+    const shareable = !force && !this.dirty;
     this.dirty = false;
-    const present = await view.refresh(this.services.pool, state.account.accountId, !this.rev2);
+    const present = await view.refresh(
+      this.services.pool,
+      state.account.accountId,
+      !this.rev2,
+      shareable ? this.heardModseq : undefined,
+    );
     if (!present) this.dirty = true;
     return present;
   }

@@ -17,7 +17,9 @@ export async function idle(ctx: AuthenticatedContext, _request: IdleRequest): Pr
       services.logger.debug({ error: error.message }, 'IDLE update not sent');
     });
   };
-  const push = () => queue(() => session.sync({ force: true, expungesAllowed: true }));
+  // Not forced: the session re-reads when it heard of a change its view lacks, and then may share the
+  // read with every other session of the mailbox that heard the same (a delivery wakes them all).
+  const push = () => queue(() => session.sync({ force: false, expungesAllowed: true }));
   session.onChange = push;
   if (session.state === 'selected') push();
   const keepalive = setInterval(

@@ -7,12 +7,7 @@ import {
   vanishedResponse,
 } from '@correo/imap-proto';
 import type { SelectRequest } from '@correo/imap-proto';
-import {
-  claimImapRecent,
-  findImapMailbox,
-  openImapMailbox,
-  readImapVanished,
-} from '@correo/store';
+import { claimImapRecent, findImapMailbox, openImapMailbox, readImapVanished } from '@correo/store';
 import type { AuthenticatedContext, Completion } from '../command-context.js';
 import { bad, no, ok } from '../command-context.js';
 import { MailboxView, SYSTEM_FLAGS } from '../mailbox-view.js';
