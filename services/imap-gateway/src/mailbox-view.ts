@@ -262,13 +262,7 @@ export class MailboxView {
     if (trackRecent && changes.uidnext > uidnextBefore) {
       if (this.readOnly) this.markRecent(Math.max(changes.firstRecentUid, uidnextBefore), changes.uidnext);
       else if (changes.firstRecentUid < changes.uidnext) {
-        const claimed = await claimImapRecent(
-          pool,
-          accountId,
-          this.mailboxId,
-          changes.uidnext,
-          changes.firstRecentUid,
-        );
+        const claimed = await claimRecentOnce(pool, accountId, this.mailboxId, changes);
         this.markRecent(claimed.from, claimed.to);
       }
     }
@@ -359,6 +353,33 @@ function readChangesShared(
   const read = readImapChanges(pool, accountId, mailboxId, since).finally(() => reads.delete(key));
   reads.set(key, read);
   return read;
+}
+
+/** \Recent claims in flight, per pool, by mailbox, first unclaimed UID and UIDNEXT. */
+const claimsInFlight = new WeakMap<Pool, Set<string>>();
+
+/**
+ * claimImapRecent, once per process for one range: when a delivery wakes every session of a mailbox,
+ * all of them read the same unclaimed range, and only one can win it. The first of this process asks
+ * the store (and retries until the range is claimed by it or by another pod's session); the others
+ * claim nothing at once, without a query, as they would have lost the compare-and-set anyway.
+ */
+async function claimRecentOnce(
+  pool: Pool,
+  accountId: string,
+  mailboxId: string,
+  changes: ImapMailboxChanges,
+): Promise<{ from: number; to: number }> {
+  let claims = claimsInFlight.get(pool);
+  if (!claims) claimsInFlight.set(pool, (claims = new Set()));
+  const key = `${accountId}/${mailboxId}/${changes.firstRecentUid}/${changes.uidnext}`;
+  if (claims.has(key)) return { from: changes.uidnext, to: changes.uidnext };
+  claims.add(key);
+  try {
+    return await claimImapRecent(pool, accountId, mailboxId, changes.uidnext, changes.firstRecentUid);
+  } finally {
+    claims.delete(key);
+  }
 }
 
 function sameFlags(a: string[], b: string[]): boolean {
