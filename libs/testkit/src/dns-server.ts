@@ -38,57 +38,76 @@ const TYPE_NAMES: Record<number, keyof DnsRecords> = {
  * resolver code paths production uses: MX with preferences, null MX, A/AAAA fallback, TXT for
  * DKIM/SPF/DMARC, NXDOMAIN versus an empty answer.
  */
-export async function startDnsServer(zone: Record<string, DnsRecords> = {}): Promise<TestDnsServer> {
+export async function startDnsServer(
+  zone: Record<string, DnsRecords> = {},
+  options: {
+    /** Ports to try before ephemeral ones (a test of the busy-port path). */ firstPorts?: number[];
+  } = {},
+): Promise<TestDnsServer> {
   const names = new Map(Object.entries(zone).map(([name, records]) => [normalise(name), records]));
   const queries: string[] = [];
 
-  const server = dns2.createServer({
-    udp: true,
-    tcp: true,
-    handle(request, send) {
-      const response = Packet.createResponseFromRequest(request);
-      response.header.aa = 1;
-      const [question] = request.questions;
-      if (!question) return void send(response);
-      const name = normalise(question.name);
-      const kind = TYPE_NAMES[question.type];
-      queries.push(`${kind ?? question.type} ${name}`);
-      const records = names.get(name);
-      if (!records) {
-        response.header.rcode = NXDOMAIN;
-        return void send(response);
-      }
-      for (const answer of kind ? answersFor(kind, records) : []) {
-        response.answers.push({
-          name: question.name,
-          class: Packet.CLASS.IN,
-          ttl: 60,
-          ...answer,
-        } as unknown as dns2.Packet.Resource);
-      }
-      void send(response);
-    },
-  });
-
-  // One port for both: try UDP on an ephemeral port, then TCP on the same number.
-  for (let tries = 0; ; tries++) {
-    const udp = await new Promise<number>((resolve, reject) => {
-      const probe = dns2.createUDPServer(() => {});
-      probe.once('error', reject);
-      void probe.listen(0, '127.0.0.1').then(() => {
-        const port = (probe.address() as { port: number }).port;
-        probe.close(() => resolve(port));
-      });
-    });
-    try {
-      await server.listen({
-        udp: { port: udp, address: '127.0.0.1' },
-        tcp: { port: udp, address: '127.0.0.1' },
-      });
-      break;
-    } catch (error) {
-      if (tries >= 5) throw error;
+  const handle: dns2.DnsHandler = (request, send) => {
+    const response = Packet.createResponseFromRequest(request);
+    response.header.aa = 1;
+    const [question] = request.questions;
+    if (!question) return void send(response);
+    const name = normalise(question.name);
+    const kind = TYPE_NAMES[question.type];
+    queries.push(`${kind ?? question.type} ${name}`);
+    const records = names.get(name);
+    if (!records) {
+      response.header.rcode = NXDOMAIN;
+      return void send(response);
     }
+    for (const answer of kind ? answersFor(kind, records) : []) {
+      response.answers.push({
+        name: question.name,
+        class: Packet.CLASS.IN,
+        ttl: 60,
+        ...answer,
+      } as unknown as dns2.Packet.Resource);
+    }
+    void send(response);
+  };
+
+  // One port for both: UDP on an ephemeral port, then TCP on the same number, which another
+  // process may hold (outgoing connections use the same range). dns2 reports a failed listen only
+  // as an 'error' event and its `listening` promise never settles, so each attempt gets a fresh
+  // server and waits for whichever comes first.
+  let server: dns2.DnsServer | undefined;
+  for (let tries = 0; !server; tries++) {
+    const port =
+      options.firstPorts?.[tries] ??
+      (await new Promise<number>((resolve, reject) => {
+        const probe = dns2.createUDPServer(() => {});
+        probe.once('error', reject);
+        void probe.listen(0, '127.0.0.1').then(() => {
+          const bound = (probe.address() as { port: number }).port;
+          probe.close(() => resolve(bound));
+        });
+      }));
+    const candidate = dns2.createServer({ udp: true, tcp: true, handle });
+    const failed = await new Promise<Error | undefined>((resolve) => {
+      candidate.once('error', resolve);
+      void candidate
+        .listen({ udp: { port, address: '127.0.0.1' }, tcp: { port, address: '127.0.0.1' } })
+        .then(() => resolve(undefined));
+    });
+    if (!failed) {
+      server = candidate;
+      break;
+    }
+    // Close what did bind (the UDP half), without waiting on the half that never listened.
+    for (const half of Object.values(
+      (candidate as unknown as { servers: Record<string, { close(): void }> }).servers,
+    ))
+      try {
+        half.close();
+      } catch {
+        // never bound
+      }
+    if (tries >= 10) throw failed;
   }
   const port = server.addresses().udp!.port;
 

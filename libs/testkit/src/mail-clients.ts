@@ -25,8 +25,17 @@ export function swaksAuth(user: string, password: string, mechanism: 'PLAIN' | '
 }
 
 /** curl -v prints server lines on stderr as "< 250 ...". */
-export async function curl(args: string[]): Promise<ClientRun> {
-  const { code, stdout, stderr } = await runProgram('curl', ['-sS', '-v', '--max-time', '60', ...args]);
+export async function curl(args: string[], options: { maxTimeS?: number } = {}): Promise<ClientRun> {
+  // A bound on every run, so a stuck server fails the test instead of hanging it; big uploads on a
+  // loaded machine ask for more.
+  const maxTimeS = options.maxTimeS ?? 60;
+  const { code, stdout, stderr } = await runProgram(
+    'curl',
+    ['-sS', '-v', '--max-time', String(maxTimeS), ...args],
+    {
+      timeoutMs: (maxTimeS + 10) * 1000,
+    },
+  );
   const output = stdout + stderr;
   const replies = output
     .split('\n')

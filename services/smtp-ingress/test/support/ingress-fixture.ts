@@ -61,6 +61,8 @@ export interface IngressFixture {
   /** Events consumed from the topic so far, in order. */
   events: PublishedEvent[];
   waitForEvents(count: number, timeoutMs?: number): Promise<PublishedEvent[]>;
+  /** The ingress's in-process limits (login counters): `sweep(t)` forgets what has expired by time t. */
+  limitsState: MemoryLimitsState;
   blobBytes(key: string): Promise<Buffer>;
   /** A second ingress sharing the fixture's directory, topic and backends, with some of them swapped. */
   startIngress(overrides: Partial<SmtpIngressDeps>): Promise<SmtpIngress>;
@@ -112,7 +114,8 @@ export async function startIngressFixture(options: FixtureOptions = {}): Promise
     cleanups.push(() => dns.close());
     const env = { SMTP_DNS_SERVERS: dns.address, SMTP_SPOOL_DIR: dataDir, ...options.env };
     const config = loadConfig(testEnv(env), { smtp: smtpIngressSection }).smtp;
-    const limits = createMemoryLimits({ state: new MemoryLimitsState() });
+    const limitsState = new MemoryLimitsState();
+    const limits = createMemoryLimits({ state: limitsState });
     const ingress = await startSmtpIngress({
       config,
       bus,
@@ -149,6 +152,7 @@ export async function startIngressFixture(options: FixtureOptions = {}): Promise
       topic,
       dns,
       events,
+      limitsState,
       async waitForEvents(count, timeoutMs = 20_000) {
         const deadline = Date.now() + timeoutMs;
         while (events.length < count) {

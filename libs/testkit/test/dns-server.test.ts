@@ -1,0 +1,25 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:net';
+import { Resolver } from 'node:dns/promises';
+import { startDnsServer } from '../src/dns-server.js';
+
+test('a TCP port already taken is skipped, not waited on forever', async () => {
+  // Someone else holds the TCP side of the first port tried (outgoing connections share the range).
+  const squatter: Server = createServer();
+  await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+  const taken = (squatter.address() as { port: number }).port;
+  try {
+    const dns = await startDnsServer({ 'mx.example.test': { A: ['192.0.2.7'] } }, { firstPorts: [taken] });
+    try {
+      assert.notEqual(dns.port, taken);
+      const resolver = new Resolver();
+      resolver.setServers([dns.address]);
+      assert.deepEqual(await resolver.resolve4('mx.example.test'), ['192.0.2.7']);
+    } finally {
+      await dns.close();
+    }
+  } finally {
+    squatter.close();
+  }
+});
