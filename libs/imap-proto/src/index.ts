@@ -13,6 +13,7 @@ export type { ParseOptions } from './lexer/reader.js';
 export { isIdleDone } from './parse/idle.js';
 export type { AppendMessage, AppendRequest } from './parse/append.js';
 export type { AuthenticateRequest } from './parse/authenticate.js';
+export type { CancelUpdateRequest } from './parse/cancelupdate.js';
 export type { CapabilityRequest } from './parse/capability.js';
 export type { CheckRequest } from './parse/check.js';
 export type { CloseRequest } from './parse/close.js';
@@ -24,6 +25,15 @@ export type { ExpungeRequest } from './parse/expunge.js';
 export type { FetchAttribute, FetchRequest, SimpleFetchItem } from './parse/fetch.js';
 export type { GetQuotaRequest } from './parse/getquota.js';
 export type { GetQuotaRootRequest } from './parse/getquotaroot.js';
+export { validMetadataEntry } from './parse/metadata.js';
+export type {
+  GetMetadataRequest,
+  MetadataDepth,
+  MetadataEntryValue,
+  SetMetadataRequest,
+} from './parse/metadata.js';
+export { MAILBOX_EVENTS, MESSAGE_EVENTS, USER_EVENTS } from './parse/notify.js';
+export type { NotifyEvent, NotifyEventGroup, NotifyFilter, NotifyRequest } from './parse/notify.js';
 export type { IdRequest } from './parse/id.js';
 export type { IdleRequest } from './parse/idle.js';
 export type { ListRequest, ListReturn, ListSelection } from './parse/list.js';
@@ -34,7 +44,7 @@ export type { MoveRequest } from './parse/move.js';
 export type { NamespaceRequest } from './parse/namespace.js';
 export type { NoopRequest } from './parse/noop.js';
 export type { RenameRequest } from './parse/rename.js';
-export type { SearchRequest, SearchReturnOption } from './parse/search.js';
+export type { ResultRange, SearchRequest, SearchReturnOption } from './parse/search.js';
 export type { DateSearchKey, FlagSearchKey, SearchKey, TextSearchKey } from './parse/search-key.js';
 export type { PartialRange, Section } from './parse/section.js';
 export type { QresyncParams, SelectRequest } from './parse/select.js';
@@ -86,7 +96,7 @@ export {
 export { esearchResponse, searchResponse, sortResponse } from './serialize/search.js';
 export { threadResponse } from './serialize/thread.js';
 export type { ThreadNode } from './serialize/thread.js';
-export type { EsearchResult } from './serialize/search.js';
+export type { ContextChange, EsearchResult } from './serialize/search.js';
 export { fetchResponse, fetchResponseParts } from './serialize/fetch.js';
 export type { FetchItem } from './serialize/fetch.js';
 export { envelopeValue } from './serialize/envelope.js';
@@ -95,5 +105,6 @@ export { formatSection } from './serialize/section.js';
 export { quotaResponse, quotaRootResponse } from './serialize/quota.js';
 export type { QuotaResource } from './serialize/quota.js';
 export { idResponse } from './serialize/id.js';
+export { metadataEntriesResponse, metadataResponse } from './serialize/metadata.js';
 export { namespaceResponse } from './serialize/namespace.js';
 export type { Namespace } from './serialize/namespace.js';

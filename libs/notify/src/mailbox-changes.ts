@@ -8,7 +8,7 @@ export function mailboxChannel(accountId: string): string {
   return `correo.mailbox.${accountId}`;
 }
 
-const KINDS = ['append', 'flags', 'expunge', 'copy', 'move', 'mailboxes'] as const;
+const KINDS = ['append', 'flags', 'expunge', 'copy', 'move', 'mailboxes', 'metadata'] as const;
 
 /** What changed in one mailbox; the store's write paths publish one after each commit. */
 export interface MailboxChange {
@@ -16,6 +16,11 @@ export interface MailboxChange {
   uid?: number;
   modseq: number;
   kind: (typeof KINDS)[number];
+  /**
+   * 'metadata' (RFC 5464 annotations set or deleted): the entry names; mailboxId is '' for the
+   * server's entries. 'mailboxes': a mailbox was created, deleted, renamed or (un)subscribed.
+   */
+  entries?: string[];
 }
 
 /**
@@ -28,8 +33,14 @@ export interface MailboxChangePublisher {
 
 /** The one wire form of a change (JSON; field names are what every pod of every version reads). */
 export function encodeMailboxChange(change: MailboxChange): string {
-  const { mailboxId, uid, modseq, kind } = change;
-  return JSON.stringify(uid === undefined ? { mailboxId, modseq, kind } : { mailboxId, uid, modseq, kind });
+  const { mailboxId, uid, modseq, kind, entries } = change;
+  return JSON.stringify({
+    mailboxId,
+    ...(uid === undefined ? {} : { uid }),
+    modseq,
+    kind,
+    ...(entries === undefined ? {} : { entries }),
+  });
 }
 
 /**
@@ -44,12 +55,13 @@ export function decodeMailboxChange(payload: string): MailboxChange | null {
     return null;
   }
   if (typeof parsed !== 'object' || parsed === null) return null;
-  const { mailboxId, uid, modseq, kind } = parsed as Record<string, unknown>;
+  const { mailboxId, uid, modseq, kind, entries } = parsed as Record<string, unknown>;
   // Mailbox ids are bigint columns: older publishers may have sent them as JSON numbers.
   if (typeof mailboxId !== 'string' && typeof mailboxId !== 'number') return null;
   if (typeof modseq !== 'number' || !KINDS.includes(kind as MailboxChange['kind'])) return null;
   const change: MailboxChange = { mailboxId: String(mailboxId), modseq, kind: kind as MailboxChange['kind'] };
   if (typeof uid === 'number') change.uid = uid;
+  if (Array.isArray(entries) && entries.every((e) => typeof e === 'string')) change.entries = entries;
   return change;
 }
 

@@ -16,7 +16,8 @@ const change: fc.Arbitrary<MailboxChange> = fc.record(
     mailboxId: fc.bigInt({ min: 1n, max: 2n ** 63n - 1n }).map(String),
     uid: fc.integer({ min: 1, max: 2 ** 32 - 1 }),
     modseq: fc.maxSafeNat(),
-    kind: fc.constantFrom('append', 'flags', 'expunge', 'copy', 'move', 'mailboxes'),
+    kind: fc.constantFrom('append', 'flags', 'expunge', 'copy', 'move', 'mailboxes', 'metadata'),
+    entries: fc.array(fc.string({ maxLength: 30 }), { maxLength: 4 }),
   },
   { requiredKeys: ['mailboxId', 'modseq', 'kind'], noNullPrototype: true },
 );

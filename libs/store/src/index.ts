@@ -67,6 +67,13 @@ export type { AppendOutcome, AppendRequest as ImapAppendRequest } from './imap/a
 export { copyImapMessages } from './imap/copy.js';
 export type { CopyOutcome, CopyRequest as ImapCopyRequest } from './imap/copy.js';
 export { searchImapMailbox } from './imap/search.js';
+export { readImapMetadata, writeImapMetadata } from './imap/metadata.js';
+export type {
+  ImapMetadataDepth,
+  ImapMetadataEntry,
+  ImapMetadataLimits,
+  SetMetadataOutcome,
+} from './imap/metadata.js';
 export { fillSortKeys, readImapSortRows } from './imap/sort-rows.js';
 export type { ImapSortKeySource, ImapSortRow } from './imap/sort-rows.js';
 export type { SearchCondition, SearchTextField } from './imap/search.js';

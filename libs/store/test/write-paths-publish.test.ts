@@ -110,6 +110,34 @@ const scenarios: Record<WritePath, Scenario> = {
     return [{ mailboxId: target, modseq: modseq!, kind: 'copy' }];
   },
 
+  async writeImapMetadata(writer, account) {
+    const limits = { maxEntries: 10, maxSize: 100 };
+    const set = [
+      { entry: '/shared/comment', value: Buffer.from('x') },
+      { entry: '/private/a', value: null },
+    ];
+    assert.deepEqual(await store.writeImapMetadata(writer, account.accountId, account.inbox, set, limits), {
+      kind: 'set',
+    });
+    await store.writeImapMetadata(
+      writer,
+      account.accountId,
+      null,
+      [{ entry: '/private/s', value: null }],
+      limits,
+    );
+    // Refused: nothing written, nothing announced.
+    const big = [{ entry: '/shared/big', value: Buffer.alloc(101) }];
+    assert.equal(
+      (await store.writeImapMetadata(writer, account.accountId, null, big, limits)).kind,
+      'maxsize',
+    );
+    return [
+      { mailboxId: account.inbox, modseq: 0, kind: 'metadata', entries: ['/shared/comment', '/private/a'] },
+      { mailboxId: '', modseq: 0, kind: 'metadata', entries: ['/private/s'] },
+    ];
+  },
+
   async expungeMessages(writer, account) {
     const [a, b] = [
       await deliverMessage(writer.pool, account, 10),
@@ -192,7 +220,8 @@ for (const [name, scenario] of Object.entries(scenarios)) {
 }
 
 async function highestModseq(mailboxId: string | undefined): Promise<number> {
-  if (mailboxId === undefined || mailboxId === 'marker') return 0;
+  // '' is the server (METADATA-SERVER entries), which has no MODSEQ.
+  if (mailboxId === undefined || mailboxId === 'marker' || mailboxId === '') return 0;
   const { rows } = await pool.query<{ highestmodseq: string }>(
     'SELECT highestmodseq FROM mailboxes WHERE id = $1',
     [mailboxId],

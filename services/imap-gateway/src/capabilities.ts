@@ -51,6 +51,11 @@ export function capabilities(options: {
     'MULTIAPPEND',
     `APPENDLIMIT=${options.appendLimit}`,
     'UTF8=ACCEPT',
+    'METADATA',
+    'METADATA-SERVER',
+    'NOTIFY',
+    'CONTEXT=SEARCH',
+    'CONTEXT=SORT',
   ];
 }
 

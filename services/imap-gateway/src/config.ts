@@ -31,6 +31,9 @@ export const imapGatewaySection = defineSection({
     IMAP_MAX_FETCH_ATTRIBUTES: integer({ min: 8, max: 10_000, default: 100 }),
     IMAP_MAX_KEYWORDS: integer({ min: 0, max: 100_000, default: 256 }),
     IMAP_MAX_KEYWORD_LENGTH: integer({ min: 8, max: 1000, default: 100 }),
+    IMAP_METADATA_MAX_ENTRIES: integer({ min: 0, max: 1_000_000, default: 256 }),
+    IMAP_METADATA_MAX_SIZE: integer({ min: 64, max: 16_777_216, default: 64 * 1024 }),
+    IMAP_NOTIFY_MAX_PENDING: integer({ min: 16, max: 1_000_000, default: 1000 }),
   },
   check(vars) {
     const memory = vars.IMAP_LITERAL_MEMORY;
@@ -77,6 +80,9 @@ export const imapGatewaySection = defineSection({
       maxFetchAttributes: vars.IMAP_MAX_FETCH_ATTRIBUTES,
       maxKeywords: vars.IMAP_MAX_KEYWORDS,
       maxKeywordLength: vars.IMAP_MAX_KEYWORD_LENGTH,
+      metadataMaxEntries: vars.IMAP_METADATA_MAX_ENTRIES,
+      metadataMaxSize: vars.IMAP_METADATA_MAX_SIZE,
+      notifyMaxPending: vars.IMAP_NOTIFY_MAX_PENDING,
     };
   },
 });
@@ -126,6 +132,15 @@ export interface ImapGatewayConfig {
   maxKeywords: number;
   /** Octets of one keyword; a longer one gets NO [LIMIT]. */
   maxKeywordLength: number;
+  /** METADATA (RFC 5464): entries one account may hold, server and mailbox ones together. */
+  metadataMaxEntries: number;
+  /** METADATA: octets of one entry's value; a larger one gets NO [METADATA MAXSIZE n]. */
+  metadataMaxSize: number;
+  /**
+   * NOTIFY (RFC 5465): changes waiting to be sent to one session (it is busy or the client reads
+   * slowly); beyond it the session gets `* OK [NOTIFICATIONOVERFLOW]` and notifications stop.
+   */
+  notifyMaxPending: number;
 }
 
 /** The configuration an embedded or test caller starts from; production reads the IMAP_* variables. */
@@ -153,6 +168,9 @@ export function defaultImapGatewayConfig(overrides: Partial<ImapGatewayConfig> =
     maxFetchAttributes: 100,
     maxKeywords: 256,
     maxKeywordLength: 100,
+    metadataMaxEntries: 256,
+    metadataMaxSize: 64 * 1024,
+    notifyMaxPending: 1000,
     ...overrides,
   };
 }

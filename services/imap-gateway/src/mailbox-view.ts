@@ -11,6 +11,7 @@ import {
 import type { FetchItem, SequenceSet } from '@correo/imap-proto';
 import { claimImapRecent, readImapChanges } from '@correo/store';
 import type { ImapMailboxChanges, ImapMailboxSnapshot, ImapMessageState, Pool } from '@correo/store';
+import type { UpdateContext } from './search-contexts.js';
 
 /** The system flags every mailbox has (\\Recent is not stored, so not among them). */
 export const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
@@ -59,6 +60,13 @@ export class MailboxView {
   private saved: number[] = [];
   /** Everything up to this MODSEQ has been read from the store. */
   private syncedModseq: number;
+  /**
+   * Counts changes to what the view holds (arrivals, flags, expunges, the session's own STORE): the
+   * SEARCH / SORT RETURN (UPDATE) contexts (RFC 5267) are re-evaluated when it moved past theirs.
+   */
+  generation = 0;
+  /** SEARCH / SORT RETURN (UPDATE) results kept updated, by the tag of their command; dropped with the view. */
+  readonly updateContexts = new Map<string, UpdateContext>();
   uidnext: number;
 
   constructor(
@@ -186,6 +194,7 @@ export class MailboxView {
 
   /** Records flags this session itself set (already reported to the client by STORE or FETCH). */
   noteOwnFlags(states: ImapMessageState[]): void {
+    if (states.length) this.generation++;
     for (const s of states) {
       if (this.messages.has(s.uid)) {
         this.messages.set(s.uid, s);
@@ -207,6 +216,12 @@ export class MailboxView {
   /** Marks messages this session expunged itself; expungeResponses() then reports them. */
   markExpunged(uids: number[]): void {
     for (const uid of uids) if (this.messages.has(uid)) this.expunged.add(uid);
+    if (uids.length) this.generation++;
+  }
+
+  /** Expunges found but not yet reported to the client (message numbers are still the old ones). */
+  get expungesPending(): boolean {
+    return this.expunged.size > 0;
   }
 
   private takeExpunged(): { numbers: number[]; uids: number[] } {
@@ -257,6 +272,7 @@ export class MailboxView {
         this.unreportedExists = true;
       }
     }
+    if (changes.changed.length || changes.expunged.length) this.generation++;
     this.syncedModseq = Math.max(this.syncedModseq, changes.highestmodseq);
     this.uidnext = changes.uidnext;
     if (trackRecent && changes.uidnext > uidnextBefore) {

@@ -14,9 +14,12 @@ import type { CommandContext, Completion, GatewayServices, SessionIo } from './c
 import { BrokenResponseError, bad, no } from './command-context.js';
 import { COMMANDS } from './commands/index.js';
 import type { AnyCommand } from './commands/index.js';
+import { fetch } from './commands/fetch.js';
 import type { MailboxView } from './mailbox-view.js';
 import type { StreamedUpload } from './message-facts.js';
 import { imapMetrics } from './metrics.js';
+import type { SessionNotifications } from './notifications.js';
+import { writeContextUpdates } from './search-contexts.js';
 
 /**
  * RFC 9051 3: what the session holds in each state. Only the authenticated and selected states know the
@@ -55,9 +58,15 @@ export class ImapSession {
    * what it has read: the echo of the session's own STORE or EXPUNGE (already in the view) costs nothing.
    */
   private heardModseq = 0;
-  /** Set by IDLE: called when a change for the selected mailbox arrives. */
+  /** Set by IDLE: called when a change for the selected mailbox, or one NOTIFY reports, arrives. */
   onChange: (() => void) | null = null;
   private unsubscribe: Unsubscribe | null = null;
+  /** NOTIFY SET (RFC 5465): what to report unasked; null without NOTIFY or after NOTIFY NONE. */
+  notifications: SessionNotifications | null = null;
+  /** A command is being run: unsolicited responses wait for its end (or go out through IDLE). */
+  private running = false;
+  /** Unsolicited responses being written between commands; a command starts after them. */
+  private unsolicited: Promise<void> = Promise.resolve();
 
   constructor(
     readonly services: GatewayServices,
@@ -126,6 +135,25 @@ export class ImapSession {
       await this.io.write(errorResponse(error));
       return undefined;
     }
+    this.running = true;
+    try {
+      return await this.handleParsed(tag, request, uploads);
+    } finally {
+      this.running = false;
+      // A change that came while the tagged response was being written is not left waiting for the
+      // client's next command.
+      const selectedPush =
+        this.selectedStale && (this.notifications?.selected?.events.has('MessageNew') ?? false);
+      if (this.notifications?.pending || selectedPush) this.pushBetweenCommands();
+    }
+  }
+
+  private async handleParsed(
+    tag: string,
+    request: ImapRequest,
+    uploads: StreamedUpload[],
+  ): Promise<Completion['then']> {
+    await this.unsolicited;
     const context: CommandContext = { tag, session: this, services: this.services, io: this.io, uploads };
     const condstoreBefore = this.condstore;
     let completion: Completion;
@@ -151,6 +179,7 @@ export class ImapSession {
         expungesAllowed: uidForm || !NO_EXPUNGE_DURING.has(request.command),
       });
     }
+    if (this.notifications && this.current.name !== 'logout') await this.writeNotifications();
     const after = this.current;
     if (condstoreNow && after.name === 'selected' && completion.status === 'OK' && !completion.code) {
       completion = { ...completion, code: { code: 'HIGHESTMODSEQ', value: after.view.highestModseq } };
@@ -197,6 +226,7 @@ export class ImapSession {
     const state = this.current;
     if (state.name !== 'selected') return;
     const { view } = state;
+    const largestBefore = view.largestUid;
     if (!(await this.catchUp(options.force))) {
       await this.io.write(untaggedStatus('BYE', 'The selected mailbox was deleted or recreated'));
       this.logout();
@@ -210,6 +240,64 @@ export class ImapSession {
       recent: !this.rev2,
     });
     if (responses.length) await this.io.write(...responses);
+    const context = { tag: '*', session: this, services: this.services, io: this.io, uploads: [] };
+    await writeContextUpdates({ ...context, account: state.account, view });
+    const fetchNew = this.notifications?.selected?.fetch ?? [];
+    if (fetchNew.length && view.largestUid > largestBefore) {
+      // NOTIFY MessageNew with attributes (RFC 5465 5.2): the new messages' FETCH follows their EXISTS.
+      await fetch(
+        { ...context, account: state.account, view },
+        {
+          command: 'FETCH',
+          uid: true,
+          set: { kind: 'set', ranges: [{ start: largestBefore + 1, end: '*' }] },
+          attributes: [{ kind: 'UID' }, ...fetchNew],
+          changedSince: null,
+          vanished: false,
+        },
+      );
+    }
+  }
+
+  /** NOTIFY's responses about other mailboxes, the mailbox list and metadata (RFC 5465). */
+  async writeNotifications(): Promise<void> {
+    const notifications = this.notifications;
+    const state = this.current;
+    if (!notifications || state.name === 'not-authenticated' || state.name === 'logout') return;
+    const responses = await notifications.take(this.services.pool, state.account.accountId, {
+      encode: this.encodeOptions,
+      condstore: this.condstore,
+      selectedMailboxId: state.name === 'selected' ? state.view.mailboxId : null,
+    });
+    if (notifications.overflowed) this.notifications = null;
+    if (responses.length) await this.io.write(...responses);
+  }
+
+  /**
+   * What NOTIFY reports unasked, now: the selected mailbox's changes when a SELECTED group asks for them
+   * (EXPUNGE only under SELECTED, or during IDLE), then the other mailboxes'. Also IDLE's update.
+   */
+  async pushUpdates(options: { idling: boolean }): Promise<void> {
+    const selected = this.notifications?.selected;
+    if (options.idling || (selected && selected.events.has('MessageNew'))) {
+      await this.sync({ force: false, expungesAllowed: options.idling || !selected?.delayed });
+    }
+    await this.writeNotifications();
+  }
+
+  /** A change arrived between commands: NOTIFY writes it at once (after any such write before it). */
+  private pushBetweenCommands(): void {
+    this.unsolicited = this.unsolicited
+      .then(() => (this.running ? undefined : this.pushUpdates({ idling: false })))
+      .catch((error: Error) => {
+        this.services.logger.debug({ error: error.message }, 'NOTIFY update not sent');
+      });
+  }
+
+  /** The selected mailbox changed beyond what its view holds (a change heard of, or a write of its own). */
+  private get selectedStale(): boolean {
+    const state = this.current;
+    return state.name === 'selected' && (this.dirty || this.heardModseq > state.view.highestModseq);
   }
 
   /**
@@ -220,7 +308,7 @@ export class ImapSession {
     const state = this.current;
     if (state.name !== 'selected') return true;
     const { view } = state;
-    if (!(this.dirty || force || this.heardModseq > view.highestModseq)) return true;
+    if (!force && !this.selectedStale) return true;
     // Only a re-read for a change heard of may share a read in flight; a forced one, or one after the
     // session's own write (dirty), must begin after this point.
     const shareable = !force && !this.dirty;
@@ -243,11 +331,23 @@ export class ImapSession {
     this.current = { name: 'authenticated', account };
     this.unsubscribe = await this.services.changes.subscribe(account.accountId, (change) => {
       const state = this.current;
-      if (state.name !== 'selected') return;
-      if (change === null) this.dirty = true;
-      else if (change.mailboxId !== state.view.mailboxId) return;
-      else if (change.modseq > this.heardModseq) this.heardModseq = change.modseq;
-      if (this.dirty || this.heardModseq > state.view.highestModseq) this.onChange?.();
+      const selectedId = state.name === 'selected' ? state.view.mailboxId : null;
+      let due = false;
+      // Annotations are not messages: a metadata change leaves the selected view as it is.
+      const selectedChanged =
+        selectedId !== null &&
+        (change === null || (change.mailboxId === selectedId && change.kind !== 'metadata'));
+      let stale = false;
+      if (selectedChanged && state.name === 'selected') {
+        if (change === null) this.dirty = true;
+        else if (change.modseq > this.heardModseq) this.heardModseq = change.modseq;
+        // The echo of the session's own write (already in its view) is nothing to re-read or report.
+        stale = this.dirty || this.heardModseq > state.view.highestModseq;
+        if (stale) due = this.notifications?.selected?.events.has('MessageNew') ?? false;
+      }
+      if (this.notifications?.note(change, selectedId)) due = true;
+      if (stale || due) this.onChange?.();
+      if (due && !this.running) this.pushBetweenCommands();
     });
     return null;
   }
@@ -279,6 +379,7 @@ export class ImapSession {
     const unsubscribe = this.unsubscribe;
     this.unsubscribe = null;
     this.onChange = null;
+    this.notifications = null;
     const state = this.current;
     this.current = { name: 'logout', account: null };
     if (state.name !== 'not-authenticated' && state.account) {

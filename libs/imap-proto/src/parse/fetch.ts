@@ -108,3 +108,13 @@ export function parseFetch(r: Reader, uid: boolean): FetchRequest {
   r.expectEnd('FETCH');
   return { command: 'FETCH', uid, set, attributes, ...modifiers };
 }
+
+/** "(" fetch-att *(SP fetch-att) ")": NOTIFY's MessageNew attributes (RFC 5465 5.2). */
+export function readFetchAttributes(r: Reader): FetchAttribute[] {
+  const attributes: FetchAttribute[] = [];
+  r.expectChar(0x28, '"(" opening the fetch items');
+  do attributes.push(readAttribute(r));
+  while (r.trySp());
+  r.expectChar(0x29, '")" closing the fetch items');
+  return attributes;
+}

@@ -5,6 +5,8 @@ import type { AppendRequest } from './append.js';
 import { parseAppend } from './append.js';
 import type { AuthenticateRequest } from './authenticate.js';
 import { parseAuthenticate } from './authenticate.js';
+import type { CancelUpdateRequest } from './cancelupdate.js';
+import { parseCancelUpdate } from './cancelupdate.js';
 import type { CapabilityRequest } from './capability.js';
 import { parseCapability } from './capability.js';
 import type { CheckRequest } from './check.js';
@@ -42,8 +44,12 @@ import { parseLsub } from './lsub.js';
 import { parseMove } from './move.js';
 import type { NamespaceRequest } from './namespace.js';
 import { parseNamespace } from './namespace.js';
+import type { GetMetadataRequest, SetMetadataRequest } from './metadata.js';
+import { parseGetMetadata, parseSetMetadata } from './metadata.js';
 import type { NoopRequest } from './noop.js';
 import { parseNoop } from './noop.js';
+import type { NotifyRequest } from './notify.js';
+import { parseNotify } from './notify.js';
 import type { RenameRequest } from './rename.js';
 import { parseRename } from './rename.js';
 import type { SearchRequest } from './search.js';
@@ -70,6 +76,7 @@ import { parseUnsubscribe } from './unsubscribe.js';
 export type ImapRequest =
   | AppendRequest
   | AuthenticateRequest
+  | CancelUpdateRequest
   | CapabilityRequest
   | CheckRequest
   | CloseRequest
@@ -81,6 +88,9 @@ export type ImapRequest =
   | FetchRequest
   | GetQuotaRequest
   | GetQuotaRootRequest
+  | GetMetadataRequest
+  | SetMetadataRequest
+  | NotifyRequest
   | IdRequest
   | IdleRequest
   | ListRequest
@@ -109,6 +119,7 @@ export interface ImapCommand {
 const COMMANDS: Record<string, (r: Reader) => ImapRequest> = {
   APPEND: parseAppend,
   AUTHENTICATE: parseAuthenticate,
+  CANCELUPDATE: parseCancelUpdate,
   CAPABILITY: parseCapability,
   CHECK: parseCheck,
   CLOSE: parseClose,
@@ -121,6 +132,9 @@ const COMMANDS: Record<string, (r: Reader) => ImapRequest> = {
   FETCH: (r) => parseFetch(r, false),
   GETQUOTA: parseGetQuota,
   GETQUOTAROOT: parseGetQuotaRoot,
+  GETMETADATA: parseGetMetadata,
+  SETMETADATA: parseSetMetadata,
+  NOTIFY: parseNotify,
   ID: parseId,
   IDLE: parseIdle,
   LIST: parseList,

@@ -1,5 +1,6 @@
 import type { Reader } from '../lexer/reader.js';
 import { readCharset, readReturnOptions, readSearchCriteria } from './search.js';
+import type { ResultRange } from './search.js';
 import type { SearchKey } from './search-key.js';
 
 /** RFC 5256 sort keys, with DISPLAYFROM and DISPLAYTO of RFC 5957. */
@@ -11,8 +12,8 @@ export interface SortCriterion {
   reverse: boolean;
 }
 
-/** ESORT (RFC 5267) RETURN options. */
-export type SortReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT';
+/** ESORT (RFC 5267) RETURN options; UPDATE and CONTEXT of CONTEXT=SORT. */
+export type SortReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'UPDATE' | 'CONTEXT' | 'PARTIAL';
 
 export interface SortRequest {
   command: 'SORT';
@@ -25,6 +26,8 @@ export interface SortRequest {
   charset: string;
   /** All must match. */
   criteria: SearchKey[];
+  /** RETURN (PARTIAL low:high), only when given. */
+  partial?: ResultRange;
 }
 
 export const SORT_KEYS: ReadonlySet<string> = new Set<SortKey>([
@@ -39,7 +42,15 @@ export const SORT_KEYS: ReadonlySet<string> = new Set<SortKey>([
   'DISPLAYTO',
 ]);
 
-const RETURN_OPTIONS: ReadonlySet<string> = new Set<SortReturnOption>(['MIN', 'MAX', 'ALL', 'COUNT']);
+const RETURN_OPTIONS: ReadonlySet<string> = new Set<SortReturnOption>([
+  'MIN',
+  'MAX',
+  'ALL',
+  'COUNT',
+  'UPDATE',
+  'CONTEXT',
+  'PARTIAL',
+]);
 
 /** sort-criteria: "(" sort-criterion *(SP sort-criterion) ")", sort-criterion = ["REVERSE" SP] sort-key. */
 function readSortCriteria(r: Reader): SortCriterion[] {
@@ -63,8 +74,9 @@ function readSortCriteria(r: Reader): SortCriterion[] {
 export function parseSort(r: Reader, uid: boolean): SortRequest {
   r.sp('SORT');
   let returnOptions: SortReturnOption[] | null = null;
+  let partial: ResultRange | undefined;
   if (r.tryKeyword('RETURN')) {
-    returnOptions = readReturnOptions<SortReturnOption>(r, RETURN_OPTIONS);
+    returnOptions = readReturnOptions<SortReturnOption>(r, RETURN_OPTIONS, (range) => (partial = range));
     r.sp('the RETURN options');
   }
   const sort = readSortCriteria(r);
@@ -72,5 +84,7 @@ export function parseSort(r: Reader, uid: boolean): SortRequest {
   const charset = readCharset(r);
   r.sp('the charset');
   const criteria = readSearchCriteria(r, 'SORT');
-  return { command: 'SORT', uid, returnOptions, sort, charset, criteria };
+  const request: SortRequest = { command: 'SORT', uid, returnOptions, sort, charset, criteria };
+  if (partial) request.partial = partial;
+  return request;
 }

@@ -9,6 +9,8 @@ export interface ListEntry {
   attributes: string[];
   /** CHILDINFO extended data (RFC 5258), e.g. ["SUBSCRIBED"] under RECURSIVEMATCH. */
   childInfo?: string[];
+  /** OLDNAME extended data (RFC 5465 5.4): the name a renamed mailbox had. */
+  oldName?: string;
 }
 
 function listValues(kind: 'LIST' | 'LSUB', entry: ListEntry, options: EncodeOptions): ImapValue[] {
@@ -19,6 +21,7 @@ function listValues(kind: 'LIST' | 'LSUB', entry: ListEntry, options: EncodeOpti
     mailboxValue(entry.name, options),
   ];
   if (entry.childInfo?.length) values.push([str('CHILDINFO'), entry.childInfo.map((c) => str(c))]);
+  if (entry.oldName !== undefined) values.push([str('OLDNAME'), [mailboxValue(entry.oldName, options)]]);
   return values;
 }
 

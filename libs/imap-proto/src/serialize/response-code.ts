@@ -1,5 +1,5 @@
 import type { ImapValue } from './encoder.js';
-import { atom, encodeValues, num } from './encoder.js';
+import { atom, encodeValues, num, str } from './encoder.js';
 import { compressInOrder, compressSequenceSet } from './sequence-set.js';
 
 /** Response codes that carry no data (RFC 9051 7.1, RFC 4315, RFC 5530, RFC 7162). */
@@ -44,7 +44,16 @@ export type ResponseCode =
   /** Messages STORE ... UNCHANGEDSINCE did not change (RFC 7162): message numbers, or UIDs for UID STORE. */
   | { code: 'MODIFIED'; numbers: number[] }
   | { code: 'CAPABILITY'; capabilities: string[] }
-  | { code: 'BADCHARSET'; charsets: string[] };
+  | { code: 'BADCHARSET'; charsets: string[] }
+  /** RFC 5464 4.2.1, 4.3: METADATA LONGENTRIES n / MAXSIZE n / TOOMANY / NOPRIVATE. */
+  | { code: 'METADATA'; kind: 'LONGENTRIES' | 'MAXSIZE'; value: number }
+  | { code: 'METADATA'; kind: 'TOOMANY' | 'NOPRIVATE' }
+  /** RFC 5465 6: the events this server supports, after one it does not. */
+  | { code: 'BADEVENT'; events: string[] }
+  /** RFC 5267 4.3.1: the result of the command with this tag is not (or no longer) kept updated. */
+  | { code: 'NOUPDATE'; tag: string }
+  /** RFC 5465 5.8: notifications stopped, the client must resynchronise. */
+  | { code: 'NOTIFICATIONOVERFLOW' };
 
 function codeValues(c: ResponseCode): ImapValue[] {
   switch (c.code) {
@@ -68,6 +77,12 @@ function codeValues(c: ResponseCode): ImapValue[] {
       return [atom(c.code), atom(compressSequenceSet(c.numbers))];
     case 'CAPABILITY':
       return [atom(c.code), ...c.capabilities.map(atom)];
+    case 'METADATA':
+      return 'value' in c ? [atom(c.code), atom(c.kind), num(c.value)] : [atom(c.code), atom(c.kind)];
+    case 'NOUPDATE':
+      return [atom(c.code), str(c.tag)];
+    case 'BADEVENT':
+      return [atom(c.code), c.events.map(atom)];
     case 'BADCHARSET':
       return c.charsets.length ? [atom(c.code), c.charsets.map((s) => atom(s))] : [atom(c.code)];
     default:

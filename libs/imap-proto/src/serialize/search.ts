@@ -21,6 +21,19 @@ export interface EsearchResult {
   sorted?: boolean;
   count?: number;
   modseq?: number | bigint;
+  /**
+   * CONTEXT=SEARCH / CONTEXT=SORT updates (RFC 5267 4.3): each REMOVEFROM then each ADDTO, in order,
+   * with its context position (0 for an unsorted SEARCH).
+   */
+  removeFrom?: ContextChange[];
+  addTo?: ContextChange[];
+  /** RETURN (PARTIAL low:high) (RFC 5267 4.4): the range asked for and the numbers at those positions. */
+  partial?: { low: number; high: number; numbers: number[] };
+}
+
+export interface ContextChange {
+  position: number;
+  numbers: number[];
 }
 
 /** `* ESEARCH (TAG "a1") UID MIN 1 MAX 9 ALL 1:3,9 COUNT 4` (RFC 4731); only the fields present. */
@@ -35,7 +48,23 @@ export function esearchResponse(result: EsearchResult): Buffer {
       atom(result.sorted ? compressInOrder(result.all) : compressSequenceSet(result.all)),
     );
   if (result.count !== undefined) values.push(atom('COUNT'), num(result.count));
+  if (result.partial !== undefined) {
+    const { low, high, numbers } = result.partial;
+    const found = numbers.length
+      ? atom(result.sorted ? compressInOrder(numbers) : compressSequenceSet(numbers))
+      : null;
+    values.push(atom('PARTIAL'), [atom(`${low}:${high}`), found]);
+  }
   if (result.modseq !== undefined) values.push(atom('MODSEQ'), num(result.modseq));
+  const set = (numbers: number[]) =>
+    atom(result.sorted ? compressInOrder(numbers) : compressSequenceSet(numbers));
+  for (const change of result.removeFrom ?? [])
+    values.push(atom('REMOVEFROM'), [num(change.position), set(change.numbers)]);
+  if (result.addTo?.length)
+    values.push(
+      atom('ADDTO'),
+      result.addTo.flatMap((change) => [num(change.position), set(change.numbers)]),
+    );
   return untagged(values);
 }
 

@@ -2,6 +2,7 @@ import type { CreateRequest } from '@correo/imap-proto';
 import { createImapMailbox } from '@correo/store';
 import type { AuthenticatedContext, Completion } from '../command-context.js';
 import { no, ok } from '../command-context.js';
+import { announceMailboxListChange } from '../notifications.js';
 import { storedMailboxName } from '../mailbox-names.js';
 
 const SPECIAL_USES = new Set(['\\All', '\\Archive', '\\Drafts', '\\Flagged', '\\Junk', '\\Sent', '\\Trash']);
@@ -19,5 +20,6 @@ export async function create(ctx: AuthenticatedContext, request: CreateRequest):
   }
   const outcome = await createImapMailbox(ctx.services.pool, ctx.account.accountId, name, uses[0] ?? null);
   if (outcome.kind === 'exists') return no(`${name} already exists`, { code: 'ALREADYEXISTS' });
+  await announceMailboxListChange(ctx);
   return ok('CREATE completed');
 }

@@ -5,7 +5,7 @@ import { bad, ok } from '../command-context.js';
 
 /**
  * IDLE (RFC 2177): changes announced on the account's notify channel (from any pod) are read from the
- * store and pushed at once. A keepalive "* OK" holds NAT state; idling pauses the autologout timer.
+ * store and pushed at once, with what NOTIFY (RFC 5465) reports about other mailboxes. A keepalive "* OK" holds NAT state; idling pauses the autologout timer.
  */
 export async function idle(ctx: AuthenticatedContext, _request: IdleRequest): Promise<Completion> {
   const { session, io, services } = ctx;
@@ -17,11 +17,10 @@ export async function idle(ctx: AuthenticatedContext, _request: IdleRequest): Pr
       services.logger.debug({ error: error.message }, 'IDLE update not sent');
     });
   };
-  // Not forced: the session re-reads when it heard of a change its view lacks, and then may share the
-  // read with every other session of the mailbox that heard the same (a delivery wakes them all).
-  const push = () => queue(() => session.sync({ force: false, expungesAllowed: true }));
-  session.onChange = push;
-  if (session.state === 'selected') push();
+  // A change heard of is re-read unforced, so the read may be shared with every other session of the
+  // mailbox that heard the same (a delivery wakes them all).
+  session.onChange = () => queue(() => session.pushUpdates({ idling: true }));
+  if (session.state === 'selected') queue(() => session.sync({ force: true, expungesAllowed: true }));
   const keepalive = setInterval(
     () => queue(() => io.write(untaggedStatus('OK', 'Still here'))),
     services.config.idleKeepaliveMs,

@@ -7,6 +7,7 @@ import type {
 } from '../command-context.js';
 import { append } from './append.js';
 import { authenticate } from './authenticate.js';
+import { cancelUpdate } from './cancelupdate.js';
 import { capability } from './capability.js';
 import { close } from './close.js';
 import { copy } from './copy.js';
@@ -21,7 +22,9 @@ import { list } from './list.js';
 import { login } from './login.js';
 import { logout } from './logout.js';
 import { lsub } from './lsub.js';
+import { getMetadata, setMetadata } from './metadata.js';
 import { namespace } from './namespace.js';
+import { notify } from './notify.js';
 import { noop } from './noop.js';
 import { getQuota, getQuotaRoot } from './quota.js';
 import { rename } from './rename.js';
@@ -94,7 +97,11 @@ export const COMMANDS: { [C in ImapRequest['command']]: Command<C> } = {
   IDLE: authenticated(idle),
   GETQUOTA: authenticated(getQuota),
   GETQUOTAROOT: authenticated(getQuotaRoot),
+  GETMETADATA: authenticated(getMetadata),
+  SETMETADATA: authenticated(setMetadata),
+  NOTIFY: authenticated(notify),
   CHECK: selected(noop),
+  CANCELUPDATE: selected(cancelUpdate),
   CLOSE: selected(close),
   UNSELECT: selected(close),
   EXPUNGE: selected(expunge),

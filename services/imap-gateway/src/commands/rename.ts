@@ -2,6 +2,7 @@ import type { RenameRequest } from '@correo/imap-proto';
 import { renameImapMailbox } from '@correo/store';
 import type { AuthenticatedContext, Completion } from '../command-context.js';
 import { no, ok } from '../command-context.js';
+import { announceMailboxListChange } from '../notifications.js';
 import { storedMailboxName } from '../mailbox-names.js';
 
 /** RENAME, children included; renaming INBOX moves its messages to the new folder (RFC 9051 6.3.6). */
@@ -15,5 +16,6 @@ export async function rename(ctx: AuthenticatedContext, request: RenameRequest):
   const outcome = await renameImapMailbox(ctx.services.pool, ctx.account.accountId, request.from, to);
   if (outcome === 'nonexistent') return no(`No mailbox named ${request.from}`, { code: 'NONEXISTENT' });
   if (outcome === 'exists') return no(`${to} already exists`, { code: 'ALREADYEXISTS' });
+  await announceMailboxListChange(ctx);
   return ok('RENAME completed');
 }

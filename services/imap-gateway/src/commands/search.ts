@@ -1,13 +1,15 @@
 import { esearchResponse, searchResponse } from '@correo/imap-proto';
-import type { EsearchResult, SearchRequest, SearchReturnOption } from '@correo/imap-proto';
+import type { EsearchResult, ResultRange, SearchRequest, SearchReturnOption } from '@correo/imap-proto';
 import type { Completion, SelectedContext } from '../command-context.js';
 import { no, ok } from '../command-context.js';
 import { HeaderScanLimitError, searchMailbox } from '../search-header-scan.js';
+import { inRange, keepUpdated } from '../search-contexts.js';
 import { usesModseq } from '../search-program.js';
 
 /**
  * SEARCH and UID SEARCH: SQL, plus header blocks read for HEADER fields the store has no column for;
- * ESEARCH (RFC 4731) with RETURN, or under IMAP4rev2; SEARCHRES (RFC 5182) RETURN (SAVE) for "$".
+ * ESEARCH (RFC 4731) with RETURN, or under IMAP4rev2; SEARCHRES (RFC 5182) RETURN (SAVE) for "$";
+ * CONTEXT=SEARCH (RFC 5267) RETURN (UPDATE) and RETURN (PARTIAL low:high).
  */
 export async function search(ctx: SelectedContext, request: SearchRequest): Promise<Completion> {
   const { session, services } = ctx;
@@ -42,12 +44,21 @@ export async function search(ctx: SelectedContext, request: SearchRequest): Prom
     await ctx.io.write(searchResponse(numbers, modseq ?? null));
     return ok(`${name} completed`);
   }
-  const returned = options.filter((o) => o !== 'SAVE');
+  // UPDATE (RFC 5267) keeps the result updated; CONTEXT is only a hint. Neither asks for data.
+  const returned = options.filter((o) => o !== 'SAVE' && o !== 'UPDATE' && o !== 'CONTEXT');
+  if (options.includes('UPDATE')) {
+    await keepUpdated(
+      ctx,
+      { uid: request.uid, criteria: request.criteria, sort: null, result: matches.map((m) => m.uid) },
+      request.partial !== undefined,
+    );
+  }
   if (save) {
     view.saveSearchResult(
       savedPart(
         matches.map((m) => m.uid),
         returned,
+        request.partial,
       ),
     );
     // SAVE alone asks for nothing back but the tagged OK (RFC 5182 2.1).
@@ -62,6 +73,7 @@ export async function search(ctx: SelectedContext, request: SearchRequest): Prom
     if (wanted.includes('ALL')) result.all = numbers;
   }
   if (wanted.includes('COUNT')) result.count = numbers.length;
+  if (request.partial) result.partial = { ...request.partial, numbers: inRange(numbers, request.partial) };
   if (modseq !== undefined) result.modseq = returnedModseq(matches, wanted) ?? modseq;
   await ctx.io.write(esearchResponse(result));
   return ok(`${name} completed`);
@@ -84,10 +96,11 @@ function returnedModseq(matches: { modseq: number }[], returned: string[]): numb
  * What SAVE keeps of the ascending matches (RFC 5182 2.4): with MIN and/or MAX alone only those
  * messages; alone, or beside ALL or COUNT, all of them.
  */
-function savedPart(uids: number[], returned: SearchReturnOption[]): number[] {
+function savedPart(uids: number[], returned: SearchReturnOption[], partial?: ResultRange): number[] {
   if (uids.length === 0 || returned.length === 0) return uids;
   if (returned.includes('ALL') || returned.includes('COUNT')) return uids;
-  const kept: number[] = [];
+  // PARTIAL saves the messages it returns (as RFC 9394 6 has it).
+  const kept: number[] = partial ? inRange(uids, partial) : [];
   const [first, last] = [uids.at(0), uids.at(-1)];
   if (first !== undefined && returned.includes('MIN')) kept.push(first);
   if (last !== undefined && returned.includes('MAX')) kept.push(last);

@@ -2,6 +2,7 @@ import { esearchResponse, sortResponse } from '@correo/imap-proto';
 import type { EsearchResult, SortCriterion, SortKey, SortRequest } from '@correo/imap-proto';
 import type { Completion, SelectedContext } from '../command-context.js';
 import { no, ok } from '../command-context.js';
+import { inRange, keepUpdated } from '../search-contexts.js';
 import { HeaderScanLimitError } from '../search-header-scan.js';
 import { casemap, sortableMessages } from '../sortable-messages.js';
 import type { SortableMessage } from '../sortable-messages.js';
@@ -65,12 +66,22 @@ export async function sort(ctx: SelectedContext, request: SortRequest): Promise<
     if (error instanceof HeaderScanLimitError) return no(error.message, { code: 'LIMIT' });
     throw error;
   }
-  const numbers = sortMessages(messages, request.sort).map((m) => (request.uid ? m.uid : m.number));
+  const sorted = sortMessages(messages, request.sort);
+  const numbers = sorted.map((m) => (request.uid ? m.uid : m.number));
   if (request.returnOptions === null) {
     await ctx.io.write(sortResponse(numbers));
     return ok(`${name} completed`);
   }
-  const wanted = request.returnOptions.length ? request.returnOptions : ['ALL'];
+  if (request.returnOptions.includes('UPDATE')) {
+    // CONTEXT=SORT (RFC 5267 4.3): the sorted result is kept updated with ADDTO / REMOVEFROM.
+    await keepUpdated(
+      ctx,
+      { uid: request.uid, criteria: request.criteria, sort: request.sort, result: sorted.map((m) => m.uid) },
+      request.partial !== undefined,
+    );
+  }
+  const returned = request.returnOptions.filter((o) => o !== 'UPDATE' && o !== 'CONTEXT');
+  const wanted = returned.length ? returned : ['ALL'];
   const result: EsearchResult = { tag: ctx.tag, uid: request.uid, sorted: true };
   // MIN and MAX are the first and last in sort order (RFC 5267 3.2).
   const [first, last] = [numbers.at(0), numbers.at(-1)];
@@ -80,6 +91,8 @@ export async function sort(ctx: SelectedContext, request: SortRequest): Promise<
     if (wanted.includes('ALL')) result.all = numbers;
   }
   if (wanted.includes('COUNT')) result.count = numbers.length;
+  // PARTIAL (RFC 5267 4.4): a page of the sorted result, e.g. the 50 rows a message list shows.
+  if (request.partial) result.partial = { ...request.partial, numbers: inRange(numbers, request.partial) };
   await ctx.io.write(esearchResponse(result));
   return ok(`${name} completed`);
 }

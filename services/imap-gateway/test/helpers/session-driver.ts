@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,7 +96,32 @@ export class InProcessGateway {
     return { accountId: account.id, tenantId: account.tenantId, address: account.address };
   }
 
+  /**
+   * Resolves (when the returned function is awaited) once the account's change feed delivered a change
+   * of `kind`: every session subscribed before has been told as well, since listeners run in order.
+   * Call it before the change is made.
+   */
+  async changeSeen(account: AccountRef, kind: string): Promise<() => Promise<void>> {
+    let seen!: () => void;
+    const done = new Promise<void>((resolve) => (seen = resolve));
+    const unsubscribe = await this.services.changes.subscribe(account.accountId, (change) => {
+      if (change?.kind === kind) seen();
+    });
+    return () => done.then(unsubscribe);
+  }
+
+  private readonly sessions: SessionDriver[] = [];
+
+  /** A session logged in as `account` (without the password), ended by close(). */
+  async session(account: AccountRef): Promise<SessionDriver> {
+    const driver = new SessionDriver(this.services);
+    this.sessions.push(driver);
+    await driver.authenticate(account);
+    return driver;
+  }
+
   async close(): Promise<void> {
+    for (const driver of this.sessions) await driver.end();
     await this.release();
   }
 }
@@ -169,6 +195,17 @@ export class SessionDriver implements SessionIo {
       this.outputWaiters.add(check);
       check();
     });
+  }
+
+  /**
+   * Runs a command that must succeed (OK); its untagged lines, and the tag it was sent with (for
+   * responses that name it, such as ESEARCH).
+   */
+  async ok(line: string): Promise<{ untagged: string[]; tag: string }> {
+    const tag = `t${this.tags + 1}`;
+    const done = await this.command(line);
+    assert.match(done.status, /^OK/, `${line}: ${done.status}`);
+    return { untagged: done.untagged, tag };
   }
 
   /** Runs one command line (no literals) to its tagged completion. */
