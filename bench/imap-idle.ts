@@ -111,6 +111,7 @@ const app = await startAllInOneProcess({
     IMAP_MAX_CONNECTIONS: String(connections + 100),
     IMAP_MAX_CONNECTIONS_PER_IP: String(connections + 100),
     IMAP_MAX_CONNECTIONS_PER_USER: String(Math.ceil(connections / accountCount) + 10),
+    IMAP_MAX_CONNECTIONS_PER_USER_IP: String(Math.ceil(connections / accountCount) + 10),
     SMTP_CONNECTIONS_PER_IP_PER_MINUTE: '0',
   },
 });

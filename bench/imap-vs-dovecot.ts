@@ -334,6 +334,7 @@ if (process.argv[2] === 'load') {
           IMAP_MAX_CONNECTIONS: '100000',
           IMAP_MAX_CONNECTIONS_PER_IP: '100000',
           IMAP_MAX_CONNECTIONS_PER_USER: '100000',
+          IMAP_MAX_CONNECTIONS_PER_USER_IP: '100000',
         },
         nodeArgs: cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [],
       });
@@ -347,7 +348,11 @@ if (process.argv[2] === 'load') {
       imapPort = app.ports.imap;
     } else {
       stack = await ImapTestStack.create(kind);
-      const gateway = await stack.gateway({ maxConnectionsPerIp: 100_000, maxConnectionsPerUser: 100_000 });
+      const gateway = await stack.gateway({
+        maxConnectionsPerIp: 100_000,
+        maxConnectionsPerUser: 100_000,
+        maxConnectionsPerUserIp: 100_000,
+      });
       for (let u = 0; u < users; u++) addresses.push((await stack.account(`bench${u}`)).address);
       imapPort = gateway.ports.imap;
       password = stack.password;

@@ -110,7 +110,11 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function mixBenchmark(stack: ImapTestStack) {
-  const gateway = await stack.gateway({ maxConnectionsPerIp: 100_000, maxConnectionsPerUser: 100_000 });
+  const gateway = await stack.gateway({
+    maxConnectionsPerIp: 100_000,
+    maxConnectionsPerUser: 100_000,
+    maxConnectionsPerUserIp: 100_000,
+  });
   const accounts = [];
   const fillStart = performance.now();
   for (let c = 0; c < clients; c++) {

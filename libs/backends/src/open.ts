@@ -51,7 +51,10 @@ export function openNotifier(config: Config): Notifier {
 
 export function openLimits(config: Config): Limits {
   if (config.limits.adapter === 'memory') return createMemoryLimits();
-  return createRedisLimits({ url: requireRedis(config, 'LIMITS_ADAPTER') });
+  return createRedisLimits({
+    url: requireRedis(config, 'LIMITS_ADAPTER'),
+    keyPrefix: config.limits.keyPrefix,
+  });
 }
 
 function requireRedis(config: Config, variable: string): string {

@@ -45,6 +45,12 @@ export const baseVariables = {
   REDIS_URL: url(['redis', 'rediss']).optional(),
   NOTIFY_ADAPTER: oneOf(['redis', 'memory']).optional(),
   LIMITS_ADAPTER: oneOf(['redis', 'memory']).optional(),
+  // Namespaces every limits key in Redis: deployments (or test runs) sharing one Redis stay apart.
+  LIMITS_KEY_PREFIX: text('correo:limits:'),
+  // Connection caps across pods (per IP, per user): a killed pod's connections stop counting this long
+  // after its last heartbeat; an accept waits this long for the limits backend, then admits (fail-open).
+  CONNECTION_LEASE_TTL_MS: integer({ min: 1000, max: 3600000, default: 60000 }),
+  CONNECTION_LEASE_TIMEOUT_MS: integer({ min: 10, max: 60000, default: 500 }),
 
   METRICS_HOST: text('0.0.0.0'),
   METRICS_PORT: port({ default: 9464, allowZero: true }),
@@ -105,7 +111,11 @@ export interface Config {
   /** Peers whose connections start with a PROXY header (v1 or v2) naming the real client. */
   proxy: { trustedCidrs: string[] };
   notify: { adapter: SharedStateAdapter };
-  limits: { adapter: SharedStateAdapter };
+  limits: {
+    adapter: SharedStateAdapter;
+    keyPrefix: string;
+    leases: { ttlMs: number; timeoutMs: number };
+  };
   metrics: { host: string; port: number };
   readiness: { timeoutMs: number };
   telemetry: { otlpEndpoint: string | undefined; serviceName: string | undefined };
@@ -207,7 +217,11 @@ export function buildBaseConfig(vars: VariableValues<BaseVariables>): Config {
     },
     proxy: { trustedCidrs: vars.PROXY_TRUSTED_CIDRS },
     notify: { adapter: sharedStateAdapter(vars.NOTIFY_ADAPTER, vars) },
-    limits: { adapter: sharedStateAdapter(vars.LIMITS_ADAPTER, vars) },
+    limits: {
+      adapter: sharedStateAdapter(vars.LIMITS_ADAPTER, vars),
+      keyPrefix: vars.LIMITS_KEY_PREFIX,
+      leases: { ttlMs: vars.CONNECTION_LEASE_TTL_MS, timeoutMs: vars.CONNECTION_LEASE_TIMEOUT_MS },
+    },
     metrics: { host: vars.METRICS_HOST, port: vars.METRICS_PORT },
     readiness: { timeoutMs: vars.READINESS_TIMEOUT_MS },
     telemetry: { otlpEndpoint: vars.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: vars.OTEL_SERVICE_NAME },

@@ -5,5 +5,12 @@ export { createMemoryLimits, MemoryLimitsState } from './memory-limits.js';
 export type { MemoryLimitsOptions } from './memory-limits.js';
 export { ByteBudget, ConnectionCounter, ConnectionGate } from './connection-caps.js';
 export type { Admission } from './connection-caps.js';
+export { ConnectionLeases, DEFAULT_LEASE_TIMING, connectionLeaseMetrics } from './connection-leases.js';
+export type {
+  ConnectionLease,
+  ConnectionLeasesOptions,
+  LeaseAdmission,
+  LeaseTiming,
+} from './connection-leases.js';
 export { LoginDeadline, TransferRateGuard } from './slow-clients.js';
 export type { TransferRateOptions } from './slow-clients.js';

@@ -9,12 +9,25 @@ interface Expiring<T> {
 export class MemoryLimitsState {
   readonly counters = new Map<string, Expiring<number>>();
   readonly locks = new Map<string, Expiring<symbol>>();
+  /** Lease sets: holder -> expiry. */
+  readonly leases = new Map<string, Map<string, number>>();
 
   /** Forgets what expired, so keys seen once (one client IP) do not pile up. */
   sweep(now = Date.now()): void {
     for (const map of [this.counters, this.locks] as Array<Map<string, Expiring<unknown>>>) {
       for (const [key, entry] of map) if (entry.expiresAt <= now) map.delete(key);
     }
+    for (const key of this.leases.keys()) this.liveLeases(key, now);
+  }
+
+  /** The set's live holders, expired ones dropped (and the set when it is empty). */
+  liveLeases(key: string, now = Date.now()): Map<string, number> | undefined {
+    const set = this.leases.get(key);
+    if (!set) return undefined;
+    for (const [holder, expiresAt] of set) if (expiresAt <= now) set.delete(holder);
+    if (set.size > 0) return set;
+    this.leases.delete(key);
+    return undefined;
   }
 }
 
@@ -39,6 +52,12 @@ export function createMemoryLimits(options: MemoryLimitsOptions = {}): Limits {
       return undefined;
     }
     return entry;
+  }
+
+  function holderSet(key: string): Map<string, number> {
+    let set = state.leases.get(key);
+    if (!set) state.leases.set(key, (set = new Map()));
+    return set;
   }
 
   return {
@@ -74,6 +93,34 @@ export function createMemoryLimits(options: MemoryLimitsOptions = {}): Limits {
 
     async reset(key) {
       state.counters.delete(key);
+    },
+
+    async acquireLease(caps, holder, ttlMs) {
+      // One synchronous step, as in incrementBelow.
+      const index = caps.findIndex(({ key, cap }) => {
+        const set = state.liveLeases(key);
+        return !set?.has(holder) && (set?.size ?? 0) >= cap;
+      });
+      if (index >= 0) return { admitted: false, index };
+      const expiresAt = Date.now() + ttlMs;
+      for (const { key } of caps) holderSet(key).set(holder, expiresAt);
+      return { admitted: true };
+    },
+
+    async renewLeases(leases, ttlMs) {
+      const expiresAt = Date.now() + ttlMs;
+      for (const { key, holder } of leases) holderSet(key).set(holder, expiresAt);
+    },
+
+    async releaseLeases(leases) {
+      for (const { key, holder } of leases) {
+        state.leases.get(key)?.delete(holder);
+        state.liveLeases(key);
+      }
+    },
+
+    async countLeases(key) {
+      return state.liveLeases(key)?.size ?? 0;
     },
 
     async tryLock(key, ttlMs) {

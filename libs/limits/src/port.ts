@@ -1,7 +1,7 @@
 /**
- * The limits port: counters and locks with expiry, shared by every pod (rate limits,
- * failed-login lockout, the one-POP3-session-per-mailbox lock). Adapters: Redis (ioredis)
- * and in-process.
+ * The limits port: counters, locks and connection leases with expiry, shared by every pod (rate
+ * limits, failed-login lockout, the one-POP3-session-per-mailbox lock, connections per address and
+ * per user across pods). Adapters: Redis (ioredis) and in-process.
  */
 export interface Lock {
   readonly key: string;
@@ -23,6 +23,24 @@ export type IncrementBelowResult =
   /** The counter at `index` would have passed its ceiling: nothing changed. */
   | { admitted: false; index: number };
 
+/** A set of leases and how many holders it admits (see Limits.acquireLease). */
+export interface LeaseCap {
+  key: string;
+  cap: number;
+}
+
+/** One holder's lease in one set. */
+export interface LeaseRef {
+  key: string;
+  holder: string;
+}
+
+export type LeaseAcquireResult =
+  /** The holder is in every set now. */
+  | { admitted: true }
+  /** The set at `index` was full: nothing changed. */
+  | { admitted: false; index: number };
+
 export interface Limits {
   readonly kind: 'redis' | 'memory';
   /** Adds `by` (default 1) to the counter and returns the new value; the first increment starts a window of ttlMs. */
@@ -41,6 +59,19 @@ export interface Limits {
   /** Current value, 0 when absent or expired. */
   get(key: string): Promise<number>;
   reset(key: string): Promise<void>;
+  /**
+   * Connection leases: each key is a set of holders, each with its own expiry (a live connection
+   * renews it, see ConnectionLeases), so a pod that dies without releasing loses its holders within
+   * one ttl. Atomic like incrementBelow: when every set has fewer than `cap` live holders, `holder`
+   * joins each (expiring ttlMs from now); otherwise nothing changes. A holder already in a set
+   * counts once.
+   */
+  acquireLease(caps: readonly LeaseCap[], holder: string, ttlMs: number): Promise<LeaseAcquireResult>;
+  /** Moves the expiry of each lease to ttlMs from now, putting it back when it was lost (Redis restarted). */
+  renewLeases(leases: readonly LeaseRef[], ttlMs: number): Promise<void>;
+  releaseLeases(leases: readonly LeaseRef[]): Promise<void>;
+  /** Live holders of a set. */
+  countLeases(key: string): Promise<number>;
   /** Takes the lock, or returns null when another holder has it. */
   tryLock(key: string, ttlMs: number): Promise<Lock | null>;
   ping(): Promise<void>;

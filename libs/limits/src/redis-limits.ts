@@ -46,6 +46,43 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0`;
 
+/**
+ * Lease sets are sorted sets: member = holder, score = its expiry in Redis's own clock (TIME), so the
+ * clocks of the pods never matter. The set itself expires with its newest lease, so a client address
+ * seen once leaves nothing behind.
+ */
+const NOW = `
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)`;
+
+/** acquireLease: KEYS the sets, ARGV[1] the holder, ARGV[2] the ttl, ARGV[2 + i] the cap of KEYS[i]. Returns 0 or the full set's index. */
+const ACQUIRE_LEASE = `${NOW}
+local ttl = tonumber(ARGV[2])
+for i, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  if not redis.call('ZSCORE', key, ARGV[1]) and redis.call('ZCARD', key) >= tonumber(ARGV[i + 2]) then
+    return i
+  end
+end
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now + ttl, ARGV[1])
+  redis.call('PEXPIRE', key, ttl)
+end
+return 0`;
+
+/** renewLeases: KEYS[i] holds ARGV[i + 1]; ARGV[1] the ttl. */
+const RENEW_LEASES = `${NOW}
+local ttl = tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now + ttl, ARGV[i + 1])
+  redis.call('PEXPIRE', key, ttl)
+end
+return 0`;
+
+/** countLeases: live members of KEYS[1]. */
+const COUNT_LEASES = `${NOW}
+return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')`;
+
 export interface RedisLimitsOptions extends RedisConnectionOptions {
   /** Namespaces every key; default `correo:limits:`. */
   keyPrefix?: string;
@@ -60,6 +97,7 @@ export function createRedisLimits(options: RedisLimitsOptions): Limits {
   // Counters and locks live apart, so a lock and a counter may share a caller's name.
   const counterKey = (key: string) => `count:${key}`;
   const lockKey = (key: string) => `lock:${key}`;
+  const leaseKey = (key: string) => `lease:${key}`;
 
   async function run<T>(command: () => Promise<T>): Promise<T> {
     try {
@@ -114,6 +152,43 @@ export function createRedisLimits(options: RedisLimitsOptions): Limits {
 
     async reset(key) {
       await run(() => redis.del(counterKey(key)));
+    },
+
+    async acquireLease(caps, holder, ttlMs) {
+      // Like incrementBelow: on Redis Cluster the keys of one call would need one hash tag.
+      const full = Number(
+        await script(
+          ACQUIRE_LEASE,
+          caps.map(({ key }) => leaseKey(key)),
+          holder,
+          Math.max(1, Math.ceil(ttlMs)),
+          ...caps.map(({ cap }) => cap),
+        ),
+      );
+      return full === 0 ? { admitted: true } : { admitted: false, index: full - 1 };
+    },
+
+    async renewLeases(leases, ttlMs) {
+      if (leases.length === 0) return;
+      await script(
+        RENEW_LEASES,
+        leases.map(({ key }) => leaseKey(key)),
+        Math.max(1, Math.ceil(ttlMs)),
+        ...leases.map(({ holder }) => holder),
+      );
+    },
+
+    async releaseLeases(leases) {
+      if (leases.length === 0) return;
+      const batch = redis.pipeline();
+      for (const { key, holder } of leases) batch.zrem(leaseKey(key), holder);
+      const replies = (await run(() => batch.exec())) ?? [];
+      const failed = replies.find(([error]) => error);
+      if (failed?.[0]) throw unreachable(failed[0]);
+    },
+
+    async countLeases(key) {
+      return Number(await script(COUNT_LEASES, leaseKey(key)));
     },
 
     async tryLock(key, ttlMs) {

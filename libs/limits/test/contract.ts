@@ -198,6 +198,69 @@ export function limitsContract(name: string, subject: LimitsContractSubject): vo
       await taken.release();
     });
 
+    test('acquireLease admits holders up to the cap, then refuses without changing anything', async () => {
+      const limits = pod();
+      const ip = keyName('lease-ip');
+      const user = keyName('lease-user');
+      assert.deepEqual(await limits.acquireLease([{ key: ip, cap: 2 }], 'a', LONG_TTL), { admitted: true });
+      assert.deepEqual(await limits.acquireLease([{ key: ip, cap: 2 }], 'a', LONG_TTL), { admitted: true });
+      assert.equal(await limits.countLeases(ip), 1, 'a holder counts once');
+      const userAndIp = [
+        { key: user, cap: 5 },
+        { key: ip, cap: 2 },
+      ];
+      assert.deepEqual(await limits.acquireLease(userAndIp, 'b', LONG_TTL), { admitted: true });
+      assert.deepEqual(await limits.acquireLease(userAndIp, 'c', LONG_TTL), { admitted: false, index: 1 });
+      assert.equal(await limits.countLeases(user), 1, 'a refused call changes nothing');
+      await limits.releaseLeases([{ key: ip, holder: 'a' }]);
+      assert.equal(await limits.countLeases(ip), 1);
+      assert.deepEqual(await limits.acquireLease([{ key: ip, cap: 2 }], 'c', LONG_TTL), { admitted: true });
+      await limits.releaseLeases([{ key: keyName('never-held'), holder: 'x' }]);
+    });
+
+    test('a lease that is not renewed expires and frees its slot; a renewed one stays', async () => {
+      const limits = pod();
+      const key = keyName('lease-ip');
+      assert.deepEqual(await limits.acquireLease([{ key, cap: 2 }], 'dead-pod', SHORT_TTL), {
+        admitted: true,
+      });
+      assert.deepEqual(await limits.acquireLease([{ key, cap: 2 }], 'live-pod', SHORT_TTL), {
+        admitted: true,
+      });
+      await limits.renewLeases([{ key, holder: 'live-pod' }], LONG_TTL);
+      await sleep(PAST_SHORT_TTL);
+      assert.equal(await limits.countLeases(key), 1);
+      assert.deepEqual(await limits.acquireLease([{ key, cap: 2 }], 'new', LONG_TTL), { admitted: true });
+      assert.deepEqual(await limits.acquireLease([{ key, cap: 2 }], 'one-too-many', LONG_TTL), {
+        admitted: false,
+        index: 0,
+      });
+    });
+
+    test('renewLeases puts back a lease that was lost', async () => {
+      const limits = pod();
+      const key = keyName('lease-user');
+      await limits.renewLeases([{ key, holder: 'survivor' }], LONG_TTL);
+      assert.equal(await limits.countLeases(key), 1);
+      assert.deepEqual(await limits.acquireLease([{ key, cap: 1 }], 'other', LONG_TTL), {
+        admitted: false,
+        index: 0,
+      });
+    });
+
+    test('acquireLease is atomic: concurrent calls on two pods never pass the cap together', async () => {
+      const a = pod();
+      const b = pod();
+      const key = keyName('lease-ip');
+      const results = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          (i % 2 ? a : b).acquireLease([{ key, cap: 7 }], `holder-${i}`, LONG_TTL),
+        ),
+      );
+      assert.equal(results.filter((r) => r.admitted).length, 7);
+      assert.equal(await b.countLeases(key), 7);
+    });
+
     test('ping succeeds against a reachable backend', async () => {
       await pod().ping();
     });
@@ -210,6 +273,10 @@ export function limitsContract(name: string, subject: LimitsContractSubject): vo
           await assert.rejects(dead.ping(), /not reachable/);
           await assert.rejects(dead.increment(keyName('x'), LONG_TTL), /not reachable/);
           await assert.rejects(dead.tryLock(keyName('x'), LONG_TTL), /not reachable/);
+          await assert.rejects(
+            dead.acquireLease([{ key: keyName('x'), cap: 1 }], 'h', LONG_TTL),
+            /not reachable/,
+          );
         } finally {
           await dead.close();
         }

@@ -28,6 +28,8 @@ export interface ConnectionContext {
   refuseProxyHeader: boolean;
   timers: ConnectionTimers;
   logger: Logger;
+  /** See LineConnectionIo.admitUser: the server's per-user caps. */
+  admitUser(user: string): Promise<boolean>;
 }
 
 /** After QUIT/LOGOUT the client has this long to take the last reply before the socket is cut. */
@@ -97,6 +99,7 @@ export class LineConnection<F> {
       holdReading: (until) => this.holdReading(until),
       goodbye: (text, reason) => this.goodbye(text, reason),
       close: () => this.socket.destroy(),
+      admitUser: (user) => this.context.admitUser(user),
     };
   }
 

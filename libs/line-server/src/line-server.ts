@@ -1,7 +1,8 @@
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { TLSSocket, createSecureContext } from 'node:tls';
-import { ConnectionGate } from '@correo/limits';
+import { ConnectionCounter, ConnectionGate, ConnectionLeases } from '@correo/limits';
+import type { ConnectionLease, LeaseTiming, Limits } from '@correo/limits';
 import type { Logger } from '@correo/telemetry';
 import { LineConnection } from './line-connection.js';
 import type { ConnectionTimers } from './line-connection.js';
@@ -21,7 +22,10 @@ export interface LineMetrics {
   connections: { inc(labels: { listener: string }): void };
   /** correo_<protocol>_active_connections{listener}. */
   activeConnections: { inc(labels: { listener: string }): void; dec(labels: { listener: string }): void };
-  /** correo_<protocol>_connections_refused_total{listener,reason}: per-ip, total, proxy, tls, shutdown. */
+  /**
+   * correo_<protocol>_connections_refused_total{listener,reason}: per-ip, total, proxy, tls, shutdown,
+   * and after login per-user, per-user-ip.
+   */
   refused: { inc(labels: { listener: string; reason: string }): void };
 }
 
@@ -31,9 +35,17 @@ export interface LineServerOptions<F, N extends string> {
   host: string;
   /** PEM key and certificate: implicit-TLS listeners and STARTTLS. */
   tls: { key: string; cert: string };
-  /** Sessions of this process over all listeners, and from one client address. */
+  /** Sessions of this process over all listeners. */
   maxConnections: number;
+  /** Sessions from one client address, over every pod sharing `limits` (and on this process first). */
   maxConnectionsPerIp: number;
+  /** Logged-in sessions of one user over every pod; absent: no cap. */
+  maxConnectionsPerUser?: number;
+  /** Logged-in sessions of one user from one address over every pod (Dovecot's mail_max_userip_connections); absent: no cap. */
+  maxConnectionsPerUserIp?: number;
+  /** Where the caps across pods keep their leases (Redis, or in-process for the embedded default). */
+  limits: Limits;
+  leaseTiming?: LeaseTiming;
   timers: ConnectionTimers;
   /** Load balancers allowed to (and then required to) open connections with a PROXY header. */
   trustedProxies?: readonly string[];
@@ -73,6 +85,22 @@ export async function startLineServer<F, N extends string>(
     maxTotal: options.maxConnections,
     maxPerIp: options.maxConnectionsPerIp,
   });
+  const leases = new ConnectionLeases({
+    limits: options.limits,
+    protocol: protocol.name,
+    timing: options.leaseTiming,
+    logger,
+  });
+  const userCaps = [
+    { reason: 'per-user', cap: options.maxConnectionsPerUser, key: (user: string) => `user:${user}` },
+    {
+      reason: 'per-user-ip',
+      cap: options.maxConnectionsPerUserIp,
+      key: (user: string, ip: string) => `user-ip:${user}:${ip}`,
+    },
+  ].flatMap(({ cap, ...rest }) =>
+    cap === undefined ? [] : [{ ...rest, cap, local: new ConnectionCounter(cap) }],
+  );
   const connections = new Set<LineConnection<F>>();
   /** Every accepted socket, also those still in their PROXY header or TLS handshake. */
   const sockets = new Set<Socket>();
@@ -125,11 +153,24 @@ export async function startLineServer<F, N extends string>(
       socket = secured;
     }
     if (closing) return refuse(listener.name, socket, 'shutdown', 'Server shutting down');
+    // The process's own caps first: no backend round trip for what this pod alone can refuse.
     const admission = gate.admit(remoteAddress);
     if (!admission.admitted) {
       const perIp = admission.cap === 'per-ip';
       const text = perIp ? 'Too many connections from your address' : 'Too many connections';
       return refuse(listener.name, socket, admission.cap, text);
+    }
+    const podsWide = await leases.acquire([{ key: `ip:${remoteAddress}`, cap: options.maxConnectionsPerIp }]);
+    if (!podsWide.admitted) {
+      admission.release();
+      return refuse(listener.name, socket, 'per-ip', 'Too many connections from your address');
+    }
+    const held = new HeldSlots(admission, podsWide.lease);
+    // The backend answered while the client left or the server began to drain.
+    if (closing || socket.destroyed) {
+      held.releaseAll();
+      if (closing) refuse(listener.name, socket, 'shutdown', 'Server shutting down');
+      return;
     }
     metrics.connections.inc({ listener: listener.name });
     metrics.activeConnections.inc({ listener: listener.name });
@@ -141,13 +182,43 @@ export async function startLineServer<F, N extends string>(
       refuseProxyHeader: !viaProxy,
       timers,
       logger: logger.child({ protocol: protocol.name, listener: listener.name, client: remoteAddress }),
+      admitUser: async (user) => {
+        const refusal = await admitUser(user, remoteAddress, held);
+        if (refusal) metrics.refused.inc({ listener: listener.name, reason: refusal });
+        return refusal === null;
+      },
     });
     connections.add(connection);
     void connection.finished.then(() => {
       connections.delete(connection);
-      admission.release();
+      held.releaseAll();
       metrics.activeConnections.dec({ listener: listener.name });
     });
+  }
+
+  /** Takes the user's slots into `held` (released with the connection); else names the full cap. */
+  async function admitUser(user: string, ip: string, held: HeldSlots): Promise<string | null> {
+    const taken: ConnectionLease[] = [];
+    for (const cap of userCaps) {
+      const key = cap.key(user, ip);
+      if (!cap.local.acquire(key)) {
+        for (const slot of taken) slot.release();
+        return cap.reason;
+      }
+      taken.push({ release: () => cap.local.release(key) });
+    }
+    if (userCaps.length > 0) {
+      const podsWide = await leases.acquire(
+        userCaps.map((cap) => ({ key: cap.key(user, ip), cap: cap.cap })),
+      );
+      if (!podsWide.admitted) {
+        for (const slot of taken) slot.release();
+        return userCaps[podsWide.index]?.reason ?? 'per-user';
+      }
+      taken.push(podsWide.lease);
+    }
+    for (const slot of taken) held.add(slot);
+    return null;
   }
 
   const servers: Server[] = [];
@@ -162,6 +233,7 @@ export async function startLineServer<F, N extends string>(
     }
   } catch (error) {
     await Promise.all(servers.map(closeServer));
+    leases.close();
     throw error;
   }
 
@@ -172,6 +244,7 @@ export async function startLineServer<F, N extends string>(
     },
     close() {
       closing ??= (async () => {
+        // Connections still open release their leases as they end; none start after this.
         const stopped = Promise.all(servers.map(closeServer));
         const grace = setTimeout(() => {
           for (const socket of sockets) socket.destroy();
@@ -180,10 +253,31 @@ export async function startLineServer<F, N extends string>(
         await Promise.all([...connections].map((connection) => connection.drain()));
         clearTimeout(grace);
         await stopped;
+        leases.close();
       })();
       return closing;
     },
   };
+}
+
+/** What one connection holds, released once when it ends (also what is taken after it ended). */
+class HeldSlots {
+  private readonly slots: ConnectionLease[];
+  private ended = false;
+
+  constructor(...slots: ConnectionLease[]) {
+    this.slots = slots;
+  }
+
+  add(slot: ConnectionLease): void {
+    if (this.ended) slot.release();
+    else this.slots.push(slot);
+  }
+
+  releaseAll(): void {
+    this.ended = true;
+    for (const slot of this.slots.splice(0)) slot.release();
+  }
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {

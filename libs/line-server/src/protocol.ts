@@ -72,6 +72,12 @@ export interface LineConnectionIo<F> {
   goodbye(text: string, reason: GoodbyeReason): void;
   /** Drops the connection after what was written. */
   close(): void;
+  /**
+   * Logged in as `user` (a stable account id): takes the per-user and per-user+address slots (across
+   * pods) until the connection ends. False when one is full: the session answers with its own error
+   * (IMAP `NO [LIMIT]`, POP3 `-ERR [IN-USE]`) and stays logged out.
+   */
+  admitUser(user: string): Promise<boolean>;
 }
 
 export class ConnectionClosedError extends Error {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { createMemoryLimits, MemoryLimitsState } from '@correo/limits';
 import { LineClient, eventually } from '@correo/testkit';
 import { loadTlsMaterial } from '@correo/tls';
 import type { TlsMaterial } from '@correo/tls';
@@ -215,6 +216,29 @@ describe('line server', () => {
     const second = await client(server.ports.plain);
     assert.equal(await second.readLine(), '* BYE limit Too many connections from your address');
     await second.closed();
+  });
+
+  test('caps across two servers sharing their limits: per address at accept, per user and user+address at login', async () => {
+    const limits = createMemoryLimits({ state: new MemoryLimitsState() });
+    const caps = { limits, maxConnectionsPerIp: 3, maxConnectionsPerUser: 2, maxConnectionsPerUserIp: 1 };
+    const [a, b] = [await start(newControl(), caps), await start(newControl(), caps)];
+    const first = await client(a.ports.plain);
+    const second = await client(b.ports.plain);
+    const third = await client(b.ports.plain);
+    for (const c of [first, second, third]) assert.equal(await c.readLine(), '* HELLO');
+    const fourth = await client(a.ports.plain);
+    assert.equal(await fourth.readLine(), '* BYE limit Too many connections from your address');
+    assert.equal(await first.ask('LOGIN alice'), 'OK logged in');
+    // alice from the same address on the other server: per user+address.
+    assert.equal(await second.ask('LOGIN alice'), 'NO too many sessions of this user');
+    assert.equal(await second.ask('LOGIN bob'), 'OK logged in', 'another user has slots of their own');
+    first.socket.destroy();
+    await eventually(
+      'alice’s slots to be free',
+      async () => (await third.ask('LOGIN alice')) === 'OK logged in',
+    );
+    // The closed connection's slot went back: only the third connection holds one for alice now.
+    assert.equal(await limits.countLeases('toy:user:alice'), 1);
   });
 
   test('drain: goodbye at once between commands and in IDLE, after the command under way otherwise', async () => {

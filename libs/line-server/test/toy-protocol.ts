@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
+import { createMemoryLimits, MemoryLimitsState } from '@correo/limits';
 import { createLogger } from '@correo/telemetry';
 import { startLineServer } from '../src/index.js';
 import type {
@@ -110,6 +111,10 @@ export function toyProtocol(control: ToyControl): LineProtocol<string> {
               await io.write(`${args.join(' ')}\r\n`);
               return 'continue';
             case 'LOGIN':
+              if (!(await io.admitUser(args[0] ?? 'toy'))) {
+                await io.write('NO too many sessions of this user\r\n');
+                return 'continue';
+              }
               authenticated = true;
               await io.write('OK logged in\r\n');
               return 'continue';
@@ -199,5 +204,7 @@ export async function startToyServer(
     metrics: { connections: metric, activeConnections: metric, refused: metric },
     logger: createLogger('line-server-test', 'silent'),
     ...overrides,
+    // A state of its own unless the test shares one: the servers of other tests hold leases too.
+    limits: overrides.limits ?? createMemoryLimits({ state: new MemoryLimitsState() }),
   });
 }

@@ -128,3 +128,5 @@ export type {
   RecipientFate,
   RelayJobRoute,
 } from './journey.js';
+export { createImageSenderList, MAX_IMAGE_SENDERS_PER_ACCOUNT } from './webmail-image-senders.js';
+export type { ImageSenderList } from './webmail-image-senders.js';

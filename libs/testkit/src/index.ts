@@ -11,6 +11,7 @@ export * from './line-client.js';
 export * from './python-smtp.js';
 export * from './private-postgres.js';
 export * from './private-minio.js';
+export * from './private-redis.js';
 export * from './recording-clock.js';
 export * from './counter-watch.js';
 export * from './service-process.js';

@@ -72,7 +72,12 @@ export interface DeliveredToMailbox {
  * (the adapter settings of docs/configuration.md). distributed uses the shared test Kafka, MinIO and
  * Redis; embedded keeps blobs under `blobDir`.
  */
-export function adapterEnv(kind: StackKind, databaseUrl: string, blobDir?: string): Record<string, string> {
+export function adapterEnv(
+  kind: StackKind,
+  databaseUrl: string,
+  blobDir?: string,
+  limitsKeyPrefix = `${uniqueName('limits')}:`,
+): Record<string, string> {
   if (kind === 'embedded') {
     return {
       DATABASE_URL: databaseUrl,
@@ -96,6 +101,9 @@ export function adapterEnv(kind: StackKind, databaseUrl: string, blobDir?: strin
     S3_SECRET_ACCESS_KEY: backends.s3.secretAccessKey,
     REDIS_URL: backends.redisUrl,
     LIMITS_ADAPTER: 'redis',
+    // Every test on this machine connects from 127.0.0.1: the per-address caps and rates of one run
+    // must not count another run's connections in the shared Redis.
+    LIMITS_KEY_PREFIX: limitsKeyPrefix,
     NOTIFY_ADAPTER: 'redis',
   };
 }
@@ -110,6 +118,8 @@ interface StackState {
   blobDir: string;
   /** What env() cannot say: the S3 key prefix of the stack's blobs. */
   blobPrefix: string;
+  /** The Redis key prefix of the stack's limits (distributed), passed on to its processes by env(). */
+  limitsKeyPrefix?: string;
   newBus: () => Bus;
   newLimits: () => Limits;
   newNotifier: () => Notifier;
@@ -282,7 +292,7 @@ export class TestStack {
   /** The environment a service process (main.ts) needs to run on the same backends. */
   env(): Record<string, string> {
     if (this.state.blobPrefix) throw new Error('env(): open the distributed stack with blobsAtRoot');
-    return adapterEnv(this.kind, this.db.url, this.state.blobDir);
+    return adapterEnv(this.kind, this.db.url, this.state.blobDir, this.state.limitsKeyPrefix);
   }
 
   /** Runs at close, before the stack's own parts are released (last registered, first run). */
@@ -315,8 +325,10 @@ export async function openTestStack(kind: StackKind, options: TestStackOptions =
     const dir = await mkdtemp(join(tmpdir(), `stack-${kind}-`));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     const blobDir = join(dir, 'blobs');
-    const parts: Pick<StackState, 'blobs' | 'blobPrefix' | 'newBus' | 'newLimits' | 'newNotifier'> =
-      kind === 'embedded' ? embeddedParts(db, blobDir, options) : await distributedParts(options);
+    const parts: Pick<
+      StackState,
+      'blobs' | 'blobPrefix' | 'limitsKeyPrefix' | 'newBus' | 'newLimits' | 'newNotifier'
+    > = kind === 'embedded' ? embeddedParts(db, blobDir, options) : await distributedParts(options);
     cleanups.push(() => parts.blobs.close());
     return new TestStack({
       kind,
@@ -364,6 +376,7 @@ export async function openTestStack(kind: StackKind, options: TestStackOptions =
     return {
       blobs,
       blobPrefix,
+      limitsKeyPrefix: keyPrefix,
       newBus: () =>
         createKafkaBus({
           brokers: backends.kafkaBrokers,

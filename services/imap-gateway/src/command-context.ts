@@ -2,7 +2,7 @@ import { createLoginLimiter, LoginPolicy } from '@correo/auth';
 import type { BlobStore } from '@correo/blobs';
 import type { AccountRef, Directory } from '@correo/directory';
 import type { CompletionStatus, ResponseCode } from '@correo/imap-proto';
-import { ByteBudget, ConnectionCounter } from '@correo/limits';
+import { ByteBudget } from '@correo/limits';
 import { MailboxChangeFeed } from '@correo/notify';
 import type { Pool } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
@@ -21,8 +21,6 @@ export interface GatewayServices {
   loginPolicy: LoginPolicy;
   /** The account's mailbox changes: the store's write paths publish, sessions subscribe. */
   changes: MailboxChangeFeed;
-  /** Logged-in sessions per account on this gateway process. */
-  userConnections: ConnectionCounter;
   /** Literal octets held by all connections (IMAP_LITERAL_MEMORY). */
   literalBudget: ByteBudget;
   logger: Logger;
@@ -41,7 +39,6 @@ export function gatewayServices(backends: GatewayBackends): GatewayServices {
     directory: backends.directory,
     loginPolicy: backends.loginPolicy ?? new LoginPolicy(createLoginLimiter(backends.limits), { logger }),
     changes: new MailboxChangeFeed(backends.notifier, logger),
-    userConnections: new ConnectionCounter(config.maxConnectionsPerUser),
     literalBudget: new ByteBudget(config.literalMemory),
     logger,
   };
@@ -56,6 +53,8 @@ export interface SessionIo {
   setIdling(idling: boolean): void;
   /** Drops the connection after what was written. */
   close(): void;
+  /** Logged in: the connection layer's per-user caps (see LineConnectionIo.admitUser). */
+  admitUser(accountId: string): Promise<boolean>;
 }
 
 /** What every command gets, in any state. */

@@ -22,6 +22,7 @@ export const imapGatewaySection = defineSection({
     IMAP_MAX_CONNECTIONS: integer({ min: 1, max: 1_000_000, default: 20_000 }),
     IMAP_MAX_CONNECTIONS_PER_IP: integer({ min: 1, max: 1_000_000, default: 100 }),
     IMAP_MAX_CONNECTIONS_PER_USER: integer({ min: 1, max: 100_000, default: 50 }),
+    IMAP_MAX_CONNECTIONS_PER_USER_IP: integer({ min: 1, max: 100_000, default: 10 }),
     IMAP_MAX_AUTH_FAILURES: integer({ min: 1, max: 100, default: 3 }),
     IMAP_FETCH_BATCH: integer({ min: 1, max: 10_000, default: 200 }),
     IMAP_PREAUTH_TIMEOUT_MS: integer({ min: 1000, max: 3_600_000, default: 60_000 }),
@@ -71,6 +72,7 @@ export const imapGatewaySection = defineSection({
       maxConnections: vars.IMAP_MAX_CONNECTIONS,
       maxConnectionsPerIp: vars.IMAP_MAX_CONNECTIONS_PER_IP,
       maxConnectionsPerUser: vars.IMAP_MAX_CONNECTIONS_PER_USER,
+      maxConnectionsPerUserIp: vars.IMAP_MAX_CONNECTIONS_PER_USER_IP,
       maxAuthFailures: vars.IMAP_MAX_AUTH_FAILURES,
       fetchBatch: vars.IMAP_FETCH_BATCH,
       preAuthTimeoutMs: vars.IMAP_PREAUTH_TIMEOUT_MS,
@@ -111,15 +113,17 @@ export interface ImapGatewayConfig {
   literalMemory: number;
   /** Sessions of this gateway process, both listeners together; beyond it the greeting is BYE [LIMIT]. */
   maxConnections: number;
-  /** Counted per gateway process. */
+  /** From one client address, over every gateway pod (connection leases in the limits port). */
   maxConnectionsPerIp: number;
   /** From connect to a successful login, however active the client is; then BYE and close. */
   preAuthTimeoutMs: number;
   /** Octets per second a literal (APPEND, LOGIN) must average over each window; 0 turns it off. */
   minTransferRate: number;
   transferRateWindowMs: number;
-  /** Logged-in sessions of one account, counted per gateway process. */
+  /** Logged-in sessions of one account over every gateway pod; beyond it LOGIN gets NO [LIMIT]. */
   maxConnectionsPerUser: number;
+  /** Logged-in sessions of one account from one address over every pod (Dovecot's mail_max_userip_connections). */
+  maxConnectionsPerUserIp: number;
   /** Failed logins in one connection before it is closed. */
   maxAuthFailures: number;
   /** Messages read from the store per query during FETCH. */
@@ -159,6 +163,7 @@ export function defaultImapGatewayConfig(overrides: Partial<ImapGatewayConfig> =
     maxConnections: 20_000,
     maxConnectionsPerIp: 100,
     maxConnectionsPerUser: 50,
+    maxConnectionsPerUserIp: 10,
     maxAuthFailures: 3,
     fetchBatch: 200,
     preAuthTimeoutMs: 60_000,

@@ -56,6 +56,7 @@ class ImapConnection implements LineSession<ReceiverEvent>, Framer<ReceiverEvent
       readLine: () => this.readLine(),
       setIdling: (idling) => io.holdIdleTimer(idling),
       close: () => io.close(),
+      admitUser: (accountId) => io.admitUser(accountId),
     };
     this.session = new ImapSession(services, sessionIo, io.remoteAddress, io.secure);
     this.receiver = new CommandReceiver(this.receiverLimits());

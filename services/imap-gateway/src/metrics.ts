@@ -14,7 +14,7 @@ export const imapMetrics = {
   }),
   connectionsRefused: metrics.counter<'listener' | 'reason'>({
     name: 'correo_imap_connections_refused_total',
-    help: 'IMAP connections refused before a session: per-ip, total, proxy, tls, shutdown.',
+    help: 'IMAP connections refused: per-ip, total, proxy, tls, shutdown; LOGIN refused: per-user, per-user-ip.',
     labelNames: ['listener', 'reason'],
   }),
   commands: metrics.counter<'command' | 'status'>({

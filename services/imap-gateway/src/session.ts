@@ -323,9 +323,12 @@ export class ImapSession {
     return present;
   }
 
-  /** LOGIN or AUTHENTICATE succeeded: take a per-account slot and listen for the account's changes. */
+  /**
+   * LOGIN or AUTHENTICATE succeeded: take the account's slots (the connection layer's per-user caps,
+   * across pods; RFC 5530 LIMIT when one is full) and listen for the account's changes.
+   */
   async loggedIn(account: AccountRef): Promise<Completion | null> {
-    if (!this.services.userConnections.acquire(account.accountId)) {
+    if (!(await this.io.admitUser(account.accountId))) {
       return no('Too many connections for this account', { code: 'LIMIT' });
     }
     this.current = { name: 'authenticated', account };
@@ -374,17 +377,13 @@ export class ImapSession {
     return capabilityResponse(this.capabilities());
   }
 
-  /** The connection is gone: free the account slot and the subscription. */
+  /** The connection is gone: drop the subscription (the connection layer frees the account's slots). */
   async close(): Promise<void> {
     const unsubscribe = this.unsubscribe;
     this.unsubscribe = null;
     this.onChange = null;
     this.notifications = null;
-    const state = this.current;
     this.current = { name: 'logout', account: null };
-    if (state.name !== 'not-authenticated' && state.account) {
-      this.services.userConnections.release(state.account.accountId);
-    }
     await unsubscribe?.().catch(() => {});
   }
 }

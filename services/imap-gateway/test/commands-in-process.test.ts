@@ -39,11 +39,8 @@ describe('IMAP commands through the session, in process', () => {
   }
 
   /** A session past LOGIN (the LOGIN command itself is tested with a password in the first tests). */
-  async function loggedIn(
-    account: AccountRef,
-    options: { services?: GatewayServices } = {},
-  ): Promise<SessionDriver> {
-    const session = new SessionDriver(options.services ?? services);
+  async function loggedIn(account: AccountRef): Promise<SessionDriver> {
+    const session = new SessionDriver(services);
     sessions.push(session);
     await session.authenticate(account);
     return session;
@@ -77,18 +74,18 @@ describe('IMAP commands through the session, in process', () => {
     assert.match((await session.command('NOOP')).status, /^BAD NOOP is not allowed in the logout state/);
   });
 
-  test('the per-account slot is held from LOGIN until the connection ends, LOGOUT or not', async () => {
+  test('LOGIN asks the connection layer for the account slot; a refusal is NO [LIMIT], still logged out', async () => {
     const account = await gateway.account('slots', { password: true });
     const { address } = account;
-    const oneEach = gateway.withConfig({ maxConnectionsPerUser: 1 });
-    const first = await loggedIn(account, { services: oneEach });
-    const second = new SessionDriver(oneEach);
-    assert.match((await second.command(`LOGIN ${address} "${gateway.password}"`)).status, /^NO \[LIMIT\]/);
-    await first.command('LOGOUT');
-    assert.match((await second.command(`LOGIN ${address} "${gateway.password}"`)).status, /^NO \[LIMIT\]/);
-    await first.end();
-    assert.match((await second.command(`LOGIN ${address} "${gateway.password}"`)).status, /^OK/);
-    await second.end();
+    const full = new SessionDriver(gateway.services, '127.0.0.1', () => false);
+    assert.match((await full.command(`LOGIN ${address} "${gateway.password}"`)).status, /^NO \[LIMIT\]/);
+    assert.equal(full.session.state, 'not-authenticated');
+    assert.deepEqual(full.admissions, [account.accountId]);
+    await full.end();
+    const free = new SessionDriver(gateway.services);
+    assert.match((await free.command(`LOGIN ${address} "${gateway.password}"`)).status, /^OK/);
+    assert.deepEqual(free.admissions, [account.accountId]);
+    await free.end();
   });
 
   test('SELECT and EXAMINE report the mailbox; a missing one is NONEXISTENT', async () => {

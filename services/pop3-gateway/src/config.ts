@@ -73,7 +73,7 @@ export interface Pop3GatewayConfig {
   maxLineLength: number;
   /** Sessions of this gateway process, both listeners together; beyond it the greeting is -ERR [SYS/TEMP]. */
   maxConnections: number;
-  /** Open connections from one client address, counted per gateway process. */
+  /** Open connections from one client address, over every gateway pod (connection leases in the limits port). */
   maxConnectionsPerIp: number;
   /** From connect to a successful login, however active the client is; then -ERR and close. */
   preAuthTimeoutMs: number;

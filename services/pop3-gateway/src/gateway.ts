@@ -1,12 +1,6 @@
+import type { MailboxGateway, MailboxGatewayDeps } from '@correo/backends';
 import { createLoginLimiter, LoginPolicy } from '@correo/auth';
-import type { BlobStore } from '@correo/blobs';
-import type { Directory } from '@correo/directory';
-import type { Limits } from '@correo/limits';
 import { startLineServer } from '@correo/line-server';
-import type { Notifier } from '@correo/notify';
-import type { Pool } from '@correo/store';
-import type { Listener } from '@correo/runtime';
-import type { Logger } from '@correo/telemetry';
 import type { Pop3GatewayConfig } from './config.js';
 import { pop3Protocol } from './connection.js';
 import { createMaildropLocks } from './maildrop-lock.js';
@@ -15,33 +9,12 @@ import { pop3Metrics } from './metrics.js';
 
 export type Pop3ListenerName = 'pop3' | 'pop3s';
 
-export interface Pop3GatewayDeps {
-  config: Pop3GatewayConfig;
-  pool: Pool;
-  blobs: BlobStore;
-  directory: Pick<Directory, 'loginKey' | 'authenticate'>;
-  /** The one-session-per-maildrop lock and the failed-login counters, shared by every pod. */
-  limits: Limits;
-  /** Mailbox-changed notifications after an expunge (IMAP IDLE listens). */
-  notifier: Notifier;
-  logger: Logger;
-  /** PEM key and certificate (see @correo/tls loadTlsMaterial) for STLS and port 995. */
-  tls: { key: string; cert: string };
-  /** Load balancers that open connections with a PROXY header (PROXY_TRUSTED_CIDRS). */
-  trustedProxies?: readonly string[];
-  /** Defaults to the standard policy over createLoginLimiter(limits). */
-  loginPolicy?: LoginPolicy;
-}
+export type Pop3GatewayDeps = MailboxGatewayDeps<Pop3GatewayConfig>;
 
-export interface Pop3Gateway {
+/** close() stops listening and ends every session without UPDATE (nothing is deleted), freeing their locks. */
+export interface Pop3Gateway extends MailboxGateway {
   /** The ports really bound (differs from the config when it asked for 0). */
   ports: Record<Pop3ListenerName, number>;
-  /** What runs where, for banners and logs. */
-  listeners: Listener[];
-  /** Stops listening and ends every session without UPDATE (nothing is deleted), freeing their locks. */
-  close(): Promise<void>;
-  /** A renewed certificate (watchTlsMaterial): new connections and STARTTLS get it, open ones keep theirs. */
-  updateTls(material: { key: string; cert: string }): void;
 }
 
 /** Starts POP3 (STLS) and POP3S (implicit TLS) listeners. */
@@ -72,6 +45,9 @@ export async function startPop3Gateway(deps: Pop3GatewayDeps): Promise<Pop3Gatew
     tls: deps.tls,
     maxConnections: config.maxConnections,
     maxConnectionsPerIp: config.maxConnectionsPerIp,
+    // No per-user caps: the maildrop lock already admits one session per account over every pod.
+    limits: deps.limits,
+    leaseTiming: deps.leaseTiming,
     timers: { idleTimeoutMs: config.idleTimeoutMs, preAuthTimeoutMs: config.preAuthTimeoutMs },
     trustedProxies: deps.trustedProxies,
     metrics: {

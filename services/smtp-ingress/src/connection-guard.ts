@@ -1,4 +1,5 @@
-import type { Limits } from '@correo/limits';
+import { ConnectionCounter, ConnectionLeases } from '@correo/limits';
+import type { ConnectionLease, LeaseTiming, Limits } from '@correo/limits';
 import type { Logger } from '@correo/telemetry';
 import { replies, type SmtpReply } from './smtp-reply.js';
 
@@ -7,26 +8,36 @@ export interface ConnectionGuardOptions {
   /** 0: no rate limit. */
   perIpPerMinute: number;
   limits: Limits;
+  leaseTiming?: LeaseTiming;
   logger: Logger;
 }
 
 /**
- * Concurrent connections per address are counted in this process (a pod knows its own sockets); the
- * connection rate per address is counted through the limits port, so it holds across every pod.
+ * Concurrent connections per address: counted in this process first (no backend round trip for what
+ * this pod alone can refuse), then through connection leases in the limits port, so the cap holds
+ * across every ingress pod. The connection rate per address is a counter of the limits port too.
  */
 export class ConnectionGuard {
-  private readonly open = new Map<string, number>();
-  private readonly counted = new Map<string, string>();
+  private readonly open: ConnectionCounter;
+  private readonly leases: ConnectionLeases;
+  private readonly counted = new Map<string, { ip: string; lease?: ConnectionLease }>();
 
-  constructor(private readonly options: ConnectionGuardOptions) {}
+  constructor(private readonly options: ConnectionGuardOptions) {
+    this.open = new ConnectionCounter(options.maxPerIp);
+    this.leases = new ConnectionLeases({
+      limits: options.limits,
+      protocol: 'smtp',
+      timing: options.leaseTiming,
+      logger: options.logger,
+    });
+  }
 
   /** null: admitted (and counted until release); otherwise the 421 to refuse with. */
   async admit(sessionId: string, ip: string): Promise<SmtpReply | null> {
-    const current = this.open.get(ip) ?? 0;
-    if (current >= this.options.maxPerIp) return replies.tooManyConnections();
     // Counted before any await so that a burst of connections cannot all pass the check at once.
-    this.open.set(ip, current + 1);
-    this.counted.set(sessionId, ip);
+    if (!this.open.acquire(ip)) return replies.tooManyConnections();
+    const entry: { ip: string; lease?: ConnectionLease } = { ip };
+    this.counted.set(sessionId, entry);
     if (this.options.perIpPerMinute > 0) {
       try {
         const recent = await this.options.limits.increment(`smtp:connections:${ip}`, 60_000);
@@ -39,17 +50,30 @@ export class ConnectionGuard {
         this.options.logger.warn({ err: error, ip }, 'connection rate limit unavailable, admitting');
       }
     }
+    // Fail-open inside (see ConnectionLeases): an unreachable backend leaves the per-process cap.
+    const podsWide = await this.leases.acquire([{ key: `ip:${ip}`, cap: this.options.maxPerIp }]);
+    if (!podsWide.admitted) {
+      this.release(sessionId);
+      return replies.tooManyConnections();
+    }
+    // The session may have ended while the backend answered: then the lease goes at once.
+    if (this.counted.get(sessionId) === entry) entry.lease = podsWide.lease;
+    else podsWide.lease.release();
     return null;
   }
 
   /** True when the session had been admitted (and is now uncounted). */
   release(sessionId: string): boolean {
-    const ip = this.counted.get(sessionId);
-    if (ip === undefined) return false;
+    const entry = this.counted.get(sessionId);
+    if (entry === undefined) return false;
     this.counted.delete(sessionId);
-    const remaining = (this.open.get(ip) ?? 1) - 1;
-    if (remaining <= 0) this.open.delete(ip);
-    else this.open.set(ip, remaining);
+    this.open.release(entry.ip);
+    entry.lease?.release();
     return true;
+  }
+
+  /** Stops the lease heartbeat (on shutdown, after the sessions ended). */
+  close(): void {
+    this.leases.close();
   }
 }

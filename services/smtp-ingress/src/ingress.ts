@@ -1,4 +1,5 @@
 import { createLoginLimiter, LoginPolicy } from '@correo/auth';
+import type { LeaseTiming } from '@correo/limits';
 import type { SMTPServer } from 'smtp-server';
 import type { TlsMaterial } from '@correo/tls';
 import type { SmtpIngressConfig } from './config.js';
@@ -16,6 +17,8 @@ export interface SmtpIngressDeps extends IngressBackends {
   topic?: string;
   /** Load balancers that open connections with a PROXY header (PROXY_TRUSTED_CIDRS). */
   trustedProxies?: readonly string[];
+  /** How long a killed pod's connections still count, how long an accept waits for `limits`. */
+  leaseTiming?: LeaseTiming;
 }
 
 export interface SmtpIngress {
@@ -34,6 +37,7 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
     maxPerIp: config.maxConnectionsPerIp,
     perIpPerMinute: config.connectionsPerIpPerMinute,
     limits: deps.limits,
+    leaseTiming: deps.leaseTiming,
     logger: deps.logger,
   });
   const topic = deps.topic ?? MAIL_ACCEPTED_TOPIC;
@@ -83,7 +87,7 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
   return {
     ports,
     close() {
-      closing ??= Promise.all(started.map(({ server }) => closeServer(server))).then(() => undefined);
+      closing ??= Promise.all(started.map(({ server }) => closeServer(server))).then(() => guard.close());
       return closing;
     },
     updateTls(material) {

@@ -1,4 +1,6 @@
 // Wiring only: config -> adapters -> startSmtpIngress. The schema is migrated beforehand (libs/store migrate CLI).
+// First: sizes libuv's thread pool before anything starts it (fsyncs in parallel).
+import '@correo/runtime/threadpool';
 import { openBackends, requireDatabaseUrl } from '@correo/backends';
 import { createMailPathDirectory } from '@correo/directory';
 import { retryUntilDone, runService } from '@correo/runtime';
@@ -42,6 +44,7 @@ await runService({
       logger,
       tls,
       trustedProxies: config.proxy.trustedCidrs,
+      leaseTiming: config.limits.leases,
     });
     const certificateWatch = reloadTlsOnRenewal(tlsOptions, tls, [ingress], logger);
     const host = config.smtp.bindHost;

@@ -76,11 +76,6 @@ export class InProcessGateway {
     });
   }
 
-  /** Another process's services over the same backends (its own per-account connection counts). */
-  withConfig(config: Partial<ImapGatewayConfig>): GatewayServices {
-    return gatewayServices({ ...this.backends, config: { ...this.backends.config, ...config } });
-  }
-
   /**
    * A provisioned account (INBOX, Sent, Drafts, Trash, Junk, Archive). With `password` it can LOGIN
    * (with `this.password`); without, tests reach it through SessionDriver.authenticate and skip the
@@ -140,7 +135,15 @@ export class SessionDriver implements SessionIo {
   private tags = 0;
   closed = false;
 
-  constructor(services: GatewayServices, remoteAddress = '127.0.0.1') {
+  /** The accounts the session asked the connection layer to admit, in order. */
+  readonly admissions: string[] = [];
+
+  /** `admit` stands for the connection layer's per-user caps (libs/line-server tests them). */
+  constructor(
+    services: GatewayServices,
+    remoteAddress = '127.0.0.1',
+    private readonly admit: (accountId: string) => boolean = () => true,
+  ) {
     this.session = new ImapSession(services, this, remoteAddress, false);
   }
 
@@ -164,6 +167,11 @@ export class SessionDriver implements SessionIo {
   }
 
   setIdling(): void {}
+
+  admitUser(accountId: string): Promise<boolean> {
+    this.admissions.push(accountId);
+    return Promise.resolve(this.admit(accountId));
+  }
 
   close(): void {
     this.closed = true;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createPostgresDirectory } from '@correo/directory';
 import { createLogger } from '@correo/telemetry';
 import { openTestStack, TestStack } from '@correo/testkit/stack';
-import type { StackKind } from '@correo/testkit/stack';
+import type { StackKind, TestStackOptions } from '@correo/testkit/stack';
 import type { TlsMaterial } from '@correo/tls';
 import { defaultImapGatewayConfig, startImapGateway } from '../../src/index.js';
 import type { ImapGateway, ImapGatewayConfig, ImapGatewayDeps } from '../../src/index.js';
@@ -19,15 +19,18 @@ export class ImapTestStack extends TestStack {
     super(opened);
   }
 
-  static async create(kind: StackKind): Promise<ImapTestStack> {
-    const opened = await openTestStack(kind);
+  static async create(kind: StackKind, options: TestStackOptions = {}): Promise<ImapTestStack> {
+    const opened = await openTestStack(kind, options);
     return new ImapTestStack(opened, await opened.certificate());
   }
 
-  /** A gateway on free ports with its own notifier connection (as a separate pod would have). */
+  /**
+   * A gateway on free ports with its own notifier connection (as a separate pod would have); `deps`
+   * may give it its own limits client and lease timing too.
+   */
   async gateway(
     overrides: Partial<ImapGatewayConfig> = {},
-    deps: Pick<Partial<ImapGatewayDeps>, 'loginPolicy' | 'trustedProxies'> = {},
+    deps: Pick<Partial<ImapGatewayDeps>, 'loginPolicy' | 'trustedProxies' | 'limits' | 'leaseTiming'> = {},
   ): Promise<ImapGateway> {
     const gateway = await startImapGateway({
       config: defaultImapGatewayConfig({ ports: { imap: 0, imaps: 0 }, hostname: 'imap.test', ...overrides }),
