@@ -51,6 +51,8 @@ export class ImapSession {
   /** ENABLEd extensions (upper case): CONDSTORE, QRESYNC, UTF8=ACCEPT, IMAP4REV2. */
   readonly enabled = new Set<string>();
   authFailures = 0;
+  /** COMPRESS=DEFLATE is on (RFC 4978): a second COMPRESS gets NO [COMPRESSIONACTIVE]. */
+  compressionActive = false;
   /** The selected mailbox must be read again at the next sync (a command's own write, an unreadable change). */
   dirty = false;
   /**
