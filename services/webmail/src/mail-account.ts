@@ -3,6 +3,7 @@ import { ImapFlow, type FetchMessageObject, type MessageStructureObject } from '
 import type { Logger } from 'pino';
 import { proxyHeaderFor, tlsOptions, type BrowserAddress, type Gateways } from './gateways.js';
 import type { Folder, MailboxChange, MessagePage, MessageSummary } from './api-types.js';
+import { searchCriteria } from './search-query.js';
 import { WebmailError } from './webmail-error.js';
 
 export type { Folder, MailboxChange, MessagePage, MessageSummary } from './api-types.js';
@@ -539,31 +540,6 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
 
 function atom(value: string) {
   return { type: 'ATOM', value };
-}
-
-/** Each word must appear in the subject, a sender or recipient address, or the text; no words: ALL. */
-function searchCriteria(query: string | undefined): unknown[] {
-  const words = (query ?? '')
-    .split(/\s+/)
-    .filter((word) => word !== '')
-    .slice(0, 8);
-  if (words.length === 0) return [atom('ALL')];
-  return words.flatMap((word) => {
-    const value = { type: 'STRING', value: word };
-    return [
-      atom('OR'),
-      atom('OR'),
-      atom('SUBJECT'),
-      value,
-      atom('FROM'),
-      value,
-      atom('OR'),
-      atom('TO'),
-      value,
-      atom('TEXT'),
-      value,
-    ];
-  });
 }
 
 /** One thread: its messages in tree order, each with how deep it sits under the first. */

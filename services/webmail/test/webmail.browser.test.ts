@@ -153,7 +153,7 @@ describe('webmail in a real browser', { timeout: 600_000 }, () => {
     assert.match(reply, /> Shall we meet at noon\?/);
   });
 
-  test('search finds by words through IMAP SEARCH', async () => {
+  test('search finds by words, by field and by arrival date through IMAP SEARCH', async () => {
     await deliver(BOB.address, 'Quarterly report', ['--body', 'the numbers are attached']);
     await rowFor('Quarterly report').waitFor();
     await page.getByLabel('Search mail').fill('quarterly');
@@ -164,6 +164,26 @@ describe('webmail in a real browser', { timeout: 600_000 }, () => {
       async () => (await page.locator('.message-row').count()) === 1,
     );
     assert.equal(await rowFor('Quarterly report').count(), 1);
+    // Field terms and an arrival-date range: the day it arrived is inside after:, outside before:.
+    const today = new Date().toISOString().slice(0, 10);
+    const search = async (query: string) => {
+      await page.getByLabel('Search mail').fill(query);
+      await page.getByLabel('Search mail').press('Enter');
+      await page.locator('.list-head h2', { hasText: `Search: ${query}` }).waitFor();
+    };
+    await search(`from:${BOB.address} subject:quarterly after:${today}`);
+    await eventually(
+      'the field search lists it',
+      async () => (await page.locator('.message-row').count()) === 1,
+    );
+    await search(`subject:quarterly before:${today}`);
+    await eventually(
+      'nothing arrived before today',
+      async () => (await page.locator('.message-row').count()) === 0,
+    );
+    await page.getByLabel('Search mail').fill('after:someday');
+    await page.getByLabel('Search mail').press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'Write the date after after: as YYYY-MM-DD.' }).waitFor();
     await page.getByRole('button', { name: 'Inbox' }).click();
     await rowFor('Lunch on Friday?').waitFor();
   });

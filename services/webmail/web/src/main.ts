@@ -130,7 +130,14 @@ class CorreoWebmail extends LitElement implements FolderTreeHost, MessageListHos
         <h1>correo</h1>
         <form class="search" role="search" @submit=${this.#onSearch}>
           <label for="search" class="visually-hidden">Search mail</label>
-          <input id="search" type="search" name="q" placeholder="Search (/)" .value=${this.search} />
+          <input
+            id="search"
+            type="search"
+            name="q"
+            placeholder="Search (/)"
+            title="Words, or from: to: subject: body: after:YYYY-MM-DD before:YYYY-MM-DD"
+            .value=${this.search}
+          />
         </form>
         <button type="button" class="primary" @click=${() => this.#compose()}>Compose</button>
         <button
