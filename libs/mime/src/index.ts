@@ -1,7 +1,7 @@
 export { analyzeMessage, MessageAnalyzer } from './analyze.js';
 export { findPart, sectionRange, parseSectionPath } from './sections.js';
 export type { ByteRange, SectionText } from './sections.js';
-export { addressListText, authorAddresses } from './address.js';
+export { addressListText, authorAddresses, decodedAddressList } from './address.js';
 export {
   STORED_SHAPE_VERSION,
   StoredShapeError,
