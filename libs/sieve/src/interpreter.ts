@@ -8,7 +8,11 @@ import { splitArguments } from './validate.js';
 
 /** What the interpreter sees of a message: no I/O, the caller hands over what it has. */
 export interface MessageView {
-  /** Header fields in message order; values unfolded or raw (CRLF + WSP is unfolded here). */
+  /**
+   * Header fields in message order, values as they stand in the message (folded or not, not
+   * RFC 2047-decoded yet): a line break and the space or tab after it become one space, as Dovecot
+   * unfolds, so scripts written against Pigeonhole match the same way.
+   */
   headers: { name: string; value: string }[];
   /** SMTP envelope: MAIL FROM ('' for the null sender) and the RCPT TO this delivery is for. */
   envelope: { from: string; to: string };
@@ -204,7 +208,7 @@ class Run {
     const lower = name.toLowerCase();
     return this.message.headers
       .filter((h) => h.name.toLowerCase() === lower)
-      .map((h) => h.value.replace(/\r?\n(?=[ \t])/g, '').replace(/^[ \t]+|[ \t]+$/g, ''));
+      .map((h) => h.value.replace(/\r?\n[ \t]/g, ' ').replace(/^[ \t]+|[ \t]+$/g, ''));
   }
 }
 
@@ -218,7 +222,8 @@ function matcher(tags: Map<string, Argument | null>): (value: string, key: strin
 function sameTarget(a: SieveAction, b: SieveAction): boolean {
   if (a.type !== b.type) return false;
   if (a.type === 'fileinto' && b.type === 'fileinto') return a.mailbox === b.mailbox;
-  if (a.type === 'redirect' && b.type === 'redirect') return a.address.toLowerCase() === b.address.toLowerCase();
+  // Local parts are case-sensitive (RFC 5321 2.4): A@b and a@b are two redirects, as in Pigeonhole.
+  if (a.type === 'redirect' && b.type === 'redirect') return a.address === b.address;
   return true;
 }
 
