@@ -119,11 +119,16 @@ class Run {
         if (!copy) this.implicitKeep = false;
         this.add({ type: 'fileinto', mailbox: first(positional[0]), copy, ...withFlags(flags()) });
         return;
-      case 'redirect':
-        if (++this.redirects > this.limits.maxRedirects) throw new SieveRuntimeError('too many redirects');
+      case 'redirect': {
+        const action: SieveAction = { type: 'redirect', address: first(positional[0]), copy };
+        // A repeated redirect is done once (RFC 5228 4.2), so it does not count against the limit.
+        if (!this.actions.some((a) => sameTarget(a, action)) && ++this.redirects > this.limits.maxRedirects) {
+          throw new SieveRuntimeError('too many redirects');
+        }
         if (!copy) this.implicitKeep = false;
-        this.add({ type: 'redirect', address: first(positional[0]), copy });
+        this.add(action);
         return;
+      }
       case 'setflag':
         this.flags = flagList(strings(positional[0]));
         return;

@@ -88,6 +88,12 @@ describe('run-time errors fall back to keep (RFC 5228 2.10.6)', () => {
     assert.ok(result.error instanceof SieveRuntimeError);
     assert.match(result.error.message, /too many redirects/);
   });
+  test('the same redirect repeated counts once against the limit', () => {
+    const result = runScript(parseScript('redirect "a@x"; redirect "a@x"; redirect "a@x";'), MESSAGE, {
+      maxRedirects: 1,
+    });
+    assert.deepEqual(result, { actions: [{ type: 'redirect', address: 'a@x', copy: false }] });
+  });
   test('too many actions', () => {
     const script = 'require "fileinto";' + Array.from({ length: 40 }, (_, i) => `fileinto "f${i}";`).join('');
     const result = run(script);
