@@ -41,8 +41,21 @@ export interface RunLimits {
 }
 
 const ADDRESS_HEADERS = new Set([
-  'from', 'sender', 'reply-to', 'to', 'cc', 'bcc', 'resent-from', 'resent-sender', 'resent-to', 'resent-cc',
-  'resent-bcc', 'return-path', 'delivered-to', 'envelope-to', 'x-original-to',
+  'from',
+  'sender',
+  'reply-to',
+  'to',
+  'cc',
+  'bcc',
+  'resent-from',
+  'resent-sender',
+  'resent-to',
+  'resent-cc',
+  'resent-bcc',
+  'return-path',
+  'delivered-to',
+  'envelope-to',
+  'x-original-to',
 ]);
 
 class Stop {}
@@ -156,7 +169,9 @@ class Run {
       case 'anyof':
         return test.tests.some((t) => this.test(t));
       case 'exists':
-        return strings(splitArguments(test).positional[0]).every((name) => this.headerValues(name).length > 0);
+        return strings(splitArguments(test).positional[0]).every(
+          (name) => this.headerValues(name).length > 0,
+        );
       case 'size': {
         const { tags, positional } = splitArguments(test);
         const limit = positional[0]?.type === 'number' ? positional[0].value : 0;
@@ -164,7 +179,9 @@ class Run {
       }
       case 'header': {
         const { names, keys, match } = this.matchArgs(test);
-        return names.some((name) => this.headerValues(name).some((value) => keys.some((key) => match(value, key))));
+        return names.some((name) =>
+          this.headerValues(name).some((value) => keys.some((key) => match(value, key))),
+        );
       }
       case 'address': {
         const { names, keys, match, part } = this.matchArgs(test);

@@ -97,8 +97,10 @@ class Parser {
     for (;;) {
       const token = this.token;
       if (token.type === 'tag') args.push({ type: 'tag', name: token.value, offset: token.offset });
-      else if (token.type === 'number') args.push({ type: 'number', value: token.value, offset: token.offset });
-      else if (token.type === 'string') args.push({ type: 'strings', values: [token.value], offset: token.offset });
+      else if (token.type === 'number')
+        args.push({ type: 'number', value: token.value, offset: token.offset });
+      else if (token.type === 'string')
+        args.push({ type: 'strings', values: [token.value], offset: token.offset });
       else if (this.isSpecial('[')) {
         args.push({ type: 'strings', values: this.stringList(), offset: token.offset });
         continue;
@@ -157,10 +159,16 @@ class Parser {
 export function parseScript(source: string, limits: ParseLimits = {}): Script {
   const effective = { ...DEFAULT_LIMITS, ...limits };
   if (Buffer.byteLength(source, 'utf8') > effective.maxScriptBytes) {
-    throw new SieveSyntaxError(`script larger than ${effective.maxScriptBytes} bytes`, { line: 1, column: 1 });
+    throw new SieveSyntaxError(`script larger than ${effective.maxScriptBytes} bytes`, {
+      line: 1,
+      column: 1,
+    });
   }
   const lexer = new Lexer(source);
   const commands = new Parser(lexer, effective).commands(false);
-  const require = validate(commands, (message, offset) => new SieveSyntaxError(message, positionAt(source, offset)));
+  const require = validate(
+    commands,
+    (message, offset) => new SieveSyntaxError(message, positionAt(source, offset)),
+  );
   return { commands, require };
 }

@@ -77,7 +77,11 @@ const TESTS: Record<string, Spec> = {
   address: { positional: ['strings', 'strings'], tags: { ...MATCH, ...ADDRESS_PART } },
   envelope: { ext: 'envelope', positional: ['strings', 'strings'], tags: { ...MATCH, ...ADDRESS_PART } },
   exists: { positional: ['strings'] },
-  size: { positional: ['number'], tags: { over: { group: 'size' }, under: { group: 'size' } }, requiredGroup: 'size' },
+  size: {
+    positional: ['number'],
+    tags: { over: { group: 'size' }, under: { group: 'size' } },
+    requiredGroup: 'size',
+  },
   hasflag: { ext: 'imap4flags', positional: ['strings'], tags: MATCH },
 };
 
@@ -133,7 +137,8 @@ function checkBlock(commands: Command[], required: Set<string>, fail: Fail, topL
   for (const command of commands) {
     const spec = COMMANDS[command.name];
     if (!spec) throw fail(`unknown command "${command.name}"`, command.offset);
-    if (command.name === 'require' && !topLevel) throw fail('"require" is only allowed at the top', command.offset);
+    if (command.name === 'require' && !topLevel)
+      throw fail('"require" is only allowed at the top', command.offset);
     if ((command.name === 'elsif' || command.name === 'else') && previous !== 'if' && previous !== 'elsif') {
       throw fail(`"${command.name}" without "if"`, command.offset);
     }
@@ -147,7 +152,8 @@ function checkBlock(commands: Command[], required: Set<string>, fail: Fail, topL
 
 function checkNode(node: Test, spec: Spec, required: Set<string>, fail: Fail): void {
   const kind = 'block' in node ? 'command' : 'test';
-  if (spec.ext && !required.has(spec.ext)) throw fail(`${kind} "${node.name}" needs require "${spec.ext}"`, node.offset);
+  if (spec.ext && !required.has(spec.ext))
+    throw fail(`${kind} "${node.name}" needs require "${spec.ext}"`, node.offset);
   const groups = new Set<string>();
   const seen = new Set<string>();
   let positional = 0;
@@ -156,7 +162,8 @@ function checkNode(node: Test, spec: Spec, required: Set<string>, fail: Fail): v
     if (arg.type === 'tag') {
       const tag = spec.tags?.[arg.name];
       if (!tag) throw fail(`unknown tag ":${arg.name}" for ${kind} "${node.name}"`, arg.offset);
-      if (tag.ext && !required.has(tag.ext)) throw fail(`":${arg.name}" needs require "${tag.ext}"`, arg.offset);
+      if (tag.ext && !required.has(tag.ext))
+        throw fail(`":${arg.name}" needs require "${tag.ext}"`, arg.offset);
       if (positional > 0) throw fail(`tag ":${arg.name}" after positional arguments`, arg.offset);
       if (seen.has(arg.name)) throw fail(`tag ":${arg.name}" given twice`, arg.offset);
       seen.add(arg.name);
@@ -167,7 +174,10 @@ function checkNode(node: Test, spec: Spec, required: Set<string>, fail: Fail): v
       if (tag.value) {
         const value = node.args[++i];
         if (value?.type !== 'strings' || (tag.value === 'string' && value.values.length !== 1)) {
-          throw fail(`":${arg.name}" needs a ${tag.value === 'string' ? 'string' : 'string list'}`, arg.offset);
+          throw fail(
+            `":${arg.name}" needs a ${tag.value === 'string' ? 'string' : 'string list'}`,
+            arg.offset,
+          );
         }
         if (arg.name === 'comparator') {
           const name = value.values[0]!;
@@ -182,16 +192,21 @@ function checkNode(node: Test, spec: Spec, required: Set<string>, fail: Fail): v
       want === 'number'
         ? arg.type === 'number'
         : arg.type === 'strings' && (want === 'strings' || arg.values.length === 1);
-    if (!ok) throw fail(`${kind} "${node.name}" expects a ${want === 'strings' ? 'string list' : want}`, arg.offset);
+    if (!ok)
+      throw fail(`${kind} "${node.name}" expects a ${want === 'strings' ? 'string list' : want}`, arg.offset);
     positional++;
   }
-  if (positional < spec.positional.length) throw fail(`missing argument for ${kind} "${node.name}"`, node.offset);
+  if (positional < spec.positional.length)
+    throw fail(`missing argument for ${kind} "${node.name}"`, node.offset);
   if (spec.requiredGroup && !groups.has(spec.requiredGroup)) {
     throw fail(`${kind} "${node.name}" needs :over or :under`, node.offset);
   }
-  if (!spec.tests && node.tests.length) throw fail(`${kind} "${node.name}" takes no test`, node.tests[0]!.offset);
-  if (spec.tests === 'one' && node.tests.length !== 1) throw fail(`${kind} "${node.name}" needs one test`, node.offset);
-  if (spec.tests === 'list' && node.tests.length === 0) throw fail(`${kind} "${node.name}" needs a test list`, node.offset);
+  if (!spec.tests && node.tests.length)
+    throw fail(`${kind} "${node.name}" takes no test`, node.tests[0]!.offset);
+  if (spec.tests === 'one' && node.tests.length !== 1)
+    throw fail(`${kind} "${node.name}" needs one test`, node.offset);
+  if (spec.tests === 'list' && node.tests.length === 0)
+    throw fail(`${kind} "${node.name}" needs a test list`, node.offset);
   for (const test of node.tests) {
     const testSpec = TESTS[test.name];
     if (!testSpec) throw fail(`unknown test "${test.name}"`, test.offset);

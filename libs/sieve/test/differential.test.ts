@@ -83,7 +83,8 @@ const SCRIPTS: Record<string, string> = {
   empty: '',
   keep: 'keep;',
   discard: 'discard;',
-  'fileinto header :contains': 'require "fileinto";\nif header :contains "subject" "report" { fileinto "Work"; }',
+  'fileinto header :contains':
+    'require "fileinto";\nif header :contains "subject" "report" { fileinto "Work"; }',
   'if/elsif/else address :domain': `require "fileinto";
 if address :domain :is "from" "example.com" { fileinto "Company"; }
 elsif address :localpart :is "from" "mailer-daemon" { fileinto "Bounces"; }
@@ -110,10 +111,10 @@ if anyof (false, false) { discard; }`,
   'redirect and :copy': `require ["copy", "fileinto"];
 if header :contains "from" "boss" { redirect :copy "archive@example.net"; fileinto :copy "Boss"; }
 elsif header :contains "x-spam-flag" "yes" { redirect "spam-report@example.net"; }`,
-  'stop': `require "fileinto";
+  stop: `require "fileinto";
 if header :contains "subject" "Quarterly" { fileinto "Work"; stop; }
 fileinto "Rest";`,
-  'comparators': `require ["fileinto", "comparator-i;octet"];
+  comparators: `require ["fileinto", "comparator-i;octet"];
 if header :comparator "i;octet" :is "subject" "quarterly report" { fileinto "octet"; }
 if header :comparator "i;ascii-casemap" :is "subject" "QUARTERLY REPORT" { fileinto "casemap"; }
 if address :comparator "i;octet" :domain :is "to" "example.org" { fileinto "octet-to"; }`,
@@ -121,7 +122,7 @@ if address :comparator "i;octet" :domain :is "to" "example.org" { fileinto "octe
 if header :is "subject" "Undelivered Mail\t Returned to Sender" { fileinto "folded"; }
 if address :is :all "to" "team@Example.ORG" { fileinto "team"; }
 if address :domain :contains "cc" "NET" { fileinto "cc-net"; }`,
-  'imap4flags': `require ["imap4flags", "fileinto"];
+  imap4flags: `require ["imap4flags", "fileinto"];
 setflag "\\\\Flagged";
 if header :contains "x-spam-flag" "yes" { addflag ["\\\\Seen", "$Junk"]; removeflag "\\\\Flagged"; fileinto "Junk"; }
 if hasflag :is "\\\\flagged" { fileinto :flags "\\\\Answered" "Flagged"; }`,
@@ -132,7 +133,10 @@ fileinto "Twice"; fileinto "Twice"; if true { keep; }`,
 function view(message: Message): MessageView {
   // Fields with their folding kept: unfolding is the interpreter's (as Dovecot does it).
   const block = message.raw.slice(0, message.raw.indexOf('\r\n\r\n'));
-  const headers = [...block.matchAll(/^([^:\r\n]+):[ \t]*(.*(?:\r\n[ \t].*)*)/gm)].map((m) => ({ name: m[1]!, value: m[2]! }));
+  const headers = [...block.matchAll(/^([^:\r\n]+):[ \t]*(.*(?:\r\n[ \t].*)*)/gm)].map((m) => ({
+    name: m[1]!,
+    value: m[2]!,
+  }));
   return { headers, envelope: { from: message.from, to: message.to }, size: Buffer.byteLength(message.raw) };
 }
 
@@ -165,7 +169,11 @@ function theirs(output: string): string[] {
     if (!current) return;
     const flags = current.flags.length ? ` flags=${normalFlags(current.flags)}` : '';
     const copy = current.copy ? ' :copy' : '';
-    out.push(current.text === 'keep' || current.text === 'discard' ? `${current.text}${flags}` : `${current.text}${copy}${flags}`);
+    out.push(
+      current.text === 'keep' || current.text === 'discard'
+        ? `${current.text}${flags}`
+        : `${current.text}${copy}${flags}`,
+    );
     current = null;
   };
   for (const line of output.split('\n')) {
@@ -180,8 +188,10 @@ function theirs(output: string): string[] {
       flush();
       current = { text: 'discard', copy: false, flags: [] };
     } else if (current && /^\s+\+ preserve implicit keep$/.test(line)) current.copy = true;
-    else if (current && (m = /^\s+\+ add IMAP flags: (.*)$/.exec(line))) current.flags.push(...m[1]!.split(' '));
-    else if (/^ \* /.test(line)) throw new Error(`sieve-test printed an action this test does not know: ${line}`);
+    else if (current && (m = /^\s+\+ add IMAP flags: (.*)$/.exec(line)))
+      current.flags.push(...m[1]!.split(' '));
+    else if (/^ \* /.test(line))
+      throw new Error(`sieve-test printed an action this test does not know: ${line}`);
     else if (!/^\s+\+ /.test(line)) flush();
   }
   flush();

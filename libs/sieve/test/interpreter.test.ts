@@ -13,7 +13,8 @@ const MESSAGE: MessageView = {
   size: 500,
 };
 
-const run = (script: string, message: MessageView = MESSAGE): RunResult => runScript(parseScript(script), message);
+const run = (script: string, message: MessageView = MESSAGE): RunResult =>
+  runScript(parseScript(script), message);
 
 describe('implicit keep (RFC 5228 2.10.2)', () => {
   test('an empty script keeps', () => assert.deepEqual(run('').actions, [{ type: 'keep' }]));
@@ -41,7 +42,9 @@ describe('implicit keep (RFC 5228 2.10.2)', () => {
 
 describe('tests', () => {
   test('address parts across groups and quoted display names', () => {
-    assert.deepEqual(run('if address :domain "to" "example.net" { discard; }').actions, [{ type: 'discard' }]);
+    assert.deepEqual(run('if address :domain "to" "example.net" { discard; }').actions, [
+      { type: 'discard' },
+    ]);
     assert.deepEqual(run('if address :localpart "from" "boss" { discard; }').actions, [{ type: 'discard' }]);
     assert.deepEqual(run('if address :comparator "i;octet" :localpart "from" "boss" { discard; }').actions, [
       { type: 'keep' },
@@ -56,8 +59,12 @@ describe('tests', () => {
     assert.deepEqual(run(script.replace(':is', ':localpart :is')).actions, [{ type: 'keep' }]);
   });
   test('header :matches with ? and an escaped wildcard', () => {
-    assert.deepEqual(run('if header :matches "subject" "Re: ????h\\\\?" { discard; }').actions, [{ type: 'discard' }]);
-    assert.deepEqual(run('if header :matches "subject" "Re: lunc\\\\?" { discard; }').actions, [{ type: 'keep' }]);
+    assert.deepEqual(run('if header :matches "subject" "Re: ????h\\\\?" { discard; }').actions, [
+      { type: 'discard' },
+    ]);
+    assert.deepEqual(run('if header :matches "subject" "Re: lunc\\\\?" { discard; }').actions, [
+      { type: 'keep' },
+    ]);
   });
   test('size :over and :under are strict', () => {
     assert.deepEqual(run('if size :over 500 { discard; }').actions, [{ type: 'keep' }]);

@@ -4,16 +4,66 @@ import fc from 'fast-check';
 import { parseScript, runScript, SieveSyntaxError } from '../src/index.js';
 
 const MESSAGE = {
-  headers: [{ name: 'Subject', value: 'Hello World' }, { name: 'From', value: 'a@example.com' }],
+  headers: [
+    { name: 'Subject', value: 'Hello World' },
+    { name: 'From', value: 'a@example.com' },
+  ],
   envelope: { from: 'a@example.com', to: 'b@example.org' },
   size: 100,
 };
 
 const TOKENS = [
-  'if', 'elsif', 'else', 'require', 'keep', 'discard', 'stop', 'fileinto', 'redirect', 'header', 'address',
-  'envelope', 'exists', 'size', 'not', 'anyof', 'allof', 'true', 'false', ':is', ':contains', ':matches',
-  ':over', ':under', ':copy', ':domain', ':comparator', '"fileinto"', '"i;octet"', '"x"', '"a\\"b"', '10K',
-  '{', '}', '(', ')', '[', ']', ',', ';', 'text:\n', '\n.\n', '..', '#', '/*', '*/', '\n', ' ', '"', '\\', ':',
+  'if',
+  'elsif',
+  'else',
+  'require',
+  'keep',
+  'discard',
+  'stop',
+  'fileinto',
+  'redirect',
+  'header',
+  'address',
+  'envelope',
+  'exists',
+  'size',
+  'not',
+  'anyof',
+  'allof',
+  'true',
+  'false',
+  ':is',
+  ':contains',
+  ':matches',
+  ':over',
+  ':under',
+  ':copy',
+  ':domain',
+  ':comparator',
+  '"fileinto"',
+  '"i;octet"',
+  '"x"',
+  '"a\\"b"',
+  '10K',
+  '{',
+  '}',
+  '(',
+  ')',
+  '[',
+  ']',
+  ',',
+  ';',
+  'text:\n',
+  '\n.\n',
+  '..',
+  '#',
+  '/*',
+  '*/',
+  '\n',
+  ' ',
+  '"',
+  '\\',
+  ':',
 ];
 
 test('token soup: parseScript answers a script or a SieveSyntaxError, nothing else', () => {
@@ -54,18 +104,30 @@ const { test: sieveTest } = fc.letrec<{ test: string }>((tie) => ({
     { depthSize: 'small', withCrossShrink: true },
     fc.constantFrom('true', 'false', 'size :over 10', 'size :under 1M', 'exists "From"'),
     fc.tuple(matchTag, str, str).map(([m, a, b]) => `header ${m}${a} ${b}`),
-    fc.tuple(matchTag, fc.constantFrom('', ':domain ', ':localpart '), str).map(([m, p, k]) => `address ${m}${p}"from" ${k}`),
+    fc
+      .tuple(matchTag, fc.constantFrom('', ':domain ', ':localpart '), str)
+      .map(([m, p, k]) => `address ${m}${p}"from" ${k}`),
     tie('test').map((t) => `not ${t}`),
     fc.array(tie('test'), { minLength: 1, maxLength: 3 }).map((ts) => `anyof (${ts.join(', ')})`),
     fc.array(tie('test'), { minLength: 1, maxLength: 3 }).map((ts) => `allof (${ts.join(', ')})`),
   ),
 }));
-const action = fc.constantFrom('keep;', 'discard;', 'fileinto "A";', 'fileinto :copy "B";', 'redirect "r@x";', 'stop;');
+const action = fc.constantFrom(
+  'keep;',
+  'discard;',
+  'fileinto "A";',
+  'fileinto :copy "B";',
+  'redirect "r@x";',
+  'stop;',
+);
 const command = fc.oneof(
   action,
-  fc.tuple(sieveTest, fc.array(action, { maxLength: 3 }), fc.option(fc.array(action, { maxLength: 2 }))).map(
-    ([t, body, otherwise]) => `if ${t} { ${body.join(' ')} }${otherwise ? ` else { ${otherwise.join(' ')} }` : ''}`,
-  ),
+  fc
+    .tuple(sieveTest, fc.array(action, { maxLength: 3 }), fc.option(fc.array(action, { maxLength: 2 })))
+    .map(
+      ([t, body, otherwise]) =>
+        `if ${t} { ${body.join(' ')} }${otherwise ? ` else { ${otherwise.join(' ')} }` : ''}`,
+    ),
 );
 
 test('well-formed scripts parse and run', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Command } from '../src/index.js';
+import type { Test } from '../src/index.js';
 import { parseScript, SieveSyntaxError } from '../src/index.js';
 
 function rejects(source: string, message: RegExp, line: number, column: number): void {
@@ -15,7 +15,7 @@ function rejects(source: string, message: RegExp, line: number, column: number):
   );
 }
 
-const strings = (command: Command, index: number): string[] => {
+const strings = (command: Test, index: number): string[] => {
   const arg = command.args[index];
   assert.equal(arg?.type, 'strings');
   return arg.type === 'strings' ? arg.values : [];
@@ -48,7 +48,9 @@ describe('lexical tokens (RFC 5228 2.2-2.4)', () => {
     const source = 'require "fileinto";\r\nfileinto text: # comment\r\nline one\r\n..dotted\r\n.\r\n;';
     assert.deepEqual(strings(parseScript(source).commands[1]!, 0), ['line one\r\n.dotted\r\n']);
     // Bare LF line ends as Pigeonhole accepts them.
-    assert.deepEqual(strings(parseScript('require "fileinto"; fileinto text:\nx\n.\n;').commands[1]!, 0), ['x\r\n']);
+    assert.deepEqual(strings(parseScript('require "fileinto"; fileinto text:\nx\n.\n;').commands[1]!, 0), [
+      'x\r\n',
+    ]);
   });
 
   test('identifiers and tags are case-insensitive', () => {
@@ -115,7 +117,9 @@ else
   });
 
   test('section 2.4.2 multi-line example with a string list', () => {
-    const script = parseScript('require ["fileinto", "envelope"];\nif envelope :is "from" ["a@b", "c@d"] { discard; }');
+    const script = parseScript(
+      'require ["fileinto", "envelope"];\nif envelope :is "from" ["a@b", "c@d"] { discard; }',
+    );
     assert.deepEqual(strings(script.commands[1]!.tests[0]!, 2), ['a@b', 'c@d']);
   });
 });
@@ -125,20 +129,25 @@ describe('errors carry line and column', () => {
   test('missing semicolon', () => rejects('keep\n}', /expected ";" or "\{"/, 2, 1));
   test('unterminated string', () => rejects('keep;\nif header "a" "b', /unterminated quoted string/, 2, 15));
   test('unterminated comment', () => rejects('keep; /* never closed', /unterminated \/\* comment/, 1, 7));
-  test('unterminated text:', () => rejects('require "fileinto";\nfileinto text:\nabc\n', /unterminated multi-line/, 2, 10));
-  test('fileinto without require', () => rejects('if true {\n fileinto "x"; }', /needs require "fileinto"/, 2, 2));
-  test('unsupported extension', () => rejects('require ["fileinto", "vacation"];', /unsupported extension "vacation"/, 1, 9));
+  test('unterminated text:', () =>
+    rejects('require "fileinto";\nfileinto text:\nabc\n', /unterminated multi-line/, 2, 10));
+  test('fileinto without require', () =>
+    rejects('if true {\n fileinto "x"; }', /needs require "fileinto"/, 2, 2));
+  test('unsupported extension', () =>
+    rejects('require ["fileinto", "vacation"];', /unsupported extension "vacation"/, 1, 9));
   test('require after a command', () => rejects('keep;\nrequire "fileinto";', /must come before/, 2, 1));
   test('elsif without if', () => rejects('keep;\nelsif true { keep; }', /"elsif" without "if"/, 2, 1));
   test('unknown tag', () => rejects('if header :regex "a" "b" { keep; }', /unknown tag ":regex"/, 1, 11));
-  test('two match types', () => rejects('if header :is :contains "a" "b" { keep; }', /conflicting tag/, 1, 15));
+  test('two match types', () =>
+    rejects('if header :is :contains "a" "b" { keep; }', /conflicting tag/, 1, 15));
   test('unknown comparator', () =>
     rejects('if header :comparator "i;unicode" "a" "b" { keep; }', /unknown comparator/, 1, 23));
   test('size without :over or :under', () => rejects('if size 10 { keep; }', /needs :over or :under/, 1, 4));
   test('missing argument', () => rejects('if header "a" { keep; }', /missing argument/, 1, 4));
   test('if without block', () => rejects('if true;', /"if" needs a block/, 1, 1));
   test('unexpected character', () => rejects('keep;\n\n  @', /unexpected character "@"/, 3, 3));
-  test('number too large', () => rejects('if size :over 99999999999999999999 { keep; }', /number too large/, 1, 15));
+  test('number too large', () =>
+    rejects('if size :over 99999999999999999999 { keep; }', /number too large/, 1, 15));
 });
 
 describe('limits', () => {
@@ -148,9 +157,15 @@ describe('limits', () => {
 
   test('nesting of blocks and of tests', () => {
     const blocks = 'if true {'.repeat(40) + 'keep;' + '}'.repeat(40);
-    assert.throws(() => parseScript(blocks), (e: unknown) => e instanceof SieveSyntaxError && /nesting/.test(e.message));
+    assert.throws(
+      () => parseScript(blocks),
+      (e: unknown) => e instanceof SieveSyntaxError && /nesting/.test(e.message),
+    );
     const tests = 'if ' + 'not '.repeat(40) + 'true { keep; }';
-    assert.throws(() => parseScript(tests), (e: unknown) => e instanceof SieveSyntaxError && /nesting/.test(e.message));
+    assert.throws(
+      () => parseScript(tests),
+      (e: unknown) => e instanceof SieveSyntaxError && /nesting/.test(e.message),
+    );
     // 10 levels are fine.
     parseScript('if true {'.repeat(10) + 'keep;' + '}'.repeat(10));
   });
