@@ -22,7 +22,8 @@ export interface MessageView {
 
 export type SieveAction =
   | { type: 'keep'; flags?: string[] }
-  | { type: 'fileinto'; mailbox: string; copy: boolean; flags?: string[] }
+  /** `create`: make the mailbox if it does not exist (RFC 5490 3.2) rather than fail to keep. */
+  | { type: 'fileinto'; mailbox: string; copy: boolean; create: boolean; flags?: string[] }
   | { type: 'redirect'; address: string; copy: boolean }
   | { type: 'discard' };
 
@@ -102,6 +103,7 @@ class Run {
     const same = this.actions.find((a) => sameTarget(a, action));
     if (same) {
       if ('copy' in same && 'copy' in action && !action.copy) same.copy = false;
+      if (same.type === 'fileinto' && action.type === 'fileinto' && action.create) same.create = true;
       if ('flags' in action && action.flags) (same as { flags?: string[] }).flags = action.flags;
       return;
     }
@@ -130,7 +132,13 @@ class Run {
         return;
       case 'fileinto':
         if (!copy) this.implicitKeep = false;
-        this.add({ type: 'fileinto', mailbox: first(positional[0]), copy, ...withFlags(flags()) });
+        this.add({
+          type: 'fileinto',
+          mailbox: first(positional[0]),
+          copy,
+          create: tags.has('create'),
+          ...withFlags(flags()),
+        });
         return;
       case 'redirect': {
         const action: SieveAction = { type: 'redirect', address: first(positional[0]), copy };

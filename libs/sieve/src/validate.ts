@@ -6,6 +6,7 @@ export const SUPPORTED_EXTENSIONS: readonly string[] = [
   'fileinto',
   'envelope',
   'copy',
+  'mailbox',
   'imap4flags',
   'comparator-i;octet',
   'comparator-i;ascii-casemap',
@@ -59,7 +60,7 @@ const COMMANDS: Record<string, Spec> = {
   fileinto: {
     ext: 'fileinto',
     positional: ['string'],
-    tags: { copy: { ext: 'copy' }, flags: FLAGS },
+    tags: { copy: { ext: 'copy' }, create: { ext: 'mailbox' }, flags: FLAGS },
   },
   redirect: { positional: ['string'], tags: { copy: { ext: 'copy' } } },
   setflag: { ext: 'imap4flags', positional: ['strings'] },

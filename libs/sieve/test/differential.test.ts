@@ -126,6 +126,13 @@ if address :domain :contains "cc" "NET" { fileinto "cc-net"; }`,
 setflag "\\\\Flagged";
 if header :contains "x-spam-flag" "yes" { addflag ["\\\\Seen", "$Junk"]; removeflag "\\\\Flagged"; fileinto "Junk"; }
 if hasflag :is "\\\\flagged" { fileinto :flags "\\\\Answered" "Flagged"; }`,
+  'fileinto :create (mailbox), with :copy and :flags': `require ["fileinto", "mailbox", "copy", "imap4flags"];
+if header :contains "subject" ["report", "money"] { fileinto :create "Lists/New"; }
+fileinto :copy :create :flags "\\\\Seen" "Archive";`,
+  'exists false, address :all :matches, header list': `require "fileinto";
+if exists "X-Missing" { discard; }
+if address :all :matches ["from", "sender"] "*@*.example" { fileinto "example-tld"; }
+if header :contains ["list-id", "x-priority"] ["sieve", "1"] { fileinto "listy"; }`,
   'keep and fileinto the same folder twice': `require "fileinto";
 fileinto "Twice"; fileinto "Twice"; if true { keep; }`,
 };
@@ -149,7 +156,9 @@ function ours(action: SieveAction): string {
     case 'discard':
       return 'discard';
     case 'fileinto':
-      return action.mailbox === 'INBOX' ? `keep${flags}` : `fileinto "${action.mailbox}"${copy}${flags}`;
+      return action.mailbox === 'INBOX'
+        ? `keep${flags}`
+        : `fileinto "${action.mailbox}"${copy}${action.create ? ' :create' : ''}${flags}`;
     case 'redirect':
       return `redirect "${action.address}"${copy}`;
   }
@@ -164,7 +173,7 @@ const normalFlags = (flags: string[]): string =>
 /** Reads sieve-test's "Performed actions:" and "Implicit keep:" lists into the normal form. */
 function theirs(output: string): string[] {
   const out: string[] = [];
-  let current: { text: string; copy: boolean; flags: string[] } | null = null;
+  let current: { text: string; copy: boolean; create: boolean; flags: string[] } | null = null;
   const flush = (): void => {
     if (!current) return;
     const flags = current.flags.length ? ` flags=${normalFlags(current.flags)}` : '';
@@ -172,7 +181,7 @@ function theirs(output: string): string[] {
     out.push(
       current.text === 'keep' || current.text === 'discard'
         ? `${current.text}${flags}`
-        : `${current.text}${copy}${flags}`,
+        : `${current.text}${copy}${current.create ? ' :create' : ''}${flags}`,
     );
     current = null;
   };
@@ -180,14 +189,20 @@ function theirs(output: string): string[] {
     let m: RegExpMatchArray | null;
     if ((m = /^ \* store message in folder: (.*)$/.exec(line))) {
       flush();
-      current = { text: m[1] === 'INBOX' ? 'keep' : `fileinto "${m[1]}"`, copy: false, flags: [] };
+      current = {
+        text: m[1] === 'INBOX' ? 'keep' : `fileinto "${m[1]}"`,
+        copy: false,
+        create: false,
+        flags: [],
+      };
     } else if ((m = /^ \* redirect message to: <(.*)>$/.exec(line))) {
       flush();
-      current = { text: `redirect "${m[1]}"`, copy: false, flags: [] };
+      current = { text: `redirect "${m[1]}"`, copy: false, create: false, flags: [] };
     } else if (/^ \* discard$/.test(line)) {
       flush();
-      current = { text: 'discard', copy: false, flags: [] };
+      current = { text: 'discard', copy: false, create: false, flags: [] };
     } else if (current && /^\s+\+ preserve implicit keep$/.test(line)) current.copy = true;
+    else if (current && /^\s+\+ create mailbox if it does not exist$/.test(line)) current.create = true;
     else if (current && (m = /^\s+\+ add IMAP flags: (.*)$/.exec(line)))
       current.flags.push(...m[1]!.split(' '));
     else if (/^ \* /.test(line))

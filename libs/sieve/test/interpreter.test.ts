@@ -20,10 +20,10 @@ describe('implicit keep (RFC 5228 2.10.2)', () => {
   test('an empty script keeps', () => assert.deepEqual(run('').actions, [{ type: 'keep' }]));
   test('fileinto cancels it, fileinto :copy does not', () => {
     assert.deepEqual(run('require "fileinto"; fileinto "A";').actions, [
-      { type: 'fileinto', mailbox: 'A', copy: false },
+      { type: 'fileinto', mailbox: 'A', copy: false, create: false },
     ]);
     assert.deepEqual(run('require ["fileinto", "copy"]; fileinto :copy "A";').actions, [
-      { type: 'fileinto', mailbox: 'A', copy: true },
+      { type: 'fileinto', mailbox: 'A', copy: true, create: false },
       { type: 'keep' },
     ]);
   });
@@ -34,7 +34,7 @@ describe('implicit keep (RFC 5228 2.10.2)', () => {
   });
   test('the same fileinto twice is done once', () => {
     assert.deepEqual(run('require "fileinto"; fileinto "A"; fileinto "A"; keep; keep;').actions, [
-      { type: 'fileinto', mailbox: 'A', copy: false },
+      { type: 'fileinto', mailbox: 'A', copy: false, create: false },
       { type: 'keep' },
     ]);
   });
@@ -79,8 +79,8 @@ describe('imap4flags (RFC 5232)', () => {
       fileinto "A"; fileinto :flags "\\\\Answered" "B";
       if hasflag :contains "work" { keep; }`);
     assert.deepEqual(result.actions, [
-      { type: 'fileinto', mailbox: 'A', copy: false, flags: ['\\Seen', '$Work'] },
-      { type: 'fileinto', mailbox: 'B', copy: false, flags: ['\\Answered'] },
+      { type: 'fileinto', mailbox: 'A', copy: false, create: false, flags: ['\\Seen', '$Work'] },
+      { type: 'fileinto', mailbox: 'B', copy: false, create: false, flags: ['\\Answered'] },
       { type: 'keep', flags: ['\\Seen', '$Work'] },
     ]);
   });
