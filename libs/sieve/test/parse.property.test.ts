@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { parseScript, runScript, SieveSyntaxError } from '../src/index.js';
+import { wellFormedScript } from './arbitraries.js';
 
 const MESSAGE = {
   headers: [
@@ -96,44 +97,10 @@ test('arbitrary text: the same, and error positions stay inside the script', () 
   );
 });
 
-// Well-formed scripts built from the grammar always parse and run without a run-time error.
-const str = fc.constantFrom('"Hello"', '"*o W*"', '"a@example.com"', '["x", "Subject"]', '"?ello*"');
-const matchTag = fc.constantFrom('', ':is ', ':contains ', ':matches ', ':comparator "i;octet" ');
-const { test: sieveTest } = fc.letrec<{ test: string }>((tie) => ({
-  test: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    fc.constantFrom('true', 'false', 'size :over 10', 'size :under 1M', 'exists "From"'),
-    fc.tuple(matchTag, str, str).map(([m, a, b]) => `header ${m}${a} ${b}`),
-    fc
-      .tuple(matchTag, fc.constantFrom('', ':domain ', ':localpart '), str)
-      .map(([m, p, k]) => `address ${m}${p}"from" ${k}`),
-    tie('test').map((t) => `not ${t}`),
-    fc.array(tie('test'), { minLength: 1, maxLength: 3 }).map((ts) => `anyof (${ts.join(', ')})`),
-    fc.array(tie('test'), { minLength: 1, maxLength: 3 }).map((ts) => `allof (${ts.join(', ')})`),
-  ),
-}));
-const action = fc.constantFrom(
-  'keep;',
-  'discard;',
-  'fileinto "A";',
-  'fileinto :copy "B";',
-  'redirect "r@x";',
-  'stop;',
-);
-const command = fc.oneof(
-  action,
-  fc
-    .tuple(sieveTest, fc.array(action, { maxLength: 3 }), fc.option(fc.array(action, { maxLength: 2 })))
-    .map(
-      ([t, body, otherwise]) =>
-        `if ${t} { ${body.join(' ')} }${otherwise ? ` else { ${otherwise.join(' ')} }` : ''}`,
-    ),
-);
-
 test('well-formed scripts parse and run', () => {
   fc.assert(
-    fc.property(fc.array(command, { maxLength: 8 }), (commands) => {
-      const script = parseScript(`require ["fileinto", "copy"];\n${commands.join('\n')}`);
+    fc.property(wellFormedScript, (source) => {
+      const script = parseScript(source);
       const result = runScript(script, MESSAGE);
       assert.equal(result.error, undefined);
       assert.ok(result.actions.length > 0);

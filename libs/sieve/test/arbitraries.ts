@@ -1,0 +1,57 @@
+import fc from 'fast-check';
+
+/** Well-formed scripts built from the grammar: property tests and the differential corpus use them. */
+// Names and keys that hit the differential test's messages as often as they miss them.
+const str = fc.constantFrom(
+  '"subject"',
+  '["from", "to"]',
+  '["x-missing", "Sender"]',
+  '"*report*"',
+  '"boss"',
+  '"example.com"',
+  '"?uarterly*"',
+  '["imc.org", "Example.ORG"]',
+);
+const matchTag = fc.constantFrom('', ':is ', ':contains ', ':matches ', ':comparator "i;octet" ');
+const { test: sieveTest } = fc.letrec<{ test: string }>((tie) => ({
+  test: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.constantFrom(
+      'true',
+      'false',
+      'size :over 10',
+      'size :under 1M',
+      'exists "From"',
+      'exists ["From", "X-Spam-Flag"]',
+      'size :over 2K',
+    ),
+    fc.tuple(matchTag, str, str).map(([m, a, b]) => `header ${m}${a} ${b}`),
+    fc
+      .tuple(matchTag, fc.constantFrom('', ':domain ', ':localpart '), str)
+      .map(([m, p, k]) => `address ${m}${p}"from" ${k}`),
+    tie('test').map((t) => `not ${t}`),
+    fc.array(tie('test'), { minLength: 1, maxLength: 3 }).map((ts) => `anyof (${ts.join(', ')})`),
+    fc.array(tie('test'), { minLength: 1, maxLength: 3 }).map((ts) => `allof (${ts.join(', ')})`),
+  ),
+}));
+const action = fc.constantFrom(
+  'keep;',
+  'discard;',
+  'fileinto "A";',
+  'fileinto :copy "B";',
+  'redirect "r@example.net";',
+  'stop;',
+);
+const command = fc.oneof(
+  action,
+  fc
+    .tuple(sieveTest, fc.array(action, { maxLength: 3 }), fc.option(fc.array(action, { maxLength: 2 })))
+    .map(
+      ([t, body, otherwise]) =>
+        `if ${t} { ${body.join(' ')} }${otherwise ? ` else { ${otherwise.join(' ')} }` : ''}`,
+    ),
+);
+
+export const wellFormedScript: fc.Arbitrary<string> = fc
+  .array(command, { maxLength: 8 })
+  .map((commands) => `require ["fileinto", "copy"];\n${commands.join('\n')}`);
