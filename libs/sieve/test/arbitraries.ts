@@ -9,7 +9,9 @@ const str = fc.constantFrom(
   '"*report*"',
   '"boss"',
   '"example.com"',
-  '"?uarterly*"',
+  // Not "?uarterly*": Pigeonhole 2.3.19 matches a leading "?" + literal + "*" against anything
+  // (`"?q*"` hits "The Boss"), against RFC 5228 2.7.1; interpreter.test.ts pins our behaviour.
+  '"Q?arterly*"',
   '["imc.org", "Example.ORG"]',
 );
 const matchTag = fc.constantFrom('', ':is ', ':contains ', ':matches ', ':comparator "i;octet" ');

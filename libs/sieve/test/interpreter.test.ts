@@ -115,6 +115,11 @@ describe(':matches never backtracks exponentially', () => {
     assert.equal(matches(value, '*a*a*a*a*a*a*a*a*a*a*b', 'matches', 'i;octet'), false);
     assert.equal(matches(value, '*a*a*a*a*a*a*a*a*a*a', 'matches', 'i;octet'), true);
   });
+  test('"?" is exactly one character, also at the start before a "*" (where Pigeonhole 2.3.19 differs)', () => {
+    assert.equal(matches('The Boss', '?q*', 'matches', 'i;octet'), false);
+    assert.equal(matches('The Boss', '?h*', 'matches', 'i;octet'), true);
+    assert.equal(matches('', '?*', 'matches', 'i;octet'), false);
+  });
   test('characters outside the BMP count as one for ?', () => {
     assert.equal(matches('😀', '?', 'matches', 'i;octet'), true);
     assert.equal(matches('ÄB', 'äb', 'is', 'i;ascii-casemap'), false);
