@@ -1,4 +1,16 @@
 import fc from 'fast-check';
+import type { MessageView } from '../src/index.js';
+
+/** A message with the shapes that trip address parsing: a quoted comma, a group, the null sender. */
+export const SAMPLE_MESSAGE: MessageView = {
+  headers: [
+    { name: 'From', value: '"Boss, The" <Boss@Example.com>' },
+    { name: 'To', value: 'undisclosed: me@example.org, you@example.net;' },
+    { name: 'Subject', value: 'Re: lunch?' },
+  ],
+  envelope: { from: '', to: 'me@example.org' },
+  size: 500,
+};
 
 /** Well-formed scripts built from the grammar: property tests and the differential corpus use them. */
 // Names and keys that hit the differential test's messages as often as they miss them.

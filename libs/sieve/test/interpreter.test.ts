@@ -1,17 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { MessageView, RunResult } from '../src/index.js';
+import { SAMPLE_MESSAGE } from './arbitraries.js';
 import { matches, parseScript, runScript, SieveRuntimeError } from '../src/index.js';
 
-const MESSAGE: MessageView = {
-  headers: [
-    { name: 'From', value: '"Boss, The" <Boss@Example.com>' },
-    { name: 'To', value: 'undisclosed: me@example.org, you@example.net;' },
-    { name: 'Subject', value: 'Re: lunch?' },
-  ],
-  envelope: { from: '', to: 'me@example.org' },
-  size: 500,
-};
+const MESSAGE = SAMPLE_MESSAGE;
 
 const run = (script: string, message: MessageView = MESSAGE): RunResult =>
   runScript(parseScript(script), message);

@@ -2,16 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { parseScript, runScript, SieveSyntaxError } from '../src/index.js';
-import { wellFormedScript } from './arbitraries.js';
+import { SAMPLE_MESSAGE, wellFormedScript } from './arbitraries.js';
 
-const MESSAGE = {
-  headers: [
-    { name: 'Subject', value: 'Hello World' },
-    { name: 'From', value: 'a@example.com' },
-  ],
-  envelope: { from: 'a@example.com', to: 'b@example.org' },
-  size: 100,
-};
+const MESSAGE = SAMPLE_MESSAGE;
 
 const TOKENS = [
   'if',

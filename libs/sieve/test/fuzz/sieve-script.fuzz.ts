@@ -1,22 +1,13 @@
 import assert from 'node:assert/strict';
 import { fuzzTarget } from '@correo/testkit/fuzz';
-import type { MessageView } from '../../src/index.js';
 import { parseScript, runScript, SieveSyntaxError } from '../../src/index.js';
+import { SAMPLE_MESSAGE } from '../arbitraries.js';
 
 /**
  * A user's uploaded script: parseScript answers SieveSyntaxError (with a position inside the
  * script) or a script, which then runs against a message without throwing. Anything else thrown
  * is a finding.
  */
-const MESSAGE: MessageView = {
-  headers: [
-    { name: 'From', value: 'A <a@example.com>' },
-    { name: 'To', value: 'g: b@example.org, "c, d" <c@x>;' },
-    { name: 'Subject', value: 'hello\r\n world' },
-  ],
-  envelope: { from: 'a@example.com', to: 'b@example.org' },
-  size: 1234,
-};
 
 export default fuzzTarget({
   coverage: ['/sieve/src/'],
@@ -86,7 +77,7 @@ export default fuzzTarget({
       assert.ok(error.line <= source.split('\n').length, 'the error line is inside the script');
       return;
     }
-    const result = runScript(script, MESSAGE);
+    const result = runScript(script, SAMPLE_MESSAGE);
     assert.ok(result.actions.length > 0, 'a run always ends in at least one action');
   },
 });
