@@ -196,6 +196,8 @@ console.log(
       'seconds',
       'of which publishing',
       'filed msgs/s',
+      'backlog after publishing',
+      'backlog filed msgs/s',
       'mda CPU ms/msg',
       `vs ${runs[0]!.processes}`,
     ],

@@ -3,6 +3,8 @@
 // in docs/performance.md can be re-checked on any machine.
 //
 //   node --import tsx bench/profile-summary.ts /tmp/prof/*.cpuprofile
+//   node --import tsx bench/profile-summary.ts --skip-ms=15000 /tmp/prof/*.cpuprofile
+//     (ignores the first 15 s of each profile: the process's start-up, tsx's transpiling, before the load)
 import { readFile } from 'node:fs/promises';
 
 interface ProfileNode {
@@ -30,16 +32,36 @@ function owner(url: string, name: string): string {
   return ours ? ours[1]! : url.replace(/^file:\/\//, '');
 }
 
+const skipArg = process.argv.find((a) => a.startsWith('--skip-ms='));
+const skipMs = skipArg ? Number(skipArg.slice('--skip-ms='.length)) : 0;
 const byOwner = new Map<string, number>();
+/** Each sample counted once for every owner on its stack: what an owner costs with what it calls. */
+const byOwnerInclusive = new Map<string, number>();
 const byFunction = new Map<string, number>();
 let total = 0;
-for (const file of process.argv.slice(2)) {
+let busy = 0;
+for (const file of process.argv.slice(2).filter((a) => !a.startsWith('--'))) {
   const profile = JSON.parse(await readFile(file, 'utf8')) as Profile;
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parents = new Map<number, number>();
+  for (const n of profile.nodes) for (const child of n.children ?? []) parents.set(child, n.id);
+  let elapsedMs = 0;
   profile.samples.forEach((id, i) => {
     const node = nodes.get(id)!;
     const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+    elapsedMs += ms;
+    if (elapsedMs < skipMs) return;
     total += ms;
+    if (node.callFrame.functionName !== '(idle)') {
+      busy += ms;
+      const owners = new Set<string>();
+      for (let at: number | undefined = id; at !== undefined; at = parents.get(at)) {
+        const frame = nodes.get(at)!.callFrame;
+        if (frame.url || frame.functionName === '(garbage collector)')
+          owners.add(owner(frame.url, frame.functionName));
+      }
+      for (const who of owners) byOwnerInclusive.set(who, (byOwnerInclusive.get(who) ?? 0) + ms);
+    }
     const { functionName, url, lineNumber } = node.callFrame;
     const who = owner(url, functionName);
     byOwner.set(who, (byOwner.get(who) ?? 0) + ms);
@@ -48,16 +70,18 @@ for (const file of process.argv.slice(2)) {
   });
 }
 
-const top = (map: Map<string, number>, n: number) =>
+/** The `n` largest entries, each with its share of `of` (all sampled time unless told). */
+const top = (map: Map<string, number>, n: number, of = total) =>
   [...map]
     .sort((a, b) => b[1] - a[1])
     .slice(0, n)
     .map(
-      ([name, ms]) =>
-        `${ms.toFixed(0).padStart(8)} ms ${((100 * ms) / total).toFixed(1).padStart(5)}%  ${name}`,
+      ([name, ms]) => `${ms.toFixed(0).padStart(8)} ms ${((100 * ms) / of).toFixed(1).padStart(5)}%  ${name}`,
     )
     .join('\n');
 
 console.log(
-  `sampled ${total.toFixed(0)} ms\n\nself time by owner:\n${top(byOwner, 25)}\n\nheaviest functions:\n${top(byFunction, 30)}`,
+  `sampled ${total.toFixed(0)} ms${skipMs ? ` (after the first ${skipMs} ms)` : ''}, busy ${busy.toFixed(0)} ms\n\n` +
+    `self time by owner:\n${top(byOwner, 25)}\n\nheaviest functions:\n${top(byFunction, 30)}\n\n` +
+    `inclusive by owner (share of the busy time; async stacks are cut at awaits):\n${top(byOwnerInclusive, 30, busy)}`,
 );

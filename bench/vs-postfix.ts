@@ -15,6 +15,9 @@
 //   make bench-vs-postfix
 //   BENCH_MESSAGES=2000 BENCH_SESSIONS=20 BENCH_SEQUENTIAL_MESSAGES=500 BENCH_STACKS=postfix,embedded,kafka make bench-vs-postfix
 //   BENCH_CPU_PROF=/tmp/prof   (correo runs with --cpu-prof, profiles written there on exit)
+//   BENCH_STACKS=postfix,embedded:SMTP_INLINE_BODY_BYTES=0,embedded   (a correo system with
+//     variables on top, `kind:VAR=value;VAR=value`, run beside the default in the same run: an A/B
+//     under the same machine load)
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -38,7 +41,7 @@ const payloadBytes = Number(option('message_bytes', '4096'));
 const systems = option('stacks', process.env.KAFKA_BROKERS ? 'postfix,embedded,kafka' : 'postfix,embedded')
   .split(',')
   .map((s) => s.trim())
-  .filter(Boolean) as SystemKind[];
+  .filter(Boolean);
 const cpuProfileDir = option('cpu_prof', '');
 const deliveryTimeoutMs = Number(option('timeout_ms', '600000'));
 const note = option('note', '');
@@ -62,6 +65,8 @@ const loads: Load[] = [
 /** What one system must offer the driver: its SMTP port, a way to see stored messages, its processes. */
 interface System {
   kind: SystemKind;
+  /** What the report calls it: the kind, with any variables set on top. */
+  label: string;
   port: number;
   /** Root of the process tree whose CPU time counts (children included, reaped ones too). */
   pid(): number;
@@ -76,7 +81,7 @@ interface System {
 }
 
 interface Result {
-  system: SystemKind;
+  system: string;
   load: string;
   sessions: number;
   messages: number;
@@ -176,6 +181,7 @@ async function startPostfix(): Promise<System> {
   const readFiles = new Set<string>();
   return {
     kind: 'postfix',
+    label: 'postfix',
     port,
     pid: () => pid,
     cpuNote: 'master and all its daemons',
@@ -205,11 +211,21 @@ async function startPostfix(): Promise<System> {
 
 // ---------- correo ----------
 
-async function startCorreo(kind: 'embedded' | 'kafka'): Promise<System> {
+/** `embedded` or `kafka`, optionally with variables on top: `embedded:SMTP_INLINE_BODY_BYTES=0;VAR=value`. */
+async function startCorreo(spec: string): Promise<System> {
+  const [kindName, variables = ''] = spec.split(/:(.*)/s);
+  if (kindName !== 'embedded' && kindName !== 'kafka') throw new Error(`unknown system ${spec}`);
+  const kind: 'embedded' | 'kafka' = kindName;
   const env: Record<string, string> = {
     SMTP_MAX_CONNECTIONS_PER_IP: String(sessions + 10),
     SMTP_CONNECTIONS_PER_IP_PER_MINUTE: '0',
     LOG_LEVEL: 'error',
+    ...Object.fromEntries(
+      variables
+        .split(';')
+        .filter(Boolean)
+        .map((pair) => pair.split(/=(.*)/s).slice(0, 2) as [string, string]),
+    ),
   };
   if (cpuProfileDir) await mkdir(cpuProfileDir, { recursive: true });
   const nodeArgs = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
@@ -227,6 +243,7 @@ async function startCorreo(kind: 'embedded' | 'kafka'): Promise<System> {
       ?.track_commit_timestamp === 'on';
   return {
     kind,
+    label: spec,
     port: stack.app.ports.mx,
     pid: () => stack.app.process.child.pid!,
     cpuNote:
@@ -304,7 +321,7 @@ async function measure(system: System, load: Load): Promise<Result> {
   const lastAccepted = Math.max(...acceptedAt.values());
   const lastStored = Math.max(...[...acceptedAt.keys()].map((id) => storedAt.get(id) ?? 0));
   return {
-    system: system.kind,
+    system: system.label,
     load: load.name,
     sessions: load.sessions,
     messages: load.messages,
@@ -386,14 +403,14 @@ const started: System[] = [];
 const results: Result[] = [];
 const load1 = loadavg();
 try {
-  for (const kind of systems) {
-    console.error(`bench-vs-postfix: starting ${kind}`);
-    started.push(kind === 'postfix' ? await startPostfix() : await startCorreo(kind));
+  for (const spec of systems) {
+    console.error(`bench-vs-postfix: starting ${spec}`);
+    started.push(spec === 'postfix' ? await startPostfix() : await startCorreo(spec));
   }
   for (const load of loads) {
     for (const system of started) {
       console.error(
-        `bench-vs-postfix: ${system.kind}: ${load.messages} x ${payloadBytes} B over ${load.name}`,
+        `bench-vs-postfix: ${system.label}: ${load.messages} x ${payloadBytes} B over ${load.name}`,
       );
       results.push(await measure(system, load));
     }
@@ -405,7 +422,7 @@ console.log(table(results));
 console.log(
   `CPU counts: ${started
     .reverse()
-    .map((s) => `${s.kind}: ${s.cpuNote}`)
+    .map((s) => `${s.label}: ${s.cpuNote}`)
     .join(
       '; ',
     )}. Stored time: ${[...new Set(results.map((r) => `${r.system}: ${r.storedTimeSource}`))].join('; ')}.`,

@@ -6,7 +6,8 @@
 # backends, the Kafka stack. Prints accept/deliver msgs/s, 250 -> stored p50/p99, CPU per message
 # and the ratio to Postfix. Options: BENCH_MESSAGES, BENCH_SESSIONS, BENCH_SEQUENTIAL_MESSAGES,
 # BENCH_STACKS (postfix,embedded,kafka), BENCH_CPU_PROF (a directory: correo runs with --cpu-prof),
-# BENCH_NOTE (printed beside the numbers, e.g. what else loads the machine).
+# BENCH_NOTE (printed beside the numbers, e.g. what else loads the machine). A correo system may
+# carry variables for an A/B in one run: BENCH_STACKS=postfix,embedded:SMTP_INLINE_BODY_BYTES=0,embedded
 bench-vs-postfix:
 	bash scripts/backends/up.sh
 	set -a; . ./.test-backends/env; set +a; node --import tsx bench/vs-postfix.ts

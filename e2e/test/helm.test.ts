@@ -372,7 +372,23 @@ test('the full values file turns every production feature on', () => {
     'mta-relay',
     'pop3-gateway',
     'smtp-ingress',
+    // Only for each user's "always show images from this sender" list.
+    'webmail',
   ]);
+  // The webmail names each browser to IMAP and submission (PROXY v2), which trust its pod network.
+  const envOf = (service: string) =>
+    deployments.find((d) => d.metadata.name === `mail-correo-${service}`)!.spec!.template!.spec.containers[0]!
+      .env!;
+  assert.ok(envOf('webmail').some((e) => e.name === 'WEBMAIL_PROXY_PROTOCOL' && e.value === 'true'));
+  for (const service of ['imap-gateway', 'smtp-ingress']) {
+    const trusted = envOf(service).filter((e) => e.name === 'PROXY_TRUSTED_CIDRS');
+    assert.deepEqual(
+      trusted.map((e) => e.value),
+      ['10.244.0.0/16'],
+      service,
+    );
+  }
+  assert.ok(!envOf('pop3-gateway').some((e) => e.name === 'PROXY_TRUSTED_CIDRS'));
   // IMAP opens only its listeners and /metrics, and reaches no Kafka.
   const imapPolicy = objects.find(
     (o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'mail-correo-imap-gateway',

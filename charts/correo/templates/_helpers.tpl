@@ -64,6 +64,9 @@ A variable set in the webmail's own env wins.
 {{- with .root.Values.tls.certManager.dnsNames -}}
 {{- $_ := set $defaults "WEBMAIL_TLS_SERVERNAME" (first .) -}}
 {{- end -}}
+{{- if .root.Values.webmailProxyProtocol.podCidr -}}
+{{- $_ := set $defaults "WEBMAIL_PROXY_PROTOCOL" "true" -}}
+{{- end -}}
 {{- range $key, $value := $defaults }}
 {{- if not (hasKey $env $key) }}
 - { name: {{ $key }}, value: {{ $value | quote }} }

@@ -17,6 +17,7 @@ export type { CancelUpdateRequest } from './parse/cancelupdate.js';
 export type { CapabilityRequest } from './parse/capability.js';
 export type { CheckRequest } from './parse/check.js';
 export type { CloseRequest } from './parse/close.js';
+export type { CompressRequest } from './parse/compress.js';
 export type { CopyRequest } from './parse/copy.js';
 export type { CreateRequest } from './parse/create.js';
 export type { DeleteRequest } from './parse/delete.js';

@@ -145,6 +145,8 @@ describe('fetch items written back parse the same', () => {
       )
       .map((kind) => ({ kind }) as FetchAttribute),
     fc.constantFrom('BODY', 'BODYSTRUCTURE', 'UID', 'MODSEQ').map((kind) => ({ kind }) as FetchAttribute),
+    fc.constantFrom('SAVEDATE', 'EMAILID', 'THREADID').map((kind) => ({ kind }) as FetchAttribute),
+    fc.boolean().map((lazy) => ({ kind: 'PREVIEW' as const, lazy })),
     fc
       .tuple(section, partial, fc.boolean())
       .map(([s, p, peek]) => ({ kind: 'BODY[]' as const, section: s, partial: p, peek })),
@@ -164,6 +166,8 @@ describe('fetch items written back parse the same', () => {
         return `BINARY${a.peek ? '.PEEK' : ''}[${a.part.join('.')}]${range(a.partial)}`;
       case 'BINARY.SIZE':
         return `BINARY.SIZE[${a.part.join('.')}]`;
+      case 'PREVIEW':
+        return a.lazy ? 'PREVIEW (LAZY)' : 'PREVIEW';
       default:
         return a.kind;
     }

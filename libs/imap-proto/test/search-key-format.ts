@@ -24,7 +24,13 @@ export function formatSearchKey(key: SearchKey): string {
     case 'SENTBEFORE':
     case 'SENTON':
     case 'SENTSINCE':
+    case 'SAVEDBEFORE':
+    case 'SAVEDON':
+    case 'SAVEDSINCE':
       return `${key.key} ${formatDate(key.date)}`;
+    case 'EMAILID':
+    case 'THREADID':
+      return `${key.key} ${key.id}`;
     case 'LARGER':
     case 'SMALLER':
       return `${key.key} ${key.size}`;

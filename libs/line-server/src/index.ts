@@ -4,6 +4,8 @@ export type { ProxyFrontOptions } from './proxy-front.js';
 export type { LineListener, LineMetrics, LineServer, LineServerOptions } from './line-server.js';
 export type { ConnectionTimers } from './line-connection.js';
 export { ConnectionClosedError } from './protocol.js';
+export { deflateLayer } from './stream-layer.js';
+export type { StreamLayer } from './stream-layer.js';
 export type {
   Framer,
   GoodbyeReason,

@@ -6,6 +6,7 @@ import type { Logger } from '@correo/telemetry';
 import { looksLikeProxyHeader } from './proxy-header.js';
 import { ConnectionClosedError } from './protocol.js';
 import type { GoodbyeReason, LineConnectionIo, LineProtocol, LineSession } from './protocol.js';
+import type { StreamLayer } from './stream-layer.js';
 
 /** Timers and rates of one connection (the protocol's configuration). */
 export interface ConnectionTimers {
@@ -55,6 +56,8 @@ export class LineConnection<F> {
   private readonly transferRate: TransferRateGuard;
   private readonly logger: Logger;
   private readonly onData = (chunk: Buffer) => this.received(chunk);
+  /** The session's layer (IMAP COMPRESS): wire octets pass through it both ways. */
+  private layer: StreamLayer | null = null;
   /** Resolves when the connection is gone and its session released everything. */
   readonly finished: Promise<void>;
   private finish!: () => void;
@@ -85,6 +88,7 @@ export class LineConnection<F> {
 
   private io(): LineConnectionIo<F> {
     const { listener, remoteAddress, secure, secureContext } = this.context;
+    const layered = () => this.layer !== null;
     return {
       remoteAddress,
       listener,
@@ -98,6 +102,10 @@ export class LineConnection<F> {
       },
       holdReading: (until) => this.holdReading(until),
       goodbye: (text, reason) => this.goodbye(text, reason),
+      addLayer: (layer) => this.addLayer(layer),
+      get layered() {
+        return layered();
+      },
       close: () => this.socket.destroy(),
       admitUser: (user) => this.context.admitUser(user),
     };
@@ -121,7 +129,12 @@ export class LineConnection<F> {
     if (this.closed || socket.writableEnded) return;
     socket.off('data', this.onData);
     socket.once('finish', () => socket.destroy());
-    socket.end(this.protocol.goodbye(text, reason));
+    const last = this.protocol.goodbye(text, reason);
+    const layer = this.layer;
+    if (layer) {
+      layer.outbound.write(last);
+      layer.flush(() => socket.end());
+    } else socket.end(last);
     setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
   }
 
@@ -143,8 +156,14 @@ export class LineConnection<F> {
   private updateReading(): void {
     if (this.closed) return;
     const reading = this.readingHolds === 0 && (!this.busy || this.frameWaiter !== null);
-    if (reading) this.socket.resume();
-    else this.socket.pause();
+    // A layer is paused with the socket: what it already took out of the socket waits in it.
+    if (reading) {
+      this.socket.resume();
+      this.layer?.inbound.resume();
+    } else {
+      this.socket.pause();
+      this.layer?.inbound.pause();
+    }
   }
 
   private received(chunk: Buffer): void {
@@ -158,8 +177,36 @@ export class LineConnection<F> {
       }
     }
     this.transferRate.received(chunk.length);
+    if (this.layer) this.layer.inbound.write(chunk);
+    else this.framed(chunk);
+  }
+
+  /** Octets as the protocol reads them (after the layer, if one is on). */
+  private framed(chunk: Buffer): void {
     this.session.framer.push(chunk);
     this.pump();
+  }
+
+  private addLayer(layer: StreamLayer): void {
+    if (this.layer) throw new Error('a stream layer is on already');
+    this.layer = layer;
+    const broken = (error: Error) => {
+      // Corrupt compressed input, say: nothing more can be read or written in step with the client.
+      this.logger.info({ err: error }, 'stream layer failed, closing the connection');
+      this.socket.destroy();
+    };
+    layer.inbound.on('error', broken);
+    layer.outbound.on('error', broken);
+    layer.inbound.on('data', (chunk: Buffer) => this.framed(chunk));
+    layer.outbound.on('data', (chunk: Buffer) => {
+      const socket = this.socket;
+      if (socket.destroyed || socket.writableEnded) return;
+      if (!socket.write(chunk)) {
+        layer.outbound.pause();
+        socket.once('drain', () => layer.outbound.resume());
+      }
+    });
+    this.updateReading();
   }
 
   /** Hands buffered input on: to a command waiting for a frame, else the next frame to the session. */
@@ -262,6 +309,7 @@ export class LineConnection<F> {
       return Promise.reject(new ConnectionClosedError());
     }
     const bytes = data.length === 1 ? data[0]! : Buffer.concat(data.map((d) => Buffer.from(d)));
+    if (this.layer) return this.writeLayered(this.layer, socket, bytes);
     if (socket.write(bytes)) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const drained = () => {
@@ -277,7 +325,34 @@ export class LineConnection<F> {
     });
   }
 
+  /** Through the layer, flushed, and resolved once the socket took the result (backpressure). */
+  private writeLayered(layer: StreamLayer, socket: Socket, bytes: Buffer | string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const gone = () => reject(new ConnectionClosedError());
+      socket.once('close', gone);
+      layer.outbound.write(bytes);
+      layer.flush(() => {
+        if (!socket.writableNeedDrain) {
+          socket.off('close', gone);
+          resolve();
+          return;
+        }
+        socket.once('drain', () => {
+          socket.off('close', gone);
+          resolve();
+        });
+      });
+    });
+  }
+
   private endGracefully(): void {
+    const layer = this.layer;
+    if (layer) {
+      const socket = this.socket;
+      layer.flush(() => socket.end());
+      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+      return;
+    }
     this.socket.end();
     setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
   }
@@ -288,6 +363,8 @@ export class LineConnection<F> {
     this.loginDeadline.stop();
     this.transferRate.stop();
     this.raw.destroy();
+    this.layer?.inbound.destroy();
+    this.layer?.outbound.destroy();
     this.frameWaiter?.reject(new ConnectionClosedError());
     this.frameWaiter = null;
     try {

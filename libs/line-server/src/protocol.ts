@@ -1,4 +1,5 @@
 import type { Logger } from '@correo/telemetry';
+import type { StreamLayer } from './stream-layer.js';
 
 /**
  * What a line protocol (IMAP, POP3, ManageSieve) plugs into the line server: a framer that cuts the
@@ -68,6 +69,13 @@ export interface LineConnectionIo<F> {
   holdIdleTimer(held: boolean): void;
   /** A streamed literal's consumer is full: stop reading the socket until `until` settles. */
   holdReading(until: Promise<unknown>): void;
+  /**
+   * From now on both directions pass through `layer` (IMAP COMPRESS): called after the reply that
+   * agreed to it was written (that reply goes out as it is), while the client waits for it.
+   */
+  addLayer(layer: StreamLayer): void;
+  /** A layer is on (IMAP answers a second COMPRESS with NO [COMPRESSIONACTIVE]). */
+  readonly layered: boolean;
   /** Says goodbye (see LineProtocol.goodbye) and closes. */
   goodbye(text: string, reason: GoodbyeReason): void;
   /** Drops the connection after what was written. */

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
+import { constants, createDeflateRaw, createInflateRaw } from 'node:zlib';
 import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -264,6 +265,43 @@ describe('line server', () => {
     assert.equal(await working.readLine(), '* BYE shutdown Server shutting down');
     await working.closed();
     await closed;
+  });
+
+  test('a stream layer (deflate) carries both directions, pipelining and the drain goodbye', async () => {
+    const server = await start(newControl());
+    const socket = connectTcp({ port: server.ports.plain, host: '127.0.0.1' });
+    let text = '';
+    const waiters: (() => void)[] = [];
+    const heard = (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+      for (const waiter of waiters.splice(0)) waiter();
+    };
+    const until = async (expected: string) => {
+      while (!text.includes(expected)) await new Promise<void>((resolve) => waiters.push(resolve));
+    };
+    socket.on('data', heard);
+    await until('* HELLO\r\n');
+    socket.write('DEFLATE\r\n');
+    await until('OK deflating\r\n');
+    socket.off('data', heard);
+    text = '';
+    // The server closes without ending the deflate stream (RFC 4978 asks for no end): an unfinished stream.
+    const inflate = createInflateRaw().on('error', () => {});
+    socket.pipe(inflate).on('data', heard);
+    const deflate = createDeflateRaw();
+    deflate.pipe(socket);
+    const send = (line: string) => {
+      deflate.write(line);
+      deflate.flush(constants.Z_SYNC_FLUSH);
+    };
+    send('ECHO one\r\nECHO two\r\n');
+    await until('one\r\ntwo\r\n');
+    send('DEFLATE\r\n');
+    await until('NO deflating already\r\n');
+    const closing = once(socket, 'close');
+    await server.close();
+    await until('* BYE shutdown Server shutting down\r\n');
+    await closing;
   });
 
   test('drain cuts a session that outlives the grace period', async () => {

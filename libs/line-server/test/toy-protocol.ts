@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { createMemoryLimits, MemoryLimitsState } from '@correo/limits';
 import { createLogger } from '@correo/telemetry';
-import { startLineServer } from '../src/index.js';
+import { deflateLayer, startLineServer } from '../src/index.js';
 import type {
   Framer,
   LineAction,
@@ -16,7 +16,7 @@ import type {
 /**
  * A toy line protocol for the server's own tests: ECHO, LOGIN, WHO (the client address the session
  * sees), STARTTLS, IDLE ... DONE (the idle timer held), BIG n (n octets, written with backpressure),
- * SLOW (waits until the test releases it), UPLOAD n + n octets (a bulk transfer into `control.sink`), QUIT. Goodbyes read `* BYE <reason> <text>`.
+ * SLOW (waits until the test releases it), DEFLATE (both ways through deflateLayer from then on), UPLOAD n + n octets (a bulk transfer into `control.sink`), QUIT. Goodbyes read `* BYE <reason> <text>`.
  */
 class Lines implements Framer<string> {
   private pending = '';
@@ -124,6 +124,14 @@ export function toyProtocol(control: ToyControl): LineProtocol<string> {
             case 'STARTTLS':
               await io.write('OK go\r\n');
               return 'starttls';
+            case 'DEFLATE':
+              if (io.layered) {
+                await io.write('NO deflating already\r\n');
+                return 'continue';
+              }
+              await io.write('OK deflating\r\n');
+              io.addLayer(deflateLayer());
+              return 'continue';
             case 'IDLE': {
               await io.write('+ idling\r\n');
               io.holdIdleTimer(true);

@@ -1,5 +1,8 @@
 export { analyzeMessage, MessageAnalyzer } from './analyze.js';
 export { findPart, sectionRange, parseSectionPath } from './sections.js';
+export { PREVIEW_MAX_CHARS, PREVIEW_READ_OCTETS, previewPart, previewText } from './preview.js';
+export { transferDecoder, transferDecoding } from './transfer-decoder.js';
+export type { TransferDecoding } from './transfer-decoder.js';
 export type { ByteRange, SectionText } from './sections.js';
 export { addressListText, authorAddresses, decodedAddressList } from './address.js';
 export {

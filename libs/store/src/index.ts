@@ -34,6 +34,7 @@ export {
   deleteImapMailbox,
   findImapMailbox,
   listImapMailboxes,
+  listLingeringSubscriptions,
   renameImapMailbox,
   setImapSubscription,
 } from './imap/mailbox-tree.js';
@@ -59,6 +60,8 @@ export type {
   ImapMessageState,
 } from './imap/mailbox-state.js';
 export { readImapMessages } from './imap/message-rows.js';
+export { keepImapPreviews, readImapMessageExtras } from './imap/message-extras.js';
+export type { ImapMessageExtras } from './imap/message-extras.js';
 export type { ImapMessageRow, ReadMessagesOptions } from './imap/message-rows.js';
 export { readImapKeywords, storeImapFlags } from './imap/flags.js';
 export type { StoreFlagsRequest, StoreFlagsResult } from './imap/flags.js';
@@ -128,3 +131,5 @@ export type {
   RecipientFate,
   RelayJobRoute,
 } from './journey.js';
+export { createImageSenderList, MAX_IMAGE_SENDERS_PER_ACCOUNT } from './webmail-image-senders.js';
+export type { ImageSenderList } from './webmail-image-senders.js';

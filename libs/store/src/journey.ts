@@ -1,5 +1,6 @@
 import { domainToASCII } from 'node:url';
 import type { Pool } from './pool.js';
+import { inTransaction } from './transaction.js';
 
 /*
  * One message's journey (migrations/0090_accepted_messages.sql): the acceptance the mda recorded,
@@ -125,13 +126,24 @@ export async function recordAcceptedMessages(pool: Pool, messages: AcceptedMessa
     (_, row) =>
       `(${Array.from({ length: ACCEPTED_COLUMNS }, (_, column) => `$${row * ACCEPTED_COLUMNS + column + 1}`).join(', ')})`,
   );
-  await pool.query(
-    `INSERT INTO accepted_messages (event_id, received_at, kind, port, client_ip, helo, authenticated_user,
-       mail_from, sender_domain, recipient_domains, recipients, size, authentication_results, authentication,
-       message_id, relay_jobs, trace_id)
-     VALUES ${rows.join(', ')}
-     ON CONFLICT (event_id) DO NOTHING`,
-    values,
+  // A record, not a delivery, and idempotent (ON CONFLICT DO NOTHING): it need not wait for its
+  // own WAL flush. The mda's filing commit right after it flushes the WAL up to and including it;
+  // lost only if PostgreSQL itself crashes before that, when the bus offset was not committed either,
+  // so the event comes again and records it again. One WAL flush per batch saved.
+  await inTransaction(
+    pool,
+    async (client) => {
+      await client.query(
+        `INSERT INTO accepted_messages (event_id, received_at, kind, port, client_ip, helo, authenticated_user,
+         mail_from, sender_domain, recipient_domains, recipients, size, authentication_results, authentication,
+         message_id, relay_jobs, trace_id)
+       VALUES ${rows.join(', ')}
+       ON CONFLICT (event_id) DO NOTHING`,
+        values,
+      );
+    },
+    // One round trip for both (a simple query may hold several statements).
+    'BEGIN; SET LOCAL synchronous_commit TO off',
   );
 }
 

@@ -225,6 +225,13 @@ export class LineClient {
     return this.collect(tag);
   }
 
+  /** IMAP: a command that must succeed; its untagged lines. Anything but OK throws with the reply. */
+  async commandOk(line: string): Promise<string[]> {
+    const reply = await this.command(line);
+    if (!reply.status.startsWith('OK')) throw new Error(`${line.slice(0, 200)}: ${reply.status}`);
+    return reply.untagged;
+  }
+
   /** IMAP: the responses up to the completion tagged `tag` (for commands sent by hand). */
   async collect(tag: string): Promise<TaggedReply> {
     const untagged: string[] = [];

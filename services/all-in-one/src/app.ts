@@ -10,7 +10,7 @@ import { smtpIngressSection, startSmtpIngress } from '@correo/smtp-ingress';
 import { startWebmail, webmailSection } from '@correo/webmail';
 import { loadTlsMaterial, reloadTlsOnRenewal } from '@correo/tls';
 import { retryUntilDone, type Listener, type RunningService, type ServiceContext } from '@correo/runtime';
-import { migrate } from '@correo/store';
+import { createImageSenderList, migrate } from '@correo/store';
 import { openBackends, type Backends } from './backends.js';
 import { allInOneSection } from './config.js';
 import { clientSettingsSection } from '@correo/autoconfig';
@@ -123,6 +123,11 @@ export async function startAllInOne({
       hostname: config.smtp.hostname,
     };
     const tls = await loadTlsMaterial(tlsOptions);
+    // The webmail's own connections carry the browser's address in a PROXY header (embedded-defaults.ts).
+    const trustedProxies =
+      config.webmail.proxyProtocol && config.webmail.sourceAddress
+        ? [...config.proxy.trustedCidrs, config.webmail.sourceAddress]
+        : config.proxy.trustedCidrs;
     const smtp = await startSmtpIngress({
       config: config.smtp,
       bus: backends.bus,
@@ -131,7 +136,7 @@ export async function startAllInOne({
       limits: backends.limits,
       logger: logger.child({ component: 'smtp-ingress' }),
       tls,
-      trustedProxies: config.proxy.trustedCidrs,
+      trustedProxies,
       leaseTiming: config.limits.leases,
     });
     stops.push(() => smtp.close());
@@ -144,7 +149,7 @@ export async function startAllInOne({
       notifier: backends.notifier,
       logger: logger.child({ component: 'imap-gateway' }),
       tls,
-      trustedProxies: config.proxy.trustedCidrs,
+      trustedProxies,
       leaseTiming: config.limits.leases,
     });
     stops.push(() => imap.close());
@@ -157,7 +162,7 @@ export async function startAllInOne({
       notifier: backends.notifier,
       logger: logger.child({ component: 'pop3-gateway' }),
       tls,
-      trustedProxies: config.proxy.trustedCidrs,
+      trustedProxies,
       leaseTiming: config.limits.leases,
     });
     stops.push(() => pop3.close());
@@ -189,7 +194,9 @@ export async function startAllInOne({
     // The webmail is an MUA like any other: it reaches this process's own IMAP and submission
     // listeners over loopback TLS, trusting exactly this host's certificate.
     const webmail = await startWebmail({
-      config: config.webmail,
+      // Authentication-Results of this host's MX are the ones the reading pane trusts.
+      config: { ...config.webmail, authservId: config.webmail.authservId ?? config.smtp.hostname },
+      imageSenders: createImageSenderList(backends.pool),
       logger: logger.child({ component: 'webmail' }),
       gateways: {
         imap: { host: connectHost(config.imap.bindHost), port: imap.ports.imap },

@@ -13,6 +13,15 @@ const EMBEDDED_DEFAULTS: Readonly<Record<string, string>> = {
   POP3S_PORT: '1995',
   ADMIN_API_PORT: '8080',
   WEBMAIL_PORT: '8081',
+  // The webmail names each browser to IMAP and submission in a PROXY v2 header, so the per-IP caps
+  // and the login lockout count browsers, not the webmail. It connects from a loopback address of its
+  // own, which app.ts adds to the gateways' PROXY_TRUSTED_CIDRS; other loopback clients (a local mail
+  // client, swaks) stay untrusted and need no header. The address is out of the 127.0.0.x range that
+  // tests and multi-host setups on one machine use for hosts. Linux routes all of 127.0.0.0/8 to lo; other
+  // systems have only 127.0.0.1 there, so the webmail connects plainly (one address for everybody).
+  ...(process.platform === 'linux'
+    ? { WEBMAIL_PROXY_PROTOCOL: 'true', WEBMAIL_SOURCE_ADDRESS: '127.0.80.81' }
+    : {}),
 };
 
 /**

@@ -1,3 +1,5 @@
+// First: sizes libuv's thread pool before anything starts it (fsyncs in parallel).
+import '@correo/runtime/threadpool';
 import { runService } from '@correo/runtime';
 import { describe, sections, startAllInOne, type AllInOne } from './app.js';
 import { withEmbeddedDefaults } from './embedded-defaults.js';

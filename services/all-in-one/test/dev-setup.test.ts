@@ -34,3 +34,15 @@ test('the published example tokens are refused, in every setup', () => {
     );
   }
 });
+
+test('the webmail names browsers to the gateways (PROXY v2) from its own loopback address, on Linux', () => {
+  const config = load({});
+  if (process.platform !== 'linux') {
+    assert.equal(config.webmail.proxyProtocol, false);
+    return;
+  }
+  assert.equal(config.webmail.proxyProtocol, true);
+  assert.equal(config.webmail.sourceAddress, '127.0.80.81');
+  // Nothing else is trusted for PROXY by default: the all-in-one adds exactly that address.
+  assert.deepEqual(config.proxy.trustedCidrs, []);
+});

@@ -56,6 +56,12 @@ export function capabilities(options: {
     'NOTIFY',
     'CONTEXT=SEARCH',
     'CONTEXT=SORT',
+    'BINARY',
+    'COMPRESS=DEFLATE',
+    'OBJECTID',
+    'PREVIEW',
+    'SAVEDATE',
+    'WITHIN',
   ];
 }
 

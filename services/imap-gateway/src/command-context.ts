@@ -83,8 +83,8 @@ export interface Completion {
   status: CompletionStatus;
   text: string;
   code?: ResponseCode | null;
-  /** LOGOUT: close after the tagged response. STARTTLS: negotiate after it. */
-  then?: 'close' | 'starttls';
+  /** LOGOUT: close after the tagged response. STARTTLS: negotiate after it. COMPRESS: deflate after it. */
+  then?: 'close' | 'starttls' | 'compress';
 }
 
 /**

@@ -1,5 +1,6 @@
 import { CommandReceiver, continuation, errorResponse, untaggedStatus } from '@correo/imap-proto';
 import type { LiteralSink, ReceiverEvent, ReceiverOptions } from '@correo/imap-proto';
+import { deflateLayer } from '@correo/line-server';
 import type { Framer, LineAction, LineConnectionIo, LineProtocol, LineSession } from '@correo/line-server';
 import type { GatewayServices, SessionIo } from './command-context.js';
 import { startUpload } from './message-facts.js';
@@ -117,6 +118,12 @@ class ImapConnection implements LineSession<ReceiverEvent>, Framer<ReceiverEvent
     try {
       const then = await this.session.handle(bytes, uploads);
       if (!wasAuthenticated && this.authenticated) this.receiver.setLimits(this.receiverLimits());
+      if (then === 'compress') {
+        // The tagged OK is written: everything after it, both ways, is deflated (RFC 4978 3).
+        this.io.addLayer(deflateLayer());
+        this.session.compressionActive = true;
+        return 'continue';
+      }
       return then ?? 'continue';
     } finally {
       this.releaseLiterals('running');

@@ -1,12 +1,5 @@
-import type { LoginPolicy } from '@correo/auth';
-import type { BlobStore } from '@correo/blobs';
-import type { Directory } from '@correo/directory';
-import type { LeaseTiming, Limits } from '@correo/limits';
+import type { MailboxGateway, MailboxGatewayDeps } from '@correo/backends';
 import { startLineServer } from '@correo/line-server';
-import type { Notifier } from '@correo/notify';
-import type { Listener } from '@correo/runtime';
-import type { Pool } from '@correo/store';
-import type { Logger } from '@correo/telemetry';
 import { gatewayServices } from './command-context.js';
 import type { ImapGatewayConfig } from './config.js';
 import { imapProtocol } from './connection.js';
@@ -14,35 +7,12 @@ import { imapMetrics } from './metrics.js';
 
 export type ImapListenerName = 'imap' | 'imaps';
 
-export interface ImapGatewayDeps {
-  config: ImapGatewayConfig;
-  pool: Pool;
-  blobs: BlobStore;
-  directory: Pick<Directory, 'loginKey' | 'authenticate'>;
-  /** The failed-login counters and the connection leases, shared by every pod. */
-  limits: Limits;
-  /** How long a killed pod's connections still count, how long an accept waits for `limits`. */
-  leaseTiming?: LeaseTiming;
-  /** Mailbox-changed notifications: IDLE listens, every change publishes. */
-  notifier: Notifier;
-  logger: Logger;
-  /** PEM key and certificate (see @correo/tls loadTlsMaterial) for STARTTLS and port 993. */
-  tls: { key: string; cert: string };
-  /** Load balancers that open connections with a PROXY header (PROXY_TRUSTED_CIDRS). */
-  trustedProxies?: readonly string[];
-  /** Defaults to the standard policy over createLoginLimiter(limits). */
-  loginPolicy?: LoginPolicy;
-}
+export type ImapGatewayDeps = MailboxGatewayDeps<ImapGatewayConfig>;
 
-export interface ImapGateway {
-  /** What a person connects to, for the service banner. */
-  listeners: Listener[];
+/** close() stops listening and ends every session with BYE (after the command under way). */
+export interface ImapGateway extends MailboxGateway {
   /** The ports really bound (differs from the config when it asked for 0). */
   ports: Record<ImapListenerName, number>;
-  /** Stops listening and ends every session with BYE (after the command under way). */
-  close(): Promise<void>;
-  /** A renewed certificate (watchTlsMaterial): new connections and STARTTLS get it, open ones keep theirs. */
-  updateTls(material: { key: string; cert: string }): void;
 }
 
 /** Starts the IMAP (STARTTLS) and IMAPS (implicit TLS) listeners. */

@@ -249,7 +249,7 @@ export class SessionNotifications {
         const status = found.get(id);
         const mailbox = this.mailboxes.get(id);
         if (status && mailbox)
-          out.push(statusResponse(mailbox.name, statusItems(items, status, 0), options.encode));
+          out.push(statusResponse(mailbox.name, statusItems(items, status, 0, id), options.encode));
       }
     }
     for (const [id, entries] of this.metadataDue) {

@@ -1,6 +1,7 @@
 import type { ImapDate, SearchKey } from '@correo/imap-proto';
 import type { SearchCondition } from '@correo/store';
 import type { MailboxView } from './mailbox-view.js';
+import { rowOfObjectId } from './object-ids.js';
 
 const FLAG_KEYS = {
   ANSWERED: ['\\Answered', true],
@@ -127,6 +128,21 @@ export function searchCondition(
       return { kind: 'sent-date', op: 'on', date: day(key.date) };
     case 'SENTSINCE':
       return { kind: 'sent-date', op: 'since', date: day(key.date) };
+    case 'SAVEDBEFORE':
+      return { kind: 'saved-date', op: 'before', date: day(key.date) };
+    case 'SAVEDON':
+      return { kind: 'saved-date', op: 'on', date: day(key.date) };
+    case 'SAVEDSINCE':
+      return { kind: 'saved-date', op: 'since', date: day(key.date) };
+    // Every mailbox keeps the save date of every message (RFC 8514 4.3).
+    case 'SAVEDATESUPPORTED':
+      return { kind: 'all' };
+    case 'EMAILID':
+    case 'THREADID': {
+      const row = rowOfObjectId(key.key === 'EMAILID' ? 'M' : 'T', key.id);
+      if (row === null) return { kind: 'none' };
+      return { kind: key.key === 'EMAILID' ? 'message-row' : 'thread-root', id: row };
+    }
     case 'LARGER':
       return { kind: 'size', op: 'larger', size: key.size };
     case 'SMALLER':

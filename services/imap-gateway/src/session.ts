@@ -51,6 +51,8 @@ export class ImapSession {
   /** ENABLEd extensions (upper case): CONDSTORE, QRESYNC, UTF8=ACCEPT, IMAP4REV2. */
   readonly enabled = new Set<string>();
   authFailures = 0;
+  /** COMPRESS=DEFLATE is on (RFC 4978): a second COMPRESS gets NO [COMPRESSIONACTIVE]. */
+  compressionActive = false;
   /** A change to the selected mailbox was announced since the last refresh. */
   dirty = false;
   /** Set by IDLE: called when a change for the selected mailbox, or one NOTIFY reports, arrives. */

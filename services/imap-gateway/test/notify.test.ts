@@ -228,7 +228,7 @@ describe('NOTIFY across two gateways (Redis fan-out)', () => {
       await stack.deliver(account.accountId, account.address, rawMessage('over redis'));
       assert.match(await a.readLine(), /^\* STATUS INBOX \(MESSAGES 1 UIDNEXT 2 UIDVALIDITY \d+ UNSEEN 1\)$/);
       done = await b.command('CREATE Later');
-      assert.equal(done.status, 'OK CREATE completed');
+      assert.match(done.status, /^OK \[MAILBOXID \(F[0-9]+\)\] CREATE completed$/);
       assert.equal(await a.readLine(), '* LIST () "/" Later');
     } finally {
       a.destroy();

@@ -8,6 +8,7 @@ import { deliverManyToMailboxes, recordRejection } from '@correo/store';
 import { targetMailbox } from './filing.js';
 import type { DeliveryOutcome, LocalDelivery, MessageFacts, Pool, RejectionReason } from '@correo/store';
 import { extractTraceContext, withSpanPerMessage, type Logger } from '@correo/telemetry';
+import { storeCarriedBodies } from './carried-body.js';
 import { readMessageFacts } from './facts.js';
 import { recordAcceptances } from './journey.js';
 import { mdaMetrics } from './metrics.js';
@@ -67,6 +68,8 @@ export async function deliverEvent(ctx: EventContext, event: MailAccepted, heade
  */
 export async function deliverEvents(ctx: EventContext, events: AcceptedEvent[]): Promise<void> {
   const planned = await Promise.all(events.map((accepted) => planEvent(ctx, accepted)));
+  // Bodies that rode in their events are stored before anything below can name their blob keys.
+  await storeCarriedBodies(ctx.blobs, planned);
   // Before the blob is read for filing: a message that then dead-letters still has its acceptance.
   await recordAcceptances(ctx.pool, ctx.blobs, planned);
   const prepared = await Promise.all(planned.map((p) => prepare(ctx, p)));

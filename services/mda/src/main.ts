@@ -1,4 +1,6 @@
 // Wiring only: config -> adapters -> startMda. The schema is migrated beforehand (libs/store migrate CLI).
+// First: sizes libuv's thread pool before anything starts it (fsyncs in parallel).
+import '@correo/runtime/threadpool';
 import { openBackends, requireDatabaseUrl } from '@correo/backends';
 import { createMailPathDirectory } from '@correo/directory';
 import { runService } from '@correo/runtime';

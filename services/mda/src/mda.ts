@@ -14,6 +14,7 @@ import {
 } from '@correo/telemetry';
 import type { Logger, ReadinessCheck } from '@correo/telemetry';
 import type { MdaSettings } from './config.js';
+import { deadLetterBlobKey } from './carried-body.js';
 import { decodeEvent, deliverEvent, deliverEvents } from './deliver-event.js';
 import { startHousekeeping } from './housekeeping.js';
 import type { Housekeeping } from './housekeeping.js';
@@ -118,7 +119,7 @@ export async function startMda(deps: MdaDeps): Promise<Mda> {
     group: config.group,
     deadLetterTopic: config.deadLetterTopic,
     logger,
-    blobKeyOf: (value) => decodeMailAccepted(value).blobKey,
+    blobKeyOf: (value) => deadLetterBlobKey(decodeMailAccepted(value)),
   });
   logger.info({ group: config.group, topic: config.acceptedTopic }, 'mda consuming');
   const housekeeping = startHousekeeping({ ...deps, logger, settings: config.housekeeping });

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -59,15 +59,30 @@ export function crashScenario(kind: StackKind): void {
     // At the root of the shared bucket: nothing else removes it.
     stack.defer(() => blobs.delete(blob.key));
 
-    // Even events go to one recipient, odd ones to two: 1,500 deliveries in all.
+    // Even events go to one recipient, odd ones to two: 1,500 deliveries in all. Every third one
+    // carries its own body in the event, as smtp-ingress sends a small message: the mda stores it
+    // (under its content address) before filing, so the kill also lands between such a put and
+    // its filing.
     const expected = new Map<string, number>();
+    const carriedKeys: string[] = [];
     const events = Array.from({ length: EVENTS }, (_, i) => {
       const eventId = randomUUID();
       const to = i % 2 === 0 ? [`one@${d}`] : [`one@${d}`, `two@${d}`];
       expected.set(eventId, to.length);
+      if (i % 3 !== 2) {
+        return {
+          key: eventId,
+          value: encodeMailAccepted(acceptedEvent(eventId, 'a@remote.test', { to }, blob)),
+        };
+      }
+      const body = rawMessage({ from: 'a@remote.test', to, subject: `carried ${i}`, text: 'x' });
+      const sha256 = createHash('sha256').update(body).digest('hex');
+      carriedKeys.push(sha256);
+      stack.defer(() => blobs.delete(sha256));
+      const carried = { key: sha256, sha256, size: body.length };
       return {
         key: eventId,
-        value: encodeMailAccepted(acceptedEvent(eventId, 'a@remote.test', { to }, blob)),
+        value: encodeMailAccepted({ ...acceptedEvent(eventId, 'a@remote.test', { to }, carried), body }),
       };
     });
     const total = [...expected.values()].reduce((a, b) => a + b, 0);
@@ -122,6 +137,9 @@ export function crashScenario(kind: StackKind): void {
     for (const row of perEvent.rows) {
       assert.equal(Number(row.deliveries), expected.get(row.event_id), `deliveries of ${row.event_id}`);
       assert.equal(Number(row.messages), expected.get(row.event_id), `messages of ${row.event_id}`);
+    }
+    for (const key of carriedKeys) {
+      assert.notEqual(await blobs.stat(key), null, `the carried body ${key} was stored before it was filed`);
     }
     const mailboxes = await pool.query<{
       account_id: string;

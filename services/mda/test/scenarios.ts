@@ -44,6 +44,19 @@ export function deliveryScenarios(kind: StackKind): void {
         90_000,
       );
 
+    /** Waits for the dead letter of `eventId`, then checks that nothing of it was filed. */
+    const deadLetteredUnfiled = async (eventId: string, what: string) => {
+      await eventually(
+        `the dead letter of ${what}`,
+        async () =>
+          deadLetters.messages.some(
+            (m) => decodeMailAccepted(decodeDeadLetter(m.value).value).eventId === eventId,
+          ),
+        90_000,
+      );
+      assert.equal((await deliveredRows(stack.pool, eventId)).length, 0);
+    };
+
     before(async () => {
       stack = await MdaTestStack.create(kind, { maxAttempts: 2 });
       await stack.startMda();
@@ -196,15 +209,42 @@ export function deliveryScenarios(kind: StackKind): void {
         ...acceptedEvent(otherId, 'bob@remote.test', { to: [`reader@${d}`] }, blob),
         analysis: foreign,
       });
-      await eventually(
-        'the dead letter of the event without a usable analysis',
-        async () =>
-          deadLetters.messages.some(
-            (m) => decodeMailAccepted(decodeDeadLetter(m.value).value).eventId === otherId,
-          ),
-        90_000,
-      );
-      assert.equal((await deliveredRows(stack.pool, otherId)).length, 0);
+      await deadLetteredUnfiled(otherId, 'the event without a usable analysis');
+    });
+
+    test('a body carried in the event is stored under its key before it is filed; one that does not hash to its key is not filed', async () => {
+      const d = domain();
+      const accountId = await stack.provision.account(`carried@${d}`);
+      const blob = await stack.storeMessage({
+        from: 'bob@remote.test',
+        to: [`carried@${d}`],
+        subject: 'Carried body',
+        text: 'Small enough to ride in the event.',
+      });
+      const bytes = await stack.blobBytes(blob.key);
+      // Not in the blob store, as smtp-ingress leaves a small message: only the event holds it.
+      await stack.blobs.delete(blob.key);
+      const eventId = randomUUID();
+      // No carried analysis either: the mda analyses the blob, so it must have stored it first.
+      await stack.publishEvent({
+        ...acceptedEvent(eventId, 'bob@remote.test', { to: [`carried@${d}`] }, blob),
+        body: bytes,
+      });
+      await settled(eventId, 1);
+      const [row] = await deliveredRows(stack.pool, eventId);
+      assert.equal(row?.account_id, accountId);
+      assert.equal(row?.header_subject, 'Carried body');
+      assert.deepEqual(await stack.blobBytes(blob.key), bytes, 'the filed message names stored bytes');
+
+      // A body that is not the bytes its key names is refused (retried, then dead-lettered), never filed.
+      const forged = Buffer.from(bytes);
+      forged.writeUInt8(forged.readUInt8(forged.length - 3) ^ 0x01, forged.length - 3);
+      const forgedId = randomUUID();
+      await stack.publishEvent({
+        ...acceptedEvent(forgedId, 'bob@remote.test', { to: [`carried@${d}`] }, blob),
+        body: forged,
+      });
+      await deadLetteredUnfiled(forgedId, 'the event whose body does not match its key');
     });
 
     test('two local recipients share one blob and get one copy each', async () => {

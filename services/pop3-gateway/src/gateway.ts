@@ -1,12 +1,6 @@
+import type { MailboxGateway, MailboxGatewayDeps } from '@correo/backends';
 import { createLoginLimiter, LoginPolicy } from '@correo/auth';
-import type { BlobStore } from '@correo/blobs';
-import type { Directory } from '@correo/directory';
-import type { LeaseTiming, Limits } from '@correo/limits';
 import { startLineServer } from '@correo/line-server';
-import type { Notifier } from '@correo/notify';
-import type { Pool } from '@correo/store';
-import type { Listener } from '@correo/runtime';
-import type { Logger } from '@correo/telemetry';
 import type { Pop3GatewayConfig } from './config.js';
 import { pop3Protocol } from './connection.js';
 import { createMaildropLocks } from './maildrop-lock.js';
@@ -15,35 +9,12 @@ import { pop3Metrics } from './metrics.js';
 
 export type Pop3ListenerName = 'pop3' | 'pop3s';
 
-export interface Pop3GatewayDeps {
-  config: Pop3GatewayConfig;
-  pool: Pool;
-  blobs: BlobStore;
-  directory: Pick<Directory, 'loginKey' | 'authenticate'>;
-  /** The one-session-per-maildrop lock, the failed-login counters and the connection leases, shared by every pod. */
-  limits: Limits;
-  /** How long a killed pod's connections still count, how long an accept waits for `limits`. */
-  leaseTiming?: LeaseTiming;
-  /** Mailbox-changed notifications after an expunge (IMAP IDLE listens). */
-  notifier: Notifier;
-  logger: Logger;
-  /** PEM key and certificate (see @correo/tls loadTlsMaterial) for STLS and port 995. */
-  tls: { key: string; cert: string };
-  /** Load balancers that open connections with a PROXY header (PROXY_TRUSTED_CIDRS). */
-  trustedProxies?: readonly string[];
-  /** Defaults to the standard policy over createLoginLimiter(limits). */
-  loginPolicy?: LoginPolicy;
-}
+export type Pop3GatewayDeps = MailboxGatewayDeps<Pop3GatewayConfig>;
 
-export interface Pop3Gateway {
+/** close() stops listening and ends every session without UPDATE (nothing is deleted), freeing their locks. */
+export interface Pop3Gateway extends MailboxGateway {
   /** The ports really bound (differs from the config when it asked for 0). */
   ports: Record<Pop3ListenerName, number>;
-  /** What runs where, for banners and logs. */
-  listeners: Listener[];
-  /** Stops listening and ends every session without UPDATE (nothing is deleted), freeing their locks. */
-  close(): Promise<void>;
-  /** A renewed certificate (watchTlsMaterial): new connections and STARTTLS get it, open ones keep theirs. */
-  updateTls(material: { key: string; cert: string }): void;
 }
 
 /** Starts POP3 (STLS) and POP3S (implicit TLS) listeners. */

@@ -35,6 +35,7 @@ export const smtpIngressSection = defineSection({
     SMTP_DNS_CACHE_TTL_MS: integer({ min: 0, max: 3600000, default: 30000 }),
     SMTP_DNS_CACHE_MAX_ENTRIES: integer({ min: 1, max: 10000000, default: 10000 }),
     SMTP_SPOOL_DIR: text(tmpdir()),
+    SMTP_INLINE_BODY_BYTES: integer({ min: 0, max: 512 * 1024, default: 128 * 1024 }),
   },
   check(vars) {
     const issues: { variable: string; expected: string }[] = [];
@@ -78,6 +79,7 @@ export const smtpIngressSection = defineSection({
       minTransferRate: vars.SMTP_MIN_TRANSFER_RATE,
       transferRateWindowMs: vars.SMTP_TRANSFER_RATE_WINDOW_MS,
       shutdownTimeoutMs: vars.SMTP_SHUTDOWN_TIMEOUT_MS,
+      inlineBodyBytes: vars.SMTP_INLINE_BODY_BYTES,
       senderAuthentication: {
         enabled: vars.SMTP_SENDER_AUTHENTICATION,
         dmarcReject: vars.SMTP_DMARC_REJECT,
@@ -124,6 +126,12 @@ export interface SmtpIngressConfig {
   transferRateWindowMs: number;
   /** How long close() lets open sessions finish before cutting them. */
   shutdownTimeoutMs: number;
+  /**
+   * Messages up to this size (as stored) ride in their MailAccepted event, the accept's one durable
+   * write; the mda stores them in the blob store before filing. 0: every body goes to the blob store
+   * before the 250 (body-store.ts).
+   */
+  inlineBodyBytes: number;
   /** SPF, DKIM and DMARC of mail arriving on the MX listener (submission is authenticated instead). */
   senderAuthentication: SenderAuthenticationConfig;
 }

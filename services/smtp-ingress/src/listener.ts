@@ -141,6 +141,7 @@ export function createListener(setup: ListenerSetup): SMTPServer {
         maxMessageBytes: config.maxMessageBytes,
         maxHeaderBytes: config.maxHeaderBytes,
         maxLineLength: config.maxLineLength,
+        inlineBodyBytes: config.inlineBodyBytes,
         kind,
         directory,
         senderAuthentication: kind === 'mx' ? setup.senderAuthentication : undefined,

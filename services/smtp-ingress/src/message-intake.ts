@@ -6,6 +6,7 @@ import { BlobTooLargeError, type BlobStore, type StoredBlob } from '@correo/blob
 import type { Bus } from '@correo/bus';
 import type { AccountRef, Directory } from '@correo/directory';
 import { authorAddresses } from '@correo/mime';
+import { storeBody, type AcceptedBody } from './body-store.js';
 import { CarriedAnalysis } from './carried-analysis.js';
 import {
   DsnNotify,
@@ -38,6 +39,8 @@ export interface IntakeContext {
   maxMessageBytes: number;
   maxHeaderBytes: number;
   maxLineLength: number;
+  /** SMTP_INLINE_BODY_BYTES: bodies up to this size ride in the event (body-store.ts). */
+  inlineBodyBytes?: number;
   kind: 'mx' | 'submission';
   /** Submission checks the From header against the account's send-as rights here. */
   directory: Directory;
@@ -65,7 +68,8 @@ export interface AcceptedMessage {
 const ADDED_HEADERS_ALLOWANCE = 64 * 1024;
 
 /**
- * Streams one DATA into the blob store and publishes MailAccepted. Resolves only when both are durable;
+ * Streams one DATA into the blob store (or, up to INLINE_BODY_MAX_BYTES, into the event itself) and
+ * publishes MailAccepted. Resolves only when both are durable;
  * rejects with an SmtpReply (552/500 for the message, 550/451 for DMARC, 451 for any backend failure). On
  * failure the rest of the client's DATA is drained, never stored, and no event is published (a stored blob
  * may stay behind as an unreferenced orphan, which nothing delivers).
@@ -118,7 +122,7 @@ async function receiveInSpan(
   // The stored bytes are analysed as they go into the blob store (read once): the mda files the
   // message from this analysis, carried in the event, instead of reading and parsing the blob again.
   const analysis = new CarriedAnalysis();
-  let blob: StoredBlob;
+  let stored: AcceptedBody;
   let authentication: SenderAuthentication | undefined;
   if (context.senderAuthentication) {
     const verified = await receiveVerified(source, session, context, context.senderAuthentication, {
@@ -127,7 +131,7 @@ async function receiveInSpan(
       maxBytes,
       analysis,
     });
-    blob = verified.blob;
+    stored = verified.stored;
     authentication = verified.authentication;
   } else {
     const message = new HeaderBlockRewriter({
@@ -139,10 +143,11 @@ async function receiveInSpan(
         : {}),
       maxHeaderBytes: context.maxHeaderBytes,
     });
-    blob = await readData(source, message, context, () =>
-      context.blobs.put(analysis.tap(message), { maxBytes }),
+    stored = await readData(source, message, context, () =>
+      storeBody(context.blobs, analysis.tap(message), { maxBytes, inlineBytes: context.inlineBodyBytes }),
     );
   }
+  const { blob } = stored;
 
   const envelope = session.envelope;
   const event: MailAcceptedInit = {
@@ -166,6 +171,7 @@ async function receiveInSpan(
     size: BigInt(blob.size),
     sha256: blob.sha256,
     analysis: analysis.encoded(blob),
+    body: stored.body,
     kind: context.kind === 'mx' ? SubmissionKind.MX : SubmissionKind.SUBMISSION,
     port: session.localPort,
     smtputf8: Boolean(envelope.smtpUtf8),
@@ -251,7 +257,7 @@ async function receiveVerified(
   context: IntakeContext,
   checks: SenderAuthenticationContext,
   message: { eventId: string; received: string; maxBytes: number; analysis: CarriedAnalysis },
-): Promise<{ blob: StoredBlob; authentication: SenderAuthentication }> {
+): Promise<{ stored: AcceptedBody; authentication: SenderAuthentication }> {
   const spool = openMessageSpool(checks.spoolDir, message.eventId);
   try {
     // Only the header limit and line-end normalisation here: the bytes mailauth verifies are the bytes
@@ -292,13 +298,15 @@ async function receiveVerified(
     pipeline(spool.reader(), stored, () => {
       /* errors reach blobs.put through `stored` */
     });
-    let blob: StoredBlob;
     try {
-      blob = await context.blobs.put(message.analysis.tap(stored), { maxBytes: message.maxBytes });
+      const body = await storeBody(context.blobs, message.analysis.tap(stored), {
+        maxBytes: message.maxBytes,
+        inlineBytes: context.inlineBodyBytes,
+      });
+      return { stored: body, authentication };
     } catch (error) {
       throw asReply(error, context.maxMessageBytes, context.maxHeaderBytes);
     }
-    return { blob, authentication };
   } finally {
     await spool.remove().catch(() => undefined);
   }

@@ -76,7 +76,7 @@ describe('accepting mail (Postgres bus, filesystem blobs)', () => {
     );
     assert.equal(event.port, fixture.ingress.ports.submission);
 
-    const stored = await fixture.blobBytes(event.blobKey);
+    const stored = await fixture.storedBytes(event);
     assert.equal(createHash('sha256').update(stored).digest('hex'), event.sha256);
     assert.equal(BigInt(stored.length), event.size);
     await assertCarriesAnalysis(event, stored);
@@ -120,10 +120,38 @@ describe('accepting mail (Postgres bus, filesystem blobs)', () => {
     assert.equal(event.mailFrom, ALIAS);
     assert.equal(event.authenticatedUser, USER);
     assert.equal(event.port, fixture.ingress.ports.submissions);
-    const { received, rest } = splitReceived(await fixture.blobBytes(event.blobKey));
+    const { received, rest } = splitReceived(await fixture.storedBytes(event));
     assert.match(received, /with ESMTPSA id /);
     assert.match(received, /for <ella@local\.test>;/);
     assert.deepEqual(rest, Buffer.from(original, 'latin1'));
+  });
+
+  test('a small message rides in its event (nothing in the blob store before the 250); one past SMTP_INLINE_BODY_BYTES is in the blob store', async () => {
+    const send = async (message: string) => {
+      const result = await pythonSmtp({
+        host: '127.0.0.1',
+        port: fixture.ingress.ports.mx,
+        mode: 'plain',
+        send: { from: 'someone@remote.test', to: [USER], message },
+      });
+      assert.equal(result.error, undefined);
+      const id = /queued as (\S+)/.exec(result.replies.at(-1)![1])![1];
+      await eventually('the event of the 250', () => fixture.events.some((e) => e.event.eventId === id));
+      return fixture.events.find((e) => e.event.eventId === id)!.event;
+    };
+    const small = 'From: someone@remote.test\r\nSubject: small\r\n\r\nhello\r\n';
+    const inline = await send(small);
+    assert.ok(inline.body.byteLength > 0, 'the body is in the event');
+    assert.equal(await fixture.blobs.stat(inline.blobKey), null, 'and not in the blob store');
+    const stored = await fixture.storedBytes(inline);
+    assert.ok(stored.toString('utf8').endsWith(small));
+    await assertCarriesAnalysis(inline, stored);
+
+    const large = `From: someone@remote.test\r\nSubject: large\r\n\r\n${'a line of a long letter\r\n'.repeat(6000)}`;
+    const blob = await send(large);
+    assert.equal(blob.body.byteLength, 0, 'no body in the event');
+    assert.notEqual(await fixture.blobs.stat(blob.blobKey), null, 'the blob was stored before the 250');
+    assert.ok((await fixture.storedBytes(blob)).toString('utf8').endsWith(large));
   });
 
   test("Python's smtplib delivers to local recipients on MX without AUTH; only Received and Authentication-Results are added", async () => {
@@ -147,8 +175,8 @@ describe('accepting mail (Postgres bus, filesystem blobs)', () => {
       event.recipients.map((r) => r.address),
       [USER, ALIAS],
     );
-    await assertCarriesAnalysis(event, await fixture.blobBytes(event.blobKey));
-    const { received, rest } = splitReceived(await fixture.blobBytes(event.blobKey));
+    await assertCarriesAnalysis(event, await fixture.storedBytes(event));
+    const { received, rest } = splitReceived(await fixture.storedBytes(event));
     assert.match(received, /^Received: from python\.client\.test \(\[127\.0\.0\.1\] \[127\.0\.0\.1\]\)/);
     assert.doesNotMatch(received, /\bfor </, 'several recipients are not disclosed');
     // remote.test is not in the test DNS zone: every check finds no record.

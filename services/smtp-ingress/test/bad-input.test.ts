@@ -159,7 +159,7 @@ describe('bad input gets a clear reply', () => {
         event.recipients.map((r) => r.address),
         [USER],
       );
-      const stored = (await fixture.blobBytes(event.blobKey)).toString('latin1');
+      const stored = (await fixture.storedBytes(event)).toString('latin1');
       assert.ok(
         stored.includes('MAIL FROM:<evil@remote.test>\r\n'),
         'the smuggled text stayed inside the first message',

@@ -54,7 +54,7 @@ describe('Kafka bus and MinIO blobs', () => {
     assert.equal(published!.message.key, USER.toLowerCase(), 'keyed by the recipient');
     assert.equal(published!.event.kind, SubmissionKind.MX);
     assert.equal(fixture.blobs.kind, 's3');
-    const stored = (await fixture.blobBytes(published!.event.blobKey)).toString('utf8');
+    const stored = (await fixture.storedBytes(published!.event)).toString('utf8');
     assert.match(stored, /^Received: from \S+ \(\[127\.0\.0\.1\] \[127\.0\.0\.1\]\)\r\n/);
     assert.ok(
       stored.includes('\r\nFrom: a@remote.test\r\nSubject: kafka\r\n\r\nvia kafka and s3\r\n'),
@@ -63,7 +63,7 @@ describe('Kafka bus and MinIO blobs', () => {
     assert.match(published!.message.headers.traceparent ?? '', /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
   });
 
-  test('a missing S3 bucket answers 451 4.3.0 and publishes nothing', async () => {
+  test('a missing S3 bucket answers 451 4.3.0 to a body past SMTP_INLINE_BODY_BYTES and publishes nothing', async () => {
     const backends = testBackends();
     const missing = createS3BlobStore({
       ...backends.s3,
@@ -77,7 +77,13 @@ describe('Kafka bus and MinIO blobs', () => {
         host: '127.0.0.1',
         port: broken.ports.mx,
         mode: 'plain',
-        send: { from: 'a@remote.test', to: [USER], message: 'Subject: lost?\r\n\r\nno\r\n' },
+        // Past the inline cap (128 KiB): this body goes to the blob store before the 250 (a smaller
+        // one rides in the event, and the mda meets the bucket instead).
+        send: {
+          from: 'a@remote.test',
+          to: [USER],
+          message: `Subject: lost?\r\n\r\n${'no, not stored\r\n'.repeat(10_000)}`,
+        },
       });
       assert.match(`${result.replies.at(-1)![0]} ${result.replies.at(-1)![1]}`, /^451 4\.3\.0 /);
       assert.equal(

@@ -156,7 +156,9 @@ describe('a 30 MB message in a separate ingress process (src/main.ts)', () => {
     // Warm up every code path once (TLS material, directory, bus, blob store) before measuring.
     const small = join(dir, 'small.eml');
     const smallOut = createWriteStream(small);
-    smallOut.end('Subject: warm up\r\n\r\nhello\r\n');
+    // Past SMTP_INLINE_BODY_BYTES, so that it warms the blob store's write path too (a smaller body
+    // rides in the event and never touches it).
+    smallOut.end(`Subject: warm up\r\n\r\n${'hello, warm up\r\n'.repeat(12_000)}`);
     await once(smallOut, 'finish');
     const warm = await send(small);
     assert.equal(warm.exitCode, 0, warm.output);

@@ -29,7 +29,7 @@ async function deliver(
   for (let count = 1; !found; count++) {
     found = (await fixture.waitForEvents(count)).find((e) => e.event.eventId === id);
   }
-  const stored = (await fixture.blobBytes(found.event.blobKey)).toString('latin1');
+  const stored = (await fixture.storedBytes(found.event)).toString('latin1');
   const received = /^Received: [^\r\n]*\r\n(?:\t[^\r\n]*\r\n)*/.exec(stored)![0];
   return { received, clientIp: found.event.clientIp };
 }

@@ -37,7 +37,13 @@ test('the body of a submission refused with 451 after it was stored is collected
       mode: 'ssl',
       user: USER,
       password: PASSWORD,
-      send: { from: USER, to: ['el@suemail.test'], message: 'Subject: refused\r\n\r\nnever delivered\r\n' },
+      // Past SMTP_INLINE_BODY_BYTES: this body reaches the blob store before the publish (a smaller
+      // one would ride in the event, which was never published, and leave nothing behind).
+      send: {
+        from: USER,
+        to: ['el@suemail.test'],
+        message: `Subject: refused\r\n\r\n${'never delivered\r\n'.repeat(10_000)}`,
+      },
     });
     assert.match(`${run.replies.at(-1)?.join(' ')} ${run.error ?? ''}`, /451 4\.3\.0 /, JSON.stringify(run));
   } finally {

@@ -122,7 +122,7 @@ describe('SPF, DKIM and DMARC on the MX listener (DNS server on 127.0.0.1)', () 
     assert.equal(result(event, 'dmarc').result, 'pass');
     assert.equal(result(event, 'dmarc').properties['header.from'], 'signed.test');
 
-    const stored = (await fixture.blobBytes(event.blobKey)).toString('latin1');
+    const stored = (await fixture.storedBytes(event)).toString('latin1');
     const header = storedResults(stored);
     assert.match(header, /^Authentication-Results: mx\.local\.test;/);
     assert.match(header, /;\s*spf=pass /);
@@ -199,7 +199,7 @@ describe('SPF, DKIM and DMARC on the MX listener (DNS server on 127.0.0.1)', () 
     const dmarc = result(event, 'dmarc');
     assert.equal(dmarc.result, 'fail');
     assert.equal(dmarc.properties['policy.dmarc'], 'none');
-    const header = storedResults((await fixture.blobBytes(event.blobKey)).toString('latin1'));
+    const header = storedResults((await fixture.storedBytes(event)).toString('latin1'));
     assert.match(header, /;\s*spf=fail /);
     const dmarcResinfo = /;\s*(dmarc=fail \(p=NONE[^)]*\)[^;]*)/.exec(header)?.[1] ?? '';
     assert.match(dmarcResinfo, / header\.from=lax\.test\b/);
@@ -259,10 +259,7 @@ describe('SPF, DKIM and DMARC on the MX listener (DNS server on 127.0.0.1)', () 
     assert.equal(run.exitCode, 0, run.output);
     const event = await eventOf(queuedId(run.replies)!);
     assert.equal(event.authenticationResults, undefined);
-    assert.doesNotMatch(
-      (await fixture.blobBytes(event.blobKey)).toString('latin1'),
-      /^Authentication-Results:/im,
-    );
+    assert.doesNotMatch((await fixture.storedBytes(event)).toString('latin1'), /^Authentication-Results:/im);
     assert.deepEqual(fixture.dns.queries.slice(queriesBefore), []);
   });
 });

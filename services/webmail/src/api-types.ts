@@ -24,6 +24,8 @@ export interface MessageSummary {
   flagged: boolean;
   answered: boolean;
   hasAttachments: boolean;
+  /** In a threaded list: the thread's first message, how deep this one sits, how many it has. */
+  thread?: { root: number; depth: number; size: number };
 }
 
 export interface MessagePage {
@@ -31,6 +33,8 @@ export interface MessagePage {
   total: number;
   page: number;
   pageSize: number;
+  /** Pages count threads (total is the number of threads), each listed in tree order. */
+  threaded?: boolean;
   messages: MessageSummary[];
 }
 
@@ -48,6 +52,8 @@ export interface MessageView {
   from: string;
   /** The bare address to reply to (Reply-To, else From). */
   replyTo: string;
+  /** The bare From address, lowercased: the key of "always show images from this sender". */
+  sender: string;
   to: string;
   cc: string;
   /** The bare addresses of To and Cc, for reply-all. */
@@ -67,6 +73,24 @@ export interface MessageView {
 /** GET /api/message: the view, and how many remote images the "show images" bar offers. */
 export interface OpenedMessage extends MessageView {
   remoteImages: number;
+  /** The user allowed remote images from this sender for good (and our MX did not see DMARC fail). */
+  imagesAllowed: boolean;
+  /** Whether "always from this sender" can be offered (the server keeps such a list). */
+  senderListAvailable: boolean;
+  /** What our own MX found (its Authentication-Results); null when it added none. */
+  authentication: AuthenticationSummary | null;
+}
+
+/** Results are RFC 8601 words: pass, fail, softfail, neutral, none, temperror, permerror, policy. */
+export interface AuthenticationSummary {
+  spf: string | null;
+  dkim: string | null;
+  dmarc: string | null;
+}
+
+/** GET /api/message/headers: every header field as it came, in order. */
+export interface MessageHeaders {
+  headers: { name: string; value: string }[];
 }
 
 /** POST /api/send. */

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { autoconfigRoutes, type AutoconfigRouteOptions } from '@correo/autoconfig';
+import type { ImageSenderList } from '@correo/store';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -35,6 +36,12 @@ export interface WebmailOptions {
    * the domains `isServedDomain` says are ours; left out where nothing can answer that.
    */
   autoconfig?: AutoconfigRouteOptions;
+  /** Reverse proxies whose X-Forwarded-For names the browser (CIDRs); none: the socket's peer. */
+  trustedProxies?: readonly string[];
+  /** Our MX's authserv-id: the reading pane summarises only its Authentication-Results. */
+  authservId?: string | undefined;
+  /** "Always show images from this sender", per user; absent: images are allowed per message only. */
+  imageSenders?: ImageSenderList;
 }
 
 export interface Webmail {
@@ -65,7 +72,9 @@ export async function buildWebmail(options: WebmailOptions): Promise<Webmail> {
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: 30 * 1024 * 1024,
-    trustProxy: false,
+    // request.ip is the browser: the socket's peer, or X-Forwarded-For from a listed proxy only.
+    trustProxy:
+      options.trustedProxies && options.trustedProxies.length > 0 ? [...options.trustedProxies] : false,
     // The same ajv settings as admin-api: unknown fields refused, every bad field reported.
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
   }) as unknown as FastifyInstance;
@@ -130,7 +139,10 @@ export async function buildWebmail(options: WebmailOptions): Promise<Webmail> {
   await app.register(async (scope) => {
     scope.addHook('preHandler', requireSession);
     await scope.register(folderRoutes);
-    await scope.register(messageRoutes);
+    await scope.register(messageRoutes, {
+      authservId: options.authservId,
+      imageSenders: options.imageSenders,
+    });
     await scope.register(sendRoutes, { logger: options.logger });
     await scope.register(eventRoutes);
   });

@@ -1,7 +1,7 @@
 import nodemailer from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import type { Logger } from 'pino';
-import { tlsOptions } from './gateways.js';
+import { submissionSocket, tlsOptions } from './gateways.js';
 import type { MailAccount } from './mail-account.js';
 import { WebmailError } from './webmail-error.js';
 
@@ -45,6 +45,7 @@ export async function sendDraft(
   const raw = await mime.build();
   const messageId = mime.messageId();
 
+  const getSocket = submissionSocket(account.gateways, account.browser);
   const transport = nodemailer.createTransport({
     host: account.gateways.submission.host,
     port: account.gateways.submission.port,
@@ -53,6 +54,8 @@ export async function sendDraft(
     tls: tlsOptions(account.gateways),
     auth: { user: account.address, pass: account.password },
     name: 'webmail',
+    // With PROXY on, submission's per-IP limits and lockout see the browser too (gateways.ts).
+    ...(getSocket ? { getSocket } : {}),
   });
   try {
     await transport.sendMail({ envelope: { from: account.address, to: recipients }, raw });

@@ -1,4 +1,4 @@
-import { defineSection, flag, integer, optionalText, port, text } from '@correo/config';
+import { cidrList, defineSection, flag, integer, optionalText, port, text } from '@correo/config';
 
 /**
  * The webmail's own variables. It is an MUA: it reaches the mail only through the IMAP gateway and
@@ -25,6 +25,17 @@ export const webmailSection = defineSection({
     // The origin browsers load the webmail from (https://mail.example.com) when a proxy in front
     // rewrites Host; unset: state changes must come from the origin of the request's own Host.
     WEBMAIL_PUBLIC_ORIGIN: optionalText(),
+    // Open every IMAP and submission connection with a PROXY v2 header naming the browser, so the
+    // gateways' per-IP caps and login lockout count browsers, not the webmail. The gateways must then
+    // list the webmail's address in PROXY_TRUSTED_CIDRS.
+    WEBMAIL_PROXY_PROTOCOL: flag(false),
+    // The local address the webmail connects to the gateways from (the one in PROXY_TRUSTED_CIDRS).
+    WEBMAIL_SOURCE_ADDRESS: optionalText(),
+    // Reverse proxies in front of the webmail whose X-Forwarded-For names the browser; from anyone
+    // else the header is ignored and the socket's peer is the browser.
+    WEBMAIL_TRUSTED_PROXIES: cidrList(),
+    // Our MX's authserv-id (its SMTP_HOSTNAME): only its Authentication-Results are summarised.
+    WEBMAIL_AUTHSERV_ID: optionalText(),
   },
   build: (vars) => ({
     host: vars.WEBMAIL_HOST,
@@ -36,6 +47,10 @@ export const webmailSection = defineSection({
     sessionIdleMs: vars.WEBMAIL_SESSION_IDLE_SECONDS * 1000,
     secureCookie: vars.WEBMAIL_SECURE_COOKIE,
     publicOrigin: vars.WEBMAIL_PUBLIC_ORIGIN,
+    proxyProtocol: vars.WEBMAIL_PROXY_PROTOCOL,
+    sourceAddress: vars.WEBMAIL_SOURCE_ADDRESS,
+    trustedProxies: vars.WEBMAIL_TRUSTED_PROXIES,
+    authservId: vars.WEBMAIL_AUTHSERV_ID,
   }),
 });
 

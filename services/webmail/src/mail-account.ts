@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { ImapFlow, type FetchMessageObject, type MessageStructureObject } from 'imapflow';
 import type { Logger } from 'pino';
-import { tlsOptions, type Gateways } from './gateways.js';
+import { proxyHeaderFor, tlsOptions, type BrowserAddress, type Gateways } from './gateways.js';
 import type { Folder, MailboxChange, MessagePage, MessageSummary } from './api-types.js';
 import { WebmailError } from './webmail-error.js';
 
@@ -17,7 +17,22 @@ export interface ListRequest {
   descending: boolean;
   /** Words to look for in subject, from, to and body (IMAP SEARCH through SORT's search criteria). */
   query?: string;
+  /** Conversations (THREAD=REFERENCES), newest first; a page is then `pageSize` threads. */
+  threaded?: boolean;
 }
+
+/** What a list row shows, in one FETCH. */
+const SUMMARY_QUERY = {
+  uid: true,
+  envelope: true,
+  flags: true,
+  size: true,
+  bodyStructure: true,
+  internalDate: true,
+} as const;
+
+/** Messages of one thread fetched for a page at most: a runaway thread cannot make a page unbounded. */
+const MAX_THREAD_MEMBERS = 200;
 
 export type FlagName = 'seen' | 'flagged' | 'answered';
 const IMAP_FLAGS: Record<FlagName, string> = { seen: '\\Seen', flagged: '\\Flagged', answered: '\\Answered' };
@@ -52,14 +67,16 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
   #closed = false;
   /** Bumped on every EXISTS/EXPUNGE the server reports: the sort cache's key includes it. */
   #changes = 0;
-  /** The last SORT answer: paging through a folder, or reloading the page, does not sort again. */
-  #sorted: { key: string; uids: number[] } | undefined;
+  /** The last SORT or THREAD answer and what it answered (kept()). */
+  #sorted: { key: string; answer: unknown } | undefined;
 
   private constructor(
     readonly address: string,
     readonly password: string,
     private readonly imap: ImapFlow,
     readonly gateways: Gateways,
+    /** The browser this account acts for: named to the gateways in a PROXY header (gateways.ts). */
+    readonly browser: BrowserAddress | undefined,
   ) {
     super();
     imap.on('exists', (data: { path: string }) => {
@@ -89,13 +106,18 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
     address: string,
     password: string,
     logger: Logger,
+    browser?: BrowserAddress,
   ): Promise<MailAccount | null> {
     const imap = new ImapFlow({
       host: gateways.imap.host,
       port: gateways.imap.port,
       secure: false,
       doSTARTTLS: true,
-      tls: tlsOptions(gateways),
+      // imapflow hands its tls options to net.connect too, so localAddress picks the source address.
+      tls: {
+        ...tlsOptions(gateways),
+        ...(gateways.sourceAddress ? { localAddress: gateways.sourceAddress } : {}),
+      },
       auth: { user: address, pass: password },
       logger: false,
       // New mail reaches the browser within a second: IDLE starts soon after the last request.
@@ -104,7 +126,23 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
     });
     imap.on('error', () => {});
     try {
-      await imap.connect();
+      const connecting = imap.connect();
+      const header = proxyHeaderFor(gateways, browser, gateways.imap.port);
+      if (header) {
+        // imapflow has no hook for a PROXY header. Without a proxy option its connect() creates the
+        // plain socket synchronously (before its first await) and writes nothing until the greeting,
+        // which the gateway sends only after reading the header: queued on the connecting socket now,
+        // the header is the first octets on the wire.
+        const socket = (
+          imap as unknown as { socket?: { write(data: Buffer): boolean; connecting?: boolean } }
+        ).socket;
+        if (!socket || typeof socket.write !== 'function') {
+          imap.close();
+          throw new Error('imapflow created no socket to write the PROXY header on');
+        }
+        socket.write(header);
+      }
+      await connecting;
     } catch (error) {
       const failure = error as { authenticationFailed?: boolean; message?: string };
       if (failure.authenticationFailed) return null;
@@ -115,7 +153,7 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
         'The mail server cannot be reached right now. Try again in a moment.',
       );
     }
-    const account = new MailAccount(address, password, imap, gateways);
+    const account = new MailAccount(address, password, imap, gateways, browser);
     // Something is selected from the start, so IDLE (and the live view) works before the first click.
     await imap.mailboxOpen('INBOX').catch(() => {});
     return account;
@@ -144,19 +182,12 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
 
   async list(request: ListRequest): Promise<MessagePage> {
     return this.inFolder(request.folder, async () => {
+      if (request.threaded) return this.threadPage(request);
+      if (request.sort === 'arrival' && !request.query) return this.arrivalPage(request);
       const uids = await this.sortedUids(request);
       const start = (request.page - 1) * request.pageSize;
       const pageUids = uids.slice(start, start + request.pageSize);
-      const summaries = new Map<number, MessageSummary>();
-      if (pageUids.length > 0) {
-        for await (const message of this.imap.fetch(
-          pageUids.join(','),
-          { uid: true, envelope: true, flags: true, size: true, bodyStructure: true, internalDate: true },
-          { uid: true },
-        )) {
-          summaries.set(message.uid, summarize(message));
-        }
-      }
+      const summaries = await this.summaries(pageUids);
       return {
         folder: request.folder,
         total: uids.length,
@@ -165,6 +196,111 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
         messages: pageUids.flatMap((uid) => summaries.get(uid) ?? []),
       };
     });
+  }
+
+  /**
+   * Arrival order is the mailbox's own order (sequence numbers): a page is a FETCH of its range, with
+   * no SORT of the whole folder, so opening a 100,000-message folder costs one page.
+   */
+  private async arrivalPage(request: ListRequest): Promise<MessagePage> {
+    const exists = this.imap.mailbox ? this.imap.mailbox.exists : 0;
+    const skip = (request.page - 1) * request.pageSize;
+    const [low, high] = request.descending
+      ? [Math.max(1, exists - skip - request.pageSize + 1), exists - skip]
+      : [skip + 1, Math.min(exists, skip + request.pageSize)];
+    const fetched: { seq: number; summary: MessageSummary }[] = [];
+    if (low <= high) {
+      for await (const message of this.imap.fetch(`${low}:${high}`, SUMMARY_QUERY)) {
+        fetched.push({ seq: message.seq, summary: summarize(message) });
+      }
+    }
+    fetched.sort((a, b) => (request.descending ? b.seq - a.seq : a.seq - b.seq));
+    return {
+      folder: request.folder,
+      total: exists,
+      page: request.page,
+      pageSize: request.pageSize,
+      messages: fetched.map((entry) => entry.summary),
+    };
+  }
+
+  /** A page of conversations: every message of each (up to a bound), in tree order, with its depth. */
+  private async threadPage(request: ListRequest): Promise<MessagePage> {
+    const threads = await this.kept(['threads', request.query ?? ''], () => this.threads(request.query));
+    const start = (request.page - 1) * request.pageSize;
+    const pageThreads = threads.slice(start, start + request.pageSize);
+    const members = pageThreads.map((thread) => thread.slice(0, MAX_THREAD_MEMBERS));
+    const summaries = await this.summaries(members.flat().map((member) => member.uid));
+    return {
+      folder: request.folder,
+      total: threads.length,
+      page: request.page,
+      pageSize: request.pageSize,
+      threaded: true,
+      messages: members.flatMap((thread, i) => {
+        const root = thread[0]!.uid;
+        const size = pageThreads[i]!.length;
+        return thread.flatMap((member) => {
+          const summary = summaries.get(member.uid);
+          return summary ? [{ ...summary, thread: { root, depth: member.depth, size } }] : [];
+        });
+      }),
+    };
+  }
+
+  /** ENVELOPE, FLAGS, size and structure of these messages (one FETCH), by UID. */
+  private async summaries(uids: number[]): Promise<Map<number, MessageSummary>> {
+    const summaries = new Map<number, MessageSummary>();
+    if (uids.length === 0) return summaries;
+    for await (const message of this.imap.fetch(uids.join(','), SUMMARY_QUERY, { uid: true })) {
+      summaries.set(message.uid, summarize(message));
+    }
+    return summaries;
+  }
+
+  /** A new folder; a path with the server's delimiter makes it a subfolder. */
+  async createFolder(path: string): Promise<void> {
+    this.ensureOpen();
+    if ((await this.imap.list()).some((entry) => entry.path.toLowerCase() === path.toLowerCase())) {
+      throw new WebmailError(409, 'folder_exists', `There is already a folder named "${path}".`);
+    }
+    await this.imap.mailboxCreate(path).catch((error: unknown) => {
+      throw imapFailure(error);
+    });
+  }
+
+  /** Renames a folder of the user's own; the inbox and special-use folders keep their names. */
+  async renameFolder(path: string, newPath: string): Promise<void> {
+    await this.ownFolder(path, 'renamed');
+    if ((await this.imap.list()).some((entry) => entry.path.toLowerCase() === newPath.toLowerCase())) {
+      throw new WebmailError(409, 'folder_exists', `There is already a folder named "${newPath}".`);
+    }
+    await this.imap.mailboxRename(path, newPath).catch((error: unknown) => {
+      throw imapFailure(error);
+    });
+  }
+
+  /** Deletes a folder of the user's own, with its messages; never the inbox or a special-use folder. */
+  async deleteFolder(path: string): Promise<void> {
+    await this.ownFolder(path, 'deleted');
+    // Out of it first: a selected mailbox being deleted would leave IDLE on nothing.
+    if (this.imap.mailbox && this.imap.mailbox.path === path) await this.imap.mailboxOpen('INBOX');
+    await this.imap.mailboxDelete(path).catch((error: unknown) => {
+      throw imapFailure(error);
+    });
+  }
+
+  private async ownFolder(path: string, action: string): Promise<void> {
+    this.ensureOpen();
+    const entry = (await this.imap.list()).find((candidate) => candidate.path === path);
+    if (!entry) throw new WebmailError(404, 'folder_not_found', `There is no folder named "${path}".`);
+    if (path.toUpperCase() === 'INBOX' || entry.specialUse) {
+      throw new WebmailError(
+        422,
+        'special_folder',
+        `"${path}" is one of the standard folders and cannot be ${action}.`,
+      );
+    }
   }
 
   /** The raw message, for parsing; refused past a size a browser tab should not be asked to show. */
@@ -258,26 +394,33 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
   }
 
   /** UID SORT with the request's order and search words; imapflow has no SORT method of its own. */
-  private async sortedUids(request: ListRequest): Promise<number[]> {
-    // Valid while the selected mailbox shows no new or removed message (its UIDNEXT and count as
-    // SELECT or the last untagged response left them, and no EXISTS/EXPUNGE since).
+  private sortedUids(request: ListRequest): Promise<number[]> {
+    return this.kept(['sort', request.sort, request.descending, request.query ?? ''], () =>
+      this.sort(request),
+    );
+  }
+
+  /**
+   * The last SORT or THREAD answer, kept while the selected mailbox shows no new or removed message
+   * (its UIDNEXT and count as SELECT or the last untagged response left them, and no EXISTS/EXPUNGE
+   * since): paging through a folder, or reloading the page, does not sort or thread it again.
+   */
+  private async kept<T>(question: unknown[], ask: () => Promise<T>): Promise<T> {
     const box = this.imap.mailbox;
-    const cacheKey = box
+    const key = box
       ? JSON.stringify([
           box.path,
           String(box.uidValidity),
           box.uidNext,
           box.exists,
           this.#changes,
-          request.sort,
-          request.descending,
-          request.query ?? '',
+          ...question,
         ])
       : undefined;
-    if (cacheKey !== undefined && this.#sorted?.key === cacheKey) return this.#sorted.uids;
-    const uids = await this.sort(request);
-    if (cacheKey !== undefined) this.#sorted = { key: cacheKey, uids };
-    return uids;
+    if (key !== undefined && this.#sorted?.key === key) return this.#sorted.answer as T;
+    const answer = await ask();
+    if (key !== undefined) this.#sorted = { key, answer };
+    return answer;
   }
 
   private async sort(request: ListRequest): Promise<number[]> {
@@ -285,27 +428,65 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
       request.sort
     ];
     const order = request.descending ? [atom('REVERSE'), atom(key)] : [atom(key)];
-    const criteria = request.query ? textCriteria(request.query) : [atom('ALL')];
     const uids: number[] = [];
+    await this.execute(
+      'UID SORT',
+      [order, atom('UTF-8'), ...searchCriteria(request.query)],
+      'SORT',
+      (attributes) => {
+        for (const attribute of attributes) {
+          const uid = Number((attribute as { value?: unknown }).value);
+          if (Number.isSafeInteger(uid) && uid > 0) uids.push(uid);
+        }
+      },
+    );
+    return uids;
+  }
+
+  /**
+   * UID THREAD REFERENCES (RFC 5256): each thread as its messages in the server's tree order with
+   * their depth, newest thread first (the server orders threads by their first message's date).
+   */
+  private async threads(query: string | undefined): Promise<ThreadTree[]> {
+    const threads: ThreadTree[] = [];
+    await this.execute(
+      'UID THREAD',
+      [atom('REFERENCES'), atom('UTF-8'), ...searchCriteria(query)],
+      'THREAD',
+      (attributes) => {
+        for (const attribute of attributes) {
+          const members: ThreadMember[] = [];
+          flattenThread(attribute, 0, members);
+          if (members.length > 0) threads.push(members);
+        }
+      },
+    );
+    return threads.reverse();
+  }
+
+  /**
+   * A command imapflow has no method for (SORT, THREAD), through exec(), the primitive its own commands
+   * are built on: first ending an IDLE in progress and re-arming auto-IDLE afterwards, as run() does.
+   */
+  private async execute(
+    command: string,
+    attributes: unknown[],
+    untaggedName: string,
+    onUntagged: (attributes: unknown[]) => void,
+  ): Promise<void> {
     const imap = this.imap as unknown as ImapExec;
     clearTimeout(imap.idleStartTimer);
     try {
       if (typeof imap.preCheck === 'function') await imap.preCheck();
-      const response = await imap.exec('UID SORT', [order, atom('UTF-8'), ...criteria], {
+      const response = await imap.exec(command, attributes, {
         untagged: {
-          SORT: async (untagged) => {
-            for (const attribute of untagged.attributes ?? []) {
-              const uid = Number(attribute.value);
-              if (Number.isSafeInteger(uid) && uid > 0) uids.push(uid);
-            }
-          },
+          [untaggedName]: async (untagged) => onUntagged((untagged.attributes ?? []) as unknown[]),
         },
       });
       response.next();
     } finally {
       imap.autoidle();
     }
-    return uids;
   }
 
   private ensureOpen(): void {
@@ -319,12 +500,13 @@ function atom(value: string) {
   return { type: 'ATOM', value };
 }
 
-/** Each word must appear in the subject, a sender or recipient address, or the text. */
-function textCriteria(query: string): unknown[] {
-  const words = query
+/** Each word must appear in the subject, a sender or recipient address, or the text; no words: ALL. */
+function searchCriteria(query: string | undefined): unknown[] {
+  const words = (query ?? '')
     .split(/\s+/)
     .filter((word) => word !== '')
     .slice(0, 8);
+  if (words.length === 0) return [atom('ALL')];
   return words.flatMap((word) => {
     const value = { type: 'STRING', value: word };
     return [
@@ -341,6 +523,30 @@ function textCriteria(query: string): unknown[] {
       value,
     ];
   });
+}
+
+/** One thread: its messages in tree order, each with how deep it sits under the first. */
+type ThreadTree = ThreadMember[];
+interface ThreadMember {
+  uid: number;
+  depth: number;
+}
+
+/**
+ * A THREAD answer's list, as imapflow parses it: `(1 2 (3)(4 5))` is an array whose leading atoms
+ * are a chain (each the parent of the next) and whose nested arrays are the last one's branches.
+ */
+function flattenThread(node: unknown, depth: number, into: ThreadMember[]): void {
+  if (!Array.isArray(node)) return;
+  let level = depth;
+  for (const item of node) {
+    if (Array.isArray(item)) {
+      flattenThread(item, level, into);
+      continue;
+    }
+    const uid = Number((item as { value?: unknown }).value);
+    if (Number.isSafeInteger(uid) && uid > 0) into.push({ uid, depth: level++ });
+  }
 }
 
 const SPECIAL_ORDER = ['\\Inbox', '\\Drafts', '\\Sent', '\\Archive', '\\Junk', '\\Trash'];

@@ -38,6 +38,7 @@ export async function parseMessage(
       subject: parsed.subject ?? '',
       from: addresses(parsed.from),
       replyTo: firstAddress(parsed.replyTo) ?? firstAddress(parsed.from) ?? '',
+      sender: (firstAddress(parsed.from) ?? '').toLowerCase(),
       to: addresses(parsed.to),
       cc: addresses(parsed.cc),
       recipients: [...list(parsed.to), ...list(parsed.cc)].flatMap((object) =>

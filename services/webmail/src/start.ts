@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { AutoconfigRouteOptions } from '@correo/autoconfig';
+import type { ImageSenderList } from '@correo/store';
 import type { Logger } from 'pino';
 import { buildWebmail } from './app.js';
 import type { WebmailConfig } from './config.js';
@@ -22,6 +23,8 @@ export async function startWebmail(options: {
   gateways?: Gateways;
   assetsDir?: string;
   autoconfig?: AutoconfigRouteOptions;
+  /** Where "always show images from this sender" is kept (the all-in-one: its database). */
+  imageSenders?: ImageSenderList;
 }): Promise<RunningWebmail> {
   const { config, logger } = options;
   const gateways: Gateways = options.gateways ?? {
@@ -32,12 +35,17 @@ export async function startWebmail(options: {
       ...(config.tlsServername ? { servername: config.tlsServername } : {}),
     },
   };
+  gateways.proxyProtocol = config.proxyProtocol;
+  if (config.sourceAddress) gateways.sourceAddress = config.sourceAddress;
   const { app, sessions } = await buildWebmail({
     gateways,
     logger,
     sessionIdleMs: config.sessionIdleMs,
     secureCookie: config.secureCookie,
     publicOrigin: config.publicOrigin,
+    trustedProxies: config.trustedProxies,
+    authservId: config.authservId,
+    ...(options.imageSenders ? { imageSenders: options.imageSenders } : {}),
     ...(options.assetsDir ? { assetsDir: options.assetsDir } : {}),
     ...(options.autoconfig ? { autoconfig: options.autoconfig } : {}),
   });

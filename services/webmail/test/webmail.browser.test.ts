@@ -7,14 +7,16 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { loadConfig } from '@correo/config';
 import { pino } from 'pino';
-import { eventually, startAllInOneProcess, swaks, type AllInOneProcess } from '@correo/testkit';
+import { eventually, startAllInOneProcess, type AllInOneProcess } from '@correo/testkit';
 import { startWebmail, webmailSection } from '../src/index.js';
 import { readMailbox, headerValues, type MailHost } from '../../../e2e/test/support/mailbox-reader.js';
 import { HOSTILE_MAILS } from './fixtures/hostile-html.js';
 import {
   ARTIFACTS_DIR,
+  deliverToDemo,
   ensureFrontEndBuilt,
   launchChromium,
+  standaloneWebmailEnv,
   startForeignHost,
   type ForeignHost,
 } from './support/browser.js';
@@ -37,20 +39,8 @@ let imapHost: MailHost;
 const requests: string[] = [];
 const dialogs: string[] = [];
 
-async function deliver(from: string, subject: string, extra: string[] = []): Promise<void> {
-  const run = await swaks([
-    '--server',
-    `127.0.0.1:${stack.ports.mx}`,
-    '--from',
-    from,
-    '--to',
-    stack.demo.address,
-    '--header',
-    `Subject: ${subject}`,
-    ...extra,
-  ]);
-  assert.equal(run.exitCode, 0, run.output);
-}
+const deliver = (from: string, subject: string, extra: string[] = []) =>
+  deliverToDemo(stack, from, subject, extra);
 
 const rowFor = (subject: string) => page.locator('.message-row', { hasText: subject });
 
@@ -310,7 +300,7 @@ describe('webmail in a real browser', { timeout: 600_000 }, () => {
           .click()
           .catch(() => {});
     }
-    await page.getByRole('button', { name: 'Show images' }).waitFor();
+    await page.getByRole('button', { name: 'Show images', exact: true }).waitFor();
     await page.screenshot({ path: join(ARTIFACTS_DIR, 'hostile-pixel.png') });
     // Anything that could still be in flight (a script's fetch, a refresh) has had its own page load
     // and the time of every later open to arrive; a round trip to the foreign host settles it.
@@ -502,20 +492,9 @@ describe('webmail in a real browser', { timeout: 600_000 }, () => {
   });
 
   test('deployed on its own with production settings: a Secure __Host- cookie, and idle expiry ends the IMAP session', async () => {
-    const config = loadConfig(
-      {
-        WEBMAIL_HOST: '127.0.0.1',
-        WEBMAIL_PORT: '0',
-        WEBMAIL_IMAP_HOST: stack.host,
-        WEBMAIL_IMAP_PORT: String(stack.ports.imap),
-        WEBMAIL_SUBMISSION_HOST: stack.host,
-        WEBMAIL_SUBMISSION_PORT: String(stack.ports.submission),
-        WEBMAIL_TLS_CA_FILE: stack.caFile,
-        WEBMAIL_TLS_SERVERNAME: 'mx.correo.test',
-        WEBMAIL_SESSION_IDLE_SECONDS: '10',
-      },
-      { webmail: webmailSection },
-    );
+    const config = loadConfig(standaloneWebmailEnv(stack, { WEBMAIL_SESSION_IDLE_SECONDS: '10' }), {
+      webmail: webmailSection,
+    });
     assert.equal(config.webmail.secureCookie, true, 'Secure is the default');
     const webmail = await startWebmail({ config: config.webmail, logger: pino({ level: 'silent' }) });
     try {

@@ -15,35 +15,35 @@ export class Partitioner {
 }
 
 /**
- * Appends messages inside the caller's transaction. Partitions are locked in ascending order so
- * concurrent publishers cannot deadlock. It does not NOTIFY: PostgreSQL serialises the commits of
+ * Appends messages, one statement per partition: inside the caller's transaction, or on a pool
+ * when they go to a single partition (the statement is its own transaction). Partitions are locked
+ * in ascending order so concurrent publishers cannot deadlock. It does not NOTIFY: PostgreSQL serialises the commits of
  * notifying transactions on one lock held through their WAL flush, which would make every publish
  * wait for every other one's fsync (see wakeConsumers).
  */
 export async function appendMessages(
-  client: pg.ClientBase,
+  client: pg.ClientBase | pg.Pool,
   topic: string,
   byPartition: Map<number, OutgoingMessage[]>,
 ): Promise<void> {
   for (const partition of [...byPartition.keys()].sort((a, b) => a - b)) {
     const batch = byPartition.get(partition) ?? [];
-    const { rows } = await client.query<{ next_offset: string }>({
-      name: 'correo-bus-claim-offsets',
-      text: `INSERT INTO bus.partition_heads (topic, partition, next_offset) VALUES ($1, $2, $3)
-       ON CONFLICT (topic, partition) DO UPDATE SET next_offset = bus.partition_heads.next_offset + EXCLUDED.next_offset
-       RETURNING next_offset`,
-      values: [topic, partition, batch.length],
-    });
-    const first = BigInt(rows[0]!.next_offset) - BigInt(batch.length);
+    // One statement: claim the offsets (the head row's lock orders concurrent publishers) and
+    // insert the messages at them. A data-modifying CTE runs exactly once, and a single statement
+    // is atomic on its own, so a publish to one partition needs no BEGIN/COMMIT round trips.
     await client.query({
       name: 'correo-bus-append',
-      text: `INSERT INTO bus.messages (topic, partition, "offset", key, value, headers)
-       SELECT $1, $2, $3::bigint + m.n - 1, m.key, m.value, m.headers
+      text: `WITH head AS (
+         INSERT INTO bus.partition_heads (topic, partition, next_offset) VALUES ($1, $2, $3)
+         ON CONFLICT (topic, partition) DO UPDATE SET next_offset = bus.partition_heads.next_offset + EXCLUDED.next_offset
+         RETURNING next_offset)
+       INSERT INTO bus.messages (topic, partition, "offset", key, value, headers)
+       SELECT $1, $2, (SELECT next_offset FROM head) - $3::bigint + m.n - 1, m.key, m.value, m.headers
        FROM unnest($4::text[], $5::bytea[], $6::jsonb[]) WITH ORDINALITY AS m(key, value, headers, n)`,
       values: [
         topic,
         partition,
-        first.toString(),
+        batch.length,
         batch.map((m) => m.key ?? null),
         batch.map((m) => Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength)),
         batch.map((m) => JSON.stringify(m.headers ?? {})),

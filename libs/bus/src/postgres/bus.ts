@@ -52,6 +52,13 @@ async function commitPublishes(pool: pg.Pool, batch: Publish[]): Promise<void> {
       else merged.set(partition, [...messages]);
     }
   }
+  const [only] = byTopic;
+  if (byTopic.size === 1 && only![1].size === 1) {
+    // The usual case (every publish of the batch to one partition): one statement, its own
+    // transaction: one round trip and one WAL flush.
+    await appendMessages(pool, only![0], only![1]);
+    return;
+  }
   await inTransaction(pool, async (client) => {
     for (const topic of [...byTopic.keys()].sort()) await appendMessages(client, topic, byTopic.get(topic)!);
   });

@@ -106,6 +106,14 @@ class PostgresConsumer implements Subscription {
       await client.connect();
       const partitions = await this.parts.catalog.partitionsOf(client, this.options.topic);
       await registerGroup(client, this.options.group, this.options.topic, partitions);
+      // This connection's commits are consumer bookkeeping only (offsets, and a dead letter with its
+      // offset): they need not wait for their own WAL flush. Losing one (a crash of PostgreSQL itself,
+      // never of this process, within wal_writer_delay) moves the group back to an earlier offset,
+      // and the handlers are idempotent by contract (the mda files by event and recipient): the same
+      // messages are handled again, with no effect. Any later synchronous commit, such as the next
+      // filing, flushes the WAL up to and including them. So each batch pays one WAL flush (its
+      // filing), not two. Publishes and deliveries keep synchronous_commit on: their own pools.
+      await client.query('SET synchronous_commit TO off');
       await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
     } catch (error) {
       await client.end().catch(() => {});
@@ -237,25 +245,29 @@ class PostgresConsumer implements Subscription {
     });
     if (outcome.kind === 'abandoned') return false;
     const nextOffset = BigInt(row.offset) + 1n;
+    if (outcome.kind !== 'failed') {
+      // The offset alone: one statement, its own transaction.
+      await commitOffset(client, group, topic, partition, nextOffset);
+      this.owned.set(partition, nextOffset);
+      return true;
+    }
     await client.query('BEGIN');
     try {
-      if (outcome.kind === 'failed') {
-        // Dead letter and commit share one transaction: the poison message moves exactly once.
-        const letter: OutgoingMessage = {
-          key: delivered.key,
-          value: encodeDeadLetter({
-            ...delivered,
-            group,
-            error: outcome.error,
-            attempts: outcome.attempts,
-            failedAt: new Date().toISOString(),
-          }),
-        };
-        const partitions = await this.parts.catalog.partitionsOf(client, this.parts.deadLetterTopic);
-        const target = this.parts.partitioner.choose(letter.key, partitions);
-        await appendMessages(client, this.parts.deadLetterTopic, new Map([[target, [letter]]]));
-        await wakeConsumers(client, [this.parts.deadLetterTopic]);
-      }
+      // Dead letter and commit share one transaction: the poison message moves exactly once.
+      const letter: OutgoingMessage = {
+        key: delivered.key,
+        value: encodeDeadLetter({
+          ...delivered,
+          group,
+          error: outcome.error,
+          attempts: outcome.attempts,
+          failedAt: new Date().toISOString(),
+        }),
+      };
+      const partitions = await this.parts.catalog.partitionsOf(client, this.parts.deadLetterTopic);
+      const target = this.parts.partitioner.choose(letter.key, partitions);
+      await appendMessages(client, this.parts.deadLetterTopic, new Map([[target, [letter]]]));
+      await wakeConsumers(client, [this.parts.deadLetterTopic]);
       await commitOffset(client, group, topic, partition, nextOffset);
       await client.query('COMMIT');
     } catch (error) {
@@ -263,7 +275,7 @@ class PostgresConsumer implements Subscription {
       throw error;
     }
     this.owned.set(partition, nextOffset);
-    if (outcome.kind === 'failed') reportDeadLetter(this.options.onDeadLetter, delivered, outcome);
+    reportDeadLetter(this.options.onDeadLetter, delivered, outcome);
     return true;
   }
 

@@ -16,13 +16,20 @@ export type SimpleFetchItem =
   | 'BODY'
   | 'BODYSTRUCTURE'
   | 'UID'
-  | 'MODSEQ';
+  | 'MODSEQ'
+  /** SAVEDATE (RFC 8514): when the message was put in this mailbox. */
+  | 'SAVEDATE'
+  /** OBJECTID (RFC 8474). */
+  | 'EMAILID'
+  | 'THREADID';
 
 export type FetchAttribute =
   | { kind: SimpleFetchItem }
   | { kind: 'BODY[]'; section: Section; partial: PartialRange | null; peek: boolean }
   | { kind: 'BINARY[]'; part: number[]; partial: PartialRange | null; peek: boolean }
-  | { kind: 'BINARY.SIZE'; part: number[] };
+  | { kind: 'BINARY.SIZE'; part: number[] }
+  /** PREVIEW (RFC 8970); LAZY: NIL is fine when the preview is not at hand. */
+  | { kind: 'PREVIEW'; lazy: boolean };
 
 export interface FetchRequest {
   command: 'FETCH';
@@ -48,6 +55,9 @@ const SIMPLE: ReadonlySet<string> = new Set<SimpleFetchItem>([
   'BODYSTRUCTURE',
   'UID',
   'MODSEQ',
+  'SAVEDATE',
+  'EMAILID',
+  'THREADID',
 ]);
 
 const MACROS: Record<string, SimpleFetchItem[]> = {
@@ -67,9 +77,32 @@ function readAttribute(r: Reader): FetchAttribute {
     return { kind: 'BINARY[]', part, partial: readPartial(r), peek: name === 'BINARY.PEEK' };
   }
   if (name === 'BINARY.SIZE') return { kind: 'BINARY.SIZE', part: readBinarySection(r) };
+  if (name === 'PREVIEW') return { kind: 'PREVIEW', lazy: readPreviewModifiers(r) };
   if (name === 'BODY.PEEK') r.fail('BODY.PEEK needs a section such as BODY.PEEK[]');
   if (!SIMPLE.has(name)) r.fail(`Unknown fetch item ${name}`);
   return { kind: name as SimpleFetchItem };
+}
+
+/**
+ * [SP "(" preview-mod *(SP preview-mod) ")"] with LAZY the one modifier (RFC 8970 7). A lone
+ * `FETCH 1 PREVIEW (CHANGEDSINCE 4)` has fetch modifiers after it: only "(LAZY" starts preview ones.
+ */
+function readPreviewModifiers(r: Reader): boolean {
+  const ahead = r.bytes
+    .subarray(r.pos, r.pos + 7)
+    .toString('latin1')
+    .toUpperCase();
+  if (ahead !== ' (LAZY)' && ahead !== ' (LAZY ') return false;
+  r.sp('PREVIEW');
+  r.expectChar(0x28, '"(" opening the preview modifiers');
+  let lazy = false;
+  do {
+    const modifier = r.keyword('a preview modifier such as LAZY');
+    if (modifier !== 'LAZY') r.fail(`Unknown preview modifier ${modifier}`);
+    lazy = true;
+  } while (r.trySp());
+  r.expectChar(0x29, '")" closing the preview modifiers');
+  return lazy;
 }
 
 function readModifiers(r: Reader, uid: boolean): { changedSince: bigint | null; vanished: boolean } {

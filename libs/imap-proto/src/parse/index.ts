@@ -15,6 +15,8 @@ import type { CloseRequest } from './close.js';
 import { parseClose } from './close.js';
 import type { CopyRequest } from './copy.js';
 import { parseCopy } from './copy.js';
+import type { CompressRequest } from './compress.js';
+import { parseCompress } from './compress.js';
 import type { CreateRequest } from './create.js';
 import { parseCreate } from './create.js';
 import type { DeleteRequest } from './delete.js';
@@ -80,6 +82,7 @@ export type ImapRequest =
   | CapabilityRequest
   | CheckRequest
   | CloseRequest
+  | CompressRequest
   | CopyRequest
   | CreateRequest
   | DeleteRequest
@@ -123,6 +126,7 @@ const COMMANDS: Record<string, (r: Reader) => ImapRequest> = {
   CAPABILITY: parseCapability,
   CHECK: parseCheck,
   CLOSE: parseClose,
+  COMPRESS: parseCompress,
   COPY: (r) => parseCopy(r, 'COPY', false),
   CREATE: parseCreate,
   DELETE: parseDelete,

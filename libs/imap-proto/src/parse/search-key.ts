@@ -25,10 +25,24 @@ export type FlagSearchKey =
   | 'UNSEEN';
 
 export type TextSearchKey = 'BCC' | 'BODY' | 'CC' | 'FROM' | 'SUBJECT' | 'TEXT' | 'TO';
-export type DateSearchKey = 'BEFORE' | 'ON' | 'SINCE' | 'SENTBEFORE' | 'SENTON' | 'SENTSINCE';
+export type DateSearchKey =
+  | 'BEFORE'
+  | 'ON'
+  | 'SINCE'
+  | 'SENTBEFORE'
+  | 'SENTON'
+  | 'SENTSINCE'
+  /** SAVEDATE (RFC 8514): the day the message was put in the mailbox. */
+  | 'SAVEDBEFORE'
+  | 'SAVEDON'
+  | 'SAVEDSINCE';
 
 export type SearchKey =
   | { key: FlagSearchKey }
+  /** SAVEDATE (RFC 8514): every message of a mailbox that keeps save dates. */
+  | { key: 'SAVEDATESUPPORTED' }
+  /** OBJECTID (RFC 8474). */
+  | { key: 'EMAILID' | 'THREADID'; id: string }
   | { key: TextSearchKey; value: string }
   | { key: 'HEADER'; field: string; value: string }
   | { key: 'KEYWORD' | 'UNKEYWORD'; flag: string }
@@ -76,6 +90,9 @@ const DATE_KEYS: ReadonlySet<string> = new Set<DateSearchKey>([
   'SENTBEFORE',
   'SENTON',
   'SENTSINCE',
+  'SAVEDBEFORE',
+  'SAVEDON',
+  'SAVEDSINCE',
 ]);
 
 /** Deeper nesting than any client needs; the bound keeps a hostile NOT NOT NOT ... off the stack. */
@@ -93,6 +110,25 @@ function readModSeqKey(r: Reader): SearchKey {
     r.sp('the entry type');
   }
   return { key: 'MODSEQ', modseq: readModSeq(r, true), entry };
+}
+
+/** objectid = 1*255(ALPHA / DIGIT / "_" / "-") (RFC 8474 3). */
+export function readObjectId(r: Reader): string {
+  const start = r.pos;
+  for (;;) {
+    const b = r.peek();
+    const idChar =
+      (b >= 0x41 && b <= 0x5a) ||
+      (b >= 0x61 && b <= 0x7a) ||
+      (b >= 0x30 && b <= 0x39) ||
+      b === 0x5f ||
+      b === 0x2d;
+    if (!idChar) break;
+    r.pos++;
+  }
+  const length = r.pos - start;
+  if (length === 0 || length > 255) r.fail(`Expected an object id (1 to 255 letters, digits, "_" or "-")`);
+  return r.bytes.subarray(start, r.pos).toString('latin1');
 }
 
 export function readSearchKey(r: Reader, depth = 0): SearchKey {
@@ -119,6 +155,12 @@ export function readSearchKey(r: Reader, depth = 0): SearchKey {
     return { key: name as DateSearchKey, date: readDate(r) };
   }
   switch (name) {
+    case 'SAVEDATESUPPORTED':
+      return { key: name };
+    case 'EMAILID':
+    case 'THREADID':
+      r.sp(name);
+      return { key: name, id: readObjectId(r) };
     case 'HEADER': {
       r.sp(name);
       const field = readAstringText(r, 'a header field name');

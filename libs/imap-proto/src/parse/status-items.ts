@@ -10,6 +10,8 @@ export const STATUS_ITEMS = [
   'RECENT',
   'HIGHESTMODSEQ',
   'APPENDLIMIT',
+  /** OBJECTID (RFC 8474 4). */
+  'MAILBOXID',
 ] as const;
 export type StatusItem = (typeof STATUS_ITEMS)[number];
 

@@ -22,7 +22,7 @@ export type ImapValue =
   /** literal8 (RFC 3516) for BINARY data holding NUL. */
   | { type: 'literal8'; value: Buffer }
   /** A literal whose octets the caller streams itself (see untaggedParts): only its "{n}" is encoded here. */
-  | { type: 'streamed-literal'; value: LiteralStream }
+  | { type: 'streamed-literal'; value: LiteralStream; binary?: boolean }
   | { type: 'number'; value: number | bigint }
   /** NIL */
   | null
@@ -120,7 +120,7 @@ function encodeValue(value: ImapValue, options: EncodeOptions, out: ResponsePart
   } else if (value.type === 'literal') {
     out.push(Buffer.from(`{${value.value.length}}\r\n`), value.value);
   } else if (value.type === 'streamed-literal') {
-    out.push(Buffer.from(`{${value.value.size}}\r\n`), value.value);
+    out.push(Buffer.from(`${value.binary ? '~' : ''}{${value.value.size}}\r\n`), value.value);
   } else {
     out.push(Buffer.from(`~{${value.value.length}}\r\n`), value.value);
   }

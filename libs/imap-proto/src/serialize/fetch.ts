@@ -3,7 +3,7 @@ import type { Section } from '../parse/section.js';
 import { bodyStructureValue } from './bodystructure.js';
 import { formatDateTime } from './date.js';
 import type { EncodeOptions, ImapValue, LiteralStream, ResponsePart } from './encoder.js';
-import { atom, messageData, num, str, untagged, untaggedParts } from './encoder.js';
+import { atom, messageData, nstr, num, str, untagged, untaggedParts } from './encoder.js';
 import { envelopeValue } from './envelope.js';
 import { formatSection } from './section.js';
 
@@ -17,8 +17,15 @@ export type FetchItem =
   | { item: 'BODY' | 'BODYSTRUCTURE'; structure: BodyStructure }
   /** BODY[section]<origin>: `origin` is the partial offset when the client asked for a range. */
   | { item: 'BODY[]'; section: Section; origin: number | null; data: Buffer | LiteralStream | null }
-  | { item: 'BINARY[]'; part: number[]; origin: number | null; data: Buffer | null }
+  | { item: 'BINARY[]'; part: number[]; origin: number | null; data: Buffer | LiteralStream | null }
   | { item: 'BINARY.SIZE'; part: number[]; size: number }
+  /** SAVEDATE (RFC 8514): NIL for a message whose save date is not kept. */
+  | { item: 'SAVEDATE'; date: Date | null }
+  /** OBJECTID (RFC 8474): THREADID NIL when the message belongs to no thread the server tracks. */
+  | { item: 'EMAILID'; id: string }
+  | { item: 'THREADID'; id: string | null }
+  /** PREVIEW (RFC 8970): NIL only under LAZY, when it is not at hand. */
+  | { item: 'PREVIEW'; text: string | null }
   | { item: 'RFC822' | 'RFC822.HEADER' | 'RFC822.TEXT'; data: Buffer | LiteralStream | null };
 
 function originSuffix(origin: number | null): string {
@@ -46,12 +53,23 @@ function itemValues(f: FetchItem): ImapValue[] {
       return [atom(`BODY[${formatSection(f.section)}]${originSuffix(f.origin)}`), messageData(f.data)];
     case 'BINARY[]': {
       const name = atom(`BINARY[${f.part.join('.')}]${originSuffix(f.origin)}`);
-      // literal8 only when needed: plain literals are understood by more clients.
+      // literal8 only when needed: plain literals are understood by more clients. Streamed data is
+      // not seen before it goes out, so it is always literal8.
+      if (f.data !== null && !Buffer.isBuffer(f.data))
+        return [name, { type: 'streamed-literal', value: f.data, binary: true }];
       if (f.data !== null && f.data.includes(0)) return [name, { type: 'literal8', value: f.data }];
       return [name, messageData(f.data)];
     }
     case 'BINARY.SIZE':
       return [atom(`BINARY.SIZE[${f.part.join('.')}]`), num(f.size)];
+    case 'SAVEDATE':
+      return [atom('SAVEDATE'), f.date ? str(formatDateTime(f.date, 0)) : null];
+    case 'EMAILID':
+      return [atom('EMAILID'), [atom(f.id)]];
+    case 'THREADID':
+      return [atom('THREADID'), f.id === null ? null : [atom(f.id)]];
+    case 'PREVIEW':
+      return [atom('PREVIEW'), nstr(f.text)];
     case 'RFC822':
     case 'RFC822.HEADER':
     case 'RFC822.TEXT':

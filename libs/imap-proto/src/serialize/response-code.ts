@@ -31,7 +31,9 @@ export type PlainResponseCode =
   | 'TRYCREATE'
   | 'UIDNOTSTICKY'
   | 'UNAVAILABLE'
-  | 'UNKNOWN-CTE';
+  | 'UNKNOWN-CTE'
+  /** COMPRESS (RFC 4978): a layer is on already. */
+  | 'COMPRESSIONACTIVE';
 
 export type ResponseCode =
   | { code: PlainResponseCode }
@@ -45,6 +47,8 @@ export type ResponseCode =
   | { code: 'MODIFIED'; numbers: number[] }
   | { code: 'CAPABILITY'; capabilities: string[] }
   | { code: 'BADCHARSET'; charsets: string[] }
+  /** OBJECTID (RFC 8474 4): SELECT, EXAMINE and CREATE tell the mailbox's id. */
+  | { code: 'MAILBOXID'; id: string }
   /** RFC 5464 4.2.1, 4.3: METADATA LONGENTRIES n / MAXSIZE n / TOOMANY / NOPRIVATE. */
   | { code: 'METADATA'; kind: 'LONGENTRIES' | 'MAXSIZE'; value: number }
   | { code: 'METADATA'; kind: 'TOOMANY' | 'NOPRIVATE' }
@@ -77,6 +81,8 @@ function codeValues(c: ResponseCode): ImapValue[] {
       return [atom(c.code), atom(compressSequenceSet(c.numbers))];
     case 'CAPABILITY':
       return [atom(c.code), ...c.capabilities.map(atom)];
+    case 'MAILBOXID':
+      return [atom(c.code), [atom(c.id)]];
     case 'METADATA':
       return 'value' in c ? [atom(c.code), atom(c.kind), num(c.value)] : [atom(c.code), atom(c.kind)];
     case 'NOUPDATE':

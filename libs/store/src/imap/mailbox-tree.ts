@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { Pool } from '../pool.js';
 import { freeOrphans, inAccountTransaction } from './account-transaction.js';
 
@@ -75,6 +76,7 @@ export async function createImapMailbox(
        ON CONFLICT (account_id, name) DO NOTHING RETURNING id`,
       [accountId, name, specialUse],
     );
+    if (rows[0]) await adoptLingeringSubscriptions(client, accountId, prefixesAndSelf(name));
     return rows[0] ? ({ kind: 'created', id: rows[0].id } as const) : ({ kind: 'exists' } as const);
   });
   return outcome ?? { kind: 'exists' };
@@ -100,12 +102,19 @@ export async function deleteImapMailbox(
         [accountId, name + MAILBOX_DELIMITER],
       );
       if (children.rowCount) return 'has-children';
-      const found = await client.query<{ id: string }>(
-        'SELECT id FROM mailboxes WHERE account_id = $1 AND name = $2 FOR UPDATE',
+      const found = await client.query<{ id: string; subscribed: boolean }>(
+        'SELECT id, subscribed FROM mailboxes WHERE account_id = $1 AND name = $2 FOR UPDATE',
         [accountId, name],
       );
       const mailboxId = found.rows[0]?.id;
       if (!mailboxId) return 'nonexistent';
+      // The name stays subscribed without its mailbox (RFC 9051 6.3.7): LIST shows it \NonExistent.
+      if (found.rows[0]!.subscribed) {
+        await client.query(
+          'INSERT INTO lingering_subscriptions (account_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+          [accountId, name],
+        );
+      }
       const held = await client.query<{ message_id: string }>(
         'DELETE FROM mailbox_messages WHERE account_id = $1 AND mailbox_id = $2 RETURNING message_id',
         [accountId, mailboxId],
@@ -177,6 +186,7 @@ export async function renameImapMailbox(
             [sourceRow.id, moved.rows.map((row) => row.uid), bumped.rows[0]!.highestmodseq],
           );
         }
+        await adoptLingeringSubscriptions(client, accountId, prefixesAndSelf(to));
         return 'renamed';
       }
       await client.query(
@@ -184,6 +194,7 @@ export async function renameImapMailbox(
        WHERE account_id = $1 AND (name = $2 OR starts_with(name, $2 || '/'))`,
         [accountId, from, to],
       );
+      await adoptLingeringSubscriptions(client, accountId, prefixesAndSelf(to));
       return 'renamed';
     },
   );
@@ -201,5 +212,40 @@ export async function setImapSubscription(
     'UPDATE mailboxes SET subscribed = $3 WHERE account_id = $1 AND name = $2',
     [accountId, name, subscribed],
   );
-  return result.rowCount === 1;
+  if (result.rowCount === 1 || subscribed) return result.rowCount === 1;
+  const lingering = await pool.query(
+    'DELETE FROM lingering_subscriptions WHERE account_id = $1 AND name = $2',
+    [accountId, name],
+  );
+  return lingering.rowCount === 1;
+}
+
+/** Subscribed names whose mailbox was deleted (LIST (SUBSCRIBED) shows them \NonExistent), by name. */
+export async function listLingeringSubscriptions(pool: Pool, accountId: string): Promise<string[]> {
+  const { rows } = await pool.query<{ name: string }>(
+    'SELECT name FROM lingering_subscriptions WHERE account_id = $1 ORDER BY name',
+    [accountId],
+  );
+  return rows.map((row) => row.name);
+}
+
+function prefixesAndSelf(name: string): string[] {
+  const parts = name.split(MAILBOX_DELIMITER);
+  return parts.map((_, i) => parts.slice(0, i + 1).join(MAILBOX_DELIMITER));
+}
+
+/** Mailboxes made under names still subscribed from an earlier life are subscribed again. */
+async function adoptLingeringSubscriptions(
+  client: pg.PoolClient,
+  accountId: string,
+  names: string[],
+): Promise<void> {
+  await client.query(
+    `WITH adopted AS (
+       DELETE FROM lingering_subscriptions l WHERE l.account_id = $1 AND l.name = ANY($2::text[])
+         AND EXISTS (SELECT 1 FROM mailboxes m WHERE m.account_id = $1 AND m.name = l.name)
+       RETURNING l.name)
+     UPDATE mailboxes SET subscribed = true WHERE account_id = $1 AND name IN (SELECT name FROM adopted)`,
+    [accountId, names],
+  );
 }

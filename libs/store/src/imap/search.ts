@@ -24,6 +24,10 @@ export type SearchCondition =
    * was given in, or of the Date header in its own zone (RFC 3501 6.4.4).
    */
   | { kind: 'internal-date' | 'sent-date'; op: 'before' | 'on' | 'since'; date: string }
+  /** SAVEDATE (RFC 8514): the UTC day the message was put in this mailbox. */
+  | { kind: 'saved-date'; op: 'before' | 'on' | 'since'; date: string }
+  /** OBJECTID (RFC 8474): the message row (EMAILID) or the thread's root row (THREADID). */
+  | { kind: 'message-row' | 'thread-root'; id: string }
   | { kind: 'size'; op: 'larger' | 'smaller'; size: number }
   | { kind: 'age'; op: 'older' | 'younger'; seconds: number }
   | { kind: 'uid'; ranges: Array<[number, number]> }
@@ -105,6 +109,12 @@ function toSql(sql: SqlBuilder, c: SearchCondition): string {
       );
     case 'sent-date':
       return `(m.sent_day IS NOT NULL AND ${dateTest(sql, 'm.sent_day', c.op, c.date)})`;
+    case 'saved-date':
+      return dateTest(sql, `(mm.created_at AT TIME ZONE 'UTC')::date`, c.op, c.date);
+    case 'message-row':
+      return `(mm.message_id = ${sql.param(c.id)}::bigint)`;
+    case 'thread-root':
+      return `(coalesce(m.thread_id, m.id) = ${sql.param(c.id)}::bigint)`;
     case 'size':
       return c.op === 'larger' ? `(m.size > ${sql.param(c.size)})` : `(m.size < ${sql.param(c.size)})`;
     case 'age': {

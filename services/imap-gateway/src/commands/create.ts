@@ -4,6 +4,7 @@ import type { AuthenticatedContext, Completion } from '../command-context.js';
 import { no, ok } from '../command-context.js';
 import { announceMailboxListChange } from '../notifications.js';
 import { storedMailboxName } from '../mailbox-names.js';
+import { mailboxObjectId } from '../object-ids.js';
 
 const SPECIAL_USES = new Set(['\\All', '\\Archive', '\\Drafts', '\\Flagged', '\\Junk', '\\Sent', '\\Trash']);
 
@@ -21,5 +22,5 @@ export async function create(ctx: AuthenticatedContext, request: CreateRequest):
   const outcome = await createImapMailbox(ctx.services.pool, ctx.account.accountId, name, uses[0] ?? null);
   if (outcome.kind === 'exists') return no(`${name} already exists`, { code: 'ALREADYEXISTS' });
   await announceMailboxListChange(ctx);
-  return ok('CREATE completed');
+  return ok('CREATE completed', { code: 'MAILBOXID', id: mailboxObjectId(outcome.id) });
 }

@@ -4,8 +4,14 @@ import { StoredShapeError } from '@correo/mime';
 import { readImapMessages, readImapVanished, storeImapFlags } from '@correo/store';
 import type { ImapMessageRow } from '@correo/store';
 import type { Completion, SelectedContext } from '../command-context.js';
-import { BrokenResponseError, bad, ok } from '../command-context.js';
+import { BrokenResponseError, bad, no, ok } from '../command-context.js';
 import { readSection } from '../fetch/body-section.js';
+import {
+  UnknownTransferEncodingError,
+  binarySectionSize,
+  readBinarySection,
+} from '../fetch/binary-section.js';
+import { ExtensionItems, isExtensionAttribute, needsStructureForPreview } from '../fetch/extension-items.js';
 
 /** Responses are written together up to this many bytes. */
 const FLUSH_BYTES = 256 * 1024;
@@ -17,6 +23,7 @@ const TEXT = { part: [], text: 'TEXT' as const, fields: [] };
 function setsSeen(attribute: FetchAttribute): boolean {
   return (
     (attribute.kind === 'BODY[]' && !attribute.peek) ||
+    (attribute.kind === 'BINARY[]' && !attribute.peek) ||
     attribute.kind === 'RFC822' ||
     attribute.kind === 'RFC822.TEXT'
   );
@@ -25,6 +32,8 @@ function setsSeen(attribute: FetchAttribute): boolean {
 function needsStructure(attribute: FetchAttribute): boolean {
   if (attribute.kind === 'BODY' || attribute.kind === 'BODYSTRUCTURE') return true;
   if (attribute.kind === 'RFC822.HEADER' || attribute.kind === 'RFC822.TEXT') return true;
+  if (attribute.kind === 'BINARY[]' || attribute.kind === 'BINARY.SIZE') return attribute.part.length > 0;
+  if (needsStructureForPreview(attribute)) return true;
   return (
     attribute.kind === 'BODY[]' && (attribute.section.part.length > 0 || attribute.section.text !== null)
   );
@@ -56,9 +65,6 @@ export async function fetch(ctx: SelectedContext, request: FetchRequest): Promis
   const { session, services } = ctx;
   const view = ctx.view;
   const name = request.uid ? 'UID FETCH' : 'FETCH';
-  if (request.attributes.some((a) => a.kind === 'BINARY[]' || a.kind === 'BINARY.SIZE')) {
-    return bad('BINARY is not supported');
-  }
   if (request.vanished && (!request.uid || !session.qresync || request.changedSince === null)) {
     return bad('VANISHED needs UID FETCH, CHANGEDSINCE and an enabled QRESYNC');
   }
@@ -94,6 +100,7 @@ export async function fetch(ctx: SelectedContext, request: FetchRequest): Promis
   for (let i = 0; i < uids.length; i += services.config.fetchBatch) {
     const batch = uids.slice(i, i + services.config.fetchBatch);
     const rows = await readImapMessages(services.pool, accountId, view.mailboxId, batch, options);
+    const extensions = await ExtensionItems.read(ctx, rows, attributes);
     const seenNow = marksSeen ? await markSeen(ctx, rows) : new Set<number>();
     // A keyword the client was not told of gets FLAGS / PERMANENTFLAGS before the FETCH that shows it.
     const pending: Buffer[] =
@@ -107,11 +114,22 @@ export async function fetch(ctx: SelectedContext, request: FetchRequest): Promis
       const n = view.numberOf(row.uid);
       // CHANGEDSINCE is judged on the stored MODSEQ, fresher than the view's.
       if (!n || (changedSince !== null && row.modseq <= changedSince)) continue;
+      if (extensions && !extensions.has(row)) continue;
       const items: FetchItem[] = [];
       if (request.uid) items.push({ item: 'UID', uid: row.uid });
       for (const attribute of attributes) {
         if (attribute.kind === 'UID' && request.uid) continue;
-        items.push(await fetchItem(ctx, row, attribute));
+        if (extensions && isExtensionAttribute(attribute)) items.push(extensions.item(row, attribute));
+        else {
+          try {
+            items.push(await fetchItem(ctx, row, attribute));
+          } catch (error) {
+            // RFC 3516 4.3: nothing of the message is sent; the command ends NO [UNKNOWN-CTE].
+            if (!(error instanceof UnknownTransferEncodingError)) throw error;
+            await flush();
+            return no(`${error.message} in UID ${row.uid}`, { code: 'UNKNOWN-CTE' });
+          }
+        }
       }
       if (seenNow.has(row.uid) && !wantsFlags) {
         items.push({ item: 'FLAGS', flags: view.shownFlags(row.uid, row.flags) });
@@ -219,6 +237,19 @@ async function fetchItem(
       return { item: 'RFC822.HEADER', data: await readSection(blobs, message, HEADER, null) };
     case 'RFC822.TEXT':
       return { item: 'RFC822.TEXT', data: await readSection(blobs, message, TEXT, null) };
+    case 'BINARY[]':
+      return {
+        item: 'BINARY[]',
+        part: attribute.part,
+        origin: attribute.partial ? attribute.partial.offset : null,
+        data: await readBinarySection(blobs, message, attribute.part, attribute.partial),
+      };
+    case 'BINARY.SIZE':
+      return {
+        item: 'BINARY.SIZE',
+        part: attribute.part,
+        size: await binarySectionSize(blobs, message, attribute.part),
+      };
     case 'BODY[]':
       return {
         item: 'BODY[]',

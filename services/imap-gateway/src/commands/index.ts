@@ -10,6 +10,7 @@ import { authenticate } from './authenticate.js';
 import { cancelUpdate } from './cancelupdate.js';
 import { capability } from './capability.js';
 import { close } from './close.js';
+import { compress } from './compress.js';
 import { copy } from './copy.js';
 import { create } from './create.js';
 import { deleteMailbox } from './delete.js';
@@ -97,6 +98,7 @@ export const COMMANDS: { [C in ImapRequest['command']]: Command<C> } = {
   IDLE: authenticated(idle),
   GETQUOTA: authenticated(getQuota),
   GETQUOTAROOT: authenticated(getQuotaRoot),
+  COMPRESS: authenticated(compress),
   GETMETADATA: authenticated(getMetadata),
   SETMETADATA: authenticated(setMetadata),
   NOTIFY: authenticated(notify),

@@ -1,6 +1,11 @@
 import { listResponse, statusResponse } from '@correo/imap-proto';
 import type { ListEntry, ListRequest } from '@correo/imap-proto';
-import { MAILBOX_DELIMITER, listImapMailboxes, readImapStatus } from '@correo/store';
+import {
+  MAILBOX_DELIMITER,
+  listImapMailboxes,
+  listLingeringSubscriptions,
+  readImapStatus,
+} from '@correo/store';
 import type { ImapMailbox } from '@correo/store';
 import type { AuthenticatedContext, Completion } from '../command-context.js';
 import { ok } from '../command-context.js';
@@ -32,9 +37,15 @@ export async function list(ctx: AuthenticatedContext, request: ListRequest): Pro
   const matchers = request.patterns.map((pattern) => listMatcher(request.reference, pattern));
   const matchesAny = (name: string) => matchers.some((matches) => matches(name));
   const { selection, returns } = request;
+  // Subscribed names whose mailbox was deleted (RFC 9051 6.3.7): only the SUBSCRIBED selection shows them.
+  const lingeringNames =
+    selection.subscribed && !selection.specialUse ? await listLingeringSubscriptions(pool, accountId) : [];
   const withChildInfo =
     selection.subscribed && selection.recursiveMatch
-      ? parentsOfUnlistedSubscriptions(mailboxes, matchesAny)
+      ? parentsOfUnlistedSubscriptions(
+          [...mailboxes, ...lingeringNames.map((name) => ({ name, subscribed: true }))],
+          matchesAny,
+        )
       : new Set<string>();
 
   const entries: { mailbox: ImapMailbox; entry: ListEntry }[] = [];
@@ -51,6 +62,11 @@ export async function list(ctx: AuthenticatedContext, request: ListRequest): Pro
     entries.push({ mailbox, entry });
   }
 
+  // RFC 5258 3: subscribed names whose mailbox was deleted are still subscribed, and say they do not exist.
+  const lingering: ListEntry[] = lingeringNames
+    .filter(matchesAny)
+    .map((name) => ({ name, delimiter: MAILBOX_DELIMITER, attributes: ['\\NonExistent', '\\Subscribed'] }));
+
   const statuses =
     returns.status && entries.length
       ? await readImapStatus(
@@ -64,9 +80,16 @@ export async function list(ctx: AuthenticatedContext, request: ListRequest): Pro
     out.push(listResponse(entry, options));
     const found = statuses?.get(mailbox.id);
     if (found && returns.status) {
-      out.push(statusResponse(mailbox.name, statusItems(returns.status, found, config.appendLimit), options));
+      out.push(
+        statusResponse(
+          mailbox.name,
+          statusItems(returns.status, found, config.appendLimit, mailbox.id),
+          options,
+        ),
+      );
     }
   }
+  for (const entry of lingering) out.push(listResponse(entry, options));
   if (out.length) await ctx.io.write(...out);
   return ok('LIST completed');
 }

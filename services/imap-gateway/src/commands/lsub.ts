@@ -1,6 +1,6 @@
 import { lsubResponse } from '@correo/imap-proto';
 import type { LsubRequest } from '@correo/imap-proto';
-import { MAILBOX_DELIMITER, listImapMailboxes } from '@correo/store';
+import { MAILBOX_DELIMITER, listImapMailboxes, listLingeringSubscriptions } from '@correo/store';
 import type { AuthenticatedContext, Completion } from '../command-context.js';
 import { ok } from '../command-context.js';
 import { listMatcher, parentsOfUnlistedSubscriptions, tooManyWildcards } from '../mailbox-names.js';
@@ -9,11 +9,17 @@ import { listMatcher, parentsOfUnlistedSubscriptions, tooManyWildcards } from '.
 export async function lsub(ctx: AuthenticatedContext, request: LsubRequest): Promise<Completion> {
   const refused = tooManyWildcards(ctx, request.reference, [request.pattern]);
   if (refused) return refused;
-  const mailboxes = await listImapMailboxes(ctx.services.pool, ctx.account.accountId);
+  const { pool } = ctx.services;
+  const mailboxes = await listImapMailboxes(pool, ctx.account.accountId);
+  // Subscribed names whose mailbox was deleted: listed too, as names that cannot be selected.
+  const lingering = await listLingeringSubscriptions(pool, ctx.account.accountId);
   const matches = listMatcher(request.reference, request.pattern);
   // RFC 3501 6.3.9: with "%", "foo" stands for a subscribed "foo/bar" the pattern does not reach, and is
   // \Noselect when "foo" itself is not subscribed.
-  const parents = parentsOfUnlistedSubscriptions(mailboxes, matches);
+  const parents = parentsOfUnlistedSubscriptions(
+    [...mailboxes, ...lingering.map((name) => ({ name, subscribed: true }))],
+    matches,
+  );
   const out = mailboxes
     .filter((m) => matches(m.name) && (m.subscribed || parents.has(m.name)))
     .map((m) =>
@@ -22,6 +28,10 @@ export async function lsub(ctx: AuthenticatedContext, request: LsubRequest): Pro
         ctx.session.encodeOptions,
       ),
     );
+  for (const name of lingering.filter(matches)) {
+    const entry = { name, delimiter: MAILBOX_DELIMITER, attributes: ['\\Noselect'] };
+    out.push(lsubResponse(entry, ctx.session.encodeOptions));
+  }
   if (out.length) await ctx.io.write(...out);
   return ok('LSUB completed');
 }

@@ -17,6 +17,7 @@ import {
 import type { AuthenticatedContext, Completion } from '../command-context.js';
 import { bad, no, ok } from '../command-context.js';
 import { MailboxView, SYSTEM_FLAGS } from '../mailbox-view.js';
+import { mailboxObjectId } from '../object-ids.js';
 
 /** SELECT and EXAMINE, with the CONDSTORE parameter and QRESYNC resynchronisation (RFC 7162 3.2.5). */
 export async function select(ctx: AuthenticatedContext, request: SelectRequest): Promise<Completion> {
@@ -63,6 +64,7 @@ export async function select(ctx: AuthenticatedContext, request: SelectRequest):
     untaggedStatus('OK', 'UIDs valid', { code: 'UIDVALIDITY', value: snapshot.uidvalidity }),
     untaggedStatus('OK', 'Predicted next UID', { code: 'UIDNEXT', value: snapshot.uidnext }),
     untaggedStatus('OK', 'Highest', { code: 'HIGHESTMODSEQ', value: snapshot.highestmodseq }),
+    untaggedStatus('OK', 'Mailbox id', { code: 'MAILBOXID', id: mailboxObjectId(mailbox.id) }),
   );
   const resync = request.qresync;
   if (resync && resync.uidValidity === snapshot.uidvalidity) {

@@ -14,7 +14,7 @@ export async function status(ctx: AuthenticatedContext, request: StatusRequest):
   await ctx.io.write(
     statusResponse(
       mailbox.name,
-      statusItems(request.items, found, config.appendLimit),
+      statusItems(request.items, found, config.appendLimit, mailbox.id),
       ctx.session.encodeOptions,
     ),
   );

@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import {
   createLoginLimiter,
   LoginPolicy,
@@ -64,6 +66,12 @@ export interface IngressFixture {
   /** The ingress's in-process limits (login counters): `sweep(t)` forgets what has expired by time t. */
   limitsState: MemoryLimitsState;
   blobBytes(key: string): Promise<Buffer>;
+  /**
+   * The stored message an event names: its own body when it rides in the event (up to
+   * SMTP_INLINE_BODY_BYTES), else the blob; either way the bytes are checked against the event's
+   * blob key, SHA-256 and size.
+   */
+  storedBytes(event: MailAccepted): Promise<Buffer>;
   /** A second ingress sharing the fixture's directory, topic and backends, with some of them swapped. */
   startIngress(overrides: Partial<SmtpIngressDeps>): Promise<SmtpIngress>;
   stop(): Promise<void>;
@@ -177,6 +185,15 @@ export async function startIngressFixture(options: FixtureOptions = {}): Promise
         });
       },
       blobBytes: (key) => stack.blobBytes(key),
+      async storedBytes(event) {
+        const bytes =
+          event.body.byteLength > 0 ? Buffer.from(event.body) : await stack.blobBytes(event.blobKey);
+        const sha256 = createHash('sha256').update(bytes).digest('hex');
+        assert.equal(sha256, event.sha256, 'the stored bytes hash to the event SHA-256');
+        assert.equal(event.blobKey, sha256, 'the blob key is the content address of the stored bytes');
+        assert.equal(BigInt(bytes.length), event.size);
+        return bytes;
+      },
       stop: cleanup,
     };
   } catch (error) {

@@ -1,4 +1,7 @@
+import type { ImageSenderList } from '@correo/store';
 import type { FastifyInstance } from 'fastify';
+import type { MessageHeaders, OpenedMessage } from '../api-types.js';
+import { authenticationSummary } from '../authentication-results.js';
 import type { FlagName, SortKey } from '../mail-account.js';
 import { openMessage } from '../open-message.js';
 import type { ParsedMessage } from '../message-view.js';
@@ -19,6 +22,7 @@ const listQuery = {
     sort: { type: 'string', enum: ['date', 'arrival', 'from', 'subject', 'size'], default: 'date' },
     order: { type: 'string', enum: ['asc', 'desc'], default: 'desc' },
     q: { type: 'string', maxLength: 200 },
+    threads: { type: 'boolean', default: false },
   },
 } as const;
 
@@ -31,18 +35,27 @@ interface ListQuery {
   sort: SortKey;
   order: 'asc' | 'desc';
   q?: string;
+  threads: boolean;
 }
 
-export async function messageRoutes(app: FastifyInstance) {
+export interface MessageRouteOptions {
+  /** Our MX's authserv-id: only its Authentication-Results are summarised. */
+  authservId?: string | undefined;
+  /** Where "always show images from this sender" is kept; absent: only "this message" is offered. */
+  imageSenders?: ImageSenderList | undefined;
+}
+
+export async function messageRoutes(app: FastifyInstance, options: MessageRouteOptions) {
   app.get<{ Querystring: ListQuery }>(
     '/api/messages',
     { schema: { querystring: listQuery } },
     async (request) => {
-      const { q, order, ...rest } = request.query;
+      const { q, order, threads, ...rest } = request.query;
       const query = q?.trim();
       return request.webmail.account.list({
         ...rest,
         descending: order === 'desc',
+        threaded: threads,
         ...(query ? { query } : {}),
       });
     },
@@ -53,8 +66,94 @@ export async function messageRoutes(app: FastifyInstance) {
     { schema: { querystring: messageQuery } },
     async (request) => {
       const message = await openMessage(request.webmail, request.query.folder, request.query.uid);
+      const authentication = authenticationSummary(message.parsed.headerLines, options.authservId);
+      const sender = message.view.sender;
+      // A From our MX saw fail DMARC is forged or broken: a tracker cannot borrow an allowed sender's name.
+      const imagesAllowed =
+        options.imageSenders !== undefined &&
+        sender !== '' &&
+        authentication?.dmarc !== 'fail' &&
+        (await options.imageSenders
+          .isAllowed(request.webmail.account.address, sender)
+          .catch((error: unknown) => {
+            // The list is a convenience: without the database the message still opens, images blocked.
+            request.log.warn({ err: error }, 'webmail: the image sender list could not be read');
+            return false;
+          }));
       // How many remote images the "show images" bar offers; the body is then served from this work.
-      return { ...message.view, remoteImages: safeBody(message, false).remoteImages };
+      const opened: OpenedMessage = {
+        ...message.view,
+        remoteImages: safeBody(message, false).remoteImages,
+        imagesAllowed,
+        senderListAvailable: options.imageSenders !== undefined,
+        authentication,
+      };
+      return opened;
+    },
+  );
+
+  // Every header field as it came (unfolded), for "show headers".
+  app.get<{ Querystring: { folder: string; uid: number } }>(
+    '/api/message/headers',
+    { schema: { querystring: messageQuery } },
+    async (request): Promise<MessageHeaders> => {
+      const { parsed } = await openMessage(request.webmail, request.query.folder, request.query.uid);
+      return {
+        headers: parsed.headerLines.map(({ line }) => {
+          const colon = line.indexOf(':');
+          return {
+            name: colon < 0 ? line : line.slice(0, colon),
+            value:
+              colon < 0
+                ? ''
+                : line
+                    .slice(colon + 1)
+                    .replace(/\r?\n[ \t]+/g, ' ')
+                    .trim(),
+          };
+        }),
+      };
+    },
+  );
+
+  // "Always show images from this sender": kept per user on the server (libs/store, migration 0250).
+  app.post<{ Body: { sender: string; allow: boolean } }>(
+    '/api/image-senders',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['sender', 'allow'],
+          additionalProperties: false,
+          properties: {
+            sender: { type: 'string', minLength: 3, maxLength: 320, pattern: '^[^\\s@]+@[^\\s@]+$' },
+            allow: { type: 'boolean' },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const list = options.imageSenders;
+      if (!list) {
+        throw new WebmailError(
+          501,
+          'not_available',
+          'This webmail cannot remember senders; allow images per message.',
+        );
+      }
+      const { address } = request.webmail.account;
+      if (!request.body.allow) {
+        await list.forget(address, request.body.sender);
+        return { ok: true };
+      }
+      if (!(await list.allow(address, request.body.sender))) {
+        throw new WebmailError(
+          422,
+          'too_many_senders',
+          'You have allowed images from as many senders as you can.',
+        );
+      }
+      return { ok: true };
     },
   );
 

@@ -33,7 +33,16 @@ export async function sessionRoutes(app: FastifyInstance, context: SessionContex
     { schema: { body: signInBody } },
     async (request, reply) => {
       const { address, password } = request.body;
-      const account = await MailAccount.signIn(options.gateways, address.trim(), password, options.logger);
+      // The browser's address (the socket's peer, or what a trusted proxy says: WEBMAIL_TRUSTED_PROXIES)
+      // goes on to the gateways in a PROXY header, so their per-IP caps and lockout count browsers.
+      const browser = { address: request.ip, port: request.socket.remotePort ?? 0 };
+      const account = await MailAccount.signIn(
+        options.gateways,
+        address.trim(),
+        password,
+        options.logger,
+        browser,
+      );
       if (!account) throw new WebmailError(401, 'login_failed', FAILED);
       const session = sessions.create(account);
       reply.setCookie(cookieName, session.id, {

@@ -1,9 +1,11 @@
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
+import { swaks, type AllInOneProcess } from '@correo/testkit';
 
 const run = promisify(execFile);
 const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -61,5 +63,41 @@ export async function startForeignHost(): Promise<ForeignHost> {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** A mail from `from` to the stack's demo account through its MX, as swaks sends it. */
+export async function deliverToDemo(
+  stack: AllInOneProcess,
+  from: string,
+  subject: string,
+  extra: string[] = [],
+): Promise<void> {
+  const run = await swaks([
+    '--server',
+    `127.0.0.1:${stack.ports.mx}`,
+    '--from',
+    from,
+    '--to',
+    stack.demo.address,
+    '--header',
+    `Subject: ${subject}`,
+    ...extra,
+  ]);
+  assert.equal(run.exitCode, 0, run.output);
+}
+
+/** The environment of a webmail deployed on its own in front of this stack's gateways. */
+export function standaloneWebmailEnv(stack: AllInOneProcess, extra: Record<string, string> = {}) {
+  return {
+    WEBMAIL_HOST: '127.0.0.1',
+    WEBMAIL_PORT: '0',
+    WEBMAIL_IMAP_HOST: stack.host,
+    WEBMAIL_IMAP_PORT: String(stack.ports.imap),
+    WEBMAIL_SUBMISSION_HOST: stack.host,
+    WEBMAIL_SUBMISSION_PORT: String(stack.ports.submission),
+    WEBMAIL_TLS_CA_FILE: stack.caFile,
+    WEBMAIL_TLS_SERVERNAME: 'mx.correo.test',
+    ...extra,
   };
 }

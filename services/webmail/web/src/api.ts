@@ -1,13 +1,21 @@
 /** The webmail server's JSON API (services/webmail/src/routes), typed for the page by src/api-types.ts. */
 
 export type {
+  AuthenticationSummary,
   Folder,
   MessagePage,
   MessageSummary,
   OpenedMessage as MessageView,
   Outgoing,
 } from '../../src/api-types.js';
-import type { Folder, MessagePage, OpenedMessage, Outgoing } from '../../src/api-types.js';
+import type { Folder, MessageHeaders, MessagePage, OpenedMessage, Outgoing } from '../../src/api-types.js';
+
+/** How the list is asked for: SORT key and order, or conversations (THREAD=REFERENCES). */
+export interface ListOrder {
+  sort: 'arrival' | 'date' | 'from' | 'subject' | 'size';
+  order: 'asc' | 'desc';
+  threads: boolean;
+}
 
 /** A refusal in the user's words, as the server phrased it. */
 export class ApiError extends Error {
@@ -76,8 +84,8 @@ export const api = {
   },
   signOut: () => call<void>('DELETE', '/api/session'),
   folders: () => call<{ folders: Folder[] }>('GET', '/api/folders').then((r) => r.folders),
-  messages: (params: { folder: string; page: number; q?: string }) =>
-    call<MessagePage>('GET', `/api/messages?${query(params)}`),
+  messages: (params: { folder: string; page: number; q?: string | undefined } & Partial<ListOrder>) =>
+    call<MessagePage>('GET', `/api/messages?${query({ ...params, threads: params.threads || undefined })}`),
   message: (folder: string, uid: number) =>
     call<OpenedMessage>('GET', `/api/message?${query({ folder, uid })}`),
   setFlags: (folder: string, uids: number[], flags: { seen?: boolean; flagged?: boolean }) =>
@@ -87,6 +95,23 @@ export const api = {
   empty: (folder: string) => call<void>('POST', '/api/folders/empty', { folder }),
   remove: (folder: string, uids: number[]) => call<void>('POST', '/api/messages/delete', { folder, uids }),
   send: (message: Outgoing) => call<{ sent: boolean }>('POST', '/api/send', message),
+  createFolder: (folder: string) => call<void>('POST', '/api/folders', { folder }),
+  renameFolder: (folder: string, to: string) => call<void>('POST', '/api/folders/rename', { folder, to }),
+  deleteFolder: (folder: string) => call<void>('POST', '/api/folders/delete', { folder }),
+  headers: (folder: string, uid: number) =>
+    call<MessageHeaders>('GET', `/api/message/headers?${query({ folder, uid })}`).then((r) => r.headers),
+  /** The message as stored, as text for the "raw source" view (at most `limit` characters). */
+  async rawSource(folder: string, uid: number, limit: number): Promise<{ text: string; cut: boolean }> {
+    const response = await fetch(`/api/message/source?${query({ folder, uid })}`, {
+      credentials: 'same-origin',
+    });
+    if (!response.ok)
+      throw new ApiError(response.status, 'error', 'The source of this message could not be read.');
+    const text = await response.text();
+    return { text: text.slice(0, limit), cut: text.length > limit };
+  },
+  imageSender: (sender: string, allow: boolean) =>
+    call<void>('POST', '/api/image-senders', { sender, allow }),
   bodyUrl: (folder: string, uid: number, images: boolean) =>
     `/api/message/body?${query({ folder, uid, images: images || undefined })}`,
   sourceUrl: (folder: string, uid: number) => `/api/message/source?${query({ folder, uid })}`,

@@ -1,7 +1,33 @@
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
-import { repeat } from 'lit/directives/repeat.js';
-import { api, ApiError, type Folder, type MessagePage, type MessageView, type Outgoing } from './api.js';
+import {
+  api,
+  ApiError,
+  type Folder,
+  type ListOrder,
+  type MessagePage,
+  type MessageView,
+  type Outgoing,
+} from './api.js';
+import {
+  renderFolderTree,
+  type DraggedMessages,
+  type FolderEdit,
+  type FolderTreeHost,
+} from './folder-tree.js';
 import { folderLabel, formatDate, formatSize, quote } from './format.js';
+import { renderMessageList, visibleMessages, type BulkAction, type MessageListHost } from './message-list.js';
+import {
+  renderAuthentication,
+  renderDetail,
+  renderDetailButtons,
+  renderImagesBar,
+  type ReaderDetail,
+  type ReaderHost,
+} from './reader.js';
+import { Selection } from './selection.js';
+
+/** The raw source view shows this much; the download has all of it. */
+const RAW_SOURCE_LIMIT = 512 * 1024;
 
 interface Draft {
   to: string;
@@ -15,7 +41,7 @@ interface Draft {
  * The whole page: sign-in, folders, the message list, the reading pane and compose. Light DOM (no
  * shadow root) so one stylesheet served by the webmail styles it under style-src 'self'.
  */
-class CorreoWebmail extends LitElement {
+class CorreoWebmail extends LitElement implements FolderTreeHost, MessageListHost, ReaderHost {
   static override properties = {
     address: { state: true },
     folders: { state: true },
@@ -32,6 +58,10 @@ class CorreoWebmail extends LitElement {
     error: { state: true },
     busy: { state: true },
     confirmEmpty: { state: true },
+    order: { state: true },
+    expanded: { state: true },
+    folderEdit: { state: true },
+    detail: { state: true },
   };
 
   address: string | null | undefined = undefined;
@@ -49,7 +79,15 @@ class CorreoWebmail extends LitElement {
   error = '';
   busy = false;
   confirmEmpty = false;
+  // Received (the mailbox's own order) by default: a page costs one FETCH, whatever the folder's size.
+  order: ListOrder = { sort: 'arrival', order: 'desc', threads: false };
+  /** Picked rows (not reactive by itself: every change calls requestUpdate). */
+  readonly selection = new Selection();
+  expanded = new Set<number>();
+  folderEdit: FolderEdit | null = null;
+  detail: ReaderDetail | null = null;
   #events: EventSource | null = null;
+  #listTicket = 0;
 
   protected override createRenderRoot() {
     return this;
@@ -68,6 +106,7 @@ class CorreoWebmail extends LitElement {
     super.disconnectedCallback();
     document.removeEventListener('keydown', this.#onKey);
     this.#events?.close();
+    window.removeEventListener('focus', this.#onFocus);
   }
 
   protected override updated(changed: PropertyValues) {
@@ -93,8 +132,8 @@ class CorreoWebmail extends LitElement {
       <div class="notice" role="status" aria-live="polite">${this.status}</div>
       ${this.error ? html`<div class="error" role="alert">${this.error}</div>` : nothing}
       <main class="panes">
-        <nav class="folders" aria-label="Folders">${this.#renderFolders()}</nav>
-        <section class="list" aria-label="Message list">${this.#renderList()}</section>
+        <nav class="folders" aria-label="Folders">${renderFolderTree(this)}</nav>
+        <section class="list" aria-label="Message list">${renderMessageList(this)}</section>
         <section class="reader" aria-label="Reading pane">
           ${this.draft ? this.#renderCompose() : this.#renderMessage()}
         </section>
@@ -121,94 +160,9 @@ class CorreoWebmail extends LitElement {
     `;
   }
 
-  #renderFolders() {
-    return html`<ul>
-      ${this.folders.map(
-        (folder) =>
-          html`<li>
-            <button
-              type="button"
-              class="folder"
-              data-path=${folder.path}
-              aria-current=${folder.path === this.folder ? 'true' : 'false'}
-              @click=${() => this.#openFolder(folder.path)}
-            >
-              <span class="icon" aria-hidden="true">${folderIcon(folder)}</span>
-              <span class="name">${folderLabel(folder)}</span>
-              ${
-                folder.unseen > 0
-                  ? html`<span class="unseen" aria-label="${folder.unseen} unread">${folder.unseen}</span>`
-                  : nothing
-              }
-            </button>
-          </li>`,
-      )}
-    </ul>`;
-  }
-
-  #renderList() {
-    const list = this.list;
-    if (!list) return html`<p class="empty">Loading…</p>`;
-    const first = list.total === 0 ? 0 : (list.page - 1) * list.pageSize + 1;
-    const last = Math.min(list.total, list.page * list.pageSize);
-    return html`
-      <div class="list-head">
-        <h2>${this.search ? `Search: ${this.search}` : folderLabel(this.#currentFolder())}</h2>
-        ${this.#renderEmpty(list.total)}
-        <span class="range">${first}–${last} of ${list.total}</span>
-        <button
-          type="button"
-          aria-label="Newer messages"
-          ?disabled=${list.page <= 1}
-          @click=${() => this.#goPage(list.page - 1)}
-        >
-          ‹
-        </button>
-        <button
-          type="button"
-          aria-label="Older messages"
-          ?disabled=${last >= list.total}
-          @click=${() => this.#goPage(list.page + 1)}
-        >
-          ›
-        </button>
-      </div>
-      ${
-        list.messages.length === 0
-          ? html`<p class="empty">No messages here.</p>`
-          : html`<ol class="messages">
-              ${repeat(
-                list.messages,
-                // Keyed by UID: a row stays with its message while live updates reorder the list, so
-                // a click during a refresh opens the message that was under the pointer.
-                (m) => m.uid,
-                (m) =>
-                  html`<li>
-                    <button
-                      type="button"
-                      class="message-row ${m.seen ? '' : 'unread'} ${this.selected === m.uid ? 'selected' : ''}"
-                      data-uid=${m.uid}
-                      aria-current=${this.selected === m.uid ? 'true' : 'false'}
-                      @click=${() => this.#openMessage(m.uid)}
-                    >
-                      <span class="from">${m.from || '(no sender)'}</span>
-                      <span class="date">${formatDate(m.date)}</span>
-                      <span class="subject">
-                        ${m.flagged ? html`<span class="flag" aria-label="flagged">★</span>` : nothing}
-                        ${m.hasAttachments ? html`<span class="clip" aria-label="has attachments">⊕</span>` : nothing}
-                        ${m.subject || '(no subject)'}
-                      </span>
-                    </button>
-                  </li>`,
-              )}
-            </ol>`
-      }
-    `;
-  }
-
   /** Emptying Trash/Junk deletes for good: the first click asks, the second does it. */
-  #renderEmpty(total: number) {
-    const use = this.#currentFolder().specialUse;
+  renderEmptyFolder(total: number) {
+    const use = this.currentFolder().specialUse;
     if (this.search || total === 0 || (use !== '\\Trash' && use !== '\\Junk')) return nothing;
     if (!this.confirmEmpty) {
       return html`<button type="button" @click=${() => (this.confirmEmpty = true)}>Empty</button>`;
@@ -221,7 +175,7 @@ class CorreoWebmail extends LitElement {
     this.confirmEmpty = false;
     void this.#guard(async () => {
       await api.empty(folder);
-      this.status = `${folderLabel(this.#currentFolder())} emptied.`;
+      this.status = `${folderLabel(this.currentFolder())} emptied.`;
       await Promise.all([this.#loadList(), this.#loadFolders()]);
     });
   };
@@ -248,6 +202,7 @@ class CorreoWebmail extends LitElement {
           <dt>Date</dt>
           <dd>${formatDate(m.date, true)}</dd>
         </dl>
+        ${renderAuthentication(m)}
         <div class="actions">
           <button type="button" @click=${() => this.#reply(m)}>Reply (r)</button>
           <button type="button" @click=${() => this.#replyAll(m)}>Reply all (a)</button>
@@ -281,16 +236,9 @@ class CorreoWebmail extends LitElement {
               : nothing
           }
           <a class="button" href=${api.sourceUrl(m.folder, m.uid)} download>Source</a>
+          ${renderDetailButtons(this)}
         </div>
-        ${
-          m.hasHtml && !this.plainText && m.remoteImages > 0 && !this.showImages
-            ? html`<p class="images-blocked">
-                ${m.remoteImages} remote image${m.remoteImages === 1 ? ' was' : 's were'} blocked to protect
-                your privacy.
-                <button type="button" @click=${() => (this.showImages = true)}>Show images</button>
-              </p>`
-            : nothing
-        }
+        ${renderDetail(this)} ${this.plainText ? nothing : renderImagesBar(this, m)}
         ${
           m.hasHtml && !this.plainText
             ? html`<iframe
@@ -350,7 +298,16 @@ class CorreoWebmail extends LitElement {
   async #start() {
     await Promise.all([this.#loadFolders(), this.#loadList()]);
     this.#listen();
+    // IDLE reports the open folder only; the other folders' unread counts (LIST-STATUS) catch up on
+    // every action and when the user comes back to the tab. Not on a timer: a timer would keep an
+    // unattended session alive past its idle expiry.
+    window.removeEventListener('focus', this.#onFocus);
+    window.addEventListener('focus', this.#onFocus);
   }
+
+  #onFocus = () => {
+    if (this.address) void this.#loadFolders().catch(() => {});
+  };
 
   /** Live updates: the server's IDLE, passed on as Server-Sent Events. */
   #listen() {
@@ -375,10 +332,21 @@ class CorreoWebmail extends LitElement {
   }
 
   async #loadList() {
-    this.list = await api.messages({ folder: this.folder, page: this.page, q: this.search || undefined });
+    // Only the latest request's answer is shown: a reload still in flight for the folder (or page,
+    // order, search) the user just left must not replace the list they are looking at now.
+    const ticket = ++this.#listTicket;
+    const list = await api.messages({
+      folder: this.folder,
+      page: this.page,
+      q: this.search || undefined,
+      ...this.order,
+    });
+    if (ticket !== this.#listTicket) return;
+    this.selection.keepOnly(list.messages.map((m) => m.uid));
+    this.list = list;
   }
 
-  #currentFolder(): Folder {
+  currentFolder(): Folder {
     return (
       this.folders.find((f) => f.path === this.folder) ?? {
         path: this.folder,
@@ -391,9 +359,12 @@ class CorreoWebmail extends LitElement {
     );
   }
 
-  #openFolder(path: string) {
+  openFolder(path: string) {
     this.folder = path;
     this.confirmEmpty = false;
+    this.folderEdit = null;
+    this.selection.clear();
+    this.expanded = new Set();
     this.page = 1;
     this.search = '';
     this.selected = null;
@@ -402,9 +373,183 @@ class CorreoWebmail extends LitElement {
     void this.#guard(() => this.#loadList());
   }
 
-  #goPage(page: number) {
+  goPage(page: number) {
     this.page = page;
+    this.selection.clear();
     void this.#guard(() => this.#loadList());
+  }
+
+  // The message list (message-list.ts): order, selection, threads, bulk actions.
+
+  setOrder(change: Partial<ListOrder>) {
+    this.order = { ...this.order, ...change };
+    this.page = 1;
+    this.selection.clear();
+    this.expanded = new Set();
+    void this.#guard(() => this.#loadList());
+  }
+
+  rowClicked(uid: number, how: { shift: boolean; toggle: boolean }) {
+    if (!how.shift && !how.toggle) {
+      this.selection.focus(uid);
+      this.requestUpdate();
+      this.#openMessage(uid);
+      return;
+    }
+    this.selection.click(
+      uid,
+      how,
+      visibleMessages(this).map((m) => m.uid),
+    );
+    this.requestUpdate();
+  }
+
+  toggleThread(root: number) {
+    const expanded = new Set(this.expanded);
+    if (!expanded.delete(root)) expanded.add(root);
+    this.expanded = expanded;
+  }
+
+  selectAll(on: boolean) {
+    if (on) this.selection.all(visibleMessages(this).map((m) => m.uid));
+    else this.selection.clear();
+    this.requestUpdate();
+  }
+
+  bulk(action: BulkAction) {
+    // A collapsed conversation stands for all of its messages.
+    const picked = new Set(this.selection.uids);
+    for (const m of this.list?.messages ?? []) {
+      if (m.thread && picked.has(m.thread.root) && !this.expanded.has(m.thread.root)) picked.add(m.uid);
+    }
+    const uids = [...picked];
+    if (uids.length === 0) return;
+    const folder = this.folder;
+    const count = `${uids.length} message${uids.length === 1 ? '' : 's'}`;
+    void this.#guard(async () => {
+      if (action === 'read' || action === 'unread') {
+        await api.setFlags(folder, uids, { seen: action === 'read' });
+        this.status = `${count} marked ${action}.`;
+      } else if (action === 'flag' || action === 'unflag') {
+        await api.setFlags(folder, uids, { flagged: action === 'flag' });
+        this.status = `${count} ${action === 'flag' ? 'flagged' : 'unflagged'}.`;
+      } else if (action === 'delete') {
+        await api.remove(folder, uids);
+        this.status = `${count} deleted.`;
+      } else {
+        const to =
+          action === 'archive' ? this.folders.find((f) => f.specialUse === '\\Archive')?.path : action.move;
+        if (!to) return;
+        await api.move(folder, uids, to);
+        this.status = `${count} moved to ${this.#label(to)}.`;
+      }
+      const open = this.message;
+      if (open && uids.includes(open.uid)) {
+        // Gone from this folder, or shown with its new flags.
+        if (typeof action !== 'string' || action === 'delete' || action === 'archive') this.message = null;
+        else if (action === 'read' || action === 'unread')
+          this.message = { ...open, seen: action === 'read' };
+        else this.message = { ...open, flagged: action === 'flag' };
+      }
+      this.selection.clear();
+      await Promise.all([this.#loadList(), this.#loadFolders()]);
+    });
+  }
+
+  // The folder tree (folder-tree.ts).
+
+  moveDropped(dragged: DraggedMessages, to: string) {
+    if (dragged.folder !== this.folder || dragged.uids.length === 0 || to === this.folder) return;
+    const count = `${dragged.uids.length} message${dragged.uids.length === 1 ? '' : 's'}`;
+    void this.#guard(async () => {
+      await api.move(dragged.folder, dragged.uids, to);
+      if (this.message && dragged.uids.includes(this.message.uid)) this.message = null;
+      this.selection.clear();
+      this.status = `${count} moved to ${this.#label(to)}.`;
+      await Promise.all([this.#loadList(), this.#loadFolders()]);
+    });
+  }
+
+  editFolder(edit: FolderEdit | null) {
+    this.folderEdit = edit;
+    if (edit && edit.kind !== 'delete') {
+      void this.updateComplete.then(() => this.querySelector<HTMLInputElement>('#folder-name')?.focus());
+    }
+  }
+
+  createFolder(path: string) {
+    void this.#guard(async () => {
+      await api.createFolder(path);
+      this.folderEdit = null;
+      this.status = `Folder "${path}" created.`;
+      await this.#loadFolders();
+    });
+  }
+
+  renameFolder(path: string, to: string) {
+    void this.#guard(async () => {
+      await api.renameFolder(path, to);
+      this.folderEdit = null;
+      this.status = `Folder "${path}" renamed to "${to}".`;
+      await this.#loadFolders();
+      if (this.folder === path) this.openFolder(to);
+    });
+  }
+
+  deleteFolder(path: string) {
+    void this.#guard(async () => {
+      await api.deleteFolder(path);
+      this.folderEdit = null;
+      this.status = `Folder "${path}" deleted.`;
+      await this.#loadFolders();
+      if (this.folder === path) this.openFolder('INBOX');
+    });
+  }
+
+  #label(path: string): string {
+    const folder = this.folders.find((f) => f.path === path);
+    return folder ? folderLabel(folder) : path;
+  }
+
+  // The reading pane (reader.ts): headers, raw source, remote images.
+
+  showDetail(kind: ReaderDetail['kind'] | null) {
+    const m = this.message;
+    if (!m || kind === null) {
+      this.detail = null;
+      return;
+    }
+    void this.#guard(async () => {
+      this.detail =
+        kind === 'headers'
+          ? { kind, headers: await api.headers(m.folder, m.uid) }
+          : { kind, ...(await api.rawSource(m.folder, m.uid, RAW_SOURCE_LIMIT)) };
+    });
+  }
+
+  allowImages(scope: 'message' | 'sender') {
+    const m = this.message;
+    if (!m) return;
+    if (scope === 'message') {
+      this.showImages = true;
+      return;
+    }
+    void this.#guard(async () => {
+      await api.imageSender(m.sender, true);
+      this.message = { ...m, imagesAllowed: true };
+      this.showImages = true;
+      this.status = `Images from ${m.sender} will always be shown.`;
+    });
+  }
+
+  forgetSender(sender: string) {
+    const m = this.message;
+    void this.#guard(async () => {
+      await api.imageSender(sender, false);
+      if (m) this.message = { ...m, imagesAllowed: false };
+      this.showImages = false;
+      this.status = `Images from ${sender} will be blocked again.`;
+    });
   }
 
   #openMessage(uid: number) {
@@ -413,9 +558,12 @@ class CorreoWebmail extends LitElement {
     this.draft = null;
     this.showImages = false;
     this.plainText = false;
+    this.detail = null;
     void this.#guard(async () => {
       const message = await api.message(this.folder, uid);
       if (this.selected !== uid) return;
+      // The user allowed this sender's images for good (kept on the server): shown at once.
+      this.showImages = message.imagesAllowed;
       this.message = message;
       if (!message.seen) {
         await api.setFlags(this.folder, [uid], { seen: true });
@@ -587,7 +735,7 @@ class CorreoWebmail extends LitElement {
     const target = event.target as HTMLElement;
     if (!this.address || event.ctrlKey || event.metaKey || event.altKey) return;
     if (target.closest('input, textarea, select')) return;
-    const messages = this.list?.messages ?? [];
+    const messages = visibleMessages(this);
     const index = messages.findIndex((m) => m.uid === this.selected);
     const go = (i: number) => {
       const next = messages[Math.max(0, Math.min(messages.length - 1, i))];
@@ -609,19 +757,6 @@ class CorreoWebmail extends LitElement {
       action();
     }
   };
-}
-
-// Symbols every system font has (no emoji font is assumed); the name beside them says what they are.
-function folderIcon(folder: Folder): string {
-  if (folder.path.toUpperCase() === 'INBOX') return '✉';
-  const icons: Record<string, string> = {
-    '\\Sent': '➤',
-    '\\Drafts': '✎',
-    '\\Trash': '✖',
-    '\\Junk': '⚠',
-    '\\Archive': '▤',
-  };
-  return (folder.specialUse && icons[folder.specialUse]) || '▸';
 }
 
 function messageOf(error: unknown): string {

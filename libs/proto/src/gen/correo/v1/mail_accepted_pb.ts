@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file correo/v1/mail_accepted.proto.
  */
 export const file_correo_v1_mail_accepted: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jb3JyZW8vdjEvbWFpbF9hY2NlcHRlZC5wcm90bxIJY29ycmVvLnYxIr4BChRBdXRoZW50aWNhdGlvblJlc3VsdBIOCgZtZXRob2QYASABKAkSDgoGcmVzdWx0GAIgASgJEg4KBnJlYXNvbhgDIAEoCRJDCgpwcm9wZXJ0aWVzGAQgAygLMi8uY29ycmVvLnYxLkF1dGhlbnRpY2F0aW9uUmVzdWx0LlByb3BlcnRpZXNFbnRyeRoxCg9Qcm9wZXJ0aWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJZChVBdXRoZW50aWNhdGlvblJlc3VsdHMSMAoHcmVzdWx0cxgBIAMoCzIfLmNvcnJlby52MS5BdXRoZW50aWNhdGlvblJlc3VsdBIOCgZoZWFkZXIYAiABKAki+wMKDE1haWxBY2NlcHRlZBIQCghldmVudF9pZBgBIAEoCRIvCgtyZWNlaXZlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJY2xpZW50X2lwGAMgASgJEgwKBGhlbG8YBCABKAkSGgoSYXV0aGVudGljYXRlZF91c2VyGAUgASgJEhEKCW1haWxfZnJvbRgGIAEoCRIoCgpyZWNpcGllbnRzGAcgAygLMhQuY29ycmVvLnYxLlJlY2lwaWVudBIQCghibG9iX2tleRgIIAEoCRIMCgRzaXplGAkgASgEEg4KBnNoYTI1NhgKIAEoCRJAChZhdXRoZW50aWNhdGlvbl9yZXN1bHRzGAsgASgLMiAuY29ycmVvLnYxLkF1dGhlbnRpY2F0aW9uUmVzdWx0cxInCgRraW5kGAwgASgOMhkuY29ycmVvLnYxLlN1Ym1pc3Npb25LaW5kEgwKBHBvcnQYDSABKA0SEAoIc210cHV0ZjgYDiABKAgSFgoOZWlnaHRfYml0X21pbWUYDyABKAgSIgoDZHNuGBAgASgLMhUuY29ycmVvLnYxLkRzbk9wdGlvbnMSEgoKYWNjb3VudF9pZBgRIAEoCRIRCgl0ZW5hbnRfaWQYEiABKAkSEAoIYW5hbHlzaXMYEyABKAxiBnByb3RvMw", [file_correo_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("Ch1jb3JyZW8vdjEvbWFpbF9hY2NlcHRlZC5wcm90bxIJY29ycmVvLnYxIr4BChRBdXRoZW50aWNhdGlvblJlc3VsdBIOCgZtZXRob2QYASABKAkSDgoGcmVzdWx0GAIgASgJEg4KBnJlYXNvbhgDIAEoCRJDCgpwcm9wZXJ0aWVzGAQgAygLMi8uY29ycmVvLnYxLkF1dGhlbnRpY2F0aW9uUmVzdWx0LlByb3BlcnRpZXNFbnRyeRoxCg9Qcm9wZXJ0aWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJZChVBdXRoZW50aWNhdGlvblJlc3VsdHMSMAoHcmVzdWx0cxgBIAMoCzIfLmNvcnJlby52MS5BdXRoZW50aWNhdGlvblJlc3VsdBIOCgZoZWFkZXIYAiABKAkiiQQKDE1haWxBY2NlcHRlZBIQCghldmVudF9pZBgBIAEoCRIvCgtyZWNlaXZlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJY2xpZW50X2lwGAMgASgJEgwKBGhlbG8YBCABKAkSGgoSYXV0aGVudGljYXRlZF91c2VyGAUgASgJEhEKCW1haWxfZnJvbRgGIAEoCRIoCgpyZWNpcGllbnRzGAcgAygLMhQuY29ycmVvLnYxLlJlY2lwaWVudBIQCghibG9iX2tleRgIIAEoCRIMCgRzaXplGAkgASgEEg4KBnNoYTI1NhgKIAEoCRJAChZhdXRoZW50aWNhdGlvbl9yZXN1bHRzGAsgASgLMiAuY29ycmVvLnYxLkF1dGhlbnRpY2F0aW9uUmVzdWx0cxInCgRraW5kGAwgASgOMhkuY29ycmVvLnYxLlN1Ym1pc3Npb25LaW5kEgwKBHBvcnQYDSABKA0SEAoIc210cHV0ZjgYDiABKAgSFgoOZWlnaHRfYml0X21pbWUYDyABKAgSIgoDZHNuGBAgASgLMhUuY29ycmVvLnYxLkRzbk9wdGlvbnMSEgoKYWNjb3VudF9pZBgRIAEoCRIRCgl0ZW5hbnRfaWQYEiABKAkSEAoIYW5hbHlzaXMYEyABKAwSDAoEYm9keRgUIAEoDGIGcHJvdG8z", [file_correo_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * One result of an RFC 8601 Authentication-Results resinfo (spf, dkim, dmarc, arc, ...).
@@ -83,8 +83,8 @@ export const AuthenticationResultsSchema: GenMessage<AuthenticationResults> = /*
   messageDesc(file_correo_v1_mail_accepted, 1);
 
 /**
- * Published to mail.accepted once the body is durable in the blob store; smtp-ingress answers
- * 250 only after this event is durable too.
+ * Published to mail.accepted once the body is durable: in the blob store, or (a small message) in
+ * this event itself (`body`); smtp-ingress answers 250 only after this event is durable too.
  *
  * @generated from message correo.v1.MailAccepted
  */
@@ -203,6 +203,17 @@ export type MailAccepted = Message<"correo.v1.MailAccepted"> & {
    * @generated from field: bytes analysis = 19;
    */
   analysis: Uint8Array;
+
+  /**
+   * The raw message itself when it is small (smtp-ingress: up to 128 KiB): the event is then the one
+   * durable write before the 250 (one WAL flush or produce request shared by every session, instead
+   * of a blob file, its fsync and its directory's fsync first). blob_key/sha256/size still describe
+   * these bytes: the mda stores them under blob_key before anything names that key (a filed message,
+   * a relay job). Empty: the body is already in the blob store.
+   *
+   * @generated from field: bytes body = 20;
+   */
+  body: Uint8Array;
 };
 
 /**
