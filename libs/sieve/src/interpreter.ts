@@ -1,4 +1,4 @@
-import { decodedAddressList } from '@correo/mime';
+import { decodedAddressList, decodeHeaderText } from '@correo/mime';
 import type { AddressEntry } from '@correo/mime';
 import { SieveRuntimeError } from './errors.js';
 import type { Comparator, MatchType } from './match.js';
@@ -187,8 +187,12 @@ class Run {
       }
       case 'header': {
         const { names, keys, match } = this.matchArgs(test);
+        // RFC 5228 5.7: header compares the decoded text (RFC 2047); address parses the raw field.
         return names.some((name) =>
-          this.headerValues(name).some((value) => keys.some((key) => match(value, key))),
+          this.headerValues(name).some((raw) => {
+            const value = decodeHeaderText(raw);
+            return keys.some((key) => match(value, key));
+          }),
         );
       }
       case 'address': {

@@ -12,7 +12,10 @@ export function matches(value: string, key: string, type: MatchType, comparator:
   const k = fold(key, comparator);
   if (type === 'is') return v === k;
   if (type === 'contains') return v.includes(k);
-  return wildcard(Array.from(v), parsePattern(k));
+  // Both base comparators work on octets (RFC 4790 9.2, 9.3), so "?" is one octet of the UTF-8
+  // text, as in Pigeonhole: "p??te" matches "pâte". latin1 maps each octet to one code unit.
+  const octets = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
+  return wildcard(Array.from(octets(v)), parsePattern(octets(k)));
 }
 
 type Piece = { kind: 'star' } | { kind: 'one' } | { kind: 'char'; char: string };

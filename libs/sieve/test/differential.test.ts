@@ -58,7 +58,8 @@ const MESSAGES: Message[] = [
     to: 'me@example.org',
     raw:
       'From: The Boss <boss@example.com>\r\nTo: me@example.org, Team <team@Example.ORG>\r\n' +
-      'Cc: audit@example.net\r\nSubject: Quarterly report\r\nX-Priority: 1\r\n\r\nNumbers attached.\r\n',
+      'Cc: audit@example.net\r\nSubject: Quarterly report\r\nX-Priority: 1\r\n' +
+      'Comments: =?UTF-8?Q?Caf=C3=A9_men=C3=BC?= and =?ISO-8859-1?B?cOJ0ZQ==?=\r\n\r\nNumbers attached.\r\n',
   },
   {
     name: 'list',
@@ -135,6 +136,11 @@ fileinto :copy :create :flags "\\\\Seen" "Archive";`,
 if exists "X-Missing" { discard; }
 if address :all :matches ["from", "sender"] "*@*.example" { fileinto "example-tld"; }
 if header :contains ["list-id", "x-priority"] ["sieve", "1"] { fileinto "listy"; }`,
+  'RFC 2047 encoded words in header': `require "fileinto";
+if header :contains "comments" "Café menü" { fileinto "decoded"; }
+if header :matches "comments" "* and p??te" { fileinto "latin1"; }
+if header :matches "comments" "* and p?te" { fileinto "one-octet"; }
+if header :contains "comments" "=?UTF-8?" { fileinto "raw"; }`,
   'keep and fileinto the same folder twice': `require "fileinto";
 fileinto "Twice"; fileinto "Twice"; if true { keep; }`,
 };
