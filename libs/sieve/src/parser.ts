@@ -12,6 +12,8 @@ export interface Test {
   name: string;
   args: Argument[];
   tests: Test[];
+  /** The tests were written as a parenthesised test list (anyof/allof take one, if/not never). */
+  testList: boolean;
   offset: number;
 }
 
@@ -80,7 +82,7 @@ class Parser {
     const token = this.token;
     if (token.type !== 'identifier') throw this.lexer.error('expected a command', token.offset);
     this.advance();
-    const { args, tests } = this.arguments();
+    const { args, tests, testList } = this.arguments();
     let block: Command[] | null = null;
     if (this.isSpecial('{')) {
       this.enter(this.token.offset);
@@ -89,10 +91,10 @@ class Parser {
       this.expect('}', '"}"');
       this.depth--;
     } else this.expect(';', '";" or "{"');
-    return { name: token.value, args, tests, block, offset: token.offset };
+    return { name: token.value, args, tests, testList, block, offset: token.offset };
   }
 
-  private arguments(): { args: Argument[]; tests: Test[] } {
+  private arguments(): { args: Argument[]; tests: Test[]; testList: boolean } {
     const args: Argument[] = [];
     for (;;) {
       const token = this.token;
@@ -108,8 +110,10 @@ class Parser {
       this.advance();
     }
     let tests: Test[] = [];
+    let testList = false;
     if (this.token.type === 'identifier') tests = [this.test()];
     else if (this.isSpecial('(')) {
+      testList = true;
       const open = this.token.offset;
       this.enter(open);
       this.advance();
@@ -121,7 +125,7 @@ class Parser {
       this.expect(')', '"," or ")"');
       this.depth--;
     }
-    return { args, tests };
+    return { args, tests, testList };
   }
 
   private test(): Test {
@@ -129,9 +133,9 @@ class Parser {
     if (token.type !== 'identifier') throw this.lexer.error('expected a test', token.offset);
     this.enter(token.offset);
     this.advance();
-    const { args, tests } = this.arguments();
+    const { args, tests, testList } = this.arguments();
     this.depth--;
-    return { name: token.value, args, tests, offset: token.offset };
+    return { name: token.value, args, tests, testList, offset: token.offset };
   }
 
   private stringList(): string[] {

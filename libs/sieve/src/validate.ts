@@ -204,9 +204,10 @@ function checkNode(node: Test, spec: Spec, required: Set<string>, fail: Fail): v
   }
   if (!spec.tests && node.tests.length)
     throw fail(`${kind} "${node.name}" takes no test`, node.tests[0]!.offset);
-  if (spec.tests === 'one' && node.tests.length !== 1)
-    throw fail(`${kind} "${node.name}" needs one test`, node.offset);
-  if (spec.tests === 'list' && node.tests.length === 0)
+  if (spec.tests === 'one' && (node.tests.length !== 1 || node.testList)) {
+    throw fail(`${kind} "${node.name}" needs one test, not a test list`, node.offset);
+  }
+  if (spec.tests === 'list' && !node.testList)
     throw fail(`${kind} "${node.name}" needs a test list`, node.offset);
   for (const test of node.tests) {
     const testSpec = TESTS[test.name];

@@ -144,6 +144,10 @@ describe('errors carry line and column', () => {
     rejects('if header :comparator "i;unicode" "a" "b" { keep; }', /unknown comparator/, 1, 23));
   test('size without :over or :under', () => rejects('if size 10 { keep; }', /needs :over or :under/, 1, 4));
   test('missing argument', () => rejects('if header "a" { keep; }', /missing argument/, 1, 4));
+  test('not with a test list (as Pigeonhole refuses it)', () =>
+    rejects('if not (true) { keep; }', /"not" needs one test, not a test list/, 1, 4));
+  test('anyof without a test list', () =>
+    rejects('if anyof true { keep; }', /"anyof" needs a test list/, 1, 4));
   test('if without block', () => rejects('if true;', /"if" needs a block/, 1, 1));
   test('unexpected character', () => rejects('keep;\n\n  @', /unexpected character "@"/, 3, 3));
   test('number too large', () =>
