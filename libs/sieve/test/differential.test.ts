@@ -7,7 +7,7 @@ import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import fc from 'fast-check';
 import type { MessageView, SieveAction } from '../src/index.js';
-import { parseScript, runScript } from '../src/index.js';
+import { parseScript, runScript, SieveSyntaxError } from '../src/index.js';
 import { wellFormedScript } from './arbitraries.js';
 
 /**
@@ -250,4 +250,34 @@ describe('differential against Pigeonhole sieve-test', () => {
       }
     });
   }
+});
+
+// Scripts both must refuse at compile time: sieve-test exits non-zero with "failed to compile".
+const INVALID: string[] = [
+  'frobnicate;',
+  'fileinto "x";',
+  'require "vacation-seconds-nonexistent";',
+  'keep; require "fileinto";',
+  'elsif true { keep; }',
+  'if not (true) { keep; }',
+  'if header :is :contains "a" "b" { keep; }',
+  'if size 10 { keep; }',
+  'require ["fileinto", "copy"]; fileinto "x" :copy;',
+  'if header :comparator "i;nonexistent" "a" "b" { keep; }',
+  'keep',
+  'if true { keep; ',
+  'keep; /* open',
+];
+
+describe('both refuse the same broken scripts', () => {
+  INVALID.forEach((script, i) => {
+    test(JSON.stringify(script), async () => {
+      assert.throws(() => parseScript(script), SieveSyntaxError);
+      const file = join(dir, `invalid-${i}.sieve`);
+      writeFileSync(file, script, { mode: 0o644 });
+      const message = join(dir, `invalid-${i}.eml`);
+      writeFileSync(message, MESSAGES[0]!.raw, { mode: 0o644 });
+      await assert.rejects(run(sieveTest, ['-c', config, file, message]), /failed to compile/);
+    });
+  });
 });
