@@ -3,12 +3,16 @@
 // to local accounts. Reports accepted msgs/s (until the last 250), end-to-end delivered msgs/s (until
 // the last row is stored), and the latency from each 250 to its stored row (matched by event id),
 // on the embedded default and on the Kafka stack. Writes bench/results/ingest-<date>.json too.
+// The `services` stack is the Kafka stack with every service its own process, as the chart deploys
+// them: it also reports each process's CPU per message and memory (the chart's resources come
+// from these figures, charts/correo/values.yaml).
 //
 //   make bench-ingest
 //   BENCH_MESSAGES=2000 BENCH_SESSIONS=20 BENCH_STACKS=embedded,kafka make bench-ingest
 //   node --import tsx bench/ingest.ts --messages=500 --sessions=4 --stacks=embedded
+//   BENCH_STACKS=services make bench-ingest
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -18,8 +22,11 @@ import { uniqueName } from '@correo/testkit';
 import { AdminClient } from '../e2e/test/support/admin-client.js';
 import { startMailStack } from '../e2e/test/support/stacks.js';
 
-/** The stacks by their bench option names: kafka is the distributed test stack. */
-type BenchStack = 'embedded' | 'kafka';
+/**
+ * The stacks by their bench option names: kafka is the distributed test stack (the all-in-one on
+ * Kafka, PostgreSQL, MinIO, Redis), services the same backends under one process per service.
+ */
+type BenchStack = 'embedded' | 'kafka' | 'services';
 import { option } from './options.js';
 import { formatTable, percentile } from './report.js';
 
@@ -45,6 +52,30 @@ interface StackResult {
   latencyMs: { p50: number; p90: number; p99: number; max: number };
   acceptSeconds: number;
   endToEndSeconds: number;
+  /** services only: each process's CPU per message over the run, and its memory. */
+  processes?: ProcessFootprint[];
+}
+
+interface ProcessFootprint {
+  service: string;
+  cpuMsPerMessage: number;
+  /** After startup, before any mail. */
+  idleRssMiB: number;
+  /** The peak (VmHWM) by the end of the run. */
+  peakRssMiB: number;
+}
+
+/** user + system CPU seconds of a process so far, and its memory (kB), from /proc. */
+async function processUsage(pid: number): Promise<{ cpuSeconds: number; rssKb: number; hwmKb: number }> {
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
+  return {
+    cpuSeconds: (Number(stat[11]) + Number(stat[12])) / 100,
+    rssKb: kb('VmRSS'),
+    hwmKb: kb('VmHWM'),
+  };
 }
 
 function body(bytes: number, subject: string, to: string): string {
@@ -84,10 +115,19 @@ function send(connection: SMTPConnection, to: string, text: string): Promise<str
 }
 
 async function benchStack(kind: BenchStack): Promise<StackResult> {
-  const stack = await startMailStack(kind === 'kafka' ? 'distributed' : 'embedded', {
+  const env = {
     SMTP_MAX_CONNECTIONS_PER_IP: String(sessions + 10),
     SMTP_CONNECTIONS_PER_IP_PER_MINUTE: '0',
-  });
+  };
+  const stack =
+    kind === 'services'
+      ? await startMailStack('distributed', env, { processes: 'per-service' })
+      : await startMailStack(kind === 'kafka' ? 'distributed' : 'embedded', env);
+  const pids =
+    'services' in stack.app
+      ? Object.entries(stack.app.services).map(([service, p]) => ({ service, pid: p.process.child.pid! }))
+      : [];
+  const before = await Promise.all(pids.map(({ pid }) => processUsage(pid)));
   const db = new pg.Client({ connectionString: stack.app.databaseUrl });
   try {
     await db.connect();
@@ -157,7 +197,15 @@ async function benchStack(kind: BenchStack): Promise<StackResult> {
     const lastStored = Math.max(...storedAt.values());
     const acceptSeconds = (acceptedAll - began) / 1000;
     const endToEndSeconds = (lastStored - began) / 1000;
+    const after = await Promise.all(pids.map(({ pid }) => processUsage(pid)));
+    const processes = pids.map(({ service }, i) => ({
+      service,
+      cpuMsPerMessage: ((after[i]!.cpuSeconds - before[i]!.cpuSeconds) * 1000) / storedAt.size,
+      idleRssMiB: before[i]!.rssKb / 1024,
+      peakRssMiB: after[i]!.hwmKb / 1024,
+    }));
     return {
+      ...(processes.length > 0 ? { processes } : {}),
       stack: kind,
       messages,
       sessions,
@@ -215,6 +263,19 @@ for (const kind of stacks) {
   results.push(await benchStack(kind));
 }
 console.log(table(results));
+for (const result of results.filter((r) => r.processes)) {
+  console.log(
+    formatTable(
+      ['service', 'CPU ms/msg', 'idle RSS MiB', 'peak RSS MiB'],
+      result.processes!.map((p) => [
+        p.service,
+        p.cpuMsPerMessage.toFixed(2),
+        p.idleRssMiB.toFixed(0),
+        p.peakRssMiB.toFixed(0),
+      ]),
+    ),
+  );
+}
 const dir = fileURLToPath(new URL('./results/', import.meta.url));
 await mkdir(dir, { recursive: true });
 const file = `${dir}ingest-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;

@@ -24,8 +24,18 @@ interface Dashboard {
 }
 
 const rate = (metric: string, by = '') => `sum${by ? ` by (${by})` : ''} (rate(${metric}[$__rate_interval]))`;
-const quantile = (q: number, histogram: string) =>
-  `histogram_quantile(${q}, sum by (le) (rate(${histogram}_bucket[$__rate_interval])))`;
+const quantile = (q: number, histogram: string, by = '') =>
+  `histogram_quantile(${q}, sum by (le${by ? `, ${by}` : ''}) (rate(${histogram}_bucket[$__rate_interval])))`;
+
+/** p50 and p99 of a histogram, per `by` label when given. */
+const latencyPanel = (title: string, histogram: string, by = ''): Panel => ({
+  title,
+  unit: 's',
+  queries: [0.5, 0.99].map((q): Query => [
+    quantile(q, histogram, by),
+    `p${q * 100}${by ? ` {{${by}}}` : ''}`,
+  ]),
+});
 
 const processPanels: Panel[] = [
   {
@@ -70,12 +80,12 @@ export const dashboards: Dashboard[] = [
           [rate('correo_mda_rejected_total'), 'rejected by the mda'],
         ],
       },
+      latencyPanel('250 to stored in the mailbox', 'correo_mda_delivery_latency_seconds'),
       {
-        title: '250 to stored in the mailbox',
-        unit: 's',
+        title: 'Bus lag per partition',
+        unit: 'short',
         queries: [
-          [quantile(0.5, 'correo_mda_delivery_latency_seconds'), 'p50'],
-          [quantile(0.99, 'correo_mda_delivery_latency_seconds'), 'p99'],
+          ['max by (group, topic, partition) (correo_bus_consumer_lag)', '{{group}} {{topic}}/{{partition}}'],
         ],
       },
       {
@@ -93,6 +103,11 @@ export const dashboards: Dashboard[] = [
           [rate('correo_mda_dead_lettered_total'), 'mda'],
           [rate('correo_relay_dead_lettered_total'), 'relay'],
         ],
+      },
+      {
+        title: 'Dead-letter queue size',
+        unit: 'short',
+        queries: [['max by (group) (correo_dead_letters_waiting)', '{{group}}']],
       },
       {
         title: 'Relay deferred queue',
@@ -140,6 +155,17 @@ export const dashboards: Dashboard[] = [
         ],
       },
       {
+        title: 'TLS share of sessions',
+        unit: 'percentunit',
+        queries: [
+          [
+            // A listener without TLS sessions shows 0, not nothing.
+            `(${rate('correo_smtp_tls_sessions_total', 'listener')} or ${rate('correo_smtp_connections_total', 'listener')} * 0) / ${rate('correo_smtp_connections_total', 'listener')}`,
+            '{{listener}}',
+          ],
+        ],
+      },
+      {
         title: 'Outcomes per second',
         unit: 'ops',
         queries: [
@@ -152,6 +178,14 @@ export const dashboards: Dashboard[] = [
             rate('correo_smtp_connections_refused_total', 'listener, reason'),
             'refused {{listener}} {{reason}}',
           ],
+        ],
+      },
+      {
+        title: 'Replies by code per second',
+        unit: 'ops',
+        queries: [
+          [rate('correo_smtp_messages_accepted_total'), '250 2.0.0'],
+          [rate('correo_smtp_refusals_total', 'code'), '{{code}}'],
         ],
       },
       {
@@ -193,6 +227,16 @@ export const dashboards: Dashboard[] = [
         unit: 'ops',
         queries: [[rate('correo_imap_commands_total', 'command'), '{{command}}']],
       },
+      latencyPanel('IMAP command latency by command', 'correo_imap_command_duration_seconds', 'command'),
+      {
+        title: 'IDLE sessions',
+        unit: 'short',
+        queries: [['sum(correo_imap_idle_sessions)', 'IDLE']],
+      },
+      latencyPanel(
+        'Notify fan-out latency (publish to each listening session)',
+        'correo_notify_fanout_seconds',
+      ),
       {
         title: 'IMAP NO/BAD per second by command',
         unit: 'ops',
@@ -213,6 +257,12 @@ export const dashboards: Dashboard[] = [
           ],
         ],
       },
+      {
+        title: 'POP3 commands per second',
+        unit: 'ops',
+        queries: [[rate('correo_pop3_command_duration_seconds_count', 'command'), '{{command}}']],
+      },
+      latencyPanel('POP3 command latency by command', 'correo_pop3_command_duration_seconds', 'command'),
       {
         title: 'POP3 retrievals and deletions',
         unit: 'ops',
@@ -267,6 +317,11 @@ export const dashboards: Dashboard[] = [
         queries: [['max(correo_relay_queue_oldest_age_seconds)', 'age']],
       },
       {
+        title: 'Deferred jobs per destination domain (top 20)',
+        unit: 'short',
+        queries: [['max by (domain) (correo_relay_queue_domain_jobs)', '{{domain}}']],
+      },
+      {
         title: 'Outbound jobs published by the mda',
         unit: 'ops',
         queries: [[rate('correo_mda_outbound_published_total'), 'published']],
@@ -296,6 +351,12 @@ export const dashboards: Dashboard[] = [
         unit: 'ops',
         queries: [[rate('correo_bus_backend_retries_total', 'group, topic'), '{{group}} {{topic}}']],
       },
+      {
+        title: 'PostgreSQL pool: connections and waiting queries',
+        unit: 'short',
+        queries: [['sum by (pod, state) (correo_postgres_pool_clients)', '{{pod}} {{state}}']],
+      },
+      latencyPanel('S3 request latency by operation', 'correo_s3_request_duration_seconds', 'operation'),
       ...processPanels,
     ],
   },

@@ -4,15 +4,18 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { eventually, queuedId, runProgram, swaks, uniqueName } from '@correo/testkit';
+import { parse } from 'yaml';
+import { eventually, queuedId, runProgram, swaks, uniqueName, type ServiceProcesses } from '@correo/testkit';
 import { AdminClient } from './support/admin-client.js';
 import { startRemoteMx, type RemoteMx } from './support/remote-mx.js';
 import { startPrometheus, type TestPrometheus } from './support/prometheus.js';
 import { startMailStack, type MailStack } from './support/stacks.js';
 
-// With Debian's prometheus scraping the distributed stack (the services on Kafka, PostgreSQL,
-// MinIO and Redis) while everyday mail flows through it, every query of every panel of the
-// chart's Grafana dashboards returns data: nothing an SRE opens shows "No data".
+// With Debian's prometheus scraping the distributed stack as a cluster runs it - every service its
+// own process with its own /metrics port (smtp-ingress, mda, mta-relay, imap-gateway, pop3-gateway,
+// admin-api) on Kafka, PostgreSQL, MinIO and Redis - while everyday mail flows through it, every
+// query of every panel of the chart's Grafana dashboards returns data: nothing an SRE opens shows
+// "No data".
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DASHBOARDS = join(ROOT, 'charts/correo/dashboards');
 const ACTIVITY = fileURLToPath(new URL('./fixtures/imap_pop3_activity.py', import.meta.url));
@@ -22,7 +25,7 @@ const far = `far-${run}.test`;
 const password = 'a password of some length';
 const MAX_CONNECTIONS_PER_IP = 3;
 
-let stack: MailStack;
+let stack: MailStack<ServiceProcesses>;
 let prometheus: TestPrometheus;
 let remote: RemoteMx;
 
@@ -44,16 +47,24 @@ function panelQueries(): { where: string; expr: string }[] {
 before(async () => {
   remote = await startRemoteMx((recipient) => recipient.startsWith('nobody@'));
   const outbound = uniqueName('mail.outbound');
-  stack = await startMailStack('distributed', {
-    MDA_OUTBOUND_TOPIC: outbound,
-    RELAY_OUTBOUND_TOPIC: outbound,
-    RELAY_CONSUMER_GROUP: uniqueName('relay'),
-    RELAY_TRANSPORT_MAP: `${far}=127.0.0.1:${remote.port}`,
-    SMTP_MAX_CONNECTIONS_PER_IP: String(MAX_CONNECTIONS_PER_IP),
-  });
-  prometheus = await startPrometheus([
-    { address: `127.0.0.1:${stack.app.ports.metrics}`, pod: 'correo-all-in-one' },
-  ]);
+  stack = await startMailStack(
+    'distributed',
+    {
+      MDA_OUTBOUND_TOPIC: outbound,
+      RELAY_OUTBOUND_TOPIC: outbound,
+      RELAY_CONSUMER_GROUP: uniqueName('relay'),
+      RELAY_TRANSPORT_MAP: `${far}=127.0.0.1:${remote.port}`,
+      SMTP_MAX_CONNECTIONS_PER_IP: String(MAX_CONNECTIONS_PER_IP),
+    },
+    { processes: 'per-service' },
+  );
+  // Each service's own metrics port, as the ServiceMonitor scrapes each pod.
+  prometheus = await startPrometheus(
+    Object.entries(stack.app.services).map(([name, service]) => ({
+      address: new URL(service.healthUrl).host,
+      pod: `correo-${name}`,
+    })),
+  );
   const admin = new AdminClient(stack.app.adminUrl, stack.app.adminToken);
   const tenant = await admin.createTenant(run);
   await admin.createDomain(domain, tenant.id);
@@ -114,6 +125,8 @@ test('every dashboard panel query returns data while mail flows through the dist
   );
   assert.ok(queuedId(await submit(alice, password, `friend@${far}`)), 'submission to a remote recipient');
   assert.ok(queuedId(await submit(alice, password, `nobody@${far}`)), 'submission the remote will refuse');
+  // A domain nothing routes to (DNS does not answer here): deferred, it stays in the relay's queue.
+  assert.ok(queuedId(await submit(alice, password, `someone@unrouted-${run}.test`)), 'a deferred submission');
   // One connection over the per-address limit is refused at connect time.
   const open = await Promise.all(Array.from({ length: MAX_CONNECTIONS_PER_IP }, () => openMx()));
   const refused = await openMx();
@@ -137,7 +150,7 @@ test('every dashboard panel query returns data while mail flows through the dist
   assert.equal(activity.code, 0, activity.stderr);
   const clients = JSON.parse(activity.stdout) as { imap?: string[]; pop3?: string[]; error?: string };
   assert.equal(clients.error, undefined, activity.stdout);
-  assert.deepEqual(clients.imap, ['login refused', 'OK', 'OK', 'NO', 'BAD']);
+  assert.deepEqual(clients.imap, ['login refused', 'OK', 'OK', 'OK', 'NO', 'BAD']);
 
   // The relay's outcomes, and the DSN for the refused recipient, in the scraped metrics.
   await eventually(
@@ -155,6 +168,14 @@ test('every dashboard panel query returns data while mail flows through the dist
   );
   // A few more scrapes so that every rate() has samples on both sides of the traffic.
   await prometheus.scraped(10);
+  const up = await prometheus.query('up == 1');
+  assert.deepEqual(
+    up.map((series) => series.metric.pod).sort(),
+    Object.keys(stack.app.services)
+      .map((name) => `correo-${name}`)
+      .sort(),
+    'every service process is scraped on its own metrics port',
+  );
 
   const queries = panelQueries();
   const empty: string[] = [];
@@ -165,4 +186,22 @@ test('every dashboard panel query returns data while mail flows through the dist
   }
   t.diagnostic(`${queries.length - empty.length} of ${queries.length} panel queries returned data`);
   assert.deepEqual(empty, [], 'every panel query returns data');
+
+  // The chart's memory limits hold what each process really used through this journey.
+  const values = parse(readFileSync(join(ROOT, 'charts/correo/values.yaml'), 'utf8')) as {
+    services: Record<string, { resources: { limits: { memory: string } } }>;
+  };
+  const bytes = (quantity: string) =>
+    Number(/^(\d+)/.exec(quantity)![1]) * { Mi: 2 ** 20, Gi: 2 ** 30 }[/(Mi|Gi)$/.exec(quantity)![1]!]!;
+  const peaks = await prometheus.query(
+    'max by (pod) (max_over_time(correo_process_resident_memory_bytes[10m]))',
+  );
+  assert.equal(peaks.length, Object.keys(stack.app.services).length);
+  for (const peak of peaks) {
+    const service = peak.metric.pod!.replace(/^correo-/, '');
+    const limit = values.services[service]!.resources.limits.memory;
+    const used = Number(peak.value[1]);
+    t.diagnostic(`${service}: peak RSS ${(used / 2 ** 20).toFixed(0)} MiB, limit ${limit}`);
+    assert.ok(used < bytes(limit), `${service} peaked at ${used} bytes, over its limit ${limit}`);
+  }
 });

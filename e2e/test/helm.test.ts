@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { configVariableNames } from '@correo/config';
+import { baseSecrets, configVariableNames } from '@correo/config';
 import { metrics } from '@correo/telemetry';
 import { serviceSections } from '@correo/all-in-one';
 import { VALUES_DOC, valuesDoc } from '../../scripts/chart-values-doc.js';
@@ -404,6 +404,113 @@ test('the full values file turns every production feature on', () => {
     !egressPorts.includes(9092) && !egressPorts.includes(25),
     'IMAP reaches neither Kafka nor remote MX hosts',
   );
+});
+
+test('every credential comes from a Secret (existingSecret, secretRefs or secretEnv), never the ConfigMap', () => {
+  // What the config schema marks secret; CORREO_DEMO_PASSWORD is make dev's only (refused otherwise).
+  const credentials = [
+    ...baseSecrets,
+    ...Object.values(serviceSections).flatMap((section) => section.secrets ?? []),
+  ]
+    .filter((name) => name !== 'CORREO_DEMO_PASSWORD')
+    .sort();
+  const schema = JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8')) as {
+    properties: Record<string, { properties: Record<string, unknown> }>;
+  };
+  assert.deepEqual(Object.keys(schema.properties.secretRefs!.properties).sort(), credentials);
+  assert.deepEqual(Object.keys(schema.properties.secretEnv!.properties).sort(), credentials);
+
+  type Workload = K8sObject & {
+    spec: { template: { spec: { containers: (Container & { envFrom?: unknown[] })[] } } };
+  };
+  const workloads = (objects: K8sObject[]) =>
+    objects.filter((o): o is Workload => o.kind === 'Deployment' || o.kind === 'Job');
+
+  // A Secret of the operator's: every workload (the migration hook too) reads it, the chart makes none.
+  const fromExisting = render('--set', 'existingSecret=mail-credentials');
+  assert.ok(!fromExisting.some((o) => o.kind === 'Secret'), 'the chart creates no Secret of its own');
+  for (const workload of workloads(fromExisting)) {
+    assert.deepEqual(
+      workload.spec.template.spec.containers[0]!.envFrom,
+      [{ configMapRef: { name: 'mail-correo-env' } }, { secretRef: { name: 'mail-credentials' } }],
+      workload.metadata.name,
+    );
+  }
+
+  // Each credential from a key of a Secret of its own (as operators write them).
+  const secretName = (credential: string) => `cred-${credential.toLowerCase().replaceAll('_', '-')}`;
+  const fromRefs = render(
+    ...credentials.flatMap((c) => [
+      ...['--set', `secretRefs.${c}.name=${secretName(c)}`],
+      ...['--set', `secretRefs.${c}.key=value`],
+    ]),
+  );
+  for (const workload of workloads(fromRefs)) {
+    const env = (workload.spec.template.spec.containers[0]!.env ?? []) as unknown as {
+      name: string;
+      valueFrom?: { secretKeyRef: { name: string; key: string } };
+    }[];
+    for (const credential of credentials) {
+      assert.deepEqual(
+        env.find((e) => e.name === credential)?.valueFrom?.secretKeyRef,
+        { name: secretName(credential), key: 'value' },
+        `${workload.metadata.name}: ${credential}`,
+      );
+    }
+  }
+
+  // A credential put in the plain environment would land in a ConfigMap: the schema refuses it.
+  for (const credential of credentials) {
+    for (const where of [`env.${credential}`, `services.mda.env.${credential}`]) {
+      assert.throws(
+        () =>
+          execFileSync(
+            tool('scripts/go-tool.sh', 'helm'),
+            ['template', 'mail', CHART, '--set', `${where}=x`],
+            {
+              stdio: 'pipe',
+            },
+          ),
+        /values don't meet the specifications of the schema/,
+        `helm template refuses ${where}`,
+      );
+    }
+  }
+});
+
+test('every example values block in docs/kubernetes.md renders with the chart', () => {
+  // Strimzi, CloudNativePG, a Redis operator, S3, the mda's HPA on consumer lag: a block whose
+  // top-level keys are all chart values is a values file a reader will copy.
+  const schema = JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8')) as {
+    properties: Record<string, unknown>;
+  };
+  const doc = readFileSync(join(ROOT, 'docs/kubernetes.md'), 'utf8');
+  const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)]
+    .map((m) => m[1]!)
+    .filter((text) => {
+      const parsed = parseAllDocuments(text)[0]?.toJS() as Record<string, unknown> | null;
+      return (
+        parsed !== null &&
+        typeof parsed === 'object' &&
+        Object.keys(parsed).every((key) => key in schema.properties)
+      );
+    });
+  assert.ok(blocks.length >= 6, `${blocks.length} example values blocks`);
+  const dir = mkdtempSync(join(tmpdir(), 'correo-doc-values-'));
+  try {
+    blocks.forEach((text, i) => {
+      const file = join(dir, `example-${i}.yaml`);
+      writeFileSync(file, text);
+      // The schema refuses a mistyped key or value; the templates must render with it.
+      const objects = render('-f', file);
+      assert.ok(
+        objects.some((o) => o.kind === 'Deployment'),
+        text,
+      );
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 function* sourceFiles(dir: string): Generator<string> {

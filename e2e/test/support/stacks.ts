@@ -2,10 +2,12 @@ import { createKafkaBus, createPostgresBus, type Bus, type DeliveredMessage } fr
 import {
   freshDatabase,
   startAllInOneProcess,
+  startServiceProcesses,
   testBackends,
   uniqueName,
   type AllInOneOptions,
   type AllInOneProcess,
+  type ServiceProcesses,
 } from '@correo/testkit';
 import { adapterEnv, type StackKind } from '@correo/testkit/stack';
 import { Kafka, logLevel } from 'kafkajs';
@@ -16,10 +18,13 @@ export interface TopicWatch {
   stop(): Promise<void>;
 }
 
-/** A running all-in-one and a bus client on the same bus, for what only the bus shows. */
-export interface MailStack {
+/**
+ * A running correo (the all-in-one, or every service as its own process) and a bus client on the
+ * same bus, for what only the bus shows.
+ */
+export interface MailStack<App = AllInOneProcess> {
   kind: StackKind;
-  app: AllInOneProcess;
+  app: App;
   bus: Bus;
   /** A fresh consumer group on `topic` that sees only what is published from now on. */
   watch(topic: string): Promise<TopicWatch>;
@@ -30,14 +35,29 @@ type StartOptions = Pick<AllInOneOptions, 'nodeArgs'>;
 
 /**
  * The all-in-one process of `kind` (see the two below) with `env` on top, and a bus client beside it.
+ * With `{ processes: 'per-service' }` (distributed only) every service runs as its own process
+ * instead, as the chart deploys them: what crosses the bus then really crosses processes.
  * A test starts its own: nothing is shared with another test.
  */
 export function startMailStack(
+  kind: 'distributed',
+  env: Record<string, string>,
+  options: { processes: 'per-service' },
+): Promise<MailStack<ServiceProcesses>>;
+export function startMailStack(
+  kind: StackKind,
+  env?: Record<string, string>,
+  options?: StartOptions,
+): Promise<MailStack>;
+export function startMailStack(
   kind: StackKind,
   env: Record<string, string> = {},
-  options: StartOptions = {},
-): Promise<MailStack> {
-  return kind === 'embedded' ? startEmbeddedStack(env, options) : startDistributedStack(env, options);
+  options: StartOptions | { processes: 'per-service' } = {},
+): Promise<MailStack<AllInOneProcess | ServiceProcesses>> {
+  if ('processes' in options) return startDistributedStack(env, startServiceProcesses);
+  return kind === 'embedded'
+    ? startEmbeddedStack(env, options)
+    : startDistributedStack(env, (processEnv) => startAllInOneProcess({ ...options, env: processEnv }));
 }
 
 function watcher(
@@ -97,28 +117,29 @@ async function startGroupAtEnd(brokers: string[], group: string, topic: string):
 
 /**
  * The distributed backends: the shared test Kafka, a fresh database on the test PostgreSQL,
- * MinIO and Redis. The mda's group is unique and starts at the end of mail.accepted so this
- * process delivers only what it accepts itself (other runs' events would find no such domain
- * here and only be recorded as rejections).
+ * MinIO and Redis, under what `start` runs (the all-in-one or one process per service). The
+ * mda's group is unique and starts at the end of mail.accepted so this stack delivers only what
+ * it accepts itself (other runs' events would find no such domain here and only be recorded as
+ * rejections).
  */
-async function startDistributedStack(env: Record<string, string>, options: StartOptions): Promise<MailStack> {
+async function startDistributedStack<App extends { stop(): Promise<unknown> }>(
+  env: Record<string, string>,
+  start: (env: Record<string, string>) => Promise<App>,
+): Promise<MailStack<App>> {
   const backends = testBackends();
   const database = await freshDatabase();
   const mdaGroup = uniqueName('e2e-mda');
-  let app: AllInOneProcess;
+  let app: App;
   try {
     await startGroupAtEnd(backends.kafkaBrokers, mdaGroup, 'mail.accepted');
-    app = await startAllInOneProcess({
-      ...options,
-      env: {
-        ...adapterEnv('distributed', database.url),
-        KAFKA_CLIENT_ID: mdaGroup,
-        MDA_CONSUMER_GROUP: mdaGroup,
-        // The per-address connection rate is counted in the shared Redis under the client's IP,
-        // and every test on this machine connects from 127.0.0.1.
-        SMTP_CONNECTIONS_PER_IP_PER_MINUTE: '0',
-        ...env,
-      },
+    app = await start({
+      ...adapterEnv('distributed', database.url),
+      KAFKA_CLIENT_ID: mdaGroup,
+      MDA_CONSUMER_GROUP: mdaGroup,
+      // The per-address connection rate is counted in the shared Redis under the client's IP,
+      // and every test on this machine connects from 127.0.0.1.
+      SMTP_CONNECTIONS_PER_IP_PER_MINUTE: '0',
+      ...env,
     });
   } catch (error) {
     await database.drop().catch(() => {});

@@ -2,6 +2,7 @@ import { decodeDeadLetter, type Bus, type Subscription } from '@correo/bus';
 import { archiveDeadLetter, getDeadLetter, recordDeadLetterReplay, type Pool } from '@correo/store';
 import type { StoredDeadLetter } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
+import { watchDeadLetters } from './metrics.js';
 
 /** Marks a replayed message, so logs and traces tell a replay from the first delivery. */
 export const REPLAY_HEADER = 'correo-replay-of-dead-letter';
@@ -38,7 +39,8 @@ export async function startDeadLetterArchive(
       return undefined;
     }
   };
-  return bus.subscribe({
+  const unwatch = watchDeadLetters(pool, options.group);
+  const subscribed = bus.subscribe({
     group: `${options.group}.dlq-archive`,
     topic: options.deadLetterTopic,
     // Not a `.dlq.dlq` topic: a letter this archive cannot store goes back onto the same topic
@@ -73,6 +75,17 @@ export async function startDeadLetterArchive(
       if (first) log.warn({ topic, partition, offset, error }, 'dead letter archived for an operator');
     },
   });
+  const subscription = await subscribed.catch((error: unknown) => {
+    unwatch();
+    throw error;
+  });
+  return {
+    stalled: () => subscription.stalled(),
+    async stop() {
+      unwatch();
+      await subscription.stop();
+    },
+  };
 }
 
 /**

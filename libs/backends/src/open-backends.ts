@@ -5,6 +5,7 @@ import type { Limits } from '@correo/limits';
 import type { Notifier } from '@correo/notify';
 import { createPool, StoreHealth, type Pool } from '@correo/store';
 import type { Logger, ReadinessCheck } from '@correo/telemetry';
+import { watchPool } from './metrics.js';
 import { openBlobs, openBus, openLimits, openNotifier } from './open.js';
 
 export type BackendPort = 'bus' | 'blobs' | 'notify' | 'limits';
@@ -37,6 +38,7 @@ export function openBackends(
     max: 20,
     onIdleError: (err) => logger.warn({ err }, 'idle PostgreSQL connection lost'),
   });
+  const unwatchPool = watchPool(pool);
   const busLog = logger.child({ component: 'bus' });
   const bus = openBus(config, databaseUrl, (level, message, fields) => busLog[level](fields ?? {}, message));
   const blobs = openBlobs(config);
@@ -61,6 +63,7 @@ export function openBackends(
     },
     async close() {
       await Promise.allSettled([bus.close(), blobs.close(), notifier.close(), limits.close()]);
+      unwatchPool();
       await pool.end();
     },
   };

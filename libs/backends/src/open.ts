@@ -3,6 +3,7 @@ import { createKafkaBus, createPostgresBus, type Bus, type BusLog } from '@corre
 import type { Config } from '@correo/config';
 import { createMemoryLimits, createRedisLimits, type Limits } from '@correo/limits';
 import { createMemoryNotifier, createRedisNotifier, type Notifier } from '@correo/notify';
+import { observeS3Request } from './metrics.js';
 
 /**
  * The one place where configuration picks adapters, so every service's main.ts (and the
@@ -41,6 +42,7 @@ export function openBlobs(config: Config): BlobStore {
     ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
     ...(s3.accessKeyId ? { accessKeyId: s3.accessKeyId } : {}),
     ...(s3.secretAccessKey ? { secretAccessKey: s3.secretAccessKey } : {}),
+    onRequest: observeS3Request,
   });
 }
 

@@ -32,6 +32,12 @@ export interface S3BlobStoreOptions {
   keyPrefix?: string;
   /** SDK attempts per request (default 3); lower it where failing fast matters more than riding out blips. */
   maxAttempts?: number;
+  /**
+   * Told of every S3 request when it ends: the SDK command ("PutObject"), its seconds (retries
+   * included; a GetObject until its headers, the body streams after) and whether it failed. The
+   * process's metrics hang here (libs/backends), so this library stays free of them.
+   */
+  onRequest?: (operation: string, seconds: number, failed: boolean) => void;
 }
 
 export interface S3BlobStore extends BlobStore {
@@ -64,6 +70,29 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
         ? { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey }
         : undefined,
   });
+
+  const { onRequest } = options;
+  if (onRequest) {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const started = process.hrtime.bigint();
+        let failed = true;
+        try {
+          const result = await next(args);
+          failed = false;
+          return result;
+        } finally {
+          onRequest(
+            context.commandName ?? 'unknown',
+            Number(process.hrtime.bigint() - started) / 1e9,
+            failed,
+          );
+        }
+      },
+      // The outermost step: the time a caller waits, retries included.
+      { step: 'initialize', name: 'correoRequestTiming' },
+    );
+  }
 
   const objectKey = (key: string) => `${prefix}${blobPath(key)}`;
 

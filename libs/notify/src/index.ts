@@ -5,6 +5,7 @@ export {
   MailboxChangeFeed,
   decodeMailboxChange,
   encodeMailboxChange,
+  observeMailboxChangeFanout,
   mailboxChannel,
   type ChangeFeedLog,
   type MailboxChange,

@@ -31,8 +31,12 @@ export interface MailboxChangePublisher {
   publish(accountId: string, change: MailboxChange): Promise<void>;
 }
 
-/** The one wire form of a change (JSON; field names are what every pod of every version reads). */
-export function encodeMailboxChange(change: MailboxChange): string {
+/**
+ * The one wire form of a change (JSON; field names are what every pod of every version reads).
+ * `publishedAt` (ms since the epoch, field `at`) lets listeners measure the fan-out; readers that
+ * do not know the field ignore it.
+ */
+export function encodeMailboxChange(change: MailboxChange, publishedAt?: number): string {
   const { mailboxId, uid, modseq, kind, entries } = change;
   return JSON.stringify({
     mailboxId,
@@ -40,6 +44,7 @@ export function encodeMailboxChange(change: MailboxChange): string {
     modseq,
     kind,
     ...(entries === undefined ? {} : { entries }),
+    ...(publishedAt === undefined ? {} : { at: publishedAt }),
   });
 }
 
@@ -48,21 +53,39 @@ export function encodeMailboxChange(change: MailboxChange): string {
  * stray publish): listeners treat that as "something changed" and re-read, never as an error.
  */
 export function decodeMailboxChange(payload: string): MailboxChange | null {
+  return decodePublished(payload).change;
+}
+
+/** The change and, when the publisher said, when it was published (ms since the epoch). */
+function decodePublished(payload: string): { change: MailboxChange | null; publishedAt?: number } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(payload);
   } catch {
-    return null;
+    return { change: null };
   }
-  if (typeof parsed !== 'object' || parsed === null) return null;
-  const { mailboxId, uid, modseq, kind, entries } = parsed as Record<string, unknown>;
+  if (typeof parsed !== 'object' || parsed === null) return { change: null };
+  const { mailboxId, uid, modseq, kind, entries, at } = parsed as Record<string, unknown>;
+  const publishedAt = typeof at === 'number' && Number.isFinite(at) ? { publishedAt: at } : {};
   // Mailbox ids are bigint columns: older publishers may have sent them as JSON numbers.
-  if (typeof mailboxId !== 'string' && typeof mailboxId !== 'number') return null;
-  if (typeof modseq !== 'number' || !KINDS.includes(kind as MailboxChange['kind'])) return null;
+  if (typeof mailboxId !== 'string' && typeof mailboxId !== 'number') return { change: null, ...publishedAt };
+  if (typeof modseq !== 'number' || !KINDS.includes(kind as MailboxChange['kind']))
+    return { change: null, ...publishedAt };
   const change: MailboxChange = { mailboxId: String(mailboxId), modseq, kind: kind as MailboxChange['kind'] };
   if (typeof uid === 'number') change.uid = uid;
   if (Array.isArray(entries) && entries.every((e) => typeof e === 'string')) change.entries = entries;
-  return change;
+  return { change, ...publishedAt };
+}
+
+let fanoutObserver: ((seconds: number) => void) | undefined;
+
+/**
+ * Told, for every change a listener of this process receives, the seconds from its publish (on
+ * any pod) to that listener: the notify fan-out latency. The process's metrics hang here
+ * (libs/backends), so this library stays free of them.
+ */
+export function observeMailboxChangeFanout(observer: (seconds: number) => void): void {
+  fanoutObserver = observer;
 }
 
 /** Where a failed publish is reported (a pino Logger fits). */
@@ -83,7 +106,7 @@ export class MailboxChangeFeed implements MailboxChangePublisher {
 
   async publish(accountId: string, change: MailboxChange): Promise<void> {
     try {
-      await this.notifier.publish(mailboxChannel(accountId), encodeMailboxChange(change));
+      await this.notifier.publish(mailboxChannel(accountId), encodeMailboxChange(change, Date.now()));
     } catch (error) {
       this.log.warn(
         { accountId, mailboxId: change.mailboxId, error: (error as Error).message },
@@ -94,8 +117,11 @@ export class MailboxChangeFeed implements MailboxChangePublisher {
 
   /** `listener` gets each change of the account's mailboxes, null for a payload it cannot read. */
   subscribe(accountId: string, listener: (change: MailboxChange | null) => void): Promise<Unsubscribe> {
-    return this.notifier.subscribe(mailboxChannel(accountId), (payload) =>
-      listener(decodeMailboxChange(payload)),
-    );
+    return this.notifier.subscribe(mailboxChannel(accountId), (payload) => {
+      const { change, publishedAt } = decodePublished(payload);
+      // Clocks of two pods differ a little: never a negative latency.
+      if (publishedAt !== undefined) fanoutObserver?.(Math.max(0, Date.now() - publishedAt) / 1000);
+      listener(change);
+    });
   }
 }

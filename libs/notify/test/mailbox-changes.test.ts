@@ -8,6 +8,7 @@ import {
   decodeMailboxChange,
   encodeMailboxChange,
   mailboxChannel,
+  observeMailboxChangeFanout,
   type MailboxChange,
 } from '../src/mailbox-changes.js';
 
@@ -92,4 +93,37 @@ test('a publish that cannot reach the backend is logged, never thrown at the com
   assert.equal(warnings[0]!.message, 'mailbox-changed notification not published');
   const { accountId, mailboxId } = warnings[0]!.fields as Record<string, unknown>;
   assert.deepEqual([accountId, mailboxId], ['a1', '5']);
+});
+
+test('each listener is timed from the publish (notify fan-out); the time is no part of the change', async () => {
+  const bus = new MemoryBus();
+  const log = { warn: () => {} };
+  const writer = new MailboxChangeFeed(createMemoryNotifier({ bus }), log);
+  const reader = new MailboxChangeFeed(createMemoryNotifier({ bus }), log);
+  const timed: number[] = [];
+  observeMailboxChangeFanout((seconds) => timed.push(seconds));
+  const heard: (MailboxChange | null)[] = [];
+  const arrived = new Promise<void>((resolve) => {
+    for (let i = 0; i < 2; i++) {
+      void reader.subscribe('a1', (c) => {
+        heard.push(c);
+        if (heard.length === 2) resolve();
+      });
+    }
+  });
+  await new Promise((resolve) => setImmediate(resolve));
+  await writer.publish('a1', { mailboxId: '5', modseq: 2, kind: 'flags' });
+  await arrived;
+  assert.deepEqual(heard, [
+    { mailboxId: '5', modseq: 2, kind: 'flags' },
+    { mailboxId: '5', modseq: 2, kind: 'flags' },
+  ]);
+  assert.equal(timed.length, 2, 'one observation per listening session');
+  assert.ok(timed.every((seconds) => seconds >= 0 && seconds < 60));
+  // The publish time rides in the payload as `at`; a reader that does not know it ignores it.
+  assert.deepEqual(decodeMailboxChange('{"mailboxId":"5","modseq":2,"kind":"flags","at":1}'), {
+    mailboxId: '5',
+    modseq: 2,
+    kind: 'flags',
+  });
 });

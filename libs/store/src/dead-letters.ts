@@ -121,6 +121,15 @@ export async function listDeadLetters(
   return { items, nextCursor: rows.length > page.limit && last ? last.id : null };
 }
 
+/** Dead letters of `group` not replayed yet: the dead-letter queue an operator has to look at. */
+export async function countWaitingDeadLetters(pool: Pool, group: string): Promise<number> {
+  const { rows } = await pool.query<{ n: string }>(
+    'SELECT count(*) AS n FROM dead_letters WHERE consumer_group = $1 AND replay_count = 0',
+    [group],
+  );
+  return Number(rows[0]!.n);
+}
+
 export async function getDeadLetter(pool: Pool, id: string): Promise<StoredDeadLetter | null> {
   const { rows } = await pool.query<Row>(`SELECT ${COLUMNS} FROM dead_letters WHERE id = $1`, [id]);
   return rows[0] ? toLetter(rows[0]) : null;

@@ -90,6 +90,7 @@ export {
   holdsRelayClaim,
   listRelayQueue,
   recordRelayOutcomes,
+  relayQueueByDomain,
   relayQueueDepth,
   relayQueueOldestAgeSeconds,
   releaseRelayClaim,
@@ -121,7 +122,13 @@ export type {
   BlobCollectionResult,
   CollectableBlobStore,
 } from './blob-collection.js';
-export { archiveDeadLetter, getDeadLetter, listDeadLetters, recordDeadLetterReplay } from './dead-letters.js';
+export {
+  archiveDeadLetter,
+  countWaitingDeadLetters,
+  getDeadLetter,
+  listDeadLetters,
+  recordDeadLetterReplay,
+} from './dead-letters.js';
 export type { DeadLetterState, NewDeadLetter, StoredDeadLetter } from './dead-letters.js';
 export { findMessageJourneys, recordAcceptedMessages } from './journey.js';
 export type {

@@ -37,6 +37,8 @@ export interface NewDeferredJob {
   lastError: string;
   /** The recipients still to deliver, with the temporary reply each got. */
   recipients: { recipient: string; reply: string }[];
+  /** The trace context its attempts continue (traceparent/tracestate); none unless given. */
+  traceHeaders?: Record<string, string>;
 }
 
 /** A relay's hold on a queued job: the token its writes must name. */
@@ -64,6 +66,8 @@ export interface RelayQueueEntry {
   expiresAt: Date;
   lastError: string;
   recipients: { recipient: string; lastReply: string }[];
+  /** The trace context of the message the job belongs to ({} when it had none). */
+  traceHeaders: Record<string, string>;
 }
 
 interface QueueRow {
@@ -82,10 +86,11 @@ interface QueueRow {
   recipients: { recipient: string; last_reply: string }[] | null;
   claim_token: string | null;
   claimed_until: Date | null;
+  trace_headers: Record<string, string>;
 }
 
 const ENTRY = `q.id, q.job_id, q.original_event_id, q.mail_from, q.sender_domain, q.destination_domain, q.job,
-  q.attempts, q.queued_at, q.next_attempt_at, q.expires_at, q.last_error,
+  q.attempts, q.queued_at, q.next_attempt_at, q.expires_at, q.last_error, q.trace_headers,
   CASE WHEN q.claimed_until > now() THEN q.claim_token END AS claim_token,
   CASE WHEN q.claimed_until > now() THEN q.claimed_until END AS claimed_until,
   (SELECT json_agg(json_build_object('recipient', r.recipient, 'last_reply', r.last_reply) ORDER BY r.recipient)
@@ -108,6 +113,7 @@ function toEntry(row: QueueRow): RelayQueueEntry {
     expiresAt: row.expires_at,
     lastError: row.last_error,
     recipients: (row.recipients ?? []).map((r) => ({ recipient: r.recipient, lastReply: r.last_reply })),
+    traceHeaders: row.trace_headers ?? {},
   };
 }
 
@@ -181,9 +187,10 @@ async function insertJob(
   const lease = claimLeaseMs === undefined ? null : claimLeaseMs;
   const { rows } = await client.query<{ claim_token: string | null }>(
     `INSERT INTO relay_queue (job_id, original_event_id, mail_from, sender_domain, destination_domain, job,
-       attempts, queued_at, next_attempt_at, expires_at, last_error, blob_key, claim_token, claimed_until)
+       attempts, queued_at, next_attempt_at, expires_at, last_error, blob_key, claim_token, claimed_until,
+       trace_headers)
      SELECT $1, $2, $3, $4, $5, $6, $7, $8, coalesce(lease.until, $9), $10, $11, $13,
-            CASE WHEN lease.until IS NOT NULL THEN gen_random_uuid() END, lease.until
+            CASE WHEN lease.until IS NOT NULL THEN gen_random_uuid() END, lease.until, $14::jsonb
        FROM (SELECT now() + make_interval(secs => $12::double precision / 1000) AS until) lease
      ON CONFLICT (job_id) DO NOTHING
      RETURNING claim_token`,
@@ -201,6 +208,7 @@ async function insertJob(
       job.lastError,
       lease,
       job.blobKey,
+      JSON.stringify(job.traceHeaders ?? {}),
     ],
   );
   return rows[0] ? (rows[0].claim_token ?? '') : null;
@@ -349,6 +357,19 @@ export async function rescheduleRelayJob(
 export async function relayQueueDepth(pool: Pool): Promise<number> {
   const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM relay_queue');
   return Number(rows[0]!.n);
+}
+
+/**
+ * Queued jobs per destination domain, the `limit` domains with most first: which remote sites are
+ * deferring our mail (bounded, so a spam run to many domains cannot blow up the metric's series).
+ */
+export async function relayQueueByDomain(pool: Pool, limit: number): Promise<Map<string, number>> {
+  const { rows } = await pool.query<{ domain: string; n: string }>(
+    `SELECT destination_domain AS domain, count(*) AS n FROM relay_queue
+      GROUP BY destination_domain ORDER BY count(*) DESC, destination_domain LIMIT $1`,
+    [limit],
+  );
+  return new Map(rows.map((row) => [row.domain, Number(row.n)]));
 }
 
 /** Seconds since the oldest queued job was first accepted for relay (0 when the queue is empty): the age an SRE alerts on. */

@@ -25,7 +25,12 @@ function counter<L extends string = never>(options: MetricOptions<L>): Counter<L
   return declare(Counter, options.name, () => new Counter<L>({ ...options, registers: [registry] }));
 }
 
-function gauge<L extends string = never>(options: MetricOptions<L>): Gauge<L> {
+function gauge<L extends string = never>(
+  options: MetricOptions<L> & {
+    /** Sets the gauge's values when the registry is read (a scrape): for counts kept elsewhere. */
+    collect?: (this: Gauge<L>) => void | Promise<void>;
+  },
+): Gauge<L> {
   return declare(Gauge, options.name, () => new Gauge<L>({ ...options, registers: [registry] }));
 }
 

@@ -27,9 +27,8 @@ export interface AllInOneOptions {
   nodeArgs?: string[];
 }
 
-export interface AllInOneProcess {
-  process: Spawned;
-  dataDir: string;
+/** Where a test reaches a running correo: the all-in-one, or every service as its own process. */
+export interface MailEndpoints {
   /** The address its listeners are bound to. */
   host: string;
   ports: {
@@ -41,25 +40,30 @@ export interface AllInOneProcess {
     pop3: number;
     pop3s: number;
     adminApi: number;
-    metrics: number;
-    webmail: number;
   };
   adminUrl: string;
-  /** The webmail (plain HTTP on loopback, as make dev serves it). */
-  webmailUrl: string;
   adminToken: string;
-  demo: { address: string; password: string };
   /** The metadata database it runs on (the embedded one, or the DATABASE_URL it was given). */
   databaseUrl: string;
   /** Its self-signed certificate (SAN 127.0.0.1 and localhost), for clients that verify. */
   caFile: string;
+}
+
+export interface AllInOneProcess extends MailEndpoints {
+  process: Spawned;
+  dataDir: string;
+  ports: MailEndpoints['ports'] & { metrics: number; webmail: number };
+  /** The webmail (plain HTTP on loopback, as make dev serves it). */
+  webmailUrl: string;
+  demo: { address: string; password: string };
   /** The Prometheus text of /metrics. */
   metrics(): Promise<string>;
   /** SIGTERM and wait for a clean exit (SIGKILL after 30 s), then remove the data dir. */
   stop(): Promise<Exit>;
 }
 
-const UNANSWERED_DNS = '127.0.0.1:9';
+/** A closed loopback port: every DNS lookup fails at once and temporarily, the same on every machine. */
+export const UNANSWERED_DNS = '127.0.0.1:9';
 
 /**
  * The all-in-one (services/all-in-one/src/main.ts) as its own process, exactly as `make dev`

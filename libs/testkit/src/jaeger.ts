@@ -23,7 +23,8 @@ export interface JaegerSpan {
 export interface JaegerTrace {
   traceID: string;
   spans: JaegerSpan[];
-  processes: Record<string, { serviceName: string }>;
+  /** The reporting processes: service name and resource attributes (process.pid, host.name...). */
+  processes: Record<string, { serviceName: string; tags: { key: string; value: unknown }[] }>;
 }
 
 /** A private Jaeger (all-in-one, in-memory storage) on loopback ports of its own. */

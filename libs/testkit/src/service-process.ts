@@ -1,6 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { migrate } from '@correo/store';
+import { loadTlsMaterial } from '@correo/tls';
+import { UNANSWERED_DNS, type MailEndpoints } from './all-in-one-process.js';
+import { makeDataDir, removeDataDir } from './data-dir.js';
 import { eventually } from './eventually.js';
-import { spawnNode, type Spawned } from './spawned.js';
+import { spawnNode, type Exit, type Spawned } from './spawned.js';
 
 /** One correo service's main.ts running as its own process, as in a pod. */
 export interface ServiceProcess {
@@ -82,4 +89,147 @@ export function refusesConnections(port: number): Promise<boolean> {
     });
     socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
   });
+}
+
+const SERVICES_DIR = fileURLToPath(new URL('../../../services/', import.meta.url));
+
+/** The services a cluster runs, each as its own Deployment (the chart's) and here its own process. */
+export const SERVICE_NAMES = [
+  'smtp-ingress',
+  'mda',
+  'mta-relay',
+  'imap-gateway',
+  'pop3-gateway',
+  'admin-api',
+] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/**
+ * Every service of the distributed deployment as a process of its own (as in its pod), over one
+ * database and whatever backends the environment names; reached like the all-in-one
+ * (MailEndpoints), so a test runs on either.
+ */
+export interface ServiceProcesses extends MailEndpoints {
+  services: Record<ServiceName, ServiceProcess>;
+  /** SIGTERM to every process; resolves once all exited (SIGKILL after 30 s), then removes the data dir. */
+  stop(): Promise<Record<ServiceName, Exit>>;
+}
+
+/**
+ * Migrates `env.DATABASE_URL` (the chart's pre-install hook does it in a cluster), then starts
+ * SERVICE_NAMES, each its src/main.ts, with `env` on top of test defaults: loopback listeners on
+ * ports the OS picks, one self-signed certificate for all, DNS lookups that fail at once (as the
+ * all-in-one's tests have them). Every process keeps its own OpenTelemetry service name
+ * (correo-<service>) and its own /metrics port.
+ */
+export async function startServiceProcesses(env: Record<string, string>): Promise<ServiceProcesses> {
+  const databaseUrl = env.DATABASE_URL;
+  if (!databaseUrl) throw new Error('startServiceProcesses: DATABASE_URL is required');
+  await migrate(databaseUrl);
+  const dataDir = await makeDataDir('correo-services-');
+  // Made once here, kept in the shared data dir: the three TLS services then read the same pair.
+  await loadTlsMaterial({ dataDir, hostname: 'localhost' });
+  const host = '127.0.0.1';
+  const adminToken = randomBytes(24).toString('base64url');
+  const common: Record<string, string> = {
+    CORREO_DATA_DIR: dataDir,
+    SMTP_HOSTNAME: 'mx.correo.test',
+    IMAP_HOSTNAME: 'localhost',
+    POP3_HOSTNAME: 'localhost',
+    SMTP_BIND_HOST: host,
+    IMAP_BIND_HOST: host,
+    POP3_BIND_HOST: host,
+    ADMIN_API_HOST: host,
+    METRICS_HOST: host,
+    ...Object.fromEntries(
+      [
+        'SMTP_MX_PORT',
+        'SMTP_SUBMISSION_PORT',
+        'SMTP_SUBMISSIONS_PORT',
+        'IMAP_PORT',
+        'IMAPS_PORT',
+        'POP3_PORT',
+        'POP3S_PORT',
+        'ADMIN_API_PORT',
+      ].map((name) => [name, '0']),
+    ),
+    ADMIN_TOKEN: adminToken,
+    SMTP_DNS_SERVERS: UNANSWERED_DNS,
+    RELAY_DNS_SERVERS: UNANSWERED_DNS,
+    ADMIN_DNS_SERVERS: UNANSWERED_DNS,
+    ...env,
+  };
+  const started = await Promise.allSettled(
+    SERVICE_NAMES.map(async (name) => {
+      const service = await startServiceProcess(join(SERVICES_DIR, name, 'src/main.ts'), common);
+      // As the kubelet's readiness probe before a pod gets traffic (which also sets the
+      // correo_readiness_check gauges the dashboards chart: they hold the last probe's outcome).
+      try {
+        await eventually(`${name} to be ready`, async () => (await service.readyz()) === 200, 60_000, 200);
+      } catch (error) {
+        await service.process.stop('SIGKILL');
+        throw error;
+      }
+      return service;
+    }),
+  );
+  const running = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const stopAll = async (): Promise<Exit[]> => {
+    try {
+      return await Promise.all(
+        running.map(async ({ process }) => {
+          try {
+            if (process.child.exitCode === null && process.child.signalCode === null)
+              process.child.kill('SIGTERM');
+            return await process.exitWithin(30_000);
+          } catch (error) {
+            process.child.kill('SIGKILL');
+            await process.exited;
+            throw error;
+          }
+        }),
+      );
+    } finally {
+      await removeDataDir(dataDir);
+    }
+  };
+  const failed = started.find((result) => result.status === 'rejected');
+  if (failed) {
+    await stopAll().catch(() => {});
+    throw failed.reason;
+  }
+  const services = Object.fromEntries(SERVICE_NAMES.map((name, i) => [name, running[i]!])) as Record<
+    ServiceName,
+    ServiceProcess
+  >;
+  const port = (service: ServiceName, listener: string) => {
+    const address = services[service].listeners[listener];
+    if (!address) throw new Error(`${service} logged no "${listener}" listener`);
+    return listenerPort(address);
+  };
+  return {
+    services,
+    host,
+    ports: {
+      mx: port('smtp-ingress', 'SMTP MX'),
+      submission: port('smtp-ingress', 'SMTP submission (STARTTLS)'),
+      submissions: port('smtp-ingress', 'SMTP submission (implicit TLS)'),
+      imap: port('imap-gateway', 'IMAP (STARTTLS)'),
+      imaps: port('imap-gateway', 'IMAPS (implicit TLS)'),
+      pop3: port('pop3-gateway', 'POP3 (STLS)'),
+      pop3s: port('pop3-gateway', 'POP3S (implicit TLS)'),
+      adminApi: port('admin-api', 'admin-api'),
+    },
+    adminUrl: services['admin-api'].listeners['admin-api']!,
+    adminToken,
+    databaseUrl,
+    caFile: join(dataDir, 'tls', 'cert.pem'),
+    async stop() {
+      const exits = await stopAll();
+      return Object.fromEntries(SERVICE_NAMES.map((name, i) => [name, exits[i]!])) as Record<
+        ServiceName,
+        Exit
+      >;
+    },
+  };
 }

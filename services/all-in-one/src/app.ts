@@ -7,7 +7,7 @@ import { mdaConfigSection, startMda } from '@correo/mda';
 import { relayConfigSection, startMtaRelay } from '@correo/mta-relay';
 import { pop3GatewaySection, startPop3Gateway } from '@correo/pop3-gateway';
 import { smtpIngressSection, startSmtpIngress } from '@correo/smtp-ingress';
-import { startWebmail, webmailSection } from '@correo/webmail';
+import { startWebmail, UserSettingsStore, webmailSection } from '@correo/webmail';
 import { loadTlsMaterial, reloadTlsOnRenewal } from '@correo/tls';
 import { retryUntilDone, type Listener, type RunningService, type ServiceContext } from '@correo/runtime';
 import { createImageSenderList, migrate } from '@correo/store';
@@ -205,6 +205,8 @@ export async function startAllInOne({
       },
       // Mail clients set themselves up from the webmail's host (autoconfig.<domain>, autodiscover).
       autoconfig: { settings: clientSettings, isServedDomain: (domain) => directory.isLocalDomain(domain) },
+      settings: new UserSettingsStore(backends.pool, directory),
+      maxMessageBytes: config.smtp.maxMessageBytes,
     });
     stops.push(() => webmail.close());
     const smtpHost = config.smtp.bindHost;

@@ -22,4 +22,14 @@ export const imapMetrics = {
     help: 'IMAP commands answered, by command and completion status.',
     labelNames: ['command', 'status'],
   }),
+  commandSeconds: metrics.histogram<'command'>({
+    name: 'correo_imap_command_duration_seconds',
+    help: 'From a command read to its tagged completion, by command (IDLE, which lasts until DONE, is not timed).',
+    labelNames: ['command'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  }),
+  idleSessions: metrics.gauge({
+    name: 'correo_imap_idle_sessions',
+    help: 'IMAP sessions in IDLE now, waiting for changes to be pushed.',
+  }),
 };

@@ -151,6 +151,7 @@ export class ImapSession {
   ): Promise<Completion['then']> {
     await this.unsolicited;
     const context: CommandContext = { tag, session: this, services: this.services, io: this.io, uploads };
+    const started = process.hrtime.bigint();
     const condstoreBefore = this.condstore;
     let completion: Completion;
     try {
@@ -182,6 +183,10 @@ export class ImapSession {
     }
     imapMetrics.commands.inc({ command: request.command, status: completion.status });
     await this.io.write(taggedResponse(tag, completion.status, completion.text, completion.code));
+    if (request.command !== 'IDLE') {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      imapMetrics.commandSeconds.observe({ command: request.command }, seconds);
+    }
     return completion.then;
   }
 

@@ -20,6 +20,7 @@ import {
   storedBodyStructure,
   storedEnvelope,
 } from '@correo/mime';
+import { decodeMailboxChange } from '@correo/notify';
 import { startTelemetry } from '@correo/telemetry';
 import { eventually, uniqueName } from '@correo/testkit';
 import { mdaMetrics } from '../src/metrics.js';
@@ -153,7 +154,7 @@ export function deliveryScenarios(kind: StackKind): void {
         assert.equal(found.rowCount, 1, 'the decoded body is kept for SEARCH and the keys for SORT');
 
         await eventually('the mailbox-changed notification', async () => notes.length > 0, 90_000);
-        assert.deepEqual(JSON.parse(notes[0]!), {
+        assert.deepEqual(decodeMailboxChange(notes[0]!), {
           mailboxId: row.mailbox_id,
           uid: 1,
           modseq: Number(row.modseq),

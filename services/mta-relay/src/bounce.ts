@@ -15,7 +15,7 @@ import {
   timestampFromDate,
 } from '@correo/proto';
 import type { OutboundMessage } from '@correo/proto';
-import type { Logger } from '@correo/telemetry';
+import { injectTraceContext, withSpan, type Logger } from '@correo/telemetry';
 import { readHeaderSection } from './message-source.js';
 import { relayMetrics } from './metrics.js';
 
@@ -98,52 +98,60 @@ export async function sendBounce(
     arrivalDate: job.queuedAt ? timestampDate(job.queuedAt) : undefined,
     recipients,
   });
-  const stored = await ctx.blobs.put(Readable.from([dsn]));
+  // A span of the message's trace (the active one: the relay's delivery of the job), and its
+  // context in the DSN's bus headers, so the DSN's own filing or sending continues the same trace.
   const eventId = nameBasedId('dsn', job.eventId, ...notify.map((f) => f.recipient).sort());
-  const now = timestampFromDate(new Date());
-  const senderDomain = job.mailFrom.slice(job.mailFrom.lastIndexOf('@') + 1).toLowerCase();
+  await withSpan('relay.dsn', async (span) => {
+    span.setAttribute('correo.event_id', eventId);
+    span.setAttribute('correo.dsn.recipients', notify.length);
+    const stored = await ctx.blobs.put(Readable.from([dsn]));
+    const now = timestampFromDate(new Date());
+    const senderDomain = job.mailFrom.slice(job.mailFrom.lastIndexOf('@') + 1).toLowerCase();
 
-  if (await ctx.directory.isLocalDomain(senderDomain)) {
-    await ctx.bus.publish(ctx.acceptedTopic, [
-      {
-        key: job.mailFrom.toLowerCase(),
-        value: encodeMailAccepted({
-          eventId,
-          receivedAt: now,
-          clientIp: '',
-          helo: ctx.reportingMta,
-          mailFrom: '',
-          recipients: [{ address: job.mailFrom }],
-          blobKey: stored.key,
-          size: BigInt(stored.size),
-          sha256: stored.sha256,
-          kind: SubmissionKind.MX,
-          port: 0,
-        }),
-      },
-    ]);
-  } else {
-    const destination = domainToASCII(senderDomain) || senderDomain;
-    await ctx.bus.publish(ctx.outboundTopic, [
-      {
-        key: destination,
-        value: encodeOutboundMessage({
-          eventId,
-          originalEventId: job.originalEventId,
-          mailFrom: '',
-          destinationDomain: destination,
-          recipients: [{ address: job.mailFrom }],
-          blobKey: stored.key,
-          size: BigInt(stored.size),
-          sha256: stored.sha256,
-          attempt: 0,
-          queuedAt: now,
-          isBounce: true,
-          eightBitMime: true,
-        }),
-      },
-    ]);
-  }
+    if (await ctx.directory.isLocalDomain(senderDomain)) {
+      await ctx.bus.publish(ctx.acceptedTopic, [
+        {
+          key: job.mailFrom.toLowerCase(),
+          value: encodeMailAccepted({
+            eventId,
+            receivedAt: now,
+            clientIp: '',
+            helo: ctx.reportingMta,
+            mailFrom: '',
+            recipients: [{ address: job.mailFrom }],
+            blobKey: stored.key,
+            size: BigInt(stored.size),
+            sha256: stored.sha256,
+            kind: SubmissionKind.MX,
+            port: 0,
+          }),
+          headers: injectTraceContext({}),
+        },
+      ]);
+    } else {
+      const destination = domainToASCII(senderDomain) || senderDomain;
+      await ctx.bus.publish(ctx.outboundTopic, [
+        {
+          key: destination,
+          value: encodeOutboundMessage({
+            eventId,
+            originalEventId: job.originalEventId,
+            mailFrom: '',
+            destinationDomain: destination,
+            recipients: [{ address: job.mailFrom }],
+            blobKey: stored.key,
+            size: BigInt(stored.size),
+            sha256: stored.sha256,
+            attempt: 0,
+            queuedAt: now,
+            isBounce: true,
+            eightBitMime: true,
+          }),
+          headers: injectTraceContext({}),
+        },
+      ]);
+    }
+  });
   relayMetrics.dsnSent.inc();
   log.info({ to: job.mailFrom, dsnEventId: eventId, recipients: notify.map((f) => f.recipient) }, 'DSN sent');
   return true;

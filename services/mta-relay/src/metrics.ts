@@ -6,6 +6,11 @@ export const relayMetrics = {
     name: 'correo_relay_queue_depth',
     help: 'Outbound jobs in the queue (relay_queue rows): waiting for their next attempt, or being attempted.',
   }),
+  queueByDomain: metrics.gauge<'domain'>({
+    name: 'correo_relay_queue_domain_jobs',
+    help: 'Jobs in the deferred queue per destination domain, for the 20 domains with most (per-domain deferrals).',
+    labelNames: ['domain'],
+  }),
   oldestAge: metrics.gauge({
     name: 'correo_relay_queue_oldest_age_seconds',
     help: 'Age of the oldest job in the deferred queue, from when it was first queued (0 when empty).',

@@ -6,7 +6,7 @@ import type { OutboundMessage } from '@correo/proto';
 import { holdsRelayClaim, recordRelayOutcomes, releaseRelayClaim, rescheduleRelayJob } from '@correo/store';
 import type { Pool, RelayClaim, RelayRecipientOutcome } from '@correo/store';
 import type { Limits } from '@correo/limits';
-import type { Logger } from '@correo/telemetry';
+import { withSpan, type Logger } from '@correo/telemetry';
 import { ClaimLostError, attemptDelivery } from './attempt.js';
 import type { RecipientResult } from './attempt.js';
 import { sendBounce } from './bounce.js';
@@ -75,7 +75,19 @@ export async function processJob(ctx: JobContext, job: OutboundMessage, state: J
   } else {
     relayMetrics.attempts.inc();
     try {
-      results = await attempt(ctx, job, state.pending, claim);
+      // One span per attempt at the remote, in the message's trace: what each recipient got back.
+      results = await withSpan('relay.attempt', async (span) => {
+        span.setAttribute('correo.event_id', job.eventId);
+        span.setAttribute('correo.relay.attempt', state.attempt);
+        span.setAttribute('correo.relay.destination', job.destinationDomain);
+        const outcome = await attempt(ctx, job, state.pending, claim);
+        const hosts = [...new Set(outcome.flatMap((r) => (r.remoteMta ? [r.remoteMta] : [])))];
+        if (hosts.length > 0) span.setAttribute('correo.relay.remote_mta', hosts);
+        for (const kind of ['delivered', 'temporary', 'permanent'] as const) {
+          span.setAttribute(`correo.relay.${kind}`, outcome.filter((r) => r.kind === kind).length);
+        }
+        return outcome;
+      });
     } catch (error) {
       if (error instanceof ClaimLostError) return lost();
       // Nothing was sent (a backend failed reading or signing the message): due again at once.

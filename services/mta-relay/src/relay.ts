@@ -6,11 +6,12 @@ import { decodeOutboundMessage, timestampDate } from '@correo/proto';
 import {
   claimDueRelayJobs,
   claimNewRelayJob,
+  relayQueueByDomain,
   relayQueueDepth,
   relayQueueOldestAgeSeconds,
 } from '@correo/store';
 import type { Pool, RelayQueueEntry } from '@correo/store';
-import { extractTraceContext, withSpan } from '@correo/telemetry';
+import { extractTraceContext, injectTraceContext, withSpan } from '@correo/telemetry';
 import type { Limits } from '@correo/limits';
 import type { Logger, ReadinessCheck } from '@correo/telemetry';
 import { claimLeaseMs } from './config.js';
@@ -100,6 +101,8 @@ export async function startMtaRelay(deps: MtaRelayDeps): Promise<MtaRelay> {
             queuedAt: job.queuedAt ? timestampDate(job.queuedAt) : new Date(),
             expiresAt: expiryOf(job, config),
             recipients: job.recipients.map((r) => r.address),
+            // Attempts from the queue later continue this trace (retryEntry).
+            traceHeaders: injectTraceContext({}),
           },
           claimLeaseMs(config),
         );
@@ -159,6 +162,9 @@ export async function startMtaRelay(deps: MtaRelayDeps): Promise<MtaRelay> {
   };
 }
 
+/** The destination domains correo_relay_queue_domain_jobs shows: a bounded number of series. */
+const QUEUE_DOMAINS_CHARTED = 20;
+
 function startScheduler(ctx: JobContext): { stop(): Promise<void> } {
   let stopping = false;
   let wake: (() => void) | undefined;
@@ -172,6 +178,9 @@ function startScheduler(ctx: JobContext): { stop(): Promise<void> } {
         await Promise.all(claimed.map((entry) => retryEntry(ctx, entry)));
         relayMetrics.queueDepth.set(await relayQueueDepth(ctx.pool));
         relayMetrics.oldestAge.set(await relayQueueOldestAgeSeconds(ctx.pool));
+        const byDomain = await relayQueueByDomain(ctx.pool, QUEUE_DOMAINS_CHARTED);
+        relayMetrics.queueByDomain.reset();
+        for (const [domain, jobs] of byDomain) relayMetrics.queueByDomain.set({ domain }, jobs);
         if (claimed.length === ctx.settings.queueBatch) continue;
       } catch (error) {
         ctx.logger.warn({ error: (error as Error).message }, 'deferred queue pass failed');
@@ -195,11 +204,20 @@ function startScheduler(ctx: JobContext): { stop(): Promise<void> } {
 async function retryEntry(ctx: JobContext, entry: RelayQueueEntry): Promise<void> {
   try {
     const job = decodeOutboundMessage(entry.job);
-    await processJob(ctx, job, {
-      attempt: entry.attempts,
-      claim: { jobId: entry.jobId, token: entry.claimToken! },
-      pending: entry.recipients.map((r) => r.recipient),
-    });
+    // In the message's own trace, whichever pod and however late: its context came with the job.
+    await withSpan(
+      'relay.retry',
+      async (span) => {
+        span.setAttribute('correo.event_id', entry.jobId);
+        span.setAttribute('correo.relay.attempt', entry.attempts);
+        await processJob(ctx, job, {
+          attempt: entry.attempts,
+          claim: { jobId: entry.jobId, token: entry.claimToken! },
+          pending: entry.recipients.map((r) => r.recipient),
+        });
+      },
+      extractTraceContext(entry.traceHeaders),
+    );
   } catch (error) {
     // The lease expires and another pass retries it; nothing is lost.
     ctx.logger.error({ jobId: entry.jobId, error: (error as Error).message }, 'queued delivery failed');

@@ -17,6 +17,12 @@ export const pop3Metrics = {
     help: 'POP3 connections refused before a session: per-ip, total, proxy, tls, shutdown.',
     labelNames: ['listener', 'reason'],
   }),
+  commandSeconds: metrics.histogram<'command'>({
+    name: 'correo_pop3_command_duration_seconds',
+    help: 'From a POP3 command read to its reply written (RETR and TOP: the whole message), by command.',
+    labelNames: ['command'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  }),
   messagesRetrieved: metrics.counter({
     name: 'correo_pop3_messages_retrieved_total',
     help: 'Messages sent in full by RETR.',

@@ -123,9 +123,15 @@ export class Pop3Session {
     const parsed = parseCommand(line);
     if (!parsed.ok) return this.refuse(parsed.error);
     this.badCommands = 0;
-    return state.kind === 'authorization'
-      ? this.authorization(parsed.command, state)
-      : this.transaction(parsed.command, state);
+    const started = process.hrtime.bigint();
+    try {
+      return await (state.kind === 'authorization'
+        ? this.authorization(parsed.command, state)
+        : this.transaction(parsed.command, state));
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      pop3Metrics.commandSeconds.observe({ command: parsed.command.name }, seconds);
+    }
   }
 
   /** The connection is gone: nothing is deleted (RFC 1939 6: no UPDATE without QUIT), the lock is freed. */

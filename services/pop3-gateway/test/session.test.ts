@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { expungeMessages } from '@correo/store';
 import { writerFor } from '@correo/store/testing';
-import { mailboxChannel } from '@correo/notify';
+import { decodeMailboxChange, mailboxChannel } from '@correo/notify';
 import type { Pop3Gateway } from '../src/index.js';
 import { loginWhenFree } from './helpers/login.js';
 import { LineClient } from '@correo/testkit';
@@ -152,7 +152,7 @@ for (const kind of STACK_KINDS) {
         assert.equal(left.length, 2, 'message rows of expunged copies are gone');
         for (let i = 0; i < 100 && notifications.length === 0; i++)
           await new Promise((r) => setTimeout(r, 20));
-        assert.deepEqual(JSON.parse(notifications[0]!), {
+        assert.deepEqual(decodeMailboxChange(notifications[0]!), {
           mailboxId: after.id,
           modseq: after.highestmodseq,
           kind: 'expunge',

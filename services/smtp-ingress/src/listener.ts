@@ -37,6 +37,10 @@ export function createListener(setup: ListenerSetup): SMTPServer {
 
   const refuse = (reply: SmtpReply) => {
     ingressMetrics.messagesRejected.inc({ listener: name, reason: reply.reason });
+    ingressMetrics.refusalsByCode.inc({
+      listener: name,
+      code: `${reply.responseCode} ${reply.enhancedCode}`,
+    });
     if (reply.reason === 'backend_error') log.error({ err: reply.cause }, reply.message);
     return reply;
   };
@@ -80,6 +84,12 @@ export function createListener(setup: ListenerSetup): SMTPServer {
         },
         (error: unknown) => callback(asReply(error)),
       );
+    },
+
+    // After the TLS handshake, implicit (465) or STARTTLS.
+    onSecure(_socket, _session, callback) {
+      ingressMetrics.tlsSessions.inc({ listener: name });
+      callback();
     },
 
     onClose(session) {

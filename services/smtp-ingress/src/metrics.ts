@@ -7,6 +7,11 @@ export const ingressMetrics = {
     help: 'SMTP connections accepted by a listener.',
     labelNames: ['listener'],
   }),
+  tlsSessions: metrics.counter<'listener'>({
+    name: 'correo_smtp_tls_sessions_total',
+    help: 'SMTP sessions that went TLS (implicit TLS, or STARTTLS), by listener: the TLS share with connections_total.',
+    labelNames: ['listener'],
+  }),
   connectionsRefused: metrics.counter<'listener' | 'reason'>({
     name: 'correo_smtp_connections_refused_total',
     help: 'SMTP connections refused at connect time (per-address limits).',
@@ -26,6 +31,11 @@ export const ingressMetrics = {
     name: 'correo_smtp_messages_rejected_total',
     help: 'Messages, senders and recipients refused, by reason.',
     labelNames: ['listener', 'reason'],
+  }),
+  refusalsByCode: metrics.counter<'listener' | 'code'>({
+    name: 'correo_smtp_refusals_total',
+    help: 'Refusals by SMTP reply: code and enhanced status code ("550 5.1.1"), a bounded set of correo\'s own replies.',
+    labelNames: ['listener', 'code'],
   }),
   acceptedBytes: metrics.counter<'listener'>({
     name: 'correo_smtp_accepted_bytes_total',

@@ -93,13 +93,70 @@ export interface MessageHeaders {
   headers: { name: string; value: string }[];
 }
 
-/** POST /api/send. */
+/** POST /api/send and POST /api/drafts: what the compose form holds. */
 export interface Outgoing {
+  /** One of the user's own addresses (GET /api/identities); default: the signed-in address. */
+  from?: string;
   to: string[];
   cc?: string[];
   bcc?: string[];
   subject: string;
+  /** The plain text; with `html`, the text/plain alternative of it. */
   text: string;
+  /** Rich text, sanitised by the server before it is sent or saved. */
+  html?: string;
+  /** Ids from POST /api/attachments, in order. */
+  attachments?: string[];
   /** The message answered: threading headers, and \Answered on it once sent. */
   inReplyTo?: { folder: string; uid: number };
+  /** The message forwarded: $Forwarded on it once sent. */
+  forwardOf?: { folder: string; uid: number };
+  /** The version of this message saved in Drafts: replaced on save, deleted on send. */
+  draftUid?: number;
+}
+
+/** POST /api/attachments: an upload held for the compose form until sent or removed. */
+export interface UploadedAttachment {
+  id: string;
+  filename: string;
+  contentType: string;
+  size: number;
+}
+
+/** POST /api/drafts: where the draft now is. */
+export interface SavedDraft {
+  folder: string;
+  /** Null when the server does not report it (no UIDPLUS): the next save cannot replace it. */
+  uid: number | null;
+}
+
+/** GET /api/drafts/open: a draft back in the compose form (its attachments uploaded again). */
+export interface OpenedDraft extends Outgoing {
+  attachmentList: UploadedAttachment[];
+}
+
+/** GET /api/contacts: someone the user has written to or received from. */
+export interface Correspondent {
+  address: string;
+  name: string;
+}
+
+/** GET/PUT /api/settings: kept per user on the server. */
+export interface UserSettings {
+  displayName: string;
+  signature: string;
+  replyMode: 'reply' | 'reply-all';
+  /** Remote images in HTML mail: ask each time, always show, never offer. */
+  imagesPolicy: 'ask' | 'always' | 'never';
+  composeMode: 'html' | 'text';
+}
+
+/** GET /api/settings/client-setup: what to type into a mail client, as autoconfig would say it. */
+export interface ClientSetup {
+  address: string;
+  hostname: string;
+  /** Preferred first: implicit TLS before STARTTLS, IMAP before POP3. */
+  endpoints: { protocol: 'imap' | 'pop3' | 'smtp'; port: number; tls: 'implicit' | 'starttls' }[];
+  /** Where Thunderbird-style clients fetch the same by themselves. */
+  autoconfigUrl: string;
 }

@@ -10,9 +10,12 @@ import type { Gateways } from './gateways.js';
 import { eventRoutes } from './routes/events.js';
 import { folderRoutes } from './routes/folders.js';
 import { messageRoutes } from './routes/messages.js';
+import { composeRoutes } from './routes/compose.js';
 import { sendRoutes } from './routes/send.js';
+import { settingsRoutes } from './routes/settings.js';
 import { sessionRoutes } from './routes/session.js';
 import { SessionStore, sameToken, type WebmailSession } from './sessions.js';
+import type { UserSettingsStore } from './user-settings.js';
 import { errorBody, webmailErrorHandler, WebmailError } from './webmail-error.js';
 
 declare module 'fastify' {
@@ -36,6 +39,10 @@ export interface WebmailOptions {
    * the domains `isServedDomain` says are ours; left out where nothing can answer that.
    */
   autoconfig?: AutoconfigRouteOptions;
+  /** The submission server's message size limit: attachment uploads and messages above it get a 413. */
+  maxMessageBytes?: number;
+  /** Per-user settings and sender ownership (needs the database); without it settings answer 503. */
+  settings?: UserSettingsStore;
   /** Reverse proxies whose X-Forwarded-For names the browser (CIDRs); none: the socket's peer. */
   trustedProxies?: readonly string[];
   /** Our MX's authserv-id: the reading pane summarises only its Authentication-Results. */
@@ -43,6 +50,9 @@ export interface WebmailOptions {
   /** "Always show images from this sender", per user; absent: images are allowed per message only. */
   imageSenders?: ImageSenderList;
 }
+
+/** What smtp-ingress accepts by default (SMTP_MAX_MESSAGE_BYTES). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 50 * 1024 * 1024;
 
 export interface Webmail {
   app: FastifyInstance;
@@ -143,7 +153,18 @@ export async function buildWebmail(options: WebmailOptions): Promise<Webmail> {
       authservId: options.authservId,
       imageSenders: options.imageSenders,
     });
-    await scope.register(sendRoutes, { logger: options.logger });
+    const compose = {
+      logger: options.logger,
+      maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      settings: options.settings,
+      requireSession,
+    };
+    await scope.register(sendRoutes, compose);
+    await scope.register(composeRoutes, compose);
+    await scope.register(settingsRoutes, {
+      settings: options.settings,
+      clientSettings: options.autoconfig?.settings,
+    });
     await scope.register(eventRoutes);
   });
 

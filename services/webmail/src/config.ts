@@ -25,6 +25,9 @@ export const webmailSection = defineSection({
     // The origin browsers load the webmail from (https://mail.example.com) when a proxy in front
     // rewrites Host; unset: state changes must come from the origin of the request's own Host.
     WEBMAIL_PUBLIC_ORIGIN: optionalText(),
+    // The submission server's message size limit (smtp-ingress's SMTP_MAX_MESSAGE_BYTES): an attachment
+    // upload or a message above it is refused at once with 413 instead of after the upload.
+    WEBMAIL_SUBMISSION_MAX_BYTES: integer({ min: 1024, max: 2 ** 31, default: 50 * 1024 * 1024 }),
     // Open every IMAP and submission connection with a PROXY v2 header naming the browser, so the
     // gateways' per-IP caps and login lockout count browsers, not the webmail. The gateways must then
     // list the webmail's address in PROXY_TRUSTED_CIDRS.
@@ -47,6 +50,7 @@ export const webmailSection = defineSection({
     sessionIdleMs: vars.WEBMAIL_SESSION_IDLE_SECONDS * 1000,
     secureCookie: vars.WEBMAIL_SECURE_COOKIE,
     publicOrigin: vars.WEBMAIL_PUBLIC_ORIGIN,
+    maxMessageBytes: vars.WEBMAIL_SUBMISSION_MAX_BYTES,
     proxyProtocol: vars.WEBMAIL_PROXY_PROTOCOL,
     sourceAddress: vars.WEBMAIL_SOURCE_ADDRESS,
     trustedProxies: vars.WEBMAIL_TRUSTED_PROXIES,

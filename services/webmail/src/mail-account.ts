@@ -34,8 +34,14 @@ const SUMMARY_QUERY = {
 /** Messages of one thread fetched for a page at most: a runaway thread cannot make a page unbounded. */
 const MAX_THREAD_MEMBERS = 200;
 
-export type FlagName = 'seen' | 'flagged' | 'answered';
-const IMAP_FLAGS: Record<FlagName, string> = { seen: '\\Seen', flagged: '\\Flagged', answered: '\\Answered' };
+export type FlagName = 'seen' | 'flagged' | 'answered' | 'forwarded';
+const IMAP_FLAGS: Record<FlagName, string> = {
+  seen: '\\Seen',
+  flagged: '\\Flagged',
+  answered: '\\Answered',
+  // The keyword clients agree on for "forwarded" (RFC 5788 registry).
+  forwarded: '$Forwarded',
+};
 
 /**
  * imapflow has no SORT method; exec() is the primitive its own commands are built on. Its commands
@@ -364,8 +370,43 @@ export class MailAccount extends EventEmitter<{ change: [MailboxChange]; closed:
     });
   }
 
-  async append(folder: string, raw: Buffer, flags: string[]): Promise<void> {
-    await this.imap.append(folder, raw, flags);
+  /** APPENDs; the new message's UID when the server reports it (UIDPLUS), else null. */
+  async append(folder: string, raw: Buffer, flags: string[]): Promise<number | null> {
+    this.ensureOpen();
+    try {
+      const appended = await this.imap.append(folder, raw, flags);
+      return (appended && appended.uid) || null;
+    } catch (error) {
+      throw imapFailure(error);
+    }
+  }
+
+  /** Deletes for good (no Trash): a draft's replaced version, or the draft once sent. */
+  async destroy(folder: string, uids: number[]): Promise<void> {
+    await this.inFolder(folder, () => this.imap.messageDelete(uids.join(','), { uid: true }));
+  }
+
+  /**
+   * Who the newest `newest` messages of `folder` came from and went to (ENVELOPE only, no bodies):
+   * the material of address autocomplete. A missing folder gives nothing.
+   */
+  async correspondents(folder: string, newest: number): Promise<{ name: string; address: string }[]> {
+    const found: { name: string; address: string }[] = [];
+    await this.inFolder(folder, async () => {
+      const exists = this.imap.mailbox ? this.imap.mailbox.exists : 0;
+      if (exists === 0) return;
+      const range = `${Math.max(1, exists - newest + 1)}:*`;
+      for await (const message of this.imap.fetch(range, { envelope: true })) {
+        const envelope = message.envelope;
+        for (const entry of [...(envelope?.from ?? []), ...(envelope?.to ?? []), ...(envelope?.cc ?? [])]) {
+          if (entry.address) found.push({ name: entry.name ?? '', address: entry.address });
+        }
+      }
+    }).catch((error: unknown) => {
+      if (error instanceof WebmailError && error.code === 'folder_not_found') return;
+      throw error;
+    });
+    return found;
   }
 
   async specialFolder(use: '\\Sent' | '\\Trash' | '\\Drafts'): Promise<string | null> {

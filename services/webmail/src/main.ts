@@ -1,24 +1,39 @@
+import { openBackends, requireDatabaseUrl } from '@correo/backends';
+import { clientSettingsSection } from '@correo/autoconfig';
+import { createPostgresDirectory } from '@correo/directory';
 import { runService } from '@correo/runtime';
-import { createImageSenderList, createPool } from '@correo/store';
+import { createImageSenderList } from '@correo/store';
 import { webmailSection } from './config.js';
 import { startWebmail } from './start.js';
+import { UserSettingsStore } from './user-settings.js';
 
 await runService({
   name: 'webmail',
-  sections: { webmail: webmailSection },
-  async start({ config, logger }) {
-    // The database only keeps "always show images from this sender"; mail itself comes over IMAP.
-    const pool = config.database.url ? createPool(config.database.url, { max: 4 }) : undefined;
+  sections: { webmail: webmailSection, client: clientSettingsSection },
+  async start({ config, logger, addChecks }) {
+    // The database keeps the users' webmail settings and "always show images from this sender"; the
+    // mail itself is reached over IMAP.
+    const backends = openBackends(config, requireDatabaseUrl(config), logger, []);
+    addChecks(backends.checks);
+    const directory = createPostgresDirectory(backends.pool, {
+      allowUnverifiedDomains: config.directory.allowUnverifiedDomains,
+    });
+    const clientSettings = config.client();
     const webmail = await startWebmail({
       config: config.webmail,
       logger,
-      ...(pool ? { imageSenders: createImageSenderList(pool) } : {}),
+      settings: new UserSettingsStore(backends.pool, directory),
+      imageSenders: createImageSenderList(backends.pool),
+      autoconfig: {
+        settings: clientSettings,
+        isServedDomain: (domain) => directory.isLocalDomain(domain),
+      },
     });
     return {
       listeners: [{ name: 'webmail', address: webmail.url }],
       async close() {
         await webmail.close();
-        await pool?.end();
+        await backends.close();
       },
     };
   },

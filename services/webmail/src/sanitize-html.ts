@@ -124,3 +124,43 @@ export function messageBodyPolicy(allowRemoteImages: boolean): string {
     'sandbox allow-popups allow-popups-to-escape-sandbox',
   ].join('; ');
 }
+
+// What the compose editor makes (bold, italic, lists, quotes, links) and what a quoted reply carries.
+const OUTGOING_TAGS = [
+  'a',
+  'b',
+  'strong',
+  'i',
+  'em',
+  'u',
+  's',
+  'p',
+  'br',
+  'div',
+  'span',
+  'ul',
+  'ol',
+  'li',
+  'blockquote',
+  'pre',
+  'code',
+  'h1',
+  'h2',
+  'h3',
+  'hr',
+];
+
+/**
+ * Rich text from the compose form, cleaned before it is sent or saved: only the tags the editor makes,
+ * links only to http(s)/mailto, no style, class or id; the recipient's mail client then gets nothing
+ * that acts, loads or tracks (a pasted tracking pixel or script is gone).
+ */
+export function sanitizeOutgoingHtml(html: string): string {
+  return purify.sanitize(html, {
+    ALLOWED_TAGS: OUTGOING_TAGS,
+    ALLOWED_ATTR: ['href'],
+    ALLOWED_URI_REGEXP: /^(?:https?:|mailto:)/i,
+    ALLOW_DATA_ATTR: false,
+    FORCE_BODY: true,
+  });
+}

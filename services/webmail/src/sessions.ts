@@ -1,6 +1,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { MailAccount } from './mail-account.js';
+import type { Correspondent } from './api-types.js';
 import type { ParsedMessage } from './message-view.js';
+import type { Uploads } from './uploads.js';
 
 export interface WebmailSession {
   id: string;
@@ -10,6 +12,10 @@ export interface WebmailSession {
   lastSeen: number;
   /** The last message opened: the reading pane asks for its body and attachments right after. */
   lastMessage?: { key: string; message: ParsedMessage };
+  /** Attachments uploaded for the compose form (created on the first upload). */
+  uploads?: Uploads;
+  /** Recent correspondents for address autocomplete, gathered once per session (correspondents.ts). */
+  correspondents?: { at: number; list: Correspondent[] };
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { buildWebmail } from './app.js';
 import type { WebmailConfig } from './config.js';
 import type { Gateways } from './gateways.js';
+import type { UserSettingsStore } from './user-settings.js';
 
 export interface RunningWebmail {
   url: string;
@@ -23,6 +24,10 @@ export async function startWebmail(options: {
   gateways?: Gateways;
   assetsDir?: string;
   autoconfig?: AutoconfigRouteOptions;
+  /** Per-user settings (routes/settings.ts); the all-in-one and main.ts make it over the database. */
+  settings?: UserSettingsStore;
+  /** Overrides WEBMAIL_SUBMISSION_MAX_BYTES (the all-in-one passes its own submission's limit). */
+  maxMessageBytes?: number;
   /** Where "always show images from this sender" is kept (the all-in-one: its database). */
   imageSenders?: ImageSenderList;
 }): Promise<RunningWebmail> {
@@ -48,6 +53,8 @@ export async function startWebmail(options: {
     ...(options.imageSenders ? { imageSenders: options.imageSenders } : {}),
     ...(options.assetsDir ? { assetsDir: options.assetsDir } : {}),
     ...(options.autoconfig ? { autoconfig: options.autoconfig } : {}),
+    ...(options.settings ? { settings: options.settings } : {}),
+    maxMessageBytes: options.maxMessageBytes ?? config.maxMessageBytes,
   });
   await app.listen({ host: config.host, port: config.port });
   const { port } = app.server.address() as { port: number };

@@ -11,6 +11,7 @@ import {
   deliverToDemo,
   ensureFrontEndBuilt,
   launchChromium,
+  signInPage,
   startForeignHost,
   type ForeignHost,
 } from './support/browser.js';
@@ -101,10 +102,7 @@ describe('webmail browsing in a real browser', { timeout: 900_000 }, () => {
     context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     page = await context.newPage();
     await mkdir(ARTIFACTS_DIR, { recursive: true });
-    await page.goto(stack.webmailUrl);
-    await page.getByLabel('Mail address').fill(stack.demo.address);
-    await page.getByLabel('Password').fill(stack.demo.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signInPage(page, stack.webmailUrl, stack.demo.address, stack.demo.password);
     await folderButton('Inbox').waitFor();
   });
 

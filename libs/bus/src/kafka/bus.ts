@@ -6,6 +6,7 @@ import type { BusLog } from '../log.js';
 import { withTimeout } from '../timeout.js';
 import type { Bus, OutgoingMessage, Subscription, TopicSpec } from '../port.js';
 import { kafkaLogCreator } from './log-creator.js';
+import { reportLag } from '../lag.js';
 import { startKafkaSubscription } from './subscription.js';
 import { createTopics } from './topics.js';
 
@@ -126,7 +127,24 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
         options: subscribeOptions,
         maxAttempts: subscribeOptions.maxAttempts ?? options.maxAttempts ?? 5,
         deadLetterTopic,
-        onStopped: () => subscriptions.delete(subscription),
+        onStopped: () => {
+          subscriptions.delete(subscription);
+          stopLag();
+        },
+      });
+      const { group, topic } = subscribeOptions;
+      const stopLag = reportLag(group, topic, async () => {
+        const client = await admin.get();
+        const [ends, [committed]] = await Promise.all([
+          client.fetchTopicOffsets(topic),
+          client.fetchOffsets({ groupId: group, topics: [topic] }),
+        ]);
+        const done = new Map(committed?.partitions.map((p) => [p.partition, Number(p.offset)]));
+        return ends.map(({ partition, high, low }) => {
+          // -1: nothing committed yet, so everything still on the partition is pending.
+          const next = done.get(partition) ?? -1;
+          return { partition, lag: Number(high) - (next < 0 ? Number(low) : next) };
+        });
       });
       subscriptions.add(subscription);
       return subscription;

@@ -4,6 +4,7 @@ import type { BusLog } from '../log.js';
 import { withTimeout } from '../timeout.js';
 import type { Bus, OutgoingMessage, TopicSpec } from '../port.js';
 import { GroupCommit } from '../group-commit.js';
+import { reportLag } from '../lag.js';
 import { Partitioner, appendMessages, wakeConsumers } from './append.js';
 import { pruneConsumedMessages } from './prune.js';
 import { createBusSchema, inTransaction } from './schema.js';
@@ -146,7 +147,26 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
         catalog,
         partitioner,
         log,
-        onStopped: () => subscriptions.delete(subscription),
+        onStopped: () => {
+          subscriptions.delete(subscription);
+          stopLag();
+        },
+      });
+      const { group, topic } = subscribeOptions;
+      // Published (the partition's head) minus committed: a group that committed nothing has
+      // everything still on the partition ahead of it (registered groups keep it from pruning).
+      const stopLag = reportLag(group, topic, async () => {
+        const { rows } = await pool.query<{ partition: number; lag: string }>(
+          `SELECT h.partition, greatest(0, h.next_offset - coalesce(c.next_offset,
+                  (SELECT min(m."offset") FROM bus.messages m WHERE m.topic = h.topic AND m.partition = h.partition),
+                  h.next_offset)) AS lag
+             FROM bus.partition_heads h
+             LEFT JOIN bus.committed_offsets c
+               ON c.group_id = $1 AND c.topic = h.topic AND c.partition = h.partition
+            WHERE h.topic = $2`,
+          [group, topic],
+        );
+        return rows.map((row) => ({ partition: row.partition, lag: Number(row.lag) }));
       });
       subscriptions.add(subscription);
       return subscription;

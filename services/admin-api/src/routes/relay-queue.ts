@@ -50,7 +50,13 @@ const entrySchema = {
 
 /** The encoded job stays inside; the API shows what an operator decides on. */
 function view(entry: RelayQueueEntry) {
-  const { job: _job, senderDomain: _senderDomain, claimToken: _claimToken, ...rest } = entry;
+  const {
+    job: _job,
+    senderDomain: _senderDomain,
+    claimToken: _claimToken,
+    traceHeaders: _traceHeaders,
+    ...rest
+  } = entry;
   return rest;
 }
 

@@ -2,6 +2,7 @@ import { continuation, isIdleDone, untaggedStatus } from '@correo/imap-proto';
 import type { IdleRequest } from '@correo/imap-proto';
 import type { AuthenticatedContext, Completion } from '../command-context.js';
 import { bad, ok } from '../command-context.js';
+import { imapMetrics } from '../metrics.js';
 
 /**
  * IDLE (RFC 2177): changes announced on the account's notify channel (from any pod) are read from the
@@ -24,9 +25,11 @@ export async function idle(ctx: AuthenticatedContext, _request: IdleRequest): Pr
     services.config.idleKeepaliveMs,
   );
   let line: Buffer;
+  imapMetrics.idleSessions.inc();
   try {
     line = await io.readLine();
   } finally {
+    imapMetrics.idleSessions.dec();
     clearInterval(keepalive);
     session.onChange = null;
     io.setIdling(false);

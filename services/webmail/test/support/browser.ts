@@ -1,11 +1,11 @@
-import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { chromium, type Browser } from 'playwright-core';
-import { swaks, type AllInOneProcess } from '@correo/testkit';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { AllInOneProcess } from '@correo/testkit';
+import { deliver } from './all-in-one.js';
 
 const run = promisify(execFile);
 const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -73,18 +73,7 @@ export async function deliverToDemo(
   subject: string,
   extra: string[] = [],
 ): Promise<void> {
-  const run = await swaks([
-    '--server',
-    `127.0.0.1:${stack.ports.mx}`,
-    '--from',
-    from,
-    '--to',
-    stack.demo.address,
-    '--header',
-    `Subject: ${subject}`,
-    ...extra,
-  ]);
-  assert.equal(run.exitCode, 0, run.output);
+  await deliver(stack, from, stack.demo.address, subject, extra);
 }
 
 /** The environment of a webmail deployed on its own in front of this stack's gateways. */
@@ -100,4 +89,12 @@ export function standaloneWebmailEnv(stack: AllInOneProcess, extra: Record<strin
     WEBMAIL_TLS_SERVERNAME: 'mx.correo.test',
     ...extra,
   };
+}
+
+/** Signs in on the webmail's own form, as a person would; the caller waits for what it expects next. */
+export async function signInPage(page: Page, url: string, address: string, password: string): Promise<void> {
+  await page.goto(url);
+  await page.getByLabel('Mail address').fill(address);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
 }

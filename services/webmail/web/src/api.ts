@@ -7,8 +7,26 @@ export type {
   MessageSummary,
   OpenedMessage as MessageView,
   Outgoing,
+  UploadedAttachment,
+  UserSettings,
+  ClientSetup,
+  Correspondent,
+  OpenedDraft,
+  SavedDraft,
 } from '../../src/api-types.js';
-import type { Folder, MessageHeaders, MessagePage, OpenedMessage, Outgoing } from '../../src/api-types.js';
+import type {
+  ClientSetup,
+  Correspondent,
+  Folder,
+  MessageHeaders,
+  MessagePage,
+  OpenedDraft,
+  OpenedMessage,
+  Outgoing,
+  SavedDraft,
+  UploadedAttachment,
+  UserSettings,
+} from '../../src/api-types.js';
 
 /** How the list is asked for: SORT key and order, or conversations (THREAD=REFERENCES). */
 export interface ListOrder {
@@ -95,6 +113,58 @@ export const api = {
   empty: (folder: string) => call<void>('POST', '/api/folders/empty', { folder }),
   remove: (folder: string, uids: number[]) => call<void>('POST', '/api/messages/delete', { folder, uids }),
   send: (message: Outgoing) => call<{ sent: boolean }>('POST', '/api/send', message),
+  saveDraft: (message: Outgoing) => call<SavedDraft>('POST', '/api/drafts', message),
+  openDraft: (uid: number) => call<OpenedDraft>('GET', `/api/drafts/open?${query({ uid })}`),
+  discardDraft: (uid: number) => call<void>('DELETE', `/api/drafts/${uid}`),
+  contacts: (q: string) =>
+    call<{ contacts: Correspondent[] }>('GET', `/api/contacts?${query({ q })}`).then((r) => r.contacts),
+  identities: () => call<{ addresses: string[]; displayName: string }>('GET', '/api/identities'),
+  removeAttachment: (id: string) => call<void>('DELETE', `/api/attachments/${encodeURIComponent(id)}`),
+  originalAttachments: (folder: string, uid: number) =>
+    call<{ attachments: UploadedAttachment[] }>('POST', '/api/attachments/from-message', {
+      folder,
+      uid,
+    }).then((r) => r.attachments),
+  /** XMLHttpRequest, not fetch: only it reports upload progress. */
+  uploadAttachment(file: File, onProgress: (fraction: number) => void): Promise<UploadedAttachment> {
+    return new Promise((resolve, reject) => {
+      const request = new XMLHttpRequest();
+      request.open(
+        'POST',
+        `/api/attachments?${query({ filename: file.name, type: file.type || undefined })}`,
+      );
+      request.setRequestHeader('content-type', 'application/octet-stream');
+      request.setRequestHeader('x-csrf-token', csrfToken);
+      request.upload.onprogress = (event) => {
+        if (event.lengthComputable) onProgress(event.loaded / event.total);
+      };
+      request.onerror = () =>
+        reject(new ApiError(0, 'offline', 'The webmail server cannot be reached. Check your connection.'));
+      request.onload = () => {
+        const data = (() => {
+          try {
+            return JSON.parse(request.responseText) as unknown;
+          } catch {
+            return null;
+          }
+        })();
+        if (request.status === 201) return resolve(data as UploadedAttachment);
+        const error = (data as { error?: { code?: string; message?: string } } | null)?.error;
+        reject(
+          new ApiError(
+            request.status,
+            error?.code ?? 'error',
+            error?.message ?? `Upload failed (${request.status}).`,
+          ),
+        );
+      };
+      request.send(file);
+    });
+  },
+  settings: () => call<UserSettings>('GET', '/api/settings'),
+  saveSettings: (settings: Partial<UserSettings>) => call<UserSettings>('PUT', '/api/settings', settings),
+  clientSetup: () => call<ClientSetup>('GET', '/api/settings/client-setup'),
+  mobileconfigUrl: '/api/settings/mobileconfig',
   createFolder: (folder: string) => call<void>('POST', '/api/folders', { folder }),
   renameFolder: (folder: string, to: string) => call<void>('POST', '/api/folders/rename', { folder, to }),
   deleteFolder: (folder: string) => call<void>('POST', '/api/folders/delete', { folder }),

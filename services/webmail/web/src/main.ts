@@ -1,4 +1,5 @@
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { keyed } from 'lit/directives/keyed.js';
 import {
   api,
   ApiError,
@@ -6,8 +7,9 @@ import {
   type ListOrder,
   type MessagePage,
   type MessageView,
-  type Outgoing,
+  type UserSettings,
 } from './api.js';
+import { textToHtml, type ComposeDone, type ComposeDraft } from './compose.js';
 import {
   renderFolderTree,
   type DraggedMessages,
@@ -25,17 +27,10 @@ import {
   type ReaderHost,
 } from './reader.js';
 import { Selection } from './selection.js';
+import './settings.js';
 
 /** The raw source view shows this much; the download has all of it. */
 const RAW_SOURCE_LIMIT = 512 * 1024;
-
-interface Draft {
-  to: string;
-  cc: string;
-  subject: string;
-  text: string;
-  inReplyTo?: { folder: string; uid: number };
-}
 
 /**
  * The whole page: sign-in, folders, the message list, the reading pane and compose. Light DOM (no
@@ -58,6 +53,8 @@ class CorreoWebmail extends LitElement implements FolderTreeHost, MessageListHos
     error: { state: true },
     busy: { state: true },
     confirmEmpty: { state: true },
+    settings: { state: true },
+    view: { state: true },
     order: { state: true },
     expanded: { state: true },
     folderEdit: { state: true },
@@ -73,7 +70,17 @@ class CorreoWebmail extends LitElement implements FolderTreeHost, MessageListHos
   message: MessageView | null = null;
   showImages = false;
   plainText = false;
-  draft: Draft | null = null;
+  draft: ComposeDraft | null = null;
+  /** The user's settings (signature, reply mode, images policy, compose mode); defaults until loaded. */
+  settings: UserSettings = {
+    displayName: '',
+    signature: '',
+    replyMode: 'reply',
+    imagesPolicy: 'ask',
+    composeMode: 'text',
+  };
+  /** The reading pane shows mail, or the settings page. */
+  view: 'mail' | 'settings' = 'mail';
   search = '';
   status = '';
   error = '';
@@ -126,6 +133,13 @@ class CorreoWebmail extends LitElement implements FolderTreeHost, MessageListHos
           <input id="search" type="search" name="q" placeholder="Search (/)" .value=${this.search} />
         </form>
         <button type="button" class="primary" @click=${() => this.#compose()}>Compose</button>
+        <button
+          type="button"
+          aria-pressed=${this.view === 'settings' ? 'true' : 'false'}
+          @click=${this.#openSettings}
+        >
+          Settings
+        </button>
         <span class="who">${this.address}</span>
         <button type="button" @click=${this.#signOut}>Sign out</button>
       </header>
@@ -135,7 +149,13 @@ class CorreoWebmail extends LitElement implements FolderTreeHost, MessageListHos
         <nav class="folders" aria-label="Folders">${renderFolderTree(this)}</nav>
         <section class="list" aria-label="Message list">${renderMessageList(this)}</section>
         <section class="reader" aria-label="Reading pane">
-          ${this.draft ? this.#renderCompose() : this.#renderMessage()}
+          ${
+            this.view === 'settings'
+              ? html`<correo-settings @settings-saved=${this.#settingsSaved}></correo-settings>`
+              : this.draft
+                ? this.#renderCompose()
+                : this.#renderMessage()
+          }
         </section>
       </main>
     `;
@@ -238,7 +258,8 @@ class CorreoWebmail extends LitElement implements FolderTreeHost, MessageListHos
           <a class="button" href=${api.sourceUrl(m.folder, m.uid)} download>Source</a>
           ${renderDetailButtons(this)}
         </div>
-        ${renderDetail(this)} ${this.plainText ? nothing : renderImagesBar(this, m)}
+        ${renderDetail(this)}
+        ${this.plainText || this.settings.imagesPolicy === 'never' ? nothing : renderImagesBar(this, m)}
         ${
           m.hasHtml && !this.plainText
             ? html`<iframe
@@ -273,30 +294,29 @@ class CorreoWebmail extends LitElement implements FolderTreeHost, MessageListHos
   }
 
   #renderCompose() {
-    const d = this.draft!;
-    return html`
-      <form class="compose" @submit=${this.#onSend} aria-label="New message">
-        <h2>${d.inReplyTo ? 'Reply' : 'New message'}</h2>
-        <label for="to">To</label>
-        <input id="to" name="to" .value=${d.to} required multiple autocomplete="email" />
-        <label for="cc">Cc</label>
-        <input id="cc" name="cc" .value=${d.cc} />
-        <label for="subject">Subject</label>
-        <input id="subject" name="subject" .value=${d.subject} />
-        <label for="body">Message text</label>
-        <textarea id="body" name="text" rows="14" .value=${d.text}></textarea>
-        <div class="actions">
-          <button type="submit" class="primary" ?disabled=${this.busy}>
-            ${this.busy ? 'Sending…' : 'Send'}
-          </button>
-          <button type="button" @click=${() => (this.draft = null)}>Discard</button>
-        </div>
-      </form>
-    `;
+    // A new draft object is a new form (reply while composing starts over), never a reused one.
+    return keyed(
+      this.draft,
+      html`<correo-compose .draft=${this.draft!} @compose-done=${this.#composeDone}></correo-compose>`,
+    );
   }
 
+  #composeDone = (event: ComposeDone) => {
+    this.draft = null;
+    this.status = event.detail.status;
+    void this.#guard(() => Promise.all([this.#loadFolders(), this.#loadList()]));
+  };
+
+  #openSettings = () => {
+    this.view = this.view === 'settings' ? 'mail' : 'settings';
+  };
+
+  #settingsSaved = (event: CustomEvent<UserSettings>) => {
+    this.settings = event.detail;
+  };
+
   async #start() {
-    await Promise.all([this.#loadFolders(), this.#loadList()]);
+    await Promise.all([this.#loadFolders(), this.#loadList(), this.#loadSettings()]);
     this.#listen();
     // IDLE reports the open folder only; the other folders' unread counts (LIST-STATUS) catch up on
     // every action and when the user comes back to the tab. Not on a timer: a timer would keep an
@@ -325,6 +345,11 @@ class CorreoWebmail extends LitElement implements FolderTreeHost, MessageListHos
       this.#signedOut('Your session ended. Sign in again.');
     });
     this.#events = events;
+  }
+
+  async #loadSettings() {
+    // Settings the server cannot give (no database behind it) leave the defaults: mail still works.
+    this.settings = await api.settings().catch(() => this.settings);
   }
 
   async #loadFolders() {
@@ -553,17 +578,23 @@ class CorreoWebmail extends LitElement implements FolderTreeHost, MessageListHos
   }
 
   #openMessage(uid: number) {
+    if (this.currentFolder().specialUse === '\\Drafts') {
+      this.#resumeDraft(uid);
+      return;
+    }
     this.selected = uid;
     this.status = '';
     this.draft = null;
-    this.showImages = false;
+    this.view = 'mail';
+    this.showImages = this.settings.imagesPolicy === 'always';
     this.plainText = false;
     this.detail = null;
     void this.#guard(async () => {
       const message = await api.message(this.folder, uid);
       if (this.selected !== uid) return;
-      // The user allowed this sender's images for good (kept on the server): shown at once.
-      this.showImages = message.imagesAllowed;
+      // The user allowed this sender's images for good (kept on the server), or all images in the
+      // settings: shown at once.
+      this.showImages = message.imagesAllowed || this.settings.imagesPolicy === 'always';
       this.message = message;
       if (!message.seen) {
         await api.setFlags(this.folder, [uid], { seen: true });
@@ -605,19 +636,64 @@ class CorreoWebmail extends LitElement implements FolderTreeHost, MessageListHos
     void this.#guard(() => Promise.all([this.#loadList(), this.#loadFolders()]));
   }
 
-  #compose(draft: Draft = { to: '', cc: '', subject: '', text: '' }) {
-    this.draft = draft;
-    void this.updateComplete.then(() =>
-      this.querySelector<HTMLInputElement>(draft.to ? '#body' : '#to')?.focus(),
-    );
+  /** The signature under a new text, as `-- ` (RFC 3676 4.3) so clients can fold it away. */
+  #signature(): string {
+    return this.settings.signature ? `\n\n-- \n${this.settings.signature}` : '';
   }
 
-  #reply(m: MessageView) {
-    this.#compose({
-      to: m.replyTo,
+  #compose(fields: Partial<ComposeDraft> = {}) {
+    const mode = fields.mode ?? this.settings.composeMode;
+    const text = fields.body ?? this.#signature();
+    this.view = 'mail';
+    this.status = '';
+    this.draft = {
+      title: 'New message',
+      to: '',
       cc: '',
+      bcc: '',
+      subject: '',
+      attachments: [],
+      ...fields,
+      mode,
+      body: mode === 'html' && fields.mode !== 'html' ? textToHtml(text) : text,
+    };
+  }
+
+  #resumeDraft(uid: number) {
+    void this.#guard(async () => {
+      const opened = await api.openDraft(uid);
+      const mode = opened.html !== undefined ? 'html' : 'text';
+      this.selected = uid;
+      this.#compose({
+        title: 'Draft',
+        ...(opened.from ? { from: opened.from } : {}),
+        to: opened.to.join(', '),
+        cc: (opened.cc ?? []).join(', '),
+        bcc: (opened.bcc ?? []).join(', '),
+        subject: opened.subject,
+        mode,
+        body: mode === 'html' ? (opened.html ?? '') : opened.text,
+        attachments: opened.attachmentList,
+        ...(opened.inReplyTo ? { inReplyTo: opened.inReplyTo } : {}),
+        ...(opened.forwardOf ? { forwardOf: opened.forwardOf } : {}),
+        draftUid: uid,
+      });
+    });
+  }
+
+  /** Reply as the settings say (r): to the sender, or to everyone. */
+  #defaultReply(m: MessageView) {
+    if (this.settings.replyMode === 'reply-all') this.#replyAll(m);
+    else this.#reply(m);
+  }
+
+  #reply(m: MessageView, cc = '') {
+    this.#compose({
+      title: 'Reply',
+      to: m.replyTo,
+      cc,
       subject: /^re:/i.test(m.subject) ? m.subject : `Re: ${m.subject}`,
-      text: `\n\n${quote(m.from, m.date, m.text)}`,
+      body: `${this.#signature()}\n\n${quote(m.from, m.date, m.text)}`,
       inReplyTo: { folder: m.folder, uid: m.uid },
     });
   }
@@ -627,8 +703,7 @@ class CorreoWebmail extends LitElement implements FolderTreeHost, MessageListHos
     const others = m.recipients.filter(
       (a) => a.toLowerCase() !== me && a.toLowerCase() !== m.replyTo.toLowerCase(),
     );
-    this.#reply(m);
-    if (this.draft) this.draft = { ...this.draft, cc: [...new Set(others)].join(', ') };
+    this.#reply(m, [...new Set(others)].join(', '));
   }
 
   #forward(m: MessageView) {
@@ -641,41 +716,13 @@ class CorreoWebmail extends LitElement implements FolderTreeHost, MessageListHos
       ...(m.cc ? [`Cc: ${m.cc}`] : []),
     ].join('\n');
     this.#compose({
-      to: '',
-      cc: '',
+      title: 'Forward',
       subject: /^fwd?:/i.test(m.subject) ? m.subject : `Fwd: ${m.subject}`,
-      text: `\n\n${header}\n\n${m.text}`,
+      body: `${this.#signature()}\n\n${header}\n\n${m.text}`,
+      forwardOf: { folder: m.folder, uid: m.uid },
+      ...(m.attachments.length > 0 ? { originalAttachmentsOf: { folder: m.folder, uid: m.uid } } : {}),
     });
   }
-
-  #onSend = (event: SubmitEvent) => {
-    event.preventDefault();
-    const form = new FormData(event.target as HTMLFormElement);
-    const split = (name: string) =>
-      String(form.get(name) ?? '')
-        .split(/[,;]/)
-        .map((a) => a.trim())
-        .filter((a) => a !== '');
-    const message: Outgoing = {
-      to: split('to'),
-      cc: split('cc'),
-      bcc: [],
-      subject: String(form.get('subject') ?? ''),
-      text: String(form.get('text') ?? ''),
-      ...(this.draft?.inReplyTo ? { inReplyTo: this.draft.inReplyTo } : {}),
-    };
-    void this.#guard(async () => {
-      this.busy = true;
-      try {
-        await api.send(message);
-        this.draft = null;
-        this.status = 'Message sent.';
-        await Promise.all([this.#loadFolders(), this.#loadList()]);
-      } finally {
-        this.busy = false;
-      }
-    });
-  };
 
   #onSignIn = (event: SubmitEvent) => {
     event.preventDefault();
@@ -734,7 +781,7 @@ class CorreoWebmail extends LitElement implements FolderTreeHost, MessageListHos
   #onKey = (event: KeyboardEvent) => {
     const target = event.target as HTMLElement;
     if (!this.address || event.ctrlKey || event.metaKey || event.altKey) return;
-    if (target.closest('input, textarea, select')) return;
+    if (target.closest('input, textarea, select, [contenteditable]')) return;
     const messages = visibleMessages(this);
     const index = messages.findIndex((m) => m.uid === this.selected);
     const go = (i: number) => {
@@ -744,7 +791,7 @@ class CorreoWebmail extends LitElement implements FolderTreeHost, MessageListHos
     const actions: Record<string, () => void> = {
       j: () => go(index + 1),
       k: () => go(index < 0 ? 0 : index - 1),
-      r: () => this.message && this.#reply(this.message),
+      r: () => this.message && this.#defaultReply(this.message),
       a: () => this.message && this.#replyAll(this.message),
       f: () => this.message && this.#forward(this.message),
       c: () => this.#compose(),
