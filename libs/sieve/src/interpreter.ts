@@ -231,10 +231,10 @@ class Run {
     names: string[];
     keys: string[];
     match: (value: string, key: string) => boolean;
-    part: 'all' | 'localpart' | 'domain';
+    part: AddressPart;
   } {
     const { tags, positional } = splitArguments(test);
-    const part = tags.has('localpart') ? 'localpart' : tags.has('domain') ? 'domain' : 'all';
+    const part = (['localpart', 'domain', 'user', 'detail'] as const).find((p) => tags.has(p)) ?? 'all';
     return { names: strings(positional[0]), keys: strings(positional[1]), match: matcher(tags), part };
   }
 
@@ -298,12 +298,24 @@ function addressesOf(name: string, value: string): string[] {
   return out;
 }
 
-/** RFC 5228 2.7.4; an address without "@" has no domain and so never matches :domain. */
-function addressPart(address: string, part: 'all' | 'localpart' | 'domain'): string | null {
+type AddressPart = 'all' | 'localpart' | 'domain' | 'user' | 'detail';
+
+/** The subaddress separator (RFC 5233), "+" as Postfix's and Dovecot's default recipient_delimiter. */
+const SEPARATOR = '+';
+
+/**
+ * RFC 5228 2.7.4 and RFC 5233 4; an address without "@" has no domain and so never matches
+ * :domain; a local part without the separator has no detail, so :detail never matches it.
+ */
+function addressPart(address: string, part: AddressPart): string | null {
   if (part === 'all') return address;
   const at = address.lastIndexOf('@');
-  if (at < 0) return part === 'localpart' ? address : null;
-  return part === 'localpart' ? address.slice(0, at) : address.slice(at + 1);
+  if (part === 'domain') return at < 0 ? null : address.slice(at + 1);
+  const local = at < 0 ? address : address.slice(0, at);
+  if (part === 'localpart') return local;
+  const plus = local.indexOf(SEPARATOR);
+  if (part === 'user') return plus < 0 ? local : local.slice(0, plus);
+  return plus < 0 ? null : local.slice(plus + 1);
 }
 
 /**

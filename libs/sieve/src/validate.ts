@@ -7,6 +7,7 @@ export const SUPPORTED_EXTENSIONS: readonly string[] = [
   'envelope',
   'copy',
   'mailbox',
+  'subaddress',
   'imap4flags',
   'comparator-i;octet',
   'comparator-i;ascii-casemap',
@@ -45,6 +46,8 @@ const MATCH: Record<string, TagSpec> = {
 const ADDRESS_PART: Record<string, TagSpec> = {
   all: { group: 'part' },
   localpart: { group: 'part' },
+  user: { group: 'part', ext: 'subaddress' },
+  detail: { group: 'part', ext: 'subaddress' },
   domain: { group: 'part' },
 };
 const FLAGS: TagSpec = { ext: 'imap4flags', value: 'strings' };

@@ -64,9 +64,9 @@ const MESSAGES: Message[] = [
   {
     name: 'list',
     from: 'owner-ietf-mta-filters@imc.org',
-    to: 'me@example.org',
+    to: 'me+lists@example.org',
     raw:
-      'From: alice@lists.example\r\nSender: owner-ietf-mta-filters@imc.org\r\nTo: ietf-mta-filters@imc.org\r\n' +
+      'From: alice+sieve@lists.example\r\nSender: owner-ietf-mta-filters@imc.org\r\nTo: ietf-mta-filters@imc.org\r\n' +
       'Subject: [sieve] make money fast at the university\r\nList-Id: <sieve.ietf.org>\r\n\r\n' +
       'x'.repeat(3000) +
       '\r\n',
@@ -141,6 +141,12 @@ if header :contains "comments" "Café menü" { fileinto "decoded"; }
 if header :matches "comments" "* and p??te" { fileinto "latin1"; }
 if header :matches "comments" "* and p?te" { fileinto "one-octet"; }
 if header :contains "comments" "=?UTF-8?" { fileinto "raw"; }`,
+  'subaddress :user and :detail': `require ["fileinto", "envelope", "subaddress"];
+if envelope :detail "to" "lists" { fileinto "by-detail"; }
+if envelope :user "to" "me" { fileinto "by-user"; }
+if address :detail "from" "" { fileinto "empty-detail"; }
+if address :detail :matches "from" "*" { fileinto "any-detail"; }
+if address :user :is "from" ["alice", "boss"] { fileinto "user-match"; }`,
   'keep and fileinto the same folder twice': `require "fileinto";
 fileinto "Twice"; fileinto "Twice"; if true { keep; }`,
 };

@@ -148,6 +148,8 @@ describe('errors carry line and column', () => {
     rejects('if not (true) { keep; }', /"not" needs one test, not a test list/, 1, 4));
   test('anyof without a test list', () =>
     rejects('if anyof true { keep; }', /"anyof" needs a test list/, 1, 4));
+  test(':detail without require "subaddress"', () =>
+    rejects('if address :detail "to" "x" { keep; }', /":detail" needs require "subaddress"/, 1, 12));
   test('if without block', () => rejects('if true;', /"if" needs a block/, 1, 1));
   test('unexpected character', () => rejects('keep;\n\n  @', /unexpected character "@"/, 3, 3));
   test('number too large', () =>
