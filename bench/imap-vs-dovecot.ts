@@ -1,7 +1,7 @@
 // correo's IMAP gateway against Dovecot on the same load (a report, not a test).
 //
-// Starts correo's gateway on the embedded stack (real Postgres from the test backends, files for
-// blobs, in-process notify and limits) and a PRIVATE Dovecot from Debian's dovecot-imapd: its own
+// Starts correo (by default the all-in-one process as `make dev` runs it; BENCH_KIND=embedded or
+// distributed: the gateway in this process on the test backends) and a PRIVATE Dovecot from Debian's dovecot-imapd: its own
 // config, base and state directories under a temporary directory, passwd-file users with passwords
 // hashed with correo's argon2id parameters, loopback only, a port chosen free; never the system
 // instance. Both get the same accounts and the same messages (APPENDed over IMAP), then the same
@@ -10,19 +10,26 @@
 // FETCH body, STORE, APPEND, EXPUNGE, SEARCH, once with one login per client and once with LOGIN ...
 // LOGOUT around every cycle. Prints ops/s and p50/p99 per command for both and the ratio.
 //
-//   make bench-imap-vs-dovecot
+//   make bench-imap-vs-dovecot                          the embedded default as `make dev` runs it: the
+//                                                       all-in-one process with its embedded PostgreSQL
+//   BENCH_KIND=embedded make bench-imap-vs-dovecot      the gateway in this process on the test backends'
+//                                                       PostgreSQL, files for blobs, in-process notify
 //   BENCH_KIND=distributed make bench-imap-vs-dovecot   correo on MinIO blobs, Redis notify/limits
+//   BENCH_CPU_PROF=/tmp/prof                            --cpu-prof for correo (all-in-one: its process)
 //   BENCH_CLIENTS=20 BENCH_USERS=20 BENCH_MESSAGES=100 BENCH_SECONDS=15
 import { execFileSync, fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { hashPassword } from '@correo/auth';
-import { LineClient } from '@correo/testkit';
+import { randomBytes } from 'node:crypto';
+import { LineClient, startAllInOneProcess, uniqueName } from '@correo/testkit';
+import type { AllInOneProcess } from '@correo/testkit';
+import { AdminClient } from '../e2e/test/support/admin-client.js';
 import { ImapTestStack, rawMessage } from '../services/imap-gateway/test/helpers/stack.js';
 import type { StackKind } from '@correo/testkit/stack';
 
@@ -30,7 +37,8 @@ const clients = Number(process.env.BENCH_CLIENTS ?? 20);
 const users = Number(process.env.BENCH_USERS ?? 20);
 const perUser = Number(process.env.BENCH_MESSAGES ?? 100);
 const seconds = Number(process.env.BENCH_SECONDS ?? 15);
-const kind = (process.env.BENCH_KIND ?? 'embedded') as StackKind;
+const kind = (process.env.BENCH_KIND ?? 'all-in-one') as StackKind | 'all-in-one';
+const cpuProfileDir = process.env.BENCH_CPU_PROF;
 
 /** The commands of one cycle, in order; each is timed on its own. */
 const COMMANDS = [
@@ -312,31 +320,58 @@ if (process.argv[2] === 'load') {
     );
   });
 } else {
-  const stack = await ImapTestStack.create(kind);
   const dir = await mkdtemp(join(tmpdir(), 'bench-dovecot-'));
   let dovecot: ChildProcess | null = null;
+  let stack: ImapTestStack | null = null;
+  let app: AllInOneProcess | null = null;
   try {
-    const gateway = await stack.gateway({
-      maxConnectionsPerIp: 100_000,
-      maxConnectionsPerUser: 100_000,
-      maxConnectionsPerUserIp: 100_000,
-    });
+    let imapPort: number;
+    let password: string;
     const addresses: string[] = [];
-    for (let u = 0; u < users; u++) {
-      const account = await stack.account(`bench${u}`);
-      addresses.push(account.address);
+    if (kind === 'all-in-one') {
+      app = await startAllInOneProcess({
+        env: {
+          IMAP_MAX_CONNECTIONS: '100000',
+          IMAP_MAX_CONNECTIONS_PER_IP: '100000',
+          IMAP_MAX_CONNECTIONS_PER_USER: '100000',
+          IMAP_MAX_CONNECTIONS_PER_USER_IP: '100000',
+        },
+        nodeArgs: cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [],
+      });
+      const admin = new AdminClient(app.adminUrl, app.adminToken);
+      const domain = `${uniqueName('imapbench')}.test`.toLowerCase();
+      const tenant = await admin.createTenant(domain);
+      await admin.createDomain(domain, tenant.id);
+      password = randomBytes(12).toString('base64url');
+      for (let u = 0; u < users; u++)
+        addresses.push((await admin.createAccount(`bench${u}@${domain}`, password)).address);
+      imapPort = app.ports.imap;
+    } else {
+      stack = await ImapTestStack.create(kind);
+      const gateway = await stack.gateway({
+        maxConnectionsPerIp: 100_000,
+        maxConnectionsPerUser: 100_000,
+        maxConnectionsPerUserIp: 100_000,
+      });
+      for (let u = 0; u < users; u++) addresses.push((await stack.account(`bench${u}`)).address);
+      imapPort = gateway.ports.imap;
+      password = stack.password;
     }
     const dovecotPort = await freePort();
-    dovecot = await startDovecot(dir, dovecotPort, addresses, stack.password);
+    dovecot = await startDovecot(dir, dovecotPort, addresses, password);
     const targets: Target[] = [
-      { name: 'correo', port: gateway.ports.imap, users: addresses, password: stack.password },
-      { name: 'Dovecot', port: dovecotPort, users: addresses, password: stack.password },
+      { name: 'correo', port: imapPort, users: addresses, password },
+      { name: 'Dovecot', port: dovecotPort, users: addresses, password },
     ];
     const fillStart = performance.now();
     for (const target of targets)
       await Promise.all(addresses.map((a) => fill(target.port, a, target.password)));
     console.log(
-      `imap (${kind}) vs Dovecot: ${clients} clients over ${users} users x ${perUser} messages (~4 KB), ${seconds} s per run ` +
+      `imap (${kind}) vs Dovecot, load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(
+          ' ',
+        )}: ${clients} clients over ${users} users x ${perUser} messages (~4 KB), ${seconds} s per run ` +
         `(filled in ${((performance.now() - fillStart) / 1000).toFixed(1)} s)`,
     );
     const out: string[] = [];
@@ -359,7 +394,8 @@ if (process.argv[2] === 'load') {
     throw error;
   } finally {
     dovecot?.kill();
-    await stack.close();
+    await stack?.close();
+    await app?.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }

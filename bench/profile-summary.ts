@@ -38,6 +38,8 @@ const byOwner = new Map<string, number>();
 /** Each sample counted once for every owner on its stack: what an owner costs with what it calls. */
 const byOwnerInclusive = new Map<string, number>();
 const byFunction = new Map<string, number>();
+/** Native frames (writev, fsync, GC...) charged to the nearest package or repo frame that called them. */
+const byCaller = new Map<string, number>();
 let total = 0;
 let busy = 0;
 for (const file of process.argv.slice(2).filter((a) => !a.startsWith('--'))) {
@@ -67,6 +69,13 @@ for (const file of process.argv.slice(2).filter((a) => !a.startsWith('--'))) {
     byOwner.set(who, (byOwner.get(who) ?? 0) + ms);
     const fn = `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(libs|services)\//, '$1/')}:${lineNumber + 1}`;
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + ms);
+    let caller = url ? who : '';
+    for (let at: number | undefined = id; !caller && at !== undefined; at = parents.get(at)) {
+      const frame = nodes.get(at)!.callFrame;
+      if (frame.url && !frame.url.startsWith('node:')) caller = owner(frame.url, frame.functionName);
+    }
+    const charged = url ? who : caller ? `${caller} <- ${who}` : who;
+    byCaller.set(charged, (byCaller.get(charged) ?? 0) + ms);
   });
 }
 
@@ -83,5 +92,6 @@ const top = (map: Map<string, number>, n: number, of = total) =>
 console.log(
   `sampled ${total.toFixed(0)} ms${skipMs ? ` (after the first ${skipMs} ms)` : ''}, busy ${busy.toFixed(0)} ms\n\n` +
     `self time by owner:\n${top(byOwner, 25)}\n\nheaviest functions:\n${top(byFunction, 30)}\n\n` +
+    `native frames charged to their caller:\n${top(byCaller, 25)}\n\n` +
     `inclusive by owner (share of the busy time; async stacks are cut at awaits):\n${top(byOwnerInclusive, 30, busy)}`,
 );

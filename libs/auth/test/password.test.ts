@@ -38,3 +38,21 @@ test('the decoy verification never succeeds', async () => {
   assert.equal(await verifyAgainstDecoy('correo-decoy-password-not'), false);
   assert.equal(await verifyAgainstDecoy('correo-decoy-password'), false);
 });
+
+test('a burst of password checks leaves libuv threads for file reads (blob reads are not queued behind hashes)', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const hash = await hashPassword('burst');
+  let finished = 0;
+  // More checks than libuv's pool has threads (4 by default).
+  const checks = Array.from({ length: 16 }, () =>
+    verifyPassword(hash, 'burst').then((ok) => {
+      finished++;
+      return ok;
+    }),
+  );
+  await readFile(new URL(import.meta.url));
+  const finishedBeforeRead = finished;
+  assert.deepEqual(await Promise.all(checks), Array(16).fill(true), 'every queued check still answers');
+  // Without a cap, the read waits in libuv's queue behind at least 12 of the 16 hashes.
+  assert.ok(finishedBeforeRead < 4, `the read waited for ${finishedBeforeRead} password checks`);
+});

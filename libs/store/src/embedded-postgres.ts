@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
@@ -17,6 +17,11 @@ import pg from 'pg';
  *   embedded server and exit(128+n) on their own, racing (and cutting short) the owner's
  *   orderly shutdown. The owner stops the server itself, so those handlers are removed; and the
  *   package is loaded only here, so services that never embed PostgreSQL never get them.
+ * - The services reach it over a Unix socket in <dataDir>/postgres/run (owned by the server's user,
+ *   not world-writable), not TCP loopback: each query is a write and a read on the connection, and a
+ *   Unix socket skips the TCP stack on both sides (IMAP commands are a few queries each; see
+ *   docs/performance.md). TCP on 127.0.0.1 stays open for tools, and is what a data dir whose socket
+ *   path would exceed the kernel's 107 bytes uses.
  * - The server is a child process that outlives a SIGKILLed parent. On start we shut down a
  *   leftover server still holding our data dir (fast shutdown, so it checkpoints) instead of
  *   failing on its lock file.
@@ -29,7 +34,7 @@ export interface EmbeddedPostgresOptions {
 }
 
 export interface EmbeddedPostgresHandle {
-  /** A connection URL for the application database. */
+  /** A connection URL for the application database (over the Unix socket when there is one). */
   url: string;
   /** A superuser URL on the `postgres` database, for creating more databases (tests). */
   adminUrl: string;
@@ -51,6 +56,10 @@ export async function startEmbeddedPostgres(
 
   await stopLeftoverServer(pgdata);
 
+  const socketDir = join(home, 'run');
+  // sun_path holds 108 bytes with its NUL.
+  const useSocket = Buffer.byteLength(join(socketDir, `.s.PGSQL.${options.port}`)) <= 107;
+
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const log = options.onLog ?? (() => {});
   const server = new EmbeddedPostgres({
@@ -62,13 +71,12 @@ export async function startEmbeddedPostgres(
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ['--encoding=UTF8'],
-    // No Unix sockets: the default socket directory may not exist here, and TCP on
-    // loopback is all the services use.
+    // The socket in our own directory (the package's default directory may not exist here).
     postgresFlags: [
       '-c',
       'listen_addresses=127.0.0.1',
       '-c',
-      'unix_socket_directories=',
+      `unix_socket_directories=${useSocket ? socketDir : ''}`,
       '-c',
       'max_connections=200',
       // When a row was committed (pg_xact_commit_timestamp): what "stored at" means for an
@@ -90,6 +98,12 @@ export async function startEmbeddedPostgres(
       );
     }
   }
+  if (useSocket) {
+    await mkdir(socketDir, { recursive: true, mode: 0o755 });
+    // The server runs as the cluster's owner (the `postgres` user when we are root): it creates the socket.
+    const owner = await stat(pgdata);
+    await chown(socketDir, owner.uid, owner.gid);
+  }
   try {
     await server.start();
   } catch (e) {
@@ -102,7 +116,7 @@ export async function startEmbeddedPostgres(
   const base = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${options.port}`;
   await ensureDatabase(`${base}/postgres`, database);
   return {
-    url: `${base}/${database}`,
+    url: useSocket ? `${base}/${database}?host=${encodeURIComponent(socketDir)}` : `${base}/${database}`,
     adminUrl: `${base}/postgres`,
     // The package waits for the server's exit event, which never comes when the server already
     // died (killed by an operator, OOM): bound the wait so shutdown cannot hang on it.

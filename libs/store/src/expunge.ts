@@ -1,4 +1,5 @@
-import { allocate, freeOrphans, inAccountTransaction } from './imap/account-transaction.js';
+import { freeOrphans } from './imap/account-transaction.js';
+import { inTransaction } from './transaction.js';
 import type { MailboxWriter } from './mailbox-writer.js';
 
 export interface ExpungeRequest {
@@ -34,29 +35,37 @@ export async function expungeMessages(
   const { accountId, mailboxId } = request;
   const uids = [...new Set(request.uids)].sort((a, b) => a - b);
   if (uids.length === 0) return { expunged: [], modseq: null };
-  const outcome = await inAccountTransaction(pool, accountId, async (client): Promise<ExpungeResult> => {
-    const removed = await client.query<{ uid: string; message_id: string }>(
-      `DELETE FROM mailbox_messages WHERE account_id = $1 AND mailbox_id = $2 AND uid = ANY($3::bigint[])
-       RETURNING uid, message_id`,
-      [accountId, mailboxId, uids],
-    );
-    if (removed.rows.length === 0) return { expunged: [], modseq: null };
-    const expunged = removed.rows.map((row) => Number(row.uid)).sort((a, b) => a - b);
-    // The rows were just found in this mailbox under the account lock, so it exists.
-    const { modseq } = (await allocate(client, accountId, mailboxId))!;
-    await client.query('INSERT INTO expunged (mailbox_id, uid, modseq) SELECT $1, unnest($2::bigint[]), $3', [
-      mailboxId,
-      expunged,
-      modseq,
-    ]);
+  // One statement for the account lock (first, an init plan), the removal, the new MODSEQ and the
+  // VANISHED records; a second frees what no mailbox holds any more (it must see the removal).
+  const outcome = await inTransaction(pool, async (client): Promise<ExpungeResult> => {
+    const removed = await client.query<{ uid: string; message_id: string; modseq: string }>({
+      name: 'expunge-messages',
+      text: `WITH account AS (
+           SELECT id FROM accounts WHERE id = $1 FOR UPDATE
+         ), removed AS (
+           DELETE FROM mailbox_messages
+           WHERE account_id = $1 AND mailbox_id = $2 AND uid = ANY($3::bigint[]) AND EXISTS (SELECT 1 FROM account)
+           RETURNING uid, message_id
+         ), allocated AS (
+           UPDATE mailboxes SET highestmodseq = highestmodseq + 1
+           WHERE id = $2 AND account_id = $1 AND EXISTS (SELECT 1 FROM removed)
+           RETURNING highestmodseq AS modseq
+         ), recorded AS (
+           INSERT INTO expunged (mailbox_id, uid, modseq) SELECT $2, r.uid, a.modseq FROM removed r, allocated a
+         )
+         SELECT r.uid, r.message_id, a.modseq FROM removed r, allocated a ORDER BY r.uid`,
+      values: [accountId, mailboxId, uids],
+    });
+    const first = removed.rows[0];
+    if (!first) return { expunged: [], modseq: null };
     await freeOrphans(
       client,
       accountId,
       removed.rows.map((row) => row.message_id),
     );
-    return { expunged, modseq };
+    return { expunged: removed.rows.map((row) => Number(row.uid)), modseq: Number(first.modseq) };
   });
-  if (!outcome || outcome.modseq === null) return { expunged: [], modseq: null };
+  if (outcome.modseq === null) return { expunged: [], modseq: null };
   await changes.publish(accountId, { mailboxId, modseq: outcome.modseq, kind: request.kind ?? 'expunge' });
   return outcome;
 }

@@ -187,6 +187,16 @@ describe('IMAP mailbox queries keep the invariants (UIDs ascend, MODSEQ rises)',
     const open = await openImapMailbox(pool, accountId, box.id);
     assert.equal(open?.firstRecentUid, 4);
     assert.deepEqual(await claimedUids([6, 6, 6, 5, 6]), [4, 5]);
+    // Sessions that read the mark before others moved it (a stale `seenFrom`) still claim each UID once.
+    await append(3);
+    const stale = await Promise.all(
+      [7, 9, 8, 9, 9, 8].map((n, i) => claimImapRecent(pool, accountId, box.id, n, i % 2 ? 6 : 1)),
+    );
+    const uids = stale.flatMap(({ from, to }) => Array.from({ length: to - from }, (_, i) => from + i));
+    assert.deepEqual(
+      uids.sort((a, b) => a - b),
+      [6, 7, 8],
+    );
   });
 
   test('renaming INBOX moves its messages to a new folder and leaves INBOX empty', async () => {

@@ -20,5 +20,6 @@ export async function expungeDeleted(ctx: SelectedContext, onlyUids: number[] | 
   if (uids.length === 0) return [];
   const result = await expungeMessages(services, { accountId, mailboxId: view.mailboxId, uids });
   view.markExpunged(result.expunged);
+  view.noteOwnChange(result.modseq);
   return result.expunged;
 }

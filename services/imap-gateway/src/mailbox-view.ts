@@ -10,7 +10,7 @@ import {
 } from '@correo/imap-proto';
 import type { FetchItem, SequenceSet } from '@correo/imap-proto';
 import { claimImapRecent, readImapChanges } from '@correo/store';
-import type { ImapMailboxSnapshot, ImapMessageState, Pool } from '@correo/store';
+import type { ImapMailboxChanges, ImapMailboxSnapshot, ImapMessageState, Pool } from '@correo/store';
 import type { UpdateContext } from './search-contexts.js';
 
 /** The system flags every mailbox has (\\Recent is not stored, so not among them). */
@@ -97,6 +97,11 @@ export class MailboxView {
   numberOf(uid: number): number {
     const index = this.lowerBound(uid);
     return this.uids[index] === uid ? index + 1 : 0;
+  }
+
+  /** The UID, flags and MODSEQ the view holds for `uid` (as last read or set by this session). */
+  stateOf(uid: number): ImapMessageState | undefined {
+    return this.messages.get(uid);
   }
 
   /** Held and not known to be expunged. */
@@ -198,6 +203,16 @@ export class MailboxView {
     }
   }
 
+  /**
+   * The session's own write got MODSEQ `modseq` and the view already holds its effect (noteOwnFlags,
+   * markExpunged). When nothing else changed the mailbox in between (every change takes the next
+   * MODSEQ under the account lock, so `modseq` follows the view's directly), the view is up to date
+   * to it: the notification of that write, echoed back to this session, then asks for no re-read.
+   */
+  noteOwnChange(modseq: number | null | undefined): void {
+    if (modseq != null && modseq === this.syncedModseq + 1) this.syncedModseq = modseq;
+  }
+
   /** Marks messages this session expunged itself; expungeResponses() then reports them. */
   markExpunged(uids: number[]): void {
     for (const uid of uids) if (this.messages.has(uid)) this.expunged.add(uid);
@@ -228,18 +243,25 @@ export class MailboxView {
   /**
    * Reads what changed in the store since the last refresh. False when the mailbox is gone.
    * `trackRecent` (IMAP4rev1 sessions): new messages no other session claimed first become this
-   * session's \Recent ones, claimed in the store unless the view is read-only.
+   * session's \Recent ones, claimed in the store unless the view is read-only. `sharedAfter`: the
+   * MODSEQ the session heard of, to share the read with other views that heard the same (see
+   * readChangesShared); undefined for a read of its own.
    */
-  async refresh(pool: Pool, accountId: string, trackRecent = false): Promise<boolean> {
-    const changes = await readImapChanges(pool, accountId, this.mailboxId, this.syncedModseq);
+  async refresh(pool: Pool, accountId: string, trackRecent = false, sharedAfter?: number): Promise<boolean> {
+    const changes =
+      sharedAfter === undefined
+        ? await readImapChanges(pool, accountId, this.mailboxId, this.syncedModseq)
+        : await readChangesShared(pool, accountId, this.mailboxId, this.syncedModseq, sharedAfter);
     if (!changes || changes.uidvalidity !== this.uidvalidity) return false;
     const uidnextBefore = this.uidnext;
     for (const uid of changes.expunged) if (this.messages.has(uid)) this.expunged.add(uid);
     const largest = this.largestUid;
-    for (const state of changes.changed) {
-      for (const flag of state.flags) {
+    for (const shared of changes.changed) {
+      for (const flag of shared.flags) {
         if (!flag.startsWith('\\') && !this.knownKeywords.has(flag)) this.unannouncedKeywords.add(flag);
       }
+      // The changes may be shared with other views (readChangesShared): each keeps its own copy.
+      const state = { ...shared };
       const known = this.messages.get(state.uid);
       if (known) {
         if (!sameFlags(known.flags, state.flags)) this.flagChanges.add(state.uid);
@@ -256,7 +278,7 @@ export class MailboxView {
     if (trackRecent && changes.uidnext > uidnextBefore) {
       if (this.readOnly) this.markRecent(Math.max(changes.firstRecentUid, uidnextBefore), changes.uidnext);
       else if (changes.firstRecentUid < changes.uidnext) {
-        const claimed = await claimImapRecent(pool, accountId, this.mailboxId, changes.uidnext);
+        const claimed = await claimRecentOnce(pool, accountId, this.mailboxId, changes);
         this.markRecent(claimed.from, claimed.to);
       }
     }
@@ -319,6 +341,60 @@ export class MailboxView {
     if (uids.length === 0) return [];
     if (qresync) return [vanishedResponse(uids, false)];
     return numbers.map((n) => expungeResponse(n));
+  }
+}
+
+/** Reads in flight, per pool, by mailbox, MODSEQ read up to and MODSEQ heard of. */
+const readsInFlight = new WeakMap<Pool, Map<string, Promise<ImapMailboxChanges | null>>>();
+
+/**
+ * readImapChanges, one query for every view of this process that asks the same question at the same
+ * time: a delivery wakes all sessions of the mailbox at once (100 on one account in bench-imap-idle),
+ * and each would otherwise send the same query and queue for the same pool. A view joins only a read
+ * asked for with the same MODSEQs, so the read it joins began after the notification it heard (whoever
+ * asked had heard it too): it cannot miss that change.
+ */
+function readChangesShared(
+  pool: Pool,
+  accountId: string,
+  mailboxId: string,
+  since: number,
+  heardModseq: number,
+): Promise<ImapMailboxChanges | null> {
+  let reads = readsInFlight.get(pool);
+  if (!reads) readsInFlight.set(pool, (reads = new Map()));
+  const key = `${accountId}/${mailboxId}/${since}/${heardModseq}`;
+  const inFlight = reads.get(key);
+  if (inFlight) return inFlight;
+  const read = readImapChanges(pool, accountId, mailboxId, since).finally(() => reads.delete(key));
+  reads.set(key, read);
+  return read;
+}
+
+/** \Recent claims in flight, per pool, by mailbox, first unclaimed UID and UIDNEXT. */
+const claimsInFlight = new WeakMap<Pool, Set<string>>();
+
+/**
+ * claimImapRecent, once per process for one range: when a delivery wakes every session of a mailbox,
+ * all of them read the same unclaimed range, and only one can win it. The first of this process asks
+ * the store (and retries until the range is claimed by it or by another pod's session); the others
+ * claim nothing at once, without a query, as they would have lost the compare-and-set anyway.
+ */
+async function claimRecentOnce(
+  pool: Pool,
+  accountId: string,
+  mailboxId: string,
+  changes: ImapMailboxChanges,
+): Promise<{ from: number; to: number }> {
+  let claims = claimsInFlight.get(pool);
+  if (!claims) claimsInFlight.set(pool, (claims = new Set()));
+  const key = `${accountId}/${mailboxId}/${changes.firstRecentUid}/${changes.uidnext}`;
+  if (claims.has(key)) return { from: changes.uidnext, to: changes.uidnext };
+  claims.add(key);
+  try {
+    return await claimImapRecent(pool, accountId, mailboxId, changes.uidnext, changes.firstRecentUid);
+  } finally {
+    claims.delete(key);
   }
 }
 

@@ -53,8 +53,13 @@ export class ImapSession {
   authFailures = 0;
   /** COMPRESS=DEFLATE is on (RFC 4978): a second COMPRESS gets NO [COMPRESSIONACTIVE]. */
   compressionActive = false;
-  /** A change to the selected mailbox was announced since the last refresh. */
+  /** The selected mailbox must be read again at the next sync (a command's own write, an unreadable change). */
   dirty = false;
+  /**
+   * The highest MODSEQ announced for the selected mailbox. The view is stale only when this is above
+   * what it has read: the echo of the session's own STORE or EXPUNGE (already in the view) costs nothing.
+   */
+  private heardModseq = 0;
   /** Set by IDLE: called when a change for the selected mailbox, or one NOTIFY reports, arrives. */
   onChange: (() => void) | null = null;
   private unsubscribe: Unsubscribe | null = null;
@@ -139,7 +144,8 @@ export class ImapSession {
       this.running = false;
       // A change that came while the tagged response was being written is not left waiting for the
       // client's next command.
-      const selectedPush = this.dirty && (this.notifications?.selected?.events.has('MessageNew') ?? false);
+      const selectedPush =
+        this.selectedStale && (this.notifications?.selected?.events.has('MessageNew') ?? false);
       if (this.notifications?.pending || selectedPush) this.pushBetweenCommands();
     }
   }
@@ -228,15 +234,11 @@ export class ImapSession {
     if (state.name !== 'selected') return;
     const { view } = state;
     const largestBefore = view.largestUid;
-    if (this.dirty || options.force) {
-      this.dirty = false;
-      const present = await view.refresh(this.services.pool, state.account.accountId, !this.rev2);
-      if (!present) {
-        await this.io.write(untaggedStatus('BYE', 'The selected mailbox was deleted or recreated'));
-        this.logout();
-        this.io.close();
-        return;
-      }
+    if (!(await this.catchUp(options.force))) {
+      await this.io.write(untaggedStatus('BYE', 'The selected mailbox was deleted or recreated'));
+      this.logout();
+      this.io.close();
+      return;
     }
     const responses = view.report({
       expungesAllowed: options.expungesAllowed,
@@ -299,6 +301,35 @@ export class ImapSession {
       });
   }
 
+  /** The selected mailbox changed beyond what its view holds (a change heard of, or a write of its own). */
+  private get selectedStale(): boolean {
+    const state = this.current;
+    return state.name === 'selected' && (this.dirty || this.heardModseq > state.view.highestModseq);
+  }
+
+  /**
+   * Reads what changed in the selected mailbox into its view, when a change was announced that the view
+   * does not hold yet (or `force`); reports nothing. False when the mailbox is gone: the next sync says BYE.
+   */
+  async catchUp(force = false): Promise<boolean> {
+    const state = this.current;
+    if (state.name !== 'selected') return true;
+    const { view } = state;
+    if (!force && !this.selectedStale) return true;
+    // Only a re-read for a change heard of may share a read in flight; a forced one, or one after the
+    // session's own write (dirty), must begin after this point.
+    const shareable = !force && !this.dirty;
+    this.dirty = false;
+    const present = await view.refresh(
+      this.services.pool,
+      state.account.accountId,
+      !this.rev2,
+      shareable ? this.heardModseq : undefined,
+    );
+    if (!present) this.dirty = true;
+    return present;
+  }
+
   /**
    * LOGIN or AUTHENTICATE succeeded: take the account's slots (the connection layer's per-user caps,
    * across pods; RFC 5530 LIMIT when one is full) and listen for the account's changes.
@@ -316,12 +347,16 @@ export class ImapSession {
       const selectedChanged =
         selectedId !== null &&
         (change === null || (change.mailboxId === selectedId && change.kind !== 'metadata'));
-      if (selectedChanged) {
-        this.dirty = true;
-        due = this.notifications?.selected?.events.has('MessageNew') ?? false;
+      let stale = false;
+      if (selectedChanged && state.name === 'selected') {
+        if (change === null) this.dirty = true;
+        else if (change.modseq > this.heardModseq) this.heardModseq = change.modseq;
+        // The echo of the session's own write (already in its view) is nothing to re-read or report.
+        stale = this.dirty || this.heardModseq > state.view.highestModseq;
+        if (stale) due = this.notifications?.selected?.events.has('MessageNew') ?? false;
       }
       if (this.notifications?.note(change, selectedId)) due = true;
-      if (selectedChanged || due) this.onChange?.();
+      if (stale || due) this.onChange?.();
       if (due && !this.running) this.pushBetweenCommands();
     });
     return null;
@@ -331,6 +366,7 @@ export class ImapSession {
   select(account: AccountRef, view: MailboxView): void {
     this.current = { name: 'selected', account, view };
     this.dirty = false;
+    this.heardModseq = 0;
   }
 
   /** CLOSE, UNSELECT, or SELECT closing the previous mailbox. */

@@ -13,7 +13,7 @@ function viewOf(uids: number[], flags: Record<number, string[]> = {}, keywords: 
     'INBOX',
     false,
     77,
-    { uidvalidity: 77, uidnext, highestmodseq: 9, firstRecentUid: uidnext, messages },
+    { uidvalidity: 77, uidnext, highestmodseq: 9, firstRecentUid: uidnext, messages, keywords: [] },
     keywords,
   );
 }

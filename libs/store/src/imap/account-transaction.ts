@@ -49,24 +49,27 @@ export async function allocate(
   };
 }
 
-/** Deletes the message rows no mailbox holds any more and gives their bytes back to the quota. */
+/**
+ * Deletes the message rows no mailbox holds any more and gives their bytes back to the quota, in one
+ * statement. Runs after (not within) the statement that removed the mailbox rows: a statement does not
+ * see its own deletions, so only a later one finds the messages no mailbox holds.
+ */
 export async function freeOrphans(
   client: { query: Pool['query'] },
   accountId: string,
   messageIds: string[],
 ): Promise<void> {
   if (messageIds.length === 0) return;
-  const freed = await client.query<{ size: string }>(
-    `DELETE FROM messages m WHERE m.account_id = $1 AND m.id = ANY($2::bigint[])
-       AND NOT EXISTS (SELECT 1 FROM mailbox_messages mm WHERE mm.account_id = $1 AND mm.message_id = m.id)
-     RETURNING m.size`,
-    [accountId, messageIds],
-  );
-  const bytes = freed.rows.reduce((sum, row) => sum + Number(row.size), 0);
-  if (bytes > 0) {
-    await client.query('UPDATE accounts SET used_bytes = greatest(0, used_bytes - $2) WHERE id = $1', [
-      accountId,
-      bytes,
-    ]);
-  }
+  await client.query({
+    name: 'free-orphan-messages',
+    text: `WITH freed AS (
+         DELETE FROM messages m WHERE m.account_id = $1 AND m.id = ANY($2::bigint[])
+           AND NOT EXISTS (SELECT 1 FROM mailbox_messages mm WHERE mm.account_id = $1 AND mm.message_id = m.id)
+         RETURNING m.size
+       )
+       UPDATE accounts SET used_bytes = greatest(0, used_bytes - f.bytes)
+       FROM (SELECT coalesce(sum(size), 0) AS bytes FROM freed) f
+       WHERE id = $1 AND f.bytes > 0`,
+    values: [accountId, messageIds],
+  });
 }

@@ -1,6 +1,5 @@
 import type { MailboxWriter } from '../mailbox-writer.js';
 import type { Pool } from '../pool.js';
-import { allocate, inAccountTransaction } from './account-transaction.js';
 import type { ImapMessageState } from './mailbox-state.js';
 
 export interface StoreFlagsRequest {
@@ -26,6 +25,12 @@ export interface StoreFlagsResult {
  * STORE: changes the flags of several messages at once. Only messages whose flag set really changes
  * get the one new MODSEQ of this operation (RFC 7162 allows messages changed together to share it),
  * published after the commit.
+ *
+ * One statement, so one round trip (it was a transaction of six): the account row is locked first (an
+ * init plan of `target`, before any message row), as every write to an account's mailboxes does, so
+ * MODSEQs commit in the order they are handed out; the rows are locked and their next flags computed,
+ * the mailbox's MODSEQ moves on only when one of them really changes, and the statement's implicit
+ * transaction holds the locks until it commits.
  */
 export async function storeImapFlags(
   writer: MailboxWriter,
@@ -33,62 +38,64 @@ export async function storeImapFlags(
 ): Promise<StoreFlagsResult> {
   const { accountId, mailboxId } = request;
   const flags = [...new Set(request.flags)].filter((flag) => flag !== '\\Recent');
-  const empty: StoreFlagsResult = { changed: [], modified: [], current: [] };
-  if (request.uids.length === 0) return empty;
-  const result = await inAccountTransaction(writer.pool, accountId, async (client) => {
-    const { rows } = await client.query<{ uid: string; modseq: string; flags: string[]; next: string[] }>(
-      `SELECT uid, modseq, flags,
-         CASE $4
-           WHEN 'replace' THEN ARRAY(SELECT DISTINCT f FROM unnest($5::text[]) f ORDER BY f)
-           WHEN 'add' THEN ARRAY(SELECT DISTINCT f FROM unnest(flags || $5::text[]) f ORDER BY f)
-           ELSE ARRAY(SELECT f FROM unnest(flags) f WHERE f <> ALL($5::text[]) ORDER BY f)
-         END AS next
-       FROM mailbox_messages WHERE account_id = $1 AND mailbox_id = $2 AND uid = ANY($3::bigint[])
-       ORDER BY uid FOR UPDATE`,
-      [accountId, mailboxId, request.uids, request.operation, flags],
-    );
-    const limit = request.unchangedSince ?? null;
-    const modified: number[] = [];
-    const toChange: { uid: number; flags: string[] }[] = [];
-    const current = new Map<number, ImapMessageState>();
-    for (const row of rows) {
-      const uid = Number(row.uid);
-      const state = { uid, modseq: Number(row.modseq), flags: row.flags };
-      current.set(uid, state);
-      if (limit !== null && state.modseq > limit) {
-        modified.push(uid);
-        continue;
-      }
-      if (!sameFlags(row.flags, row.next)) toChange.push({ uid, flags: row.next });
-    }
-    const changed: ImapMessageState[] = [];
-    if (toChange.length) {
-      const allocated = await allocate(client, accountId, mailboxId);
-      if (!allocated) return empty;
-      await client.query(
-        `UPDATE mailbox_messages mm SET flags = c.flags, modseq = $3
-         FROM jsonb_to_recordset($4::jsonb) AS c(uid bigint, flags text[])
-         WHERE mm.account_id = $1 AND mm.mailbox_id = $2 AND mm.uid = c.uid`,
-        [accountId, mailboxId, allocated.modseq, JSON.stringify(toChange)],
-      );
-      for (const { uid, flags: next } of toChange) {
-        const state = { uid, modseq: allocated.modseq, flags: next };
-        changed.push(state);
-        current.set(uid, state);
-      }
-    }
-    return { changed, modified, current: [...current.values()].sort((a, b) => a.uid - b.uid) };
+  if (request.uids.length === 0) return { changed: [], modified: [], current: [] };
+  const limit = request.unchangedSince ?? null;
+  const { rows } = await writer.pool.query<{
+    uid: string;
+    modseq: string;
+    flags: string[];
+    new_modseq: string | null;
+    new_flags: string[] | null;
+  }>({
+    name: 'imap-store-flags',
+    text: `WITH account AS (
+         SELECT id FROM accounts WHERE id = $1 FOR UPDATE
+       ), target AS (
+         SELECT uid, modseq, flags,
+           CASE $4::text
+             WHEN 'replace' THEN ARRAY(SELECT DISTINCT f FROM unnest($5::text[]) f ORDER BY f)
+             WHEN 'add' THEN ARRAY(SELECT DISTINCT f FROM unnest(flags || $5::text[]) f ORDER BY f)
+             ELSE ARRAY(SELECT f FROM unnest(flags) f WHERE f <> ALL($5::text[]) ORDER BY f)
+           END AS next
+         FROM mailbox_messages
+         WHERE account_id = $1 AND mailbox_id = $2 AND uid = ANY($3::bigint[])
+           AND EXISTS (SELECT 1 FROM account)
+         ORDER BY uid FOR UPDATE
+       ), changing AS (
+         SELECT uid, next FROM target
+         WHERE ($6::bigint IS NULL OR modseq <= $6::bigint) AND NOT (flags @> next AND next @> flags)
+       ), allocated AS (
+         UPDATE mailboxes SET highestmodseq = highestmodseq + 1
+         WHERE id = $2 AND account_id = $1 AND EXISTS (SELECT 1 FROM changing)
+         RETURNING highestmodseq AS modseq
+       ), updated AS (
+         UPDATE mailbox_messages mm SET flags = c.next, modseq = a.modseq
+         FROM changing c, allocated a
+         WHERE mm.account_id = $1 AND mm.mailbox_id = $2 AND mm.uid = c.uid
+         RETURNING mm.uid, mm.modseq, mm.flags
+       )
+       SELECT t.uid, t.modseq, t.flags, u.modseq AS new_modseq, u.flags AS new_flags
+       FROM target t LEFT JOIN updated u ON u.uid = t.uid ORDER BY t.uid`,
+    values: [accountId, mailboxId, request.uids, request.operation, flags, limit],
   });
-  if (!result) return empty;
-  const modseq = result.changed[0]?.modseq;
+  const changed: ImapMessageState[] = [];
+  const modified: number[] = [];
+  const current: ImapMessageState[] = [];
+  for (const row of rows) {
+    const uid = Number(row.uid);
+    if (row.new_modseq !== null && row.new_flags !== null) {
+      const state = { uid, modseq: Number(row.new_modseq), flags: row.new_flags };
+      changed.push(state);
+      current.push(state);
+      continue;
+    }
+    const modseq = Number(row.modseq);
+    if (limit !== null && modseq > limit) modified.push(uid);
+    current.push({ uid, modseq, flags: row.flags });
+  }
+  const modseq = changed[0]?.modseq;
   if (modseq !== undefined) await writer.changes.publish(accountId, { mailboxId, modseq, kind: 'flags' });
-  return result;
-}
-
-function sameFlags(a: string[], b: string[]): boolean {
-  if (a.length !== b.length) return false;
-  const set = new Set(a);
-  return b.every((flag) => set.has(flag));
+  return { changed, modified, current };
 }
 
 /** The keywords in use in a mailbox, for the FLAGS response of SELECT. */

@@ -1,5 +1,3 @@
-import { inTransaction } from '../transaction.js';
-import type pg from 'pg';
 import type { Pool } from '../pool.js';
 
 /** A message's place in a mailbox as a session tracks it. */
@@ -20,6 +18,8 @@ export interface ImapMailboxHeader {
 export interface ImapMailboxSnapshot extends ImapMailboxHeader {
   /** Ascending UID order: the session's message numbers. */
   messages: ImapMessageState[];
+  /** The keywords the messages carry, sorted (SELECT's FLAGS). */
+  keywords: string[];
 }
 
 export interface ImapMailboxChanges extends ImapMailboxHeader {
@@ -29,121 +29,120 @@ export interface ImapMailboxChanges extends ImapMailboxHeader {
   expunged: number[];
 }
 
-interface StateRow {
-  uid: string;
-  modseq: string;
-  flags: string[];
+/** A row as json_build_array(uid, modseq, flags) gives it: one JSON.parse for a whole mailbox. */
+type StateTuple = [number, number, string[]];
+
+const toState = ([uid, modseq, flags]: StateTuple): ImapMessageState => ({ uid, modseq, flags });
+
+interface HeaderRow {
+  uidvalidity: string;
+  uidnext: string;
+  highestmodseq: string;
+  first_recent_uid: string;
 }
 
-const toState = (row: StateRow): ImapMessageState => ({
-  uid: Number(row.uid),
-  modseq: Number(row.modseq),
-  flags: row.flags,
+const toHeader = (row: HeaderRow): ImapMailboxHeader => ({
+  uidvalidity: Number(row.uidvalidity),
+  uidnext: Number(row.uidnext),
+  highestmodseq: Number(row.highestmodseq),
+  firstRecentUid: Number(row.first_recent_uid),
 });
-
-/** One consistent snapshot: the header and the rows are read in one REPEATABLE READ transaction. */
-async function readConsistently<T>(pool: Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  return inTransaction(pool, work, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-}
-
-async function readHeader(
-  client: pg.PoolClient,
-  accountId: string,
-  mailboxId: string,
-): Promise<ImapMailboxHeader | null> {
-  const { rows } = await client.query<{
-    uidvalidity: string;
-    uidnext: string;
-    highestmodseq: string;
-    first_recent_uid: string;
-  }>(
-    `SELECT uidvalidity, uidnext, highestmodseq, first_recent_uid FROM mailboxes
-     WHERE id = $1 AND account_id = $2`,
-    [mailboxId, accountId],
-  );
-  const row = rows[0];
-  if (!row) return null;
-  return {
-    uidvalidity: Number(row.uidvalidity),
-    uidnext: Number(row.uidnext),
-    highestmodseq: Number(row.highestmodseq),
-    firstRecentUid: Number(row.first_recent_uid),
-  };
-}
 
 /**
  * Claims \Recent (RFC 3501 2.3.2) for one IMAP4rev1 session: every unclaimed UID below `uidnext` (the
- * UIDNEXT the session has seen) becomes this session's, in one UPDATE, so that of all sessions on all
- * pods exactly one gets each message as recent. Returns the claimed UIDs as [from, to), empty when
- * another session was first (or the mailbox is gone).
+ * UIDNEXT the session has seen) becomes this session's, so that of all sessions on all pods exactly one
+ * gets each message as recent. Returns the claimed UIDs as [from, to), empty when another session was
+ * first (or the mailbox is gone). `seenFrom` is the first unclaimed UID the session read with its
+ * snapshot (read here when not given).
+ *
+ * A compare-and-set, not a locking read: when a delivery wakes the 100 sessions of one mailbox at once,
+ * one wins and the others' UPDATEs match no row once it commits, so they take no row lock, write no WAL
+ * and wait for no flush (with SELECT ... FOR UPDATE each one locked the row, then committed with a WAL
+ * flush, one after the other, holding a pool connection meanwhile). A loser reads the new mark and
+ * tries again only if its UIDNEXT is above it, so no UID is left out when sessions saw different UIDNEXTs.
  */
 export async function claimImapRecent(
   pool: Pool,
   accountId: string,
   mailboxId: string,
   uidnext: number,
+  seenFrom?: number,
 ): Promise<{ from: number; to: number }> {
-  // The row lock taken by FOR UPDATE makes the read of the old value and the move one step: a
-  // concurrent claim waits, then sees this one's result.
-  const { rows } = await pool.query<{ claimed_from: string; claimed_to: string }>(
-    `UPDATE mailboxes mb SET first_recent_uid = $3
-     FROM (SELECT first_recent_uid FROM mailboxes WHERE id = $1 AND account_id = $2 FOR UPDATE) old
-     WHERE mb.id = $1 AND mb.account_id = $2 AND old.first_recent_uid < $3
-     RETURNING old.first_recent_uid AS claimed_from, mb.first_recent_uid AS claimed_to`,
-    [mailboxId, accountId, uidnext],
-  );
-  const row = rows[0];
-  return row
-    ? { from: Number(row.claimed_from), to: Number(row.claimed_to) }
-    : { from: uidnext, to: uidnext };
+  const none = { from: uidnext, to: uidnext };
+  let from = seenFrom ?? (await readFirstRecentUid(pool, accountId, mailboxId));
+  while (from !== null && from < uidnext) {
+    const claimed = await pool.query({
+      name: 'imap-claim-recent',
+      text: `UPDATE mailboxes SET first_recent_uid = $3
+             WHERE id = $1 AND account_id = $2 AND first_recent_uid = $4`,
+      values: [mailboxId, accountId, uidnext, from],
+    });
+    if (claimed.rowCount) return { from, to: uidnext };
+    // Another session moved the mark first (it only rises): claim what it left, if anything.
+    from = await readFirstRecentUid(pool, accountId, mailboxId);
+  }
+  return none;
 }
 
-/** What SELECT needs: the mailbox header and every message's UID, MODSEQ and flags. Null if gone. */
-export function openImapMailbox(
+async function readFirstRecentUid(pool: Pool, accountId: string, mailboxId: string): Promise<number | null> {
+  const { rows } = await pool.query<{ first_recent_uid: string }>({
+    name: 'imap-first-recent-uid',
+    text: 'SELECT first_recent_uid FROM mailboxes WHERE id = $1 AND account_id = $2',
+    values: [mailboxId, accountId],
+  });
+  return rows[0] ? Number(rows[0].first_recent_uid) : null;
+}
+
+/**
+ * What SELECT needs: the mailbox header, every message's UID, MODSEQ and flags, and the keywords in use
+ * (for FLAGS). Null if gone. One statement, so one snapshot and one round trip (it was a REPEATABLE READ
+ * transaction of four statements and a separate query for the keywords).
+ */
+export async function openImapMailbox(
   pool: Pool,
   accountId: string,
   mailboxId: string,
 ): Promise<ImapMailboxSnapshot | null> {
-  return readConsistently(pool, async (client) => {
-    const header = await readHeader(client, accountId, mailboxId);
-    if (!header) return null;
-    const { rows } = await client.query<StateRow>(
-      `SELECT uid, modseq, flags FROM mailbox_messages WHERE account_id = $1 AND mailbox_id = $2 ORDER BY uid`,
-      [accountId, mailboxId],
-    );
-    return { ...header, messages: rows.map(toState) };
+  const { rows } = await pool.query<HeaderRow & { keywords: string[]; messages: StateTuple[] | null }>({
+    name: 'imap-open-mailbox',
+    text: `SELECT mb.uidvalidity, mb.uidnext, mb.highestmodseq, mb.first_recent_uid,
+         ARRAY(SELECT DISTINCT f FROM mailbox_messages, unnest(flags) f
+               WHERE account_id = $2 AND mailbox_id = $1 AND NOT starts_with(f, '\\') ORDER BY 1) AS keywords,
+         (SELECT json_agg(json_build_array(uid, modseq, flags) ORDER BY uid) FROM mailbox_messages
+          WHERE account_id = $2 AND mailbox_id = $1) AS messages
+       FROM mailboxes mb WHERE mb.id = $1 AND mb.account_id = $2`,
+    values: [mailboxId, accountId],
   });
+  const row = rows[0];
+  if (!row) return null;
+  return { ...toHeader(row), keywords: row.keywords, messages: (row.messages ?? []).map(toState) };
 }
 
 /**
  * Everything that changed in a mailbox after MODSEQ `since`: how a session catches up after a
- * notification (or a QRESYNC client after reconnecting). Null when the mailbox is gone.
+ * notification (or a QRESYNC client after reconnecting). Null when the mailbox is gone. One statement
+ * (one snapshot, one round trip): a selected session runs it after every change it hears of.
  */
-export function readImapChanges(
+export async function readImapChanges(
   pool: Pool,
   accountId: string,
   mailboxId: string,
   since: number,
 ): Promise<ImapMailboxChanges | null> {
-  return readConsistently(pool, async (client) => {
-    const header = await readHeader(client, accountId, mailboxId);
-    if (!header) return null;
-    if (header.highestmodseq <= since) return { ...header, changed: [], expunged: [] };
-    const changed = await client.query<StateRow>(
-      `SELECT uid, modseq, flags FROM mailbox_messages
-       WHERE account_id = $1 AND mailbox_id = $2 AND modseq > $3 ORDER BY uid`,
-      [accountId, mailboxId, since],
-    );
-    const expunged = await client.query<{ uid: string }>(
-      'SELECT uid FROM expunged WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid',
-      [mailboxId, since],
-    );
-    return {
-      ...header,
-      changed: changed.rows.map(toState),
-      expunged: expunged.rows.map((row) => Number(row.uid)),
-    };
+  const { rows } = await pool.query<HeaderRow & { changed: StateTuple[] | null; expunged: number[] | null }>({
+    name: 'imap-read-changes',
+    text: `SELECT mb.uidvalidity, mb.uidnext, mb.highestmodseq, mb.first_recent_uid,
+         CASE WHEN mb.highestmodseq > $3 THEN
+           (SELECT json_agg(json_build_array(uid, modseq, flags) ORDER BY uid) FROM mailbox_messages
+            WHERE account_id = $2 AND mailbox_id = $1 AND modseq > $3) END AS changed,
+         CASE WHEN mb.highestmodseq > $3 THEN
+           (SELECT json_agg(uid ORDER BY uid) FROM expunged WHERE mailbox_id = $1 AND modseq > $3) END AS expunged
+       FROM mailboxes mb WHERE mb.id = $1 AND mb.account_id = $2`,
+    values: [mailboxId, accountId, since],
   });
+  const row = rows[0];
+  if (!row) return null;
+  return { ...toHeader(row), changed: (row.changed ?? []).map(toState), expunged: row.expunged ?? [] };
 }
 
 /** UIDs expunged after `since` among `within` ([low, high] UID ranges, or all): QRESYNC VANISHED (EARLIER). */

@@ -97,6 +97,11 @@ export async function fetch(ctx: SelectedContext, request: FetchRequest): Promis
     bodystructure: attributes.some(needsStructure),
   };
 
+  if (changedSince === null && attributes.every((a) => VIEW_ATTRIBUTES.has(a.kind))) {
+    await fetchFromView(ctx, uids, attributes, request.uid);
+    return ok(`${name} completed`);
+  }
+
   for (let i = 0; i < uids.length; i += services.config.fetchBatch) {
     const batch = uids.slice(i, i + services.config.fetchBatch);
     const rows = await readImapMessages(services.pool, accountId, view.mailboxId, batch, options);
@@ -157,6 +162,57 @@ export async function fetch(ctx: SelectedContext, request: FetchRequest): Promis
   return ok(`${name} completed`);
 }
 
+/** What the mailbox view holds for every message: a FETCH of only these needs no SQL. */
+const VIEW_ATTRIBUTES = new Set<FetchAttribute['kind']>(['UID', 'FLAGS', 'MODSEQ']);
+
+/**
+ * FETCH of UID, FLAGS and MODSEQ (the "what changed" poll every client runs: `FETCH 1:* (UID FLAGS)`)
+ * answered from the selected mailbox's view, as Dovecot answers it from its index. The view is first
+ * brought up to date when a change was announced, so the answer is as fresh as the store's.
+ */
+async function fetchFromView(
+  ctx: SelectedContext,
+  uids: number[],
+  attributes: FetchAttribute[],
+  byUid: boolean,
+): Promise<void> {
+  const { session, view } = ctx;
+  await session.catchUp();
+  const states = uids.flatMap((uid) => {
+    const state = view.isLive(uid) ? view.stateOf(uid) : undefined;
+    return state ? [state] : [];
+  });
+  const out: Buffer[] = attributes.some((a) => a.kind === 'FLAGS')
+    ? view.announceKeywords(states.map((state) => state.flags))
+    : [];
+  let bytes = 0;
+  const encode = session.encodeOptions;
+  for (const state of states) {
+    const n = view.numberOf(state.uid);
+    if (!n) continue;
+    const items: FetchItem[] = [];
+    if (byUid) items.push({ item: 'UID', uid: state.uid });
+    for (const attribute of attributes) {
+      if (attribute.kind === 'UID') {
+        if (!byUid) items.push({ item: 'UID', uid: state.uid });
+      } else if (attribute.kind === 'FLAGS') {
+        items.push({ item: 'FLAGS', flags: view.shownFlags(state.uid, state.flags) });
+      } else items.push({ item: 'MODSEQ', modseq: state.modseq });
+    }
+    for (const part of fetchResponseParts(n, items, encode)) {
+      // Only atoms and lists here: every part is a Buffer, never a streamed literal.
+      if (!Buffer.isBuffer(part)) throw new Error('a view FETCH produced a literal');
+      out.push(part);
+      bytes += part.length;
+    }
+    if (bytes >= FLUSH_BYTES) {
+      await ctx.io.write(...out.splice(0));
+      bytes = 0;
+    }
+  }
+  if (out.length) await ctx.io.write(...out);
+}
+
 /**
  * Pipes a big section from the blob store to the socket, one chunk at a time: each write waits for
  * the socket to drain, so a slow reader holds back the blob stream instead of filling memory.
@@ -187,6 +243,7 @@ async function markSeen(ctx: SelectedContext, rows: ImapMessageRow[]): Promise<S
     flags: ['\\Seen'],
   });
   view.noteOwnFlags(result.changed);
+  view.noteOwnChange(result.changed[0]?.modseq);
   const byUid = new Map(result.changed.map((s) => [s.uid, s]));
   for (const row of rows) {
     const state = byUid.get(row.uid);

@@ -18,6 +18,8 @@ export async function idle(ctx: AuthenticatedContext, _request: IdleRequest): Pr
       services.logger.debug({ error: error.message }, 'IDLE update not sent');
     });
   };
+  // A change heard of is re-read unforced, so the read may be shared with every other session of the
+  // mailbox that heard the same (a delivery wakes them all).
   session.onChange = () => queue(() => session.pushUpdates({ idling: true }));
   if (session.state === 'selected') queue(() => session.sync({ force: true, expungesAllowed: true }));
   const keepalive = setInterval(

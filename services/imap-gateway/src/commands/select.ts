@@ -7,13 +7,7 @@ import {
   vanishedResponse,
 } from '@correo/imap-proto';
 import type { SelectRequest } from '@correo/imap-proto';
-import {
-  claimImapRecent,
-  findImapMailbox,
-  openImapMailbox,
-  readImapKeywords,
-  readImapVanished,
-} from '@correo/store';
+import { claimImapRecent, findImapMailbox, openImapMailbox, readImapVanished } from '@correo/store';
 import type { AuthenticatedContext, Completion } from '../command-context.js';
 import { bad, no, ok } from '../command-context.js';
 import { MailboxView, SYSTEM_FLAGS } from '../mailbox-view.js';
@@ -35,7 +29,7 @@ export async function select(ctx: AuthenticatedContext, request: SelectRequest):
   const snapshot = await openImapMailbox(services.pool, accountId, mailbox.id);
   if (!snapshot) return no(`No mailbox named ${request.mailbox}`, { code: 'NONEXISTENT' });
   const readOnly = request.command === 'EXAMINE';
-  const keywords = await readImapKeywords(services.pool, accountId, mailbox.id);
+  const keywords = snapshot.keywords;
   const view = new MailboxView(mailbox.id, mailbox.name, readOnly, snapshot.uidvalidity, snapshot, keywords);
 
   if (!session.rev2) {
@@ -43,7 +37,13 @@ export async function select(ctx: AuthenticatedContext, request: SelectRequest):
     // With none unclaimed when the snapshot was read, SELECT writes nothing (the mark only moves up).
     if (readOnly) view.markRecent(snapshot.firstRecentUid, snapshot.uidnext);
     else if (snapshot.firstRecentUid < snapshot.uidnext) {
-      const claimed = await claimImapRecent(services.pool, accountId, mailbox.id, snapshot.uidnext);
+      const claimed = await claimImapRecent(
+        services.pool,
+        accountId,
+        mailbox.id,
+        snapshot.uidnext,
+        snapshot.firstRecentUid,
+      );
       view.markRecent(claimed.from, claimed.to);
     }
   }

@@ -27,6 +27,7 @@ export async function store(ctx: SelectedContext, request: StoreRequest): Promis
     unchangedSince: request.unchangedSince === null ? null : Number(request.unchangedSince),
   });
   view.noteOwnFlags(result.current.filter((s) => !result.modified.includes(s.uid)));
+  view.noteOwnChange(result.changed[0]?.modseq);
   const changed = new Set(result.changed.map((s) => s.uid));
   const modified = new Set(result.modified);
   const out: Buffer[] = request.silent ? [] : view.announceKeywords(result.current.map((s) => s.flags));
