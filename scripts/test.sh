@@ -13,6 +13,8 @@ bash scripts/install.sh
 # prometheus package, kubernetes-validate from PyPI into a venv; installed here, before the tests
 # run in parallel (the tests would install them on first use too).
 bash scripts/promtool.sh >/dev/null
+# Pigeonhole's sieve-test for libs/sieve's differential test (Debian's dovecot-sieve).
+bash scripts/sieve-test.sh >/dev/null
 bash scripts/py-tool.sh kubernetes-validate >/dev/null
 # The trace test's backend (e2e/test/trace.test.ts): Jaeger built from the Go module proxy on
 # first use (minutes on a new machine; cached under ~/.cache/correo afterwards).

@@ -12,7 +12,8 @@ function parse(raw: string): Address[] {
   }
 }
 
-function decodeName(name: string): string {
+/** RFC 2047 encoded words decoded; a value libmime cannot decode stays as it is. */
+export function decodeHeaderText(name: string): string {
   try {
     return libmime.decodeWords(name);
   } catch {
@@ -75,8 +76,8 @@ export function decodedAddressList(raw: string | null): AddressEntry[] {
   if (raw === null || !raw.trim()) return [];
   const convert = (entry: Address): AddressEntry =>
     entry.group
-      ? { name: decodeName(entry.name), group: entry.group.map(convert) }
-      : { name: decodeName(entry.name), address: entry.address };
+      ? { name: decodeHeaderText(entry.name), group: entry.group.map(convert) }
+      : { name: decodeHeaderText(entry.name), address: entry.address };
   return parse(raw).map(convert);
 }
 

@@ -4,7 +4,7 @@ export { PREVIEW_MAX_CHARS, PREVIEW_READ_OCTETS, previewPart, previewText } from
 export { transferDecoder, transferDecoding } from './transfer-decoder.js';
 export type { TransferDecoding } from './transfer-decoder.js';
 export type { ByteRange, SectionText } from './sections.js';
-export { addressListText, authorAddresses } from './address.js';
+export { addressListText, authorAddresses, decodedAddressList, decodeHeaderText } from './address.js';
 export {
   STORED_SHAPE_VERSION,
   StoredShapeError,

@@ -1,0 +1,220 @@
+import type { SieveSyntaxError } from './errors.js';
+import type { Argument, Command, Test } from './parser.js';
+
+/** Extensions this implementation runs; `require` of anything else is refused (RFC 5228 3.2). */
+export const SUPPORTED_EXTENSIONS: readonly string[] = [
+  'fileinto',
+  'envelope',
+  'copy',
+  'mailbox',
+  'subaddress',
+  'imap4flags',
+  'comparator-i;octet',
+  'comparator-i;ascii-casemap',
+];
+
+export const COMPARATORS = ['i;octet', 'i;ascii-casemap'];
+
+type Positional = 'string' | 'strings' | 'number';
+
+interface TagSpec {
+  /** Extension the tag needs. */
+  ext?: string;
+  /** The tag takes a value: `:comparator "i;octet"`, `:flags ["\\Seen"]`. */
+  value?: 'string' | 'strings';
+  /** Tags of one group exclude each other (match types, address parts, :over/:under). */
+  group?: string;
+}
+
+interface Spec {
+  ext?: string;
+  tags?: Record<string, TagSpec>;
+  positional: Positional[];
+  tests?: 'one' | 'list';
+  /** Commands only: the command takes a block. */
+  block?: boolean;
+  /** Tag groups one of which must be present (size's :over/:under). */
+  requiredGroup?: string;
+}
+
+const MATCH: Record<string, TagSpec> = {
+  is: { group: 'match' },
+  contains: { group: 'match' },
+  matches: { group: 'match' },
+  comparator: { value: 'string' },
+};
+const ADDRESS_PART: Record<string, TagSpec> = {
+  all: { group: 'part' },
+  localpart: { group: 'part' },
+  user: { group: 'part', ext: 'subaddress' },
+  detail: { group: 'part', ext: 'subaddress' },
+  domain: { group: 'part' },
+};
+const FLAGS: TagSpec = { ext: 'imap4flags', value: 'strings' };
+
+const COMMANDS: Record<string, Spec> = {
+  require: { positional: ['strings'] },
+  if: { positional: [], tests: 'one', block: true },
+  elsif: { positional: [], tests: 'one', block: true },
+  else: { positional: [], block: true },
+  stop: { positional: [] },
+  keep: { positional: [], tags: { flags: FLAGS } },
+  discard: { positional: [] },
+  fileinto: {
+    ext: 'fileinto',
+    positional: ['string'],
+    tags: { copy: { ext: 'copy' }, create: { ext: 'mailbox' }, flags: FLAGS },
+  },
+  redirect: { positional: ['string'], tags: { copy: { ext: 'copy' } } },
+  setflag: { ext: 'imap4flags', positional: ['strings'] },
+  addflag: { ext: 'imap4flags', positional: ['strings'] },
+  removeflag: { ext: 'imap4flags', positional: ['strings'] },
+};
+
+const TESTS: Record<string, Spec> = {
+  true: { positional: [] },
+  false: { positional: [] },
+  not: { positional: [], tests: 'one' },
+  allof: { positional: [], tests: 'list' },
+  anyof: { positional: [], tests: 'list' },
+  header: { positional: ['strings', 'strings'], tags: MATCH },
+  address: { positional: ['strings', 'strings'], tags: { ...MATCH, ...ADDRESS_PART } },
+  envelope: { ext: 'envelope', positional: ['strings', 'strings'], tags: { ...MATCH, ...ADDRESS_PART } },
+  exists: { positional: ['strings'] },
+  size: {
+    positional: ['number'],
+    tags: { over: { group: 'size' }, under: { group: 'size' } },
+    requiredGroup: 'size',
+  },
+  hasflag: { ext: 'imap4flags', positional: ['strings'], tags: MATCH },
+};
+
+/** A command's or test's arguments sorted into tags (with their values) and positional ones. */
+export interface SplitArguments {
+  tags: Map<string, Argument | null>;
+  positional: Argument[];
+}
+
+export function splitArguments(node: Test, spec: Spec | undefined = specOf(node)): SplitArguments {
+  const tags = new Map<string, Argument | null>();
+  const positional: Argument[] = [];
+  for (let i = 0; i < node.args.length; i++) {
+    const arg = node.args[i]!;
+    if (arg.type === 'tag') {
+      const tagSpec = spec?.tags?.[arg.name];
+      const value = tagSpec?.value ? (node.args[++i] ?? null) : null;
+      tags.set(arg.name, value);
+    } else positional.push(arg);
+  }
+  return { tags, positional };
+}
+
+function specOf(node: Test): Spec | undefined {
+  return 'block' in node ? COMMANDS[node.name] : TESTS[node.name];
+}
+
+type Fail = (message: string, offset: number) => SieveSyntaxError;
+
+/** Checks every command and test against its signature; returns the required extensions. */
+export function validate(commands: Command[], fail: Fail): Set<string> {
+  const required = new Set<string>();
+  let preamble = true;
+  for (const command of commands) {
+    if (command.name !== 'require') preamble = false;
+    else {
+      if (!preamble) throw fail('"require" must come before other commands', command.offset);
+      checkNode(command, COMMANDS.require!, required, fail);
+      const names = command.args[0];
+      if (names?.type !== 'strings') continue;
+      for (const name of names.values) {
+        if (!SUPPORTED_EXTENSIONS.includes(name)) throw fail(`unsupported extension "${name}"`, names.offset);
+        required.add(name);
+      }
+    }
+  }
+  checkBlock(commands, required, fail, true);
+  return required;
+}
+
+function checkBlock(commands: Command[], required: Set<string>, fail: Fail, topLevel: boolean): void {
+  let previous: string | null = null;
+  for (const command of commands) {
+    const spec = COMMANDS[command.name];
+    if (!spec) throw fail(`unknown command "${command.name}"`, command.offset);
+    if (command.name === 'require' && !topLevel)
+      throw fail('"require" is only allowed at the top', command.offset);
+    if ((command.name === 'elsif' || command.name === 'else') && previous !== 'if' && previous !== 'elsif') {
+      throw fail(`"${command.name}" without "if"`, command.offset);
+    }
+    if (command.name !== 'require') checkNode(command, spec, required, fail);
+    if (spec.block && !command.block) throw fail(`"${command.name}" needs a block`, command.offset);
+    if (!spec.block && command.block) throw fail(`"${command.name}" takes no block`, command.offset);
+    if (command.block) checkBlock(command.block, required, fail, false);
+    previous = command.name;
+  }
+}
+
+function checkNode(node: Test, spec: Spec, required: Set<string>, fail: Fail): void {
+  const kind = 'block' in node ? 'command' : 'test';
+  if (spec.ext && !required.has(spec.ext))
+    throw fail(`${kind} "${node.name}" needs require "${spec.ext}"`, node.offset);
+  const groups = new Set<string>();
+  const seen = new Set<string>();
+  let positional = 0;
+  for (let i = 0; i < node.args.length; i++) {
+    const arg = node.args[i]!;
+    if (arg.type === 'tag') {
+      const tag = spec.tags?.[arg.name];
+      if (!tag) throw fail(`unknown tag ":${arg.name}" for ${kind} "${node.name}"`, arg.offset);
+      if (tag.ext && !required.has(tag.ext))
+        throw fail(`":${arg.name}" needs require "${tag.ext}"`, arg.offset);
+      if (positional > 0) throw fail(`tag ":${arg.name}" after positional arguments`, arg.offset);
+      if (seen.has(arg.name)) throw fail(`tag ":${arg.name}" given twice`, arg.offset);
+      seen.add(arg.name);
+      if (tag.group) {
+        if (groups.has(tag.group)) throw fail(`conflicting tag ":${arg.name}"`, arg.offset);
+        groups.add(tag.group);
+      }
+      if (tag.value) {
+        const value = node.args[++i];
+        if (value?.type !== 'strings' || (tag.value === 'string' && value.values.length !== 1)) {
+          throw fail(
+            `":${arg.name}" needs a ${tag.value === 'string' ? 'string' : 'string list'}`,
+            arg.offset,
+          );
+        }
+        if (arg.name === 'comparator') {
+          const name = value.values[0]!;
+          if (!COMPARATORS.includes(name)) throw fail(`unknown comparator "${name}"`, value.offset);
+        }
+      }
+      continue;
+    }
+    const want = spec.positional[positional];
+    if (!want) throw fail(`too many arguments for ${kind} "${node.name}"`, arg.offset);
+    const ok =
+      want === 'number'
+        ? arg.type === 'number'
+        : arg.type === 'strings' && (want === 'strings' || arg.values.length === 1);
+    if (!ok)
+      throw fail(`${kind} "${node.name}" expects a ${want === 'strings' ? 'string list' : want}`, arg.offset);
+    positional++;
+  }
+  if (positional < spec.positional.length)
+    throw fail(`missing argument for ${kind} "${node.name}"`, node.offset);
+  if (spec.requiredGroup && !groups.has(spec.requiredGroup)) {
+    throw fail(`${kind} "${node.name}" needs :over or :under`, node.offset);
+  }
+  if (!spec.tests && node.tests.length)
+    throw fail(`${kind} "${node.name}" takes no test`, node.tests[0]!.offset);
+  if (spec.tests === 'one' && (node.tests.length !== 1 || node.testList)) {
+    throw fail(`${kind} "${node.name}" needs one test, not a test list`, node.offset);
+  }
+  if (spec.tests === 'list' && !node.testList)
+    throw fail(`${kind} "${node.name}" needs a test list`, node.offset);
+  for (const test of node.tests) {
+    const testSpec = TESTS[test.name];
+    if (!testSpec) throw fail(`unknown test "${test.name}"`, test.offset);
+    checkNode(test, testSpec, required, fail);
+  }
+}
