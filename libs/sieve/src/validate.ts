@@ -11,9 +11,20 @@ export const SUPPORTED_EXTENSIONS: readonly string[] = [
   'imap4flags',
   'comparator-i;octet',
   'comparator-i;ascii-casemap',
+  'variables',
+  'vacation',
+  'reject',
+  'relational',
+  'comparator-i;ascii-numeric',
+  'body',
 ];
 
-export const COMPARATORS = ['i;octet', 'i;ascii-casemap'];
+export const COMPARATORS = ['i;octet', 'i;ascii-casemap', 'i;ascii-numeric'];
+
+/** Variables one script may set (Pigeonhole's sieve_variables_max_scope_size). */
+export const MAX_VARIABLES = 255;
+/** A variable name (RFC 5229 3): identifier, no namespace. */
+export const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 type Positional = 'string' | 'strings' | 'number';
 
@@ -21,7 +32,7 @@ interface TagSpec {
   /** Extension the tag needs. */
   ext?: string;
   /** The tag takes a value: `:comparator "i;octet"`, `:flags ["\\Seen"]`. */
-  value?: 'string' | 'strings';
+  value?: 'string' | 'strings' | 'number';
   /** Tags of one group exclude each other (match types, address parts, :over/:under). */
   group?: string;
 }
@@ -42,6 +53,8 @@ const MATCH: Record<string, TagSpec> = {
   contains: { group: 'match' },
   matches: { group: 'match' },
   comparator: { value: 'string' },
+  count: { group: 'match', ext: 'relational', value: 'string' },
+  value: { group: 'match', ext: 'relational', value: 'string' },
 };
 const ADDRESS_PART: Record<string, TagSpec> = {
   all: { group: 'part' },
@@ -69,6 +82,33 @@ const COMMANDS: Record<string, Spec> = {
   setflag: { ext: 'imap4flags', positional: ['strings'] },
   addflag: { ext: 'imap4flags', positional: ['strings'] },
   removeflag: { ext: 'imap4flags', positional: ['strings'] },
+  set: {
+    ext: 'variables',
+    positional: ['string', 'string'],
+    // One modifier per precedence level (RFC 5229 4.1).
+    tags: {
+      lower: { group: 'case' },
+      upper: { group: 'case' },
+      lowerfirst: { group: 'first' },
+      upperfirst: { group: 'first' },
+      quotewildcard: {},
+      length: {},
+    },
+  },
+  vacation: {
+    ext: 'vacation',
+    positional: ['string'],
+    tags: {
+      days: { value: 'number' },
+      subject: { value: 'string' },
+      from: { value: 'string' },
+      addresses: { value: 'strings' },
+      mime: {},
+      handle: { value: 'string' },
+    },
+  },
+  reject: { ext: 'reject', positional: ['string'] },
+  ereject: { ext: 'ereject', positional: ['string'] },
 };
 
 const TESTS: Record<string, Spec> = {
@@ -87,6 +127,17 @@ const TESTS: Record<string, Spec> = {
     requiredGroup: 'size',
   },
   hasflag: { ext: 'imap4flags', positional: ['strings'], tags: MATCH },
+  string: { ext: 'variables', positional: ['strings', 'strings'], tags: MATCH },
+  body: {
+    ext: 'body',
+    positional: ['strings'],
+    tags: {
+      ...MATCH,
+      raw: { group: 'transform' },
+      content: { group: 'transform', value: 'strings' },
+      text: { group: 'transform' },
+    },
+  },
 };
 
 /** A command's or test's arguments sorted into tags (with their values) and positional ones. */
@@ -113,6 +164,8 @@ function specOf(node: Test): Spec | undefined {
   return 'block' in node ? COMMANDS[node.name] : TESTS[node.name];
 }
 
+export const RELATIONS = ['gt', 'ge', 'lt', 'le', 'eq', 'ne'];
+
 type Fail = (message: string, offset: number) => SieveSyntaxError;
 
 /** Checks every command and test against its signature; returns the required extensions. */
@@ -136,7 +189,22 @@ export function validate(commands: Command[], fail: Fail): Set<string> {
   return required;
 }
 
-function checkBlock(commands: Command[], required: Set<string>, fail: Fail, topLevel: boolean): void {
+function checkSet(command: Command, variables: Set<string>, fail: Fail): void {
+  const name = splitArguments(command).positional[0];
+  if (name?.type !== 'strings') return;
+  const value = name.values[0]!;
+  if (!VARIABLE_NAME.test(value)) throw fail(`invalid variable name "${value}"`, name.offset);
+  variables.add(value.toLowerCase());
+  if (variables.size > MAX_VARIABLES) throw fail(`more than ${MAX_VARIABLES} variables`, name.offset);
+}
+
+function checkBlock(
+  commands: Command[],
+  required: Set<string>,
+  fail: Fail,
+  topLevel: boolean,
+  variables = new Set<string>(),
+): void {
   let previous: string | null = null;
   for (const command of commands) {
     const spec = COMMANDS[command.name];
@@ -147,9 +215,10 @@ function checkBlock(commands: Command[], required: Set<string>, fail: Fail, topL
       throw fail(`"${command.name}" without "if"`, command.offset);
     }
     if (command.name !== 'require') checkNode(command, spec, required, fail);
+    if (command.name === 'set') checkSet(command, variables, fail);
     if (spec.block && !command.block) throw fail(`"${command.name}" needs a block`, command.offset);
     if (!spec.block && command.block) throw fail(`"${command.name}" takes no block`, command.offset);
-    if (command.block) checkBlock(command.block, required, fail, false);
+    if (command.block) checkBlock(command.block, required, fail, false, variables);
     previous = command.name;
   }
 }
@@ -175,7 +244,9 @@ function checkNode(node: Test, spec: Spec, required: Set<string>, fail: Fail): v
         if (groups.has(tag.group)) throw fail(`conflicting tag ":${arg.name}"`, arg.offset);
         groups.add(tag.group);
       }
-      if (tag.value) {
+      if (tag.value === 'number') {
+        if (node.args[++i]?.type !== 'number') throw fail(`":${arg.name}" needs a number`, arg.offset);
+      } else if (tag.value) {
         const value = node.args[++i];
         if (value?.type !== 'strings' || (tag.value === 'string' && value.values.length !== 1)) {
           throw fail(
@@ -186,6 +257,15 @@ function checkNode(node: Test, spec: Spec, required: Set<string>, fail: Fail): v
         if (arg.name === 'comparator') {
           const name = value.values[0]!;
           if (!COMPARATORS.includes(name)) throw fail(`unknown comparator "${name}"`, value.offset);
+          if (name === 'i;ascii-numeric' && !required.has('comparator-i;ascii-numeric'))
+            throw fail(
+              'comparator "i;ascii-numeric" needs require "comparator-i;ascii-numeric"',
+              value.offset,
+            );
+        }
+        if (arg.name === 'count' || arg.name === 'value') {
+          const op = value.values[0]!.toLowerCase();
+          if (!RELATIONS.includes(op)) throw fail(`unknown relation "${op}"`, value.offset);
         }
       }
       continue;

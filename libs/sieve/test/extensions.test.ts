@@ -1,0 +1,201 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { MessageView, RunResult } from '../src/index.js';
+import { matchCaptures, parseScript, runScript, SieveSyntaxError, vacationSkip } from '../src/index.js';
+
+const MESSAGE: MessageView = {
+  headers: [
+    { name: 'From', value: 'Alice <alice@example.com>' },
+    { name: 'To', value: 'me@example.org' },
+    { name: 'Subject', value: '[acme-users] [fwd] version 1.0 is out' },
+  ],
+  envelope: { from: 'alice@example.com', to: 'me@example.org' },
+  size: 500,
+};
+
+const run = (script: string, message: MessageView = MESSAGE): RunResult =>
+  runScript(parseScript(script), message);
+const folders = (result: RunResult): string[] =>
+  result.actions.flatMap((a) => (a.type === 'fileinto' ? [a.mailbox] : []));
+
+describe('variables (RFC 5229)', () => {
+  test('match variables: leftmost wildcard shortest, the RFC 3.2 example', () => {
+    const result = run(`require ["fileinto", "variables"];
+      if header :matches "subject" "[*] *" { fileinto "\${1}/\${2}/\${0}"; }`);
+    assert.deepEqual(folders(result), [
+      'acme-users/[fwd] version 1.0 is out/[acme-users] [fwd] version 1.0 is out',
+    ]);
+  });
+  test('captures keep the original case while matching folds it', () => {
+    assert.deepEqual(matchCaptures('Hello World', 'h*W?RLD', 'matches', 'i;ascii-casemap'), [
+      'Hello World',
+      'ello ',
+      'o',
+    ]);
+    assert.equal(matchCaptures('x', 'y*', 'matches', 'i;octet'), null);
+  });
+  test('a failed :matches leaves the match variables as they were', () => {
+    const result = run(`require ["fileinto", "variables"];
+      if header :matches "from" "*@*" { }
+      if header :matches "subject" "nothing*" { }
+      fileinto "\${2}";`);
+    assert.deepEqual(folders(result), ['example.com>']);
+  });
+  test('set modifiers apply by precedence: :lower before :upperfirst, :length last', () => {
+    const result = run(`require ["fileinto", "variables"];
+      set :upperfirst :lower "a" "hELLO wORLD"; set :length :upper "n" "çà"; set :quotewildcard "q" "*?\\\\";
+      fileinto "\${a}|\${n}|\${q}|\${unset}|\${A}";`);
+    assert.deepEqual(folders(result), ['Hello world|2|\\*\\?\\\\||Hello world']);
+  });
+  test('string test, :count ignores empty strings', () => {
+    const result = run(`require ["fileinto", "variables", "relational", "comparator-i;ascii-numeric"];
+      set "e" ""; if string :count "eq" :comparator "i;ascii-numeric" ["\${e}", "x", "y"] "2" { fileinto "two"; }`);
+    assert.deepEqual(folders(result), ['two']);
+  });
+  test('bad names and too many variables are refused at parse time', () => {
+    assert.throws(() => parseScript('require "variables"; set "a.b" "x";'), SieveSyntaxError);
+    assert.throws(() => parseScript('require "variables"; set "1a" "x";'), SieveSyntaxError);
+    const many = Array.from({ length: 256 }, (_, i) => `set "v${i}" "x";`).join('');
+    assert.throws(() => parseScript(`require "variables"; ${many}`), /more than 255 variables/);
+    assert.throws(() => parseScript('set "a" "b";'), /needs require "variables"/);
+  });
+  test('a value is cut to maxVariableBytes, an expansion to maxExpandedBytes (never unbounded)', () => {
+    const script = parseScript(`require ["fileinto", "variables"];
+      set "a" "${'é'.repeat(10)}"; set "b" "\${a}\${a}\${a}\${a}"; fileinto "\${b}\${b}";`);
+    const result = runScript(script, MESSAGE, { maxVariableBytes: 5, maxExpandedBytes: 9 });
+    assert.deepEqual(folders(result), ['éééé']);
+  });
+  test('without require "variables" ${...} is literal text', () => {
+    assert.deepEqual(folders(run('require "fileinto"; fileinto "${x}";')), ['${x}']);
+  });
+});
+
+describe('vacation (RFC 5230)', () => {
+  test('the action: who, subject, reason, handle, days clamped to 1..60', () => {
+    const result = run(`require "vacation";
+      vacation :days 0 :subject "Away" :from "me@example.org" :handle "h" :mime "Content-Type: text/plain\r\n\r\nAway.";`);
+    assert.deepEqual(result.actions, [
+      {
+        type: 'vacation',
+        to: 'alice@example.com',
+        from: 'me@example.org',
+        subject: 'Away',
+        reason: 'Content-Type: text/plain\r\n\r\nAway.',
+        mime: true,
+        handle: 'h',
+        days: 1,
+      },
+      { type: 'keep' },
+    ]);
+    const long = run('require "vacation"; vacation :days 365 "x";').actions[0];
+    assert.equal(long?.type === 'vacation' && long.days, 60);
+  });
+  test('default subject "Auto: " + the original; default handle stable per text, different per text', () => {
+    const a = run('require "vacation"; vacation "one";').actions[0];
+    const b = run('require "vacation"; vacation "one";').actions[0];
+    const c = run('require "vacation"; vacation "two";').actions[0];
+    assert.ok(a?.type === 'vacation' && b?.type === 'vacation' && c?.type === 'vacation');
+    assert.equal(a.subject, 'Auto: [acme-users] [fwd] version 1.0 is out');
+    assert.equal(a.days, 7);
+    assert.equal(a.handle, b.handle);
+    assert.notEqual(a.handle, c.handle);
+  });
+  const skipped = (
+    change: Partial<MessageView>,
+    extra: { name: string; value: string }[] = [],
+  ): string | null =>
+    vacationSkip({ ...MESSAGE, ...change, headers: [...(change.headers ?? MESSAGE.headers), ...extra] });
+  test('never to the null sender, mail systems, lists, bulk, auto-replies, the user', () => {
+    assert.equal(skipped({}), null);
+    assert.equal(skipped({ envelope: { from: '', to: 'me@example.org' } }), 'null sender');
+    for (const from of ['MAILER-DAEMON@x.org', 'owner-list@x.org', 'list-request@x.org'])
+      assert.equal(skipped({ envelope: { from, to: 'me@example.org' } }), 'sender is a mail system or list');
+    assert.equal(skipped({}, [{ name: 'List-Id', value: '<a.b>' }]), 'mailing list');
+    assert.equal(skipped({}, [{ name: 'Precedence', value: 'Bulk' }]), 'bulk precedence');
+    assert.equal(skipped({}, [{ name: 'Auto-Submitted', value: 'auto-replied' }]), 'auto-submitted');
+    assert.equal(skipped({}, [{ name: 'Auto-Submitted', value: 'no' }]), null);
+    assert.equal(
+      skipped({ envelope: { from: 'ME@example.org', to: 'me@example.org' } }),
+      'sender is the user',
+    );
+    assert.equal(skipped({ ownAddresses: ['alice@example.com'] }), 'sender is the user');
+    assert.equal(skipped({ headers: [{ name: 'To', value: 'other@example.net' }] }), 'user not in To/Cc');
+    assert.equal(
+      vacationSkip({ ...MESSAGE, headers: [{ name: 'Cc', value: 'alias@example.org' }] }, [
+        'alias@example.org',
+      ]),
+      null,
+    );
+  });
+  test('a skipped vacation is no action, and says why', () => {
+    const result = run('require "vacation"; vacation "x";', {
+      ...MESSAGE,
+      envelope: { from: '', to: 'me@example.org' },
+    });
+    assert.deepEqual(result, { actions: [{ type: 'keep' }], vacationSkipped: 'null sender' });
+  });
+});
+
+describe('reject, relational, body', () => {
+  test('reject and ereject cancel the implicit keep', () => {
+    assert.deepEqual(run('require "reject"; reject "no";').actions, [
+      { type: 'reject', reason: 'no', ereject: false },
+    ]);
+  });
+  test(':value and :count with i;ascii-numeric (no digits = infinity)', () => {
+    const require = 'require ["fileinto", "relational", "comparator-i;ascii-numeric"];';
+    const message = { ...MESSAGE, headers: [...MESSAGE.headers, { name: 'X-Score', value: '12' }] };
+    assert.deepEqual(
+      folders(
+        run(
+          `${require} if header :value "gt" :comparator "i;ascii-numeric" "x-score" "9" { fileinto "hi"; }`,
+          message,
+        ),
+      ),
+      ['hi'],
+    );
+    assert.deepEqual(
+      folders(run(`${require} if header :value "gt" "x-score" "9" { fileinto "hi"; }`, message)),
+      [],
+    );
+    assert.deepEqual(
+      folders(
+        run(
+          `${require} if header :value "lt" :comparator "i;ascii-numeric" "subject" "99999" { fileinto "x"; }`,
+        ),
+      ),
+      [],
+    );
+    assert.deepEqual(
+      folders(
+        run(
+          `${require} if address :count "eq" :comparator "i;ascii-numeric" ["to", "from"] "2" { fileinto "two"; }`,
+        ),
+      ),
+      ['two'],
+    );
+    assert.throws(
+      () => parseScript(`${require} if header :value "xx" "a" "b" { keep; }`),
+      /unknown relation/,
+    );
+    assert.throws(
+      () => parseScript('if header :comparator "i;ascii-numeric" "a" "b" { keep; }'),
+      SieveSyntaxError,
+    );
+  });
+  test('body: absent = false; :raw, :text, :content by type', () => {
+    const require = 'require ["fileinto", "body"];';
+    const script = `${require} if body :contains "hello" { fileinto "t"; }
+      if body :raw :contains "=3D" { fileinto "r"; } if body :content "image" :contains "" { fileinto "i"; }
+      if body :content "text/html" :contains "<b>" { fileinto "h"; }`;
+    assert.deepEqual(folders(run(script)), []);
+    const body = {
+      raw: 'a=3Db hello',
+      parts: [
+        { contentType: 'text/plain', text: 'hello' },
+        { contentType: 'text/html', text: '<b>hi</b>' },
+      ],
+    };
+    assert.deepEqual(folders(run(script, { ...MESSAGE, body })), ['t', 'r', 'h']);
+  });
+});
