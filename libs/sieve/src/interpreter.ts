@@ -309,6 +309,23 @@ class Run {
           tags,
         );
       }
+      case 'spamtest': {
+        const { tags, positional } = splitArguments(test);
+        const spam = this.message.spam;
+        // RFC 5235: "0" = not tested; else 1 (surely ham) .. 10 (surely spam), :percent 0..100.
+        let value = '0';
+        if (spam) {
+          const ratio = spam.max > 0 ? Math.min(1, Math.max(0, spam.score / spam.max)) : 0;
+          value = tags.has('percent') ? String(Math.round(ratio * 100)) : String(1 + Math.round(ratio * 9));
+        }
+        return this.compare([value], this.strings(positional[0]), tags);
+      }
+      case 'virustest': {
+        const { tags, positional } = splitArguments(test);
+        const virus = this.message.virus;
+        const value = virus === undefined ? '0' : String(Math.min(5, Math.max(1, Math.round(virus))));
+        return this.compare([value], this.strings(positional[0]), tags);
+      }
       case 'body': {
         const { tags, positional } = splitArguments(test);
         const body = this.message.body;

@@ -17,6 +17,11 @@ export const SUPPORTED_EXTENSIONS: readonly string[] = [
   'relational',
   'comparator-i;ascii-numeric',
   'body',
+  'ereject',
+  'encoded-character',
+  'spamtest',
+  'spamtestplus',
+  'virustest',
 ];
 
 export const COMPARATORS = ['i;octet', 'i;ascii-casemap', 'i;ascii-numeric'];
@@ -128,6 +133,12 @@ const TESTS: Record<string, Spec> = {
   },
   hasflag: { ext: 'imap4flags', positional: ['strings'], tags: MATCH },
   string: { ext: 'variables', positional: ['strings', 'strings'], tags: MATCH },
+  spamtest: {
+    ext: 'spamtest',
+    positional: ['string'],
+    tags: { ...MATCH, percent: { ext: 'spamtestplus' } },
+  },
+  virustest: { ext: 'virustest', positional: ['string'], tags: MATCH },
   body: {
     ext: 'body',
     positional: ['strings'],
@@ -185,8 +196,50 @@ export function validate(commands: Command[], fail: Fail): Set<string> {
       }
     }
   }
+  if (required.has('spamtestplus')) required.add('spamtest');
+  if (required.has('encoded-character')) decodeCharacters(commands, fail);
   checkBlock(commands, required, fail, true);
   return required;
+}
+
+/**
+ * RFC 5228 2.4.2.4: `${hex: 41 42}` (octets of UTF-8) and `${unicode: 263a}` in every string, once
+ * "encoded-character" is required; a malformed sequence stays literal text, a code point outside
+ * Unicode is an error.
+ */
+function decodeCharacters(nodes: Test[], fail: Fail): void {
+  const ENCODED = /\$\{(hex|unicode):([^}]*)\}/gi;
+  const decode = (value: string, offset: number): string => {
+    if (!value.includes('${')) return value;
+    const chunks: Buffer[] = [];
+    let last = 0;
+    for (const m of value.matchAll(ENCODED)) {
+      const hex = m[1]!.toLowerCase() === 'hex';
+      const units = m[2]!.trim().split(/[ \t\r\n]+/);
+      const unit = hex ? /^[0-9a-f]{1,2}$/i : /^[0-9a-f]{1,6}$/i;
+      if (!units.every((u) => unit.test(u))) continue;
+      chunks.push(Buffer.from(value.slice(last, m.index)));
+      last = m.index + m[0].length;
+      if (hex) chunks.push(Buffer.from(units.map((u) => parseInt(u, 16))));
+      else {
+        for (const u of units) {
+          const code = parseInt(u, 16);
+          if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))
+            throw fail(`invalid unicode character ${u}`, offset);
+          chunks.push(Buffer.from(String.fromCodePoint(code)));
+        }
+      }
+    }
+    if (last === 0) return value;
+    chunks.push(Buffer.from(value.slice(last)));
+    return Buffer.concat(chunks).toString('utf8');
+  };
+  for (const node of nodes) {
+    for (const arg of node.args)
+      if (arg.type === 'strings') arg.values = arg.values.map((v) => decode(v, arg.offset));
+    decodeCharacters(node.tests, fail);
+    if ('block' in node && Array.isArray(node.block)) decodeCharacters(node.block as Test[], fail);
+  }
 }
 
 function checkSet(command: Command, variables: Set<string>, fail: Fail): void {

@@ -178,6 +178,9 @@ if address :count "ge" :comparator "i;ascii-numeric" ["to", "cc"] "3" { fileinto
 if header :value "gt" :comparator "i;ascii-numeric" "x-priority" "0" { fileinto "prio"; }
 if header :value "lt" "subject" "r" { fileinto "before-r"; }
 if header :count "eq" :comparator "i;ascii-numeric" "received" "0" { fileinto "no-received"; }`,
+  'encoded-character': `require ["fileinto", "encoded-character"];
+fileinto "\${hex: 43 61 66 C3 A9}-\${unicode:263A}-\${hex:zz}";
+if header :contains "subject" "\${hex:52 65}port" { fileinto "hex-key"; }`,
   'body :raw, :text, :content': `require ["fileinto", "body"];
 if body :raw :contains "attached" { fileinto "raw"; }
 if body :text :contains "sorry" { fileinto "text"; }

@@ -141,6 +141,9 @@ describe('reject, relational, body', () => {
     assert.deepEqual(run('require "reject"; reject "no";').actions, [
       { type: 'reject', reason: 'no', ereject: false },
     ]);
+    assert.deepEqual(run('require "ereject"; ereject "no";').actions, [
+      { type: 'reject', reason: 'no', ereject: true },
+    ]);
   });
   test(':value and :count with i;ascii-numeric (no digits = infinity)', () => {
     const require = 'require ["fileinto", "relational", "comparator-i;ascii-numeric"];';
@@ -197,5 +200,39 @@ describe('reject, relational, body', () => {
       ],
     };
     assert.deepEqual(folders(run(script, { ...MESSAGE, body })), ['t', 'r', 'h']);
+  });
+});
+
+describe('encoded-character (RFC 5228 2.4.2.4), spamtest/virustest (RFC 5235)', () => {
+  test('${hex:} octets form UTF-8 across one sequence, ${unicode:} code points; malformed stays literal', () => {
+    const result = run(`require ["fileinto", "encoded-character"];
+      fileinto "\${hex: 63 61 66 C3 A9}|\${UNICODE:263a 41}|\${hex:xyz}|\${hex:}";`);
+    assert.deepEqual(folders(result), ['café|☺A|${hex:xyz}|${hex:}']);
+    assert.deepEqual(folders(run('require "fileinto"; fileinto "${hex:41}";')), ['${hex:41}']);
+    assert.throws(
+      () => parseScript('require ["fileinto", "encoded-character"]; fileinto "${unicode:D800}";'),
+      /invalid unicode/,
+    );
+  });
+  const spamScript = (test: string): string =>
+    `require ["fileinto", "spamtestplus", "virustest", "relational", "comparator-i;ascii-numeric"];
+     if ${test} { fileinto "yes"; }`;
+  const numeric = ':value "ge" :comparator "i;ascii-numeric"';
+  test('spamtest: 0 untested, 1..10 scaled from score/max; :percent 0..100', () => {
+    assert.deepEqual(folders(run(spamScript('spamtest :is "0"'))), ['yes']);
+    const spammy = { ...MESSAGE, spam: { score: 9, max: 10 } };
+    assert.deepEqual(folders(run(spamScript(`spamtest ${numeric} "9"`), spammy)), ['yes']);
+    assert.deepEqual(folders(run(spamScript('spamtest :is "9"'), spammy)), ['yes']);
+    assert.deepEqual(folders(run(spamScript(`spamtest :percent ${numeric} "95"`), spammy)), []);
+    assert.deepEqual(folders(run(spamScript(`spamtest :percent ${numeric} "90"`), spammy)), ['yes']);
+    assert.throws(
+      () => parseScript('require "spamtest"; if spamtest :percent "1" { keep; }'),
+      SieveSyntaxError,
+    );
+  });
+  test('virustest: 0 untested, else the 1..5 verdict', () => {
+    assert.deepEqual(folders(run(spamScript('virustest :is "0"'))), ['yes']);
+    assert.deepEqual(folders(run(spamScript(`virustest ${numeric} "4"`), { ...MESSAGE, virus: 5 })), ['yes']);
+    assert.deepEqual(folders(run(spamScript(`virustest ${numeric} "4"`), { ...MESSAGE, virus: 1 })), []);
   });
 });
