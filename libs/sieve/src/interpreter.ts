@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { decodedAddressList, decodeHeaderText } from '@correo/mime';
 import type { AddressEntry } from '@correo/mime';
+import type { ZonedTime } from './date.js';
+import { datePart, parseMessageDate, parseZone } from './date.js';
 import { SieveRuntimeError } from './errors.js';
 import type { Comparator, MatchType } from './match.js';
 import { matchCaptures } from './match.js';
@@ -29,6 +31,10 @@ export interface MessageView {
   spam?: { score: number; max: number };
   /** Virus verdict for virustest (RFC 5235 3.2): 1 clean .. 5 infected and not cleaned. */
   virus?: number;
+  /** The delivery time for currentdate (RFC 5260 5); absent = currentdate is false. */
+  now?: Date;
+  /** The user's time zone as "+hhmm" for date parts without :zone (RFC 5260 4.1); default +0000. */
+  zone?: string;
   /** The user's addresses besides envelope.to: vacation never answers them and needs one in To/Cc. */
   ownAddresses?: string[];
 }
@@ -308,6 +314,28 @@ class Run {
           this.strings(positional[1]),
           tags,
         );
+      }
+      case 'date':
+      case 'currentdate': {
+        const { tags, positional } = splitArguments(test);
+        const current = test.name === 'currentdate';
+        let time: ZonedTime | null;
+        if (current)
+          time = this.message.now ? { epochMs: this.message.now.getTime(), offsetMinutes: 0 } : null;
+        else {
+          // The first field of that name carries the date (RFC 5260 4); an unparsable one fails the test.
+          const field = this.headerValues(this.first(positional[0]))[0];
+          time = field === undefined ? null : parseMessageDate(field);
+        }
+        if (!time) return false;
+        const zoneArg = tags.get('zone');
+        if (!tags.has('originalzone')) {
+          const zone = zoneArg?.type === 'strings' ? this.expand(zoneArg.values[0]!) : this.message.zone;
+          time = { ...time, offsetMinutes: parseZone(zone ?? '+0000') ?? 0 };
+        }
+        const part = datePart(time, this.first(positional[current ? 0 : 1]));
+        if (part === null) return false;
+        return this.compare([part], this.strings(positional[current ? 1 : 2]), tags);
       }
       case 'spamtest': {
         const { tags, positional } = splitArguments(test);

@@ -22,6 +22,7 @@ export const SUPPORTED_EXTENSIONS: readonly string[] = [
   'spamtest',
   'spamtestplus',
   'virustest',
+  'date',
 ];
 
 export const COMPARATORS = ['i;octet', 'i;ascii-casemap', 'i;ascii-numeric'];
@@ -139,6 +140,16 @@ const TESTS: Record<string, Spec> = {
     tags: { ...MATCH, percent: { ext: 'spamtestplus' } },
   },
   virustest: { ext: 'virustest', positional: ['string'], tags: MATCH },
+  date: {
+    ext: 'date',
+    positional: ['string', 'string', 'strings'],
+    tags: { ...MATCH, zone: { value: 'string', group: 'zone' }, originalzone: { group: 'zone' } },
+  },
+  currentdate: {
+    ext: 'date',
+    positional: ['string', 'strings'],
+    tags: { ...MATCH, zone: { value: 'string' } },
+  },
   body: {
     ext: 'body',
     positional: ['strings'],

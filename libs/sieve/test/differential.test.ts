@@ -59,6 +59,7 @@ const MESSAGES: Message[] = [
     raw:
       'From: The Boss <boss@example.com>\r\nTo: me@example.org, Team <team@Example.ORG>\r\n' +
       'Cc: audit@example.net\r\nSubject: Quarterly report\r\nX-Priority: 1\r\n' +
+      'Date: Tue, 1 Jul 2025 23:05:09 -0700\r\n' +
       'Comments: =?UTF-8?Q?Caf=C3=A9_men=C3=BC?= and =?ISO-8859-1?B?cOJ0ZQ==?=\r\n\r\nNumbers attached.\r\n',
   },
   {
@@ -181,6 +182,17 @@ if header :count "eq" :comparator "i;ascii-numeric" "received" "0" { fileinto "n
   'encoded-character': `require ["fileinto", "encoded-character"];
 fileinto "\${hex: 43 61 66 C3 A9}-\${unicode:263A}-\${hex:zz}";
 if header :contains "subject" "\${hex:52 65}port" { fileinto "hex-key"; }`,
+  'date and currentdate': `require ["fileinto", "date", "relational", "variables"];
+if date :is "date" "date" "2025-07-02" { fileinto "utc-date"; }
+if date :originalzone :is "date" "date" "2025-07-01" { fileinto "original-date"; }
+if date :zone "+0530" :is "date" "time" "11:35:09" { fileinto "ist"; }
+if date :value "ge" :originalzone "date" "hour" "20" { fileinto "evening"; }
+if date :is "date" "weekday" "3" { fileinto "wednesday-utc"; }
+if date :matches "date" "std11" "*" { fileinto "\${1}"; }
+if date :matches :originalzone "date" "iso8601" "*" { fileinto "\${1}"; }
+if date :is "date" "julian" "60858" { fileinto "mjd"; }
+if date :is "x-missing" "year" "2025" { fileinto "missing"; }
+if currentdate :value "ge" "year" "2025" { fileinto "now"; }`,
   'body :raw, :text, :content': `require ["fileinto", "body"];
 if body :raw :contains "attached" { fileinto "raw"; }
 if body :text :contains "sorry" { fileinto "text"; }
@@ -201,6 +213,7 @@ function view(message: Message): MessageView {
     envelope: { from: message.from, to: message.to },
     size: Buffer.byteLength(message.raw),
     body: { raw, parts: [{ contentType: 'text/plain', text: raw }] },
+    now: new Date(),
   };
 }
 

@@ -236,3 +236,44 @@ describe('encoded-character (RFC 5228 2.4.2.4), spamtest/virustest (RFC 5235)', 
     assert.deepEqual(folders(run(spamScript(`virustest ${numeric} "4"`), { ...MESSAGE, virus: 1 })), []);
   });
 });
+
+describe('date and currentdate (RFC 5260)', () => {
+  const dated = (value: string): MessageView => ({
+    ...MESSAGE,
+    headers: [...MESSAGE.headers, { name: 'Date', value }],
+  });
+  const require = 'require ["fileinto", "date", "variables"];';
+  test('parts in the user zone, :zone, :originalzone; obsolete forms parse', () => {
+    const script = `${require}
+      if date :matches "date" "iso8601" "*" { fileinto "\${1}"; }
+      if date :zone "-0100" :matches "date" "std11" "*" { fileinto "\${1}"; }
+      if date :originalzone :matches "date" "zone" "*" { fileinto "\${1}"; }
+      if date :matches "date" "julian" "*" { fileinto "mjd \${1}"; }`;
+    assert.deepEqual(folders(run(script, { ...dated('1 Jan 70 00:30 EST'), zone: '+0200' })), [
+      '1970-01-01T07:30:00+02:00',
+      'Thu, 01 Jan 1970 04:30:00 -0100',
+      '-0500',
+      'mjd 40587',
+    ]);
+  });
+  test('Received: the date after the last ";"; an unparsable or missing date fails the test', () => {
+    const received: MessageView = {
+      ...MESSAGE,
+      headers: [{ name: 'Received', value: 'from x by y; Mon, 3 Feb 2025 10:00:00 +0000' }],
+    };
+    assert.deepEqual(
+      folders(run(`${require} if date :is "received" "month" "02" { fileinto "feb"; }`, received)),
+      ['feb'],
+    );
+    assert.deepEqual(
+      folders(run(`${require} if date :contains "date" "year" "" { fileinto "x"; }`, dated('soon'))),
+      [],
+    );
+    assert.deepEqual(folders(run(`${require} if date :contains "date" "year" "" { fileinto "x"; }`)), []);
+  });
+  test('currentdate reads the caller-given time only (no clock in the library)', () => {
+    const script = `${require} if currentdate :is "date" "2026-12-05" { fileinto "today"; }`;
+    assert.deepEqual(folders(run(script)), []);
+    assert.deepEqual(folders(run(script, { ...MESSAGE, now: new Date('2026-12-05T00:50:00Z') })), ['today']);
+  });
+});
