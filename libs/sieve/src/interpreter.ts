@@ -109,6 +109,8 @@ class Run {
   /** imap4flags' internal variable (RFC 5232 3). */
   flags: string[] = [];
   vacationSkipped?: string;
+  /** A vacation ran, answered or not: a second one or a reject is a conflict either way. */
+  private vacationSeen = false;
   private redirects = 0;
   /** RFC 5229: variables by lowercased name, and ${0}..${9} from the last successful :matches. */
   private readonly variables = new Map<string, string>();
@@ -144,6 +146,21 @@ class Run {
     }
   }
 
+  /**
+   * Pigeonhole's run-time conflicts (RFC 5429 2.1, RFC 5230 4.7): reject goes with no delivery
+   * (discard only) and no vacation; one vacation per run. A conflict fails the run, so keep.
+   */
+  private checkConflict(action: SieveAction): void {
+    const delivers = (a: SieveAction): boolean =>
+      a.type === 'keep' || a.type === 'fileinto' || a.type === 'redirect';
+    const has = (type: SieveAction['type']): boolean => this.actions.some((a) => a.type === type);
+    if (action.type === 'vacation' && this.vacationSeen) throw new SieveRuntimeError('duplicate vacation');
+    if (action.type === 'reject' && (this.actions.some(delivers) || this.vacationSeen))
+      throw new SieveRuntimeError('reject conflicts with an earlier delivery or vacation');
+    if ((delivers(action) || action.type === 'vacation') && has('reject'))
+      throw new SieveRuntimeError(`${action.type} conflicts with an earlier reject`);
+  }
+
   /** `${name}` and `${N}` substitution (RFC 5229 3): one pass, unknown names are empty. */
   private expand(value: string): string {
     if (!this.require.has('variables') || !value.includes('${')) return value;
@@ -164,6 +181,7 @@ class Run {
   }
 
   private add(action: SieveAction): void {
+    this.checkConflict(action);
     // RFC 5228 4.1/4.2: the same action twice is done once.
     const same = this.actions.find((a) => sameTarget(a, action));
     if (same) {
@@ -429,13 +447,9 @@ class Run {
         .digest('hex')
         .slice(0, 32);
     const skip = vacationSkip(this.message, addresses);
-    if (skip) {
-      this.vacationSkipped = skip;
-      return;
-    }
     const original = this.headerValues('subject')[0];
     const subject = subjectTag ?? `Auto: ${original === undefined ? '' : decodeHeaderText(original)}`;
-    this.add({
+    const action: SieveAction = {
       type: 'vacation',
       to: this.message.envelope.from,
       ...(from === undefined ? {} : { from }),
@@ -444,7 +458,11 @@ class Run {
       mime,
       handle,
       days,
-    });
+    };
+    this.checkConflict(action);
+    if (skip) this.vacationSkipped = skip;
+    else this.add(action);
+    this.vacationSeen = true;
   }
 
   private headerValues(name: string): string[] {

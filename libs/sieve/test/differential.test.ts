@@ -174,6 +174,8 @@ vacation :days 3 :subject "Re: \${s}" :from "me@example.org" :handle "h" "I am a
 vacation "Back soon.";`,
   reject: `require ["reject", "fileinto"];
 if header :contains "subject" "money" { reject "No spam, please."; }`,
+  'reject with discard': `require "reject";
+if header :contains "subject" "report" { discard; reject "Go away."; }`,
   'relational :count and :value': `require ["fileinto", "relational", "comparator-i;ascii-numeric"];
 if address :count "ge" :comparator "i;ascii-numeric" ["to", "cc"] "3" { fileinto "many"; }
 if header :value "gt" :comparator "i;ascii-numeric" "x-priority" "0" { fileinto "prio"; }
@@ -364,6 +366,32 @@ const INVALID: string[] = [
   'if true { keep; ',
   'keep; /* open',
 ];
+
+// Scripts that compile but fail while running in both (conflicting actions): ours returns the error
+// and a plain keep, sieve-test exits 1 with "resolved with successful implicit keep".
+const FAILING: string[] = [
+  'require "vacation"; vacation "a"; vacation "b";',
+  'require ["reject", "fileinto"]; fileinto "x"; reject "no";',
+  'require ["reject", "vacation"]; reject "no"; vacation "x";',
+  'require "reject"; reject "no"; keep;',
+  'require ["reject", "copy"]; redirect :copy "a@b.c"; reject "no";',
+];
+
+describe('both fail the same scripts at run time, falling back to keep', () => {
+  FAILING.forEach((script, i) => {
+    test(JSON.stringify(script), async () => {
+      const result = runScript(parseScript(script), view(MESSAGES[0]!));
+      assert.ok(result.error);
+      assert.deepEqual(result.actions, [{ type: 'keep' }]);
+      const file = join(dir, `failing-${i}.sieve`);
+      writeFileSync(file, script, { mode: 0o644 });
+      const message = join(dir, `failing-${i}.eml`);
+      writeFileSync(message, MESSAGES[0]!.raw, { mode: 0o644 });
+      const args = ['-c', config, '-f', MESSAGES[0]!.from, '-r', MESSAGES[0]!.to, file, message];
+      await assert.rejects(run(sieveTest, args), /resolved with successful implicit keep/);
+    });
+  });
+});
 
 describe('both refuse the same broken scripts', () => {
   INVALID.forEach((script, i) => {

@@ -127,6 +127,15 @@ describe('vacation (RFC 5230)', () => {
       null,
     );
   });
+  test('a second vacation or a reject after one fails the run (as Pigeonhole), answered or not', () => {
+    const nullSender = { ...MESSAGE, envelope: { from: '', to: 'me@example.org' } };
+    for (const message of [MESSAGE, nullSender]) {
+      const result = run('require ["vacation", "reject"]; vacation "x"; reject "no";', message);
+      assert.deepEqual(result.actions, [{ type: 'keep' }]);
+      assert.match(result.error?.message ?? '', /conflicts/);
+    }
+    assert.match(run('require "vacation"; vacation "a"; vacation "b";').error?.message ?? '', /duplicate/);
+  });
   test('a skipped vacation is no action, and says why', () => {
     const result = run('require "vacation"; vacation "x";', {
       ...MESSAGE,
