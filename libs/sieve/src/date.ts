@@ -95,7 +95,8 @@ export function datePart(time: ZonedTime, part: string): string | null {
     case 'time':
       return time2;
     case 'iso8601':
-      return `${date}T${time2}${zone.slice(0, 3)}:${zone.slice(3)}`;
+      // RFC 3339 as Pigeonhole writes it: "Z" for UTC.
+      return `${date}T${time2}${time.offsetMinutes === 0 ? 'Z' : `${zone.slice(0, 3)}:${zone.slice(3)}`}`;
     case 'std11':
       return `${DAYS[d.getUTCDay()]}, ${pad(day)} ${MONTHS[mo - 1]![0]!.toUpperCase()}${MONTHS[mo - 1]!.slice(1)} ${y} ${time2} ${zone}`;
     case 'zone':

@@ -293,7 +293,7 @@ class Run {
         const { tags, positional } = splitArguments(test);
         // RFC 5228 5.7: header compares the decoded text (RFC 2047); address parses the raw field.
         const values = this.strings(positional[0]).flatMap((name) =>
-          this.headerValues(name).map((raw) => decodeHeaderText(raw)),
+          this.headerValues(name, tags).map((raw) => decodeHeaderText(raw)),
         );
         return this.compare(values, this.strings(positional[1]), tags);
       }
@@ -301,7 +301,7 @@ class Run {
         const { tags, positional } = splitArguments(test);
         const part = partOf(tags);
         const values = this.strings(positional[0]).flatMap((name) =>
-          this.headerValues(name).flatMap((value) =>
+          this.headerValues(name, tags).flatMap((value) =>
             addressesOf(name, value).flatMap((address) => addressPart(address, part) ?? []),
           ),
         );
@@ -342,7 +342,7 @@ class Run {
           time = this.message.now ? { epochMs: this.message.now.getTime(), offsetMinutes: 0 } : null;
         else {
           // The first field of that name carries the date (RFC 5260 4); an unparsable one fails the test.
-          const field = this.headerValues(this.first(positional[0]))[0];
+          const field = this.headerValues(this.first(positional[0]), tags)[0];
           time = field === undefined ? null : parseMessageDate(field);
         }
         if (!time) return false;
@@ -465,11 +465,16 @@ class Run {
     this.vacationSeen = true;
   }
 
-  private headerValues(name: string): string[] {
+  /** The fields of that name, unfolded; with :index (RFC 5260 6) only the one it picks. */
+  private headerValues(name: string, tags?: Map<string, Argument | null>): string[] {
     const lower = name.toLowerCase();
-    return this.message.headers
+    const values = this.message.headers
       .filter((h) => h.name.toLowerCase() === lower)
       .map((h) => h.value.replace(/\r?\n[ \t]/g, ' ').replace(/^[ \t]+|[ \t]+$/g, ''));
+    const index = tags?.get('index');
+    if (index?.type !== 'number') return values;
+    const at = tags!.has('last') ? values.length - index.value : index.value - 1;
+    return at >= 0 && at < values.length ? [values[at]!] : [];
   }
 }
 

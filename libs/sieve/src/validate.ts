@@ -23,6 +23,7 @@ export const SUPPORTED_EXTENSIONS: readonly string[] = [
   'spamtestplus',
   'virustest',
   'date',
+  'index',
 ];
 
 export const COMPARATORS = ['i;octet', 'i;ascii-casemap', 'i;ascii-numeric'];
@@ -68,6 +69,11 @@ const ADDRESS_PART: Record<string, TagSpec> = {
   user: { group: 'part', ext: 'subaddress' },
   detail: { group: 'part', ext: 'subaddress' },
   domain: { group: 'part' },
+};
+/** RFC 5260 6: which occurrence of the field, counted from the top or with :last from the bottom. */
+const INDEX: Record<string, TagSpec> = {
+  index: { ext: 'index', value: 'number' },
+  last: { ext: 'index' },
 };
 const FLAGS: TagSpec = { ext: 'imap4flags', value: 'strings' };
 
@@ -123,8 +129,8 @@ const TESTS: Record<string, Spec> = {
   not: { positional: [], tests: 'one' },
   allof: { positional: [], tests: 'list' },
   anyof: { positional: [], tests: 'list' },
-  header: { positional: ['strings', 'strings'], tags: MATCH },
-  address: { positional: ['strings', 'strings'], tags: { ...MATCH, ...ADDRESS_PART } },
+  header: { positional: ['strings', 'strings'], tags: { ...MATCH, ...INDEX } },
+  address: { positional: ['strings', 'strings'], tags: { ...MATCH, ...ADDRESS_PART, ...INDEX } },
   envelope: { ext: 'envelope', positional: ['strings', 'strings'], tags: { ...MATCH, ...ADDRESS_PART } },
   exists: { positional: ['strings'] },
   size: {
@@ -143,7 +149,12 @@ const TESTS: Record<string, Spec> = {
   date: {
     ext: 'date',
     positional: ['string', 'string', 'strings'],
-    tags: { ...MATCH, zone: { value: 'string', group: 'zone' }, originalzone: { group: 'zone' } },
+    tags: {
+      ...MATCH,
+      ...INDEX,
+      zone: { value: 'string', group: 'zone' },
+      originalzone: { group: 'zone' },
+    },
   },
   currentdate: {
     ext: 'date',
@@ -346,6 +357,7 @@ function checkNode(node: Test, spec: Spec, required: Set<string>, fail: Fail): v
   }
   if (positional < spec.positional.length)
     throw fail(`missing argument for ${kind} "${node.name}"`, node.offset);
+  if (seen.has('last') && !seen.has('index')) throw fail('":last" needs ":index"', node.offset);
   if (spec.requiredGroup && !groups.has(spec.requiredGroup)) {
     throw fail(`${kind} "${node.name}" needs :over or :under`, node.offset);
   }

@@ -78,6 +78,8 @@ const MESSAGES: Message[] = [
     from: 'MAILER-DAEMON@example.net',
     to: 'me@example.org',
     raw:
+      'Received: from relay.example.net by mx.example.org; Tue, 4 Feb 2025 11:00:00 +0100\r\n' +
+      'Received: from origin.example.net by relay.example.net; Mon, 3 Feb 2025 23:30:00 -0500\r\n' +
       'From: MAILER-DAEMON@example.net\r\nTo: me@example.org\r\nSubject: Undelivered Mail\r\n\t Returned to Sender\r\n' +
       'X-Spam-Flag: YES\r\n\r\nSorry.\r\n',
   },
@@ -195,6 +197,14 @@ if date :matches :originalzone "date" "iso8601" "*" { fileinto "\${1}"; }
 if date :is "date" "julian" "60858" { fileinto "mjd"; }
 if date :is "x-missing" "year" "2025" { fileinto "missing"; }
 if currentdate :value "ge" "year" "2025" { fileinto "now"; }`,
+  'index and :last': `require ["fileinto", "index", "date", "variables"];
+if header :index 2 :matches "received" "from * by*" { fileinto "second-\${1}"; }
+if header :index 1 :last :contains "received" "origin" { fileinto "last-is-origin"; }
+if header :index 3 :contains "received" "" { fileinto "no-third"; }
+if address :index 1 :domain "to" "example.org" { fileinto "first-to"; }
+if date :index 2 :matches "received" "iso8601" "*" { fileinto "\${1}"; }
+if date :is "received" "date" "2025-02-04" { fileinto "first-received"; }
+if date :index 1 :last :is "received" "date" "2025-02-04" { fileinto "last-utc"; }`,
   'body :raw, :text, :content': `require ["fileinto", "body"];
 if body :raw :contains "attached" { fileinto "raw"; }
 if body :text :contains "sorry" { fileinto "text"; }

@@ -286,3 +286,41 @@ describe('date and currentdate (RFC 5260)', () => {
     assert.deepEqual(folders(run(script, { ...MESSAGE, now: new Date('2026-12-05T00:50:00Z') })), ['today']);
   });
 });
+
+describe('index (RFC 5260 6)', () => {
+  test(':index picks one field from the top, with :last from the bottom; :last alone is refused', () => {
+    const message: MessageView = {
+      ...MESSAGE,
+      headers: ['a', 'b', 'c'].map((value) => ({ name: 'X-Hop', value })),
+    };
+    const pick = (tags: string): string[] =>
+      folders(
+        run(
+          `require ["fileinto", "index", "variables"]; if header ${tags} :matches "x-hop" "*" { fileinto "\${1}"; }`,
+          message,
+        ),
+      );
+    assert.deepEqual(pick(''), ['a']);
+    assert.deepEqual(pick(':index 2'), ['b']);
+    assert.deepEqual(pick(':index 1 :last'), ['c']);
+    assert.deepEqual(pick(':index 4'), []);
+    // date :originalzone takes the zone of the picked field (Pigeonhole 2.3.19 takes the first one's).
+    const hops: MessageView = {
+      ...MESSAGE,
+      headers: [
+        { name: 'Received', value: 'by a; Tue, 4 Feb 2025 11:00:00 +0100' },
+        { name: 'Received', value: 'by b; Mon, 3 Feb 2025 23:30:00 -0500' },
+      ],
+    };
+    const zone = run(
+      'require ["fileinto", "index", "date"]; if date :index 2 :originalzone :is "received" "zone" "-0500" { fileinto "z"; }',
+      hops,
+    );
+    assert.deepEqual(folders(zone), ['z']);
+    assert.throws(
+      () => parseScript('require "index"; if header :last "a" "b" { keep; }'),
+      /:last" needs ":index/,
+    );
+    assert.throws(() => parseScript('if header :index 1 "a" "b" { keep; }'), /needs require "index"/);
+  });
+});
