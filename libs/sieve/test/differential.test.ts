@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import fc from 'fast-check';
 import type { MessageView, SieveAction } from '../src/index.js';
 import { parseScript, runScript, SieveSyntaxError } from '../src/index.js';
-import { wellFormedScript } from './arbitraries.js';
+import { extendedScript, wellFormedScript } from './arbitraries.js';
 
 /**
  * The same scripts and messages through libs/sieve and through Pigeonhole's sieve-test (Dovecot's
@@ -337,11 +337,14 @@ async function pigeonhole(name: string, script: string, message: Message): Promi
 
 // Generated scripts (fixed seed, so a failure replays): nesting and combinations nobody wrote by hand.
 const GENERATED = fc.sample(wellFormedScript, { seed: 14, numRuns: 40 });
+// And 60 with the extensions (variables, relational, date) mixed in.
+const GENERATED_EXTENDED = fc.sample(extendedScript, { seed: 5229, numRuns: 60 });
 
 describe('differential against Pigeonhole sieve-test', () => {
   const corpus = [
     ...Object.entries(SCRIPTS),
     ...GENERATED.map((script, i) => [`generated ${i}`, script] as const),
+    ...GENERATED_EXTENDED.map((script, i) => [`generated with extensions ${i}`, script] as const),
   ];
   for (const [name, script] of corpus) {
     test(name, async () => {
