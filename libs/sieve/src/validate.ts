@@ -1,3 +1,4 @@
+import { decodedAddressList } from '@correo/mime';
 import type { SieveSyntaxError } from './errors.js';
 import type { Argument, Command, Test } from './parser.js';
 
@@ -197,6 +198,12 @@ function specOf(node: Test): Spec | undefined {
   return 'block' in node ? COMMANDS[node.name] : TESTS[node.name];
 }
 
+function isOneAddress(value: string): boolean {
+  const entries = decodedAddressList(value);
+  const only = entries.length === 1 ? entries[0]! : null;
+  return only !== null && !('group' in only) && /^[^@\s]+@[^@\s]+$/.test(only.address ?? '');
+}
+
 export const RELATIONS = ['gt', 'ge', 'lt', 'le', 'eq', 'ne'];
 
 type Fail = (message: string, offset: number) => SieveSyntaxError;
@@ -357,6 +364,18 @@ function checkNode(node: Test, spec: Spec, required: Set<string>, fail: Fail): v
   }
   if (positional < spec.positional.length)
     throw fail(`missing argument for ${kind} "${node.name}"`, node.offset);
+  if (seen.has('contains') || seen.has('matches')) {
+    const comparator = splitArguments(node, spec).tags.get('comparator');
+    if (comparator?.type === 'strings' && comparator.values[0] === 'i;ascii-numeric')
+      throw fail('comparator "i;ascii-numeric" cannot match substrings (RFC 4790 9.1)', comparator.offset);
+  }
+  if (node.name === 'vacation') {
+    // A constant :from must be one address (Pigeonhole refuses it too); with ${...} it is known at run time.
+    const from = splitArguments(node, spec).tags.get('from');
+    const value = from?.type === 'strings' ? from.values[0]! : null;
+    if (value !== null && !value.includes('${') && !isOneAddress(value))
+      throw fail(`":from" is not an address: "${value}"`, from!.offset);
+  }
   if (seen.has('last') && !seen.has('index')) throw fail('":last" needs ":index"', node.offset);
   if (spec.requiredGroup && !groups.has(spec.requiredGroup)) {
     throw fail(`${kind} "${node.name}" needs :over or :under`, node.offset);

@@ -378,6 +378,11 @@ const INVALID: string[] = [
   'keep',
   'if true { keep; ',
   'keep; /* open',
+  'require ["comparator-i;ascii-numeric"]; if header :contains :comparator "i;ascii-numeric" "a" "1" { keep; }',
+  'require "vacation"; vacation :from "not an address" "x";',
+  'require "variables"; set "a.b" "x";',
+  'require "index"; if header :last "subject" "x" { keep; }',
+  'require "relational"; if header :value "xx" "subject" "x" { keep; }',
 ];
 
 // Scripts that compile but fail while running in both (conflicting actions): ours returns the error

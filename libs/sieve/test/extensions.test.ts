@@ -90,6 +90,12 @@ describe('vacation (RFC 5230)', () => {
     const long = run('require "vacation"; vacation :days 365 "x";').actions[0];
     assert.equal(long?.type === 'vacation' && long.days, 60);
   });
+  test('a constant :from must be one address; with variables it is taken as it comes', () => {
+    parseScript('require "vacation"; vacation :from "Me <me@example.org>" "x";');
+    assert.throws(() => parseScript('require "vacation"; vacation :from "a@b, c@d" "x";'), /not an address/);
+    assert.throws(() => parseScript('require "vacation"; vacation :from "nobody" "x";'), /not an address/);
+    parseScript('require ["vacation", "variables"]; vacation :from "${me}" "x";');
+  });
   test('default subject "Auto: " + the original; default handle stable per text, different per text', () => {
     const a = run('require "vacation"; vacation "one";').actions[0];
     const b = run('require "vacation"; vacation "one";').actions[0];
