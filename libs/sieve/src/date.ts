@@ -54,7 +54,10 @@ export function parseMessageDate(value: string): ZonedTime | null {
   if (day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return null;
   const zone = m[7] ?? '-0000';
   const offset = parseZone(zone) ?? NAMED_ZONES[zone.toLowerCase()] ?? 0;
-  const local = Date.UTC(year, month, day, hour, minute, Math.min(second, 59));
+  // Date.UTC reads years 0..99 as 1900..1999: set the full year separately.
+  const at = new Date(Date.UTC(2000, month, day, hour, minute, Math.min(second, 59)));
+  at.setUTCFullYear(year);
+  const local = at.getTime();
   return { epochMs: local - offset * 60_000, offsetMinutes: offset };
 }
 
