@@ -5,7 +5,7 @@ import type { ZonedTime } from './date.js';
 import { datePart, parseMessageDate, parseZone } from './date.js';
 import { SieveRuntimeError } from './errors.js';
 import type { Comparator, MatchType } from './match.js';
-import { matchCaptures } from './match.js';
+import { fold, matchCaptures } from './match.js';
 import type { Argument, Command, Script, Test } from './parser.js';
 import { splitArguments } from './validate.js';
 
@@ -504,9 +504,7 @@ function relate(value: string, key: string, relation: string, comparator: string
     const b = num(key);
     order = a === null ? (b === null ? 0 : 1) : b === null ? -1 : a < b ? -1 : a > b ? 1 : 0;
   } else {
-    const fold = (s: string): string =>
-      comparator === 'i;ascii-casemap' ? s.replace(/[A-Z]+/g, (x) => x.toLowerCase()) : s;
-    order = Buffer.compare(Buffer.from(fold(value)), Buffer.from(fold(key)));
+    order = Buffer.compare(Buffer.from(fold(value, comparator)), Buffer.from(fold(key, comparator)));
   }
   switch (relation) {
     case 'gt':

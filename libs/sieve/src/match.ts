@@ -3,7 +3,7 @@ export type Comparator = 'i;octet' | 'i;ascii-casemap';
 export type MatchType = 'is' | 'contains' | 'matches';
 
 /** i;ascii-casemap folds ASCII letters only, never other scripts. */
-function fold(value: string, comparator: Comparator): string {
+export function fold(value: string, comparator: string): string {
   return comparator === 'i;ascii-casemap' ? value.replace(/[A-Z]+/g, (s) => s.toLowerCase()) : value;
 }
 
