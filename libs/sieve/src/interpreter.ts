@@ -31,6 +31,8 @@ export interface MessageView {
   spam?: { score: number; max: number };
   /** Virus verdict for virustest (RFC 5235 3.2): 1 clean .. 5 infected and not cleaned. */
   virus?: number;
+  /** The user's mailbox names for mailboxexists (RFC 5490 3.1); absent = it is false. */
+  mailboxes?: string[];
   /** The delivery time for currentdate (RFC 5260 5); absent = currentdate is false. */
   now?: Date;
   /** The user's time zone as "+hhmm" for date parts without :zone (RFC 5260 4.1); default +0000. */
@@ -354,6 +356,13 @@ class Run {
         const part = datePart(time, this.first(positional[current ? 0 : 1]));
         if (part === null) return false;
         return this.compare([part], this.strings(positional[current ? 1 : 2]), tags);
+      }
+      case 'mailboxexists': {
+        // INBOX is case-insensitive (RFC 3501 5.1), other names exact.
+        const have = this.message.mailboxes;
+        const exists = (name: string): boolean =>
+          !!have?.some((m) => m === name || (m.toUpperCase() === 'INBOX' && name.toUpperCase() === 'INBOX'));
+        return !!have && this.strings(splitArguments(test).positional[0]).every(exists);
       }
       case 'spamtest': {
         const { tags, positional } = splitArguments(test);

@@ -147,6 +147,7 @@ const TESTS: Record<string, Spec> = {
     tags: { ...MATCH, percent: { ext: 'spamtestplus' } },
   },
   virustest: { ext: 'virustest', positional: ['string'], tags: MATCH },
+  mailboxexists: { ext: 'mailbox', positional: ['strings'] },
   date: {
     ext: 'date',
     positional: ['string', 'string', 'strings'],

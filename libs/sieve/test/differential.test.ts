@@ -205,6 +205,10 @@ if address :index 1 :domain "to" "example.org" { fileinto "first-to"; }
 if date :index 2 :matches "received" "iso8601" "*" { fileinto "\${1}"; }
 if date :is "received" "date" "2025-02-04" { fileinto "first-received"; }
 if date :index 1 :last :is "received" "date" "2025-02-04" { fileinto "last-utc"; }`,
+  mailboxexists: `require ["fileinto", "mailbox"];
+if mailboxexists "INBOX" { fileinto "has-inbox"; }
+if mailboxexists ["INBOX", "Nowhere"] { fileinto "has-both"; }
+if mailboxexists "Nowhere" { fileinto "has-nowhere"; }`,
   'body :raw, :text, :content': `require ["fileinto", "body"];
 if body :raw :contains "attached" { fileinto "raw"; }
 if body :text :contains "sorry" { fileinto "text"; }
@@ -226,6 +230,8 @@ function view(message: Message): MessageView {
     size: Buffer.byteLength(message.raw),
     body: { raw, parts: [{ contentType: 'text/plain', text: raw }] },
     now: new Date(),
+    // sieve-test's mail store (mail_location above) holds only INBOX.
+    mailboxes: ['INBOX'],
   };
 }
 

@@ -330,3 +330,12 @@ describe('index (RFC 5260 6)', () => {
     assert.throws(() => parseScript('if header :index 1 "a" "b" { keep; }'), /needs require "index"/);
   });
 });
+
+describe('mailboxexists (RFC 5490 3.1)', () => {
+  test('true when every name exists in the caller-given list; INBOX in any case; no list = false', () => {
+    const script = 'require ["fileinto", "mailbox"]; if mailboxexists ["inbox", "Work"] { fileinto "yes"; }';
+    assert.deepEqual(folders(run(script, { ...MESSAGE, mailboxes: ['INBOX', 'Work'] })), ['yes']);
+    assert.deepEqual(folders(run(script, { ...MESSAGE, mailboxes: ['INBOX', 'work'] })), []);
+    assert.deepEqual(folders(run(script)), []);
+  });
+});
