@@ -236,14 +236,21 @@ class Run {
         return;
       }
       case 'setflag':
-        this.flags = flagList(this.strings(positional[0]));
-        return;
       case 'addflag':
-        this.flags = flagList([...this.flags, ...this.strings(positional[0])]);
-        return;
       case 'removeflag': {
-        const gone = new Set(flagList(this.strings(positional[0])).map((f) => f.toLowerCase()));
-        this.flags = this.flags.filter((f) => !gone.has(f.toLowerCase()));
+        // With two arguments the first names a variable that holds the flags (RFC 5232 3).
+        const variable = positional.length === 2 ? first(positional[0]).toLowerCase() : null;
+        const current = variable === null ? this.flags : flagList([this.variables.get(variable) ?? '']);
+        const given = flagList(this.strings(positional[positional.length - 1]));
+        let next: string[];
+        if (command.name === 'setflag') next = given;
+        else if (command.name === 'addflag') next = flagList([...current, ...given]);
+        else {
+          const gone = new Set(given.map((f) => f.toLowerCase()));
+          next = current.filter((f) => !gone.has(f.toLowerCase()));
+        }
+        if (variable === null) this.flags = next;
+        else this.variables.set(variable, truncate(next.join(' '), this.limits.maxVariableBytes));
         return;
       }
       case 'set': {
@@ -323,7 +330,11 @@ class Run {
       }
       case 'hasflag': {
         const { tags, positional } = splitArguments(test);
-        return this.compare(this.flags, this.strings(positional[0]), tags);
+        const flags =
+          positional.length === 2
+            ? flagList(strings(positional[0]).map((name) => this.variables.get(name.toLowerCase()) ?? ''))
+            : this.flags;
+        return this.compare(flags, this.strings(positional[positional.length - 1]), tags);
       }
       case 'string': {
         const { tags, positional } = splitArguments(test);

@@ -54,6 +54,8 @@ interface Spec {
   block?: boolean;
   /** Tag groups one of which must be present (size's :over/:under). */
   requiredGroup?: string;
+  /** With "variables", an optional leading variable name ('one') or list ('list') (RFC 5232 3). */
+  variablesFirst?: 'one' | 'list';
 }
 
 const MATCH: Record<string, TagSpec> = {
@@ -92,9 +94,9 @@ const COMMANDS: Record<string, Spec> = {
     tags: { copy: { ext: 'copy' }, create: { ext: 'mailbox' }, flags: FLAGS },
   },
   redirect: { positional: ['string'], tags: { copy: { ext: 'copy' } } },
-  setflag: { ext: 'imap4flags', positional: ['strings'] },
-  addflag: { ext: 'imap4flags', positional: ['strings'] },
-  removeflag: { ext: 'imap4flags', positional: ['strings'] },
+  setflag: { ext: 'imap4flags', positional: ['strings'], variablesFirst: 'one' },
+  addflag: { ext: 'imap4flags', positional: ['strings'], variablesFirst: 'one' },
+  removeflag: { ext: 'imap4flags', positional: ['strings'], variablesFirst: 'one' },
   set: {
     ext: 'variables',
     positional: ['string', 'string'],
@@ -139,7 +141,7 @@ const TESTS: Record<string, Spec> = {
     tags: { over: { group: 'size' }, under: { group: 'size' } },
     requiredGroup: 'size',
   },
-  hasflag: { ext: 'imap4flags', positional: ['strings'], tags: MATCH },
+  hasflag: { ext: 'imap4flags', positional: ['strings'], tags: MATCH, variablesFirst: 'list' },
   string: { ext: 'variables', positional: ['strings', 'strings'], tags: MATCH },
   spamtest: {
     ext: 'spamtest',
@@ -313,6 +315,13 @@ function checkNode(node: Test, spec: Spec, required: Set<string>, fail: Fail): v
   const groups = new Set<string>();
   const seen = new Set<string>();
   let positional = 0;
+  // RFC 5232 3 with variables: setflag/addflag/removeflag/hasflag may name variables first.
+  const leading = spec.variablesFirst && required.has('variables') ? 1 : 0;
+  const given = splitArguments(node, spec).positional.length;
+  const positionals: Positional[] =
+    leading && given === spec.positional.length + 1
+      ? [spec.variablesFirst === 'one' ? 'string' : 'strings', ...spec.positional]
+      : spec.positional;
   for (let i = 0; i < node.args.length; i++) {
     const arg = node.args[i]!;
     if (arg.type === 'tag') {
@@ -353,7 +362,7 @@ function checkNode(node: Test, spec: Spec, required: Set<string>, fail: Fail): v
       }
       continue;
     }
-    const want = spec.positional[positional];
+    const want = positionals[positional];
     if (!want) throw fail(`too many arguments for ${kind} "${node.name}"`, arg.offset);
     const ok =
       want === 'number'

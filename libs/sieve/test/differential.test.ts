@@ -205,6 +205,12 @@ if address :index 1 :domain "to" "example.org" { fileinto "first-to"; }
 if date :index 2 :matches "received" "iso8601" "*" { fileinto "\${1}"; }
 if date :is "received" "date" "2025-02-04" { fileinto "first-received"; }
 if date :index 1 :last :is "received" "date" "2025-02-04" { fileinto "last-utc"; }`,
+  'imap4flags with variables': `require ["imap4flags", "variables", "fileinto"];
+setflag "f" "\\\\Seen"; addflag "f" ["$Work", "\\\\seen"]; addflag "\\\\Flagged";
+if hasflag :contains "f" "work" { fileinto :flags "\${f}" "Tagged"; }
+removeflag "f" "$work";
+if hasflag :is ["f", "g"] "\\\\Seen" { fileinto :flags "\${f}" "Seen-only"; }
+if hasflag :is "$Work" { fileinto "internal-has-work"; }`,
   mailboxexists: `require ["fileinto", "mailbox"];
 if mailboxexists "INBOX" { fileinto "has-inbox"; }
 if mailboxexists ["INBOX", "Nowhere"] { fileinto "has-both"; }

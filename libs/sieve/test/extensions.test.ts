@@ -339,3 +339,15 @@ describe('mailboxexists (RFC 5490 3.1)', () => {
     assert.deepEqual(folders(run(script)), []);
   });
 });
+
+describe('imap4flags with variables (RFC 5232 3)', () => {
+  test('setflag/addflag/removeflag on a named variable leave the internal flags alone; hasflag reads it', () => {
+    const result = run(`require ["imap4flags", "variables", "fileinto"];
+      setflag "f" "\\\\Seen a"; addflag "f" "b A"; removeflag "f" "b";
+      if hasflag :is "f" "a" { fileinto :flags "\${f}" "X"; }`);
+    assert.deepEqual(result.actions, [
+      { type: 'fileinto', mailbox: 'X', copy: false, create: false, flags: ['\\Seen', 'a'] },
+    ]);
+    assert.throws(() => parseScript('require "imap4flags"; setflag "f" "x";'), /too many arguments/);
+  });
+});
