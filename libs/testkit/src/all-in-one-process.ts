@@ -70,6 +70,21 @@ export const UNANSWERED_DNS = '127.0.0.1:9';
  * runs it, on a throwaway data dir and free loopback ports; resolves once /readyz says ready.
  */
 export async function startAllInOneProcess(options: AllInOneOptions = {}): Promise<AllInOneProcess> {
+  // The ports are free when chosen, but another process may take one before the all-in-one binds
+  // it (outgoing connections use the same range): that start is retried on new ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      if (!(error instanceof PortTaken) || attempt >= 3) throw error;
+    }
+  }
+}
+
+/** The all-in-one exited before ready because a port it was given was taken meanwhile. */
+class PortTaken extends Error {}
+
+async function startOnce(options: AllInOneOptions): Promise<AllInOneProcess> {
   const dataDir = await makeDataDir('correo-e2e-');
   const [
     mx,
@@ -156,26 +171,34 @@ export async function startAllInOneProcess(options: AllInOneOptions = {}): Promi
   };
 
   try {
-    await eventually(
-      'the all-in-one to be ready',
-      async () => {
-        if (exitedEarly) {
-          throw new Error(
-            `exited ${JSON.stringify(exitedEarly)} before ready:\n${child.stderr().slice(-4000)}`,
-          );
-        }
-        const response = await fetch(`http://${host}:${metricsPort}/readyz`);
-        await response.body?.cancel();
-        return response.status === 200;
-      },
-      options.readyTimeoutMs ?? 150_000,
-      200,
-    );
+    // An early exit ends the wait at once instead of at the deadline.
+    const exited = child.exited.then((exit) => {
+      throw new Error(`exited ${JSON.stringify(exit)} before ready:\n${child.stderr().slice(-4000)}`);
+    });
+    exited.catch(() => {});
+    await Promise.race([
+      exited,
+      eventually(
+        'the all-in-one to be ready',
+        async () => {
+          // Ends the polling; the race has already failed with the exit.
+          if (exitedEarly) return true;
+          const response = await fetch(`http://${host}:${metricsPort}/readyz`);
+          await response.body?.cancel();
+          return response.status === 200;
+        },
+        options.readyTimeoutMs ?? 150_000,
+        200,
+      ),
+    ]);
     if (exitedEarly) throw new Error(`exited before ready:\n${child.stderr().slice(-4000)}`);
   } catch (error) {
     await stop().catch(() => {});
     const output = child.stderr().slice(-4000);
-    throw new Error(`${(error as Error).message}\n--- all-in-one stderr ---\n${output}`, { cause: error });
+    const message = `${(error as Error).message}\n--- all-in-one stderr ---\n${output}`;
+    const portsOurs = !Object.keys(options.env ?? {}).some((name) => name.endsWith('_PORT'));
+    if (exitedEarly && portsOurs && /EADDRINUSE/.test(output)) throw new PortTaken(message, { cause: error });
+    throw new Error(message, { cause: error });
   }
 
   const databaseUrl =
