@@ -13,7 +13,8 @@ import { readMessageFacts } from './facts.js';
 import { recordAcceptances } from './journey.js';
 import { mdaMetrics } from './metrics.js';
 import { chargedTo, outboundJobs } from './outbound.js';
-import { domainOf, planDelivery, type DeliveryPlan } from './recipients.js';
+import { domainOf, planDelivery, type DeliveryPlan, type LocalTarget } from './recipients.js';
+import { filedCopies } from './sieve.js';
 
 export interface EventContext {
   bus: Bus;
@@ -50,6 +51,8 @@ interface PlannedEvent extends AcceptedEvent {
 /** What was decided for one event before filing: recipients resolved, the message analysed once. */
 interface PreparedEvent extends PlannedEvent {
   deliveries: LocalDelivery[];
+  /** The local target of each delivery (an active Sieve script may file 0..n copies for one). */
+  owners: LocalTarget[];
 }
 
 /**
@@ -105,26 +108,23 @@ async function planEvent(ctx: EventContext, accepted: AcceptedEvent): Promise<Pl
 
 async function prepare(ctx: EventContext, planned: PlannedEvent): Promise<PreparedEvent> {
   const { event, plan } = planned;
-  if (plan.local.length === 0) return { ...planned, deliveries: [] };
+  if (plan.local.length === 0) return { ...planned, deliveries: [], owners: [] };
 
   // Parsed once for all recipients; the raw bytes stay in the one blob they all share.
   const facts: MessageFacts = await readMessageFacts(ctx.blobs, event);
-  const mailboxName = targetMailbox(event);
-  const deliveries = plan.local.map(({ recipient, account }) => ({
-    eventId: event.eventId,
-    recipient,
-    accountId: account.accountId,
-    mailboxName,
-    message: facts,
-  }));
-  return { ...planned, deliveries };
+  const copies = await filedCopies(ctx, planned.log, event, plan.local, facts, targetMailbox(event));
+  return {
+    ...planned,
+    deliveries: copies.map((c) => c.delivery),
+    owners: copies.map((c) => c.target),
+  };
 }
 
 async function reportOutcomes(ctx: EventContext, p: PreparedEvent, outcomes: DeliveryOutcome[]) {
   const { event, log } = p;
   const receivedAt = event.receivedAt ? timestampDate(event.receivedAt) : undefined;
   for (const [i, outcome] of outcomes.entries()) {
-    const { recipient, account } = p.plan.local[i]!;
+    const { recipient, account } = p.owners[i]!;
     switch (outcome.kind) {
       case 'delivered':
         mdaMetrics.delivered.inc();
