@@ -1,16 +1,8 @@
--- Per-account Sieve scripts (RFC 5228), as ManageSieve (RFC 5804) lists them: named, at most one
--- active. Tenant-scoped through the account (the admin API checks the account's tenant); deleting
--- the account deletes its scripts. The mda runs the active one at delivery (issue 14).
-CREATE TABLE sieve_scripts (
-  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  account_id bigint NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
-  name text NOT NULL CHECK (name <> '' AND char_length(name) <= 256),
-  -- The same ceiling as libs/sieve's default maxScriptBytes (1 MiB); the store functions apply a
-  -- smaller configurable one before this.
-  content text NOT NULL CHECK (octet_length(content) <= 1048576),
-  active boolean NOT NULL DEFAULT false,
-  updated_at timestamptz NOT NULL DEFAULT now(),
-  UNIQUE (account_id, name)
-);
--- At most one active script per account (RFC 5804 SETACTIVE): the database enforces it.
-CREATE UNIQUE INDEX sieve_scripts_one_active_idx ON sieve_scripts (account_id) WHERE active;
+-- Per-account Sieve scripts (0001 made the table: named, at most one active, as ManageSieve RFC 5804
+-- lists them; tenant-scoped through the account, deleted with it). The mda now runs the active one
+-- at delivery (issue 14), so the table gets the limits its writers rely on: a name length and the
+-- same size ceiling as libs/sieve's default maxScriptBytes (1 MiB; the store functions apply a
+-- smaller configurable limit before this).
+ALTER TABLE sieve_scripts
+  ADD CONSTRAINT sieve_scripts_name_length CHECK (char_length(name) <= 256),
+  ADD CONSTRAINT sieve_scripts_content_size CHECK (octet_length(content) <= 1048576);

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Pool } from './pool.js';
 import { inTransaction } from './transaction.js';
 
-/** One stored Sieve script of an account (migration 0290). */
+/** One stored Sieve script of an account (table from 0001, limits from 0290). */
 export interface SieveScriptRow {
   name: string;
   content: string;
