@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { encodeMailAccepted } from '@correo/proto';
+import { ensureMailbox, putSieveScript } from '@correo/store';
+import { eventually, uniqueName } from '@correo/testkit';
+import type { StackKind } from '@correo/testkit/stack';
+import { mdaMetrics } from '../src/metrics.js';
+import { MdaTestStack, acceptedEvent } from './helpers/stack.js';
+import { deliveredRows, outcomeCount } from './helpers/rows.js';
+
+/** Each recipient's active Sieve script at delivery (issue 14), once per stack kind. */
+export function sieveScenarios(kind: StackKind): void {
+  describe(`mda runs Sieve on the ${kind} stack`, () => {
+    let stack: MdaTestStack;
+    const domain = () => `${uniqueName('sv')}.test`;
+    const settled = (eventId: string, outcomes: number) =>
+      eventually(
+        `${outcomes} outcomes of ${eventId}`,
+        async () => (await outcomeCount(stack.pool, eventId)) >= outcomes,
+        90_000,
+      );
+    /** Where each copy of the event went, with its flags, sorted by mailbox. */
+    const filed = async (eventId: string) => {
+      const { rows } = await stack.pool.query<{ name: string; flags: string[] }>(
+        `SELECT mb.name, mm.flags FROM deliveries d
+           JOIN mailboxes mb ON mb.id = d.mailbox_id
+           JOIN mailbox_messages mm ON mm.idempotency_key = d.event_id || '/' || d.recipient || '/' || d.mailbox_id
+          WHERE d.event_id = $1 ORDER BY mb.name`,
+        [eventId],
+      );
+      return rows.map((r) => [r.name, r.flags]);
+    };
+    /** An account with `script` active. */
+    const withScript = async (address: string, script: string) => {
+      const accountId = await stack.provision.account(address);
+      await putSieveScript(stack.pool, accountId, 'rules', script, { activate: true });
+      return accountId;
+    };
+
+    before(async () => {
+      stack = await MdaTestStack.create(kind, { maxAttempts: 2 });
+      await stack.startMda();
+    });
+
+    after(async () => {
+      await stack?.close();
+    });
+
+    test('fileinto files into an existing folder by a header test; other mail stays in INBOX', async () => {
+      const d = domain();
+      const accountId = await withScript(
+        `lists@${d}`,
+        'require "fileinto";\nif header :contains "subject" "[pelicans]" { fileinto "Lists/Pelicans"; }',
+      );
+      await ensureMailbox(stack.pool, accountId, 'Lists/Pelicans');
+      const matching = await stack.publishAccepted({ to: [`lists@${d}`], subject: 'Re: [pelicans] beaks' });
+      const other = await stack.publishAccepted({ to: [`lists@${d}`], subject: 'lunch?' });
+      await settled(matching, 1);
+      await settled(other, 1);
+      assert.deepEqual(await filed(matching), [['Lists/Pelicans', []]]);
+      assert.deepEqual(await filed(other), [['INBOX', []]]);
+    });
+
+    test('fileinto a missing folder keeps in INBOX; with :create it makes the folder', async () => {
+      const d = domain();
+      await withScript(`plain@${d}`, 'require "fileinto"; fileinto "Nowhere";');
+      await withScript(`maker@${d}`, 'require ["fileinto", "mailbox"]; fileinto :create "Made/Here";');
+      const plain = await stack.publishAccepted({ to: [`plain@${d}`] });
+      const made = await stack.publishAccepted({ to: [`maker@${d}`] });
+      await settled(plain, 1);
+      await settled(made, 1);
+      assert.deepEqual(await filed(plain), [['INBOX', []]]);
+      assert.deepEqual(await filed(made), [['Made/Here', []]]);
+    });
+
+    test('discard files nothing; another recipient of the same message still gets it', async () => {
+      const d = domain();
+      await withScript(`bin@${d}`, 'if address :domain "from" "spam.test" { discard; }');
+      const keeper = await stack.provision.account(`keeper@${d}`);
+      const eventId = await stack.publishAccepted({ to: [`bin@${d}`, `keeper@${d}`], from: 'x@spam.test' });
+      await settled(eventId, 1);
+      const rows = await deliveredRows(stack.pool, eventId);
+      assert.deepEqual(
+        rows.map((r) => [r.account_id, r.mailbox_name]),
+        [[keeper, 'INBOX']],
+      );
+      // The same script keeps what it does not discard.
+      const kept = await stack.publishAccepted({ to: [`bin@${d}`], from: 'friend@ok.test' });
+      await settled(kept, 1);
+      assert.deepEqual(await filed(kept), [['INBOX', []]]);
+    });
+
+    test('imap4flags: keep and fileinto :flags store the flags with each copy', async () => {
+      const d = domain();
+      await withScript(
+        `flags@${d}`,
+        [
+          'require ["fileinto", "imap4flags", "copy", "mailbox"];',
+          'fileinto :copy :create :flags ["\\\\Seen", "$Archived"] "Archive";',
+          'addflag "\\\\Flagged";',
+        ].join('\n'),
+      );
+      const eventId = await stack.publishAccepted({ to: [`flags@${d}`] });
+      await settled(eventId, 2);
+      assert.deepEqual(await filed(eventId), [
+        ['Archive', ['$Archived', '\\Seen']],
+        ['INBOX', ['\\Flagged']],
+      ]);
+    });
+
+    test('a script that does not parse keeps the message in INBOX and is counted', async () => {
+      const d = domain();
+      const before = await parseErrors();
+      await withScript(`broken@${d}`, 'if header :contains "subject" "x" { fileinto "Y";');
+      const eventId = await stack.publishAccepted({ to: [`broken@${d}`] });
+      await settled(eventId, 1);
+      assert.deepEqual(await filed(eventId), [['INBOX', []]]);
+      assert.ok((await parseErrors()) > before, 'the parse failure is counted');
+    });
+
+    test('a redelivered event files each copy once, even after the script changed in between', async () => {
+      const d = domain();
+      const accountId = await withScript(
+        `twice@${d}`,
+        'require ["fileinto", "copy", "mailbox"]; fileinto :copy :create "Copies"; keep;',
+      );
+      const blob = await stack.storeMessage({ from: 'a@remote.test', to: [`twice@${d}`] });
+      const eventId = randomUUID();
+      const event = encodeMailAccepted(acceptedEvent(eventId, 'a@remote.test', { to: [`twice@${d}`] }, blob));
+      await stack.bus.publish(stack.settings.acceptedTopic, [
+        { key: eventId, value: event },
+        { key: eventId, value: event },
+      ]);
+      await settled(eventId, 2);
+      // A script edited before the bus hands the event over again must not file a third copy.
+      await putSieveScript(stack.pool, accountId, 'rules', 'require ["fileinto", "mailbox"]; fileinto :create "Elsewhere";');
+      const markerId = randomUUID();
+      const marker = encodeMailAccepted(
+        acceptedEvent(markerId, 'a@remote.test', { to: [`twice@${d}`] }, blob),
+      );
+      // One key, one partition: the marker is handled only after the redelivery.
+      await stack.bus.publish(stack.settings.acceptedTopic, [
+        { key: eventId, value: event },
+        { key: eventId, value: marker },
+      ]);
+      await settled(markerId, 1);
+      assert.deepEqual(await filed(eventId), [
+        ['Copies', []],
+        ['INBOX', []],
+      ]);
+      const copies = await stack.pool.query('SELECT 1 FROM messages WHERE received_event_id = $1', [eventId]);
+      assert.equal(copies.rowCount, 2);
+      assert.deepEqual(await filed(markerId), [['Elsewhere', []]]);
+    });
+  });
+}
+
+async function parseErrors(): Promise<number> {
+  const metric = await mdaMetrics.sieveRuns.get();
+  return metric.values.find((v) => v.labels.outcome === 'parse-error')?.value ?? 0;
+}
