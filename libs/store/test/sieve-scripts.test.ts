@@ -46,7 +46,10 @@ test('sieve scripts: put, list, one active per account, the active one not delet
   assert.equal(await activateSieveScript(pool, alice.accountId, 'work'), true);
   assert.equal(await activateSieveScript(pool, alice.accountId, 'nope'), false);
   const active = await activeSieveScripts(pool, [alice.accountId, bob.accountId]);
-  assert.deepEqual([...active].map(([id, s]) => [id, s.name]), [[alice.accountId, 'work']]);
+  assert.deepEqual(
+    [...active].map(([id, s]) => [id, s.name]),
+    [[alice.accountId, 'work']],
+  );
 
   // Replacing keeps the active state; the database refuses a second active row whatever the caller.
   await putSieveScript(pool, alice.accountId, 'work', 'fileinto "x";');

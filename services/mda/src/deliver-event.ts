@@ -14,7 +14,7 @@ import { recordAcceptances } from './journey.js';
 import { mdaMetrics } from './metrics.js';
 import { chargedTo, outboundJobs } from './outbound.js';
 import { domainOf, planDelivery, type DeliveryPlan, type LocalTarget } from './recipients.js';
-import { filedCopies } from './sieve.js';
+import { filedCopies, publishRedirects } from './sieve.js';
 
 export interface EventContext {
   bus: Bus;
@@ -112,7 +112,15 @@ async function prepare(ctx: EventContext, planned: PlannedEvent): Promise<Prepar
 
   // Parsed once for all recipients; the raw bytes stay in the one blob they all share.
   const facts: MessageFacts = await readMessageFacts(ctx.blobs, event);
-  const copies = await filedCopies(ctx, planned.log, event, plan.local, facts, targetMailbox(event));
+  const { copies, redirects } = await filedCopies(
+    ctx,
+    planned.log,
+    event,
+    plan.local,
+    facts,
+    targetMailbox(event),
+  );
+  await publishRedirects(ctx, planned.log, event, planned.headers, redirects);
   return {
     ...planned,
     deliveries: copies.map((c) => c.delivery),

@@ -1,5 +1,8 @@
+import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import type { BlobStore } from '@correo/blobs';
+import type { Bus } from '@correo/bus';
+import type { Directory } from '@correo/directory';
 import type { MailAccepted } from '@correo/proto';
 import { parseScript, runScript } from '@correo/sieve';
 import type { MessageView, SieveAction } from '@correo/sieve';
@@ -7,7 +10,11 @@ import { activeSieveScripts } from '@correo/store';
 import type { LocalDelivery, MessageFacts, Pool } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
 import { mdaMetrics } from './metrics.js';
-import type { LocalTarget } from './recipients.js';
+import { outboundJobs } from './outbound.js';
+import { domainOf, type LocalTarget } from './recipients.js';
+
+/** The header a Sieve redirect adds: a message carrying it for the same account is not redirected again. */
+export const REDIRECT_HEADER = 'X-Correo-Sieve-Redirect';
 
 /** Enough of the blob for any sane header block; a script never sees the body. */
 const HEADER_BYTES = 256 * 1024;
@@ -16,6 +23,21 @@ const HEADER_BYTES = 256 * 1024;
 export interface SieveContext {
   pool: Pool;
   blobs: BlobStore;
+  bus: Bus;
+  directory: Directory;
+  outboundTopic: string;
+}
+
+/** A Sieve redirect of one local target's copy to another address. */
+export interface Redirect {
+  target: LocalTarget;
+  address: string;
+}
+
+/** What the recipients' scripts decided for one event. */
+export interface SieveDecision {
+  copies: FiledCopy[];
+  redirects: Redirect[];
 }
 
 /** One copy to file, with the local target it is for (for the outcome's log line). */
@@ -39,7 +61,7 @@ export async function filedCopies(
   targets: readonly LocalTarget[],
   message: MessageFacts,
   defaultMailbox: string,
-): Promise<FiledCopy[]> {
+): Promise<SieveDecision> {
   const plain = (target: LocalTarget, mailboxName = defaultMailbox, flags?: string[]): FiledCopy => ({
     target,
     delivery: {
@@ -55,11 +77,12 @@ export async function filedCopies(
     ctx.pool,
     targets.map((t) => t.account.accountId),
   );
-  if (scripts.size === 0) return targets.map((t) => plain(t));
+  if (scripts.size === 0) return { copies: targets.map((t) => plain(t)), redirects: [] };
 
   const filedBefore = await recipientsFiled(ctx.pool, event.eventId);
   let headers: MessageView['headers'] | undefined;
   const copies: FiledCopy[] = [];
+  const redirects: Redirect[] = [];
   for (const target of targets) {
     const { accountId } = target.account;
     const script = scripts.get(accountId);
@@ -101,10 +124,18 @@ export async function filedCopies(
           break;
         }
         case 'redirect':
-          // Not relayed yet (issue 14): the message is kept, so nothing is lost.
-          log.warn({ recipient: target.recipient, accountId }, 'sieve redirect not supported yet: kept instead');
-          mdaMetrics.sieveRuns.inc({ outcome: 'redirect-kept' });
-          file(defaultMailbox, undefined);
+          if (redirectedBy(headers, target)) {
+            // Already redirected by this account once: a loop between two forwarding scripts. Kept
+            // (Pigeonhole drops the duplicate redirect; keeping loses nothing and ends the loop).
+            log.warn(
+              { recipient: target.recipient, accountId, address: action.address },
+              'sieve redirect refused: this account redirected the message before (loop); kept',
+            );
+            mdaMetrics.sieveRuns.inc({ outcome: 'redirect-loop' });
+            file(defaultMailbox, undefined);
+          } else {
+            redirects.push({ target, address: action.address });
+          }
           break;
         case 'discard':
           break;
@@ -115,7 +146,65 @@ export async function filedCopies(
     }
     for (const [name, flags] of perMailbox) copies.push(plain(target, name, flags));
   }
-  return copies;
+  return { copies, redirects };
+}
+
+function redirectedBy(headers: MessageView['headers'], target: LocalTarget): boolean {
+  const mark = target.account.address.toLowerCase();
+  return headers.some(
+    (h) => h.name.toLowerCase() === REDIRECT_HEADER.toLowerCase() && h.value.trim().toLowerCase() === mark,
+  );
+}
+
+/**
+ * Hands each redirect to the relay as an outbound job, before the event's copies are filed: a job
+ * has a stable id (event, recipient, address), so a redelivered event republishes the same job and
+ * the relay keeps one (never a second redirect), while filing first could commit and then lose the
+ * redirect to a crash. The relayed message is the original with the loop header on top (a blob of
+ * its own, content-addressed: the same bytes and key every time). The envelope sender stays the
+ * original one, as Pigeonhole does; the outbound limits charge the redirecting account.
+ */
+export async function publishRedirects(
+  ctx: SieveContext,
+  log: Logger,
+  event: MailAccepted,
+  headers: Record<string, string>,
+  redirects: readonly Redirect[],
+): Promise<void> {
+  for (const { target, address } of redirects) {
+    const source = await ctx.blobs.get(event.blobKey);
+    const blob = await ctx.blobs.put(
+      Readable.from(
+        (async function* () {
+          yield Buffer.from(`${REDIRECT_HEADER}: ${target.account.address.toLowerCase()}\r\n`);
+          yield* source;
+        })(),
+      ),
+    );
+    const charge = target.account.address.toLowerCase();
+    const tenants = new Map([[charge, (await ctx.directory.domainTenant(domainOf(charge))) ?? '']]);
+    const external = new Map([
+      [
+        domainOf(address),
+        [
+          {
+            address,
+            originalRecipient: `rfc822;${target.recipient}`,
+            notify: [],
+            forwardedBy: charge,
+          },
+        ],
+      ],
+    ]);
+    const jobs = outboundJobs(event, external, headers, tenants, {
+      idParts: ['sieve-redirect', target.recipient, address.toLowerCase()],
+      blob,
+    });
+    await ctx.bus.publish(ctx.outboundTopic, jobs);
+    mdaMetrics.outboundPublished.inc(jobs.length);
+    mdaMetrics.sieveRuns.inc({ outcome: 'redirected' });
+    log.info({ recipient: target.recipient, address }, 'redirected by sieve: handed to the relay');
+  }
 }
 
 /** The script's actions; a script that does not parse or fails while running keeps (RFC 5228 2.10.6). */
@@ -152,8 +241,8 @@ function mailboxName(name: string): string {
 
 /** A name the script may create: no control characters, no empty level of the '/' hierarchy. */
 function usableMailboxName(name: string): boolean {
-  // eslint-disable-next-line no-control-regex
-  return name.length > 0 && name.length <= 255 && !/[\x00-\x1f\x7f]/.test(name) && !name.split('/').includes('');
+  const control = [...name].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+  return name.length > 0 && name.length <= 255 && !control && !name.split('/').includes('');
 }
 
 async function existingMailboxes(pool: Pool, accountId: string, names: string[]): Promise<Set<string>> {

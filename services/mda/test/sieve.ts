@@ -1,18 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeMailAccepted } from '@correo/proto';
+import { Readable } from 'node:stream';
+import { decodeOutboundMessage, encodeMailAccepted } from '@correo/proto';
 import { ensureMailbox, putSieveScript } from '@correo/store';
 import { eventually, uniqueName } from '@correo/testkit';
 import type { StackKind } from '@correo/testkit/stack';
 import { mdaMetrics } from '../src/metrics.js';
+import { REDIRECT_HEADER } from '../src/sieve.js';
+import { rawMessage } from './helpers/messages.js';
 import { MdaTestStack, acceptedEvent } from './helpers/stack.js';
+import type { Collector } from './helpers/stack.js';
 import { deliveredRows, outcomeCount } from './helpers/rows.js';
 
 /** Each recipient's active Sieve script at delivery (issue 14), once per stack kind. */
 export function sieveScenarios(kind: StackKind): void {
   describe(`mda runs Sieve on the ${kind} stack`, () => {
     let stack: MdaTestStack;
+    let outbound: Collector;
     const domain = () => `${uniqueName('sv')}.test`;
     const settled = (eventId: string, outcomes: number) =>
       eventually(
@@ -41,9 +46,11 @@ export function sieveScenarios(kind: StackKind): void {
     before(async () => {
       stack = await MdaTestStack.create(kind, { maxAttempts: 2 });
       await stack.startMda();
+      outbound = await stack.collect(stack.settings.outboundTopic);
     });
 
     after(async () => {
+      await outbound?.stop();
       await stack?.close();
     });
 
@@ -134,7 +141,12 @@ export function sieveScenarios(kind: StackKind): void {
       ]);
       await settled(eventId, 2);
       // A script edited before the bus hands the event over again must not file a third copy.
-      await putSieveScript(stack.pool, accountId, 'rules', 'require ["fileinto", "mailbox"]; fileinto :create "Elsewhere";');
+      await putSieveScript(
+        stack.pool,
+        accountId,
+        'rules',
+        'require ["fileinto", "mailbox"]; fileinto :create "Elsewhere";',
+      );
       const markerId = randomUUID();
       const marker = encodeMailAccepted(
         acceptedEvent(markerId, 'a@remote.test', { to: [`twice@${d}`] }, blob),
@@ -152,6 +164,69 @@ export function sieveScenarios(kind: StackKind): void {
       const copies = await stack.pool.query('SELECT 1 FROM messages WHERE received_event_id = $1', [eventId]);
       assert.equal(copies.rowCount, 2);
       assert.deepEqual(await filed(markerId), [['Elsewhere', []]]);
+    });
+
+    test('redirect hands the message to the relay with the loop header, once per event; a looped one is kept', async () => {
+      const d = domain();
+      await withScript(`fwd@${d}`, 'redirect "Friend@elsewhere.test";');
+      await withScript(`both@${d}`, 'require "copy"; redirect :copy "friend@elsewhere.test";');
+      const jobsOf = (eventId: string) =>
+        outbound.messages
+          .map((m) => decodeOutboundMessage(m.value))
+          .filter((job) => job.originalEventId === eventId);
+
+      await stack.provision.account(`plain@${d}`);
+      const blob = await stack.storeMessage({ from: 'a@remote.test', to: [`fwd@${d}`] });
+      const eventId = randomUUID();
+      const event = encodeMailAccepted(acceptedEvent(eventId, 'a@remote.test', { to: [`fwd@${d}`] }, blob));
+      const markerId = randomUUID();
+      const marker = encodeMailAccepted(
+        acceptedEvent(markerId, 'a@remote.test', { to: [`plain@${d}`] }, blob),
+      );
+      // Delivered twice: the same job (same id) both times, which the relay keeps once. One key, one
+      // partition: the marker is filed only after both.
+      await stack.bus.publish(stack.settings.acceptedTopic, [
+        { key: eventId, value: event },
+        { key: eventId, value: event },
+        { key: eventId, value: marker },
+      ]);
+      await settled(markerId, 1);
+      await eventually('both redirect jobs', async () => jobsOf(eventId).length >= 2, 90_000);
+      const jobs = jobsOf(eventId);
+      assert.equal(new Set(jobs.map((j) => j.eventId)).size, 1, 'one job id for the redelivered event');
+      const [job] = jobs;
+      assert.deepEqual(
+        job!.recipients.map((r) => r.address),
+        ['Friend@elsewhere.test'],
+      );
+      assert.equal(job!.mailFrom, 'a@remote.test', 'the envelope sender stays the original one');
+      assert.equal(job!.chargedTo, `fwd@${d}`, 'the outbound limits charge the redirecting account');
+      const relayed = (await stack.blobBytes(job!.blobKey)).toString();
+      assert.ok(relayed.startsWith(`${REDIRECT_HEADER}: fwd@${d}\r\n`), relayed.slice(0, 80));
+      assert.ok(
+        relayed.endsWith((await stack.blobBytes(blob.key)).toString()),
+        'the message itself unchanged',
+      );
+      assert.deepEqual(await filed(eventId), [], 'redirect without :copy cancels the implicit keep');
+
+      const copied = await stack.publishAccepted({ to: [`both@${d}`] });
+      await settled(copied, 1);
+      await eventually('the :copy redirect job', async () => jobsOf(copied).length >= 1, 90_000);
+      assert.deepEqual(await filed(copied), [['INBOX', []]]);
+
+      // The message comes back carrying fwd's own mark (a loop through another forwarder): kept.
+      const looped = await stack.blobs.put(
+        Readable.from([
+          Buffer.concat([
+            Buffer.from(`${REDIRECT_HEADER}: fwd@${d}\r\n`),
+            rawMessage({ from: 'a@remote.test', to: [`fwd@${d}`], subject: 'again', text: 'x' }),
+          ]),
+        ]),
+      );
+      const loopId = await stack.publishAccepted({ to: [`fwd@${d}`], blob: looped });
+      await settled(loopId, 1);
+      assert.deepEqual(await filed(loopId), [['INBOX', []]]);
+      assert.equal(jobsOf(loopId).length, 0, 'not redirected again');
     });
   });
 }
