@@ -6,7 +6,14 @@ import { decodeMailAccepted, timestampDate } from '@correo/proto';
 import type { MailAccepted } from '@correo/proto';
 import { deliverManyToMailboxes, recordRejection } from '@correo/store';
 import { targetMailbox } from './filing.js';
-import type { DeliveryOutcome, LocalDelivery, MessageFacts, Pool, RejectionReason } from '@correo/store';
+import type {
+  DeliveryOutcome,
+  LocalDelivery,
+  MessageFacts,
+  Pool,
+  RejectionReason,
+  SieveScriptRow,
+} from '@correo/store';
 import { extractTraceContext, withSpanPerMessage, type Logger } from '@correo/telemetry';
 import { storeCarriedBodies } from './carried-body.js';
 import { readMessageFacts } from './facts.js';
@@ -14,7 +21,7 @@ import { recordAcceptances } from './journey.js';
 import { mdaMetrics } from './metrics.js';
 import { chargedTo, outboundJobs } from './outbound.js';
 import { domainOf, planDelivery, type DeliveryPlan, type LocalTarget } from './recipients.js';
-import { filedCopies, publishRedirects } from './sieve.js';
+import { batchScripts, filedCopies, publishRedirects } from './sieve.js';
 
 export interface EventContext {
   bus: Bus;
@@ -75,7 +82,8 @@ export async function deliverEvents(ctx: EventContext, events: AcceptedEvent[]):
   await storeCarriedBodies(ctx.blobs, planned);
   // Before the blob is read for filing: a message that then dead-letters still has its acceptance.
   await recordAcceptances(ctx.pool, ctx.blobs, planned);
-  const prepared = await Promise.all(planned.map((p) => prepare(ctx, p)));
+  const scripts = await batchScripts(ctx.pool, planned);
+  const prepared = await Promise.all(planned.map((p) => prepare(ctx, scripts, p)));
   const deliveries = prepared.flatMap((p) => p.deliveries);
   const outcomes =
     deliveries.length > 0
@@ -106,7 +114,11 @@ async function planEvent(ctx: EventContext, accepted: AcceptedEvent): Promise<Pl
   return { ...accepted, log, plan };
 }
 
-async function prepare(ctx: EventContext, planned: PlannedEvent): Promise<PreparedEvent> {
+async function prepare(
+  ctx: EventContext,
+  scripts: Map<string, SieveScriptRow>,
+  planned: PlannedEvent,
+): Promise<PreparedEvent> {
   const { event, plan } = planned;
   if (plan.local.length === 0) return { ...planned, deliveries: [], owners: [] };
 
@@ -114,6 +126,7 @@ async function prepare(ctx: EventContext, planned: PlannedEvent): Promise<Prepar
   const facts: MessageFacts = await readMessageFacts(ctx.blobs, event);
   const { copies, redirects } = await filedCopies(
     ctx,
+    scripts,
     planned.log,
     event,
     plan.local,

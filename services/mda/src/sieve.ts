@@ -7,7 +7,7 @@ import type { MailAccepted } from '@correo/proto';
 import { parseScript, runScript } from '@correo/sieve';
 import type { MessageView, SieveAction } from '@correo/sieve';
 import { activeSieveScripts } from '@correo/store';
-import type { LocalDelivery, MessageFacts, Pool } from '@correo/store';
+import type { LocalDelivery, MessageFacts, Pool, SieveScriptRow } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
 import { mdaMetrics } from './metrics.js';
 import { outboundJobs } from './outbound.js';
@@ -34,6 +34,17 @@ export interface Redirect {
   address: string;
 }
 
+/** The active scripts of every local account of a bus batch, in one query (most have none). */
+export function batchScripts(
+  pool: Pool,
+  planned: readonly { plan: { local: readonly LocalTarget[] } }[],
+): Promise<Map<string, SieveScriptRow>> {
+  return activeSieveScripts(
+    pool,
+    planned.flatMap((p) => p.plan.local.map((t) => t.account.accountId)),
+  );
+}
+
 /** What the recipients' scripts decided for one event. */
 export interface SieveDecision {
   copies: FiledCopy[];
@@ -56,6 +67,7 @@ export interface FiledCopy {
  */
 export async function filedCopies(
   ctx: SieveContext,
+  scripts: ReadonlyMap<string, SieveScriptRow>,
   log: Logger,
   event: MailAccepted,
   targets: readonly LocalTarget[],
@@ -73,11 +85,8 @@ export async function filedCopies(
       ...(flags && flags.length > 0 ? { flags } : {}),
     },
   });
-  const scripts = await activeSieveScripts(
-    ctx.pool,
-    targets.map((t) => t.account.accountId),
-  );
-  if (scripts.size === 0) return { copies: targets.map((t) => plain(t)), redirects: [] };
+  if (!targets.some((t) => scripts.has(t.account.accountId)))
+    return { copies: targets.map((t) => plain(t)), redirects: [] };
 
   const filedBefore = await recipientsFiled(ctx.pool, event.eventId);
   let headers: MessageView['headers'] | undefined;

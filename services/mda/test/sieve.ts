@@ -126,6 +126,21 @@ export function sieveScenarios(kind: StackKind): void {
       assert.ok((await parseErrors()) > before, 'the parse failure is counted');
     });
 
+    test('a script that fails while running (too many redirects) keeps the message and redirects nothing', async () => {
+      const d = domain();
+      const before = await sieveCount('runtime-error');
+      const targets = ['a', 'b', 'c', 'd', 'e'].map((l) => `redirect "${l}@elsewhere.test";`).join(' ');
+      await withScript(`fanout@${d}`, targets);
+      const eventId = await stack.publishAccepted({ to: [`fanout@${d}`] });
+      await settled(eventId, 1);
+      assert.deepEqual(await filed(eventId), [['INBOX', []]]);
+      assert.ok((await sieveCount('runtime-error')) > before, 'the run-time failure is counted');
+      assert.equal(
+        outbound.messages.filter((m) => decodeOutboundMessage(m.value).originalEventId === eventId).length,
+        0,
+      );
+    });
+
     test('a redelivered event files each copy once, even after the script changed in between', async () => {
       const d = domain();
       const accountId = await withScript(
@@ -231,7 +246,9 @@ export function sieveScenarios(kind: StackKind): void {
   });
 }
 
-async function parseErrors(): Promise<number> {
+async function sieveCount(outcome: string): Promise<number> {
   const metric = await mdaMetrics.sieveRuns.get();
-  return metric.values.find((v) => v.labels.outcome === 'parse-error')?.value ?? 0;
+  return metric.values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
 }
+
+const parseErrors = () => sieveCount('parse-error');
