@@ -69,3 +69,61 @@ const command = fc.oneof(
 export const wellFormedScript: fc.Arbitrary<string> = fc
   .array(command, { maxLength: 8 })
   .map((commands) => `require ["fileinto", "copy"];\n${commands.join('\n')}`);
+
+// The extensions mixed in: relational and numeric comparisons, match variables carried into
+// actions, set with modifiers, string and date tests (a date part of the Date or Received field).
+const relation = fc.constantFrom('"gt"', '"ge"', '"lt"', '"le"', '"eq"', '"ne"');
+const numeric = fc.constantFrom('', ':comparator "i;ascii-numeric" ');
+const { test: extendedTest } = fc.letrec<{ test: string }>((tie) => ({
+  test: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    sieveTest,
+    fc
+      .tuple(relation, numeric, str, fc.constantFrom('"0"', '"1"', '"2"', '"10"'))
+      .map(([r, c, names, n]) => `header :count ${r} ${c}${names} ${n}`),
+    fc
+      .tuple(relation, numeric, fc.constantFrom('"from"', '["to", "cc"]', '"sender"'), str)
+      .map(([r, c, names, keys]) => `address :value ${r} ${c}${names} ${keys}`),
+    fc.tuple(matchTag, str).map(([m, k]) => `string ${m}["\${1}", "\${v}"] ${k}`),
+    fc.constantFrom(
+      'header :matches "subject" "* *"',
+      'address :matches ["from", "to"] "*@*"',
+      'header :matches "subject" "*r?p*"',
+      'address :all :comparator "i;octet" :matches "from" "?*"',
+    ),
+    fc
+      .tuple(
+        fc.constantFrom(':is ', ':matches ', ':value "ge" '),
+        fc.constantFrom('"date"', '"received"'),
+        fc.constantFrom('"year"', '"month"', '"hour"', '"weekday"', '"zone"', '"julian"'),
+        fc.constantFrom('"*"', '"2025"', '"0?"', '"1"', '"+0000"'),
+      )
+      .map(([m, h, p, k]) => `date ${m}${h} ${p} ${k}`),
+    tie('test').map((t) => `not ${t}`),
+    fc.array(tie('test'), { minLength: 1, maxLength: 3 }).map((ts) => `anyof (${ts.join(', ')})`),
+  ),
+}));
+const extendedAction = fc.oneof(
+  action,
+  fc.constantFrom(
+    'fileinto "M-${1}";',
+    'fileinto "V-${v}-${0}";',
+    'set :lower "v" "${1}";',
+    'set :upperfirst :length "v" "${0}x";',
+    'set :quotewildcard "v" "*${2}?";',
+  ),
+);
+const extendedCommand = fc.oneof(
+  extendedAction,
+  fc
+    .tuple(extendedTest, fc.array(extendedAction, { maxLength: 3 }))
+    .map(([t, body]) => `if ${t} { ${body.join(' ')} }`),
+);
+
+export const extendedScript: fc.Arbitrary<string> = fc
+  .array(extendedCommand, { maxLength: 8 })
+  .map(
+    (commands) =>
+      'require ["fileinto", "copy", "variables", "relational", "comparator-i;ascii-numeric", "date"];\n' +
+      commands.join('\n'),
+  );

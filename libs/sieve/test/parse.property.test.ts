@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { parseScript, runScript, SieveSyntaxError } from '../src/index.js';
-import { SAMPLE_MESSAGE, wellFormedScript } from './arbitraries.js';
+import { extendedScript, SAMPLE_MESSAGE, wellFormedScript } from './arbitraries.js';
 
 const MESSAGE = SAMPLE_MESSAGE;
 
@@ -95,6 +95,31 @@ test('well-formed scripts parse and run', () => {
     fc.property(wellFormedScript, (source) => {
       const script = parseScript(source);
       const result = runScript(script, MESSAGE);
+      assert.equal(result.error, undefined);
+      assert.ok(result.actions.length > 0);
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('scripts with variables, relational and date parse and run, on any body/spam/date view', () => {
+  const view = fc.record({
+    spam: fc.option(fc.record({ score: fc.double({ noNaN: true }), max: fc.double({ noNaN: true }) }), {
+      nil: undefined,
+    }),
+    date: fc.string({ maxLength: 40 }),
+    zone: fc.option(fc.string({ maxLength: 6 }), { nil: undefined }),
+  });
+  fc.assert(
+    fc.property(extendedScript, view, (source, extra) => {
+      const script = parseScript(source);
+      const message = {
+        ...MESSAGE,
+        headers: [...MESSAGE.headers, { name: 'Date', value: extra.date }],
+        ...(extra.spam ? { spam: extra.spam } : {}),
+        ...(extra.zone === undefined ? {} : { zone: extra.zone }),
+      };
+      const result = runScript(script, message);
       assert.equal(result.error, undefined);
       assert.ok(result.actions.length > 0);
     }),

@@ -108,6 +108,8 @@ export async function filedCopies(
       headers,
       envelope: { from: event.mailFrom, to: target.recipient },
       size: Number(event.size),
+      // The acceptance time, not the clock: a redelivered event sees the same currentdate.
+      now: message.internalDate,
     });
     const existing = await existingMailboxes(
       ctx.pool,
@@ -148,6 +150,20 @@ export async function filedCopies(
           break;
         case 'discard':
           break;
+        case 'reject':
+          // Not answered yet (a DSN, never to a forged sender, is to come): kept, so nothing is
+          // lost and no backscatter starts here.
+          log.warn({ recipient: target.recipient, accountId }, 'sieve reject not handled yet: kept');
+          mdaMetrics.sieveRuns.inc({ outcome: 'reject-kept' });
+          file(defaultMailbox, undefined);
+          break;
+        case 'vacation':
+          // No reply is sent yet (it needs the once-per-sender memory); the message is filed as usual.
+          log.info({ recipient: target.recipient, accountId }, 'sieve vacation not sent yet');
+          mdaMetrics.sieveRuns.inc({ outcome: 'vacation-unsent' });
+          break;
+        default:
+          unknownAction(action);
       }
     }
     if (perMailbox.size === 0) {
@@ -156,6 +172,11 @@ export async function filedCopies(
     for (const [name, flags] of perMailbox) copies.push(plain(target, name, flags));
   }
   return { copies, redirects };
+}
+
+/** A compile error when libs/sieve adds an action this file does not handle yet. */
+function unknownAction(action: never): never {
+  throw new Error(`unhandled Sieve action ${JSON.stringify(action)}`);
 }
 
 function redirectedBy(headers: MessageView['headers'], target: LocalTarget): boolean {
