@@ -89,6 +89,8 @@ export interface LocalDelivery {
   accountId: string;
   /** Defaults to INBOX; created on first delivery. */
   mailboxName?: string;
+  /** IMAP flags and keywords the copy is stored with (a Sieve script's imap4flags); none by default. */
+  flags?: string[];
   message: MessageFacts;
 }
 
@@ -292,8 +294,11 @@ export async function deliverManyToMailboxes(
     await client.query({
       name: 'correo-file-messages',
       text: `WITH filed AS (
-               INSERT INTO mailbox_messages (account_id, mailbox_id, uid, message_id, modseq, idempotency_key)
-               SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[]))
+               INSERT INTO mailbox_messages (account_id, mailbox_id, uid, message_id, modseq, idempotency_key, flags)
+               SELECT m.account_id, m.mailbox_id, m.uid, m.message_id, m.modseq, m.key,
+                      ARRAY(SELECT jsonb_array_elements_text(m.flags))
+                 FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[],
+                             $9::jsonb[]) AS m(account_id, mailbox_id, uid, message_id, modseq, key, flags))
              INSERT INTO deliveries (event_id, recipient, account_id, mailbox_id)
              SELECT * FROM unnest($7::text[], $8::text[], $1::bigint[], $2::bigint[])`,
       values: [
@@ -305,6 +310,8 @@ export async function deliverManyToMailboxes(
         rows.map((r) => `${r.delivery.eventId}/${r.delivery.recipient}/${r.mailboxId}`),
         rows.map((r) => r.delivery.eventId),
         rows.map((r) => r.delivery.recipient),
+        // jsonb per row: a text[][] column array would need every row's flags of one length.
+        rows.map((r) => JSON.stringify([...new Set(r.delivery.flags ?? [])].sort())),
       ],
     });
     return outcomes;

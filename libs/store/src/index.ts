@@ -140,3 +140,14 @@ export type {
 } from './journey.js';
 export { createImageSenderList, MAX_IMAGE_SENDERS_PER_ACCOUNT } from './webmail-image-senders.js';
 export type { ImageSenderList } from './webmail-image-senders.js';
+export {
+  activateSieveScript,
+  activeSieveScripts,
+  deleteSieveScript,
+  getSieveScript,
+  listSieveScripts,
+  MAX_SIEVE_SCRIPT_BYTES,
+  putSieveScript,
+  SieveScriptTooLargeError,
+} from './sieve-scripts.js';
+export type { SieveScriptRow } from './sieve-scripts.js';

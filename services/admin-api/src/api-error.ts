@@ -3,7 +3,15 @@ import { DirectoryError } from '@correo/directory';
 
 /** The body of every 4xx/5xx answer: a stable code for programs, a sentence for people. */
 export interface ApiErrorBody {
-  error: { code: string; message: string; details?: { field: string; message: string }[] };
+  error: { code: string; message: string; details?: ErrorDetail[] };
+}
+
+/** What is wrong with one field; `line`/`column` point into a text field (a Sieve script's error). */
+export interface ErrorDetail {
+  field: string;
+  message: string;
+  line?: number;
+  column?: number;
 }
 
 export class ApiError extends Error {
@@ -11,7 +19,7 @@ export class ApiError extends Error {
     readonly statusCode: number,
     readonly code: string,
     message: string,
-    readonly details?: { field: string; message: string }[],
+    readonly details?: ErrorDetail[],
   ) {
     super(message);
     this.name = 'ApiError';

@@ -14,6 +14,7 @@ import { tokenRoutes } from './routes/tokens.js';
 import { dkimRoutes } from './routes/dkim.js';
 import { relayQueueRoutes } from './routes/relay-queue.js';
 import { sendAsRoutes } from './routes/send-as.js';
+import { sieveRoutes } from './routes/sieve.js';
 import { txtLookup } from './txt-lookup.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import type { Bus } from '@correo/bus';
@@ -75,6 +76,7 @@ export async function buildAdminApi(options: AdminApiOptions): Promise<FastifyIn
       });
       await api.register(accountRoutes, { prefix: '/accounts' });
       await api.register(sendAsRoutes, { prefix: '/accounts' });
+      await api.register(sieveRoutes, { prefix: '/accounts', pool: options.pool });
       await api.register(aliasRoutes, { prefix: '/aliases' });
       await api.register(tokenRoutes, { prefix: '/tokens' });
       await api.register(dkimRoutes, { prefix: '/domains', pool: options.pool });

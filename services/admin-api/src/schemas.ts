@@ -78,7 +78,12 @@ export const errorResponse = {
           items: {
             type: 'object',
             required: ['field', 'message'],
-            properties: { field: { type: 'string' }, message: { type: 'string' } },
+            properties: {
+              field: { type: 'string' },
+              message: { type: 'string' },
+              line: { type: 'integer', description: 'in a text field (a Sieve script), 1-based' },
+              column: { type: 'integer' },
+            },
           },
         },
       },

@@ -38,6 +38,8 @@ test('the OpenAPI document at /docs/json lists every route with its schemas', as
     'POST /v1/accounts/{id}/send-as',
     'GET /v1/accounts/{id}/send-as',
     'DELETE /v1/accounts/{id}/send-as/{grantId}',
+    'GET /v1/accounts/{id}/sieve',
+    'PUT /v1/accounts/{id}/sieve',
     'POST /v1/aliases',
     'GET /v1/aliases',
     'GET /v1/aliases/{id}',

@@ -6,14 +6,22 @@ import { decodeMailAccepted, timestampDate } from '@correo/proto';
 import type { MailAccepted } from '@correo/proto';
 import { deliverManyToMailboxes, recordRejection } from '@correo/store';
 import { targetMailbox } from './filing.js';
-import type { DeliveryOutcome, LocalDelivery, MessageFacts, Pool, RejectionReason } from '@correo/store';
+import type {
+  DeliveryOutcome,
+  LocalDelivery,
+  MessageFacts,
+  Pool,
+  RejectionReason,
+  SieveScriptRow,
+} from '@correo/store';
 import { extractTraceContext, withSpanPerMessage, type Logger } from '@correo/telemetry';
 import { storeCarriedBodies } from './carried-body.js';
 import { readMessageFacts } from './facts.js';
 import { recordAcceptances } from './journey.js';
 import { mdaMetrics } from './metrics.js';
 import { chargedTo, outboundJobs } from './outbound.js';
-import { domainOf, planDelivery, type DeliveryPlan } from './recipients.js';
+import { domainOf, planDelivery, type DeliveryPlan, type LocalTarget } from './recipients.js';
+import { batchScripts, filedCopies, publishRedirects } from './sieve.js';
 
 export interface EventContext {
   bus: Bus;
@@ -50,6 +58,8 @@ interface PlannedEvent extends AcceptedEvent {
 /** What was decided for one event before filing: recipients resolved, the message analysed once. */
 interface PreparedEvent extends PlannedEvent {
   deliveries: LocalDelivery[];
+  /** The local target of each delivery (an active Sieve script may file 0..n copies for one). */
+  owners: LocalTarget[];
 }
 
 /**
@@ -72,7 +82,8 @@ export async function deliverEvents(ctx: EventContext, events: AcceptedEvent[]):
   await storeCarriedBodies(ctx.blobs, planned);
   // Before the blob is read for filing: a message that then dead-letters still has its acceptance.
   await recordAcceptances(ctx.pool, ctx.blobs, planned);
-  const prepared = await Promise.all(planned.map((p) => prepare(ctx, p)));
+  const scripts = await batchScripts(ctx.pool, planned);
+  const prepared = await Promise.all(planned.map((p) => prepare(ctx, scripts, p)));
   const deliveries = prepared.flatMap((p) => p.deliveries);
   const outcomes =
     deliveries.length > 0
@@ -103,28 +114,38 @@ async function planEvent(ctx: EventContext, accepted: AcceptedEvent): Promise<Pl
   return { ...accepted, log, plan };
 }
 
-async function prepare(ctx: EventContext, planned: PlannedEvent): Promise<PreparedEvent> {
+async function prepare(
+  ctx: EventContext,
+  scripts: Map<string, SieveScriptRow>,
+  planned: PlannedEvent,
+): Promise<PreparedEvent> {
   const { event, plan } = planned;
-  if (plan.local.length === 0) return { ...planned, deliveries: [] };
+  if (plan.local.length === 0) return { ...planned, deliveries: [], owners: [] };
 
   // Parsed once for all recipients; the raw bytes stay in the one blob they all share.
   const facts: MessageFacts = await readMessageFacts(ctx.blobs, event);
-  const mailboxName = targetMailbox(event);
-  const deliveries = plan.local.map(({ recipient, account }) => ({
-    eventId: event.eventId,
-    recipient,
-    accountId: account.accountId,
-    mailboxName,
-    message: facts,
-  }));
-  return { ...planned, deliveries };
+  const { copies, redirects } = await filedCopies(
+    ctx,
+    scripts,
+    planned.log,
+    event,
+    plan.local,
+    facts,
+    targetMailbox(event),
+  );
+  await publishRedirects(ctx, planned.log, event, planned.headers, redirects);
+  return {
+    ...planned,
+    deliveries: copies.map((c) => c.delivery),
+    owners: copies.map((c) => c.target),
+  };
 }
 
 async function reportOutcomes(ctx: EventContext, p: PreparedEvent, outcomes: DeliveryOutcome[]) {
   const { event, log } = p;
   const receivedAt = event.receivedAt ? timestampDate(event.receivedAt) : undefined;
   for (const [i, outcome] of outcomes.entries()) {
-    const { recipient, account } = p.plan.local[i]!;
+    const { recipient, account } = p.owners[i]!;
     switch (outcome.kind) {
       case 'delivered':
         mdaMetrics.delivered.inc();

@@ -16,6 +16,11 @@ export const mdaMetrics = {
     name: 'correo_mda_outbound_published_total',
     help: 'OutboundMessage jobs published to the relay (one per destination domain and event).',
   }),
+  sieveRuns: metrics.counter({
+    name: 'correo_mda_sieve_runs_total',
+    help: 'Active Sieve scripts run at delivery, by outcome (ran, parse-error, runtime-error: kept instead; redirect-kept).',
+    labelNames: ['outcome'],
+  }),
   deadLettered: metrics.counter({
     name: 'correo_mda_dead_lettered_total',
     help: 'mail.accepted events that failed every attempt and went to the dead-letter topic.',

@@ -42,6 +42,11 @@ export function outboundJobs(
   external: Map<string, ExternalTarget[]>,
   headers: Record<string, string>,
   tenants: Map<string, string>,
+  /**
+   * A Sieve redirect (sieve.ts): its own stable job id (`idParts` after the event id, so it never
+   * meets an alias's job of the same domain) and its own blob (the message with the loop header).
+   */
+  redirect?: { idParts: string[]; blob: { key: string; size: number; sha256: string } },
 ): OutgoingMessage[] {
   const neverBounce = senderFailedAuthentication(event);
   return [...external].flatMap(([domain, targets]) => {
@@ -54,8 +59,9 @@ export function outboundJobs(
       key: domain,
       headers,
       value: encodeOutboundMessage({
-        eventId:
-          index === 0
+        eventId: redirect
+          ? nameBasedId('mail.outbound', event.eventId, ...redirect.idParts, domain, charge)
+          : index === 0
             ? outboundJobId(event.eventId, domain)
             : nameBasedId('mail.outbound', event.eventId, domain, charge),
         originalEventId: event.eventId,
@@ -66,9 +72,9 @@ export function outboundJobs(
           originalRecipient: target.originalRecipient,
           notify: target.notify,
         })),
-        blobKey: event.blobKey,
-        size: event.size,
-        sha256: event.sha256,
+        blobKey: redirect?.blob.key ?? event.blobKey,
+        size: redirect ? BigInt(redirect.blob.size) : event.size,
+        sha256: redirect?.blob.sha256 ?? event.sha256,
         attempt: 0,
         queuedAt: event.receivedAt ?? timestampNow(),
         dsn: event.dsn,

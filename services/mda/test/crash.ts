@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { encodeMailAccepted } from '@correo/proto';
 import { eventually, spawnNode, uniqueName } from '@correo/testkit';
 import type { Spawned } from '@correo/testkit';
+import { putSieveScript } from '@correo/store';
 import { openTestStack } from '@correo/testkit/stack';
 import type { StackKind } from '@correo/testkit/stack';
 import { rawMessage } from './helpers/messages.js';
@@ -53,13 +54,22 @@ export function crashScenario(kind: StackKind): void {
     const provision = new Provisioner(pool, uniqueName('tenant'));
     const d = `${uniqueName('crash')}.test`;
     const accounts = [await provision.account(`one@${d}`), await provision.account(`two@${d}`)];
+    // two's Sieve script files a second copy: the kill must not double or lose either of them.
+    await putSieveScript(
+      pool,
+      accounts[1]!,
+      'copies',
+      'require ["fileinto", "copy", "mailbox"]; fileinto :copy :create "Copies"; keep;',
+      { activate: true },
+    );
     const blob = await blobs.put(
       Readable.from([rawMessage({ from: 'a@remote.test', to: [`one@${d}`], subject: 'burst', text: 'x' })]),
     );
     // At the root of the shared bucket: nothing else removes it.
     stack.defer(() => blobs.delete(blob.key));
 
-    // Even events go to one recipient, odd ones to two: 1,500 deliveries in all. Every third one
+    // Even events go to one recipient, odd ones to two (whose script files two copies): 2,000
+    // deliveries in all. Every third one
     // carries its own body in the event, as smtp-ingress sends a small message: the mda stores it
     // (under its content address) before filing, so the kill also lands between such a put and
     // its filing.
@@ -68,7 +78,7 @@ export function crashScenario(kind: StackKind): void {
     const events = Array.from({ length: EVENTS }, (_, i) => {
       const eventId = randomUUID();
       const to = i % 2 === 0 ? [`one@${d}`] : [`one@${d}`, `two@${d}`];
-      expected.set(eventId, to.length);
+      expected.set(eventId, to.length === 1 ? 1 : 3);
       if (i % 3 !== 2) {
         return {
           key: eventId,
@@ -149,12 +159,13 @@ export function crashScenario(kind: StackKind): void {
     }>(
       `SELECT mb.account_id, mb.uidnext, count(mm.uid) AS copies, max(mm.uid) AS max_uid
          FROM mailboxes mb JOIN mailbox_messages mm ON mm.mailbox_id = mb.id
-        GROUP BY mb.id ORDER BY mb.account_id`,
+        GROUP BY mb.id ORDER BY mb.account_id, mb.id`,
     );
     assert.deepEqual(
       mailboxes.rows.map((r) => [r.account_id, Number(r.copies), Number(r.max_uid), Number(r.uidnext)]),
       [
         [accounts[0], EVENTS, EVENTS, EVENTS + 1],
+        [accounts[1], EVENTS / 2, EVENTS / 2, EVENTS / 2 + 1],
         [accounts[1], EVENTS / 2, EVENTS / 2, EVENTS / 2 + 1],
       ],
       'UIDs 1..n with no gap and no reuse',

@@ -1,0 +1,95 @@
+import type { FastifyInstance } from 'fastify';
+import type pg from 'pg';
+import { parseScript, SieveSyntaxError } from '@correo/sieve';
+import {
+  listSieveScripts,
+  MAX_SIEVE_SCRIPT_BYTES as MAX_SCRIPT_BYTES,
+  putSieveScript,
+  SieveScriptTooLargeError,
+} from '@correo/store';
+import { ApiError } from '../api-error.js';
+import { idParams, withErrors } from '../schemas.js';
+
+const tags = ['accounts'];
+
+/** The name this form stores the script under when the account has no active one yet. */
+const DEFAULT_SCRIPT_NAME = 'correo';
+
+const activeScriptSchema = {
+  type: 'object',
+  required: ['name', 'script', 'updatedAt'],
+  properties: {
+    name: { type: 'string' },
+    script: { type: 'string', description: 'RFC 5228 Sieve, run by the mda at every delivery' },
+    updatedAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+/**
+ * The account's active Sieve script (issue 14): read it, or replace it after the parser accepted it
+ * (a syntax error is a 400 whose detail names the line and column). ManageSieve will manage the
+ * other, inactive scripts. The account is looked up through the caller's provisioning scope first,
+ * so a tenant token reaches only its own accounts (404 otherwise).
+ */
+export async function sieveRoutes(api: FastifyInstance, options: { pool: pg.Pool }): Promise<void> {
+  const { pool } = options;
+
+  api.get<{ Params: { id: string } }>(
+    '/:id/sieve',
+    {
+      schema: {
+        tags,
+        summary: "Read the account's active Sieve script",
+        params: idParams,
+        response: withErrors({ 200: activeScriptSchema }),
+      },
+    },
+    async (request) => {
+      const account = await request.provisioning.getAccount(request.params.id);
+      const active = (await listSieveScripts(pool, account.id)).find((s) => s.active);
+      if (!active) throw new ApiError(404, 'not_found', `account ${account.id} has no active Sieve script`);
+      return { name: active.name, script: active.content, updatedAt: active.updatedAt.toISOString() };
+    },
+  );
+
+  api.put<{ Params: { id: string }; Body: { script: string } }>(
+    '/:id/sieve',
+    {
+      bodyLimit: MAX_SCRIPT_BYTES * 2,
+      schema: {
+        tags,
+        summary: "Replace the account's active Sieve script (validated by the parser first)",
+        params: idParams,
+        body: {
+          type: 'object',
+          required: ['script'],
+          additionalProperties: false,
+          properties: { script: { type: 'string' } },
+        },
+        response: withErrors({ 200: activeScriptSchema, 413: { $ref: 'ApiError#' } }),
+      },
+    },
+    async (request) => {
+      const account = await request.provisioning.getAccount(request.params.id);
+      const { script } = request.body;
+      try {
+        parseScript(script, { maxScriptBytes: MAX_SCRIPT_BYTES });
+      } catch (error) {
+        if (!(error instanceof SieveSyntaxError)) throw error;
+        throw new ApiError(400, 'invalid_script', `the script does not parse: ${error.message}`, [
+          { field: 'script', message: error.message, line: error.line, column: error.column },
+        ]);
+      }
+      const active = (await listSieveScripts(pool, account.id)).find((s) => s.active);
+      const name = active?.name ?? DEFAULT_SCRIPT_NAME;
+      try {
+        await putSieveScript(pool, account.id, name, script, { maxBytes: MAX_SCRIPT_BYTES, activate: true });
+      } catch (error) {
+        if (error instanceof SieveScriptTooLargeError) throw new ApiError(413, 'too_large', error.message);
+        throw error;
+      }
+      const stored = (await listSieveScripts(pool, account.id)).find((s) => s.name === name)!;
+      return { name, script: stored.content, updatedAt: stored.updatedAt.toISOString() };
+    },
+  );
+}

@@ -1,0 +1,79 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { activeSieveScripts } from '@correo/store';
+import { fetchClient, useAdminApi } from './api-under-test.js';
+
+const api = useAdminApi();
+
+/** The account's active Sieve script, as the mda runs it at delivery (issue 14). */
+describe('GET/PUT /v1/accounts/{id}/sieve', () => {
+  test('replaces and reads the active script; a syntax error is a 400 with line and column; tenants stay apart', async () => {
+    const client = fetchClient(api);
+    const run = randomBytes(3).toString('hex');
+    const tenantToken = async (name: string, domain: string) => {
+      const tenant = (await client.call('POST', '/v1/tenants', { body: { name } })).body.id as string;
+      const created = await client.call('POST', '/v1/domains', { body: { name: domain, tenantId: tenant } });
+      assert.equal(created.status, 201);
+      return (await client.call('POST', '/v1/tokens', { body: { name: 'ops', tenantId: tenant } })).body
+        .secret as string;
+    };
+    const ours = await tenantToken(`t-${run}`, `ours-${run}.test`);
+    const theirs = await tenantToken(`o-${run}`, `theirs-${run}.test`);
+    const account = await client.call('POST', '/v1/accounts', {
+      token: ours,
+      body: { address: `rules@ours-${run}.test` },
+    });
+    assert.equal(account.status, 201);
+    const path = `/v1/accounts/${account.body.id}/sieve`;
+
+    const none = await client.call('GET', path, { token: ours });
+    assert.equal(none.status, 404);
+    assert.equal(none.body.error.code, 'not_found');
+
+    const script = 'require "fileinto";\nif header :contains "subject" "[list]" { fileinto "Lists"; }\n';
+    const put = await client.call('PUT', path, { token: ours, body: { script } });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    assert.equal(put.body.script, script);
+    const read = await client.call('GET', path, { token: ours });
+    assert.equal(read.status, 200);
+    assert.equal(read.body.script, script);
+    const active = await activeSieveScripts(api().pool, [account.body.id]);
+    assert.equal(active.get(account.body.id)?.content, script, 'what the mda will run');
+
+    const broken = await client.call('PUT', path, {
+      token: ours,
+      body: { script: 'require "fileinto";\nif true {\n  fileinto "x"\n}\n' },
+    });
+    assert.equal(broken.status, 400);
+    assert.equal(broken.body.error.code, 'invalid_script');
+    const [detail] = broken.body.error.details;
+    assert.equal(detail.field, 'script');
+    assert.equal(typeof detail.line, 'number');
+    assert.equal(typeof detail.column, 'number');
+    assert.ok(detail.line >= 3, `line ${detail.line}`);
+    assert.equal(
+      (await client.call('GET', path, { token: ours })).body.script,
+      script,
+      'a rejected script does not replace the active one',
+    );
+
+    const unknownExtension = await client.call('PUT', path, {
+      token: ours,
+      body: { script: 'require "x-nonsense";' },
+    });
+    assert.equal(unknownExtension.status, 400);
+    assert.deepEqual(
+      [unknownExtension.body.error.details[0].line, unknownExtension.body.error.details[0].column],
+      [1, 9],
+    );
+
+    // Another tenant cannot see or replace it.
+    assert.equal((await client.call('GET', path, { token: theirs })).status, 404);
+    assert.equal(
+      (await client.call('PUT', path, { token: theirs, body: { script: 'discard;' } })).status,
+      404,
+    );
+    assert.equal((await client.call('GET', path, { token: ours })).body.script, script);
+  });
+});

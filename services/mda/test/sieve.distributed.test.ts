@@ -1,0 +1,3 @@
+import { sieveScenarios } from './sieve.js';
+
+sieveScenarios('distributed');
