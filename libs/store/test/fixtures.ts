@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
+import { freshDatabase } from '@correo/testkit';
 import { MailboxChangeFeed, MemoryBus, createMemoryNotifier } from '@correo/notify';
 import { deliverToMailbox } from '../src/delivery.js';
 import type { DeliveryOutcome, MessageFacts } from '../src/delivery.js';
 import type { MailboxWriter } from '../src/mailbox-writer.js';
-import type { Pool } from '../src/pool.js';
+import { migrate } from '../src/migrate.js';
+import { createPool, type Pool } from '../src/pool.js';
 
 /**
  * A writer over `pool` whose changes go to an in-process bus of its own (`feed`, to subscribe to),
@@ -82,4 +85,29 @@ export async function deliverMessage(
   });
   assert.equal(outcome.kind, 'delivered');
   return outcome as Extract<DeliveryOutcome, { kind: 'delivered' }>;
+}
+
+/**
+ * A fresh, migrated database for the calling test file: opened by a `before` hook, dropped by an
+ * `after` hook. Read `pool` inside tests (it is set once the hook has run).
+ */
+export function migratedDatabase(): { readonly pool: Pool } {
+  const state: { pool?: Pool } = {};
+  let drop: (() => Promise<void>) | undefined;
+  before(async () => {
+    const db = await freshDatabase();
+    drop = () => db.drop();
+    await migrate(db.url);
+    state.pool = createPool(db.url);
+  });
+  after(async () => {
+    await state.pool?.end();
+    await drop?.();
+  });
+  return {
+    get pool() {
+      if (!state.pool) throw new Error('the database is opened by a before hook: use it inside tests');
+      return state.pool;
+    },
+  };
 }

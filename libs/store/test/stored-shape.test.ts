@@ -1,27 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { StoredShapeError, analyzeMessage, messageSummary } from '@correo/mime';
-import { freshDatabase } from '@correo/testkit';
-import type { FreshDatabase } from '@correo/testkit';
-import { createPool, deliverToMailbox, migrate, readImapMessages, readImapSortRows } from '../src/index.js';
-import type { Pool } from '../src/index.js';
-import { createAccount, writerFor } from './fixtures.js';
+import { deliverToMailbox, readImapMessages, readImapSortRows } from '../src/index.js';
+import { createAccount, migratedDatabase, writerFor } from './fixtures.js';
 
-let db: FreshDatabase;
-let pool: Pool;
-
-before(async () => {
-  db = await freshDatabase();
-  await migrate(db.url);
-  pool = createPool(db.url);
-});
-
-after(async () => {
-  await pool?.end();
-  await db?.drop();
-});
+const database = migratedDatabase();
 
 const RAW = Buffer.from(
   [
@@ -47,8 +32,8 @@ const RAW = Buffer.from(
 
 async function deliverAnalysed() {
   const analysis = await analyzeMessage(Readable.from([RAW]));
-  const to = await createAccount(pool);
-  const outcome = await deliverToMailbox(writerFor(pool), {
+  const to = await createAccount(database.pool);
+  const outcome = await deliverToMailbox(writerFor(database.pool), {
     eventId: randomUUID(),
     recipient: to.address,
     accountId: to.accountId,
@@ -60,11 +45,11 @@ async function deliverAnalysed() {
 }
 
 const read = (d: { accountId: string; mailboxId: string; uid: number }) =>
-  readImapMessages(pool, d.accountId, d.mailboxId, [d.uid], { envelope: true, bodystructure: true });
+  readImapMessages(database.pool, d.accountId, d.mailboxId, [d.uid], { envelope: true, bodystructure: true });
 
 test('ENVELOPE and BODYSTRUCTURE are stored with their version and read back as analysed', async () => {
   const delivered = await deliverAnalysed();
-  const { rows } = await pool.query<{ e: number; b: number }>(
+  const { rows } = await database.pool.query<{ e: number; b: number }>(
     `SELECT (envelope_json->>'version')::int AS e, (bodystructure_json->>'version')::int AS b
      FROM messages WHERE id = $1`,
     [delivered.messageId],
@@ -73,14 +58,16 @@ test('ENVELOPE and BODYSTRUCTURE are stored with their version and read back as 
   const [row] = await read(delivered);
   assert.deepEqual(row?.envelope, delivered.analysis.envelope);
   assert.deepEqual(row?.bodystructure, delivered.analysis.bodystructure);
-  const [sortRow] = await readImapSortRows(pool, delivered.accountId, delivered.mailboxId, [delivered.uid]);
+  const [sortRow] = await readImapSortRows(database.pool, delivered.accountId, delivered.mailboxId, [
+    delivered.uid,
+  ]);
   assert.ok(sortRow?.keys, 'rows stored now carry their sort keys');
   assert.equal(sortRow?.source, null);
 });
 
 test('a row stored before versions were recorded reads as version 1', async () => {
   const delivered = await deliverAnalysed();
-  await pool.query(
+  await database.pool.query(
     `UPDATE messages SET envelope_json = envelope_json - 'version', bodystructure_json = bodystructure_json - 'version',
        sort_keys_filled = FALSE WHERE id = $1`,
     [delivered.messageId],
@@ -88,13 +75,15 @@ test('a row stored before versions were recorded reads as version 1', async () =
   const [row] = await read(delivered);
   assert.deepEqual(row?.envelope, delivered.analysis.envelope);
   assert.deepEqual(row?.bodystructure, delivered.analysis.bodystructure);
-  const [sortRow] = await readImapSortRows(pool, delivered.accountId, delivered.mailboxId, [delivered.uid]);
+  const [sortRow] = await readImapSortRows(database.pool, delivered.accountId, delivered.mailboxId, [
+    delivered.uid,
+  ]);
   assert.deepEqual(sortRow?.source?.envelope, delivered.analysis.envelope);
 });
 
 test('a row the reader cannot read is a StoredShapeError naming the message', async () => {
   const delivered = await deliverAnalysed();
-  await pool.query(
+  await database.pool.query(
     `UPDATE messages SET bodystructure_json = jsonb_set(bodystructure_json, '{parts,1,kind}', '"video"')
      WHERE id = $1`,
     [delivered.messageId],

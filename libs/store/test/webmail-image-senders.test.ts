@@ -1,29 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { freshDatabase, type FreshDatabase } from '@correo/testkit';
-import { migrate } from '../src/migrate.js';
-import { createPool, type Pool } from '../src/pool.js';
+import { test } from 'node:test';
 import { createImageSenderList, MAX_IMAGE_SENDERS_PER_ACCOUNT } from '../src/webmail-image-senders.js';
-import { createAccount } from './fixtures.js';
+import { createAccount, migratedDatabase } from './fixtures.js';
 
-let db: FreshDatabase;
-let pool: Pool;
-
-before(async () => {
-  db = await freshDatabase();
-  await migrate(db.url);
-  pool = createPool(db.url);
-});
-
-after(async () => {
-  await pool?.end();
-  await db?.drop();
-});
+const database = migratedDatabase();
 
 test('image senders: per account, any case, taken back, gone with the account', async () => {
-  const list = createImageSenderList(pool);
-  const alice = await createAccount(pool);
-  const bob = await createAccount(pool);
+  const list = createImageSenderList(database.pool);
+  const alice = await createAccount(database.pool);
+  const bob = await createAccount(database.pool);
   assert.equal(await list.allow(alice.address.toUpperCase(), 'News@Shop.Test'), true);
   assert.equal(await list.allow(alice.address, 'news@shop.test'), true, 'allowing twice is fine');
   assert.equal(await list.isAllowed(alice.address, 'NEWS@shop.test'), true);
@@ -31,15 +16,17 @@ test('image senders: per account, any case, taken back, gone with the account', 
   await list.forget(alice.address, 'news@SHOP.test');
   assert.equal(await list.isAllowed(alice.address, 'news@shop.test'), false);
   await list.allow(alice.address, 'news@shop.test');
-  await pool.query('DELETE FROM accounts WHERE id = $1', [alice.accountId]);
-  const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM webmail_image_senders');
+  await database.pool.query('DELETE FROM accounts WHERE id = $1', [alice.accountId]);
+  const { rows } = await database.pool.query<{ n: string }>(
+    'SELECT count(*) AS n FROM webmail_image_senders',
+  );
   assert.equal(Number(rows[0]!.n), 0);
 });
 
 test('image senders: an account holds at most MAX_IMAGE_SENDERS_PER_ACCOUNT', async () => {
-  const list = createImageSenderList(pool);
-  const carol = await createAccount(pool);
-  await pool.query(
+  const list = createImageSenderList(database.pool);
+  const carol = await createAccount(database.pool);
+  await database.pool.query(
     `INSERT INTO webmail_image_senders (account_id, sender)
      SELECT $1, 'sender' || n || '@bulk.test' FROM generate_series(1, $2::int) AS n`,
     [carol.accountId, MAX_IMAGE_SENDERS_PER_ACCOUNT - 1],
