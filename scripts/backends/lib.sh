@@ -17,6 +17,10 @@ MINIO_CONSOLE_PORT=39001
 MINIO_USER=correo-test
 MINIO_PASSWORD=correo-test-secret
 S3_TEST_BUCKET=correo-test
+# Rspamd: the scanner (/checkv2) and the controller (/learnspam, /stat, password below).
+RSPAMD_PORT=${CORREO_RSPAMD_PORT:-31333}
+RSPAMD_CONTROLLER_PORT=${CORREO_RSPAMD_CONTROLLER_PORT:-31334}
+RSPAMD_PASSWORD=correo-rspamd-test
 
 log() { printf '[backends] %s\n' "$*" >&2; }
 die() { printf '[backends] ERROR: %s\n' "$*" >&2; exit 1; }

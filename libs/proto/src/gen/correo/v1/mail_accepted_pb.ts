@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file correo/v1/mail_accepted.proto.
  */
 export const file_correo_v1_mail_accepted: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jb3JyZW8vdjEvbWFpbF9hY2NlcHRlZC5wcm90bxIJY29ycmVvLnYxIr4BChRBdXRoZW50aWNhdGlvblJlc3VsdBIOCgZtZXRob2QYASABKAkSDgoGcmVzdWx0GAIgASgJEg4KBnJlYXNvbhgDIAEoCRJDCgpwcm9wZXJ0aWVzGAQgAygLMi8uY29ycmVvLnYxLkF1dGhlbnRpY2F0aW9uUmVzdWx0LlByb3BlcnRpZXNFbnRyeRoxCg9Qcm9wZXJ0aWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJZChVBdXRoZW50aWNhdGlvblJlc3VsdHMSMAoHcmVzdWx0cxgBIAMoCzIfLmNvcnJlby52MS5BdXRoZW50aWNhdGlvblJlc3VsdBIOCgZoZWFkZXIYAiABKAkiiQQKDE1haWxBY2NlcHRlZBIQCghldmVudF9pZBgBIAEoCRIvCgtyZWNlaXZlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJY2xpZW50X2lwGAMgASgJEgwKBGhlbG8YBCABKAkSGgoSYXV0aGVudGljYXRlZF91c2VyGAUgASgJEhEKCW1haWxfZnJvbRgGIAEoCRIoCgpyZWNpcGllbnRzGAcgAygLMhQuY29ycmVvLnYxLlJlY2lwaWVudBIQCghibG9iX2tleRgIIAEoCRIMCgRzaXplGAkgASgEEg4KBnNoYTI1NhgKIAEoCRJAChZhdXRoZW50aWNhdGlvbl9yZXN1bHRzGAsgASgLMiAuY29ycmVvLnYxLkF1dGhlbnRpY2F0aW9uUmVzdWx0cxInCgRraW5kGAwgASgOMhkuY29ycmVvLnYxLlN1Ym1pc3Npb25LaW5kEgwKBHBvcnQYDSABKA0SEAoIc210cHV0ZjgYDiABKAgSFgoOZWlnaHRfYml0X21pbWUYDyABKAgSIgoDZHNuGBAgASgLMhUuY29ycmVvLnYxLkRzbk9wdGlvbnMSEgoKYWNjb3VudF9pZBgRIAEoCRIRCgl0ZW5hbnRfaWQYEiABKAkSEAoIYW5hbHlzaXMYEyABKAwSDAoEYm9keRgUIAEoDGIGcHJvdG8z", [file_correo_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("Ch1jb3JyZW8vdjEvbWFpbF9hY2NlcHRlZC5wcm90bxIJY29ycmVvLnYxIr4BChRBdXRoZW50aWNhdGlvblJlc3VsdBIOCgZtZXRob2QYASABKAkSDgoGcmVzdWx0GAIgASgJEg4KBnJlYXNvbhgDIAEoCRJDCgpwcm9wZXJ0aWVzGAQgAygLMi8uY29ycmVvLnYxLkF1dGhlbnRpY2F0aW9uUmVzdWx0LlByb3BlcnRpZXNFbnRyeRoxCg9Qcm9wZXJ0aWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJZChVBdXRoZW50aWNhdGlvblJlc3VsdHMSMAoHcmVzdWx0cxgBIAMoCzIfLmNvcnJlby52MS5BdXRoZW50aWNhdGlvblJlc3VsdBIOCgZoZWFkZXIYAiABKAkifAoLU3BhbVZlcmRpY3QSDgoGc3RhdHVzGAEgASgJEg4KBmFjdGlvbhgCIAEoCRINCgVzY29yZRgDIAEoARIUCgxyZWplY3Rfc2NvcmUYBCABKAESDwoHc3ltYm9scxgFIAMoCRIXCg9qdW5rX3JlY2lwaWVudHMYBiADKAkirwQKDE1haWxBY2NlcHRlZBIQCghldmVudF9pZBgBIAEoCRIvCgtyZWNlaXZlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJY2xpZW50X2lwGAMgASgJEgwKBGhlbG8YBCABKAkSGgoSYXV0aGVudGljYXRlZF91c2VyGAUgASgJEhEKCW1haWxfZnJvbRgGIAEoCRIoCgpyZWNpcGllbnRzGAcgAygLMhQuY29ycmVvLnYxLlJlY2lwaWVudBIQCghibG9iX2tleRgIIAEoCRIMCgRzaXplGAkgASgEEg4KBnNoYTI1NhgKIAEoCRJAChZhdXRoZW50aWNhdGlvbl9yZXN1bHRzGAsgASgLMiAuY29ycmVvLnYxLkF1dGhlbnRpY2F0aW9uUmVzdWx0cxInCgRraW5kGAwgASgOMhkuY29ycmVvLnYxLlN1Ym1pc3Npb25LaW5kEgwKBHBvcnQYDSABKA0SEAoIc210cHV0ZjgYDiABKAgSFgoOZWlnaHRfYml0X21pbWUYDyABKAgSIgoDZHNuGBAgASgLMhUuY29ycmVvLnYxLkRzbk9wdGlvbnMSEgoKYWNjb3VudF9pZBgRIAEoCRIRCgl0ZW5hbnRfaWQYEiABKAkSEAoIYW5hbHlzaXMYEyABKAwSDAoEYm9keRgUIAEoDBIkCgRzcGFtGBUgASgLMhYuY29ycmVvLnYxLlNwYW1WZXJkaWN0YgZwcm90bzM", [file_correo_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * One result of an RFC 8601 Authentication-Results resinfo (spf, dkim, dmarc, arc, ...).
@@ -81,6 +81,65 @@ export type AuthenticationResults = Message<"correo.v1.AuthenticationResults"> &
  */
 export const AuthenticationResultsSchema: GenMessage<AuthenticationResults> = /*@__PURE__*/
   messageDesc(file_correo_v1_mail_accepted, 1);
+
+/**
+ * The spam filter's verdict on an accepted message (smtp-ingress asked Rspamd after DATA).
+ *
+ * @generated from message correo.v1.SpamVerdict
+ */
+export type SpamVerdict = Message<"correo.v1.SpamVerdict"> & {
+  /**
+   * "checked": Rspamd answered; "unchecked": it did not in time or failed, the message was accepted
+   * unscanned (fail open, docs/security.md); "skipped": not asked (submission with SPAM_SCAN_SUBMISSION
+   * off). An event without a verdict was accepted with the filter turned off.
+   *
+   * @generated from field: string status = 1;
+   */
+  status: string;
+
+  /**
+   * Rspamd's action ("no action", "add header", "rewrite subject", ...); empty unless checked.
+   *
+   * @generated from field: string action = 2;
+   */
+  action: string;
+
+  /**
+   * Rspamd's score plus the sender-check score of the session (HELO, rDNS, DNSBL) when there is one.
+   *
+   * @generated from field: double score = 3;
+   */
+  score: number;
+
+  /**
+   * The score that rejects (the lowest of the recipients' domains): Sieve spamtest's 100 %.
+   *
+   * @generated from field: double reject_score = 4;
+   */
+  rejectScore: number;
+
+  /**
+   * The symbols that scored, "NAME(score)", for the log, admin-api and headers.
+   *
+   * @generated from field: repeated string symbols = 5;
+   */
+  symbols: string[];
+
+  /**
+   * The envelope recipients (as in `recipients`) whose domain's Junk threshold the score reached:
+   * the mda files their copy into Junk.
+   *
+   * @generated from field: repeated string junk_recipients = 6;
+   */
+  junkRecipients: string[];
+};
+
+/**
+ * Describes the message correo.v1.SpamVerdict.
+ * Use `create(SpamVerdictSchema)` to create a new message.
+ */
+export const SpamVerdictSchema: GenMessage<SpamVerdict> = /*@__PURE__*/
+  messageDesc(file_correo_v1_mail_accepted, 2);
 
 /**
  * Published to mail.accepted once the body is durable: in the blob store, or (a small message) in
@@ -214,6 +273,13 @@ export type MailAccepted = Message<"correo.v1.MailAccepted"> & {
    * @generated from field: bytes body = 20;
    */
   body: Uint8Array;
+
+  /**
+   * Absent when the spam filter is off (RSPAMD_URL unset).
+   *
+   * @generated from field: correo.v1.SpamVerdict spam = 21;
+   */
+  spam?: SpamVerdict | undefined;
 };
 
 /**
@@ -221,5 +287,5 @@ export type MailAccepted = Message<"correo.v1.MailAccepted"> & {
  * Use `create(MailAcceptedSchema)` to create a new message.
  */
 export const MailAcceptedSchema: GenMessage<MailAccepted> = /*@__PURE__*/
-  messageDesc(file_correo_v1_mail_accepted, 2);
+  messageDesc(file_correo_v1_mail_accepted, 3);
 
