@@ -23,6 +23,7 @@ export {
   dnsServerList,
   flag,
   hostPortList,
+  decimal,
   integer,
   oneOf,
   optionalFlag,

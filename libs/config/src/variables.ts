@@ -18,6 +18,18 @@ export function integer(options: { min: number; max: number; default: number }) 
     .default(options.default);
 }
 
+/** A decimal number (a spam score): "6", "-0.5", "12.75". */
+export function decimal(options: { min: number; max: number; default: number }) {
+  const expected = `a number from ${options.min} to ${options.max}`;
+  return z
+    .string()
+    .trim()
+    .regex(/^-?\d+(\.\d+)?$/, { error: expected })
+    .transform(Number)
+    .pipe(z.number().min(options.min, { error: expected }).max(options.max, { error: expected }))
+    .default(options.default);
+}
+
 /** A TCP port; `allowZero` lets the OS pick a free one (useful in tests). */
 export function port(options: { default: number; allowZero?: boolean }) {
   return integer({ min: options.allowZero ? 0 : 1, max: 65535, default: options.default });

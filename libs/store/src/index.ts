@@ -68,6 +68,16 @@ export type { StoreFlagsRequest, StoreFlagsResult } from './imap/flags.js';
 export { appendImapMessages } from './imap/append.js';
 export type { AppendOutcome, AppendRequest as ImapAppendRequest } from './imap/append.js';
 export { copyImapMessages } from './imap/copy.js';
+export {
+  claimSpamTrainingJobs,
+  completeSpamTrainingJob,
+  getDomainSpamSettings,
+  putDomainSpamSettings,
+  readDomainSpamThresholds,
+  retrySpamTrainingJob,
+  trainingClass,
+} from './spam.js';
+export type { DomainSpamThresholds, SpamClass, SpamTrainingJob } from './spam.js';
 export type { CopyOutcome, CopyRequest as ImapCopyRequest } from './imap/copy.js';
 export { searchImapMailbox } from './imap/search.js';
 export { readImapMetadata, writeImapMetadata } from './imap/metadata.js';

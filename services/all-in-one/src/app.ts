@@ -10,7 +10,7 @@ import { smtpIngressSection, startSmtpIngress } from '@correo/smtp-ingress';
 import { startWebmail, UserSettingsStore, webmailSection } from '@correo/webmail';
 import { loadTlsMaterial, reloadTlsOnRenewal } from '@correo/tls';
 import { retryUntilDone, type Listener, type RunningService, type ServiceContext } from '@correo/runtime';
-import { createImageSenderList, migrate } from '@correo/store';
+import { createImageSenderList, migrate, readDomainSpamThresholds } from '@correo/store';
 import { openBackends, type Backends } from './backends.js';
 import { allInOneSection } from './config.js';
 import { clientSettingsSection } from '@correo/autoconfig';
@@ -138,6 +138,7 @@ export async function startAllInOne({
       tls,
       trustedProxies,
       leaseTiming: config.limits.leases,
+      spamThresholds: (domains) => readDomainSpamThresholds(backends.pool, domains),
     });
     stops.push(() => smtp.close());
     const imap = await startImapGateway({

@@ -131,7 +131,7 @@ async function prepare(
     event,
     plan.local,
     facts,
-    targetMailbox(event),
+    (target) => targetMailbox(event, target.recipient),
   );
   await publishRedirects(ctx, planned.log, event, planned.headers, redirects);
   return {

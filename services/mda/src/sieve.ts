@@ -12,6 +12,7 @@ import type { Logger } from '@correo/telemetry';
 import { mdaMetrics } from './metrics.js';
 import { outboundJobs } from './outbound.js';
 import { domainOf, type LocalTarget } from './recipients.js';
+import { sieveSpamVerdict } from './filing.js';
 
 /** The header a Sieve redirect adds: a message carrying it for the same account is not redirected again. */
 export const REDIRECT_HEADER = 'X-Correo-Sieve-Redirect';
@@ -58,7 +59,8 @@ export interface FiledCopy {
 }
 
 /**
- * The copies one event files for its local recipients: INBOX (or `defaultMailbox`) for an account
+ * The copies one event files for its local recipients: INBOX (or `mailboxFor` it: Junk by the spam
+ * verdict or DMARC, filing.ts) for an account
  * without an active Sieve script; what the script decides for one with (RFC 5228): keep, fileinto,
  * discard, flags. Exactly once: every copy keeps the (event, recipient, mailbox) idempotency key of
  * the filing, and a recipient the event already filed for (any mailbox: the filing of one batch is
@@ -72,9 +74,9 @@ export async function filedCopies(
   event: MailAccepted,
   targets: readonly LocalTarget[],
   message: MessageFacts,
-  defaultMailbox: string,
+  mailboxFor: (target: LocalTarget) => string,
 ): Promise<SieveDecision> {
-  const plain = (target: LocalTarget, mailboxName = defaultMailbox, flags?: string[]): FiledCopy => ({
+  const plain = (target: LocalTarget, mailboxName = mailboxFor(target), flags?: string[]): FiledCopy => ({
     target,
     delivery: {
       eventId: event.eventId,
@@ -94,6 +96,8 @@ export async function filedCopies(
   const redirects: Redirect[] = [];
   for (const target of targets) {
     const { accountId } = target.account;
+    // Where keep files: INBOX, or Junk by the spam verdict (the script sees it through spamtest).
+    const defaultMailbox = mailboxFor(target);
     const script = scripts.get(accountId);
     if (!script) {
       copies.push(plain(target));
@@ -110,6 +114,7 @@ export async function filedCopies(
       size: Number(event.size),
       // The acceptance time, not the clock: a redelivered event sees the same currentdate.
       now: message.internalDate,
+      ...sieveSpamVerdict(event),
     });
     const existing = await existingMailboxes(
       ctx.pool,

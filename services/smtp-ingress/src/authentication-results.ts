@@ -22,7 +22,7 @@ export function authenticationResultsHeader(authservId: string, resinfos: string
 }
 
 /** Folding puts CRLF before an existing space, so unfolding gives back the same text (RFC 5322 2.2.3). */
-function fold(text: string): string {
+export function fold(text: string): string {
   const words = text.split(' ');
   let line = '';
   const lines: string[] = [];

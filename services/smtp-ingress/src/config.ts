@@ -1,5 +1,16 @@
 import { hostname as osHostname, tmpdir } from 'node:os';
-import { defineSection, dnsServerList, flag, integer, optionalText, port, text } from '@correo/config';
+import {
+  decimal,
+  defineSection,
+  dnsServerList,
+  flag,
+  integer,
+  optionalText,
+  port,
+  text,
+  url,
+} from '@correo/config';
+import type { SpamFilterConfig } from './spam-filter.js';
 
 /**
  * smtp-ingress's own variables (SMTP_*). Defaults are the production ones; the all-in-one sets the
@@ -36,6 +47,10 @@ export const smtpIngressSection = defineSection({
     SMTP_DNS_CACHE_MAX_ENTRIES: integer({ min: 1, max: 10000000, default: 10000 }),
     SMTP_SPOOL_DIR: text(tmpdir()),
     SMTP_INLINE_BODY_BYTES: integer({ min: 0, max: 512 * 1024, default: 128 * 1024 }),
+    RSPAMD_URL: url(['http', 'https']).optional(),
+    RSPAMD_TIMEOUT_MS: integer({ min: 100, max: 600000, default: 10000 }),
+    SMTP_SPAM_SCAN_SUBMISSION: flag(true),
+    SMTP_SPAM_JUNK_SCORE: decimal({ min: -1000, max: 1000, default: 6 }),
   },
   check(vars) {
     const issues: { variable: string; expected: string }[] = [];
@@ -80,6 +95,14 @@ export const smtpIngressSection = defineSection({
       transferRateWindowMs: vars.SMTP_TRANSFER_RATE_WINDOW_MS,
       shutdownTimeoutMs: vars.SMTP_SHUTDOWN_TIMEOUT_MS,
       inlineBodyBytes: vars.SMTP_INLINE_BODY_BYTES,
+      spamFilter: vars.RSPAMD_URL
+        ? {
+            url: vars.RSPAMD_URL,
+            timeoutMs: vars.RSPAMD_TIMEOUT_MS,
+            scanSubmission: vars.SMTP_SPAM_SCAN_SUBMISSION,
+            junkScore: vars.SMTP_SPAM_JUNK_SCORE,
+          }
+        : undefined,
       senderAuthentication: {
         enabled: vars.SMTP_SENDER_AUTHENTICATION,
         dmarcReject: vars.SMTP_DMARC_REJECT,
@@ -134,6 +157,8 @@ export interface SmtpIngressConfig {
   inlineBodyBytes: number;
   /** SPF, DKIM and DMARC of mail arriving on the MX listener (submission is authenticated instead). */
   senderAuthentication: SenderAuthenticationConfig;
+  /** Rspamd after DATA (spam-filter.ts, docs/spam.md); undefined when RSPAMD_URL is unset. */
+  spamFilter?: SpamFilterConfig;
 }
 
 export interface SenderAuthenticationConfig {

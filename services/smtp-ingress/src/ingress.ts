@@ -8,6 +8,7 @@ import type { IngressBackends } from './ingress-backends.js';
 import { createDnsLookup } from './dns-resolver.js';
 import { createListener, type ListenerName } from './listener.js';
 import { MAIL_ACCEPTED_TOPIC } from './message-intake.js';
+import { createSpamFilter, type SpamThresholdLookup } from './spam-filter.js';
 
 export interface SmtpIngressDeps extends IngressBackends {
   config: SmtpIngressConfig;
@@ -19,6 +20,8 @@ export interface SmtpIngressDeps extends IngressBackends {
   trustedProxies?: readonly string[];
   /** How long a killed pod's connections still count, how long an accept waits for `limits`. */
   leaseTiming?: LeaseTiming;
+  /** The recipients' domains' own spam thresholds (libs/store); default: none, the config's apply. */
+  spamThresholds?: SpamThresholdLookup;
 }
 
 export interface SmtpIngress {
@@ -56,6 +59,13 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
         spoolDir: checks.spoolDir,
       }
     : undefined;
+  const spamFilter = config.spamFilter
+    ? createSpamFilter(
+        config.spamFilter,
+        deps.spamThresholds ?? (() => Promise.resolve(new Map())),
+        deps.logger.child({ component: 'spam-filter' }),
+      )
+    : undefined;
   const names: ListenerName[] = ['mx', 'submission', 'submissions'];
   const started: { name: ListenerName; server: SMTPServer; port: number }[] = [];
   try {
@@ -69,6 +79,7 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
         senderAuthentication,
         loginPolicy,
         trustedProxies: deps.trustedProxies ?? [],
+        spamFilter,
       });
       const port = await listen(server, config.ports[name], config.bindHost);
       started.push({ name, server, port });
@@ -81,7 +92,10 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
     ListenerName,
     number
   >;
-  deps.logger.info({ ports, bindHost: config.bindHost }, 'smtp-ingress listening');
+  deps.logger.info(
+    { ports, bindHost: config.bindHost, spamFilter: config.spamFilter?.url ?? 'off' },
+    'smtp-ingress listening',
+  );
 
   let closing: Promise<void> | undefined;
   return {

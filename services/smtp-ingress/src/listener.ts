@@ -10,6 +10,7 @@ import type { IngressBackends } from './ingress-backends.js';
 import { receiveMessage, type SenderAuthenticationContext } from './message-intake.js';
 import { ingressMetrics } from './metrics.js';
 import { SmtpReply, replies } from './smtp-reply.js';
+import type { SpamFilter } from './spam-filter.js';
 
 /** mx: port 25 role; submission: 587 (STARTTLS); submissions: 465 (implicit TLS). */
 export type ListenerName = 'mx' | 'submission' | 'submissions';
@@ -26,6 +27,8 @@ export interface ListenerSetup {
   loginPolicy: LoginPolicy;
   /** Load balancers whose PROXY header (v1 or v2) names the client (PROXY_TRUSTED_CIDRS). */
   trustedProxies: readonly string[];
+  /** Rspamd after DATA; undefined when RSPAMD_URL is unset. */
+  spamFilter?: SpamFilter;
 }
 
 /** One smtp-server instance with correo's policy; not yet listening. */
@@ -156,6 +159,10 @@ export function createListener(setup: ListenerSetup): SMTPServer {
         directory,
         senderAuthentication: kind === 'mx' ? setup.senderAuthentication : undefined,
         watchData: (data) => hooks.watchData(session.id, data),
+        spam: setup.spamFilter && {
+          filter: setup.spamFilter,
+          spoolDir: config.senderAuthentication.spoolDir,
+        },
       }).then(
         (accepted) => {
           ingressMetrics.messagesAccepted.inc({ listener: name });
@@ -169,6 +176,7 @@ export function createListener(setup: ListenerSetup): SMTPServer {
               blobKey: accepted.blob.key,
               size: accepted.blob.size,
               authentication: accepted.authentication?.results.map((r) => `${r.method}=${r.result}`),
+              spam: accepted.spam && `${accepted.spam.outcome} ${accepted.spam.check.score}`,
             },
             'message accepted',
           );

@@ -4,6 +4,7 @@ import '@correo/runtime/threadpool';
 import { openBackends, requireDatabaseUrl } from '@correo/backends';
 import { createMailPathDirectory } from '@correo/directory';
 import { retryUntilDone, runService } from '@correo/runtime';
+import { readDomainSpamThresholds } from '@correo/store';
 import { loadTlsMaterial, reloadTlsOnRenewal } from '@correo/tls';
 import { smtpIngressSection } from './config.js';
 import { startSmtpIngress } from './ingress.js';
@@ -45,6 +46,7 @@ await runService({
       tls,
       trustedProxies: config.proxy.trustedCidrs,
       leaseTiming: config.limits.leases,
+      spamThresholds: (domains) => readDomainSpamThresholds(backends.pool, domains),
     });
     const certificateWatch = reloadTlsOnRenewal(tlsOptions, tls, [ingress], logger);
     const host = config.smtp.bindHost;

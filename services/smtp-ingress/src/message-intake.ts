@@ -28,6 +28,7 @@ import { receivedHeader } from './received-header.js';
 import { rfc5322Date } from '@correo/dsn';
 import { authenticateSender, type SenderAuthentication } from './sender-authentication.js';
 import { SmtpReply, replies } from './smtp-reply.js';
+import { spamHeaders, withoutForgedSpamHeaders, type SpamDecision, type SpamFilter } from './spam-filter.js';
 
 export const MAIL_ACCEPTED_TOPIC = 'mail.accepted';
 
@@ -48,6 +49,8 @@ export interface IntakeContext {
   senderAuthentication?: SenderAuthenticationContext;
   /** Sees the DATA bytes as they arrive (the minimum transfer rate), without consuming them. */
   watchData?: (data: Readable) => void;
+  /** Rspamd after DATA (RSPAMD_URL); `spoolDir` holds the message while it is asked. */
+  spam?: { filter: SpamFilter; spoolDir: string };
 }
 
 export interface SenderAuthenticationContext {
@@ -61,6 +64,8 @@ export interface AcceptedMessage {
   blob: StoredBlob;
   /** Absent when the checks were skipped (submission, or turned off). */
   authentication?: SenderAuthentication;
+  /** Absent when the spam filter is off. */
+  spam?: SpamDecision;
 }
 
 // Room for what we add to a message (Received, Authentication-Results, Message-ID, Date) on top of the
@@ -124,23 +129,27 @@ async function receiveInSpan(
   const analysis = new CarriedAnalysis();
   let stored: AcceptedBody;
   let authentication: SenderAuthentication | undefined;
-  if (context.senderAuthentication) {
-    const verified = await receiveVerified(source, session, context, context.senderAuthentication, {
+  let spam: SpamDecision | undefined;
+  const authorCheck =
+    context.kind === 'submission' && account
+      ? { check: (header: Buffer) => checkAuthors(header, account, context.directory) }
+      : {};
+  const senderChecks = context.kind === 'mx' ? context.senderAuthentication : undefined;
+  if (senderChecks || context.spam) {
+    const spooled = await receiveSpooled(source, session, context, senderChecks, {
       eventId,
       received,
       maxBytes,
       analysis,
+      firstPass: { complete, ...authorCheck },
     });
-    stored = verified.stored;
-    authentication = verified.authentication;
+    ({ stored, authentication, spam } = spooled);
   } else {
     const message = new HeaderBlockRewriter({
       prepend: received,
       complete,
       rewrite: (header) => withoutForgedAuthenticationResults(header, context.hostname),
-      ...(context.kind === 'submission' && account
-        ? { check: (header: Buffer) => checkAuthors(header, account, context.directory) }
-        : {}),
+      ...authorCheck,
       maxHeaderBytes: context.maxHeaderBytes,
     });
     stored = await readData(source, message, context, () =>
@@ -172,6 +181,14 @@ async function receiveInSpan(
     sha256: blob.sha256,
     analysis: analysis.encoded(blob),
     body: stored.body,
+    spam: spam && {
+      status: spam.check.status,
+      action: spam.check.action,
+      score: spam.check.score,
+      rejectScore: spam.rejectScore,
+      symbols: spam.check.symbols.map((symbol) => `${symbol.name}(${symbol.score})`),
+      junkRecipients: spam.junkRecipients,
+    },
     kind: context.kind === 'mx' ? SubmissionKind.MX : SubmissionKind.SUBMISSION,
     port: session.localPort,
     smtputf8: Boolean(envelope.smtpUtf8),
@@ -203,7 +220,7 @@ async function receiveInSpan(
   } catch (error) {
     throw replies.backendFailure(error);
   }
-  return { eventId, blob, authentication };
+  return { eventId, blob, authentication, spam };
 }
 
 /**
@@ -247,52 +264,92 @@ async function readData<T>(
 }
 
 /**
- * MX with sender checks: DATA goes to a local spool file first, mailauth reads it back, and only then is
- * the message stored with Received + Authentication-Results in front (see README, "Sender
- * authentication"). A message refused for DMARC never reaches the blob store.
+ * Spooled intake, for the checks that need the whole message before the 250: MX sender checks (SPF,
+ * DKIM, DMARC) and the spam filter (Rspamd, any listener). DATA goes to a local spool first, mailauth
+ * and Rspamd read it back, and only then is the message stored with Received, Authentication-Results
+ * and X-Spam-* in front (see README, "Sender authentication"; docs/spam.md). A message refused for
+ * DMARC or as spam never reaches the blob store and nothing is published.
  */
-async function receiveVerified(
+async function receiveSpooled(
   source: SMTPServerDataStream,
   session: SMTPServerSession,
   context: IntakeContext,
-  checks: SenderAuthenticationContext,
-  message: { eventId: string; received: string; maxBytes: number; analysis: CarriedAnalysis },
-): Promise<{ stored: AcceptedBody; authentication: SenderAuthentication }> {
-  const spool = openMessageSpool(checks.spoolDir, message.eventId);
+  checks: SenderAuthenticationContext | undefined,
+  message: {
+    eventId: string;
+    received: string;
+    maxBytes: number;
+    analysis: CarriedAnalysis;
+    /** Submission: the headers it completes and the From check, before anything is asked. */
+    firstPass: { complete: (header: string) => string; check?: (header: Buffer) => Promise<void> };
+  },
+): Promise<{ stored: AcceptedBody; authentication?: SenderAuthentication; spam?: SpamDecision }> {
+  const spool = openMessageSpool(checks?.spoolDir ?? context.spam!.spoolDir, message.eventId);
   try {
-    // Only the header limit and line-end normalisation here: the bytes mailauth verifies are the bytes
-    // stored (below the headers we add).
+    // Only the header limit and line-end normalisation here (plus what submission completes): the
+    // bytes mailauth verifies and Rspamd scans are the bytes stored (below the headers we add).
     const checked = new HeaderBlockRewriter({
       prepend: '',
-      complete: () => '',
+      ...message.firstPass,
       maxHeaderBytes: context.maxHeaderBytes,
     });
     await readData(source, checked, context, () => pipelineAsync(checked, spool.writer()));
 
-    let authentication: SenderAuthentication;
-    try {
-      authentication = await withSpan('smtp-ingress sender authentication', () =>
-        authenticateSender(
-          spool.reader(),
-          {
-            clientIp: session.remoteAddress,
-            helo: session.hostNameAppearsAs || '',
-            mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          },
-          context.hostname,
-          checks.resolver,
-        ),
-      );
-    } catch (error) {
-      throw replies.backendFailure(error);
+    let authentication: SenderAuthentication | undefined;
+    if (checks) {
+      try {
+        authentication = await withSpan('smtp-ingress sender authentication', () =>
+          authenticateSender(
+            spool.reader(),
+            {
+              clientIp: session.remoteAddress,
+              helo: session.hostNameAppearsAs || '',
+              mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+            },
+            context.hostname,
+            checks.resolver,
+          ),
+        );
+      } catch (error) {
+        throw replies.backendFailure(error);
+      }
+      const refusal = dmarcRefusal(authentication, checks.dmarcReject);
+      if (refusal) throw refusal;
     }
-    const refusal = dmarcRefusal(authentication, checks.dmarcReject);
-    if (refusal) throw refusal;
+
+    let spam: SpamDecision | undefined;
+    if (context.spam) {
+      const account = session.user as AccountRef | undefined;
+      const { filter } = context.spam;
+      try {
+        spam = await withSpan('smtp-ingress spam check', () =>
+          filter.judge(
+            () => spool.reader(),
+            {
+              eventId: message.eventId,
+              clientIp: session.remoteAddress,
+              helo: session.hostNameAppearsAs || '',
+              clientHostname: realHostname(session),
+              mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+              recipients: session.envelope.rcptTo.map((rcpt) => rcpt.address),
+              user: account?.address,
+            },
+            context.kind,
+          ),
+        );
+      } catch (error) {
+        throw replies.backendFailure(error);
+      }
+      if (spam.refusal) throw spam.refusal;
+    }
 
     const stored = new HeaderBlockRewriter({
-      prepend: message.received + authentication.header,
+      prepend: message.received + (authentication?.header ?? '') + (spam ? spamHeaders(spam) : ''),
       complete: () => '',
-      rewrite: (header) => withoutForgedAuthenticationResults(header, context.hostname),
+      rewrite: (header) => {
+        const genuine = withoutForgedAuthenticationResults(header, context.hostname);
+        return spam ? withoutForgedSpamHeaders(genuine) : genuine;
+      },
       maxHeaderBytes: context.maxHeaderBytes,
     });
     pipeline(spool.reader(), stored, () => {
@@ -303,13 +360,19 @@ async function receiveVerified(
         maxBytes: message.maxBytes,
         inlineBytes: context.inlineBodyBytes,
       });
-      return { stored: body, authentication };
+      return { stored: body, authentication, spam };
     } catch (error) {
       throw asReply(error, context.maxMessageBytes, context.maxHeaderBytes);
     }
   } finally {
     await spool.remove().catch(() => undefined);
   }
+}
+
+/** The client's reverse DNS name when one was looked up (smtp-server writes "[ip]" otherwise). */
+function realHostname(session: SMTPServerSession): string | undefined {
+  const name = session.clientHostname;
+  return name && !name.startsWith('[') ? name : undefined;
 }
 
 /**

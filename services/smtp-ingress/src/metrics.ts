@@ -47,4 +47,9 @@ export const ingressMetrics = {
     help: 'SPF, DKIM, ARC and DMARC results of messages accepted on the MX listener.',
     labelNames: ['method', 'result'],
   }),
+  spamVerdicts: metrics.counter<'action'>({
+    name: 'correo_smtp_spam_verdicts_total',
+    help: 'Spam filter (Rspamd) verdicts after DATA by what smtp-ingress did: reject, soft_reject, junk, accept, unchecked (Rspamd failed or timed out: accepted, fail open), skipped.',
+    labelNames: ['action'],
+  }),
 };

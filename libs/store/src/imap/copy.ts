@@ -1,4 +1,5 @@
 import type { MailboxWriter } from '../mailbox-writer.js';
+import { enqueueSpamTraining, trainingClass } from '../spam.js';
 import { allocate, inAccountTransaction } from './account-transaction.js';
 
 export interface CopyRequest {
@@ -32,8 +33,8 @@ export async function copyImapMessages(writer: MailboxWriter, request: CopyReque
        WHERE account_id = $1 AND mailbox_id = $2 AND uid = ANY($3::bigint[]) ORDER BY uid`,
       [accountId, fromMailboxId, request.uids],
     );
-    const target = await client.query<{ uidvalidity: string }>(
-      'SELECT uidvalidity FROM mailboxes WHERE id = $1 AND account_id = $2',
+    const target = await client.query<{ uidvalidity: string; special_use: string | null }>(
+      'SELECT uidvalidity, special_use FROM mailboxes WHERE id = $1 AND account_id = $2',
       [toMailboxId, accountId],
     );
     if (!target.rows[0]) return { kind: 'nonexistent' };
@@ -61,6 +62,21 @@ export async function copyImapMessages(writer: MailboxWriter, request: CopyReque
         ),
       ],
     );
+    // Into or out of Junk trains the spam filter (docs/spam.md): queued in this transaction, learned
+    // later by the mda, so the COPY/MOVE never waits on Rspamd.
+    const from = await client.query<{ special_use: string | null }>(
+      'SELECT special_use FROM mailboxes WHERE id = $1 AND account_id = $2',
+      [fromMailboxId, accountId],
+    );
+    const spamClass = trainingClass(from.rows[0]?.special_use ?? null, target.rows[0].special_use);
+    if (spamClass) {
+      await enqueueSpamTraining(
+        client,
+        accountId,
+        source.rows.map((row) => row.message_id),
+        spamClass,
+      );
+    }
     return {
       kind: 'copied',
       uidvalidity: allocated.uidvalidity,
