@@ -77,3 +77,20 @@ export async function freshDatabase(baseUrl = testBackends().databaseUrl): Promi
     },
   };
 }
+
+/** Rspamd as scripts/backends/rspamd.sh started it (RSPAMD_* in .test-backends/env). */
+export interface TestRspamd {
+  /** The scanner: /checkv2. */
+  url: string;
+  /** The controller: /learnspam, /learnham, /stat, with `password`. */
+  controllerUrl: string;
+  password: string;
+}
+
+export function testRspamd(): TestRspamd {
+  return {
+    url: required('RSPAMD_URL'),
+    controllerUrl: required('RSPAMD_CONTROLLER_URL'),
+    password: required('RSPAMD_PASSWORD'),
+  };
+}

@@ -11,3 +11,15 @@ rspamd_config.CORREO_TEST_SCORE = {
   description = 'correo test score header',
   group = 'correo',
 }
+
+-- "X-Correo-Test-Action: soft reject" (or any action name) forces that action, as Rspamd's own
+-- greylist and ratelimit modules do: the tests reach the 451 path through Rspamd itself.
+rspamd_config:register_symbol({
+  name = 'CORREO_TEST_ACTION',
+  type = 'prefilter',
+  priority = 10,
+  callback = function(task)
+    local action = task:get_header('X-Correo-Test-Action')
+    if action then task:set_pre_result(action, 'correo test action') end
+  end,
+})

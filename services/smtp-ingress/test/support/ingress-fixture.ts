@@ -12,7 +12,7 @@ import { loadConfig } from '@correo/config';
 import { createPostgresDirectory, createProvisioning } from '@correo/directory';
 import { createMemoryLimits, MemoryLimitsState } from '@correo/limits';
 import { decodeMailAccepted, type MailAccepted } from '@correo/proto';
-import type { Pool } from '@correo/store';
+import { readDomainSpamThresholds, type Pool } from '@correo/store';
 import { createLogger } from '@correo/telemetry';
 import { startDnsServer, uniqueName, type DnsRecords, type TestDnsServer } from '@correo/testkit';
 import { openTestStack, type StackKind } from '@correo/testkit/stack';
@@ -136,6 +136,7 @@ export async function startIngressFixture(options: FixtureOptions = {}): Promise
       logger: createLogger('smtp-ingress-test', 'silent'),
       tls,
       topic,
+      spamThresholds: (domains) => readDomainSpamThresholds(pool, domains),
     });
     cleanups.push(() => ingress.close());
 
