@@ -1,0 +1,3 @@
+import { spamScenarios } from './spam.js';
+
+spamScenarios('embedded');
