@@ -1,5 +1,6 @@
-import { defineSection, integer, text } from '@correo/config';
+import { defineSection, integer, optionalText, text, url } from '@correo/config';
 import type { HousekeepingSettings } from './housekeeping.js';
+import type { SpamTrainingSettings } from './spam-training.js';
 
 /** What startMda needs besides its adapters; main.ts builds it from the MDA_* variables. */
 export interface MdaSettings {
@@ -21,6 +22,8 @@ export interface MdaSettings {
   maxForwardsPerMessage: number;
   /** Blob collection and bus pruning (docs/security.md, "Erasure of message bodies"). */
   housekeeping: HousekeepingSettings;
+  /** Learning from moves into/out of Junk (docs/spam.md); undefined when RSPAMD_CONTROLLER_URL is unset. */
+  spamTraining?: SpamTrainingSettings;
 }
 
 const DAY = 86_400;
@@ -67,7 +70,12 @@ export const mdaConfigSection = defineSection({
       max: 30 * DAY,
       default: housekeepingDefaults.fenceSeconds,
     }),
+    RSPAMD_CONTROLLER_URL: url(['http', 'https']).optional(),
+    RSPAMD_PASSWORD: optionalText(),
+    MDA_SPAM_TRAINING_INTERVAL_MS: integer({ min: 0, max: 3600000, default: 5000 }),
+    MDA_SPAM_TRAINING_MAX_ATTEMPTS: integer({ min: 1, max: 1000, default: 12 }),
   },
+  secrets: ['RSPAMD_PASSWORD'],
   build(vars, base): MdaSettings {
     return {
       group: vars.MDA_CONSUMER_GROUP,
@@ -85,6 +93,15 @@ export const mdaConfigSection = defineSection({
         unclaimedGraceSeconds: vars.MDA_UNCLAIMED_BLOB_GRACE_SECONDS,
         fenceSeconds: vars.MDA_COLLECTED_BLOB_FENCE_SECONDS,
       },
+      spamTraining: vars.RSPAMD_CONTROLLER_URL
+        ? {
+            controllerUrl: vars.RSPAMD_CONTROLLER_URL,
+            password: vars.RSPAMD_PASSWORD ?? '',
+            intervalMs: vars.MDA_SPAM_TRAINING_INTERVAL_MS,
+            timeoutMs: 30000,
+            maxAttempts: vars.MDA_SPAM_TRAINING_MAX_ATTEMPTS,
+          }
+        : undefined,
     };
   },
 });

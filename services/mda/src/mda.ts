@@ -19,6 +19,7 @@ import { decodeEvent, deliverEvent, deliverEvents } from './deliver-event.js';
 import { startHousekeeping } from './housekeeping.js';
 import type { Housekeeping } from './housekeeping.js';
 import { mdaMetrics } from './metrics.js';
+import { startSpamTraining, type SpamTraining } from './spam-training.js';
 
 export interface MdaDeps {
   bus: Bus;
@@ -34,6 +35,8 @@ export interface MdaDeps {
 export interface Mda {
   /** Blob collection and bus pruning: periodic per the settings, and on demand. */
   housekeeping: Housekeeping;
+  /** Rspamd learning from Junk moves; undefined when RSPAMD_CONTROLLER_URL is unset. */
+  spamTraining?: SpamTraining;
   /** Readiness: fails, saying why, while delivery waits for a backend that is down. */
   checks: Record<string, ReadinessCheck>;
   /** Lets the event in hand finish and commit, then leaves the consumer group. Adapters stay open. */
@@ -123,12 +126,16 @@ export async function startMda(deps: MdaDeps): Promise<Mda> {
   });
   logger.info({ group: config.group, topic: config.acceptedTopic }, 'mda consuming');
   const housekeeping = startHousekeeping({ ...deps, logger, settings: config.housekeeping });
+  const spamTraining =
+    config.spamTraining && startSpamTraining({ ...deps, logger, settings: config.spamTraining });
 
   return {
     housekeeping,
+    spamTraining,
     checks: { delivery: stallCheck([subscription, archive]) },
     async close() {
       await housekeeping.close();
+      await spamTraining?.close();
       await Promise.all([subscription.stop(), archive.stop()]);
     },
   };

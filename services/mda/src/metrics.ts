@@ -21,6 +21,11 @@ export const mdaMetrics = {
     help: 'Active Sieve scripts run at delivery, by outcome (ran, parse-error, runtime-error: kept instead; redirect-kept).',
     labelNames: ['outcome'],
   }),
+  spamTraining: metrics.counter({
+    name: 'correo_mda_spam_training_total',
+    help: 'Messages moved into/out of Junk taught to Rspamd, by class (spam, ham) and outcome (learned, retry, given_up).',
+    labelNames: ['class', 'outcome'],
+  }),
   deadLettered: metrics.counter({
     name: 'correo_mda_dead_lettered_total',
     help: 'mail.accepted events that failed every attempt and went to the dead-letter topic.',

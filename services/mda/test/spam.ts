@@ -1,12 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { MailAcceptedInit } from '@correo/proto';
+import { create, SpamVerdictSchema } from '@correo/proto';
 import { ensureMailbox, putSieveScript } from '@correo/store';
 import { eventually, uniqueName } from '@correo/testkit';
 import type { StackKind } from '@correo/testkit/stack';
 import { MdaTestStack, acceptedEvent } from './helpers/stack.js';
 import { deliveredRows, outcomeCount } from './helpers/rows.js';
+
+interface VerdictInit {
+  status: string;
+  action?: string;
+  score?: number;
+  rejectScore?: number;
+  junkRecipients?: string[];
+}
 
 /** The spam verdict smtp-ingress puts in MailAccepted: Junk per recipient, Sieve spamtest (issue 14). */
 export function spamScenarios(kind: StackKind): void {
@@ -23,12 +31,12 @@ export function spamScenarios(kind: StackKind): void {
     });
 
     /** Publishes a message to `to` with the verdict and returns where each recipient's copy went. */
-    const deliver = async (to: string[], verdict: MailAcceptedInit['spam']) => {
+    const deliver = async (to: string[], verdict: VerdictInit) => {
       const blob = await stack.storeMessage({ from: 'x@remote.test', to, subject: 'offer' });
       const eventId = randomUUID();
       await stack.publishEvent({
         ...acceptedEvent(eventId, 'x@remote.test', { to }, blob),
-        spam: verdict,
+        spam: create(SpamVerdictSchema, verdict),
       });
       await eventually(`${to.length} outcomes`, async () => (await outcomeCount(stack.pool, eventId)) >= to.length);
       const rows = await deliveredRows(stack.pool, eventId);

@@ -58,6 +58,12 @@ async function sendMx(
   ]);
 }
 
+/** The event published after the first `before` ones. */
+async function eventAfter(fixture: IngressFixture, before: number) {
+  const published = await fixture.waitForEvents(before + 1);
+  return published[before]!.event;
+}
+
 const verdicts = () => CounterWatch.start(ingressMetrics.spamVerdicts, 'action');
 
 describe('smtp-ingress asks Rspamd after DATA (RSPAMD_URL)', () => {
@@ -89,13 +95,13 @@ describe('smtp-ingress asks Rspamd after DATA (RSPAMD_URL)', () => {
       message('lunch', 'X-Spam-Status: No, score=-100 forged\r\nX-Spam-Score: -100\r\n'),
     );
     assert.equal(run.exitCode, 0, run.output);
-    const [{ event }] = (await fixture.waitForEvents(before + 1)).slice(before);
-    assert.equal(event!.spam?.status, 'checked');
-    assert.equal(event!.spam?.action, 'no action');
-    assert.ok(event!.spam!.score < 6, `score ${event!.spam!.score}`);
-    assert.equal(event!.spam?.rejectScore, 15);
-    assert.deepEqual(event!.spam?.junkRecipients, []);
-    const stored = (await fixture.storedBytes(event!)).toString('latin1');
+    const event = await eventAfter(fixture, before);
+    assert.equal(event.spam?.status, 'checked');
+    assert.equal(event.spam?.action, 'no action');
+    assert.ok(event.spam!.score < 6, `score ${event.spam!.score}`);
+    assert.equal(event.spam?.rejectScore, 15);
+    assert.deepEqual(event.spam?.junkRecipients, []);
+    const stored = (await fixture.storedBytes(event)).toString('latin1');
     const header = stored.slice(0, stored.indexOf('\r\n\r\n'));
     assert.match(header, /^X-Spam-Status: No, score=\d+\.\d\d required=15\.00 action=no_action/m);
     assert.match(header, /^X-Spam-Score: \d+\.\d\d$/m);
@@ -109,11 +115,11 @@ describe('smtp-ingress asks Rspamd after DATA (RSPAMD_URL)', () => {
     const before = fixture.events.length;
     const run = await sendMx(fixture, fixture.ingress, message('offer', 'X-Correo-Test-Score: 8\r\n'));
     assert.equal(run.exitCode, 0, run.output);
-    const [{ event }] = (await fixture.waitForEvents(before + 1)).slice(before);
-    assert.ok(event!.spam!.score >= 8, `score ${event!.spam!.score}`);
-    assert.deepEqual(event!.spam?.junkRecipients, [USER]);
-    assert.ok(event!.spam?.symbols.some((s) => s.startsWith('CORREO_TEST_SCORE(8')));
-    const stored = (await fixture.storedBytes(event!)).toString('latin1');
+    const event = await eventAfter(fixture, before);
+    assert.ok(event.spam!.score >= 8, `score ${event.spam!.score}`);
+    assert.deepEqual(event.spam?.junkRecipients, [USER]);
+    assert.ok(event.spam?.symbols.some((symbol) => symbol.startsWith('CORREO_TEST_SCORE(8')));
+    const stored = (await fixture.storedBytes(event)).toString('latin1');
     assert.match(stored, /^X-Spam-Status: Yes, score=\d+\.\d\d .*tests=CORREO_TEST_SCORE\(8\)/m);
     assert.match(stored, /^X-Spam-Flag: YES$/m);
     assert.deepEqual(await watch.added(), { junk: 1 });
@@ -135,8 +141,8 @@ describe('smtp-ingress asks Rspamd after DATA (RSPAMD_URL)', () => {
       const before = fixture.events.length;
       const run = await sendMx(fixture, fixture.ingress, message('lenient', 'X-Correo-Test-Score: 8\r\n'));
       assert.equal(run.exitCode, 0, run.output);
-      const [{ event }] = (await fixture.waitForEvents(before + 1)).slice(before);
-      assert.deepEqual(event!.spam?.junkRecipients, []);
+      const event = await eventAfter(fixture, before);
+      assert.deepEqual(event.spam?.junkRecipients, []);
     } finally {
       await putDomainSpamSettings(fixture.pool, domainId, {});
     }
@@ -191,9 +197,9 @@ describe('fail open: Rspamd unreachable or too slow', () => {
         const before = fixture.events.length;
         const run = await sendMx(fixture, ingress, message(`unchecked ${name}`));
         assert.equal(run.exitCode, 0, run.output);
-        const [{ event }] = (await fixture.waitForEvents(before + 1)).slice(before);
-        assert.equal(event!.spam?.status, 'unchecked');
-        const stored = (await fixture.storedBytes(event!)).toString('latin1');
+        const event = await eventAfter(fixture, before);
+        assert.equal(event.spam?.status, 'unchecked');
+        const stored = (await fixture.storedBytes(event)).toString('latin1');
         const reason = name.includes('timeout') ? 'timeout' : 'ECONNREFUSED';
         assert.match(stored, new RegExp(`^X-Spam-Status: unchecked reason=${reason}\\r$`, 'm'));
         assert.deepEqual(await watch.added(), { unchecked: 1 });
@@ -220,9 +226,9 @@ describe('fail open: Rspamd unreachable or too slow', () => {
         'submission',
       );
       assert.equal(run.exitCode, 0, run.output);
-      const [{ event }] = (await fixture.waitForEvents(before + 1)).slice(before);
-      assert.equal(event!.spam?.status, 'skipped');
-      assert.match((await fixture.storedBytes(event!)).toString('latin1'), /^X-Spam-Status: skipped\r$/m);
+      const event = await eventAfter(fixture, before);
+      assert.equal(event.spam?.status, 'skipped');
+      assert.match((await fixture.storedBytes(event)).toString('latin1'), /^X-Spam-Status: skipped\r$/m);
     } finally {
       await ingress.close();
     }
