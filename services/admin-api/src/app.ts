@@ -15,6 +15,7 @@ import { dkimRoutes } from './routes/dkim.js';
 import { relayQueueRoutes } from './routes/relay-queue.js';
 import { sendAsRoutes } from './routes/send-as.js';
 import { sieveRoutes } from './routes/sieve.js';
+import { spamRoutes } from './routes/spam.js';
 import { txtLookup } from './txt-lookup.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import type { Bus } from '@correo/bus';
@@ -80,6 +81,7 @@ export async function buildAdminApi(options: AdminApiOptions): Promise<FastifyIn
       await api.register(aliasRoutes, { prefix: '/aliases' });
       await api.register(tokenRoutes, { prefix: '/tokens' });
       await api.register(dkimRoutes, { prefix: '/domains', pool: options.pool });
+      await api.register(spamRoutes, { prefix: '/domains', pool: options.pool });
       await api.register(relayQueueRoutes, { prefix: '/relay-queue', pool: options.pool });
       await api.register(deadLetterRoutes, { prefix: '/dead-letters', pool: options.pool, bus: options.bus });
       await api.register(deliveryRejectionRoutes, { prefix: '/delivery-rejections', pool: options.pool });
