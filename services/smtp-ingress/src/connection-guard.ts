@@ -1,12 +1,18 @@
+import { clientBlock } from '@correo/auth';
 import { ConnectionCounter, ConnectionLeases } from '@correo/limits';
 import type { ConnectionLease, LeaseTiming, Limits } from '@correo/limits';
 import type { Logger } from '@correo/telemetry';
+import { ingressMetrics } from './metrics.js';
+import { countWithin, HOUR, MINUTE } from './rate-windows.js';
 import { replies, type SmtpReply } from './smtp-reply.js';
 
 export interface ConnectionGuardOptions {
   maxPerIp: number;
-  /** 0: no rate limit. */
+  /** New connections per address and per block (/24, IPv6 /64), across pods; 0: no such limit. */
   perIpPerMinute: number;
+  perIpPerHour?: number;
+  perBlockPerMinute?: number;
+  perBlockPerHour?: number;
   limits: Limits;
   leaseTiming?: LeaseTiming;
   logger: Logger;
@@ -15,7 +21,8 @@ export interface ConnectionGuardOptions {
 /**
  * Concurrent connections per address: counted in this process first (no backend round trip for what
  * this pod alone can refuse), then through connection leases in the limits port, so the cap holds
- * across every ingress pod. The connection rate per address is a counter of the limits port too.
+ * across every ingress pod. The connection rates per address and per block (/24, IPv6 /64) are
+ * counters of the limits port too (rate-windows.ts).
  */
 export class ConnectionGuard {
   private readonly open: ConnectionCounter;
@@ -38,17 +45,44 @@ export class ConnectionGuard {
     if (!this.open.acquire(ip)) return replies.tooManyConnections();
     const entry: { ip: string; lease?: ConnectionLease } = { ip };
     this.counted.set(sessionId, entry);
-    if (this.options.perIpPerMinute > 0) {
-      try {
-        const recent = await this.options.limits.increment(`smtp:connections:${ip}`, 60_000);
-        if (recent > this.options.perIpPerMinute) {
-          this.release(sessionId);
-          return replies.tooManyConnections();
-        }
-      } catch (error) {
-        // An unreachable limits backend must not stop mail: the per-process limit still holds.
-        this.options.logger.warn({ err: error, ip }, 'connection rate limit unavailable, admitting');
+    const { perIpPerMinute, perIpPerHour = 0, perBlockPerMinute = 0, perBlockPerHour = 0 } = this.options;
+    const block = clientBlock(ip);
+    try {
+      const hit = await countWithin(this.options.limits, [
+        {
+          limit: 'ip-connections-minute',
+          key: `smtp:connections:${ip}`,
+          ceiling: perIpPerMinute,
+          windowMs: MINUTE,
+        },
+        {
+          limit: 'ip-connections-hour',
+          key: `smtp:connections-hour:${ip}`,
+          ceiling: perIpPerHour,
+          windowMs: HOUR,
+        },
+        {
+          limit: 'block-connections-minute',
+          key: `smtp:connections:${block}`,
+          ceiling: perBlockPerMinute,
+          windowMs: MINUTE,
+        },
+        {
+          limit: 'block-connections-hour',
+          key: `smtp:connections-hour:${block}`,
+          ceiling: perBlockPerHour,
+          windowMs: HOUR,
+        },
+      ]);
+      if (hit !== null) {
+        this.release(sessionId);
+        ingressMetrics.limitHits.inc({ limit: hit });
+        return replies.connectionRateLimited(hit);
       }
+    } catch (error) {
+      // An unreachable limits backend must not stop mail: the per-process limit still holds.
+      ingressMetrics.checkFailures.inc({ check: 'limits' });
+      this.options.logger.warn({ err: error, ip }, 'connection rate limit unavailable, admitting');
     }
     // Fail-open inside (see ConnectionLeases): an unreachable backend leaves the per-process cap.
     const podsWide = await this.leases.acquire([{ key: `ip:${ip}`, cap: this.options.maxPerIp }]);
