@@ -17,6 +17,8 @@ export interface IngressDecisionsOptions {
 
 /** What a refusal was about beyond the session: the recipient refused at RCPT. */
 export interface DecisionFacts {
+  /** The MAIL FROM refused (the session's envelope does not have it then). */
+  mailFrom?: string;
   recipient?: string;
   symbols?: Record<string, unknown>;
 }
@@ -29,7 +31,15 @@ export interface DecisionFacts {
  * debug level.
  */
 export class IngressDecisions {
+  private readonly writing = new Set<Promise<void>>();
+
   constructor(private readonly options: IngressDecisionsOptions) {}
+
+  /** Waits until every decision so far is written (tests, shutdown). */
+  async flush(): Promise<void> {
+    await Promise.all(this.writing);
+    await this.options.log.flush();
+  }
 
   /** A refusal sent to the client at `stage`. */
   refused(
@@ -46,6 +56,7 @@ export class IngressDecisions {
       outcome,
       reason: reply.reason,
       detail: `${reply.responseCode} ${reply.message}`,
+      ...(facts.mailFrom === undefined ? {} : { mailFrom: facts.mailFrom }),
       ...(facts.recipient === undefined ? {} : { recipients: [facts.recipient] }),
       ...(facts.symbols === undefined ? {} : { symbols: facts.symbols }),
     });
@@ -80,7 +91,8 @@ export class IngressDecisions {
         : {}),
       ...decision,
     };
-    void this.write(full);
+    const writing = this.write(full).finally(() => this.writing.delete(writing));
+    this.writing.add(writing);
   }
 
   private async write(decision: Decision): Promise<void> {

@@ -31,6 +31,8 @@ export interface SmtpIngress {
   ports: Record<ListenerName, number>;
   /** Stops accepting, lets open sessions finish for config.shutdownTimeoutMs, then cuts them. */
   close(): Promise<void>;
+  /** Waits until the decisions made so far are recorded (GET /v1/decisions). */
+  flushDecisions(): Promise<void>;
   /** A renewed certificate (watchTlsMaterial): new connections and STARTTLS get it, open ones keep theirs. */
   updateTls(material: TlsMaterial): void;
 }
@@ -110,9 +112,10 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
     close() {
       closing ??= Promise.all(started.map(({ server }) => closeServer(server)))
         .then(() => guard.close())
-        .then(() => deps.decisions?.flush());
+        .then(() => decisions.flush());
       return closing;
     },
+    flushDecisions: () => decisions.flush(),
     updateTls(material) {
       for (const { server } of started)
         server.updateSecureContext({ key: material.key, cert: material.cert });

@@ -165,7 +165,7 @@ export function createListener(setup: ListenerSetup): SMTPServer {
         .then(() => defence.atMail(kind, session))
         .then(
           () => callback(),
-          (error: unknown) => callback(asReply(error, 'mail', session)),
+          (error: unknown) => callback(asReply(error, 'mail', session, { mailFrom: address.address })),
         );
     },
 
