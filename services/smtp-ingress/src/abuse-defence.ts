@@ -1,5 +1,5 @@
 import type { SMTPServerAddress, SMTPServerSession } from 'smtp-server';
-import { clientBlock, isLoopbackAddress } from '@correo/auth';
+import { isLoopbackAddress } from '@correo/auth';
 import type { AccountRef } from '@correo/directory';
 import type { Limits } from '@correo/limits';
 import type { Logger } from '@correo/telemetry';
@@ -11,7 +11,7 @@ import type { ListenerKind } from './envelope-policy.js';
 import { Greylisting } from './greylisting.js';
 import { checkHelo, checkReverseDns, type ReverseDns } from './helo-checks.js';
 import { ingressMetrics } from './metrics.js';
-import { countWithin, HOUR, MINUTE } from './rate-windows.js';
+import { clientWindows, countWithin, HOUR } from './rate-windows.js';
 import { replaceChecks, senderChecks } from './session-checks.js';
 import { replies, type SmtpReply } from './smtp-reply.js';
 
@@ -82,7 +82,7 @@ export class AbuseDefence {
         detail: `${ip} listed by ${listing.zone} (${listing.answer})`,
       })),
     );
-    for (const listing of blocked.listed) ingressMetrics.senderChecks.inc({ symbol: 'RBL' });
+    ingressMetrics.senderChecks.inc({ symbol: 'RBL' }, blocked.listed.length);
     return null;
   }
 
@@ -93,35 +93,17 @@ export class AbuseDefence {
     if (kind === 'mx' && abuse.heloChecks && !isLoopbackAddress(ip))
       await this.heloFindings(session, hostname);
     if (session.user) return;
-    const block = clientBlock(ip);
     let hit: string | null;
     try {
-      hit = await countWithin(this.deps.limits, [
-        {
-          limit: 'ip-messages-minute',
-          key: `smtp:messages:${ip}`,
-          ceiling: abuse.messagesPerIpPerMinute,
-          windowMs: MINUTE,
-        },
-        {
-          limit: 'ip-messages-hour',
-          key: `smtp:messages-hour:${ip}`,
-          ceiling: abuse.messagesPerIpPerHour,
-          windowMs: HOUR,
-        },
-        {
-          limit: 'block-messages-minute',
-          key: `smtp:messages:${block}`,
-          ceiling: abuse.messagesPerBlockPerMinute,
-          windowMs: MINUTE,
-        },
-        {
-          limit: 'block-messages-hour',
-          key: `smtp:messages-hour:${block}`,
-          ceiling: abuse.messagesPerBlockPerHour,
-          windowMs: HOUR,
-        },
-      ]);
+      hit = await countWithin(
+        this.deps.limits,
+        clientWindows('messages', ip, {
+          ipPerMinute: abuse.messagesPerIpPerMinute,
+          ipPerHour: abuse.messagesPerIpPerHour,
+          blockPerMinute: abuse.messagesPerBlockPerMinute,
+          blockPerHour: abuse.messagesPerBlockPerHour,
+        }),
+      );
     } catch (error) {
       this.failedOpen('limits', error);
       return;

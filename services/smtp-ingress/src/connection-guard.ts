@@ -1,9 +1,8 @@
-import { clientBlock } from '@correo/auth';
 import { ConnectionCounter, ConnectionLeases } from '@correo/limits';
 import type { ConnectionLease, LeaseTiming, Limits } from '@correo/limits';
 import type { Logger } from '@correo/telemetry';
 import { ingressMetrics } from './metrics.js';
-import { countWithin, HOUR, MINUTE } from './rate-windows.js';
+import { clientWindows, countWithin } from './rate-windows.js';
 import { replies, type SmtpReply } from './smtp-reply.js';
 
 export interface ConnectionGuardOptions {
@@ -46,34 +45,16 @@ export class ConnectionGuard {
     const entry: { ip: string; lease?: ConnectionLease } = { ip };
     this.counted.set(sessionId, entry);
     const { perIpPerMinute, perIpPerHour = 0, perBlockPerMinute = 0, perBlockPerHour = 0 } = this.options;
-    const block = clientBlock(ip);
     try {
-      const hit = await countWithin(this.options.limits, [
-        {
-          limit: 'ip-connections-minute',
-          key: `smtp:connections:${ip}`,
-          ceiling: perIpPerMinute,
-          windowMs: MINUTE,
-        },
-        {
-          limit: 'ip-connections-hour',
-          key: `smtp:connections-hour:${ip}`,
-          ceiling: perIpPerHour,
-          windowMs: HOUR,
-        },
-        {
-          limit: 'block-connections-minute',
-          key: `smtp:connections:${block}`,
-          ceiling: perBlockPerMinute,
-          windowMs: MINUTE,
-        },
-        {
-          limit: 'block-connections-hour',
-          key: `smtp:connections-hour:${block}`,
-          ceiling: perBlockPerHour,
-          windowMs: HOUR,
-        },
-      ]);
+      const hit = await countWithin(
+        this.options.limits,
+        clientWindows('connections', ip, {
+          ipPerMinute: perIpPerMinute,
+          ipPerHour: perIpPerHour,
+          blockPerMinute: perBlockPerMinute,
+          blockPerHour: perBlockPerHour,
+        }),
+      );
       if (hit !== null) {
         this.release(sessionId);
         ingressMetrics.limitHits.inc({ limit: hit });

@@ -1,3 +1,4 @@
+import { clientBlock } from '@correo/auth';
 import type { Limits } from '@correo/limits';
 
 /** One rate limit: at most `ceiling` per `windowMs` under `key`, across pods; ceiling 0 is off. */
@@ -35,3 +36,40 @@ export async function countWithin(limits: Limits, windows: readonly RateWindow[]
 
 export const MINUTE = 60_000;
 export const HOUR = 3_600_000;
+
+/** Per-minute and per-hour ceilings for one client address and for its block (/24, IPv6 /64). */
+export interface ClientCeilings {
+  ipPerMinute: number;
+  ipPerHour: number;
+  blockPerMinute: number;
+  blockPerHour: number;
+}
+
+/**
+ * The four windows of `what` (connections, messages) for a client: named like
+ * 'block-messages-hour', keyed `smtp:<what>:<ip or block>` (minute) and `smtp:<what>-hour:...`.
+ */
+export function clientWindows(what: string, ip: string, ceilings: ClientCeilings): RateWindow[] {
+  const block = clientBlock(ip);
+  return [
+    {
+      limit: `ip-${what}-minute`,
+      key: `smtp:${what}:${ip}`,
+      ceiling: ceilings.ipPerMinute,
+      windowMs: MINUTE,
+    },
+    { limit: `ip-${what}-hour`, key: `smtp:${what}-hour:${ip}`, ceiling: ceilings.ipPerHour, windowMs: HOUR },
+    {
+      limit: `block-${what}-minute`,
+      key: `smtp:${what}:${block}`,
+      ceiling: ceilings.blockPerMinute,
+      windowMs: MINUTE,
+    },
+    {
+      limit: `block-${what}-hour`,
+      key: `smtp:${what}-hour:${block}`,
+      ceiling: ceilings.blockPerHour,
+      windowMs: HOUR,
+    },
+  ];
+}
