@@ -92,7 +92,8 @@ export class AbuseDefence {
     const { abuse, hostname } = this.deps.config;
     if (kind === 'mx' && abuse.heloChecks && !isLoopbackAddress(ip))
       await this.heloFindings(session, hostname);
-    if (session.user) return;
+    // Authenticated clients are counted per account (RCPT); this host is not rate-limited here.
+    if (session.user || isLoopbackAddress(ip)) return;
     let hit: string | null;
     try {
       hit = await countWithin(
