@@ -36,7 +36,7 @@ describe('smtp-ingress: HELO and reverse-DNS checks', () => {
   });
 
   /** One message from `client` saying `helo`: the stored bytes. */
-  async function deliver(client: string, helo: string): Promise<string> {
+  async function deliver(client: string, helo: string, headers = ''): Promise<string> {
     const header = encodeProxyHeader(2, { address: client, port: 40000 }, listener);
     const session = await LineClient.openSmtp(fixture.ingress.ports.mx, { preface: header });
     sessions.push(session);
@@ -49,7 +49,7 @@ describe('smtp-ingress: HELO and reverse-DNS checks', () => {
     );
     assert.match(await session.askSmtp(`RCPT TO:<${USER}>`), /^250 /);
     assert.match(await session.askSmtp('DATA'), /^354 /);
-    const reply = await session.askSmtp(`Subject: from ${helo}\r\n\r\nhello\r\n.`);
+    const reply = await session.askSmtp(`${headers}Subject: from ${helo}\r\n\r\nhello\r\n.`);
     const id = /queued as (\S+)/.exec(reply)?.[1];
     assert.ok(id, reply);
     await eventually('the message to be published', () => fixture.events.some((e) => e.event.eventId === id));
@@ -92,6 +92,16 @@ describe('smtp-ingress: HELO and reverse-DNS checks', () => {
     assert.equal(decision?.reason, 'unknown_user');
     assert.deepEqual(decision?.symbols, { HELO_OURS: 3, HELO_NOT_FQDN: 1, RDNS_NONE: 1 });
     assert.equal(decision?.score, 5);
+  });
+
+  test("a client's own X-Correo-Sender-Checks is removed: only ours can be read", async () => {
+    const forged = 'X-Correo-Sender-Checks: score=0.0; ALL_GOOD=0.0\r\n';
+    const clean = await deliver('203.0.113.8', 'mail.good.test', forged);
+    assert.doesNotMatch(clean, /X-Correo-Sender-Checks/i, 'no findings: no header at all');
+    const flagged = await deliver('203.0.113.7', 'bogus', forged.toLowerCase());
+    assert.deepEqual(flagged.match(/^x-correo-sender-checks:[^\r\n]*/gim), [
+      'X-Correo-Sender-Checks: score=2.0; HELO_NOT_FQDN=1.0 RDNS_NONE=1.0',
+    ]);
   });
 
   test('checkHelo on its own', () => {
