@@ -105,7 +105,7 @@ describe('Rspamd on the all-in-one: verdicts at SMTP time, Junk, training by IMA
     const response = await fetch(`${rspamd.controllerUrl}/learn${spamClass}`, {
       method: 'POST',
       headers: { Password: rspamd.password },
-      body: bytes,
+      body: new Uint8Array(bytes),
     });
     const text = await response.text();
     return response.status === 208 && text.includes(`already learned as ${spamClass}`);

@@ -6,7 +6,7 @@ import { imapGatewaySection, startImapGateway } from '@correo/imap-gateway';
 import { mdaConfigSection, startMda } from '@correo/mda';
 import { relayConfigSection, startMtaRelay } from '@correo/mta-relay';
 import { pop3GatewaySection, startPop3Gateway } from '@correo/pop3-gateway';
-import { smtpIngressSection, startSmtpIngress } from '@correo/smtp-ingress';
+import { createDecisionWriter, smtpIngressSection, startSmtpIngress } from '@correo/smtp-ingress';
 import { startWebmail, UserSettingsStore, webmailSection } from '@correo/webmail';
 import { loadTlsMaterial, reloadTlsOnRenewal } from '@correo/tls';
 import { retryUntilDone, type Listener, type RunningService, type ServiceContext } from '@correo/runtime';
@@ -139,6 +139,7 @@ export async function startAllInOne({
       trustedProxies,
       leaseTiming: config.limits.leases,
       spamThresholds: (domains) => readDomainSpamThresholds(backends.pool, domains),
+      decisions: createDecisionWriter(backends.pool, logger.child({ component: 'smtp-ingress' })),
     });
     stops.push(() => smtp.close());
     const imap = await startImapGateway({

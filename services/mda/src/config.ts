@@ -35,6 +35,7 @@ export const housekeepingDefaults: HousekeepingSettings = {
   releasedGraceSeconds: 3600,
   unclaimedGraceSeconds: 7 * DAY,
   fenceSeconds: DAY,
+  decisionRetentionDays: 30,
 };
 
 export const mdaConfigSection = defineSection({
@@ -74,6 +75,11 @@ export const mdaConfigSection = defineSection({
     RSPAMD_PASSWORD: optionalText(),
     MDA_SPAM_TRAINING_INTERVAL_MS: integer({ min: 0, max: 3600000, default: 5000 }),
     MDA_SPAM_TRAINING_MAX_ATTEMPTS: integer({ min: 1, max: 1000, default: 12 }),
+    MDA_DECISION_RETENTION_DAYS: integer({
+      min: 1,
+      max: 3650,
+      default: housekeepingDefaults.decisionRetentionDays,
+    }),
   },
   secrets: ['RSPAMD_PASSWORD'],
   build(vars, base): MdaSettings {
@@ -92,6 +98,7 @@ export const mdaConfigSection = defineSection({
         releasedGraceSeconds: vars.MDA_RELEASED_BLOB_GRACE_SECONDS,
         unclaimedGraceSeconds: vars.MDA_UNCLAIMED_BLOB_GRACE_SECONDS,
         fenceSeconds: vars.MDA_COLLECTED_BLOB_FENCE_SECONDS,
+        decisionRetentionDays: vars.MDA_DECISION_RETENTION_DAYS,
       },
       spamTraining: vars.RSPAMD_CONTROLLER_URL
         ? {

@@ -11,10 +11,15 @@ import type { MessageView } from '@correo/sieve';
 export function targetMailbox(event: MailAccepted, recipient: string): string {
   const junk = event.spam?.junkRecipients ?? [];
   if (junk.some((r) => r.toLowerCase() === recipient.toLowerCase())) return 'Junk';
+  return dmarcQuarantined(event) ? 'Junk' : 'INBOX';
+}
+
+/** The message fails DMARC of a domain whose policy is quarantine (or reject, not refused at SMTP time). */
+export function dmarcQuarantined(event: MailAccepted): boolean {
   const dmarc = event.authenticationResults?.results.find((r) => r.method === 'dmarc');
-  if (dmarc?.result !== 'fail') return 'INBOX';
+  if (dmarc?.result !== 'fail') return false;
   const policy = dmarc.properties['policy.dmarc'];
-  return policy === 'quarantine' || policy === 'reject' ? 'Junk' : 'INBOX';
+  return policy === 'quarantine' || policy === 'reject';
 }
 
 /**

@@ -7,6 +7,7 @@ import { retryUntilDone, runService } from '@correo/runtime';
 import { readDomainSpamThresholds } from '@correo/store';
 import { loadTlsMaterial, reloadTlsOnRenewal } from '@correo/tls';
 import { smtpIngressSection } from './config.js';
+import { createDecisionWriter } from './decisions.js';
 import { startSmtpIngress } from './ingress.js';
 import { MAIL_ACCEPTED_TOPIC } from './message-intake.js';
 
@@ -47,6 +48,7 @@ await runService({
       trustedProxies: config.proxy.trustedCidrs,
       leaseTiming: config.limits.leases,
       spamThresholds: (domains) => readDomainSpamThresholds(backends.pool, domains),
+      decisions: createDecisionWriter(backends.pool, logger),
     });
     const certificateWatch = reloadTlsOnRenewal(tlsOptions, tls, [ingress], logger);
     const host = config.smtp.bindHost;

@@ -51,6 +51,8 @@ export interface IntakeContext {
   watchData?: (data: Readable) => void;
   /** Rspamd after DATA (RSPAMD_URL); `spoolDir` holds the message while it is asked. */
   spam?: { filter: SpamFilter; spoolDir: string };
+  /** X-Correo-Sender-Checks with its CRLF, or '' (session-checks.ts). */
+  senderChecksHeader?: string;
 }
 
 export interface SenderAuthenticationContext {
@@ -106,7 +108,7 @@ async function receiveInSpan(
   const account = session.user as AccountRef | undefined;
   const recipients = session.envelope.rcptTo.map((rcpt) => rcpt.address);
 
-  const received = receivedHeader({
+  const receivedField = receivedHeader({
     helo: session.hostNameAppearsAs || '',
     clientIp: session.remoteAddress,
     clientHostname: session.clientHostname || `[${session.remoteAddress}]`,
@@ -117,6 +119,8 @@ async function receiveInSpan(
     tls: session.tlsOptions ? `${session.tlsOptions.version} ${session.tlsOptions.name}` : undefined,
     receivedAt,
   });
+  // Our findings about the client (abuse-defence.ts) go on top with the Received header.
+  const received = receivedField + (context.senderChecksHeader ?? '');
   const complete =
     context.kind === 'submission'
       ? (header: string) =>

@@ -12,7 +12,7 @@ import { loadConfig } from '@correo/config';
 import { createPostgresDirectory, createProvisioning } from '@correo/directory';
 import { createMemoryLimits, MemoryLimitsState } from '@correo/limits';
 import { decodeMailAccepted, type MailAccepted } from '@correo/proto';
-import { readDomainSpamThresholds, type Pool } from '@correo/store';
+import { DecisionWriter, readDomainSpamThresholds, type Pool } from '@correo/store';
 import { createLogger } from '@correo/telemetry';
 import { startDnsServer, uniqueName, type DnsRecords, type TestDnsServer } from '@correo/testkit';
 import { openTestStack, type StackKind } from '@correo/testkit/stack';
@@ -42,6 +42,8 @@ export interface FixtureOptions {
   loginLimiter?: LoginLimiterOptions;
   /** The login policy's clock (a RecordingClock): its waits are asserted, not measured. */
   loginClock?: Pick<LoginPolicyOptions, 'now' | 'sleep'>;
+  /** PROXY_TRUSTED_CIDRS of the ingress (tests that present other client addresses). */
+  trustedProxies?: string[];
 }
 
 export interface PublishedEvent {
@@ -65,6 +67,8 @@ export interface IngressFixture {
   waitForEvents(count: number, timeoutMs?: number): Promise<PublishedEvent[]>;
   /** The ingress's in-process limits (login counters): `sweep(t)` forgets what has expired by time t. */
   limitsState: MemoryLimitsState;
+  /** Where the ingress records its decisions (mail_decisions of the test database). */
+  decisions: DecisionWriter;
   blobBytes(key: string): Promise<Buffer>;
   /**
    * The stored message an event names: its own body when it rides in the event (up to
@@ -124,7 +128,10 @@ export async function startIngressFixture(options: FixtureOptions = {}): Promise
     const config = loadConfig(testEnv(env), { smtp: smtpIngressSection }).smtp;
     const limitsState = new MemoryLimitsState();
     const limits = createMemoryLimits({ state: limitsState });
+    const decisions = new DecisionWriter(pool);
     const ingress = await startSmtpIngress({
+      decisions,
+      trustedProxies: options.trustedProxies ?? [],
       config,
       bus,
       blobs,
@@ -162,6 +169,7 @@ export async function startIngressFixture(options: FixtureOptions = {}): Promise
       dns,
       events,
       limitsState,
+      decisions,
       async waitForEvents(count, timeoutMs = 20_000) {
         const deadline = Date.now() + timeoutMs;
         while (events.length < count) {
@@ -182,6 +190,7 @@ export async function startIngressFixture(options: FixtureOptions = {}): Promise
           logger: createLogger('smtp-ingress-test', 'silent'),
           tls,
           topic,
+          decisions,
           ...overrides,
         });
       },
