@@ -21,6 +21,8 @@ export interface DecisionFacts {
   mailFrom?: string;
   recipient?: string;
   symbols?: Record<string, unknown>;
+  /** The spam verdict's score (Rspamd plus the sender checks) instead of the sender checks' alone. */
+  score?: number;
 }
 
 /**
@@ -59,6 +61,7 @@ export class IngressDecisions {
       ...(facts.mailFrom === undefined ? {} : { mailFrom: facts.mailFrom }),
       ...(facts.recipient === undefined ? {} : { recipients: [facts.recipient] }),
       ...(facts.symbols === undefined ? {} : { symbols: facts.symbols }),
+      ...(facts.score === undefined ? {} : { score: facts.score }),
     });
   }
 

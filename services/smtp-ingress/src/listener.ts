@@ -14,7 +14,7 @@ import { receiveMessage, type SenderAuthenticationContext } from './message-inta
 import { ingressMetrics } from './metrics.js';
 import { senderChecks, senderChecksHeader } from './session-checks.js';
 import { SmtpReply, replies } from './smtp-reply.js';
-import type { SpamFilter } from './spam-filter.js';
+import { SpamRefusal, symbolScores, type SpamFilter } from './spam-filter.js';
 
 /** mx: port 25 role; submission: 587 (STARTTLS); submissions: 465 (implicit TLS). */
 export type ListenerName = 'mx' | 'submission' | 'submissions';
@@ -209,6 +209,20 @@ export function createListener(setup: ListenerSetup): SMTPServer {
           for (const result of accepted.authentication?.results ?? []) {
             ingressMetrics.senderAuthentication.inc({ method: result.method, result: result.result });
           }
+          const spam = accepted.spam;
+          if (spam?.outcome === 'junk') {
+            // Accepted, but filed into Junk for these recipients: recorded like a refusal (GET /v1/decisions).
+            decisions.decide(name, session, {
+              stage: 'data',
+              outcome: 'junk',
+              reason: 'spam-score',
+              detail: `spam score ${spam.check.score.toFixed(2)}: filed into Junk for ${spam.junkRecipients.join(', ')}`,
+              eventId: accepted.eventId,
+              recipients: spam.junkRecipients,
+              score: spam.check.score,
+              symbols: symbolScores(spam.check),
+            });
+          }
           log.info(
             {
               eventId: accepted.eventId,
@@ -221,7 +235,17 @@ export function createListener(setup: ListenerSetup): SMTPServer {
           );
           callback(null, `2.0.0 Ok: queued as ${accepted.eventId}`);
         },
-        (error: unknown) => callback(asReply(error, 'data', session)),
+        (error: unknown) =>
+          callback(
+            asReply(
+              error,
+              'data',
+              session,
+              error instanceof SpamRefusal
+                ? { score: error.check.score, symbols: symbolScores(error.check) }
+                : undefined,
+            ),
+          ),
       );
     },
   };

@@ -28,6 +28,7 @@ import { receivedHeader } from './received-header.js';
 import { rfc5322Date } from '@correo/dsn';
 import { authenticateSender, type SenderAuthentication } from './sender-authentication.js';
 import { SmtpReply, replies } from './smtp-reply.js';
+import { senderChecks } from './session-checks.js';
 import { spamHeaders, withoutForgedSpamHeaders, type SpamDecision, type SpamFilter } from './spam-filter.js';
 
 export const MAIL_ACCEPTED_TOPIC = 'mail.accepted';
@@ -337,6 +338,7 @@ async function receiveSpooled(
               mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
               recipients: session.envelope.rcptTo.map((rcpt) => rcpt.address),
               user: account?.address,
+              senderChecks: senderChecks(session).checks.map((c) => ({ name: c.symbol, score: c.score })),
             },
             context.kind,
           ),

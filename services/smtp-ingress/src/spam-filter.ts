@@ -30,6 +30,11 @@ export interface SpamCheckEnvelope {
   recipients: string[];
   /** The SASL identity on submission. */
   user?: string;
+  /**
+   * What the connection and envelope stages found (HELO, rDNS, DNSBL in score mode: session-checks.ts):
+   * added to Rspamd's score and symbols, so one verdict weighs both.
+   */
+  senderChecks?: SpamSymbol[];
 }
 
 /** One symbol that scored. */
@@ -83,10 +88,12 @@ export function createSpamFilter(
   return {
     config,
     async judge(message, envelope, kind) {
-      const check =
+      const check = withSenderChecks(
         kind === 'submission' && !config.scanSubmission
           ? skipped()
-          : await askRspamd(config, message, envelope);
+          : await askRspamd(config, message, envelope),
+        envelope.senderChecks ?? [],
+      );
       const domains = envelope.recipients.map(domainOf);
       const own = check.status === 'checked' ? await thresholds(domains) : new Map();
       const decision = decide(check, envelope.recipients, own, config.junkScore);
@@ -129,7 +136,9 @@ export function decide(
     return { outcome: check.status, check, rejectScore, junkRecipients: [] };
   }
   const rejects = settings.every((s) =>
-    s.rejectScore !== undefined ? check.score >= s.rejectScore : check.action === 'reject',
+    s.rejectScore !== undefined
+      ? check.score >= s.rejectScore
+      : check.action === 'reject' || check.score >= check.requiredScore,
   );
   if (rejects && recipients.length > 0) {
     return {
@@ -137,7 +146,7 @@ export function decide(
       check,
       rejectScore,
       junkRecipients: [],
-      refusal: new SmtpReply(550, '5.7.1', 'Message rejected as spam', 'spam'),
+      refusal: new SpamRefusal(550, '5.7.1', 'Message rejected as spam', 'spam', check),
     };
   }
   if (check.action === 'soft reject') {
@@ -146,7 +155,13 @@ export function decide(
       check,
       rejectScore,
       junkRecipients: [],
-      refusal: new SmtpReply(451, '4.7.1', 'Message deferred by the spam filter, try again later', 'spam_deferred'),
+      refusal: new SpamRefusal(
+        451,
+        '4.7.1',
+        'Message deferred by the spam filter, try again later',
+        'spam_deferred',
+        check,
+      ),
     };
   }
   const junkRecipients = recipients.filter((_, i) => check.score >= (settings[i]!.junkScore ?? defaultJunkScore));
@@ -182,6 +197,33 @@ export function withoutForgedSpamHeaders(headerBlock: string): string {
     return !name || !SPAM_HEADER_NAMES.includes(name);
   });
   return kept.join('') + headerBlock.slice(consumed);
+}
+
+/** Rspamd's verdict plus the session's sender checks (only a verdict Rspamd gave gets them). */
+function withSenderChecks(check: SpamCheck, found: SpamSymbol[]): SpamCheck {
+  if (check.status !== 'checked' || found.length === 0) return check;
+  const symbols = [...check.symbols, ...found].sort(
+    (a, b) => Math.abs(b.score) - Math.abs(a.score) || a.name.localeCompare(b.name),
+  );
+  return { ...check, score: check.score + found.reduce((sum, s) => sum + s.score, 0), symbols };
+}
+
+/** A refusal after DATA with the verdict behind it (for the decision record). */
+export class SpamRefusal extends SmtpReply {
+  constructor(
+    code: number,
+    enhancedCode: string,
+    text: string,
+    reason: string,
+    readonly check: SpamCheck,
+  ) {
+    super(code, enhancedCode, text, reason);
+  }
+}
+
+/** The symbols as the decision record keeps them: name -> score. */
+export function symbolScores(check: SpamCheck): Record<string, number> {
+  return Object.fromEntries(check.symbols.map((symbol) => [symbol.name, round(symbol.score)]));
 }
 
 function skipped(): SpamCheck {
