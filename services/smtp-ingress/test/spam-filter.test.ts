@@ -4,8 +4,9 @@ import { writeFile, readdir } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig } from '@correo/config';
+import { encodeProxyHeader } from '@correo/line-server';
 import { listDecisions, putDomainSpamSettings } from '@correo/store';
-import { CounterWatch, freePort, swaks, testRspamd, uniqueName } from '@correo/testkit';
+import { CounterWatch, LineClient, freePort, swaks, testRspamd, uniqueName } from '@correo/testkit';
 import { smtpIngressSection, type SmtpIngress } from '../src/index.js';
 import { ingressMetrics } from '../src/metrics.js';
 import {
@@ -167,6 +168,33 @@ describe('smtp-ingress asks Rspamd after DATA (RSPAMD_URL)', () => {
     const run = await sendMx(fixture, fixture.ingress, message('later', 'X-Correo-Test-Action: soft reject\r\n'));
     assert.ok(run.replies.some((line) => /^451 4\.7\.1/.test(line)), run.output);
     assert.equal(fixture.events.length, before);
+  });
+
+  test("the session's sender checks (HELO, rDNS) add to Rspamd's score in one verdict", async () => {
+    const env = testEnv({ RSPAMD_URL: testRspamd().url, SMTP_DNS_SERVERS: fixture.dns.address });
+    const ingress = await fixture.startIngress({
+      config: loadConfig(env, { smtp: smtpIngressSection }).smtp,
+      trustedProxies: ['127.0.0.0/8'],
+    });
+    const session = await LineClient.openSmtp(ingress.ports.mx, {
+      // 203.0.113.7 has no PTR in the test zone, and "bogus" is no domain name: 1 + 1.
+      preface: encodeProxyHeader(2, { address: '203.0.113.7', port: 40000 }, { address: '127.0.0.1', port: 25 }),
+    });
+    try {
+      const before = fixture.events.length;
+      assert.match(await session.askSmtp('EHLO bogus'), /^250/);
+      assert.match(await session.askSmtp('MAIL FROM:<ana@remote.example>'), /^250 /);
+      assert.match(await session.askSmtp(`RCPT TO:<${USER}>`), /^250 /);
+      assert.match(await session.askSmtp('DATA'), /^354 /);
+      const reply = await session.askSmtp(`${message('checks').replace(/\r\n$/, '')}\r\n.`);
+      assert.match(reply, /^250 /);
+      const event = await eventAfter(fixture, before);
+      assert.ok(event.spam?.symbols.includes('HELO_NOT_FQDN(1)'), event.spam?.symbols.join(' '));
+      assert.ok(event.spam?.symbols.includes('RDNS_NONE(1)'), event.spam?.symbols.join(' '));
+    } finally {
+      session.destroy();
+      await ingress.close();
+    }
   });
 
   test('authenticated submission is scanned too (outbound, Rspamd sees the user)', async () => {
