@@ -201,6 +201,13 @@ export const dashboards: Dashboard[] = [
         ],
       },
       {
+        // docs/spam.md: what smtp-ingress did with Rspamd's verdict after DATA (unchecked: Rspamd
+        // failed or timed out and the message was accepted unscanned; CorreoSpamFilterUnreachable).
+        title: 'Spam verdicts per second',
+        unit: 'ops',
+        queries: [[rate('correo_smtp_spam_verdicts_total', 'action'), '{{action}}']],
+      },
+      {
         title: 'Accepted bytes per second',
         unit: 'Bps',
         queries: [[rate('correo_smtp_accepted_bytes_total', 'listener'), '{{listener}}']],

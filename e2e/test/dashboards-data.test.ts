@@ -5,7 +5,15 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { eventually, queuedId, runProgram, swaks, uniqueName, type ServiceProcesses } from '@correo/testkit';
+import {
+  eventually,
+  queuedId,
+  runProgram,
+  swaks,
+  testRspamd,
+  uniqueName,
+  type ServiceProcesses,
+} from '@correo/testkit';
 import { AdminClient } from './support/admin-client.js';
 import { startRemoteMx, type RemoteMx } from './support/remote-mx.js';
 import { startPrometheus, type TestPrometheus } from './support/prometheus.js';
@@ -55,6 +63,8 @@ before(async () => {
       RELAY_CONSUMER_GROUP: uniqueName('relay'),
       RELAY_TRANSPORT_MAP: `${far}=127.0.0.1:${remote.port}`,
       SMTP_MAX_CONNECTIONS_PER_IP: String(MAX_CONNECTIONS_PER_IP),
+      // The spam verdicts panel: smtp-ingress asks Rspamd (scripts/backends/rspamd.sh).
+      RSPAMD_URL: testRspamd().url,
     },
     { processes: 'per-service' },
   );

@@ -58,6 +58,7 @@ test('every alert links its runbook, and the runbook exists', () => {
     'auth-failure-spike',
     'backend-unavailable',
     'pods-restarting',
+    'spam-filter-unreachable',
   ]) {
     assert.ok(
       alerts.some((a) => a.annotations?.runbook_url === `${RUNBOOK_URL}${topic}.md`),
