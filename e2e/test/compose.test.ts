@@ -21,6 +21,7 @@ const SECRETS = {
   CORREO_S3_SECRET_ACCESS_KEY: 'compose-test-s3-secret-0123456789',
   CORREO_POSTGRES_PASSWORD: 'compose-test-postgres-0123456789',
   CORREO_GRAFANA_ADMIN_PASSWORD: 'compose-test-grafana-0123456789',
+  CORREO_RSPAMD_PASSWORD: 'compose-test-rspamd-0123456789',
 };
 
 function composeBinary(): string {
@@ -50,7 +51,7 @@ test('docker-compose.yml is valid and in step with the config schema', { timeout
   assert.equal(run.status, 0, run.stderr);
   const project = JSON.parse(run.stdout) as { services: Record<string, ComposeService> };
 
-  for (const backend of ['kafka', 'postgres', 'redis', 'minio', 'otel-collector']) {
+  for (const backend of ['kafka', 'postgres', 'redis', 'minio', 'otel-collector', 'rspamd']) {
     assert.ok(project.services[backend], `compose has ${backend}`);
     assert.ok(project.services[backend]?.healthcheck, `${backend} has a health check`);
   }
@@ -96,6 +97,7 @@ test(
     assert.equal(services.minio?.environment?.MINIO_ROOT_PASSWORD, SECRETS.CORREO_S3_SECRET_ACCESS_KEY);
     assert.equal(services.mda?.environment?.S3_SECRET_ACCESS_KEY, SECRETS.CORREO_S3_SECRET_ACCESS_KEY);
     assert.equal(services.postgres?.environment?.POSTGRES_PASSWORD, SECRETS.CORREO_POSTGRES_PASSWORD);
+    assert.equal(services.mda?.environment?.RSPAMD_PASSWORD, SECRETS.CORREO_RSPAMD_PASSWORD);
     assert.equal(
       services.grafana?.environment?.GF_SECURITY_ADMIN_PASSWORD,
       SECRETS.CORREO_GRAFANA_ADMIN_PASSWORD,
@@ -143,7 +145,8 @@ test(
     };
     const targets = scrape.scrape_configs.flatMap((job) => job.static_configs.flatMap((c) => c.targets));
     const correoServices = Object.entries(services)
-      .filter(([name, s]) => s.build !== undefined && name !== 'migrate')
+      // rspamd is built too (Debian's package), but it is a backend, not a correo service.
+      .filter(([name, s]) => s.build !== undefined && name !== 'migrate' && name !== 'rspamd')
       .map(([name]) => name);
     assert.deepEqual(
       correoServices.filter((name) => !targets.includes(`${name}:9464`)),
