@@ -52,7 +52,11 @@ describe('Rspamd on the all-in-one: verdicts at SMTP time, Junk, training by IMA
   });
 
   /** Sends over the MX port; the Message-ID is unique so Rspamd's learn history starts fresh. */
-  async function send(subject: string, extra = '', body = 'Hi, the report for friday is attached below, see you at the meeting in the blue room.') {
+  async function send(
+    subject: string,
+    extra = '',
+    body = 'Hi, the report for friday is attached below, see you at the meeting in the blue room.',
+  ) {
     const messageId = `<${uniqueName('spam-e2e')}@remote.example>`;
     const file = join(app.dataDir, `${uniqueName('msg')}.eml`);
     await writeFile(
@@ -60,7 +64,18 @@ describe('Rspamd on the all-in-one: verdicts at SMTP time, Junk, training by IMA
       `From: Ana <ana@remote.example>\r\nTo: ${app.demo.address}\r\nSubject: ${subject}\r\n` +
         `Message-ID: ${messageId}\r\nDate: Sat, 05 Dec 2026 01:00:00 +0000\r\n${extra}\r\n${body}\r\n`,
     );
-    const run = await swaks(['--server', app.host, '--port', String(app.ports.mx), '--from', 'ana@remote.example', '--to', app.demo.address, '--data', file]);
+    const run = await swaks([
+      '--server',
+      app.host,
+      '--port',
+      String(app.ports.mx),
+      '--from',
+      'ana@remote.example',
+      '--to',
+      app.demo.address,
+      '--data',
+      file,
+    ]);
     return { run, messageId };
   }
 
@@ -113,7 +128,10 @@ describe('Rspamd on the all-in-one: verdicts at SMTP time, Junk, training by IMA
 
   test('GTUBE is refused with 550 5.7.1 and never reaches a mailbox', async () => {
     const { run, messageId } = await send('gtube', '', GTUBE);
-    assert.ok(run.replies.some((line) => /^550 5\.7\.1/.test(line)), run.output);
+    assert.ok(
+      run.replies.some((line) => /^550 5\.7\.1/.test(line)),
+      run.output,
+    );
     const lock = await imap.getMailboxLock('INBOX');
     try {
       assert.deepEqual(await imap.search({ header: { 'message-id': messageId } }, { uid: true }), []);
@@ -167,7 +185,13 @@ describe('Rspamd on the all-in-one: verdicts at SMTP time, Junk, training by IMA
     const rescuedBytes = await storedBytes('INBOX', await uidIn('INBOX', rescued.messageId));
     await eventually('Rspamd learned a second message', async () => (await learns()) >= learnedBefore + 2);
     assert.ok(await learnedAs('ham', rescuedBytes), 'Rspamd learned the rescued message as ham');
-    assert.match(await app.metrics(), /^correo_mda_spam_training_total\{class="spam",outcome="learned"\} [1-9]/m);
-    assert.match(await app.metrics(), /^correo_mda_spam_training_total\{class="ham",outcome="learned"\} [1-9]/m);
+    assert.match(
+      await app.metrics(),
+      /^correo_mda_spam_training_total\{class="spam",outcome="learned"\} [1-9]/m,
+    );
+    assert.match(
+      await app.metrics(),
+      /^correo_mda_spam_training_total\{class="ham",outcome="learned"\} [1-9]/m,
+    );
   });
 });

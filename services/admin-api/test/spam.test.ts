@@ -15,8 +15,8 @@ describe('GET/PUT /v1/domains/{id}/spam', () => {
       const tenant = (await client.call('POST', '/v1/tenants', { body: { name } })).body.id as string;
       const created = await client.call('POST', '/v1/domains', { body: { name: domain, tenantId: tenant } });
       assert.equal(created.status, 201);
-      const token = (await client.call('POST', '/v1/tokens', { body: { name: 'ops', tenantId: tenant } })).body
-        .secret as string;
+      const token = (await client.call('POST', '/v1/tokens', { body: { name: 'ops', tenantId: tenant } }))
+        .body.secret as string;
       return { token, id: created.body.id as string };
     };
     const ours = await tenantDomain(`t-${run}`, `ours-${run}.test`);
@@ -24,14 +24,27 @@ describe('GET/PUT /v1/domains/{id}/spam', () => {
     const path = `/v1/domains/${ours.id}/spam`;
 
     assert.deepEqual((await client.call('GET', path, { token: ours.token })).body, {});
-    const put = await client.call('PUT', path, { token: ours.token, body: { rejectScore: 10, junkScore: 3.5 } });
+    const put = await client.call('PUT', path, {
+      token: ours.token,
+      body: { rejectScore: 10, junkScore: 3.5 },
+    });
     assert.equal(put.status, 200, JSON.stringify(put.body));
     assert.deepEqual(put.body, { rejectScore: 10, junkScore: 3.5 });
-    assert.deepEqual((await client.call('GET', path, { token: ours.token })).body, { rejectScore: 10, junkScore: 3.5 });
+    assert.deepEqual((await client.call('GET', path, { token: ours.token })).body, {
+      rejectScore: 10,
+      junkScore: 3.5,
+    });
     const seen = await readDomainSpamThresholds(api().pool, [`OURS-${run}.test`]);
-    assert.deepEqual(seen.get(`ours-${run}.test`), { rejectScore: 10, junkScore: 3.5 }, 'what smtp-ingress reads');
+    assert.deepEqual(
+      seen.get(`ours-${run}.test`),
+      { rejectScore: 10, junkScore: 3.5 },
+      'what smtp-ingress reads',
+    );
 
-    const inverted = await client.call('PUT', path, { token: ours.token, body: { rejectScore: 2, junkScore: 5 } });
+    const inverted = await client.call('PUT', path, {
+      token: ours.token,
+      body: { rejectScore: 2, junkScore: 5 },
+    });
     assert.equal(inverted.status, 400);
     assert.equal(inverted.body.error.code, 'invalid_thresholds');
     const nonsense = await client.call('PUT', path, { token: ours.token, body: { junkScore: 'high' } });
@@ -39,7 +52,10 @@ describe('GET/PUT /v1/domains/{id}/spam', () => {
 
     // Another tenant's token neither reads nor writes them.
     assert.equal((await client.call('GET', path, { token: theirs.token })).status, 404);
-    assert.equal((await client.call('PUT', path, { token: theirs.token, body: { junkScore: 1 } })).status, 404);
+    assert.equal(
+      (await client.call('PUT', path, { token: theirs.token, body: { junkScore: 1 } })).status,
+      404,
+    );
 
     const cleared = await client.call('PUT', path, { token: ours.token, body: {} });
     assert.deepEqual(cleared.body, {});

@@ -70,7 +70,12 @@ export function startSpamTraining(deps: {
     for (;;) {
       const jobs = await claimSpamTrainingJobs(pool, BATCH, LEASE_SECONDS);
       for (const job of jobs) {
-        const fields = { jobId: job.id, accountId: job.accountId, messageId: job.messageId, class: job.spamClass };
+        const fields = {
+          jobId: job.id,
+          accountId: job.accountId,
+          messageId: job.messageId,
+          class: job.spamClass,
+        };
         try {
           await learn(job);
           await completeSpamTrainingJob(pool, job.id);
@@ -88,7 +93,10 @@ export function startSpamTraining(deps: {
             const retryIn = Math.min(3600, 30 * 2 ** (job.attempts - 1));
             await retrySpamTrainingJob(pool, job.id, message, retryIn);
             mdaMetrics.spamTraining.inc({ class: job.spamClass, outcome: 'retry' });
-            logger.warn({ ...fields, attempts: job.attempts, retryIn, error: message }, 'spam training failed: will retry');
+            logger.warn(
+              { ...fields, attempts: job.attempts, retryIn, error: message },
+              'spam training failed: will retry',
+            );
           }
         }
       }

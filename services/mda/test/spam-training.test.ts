@@ -77,7 +77,12 @@ describe('spam training: Junk moves queue learns, the mda works them against Rsp
     assert.deepEqual(await jobs(account.accountId), [{ class: 'spam', attempts: 0, last_error: null }]);
 
     const watch = await CounterWatch.start(mdaMetrics.spamTraining, 'outcome', { class: 'spam' });
-    const settings = { controllerUrl: rspamd.controllerUrl, intervalMs: 0, timeoutMs: 10_000, maxAttempts: 3 };
+    const settings = {
+      controllerUrl: rspamd.controllerUrl,
+      intervalMs: 0,
+      timeoutMs: 10_000,
+      maxAttempts: 3,
+    };
     const logger = createLogger('spam-training-test', 'silent');
     const wrong = startSpamTraining({
       pool: stack.pool,

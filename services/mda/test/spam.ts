@@ -38,7 +38,10 @@ export function spamScenarios(kind: StackKind): void {
         ...acceptedEvent(eventId, 'x@remote.test', { to }, blob),
         spam: create(SpamVerdictSchema, verdict),
       });
-      await eventually(`${to.length} outcomes`, async () => (await outcomeCount(stack.pool, eventId)) >= to.length);
+      await eventually(
+        `${to.length} outcomes`,
+        async () => (await outcomeCount(stack.pool, eventId)) >= to.length,
+      );
       const rows = await deliveredRows(stack.pool, eventId);
       return Object.fromEntries(rows.map((r) => [r.recipient, r.mailbox_name]));
     };

@@ -74,7 +74,11 @@ export type SpamThresholdLookup = (domains: string[]) => Promise<Map<string, Dom
 export interface SpamFilter {
   config: SpamFilterConfig;
   /** Asks Rspamd, decides, counts and logs; never throws for Rspamd's sake (fail open). */
-  judge(message: () => Readable, envelope: SpamCheckEnvelope, kind: 'mx' | 'submission'): Promise<SpamDecision>;
+  judge(
+    message: () => Readable,
+    envelope: SpamCheckEnvelope,
+    kind: 'mx' | 'submission',
+  ): Promise<SpamDecision>;
 }
 
 /** The headers clients may not bring: only the verdict we write is trusted (mda, Sieve, webmail). */
@@ -164,7 +168,9 @@ export function decide(
       ),
     };
   }
-  const junkRecipients = recipients.filter((_, i) => check.score >= (settings[i]!.junkScore ?? defaultJunkScore));
+  const junkRecipients = recipients.filter(
+    (_, i) => check.score >= (settings[i]!.junkScore ?? defaultJunkScore),
+  );
   return { outcome: junkRecipients.length > 0 ? 'junk' : 'accept', check, rejectScore, junkRecipients };
 }
 
@@ -176,7 +182,8 @@ export function decide(
 export function spamHeaders(decision: SpamDecision): string {
   const { check } = decision;
   if (check.status !== 'checked') {
-    const why = check.status === 'unchecked' ? `unchecked reason=${headerSafe(check.error ?? 'error')}` : 'skipped';
+    const why =
+      check.status === 'unchecked' ? `unchecked reason=${headerSafe(check.error ?? 'error')}` : 'skipped';
     return `X-Spam-Status: ${why}\r\n`;
   }
   const verdict = decision.junkRecipients.length > 0 ? 'Yes' : 'No';
@@ -305,7 +312,8 @@ function parseAnswer(text: string): SpamCheck {
   }
   if (typeof answer !== 'object' || answer === null) return unchecked('answer is not an object');
   const { action, score, required_score: required, symbols } = answer as Record<string, unknown>;
-  if (typeof action !== 'string' || typeof score !== 'number') return unchecked('answer without action or score');
+  if (typeof action !== 'string' || typeof score !== 'number')
+    return unchecked('answer without action or score');
   const scored: SpamSymbol[] = [];
   if (typeof symbols === 'object' && symbols !== null) {
     for (const [name, value] of Object.entries(symbols)) {

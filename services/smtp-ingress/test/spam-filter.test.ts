@@ -23,7 +23,11 @@ import {
 // X-Correo-Test-Score header scores its value) and CORREO_TEST_ACTION (forces an action).
 const GTUBE = 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X';
 
-function message(subject: string, extraHeaders = '', body = 'Hola, quedamos el viernes a las doce en la plaza.') {
+function message(
+  subject: string,
+  extraHeaders = '',
+  body = 'Hola, quedamos el viernes a las doce en la plaza.',
+) {
   return (
     `From: Ana <ana@remote.example>\r\nTo: ${USER}\r\nSubject: ${subject}\r\n` +
     `Message-ID: <${uniqueName('spam')}@remote.example>\r\nDate: Sat, 05 Dec 2026 01:00:00 +0000\r\n` +
@@ -80,7 +84,10 @@ describe('smtp-ingress asks Rspamd after DATA (RSPAMD_URL)', () => {
     const watch = await verdicts();
     const run = await sendMx(fixture, fixture.ingress, message('gtube', '', GTUBE));
     assert.notEqual(run.exitCode, 0, run.output);
-    assert.ok(run.replies.some((line) => /^550 5\.7\.1 Message rejected as spam/.test(line)), run.output);
+    assert.ok(
+      run.replies.some((line) => /^550 5\.7\.1 Message rejected as spam/.test(line)),
+      run.output,
+    );
     assert.deepEqual(await watch.added(), { reject: 1 });
     assert.equal(fixture.events.length, 0);
     const spooled = (await readdir(fixture.dataDir)).filter((name) => name.startsWith('correo-spool-'));
@@ -94,7 +101,7 @@ describe('smtp-ingress asks Rspamd after DATA (RSPAMD_URL)', () => {
     assert.equal(decision?.score, 15);
   });
 
-  test('a ham message is accepted with our X-Spam headers; the client\'s forged ones are gone', async () => {
+  test("a ham message is accepted with our X-Spam headers; the client's forged ones are gone", async () => {
     const watch = await verdicts();
     const before = fixture.events.length;
     const run = await sendMx(
@@ -133,7 +140,11 @@ describe('smtp-ingress asks Rspamd after DATA (RSPAMD_URL)', () => {
     assert.match(stored, /^X-Spam-Flag: YES\r$/m);
     assert.deepEqual(await watch.added(), { junk: 1 });
     await fixture.ingress.flushDecisions();
-    const [decision] = await listDecisions(fixture.pool, { tenantId: null }, { eventId: event.eventId, limit: 1 });
+    const [decision] = await listDecisions(
+      fixture.pool,
+      { tenantId: null },
+      { eventId: event.eventId, limit: 1 },
+    );
     assert.equal(decision?.outcome, 'junk');
     assert.equal(decision?.reason, 'spam-score');
     assert.equal(decision?.score, event.spam!.score);
@@ -148,8 +159,15 @@ describe('smtp-ingress asks Rspamd after DATA (RSPAMD_URL)', () => {
     try {
       // Stricter: this domain rejects from 5 (Rspamd alone would only add a header at about 10).
       await putDomainSpamSettings(fixture.pool, domainId, { rejectScore: 5 });
-      const rejected = await sendMx(fixture, fixture.ingress, message('strict', 'X-Correo-Test-Score: 10\r\n'));
-      assert.ok(rejected.replies.some((line) => /^550 5\.7\.1/.test(line)), rejected.output);
+      const rejected = await sendMx(
+        fixture,
+        fixture.ingress,
+        message('strict', 'X-Correo-Test-Score: 10\r\n'),
+      );
+      assert.ok(
+        rejected.replies.some((line) => /^550 5\.7\.1/.test(line)),
+        rejected.output,
+      );
 
       // More lenient: Junk only from 20, so the same message goes to the inbox.
       await putDomainSpamSettings(fixture.pool, domainId, { junkScore: 20 });
@@ -165,8 +183,15 @@ describe('smtp-ingress asks Rspamd after DATA (RSPAMD_URL)', () => {
 
   test("Rspamd's soft reject is 451 4.7.1 and nothing is published", async () => {
     const before = fixture.events.length;
-    const run = await sendMx(fixture, fixture.ingress, message('later', 'X-Correo-Test-Action: soft reject\r\n'));
-    assert.ok(run.replies.some((line) => /^451 4\.7\.1/.test(line)), run.output);
+    const run = await sendMx(
+      fixture,
+      fixture.ingress,
+      message('later', 'X-Correo-Test-Action: soft reject\r\n'),
+    );
+    assert.ok(
+      run.replies.some((line) => /^451 4\.7\.1/.test(line)),
+      run.output,
+    );
     assert.equal(fixture.events.length, before);
   });
 
@@ -178,7 +203,11 @@ describe('smtp-ingress asks Rspamd after DATA (RSPAMD_URL)', () => {
     });
     const session = await LineClient.openSmtp(ingress.ports.mx, {
       // 203.0.113.7 has no PTR in the test zone, and "bogus" is no domain name: 1 + 1.
-      preface: encodeProxyHeader(2, { address: '203.0.113.7', port: 40000 }, { address: '127.0.0.1', port: 25 }),
+      preface: encodeProxyHeader(
+        2,
+        { address: '203.0.113.7', port: 40000 },
+        { address: '127.0.0.1', port: 25 },
+      ),
     });
     try {
       const before = fixture.events.length;
@@ -206,7 +235,10 @@ describe('smtp-ingress asks Rspamd after DATA (RSPAMD_URL)', () => {
       [OTHER_USER],
       'submission',
     );
-    assert.ok(gtube.replies.some((line) => /^550 5\.7\.1/.test(line)), gtube.output);
+    assert.ok(
+      gtube.replies.some((line) => /^550 5\.7\.1/.test(line)),
+      gtube.output,
+    );
     assert.equal(fixture.events.length, before);
   });
 });
@@ -229,11 +261,20 @@ describe('fail open: Rspamd unreachable or too slow', () => {
 
   for (const [name, target] of [
     ['down (connection refused)', async () => `http://127.0.0.1:${await freePort()}`],
-    ['silent (timeout)', () => Promise.resolve(`http://127.0.0.1:${(silent.address() as { port: number }).port}`)],
+    [
+      'silent (timeout)',
+      () => Promise.resolve(`http://127.0.0.1:${(silent.address() as { port: number }).port}`),
+    ],
   ] as const) {
     test(`Rspamd ${name}: accepted, marked unchecked in the header, the event and the metric`, async () => {
-      const env = testEnv({ RSPAMD_URL: await target(), RSPAMD_TIMEOUT_MS: '300', SMTP_SENDER_AUTHENTICATION: 'false' });
-      const ingress = await fixture.startIngress({ config: loadConfig(env, { smtp: smtpIngressSection }).smtp });
+      const env = testEnv({
+        RSPAMD_URL: await target(),
+        RSPAMD_TIMEOUT_MS: '300',
+        SMTP_SENDER_AUTHENTICATION: 'false',
+      });
+      const ingress = await fixture.startIngress({
+        config: loadConfig(env, { smtp: smtpIngressSection }).smtp,
+      });
       try {
         const watch = await verdicts();
         const before = fixture.events.length;
@@ -257,7 +298,9 @@ describe('fail open: Rspamd unreachable or too slow', () => {
       SMTP_SPAM_SCAN_SUBMISSION: 'false',
       SMTP_ALLOW_PLAINTEXT_AUTH_LOOPBACK: 'true',
     });
-    const ingress = await fixture.startIngress({ config: loadConfig(env, { smtp: smtpIngressSection }).smtp });
+    const ingress = await fixture.startIngress({
+      config: loadConfig(env, { smtp: smtpIngressSection }).smtp,
+    });
     try {
       const before = fixture.events.length;
       const run = await sendMx(

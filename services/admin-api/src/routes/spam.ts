@@ -13,11 +13,13 @@ const spamSettingsSchema = {
   properties: {
     rejectScore: {
       ...score,
-      description: "Mail to this domain scoring at least this is refused (550 5.7.1); unset: Rspamd's reject action",
+      description:
+        "Mail to this domain scoring at least this is refused (550 5.7.1); unset: Rspamd's reject action",
     },
     junkScore: {
       ...score,
-      description: 'Mail to this domain scoring at least this is filed into Junk; unset: SMTP_SPAM_JUNK_SCORE',
+      description:
+        'Mail to this domain scoring at least this is filed into Junk; unset: SMTP_SPAM_JUNK_SCORE',
     },
   },
 } as const;
