@@ -4,6 +4,7 @@ import { collectBlobs, pruneDecisions, recordUnclaimedBlobs } from '@correo/stor
 import type { BlobCollectionPolicy, Pool } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
 import { mdaMetrics } from './metrics.js';
+import { startPeriodic } from './periodic.js';
 
 /*
  * The mda's periodic erasure work (docs/security.md, "Erasure of message bodies"): delete the bytes of
@@ -50,9 +51,6 @@ export function startHousekeeping(deps: {
   const { pool, blobs, bus, settings } = deps;
   const logger = deps.logger.child({ component: 'housekeeping' });
   let lastScan = 0;
-  let queue: Promise<unknown> = Promise.resolve();
-  let timer: NodeJS.Timeout | undefined;
-  let closed = false;
 
   async function work(scan: boolean): Promise<HousekeepingRun> {
     const client = await pool.connect();
@@ -91,51 +89,31 @@ export function startHousekeeping(deps: {
     }
   }
 
-  /** Runs one after the other in this process: a caller arriving mid-run gets a run of its own after it. */
-  function runOnce(options: { scan?: boolean } = {}): Promise<HousekeepingRun> {
-    const run = queue.then(async () => {
-      const scan = options.scan ?? Date.now() - lastScan >= settings.scanIntervalSeconds * 1000;
-      try {
-        const result = await work(scan);
-        if (result.ran) {
-          mdaMetrics.blobsCollected.inc(result.blobsCollected);
-          mdaMetrics.busMessagesPruned.inc(result.busMessagesPruned);
-          mdaMetrics.housekeepingLastSuccess.setToCurrentTime();
-          if (
-            result.blobsCollected ||
-            result.unclaimedFound ||
-            result.busMessagesPruned ||
-            result.decisionsPruned
-          )
-            logger.info(result, 'housekeeping');
-        }
-        return result;
-      } catch (error) {
-        mdaMetrics.housekeepingFailures.inc();
-        throw error;
+  async function runAndCount(options: { scan?: boolean } = {}): Promise<HousekeepingRun> {
+    const scan = options.scan ?? Date.now() - lastScan >= settings.scanIntervalSeconds * 1000;
+    try {
+      const result = await work(scan);
+      if (result.ran) {
+        mdaMetrics.blobsCollected.inc(result.blobsCollected);
+        mdaMetrics.busMessagesPruned.inc(result.busMessagesPruned);
+        mdaMetrics.housekeepingLastSuccess.setToCurrentTime();
+        if (
+          result.blobsCollected ||
+          result.unclaimedFound ||
+          result.busMessagesPruned ||
+          result.decisionsPruned
+        )
+          logger.info(result, 'housekeeping');
       }
-    });
-    queue = run.catch(() => undefined);
-    return run;
+      return result;
+    } catch (error) {
+      mdaMetrics.housekeepingFailures.inc();
+      throw error;
+    }
   }
 
-  function schedule() {
-    if (closed || settings.intervalSeconds === 0) return;
-    timer = setTimeout(() => {
-      runOnce()
-        .catch((error: unknown) => logger.warn({ error: (error as Error).message }, 'housekeeping failed'))
-        .finally(schedule);
-    }, settings.intervalSeconds * 1000);
-    timer.unref();
-  }
-  schedule();
-
-  return {
-    runOnce,
-    async close() {
-      closed = true;
-      clearTimeout(timer);
-      await queue;
-    },
-  };
+  // One run at a time in this process: a caller arriving mid-run gets a run of its own after it.
+  return startPeriodic(settings.intervalSeconds * 1000, runAndCount, (error: unknown) =>
+    logger.warn({ error: (error as Error).message }, 'housekeeping failed'),
+  );
 }

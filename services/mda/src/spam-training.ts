@@ -9,6 +9,7 @@ import {
 } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
 import { mdaMetrics } from './metrics.js';
+import { startPeriodic } from './periodic.js';
 
 /*
  * Rspamd learns from the user (docs/spam.md, "Training"): a COPY/MOVE into Junk queues the message as
@@ -47,8 +48,6 @@ export function startSpamTraining(deps: {
 }): SpamTraining {
   const { pool, blobs, settings } = deps;
   const logger = deps.logger.child({ component: 'spam-training' });
-  let queue: Promise<unknown> = Promise.resolve();
-  let timer: NodeJS.Timeout | undefined;
   let closed = false;
 
   async function learn(job: SpamTrainingJob): Promise<void> {
@@ -104,29 +103,15 @@ export function startSpamTraining(deps: {
     }
   }
 
-  function runOnce(): Promise<number> {
-    const run = queue.then(work);
-    queue = run.catch(() => undefined);
-    return run;
-  }
-
-  function schedule() {
-    if (closed || settings.intervalMs <= 0) return;
-    timer = setTimeout(() => {
-      runOnce()
-        .catch((error: unknown) => logger.warn({ err: error }, 'spam training round failed'))
-        .finally(schedule);
-    }, settings.intervalMs);
-    timer.unref();
-  }
-  schedule();
-
+  const periodic = startPeriodic(settings.intervalMs, work, (error: unknown) =>
+    logger.warn({ err: error }, 'spam training round failed'),
+  );
   return {
-    runOnce,
+    runOnce: () => periodic.runOnce(),
     async close() {
+      // A long queue stops after the batch in hand.
       closed = true;
-      clearTimeout(timer);
-      await queue;
+      await periodic.close();
     },
   };
 }
