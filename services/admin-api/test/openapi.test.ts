@@ -53,6 +53,8 @@ test('the OpenAPI document at /docs/json lists every route with its schemas', as
     'GET /v1/domains/{id}/dkim-keys',
     'POST /v1/domains/{id}/dkim-keys',
     'DELETE /v1/domains/{id}/dkim-keys/{keyId}',
+    'GET /v1/domains/{id}/spam',
+    'PUT /v1/domains/{id}/spam',
     'GET /v1/messages/{id}/journey',
     'GET /v1/relay-queue',
     'GET /v1/relay-queue/{id}',
