@@ -118,9 +118,7 @@ export class AbuseDefence {
   /** RCPT TO, before anything else (as smtp-server's own cap did): the recipients of one message. */
   checkRecipientCount(session: SMTPServerSession, recipient: SMTPServerAddress): void {
     const { maxRecipients } = this.deps.config;
-    const envelope = session.envelope;
-    const repeated = envelope.rcptTo.some((r) => r.address.toLowerCase() === recipient.address.toLowerCase());
-    if (!repeated && envelope.rcptTo.length >= maxRecipients) {
+    if (!alreadyGiven(session, recipient) && session.envelope.rcptTo.length >= maxRecipients) {
       ingressMetrics.limitHits.inc({ limit: 'message-recipients' });
       throw replies.tooManyRecipients(maxRecipients);
     }
@@ -131,28 +129,25 @@ export class AbuseDefence {
    * greylisting (MX).
    */
   async atRcpt(kind: ListenerKind, session: SMTPServerSession, recipient: SMTPServerAddress): Promise<void> {
-    const { config } = this.deps;
-    const repeated = session.envelope.rcptTo.some(
-      (r) => r.address.toLowerCase() === recipient.address.toLowerCase(),
-    );
     const account = session.user as AccountRef | undefined;
-    if (account && !repeated) {
+    // A repeated RCPT replaces the earlier one (smtp-server): it is not another recipient.
+    if (account && !alreadyGiven(session, recipient)) {
+      let hit: string | null = null;
       try {
-        const hit = await countWithin(this.deps.limits, [
+        hit = await countWithin(this.deps.limits, [
           {
             limit: 'account-recipients-hour',
             key: `smtp:recipients-hour:${account.accountId}`,
-            ceiling: config.abuse.recipientsPerAccountPerHour,
+            ceiling: this.deps.config.abuse.recipientsPerAccountPerHour,
             windowMs: HOUR,
           },
         ]);
-        if (hit !== null) {
-          ingressMetrics.limitHits.inc({ limit: hit });
-          throw replies.accountRecipientsLimited();
-        }
       } catch (error) {
-        if (error instanceof Error && error.name === 'SmtpReply') throw error;
         this.failedOpen('limits', error);
+      }
+      if (hit !== null) {
+        ingressMetrics.limitHits.inc({ limit: hit });
+        throw replies.accountRecipientsLimited();
       }
     }
     if (kind === 'mx' && this.greylisting) await this.greylist(session, recipient.address);
@@ -162,10 +157,11 @@ export class AbuseDefence {
     const greylisting = this.greylisting!;
     const ip = session.remoteAddress;
     const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-    const exempt = session.user
-      ? 'authenticated'
-      : (senderChecks(session).allowListedBy && `DNSWL ${senderChecks(session).allowListedBy}`) ||
-        greylisting.exemption(ip, mailFrom);
+    const allowListedBy = senderChecks(session).allowListedBy;
+    const exempt =
+      Boolean(session.user) ||
+      allowListedBy !== undefined ||
+      greylisting.exemption(ip, mailFrom) !== undefined;
     if (exempt) {
       ingressMetrics.greylisting.inc({ result: 'skipped' });
       return;
@@ -210,4 +206,10 @@ export class AbuseDefence {
     ingressMetrics.checkFailures.inc({ check });
     this.deps.logger.warn({ err: error, check }, 'check unavailable, letting the client through');
   }
+}
+
+/** True when the envelope already has this recipient (compared as smtp-server does, without case). */
+function alreadyGiven(session: SMTPServerSession, recipient: SMTPServerAddress): boolean {
+  const address = recipient.address.toLowerCase();
+  return session.envelope.rcptTo.some((given) => given.address.toLowerCase() === address);
 }
