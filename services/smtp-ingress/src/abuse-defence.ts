@@ -1,6 +1,6 @@
 import type { SMTPServerAddress, SMTPServerSession } from 'smtp-server';
 import { isLoopbackAddress } from '@correo/auth';
-import type { AccountRef } from '@correo/directory';
+import type { AccountRef, Directory } from '@correo/directory';
 import type { Limits } from '@correo/limits';
 import type { Logger } from '@correo/telemetry';
 import type { SmtpIngressConfig } from './config.js';
@@ -17,6 +17,8 @@ import { replies, type SmtpReply } from './smtp-reply.js';
 
 export interface AbuseDefenceDeps {
   config: SmtpIngressConfig;
+  /** Whether a HELO name is one of our domains. */
+  directory: Pick<Directory, 'isLocalDomain'>;
   limits: Limits;
   /** The resolver of the sender checks (SMTP_DNS_SERVERS). */
   lookup: DnsLookup;
@@ -192,7 +194,15 @@ export class AbuseDefence {
     if (this.heloChecked.get(session) === helo) return;
     this.heloChecked.set(session, helo);
     const checks = senderChecks(session);
-    const found = checkHelo(helo, session.remoteAddress, hostname);
+    let hosted = false;
+    if (/^[a-z0-9.-]+\.[a-z0-9-]+$/i.test(helo)) {
+      try {
+        hosted = await this.deps.directory.isLocalDomain(helo.toLowerCase());
+      } catch (error) {
+        this.failedOpen('directory', error);
+      }
+    }
+    const found = checkHelo(helo, session.remoteAddress, hostname, hosted);
     const reverse = await this.reverseDns.get(session)?.catch(() => undefined);
     if (reverse?.failed) this.failedOpen('reverse-dns');
     if (reverse) checks.verifiedHostname = reverse.verifiedHostname;
