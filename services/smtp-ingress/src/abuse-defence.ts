@@ -1,6 +1,6 @@
 import type { SMTPServerAddress, SMTPServerSession } from 'smtp-server';
 import { isLoopbackAddress } from '@correo/auth';
-import type { AccountRef } from '@correo/directory';
+import type { AccountRef, Directory } from '@correo/directory';
 import type { Limits } from '@correo/limits';
 import type { Logger } from '@correo/telemetry';
 import type { SmtpIngressConfig } from './config.js';
@@ -17,6 +17,8 @@ import { replies, type SmtpReply } from './smtp-reply.js';
 
 export interface AbuseDefenceDeps {
   config: SmtpIngressConfig;
+  /** Whether a HELO name is one of our domains. */
+  directory: Pick<Directory, 'isLocalDomain'>;
   limits: Limits;
   /** The resolver of the sender checks (SMTP_DNS_SERVERS). */
   lookup: DnsLookup;
@@ -118,9 +120,7 @@ export class AbuseDefence {
   /** RCPT TO, before anything else (as smtp-server's own cap did): the recipients of one message. */
   checkRecipientCount(session: SMTPServerSession, recipient: SMTPServerAddress): void {
     const { maxRecipients } = this.deps.config;
-    const envelope = session.envelope;
-    const repeated = envelope.rcptTo.some((r) => r.address.toLowerCase() === recipient.address.toLowerCase());
-    if (!repeated && envelope.rcptTo.length >= maxRecipients) {
+    if (!alreadyGiven(session, recipient) && session.envelope.rcptTo.length >= maxRecipients) {
       ingressMetrics.limitHits.inc({ limit: 'message-recipients' });
       throw replies.tooManyRecipients(maxRecipients);
     }
@@ -131,28 +131,25 @@ export class AbuseDefence {
    * greylisting (MX).
    */
   async atRcpt(kind: ListenerKind, session: SMTPServerSession, recipient: SMTPServerAddress): Promise<void> {
-    const { config } = this.deps;
-    const repeated = session.envelope.rcptTo.some(
-      (r) => r.address.toLowerCase() === recipient.address.toLowerCase(),
-    );
     const account = session.user as AccountRef | undefined;
-    if (account && !repeated) {
+    // A repeated RCPT replaces the earlier one (smtp-server): it is not another recipient.
+    if (account && !alreadyGiven(session, recipient)) {
+      let hit: string | null = null;
       try {
-        const hit = await countWithin(this.deps.limits, [
+        hit = await countWithin(this.deps.limits, [
           {
             limit: 'account-recipients-hour',
             key: `smtp:recipients-hour:${account.accountId}`,
-            ceiling: config.abuse.recipientsPerAccountPerHour,
+            ceiling: this.deps.config.abuse.recipientsPerAccountPerHour,
             windowMs: HOUR,
           },
         ]);
-        if (hit !== null) {
-          ingressMetrics.limitHits.inc({ limit: hit });
-          throw replies.accountRecipientsLimited();
-        }
       } catch (error) {
-        if (error instanceof Error && error.name === 'SmtpReply') throw error;
         this.failedOpen('limits', error);
+      }
+      if (hit !== null) {
+        ingressMetrics.limitHits.inc({ limit: hit });
+        throw replies.accountRecipientsLimited();
       }
     }
     if (kind === 'mx' && this.greylisting) await this.greylist(session, recipient.address);
@@ -162,10 +159,11 @@ export class AbuseDefence {
     const greylisting = this.greylisting!;
     const ip = session.remoteAddress;
     const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-    const exempt = session.user
-      ? 'authenticated'
-      : (senderChecks(session).allowListedBy && `DNSWL ${senderChecks(session).allowListedBy}`) ||
-        greylisting.exemption(ip, mailFrom);
+    const allowListedBy = senderChecks(session).allowListedBy;
+    const exempt =
+      Boolean(session.user) ||
+      allowListedBy !== undefined ||
+      greylisting.exemption(ip, mailFrom) !== undefined;
     if (exempt) {
       ingressMetrics.greylisting.inc({ result: 'skipped' });
       return;
@@ -196,7 +194,15 @@ export class AbuseDefence {
     if (this.heloChecked.get(session) === helo) return;
     this.heloChecked.set(session, helo);
     const checks = senderChecks(session);
-    const found = checkHelo(helo, session.remoteAddress, hostname);
+    let hosted = false;
+    if (/^[a-z0-9.-]+\.[a-z0-9-]+$/i.test(helo)) {
+      try {
+        hosted = await this.deps.directory.isLocalDomain(helo.toLowerCase());
+      } catch (error) {
+        this.failedOpen('directory', error);
+      }
+    }
+    const found = checkHelo(helo, session.remoteAddress, hostname, hosted);
     const reverse = await this.reverseDns.get(session)?.catch(() => undefined);
     if (reverse?.failed) this.failedOpen('reverse-dns');
     if (reverse) checks.verifiedHostname = reverse.verifiedHostname;
@@ -210,4 +216,10 @@ export class AbuseDefence {
     ingressMetrics.checkFailures.inc({ check });
     this.deps.logger.warn({ err: error, check }, 'check unavailable, letting the client through');
   }
+}
+
+/** True when the envelope already has this recipient (compared as smtp-server does, without case). */
+function alreadyGiven(session: SMTPServerSession, recipient: SMTPServerAddress): boolean {
+  const address = recipient.address.toLowerCase();
+  return session.envelope.rcptTo.some((given) => given.address.toLowerCase() === address);
 }

@@ -33,7 +33,7 @@ export class Greylisting {
     this.allowDomains = new Set(config.allowSenderDomains);
   }
 
-  /** The exemptions that need no backend; undefined when the triplet must be looked up. */
+  /** Why the client is never greylisted (allow-listed network or sender domain); undefined: look it up. */
   exemption(clientIp: string, mailFrom: string): string | undefined {
     if (this.allowNetworks.trusts(clientIp)) return 'allow-listed network';
     const domain = mailFrom.slice(mailFrom.lastIndexOf('@') + 1).toLowerCase();

@@ -96,8 +96,16 @@ function reverseV6(address: ipaddr.IPv4 | ipaddr.IPv6): string {
   return `${nibbles.reverse().join('.')}.ip6.arpa`;
 }
 
-/** The HELO/EHLO name against the client address and our own name. */
-export function checkHelo(helo: string, clientIp: string, ourHostname: string): SenderCheck[] {
+/**
+ * The HELO/EHLO name against the client address and our own name; `hostedDomain`: the name is one
+ * of the domains this installation receives mail for (the caller asked the directory).
+ */
+export function checkHelo(
+  helo: string,
+  clientIp: string,
+  ourHostname: string,
+  hostedDomain = false,
+): SenderCheck[] {
   const name = helo.trim().toLowerCase();
   const literal = /^\[(?:ipv6:)?([^\]]+)\]$/.exec(name);
   if (literal) {
@@ -111,7 +119,12 @@ export function checkHelo(helo: string, clientIp: string, ourHostname: string): 
       : [finding('HELO_IP_MISMATCH', `HELO ${helo.slice(0, 100)} is not the client ${clientIp}`)];
   }
   const findings: SenderCheck[] = [];
-  if (name === ourHostname.toLowerCase() || name === 'localhost' || name === 'localhost.localdomain') {
+  if (
+    hostedDomain ||
+    name === ourHostname.toLowerCase() ||
+    name === 'localhost' ||
+    name === 'localhost.localdomain'
+  ) {
     findings.push(finding('HELO_OURS', `HELO ${name.slice(0, 100)} claims to be this server`));
   }
   if (isIP(name) !== 0 || !HOSTNAME.test(name)) {

@@ -82,6 +82,7 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
   });
   const defence = new AbuseDefence({
     config,
+    directory: deps.directory,
     limits: deps.limits,
     lookup: resolver,
     decisions,

@@ -90,21 +90,18 @@ export function createListener(setup: ListenerSetup): SMTPServer {
     logger: false,
 
     onConnect(session, callback) {
-      const admit = async () => {
-        const refusal =
-          (await guard.admit(session.id, session.remoteAddress)) ??
-          (await defence.atConnect(kind, session).then(
-            (listed) => {
-              // Admitted by the guard, refused by a DNS list: the slot goes back now.
-              if (listed) guard.release(session.id);
-              return listed;
-            },
-            (error: unknown) => {
-              guard.release(session.id);
-              throw error;
-            },
-          ));
-        return refusal;
+      const admit = async (): Promise<SmtpReply | null> => {
+        const refusal = await guard.admit(session.id, session.remoteAddress);
+        if (refusal) return refusal;
+        try {
+          const listed = await defence.atConnect(kind, session);
+          // Admitted by the guard, refused by a DNS list: the slot goes back now.
+          if (listed) guard.release(session.id);
+          return listed;
+        } catch (error) {
+          guard.release(session.id);
+          throw error;
+        }
       };
       admit().then(
         (refusal) => {

@@ -1,20 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { loadConfig } from '@correo/config';
-import { createRedisLimits, type Limits } from '@correo/limits';
+import type { Limits } from '@correo/limits';
 import { encodeProxyHeader } from '@correo/line-server';
 import { listDecisions } from '@correo/store';
-import { CounterWatch, LineClient, testBackends, uniqueName } from '@correo/testkit';
+import { CounterWatch, LineClient, uniqueName } from '@correo/testkit';
 import { ingressMetrics } from '../src/metrics.js';
-import { smtpIngressSection } from '../src/index.js';
 import type { SmtpIngress } from '../src/index.js';
-import {
-  PASSWORD,
-  USER,
-  startIngressFixture,
-  testEnv,
-  type IngressFixture,
-} from './support/ingress-fixture.js';
+import { PASSWORD, USER, startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
 
 const listener = { address: '127.0.0.1', port: 25 };
 
@@ -26,8 +18,6 @@ const listener = { address: '127.0.0.1', port: 25 };
 describe('smtp-ingress: rate limits per address, per /24 and per account across two pods sharing Redis', () => {
   let fixture: IngressFixture;
   const keyPrefix = `${uniqueName('smtp-abuse')}:`;
-  const started: SmtpIngress[] = [];
-  const limitsClients: Limits[] = [];
   const sessions: LineClient[] = [];
 
   before(async () => {
@@ -35,25 +25,17 @@ describe('smtp-ingress: rate limits per address, per /24 and per account across 
   });
   after(async () => {
     for (const session of sessions) session.destroy();
-    await Promise.all(started.map((ingress) => ingress.close()));
-    await Promise.all(limitsClients.map((limits) => limits.close()));
     await fixture?.stop();
   });
 
+  /** Two pods over one Redis; the limits client of the first, to end a window. */
   async function pods(
     env: Record<string, string>,
   ): Promise<{ a: SmtpIngress; b: SmtpIngress; limits: Limits }> {
-    const make = async () => {
-      const limits = createRedisLimits({ url: testBackends().redisUrl, keyPrefix });
-      limitsClients.push(limits);
-      const config = loadConfig(testEnv({ SMTP_ALLOW_PLAINTEXT_AUTH_LOOPBACK: 'true', ...env }), {
-        smtp: smtpIngressSection,
-      }).smtp;
-      const ingress = await fixture.startIngress({ config, limits, trustedProxies: ['127.0.0.0/8'] });
-      started.push(ingress);
-      return { ingress, limits };
-    };
-    const [a, b] = [await make(), await make()];
+    const podEnv = { SMTP_ALLOW_PLAINTEXT_AUTH_LOOPBACK: 'true', ...env };
+    const proxied = { trustedProxies: ['127.0.0.0/8'] };
+    const a = await fixture.startRedisPod(keyPrefix, podEnv, proxied);
+    const b = await fixture.startRedisPod(keyPrefix, podEnv, proxied);
     return { a: a.ingress, b: b.ingress, limits: a.limits };
   }
 

@@ -1,18 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { loadConfig } from '@correo/config';
-import { createRedisLimits, type Limits } from '@correo/limits';
 import { listDecisions } from '@correo/store';
-import { CounterWatch, eventually, swaks, testBackends, uniqueName } from '@correo/testkit';
+import { CounterWatch, eventually, swaks, uniqueName } from '@correo/testkit';
 import { ingressMetrics } from '../src/metrics.js';
-import { smtpIngressSection, type SmtpIngress } from '../src/index.js';
-import {
-  OTHER_USER,
-  USER,
-  startIngressFixture,
-  testEnv,
-  type IngressFixture,
-} from './support/ingress-fixture.js';
+import { OTHER_USER, USER, startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
 
 // A short delay for the test; production's default is 300 seconds (docs/spam.md).
 const GREYLISTING = {
@@ -46,15 +37,11 @@ const queued = (replies: string[]) => replies.map((r) => /queued as (\S+)/.exec(
  */
 describe('smtp-ingress: greylisting on the MX listener', () => {
   let fixture: IngressFixture;
-  const started: SmtpIngress[] = [];
-  const limitsClients: Limits[] = [];
 
   before(async () => {
     fixture = await startIngressFixture({ env: GREYLISTING });
   });
   after(async () => {
-    await Promise.all(started.map((ingress) => ingress.close()));
-    await Promise.all(limitsClients.map((limits) => limits.close()));
     await fixture?.stop();
   });
 
@@ -134,17 +121,8 @@ describe('smtp-ingress: greylisting on the MX listener', () => {
 
   test('the triplet is shared by two pods over Redis: greylisted on one, passed on the other', async () => {
     const keyPrefix = `${uniqueName('smtp-grey')}:`;
-    const pod = async () => {
-      const limits = createRedisLimits({ url: testBackends().redisUrl, keyPrefix });
-      limitsClients.push(limits);
-      const config = loadConfig(testEnv({ ...GREYLISTING, SMTP_DNS_SERVERS: fixture.dns.address }), {
-        smtp: smtpIngressSection,
-      }).smtp;
-      const ingress = await fixture.startIngress({ config, limits });
-      started.push(ingress);
-      return ingress;
-    };
-    const [a, b] = [await pod(), await pod()];
+    const { ingress: a } = await fixture.startRedisPod(keyPrefix, GREYLISTING);
+    const { ingress: b } = await fixture.startRedisPod(keyPrefix, GREYLISTING);
     const first = await send(a.ports.mx, 'pods@sender.test', USER);
     assert.ok(
       first.replies.some((r) => r.startsWith('451 4.7.1 Greylisted')),

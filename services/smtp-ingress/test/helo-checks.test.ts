@@ -76,6 +76,8 @@ describe('smtp-ingress: HELO and reverse-DNS checks', () => {
   test('a HELO claiming our own name: HELO_OURS; the score is part of a recorded refusal', async () => {
     const stored = await deliver('203.0.113.8', 'mx.local.test');
     assert.equal(checksHeader(stored), 'score=3.0; HELO_OURS=3.0');
+    const hosted = await deliver('203.0.113.8', 'local.test');
+    assert.equal(checksHeader(hosted), 'score=3.0; HELO_OURS=3.0', 'one of our domains');
 
     const header = encodeProxyHeader(2, { address: '203.0.113.7', port: 40001 }, listener);
     const session = await LineClient.openSmtp(fixture.ingress.ports.mx, { preface: header });
@@ -113,6 +115,10 @@ describe('smtp-ingress: HELO and reverse-DNS checks', () => {
     assert.deepEqual(symbols('[IPv6:2001:db8::2]', '2001:db8::1'), ['HELO_IP_MISMATCH']);
     assert.deepEqual(symbols('192.0.2.1'), ['HELO_NOT_FQDN']);
     assert.deepEqual(symbols('MX.EXAMPLE'), ['HELO_OURS']);
+    assert.deepEqual(
+      checkHelo('example.net', '192.0.2.1', 'mx.example', true).map((c) => c.symbol),
+      ['HELO_OURS'],
+    );
     assert.deepEqual(symbols('localhost'), ['HELO_OURS', 'HELO_NOT_FQDN']);
     assert.deepEqual(symbols('under_score.example'), ['HELO_NOT_FQDN']);
     assert.deepEqual(symbols('x'.repeat(300)), ['HELO_NOT_FQDN']);

@@ -10,11 +10,17 @@ import type { BlobStore } from '@correo/blobs';
 import type { Bus, DeliveredMessage, Subscription } from '@correo/bus';
 import { loadConfig } from '@correo/config';
 import { createPostgresDirectory, createProvisioning } from '@correo/directory';
-import { createMemoryLimits, MemoryLimitsState } from '@correo/limits';
+import { createMemoryLimits, createRedisLimits, MemoryLimitsState, type Limits } from '@correo/limits';
 import { decodeMailAccepted, type MailAccepted } from '@correo/proto';
 import { DecisionWriter, readDomainSpamThresholds, type Pool } from '@correo/store';
 import { createLogger } from '@correo/telemetry';
-import { startDnsServer, uniqueName, type DnsRecords, type TestDnsServer } from '@correo/testkit';
+import {
+  startDnsServer,
+  testBackends,
+  uniqueName,
+  type DnsRecords,
+  type TestDnsServer,
+} from '@correo/testkit';
 import { openTestStack, type StackKind } from '@correo/testkit/stack';
 import { loadTlsMaterial, type TlsMaterial } from '@correo/tls';
 import {
@@ -78,6 +84,16 @@ export interface IngressFixture {
   storedBytes(event: MailAccepted): Promise<Buffer>;
   /** A second ingress sharing the fixture's directory, topic and backends, with some of them swapped. */
   startIngress(overrides: Partial<SmtpIngressDeps>): Promise<SmtpIngress>;
+  /**
+   * Another ingress "pod" counting in the shared Redis under `keyPrefix` (pods of one prefix share
+   * every limit), with `env` over the test variables and the fixture's DNS server; it and its limits
+   * client are closed with the fixture.
+   */
+  startRedisPod(
+    keyPrefix: string,
+    env?: Record<string, string>,
+    overrides?: Partial<SmtpIngressDeps>,
+  ): Promise<{ ingress: SmtpIngress; limits: Limits }>;
   stop(): Promise<void>;
 }
 
@@ -193,6 +209,27 @@ export async function startIngressFixture(options: FixtureOptions = {}): Promise
           decisions,
           ...overrides,
         });
+      },
+      async startRedisPod(keyPrefix, podEnv = {}, overrides = {}) {
+        const podLimits = createRedisLimits({ url: testBackends().redisUrl, keyPrefix });
+        cleanups.push(() => podLimits.close());
+        const podConfig = loadConfig(testEnv({ SMTP_DNS_SERVERS: dns.address, ...podEnv }), {
+          smtp: smtpIngressSection,
+        }).smtp;
+        const pod = await startSmtpIngress({
+          config: podConfig,
+          bus,
+          blobs,
+          directory: createPostgresDirectory(pool),
+          limits: podLimits,
+          logger: createLogger('smtp-ingress-test', 'silent'),
+          tls,
+          topic,
+          decisions,
+          ...overrides,
+        });
+        cleanups.push(() => pod.close());
+        return { ingress: pod, limits: podLimits };
       },
       blobBytes: (key) => stack.blobBytes(key),
       async storedBytes(event) {
