@@ -7,3 +7,24 @@ export { matchCaptures, matches } from './match.js';
 export type { Argument, Command, ParseLimits, Script, Test } from './parser.js';
 export { DEFAULT_LIMITS, parseScript } from './parser.js';
 export { SUPPORTED_EXTENSIONS } from './validate.js';
+export type {
+  Forms,
+  ReadForms,
+  Rule,
+  RuleAction,
+  RuleCondition,
+  RuleInput,
+  VacationForm,
+  VacationFormInput,
+} from './forms.js';
+export {
+  FormError,
+  formsSection,
+  parseRules,
+  parseVacationForm,
+  readForms,
+  ruleSchema,
+  rulesSchema,
+  vacationFormSchema,
+  writeForms,
+} from './forms.js';
