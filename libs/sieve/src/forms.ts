@@ -332,3 +332,21 @@ function scriptError(error: SieveSyntaxError): FormError {
     { field: 'script', message: error.message, line: error.line, column: error.column },
   ]);
 }
+
+/**
+ * The forms as JSON Schema (draft 7), for HTTP routes that validate with ajv and document in OpenAPI:
+ * derived from the zod schemas above, so there is one definition. The refinements zod alone checks
+ * (no "${", date order) are checked again by parseVacationForm/parseRules.
+ */
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { target: 'draft-7', io, unrepresentable: 'any' });
+  return rest;
+}
+export const vacationFormJsonSchema = {
+  input: jsonSchema(vacationFormSchema, 'input'),
+  output: jsonSchema(vacationFormSchema, 'output'),
+};
+export const rulesJsonSchema = {
+  input: jsonSchema(rulesSchema, 'input'),
+  output: jsonSchema(rulesSchema, 'output'),
+};

@@ -24,7 +24,9 @@ export {
   parseVacationForm,
   readForms,
   ruleSchema,
+  rulesJsonSchema,
   rulesSchema,
+  vacationFormJsonSchema,
   vacationFormSchema,
   writeForms,
 } from './forms.js';

@@ -1,6 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
-import { parseScript, SieveSyntaxError } from '@correo/sieve';
+import {
+  FormError,
+  parseScript,
+  parseVacationForm,
+  readForms,
+  SieveSyntaxError,
+  vacationFormJsonSchema,
+  writeForms,
+} from '@correo/sieve';
 import {
   listSieveScripts,
   MAX_SIEVE_SCRIPT_BYTES as MAX_SCRIPT_BYTES,
@@ -22,6 +30,18 @@ const activeScriptSchema = {
     name: { type: 'string' },
     script: { type: 'string', description: 'RFC 5228 Sieve, run by the mda at every delivery' },
     updatedAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+const vacationSchema = {
+  type: 'object',
+  required: ['vacation', 'edited'],
+  properties: {
+    vacation: { anyOf: [{ type: 'null' }, vacationFormJsonSchema.output] },
+    edited: {
+      type: 'boolean',
+      description: "the form's section of the script was changed by hand; a PUT replaces that section",
+    },
   },
 } as const;
 
@@ -92,4 +112,68 @@ export async function sieveRoutes(api: FastifyInstance, options: { pool: pg.Pool
       return { name, script: stored.content, updatedAt: stored.updatedAt.toISOString() };
     },
   );
+
+  // The vacation form (libs/sieve forms.ts): read from, and written into, the active script's forms
+  // section; the rest of the script (rules, the user's own Sieve) stays as it was.
+  api.get<{ Params: { id: string } }>(
+    '/:id/vacation',
+    {
+      schema: {
+        tags,
+        summary: "Read the account's vacation form (null: never set)",
+        params: idParams,
+        response: withErrors({ 200: vacationSchema }),
+      },
+    },
+    async (request) => {
+      const account = await request.provisioning.getAccount(request.params.id);
+      const active = (await listSieveScripts(pool, account.id)).find((s) => s.active);
+      const { vacation, edited } = formsOf(active?.content ?? '');
+      return { vacation, edited };
+    },
+  );
+
+  api.put<{ Params: { id: string }; Body: unknown }>(
+    '/:id/vacation',
+    {
+      schema: {
+        tags,
+        summary: "Replace the account's vacation form; writes its Sieve into the active script",
+        params: idParams,
+        body: vacationFormJsonSchema.input,
+        response: withErrors({ 200: vacationSchema, 413: { $ref: 'ApiError#' } }),
+      },
+    },
+    async (request) => {
+      const account = await request.provisioning.getAccount(request.params.id);
+      const active = (await listSieveScripts(pool, account.id)).find((s) => s.active);
+      let script: string;
+      try {
+        script = writeForms(active?.content ?? '', { vacation: parseVacationForm(request.body) });
+      } catch (error) {
+        if (error instanceof FormError) throw new ApiError(400, 'invalid_form', error.message, error.details);
+        throw error;
+      }
+      const name = active?.name ?? DEFAULT_SCRIPT_NAME;
+      try {
+        await putSieveScript(pool, account.id, name, script, { maxBytes: MAX_SCRIPT_BYTES, activate: true });
+      } catch (error) {
+        if (error instanceof SieveScriptTooLargeError) throw new ApiError(413, 'too_large', error.message);
+        throw error;
+      }
+      const { vacation, edited } = formsOf(script);
+      return { vacation, edited };
+    },
+  );
+}
+
+/** The forms of a stored script; one the lexer cannot read is a 409 (fix it through PUT .../sieve). */
+function formsOf(script: string) {
+  try {
+    return readForms(script);
+  } catch (error) {
+    if (error instanceof FormError)
+      throw new ApiError(409, 'script_unreadable', error.message, error.details);
+    throw error;
+  }
 }
