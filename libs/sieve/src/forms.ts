@@ -16,6 +16,9 @@ import { parseScript } from './parser.js';
  * (a vacation text, say) is never taken for one.
  */
 
+/** The name the forms store the script under when the account has no active script yet. */
+export const FORMS_SCRIPT_NAME = 'correo';
+
 const BEGIN = '# correo-forms v1 ';
 const END = '# correo-forms end';
 const NOTE = '# Written by the rules and vacation forms; edits between these markers are replaced.';

@@ -19,6 +19,7 @@ export type {
 } from './forms.js';
 export {
   FormError,
+  FORMS_SCRIPT_NAME,
   formsSection,
   parseRules,
   parseVacationForm,

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import {
   FormError,
+  FORMS_SCRIPT_NAME,
   parseScript,
   parseVacationForm,
   readForms,
@@ -20,8 +21,6 @@ import { idParams, withErrors } from '../schemas.js';
 
 const tags = ['accounts'];
 
-/** The name this form stores the script under when the account has no active one yet. */
-const DEFAULT_SCRIPT_NAME = 'correo';
 
 const activeScriptSchema = {
   type: 'object',
@@ -101,7 +100,7 @@ export async function sieveRoutes(api: FastifyInstance, options: { pool: pg.Pool
         ]);
       }
       const active = (await listSieveScripts(pool, account.id)).find((s) => s.active);
-      const name = active?.name ?? DEFAULT_SCRIPT_NAME;
+      const name = active?.name ?? FORMS_SCRIPT_NAME;
       try {
         await putSieveScript(pool, account.id, name, script, { maxBytes: MAX_SCRIPT_BYTES, activate: true });
       } catch (error) {
@@ -154,7 +153,7 @@ export async function sieveRoutes(api: FastifyInstance, options: { pool: pg.Pool
         if (error instanceof FormError) throw new ApiError(400, 'invalid_form', error.message, error.details);
         throw error;
       }
-      const name = active?.name ?? DEFAULT_SCRIPT_NAME;
+      const name = active?.name ?? FORMS_SCRIPT_NAME;
       try {
         await putSieveScript(pool, account.id, name, script, { maxBytes: MAX_SCRIPT_BYTES, activate: true });
       } catch (error) {
