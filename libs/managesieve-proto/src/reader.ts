@@ -188,12 +188,14 @@ export class WireReader {
     this.resetLine();
   }
 
-  private addToken(token: Token): void {
+  /** False when the line has too many tokens (it is then skipped). */
+  private addToken(token: Token): boolean {
     if (this.tokens.length >= this.maxTokens) {
       this.fail(`more than ${this.maxTokens} arguments`);
-      return;
+      return false;
     }
     this.tokens.push(token);
+    return true;
   }
 
   private step(byte: number): void {
@@ -211,9 +213,9 @@ export class WireReader {
           this.word.push(byte);
           return;
         }
-        this.addToken({ kind: 'atom', value: String.fromCharCode(...this.word) });
+        const added = this.addToken({ kind: 'atom', value: Buffer.from(this.word).toString('latin1') });
         this.word = [];
-        if (this.state === 'skip') {
+        if (!added) {
           if (byte === LF) this.endLine();
           return;
         }
@@ -221,9 +223,9 @@ export class WireReader {
         return this.tokenStart(byte);
       case 'quoted':
         if (byte === DQUOTE) {
-          this.addToken({ kind: 'string', value: Buffer.from(this.word), literal: false });
+          const added = this.addToken({ kind: 'string', value: Buffer.from(this.word), literal: false });
           this.word = [];
-          if (this.state !== 'skip') this.state = 'token';
+          if (added) this.state = 'token';
         } else if (byte === BACKSLASH) this.state = 'quoted-escape';
         else if (byte === CR || byte === LF || byte === 0) {
           this.fail('a quoted string may not contain CR, LF or NUL', false, byte === LF);

@@ -145,9 +145,11 @@ export {
   activeSieveScripts,
   deleteSieveScript,
   getSieveScript,
+  listSieveScriptNames,
   listSieveScripts,
   MAX_SIEVE_SCRIPT_BYTES,
   putSieveScript,
+  renameSieveScript,
   SieveScriptTooLargeError,
 } from './sieve-scripts.js';
 export type { SieveScriptRow } from './sieve-scripts.js';
