@@ -343,13 +343,23 @@ function scriptError(error: SieveSyntaxError): FormError {
  */
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   const { $schema: _, ...rest } = z.toJSONSchema(schema, { target: 'draft-7', io, unrepresentable: 'any' });
-  return rest;
+  return withoutBranchDefaults(rest) as Record<string, unknown>;
+}
+
+/** ajv (strict) refuses `default` inside anyOf/oneOf branches; zod fills those defaults anyway. */
+function withoutBranchDefaults(node: unknown, inBranch = false): unknown {
+  if (Array.isArray(node)) return node.map((n) => withoutBranchDefaults(n, inBranch));
+  if (node === null || typeof node !== 'object') return node;
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([key]) => !(inBranch && key === 'default'))
+      .map(([key, value]) => [
+        key,
+        withoutBranchDefaults(value, inBranch || key === 'anyOf' || key === 'oneOf'),
+      ]),
+  );
 }
 export const vacationFormJsonSchema = {
   input: jsonSchema(vacationFormSchema, 'input'),
   output: jsonSchema(vacationFormSchema, 'output'),
-};
-export const rulesJsonSchema = {
-  input: jsonSchema(rulesSchema, 'input'),
-  output: jsonSchema(rulesSchema, 'output'),
 };

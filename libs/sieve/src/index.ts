@@ -25,7 +25,6 @@ export {
   parseVacationForm,
   readForms,
   ruleSchema,
-  rulesJsonSchema,
   rulesSchema,
   vacationFormJsonSchema,
   vacationFormSchema,
