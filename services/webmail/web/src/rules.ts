@@ -422,7 +422,7 @@ export class CorreoSieve extends LitElement {
           <input type="checkbox" name="enabled" .checked=${v.enabled} />
           Send an automatic reply
         </label>
-        <label for="vacation-subject">Subject</label>
+        <label for="vacation-subject">Reply subject</label>
         <input
           id="vacation-subject"
           name="subject"
@@ -430,7 +430,7 @@ export class CorreoSieve extends LitElement {
           placeholder="Auto: (their subject)"
           .value=${v.subject}
         />
-        <label for="vacation-body">Message</label>
+        <label for="vacation-body">Reply text</label>
         <textarea id="vacation-body" name="body" rows="6" required .value=${v.body}></textarea>
         <label for="vacation-days">Answer each sender at most once every (days)</label>
         <input id="vacation-days" name="days" type="number" min="1" max="30" .value=${String(v.days)} />

@@ -1,0 +1,199 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { createFsBlobStore } from '@correo/blobs';
+import { createPostgresDirectory } from '@correo/directory';
+import { createMemoryLimits } from '@correo/limits';
+import {
+  defaultManageSieveGatewayConfig,
+  startManageSieveGateway,
+  type ManageSieveGateway,
+} from '@correo/managesieve-gateway';
+import { createMemoryNotifier } from '@correo/notify';
+import { createPool, type Pool } from '@correo/store';
+import { createLogger } from '@correo/telemetry';
+import {
+  eventually,
+  startAllInOneProcess,
+  startServiceProcess,
+  type AllInOneProcess,
+  type ServiceProcess,
+} from '@correo/testkit';
+import { headerValues, readMailbox } from '../../../e2e/test/support/mailbox-reader.js';
+import { ManageSieveClient } from '../src/managesieve-client.js';
+import { imapHostOf } from './support/all-in-one.js';
+import {
+  ARTIFACTS_DIR,
+  deliverToDemo,
+  ensureFrontEndBuilt,
+  launchChromium,
+  signInPage,
+  standaloneWebmailEnv,
+} from './support/browser.js';
+
+/*
+ * Rules and vacation as a person sets them up: Debian's chromium on the webmail, a rule "subject
+ * contains X -> move to Y" and the vacation reply made in the settings, then a message from outside
+ * through the MX (swaks) with subject X is found in Y by Python's imaplib: the script the webmail
+ * stored over ManageSieve is the one the mda ran. The active script is read back over ManageSieve
+ * (GETSCRIPT), never through the webmail.
+ *
+ * The all-in-one does not run a ManageSieve listener yet (h-managesieve wires it), so the gateway runs
+ * here over the all-in-one's own database and certificate, and the webmail is deployed on its own in
+ * front of the all-in-one's IMAP and this ManageSieve, as the chart deploys it.
+ */
+
+const SUBJECT = 'Quarterly figures';
+const FOLDER = 'Reports';
+
+let stack: AllInOneProcess;
+let browser: Browser;
+let pool: Pool;
+let sieve: ManageSieveGateway;
+let webmail: ServiceProcess;
+let page: Page;
+
+describe('rules and vacation in a real browser', { timeout: 600_000 }, () => {
+  before(async () => {
+    await ensureFrontEndBuilt();
+    [stack, browser] = await Promise.all([startAllInOneProcess(), launchChromium()]);
+    pool = createPool(stack.databaseUrl, { max: 3 });
+    const tlsDir = join(stack.dataDir, 'tls');
+    sieve = await startManageSieveGateway({
+      config: defaultManageSieveGatewayConfig({ port: 0, bindHost: '127.0.0.1', hostname: 'mx.correo.test' }),
+      pool,
+      blobs: createFsBlobStore({ dir: join(stack.dataDir, 'sieve-test-blobs') }),
+      directory: createPostgresDirectory(pool),
+      limits: createMemoryLimits(),
+      notifier: createMemoryNotifier(),
+      logger: createLogger('managesieve-test', 'silent'),
+      tls: {
+        key: await readFile(join(tlsDir, 'key.pem'), 'utf8'),
+        cert: await readFile(join(tlsDir, 'cert.pem'), 'utf8'),
+      },
+    });
+    webmail = await startServiceProcess(
+      fileURLToPath(new URL('../src/main.ts', import.meta.url)),
+      standaloneWebmailEnv(stack, {
+        DATABASE_URL: stack.databaseUrl,
+        WEBMAIL_SECURE_COOKIE: 'false',
+        WEBMAIL_MANAGESIEVE_HOST: '127.0.0.1',
+        WEBMAIL_MANAGESIEVE_PORT: String(sieve.port),
+      }),
+    );
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    page.on('dialog', (dialog) => void dialog.accept());
+    await mkdir(ARTIFACTS_DIR, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await webmail?.process.stop('SIGTERM');
+    await sieve?.close();
+    await pool?.end();
+    await stack?.stop();
+  });
+
+  test('a rule files the message the mda receives; the vacation reply is in the active script', async () => {
+    await signInPage(page, webmail.listeners.webmail!, stack.demo.address, stack.demo.password);
+    await page.getByRole('navigation', { name: 'Folders' }).getByText('Inbox').waitFor();
+    await page.getByRole('button', { name: 'Settings' }).click();
+
+    // A rule: subject contains X -> move to Y.
+    await page.getByRole('tab', { name: 'Rules' }).click();
+    await page.getByText('No rules yet.').waitFor();
+    await page.getByRole('button', { name: 'Add rule' }).click();
+    await page.getByLabel('Rule name').fill('Reports to their folder');
+    await page.getByLabel('Condition 1 value').fill(SUBJECT);
+    await page.getByLabel('Action 1 folder').fill(FOLDER);
+    await page.getByRole('button', { name: 'Save rule' }).click();
+    await page.getByRole('status').filter({ hasText: 'Rule saved.' }).waitFor();
+    await page.locator('ol.rules li', { hasText: 'Reports to their folder' }).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS_DIR, 'rules-list.png') });
+
+    // The vacation reply, on.
+    await page.getByRole('tab', { name: 'Vacation' }).click();
+    await page.getByLabel('Send an automatic reply').check();
+    await page.getByLabel('Reply subject').fill('Away this week');
+    await page.getByLabel('Reply text').fill('I am away until Monday.\n.\nAsk Bob.');
+    await page.getByRole('button', { name: 'Save vacation reply' }).click();
+    await page.getByRole('status').filter({ hasText: 'Vacation reply is on.' }).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS_DIR, 'vacation-form.png') });
+
+    // What the server holds, read over ManageSieve by another client.
+    const gateways = {
+      imap: { host: '127.0.0.1', port: stack.ports.imap },
+      submission: { host: '127.0.0.1', port: stack.ports.submission },
+      managesieve: { host: '127.0.0.1', port: sieve.port },
+      tls: { ca: await readFile(stack.caFile, 'utf8'), servername: 'mx.correo.test' },
+    };
+    const reader = await ManageSieveClient.open(gateways, stack.demo.address, stack.demo.password);
+    let active: { name: string; content: string } | null;
+    try {
+      active = await reader.activeScript();
+    } finally {
+      await reader.logout();
+    }
+    assert.ok(active, 'an active script');
+    assert.match(
+      active.content,
+      /^vacation :days 7 :subject "Away this week" text:\nI am away until Monday\.\n\.\.\nAsk Bob\.\n\.\n;$/m,
+    );
+    assert.match(
+      active.content,
+      /^if header :contains "subject" "Quarterly figures" \{\n {2}fileinto :create "Reports";\n\}$/m,
+    );
+
+    // Mail from outside through the MX: the mda runs that script and files it into the rule's folder.
+    await deliverToDemo(stack, 'partner@remote.test', `${SUBJECT} for Q3`);
+    await deliverToDemo(stack, 'partner@remote.test', 'Lunch on Friday?');
+    const imapHost = imapHostOf(stack);
+    await eventually(
+      'the report filed into Reports',
+      async () =>
+        (await readMailbox('imap', imapHost, stack.demo.address, stack.demo.password, FOLDER).catch(() => []))
+          .length === 1,
+    );
+    const filed = await readMailbox('imap', imapHost, stack.demo.address, stack.demo.password, FOLDER);
+    assert.deepEqual(
+      filed.map((m) => headerValues(m, 'subject')[0]),
+      [`${SUBJECT} for Q3`],
+    );
+    await eventually('the other message in INBOX', async () =>
+      (await readMailbox('imap', imapHost, stack.demo.address, stack.demo.password)).some(
+        (m) => headerValues(m, 'subject')[0] === 'Lunch on Friday?',
+      ),
+    );
+    const inbox = await readMailbox('imap', imapHost, stack.demo.address, stack.demo.password);
+    assert.ok(!inbox.some((m) => headerValues(m, 'subject')[0]?.startsWith(SUBJECT)), 'not kept in INBOX');
+
+    // Edit script: the server's error with line and column, in the page.
+    await page.getByRole('tab', { name: 'Edit script' }).click();
+    const area = page.getByRole('textbox', { name: 'Script' });
+    await area.waitFor();
+    assert.equal(await area.inputValue(), active.content);
+    await area.fill('require "fileinto";\nif true {\n  fileinto "x"\n}\n');
+    await page.getByRole('button', { name: 'Save script' }).click();
+    const alert = page.getByRole('alert');
+    await alert.filter({ hasText: /Line 4, column \d+:/ }).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS_DIR, 'script-error.png') });
+
+    // Disable the rule from the list: the next report stays in INBOX.
+    await page.getByRole('tab', { name: 'Rules' }).click();
+    await page.getByLabel('Rule “Reports to their folder” enabled').uncheck();
+    await page.getByRole('status').filter({ hasText: 'Rule saved.' }).waitFor();
+    await deliverToDemo(stack, 'partner@remote.test', `${SUBJECT} for Q4`);
+    await eventually('the second report in INBOX', async () =>
+      (await readMailbox('imap', imapHost, stack.demo.address, stack.demo.password)).some(
+        (m) => headerValues(m, 'subject')[0] === `${SUBJECT} for Q4`,
+      ),
+    );
+    assert.equal(
+      (await readMailbox('imap', imapHost, stack.demo.address, stack.demo.password, FOLDER)).length,
+      1,
+    );
+  });
+});
