@@ -113,6 +113,7 @@ test('the chart keeps plaintext AUTH off for loopback clients: behind a sidecar 
     'SMTP_ALLOW_PLAINTEXT_AUTH_LOOPBACK',
     'IMAP_ALLOW_PLAINTEXT_AUTH_LOOPBACK',
     'POP3_ALLOW_PLAINTEXT_AUTH_LOOPBACK',
+    'MANAGESIEVE_ALLOW_PLAINTEXT_AUTH_LOOPBACK',
   ]) {
     assert.equal(configMap?.data?.[variable], 'false', `${variable} is set to false in values.yaml`);
     for (const deployment of objects.filter((o) => o.kind === 'Deployment')) {
@@ -301,7 +302,7 @@ test('the full values file turns every production feature on', () => {
   const objects = render('-f', FULL);
   const named = (kind: string) => objects.filter((o) => o.kind === kind).map((o) => o.metadata.name);
   const deployments = objects.filter((o) => o.kind === 'Deployment');
-  assert.equal(deployments.length, 7);
+  assert.equal(deployments.length, 8);
   for (const deployment of deployments) {
     const spec = deployment.spec as { replicas?: number; template: { spec: Record<string, unknown> } };
     const name = deployment.metadata.name;
@@ -328,6 +329,7 @@ test('the full values file turns every production feature on', () => {
     ['smtp-ingress', 'SMTP'],
     ['imap-gateway', 'IMAP'],
     ['pop3-gateway', 'POP3'],
+    ['managesieve-gateway', 'MANAGESIEVE'],
   ]) {
     const deployment = deployments.find((d) => d.metadata.name === `mail-correo-${service}`)!;
     const env = deployment.spec!.template!.spec.containers[0]!.env!;
@@ -363,10 +365,17 @@ test('the full values file turns every production feature on', () => {
       .map((peer) => peer.podSelector.matchLabels['app.kubernetes.io/component'])
       .sort();
   assert.deepEqual(allowed('kafka'), ['admin-api', 'mda', 'mta-relay', 'smtp-ingress']);
-  assert.deepEqual(allowed('redis'), ['imap-gateway', 'mda', 'pop3-gateway', 'smtp-ingress']);
+  assert.deepEqual(allowed('redis'), [
+    'imap-gateway',
+    'managesieve-gateway',
+    'mda',
+    'pop3-gateway',
+    'smtp-ingress',
+  ]);
   assert.deepEqual(allowed('postgres'), [
     'admin-api',
     'imap-gateway',
+    'managesieve-gateway',
     'mda',
     'migrate',
     'mta-relay',

@@ -45,7 +45,7 @@ app.kubernetes.io/component: {{ .name }}
 
 {{/* Environment variable prefix of a service's TLS files, or "" for services without TLS. */}}
 {{- define "correo.tlsPrefix" -}}
-{{- $prefixes := dict "smtp-ingress" "SMTP" "imap-gateway" "IMAP" "pop3-gateway" "POP3" -}}
+{{- $prefixes := dict "smtp-ingress" "SMTP" "imap-gateway" "IMAP" "pop3-gateway" "POP3" "managesieve-gateway" "MANAGESIEVE" -}}
 {{- get $prefixes . -}}
 {{- end -}}
 

@@ -5,6 +5,7 @@ import { createMailPathDirectory, ensureDemoAccount } from '@correo/directory';
 import { imapGatewaySection, startImapGateway } from '@correo/imap-gateway';
 import { mdaConfigSection, startMda } from '@correo/mda';
 import { relayConfigSection, startMtaRelay } from '@correo/mta-relay';
+import { manageSieveGatewaySection, startManageSieveGateway } from '@correo/managesieve-gateway';
 import { pop3GatewaySection, startPop3Gateway } from '@correo/pop3-gateway';
 import { smtpIngressSection, startSmtpIngress } from '@correo/smtp-ingress';
 import { startWebmail, UserSettingsStore, webmailSection } from '@correo/webmail';
@@ -25,6 +26,7 @@ export const sections = {
   relay: relayConfigSection,
   imap: imapGatewaySection,
   pop3: pop3GatewaySection,
+  managesieve: manageSieveGatewaySection,
   adminApi: adminApiSection,
   webmail: webmailSection,
   allInOne: allInOneSection,
@@ -36,6 +38,7 @@ export type AllInOneConfig = Config & {
   relay: ReturnType<typeof relayConfigSection.build>;
   imap: ReturnType<typeof imapGatewaySection.build>;
   pop3: ReturnType<typeof pop3GatewaySection.build>;
+  managesieve: ReturnType<typeof manageSieveGatewaySection.build>;
   adminApi: ReturnType<typeof adminApiSection.build>;
   webmail: ReturnType<typeof webmailSection.build>;
   allInOne: ReturnType<typeof allInOneSection.build>;
@@ -166,8 +169,21 @@ export async function startAllInOne({
       leaseTiming: config.limits.leases,
     });
     stops.push(() => pop3.close());
-    // A renewed certificate reaches new SMTP, IMAP and POP3 connections without a restart.
-    const certificateWatch = reloadTlsOnRenewal(tlsOptions, tls, [smtp, imap, pop3], logger);
+    const managesieve = await startManageSieveGateway({
+      config: config.managesieve,
+      pool: backends.pool,
+      blobs: backends.blobs,
+      directory,
+      limits: backends.limits,
+      notifier: backends.notifier,
+      logger: logger.child({ component: 'managesieve-gateway' }),
+      tls,
+      trustedProxies,
+      leaseTiming: config.limits.leases,
+    });
+    stops.push(() => managesieve.close());
+    // A renewed certificate reaches new SMTP, IMAP, POP3 and ManageSieve connections without a restart.
+    const certificateWatch = reloadTlsOnRenewal(tlsOptions, tls, [smtp, imap, pop3, managesieve], logger);
     stops.push(async () => certificateWatch.close());
 
     const adminToken =
@@ -216,6 +232,7 @@ export async function startAllInOne({
       { name: 'SMTP submission (implicit TLS)', address: `${smtpHost}:${smtp.ports.submissions}` },
       ...imap.listeners,
       ...pop3.listeners,
+      ...managesieve.listeners,
       {
         name: 'admin-api (REST, OpenAPI at /docs)',
         address: `http://${config.adminApi.host}:${portOf(adminApi)}`,
