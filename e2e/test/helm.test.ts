@@ -384,12 +384,24 @@ test('the full values file turns every production feature on', () => {
     // Only for each user's "always show images from this sender" list.
     'webmail',
   ]);
-  // The webmail names each browser to IMAP and submission (PROXY v2), which trust its pod network.
+  // The webmail names each browser to IMAP, submission and ManageSieve (PROXY v2), which trust its pod network.
   const envOf = (service: string) =>
     deployments.find((d) => d.metadata.name === `mail-correo-${service}`)!.spec!.template!.spec.containers[0]!
       .env!;
   assert.ok(envOf('webmail').some((e) => e.name === 'WEBMAIL_PROXY_PROTOCOL' && e.value === 'true'));
-  for (const service of ['imap-gateway', 'smtp-ingress']) {
+  assert.ok(
+    envOf('webmail').some(
+      (e) => e.name === 'WEBMAIL_MANAGESIEVE_HOST' && e.value === 'mail-correo-managesieve-gateway',
+    ),
+  );
+  const webmailPolicy = objects.find(
+    (o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'mail-correo-webmail',
+  );
+  const webmailEgress = (webmailPolicy?.spec?.egress as { ports: { port: number }[] }[]).flatMap((r) =>
+    r.ports.map((p) => p.port),
+  );
+  assert.ok(webmailEgress.includes(4190), 'the webmail reaches ManageSieve');
+  for (const service of ['imap-gateway', 'smtp-ingress', 'managesieve-gateway']) {
     const trusted = envOf(service).filter((e) => e.name === 'PROXY_TRUSTED_CIDRS');
     assert.deepEqual(
       trusted.map((e) => e.value),

@@ -207,8 +207,8 @@ export async function startAllInOne({
     });
     await adminApi.listen({ host: config.adminApi.host, port: config.adminApi.port });
     stops.push(() => adminApi.close());
-    // The webmail is an MUA like any other: it reaches this process's own IMAP and submission
-    // listeners over loopback TLS, trusting exactly this host's certificate.
+    // The webmail is an MUA like any other: it reaches this process's own IMAP, submission and
+    // ManageSieve listeners over loopback TLS, trusting exactly this host's certificate.
     const webmail = await startWebmail({
       // Authentication-Results of this host's MX are the ones the reading pane trusts.
       config: { ...config.webmail, authservId: config.webmail.authservId ?? config.smtp.hostname },
@@ -217,6 +217,8 @@ export async function startAllInOne({
       gateways: {
         imap: { host: connectHost(config.imap.bindHost), port: imap.ports.imap },
         submission: { host: connectHost(config.smtp.bindHost), port: smtp.ports.submission },
+        // The rules and vacation views manage the user's script over this process's own ManageSieve.
+        managesieve: { host: connectHost(config.managesieve.bindHost), port: managesieve.port },
         tls: { ca: tls.cert, servername: config.smtp.hostname },
       },
       // Mail clients set themselves up from the webmail's host (autoconfig.<domain>, autodiscover).

@@ -2,26 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { createFsBlobStore } from '@correo/blobs';
-import { createPostgresDirectory } from '@correo/directory';
-import { createMemoryLimits } from '@correo/limits';
-import {
-  defaultManageSieveGatewayConfig,
-  startManageSieveGateway,
-  type ManageSieveGateway,
-} from '@correo/managesieve-gateway';
-import { createMemoryNotifier } from '@correo/notify';
-import { createPool, type Pool } from '@correo/store';
-import { createLogger } from '@correo/telemetry';
-import {
-  eventually,
-  startAllInOneProcess,
-  startServiceProcess,
-  type AllInOneProcess,
-  type ServiceProcess,
-} from '@correo/testkit';
+import { eventually, startAllInOneProcess, type AllInOneProcess } from '@correo/testkit';
 import { headerValues, readMailbox } from '../../../e2e/test/support/mailbox-reader.js';
 import { ManageSieveClient } from '../src/managesieve-client.js';
 import { imapHostOf } from './support/all-in-one.js';
@@ -31,19 +13,15 @@ import {
   ensureFrontEndBuilt,
   launchChromium,
   signInPage,
-  standaloneWebmailEnv,
 } from './support/browser.js';
 
 /*
- * Rules and vacation as a person sets them up: Debian's chromium on the webmail, a rule "subject
- * contains X -> move to Y" and the vacation reply made in the settings, then a message from outside
- * through the MX (swaks) with subject X is found in Y by Python's imaplib: the script the webmail
- * stored over ManageSieve is the one the mda ran. The active script is read back over ManageSieve
- * (GETSCRIPT), never through the webmail.
- *
- * The all-in-one does not run a ManageSieve listener yet (h-managesieve wires it), so the gateway runs
- * here over the all-in-one's own database and certificate, and the webmail is deployed on its own in
- * front of the all-in-one's IMAP and this ManageSieve, as the chart deploys it.
+ * Rules and vacation as a person sets them up: Debian's chromium on the embedded default's webmail
+ * (make dev's all-in-one process), a rule "subject contains X -> move to Y" and the vacation reply
+ * made in the settings, then a message from outside through the MX (swaks) with subject X is found
+ * in Y by Python's imaplib: the script the webmail stored over the all-in-one's ManageSieve is the
+ * one the mda ran. The active script is read back over ManageSieve (GETSCRIPT), not through the
+ * webmail.
  */
 
 const SUBJECT = 'Quarterly figures';
@@ -51,39 +29,12 @@ const FOLDER = 'Reports';
 
 let stack: AllInOneProcess;
 let browser: Browser;
-let pool: Pool;
-let sieve: ManageSieveGateway;
-let webmail: ServiceProcess;
 let page: Page;
 
 describe('rules and vacation in a real browser', { timeout: 600_000 }, () => {
   before(async () => {
     await ensureFrontEndBuilt();
     [stack, browser] = await Promise.all([startAllInOneProcess(), launchChromium()]);
-    pool = createPool(stack.databaseUrl, { max: 3 });
-    const tlsDir = join(stack.dataDir, 'tls');
-    sieve = await startManageSieveGateway({
-      config: defaultManageSieveGatewayConfig({ port: 0, bindHost: '127.0.0.1', hostname: 'mx.correo.test' }),
-      pool,
-      blobs: createFsBlobStore({ dir: join(stack.dataDir, 'sieve-test-blobs') }),
-      directory: createPostgresDirectory(pool),
-      limits: createMemoryLimits(),
-      notifier: createMemoryNotifier(),
-      logger: createLogger('managesieve-test', 'silent'),
-      tls: {
-        key: await readFile(join(tlsDir, 'key.pem'), 'utf8'),
-        cert: await readFile(join(tlsDir, 'cert.pem'), 'utf8'),
-      },
-    });
-    webmail = await startServiceProcess(
-      fileURLToPath(new URL('../src/main.ts', import.meta.url)),
-      standaloneWebmailEnv(stack, {
-        DATABASE_URL: stack.databaseUrl,
-        WEBMAIL_SECURE_COOKIE: 'false',
-        WEBMAIL_MANAGESIEVE_HOST: '127.0.0.1',
-        WEBMAIL_MANAGESIEVE_PORT: String(sieve.port),
-      }),
-    );
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     page.on('dialog', (dialog) => void dialog.accept());
     await mkdir(ARTIFACTS_DIR, { recursive: true });
@@ -91,14 +42,11 @@ describe('rules and vacation in a real browser', { timeout: 600_000 }, () => {
 
   after(async () => {
     await browser?.close();
-    await webmail?.process.stop('SIGTERM');
-    await sieve?.close();
-    await pool?.end();
     await stack?.stop();
   });
 
   test('a rule files the message the mda receives; the vacation reply is in the active script', async () => {
-    await signInPage(page, webmail.listeners.webmail!, stack.demo.address, stack.demo.password);
+    await signInPage(page, stack.webmailUrl, stack.demo.address, stack.demo.password);
     await page.getByRole('navigation', { name: 'Folders' }).getByText('Inbox').waitFor();
     await page.getByRole('button', { name: 'Settings' }).click();
 
@@ -127,7 +75,7 @@ describe('rules and vacation in a real browser', { timeout: 600_000 }, () => {
     const gateways = {
       imap: { host: '127.0.0.1', port: stack.ports.imap },
       submission: { host: '127.0.0.1', port: stack.ports.submission },
-      managesieve: { host: '127.0.0.1', port: sieve.port },
+      managesieve: { host: '127.0.0.1', port: stack.ports.managesieve },
       tls: { ca: await readFile(stack.caFile, 'utf8'), servername: 'mx.correo.test' },
     };
     const reader = await ManageSieveClient.open(gateways, stack.demo.address, stack.demo.password);
