@@ -208,7 +208,7 @@ export class WireReader {
     switch (this.state) {
       case 'token':
         return this.tokenStart(byte);
-      case 'atom':
+      case 'atom': {
         if (isAtomChar(byte)) {
           this.word.push(byte);
           return;
@@ -221,6 +221,7 @@ export class WireReader {
         }
         this.state = 'token';
         return this.tokenStart(byte);
+      }
       case 'quoted':
         if (byte === DQUOTE) {
           const added = this.addToken({ kind: 'string', value: Buffer.from(this.word), literal: false });

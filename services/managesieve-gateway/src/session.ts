@@ -78,6 +78,9 @@ const MAX_BAD_COMMANDS = 20;
 const TRYLATER: ResponseCode = { name: 'TRYLATER' };
 const NONEXISTENT: ResponseCode = { name: 'NONEXISTENT' };
 
+/** Commands answered alike before and after AUTHENTICATE. */
+const ANY_STATE: ReadonlySet<CommandName> = new Set(['CAPABILITY', 'NOOP', 'LOGOUT']);
+
 /** The commands of each state (RFC 5804 2): anything else is answered NO with the reason. */
 const BEFORE_LOGIN: ReadonlySet<CommandName> = new Set([
   'AUTHENTICATE',
@@ -145,6 +148,7 @@ export class ManageSieveSession {
     const { command } = parsed;
     const started = process.hrtime.bigint();
     try {
+      if (ANY_STATE.has(command.name)) return await this.anyStateCommand(command);
       if (state.kind === 'authenticated') return await this.authenticatedCommand(command, state);
       if (!BEFORE_LOGIN.has(command.name)) {
         return await this.answer(command.name, noResponse(`${command.name} needs AUTHENTICATE first`));
@@ -214,10 +218,8 @@ export class ManageSieveSession {
     return this.answer(command, noResponse(reason));
   }
 
-  private async unauthenticatedCommand(
-    command: ManageSieveCommand,
-    state: Unauthenticated,
-  ): Promise<SessionAction> {
+  /** CAPABILITY, NOOP and LOGOUT: the same in both states. */
+  private async anyStateCommand(command: ManageSieveCommand): Promise<SessionAction> {
     switch (command.name) {
       case 'CAPABILITY':
         return this.answer(command.name, okResponse(), this.capabilities());
@@ -227,6 +229,16 @@ export class ManageSieveSession {
         this.state = { kind: 'closed' };
         await this.answer(command.name, okResponse('Bye'));
         return 'close';
+      default:
+        return this.answer(command.name, noResponse(`${command.name} is not valid here`));
+    }
+  }
+
+  private async unauthenticatedCommand(
+    command: ManageSieveCommand,
+    state: Unauthenticated,
+  ): Promise<SessionAction> {
+    switch (command.name) {
       case 'STARTTLS':
         if (this.connection.secure) return this.answer(command.name, noResponse('TLS is already active'));
         if (!this.settings.tlsAvailable)
@@ -331,14 +343,6 @@ export class ManageSieveSession {
     state: Authenticated,
   ): Promise<SessionAction> {
     switch (command.name) {
-      case 'CAPABILITY':
-        return this.answer(command.name, okResponse(), this.capabilities());
-      case 'NOOP':
-        return this.noop(command.tag);
-      case 'LOGOUT':
-        this.state = { kind: 'closed' };
-        await this.answer(command.name, okResponse('Bye'));
-        return 'close';
       case 'UNAUTHENTICATE':
         this.state = { kind: 'unauthenticated', sasl: undefined };
         return this.answer(command.name, okResponse('Logged out, authenticate again'));
