@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { activeSieveScripts, MAX_SIEVE_SCRIPT_BYTES } from '@correo/store';
-import { fetchClient, useAdminApi } from './api-under-test.js';
+import { fetchClient, newTenantToken, useAdminApi } from './api-under-test.js';
 
 const api = useAdminApi();
 
@@ -11,13 +11,7 @@ describe('GET/PUT /v1/accounts/{id}/sieve', () => {
   test('replaces and reads the active script; a syntax error is a 400 with line and column; tenants stay apart', async () => {
     const client = fetchClient(api);
     const run = randomBytes(3).toString('hex');
-    const tenantToken = async (name: string, domain: string) => {
-      const tenant = (await client.call('POST', '/v1/tenants', { body: { name } })).body.id as string;
-      const created = await client.call('POST', '/v1/domains', { body: { name: domain, tenantId: tenant } });
-      assert.equal(created.status, 201);
-      return (await client.call('POST', '/v1/tokens', { body: { name: 'ops', tenantId: tenant } })).body
-        .secret as string;
-    };
+    const tenantToken = (name: string, domain: string) => newTenantToken(client, name, domain);
     const ours = await tenantToken(`t-${run}`, `ours-${run}.test`);
     const theirs = await tenantToken(`o-${run}`, `theirs-${run}.test`);
     const account = await client.call('POST', '/v1/accounts', {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { fuzzTarget } from '@correo/testkit/fuzz';
-import type { Forms, MessageView, Rule, VacationForm } from '../../src/index.js';
+import type { MessageView, Rule, VacationForm } from '../../src/index.js';
 import {
   FormError,
   parseRules,
@@ -75,7 +75,7 @@ export default fuzzTarget({
       if (!(error instanceof FormError)) throw error;
       return;
     }
-    const forms: Forms = { vacation, rules };
+    const forms = { vacation, rules };
     const script = writeForms(user, forms);
     const read = readForms(script);
     assert.equal(read.userScript, user);

@@ -21,7 +21,6 @@ import { idParams, withErrors } from '../schemas.js';
 
 const tags = ['accounts'];
 
-
 const activeScriptSchema = {
   type: 'object',
   required: ['name', 'script', 'updatedAt'],
@@ -65,7 +64,7 @@ export async function sieveRoutes(api: FastifyInstance, options: { pool: pg.Pool
     },
     async (request) => {
       const account = await request.provisioning.getAccount(request.params.id);
-      const active = (await listSieveScripts(pool, account.id)).find((s) => s.active);
+      const active = await activeScript(pool, account.id);
       if (!active) throw new ApiError(404, 'not_found', `account ${account.id} has no active Sieve script`);
       return { name: active.name, script: active.content, updatedAt: active.updatedAt.toISOString() };
     },
@@ -103,14 +102,9 @@ export async function sieveRoutes(api: FastifyInstance, options: { pool: pg.Pool
           { field: 'script', message: error.message, line: error.line, column: error.column },
         ]);
       }
-      const active = (await listSieveScripts(pool, account.id)).find((s) => s.active);
+      const active = await activeScript(pool, account.id);
       const name = active?.name ?? FORMS_SCRIPT_NAME;
-      try {
-        await putSieveScript(pool, account.id, name, script, { maxBytes: MAX_SCRIPT_BYTES, activate: true });
-      } catch (error) {
-        if (error instanceof SieveScriptTooLargeError) throw new ApiError(413, 'too_large', error.message);
-        throw error;
-      }
+      await storeActive(pool, account.id, name, script);
       const stored = (await listSieveScripts(pool, account.id)).find((s) => s.name === name)!;
       return { name, script: stored.content, updatedAt: stored.updatedAt.toISOString() };
     },
@@ -130,7 +124,7 @@ export async function sieveRoutes(api: FastifyInstance, options: { pool: pg.Pool
     },
     async (request) => {
       const account = await request.provisioning.getAccount(request.params.id);
-      const active = (await listSieveScripts(pool, account.id)).find((s) => s.active);
+      const active = await activeScript(pool, account.id);
       const { vacation, edited } = formsOf(active?.content ?? '');
       return { vacation, edited };
     },
@@ -149,7 +143,7 @@ export async function sieveRoutes(api: FastifyInstance, options: { pool: pg.Pool
     },
     async (request) => {
       const account = await request.provisioning.getAccount(request.params.id);
-      const active = (await listSieveScripts(pool, account.id)).find((s) => s.active);
+      const active = await activeScript(pool, account.id);
       let script: string;
       try {
         script = writeForms(active?.content ?? '', { vacation: parseVacationForm(request.body) });
@@ -158,16 +152,24 @@ export async function sieveRoutes(api: FastifyInstance, options: { pool: pg.Pool
         throw error;
       }
       const name = active?.name ?? FORMS_SCRIPT_NAME;
-      try {
-        await putSieveScript(pool, account.id, name, script, { maxBytes: MAX_SCRIPT_BYTES, activate: true });
-      } catch (error) {
-        if (error instanceof SieveScriptTooLargeError) throw new ApiError(413, 'too_large', error.message);
-        throw error;
-      }
+      await storeActive(pool, account.id, name, script);
       const { vacation, edited } = formsOf(script);
       return { vacation, edited };
     },
   );
+}
+
+const activeScript = async (pool: pg.Pool, accountId: string) =>
+  (await listSieveScripts(pool, accountId)).find((s) => s.active);
+
+/** Stores `script` as the account's active script under `name`; over the size limit is a 413. */
+async function storeActive(pool: pg.Pool, accountId: string, name: string, script: string): Promise<void> {
+  try {
+    await putSieveScript(pool, accountId, name, script, { maxBytes: MAX_SCRIPT_BYTES, activate: true });
+  } catch (error) {
+    if (error instanceof SieveScriptTooLargeError) throw new ApiError(413, 'too_large', error.message);
+    throw error;
+  }
 }
 
 /** The forms of a stored script; one the lexer cannot read is a 409 (fix it through PUT .../sieve). */

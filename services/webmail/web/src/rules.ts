@@ -284,27 +284,10 @@ export class CorreoSieve extends LitElement {
                   .value=${c.value}
                   @input=${(e: Event) => (c.value = (e.target as HTMLInputElement).value)}
                 />
-                <button
-                  type="button"
-                  aria-label=${`Remove condition ${i + 1}`}
-                  @click=${() => {
-                    rule.conditions.splice(i, 1);
-                    update();
-                  }}
-                >
-                  ×
-                </button>
+                ${this.#removeButton(`Remove condition ${i + 1}`, rule.conditions, i)}
               </div>`,
           )}
-          <button
-            type="button"
-            @click=${() => {
-              rule.conditions.push(newCondition());
-              update();
-            }}
-          >
-            Add condition
-          </button>
+          ${this.#addButton('Add condition', rule.conditions, newCondition)}
         </fieldset>
         <fieldset>
           <legend>Then</legend>
@@ -348,27 +331,10 @@ export class CorreoSieve extends LitElement {
                           >`
                       : nothing
                 }
-                <button
-                  type="button"
-                  aria-label=${`Remove action ${i + 1}`}
-                  @click=${() => {
-                    rule.actions.splice(i, 1);
-                    update();
-                  }}
-                >
-                  ×
-                </button>
+                ${this.#removeButton(`Remove action ${i + 1}`, rule.actions, i)}
               </div>`,
           )}
-          <button
-            type="button"
-            @click=${() => {
-              rule.actions.push(newAction('read'));
-              update();
-            }}
-          >
-            Add action
-          </button>
+          ${this.#addButton('Add action', rule.actions, () => newAction('read'))}
         </fieldset>
         <div class="actions">
           <button type="submit" class="primary">Save rule</button>
@@ -376,6 +342,32 @@ export class CorreoSieve extends LitElement {
         </div>
       </form>
     `;
+  }
+
+  /** The editor changes its working copy in place; these buttons then ask lit to render again. */
+  #removeButton(label: string, list: unknown[], index: number) {
+    return html`<button
+      type="button"
+      aria-label=${label}
+      @click=${() => {
+        list.splice(index, 1);
+        this.requestUpdate();
+      }}
+    >
+      ×
+    </button>`;
+  }
+
+  #addButton<T>(label: string, list: T[], make: () => T) {
+    return html`<button
+      type="button"
+      @click=${() => {
+        list.push(make());
+        this.requestUpdate();
+      }}
+    >
+      ${label}
+    </button>`;
   }
 
   #saveEditing = (event: SubmitEvent) => {
