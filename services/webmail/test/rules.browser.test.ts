@@ -31,6 +31,22 @@ let stack: AllInOneProcess;
 let browser: Browser;
 let page: Page;
 
+/** The demo's active script as another ManageSieve client reads it (GETSCRIPT), not the webmail. */
+async function activeScript(): Promise<{ name: string; content: string } | null> {
+  const gateways = {
+    imap: { host: '127.0.0.1', port: stack.ports.imap },
+    submission: { host: '127.0.0.1', port: stack.ports.submission },
+    managesieve: { host: '127.0.0.1', port: stack.ports.managesieve },
+    tls: { ca: await readFile(stack.caFile, 'utf8'), servername: 'mx.correo.test' },
+  };
+  const client = await ManageSieveClient.open(gateways, stack.demo.address, stack.demo.password);
+  try {
+    return await client.activeScript();
+  } finally {
+    await client.logout();
+  }
+}
+
 describe('rules and vacation in a real browser', { timeout: 600_000 }, () => {
   before(async () => {
     await ensureFrontEndBuilt();
@@ -72,19 +88,7 @@ describe('rules and vacation in a real browser', { timeout: 600_000 }, () => {
     await page.screenshot({ path: join(ARTIFACTS_DIR, 'vacation-form.png') });
 
     // What the server holds, read over ManageSieve by another client.
-    const gateways = {
-      imap: { host: '127.0.0.1', port: stack.ports.imap },
-      submission: { host: '127.0.0.1', port: stack.ports.submission },
-      managesieve: { host: '127.0.0.1', port: stack.ports.managesieve },
-      tls: { ca: await readFile(stack.caFile, 'utf8'), servername: 'mx.correo.test' },
-    };
-    const reader = await ManageSieveClient.open(gateways, stack.demo.address, stack.demo.password);
-    let active: { name: string; content: string } | null;
-    try {
-      active = await reader.activeScript();
-    } finally {
-      await reader.logout();
-    }
+    const active = await activeScript();
     assert.ok(active, 'an active script');
     assert.match(
       active.content,
@@ -143,5 +147,56 @@ describe('rules and vacation in a real browser', { timeout: 600_000 }, () => {
       (await readMailbox('imap', imapHost, stack.demo.address, stack.demo.password, FOLDER)).length,
       1,
     );
+  });
+
+  test('rules are edited, reordered and deleted in the list; the editor fits a phone screen', async () => {
+    // The page is signed in and on the settings page from the test above.
+    await page.getByRole('tab', { name: 'Rules' }).click();
+    await page.getByRole('button', { name: 'Add rule' }).click();
+    await page.getByLabel('Rule name').fill('Newsletters');
+    await page.getByLabel('Condition 1 field').selectOption('header');
+    await page.getByLabel('Condition 1 header name').fill('List-Id');
+    await page.getByLabel('Condition 1 value').fill('news.example');
+    await page.getByLabel('Action 1', { exact: true }).selectOption('read');
+    await page.getByRole('button', { name: 'Add action' }).click();
+    await page.getByLabel('Action 2', { exact: true }).selectOption('stop');
+    await page.getByRole('button', { name: 'Save rule' }).click();
+    const rows = page.locator('ol.rules li strong');
+    await rows.nth(1).filter({ hasText: 'Newsletters' }).waitFor();
+
+    // Up: it now comes first, in the list and in the script's order.
+    await page.getByRole('button', { name: 'Move “Newsletters” up' }).click();
+    await rows.nth(0).filter({ hasText: 'Newsletters' }).waitFor();
+    const order = async () =>
+      [...((await activeScript())?.content ?? '').matchAll(/^# rule "(.*)"$/gm)].map((m) => m[1]);
+    // The first rule is switched off (test above): only enabled rules are written.
+    assert.deepEqual(await order(), ['Newsletters']);
+
+    // Edit: renamed, the condition changed.
+    await page.getByRole('button', { name: 'Edit “Newsletters”' }).click();
+    await page.getByLabel('Rule name').fill('Lists');
+    await page.getByLabel('Condition 1 match').selectOption('is');
+    await page.getByRole('button', { name: 'Save rule' }).click();
+    await page.locator('ol.rules li', { hasText: 'List-Id is exactly “news.example”' }).waitFor();
+    assert.deepEqual(await order(), ['Lists']);
+
+    // At phone width, the editor is no wider than the screen.
+    await page.setViewportSize({ width: 375, height: 740 });
+    try {
+      await page.getByRole('button', { name: 'Edit “Lists”' }).click();
+      await page.getByLabel('Rule name').waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      await page.screenshot({ path: join(ARTIFACTS_DIR, 'rule-editor-phone.png'), fullPage: true });
+      assert.ok(overflow <= 0, `the rule editor is ${overflow}px wider than a phone screen`);
+      await page.getByRole('button', { name: 'Cancel' }).click();
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+
+    // Delete (the page asks first; the dialog is accepted).
+    await page.getByRole('button', { name: 'Delete “Lists”' }).click();
+    await page.getByRole('status').filter({ hasText: 'Rule deleted.' }).waitFor();
+    assert.equal(await rows.count(), 1);
+    assert.deepEqual(await order(), []);
   });
 });
