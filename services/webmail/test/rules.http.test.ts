@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { createPostgresDirectory } from '@correo/directory';
 import { defaultImapGatewayConfig, startImapGateway } from '@correo/imap-gateway';
 import { defaultManageSieveGatewayConfig, startManageSieveGateway } from '@correo/managesieve-gateway';
@@ -224,5 +224,48 @@ describe('webmail rules and vacation over ManageSieve', () => {
       await noSieve.app.close();
     }
     assert.equal((await client.call('GET', '/api/sieve')).status, 200);
+  });
+
+  test('a ManageSieve server that is down or talks nonsense: 503 JSON in words, no hang', async () => {
+    // Greetings no ManageSieve server would send: no STARTTLS; a 3 MiB literal; a line that is not RFC 5804.
+    const greetings = [
+      '"IMPLEMENTATION" "x"\r\nOK\r\n',
+      `"IMPLEMENTATION" {3145728}\r\n${'x'.repeat(3145728)}\r\nOK\r\n`,
+      '(((\r\n',
+    ];
+    const servers = await Promise.all(
+      greetings.map(async (greeting) => {
+        const server = createServer((socket) => {
+          socket.on('error', () => {});
+          socket.end(greeting);
+        });
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+        return server;
+      }),
+    );
+    const ports = [9, ...servers.map((s) => (s.address() as AddressInfo).port)];
+    try {
+      for (const port of ports) {
+        const broken = await buildWebmail({
+          gateways: { ...gateways, managesieve: { host: '127.0.0.1', port } },
+          logger: createLogger('webmail-rules-test', 'silent'),
+          sessionIdleMs: 60_000,
+          secureCookie: false,
+        });
+        await broken.app.listen({ host: '127.0.0.1', port: 0 });
+        try {
+          const url = `http://127.0.0.1:${(broken.app.server.address() as AddressInfo).port}`;
+          const signedIn = await WebmailClient.signIn(url, alice.address, stack.password);
+          const answer = await signedIn.call('GET', '/api/sieve');
+          assert.equal(answer.status, 503, `port ${port}: ${JSON.stringify(answer.body)}`);
+          assert.equal(answer.body.error?.code, 'rules_unavailable');
+          assert.match(answer.body.error?.message ?? '', /cannot be reached right now/);
+        } finally {
+          await broken.app.close();
+        }
+      }
+    } finally {
+      for (const server of servers) server.close();
+    }
   });
 });
