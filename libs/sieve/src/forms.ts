@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { SieveSyntaxError } from './errors.js';
 import { hashComments } from './lexer.js';
-import { parseScript } from './parser.js';
+import { parseScript, type Command } from './parser.js';
 
 /*
  * The simple forms (a vacation reply, a list of rules) and the Sieve they stand for. One generator
@@ -17,7 +17,18 @@ import { parseScript } from './parser.js';
  */
 
 /** The name the forms store the script under when the account has no active script yet. */
-export const FORMS_SCRIPT_NAME = 'correo';
+const FORMS_SCRIPT_NAME = 'correo';
+
+/**
+ * The name for a new active script when there is none: FORMS_SCRIPT_NAME, or with a number when an
+ * inactive script already has that name (it is the user's and must not be overwritten).
+ */
+export function newScriptName(existing: readonly string[]): string {
+  for (let n = 1; ; n++) {
+    const name = n === 1 ? FORMS_SCRIPT_NAME : `${FORMS_SCRIPT_NAME}-${n}`;
+    if (!existing.includes(name)) return name;
+  }
+}
 
 const BEGIN = '# correo-forms v1 ';
 const END = '# correo-forms end';
@@ -302,7 +313,17 @@ export function writeForms(script: string, change: { vacation?: VacationForm; ru
     rules: change.rules ?? current.rules,
   };
   const user = current.userScript;
-  const at = sectionOffset(user);
+  const { at, commands } = sectionOffset(user);
+  if (forms.vacation?.enabled && uses(commands, 'vacation')) {
+    // Two vacation actions in one run fail the whole script at delivery (RFC 5230 4.2): every rule lost.
+    throw new FormError('your own Sieve script already has a vacation command', [
+      {
+        field: 'vacation',
+        message:
+          'your own Sieve script already sends a vacation reply; remove it in the script editor first, two replies make the whole script fail',
+      },
+    ]);
+  }
   // After a last line without a line break the marker starts mid-line: still a comment to the lexer,
   // and nothing is added to the user's part that reading back would have to take away again.
   const result = user.slice(0, at) + formsSection(forms) + user.slice(at);
@@ -315,9 +336,12 @@ export function writeForms(script: string, change: { vacation?: VacationForm; ru
   return result;
 }
 
-/** Where the section goes: at the start of the line of the user's first command that is not `require`. */
-function sectionOffset(user: string): number {
-  let commands;
+/**
+ * Where the section goes: at the start of the line of the user's first command that is not
+ * `require`. With the user's parsed commands.
+ */
+function sectionOffset(user: string): { at: number; commands: Command[] } {
+  let commands: Command[];
   try {
     commands = parseScript(user).commands;
   } catch (error) {
@@ -325,10 +349,16 @@ function sectionOffset(user: string): number {
     throw scriptError(error);
   }
   const first = commands.find((c) => c.name !== 'require');
-  if (!first) return commands.length ? user.length : 0;
+  if (!first) return { at: commands.length ? user.length : 0, commands };
   const lineStart = user.lastIndexOf('\n', first.offset - 1) + 1;
-  return /^[ \t]*$/.test(user.slice(lineStart, first.offset)) ? lineStart : first.offset;
+  return {
+    at: /^[ \t]*$/.test(user.slice(lineStart, first.offset)) ? lineStart : first.offset,
+    commands,
+  };
 }
+
+const uses = (commands: readonly Command[], name: string): boolean =>
+  commands.some((c) => c.name === name || (c.block !== null && uses(c.block, name)));
 
 function scriptError(error: SieveSyntaxError): FormError {
   return new FormError(`the active script does not parse, so the forms cannot change it: ${error.message}`, [

@@ -19,8 +19,8 @@ export type {
 } from './forms.js';
 export {
   FormError,
-  FORMS_SCRIPT_NAME,
   formsSection,
+  newScriptName,
   parseRules,
   parseVacationForm,
   readForms,

@@ -14,6 +14,7 @@ import {
   parseRules,
   parseScript,
   parseVacationForm,
+  newScriptName,
   readForms,
   runScript,
   writeForms,
@@ -388,6 +389,23 @@ describe('the forms section inside a hand-written script', () => {
     assert.deepEqual(readForms(garbled).vacation, null);
     assert.equal(readForms(garbled).edited, true);
     assert.equal(readForms(garbled).userScript, 'keep;\n');
+  });
+
+  test("the form's vacation next to the user's own vacation command is refused (both would fail the script)", () => {
+    const own = 'require "vacation";\nif true { vacation "mine"; }\n';
+    assert.throws(
+      () => writeForms(own, { vacation: vacation() }),
+      (error: unknown) => error instanceof FormError && error.details[0]?.field === 'vacation',
+    );
+    // Off, or only rules: fine.
+    assert.equal(readForms(writeForms(own, { vacation: vacation({ enabled: false }) })).userScript, own);
+    assert.equal(readForms(writeForms(own, { rules: [] })).userScript, own);
+  });
+
+  test('a new script never takes the name of an inactive one', () => {
+    assert.equal(newScriptName([]), 'correo');
+    assert.equal(newScriptName(['rules', 'correo']), 'correo-2');
+    assert.equal(newScriptName(['correo', 'correo-2']), 'correo-3');
   });
 
   test('a user part that does not parse: a FormError with its line and column', () => {

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { parseScript, runScript } from '@correo/sieve';
-import { activeSieveScripts } from '@correo/store';
+import { activeSieveScripts, listSieveScripts, putSieveScript } from '@correo/store';
 import { fetchClient, newTenantToken, useAdminApi } from './api-under-test.js';
 
 const api = useAdminApi();
@@ -97,6 +97,29 @@ describe('GET/PUT /v1/accounts/{id}/vacation', () => {
     assert.equal((await client.call('GET', path, { token: theirs })).status, 404);
     assert.equal((await client.call('PUT', path, { token: theirs, body: form })).status, 404);
     assert.equal((await client.call('GET', sieve, { token: ours })).body.script, offScript);
+  });
+
+  test("with no active script, the form's new script does not overwrite an inactive one of the same name", async () => {
+    const client = fetchClient(api);
+    const run = randomBytes(3).toString('hex');
+    const tenantId = (await client.call('POST', '/v1/tenants', { body: { name: `n-${run}` } })).body.id;
+    await client.call('POST', '/v1/domains', { body: { name: `names-${run}.test`, tenantId } });
+    const account = (await client.call('POST', '/v1/accounts', { body: { address: `me@names-${run}.test` } }))
+      .body.id as string;
+    // Uploaded over ManageSieve and never activated: the user's own.
+    await putSieveScript(api().pool, account, 'correo', 'keep;', { activate: false });
+    const put = await client.call('PUT', `/v1/accounts/${account}/vacation`, {
+      body: { enabled: true, body: 'Away.' },
+    });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    const scripts = await listSieveScripts(api().pool, account);
+    assert.deepEqual(
+      scripts.map((s) => [s.name, s.active, s.content === 'keep;']),
+      [
+        ['correo', false, true],
+        ['correo-2', true, false],
+      ],
+    );
   });
 
   test('an account without any script gets one holding only the form', async () => {

@@ -196,6 +196,30 @@ describe('webmail rules and vacation over ManageSieve', () => {
     assert.ok(!/^vacation /m.test((await activeScript(bob))!));
   });
 
+  test("no active script: the forms' new script does not overwrite an inactive one of the same name", async () => {
+    const carol = await stack.account('carol');
+    const own = await ManageSieveClient.open(gateways, carol.address, stack.password);
+    try {
+      const put = await own.command('PUTSCRIPT', 'correo', 'keep;\r\n');
+      assert.equal(put.status, 'OK', put.text);
+    } finally {
+      await own.logout();
+    }
+    const client = await WebmailClient.signIn(baseUrl, carol.address, stack.password);
+    const saved = await client.ok<SieveForms>('PUT', '/api/sieve/vacation', { enabled: true, body: 'Away.' });
+    assert.equal(saved.scriptName, 'correo-2');
+    const other = await ManageSieveClient.open(gateways, carol.address, stack.password);
+    try {
+      assert.deepEqual(await other.listScripts(), [
+        { name: 'correo', active: false },
+        { name: 'correo-2', active: true },
+      ]);
+      assert.equal(await other.getScript('correo'), 'keep;\r\n');
+    } finally {
+      await other.logout();
+    }
+  });
+
   test('signed out, cross-site, or no ManageSieve: JSON errors', async () => {
     const anonymous = await fetch(`${baseUrl}/api/sieve`);
     assert.equal(anonymous.status, 401);

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import {
   FormError,
-  FORMS_SCRIPT_NAME,
+  newScriptName,
   parseScript,
   parseVacationForm,
   readForms,
@@ -102,8 +102,7 @@ export async function sieveRoutes(api: FastifyInstance, options: { pool: pg.Pool
           { field: 'script', message: error.message, line: error.line, column: error.column },
         ]);
       }
-      const active = await activeScript(pool, account.id);
-      const name = active?.name ?? FORMS_SCRIPT_NAME;
+      const { name } = await scriptToWrite(pool, account.id);
       await storeActive(pool, account.id, name, script);
       const stored = (await listSieveScripts(pool, account.id)).find((s) => s.name === name)!;
       return { name, script: stored.content, updatedAt: stored.updatedAt.toISOString() };
@@ -143,16 +142,15 @@ export async function sieveRoutes(api: FastifyInstance, options: { pool: pg.Pool
     },
     async (request) => {
       const account = await request.provisioning.getAccount(request.params.id);
-      const active = await activeScript(pool, account.id);
+      const target = await scriptToWrite(pool, account.id);
       let script: string;
       try {
-        script = writeForms(active?.content ?? '', { vacation: parseVacationForm(request.body) });
+        script = writeForms(target.content, { vacation: parseVacationForm(request.body) });
       } catch (error) {
         if (error instanceof FormError) throw new ApiError(400, 'invalid_form', error.message, error.details);
         throw error;
       }
-      const name = active?.name ?? FORMS_SCRIPT_NAME;
-      await storeActive(pool, account.id, name, script);
+      await storeActive(pool, account.id, target.name, script);
       const { vacation, edited } = formsOf(script);
       return { vacation, edited };
     },
@@ -161,6 +159,15 @@ export async function sieveRoutes(api: FastifyInstance, options: { pool: pg.Pool
 
 const activeScript = async (pool: pg.Pool, accountId: string) =>
   (await listSieveScripts(pool, accountId)).find((s) => s.active);
+
+/** The active script, or a new empty one under a name no inactive script of the user has. */
+async function scriptToWrite(pool: pg.Pool, accountId: string): Promise<{ name: string; content: string }> {
+  const scripts = await listSieveScripts(pool, accountId);
+  const active = scripts.find((s) => s.active);
+  return active
+    ? { name: active.name, content: active.content }
+    : { name: newScriptName(scripts.map((s) => s.name)), content: '' };
+}
 
 /** Stores `script` as the account's active script under `name`; over the size limit is a 413. */
 async function storeActive(pool: pg.Pool, accountId: string, name: string, script: string): Promise<void> {

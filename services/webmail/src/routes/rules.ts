@@ -1,6 +1,6 @@
 import {
   FormError,
-  FORMS_SCRIPT_NAME,
+  newScriptName,
   parseRules,
   parseVacationForm,
   readForms,
@@ -73,8 +73,7 @@ export async function rulesRoutes(app: FastifyInstance) {
     { schema: { body: scriptBody } },
     async (request) =>
       withSieve(request, async (client) => {
-        const active = await client.activeScript();
-        await store(client, active?.name ?? FORMS_SCRIPT_NAME, request.body.script);
+        await store(client, (await scriptToWrite(client)).name, request.body.script);
         return formsOf(client);
       }),
   );
@@ -98,23 +97,32 @@ async function withSieve<T>(
   }
 }
 
+/** The active script, or a new empty one under a name no inactive script of the user has. */
+async function scriptToWrite(client: ManageSieveClient): Promise<{ name: string; content: string }> {
+  return (
+    (await client.activeScript()) ?? {
+      name: newScriptName((await client.listScripts()).map((s) => s.name)),
+      content: '',
+    }
+  );
+}
+
 async function formsOf(client: ManageSieveClient): Promise<SieveForms> {
-  const active = await client.activeScript();
-  const script = active?.content ?? '';
+  const { name: scriptName, content: script } = await scriptToWrite(client);
   let forms;
   try {
     forms = readForms(script);
   } catch (error) {
     if (!(error instanceof FormError)) throw error;
     // A script the forms cannot read is still shown in the "edit script" view, to be mended there.
-    return { rules: [], vacation: null, edited: true, script, scriptName: active?.name ?? FORMS_SCRIPT_NAME };
+    return { rules: [], vacation: null, edited: true, script, scriptName };
   }
   return {
     rules: forms.rules,
     vacation: forms.vacation,
     edited: forms.edited,
     script,
-    scriptName: active?.name ?? FORMS_SCRIPT_NAME,
+    scriptName,
   };
 }
 
@@ -122,9 +130,9 @@ async function saveForms(
   client: ManageSieveClient,
   change: { rules?: Rule[]; vacation?: VacationForm },
 ): Promise<SieveForms> {
-  const active = await client.activeScript();
-  const script = formInput(() => writeForms(active?.content ?? '', change));
-  await store(client, active?.name ?? FORMS_SCRIPT_NAME, script);
+  const target = await scriptToWrite(client);
+  const script = formInput(() => writeForms(target.content, change));
+  await store(client, target.name, script);
   return formsOf(client);
 }
 
