@@ -87,6 +87,14 @@ export class ManageSieveClient {
     });
     if (answer.status !== 'OK') {
       client.close();
+      // Too many sessions of this user or browser at once (RFC 5804 TRYLATER): not a wrong password.
+      if (answer.code?.name === 'TRYLATER') {
+        throw new WebmailError(
+          503,
+          'rules_busy',
+          'The rules server is busy right now. Try again in a moment.',
+        );
+      }
       throw new WebmailError(
         401,
         'signed_out',

@@ -220,6 +220,22 @@ describe('webmail rules and vacation over ManageSieve', () => {
     }
   });
 
+  test("the user's ManageSieve sessions all taken: 503 busy, not a sign-in failure", async () => {
+    const dave = await stack.account('dave');
+    const held: ManageSieveClient[] = [];
+    try {
+      // MANAGESIEVE_MAX_CONNECTIONS_PER_USER (5): the server answers the sixth login NO (TRYLATER).
+      for (let i = 0; i < 5; i++)
+        held.push(await ManageSieveClient.open(gateways, dave.address, stack.password));
+      const client = await WebmailClient.signIn(baseUrl, dave.address, stack.password);
+      const answer = await client.call('GET', '/api/sieve');
+      assert.equal(answer.status, 503, JSON.stringify(answer.body));
+      assert.equal(answer.body.error?.code, 'rules_busy');
+    } finally {
+      await Promise.all(held.map((c) => c.logout()));
+    }
+  });
+
   test('signed out, cross-site, or no ManageSieve: JSON errors', async () => {
     const anonymous = await fetch(`${baseUrl}/api/sieve`);
     assert.equal(anonymous.status, 401);
