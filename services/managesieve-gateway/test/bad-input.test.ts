@@ -183,4 +183,22 @@ describe('ManageSieve over real sockets: the login policy and the worst input pe
       client.destroy();
     }
   });
+
+  test('logged-in sessions per account are capped across pods: NO (TRYLATER) on another gateway', async () => {
+    const { address } = await stack.account('capped');
+    const settings = { allowPlaintextAuthOnLoopback: true, maxConnectionsPerUser: 1 };
+    // Two gateways over the same limits store, as two pods over one Redis.
+    const [first, second] = [await stack.startGateway(settings), await stack.startGateway(settings)];
+    const holder = await loggedIn(first.port, address, stack.password);
+    const { client } = await connectRaw(second.port);
+    try {
+      client.writeLine(`AUTHENTICATE "PLAIN" "${encodePlainResponse(address, stack.password)}"`);
+      assert.equal((await readResponse(client)).status, 'NO (TRYLATER) "Too many sessions for this account"');
+      client.writeLine('LISTSCRIPTS');
+      assert.equal((await readResponse(client)).status, 'NO "LISTSCRIPTS needs AUTHENTICATE first"');
+    } finally {
+      client.destroy();
+      holder.destroy();
+    }
+  });
 });
