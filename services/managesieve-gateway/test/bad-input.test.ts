@@ -135,6 +135,23 @@ describe('ManageSieve over real sockets: the login policy and the worst input pe
     }
   });
 
+  test('a literal trickling below the minimum rate ends the session with BYE', async () => {
+    const { address } = await stack.account('trickle');
+    const gateway = await stack.startGateway({
+      allowPlaintextAuthOnLoopback: true,
+      minTransferRate: 10_000,
+      transferRateWindowMs: 300,
+    });
+    const client = await loggedIn(gateway.port, address, stack.password);
+    try {
+      client.write('PUTSCRIPT "slow" {100000+}\r\nrequire "fileinto";\r\n');
+      assert.equal(await client.readLine(), 'BYE "Literal data arrives too slowly"');
+      await client.closed();
+    } finally {
+      client.destroy();
+    }
+  });
+
   test('a script name that is not UTF-8, or has a control character, is refused with the reason', async () => {
     const { address, accountId } = await stack.account('names');
     const client = await loggedIn(loose.port, address, stack.password);
