@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { createLoginLimiter, encodePlainResponse, LoginPolicy } from '@correo/auth';
-import type { AccountRef, Directory } from '@correo/directory';
+import type { AccountRef } from '@correo/directory';
 import { createMemoryLimits, MemoryLimitsState, type Limits } from '@correo/limits';
 import { encodeCommand, WireReader } from '@correo/managesieve-proto';
 import { SUPPORTED_EXTENSIONS } from '@correo/sieve';
 import { createLogger } from '@correo/telemetry';
-import { RecordingClock } from '@correo/testkit';
+import { oneAccountDirectory, RecordingClock } from '@correo/testkit';
 import { ManageSieveSession, type SessionAction, type SessionSettings } from '../src/session.js';
 import { MemoryScriptStore } from './helpers/memory-store.js';
 
@@ -14,12 +14,7 @@ const ADDRESS = 'rules@sieve.test';
 const PASSWORD = 'correct horse battery staple';
 const ACCOUNT: AccountRef = { accountId: '42', tenantId: '7', address: ADDRESS };
 
-const directory: Pick<Directory, 'loginKey' | 'authenticate'> = {
-  loginKey: async (login) =>
-    login.toLowerCase() === ADDRESS ? `account:${ACCOUNT.accountId}` : `address:${login}`,
-  authenticate: async (login, password) =>
-    login.toLowerCase() === ADDRESS && password === PASSWORD ? ACCOUNT : null,
-};
+const directory = oneAccountDirectory(ACCOUNT, PASSWORD);
 
 const SETTINGS: SessionSettings = {
   hostname: 'sieve.test',
