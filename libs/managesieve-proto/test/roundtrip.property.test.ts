@@ -17,6 +17,7 @@ import { readAll } from './helpers.js';
 
 const name = fc
   .string({ unit: 'grapheme', minLength: 1, maxLength: 40 })
+  .map((s) => s.normalize('NFC'))
   .filter((s) => checkScriptName(s) === undefined);
 const content = fc.string({ unit: 'grapheme', maxLength: 3000 });
 
