@@ -28,6 +28,13 @@ describe('a script put over ManageSieve is the one the mda runs at delivery (all
     await rm(dir, { recursive: true, force: true });
   });
 
+  test('the banner (make dev prints it) lists the ManageSieve listener', () => {
+    assert.match(
+      app.process.stderr(),
+      new RegExp(`ManageSieve \\(STARTTLS\\)\\s+sieve://${app.host}:${app.ports.managesieve}\\b`),
+    );
+  });
+
   test("sieve-connect uploads and activates over STARTTLS; mail over SMTP is filed by the script's fileinto", async () => {
     const sieveConnect = (...args: string[]) =>
       runProgram(

@@ -83,8 +83,12 @@ function text(token: Token | undefined, what: string): string {
   return value;
 }
 
+/**
+ * RFC 5804 1.6: names are Net-Unicode (RFC 5198), which is NFC: a name sent decomposed (as macOS
+ * clients may) is the same script as its composed form, so names are normalized before use.
+ */
 function scriptName(token: Token | undefined, allowEmpty = false): string {
-  const name = text(token, 'the script name');
+  const name = text(token, 'the script name').normalize('NFC');
   if (allowEmpty && name === '') return name;
   const problem = checkScriptName(name);
   if (problem) throw new CommandError(problem);

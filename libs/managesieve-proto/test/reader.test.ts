@@ -66,6 +66,14 @@ describe('the command reader', () => {
     }
   });
 
+  test('names are NFC: a decomposed name is the same script as the composed one', () => {
+    const decomposed = 'Re\u0301gles';
+    assert.deepEqual(command(`GETSCRIPT "${decomposed}"\r\n`), {
+      ok: true,
+      command: { name: 'GETSCRIPT', script: 'R\u00e9gles' },
+    });
+  });
+
   test('a name that is not UTF-8 is refused', () => {
     const bytes = Buffer.concat([
       Buffer.from('GETSCRIPT {2+}\r\n'),

@@ -1,11 +1,23 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { checkScriptName, encodeCommand, parseCommand } from '../src/index.js';
+import {
+  checkScriptName,
+  encodeCommand,
+  noResponse,
+  parseCommand,
+  ResponseCollector,
+  scriptContent,
+  scriptListLines,
+  scriptListOf,
+  WireReader,
+} from '../src/index.js';
+import type { ManageSieveResponse } from '../src/index.js';
 import { readAll } from './helpers.js';
 
 const name = fc
   .string({ unit: 'grapheme', minLength: 1, maxLength: 40 })
+  .map((s) => s.normalize('NFC'))
   .filter((s) => checkScriptName(s) === undefined);
 const content = fc.string({ unit: 'grapheme', maxLength: 3000 });
 
@@ -54,6 +66,52 @@ describe('encodeCommand then the reader and parser give the command back', () =>
           parseCommand(line.tokens);
         }
       }),
+    );
+  });
+});
+
+describe('the server serializer then the client reader give the values back', () => {
+  test('LISTSCRIPTS, GETSCRIPT and NO with a code and any text, however the octets are split', () => {
+    const script = fc.record({ name, active: fc.boolean() });
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(script, { selector: (s) => s.name, maxLength: 8 }),
+        content,
+        fc.string({ unit: 'grapheme', maxLength: 2000 }),
+        fc.integer({ min: 1, max: 64 }),
+        (scripts, body, text, chunk) => {
+          const wire = Buffer.concat([
+            scriptListLines(scripts),
+            Buffer.from('OK\r\n'),
+            scriptContent(body),
+            Buffer.from('OK\r\n'),
+            noResponse(text, { name: 'QUOTA/MAXSIZE' }),
+          ]);
+          const reader = new WireReader(
+            { maxLineBytes: 8192, maxLiteralBytes: 64 * 1024, maxTokens: 64 },
+            'responses',
+          );
+          const collector = new ResponseCollector();
+          const responses: ManageSieveResponse[] = [];
+          for (let offset = 0; offset < wire.length; offset += chunk) {
+            reader.push(wire.subarray(offset, offset + chunk));
+            for (let line = reader.next(); line; line = reader.next()) {
+              const response = collector.push(line);
+              if (response) responses.push(response);
+            }
+          }
+          assert.equal(responses.length, 3);
+          assert.deepEqual(
+            scriptListOf(responses[0]!),
+            scripts.map((s) => ({ ...s })),
+          );
+          assert.deepEqual(responses[1]!.data, [[{ kind: 'string', value: body }]]);
+          assert.deepEqual(
+            [responses[2]!.status, responses[2]!.code, responses[2]!.text],
+            ['NO', { name: 'QUOTA/MAXSIZE' }, text],
+          );
+        },
+      ),
     );
   });
 });

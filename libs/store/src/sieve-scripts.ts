@@ -54,6 +54,16 @@ export async function putSieveScript(
   const maxBytes = Math.min(options.maxBytes ?? MAX_SIEVE_SCRIPT_BYTES, MAX_SIEVE_SCRIPT_BYTES);
   const bytes = Buffer.byteLength(content, 'utf8');
   if (bytes > maxBytes) throw new SieveScriptTooLargeError(bytes, maxBytes);
+  if (options.maxScripts !== undefined) {
+    // A full account refused in one read, without the locked transaction: a client that keeps
+    // putting new names (a loop, a burst) costs one query each. A slot freed meanwhile only means
+    // one refusal too many; the locked check below decides every put that may succeed.
+    const { rows } = await pool.query<{ others: number }>(
+      `SELECT count(*) FILTER (WHERE name <> $2)::int AS others FROM sieve_scripts WHERE account_id = $1`,
+      [accountId, name],
+    );
+    if (rows[0]!.others >= options.maxScripts) return 'too-many';
+  }
   return inTransaction(pool, async (client) => {
     if (options.maxScripts !== undefined) {
       await client.query('SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE', [accountId]);

@@ -22,6 +22,8 @@ export const manageSieveGatewaySection = defineSection({
       max: 2 * MAX_SIEVE_SCRIPT_BYTES,
       default: MAX_SIEVE_SCRIPT_BYTES,
     }),
+    MANAGESIEVE_MIN_TRANSFER_RATE: integer({ min: 0, max: 1_073_741_824, default: 1024 }),
+    MANAGESIEVE_TRANSFER_RATE_WINDOW_MS: integer({ min: 100, max: 3_600_000, default: 30_000 }),
     MANAGESIEVE_MAX_SCRIPT_BYTES: integer({ min: 1024, max: MAX_SIEVE_SCRIPT_BYTES, default: 256 * 1024 }),
     MANAGESIEVE_MAX_SCRIPTS: integer({ min: 1, max: 10000, default: 64 }),
     MANAGESIEVE_MAX_CONNECTIONS: integer({ min: 1, max: 1000000, default: 1000 }),
@@ -49,6 +51,8 @@ export const manageSieveGatewaySection = defineSection({
       preAuthTimeoutMs: vars.MANAGESIEVE_PREAUTH_TIMEOUT_MS,
       maxLineLength: vars.MANAGESIEVE_MAX_LINE_LENGTH,
       maxLiteralBytes: vars.MANAGESIEVE_MAX_LITERAL_BYTES,
+      minTransferRate: vars.MANAGESIEVE_MIN_TRANSFER_RATE,
+      transferRateWindowMs: vars.MANAGESIEVE_TRANSFER_RATE_WINDOW_MS,
       maxScriptBytes: vars.MANAGESIEVE_MAX_SCRIPT_BYTES,
       maxScripts: vars.MANAGESIEVE_MAX_SCRIPTS,
       maxConnections: vars.MANAGESIEVE_MAX_CONNECTIONS,
@@ -75,6 +79,9 @@ export interface ManageSieveGatewayConfig {
   maxLineLength: number;
   /** Octets of the literals of one command; more are skipped as they stream in and answered NO. */
   maxLiteralBytes: number;
+  /** Octets per second a literal must average over each window while the server waits for it; 0: off. */
+  minTransferRate: number;
+  transferRateWindowMs: number;
   /** One script's size (PUTSCRIPT, CHECKSCRIPT, HAVESPACE): beyond it NO (QUOTA/MAXSIZE). */
   maxScriptBytes: number;
   /** Scripts per account: a new name beyond it is NO (QUOTA/MAXSCRIPTS). */
@@ -102,6 +109,8 @@ export function defaultManageSieveGatewayConfig(
     preAuthTimeoutMs: 60_000,
     maxLineLength: 8192,
     maxLiteralBytes: MAX_SIEVE_SCRIPT_BYTES,
+    minTransferRate: 1024,
+    transferRateWindowMs: 30_000,
     maxScriptBytes: 256 * 1024,
     maxScripts: 64,
     maxConnections: 1000,

@@ -47,7 +47,12 @@ export async function startManageSieveGateway(deps: ManageSieveGatewayDeps): Pro
     maxConnectionsPerUser: config.maxConnectionsPerUser,
     limits: deps.limits,
     leaseTiming: deps.leaseTiming,
-    timers: { idleTimeoutMs: config.idleTimeoutMs, preAuthTimeoutMs: config.preAuthTimeoutMs },
+    timers: {
+      idleTimeoutMs: config.idleTimeoutMs,
+      preAuthTimeoutMs: config.preAuthTimeoutMs,
+      minTransferRate: config.minTransferRate,
+      transferRateWindowMs: config.transferRateWindowMs,
+    },
     trustedProxies: deps.trustedProxies,
     metrics: {
       connections: manageSieveMetrics.connections,

@@ -205,10 +205,10 @@ export class ManageSieveSession {
     return 'continue';
   }
 
-  private async bye(text: string, code?: ResponseCode): Promise<SessionAction> {
+  private async bye(text: string, command = 'bad'): Promise<SessionAction> {
     this.state = { kind: 'closed' };
-    manageSieveMetrics.commands.inc({ command: 'bad', status: 'BYE' });
-    await this.io.write(byeResponse(text, code));
+    manageSieveMetrics.commands.inc({ command, status: 'BYE' });
+    await this.io.write(byeResponse(text));
     return 'close';
   }
 
@@ -327,7 +327,7 @@ export class ManageSieveSession {
 
   private async authFailed(): Promise<SessionAction> {
     if (++this.authFailures >= this.settings.maxAuthFailures)
-      return this.bye('Authentication failed, closing');
+      return this.bye('Authentication failed, closing', 'AUTHENTICATE');
     return this.answer('AUTHENTICATE', noResponse('Authentication failed'));
   }
 

@@ -135,6 +135,23 @@ describe('ManageSieve over real sockets: the login policy and the worst input pe
     }
   });
 
+  test('a literal trickling below the minimum rate ends the session with BYE', async () => {
+    const { address } = await stack.account('trickle');
+    const gateway = await stack.startGateway({
+      allowPlaintextAuthOnLoopback: true,
+      minTransferRate: 10_000,
+      transferRateWindowMs: 300,
+    });
+    const client = await loggedIn(gateway.port, address, stack.password);
+    try {
+      client.write('PUTSCRIPT "slow" {100000+}\r\nrequire "fileinto";\r\n');
+      assert.equal(await client.readLine(), 'BYE "Literal data arrives too slowly"');
+      await client.closed();
+    } finally {
+      client.destroy();
+    }
+  });
+
   test('a script name that is not UTF-8, or has a control character, is refused with the reason', async () => {
     const { address, accountId } = await stack.account('names');
     const client = await loggedIn(loose.port, address, stack.password);
@@ -181,6 +198,24 @@ describe('ManageSieve over real sockets: the login policy and the worst input pe
       assert.equal((await readResponse(client)).status, 'OK "Done"');
     } finally {
       client.destroy();
+    }
+  });
+
+  test('logged-in sessions per account are capped across pods: NO (TRYLATER) on another gateway', async () => {
+    const { address } = await stack.account('capped');
+    const settings = { allowPlaintextAuthOnLoopback: true, maxConnectionsPerUser: 1 };
+    // Two gateways over the same limits store, as two pods over one Redis.
+    const [first, second] = [await stack.startGateway(settings), await stack.startGateway(settings)];
+    const holder = await loggedIn(first.port, address, stack.password);
+    const { client } = await connectRaw(second.port);
+    try {
+      client.writeLine(`AUTHENTICATE "PLAIN" "${encodePlainResponse(address, stack.password)}"`);
+      assert.equal((await readResponse(client)).status, 'NO (TRYLATER) "Too many sessions for this account"');
+      client.writeLine('LISTSCRIPTS');
+      assert.equal((await readResponse(client)).status, 'NO "LISTSCRIPTS needs AUTHENTICATE first"');
+    } finally {
+      client.destroy();
+      holder.destroy();
     }
   });
 });

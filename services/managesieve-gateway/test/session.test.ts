@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
+import fc from 'fast-check';
 import { createLoginLimiter, encodePlainResponse, LoginPolicy } from '@correo/auth';
-import type { AccountRef, Directory } from '@correo/directory';
+import type { AccountRef } from '@correo/directory';
 import { createMemoryLimits, MemoryLimitsState, type Limits } from '@correo/limits';
 import { encodeCommand, WireReader } from '@correo/managesieve-proto';
 import { SUPPORTED_EXTENSIONS } from '@correo/sieve';
 import { createLogger } from '@correo/telemetry';
-import { RecordingClock } from '@correo/testkit';
+import { oneAccountDirectory, RecordingClock } from '@correo/testkit';
 import { ManageSieveSession, type SessionAction, type SessionSettings } from '../src/session.js';
 import { MemoryScriptStore } from './helpers/memory-store.js';
 
@@ -14,12 +15,7 @@ const ADDRESS = 'rules@sieve.test';
 const PASSWORD = 'correct horse battery staple';
 const ACCOUNT: AccountRef = { accountId: '42', tenantId: '7', address: ADDRESS };
 
-const directory: Pick<Directory, 'loginKey' | 'authenticate'> = {
-  loginKey: async (login) =>
-    login.toLowerCase() === ADDRESS ? `account:${ACCOUNT.accountId}` : `address:${login}`,
-  authenticate: async (login, password) =>
-    login.toLowerCase() === ADDRESS && password === PASSWORD ? ACCOUNT : null,
-};
+const directory = oneAccountDirectory(ACCOUNT, PASSWORD);
 
 const SETTINGS: SessionSettings = {
   hostname: 'sieve.test',
@@ -282,5 +278,46 @@ describe('ManageSieve session over an in-memory script store', () => {
     );
     assert.equal(reply, 'NO (TRYLATER) "Too many sessions for this account"\r\n');
     assert.equal(driver.session.authenticated, false);
+  });
+
+  test('any sequence of commands and garbage: never a throw, every answer whole CRLF lines, nothing once closed', async () => {
+    const command = fc.oneof(
+      fc.constantFrom(
+        'CAPABILITY',
+        'NOOP "t"',
+        'LISTSCRIPTS',
+        'SETACTIVE ""',
+        'SETACTIVE "a"',
+        'GETSCRIPT "a"',
+        'DELETESCRIPT "a"',
+        'RENAMESCRIPT "a" "b"',
+        'HAVESPACE "a" 10',
+        'UNAUTHENTICATE',
+        'STARTTLS',
+        'AUTHENTICATE "PLAIN"',
+        '"*"',
+        `AUTHENTICATE "PLAIN" "${encodePlainResponse(ADDRESS, PASSWORD)}"`,
+        'PUTSCRIPT "a" {5+}\r\nkeep;',
+        'CHECKSCRIPT "if true {"',
+        'PUTSCRIPT "a" {99999999999+}',
+      ),
+      fc.string({ maxLength: 40 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(command, { maxLength: 30 }), fc.boolean(), async (commands, down) => {
+        const driver = new Driver(deps, true);
+        store.down = down;
+        let closed = false;
+        for (const line of commands) {
+          const { reply, action } = await driver.send(`${line}\r\n`);
+          if (closed) assert.equal(reply, '', 'nothing after close');
+          if (reply !== '') assert.ok(reply.endsWith('\r\n'), JSON.stringify(reply));
+          if (action === 'close') closed = true;
+        }
+        store.down = false;
+        driver.session.close();
+      }),
+      { numRuns: 200 },
+    );
   });
 });
