@@ -73,6 +73,24 @@ after(async () => {
   await stack?.close();
 });
 
+/** GET /api/sieve as alice, through a webmail of its own whose ManageSieve is `managesieve`. */
+async function sieveAnswerThrough(managesieve: Gateways['managesieve']) {
+  const other = await buildWebmail({
+    gateways: { ...gateways, managesieve },
+    logger: createLogger('webmail-rules-test', 'silent'),
+    sessionIdleMs: 60_000,
+    secureCookie: false,
+  });
+  await other.app.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    const url = `http://127.0.0.1:${(other.app.server.address() as AddressInfo).port}`;
+    const signedIn = await WebmailClient.signIn(url, alice.address, stack.password);
+    return await signedIn.call('GET', '/api/sieve');
+  } finally {
+    await other.app.close();
+  }
+}
+
 const activeScript = async (account: TestAccount) =>
   (await activeSieveScripts(stack.pool, [account.accountId])).get(account.accountId)?.content;
 
@@ -247,22 +265,9 @@ describe('webmail rules and vacation over ManageSieve', () => {
     });
     assert.equal(crossSite.status, 403);
 
-    const noSieve = await buildWebmail({
-      gateways: { ...gateways, managesieve: undefined },
-      logger: createLogger('webmail-rules-test', 'silent'),
-      sessionIdleMs: 60_000,
-      secureCookie: false,
-    });
-    await noSieve.app.listen({ host: '127.0.0.1', port: 0 });
-    try {
-      const url = `http://127.0.0.1:${(noSieve.app.server.address() as AddressInfo).port}`;
-      const signedIn = await WebmailClient.signIn(url, alice.address, stack.password);
-      const answer = await signedIn.call('GET', '/api/sieve');
-      assert.equal(answer.status, 404);
-      assert.equal(answer.body.error?.code, 'no_managesieve');
-    } finally {
-      await noSieve.app.close();
-    }
+    const answer = await sieveAnswerThrough(undefined);
+    assert.equal(answer.status, 404);
+    assert.equal(answer.body.error?.code, 'no_managesieve');
     assert.equal((await client.call('GET', '/api/sieve')).status, 200);
   });
 
@@ -286,23 +291,10 @@ describe('webmail rules and vacation over ManageSieve', () => {
     const ports = [9, ...servers.map((s) => (s.address() as AddressInfo).port)];
     try {
       for (const port of ports) {
-        const broken = await buildWebmail({
-          gateways: { ...gateways, managesieve: { host: '127.0.0.1', port } },
-          logger: createLogger('webmail-rules-test', 'silent'),
-          sessionIdleMs: 60_000,
-          secureCookie: false,
-        });
-        await broken.app.listen({ host: '127.0.0.1', port: 0 });
-        try {
-          const url = `http://127.0.0.1:${(broken.app.server.address() as AddressInfo).port}`;
-          const signedIn = await WebmailClient.signIn(url, alice.address, stack.password);
-          const answer = await signedIn.call('GET', '/api/sieve');
-          assert.equal(answer.status, 503, `port ${port}: ${JSON.stringify(answer.body)}`);
-          assert.equal(answer.body.error?.code, 'rules_unavailable');
-          assert.match(answer.body.error?.message ?? '', /cannot be reached right now/);
-        } finally {
-          await broken.app.close();
-        }
+        const answer = await sieveAnswerThrough({ host: '127.0.0.1', port });
+        assert.equal(answer.status, 503, `port ${port}: ${JSON.stringify(answer.body)}`);
+        assert.equal(answer.body.error?.code, 'rules_unavailable');
+        assert.match(answer.body.error?.message ?? '', /cannot be reached right now/);
       }
     } finally {
       for (const server of servers) server.close();
