@@ -155,9 +155,11 @@ export {
   activeSieveScripts,
   deleteSieveScript,
   getSieveScript,
+  listSieveScriptNames,
   listSieveScripts,
   MAX_SIEVE_SCRIPT_BYTES,
   putSieveScript,
+  renameSieveScript,
   SieveScriptTooLargeError,
 } from './sieve-scripts.js';
 export type { SieveScriptRow } from './sieve-scripts.js';

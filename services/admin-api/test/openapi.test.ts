@@ -40,6 +40,8 @@ test('the OpenAPI document at /docs/json lists every route with its schemas', as
     'DELETE /v1/accounts/{id}/send-as/{grantId}',
     'GET /v1/accounts/{id}/sieve',
     'PUT /v1/accounts/{id}/sieve',
+    'GET /v1/accounts/{id}/vacation',
+    'PUT /v1/accounts/{id}/vacation',
     'POST /v1/aliases',
     'GET /v1/aliases',
     'GET /v1/aliases/{id}',
