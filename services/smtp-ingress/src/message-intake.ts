@@ -334,7 +334,7 @@ async function receiveSpooled(
               eventId: message.eventId,
               clientIp: session.remoteAddress,
               helo: session.hostNameAppearsAs || '',
-              clientHostname: realHostname(session),
+              clientHostname: senderChecks(session).verifiedHostname ?? realHostname(session),
               mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
               recipients: session.envelope.rcptTo.map((rcpt) => rcpt.address),
               user: account?.address,
@@ -375,7 +375,10 @@ async function receiveSpooled(
   }
 }
 
-/** The client's reverse DNS name when one was looked up (smtp-server writes "[ip]" otherwise). */
+/**
+ * The client's reverse DNS name when smtp-server looked one up (it writes "[ip]" otherwise); the
+ * HELO checks' forward-confirmed name comes first when they ran.
+ */
 function realHostname(session: SMTPServerSession): string | undefined {
   const name = session.clientHostname;
   return name && !name.startsWith('[') ? name : undefined;
