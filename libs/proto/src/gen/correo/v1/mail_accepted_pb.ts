@@ -112,7 +112,8 @@ export type SpamVerdict = Message<"correo.v1.SpamVerdict"> & {
   score: number;
 
   /**
-   * The score that rejects (the lowest of the recipients' domains): Sieve spamtest's 100 %.
+   * The score that rejects for these recipients (the highest of their domains' reject scores,
+   * Rspamd's own where a domain sets none): Sieve spamtest's 100 %.
    *
    * @generated from field: double reject_score = 4;
    */
