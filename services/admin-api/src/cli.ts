@@ -23,6 +23,8 @@ const USAGE = `usage: correo-admin <command> [arguments] [--json]
   journey <event id | message-id>                      (where a message went: each recipient's fate)
   decisions [--message-id <id>] [--recipient <address>] [--client-ip <ip>] [--since <ISO time>]
                                                        (why mail was refused, delayed or filed to Junk)
+  spam-thresholds <domain> [--reject <score>] [--junk <score>] [--clear]
+                                                       (the domain's own spam scores; none given: show them)
 
 Without --password, the password comes from CORREO_ACCOUNT_PASSWORD, a hidden prompt, or the first line of stdin.
 Environment: CORREO_API_URL (default http://127.0.0.1:8080), CORREO_API_TOKEN (required).`;
@@ -40,6 +42,9 @@ const options = {
   recipient: { type: 'string' },
   'client-ip': { type: 'string' },
   since: { type: 'string' },
+  reject: { type: 'string' },
+  junk: { type: 'string' },
+  clear: { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -204,9 +209,38 @@ async function run(
       const found = await client.request<{ items: DecisionView[] }>('GET', `/v1/decisions?${query}`);
       return print(json, found.items, () => found.items.map(decisionLine));
     }
+    case 'spam-thresholds': {
+      const [name] = args(positionals, 1, 'a domain');
+      const { domainId: id } = (await domainId(client, name)) as { domainId: string };
+      const path = `/v1/domains/${id}/spam`;
+      const score = (flag: string, given: string | undefined) => {
+        if (given === undefined) return undefined;
+        const value = Number(given);
+        if (given.trim() === '' || !Number.isFinite(value)) throw usageError(`--${flag} expects a number`);
+        return value;
+      };
+      const reject = score('reject', values.reject);
+      const junk = score('junk', values.junk);
+      const change = values.clear || reject !== undefined || junk !== undefined;
+      const thresholds = change
+        ? await client.request<SpamThresholdsView>(
+            'PUT',
+            path,
+            values.clear ? {} : { rejectScore: reject, junkScore: junk },
+          )
+        : await client.request<SpamThresholdsView>('GET', path);
+      return print(json, thresholds, () => [
+        `${name}: reject ${thresholds.rejectScore ?? "Rspamd's reject action"}, junk ${thresholds.junkScore ?? 'SMTP_SPAM_JUNK_SCORE'}`,
+      ]);
+    }
     default:
       throw usageError(`unknown command ${JSON.stringify(command)}`);
   }
+}
+
+interface SpamThresholdsView {
+  rejectScore?: number;
+  junkScore?: number;
 }
 
 interface DecisionView {

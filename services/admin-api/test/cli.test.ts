@@ -101,6 +101,24 @@ describe('correo-admin CLI against a listening admin-api', () => {
     ]);
   });
 
+  test("spam-thresholds sets, shows and clears a domain's spam scores", async () => {
+    const set = await cli(['spam-thresholds', domain, '--reject', '12', '--junk', '4.5']);
+    assert.equal(set.code, 0, set.stderr);
+    assert.equal(set.stdout.trim(), `${domain}: reject 12, junk 4.5`);
+    const shown = await cli(['spam-thresholds', domain, '--json']);
+    assert.deepEqual(JSON.parse(shown.stdout), { rejectScore: 12, junkScore: 4.5 });
+    const inverted = await cli(['spam-thresholds', domain, '--reject', '3', '--junk', '5']);
+    assert.equal(inverted.code, 1);
+    assert.match(inverted.stderr, /junkScore must not be above rejectScore/);
+    const notANumber = await cli(['spam-thresholds', domain, '--junk', 'high']);
+    assert.equal(notANumber.code, 2);
+    const cleared = await cli(['spam-thresholds', domain, '--clear']);
+    assert.equal(
+      cleared.stdout.trim(),
+      `${domain}: reject Rspamd's reject action, junk SMTP_SPAM_JUNK_SCORE`,
+    );
+  });
+
   test("the API's errors are printed clearly with a non-zero exit", async () => {
     const duplicate = await cli(['add-account', `yo@${domain}`, '--password', 'whatever-pw']);
     assert.equal(duplicate.code, 1);
