@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile, readdir } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig } from '@correo/config';
@@ -291,6 +292,43 @@ describe('fail open: Rspamd unreachable or too slow', () => {
       }
     });
   }
+
+  test('an answer that is no verdict (not JSON, no score, HTTP 500, 2 MiB) is unchecked, never a crash', async () => {
+    const answers: [string, number, string][] = [
+      ['answer is not JSON', 200, '<html>oops</html>'],
+      ['answer without action or score', 200, JSON.stringify({ action: 5, symbols: null })],
+      ['HTTP 500', 500, '{"error":"internal"}'],
+      ['answer too large', 200, `{"action":"no action","score":1,"junk":"${'x'.repeat(2 * 1024 * 1024)}"}`],
+    ];
+    let next = 0;
+    const broken = createHttpServer((_request, response) => {
+      const [, status, body] = answers[next++]!;
+      _request.resume();
+      response.writeHead(status, { 'content-type': 'application/json' }).end(body);
+    });
+    await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
+    const env = testEnv({
+      RSPAMD_URL: `http://127.0.0.1:${(broken.address() as { port: number }).port}`,
+      SMTP_SENDER_AUTHENTICATION: 'false',
+    });
+    const ingress = await fixture.startIngress({
+      config: loadConfig(env, { smtp: smtpIngressSection }).smtp,
+    });
+    try {
+      for (const [reason] of answers) {
+        const before = fixture.events.length;
+        const run = await sendMx(fixture, ingress, message(`broken ${reason}`));
+        assert.equal(run.exitCode, 0, run.output);
+        const event = await eventAfter(fixture, before);
+        assert.equal(event.spam?.status, 'unchecked', reason);
+        const stored = (await fixture.storedBytes(event)).toString('latin1');
+        assert.match(stored, new RegExp(`^X-Spam-Status: unchecked reason=${reason}\\r$`, 'm'));
+      }
+    } finally {
+      await ingress.close();
+      await new Promise((resolve) => broken.close(resolve));
+    }
+  });
 
   test('SMTP_SPAM_SCAN_SUBMISSION=false skips authenticated submission (marked skipped)', async () => {
     const env = testEnv({
