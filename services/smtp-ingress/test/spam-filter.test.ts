@@ -194,6 +194,10 @@ describe('smtp-ingress asks Rspamd after DATA (RSPAMD_URL)', () => {
       run.output,
     );
     assert.equal(fixture.events.length, before);
+    await fixture.ingress.flushDecisions();
+    const [decision] = await listDecisions(fixture.pool, { tenantId: null }, { recipient: USER, limit: 1 });
+    assert.equal(decision?.outcome, 'tempfailed');
+    assert.equal(decision?.reason, 'spam_deferred');
   });
 
   test("the session's sender checks (HELO, rDNS) add to Rspamd's score in one verdict", async () => {
