@@ -23,7 +23,7 @@ export const mdaMetrics = {
   }),
   spamTraining: metrics.counter({
     name: 'correo_mda_spam_training_total',
-    help: 'Messages moved into/out of Junk taught to Rspamd, by class (spam, ham) and outcome (learned, retry, given_up).',
+    help: 'Messages moved into/out of Junk taught to Rspamd, by class (spam, ham) and outcome (learned, skipped: Rspamd declined, too little text; retry, given_up).',
     labelNames: ['class', 'outcome'],
   }),
   deadLettered: metrics.counter({

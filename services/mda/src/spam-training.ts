@@ -31,7 +31,7 @@ export interface SpamTrainingSettings {
 }
 
 export interface SpamTraining {
-  /** Works every due job now; resolves to how many were learned. */
+  /** Works every due job now; resolves to how many Rspamd learned (not those it skipped). */
   runOnce(): Promise<number>;
   close(): Promise<void>;
 }
@@ -50,7 +50,8 @@ export function startSpamTraining(deps: {
   const logger = deps.logger.child({ component: 'spam-training' });
   let closed = false;
 
-  async function learn(job: SpamTrainingJob): Promise<void> {
+  /** 'learned' (200, or 208: it had learned this message before) or 'skipped' (204: too little text). */
+  async function learn(job: SpamTrainingJob): Promise<'learned' | 'skipped'> {
     // Whole in memory: one message at a time per pod (smtp-ingress caps its size).
     const body = await buffer(await blobs.get(job.blobKey));
     const response = await fetch(new URL(`/learn${job.spamClass}`, settings.controllerUrl), {
@@ -60,8 +61,9 @@ export function startSpamTraining(deps: {
       signal: AbortSignal.timeout(settings.timeoutMs),
     });
     const answer = await response.text();
-    // 200 learned, 208 already learned as this class, 204 too little text to learn from: all done.
     if (!response.ok) throw new Error(`HTTP ${response.status}: ${answer.slice(0, 200)}`);
+    // Rspamd's learn condition may also decline (Bayes already sure of the class): done either way.
+    return response.status === 204 ? 'skipped' : 'learned';
   }
 
   async function work(): Promise<number> {
@@ -76,11 +78,11 @@ export function startSpamTraining(deps: {
           class: job.spamClass,
         };
         try {
-          await learn(job);
+          const outcome = await learn(job);
           await completeSpamTrainingJob(pool, job.id);
-          mdaMetrics.spamTraining.inc({ class: job.spamClass, outcome: 'learned' });
-          logger.info(fields, 'spam filter trained');
-          learned++;
+          mdaMetrics.spamTraining.inc({ class: job.spamClass, outcome });
+          logger.info({ ...fields, outcome }, 'spam filter trained');
+          if (outcome === 'learned') learned++;
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
           if (job.attempts >= settings.maxAttempts) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { copyImapMessages, trainingClass } from '@correo/store';
 import { createLogger } from '@correo/telemetry';
-import { CounterWatch, testRspamd } from '@correo/testkit';
+import { CounterWatch, eventually, testRspamd } from '@correo/testkit';
 import { openTestStack, type TestStack } from '@correo/testkit/stack';
 import { mdaMetrics } from '../src/metrics.js';
 import { startSpamTraining } from '../src/spam-training.js';
@@ -114,12 +114,15 @@ describe('spam training: Junk moves queue learns, the mda works them against Rsp
     await right.close();
     assert.deepEqual(await jobs(account.accountId), []);
     assert.deepEqual(await watch.added(), { retry: 1, learned: 1 });
-    // Rspamd has this very message as spam now: learning it again is "already learned".
-    const again = await fetch(`${rspamd.controllerUrl}/learnspam`, {
-      method: 'POST',
-      headers: { Password: rspamd.password },
-      body: new Uint8Array(delivered.raw),
+    // Rspamd has this very message as spam now: learning it again is "already learned" (asked
+    // until it says so: Rspamd records a learn in Redis just after answering it).
+    await eventually('Rspamd to answer "already learned as spam"', async () => {
+      const again = await fetch(`${rspamd.controllerUrl}/learnspam`, {
+        method: 'POST',
+        headers: { Password: rspamd.password },
+        body: new Uint8Array(delivered.raw),
+      });
+      return again.status === 208 && (await again.text()).includes('already learned as spam');
     });
-    assert.equal(again.status, 208, await again.text());
   });
 });
