@@ -153,3 +153,19 @@ export {
   SieveScriptTooLargeError,
 } from './sieve-scripts.js';
 export type { SieveScriptRow } from './sieve-scripts.js';
+export {
+  DecisionWriter,
+  listDecisions,
+  noDecisionLog,
+  pruneDecisions,
+  recordDecisions,
+} from './decisions.js';
+export type {
+  Decision,
+  DecisionLog,
+  DecisionOutcome,
+  DecisionQuery,
+  DecisionStage,
+  DecisionWriterOptions,
+  RecordedDecision,
+} from './decisions.js';

@@ -64,6 +64,7 @@ test('the OpenAPI document at /docs/json lists every route with its schemas', as
     'GET /v1/dead-letters/{id}',
     'POST /v1/dead-letters/{id}/replay',
     'GET /v1/delivery-rejections',
+    'GET /v1/decisions',
   ];
   assert.deepEqual(new Set(documented), new Set(expected));
   for (const route of expected) {

@@ -7,7 +7,7 @@ import { mdaConfigSection, startMda } from '@correo/mda';
 import { relayConfigSection, startMtaRelay } from '@correo/mta-relay';
 import { manageSieveGatewaySection, startManageSieveGateway } from '@correo/managesieve-gateway';
 import { pop3GatewaySection, startPop3Gateway } from '@correo/pop3-gateway';
-import { smtpIngressSection, startSmtpIngress } from '@correo/smtp-ingress';
+import { createDecisionWriter, smtpIngressSection, startSmtpIngress } from '@correo/smtp-ingress';
 import { startWebmail, UserSettingsStore, webmailSection } from '@correo/webmail';
 import { loadTlsMaterial, reloadTlsOnRenewal } from '@correo/tls';
 import { retryUntilDone, type Listener, type RunningService, type ServiceContext } from '@correo/runtime';
@@ -141,6 +141,7 @@ export async function startAllInOne({
       tls,
       trustedProxies,
       leaseTiming: config.limits.leases,
+      decisions: createDecisionWriter(backends.pool, logger.child({ component: 'smtp-ingress' })),
     });
     stops.push(() => smtp.close());
     const imap = await startImapGateway({
