@@ -19,6 +19,7 @@ case "${1:-}" in
     if pid_alive "$PIDFILE"; then log "rspamd already running"; exit 0; fi
     command -v rspamd >/dev/null || apt_install rspamd
     mkdir -p "$DIR/db" "$DIR/run"
+    : > "$DIR/rspamd.log"
     # Running as root (containers, CI) needs -i: rspamd refuses privileged workers otherwise.
     insecure=(); [ "$(id -u)" = 0 ] && insecure=(-i)
     rspamd "${insecure[@]}" -c "$CONF_DIR/rspamd.conf" -p "$PIDFILE" \
@@ -30,6 +31,12 @@ case "${1:-}" in
       --var "CORREO_REDIS_SERVER=$(redis_server)" --var "CORREO_REDIS_DB=13" \
       >"$DIR/startup.log" 2>&1 || { cat "$DIR/startup.log" >&2; die "rspamd did not start"; }
     wait_for rspamd 60 curl -fsS "http://127.0.0.1:$RSPAMD_PORT/ping"
+    # Rspamd's main process stays up without the workers it could not bind: a ping answered by
+    # another Rspamd on the port is no start.
+    if grep -q "Address already in use" "$DIR/rspamd.log"; then
+      stop_pid "$PIDFILE" rspamd
+      die "rspamd could not bind 127.0.0.1:$RSPAMD_PORT/$RSPAMD_CONTROLLER_PORT (another one running?)"
+    fi
     log "rspamd up on 127.0.0.1:$RSPAMD_PORT (controller :$RSPAMD_CONTROLLER_PORT)"
     ;;
   stop) stop_pid "$PIDFILE" rspamd ;;
