@@ -22,6 +22,8 @@ import { mdaMetrics } from './metrics.js';
 import { chargedTo, outboundJobs } from './outbound.js';
 import { domainOf, planDelivery, type DeliveryPlan, type LocalTarget } from './recipients.js';
 import { batchScripts, filedCopies, publishRedirects } from './sieve.js';
+import { sendAutoReplies } from './sieve-replies.js';
+import type { VacationSettings } from './sieve-replies.js';
 
 export interface EventContext {
   bus: Bus;
@@ -32,6 +34,9 @@ export interface EventContext {
   changes: MailboxChangeFeed;
   logger: Logger;
   outboundTopic: string;
+  acceptedTopic: string;
+  /** MDA_VACATION_MIN_DAYS / MDA_VACATION_MAX_DAYS. */
+  vacation: VacationSettings;
   /** MDA_MAX_FORWARDS_PER_MESSAGE. */
   maxForwardsPerMessage: number;
 }
@@ -124,7 +129,7 @@ async function prepare(
 
   // Parsed once for all recipients; the raw bytes stay in the one blob they all share.
   const facts: MessageFacts = await readMessageFacts(ctx.blobs, event);
-  const { copies, redirects } = await filedCopies(
+  const { copies, redirects, replies } = await filedCopies(
     ctx,
     scripts,
     planned.log,
@@ -134,6 +139,7 @@ async function prepare(
     targetMailbox(event),
   );
   await publishRedirects(ctx, planned.log, event, planned.headers, redirects);
+  await sendAutoReplies(ctx, planned.log, event, planned.headers, facts.internalDate, replies);
   return {
     ...planned,
     deliveries: copies.map((c) => c.delivery),

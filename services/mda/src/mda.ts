@@ -55,6 +55,8 @@ export async function startMda(deps: MdaDeps): Promise<Mda> {
     logger,
     changes: new MailboxChangeFeed(deps.notifier, logger),
     outboundTopic: config.outboundTopic,
+    acceptedTopic: config.acceptedTopic,
+    vacation: config.vacation,
     maxForwardsPerMessage: config.maxForwardsPerMessage,
   };
 

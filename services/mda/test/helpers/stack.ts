@@ -58,6 +58,7 @@ export class MdaTestStack extends TestStack {
       topicPartitions: 3,
       concurrency: 3,
       maxForwardsPerMessage: 25,
+      vacation: { minDays: 1, maxDays: 30 },
       // Off unless a test asks: it runs housekeeping itself (mda.housekeeping.runOnce) at the moment it chooses.
       housekeeping: { ...housekeepingDefaults, intervalSeconds: 0, ...options.housekeeping },
     };

@@ -127,6 +127,7 @@ export class RelayStack extends TestStack {
         topicPartitions: 2,
         concurrency: 2,
         maxForwardsPerMessage: 25,
+        vacation: { minDays: 1, maxDays: 30 },
         ...mdaOverrides,
         // No blob collection here: the relay tests read bodies of events they publish themselves.
         housekeeping: { ...housekeepingDefaults, intervalSeconds: 0 },

@@ -1,0 +1,44 @@
+import type { Pool } from './pool.js';
+
+/** One vacation reply that is due unless the sender was answered within the period. */
+export interface VacationClaim {
+  accountId: string;
+  /** The envelope sender the reply goes to; compared case-insensitively. */
+  sender: string;
+  /** The vacation series (RFC 5230 4.2: :handle, or a hash of the reply's text). */
+  handle: string;
+  /** The event whose delivery answers: its redelivery answers again with the same reply. */
+  eventId: string;
+  /** When the message was accepted (the reply's time, the same on every redelivery). */
+  at: Date;
+  /** RFC 5230 :days, already clamped, in seconds. */
+  periodSeconds: number;
+}
+
+/**
+ * Claims the reply to `sender` (RFC 5230 4.2: once per sender per period) in one atomic statement:
+ * true when this event may send it (no reply within the period, or this same event claimed it
+ * before and is delivered again), false when another event already answered the sender within the
+ * period. Two events from one sender racing on two pods: one of them gets the row.
+ */
+export async function claimVacationReply(pool: Pool, claim: VacationClaim): Promise<boolean> {
+  const { rowCount } = await pool.query({
+    name: 'correo-sieve-vacation-claim',
+    text: `INSERT INTO sieve_vacation_replies AS r (account_id, sender, handle, replied_at, event_id)
+           VALUES ($1, lower($2), $3, $4, $5)
+           ON CONFLICT (account_id, sender, handle) DO UPDATE
+              SET replied_at = EXCLUDED.replied_at, event_id = EXCLUDED.event_id
+            WHERE r.event_id = EXCLUDED.event_id
+               OR r.replied_at <= EXCLUDED.replied_at - make_interval(secs => $6)`,
+    values: [claim.accountId, claim.sender, claim.handle, claim.at, claim.eventId, claim.periodSeconds],
+  });
+  return rowCount === 1;
+}
+
+/** Forgets replies older than `olderThan` (longer ago than any period): housekeeping. */
+export async function pruneVacationReplies(pool: Pool, olderThan: Date): Promise<number> {
+  const { rowCount } = await pool.query('DELETE FROM sieve_vacation_replies WHERE replied_at < $1', [
+    olderThan,
+  ]);
+  return rowCount ?? 0;
+}

@@ -1,0 +1,270 @@
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { domainToASCII } from 'node:url';
+import { buildRejectionNotice, buildVacationReply } from '@correo/dsn';
+import {
+  SubmissionKind,
+  encodeMailAccepted,
+  encodeOutboundMessage,
+  nameBasedId,
+  timestampFromDate,
+} from '@correo/proto';
+import type { MailAccepted } from '@correo/proto';
+import { automatedMessage } from '@correo/sieve';
+import type { MessageView, SieveAction } from '@correo/sieve';
+import { claimVacationReply } from '@correo/store';
+import type { Logger } from '@correo/telemetry';
+import { targetMailbox } from './filing.js';
+import { mdaMetrics } from './metrics.js';
+import { domainOf, type LocalTarget } from './recipients.js';
+import type { SieveContext } from './sieve.js';
+
+/** Enough of the original for the header section a reply quotes and threads on. */
+const ORIGINAL_HEADER_BYTES = 64 * 1024;
+
+/** A vacation reply the script asked for (libs/sieve already left out lists, bulk, auto-replies, the user). */
+export interface VacationRequest {
+  kind: 'vacation';
+  target: LocalTarget;
+  action: Extract<SieveAction, { type: 'vacation' }>;
+}
+
+/** A reject/ereject: the message is not filed; a notice goes back only to a sender that is not forged. */
+export interface RejectRequest {
+  kind: 'reject';
+  target: LocalTarget;
+  reason: string;
+  /** Why no notice may go back (automated or unverified sender), or null: send it. */
+  suppressed: string | null;
+}
+
+export type AutoReply = VacationRequest | RejectRequest;
+
+/** MDA_VACATION_*: the bounds a script's :days is clamped to (RFC 5230 4.1 leaves them to the site). */
+export interface VacationSettings {
+  minDays: number;
+  maxDays: number;
+}
+
+/**
+ * Whether the message was filed as spam. The one place the vacation asks: today the Junk decision of
+ * filing.ts (DMARC quarantine); a spam verdict carried in the event (Rspamd) belongs here too.
+ */
+export function filedAsSpam(event: MailAccepted): boolean {
+  return targetMailbox(event) === 'Junk';
+}
+
+/**
+ * Whether the envelope sender is known not to be forged, so a rejection notice to it is no
+ * backscatter (RFC 5429 2.1, RFC 3834 2): an authenticated submission, an SPF pass for the MAIL
+ * FROM domain, or a DKIM/DMARC pass for a domain aligned with it (the same domain, or one a
+ * subdomain of the other: relaxed alignment, RFC 7489 3.1). smtp-ingress checked these and they
+ * ride in the event's Authentication-Results.
+ */
+export function senderVerified(event: MailAccepted): boolean {
+  if (event.mailFrom === '') return false;
+  if (event.kind === SubmissionKind.SUBMISSION && event.authenticatedUser !== '') return true;
+  const mailFromDomain = domainOf(event.mailFrom);
+  const aligned = (domain: string | undefined) => {
+    if (!domain) return false;
+    const d = domain.toLowerCase();
+    return d === mailFromDomain || d.endsWith(`.${mailFromDomain}`) || mailFromDomain.endsWith(`.${d}`);
+  };
+  return (event.authenticationResults?.results ?? []).some((r) => {
+    if (r.result !== 'pass') return false;
+    switch (r.method) {
+      case 'spf': {
+        const checked = r.properties['smtp.mailfrom'];
+        return checked !== undefined && domainOf(checked) === mailFromDomain;
+      }
+      case 'dkim':
+        return aligned(r.properties['header.d'] ?? r.properties['header.i']?.split('@').pop());
+      case 'dmarc':
+        return aligned(r.properties['header.from']);
+      default:
+        return false;
+    }
+  });
+}
+
+/** Why a rejection notice may not go to this message's sender, or null when it may. */
+export function rejectionSuppressed(event: MailAccepted, message: Pick<MessageView, 'envelope' | 'headers'>) {
+  const automated = automatedMessage(message);
+  if (automated) return automated;
+  if (!senderVerified(event)) return 'sender not verified (no SPF, DKIM or DMARC pass for its domain)';
+  return null;
+}
+
+/**
+ * Sends the vacation replies and rejection notices of one event, each exactly once: its bytes, its
+ * Message-ID and its job id derive from the event and the recipient, so a redelivered event hands
+ * over the very same message, which the relay (a remote sender) or the mda's filing (a local
+ * sender) keeps once. A vacation first claims its once-per-sender row (claimVacationReply), keyed
+ * to this event: a redelivery finds its own claim and sends again (the same message), another
+ * message from the sender within the period finds the claim of another event and sends nothing.
+ * Called before the event's copies are filed, like redirects (publishRedirects).
+ */
+export async function sendAutoReplies(
+  ctx: SieveContext,
+  log: Logger,
+  event: MailAccepted,
+  headers: Record<string, string>,
+  acceptedAt: Date,
+  replies: readonly AutoReply[],
+): Promise<void> {
+  let original: Buffer | undefined;
+  const originalHeader = async () =>
+    (original ??=
+      event.body.byteLength > 0
+        ? Buffer.from(
+            event.body.buffer,
+            event.body.byteOffset,
+            Math.min(event.body.byteLength, ORIGINAL_HEADER_BYTES),
+          )
+        : await buffer(await ctx.blobs.get(event.blobKey, { start: 0, end: ORIGINAL_HEADER_BYTES - 1 })));
+  for (const reply of replies) {
+    const { target } = reply;
+    const where = { recipient: target.recipient, accountId: target.account.accountId, to: event.mailFrom };
+    if (reply.kind === 'reject') {
+      if (reply.suppressed) {
+        mdaMetrics.sieveRuns.inc({ outcome: 'reject-suppressed' });
+        log.warn({ ...where, why: reply.suppressed }, 'sieve reject: discarded, no notice sent');
+        continue;
+      }
+      const id = nameBasedId('sieve-reject', event.eventId, target.recipient);
+      const notice = buildRejectionNotice({
+        from: `postmaster@${domainOf(target.account.address)}`,
+        to: event.mailFrom,
+        original: await originalHeader(),
+        date: acceptedAt,
+        messageId: `${id}@${domainOf(target.account.address)}`,
+        reportingUa: domainOf(target.account.address),
+        finalRecipient: target.recipient,
+        reason: reply.reason,
+      });
+      await sendGenerated(ctx, event, headers, target, id, notice);
+      mdaMetrics.sieveRuns.inc({ outcome: 'reject-sent' });
+      log.info(where, 'sieve reject: message discarded, rejection notice sent');
+      continue;
+    }
+    const { action } = reply;
+    if (filedAsSpam(event)) {
+      mdaMetrics.sieveRuns.inc({ outcome: 'vacation-suppressed' });
+      log.info({ ...where, why: 'filed as spam' }, 'sieve vacation: no reply');
+      continue;
+    }
+    const days = Math.min(ctx.vacation.maxDays, Math.max(ctx.vacation.minDays, action.days));
+    const claimed = await claimVacationReply(ctx.pool, {
+      accountId: target.account.accountId,
+      sender: event.mailFrom,
+      handle: action.handle,
+      eventId: event.eventId,
+      at: acceptedAt,
+      periodSeconds: days * 86_400,
+    });
+    if (!claimed) {
+      mdaMetrics.sieveRuns.inc({ outcome: 'vacation-already-replied' });
+      log.info({ ...where, days }, 'sieve vacation: sender already answered within the period');
+      continue;
+    }
+    const id = nameBasedId('sieve-vacation', event.eventId, target.recipient);
+    const from = await replyFrom(ctx, target, action.from);
+    const message = buildVacationReply({
+      from,
+      to: event.mailFrom,
+      original: await originalHeader(),
+      date: acceptedAt,
+      messageId: `${id}@${domainOf(target.account.address)}`,
+      subject: action.subject,
+      reason: action.reason,
+      mime: action.mime,
+    });
+    await sendGenerated(ctx, event, headers, target, id, message);
+    mdaMetrics.sieveRuns.inc({ outcome: 'vacation-sent' });
+    log.info({ ...where, days }, 'sieve vacation: reply sent');
+  }
+}
+
+/**
+ * The reply's From: the script's :from when it is an address of one of our domains (a vacation
+ * must not speak for someone else's domain), else the recipient's own address.
+ */
+async function replyFrom(ctx: SieveContext, target: LocalTarget, from: string | undefined): Promise<string> {
+  if (from === undefined) return target.account.address;
+  const address = /<([^>]*)>/.exec(from)?.[1] ?? from;
+  if (!address.includes('@') || !(await ctx.directory.isLocalDomain(domainOf(address)))) {
+    return target.account.address;
+  }
+  return from;
+}
+
+/**
+ * Hands a message the mda wrote (null reverse-path, so it never bounces back) to the original
+ * sender, as the relay hands a DSN (mta-relay bounce.ts): a local sender gets it on mail.accepted
+ * and the mda files it (aliases, rules, quota, exactly once by event id); a remote one gets it
+ * through the relay as an OutboundMessage, charged to the answering account and its tenant.
+ */
+async function sendGenerated(
+  ctx: SieveContext,
+  event: MailAccepted,
+  headers: Record<string, string>,
+  target: LocalTarget,
+  id: string,
+  message: Buffer,
+): Promise<void> {
+  const stored = await ctx.blobs.put(Readable.from([message]));
+  const now = timestampFromDate(new Date());
+  const to = event.mailFrom;
+  const senderDomain = domainOf(to);
+  if (await ctx.directory.isLocalDomain(senderDomain)) {
+    await ctx.bus.publish(ctx.acceptedTopic, [
+      {
+        key: to.toLowerCase(),
+        value: encodeMailAccepted({
+          eventId: id,
+          receivedAt: now,
+          clientIp: '',
+          helo: domainOf(target.account.address),
+          mailFrom: '',
+          recipients: [{ address: to }],
+          blobKey: stored.key,
+          size: BigInt(stored.size),
+          sha256: stored.sha256,
+          kind: SubmissionKind.MX,
+          port: 0,
+        }),
+        headers,
+      },
+    ]);
+    return;
+  }
+  const destination = domainToASCII(senderDomain) || senderDomain;
+  const charge = target.account.address.toLowerCase();
+  await ctx.bus.publish(ctx.outboundTopic, [
+    {
+      key: destination,
+      value: encodeOutboundMessage({
+        eventId: nameBasedId('mail.outbound', id, destination),
+        originalEventId: event.eventId,
+        mailFrom: '',
+        destinationDomain: destination,
+        recipients: [{ address: to }],
+        blobKey: stored.key,
+        size: BigInt(stored.size),
+        sha256: stored.sha256,
+        attempt: 0,
+        queuedAt: now,
+        isBounce: true,
+        eightBitMime: true,
+        // Written for the account, from its domain: signed like its own mail (the relay signs
+        // only with a key of this tenant's domains).
+        enteredBy: SubmissionKind.SUBMISSION,
+        tenantId: target.account.tenantId,
+        chargedTo: charge,
+        chargedTenantId: target.account.tenantId,
+      }),
+      headers,
+    },
+  ]);
+  mdaMetrics.outboundPublished.inc();
+}
