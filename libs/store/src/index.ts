@@ -151,5 +151,5 @@ export {
   SieveScriptTooLargeError,
 } from './sieve-scripts.js';
 export type { SieveScriptRow } from './sieve-scripts.js';
-export { claimVacationReply, pruneVacationReplies } from './sieve-vacation.js';
+export { claimVacationReply, pruneVacationReplies, releaseVacationReply } from './sieve-vacation.js';
 export type { VacationClaim } from './sieve-vacation.js';

@@ -35,6 +35,21 @@ export async function claimVacationReply(pool: Pool, claim: VacationClaim): Prom
   return rowCount === 1;
 }
 
+/** Gives back this event's claim (its reply was not sent after all). */
+export async function releaseVacationReply(
+  pool: Pool,
+  accountId: string,
+  sender: string,
+  handle: string,
+  eventId: string,
+): Promise<void> {
+  await pool.query(
+    `DELETE FROM sieve_vacation_replies
+      WHERE account_id = $1 AND sender = lower($2) AND handle = $3 AND event_id = $4`,
+    [accountId, sender, handle, eventId],
+  );
+}
+
 /** Forgets replies older than `olderThan` (longer ago than any period): housekeeping. */
 export async function pruneVacationReplies(pool: Pool, olderThan: Date): Promise<number> {
   const { rowCount } = await pool.query('DELETE FROM sieve_vacation_replies WHERE replied_at < $1', [

@@ -1,6 +1,7 @@
 import type { BlobStore } from '@correo/blobs';
 import type { Bus } from '@correo/bus';
 import type { Directory } from '@correo/directory';
+import type { OutboundQuota } from '@correo/limits';
 import type { MailboxChangeFeed } from '@correo/notify';
 import { decodeMailAccepted, timestampDate } from '@correo/proto';
 import type { MailAccepted } from '@correo/proto';
@@ -35,6 +36,8 @@ export interface EventContext {
   logger: Logger;
   outboundTopic: string;
   acceptedTopic: string;
+  /** MAIL_OUTBOUND_*: what Sieve redirects and vacation replies count against. */
+  outboundQuota?: OutboundQuota | undefined;
   /** MDA_VACATION_MIN_DAYS / MDA_VACATION_MAX_DAYS. */
   vacation: VacationSettings;
   /** MDA_MAX_FORWARDS_PER_MESSAGE. */

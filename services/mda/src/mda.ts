@@ -2,6 +2,7 @@ import type { BlobStore } from '@correo/blobs';
 import { stallCheck, startDeadLetterArchive } from '@correo/backends';
 import type { Bus, DeliveredMessage } from '@correo/bus';
 import type { Directory } from '@correo/directory';
+import type { OutboundQuota } from '@correo/limits';
 import { MailboxChangeFeed, type Notifier } from '@correo/notify';
 import type { Pool } from '@correo/store';
 import { decodeMailAccepted } from '@correo/proto';
@@ -27,6 +28,8 @@ export interface MdaDeps {
   pool: Pool;
   directory: Directory;
   notifier: Notifier;
+  /** Hourly outbound limits Sieve redirects and vacation replies count against (MAIL_OUTBOUND_*). */
+  outboundQuota?: OutboundQuota;
   logger: Logger;
   config: MdaSettings;
 }

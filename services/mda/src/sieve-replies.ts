@@ -12,7 +12,8 @@ import {
 import type { MailAccepted } from '@correo/proto';
 import { automatedMessage } from '@correo/sieve';
 import type { MessageView, SieveAction } from '@correo/sieve';
-import { claimVacationReply } from '@correo/store';
+import type { OutboundQuota } from '@correo/limits';
+import { claimVacationReply, releaseVacationReply } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
 import { targetMailbox } from './filing.js';
 import { mdaMetrics } from './metrics.js';
@@ -44,6 +45,39 @@ export type AutoReply = VacationRequest | RejectRequest;
 export interface VacationSettings {
   minDays: number;
   maxDays: number;
+}
+
+/**
+ * Counts one message Sieve sends for the account (a redirect, a vacation reply) against its and its
+ * tenant's hourly outbound limits (OutboundQuota, MAIL_OUTBOUND_*); false when over them (logged and
+ * counted as `<what>-over-limit`). The limits backend unreachable: admitted, so a Redis outage never
+ * holds up delivery (logged and counted as `limits-unavailable`).
+ */
+export async function outboundAdmitted(
+  quota: OutboundQuota | undefined,
+  log: Logger,
+  target: LocalTarget,
+  what: 'redirect' | 'vacation',
+): Promise<boolean> {
+  if (!quota) return true;
+  const where = { recipient: target.recipient, accountId: target.account.accountId };
+  try {
+    const outcome = await quota.charge({
+      account: target.account.address,
+      tenantId: target.account.tenantId,
+    });
+    if (outcome.admitted) return true;
+    mdaMetrics.sieveRuns.inc({ outcome: `${what}-over-limit` });
+    log.warn(
+      { ...where, limit: outcome.limit, ceiling: outcome.ceiling },
+      `sieve ${what} not sent: ${outcome.text}`,
+    );
+    return false;
+  } catch (error) {
+    mdaMetrics.sieveRuns.inc({ outcome: 'limits-unavailable' });
+    log.warn({ ...where, err: error }, `outbound limits unavailable: sieve ${what} sent uncounted`);
+    return true;
+  }
 }
 
 /**
@@ -165,6 +199,17 @@ export async function sendAutoReplies(
     if (!claimed) {
       mdaMetrics.sieveRuns.inc({ outcome: 'vacation-already-replied' });
       log.info({ ...where, days }, 'sieve vacation: sender already answered within the period');
+      continue;
+    }
+    if (!(await outboundAdmitted(ctx.outboundQuota, log, target, 'vacation'))) {
+      // Not sent, so not remembered: the sender's next message may be answered.
+      await releaseVacationReply(
+        ctx.pool,
+        target.account.accountId,
+        event.mailFrom,
+        action.handle,
+        event.eventId,
+      );
       continue;
     }
     const id = nameBasedId('sieve-vacation', event.eventId, target.recipient);

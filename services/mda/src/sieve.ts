@@ -3,6 +3,7 @@ import { buffer } from 'node:stream/consumers';
 import type { BlobStore } from '@correo/blobs';
 import type { Bus } from '@correo/bus';
 import type { Directory } from '@correo/directory';
+import type { OutboundQuota } from '@correo/limits';
 import type { MailAccepted } from '@correo/proto';
 import { parseScript, runScript } from '@correo/sieve';
 import type { MessageView, SieveAction } from '@correo/sieve';
@@ -12,7 +13,7 @@ import type { Logger } from '@correo/telemetry';
 import { mdaMetrics } from './metrics.js';
 import { outboundJobs } from './outbound.js';
 import { domainOf, type LocalTarget } from './recipients.js';
-import { rejectionSuppressed } from './sieve-replies.js';
+import { outboundAdmitted, rejectionSuppressed } from './sieve-replies.js';
 import type { AutoReply, VacationSettings } from './sieve-replies.js';
 
 /** The header a Sieve redirect adds: a message carrying it for the same account is not redirected again. */
@@ -31,6 +32,8 @@ export interface SieveContext {
   /** Where a vacation reply or rejection notice to a local sender goes to be filed. */
   acceptedTopic: string;
   vacation: VacationSettings;
+  /** The hourly outbound limits redirects and vacation replies count against (none when absent). */
+  outboundQuota?: OutboundQuota | undefined;
 }
 
 /** A Sieve redirect of one local target's copy to another address. */
@@ -154,6 +157,9 @@ export async function filedCopies(
               'sieve redirect refused: this account redirected the message before (loop); kept',
             );
             mdaMetrics.sieveRuns.inc({ outcome: 'redirect-loop' });
+            file(defaultMailbox, undefined);
+          } else if (!(await outboundAdmitted(ctx.outboundQuota, log, target, 'redirect'))) {
+            // Over the account's or tenant's hourly outbound limit: kept, so nothing is lost.
             file(defaultMailbox, undefined);
           } else {
             redirects.push({ target, address: action.address });

@@ -1,5 +1,6 @@
 import { createLoginLimiter, LoginPolicy } from '@correo/auth';
-import type { LeaseTiming } from '@correo/limits';
+import { OutboundQuota } from '@correo/limits';
+import type { LeaseTiming, OutboundQuotaSettings } from '@correo/limits';
 import type { SMTPServer } from 'smtp-server';
 import type { TlsMaterial } from '@correo/tls';
 import type { SmtpIngressConfig } from './config.js';
@@ -19,6 +20,8 @@ export interface SmtpIngressDeps extends IngressBackends {
   trustedProxies?: readonly string[];
   /** How long a killed pod's connections still count, how long an accept waits for `limits`. */
   leaseTiming?: LeaseTiming;
+  /** MAIL_OUTBOUND_*: hourly limits of submission to remote recipients per account and tenant; none when absent. */
+  outboundLimits?: OutboundQuotaSettings;
 }
 
 export interface SmtpIngress {
@@ -56,6 +59,7 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
         spoolDir: checks.spoolDir,
       }
     : undefined;
+  const outboundQuota = deps.outboundLimits && new OutboundQuota(deps.limits, deps.outboundLimits);
   const names: ListenerName[] = ['mx', 'submission', 'submissions'];
   const started: { name: ListenerName; server: SMTPServer; port: number }[] = [];
   try {
@@ -69,6 +73,7 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
         senderAuthentication,
         loginPolicy,
         trustedProxies: deps.trustedProxies ?? [],
+        outboundQuota,
       });
       const port = await listen(server, config.ports[name], config.bindHost);
       started.push({ name, server, port });

@@ -5,7 +5,8 @@ import type { AccountRef } from '@correo/directory';
 import type { SmtpIngressConfig } from './config.js';
 import { installConnectionHooks } from './connection-hooks.js';
 import type { ConnectionGuard } from './connection-guard.js';
-import { checkRecipient, checkSender, type ListenerKind } from './envelope-policy.js';
+import type { OutboundQuota } from '@correo/limits';
+import { chargeOutbound, checkRecipient, checkSender, type ListenerKind } from './envelope-policy.js';
 import type { IngressBackends } from './ingress-backends.js';
 import { receiveMessage, type SenderAuthenticationContext } from './message-intake.js';
 import { ingressMetrics } from './metrics.js';
@@ -26,6 +27,8 @@ export interface ListenerSetup {
   loginPolicy: LoginPolicy;
   /** Load balancers whose PROXY header (v1 or v2) names the client (PROXY_TRUSTED_CIDRS). */
   trustedProxies: readonly string[];
+  /** The hourly outbound limits of the authenticated account and its tenant (MAIL_OUTBOUND_*). */
+  outboundQuota?: OutboundQuota | undefined;
 }
 
 /** One smtp-server instance with correo's policy; not yet listening. */
@@ -135,11 +138,13 @@ export function createListener(setup: ListenerSetup): SMTPServer {
       );
     },
 
-    onRcptTo(address, _session, callback) {
-      checkRecipient(kind, address, config.hostname, directory).then(
-        () => callback(),
-        (error: unknown) => callback(asReply(error)),
-      );
+    onRcptTo(address, session, callback) {
+      checkRecipient(kind, address, config.hostname, directory)
+        .then((where) => chargeOutbound(setup.outboundQuota, where, session.user as AccountRef | undefined))
+        .then(
+          () => callback(),
+          (error: unknown) => callback(asReply(error)),
+        );
     },
 
     onData(stream, session, callback) {

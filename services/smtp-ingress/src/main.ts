@@ -45,6 +45,7 @@ await runService({
       tls,
       trustedProxies: config.proxy.trustedCidrs,
       leaseTiming: config.limits.leases,
+      outboundLimits: config.limits.outbound,
     });
     const certificateWatch = reloadTlsOnRenewal(tlsOptions, tls, [ingress], logger);
     const host = config.smtp.bindHost;
