@@ -44,12 +44,17 @@ const spfPass = (from: string): AuthenticationResultInit[] => [
   { method: 'spf', result: 'pass', reason: '', properties: { 'smtp.mailfrom': from } },
 ];
 
+/** MAIL_OUTBOUND_PER_ACCOUNT_PER_HOUR of the stack: every account here sends fewer, but one. */
+const LIMIT = 5;
+
 /** Sieve vacation (RFC 5230) and reject (RFC 5429) at delivery: what goes back to the sender (issue 14). */
 export function sieveReplyScenarios(kind: StackKind): void {
   describe(`Sieve vacation and reject answer the sender on the ${kind} stack`, () => {
     let stack: MdaTestStack;
     let outbound: Collector;
     const domain = () => `${uniqueName('vr')}.test`;
+    /** An account without a script: what `drained` files to. */
+    const plain = `plain@${domain()}`;
     const settled = (eventId: string, outcomes: number) =>
       eventually(
         `${outcomes} outcomes of ${eventId}`,
@@ -80,23 +85,30 @@ export function sieveReplyScenarios(kind: StackKind): void {
       return eventId;
     };
     /**
-     * A message from `marker@<remote>` to a vacation account, on the key of the events before it (so
-     * handled after them): its reply goes to the same destination domain (one outbound partition, in
-     * order), so once it is there every reply published before it is there too: "no reply" is then a
-     * fact, not a timeout.
+     * Every event published on `key` so far has been handled and what it sent is in `outbound`:
+     * first a plain message on that key (one partition: filed only once every event before it was
+     * prepared, and replies go out before filing), then, published only after that, a message to a
+     * vacation account whose reply goes to the same destination domain (one outbound partition, in
+     * order). "No reply" is then a fact, not a timeout.
      */
     const drained = async (remoteDomain: string, awayAddress: string, key: string) => {
-      const markerFrom = `marker-${randomUUID().slice(0, 8)}@${remoteDomain}`;
-      const markerId = await send(markerFrom, awayAddress, message(markerFrom, awayAddress, 'marker'), {
+      const plainId = await send(`x@${remoteDomain}`, plain, message(`x@${remoteDomain}`, plain, 'plain'), {
         key,
       });
+      await settled(plainId, 1);
+      const markerFrom = `marker-${randomUUID().slice(0, 8)}@${remoteDomain}`;
+      const markerId = await send(markerFrom, awayAddress, message(markerFrom, awayAddress, 'marker'));
       await eventually('the marker reply', async () => repliesOf(markerId).length > 0, 90_000);
     };
 
     before(async () => {
-      stack = await MdaTestStack.create(kind, { maxAttempts: 2 });
+      stack = await MdaTestStack.create(kind, {
+        maxAttempts: 2,
+        outboundLimits: { perAccountPerHour: LIMIT, perTenantPerHour: 0 },
+      });
       await stack.startMda();
       outbound = await stack.collect(stack.settings.outboundTopic);
+      await stack.provision.account(plain);
     });
 
     after(async () => {
@@ -134,7 +146,8 @@ export function sieveReplyScenarios(kind: StackKind): void {
       assert.equal(job!.chargedTo, away, 'the outbound limits charge the answering account');
       const reply = (await stack.blobBytes(job!.blobKey)).toString();
       const raw = reply.slice(0, reply.indexOf('\r\n\r\n'));
-      for (const line of raw.split('\r\n')) assert.match(line, /^([A-Za-z-]+: |[ \t])/, 'a field or its folding');
+      for (const line of raw.split('\r\n'))
+        assert.match(line, /^([A-Za-z-]+: |[ \t])/, 'a field or its folding');
       const header = raw.replace(/\r\n[ \t]+/g, ' ');
       const originalId = /Message-ID: (<[^>]+>)/.exec(original.toString())![1]!;
       assert.match(header, new RegExp(`^From: <${away}>$`, 'm'));
@@ -326,6 +339,52 @@ export function sieveReplyScenarios(kind: StackKind): void {
         (await sieveCount('reject-suppressed')) >= suppressedBefore + 4,
         'each suppression is counted',
       );
+    });
+
+    test('redirects and vacation replies count against the hourly outbound limit: over it a redirect is kept and a reply not sent; the next hour both go again', async () => {
+      const d = domain();
+      const remote = `${uniqueName('far')}.test`;
+      const fwd = `busy@${d}`;
+      const fwdId = await withScript(fwd, `redirect "copy@${remote}";`);
+      const overBefore = await sieveCount('redirect-over-limit');
+      const key = randomUUID();
+      const ids: string[] = [];
+      for (let i = 0; i <= LIMIT; i++) {
+        ids.push(await send(`s${i}@${remote}`, fwd, message(`s${i}@${remote}`, fwd, `n${i}`), { key }));
+      }
+      // One batch may prepare its events side by side: which one comes last is not fixed, how many is.
+      const outcome = async (id: string) =>
+        repliesOf(id).length > 0 ? 'redirected' : (await outcomeCount(stack.pool, id)) > 0 ? 'kept' : null;
+      await eventually(
+        'every message redirected or kept',
+        async () => {
+          for (const id of ids) if ((await outcome(id)) === null) return false;
+          return true;
+        },
+        90_000,
+      );
+      const outcomes = await Promise.all(ids.map(outcome));
+      assert.equal(outcomes.filter((o) => o === 'redirected').length, LIMIT, outcomes.join());
+      const kept = ids[outcomes.indexOf('kept')]!;
+      assert.deepEqual(
+        (await deliveredRows(stack.pool, kept)).map((r) => r.mailbox_name),
+        ['INBOX'],
+        'over the limit: kept instead of redirected',
+      );
+      assert.ok((await sieveCount('redirect-over-limit')) > overBefore, 'counted');
+
+      // The same account's vacation reply is over the limit too: not sent, and not remembered.
+      await putSieveScript(stack.pool, fwdId, 'rules', 'require "vacation"; vacation "Away.";', {
+        activate: true,
+      });
+      const friend = `friend@${remote}`;
+      const unanswered = await send(friend, fwd, message(friend, fwd, 'hello'), { key });
+      await settled(unanswered, 1);
+      // The next hour (the window's counter dropped instead of waited for): the same sender is answered.
+      await stack.limits.reset(`outbound:account:${fwd}`);
+      const answered = await send(friend, fwd, message(friend, fwd, 'hello again'), { key });
+      await eventually('the reply in the next hour', async () => repliesOf(answered).length > 0, 90_000);
+      assert.equal(repliesOf(unanswered).length, 0, 'nothing was sent over the limit');
     });
   });
 }
