@@ -176,7 +176,10 @@ export class RelayStack extends TestStack {
    * makes it a submission), for the mda to resolve; resolves with the event id.
    */
   async acceptMail(
-    input: JobInput & { authenticatedUser?: string; authentication?: { method: string; result: string }[] },
+    input: JobInput & {
+      authenticatedUser?: string;
+      authentication?: { method: string; result: string; properties?: Record<string, string> }[];
+    },
   ): Promise<string> {
     const job = await this.storeJob(input);
     const eventId = randomUUID();
