@@ -127,7 +127,12 @@ export async function startMda(deps: MdaDeps): Promise<Mda> {
     blobKeyOf: (value) => deadLetterBlobKey(decodeMailAccepted(value)),
   });
   logger.info({ group: config.group, topic: config.acceptedTopic }, 'mda consuming');
-  const housekeeping = startHousekeeping({ ...deps, logger, settings: config.housekeeping });
+  const housekeeping = startHousekeeping({
+    ...deps,
+    logger,
+    settings: config.housekeeping,
+    vacationMaxDays: config.vacation.maxDays,
+  });
 
   return {
     housekeeping,

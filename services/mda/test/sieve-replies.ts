@@ -386,6 +386,32 @@ export function sieveReplyScenarios(kind: StackKind): void {
       await eventually('the reply in the next hour', async () => repliesOf(answered).length > 0, 90_000);
       assert.equal(repliesOf(unanswered).length, 0, 'nothing was sent over the limit');
     });
+
+    test('housekeeping forgets vacation replies older than MDA_VACATION_MAX_DAYS', async () => {
+      const d = domain();
+      const accountId = await withScript(`old@${d}`, 'require "vacation"; vacation "Away.";');
+      const day = 86_400_000;
+      const claim = (sender: string, daysAgo: number) =>
+        claimVacationReply(stack.pool, {
+          accountId,
+          sender,
+          handle: 'h',
+          eventId: randomUUID(),
+          at: new Date(Date.now() - daysAgo * day),
+          periodSeconds: 86_400,
+        });
+      assert.equal(await claim('stale@far.test', 31), true);
+      assert.equal(await claim('recent@far.test', 29), true);
+      await stack.mda!.housekeeping.runOnce();
+      const { rows } = await stack.pool.query<{ sender: string }>(
+        'SELECT sender FROM sieve_vacation_replies WHERE account_id = $1 ORDER BY sender',
+        [accountId],
+      );
+      assert.deepEqual(
+        rows.map((r) => r.sender),
+        ['recent@far.test'],
+      );
+    });
   });
 }
 
