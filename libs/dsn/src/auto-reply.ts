@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { encode, wrap } from 'libqp';
 import libmime from 'libmime';
 import { oneLine, rfc5322Date } from './delivery-status.js';
-import { headerSection, headerValue } from './original-headers.js';
+import { headerSection, headerValue, withOriginalHeaders } from './original-headers.js';
 
 /** What every automatic answer to one message has: who, when, and the message it answers. */
 export interface AutoReplyInput {
@@ -88,16 +88,8 @@ export function buildRejectionNotice(input: RejectionNoticeInput): Buffer {
     ...(originalMessageId ? [`Original-Message-ID: ${oneLine(originalMessageId)}`] : []),
     'Disposition: automatic-action/MDN-sent-automatically; deleted',
     '',
-    `--${boundary}`,
-    'Content-Type: text/rfc822-headers',
-    '',
-    '',
   ];
-  return Buffer.concat([
-    Buffer.from(lines.join('\r\n'), 'utf8'),
-    headers,
-    Buffer.from(`\r\n--${boundary}--\r\n`, 'utf8'),
-  ]);
+  return withOriginalHeaders(lines, headers, boundary);
 }
 
 /** From, To, Subject, Date, Message-ID, threading, Auto-Submitted and MIME-Version, CRLF-ended. */
@@ -117,9 +109,7 @@ function replyHeader(input: AutoReplyInput, subject: string, autoSubmitted: stri
     `Auto-Submitted: ${autoSubmitted}`,
     'MIME-Version: 1.0',
   ];
-  return (
-    fields.map((field) => libmime.foldLines(field, 76).replace(/\r?\n/g, '\r\n')).join('\r\n') + '\r\n'
-  );
+  return fields.map((field) => libmime.foldLines(field, 76).replace(/\r?\n/g, '\r\n')).join('\r\n') + '\r\n';
 }
 
 function crlf(text: string): string {

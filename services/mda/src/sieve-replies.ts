@@ -1,14 +1,7 @@
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { domainToASCII } from 'node:url';
 import { buildRejectionNotice, buildVacationReply } from '@correo/dsn';
-import {
-  SubmissionKind,
-  encodeMailAccepted,
-  encodeOutboundMessage,
-  nameBasedId,
-  timestampFromDate,
-} from '@correo/proto';
+import { SubmissionKind, generatedMessageRecord, nameBasedId } from '@correo/proto';
 import type { MailAccepted } from '@correo/proto';
 import { automatedMessage } from '@correo/sieve';
 import type { MessageView, SieveAction } from '@correo/sieve';
@@ -245,9 +238,10 @@ async function replyFrom(ctx: SieveContext, target: LocalTarget, from: string | 
 
 /**
  * Hands a message the mda wrote (null reverse-path, so it never bounces back) to the original
- * sender, as the relay hands a DSN (mta-relay bounce.ts): a local sender gets it on mail.accepted
- * and the mda files it (aliases, rules, quota, exactly once by event id); a remote one gets it
- * through the relay as an OutboundMessage, charged to the answering account and its tenant.
+ * sender the way the relay hands a DSN (libs/proto generatedMessageRecord): a local sender gets it
+ * on mail.accepted and the mda files it; a remote one through the relay, charged to the answering
+ * account and its tenant, and signed like the account's own mail (the relay signs only with a key
+ * of this tenant's domains).
  */
 async function sendGenerated(
   ctx: SieveContext,
@@ -258,58 +252,23 @@ async function sendGenerated(
   message: Buffer,
 ): Promise<void> {
   const stored = await ctx.blobs.put(Readable.from([message]));
-  const now = timestampFromDate(new Date());
-  const to = event.mailFrom;
-  const senderDomain = domainOf(to);
-  if (await ctx.directory.isLocalDomain(senderDomain)) {
-    await ctx.bus.publish(ctx.acceptedTopic, [
-      {
-        key: to.toLowerCase(),
-        value: encodeMailAccepted({
-          eventId: id,
-          receivedAt: now,
-          clientIp: '',
-          helo: domainOf(target.account.address),
-          mailFrom: '',
-          recipients: [{ address: to }],
-          blobKey: stored.key,
-          size: BigInt(stored.size),
-          sha256: stored.sha256,
-          kind: SubmissionKind.MX,
-          port: 0,
-        }),
-        headers,
-      },
-    ]);
-    return;
-  }
-  const destination = domainToASCII(senderDomain) || senderDomain;
-  const charge = target.account.address.toLowerCase();
-  await ctx.bus.publish(ctx.outboundTopic, [
-    {
-      key: destination,
-      value: encodeOutboundMessage({
-        eventId: nameBasedId('mail.outbound', id, destination),
-        originalEventId: event.eventId,
-        mailFrom: '',
-        destinationDomain: destination,
-        recipients: [{ address: to }],
-        blobKey: stored.key,
-        size: BigInt(stored.size),
-        sha256: stored.sha256,
-        attempt: 0,
-        queuedAt: now,
-        isBounce: true,
-        eightBitMime: true,
-        // Written for the account, from its domain: signed like its own mail (the relay signs
-        // only with a key of this tenant's domains).
-        enteredBy: SubmissionKind.SUBMISSION,
-        tenantId: target.account.tenantId,
-        chargedTo: charge,
-        chargedTenantId: target.account.tenantId,
-      }),
-      headers,
+  const record = generatedMessageRecord({
+    eventId: id,
+    originalEventId: event.eventId,
+    to: event.mailFrom,
+    local: await ctx.directory.isLocalDomain(domainOf(event.mailFrom)),
+    blob: stored,
+    reportingHost: domainOf(target.account.address),
+    outbound: {
+      enteredBy: SubmissionKind.SUBMISSION,
+      tenantId: target.account.tenantId,
+      chargedTo: target.account.address.toLowerCase(),
+      chargedTenantId: target.account.tenantId,
     },
+  });
+  const local = record.topic === 'accepted';
+  await ctx.bus.publish(local ? ctx.acceptedTopic : ctx.outboundTopic, [
+    { key: record.key, value: record.value, headers },
   ]);
-  mdaMetrics.outboundPublished.inc();
+  if (!local) mdaMetrics.outboundPublished.inc();
 }
