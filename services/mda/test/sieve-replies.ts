@@ -177,6 +177,22 @@ export function sieveReplyScenarios(kind: StackKind): void {
       assert.ok((await sieveCount('vacation-sent')) >= sentBefore + 2);
     });
 
+    test(':days beyond MDA_VACATION_MAX_DAYS (30 here) is clamped: a sender is answered again after 30 days', async () => {
+      const d = domain();
+      const remote = `${uniqueName('far')}.test`;
+      const away = `long@${d}`;
+      const accountId = await withScript(away, 'require "vacation"; vacation :days 60 "Away for long.";');
+      const friend = `friend@${remote}`;
+      const first = await send(friend, away, message(friend, away, 'one'));
+      await eventually('the first reply', async () => repliesOf(first).length > 0, 90_000);
+      await stack.pool.query(
+        `UPDATE sieve_vacation_replies SET replied_at = replied_at - interval '31 days' WHERE account_id = $1`,
+        [accountId],
+      );
+      const again = await send(friend, away, message(friend, away, 'two'));
+      await eventually('the reply after 31 days', async () => repliesOf(again).length > 0, 90_000);
+    });
+
     test('vacation never answers a list, an auto-reply, bulk mail, the null sender, mail not to the user, nor spam', async () => {
       const d = domain();
       const remote = `${uniqueName('far')}.test`;
@@ -196,6 +212,7 @@ export function sieveReplyScenarios(kind: StackKind): void {
         { from: `owner-pelicans@${remote}`, raw: message(`owner-pelicans@${remote}`, away, 'owner') },
         { from: `pelicans-request@${remote}`, raw: message(`pelicans-request@${remote}`, away, 'req') },
         { from: `e@${remote}`, raw: message(`e@${remote}`, `someone-else@${d}`, 'bcc') },
+        { from: away, raw: message(away, away, 'note to self') },
         {
           from: `f@${remote}`,
           raw: message(`f@${remote}`, away, 'spam'),
