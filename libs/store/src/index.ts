@@ -152,4 +152,4 @@ export {
 } from './sieve-scripts.js';
 export type { SieveScriptRow } from './sieve-scripts.js';
 export { claimVacationReply, pruneVacationReplies, releaseVacationReply } from './sieve-vacation.js';
-export type { VacationClaim } from './sieve-vacation.js';
+export type { VacationClaim, VacationClaimResult } from './sieve-vacation.js';

@@ -16,23 +16,35 @@ export interface VacationClaim {
 }
 
 /**
- * Claims the reply to `sender` (RFC 5230 4.2: once per sender per period) in one atomic statement:
- * true when this event may send it (no reply within the period, or this same event claimed it
- * before and is delivered again), false when another event already answered the sender within the
- * period. Two events from one sender racing on two pods: one of them gets the row.
+ * What claimVacationReply found: `first`, this event may send the reply (no reply within the
+ * period); `again`, this same event claimed it before and is being delivered again (send the same
+ * reply again, but it was counted already); `taken`, another event answered the sender within the
+ * period (send nothing).
  */
-export async function claimVacationReply(pool: Pool, claim: VacationClaim): Promise<boolean> {
-  const { rowCount } = await pool.query({
+export type VacationClaimResult = 'first' | 'again' | 'taken';
+
+/**
+ * Claims the reply to `sender` (RFC 5230 4.2: once per sender per period) in one atomic statement.
+ * Two events from one sender racing on two pods: one of them gets the row.
+ */
+export async function claimVacationReply(pool: Pool, claim: VacationClaim): Promise<VacationClaimResult> {
+  const { rows } = await pool.query<{ previous: string | null }>({
     name: 'correo-sieve-vacation-claim',
-    text: `INSERT INTO sieve_vacation_replies AS r (account_id, sender, handle, replied_at, event_id)
+    text: `WITH old AS (
+             SELECT event_id FROM sieve_vacation_replies
+              WHERE account_id = $1 AND sender = lower($2) AND handle = $3
+           )
+           INSERT INTO sieve_vacation_replies AS r (account_id, sender, handle, replied_at, event_id)
            VALUES ($1, lower($2), $3, $4, $5)
            ON CONFLICT (account_id, sender, handle) DO UPDATE
               SET replied_at = EXCLUDED.replied_at, event_id = EXCLUDED.event_id
             WHERE r.event_id = EXCLUDED.event_id
-               OR r.replied_at <= EXCLUDED.replied_at - make_interval(secs => $6)`,
+               OR r.replied_at <= EXCLUDED.replied_at - make_interval(secs => $6)
+           RETURNING (SELECT event_id FROM old) AS previous`,
     values: [claim.accountId, claim.sender, claim.handle, claim.at, claim.eventId, claim.periodSeconds],
   });
-  return rowCount === 1;
+  if (rows.length === 0) return 'taken';
+  return rows[0]!.previous === claim.eventId ? 'again' : 'first';
 }
 
 /** Gives back this event's claim (its reply was not sent after all). */

@@ -189,12 +189,13 @@ export async function sendAutoReplies(
       at: acceptedAt,
       periodSeconds: days * 86_400,
     });
-    if (!claimed) {
+    if (claimed === 'taken') {
       mdaMetrics.sieveRuns.inc({ outcome: 'vacation-already-replied' });
       log.info({ ...where, days }, 'sieve vacation: sender already answered within the period');
       continue;
     }
-    if (!(await outboundAdmitted(ctx.outboundQuota, log, target, 'vacation'))) {
+    // A redelivery re-sends the same reply (one job id): it was counted the first time.
+    if (claimed === 'first' && !(await outboundAdmitted(ctx.outboundQuota, log, target, 'vacation'))) {
       // Not sent, so not remembered: the sender's next message may be answered.
       await releaseVacationReply(
         ctx.pool,

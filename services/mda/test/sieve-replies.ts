@@ -271,13 +271,17 @@ export function sieveReplyScenarios(kind: StackKind): void {
         at: new Date(),
         periodSeconds: 7 * 86_400,
       });
-      assert.equal(claimed, true);
+      assert.equal(claimed, 'first');
       await send(other, away, message(other, away, 'after a crash'), { eventId: crashed });
       await eventually(
         'the reply of the crashed delivery',
         async () => repliesOf(crashed).length > 0,
         90_000,
       );
+
+      const again = { accountId, sender: other, handle: 'h1', at: new Date(), periodSeconds: 7 * 86_400 };
+      assert.equal(await claimVacationReply(stack.pool, { ...again, eventId: crashed }), 'again');
+      assert.equal(await claimVacationReply(stack.pool, { ...again, eventId: randomUUID() }), 'taken');
     });
 
     test('a vacation reply to a local sender is filed in the sender’s INBOX', async () => {
@@ -417,8 +421,8 @@ export function sieveReplyScenarios(kind: StackKind): void {
           at: new Date(Date.now() - daysAgo * day),
           periodSeconds: 86_400,
         });
-      assert.equal(await claim('stale@far.test', 31), true);
-      assert.equal(await claim('recent@far.test', 29), true);
+      assert.equal(await claim('stale@far.test', 31), 'first');
+      assert.equal(await claim('recent@far.test', 29), 'first');
       await stack.mda!.housekeeping.runOnce();
       const { rows } = await stack.pool.query<{ sender: string }>(
         'SELECT sender FROM sieve_vacation_replies WHERE account_id = $1 ORDER BY sender',
