@@ -1,6 +1,7 @@
 import type { SMTPServerAddress, SMTPServerSession } from 'smtp-server';
 import { parseAddress, type AccountRef, type Directory } from '@correo/directory';
 import type { OutboundQuota } from '@correo/limits';
+import { alreadyGiven } from './abuse-defence.js';
 import { hasRelayAddressing } from './address.js';
 import { replies } from './smtp-reply.js';
 
@@ -80,9 +81,12 @@ export async function checkRecipient(
 export async function chargeOutbound(
   quota: OutboundQuota | undefined,
   where: 'local' | 'remote',
-  account: AccountRef | undefined,
+  session: SMTPServerSession,
+  recipient: SMTPServerAddress,
 ): Promise<void> {
-  if (!quota || where !== 'remote' || !account) return;
+  const account = session.user as AccountRef | undefined;
+  // A repeated RCPT replaces the earlier one (smtp-server): it is not another message.
+  if (!quota || where !== 'remote' || !account || alreadyGiven(session, recipient)) return;
   let outcome;
   try {
     outcome = await quota.charge({ account: account.address, tenantId: account.tenantId });

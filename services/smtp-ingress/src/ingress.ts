@@ -4,7 +4,10 @@ import type { LeaseTiming, OutboundQuotaSettings } from '@correo/limits';
 import type { SMTPServer } from 'smtp-server';
 import type { TlsMaterial } from '@correo/tls';
 import type { SmtpIngressConfig } from './config.js';
+import { noDecisionLog, type DecisionLog } from '@correo/store';
+import { AbuseDefence } from './abuse-defence.js';
 import { ConnectionGuard } from './connection-guard.js';
+import { IngressDecisions } from './decisions.js';
 import type { IngressBackends } from './ingress-backends.js';
 import { createDnsLookup } from './dns-resolver.js';
 import { createListener, type ListenerName } from './listener.js';
@@ -22,6 +25,8 @@ export interface SmtpIngressDeps extends IngressBackends {
   leaseTiming?: LeaseTiming;
   /** MAIL_OUTBOUND_*: hourly limits of submission to remote recipients per account and tenant; none when absent. */
   outboundLimits?: OutboundQuotaSettings;
+  /** Where refusals and other decisions are recorded (a DecisionWriter on the store); default: nowhere. */
+  decisions?: DecisionLog;
 }
 
 export interface SmtpIngress {
@@ -29,6 +34,8 @@ export interface SmtpIngress {
   ports: Record<ListenerName, number>;
   /** Stops accepting, lets open sessions finish for config.shutdownTimeoutMs, then cuts them. */
   close(): Promise<void>;
+  /** Waits until the decisions made so far are recorded (GET /v1/decisions). */
+  flushDecisions(): Promise<void>;
   /** A renewed certificate (watchTlsMaterial): new connections and STARTTLS get it, open ones keep theirs. */
   updateTls(material: TlsMaterial): void;
 }
@@ -39,6 +46,9 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
   const guard = new ConnectionGuard({
     maxPerIp: config.maxConnectionsPerIp,
     perIpPerMinute: config.connectionsPerIpPerMinute,
+    perIpPerHour: config.abuse.connectionsPerIpPerHour,
+    perBlockPerMinute: config.abuse.connectionsPerBlockPerMinute,
+    perBlockPerHour: config.abuse.connectionsPerBlockPerHour,
     limits: deps.limits,
     leaseTiming: deps.leaseTiming,
     logger: deps.logger,
@@ -47,19 +57,31 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
   const loginPolicy =
     deps.loginPolicy ?? new LoginPolicy(createLoginLimiter(deps.limits), { logger: deps.logger });
   const checks = config.senderAuthentication;
+  // One resolver (and cache) for SPF/DKIM/DMARC, the DNS lists and the HELO/rDNS checks.
+  const resolver = createDnsLookup({
+    servers: checks.dnsServers,
+    timeoutMs: checks.dnsTimeoutMs,
+    cacheTtlMs: checks.dnsCacheTtlMs,
+    cacheMaxEntries: checks.dnsCacheMaxEntries,
+  });
   const senderAuthentication = checks.enabled
-    ? {
-        resolver: createDnsLookup({
-          servers: checks.dnsServers,
-          timeoutMs: checks.dnsTimeoutMs,
-          cacheTtlMs: checks.dnsCacheTtlMs,
-          cacheMaxEntries: checks.dnsCacheMaxEntries,
-        }),
-        dmarcReject: checks.dmarcReject,
-        spoolDir: checks.spoolDir,
-      }
+    ? { resolver, dmarcReject: checks.dmarcReject, spoolDir: checks.spoolDir }
     : undefined;
   const outboundQuota = deps.outboundLimits && new OutboundQuota(deps.limits, deps.outboundLimits);
+  const decisions = new IngressDecisions({
+    log: deps.decisions ?? noDecisionLog,
+    limits: deps.limits,
+    perIpPerMinute: config.abuse.decisionsPerIpPerMinute,
+    logger: deps.logger.child({ component: 'decisions' }),
+  });
+  const defence = new AbuseDefence({
+    config,
+    directory: deps.directory,
+    limits: deps.limits,
+    lookup: resolver,
+    decisions,
+    logger: deps.logger,
+  });
   const names: ListenerName[] = ['mx', 'submission', 'submissions'];
   const started: { name: ListenerName; server: SMTPServer; port: number }[] = [];
   try {
@@ -74,6 +96,8 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
         loginPolicy,
         trustedProxies: deps.trustedProxies ?? [],
         outboundQuota,
+        defence,
+        decisions,
       });
       const port = await listen(server, config.ports[name], config.bindHost);
       started.push({ name, server, port });
@@ -92,9 +116,12 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
   return {
     ports,
     close() {
-      closing ??= Promise.all(started.map(({ server }) => closeServer(server))).then(() => guard.close());
+      closing ??= Promise.all(started.map(({ server }) => closeServer(server)))
+        .then(() => guard.close())
+        .then(() => decisions.flush());
       return closing;
     },
+    flushDecisions: () => decisions.flush(),
     updateTls(material) {
       for (const { server } of started)
         server.updateSecureContext({ key: material.key, cert: material.cert });
