@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createRedisLimits } from '@correo/limits';
 import type { Limits } from '@correo/limits';
-import { pythonSmtp, testBackends, uniqueName } from '@correo/testkit';
+import { pythonSmtp, uniqueName } from '@correo/testkit';
 import type { SmtpIngress } from '../src/index.js';
 import {
   OTHER_USER,
@@ -17,26 +16,24 @@ import {
 describe('smtp-ingress: hourly outbound limit of an account, across two pods sharing Redis', () => {
   let fixture: IngressFixture;
   const keyPrefix = `${uniqueName('smtp-outbound')}:`;
-  const started: SmtpIngress[] = [];
   const limitsClients: Limits[] = [];
 
   before(async () => {
     fixture = await startIngressFixture({ kind: 'embedded' });
   });
   after(async () => {
-    await Promise.all(started.map((ingress) => ingress.close()));
-    await Promise.all(limitsClients.map((limits) => limits.close()));
     await fixture?.stop();
   });
 
   async function pod(): Promise<SmtpIngress> {
-    const limits = createRedisLimits({ url: testBackends().redisUrl, keyPrefix });
+    const { ingress, limits } = await fixture.startRedisPod(
+      keyPrefix,
+      {},
+      {
+        outboundLimits: { perAccountPerHour: 3, perTenantPerHour: 0 },
+      },
+    );
     limitsClients.push(limits);
-    const ingress = await fixture.startIngress({
-      limits,
-      outboundLimits: { perAccountPerHour: 3, perTenantPerHour: 0 },
-    });
-    started.push(ingress);
     return ingress;
   }
 
