@@ -6,7 +6,7 @@ import type { MailAccepted } from '@correo/proto';
 import { automatedMessage } from '@correo/sieve';
 import type { MessageView, SieveAction } from '@correo/sieve';
 import type { OutboundQuota } from '@correo/limits';
-import { claimVacationReply, releaseVacationReply } from '@correo/store';
+import { claimVacationReply, recordDecisions, releaseVacationReply } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
 import { targetMailbox } from './filing.js';
 import { mdaMetrics } from './metrics.js';
@@ -156,6 +156,14 @@ export async function sendAutoReplies(
       if (reply.suppressed) {
         mdaMetrics.sieveRuns.inc({ outcome: 'reject-suppressed' });
         log.warn({ ...where, why: reply.suppressed }, 'sieve reject: discarded, no notice sent');
+        await recordRejection(
+          ctx,
+          log,
+          event,
+          target,
+          'sieve-reject-suppressed',
+          `discarded, no notice sent: ${reply.suppressed}`,
+        );
         continue;
       }
       const id = nameBasedId('sieve-reject', event.eventId, target.recipient);
@@ -172,6 +180,14 @@ export async function sendAutoReplies(
       await sendGenerated(ctx, event, headers, target, id, notice);
       mdaMetrics.sieveRuns.inc({ outcome: 'reject-sent' });
       log.info(where, 'sieve reject: message discarded, rejection notice sent');
+      await recordRejection(
+        ctx,
+        log,
+        event,
+        target,
+        'sieve-reject',
+        `discarded, rejection notice sent to <${event.mailFrom}>: ${reply.reason}`,
+      );
       continue;
     }
     const { action } = reply;
@@ -221,6 +237,39 @@ export async function sendAutoReplies(
     await sendGenerated(ctx, event, headers, target, id, message);
     mdaMetrics.sieveRuns.inc({ outcome: 'vacation-sent' });
     log.info({ ...where, days }, 'sieve vacation: reply sent');
+  }
+}
+
+/**
+ * A Sieve reject is a decision about the message like an SMTP refusal: recorded for admin-api's
+ * GET /v1/decisions (the reason, whether a notice went back). Losing the record must not stop the
+ * delivery; a redelivered event may record it again (a record of why, not a count).
+ */
+async function recordRejection(
+  ctx: SieveContext,
+  log: Logger,
+  event: MailAccepted,
+  target: LocalTarget,
+  reason: 'sieve-reject' | 'sieve-reject-suppressed',
+  detail: string,
+): Promise<void> {
+  try {
+    await recordDecisions(ctx.pool, [
+      {
+        service: 'mda',
+        stage: 'delivery',
+        outcome: 'rejected',
+        reason,
+        detail: `${target.recipient}'s Sieve reject: ${detail}`.slice(0, 1000),
+        clientIp: event.clientIp,
+        helo: event.helo,
+        mailFrom: event.mailFrom,
+        recipients: [target.recipient],
+        eventId: event.eventId,
+      },
+    ]);
+  } catch (error) {
+    log.warn({ err: error }, 'decision not recorded');
   }
 }
 

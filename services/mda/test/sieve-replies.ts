@@ -360,6 +360,17 @@ export function sieveReplyScenarios(kind: StackKind): void {
         (await sieveCount('reject-suppressed')) >= suppressedBefore + 4,
         'each suppression is counted',
       );
+      // And recorded for GET /v1/decisions: why each message was not filed.
+      const decisions = await stack.pool.query<{ event_id: string; reason: string; outcome: string }>(
+        'SELECT DISTINCT event_id, reason, outcome FROM mail_decisions WHERE event_id = ANY($1)',
+        [[verified, ...forged]],
+      );
+      assert.deepEqual(
+        [verified, ...forged].map((id) =>
+          decisions.rows.filter((r) => r.event_id === id).map((r) => `${r.outcome} ${r.reason}`),
+        ),
+        [['rejected sieve-reject'], ...forged.map(() => ['rejected sieve-reject-suppressed'])],
+      );
     });
 
     test('redirects and vacation replies count against the hourly outbound limit: over it a redirect is kept and a reply not sent; the next hour both go again', async () => {
