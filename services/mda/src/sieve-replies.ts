@@ -74,10 +74,11 @@ export async function outboundAdmitted(
 }
 
 /**
- * Whether the message was filed as spam. The one place the vacation asks: today the Junk decision of
- * filing.ts (DMARC quarantine); a spam verdict carried in the event (Rspamd) belongs here too.
+ * Whether the recipient's copy was filed as spam: the one place the vacation asks. Today the Junk
+ * decision of filing.ts (DMARC quarantine, the same for every recipient); with the Rspamd verdict in
+ * the event (per-recipient Junk thresholds) this becomes `targetMailbox(event, recipient)`.
  */
-export function filedAsSpam(event: MailAccepted): boolean {
+export function filedAsSpam(event: MailAccepted, _recipient: string): boolean {
   return targetMailbox(event) === 'Junk';
 }
 
@@ -191,7 +192,7 @@ export async function sendAutoReplies(
       continue;
     }
     const { action } = reply;
-    if (filedAsSpam(event)) {
+    if (filedAsSpam(event, target.recipient)) {
       mdaMetrics.sieveRuns.inc({ outcome: 'vacation-suppressed' });
       log.info({ ...where, why: 'filed as spam' }, 'sieve vacation: no reply');
       continue;
