@@ -193,6 +193,26 @@ export function sieveReplyScenarios(kind: StackKind): void {
       await eventually('the reply after 31 days', async () => repliesOf(again).length > 0, 90_000);
     });
 
+    test(':from is used when it is an address of one of our domains, never to speak for another domain', async () => {
+      const d = domain();
+      const remote = `${uniqueName('far')}.test`;
+      const team = `team@${d}`;
+      await withScript(
+        `desk@${d}`,
+        `require "vacation"; vacation :from "Help Desk <${team}>" "Closed today.";`,
+      );
+      await withScript(`spoof@${d}`, 'require "vacation"; vacation :from "ceo@bank.example" "Send money.";');
+      const friend = `friend@${remote}`;
+      const fromOf = async (to: string) => {
+        const id = await send(friend, to, message(friend, to, 'hi'));
+        await eventually(`the reply of ${to}`, async () => repliesOf(id).length > 0, 90_000);
+        const reply = (await stack.blobBytes(repliesOf(id)[0]!.blobKey)).toString();
+        return /^From: (.*)$/m.exec(reply)![1];
+      };
+      assert.equal(await fromOf(`desk@${d}`), `Help Desk <${team}>`);
+      assert.equal(await fromOf(`spoof@${d}`), `<spoof@${d}>`);
+    });
+
     test('vacation never answers a list, an auto-reply, bulk mail, the null sender, mail not to the user, nor spam', async () => {
       const d = domain();
       const remote = `${uniqueName('far')}.test`;
