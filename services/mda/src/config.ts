@@ -1,6 +1,7 @@
 import { defineSection, integer, optionalText, text, url } from '@correo/config';
 import type { HousekeepingSettings } from './housekeeping.js';
 import type { SpamTrainingSettings } from './spam-training.js';
+import type { VacationSettings } from './sieve-replies.js';
 
 /** What startMda needs besides its adapters; main.ts builds it from the MDA_* variables. */
 export interface MdaSettings {
@@ -24,6 +25,8 @@ export interface MdaSettings {
   housekeeping: HousekeepingSettings;
   /** Learning from moves into/out of Junk (docs/spam.md); undefined when RSPAMD_CONTROLLER_URL is unset. */
   spamTraining?: SpamTrainingSettings;
+  /** The bounds a Sieve vacation's :days is clamped to (MDA_VACATION_MIN_DAYS / _MAX_DAYS). */
+  vacation: VacationSettings;
 }
 
 const DAY = 86_400;
@@ -46,6 +49,8 @@ export const mdaConfigSection = defineSection({
     MDA_DEAD_LETTER_TOPIC: text('mail.accepted.dlq'),
     MDA_CONCURRENCY: integer({ min: 1, max: 1000, default: 4 }),
     MDA_MAX_FORWARDS_PER_MESSAGE: integer({ min: 0, max: 1000, default: 25 }),
+    MDA_VACATION_MIN_DAYS: integer({ min: 1, max: 365, default: 1 }),
+    MDA_VACATION_MAX_DAYS: integer({ min: 1, max: 365, default: 30 }),
     MDA_HOUSEKEEPING_INTERVAL_SECONDS: integer({
       min: 0,
       max: DAY,
@@ -92,6 +97,10 @@ export const mdaConfigSection = defineSection({
       topicPartitions: base.bus.kafka.topicPartitions,
       concurrency: vars.MDA_CONCURRENCY,
       maxForwardsPerMessage: vars.MDA_MAX_FORWARDS_PER_MESSAGE,
+      vacation: {
+        minDays: vars.MDA_VACATION_MIN_DAYS,
+        maxDays: Math.max(vars.MDA_VACATION_MIN_DAYS, vars.MDA_VACATION_MAX_DAYS),
+      },
       housekeeping: {
         intervalSeconds: vars.MDA_HOUSEKEEPING_INTERVAL_SECONDS,
         scanIntervalSeconds: vars.MDA_BLOB_SCAN_INTERVAL_SECONDS,

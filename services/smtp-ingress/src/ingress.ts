@@ -1,5 +1,6 @@
 import { createLoginLimiter, LoginPolicy } from '@correo/auth';
-import type { LeaseTiming } from '@correo/limits';
+import { OutboundQuota } from '@correo/limits';
+import type { LeaseTiming, OutboundQuotaSettings } from '@correo/limits';
 import type { SMTPServer } from 'smtp-server';
 import type { TlsMaterial } from '@correo/tls';
 import type { SmtpIngressConfig } from './config.js';
@@ -25,6 +26,8 @@ export interface SmtpIngressDeps extends IngressBackends {
   leaseTiming?: LeaseTiming;
   /** The recipients' domains' own spam thresholds (libs/store); default: none, the config's apply. */
   spamThresholds?: SpamThresholdLookup;
+  /** MAIL_OUTBOUND_*: hourly limits of submission to remote recipients per account and tenant; none when absent. */
+  outboundLimits?: OutboundQuotaSettings;
   /** Where refusals and other decisions are recorded (a DecisionWriter on the store); default: nowhere. */
   decisions?: DecisionLog;
 }
@@ -74,6 +77,7 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
         deps.logger.child({ component: 'spam-filter' }),
       )
     : undefined;
+  const outboundQuota = deps.outboundLimits && new OutboundQuota(deps.limits, deps.outboundLimits);
   const decisions = new IngressDecisions({
     log: deps.decisions ?? noDecisionLog,
     limits: deps.limits,
@@ -102,6 +106,7 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
         loginPolicy,
         trustedProxies: deps.trustedProxies ?? [],
         spamFilter,
+        outboundQuota,
         defence,
         decisions,
       });

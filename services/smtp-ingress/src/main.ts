@@ -48,6 +48,7 @@ await runService({
       trustedProxies: config.proxy.trustedCidrs,
       leaseTiming: config.limits.leases,
       spamThresholds: (domains) => readDomainSpamThresholds(backends.pool, domains),
+      outboundLimits: config.limits.outbound,
       decisions: createDecisionWriter(backends.pool, logger),
     });
     const certificateWatch = reloadTlsOnRenewal(tlsOptions, tls, [ingress], logger);
