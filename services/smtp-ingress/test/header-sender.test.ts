@@ -1,46 +1,26 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { createProvisioning } from '@correo/directory';
-import { queuedId, swaks } from '@correo/testkit';
+import { queuedId } from '@correo/testkit';
 import {
   ALIAS,
   OTHER_LOCAL_DOMAIN,
   OTHER_USER,
-  PASSWORD,
   USER,
   startIngressFixture,
+  swaksMessage,
   type IngressFixture,
 } from './support/ingress-fixture.js';
 
 /** swaks over STARTTLS + AUTH on 587 (or plain on the MX port), the message from a file. */
-async function send(
+function send(
   fixture: IngressFixture,
   listener: 'submission' | 'mx',
   name: string,
   message: string,
   envelope: { from: string; to: string } = { from: USER, to: 'el@suemail.test' },
 ) {
-  const file = join(fixture.dataDir, `${name}.eml`);
-  await writeFile(file, message);
-  const auth =
-    listener === 'submission'
-      ? ['--tls', '--auth', 'PLAIN', '--auth-user', USER, '--auth-password', PASSWORD]
-      : [];
-  return swaks([
-    '--server',
-    '127.0.0.1',
-    '--port',
-    String(fixture.ingress.ports[listener]),
-    ...auth,
-    '--from',
-    envelope.from,
-    '--to',
-    envelope.to,
-    '--data',
-    file,
-  ]);
+  return swaksMessage(fixture, { listener, name, message, ...envelope });
 }
 
 const message = (from: string, extra = '') =>

@@ -1,21 +1,20 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { loadConfig } from '@correo/config';
 import { encodeProxyHeader } from '@correo/line-server';
 import { listDecisions, putDomainSpamSettings } from '@correo/store';
-import { CounterWatch, LineClient, freePort, swaks, testRspamd, uniqueName } from '@correo/testkit';
+import { CounterWatch, LineClient, freePort, testRspamd, uniqueName } from '@correo/testkit';
 import { smtpIngressSection, type SmtpIngress } from '../src/index.js';
 import { ingressMetrics } from '../src/metrics.js';
 import {
   LOCAL_DOMAIN,
   OTHER_USER,
-  PASSWORD,
   USER,
   startIngressFixture,
+  swaksMessage,
   testEnv,
   type IngressFixture,
 } from './support/ingress-fixture.js';
@@ -36,32 +35,21 @@ function message(
   );
 }
 
-async function sendMx(
+function sendMx(
   fixture: IngressFixture,
   ingress: SmtpIngress,
-  text: string,
+  message: string,
   to: string[] = [USER],
   listener: 'mx' | 'submission' = 'mx',
 ) {
-  const file = join(fixture.dataDir, `${uniqueName('msg')}.eml`);
-  await writeFile(file, text);
-  const auth =
-    listener === 'submission'
-      ? ['--tls', '--auth', 'PLAIN', '--auth-user', USER, '--auth-password', PASSWORD]
-      : [];
-  return swaks([
-    '--server',
-    '127.0.0.1',
-    '--port',
-    String(ingress.ports[listener]),
-    ...auth,
-    '--from',
-    listener === 'submission' ? USER : 'ana@remote.example',
-    '--to',
-    to.join(','),
-    '--data',
-    file,
-  ]);
+  return swaksMessage(fixture, {
+    ingress,
+    listener,
+    name: uniqueName('msg'),
+    message,
+    from: listener === 'submission' ? USER : 'ana@remote.example',
+    to: to.join(','),
+  });
 }
 
 /** The event published after the first `before` ones. */

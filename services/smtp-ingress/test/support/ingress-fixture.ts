@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   createLoginLimiter,
   LoginPolicy,
@@ -16,8 +18,10 @@ import { DecisionWriter, readDomainSpamThresholds, type Pool } from '@correo/sto
 import { createLogger } from '@correo/telemetry';
 import {
   startDnsServer,
+  swaks,
   testBackends,
   uniqueName,
+  type ClientRun,
   type DnsRecords,
   type TestDnsServer,
 } from '@correo/testkit';
@@ -247,4 +251,41 @@ export async function startIngressFixture(options: FixtureOptions = {}): Promise
     await cleanup();
     throw error;
   }
+}
+
+/**
+ * swaks with `message` (written to a file in the fixture's data dir) to one of `ingress`'s listeners:
+ * plain on the MX port, STARTTLS + AUTH PLAIN as USER on submission.
+ */
+export async function swaksMessage(
+  fixture: IngressFixture,
+  options: {
+    ingress?: SmtpIngress;
+    listener: 'submission' | 'mx';
+    name: string;
+    message: string;
+    from: string;
+    to: string;
+  },
+): Promise<ClientRun> {
+  const file = join(fixture.dataDir, `${options.name}.eml`);
+  await writeFile(file, options.message);
+  const auth =
+    options.listener === 'submission'
+      ? ['--tls', '--auth', 'PLAIN', '--auth-user', USER, '--auth-password', PASSWORD]
+      : [];
+  const ingress = options.ingress ?? fixture.ingress;
+  return swaks([
+    '--server',
+    '127.0.0.1',
+    '--port',
+    String(ingress.ports[options.listener]),
+    ...auth,
+    '--from',
+    options.from,
+    '--to',
+    options.to,
+    '--data',
+    file,
+  ]);
 }
