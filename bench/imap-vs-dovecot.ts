@@ -197,6 +197,45 @@ interface LoadResult {
   samples: Record<string, number[]>;
 }
 
+/**
+ * CPU seconds (user + system) used so far by a process and all its descendants, from /proc, by
+ * program name (node, postgres, imap, auth...).
+ */
+async function treeCpuSeconds(rootPid: number): Promise<Map<string, number>> {
+  const { readdir } = await import('node:fs/promises');
+  const ticks = 100; // USER_HZ on Linux
+  const parent = new Map<number, number>();
+  const cpu = new Map<number, number>();
+  const names = new Map<number, string>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => null);
+    if (!stat) continue;
+    // The command name may hold spaces: fields are counted after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    names.set(Number(entry), stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')));
+    parent.set(Number(entry), Number(fields[1]));
+    // utime, stime, cutime, cstime (fields 14-17): children already reaped count too.
+    cpu.set(Number(entry), fields.slice(11, 15).reduce((sum, f) => sum + Number(f), 0) / ticks);
+  }
+  const total = new Map<string, number>();
+  for (const [pid, seconds] of cpu) {
+    for (let p: number | undefined = pid; p && p > 1; p = parent.get(p))
+      if (p === rootPid) {
+        // Worker threads share the process's entry; postgres backends and Dovecot's processes each have one.
+        const name = names.get(pid)!.replace(/^(postgres|node|MainThread).*$/, '$1');
+        total.set(name, (total.get(name) ?? 0) + seconds);
+        break;
+      }
+  }
+  return total;
+}
+
+/** What `after` used more than `before`, by program name. */
+function cpuSince(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
+  return new Map([...after].map(([name, s]) => [name, s - (before.get(name) ?? 0)]));
+}
+
 async function load(target: Target, perCycleLogin: boolean): Promise<LoadResult> {
   const samples: Record<string, number[]> = Object.fromEntries(COMMANDS.map((c) => [c, []]));
   const until = performance.now() + seconds * 1000;
@@ -283,9 +322,31 @@ function summarize(result: LoadResult): Map<string, Row> {
   return rows;
 }
 
-function table(title: string, correo: Map<string, Row>, dovecot: Map<string, Row>): string {
+function table(
+  title: string,
+  correo: Map<string, Row>,
+  dovecot: Map<string, Row>,
+  cpu: {
+    correo: Map<string, number>;
+    dovecot: Map<string, number>;
+    correoCycles: number;
+    dovecotCycles: number;
+  },
+): string {
+  const perCycle = (used: Map<string, number>, cycles: number) => {
+    const ms = (seconds: number) => ((seconds * 1000) / Math.max(1, cycles)).toFixed(2);
+    const all = [...used.values()].reduce((a, b) => a + b, 0);
+    const parts = [...used]
+      .filter(([, s]) => s >= 0.05)
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, s]) => `${name} ${ms(s)}`);
+    return `${ms(all)} ms (${parts.join(', ')}; ${all.toFixed(1)} s in all)`;
+  };
   const lines = [
     `### ${title}`,
+    '',
+    `CPU (user + system of the server's whole process tree) per cycle of 8 commands: correo ` +
+      `${perCycle(cpu.correo, cpu.correoCycles)}; Dovecot ${perCycle(cpu.dovecot, cpu.dovecotCycles)}`,
     '',
     '| command | correo ops/s | correo p50 ms | correo p99 ms | Dovecot ops/s | Dovecot p50 ms | Dovecot p99 ms | ops/s ratio | p99 ratio |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -376,15 +437,24 @@ if (process.argv[2] === 'load') {
     );
     const out: string[] = [];
     for (const perCycleLogin of [false, true]) {
-      const [correo, dove] = [
-        await runLoad(targets[0]!, perCycleLogin),
-        await runLoad(targets[1]!, perCycleLogin),
-      ];
+      const correoPid = app ? app.process.child.pid! : process.pid;
+      const cpuBefore = await treeCpuSeconds(correoPid);
+      const correo = await runLoad(targets[0]!, perCycleLogin);
+      const correoCpu = cpuSince(cpuBefore, await treeCpuSeconds(correoPid));
+      const dovecotBefore = await treeCpuSeconds(dovecot.pid!);
+      const dove = await runLoad(targets[1]!, perCycleLogin);
+      const dovecotCpu = cpuSince(dovecotBefore, await treeCpuSeconds(dovecot.pid!));
       out.push(
         table(
           perCycleLogin ? 'LOGIN ... LOGOUT around every cycle' : 'one login per client',
           summarize(correo),
           summarize(dove),
+          {
+            correo: correoCpu,
+            dovecot: dovecotCpu,
+            correoCycles: correo.samples.SELECT!.length,
+            dovecotCycles: dove.samples.SELECT!.length,
+          },
         ),
       );
     }

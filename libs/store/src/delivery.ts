@@ -346,19 +346,24 @@ export async function insertMessage(
 }
 
 /**
- * Several messages rows in one statement. Their ids are drawn from the identity's sequence first,
- * so each caller's row is known without relying on the order of RETURNING.
+ * Several messages rows in one statement. Their ids are drawn from the identity's sequence first
+ * (or were drawn by the caller: `drawnIds`, one per row), so each caller's row is known without
+ * relying on the order of RETURNING.
  */
-async function insertMessages(
+export async function insertMessages(
   client: pg.PoolClient,
   rows: { accountId: string; message: MessageFacts; receivedEventId: string | null }[],
+  drawnIds?: readonly string[],
 ): Promise<string[]> {
-  const drawn = await client.query<{ id: string }>({
-    name: 'correo-message-ids',
-    text: `SELECT nextval(pg_get_serial_sequence('messages', 'id'))::text AS id FROM generate_series(1, $1)`,
-    values: [rows.length],
-  });
-  const ids = drawn.rows.map((r) => r.id);
+  const ids = drawnIds
+    ? [...drawnIds]
+    : (
+        await client.query<{ id: string }>({
+          name: 'correo-message-ids',
+          text: `SELECT nextval(pg_get_serial_sequence('messages', 'id'))::text AS id FROM generate_series(1, $1)`,
+          values: [rows.length],
+        })
+      ).rows.map((r) => r.id);
   const column = <T>(pick: (row: (typeof rows)[number]) => T) => rows.map(pick);
   // The insert trigger refuses a blob the collector deleted (blob-collection.ts): BlobCollectedError.
   await client

@@ -109,6 +109,11 @@ export class MailboxView {
     return this.messages.has(uid) && !this.expunged.has(uid);
   }
 
+  /** The UIDs held, not known to be expunged, whose flags (as the view holds them) include `flag`. */
+  liveUidsFlagged(flag: string): number[] {
+    return this.uids.filter((uid) => !this.expunged.has(uid) && this.messages.get(uid)?.flags.includes(flag));
+  }
+
   get largestUid(): number {
     return this.uids[this.uids.length - 1] ?? 0;
   }
