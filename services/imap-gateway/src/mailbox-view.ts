@@ -175,6 +175,28 @@ export class MailboxView {
     for (const uid of this.uids.slice(this.lowerBound(from), this.lowerBound(to))) this.recent.add(uid);
   }
 
+  /** The recent UIDs from `from` up, ascending. */
+  recentFrom(from: number): number[] {
+    return [...this.recent].filter((uid) => uid >= from).sort((a, b) => a - b);
+  }
+
+  /**
+   * What SELECT would read from the store, from what this view holds (it must be up to date: see
+   * Session.catchUp): the messages not expunged, their keywords, and no UID left unclaimed as \Recent.
+   */
+  reopened(): ImapMailboxSnapshot {
+    const messages = this.uids.filter((uid) => !this.expunged.has(uid)).map((uid) => this.messages.get(uid)!);
+    const keywords = new Set(messages.flatMap((m) => m.flags.filter((flag) => !flag.startsWith('\\'))));
+    return {
+      uidvalidity: this.uidvalidity,
+      uidnext: this.uidnext,
+      highestmodseq: this.syncedModseq,
+      firstRecentUid: this.uidnext,
+      messages,
+      keywords: [...keywords].sort(),
+    };
+  }
+
   /** ENABLE IMAP4rev2 while selected: the session has no \Recent from now on. */
   forgetRecent(): void {
     this.recent.clear();
