@@ -7,10 +7,17 @@ export interface AppendRequest {
   mailboxId: string;
   /** One message, or several for MULTIAPPEND: stored all or none. */
   messages: { facts: MessageFacts; flags: readonly string[] }[];
+  /**
+   * An IMAP4rev1 session with the mailbox selected read-write claims \Recent for what it appends in the
+   * same statement, when both the mailbox's UIDNEXT and its first unclaimed UID are this one (the
+   * session's UIDNEXT: no message arrived that it has not seen, and all it holds were claimed): a
+   * compare-and-set as claimImapRecent's, saving that statement and its commit.
+   */
+  claimRecentFrom?: number;
 }
 
 export type AppendOutcome =
-  | { kind: 'appended'; uidvalidity: number; uids: number[]; modseq: number }
+  | { kind: 'appended'; uidvalidity: number; uids: number[]; modseq: number; recentClaimed: boolean }
   | { kind: 'nonexistent' }
   | { kind: 'over-quota'; quotaBytes: number; usedBytes: number };
 
@@ -39,6 +46,7 @@ export async function appendImapMessages(
       modseq: string | null;
       uidvalidity: string | null;
       ids: string[] | null;
+      first_recent_uid: string | null;
     }>({
       name: 'imap-append-allocate',
       text: `WITH account AS (
@@ -46,18 +54,20 @@ export async function appendImapMessages(
          ), fits AS (
            SELECT 1 FROM account WHERE quota_bytes IS NULL OR used_bytes + $3 <= quota_bytes
          ), allocated AS (
-           UPDATE mailboxes SET uidnext = uidnext + $4, highestmodseq = highestmodseq + 1
+           UPDATE mailboxes SET uidnext = uidnext + $4, highestmodseq = highestmodseq + 1,
+             first_recent_uid = CASE WHEN first_recent_uid = $5::bigint AND uidnext = $5::bigint
+               THEN uidnext + $4 ELSE first_recent_uid END
            WHERE id = $2 AND account_id = $1 AND EXISTS (SELECT 1 FROM fits)
-           RETURNING uidnext - $4 AS first_uid, highestmodseq AS modseq, uidvalidity
+           RETURNING uidnext - $4 AS first_uid, highestmodseq AS modseq, uidvalidity, first_recent_uid
          ), charged AS (
            UPDATE accounts SET used_bytes = used_bytes + $3 WHERE id = $1 AND EXISTS (SELECT 1 FROM allocated)
          )
-         SELECT a.quota_bytes, a.used_bytes, m.first_uid, m.modseq, m.uidvalidity,
+         SELECT a.quota_bytes, a.used_bytes, m.first_uid, m.modseq, m.uidvalidity, m.first_recent_uid,
                 CASE WHEN m.modseq IS NOT NULL THEN ARRAY(
                   SELECT nextval(pg_get_serial_sequence('messages', 'id'))::text FROM generate_series(1, $4)
                 ) END AS ids
          FROM account a LEFT JOIN allocated m ON true`,
-      values: [accountId, mailboxId, bytes, messages.length],
+      values: [accountId, mailboxId, bytes, messages.length, request.claimRecentFrom ?? null],
     });
     const row = rows[0];
     if (!row) return { kind: 'nonexistent' }; // no such account: nothing written
@@ -91,7 +101,10 @@ export async function appendImapMessages(
         messages.map(({ flags }) => JSON.stringify([...new Set(flags)].sort())),
       ],
     });
-    return { kind: 'appended', uidvalidity: Number(row.uidvalidity), uids, modseq };
+    // The mark moved to the new UIDNEXT only if this statement moved it (it was below before).
+    const recentClaimed =
+      request.claimRecentFrom !== undefined && Number(row.first_recent_uid) === firstUid + messages.length;
+    return { kind: 'appended', uidvalidity: Number(row.uidvalidity), uids, modseq, recentClaimed };
   });
   if (outcome.kind === 'appended') {
     const { modseq, uids } = outcome;
