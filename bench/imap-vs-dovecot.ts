@@ -16,6 +16,10 @@
 //                                                       PostgreSQL, files for blobs, in-process notify
 //   BENCH_KIND=distributed make bench-imap-vs-dovecot   correo on MinIO blobs, Redis notify/limits
 //   BENCH_CPU_PROF=/tmp/prof                            --cpu-prof for correo (all-in-one: its process)
+//   BENCH_BASELINE=/tmp/base                            also runs the all-in-one of another checkout (an
+//                                                       older commit, its node_modules beside it) under
+//                                                       the same load just before this one's: an A/B
+//   Each table also gives the CPU time (user + system) the server's process tree used per cycle.
 //   BENCH_CLIENTS=20 BENCH_USERS=20 BENCH_MESSAGES=100 BENCH_SECONDS=15
 import { execFileSync, fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -39,6 +43,9 @@ const perUser = Number(process.env.BENCH_MESSAGES ?? 100);
 const seconds = Number(process.env.BENCH_SECONDS ?? 15);
 const kind = (process.env.BENCH_KIND ?? 'all-in-one') as StackKind | 'all-in-one';
 const cpuProfileDir = process.env.BENCH_CPU_PROF;
+// Another checkout (e.g. `git archive <commit> | tar -x -C dir`, node_modules beside it) whose all-in-one
+// runs the same load right before this one's, in the same run: an A/B under the same machine load.
+const baselineRoot = process.env.BENCH_BASELINE;
 
 /** The commands of one cycle, in order; each is timed on its own. */
 const COMMANDS = [
@@ -190,6 +197,33 @@ service stats {
   throw new Error(`Dovecot did not come up; see ${dir}/dovecot.log`);
 }
 
+// ---- correo as `make dev` runs it ----
+
+/** The all-in-one (from this checkout, or from `repoRoot`: BENCH_BASELINE) with the bench's accounts. */
+async function startCorreo(
+  repoRoot: string | undefined,
+): Promise<{ app: AllInOneProcess; addresses: string[]; password: string }> {
+  const app = await startAllInOneProcess({
+    env: {
+      IMAP_MAX_CONNECTIONS: '100000',
+      IMAP_MAX_CONNECTIONS_PER_IP: '100000',
+      IMAP_MAX_CONNECTIONS_PER_USER: '100000',
+      IMAP_MAX_CONNECTIONS_PER_USER_IP: '100000',
+    },
+    nodeArgs: cpuProfileDir && !repoRoot ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [],
+    ...(repoRoot ? { repoRoot } : {}),
+  });
+  const admin = new AdminClient(app.adminUrl, app.adminToken);
+  const domain = `${uniqueName('imapbench')}.test`.toLowerCase();
+  const tenant = await admin.createTenant(domain);
+  await admin.createDomain(domain, tenant.id);
+  const password = randomBytes(12).toString('base64url');
+  const addresses: string[] = [];
+  for (let u = 0; u < users; u++)
+    addresses.push((await admin.createAccount(`bench${u}@${domain}`, password)).address);
+  return { app, addresses, password };
+}
+
 // ---- the load, in a child process ----
 
 interface LoadResult {
@@ -239,7 +273,11 @@ function cpuSince(before: Map<string, number>, after: Map<string, number>): Map<
 async function load(target: Target, perCycleLogin: boolean): Promise<LoadResult> {
   const samples: Record<string, number[]> = Object.fromEntries(COMMANDS.map((c) => [c, []]));
   const until = performance.now() + seconds * 1000;
-  const message = rawMessage('appended by the benchmark', body(40));
+  // A new message (its own Message-ID) for every APPEND, as a client's Sent or Drafts copy is. One message
+  // appended and expunged over and over by every client made correo's content-addressed blob a single
+  // hot row (its collection candidate, taken and released by every client's APPEND and EXPUNGE in turn)
+  // that no real load has; Dovecot stores each copy on its own either way.
+  const appendedBody = body(40);
   const timed = async (client: LineClient, name: Command, line: string | (() => Promise<void>)) => {
     const start = performance.now();
     if (typeof line === 'string') {
@@ -272,6 +310,7 @@ async function load(target: Target, perCycleLogin: boolean): Promise<LoadResult>
         await timed(client, 'FETCH body', `FETCH ${n} (UID RFC822.SIZE BODY.PEEK[])`);
         await timed(client, 'STORE', `STORE ${n} ${Math.random() < 0.5 ? '+' : '-'}FLAGS (\\Seen \\Flagged)`);
         const c2 = client;
+        const message = rawMessage('appended by the benchmark', appendedBody);
         await timed(client, 'APPEND', () => append(c2, message));
         // The message appended above goes again: the mailbox keeps its size.
         await client.command(`UID STORE ${'*'} +FLAGS.SILENT (\\Deleted)`);
@@ -385,28 +424,18 @@ if (process.argv[2] === 'load') {
   let dovecot: ChildProcess | null = null;
   let stack: ImapTestStack | null = null;
   let app: AllInOneProcess | null = null;
+  let baseline: Awaited<ReturnType<typeof startCorreo>> | null = null;
   try {
     let imapPort: number;
     let password: string;
     const addresses: string[] = [];
     if (kind === 'all-in-one') {
-      app = await startAllInOneProcess({
-        env: {
-          IMAP_MAX_CONNECTIONS: '100000',
-          IMAP_MAX_CONNECTIONS_PER_IP: '100000',
-          IMAP_MAX_CONNECTIONS_PER_USER: '100000',
-          IMAP_MAX_CONNECTIONS_PER_USER_IP: '100000',
-        },
-        nodeArgs: cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [],
-      });
-      const admin = new AdminClient(app.adminUrl, app.adminToken);
-      const domain = `${uniqueName('imapbench')}.test`.toLowerCase();
-      const tenant = await admin.createTenant(domain);
-      await admin.createDomain(domain, tenant.id);
-      password = randomBytes(12).toString('base64url');
-      for (let u = 0; u < users; u++)
-        addresses.push((await admin.createAccount(`bench${u}@${domain}`, password)).address);
+      const started = await startCorreo(undefined);
+      app = started.app;
+      password = started.password;
+      addresses.push(...started.addresses);
       imapPort = app.ports.imap;
+      if (baselineRoot) baseline = await startCorreo(baselineRoot);
     } else {
       stack = await ImapTestStack.create(kind);
       const gateway = await stack.gateway({
@@ -424,6 +453,14 @@ if (process.argv[2] === 'load') {
       { name: 'correo', port: imapPort, users: addresses, password },
       { name: 'Dovecot', port: dovecotPort, users: addresses, password },
     ];
+    if (baseline) {
+      targets.push({
+        name: 'correo baseline',
+        port: baseline.app.ports.imap,
+        users: baseline.addresses,
+        password: baseline.password,
+      });
+    }
     const fillStart = performance.now();
     for (const target of targets)
       await Promise.all(addresses.map((a) => fill(target.port, a, target.password)));
@@ -436,7 +473,28 @@ if (process.argv[2] === 'load') {
         `(filled in ${((performance.now() - fillStart) / 1000).toFixed(1)} s)`,
     );
     const out: string[] = [];
+    const dovecotByMode = new Map<
+      boolean,
+      { rows: Map<string, Row>; cpu: Map<string, number>; cycles: number }
+    >();
+    const baselineRuns: {
+      perCycleLogin: boolean;
+      rows: Map<string, Row>;
+      cpu: Map<string, number>;
+      cycles: number;
+    }[] = [];
     for (const perCycleLogin of [false, true]) {
+      if (baseline) {
+        const pid = baseline.app.process.child.pid!;
+        const before = await treeCpuSeconds(pid);
+        const base = await runLoad(targets[2]!, perCycleLogin);
+        baselineRuns.push({
+          perCycleLogin,
+          rows: summarize(base),
+          cpu: cpuSince(before, await treeCpuSeconds(pid)),
+          cycles: base.samples.SELECT!.length,
+        });
+      }
       const correoPid = app ? app.process.child.pid! : process.pid;
       const cpuBefore = await treeCpuSeconds(correoPid);
       const correo = await runLoad(targets[0]!, perCycleLogin);
@@ -444,6 +502,11 @@ if (process.argv[2] === 'load') {
       const dovecotBefore = await treeCpuSeconds(dovecot.pid!);
       const dove = await runLoad(targets[1]!, perCycleLogin);
       const dovecotCpu = cpuSince(dovecotBefore, await treeCpuSeconds(dovecot.pid!));
+      dovecotByMode.set(perCycleLogin, {
+        rows: summarize(dove),
+        cpu: dovecotCpu,
+        cycles: dove.samples.SELECT!.length,
+      });
       out.push(
         table(
           perCycleLogin ? 'LOGIN ... LOGOUT around every cycle' : 'one login per client',
@@ -458,6 +521,22 @@ if (process.argv[2] === 'load') {
         ),
       );
     }
+    for (const run of baselineRuns) {
+      const dovecotRows = dovecotByMode.get(run.perCycleLogin)!;
+      out.push(
+        table(
+          `baseline (${baselineRoot}), ${run.perCycleLogin ? 'LOGIN ... LOGOUT around every cycle' : 'one login per client'}: run just before the table above`,
+          run.rows,
+          dovecotRows.rows,
+          {
+            correo: run.cpu,
+            dovecot: dovecotRows.cpu,
+            correoCycles: run.cycles,
+            dovecotCycles: dovecotRows.cycles,
+          },
+        ),
+      );
+    }
     console.log(out.join('\n\n'));
   } catch (error) {
     console.error(await readFile(join(dir, 'dovecot.log'), 'utf8').catch(() => 'no dovecot.log'));
@@ -466,6 +545,7 @@ if (process.argv[2] === 'load') {
     dovecot?.kill();
     await stack?.close();
     await app?.stop();
+    await baseline?.app.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }
