@@ -463,7 +463,7 @@ if (process.argv[2] === 'load') {
     }
     const fillStart = performance.now();
     for (const target of targets)
-      await Promise.all(addresses.map((a) => fill(target.port, a, target.password)));
+      await Promise.all(target.users.map((a) => fill(target.port, a, target.password)));
     console.log(
       `imap (${kind}) vs Dovecot, load average ${loadavg()
         .map((l) => l.toFixed(2))
