@@ -46,6 +46,14 @@ const cpuProfileDir = process.env.BENCH_CPU_PROF;
 // Another checkout (e.g. `git archive <commit> | tar -x -C dir`, node_modules beside it) whose all-in-one
 // runs the same load right before this one's, in the same run: an A/B under the same machine load.
 const baselineRoot = process.env.BENCH_BASELINE;
+// Environment for this checkout's all-in-one only (NAME=value, separated by ';'): an experiment against
+// the baseline, e.g. BENCH_CORREO_ENV='PGOPTIONS=-c plan_cache_mode=force_generic_plan'.
+const experimentEnv = Object.fromEntries(
+  (process.env.BENCH_CORREO_ENV ?? '')
+    .split(';')
+    .filter((pair) => pair.includes('='))
+    .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+);
 
 /** The commands of one cycle, in order; each is timed on its own. */
 const COMMANDS = [
@@ -209,6 +217,7 @@ async function startCorreo(
       IMAP_MAX_CONNECTIONS_PER_IP: '100000',
       IMAP_MAX_CONNECTIONS_PER_USER: '100000',
       IMAP_MAX_CONNECTIONS_PER_USER_IP: '100000',
+      ...(repoRoot ? {} : experimentEnv),
     },
     nodeArgs: cpuProfileDir && !repoRoot ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [],
     ...(repoRoot ? { repoRoot } : {}),
