@@ -183,4 +183,48 @@ describe('the selected mailbox from the view', () => {
       assert.deepEqual(await ok(b, 'NOOP'), ['* 2 EXISTS', '* 0 RECENT']);
     });
   });
+  describe('FETCH of what never changes, kept for every session of the process', () => {
+    test('envelopes and bodies read before come with the flags of now, per mailbox', async () => {
+      const account = await stack.account('fetch-cache');
+      await stack.deliver(account.accountId, account.address, rawMessage('Inbox one'));
+      await stack.deliver(account.accountId, account.address, rawMessage('Inbox two'));
+      const a = await login(account.address);
+      const b = await login(account.address);
+      await ok(a, 'CREATE Other');
+      const message = rawMessage('Other one');
+      const tag = a.allocateTag();
+      a.write(`${tag} APPEND Other (\\Seen) {${Buffer.byteLength(message)}+}\r\n${message}\r\n`);
+      assert.match((await a.collect(tag)).status, /^OK/);
+
+      await ok(a, 'SELECT INBOX');
+      const subject = (lines: string[]) => lines.map((line) => /"(Inbox|Other) [a-z]+"/.exec(line)?.[0]);
+      const first = await ok(a, 'FETCH 1:2 (FLAGS ENVELOPE RFC822.SIZE BODY.PEEK[HEADER.FIELDS (SUBJECT)])');
+      assert.deepEqual(subject(first), ['"Inbox one"', '"Inbox two"']);
+      // Another session changes flags and removes a message: the second FETCH shows the flags of now.
+      await ok(b, 'SELECT INBOX');
+      await ok(b, 'STORE 1 +FLAGS (\\Answered)');
+      await ok(b, 'STORE 2 +FLAGS.SILENT (\\Deleted)');
+      await ok(b, 'EXPUNGE');
+      const second = await ok(a, 'FETCH 1 (FLAGS ENVELOPE RFC822.SIZE)');
+      const fetched = second.find((line) => line.includes('ENVELOPE'))!;
+      assert.match(fetched, /FLAGS \(\\Answered \\Recent\)/);
+      assert.match(fetched, /"Inbox one"/);
+      // No EXPUNGE during FETCH (RFC 9051 7.5.1): the next NOOP tells it.
+      assert.ok(!second.some((line) => line.endsWith('EXPUNGE')), second.join('\n'));
+      assert.ok((await ok(a, 'NOOP')).includes('* 2 EXPUNGE'));
+      // The same UID in another mailbox is another message.
+      await ok(a, 'SELECT Other');
+      assert.deepEqual(subject(await ok(a, 'FETCH 1 (ENVELOPE)')), ['"Other one"']);
+      const body = await ok(a, 'FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])');
+      assert.match(body.join('\n'), /Subject: Other one/);
+      // A fresh session of its own reads the same from the store.
+      const c = await login(account.address);
+      await ok(c, 'SELECT INBOX');
+      await ok(a, 'SELECT INBOX');
+      assert.deepEqual(
+        (await ok(a, 'FETCH 1 (FLAGS ENVELOPE BODYSTRUCTURE)')).map((l) => l.replace(/ \\Recent/, '')),
+        await ok(c, 'FETCH 1 (FLAGS ENVELOPE BODYSTRUCTURE)'),
+      );
+    });
+  });
 });
