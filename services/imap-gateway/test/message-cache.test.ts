@@ -3,18 +3,8 @@ import { test } from 'node:test';
 import type { ImapMessageRow } from '@correo/store';
 import { MessageCache } from '../src/message-cache.js';
 
-const envelope = {
-  date: null,
-  subject: 'Hello',
-  from: [],
-  sender: [],
-  replyTo: [],
-  to: [],
-  cc: [],
-  bcc: [],
-  inReplyTo: null,
-  messageId: null,
-} as unknown as NonNullable<ImapMessageRow['envelope']>;
+// The cache never looks inside: any envelope object stands for one.
+const envelope = { subject: 'Hello' } as unknown as NonNullable<ImapMessageRow['envelope']>;
 
 function row(uid: number, extra: Partial<ImapMessageRow> = {}): ImapMessageRow {
   return {
