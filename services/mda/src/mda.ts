@@ -56,6 +56,7 @@ export async function startMda(deps: MdaDeps): Promise<Mda> {
     changes: new MailboxChangeFeed(deps.notifier, logger),
     outboundTopic: config.outboundTopic,
     maxForwardsPerMessage: config.maxForwardsPerMessage,
+    databaseBodyBytes: config.databaseBodyBytes,
   };
 
   const handler = async (message: DeliveredMessage) => {

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import type pg from 'pg';
+import pg from 'pg';
 import type { OutgoingMessage } from '../port.js';
 
 export const NOTIFY_CHANNEL = 'correo_bus';
+
+const { escapeLiteral } = pg;
 
 /** Keyed messages always land on the same partition; keyless ones are spread round-robin. */
 export class Partitioner {
@@ -55,4 +57,18 @@ export async function appendMessages(
 /** Wakes the consumers of `topics` in other processes (LISTEN on NOTIFY_CHANNEL) once this commits. */
 export async function wakeConsumers(db: pg.ClientBase | pg.Pool, topics: Iterable<string>): Promise<void> {
   for (const topic of topics) await db.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, topic]);
+}
+
+/**
+ * Wakes the consumers of `topics` in other processes after a publish committed: one round trip, in a
+ * transaction of its own that commits without waiting for its WAL flush. A notifying commit is a
+ * commit record like any other (the queue entry carries the transaction id), and with
+ * synchronous_commit on each wake-up cost a flush of its own, one per group commit of publishes
+ * (docs/performance.md, fourth round). Losing it (a crash of PostgreSQL itself) loses a hint only:
+ * consumers poll, and the messages it announced were flushed by their own commit.
+ */
+export async function wakeConsumersAfterCommit(db: pg.Pool, topics: Iterable<string>): Promise<void> {
+  const notifies = [...topics].map((topic) => `NOTIFY ${NOTIFY_CHANNEL}, ${escapeLiteral(topic)};`);
+  if (notifies.length === 0) return;
+  await db.query(`BEGIN; SET LOCAL synchronous_commit TO off; ${notifies.join(' ')} COMMIT`);
 }

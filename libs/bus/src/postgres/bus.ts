@@ -5,7 +5,7 @@ import { withTimeout } from '../timeout.js';
 import type { Bus, OutgoingMessage, TopicSpec } from '../port.js';
 import { GroupCommit } from '../group-commit.js';
 import { reportLag } from '../lag.js';
-import { Partitioner, appendMessages, wakeConsumers } from './append.js';
+import { Partitioner, appendMessages, wakeConsumersAfterCommit } from './append.js';
 import { pruneConsumedMessages } from './prune.js';
 import { createBusSchema, inTransaction } from './schema.js';
 import { startPostgresSubscription, type PostgresSubscription } from './subscription.js';
@@ -88,7 +88,7 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
   // Consumers in other processes learn of new messages through NOTIFY, sent after the publish
   // committed and outside it (see appendMessages), coalesced while one is in flight: a hint only,
   // they poll too. Consumers in this process are woken directly.
-  const notify = new GroupCommit<string>({ commit: (topics) => wakeConsumers(pool, new Set(topics)) });
+  const notify = new GroupCommit<string>({ commit: (topics) => wakeConsumersAfterCommit(pool, new Set(topics)) });
   const wake = (topics: Set<string>) => {
     for (const subscription of subscriptions) for (const topic of topics) subscription.published(topic);
     for (const topic of topics)

@@ -8,7 +8,7 @@ import { createLogger } from '@correo/telemetry';
 import { uniqueName } from '@correo/testkit';
 import { openTestStack, TestStack } from '@correo/testkit/stack';
 import type { StackKind, TopicWatch } from '@correo/testkit/stack';
-import { housekeepingDefaults } from '../../src/config.js';
+import { databaseBodyBytesDefault, housekeepingDefaults } from '../../src/config.js';
 import type { MdaSettings } from '../../src/config.js';
 import type { HousekeepingSettings } from '../../src/housekeeping.js';
 import { startMda } from '../../src/mda.js';
@@ -58,6 +58,7 @@ export class MdaTestStack extends TestStack {
       topicPartitions: 3,
       concurrency: 3,
       maxForwardsPerMessage: 25,
+      databaseBodyBytes: databaseBodyBytesDefault,
       // Off unless a test asks: it runs housekeeping itself (mda.housekeeping.runOnce) at the moment it chooses.
       housekeeping: { ...housekeepingDefaults, intervalSeconds: 0, ...options.housekeeping },
     };
