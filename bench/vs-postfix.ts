@@ -211,9 +211,13 @@ async function startPostfix(): Promise<System> {
 
 // ---------- correo ----------
 
-/** `embedded` or `kafka`, optionally with variables on top: `embedded:SMTP_INLINE_BODY_BYTES=0;VAR=value`. */
+/**
+ * `embedded` or `kafka`, optionally another checkout's code (`embedded@/tmp/main-checkout`, with its
+ * own node_modules) and variables on top: `embedded:SMTP_INLINE_BODY_BYTES=0;VAR=value`.
+ */
 async function startCorreo(spec: string): Promise<System> {
-  const [kindName, variables = ''] = spec.split(/:(.*)/s);
+  const [system, variables = ''] = spec.split(/:(.*)/s);
+  const [kindName, root] = system!.split(/@(.*)/s);
   if (kindName !== 'embedded' && kindName !== 'kafka') throw new Error(`unknown system ${spec}`);
   const kind: 'embedded' | 'kafka' = kindName;
   const env: Record<string, string> = {
@@ -231,6 +235,7 @@ async function startCorreo(spec: string): Promise<System> {
   const nodeArgs = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
   const stack: MailStack = await startMailStack(kind === 'kafka' ? 'distributed' : 'embedded', env, {
     nodeArgs,
+    ...(root ? { root } : {}),
   });
   const db = new pg.Client({ connectionString: stack.app.databaseUrl });
   await db.connect();
