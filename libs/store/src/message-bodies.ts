@@ -1,4 +1,5 @@
 import { withOtherBodies, type BlobStore } from '@correo/blobs';
+import { packBytes } from '@correo/bus';
 import type pg from 'pg';
 import type { Pool } from './pool.js';
 
@@ -25,14 +26,15 @@ export interface StoredBody {
 export async function insertStoredBodies(client: pg.PoolClient, bodies: StoredBody[]): Promise<void> {
   const unique = [...new Map(bodies.map((b) => [b.blobKey, b])).values()];
   if (unique.length === 0) return;
+  // One binary parameter for all the bytes (a bytea[] would travel as hex text).
+  const packed = packBytes(unique.map((b) => b.bytes));
   await client.query({
     name: 'correo-insert-message-bodies',
     text: `INSERT INTO message_bodies (blob_key, bytes)
-           SELECT * FROM unnest($1::text[], $2::bytea[]) ON CONFLICT (blob_key) DO NOTHING`,
-    values: [
-      unique.map((b) => b.blobKey),
-      unique.map((b) => Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength)),
-    ],
+           SELECT b.key, substring($2::bytea FROM b.start FOR b.length)
+             FROM unnest($1::text[], $3::int[], $4::int[]) AS b(key, start, length)
+           ON CONFLICT (blob_key) DO NOTHING`,
+    values: [unique.map((b) => b.blobKey), packed.bytes, packed.starts, packed.lengths],
   });
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { OutgoingMessage } from '../port.js';
+import { packBytes } from './packed-bytes.js';
 
 export const NOTIFY_CHANNEL = 'correo_bus';
 
@@ -30,6 +31,7 @@ export async function appendMessages(
 ): Promise<void> {
   for (const partition of [...byPartition.keys()].sort((a, b) => a - b)) {
     const batch = byPartition.get(partition) ?? [];
+    const values = packBytes(batch.map((m) => m.value));
     // One statement: claim the offsets (the head row's lock orders concurrent publishers) and
     // insert the messages at them. A data-modifying CTE runs exactly once, and a single statement
     // is atomic on its own, so a publish to one partition needs no BEGIN/COMMIT round trips.
@@ -40,14 +42,18 @@ export async function appendMessages(
          ON CONFLICT (topic, partition) DO UPDATE SET next_offset = bus.partition_heads.next_offset + EXCLUDED.next_offset
          RETURNING next_offset)
        INSERT INTO bus.messages (topic, partition, "offset", key, value, headers)
-       SELECT $1, $2, (SELECT next_offset FROM head) - $3::bigint + m.n - 1, m.key, m.value, m.headers
-       FROM unnest($4::text[], $5::bytea[], $6::jsonb[]) WITH ORDINALITY AS m(key, value, headers, n)`,
+       SELECT $1, $2, (SELECT next_offset FROM head) - $3::bigint + m.n - 1, m.key,
+              substring($5::bytea FROM m.start FOR m.length), m.headers
+       FROM unnest($4::text[], $6::int[], $7::int[], $8::jsonb[]) WITH ORDINALITY
+         AS m(key, start, length, headers, n)`,
       values: [
         topic,
         partition,
         batch.length,
         batch.map((m) => m.key ?? null),
-        batch.map((m) => Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength)),
+        values.bytes,
+        values.starts,
+        values.lengths,
         batch.map((m) => JSON.stringify(m.headers ?? {})),
       ],
     });
