@@ -17,7 +17,11 @@ function inRange(bytes: Uint8Array, range: ByteRange | undefined): Buffer {
  * (`fallback`: small bodies kept in PostgreSQL, libs/store message-bodies.ts). Writes, listing and
  * deletion stay the store's.
  */
-export function withOtherBodies(blobs: BlobStore, lookup: BodyLookup, order: 'first' | 'fallback'): BlobStore {
+export function withOtherBodies(
+  blobs: BlobStore,
+  lookup: BodyLookup,
+  order: 'first' | 'fallback',
+): BlobStore {
   const fromLookup = async (key: string, range?: ByteRange) => {
     const bytes = await lookup(key);
     return bytes === undefined ? undefined : Readable.from([inRange(bytes, range)]);

@@ -69,7 +69,8 @@ export function databaseBody(event: MailAccepted): Uint8Array {
  */
 export function withCarriedBodies(blobs: BlobStore, events: readonly { event: MailAccepted }[]): BlobStore {
   const carried = new Map<string, Buffer>();
-  for (const { event } of events) if (event.body.byteLength > 0) carried.set(event.blobKey, carriedBytes(event));
+  for (const { event } of events)
+    if (event.body.byteLength > 0) carried.set(event.blobKey, carriedBytes(event));
   return carried.size === 0 ? blobs : withOtherBodies(blobs, (key) => carried.get(key), 'first');
 }
 

@@ -82,7 +82,9 @@ export async function deliverEvent(ctx: EventContext, event: MailAccepted, heade
  */
 export async function deliverEvents(ctx: EventContext, events: AcceptedEvent[]): Promise<void> {
   const planned = (await Promise.all(events.map((accepted) => planEvent(ctx, accepted)))).map((p) =>
-    keepsBodyInDatabase(p.event, p.plan, ctx.databaseBodyBytes) ? { ...p, databaseBody: databaseBody(p.event) } : p,
+    keepsBodyInDatabase(p.event, p.plan, ctx.databaseBodyBytes)
+      ? { ...p, databaseBody: databaseBody(p.event) }
+      : p,
   );
   // Bodies that rode in their events are stored before anything below can name their blob keys;
   // those the filing keeps in the database are written by its own transaction.

@@ -241,7 +241,11 @@ export function deliveryScenarios(kind: StackKind): void {
       // every service reads through the blob store.
       assert.equal(await stack.blobs.stat(blob.key), null, 'no blob written for it');
       const stored = withStoredBodies(stack.blobs, stack.pool);
-      assert.deepEqual(await buffer(await stored.get(blob.key)), bytes, 'the filed message names stored bytes');
+      assert.deepEqual(
+        await buffer(await stored.get(blob.key)),
+        bytes,
+        'the filed message names stored bytes',
+      );
 
       // A body that is not the bytes its key names is refused (retried, then dead-lettered), never filed.
       const forged = Buffer.from(bytes);

@@ -88,7 +88,9 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
   // Consumers in other processes learn of new messages through NOTIFY, sent after the publish
   // committed and outside it (see appendMessages), coalesced while one is in flight: a hint only,
   // they poll too. Consumers in this process are woken directly.
-  const notify = new GroupCommit<string>({ commit: (topics) => wakeConsumersAfterCommit(pool, new Set(topics)) });
+  const notify = new GroupCommit<string>({
+    commit: (topics) => wakeConsumersAfterCommit(pool, new Set(topics)),
+  });
   const wake = (topics: Set<string>) => {
     for (const subscription of subscriptions) for (const topic of topics) subscription.published(topic);
     for (const topic of topics)
