@@ -54,11 +54,12 @@ async function storedBody(pool: Pool, key: string): Promise<Buffer | undefined> 
 }
 
 /**
- * The blob store with message_bodies behind it: a key the store does not have is looked up in the
- * table (the store first, since most keys of a big mailbox are blobs and a missing file is cheaper to
- * learn than a query). Writes, listing and deletion stay the store's: rows are written by the filing
- * and deleted by the collector, each in its own transaction.
+ * The blob store with message_bodies beside it. Which is asked first depends on what a miss costs: a
+ * file store learns of a missing file from one failed open, cheaper than a query, so the table is
+ * asked only for keys the files lack; an S3 store pays a request for a miss, so the table (one
+ * primary-key lookup) is asked first. Writes, listing and deletion stay the store's: rows are written
+ * by the filing and deleted by the collector, each in its own transaction.
  */
 export function withStoredBodies(blobs: BlobStore, pool: Pool): BlobStore {
-  return withOtherBodies(blobs, (key) => storedBody(pool, key), 'fallback');
+  return withOtherBodies(blobs, (key) => storedBody(pool, key), blobs.kind === 's3' ? 'first' : 'fallback');
 }
