@@ -1,11 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { after, before, test } from 'node:test';
-import { BlobNotFoundError, createFsBlobStore } from '@correo/blobs';
+import { BlobNotFoundError, createFsBlobStore, createS3BlobStore } from '@correo/blobs';
 import type { BlobStore } from '@correo/blobs';
-import { makeDataDir } from '@correo/testkit';
+import { makeDataDir, testBackends, uniqueName } from '@correo/testkit';
 import { collectBlobs } from '../src/blob-collection.js';
 import type { BlobCollectionPolicy } from '../src/blob-collection.js';
 import { deliverManyToMailboxes } from '../src/delivery.js';
@@ -140,4 +141,30 @@ test('a redelivered event that files nothing keeps no body: a collected body sta
 
   assert.deepEqual(await file(body, [account], eventId), [{ kind: 'duplicate' }]);
   assert.equal(await keptRows(body.key), 0, 'no row that nothing names (the collector would never see it)');
+});
+
+test('through an S3 store the table is asked first (a miss there costs a request), with the same answers', async () => {
+  const s3 = createS3BlobStore({ ...testBackends().s3, keyPrefix: `${uniqueName('bodies')}/` });
+  await s3.ensureBucket();
+  try {
+    const account = await createAccount(database.pool);
+    const body = newBody();
+    delivered((await file(body, [account]))[0]);
+    const reader = withStoredBodies(s3, database.pool);
+    assert.equal(await s3.stat(body.key), null, 'no object written');
+    assert.deepEqual(await buffer(await reader.get(body.key)), body.bytes);
+    assert.deepEqual(
+      await buffer(await reader.get(body.key, { start: 5, end: 9 })),
+      body.bytes.subarray(5, 10),
+    );
+    assert.deepEqual(await reader.stat(body.key), { size: body.bytes.length });
+
+    const object = Buffer.from(`Subject: ${randomUUID()}\r\n\r\nan object\r\n`);
+    const stored = await reader.put(Readable.from([object]));
+    assert.deepEqual(await buffer(await reader.get(stored.key)), object, 'an object is read from S3');
+    await reader.delete(stored.key);
+    await assert.rejects(reader.get(stored.key), BlobNotFoundError);
+  } finally {
+    await s3.close();
+  }
 });
