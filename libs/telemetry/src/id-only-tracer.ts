@@ -15,8 +15,8 @@ import {
  * and bus headers (the journey's trace id) are correlated exactly as with the SDK; but they keep
  * nothing: no attributes, events, links, timings, span metrics or processor calls, which the SDK's
  * tracer paid for on every span even with a no-op processor (docs/performance.md, fourth round:
- * ~3% of the busy time at five spans per message). Written here because the SDK offers no "ids
- * only" mode: its non-recording spans (a sampler that drops) change the sampled flag downstream.
+ * 2.3 -> 1.0 µs per withSpan, at five spans per message). Written here because the SDK offers no
+ * "ids only" mode: its non-recording spans (a sampler that drops) change the sampled flag downstream.
  */
 
 /** One buffer for every id: the ids are hex strings, made from it at once. */
