@@ -14,7 +14,7 @@ export CORREO_DATA_DIR="${CORREO_DATA_DIR:-$PWD/.data}"
 # A try-out on this machine: the demo account and plaintext AUTH from loopback (docs/security.md).
 export CORREO_DEV=true
 # A demo account with a printed password: listen on loopback unless told otherwise.
-for var in METRICS_HOST ADMIN_API_HOST SMTP_BIND_HOST IMAP_BIND_HOST POP3_BIND_HOST WEBMAIL_HOST; do
+for var in METRICS_HOST ADMIN_API_HOST SMTP_BIND_HOST IMAP_BIND_HOST POP3_BIND_HOST MANAGESIEVE_BIND_HOST WEBMAIL_HOST; do
   export "$var=${!var:-127.0.0.1}"
 done
 exec node --import tsx services/all-in-one/src/main.ts

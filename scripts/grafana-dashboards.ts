@@ -220,6 +220,8 @@ export const dashboards: Dashboard[] = [
           ['sum by (listener) (correo_pop3_active_connections)', 'POP3 open {{listener}}'],
           [rate('correo_imap_connections_total', 'listener'), 'IMAP new/s {{listener}}'],
           [rate('correo_pop3_connections_total', 'listener'), 'POP3 new/s {{listener}}'],
+          ['sum(correo_managesieve_active_connections)', 'ManageSieve open'],
+          [rate('correo_managesieve_connections_total'), 'ManageSieve new/s'],
         ],
       },
       {
@@ -252,7 +254,7 @@ export const dashboards: Dashboard[] = [
         unit: 'ops',
         queries: [
           [
-            rate('correo_logins_total{protocol=~"imap|pop3"}', 'protocol, outcome'),
+            rate('correo_logins_total{protocol=~"imap|pop3|managesieve"}', 'protocol, outcome'),
             '{{protocol}} {{outcome}}',
           ],
         ],
@@ -275,6 +277,11 @@ export const dashboards: Dashboard[] = [
         title: 'POP3 bytes retrieved per second',
         unit: 'Bps',
         queries: [[rate('correo_pop3_retrieved_bytes_total'), 'bytes']],
+      },
+      {
+        title: 'ManageSieve commands per second (PUTSCRIPT NO: refused scripts)',
+        unit: 'ops',
+        queries: [[rate('correo_managesieve_commands_total', 'command, status'), '{{command}} {{status}}']],
       },
     ],
   },

@@ -8,7 +8,7 @@ source scripts/node.sh
 
 bash scripts/install.sh
 # Clients nobody here wrote, for the end-to-end tests.
-(source scripts/backends/lib.sh && apt_install curl swaks python3 fetchmail isync mutt)
+(source scripts/backends/lib.sh && apt_install curl swaks python3 fetchmail isync mutt sieve-connect)
 # Chart and alert checks (e2e/test/helm.test.ts, prometheus.test.ts): promtool from Debian's
 # prometheus package, kubernetes-validate from PyPI into a venv; installed here, before the tests
 # run in parallel (the tests would install them on first use too).
@@ -16,6 +16,8 @@ bash scripts/promtool.sh >/dev/null
 # Pigeonhole's sieve-test for libs/sieve's differential test (Debian's dovecot-sieve).
 bash scripts/sieve-test.sh >/dev/null
 bash scripts/py-tool.sh kubernetes-validate >/dev/null
+# Python's ManageSieve client for managesieve-gateway's client tests.
+bash scripts/py-tool.sh managesieve >/dev/null
 # The trace test's backend (e2e/test/trace.test.ts): Jaeger built from the Go module proxy on
 # first use (minutes on a new machine; cached under ~/.cache/correo afterwards).
 bash scripts/go-tool.sh jaeger >/dev/null

@@ -5,7 +5,17 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { eventually, queuedId, runProgram, swaks, uniqueName, type ServiceProcesses } from '@correo/testkit';
+import { encodePlainResponse } from '@correo/auth';
+import {
+  eventually,
+  LineClient,
+  listenerPort,
+  queuedId,
+  runProgram,
+  swaks,
+  uniqueName,
+  type ServiceProcesses,
+} from '@correo/testkit';
 import { AdminClient } from './support/admin-client.js';
 import { startRemoteMx, type RemoteMx } from './support/remote-mx.js';
 import { startPrometheus, type TestPrometheus } from './support/prometheus.js';
@@ -13,7 +23,7 @@ import { startMailStack, type MailStack } from './support/stacks.js';
 
 // With Debian's prometheus scraping the distributed stack as a cluster runs it - every service its
 // own process with its own /metrics port (smtp-ingress, mda, mta-relay, imap-gateway, pop3-gateway,
-// admin-api) on Kafka, PostgreSQL, MinIO and Redis - while everyday mail flows through it, every
+// managesieve-gateway, admin-api) on Kafka, PostgreSQL, MinIO and Redis - while everyday mail flows through it, every
 // query of every panel of the chart's Grafana dashboards returns data: nothing an SRE opens shows
 // "No data".
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -108,6 +118,39 @@ function openMx(): Promise<{ greeting: string; close(): void }> {
   });
 }
 
+/** A ManageSieve session as a Sieve editor has it: STARTTLS, login, a script stored, a broken one refused. */
+async function manageSieveSession(user: string): Promise<string[]> {
+  const address = stack.app.services['managesieve-gateway'].listeners['ManageSieve (STARTTLS)'];
+  assert.ok(address, 'managesieve-gateway logged its listener');
+  const plain = await LineClient.connect(listenerPort(address));
+  const status = async (client: LineClient) => {
+    for (;;) {
+      const line = await client.readLine();
+      if (/^(OK|NO|BYE)\b/.test(line)) return line;
+    }
+  };
+  await status(plain);
+  plain.writeLine('STARTTLS');
+  await status(plain);
+  const client = await plain.startTls(readFileSync(stack.app.caFile, 'utf8'));
+  try {
+    await status(client);
+    const seen: string[] = [];
+    client.writeLine(`AUTHENTICATE "PLAIN" "${encodePlainResponse(user, password)}"`);
+    seen.push(await status(client));
+    client.writeLine('PUTSCRIPT "rules" {5+}');
+    client.write('keep;\r\n');
+    seen.push(await status(client));
+    client.writeLine('PUTSCRIPT "broken" "keep"');
+    seen.push((await status(client)).slice(0, 2));
+    client.writeLine('LOGOUT');
+    seen.push(await status(client));
+    return seen;
+  } finally {
+    client.destroy();
+  }
+}
+
 test('every dashboard panel query returns data while mail flows through the distributed stack', async (t) => {
   const alice = `alice@${domain}`;
   const bob = `bob@${domain}`;
@@ -151,6 +194,7 @@ test('every dashboard panel query returns data while mail flows through the dist
   const clients = JSON.parse(activity.stdout) as { imap?: string[]; pop3?: string[]; error?: string };
   assert.equal(clients.error, undefined, activity.stdout);
   assert.deepEqual(clients.imap, ['login refused', 'OK', 'OK', 'OK', 'NO', 'BAD']);
+  assert.deepEqual(await manageSieveSession(alice), ['OK "Logged in"', 'OK "Stored"', 'NO', 'OK "Bye"']);
 
   // The relay's outcomes, and the DSN for the refused recipient, in the scraped metrics.
   await eventually(

@@ -113,6 +113,7 @@ test('the chart keeps plaintext AUTH off for loopback clients: behind a sidecar 
     'SMTP_ALLOW_PLAINTEXT_AUTH_LOOPBACK',
     'IMAP_ALLOW_PLAINTEXT_AUTH_LOOPBACK',
     'POP3_ALLOW_PLAINTEXT_AUTH_LOOPBACK',
+    'MANAGESIEVE_ALLOW_PLAINTEXT_AUTH_LOOPBACK',
   ]) {
     assert.equal(configMap?.data?.[variable], 'false', `${variable} is set to false in values.yaml`);
     for (const deployment of objects.filter((o) => o.kind === 'Deployment')) {
@@ -301,7 +302,7 @@ test('the full values file turns every production feature on', () => {
   const objects = render('-f', FULL);
   const named = (kind: string) => objects.filter((o) => o.kind === kind).map((o) => o.metadata.name);
   const deployments = objects.filter((o) => o.kind === 'Deployment');
-  assert.equal(deployments.length, 7);
+  assert.equal(deployments.length, 8);
   for (const deployment of deployments) {
     const spec = deployment.spec as { replicas?: number; template: { spec: Record<string, unknown> } };
     const name = deployment.metadata.name;
@@ -328,6 +329,7 @@ test('the full values file turns every production feature on', () => {
     ['smtp-ingress', 'SMTP'],
     ['imap-gateway', 'IMAP'],
     ['pop3-gateway', 'POP3'],
+    ['managesieve-gateway', 'MANAGESIEVE'],
   ]) {
     const deployment = deployments.find((d) => d.metadata.name === `mail-correo-${service}`)!;
     const env = deployment.spec!.template!.spec.containers[0]!.env!;
@@ -363,10 +365,17 @@ test('the full values file turns every production feature on', () => {
       .map((peer) => peer.podSelector.matchLabels['app.kubernetes.io/component'])
       .sort();
   assert.deepEqual(allowed('kafka'), ['admin-api', 'mda', 'mta-relay', 'smtp-ingress']);
-  assert.deepEqual(allowed('redis'), ['imap-gateway', 'mda', 'pop3-gateway', 'smtp-ingress']);
+  assert.deepEqual(allowed('redis'), [
+    'imap-gateway',
+    'managesieve-gateway',
+    'mda',
+    'pop3-gateway',
+    'smtp-ingress',
+  ]);
   assert.deepEqual(allowed('postgres'), [
     'admin-api',
     'imap-gateway',
+    'managesieve-gateway',
     'mda',
     'migrate',
     'mta-relay',
@@ -375,12 +384,24 @@ test('the full values file turns every production feature on', () => {
     // Only for each user's "always show images from this sender" list.
     'webmail',
   ]);
-  // The webmail names each browser to IMAP and submission (PROXY v2), which trust its pod network.
+  // The webmail names each browser to IMAP, submission and ManageSieve (PROXY v2), which trust its pod network.
   const envOf = (service: string) =>
     deployments.find((d) => d.metadata.name === `mail-correo-${service}`)!.spec!.template!.spec.containers[0]!
       .env!;
   assert.ok(envOf('webmail').some((e) => e.name === 'WEBMAIL_PROXY_PROTOCOL' && e.value === 'true'));
-  for (const service of ['imap-gateway', 'smtp-ingress']) {
+  assert.ok(
+    envOf('webmail').some(
+      (e) => e.name === 'WEBMAIL_MANAGESIEVE_HOST' && e.value === 'mail-correo-managesieve-gateway',
+    ),
+  );
+  const webmailPolicy = objects.find(
+    (o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'mail-correo-webmail',
+  );
+  const webmailEgress = (webmailPolicy?.spec?.egress as { ports: { port: number }[] }[]).flatMap((r) =>
+    r.ports.map((p) => p.port),
+  );
+  assert.ok(webmailEgress.includes(4190), 'the webmail reaches ManageSieve');
+  for (const service of ['imap-gateway', 'smtp-ingress', 'managesieve-gateway']) {
     const trusted = envOf(service).filter((e) => e.name === 'PROXY_TRUSTED_CIDRS');
     assert.deepEqual(
       trusted.map((e) => e.value),

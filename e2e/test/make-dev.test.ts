@@ -43,7 +43,7 @@ test('make dev serves the demo account on the documented ports', { timeout: 300_
     await eventually('the banner', () => output.includes('demo account'), 10_000);
     const password = /demo@example\.test\s+password: (\S+)/.exec(output)?.[1];
     assert.ok(password, `the banner prints the demo password:\n${output}`);
-    for (const port of ['2525', '2587', '2465', '1143', '1993', '1110', '1995', '8080', '9464']) {
+    for (const port of ['2525', '2587', '2465', '1143', '1993', '1110', '1995', '14190', '8080', '9464']) {
       assert.match(output, new RegExp(`:${port}\\b`), `the banner lists port ${port}`);
     }
 

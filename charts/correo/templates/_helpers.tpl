@@ -45,19 +45,19 @@ app.kubernetes.io/component: {{ .name }}
 
 {{/* Environment variable prefix of a service's TLS files, or "" for services without TLS. */}}
 {{- define "correo.tlsPrefix" -}}
-{{- $prefixes := dict "smtp-ingress" "SMTP" "imap-gateway" "IMAP" "pop3-gateway" "POP3" -}}
+{{- $prefixes := dict "smtp-ingress" "SMTP" "imap-gateway" "IMAP" "pop3-gateway" "POP3" "managesieve-gateway" "MANAGESIEVE" -}}
 {{- get $prefixes . -}}
 {{- end -}}
 
 {{/*
-The webmail's gateways: the imap-gateway and smtp-ingress Services, STARTTLS on both, the TLS Secret's
+The webmail's gateways: the imap-gateway, smtp-ingress and managesieve-gateway Services, STARTTLS on all, the TLS Secret's
 certificate trusted, checked against WEBMAIL_TLS_SERVERNAME (default: the first cert-manager dnsName).
 A variable set in the webmail's own env wins.
 */}}
 {{- define "correo.webmailGateways" -}}
 {{- $env := .svc.env | default dict -}}
 {{- $fullname := include "correo.fullname" .root -}}
-{{- $defaults := dict "WEBMAIL_IMAP_HOST" (printf "%s-imap-gateway" $fullname) "WEBMAIL_IMAP_PORT" "143" "WEBMAIL_SUBMISSION_HOST" (printf "%s-smtp-ingress" $fullname) "WEBMAIL_SUBMISSION_PORT" "587" -}}
+{{- $defaults := dict "WEBMAIL_IMAP_HOST" (printf "%s-imap-gateway" $fullname) "WEBMAIL_IMAP_PORT" "143" "WEBMAIL_SUBMISSION_HOST" (printf "%s-smtp-ingress" $fullname) "WEBMAIL_SUBMISSION_PORT" "587" "WEBMAIL_MANAGESIEVE_HOST" (printf "%s-managesieve-gateway" $fullname) "WEBMAIL_MANAGESIEVE_PORT" "4190" -}}
 {{- if .tlsSecret -}}
 {{- $_ := set $defaults "WEBMAIL_TLS_CA_FILE" "/etc/correo/tls/tls.crt" -}}
 {{- end -}}

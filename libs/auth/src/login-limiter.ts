@@ -56,6 +56,19 @@ export function clientNetwork(ip: string): string {
 }
 
 /**
+ * The block a client address belongs to for per-network limits and greylisting: an IPv4 address's /24
+ * (one provider's pool, a spammer's small range; what Postgrey and Rspamd use), an IPv6 address's /64
+ * (see clientNetwork), an IPv4-mapped IPv6 address as IPv4. Anything unparseable counts as itself.
+ */
+export function clientBlock(ip: string): string {
+  if (!ipaddr.isValid(ip)) return ip;
+  const address = ipaddr.process(ip);
+  if (address.kind() === 'ipv6') return clientNetwork(ip);
+  const octets = (address as ipaddr.IPv4).octets;
+  return `${octets.slice(0, 3).join('.')}.0/24`;
+}
+
+/**
  * Failed-login throttling over the shared Limits port, so every pod of smtp-ingress, imap-gateway and
  * pop3-gateway sees the same counters: a progressive delay per login, then a lockout per login and per
  * client network.

@@ -21,6 +21,7 @@ export {
 export {
   cidrList,
   dnsServerList,
+  domainList,
   flag,
   hostPortList,
   integer,

@@ -99,6 +99,17 @@ export function cidrList() {
   );
 }
 
+/** DNS names (`example.com`, `zen.spamhaus.org`), comma-separated, lowercased; unset: none. */
+export function domainList() {
+  return commaList(
+    (entry) =>
+      /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i.test(
+        entry,
+      ),
+    'a comma-separated list of DNS names, e.g. example.com,example.org',
+  ).transform((entries) => entries.map((entry) => entry.toLowerCase()));
+}
+
 /** Comma-separated entries, blanks around them ignored, each checked; unset or empty means []. */
 function commaList(valid: (entry: string) => boolean, expected: string) {
   return z

@@ -9,12 +9,14 @@ interface Expiring<T> {
 export class MemoryLimitsState {
   readonly counters = new Map<string, Expiring<number>>();
   readonly locks = new Map<string, Expiring<symbol>>();
+  /** firstSeen: key -> when it was first seen. */
+  readonly seen = new Map<string, Expiring<number>>();
   /** Lease sets: holder -> expiry. */
   readonly leases = new Map<string, Map<string, number>>();
 
   /** Forgets what expired, so keys seen once (one client IP) do not pile up. */
   sweep(now = Date.now()): void {
-    for (const map of [this.counters, this.locks] as Array<Map<string, Expiring<unknown>>>) {
+    for (const map of [this.counters, this.locks, this.seen] as Array<Map<string, Expiring<unknown>>>) {
       for (const [key, entry] of map) if (entry.expiresAt <= now) map.delete(key);
     }
     for (const key of this.leases.keys()) this.liveLeases(key, now);
@@ -93,6 +95,18 @@ export function createMemoryLimits(options: MemoryLimitsOptions = {}): Limits {
 
     async reset(key) {
       state.counters.delete(key);
+    },
+
+    async firstSeen(key, ttlMs) {
+      const now = Date.now();
+      const entry = live(state.seen, key);
+      if (entry) return Math.max(0, now - entry.value);
+      state.seen.set(key, { value: now, expiresAt: now + ttlMs });
+      return 0;
+    },
+
+    async forgetSeen(key) {
+      state.seen.delete(key);
     },
 
     async acquireLease(caps, holder, ttlMs) {

@@ -58,6 +58,14 @@ export interface Limits {
   ): Promise<IncrementBelowResult>;
   /** Current value, 0 when absent or expired. */
   get(key: string): Promise<number>;
+  /**
+   * Remembers `key` for ttlMs when it is new, and says how many milliseconds ago it was first
+   * remembered (0: just now). A remembered key keeps its first time and its expiry. Time is the
+   * backend's own clock (Redis TIME), so the clocks of the pods never matter (greylisting).
+   */
+  firstSeen(key: string, ttlMs: number): Promise<number>;
+  /** Forgets a key remembered by firstSeen. */
+  forgetSeen(key: string): Promise<void>;
   reset(key: string): Promise<void>;
   /**
    * Connection leases: each key is a set of holders, each with its own expiry (a live connection

@@ -79,6 +79,15 @@ for i, key in ipairs(KEYS) do
 end
 return 0`;
 
+/** firstSeen: KEYS[1] holds the Redis time it was first seen; ARGV[1] the ttl. Returns the age. */
+const FIRST_SEEN = `${NOW}
+local first = redis.call('GET', KEYS[1])
+if not first then
+  redis.call('SET', KEYS[1], now, 'PX', ARGV[1])
+  return 0
+end
+return math.max(0, now - tonumber(first))`;
+
 /** countLeases: live members of KEYS[1]. */
 const COUNT_LEASES = `${NOW}
 return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')`;
@@ -98,6 +107,7 @@ export function createRedisLimits(options: RedisLimitsOptions): Limits {
   const counterKey = (key: string) => `count:${key}`;
   const lockKey = (key: string) => `lock:${key}`;
   const leaseKey = (key: string) => `lease:${key}`;
+  const seenKey = (key: string) => `seen:${key}`;
 
   async function run<T>(command: () => Promise<T>): Promise<T> {
     try {
@@ -152,6 +162,14 @@ export function createRedisLimits(options: RedisLimitsOptions): Limits {
 
     async reset(key) {
       await run(() => redis.del(counterKey(key)));
+    },
+
+    async firstSeen(key, ttlMs) {
+      return Number(await script(FIRST_SEEN, seenKey(key), Math.max(1, Math.ceil(ttlMs))));
+    },
+
+    async forgetSeen(key) {
+      await run(() => redis.del(seenKey(key)));
     },
 
     async acquireLease(caps, holder, ttlMs) {

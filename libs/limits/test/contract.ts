@@ -261,6 +261,23 @@ export function limitsContract(name: string, subject: LimitsContractSubject): vo
       assert.equal(await b.countLeases(key), 7);
     });
 
+    test('firstSeen remembers the first time on every pod, until it expires or is forgotten', async () => {
+      const a = pod();
+      const b = pod();
+      const key = keyName('greylist');
+      assert.equal(await a.firstSeen(key, LONG_TTL), 0, 'new: just now');
+      await sleep(SHORT_TTL);
+      const age = await b.firstSeen(key, SHORT_TTL);
+      // A lower bound only: the other pod sees the first time, not its own.
+      assert.ok(age >= SHORT_TTL / 2, `age ${age} counts from the first sighting`);
+      assert.ok((await a.firstSeen(key, LONG_TTL)) >= age, 'a later sighting keeps the first time');
+      await a.forgetSeen(key);
+      assert.equal(await b.firstSeen(key, SHORT_TTL), 0, 'forgotten: new again');
+      await sleep(PAST_SHORT_TTL);
+      assert.equal(await a.firstSeen(key, LONG_TTL), 0, 'expired: new again');
+      assert.equal(await a.get(key), 0, 'a counter of the same name is another thing');
+    });
+
     test('ping succeeds against a reachable backend', async () => {
       await pod().ping();
     });

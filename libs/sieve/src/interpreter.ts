@@ -647,13 +647,16 @@ function addressPart(address: string, part: AddressPart): string | null {
   return plus < 0 ? null : local.slice(plus + 1);
 }
 
+/** Redirects one run may do unless told otherwise (ManageSieve advertises it as MAXREDIRECTS). */
+export const DEFAULT_MAX_REDIRECTS = 4;
+
 /**
  * Runs a parsed script against one message. Never throws: a run-time failure (a limit) yields a
  * plain keep plus the error, so mail is never lost to a broken script (RFC 5228 2.10.6).
  */
 export function runScript(script: Script, message: MessageView, limits: RunLimits = {}): RunResult {
   const run = new Run(message, script.require, {
-    maxRedirects: 4,
+    maxRedirects: DEFAULT_MAX_REDIRECTS,
     maxActions: 32,
     maxVariableBytes: 4096,
     maxExpandedBytes: 64 * 1024,

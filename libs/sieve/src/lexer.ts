@@ -34,7 +34,14 @@ export function positionAt(source: string, offset: number): Position {
  */
 export class Lexer {
   private offset = 0;
-  constructor(private readonly source: string) {}
+  /** `#` comments met so far, when the caller asked for them (hashComments). */
+  readonly comments: { offset: number; end: number; text: string }[] | null;
+  constructor(
+    private readonly source: string,
+    options: { comments?: boolean } = {},
+  ) {
+    this.comments = options.comments ? [] : null;
+  }
 
   error(message: string, offset: number): SieveSyntaxError {
     return new SieveSyntaxError(message, positionAt(this.source, offset));
@@ -98,7 +105,13 @@ export class Lexer {
       if (c === ' ' || c === '\t' || c === '\r' || c === '\n') this.offset++;
       else if (c === '#') {
         const end = s.indexOf('\n', this.offset);
-        this.offset = end < 0 ? s.length : end + 1;
+        const next = end < 0 ? s.length : end + 1;
+        this.comments?.push({
+          offset: this.offset,
+          end: next,
+          text: s.slice(this.offset, end < 0 ? s.length : end),
+        });
+        this.offset = next;
       } else if (c === '/' && s[this.offset + 1] === '*') {
         const end = s.indexOf('*/', this.offset + 2);
         if (end < 0) throw this.error('unterminated /* comment', this.offset);
@@ -159,4 +172,14 @@ export class Lexer {
     this.offset = i;
     return { type: 'string', value: lines.map((l) => `${l}\r\n`).join(''), offset: start };
   }
+}
+
+/**
+ * The `#` comments of a script as the lexer sees them (never text inside a string or a `text:` block),
+ * each with its offset and the offset after its line break. Throws SieveSyntaxError where it cannot lex.
+ */
+export function hashComments(source: string): { offset: number; end: number; text: string }[] {
+  const lexer = new Lexer(source, { comments: true });
+  while (lexer.next().type !== 'end');
+  return lexer.comments!;
 }

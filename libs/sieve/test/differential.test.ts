@@ -7,7 +7,14 @@ import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import fc from 'fast-check';
 import type { MessageView, SieveAction } from '../src/index.js';
-import { parseScript, runScript, SieveSyntaxError } from '../src/index.js';
+import {
+  parseRules,
+  parseScript,
+  parseVacationForm,
+  runScript,
+  SieveSyntaxError,
+  writeForms,
+} from '../src/index.js';
 import { extendedScript, wellFormedScript } from './arbitraries.js';
 
 /**
@@ -221,6 +228,63 @@ if body :text :contains "sorry" { fileinto "text"; }
 if body :content "text" :contains "xxxx" { fileinto "content"; }
 if body :contains "Numbers" { fileinto "default"; }`,
 };
+
+// What the rules and vacation forms write (forms.ts), hand-written part included.
+const FORMS: Record<string, string> = {
+  'forms: rules': writeForms(
+    'require "fileinto";\nif header :contains "subject" "money" { fileinto "Money"; }\n',
+    {
+      rules: parseRules([
+        {
+          name: 'Reports "quoted" \\ back',
+          conditions: [
+            { field: 'subject', match: 'contains', value: 'report' },
+            { field: 'from', match: 'is', value: 'boss@example.com' },
+          ],
+          actions: [{ type: 'read' }, { type: 'fileinto', folder: 'Work "Q" \\ 3' }],
+        },
+        {
+          name: 'Lists',
+          match: 'any',
+          conditions: [
+            { field: 'header', header: 'List-Id', match: 'contains', value: 'sieve' },
+            { field: 'to', match: 'matches', value: '*@imc.org' },
+          ],
+          actions: [
+            { type: 'flag' },
+            { type: 'redirect', address: 'archive@example.net', copy: true },
+            { type: 'stop' },
+          ],
+        },
+        {
+          name: 'Bounces',
+          conditions: [{ field: 'from', match: 'contains', value: 'daemon' }],
+          actions: [{ type: 'discard' }],
+        },
+      ]),
+    },
+  ),
+  'forms: vacation with dot-stuffed text': writeForms('', {
+    vacation: parseVacationForm({
+      enabled: true,
+      subject: 'Away "until" Monday',
+      body: 'I am away.\n.\n..dots\n# correo-forms end\nBack soon \\ really.',
+      days: 3,
+      from: 'me@example.org',
+      addresses: ['team@example.org'],
+    }),
+  }),
+  'forms: vacation within dates': writeForms('', {
+    vacation: parseVacationForm({
+      enabled: true,
+      body: 'Away.',
+      start: '2020-01-01',
+      end: '2999-12-31',
+      zone: '+0100',
+    }),
+  }),
+};
+Object.assign(SCRIPTS, FORMS);
 
 function view(message: Message): MessageView {
   // Fields with their folding kept: unfolding is the interpreter's (as Dovecot does it).

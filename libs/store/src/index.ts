@@ -146,9 +146,27 @@ export {
   activeSieveScripts,
   deleteSieveScript,
   getSieveScript,
+  listSieveScriptNames,
   listSieveScripts,
   MAX_SIEVE_SCRIPT_BYTES,
   putSieveScript,
+  renameSieveScript,
   SieveScriptTooLargeError,
 } from './sieve-scripts.js';
 export type { SieveScriptRow } from './sieve-scripts.js';
+export {
+  DecisionWriter,
+  listDecisions,
+  noDecisionLog,
+  pruneDecisions,
+  recordDecisions,
+} from './decisions.js';
+export type {
+  Decision,
+  DecisionLog,
+  DecisionOutcome,
+  DecisionQuery,
+  DecisionStage,
+  DecisionWriterOptions,
+  RecordedDecision,
+} from './decisions.js';

@@ -41,24 +41,84 @@ const fromRow = (r: Row): SieveScriptRow => ({
 /**
  * Stores a script under `name` (replacing one of that name, keeping its active state). Validation
  * against the Sieve grammar is the caller's (libs/sieve parseScript), so the store stays pure SQL.
+ * With `maxScripts`, a new name beyond that many scripts is refused ('too-many', ManageSieve's
+ * QUOTA/MAXSCRIPTS); the account row is locked so concurrent sessions cannot both take the last slot.
  */
 export async function putSieveScript(
   pool: Pool,
   accountId: string,
   name: string,
   content: string,
-  options: { maxBytes?: number; activate?: boolean } = {},
-): Promise<void> {
+  options: { maxBytes?: number; activate?: boolean; maxScripts?: number } = {},
+): Promise<'stored' | 'too-many'> {
   const maxBytes = Math.min(options.maxBytes ?? MAX_SIEVE_SCRIPT_BYTES, MAX_SIEVE_SCRIPT_BYTES);
   const bytes = Buffer.byteLength(content, 'utf8');
   if (bytes > maxBytes) throw new SieveScriptTooLargeError(bytes, maxBytes);
-  await inTransaction(pool, async (client) => {
+  if (options.maxScripts !== undefined) {
+    // A full account refused in one read, without the locked transaction: a client that keeps
+    // putting new names (a loop, a burst) costs one query each. A slot freed meanwhile only means
+    // one refusal too many; the locked check below decides every put that may succeed.
+    const { rows } = await pool.query<{ others: number }>(
+      `SELECT count(*) FILTER (WHERE name <> $2)::int AS others FROM sieve_scripts WHERE account_id = $1`,
+      [accountId, name],
+    );
+    if (rows[0]!.others >= options.maxScripts) return 'too-many';
+  }
+  return inTransaction(pool, async (client) => {
+    if (options.maxScripts !== undefined) {
+      await client.query('SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE', [accountId]);
+      const { rows } = await client.query<{ others: number }>(
+        `SELECT count(*) FILTER (WHERE name <> $2)::int AS others FROM sieve_scripts WHERE account_id = $1`,
+        [accountId, name],
+      );
+      if (rows[0]!.others >= options.maxScripts) return 'too-many';
+    }
     await client.query(
       `INSERT INTO sieve_scripts (account_id, name, content) VALUES ($1, $2, $3)
        ON CONFLICT (account_id, name) DO UPDATE SET content = EXCLUDED.content, updated_at = now()`,
       [accountId, name, content],
     );
     if (options.activate) await activate(client, accountId, name);
+    return 'stored';
+  });
+}
+
+/** The account's script names and which one is active, without their content (LISTSCRIPTS, HAVESPACE). */
+export async function listSieveScriptNames(
+  pool: Pool,
+  accountId: string,
+): Promise<{ name: string; active: boolean }[]> {
+  const { rows } = await pool.query<{ name: string; active: boolean }>(
+    'SELECT name, active FROM sieve_scripts WHERE account_id = $1 ORDER BY name',
+    [accountId],
+  );
+  return rows;
+}
+
+/**
+ * RFC 5804 2.11.1 RENAMESCRIPT: the script keeps its content and active state. 'missing' when there
+ * is no script `from`, 'exists' when `to` is taken.
+ */
+export async function renameSieveScript(
+  pool: Pool,
+  accountId: string,
+  from: string,
+  to: string,
+): Promise<'renamed' | 'missing' | 'exists'> {
+  return inTransaction(pool, async (client) => {
+    await client.query('SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE', [accountId]);
+    const { rows } = await client.query<{ name: string }>(
+      'SELECT name FROM sieve_scripts WHERE account_id = $1 AND name = ANY($2::text[])',
+      [accountId, [from, to]],
+    );
+    if (!rows.some((r) => r.name === from)) return 'missing';
+    if (from === to) return 'renamed';
+    if (rows.some((r) => r.name === to)) return 'exists';
+    await client.query(
+      'UPDATE sieve_scripts SET name = $3, updated_at = now() WHERE account_id = $1 AND name = $2',
+      [accountId, from, to],
+    );
+    return 'renamed';
   });
 }
 

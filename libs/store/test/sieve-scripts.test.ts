@@ -5,8 +5,10 @@ import {
   activeSieveScripts,
   deleteSieveScript,
   getSieveScript,
+  listSieveScriptNames,
   listSieveScripts,
   putSieveScript,
+  renameSieveScript,
   SieveScriptTooLargeError,
 } from '../src/sieve-scripts.js';
 import { createAccount, migratedDatabase } from './fixtures.js';
@@ -73,4 +75,29 @@ test('sieve scripts: a script over the size limit is refused before it is stored
     'the column ceiling caps a larger configured limit',
   );
   assert.deepEqual(await listSieveScripts(database.pool, accountId), []);
+});
+
+test('sieve scripts: rename keeps content and active state; at most maxScripts names, even when sessions race', async () => {
+  const { accountId } = await createAccount(database.pool);
+  await putSieveScript(database.pool, accountId, 'a', 'keep;', { activate: true });
+  await putSieveScript(database.pool, accountId, 'b', 'stop;');
+  assert.equal(await renameSieveScript(database.pool, accountId, 'a', 'b'), 'exists');
+  assert.equal(await renameSieveScript(database.pool, accountId, 'zz', 'c'), 'missing');
+  assert.equal(await renameSieveScript(database.pool, accountId, 'a', 'c'), 'renamed');
+  assert.deepEqual(await listSieveScriptNames(database.pool, accountId), [
+    { name: 'b', active: false },
+    { name: 'c', active: true },
+  ]);
+  assert.equal((await getSieveScript(database.pool, accountId, 'c'))?.content, 'keep;');
+
+  // Two scripts stored, a cap of 3: of five new names put at once exactly one gets the last slot.
+  const outcomes = await Promise.all(
+    ['n1', 'n2', 'n3', 'n4', 'n5'].map((name) =>
+      putSieveScript(database.pool, accountId, name, 'keep;', { maxScripts: 3 }),
+    ),
+  );
+  assert.deepEqual(outcomes.filter((o) => o === 'stored').length, 1);
+  assert.equal((await listSieveScriptNames(database.pool, accountId)).length, 3);
+  // Replacing an existing script is not a new one.
+  assert.equal(await putSieveScript(database.pool, accountId, 'b', 'discard;', { maxScripts: 3 }), 'stored');
 });

@@ -57,7 +57,7 @@ export interface MailEndpoints {
 export interface AllInOneProcess extends MailEndpoints {
   process: Spawned;
   dataDir: string;
-  ports: MailEndpoints['ports'] & { metrics: number; webmail: number };
+  ports: MailEndpoints['ports'] & { metrics: number; webmail: number; managesieve: number };
   /** The webmail (plain HTTP on loopback, as make dev serves it). */
   webmailUrl: string;
   demo: { address: string; password: string };
@@ -103,7 +103,9 @@ async function startOnce(options: AllInOneOptions): Promise<AllInOneProcess> {
     metrics,
     embeddedPostgres,
     webmail,
-  ] = (await freePorts(11)) as [
+    managesieve,
+  ] = (await freePorts(12)) as [
+    number,
     number,
     number,
     number,
@@ -128,6 +130,7 @@ async function startOnce(options: AllInOneOptions): Promise<AllInOneProcess> {
     SMTP_BIND_HOST: host,
     IMAP_BIND_HOST: host,
     POP3_BIND_HOST: host,
+    MANAGESIEVE_BIND_HOST: host,
     ADMIN_API_HOST: host,
     WEBMAIL_HOST: host,
     METRICS_HOST: host,
@@ -136,6 +139,7 @@ async function startOnce(options: AllInOneOptions): Promise<AllInOneProcess> {
     SMTP_SUBMISSIONS_PORT: String(submissions),
     POP3_PORT: String(pop3),
     POP3S_PORT: String(pop3s),
+    MANAGESIEVE_PORT: String(managesieve),
     IMAP_PORT: String(imap),
     IMAPS_PORT: String(imaps),
     ADMIN_API_PORT: String(adminApi),
@@ -229,6 +233,7 @@ async function startOnce(options: AllInOneOptions): Promise<AllInOneProcess> {
       adminApi: configured('ADMIN_API_PORT'),
       metrics: metricsPort,
       webmail: configured('WEBMAIL_PORT'),
+      managesieve: configured('MANAGESIEVE_PORT'),
     },
     adminUrl: `http://${host}:${configured('ADMIN_API_PORT')}`,
     webmailUrl: `http://${host}:${configured('WEBMAIL_PORT')}`,

@@ -11,6 +11,8 @@ export interface DnsRecords {
   AAAA?: string[];
   /** One entry per TXT record; an array is one record made of several strings (>255 octets). */
   TXT?: (string | string[])[];
+  /** Reverse names (4.3.2.1.in-addr.arpa) answer these host names. */
+  PTR?: string[];
 }
 
 export interface TestDnsServer {
@@ -31,6 +33,7 @@ const TYPE_NAMES: Record<number, keyof DnsRecords> = {
   [Packet.TYPE.A]: 'A',
   [Packet.TYPE.AAAA]: 'AAAA',
   [Packet.TYPE.TXT]: 'TXT',
+  [Packet.TYPE.PTR]: 'PTR',
 };
 
 /**
@@ -141,5 +144,7 @@ function answersFor(kind: keyof DnsRecords, records: DnsRecords): object[] {
       return (records.AAAA ?? []).map((address) => ({ type: Packet.TYPE.AAAA, address }));
     case 'TXT':
       return (records.TXT ?? []).map((data) => ({ type: Packet.TYPE.TXT, data }));
+    case 'PTR':
+      return (records.PTR ?? []).map((domain) => ({ type: Packet.TYPE.PTR, domain }));
   }
 }

@@ -17,3 +17,4 @@ export * from './counter-watch.js';
 export * from './service-process.js';
 export * from './jaeger.js';
 export * from './in-process-postgres.js';
+export * from './one-account-directory.js';

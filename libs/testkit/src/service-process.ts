@@ -100,6 +100,7 @@ export const SERVICE_NAMES = [
   'mta-relay',
   'imap-gateway',
   'pop3-gateway',
+  'managesieve-gateway',
   'admin-api',
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -136,9 +137,11 @@ export async function startServiceProcesses(env: Record<string, string>): Promis
     SMTP_HOSTNAME: 'mx.correo.test',
     IMAP_HOSTNAME: 'localhost',
     POP3_HOSTNAME: 'localhost',
+    MANAGESIEVE_HOSTNAME: 'localhost',
     SMTP_BIND_HOST: host,
     IMAP_BIND_HOST: host,
     POP3_BIND_HOST: host,
+    MANAGESIEVE_BIND_HOST: host,
     ADMIN_API_HOST: host,
     METRICS_HOST: host,
     ...Object.fromEntries(
@@ -150,6 +153,7 @@ export async function startServiceProcesses(env: Record<string, string>): Promis
         'IMAPS_PORT',
         'POP3_PORT',
         'POP3S_PORT',
+        'MANAGESIEVE_PORT',
         'ADMIN_API_PORT',
       ].map((name) => [name, '0']),
     ),

@@ -20,6 +20,7 @@ import { deadLetterRoutes } from './routes/dead-letters.js';
 import type { Bus } from '@correo/bus';
 import { deliveryRejectionRoutes } from './routes/delivery-rejections.js';
 import { messageRoutes } from './routes/messages.js';
+import { decisionRoutes } from './routes/decisions.js';
 import { defaultClientSettings, type ClientSettings } from '@correo/autoconfig';
 
 export interface AdminApiOptions {
@@ -84,6 +85,7 @@ export async function buildAdminApi(options: AdminApiOptions): Promise<FastifyIn
       await api.register(deadLetterRoutes, { prefix: '/dead-letters', pool: options.pool, bus: options.bus });
       await api.register(deliveryRejectionRoutes, { prefix: '/delivery-rejections', pool: options.pool });
       await api.register(messageRoutes, { prefix: '/messages', pool: options.pool });
+      await api.register(decisionRoutes, { prefix: '/decisions', pool: options.pool });
     },
     { prefix: '/v1' },
   );

@@ -21,6 +21,8 @@ const USAGE = `usage: correo-admin <command> [arguments] [--json]
   dlq show <id>
   dlq replay <id>... | dlq replay --all                (--all: every pending dead letter)
   journey <event id | message-id>                      (where a message went: each recipient's fate)
+  decisions [--message-id <id>] [--recipient <address>] [--client-ip <ip>] [--since <ISO time>]
+                                                       (why mail was refused, delayed or filed to Junk)
 
 Without --password, the password comes from CORREO_ACCOUNT_PASSWORD, a hidden prompt, or the first line of stdin.
 Environment: CORREO_API_URL (default http://127.0.0.1:8080), CORREO_API_TOKEN (required).`;
@@ -34,6 +36,10 @@ const options = {
   verified: { type: 'boolean', default: false },
   state: { type: 'string' },
   all: { type: 'boolean', default: false },
+  'message-id': { type: 'string' },
+  recipient: { type: 'string' },
+  'client-ip': { type: 'string' },
+  since: { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -188,9 +194,37 @@ async function run(
       );
       return print(json, found, () => found.journeys.flatMap(journeyLines));
     }
+    case 'decisions': {
+      args(positionals, 0, 'no arguments besides --message-id, --recipient, --client-ip, --since');
+      const query = new URLSearchParams();
+      if (values['message-id'] !== undefined) query.set('messageId', values['message-id']);
+      if (values.recipient !== undefined) query.set('recipient', values.recipient);
+      if (values['client-ip'] !== undefined) query.set('clientIp', values['client-ip']);
+      if (values.since !== undefined) query.set('since', values.since);
+      const found = await client.request<{ items: DecisionView[] }>('GET', `/v1/decisions?${query}`);
+      return print(json, found.items, () => found.items.map(decisionLine));
+    }
     default:
       throw usageError(`unknown command ${JSON.stringify(command)}`);
   }
+}
+
+interface DecisionView {
+  decidedAt: string;
+  stage: string;
+  outcome: string;
+  reason: string;
+  detail: string;
+  clientIp: string;
+  recipients: string[];
+  messageId: string | null;
+  score: number | null;
+}
+
+function decisionLine(d: DecisionView): string {
+  const about = [d.clientIp, d.recipients.join(','), d.messageId ?? ''].filter((x) => x !== '').join(' ');
+  const score = d.score === null ? '' : ` score ${d.score}`;
+  return `${d.decidedAt}\t${d.stage}\t${d.outcome}\t${d.reason}${score}\t${about}\t${d.detail}`;
 }
 
 interface DeadLetterView {

@@ -107,3 +107,13 @@ export function fetchClient(api: () => ApiUnderTest): ApiClient {
     },
   };
 }
+
+/** A new tenant with `domain`, and a token scoped to it (its secret), made with the operator's token. */
+export async function newTenantToken(client: ApiClient, name: string, domain: string): Promise<string> {
+  const tenant = (await client.call('POST', '/v1/tenants', { body: { name } })).body.id as string;
+  const created = await client.call('POST', '/v1/domains', { body: { name: domain, tenantId: tenant } });
+  if (created.status !== 201)
+    throw new Error(`domain ${domain}: ${created.status} ${JSON.stringify(created.body)}`);
+  return (await client.call('POST', '/v1/tokens', { body: { name: 'ops', tenantId: tenant } })).body
+    .secret as string;
+}

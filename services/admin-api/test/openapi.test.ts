@@ -40,6 +40,8 @@ test('the OpenAPI document at /docs/json lists every route with its schemas', as
     'DELETE /v1/accounts/{id}/send-as/{grantId}',
     'GET /v1/accounts/{id}/sieve',
     'PUT /v1/accounts/{id}/sieve',
+    'GET /v1/accounts/{id}/vacation',
+    'PUT /v1/accounts/{id}/vacation',
     'POST /v1/aliases',
     'GET /v1/aliases',
     'GET /v1/aliases/{id}',
@@ -62,6 +64,7 @@ test('the OpenAPI document at /docs/json lists every route with its schemas', as
     'GET /v1/dead-letters/{id}',
     'POST /v1/dead-letters/{id}/replay',
     'GET /v1/delivery-rejections',
+    'GET /v1/decisions',
   ];
   assert.deepEqual(new Set(documented), new Set(expected));
   for (const route of expected) {

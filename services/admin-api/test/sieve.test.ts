@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { activeSieveScripts } from '@correo/store';
-import { fetchClient, useAdminApi } from './api-under-test.js';
+import { activeSieveScripts, MAX_SIEVE_SCRIPT_BYTES } from '@correo/store';
+import { fetchClient, newTenantToken, useAdminApi } from './api-under-test.js';
 
 const api = useAdminApi();
 
@@ -11,13 +11,7 @@ describe('GET/PUT /v1/accounts/{id}/sieve', () => {
   test('replaces and reads the active script; a syntax error is a 400 with line and column; tenants stay apart', async () => {
     const client = fetchClient(api);
     const run = randomBytes(3).toString('hex');
-    const tenantToken = async (name: string, domain: string) => {
-      const tenant = (await client.call('POST', '/v1/tenants', { body: { name } })).body.id as string;
-      const created = await client.call('POST', '/v1/domains', { body: { name: domain, tenantId: tenant } });
-      assert.equal(created.status, 201);
-      return (await client.call('POST', '/v1/tokens', { body: { name: 'ops', tenantId: tenant } })).body
-        .secret as string;
-    };
+    const tenantToken = (name: string, domain: string) => newTenantToken(client, name, domain);
     const ours = await tenantToken(`t-${run}`, `ours-${run}.test`);
     const theirs = await tenantToken(`o-${run}`, `theirs-${run}.test`);
     const account = await client.call('POST', '/v1/accounts', {
@@ -75,5 +69,35 @@ describe('GET/PUT /v1/accounts/{id}/sieve', () => {
       404,
     );
     assert.equal((await client.call('GET', path, { token: ours })).body.script, script);
+  });
+
+  test('a script over the size limit is a 413 JSON error over HTTP, and the active script stays', async () => {
+    const client = fetchClient(api);
+    const run = randomBytes(3).toString('hex');
+    const tenant = (await client.call('POST', '/v1/tenants', { body: { name: `big-${run}` } })).body
+      .id as string;
+    await client.call('POST', '/v1/domains', { body: { name: `big-${run}.test`, tenantId: tenant } });
+    const account = await client.call('POST', '/v1/accounts', { body: { address: `big@big-${run}.test` } });
+    assert.equal(account.status, 201);
+    const path = `/v1/accounts/${account.body.id}/sieve`;
+    assert.equal((await client.call('PUT', path, { body: { script: 'keep;' } })).status, 200);
+
+    // Just over the script limit (1 MiB), and far over it (past the request body limit too).
+    const justOver = await client.call('PUT', path, {
+      body: { script: `#${'x'.repeat(MAX_SIEVE_SCRIPT_BYTES)}` },
+    });
+    assert.deepEqual(justOver.body.error, {
+      code: 'too_large',
+      message: `the script is ${MAX_SIEVE_SCRIPT_BYTES + 1} bytes, at most ${MAX_SIEVE_SCRIPT_BYTES} are allowed`,
+    });
+    for (const bytes of [MAX_SIEVE_SCRIPT_BYTES + 1, 3 * MAX_SIEVE_SCRIPT_BYTES]) {
+      const script = `# ${'x'.repeat(bytes - 3)}\n`;
+      const response = await client.call('PUT', path, { body: { script } });
+      assert.equal(response.status, 413, `${bytes} octets: ${JSON.stringify(response.body).slice(0, 200)}`);
+      // The route's own check, or past the request body limit Fastify's (same status, JSON error too).
+      assert.match(response.body.error.code, /^(too_large|ctp_body_too_large)$/, `${bytes} octets`);
+      assert.equal(typeof response.body.error.message, 'string');
+    }
+    assert.equal((await client.call('GET', path)).body.script, 'keep;', 'the active script is unchanged');
   });
 });

@@ -5,8 +5,9 @@ import { createMailPathDirectory, ensureDemoAccount } from '@correo/directory';
 import { imapGatewaySection, startImapGateway } from '@correo/imap-gateway';
 import { mdaConfigSection, startMda } from '@correo/mda';
 import { relayConfigSection, startMtaRelay } from '@correo/mta-relay';
+import { manageSieveGatewaySection, startManageSieveGateway } from '@correo/managesieve-gateway';
 import { pop3GatewaySection, startPop3Gateway } from '@correo/pop3-gateway';
-import { smtpIngressSection, startSmtpIngress } from '@correo/smtp-ingress';
+import { createDecisionWriter, smtpIngressSection, startSmtpIngress } from '@correo/smtp-ingress';
 import { startWebmail, UserSettingsStore, webmailSection } from '@correo/webmail';
 import { loadTlsMaterial, reloadTlsOnRenewal } from '@correo/tls';
 import { retryUntilDone, type Listener, type RunningService, type ServiceContext } from '@correo/runtime';
@@ -25,6 +26,7 @@ export const sections = {
   relay: relayConfigSection,
   imap: imapGatewaySection,
   pop3: pop3GatewaySection,
+  managesieve: manageSieveGatewaySection,
   adminApi: adminApiSection,
   webmail: webmailSection,
   allInOne: allInOneSection,
@@ -36,6 +38,7 @@ export type AllInOneConfig = Config & {
   relay: ReturnType<typeof relayConfigSection.build>;
   imap: ReturnType<typeof imapGatewaySection.build>;
   pop3: ReturnType<typeof pop3GatewaySection.build>;
+  managesieve: ReturnType<typeof manageSieveGatewaySection.build>;
   adminApi: ReturnType<typeof adminApiSection.build>;
   webmail: ReturnType<typeof webmailSection.build>;
   allInOne: ReturnType<typeof allInOneSection.build>;
@@ -138,6 +141,7 @@ export async function startAllInOne({
       tls,
       trustedProxies,
       leaseTiming: config.limits.leases,
+      decisions: createDecisionWriter(backends.pool, logger.child({ component: 'smtp-ingress' })),
     });
     stops.push(() => smtp.close());
     const imap = await startImapGateway({
@@ -166,8 +170,21 @@ export async function startAllInOne({
       leaseTiming: config.limits.leases,
     });
     stops.push(() => pop3.close());
-    // A renewed certificate reaches new SMTP, IMAP and POP3 connections without a restart.
-    const certificateWatch = reloadTlsOnRenewal(tlsOptions, tls, [smtp, imap, pop3], logger);
+    const managesieve = await startManageSieveGateway({
+      config: config.managesieve,
+      pool: backends.pool,
+      blobs: backends.blobs,
+      directory,
+      limits: backends.limits,
+      notifier: backends.notifier,
+      logger: logger.child({ component: 'managesieve-gateway' }),
+      tls,
+      trustedProxies,
+      leaseTiming: config.limits.leases,
+    });
+    stops.push(() => managesieve.close());
+    // A renewed certificate reaches new SMTP, IMAP, POP3 and ManageSieve connections without a restart.
+    const certificateWatch = reloadTlsOnRenewal(tlsOptions, tls, [smtp, imap, pop3, managesieve], logger);
     stops.push(async () => certificateWatch.close());
 
     const adminToken =
@@ -191,8 +208,8 @@ export async function startAllInOne({
     });
     await adminApi.listen({ host: config.adminApi.host, port: config.adminApi.port });
     stops.push(() => adminApi.close());
-    // The webmail is an MUA like any other: it reaches this process's own IMAP and submission
-    // listeners over loopback TLS, trusting exactly this host's certificate.
+    // The webmail is an MUA like any other: it reaches this process's own IMAP, submission and
+    // ManageSieve listeners over loopback TLS, trusting exactly this host's certificate.
     const webmail = await startWebmail({
       // Authentication-Results of this host's MX are the ones the reading pane trusts.
       config: { ...config.webmail, authservId: config.webmail.authservId ?? config.smtp.hostname },
@@ -201,6 +218,8 @@ export async function startAllInOne({
       gateways: {
         imap: { host: connectHost(config.imap.bindHost), port: imap.ports.imap },
         submission: { host: connectHost(config.smtp.bindHost), port: smtp.ports.submission },
+        // The rules and vacation views manage the user's script over this process's own ManageSieve.
+        managesieve: { host: connectHost(config.managesieve.bindHost), port: managesieve.port },
         tls: { ca: tls.cert, servername: config.smtp.hostname },
       },
       // Mail clients set themselves up from the webmail's host (autoconfig.<domain>, autodiscover).
@@ -216,6 +235,7 @@ export async function startAllInOne({
       { name: 'SMTP submission (implicit TLS)', address: `${smtpHost}:${smtp.ports.submissions}` },
       ...imap.listeners,
       ...pop3.listeners,
+      ...managesieve.listeners,
       {
         name: 'admin-api (REST, OpenAPI at /docs)',
         address: `http://${config.adminApi.host}:${portOf(adminApi)}`,

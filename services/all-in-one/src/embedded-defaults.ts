@@ -11,6 +11,7 @@ const EMBEDDED_DEFAULTS: Readonly<Record<string, string>> = {
   IMAPS_PORT: '1993',
   POP3_PORT: '1110',
   POP3S_PORT: '1995',
+  MANAGESIEVE_PORT: '14190',
   ADMIN_API_PORT: '8080',
   WEBMAIL_PORT: '8081',
   // The webmail names each browser to IMAP and submission in a PROXY v2 header, so the per-IP caps
@@ -33,6 +34,7 @@ const DEV_DEFAULTS: Readonly<Record<string, string>> = {
   SMTP_ALLOW_PLAINTEXT_AUTH_LOOPBACK: 'true',
   IMAP_ALLOW_PLAINTEXT_AUTH_LOOPBACK: 'true',
   POP3_ALLOW_PLAINTEXT_AUTH_LOOPBACK: 'true',
+  MANAGESIEVE_ALLOW_PLAINTEXT_AUTH_LOOPBACK: 'true',
   // make dev serves the webmail over plain HTTP on loopback, where a Secure cookie would not stick.
   WEBMAIL_SECURE_COOKIE: 'false',
 };

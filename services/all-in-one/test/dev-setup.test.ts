@@ -14,6 +14,8 @@ test('outside a dev setup the all-in-one has no demo account and no plaintext AU
   assert.equal(config.smtp.allowPlaintextAuthOnLoopback, false);
   assert.equal(config.imap.allowPlaintextAuthOnLoopback, false);
   assert.equal(config.pop3.allowPlaintextAuthOnLoopback, false);
+  assert.equal(config.managesieve.allowPlaintextAuthOnLoopback, false);
+  assert.equal(config.managesieve.port, 14190);
 });
 
 test('CORREO_DEV=true (make dev) turns on the demo account and the loopback allowance', () => {
@@ -22,6 +24,7 @@ test('CORREO_DEV=true (make dev) turns on the demo account and the loopback allo
   assert.equal(config.smtp.allowPlaintextAuthOnLoopback, true);
   assert.equal(config.imap.allowPlaintextAuthOnLoopback, true);
   assert.equal(config.pop3.allowPlaintextAuthOnLoopback, true);
+  assert.equal(config.managesieve.allowPlaintextAuthOnLoopback, true);
   // A dev setup may still switch the demo off.
   assert.equal(load({ CORREO_DEV: 'true', CORREO_DEMO: 'false' }).allInOne.demo, false);
 });

@@ -41,6 +41,7 @@ export const housekeepingDefaults: HousekeepingSettings = {
   releasedGraceSeconds: 3600,
   unclaimedGraceSeconds: 7 * DAY,
   fenceSeconds: DAY,
+  decisionRetentionDays: 30,
 };
 
 export const mdaConfigSection = defineSection({
@@ -77,6 +78,11 @@ export const mdaConfigSection = defineSection({
       max: 30 * DAY,
       default: housekeepingDefaults.fenceSeconds,
     }),
+    MDA_DECISION_RETENTION_DAYS: integer({
+      min: 1,
+      max: 3650,
+      default: housekeepingDefaults.decisionRetentionDays,
+    }),
   },
   build(vars, base): MdaSettings {
     return {
@@ -95,6 +101,7 @@ export const mdaConfigSection = defineSection({
         releasedGraceSeconds: vars.MDA_RELEASED_BLOB_GRACE_SECONDS,
         unclaimedGraceSeconds: vars.MDA_UNCLAIMED_BLOB_GRACE_SECONDS,
         fenceSeconds: vars.MDA_COLLECTED_BLOB_FENCE_SECONDS,
+        decisionRetentionDays: vars.MDA_DECISION_RETENTION_DAYS,
       },
     };
   },

@@ -4,7 +4,7 @@ import type { Directory } from '@correo/directory';
 import type { MailboxChangeFeed } from '@correo/notify';
 import { decodeMailAccepted, timestampDate } from '@correo/proto';
 import type { MailAccepted } from '@correo/proto';
-import { deliverManyToMailboxes, recordRejection } from '@correo/store';
+import { deliverManyToMailboxes, recordDecisions, recordRejection } from '@correo/store';
 import { targetMailbox } from './filing.js';
 import type {
   DeliveryOutcome,
@@ -138,6 +138,8 @@ async function prepare(
 
   // Parsed once for all recipients; the raw bytes stay in the one blob they all share.
   const facts: MessageFacts = await readMessageFacts(ctx.blobs, event);
+  const mailbox = targetMailbox(event);
+  if (mailbox === 'Junk') await recordJunkFiling(ctx, planned, facts);
   const { copies, redirects } = await filedCopies(
     ctx,
     scripts,
@@ -145,7 +147,7 @@ async function prepare(
     event,
     plan.local,
     facts,
-    targetMailbox(event),
+    mailbox,
   );
   await publishRedirects(ctx, planned.log, event, planned.headers, redirects);
   const body = planned.databaseBody;
@@ -154,6 +156,46 @@ async function prepare(
     deliveries: copies.map((c) => (body ? { ...c.delivery, body } : c.delivery)),
     owners: copies.map((c) => c.target),
   };
+}
+
+/**
+ * DMARC quarantine is a decision like an SMTP refusal (docs/spam.md): recorded for admin-api's
+ * GET /v1/decisions, logged and counted. A redelivered event may record it again (harmless: it is a
+ * record of why, not a count of messages).
+ */
+async function recordJunkFiling(
+  ctx: EventContext,
+  planned: PlannedEvent,
+  facts: MessageFacts,
+): Promise<void> {
+  const { event, plan, log } = planned;
+  const dmarc = event.authenticationResults?.results.find((r) => r.method === 'dmarc');
+  const domain = dmarc?.properties['header.from'] ?? '';
+  const policy = dmarc?.properties['policy.dmarc'] ?? '';
+  const detail = `DMARC ${dmarc?.result ?? 'fail'} for ${domain || 'the From domain'} (p=${policy}): filed to Junk`;
+  mdaMetrics.decisions.inc({ outcome: 'junk', reason: 'dmarc-quarantine' });
+  log.info({ reason: 'dmarc-quarantine', detail }, 'filed to Junk');
+  try {
+    await recordDecisions(ctx.pool, [
+      {
+        service: 'mda',
+        stage: 'delivery',
+        outcome: 'junk',
+        reason: 'dmarc-quarantine',
+        detail,
+        clientIp: event.clientIp,
+        helo: event.helo,
+        mailFrom: event.mailFrom,
+        recipients: plan.local.map((target) => target.recipient),
+        messageId: facts.messageId ?? undefined,
+        eventId: event.eventId,
+        symbols: { DMARC_POLICY: policy },
+      },
+    ]);
+  } catch (error) {
+    // The record explains the filing; losing it must not stop the delivery.
+    log.warn({ err: error }, 'decision not recorded');
+  }
 }
 
 async function reportOutcomes(ctx: EventContext, p: PreparedEvent, outcomes: DeliveryOutcome[]) {

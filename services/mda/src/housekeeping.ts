@@ -1,13 +1,14 @@
 import type { BlobStore } from '@correo/blobs';
 import type { Bus } from '@correo/bus';
-import { collectBlobs, recordUnclaimedBlobs } from '@correo/store';
+import { collectBlobs, pruneDecisions, recordUnclaimedBlobs } from '@correo/store';
 import type { BlobCollectionPolicy, Pool } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
 import { mdaMetrics } from './metrics.js';
 
 /*
  * The mda's periodic erasure work (docs/security.md, "Erasure of message bodies"): delete the bytes of
- * blobs no row refers to any more, and prune bus rows every consumer group has consumed. It lives in
+ * blobs no row refers to any more, prune bus rows every consumer group has consumed, and delete the
+ * spam and abuse decisions past their retention (docs/spam.md). It lives in
  * the mda because the mda already holds the store, the blobs and the bus, and runs in every
  * deployment (the all-in-one included).
  */
@@ -17,6 +18,8 @@ export interface HousekeepingSettings extends BlobCollectionPolicy {
   intervalSeconds: number;
   /** Seconds between two listings of the whole blob store in search of unclaimed blobs. */
   scanIntervalSeconds: number;
+  /** The spam and abuse decisions (migrations/0330) are deleted after this many days. */
+  decisionRetentionDays: number;
 }
 
 export interface HousekeepingRun {
@@ -25,6 +28,7 @@ export interface HousekeepingRun {
   blobsCollected: number;
   unclaimedFound: number;
   busMessagesPruned: number;
+  decisionsPruned: number;
 }
 
 export interface Housekeeping {
@@ -57,7 +61,8 @@ export function startHousekeeping(deps: {
       const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
         HOUSEKEEPING_LOCK,
       ]);
-      if (!rows[0]?.locked) return { ran: false, blobsCollected: 0, unclaimedFound: 0, busMessagesPruned: 0 };
+      if (!rows[0]?.locked)
+        return { ran: false, blobsCollected: 0, unclaimedFound: 0, busMessagesPruned: 0, decisionsPruned: 0 };
       try {
         let unclaimedFound = 0;
         if (scan) {
@@ -66,7 +71,17 @@ export function startHousekeeping(deps: {
         }
         const collection = await collectBlobs(pool, blobs, settings);
         const busMessagesPruned = await bus.pruneConsumed();
-        return { ran: true, blobsCollected: collection.collected.length, unclaimedFound, busMessagesPruned };
+        const decisionsPruned = await pruneDecisions(
+          pool,
+          new Date(Date.now() - settings.decisionRetentionDays * 86_400_000),
+        );
+        return {
+          ran: true,
+          blobsCollected: collection.collected.length,
+          unclaimedFound,
+          busMessagesPruned,
+          decisionsPruned,
+        };
       } finally {
         // A connection that could not give the session lock back must not return to the pool holding it.
         await client.query('SELECT pg_advisory_unlock($1)', [HOUSEKEEPING_LOCK]).catch(() => (broken = true));
@@ -86,7 +101,12 @@ export function startHousekeeping(deps: {
           mdaMetrics.blobsCollected.inc(result.blobsCollected);
           mdaMetrics.busMessagesPruned.inc(result.busMessagesPruned);
           mdaMetrics.housekeepingLastSuccess.setToCurrentTime();
-          if (result.blobsCollected || result.unclaimedFound || result.busMessagesPruned)
+          if (
+            result.blobsCollected ||
+            result.unclaimedFound ||
+            result.busMessagesPruned ||
+            result.decisionsPruned
+          )
             logger.info(result, 'housekeeping');
         }
         return result;

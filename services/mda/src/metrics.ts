@@ -46,6 +46,11 @@ export const mdaMetrics = {
     name: 'correo_housekeeping_last_success_timestamp_seconds',
     help: 'When housekeeping last completed: erasure is late when this falls behind the interval.',
   }),
+  decisions: metrics.counter<'outcome' | 'reason'>({
+    name: 'correo_mda_decisions_total',
+    help: 'Filing decisions the mda recorded (GET /v1/decisions), by outcome (junk) and reason (dmarc-quarantine).',
+    labelNames: ['outcome', 'reason'],
+  }),
 };
 
 // Every reason starts at 0, so the rejection panels show a flat line rather than "No data" on

@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createProvisioning } from '@correo/directory';
-import { expungeMessages } from '@correo/store';
+import { expungeMessages, listDecisions, recordDecisions } from '@correo/store';
+import { housekeepingDefaults } from '../src/config.js';
 import { writerFor } from '@correo/store/testing';
 import { eventually, uniqueName } from '@correo/testkit';
 import { MdaTestStack } from './helpers/stack.js';
@@ -87,6 +88,31 @@ export function erasureScenarios(kind: StackKind): void {
         [orphan.key],
       );
       await gone(orphan.key);
+    });
+
+    test('decisions past their retention are deleted by housekeeping; recent ones stay', async () => {
+      const ip = `192.0.2.${Math.floor(Math.random() * 250) + 1}`;
+      const decision = (at: Date, reason: string) => ({
+        at,
+        service: 'smtp-ingress' as const,
+        stage: 'rcpt' as const,
+        outcome: 'rejected' as const,
+        reason,
+        detail: '550 5.1.1',
+        clientIp: ip,
+      });
+      const days = housekeepingDefaults.decisionRetentionDays;
+      await recordDecisions(stack.pool, [
+        decision(new Date(Date.now() - (days + 1) * 86_400_000), 'old'),
+        decision(new Date(), 'recent'),
+      ]);
+      const run = await stack.mda!.housekeeping.runOnce();
+      assert.ok(run.decisionsPruned >= 1);
+      const kept = await listDecisions(stack.pool, { tenantId: null }, { clientIp: ip, limit: 10 });
+      assert.deepEqual(
+        kept.map((d) => d.reason),
+        ['recent'],
+      );
     });
 
     if (kind === 'embedded') {

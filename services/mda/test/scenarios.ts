@@ -31,6 +31,7 @@ import { MdaTestStack, acceptedEvent } from './helpers/stack.js';
 import type { StackKind } from '@correo/testkit/stack';
 import type { Collector } from './helpers/stack.js';
 import { deliveredRows, outcomeCount, rejections } from './helpers/rows.js';
+import { listDecisions } from '@correo/store';
 
 /** The mda's delivery behaviour, run once per stack (embedded and distributed backends). */
 export function deliveryScenarios(kind: StackKind): void {
@@ -100,15 +101,31 @@ export function deliveryScenarios(kind: StackKind): void {
           authenticationResults: dmarc(result, policy),
         });
         await settled(eventId, 1);
-        return deliveredRows(stack.pool, eventId);
+        return { rows: await deliveredRows(stack.pool, eventId), eventId };
       };
-      const [quarantined] = await send('fail', 'quarantine');
+      const quarantine = await send('fail', 'quarantine');
+      const [quarantined] = quarantine.rows;
       assert.equal(quarantined?.mailbox_name, 'Junk');
       assert.equal(quarantined?.account_id, accountId);
-      const [passed] = await send('pass', 'quarantine');
+      // The filing is a recorded decision (admin-api GET /v1/decisions): why this went to Junk.
+      const decisions = await listDecisions(
+        stack.pool,
+        { tenantId: null },
+        { eventId: quarantine.eventId, limit: 10 },
+      );
+      assert.deepEqual(
+        decisions.map((x) => [x.stage, x.outcome, x.reason, x.recipients, x.messageId !== null]),
+        [['delivery', 'junk', 'dmarc-quarantine', [`carol@${d}`], true]],
+      );
+      assert.match(decisions[0]!.detail, /DMARC fail for q\.test \(p=quarantine\): filed to Junk/);
+      const [passed] = (await send('pass', 'quarantine')).rows;
       assert.equal(passed?.mailbox_name, 'INBOX');
-      const [noPolicy] = await send('fail', 'none');
-      assert.equal(noPolicy?.mailbox_name, 'INBOX');
+      const none = await send('fail', 'none');
+      assert.equal(none.rows[0]?.mailbox_name, 'INBOX');
+      assert.deepEqual(
+        await listDecisions(stack.pool, { tenantId: null }, { eventId: none.eventId, limit: 10 }),
+        [],
+      );
     });
 
     test('an exact account gets the message in INBOX with everything IMAP needs', async () => {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { createLoginLimiter, LoginPolicy } from '@correo/auth';
-import type { AccountRef, Directory } from '@correo/directory';
+import type { AccountRef } from '@correo/directory';
 import { createMemoryLimits, MemoryLimitsState } from '@correo/limits';
 import type { Limits } from '@correo/limits';
 import { createLogger } from '@correo/telemetry';
-import { RecordingClock } from '@correo/testkit';
+import { oneAccountDirectory, RecordingClock } from '@correo/testkit';
 import { createMaildropLocks } from '../src/maildrop-lock.js';
 import { Pop3Session } from '../src/session.js';
 import type { SessionAction, SessionDeps } from '../src/session.js';
@@ -15,16 +15,7 @@ const ADDRESS = 'reader@pop.test';
 const PASSWORD = 'correct horse battery staple';
 const ACCOUNT: AccountRef = { accountId: '42', tenantId: '7', address: ADDRESS };
 
-/**
- * The directory's login half for one account (the Postgres directory and its argon2 hashes have their
- * own tests): the right password gives the account, anything else null.
- */
-const directory: Pick<Directory, 'loginKey' | 'authenticate'> = {
-  loginKey: async (login) =>
-    login.toLowerCase() === ADDRESS ? `account:${ACCOUNT.accountId}` : `address:${login}`,
-  authenticate: async (login, password) =>
-    login.toLowerCase() === ADDRESS && password === PASSWORD ? ACCOUNT : null,
-};
+const directory = oneAccountDirectory(ACCOUNT, PASSWORD);
 
 /** One POP3 session without a socket: lines in through handle(), replies kept as text. */
 class Pop3Driver {

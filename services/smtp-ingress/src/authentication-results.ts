@@ -43,13 +43,15 @@ function fold(text: string): string {
  * so nothing downstream (mda rules, webmail) trusts results a sender forged. The same for
  * ARC-Authentication-Results (RFC 8617 4.1.1: `i=<n>;` then the authserv-id): we seal no ARC set, so one
  * naming us is forged too. Runs on every listener whatever the sender checks do. `headerBlock` is latin1
- * text with CRLF line ends; fields of other authserv-ids stay.
+ * text with CRLF line ends; fields of other authserv-ids stay. X-Correo-Sender-Checks is ours alone
+ * (session-checks.ts): any copy the client sent goes.
  */
 export function withoutForgedAuthenticationResults(headerBlock: string, authservId: string): string {
   const fields = headerBlock.match(/[^\r\n]*\r\n(?:[ \t][^\r\n]*\r\n)*/g) ?? [];
   const consumed = fields.join('').length;
   const id = authservId.toLowerCase();
   const kept = fields.filter((field) => {
+    if (/^x-correo-sender-checks[ \t]*:/i.test(field)) return false;
     const plain = /^authentication-results[ \t]*:([\s\S]*)$/i.exec(field);
     if (plain) return claimedAuthservId(plain[1]!) !== id;
     const arc = /^arc-authentication-results[ \t]*:([\s\S]*)$/i.exec(field);

@@ -1,5 +1,16 @@
 import { hostname as osHostname, tmpdir } from 'node:os';
-import { defineSection, dnsServerList, flag, integer, optionalText, port, text } from '@correo/config';
+import {
+  cidrList,
+  defineSection,
+  dnsServerList,
+  domainList,
+  flag,
+  integer,
+  oneOf,
+  optionalText,
+  port,
+  text,
+} from '@correo/config';
 
 /**
  * smtp-ingress's own variables (SMTP_*). Defaults are the production ones; the all-in-one sets the
@@ -36,6 +47,27 @@ export const smtpIngressSection = defineSection({
     SMTP_DNS_CACHE_MAX_ENTRIES: integer({ min: 1, max: 10000000, default: 10000 }),
     SMTP_SPOOL_DIR: text(tmpdir()),
     SMTP_INLINE_BODY_BYTES: integer({ min: 0, max: 512 * 1024, default: 128 * 1024 }),
+    // Spam and abuse defence at connect, MAIL and RCPT (docs/spam.md); 0 turns a limit off.
+    SMTP_CONNECTIONS_PER_IP_PER_HOUR: integer({ min: 0, max: 100000000, default: 3000 }),
+    SMTP_CONNECTIONS_PER_BLOCK_PER_MINUTE: integer({ min: 0, max: 100000000, default: 1000 }),
+    SMTP_CONNECTIONS_PER_BLOCK_PER_HOUR: integer({ min: 0, max: 100000000, default: 20000 }),
+    SMTP_MESSAGES_PER_IP_PER_MINUTE: integer({ min: 0, max: 100000000, default: 120 }),
+    SMTP_MESSAGES_PER_IP_PER_HOUR: integer({ min: 0, max: 100000000, default: 2000 }),
+    SMTP_MESSAGES_PER_BLOCK_PER_MINUTE: integer({ min: 0, max: 100000000, default: 600 }),
+    SMTP_MESSAGES_PER_BLOCK_PER_HOUR: integer({ min: 0, max: 100000000, default: 10000 }),
+    SMTP_RECIPIENTS_PER_ACCOUNT_PER_HOUR: integer({ min: 0, max: 100000000, default: 1000 }),
+    SMTP_DECISIONS_PER_IP_PER_MINUTE: integer({ min: 0, max: 1000000, default: 20 }),
+    SMTP_GREYLISTING: flag(false),
+    SMTP_GREYLIST_DELAY_SECONDS: integer({ min: 0, max: 86400, default: 300 }),
+    SMTP_GREYLIST_RETRY_WINDOW_SECONDS: integer({ min: 60, max: 30 * 86400, default: 2 * 86400 }),
+    SMTP_GREYLIST_PASS_TTL_SECONDS: integer({ min: 60, max: 365 * 86400, default: 35 * 86400 }),
+    SMTP_GREYLIST_ALLOW_NETWORKS: cidrList(),
+    SMTP_GREYLIST_ALLOW_SENDER_DOMAINS: domainList(),
+    SMTP_DNSBL_ZONES: domainList(),
+    SMTP_DNSWL_ZONES: domainList(),
+    SMTP_DNSBL_MODE: oneOf(['reject', 'score'] as const).default('reject'),
+    SMTP_DNSBL_SCORE: integer({ min: 0, max: 100, default: 5 }),
+    SMTP_HELO_CHECKS: flag(true),
   },
   check(vars) {
     const issues: { variable: string; expected: string }[] = [];
@@ -89,6 +121,32 @@ export const smtpIngressSection = defineSection({
         dnsCacheMaxEntries: vars.SMTP_DNS_CACHE_MAX_ENTRIES,
         spoolDir: vars.SMTP_SPOOL_DIR,
       },
+      abuse: {
+        connectionsPerIpPerHour: vars.SMTP_CONNECTIONS_PER_IP_PER_HOUR,
+        connectionsPerBlockPerMinute: vars.SMTP_CONNECTIONS_PER_BLOCK_PER_MINUTE,
+        connectionsPerBlockPerHour: vars.SMTP_CONNECTIONS_PER_BLOCK_PER_HOUR,
+        messagesPerIpPerMinute: vars.SMTP_MESSAGES_PER_IP_PER_MINUTE,
+        messagesPerIpPerHour: vars.SMTP_MESSAGES_PER_IP_PER_HOUR,
+        messagesPerBlockPerMinute: vars.SMTP_MESSAGES_PER_BLOCK_PER_MINUTE,
+        messagesPerBlockPerHour: vars.SMTP_MESSAGES_PER_BLOCK_PER_HOUR,
+        recipientsPerAccountPerHour: vars.SMTP_RECIPIENTS_PER_ACCOUNT_PER_HOUR,
+        decisionsPerIpPerMinute: vars.SMTP_DECISIONS_PER_IP_PER_MINUTE,
+        greylisting: {
+          enabled: vars.SMTP_GREYLISTING,
+          delayMs: vars.SMTP_GREYLIST_DELAY_SECONDS * 1000,
+          retryWindowMs: vars.SMTP_GREYLIST_RETRY_WINDOW_SECONDS * 1000,
+          passTtlMs: vars.SMTP_GREYLIST_PASS_TTL_SECONDS * 1000,
+          allowNetworks: vars.SMTP_GREYLIST_ALLOW_NETWORKS,
+          allowSenderDomains: vars.SMTP_GREYLIST_ALLOW_SENDER_DOMAINS,
+        },
+        dnsbl: {
+          zones: vars.SMTP_DNSBL_ZONES,
+          allowZones: vars.SMTP_DNSWL_ZONES,
+          mode: vars.SMTP_DNSBL_MODE,
+          score: vars.SMTP_DNSBL_SCORE,
+        },
+        heloChecks: vars.SMTP_HELO_CHECKS,
+      },
     };
   },
 });
@@ -134,6 +192,50 @@ export interface SmtpIngressConfig {
   inlineBodyBytes: number;
   /** SPF, DKIM and DMARC of mail arriving on the MX listener (submission is authenticated instead). */
   senderAuthentication: SenderAuthenticationConfig;
+  /** Rate limits, greylisting, DNSBL/DNSWL and HELO/rDNS checks (docs/spam.md). */
+  abuse: AbuseDefenceConfig;
+}
+
+/** Every count is across pods (limits port); 0 turns that limit off. A block is a /24 (IPv6: /64). */
+export interface AbuseDefenceConfig {
+  connectionsPerIpPerHour: number;
+  connectionsPerBlockPerMinute: number;
+  connectionsPerBlockPerHour: number;
+  /** MAIL FROM transactions of unauthenticated (MX) clients. */
+  messagesPerIpPerMinute: number;
+  messagesPerIpPerHour: number;
+  messagesPerBlockPerMinute: number;
+  messagesPerBlockPerHour: number;
+  /** RCPT TO accepted per authenticated account (submission). */
+  recipientsPerAccountPerHour: number;
+  /** Refusals recorded (mail_decisions) per client address per minute; the metric counts every one. */
+  decisionsPerIpPerMinute: number;
+  greylisting: GreylistingConfig;
+  dnsbl: DnsListConfig;
+  /** HELO and reverse-DNS sanity as a score (never a refusal), on the MX listener. */
+  heloChecks: boolean;
+}
+
+export interface GreylistingConfig {
+  enabled: boolean;
+  /** A triplet retried this long after its first attempt passes. */
+  delayMs: number;
+  /** How long a first attempt is remembered, waiting for its retry. */
+  retryWindowMs: number;
+  /** How long a passed triplet passes without delay. */
+  passTtlMs: number;
+  allowNetworks: string[];
+  allowSenderDomains: string[];
+}
+
+export interface DnsListConfig {
+  /** Block lists asked with the reversed client address at connect. */
+  zones: string[];
+  /** Allow lists: a listed client is not greylisted nor refused by a block list. */
+  allowZones: string[];
+  /** reject: 554 5.7.1 at connect; score: a sender-check symbol for the spam verdict. */
+  mode: 'reject' | 'score';
+  score: number;
 }
 
 export interface SenderAuthenticationConfig {

@@ -5,3 +5,6 @@ export type { ListenerName } from './listener.js';
 export { smtpIngressSection } from './config.js';
 export type { SmtpIngressConfig } from './config.js';
 export { MAIL_ACCEPTED_TOPIC } from './message-intake.js';
+export { createDecisionWriter } from './decisions.js';
+export { senderChecks, senderCheckScore } from './session-checks.js';
+export type { SenderCheck, SessionChecks } from './session-checks.js';

@@ -3,7 +3,10 @@ import type { LeaseTiming } from '@correo/limits';
 import type { SMTPServer } from 'smtp-server';
 import type { TlsMaterial } from '@correo/tls';
 import type { SmtpIngressConfig } from './config.js';
+import { noDecisionLog, type DecisionLog } from '@correo/store';
+import { AbuseDefence } from './abuse-defence.js';
 import { ConnectionGuard } from './connection-guard.js';
+import { IngressDecisions } from './decisions.js';
 import type { IngressBackends } from './ingress-backends.js';
 import { createDnsLookup } from './dns-resolver.js';
 import { createListener, type ListenerName } from './listener.js';
@@ -19,6 +22,8 @@ export interface SmtpIngressDeps extends IngressBackends {
   trustedProxies?: readonly string[];
   /** How long a killed pod's connections still count, how long an accept waits for `limits`. */
   leaseTiming?: LeaseTiming;
+  /** Where refusals and other decisions are recorded (a DecisionWriter on the store); default: nowhere. */
+  decisions?: DecisionLog;
 }
 
 export interface SmtpIngress {
@@ -26,6 +31,8 @@ export interface SmtpIngress {
   ports: Record<ListenerName, number>;
   /** Stops accepting, lets open sessions finish for config.shutdownTimeoutMs, then cuts them. */
   close(): Promise<void>;
+  /** Waits until the decisions made so far are recorded (GET /v1/decisions). */
+  flushDecisions(): Promise<void>;
   /** A renewed certificate (watchTlsMaterial): new connections and STARTTLS get it, open ones keep theirs. */
   updateTls(material: TlsMaterial): void;
 }
@@ -36,6 +43,9 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
   const guard = new ConnectionGuard({
     maxPerIp: config.maxConnectionsPerIp,
     perIpPerMinute: config.connectionsPerIpPerMinute,
+    perIpPerHour: config.abuse.connectionsPerIpPerHour,
+    perBlockPerMinute: config.abuse.connectionsPerBlockPerMinute,
+    perBlockPerHour: config.abuse.connectionsPerBlockPerHour,
     limits: deps.limits,
     leaseTiming: deps.leaseTiming,
     logger: deps.logger,
@@ -44,18 +54,30 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
   const loginPolicy =
     deps.loginPolicy ?? new LoginPolicy(createLoginLimiter(deps.limits), { logger: deps.logger });
   const checks = config.senderAuthentication;
+  // One resolver (and cache) for SPF/DKIM/DMARC, the DNS lists and the HELO/rDNS checks.
+  const resolver = createDnsLookup({
+    servers: checks.dnsServers,
+    timeoutMs: checks.dnsTimeoutMs,
+    cacheTtlMs: checks.dnsCacheTtlMs,
+    cacheMaxEntries: checks.dnsCacheMaxEntries,
+  });
   const senderAuthentication = checks.enabled
-    ? {
-        resolver: createDnsLookup({
-          servers: checks.dnsServers,
-          timeoutMs: checks.dnsTimeoutMs,
-          cacheTtlMs: checks.dnsCacheTtlMs,
-          cacheMaxEntries: checks.dnsCacheMaxEntries,
-        }),
-        dmarcReject: checks.dmarcReject,
-        spoolDir: checks.spoolDir,
-      }
+    ? { resolver, dmarcReject: checks.dmarcReject, spoolDir: checks.spoolDir }
     : undefined;
+  const decisions = new IngressDecisions({
+    log: deps.decisions ?? noDecisionLog,
+    limits: deps.limits,
+    perIpPerMinute: config.abuse.decisionsPerIpPerMinute,
+    logger: deps.logger.child({ component: 'decisions' }),
+  });
+  const defence = new AbuseDefence({
+    config,
+    directory: deps.directory,
+    limits: deps.limits,
+    lookup: resolver,
+    decisions,
+    logger: deps.logger,
+  });
   const names: ListenerName[] = ['mx', 'submission', 'submissions'];
   const started: { name: ListenerName; server: SMTPServer; port: number }[] = [];
   try {
@@ -69,6 +91,8 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
         senderAuthentication,
         loginPolicy,
         trustedProxies: deps.trustedProxies ?? [],
+        defence,
+        decisions,
       });
       const port = await listen(server, config.ports[name], config.bindHost);
       started.push({ name, server, port });
@@ -87,9 +111,12 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
   return {
     ports,
     close() {
-      closing ??= Promise.all(started.map(({ server }) => closeServer(server))).then(() => guard.close());
+      closing ??= Promise.all(started.map(({ server }) => closeServer(server)))
+        .then(() => guard.close())
+        .then(() => decisions.flush());
       return closing;
     },
+    flushDecisions: () => decisions.flush(),
     updateTls(material) {
       for (const { server } of started)
         server.updateSecureContext({ key: material.key, cert: material.cert });

@@ -1,14 +1,18 @@
 import { frontProxyHeaders } from '@correo/line-server';
-import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
+import type { DecisionStage } from '@correo/store';
 import { loginNameTooLong, MAX_LOGIN_NAME_BYTES, type LoginPolicy } from '@correo/auth';
 import type { AccountRef } from '@correo/directory';
+import type { AbuseDefence } from './abuse-defence.js';
 import type { SmtpIngressConfig } from './config.js';
+import type { DecisionFacts, IngressDecisions } from './decisions.js';
 import { installConnectionHooks } from './connection-hooks.js';
 import type { ConnectionGuard } from './connection-guard.js';
 import { checkRecipient, checkSender, type ListenerKind } from './envelope-policy.js';
 import type { IngressBackends } from './ingress-backends.js';
 import { receiveMessage, type SenderAuthenticationContext } from './message-intake.js';
 import { ingressMetrics } from './metrics.js';
+import { senderChecks, senderChecksHeader } from './session-checks.js';
 import { SmtpReply, replies } from './smtp-reply.js';
 
 /** mx: port 25 role; submission: 587 (STARTTLS); submissions: 465 (implicit TLS). */
@@ -26,26 +30,36 @@ export interface ListenerSetup {
   loginPolicy: LoginPolicy;
   /** Load balancers whose PROXY header (v1 or v2) names the client (PROXY_TRUSTED_CIDRS). */
   trustedProxies: readonly string[];
+  /** Limits, greylisting, DNS lists, HELO/rDNS checks at connect, MAIL and RCPT. */
+  defence: AbuseDefence;
+  /** Where every refusal is counted, logged and recorded (GET /v1/decisions). */
+  decisions: IngressDecisions;
 }
 
 /** One smtp-server instance with correo's policy; not yet listening. */
 export function createListener(setup: ListenerSetup): SMTPServer {
-  const { name, config, backends, guard, topic, loginPolicy } = setup;
+  const { name, config, backends, guard, topic, loginPolicy, defence, decisions } = setup;
   const { logger, directory } = backends;
   const kind: ListenerKind = name === 'mx' ? 'mx' : 'submission';
   const log = logger.child({ listener: name });
 
-  const refuse = (reply: SmtpReply) => {
+  const refuse = (
+    reply: SmtpReply,
+    stage: DecisionStage,
+    session: SMTPServerSession,
+    facts?: DecisionFacts,
+  ) => {
     ingressMetrics.messagesRejected.inc({ listener: name, reason: reply.reason });
     ingressMetrics.refusalsByCode.inc({
       listener: name,
       code: `${reply.responseCode} ${reply.enhancedCode}`,
     });
     if (reply.reason === 'backend_error') log.error({ err: reply.cause }, reply.message);
+    decisions.refused(name, stage, reply, session, facts);
     return reply;
   };
-  const asReply = (error: unknown) =>
-    refuse(error instanceof SmtpReply ? error : replies.backendFailure(error));
+  const asReply = (error: unknown, stage: DecisionStage, session: SMTPServerSession, facts?: DecisionFacts) =>
+    refuse(error instanceof SmtpReply ? error : replies.backendFailure(error), stage, session, facts);
 
   const options: SMTPServerOptions = {
     name: config.hostname,
@@ -63,7 +77,8 @@ export function createListener(setup: ListenerSetup): SMTPServer {
     allowInsecureAuth: false,
     disableReverseLookup: true,
     maxClients: config.maxConnections,
-    maxRecipients: config.maxRecipients,
+    // Counted in onRcptTo (abuse-defence.ts), where the refusal is recorded like every other one.
+    maxRecipients: 0,
     maxCommandLength: config.maxCommandLength,
     socketTimeout: config.idleTimeoutMs,
     // smtp-server reads the v1 line frontProxyHeaders hands it for every connection (see below).
@@ -72,17 +87,31 @@ export function createListener(setup: ListenerSetup): SMTPServer {
     logger: false,
 
     onConnect(session, callback) {
-      guard.admit(session.id, session.remoteAddress).then(
+      const admit = async (): Promise<SmtpReply | null> => {
+        const refusal = await guard.admit(session.id, session.remoteAddress);
+        if (refusal) return refusal;
+        try {
+          const listed = await defence.atConnect(kind, session);
+          // Admitted by the guard, refused by a DNS list: the slot goes back now.
+          if (listed) guard.release(session.id);
+          return listed;
+        } catch (error) {
+          guard.release(session.id);
+          throw error;
+        }
+      };
+      admit().then(
         (refusal) => {
           if (refusal) {
             ingressMetrics.connectionsRefused.inc({ listener: name, reason: refusal.reason });
+            decisions.refused(name, 'connect', refusal, session);
             return callback(refusal);
           }
           ingressMetrics.connections.inc({ listener: name });
           ingressMetrics.activeConnections.inc({ listener: name });
           callback();
         },
-        (error: unknown) => callback(asReply(error)),
+        (error: unknown) => callback(asReply(error, 'connect', session)),
       );
     },
 
@@ -129,17 +158,23 @@ export function createListener(setup: ListenerSetup): SMTPServer {
     },
 
     onMailFrom(address, session, callback) {
-      checkSender(kind, address, session, directory).then(
-        () => callback(),
-        (error: unknown) => callback(asReply(error)),
-      );
+      checkSender(kind, address, session, directory)
+        .then(() => defence.atMail(kind, session))
+        .then(
+          () => callback(),
+          (error: unknown) => callback(asReply(error, 'mail', session, { mailFrom: address.address })),
+        );
     },
 
-    onRcptTo(address, _session, callback) {
-      checkRecipient(kind, address, config.hostname, directory).then(
-        () => callback(),
-        (error: unknown) => callback(asReply(error)),
-      );
+    onRcptTo(address, session, callback) {
+      Promise.resolve()
+        .then(() => defence.checkRecipientCount(session, address))
+        .then(() => checkRecipient(kind, address, config.hostname, directory))
+        .then(() => defence.atRcpt(kind, session, address))
+        .then(
+          () => callback(),
+          (error: unknown) => callback(asReply(error, 'rcpt', session, { recipient: address.address })),
+        );
     },
 
     onData(stream, session, callback) {
@@ -155,6 +190,7 @@ export function createListener(setup: ListenerSetup): SMTPServer {
         kind,
         directory,
         senderAuthentication: kind === 'mx' ? setup.senderAuthentication : undefined,
+        senderChecksHeader: senderChecksHeader(senderChecks(session)),
         watchData: (data) => hooks.watchData(session.id, data),
       }).then(
         (accepted) => {
@@ -174,7 +210,7 @@ export function createListener(setup: ListenerSetup): SMTPServer {
           );
           callback(null, `2.0.0 Ok: queued as ${accepted.eventId}`);
         },
-        (error: unknown) => callback(asReply(error)),
+        (error: unknown) => callback(asReply(error, 'data', session)),
       );
     },
   };

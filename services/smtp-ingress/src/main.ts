@@ -6,6 +6,7 @@ import { createMailPathDirectory } from '@correo/directory';
 import { retryUntilDone, runService } from '@correo/runtime';
 import { loadTlsMaterial, reloadTlsOnRenewal } from '@correo/tls';
 import { smtpIngressSection } from './config.js';
+import { createDecisionWriter } from './decisions.js';
 import { startSmtpIngress } from './ingress.js';
 import { MAIL_ACCEPTED_TOPIC } from './message-intake.js';
 
@@ -45,6 +46,7 @@ await runService({
       tls,
       trustedProxies: config.proxy.trustedCidrs,
       leaseTiming: config.limits.leases,
+      decisions: createDecisionWriter(backends.pool, logger),
     });
     const certificateWatch = reloadTlsOnRenewal(tlsOptions, tls, [ingress], logger);
     const host = config.smtp.bindHost;

@@ -48,6 +48,8 @@ export interface IntakeContext {
   senderAuthentication?: SenderAuthenticationContext;
   /** Sees the DATA bytes as they arrive (the minimum transfer rate), without consuming them. */
   watchData?: (data: Readable) => void;
+  /** X-Correo-Sender-Checks with its CRLF, or '' (session-checks.ts). */
+  senderChecksHeader?: string;
 }
 
 export interface SenderAuthenticationContext {
@@ -101,7 +103,7 @@ async function receiveInSpan(
   const account = session.user as AccountRef | undefined;
   const recipients = session.envelope.rcptTo.map((rcpt) => rcpt.address);
 
-  const received = receivedHeader({
+  const receivedField = receivedHeader({
     helo: session.hostNameAppearsAs || '',
     clientIp: session.remoteAddress,
     clientHostname: session.clientHostname || `[${session.remoteAddress}]`,
@@ -112,6 +114,8 @@ async function receiveInSpan(
     tls: session.tlsOptions ? `${session.tlsOptions.version} ${session.tlsOptions.name}` : undefined,
     receivedAt,
   });
+  // Our findings about the client (abuse-defence.ts) go on top with the Received header.
+  const received = receivedField + (context.senderChecksHeader ?? '');
   const complete =
     context.kind === 'submission'
       ? (header: string) =>

@@ -81,6 +81,44 @@ export const replies = {
       'Too many connections from your address, try again later',
       'too_many_connections',
     ),
+  /** A rate limit of rate-windows.ts at connect; `limit` names it ('block-connections-minute'). */
+  connectionRateLimited: (limit: string) =>
+    new SmtpReply(
+      421,
+      '4.7.0',
+      `Too many connections from your ${limit.startsWith('block') ? 'network' : 'address'}, try again later`,
+      `limit:${limit}`,
+    ),
+  messageRateLimited: (limit: string) =>
+    new SmtpReply(
+      451,
+      '4.7.1',
+      `Too many messages from your ${limit.startsWith('block') ? 'network' : 'address'}, try again later`,
+      `limit:${limit}`,
+    ),
+  accountRecipientsLimited: () =>
+    new SmtpReply(
+      452,
+      '4.5.3',
+      'Too many recipients from this account this hour, try again later',
+      'limit:account-recipients-hour',
+    ),
+  tooManyRecipients: (max: number) =>
+    new SmtpReply(
+      452,
+      '4.5.3',
+      `Too many recipients for one message (at most ${max})`,
+      'limit:message-recipients',
+    ),
+  greylisted: (seconds: number) =>
+    new SmtpReply(
+      451,
+      '4.7.1',
+      `Greylisted: this is a first attempt from your network, please try again in ${seconds} seconds`,
+      'greylisted',
+    ),
+  dnsBlocked: (ip: string, zone: string) =>
+    new SmtpReply(554, '5.7.1', `Service unavailable; client [${ip}] blocked using ${zone}`, 'dnsbl'),
   sessionTimeout: () =>
     new SmtpReply(421, '4.4.2', 'Session time limit exceeded, closing', 'session_timeout'),
   dataTooSlow: () => new SmtpReply(421, '4.4.2', 'Data arrives too slowly, closing', 'data_too_slow'),

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { loadConfig } from '@correo/config';
-import { createRedisLimits } from '@correo/limits';
 import { encodeProxyHeader } from '@correo/line-server';
-import { eventually, LineClient, testBackends, uniqueName } from '@correo/testkit';
-import { smtpIngressSection } from '../src/index.js';
+import { eventually, LineClient, uniqueName } from '@correo/testkit';
 import type { SmtpIngress } from '../src/index.js';
-import { startIngressFixture, testEnv, type IngressFixture } from './support/ingress-fixture.js';
+import { startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
 
 const listener = { address: '127.0.0.1', port: 25 };
 
@@ -15,8 +12,6 @@ const listener = { address: '127.0.0.1', port: 25 };
 describe('smtp-ingress: connections per address across two pods sharing Redis', () => {
   let fixture: IngressFixture;
   const keyPrefix = `${uniqueName('smtp-caps')}:`;
-  const started: SmtpIngress[] = [];
-  const limitsClients: Array<{ close(): Promise<void> }> = [];
   const sessions: LineClient[] = [];
 
   before(async () => {
@@ -24,19 +19,15 @@ describe('smtp-ingress: connections per address across two pods sharing Redis', 
   });
   after(async () => {
     for (const session of sessions) session.destroy();
-    await Promise.all(started.map((ingress) => ingress.close()));
-    await Promise.all(limitsClients.map((limits) => limits.close()));
     await fixture?.stop();
   });
 
   async function pod(): Promise<SmtpIngress> {
-    const limits = createRedisLimits({ url: testBackends().redisUrl, keyPrefix });
-    const config = loadConfig(testEnv({ SMTP_MAX_CONNECTIONS_PER_IP: '2' }), {
-      smtp: smtpIngressSection,
-    }).smtp;
-    const ingress = await fixture.startIngress({ config, limits, trustedProxies: ['127.0.0.0/8'] });
-    started.push(ingress);
-    limitsClients.push(limits);
+    const { ingress } = await fixture.startRedisPod(
+      keyPrefix,
+      { SMTP_MAX_CONNECTIONS_PER_IP: '2' },
+      { trustedProxies: ['127.0.0.0/8'] },
+    );
     return ingress;
   }
 

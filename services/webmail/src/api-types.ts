@@ -160,3 +160,55 @@ export interface ClientSetup {
   /** Where Thunderbird-style clients fetch the same by themselves. */
   autoconfigUrl: string;
 }
+
+/**
+ * The rules and vacation forms as the page edits them. The authority is libs/sieve's forms.ts (zod);
+ * these plain copies exist because the page's build cannot read that library, and routes/rules.ts
+ * fails to compile if the two drift apart.
+ */
+export interface RuleCondition {
+  /** `to` is To or Cc; `header` names its field in `header`. */
+  field: 'from' | 'to' | 'subject' | 'header';
+  header?: string | undefined;
+  match: 'contains' | 'is' | 'matches';
+  value: string;
+}
+
+export type RuleAction =
+  | { type: 'fileinto'; folder: string }
+  | { type: 'read' }
+  | { type: 'flag' }
+  | { type: 'discard' }
+  | { type: 'redirect'; address: string; copy: boolean }
+  | { type: 'stop' };
+
+export interface Rule {
+  name: string;
+  enabled: boolean;
+  match: 'all' | 'any';
+  conditions: RuleCondition[];
+  actions: RuleAction[];
+}
+
+export interface VacationForm {
+  enabled: boolean;
+  subject: string;
+  body: string;
+  days: number;
+  addresses: string[];
+  from: string;
+  start?: string | undefined;
+  end?: string | undefined;
+  zone?: string | undefined;
+}
+
+/** GET /api/sieve: the forms, and the whole active script for the "edit script" view. */
+export interface SieveForms {
+  rules: Rule[];
+  vacation: VacationForm | null;
+  /** The forms' section was changed by hand: saving a form replaces that section. */
+  edited: boolean;
+  /** The active script as the server holds it ('' when there is none). */
+  script: string;
+  scriptName: string;
+}

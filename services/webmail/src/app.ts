@@ -11,6 +11,7 @@ import { eventRoutes } from './routes/events.js';
 import { folderRoutes } from './routes/folders.js';
 import { messageRoutes } from './routes/messages.js';
 import { composeRoutes } from './routes/compose.js';
+import { rulesRoutes } from './routes/rules.js';
 import { sendRoutes } from './routes/send.js';
 import { settingsRoutes } from './routes/settings.js';
 import { sessionRoutes } from './routes/session.js';
@@ -165,6 +166,7 @@ export async function buildWebmail(options: WebmailOptions): Promise<Webmail> {
       settings: options.settings,
       clientSettings: options.autoconfig?.settings,
     });
+    await scope.register(rulesRoutes);
     await scope.register(eventRoutes);
   });
 

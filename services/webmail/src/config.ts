@@ -12,6 +12,9 @@ export const webmailSection = defineSection({
     WEBMAIL_IMAP_PORT: port({ default: 143 }),
     WEBMAIL_SUBMISSION_HOST: text('smtp-ingress'),
     WEBMAIL_SUBMISSION_PORT: port({ default: 587 }),
+    // ManageSieve (RFC 5804, STARTTLS like the others) for the rules and vacation views.
+    WEBMAIL_MANAGESIEVE_HOST: text('managesieve'),
+    WEBMAIL_MANAGESIEVE_PORT: port({ default: 4190 }),
     // A PEM file of certificates to trust for the gateways' STARTTLS, beside the system's CAs
     // (a private CA, or the self-signed certificate of a test setup).
     WEBMAIL_TLS_CA_FILE: optionalText(),
@@ -45,6 +48,7 @@ export const webmailSection = defineSection({
     port: vars.WEBMAIL_PORT,
     imap: { host: vars.WEBMAIL_IMAP_HOST, port: vars.WEBMAIL_IMAP_PORT },
     submission: { host: vars.WEBMAIL_SUBMISSION_HOST, port: vars.WEBMAIL_SUBMISSION_PORT },
+    managesieve: { host: vars.WEBMAIL_MANAGESIEVE_HOST, port: vars.WEBMAIL_MANAGESIEVE_PORT },
     tlsCaFile: vars.WEBMAIL_TLS_CA_FILE,
     tlsServername: vars.WEBMAIL_TLS_SERVERNAME,
     sessionIdleMs: vars.WEBMAIL_SESSION_IDLE_SECONDS * 1000,

@@ -9,6 +9,8 @@ import { encodeProxyHeader } from '@correo/line-server';
 export interface Gateways {
   imap: { host: string; port: number };
   submission: { host: string; port: number };
+  /** ManageSieve (RFC 5804) for the rules and vacation views; absent: those views say they are not offered. */
+  managesieve?: { host: string; port: number };
   /** PEM certificates trusted beside the system's CAs; the name the certificate is checked against. */
   tls: { ca?: string; servername?: string };
   /**

@@ -35,6 +35,7 @@ export async function startWebmail(options: {
   const gateways: Gateways = options.gateways ?? {
     imap: config.imap,
     submission: config.submission,
+    managesieve: config.managesieve,
     tls: {
       ...(config.tlsCaFile ? { ca: await readFile(config.tlsCaFile, 'utf8') } : {}),
       ...(config.tlsServername ? { servername: config.tlsServername } : {}),

@@ -3,7 +3,15 @@ import type { Logger } from 'pino';
 
 /** The body of every 4xx/5xx answer: a stable code for the front end, a sentence for the user. */
 export interface WebmailErrorBody {
-  error: { code: string; message: string };
+  error: { code: string; message: string; details?: ErrorDetail[] };
+}
+
+/** What is wrong with one field; `line`/`column` point into a text (a Sieve script's error). */
+export interface ErrorDetail {
+  field: string;
+  message: string;
+  line?: number;
+  column?: number;
 }
 
 export class WebmailError extends Error {
@@ -11,21 +19,22 @@ export class WebmailError extends Error {
     readonly statusCode: number,
     readonly code: string,
     message: string,
+    readonly details?: ErrorDetail[],
   ) {
     super(message);
     this.name = 'WebmailError';
   }
 }
 
-export function errorBody(code: string, message: string): WebmailErrorBody {
-  return { error: { code, message } };
+export function errorBody(code: string, message: string, details?: ErrorDetail[]): WebmailErrorBody {
+  return { error: { code, message, ...(details ? { details } : {}) } };
 }
 
 /** One place turns every failure into the JSON error shape; 5xx never show internals. */
 export function webmailErrorHandler(logger: Logger) {
   return (error: FastifyError | WebmailError, _request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof WebmailError) {
-      return reply.status(error.statusCode).send(errorBody(error.code, error.message));
+      return reply.status(error.statusCode).send(errorBody(error.code, error.message, error.details));
     }
     if (error.validation) {
       return reply

@@ -10,11 +10,17 @@ import type { BlobStore } from '@correo/blobs';
 import type { Bus, DeliveredMessage, Subscription } from '@correo/bus';
 import { loadConfig } from '@correo/config';
 import { createPostgresDirectory, createProvisioning } from '@correo/directory';
-import { createMemoryLimits, MemoryLimitsState } from '@correo/limits';
+import { createMemoryLimits, createRedisLimits, MemoryLimitsState, type Limits } from '@correo/limits';
 import { decodeMailAccepted, type MailAccepted } from '@correo/proto';
-import type { Pool } from '@correo/store';
+import { DecisionWriter, type Pool } from '@correo/store';
 import { createLogger } from '@correo/telemetry';
-import { startDnsServer, uniqueName, type DnsRecords, type TestDnsServer } from '@correo/testkit';
+import {
+  startDnsServer,
+  testBackends,
+  uniqueName,
+  type DnsRecords,
+  type TestDnsServer,
+} from '@correo/testkit';
 import { openTestStack, type StackKind } from '@correo/testkit/stack';
 import { loadTlsMaterial, type TlsMaterial } from '@correo/tls';
 import {
@@ -42,6 +48,8 @@ export interface FixtureOptions {
   loginLimiter?: LoginLimiterOptions;
   /** The login policy's clock (a RecordingClock): its waits are asserted, not measured. */
   loginClock?: Pick<LoginPolicyOptions, 'now' | 'sleep'>;
+  /** PROXY_TRUSTED_CIDRS of the ingress (tests that present other client addresses). */
+  trustedProxies?: string[];
 }
 
 export interface PublishedEvent {
@@ -65,6 +73,8 @@ export interface IngressFixture {
   waitForEvents(count: number, timeoutMs?: number): Promise<PublishedEvent[]>;
   /** The ingress's in-process limits (login counters): `sweep(t)` forgets what has expired by time t. */
   limitsState: MemoryLimitsState;
+  /** Where the ingress records its decisions (mail_decisions of the test database). */
+  decisions: DecisionWriter;
   blobBytes(key: string): Promise<Buffer>;
   /**
    * The stored message an event names: its own body when it rides in the event (up to
@@ -74,6 +84,16 @@ export interface IngressFixture {
   storedBytes(event: MailAccepted): Promise<Buffer>;
   /** A second ingress sharing the fixture's directory, topic and backends, with some of them swapped. */
   startIngress(overrides: Partial<SmtpIngressDeps>): Promise<SmtpIngress>;
+  /**
+   * Another ingress "pod" counting in the shared Redis under `keyPrefix` (pods of one prefix share
+   * every limit), with `env` over the test variables and the fixture's DNS server; it and its limits
+   * client are closed with the fixture.
+   */
+  startRedisPod(
+    keyPrefix: string,
+    env?: Record<string, string>,
+    overrides?: Partial<SmtpIngressDeps>,
+  ): Promise<{ ingress: SmtpIngress; limits: Limits }>;
   stop(): Promise<void>;
 }
 
@@ -124,7 +144,10 @@ export async function startIngressFixture(options: FixtureOptions = {}): Promise
     const config = loadConfig(testEnv(env), { smtp: smtpIngressSection }).smtp;
     const limitsState = new MemoryLimitsState();
     const limits = createMemoryLimits({ state: limitsState });
+    const decisions = new DecisionWriter(pool);
     const ingress = await startSmtpIngress({
+      decisions,
+      trustedProxies: options.trustedProxies ?? [],
       config,
       bus,
       blobs,
@@ -161,6 +184,7 @@ export async function startIngressFixture(options: FixtureOptions = {}): Promise
       dns,
       events,
       limitsState,
+      decisions,
       async waitForEvents(count, timeoutMs = 20_000) {
         const deadline = Date.now() + timeoutMs;
         while (events.length < count) {
@@ -181,8 +205,30 @@ export async function startIngressFixture(options: FixtureOptions = {}): Promise
           logger: createLogger('smtp-ingress-test', 'silent'),
           tls,
           topic,
+          decisions,
           ...overrides,
         });
+      },
+      async startRedisPod(keyPrefix, podEnv = {}, overrides = {}) {
+        const podLimits = createRedisLimits({ url: testBackends().redisUrl, keyPrefix });
+        cleanups.push(() => podLimits.close());
+        const podConfig = loadConfig(testEnv({ SMTP_DNS_SERVERS: dns.address, ...podEnv }), {
+          smtp: smtpIngressSection,
+        }).smtp;
+        const pod = await startSmtpIngress({
+          config: podConfig,
+          bus,
+          blobs,
+          directory: createPostgresDirectory(pool),
+          limits: podLimits,
+          logger: createLogger('smtp-ingress-test', 'silent'),
+          tls,
+          topic,
+          decisions,
+          ...overrides,
+        });
+        cleanups.push(() => pod.close());
+        return { ingress: pod, limits: podLimits };
       },
       blobBytes: (key) => stack.blobBytes(key),
       async storedBytes(event) {

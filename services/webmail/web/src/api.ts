@@ -13,6 +13,11 @@ export type {
   Correspondent,
   OpenedDraft,
   SavedDraft,
+  Rule,
+  RuleAction,
+  RuleCondition,
+  SieveForms,
+  VacationForm,
 } from '../../src/api-types.js';
 import type {
   ClientSetup,
@@ -24,8 +29,11 @@ import type {
   OpenedMessage,
   Outgoing,
   SavedDraft,
+  Rule,
+  SieveForms,
   UploadedAttachment,
   UserSettings,
+  VacationForm,
 } from '../../src/api-types.js';
 
 /** How the list is asked for: SORT key and order, or conversations (THREAD=REFERENCES). */
@@ -41,6 +49,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Which field is wrong; for a Sieve script, the line and column the server named. */
+    readonly details?: { field: string; message: string; line?: number; column?: number }[],
   ) {
     super(message);
   }
@@ -66,11 +76,14 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   if (response.status === 204) return undefined as T;
   const data = (await response.json().catch(() => null)) as unknown;
   if (!response.ok) {
-    const error = (data as { error?: { code?: string; message?: string } } | null)?.error;
+    const error = (
+      data as { error?: { code?: string; message?: string; details?: ApiError['details'] } } | null
+    )?.error;
     throw new ApiError(
       response.status,
       error?.code ?? 'error',
       error?.message ?? `Request failed (${response.status}).`,
+      error?.details,
     );
   }
   return data as T;
@@ -165,6 +178,10 @@ export const api = {
   saveSettings: (settings: Partial<UserSettings>) => call<UserSettings>('PUT', '/api/settings', settings),
   clientSetup: () => call<ClientSetup>('GET', '/api/settings/client-setup'),
   mobileconfigUrl: '/api/settings/mobileconfig',
+  sieve: () => call<SieveForms>('GET', '/api/sieve'),
+  saveRules: (rules: Rule[]) => call<SieveForms>('PUT', '/api/sieve/rules', { rules }),
+  saveVacation: (vacation: VacationForm) => call<SieveForms>('PUT', '/api/sieve/vacation', vacation),
+  saveScript: (script: string) => call<SieveForms>('PUT', '/api/sieve/script', { script }),
   createFolder: (folder: string) => call<void>('POST', '/api/folders', { folder }),
   renameFolder: (folder: string, to: string) => call<void>('POST', '/api/folders/rename', { folder, to }),
   deleteFolder: (folder: string) => call<void>('POST', '/api/folders/delete', { folder }),

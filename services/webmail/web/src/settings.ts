@@ -1,5 +1,14 @@
 import { LitElement, html, nothing } from 'lit';
 import { api, type ClientSetup, type UserSettings } from './api.js';
+import './rules.js';
+
+type Tab = 'general' | 'rules' | 'vacation' | 'script';
+const TABS: [Tab, string][] = [
+  ['general', 'General'],
+  ['rules', 'Rules'],
+  ['vacation', 'Vacation'],
+  ['script', 'Edit script'],
+];
 
 const PROTOCOLS: Record<string, string> = {
   imap: 'IMAP (incoming)',
@@ -18,8 +27,11 @@ export class CorreoSettings extends LitElement {
     setup: { state: true },
     status: { state: true },
     error: { state: true },
+    tab: { state: true },
   };
 
+  /** General settings, or the Sieve panes (rules.ts): one tab shown at a time. */
+  tab: Tab = 'general';
   settings: UserSettings | null = null;
   setup: ClientSetup | null = null;
   status = '';
@@ -46,39 +58,62 @@ export class CorreoSettings extends LitElement {
     return html`
       <section class="settings" aria-labelledby="settings-title">
         <h2 id="settings-title">Settings</h2>
-        ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+        <div class="tabs" role="tablist" aria-label="Settings">
+          ${TABS.map(
+            ([tab, label]) =>
+              html`<button
+                type="button"
+                role="tab"
+                aria-selected=${this.tab === tab ? 'true' : 'false'}
+                @click=${() => (this.tab = tab)}
+              >
+                ${label}
+              </button>`,
+          )}
+        </div>
         ${
-          s
-            ? html`<form @submit=${this.#save}>
-                <label for="display-name">Display name</label>
-                <input id="display-name" name="displayName" maxlength="200" .value=${s.displayName} />
-                <label for="signature">Signature</label>
-                <textarea id="signature" name="signature" rows="4" .value=${s.signature}></textarea>
-                <label for="reply-mode">Reply (r) answers</label>
-                <select id="reply-mode" name="replyMode">
-                  <option value="reply" ?selected=${s.replyMode === 'reply'}>the sender</option>
-                  <option value="reply-all" ?selected=${s.replyMode === 'reply-all'}>everyone</option>
-                </select>
-                <label for="images-policy">Remote images in mail</label>
-                <select id="images-policy" name="imagesPolicy">
-                  <option value="ask" ?selected=${s.imagesPolicy === 'ask'}>blocked, ask each time</option>
-                  <option value="always" ?selected=${s.imagesPolicy === 'always'}>always shown</option>
-                  <option value="never" ?selected=${s.imagesPolicy === 'never'}>never shown</option>
-                </select>
-                <label for="compose-mode">Write new messages in</label>
-                <select id="compose-mode" name="composeMode">
-                  <option value="text" ?selected=${s.composeMode === 'text'}>plain text</option>
-                  <option value="html" ?selected=${s.composeMode === 'html'}>rich text</option>
-                </select>
-                <div class="actions">
-                  <button type="submit" class="primary">Save settings</button>
-                  <span role="status">${this.status}</span>
-                </div>
-              </form>`
-            : html`<p class="loading">Loading…</p>`
+          this.tab !== 'general'
+            ? html`<correo-sieve role="tabpanel" .pane=${this.tab}></correo-sieve>`
+            : this.#renderGeneral(s)
         }
-        ${this.#renderSetup()}
       </section>
+    `;
+  }
+
+  #renderGeneral(s: UserSettings | null) {
+    return html`
+      ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+      ${
+        s
+          ? html`<form @submit=${this.#save}>
+              <label for="display-name">Display name</label>
+              <input id="display-name" name="displayName" maxlength="200" .value=${s.displayName} />
+              <label for="signature">Signature</label>
+              <textarea id="signature" name="signature" rows="4" .value=${s.signature}></textarea>
+              <label for="reply-mode">Reply (r) answers</label>
+              <select id="reply-mode" name="replyMode">
+                <option value="reply" ?selected=${s.replyMode === 'reply'}>the sender</option>
+                <option value="reply-all" ?selected=${s.replyMode === 'reply-all'}>everyone</option>
+              </select>
+              <label for="images-policy">Remote images in mail</label>
+              <select id="images-policy" name="imagesPolicy">
+                <option value="ask" ?selected=${s.imagesPolicy === 'ask'}>blocked, ask each time</option>
+                <option value="always" ?selected=${s.imagesPolicy === 'always'}>always shown</option>
+                <option value="never" ?selected=${s.imagesPolicy === 'never'}>never shown</option>
+              </select>
+              <label for="compose-mode">Write new messages in</label>
+              <select id="compose-mode" name="composeMode">
+                <option value="text" ?selected=${s.composeMode === 'text'}>plain text</option>
+                <option value="html" ?selected=${s.composeMode === 'html'}>rich text</option>
+              </select>
+              <div class="actions">
+                <button type="submit" class="primary">Save settings</button>
+                <span role="status">${this.status}</span>
+              </div>
+            </form>`
+          : html`<p class="loading">Loading…</p>`
+      }
+      ${this.#renderSetup()}
     `;
   }
 
