@@ -31,7 +31,7 @@ import pg from 'pg';
 import { freePort } from '@correo/testkit';
 import { AdminClient } from '../e2e/test/support/admin-client.js';
 import { startMailStack, type MailStack } from '../e2e/test/support/stacks.js';
-import { option } from './options.js';
+import { SMTP_LIMITS_OFF, option } from './options.js';
 import { formatTable, percentile } from './report.js';
 
 const messages = Number(option('messages', '2000'));
@@ -225,7 +225,7 @@ async function startCorreo(spec: string): Promise<System> {
   const kind: 'embedded' | 'kafka' = kindName;
   const env: Record<string, string> = {
     SMTP_MAX_CONNECTIONS_PER_IP: String(sessions + 10),
-    SMTP_CONNECTIONS_PER_IP_PER_MINUTE: '0',
+    ...SMTP_LIMITS_OFF,
     LOG_LEVEL: 'error',
     ...Object.fromEntries(
       variables
