@@ -16,6 +16,16 @@ export class AdminClient {
     return JSON.parse(text) as T;
   }
 
+  /** Replaces the account's active Sieve script (PUT /v1/accounts/:id/sieve). */
+  async putSieve(accountId: string, script: string): Promise<void> {
+    const response = await fetch(`${this.baseUrl}/v1/accounts/${accountId}/sieve`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ script }),
+    });
+    if (!response.ok) throw new Error(`PUT sieve answered ${response.status}: ${await response.text()}`);
+  }
+
   /** A tenant-scoped API token; the secret is shown only here. */
   createToken(name: string, tenantId: string): Promise<{ id: string; secret: string }> {
     return this.post('/tokens', { name, tenantId });

@@ -51,6 +51,10 @@ export const baseVariables = {
   // after its last heartbeat; an accept waits this long for the limits backend, then admits (fail-open).
   CONNECTION_LEASE_TTL_MS: integer({ min: 1000, max: 3600000, default: 60000 }),
   CONNECTION_LEASE_TIMEOUT_MS: integer({ min: 10, max: 60000, default: 500 }),
+  // Messages to remote recipients an account / a tenant may send per hour, across pods: submission
+  // (smtp-ingress, at RCPT) and Sieve redirects and vacation replies (mda). 0: no limit.
+  MAIL_OUTBOUND_PER_ACCOUNT_PER_HOUR: integer({ min: 0, max: 100_000_000, default: 1000 }),
+  MAIL_OUTBOUND_PER_TENANT_PER_HOUR: integer({ min: 0, max: 100_000_000, default: 10_000 }),
 
   METRICS_HOST: text('0.0.0.0'),
   METRICS_PORT: port({ default: 9464, allowZero: true }),
@@ -115,6 +119,8 @@ export interface Config {
     adapter: SharedStateAdapter;
     keyPrefix: string;
     leases: { ttlMs: number; timeoutMs: number };
+    /** MAIL_OUTBOUND_*: the hourly outbound limits of an account and a tenant (OutboundQuota). */
+    outbound: { perAccountPerHour: number; perTenantPerHour: number };
   };
   metrics: { host: string; port: number };
   readiness: { timeoutMs: number };
@@ -221,6 +227,10 @@ export function buildBaseConfig(vars: VariableValues<BaseVariables>): Config {
       adapter: sharedStateAdapter(vars.LIMITS_ADAPTER, vars),
       keyPrefix: vars.LIMITS_KEY_PREFIX,
       leases: { ttlMs: vars.CONNECTION_LEASE_TTL_MS, timeoutMs: vars.CONNECTION_LEASE_TIMEOUT_MS },
+      outbound: {
+        perAccountPerHour: vars.MAIL_OUTBOUND_PER_ACCOUNT_PER_HOUR,
+        perTenantPerHour: vars.MAIL_OUTBOUND_PER_TENANT_PER_HOUR,
+      },
     },
     metrics: { host: vars.METRICS_HOST, port: vars.METRICS_PORT },
     readiness: { timeoutMs: vars.READINESS_TIMEOUT_MS },

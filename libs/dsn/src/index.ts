@@ -5,3 +5,5 @@ export type { DeliveryStatusFields, DsnAction, DsnRecipient } from './delivery-s
 export { headerSection, headerValue } from './original-headers.js';
 export { parseDsn } from './parse.js';
 export type { ParsedReport } from './parse.js';
+export { buildRejectionNotice, buildVacationReply } from './auto-reply.js';
+export type { AutoReplyInput, RejectionNoticeInput, VacationReplyInput } from './auto-reply.js';

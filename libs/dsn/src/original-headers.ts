@@ -22,3 +22,18 @@ export function headerValue(headers: Buffer, name: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * The end of a multipart/report (RFC 6522): `lines` (its header and parts so far, CRLF-joined), then
+ * the original's header section as the last part (text/rfc822-headers), then the closing boundary.
+ */
+export function withOriginalHeaders(lines: string[], headers: Buffer, boundary: string): Buffer {
+  return Buffer.concat([
+    Buffer.from(
+      [...lines, `--${boundary}`, 'Content-Type: text/rfc822-headers', '', ''].join('\r\n'),
+      'utf8',
+    ),
+    headers,
+    Buffer.from(`\r\n--${boundary}--\r\n`, 'utf8'),
+  ]);
+}

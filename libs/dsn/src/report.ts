@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { deliveryStatusBody, oneLine, rfc5322Date } from './delivery-status.js';
 import type { DeliveryStatusFields } from './delivery-status.js';
-import { headerSection, headerValue } from './original-headers.js';
+import { headerSection, headerValue, withOriginalHeaders } from './original-headers.js';
 
 export interface DsnInput extends DeliveryStatusFields {
   /** The original MAIL FROM: the DSN goes there (RFC 3464 section 2, RFC 5321 section 4.5.5). */
@@ -81,14 +81,6 @@ export function buildDsn(input: DsnInput): Buffer {
     'Content-Type: message/delivery-status',
     '',
     deliveryStatusBody(input),
-    `--${boundary}`,
-    'Content-Type: text/rfc822-headers',
-    '',
-    '',
   ];
-  return Buffer.concat([
-    Buffer.from(lines.join('\r\n'), 'utf8'),
-    headers,
-    Buffer.from(`\r\n--${boundary}--\r\n`, 'utf8'),
-  ]);
+  return withOriginalHeaders(lines, headers, boundary);
 }

@@ -14,3 +14,5 @@ export type {
 } from './connection-leases.js';
 export { LoginDeadline, TransferRateGuard } from './slow-clients.js';
 export type { TransferRateOptions } from './slow-clients.js';
+export { OutboundQuota } from './outbound-quota.js';
+export type { OutboundQuotaOutcome, OutboundQuotaSettings, OutboundSender } from './outbound-quota.js';

@@ -55,3 +55,6 @@ export function nameBasedId(...parts: string[]): string {
   const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
+
+export { generatedMessageRecord } from './generated-message.js';
+export type { GeneratedMessage, GeneratedMessageRecord } from './generated-message.js';

@@ -1,7 +1,7 @@
 export { SieveRuntimeError, SieveSyntaxError } from './errors.js';
 export type { Position } from './errors.js';
 export type { MessageView, RunLimits, RunResult, SieveAction } from './interpreter.js';
-export { DEFAULT_MAX_REDIRECTS, runScript, vacationSkip } from './interpreter.js';
+export { automatedMessage, DEFAULT_MAX_REDIRECTS, runScript, vacationSkip } from './interpreter.js';
 export type { Comparator, MatchType } from './match.js';
 export { matchCaptures, matches } from './match.js';
 export type { Argument, Command, ParseLimits, Script, Test } from './parser.js';

@@ -547,10 +547,11 @@ const LIST_HEADERS = /^list-(id|help|subscribe|unsubscribe|post|owner|archive)$/
 const SYSTEM_SENDER = /^(mailer-daemon|listserv|majordomo|postmaster|owner-.*|.*-request|.*-owner)$/i;
 
 /**
- * Whether an automatic reply is due, from the message alone (RFC 5230 4.5, 4.6; RFC 3834 2):
- * null = answer, else why not. The once-per-sender-per-period memory is the caller's.
+ * Why no automatic message (a vacation reply, a rejection notice) may answer this one, whoever the
+ * user is: the null sender, a mail system or list as sender, Auto-Submitted other than "no", list
+ * headers, bulk precedence (RFC 5230 4.5, 4.6; RFC 3834 2; RFC 5429 2.1). Null = it may be answered.
  */
-export function vacationSkip(message: MessageView, addresses: string[] = []): string | null {
+export function automatedMessage(message: Pick<MessageView, 'envelope' | 'headers'>): string | null {
   const sender = message.envelope.from;
   if (sender === '') return 'null sender';
   const at = sender.lastIndexOf('@');
@@ -560,6 +561,17 @@ export function vacationSkip(message: MessageView, addresses: string[] = []): st
   if (field('auto-submitted').some((v) => !/^no\b/.test(v))) return 'auto-submitted';
   if (message.headers.some((h) => LIST_HEADERS.test(h.name))) return 'mailing list';
   if (field('precedence').some((v) => ['bulk', 'list', 'junk'].includes(v))) return 'bulk precedence';
+  return null;
+}
+
+/**
+ * Whether an automatic reply is due, from the message alone (RFC 5230 4.5, 4.6; RFC 3834 2):
+ * null = answer, else why not. The once-per-sender-per-period memory is the caller's.
+ */
+export function vacationSkip(message: MessageView, addresses: string[] = []): string | null {
+  const automated = automatedMessage(message);
+  if (automated) return automated;
+  const sender = message.envelope.from;
   const own = new Set(
     [message.envelope.to, ...(message.ownAddresses ?? []), ...addresses].map((a) => a.toLowerCase()),
   );

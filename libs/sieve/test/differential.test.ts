@@ -90,6 +90,38 @@ const MESSAGES: Message[] = [
       'From: MAILER-DAEMON@example.net\r\nTo: me@example.org\r\nSubject: Undelivered Mail\r\n\t Returned to Sender\r\n' +
       'X-Spam-Flag: YES\r\n\r\nSorry.\r\n',
   },
+  // Vacation's RFC 5230 / RFC 3834 rules (issue 14): an auto-reply and bulk mail are never answered,
+  // nor mail that does not name the user in To/Cc; Auto-Submitted: no is a person's message.
+  {
+    name: 'auto-replied',
+    from: 'friend@example.com',
+    to: 'me@example.org',
+    raw:
+      'From: friend@example.com\r\nTo: me@example.org\r\nSubject: Out of office\r\n' +
+      'Auto-Submitted: auto-replied\r\n\r\nAway.\r\n',
+  },
+  {
+    name: 'bulk',
+    from: 'news@example.com',
+    to: 'me@example.org',
+    raw: 'From: news@example.com\r\nTo: me@example.org\r\nSubject: Offers\r\nPrecedence: bulk\r\n\r\nBuy.\r\n',
+  },
+  {
+    name: 'bcc',
+    from: 'friend@example.com',
+    to: 'me@example.org',
+    raw:
+      'From: friend@example.com\r\nTo: someone@example.com\r\nSubject: Party\r\n' +
+      'Auto-Submitted: no\r\n\r\nCome.\r\n',
+  },
+  {
+    name: 'person',
+    from: 'friend@example.com',
+    to: 'me@example.org',
+    raw:
+      'From: friend@example.com\r\nTo: Me <me@example.org>\r\nSubject: Lunch?\r\n' +
+      'Auto-Submitted: no\r\n\r\nNoon?\r\n',
+  },
 ];
 
 const SCRIPTS: Record<string, string> = {

@@ -154,6 +154,8 @@ export {
   SieveScriptTooLargeError,
 } from './sieve-scripts.js';
 export type { SieveScriptRow } from './sieve-scripts.js';
+export { claimVacationReply, pruneVacationReplies, releaseVacationReply } from './sieve-vacation.js';
+export type { VacationClaim, VacationClaimResult } from './sieve-vacation.js';
 export {
   DecisionWriter,
   listDecisions,

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { buildAdminApi, adminApiSection } from '@correo/admin-api';
 import type { Config } from '@correo/config';
 import { createMailPathDirectory, ensureDemoAccount } from '@correo/directory';
+import { OutboundQuota } from '@correo/limits';
 import { imapGatewaySection, startImapGateway } from '@correo/imap-gateway';
 import { mdaConfigSection, startMda } from '@correo/mda';
 import { relayConfigSection, startMtaRelay } from '@correo/mta-relay';
@@ -101,6 +102,7 @@ export async function startAllInOne({
       pool: backends.pool,
       directory,
       notifier: backends.notifier,
+      outboundQuota: new OutboundQuota(backends.limits, config.limits.outbound),
       logger: logger.child({ component: 'mda' }),
       config: config.mda,
     });
@@ -141,6 +143,7 @@ export async function startAllInOne({
       tls,
       trustedProxies,
       leaseTiming: config.limits.leases,
+      outboundLimits: config.limits.outbound,
       decisions: createDecisionWriter(backends.pool, logger.child({ component: 'smtp-ingress' })),
     });
     stops.push(() => smtp.close());

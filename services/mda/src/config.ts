@@ -1,5 +1,6 @@
 import { defineSection, integer, text } from '@correo/config';
 import type { HousekeepingSettings } from './housekeeping.js';
+import type { VacationSettings } from './sieve-replies.js';
 
 /** What startMda needs besides its adapters; main.ts builds it from the MDA_* variables. */
 export interface MdaSettings {
@@ -27,6 +28,8 @@ export interface MdaSettings {
   databaseBodyBytes: number;
   /** Blob collection and bus pruning (docs/security.md, "Erasure of message bodies"). */
   housekeeping: HousekeepingSettings;
+  /** The bounds a Sieve vacation's :days is clamped to (MDA_VACATION_MIN_DAYS / _MAX_DAYS). */
+  vacation: VacationSettings;
 }
 
 const DAY = 86_400;
@@ -53,6 +56,8 @@ export const mdaConfigSection = defineSection({
     MDA_CONCURRENCY: integer({ min: 1, max: 1000, default: 4 }),
     MDA_MAX_FORWARDS_PER_MESSAGE: integer({ min: 0, max: 1000, default: 25 }),
     MDA_DATABASE_BODY_BYTES: integer({ min: 0, max: 1024 * 1024, default: databaseBodyBytesDefault }),
+    MDA_VACATION_MIN_DAYS: integer({ min: 1, max: 365, default: 1 }),
+    MDA_VACATION_MAX_DAYS: integer({ min: 1, max: 365, default: 30 }),
     MDA_HOUSEKEEPING_INTERVAL_SECONDS: integer({
       min: 0,
       max: DAY,
@@ -95,6 +100,10 @@ export const mdaConfigSection = defineSection({
       concurrency: vars.MDA_CONCURRENCY,
       maxForwardsPerMessage: vars.MDA_MAX_FORWARDS_PER_MESSAGE,
       databaseBodyBytes: vars.MDA_DATABASE_BODY_BYTES,
+      vacation: {
+        minDays: vars.MDA_VACATION_MIN_DAYS,
+        maxDays: Math.max(vars.MDA_VACATION_MIN_DAYS, vars.MDA_VACATION_MAX_DAYS),
+      },
       housekeeping: {
         intervalSeconds: vars.MDA_HOUSEKEEPING_INTERVAL_SECONDS,
         scanIntervalSeconds: vars.MDA_BLOB_SCAN_INTERVAL_SECONDS,

@@ -1,6 +1,7 @@
 import type { BlobStore } from '@correo/blobs';
 import type { Bus } from '@correo/bus';
 import type { Directory } from '@correo/directory';
+import type { OutboundQuota } from '@correo/limits';
 import type { MailboxChangeFeed } from '@correo/notify';
 import { decodeMailAccepted, timestampDate } from '@correo/proto';
 import type { MailAccepted } from '@correo/proto';
@@ -22,6 +23,8 @@ import { mdaMetrics } from './metrics.js';
 import { chargedTo, outboundJobs } from './outbound.js';
 import { domainOf, planDelivery, type DeliveryPlan, type LocalTarget } from './recipients.js';
 import { batchScripts, filedCopies, publishRedirects } from './sieve.js';
+import { sendAutoReplies } from './sieve-replies.js';
+import type { VacationSettings } from './sieve-replies.js';
 
 export interface EventContext {
   bus: Bus;
@@ -32,6 +35,11 @@ export interface EventContext {
   changes: MailboxChangeFeed;
   logger: Logger;
   outboundTopic: string;
+  acceptedTopic: string;
+  /** MAIL_OUTBOUND_*: what Sieve redirects and vacation replies count against. */
+  outboundQuota?: OutboundQuota | undefined;
+  /** MDA_VACATION_MIN_DAYS / MDA_VACATION_MAX_DAYS. */
+  vacation: VacationSettings;
   /** MDA_MAX_FORWARDS_PER_MESSAGE. */
   maxForwardsPerMessage: number;
   /** MDA_DATABASE_BODY_BYTES: carried bodies up to this size are kept by the filing (0: never). */
@@ -140,7 +148,7 @@ async function prepare(
   const facts: MessageFacts = await readMessageFacts(ctx.blobs, event);
   const mailbox = targetMailbox(event);
   if (mailbox === 'Junk') await recordJunkFiling(ctx, planned, facts);
-  const { copies, redirects } = await filedCopies(
+  const { copies, redirects, replies } = await filedCopies(
     ctx,
     scripts,
     planned.log,
@@ -150,6 +158,7 @@ async function prepare(
     mailbox,
   );
   await publishRedirects(ctx, planned.log, event, planned.headers, redirects);
+  await sendAutoReplies(ctx, planned.log, event, planned.headers, facts.internalDate, replies);
   const body = planned.databaseBody;
   return {
     ...planned,

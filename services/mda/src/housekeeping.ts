@@ -1,6 +1,6 @@
 import type { BlobStore } from '@correo/blobs';
 import type { Bus } from '@correo/bus';
-import { collectBlobs, pruneDecisions, recordUnclaimedBlobs } from '@correo/store';
+import { collectBlobs, pruneDecisions, pruneVacationReplies, recordUnclaimedBlobs } from '@correo/store';
 import type { BlobCollectionPolicy, Pool } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
 import { mdaMetrics } from './metrics.js';
@@ -46,6 +46,8 @@ export function startHousekeeping(deps: {
   bus: Bus;
   logger: Logger;
   settings: HousekeepingSettings;
+  /** MDA_VACATION_MAX_DAYS: a vacation reply remembered longer answers no question any more. */
+  vacationMaxDays?: number;
 }): Housekeeping {
   const { pool, blobs, bus, settings } = deps;
   const logger = deps.logger.child({ component: 'housekeeping' });
@@ -71,6 +73,9 @@ export function startHousekeeping(deps: {
         }
         const collection = await collectBlobs(pool, blobs, settings);
         const busMessagesPruned = await bus.pruneConsumed();
+        if (deps.vacationMaxDays !== undefined) {
+          await pruneVacationReplies(pool, new Date(Date.now() - deps.vacationMaxDays * 86_400_000));
+        }
         const decisionsPruned = await pruneDecisions(
           pool,
           new Date(Date.now() - settings.decisionRetentionDays * 86_400_000),

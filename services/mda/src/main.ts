@@ -3,6 +3,7 @@
 import '@correo/runtime/threadpool';
 import { openBackends, requireDatabaseUrl } from '@correo/backends';
 import { createMailPathDirectory } from '@correo/directory';
+import { OutboundQuota } from '@correo/limits';
 import { runService } from '@correo/runtime';
 import { mdaConfigSection } from './config.js';
 import { startMda } from './mda.js';
@@ -22,6 +23,7 @@ await runService({
       pool: backends.pool,
       directory,
       notifier: backends.notifier,
+      outboundQuota: new OutboundQuota(backends.limits, config.limits.outbound),
       logger,
       config: config.mda,
     });

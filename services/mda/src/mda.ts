@@ -2,6 +2,7 @@ import type { BlobStore } from '@correo/blobs';
 import { stallCheck, startDeadLetterArchive } from '@correo/backends';
 import type { Bus, DeliveredMessage } from '@correo/bus';
 import type { Directory } from '@correo/directory';
+import type { OutboundQuota } from '@correo/limits';
 import { MailboxChangeFeed, type Notifier } from '@correo/notify';
 import type { Pool } from '@correo/store';
 import { decodeMailAccepted } from '@correo/proto';
@@ -27,6 +28,8 @@ export interface MdaDeps {
   pool: Pool;
   directory: Directory;
   notifier: Notifier;
+  /** Hourly outbound limits Sieve redirects and vacation replies count against (MAIL_OUTBOUND_*). */
+  outboundQuota?: OutboundQuota;
   logger: Logger;
   config: MdaSettings;
 }
@@ -55,6 +58,8 @@ export async function startMda(deps: MdaDeps): Promise<Mda> {
     logger,
     changes: new MailboxChangeFeed(deps.notifier, logger),
     outboundTopic: config.outboundTopic,
+    acceptedTopic: config.acceptedTopic,
+    vacation: config.vacation,
     maxForwardsPerMessage: config.maxForwardsPerMessage,
     databaseBodyBytes: config.databaseBodyBytes,
   };
@@ -123,7 +128,12 @@ export async function startMda(deps: MdaDeps): Promise<Mda> {
     blobKeyOf: (value) => deadLetterBlobKey(decodeMailAccepted(value)),
   });
   logger.info({ group: config.group, topic: config.acceptedTopic }, 'mda consuming');
-  const housekeeping = startHousekeeping({ ...deps, logger, settings: config.housekeeping });
+  const housekeeping = startHousekeeping({
+    ...deps,
+    logger,
+    settings: config.housekeeping,
+    vacationMaxDays: config.vacation.maxDays,
+  });
 
   return {
     housekeeping,

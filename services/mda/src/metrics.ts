@@ -18,7 +18,7 @@ export const mdaMetrics = {
   }),
   sieveRuns: metrics.counter({
     name: 'correo_mda_sieve_runs_total',
-    help: 'Active Sieve scripts run at delivery, by outcome (ran, parse-error, runtime-error: kept instead; redirect-kept).',
+    help: 'Active Sieve scripts run at delivery, and what they sent, by outcome (ran, parse-error, runtime-error: kept instead; redirected, redirect-loop, redirect-over-limit; vacation-sent, vacation-skipped, vacation-suppressed, vacation-already-replied, vacation-over-limit; reject-sent, reject-suppressed; limits-unavailable).',
     labelNames: ['outcome'],
   }),
   deadLettered: metrics.counter({

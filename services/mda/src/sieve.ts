@@ -3,6 +3,7 @@ import { buffer } from 'node:stream/consumers';
 import type { BlobStore } from '@correo/blobs';
 import type { Bus } from '@correo/bus';
 import type { Directory } from '@correo/directory';
+import type { OutboundQuota } from '@correo/limits';
 import type { MailAccepted } from '@correo/proto';
 import { parseScript, runScript } from '@correo/sieve';
 import type { MessageView, SieveAction } from '@correo/sieve';
@@ -12,6 +13,8 @@ import type { Logger } from '@correo/telemetry';
 import { mdaMetrics } from './metrics.js';
 import { outboundJobs } from './outbound.js';
 import { domainOf, type LocalTarget } from './recipients.js';
+import { outboundAdmitted, rejectionSuppressed } from './sieve-replies.js';
+import type { AutoReply, VacationSettings } from './sieve-replies.js';
 
 /** The header a Sieve redirect adds: a message carrying it for the same account is not redirected again. */
 export const REDIRECT_HEADER = 'X-Correo-Sieve-Redirect';
@@ -26,6 +29,11 @@ export interface SieveContext {
   bus: Bus;
   directory: Directory;
   outboundTopic: string;
+  /** Where a vacation reply or rejection notice to a local sender goes to be filed. */
+  acceptedTopic: string;
+  vacation: VacationSettings;
+  /** The hourly outbound limits redirects and vacation replies count against (none when absent). */
+  outboundQuota?: OutboundQuota | undefined;
 }
 
 /** A Sieve redirect of one local target's copy to another address. */
@@ -49,6 +57,8 @@ export function batchScripts(
 export interface SieveDecision {
   copies: FiledCopy[];
   redirects: Redirect[];
+  /** Vacation replies and rejection notices (sieve-replies.ts). */
+  replies: AutoReply[];
 }
 
 /** One copy to file, with the local target it is for (for the outcome's log line). */
@@ -86,12 +96,13 @@ export async function filedCopies(
     },
   });
   if (!targets.some((t) => scripts.has(t.account.accountId)))
-    return { copies: targets.map((t) => plain(t)), redirects: [] };
+    return { copies: targets.map((t) => plain(t)), redirects: [], replies: [] };
 
   const filedBefore = await recipientsFiled(ctx.pool, event.eventId);
   let headers: MessageView['headers'] | undefined;
   const copies: FiledCopy[] = [];
   const redirects: Redirect[] = [];
+  const replies: AutoReply[] = [];
   for (const target of targets) {
     const { accountId } = target.account;
     const script = scripts.get(accountId);
@@ -104,13 +115,16 @@ export async function filedCopies(
       continue;
     }
     headers ??= await headerFields(ctx.blobs, event);
-    const actions = runActiveScript(log, target, script.name, script.content, {
+    const view: MessageView = {
       headers,
       envelope: { from: event.mailFrom, to: target.recipient },
       size: Number(event.size),
       // The acceptance time, not the clock: a redelivered event sees the same currentdate.
       now: message.internalDate,
-    });
+      // An alias's mail names the alias in To; the account's own address is the user's too.
+      ownAddresses: [target.account.address],
+    };
+    const actions = runActiveScript(log, target, script.name, script.content, view);
     const existing = await existingMailboxes(
       ctx.pool,
       accountId,
@@ -144,6 +158,9 @@ export async function filedCopies(
             );
             mdaMetrics.sieveRuns.inc({ outcome: 'redirect-loop' });
             file(defaultMailbox, undefined);
+          } else if (!(await outboundAdmitted(ctx.outboundQuota, log, target, 'redirect'))) {
+            // Over the account's or tenant's hourly outbound limit: kept, so nothing is lost.
+            file(defaultMailbox, undefined);
           } else {
             redirects.push({ target, address: action.address });
           }
@@ -151,16 +168,17 @@ export async function filedCopies(
         case 'discard':
           break;
         case 'reject':
-          // Not answered yet (a DSN, never to a forged sender, is to come): kept, so nothing is
-          // lost and no backscatter starts here.
-          log.warn({ recipient: target.recipient, accountId }, 'sieve reject not handled yet: kept');
-          mdaMetrics.sieveRuns.inc({ outcome: 'reject-kept' });
-          file(defaultMailbox, undefined);
+          // After the 250 (RFC 5429 2.1): not filed; a notice goes back only to a sender that is
+          // not forged and not automated (no backscatter), else the message is just discarded.
+          replies.push({
+            kind: 'reject',
+            target,
+            reason: action.reason,
+            suppressed: rejectionSuppressed(event, view),
+          });
           break;
         case 'vacation':
-          // No reply is sent yet (it needs the once-per-sender memory); the message is filed as usual.
-          log.info({ recipient: target.recipient, accountId }, 'sieve vacation not sent yet');
-          mdaMetrics.sieveRuns.inc({ outcome: 'vacation-unsent' });
+          replies.push({ kind: 'vacation', target, action });
           break;
         default:
           unknownAction(action);
@@ -171,7 +189,7 @@ export async function filedCopies(
     }
     for (const [name, flags] of perMailbox) copies.push(plain(target, name, flags));
   }
-  return { copies, redirects };
+  return { copies, redirects, replies };
 }
 
 /** A compile error when libs/sieve adds an action this file does not handle yet. */
@@ -261,6 +279,11 @@ function runActiveScript(
     return [{ type: 'keep' }];
   }
   mdaMetrics.sieveRuns.inc({ outcome: 'ran' });
+  if (result.vacationSkipped) {
+    // RFC 5230 4.5/4.6: a list, bulk mail, an auto-reply, the null sender, or mail not sent to the user.
+    mdaMetrics.sieveRuns.inc({ outcome: 'vacation-skipped' });
+    log.info({ ...where, why: result.vacationSkipped }, 'sieve vacation: no reply due');
+  }
   return result.actions;
 }
 

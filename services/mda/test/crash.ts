@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
-import { encodeMailAccepted } from '@correo/proto';
+import { decodeOutboundMessage, encodeMailAccepted } from '@correo/proto';
 import { eventually, spawnNode, uniqueName } from '@correo/testkit';
 import type { Spawned } from '@correo/testkit';
 import { putSieveScript, withStoredBodies } from '@correo/store';
@@ -36,9 +36,12 @@ export function crashScenario(kind: StackKind): void {
     });
 
     const topic = uniqueName('mail.accepted');
+    const outboundTopic = uniqueName('mail.outbound');
     const env: Record<string, string> = {
       ...stack.env(),
       LOG_LEVEL: 'warn',
+      // What this test counts is exactly-once, not the hourly outbound limit (1000 replies here).
+      MAIL_OUTBOUND_PER_ACCOUNT_PER_HOUR: '0',
       METRICS_PORT: '0',
       METRICS_HOST: '127.0.0.1',
       BUS_MAX_ATTEMPTS: '5',
@@ -46,7 +49,7 @@ export function crashScenario(kind: StackKind): void {
       KAFKA_CLIENT_ID: uniqueName('mda-crash'),
       MDA_CONSUMER_GROUP: uniqueName('mda'),
       MDA_ACCEPTED_TOPIC: topic,
-      MDA_OUTBOUND_TOPIC: uniqueName('mail.outbound'),
+      MDA_OUTBOUND_TOPIC: outboundTopic,
       MDA_DEAD_LETTER_TOPIC: uniqueName('mail.accepted.dlq'),
     };
     await bus.ensureTopics([{ name: topic, partitions: 3 }]);
@@ -54,6 +57,10 @@ export function crashScenario(kind: StackKind): void {
     const provision = new Provisioner(pool, uniqueName('tenant'));
     const d = `${uniqueName('crash')}.test`;
     const accounts = [await provision.account(`one@${d}`), await provision.account(`two@${d}`)];
+    // one's vacation answers every event's own sender once: the kill must not double or lose a reply.
+    await putSieveScript(pool, accounts[0]!, 'away', 'require "vacation"; vacation "Away.";', {
+      activate: true,
+    });
     // two's Sieve script files a second copy: the kill must not double or lose either of them.
     await putSieveScript(
       pool,
@@ -82,7 +89,7 @@ export function crashScenario(kind: StackKind): void {
       if (i % 3 !== 2) {
         return {
           key: eventId,
-          value: encodeMailAccepted(acceptedEvent(eventId, 'a@remote.test', { to }, blob)),
+          value: encodeMailAccepted(acceptedEvent(eventId, `s${i}@remote.test`, { to }, blob)),
         };
       }
       const body = rawMessage({ from: 'a@remote.test', to, subject: `carried ${i}`, text: 'x' });
@@ -92,7 +99,7 @@ export function crashScenario(kind: StackKind): void {
       const carried = { key: sha256, sha256, size: body.length };
       return {
         key: eventId,
-        value: encodeMailAccepted({ ...acceptedEvent(eventId, 'a@remote.test', { to }, carried), body }),
+        value: encodeMailAccepted({ ...acceptedEvent(eventId, `s${i}@remote.test`, { to }, carried), body }),
       };
     });
     const total = [...expected.values()].reduce((a, b) => a + b, 0);
@@ -177,5 +184,29 @@ export function crashScenario(kind: StackKind): void {
       ],
       'UIDs 1..n with no gap and no reuse',
     );
+
+    // Every event's sender got its vacation reply handed to the relay, none lost; a reply handed
+    // over again (its event redelivered after the kill) is the same job, which the relay keeps once.
+    const outbound = await stack.watch(outboundTopic);
+    await eventually(
+      'a reply job for every event',
+      () => new Set(replyJobs().map((j) => j.originalEventId)).size === EVENTS,
+      120_000,
+    );
+    function replyJobs() {
+      return outbound.messages.map((m) => decodeOutboundMessage(m.value));
+    }
+    const jobIds = new Map<string, Set<string>>();
+    for (const job of replyJobs()) {
+      jobIds.set(job.originalEventId, (jobIds.get(job.originalEventId) ?? new Set()).add(job.eventId));
+      stack.defer(() => blobs.delete(job.blobKey).catch(() => undefined));
+    }
+    for (const [eventId, ids] of jobIds) assert.equal(ids.size, 1, `one reply job id for ${eventId}`);
+    t.diagnostic(`${replyJobs().length} reply jobs published for ${EVENTS} events`);
+    const claims = await pool.query<{ n: string }>(
+      'SELECT count(DISTINCT event_id) AS n FROM sieve_vacation_replies WHERE account_id = $1',
+      [accounts[0]],
+    );
+    assert.equal(Number(claims.rows[0]!.n), EVENTS, 'one once-per-sender row per event');
   });
 }

@@ -126,22 +126,6 @@ export function sieveScenarios(kind: StackKind): void {
       assert.ok((await parseErrors()) > before, 'the parse failure is counted');
     });
 
-    test('reject and vacation, not answered yet, keep the message and send nothing', async () => {
-      const d = domain();
-      await withScript(`rej@${d}`, 'require "reject"; reject "go away";');
-      await withScript(`away@${d}`, 'require "vacation"; vacation :days 3 "I am away";');
-      const rejected = await stack.publishAccepted({ to: [`rej@${d}`] });
-      const away = await stack.publishAccepted({ to: [`away@${d}`], from: 'friend@remote.test' });
-      await settled(rejected, 1);
-      await settled(away, 1);
-      assert.deepEqual(await filed(rejected), [['INBOX', []]]);
-      assert.deepEqual(await filed(away), [['INBOX', []]]);
-      const sent = outbound.messages.filter((m) =>
-        [rejected, away].includes(decodeOutboundMessage(m.value).originalEventId),
-      );
-      assert.equal(sent.length, 0);
-    });
-
     test('a script that fails while running (too many redirects) keeps the message and redirects nothing', async () => {
       const d = domain();
       const before = await sieveCount('runtime-error');

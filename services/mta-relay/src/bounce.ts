@@ -1,19 +1,10 @@
 import { Readable } from 'node:stream';
-import { domainToASCII } from 'node:url';
 import type { BlobStore } from '@correo/blobs';
 import type { Bus } from '@correo/bus';
 import type { Directory } from '@correo/directory';
 import { buildDsn } from '@correo/dsn';
 import type { DsnRecipient } from '@correo/dsn';
-import {
-  DsnNotify,
-  SubmissionKind,
-  encodeMailAccepted,
-  encodeOutboundMessage,
-  nameBasedId,
-  timestampDate,
-  timestampFromDate,
-} from '@correo/proto';
+import { DsnNotify, generatedMessageRecord, nameBasedId, timestampDate } from '@correo/proto';
 import type { OutboundMessage } from '@correo/proto';
 import { injectTraceContext, withSpan, type Logger } from '@correo/telemetry';
 import { readHeaderSection } from './message-source.js';
@@ -105,52 +96,18 @@ export async function sendBounce(
     span.setAttribute('correo.event_id', eventId);
     span.setAttribute('correo.dsn.recipients', notify.length);
     const stored = await ctx.blobs.put(Readable.from([dsn]));
-    const now = timestampFromDate(new Date());
     const senderDomain = job.mailFrom.slice(job.mailFrom.lastIndexOf('@') + 1).toLowerCase();
-
-    if (await ctx.directory.isLocalDomain(senderDomain)) {
-      await ctx.bus.publish(ctx.acceptedTopic, [
-        {
-          key: job.mailFrom.toLowerCase(),
-          value: encodeMailAccepted({
-            eventId,
-            receivedAt: now,
-            clientIp: '',
-            helo: ctx.reportingMta,
-            mailFrom: '',
-            recipients: [{ address: job.mailFrom }],
-            blobKey: stored.key,
-            size: BigInt(stored.size),
-            sha256: stored.sha256,
-            kind: SubmissionKind.MX,
-            port: 0,
-          }),
-          headers: injectTraceContext({}),
-        },
-      ]);
-    } else {
-      const destination = domainToASCII(senderDomain) || senderDomain;
-      await ctx.bus.publish(ctx.outboundTopic, [
-        {
-          key: destination,
-          value: encodeOutboundMessage({
-            eventId,
-            originalEventId: job.originalEventId,
-            mailFrom: '',
-            destinationDomain: destination,
-            recipients: [{ address: job.mailFrom }],
-            blobKey: stored.key,
-            size: BigInt(stored.size),
-            sha256: stored.sha256,
-            attempt: 0,
-            queuedAt: now,
-            isBounce: true,
-            eightBitMime: true,
-          }),
-          headers: injectTraceContext({}),
-        },
-      ]);
-    }
+    const record = generatedMessageRecord({
+      eventId,
+      originalEventId: job.originalEventId,
+      to: job.mailFrom,
+      local: await ctx.directory.isLocalDomain(senderDomain),
+      blob: stored,
+      reportingHost: ctx.reportingMta,
+    });
+    await ctx.bus.publish(record.topic === 'accepted' ? ctx.acceptedTopic : ctx.outboundTopic, [
+      { key: record.key, value: record.value, headers: injectTraceContext({}) },
+    ]);
   });
   relayMetrics.dsnSent.inc();
   log.info({ to: job.mailFrom, dsnEventId: eventId, recipients: notify.map((f) => f.recipient) }, 'DSN sent');

@@ -219,7 +219,7 @@ export class AbuseDefence {
 }
 
 /** True when the envelope already has this recipient (compared as smtp-server does, without case). */
-function alreadyGiven(session: SMTPServerSession, recipient: SMTPServerAddress): boolean {
+export function alreadyGiven(session: SMTPServerSession, recipient: SMTPServerAddress): boolean {
   const address = recipient.address.toLowerCase();
   return session.envelope.rcptTo.some((given) => given.address.toLowerCase() === address);
 }

@@ -1,5 +1,7 @@
 import type { SMTPServerAddress, SMTPServerSession } from 'smtp-server';
 import { parseAddress, type AccountRef, type Directory } from '@correo/directory';
+import type { OutboundQuota } from '@correo/limits';
+import { alreadyGiven } from './abuse-defence.js';
 import { hasRelayAddressing } from './address.js';
 import { replies } from './smtp-reply.js';
 
@@ -39,7 +41,7 @@ export async function checkRecipient(
   recipient: SMTPServerAddress,
   hostname: string,
   directory: Directory,
-): Promise<void> {
+): Promise<'local' | 'remote'> {
   // RFC 5321 4.1.1.3: the domainless postmaster must be accepted; it is ours under our host name.
   if (recipient.address.toLowerCase() === 'postmaster') recipient.address = `postmaster@${hostname}`;
   // The directory's own parser: RCPT accepts exactly the addresses the mda can resolve, and no second
@@ -61,12 +63,35 @@ export async function checkRecipient(
   switch (resolution.kind) {
     case 'not-local':
       if (kind === 'mx') throw replies.relayDenied();
-      return;
+      return 'remote';
     case 'unknown-user':
       throw replies.unknownUser();
     case 'loop':
       throw replies.aliasLoop();
     case 'deliver':
-      return;
+      return 'local';
   }
+}
+
+/**
+ * A remote recipient of an authenticated submission counts against the hourly outbound limits of
+ * the account and its tenant (OutboundQuota, MAIL_OUTBOUND_*): over them, RCPT gets a temporary
+ * refusal naming the limit. Counted at RCPT, once per accepted remote recipient.
+ */
+export async function chargeOutbound(
+  quota: OutboundQuota | undefined,
+  where: 'local' | 'remote',
+  session: SMTPServerSession,
+  recipient: SMTPServerAddress,
+): Promise<void> {
+  const account = session.user as AccountRef | undefined;
+  // A repeated RCPT replaces the earlier one (smtp-server): it is not another message.
+  if (!quota || where !== 'remote' || !account || alreadyGiven(session, recipient)) return;
+  let outcome;
+  try {
+    outcome = await quota.charge({ account: account.address, tenantId: account.tenantId });
+  } catch (error) {
+    throw replies.backendFailure(error);
+  }
+  if (!outcome.admitted) throw replies.outboundLimit(outcome.text);
 }

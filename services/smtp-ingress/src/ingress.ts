@@ -1,5 +1,6 @@
 import { createLoginLimiter, LoginPolicy } from '@correo/auth';
-import type { LeaseTiming } from '@correo/limits';
+import { OutboundQuota } from '@correo/limits';
+import type { LeaseTiming, OutboundQuotaSettings } from '@correo/limits';
 import type { SMTPServer } from 'smtp-server';
 import type { TlsMaterial } from '@correo/tls';
 import type { SmtpIngressConfig } from './config.js';
@@ -22,6 +23,8 @@ export interface SmtpIngressDeps extends IngressBackends {
   trustedProxies?: readonly string[];
   /** How long a killed pod's connections still count, how long an accept waits for `limits`. */
   leaseTiming?: LeaseTiming;
+  /** MAIL_OUTBOUND_*: hourly limits of submission to remote recipients per account and tenant; none when absent. */
+  outboundLimits?: OutboundQuotaSettings;
   /** Where refusals and other decisions are recorded (a DecisionWriter on the store); default: nowhere. */
   decisions?: DecisionLog;
 }
@@ -64,6 +67,7 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
   const senderAuthentication = checks.enabled
     ? { resolver, dmarcReject: checks.dmarcReject, spoolDir: checks.spoolDir }
     : undefined;
+  const outboundQuota = deps.outboundLimits && new OutboundQuota(deps.limits, deps.outboundLimits);
   const decisions = new IngressDecisions({
     log: deps.decisions ?? noDecisionLog,
     limits: deps.limits,
@@ -91,6 +95,7 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
         senderAuthentication,
         loginPolicy,
         trustedProxies: deps.trustedProxies ?? [],
+        outboundQuota,
         defence,
         decisions,
       });

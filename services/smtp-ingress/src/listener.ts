@@ -8,7 +8,8 @@ import type { SmtpIngressConfig } from './config.js';
 import type { DecisionFacts, IngressDecisions } from './decisions.js';
 import { installConnectionHooks } from './connection-hooks.js';
 import type { ConnectionGuard } from './connection-guard.js';
-import { checkRecipient, checkSender, type ListenerKind } from './envelope-policy.js';
+import type { OutboundQuota } from '@correo/limits';
+import { chargeOutbound, checkRecipient, checkSender, type ListenerKind } from './envelope-policy.js';
 import type { IngressBackends } from './ingress-backends.js';
 import { receiveMessage, type SenderAuthenticationContext } from './message-intake.js';
 import { ingressMetrics } from './metrics.js';
@@ -30,6 +31,8 @@ export interface ListenerSetup {
   loginPolicy: LoginPolicy;
   /** Load balancers whose PROXY header (v1 or v2) names the client (PROXY_TRUSTED_CIDRS). */
   trustedProxies: readonly string[];
+  /** The hourly outbound limits of the authenticated account and its tenant (MAIL_OUTBOUND_*). */
+  outboundQuota?: OutboundQuota | undefined;
   /** Limits, greylisting, DNS lists, HELO/rDNS checks at connect, MAIL and RCPT. */
   defence: AbuseDefence;
   /** Where every refusal is counted, logged and recorded (GET /v1/decisions). */
@@ -170,7 +173,10 @@ export function createListener(setup: ListenerSetup): SMTPServer {
       Promise.resolve()
         .then(() => defence.checkRecipientCount(session, address))
         .then(() => checkRecipient(kind, address, config.hostname, directory))
-        .then(() => defence.atRcpt(kind, session, address))
+        .then(async (where) => {
+          await defence.atRcpt(kind, session, address);
+          await chargeOutbound(setup.outboundQuota, where, session, address);
+        })
         .then(
           () => callback(),
           (error: unknown) => callback(asReply(error, 'rcpt', session, { recipient: address.address })),

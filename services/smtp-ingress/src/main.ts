@@ -46,6 +46,7 @@ await runService({
       tls,
       trustedProxies: config.proxy.trustedCidrs,
       leaseTiming: config.limits.leases,
+      outboundLimits: config.limits.outbound,
       decisions: createDecisionWriter(backends.pool, logger),
     });
     const certificateWatch = reloadTlsOnRenewal(tlsOptions, tls, [ingress], logger);

@@ -21,6 +21,7 @@ export class SmtpReply extends Error {
 
 export const replies = {
   relayDenied: () => new SmtpReply(554, '5.7.1', 'Relay access denied', 'relay_denied'),
+  outboundLimit: (text: string) => new SmtpReply(450, '4.7.1', text, 'outbound_limit'),
   relayAddressing: () =>
     new SmtpReply(554, '5.7.1', 'Relay access denied: % and ! addressing are not accepted', 'relay_denied'),
   unknownUser: () =>

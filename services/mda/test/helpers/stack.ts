@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { StoredBlob } from '@correo/blobs';
 import { createPostgresDirectory } from '@correo/directory';
+import { OutboundQuota } from '@correo/limits';
+import type { OutboundQuotaSettings } from '@correo/limits';
 import { SubmissionKind, encodeMailAccepted, timestampNow } from '@correo/proto';
 import type { MailAcceptedInit } from '@correo/proto';
 import { createLogger } from '@correo/telemetry';
@@ -35,6 +37,7 @@ export type Collector = TopicWatch;
 export class MdaTestStack extends TestStack {
   mda: Mda | undefined;
   readonly provision: Provisioner;
+  private outboundLimits: OutboundQuotaSettings | undefined;
 
   private constructor(
     opened: TestStack,
@@ -46,7 +49,12 @@ export class MdaTestStack extends TestStack {
 
   static async create(
     kind: StackKind,
-    options: { maxAttempts?: number; housekeeping?: Partial<HousekeepingSettings> } = {},
+    options: {
+      maxAttempts?: number;
+      housekeeping?: Partial<HousekeepingSettings>;
+      /** MAIL_OUTBOUND_* for Sieve redirects and vacation replies, counted in the stack's limits; none without. */
+      outboundLimits?: OutboundQuotaSettings;
+    } = {},
   ): Promise<MdaTestStack> {
     const opened = await openTestStack(kind, { partitions: 3, pollIntervalMs: 200 });
     const settings: MdaSettings = {
@@ -59,10 +67,13 @@ export class MdaTestStack extends TestStack {
       concurrency: 3,
       maxForwardsPerMessage: 25,
       databaseBodyBytes: databaseBodyBytesDefault,
+      vacation: { minDays: 1, maxDays: 30 },
       // Off unless a test asks: it runs housekeeping itself (mda.housekeeping.runOnce) at the moment it chooses.
       housekeeping: { ...housekeepingDefaults, intervalSeconds: 0, ...options.housekeeping },
     };
-    return new MdaTestStack(opened, settings);
+    const stack = new MdaTestStack(opened, settings);
+    stack.outboundLimits = options.outboundLimits;
+    return stack;
   }
 
   async startMda(): Promise<Mda> {
@@ -72,7 +83,8 @@ export class MdaTestStack extends TestStack {
       pool: this.pool,
       directory: createPostgresDirectory(this.pool),
       notifier: this.notifier,
-      logger: createLogger('mda-test', 'silent'),
+      ...(this.outboundLimits ? { outboundQuota: new OutboundQuota(this.limits, this.outboundLimits) } : {}),
+      logger: createLogger('mda-test', (process.env.MDA_TEST_LOG as 'warn') ?? 'silent'),
       config: this.settings,
     });
     return this.mda;

@@ -128,6 +128,7 @@ export class RelayStack extends TestStack {
         concurrency: 2,
         maxForwardsPerMessage: 25,
         databaseBodyBytes: databaseBodyBytesDefault,
+        vacation: { minDays: 1, maxDays: 30 },
         ...mdaOverrides,
         // No blob collection here: the relay tests read bodies of events they publish themselves.
         housekeeping: { ...housekeepingDefaults, intervalSeconds: 0 },
@@ -176,7 +177,10 @@ export class RelayStack extends TestStack {
    * makes it a submission), for the mda to resolve; resolves with the event id.
    */
   async acceptMail(
-    input: JobInput & { authenticatedUser?: string; authentication?: { method: string; result: string }[] },
+    input: JobInput & {
+      authenticatedUser?: string;
+      authentication?: { method: string; result: string; properties?: Record<string, string> }[];
+    },
   ): Promise<string> {
     const job = await this.storeJob(input);
     const eventId = randomUUID();

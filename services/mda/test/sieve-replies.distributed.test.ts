@@ -1,0 +1,3 @@
+import { sieveReplyScenarios } from './sieve-replies.js';
+
+sieveReplyScenarios('distributed');
