@@ -16,9 +16,9 @@
 //                                                       PostgreSQL, files for blobs, in-process notify
 //   BENCH_KIND=distributed make bench-imap-vs-dovecot   correo on MinIO blobs, Redis notify/limits
 //   BENCH_CPU_PROF=/tmp/prof                            --cpu-prof for correo (all-in-one: its process)
-//   BENCH_BASELINE=/tmp/base                            also runs the all-in-one of another checkout (an
-//                                                       older commit, its node_modules beside it) under
-//                                                       the same load just before this one's: an A/B
+//   BENCH_BASELINE=/tmp/base                            also runs the all-in-one of another checkout
+//                                                       (`bash bench/checkout-for-ab.sh main /tmp/base`)
+//                                                       under the same load just before this one's: an A/B
 //   Each table also gives the CPU time (user + system) the server's process tree used per cycle.
 //   BENCH_CLIENTS=20 BENCH_USERS=20 BENCH_MESSAGES=100 BENCH_SECONDS=15
 import { execFileSync, fork, spawn } from 'node:child_process';
@@ -43,7 +43,7 @@ const perUser = Number(process.env.BENCH_MESSAGES ?? 100);
 const seconds = Number(process.env.BENCH_SECONDS ?? 15);
 const kind = (process.env.BENCH_KIND ?? 'all-in-one') as StackKind | 'all-in-one';
 const cpuProfileDir = process.env.BENCH_CPU_PROF;
-// Another checkout (e.g. `git archive <commit> | tar -x -C dir`, node_modules beside it) whose all-in-one
+// Another checkout (bench/checkout-for-ab.sh makes one) whose all-in-one
 // runs the same load right before this one's, in the same run: an A/B under the same machine load.
 const baselineRoot = process.env.BENCH_BASELINE;
 // Environment for this checkout's all-in-one only (NAME=value, separated by ';'): an experiment against
@@ -220,7 +220,7 @@ async function startCorreo(
       ...(repoRoot ? {} : experimentEnv),
     },
     nodeArgs: cpuProfileDir && !repoRoot ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [],
-    ...(repoRoot ? { repoRoot } : {}),
+    ...(repoRoot ? { root: repoRoot } : {}),
   });
   const admin = new AdminClient(app.adminUrl, app.adminToken);
   const domain = `${uniqueName('imapbench')}.test`.toLowerCase();

@@ -26,10 +26,10 @@ export interface AllInOneOptions {
   /** Node flags for the process, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] (benchmarks). */
   nodeArgs?: string[];
   /**
-   * Another checkout of correo to run the all-in-one from (with its node_modules): a benchmark runs
-   * an older commit beside this one, under the same load. Default: this repository.
+   * Another checkout of correo to run instead of this one (its own node_modules): benchmarks compare
+   * old code with new in one run (bench/vs-postfix.ts, `embedded@/path/to/checkout`).
    */
-  repoRoot?: string;
+  root?: string;
 }
 
 /** Where a test reaches a running correo: the all-in-one, or every service as its own process. */
@@ -159,8 +159,9 @@ async function startOnce(options: AllInOneOptions): Promise<AllInOneProcess> {
   // options.env may choose ports itself (e.g. two stacks that must know each other's MX port up front).
   const configured = (name: string) => Number(env[name]);
   const metricsPort = configured('METRICS_PORT');
-  const root = options.repoRoot ?? REPO_ROOT;
-  const child = spawnNode(join(root, 'services/all-in-one/src/main.ts'), env, root, options.nodeArgs);
+  const root = options.root ?? REPO_ROOT;
+  const main = options.root ? join(root, 'services/all-in-one/src/main.ts') : ALL_IN_ONE_MAIN;
+  const child = spawnNode(main, env, root, options.nodeArgs);
   let exitedEarly: Exit | undefined;
   void child.exited.then((exit) => (exitedEarly = exit));
 

@@ -61,6 +61,7 @@ export async function startMda(deps: MdaDeps): Promise<Mda> {
     acceptedTopic: config.acceptedTopic,
     vacation: config.vacation,
     maxForwardsPerMessage: config.maxForwardsPerMessage,
+    databaseBodyBytes: config.databaseBodyBytes,
   };
 
   const handler = async (message: DeliveredMessage) => {
