@@ -16,6 +16,10 @@
 //                                                       PostgreSQL, files for blobs, in-process notify
 //   BENCH_KIND=distributed make bench-imap-vs-dovecot   correo on MinIO blobs, Redis notify/limits
 //   BENCH_CPU_PROF=/tmp/prof                            --cpu-prof for correo (all-in-one: its process)
+//   BENCH_BASELINE=/tmp/base                            also runs the all-in-one of another checkout
+//                                                       (`bash bench/checkout-for-ab.sh main /tmp/base`)
+//                                                       under the same load just before this one's: an A/B
+//   Each table also gives the CPU time (user + system) the server's process tree used per cycle.
 //   BENCH_CLIENTS=20 BENCH_USERS=20 BENCH_MESSAGES=100 BENCH_SECONDS=15
 import { execFileSync, fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -39,6 +43,17 @@ const perUser = Number(process.env.BENCH_MESSAGES ?? 100);
 const seconds = Number(process.env.BENCH_SECONDS ?? 15);
 const kind = (process.env.BENCH_KIND ?? 'all-in-one') as StackKind | 'all-in-one';
 const cpuProfileDir = process.env.BENCH_CPU_PROF;
+// Another checkout (bench/checkout-for-ab.sh makes one) whose all-in-one
+// runs the same load right before this one's, in the same run: an A/B under the same machine load.
+const baselineRoot = process.env.BENCH_BASELINE;
+// Environment for this checkout's all-in-one only (NAME=value, separated by ';'): an experiment against
+// the baseline, e.g. BENCH_CORREO_ENV='PGOPTIONS=-c plan_cache_mode=force_generic_plan'.
+const experimentEnv = Object.fromEntries(
+  (process.env.BENCH_CORREO_ENV ?? '')
+    .split(';')
+    .filter((pair) => pair.includes('='))
+    .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+);
 
 /** The commands of one cycle, in order; each is timed on its own. */
 const COMMANDS = [
@@ -190,6 +205,34 @@ service stats {
   throw new Error(`Dovecot did not come up; see ${dir}/dovecot.log`);
 }
 
+// ---- correo as `make dev` runs it ----
+
+/** The all-in-one (from this checkout, or from `repoRoot`: BENCH_BASELINE) with the bench's accounts. */
+async function startCorreo(
+  repoRoot: string | undefined,
+): Promise<{ app: AllInOneProcess; addresses: string[]; password: string }> {
+  const app = await startAllInOneProcess({
+    env: {
+      IMAP_MAX_CONNECTIONS: '100000',
+      IMAP_MAX_CONNECTIONS_PER_IP: '100000',
+      IMAP_MAX_CONNECTIONS_PER_USER: '100000',
+      IMAP_MAX_CONNECTIONS_PER_USER_IP: '100000',
+      ...(repoRoot ? {} : experimentEnv),
+    },
+    nodeArgs: cpuProfileDir && !repoRoot ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [],
+    ...(repoRoot ? { root: repoRoot } : {}),
+  });
+  const admin = new AdminClient(app.adminUrl, app.adminToken);
+  const domain = `${uniqueName('imapbench')}.test`.toLowerCase();
+  const tenant = await admin.createTenant(domain);
+  await admin.createDomain(domain, tenant.id);
+  const password = randomBytes(12).toString('base64url');
+  const addresses: string[] = [];
+  for (let u = 0; u < users; u++)
+    addresses.push((await admin.createAccount(`bench${u}@${domain}`, password)).address);
+  return { app, addresses, password };
+}
+
 // ---- the load, in a child process ----
 
 interface LoadResult {
@@ -197,10 +240,53 @@ interface LoadResult {
   samples: Record<string, number[]>;
 }
 
+/**
+ * CPU seconds (user + system) used so far by a process and all its descendants, from /proc, by
+ * program name (node, postgres, imap, auth...).
+ */
+async function treeCpuSeconds(rootPid: number): Promise<Map<string, number>> {
+  const { readdir } = await import('node:fs/promises');
+  const ticks = 100; // USER_HZ on Linux
+  const parent = new Map<number, number>();
+  const cpu = new Map<number, number>();
+  const names = new Map<number, string>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => null);
+    if (!stat) continue;
+    // The command name may hold spaces: fields are counted after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    names.set(Number(entry), stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')));
+    parent.set(Number(entry), Number(fields[1]));
+    // utime, stime, cutime, cstime (fields 14-17): children already reaped count too.
+    cpu.set(Number(entry), fields.slice(11, 15).reduce((sum, f) => sum + Number(f), 0) / ticks);
+  }
+  const total = new Map<string, number>();
+  for (const [pid, seconds] of cpu) {
+    for (let p: number | undefined = pid; p && p > 1; p = parent.get(p))
+      if (p === rootPid) {
+        // Worker threads share the process's entry; postgres backends and Dovecot's processes each have one.
+        const name = names.get(pid)!.replace(/^(postgres|node|MainThread).*$/, '$1');
+        total.set(name, (total.get(name) ?? 0) + seconds);
+        break;
+      }
+  }
+  return total;
+}
+
+/** What `after` used more than `before`, by program name. */
+function cpuSince(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
+  return new Map([...after].map(([name, s]) => [name, s - (before.get(name) ?? 0)]));
+}
+
 async function load(target: Target, perCycleLogin: boolean): Promise<LoadResult> {
   const samples: Record<string, number[]> = Object.fromEntries(COMMANDS.map((c) => [c, []]));
   const until = performance.now() + seconds * 1000;
-  const message = rawMessage('appended by the benchmark', body(40));
+  // A new message (its own Message-ID) for every APPEND, as a client's Sent or Drafts copy is. One message
+  // appended and expunged over and over by every client made correo's content-addressed blob a single
+  // hot row (its collection candidate, taken and released by every client's APPEND and EXPUNGE in turn)
+  // that no real load has; Dovecot stores each copy on its own either way.
+  const appendedBody = body(40);
   const timed = async (client: LineClient, name: Command, line: string | (() => Promise<void>)) => {
     const start = performance.now();
     if (typeof line === 'string') {
@@ -233,6 +319,7 @@ async function load(target: Target, perCycleLogin: boolean): Promise<LoadResult>
         await timed(client, 'FETCH body', `FETCH ${n} (UID RFC822.SIZE BODY.PEEK[])`);
         await timed(client, 'STORE', `STORE ${n} ${Math.random() < 0.5 ? '+' : '-'}FLAGS (\\Seen \\Flagged)`);
         const c2 = client;
+        const message = rawMessage('appended by the benchmark', appendedBody);
         await timed(client, 'APPEND', () => append(c2, message));
         // The message appended above goes again: the mailbox keeps its size.
         await client.command(`UID STORE ${'*'} +FLAGS.SILENT (\\Deleted)`);
@@ -283,9 +370,31 @@ function summarize(result: LoadResult): Map<string, Row> {
   return rows;
 }
 
-function table(title: string, correo: Map<string, Row>, dovecot: Map<string, Row>): string {
+function table(
+  title: string,
+  correo: Map<string, Row>,
+  dovecot: Map<string, Row>,
+  cpu: {
+    correo: Map<string, number>;
+    dovecot: Map<string, number>;
+    correoCycles: number;
+    dovecotCycles: number;
+  },
+): string {
+  const perCycle = (used: Map<string, number>, cycles: number) => {
+    const ms = (seconds: number) => ((seconds * 1000) / Math.max(1, cycles)).toFixed(2);
+    const all = [...used.values()].reduce((a, b) => a + b, 0);
+    const parts = [...used]
+      .filter(([, s]) => s >= 0.05)
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, s]) => `${name} ${ms(s)}`);
+    return `${ms(all)} ms (${parts.join(', ')}; ${all.toFixed(1)} s in all)`;
+  };
   const lines = [
     `### ${title}`,
+    '',
+    `CPU (user + system of the server's whole process tree) per cycle of 8 commands: correo ` +
+      `${perCycle(cpu.correo, cpu.correoCycles)}; Dovecot ${perCycle(cpu.dovecot, cpu.dovecotCycles)}`,
     '',
     '| command | correo ops/s | correo p50 ms | correo p99 ms | Dovecot ops/s | Dovecot p50 ms | Dovecot p99 ms | ops/s ratio | p99 ratio |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -324,28 +433,18 @@ if (process.argv[2] === 'load') {
   let dovecot: ChildProcess | null = null;
   let stack: ImapTestStack | null = null;
   let app: AllInOneProcess | null = null;
+  let baseline: Awaited<ReturnType<typeof startCorreo>> | null = null;
   try {
     let imapPort: number;
     let password: string;
     const addresses: string[] = [];
     if (kind === 'all-in-one') {
-      app = await startAllInOneProcess({
-        env: {
-          IMAP_MAX_CONNECTIONS: '100000',
-          IMAP_MAX_CONNECTIONS_PER_IP: '100000',
-          IMAP_MAX_CONNECTIONS_PER_USER: '100000',
-          IMAP_MAX_CONNECTIONS_PER_USER_IP: '100000',
-        },
-        nodeArgs: cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [],
-      });
-      const admin = new AdminClient(app.adminUrl, app.adminToken);
-      const domain = `${uniqueName('imapbench')}.test`.toLowerCase();
-      const tenant = await admin.createTenant(domain);
-      await admin.createDomain(domain, tenant.id);
-      password = randomBytes(12).toString('base64url');
-      for (let u = 0; u < users; u++)
-        addresses.push((await admin.createAccount(`bench${u}@${domain}`, password)).address);
+      const started = await startCorreo(undefined);
+      app = started.app;
+      password = started.password;
+      addresses.push(...started.addresses);
       imapPort = app.ports.imap;
+      if (baselineRoot) baseline = await startCorreo(baselineRoot);
     } else {
       stack = await ImapTestStack.create(kind);
       const gateway = await stack.gateway({
@@ -363,9 +462,17 @@ if (process.argv[2] === 'load') {
       { name: 'correo', port: imapPort, users: addresses, password },
       { name: 'Dovecot', port: dovecotPort, users: addresses, password },
     ];
+    if (baseline) {
+      targets.push({
+        name: 'correo baseline',
+        port: baseline.app.ports.imap,
+        users: baseline.addresses,
+        password: baseline.password,
+      });
+    }
     const fillStart = performance.now();
     for (const target of targets)
-      await Promise.all(addresses.map((a) => fill(target.port, a, target.password)));
+      await Promise.all(target.users.map((a) => fill(target.port, a, target.password)));
     console.log(
       `imap (${kind}) vs Dovecot, load average ${loadavg()
         .map((l) => l.toFixed(2))
@@ -375,16 +482,67 @@ if (process.argv[2] === 'load') {
         `(filled in ${((performance.now() - fillStart) / 1000).toFixed(1)} s)`,
     );
     const out: string[] = [];
+    const dovecotByMode = new Map<
+      boolean,
+      { rows: Map<string, Row>; cpu: Map<string, number>; cycles: number }
+    >();
+    const baselineRuns: {
+      perCycleLogin: boolean;
+      rows: Map<string, Row>;
+      cpu: Map<string, number>;
+      cycles: number;
+    }[] = [];
     for (const perCycleLogin of [false, true]) {
-      const [correo, dove] = [
-        await runLoad(targets[0]!, perCycleLogin),
-        await runLoad(targets[1]!, perCycleLogin),
-      ];
+      if (baseline) {
+        const pid = baseline.app.process.child.pid!;
+        const before = await treeCpuSeconds(pid);
+        const base = await runLoad(targets[2]!, perCycleLogin);
+        baselineRuns.push({
+          perCycleLogin,
+          rows: summarize(base),
+          cpu: cpuSince(before, await treeCpuSeconds(pid)),
+          cycles: base.samples.SELECT!.length,
+        });
+      }
+      const correoPid = app ? app.process.child.pid! : process.pid;
+      const cpuBefore = await treeCpuSeconds(correoPid);
+      const correo = await runLoad(targets[0]!, perCycleLogin);
+      const correoCpu = cpuSince(cpuBefore, await treeCpuSeconds(correoPid));
+      const dovecotBefore = await treeCpuSeconds(dovecot.pid!);
+      const dove = await runLoad(targets[1]!, perCycleLogin);
+      const dovecotCpu = cpuSince(dovecotBefore, await treeCpuSeconds(dovecot.pid!));
+      dovecotByMode.set(perCycleLogin, {
+        rows: summarize(dove),
+        cpu: dovecotCpu,
+        cycles: dove.samples.SELECT!.length,
+      });
       out.push(
         table(
           perCycleLogin ? 'LOGIN ... LOGOUT around every cycle' : 'one login per client',
           summarize(correo),
           summarize(dove),
+          {
+            correo: correoCpu,
+            dovecot: dovecotCpu,
+            correoCycles: correo.samples.SELECT!.length,
+            dovecotCycles: dove.samples.SELECT!.length,
+          },
+        ),
+      );
+    }
+    for (const run of baselineRuns) {
+      const dovecotRows = dovecotByMode.get(run.perCycleLogin)!;
+      out.push(
+        table(
+          `baseline (${baselineRoot}), ${run.perCycleLogin ? 'LOGIN ... LOGOUT around every cycle' : 'one login per client'}: run just before the table above`,
+          run.rows,
+          dovecotRows.rows,
+          {
+            correo: run.cpu,
+            dovecot: dovecotRows.cpu,
+            correoCycles: run.cycles,
+            dovecotCycles: dovecotRows.cycles,
+          },
         ),
       );
     }
@@ -396,6 +554,7 @@ if (process.argv[2] === 'load') {
     dovecot?.kill();
     await stack?.close();
     await app?.stop();
+    await baseline?.app.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -27,7 +27,7 @@ import { startMailStack } from '../e2e/test/support/stacks.js';
  * Kafka, PostgreSQL, MinIO, Redis), services the same backends under one process per service.
  */
 type BenchStack = 'embedded' | 'kafka' | 'services';
-import { option } from './options.js';
+import { SMTP_LIMITS_OFF, option } from './options.js';
 import { formatTable, percentile } from './report.js';
 
 const messages = Number(option('messages', '2000'));
@@ -117,7 +117,7 @@ function send(connection: SMTPConnection, to: string, text: string): Promise<str
 async function benchStack(kind: BenchStack): Promise<StackResult> {
   const env = {
     SMTP_MAX_CONNECTIONS_PER_IP: String(sessions + 10),
-    SMTP_CONNECTIONS_PER_IP_PER_MINUTE: '0',
+    ...SMTP_LIMITS_OFF,
   };
   const stack =
     kind === 'services'

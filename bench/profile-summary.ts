@@ -5,6 +5,8 @@
 //   node --import tsx bench/profile-summary.ts /tmp/prof/*.cpuprofile
 //   node --import tsx bench/profile-summary.ts --skip-ms=15000 /tmp/prof/*.cpuprofile
 //     (ignores the first 15 s of each profile: the process's start-up, tsx's transpiling, before the load)
+//   node --import tsx bench/profile-summary.ts --skip-ms=15000 --until-ms=25000 /tmp/prof/*.cpuprofile
+//     (only 15-25 s: one load of several; --timeline prints the busy share per second to find them)
 import { readFile } from 'node:fs/promises';
 
 interface ProfileNode {
@@ -34,6 +36,10 @@ function owner(url: string, name: string): string {
 
 const skipArg = process.argv.find((a) => a.startsWith('--skip-ms='));
 const skipMs = skipArg ? Number(skipArg.slice('--skip-ms='.length)) : 0;
+const untilArg = process.argv.find((a) => a.startsWith('--until-ms='));
+const untilMs = untilArg ? Number(untilArg.slice('--until-ms='.length)) : Infinity;
+/** Busy ms per whole second of the profile (--timeline): where each load starts and ends. */
+const busyPerSecond: number[] = [];
 const byOwner = new Map<string, number>();
 /** Each sample counted once for every owner on its stack: what an owner costs with what it calls. */
 const byOwnerInclusive = new Map<string, number>();
@@ -52,7 +58,11 @@ for (const file of process.argv.slice(2).filter((a) => !a.startsWith('--'))) {
     const node = nodes.get(id)!;
     const ms = (profile.timeDeltas[i] ?? 0) / 1000;
     elapsedMs += ms;
-    if (elapsedMs < skipMs) return;
+    if (node.callFrame.functionName !== '(idle)') {
+      const second = Math.floor(elapsedMs / 1000);
+      busyPerSecond[second] = (busyPerSecond[second] ?? 0) + ms;
+    }
+    if (elapsedMs < skipMs || elapsedMs >= untilMs) return;
     total += ms;
     if (node.callFrame.functionName !== '(idle)') {
       busy += ms;
@@ -89,8 +99,12 @@ const top = (map: Map<string, number>, n: number, of = total) =>
     )
     .join('\n');
 
+if (process.argv.includes('--timeline'))
+  console.log(
+    `busy ms per second of the profile:\n${Array.from(busyPerSecond, (ms, s) => `${String(s).padStart(5)} s ${(ms ?? 0).toFixed(0).padStart(5)}`).join('\n')}\n`,
+  );
 console.log(
-  `sampled ${total.toFixed(0)} ms${skipMs ? ` (after the first ${skipMs} ms)` : ''}, busy ${busy.toFixed(0)} ms\n\n` +
+  `sampled ${total.toFixed(0)} ms${skipMs ? ` (after the first ${skipMs} ms)` : ''}${untilMs < Infinity ? ` (until ${untilMs} ms)` : ''}, busy ${busy.toFixed(0)} ms\n\n` +
     `self time by owner:\n${top(byOwner, 25)}\n\nheaviest functions:\n${top(byFunction, 30)}\n\n` +
     `native frames charged to their caller:\n${top(byCaller, 25)}\n\n` +
     `inclusive by owner (share of the busy time; async stacks are cut at awaits):\n${top(byOwnerInclusive, 30, busy)}`,

@@ -31,7 +31,7 @@ import pg from 'pg';
 import { freePort } from '@correo/testkit';
 import { AdminClient } from '../e2e/test/support/admin-client.js';
 import { startMailStack, type MailStack } from '../e2e/test/support/stacks.js';
-import { option } from './options.js';
+import { SMTP_LIMITS_OFF, option } from './options.js';
 import { formatTable, percentile } from './report.js';
 
 const messages = Number(option('messages', '2000'));
@@ -91,6 +91,8 @@ interface Result {
   deliveredPerSecond: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number };
   cpuMsPerMessage: number;
+  /** Of it, the root process alone (correo: the all-in-one's Node process, without its PostgreSQL). */
+  rootCpuMsPerMessage: number;
   storedTimeSource: string;
   messagesPerCommit?: number;
 }
@@ -101,8 +103,8 @@ const now = () => performance.timeOrigin + performance.now();
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux.
 
-async function treeCpuMs(root: number): Promise<number> {
-  const stats = new Map<number, { ppid: number; ticks: number }>();
+async function treeCpuMs(root: number): Promise<{ tree: number; root: number }> {
+  const stats = new Map<number, { ppid: number; ticks: number; own: number }>();
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const text = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
@@ -111,7 +113,8 @@ async function treeCpuMs(root: number): Promise<number> {
     const fields = text.slice(close + 2).split(' ');
     // After "pid (comm) ": state ppid ... utime(14) stime(15) cutime(16) cstime(17), 1-based overall.
     const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
-    stats.set(Number(entry), { ppid: Number(fields[1]), ticks });
+    const own = Number(fields[11]) + Number(fields[12]);
+    stats.set(Number(entry), { ppid: Number(fields[1]), ticks, own });
   }
   const inTree = (pid: number): boolean => {
     for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
@@ -122,7 +125,7 @@ async function treeCpuMs(root: number): Promise<number> {
   };
   let ticks = 0;
   for (const [pid, stat] of stats) if (inTree(pid)) ticks += stat.ticks;
-  return ticks * TICK_MS;
+  return { tree: ticks * TICK_MS, root: (stats.get(root)?.own ?? 0) * TICK_MS };
 }
 
 // ---------- the generator ----------
@@ -211,14 +214,18 @@ async function startPostfix(): Promise<System> {
 
 // ---------- correo ----------
 
-/** `embedded` or `kafka`, optionally with variables on top: `embedded:SMTP_INLINE_BODY_BYTES=0;VAR=value`. */
+/**
+ * `embedded` or `kafka`, optionally another checkout's code (`embedded@/tmp/main-checkout`, with its
+ * own node_modules) and variables on top: `embedded:SMTP_INLINE_BODY_BYTES=0;VAR=value`.
+ */
 async function startCorreo(spec: string): Promise<System> {
-  const [kindName, variables = ''] = spec.split(/:(.*)/s);
+  const [system, variables = ''] = spec.split(/:(.*)/s);
+  const [kindName, root] = system!.split(/@(.*)/s);
   if (kindName !== 'embedded' && kindName !== 'kafka') throw new Error(`unknown system ${spec}`);
   const kind: 'embedded' | 'kafka' = kindName;
   const env: Record<string, string> = {
     SMTP_MAX_CONNECTIONS_PER_IP: String(sessions + 10),
-    SMTP_CONNECTIONS_PER_IP_PER_MINUTE: '0',
+    ...SMTP_LIMITS_OFF,
     LOG_LEVEL: 'error',
     ...Object.fromEntries(
       variables
@@ -231,6 +238,7 @@ async function startCorreo(spec: string): Promise<System> {
   const nodeArgs = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
   const stack: MailStack = await startMailStack(kind === 'kafka' ? 'distributed' : 'embedded', env, {
     nodeArgs,
+    ...(root ? { root } : {}),
   });
   const db = new pg.Client({ connectionString: stack.app.databaseUrl });
   await db.connect();
@@ -335,7 +343,8 @@ async function measure(system: System, load: Load): Promise<Result> {
       p99: percentile(latencies, 99),
       max: latencies.at(-1) ?? NaN,
     },
-    cpuMsPerMessage: (cpuAfter - cpuBefore) / Math.max(1, delivered),
+    cpuMsPerMessage: (cpuAfter.tree - cpuBefore.tree) / Math.max(1, delivered),
+    rootCpuMsPerMessage: (cpuAfter.root - cpuBefore.root) / Math.max(1, delivered),
     storedTimeSource: source,
     ...(system.messagesPerCommit
       ? { messagesPerCommit: await system.messagesPerCommit([...acceptedAt.keys()]) }
@@ -374,6 +383,7 @@ function table(results: Result[]): string {
     'p50 ms',
     'p99 ms',
     'CPU ms/msg',
+    'of it root',
     'msgs/commit',
     'vs Postfix',
   ];
@@ -390,6 +400,7 @@ function table(results: Result[]): string {
       r.latencyMs.p50.toFixed(0),
       r.latencyMs.p99.toFixed(0),
       r.cpuMsPerMessage.toFixed(2),
+      r.rootCpuMsPerMessage.toFixed(2),
       r.messagesPerCommit === undefined ? '-' : r.messagesPerCommit.toFixed(1),
       ratio,
     ];
@@ -420,7 +431,7 @@ try {
 }
 console.log(table(results));
 console.log(
-  `CPU counts: ${started
+  `CPU counts ("of it root": the root process alone, for correo its Node process without PostgreSQL): ${started
     .reverse()
     .map((s) => `${s.label}: ${s.cpuNote}`)
     .join(

@@ -8,6 +8,8 @@
 # BENCH_STACKS (postfix,embedded,kafka), BENCH_CPU_PROF (a directory: correo runs with --cpu-prof),
 # BENCH_NOTE (printed beside the numbers, e.g. what else loads the machine). A correo system may
 # carry variables for an A/B in one run: BENCH_STACKS=postfix,embedded:SMTP_INLINE_BODY_BYTES=0,embedded
+# and run another checkout's code: BENCH_STACKS=postfix,embedded@/tmp/main-checkout,embedded (that
+# directory needs a node_modules whose @correo links point into it: bench/checkout-for-ab.sh makes one)
 bench-vs-postfix:
 	bash scripts/backends/up.sh
 	set -a; . ./.test-backends/env; set +a; node --import tsx bench/vs-postfix.ts

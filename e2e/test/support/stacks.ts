@@ -31,7 +31,7 @@ export interface MailStack<App = AllInOneProcess> {
   close(): Promise<void>;
 }
 
-type StartOptions = Pick<AllInOneOptions, 'nodeArgs'>;
+type StartOptions = Pick<AllInOneOptions, 'nodeArgs' | 'root'>;
 
 /**
  * The all-in-one process of `kind` (see the two below) with `env` on top, and a bus client beside it.

@@ -3,7 +3,7 @@ import type { Bus } from '@correo/bus';
 import type { Config } from '@correo/config';
 import type { Limits } from '@correo/limits';
 import type { Notifier } from '@correo/notify';
-import { createPool, StoreHealth, type Pool } from '@correo/store';
+import { createPool, StoreHealth, withStoredBodies, type Pool } from '@correo/store';
 import type { Logger, ReadinessCheck } from '@correo/telemetry';
 import { watchPool } from './metrics.js';
 import { openBlobs, openBus, openLimits, openNotifier } from './open.js';
@@ -41,7 +41,8 @@ export function openBackends(
   const unwatchPool = watchPool(pool);
   const busLog = logger.child({ component: 'bus' });
   const bus = openBus(config, databaseUrl, (level, message, fields) => busLog[level](fields ?? {}, message));
-  const blobs = openBlobs(config);
+  // Small bodies the mda kept in PostgreSQL are read through the blob store like any other.
+  const blobs = withStoredBodies(openBlobs(config), pool);
   const notifier = openNotifier(config);
   const limits = openLimits(config);
   const all: Record<BackendPort, ReadinessCheck> = {

@@ -9,3 +9,4 @@ export type { PostgresBusOptions } from './postgres/bus.js';
 export { classifyFailure } from './failure.js';
 export type { FailureKind } from './failure.js';
 export { describeStall } from './stall.js';
+export { packBytes, type PackedBytes } from './postgres/packed-bytes.js';

@@ -58,6 +58,8 @@ export class LineConnection<F> {
   private readonly onData = (chunk: Buffer) => this.received(chunk);
   /** The session's layer (IMAP COMPRESS): wire octets pass through it both ways. */
   private layer: StreamLayer | null = null;
+  /** The socket corked until the end of this tick (see coalesce). */
+  private corked: Socket | null = null;
   /** Resolves when the connection is gone and its session released everything. */
   readonly finished: Promise<void>;
   private finish!: () => void;
@@ -310,6 +312,7 @@ export class LineConnection<F> {
     }
     const bytes = data.length === 1 ? data[0]! : Buffer.concat(data.map((d) => Buffer.from(d)));
     if (this.layer) return this.writeLayered(this.layer, socket, bytes);
+    this.coalesce(socket);
     if (socket.write(bytes)) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const drained = () => {
@@ -322,6 +325,22 @@ export class LineConnection<F> {
       };
       socket.once('drain', drained);
       socket.once('close', gone);
+    });
+  }
+
+  /**
+   * A command's responses are written in pieces (untagged, then tagged) within one turn of the event
+   * loop: they leave as one send. Each send is a system call that wakes the client, and in the IMAP
+   * benchmark's profile those calls were 15% of the main thread's busy time at two per command.
+   * Corked until the current tick's promise continuations have run, so nothing waits for a later turn.
+   */
+  private coalesce(socket: Socket): void {
+    if (this.corked === socket) return;
+    this.corked = socket;
+    socket.cork();
+    process.nextTick(() => {
+      this.corked = null;
+      socket.uncork();
     });
   }
 

@@ -39,6 +39,9 @@ export function buildEnvelope(raw: RawHeaders): Envelope {
 
 function decodeText(value: string | null): string | null {
   if (value === null) return null;
+  // No encoded word, nothing to decode: most fields (Received, DKIM-Signature...) are long and have
+  // none, and libmime scans each with five regular expressions (~1% of the MX's busy time).
+  if (!value.includes('=?')) return value;
   try {
     return libmime.decodeWords(value);
   } catch {

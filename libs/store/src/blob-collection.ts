@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { deleteStoredBodies } from './message-bodies.js';
 import type { Pool } from './pool.js';
 
 /*
@@ -193,6 +194,9 @@ async function markCollected(client: pg.PoolClient, keys: string[]): Promise<voi
   ]);
   // The POP3 octet count is derived from the bytes; it goes with them.
   await client.query('DELETE FROM pop3_octets WHERE blob_key = ANY($1::text[])', [keys]);
+  // A small body kept in the database is part of the store (message-bodies.ts): it goes under the same
+  // lock, in the same transaction that fences the key.
+  await deleteStoredBodies(client, keys);
 }
 
 /**

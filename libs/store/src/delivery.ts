@@ -2,6 +2,7 @@ import { storedBodyStructure, storedEnvelope } from '@correo/mime';
 import type { BodyStructure, Envelope } from '@correo/mime';
 import { inTransaction } from './transaction.js';
 import type pg from 'pg';
+import { insertStoredBodies } from './message-bodies.js';
 import type { MailboxWriter } from './mailbox-writer.js';
 import type { Pool } from './pool.js';
 import { ensureMailbox } from './mailboxes.js';
@@ -92,6 +93,12 @@ export interface LocalDelivery {
   /** IMAP flags and keywords the copy is stored with (a Sieve script's imap4flags); none by default. */
   flags?: string[];
   message: MessageFacts;
+  /**
+   * The message's bytes, when they are to be kept in the database (message_bodies, written in this
+   * filing's transaction) instead of the blob store: the caller has not stored them anywhere else.
+   * Kept only when a copy is really filed (a redelivered duplicate writes nothing).
+   */
+  body?: Uint8Array;
 }
 
 export type DeliveryOutcome =
@@ -314,6 +321,13 @@ export async function deliverManyToMailboxes(
         rows.map((r) => JSON.stringify([...new Set(r.delivery.flags ?? [])].sort())),
       ],
     });
+    // After the messages rows: their insert trigger holds each key's blob lock until this commits.
+    await insertStoredBodies(
+      client,
+      rows.flatMap(({ delivery }) =>
+        delivery.body ? [{ blobKey: delivery.message.blobKey, bytes: delivery.body }] : [],
+      ),
+    );
     return outcomes;
   });
   await Promise.all(
@@ -346,19 +360,24 @@ export async function insertMessage(
 }
 
 /**
- * Several messages rows in one statement. Their ids are drawn from the identity's sequence first,
- * so each caller's row is known without relying on the order of RETURNING.
+ * Several messages rows in one statement. Their ids are drawn from the identity's sequence first
+ * (or were drawn by the caller: `drawnIds`, one per row), so each caller's row is known without
+ * relying on the order of RETURNING.
  */
-async function insertMessages(
+export async function insertMessages(
   client: pg.PoolClient,
   rows: { accountId: string; message: MessageFacts; receivedEventId: string | null }[],
+  drawnIds?: readonly string[],
 ): Promise<string[]> {
-  const drawn = await client.query<{ id: string }>({
-    name: 'correo-message-ids',
-    text: `SELECT nextval(pg_get_serial_sequence('messages', 'id'))::text AS id FROM generate_series(1, $1)`,
-    values: [rows.length],
-  });
-  const ids = drawn.rows.map((r) => r.id);
+  const ids = drawnIds
+    ? [...drawnIds]
+    : (
+        await client.query<{ id: string }>({
+          name: 'correo-message-ids',
+          text: `SELECT nextval(pg_get_serial_sequence('messages', 'id'))::text AS id FROM generate_series(1, $1)`,
+          values: [rows.length],
+        })
+      ).rows.map((r) => r.id);
   const column = <T>(pick: (row: (typeof rows)[number]) => T) => rows.map(pick);
   // The insert trigger refuses a blob the collector deleted (blob-collection.ts): BlobCollectedError.
   await client

@@ -8,6 +8,11 @@ export interface ExpungeRequest {
   uids: readonly number[];
   /** How the change is published: 'move' for the second half of an IMAP MOVE. Default 'expunge'. */
   kind?: 'expunge' | 'move';
+  /**
+   * Remove only those of `uids` whose stored flags hold \Deleted when the account lock is held (IMAP
+   * EXPUNGE): the caller chose them from a session's view, which may miss another session's -FLAGS.
+   */
+  onlyDeleted?: boolean;
 }
 
 export interface ExpungeResult {
@@ -45,6 +50,7 @@ export async function expungeMessages(
          ), removed AS (
            DELETE FROM mailbox_messages
            WHERE account_id = $1 AND mailbox_id = $2 AND uid = ANY($3::bigint[]) AND EXISTS (SELECT 1 FROM account)
+             AND (NOT $4::boolean OR '\\Deleted' = ANY(flags))
            RETURNING uid, message_id
          ), allocated AS (
            UPDATE mailboxes SET highestmodseq = highestmodseq + 1
@@ -54,7 +60,7 @@ export async function expungeMessages(
            INSERT INTO expunged (mailbox_id, uid, modseq) SELECT $2, r.uid, a.modseq FROM removed r, allocated a
          )
          SELECT r.uid, r.message_id, a.modseq FROM removed r, allocated a ORDER BY r.uid`,
-      values: [accountId, mailboxId, uids],
+      values: [accountId, mailboxId, uids, request.onlyDeleted ?? false],
     });
     const first = removed.rows[0];
     if (!first) return { expunged: [], modseq: null };

@@ -141,6 +141,99 @@ describe('IMAP mailbox queries keep the invariants (UIDs ascend, MODSEQ rises)',
     assert.equal(quota.kind, 'over-quota');
   });
 
+  test('APPEND in one allocation: MULTIAPPEND gets consecutive UIDs, one MODSEQ and its flags; a refusal writes nothing', async () => {
+    const created = await createImapMailbox(pool, accountId, 'Multi');
+    assert.equal(created.kind, 'created');
+    const box = (await findImapMailbox(pool, accountId, 'Multi'))!;
+    const state = async () => {
+      const { rows } = await pool.query<{ used_bytes: string; uidnext: string; highestmodseq: string }>(
+        `SELECT a.used_bytes, m.uidnext, m.highestmodseq FROM accounts a JOIN mailboxes m ON m.account_id = a.id
+         WHERE a.id = $1 AND m.id = $2`,
+        [accountId, box.id],
+      );
+      return rows[0]!;
+    };
+    const before = await state();
+    const appended = await appendImapMessages(writerFor(pool), {
+      accountId,
+      mailboxId: box.id,
+      messages: [
+        { facts: facts('one', 10), flags: ['\\Seen', 'work', '\\Seen'] },
+        { facts: facts('two', 20), flags: [] },
+      ],
+    });
+    assert.equal(appended.kind, 'appended');
+    if (appended.kind !== 'appended') return;
+    assert.deepEqual(appended.uids, [Number(before.uidnext), Number(before.uidnext) + 1]);
+    const filed = await pool.query<{ uid: string; modseq: string; flags: string[]; size: string }>(
+      `SELECT mm.uid, mm.modseq, mm.flags, m.size FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id
+       WHERE mm.mailbox_id = $1 ORDER BY mm.uid`,
+      [box.id],
+    );
+    assert.deepEqual(
+      filed.rows.map((r) => [Number(r.uid), Number(r.modseq), r.flags, Number(r.size)]),
+      [
+        [appended.uids[0], appended.modseq, ['\\Seen', 'work'], 10],
+        [appended.uids[1], appended.modseq, [], 20],
+      ],
+    );
+    const after = await state();
+    assert.equal(Number(after.used_bytes), Number(before.used_bytes) + 30);
+    assert.equal(Number(after.highestmodseq), appended.modseq);
+
+    // Over quota, and into a mailbox that does not exist: no UID, MODSEQ or byte is taken.
+    const refused = await appendImapMessages(writerFor(pool), {
+      accountId,
+      mailboxId: box.id,
+      messages: [{ facts: facts('too big', 10_000), flags: [] }],
+    });
+    assert.equal(refused.kind, 'over-quota');
+    const missing = await appendImapMessages(writerFor(pool), {
+      accountId,
+      mailboxId: '999999999',
+      messages: [{ facts: facts('nowhere', 10), flags: [] }],
+    });
+    assert.equal(missing.kind, 'nonexistent');
+    assert.deepEqual(await state(), after);
+  });
+
+  test('an EXPUNGE of \\Deleted messages skips those whose \\Deleted another session has removed', async () => {
+    assert.equal((await createImapMailbox(pool, accountId, 'Expunging')).kind, 'created');
+    const inbox = (await findImapMailbox(pool, accountId, 'Expunging'))!;
+    const appended = await appendImapMessages(writerFor(pool), {
+      accountId,
+      mailboxId: inbox.id,
+      messages: [
+        { facts: facts('kept', 1), flags: ['\\Deleted'] },
+        { facts: facts('gone', 1), flags: ['\\Deleted'] },
+      ],
+    });
+    assert.equal(appended.kind, 'appended');
+    if (appended.kind !== 'appended') return;
+    const [kept, gone] = appended.uids as [number, number];
+    // The expunging session still believes both are \Deleted; the other session took it off one.
+    await storeImapFlags(writerFor(pool), {
+      accountId,
+      mailboxId: inbox.id,
+      uids: [kept],
+      operation: 'remove',
+      flags: ['\\Deleted'],
+      unchangedSince: null,
+    });
+    const result = await expungeMessages(writerFor(pool), {
+      accountId,
+      mailboxId: inbox.id,
+      uids: [kept, gone],
+      onlyDeleted: true,
+    });
+    assert.deepEqual(result.expunged, [gone]);
+    const left = await searchImapMailbox(pool, accountId, inbox.id, { kind: 'uid', ranges: [[kept, gone]] });
+    assert.deepEqual(
+      left.map((m) => m.uid),
+      [kept],
+    );
+  });
+
   test('SEARCH conditions run as SQL: text, flags, dates, UIDs and boolean operators', async () => {
     const inbox = (await findImapMailbox(pool, accountId, 'INBOX'))!;
     const uids = async (condition: Parameters<typeof searchImapMailbox>[3]) =>

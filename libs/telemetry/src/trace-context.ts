@@ -7,6 +7,7 @@ import {
   type Span,
   type TextMapGetter,
 } from '@opentelemetry/api';
+import { spanTracer } from './tracing.js';
 
 /** Bus header values as the adapters hand them over: kafkajs gives Buffers, the Postgres bus strings. */
 export type HeaderValue = string | Buffer | (string | Buffer)[] | undefined;
@@ -39,8 +40,7 @@ export function extractTraceContext(headers: Record<string, HeaderValue>): Conte
  * error on the span, and always ends it.
  */
 export function withSpan<T>(name: string, fn: (span: Span) => T | Promise<T>, parent?: Context): Promise<T> {
-  const tracer = trace.getTracer('correo');
-  return tracer.startActiveSpan(name, {}, parent ?? contextApi.active(), async (span) => {
+  return spanTracer().startActiveSpan(name, {}, parent ?? contextApi.active(), async (span) => {
     try {
       return await fn(span);
     } catch (error) {
@@ -63,7 +63,7 @@ export async function withSpanPerMessage<T>(
   parents: Context[],
   fn: (spans: Span[]) => T | Promise<T>,
 ): Promise<T> {
-  const tracer = trace.getTracer('correo');
+  const tracer = spanTracer();
   const batch = trace.getSpanContext(contextApi.active());
   const links = batch ? [{ context: batch }] : [];
   const spans = parents.map((parent) => tracer.startSpan(name, { links }, parent));

@@ -3,6 +3,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, NoopSpanProcessor } from '@opentelemetry/sdk-trace';
+import { idOnlyTracer, type SpanTracer } from './id-only-tracer.js';
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -18,10 +19,21 @@ export interface Telemetry {
 // The OpenTelemetry API holds one global tracer provider per process, so the all-in-one (several services
 // in one process) shares the first SDK started instead of fighting over the globals.
 let running: Telemetry | undefined;
+/** What withSpan starts spans with: the SDK's tracer when spans are exported, else ids only. */
+let tracer: SpanTracer | undefined;
 
 /**
- * Starts tracing for the process. Without an endpoint spans are still created with real trace ids (a
- * no-op processor keeps the SDK's tracer provider alive), so logs and bus headers carry trace context
+ * The tracer for correo's own spans (trace-context.ts): ids only when nothing exports them
+ * (id-only-tracer.ts), the registered SDK's when something does, the API's no-op before any start.
+ */
+export function spanTracer(): SpanTracer {
+  return tracer ?? trace.getTracer('correo');
+}
+
+/**
+ * Starts tracing for the process. Without an endpoint correo's spans still get real trace ids (the
+ * id-only tracer; the SDK still provides the context manager and the W3C propagator, and a no-op
+ * processor keeps its tracer provider for libraries), so logs and bus headers carry trace context
  * even when nothing is exported. Metrics stay with prom-client and logs with pino; the SDK gets none.
  */
 export function startTelemetry(options: TelemetryOptions): Telemetry {
@@ -38,10 +50,12 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     instrumentations: [],
   });
   sdk.start();
+  tracer = options.otlpEndpoint ? trace.getTracer('correo') : idOnlyTracer;
   const telemetry: Telemetry = {
     async shutdown() {
       if (running !== telemetry) return;
       running = undefined;
+      tracer = undefined;
       await sdk.shutdown();
       trace.disable();
       propagation.disable();

@@ -25,6 +25,11 @@ export interface AllInOneOptions {
   bindHost?: string;
   /** Node flags for the process, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] (benchmarks). */
   nodeArgs?: string[];
+  /**
+   * Another checkout of correo to run instead of this one (its own node_modules): benchmarks compare
+   * old code with new in one run (bench/vs-postfix.ts, `embedded@/path/to/checkout`).
+   */
+  root?: string;
 }
 
 /** Where a test reaches a running correo: the all-in-one, or every service as its own process. */
@@ -154,7 +159,9 @@ async function startOnce(options: AllInOneOptions): Promise<AllInOneProcess> {
   // options.env may choose ports itself (e.g. two stacks that must know each other's MX port up front).
   const configured = (name: string) => Number(env[name]);
   const metricsPort = configured('METRICS_PORT');
-  const child = spawnNode(ALL_IN_ONE_MAIN, env, REPO_ROOT, options.nodeArgs);
+  const root = options.root ?? REPO_ROOT;
+  const main = options.root ? join(root, 'services/all-in-one/src/main.ts') : ALL_IN_ONE_MAIN;
+  const child = spawnNode(main, env, root, options.nodeArgs);
   let exitedEarly: Exit | undefined;
   void child.exited.then((exit) => (exitedEarly = exit));
 

@@ -11,6 +11,7 @@ import type { ImapGatewayDeps } from './gateway.js';
 import type { MailboxView } from './mailbox-view.js';
 import type { StreamedUpload } from './message-facts.js';
 import type { ImapSession } from './session.js';
+import { MessageCache } from './message-cache.js';
 
 /** Everything commands use beyond the session: the backends and the gateway-wide settings. */
 export interface GatewayServices {
@@ -23,6 +24,8 @@ export interface GatewayServices {
   changes: MailboxChangeFeed;
   /** Literal octets held by all connections (IMAP_LITERAL_MEMORY). */
   literalBudget: ByteBudget;
+  /** What FETCH read about messages that never changes, for every session of the process. */
+  messageCache: MessageCache;
   logger: Logger;
 }
 
@@ -40,6 +43,7 @@ export function gatewayServices(backends: GatewayBackends): GatewayServices {
     loginPolicy: backends.loginPolicy ?? new LoginPolicy(createLoginLimiter(backends.limits), { logger }),
     changes: new MailboxChangeFeed(backends.notifier, logger),
     literalBudget: new ByteBudget(config.literalMemory),
+    messageCache: new MessageCache(),
     logger,
   };
 }

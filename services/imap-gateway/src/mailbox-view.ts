@@ -51,6 +51,8 @@ export class MailboxView {
    * flag; empty for IMAP4rev2 sessions, which have no \Recent.
    */
   private recent = new Set<number>();
+  /** UIDs this session claimed as \Recent with its APPEND, recent once a re-read brings them in. */
+  private readonly claimedAhead = new Set<number>();
   /** Messages added by refresh, not yet reported with EXISTS. */
   private unreportedExists = false;
   /**
@@ -107,6 +109,11 @@ export class MailboxView {
   /** Held and not known to be expunged. */
   isLive(uid: number): boolean {
     return this.messages.has(uid) && !this.expunged.has(uid);
+  }
+
+  /** The UIDs held, not known to be expunged, whose flags (as the view holds them) include `flag`. */
+  liveUidsFlagged(flag: string): number[] {
+    return this.uids.filter((uid) => !this.expunged.has(uid) && this.messages.get(uid)?.flags.includes(flag));
   }
 
   get largestUid(): number {
@@ -170,6 +177,28 @@ export class MailboxView {
     for (const uid of this.uids.slice(this.lowerBound(from), this.lowerBound(to))) this.recent.add(uid);
   }
 
+  /** The recent UIDs from `from` up, ascending. */
+  recentFrom(from: number): number[] {
+    return [...this.recent].filter((uid) => uid >= from).sort((a, b) => a - b);
+  }
+
+  /**
+   * What SELECT would read from the store, from what this view holds (it must be up to date: see
+   * Session.catchUp): the messages not expunged, their keywords, and no UID left unclaimed as \Recent.
+   */
+  reopened(): ImapMailboxSnapshot {
+    const messages = this.uids.filter((uid) => !this.expunged.has(uid)).map((uid) => this.messages.get(uid)!);
+    const keywords = new Set(messages.flatMap((m) => m.flags.filter((flag) => !flag.startsWith('\\'))));
+    return {
+      uidvalidity: this.uidvalidity,
+      uidnext: this.uidnext,
+      highestmodseq: this.syncedModseq,
+      firstRecentUid: this.uidnext,
+      messages,
+      keywords: [...keywords].sort(),
+    };
+  }
+
   /** ENABLE IMAP4rev2 while selected: the session has no \Recent from now on. */
   forgetRecent(): void {
     this.recent.clear();
@@ -211,6 +240,39 @@ export class MailboxView {
    */
   noteOwnChange(modseq: number | null | undefined): void {
     if (modseq != null && modseq === this.syncedModseq + 1) this.syncedModseq = modseq;
+  }
+
+  /**
+   * Messages this session APPENDed to this mailbox, as stored (UIDs, one MODSEQ, flags): held and
+   * reported with the next EXISTS without a re-read, when nothing else changed the mailbox since the
+   * view's last read (the APPEND took the next MODSEQ and the next UID). False otherwise: re-read.
+   */
+  noteOwnAppend(
+    uids: readonly number[],
+    modseq: number,
+    flags: readonly string[][],
+    recent: boolean,
+  ): boolean {
+    if (modseq !== this.syncedModseq + 1 || uids[0] !== this.uidnext) return false;
+    for (const [i, uid] of uids.entries()) {
+      const state = { uid, modseq, flags: [...flags[i]!] };
+      for (const flag of state.flags) {
+        if (!flag.startsWith('\\') && !this.knownKeywords.has(flag)) this.unannouncedKeywords.add(flag);
+      }
+      this.uids.push(uid);
+      this.messages.set(uid, state);
+      if (recent) this.recent.add(uid);
+    }
+    this.unreportedExists = true;
+    this.generation++;
+    this.syncedModseq = modseq;
+    this.uidnext = uids[uids.length - 1]! + 1;
+    return true;
+  }
+
+  /** UIDs this session claimed as \Recent (its APPEND) that the view does not hold yet. */
+  noteClaimedAhead(uids: readonly number[]): void {
+    for (const uid of uids) this.claimedAhead.add(uid);
   }
 
   /** Marks messages this session expunged itself; expungeResponses() then reports them. */
@@ -270,6 +332,7 @@ export class MailboxView {
         this.uids.push(state.uid);
         this.messages.set(state.uid, state);
         this.unreportedExists = true;
+        if (this.claimedAhead.delete(state.uid)) this.recent.add(state.uid);
       }
     }
     if (changes.changed.length || changes.expunged.length) this.generation++;

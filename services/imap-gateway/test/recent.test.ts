@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ImapGateway } from '../src/index.js';
 import { LineClient } from '@correo/testkit';
-import { ImapTestStack, rawMessage } from './helpers/stack.js';
+import { ImapTestStack, okCommand, rawMessage } from './helpers/stack.js';
 
 /**
  * \Recent (RFC 3501 2.3.2) as IMAP4rev1 clients rely on it: the one session that first SELECTs a new
@@ -39,11 +39,7 @@ describe('\\Recent across sessions and gateways', () => {
     return client;
   }
 
-  async function ok(client: LineClient, line: string): Promise<string[]> {
-    const done = await client.command(line);
-    assert.match(done.status, /^OK/, `${line}: ${done.status}`);
-    return done.untagged;
-  }
+  const ok = okCommand;
 
   test('only the first SELECT sees \\Recent; SEARCH RECENT/NEW/OLD follow it; STORE cannot change it', async () => {
     const account = await accountWith('first', 2);

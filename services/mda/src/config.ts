@@ -21,6 +21,12 @@ export interface MdaSettings {
    * are recorded as `forward-limit` rejections (against amplification; docs/security.md).
    */
   maxForwardsPerMessage: number;
+  /**
+   * A body carried in its event (smtp-ingress SMTP_INLINE_BODY_BYTES) up to this many bytes is kept in
+   * PostgreSQL (message_bodies) by the filing transaction instead of a blob file or object; 0: never
+   * (MDA_DATABASE_BODY_BYTES; docs/configuration.md).
+   */
+  databaseBodyBytes: number;
   /** Blob collection and bus pruning (docs/security.md, "Erasure of message bodies"). */
   housekeeping: HousekeepingSettings;
   /** Learning from moves into/out of Junk (docs/spam.md); undefined when RSPAMD_CONTROLLER_URL is unset. */
@@ -30,6 +36,9 @@ export interface MdaSettings {
 }
 
 const DAY = 86_400;
+
+/** MDA_DATABASE_BODY_BYTES's default: most mail is smaller; bigger bodies keep the blob store. */
+export const databaseBodyBytesDefault = 64 * 1024;
 
 /** The shipped housekeeping settings (docs/configuration.md); tests start from these. */
 export const housekeepingDefaults: HousekeepingSettings = {
@@ -49,6 +58,7 @@ export const mdaConfigSection = defineSection({
     MDA_DEAD_LETTER_TOPIC: text('mail.accepted.dlq'),
     MDA_CONCURRENCY: integer({ min: 1, max: 1000, default: 4 }),
     MDA_MAX_FORWARDS_PER_MESSAGE: integer({ min: 0, max: 1000, default: 25 }),
+    MDA_DATABASE_BODY_BYTES: integer({ min: 0, max: 1024 * 1024, default: databaseBodyBytesDefault }),
     MDA_VACATION_MIN_DAYS: integer({ min: 1, max: 365, default: 1 }),
     MDA_VACATION_MAX_DAYS: integer({ min: 1, max: 365, default: 30 }),
     MDA_HOUSEKEEPING_INTERVAL_SECONDS: integer({
@@ -97,6 +107,7 @@ export const mdaConfigSection = defineSection({
       topicPartitions: base.bus.kafka.topicPartitions,
       concurrency: vars.MDA_CONCURRENCY,
       maxForwardsPerMessage: vars.MDA_MAX_FORWARDS_PER_MESSAGE,
+      databaseBodyBytes: vars.MDA_DATABASE_BODY_BYTES,
       vacation: {
         minDays: vars.MDA_VACATION_MIN_DAYS,
         maxDays: Math.max(vars.MDA_VACATION_MIN_DAYS, vars.MDA_VACATION_MAX_DAYS),

@@ -16,7 +16,7 @@ import type {
   SieveScriptRow,
 } from '@correo/store';
 import { extractTraceContext, withSpanPerMessage, type Logger } from '@correo/telemetry';
-import { storeCarriedBodies } from './carried-body.js';
+import { databaseBody, keepsBodyInDatabase, storeCarriedBodies, withCarriedBodies } from './carried-body.js';
 import { readMessageFacts } from './facts.js';
 import { recordAcceptances } from './journey.js';
 import { mdaMetrics } from './metrics.js';
@@ -42,6 +42,8 @@ export interface EventContext {
   vacation: VacationSettings;
   /** MDA_MAX_FORWARDS_PER_MESSAGE. */
   maxForwardsPerMessage: number;
+  /** MDA_DATABASE_BODY_BYTES: carried bodies up to this size are kept by the filing (0: never). */
+  databaseBodyBytes: number;
 }
 
 export function decodeEvent(value: Buffer): MailAccepted {
@@ -61,6 +63,8 @@ export interface AcceptedEvent {
 interface PlannedEvent extends AcceptedEvent {
   log: Logger;
   plan: DeliveryPlan;
+  /** The bytes the filing keeps in the database (message_bodies), checked against the blob key. */
+  databaseBody?: Uint8Array;
 }
 
 /** What was decided for one event before filing: recipients resolved, the message analysed once. */
@@ -85,13 +89,23 @@ export async function deliverEvent(ctx: EventContext, event: MailAccepted, heade
  * throws, nothing of the filing counts and each event can be handled again on its own.
  */
 export async function deliverEvents(ctx: EventContext, events: AcceptedEvent[]): Promise<void> {
-  const planned = await Promise.all(events.map((accepted) => planEvent(ctx, accepted)));
-  // Bodies that rode in their events are stored before anything below can name their blob keys.
-  await storeCarriedBodies(ctx.blobs, planned);
+  const planned = (await Promise.all(events.map((accepted) => planEvent(ctx, accepted)))).map((p) =>
+    keepsBodyInDatabase(p.event, p.plan, ctx.databaseBodyBytes)
+      ? { ...p, databaseBody: databaseBody(p.event) }
+      : p,
+  );
+  // Bodies that rode in their events are stored before anything below can name their blob keys;
+  // those the filing keeps in the database are written by its own transaction.
+  await storeCarriedBodies(
+    ctx.blobs,
+    planned.filter((p) => !p.databaseBody),
+  );
+  // What this batch reads of its carried bodies comes from the events, not the store.
+  const batch = { ...ctx, blobs: withCarriedBodies(ctx.blobs, planned) };
   // Before the blob is read for filing: a message that then dead-letters still has its acceptance.
-  await recordAcceptances(ctx.pool, ctx.blobs, planned);
+  await recordAcceptances(ctx.pool, batch.blobs, planned);
   const scripts = await batchScripts(ctx.pool, planned);
-  const prepared = await Promise.all(planned.map((p) => prepare(ctx, scripts, p)));
+  const prepared = await Promise.all(planned.map((p) => prepare(batch, scripts, p)));
   const deliveries = prepared.flatMap((p) => p.deliveries);
   const outcomes =
     deliveries.length > 0
@@ -145,9 +159,10 @@ async function prepare(
   );
   await publishRedirects(ctx, planned.log, event, planned.headers, redirects);
   await sendAutoReplies(ctx, planned.log, event, planned.headers, facts.internalDate, replies);
+  const body = planned.databaseBody;
   return {
     ...planned,
-    deliveries: copies.map((c) => c.delivery),
+    deliveries: copies.map((c) => (body ? { ...c.delivery, body } : c.delivery)),
     owners: copies.map((c) => c.target),
   };
 }

@@ -64,6 +64,7 @@ export async function startMda(deps: MdaDeps): Promise<Mda> {
     acceptedTopic: config.acceptedTopic,
     vacation: config.vacation,
     maxForwardsPerMessage: config.maxForwardsPerMessage,
+    databaseBodyBytes: config.databaseBodyBytes,
   };
 
   const handler = async (message: DeliveredMessage) => {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { errorText, stderrBusLog } from '../log.js';
 import type { BusLog } from '../log.js';
@@ -5,7 +6,7 @@ import { withTimeout } from '../timeout.js';
 import type { Bus, OutgoingMessage, TopicSpec } from '../port.js';
 import { GroupCommit } from '../group-commit.js';
 import { reportLag } from '../lag.js';
-import { Partitioner, appendMessages, wakeConsumers } from './append.js';
+import { Partitioner, appendMessages, wakeConsumersAfterCommit } from './append.js';
 import { pruneConsumedMessages } from './prune.js';
 import { createBusSchema, inTransaction } from './schema.js';
 import { startPostgresSubscription, type PostgresSubscription } from './subscription.js';
@@ -22,6 +23,13 @@ export interface PostgresBusOptions {
 }
 
 const PING_TIMEOUT_MS = 5_000;
+/**
+ * The least time between two wake-up NOTIFYs of one bus: a single SMTP session publishes every few
+ * milliseconds, and each NOTIFY was a round trip and a transaction of its own (one per message; the
+ * publishes themselves are one statement each). A consumer in another process learns of a publish at
+ * most this much later (it polls anyway); consumers in this process are woken at once.
+ */
+const NOTIFY_SPACING_MS = 20;
 
 /** Where a URL points, without its password, for error messages. */
 function describeServer(connectionString: string): string {
@@ -86,9 +94,14 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
   const subscriptions = new Set<PostgresSubscription>();
 
   // Consumers in other processes learn of new messages through NOTIFY, sent after the publish
-  // committed and outside it (see appendMessages), coalesced while one is in flight: a hint only,
-  // they poll too. Consumers in this process are woken directly.
-  const notify = new GroupCommit<string>({ commit: (topics) => wakeConsumers(pool, new Set(topics)) });
+  // committed and outside it (see appendMessages), coalesced while one is in flight and for
+  // NOTIFY_SPACING_MS after it: a hint only, they poll too. Consumers in this process are woken directly.
+  const notify = new GroupCommit<string>({
+    commit: async (topics) => {
+      await wakeConsumersAfterCommit(pool, new Set(topics));
+      await sleep(NOTIFY_SPACING_MS);
+    },
+  });
   const wake = (topics: Set<string>) => {
     for (const subscription of subscriptions) for (const topic of topics) subscription.published(topic);
     for (const topic of topics)

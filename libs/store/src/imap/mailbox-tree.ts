@@ -39,10 +39,12 @@ export async function findImapMailbox(
     name: string;
     special_use: string | null;
     subscribed: boolean;
-  }>('SELECT id, name, special_use, subscribed FROM mailboxes WHERE account_id = $1 AND name = $2', [
-    accountId,
-    name,
-  ]);
+  }>({
+    // Named: SELECT and APPEND look a mailbox up by name every time (parsed and planned once per connection).
+    name: 'imap-find-mailbox',
+    text: 'SELECT id, name, special_use, subscribed FROM mailboxes WHERE account_id = $1 AND name = $2',
+    values: [accountId, name],
+  });
   const row = rows[0];
   return row ? { id: row.id, name: row.name, specialUse: row.special_use, subscribed: row.subscribed } : null;
 }

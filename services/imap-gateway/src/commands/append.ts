@@ -45,6 +45,10 @@ export async function append(ctx: AuthenticatedContext, request: AppendRequest):
     const flags = (message.flags ?? []).map(canonicalFlag).filter((flag) => flag !== '\\Recent');
     messages.push({ facts, flags });
   }
+  // Into the mailbox this session has selected read-write: an IMAP4rev1 session claims the messages as
+  // \Recent in the APPEND itself (see appendImapMessages), and the view takes them without a re-read.
+  const view = ctx.view?.mailboxId === mailbox.id && !ctx.view.readOnly ? ctx.view : null;
+  const claimRecentFrom = view && !session.rev2 ? view.uidnext : undefined;
   // The same bytes may have been expunged earlier and collected between our put and our insert: then
   // they are stored again and the insert retried (libs/store blob-collection.ts).
   let outcome;
@@ -59,7 +63,7 @@ export async function append(ctx: AuthenticatedContext, request: AppendRequest):
         if (upload) throw new StreamedBlobCollected();
         await services.blobs.put(Readable.from([message.content]), { maxBytes: limit });
       },
-      () => appendImapMessages(services, { accountId, mailboxId: mailbox.id, messages }),
+      () => appendImapMessages(services, { accountId, mailboxId: mailbox.id, messages, claimRecentFrom }),
       messages.length,
     );
   } catch (error) {
@@ -70,7 +74,21 @@ export async function append(ctx: AuthenticatedContext, request: AppendRequest):
   }
   if (outcome.kind === 'nonexistent') return no(`No mailbox named ${request.mailbox}`, { code: 'TRYCREATE' });
   if (outcome.kind === 'over-quota') return no('The mailbox is over its quota', { code: 'OVERQUOTA' });
-  if (ctx.view?.mailboxId === mailbox.id) session.dirty = true;
+  if (ctx.view?.mailboxId === mailbox.id) {
+    const held =
+      view !== null &&
+      (claimRecentFrom === undefined || outcome.recentClaimed) &&
+      view.noteOwnAppend(
+        outcome.uids,
+        outcome.modseq,
+        messages.map((m) => [...new Set(m.flags)].sort()),
+        outcome.recentClaimed,
+      );
+    if (!held) {
+      if (outcome.recentClaimed) view?.noteClaimedAhead(outcome.uids);
+      session.dirty = true;
+    }
+  }
   return ok('APPEND completed', { code: 'APPENDUID', uidValidity: outcome.uidvalidity, uids: outcome.uids });
 }
 

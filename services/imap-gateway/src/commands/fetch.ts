@@ -104,7 +104,10 @@ export async function fetch(ctx: SelectedContext, request: FetchRequest): Promis
 
   for (let i = 0; i < uids.length; i += services.config.fetchBatch) {
     const batch = uids.slice(i, i + services.config.fetchBatch);
-    const rows = await readImapMessages(services.pool, accountId, view.mailboxId, batch, options);
+    const rows =
+      changedSince === null
+        ? await readRows(ctx, batch, options)
+        : await readImapMessages(services.pool, accountId, view.mailboxId, batch, options);
     const extensions = await ExtensionItems.read(ctx, rows, attributes);
     const seenNow = marksSeen ? await markSeen(ctx, rows) : new Set<number>();
     // A keyword the client was not told of gets FLAGS / PERMANENTFLAGS before the FETCH that shows it.
@@ -211,6 +214,32 @@ async function fetchFromView(
     }
   }
   if (out.length) await ctx.io.write(...out);
+}
+
+/**
+ * The rows of one batch: from the process's message cache and the session's view (brought up to date
+ * first, as for FLAGS from the view) when they hold every message of it, else one read of the store,
+ * kept in the cache. CHANGEDSINCE always reads the store (it judges the stored MODSEQ).
+ */
+async function readRows(
+  ctx: SelectedContext,
+  uids: number[],
+  options: { envelope: boolean; bodystructure: boolean },
+): Promise<ImapMessageRow[]> {
+  const { session, services, view } = ctx;
+  const cache = services.messageCache;
+  await session.catchUp();
+  const rows: ImapMessageRow[] = [];
+  for (const uid of uids) {
+    const state = view.isLive(uid) ? view.stateOf(uid) : undefined;
+    const facts = state && cache.get(view.mailboxId, view.uidvalidity, uid, options);
+    if (!state || !facts) break;
+    rows.push({ ...facts, uid, modseq: state.modseq, flags: state.flags });
+  }
+  if (rows.length === uids.length) return rows;
+  const read = await readImapMessages(services.pool, ctx.account.accountId, view.mailboxId, uids, options);
+  for (const row of read) cache.put(view.mailboxId, view.uidvalidity, row);
+  return read;
 }
 
 /**

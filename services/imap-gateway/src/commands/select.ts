@@ -7,6 +7,7 @@ import {
   vanishedResponse,
 } from '@correo/imap-proto';
 import type { SelectRequest } from '@correo/imap-proto';
+import type { ImapMailboxSnapshot } from '@correo/store';
 import { claimImapRecent, findImapMailbox, openImapMailbox, readImapVanished } from '@correo/store';
 import type { AuthenticatedContext, Completion } from '../command-context.js';
 import { bad, no, ok } from '../command-context.js';
@@ -18,15 +19,27 @@ export async function select(ctx: AuthenticatedContext, request: SelectRequest):
   const { session, services } = ctx;
   const accountId = ctx.account.accountId;
   if (request.qresync && !session.qresync) return bad('Enable QRESYNC before using it with SELECT');
-  if (ctx.view) {
+  const mailbox = await findImapMailbox(services.pool, accountId, request.mailbox);
+  const previous = ctx.view;
+  // SELECT of the mailbox already selected (read-write), as clients that poll by re-selecting do: the
+  // view, brought up to date as FETCH FLAGS would (a statement only when a change was heard of), is the
+  // snapshot, instead of reading every message's UID, flags and MODSEQ again. New messages the catch-up
+  // claimed as \Recent are this SELECT's claim, as the store's first unclaimed UID had them.
+  let reopened: { snapshot: ImapMailboxSnapshot; recent: number[] } | null = null;
+  if (previous && mailbox?.id === previous.mailboxId && !previous.readOnly && request.command === 'SELECT') {
+    const uidnextBefore = previous.uidnext;
+    if (await session.catchUp()) {
+      reopened = { snapshot: previous.reopened(), recent: previous.recentFrom(uidnextBefore) };
+    }
+  }
+  if (previous) {
     session.unselect(ctx.account);
     // RFC 7162 3.2.11 / RFC 9051: the previous mailbox is closed before the new one's data comes.
     await ctx.io.write(untaggedStatus('OK', 'Previous mailbox closed', { code: 'CLOSED' }));
   }
   if (request.condstore) session.enabled.add('CONDSTORE');
-  const mailbox = await findImapMailbox(services.pool, accountId, request.mailbox);
   if (!mailbox) return no(`No mailbox named ${request.mailbox}`, { code: 'NONEXISTENT' });
-  const snapshot = await openImapMailbox(services.pool, accountId, mailbox.id);
+  const snapshot = reopened?.snapshot ?? (await openImapMailbox(services.pool, accountId, mailbox.id));
   if (!snapshot) return no(`No mailbox named ${request.mailbox}`, { code: 'NONEXISTENT' });
   const readOnly = request.command === 'EXAMINE';
   const keywords = snapshot.keywords;
@@ -35,7 +48,8 @@ export async function select(ctx: AuthenticatedContext, request: SelectRequest):
   if (!session.rev2) {
     // \Recent: SELECT takes the messages no session has seen yet; EXAMINE shows them, claiming nothing.
     // With none unclaimed when the snapshot was read, SELECT writes nothing (the mark only moves up).
-    if (readOnly) view.markRecent(snapshot.firstRecentUid, snapshot.uidnext);
+    if (reopened) for (const uid of reopened.recent) view.markRecent(uid, uid + 1);
+    else if (readOnly) view.markRecent(snapshot.firstRecentUid, snapshot.uidnext);
     else if (snapshot.firstRecentUid < snapshot.uidnext) {
       const claimed = await claimImapRecent(
         services.pool,

@@ -1,8 +1,10 @@
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createPostgresDirectory } from '@correo/directory';
 import { createLogger } from '@correo/telemetry';
 import { openTestStack, TestStack } from '@correo/testkit/stack';
 import type { StackKind, TestStackOptions } from '@correo/testkit/stack';
+import type { LineClient } from '@correo/testkit';
 import type { TlsMaterial } from '@correo/tls';
 import { defaultImapGatewayConfig, startImapGateway } from '../../src/index.js';
 import type { ImapGateway, ImapGatewayConfig, ImapGatewayDeps } from '../../src/index.js';
@@ -46,6 +48,13 @@ export class ImapTestStack extends TestStack {
     this.defer(() => gateway.close());
     return gateway;
   }
+}
+
+/** Runs a command that must succeed (tagged OK) and returns its untagged responses. */
+export async function okCommand(client: LineClient, line: string): Promise<string[]> {
+  const done = await client.command(line);
+  assert.match(done.status, /^OK/, `${line}: ${done.status}`);
+  return done.untagged;
 }
 
 /** A short message with CRLF line ends, as smtp-ingress stores them. */

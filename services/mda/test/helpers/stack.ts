@@ -10,7 +10,7 @@ import { createLogger } from '@correo/telemetry';
 import { uniqueName } from '@correo/testkit';
 import { openTestStack, TestStack } from '@correo/testkit/stack';
 import type { StackKind, TopicWatch } from '@correo/testkit/stack';
-import { housekeepingDefaults } from '../../src/config.js';
+import { databaseBodyBytesDefault, housekeepingDefaults } from '../../src/config.js';
 import type { MdaSettings } from '../../src/config.js';
 import type { HousekeepingSettings } from '../../src/housekeeping.js';
 import { startMda } from '../../src/mda.js';
@@ -66,6 +66,7 @@ export class MdaTestStack extends TestStack {
       topicPartitions: 3,
       concurrency: 3,
       maxForwardsPerMessage: 25,
+      databaseBodyBytes: databaseBodyBytesDefault,
       vacation: { minDays: 1, maxDays: 30 },
       // Off unless a test asks: it runs housekeeping itself (mda.housekeeping.runOnce) at the moment it chooses.
       housekeeping: { ...housekeepingDefaults, intervalSeconds: 0, ...options.housekeeping },

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { createPostgresDirectory, createProvisioning } from '@correo/directory';
 import { rotateDkimKey } from '@correo/dkim';
 import type { DkimKey } from '@correo/dkim';
-import { housekeepingDefaults, startMda } from '@correo/mda';
+import { databaseBodyBytesDefault, housekeepingDefaults, startMda } from '@correo/mda';
 import type { Mda, MdaSettings } from '@correo/mda';
 import { createMemoryNotifier } from '@correo/notify';
 import { SubmissionKind, encodeMailAccepted, encodeOutboundMessage, timestampFromDate } from '@correo/proto';
@@ -127,6 +127,7 @@ export class RelayStack extends TestStack {
         topicPartitions: 2,
         concurrency: 2,
         maxForwardsPerMessage: 25,
+        databaseBodyBytes: databaseBodyBytesDefault,
         vacation: { minDays: 1, maxDays: 30 },
         ...mdaOverrides,
         // No blob collection here: the relay tests read bodies of events they publish themselves.

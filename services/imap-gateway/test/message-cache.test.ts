@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ImapMessageRow } from '@correo/store';
+import { MessageCache } from '../src/message-cache.js';
+
+// The cache never looks inside: any envelope object stands for one.
+const envelope = { subject: 'Hello' } as unknown as NonNullable<ImapMessageRow['envelope']>;
+
+function row(uid: number, extra: Partial<ImapMessageRow> = {}): ImapMessageRow {
+  return {
+    uid,
+    modseq: 7,
+    flags: ['\\Seen'],
+    blobKey: `${uid}`.padStart(64, '0'),
+    size: 100 + uid,
+    internalDate: new Date(0),
+    ...extra,
+  };
+}
+
+const none = { envelope: false, bodystructure: false };
+
+test('the cache holds at most its capacity, least recently used out first', () => {
+  const cache = new MessageCache(2);
+  cache.put('1', 5, row(1));
+  cache.put('1', 5, row(2));
+  assert.ok(cache.get('1', 5, 1, none), 'uid 1 is used again: uid 2 is now the oldest');
+  cache.put('1', 5, row(3));
+  assert.equal(cache.get('1', 5, 2, none), undefined);
+  assert.equal(cache.get('1', 5, 1, none)?.size, 101);
+  assert.equal(cache.get('1', 5, 3, none)?.size, 103);
+});
+
+test('never flags or MODSEQ; another mailbox or UIDVALIDITY is another message; parts only once read', () => {
+  const cache = new MessageCache(10);
+  cache.put('1', 5, row(1));
+  const held = cache.get('1', 5, 1, none)!;
+  assert.ok(!('flags' in held) && !('modseq' in held) && !('uid' in held));
+  assert.equal(cache.get('2', 5, 1, none), undefined);
+  assert.equal(cache.get('1', 6, 1, none), undefined);
+  assert.equal(cache.get('1', 5, 1, { envelope: true, bodystructure: false }), undefined);
+  cache.put('1', 5, row(1, { envelope }));
+  // A later read without the envelope keeps the one held; a structure of null (none stored) counts.
+  cache.put('1', 5, row(1, { bodystructure: null }));
+  const both = cache.get('1', 5, 1, { envelope: true, bodystructure: true });
+  assert.equal(both?.envelope, envelope);
+  assert.equal(both?.bodystructure, null);
+});
