@@ -10,7 +10,18 @@ import { dirname } from 'node:path';
 export async function readOrCreateSecret(file: string, bytes = 18): Promise<string> {
   if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
   await mkdir(dirname(file), { recursive: true });
-  const secret = randomBytes(bytes).toString('base64url');
+  const secret = newSecret(bytes);
   await writeFile(file, secret + '\n', { mode: 0o600 });
   return secret;
+}
+
+/**
+ * base64url of fresh random bytes, drawn again while it starts with '-': the demo password is
+ * pasted into command lines (swaks, curl, mutt), where a leading '-' reads as an option.
+ */
+export function newSecret(bytes = 18): string {
+  for (;;) {
+    const secret = randomBytes(bytes).toString('base64url');
+    if (!secret.startsWith('-')) return secret;
+  }
 }
