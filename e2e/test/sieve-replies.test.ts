@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { eventually, swaks, swaksAuth } from '@correo/testkit';
 import { headerValues, readMailbox } from './support/mailbox-reader.js';
-import { newPassword, startTwoDomains, storedSubjects } from './support/two-domains.js';
+import {
+  newPassword,
+  provisionSigningDomain,
+  startTwoDomains,
+  storedSubjects,
+} from './support/two-domains.js';
 import type { MailDomain, TwoDomains } from './support/two-domains.js';
 
 const MIEMAIL = { name: 'miemail.test', ip: '127.0.0.12' };
@@ -38,16 +43,9 @@ describe('Sieve answers across two domains: vacation once per sender, reject onl
   before(async () => {
     world = await startTwoDomains({ sender: MIEMAIL, receiver: SUEMAIL });
     ({ sender: mi, receiver: su } = world);
-    const miTenant = await mi.admin.createTenant('miemail');
-    const miDomain = await mi.admin.createDomain(MIEMAIL.name, miTenant.id);
+    await provisionSigningDomain(world, mi, 'miemail', `e2e${run}`);
     await mi.admin.createAccount(YO, yoPassword);
-    const key = await mi.admin.createDkimKey(miDomain.id, `e2e${run}`);
-    world.dns.set(key.dnsRecord.name, { TXT: [key.dnsRecord.strings] });
-
-    const suTenant = await su.admin.createTenant('suemail');
-    const suDomain = await su.admin.createDomain(SUEMAIL.name, suTenant.id);
-    const suKey = await su.admin.createDkimKey(suDomain.id, `e2e${run}`);
-    world.dns.set(suKey.dnsRecord.name, { TXT: [suKey.dnsRecord.strings] });
+    await provisionSigningDomain(world, su, 'suemail', `e2e${run}`);
     const away = await su.admin.createAccount(AWAY, newPassword());
     await su.admin.putSieve(
       away.id,

@@ -4,7 +4,12 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { eventually, runProgram, swaks, swaksAuth } from '@correo/testkit';
 import { headerValues, readMailbox } from './support/mailbox-reader.js';
-import { newPassword, startTwoDomains, storedSubjects } from './support/two-domains.js';
+import {
+  newPassword,
+  provisionSigningDomain,
+  startTwoDomains,
+  storedSubjects,
+} from './support/two-domains.js';
 import type { MailDomain, TwoDomains } from './support/two-domains.js';
 
 const MIEMAIL = { name: 'miemail.test', ip: '127.0.0.2' };
@@ -61,12 +66,9 @@ describe('two domains: yo@miemail.test writes to el@suemail.test', () => {
     world.dns.set(`mx.${LEJOS}`, { A: [LEJOS_MX_IP] });
 
     // Each operator provisions their own installation through its admin-api.
-    const miTenant = await mi.admin.createTenant('miemail');
-    const miDomain = await mi.admin.createDomain(MIEMAIL.name, miTenant.id);
+    const signing = await provisionSigningDomain(world, mi, 'miemail', `e2e${run}`);
     await mi.admin.createAccount(YO, yoPassword);
-    const key = await mi.admin.createDkimKey(miDomain.id, `e2e${run}`);
-    assert.equal(key.dnsRecord.name, `e2e${run}._domainkey.${MIEMAIL.name}`);
-    world.dns.set(key.dnsRecord.name, { TXT: [key.dnsRecord.strings] });
+    assert.equal(signing.dkimRecordName, `e2e${run}._domainkey.${MIEMAIL.name}`);
 
     const suTenant = await su.admin.createTenant('suemail');
     await su.admin.createDomain(SUEMAIL.name, suTenant.id);

@@ -149,3 +149,21 @@ export async function storedSubjects(domain: MailDomain, address: string): Promi
   );
   return rows.map((row) => row.header_subject ?? '');
 }
+
+/**
+ * What an operator does first on a sending installation: a tenant, its domain and a DKIM key
+ * whose record is published in the test DNS, so the domain's mail passes DKIM and DMARC at the
+ * other end.
+ */
+export async function provisionSigningDomain(
+  world: TwoDomains,
+  domain: MailDomain,
+  tenantName: string,
+  selector: string,
+): Promise<{ tenantId: string; domainId: string; dkimRecordName: string }> {
+  const tenant = await domain.admin.createTenant(tenantName);
+  const created = await domain.admin.createDomain(domain.name, tenant.id);
+  const key = await domain.admin.createDkimKey(created.id, selector);
+  world.dns.set(key.dnsRecord.name, { TXT: [key.dnsRecord.strings] });
+  return { tenantId: tenant.id, domainId: created.id, dkimRecordName: key.dnsRecord.name };
+}

@@ -326,6 +326,7 @@ async function receiveSpooled(
     if (context.spam) {
       const account = session.user as AccountRef | undefined;
       const { filter } = context.spam;
+      const clientChecks = senderChecks(session);
       try {
         spam = await withSpan('smtp-ingress spam check', () =>
           filter.judge(
@@ -334,11 +335,11 @@ async function receiveSpooled(
               eventId: message.eventId,
               clientIp: session.remoteAddress,
               helo: session.hostNameAppearsAs || '',
-              clientHostname: senderChecks(session).verifiedHostname ?? realHostname(session),
+              clientHostname: clientChecks.verifiedHostname ?? realHostname(session),
               mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
               recipients: session.envelope.rcptTo.map((rcpt) => rcpt.address),
               user: account?.address,
-              senderChecks: senderChecks(session).checks.map((c) => ({ name: c.symbol, score: c.score })),
+              senderChecks: clientChecks.checks.map((c) => ({ name: c.symbol, score: c.score })),
             },
             context.kind,
           ),
