@@ -6,19 +6,23 @@ export interface RemoteMx {
   port: number;
   /** Recipients of every message it accepted, in order. */
   received: string[];
+  /** Every message it accepted: its recipients and its Message-ID header ('' without one). */
+  messages: { recipients: string[]; messageId: string }[];
   close(): Promise<void>;
 }
 
 /**
  * `refuses` names the recipients it answers 550 5.1.1 (a bounce, and a DSN, for the sender);
- * `defersOnce` those it answers 451 4.3.0 the first time only (the relay queues and retries them).
+ * `defersOnce` those it answers 451 4.3.0 the first time only (the relay queues and retries them);
+ * `defers` is asked at every RCPT and answers 451 4.3.0 when it says so (a flaky remote site).
  */
 export async function startRemoteMx(
   refuses: (recipient: string) => boolean = () => false,
-  options: { defersOnce?: (recipient: string) => boolean } = {},
+  options: { defersOnce?: (recipient: string) => boolean; defers?: (recipient: string) => boolean } = {},
 ): Promise<RemoteMx> {
   const port = await freePort();
   const received: string[] = [];
+  const messages: RemoteMx['messages'] = [];
   const deferred = new Set<string>();
   const server = new SMTPServer({
     authOptional: true,
@@ -26,7 +30,7 @@ export async function startRemoteMx(
     logger: false,
     onRcptTo(address, _session, callback) {
       const recipient = address.address;
-      if (options.defersOnce?.(recipient) && !deferred.has(recipient)) {
+      if ((options.defersOnce?.(recipient) && !deferred.has(recipient)) || options.defers?.(recipient)) {
         deferred.add(recipient);
         return callback(Object.assign(new Error('4.3.0 try again later'), { responseCode: 451 }));
       }
@@ -34,13 +38,19 @@ export async function startRemoteMx(
       callback(Object.assign(new Error('5.1.1 no such user'), { responseCode: 550 }));
     },
     onData(stream, session, callback) {
-      stream.resume();
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
-        received.push(...session.envelope.rcptTo.map((r) => r.address));
+        const recipients = session.envelope.rcptTo.map((r) => r.address);
+        received.push(...recipients);
+        const text = Buffer.concat(chunks).toString('utf8');
+        const headers = text.slice(0, Math.max(0, text.indexOf('\r\n\r\n')));
+        const messageId = /^message-id:\s*(\S+)/im.exec(headers)?.[1] ?? '';
+        messages.push({ recipients, messageId });
         callback();
       });
     },
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { port, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return { port, received, messages, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }

@@ -105,6 +105,50 @@ export const SERVICE_NAMES = [
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
+/** The entry point of service `name` (its src/main.ts, what its pod runs). */
+export function serviceScript(name: ServiceName): string {
+  return join(SERVICES_DIR, name, 'src/main.ts');
+}
+
+/**
+ * The test defaults every service process gets, `env` on top: loopback listeners on ports the OS
+ * picks (port 0; a test that restarts a process names its ports in `env`), the TLS pair in
+ * `dataDir` (made by loadTlsMaterial), DNS lookups that fail at once (as the all-in-one's tests have them).
+ */
+export function serviceProcessEnv(dataDir: string, env: Record<string, string>): Record<string, string> {
+  const host = '127.0.0.1';
+  return {
+    CORREO_DATA_DIR: dataDir,
+    SMTP_HOSTNAME: 'mx.correo.test',
+    IMAP_HOSTNAME: 'localhost',
+    POP3_HOSTNAME: 'localhost',
+    MANAGESIEVE_HOSTNAME: 'localhost',
+    SMTP_BIND_HOST: host,
+    IMAP_BIND_HOST: host,
+    POP3_BIND_HOST: host,
+    MANAGESIEVE_BIND_HOST: host,
+    ADMIN_API_HOST: host,
+    METRICS_HOST: host,
+    ...Object.fromEntries(
+      [
+        'SMTP_MX_PORT',
+        'SMTP_SUBMISSION_PORT',
+        'SMTP_SUBMISSIONS_PORT',
+        'IMAP_PORT',
+        'IMAPS_PORT',
+        'POP3_PORT',
+        'POP3S_PORT',
+        'MANAGESIEVE_PORT',
+        'ADMIN_API_PORT',
+      ].map((name) => [name, '0']),
+    ),
+    SMTP_DNS_SERVERS: UNANSWERED_DNS,
+    RELAY_DNS_SERVERS: UNANSWERED_DNS,
+    ADMIN_DNS_SERVERS: UNANSWERED_DNS,
+    ...env,
+  };
+}
+
 /**
  * Every service of the distributed deployment as a process of its own (as in its pod), over one
  * database and whatever backends the environment names; reached like the all-in-one
@@ -132,40 +176,10 @@ export async function startServiceProcesses(env: Record<string, string>): Promis
   await loadTlsMaterial({ dataDir, hostname: 'localhost' });
   const host = '127.0.0.1';
   const adminToken = randomBytes(24).toString('base64url');
-  const common: Record<string, string> = {
-    CORREO_DATA_DIR: dataDir,
-    SMTP_HOSTNAME: 'mx.correo.test',
-    IMAP_HOSTNAME: 'localhost',
-    POP3_HOSTNAME: 'localhost',
-    MANAGESIEVE_HOSTNAME: 'localhost',
-    SMTP_BIND_HOST: host,
-    IMAP_BIND_HOST: host,
-    POP3_BIND_HOST: host,
-    MANAGESIEVE_BIND_HOST: host,
-    ADMIN_API_HOST: host,
-    METRICS_HOST: host,
-    ...Object.fromEntries(
-      [
-        'SMTP_MX_PORT',
-        'SMTP_SUBMISSION_PORT',
-        'SMTP_SUBMISSIONS_PORT',
-        'IMAP_PORT',
-        'IMAPS_PORT',
-        'POP3_PORT',
-        'POP3S_PORT',
-        'MANAGESIEVE_PORT',
-        'ADMIN_API_PORT',
-      ].map((name) => [name, '0']),
-    ),
-    ADMIN_TOKEN: adminToken,
-    SMTP_DNS_SERVERS: UNANSWERED_DNS,
-    RELAY_DNS_SERVERS: UNANSWERED_DNS,
-    ADMIN_DNS_SERVERS: UNANSWERED_DNS,
-    ...env,
-  };
+  const common = serviceProcessEnv(dataDir, { ADMIN_TOKEN: adminToken, ...env });
   const started = await Promise.allSettled(
     SERVICE_NAMES.map(async (name) => {
-      const service = await startServiceProcess(join(SERVICES_DIR, name, 'src/main.ts'), common);
+      const service = await startServiceProcess(serviceScript(name), common);
       // As the kubelet's readiness probe before a pod gets traffic (which also sets the
       // correo_readiness_check gauges the dashboards chart: they hold the last probe's outcome).
       try {
