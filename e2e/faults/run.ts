@@ -18,9 +18,19 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createProvisioning } from '@correo/directory';
 import { createPool, migrate } from '@correo/store';
-import { killRunning } from '@correo/testkit';
+import {
+  BACKEND_KINDS,
+  backendCrash,
+  killRunning,
+  postgresConnectionDrop,
+  s3Trouble,
+  startFullDisk,
+  startPrivateBackendSet,
+  type Fault,
+  type FullDisk,
+  type PrivateBackendSet,
+} from '@correo/testkit';
 import { startRemoteMx, type RemoteMx } from '../test/support/remote-mx.js';
-import { startPrivateBackendSet, type BackendName, type PrivateBackendSet } from './backends.js';
 import { checkRun, type CheckResult, type LoadRecord } from './checks.js';
 import { imapReader, type ReaderRecord } from './readers.js';
 import { planFaults, seededRandom, type PlannedFault } from './schedule.js';
@@ -63,32 +73,41 @@ export interface FaultRunResult extends CheckResult {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function catalogue(stack: FaultStack, kinds: FaultRunOptions['kinds']) {
-  const kills = stack.instances.map((instance) => ({ name: `kill ${instance.name}`, downMs: [0, 3000] as [number, number] }));
+/** A fault of the run and how long it stays injected before it is healed. */
+interface CatalogueEntry {
+  fault: Fault;
+  downMs: [number, number];
+}
+
+/**
+ * What the run injects: SIGKILL of every service process (restarted after it, on its ports, as a
+ * kubelet does), and with kinds 'all' the backend faults of libs/testkit/src/faults: a crash of
+ * Kafka, PostgreSQL, Redis and MinIO (restarted on the same data), dropped PostgreSQL connections,
+ * S3 slow or resetting connections, and a full spool disk under smtp-ingress.
+ */
+function catalogue(
+  stack: FaultStack,
+  backends: PrivateBackendSet,
+  spool: FullDisk | undefined,
+  kinds: FaultRunOptions['kinds'],
+): CatalogueEntry[] {
+  const kills = stack.instances.map((instance) => ({
+    fault: {
+      name: `kill ${instance.name}`,
+      inject: () => stack.kill(instance),
+      heal: () => stack.restart(instance),
+    },
+    downMs: [0, 3000] as [number, number],
+  }));
   if (kinds === 'kills') return kills;
   return [
     ...kills,
-    ...(['kafka', 'postgres', 'redis', 'minio'] as const).map((name) => ({
-      name: `restart ${name}`,
-      downMs: [2000, 8000] as [number, number],
-    })),
-    { name: 'terminate postgres connections', downMs: [0, 0] as [number, number] },
+    ...BACKEND_KINDS.map((kind) => ({ fault: backendCrash(backends, kind), downMs: [2000, 8000] as [number, number] })),
+    { fault: postgresConnectionDrop(backends.databaseUrl), downMs: [0, 0] },
+    { fault: s3Trouble(backends, { kind: 'delay', ms: 300 }), downMs: [3000, 8000] },
+    { fault: s3Trouble(backends, { kind: 'reset' }), downMs: [2000, 6000] },
+    ...(spool ? [{ fault: { ...spool, name: 'spool disk full' }, downMs: [2000, 6000] as [number, number] }] : []),
   ];
-}
-
-async function inject(stack: FaultStack, backends: PrivateBackendSet, planned: PlannedFault): Promise<void> {
-  const [verb, ...rest] = planned.fault.split(' ');
-  const target = rest.join(' ');
-  if (verb === 'kill') {
-    const instance = stack.instances.find((i) => i.name === target) as Instance;
-    await stack.kill(instance);
-    await sleep(planned.downMs);
-    await stack.restart(instance);
-  } else if (verb === 'restart') {
-    await backends.restart(target as BackendName, planned.downMs);
-  } else {
-    await backends.terminateConnections();
-  }
 }
 
 function percentile(values: number[], p: number): number {
@@ -101,6 +120,7 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
   const random = seededRandom(options.seed);
   const durationMs = options.durationS * 1000;
   let backends: PrivateBackendSet | undefined;
+  let spool: FullDisk | undefined;
   let stack: FaultStack | undefined;
   let remote: RemoteMx | undefined;
   let pool: ReturnType<typeof createPool> | undefined;
@@ -108,6 +128,11 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
   try {
     console.error(`fault run: seed ${options.seed}, ${options.durationS} s of load and faults`);
     backends = await startPrivateBackendSet();
+    // A tmpfs as smtp-ingress's spool (where a message waits while its sender is checked), to fill.
+    spool = await startFullDisk('spool', 16 * 1024 * 1024).catch((error: Error) => {
+      console.error(`no full-disk fault: ${error.message}`);
+      return undefined;
+    });
     await migrate(backends.databaseUrl);
     pool = createPool(backends.databaseUrl, { max: 4 });
     const operator = createProvisioning(pool);
@@ -128,6 +153,7 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
     stack = await startFaultStack({
       ...backends.env,
       KAFKA_TOPIC_PARTITIONS: '4',
+      ...(spool ? { SMTP_SPOOL_DIR: spool.dir } : {}),
       RELAY_TRANSPORT_MAP: `${REMOTE_DOMAIN}=127.0.0.1:${remote.port}`,
       RELAY_RETRY_SCHEDULE: '1s,2s,4s',
       RELAY_QUEUE_POLL: '500ms',
@@ -150,7 +176,13 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
     const ports = (service: Instance['service'], variable: string) =>
       stack!.byService(service).map((instance) => instance.ports[variable]!);
 
-    const schedule = planFaults(options.seed, catalogue(stack, options.kinds), durationMs, [4000, 12000]);
+    const entries = catalogue(stack, backends, spool, options.kinds);
+    const schedule = planFaults(
+      options.seed,
+      entries.map((entry) => ({ name: entry.fault.name, downMs: entry.downMs })),
+      durationMs,
+      [4000, 12000],
+    );
     console.error('fault schedule:');
     for (const planned of schedule)
       console.error(`  +${(planned.atMs / 1000).toFixed(1)} s  ${planned.fault}  (down ${planned.downMs} ms)`);
@@ -204,13 +236,20 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
       };
       faults.push(event);
       console.error(`+${((event.injectedAt - started) / 1000).toFixed(1)} s  ${planned.fault}`);
+      const { fault } = entries.find((entry) => entry.fault.name === planned.fault)!;
       try {
-        await inject(stack, backends, planned);
+        await fault.inject();
+        await sleep(planned.downMs);
+      } catch (error) {
+        event.error = `inject: ${(error as Error).message}`;
+      }
+      try {
+        await fault.heal();
         event.healedAt = Date.now();
       } catch (error) {
-        event.error = (error as Error).message;
-        console.error(`  ${planned.fault} failed: ${event.error}`);
+        event.error = `${event.error ?? ''} heal: ${(error as Error).message}`;
       }
+      if (event.error) console.error(`  ${planned.fault} failed: ${event.error}`);
     }
     const left = until - Date.now();
     if (left > 0) await sleep(left);
@@ -252,13 +291,7 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
 
     const checked = await checkRun({
       pool,
-      s3: {
-        endpoint: backends.env.S3_ENDPOINT!,
-        region: backends.env.S3_REGION!,
-        bucket: backends.env.S3_BUCKET!,
-        accessKeyId: backends.env.S3_ACCESS_KEY_ID!,
-        secretAccessKey: backends.env.S3_SECRET_ACCESS_KEY!,
-      },
+      s3: { ...backends.backends.s3, endpoint: backends.minioEndpoint },
       load: records,
       readers: readerRecords,
       remote: remote.messages,
@@ -296,7 +329,8 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
     await killRunning();
     await remote?.close().catch(() => {});
     await pool?.end().catch(() => {});
-    await backends?.close();
+    await spool?.close().catch(() => {});
+    await backends?.stop();
   }
 }
 
