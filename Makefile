@@ -15,6 +15,7 @@ export npm_config_nodedir := $(abspath $(CORREO_NODE_BIN)/../node_modules/node-l
 help:
 	@echo "make dev            run correo on the embedded default (one process, data in ./.data)"
 	@echo "make test           install, start Kafka/PostgreSQL/Redis/MinIO/Rspamd, run every test"
+	@echo "make test-faults    the fault run: kills and backend restarts under load (FAULTS_DURATION, FAULTS_SEED)"
 	@echo "make check          typecheck, lint, format check"
 	@echo "make proto          regenerate libs/proto from proto/"
 	@echo "make fuzz           fuzz every parser for FUZZ_SECONDS each (report: docs/fuzzing.md)"

@@ -45,3 +45,7 @@ node --import tsx --test --test-reporter=spec --test-concurrency="${TEST_CONCURR
 
 echo "== Kafka 3.9 for older clusters: the bus contract suite on a private 3.9 broker"
 bash scripts/kafka-compat.sh
+
+echo "== the fault run, bounded (e2e/faults/run.ts: services and backends killed under load, nothing lost)"
+# Its own private Kafka, PostgreSQL, Redis and MinIO: the shared backends above are left alone.
+make --no-print-directory test-faults

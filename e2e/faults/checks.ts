@@ -121,7 +121,11 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
       }
       if (owners.length === 0) violations.push(`${message.mid}: recipient ${rcpt} is nobody's`);
       for (const account of owners)
-        expectedLocal.set(`${account}|${message.mid}`, { mid: message.mid, account, ambiguous: message.ambiguous });
+        expectedLocal.set(`${account}|${message.mid}`, {
+          mid: message.mid,
+          account,
+          ambiguous: message.ambiguous,
+        });
     }
   }
 
@@ -168,7 +172,9 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
     const events = new Set(found.map((row) => row.event_id));
     if (expected.ambiguous && events.size === found.length) {
       ambiguousDuplicates += found.length - 1;
-      notes.push(`${expected.mid} for ${expected.account}: ${found.length} copies from ${events.size} acceptances (the first 250 was lost with its connection)`);
+      notes.push(
+        `${expected.mid} for ${expected.account}: ${found.length} copies from ${events.size} acceptances (the first 250 was lost with its connection)`,
+      );
       continue;
     }
     duplicates += found.length - 1;
@@ -181,29 +187,35 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
     (key) => !expectedLocal.has(key) && key.split('|')[1]?.endsWith('@load.faults.test>'),
   );
   if (unexpected.length)
-    notes.push(`${unexpected.length} stored copies of messages no sender got a 250 for (accepted, but the reply was lost)`);
+    notes.push(
+      `${unexpected.length} stored copies of messages no sender got a 250 for (accepted, but the reply was lost)`,
+    );
 
   // By idempotency key: one filing per event, recipient and account.
   const twice = await pool.query<{ event_id: string; account_id: string; n: number }>(
     `SELECT received_event_id AS event_id, account_id, count(*)::int AS n FROM messages
      WHERE received_event_id IS NOT NULL GROUP BY 1, 2 HAVING count(*) > 1`,
   );
-  for (const row of twice.rows) violations.push(`DUPLICATE by event: ${row.event_id} filed ${row.n} times for account ${row.account_id}`);
+  for (const row of twice.rows)
+    violations.push(`DUPLICATE by event: ${row.event_id} filed ${row.n} times for account ${row.account_id}`);
   const deliveredTwice = await pool.query<{ event_id: string; recipient: string; n: number }>(
     `SELECT event_id, recipient, count(*)::int AS n FROM deliveries GROUP BY event_id, recipient, account_id HAVING count(*) > 1`,
   );
-  for (const row of deliveredTwice.rows) violations.push(`DUPLICATE delivery: ${row.event_id} to ${row.recipient} ${row.n} times`);
+  for (const row of deliveredTwice.rows)
+    violations.push(`DUPLICATE delivery: ${row.event_id} to ${row.recipient} ${row.n} times`);
 
   // UIDs and MODSEQs in the store.
   const uids = await pool.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM mailbox_messages mm JOIN mailboxes mb ON mb.id = mm.mailbox_id
      WHERE mm.uid >= mb.uidnext OR mm.modseq > mb.highestmodseq`,
   );
-  if (uids.rows[0]!.n) violations.push(`${uids.rows[0]!.n} messages have a UID >= UIDNEXT or a MODSEQ above HIGHESTMODSEQ`);
+  if (uids.rows[0]!.n)
+    violations.push(`${uids.rows[0]!.n} messages have a UID >= UIDNEXT or a MODSEQ above HIGHESTMODSEQ`);
   const expungedReused = await pool.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM expunged e JOIN mailbox_messages mm ON mm.mailbox_id = e.mailbox_id AND mm.uid = e.uid`,
   );
-  if (expungedReused.rows[0]!.n) violations.push(`${expungedReused.rows[0]!.n} UIDs of expunged messages were given again`);
+  if (expungedReused.rows[0]!.n)
+    violations.push(`${expungedReused.rows[0]!.n} UIDs of expunged messages were given again`);
 
   // Remote recipients: once at the remote site, or a DSN to the sender.
   const s3 = createS3BlobStore({ ...input.s3, forcePathStyle: true });
@@ -233,7 +245,16 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
         continue;
       }
       lost++;
-      violations.push(`LOST: ${expected.mid} to ${expected.recipient} never arrived and ${expected.sender} got no DSN`);
+      const queued = await pool.query(
+        'SELECT 1 FROM relay_queue q JOIN accepted_messages a ON a.event_id = q.original_event_id WHERE a.message_id = $1',
+        [expected.mid],
+      );
+      violations.push(
+        `LOST: ${expected.mid} to ${expected.recipient} never arrived and ${expected.sender} got no DSN` +
+          (queued.rowCount
+            ? ' (its relay job is still queued: not delivered by the end of the settling)'
+            : ''),
+      );
     }
 
     // Nothing half-stored: each message row's body is readable.
@@ -254,12 +275,14 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
         )
       ).rowCount! > 0;
     for await (const key of s3.list()) {
-      if (!(await referenced(key))) violations.push(`ORPHAN: blob ${key} is stored and nothing references it`);
+      if (!(await referenced(key)))
+        violations.push(`ORPHAN: blob ${key} is stored and nothing references it`);
     }
     const bodies = await pool.query<{ blob_key: string }>(
       'SELECT blob_key FROM message_bodies b WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob_key = b.blob_key)',
     );
-    for (const { blob_key } of bodies.rows) violations.push(`ORPHAN: message_bodies row ${blob_key} that no message names`);
+    for (const { blob_key } of bodies.rows)
+      violations.push(`ORPHAN: message_bodies row ${blob_key} that no message names`);
   } finally {
     await s3.close();
   }
@@ -267,7 +290,8 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
   // Nothing dead-lettered.
   const dead = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM dead_letters');
   if (dead.rows[0]!.n) violations.push(`DEAD LETTERS: ${dead.rows[0]!.n} in dead_letters`);
-  if (input.deadLetteredLogLines) violations.push(`DEAD LETTERS: ${input.deadLetteredLogLines} "dead-lettered" log lines`);
+  if (input.deadLetteredLogLines)
+    violations.push(`DEAD LETTERS: ${input.deadLetteredLogLines} "dead-lettered" log lines`);
   const queued = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM relay_queue');
   if (queued.rows[0]!.n) violations.push(`relay_queue still holds ${queued.rows[0]!.n} jobs after settling`);
 

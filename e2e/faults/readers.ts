@@ -11,6 +11,9 @@ export interface ReaderRecord {
   maybeExpunged: Set<string>;
   moved: number;
   flagged: number;
+  /** Messages seen with a UID, and with a MODSEQ (CONDSTORE): the checks below had something to check. */
+  seenUids: number;
+  seenModseqs: number;
   /** Violations it saw: a UID reused for another message, a new UID below one already seen, MODSEQ going back. */
   violations: string[];
 }
@@ -44,29 +47,43 @@ export async function imapReader(options: {
     maybeExpunged: new Set(),
     moved: 0,
     flagged: 0,
+    seenUids: 0,
+    seenModseqs: 0,
     violations: [],
   };
   const views = new Map<string, MailboxView>();
   const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-  const observe = (mailbox: string, uidValidity: bigint, highestModseq: bigint | undefined, seen: Map<number, { mid: string; modseq?: bigint }>) => {
+  const observe = (
+    mailbox: string,
+    uidValidity: bigint,
+    highestModseq: bigint | undefined,
+    seen: Map<number, { mid: string; modseq?: bigint }>,
+  ) => {
     let view = views.get(mailbox);
     if (!view || view.uidValidity !== uidValidity) {
-      if (view) record.violations.push(`${mailbox}: UIDVALIDITY changed from ${view.uidValidity} to ${uidValidity}`);
+      if (view)
+        record.violations.push(`${mailbox}: UIDVALIDITY changed from ${view.uidValidity} to ${uidValidity}`);
       view = { uidValidity, uids: new Map(), maxUid: 0, highestModseq: 0n, modseqs: new Map() };
       views.set(mailbox, view);
     }
     if (highestModseq !== undefined) {
       if (highestModseq < view.highestModseq)
-        record.violations.push(`${mailbox}: HIGHESTMODSEQ went back from ${view.highestModseq} to ${highestModseq}`);
+        record.violations.push(
+          `${mailbox}: HIGHESTMODSEQ went back from ${view.highestModseq} to ${highestModseq}`,
+        );
       else view.highestModseq = highestModseq;
     }
     const before = view.maxUid;
     for (const [uid, { mid, modseq }] of seen) {
+      record.seenUids++;
+      if (modseq !== undefined) record.seenModseqs++;
       const known = view.uids.get(uid);
       if (known === undefined) {
         if (uid <= before)
-          record.violations.push(`${mailbox}: new message ${mid} got UID ${uid}, below ${before} already seen`);
+          record.violations.push(
+            `${mailbox}: new message ${mid} got UID ${uid}, below ${before} already seen`,
+          );
         view.uids.set(uid, mid);
       } else if (known !== mid) {
         record.violations.push(`${mailbox}: UID ${uid} reused (${known}, then ${mid})`);
@@ -105,7 +122,11 @@ export async function imapReader(options: {
         const disposable: number[] = [];
         const keep: number[] = [];
         if (opened.exists > 0) {
-          for await (const message of client.fetch('1:*', { uid: true, envelope: true, flags: true, headers: ['x-faults-disposable'] }, { uid: false })) {
+          for await (const message of client.fetch(
+            '1:*',
+            { uid: true, envelope: true, flags: true, headers: ['x-faults-disposable'] },
+            { uid: false },
+          )) {
             const mid = message.envelope?.messageId ?? '';
             seen.set(message.uid, { mid, modseq: message.modseq });
             if (message.headers?.toString('utf8').toLowerCase().includes('yes')) disposable.push(message.uid);

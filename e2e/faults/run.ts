@@ -33,7 +33,7 @@ import {
 import { startRemoteMx, type RemoteMx } from '../test/support/remote-mx.js';
 import { checkRun, type CheckResult, type LoadRecord } from './checks.js';
 import { imapReader, type ReaderRecord } from './readers.js';
-import { planFaults, seededRandom, type PlannedFault } from './schedule.js';
+import { planFaults, seededRandom } from './schedule.js';
 import { startFaultStack, type FaultStack, type Instance } from './stack.js';
 
 const LOAD_PY = fileURLToPath(new URL('./load.py', import.meta.url));
@@ -102,11 +102,16 @@ function catalogue(
   if (kinds === 'kills') return kills;
   return [
     ...kills,
-    ...BACKEND_KINDS.map((kind) => ({ fault: backendCrash(backends, kind), downMs: [2000, 8000] as [number, number] })),
+    ...BACKEND_KINDS.map((kind) => ({
+      fault: backendCrash(backends, kind),
+      downMs: [2000, 8000] as [number, number],
+    })),
     { fault: postgresConnectionDrop(backends.databaseUrl), downMs: [0, 0] },
     { fault: s3Trouble(backends, { kind: 'delay', ms: 300 }), downMs: [3000, 8000] },
     { fault: s3Trouble(backends, { kind: 'reset' }), downMs: [2000, 6000] },
-    ...(spool ? [{ fault: { ...spool, name: 'spool disk full' }, downMs: [2000, 6000] as [number, number] }] : []),
+    ...(spool
+      ? [{ fault: { ...spool, name: 'spool disk full' }, downMs: [2000, 6000] as [number, number] }]
+      : []),
   ];
 }
 
@@ -117,7 +122,6 @@ function percentile(values: number[], p: number): number {
 }
 
 export async function runFaults(options: FaultRunOptions): Promise<FaultRunResult> {
-  const random = seededRandom(options.seed);
   const durationMs = options.durationS * 1000;
   let backends: PrivateBackendSet | undefined;
   let spool: FullDisk | undefined;
@@ -126,6 +130,9 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
   let pool: ReturnType<typeof createPool> | undefined;
   let load: ReturnType<typeof spawn> | undefined;
   try {
+    const began = Date.now();
+    const setup = (what: string) =>
+      console.error(`setup +${((Date.now() - began) / 1000).toFixed(1)} s  ${what}`);
     console.error(`fault run: seed ${options.seed}, ${options.durationS} s of load and faults`);
     backends = await startPrivateBackendSet();
     // A tmpfs as smtp-ingress's spool (where a message waits while its sender is checked), to fill.
@@ -133,6 +140,7 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
       console.error(`no full-disk fault: ${error.message}`);
       return undefined;
     });
+    setup('private backends up');
     await migrate(backends.databaseUrl);
     pool = createPool(backends.databaseUrl, { max: 4 });
     const operator = createProvisioning(pool);
@@ -148,7 +156,14 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
 
     // The remote site answers 451 to one RCPT in four: the relays queue and retry.
     const remoteRandom = seededRandom(options.seed ^ 0x5eed);
-    remote = await startRemoteMx(() => false, { defers: () => remoteRandom() < 0.25 });
+    let remoteDeferrals = 0;
+    remote = await startRemoteMx(() => false, {
+      defers: () => {
+        const defer = remoteRandom() < 0.25;
+        if (defer) remoteDeferrals++;
+        return defer;
+      },
+    });
 
     stack = await startFaultStack({
       ...backends.env,
@@ -158,6 +173,10 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
       RELAY_RETRY_SCHEDULE: '1s,2s,4s',
       RELAY_QUEUE_POLL: '500ms',
       RELAY_MAX_LIFETIME: '1h',
+      // A relay killed while it holds queue jobs leaves them to the others when its claim lease
+      // runs out: this plus two DNS timeouts plus a minute (15 m by default, too long for a run).
+      RELAY_ATTEMPT_TIMEOUT: '20s',
+      RELAY_DNS_TIMEOUT: '1s',
       POP3_LOCK_TTL_MS: '5000',
       // One client address sends everything: the per-address rates would refuse the load itself.
       SMTP_MAX_CONNECTIONS_PER_IP: '500',
@@ -173,6 +192,7 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
       IMAP_MAX_CONNECTIONS_PER_IP: '500',
       POP3_MAX_CONNECTIONS_PER_IP: '500',
     });
+    setup('services up');
     const ports = (service: Instance['service'], variable: string) =>
       stack!.byService(service).map((instance) => instance.ports[variable]!);
 
@@ -185,14 +205,18 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
     );
     console.error('fault schedule:');
     for (const planned of schedule)
-      console.error(`  +${(planned.atMs / 1000).toFixed(1)} s  ${planned.fault}  (down ${planned.downMs} ms)`);
+      console.error(
+        `  +${(planned.atMs / 1000).toFixed(1)} s  ${planned.fault}  (down ${planned.downMs} ms)`,
+      );
 
     const started = Date.now();
     const until = started + durationMs;
     const records: LoadRecord[] = [];
     load = spawn('python3', [LOAD_PY], { stdio: ['pipe', 'pipe', 'inherit'] });
     const loadDone = new Promise<void>((resolve) => load!.once('exit', () => resolve()));
-    createInterface({ input: load.stdout! }).on('line', (line) => records.push(JSON.parse(line) as LoadRecord));
+    createInterface({ input: load.stdout! }).on('line', (line) =>
+      records.push(JSON.parse(line) as LoadRecord),
+    );
     load.stdin!.end(
       JSON.stringify({
         seed: options.seed,
@@ -253,7 +277,8 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
     }
     const left = until - Date.now();
     if (left > 0) await sleep(left);
-    const phase = (what: string) => console.error(`+${((Date.now() - started) / 1000).toFixed(1)} s  ${what}`);
+    const phase = (what: string) =>
+      console.error(`+${((Date.now() - started) / 1000).toFixed(1)} s  ${what}`);
     phase('faults over; waiting for the senders to finish their retries');
     await loadDone;
     phase('senders done');
@@ -265,11 +290,13 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
       ...readerRecords.flatMap((r) => [...r.expunged, ...r.maybeExpunged]),
       ...records.flatMap((r) => (r.t === 'pop3' ? r.deleted : r.t === 'pop3-error' ? r.maybeDeleted : [])),
     ]);
-    const settleUntil = Date.now() + 180_000;
+    const settleUntil = Date.now() + 240_000;
     const settled = async () => {
       const queued = await pool!.query<{ n: number }>('SELECT count(*)::int AS n FROM relay_queue');
       const mids = records.flatMap((r) =>
-        r.t === 'accepted' && r.rcpts.some((x) => !x.endsWith(REMOTE_DOMAIN)) && !removed.has(r.mid) ? [r.mid] : [],
+        r.t === 'accepted' && r.rcpts.some((x) => !x.endsWith(REMOTE_DOMAIN)) && !removed.has(r.mid)
+          ? [r.mid]
+          : [],
       );
       const filed = await pool!.query<{ n: number }>(
         'SELECT count(DISTINCT header_message_id)::int AS n FROM messages WHERE header_message_id = ANY($1)',
@@ -285,7 +312,8 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
     const deliveries = (
       await pool.query<{ at: Date }>('SELECT delivered_at AS at FROM deliveries ORDER BY delivered_at')
     ).rows.map((row) => row.at.getTime());
-    const deadLettered = stack.logged('event dead-lettered').length + stack.logged('job dead-lettered').length;
+    const deadLettered =
+      stack.logged('event dead-lettered').length + stack.logged('job dead-lettered').length;
     await stack.stop();
     stack = undefined;
 
@@ -299,16 +327,26 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
       deadLetteredLogLines: deadLettered,
     });
     phase('checked');
+    checked.notes.push(`the remote site answered 451 to ${remoteDeferrals} RCPTs (the relays retried them)`);
     for (const reader of readerRecords)
-      if (reader.errors.length) checked.notes.push(`IMAP ${reader.account}: ${reader.errors.length} sessions ended by an error`);
+      checked.notes.push(
+        `IMAP ${reader.account}: ${reader.sessions} sessions, ${reader.seenUids} UIDs and ${reader.seenModseqs} MODSEQs checked, ` +
+          `${reader.flagged} flagged, ${reader.moved} moved, ${reader.expunged.size} expunged; ${reader.errors.length} sessions ended by an error` +
+          (reader.errors[0] ? ` (first: ${reader.errors[0]})` : ''),
+      );
 
     // Recovery: from each fault until the first 250 of a session begun after it, and the first delivery after it.
-    const accepts = records.flatMap((r) => (r.t === 'accepted' ? [{ start: r.start * 1000, at: r.at * 1000 }] : []));
+    const accepts = records.flatMap((r) =>
+      r.t === 'accepted' ? [{ start: r.start * 1000, at: r.at * 1000 }] : [],
+    );
     const byKind = new Map<string, { accepts: number[]; deliveries: number[] }>();
     for (const fault of faults) {
       const entry = byKind.get(fault.kind) ?? { accepts: [], deliveries: [] };
       byKind.set(fault.kind, entry);
-      const accept = accepts.filter((a) => a.start >= fault.injectedAt).map((a) => a.at).sort((a, b) => a - b)[0];
+      const accept = accepts
+        .filter((a) => a.start >= fault.injectedAt)
+        .map((a) => a.at)
+        .sort((a, b) => a - b)[0];
       const delivery = deliveries.find((at) => at >= fault.injectedAt);
       if (accept !== undefined) entry.accepts.push(accept - fault.injectedAt);
       if (delivery !== undefined) entry.deliveries.push(delivery - fault.injectedAt);
@@ -321,7 +359,8 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
       deliveriesP50Ms: percentile(d, 50),
       deliveriesMaxMs: Math.max(...d),
     }));
-    for (const fault of faults) if (fault.error) checked.violations.push(`fault ${fault.fault} could not be healed: ${fault.error}`);
+    for (const fault of faults)
+      if (fault.error) checked.violations.push(`fault ${fault.fault} could not be healed: ${fault.error}`);
     return { ...checked, seed: options.seed, durationS: options.durationS, faults, recovery };
   } finally {
     if (load && load.exitCode === null) load.kill('SIGKILL');
@@ -352,7 +391,9 @@ export function formatReport(result: FaultRunResult): string {
     ),
     ...result.notes.map((note) => `note: ${note}`),
     ...result.violations.map((violation) => `VIOLATION: ${violation}`),
-    result.violations.length === 0 ? 'clean: 0 lost, 0 duplicated, every check held' : `${result.violations.length} violations`,
+    result.violations.length === 0
+      ? 'clean: 0 lost, 0 duplicated, every check held'
+      : `${result.violations.length} violations`,
   ].join('\n');
 }
 

@@ -80,7 +80,12 @@ export async function startFaultStack(env: Record<string, string>): Promise<Faul
     }
   };
   const ready = (process: ServiceProcess, name: string) =>
-    eventually(`${name} to be ready`, async () => (await process.readyz().catch(() => 0)) === 200, 300_000, 200);
+    eventually(
+      `${name} to be ready`,
+      async () => (await process.readyz().catch(() => 0)) === 200,
+      300_000,
+      200,
+    );
 
   try {
     for (const [service, count] of TOPOLOGY) {
