@@ -62,6 +62,9 @@ export interface Recovery {
   acceptsMaxMs: number;
   deliveriesP50Ms: number;
   deliveriesMaxMs: number;
+  /** From the fault until it was healed: a killed pod restarted and ready, a backend back up. */
+  healedP50Ms: number;
+  healedMaxMs: number;
 }
 
 export interface FaultRunResult extends CheckResult {
@@ -351,14 +354,21 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
       if (accept !== undefined) entry.accepts.push(accept - fault.injectedAt);
       if (delivery !== undefined) entry.deliveries.push(delivery - fault.injectedAt);
     }
-    const recovery = [...byKind].map(([kind, { accepts: a, deliveries: d }]) => ({
-      kind,
-      count: faults.filter((f) => f.kind === kind).length,
-      acceptsP50Ms: percentile(a, 50),
-      acceptsMaxMs: Math.max(...a),
-      deliveriesP50Ms: percentile(d, 50),
-      deliveriesMaxMs: Math.max(...d),
-    }));
+    const recovery = [...byKind].map(([kind, { accepts: a, deliveries: d }]) => {
+      const healed = faults.flatMap((f) =>
+        f.kind === kind && f.healedAt ? [f.healedAt - f.injectedAt] : [],
+      );
+      return {
+        kind,
+        count: faults.filter((f) => f.kind === kind).length,
+        acceptsP50Ms: percentile(a, 50),
+        acceptsMaxMs: Math.max(...a),
+        deliveriesP50Ms: percentile(d, 50),
+        deliveriesMaxMs: Math.max(...d),
+        healedP50Ms: percentile(healed, 50),
+        healedMaxMs: Math.max(...healed),
+      };
+    });
     for (const fault of faults)
       if (fault.error) checked.violations.push(`fault ${fault.fault} could not be healed: ${fault.error}`);
     return { ...checked, seed: options.seed, durationS: options.durationS, faults, recovery };
@@ -384,10 +394,10 @@ export function formatReport(result: FaultRunResult): string {
       `remote ${c.remoteExpected}: delivered ${c.remoteDelivered}, bounced with a DSN ${c.remoteBounced}`,
     `duplicates ${c.duplicates}, lost ${c.lost}; second copies after a lost 250 (RFC 1047) ${c.ambiguousDuplicates}`,
     `IMAP sessions ${c.imapSessions}, POP3 sessions ${c.pop3Sessions}`,
-    'recovery (from the fault until accepts resume / deliveries resume, p50 and max):',
+    'recovery (from the fault until accepts resume / deliveries resume / it was healed, p50 and max):',
     ...result.recovery.map(
       (r) =>
-        `  ${r.kind} x${r.count}: accepts ${ms(r.acceptsP50Ms)} / ${ms(r.acceptsMaxMs)}, deliveries ${ms(r.deliveriesP50Ms)} / ${ms(r.deliveriesMaxMs)}`,
+        `  ${r.kind} x${r.count}: accepts ${ms(r.acceptsP50Ms)} / ${ms(r.acceptsMaxMs)}, deliveries ${ms(r.deliveriesP50Ms)} / ${ms(r.deliveriesMaxMs)}, healed ${ms(r.healedP50Ms)} / ${ms(r.healedMaxMs)}`,
     ),
     ...result.notes.map((note) => `note: ${note}`),
     ...result.violations.map((violation) => `VIOLATION: ${violation}`),
