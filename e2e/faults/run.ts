@@ -30,6 +30,7 @@ import {
   type FullDisk,
   type PrivateBackendSet,
 } from '@correo/testkit';
+import { SMTP_LIMITS_OFF } from '../../bench/options.js';
 import { startRemoteMx, type RemoteMx } from '../test/support/remote-mx.js';
 import { checkRun, type CheckResult, type LoadRecord } from './checks.js';
 import { imapReader, type ReaderRecord } from './readers.js';
@@ -183,15 +184,7 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
       POP3_LOCK_TTL_MS: '5000',
       // One client address sends everything: the per-address rates would refuse the load itself.
       SMTP_MAX_CONNECTIONS_PER_IP: '500',
-      SMTP_CONNECTIONS_PER_IP_PER_MINUTE: '0',
-      SMTP_CONNECTIONS_PER_IP_PER_HOUR: '0',
-      SMTP_CONNECTIONS_PER_BLOCK_PER_MINUTE: '0',
-      SMTP_CONNECTIONS_PER_BLOCK_PER_HOUR: '0',
-      SMTP_MESSAGES_PER_IP_PER_MINUTE: '0',
-      SMTP_MESSAGES_PER_IP_PER_HOUR: '0',
-      SMTP_MESSAGES_PER_BLOCK_PER_MINUTE: '0',
-      SMTP_MESSAGES_PER_BLOCK_PER_HOUR: '0',
-      SMTP_RECIPIENTS_PER_ACCOUNT_PER_HOUR: '0',
+      ...SMTP_LIMITS_OFF,
       IMAP_MAX_CONNECTIONS_PER_IP: '500',
       POP3_MAX_CONNECTIONS_PER_IP: '500',
     });

@@ -3,6 +3,7 @@ import type { BlobStore } from '@correo/blobs';
 import { activeSigningKey } from '@correo/dkim';
 import { DsnReturn, SubmissionKind, timestampDate } from '@correo/proto';
 import type { OutboundMessage } from '@correo/proto';
+import { classifyFailure } from '@correo/bus';
 import { holdsRelayClaim, recordRelayOutcomes, releaseRelayClaim, rescheduleRelayJob } from '@correo/store';
 import type { Pool, RelayClaim, RelayRecipientOutcome } from '@correo/store';
 import type { Limits } from '@correo/limits';
@@ -11,7 +12,7 @@ import { ClaimLostError, attemptDelivery } from './attempt.js';
 import type { RecipientResult } from './attempt.js';
 import { sendBounce } from './bounce.js';
 import type { BounceContext } from './bounce.js';
-import type { RelaySettings } from './config.js';
+import { claimLeaseMs, type RelaySettings } from './config.js';
 import type { ConnectionLimits } from './connection-limits.js';
 import { retryDelay } from './durations.js';
 import { readHeaderSection, signedMessage, signingDomain } from './message-source.js';
@@ -57,6 +58,8 @@ export function expiryOf(job: OutboundMessage, settings: RelaySettings): Date {
 export async function processJob(ctx: JobContext, job: OutboundMessage, state: JobState): Promise<void> {
   const log = ctx.logger.child({ jobId: job.eventId, domain: job.destinationDomain, attempt: state.attempt });
   const { claim } = state;
+  // The claim was taken just before this call: its lease runs from about now.
+  const claimedAt = Date.now();
   const lost = () => {
     relayMetrics.claimsLost.inc();
     log.warn('claim lost: another relay holds the job now; this attempt records nothing');
@@ -109,19 +112,25 @@ export async function processJob(ctx: JobContext, job: OutboundMessage, state: J
   const expired = temporary.length > 0 && now >= expiresAt;
 
   const failed = results.filter((r) => r.kind === 'permanent' || (expired && r.kind === 'temporary'));
+  // From here on the remote has answered: what it said is written down even if a backend is away
+  // for a moment (written, below). Given up, the job would be attempted again when the claim's
+  // lease ran out, and the recipients the remote accepted would get the message twice.
+  const written = <T>(write: () => Promise<T>) => untilWritten(ctx, claimedAt, write);
   // The holder that lost its claim tells nobody: the new holder's attempt decides (and bounces).
-  if (failed.length > 0 && !(await holdsRelayClaim(ctx.pool, claim))) return lost();
-  await sendBounce(
-    ctx,
-    job,
-    failed.map((r) => ({
-      recipient: r.recipient,
-      // RFC 3463 4.4.7: the message stayed in the queue too long; the last reply says why.
-      status: r.kind === 'temporary' ? '4.4.7' : r.status,
-      reply: r.kind === 'temporary' ? `delivery time expired; last error: ${r.reply}` : r.reply,
-      remoteMta: r.remoteMta,
-      lastAttempt: now,
-    })),
+  if (failed.length > 0 && !(await written(() => holdsRelayClaim(ctx.pool, claim)))) return lost();
+  await written(() =>
+    sendBounce(
+      ctx,
+      job,
+      failed.map((r) => ({
+        recipient: r.recipient,
+        // RFC 3463 4.4.7: the message stayed in the queue too long; the last reply says why.
+        status: r.kind === 'temporary' ? '4.4.7' : r.status,
+        reply: r.kind === 'temporary' ? `delivery time expired; last error: ${r.reply}` : r.reply,
+        remoteMta: r.remoteMta,
+        lastAttempt: now,
+      })),
+    ),
   );
 
   const outcomes: RelayRecipientOutcome[] = results
@@ -131,7 +140,8 @@ export async function processJob(ctx: JobContext, job: OutboundMessage, state: J
       outcome: r.kind === 'delivered' ? 'delivered' : r.kind === 'permanent' ? 'bounced' : 'expired',
       reply: r.reply,
     }));
-  if (!(await recordRelayOutcomes(ctx.pool, job.eventId, state.attempt, outcomes, claim))) return lost();
+  if (!(await written(() => recordRelayOutcomes(ctx.pool, job.eventId, state.attempt, outcomes, claim))))
+    return lost();
   for (const outcome of outcomes) relayMetrics.outcomes.inc({ outcome: outcome.outcome });
 
   if (temporary.length > 0 && !expired) {
@@ -141,7 +151,9 @@ export async function processJob(ctx: JobContext, job: OutboundMessage, state: J
     const next = new Date(Math.min(now.getTime() + delay, expiresAt.getTime()));
     const replies = temporary.map((r) => ({ recipient: r.recipient, reply: r.reply }));
     const lastError = temporary[0]!.reply;
-    if (!(await rescheduleRelayJob(ctx.pool, claim, { nextAttemptAt: next, lastError, replies })))
+    if (
+      !(await written(() => rescheduleRelayJob(ctx.pool, claim, { nextAttemptAt: next, lastError, replies })))
+    )
       return lost();
     log.info({ deferred: replies, nextAttemptAt: next }, 'delivery deferred');
   }
@@ -149,6 +161,29 @@ export async function processJob(ctx: JobContext, job: OutboundMessage, state: J
     { results: results.map((r) => ({ recipient: r.recipient, kind: r.kind, status: r.status })) },
     'delivery attempt done',
   );
+}
+
+/**
+ * Runs `write` (a step that records what the remote answered) until it succeeds, waiting out a
+ * backend that is down (PostgreSQL restarting, the bus moving: classifyFailure says 'backend') for
+ * as long as the claim's lease lasts; past it the fenced writes refuse anyway and another holder
+ * decides. Any other error, or the relay's shutdown, ends the waiting.
+ */
+async function untilWritten<T>(ctx: JobContext, claimedAt: number, write: () => Promise<T>): Promise<T> {
+  const leaseEnds = claimedAt + claimLeaseMs(ctx.settings);
+  for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+    try {
+      return await write();
+    } catch (error) {
+      if (classifyFailure(error) !== 'backend' || ctx.drain.aborted || Date.now() + delay >= leaseEnds)
+        throw error;
+      ctx.logger.warn(
+        { error: (error as Error).message, retryInMs: delay },
+        'outcome not written yet; retrying',
+      );
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
 }
 
 /**
