@@ -38,7 +38,7 @@ export interface CheckInput {
   s3: { endpoint: string; region: string; bucket: string; accessKeyId: string; secretAccessKey: string };
   load: LoadRecord[];
   readers: ReaderRecord[];
-  remote: { recipients: string[]; messageId: string }[];
+  remote: { recipients: string[]; messageId: string; at: number }[];
   directory: Directory;
   /** Log lines of every service process (killed ones too) saying something was dead-lettered. */
   deadLetteredLogLines: number;
@@ -223,21 +223,25 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
   let remoteDelivered = 0;
   let remoteBounced = 0;
   try {
-    const atRemote = new Map<string, number>();
+    const atRemote = new Map<string, number[]>();
     for (const message of input.remote)
       for (const recipient of message.recipients) {
         const key = `${normalise(recipient)}|${message.messageId}`;
-        atRemote.set(key, (atRemote.get(key) ?? 0) + 1);
+        atRemote.set(key, [...(atRemote.get(key) ?? []), message.at]);
       }
     for (const expected of expectedRemote) {
-      const n = atRemote.get(`${expected.recipient}|${expected.mid}`) ?? 0;
+      const times = atRemote.get(`${expected.recipient}|${expected.mid}`) ?? [];
+      const n = times.length;
       if (n === 1) {
         remoteDelivered++;
         continue;
       }
       if (n > 1) {
         duplicates += n - 1;
-        violations.push(`DUPLICATE at the remote site: ${expected.mid} to ${expected.recipient} ${n} times`);
+        violations.push(
+          `DUPLICATE at the remote site: ${expected.mid} to ${expected.recipient} ${n} times, at ` +
+            times.map((at) => new Date(at).toISOString()).join(', '),
+        );
         continue;
       }
       if (await hasDsn(pool, blobs, expected.sender, expected.mid)) {

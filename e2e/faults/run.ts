@@ -392,6 +392,11 @@ export function formatReport(result: FaultRunResult): string {
       (r) =>
         `  ${r.kind} x${r.count}: accepts ${ms(r.acceptsP50Ms)} / ${ms(r.acceptsMaxMs)}, deliveries ${ms(r.deliveriesP50Ms)} / ${ms(r.deliveriesMaxMs)}, healed ${ms(r.healedP50Ms)} / ${ms(r.healedMaxMs)}`,
     ),
+    ...result.faults.map(
+      (f) =>
+        `fault ${new Date(f.injectedAt).toISOString()} ${f.fault}` +
+        (f.healedAt ? `, healed after ${((f.healedAt - f.injectedAt) / 1000).toFixed(1)} s` : ''),
+    ),
     ...result.notes.map((note) => `note: ${note}`),
     ...result.violations.map((violation) => `VIOLATION: ${violation}`),
     result.violations.length === 0

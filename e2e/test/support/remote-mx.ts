@@ -6,8 +6,8 @@ export interface RemoteMx {
   port: number;
   /** Recipients of every message it accepted, in order. */
   received: string[];
-  /** Every message it accepted: its recipients and its Message-ID header ('' without one). */
-  messages: { recipients: string[]; messageId: string }[];
+  /** Every message it accepted: its recipients, its Message-ID header ('' without one) and when (ms). */
+  messages: { recipients: string[]; messageId: string; at: number }[];
   close(): Promise<void>;
 }
 
@@ -46,7 +46,7 @@ export async function startRemoteMx(
         const text = Buffer.concat(chunks).toString('utf8');
         const headers = text.slice(0, Math.max(0, text.indexOf('\r\n\r\n')));
         const messageId = /^message-id:\s*(\S+)/im.exec(headers)?.[1] ?? '';
-        messages.push({ recipients, messageId });
+        messages.push({ recipients, messageId, at: Date.now() });
         callback();
       });
     },
