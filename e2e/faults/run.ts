@@ -119,6 +119,23 @@ function catalogue(
   ];
 }
 
+/**
+ * The longest pause in `times` (ms) that is `fault`'s: a pause belongs to the fault injected last
+ * before it began (a pause under way when the first fault came belongs to that one), and counts
+ * from the fault on.
+ */
+function pauseAfter(fault: FaultEvent, faults: FaultEvent[], times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  const owner = (from: number) => faults.filter((f) => f.injectedAt <= from).at(-1) ?? faults[0];
+  let longest = 0;
+  for (let i = 0; i + 1 < sorted.length; i++) {
+    const [from, to] = [sorted[i]!, sorted[i + 1]!];
+    if (to <= fault.injectedAt || owner(from) !== fault) continue;
+    longest = Math.max(longest, to - Math.max(from, fault.injectedAt));
+  }
+  return longest;
+}
+
 function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
@@ -331,21 +348,18 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
           (reader.errors[0] ? ` (first: ${reader.errors[0]})` : ''),
       );
 
-    // Recovery: from each fault until the first 250 of a session begun after it, and the first delivery after it.
-    const accepts = records.flatMap((r) =>
-      r.t === 'accepted' ? [{ start: r.start * 1000, at: r.at * 1000 }] : [],
-    );
+    // Recovery: how long accepts (250s) and deliveries (filed locally or taken by the remote site)
+    // stopped because of each fault. Every pause between two consecutive events counts for the fault
+    // injected last before the pause began (its own outage and the recovery after it, even when the
+    // next fault is already under way), from the fault on.
+    const acceptTimes = records.flatMap((r) => (r.t === 'accepted' ? [r.at * 1000] : []));
+    const deliveryTimes = [...deliveries, ...remote.messages.map((m) => m.at)];
     const byKind = new Map<string, { accepts: number[]; deliveries: number[] }>();
     for (const fault of faults) {
       const entry = byKind.get(fault.kind) ?? { accepts: [], deliveries: [] };
       byKind.set(fault.kind, entry);
-      const accept = accepts
-        .filter((a) => a.start >= fault.injectedAt)
-        .map((a) => a.at)
-        .sort((a, b) => a - b)[0];
-      const delivery = deliveries.find((at) => at >= fault.injectedAt);
-      if (accept !== undefined) entry.accepts.push(accept - fault.injectedAt);
-      if (delivery !== undefined) entry.deliveries.push(delivery - fault.injectedAt);
+      entry.accepts.push(pauseAfter(fault, faults, acceptTimes));
+      entry.deliveries.push(pauseAfter(fault, faults, deliveryTimes));
     }
     const recovery = [...byKind].map(([kind, { accepts: a, deliveries: d }]) => {
       const healed = faults.flatMap((f) =>
@@ -387,7 +401,7 @@ export function formatReport(result: FaultRunResult): string {
       `remote ${c.remoteExpected}: delivered ${c.remoteDelivered}, bounced with a DSN ${c.remoteBounced}`,
     `duplicates ${c.duplicates}, lost ${c.lost}; second copies after a lost 250 (RFC 1047) ${c.ambiguousDuplicates}`,
     `IMAP sessions ${c.imapSessions}, POP3 sessions ${c.pop3Sessions}`,
-    'recovery (from the fault until accepts resume / deliveries resume / it was healed, p50 and max):',
+    'recovery (the longest pause in accepts / in deliveries from the fault on / until it was healed, p50 and max):',
     ...result.recovery.map(
       (r) =>
         `  ${r.kind} x${r.count}: accepts ${ms(r.acceptsP50Ms)} / ${ms(r.acceptsMaxMs)}, deliveries ${ms(r.deliveriesP50Ms)} / ${ms(r.deliveriesMaxMs)}, healed ${ms(r.healedP50Ms)} / ${ms(r.healedMaxMs)}`,
