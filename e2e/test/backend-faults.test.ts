@@ -6,10 +6,16 @@ import {
   startFullDisk,
   startPrivateBackendSet,
   uniqueName,
+  type Fault,
   type FullDisk,
   type PrivateBackendSet,
 } from '@correo/testkit';
-import { faultUnderLoad, provisionRecipients, type FaultReport } from './support/fault-under-load.js';
+import {
+  faultUnderLoad,
+  provisionRecipients,
+  type FaultReport,
+  type FaultUnderLoadOptions,
+} from './support/fault-under-load.js';
 import { startMailStack, type MailStack, type TopicWatch } from './support/stacks.js';
 
 // The fault injectors of issue 16's fault run, each on the distributed stack (the all-in-one on
@@ -49,22 +55,8 @@ describe('backend faults on the distributed stack', () => {
     await set?.stop();
   });
 
-  const underFault = async (fault: Parameters<typeof faultUnderLoad>[3], options = {}) => {
-    try {
-      reports.push(await faultUnderLoad(stack, deadLetters, recipients, fault, options));
-    } catch (error) {
-      // The process's own warnings and errors (its log is JSON on stdout), then its stderr.
-      const warnings = stack.app.process
-        .lines()
-        .filter((line) => /"level":"(warn|error|fatal)"/.test(line))
-        .slice(-40)
-        .join('\n');
-      const output = stack.app.process.stderr().slice(-3000);
-      throw new Error(
-        `${(error as Error).message}\n--- all-in-one warnings ---\n${warnings}\n--- all-in-one stderr ---\n${output}`,
-        { cause: error },
-      );
-    }
+  const underFault = async (fault: Fault, options: FaultUnderLoadOptions = {}) => {
+    reports.push(await withLogs(stack, () => faultUnderLoad(stack, deadLetters, recipients, fault, options)));
   };
 
   test('a PostgreSQL connection drop', () => underFault(postgresConnectionDrop(set.databaseUrl)));
@@ -80,3 +72,61 @@ describe('backend faults on the distributed stack', () => {
   // Over 256 KiB: the MX spools the message to disk while it checks the sender.
   test('a full spool disk', () => underFault(disk, { bodyBytes: 300_000 }));
 });
+
+// The embedded default (`make dev`) has no backends to crash but its own PostgreSQL (metadata and
+// the bus's queue tables) and a spool disk: the same client-side promises there.
+describe('backend faults on the embedded stack', () => {
+  const run = uniqueName('faults-embedded');
+  let disk: FullDisk;
+  let stack: MailStack;
+  let deadLetters: TopicWatch;
+  let recipients: string[];
+  const reports: FaultReport[] = [];
+
+  before(async () => {
+    disk = await startFullDisk('smtp-ingress spool full', 16 * 1024 * 1024);
+    stack = await startMailStack('embedded', { SMTP_SPOOL_DIR: disk.dir });
+    deadLetters = await stack.watch('mail.accepted.dlq');
+    recipients = await provisionRecipients(stack, run);
+  });
+
+  after(async () => {
+    for (const report of reports) console.log(`# recovery (embedded) ${JSON.stringify(report)}`);
+    await deadLetters?.stop().catch(() => {});
+    await stack?.close().catch(() => {});
+    await disk?.close().catch(() => {});
+  });
+
+  test('a PostgreSQL connection drop', async () => {
+    reports.push(
+      await withLogs(stack, () =>
+        faultUnderLoad(stack, deadLetters, recipients, postgresConnectionDrop(stack.app.databaseUrl)),
+      ),
+    );
+  });
+  test('a full spool disk', async () => {
+    reports.push(
+      await withLogs(stack, () =>
+        faultUnderLoad(stack, deadLetters, recipients, disk, { bodyBytes: 300_000 }),
+      ),
+    );
+  });
+});
+
+/** Runs `check`; when it fails, the error carries the process's own warnings and errors. */
+async function withLogs<T>(stack: MailStack, check: () => Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (error) {
+    // Its log is JSON on stdout; its stderr has the banner and anything that bypassed the log.
+    const warnings = stack.app.process
+      .lines()
+      .filter((line) => /"level":"(warn|error|fatal)"/.test(line))
+      .slice(-40)
+      .join('\n');
+    const output = stack.app.process.stderr().slice(-3000);
+    throw new Error(`${(error as Error).message}\n--- warnings ---\n${warnings}\n--- stderr ---\n${output}`, {
+      cause: error,
+    });
+  }
+}
