@@ -9,6 +9,7 @@ import type { SmtpIngress } from '../src/index.js';
 import { PASSWORD, USER, startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
 
 const listener = { address: '127.0.0.1', port: 25 };
+const GREETING = '220 mx.local.test ESMTP correo';
 
 /**
  * Rate limits of smtp-ingress (docs/spam.md) through the limits port: two ingress "pods" over one
@@ -45,6 +46,39 @@ describe('smtp-ingress: rate limits per address, per /24 and per account across 
     sessions.push(session);
     return session;
   }
+
+  test('connections per address per minute (SMTP_CONNECTIONS_PER_IP_PER_MINUTE): counted in Redis across pods, 421 4.7.0 on either, until the window ends', async () => {
+    const { a, b, limits } = await pods({ SMTP_CONNECTIONS_PER_IP_PER_MINUTE: '3' });
+    const hits = await CounterWatch.start(ingressMetrics.limitHits, 'limit');
+    const client = '203.0.113.40';
+    // Two on one pod, one on the other: only a count both pods share refuses the fourth.
+    for (const pod of [a, a, b]) assert.equal((await open(pod.ports.mx, client)).greeting, GREETING);
+    for (const pod of [b, a]) {
+      const refused = await open(pod.ports.mx, client);
+      assert.equal(refused.greeting, '421 4.7.0 Too many connections from your address, try again later');
+      assert.ok(await refused.closedWithin());
+    }
+    assert.equal(
+      (await open(b.ports.mx, '203.0.113.41')).greeting,
+      GREETING,
+      'another address has its own count',
+    );
+    assert.deepEqual(await hits.added(), { 'ip-connections-minute': 2 });
+
+    await Promise.all([a.flushDecisions(), b.flushDecisions()]);
+    const recorded = await listDecisions(fixture.pool, { tenantId: null }, { clientIp: client, limit: 10 });
+    assert.deepEqual(
+      recorded.map((d) => [d.stage, d.outcome, d.reason]),
+      [
+        ['connect', 'tempfailed', 'limit:ip-connections-minute'],
+        ['connect', 'tempfailed', 'limit:ip-connections-minute'],
+      ],
+    );
+
+    // The window ends (what its expiry does): the address is admitted again, on either pod.
+    await limits.reset(`smtp:connections:${client}`);
+    assert.equal((await open(b.ports.mx, client)).greeting, GREETING);
+  });
 
   test('connections per /24 per minute: the fourth from the network is refused 421 4.7.0 on either pod, until the window ends', async () => {
     const { a, b, limits } = await pods({ SMTP_CONNECTIONS_PER_BLOCK_PER_MINUTE: '3' });
