@@ -229,6 +229,58 @@ describe('SPF, DKIM and DMARC on the MX listener (DNS server on 127.0.0.1)', () 
     assert.match(event.authenticationResults!.header, /dmarc=fail .*policy\.dmarc=quarantine/);
   });
 
+  test('SMTP_DMARC_REJECT=false keeps a forged p=reject message with dmarc=fail; SMTP_SENDER_AUTHENTICATION=false checks nothing', async () => {
+    const forged =
+      'From: El Jefe <boss@forged.test>\r\nTo: <yo@local.test>\r\nSubject: urgente\r\n\r\nPaga ya.\r\n';
+    const send = (port: number) =>
+      pythonSmtp({
+        host: '127.0.0.1',
+        port,
+        mode: 'plain',
+        send: { from: 'boss@forged.test', to: [USER], message: forged },
+      });
+    const queued = (replies: [number, string][]) => {
+      const [code, text] = replies.at(-1) ?? [];
+      const id = /^2\.0\.0 Ok: queued as ([0-9a-f-]{36})$/.exec(text ?? '')?.[1];
+      assert.ok(code === 250 && id, JSON.stringify(replies));
+      return id;
+    };
+    // Both on (the defaults, the fixture's own ingress): refused.
+    assert.deepEqual((await send(fixture.ingress.ports.mx)).replies.at(-1), [
+      550,
+      '5.7.1 DMARC policy of forged.test rejects this message',
+    ]);
+
+    const noReject = await fixture.startIngress({}, { SMTP_DMARC_REJECT: 'false' });
+    const noChecks = await fixture.startIngress({}, { SMTP_SENDER_AUTHENTICATION: 'false' });
+    try {
+      // Checked, not refused: the verdict rides along for the mda and the reader.
+      const kept = await eventOf(queued((await send(noReject.ports.mx)).replies));
+      assert.equal(result(kept, 'spf').result, 'fail');
+      assert.equal(result(kept, 'dmarc').result, 'fail');
+      assert.equal(result(kept, 'dmarc').properties['policy.dmarc'], 'reject');
+      const keptHeader = storedResults((await fixture.storedBytes(kept)).toString('latin1'));
+      assert.match(keptHeader, /;\s*spf=fail /);
+      assert.match(keptHeader, /;\s*dmarc=fail .*policy\.dmarc=reject/);
+
+      // Not checked at all: no lookups, no results in the event or in the stored message.
+      const queriesBefore = fixture.dns.queries.length;
+      const unchecked = await eventOf(queued((await send(noChecks.ports.mx)).replies));
+      assert.equal(unchecked.authenticationResults, undefined);
+      const stored = (await fixture.storedBytes(unchecked)).toString('latin1');
+      assert.doesNotMatch(stored, /^Authentication-Results:/im);
+      assert.ok(stored.endsWith(forged), 'the message is stored as sent, under our Received header');
+      assert.deepEqual(
+        fixture.dns.queries.slice(queriesBefore).filter((query) => query.startsWith('TXT ')),
+        [],
+        'no SPF, DKIM or DMARC record was asked',
+      );
+    } finally {
+      await noReject.close();
+      await noChecks.close();
+    }
+  });
+
   // A From the account may not use (e.g. ceo@boss.test) is refused 553 before any of this
   // (header-sender.test.ts); its own address is not looked up in DNS at all.
   test('authenticated submission skips the checks: no DNS lookups, no Authentication-Results', async () => {

@@ -99,8 +99,11 @@ export interface IngressFixture {
    * blob key, SHA-256 and size.
    */
   storedBytes(event: MailAccepted): Promise<Buffer>;
-  /** A second ingress sharing the fixture's directory, topic and backends, with some of them swapped. */
-  startIngress(overrides: Partial<SmtpIngressDeps>): Promise<SmtpIngress>;
+  /**
+   * A second ingress sharing the fixture's directory, topic, backends and DNS server, with some of them
+   * swapped and `env` over the test variables.
+   */
+  startIngress(overrides: Partial<SmtpIngressDeps>, env?: Record<string, string>): Promise<SmtpIngress>;
   /**
    * Another ingress "pod" counting in the shared Redis under `keyPrefix` (pods of one prefix share
    * every limit), with `env` over the test variables and the fixture's DNS server; it and its limits
@@ -236,9 +239,13 @@ export async function startIngressFixture(options: FixtureOptions = {}): Promise
         for await (const key of blobs.list()) keys.add(key);
         return keys;
       },
-      startIngress(overrides) {
+      startIngress(overrides, ingressEnv = {}) {
+        const ingressConfig = loadConfig(
+          testEnv({ SMTP_DNS_SERVERS: dns.address, SMTP_SPOOL_DIR: dataDir, ...ingressEnv }),
+          { smtp: smtpIngressSection },
+        ).smtp;
         return startSmtpIngress({
-          config: loadConfig(testEnv(), { smtp: smtpIngressSection }).smtp,
+          config: ingressConfig,
           bus,
           blobs,
           directory: createPostgresDirectory(pool),
