@@ -22,6 +22,9 @@ const ZONE = {
   '_dmarc.junk.test': { TXT: ['v=DMARC1; p=quarantine'] },
   'boss.test': { TXT: ['v=spf1 ip4:192.0.2.1 -all'] },
   '_dmarc.boss.test': { TXT: ['v=DMARC1; p=reject'] },
+  // Its SPF lookup fails (SERVFAIL); its DMARC record answers.
+  'tempfail.test': { SERVFAIL: true },
+  '_dmarc.tempfail.test': { TXT: ['v=DMARC1; p=reject'] },
 };
 
 function result(event: MailAccepted, method: string): AuthenticationResult {
@@ -279,6 +282,52 @@ describe('SPF, DKIM and DMARC on the MX listener (DNS server on 127.0.0.1)', () 
       await noReject.close();
       await noChecks.close();
     }
+  });
+
+  test('an SPF lookup failing (SERVFAIL) under p=reject defers the message 451 4.7.0 instead of refusing it; nothing published', async () => {
+    const before = fixture.events.length;
+    const deferred = await mx(
+      'boss@tempfail.test',
+      'From: <boss@tempfail.test>\r\nSubject: quizas\r\n\r\nhola\r\n',
+    );
+    assert.deepEqual(deferred.replies.at(-1), [
+      451,
+      '4.7.0 Temporary DNS failure verifying the DMARC policy of tempfail.test, please try again later',
+    ]);
+    assert.ok(fixture.dns.queries.includes('TXT tempfail.test'), 'the SPF record was asked');
+    await fixture.expectNothingPublishedSince(before);
+  });
+
+  test('sender checks that cannot run (their spool is unwritable) answer 451 4.3.0; nothing stored or published', async () => {
+    // Past the spool's memory part (256 KiB): the message spills to SMTP_SPOOL_DIR, which does not exist.
+    const broken = await fixture.startIngress({}, { SMTP_SPOOL_DIR: join(fixture.dataDir, 'no-such-dir') });
+    const keysBefore = await fixture.blobKeys();
+    const before = fixture.events.length;
+    try {
+      const sent = await pythonSmtp({
+        host: '127.0.0.1',
+        port: broken.ports.mx,
+        mode: 'plain',
+        send: {
+          from: 'someone@lax.test',
+          to: [USER],
+          message: `From: <someone@lax.test>\r\nSubject: grande\r\n\r\n${'sin revisar\r\n'.repeat(30_000)}`,
+        },
+      });
+      assert.deepEqual(sent.replies.at(-1), [
+        451,
+        '4.3.0 Temporary failure in processing, please try again later',
+      ]);
+    } finally {
+      await broken.close();
+    }
+    await fixture.expectNothingPublishedSince(before);
+    // The marker is small enough to ride in its event: the store holds nothing new.
+    assert.deepEqual(
+      [...(await fixture.blobKeys())].filter((key) => !keysBefore.has(key)),
+      [],
+      'nothing stored',
+    );
   });
 
   // A From the account may not use (e.g. ceo@boss.test) is refused 553 before any of this
