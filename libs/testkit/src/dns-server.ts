@@ -15,7 +15,7 @@ export interface DnsRecords {
   /** Reverse names (4.3.2.1.in-addr.arpa) answer these host names. */
   PTR?: string[];
   /** Every query for the name answers SERVFAIL (a broken authoritative server: a temporary error). */
-  SERVFAIL?: true;
+  SERVFAIL?: boolean;
 }
 
 export interface TestDnsServer {
@@ -31,7 +31,10 @@ export interface TestDnsServer {
   close(): Promise<void>;
 }
 
-const TYPE_NAMES: Record<number, keyof DnsRecords> = {
+/** The record types the server answers (every field of DnsRecords but the SERVFAIL mark). */
+type RecordType = Exclude<keyof DnsRecords, 'SERVFAIL'>;
+
+const TYPE_NAMES: Record<number, RecordType> = {
   [Packet.TYPE.MX]: 'MX',
   [Packet.TYPE.A]: 'A',
   [Packet.TYPE.AAAA]: 'AAAA',
@@ -62,7 +65,7 @@ export async function startDnsServer(
     const kind = TYPE_NAMES[question.type];
     queries.push(`${kind ?? question.type} ${name}`);
     const records = names.get(name);
-    if (!records || records.SERVFAIL) {
+    if (!records || records.SERVFAIL === true) {
       response.header.rcode = records ? SERVFAIL : NXDOMAIN;
       return void send(response);
     }
@@ -137,7 +140,7 @@ function normalise(name: string): string {
   return name.toLowerCase().replace(/\.$/, '');
 }
 
-function answersFor(kind: keyof DnsRecords, records: DnsRecords): object[] {
+function answersFor(kind: RecordType, records: DnsRecords): object[] {
   switch (kind) {
     case 'MX':
       return (records.MX ?? []).map((mx) => ({ type: Packet.TYPE.MX, ...mx }));
