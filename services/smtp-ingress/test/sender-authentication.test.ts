@@ -7,6 +7,7 @@ import { dkimDnsRecord, dkimSignatureHeader, generateDkimKeyPair } from '@correo
 import type { AuthenticationResult, MailAccepted } from '@correo/proto';
 import { pythonSmtp, queuedId, swaks, swaksAuth } from '@correo/testkit';
 import { PASSWORD, USER, startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
+import { BACKEND_FAILURE } from './support/refused-body.js';
 
 const SELECTOR = 'mayo2026';
 
@@ -314,10 +315,7 @@ describe('SPF, DKIM and DMARC on the MX listener (DNS server on 127.0.0.1)', () 
           message: `From: <someone@lax.test>\r\nSubject: grande\r\n\r\n${'sin revisar\r\n'.repeat(30_000)}`,
         },
       });
-      assert.deepEqual(sent.replies.at(-1), [
-        451,
-        '4.3.0 Temporary failure in processing, please try again later',
-      ]);
+      assert.deepEqual(sent.replies.at(-1), BACKEND_FAILURE);
     } finally {
       await broken.close();
     }
