@@ -88,7 +88,7 @@ describe('smtp-ingress: rate limits per address, per /24 and per account across 
     assert.match((await open(a.ports.mx, '198.51.100.3')).greeting, /^220 /);
     for (const pod of [a, b]) {
       const refused = await open(pod.ports.mx, '198.51.100.4');
-      assert.match(refused.greeting, /^421 4\.7\.0 Too many connections from your network, try again later/);
+      assert.equal(refused.greeting, '421 4.7.0 Too many connections from your network, try again later');
       assert.ok(await refused.closedWithin());
     }
     assert.match((await open(b.ports.mx, '198.51.101.1')).greeting, /^220 /, 'another /24 has its own count');
@@ -124,12 +124,15 @@ describe('smtp-ingress: rate limits per address, per /24 and per account across 
     const second = await open(b.ports.mx, client);
     assert.match(await second.askSmtp('EHLO mail.sender.test'), /^250/);
     assert.match(await second.askSmtp('MAIL FROM:<b@sender.test>'), /^250 /);
-    assert.match(
+    assert.equal(
       await first.askSmtp('MAIL FROM:<a@sender.test>'),
-      /^451 4\.7\.1 Too many messages from your address, try again later/,
+      '451 4.7.1 Too many messages from your address, try again later',
     );
     assert.match(await second.askSmtp('RSET'), /^250 /);
-    assert.match(await second.askSmtp('MAIL FROM:<b@sender.test>'), /^451 4\.7\.1 /);
+    assert.equal(
+      await second.askSmtp('MAIL FROM:<b@sender.test>'),
+      '451 4.7.1 Too many messages from your address, try again later',
+    );
     const other = await open(a.ports.mx, '203.0.113.22');
     assert.match(await other.askSmtp('EHLO mail.sender.test'), /^250/);
     assert.match(
@@ -170,9 +173,9 @@ describe('smtp-ingress: rate limits per address, per /24 and per account across 
     );
     const two = await login(b.ports.submission);
     assert.match(await two.askSmtp('RCPT TO:<x3@remote.test>'), /^250 /);
-    assert.match(
+    assert.equal(
       await two.askSmtp('RCPT TO:<x4@remote.test>'),
-      /^452 4\.5\.3 Too many recipients from this account this hour, try again later/,
+      '452 4.5.3 Too many recipients from this account this hour, try again later',
     );
     const [account] = (
       await fixture.pool.query<{ id: string }>('SELECT id::text FROM accounts WHERE address = $1', [USER])
@@ -189,7 +192,10 @@ describe('smtp-ingress: rate limits per address, per /24 and per account across 
     assert.match(await session.askSmtp('EHLO flood.test'), /^250/);
     assert.match(await session.askSmtp('MAIL FROM:<f@flood.test>'), /^250 /);
     for (let i = 0; i < 5; i++) {
-      assert.match(await session.askSmtp(`RCPT TO:<nobody${i}@local.test>`), /^550 5\.1\.1 /);
+      assert.equal(
+        await session.askSmtp(`RCPT TO:<nobody${i}@local.test>`),
+        '550 5.1.1 Recipient address rejected: no such user here',
+      );
     }
     assert.deepEqual(await watch.added(), { unknown_user: 5 });
     await a.flushDecisions();

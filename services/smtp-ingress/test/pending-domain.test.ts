@@ -56,7 +56,10 @@ describe('a pending domain receives nothing and relays nothing', () => {
       password: PASSWORD,
       commands: [`MAIL FROM:<${SQUATTER}>`],
     });
-    assert.match(result.replies.map(([c, t]) => `${c} ${t}`).at(-1)!, /^553 5\.7\.1 /);
+    assert.deepEqual(result.replies.at(-1), [
+      553,
+      `5.7.1 Sender address rejected: not owned by user ${SQUATTER}`,
+    ]);
   });
 
   test('once the operator verifies it, the same mail is accepted', async () => {
@@ -66,10 +69,7 @@ describe('a pending domain receives nothing and relays nothing', () => {
     });
     const run = await deliverOnMx();
     assert.ok(queuedId(run.replies) === undefined, 'soporte@ does not exist yet');
-    assert.ok(
-      run.replies.some((line) => /^550 5\.1\.1 /.test(line)),
-      run.output,
-    );
+    assert.ok(run.replies.includes('550 5.1.1 Recipient address rejected: no such user here'), run.output);
     const toAccount = await deliverOnMx(SQUATTER);
     assert.equal(toAccount.exitCode, 0, toAccount.output);
     assert.ok(queuedId(toAccount.replies), toAccount.output);
