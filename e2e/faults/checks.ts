@@ -267,8 +267,16 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
       if (!(await blobs.stat(blob_key))) violations.push(`HALF-STORED: message body ${blob_key} is missing`);
     }
     // After collection, nothing stored that no row names.
-    await recordUnclaimedBlobs(pool, s3);
-    await collectBlobs(pool, s3, { releasedGraceSeconds: 0, unclaimedGraceSeconds: 0, fenceSeconds: 3600 });
+    const unclaimed = await recordUnclaimedBlobs(pool, s3);
+    const collection = await collectBlobs(pool, s3, {
+      releasedGraceSeconds: 0,
+      unclaimedGraceSeconds: 0,
+      fenceSeconds: 3600,
+    });
+    notes.push(
+      `blob collection at the end: ${unclaimed} stored blobs no row named (intake cut by a fault), ` +
+        `${collection.collected.length} collected`,
+    );
     const referenced = async (key: string) =>
       (
         await pool.query(
