@@ -119,23 +119,6 @@ function catalogue(
   ];
 }
 
-/**
- * The longest pause in `times` (ms) that is `fault`'s: a pause belongs to the fault injected last
- * before it began (a pause under way when the first fault came belongs to that one), and counts
- * from the fault on.
- */
-function pauseAfter(fault: FaultEvent, faults: FaultEvent[], times: number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  const owner = (from: number) => faults.filter((f) => f.injectedAt <= from).at(-1) ?? faults[0];
-  let longest = 0;
-  for (let i = 0; i + 1 < sorted.length; i++) {
-    const [from, to] = [sorted[i]!, sorted[i + 1]!];
-    if (to <= fault.injectedAt || owner(from) !== fault) continue;
-    longest = Math.max(longest, to - Math.max(from, fault.injectedAt));
-  }
-  return longest;
-}
-
 function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
@@ -348,18 +331,24 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
           (reader.errors[0] ? ` (first: ${reader.errors[0]})` : ''),
       );
 
-    // Recovery: how long accepts (250s) and deliveries (filed locally or taken by the remote site)
-    // stopped because of each fault. Every pause between two consecutive events counts for the fault
-    // injected last before the pause began (its own outage and the recovery after it, even when the
-    // next fault is already under way), from the fault on.
-    const acceptTimes = records.flatMap((r) => (r.t === 'accepted' ? [r.at * 1000] : []));
-    const deliveryTimes = [...deliveries, ...remote.messages.map((m) => m.at)];
+    // Recovery: once a fault was healed (the killed pod ready again, the backend up, the proxy passing),
+    // how long until the next 250 of an SMTP session begun after that, and the next delivery (filed,
+    // or taken by the remote site). Measured from the heal, so a slow recovery is not blamed on the
+    // next fault and a pod's own restart time (reported as "healed") is not counted as an outage.
+    const acceptTimes = records.flatMap((r) =>
+      r.t === 'accepted' ? [{ start: r.start * 1000, at: r.at * 1000 }] : [],
+    );
+    const deliveryTimes = [...deliveries, ...remote.messages.map((m) => m.at)].sort((x, y) => x - y);
     const byKind = new Map<string, { accepts: number[]; deliveries: number[] }>();
     for (const fault of faults) {
       const entry = byKind.get(fault.kind) ?? { accepts: [], deliveries: [] };
       byKind.set(fault.kind, entry);
-      entry.accepts.push(pauseAfter(fault, faults, acceptTimes));
-      entry.deliveries.push(pauseAfter(fault, faults, deliveryTimes));
+      const healed = fault.healedAt;
+      if (healed === undefined) continue;
+      const accept = Math.min(...acceptTimes.filter((x) => x.start >= healed).map((x) => x.at));
+      const delivery = deliveryTimes.find((at) => at >= healed);
+      if (Number.isFinite(accept)) entry.accepts.push(accept - healed);
+      if (delivery !== undefined) entry.deliveries.push(delivery - healed);
     }
     const recovery = [...byKind].map(([kind, { accepts: a, deliveries: d }]) => {
       const healed = faults.flatMap((f) =>
@@ -401,7 +390,7 @@ export function formatReport(result: FaultRunResult): string {
       `remote ${c.remoteExpected}: delivered ${c.remoteDelivered}, bounced with a DSN ${c.remoteBounced}`,
     `duplicates ${c.duplicates}, lost ${c.lost}; second copies after a lost 250 (RFC 1047) ${c.ambiguousDuplicates}`,
     `IMAP sessions ${c.imapSessions}, POP3 sessions ${c.pop3Sessions}`,
-    'recovery (the longest pause in accepts / in deliveries from the fault on / until it was healed, p50 and max):',
+    'recovery (after the heal: until accepts resume / deliveries resume; and from the fault until it was healed; p50 and max):',
     ...result.recovery.map(
       (r) =>
         `  ${r.kind} x${r.count}: accepts ${ms(r.acceptsP50Ms)} / ${ms(r.acceptsMaxMs)}, deliveries ${ms(r.deliveriesP50Ms)} / ${ms(r.deliveriesMaxMs)}, healed ${ms(r.healedP50Ms)} / ${ms(r.healedMaxMs)}`,
@@ -431,8 +420,8 @@ export function reportRow(result: FaultRunResult): string {
   return (
     `| ${new Date().toISOString().slice(0, 16)} | ${result.seed} | ${result.durationS} | ${result.faults.length} | ${c.sent} | ${c.accepted} | ` +
     `${c.retried4xx} | ${c.delivered + c.remoteDelivered} | ${c.duplicates} | ${c.lost} | ${c.ambiguousDuplicates} | ` +
-    `${worst((r) => r.acceptsMaxMs, service)} / ${worst((r) => r.deliveriesMaxMs, service)} | ` +
-    `${worst((r) => r.acceptsMaxMs, backend)} / ${worst((r) => r.deliveriesMaxMs, backend)} | ` +
+    `${worst((r) => r.healedMaxMs, service)} / ${worst((r) => r.acceptsMaxMs, service)} / ${worst((r) => r.deliveriesMaxMs, service)} | ` +
+    `${worst((r) => r.healedMaxMs, backend)} / ${worst((r) => r.acceptsMaxMs, backend)} / ${worst((r) => r.deliveriesMaxMs, backend)} | ` +
     `${result.violations.length === 0 ? 'clean' : `${result.violations.length} violations`} |`
   );
 }
