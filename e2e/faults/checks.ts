@@ -249,14 +249,16 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
         continue;
       }
       lost++;
-      const queued = await pool.query(
-        'SELECT 1 FROM relay_queue q JOIN accepted_messages a ON a.event_id = q.original_event_id WHERE a.message_id = $1',
+      const queued = await pool.query<{ last_error: string; attempts: number }>(
+        `SELECT q.last_error, q.attempts FROM relay_queue q JOIN accepted_messages a ON a.event_id = q.original_event_id
+         WHERE a.message_id = $1`,
         [expected.mid],
       );
+      const job = queued.rows[0];
       violations.push(
         `LOST: ${expected.mid} to ${expected.recipient} never arrived and ${expected.sender} got no DSN` +
-          (queued.rowCount
-            ? ' (its relay job is still queued: not delivered by the end of the settling)'
+          (job
+            ? ` (its relay job is still queued after ${job.attempts} attempts, last error: ${job.last_error || 'none'})`
             : ''),
       );
     }
