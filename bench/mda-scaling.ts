@@ -7,8 +7,14 @@
 //
 //   set -a; . ./.test-backends/env; set +a; node --import tsx bench/mda-scaling.ts
 //   BENCH_MESSAGES=20000 BENCH_PROCESSES=1,2 BENCH_PARTITIONS=12 BENCH_ACCOUNTS=240 (defaults)
+//   BENCH_RUNS=2            every process count that many times, alternating (1,2,1,2)
+//   BENCH_MDA_CPU=200m      each mda process in a cgroup of its own with that CPU limit, as the
+//     kubelet enforces a pod's `resources.limits.cpu` (CFS quota over a 100 ms period; cgroup v1 at
+//     /sys/fs/cgroup/cpu, as root). On a machine with fewer cores than processes x limit would need
+//     this is the only way to ask whether the design scales out (no global lock, partitions by
+//     account): each pod has the same CPU budget, so two pods have twice the CPU of one.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -30,6 +36,10 @@ const processCounts = option('processes', '1,2').split(',').map(Number);
 const partitions = Number(option('partitions', '12'));
 const accountCount = Number(option('accounts', '240'));
 const concurrency = option('mda_concurrency', '');
+const repeats = Number(option('runs', '1'));
+const mdaCpu = option('mda_cpu', '');
+const CGROUP_CPU = '/sys/fs/cgroup/cpu';
+const CFS_PERIOD_US = 100_000;
 const repo = fileURLToPath(new URL('..', import.meta.url));
 
 interface Run {
@@ -44,6 +54,46 @@ interface Run {
   drainPerSecond: number;
   /** CPU (user + system) of the mda processes over the timed part, per filed message. */
   mdaCpuMsPerMessage: number;
+  /** With BENCH_MDA_CPU: share of CFS periods in which an mda waited for its quota (timed part). */
+  throttledShare?: number;
+}
+
+/** A Kubernetes CPU quantity (`200m`, `0.5`, `1`) in CPU cores. */
+function cpuCores(quantity: string): number {
+  const cores = quantity.endsWith('m') ? Number(quantity.slice(0, -1)) / 1000 : Number(quantity);
+  if (!(cores > 0)) throw new Error(`BENCH_MDA_CPU=${quantity}: not a CPU quantity such as 200m or 1`);
+  return cores;
+}
+
+/**
+ * A cgroup (v1 cpu controller) limiting `pid` to `cores`, the way the kubelet enforces a container's
+ * CPU limit: cfs_quota_us = cores x cfs_period_us. Returns its removal (the process must have exited).
+ */
+async function limitCpu(pid: number, cores: number, name: string): Promise<() => Promise<void>> {
+  const dir = join(CGROUP_CPU, name);
+  await mkdir(dir);
+  await writeFile(join(dir, 'cpu.cfs_period_us'), String(CFS_PERIOD_US));
+  await writeFile(join(dir, 'cpu.cfs_quota_us'), String(Math.round(cores * CFS_PERIOD_US)));
+  await writeFile(join(dir, 'cgroup.procs'), String(pid));
+  return async () => {
+    // A cgroup with a process left in it cannot be removed: hand any stragglers back to the root.
+    const left = (await readFile(join(dir, 'cgroup.procs'), 'utf8').catch(() => '')).split('\n');
+    for (const straggler of left.filter(Boolean)) {
+      await writeFile(join(CGROUP_CPU, 'cgroup.procs'), straggler).catch(() => {});
+    }
+    await rmdir(dir).catch((error: unknown) => console.error(`cgroup ${dir} not removed: ${String(error)}`));
+  };
+}
+
+/** How often the cgroup's processes waited for quota, and for how long (cpu.stat). */
+async function throttling(name: string): Promise<{ periods: number; throttled: number; throttledMs: number }> {
+  const stat = await readFile(join(CGROUP_CPU, name, 'cpu.stat'), 'utf8').catch(() => '');
+  const field = (key: string) => Number(new RegExp(`^${key} (\\d+)$`, 'm').exec(stat)?.[1] ?? 0);
+  return {
+    periods: field('nr_periods'),
+    throttled: field('nr_throttled'),
+    throttledMs: field('throttled_time') / 1e6,
+  };
 }
 
 /** utime + stime of a process in ms (Linux /proc; clock ticks of 10 ms). */
@@ -70,6 +120,8 @@ async function runOnce(processes: number): Promise<Run> {
   const group = uniqueName('mda');
   const bus = createKafkaBus({ brokers: backends.kafkaBrokers, clientId: uniqueName('bench') });
   const mdas: Spawned[] = [];
+  const cgroups: string[] = [];
+  const removals: (() => Promise<void>)[] = [];
   try {
     const admin = createProvisioning(pool);
     const tenant = await admin.createTenant({ name: uniqueName('scale') });
@@ -104,7 +156,13 @@ async function runOnce(processes: number): Promise<Run> {
       ...(concurrency ? { MDA_CONCURRENCY: concurrency } : {}),
     };
     for (let i = 0; i < processes; i++) {
-      mdas.push(spawnNode(join(repo, 'services/mda/src/main.ts'), env, repo));
+      const mda = spawnNode(join(repo, 'services/mda/src/main.ts'), env, repo);
+      mdas.push(mda);
+      if (mdaCpu) {
+        const name = `correo-bench-${uniqueName('mda')}`;
+        removals.push(await limitCpu(mda.child.pid!, cpuCores(mdaCpu), name));
+        cgroups.push(name);
+      }
     }
     const event = (to: string) =>
       encodeMailAccepted({
@@ -145,7 +203,15 @@ async function runOnce(processes: number): Promise<Run> {
 
     const cpu = async () =>
       (await Promise.all(mdas.map((m) => cpuMs(m.child.pid)))).reduce((a, b) => a + b, 0);
+    const throttled = async () => {
+      const stats = await Promise.all(cgroups.map(throttling));
+      return {
+        periods: stats.reduce((a, s) => a + s.periods, 0),
+        throttled: stats.reduce((a, s) => a + s.throttled, 0),
+      };
+    };
     const cpuBefore = await cpu();
+    const throttledBefore = await throttled();
     const start = Date.now();
     await publish(messages);
     const publishSeconds = (Date.now() - start) / 1000;
@@ -160,7 +226,12 @@ async function runOnce(processes: number): Promise<Run> {
     const drainSeconds = (Date.now() - backlogFrom.at) / 1000;
     const drained = warm + messages - backlogFrom.filed;
     const mdaCpuMsPerMessage = ((await cpu()) - cpuBefore) / messages;
+    const throttledAfter = await throttled();
+    const periods = throttledAfter.periods - throttledBefore.periods;
     return {
+      ...(mdaCpu && periods > 0
+        ? { throttledShare: (throttledAfter.throttled - throttledBefore.throttled) / periods }
+        : {}),
       processes,
       messages,
       seconds,
@@ -174,6 +245,7 @@ async function runOnce(processes: number): Promise<Run> {
     for (const mda of mdas) mda.child.kill('SIGTERM');
     await Promise.all(mdas.map((mda) => mda.exitWithin(30_000).catch(() => undefined)));
     await killRunning();
+    for (const remove of removals) await remove();
     await bus.close();
     await pool.end();
     await db.drop();
@@ -183,11 +255,18 @@ async function runOnce(processes: number): Promise<Run> {
 
 const load = loadavg();
 const runs: Run[] = [];
-for (const count of processCounts) {
-  console.error(`mda-scaling: ${count} mda process(es), ${messages} events on ${partitions} partitions`);
-  runs.push(await runOnce(count));
+for (let repeat = 0; repeat < repeats; repeat++) {
+  for (const count of processCounts) {
+    console.error(
+      `mda-scaling: ${count} mda process(es)${mdaCpu ? ` limited to ${mdaCpu} CPU each` : ''}, ` +
+        `${messages} events on ${partitions} partitions (run ${repeat + 1} of ${repeats})`,
+    );
+    runs.push(await runOnce(count));
+  }
 }
-const base = runs[0]!.drainPerSecond;
+// Each run against the mean of the first process count's runs.
+const baseRuns = runs.filter((r) => r.processes === processCounts[0]);
+const base = baseRuns.reduce((a, r) => a + r.drainPerSecond, 0) / baseRuns.length;
 console.log(
   formatTable(
     [
@@ -199,7 +278,8 @@ console.log(
       'backlog after publishing',
       'backlog filed msgs/s',
       'mda CPU ms/msg',
-      `vs ${runs[0]!.processes}`,
+      'periods throttled',
+      `vs ${processCounts[0]} (mean)`,
     ],
     runs.map((r) => [
       String(r.processes),
@@ -210,13 +290,19 @@ console.log(
       String(r.drained),
       r.drainPerSecond.toFixed(1),
       r.mdaCpuMsPerMessage.toFixed(2),
+      r.throttledShare === undefined ? '-' : `${(r.throttledShare * 100).toFixed(0)}%`,
       `${(r.drainPerSecond / base).toFixed(2)}x`,
     ]),
   ),
 );
-console.log(`host: ${cpus().length} cores, load average ${load.map((l) => l.toFixed(2)).join(' ')} at start`);
+console.log(
+  `host: ${cpus().length} cores, load average ${load.map((l) => l.toFixed(2)).join(' ')} at start, ` +
+    `${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} at the end; mda CPU limit: ${mdaCpu || 'none'}`,
+);
 const out = join(repo, 'bench/results');
 await mkdir(out, { recursive: true });
 const file = join(out, `mda-scaling-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-await writeFile(file, JSON.stringify({ partitions, accounts: accountCount, load, runs }, null, 2));
+await writeFile(file, JSON.stringify({ partitions, accounts: accountCount, mdaCpu, load, loadAtEnd: loadavg(), runs }, null, 2));
 console.log(`written to ${file}`);

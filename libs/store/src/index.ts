@@ -12,6 +12,7 @@ export {
   recordRejection,
 } from './delivery.js';
 export type {
+  ConsumedOffset,
   DeliveryOutcome,
   LocalDelivery,
   MessageFacts,
@@ -118,7 +119,7 @@ export type {
   RelayRecipientOutcome,
 } from './relay-queue.js';
 export { inTransaction } from './transaction.js';
-export { insertStoredBodies, withStoredBodies, type StoredBody } from './message-bodies.js';
+export { withStoredBodies } from './message-bodies.js';
 export {
   BlobCollectedError,
   asBlobCollected,

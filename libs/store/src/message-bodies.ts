@@ -1,42 +1,14 @@
 import { withOtherBodies, type BlobStore } from '@correo/blobs';
-import { packBytes } from '@correo/bus';
 import type pg from 'pg';
 import type { Pool } from './pool.js';
 
 /*
  * Small bodies kept in PostgreSQL (migrations/0340_message_bodies.sql). The mda writes a body here, in
- * the filing transaction that first names its key (deliverManyToMailboxes), instead of a blob file:
+ * the filing transaction that first names its key (file_deliveries, migrations/0380), instead of a blob file:
  * the filing's WAL flush makes it durable, with no file, fsync or rename of its own. Every reader
  * (IMAP FETCH, POP3, the relay, webmail, export, dead-letter replay) goes through the blob store, which
  * withStoredBodies extends with this table; the collector deletes a row when it collects its key.
  */
-
-/** One body to keep in the database, under its blob key (content addressed, as in the blob store). */
-export interface StoredBody {
-  blobKey: string;
-  bytes: Uint8Array;
-}
-
-/**
- * Keeps `bodies` in message_bodies within the caller's transaction. Call it after the rows that name
- * them were inserted (their insert trigger holds each key's blob lock until the commit, so the
- * collector cannot take a key between this insert and that commit). A key already there keeps its
- * row: content addressing makes the bytes the same.
- */
-export async function insertStoredBodies(client: pg.PoolClient, bodies: StoredBody[]): Promise<void> {
-  const unique = [...new Map(bodies.map((b) => [b.blobKey, b])).values()];
-  if (unique.length === 0) return;
-  // One binary parameter for all the bytes (a bytea[] would travel as hex text).
-  const packed = packBytes(unique.map((b) => b.bytes));
-  await client.query({
-    name: 'correo-insert-message-bodies',
-    text: `INSERT INTO message_bodies (blob_key, bytes)
-           SELECT b.key, substring($2::bytea FROM b.start FOR b.length)
-             FROM unnest($1::text[], $3::int[], $4::int[]) AS b(key, start, length)
-           ON CONFLICT (blob_key) DO NOTHING`,
-    values: [unique.map((b) => b.blobKey), packed.bytes, packed.starts, packed.lengths],
-  });
-}
 
 /** Removes the rows of collected keys, in the collector's transaction (blob-collection.ts). */
 export async function deleteStoredBodies(client: pg.PoolClient, keys: string[]): Promise<void> {

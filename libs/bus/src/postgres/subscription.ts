@@ -328,8 +328,7 @@ async function commitOffset(
 ): Promise<void> {
   await client.query({
     name: 'correo-bus-commit-offset',
-    text: `INSERT INTO bus.committed_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, committed_at = now()`,
+    text: 'SELECT bus.commit_offset($1, $2, $3, $4)',
     values: [group, topic, partition, nextOffset.toString()],
   });
 }
