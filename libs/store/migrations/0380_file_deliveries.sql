@@ -14,7 +14,8 @@
 --     statement runs after the lock, so it sees what a concurrent filing of the same event committed;
 --   - (event, recipient, mailbox) already delivered, or (event, recipient, account) already refused,
 --     here or earlier in the batch: 'duplicate', nothing written;
---   - an account that no longer exists: 'unknown-user' (the caller records the rejection);
+--   - an account that no longer exists: 'unknown-user', recorded in delivery_rejections (without an
+--     account, as the mda records a recipient it cannot resolve);
 --   - a quota the copy does not fit: 'over-quota', recorded in delivery_rejections, nothing charged;
 --   - otherwise 'delivered': the mailbox's next UID and MODSEQ (per mailbox, in the order given),
 --     the quota charged, a messages row, a mailbox_messages row with its idempotency key, a
@@ -54,6 +55,7 @@ DECLARE
   nth bigint[] := array_fill(NULL::bigint, ARRAY[n]);
   handled text[] := '{}';
   refused int[] := '{}';
+  gone int[] := '{}';
   filed int[] := '{}';
   -- Per mailbox that files something: id, copies, first UID and the MODSEQ before the batch.
   box_ids bigint[] := '{}';
@@ -107,6 +109,7 @@ BEGIN
     a := array_position(acc_ids, d_account[i]);
     IF a IS NULL THEN
       kinds[i] := 'unknown-user';
+      gone := array_append(gone, i);
       CONTINUE;
     END IF;
     copy_key := d_event[i] || '/' || d_recipient[i] || '/' || mailbox[i];
@@ -142,6 +145,9 @@ BEGIN
   SELECT d_event[i], d_recipient[i], d_account[i], 'over-quota',
          m_size[i] || ' bytes do not fit: ' || useds[i] || ' of ' || quotas[i] || ' bytes used'
     FROM unnest(refused) AS r(i)
+  UNION ALL
+  SELECT DISTINCT d_event[i], d_recipient[i], NULL::bigint, 'unknown-user', 'account deleted before delivery'
+    FROM unnest(gone) AS g(i)
   ON CONFLICT (event_id, recipient, coalesce(account_id, 0)) DO NOTHING;
 
   IF cardinality(filed) > 0 THEN

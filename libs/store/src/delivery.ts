@@ -1,6 +1,7 @@
 import { storedBodyStructure, storedEnvelope } from '@correo/mime';
 import type { BodyStructure, Envelope } from '@correo/mime';
 import { packBytes } from '@correo/bus';
+import type { BatchOffset } from '@correo/bus';
 import type pg from 'pg';
 import type { MailboxWriter } from './mailbox-writer.js';
 import type { Pool } from './pool.js';
@@ -141,17 +142,6 @@ export async function deliverToMailbox(
   return outcome!;
 }
 
-/**
- * Where a bus consumer resumes once a batch is handled (the PostgreSQL-table bus): written by the
- * filing in its own transaction, so the batch's copies and its offset commit are one WAL flush.
- */
-export interface ConsumedOffset {
-  group: string;
-  topic: string;
-  partition: number;
-  nextOffset: string;
-}
-
 /** A row of file_deliveries (migration 0380), one per delivery. */
 interface FiledRow {
   out_kind: 'delivered' | 'duplicate' | 'over-quota' | 'unknown-user';
@@ -168,13 +158,15 @@ interface FiledRow {
  * as if filed alone and in the order given: one server-side call, file_deliveries (migration 0380,
  * which says what it does and in which order), so a batch costs one round trip instead of the ten of
  * its statements with BEGIN and COMMIT. All or nothing: a throw rolls every one back. `consumed`
- * (the PostgreSQL-table bus) is committed in that same transaction. After the commit, each delivered
+ * (the PostgreSQL-table bus) is committed in that same transaction; pass it only when nothing of
+ * the batch is left to do after the filing. A copy whose account was deleted meanwhile is recorded
+ * as an 'unknown-user' rejection by the same transaction. After the commit, each delivered
  * copy is published on the writer's feed.
  */
 export async function deliverManyToMailboxes(
   writer: MailboxWriter,
   deliveries: LocalDelivery[],
-  consumed?: ConsumedOffset,
+  consumed?: BatchOffset,
 ): Promise<DeliveryOutcome[]> {
   if (deliveries.length === 0) return [];
   // Each body once, however many copies share it; a copy points at its bytes in the packed buffer.

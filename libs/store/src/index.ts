@@ -12,7 +12,6 @@ export {
   recordRejection,
 } from './delivery.js';
 export type {
-  ConsumedOffset,
   DeliveryOutcome,
   LocalDelivery,
   MessageFacts,
