@@ -1,5 +1,6 @@
 import type { Consumer, IHeaders, KafkaMessage, Producer } from 'kafkajs';
 import { encodeDeadLetter } from '../dead-letter.js';
+import { errorText, type BusLog } from '../log.js';
 import { handleWithRetries, reportDeadLetter } from '../retry.js';
 import { StallTracker } from '../stall.js';
 import type { DeliveredMessage, Headers, SubscribeOptions, Subscription } from '../port.js';
@@ -11,10 +12,58 @@ export interface KafkaSubscriptionParts {
   maxAttempts: number;
   deadLetterTopic: string;
   onStopped: () => void;
+  log: BusLog;
 }
 
 /** Messages per batchHandler call: one transaction of the consumer stays a sane size. */
 const MAX_BATCH = 100;
+
+/**
+ * The offset commits of one consumer, sent in order and coalesced: while one commit request is at
+ * the group coordinator, what the partitions reach meanwhile waits and goes in the next request,
+ * one offset per partition (the latest). So a committed offset never moves back, and a consumer
+ * whose handlers finish faster than the coordinator answers sends one request per round trip, not
+ * one per batch.
+ */
+class OffsetCommits {
+  private wanted = new Map<number, string>();
+  private waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly topic: string,
+  ) {}
+
+  /** Resolves once `offset` of `partition` (or a later one) is committed. */
+  commit(partition: number, offset: string): Promise<void> {
+    this.wanted.set(partition, offset);
+    const committed = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    this.running ??= this.drain();
+    return committed;
+  }
+
+  /** Resolves when no commit is pending. */
+  async settled(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.wanted.size > 0) {
+      const offsets = [...this.wanted].map(([partition, offset]) => ({ topic: this.topic, partition, offset }));
+      const waiters = this.waiters;
+      this.wanted = new Map();
+      this.waiters = [];
+      try {
+        await this.consumer.commitOffsets(offsets);
+        for (const waiter of waiters) waiter.resolve();
+      } catch (error) {
+        for (const waiter of waiters) waiter.reject(error);
+      }
+    }
+    this.running = undefined;
+  }
+}
 
 /**
  * Runs one consumer with autoCommit off: an offset is committed only once its handler resolved
@@ -25,6 +74,7 @@ export async function startKafkaSubscription(parts: KafkaSubscriptionParts): Pro
   const stopping = new AbortController();
   const inFlight = new Set<Promise<void>>();
   const stalls = new StallTracker(options.group, options.topic);
+  const commits = new OffsetCommits(consumer, options.topic);
 
   const toDelivered = (partition: number, message: KafkaMessage): Omit<DeliveredMessage, 'attempt'> => ({
     topic: options.topic,
@@ -67,9 +117,7 @@ export async function startKafkaSubscription(parts: KafkaSubscriptionParts): Pro
       });
     }
     // kafkajs skips commits once its runner stops, so stop() lets this finish before disconnecting.
-    await consumer.commitOffsets([
-      { topic: options.topic, partition, offset: (BigInt(message.offset) + 1n).toString() },
-    ]);
+    await commits.commit(partition, (BigInt(message.offset) + 1n).toString());
     if (outcome.kind === 'failed') reportDeadLetter(options.onDeadLetter, delivered, outcome);
   };
 
@@ -100,9 +148,19 @@ export async function startKafkaSubscription(parts: KafkaSubscriptionParts): Pro
         continue;
       }
       const last = chunk.at(-1)!.offset;
-      await consumer.commitOffsets([
-        { topic: options.topic, partition, offset: (BigInt(last) + 1n).toString() },
-      ]);
+      // Committed behind the next batch, not before it is fetched: what the handler did is durable
+      // and idempotent (the mda files by event and recipient), so a commit lost to a crash or a
+      // rebalance only redelivers messages whose handling is then a no-op. Waiting for it put a
+      // coordinator round trip, and the broker's flush of __consumer_offsets, between every two
+      // batches of a partition. stop() waits for it; a later commit of the partition supersedes it.
+      commits.commit(partition, (BigInt(last) + 1n).toString()).catch((error: unknown) => {
+        parts.log('warn', 'bus offset commit failed; the next commit or a redelivery covers it', {
+          group: options.group,
+          topic: options.topic,
+          partition,
+          error: errorText(error),
+        });
+      });
       resolveOffset(last);
       await heartbeat();
     }
@@ -151,6 +209,7 @@ export async function startKafkaSubscription(parts: KafkaSubscriptionParts): Pro
       stopped ??= (async () => {
         stopping.abort();
         await Promise.allSettled(inFlight);
+        await commits.settled();
         await consumer.disconnect();
         stalls.reset();
         parts.onStopped();
