@@ -7,6 +7,10 @@
 //
 //   set -a; . ./.test-backends/env; set +a; node --import tsx bench/mda-scaling.ts
 //   BENCH_MESSAGES=20000 BENCH_PROCESSES=1,2 BENCH_PARTITIONS=12 BENCH_ACCOUNTS=240 (defaults)
+//   BENCH_BACKLOG=stopped   (default) the mdas are paused while the events are published, then
+//     drain the whole backlog; `live`: they file while it is published (the publisher competes)
+//   BENCH_MDA_CPU_SHARES=8192  cpu.shares of each mda's cgroup (see mdaCpuShares)
+//   BENCH_WARMUP=4000       events filed before the timed part (every partition, the JIT warm)
 //   BENCH_RUNS=2            every process count that many times, alternating (1,2,1,2)
 //   BENCH_MDA_CPU=200m      each mda process in a cgroup of its own with that CPU limit, as the
 //     kubelet enforces a pod's `resources.limits.cpu` (CFS quota over a 100 ms period; cgroup v1 at
@@ -37,7 +41,17 @@ const partitions = Number(option('partitions', '12'));
 const accountCount = Number(option('accounts', '240'));
 const concurrency = option('mda_concurrency', '');
 const repeats = Number(option('runs', '1'));
+const warmup = Number(option('warmup', '4000'));
 const mdaCpu = option('mda_cpu', '');
+const pauseWhilePublishing = option('backlog', 'stopped') === 'stopped';
+/**
+ * cpu.shares of each mda's cgroup with BENCH_MDA_CPU. The kubelet derives them from the request
+ * (200m: 204), which on a node whose pods' requests fit its cores guarantees the request. This
+ * machine is shared with processes outside any such budget, so by default the pod's cgroup gets a
+ * large weight: it is not starved below its quota, and the quota alone caps it (a Guaranteed pod,
+ * request = limit, on a node that is not overcommitted).
+ */
+const mdaCpuShares = option('mda_cpu_shares', '8192');
 const CGROUP_CPU = '/sys/fs/cgroup/cpu';
 const CFS_PERIOD_US = 100_000;
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -52,7 +66,7 @@ interface Run {
   /** Filed after publishing ended (the backlog), and how fast: the mdas alone on the machine's cores. */
   drained: number;
   drainPerSecond: number;
-  /** CPU (user + system) of the mda processes over the timed part, per filed message. */
+  /** CPU (user + system) of the mda processes while the backlog drained, per message of it. */
   mdaCpuMsPerMessage: number;
   /** With BENCH_MDA_CPU: share of CFS periods in which an mda waited for its quota (timed part). */
   throttledShare?: number;
@@ -74,6 +88,7 @@ async function limitCpu(pid: number, cores: number, name: string): Promise<() =>
   await mkdir(dir);
   await writeFile(join(dir, 'cpu.cfs_period_us'), String(CFS_PERIOD_US));
   await writeFile(join(dir, 'cpu.cfs_quota_us'), String(Math.round(cores * CFS_PERIOD_US)));
+  await writeFile(join(dir, 'cpu.shares'), mdaCpuShares);
   await writeFile(join(dir, 'cgroup.procs'), String(pid));
   return async () => {
     // A cgroup with a process left in it cannot be removed: hand any stragglers back to the root.
@@ -190,8 +205,11 @@ async function runOnce(processes: number): Promise<Run> {
       Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM messages')).rows[0]!.n);
 
     // Warm-up: every member has joined and every partition has delivered once.
-    await publish(recipients.length);
-    const warm = recipients.length;
+    // Long enough for V8 to have compiled the hot paths: a pod runs for days, and with a short
+    // warm-up each of two processes paid its JIT over half the messages (its CPU per message
+    // rose by half against one process's).
+    const warm = Math.max(warmup, recipients.length);
+    await publish(warm);
     for (;;) {
       for (const mda of mdas) {
         if (mda.child.exitCode !== null) throw new Error(`an mda exited: ${mda.stderr().slice(-2000)}`);
@@ -210,14 +228,20 @@ async function runOnce(processes: number): Promise<Run> {
         throttled: stats.reduce((a, s) => a + s.throttled, 0),
       };
     };
-    const cpuBefore = await cpu();
-    const throttledBefore = await throttled();
+    // BENCH_BACKLOG=stopped: the mdas are paused (SIGSTOP) while the events are published and
+    // resumed together (SIGCONT), so the whole backlog is there when they start: the rate measured
+    // is the mdas' alone, not the publisher's (on a loaded machine publishing 8,000 events took
+    // longer than filing them). The pause stays well under the group's session timeout (30 s).
+    if (pauseWhilePublishing) for (const mda of mdas) mda.child.kill('SIGSTOP');
     const start = Date.now();
     await publish(messages);
     const publishSeconds = (Date.now() - start) / 1000;
+    const cpuBefore = await cpu();
+    const throttledBefore = await throttled();
     // The publisher competes for the same cores: the rate that counts is the one after it is done,
     // while the mdas drain the backlog it left.
     const backlogFrom = { at: Date.now(), filed: await filed() };
+    if (pauseWhilePublishing) for (const mda of mdas) mda.child.kill('SIGCONT');
     for (;;) {
       if ((await filed()) >= warm + messages) break;
       await sleep(50);
@@ -225,7 +249,7 @@ async function runOnce(processes: number): Promise<Run> {
     const seconds = (Date.now() - start) / 1000;
     const drainSeconds = (Date.now() - backlogFrom.at) / 1000;
     const drained = warm + messages - backlogFrom.filed;
-    const mdaCpuMsPerMessage = ((await cpu()) - cpuBefore) / messages;
+    const mdaCpuMsPerMessage = ((await cpu()) - cpuBefore) / drained;
     const throttledAfter = await throttled();
     const periods = throttledAfter.periods - throttledBefore.periods;
     return {
@@ -242,6 +266,7 @@ async function runOnce(processes: number): Promise<Run> {
       mdaCpuMsPerMessage,
     };
   } finally {
+    for (const mda of mdas) mda.child.kill('SIGCONT');
     for (const mda of mdas) mda.child.kill('SIGTERM');
     await Promise.all(mdas.map((mda) => mda.exitWithin(30_000).catch(() => undefined)));
     await killRunning();
@@ -299,10 +324,12 @@ console.log(
   `host: ${cpus().length} cores, load average ${load.map((l) => l.toFixed(2)).join(' ')} at start, ` +
     `${loadavg()
       .map((l) => l.toFixed(2))
-      .join(' ')} at the end; mda CPU limit: ${mdaCpu || 'none'}`,
+      .join(' ')} at the end; mda CPU limit: ${mdaCpu || 'none'}` +
+    (mdaCpu ? ` (cpu.shares ${mdaCpuShares})` : '') +
+    `; backlog ${pauseWhilePublishing ? 'published while the mdas were stopped' : 'published live'}`,
 );
 const out = join(repo, 'bench/results');
 await mkdir(out, { recursive: true });
 const file = join(out, `mda-scaling-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-await writeFile(file, JSON.stringify({ partitions, accounts: accountCount, mdaCpu, load, loadAtEnd: loadavg(), runs }, null, 2));
+await writeFile(file, JSON.stringify({ partitions, accounts: accountCount, mdaCpu, mdaCpuShares, pauseWhilePublishing, load, loadAtEnd: loadavg(), runs }, null, 2));
 console.log(`written to ${file}`);
