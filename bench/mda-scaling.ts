@@ -101,7 +101,9 @@ async function limitCpu(pid: number, cores: number, name: string): Promise<() =>
 }
 
 /** How often the cgroup's processes waited for quota, and for how long (cpu.stat). */
-async function throttling(name: string): Promise<{ periods: number; throttled: number; throttledMs: number }> {
+async function throttling(
+  name: string,
+): Promise<{ periods: number; throttled: number; throttledMs: number }> {
   const stat = await readFile(join(CGROUP_CPU, name, 'cpu.stat'), 'utf8').catch(() => '');
   const field = (key: string) => Number(new RegExp(`^${key} (\\d+)$`, 'm').exec(stat)?.[1] ?? 0);
   return {
@@ -331,5 +333,21 @@ console.log(
 const out = join(repo, 'bench/results');
 await mkdir(out, { recursive: true });
 const file = join(out, `mda-scaling-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-await writeFile(file, JSON.stringify({ partitions, accounts: accountCount, mdaCpu, mdaCpuShares, pauseWhilePublishing, load, loadAtEnd: loadavg(), runs }, null, 2));
+await writeFile(
+  file,
+  JSON.stringify(
+    {
+      partitions,
+      accounts: accountCount,
+      mdaCpu,
+      mdaCpuShares,
+      pauseWhilePublishing,
+      load,
+      loadAtEnd: loadavg(),
+      runs,
+    },
+    null,
+    2,
+  ),
+);
 console.log(`written to ${file}`);

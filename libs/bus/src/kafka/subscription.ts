@@ -50,7 +50,11 @@ class OffsetCommits {
 
   private async drain(): Promise<void> {
     while (this.wanted.size > 0) {
-      const offsets = [...this.wanted].map(([partition, offset]) => ({ topic: this.topic, partition, offset }));
+      const offsets = [...this.wanted].map(([partition, offset]) => ({
+        topic: this.topic,
+        partition,
+        offset,
+      }));
       const waiters = this.waiters;
       this.wanted = new Map();
       this.waiters = [];
