@@ -11,6 +11,7 @@
 //     drain the whole backlog; `live`: they file while it is published (the publisher competes)
 //   BENCH_MDA_CPU_SHARES=8192  cpu.shares of each mda's cgroup (see mdaCpuShares)
 //   BENCH_WARMUP=4000       events filed before the timed part (every partition, the JIT warm)
+//   BENCH_MDA_ROOT=/tmp/main-checkout   the mda of another checkout (bench/checkout-for-ab.sh)
 //   BENCH_RUNS=2            every process count that many times, alternating (1,2,1,2)
 //   BENCH_MDA_CPU=200m      each mda process in a cgroup of its own with that CPU limit, as the
 //     kubelet enforces a pod's `resources.limits.cpu` (CFS quota over a 100 ms period; cgroup v1 at
@@ -55,6 +56,8 @@ const mdaCpuShares = option('mda_cpu_shares', '8192');
 const CGROUP_CPU = '/sys/fs/cgroup/cpu';
 const CFS_PERIOD_US = 100_000;
 const repo = fileURLToPath(new URL('..', import.meta.url));
+/** BENCH_MDA_ROOT: the mda of another checkout (bench/checkout-for-ab.sh), for old code against new. */
+const mdaRoot = option('mda_root', repo);
 
 interface Run {
   processes: number;
@@ -173,7 +176,7 @@ async function runOnce(processes: number): Promise<Run> {
       ...(concurrency ? { MDA_CONCURRENCY: concurrency } : {}),
     };
     for (let i = 0; i < processes; i++) {
-      const mda = spawnNode(join(repo, 'services/mda/src/main.ts'), env, repo);
+      const mda = spawnNode(join(mdaRoot, 'services/mda/src/main.ts'), env, mdaRoot);
       mdas.push(mda);
       if (mdaCpu) {
         const name = `correo-bench-${uniqueName('mda')}`;
