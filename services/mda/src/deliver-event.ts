@@ -107,8 +107,11 @@ export async function deliverEvents(
   // What this batch reads of its carried bodies comes from the events, not the store.
   const batch = { ...ctx, blobs: withCarriedBodies(ctx.blobs, planned) };
   // Before the blob is read for filing: a message that then dead-letters still has its acceptance.
-  await recordAcceptances(ctx.pool, batch.blobs, planned);
-  const scripts = await batchScripts(ctx.pool, planned);
+  // The Sieve lookup does not depend on it: both at once, on two connections (one round trip's wait).
+  const [, scripts] = await Promise.all([
+    recordAcceptances(ctx.pool, batch.blobs, planned),
+    batchScripts(ctx.pool, planned),
+  ]);
   const prepared = await Promise.all(planned.map((p) => prepare(batch, scripts, p)));
   const deliveries = prepared.flatMap((p) => p.deliveries);
   // The bus's offset rides in the filing's transaction (one commit for both) only when the filing
