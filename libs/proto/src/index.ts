@@ -30,10 +30,21 @@ export function encodeMailAccepted(event: MailAcceptedInit): Uint8Array {
   // of the all-in-one's CPU (docs/performance.md, "Fifth round"), and its version offers no writer
   // to presize or reuse. Fields may come in any order on the wire (the protobuf encoding spec), so
   // a reader sees the same message; with no spam verdict (field 21) the bytes are even toBinary's.
-  const head = toBinary(MailAcceptedSchema, { ...message, analysis: NO_BYTES, body: NO_BYTES });
-  const out = new Uint8Array(
-    head.length + bytesFieldSize(ANALYSIS_FIELD, analysis) + bytesFieldSize(BODY_FIELD, body),
-  );
+  // The message without them (put back at once: it may be the caller's, when it came created).
+  message.analysis = NO_BYTES;
+  message.body = NO_BYTES;
+  let head: Uint8Array;
+  try {
+    head = toBinary(MailAcceptedSchema, message);
+  } finally {
+    message.analysis = analysis;
+    message.body = body;
+  }
+  // Every byte is written below: no need to zero it first (a plain Uint8Array view of it, as
+  // toBinary returns: a decoder's bytes fields are views of what it was given).
+  const size = head.length + bytesFieldSize(ANALYSIS_FIELD, analysis) + bytesFieldSize(BODY_FIELD, body);
+  const unzeroed = Buffer.allocUnsafe(size);
+  const out = new Uint8Array(unzeroed.buffer, unzeroed.byteOffset, size);
   out.set(head, 0);
   writeBytesField(out, writeBytesField(out, head.length, ANALYSIS_FIELD, analysis), BODY_FIELD, body);
   return out;
