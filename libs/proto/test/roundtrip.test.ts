@@ -14,6 +14,7 @@ import {
   encodeMailAccepted,
   encodeOutboundMessage,
   MailAcceptedSchema,
+  type MailAcceptedInit,
   OutboundMessageSchema,
   SubmissionKind,
   timestampDate,
@@ -153,13 +154,14 @@ describe('DeadLetter', () => {
 describe('MailAccepted with a body and an analysis (the large bytes fields)', () => {
   const large = (length: number, seed: number) => Uint8Array.from({ length }, (_, i) => (i * seed) & 0xff);
 
-  for (const [name, spam] of [
+  const cases: [string, MailAcceptedInit['spam']][] = [
     ['without a spam verdict', undefined],
     [
       'with a spam verdict (field 21 before them)',
       { status: 'checked', action: 'no action', score: 1.5, symbols: ['A(1)'] },
     ],
-  ] as const) {
+  ];
+  for (const [name, spam] of cases) {
     test(`decodes as the library's own encoding does, ${name}`, () => {
       const event = create(MailAcceptedSchema, {
         eventId: 'big-1',
