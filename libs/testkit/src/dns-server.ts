@@ -1,7 +1,8 @@
 import dns2 from 'dns2';
 
 const { Packet } = dns2;
-// RFC 1035 RCODE 3; dns2's typings omit its Packet.RCODE table.
+// RFC 1035 RCODEs 2 and 3; dns2's typings omit its Packet.RCODE table.
+const SERVFAIL = 2;
 const NXDOMAIN = 3;
 
 /** The records one owner name answers; a name absent from the zone answers NXDOMAIN. */
@@ -13,6 +14,11 @@ export interface DnsRecords {
   TXT?: (string | string[])[];
   /** Reverse names (4.3.2.1.in-addr.arpa) answer these host names. */
   PTR?: string[];
+  /**
+   * The name's lookups fail instead of answering: `SERVFAIL` (RCODE 2, a broken authoritative
+   * server or DNSSEC failure) or `silence` (no reply at all, so the resolver times out).
+   */
+  failure?: 'SERVFAIL' | 'silence';
 }
 
 export interface TestDnsServer {
@@ -61,6 +67,12 @@ export async function startDnsServer(
     const records = names.get(name);
     if (!records) {
       response.header.rcode = NXDOMAIN;
+      return void send(response);
+    }
+    if (records.failure === 'silence') return;
+    if (records.failure === 'SERVFAIL') {
+      response.header.aa = 0;
+      response.header.rcode = SERVFAIL;
       return void send(response);
     }
     for (const answer of kind ? answersFor(kind, records) : []) {
