@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { BlobNotFoundError } from '@correo/blobs';
 import type { BlobStore } from '@correo/blobs';
 import type { Bus } from '@correo/bus';
 import type { Directory } from '@correo/directory';
@@ -26,6 +27,19 @@ export interface FailedRecipient {
   reply: string;
   remoteMta?: string | undefined;
   lastAttempt: Date;
+}
+
+/**
+ * The header section the DSN returns; none when the body is gone (the DSN must still go: it is
+ * the sender's only news of the failure). Any other failure to read it throws, to be retried.
+ */
+async function originalHeaders(blobs: BlobStore, blobKey: string): Promise<Buffer> {
+  try {
+    return await readHeaderSection(blobs, blobKey);
+  } catch (error) {
+    if (error instanceof BlobNotFoundError) return Buffer.alloc(0);
+    throw error;
+  }
 }
 
 /** RFC 3461: no NOTIFY means the default (FAILURE); NEVER, or a list without FAILURE, means no DSN. */
@@ -84,7 +98,7 @@ export async function sendBounce(
   const dsn = buildDsn({
     reportingMta: ctx.reportingMta,
     to: job.mailFrom,
-    original: await readHeaderSection(ctx.blobs, job.blobKey),
+    original: await originalHeaders(ctx.blobs, job.blobKey),
     originalEnvelopeId: job.dsn?.envelopeId || undefined,
     arrivalDate: job.queuedAt ? timestampDate(job.queuedAt) : undefined,
     recipients,

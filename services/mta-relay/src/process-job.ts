@@ -1,5 +1,6 @@
 import type { Resolver } from 'node:dns/promises';
 import type { BlobStore } from '@correo/blobs';
+import { classifyFailure } from '@correo/bus';
 import { activeSigningKey } from '@correo/dkim';
 import { DsnReturn, SubmissionKind, timestampDate } from '@correo/proto';
 import type { OutboundMessage } from '@correo/proto';
@@ -90,9 +91,18 @@ export async function processJob(ctx: JobContext, job: OutboundMessage, state: J
       });
     } catch (error) {
       if (error instanceof ClaimLostError) return lost();
-      // Nothing was sent (a backend failed reading or signing the message): due again at once.
-      await releaseRelayClaim(ctx.pool, claim).catch(() => {});
-      throw error;
+      if (classifyFailure(error) === 'backend') {
+        // Nothing was sent (a backend failed reading or signing the message): due again at once.
+        await releaseRelayClaim(ctx.pool, claim).catch(() => {});
+        throw error;
+      }
+      // The message itself cannot be read or signed (its body is gone): every try fails the same
+      // way, so released at once it would spin in the queue for ever. It waits on the retry
+      // schedule like a temporary failure, the reason recorded, until its lifetime ends and the
+      // sender is told (an operator may restore the body meanwhile).
+      const reply = `the message could not be read: ${(error as Error).message}`;
+      log.warn({ error: reply }, 'message unreadable; deferred');
+      results = state.pending.map((recipient) => ({ recipient, kind: 'temporary', status: '4.3.0', reply }));
     }
   }
   if (ctx.drain.aborted && results.every((r) => r.kind === 'temporary')) {

@@ -12,6 +12,7 @@ import { relayMetrics } from '../src/metrics.js';
 import { LOCAL_DOMAIN, RelayStack } from './helpers/stack.js';
 
 const YO = `yo@${LOCAL_DOMAIN}`;
+const TU = `tu@${LOCAL_DOMAIN}`;
 
 /**
  * The relay's dead-letter path. What lands there: a job that fails by itself however often it is
@@ -158,5 +159,45 @@ describe('mta-relay dead letters: what lands there and how a replay is relayed',
       'one DSN for the replayed job',
     );
     assert.deepEqual(await stack.outcomes(jobId), outcomes);
+  });
+
+  test('a queued job whose body is gone waits on the retry schedule with the reason, then expires and its sender is told', async () => {
+    const subject = 'its body is gone';
+    // Queued almost a lifetime ago: the relay's own RELAY_MAX_LIFETIME arithmetic ends it within seconds.
+    const queuedAt = new Date(Date.now() - stack.settings.maxLifetimeMs + 2_000);
+    const jobId = await stack.sendJob({
+      from: TU,
+      to: ['el@suemail.test'],
+      subject,
+      queuedAt,
+      bodyGone: true,
+    });
+    // Deferred like a temporary failure, the reason recorded for `correo-admin queue` to show.
+    await eventually(
+      'the job deferred with its reason',
+      async () => {
+        const { rows } = await stack.pool.query<{ last_error: string }>(
+          'SELECT last_error FROM relay_queue WHERE job_id = $1',
+          [jobId],
+        );
+        return /the message could not be read/.test(rows[0]?.last_error ?? '');
+      },
+      30_000,
+    );
+    const [outcome] = await stack.waitForOutcomes(jobId, 1);
+    assert.equal(outcome!.outcome, 'expired');
+    assert.match(outcome!.reply, /^the message could not be read: blob not found: /);
+    assert.equal(await stack.queued(jobId), null);
+    await eventually('the DSN', async () => (await stack.inbox(TU)).length >= 1, 30_000);
+    const report = parseDsn((await stack.inbox(TU))[0]!);
+    assert.deepEqual(
+      report.recipients.map((r) => [r['final-recipient'], r.action, r.status]),
+      [['rfc822;el@suemail.test', 'failed', '4.4.7']],
+    );
+    assert.match(
+      report.recipients[0]!['diagnostic-code']!,
+      /^x-correo; delivery time expired; last error: the message could not be read: blob not found/,
+    );
+    assert.ok(!stack.remote.received.some((m) => m.raw.includes(`Subject: ${subject}`)));
   });
 });

@@ -33,6 +33,8 @@ export interface JobInput {
   tenantId?: string;
   /** RFC 3461 NOTIFY per recipient (smtp-ingress carries it in the event); absent: none given. */
   notify?: Record<string, DsnNotify[]>;
+  /** The body is stored, then removed: the job names a blob that is gone (lost, or collected by mistake). */
+  bodyGone?: boolean;
 }
 
 /**
@@ -275,6 +277,7 @@ export class RelayStack extends TestStack {
       ].join('\r\n'),
     );
     const blob = await this.blobs.put(Readable.from([raw]));
+    if (input.bodyGone) await this.blobs.delete(blob.key);
     const domain = input.to[0]!.slice(input.to[0]!.lastIndexOf('@') + 1);
     const job: OutboundMessageInit = {
       eventId: randomUUID(),
