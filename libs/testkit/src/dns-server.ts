@@ -34,7 +34,10 @@ export interface TestDnsServer {
   close(): Promise<void>;
 }
 
-const TYPE_NAMES: Record<number, keyof DnsRecords> = {
+/** The record types the server answers (the keys of DnsRecords that hold records). */
+type RecordType = Exclude<keyof DnsRecords, 'failure'>;
+
+const TYPE_NAMES: Record<number, RecordType> = {
   [Packet.TYPE.MX]: 'MX',
   [Packet.TYPE.A]: 'A',
   [Packet.TYPE.AAAA]: 'AAAA',
@@ -146,7 +149,7 @@ function normalise(name: string): string {
   return name.toLowerCase().replace(/\.$/, '');
 }
 
-function answersFor(kind: keyof DnsRecords, records: DnsRecords): object[] {
+function answersFor(kind: RecordType, records: DnsRecords): object[] {
   switch (kind) {
     case 'MX':
       return (records.MX ?? []).map((mx) => ({ type: Packet.TYPE.MX, ...mx }));
