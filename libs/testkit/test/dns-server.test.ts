@@ -23,3 +23,24 @@ test('a TCP port already taken is skipped, not waited on forever', async () => {
     squatter.close();
   }
 });
+
+test('a name told to fail answers SERVFAIL, or nothing at all, until it is given records', async () => {
+  const dns = await startDnsServer({
+    'broken.test': { failure: 'SERVFAIL' },
+    'silent.test': { failure: 'silence' },
+  });
+  try {
+    const resolver = new Resolver({ timeout: 200, tries: 1 });
+    resolver.setServers([dns.address]);
+    await assert.rejects(resolver.resolveMx('broken.test'), { code: 'ESERVFAIL' });
+    await assert.rejects(resolver.resolveMx('silent.test'), { code: 'ETIMEOUT' });
+    dns.set('broken.test', { MX: [{ exchange: 'mx.broken.test', priority: 5 }] });
+    const answer = await resolver.resolveMx('broken.test');
+    assert.deepEqual(
+      answer.map(({ exchange, priority }) => ({ exchange, priority })),
+      [{ exchange: 'mx.broken.test', priority: 5 }],
+    );
+  } finally {
+    await dns.close();
+  }
+});
