@@ -21,8 +21,14 @@ export interface BounceContext {
   outboundTopic: string;
 }
 
-export interface FailedRecipient {
+/**
+ * What a DSN reports of one recipient: it failed, or it was relayed (handed to the remote MTA,
+ * which this relay does not ask for notifications of its own, so RFC 3461 5.2.3 makes this relay
+ * the one that answers NOTIFY=SUCCESS).
+ */
+export interface RecipientNotice {
   recipient: string;
+  action: 'failed' | 'relayed';
   status: string;
   reply: string;
   remoteMta?: string | undefined;
@@ -42,52 +48,64 @@ async function originalHeaders(blobs: BlobStore, blobKey: string): Promise<Buffe
   }
 }
 
-/** RFC 3461: no NOTIFY means the default (FAILURE); NEVER, or a list without FAILURE, means no DSN. */
-function wantsFailureNotice(job: OutboundMessage, recipient: string): boolean {
-  const notify = job.recipients.find((r) => r.address === recipient)?.notify ?? [];
+/**
+ * RFC 3461 NOTIFY: a failure is told when NOTIFY is absent (the default, FAILURE) or lists FAILURE;
+ * a relay only when it lists SUCCESS. NEVER wants neither.
+ */
+export function wantsNotice(
+  job: OutboundMessage,
+  notice: Pick<RecipientNotice, 'recipient' | 'action'>,
+): boolean {
+  const notify = job.recipients.find((r) => r.address === notice.recipient)?.notify ?? [];
+  if (notice.action === 'relayed') return notify.includes(DsnNotify.SUCCESS);
   return notify.length === 0 || notify.includes(DsnNotify.FAILURE);
 }
 
 /**
- * Tells the sender that recipients failed, with an RFC 3464 DSN addressed to the original MAIL FROM.
- * A failed bounce (null reverse-path) is never bounced: that is how mail loops between two broken
- * systems are avoided (RFC 5321 section 4.5.5). Nor is forwarded mail whose sender failed SPF or
- * DMARC (`never_bounce`, set by the mda): its reverse-path is likely forged (backscatter).
+ * Tells the sender that recipients failed, or were relayed when it asked (NOTIFY=SUCCESS), with one
+ * RFC 3464 DSN addressed to the original MAIL FROM. A failed bounce (null reverse-path) is never
+ * bounced: that is how mail loops between two broken systems are avoided (RFC 5321 section 4.5.5).
+ * Nor is forwarded mail whose sender failed SPF or DMARC (`never_bounce`, set by the mda): its
+ * reverse-path is likely forged (backscatter). Neither gets a relayed notice either.
  *
  * The DSN enters the normal pipeline instead of being written into a mailbox here: for a local
  * sender as a MailAccepted on mail.accepted (the mda files it, with aliases, rules, quota and IMAP
  * IDLE notification, exactly once), for a remote sender (a forwarded message) as an
- * OutboundMessage with the null sender, which this relay then delivers like any other.
- * Resolves false when no DSN was due.
+ * OutboundMessage with the null sender, which this relay then delivers like any other. Its id is
+ * derived from the job and the recipients it reports, so an attempt redone after a crash sends the
+ * same DSN, which the pipeline keeps once. Resolves false when no DSN was due.
  */
-export async function sendBounce(
+export async function sendDsn(
   ctx: BounceContext,
   job: OutboundMessage,
-  failed: FailedRecipient[],
+  notices: RecipientNotice[],
 ): Promise<boolean> {
-  if (failed.length === 0) return false;
+  const failed = notices.filter((n) => n.action === 'failed');
+  if (notices.length === 0) return false;
   const log = ctx.logger.child({ jobId: job.eventId });
   if (job.isBounce || job.mailFrom === '') {
     relayMetrics.dsnSuppressed.inc(failed.length);
-    log.warn({ recipients: failed.map((f) => f.recipient) }, 'a bounce failed: not bounced again');
+    if (failed.length > 0)
+      log.warn({ recipients: failed.map((f) => f.recipient) }, 'a bounce failed: not bounced again');
     return false;
   }
   if (job.neverBounce) {
     relayMetrics.dsnSuppressed.inc(failed.length);
-    log.warn(
-      { to: job.mailFrom, recipients: failed.map((f) => f.recipient) },
-      'forwarded mail whose sender failed SPF/DMARC: not bounced (backscatter)',
-    );
+    if (failed.length > 0)
+      log.warn(
+        { to: job.mailFrom, recipients: failed.map((f) => f.recipient) },
+        'forwarded mail whose sender failed SPF/DMARC: not bounced (backscatter)',
+      );
     return false;
   }
-  const notify = failed.filter((f) => wantsFailureNotice(job, f.recipient));
-  relayMetrics.dsnSuppressed.inc(failed.length - notify.length);
+  const notify = notices.filter((n) => wantsNotice(job, n));
+  relayMetrics.dsnSuppressed.inc(failed.filter((f) => !wantsNotice(job, f)).length);
   if (notify.length === 0) return false;
 
   const recipients: DsnRecipient[] = notify.map((f) => ({
     finalRecipient: f.recipient,
     originalRecipient: job.recipients.find((r) => r.address === f.recipient)?.originalRecipient || undefined,
-    action: 'failed',
+    action: f.action,
     status: f.status,
     remoteMta: f.remoteMta,
     diagnosticCode: f.reply,

@@ -10,8 +10,8 @@ import type { Limits } from '@correo/limits';
 import { withSpan, type Logger } from '@correo/telemetry';
 import { ClaimLostError, attemptDelivery } from './attempt.js';
 import type { RecipientResult } from './attempt.js';
-import { sendBounce } from './bounce.js';
-import type { BounceContext } from './bounce.js';
+import { sendDsn, wantsNotice } from './bounce.js';
+import type { BounceContext, RecipientNotice } from './bounce.js';
 import type { RelaySettings } from './config.js';
 import type { ConnectionLimits } from './connection-limits.js';
 import { retryDelay } from './durations.js';
@@ -118,21 +118,28 @@ export async function processJob(ctx: JobContext, job: OutboundMessage, state: J
   const temporary = results.filter((r) => r.kind === 'temporary');
   const expired = temporary.length > 0 && now >= expiresAt;
 
-  const failed = results.filter((r) => r.kind === 'permanent' || (expired && r.kind === 'temporary'));
+  const notices: RecipientNotice[] = results.flatMap((r): RecipientNotice[] => {
+    if (r.kind === 'delivered') {
+      const relayed = { ...r, action: 'relayed' as const, lastAttempt: now };
+      // Only what the sender asked for (NOTIFY=SUCCESS): most deliveries are told nothing.
+      return wantsNotice(job, relayed) ? [relayed] : [];
+    }
+    if (r.kind === 'temporary' && !expired) return [];
+    return [
+      {
+        recipient: r.recipient,
+        action: 'failed',
+        // RFC 3463 4.4.7: the message stayed in the queue too long; the last reply says why.
+        status: r.kind === 'temporary' ? '4.4.7' : r.status,
+        reply: r.kind === 'temporary' ? `delivery time expired; last error: ${r.reply}` : r.reply,
+        remoteMta: r.remoteMta,
+        lastAttempt: now,
+      },
+    ];
+  });
   // The holder that lost its claim tells nobody: the new holder's attempt decides (and bounces).
-  if (failed.length > 0 && !(await holdsRelayClaim(ctx.pool, claim))) return lost();
-  await sendBounce(
-    ctx,
-    job,
-    failed.map((r) => ({
-      recipient: r.recipient,
-      // RFC 3463 4.4.7: the message stayed in the queue too long; the last reply says why.
-      status: r.kind === 'temporary' ? '4.4.7' : r.status,
-      reply: r.kind === 'temporary' ? `delivery time expired; last error: ${r.reply}` : r.reply,
-      remoteMta: r.remoteMta,
-      lastAttempt: now,
-    })),
-  );
+  if (notices.length > 0 && !(await holdsRelayClaim(ctx.pool, claim))) return lost();
+  await sendDsn(ctx, job, notices);
 
   const outcomes: RelayRecipientOutcome[] = results
     .filter((r) => r.kind !== 'temporary' || expired)

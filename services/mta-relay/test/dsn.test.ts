@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createProvisioning } from '@correo/directory';
 import { parseDsn } from '@correo/dsn';
 import { DsnNotify, SubmissionKind } from '@correo/proto';
 import { eventually } from '@correo/testkit';
@@ -90,6 +91,46 @@ describe('mta-relay DSNs (Postgres bus, file blobs, real DNS and SMTP servers on
         ['rfc822;nobody-failure@suemail.test', 'failed', '5.1.1'],
       ],
     );
+  });
+
+  test('NOTIFY=SUCCESS: the delivered recipients that asked get one "relayed" DSN, once, even when the job comes again', async () => {
+    const sender = `success-${Date.now()}@${LOCAL_DOMAIN}`;
+    await createProvisioning(stack.pool).createAccount({ address: sender });
+    const counters = await dsnCounters();
+    const notify: Record<string, DsnNotify[]> = {
+      'ok-success@suemail.test': [DsnNotify.SUCCESS],
+      'ok-both@suemail.test': [DsnNotify.SUCCESS, DsnNotify.FAILURE],
+      'ok-plain@suemail.test': [],
+      'nobody-success@suemail.test': [DsnNotify.SUCCESS],
+    };
+    const jobId = await stack.sendJob({ from: sender, to: Object.keys(notify), subject: 'success', notify });
+    assert.deepEqual(
+      (await stack.waitForOutcomes(jobId, 4)).map((o) => [o.recipient, o.outcome]),
+      [
+        ['nobody-success@suemail.test', 'bounced'],
+        ['ok-both@suemail.test', 'delivered'],
+        ['ok-plain@suemail.test', 'delivered'],
+        ['ok-success@suemail.test', 'delivered'],
+      ],
+    );
+    // The refused recipient asked for SUCCESS only: its failure is not told.
+    assert.deepEqual(await counters.added(), { sent: 1, suppressed: 1 });
+    await stack.redeliver(jobId);
+    // Behind the redelivered job on its partition, and its DSN behind any second one on the sender's.
+    const marker = await stack.sendJob({ from: sender, to: ['nobody@suemail.test'], subject: 'marker' });
+    await stack.waitForOutcomes(marker, 1);
+    await eventually('the marker DSN', async () => (await stack.inbox(sender)).length >= 2, 30_000);
+    const [relayed, markerDsn, ...more] = (await stack.inbox(sender)).map((raw) => parseDsn(raw));
+    assert.deepEqual(more, [], 'one DSN for the job, however often it came');
+    assert.match(markerDsn!.returnedHeaders!, /^Subject: marker\r$/m);
+    assert.deepEqual(
+      relayed!.recipients.map((r) => [r['final-recipient'], r.action, r.status, r['remote-mta']]).sort(),
+      [
+        ['rfc822;ok-both@suemail.test', 'relayed', '2.0.0', 'dns; mx1.suemail.test'],
+        ['rfc822;ok-success@suemail.test', 'relayed', '2.0.0', 'dns; mx1.suemail.test'],
+      ],
+    );
+    assert.match(relayed!.returnedHeaders!, /^Subject: success\r$/m);
   });
 
   test('a job whose every recipient said NOTIFY=NEVER gets no DSN at all', async () => {
