@@ -22,17 +22,19 @@ export interface BounceContext {
 }
 
 /**
- * What a DSN reports of one recipient: it failed, or it was relayed (handed to the remote MTA,
- * which this relay does not ask for notifications of its own, so RFC 3461 5.2.3 makes this relay
- * the one that answers NOTIFY=SUCCESS).
+ * What a DSN reports of one recipient: it failed; it was relayed (handed to the remote MTA, which
+ * this relay does not ask for notifications of its own, so RFC 3461 5.2.3 makes this relay the one
+ * that answers NOTIFY=SUCCESS); or it is delayed (still in the queue after RELAY_DELAY_WARNING).
  */
 export interface RecipientNotice {
   recipient: string;
-  action: 'failed' | 'relayed';
+  action: 'failed' | 'relayed' | 'delayed';
   status: string;
   reply: string;
   remoteMta?: string | undefined;
   lastAttempt: Date;
+  /** A delayed recipient: until when it is still retried. */
+  willRetryUntil?: Date | undefined;
 }
 
 /**
@@ -49,8 +51,9 @@ async function originalHeaders(blobs: BlobStore, blobKey: string): Promise<Buffe
 }
 
 /**
- * RFC 3461 NOTIFY: a failure is told when NOTIFY is absent (the default, FAILURE) or lists FAILURE;
- * a relay only when it lists SUCCESS. NEVER wants neither.
+ * RFC 3461 NOTIFY: a failure is told when NOTIFY is absent or lists FAILURE, a delay when it is
+ * absent or lists DELAY (without NOTIFY the MTA may assume FAILURE,DELAY, section 4.1); a relay only
+ * when it lists SUCCESS. NEVER wants none of them.
  */
 export function wantsNotice(
   job: OutboundMessage,
@@ -58,7 +61,8 @@ export function wantsNotice(
 ): boolean {
   const notify = job.recipients.find((r) => r.address === notice.recipient)?.notify ?? [];
   if (notice.action === 'relayed') return notify.includes(DsnNotify.SUCCESS);
-  return notify.length === 0 || notify.includes(DsnNotify.FAILURE);
+  const asked = notice.action === 'delayed' ? DsnNotify.DELAY : DsnNotify.FAILURE;
+  return notify.length === 0 || notify.includes(asked);
 }
 
 /**
@@ -112,6 +116,7 @@ export async function sendDsn(
     // A remote server's reply is typed smtp; our own reason (DNS, unreachable, expired) is not one.
     diagnosticType: f.remoteMta ? 'smtp' : 'x-correo',
     lastAttemptDate: f.lastAttempt,
+    willRetryUntil: f.willRetryUntil,
   }));
   const dsn = buildDsn({
     reportingMta: ctx.reportingMta,
@@ -123,7 +128,9 @@ export async function sendDsn(
   });
   // A span of the message's trace (the active one: the relay's delivery of the job), and its
   // context in the DSN's bus headers, so the DSN's own filing or sending continues the same trace.
-  const eventId = nameBasedId('dsn', job.eventId, ...notify.map((f) => f.recipient).sort());
+  // A delay notice has its own id: the same recipients' failure notice may follow it.
+  const kind = notify.every((n) => n.action === 'delayed') ? 'dsn-delayed' : 'dsn';
+  const eventId = nameBasedId(kind, job.eventId, ...notify.map((f) => f.recipient).sort());
   await withSpan('relay.dsn', async (span) => {
     span.setAttribute('correo.event_id', eventId);
     span.setAttribute('correo.dsn.recipients', notify.length);

@@ -41,6 +41,8 @@ export interface JobState {
   claim: RelayClaim;
   /** The recipients still to deliver. */
   pending: string[];
+  /** The sender was told already that this job is delayed. */
+  delayNotified: boolean;
 }
 
 export function expiryOf(job: OutboundMessage, settings: RelaySettings): Date {
@@ -158,7 +160,16 @@ export async function processJob(ctx: JobContext, job: OutboundMessage, state: J
     const next = new Date(Math.min(now.getTime() + delay, expiresAt.getTime()));
     const replies = temporary.map((r) => ({ recipient: r.recipient, reply: r.reply }));
     const lastError = temporary[0]!.reply;
-    if (!(await rescheduleRelayJob(ctx.pool, claim, { nextAttemptAt: next, lastError, replies })))
+    const delayNotified = await noticeDelay(ctx, job, state, temporary, now, expiresAt);
+    if (delayNotified === 'lost') return lost();
+    if (
+      !(await rescheduleRelayJob(ctx.pool, claim, {
+        nextAttemptAt: next,
+        lastError,
+        replies,
+        delayNotified,
+      }))
+    )
       return lost();
     log.info({ deferred: replies, nextAttemptAt: next }, 'delivery deferred');
   }
@@ -166,6 +177,40 @@ export async function processJob(ctx: JobContext, job: OutboundMessage, state: J
     { results: results.map((r) => ({ recipient: r.recipient, kind: r.kind, status: r.status })) },
     'delivery attempt done',
   );
+}
+
+/**
+ * Once a job has waited RELAY_DELAY_WARNING, tells the sender (once per job) which recipients are
+ * still being retried and until when: a "delayed" DSN for those whose NOTIFY asks for it (RFC 3461).
+ * Resolves whether the job counts as told from now on, or 'lost' when this relay no longer holds it.
+ */
+async function noticeDelay(
+  ctx: JobContext,
+  job: OutboundMessage,
+  state: JobState,
+  waiting: RecipientResult[],
+  now: Date,
+  expiresAt: Date,
+): Promise<boolean | 'lost'> {
+  const after = ctx.settings.delayWarningMs ?? 0;
+  const queuedAt = job.queuedAt ? timestampDate(job.queuedAt) : now;
+  if (state.delayNotified || after <= 0 || now.getTime() - queuedAt.getTime() < after)
+    return state.delayNotified;
+  if (!(await holdsRelayClaim(ctx.pool, state.claim))) return 'lost';
+  await sendDsn(
+    ctx,
+    job,
+    waiting.map((r) => ({
+      recipient: r.recipient,
+      action: 'delayed',
+      status: r.status,
+      reply: r.reply,
+      remoteMta: r.remoteMta,
+      lastAttempt: now,
+      willRetryUntil: expiresAt,
+    })),
+  );
+  return true;
 }
 
 /**

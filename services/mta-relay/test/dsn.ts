@@ -313,4 +313,73 @@ export function dsnScenarios(kind: StackKind): void {
       );
     });
   });
+
+  describe(`mta-relay "delayed" DSNs on the ${kind} stack (RELAY_DELAY_WARNING)`, () => {
+    let stack: RelayStack;
+
+    before(async () => {
+      // Every deferral is past the warning time: the first one tells the sender.
+      stack = await RelayStack.create(kind, { delayWarningMs: 1 });
+      stack.dns.set('suemail.test', { MX: [{ exchange: 'mx1.suemail.test', priority: 10 }] });
+      stack.dns.set('mx1.suemail.test', { A: ['127.0.0.1'] });
+    });
+
+    after(async () => {
+      await stack?.close();
+    });
+
+    test('told once per job, to the recipients whose NOTIFY asks for it; a later failure is told as well', async () => {
+      const sender = `delay-${Date.now()}@${LOCAL_DOMAIN}`;
+      await createProvisioning(stack.pool).createAccount({ address: sender });
+      let released = false;
+      stack.remote.verdict = (recipient) => {
+        if (recipient.startsWith('nobody')) return [550, '5.1.1 nobody here'];
+        if (!released) return [451, '4.3.0 try again later'];
+        // Once released, one of the waiting recipients is refused for good.
+        return recipient === 'wait-default@suemail.test' ? [550, '5.1.1 gone now'] : null;
+      };
+      const notify: Record<string, DsnNotify[]> = {
+        'wait-delay@suemail.test': [DsnNotify.DELAY],
+        'wait-failure@suemail.test': [DsnNotify.FAILURE],
+        'wait-default@suemail.test': [],
+      };
+      const counters = await dsnCounters();
+      const jobId = await stack.sendJob({ from: sender, to: Object.keys(notify), subject: 'slow', notify });
+      await eventually(
+        'two retries from the queue',
+        async () => ((await stack.queued(jobId))?.attempts ?? 0) >= 3,
+        30_000,
+      );
+      // Behind any second delay notice on the sender's partition of mail.accepted.
+      const marker = await stack.sendJob({ from: sender, to: ['nobody@suemail.test'], subject: 'marker' });
+      await stack.waitForOutcomes(marker, 1);
+      await eventually('the marker DSN', async () => (await stack.inbox(sender)).length >= 2, 30_000);
+      released = true;
+      assert.deepEqual(
+        (await stack.waitForOutcomes(jobId, 3)).map((o) => [o.recipient, o.outcome]),
+        [
+          ['wait-default@suemail.test', 'bounced'],
+          ['wait-delay@suemail.test', 'delivered'],
+          ['wait-failure@suemail.test', 'delivered'],
+        ],
+      );
+      // Published before each attempt's outcomes were recorded: final here. One delay notice however
+      // many retries (the job records that it told), the marker's DSN and the failure DSN.
+      assert.deepEqual(await counters.added(), { sent: 3, suppressed: 0 });
+      await eventually('the failure DSN', async () => (await stack.inbox(sender)).length >= 3, 30_000);
+      const [delayed, markerDsn, failed, ...more] = (await stack.inbox(sender)).map((raw) => parseDsn(raw));
+      assert.deepEqual(more, []);
+      assert.match(markerDsn!.returnedHeaders!, /^Subject: marker\r$/m);
+      assert.deepEqual(delayed!.recipients.map((r) => [r['final-recipient'], r.action, r.status]).sort(), [
+        ['rfc822;wait-default@suemail.test', 'delayed', '4.3.0'],
+        ['rfc822;wait-delay@suemail.test', 'delayed', '4.3.0'],
+      ]);
+      for (const r of delayed!.recipients) assert.ok(r['will-retry-until'], 'Will-Retry-Until given');
+      assert.match(delayed!.returnedHeaders!, /^Subject: slow\r$/m);
+      assert.deepEqual(
+        failed!.recipients.map((r) => [r['final-recipient'], r.action, r.status]),
+        [['rfc822;wait-default@suemail.test', 'failed', '5.1.1']],
+      );
+    });
+  });
 }
