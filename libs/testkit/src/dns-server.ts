@@ -14,11 +14,10 @@ export interface DnsRecords {
   TXT?: (string | string[])[];
   /** Reverse names (4.3.2.1.in-addr.arpa) answer these host names. */
   PTR?: string[];
-  /**
-   * The name's lookups fail instead of answering: `SERVFAIL` (RCODE 2, a broken authoritative
-   * server or DNSSEC failure) or `silence` (no reply at all, so the resolver times out).
-   */
-  failure?: 'SERVFAIL' | 'silence';
+  /** Every query for the name answers SERVFAIL (a broken authoritative server: a temporary error). */
+  SERVFAIL?: boolean;
+  /** Every query for the name goes unanswered, so the resolver times out (a server that is gone). */
+  silent?: boolean;
 }
 
 export interface TestDnsServer {
@@ -34,8 +33,8 @@ export interface TestDnsServer {
   close(): Promise<void>;
 }
 
-/** The record types the server answers (the keys of DnsRecords that hold records). */
-type RecordType = Exclude<keyof DnsRecords, 'failure'>;
+/** The record types the server answers (every field of DnsRecords but the SERVFAIL and silent marks). */
+type RecordType = Exclude<keyof DnsRecords, 'SERVFAIL' | 'silent'>;
 
 const TYPE_NAMES: Record<number, RecordType> = {
   [Packet.TYPE.MX]: 'MX',
@@ -68,14 +67,9 @@ export async function startDnsServer(
     const kind = TYPE_NAMES[question.type];
     queries.push(`${kind ?? question.type} ${name}`);
     const records = names.get(name);
-    if (!records) {
-      response.header.rcode = NXDOMAIN;
-      return void send(response);
-    }
-    if (records.failure === 'silence') return;
-    if (records.failure === 'SERVFAIL') {
-      response.header.aa = 0;
-      response.header.rcode = SERVFAIL;
+    if (records?.silent === true) return;
+    if (!records || records.SERVFAIL === true) {
+      response.header.rcode = records ? SERVFAIL : NXDOMAIN;
       return void send(response);
     }
     for (const answer of kind ? answersFor(kind, records) : []) {

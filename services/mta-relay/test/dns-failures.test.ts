@@ -21,11 +21,11 @@ describe('mta-relay: SERVFAIL and timeouts in the MX lookup defer, never bounce'
 
   before(async () => {
     stack = await RelayStack.create('embedded', { dnsTimeoutMs: DNS_TIMEOUT_MS });
-    stack.dns.set('servfail.test', { failure: 'SERVFAIL' });
-    stack.dns.set('silent.test', { failure: 'silence' });
+    stack.dns.set('servfail.test', { SERVFAIL: true });
+    stack.dns.set('silent.test', { silent: true });
     // The MX record is there, but its host's own lookups fail.
     stack.dns.set('hostfail.test', { MX: [{ exchange: 'mx.hostfail.test', priority: 10 }] });
-    stack.dns.set('mx.hostfail.test', { failure: 'SERVFAIL' });
+    stack.dns.set('mx.hostfail.test', { SERVFAIL: true });
   });
 
   after(async () => {
