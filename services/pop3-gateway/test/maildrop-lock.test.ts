@@ -62,10 +62,18 @@ for (const kind of STACK_KINDS) {
     });
 
     test('a dropped connection frees the maildrop for the other pod', async () => {
+      // A lock that outlives the test by far: only the gateway's release on the drop can let the
+      // other pod in (with a short ttl the expiry alone would, and the test could not fail).
+      const longLock = { lockTtlMs: 10 * 60_000 };
+      const [a, b] = [
+        await stack.startGateway(longLock, stack.openLimits()),
+        await stack.startGateway(longLock, stack.openLimits()),
+      ];
       const { address } = await stack.account('dropped');
-      const holder = await loginWhenFree(pods[0].ports.pop3, address, stack.password);
+      const holder = await loginWhenFree(a.ports.pop3, address, stack.password);
+      assert.match(await attemptLogin(b.ports.pop3, address, stack.password), /^-ERR \[IN-USE\] /);
       holder.destroy();
-      const other = await loginWhenFree(pods[1].ports.pop3, address, stack.password);
+      const other = await loginWhenFree(b.ports.pop3, address, stack.password);
       assert.match(await other.ask('NOOP'), /^\+OK/);
       other.destroy();
     });
