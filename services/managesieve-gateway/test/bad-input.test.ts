@@ -4,6 +4,7 @@ import {
   createLoginLimiter,
   DEFAULT_FAILURE_DELAY_MS,
   encodePlainResponse,
+  loginFailureCounter,
   LoginPolicy,
   loginMetrics,
 } from '@correo/auth';
@@ -13,6 +14,9 @@ import { CounterWatch, RecordingClock } from '@correo/testkit';
 import type { ManageSieveGateway } from '../src/index.js';
 import { connectRaw, loggedIn, readResponse } from './helpers/raw-client.js';
 import { ManageSieveTestStack } from './helpers/stack.js';
+
+/** The failure window of the strict gateway's limiter; its end is brought forward, never waited out. */
+const LOCKOUT_WINDOW_MS = 15 * 60_000;
 
 describe('ManageSieve over real sockets: the login policy and the worst input per command', () => {
   let stack: ManageSieveTestStack;
@@ -25,7 +29,11 @@ describe('ManageSieve over real sockets: the login policy and the worst input pe
   before(async () => {
     stack = await ManageSieveTestStack.create('embedded');
     clock = new RecordingClock();
-    const loginLimiter = createLoginLimiter(stack.limits, { freeFailures: 10, loginLockAfter: 2 });
+    const loginLimiter = createLoginLimiter(stack.limits, {
+      freeFailures: 10,
+      loginLockAfter: 2,
+      windowMs: LOCKOUT_WINDOW_MS,
+    });
     strict = await stack.startGateway(
       { maxAuthFailures: 10 },
       { loginPolicy: new LoginPolicy(loginLimiter, clock) },
@@ -90,10 +98,13 @@ describe('ManageSieve over real sockets: the login policy and the worst input pe
       const answers = [await attempt('wrong'), await attempt('wrong again'), await attempt(stack.password)];
       const failure = { result: 'NO "Authentication failed"', waits: [DEFAULT_FAILURE_DELAY_MS] };
       assert.deepEqual(answers, [failure, failure, failure]);
+      // Positive control: the same password, accepted once the lockout's window has run out.
+      await stack.endCounterWindow(loginFailureCounter(await stack.loginKey(address)), LOCKOUT_WINDOW_MS);
+      assert.equal((await attempt(stack.password)).result, 'OK "Logged in"');
     } finally {
       secured.destroy();
     }
-    assert.deepEqual(await logins.added(), { failure: 2, locked_out: 1 });
+    assert.deepEqual(await logins.added(), { failure: 2, locked_out: 1, success: 1 });
   });
 
   test('a huge literal is skipped as it streams: NO (QUOTA/MAXSIZE), and the session goes on', async () => {
