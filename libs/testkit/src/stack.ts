@@ -209,6 +209,14 @@ export class TestStack {
     await eventually(`the counter ${key} to expire`, async () => (await this.limits.get(key)) === 0);
   }
 
+  /**
+   * One more client of this stack's bus (the same Postgres tables or Kafka brokers, so it publishes to
+   * the topics `watch()` and the stack's consumers see), as another pod would open; closed with the stack.
+   */
+  openBus(): Bus {
+    return this.opened(this.state.newBus);
+  }
+
   /** One more connection to this stack's notifications, as another pod would open (closed with the stack). */
   openNotifier(): Notifier {
     return this.opened(this.state.newNotifier);
