@@ -4,7 +4,7 @@ import type { AccountRef, Directory } from '@correo/directory';
 import type { CompletionStatus, ResponseCode } from '@correo/imap-proto';
 import { ByteBudget } from '@correo/limits';
 import { MailboxChangeFeed } from '@correo/notify';
-import type { Pool } from '@correo/store';
+import { withStoredBodies, type Pool } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
 import type { ImapGatewayConfig } from './config.js';
 import type { ImapGatewayDeps } from './gateway.js';
@@ -38,7 +38,8 @@ export function gatewayServices(backends: GatewayBackends): GatewayServices {
   return {
     config,
     pool: backends.pool,
-    blobs: backends.blobs,
+    // APPEND keeps small bodies in message_bodies: every read must find them (a no-op when wired already).
+    blobs: withStoredBodies(backends.blobs, backends.pool),
     directory: backends.directory,
     loginPolicy: backends.loginPolicy ?? new LoginPolicy(createLoginLimiter(backends.limits), { logger }),
     changes: new MailboxChangeFeed(backends.notifier, logger),

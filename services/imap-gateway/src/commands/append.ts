@@ -2,11 +2,11 @@ import { canonicalFlag } from '@correo/imap-proto';
 import type { AppendRequest } from '@correo/imap-proto';
 import { Readable } from 'node:stream';
 import { appendImapMessages, findImapMailbox, writeReferencingStoredBlobs } from '@correo/store';
-import type { ImapAppendRequest } from '@correo/store';
+import type { ImapAppendRequest, StoredBody } from '@correo/store';
 import type { AuthenticatedContext, Completion } from '../command-context.js';
 import { bad, no, ok } from '../command-context.js';
 import { refuseKeywords } from '../keywords.js';
-import { storeAppendedMessage, streamedMessageFacts } from '../message-facts.js';
+import { heldMessageFacts, storeAppendedMessage, streamedMessageFacts } from '../message-facts.js';
 
 /** APPEND (and MULTIAPPEND): blob, MIME analysis, then one transaction for all; APPENDUID (UIDPLUS). */
 export async function append(ctx: AuthenticatedContext, request: AppendRequest): Promise<Completion> {
@@ -36,11 +36,17 @@ export async function append(ctx: AuthenticatedContext, request: AppendRequest):
   );
   if (refused) return refused;
   const messages: ImapAppendRequest['messages'][number][] = [];
+  // Small bodies held in memory are kept in PostgreSQL by the APPEND's statement (no blob file).
+  const bodies: StoredBody[] = [];
   for (const { message, upload } of parts) {
     const internalDate = message.internalDate ?? new Date();
+    const inDatabase = !upload && message.content.length <= services.config.databaseBodyBytes;
     const facts = upload
       ? await streamedMessageFacts(upload, internalDate)
-      : await storeAppendedMessage(services.blobs, message.content, internalDate, limit);
+      : inDatabase
+        ? await heldMessageFacts(message.content, internalDate)
+        : await storeAppendedMessage(services.blobs, message.content, internalDate, limit);
+    if (inDatabase) bodies.push({ blobKey: facts.blobKey, bytes: message.content });
     if (message.internalZone !== undefined) facts.internalZone = message.internalZone;
     const flags = (message.flags ?? []).map(canonicalFlag).filter((flag) => flag !== '\\Recent');
     messages.push({ facts, flags });
@@ -61,9 +67,12 @@ export async function append(ctx: AuthenticatedContext, request: AppendRequest):
         const { message, upload } = part;
         // A streamed body is no longer held: it cannot be stored again, the client sends it again.
         if (upload) throw new StreamedBlobCollected();
+        // A body kept in the database is written again by the retried statement itself.
+        if (bodies.some((b) => b.blobKey === blobKey)) return;
         await services.blobs.put(Readable.from([message.content]), { maxBytes: limit });
       },
-      () => appendImapMessages(services, { accountId, mailboxId: mailbox.id, messages, claimRecentFrom }),
+      () =>
+        appendImapMessages(services, { accountId, mailboxId: mailbox.id, messages, claimRecentFrom, bodies }),
       messages.length,
     );
   } catch (error) {
