@@ -12,6 +12,7 @@ import type { MailboxView } from './mailbox-view.js';
 import type { StreamedUpload } from './message-facts.js';
 import type { ImapSession } from './session.js';
 import { MessageCache } from './message-cache.js';
+import { BodyCache } from './body-cache.js';
 
 /** Everything commands use beyond the session: the backends and the gateway-wide settings. */
 export interface GatewayServices {
@@ -26,6 +27,8 @@ export interface GatewayServices {
   literalBudget: ByteBudget;
   /** What FETCH read about messages that never changes, for every session of the process. */
   messageCache: MessageCache;
+  /** Small message bodies FETCH and APPEND had, for every session of the process. */
+  bodyCache: BodyCache;
   logger: Logger;
 }
 
@@ -45,6 +48,7 @@ export function gatewayServices(backends: GatewayBackends): GatewayServices {
     changes: new MailboxChangeFeed(backends.notifier, logger),
     literalBudget: new ByteBudget(config.literalMemory),
     messageCache: new MessageCache(),
+    bodyCache: new BodyCache(),
     logger,
   };
 }

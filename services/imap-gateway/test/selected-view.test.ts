@@ -227,4 +227,39 @@ describe('the selected mailbox from the view', () => {
       );
     });
   });
+
+  describe('FETCH of a body kept in memory for every session of the process', () => {
+    test('what the body cache answers is what another process reads from the store', async () => {
+      const account = await stack.account('body-cache');
+      // One body kept in PostgreSQL by its delivery, one by an APPEND (both small), one multipart.
+      await stack.deliver(
+        account.accountId,
+        account.address,
+        rawMessage('Delivered', ['Line one.', 'Line two.']),
+      );
+      const a = await login(account.address);
+      const appended = rawMessage('Appended', ['Appended body.']);
+      const tag = a.allocateTag();
+      a.write(`${tag} APPEND INBOX {${Buffer.byteLength(appended)}+}\r\n${appended}\r\n`);
+      assert.match((await a.collect(tag)).status, /^OK/);
+      await ok(a, 'SELECT INBOX');
+      const items =
+        'BODY.PEEK[] BODY.PEEK[HEADER.FIELDS (SUBJECT)] BODY.PEEK[TEXT] BODY.PEEK[TEXT]<3.7> BODY.PEEK[1] RFC822.SIZE';
+      // Twice on this pod (the second from memory), once on another pod whose cache is empty.
+      const first = await ok(a, `FETCH 1:2 (${items})`);
+      const second = await ok(a, `FETCH 1:2 (${items})`);
+      const other = await stack.gateway();
+      const b = await LineClient.imapLogin(other.ports.imap, account.address, stack.password);
+      open.push(b);
+      await ok(b, 'SELECT INBOX');
+      const fresh = await ok(b, `FETCH 1:2 (${items})`);
+      assert.deepEqual(second, first);
+      assert.deepEqual(first, fresh);
+      assert.ok(fresh.join('\n').includes('Appended body.'), fresh.join('\n'));
+      assert.ok(fresh.join('\n').includes('Line two.'), fresh.join('\n'));
+      // BODY[] without PEEK from memory sets \Seen as a read from the store does.
+      assert.match((await ok(a, 'FETCH 2 (BODY[])')).join('\n'), /\\Seen/);
+      assert.match((await ok(b, 'FETCH 2 (FLAGS)')).join('\n'), /\\Seen/);
+    });
+  });
 });

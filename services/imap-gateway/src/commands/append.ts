@@ -83,6 +83,8 @@ export async function append(ctx: AuthenticatedContext, request: AppendRequest):
   }
   if (outcome.kind === 'nonexistent') return no(`No mailbox named ${request.mailbox}`, { code: 'TRYCREATE' });
   if (outcome.kind === 'over-quota') return no('The mailbox is over its quota', { code: 'OVERQUOTA' });
+  // The bytes just stored: a client reads back what it appended (a Sent copy, a draft) from memory.
+  for (const body of bodies) services.bodyCache.put(body.blobKey, body.bytes);
   if (ctx.view?.mailboxId === mailbox.id) {
     const held =
       view !== null &&
