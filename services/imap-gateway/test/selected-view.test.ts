@@ -262,4 +262,50 @@ describe('the selected mailbox from the view', () => {
       assert.match((await ok(b, 'FETCH 2 (FLAGS)')).join('\n'), /\\Seen/);
     });
   });
+
+  describe('SELECT and APPEND by a name the session looked up before', () => {
+    test('a mailbox renamed, created again or deleted on another pod is what a fresh session finds', async () => {
+      const account = await stack.account('names');
+      const a = await login(account.address);
+      await ok(a, 'CREATE Work');
+      // A looks both names up (kept by its session), then another pod changes them; A is not waited on.
+      await ok(a, 'SELECT Work');
+      await ok(a, 'SELECT INBOX');
+      const append = async (client: LineClient, mailbox: string, subject: string) => {
+        const message = rawMessage(subject);
+        const tag = client.allocateTag();
+        client.write(`${tag} APPEND ${mailbox} {${Buffer.byteLength(message)}+}\r\n${message}\r\n`);
+        return (await client.collect(tag)).status;
+      };
+      assert.match(await append(a, 'Work', 'Before'), /^OK/);
+      const otherPod = await stack.gateway();
+      const b = await LineClient.imapLogin(otherPod.ports.imap, account.address, stack.password);
+      open.push(b);
+      await ok(b, 'RENAME Work Play');
+      await ok(b, 'CREATE Work');
+      const mailboxId = (lines: string[]) => lines.find((line) => line.includes('[MAILBOXID'));
+      const fresh = await ok(b, 'SELECT Work');
+      assert.equal(mailboxId(await ok(a, 'SELECT Work')), mailboxId(fresh));
+      await ok(a, 'SELECT INBOX');
+      assert.match(await append(a, 'Work', 'After'), /^OK/);
+      const status = async (mailbox: string) => (await ok(b, `STATUS ${mailbox} (MESSAGES)`)).join('\n');
+      assert.match(await status('Work'), /MESSAGES 1\)/);
+      assert.match(await status('Play'), /MESSAGES 1\)/);
+      await ok(b, 'SELECT INBOX');
+      await ok(b, 'DELETE Work');
+      assert.match((await a.command('SELECT Work')).status, /^NO \[NONEXISTENT\]/);
+      assert.match(await append(a, 'Work', 'Gone'), /^NO \[TRYCREATE\]/);
+      assert.match((await ok(a, 'SELECT Play')).join('\n'), /\* 1 EXISTS/);
+      await ok(a, 'SELECT INBOX');
+      // A rename the session cannot have heard of (made in the store, no notification): the name is
+      // checked where the mailbox is read or written.
+      await stack.pool.query(
+        `UPDATE mailboxes SET name = 'Shelf' WHERE account_id = $1 AND name = 'Play'`,
+        [account.accountId],
+      );
+      assert.match((await a.command('SELECT Play')).status, /^NO \[NONEXISTENT\]/);
+      assert.match(await append(a, 'Play', 'Renamed'), /^NO \[TRYCREATE\]/);
+      assert.match((await ok(a, 'SELECT Shelf')).join('\n'), /\* 1 EXISTS/);
+    });
+  });
 });

@@ -16,6 +16,11 @@ export interface AppendRequest {
    */
   claimRecentFrom?: number;
   /**
+   * The name the caller knows the mailbox by (a session's earlier lookup): the APPEND files nothing and
+   * answers 'nonexistent' when the mailbox is no longer called that (renamed meanwhile).
+   */
+  mailboxName?: string;
+  /**
    * Bodies kept in message_bodies instead of the blob store (small ones, held in memory): written by
    * the same statement, so the commit that files the message makes its body durable, with no blob file,
    * fsync or rename of its own. Their keys are the messages' blob keys.
@@ -48,11 +53,11 @@ export async function appendImapMessages(
   const rows = messagesInsert(
     messages.map(({ facts }) => ({ accountId, message: facts, receivedEventId: null })),
     '(SELECT array_agg(id ORDER BY n) FROM drawn)',
-    7,
+    8,
   );
   const bodies = storedBodiesInsert(
     request.bodies ?? [],
-    7 + rows.values.length,
+    8 + rows.values.length,
     'EXISTS (SELECT 1 FROM allocated)',
   );
   // The quota is judged on the locked row (the FOR UPDATE returns its newest version, and the account
@@ -78,7 +83,7 @@ export async function appendImapMessages(
            UPDATE mailboxes SET uidnext = uidnext + $4, highestmodseq = highestmodseq + 1,
              first_recent_uid = CASE WHEN first_recent_uid = $5::bigint AND uidnext = $5::bigint
                THEN uidnext + $4 ELSE first_recent_uid END
-           WHERE id = $2 AND account_id = $1 AND EXISTS (SELECT 1 FROM fits)
+           WHERE id = $2 AND account_id = $1 AND ($7::text IS NULL OR name = $7) AND EXISTS (SELECT 1 FROM fits)
            RETURNING uidnext - $4 AS first_uid, highestmodseq AS modseq, uidvalidity, first_recent_uid
          ), charged AS (
            UPDATE accounts SET used_bytes = used_bytes + $3 WHERE id = $1 AND EXISTS (SELECT 1 FROM allocated)
@@ -101,6 +106,7 @@ export async function appendImapMessages(
         messages.length,
         request.claimRecentFrom ?? null,
         flags,
+        request.mailboxName ?? null,
         ...rows.values,
         ...(bodies?.values ?? []),
       ],

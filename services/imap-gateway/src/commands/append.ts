@@ -1,8 +1,8 @@
 import { canonicalFlag } from '@correo/imap-proto';
 import type { AppendRequest } from '@correo/imap-proto';
 import { Readable } from 'node:stream';
-import { appendImapMessages, findImapMailbox, writeReferencingStoredBlobs } from '@correo/store';
-import type { ImapAppendRequest, StoredBody } from '@correo/store';
+import { appendImapMessages, writeReferencingStoredBlobs } from '@correo/store';
+import type { ImapAppendRequest, ImapMailbox, StoredBody } from '@correo/store';
 import type { AuthenticatedContext, Completion } from '../command-context.js';
 import { bad, no, ok } from '../command-context.js';
 import { refuseKeywords } from '../keywords.js';
@@ -13,7 +13,9 @@ export async function append(ctx: AuthenticatedContext, request: AppendRequest):
   const { session, services } = ctx;
   const accountId = ctx.account.accountId;
   const limit = services.config.appendLimit;
-  const mailbox = await findImapMailbox(services.pool, accountId, request.mailbox);
+  // The session's lookup of the name (no statement when it looked it up before); the APPEND's statement
+  // checks the name again, and a mailbox renamed or deleted since is looked up once more.
+  let mailbox = await session.findMailbox(ctx.account, request.mailbox);
   if (!mailbox) return no(`No mailbox named ${request.mailbox}`, { code: 'TRYCREATE' });
   // A streamed literal reads as {0} in the command: its octets are in the upload, in the same order.
   const uploads = [...ctx.uploads];
@@ -53,13 +55,15 @@ export async function append(ctx: AuthenticatedContext, request: AppendRequest):
   }
   // Into the mailbox this session has selected read-write: an IMAP4rev1 session claims the messages as
   // \Recent in the APPEND itself (see appendImapMessages), and the view takes them without a re-read.
-  const view = ctx.view?.mailboxId === mailbox.id && !ctx.view.readOnly ? ctx.view : null;
-  const claimRecentFrom = view && !session.rev2 ? view.uidnext : undefined;
+  const selected = (target: ImapMailbox) =>
+    ctx.view?.mailboxId === target.id && !ctx.view.readOnly ? ctx.view : null;
+  let claimRecentFrom: number | undefined;
   // The same bytes may have been expunged earlier and collected between our put and our insert: then
   // they are stored again and the insert retried (libs/store blob-collection.ts).
-  let outcome;
-  try {
-    outcome = await writeReferencingStoredBlobs(
+  const file = (target: ImapMailbox) => {
+    const view = selected(target);
+    claimRecentFrom = view && !session.rev2 ? view.uidnext : undefined;
+    return writeReferencingStoredBlobs(
       services.pool,
       async (blobKey) => {
         const part = parts[messages.findIndex((m) => m.facts.blobKey === blobKey)];
@@ -72,19 +76,44 @@ export async function append(ctx: AuthenticatedContext, request: AppendRequest):
         await services.blobs.put(Readable.from([message.content]), { maxBytes: limit });
       },
       () =>
-        appendImapMessages(services, { accountId, mailboxId: mailbox.id, messages, claimRecentFrom, bodies }),
+        appendImapMessages(services, {
+          accountId,
+          mailboxId: target.id,
+          mailboxName: target.name,
+          messages,
+          claimRecentFrom,
+          bodies,
+        }),
       messages.length,
     );
+  };
+  let outcome;
+  try {
+    outcome = await file(mailbox);
+    if (outcome.kind === 'nonexistent') {
+      mailbox = await session.findMailbox(ctx.account, request.mailbox, true);
+      if (mailbox) {
+        const refusedThere = await refuseKeywords(
+          ctx,
+          mailbox.id,
+          request.messages.flatMap((m) => m.flags ?? []),
+        );
+        if (refusedThere) return refusedThere;
+        outcome = await file(mailbox);
+      }
+    }
   } catch (error) {
     if (!(error instanceof StreamedBlobCollected)) throw error;
     return no('The stored message was collected before it was filed; send it again', {
       code: 'UNAVAILABLE',
     });
   }
-  if (outcome.kind === 'nonexistent') return no(`No mailbox named ${request.mailbox}`, { code: 'TRYCREATE' });
+  if (outcome.kind === 'nonexistent' || !mailbox)
+    return no(`No mailbox named ${request.mailbox}`, { code: 'TRYCREATE' });
   if (outcome.kind === 'over-quota') return no('The mailbox is over its quota', { code: 'OVERQUOTA' });
   // The bytes just stored: a client reads back what it appended (a Sent copy, a draft) from memory.
   for (const body of bodies) services.bodyCache.put(body.blobKey, body.bytes);
+  const view = selected(mailbox);
   if (ctx.view?.mailboxId === mailbox.id) {
     const held =
       view !== null &&
