@@ -299,13 +299,73 @@ describe('the selected mailbox from the view', () => {
       await ok(a, 'SELECT INBOX');
       // A rename the session cannot have heard of (made in the store, no notification): the name is
       // checked where the mailbox is read or written.
-      await stack.pool.query(
-        `UPDATE mailboxes SET name = 'Shelf' WHERE account_id = $1 AND name = 'Play'`,
-        [account.accountId],
-      );
+      await stack.pool.query(`UPDATE mailboxes SET name = 'Shelf' WHERE account_id = $1 AND name = 'Play'`, [
+        account.accountId,
+      ]);
       assert.match((await a.command('SELECT Play')).status, /^NO \[NONEXISTENT\]/);
       assert.match(await append(a, 'Play', 'Renamed'), /^NO \[TRYCREATE\]/);
       assert.match((await ok(a, 'SELECT Shelf')).join('\n'), /\* 1 EXISTS/);
+    });
+  });
+
+  describe('SEARCH on flags, UIDs and numbers from the view', () => {
+    test('answers what the store answers, after changes by this session and another pod', async () => {
+      const account = await stack.account('search-view');
+      for (let i = 1; i <= 6; i++)
+        await stack.deliver(account.accountId, account.address, rawMessage(`Message ${i}`));
+      const a = await login(account.address);
+      await ok(a, 'ENABLE CONDSTORE');
+      await ok(a, 'SELECT INBOX');
+      const otherPod = await stack.gateway();
+      const b = await LineClient.imapLogin(otherPod.ports.imap, account.address, stack.password);
+      open.push(b);
+      await ok(b, 'SELECT INBOX');
+      // Changes of its own and of another pod's session, and a delivery the view has not read yet.
+      await ok(a, 'STORE 1:2 +FLAGS (\\Seen)');
+      await ok(a, 'STORE 3 +FLAGS (\\Flagged project)');
+      await ok(b, 'STORE 4 +FLAGS (\\Deleted \\Seen)');
+      await ok(b, 'STORE 2 -FLAGS (\\Seen)');
+      await ok(b, 'STORE 5 +FLAGS (project)');
+      await stack.deliver(account.accountId, account.address, rawMessage('Message 7'));
+      const modseq = /HIGHESTMODSEQ (\d+)/.exec((await ok(b, 'STATUS INBOX (HIGHESTMODSEQ)')).join(''))![1]!;
+      const criteria = [
+        'UNSEEN',
+        'SEEN',
+        'FLAGGED UNDELETED',
+        'NOT SEEN',
+        'OR DELETED KEYWORD project',
+        'UNKEYWORD project',
+        '2:4',
+        'UID 3:*',
+        'NEW',
+        'OLD',
+        'RECENT',
+        `MODSEQ ${Number(modseq) - 2}`,
+        '(SEEN OR FLAGGED ANSWERED) NOT 1',
+        'ALL',
+      ];
+      // LARGER 0 matches every message but only the store answers it: the same criteria through SQL.
+      // The first SEARCH catches the view up: the other pod's flags count, the delivery not yet (its
+      // EXISTS comes after the result), as when the store answers.
+      const result = (lines: string[]) => lines.filter((line) => line.startsWith('* SEARCH'));
+      const first = await ok(a, 'SEARCH UNSEEN');
+      assert.deepEqual(result(first), ['* SEARCH 2 3 5 6']);
+      assert.ok(first.indexOf('* SEARCH 2 3 5 6') < first.indexOf('* 7 EXISTS'), first.join('\n'));
+      for (const key of criteria) {
+        const fromView = result(await ok(a, `SEARCH ${key}`));
+        assert.deepEqual(fromView, result(await ok(a, `SEARCH ${key} LARGER 0`)), key);
+        assert.deepEqual(
+          result(await ok(a, `UID SEARCH ${key}`)),
+          result(await ok(a, `UID SEARCH ${key} LARGER 0`)),
+          key,
+        );
+      }
+      // A fresh session on the other pod (its own \Recent aside) finds the same flagged messages.
+      const c = await LineClient.imapLogin(otherPod.ports.imap, account.address, stack.password);
+      open.push(c);
+      await ok(c, 'EXAMINE INBOX');
+      for (const key of ['UNSEEN', 'OR DELETED KEYWORD project', 'UID 3:*'])
+        assert.deepEqual(result(await ok(c, `SEARCH ${key}`)), result(await ok(a, `SEARCH ${key}`)), key);
     });
   });
 });
