@@ -400,35 +400,11 @@ export function messagesInsert(
   first: number,
 ): { text: string; values: unknown[] } {
   const column = <T>(pick: (row: (typeof rows)[number]) => T) => rows.map(pick);
-  const types = [
-    'bigint',
-    'text',
-    'bigint',
-    'text',
-    'timestamptz',
-    'text',
-    'text',
-    'text',
-    'text',
-    'text',
-    'text',
-    'timestamptz',
-    'text',
-    'jsonb',
-    'jsonb',
-    'date',
-    'date',
-    'text',
-    'text',
-    'text',
-    'text',
-    'text',
-    'text',
-    'text',
-    'text',
-    'text',
-    'jsonb',
-  ];
+  // The SQL types of the columns after id, in the order of `values` below.
+  const types = (
+    'bigint text bigint text timestamptz text text text text text text timestamptz text jsonb jsonb ' +
+    'date date text text text text text text text text text jsonb'
+  ).split(' ');
   const params = types.map((type, i) => `$${first + i}::${type}[]`).join(', ');
   return {
     text: `INSERT INTO messages (id, account_id, blob_key, size, sha256, internal_date, received_event_id,

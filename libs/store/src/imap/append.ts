@@ -66,14 +66,7 @@ export async function appendImapMessages(
   // nothing here reads what another writer may have committed meanwhile but the two rows it locks.
   // The ids are drawn once (a CTE with a volatile function is evaluated once) and joined by position.
   const result = await writer.pool
-    .query<{
-      quota_bytes: string | null;
-      used_bytes: string;
-      first_uid: string | null;
-      modseq: string | null;
-      uidvalidity: string | null;
-      first_recent_uid: string | null;
-    }>({
+    .query<AllocatedRow>({
       name: bodies ? 'imap-append-with-bodies' : 'imap-append',
       text: `WITH account AS (
            SELECT quota_bytes, used_bytes FROM accounts WHERE id = $1 FOR UPDATE
@@ -127,20 +120,17 @@ export async function appendImapMessages(
   return outcome;
 }
 
-function appendOutcome(
-  row:
-    | {
-        quota_bytes: string | null;
-        used_bytes: string;
-        first_uid: string | null;
-        modseq: string | null;
-        uidvalidity: string | null;
-        first_recent_uid: string | null;
-      }
-    | undefined,
-  request: AppendRequest,
-  bytes: number,
-): AppendOutcome {
+/** What the APPEND statement answers: the locked account's quota, and what it allocated (null: nothing). */
+interface AllocatedRow {
+  quota_bytes: string | null;
+  used_bytes: string;
+  first_uid: string | null;
+  modseq: string | null;
+  uidvalidity: string | null;
+  first_recent_uid: string | null;
+}
+
+function appendOutcome(row: AllocatedRow | undefined, request: AppendRequest, bytes: number): AppendOutcome {
   if (!row) return { kind: 'nonexistent' }; // no such account: nothing written
   const quotaBytes = row.quota_bytes === null ? null : Number(row.quota_bytes);
   const usedBytes = Number(row.used_bytes);
