@@ -23,3 +23,15 @@ test('a TCP port already taken is skipped, not waited on forever', async () => {
     squatter.close();
   }
 });
+
+test('a SERVFAIL name fails every lookup temporarily; an unknown name is NXDOMAIN', async () => {
+  const dns = await startDnsServer({ 'broken.example.test': { SERVFAIL: true } });
+  try {
+    const resolver = new Resolver({ tries: 1 });
+    resolver.setServers([dns.address]);
+    await assert.rejects(resolver.resolveTxt('broken.example.test'), { code: 'ESERVFAIL' });
+    await assert.rejects(resolver.resolveTxt('absent.example.test'), { code: 'ENOTFOUND' });
+  } finally {
+    await dns.close();
+  }
+});
