@@ -137,13 +137,14 @@ class ResponseWriter {
 function quotedText(value: string, options: EncodeOptions): string | null {
   if (value.length > MAX_QUOTED) return null;
   let escaped = false;
+  let eightBit = false;
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
     if (c === 0 || c === 0x0d || c === 0x0a) return null;
-    if (c >= 0x80) {
-      if (!options.utf8 || Buffer.byteLength(value, 'utf8') > MAX_QUOTED) return null;
-    } else if (c === 0x22 || c === 0x5c) escaped = true;
+    if (c >= 0x80) eightBit = true;
+    else if (c === 0x22 || c === 0x5c) escaped = true;
   }
+  if (eightBit && (!options.utf8 || Buffer.byteLength(value, 'utf8') > MAX_QUOTED)) return null;
   return `"${escaped ? value.replace(/["\\]/g, '\\$&') : value}"`;
 }
 
