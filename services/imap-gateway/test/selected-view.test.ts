@@ -22,8 +22,9 @@ describe('the selected mailbox from the view', () => {
     await stack.close();
   });
 
-  async function login(address: string): Promise<LineClient> {
-    const client = await LineClient.imapLogin(pod.ports.imap, address, stack.password);
+  /** A logged-in session on `on` (another gateway stands for another pod). */
+  async function login(address: string, on: ImapGateway = pod): Promise<LineClient> {
+    const client = await LineClient.imapLogin(on.ports.imap, address, stack.password);
     open.push(client);
     return client;
   }
@@ -249,8 +250,7 @@ describe('the selected mailbox from the view', () => {
       const first = await ok(a, `FETCH 1:2 (${items})`);
       const second = await ok(a, `FETCH 1:2 (${items})`);
       const other = await stack.gateway();
-      const b = await LineClient.imapLogin(other.ports.imap, account.address, stack.password);
-      open.push(b);
+      const b = await login(account.address, other);
       await ok(b, 'SELECT INBOX');
       const fresh = await ok(b, `FETCH 1:2 (${items})`);
       assert.deepEqual(second, first);
@@ -279,8 +279,7 @@ describe('the selected mailbox from the view', () => {
       };
       assert.match(await append(a, 'Work', 'Before'), /^OK/);
       const otherPod = await stack.gateway();
-      const b = await LineClient.imapLogin(otherPod.ports.imap, account.address, stack.password);
-      open.push(b);
+      const b = await login(account.address, otherPod);
       await ok(b, 'RENAME Work Play');
       await ok(b, 'CREATE Work');
       const mailboxId = (lines: string[]) => lines.find((line) => line.includes('[MAILBOXID'));
@@ -317,8 +316,7 @@ describe('the selected mailbox from the view', () => {
       await ok(a, 'ENABLE CONDSTORE');
       await ok(a, 'SELECT INBOX');
       const otherPod = await stack.gateway();
-      const b = await LineClient.imapLogin(otherPod.ports.imap, account.address, stack.password);
-      open.push(b);
+      const b = await login(account.address, otherPod);
       await ok(b, 'SELECT INBOX');
       // Changes of its own and of another pod's session, and a delivery the view has not read yet.
       await ok(a, 'STORE 1:2 +FLAGS (\\Seen)');
@@ -361,8 +359,7 @@ describe('the selected mailbox from the view', () => {
         );
       }
       // A fresh session on the other pod (its own \Recent aside) finds the same flagged messages.
-      const c = await LineClient.imapLogin(otherPod.ports.imap, account.address, stack.password);
-      open.push(c);
+      const c = await login(account.address, otherPod);
       await ok(c, 'EXAMINE INBOX');
       for (const key of ['UNSEEN', 'OR DELETED KEYWORD project', 'UID 3:*'])
         assert.deepEqual(result(await ok(c, `SEARCH ${key}`)), result(await ok(a, `SEARCH ${key}`)), key);
