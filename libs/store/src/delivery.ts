@@ -270,12 +270,36 @@ export async function insertMessages(
           values: [rows.length],
         })
       ).rows.map((r) => r.id);
-  const facts = messageFactColumns(rows.map((r) => r.message));
+  const insert = messagesInsert(rows, '$1::bigint[]', 2);
   // The insert trigger refuses a blob the collector deleted (blob-collection.ts): BlobCollectedError.
   await client
-    .query({
-      name: 'correo-insert-messages',
-      text: `INSERT INTO messages (id, account_id, blob_key, size, sha256, internal_date, received_event_id,
+    .query({ name: 'correo-insert-messages', text: insert.text, values: [ids, ...insert.values] })
+    .catch((error: unknown) => {
+      throw asBlobCollected(error);
+    });
+  return ids;
+}
+
+/**
+ * The INSERT of messages rows, for insertMessages and for statements that insert them among other
+ * writes (IMAP APPEND: libs/store imap/append.ts): `ids` is an SQL expression of a bigint[] (one id per
+ * row, drawn before; rows whose id is NULL are skipped), the other columns are parameters from
+ * `$first` on, `values` in order.
+ */
+export function messagesInsert(
+  rows: readonly { accountId: string; message: MessageFacts; receivedEventId: string | null }[],
+  ids: string,
+  first: number,
+): { text: string; values: unknown[] } {
+  const facts = messageFactColumns(rows.map((r) => r.message));
+  // The SQL types of the columns after id, in the order of `values` below.
+  const types = (
+    'bigint text bigint text timestamptz text text text text text text timestamptz text jsonb jsonb ' +
+    'date date text text text text text text text text text jsonb'
+  ).split(' ');
+  const params = types.map((type, i) => `$${first + i}::${type}[]`).join(', ');
+  return {
+    text: `INSERT INTO messages (id, account_id, blob_key, size, sha256, internal_date, received_event_id,
        header_subject, header_from, header_to, header_cc, header_message_id, header_date, header_in_reply_to,
        envelope_json, bodystructure_json, sent_day, internal_day, header_text, body_text,
        sort_subject, sort_from, sort_to, sort_cc, sort_display_from, sort_display_to,
@@ -286,27 +310,19 @@ export async function insertMessages(
             m.envelope, m.bodystructure, m.sent_day, m.internal_day, m.header_text, m.body_text,
             m.sort_subject, m.sort_from, m.sort_to, m.sort_cc, m.sort_display_from, m.sort_display_to,
             m.thread_message_id, ARRAY(SELECT jsonb_array_elements_text(m.thread_references)), TRUE
-       FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::timestamptz[],
-                   $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
-                   $13::timestamptz[], $14::text[], $15::jsonb[], $16::jsonb[], $17::date[], $18::date[],
-                   $19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::text[], $25::text[],
-                   $26::text[], $27::text[], $28::jsonb[])
+       FROM unnest(${ids}, ${params})
          AS m(id, account_id, blob_key, size, sha256, internal_date, received_event_id, subject, from_, to_,
               cc, message_id, date, in_reply_to, envelope, bodystructure, sent_day, internal_day, header_text,
               body_text, sort_subject, sort_from, sort_to, sort_cc, sort_display_from, sort_display_to,
-              thread_message_id, thread_references)`,
-      values: [
-        ids,
-        rows.map((r) => r.accountId),
-        ...facts.slice(0, 4),
-        rows.map((r) => r.receivedEventId),
-        ...facts.slice(4),
-      ],
-    })
-    .catch((error: unknown) => {
-      throw asBlobCollected(error);
-    });
-  return ids;
+              thread_message_id, thread_references)
+      WHERE m.id IS NOT NULL`,
+    values: [
+      rows.map((r) => r.accountId),
+      ...facts.slice(0, 4),
+      rows.map((r) => r.receivedEventId),
+      ...facts.slice(4),
+    ],
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { withOtherBodies, type BlobStore } from '@correo/blobs';
+import { packBytes } from '@correo/bus';
 import type pg from 'pg';
 import type { Pool } from './pool.js';
 
@@ -9,6 +10,36 @@ import type { Pool } from './pool.js';
  * (IMAP FETCH, POP3, the relay, webmail, export, dead-letter replay) goes through the blob store, which
  * withStoredBodies extends with this table; the collector deletes a row when it collects its key.
  */
+
+/** One body to keep in the database, under its blob key (content addressed, as in the blob store). */
+export interface StoredBody {
+  blobKey: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * The INSERT of `bodies` into message_bodies for a statement that writes them among other rows (IMAP
+ * APPEND, only when `condition` holds; the mda's filing writes its own in file_deliveries); parameters
+ * from `$first` on. null when there is nothing to keep.
+ */
+export function storedBodiesInsert(
+  bodies: readonly StoredBody[],
+  first: number,
+  condition = 'TRUE',
+): { text: string; values: unknown[] } | null {
+  const unique = [...new Map(bodies.map((b) => [b.blobKey, b])).values()];
+  if (unique.length === 0) return null;
+  // One binary parameter for all the bytes (a bytea[] would travel as hex text).
+  const packed = packBytes(unique.map((b) => b.bytes));
+  return {
+    text: `INSERT INTO message_bodies (blob_key, bytes)
+           SELECT b.key, substring($${first + 1}::bytea FROM b.start FOR b.length)
+             FROM unnest($${first}::text[], $${first + 2}::int[], $${first + 3}::int[]) AS b(key, start, length)
+            WHERE ${condition}
+           ON CONFLICT (blob_key) DO NOTHING`,
+    values: [unique.map((b) => b.blobKey), packed.bytes, packed.starts, packed.lengths],
+  };
+}
 
 /** Removes the rows of collected keys, in the collector's transaction (blob-collection.ts). */
 export async function deleteStoredBodies(client: pg.PoolClient, keys: string[]): Promise<void> {
@@ -33,5 +64,17 @@ async function storedBody(pool: Pool, key: string): Promise<Buffer | undefined> 
  * by the filing and deleted by the collector, each in its own transaction.
  */
 export function withStoredBodies(blobs: BlobStore, pool: Pool): BlobStore {
-  return withOtherBodies(blobs, (key) => storedBody(pool, key), blobs.kind === 's3' ? 'first' : 'fallback');
+  // Idempotent: a service that writes bodies here (the IMAP gateway's APPEND) wraps what it is given,
+  // which production wiring (libs/backends) has wrapped already; a second fallback would cost a miss
+  // two queries.
+  if (readingStoredBodies.has(blobs)) return blobs;
+  const wrapped = withOtherBodies(
+    blobs,
+    (key) => storedBody(pool, key),
+    blobs.kind === 's3' ? 'first' : 'fallback',
+  );
+  readingStoredBodies.add(wrapped);
+  return wrapped;
 }
+
+const readingStoredBodies = new WeakSet<BlobStore>();
