@@ -157,6 +157,25 @@ export function busContract(
       }
     });
 
+    // A service closes its bus on shutdown; a session still in DATA must then get 451 (smtp-ingress),
+    // not a publish through a connection opened again behind the closed client.
+    test('a closed bus refuses to publish, whether or not it had published before', TIMEOUT, async () => {
+      const topic = await newTopic('closed', 1);
+      const got: string[] = [];
+      await consume(uniqueName('g'), topic, async (m) => void got.push(text(m)));
+      const neverUsed = await makeBus();
+      await neverUsed.close();
+      await assert.rejects(neverUsed.publish(topic, [{ key: 'k', value: bytes('after close, never used') }]));
+      const used = await makeBus();
+      await used.publish(topic, [{ key: 'k', value: bytes('before close') }]);
+      await used.close();
+      await assert.rejects(used.publish(topic, [{ key: 'k', value: bytes('after close, used') }]));
+      // In order on one partition: once the marker is here, a refused message would have been too.
+      await bus.publish(topic, [{ key: 'k', value: bytes('marker') }]);
+      await eventually('the marker', () => got.includes('marker'));
+      assert.deepEqual(got, ['before close', 'marker']);
+    });
+
     test('two groups each get every message', TIMEOUT, async () => {
       const topic = await newTopic('fanout', 2);
       const sent = Array.from({ length: 10 }, (_, i) => `mail-${i}`);

@@ -1,7 +1,8 @@
 import dns2 from 'dns2';
 
 const { Packet } = dns2;
-// RFC 1035 RCODE 3; dns2's typings omit its Packet.RCODE table.
+// RFC 1035 RCODEs 2 and 3; dns2's typings omit its Packet.RCODE table.
+const SERVFAIL = 2;
 const NXDOMAIN = 3;
 
 /** The records one owner name answers; a name absent from the zone answers NXDOMAIN. */
@@ -13,6 +14,10 @@ export interface DnsRecords {
   TXT?: (string | string[])[];
   /** Reverse names (4.3.2.1.in-addr.arpa) answer these host names. */
   PTR?: string[];
+  /** Every query for the name answers SERVFAIL (a broken authoritative server: a temporary error). */
+  SERVFAIL?: boolean;
+  /** Every query for the name goes unanswered, so the resolver times out (a server that is gone). */
+  silent?: boolean;
 }
 
 export interface TestDnsServer {
@@ -28,7 +33,10 @@ export interface TestDnsServer {
   close(): Promise<void>;
 }
 
-const TYPE_NAMES: Record<number, keyof DnsRecords> = {
+/** The record types the server answers (every field of DnsRecords but the SERVFAIL and silent marks). */
+type RecordType = Exclude<keyof DnsRecords, 'SERVFAIL' | 'silent'>;
+
+const TYPE_NAMES: Record<number, RecordType> = {
   [Packet.TYPE.MX]: 'MX',
   [Packet.TYPE.A]: 'A',
   [Packet.TYPE.AAAA]: 'AAAA',
@@ -59,8 +67,9 @@ export async function startDnsServer(
     const kind = TYPE_NAMES[question.type];
     queries.push(`${kind ?? question.type} ${name}`);
     const records = names.get(name);
-    if (!records) {
-      response.header.rcode = NXDOMAIN;
+    if (records?.silent === true) return;
+    if (!records || records.SERVFAIL === true) {
+      response.header.rcode = records ? SERVFAIL : NXDOMAIN;
       return void send(response);
     }
     for (const answer of kind ? answersFor(kind, records) : []) {
@@ -134,7 +143,7 @@ function normalise(name: string): string {
   return name.toLowerCase().replace(/\.$/, '');
 }
 
-function answersFor(kind: keyof DnsRecords, records: DnsRecords): object[] {
+function answersFor(kind: RecordType, records: DnsRecords): object[] {
   switch (kind) {
     case 'MX':
       return (records.MX ?? []).map((mx) => ({ type: Packet.TYPE.MX, ...mx }));

@@ -172,6 +172,14 @@ export class TestStack {
     return this.opened(this.state.newLimits);
   }
 
+  /**
+   * One more client of this stack's bus (the same Postgres tables or Kafka brokers, so it publishes to
+   * the topics `watch()` and the stack's consumers see), as another pod would open; closed with the stack.
+   */
+  openBus(): Bus {
+    return this.opened(this.state.newBus);
+  }
+
   /** One more connection to this stack's notifications, as another pod would open (closed with the stack). */
   openNotifier(): Notifier {
     return this.opened(this.state.newNotifier);

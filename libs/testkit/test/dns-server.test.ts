@@ -23,3 +23,32 @@ test('a TCP port already taken is skipped, not waited on forever', async () => {
     squatter.close();
   }
 });
+
+test('a SERVFAIL name fails every lookup temporarily; an unknown name is NXDOMAIN', async () => {
+  const dns = await startDnsServer({ 'broken.example.test': { SERVFAIL: true } });
+  try {
+    const resolver = new Resolver({ tries: 1 });
+    resolver.setServers([dns.address]);
+    await assert.rejects(resolver.resolveTxt('broken.example.test'), { code: 'ESERVFAIL' });
+    await assert.rejects(resolver.resolveTxt('absent.example.test'), { code: 'ENOTFOUND' });
+  } finally {
+    await dns.close();
+  }
+});
+
+test('a silent name goes unanswered, so lookups time out, until it is given records', async () => {
+  const dns = await startDnsServer({ 'silent.example.test': { silent: true } });
+  try {
+    const resolver = new Resolver({ timeout: 200, tries: 1 });
+    resolver.setServers([dns.address]);
+    await assert.rejects(resolver.resolveMx('silent.example.test'), { code: 'ETIMEOUT' });
+    dns.set('silent.example.test', { MX: [{ exchange: 'mx.example.test', priority: 5 }] });
+    const answer = await resolver.resolveMx('silent.example.test');
+    assert.deepEqual(
+      answer.map(({ exchange, priority }) => ({ exchange, priority })),
+      [{ exchange: 'mx.example.test', priority: 5 }],
+    );
+  } finally {
+    await dns.close();
+  }
+});

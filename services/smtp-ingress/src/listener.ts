@@ -85,6 +85,9 @@ export function createListener(setup: ListenerSetup): SMTPServer {
     maxClients: config.maxConnections,
     // Counted in onRcptTo (abuse-defence.ts), where the refusal is recorded like every other one.
     maxRecipients: 0,
+    // A submission client that has not logged in gets 421 at its tenth command (auth-failures.test.ts);
+    // stated here rather than left to smtp-server's default (which `false` cannot turn off either).
+    maxAllowedUnauthenticatedCommands: 10,
     maxCommandLength: config.maxCommandLength,
     socketTimeout: config.idleTimeoutMs,
     // smtp-server reads the v1 line frontProxyHeaders hands it for every connection (see below).

@@ -9,8 +9,6 @@ import {
   type IngressFixture,
 } from './support/ingress-fixture.js';
 
-const replyText = (reply: [number, string] | undefined) => (reply ? `${reply[0]} ${reply[1]}` : 'no reply');
-
 describe('bad input gets a clear reply', () => {
   let fixture: IngressFixture;
   before(async () => {
@@ -31,23 +29,28 @@ describe('bad input gets a clear reply', () => {
   const mx = () => ({ host: '127.0.0.1', port: fixture.ingress.ports.mx, mode: 'plain' as const });
 
   test('a message line over 998 bytes: 500 5.5.2, nothing published', async () => {
+    const before = fixture.events.length;
     const result = await pythonSmtp({
       ...mx(),
       send: { from: 'a@remote.test', to: [USER], message: `Subject: long\r\n\r\n${'x'.repeat(999)}\r\n` },
     });
-    assert.match(replyText(result.replies.at(-1)), /^500 5\.5\.2 Message line longer than 998 bytes/);
+    assert.deepEqual(result.replies.at(-1), [500, '5.5.2 Message line longer than 998 bytes']);
+    await fixture.expectNothingPublishedSince(before);
   });
 
-  test('a header block over SMTP_MAX_HEADER_BYTES: 552 5.3.4', async () => {
+  test('a header block over SMTP_MAX_HEADER_BYTES: 552 5.3.4, nothing published', async () => {
+    const before = fixture.events.length;
     const headers = Array.from({ length: 60 }, (_, i) => `X-Filler-${i}: ${'h'.repeat(90)}\r\n`).join('');
     const result = await pythonSmtp({
       ...mx(),
       send: { from: 'a@remote.test', to: [USER], message: `${headers}\r\nbody\r\n` },
     });
-    assert.match(replyText(result.replies.at(-1)), /^552 5\.3\.4 Message header exceeds 4096 bytes/);
+    assert.deepEqual(result.replies.at(-1), [552, '5.3.4 Message header exceeds 4096 bytes']);
+    await fixture.expectNothingPublishedSince(before);
   });
 
   test('too many recipients: 452 4.5.3 for the extra one, the rest go through', async () => {
+    const before = fixture.events.length;
     const result = await pythonSmtp({
       ...mx(),
       send: {
@@ -56,21 +59,23 @@ describe('bad input gets a clear reply', () => {
         message: 'Subject: many\r\n\r\nhi\r\n',
       },
     });
-    const codes = result.replies.map(replyText);
-    assert.match(codes[4]!, /^452 4\.5\.3 /);
-    assert.match(codes[5]!, /^250 2\.0\.0 Ok: queued as /);
-    const id = /queued as (\S+)/.exec(codes[5]!)![1];
-    await fixture.waitForEvents(1);
-    const event = fixture.events.find((e) => e.event.eventId === id)!.event;
+    assert.deepEqual(result.replies[4], [452, '4.5.3 Too many recipients for one message (at most 3)']);
+    const id = /^2\.0\.0 Ok: queued as (\S+)$/.exec(result.replies[5]?.[1] ?? '')?.[1];
+    assert.ok(id, JSON.stringify(result));
+    const { event } = (await fixture.waitForEvents(before + 1))[before]!;
+    assert.equal(event.eventId, id);
     assert.deepEqual(
       event.recipients.map((r) => r.address),
       [USER, ALIAS, OTHER_USER],
     );
   });
 
-  test('an oversize message: 552 5.3.4 at MAIL with SIZE=, and while streaming without it', async () => {
+  test('an oversize message: 552 5.3.4 at MAIL with SIZE=, and while streaming without it; nothing published', async () => {
+    const before = fixture.events.length;
     const declared = await pythonSmtp({ ...mx(), commands: ['MAIL FROM:<a@remote.test> SIZE=100001'] });
-    assert.match(replyText(declared.replies[0]), /^552 5\.3\.4 /);
+    assert.deepEqual(declared.replies, [
+      [552, '5.3.4 Error: message exceeds fixed maximum message size 100000'],
+    ]);
 
     const line = `${'y'.repeat(98)}\r\n`;
     const streamed = await pythonSmtp({
@@ -78,9 +83,15 @@ describe('bad input gets a clear reply', () => {
       send: { from: 'a@remote.test', to: [USER], message: `Subject: big\r\n\r\n${line.repeat(1500)}` },
       commands: ['NOOP'],
     });
-    const codes = streamed.replies.map(replyText);
-    assert.match(codes[2]!, /^552 5\.3\.4 Message size exceeds fixed maximum message size 100000/);
-    assert.match(codes[3]!, /^250 /, 'the session goes on after the refusal');
+    assert.deepEqual(
+      streamed.replies.slice(2),
+      [
+        [552, '5.3.4 Message size exceeds fixed maximum message size 100000'],
+        [250, '2.0.0 OK'],
+      ],
+      'the session goes on after the refusal',
+    );
+    await fixture.expectNothingPublishedSince(before);
   });
 
   test('bad commands and bad sequences', async () => {
@@ -100,19 +111,18 @@ describe('bad input gets a clear reply', () => {
         'VRFY yo@local.test',
       ],
     });
-    const codes = result.replies.map((reply) => replyText(reply).slice(0, 9));
-    assert.deepEqual(codes, [
-      '500 5.5.2', // unknown command
-      '500 5.5.2', // no CHUNKING
-      '503 5.5.1', // RCPT before MAIL
-      '503 5.5.1', // DATA before RCPT
-      '501 5.5.4', // bad BODY
-      '501 5.1.7', // sender without brackets
-      '250 2.1.0',
-      '503 5.5.1', // nested MAIL
-      '503 5.5.1', // DATA without recipients
-      '500 5.5.2', // no AUTH on MX
-      '252 2.1.5', // VRFY never discloses
+    assert.deepEqual(result.replies, [
+      [500, '5.5.2 Error: command not recognized'], // unknown command
+      [500, '5.5.2 Error: command not recognized'], // no CHUNKING
+      [503, '5.5.1 Error: need MAIL command'], // RCPT before MAIL
+      [503, '5.5.1 Error: need RCPT command'], // DATA before RCPT
+      [501, '5.5.4 Invalid BODY parameter value. Must be 7BIT or 8BITMIME'], // bad BODY
+      [501, '5.1.7 Error: Bad sender address syntax'], // sender without brackets
+      [250, '2.1.0 Accepted'],
+      [503, '5.5.1 Error: nested MAIL command'],
+      [503, '5.5.1 Error: need RCPT command'], // DATA without recipients
+      [500, '5.5.2 Error: command not recognized'], // no AUTH on MX
+      [252, '2.1.5 Try to send something. No promises though'], // VRFY never discloses
     ]);
   });
 
@@ -120,7 +130,7 @@ describe('bad input gets a clear reply', () => {
     const session = await LineClient.openSmtp(fixture.ingress.ports.mx);
     try {
       const reply = await session.askSmtp(`NOOP ${'z'.repeat(2000)}`);
-      assert.match(reply, /^421 4\.4\.2 Error: Command line too long/);
+      assert.equal(reply, '421 4.4.2 Error: Command line too long');
       assert.ok(await session.closedWithin());
     } finally {
       session.destroy();
@@ -147,7 +157,7 @@ describe('bad input gets a clear reply', () => {
             `MAIL FROM:<evil@remote.test>\r\nRCPT TO:<${OTHER_USER}>\r\nDATA\r\nSubject: smuggled\r\n\r\nevil\r\n.\r\n`,
         );
         const first = await session.readReply();
-        assert.match(first, /^250 2\.0\.0 Ok: queued as /);
+        assert.match(first, /^250 2\.0\.0 Ok: queued as [0-9a-f-]{36}$/);
         // Had the smuggled transaction been taken apart, MAIL/RCPT/DATA replies would follow: QUIT gets 221 next.
         assert.match(await session.askSmtp('QUIT'), /^221 /);
       } finally {
@@ -165,14 +175,8 @@ describe('bad input gets a clear reply', () => {
         'the smuggled text stayed inside the first message',
       );
       assert.doesNotMatch(stored, /[^\r]\n|\r[^\n]/, 'only CRLF line ends are stored');
-      // Nothing else arrives: a later message is the very next event.
-      const after = await pythonSmtp({
-        ...mx(),
-        send: { from: 'a@remote.test', to: [USER], message: 'Subject: next\r\n\r\nnext\r\n' },
-      });
-      const nextId = /queued as (\S+)/.exec(replyText(after.replies.at(-1)))![1];
-      const next = await fixture.waitForEvents(before + 2);
-      assert.equal(next[before + 1]!.event.eventId, nextId);
+      // Nothing else arrives: the smuggled transaction was not published after the first message.
+      await fixture.expectNothingPublishedSince(before + 1, 'no smuggled message');
     });
   }
 
@@ -183,7 +187,7 @@ describe('bad input gets a clear reply', () => {
       for (const session of sessions) assert.match(session.greeting, /^220 /);
       const refused = await LineClient.openSmtp(fixture.ingress.ports.mx);
       sessions.push(refused);
-      assert.match(refused.greeting, /^421 4\.7\.0 Too many connections from your address/);
+      assert.equal(refused.greeting, '421 4.7.0 Too many connections from your address, try again later');
       assert.ok(await refused.closedWithin());
     } finally {
       for (const session of sessions) session.destroy();

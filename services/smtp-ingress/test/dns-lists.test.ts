@@ -80,9 +80,9 @@ describe('smtp-ingress: DNS block and allow lists', () => {
   test('a listed client is refused 554 5.7.1 naming the first zone; the refusal is recorded', async () => {
     const hits = await CounterWatch.start(ingressMetrics.dnsListHits, 'zone', { kind: 'block' });
     const refused = await open(fixture.ingress.ports.mx, LISTED);
-    assert.match(
+    assert.equal(
       refused.greeting,
-      /^554 5\.7\.1 Service unavailable; client \[192\.0\.2\.99\] blocked using bl\.test/,
+      '554 5.7.1 Service unavailable; client [192.0.2.99] blocked using bl.test',
     );
     assert.ok(await refused.closedWithin());
     assert.deepEqual(await hits.added(), { 'bl.test': 1, 'other-bl.test': 1 });

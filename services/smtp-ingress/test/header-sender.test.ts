@@ -36,22 +36,23 @@ describe('the From header on submission must be an address the account may use (
   });
 
   test("another tenant's or another user's address in From is refused and nothing is published", async () => {
-    for (const [name, from] of [
-      ['foreign-domain', 'The CEO <ceo@b.test>'],
-      ['same-domain-other-user', OTHER_USER],
-      ['second-of-two', `${USER}, ceo@b.test`],
-      ['group-hides-foreign', `Team: ceo@b.test;`],
+    const before = fixture.events.length;
+    for (const [name, from, refused] of [
+      ['foreign-domain', 'The CEO <ceo@b.test>', 'ceo@b.test'],
+      ['same-domain-other-user', OTHER_USER, OTHER_USER],
+      ['second-of-two', `${USER}, ceo@b.test`, 'ceo@b.test'],
+      ['group-hides-foreign', `Team: ceo@b.test;`, 'ceo@b.test'],
     ] as const) {
       const run = await send(fixture, 'submission', name, message(from));
       assert.notEqual(run.exitCode, 0, run.output);
       assert.ok(
-        run.replies.some((line) =>
-          /^553 5\.7\.1 From header address rejected: .*not owned by user/.test(line),
+        run.replies.includes(
+          `553 5.7.1 From header address rejected: "${refused}" not owned by user ${USER}`,
         ),
         `${name}: ${run.output}`,
       );
     }
-    assert.equal(fixture.events.length, 0);
+    await fixture.expectNothingPublishedSince(before);
   });
 
   test('own address (any case, display name) and an alias of the account are accepted', async () => {

@@ -11,6 +11,9 @@ import {
   type IngressFixture,
 } from './support/ingress-fixture.js';
 
+const OUTBOUND_LIMITED =
+  '450 4.7.1 Outbound limit of yo@local.test reached (3 messages per hour), try again later';
+
 // Authenticated submission to remote recipients counts against the account's hourly outbound
 // limit (MAIL_OUTBOUND_PER_ACCOUNT_PER_HOUR) at RCPT, across two ingress "pods" over one Redis.
 describe('smtp-ingress: hourly outbound limit of an account, across two pods sharing Redis', () => {
@@ -61,9 +64,9 @@ describe('smtp-ingress: hourly outbound limit of an account, across two pods sha
     );
     const onB = await rcpts(b, USER, ['three@remote.test', 'four@remote.test', OTHER_USER]);
     assert.match(onB[0]!, /^250 /);
-    assert.match(onB[1]!, /^450 4\.7\.1 Outbound limit of yo@local\.test reached \(3 messages per hour\)/);
+    assert.equal(onB[1], OUTBOUND_LIMITED);
     assert.match(onB[2]!, /^250 /, 'a local recipient is not outbound');
-    assert.match((await rcpts(a, USER, ['five@remote.test']))[0]!, /^450 4\.7\.1 /, 'the other pod agrees');
+    assert.equal((await rcpts(a, USER, ['five@remote.test']))[0], OUTBOUND_LIMITED, 'the other pod agrees');
     assert.match(
       (await rcpts(a, OTHER_USER, ['six@remote.test']))[0]!,
       /^250 /,

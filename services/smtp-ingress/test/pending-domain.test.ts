@@ -40,13 +40,11 @@ describe('a pending domain receives nothing and relays nothing', () => {
     ]);
 
   test('RCPT for the claimed name is refused on MX as not local (554 5.7.1), nothing published', async () => {
+    const before = fixture.events.length;
     const run = await deliverOnMx();
     assert.notEqual(run.exitCode, 0, run.output);
-    assert.ok(
-      run.replies.some((line) => /^554 5\.7\.1 Relay access denied/.test(line)),
-      run.output,
-    );
-    assert.equal(fixture.events.length, 0);
+    assert.ok(run.replies.includes('554 5.7.1 Relay access denied'), run.output);
+    await fixture.expectNothingPublishedSince(before);
   });
 
   test('its account may not send as its address on submission (553 5.7.1)', async () => {
@@ -58,7 +56,10 @@ describe('a pending domain receives nothing and relays nothing', () => {
       password: PASSWORD,
       commands: [`MAIL FROM:<${SQUATTER}>`],
     });
-    assert.match(result.replies.map(([c, t]) => `${c} ${t}`).at(-1)!, /^553 5\.7\.1 /);
+    assert.deepEqual(result.replies.at(-1), [
+      553,
+      `5.7.1 Sender address rejected: not owned by user ${SQUATTER}`,
+    ]);
   });
 
   test('once the operator verifies it, the same mail is accepted', async () => {
@@ -68,10 +69,7 @@ describe('a pending domain receives nothing and relays nothing', () => {
     });
     const run = await deliverOnMx();
     assert.ok(queuedId(run.replies) === undefined, 'soporte@ does not exist yet');
-    assert.ok(
-      run.replies.some((line) => /^550 5\.1\.1 /.test(line)),
-      run.output,
-    );
+    assert.ok(run.replies.includes('550 5.1.1 Recipient address rejected: no such user here'), run.output);
     const toAccount = await deliverOnMx(SQUATTER);
     assert.equal(toAccount.exitCode, 0, toAccount.output);
     assert.ok(queuedId(toAccount.replies), toAccount.output);

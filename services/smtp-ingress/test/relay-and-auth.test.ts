@@ -12,21 +12,30 @@ import {
 
 const plainAuth = Buffer.from(`\0${USER}\0${PASSWORD}`).toString('base64');
 
-/** Every way of asking port 25 to relay, with the reply it must get (the README table). */
-const relayTricks: [string, string, RegExp][] = [
-  ['foreign recipient', '<el@suemail.test>', /^554 5\.7\.1 /],
-  ['percent hack', '<el%suemail.test@local.test>', /^554 5\.7\.1 /],
-  ['bang path', '<suemail.test!el@local.test>', /^554 5\.7\.1 /],
-  ['source route to a foreign domain', '<@a.test,@b.test:el@suemail.test>', /^554 5\.7\.1 /],
-  ['quoted local part containing @', '<"el@suemail.test"@local.test>', /^501 5\.1\.3 /],
-  ['unknown domain', '<nadie@unknown.test>', /^554 5\.7\.1 /],
-  ['address literal', '<yo@[127.0.0.1]>', /^554 5\.7\.1 /],
-  ['unknown local user', '<nadie@local.test>', /^550 5\.1\.1 /],
-  ['empty address', '<>', /^501 5\.1\.3 /],
-  ['missing angle brackets', 'yo@local.test', /^501 5\.1\.3 /],
-  ['unclosed angle bracket', '<yo@local.test', /^501 5\.1\.3 /],
-  ['two @', '<yo@@local.test>', /^501 5\.1\.3 /],
-  ['no domain', '<yo@>', /^501 5\.1\.3 /],
+const RELAY_DENIED: [number, string] = [554, '5.7.1 Relay access denied'];
+const ROUTING_DENIED: [number, string] = [
+  554,
+  '5.7.1 Relay access denied: % and ! addressing are not accepted',
+];
+
+// smtp-server's own reply to an address it cannot parse.
+const BAD_SYNTAX: [number, string] = [501, '5.1.3 Error: Bad recipient address syntax'];
+
+/** Every way of asking port 25 to relay, with the whole reply it must get (the README table). */
+const relayTricks: [string, string, [number, string]][] = [
+  ['foreign recipient', '<el@suemail.test>', RELAY_DENIED],
+  ['percent hack', '<el%suemail.test@local.test>', ROUTING_DENIED],
+  ['bang path', '<suemail.test!el@local.test>', ROUTING_DENIED],
+  ['source route to a foreign domain', '<@a.test,@b.test:el@suemail.test>', RELAY_DENIED],
+  ['quoted local part containing @', '<"el@suemail.test"@local.test>', BAD_SYNTAX],
+  ['unknown domain', '<nadie@unknown.test>', RELAY_DENIED],
+  ['address literal', '<yo@[127.0.0.1]>', RELAY_DENIED],
+  ['unknown local user', '<nadie@local.test>', [550, '5.1.1 Recipient address rejected: no such user here']],
+  ['empty address', '<>', BAD_SYNTAX],
+  ['missing angle brackets', 'yo@local.test', BAD_SYNTAX],
+  ['unclosed angle bracket', '<yo@local.test', BAD_SYNTAX],
+  ['two @', '<yo@@local.test>', BAD_SYNTAX],
+  ['no domain', '<yo@>', BAD_SYNTAX],
 ];
 
 describe('no open relay and AUTH only over TLS', () => {
@@ -51,16 +60,14 @@ describe('no open relay and AUTH only over TLS', () => {
     });
     assert.equal(result.error, undefined);
     const [mail, ...rest] = result.replies;
-    assert.equal(mail![0], 250);
-    relayTricks.forEach(([name, , expected], i) => {
-      const [code, text] = rest[i]!;
-      assert.match(`${code} ${text}`, expected, name);
-    });
+    assert.deepEqual(mail, [250, '2.1.0 Accepted']);
+    relayTricks.forEach(([name, , expected], i) => assert.deepEqual(rest[i], expected, name));
     // A source route to a local address is ignored (RFC 5321 appendix C): the local user gets it.
-    assert.equal(rest[relayTricks.length]![0], 250);
+    assert.deepEqual(rest[relayTricks.length], [250, '2.1.5 Accepted']);
   });
 
   test('swaks cannot relay through port 25 and nothing is published', async () => {
+    const before = fixture.events.length;
     const run = await swaks([
       '--server',
       '127.0.0.1',
@@ -72,11 +79,8 @@ describe('no open relay and AUTH only over TLS', () => {
       'victim@suemail.test',
     ]);
     assert.notEqual(run.exitCode, 0);
-    assert.ok(
-      run.replies.some((line) => /^554 5\.7\.1 Relay access denied/.test(line)),
-      run.output,
-    );
-    assert.equal(fixture.events.length, 0);
+    assert.ok(run.replies.includes('554 5.7.1 Relay access denied'), run.output);
+    await fixture.expectNothingPublishedSince(before);
   });
 
   test('AUTH and MAIL before STARTTLS are refused on 587', async () => {
@@ -86,10 +90,12 @@ describe('no open relay and AUTH only over TLS', () => {
       mode: 'plain',
       commands: [`AUTH PLAIN ${plainAuth}`, 'AUTH LOGIN', `MAIL FROM:<${USER}>`],
     });
-    assert.deepEqual(
-      result.replies.map(([code, text]) => `${code} ${text}`.slice(0, 9)),
-      ['530 5.7.0', '530 5.7.0', '530 5.7.0'],
-    );
+    const mustStartTls: [number, string] = [530, '5.7.0 Must issue a STARTTLS command first'];
+    assert.deepEqual(result.replies, [
+      mustStartTls,
+      mustStartTls,
+      [530, '5.7.0 Error: authentication Required'],
+    ]);
   });
 
   test('a wrong password is refused with 535 5.7.8', async () => {
@@ -100,11 +106,11 @@ describe('no open relay and AUTH only over TLS', () => {
       user: USER,
       password: 'wrong',
     });
-    assert.deepEqual(result.replies.at(-1)?.slice(0, 1), [535]);
-    assert.match(result.replies.at(-1)![1], /^5\.7\.8 /);
+    assert.deepEqual(result.replies.at(-1), [535, '5.7.8 Authentication credentials invalid']);
   });
 
   test('the envelope sender must belong to the authenticated account: 553 5.7.1', async () => {
+    const before = fixture.events.length;
     const run = await swaks([
       '--server',
       '127.0.0.1',
@@ -123,12 +129,8 @@ describe('no open relay and AUTH only over TLS', () => {
       'el@suemail.test',
     ]);
     assert.notEqual(run.exitCode, 0);
-    assert.ok(
-      run.replies.some((line) =>
-        line.startsWith(`553 5.7.1 Sender address rejected: not owned by user ${USER}`),
-      ),
-      run.output,
-    );
+    const notOwned = `553 5.7.1 Sender address rejected: not owned by user ${USER}`;
+    assert.ok(run.replies.includes(notOwned), run.output);
 
     const nullSender = await pythonSmtp({
       host: '127.0.0.1',
@@ -138,8 +140,11 @@ describe('no open relay and AUTH only over TLS', () => {
       password: PASSWORD,
       commands: ['MAIL FROM:<>'],
     });
-    assert.match(nullSender.replies.map(([c, t]) => `${c} ${t}`).at(-1)!, /^553 5\.7\.1 /);
-    assert.equal(fixture.events.length, 0);
+    assert.deepEqual(nullSender.replies.at(-1), [
+      553,
+      `5.7.1 Sender address rejected: not owned by user ${USER}`,
+    ]);
+    await fixture.expectNothingPublishedSince(before);
   });
 });
 
@@ -180,6 +185,6 @@ describe('the loopback plaintext AUTH allowance (embedded default)', () => {
       commands: ['EHLO python.client.test', `AUTH PLAIN ${plainAuth}`],
     });
     assert.ok(!result.replies[0]![1].includes('AUTH'), 'AUTH is not advertised before TLS');
-    assert.match(`${result.replies[1]![0]} ${result.replies[1]![1]}`, /^530 5\.7\.0 /);
+    assert.deepEqual(result.replies[1], [530, '5.7.0 Must issue a STARTTLS command first']);
   });
 });

@@ -7,6 +7,7 @@ import { dkimDnsRecord, dkimSignatureHeader, generateDkimKeyPair } from '@correo
 import type { AuthenticationResult, MailAccepted } from '@correo/proto';
 import { pythonSmtp, queuedId, swaks, swaksAuth } from '@correo/testkit';
 import { PASSWORD, USER, startIngressFixture, type IngressFixture } from './support/ingress-fixture.js';
+import { BACKEND_FAILURE } from './support/refused-body.js';
 
 const SELECTOR = 'mayo2026';
 
@@ -22,6 +23,9 @@ const ZONE = {
   '_dmarc.junk.test': { TXT: ['v=DMARC1; p=quarantine'] },
   'boss.test': { TXT: ['v=spf1 ip4:192.0.2.1 -all'] },
   '_dmarc.boss.test': { TXT: ['v=DMARC1; p=reject'] },
+  // Its SPF lookup fails (SERVFAIL); its DMARC record answers.
+  'tempfail.test': { SERVFAIL: true },
+  '_dmarc.tempfail.test': { TXT: ['v=DMARC1; p=reject'] },
 };
 
 function result(event: MailAccepted, method: string): AuthenticationResult {
@@ -149,6 +153,7 @@ describe('SPF, DKIM and DMARC on the MX listener (DNS server on 127.0.0.1)', () 
 
   test('smtplib: a forged From of a p=reject domain from a non-permitted IP is refused 550 5.7.1; nothing is stored or published', async () => {
     const blobsBefore = await filesUnder(join(fixture.dataDir, 'blobs'));
+    const eventsBefore = fixture.events.length;
     const refused = await mx(
       'boss@forged.test',
       'From: El Jefe <boss@forged.test>\r\nTo: <yo@local.test>\r\nSubject: urgente: transferencia\r\n\r\nPaga ya.\r\n',
@@ -161,17 +166,7 @@ describe('SPF, DKIM and DMARC on the MX listener (DNS server on 127.0.0.1)', () 
       'envelope accepted first',
     );
 
-    // Published in order on one partition: once a later message's event is here, the refused one had its chance.
-    const marker = await mx(
-      'someone@lax.test',
-      'From: <someone@lax.test>\r\nSubject: marker\r\n\r\nmarker\r\n',
-    );
-    const markerId = /queued as (\S+)/.exec(marker.replies.at(-1)![1])![1]!;
-    await eventOf(markerId);
-    assert.ok(
-      !fixture.events.some((e) => e.event.mailFrom === 'boss@forged.test'),
-      'no event for the refused mail',
-    );
+    await fixture.expectNothingPublishedSince(eventsBefore, 'no event for the refused mail');
     const blobsAfter = await filesUnder(join(fixture.dataDir, 'blobs'));
     const added = blobsAfter.filter((path) => !blobsBefore.includes(path) && !path.includes('/tmp/'));
     for (const path of added) {
@@ -236,6 +231,101 @@ describe('SPF, DKIM and DMARC on the MX listener (DNS server on 127.0.0.1)', () 
     assert.equal(dmarc.result, 'fail');
     assert.equal(dmarc.properties['policy.dmarc'], 'quarantine');
     assert.match(event.authenticationResults!.header, /dmarc=fail .*policy\.dmarc=quarantine/);
+  });
+
+  test('SMTP_DMARC_REJECT=false keeps a forged p=reject message with dmarc=fail; SMTP_SENDER_AUTHENTICATION=false checks nothing', async () => {
+    const forged =
+      'From: El Jefe <boss@forged.test>\r\nTo: <yo@local.test>\r\nSubject: urgente\r\n\r\nPaga ya.\r\n';
+    const send = (port: number) =>
+      pythonSmtp({
+        host: '127.0.0.1',
+        port,
+        mode: 'plain',
+        send: { from: 'boss@forged.test', to: [USER], message: forged },
+      });
+    const queued = (replies: [number, string][]) => {
+      const [code, text] = replies.at(-1) ?? [];
+      const id = /^2\.0\.0 Ok: queued as ([0-9a-f-]{36})$/.exec(text ?? '')?.[1];
+      assert.ok(code === 250 && id, JSON.stringify(replies));
+      return id;
+    };
+    // Both on (the defaults, the fixture's own ingress): refused.
+    assert.deepEqual((await send(fixture.ingress.ports.mx)).replies.at(-1), [
+      550,
+      '5.7.1 DMARC policy of forged.test rejects this message',
+    ]);
+
+    const noReject = await fixture.startIngress({}, { SMTP_DMARC_REJECT: 'false' });
+    const noChecks = await fixture.startIngress({}, { SMTP_SENDER_AUTHENTICATION: 'false' });
+    try {
+      // Checked, not refused: the verdict rides along for the mda and the reader.
+      const kept = await eventOf(queued((await send(noReject.ports.mx)).replies));
+      assert.equal(result(kept, 'spf').result, 'fail');
+      assert.equal(result(kept, 'dmarc').result, 'fail');
+      assert.equal(result(kept, 'dmarc').properties['policy.dmarc'], 'reject');
+      const keptHeader = storedResults((await fixture.storedBytes(kept)).toString('latin1'));
+      assert.match(keptHeader, /;\s*spf=fail /);
+      assert.match(keptHeader, /;\s*dmarc=fail .*policy\.dmarc=reject/);
+
+      // Not checked at all: no lookups, no results in the event or in the stored message.
+      const queriesBefore = fixture.dns.queries.length;
+      const unchecked = await eventOf(queued((await send(noChecks.ports.mx)).replies));
+      assert.equal(unchecked.authenticationResults, undefined);
+      const stored = (await fixture.storedBytes(unchecked)).toString('latin1');
+      assert.doesNotMatch(stored, /^Authentication-Results:/im);
+      assert.ok(stored.endsWith(forged), 'the message is stored as sent, under our Received header');
+      assert.deepEqual(
+        fixture.dns.queries.slice(queriesBefore).filter((query) => query.startsWith('TXT ')),
+        [],
+        'no SPF, DKIM or DMARC record was asked',
+      );
+    } finally {
+      await noReject.close();
+      await noChecks.close();
+    }
+  });
+
+  test('an SPF lookup failing (SERVFAIL) under p=reject defers the message 451 4.7.0 instead of refusing it; nothing published', async () => {
+    const before = fixture.events.length;
+    const deferred = await mx(
+      'boss@tempfail.test',
+      'From: <boss@tempfail.test>\r\nSubject: quizas\r\n\r\nhola\r\n',
+    );
+    assert.deepEqual(deferred.replies.at(-1), [
+      451,
+      '4.7.0 Temporary DNS failure verifying the DMARC policy of tempfail.test, please try again later',
+    ]);
+    assert.ok(fixture.dns.queries.includes('TXT tempfail.test'), 'the SPF record was asked');
+    await fixture.expectNothingPublishedSince(before);
+  });
+
+  test('sender checks that cannot run (their spool is unwritable) answer 451 4.3.0; nothing stored or published', async () => {
+    // Past the spool's memory part (256 KiB): the message spills to SMTP_SPOOL_DIR, which does not exist.
+    const broken = await fixture.startIngress({}, { SMTP_SPOOL_DIR: join(fixture.dataDir, 'no-such-dir') });
+    const keysBefore = await fixture.blobKeys();
+    const before = fixture.events.length;
+    try {
+      const sent = await pythonSmtp({
+        host: '127.0.0.1',
+        port: broken.ports.mx,
+        mode: 'plain',
+        send: {
+          from: 'someone@lax.test',
+          to: [USER],
+          message: `From: <someone@lax.test>\r\nSubject: grande\r\n\r\n${'sin revisar\r\n'.repeat(30_000)}`,
+        },
+      });
+      assert.deepEqual(sent.replies.at(-1), BACKEND_FAILURE);
+    } finally {
+      await broken.close();
+    }
+    await fixture.expectNothingPublishedSince(before);
+    // The marker is small enough to ride in its event: the store holds nothing new.
+    assert.deepEqual(
+      [...(await fixture.blobKeys())].filter((key) => !keysBefore.has(key)),
+      [],
+      'nothing stored',
+    );
   });
 
   // A From the account may not use (e.g. ceo@boss.test) is refused 553 before any of this

@@ -17,7 +17,7 @@ describe('idle and session time limits', () => {
   test('a silent client is told 421 4.4.2 and disconnected', async () => {
     const session = await LineClient.openSmtp(fixture.ingress.ports.mx);
     try {
-      assert.match(await session.readReply(), /^421 4\.4\.2 Timeout - closing connection/);
+      assert.equal(await session.readReply(), '421 4.4.2 Timeout - closing connection');
       assert.ok(await session.closedWithin());
     } finally {
       session.destroy();
@@ -34,7 +34,7 @@ describe('idle and session time limits', () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
         reply = await session.askSmtp('NOOP');
       }
-      assert.match(reply, /^421 4\.4\.2 Session time limit exceeded/);
+      assert.equal(reply, '421 4.4.2 Session time limit exceeded, closing');
       assert.ok(await session.closedWithin());
     } finally {
       session.destroy();
@@ -61,7 +61,7 @@ describe('minimum DATA transfer rate (slowloris)', () => {
       assert.match(await session.askSmtp(`RCPT TO:<${USER}>`), /^250/);
       assert.match(await session.askSmtp('DATA'), /^354/);
       session.write('Subject: slow\r\n');
-      assert.match(await session.readReply(), /^421 4\.4\.2 Data arrives too slowly/);
+      assert.equal(await session.readReply(), '421 4.4.2 Data arrives too slowly, closing');
       assert.ok(await session.closedWithin());
     } finally {
       session.destroy();

@@ -22,11 +22,18 @@ export interface KafkaBusOptions {
   log?: BusLog;
 }
 
-/** Memoizes an async connect, forgetting a failure so the next call tries again. */
-function lazily<T>(connect: () => Promise<T>): { get(): Promise<T>; peek(): Promise<T> | undefined } {
+/**
+ * Memoizes an async connect, forgetting a failure so the next call tries again; once `closed()` holds it
+ * connects no more (kafkajs would otherwise open a new connection behind a closed bus and publish).
+ */
+function lazily<T>(
+  connect: () => Promise<T>,
+  closed: () => boolean,
+): { get(): Promise<T>; peek(): Promise<T> | undefined } {
   let pending: Promise<T> | undefined;
   return {
     get() {
+      if (closed()) return Promise.reject(new Error('the Kafka bus is closed'));
       pending ??= connect().catch((error: unknown) => {
         pending = undefined;
         throw error;
@@ -62,6 +69,9 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     logLevel: logLevel.NOTHING,
   });
 
+  // Set by close() once the last publish and subscription are done: nothing connects again after it.
+  let closed = false;
+  const isClosed = () => closed;
   const producer = lazily<Producer>(async () => {
     const p = kafka.producer({
       idempotent: true,
@@ -71,12 +81,12 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     });
     await p.connect();
     return p;
-  });
+  }, isClosed);
   const admin = lazily<Admin>(async () => {
     const a = kafka.admin();
     await a.connect();
     return a;
-  });
+  }, isClosed);
   const subscriptions = new Set<Subscription>();
   // Concurrent publishes share one produce request (acks=all, idempotent, one request in flight):
   // the broker appends and replicates them together instead of one round trip each.
@@ -109,6 +119,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     ensureTopics,
 
     async publish(topic: string, messages: OutgoingMessage[]) {
+      if (closed) throw new Error('the Kafka bus is closed');
       if (messages.length === 0) return;
       await publishes.submit({ topic, messages });
     },
@@ -176,6 +187,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     async close() {
       await Promise.allSettled([...subscriptions].map((s) => s.stop()));
       await publishes.idle();
+      closed = true;
       const connected = [producer.peek(), admin.peek()];
       await Promise.allSettled(
         connected.map(async (pending) => {

@@ -17,6 +17,8 @@ import { decodeMailAccepted, type MailAccepted } from '@correo/proto';
 import { DecisionWriter, readDomainSpamThresholds, type Pool } from '@correo/store';
 import { createLogger } from '@correo/telemetry';
 import {
+  eventually,
+  pythonSmtp,
   startDnsServer,
   swaks,
   testBackends,
@@ -75,6 +77,17 @@ export interface IngressFixture {
   /** Events consumed from the topic so far, in order. */
   events: PublishedEvent[];
   waitForEvents(count: number, timeoutMs?: number): Promise<PublishedEvent[]>;
+  /**
+   * Proves that nothing was published after the first `since` events: a marker message goes in on the
+   * MX listener and is awaited (the topic has one partition, so whatever was published before the
+   * marker is consumed before it), then the marker must be the only event after `since`. Reading the
+   * list at once would pass while a refused message's event was still on its way.
+   */
+  expectNothingPublishedSince(since: number, why?: string): Promise<void>;
+  /** One more client of the fixture's bus (the one `events` watches), closed with the fixture. */
+  openBus(): Bus;
+  /** Every key in the fixture's blob store now. */
+  blobKeys(): Promise<Set<string>>;
   /** The ingress's in-process limits (login counters): `sweep(t)` forgets what has expired by time t. */
   limitsState: MemoryLimitsState;
   /** Where the ingress records its decisions (mail_decisions of the test database). */
@@ -86,8 +99,11 @@ export interface IngressFixture {
    * blob key, SHA-256 and size.
    */
   storedBytes(event: MailAccepted): Promise<Buffer>;
-  /** A second ingress sharing the fixture's directory, topic and backends, with some of them swapped. */
-  startIngress(overrides: Partial<SmtpIngressDeps>): Promise<SmtpIngress>;
+  /**
+   * A second ingress sharing the fixture's directory, topic, backends and DNS server, with some of them
+   * swapped and `env` over the test variables.
+   */
+  startIngress(overrides: Partial<SmtpIngressDeps>, env?: Record<string, string>): Promise<SmtpIngress>;
   /**
    * Another ingress "pod" counting in the shared Redis under `keyPrefix` (pods of one prefix share
    * every limit), with `env` over the test variables and the fixture's DNS server; it and its limits
@@ -200,9 +216,36 @@ export async function startIngressFixture(options: FixtureOptions = {}): Promise
         }
         return events.slice(0, count);
       },
-      startIngress(overrides) {
+      async expectNothingPublishedSince(since, why = 'nothing was published') {
+        const marker = await pythonSmtp({
+          host: '127.0.0.1',
+          port: ingress.ports.mx,
+          mode: 'plain',
+          send: { from: 'marker@remote.test', to: [USER], message: 'Subject: marker\r\n\r\nmarker\r\n' },
+        });
+        const [code, text] = marker.replies.at(-1) ?? [];
+        const markerId = /^2\.0\.0 Ok: queued as (\S+)$/.exec(text ?? '')?.[1];
+        assert.ok(code === 250 && markerId, `the marker is accepted: ${JSON.stringify(marker)}`);
+        await eventually('the marker to be consumed', () => events.some((e) => e.event.eventId === markerId));
+        assert.deepEqual(
+          events.slice(since).map((e) => e.event.eventId),
+          [markerId],
+          `${why}: the marker is the only event since`,
+        );
+      },
+      openBus: () => stack.openBus(),
+      async blobKeys() {
+        const keys = new Set<string>();
+        for await (const key of blobs.list()) keys.add(key);
+        return keys;
+      },
+      startIngress(overrides, ingressEnv = {}) {
+        const ingressConfig = loadConfig(
+          testEnv({ SMTP_DNS_SERVERS: dns.address, SMTP_SPOOL_DIR: dataDir, ...ingressEnv }),
+          { smtp: smtpIngressSection },
+        ).smtp;
         return startSmtpIngress({
-          config: loadConfig(testEnv(), { smtp: smtpIngressSection }).smtp,
+          config: ingressConfig,
           bus,
           blobs,
           directory: createPostgresDirectory(pool),
