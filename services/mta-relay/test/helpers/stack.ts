@@ -106,7 +106,9 @@ export class RelayStack extends TestStack {
       commandTimeoutMs: 10_000,
       maxConnectionsPerDomain: 2,
       maxMessagesPerConnection: 2,
-      connectionIdleMs: 1_000,
+      // Long: a parked connection must still be there for the next job of its destination however
+      // slowly a loaded machine brings that job (the reuse test waits on no timer).
+      connectionIdleMs: 60_000,
       retrySchedule: [200, 400],
       maxLifetimeMs: 3_600_000,
       queuePollMs: 100,
