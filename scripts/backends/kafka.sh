@@ -27,6 +27,20 @@ KAFKA_JAVA=(java -Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true
   -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" -cp "$KAFKA_LIBS/*")
 kafka_java() { "${KAFKA_JAVA[@]}" "$@"; }
 
+# The broker on the configuration and data in $KAFKA_DIR, waited for until it registered.
+launch() {
+  # The log is read for "started" below: a previous run's line must not answer for this one.
+  : > "$STATE_DIR/kafka.log"
+  nohup "${KAFKA_JAVA[@]}" kafka.Kafka "$KAFKA_DIR/server.properties" >"$STATE_DIR/kafka.out" 2>&1 &
+  echo $! > "$PIDFILE"
+  wait_for kafka 90 port_open "$KAFKA_PORT"
+  # The port opens before the broker has registered with the controller; the clients retry
+  # metadata, but a started-message in the log is the honest "ready".
+  wait_for "kafka broker registration" 90 grep -q "started" "$STATE_DIR/kafka.log"
+  pid_alive "$PIDFILE" || die "kafka exited: $(tail -n 20 "$STATE_DIR/kafka.out")"
+  log "kafka $KAFKA_VERSION up on 127.0.0.1:$KAFKA_PORT"
+}
+
 case "${1:-}" in
   start)
     if pid_alive "$PIDFILE"; then log "kafka already running"; exit 0; fi
@@ -77,16 +91,24 @@ PROPS
     CLUSTER_ID=$(kafka_java kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
     kafka_java kafka.tools.StorageTool format -t "$CLUSTER_ID" -c "$KAFKA_DIR/server.properties" >"$STATE_DIR/kafka-format.log" 2>&1 \
       || die "kafka storage format failed: $(tail -n 5 "$STATE_DIR/kafka-format.log")"
-    nohup "${KAFKA_JAVA[@]}" kafka.Kafka "$KAFKA_DIR/server.properties" >"$STATE_DIR/kafka.out" 2>&1 &
-    echo $! > "$PIDFILE"
-    wait_for kafka 90 port_open "$KAFKA_PORT"
-    # The port opens before the broker has registered with the controller; the clients retry
-    # metadata, but a started-message in the log is the honest "ready".
-    wait_for "kafka broker registration" 60 grep -q "started" "$STATE_DIR/kafka.log"
-    pid_alive "$PIDFILE" || die "kafka exited: $(tail -n 20 "$STATE_DIR/kafka.out")"
-    log "kafka $KAFKA_VERSION up on 127.0.0.1:$KAFKA_PORT"
+    launch
+    ;;
+  # A private broker's restart after a crash (libs/testkit's fault injectors): the same port,
+  # configuration and data as `start` left them, nothing formatted again.
+  resume)
+    if pid_alive "$PIDFILE"; then log "kafka already running"; exit 0; fi
+    [ -f "$KAFKA_DIR/server.properties" ] || die "nothing to resume in $KAFKA_DIR: run start first"
+    launch
+    ;;
+  # A crash: SIGKILL, no controlled shutdown; the next resume recovers the logs.
+  kill)
+    if pid_alive "$PIDFILE"; then
+      pid=$(cat "$PIDFILE"); kill -9 "$pid"
+      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    rm -f "$PIDFILE"
     ;;
   stop) stop_pid "$PIDFILE" kafka ;;
   env) echo "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT" ;;
-  *) die "usage: $0 start|stop|env" ;;
+  *) die "usage: $0 start|resume|kill|stop|env" ;;
 esac

@@ -1,18 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import nodemailer from 'nodemailer';
-import pg from 'pg';
-import { decodeDeadLetter } from '@correo/bus';
-import { decodeMailAccepted } from '@correo/proto';
-import { eventually, queuedId, runProgram, uniqueName } from '@correo/testkit';
-import { AdminClient } from './admin-client.js';
+import { eventually, uniqueName } from '@correo/testkit';
+import {
+  assertFiledOnce,
+  assertNothingDeadLettered,
+  holdDeliveries,
+  provisionRecipients,
+  sendOnce,
+} from './fault-under-load.js';
 import { startMailStack, type MailStack, type TopicWatch } from './stacks.js';
-
-const CORREO_ADMIN = fileURLToPath(
-  new URL('../../../services/admin-api/bin/correo-admin.js', import.meta.url),
-);
 const SENDERS = 5;
 const PER_SENDER = 6;
 /** With backoff 50 ms doubling to a 5 s cap, twelve retries are past 30 s of outage. */
@@ -49,8 +45,7 @@ export function backendOutageUnderLoad(
   const text = line.repeat(Math.max(1, Math.ceil((options.bodyBytes ?? 0) / line.length)));
   describe(`${name} outage under load on the distributed stack`, () => {
     const run = uniqueName('outage');
-    const domain = `${run}.test`;
-    const recipients = ['ana', 'ben', 'cy'].map((local) => `${local}@${domain}`);
+    let recipients: string[];
     let backend: PrivateBackend;
     let stack: MailStack;
     let deadLetters: TopicWatch;
@@ -59,12 +54,7 @@ export function backendOutageUnderLoad(
       backend = await startBackend();
       stack = await startMailStack('distributed', backend.env);
       deadLetters = await stack.watch('mail.accepted.dlq');
-      const admin = new AdminClient(stack.app.adminUrl, stack.app.adminToken);
-      const tenant = await admin.createTenant(run);
-      await admin.createDomain(domain, tenant.id);
-      for (const address of recipients) {
-        await admin.createAccount(address, `pw-${randomBytes(9).toString('base64url')}`);
-      }
+      recipients = await provisionRecipients(stack, run);
     });
 
     after(async () => {
@@ -85,38 +75,21 @@ export function backendOutageUnderLoad(
     });
 
     async function outage() {
-      // Holds the mda inside its delivery transaction (after it read the blob), so that mail which
-      // got 250 is still undelivered when the backend goes away: the outage always meets events in
-      // flight, and the events queued behind them meet it too.
-      const holder = new pg.Client({ connectionString: stack.app.databaseUrl });
-      holder.on('error', () => {}); // a PostgreSQL shutdown terminates this session on purpose
-      await holder.connect();
-      await holder.query('BEGIN');
-      await holder.query('LOCK TABLE deliveries IN ACCESS EXCLUSIVE MODE');
+      // Mail that got 250 is still undelivered when the backend goes away: the outage always meets
+      // events in flight, and the events queued behind them meet it too.
+      const held = await holdDeliveries(stack.app.databaseUrl);
 
       const accepted: string[] = [];
       await Promise.all(
         Array.from({ length: SENDERS }, async (_, sender) => {
-          const transport = nodemailer.createTransport({
-            host: '127.0.0.1',
-            port: stack.app.ports.mx,
-            secure: false,
-            ignoreTLS: true,
-          });
-          try {
-            for (let i = 0; i < PER_SENDER; i++) {
-              const info = await transport.sendMail({
-                from: 'someone@remote.test',
-                to: recipients[(sender + i) % recipients.length],
-                subject: `outage ${run} ${sender}-${i}`,
-                text,
-              });
-              const eventId = queuedId([info.response]);
-              assert.ok(eventId, info.response);
-              accepted.push(eventId);
-            }
-          } finally {
-            transport.close();
+          for (let i = 0; i < PER_SENDER; i++) {
+            const outcome = await sendOnce(stack, {
+              to: recipients[(sender + i) % recipients.length]!,
+              subject: `outage ${run} ${sender}-${i}`,
+              text,
+            });
+            assert.equal(outcome.kind, 'accepted', JSON.stringify(outcome));
+            accepted.push((outcome as { eventId: string }).eventId);
           }
         }),
       );
@@ -124,8 +97,7 @@ export function backendOutageUnderLoad(
 
       await backend.stop();
       try {
-        await holder.query('COMMIT').catch(() => {});
-        await holder.end().catch(() => {});
+        await held.release();
         await eventually(
           '/readyz to name the stalled delivery',
           async () => {
@@ -151,40 +123,8 @@ export function backendOutageUnderLoad(
         await backend.start();
       }
 
-      const db = new pg.Client({ connectionString: stack.app.databaseUrl });
-      await db.connect();
-      try {
-        const filed = async () =>
-          (
-            await db.query<{ event_id: string; copies: number }>(
-              `SELECT received_event_id AS event_id, count(*)::int AS copies FROM messages
-               WHERE received_event_id = ANY($1) GROUP BY received_event_id`,
-              [accepted],
-            )
-          ).rows;
-        await eventually(
-          'every accepted message to be filed',
-          async () => (await filed()).length === accepted.length,
-          120_000,
-          500,
-        );
-        for (const row of await filed()) assert.equal(row.copies, 1, `${row.event_id} filed once`);
-      } finally {
-        await db.end();
-      }
-
-      const ours = new Set(accepted);
-      const letters = deadLetters.messages
-        .map((m) => decodeMailAccepted(decodeDeadLetter(m.value).value).eventId)
-        .filter((id) => ours.has(id));
-      assert.deepEqual(letters, [], 'nothing was dead-lettered');
-      const listed = await runProgram(
-        process.execPath,
-        [CORREO_ADMIN, 'dlq', 'list', '--state', 'all', '--json'],
-        { env: { CORREO_API_URL: stack.app.adminUrl, CORREO_API_TOKEN: stack.app.adminToken } },
-      );
-      assert.equal(listed.code, 0, listed.stderr);
-      assert.deepEqual(JSON.parse(listed.stdout), [], 'the operator sees no dead letter');
+      await assertFiledOnce(stack.app.databaseUrl, accepted, 120_000);
+      await assertNothingDeadLettered(stack, deadLetters, accepted);
     }
   });
 }

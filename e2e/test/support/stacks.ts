@@ -117,7 +117,7 @@ async function startGroupAtEnd(brokers: string[], group: string, topic: string):
 
 /**
  * The distributed backends: the shared test Kafka, a fresh database on the test PostgreSQL,
- * MinIO and Redis, under what `start` runs (the all-in-one or one process per service). The
+ * MinIO and Redis (or what `env` names instead), under what `start` runs (the all-in-one or one process per service). The
  * mda's group is unique and starts at the end of mail.accepted so this stack delivers only what
  * it accepts itself (other runs' events would find no such domain here and only be recorded as
  * rejections).
@@ -126,12 +126,13 @@ async function startDistributedStack<App extends { stop(): Promise<unknown> }>(
   env: Record<string, string>,
   start: (env: Record<string, string>) => Promise<App>,
 ): Promise<MailStack<App>> {
-  const backends = testBackends();
+  // A private broker (env.KAFKA_BROKERS, e.g. startPrivateBackendSet's) or the shared one.
+  const brokers = env.KAFKA_BROKERS?.split(',') ?? testBackends().kafkaBrokers;
   const database = await freshDatabase();
   const mdaGroup = uniqueName('e2e-mda');
   let app: App;
   try {
-    await startGroupAtEnd(backends.kafkaBrokers, mdaGroup, 'mail.accepted');
+    await startGroupAtEnd(brokers, mdaGroup, 'mail.accepted');
     app = await start({
       ...adapterEnv('distributed', database.url),
       KAFKA_CLIENT_ID: mdaGroup,
@@ -145,12 +146,12 @@ async function startDistributedStack<App extends { stop(): Promise<unknown> }>(
     await database.drop().catch(() => {});
     throw error;
   }
-  const bus = createKafkaBus({ brokers: backends.kafkaBrokers, clientId: uniqueName('e2e') });
+  const bus = createKafkaBus({ brokers, clientId: uniqueName('e2e') });
   return {
     kind: 'distributed',
     app,
     bus,
-    watch: watcher(bus, (group, topic) => startGroupAtEnd(backends.kafkaBrokers, group, topic)),
+    watch: watcher(bus, (group, topic) => startGroupAtEnd(brokers, group, topic)),
     async close() {
       await bus.close().catch(() => {});
       try {

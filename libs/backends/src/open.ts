@@ -39,6 +39,7 @@ export function openBlobs(config: Config): BlobStore {
     region: s3.region,
     bucket: s3.bucket,
     forcePathStyle: s3.forcePathStyle,
+    socketTimeoutMs: s3.socketTimeoutMs,
     ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
     ...(s3.accessKeyId ? { accessKeyId: s3.accessKeyId } : {}),
     ...(s3.secretAccessKey ? { secretAccessKey: s3.secretAccessKey } : {}),

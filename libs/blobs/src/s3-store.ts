@@ -33,6 +33,13 @@ export interface S3BlobStoreOptions {
   /** SDK attempts per request (default 3); lower it where failing fast matters more than riding out blips. */
   maxAttempts?: number;
   /**
+   * A request whose connection moves no byte for this long fails with a TimeoutError (a backend
+   * failure: the bus retries it, SMTP answers 451), also while a body streams. Default 30 000, the
+   * SDK's own for S3; a stalled S3 otherwise holds an SMTP DATA or an mda partition for up to
+   * maxAttempts times this.
+   */
+  socketTimeoutMs?: number;
+  /**
    * Told of every S3 request when it ends: the SDK command ("PutObject"), its seconds (retries
    * included; a GetObject until its headers, the body streams after) and whether it failed. The
    * process's metrics hang here (libs/backends), so this library stays free of them.
@@ -61,6 +68,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
     endpoint: options.endpoint,
     forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
     maxAttempts: options.maxAttempts,
+    requestHandler: { socketTimeout: options.socketTimeoutMs ?? 30_000 },
     // No CRC32 of every body on upload and download (the SDK's default since 2025): a blob is
     // named by its SHA-256 and the mda re-checks it on read, so the checksum only costs CPU.
     requestChecksumCalculation: 'WHEN_REQUIRED',

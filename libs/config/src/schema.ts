@@ -32,6 +32,7 @@ export const baseVariables = {
   S3_ACCESS_KEY_ID: optionalText(),
   S3_SECRET_ACCESS_KEY: optionalText(),
   S3_FORCE_PATH_STYLE: flag(true),
+  S3_SOCKET_TIMEOUT_MS: integer({ min: 100, max: 600000, default: 30000 }),
 
   // The operator's switch for test setups: pending (unverified) domains receive and send mail too.
   ALLOW_UNVERIFIED_DOMAINS: flag(false),
@@ -108,6 +109,8 @@ export interface Config {
       accessKeyId: string | undefined;
       secretAccessKey: string | undefined;
       forcePathStyle: boolean;
+      /** A request whose connection is idle this long fails (and is retried as a backend failure). */
+      socketTimeoutMs: number;
     };
   };
   redis: { url: string | undefined };
@@ -214,6 +217,7 @@ export function buildBaseConfig(vars: VariableValues<BaseVariables>): Config {
         accessKeyId: vars.S3_ACCESS_KEY_ID,
         secretAccessKey: vars.S3_SECRET_ACCESS_KEY,
         forcePathStyle: vars.S3_FORCE_PATH_STYLE,
+        socketTimeoutMs: vars.S3_SOCKET_TIMEOUT_MS,
       },
     },
     redis: { url: vars.REDIS_URL },

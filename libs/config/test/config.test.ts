@@ -51,6 +51,7 @@ describe('defaults', () => {
         accessKeyId: undefined,
         secretAccessKey: undefined,
         forcePathStyle: true,
+        socketTimeoutMs: 30000,
       },
     });
     assert.deepEqual(config.redis, { url: undefined });

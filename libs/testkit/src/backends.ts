@@ -40,6 +40,34 @@ export function testBackends(): TestBackends {
   };
 }
 
+/**
+ * The environment variables that put a correo process on the distributed adapters (Kafka, S3, Redis;
+ * docs/configuration.md) of `backends`: the shared test backends, or a private set a test may crash
+ * (startPrivateBackendSet). `limitsKeyPrefix` keeps one run's counters apart from another's in a
+ * shared Redis: every test on this machine connects from 127.0.0.1.
+ */
+export function distributedEnv(
+  backends: TestBackends,
+  databaseUrl: string,
+  limitsKeyPrefix = `${uniqueName('limits')}:`,
+): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    BUS_ADAPTER: 'kafka',
+    KAFKA_BROKERS: backends.kafkaBrokers.join(','),
+    BLOB_ADAPTER: 's3',
+    S3_ENDPOINT: backends.s3.endpoint,
+    S3_REGION: backends.s3.region,
+    S3_BUCKET: backends.s3.bucket,
+    S3_ACCESS_KEY_ID: backends.s3.accessKeyId,
+    S3_SECRET_ACCESS_KEY: backends.s3.secretAccessKey,
+    REDIS_URL: backends.redisUrl,
+    LIMITS_ADAPTER: 'redis',
+    LIMITS_KEY_PREFIX: limitsKeyPrefix,
+    NOTIFY_ADAPTER: 'redis',
+  };
+}
+
 /** A unique, short name for topics, groups, buckets, key prefixes in one test. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;

@@ -19,3 +19,5 @@ export * from './service-process.js';
 export * from './jaeger.js';
 export * from './in-process-postgres.js';
 export * from './one-account-directory.js';
+export * from './private-kafka.js';
+export * from './faults/index.js';

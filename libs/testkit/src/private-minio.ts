@@ -17,8 +17,8 @@ export interface PrivateMinio {
   secretAccessKey: string;
   /** Starts the server (again) and waits until it answers its health check. */
   start(): Promise<void>;
-  /** Stops it (SIGTERM) and waits for the process to exit. */
-  stop(): Promise<void>;
+  /** Stops it (SIGTERM, or `signal`: SIGKILL for a crash) and waits for the process to exit. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
   /** Stops it if running and removes its data. */
   close(): Promise<void>;
 }
@@ -74,12 +74,12 @@ export async function startPrivateMinio(): Promise<PrivateMinio> {
       100,
     );
   };
-  const stop = async () => {
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
     const running = child;
     child = undefined;
-    if (!running || running.exitCode !== null) return;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
     const exited = once(running, 'exit');
-    running.kill('SIGTERM');
+    running.kill(signal);
     await exited;
   };
   await start();

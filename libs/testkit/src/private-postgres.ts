@@ -18,8 +18,12 @@ export interface PrivatePostgres {
   port: number;
   /** Starts the server (again) and waits until it accepts connections. */
   start(): Promise<void>;
-  /** A fast shutdown: open sessions are terminated (57P01), as in a failover. */
-  stop(): Promise<void>;
+  /**
+   * A fast shutdown: open sessions are terminated (57P01), as in a failover. `immediate` is a crash
+   * instead: every server process quits at once without a checkpoint (pg_ctl -m immediate, SIGQUIT)
+   * and the next start runs crash recovery from the WAL, as after a SIGKILL of the node.
+   */
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
   /** Stops it if running and removes its data. */
   close(): Promise<void>;
 }
@@ -67,8 +71,8 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     ]);
     running = true;
   };
-  const stop = async () => {
-    await pg('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+  const stop = async (mode: 'fast' | 'immediate' = 'fast') => {
+    await pg('pg_ctl', ['-D', data, '-m', mode, '-w', 'stop']);
     running = false;
   };
   await start();

@@ -17,7 +17,7 @@ import { createPool, deliverToMailbox, migrate } from '@correo/store';
 import type { Pool } from '@correo/store';
 import { loadTlsMaterial } from '@correo/tls';
 import type { TlsMaterial } from '@correo/tls';
-import { freshDatabase, testBackends, uniqueName } from './backends.js';
+import { distributedEnv, freshDatabase, testBackends, uniqueName } from './backends.js';
 import { expireMemoryCounter, expireRedisCounter } from './counter-window.js';
 import { eventually } from './eventually.js';
 import type { FreshDatabase } from './backends.js';
@@ -90,24 +90,7 @@ export function adapterEnv(
       NOTIFY_ADAPTER: 'memory',
     };
   }
-  const backends = testBackends();
-  return {
-    DATABASE_URL: databaseUrl,
-    BUS_ADAPTER: 'kafka',
-    KAFKA_BROKERS: backends.kafkaBrokers.join(','),
-    BLOB_ADAPTER: 's3',
-    S3_ENDPOINT: backends.s3.endpoint,
-    S3_REGION: backends.s3.region,
-    S3_BUCKET: backends.s3.bucket,
-    S3_ACCESS_KEY_ID: backends.s3.accessKeyId,
-    S3_SECRET_ACCESS_KEY: backends.s3.secretAccessKey,
-    REDIS_URL: backends.redisUrl,
-    LIMITS_ADAPTER: 'redis',
-    // Every test on this machine connects from 127.0.0.1: the per-address caps and rates of one run
-    // must not count another run's connections in the shared Redis.
-    LIMITS_KEY_PREFIX: limitsKeyPrefix,
-    NOTIFY_ADAPTER: 'redis',
-  };
+  return distributedEnv(testBackends(), databaseUrl, limitsKeyPrefix);
 }
 
 /** What one stack holds; shared by every object extending it. */

@@ -177,6 +177,8 @@ export async function startKafkaSubscription(parts: KafkaSubscriptionParts): Pro
     inFlight.add(running);
     try {
       await running;
+    } catch (error) {
+      throw stopping.signal.aborted ? error : restartable(error);
     } finally {
       inFlight.delete(running);
     }
@@ -222,6 +224,24 @@ export async function startKafkaSubscription(parts: KafkaSubscriptionParts): Pro
     },
     stalled: () => stalls.oldest(),
   };
+}
+
+/**
+ * What escapes a handler here is Kafka's, not the message's (handleWithRetries keeps those): most
+ * often an offset commit or heartbeat after the group dropped this member because a handler ran
+ * past the session timeout (an mda waiting out a stalled S3). kafkajs gives up on such an error
+ * ("The coordinator is not aware of this member", wrapped as KafkaJSNonRetriableError) and restarts
+ * its consumer only after errors whose innermost cause says `retriable`: without this the
+ * subscription stopped for good and nothing more was delivered. Restarted, the consumer rejoins
+ * and the uncommitted messages come again (handlers are idempotent: at-least-once).
+ */
+function restartable(error: unknown): unknown {
+  if ((error as { name?: unknown } | undefined)?.name !== 'KafkaJSNonRetriableError') return error;
+  // No `cause`: kafkajs reads `retriable` from the innermost cause, which says false.
+  return Object.assign(new Error(`consumer restarts after: ${(error as Error).message}`), {
+    name: 'KafkaJSConsumerRestart',
+    retriable: true,
+  });
 }
 
 function textHeaders(headers: IHeaders | undefined): Headers {
