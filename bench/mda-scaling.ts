@@ -7,8 +7,19 @@
 //
 //   set -a; . ./.test-backends/env; set +a; node --import tsx bench/mda-scaling.ts
 //   BENCH_MESSAGES=20000 BENCH_PROCESSES=1,2 BENCH_PARTITIONS=12 BENCH_ACCOUNTS=240 (defaults)
+//   BENCH_BACKLOG=stopped   (default) the mdas are paused while the events are published, then
+//     drain the whole backlog; `live`: they file while it is published (the publisher competes)
+//   BENCH_MDA_CPU_SHARES=8192  cpu.shares of each mda's cgroup (see mdaCpuShares)
+//   BENCH_WARMUP=4000       events filed before the timed part (every partition, the JIT warm)
+//   BENCH_MDA_ROOT=/tmp/main-checkout   the mda of another checkout (bench/checkout-for-ab.sh)
+//   BENCH_RUNS=2            every process count that many times, alternating (1,2,1,2)
+//   BENCH_MDA_CPU=200m      each mda process in a cgroup of its own with that CPU limit, as the
+//     kubelet enforces a pod's `resources.limits.cpu` (CFS quota over a 100 ms period; cgroup v1 at
+//     /sys/fs/cgroup/cpu, as root). On a machine with fewer cores than processes x limit would need
+//     this is the only way to ask whether the design scales out (no global lock, partitions by
+//     account): each pod has the same CPU budget, so two pods have twice the CPU of one.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -30,7 +41,23 @@ const processCounts = option('processes', '1,2').split(',').map(Number);
 const partitions = Number(option('partitions', '12'));
 const accountCount = Number(option('accounts', '240'));
 const concurrency = option('mda_concurrency', '');
+const repeats = Number(option('runs', '1'));
+const warmup = Number(option('warmup', '4000'));
+const mdaCpu = option('mda_cpu', '');
+const pauseWhilePublishing = option('backlog', 'stopped') === 'stopped';
+/**
+ * cpu.shares of each mda's cgroup with BENCH_MDA_CPU. The kubelet derives them from the request
+ * (200m: 204), which on a node whose pods' requests fit its cores guarantees the request. This
+ * machine is shared with processes outside any such budget, so by default the pod's cgroup gets a
+ * large weight: it is not starved below its quota, and the quota alone caps it (a Guaranteed pod,
+ * request = limit, on a node that is not overcommitted).
+ */
+const mdaCpuShares = option('mda_cpu_shares', '8192');
+const CGROUP_CPU = '/sys/fs/cgroup/cpu';
+const CFS_PERIOD_US = 100_000;
 const repo = fileURLToPath(new URL('..', import.meta.url));
+/** BENCH_MDA_ROOT: the mda of another checkout (bench/checkout-for-ab.sh), for old code against new. */
+const mdaRoot = option('mda_root', repo);
 
 interface Run {
   processes: number;
@@ -42,8 +69,51 @@ interface Run {
   /** Filed after publishing ended (the backlog), and how fast: the mdas alone on the machine's cores. */
   drained: number;
   drainPerSecond: number;
-  /** CPU (user + system) of the mda processes over the timed part, per filed message. */
+  /** CPU (user + system) of the mda processes while the backlog drained, per message of it. */
   mdaCpuMsPerMessage: number;
+  /** With BENCH_MDA_CPU: share of CFS periods in which an mda waited for its quota (timed part). */
+  throttledShare?: number;
+}
+
+/** A Kubernetes CPU quantity (`200m`, `0.5`, `1`) in CPU cores. */
+function cpuCores(quantity: string): number {
+  const cores = quantity.endsWith('m') ? Number(quantity.slice(0, -1)) / 1000 : Number(quantity);
+  if (!(cores > 0)) throw new Error(`BENCH_MDA_CPU=${quantity}: not a CPU quantity such as 200m or 1`);
+  return cores;
+}
+
+/**
+ * A cgroup (v1 cpu controller) limiting `pid` to `cores`, the way the kubelet enforces a container's
+ * CPU limit: cfs_quota_us = cores x cfs_period_us. Returns its removal (the process must have exited).
+ */
+async function limitCpu(pid: number, cores: number, name: string): Promise<() => Promise<void>> {
+  const dir = join(CGROUP_CPU, name);
+  await mkdir(dir);
+  await writeFile(join(dir, 'cpu.cfs_period_us'), String(CFS_PERIOD_US));
+  await writeFile(join(dir, 'cpu.cfs_quota_us'), String(Math.round(cores * CFS_PERIOD_US)));
+  await writeFile(join(dir, 'cpu.shares'), mdaCpuShares);
+  await writeFile(join(dir, 'cgroup.procs'), String(pid));
+  return async () => {
+    // A cgroup with a process left in it cannot be removed: hand any stragglers back to the root.
+    const left = (await readFile(join(dir, 'cgroup.procs'), 'utf8').catch(() => '')).split('\n');
+    for (const straggler of left.filter(Boolean)) {
+      await writeFile(join(CGROUP_CPU, 'cgroup.procs'), straggler).catch(() => {});
+    }
+    await rmdir(dir).catch((error: unknown) => console.error(`cgroup ${dir} not removed: ${String(error)}`));
+  };
+}
+
+/** How often the cgroup's processes waited for quota, and for how long (cpu.stat). */
+async function throttling(
+  name: string,
+): Promise<{ periods: number; throttled: number; throttledMs: number }> {
+  const stat = await readFile(join(CGROUP_CPU, name, 'cpu.stat'), 'utf8').catch(() => '');
+  const field = (key: string) => Number(new RegExp(`^${key} (\\d+)$`, 'm').exec(stat)?.[1] ?? 0);
+  return {
+    periods: field('nr_periods'),
+    throttled: field('nr_throttled'),
+    throttledMs: field('throttled_time') / 1e6,
+  };
 }
 
 /** utime + stime of a process in ms (Linux /proc; clock ticks of 10 ms). */
@@ -70,6 +140,8 @@ async function runOnce(processes: number): Promise<Run> {
   const group = uniqueName('mda');
   const bus = createKafkaBus({ brokers: backends.kafkaBrokers, clientId: uniqueName('bench') });
   const mdas: Spawned[] = [];
+  const cgroups: string[] = [];
+  const removals: (() => Promise<void>)[] = [];
   try {
     const admin = createProvisioning(pool);
     const tenant = await admin.createTenant({ name: uniqueName('scale') });
@@ -104,7 +176,13 @@ async function runOnce(processes: number): Promise<Run> {
       ...(concurrency ? { MDA_CONCURRENCY: concurrency } : {}),
     };
     for (let i = 0; i < processes; i++) {
-      mdas.push(spawnNode(join(repo, 'services/mda/src/main.ts'), env, repo));
+      const mda = spawnNode(join(mdaRoot, 'services/mda/src/main.ts'), env, mdaRoot);
+      mdas.push(mda);
+      if (mdaCpu) {
+        const name = `correo-bench-${uniqueName('mda')}`;
+        removals.push(await limitCpu(mda.child.pid!, cpuCores(mdaCpu), name));
+        cgroups.push(name);
+      }
     }
     const event = (to: string) =>
       encodeMailAccepted({
@@ -132,8 +210,11 @@ async function runOnce(processes: number): Promise<Run> {
       Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM messages')).rows[0]!.n);
 
     // Warm-up: every member has joined and every partition has delivered once.
-    await publish(recipients.length);
-    const warm = recipients.length;
+    // Long enough for V8 to have compiled the hot paths: a pod runs for days, and with a short
+    // warm-up each of two processes paid its JIT over half the messages (its CPU per message
+    // rose by half against one process's).
+    const warm = Math.max(warmup, recipients.length);
+    await publish(warm);
     for (;;) {
       for (const mda of mdas) {
         if (mda.child.exitCode !== null) throw new Error(`an mda exited: ${mda.stderr().slice(-2000)}`);
@@ -145,13 +226,27 @@ async function runOnce(processes: number): Promise<Run> {
 
     const cpu = async () =>
       (await Promise.all(mdas.map((m) => cpuMs(m.child.pid)))).reduce((a, b) => a + b, 0);
-    const cpuBefore = await cpu();
+    const throttled = async () => {
+      const stats = await Promise.all(cgroups.map(throttling));
+      return {
+        periods: stats.reduce((a, s) => a + s.periods, 0),
+        throttled: stats.reduce((a, s) => a + s.throttled, 0),
+      };
+    };
+    // BENCH_BACKLOG=stopped: the mdas are paused (SIGSTOP) while the events are published and
+    // resumed together (SIGCONT), so the whole backlog is there when they start: the rate measured
+    // is the mdas' alone, not the publisher's (on a loaded machine publishing 8,000 events took
+    // longer than filing them). The pause stays well under the group's session timeout (30 s).
+    if (pauseWhilePublishing) for (const mda of mdas) mda.child.kill('SIGSTOP');
     const start = Date.now();
     await publish(messages);
     const publishSeconds = (Date.now() - start) / 1000;
+    const cpuBefore = await cpu();
+    const throttledBefore = await throttled();
     // The publisher competes for the same cores: the rate that counts is the one after it is done,
     // while the mdas drain the backlog it left.
     const backlogFrom = { at: Date.now(), filed: await filed() };
+    if (pauseWhilePublishing) for (const mda of mdas) mda.child.kill('SIGCONT');
     for (;;) {
       if ((await filed()) >= warm + messages) break;
       await sleep(50);
@@ -159,8 +254,13 @@ async function runOnce(processes: number): Promise<Run> {
     const seconds = (Date.now() - start) / 1000;
     const drainSeconds = (Date.now() - backlogFrom.at) / 1000;
     const drained = warm + messages - backlogFrom.filed;
-    const mdaCpuMsPerMessage = ((await cpu()) - cpuBefore) / messages;
+    const mdaCpuMsPerMessage = ((await cpu()) - cpuBefore) / drained;
+    const throttledAfter = await throttled();
+    const periods = throttledAfter.periods - throttledBefore.periods;
     return {
+      ...(mdaCpu && periods > 0
+        ? { throttledShare: (throttledAfter.throttled - throttledBefore.throttled) / periods }
+        : {}),
       processes,
       messages,
       seconds,
@@ -171,9 +271,11 @@ async function runOnce(processes: number): Promise<Run> {
       mdaCpuMsPerMessage,
     };
   } finally {
+    for (const mda of mdas) mda.child.kill('SIGCONT');
     for (const mda of mdas) mda.child.kill('SIGTERM');
     await Promise.all(mdas.map((mda) => mda.exitWithin(30_000).catch(() => undefined)));
     await killRunning();
+    for (const remove of removals) await remove();
     await bus.close();
     await pool.end();
     await db.drop();
@@ -183,11 +285,18 @@ async function runOnce(processes: number): Promise<Run> {
 
 const load = loadavg();
 const runs: Run[] = [];
-for (const count of processCounts) {
-  console.error(`mda-scaling: ${count} mda process(es), ${messages} events on ${partitions} partitions`);
-  runs.push(await runOnce(count));
+for (let repeat = 0; repeat < repeats; repeat++) {
+  for (const count of processCounts) {
+    console.error(
+      `mda-scaling: ${count} mda process(es)${mdaCpu ? ` limited to ${mdaCpu} CPU each` : ''}, ` +
+        `${messages} events on ${partitions} partitions (run ${repeat + 1} of ${repeats})`,
+    );
+    runs.push(await runOnce(count));
+  }
 }
-const base = runs[0]!.drainPerSecond;
+// Each run against the mean of the first process count's runs.
+const baseRuns = runs.filter((r) => r.processes === processCounts[0]);
+const base = baseRuns.reduce((a, r) => a + r.drainPerSecond, 0) / baseRuns.length;
 console.log(
   formatTable(
     [
@@ -199,7 +308,8 @@ console.log(
       'backlog after publishing',
       'backlog filed msgs/s',
       'mda CPU ms/msg',
-      `vs ${runs[0]!.processes}`,
+      'periods throttled',
+      `vs ${processCounts[0]} (mean)`,
     ],
     runs.map((r) => [
       String(r.processes),
@@ -210,13 +320,37 @@ console.log(
       String(r.drained),
       r.drainPerSecond.toFixed(1),
       r.mdaCpuMsPerMessage.toFixed(2),
+      r.throttledShare === undefined ? '-' : `${(r.throttledShare * 100).toFixed(0)}%`,
       `${(r.drainPerSecond / base).toFixed(2)}x`,
     ]),
   ),
 );
-console.log(`host: ${cpus().length} cores, load average ${load.map((l) => l.toFixed(2)).join(' ')} at start`);
+console.log(
+  `host: ${cpus().length} cores, load average ${load.map((l) => l.toFixed(2)).join(' ')} at start, ` +
+    `${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} at the end; mda CPU limit: ${mdaCpu || 'none'}` +
+    (mdaCpu ? ` (cpu.shares ${mdaCpuShares})` : '') +
+    `; backlog ${pauseWhilePublishing ? 'published while the mdas were stopped' : 'published live'}`,
+);
 const out = join(repo, 'bench/results');
 await mkdir(out, { recursive: true });
 const file = join(out, `mda-scaling-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-await writeFile(file, JSON.stringify({ partitions, accounts: accountCount, load, runs }, null, 2));
+await writeFile(
+  file,
+  JSON.stringify(
+    {
+      partitions,
+      accounts: accountCount,
+      mdaCpu,
+      mdaCpuShares,
+      pauseWhilePublishing,
+      load,
+      loadAtEnd: loadavg(),
+      runs,
+    },
+    null,
+    2,
+  ),
+);
 console.log(`written to ${file}`);

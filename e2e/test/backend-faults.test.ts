@@ -65,6 +65,8 @@ describe('backend faults on the distributed stack', () => {
   test('a Kafka crash', () => underFault(backendCrash(set, 'kafka')));
   // Over 1 MiB: the mda reads those back from S3 (smaller ones are filed from the event).
   test('a MinIO crash', () => underFault(backendCrash(set, 'minio'), { bodyBytes: 1_100_000 }));
+  // 200 ms per chunk each way: a 1.1 MB upload waits for its answer past the 2 s S3_SOCKET_TIMEOUT_MS
+  // above, so this slow S3 is answered 451 (with the 30 s default it is a slow 250); both are safe.
   test('a slow S3', () => underFault(s3Trouble(set, { kind: 'delay', ms: 200 }), { bodyBytes: 1_100_000 }));
   test('an S3 that resets connections', () =>
     underFault(s3Trouble(set, { kind: 'reset' }), { bodyBytes: 1_100_000 }));

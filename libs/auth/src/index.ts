@@ -5,7 +5,7 @@ export {
   verifyAgainstDecoy,
   passwordHashParameters,
 } from './password.js';
-export { createLoginLimiter, clientBlock, clientNetwork } from './login-limiter.js';
+export { createLoginLimiter, clientBlock, clientNetwork, loginFailureCounter } from './login-limiter.js';
 export type { LoginLimiter, LoginLimiterOptions, LoginVerdict } from './login-limiter.js';
 export {
   LoginPolicy,

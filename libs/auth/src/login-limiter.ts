@@ -68,6 +68,11 @@ export function clientBlock(ip: string): string {
   return `${octets.slice(0, 3).join('.')}.0/24`;
 }
 
+/** The limits counter of one login's failures (its key from Directory.loginKey): tests end its window. */
+export function loginFailureCounter(loginKey: string): string {
+  return `auth-fail:login:${loginKey}`;
+}
+
 /**
  * Failed-login throttling over the shared Limits port, so every pod of smtp-ingress, imap-gateway and
  * pop3-gateway sees the same counters: a progressive delay per login, then a lockout per login and per
@@ -81,7 +86,7 @@ export function createLoginLimiter(limits: Limits, options: LoginLimiterOptions 
   const baseDelayMs = options.baseDelayMs ?? 500;
   const maxDelayMs = options.maxDelayMs ?? 8_000;
 
-  const loginCounter = (loginKey: string) => `auth-fail:login:${loginKey}`;
+  const loginCounter = loginFailureCounter;
   // Free failures first, then baseDelayMs doubling up to maxDelayMs.
   const delayAfter = (earlierFailures: number) => {
     const excess = earlierFailures - freeFailures;

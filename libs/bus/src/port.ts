@@ -31,6 +31,25 @@ export interface DeliveredMessage {
   attempt: number;
 }
 
+/**
+ * Where the group resumes once a batch is handled. The PostgreSQL-table bus hands it to a batch
+ * handler: one that writes to the bus's own database may commit it in its own transaction (SQL
+ * `bus.commit_offset(group, topic, partition, next_offset)`) and answer `{ offsetCommitted: true }`,
+ * so the batch's work and its offset are one commit. Only when nothing of the batch is left to do
+ * after that transaction: a crash after it redelivers nothing.
+ */
+export interface BatchOffset {
+  group: string;
+  topic: string;
+  partition: number;
+  nextOffset: string;
+}
+
+export interface BatchHandled {
+  /** The handler committed BatchOffset in its own transaction: the bus does not commit it again. */
+  offsetCommitted: boolean;
+}
+
 export interface TopicSpec {
   name: string;
   partitions: number;
@@ -47,8 +66,9 @@ export interface SubscribeOptions {
    * are handled and their offsets are committed once, at the end. When it throws, none may count
    * as handled (all or nothing, like one transaction): each then goes through `handler` alone,
    * with the usual retries and dead letters, so a poison message never holds up its batch.
+   * `offset`: see BatchOffset (the PostgreSQL-table bus only).
    */
-  batchHandler?: (messages: DeliveredMessage[]) => Promise<void>;
+  batchHandler?: (messages: DeliveredMessage[], offset?: BatchOffset) => Promise<void | BatchHandled>;
   /**
    * Failures of the message itself before it is dead-lettered (backend failures never count).
    * Default from config (BUS_MAX_ATTEMPTS).

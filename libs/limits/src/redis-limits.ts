@@ -97,6 +97,11 @@ export interface RedisLimitsOptions extends RedisConnectionOptions {
   keyPrefix?: string;
 }
 
+/** The Redis key (under the store's prefix) of a counter: tests read its expiry through it. */
+export function redisCounterKey(key: string): string {
+  return `count:${key}`;
+}
+
 /** Counters and locks shared by every pod through one Redis. */
 export function createRedisLimits(options: RedisLimitsOptions): Limits {
   const { redis, unreachable } = openRedis(
@@ -104,7 +109,7 @@ export function createRedisLimits(options: RedisLimitsOptions): Limits {
     'limits',
   );
   // Counters and locks live apart, so a lock and a counter may share a caller's name.
-  const counterKey = (key: string) => `count:${key}`;
+  const counterKey = redisCounterKey;
   const lockKey = (key: string) => `lock:${key}`;
   const leaseKey = (key: string) => `lease:${key}`;
   const seenKey = (key: string) => `seen:${key}`;

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '@correo/telemetry';
 import { CounterWatch, eventually, privateRedis, testBackends, uniqueName } from '@correo/testkit';
 import {
@@ -15,8 +14,11 @@ import {
 import type { Limits, LeaseTiming } from '../src/index.js';
 
 const logger = createLogger('connection-leases-test', 'silent');
-/** Short, so that a stopped heartbeat shows within the test; renewals every third of it. */
-const SHORT: LeaseTiming = { ttlMs: 300, timeoutMs: 2000 };
+/**
+ * Short, so that a stopped heartbeat shows within the test (waited on, never slept out); renewals
+ * every third of it, a margin no loaded machine's stall reaches.
+ */
+const SHORT: LeaseTiming = { ttlMs: 1000, timeoutMs: 2000 };
 
 const kinds: Record<string, () => () => Limits> = {
   memory: () => {
@@ -76,8 +78,13 @@ for (const [kind, backend] of Object.entries(kinds)) {
       const survivor = pod();
       const key = `ip:${uniqueName('client')}`;
       assert.equal((await killed.leases.acquire([{ key, cap: 1 }])).admitted, true);
-      // Several ttls: only the heartbeat can have kept the lease.
-      await sleep(SHORT.ttlMs * 4);
+      // The clock: a lease of the same ttl taken after it and never renewed. Once that one has run
+      // out so would the pod's have, and only the heartbeat can have kept it.
+      const control = `ip:${uniqueName('control')}`;
+      await survivor.limits.acquireLease([{ key: control, cap: 1 }], 'no-heartbeat', SHORT.ttlMs);
+      await eventually('the unrenewed control lease to run out', async () => {
+        return (await survivor.limits.countLeases(control)) === 0;
+      });
       assert.deepEqual(await survivor.leases.acquire([{ key, cap: 1 }]), { admitted: false, index: 0 });
       // SIGKILL as far as the leases can tell: the heartbeat stops and nothing is released.
       killed.leases.close();

@@ -1,7 +1,7 @@
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '@correo/testkit';
 import type { Limits } from '../src/port.js';
 
 export interface LimitsContractSubject {
@@ -11,10 +11,18 @@ export interface LimitsContractSubject {
   unreachable?: () => Limits;
 }
 
-/** Short windows keep the suite fast; tests wait well past them and then assert on values only. */
-const SHORT_TTL = 200;
-const PAST_SHORT_TTL = 450;
+/**
+ * A window the test lets run out: long enough that the few calls a test makes inside it never
+ * outlast it on a loaded machine; tests never sleep it out, they wait for the expiry itself
+ * (untilExpired), so its length costs only the wait for the backend's own expiry.
+ */
+const SHORT_TTL = 1000;
 const LONG_TTL = 60_000;
+
+/** Polls until `gone` says the backend expired something; fails clearly if it never does. */
+function untilExpired(what: string, gone: () => Promise<boolean>): Promise<void> {
+  return eventually(what, gone, SHORT_TTL + 10_000, 25);
+}
 
 function keyName(what: string): string {
   return `test:${what}:${Date.now().toString(36)}:${randomBytes(4).toString('hex')}`;
@@ -48,8 +56,7 @@ export function limitsContract(name: string, subject: LimitsContractSubject): vo
       assert.equal(await limits.increment(key, SHORT_TTL), 1);
       // Later increments do not push the window out.
       assert.equal(await limits.increment(key, LONG_TTL), 2);
-      await sleep(PAST_SHORT_TTL);
-      assert.equal(await limits.get(key), 0);
+      await untilExpired('the first window to end', async () => (await limits.get(key)) === 0);
       assert.equal(await limits.increment(key, LONG_TTL), 1);
     });
 
@@ -118,8 +125,8 @@ export function limitsContract(name: string, subject: LimitsContractSubject): vo
       const limits = pod();
       const key = keyName('auth-fail');
       await limits.incrementBelow([{ key, ceiling: 10 }], SHORT_TTL);
-      await sleep(PAST_SHORT_TTL);
-      assert.equal(await limits.get(key), 0);
+      assert.equal(await limits.get(key), 1);
+      await untilExpired('the window to end', async () => (await limits.get(key)) === 0);
     });
 
     test('tryLock excludes a second holder until the first releases', async () => {
@@ -151,9 +158,12 @@ export function limitsContract(name: string, subject: LimitsContractSubject): vo
       const key = keyName('pop3-maildrop');
       const old = await limits.tryLock(key, SHORT_TTL);
       assert.ok(old);
-      await sleep(PAST_SHORT_TTL);
-      const current = await limits.tryLock(key, LONG_TTL);
-      assert.ok(current, 'an expired lock is free');
+      let taken: Awaited<ReturnType<Limits['tryLock']>> = null;
+      await untilExpired('the lock to expire and be free', async () => {
+        taken = await limits.tryLock(key, LONG_TTL);
+        return taken !== null;
+      });
+      const current = taken!;
       await old.release();
       assert.equal(await limits.tryLock(key, LONG_TTL), null, 'the old holder released someone else’s lock');
       assert.equal(await old.extend(LONG_TTL), false);
@@ -170,7 +180,15 @@ export function limitsContract(name: string, subject: LimitsContractSubject): vo
       const lock = await limits.tryLock(key, SHORT_TTL);
       assert.ok(lock);
       assert.equal(await lock.extend(LONG_TTL), true);
-      await sleep(PAST_SHORT_TTL);
+      // The clock: a lock of the same short ttl taken after this one and never extended. Once it
+      // has expired, so would this one have without the extension.
+      const control = keyName('control');
+      assert.ok(await limits.tryLock(control, SHORT_TTL));
+      await untilExpired('the control lock to expire', async () => {
+        const free = await limits.tryLock(control, LONG_TTL);
+        await free?.release();
+        return free !== null;
+      });
       assert.equal(await limits.tryLock(key, LONG_TTL), null);
       assert.equal(await lock.extend(LONG_TTL), true);
       await lock.release();
@@ -228,8 +246,7 @@ export function limitsContract(name: string, subject: LimitsContractSubject): vo
         admitted: true,
       });
       await limits.renewLeases([{ key, holder: 'live-pod' }], LONG_TTL);
-      await sleep(PAST_SHORT_TTL);
-      assert.equal(await limits.countLeases(key), 1);
+      await untilExpired('the unrenewed lease to expire', async () => (await limits.countLeases(key)) === 1);
       assert.deepEqual(await limits.acquireLease([{ key, cap: 2 }], 'new', LONG_TTL), { admitted: true });
       assert.deepEqual(await limits.acquireLease([{ key, cap: 2 }], 'one-too-many', LONG_TTL), {
         admitted: false,
@@ -266,15 +283,20 @@ export function limitsContract(name: string, subject: LimitsContractSubject): vo
       const b = pod();
       const key = keyName('greylist');
       assert.equal(await a.firstSeen(key, LONG_TTL), 0, 'new: just now');
-      await sleep(SHORT_TTL);
-      const age = await b.firstSeen(key, SHORT_TTL);
-      // A lower bound only: the other pod sees the first time, not its own.
-      assert.ok(age >= SHORT_TTL / 2, `age ${age} counts from the first sighting`);
+      // The other pod sees the first time, not its own (which would be 0, "new"): an age above 0.
+      let age = 0;
+      await eventually(
+        'the other pod to see an age',
+        async () => (age = await b.firstSeen(key, SHORT_TTL)) > 0,
+      );
       assert.ok((await a.firstSeen(key, LONG_TTL)) >= age, 'a later sighting keeps the first time');
       await a.forgetSeen(key);
       assert.equal(await b.firstSeen(key, SHORT_TTL), 0, 'forgotten: new again');
-      await sleep(PAST_SHORT_TTL);
-      assert.equal(await a.firstSeen(key, LONG_TTL), 0, 'expired: new again');
+      // Expired: a sighting is new again (0), and starts a long window of its own.
+      await untilExpired(
+        'the short sighting to expire',
+        async () => (await a.firstSeen(key, LONG_TTL)) === 0,
+      );
       assert.equal(await a.get(key), 0, 'a counter of the same name is another thing');
     });
 

@@ -4,12 +4,26 @@ import libmime from 'libmime';
 import { parseHeaderBlock } from './header-block.js';
 import type { AddressEntry, ImapAddress } from './types.js';
 
-function parse(raw: string): Address[] {
+/**
+ * The last few address fields parsed, by raw value: an analysis reads each address field twice (the
+ * decoded lists for search and the ENVELOPE), and addressparser was ~2% of the MX intake's CPU
+ * (docs/performance.md, "Fifth round"). Callers only read what it returns.
+ */
+const recentlyParsed = new Map<string, readonly Address[]>();
+const RECENTLY_PARSED_MAX = 8;
+
+function parse(raw: string): readonly Address[] {
+  const known = recentlyParsed.get(raw);
+  if (known) return known;
+  let parsed: readonly Address[];
   try {
-    return addressparser(raw);
+    parsed = addressparser(raw);
   } catch {
-    return [];
+    parsed = [];
   }
+  if (recentlyParsed.size >= RECENTLY_PARSED_MAX) recentlyParsed.delete(recentlyParsed.keys().next().value!);
+  recentlyParsed.set(raw, parsed);
+  return parsed;
 }
 
 /** RFC 2047 encoded words decoded; a value libmime cannot decode stays as it is. */

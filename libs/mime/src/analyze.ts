@@ -53,6 +53,8 @@ export class MessageAnalyzer {
     if (this.failed) return;
     try {
       this.scanner.write(buf);
+      // Nothing of the caller's chunk is kept once write() returns (it may reuse it).
+      this.search.chunkDone();
     } catch (error) {
       // A bug of ours on odd input must not lose the message: keep counting, structure stops here.
       this.failed = true;

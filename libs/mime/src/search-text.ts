@@ -7,11 +7,27 @@ interface Capture {
   html: boolean;
   chunks: Buffer[];
   length: number;
+  /**
+   * The lines taken since the last copy, while each follows the one before in the same input chunk
+   * (the scanner hands over one view per line): copied into `chunks` once per run, not once per
+   * line (a Buffer per line of every message was a good part of the analysis's allocations); still
+   * a copy, made at the latest when the chunk has been written (chunkDone), so nothing pins or
+   * depends on the caller's chunk after write() returns.
+   */
+  run: { bytes: ArrayBufferLike; start: number; end: number } | undefined;
 }
 
 // Encoded bytes kept per kind of text, as a multiple of the character limit: base64 is 4/3 and
 // quoted-printable up to 3 bytes per octet, and one character may take 4 octets.
 const RAW_FACTOR = 4;
+
+/** Copies the open run of lines into the capture's chunks. */
+function keepRun(capture: Capture): void {
+  const run = capture.run;
+  if (!run) return;
+  capture.chunks.push(Buffer.from(Buffer.from(run.bytes, run.start, run.end - run.start)));
+  capture.run = undefined;
+}
 
 /**
  * Builds the search text while the body streams by: only inline text/plain and text/html bodies are
@@ -41,7 +57,7 @@ export class SearchTextCollector {
     if (name) this.filenames.push(name);
     if (c.type !== 'text' || (c.subtype !== 'plain' && c.subtype !== 'html')) return;
     if (c.disposition?.type === 'attachment') return;
-    this.captures.set(part, { html: c.subtype === 'html', chunks: [], length: 0 });
+    this.captures.set(part, { html: c.subtype === 'html', chunks: [], length: 0, run: undefined });
   }
 
   body(part: ScannedPart, bytes: Buffer): void {
@@ -54,16 +70,28 @@ export class SearchTextCollector {
     }
     const take = bytes.length <= budget ? bytes : bytes.subarray(0, budget);
     if (take.length < bytes.length) this.cut = true;
-    capture.chunks.push(Buffer.from(take));
+    const run = capture.run;
+    if (run && run.bytes === take.buffer && run.end === take.byteOffset) {
+      run.end += take.length;
+    } else {
+      keepRun(capture);
+      capture.run = { bytes: take.buffer, start: take.byteOffset, end: take.byteOffset + take.length };
+    }
     capture.length += take.length;
     if (capture.html) this.htmlBudget -= take.length;
     else this.plainBudget -= take.length;
+  }
+
+  /** The input chunk has been scanned: what is taken of it is copied now. */
+  chunkDone(): void {
+    for (const capture of this.captures.values()) keepRun(capture);
   }
 
   partEnd(part: ScannedPart): void {
     const capture = this.captures.get(part);
     if (!capture) return;
     this.captures.delete(part);
+    keepRun(capture);
     let text = decodeTextBody(Buffer.concat(capture.chunks, capture.length), part.content);
     if (capture.html) {
       text = htmlToSearchText(text);

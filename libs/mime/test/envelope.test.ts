@@ -176,3 +176,31 @@ describe('ENVELOPE', () => {
     assert.equal(a.headers.date?.toISOString(), '2026-11-26T04:48:25.000Z');
   });
 });
+
+describe('address fields parsed once per analysis', () => {
+  test('the same From in message after message: each analysis has its own, equal lists', async () => {
+    const raw = crlf([
+      'From: =?utf-8?q?Mar=C3=ADa?= <maria@example.test>, equipo: ana@example.test, luis@example.test;',
+      'To: <a@b.test>',
+      'Subject: x',
+      '',
+      'hola',
+    ]);
+    const first = await analyze(raw);
+    // What one caller does to its copy must not reach the next analysis.
+    first.envelope.from![0]![0] = 'changed';
+    first.headers.from.pop();
+    const second = await analyze(raw);
+    assert.deepEqual(second.envelope.from, [
+      ['=?utf-8?q?Mar=C3=ADa?=', null, 'maria', 'example.test'],
+      [null, null, 'equipo', null],
+      [null, null, 'ana', 'example.test'],
+      [null, null, 'luis', 'example.test'],
+      [null, null, null, null],
+    ]);
+    assert.equal(
+      addressListText(second.headers.from),
+      'María <maria@example.test>, equipo: ana@example.test, luis@example.test;',
+    );
+  });
+});

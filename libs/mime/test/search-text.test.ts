@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { MessageAnalyzer } from '../src/index.js';
 import { analyze, crlf } from './fixtures.js';
 
 function twoParts(first: string[], second: string[]): Buffer {
@@ -98,5 +99,27 @@ describe('searchText', () => {
     const a = await analyze(raw);
     assert.equal(a.hasAttachments, false);
     assert.deepEqual(a.attachments, []);
+  });
+});
+
+describe('searchText, however the input is cut into chunks', () => {
+  test('the same text whether the body comes whole, in odd pieces, or one byte at a time', async () => {
+    const lines = Array.from(
+      { length: 200 },
+      (_, i) => `Línea ${i} de un mensaje largo, con acentos: ñandú.`,
+    );
+    const raw = twoParts(
+      ['Content-Type: text/plain; charset=utf-8', '', ...lines],
+      ['Content-Type: text/plain', '', 'fin'],
+    );
+    const whole = new MessageAnalyzer();
+    whole.write(raw);
+    const expected = whole.end().searchText;
+    assert.equal(expected, `${lines.join('\r\n')}\nfin`);
+    for (const size of [1, 7, 64, 1000]) {
+      const pieces = new MessageAnalyzer();
+      for (let at = 0; at < raw.length; at += size) pieces.write(raw.subarray(at, at + size));
+      assert.equal(pieces.end().searchText, expected, `chunks of ${size}`);
+    }
   });
 });

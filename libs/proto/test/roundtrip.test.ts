@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import {
   create,
   decodeDeadLetter,
+  fromBinary,
+  toBinary,
   decodeMailAccepted,
   decodeOutboundMessage,
   DeadLetterSchema,
@@ -12,6 +14,7 @@ import {
   encodeMailAccepted,
   encodeOutboundMessage,
   MailAcceptedSchema,
+  type MailAcceptedInit,
   OutboundMessageSchema,
   SubmissionKind,
   timestampDate,
@@ -145,5 +148,48 @@ describe('DeadLetter', () => {
   test('a record without a key stays keyless', () => {
     const decoded = decodeDeadLetter(encodeDeadLetter({ originalTopic: 't', value: new Uint8Array([1]) }));
     assert.equal(decoded.key, undefined);
+  });
+});
+
+describe('MailAccepted with a body and an analysis (the large bytes fields)', () => {
+  const large = (length: number, seed: number) => Uint8Array.from({ length }, (_, i) => (i * seed) & 0xff);
+
+  const cases: [string, MailAcceptedInit['spam']][] = [
+    ['without a spam verdict', undefined],
+    [
+      'with a spam verdict (field 21 before them)',
+      { status: 'checked', action: 'no action', score: 1.5, symbols: ['A(1)'] },
+    ],
+  ];
+  for (const [name, spam] of cases) {
+    test(`decodes as the library's own encoding does, ${name}`, () => {
+      const event = create(MailAcceptedSchema, {
+        eventId: 'big-1',
+        recipients: [{ address: 'a@b.test' }],
+        blobKey: 'ab'.repeat(32),
+        size: 200_000n,
+        sha256: 'ab'.repeat(32),
+        analysis: large(3_000, 7),
+        body: large(200_000, 13),
+        spam,
+        kind: SubmissionKind.MX,
+        port: 25,
+      });
+      const encoded = encodeMailAccepted(event);
+      const decoded = decodeMailAccepted(encoded);
+      assert.deepEqual(decoded, event);
+      assert.deepEqual(decoded, fromBinary(MailAcceptedSchema, toBinary(MailAcceptedSchema, event)));
+      assert.equal(encoded.length, toBinary(MailAcceptedSchema, event).length, 'the same size as toBinary');
+      if (!spam)
+        assert.deepEqual(encoded, toBinary(MailAcceptedSchema, event), 'byte for byte without field 21');
+    });
+  }
+
+  test('a body alone, and an analysis alone', () => {
+    for (const init of [{ body: large(5_000, 3) }, { analysis: large(5_000, 5) }]) {
+      const event = create(MailAcceptedSchema, { eventId: 'big-2', ...init });
+      assert.deepEqual(decodeMailAccepted(encodeMailAccepted(event)), event);
+      assert.deepEqual(encodeMailAccepted(event), toBinary(MailAcceptedSchema, event));
+    }
   });
 });

@@ -1,11 +1,10 @@
 import { storedBodyStructure, storedEnvelope } from '@correo/mime';
 import type { BodyStructure, Envelope } from '@correo/mime';
-import { inTransaction } from './transaction.js';
+import { packBytes } from '@correo/bus';
+import type { BatchOffset } from '@correo/bus';
 import type pg from 'pg';
-import { insertStoredBodies } from './message-bodies.js';
 import type { MailboxWriter } from './mailbox-writer.js';
 import type { Pool } from './pool.js';
-import { ensureMailbox } from './mailboxes.js';
 import { asBlobCollected } from './blob-collection.js';
 
 /** What SORT and THREAD compare (libs/mime sortKeys), kept in the sort_* and thread_* columns. */
@@ -143,195 +142,88 @@ export async function deliverToMailbox(
   return outcome!;
 }
 
+/** A row of file_deliveries (migration 0380), one per delivery. */
+interface FiledRow {
+  out_kind: 'delivered' | 'duplicate' | 'over-quota' | 'unknown-user';
+  out_mailbox: string | null;
+  out_uid: string | null;
+  out_modseq: string | null;
+  out_message: string | null;
+  out_quota: string | null;
+  out_used: string | null;
+}
+
 /**
  * Files several deliveries in one transaction (one WAL flush for a whole bus batch), each exactly
- * as if filed alone and in the order given, with a fixed number of statements per batch instead of
- * several per delivery: lock the accounts (in id order, so concurrent batches cannot deadlock),
- * find the mailboxes, find earlier outcomes (after the lock, so a concurrent delivery of the same
- * key is seen), then allocate UIDs and MODSEQs per mailbox, charge the quotas, insert the messages
- * and file them with multi-row statements. All or nothing: a throw rolls every one back.
- * After the commit, each delivered copy is published on the writer's feed.
+ * as if filed alone and in the order given: one server-side call, file_deliveries (migration 0380,
+ * which says what it does and in which order), so a batch costs one round trip instead of the ten of
+ * its statements with BEGIN and COMMIT. All or nothing: a throw rolls every one back. `consumed`
+ * (the PostgreSQL-table bus) is committed in that same transaction; pass it only when nothing of
+ * the batch is left to do after the filing. A copy whose account was deleted meanwhile is recorded
+ * as an 'unknown-user' rejection by the same transaction. After the commit, each delivered
+ * copy is published on the writer's feed.
  */
 export async function deliverManyToMailboxes(
   writer: MailboxWriter,
   deliveries: LocalDelivery[],
+  consumed?: BatchOffset,
 ): Promise<DeliveryOutcome[]> {
-  const wanted = deliveries.map((d) => ({
-    ...d,
-    recipient: d.recipient.toLowerCase(),
-    mailboxName: d.mailboxName ?? 'INBOX',
-  }));
-  if (wanted.length === 0) return [];
-  const filed = await inTransaction(writer.pool, async (client) => {
-    const locked = await client.query<{ id: string; quota_bytes: string | null; used_bytes: string }>({
-      name: 'correo-file-lock-accounts',
-      text: 'SELECT id, quota_bytes, used_bytes FROM accounts WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE',
-      values: [[...new Set(wanted.map((d) => d.accountId))]],
-    });
-    const accounts = new Map(
-      locked.rows.map((r) => [
-        r.id,
-        { quota: r.quota_bytes === null ? null : Number(r.quota_bytes), used: Number(r.used_bytes) },
-      ]),
-    );
-
-    const mailboxKey = (accountId: string, name: string) => `${accountId}\n${name}`;
-    const pairs = [
-      ...new Map(wanted.map((d) => [mailboxKey(d.accountId, d.mailboxName), d])).values(),
-    ].filter((d) => accounts.has(d.accountId));
-    const found = await client.query<{ id: string; account_id: string; name: string }>({
-      name: 'correo-file-mailboxes',
-      text: `SELECT m.id, m.account_id, m.name FROM mailboxes m
-               JOIN unnest($1::bigint[], $2::text[]) AS k(account_id, name)
-                 ON m.account_id = k.account_id AND m.name = k.name`,
-      values: [pairs.map((d) => d.accountId), pairs.map((d) => d.mailboxName)],
-    });
-    const mailboxes = new Map(found.rows.map((r) => [mailboxKey(r.account_id, r.name), r.id]));
-    for (const d of pairs) {
-      const key = mailboxKey(d.accountId, d.mailboxName);
-      // Created by the first delivery to it (ensureMailbox copes with a concurrent first delivery).
-      if (!mailboxes.has(key)) mailboxes.set(key, await ensureMailbox(client, d.accountId, d.mailboxName));
-    }
-
-    // A statement of its own, after the lock: its snapshot sees what the lock holder committed.
-    const targets = wanted.filter((d) => accounts.has(d.accountId));
-    const earlier = await client.query<{ key: string }>({
-      name: 'correo-file-earlier',
-      text: `SELECT d.event_id || '/' || d.recipient || '/' || d.mailbox_id AS key FROM deliveries d
-               JOIN unnest($1::text[], $2::text[], $3::bigint[]) AS k(event_id, recipient, mailbox_id)
-                 ON d.event_id = k.event_id AND d.recipient = k.recipient AND d.mailbox_id = k.mailbox_id
-             UNION ALL
-             SELECT r.event_id || '/' || r.recipient || '/@' || r.account_id FROM delivery_rejections r
-               JOIN unnest($1::text[], $2::text[], $4::bigint[]) AS k(event_id, recipient, account_id)
-                 ON r.event_id = k.event_id AND r.recipient = k.recipient AND r.account_id = k.account_id`,
+  if (deliveries.length === 0) return [];
+  // Each body once, however many copies share it; a copy points at its bytes in the packed buffer.
+  const bodies = new Map<string, Uint8Array>();
+  for (const d of deliveries) if (d.body) bodies.set(d.message.blobKey, d.body);
+  const packed = packBytes([...bodies.values()]);
+  const bodyAt = new Map([...bodies.keys()].map((key, i) => [key, i]));
+  const bodyOf = (d: LocalDelivery) => (d.body ? bodyAt.get(d.message.blobKey) : undefined);
+  const { rows } = await writer.pool
+    .query<FiledRow>({
+      name: 'correo-file-deliveries',
+      text: `SELECT * FROM file_deliveries(${Array.from({ length: 37 }, (_, i) => `$${i + 1}`).join(', ')})`,
       values: [
-        targets.map((d) => d.eventId),
-        targets.map((d) => d.recipient),
-        targets.map((d) => mailboxes.get(mailboxKey(d.accountId, d.mailboxName))!),
-        targets.map((d) => d.accountId),
-      ],
-    });
-    const handled = new Set(earlier.rows.map((r) => r.key));
-
-    // Decided in the order given: duplicates (also within this batch), quotas, and how many UIDs
-    // each mailbox hands out.
-    const outcomes: DeliveryOutcome[] = [];
-    const filed: { index: number; delivery: (typeof wanted)[number]; mailboxId: string; nth: number }[] = [];
-    const perMailbox = new Map<string, number>();
-    const charged = new Map<string, number>();
-    const overQuota: Rejection[] = [];
-    for (const [index, d] of wanted.entries()) {
-      const account = accounts.get(d.accountId);
-      if (!account) {
-        outcomes[index] = { kind: 'unknown-user' };
-        continue;
-      }
-      const mailboxId = mailboxes.get(mailboxKey(d.accountId, d.mailboxName))!;
-      const key = `${d.eventId}/${d.recipient}/${mailboxId}`;
-      const rejectedKey = `${d.eventId}/${d.recipient}/@${d.accountId}`;
-      if (handled.has(key) || handled.has(rejectedKey)) {
-        outcomes[index] = { kind: 'duplicate' };
-        continue;
-      }
-      if (account.quota !== null && account.used + d.message.size > account.quota) {
-        const detail = `${d.message.size} bytes do not fit: ${account.used} of ${account.quota} bytes used`;
-        overQuota.push({
-          eventId: d.eventId,
-          recipient: d.recipient,
-          accountId: d.accountId,
-          reason: 'over-quota',
-          detail,
-        });
-        outcomes[index] = { kind: 'over-quota', quotaBytes: account.quota, usedBytes: account.used };
-        handled.add(rejectedKey);
-        continue;
-      }
-      handled.add(key);
-      account.used += d.message.size;
-      charged.set(d.accountId, (charged.get(d.accountId) ?? 0) + d.message.size);
-      const nth = perMailbox.get(mailboxId) ?? 0;
-      perMailbox.set(mailboxId, nth + 1);
-      filed.push({ index, delivery: d, mailboxId, nth });
-    }
-    for (const rejection of overQuota) await insertRejection(client, rejection);
-    if (filed.length === 0) return outcomes;
-
-    const allocated = await client.query<{ id: string; first_uid: string; base_modseq: string }>({
-      name: 'correo-file-allocate',
-      text: `WITH charged AS (
-               UPDATE accounts a SET used_bytes = a.used_bytes + c.bytes
-                 FROM unnest($3::bigint[], $4::bigint[]) AS c(id, bytes) WHERE a.id = c.id)
-             UPDATE mailboxes m SET uidnext = m.uidnext + c.n, highestmodseq = m.highestmodseq + c.n
-               FROM unnest($1::bigint[], $2::bigint[]) AS c(id, n) WHERE m.id = c.id
-             RETURNING m.id, m.uidnext - c.n AS first_uid, m.highestmodseq - c.n AS base_modseq`,
-      values: [[...perMailbox.keys()], [...perMailbox.values()], [...charged.keys()], [...charged.values()]],
-    });
-    const firsts = new Map(
-      allocated.rows.map((r) => [r.id, { uid: Number(r.first_uid), modseq: Number(r.base_modseq) }]),
-    );
-
-    const messageIds = await insertMessages(
-      client,
-      filed.map(({ delivery }) => ({
-        accountId: delivery.accountId,
-        message: delivery.message,
-        receivedEventId: delivery.eventId,
-      })),
-    );
-    const rows = filed.map(({ index, delivery, mailboxId, nth }, i) => {
-      const first = firsts.get(mailboxId)!;
-      const row = {
-        index,
-        delivery,
-        mailboxId,
-        uid: first.uid + nth,
-        modseq: first.modseq + nth + 1,
-        messageId: messageIds[i]!,
-      };
-      outcomes[index] = {
-        kind: 'delivered',
-        accountId: delivery.accountId,
-        mailboxId,
-        uid: row.uid,
-        modseq: row.modseq,
-        messageId: row.messageId,
-      };
-      return row;
-    });
-    await client.query({
-      name: 'correo-file-messages',
-      text: `WITH filed AS (
-               INSERT INTO mailbox_messages (account_id, mailbox_id, uid, message_id, modseq, idempotency_key, flags)
-               SELECT m.account_id, m.mailbox_id, m.uid, m.message_id, m.modseq, m.key,
-                      ARRAY(SELECT jsonb_array_elements_text(m.flags))
-                 FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[],
-                             $9::jsonb[]) AS m(account_id, mailbox_id, uid, message_id, modseq, key, flags))
-             INSERT INTO deliveries (event_id, recipient, account_id, mailbox_id)
-             SELECT * FROM unnest($7::text[], $8::text[], $1::bigint[], $2::bigint[])`,
-      values: [
-        rows.map((r) => r.delivery.accountId),
-        rows.map((r) => r.mailboxId),
-        rows.map((r) => r.uid),
-        rows.map((r) => r.messageId),
-        rows.map((r) => r.modseq),
-        rows.map((r) => `${r.delivery.eventId}/${r.delivery.recipient}/${r.mailboxId}`),
-        rows.map((r) => r.delivery.eventId),
-        rows.map((r) => r.delivery.recipient),
+        deliveries.map((d) => d.accountId),
+        deliveries.map((d) => d.mailboxName ?? 'INBOX'),
+        deliveries.map((d) => d.eventId),
+        deliveries.map((d) => d.recipient.toLowerCase()),
         // jsonb per row: a text[][] column array would need every row's flags of one length.
-        rows.map((r) => JSON.stringify([...new Set(r.delivery.flags ?? [])].sort())),
+        deliveries.map((d) => JSON.stringify([...new Set(d.flags ?? [])].sort())),
+        ...messageFactColumns(deliveries.map((d) => d.message)),
+        packed.bytes,
+        deliveries.map((d) => {
+          const at = bodyOf(d);
+          return at === undefined ? null : packed.starts[at];
+        }),
+        deliveries.map((d) => {
+          const at = bodyOf(d);
+          return at === undefined ? null : packed.lengths[at];
+        }),
+        consumed?.group ?? null,
+        consumed?.topic ?? null,
+        consumed?.partition ?? null,
+        consumed?.nextOffset ?? null,
       ],
+    })
+    .catch((error: unknown) => {
+      throw asBlobCollected(error);
     });
-    // After the messages rows: their insert trigger holds each key's blob lock until this commits.
-    await insertStoredBodies(
-      client,
-      rows.flatMap(({ delivery }) =>
-        delivery.body ? [{ blobKey: delivery.message.blobKey, bytes: delivery.body }] : [],
-      ),
-    );
-    return outcomes;
+  const outcomes = rows.map((row, i): DeliveryOutcome => {
+    switch (row.out_kind) {
+      case 'delivered':
+        return {
+          kind: 'delivered',
+          accountId: deliveries[i]!.accountId,
+          mailboxId: row.out_mailbox!,
+          uid: Number(row.out_uid),
+          modseq: Number(row.out_modseq),
+          messageId: row.out_message!,
+        };
+      case 'over-quota':
+        return { kind: 'over-quota', quotaBytes: Number(row.out_quota), usedBytes: Number(row.out_used) };
+      default:
+        return { kind: row.out_kind };
+    }
   });
   await Promise.all(
-    filed.map((outcome) =>
+    outcomes.map((outcome) =>
       outcome.kind === 'delivered'
         ? writer.changes.publish(outcome.accountId, {
             mailboxId: outcome.mailboxId,
@@ -342,7 +234,7 @@ export async function deliverManyToMailboxes(
         : undefined,
     ),
   );
-  return filed;
+  return outcomes;
 }
 
 /**
@@ -378,12 +270,36 @@ export async function insertMessages(
           values: [rows.length],
         })
       ).rows.map((r) => r.id);
-  const column = <T>(pick: (row: (typeof rows)[number]) => T) => rows.map(pick);
+  const insert = messagesInsert(rows, '$1::bigint[]', 2);
   // The insert trigger refuses a blob the collector deleted (blob-collection.ts): BlobCollectedError.
   await client
-    .query({
-      name: 'correo-insert-messages',
-      text: `INSERT INTO messages (id, account_id, blob_key, size, sha256, internal_date, received_event_id,
+    .query({ name: 'correo-insert-messages', text: insert.text, values: [ids, ...insert.values] })
+    .catch((error: unknown) => {
+      throw asBlobCollected(error);
+    });
+  return ids;
+}
+
+/**
+ * The INSERT of messages rows, for insertMessages and for statements that insert them among other
+ * writes (IMAP APPEND: libs/store imap/append.ts): `ids` is an SQL expression of a bigint[] (one id per
+ * row, drawn before; rows whose id is NULL are skipped), the other columns are parameters from
+ * `$first` on, `values` in order.
+ */
+export function messagesInsert(
+  rows: readonly { accountId: string; message: MessageFacts; receivedEventId: string | null }[],
+  ids: string,
+  first: number,
+): { text: string; values: unknown[] } {
+  const facts = messageFactColumns(rows.map((r) => r.message));
+  // The SQL types of the columns after id, in the order of `values` below.
+  const types = (
+    'bigint text bigint text timestamptz text text text text text text timestamptz text jsonb jsonb ' +
+    'date date text text text text text text text text text jsonb'
+  ).split(' ');
+  const params = types.map((type, i) => `$${first + i}::${type}[]`).join(', ');
+  return {
+    text: `INSERT INTO messages (id, account_id, blob_key, size, sha256, internal_date, received_event_id,
        header_subject, header_from, header_to, header_cc, header_message_id, header_date, header_in_reply_to,
        envelope_json, bodystructure_json, sent_day, internal_day, header_text, body_text,
        sort_subject, sort_from, sort_to, sort_cc, sort_display_from, sort_display_to,
@@ -394,45 +310,47 @@ export async function insertMessages(
             m.envelope, m.bodystructure, m.sent_day, m.internal_day, m.header_text, m.body_text,
             m.sort_subject, m.sort_from, m.sort_to, m.sort_cc, m.sort_display_from, m.sort_display_to,
             m.thread_message_id, ARRAY(SELECT jsonb_array_elements_text(m.thread_references)), TRUE
-       FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::timestamptz[],
-                   $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
-                   $13::timestamptz[], $14::text[], $15::jsonb[], $16::jsonb[], $17::date[], $18::date[],
-                   $19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::text[], $25::text[],
-                   $26::text[], $27::text[], $28::jsonb[])
+       FROM unnest(${ids}, ${params})
          AS m(id, account_id, blob_key, size, sha256, internal_date, received_event_id, subject, from_, to_,
               cc, message_id, date, in_reply_to, envelope, bodystructure, sent_day, internal_day, header_text,
               body_text, sort_subject, sort_from, sort_to, sort_cc, sort_display_from, sort_display_to,
-              thread_message_id, thread_references)`,
-      values: [
-        ids,
-        column((r) => r.accountId),
-        column((r) => r.message.blobKey),
-        column((r) => r.message.size),
-        column((r) => r.message.sha256),
-        column((r) => r.message.internalDate),
-        column((r) => r.receivedEventId),
-        column((r) => r.message.subject),
-        column((r) => r.message.from),
-        column((r) => r.message.to),
-        column((r) => r.message.cc),
-        column((r) => r.message.messageId),
-        column((r) => r.message.date),
-        column((r) => r.message.inReplyTo),
-        column((r) => JSON.stringify(r.message.envelope && storedEnvelope(r.message.envelope))),
-        column((r) =>
-          JSON.stringify(r.message.bodystructure && storedBodyStructure(r.message.bodystructure)),
-        ),
-        column((r) => r.message.sentDay),
-        column((r) => internalDay(r.message)),
-        column((r) => withoutNul(r.message.headerText)),
-        column((r) => (r.message.bodyText === null ? null : withoutNul(r.message.bodyText))),
-        ...sortKeyColumnArrays(rows.map((r) => r.message.sortKeys)),
-      ],
-    })
-    .catch((error: unknown) => {
-      throw asBlobCollected(error);
-    });
-  return ids;
+              thread_message_id, thread_references)
+      WHERE m.id IS NOT NULL`,
+    values: [
+      rows.map((r) => r.accountId),
+      ...facts.slice(0, 4),
+      rows.map((r) => r.receivedEventId),
+      ...facts.slice(4),
+    ],
+  };
+}
+
+/**
+ * The columns of messages rows that come from the message itself, one array per column, in the order
+ * insertMessages and file_deliveries (migration 0380) take them: blob key to thread references.
+ */
+function messageFactColumns(messages: MessageFacts[]): unknown[][] {
+  const column = <T>(pick: (message: MessageFacts) => T) => messages.map(pick);
+  return [
+    column((m) => m.blobKey),
+    column((m) => m.size),
+    column((m) => m.sha256),
+    column((m) => m.internalDate),
+    column((m) => m.subject),
+    column((m) => m.from),
+    column((m) => m.to),
+    column((m) => m.cc),
+    column((m) => m.messageId),
+    column((m) => m.date),
+    column((m) => m.inReplyTo),
+    column((m) => JSON.stringify(m.envelope && storedEnvelope(m.envelope))),
+    column((m) => JSON.stringify(m.bodystructure && storedBodyStructure(m.bodystructure))),
+    column((m) => m.sentDay),
+    column(internalDay),
+    column((m) => withoutNul(m.headerText)),
+    column((m) => (m.bodyText === null ? null : withoutNul(m.bodyText))),
+    ...sortKeyColumnArrays(messages.map((m) => m.sortKeys)),
+  ];
 }
 
 /** A recipient the mda did not deliver, as recorded (for operators: nothing accepted is dropped unseen). */

@@ -1,5 +1,3 @@
-import { freeOrphans } from './imap/account-transaction.js';
-import { inTransaction } from './transaction.js';
 import type { MailboxWriter } from './mailbox-writer.js';
 
 export interface ExpungeRequest {
@@ -24,7 +22,7 @@ export interface ExpungeResult {
 
 /**
  * Removes messages from a mailbox as an IMAP EXPUNGE does (POP3's UPDATE state uses it too), in one
- * transaction: the mailbox_messages rows go, each UID is recorded in `expunged` with one new MODSEQ
+ * call (one transaction): the mailbox_messages rows go, each UID is recorded in `expunged` with one new MODSEQ
  * (for QRESYNC VANISHED), HIGHESTMODSEQ moves on, message rows no mailbox holds any more are deleted
  * and the account's used_bytes shrinks by their size. Blobs stay: they are shared by content.
  *
@@ -40,37 +38,18 @@ export async function expungeMessages(
   const { accountId, mailboxId } = request;
   const uids = [...new Set(request.uids)].sort((a, b) => a - b);
   if (uids.length === 0) return { expunged: [], modseq: null };
-  // One statement for the account lock (first, an init plan), the removal, the new MODSEQ and the
-  // VANISHED records; a second frees what no mailbox holds any more (it must see the removal).
-  const outcome = await inTransaction(pool, async (client): Promise<ExpungeResult> => {
-    const removed = await client.query<{ uid: string; message_id: string; modseq: string }>({
-      name: 'expunge-messages',
-      text: `WITH account AS (
-           SELECT id FROM accounts WHERE id = $1 FOR UPDATE
-         ), removed AS (
-           DELETE FROM mailbox_messages
-           WHERE account_id = $1 AND mailbox_id = $2 AND uid = ANY($3::bigint[]) AND EXISTS (SELECT 1 FROM account)
-             AND (NOT $4::boolean OR '\\Deleted' = ANY(flags))
-           RETURNING uid, message_id
-         ), allocated AS (
-           UPDATE mailboxes SET highestmodseq = highestmodseq + 1
-           WHERE id = $2 AND account_id = $1 AND EXISTS (SELECT 1 FROM removed)
-           RETURNING highestmodseq AS modseq
-         ), recorded AS (
-           INSERT INTO expunged (mailbox_id, uid, modseq) SELECT $2, r.uid, a.modseq FROM removed r, allocated a
-         )
-         SELECT r.uid, r.message_id, a.modseq FROM removed r, allocated a ORDER BY r.uid`,
-      values: [accountId, mailboxId, uids, request.onlyDeleted ?? false],
-    });
-    const first = removed.rows[0];
-    if (!first) return { expunged: [], modseq: null };
-    await freeOrphans(
-      client,
-      accountId,
-      removed.rows.map((row) => row.message_id),
-    );
-    return { expunged: removed.rows.map((row) => Number(row.uid)), modseq: Number(first.modseq) };
+  // One call (migrations/0390_imap_expunge_call.sql): the account lock, the removal, the new MODSEQ and
+  // the VANISHED records in one statement, then the freeing of what no mailbox holds any more in a
+  // second that sees the removal; one round trip and one commit.
+  const { rows } = await pool.query<{ expunged_uid: string; expunged_modseq: string }>({
+    name: 'expunge-messages',
+    text: 'SELECT expunged_uid, expunged_modseq FROM correo_expunge_messages($1, $2, $3::bigint[], $4)',
+    values: [accountId, mailboxId, uids, request.onlyDeleted ?? false],
   });
+  const first = rows[0];
+  const outcome: ExpungeResult = first
+    ? { expunged: rows.map((row) => Number(row.expunged_uid)), modseq: Number(first.expunged_modseq) }
+    : { expunged: [], modseq: null };
   if (outcome.modseq === null) return { expunged: [], modseq: null };
   await changes.publish(accountId, { mailboxId, modseq: outcome.modseq, kind: request.kind ?? 'expunge' });
   return outcome;

@@ -118,7 +118,7 @@ export type {
   RelayRecipientOutcome,
 } from './relay-queue.js';
 export { inTransaction } from './transaction.js';
-export { insertStoredBodies, withStoredBodies, type StoredBody } from './message-bodies.js';
+export { withStoredBodies, type StoredBody } from './message-bodies.js';
 export {
   BlobCollectedError,
   asBlobCollected,

@@ -1,6 +1,5 @@
 import { domainToASCII } from 'node:url';
 import type { Pool } from './pool.js';
-import { inTransaction } from './transaction.js';
 
 /*
  * One message's journey (migrations/0090_accepted_messages.sql): the acceptance the mda recorded,
@@ -95,7 +94,27 @@ function domainOf(address: string): string {
   return domainToASCII(domain) || domain;
 }
 
-const ACCEPTED_COLUMNS = 17;
+/** The types of accepted_messages' columns, in the order recordAcceptedMessages writes them. */
+const ACCEPTED_TYPES = [
+  'text',
+  'timestamptz',
+  'text',
+  'integer',
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'text[]',
+  'text[]',
+  'bigint',
+  'text',
+  'jsonb',
+  'text',
+  'jsonb',
+  'text',
+];
+const ACCEPTED_COLUMNS = ACCEPTED_TYPES.length;
 
 /**
  * Records the acceptances of a bus batch in one statement (one round trip, one commit for the batch).
@@ -122,29 +141,26 @@ export async function recordAcceptedMessages(pool: Pool, messages: AcceptedMessa
     JSON.stringify(message.relayJobs),
     message.traceId,
   ]);
+  // Cast: a VALUES list in FROM types its parameters as text, not by the target columns.
   const rows = messages.map(
     (_, row) =>
-      `(${Array.from({ length: ACCEPTED_COLUMNS }, (_, column) => `$${row * ACCEPTED_COLUMNS + column + 1}`).join(', ')})`,
+      `(${ACCEPTED_TYPES.map((type, column) => `$${row * ACCEPTED_COLUMNS + column + 1}::${type}`).join(', ')})`,
   );
   // A record, not a delivery, and idempotent (ON CONFLICT DO NOTHING): it need not wait for its
   // own WAL flush. The mda's filing commit right after it flushes the WAL up to and including it;
   // lost only if PostgreSQL itself crashes before that, when the bus offset was not committed either,
-  // so the event comes again and records it again. One WAL flush per batch saved.
-  await inTransaction(
-    pool,
-    async (client) => {
-      await client.query(
-        `INSERT INTO accepted_messages (event_id, received_at, kind, port, client_ip, helo, authenticated_user,
+  // so the event comes again and records it again. One WAL flush per batch saved. One round trip:
+  // the statement is its own transaction, and set_config(..., true) turns synchronous_commit off
+  // for that transaction alone (it was BEGIN with SET LOCAL, the INSERT, and COMMIT: three).
+  await pool.query({
+    text: `INSERT INTO accepted_messages (event_id, received_at, kind, port, client_ip, helo, authenticated_user,
          mail_from, sender_domain, recipient_domains, recipients, size, authentication_results, authentication,
          message_id, relay_jobs, trace_id)
-       VALUES ${rows.join(', ')}
+       SELECT v.* FROM (VALUES ${rows.join(', ')}) AS v
+        WHERE set_config('synchronous_commit', 'off', true) IS NOT NULL
        ON CONFLICT (event_id) DO NOTHING`,
-        values,
-      );
-    },
-    // One round trip for both (a simple query may hold several statements).
-    'BEGIN; SET LOCAL synchronous_commit TO off',
-  );
+    values,
+  });
 }
 
 interface AcceptedRow {

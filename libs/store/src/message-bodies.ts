@@ -5,7 +5,7 @@ import type { Pool } from './pool.js';
 
 /*
  * Small bodies kept in PostgreSQL (migrations/0340_message_bodies.sql). The mda writes a body here, in
- * the filing transaction that first names its key (deliverManyToMailboxes), instead of a blob file:
+ * the filing transaction that first names its key (file_deliveries, migrations/0380), instead of a blob file:
  * the filing's WAL flush makes it durable, with no file, fsync or rename of its own. Every reader
  * (IMAP FETCH, POP3, the relay, webmail, export, dead-letter replay) goes through the blob store, which
  * withStoredBodies extends with this table; the collector deletes a row when it collects its key.
@@ -18,24 +18,27 @@ export interface StoredBody {
 }
 
 /**
- * Keeps `bodies` in message_bodies within the caller's transaction. Call it after the rows that name
- * them were inserted (their insert trigger holds each key's blob lock until the commit, so the
- * collector cannot take a key between this insert and that commit). A key already there keeps its
- * row: content addressing makes the bytes the same.
+ * The INSERT of `bodies` into message_bodies for a statement that writes them among other rows (IMAP
+ * APPEND, only when `condition` holds; the mda's filing writes its own in file_deliveries); parameters
+ * from `$first` on. null when there is nothing to keep.
  */
-export async function insertStoredBodies(client: pg.PoolClient, bodies: StoredBody[]): Promise<void> {
+export function storedBodiesInsert(
+  bodies: readonly StoredBody[],
+  first: number,
+  condition = 'TRUE',
+): { text: string; values: unknown[] } | null {
   const unique = [...new Map(bodies.map((b) => [b.blobKey, b])).values()];
-  if (unique.length === 0) return;
+  if (unique.length === 0) return null;
   // One binary parameter for all the bytes (a bytea[] would travel as hex text).
   const packed = packBytes(unique.map((b) => b.bytes));
-  await client.query({
-    name: 'correo-insert-message-bodies',
+  return {
     text: `INSERT INTO message_bodies (blob_key, bytes)
-           SELECT b.key, substring($2::bytea FROM b.start FOR b.length)
-             FROM unnest($1::text[], $3::int[], $4::int[]) AS b(key, start, length)
+           SELECT b.key, substring($${first + 1}::bytea FROM b.start FOR b.length)
+             FROM unnest($${first}::text[], $${first + 2}::int[], $${first + 3}::int[]) AS b(key, start, length)
+            WHERE ${condition}
            ON CONFLICT (blob_key) DO NOTHING`,
     values: [unique.map((b) => b.blobKey), packed.bytes, packed.starts, packed.lengths],
-  });
+  };
 }
 
 /** Removes the rows of collected keys, in the collector's transaction (blob-collection.ts). */
@@ -61,5 +64,17 @@ async function storedBody(pool: Pool, key: string): Promise<Buffer | undefined> 
  * by the filing and deleted by the collector, each in its own transaction.
  */
 export function withStoredBodies(blobs: BlobStore, pool: Pool): BlobStore {
-  return withOtherBodies(blobs, (key) => storedBody(pool, key), blobs.kind === 's3' ? 'first' : 'fallback');
+  // Idempotent: a service that writes bodies here (the IMAP gateway's APPEND) wraps what it is given,
+  // which production wiring (libs/backends) has wrapped already; a second fallback would cost a miss
+  // two queries.
+  if (readingStoredBodies.has(blobs)) return blobs;
+  const wrapped = withOtherBodies(
+    blobs,
+    (key) => storedBody(pool, key),
+    blobs.kind === 's3' ? 'first' : 'fallback',
+  );
+  readingStoredBodies.add(wrapped);
+  return wrapped;
 }
+
+const readingStoredBodies = new WeakSet<BlobStore>();

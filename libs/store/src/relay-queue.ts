@@ -68,6 +68,8 @@ export interface RelayQueueEntry {
   recipients: { recipient: string; lastReply: string }[];
   /** The trace context of the message the job belongs to ({} when it had none). */
   traceHeaders: Record<string, string>;
+  /** The sender was told its mail is delayed (a "delayed" DSN): not again. */
+  delayNotified: boolean;
 }
 
 interface QueueRow {
@@ -87,10 +89,11 @@ interface QueueRow {
   claim_token: string | null;
   claimed_until: Date | null;
   trace_headers: Record<string, string>;
+  delay_notified: boolean;
 }
 
 const ENTRY = `q.id, q.job_id, q.original_event_id, q.mail_from, q.sender_domain, q.destination_domain, q.job,
-  q.attempts, q.queued_at, q.next_attempt_at, q.expires_at, q.last_error, q.trace_headers,
+  q.attempts, q.queued_at, q.next_attempt_at, q.expires_at, q.last_error, q.trace_headers, q.delay_notified,
   CASE WHEN q.claimed_until > now() THEN q.claim_token END AS claim_token,
   CASE WHEN q.claimed_until > now() THEN q.claimed_until END AS claimed_until,
   (SELECT json_agg(json_build_object('recipient', r.recipient, 'last_reply', r.last_reply) ORDER BY r.recipient)
@@ -114,6 +117,7 @@ function toEntry(row: QueueRow): RelayQueueEntry {
     lastError: row.last_error,
     recipients: (row.recipients ?? []).map((r) => ({ recipient: r.recipient, lastReply: r.last_reply })),
     traceHeaders: row.trace_headers ?? {},
+    delayNotified: row.delay_notified,
   };
 }
 
@@ -334,14 +338,20 @@ export async function releaseRelayClaim(pool: Pool, claim: RelayClaim): Promise<
 export async function rescheduleRelayJob(
   pool: Pool,
   claim: RelayClaim,
-  update: { nextAttemptAt: Date; lastError: string; replies: { recipient: string; reply: string }[] },
+  update: {
+    nextAttemptAt: Date;
+    lastError: string;
+    replies: { recipient: string; reply: string }[];
+    /** This attempt told the sender its mail is delayed. */
+    delayNotified?: boolean;
+  },
 ): Promise<boolean> {
   const { jobId } = claim;
   return inTransaction(pool, async (client) => {
     const updated = await client.query(
       `UPDATE relay_queue SET next_attempt_at = $3, last_error = $4, claim_token = NULL, claimed_until = NULL,
-         updated_at = now() WHERE job_id = $1 AND claim_token = $2`,
-      [jobId, claim.token, update.nextAttemptAt, update.lastError],
+         delay_notified = delay_notified OR $5, updated_at = now() WHERE job_id = $1 AND claim_token = $2`,
+      [jobId, claim.token, update.nextAttemptAt, update.lastError, update.delayNotified ?? false],
     );
     if (updated.rowCount !== 1) return false;
     for (const { recipient, reply } of update.replies) {

@@ -16,6 +16,8 @@ export interface DnsRecords {
   PTR?: string[];
   /** Every query for the name answers SERVFAIL (a broken authoritative server: a temporary error). */
   SERVFAIL?: boolean;
+  /** Every query for the name goes unanswered, so the resolver times out (a server that is gone). */
+  silent?: boolean;
 }
 
 export interface TestDnsServer {
@@ -31,8 +33,8 @@ export interface TestDnsServer {
   close(): Promise<void>;
 }
 
-/** The record types the server answers (every field of DnsRecords but the SERVFAIL mark). */
-type RecordType = Exclude<keyof DnsRecords, 'SERVFAIL'>;
+/** The record types the server answers (every field of DnsRecords but the SERVFAIL and silent marks). */
+type RecordType = Exclude<keyof DnsRecords, 'SERVFAIL' | 'silent'>;
 
 const TYPE_NAMES: Record<number, RecordType> = {
   [Packet.TYPE.MX]: 'MX',
@@ -65,6 +67,7 @@ export async function startDnsServer(
     const kind = TYPE_NAMES[question.type];
     queries.push(`${kind ?? question.type} ${name}`);
     const records = names.get(name);
+    if (records?.silent === true) return;
     if (!records || records.SERVFAIL === true) {
       response.header.rcode = records ? SERVFAIL : NXDOMAIN;
       return void send(response);

@@ -14,6 +14,7 @@ export * from './private-minio.js';
 export * from './private-redis.js';
 export * from './recording-clock.js';
 export * from './counter-watch.js';
+export * from './counter-window.js';
 export * from './service-process.js';
 export * from './jaeger.js';
 export * from './in-process-postgres.js';

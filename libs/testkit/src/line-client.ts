@@ -14,7 +14,16 @@ export interface LineClientOptions {
   literals?: boolean;
   /** Octets sent as soon as the connection is up, before anything is read (a load balancer's PROXY header; over TLS they go inside it). */
   preface?: Buffer;
+  /**
+   * How long a read waits for the server before it fails with what it got so far (default
+   * DEFAULT_READ_TIMEOUT_MS): a reply that never comes fails the test with a clear message instead
+   * of hanging it until the runner's own timeout.
+   */
+  readTimeoutMs?: number;
 }
+
+/** The default read timeout: far past any reply a test waits for, well within a test's budget. */
+export const DEFAULT_READ_TIMEOUT_MS = 20_000;
 
 /** An IMAP command's outcome: the untagged lines before the tagged completion, and that completion. */
 export interface TaggedReply {
@@ -25,6 +34,55 @@ export interface TaggedReply {
 }
 
 /**
+ * What a raw test client waits on: bytes arriving or the connection ending, with a bound. Shared by
+ * LineClient and the raw clients that cannot use it (a COMPRESS client reading through zlib).
+ */
+export class Arrivals {
+  private waiters: (() => void)[] = [];
+  /** Set once the connection closed: nothing more will arrive. */
+  ended = false;
+
+  /** Something arrived: every waiting read looks again. */
+  wake(): void {
+    for (const waiter of this.waiters.splice(0)) waiter();
+  }
+
+  /** The connection closed. */
+  end(): void {
+    this.ended = true;
+    this.wake();
+  }
+
+  /**
+   * Waits until `take` finds what it reads; fails once the connection closed without it or after
+   * `timeoutMs` without it, saying what it waited for and what was there (`unread`).
+   */
+  async until<T>(
+    waitingFor: string,
+    take: () => T | undefined,
+    timeoutMs: number,
+    unread: () => string,
+  ): Promise<T> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const value = take();
+      if (value !== undefined) return value;
+      if (this.ended)
+        throw new Error(`connection closed while waiting for ${waitingFor}; unread: ${unread()}`);
+      const remaining = deadline - performance.now();
+      if (remaining <= 0)
+        throw new Error(`no ${waitingFor} from the server within ${timeoutMs} ms; unread: ${unread()}`);
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        timer = setTimeout(resolve, remaining);
+      });
+      clearTimeout(timer);
+    }
+  }
+}
+
+/**
  * A bare socket speaking CRLF lines (IMAP, POP3, SMTP), for the exact bytes and protocol edge cases
  * (over-long lines, pipelining, smuggling, literals, dropped connections) that real clients hide.
  * Interoperability is proven with real clients instead (imaplib, poplib, smtplib, curl, swaks...).
@@ -32,8 +90,7 @@ export interface TaggedReply {
  */
 export class LineClient {
   private buffer = Buffer.alloc(0);
-  private waiters: (() => void)[] = [];
-  private ended = false;
+  private readonly arrivals = new Arrivals();
   private nextTag = 1;
   /** The server's first reply, read by openSmtp (220, or the 421 of a refused connection). */
   greeting = '';
@@ -41,24 +98,23 @@ export class LineClient {
   private constructor(
     readonly socket: Socket,
     private readonly literals: boolean,
+    private readonly readTimeoutMs: number,
   ) {
     socket.on('data', (chunk: Buffer) => {
       this.buffer = Buffer.concat([this.buffer, chunk]);
-      this.wake();
+      this.arrivals.wake();
     });
-    socket.on('close', () => {
-      this.ended = true;
-      this.wake();
-    });
+    socket.on('close', () => this.arrivals.end());
     socket.on('error', () => {});
   }
 
   static connect(port: number, options: LineClientOptions = {}): Promise<LineClient> {
     const host = options.host ?? '127.0.0.1';
     const literals = options.literals ?? false;
+    const readTimeoutMs = options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
     const ready = (socket: Socket) => {
       if (options.preface) socket.write(options.preface);
-      return new LineClient(socket, literals);
+      return new LineClient(socket, literals, readTimeoutMs);
     };
     return new Promise((resolve, reject) => {
       const socket = options.tls
@@ -101,22 +157,19 @@ export class LineClient {
       secured.once('secureConnect', resolve);
       secured.once('error', reject);
     });
-    const client = new LineClient(secured, this.literals);
+    const client = new LineClient(secured, this.literals, this.readTimeoutMs);
     client.nextTag = this.nextTag;
     return client;
   }
 
-  private wake(): void {
-    for (const waiter of this.waiters.splice(0)) waiter();
-  }
-
-  private async until<T>(take: () => T | undefined): Promise<T> {
-    for (;;) {
-      const value = take();
-      if (value !== undefined) return value;
-      if (this.ended) throw new Error(`connection closed; unread: ${JSON.stringify(this.buffer.toString())}`);
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
+  private until<T>(
+    waitingFor: string,
+    take: () => T | undefined,
+    timeoutMs = this.readTimeoutMs,
+  ): Promise<T> {
+    return this.arrivals.until(waitingFor, take, timeoutMs, () =>
+      JSON.stringify(this.buffer.toString('latin1').slice(-500)),
+    );
   }
 
   /** Raw bytes, exactly as given. */
@@ -134,59 +187,57 @@ export class LineClient {
     this.socket.end(data);
   }
 
-  /** One line without its CRLF (latin1); with `literals`, an IMAP response with its literals inline. */
-  readLine(): Promise<string> {
-    return this.until(() => {
-      let at = 0;
-      for (;;) {
-        const end = this.buffer.indexOf('\r\n', at);
-        if (end === -1) return undefined;
-        const literal = this.literals
-          ? /\{(\d+)\}$/.exec(this.buffer.subarray(at, end).toString('latin1'))
-          : null;
-        if (!literal) {
-          const line = this.buffer.subarray(0, end).toString('latin1');
-          this.buffer = this.buffer.subarray(end + 2);
-          return line;
+  /**
+   * One line without its CRLF (latin1); with `literals`, an IMAP response with its literals inline.
+   * Fails after `timeoutMs` (the client's read timeout unless given) without one.
+   */
+  readLine(timeoutMs?: number): Promise<string> {
+    return this.until(
+      'line',
+      () => {
+        let at = 0;
+        for (;;) {
+          const end = this.buffer.indexOf('\r\n', at);
+          if (end === -1) return undefined;
+          const literal = this.literals
+            ? /\{(\d+)\}$/.exec(this.buffer.subarray(at, end).toString('latin1'))
+            : null;
+          if (!literal) {
+            const line = this.buffer.subarray(0, end).toString('latin1');
+            this.buffer = this.buffer.subarray(end + 2);
+            return line;
+          }
+          const next = end + 2 + Number(literal[1]);
+          if (this.buffer.length < next) return undefined;
+          at = next;
         }
-        const next = end + 2 + Number(literal[1]);
-        if (this.buffer.length < next) return undefined;
-        at = next;
-      }
-    });
+      },
+      timeoutMs,
+    );
   }
 
   /**
    * SMTP: the next complete reply, all its lines ("250-...\r\n250 ..."), or '' once the server has
    * closed the connection. Gives up after `timeoutMs` so a silent server fails the test, not hangs it.
    */
-  async readReply(timeoutMs = 20_000): Promise<string> {
-    let timer: NodeJS.Timeout | undefined;
-    const silent = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(new Error(`no reply within ${timeoutMs} ms; got ${JSON.stringify(this.buffer.toString())}`)),
-        timeoutMs,
-      );
-    });
-    const reply = this.until(() => {
-      const match = /^(?:\d{3}-[^\n]*\n)*\d{3}(?: [^\n]*)?\r?\n/.exec(this.buffer.toString('latin1'));
-      if (match) {
-        this.buffer = this.buffer.subarray(match[0].length);
-        return match[0].trimEnd();
-      }
-      return this.ended ? '' : undefined;
-    });
-    try {
-      return await Promise.race([reply, silent]);
-    } finally {
-      clearTimeout(timer);
-    }
+  readReply(timeoutMs?: number): Promise<string> {
+    return this.until(
+      'SMTP reply',
+      () => {
+        const match = /^(?:\d{3}-[^\n]*\n)*\d{3}(?: [^\n]*)?\r?\n/.exec(this.buffer.toString('latin1'));
+        if (match) {
+          this.buffer = this.buffer.subarray(match[0].length);
+          return match[0].trimEnd();
+        }
+        return this.arrivals.ended ? '' : undefined;
+      },
+      timeoutMs,
+    );
   }
 
   /** POP3: the raw bytes of a multi-line body after its status line, up to and including "\r\n.\r\n". */
   readMultilineBytes(): Promise<Buffer> {
-    return this.until(() => {
+    return this.until('multi-line body ending in "\\r\\n.\\r\\n"', () => {
       if (this.buffer.subarray(0, 3).toString() === '.\r\n') {
         this.buffer = this.buffer.subarray(3);
         return Buffer.from('.\r\n');
@@ -247,9 +298,9 @@ export class LineClient {
     return `a${this.nextTag++}`;
   }
 
-  /** Resolves when the server has closed the connection. */
+  /** Resolves when the server has closed the connection; fails if it stays open past the read timeout. */
   async closed(): Promise<void> {
-    await this.until(() => (this.ended ? true : undefined));
+    await this.until('close of the connection', () => (this.arrivals.ended ? true : undefined));
   }
 
   /** True when the server closes the connection within `ms` (a bound so a broken server cannot hang the test). */

@@ -150,6 +150,26 @@ export function serviceProcessEnv(dataDir: string, env: Record<string, string>):
 }
 
 /**
+ * One service's src/main.ts, what its Deployment runs, as a process over `env` (see
+ * startServiceProcess), returned once its /readyz answers 200 as the kubelet's readiness probe
+ * would have it before the pod gets traffic (which also sets the correo_readiness_check gauges the
+ * dashboards chart: they hold the last probe's outcome). Killed if it never gets ready.
+ */
+export async function startReadyService(
+  name: ServiceName,
+  env: Record<string, string>,
+): Promise<ServiceProcess> {
+  const service = await startServiceProcess(serviceScript(name), env);
+  try {
+    await eventually(`${name} to be ready`, async () => (await service.readyz()) === 200, 60_000, 200);
+  } catch (error) {
+    await service.process.stop('SIGKILL');
+    throw error;
+  }
+  return service;
+}
+
+/**
  * Every service of the distributed deployment as a process of its own (as in its pod), over one
  * database and whatever backends the environment names; reached like the all-in-one
  * (MailEndpoints), so a test runs on either.
@@ -177,20 +197,7 @@ export async function startServiceProcesses(env: Record<string, string>): Promis
   const host = '127.0.0.1';
   const adminToken = randomBytes(24).toString('base64url');
   const common = serviceProcessEnv(dataDir, { ADMIN_TOKEN: adminToken, ...env });
-  const started = await Promise.allSettled(
-    SERVICE_NAMES.map(async (name) => {
-      const service = await startServiceProcess(serviceScript(name), common);
-      // As the kubelet's readiness probe before a pod gets traffic (which also sets the
-      // correo_readiness_check gauges the dashboards chart: they hold the last probe's outcome).
-      try {
-        await eventually(`${name} to be ready`, async () => (await service.readyz()) === 200, 60_000, 200);
-      } catch (error) {
-        await service.process.stop('SIGKILL');
-        throw error;
-      }
-      return service;
-    }),
-  );
+  const started = await Promise.allSettled(SERVICE_NAMES.map((name) => startReadyService(name, common)));
   const running = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const stopAll = async (): Promise<Exit[]> => {
     try {

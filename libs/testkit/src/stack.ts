@@ -7,7 +7,7 @@ import { createFsBlobStore, createS3BlobStore } from '@correo/blobs';
 import type { BlobStore } from '@correo/blobs';
 import { createKafkaBus, createPostgresBus } from '@correo/bus';
 import type { Bus, DeliveredMessage } from '@correo/bus';
-import { createProvisioning } from '@correo/directory';
+import { createPostgresDirectory, createProvisioning } from '@correo/directory';
 import { createMemoryLimits, createRedisLimits, MemoryLimitsState } from '@correo/limits';
 import type { Limits } from '@correo/limits';
 import { analyzeMessage, messageSummary } from '@correo/mime';
@@ -18,6 +18,8 @@ import type { Pool } from '@correo/store';
 import { loadTlsMaterial } from '@correo/tls';
 import type { TlsMaterial } from '@correo/tls';
 import { distributedEnv, freshDatabase, testBackends, uniqueName } from './backends.js';
+import { expireMemoryCounter, expireRedisCounter } from './counter-window.js';
+import { eventually } from './eventually.js';
 import type { FreshDatabase } from './backends.js';
 
 /**
@@ -106,6 +108,8 @@ interface StackState {
   newBus: () => Bus;
   newLimits: () => Limits;
   newNotifier: () => Notifier;
+  /** See TestStack.endCounterWindow: moves the counter's own expiry to now. */
+  expireCounter: (key: string, windowMs: number) => Promise<void>;
   cleanups: (() => Promise<unknown> | unknown)[];
   bus?: Bus;
   limits?: Limits;
@@ -170,6 +174,22 @@ export class TestStack {
   /** One more client of this stack's limits counters, as another pod would open (closed with the stack). */
   openLimits(): Limits {
     return this.opened(this.state.newLimits);
+  }
+
+  /** The key the directory counts a login under (Directory.loginKey), as the login limiter gets it. */
+  loginKey(login: string): Promise<string> {
+    return createPostgresDirectory(this.pool).loginKey(login);
+  }
+
+  /**
+   * Lets a limits counter's window run out now, as if `windowMs` had passed (a lockout's end without
+   * waiting out a real window). Fails when the counter does not exist or would outlive `windowMs` (no
+   * expiry, or a longer one): the end is the counter's own expiry, only brought forward (Redis:
+   * PEXPIRE; in process: its expiry time), and this resolves once the stack's limits read it as gone.
+   */
+  async endCounterWindow(key: string, windowMs: number): Promise<void> {
+    await this.state.expireCounter(key, windowMs);
+    await eventually(`the counter ${key} to expire`, async () => (await this.limits.get(key)) === 0);
   }
 
   /**
@@ -318,7 +338,7 @@ export async function openTestStack(kind: StackKind, options: TestStackOptions =
     const blobDir = join(dir, 'blobs');
     const parts: Pick<
       StackState,
-      'blobs' | 'blobPrefix' | 'limitsKeyPrefix' | 'newBus' | 'newLimits' | 'newNotifier'
+      'blobs' | 'blobPrefix' | 'limitsKeyPrefix' | 'newBus' | 'newLimits' | 'newNotifier' | 'expireCounter'
     > = kind === 'embedded' ? embeddedParts(db, blobDir, options) : await distributedParts(options);
     cleanups.push(() => parts.blobs.close());
     return new TestStack({
@@ -353,6 +373,7 @@ export async function openTestStack(kind: StackKind, options: TestStackOptions =
         }),
       newLimits: () => createMemoryLimits({ state }),
       newNotifier: () => createMemoryNotifier({ bus: channels }),
+      expireCounter: async (key: string, windowMs: number) => expireMemoryCounter(state, key, windowMs),
     };
   }
 
@@ -378,6 +399,8 @@ export async function openTestStack(kind: StackKind, options: TestStackOptions =
         }),
       newLimits: () => createRedisLimits({ url: backends.redisUrl, keyPrefix }),
       newNotifier: () => createRedisNotifier({ url: backends.redisUrl, channelPrefix }),
+      expireCounter: (key: string, windowMs: number) =>
+        expireRedisCounter(backends.redisUrl, keyPrefix, key, windowMs),
     };
   }
 }

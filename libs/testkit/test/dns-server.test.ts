@@ -35,3 +35,20 @@ test('a SERVFAIL name fails every lookup temporarily; an unknown name is NXDOMAI
     await dns.close();
   }
 });
+
+test('a silent name goes unanswered, so lookups time out, until it is given records', async () => {
+  const dns = await startDnsServer({ 'silent.example.test': { silent: true } });
+  try {
+    const resolver = new Resolver({ timeout: 200, tries: 1 });
+    resolver.setServers([dns.address]);
+    await assert.rejects(resolver.resolveMx('silent.example.test'), { code: 'ETIMEOUT' });
+    dns.set('silent.example.test', { MX: [{ exchange: 'mx.example.test', priority: 5 }] });
+    const answer = await resolver.resolveMx('silent.example.test');
+    assert.deepEqual(
+      answer.map(({ exchange, priority }) => ({ exchange, priority })),
+      [{ exchange: 'mx.example.test', priority: 5 }],
+    );
+  } finally {
+    await dns.close();
+  }
+});

@@ -4,7 +4,7 @@ import type { AccountRef, Directory } from '@correo/directory';
 import type { CompletionStatus, ResponseCode } from '@correo/imap-proto';
 import { ByteBudget } from '@correo/limits';
 import { MailboxChangeFeed } from '@correo/notify';
-import type { Pool } from '@correo/store';
+import { withStoredBodies, type Pool } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
 import type { ImapGatewayConfig } from './config.js';
 import type { ImapGatewayDeps } from './gateway.js';
@@ -12,6 +12,7 @@ import type { MailboxView } from './mailbox-view.js';
 import type { StreamedUpload } from './message-facts.js';
 import type { ImapSession } from './session.js';
 import { MessageCache } from './message-cache.js';
+import { BodyCache } from './body-cache.js';
 
 /** Everything commands use beyond the session: the backends and the gateway-wide settings. */
 export interface GatewayServices {
@@ -26,6 +27,8 @@ export interface GatewayServices {
   literalBudget: ByteBudget;
   /** What FETCH read about messages that never changes, for every session of the process. */
   messageCache: MessageCache;
+  /** Small message bodies FETCH and APPEND had, for every session of the process. */
+  bodyCache: BodyCache;
   logger: Logger;
 }
 
@@ -38,12 +41,14 @@ export function gatewayServices(backends: GatewayBackends): GatewayServices {
   return {
     config,
     pool: backends.pool,
-    blobs: backends.blobs,
+    // APPEND keeps small bodies in message_bodies: every read must find them (a no-op when wired already).
+    blobs: withStoredBodies(backends.blobs, backends.pool),
     directory: backends.directory,
     loginPolicy: backends.loginPolicy ?? new LoginPolicy(createLoginLimiter(backends.limits), { logger }),
     changes: new MailboxChangeFeed(backends.notifier, logger),
     literalBudget: new ByteBudget(config.literalMemory),
     messageCache: new MessageCache(),
+    bodyCache: new BodyCache(),
     logger,
   };
 }

@@ -19,6 +19,7 @@ export const imapGatewaySection = defineSection({
     IMAP_MAX_LINE_LENGTH: integer({ min: 1024, max: 1_048_576, default: 65_536 }),
     IMAP_APPEND_LIMIT: integer({ min: 1024, max: 1_073_741_824, default: 50 * 1024 * 1024 }),
     IMAP_LITERAL_MEMORY: integer({ min: 1024, max: 68_719_476_736, default: 512 * 1024 * 1024 }),
+    IMAP_DATABASE_BODY_BYTES: integer({ min: 0, max: 1024 * 1024, default: 64 * 1024 }),
     IMAP_MAX_CONNECTIONS: integer({ min: 1, max: 1_000_000, default: 20_000 }),
     IMAP_MAX_CONNECTIONS_PER_IP: integer({ min: 1, max: 1_000_000, default: 100 }),
     IMAP_MAX_CONNECTIONS_PER_USER: integer({ min: 1, max: 100_000, default: 50 }),
@@ -69,6 +70,7 @@ export const imapGatewaySection = defineSection({
       maxLineLength: vars.IMAP_MAX_LINE_LENGTH,
       appendLimit: vars.IMAP_APPEND_LIMIT,
       literalMemory: vars.IMAP_LITERAL_MEMORY,
+      databaseBodyBytes: vars.IMAP_DATABASE_BODY_BYTES,
       maxConnections: vars.IMAP_MAX_CONNECTIONS,
       maxConnectionsPerIp: vars.IMAP_MAX_CONNECTIONS_PER_IP,
       maxConnectionsPerUser: vars.IMAP_MAX_CONNECTIONS_PER_USER,
@@ -111,6 +113,13 @@ export interface ImapGatewayConfig {
    * (APPEND bodies are buffered whole until parsed); a literal beyond it gets NO [LIMIT].
    */
   literalMemory: number;
+  /**
+   * An APPENDed body held in memory (not streamed) of at most this many octets is kept in PostgreSQL
+   * (message_bodies) by the APPEND's own statement instead of the blob store: no blob file, fsync or
+   * rename, only the commit's WAL flush (the mda does the same for deliveries: MDA_DATABASE_BODY_BYTES).
+   * 0: every body goes to the blob store.
+   */
+  databaseBodyBytes: number;
   /** Sessions of this gateway process, both listeners together; beyond it the greeting is BYE [LIMIT]. */
   maxConnections: number;
   /** From one client address, over every gateway pod (connection leases in the limits port). */
@@ -160,6 +169,7 @@ export function defaultImapGatewayConfig(overrides: Partial<ImapGatewayConfig> =
     maxLineLength: 65_536,
     appendLimit: 50 * 1024 * 1024,
     literalMemory: 512 * 1024 * 1024,
+    databaseBodyBytes: 64 * 1024,
     maxConnections: 20_000,
     maxConnectionsPerIp: 100,
     maxConnectionsPerUser: 50,

@@ -111,6 +111,14 @@ export class MailboxView {
     return this.messages.has(uid) && !this.expunged.has(uid);
   }
 
+  /** The UID, flags and MODSEQ of every message held and not known to be expunged, in UID order. */
+  liveStates(): ImapMessageState[] {
+    return this.uids.flatMap((uid) => {
+      const state = this.expunged.has(uid) ? undefined : this.messages.get(uid);
+      return state ? [state] : [];
+    });
+  }
+
   /** The UIDs held, not known to be expunged, whose flags (as the view holds them) include `flag`. */
   liveUidsFlagged(flag: string): number[] {
     return this.uids.filter((uid) => !this.expunged.has(uid) && this.messages.get(uid)?.flags.includes(flag));

@@ -23,6 +23,16 @@ export async function storeAppendedMessage(
   return facts(blob, analysis, internalDate);
 }
 
+/**
+ * The facts of an APPENDed message whose body the APPEND's statement keeps in PostgreSQL (small and
+ * held in memory: IMAP_DATABASE_BODY_BYTES): the MIME pass only, no blob. Its key is the SHA-256 the
+ * pass computes, the name the blob store would have given it (content addressed).
+ */
+export async function heldMessageFacts(content: Buffer, internalDate: Date): Promise<MessageFacts> {
+  const analysis = await analyzeMessage(Readable.from([content]));
+  return { blobKey: analysis.sha256, internalDate, ...messageSummary(analysis) };
+}
+
 function facts(blob: StoredBlob, analysis: MessageAnalysis, internalDate: Date): MessageFacts {
   return { blobKey: blob.key, internalDate, ...messageSummary(analysis) };
 }

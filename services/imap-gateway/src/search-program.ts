@@ -182,3 +182,95 @@ export function usesModseq(key: SearchKey): boolean {
   if (key.key === 'AND') return key.operands.some(usesModseq);
   return false;
 }
+
+/** Keys the view answers: see searchView. */
+const VIEW_KEYS = new Set([
+  ...Object.keys(FLAG_KEYS),
+  'ALL',
+  'NEW',
+  'OLD',
+  'RECENT',
+  'KEYWORD',
+  'UNKEYWORD',
+  'UID',
+  'SEQUENCE',
+  'MODSEQ',
+]);
+
+/** True when every key of `criteria` tests only what the selected mailbox's view holds. */
+export function viewAnswers(criteria: readonly SearchKey[]): boolean {
+  return criteria.every(function held(key: SearchKey): boolean {
+    if (key.key === 'NOT') return held(key.operand);
+    if (key.key === 'OR') return held(key.left) && held(key.right);
+    if (key.key === 'AND') return key.operands.every(held);
+    return VIEW_KEYS.has(key.key);
+  });
+}
+
+/**
+ * SEARCH answered from the selected mailbox's view, as Dovecot answers it from its index: the UIDs
+ * (ascending) and MODSEQs of the live messages matching `criteria`, when every key tests only what the
+ * view holds (flags, keywords, UIDs, message numbers, \Recent, MODSEQ, and NOT/OR/AND of those); null
+ * otherwise (the store answers). The caller brings the view up to date first, as FETCH FLAGS does.
+ */
+export function searchView(
+  view: MailboxView,
+  criteria: readonly SearchKey[],
+): { uid: number; modseq: number }[] | null {
+  let scanned = false;
+  const condition: SearchCondition = {
+    kind: 'and',
+    operands: criteria.map((key) =>
+      searchCondition(key, view, () => {
+        scanned = true;
+        return { kind: 'none' };
+      }),
+    ),
+  };
+  if (scanned || !inView(condition)) return null;
+  return view.liveStates().filter((state) => matches(condition, state));
+}
+
+function inView(c: SearchCondition): boolean {
+  switch (c.kind) {
+    case 'all':
+    case 'none':
+    case 'flag':
+    case 'uid':
+    case 'modseq':
+      return true;
+    case 'not':
+      return inView(c.operand);
+    case 'or':
+      return inView(c.left) && inView(c.right);
+    case 'and':
+      return c.operands.every(inView);
+    default:
+      return false;
+  }
+}
+
+/** The store's SQL for these conditions (libs/store imap/search.ts), over one message of the view. */
+function matches(
+  c: SearchCondition,
+  state: { uid: number; modseq: number; flags: readonly string[] },
+): boolean {
+  switch (c.kind) {
+    case 'all':
+      return true;
+    case 'flag':
+      return state.flags.includes(c.flag) === c.set;
+    case 'uid':
+      return c.ranges.some(([low, high]) => state.uid >= low && state.uid <= high);
+    case 'modseq':
+      return state.modseq >= c.modseq;
+    case 'not':
+      return !matches(c.operand, state);
+    case 'or':
+      return matches(c.left, state) || matches(c.right, state);
+    case 'and':
+      return c.operands.every((operand) => matches(operand, state));
+    default:
+      return false;
+  }
+}

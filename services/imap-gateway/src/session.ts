@@ -1,4 +1,5 @@
 import type { AccountRef } from '@correo/directory';
+import { findImapMailbox, type ImapMailbox } from '@correo/store';
 import {
   ParseError,
   capabilityResponse,
@@ -38,6 +39,9 @@ export type SessionStateName = SessionState['name'];
 /** RFC 9051 7.5.1: while answering these (not their UID forms) the server must not send EXPUNGE. */
 const NO_EXPUNGE_DURING = new Set(['FETCH', 'STORE', 'SEARCH']);
 
+/** Commands that create, delete, rename or (un)subscribe mailboxes: looked-up names are forgotten. */
+const MAILBOX_COMMANDS = new Set(['CREATE', 'DELETE', 'RENAME', 'SUBSCRIBE', 'UNSUBSCRIBE']);
+
 /** Commands that turn CONDSTORE on by asking for it, not as a side effect (RFC 7162 3.1). */
 const EXPLICIT_CONDSTORE = new Set(['ENABLE', 'SELECT', 'EXAMINE']);
 
@@ -63,6 +67,14 @@ export class ImapSession {
   /** Set by IDLE: called when a change for the selected mailbox, or one NOTIFY reports, arrives. */
   onChange: (() => void) | null = null;
   private unsubscribe: Unsubscribe | null = null;
+  /**
+   * Mailboxes this session looked up by name (SELECT and APPEND name one every time), forgotten when
+   * any mailbox of the account is created, deleted, renamed or (un)subscribed (heard on the change
+   * feed, or this session's own such command) or when the feed lost track. A use checks the name in
+   * its own statement where one runs (APPEND, a SELECT that reads the mailbox), so a change not heard
+   * of yet costs a second lookup there, never a wrong answer.
+   */
+  private readonly mailboxes = new Map<string, ImapMailbox>();
   /** NOTIFY SET (RFC 5465): what to report unasked; null without NOTIFY or after NOTIFY NONE. */
   notifications: SessionNotifications | null = null;
   /** A command is being run: unsolicited responses wait for its end (or go out through IDLE). */
@@ -159,6 +171,7 @@ export class ImapSession {
     const context: CommandContext = { tag, session: this, services: this.services, io: this.io, uploads };
     const started = process.hrtime.bigint();
     const condstoreBefore = this.condstore;
+    if (MAILBOX_COMMANDS.has(request.command)) this.mailboxes.clear();
     let completion: Completion;
     try {
       completion = await this.run(COMMANDS[request.command], context, request);
@@ -340,6 +353,7 @@ export class ImapSession {
     }
     this.current = { name: 'authenticated', account };
     this.unsubscribe = await this.services.changes.subscribe(account.accountId, (change) => {
+      if (change === null || change.kind === 'mailboxes') this.mailboxes.clear();
       const state = this.current;
       const selectedId = state.name === 'selected' ? state.view.mailboxId : null;
       let due = false;
@@ -360,6 +374,21 @@ export class ImapSession {
       if (due && !this.running) this.pushBetweenCommands();
     });
     return null;
+  }
+
+  /**
+   * The mailbox named `name` of the logged-in account, as findImapMailbox reads it; from what this
+   * session looked up before when nothing about the account's mailboxes changed since (`fresh`: read
+   * the store, after a use found the held one gone or renamed).
+   */
+  async findMailbox(account: AccountRef, name: string, fresh = false): Promise<ImapMailbox | null> {
+    const held = fresh ? undefined : this.mailboxes.get(name);
+    if (held) return held;
+    this.mailboxes.delete(name);
+    const found = await findImapMailbox(this.services.pool, account.accountId, name);
+    // Only a name that exists is kept (bounded by the account's mailboxes): a miss is asked again.
+    if (found) this.mailboxes.set(name, found);
+    return found;
   }
 
   /** SELECT or EXAMINE: `account` is the context's, the session is authenticated or selected. */

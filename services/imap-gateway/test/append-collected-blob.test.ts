@@ -14,13 +14,9 @@ import { ImapTestStack, rawMessage } from './helpers/stack.js';
  * gateway stores the bytes again and retries, and the message reads back whole.
  */
 let stack: ImapTestStack;
-let gateway: ImapGateway;
-let account: { accountId: string; address: string };
 
 before(async () => {
   stack = await ImapTestStack.create('embedded');
-  gateway = await stack.gateway();
-  account = await stack.account('returning');
 });
 after(async () => {
   await stack.close();
@@ -33,6 +29,24 @@ function gate(): { wait: Promise<void>; open: () => void } {
 }
 
 test('an APPEND of bytes the collector is deleting stores them again and the message reads back', async () => {
+  // A body the APPEND puts in the blob store (IMAP_DATABASE_BODY_BYTES 0).
+  const gateway = await stack.gateway({ databaseBodyBytes: 0 });
+  const stored = await appendWhileCollected(gateway, 'returning');
+  assert.notEqual(await stack.blobs.stat(stored), null);
+});
+
+test('an APPEND whose small body the statement keeps in PostgreSQL, while the collector deletes those bytes, reads back', async () => {
+  // The default: a body held in memory and this small goes into message_bodies with the APPEND's rows;
+  // the retried statement writes it again.
+  const gateway = await stack.gateway();
+  const stored = await appendWhileCollected(gateway, 'returning-small');
+  const { rowCount } = await stack.pool.query('SELECT 1 FROM message_bodies WHERE blob_key = $1', [stored]);
+  assert.equal(rowCount, 1);
+});
+
+/** Runs the race above through `gateway`; resolves the blob key the APPEND stored again. */
+async function appendWhileCollected(gateway: ImapGateway, name: string): Promise<string> {
+  const account = await stack.account(name);
   const raw = rawMessage('Coming back', ['I was expunged once.']);
   const first = await stack.deliver(account.accountId, account.address, raw);
   const [{ blob_key: key }] = (
@@ -93,8 +107,8 @@ test('an APPEND of bytes the collector is deleting stores them again and the mes
     const fetched = await imap.fetchOne(String(appended.uid), { source: true }, { uid: true });
     assert.ok(fetched);
     assert.equal(fetched.source?.toString('utf8'), raw);
-    assert.notEqual(await stack.blobs.stat(key), null);
+    return key;
   } finally {
     await imap.logout().catch(() => undefined);
   }
-});
+}

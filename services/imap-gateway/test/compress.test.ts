@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { constants, createDeflateRaw, createInflateRaw } from 'node:zlib';
 import { ImapFlow } from 'imapflow';
-import { LineClient, runProgram } from '@correo/testkit';
+import { Arrivals, DEFAULT_READ_TIMEOUT_MS, LineClient, runProgram } from '@correo/testkit';
 import type { ImapGateway } from '../src/index.js';
 import { ImapTestStack, rawMessage } from './helpers/stack.js';
 
@@ -20,8 +20,7 @@ const LONG_BODY = Array.from({ length: 2000 }, (_, i) => `Line ${i % 10} of a lo
 /** A raw client that logs in, sends COMPRESS DEFLATE and then speaks through Node's zlib. */
 class DeflatingClient {
   private text = '';
-  private waiters: (() => void)[] = [];
-  private closed = false;
+  private readonly arrivals = new Arrivals();
   private readonly deflate = createDeflateRaw();
 
   private constructor(private readonly socket: Socket) {}
@@ -49,22 +48,21 @@ class DeflatingClient {
 
   private received(text: string): void {
     this.text += text;
-    for (const waiter of this.waiters.splice(0)) waiter();
+    this.arrivals.wake();
   }
 
   private ended(): void {
-    this.closed = true;
-    for (const waiter of this.waiters.splice(0)) waiter();
+    this.arrivals.end();
   }
 
-  /** Resolves once what the server sent matches; rejects if the connection ends first. */
-  async until(pattern: RegExp): Promise<string> {
-    for (;;) {
-      const match = pattern.exec(this.text);
-      if (match) return match[0];
-      if (this.closed) throw new Error(`connection closed; got ${JSON.stringify(this.text.slice(-300))}`);
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
+  /** Resolves once what the server sent matches; fails if the connection ends first or nothing comes in time. */
+  until(pattern: RegExp): Promise<string> {
+    return this.arrivals.until(
+      String(pattern),
+      () => pattern.exec(this.text)?.[0],
+      DEFAULT_READ_TIMEOUT_MS,
+      () => JSON.stringify(this.text.slice(-300)),
+    );
   }
 
   /** Deflated and flushed, as RFC 4978 asks of a client. */
@@ -78,11 +76,14 @@ class DeflatingClient {
     this.socket.write(data);
   }
 
-  waitClosed(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.closed) resolve();
-      else this.socket.once('close', () => resolve());
-    });
+  /** Resolves once the server closed the connection; fails if it stays open past the read timeout. */
+  async waitClosed(): Promise<void> {
+    await this.arrivals.until(
+      'close of the connection',
+      () => (this.arrivals.ended ? true : undefined),
+      DEFAULT_READ_TIMEOUT_MS,
+      () => JSON.stringify(this.text.slice(-300)),
+    );
   }
 
   destroy(): void {

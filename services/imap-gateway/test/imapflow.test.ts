@@ -2,8 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ImapFlow } from 'imapflow';
 import type { ImapGateway } from '../src/index.js';
+import { DEFAULT_READ_TIMEOUT_MS, eventually } from '@correo/testkit';
+import { imapMetrics } from '../src/metrics.js';
 import { ImapTestStack, rawMessage } from './helpers/stack.js';
 import { STACK_KINDS } from '@correo/testkit/stack';
+
+/** IMAP sessions of this process in IDLE now (the gateway's own gauge). */
+async function idleSessions(): Promise<number> {
+  return (await imapMetrics.idleSessions.get()).values[0]?.value ?? 0;
+}
 
 const MULTIPART = [
   'From: "Ana Example" <ana@remote.test>',
@@ -42,9 +49,15 @@ function client(port: number, user: string, pass: string): ImapFlow {
 
 /** Resolves with the first `exists` event whose count reaches `count`. */
 function existsReaches(imap: ImapFlow, count: number): Promise<number> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
+    // A push that never comes fails the test with what it waited for instead of hanging it.
+    const timer = setTimeout(() => {
+      imap.off('exists', listener);
+      reject(new Error(`no EXISTS of ${count} within ${DEFAULT_READ_TIMEOUT_MS} ms`));
+    }, DEFAULT_READ_TIMEOUT_MS);
     const listener = (event: { count: number }) => {
       if (event.count >= count) {
+        clearTimeout(timer);
         imap.off('exists', listener);
         resolve(event.count);
       }
@@ -112,8 +125,10 @@ for (const kind of STACK_KINDS) {
         const mailbox = await imap.mailboxOpen('INBOX');
         const before = mailbox.exists;
         const heard = existsReaches(imap, before + 1);
+        // The event: the server counts the session in IDLE once it listens for changes (no sleep).
+        const idlersBefore = await idleSessions();
         const idling = imap.idle();
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await eventually('the session to be in IDLE', async () => (await idleSessions()) > idlersBefore);
         await stack.deliver(account.accountId, account.address, rawMessage('While you idled'));
         assert.equal(await heard, before + 1);
         const latest = await imap.fetchOne('*', { envelope: true });

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createLoginLimiter, LoginPolicy } from '@correo/auth';
-import { eventually, LineClient, RecordingClock } from '@correo/testkit';
+import { createLoginLimiter, loginFailureCounter, LoginPolicy } from '@correo/auth';
+import { LineClient, RecordingClock } from '@correo/testkit';
 import { ImapTestStack } from './helpers/stack.js';
+
+/** The failure window of the tests' limiters; its end is brought forward, never waited out. */
+const LOCKOUT_WINDOW_MS = 15 * 60_000;
 
 describe('limits: TLS before login, failed logins, connections, sizes, autologout (Redis limits)', () => {
   let stack: ImapTestStack;
@@ -32,7 +35,11 @@ describe('limits: TLS before login, failed logins, connections, sizes, autologou
   });
 
   test('failed logins close the connection after the budget and lock the login across connections', async () => {
-    const loginLimiter = createLoginLimiter(stack.limits, { freeFailures: 10, loginLockAfter: 4 });
+    const loginLimiter = createLoginLimiter(stack.limits, {
+      freeFailures: 10,
+      loginLockAfter: 4,
+      windowMs: LOCKOUT_WINDOW_MS,
+    });
     const loginPolicy = new LoginPolicy(loginLimiter, new RecordingClock());
     const gateway = await stack.gateway({ maxAuthFailures: 3 }, { loginPolicy });
     const first = await LineClient.connect(gateway.ports.imap, { literals: true });
@@ -53,6 +60,12 @@ describe('limits: TLS before login, failed logins, connections, sizes, autologou
       // Locked now: even the right password is refused, with the same answer.
       const locked = await second.command(`LOGIN ${account.address} "${stack.password}"`);
       assert.match(locked.status, /^NO \[AUTHENTICATIONFAILED\]/);
+      // Positive control: the same password, accepted once the lockout's window has run out.
+      await stack.endCounterWindow(
+        loginFailureCounter(await stack.loginKey(account.address)),
+        LOCKOUT_WINDOW_MS,
+      );
+      assert.match((await second.command(`LOGIN ${account.address} "${stack.password}"`)).status, /^OK /);
     } finally {
       second.destroy();
     }
@@ -63,7 +76,7 @@ describe('limits: TLS before login, failed logins, connections, sizes, autologou
     const loginLimiter = createLoginLimiter(stack.limits, {
       freeFailures: 10,
       loginLockAfter: 4,
-      windowMs: 4_000,
+      windowMs: LOCKOUT_WINDOW_MS,
     });
     const loginPolicy = new LoginPolicy(loginLimiter, new RecordingClock());
     const gateway = await stack.gateway({ maxAuthFailures: 10 }, { loginPolicy });
@@ -100,16 +113,18 @@ describe('limits: TLS before login, failed logins, connections, sizes, autologou
     } finally {
       locked.destroy();
     }
-    // Positive control: after the window the right password works again.
-    await eventually('the lock to end with its window', async () => {
-      const again = await LineClient.connect(gateway.ports.imap, { literals: true });
-      try {
-        await again.readLine();
-        return /^OK/.test((await again.command(`LOGIN ${target.address} "${stack.password}"`)).status);
-      } finally {
-        again.destroy();
-      }
-    });
+    // Positive control: once the window has run out the right password works again.
+    await stack.endCounterWindow(
+      loginFailureCounter(await stack.loginKey(target.address)),
+      LOCKOUT_WINDOW_MS,
+    );
+    const again = await LineClient.connect(gateway.ports.imap, { literals: true });
+    try {
+      await again.readLine();
+      assert.match((await again.command(`LOGIN ${target.address} "${stack.password}"`)).status, /^OK /);
+    } finally {
+      again.destroy();
+    }
   });
 
   test('connections per IP and logged-in sessions per account are capped', async () => {
@@ -146,23 +161,28 @@ describe('limits: TLS before login, failed logins, connections, sizes, autologou
   });
 
   test('autologout ends an inactive session with BYE; IDLE keeps it alive', async () => {
-    const gateway = await stack.gateway({ autologoutMs: 300, idleKeepaliveMs: 100 });
+    // The clock is a second session, logged in after IDLE began and then left alone: its BYE says a
+    // whole autologout period has passed since then, with no sleep and no race against a short timer.
+    const gateway = await stack.gateway({ autologoutMs: 2_000, idleKeepaliveMs: 100 });
     const idle = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
-    const lazy = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
+    let lazy: LineClient | undefined;
     try {
       await idle.command('SELECT INBOX');
       const tag = idle.allocateTag();
       idle.write(`${tag} IDLE\r\n`);
       assert.match(await idle.readLine(), /^\+ /);
+      lazy = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
       assert.equal(await lazy.readLine(), '* BYE Autologout: idle for too long');
       await lazy.closed();
-      // Long after the autologout time the idler still gets keepalives and can end IDLE.
-      for (let i = 0; i < 5; i++) assert.equal(await idle.readLine(), '* OK Still here');
+      // Past its own autologout time the idler has had only keepalives, and can end IDLE.
       idle.write('DONE\r\n');
-      assert.match((await idle.collect(tag)).status, /^OK IDLE terminated/);
+      const done = await idle.collect(tag);
+      assert.match(done.status, /^OK IDLE terminated/);
+      assert.ok(done.untagged.length > 0, 'keepalives were sent');
+      assert.deepEqual(new Set(done.untagged), new Set(['* OK Still here']));
     } finally {
       idle.destroy();
-      lazy.destroy();
+      lazy?.destroy();
     }
   });
 });

@@ -5,6 +5,7 @@ import {
   createLoginLimiter,
   DEFAULT_FAILURE_DELAY_MS,
   encodePlainResponse,
+  loginFailureCounter,
   LoginPolicy,
   loginMetrics,
 } from '@correo/auth';
@@ -13,6 +14,9 @@ import type { ImapGateway } from '../src/index.js';
 import { ImapTestStack } from './helpers/stack.js';
 
 const imaplibSasl = fileURLToPath(new URL('./clients/imaplib_sasl.py', import.meta.url));
+
+/** The failure window of the test's limiter; its end is brought forward, never waited out. */
+const LOCKOUT_WINDOW_MS = 15 * 60_000;
 
 describe('IMAP login through the shared login policy (Redis limits)', () => {
   let stack: ImapTestStack;
@@ -23,7 +27,11 @@ describe('IMAP login through the shared login policy (Redis limits)', () => {
     stack = await ImapTestStack.create('distributed');
     clock = new RecordingClock();
     // No progressive delay before the lock, so every wait recorded is the policy's failure delay.
-    const loginLimiter = createLoginLimiter(stack.limits, { freeFailures: 10, loginLockAfter: 2 });
+    const loginLimiter = createLoginLimiter(stack.limits, {
+      freeFailures: 10,
+      loginLockAfter: 2,
+      windowMs: LOCKOUT_WINDOW_MS,
+    });
     const loginPolicy = new LoginPolicy(loginLimiter, clock);
     gateway = await stack.gateway({ maxAuthFailures: 10 }, { loginPolicy });
   });
@@ -51,10 +59,13 @@ describe('IMAP login through the shared login policy (Redis limits)', () => {
       };
       assert.deepEqual(wrong, [failure, failure]);
       assert.deepEqual(locked, [failure, failure], 'the lockout shows neither in the reply nor in the wait');
+      // Positive control: the same password, accepted once the lockout's window has run out.
+      await stack.endCounterWindow(loginFailureCounter(await stack.loginKey(address)), LOCKOUT_WINDOW_MS);
+      assert.match((await attempt(`LOGIN ${address} "${stack.password}"`)).result, /^OK /);
     } finally {
       client.destroy();
     }
-    assert.deepEqual(await logins.added(), { failure: 2, locked_out: 2 });
+    assert.deepEqual(await logins.added(), { failure: 2, locked_out: 2, success: 1 });
   });
 
   test('AUTHENTICATE reads SASL as POP3 does: strict base64, PLAIN fields, authzid, cancel, LOGIN', async () => {

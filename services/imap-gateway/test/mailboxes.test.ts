@@ -61,8 +61,11 @@ describe('folders, LIST-EXTENDED, STATUS, QUOTA and CONDSTORE (embedded backends
       'Sent',
       'Trash',
     ]);
-    const subscribed = await client.command('LIST (SUBSCRIBED RECURSIVEMATCH) "" "W%"');
-    assert.deepEqual(subscribed.untagged, ['* LIST (\\HasChildren) "/" Work ("CHILDINFO" ("SUBSCRIBED"))']);
+    // Folders of this test's own: an unsubscribed parent with a subscribed child.
+    assert.match((await client.command('CREATE Plans/2027')).status, /^OK/);
+    assert.match((await client.command('SUBSCRIBE Plans/2027')).status, /^OK/);
+    const subscribed = await client.command('LIST (SUBSCRIBED RECURSIVEMATCH) "" "Pl%"');
+    assert.deepEqual(subscribed.untagged, ['* LIST (\\HasChildren) "/" Plans ("CHILDINFO" ("SUBSCRIBED"))']);
     const status = await client.command('LIST "" "INBOX" RETURN (STATUS (MESSAGES UNSEEN SIZE))');
     assert.equal(status.untagged[0], '* LIST (\\HasNoChildren) "/" INBOX');
     assert.match(status.untagged[1]!, /^\* STATUS INBOX \(MESSAGES 2 UNSEEN 2 SIZE \d+\)$/);

@@ -22,8 +22,9 @@ describe('the selected mailbox from the view', () => {
     await stack.close();
   });
 
-  async function login(address: string): Promise<LineClient> {
-    const client = await LineClient.imapLogin(pod.ports.imap, address, stack.password);
+  /** A logged-in session on `on` (another gateway stands for another pod). */
+  async function login(address: string, on: ImapGateway = pod): Promise<LineClient> {
+    const client = await LineClient.imapLogin(on.ports.imap, address, stack.password);
     open.push(client);
     return client;
   }
@@ -225,6 +226,143 @@ describe('the selected mailbox from the view', () => {
         (await ok(a, 'FETCH 1 (FLAGS ENVELOPE BODYSTRUCTURE)')).map((l) => l.replace(/ \\Recent/, '')),
         await ok(c, 'FETCH 1 (FLAGS ENVELOPE BODYSTRUCTURE)'),
       );
+    });
+  });
+
+  describe('FETCH of a body kept in memory for every session of the process', () => {
+    test('what the body cache answers is what another process reads from the store', async () => {
+      const account = await stack.account('body-cache');
+      // One body kept in PostgreSQL by its delivery, one by an APPEND (both small), one multipart.
+      await stack.deliver(
+        account.accountId,
+        account.address,
+        rawMessage('Delivered', ['Line one.', 'Line two.']),
+      );
+      const a = await login(account.address);
+      const appended = rawMessage('Appended', ['Appended body.']);
+      const tag = a.allocateTag();
+      a.write(`${tag} APPEND INBOX {${Buffer.byteLength(appended)}+}\r\n${appended}\r\n`);
+      assert.match((await a.collect(tag)).status, /^OK/);
+      await ok(a, 'SELECT INBOX');
+      const items =
+        'BODY.PEEK[] BODY.PEEK[HEADER.FIELDS (SUBJECT)] BODY.PEEK[TEXT] BODY.PEEK[TEXT]<3.7> BODY.PEEK[1] RFC822.SIZE';
+      // Twice on this pod (the second from memory), once on another pod whose cache is empty.
+      const first = await ok(a, `FETCH 1:2 (${items})`);
+      const second = await ok(a, `FETCH 1:2 (${items})`);
+      const other = await stack.gateway();
+      const b = await login(account.address, other);
+      await ok(b, 'SELECT INBOX');
+      const fresh = await ok(b, `FETCH 1:2 (${items})`);
+      assert.deepEqual(second, first);
+      assert.deepEqual(first, fresh);
+      assert.ok(fresh.join('\n').includes('Appended body.'), fresh.join('\n'));
+      assert.ok(fresh.join('\n').includes('Line two.'), fresh.join('\n'));
+      // BODY[] without PEEK from memory sets \Seen as a read from the store does.
+      assert.match((await ok(a, 'FETCH 2 (BODY[])')).join('\n'), /\\Seen/);
+      assert.match((await ok(b, 'FETCH 2 (FLAGS)')).join('\n'), /\\Seen/);
+    });
+  });
+
+  describe('SELECT and APPEND by a name the session looked up before', () => {
+    test('a mailbox renamed, created again or deleted on another pod is what a fresh session finds', async () => {
+      const account = await stack.account('names');
+      const a = await login(account.address);
+      await ok(a, 'CREATE Work');
+      // A looks both names up (kept by its session), then another pod changes them; A is not waited on.
+      await ok(a, 'SELECT Work');
+      await ok(a, 'SELECT INBOX');
+      const append = async (client: LineClient, mailbox: string, subject: string) => {
+        const message = rawMessage(subject);
+        const tag = client.allocateTag();
+        client.write(`${tag} APPEND ${mailbox} {${Buffer.byteLength(message)}+}\r\n${message}\r\n`);
+        return (await client.collect(tag)).status;
+      };
+      assert.match(await append(a, 'Work', 'Before'), /^OK/);
+      const otherPod = await stack.gateway();
+      const b = await login(account.address, otherPod);
+      await ok(b, 'RENAME Work Play');
+      await ok(b, 'CREATE Work');
+      const mailboxId = (lines: string[]) => lines.find((line) => line.includes('[MAILBOXID'));
+      const fresh = await ok(b, 'SELECT Work');
+      assert.equal(mailboxId(await ok(a, 'SELECT Work')), mailboxId(fresh));
+      await ok(a, 'SELECT INBOX');
+      assert.match(await append(a, 'Work', 'After'), /^OK/);
+      const status = async (mailbox: string) => (await ok(b, `STATUS ${mailbox} (MESSAGES)`)).join('\n');
+      assert.match(await status('Work'), /MESSAGES 1\)/);
+      assert.match(await status('Play'), /MESSAGES 1\)/);
+      await ok(b, 'SELECT INBOX');
+      await ok(b, 'DELETE Work');
+      assert.match((await a.command('SELECT Work')).status, /^NO \[NONEXISTENT\]/);
+      assert.match(await append(a, 'Work', 'Gone'), /^NO \[TRYCREATE\]/);
+      assert.match((await ok(a, 'SELECT Play')).join('\n'), /\* 1 EXISTS/);
+      await ok(a, 'SELECT INBOX');
+      // A rename the session cannot have heard of (made in the store, no notification): the name is
+      // checked where the mailbox is read or written.
+      await stack.pool.query(`UPDATE mailboxes SET name = 'Shelf' WHERE account_id = $1 AND name = 'Play'`, [
+        account.accountId,
+      ]);
+      assert.match((await a.command('SELECT Play')).status, /^NO \[NONEXISTENT\]/);
+      assert.match(await append(a, 'Play', 'Renamed'), /^NO \[TRYCREATE\]/);
+      assert.match((await ok(a, 'SELECT Shelf')).join('\n'), /\* 1 EXISTS/);
+    });
+  });
+
+  describe('SEARCH on flags, UIDs and numbers from the view', () => {
+    test('answers what the store answers, after changes by this session and another pod', async () => {
+      const account = await stack.account('search-view');
+      for (let i = 1; i <= 6; i++)
+        await stack.deliver(account.accountId, account.address, rawMessage(`Message ${i}`));
+      const a = await login(account.address);
+      await ok(a, 'ENABLE CONDSTORE');
+      await ok(a, 'SELECT INBOX');
+      const otherPod = await stack.gateway();
+      const b = await login(account.address, otherPod);
+      await ok(b, 'SELECT INBOX');
+      // Changes of its own and of another pod's session, and a delivery the view has not read yet.
+      await ok(a, 'STORE 1:2 +FLAGS (\\Seen)');
+      await ok(a, 'STORE 3 +FLAGS (\\Flagged project)');
+      await ok(b, 'STORE 4 +FLAGS (\\Deleted \\Seen)');
+      await ok(b, 'STORE 2 -FLAGS (\\Seen)');
+      await ok(b, 'STORE 5 +FLAGS (project)');
+      await stack.deliver(account.accountId, account.address, rawMessage('Message 7'));
+      const modseq = /HIGHESTMODSEQ (\d+)/.exec((await ok(b, 'STATUS INBOX (HIGHESTMODSEQ)')).join(''))![1]!;
+      const criteria = [
+        'UNSEEN',
+        'SEEN',
+        'FLAGGED UNDELETED',
+        'NOT SEEN',
+        'OR DELETED KEYWORD project',
+        'UNKEYWORD project',
+        '2:4',
+        'UID 3:*',
+        'NEW',
+        'OLD',
+        'RECENT',
+        `MODSEQ ${Number(modseq) - 2}`,
+        '(SEEN OR FLAGGED ANSWERED) NOT 1',
+        'ALL',
+      ];
+      // LARGER 0 matches every message but only the store answers it: the same criteria through SQL.
+      // The first SEARCH catches the view up: the other pod's flags count, the delivery not yet (its
+      // EXISTS comes after the result), as when the store answers.
+      const result = (lines: string[]) => lines.filter((line) => line.startsWith('* SEARCH'));
+      const first = await ok(a, 'SEARCH UNSEEN');
+      assert.deepEqual(result(first), ['* SEARCH 2 3 5 6']);
+      assert.ok(first.indexOf('* SEARCH 2 3 5 6') < first.indexOf('* 7 EXISTS'), first.join('\n'));
+      for (const key of criteria) {
+        const fromView = result(await ok(a, `SEARCH ${key}`));
+        assert.deepEqual(fromView, result(await ok(a, `SEARCH ${key} LARGER 0`)), key);
+        assert.deepEqual(
+          result(await ok(a, `UID SEARCH ${key}`)),
+          result(await ok(a, `UID SEARCH ${key} LARGER 0`)),
+          key,
+        );
+      }
+      // A fresh session on the other pod (its own \Recent aside) finds the same flagged messages.
+      const c = await login(account.address, otherPod);
+      await ok(c, 'EXAMINE INBOX');
+      for (const key of ['UNSEEN', 'OR DELETED KEYWORD project', 'UID 3:*'])
+        assert.deepEqual(result(await ok(c, `SEARCH ${key}`)), result(await ok(a, `SEARCH ${key}`)), key);
     });
   });
 });

@@ -4,6 +4,7 @@ import {
   createLoginLimiter,
   DEFAULT_FAILURE_DELAY_MS,
   encodePlainResponse,
+  loginFailureCounter,
   LoginPolicy,
   loginMetrics,
 } from '@correo/auth';
@@ -14,18 +15,25 @@ import type { ManageSieveGateway } from '../src/index.js';
 import { connectRaw, loggedIn, readResponse } from './helpers/raw-client.js';
 import { ManageSieveTestStack } from './helpers/stack.js';
 
+/** The failure window of the strict gateway's limiter; its end is brought forward, never waited out. */
+const LOCKOUT_WINDOW_MS = 15 * 60_000;
+
 describe('ManageSieve over real sockets: the login policy and the worst input per command', () => {
   let stack: ManageSieveTestStack;
   /** TLS required for AUTHENTICATE, as in production. */
   let strict: ManageSieveGateway;
-  /** Loopback plaintext allowed (the dev setting), small limits, a short idle timer. */
+  /** Loopback plaintext allowed (the dev setting), small limits. */
   let loose: ManageSieveGateway;
   let clock: RecordingClock;
 
   before(async () => {
     stack = await ManageSieveTestStack.create('embedded');
     clock = new RecordingClock();
-    const loginLimiter = createLoginLimiter(stack.limits, { freeFailures: 10, loginLockAfter: 2 });
+    const loginLimiter = createLoginLimiter(stack.limits, {
+      freeFailures: 10,
+      loginLockAfter: 2,
+      windowMs: LOCKOUT_WINDOW_MS,
+    });
     strict = await stack.startGateway(
       { maxAuthFailures: 10 },
       { loginPolicy: new LoginPolicy(loginLimiter, clock) },
@@ -35,7 +43,6 @@ describe('ManageSieve over real sockets: the login policy and the worst input pe
       maxLiteralBytes: 64 * 1024,
       maxScriptBytes: 16 * 1024,
       maxScripts: 5,
-      idleTimeoutMs: 1000,
     });
   });
   after(() => stack.close());
@@ -90,10 +97,13 @@ describe('ManageSieve over real sockets: the login policy and the worst input pe
       const answers = [await attempt('wrong'), await attempt('wrong again'), await attempt(stack.password)];
       const failure = { result: 'NO "Authentication failed"', waits: [DEFAULT_FAILURE_DELAY_MS] };
       assert.deepEqual(answers, [failure, failure, failure]);
+      // Positive control: the same password, accepted once the lockout's window has run out.
+      await stack.endCounterWindow(loginFailureCounter(await stack.loginKey(address)), LOCKOUT_WINDOW_MS);
+      assert.equal((await attempt(stack.password)).result, 'OK "Logged in"');
     } finally {
       secured.destroy();
     }
-    assert.deepEqual(await logins.added(), { failure: 2, locked_out: 1 });
+    assert.deepEqual(await logins.added(), { failure: 2, locked_out: 1, success: 1 });
   });
 
   test('a huge literal is skipped as it streams: NO (QUOTA/MAXSIZE), and the session goes on', async () => {
@@ -121,9 +131,11 @@ describe('ManageSieve over real sockets: the login policy and the worst input pe
 
   test('an unterminated literal: the idle timer ends that session with BYE, other sessions are not held up', async () => {
     const { address } = await stack.account('unterminated');
-    const stuck = await loggedIn(loose.port, address, stack.password);
+    // A short idle timer on a gateway of its own: on the shared one it could cut a slow login short.
+    const idling = await stack.startGateway({ allowPlaintextAuthOnLoopback: true, idleTimeoutMs: 1000 });
+    const stuck = await loggedIn(idling.port, address, stack.password);
     stuck.write('PUTSCRIPT "s" {100+}\r\nkeep;');
-    const other = await loggedIn(loose.port, address, stack.password);
+    const other = await loggedIn(idling.port, address, stack.password);
     try {
       other.writeLine('LISTSCRIPTS');
       assert.equal((await readResponse(other)).status, 'OK');

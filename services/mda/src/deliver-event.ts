@@ -1,5 +1,5 @@
 import type { BlobStore } from '@correo/blobs';
-import type { Bus } from '@correo/bus';
+import type { BatchHandled, BatchOffset, Bus } from '@correo/bus';
 import type { Directory } from '@correo/directory';
 import type { OutboundQuota } from '@correo/limits';
 import type { MailboxChangeFeed } from '@correo/notify';
@@ -88,7 +88,11 @@ export async function deliverEvent(ctx: EventContext, event: MailAccepted, heade
  * per bus batch instead of one per recipient). The same idempotent steps as deliverEvent: if this
  * throws, nothing of the filing counts and each event can be handled again on its own.
  */
-export async function deliverEvents(ctx: EventContext, events: AcceptedEvent[]): Promise<void> {
+export async function deliverEvents(
+  ctx: EventContext,
+  events: AcceptedEvent[],
+  consumed?: BatchOffset,
+): Promise<void | BatchHandled> {
   const planned = (await Promise.all(events.map((accepted) => planEvent(ctx, accepted)))).map((p) =>
     keepsBodyInDatabase(p.event, p.plan, ctx.databaseBodyBytes)
       ? { ...p, databaseBody: databaseBody(p.event) }
@@ -103,16 +107,26 @@ export async function deliverEvents(ctx: EventContext, events: AcceptedEvent[]):
   // What this batch reads of its carried bodies comes from the events, not the store.
   const batch = { ...ctx, blobs: withCarriedBodies(ctx.blobs, planned) };
   // Before the blob is read for filing: a message that then dead-letters still has its acceptance.
-  await recordAcceptances(ctx.pool, batch.blobs, planned);
-  const scripts = await batchScripts(ctx.pool, planned);
+  // The Sieve lookup does not depend on it: both at once, on two connections (one round trip's wait).
+  const [, scripts] = await Promise.all([
+    recordAcceptances(ctx.pool, batch.blobs, planned),
+    batchScripts(ctx.pool, planned),
+  ]);
   const prepared = await Promise.all(planned.map((p) => prepare(batch, scripts, p)));
   const deliveries = prepared.flatMap((p) => p.deliveries);
+  // The bus's offset rides in the filing's transaction (one commit for both) only when the filing
+  // is the last thing of the batch that must happen: a batch that hands mail to the relay commits
+  // the offset after that handoff, as before (a crash in between must redeliver, not lose it).
+  const offset =
+    consumed && deliveries.length > 0 && prepared.every((p) => p.plan.external.size === 0)
+      ? consumed
+      : undefined;
   const outcomes =
     deliveries.length > 0
       ? await withSpanPerMessage(
           'mda.store',
           prepared.filter((p) => p.deliveries.length > 0).map((p) => extractTraceContext(p.headers)),
-          () => deliverManyToMailboxes(ctx, deliveries),
+          () => deliverManyToMailboxes(ctx, deliveries, offset),
         )
       : [];
   let next = 0;
@@ -122,6 +136,7 @@ export async function deliverEvents(ctx: EventContext, events: AcceptedEvent[]):
     await reportOutcomes(ctx, p, mine);
   }
   await Promise.all(prepared.map((p) => handToRelay(ctx, p)));
+  return { offsetCommitted: offset !== undefined };
 }
 
 /** Resolves the recipients and records those that cannot be delivered. */
@@ -229,7 +244,13 @@ async function reportOutcomes(ctx: EventContext, p: PreparedEvent, outcomes: Del
         );
         break;
       case 'unknown-user':
-        await reject(ctx, log, event.eventId, recipient, 'unknown-user', 'account deleted before delivery');
+        // Recorded by the filing's own transaction (so a filing that commits the bus offset leaves
+        // nothing to do after it); counted and logged here, once: a redelivery no longer resolves it.
+        mdaMetrics.rejected.inc({ reason: 'unknown-user' });
+        log.warn(
+          { recipient, reason: 'unknown-user', detail: 'account deleted before delivery' },
+          'recipient rejected',
+        );
         break;
       case 'duplicate':
         log.debug({ recipient, accountId: account.accountId }, 'already handled: redelivered event');

@@ -1,6 +1,6 @@
 import type { BlobStore } from '@correo/blobs';
 import { stallCheck, startDeadLetterArchive } from '@correo/backends';
-import type { Bus, DeliveredMessage } from '@correo/bus';
+import type { BatchOffset, Bus, DeliveredMessage } from '@correo/bus';
 import type { Directory } from '@correo/directory';
 import type { OutboundQuota } from '@correo/limits';
 import { MailboxChangeFeed, type Notifier } from '@correo/notify';
@@ -87,14 +87,14 @@ export async function startMda(deps: MdaDeps): Promise<Mda> {
 
   // What is ready on a partition is filed in one transaction; a batch that fails (one bad event)
   // goes through `handler` event by event, with retries and dead letters.
-  const batchHandler = async (messages: DeliveredMessage[]) => {
-    await withSpan('mda.deliver-batch', async (span) => {
+  const batchHandler = async (messages: DeliveredMessage[], offset?: BatchOffset) =>
+    withSpan('mda.deliver-batch', async (span) => {
       span.setAttribute('correo.batch_size', messages.length);
       // Each event keeps its own trace (from smtp-ingress): an mda.deliver span in it (linked to
       // this batch span) is what the store, the relay and the journey continue, not the batch,
       // which no single message belongs to.
       const decoded = messages.map((message) => decodeEvent(message.value));
-      await withSpanPerMessage(
+      return withSpanPerMessage(
         'mda.deliver',
         messages.map((message) => extractTraceContext(message.headers)),
         async (spans) => {
@@ -102,11 +102,10 @@ export async function startMda(deps: MdaDeps): Promise<Mda> {
             spans[i]!.setAttribute('correo.event_id', event.eventId);
             return { event, headers: spanHeaders(spans[i]!) };
           });
-          await deliverEvents(ctx, events);
+          return deliverEvents(ctx, events, offset);
         },
       );
     });
-  };
 
   const subscription = await bus.subscribe({
     group: config.group,

@@ -51,6 +51,8 @@ export function crashScenario(kind: StackKind): void {
       MDA_ACCEPTED_TOPIC: topic,
       MDA_OUTBOUND_TOPIC: outboundTopic,
       MDA_DEAD_LETTER_TOPIC: uniqueName('mail.accepted.dlq'),
+      // Its database sessions by name (node-postgres reads PGAPPNAME): the test waits for them to end.
+      PGAPPNAME: uniqueName('mda-crash'),
     };
     await bus.ensureTopics([{ name: topic, partitions: 3 }]);
 
@@ -103,6 +105,14 @@ export function crashScenario(kind: StackKind): void {
       };
     });
     const total = [...expected.values()].reduce((a, b) => a + b, 0);
+    const mdaSessions = async () =>
+      (
+        await pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND backend_type = 'client backend' AND application_name = $1`,
+          [env.PGAPPNAME!],
+        )
+      ).rows[0]!.n;
     const delivered = async () =>
       Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM deliveries')).rows[0]!.n);
 
@@ -118,9 +128,22 @@ export function crashScenario(kind: StackKind): void {
       },
       90_000,
     );
-    await first.stop('SIGKILL');
+    assert.ok((await mdaSessions()) > 0, 'the mda’s database sessions are seen by name');
+    assert.deepEqual(
+      await first.stop('SIGKILL'),
+      { code: null, signal: 'SIGKILL' },
+      'the mda died by the SIGKILL',
+    );
+    // A COMMIT the killed process sent just before dying settles once its sessions are gone.
+    await eventually(
+      'the killed mda’s database sessions to end',
+      async () => (await mdaSessions()) === 0,
+      30_000,
+    );
     const atKill = await delivered();
     t.diagnostic(`${atKill} of ${total} deliveries were committed at the SIGKILL`);
+    assert.ok(atKill >= 1, 'the killed mda committed something');
+    assert.ok(atKill < total, 'the mda was killed mid-stream, before the last delivery');
     // The mda files what is ready in one transaction per batch, so the kill lands between or
     // inside batches: one transaction holding several events shows that it batched at all.
     const largestBatch = await pool.query<{ events: string }>(

@@ -74,11 +74,13 @@ export function deliveryScenarios(kind: StackKind): void {
       await stack?.close();
     });
 
-    test('mail failing DMARC of a quarantine domain is filed in Junk; a pass goes to INBOX', async () => {
-      const d = domain();
-      const accountId = await stack.provision.account(`carol@${d}`);
-      const dmarc = (result: string, policy: string) =>
-        create(AuthenticationResultsSchema, {
+    /** Publishes a message from q.test to `to` with the DMARC result and policy smtp-ingress would carry. */
+    const sendWithDmarc = async (to: string[], result: string, policy: string) => {
+      const blob = await stack.storeMessage({ from: 'x@q.test', to, subject: `dmarc ${result}` });
+      const eventId = randomUUID();
+      await stack.publishEvent({
+        ...acceptedEvent(eventId, 'x@q.test', { to }, blob),
+        authenticationResults: create(AuthenticationResultsSchema, {
           results: [
             {
               method: 'dmarc',
@@ -88,21 +90,16 @@ export function deliveryScenarios(kind: StackKind): void {
             },
           ],
           header: `mx.test; dmarc=${result} policy.dmarc=${policy} header.from=q.test`,
-        });
-      const send = async (result: string, policy: string) => {
-        const blob = await stack.storeMessage({
-          from: 'x@q.test',
-          to: [`carol@${d}`],
-          subject: `dmarc ${result}`,
-        });
-        const eventId = randomUUID();
-        await stack.publishEvent({
-          ...acceptedEvent(eventId, 'x@q.test', { to: [`carol@${d}`] }, blob),
-          authenticationResults: dmarc(result, policy),
-        });
-        await settled(eventId, 1);
-        return { rows: await deliveredRows(stack.pool, eventId), eventId };
-      };
+        }),
+      });
+      await settled(eventId, to.length);
+      return { rows: await deliveredRows(stack.pool, eventId), eventId };
+    };
+
+    test('mail failing DMARC of a quarantine domain is filed in Junk; a pass goes to INBOX', async () => {
+      const d = domain();
+      const accountId = await stack.provision.account(`carol@${d}`);
+      const send = (result: string, policy: string) => sendWithDmarc([`carol@${d}`], result, policy);
       const quarantine = await send('fail', 'quarantine');
       const [quarantined] = quarantine.rows;
       assert.equal(quarantined?.mailbox_name, 'Junk');
@@ -125,6 +122,33 @@ export function deliveryScenarios(kind: StackKind): void {
       assert.deepEqual(
         await listDecisions(stack.pool, { tenantId: null }, { eventId: none.eventId, limit: 10 }),
         [],
+      );
+    });
+
+    test('mail failing DMARC of a p=reject domain, accepted at SMTP (SMTP_DMARC_REJECT=false), is filed in Junk for every recipient, never dropped', async () => {
+      const d = domain();
+      const to = [`dana@${d}`, `eric@${d}`];
+      const accounts = [await stack.provision.account(to[0]!), await stack.provision.account(to[1]!)];
+      const rejected = await sendWithDmarc(to, 'fail', 'reject');
+      assert.deepEqual(
+        rejected.rows.map((r) => [r.account_id, r.mailbox_name]).sort(),
+        accounts.map((id) => [id, 'Junk']).sort(),
+      );
+      const decisions = await listDecisions(
+        stack.pool,
+        { tenantId: null },
+        { eventId: rejected.eventId, limit: 10 },
+      );
+      assert.deepEqual(
+        decisions.map((x) => [x.stage, x.outcome, x.reason, [...x.recipients].sort(), x.symbols]),
+        [['delivery', 'junk', 'dmarc-quarantine', [...to].sort(), { DMARC_POLICY: 'reject' }]],
+      );
+      assert.match(decisions[0]!.detail, /^DMARC fail for q\.test \(p=reject\): filed to Junk$/);
+      // The control: the same policy with a pass is ordinary mail.
+      const passed = await sendWithDmarc([to[0]!], 'pass', 'reject');
+      assert.deepEqual(
+        passed.rows.map((r) => r.mailbox_name),
+        ['INBOX'],
       );
     });
 

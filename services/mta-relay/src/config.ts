@@ -63,6 +63,11 @@ export interface RelaySettings {
    * cut and their claims released, so another relay takes the jobs at once.
    */
   drainTimeoutMs: number;
+  /**
+   * After how long in the queue the sender is told, once, that its mail is still waiting (a
+   * "delayed" DSN, RELAY_DELAY_WARNING); 0 or absent: never.
+   */
+  delayWarningMs?: number;
   /** Outbound rate limits (RELAY_LIMIT_*): recipients per window per account, tenant, remote domain. */
   outboundLimits: OutboundLimits;
 }
@@ -112,6 +117,7 @@ export const relayConfigSection = defineSection({
     RELAY_QUEUE_BATCH: integer({ min: 1, max: 1000, default: 20 }),
     RELAY_ATTEMPT_TIMEOUT: text('15m'),
     RELAY_DRAIN_TIMEOUT: text('10s'),
+    RELAY_DELAY_WARNING: text('4h'),
     RELAY_LIMIT_WINDOW: text('1h'),
     RELAY_LIMIT_PER_ACCOUNT: integer({ min: 0, max: 100_000_000, default: 1000 }),
     RELAY_LIMIT_PER_TENANT: integer({ min: 0, max: 100_000_000, default: 10_000 }),
@@ -133,6 +139,13 @@ export const relayConfigSection = defineSection({
       const value = vars[name];
       if (value !== undefined && parseDuration(value) === undefined)
         issues.push({ variable: name, expected: DURATION });
+    }
+    if (
+      vars.RELAY_DELAY_WARNING !== undefined &&
+      vars.RELAY_DELAY_WARNING.trim() !== '0' &&
+      parseDuration(vars.RELAY_DELAY_WARNING) === undefined
+    ) {
+      issues.push({ variable: 'RELAY_DELAY_WARNING', expected: `${DURATION}, or 0 for never` });
     }
     if (vars.RELAY_RETRY_SCHEDULE !== undefined && parseSchedule(vars.RELAY_RETRY_SCHEDULE) === undefined) {
       issues.push({ variable: 'RELAY_RETRY_SCHEDULE', expected: SCHEDULE });
@@ -182,6 +195,7 @@ export const relayConfigSection = defineSection({
       queueBatch: vars.RELAY_QUEUE_BATCH,
       attemptTimeoutMs: ms(vars.RELAY_ATTEMPT_TIMEOUT),
       drainTimeoutMs: ms(vars.RELAY_DRAIN_TIMEOUT),
+      delayWarningMs: vars.RELAY_DELAY_WARNING.trim() === '0' ? 0 : ms(vars.RELAY_DELAY_WARNING),
       outboundLimits: {
         windowMs: ms(vars.RELAY_LIMIT_WINDOW),
         perAccount: vars.RELAY_LIMIT_PER_ACCOUNT,

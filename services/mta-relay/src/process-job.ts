@@ -1,17 +1,17 @@
 import type { Resolver } from 'node:dns/promises';
 import type { BlobStore } from '@correo/blobs';
+import { classifyFailure } from '@correo/bus';
 import { activeSigningKey } from '@correo/dkim';
 import { DsnReturn, SubmissionKind, timestampDate } from '@correo/proto';
 import type { OutboundMessage } from '@correo/proto';
-import { classifyFailure } from '@correo/bus';
 import { holdsRelayClaim, recordRelayOutcomes, releaseRelayClaim, rescheduleRelayJob } from '@correo/store';
 import type { Pool, RelayClaim, RelayRecipientOutcome } from '@correo/store';
 import type { Limits } from '@correo/limits';
 import { withSpan, type Logger } from '@correo/telemetry';
 import { ClaimLostError, attemptDelivery } from './attempt.js';
 import type { RecipientResult } from './attempt.js';
-import { sendBounce } from './bounce.js';
-import type { BounceContext } from './bounce.js';
+import { sendDsn, wantsNotice } from './bounce.js';
+import type { BounceContext, RecipientNotice } from './bounce.js';
 import { claimLeaseMs, type RelaySettings } from './config.js';
 import type { ConnectionLimits } from './connection-limits.js';
 import { retryDelay } from './durations.js';
@@ -41,6 +41,8 @@ export interface JobState {
   claim: RelayClaim;
   /** The recipients still to deliver. */
   pending: string[];
+  /** The sender was told already that this job is delayed. */
+  delayNotified: boolean;
 }
 
 export function expiryOf(job: OutboundMessage, settings: RelaySettings): Date {
@@ -93,9 +95,18 @@ export async function processJob(ctx: JobContext, job: OutboundMessage, state: J
       });
     } catch (error) {
       if (error instanceof ClaimLostError) return lost();
-      // Nothing was sent (a backend failed reading or signing the message): due again at once.
-      await releaseRelayClaim(ctx.pool, claim).catch(() => {});
-      throw error;
+      if (classifyFailure(error) === 'backend') {
+        // Nothing was sent (a backend failed reading or signing the message): due again at once.
+        await releaseRelayClaim(ctx.pool, claim).catch(() => {});
+        throw error;
+      }
+      // The message itself cannot be read or signed (its body is gone): every try fails the same
+      // way, so released at once it would spin in the queue for ever. It waits on the retry
+      // schedule like a temporary failure, the reason recorded, until its lifetime ends and the
+      // sender is told (an operator may restore the body meanwhile).
+      const reply = `the message could not be read: ${(error as Error).message}`;
+      log.warn({ error: reply }, 'message unreadable; deferred');
+      results = state.pending.map((recipient) => ({ recipient, kind: 'temporary', status: '4.3.0', reply }));
     }
   }
   if (ctx.drain.aborted && results.every((r) => r.kind === 'temporary')) {
@@ -111,27 +122,32 @@ export async function processJob(ctx: JobContext, job: OutboundMessage, state: J
   const temporary = results.filter((r) => r.kind === 'temporary');
   const expired = temporary.length > 0 && now >= expiresAt;
 
-  const failed = results.filter((r) => r.kind === 'permanent' || (expired && r.kind === 'temporary'));
   // From here on the remote has answered: what it said is written down even if a backend is away
   // for a moment (written, below). Given up, the job would be attempted again when the claim's
   // lease ran out, and the recipients the remote accepted would get the message twice.
   const written = <T>(write: () => Promise<T>) => untilWritten(ctx, claimedAt, write);
-  // The holder that lost its claim tells nobody: the new holder's attempt decides (and bounces).
-  if (failed.length > 0 && !(await written(() => holdsRelayClaim(ctx.pool, claim)))) return lost();
-  await written(() =>
-    sendBounce(
-      ctx,
-      job,
-      failed.map((r) => ({
+  const notices: RecipientNotice[] = results.flatMap((r): RecipientNotice[] => {
+    if (r.kind === 'delivered') {
+      const relayed = { ...r, action: 'relayed' as const, lastAttempt: now };
+      // Only what the sender asked for (NOTIFY=SUCCESS): most deliveries are told nothing.
+      return wantsNotice(job, relayed) ? [relayed] : [];
+    }
+    if (r.kind === 'temporary' && !expired) return [];
+    return [
+      {
         recipient: r.recipient,
+        action: 'failed',
         // RFC 3463 4.4.7: the message stayed in the queue too long; the last reply says why.
         status: r.kind === 'temporary' ? '4.4.7' : r.status,
         reply: r.kind === 'temporary' ? `delivery time expired; last error: ${r.reply}` : r.reply,
         remoteMta: r.remoteMta,
         lastAttempt: now,
-      })),
-    ),
-  );
+      },
+    ];
+  });
+  // The holder that lost its claim tells nobody: the new holder's attempt decides (and bounces).
+  if (notices.length > 0 && !(await written(() => holdsRelayClaim(ctx.pool, claim)))) return lost();
+  await written(() => sendDsn(ctx, job, notices));
 
   const outcomes: RelayRecipientOutcome[] = results
     .filter((r) => r.kind !== 'temporary' || expired)
@@ -151,8 +167,17 @@ export async function processJob(ctx: JobContext, job: OutboundMessage, state: J
     const next = new Date(Math.min(now.getTime() + delay, expiresAt.getTime()));
     const replies = temporary.map((r) => ({ recipient: r.recipient, reply: r.reply }));
     const lastError = temporary[0]!.reply;
+    const delayNotified = await written(() => noticeDelay(ctx, job, state, temporary, now, expiresAt));
+    if (delayNotified === 'lost') return lost();
     if (
-      !(await written(() => rescheduleRelayJob(ctx.pool, claim, { nextAttemptAt: next, lastError, replies })))
+      !(await written(() =>
+        rescheduleRelayJob(ctx.pool, claim, {
+          nextAttemptAt: next,
+          lastError,
+          replies,
+          delayNotified,
+        }),
+      ))
     )
       return lost();
     log.info({ deferred: replies, nextAttemptAt: next }, 'delivery deferred');
@@ -184,6 +209,40 @@ async function untilWritten<T>(ctx: JobContext, claimedAt: number, write: () => 
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
+}
+
+/**
+ * Once a job has waited RELAY_DELAY_WARNING, tells the sender (once per job) which recipients are
+ * still being retried and until when: a "delayed" DSN for those whose NOTIFY asks for it (RFC 3461).
+ * Resolves whether the job counts as told from now on, or 'lost' when this relay no longer holds it.
+ */
+async function noticeDelay(
+  ctx: JobContext,
+  job: OutboundMessage,
+  state: JobState,
+  waiting: RecipientResult[],
+  now: Date,
+  expiresAt: Date,
+): Promise<boolean | 'lost'> {
+  const after = ctx.settings.delayWarningMs ?? 0;
+  const queuedAt = job.queuedAt ? timestampDate(job.queuedAt) : now;
+  if (state.delayNotified || after <= 0 || now.getTime() - queuedAt.getTime() < after)
+    return state.delayNotified;
+  if (!(await holdsRelayClaim(ctx.pool, state.claim))) return 'lost';
+  await sendDsn(
+    ctx,
+    job,
+    waiting.map((r) => ({
+      recipient: r.recipient,
+      action: 'delayed',
+      status: r.status,
+      reply: r.reply,
+      remoteMta: r.remoteMta,
+      lastAttempt: now,
+      willRetryUntil: expiresAt,
+    })),
+  );
+  return true;
 }
 
 /**

@@ -107,7 +107,12 @@ export async function startMtaRelay(deps: MtaRelayDeps): Promise<MtaRelay> {
           claimLeaseMs(config),
         );
         if (!claimed) return;
-        await processJob(ctx, job, { attempt: 1, claim: claimed.claim, pending: claimed.pending });
+        await processJob(ctx, job, {
+          attempt: 1,
+          claim: claimed.claim,
+          pending: claimed.pending,
+          delayNotified: false,
+        });
       },
       extractTraceContext(message.headers),
     );
@@ -214,6 +219,7 @@ async function retryEntry(ctx: JobContext, entry: RelayQueueEntry): Promise<void
           attempt: entry.attempts,
           claim: { jobId: entry.jobId, token: entry.claimToken! },
           pending: entry.recipients.map((r) => r.recipient),
+          delayNotified: entry.delayNotified,
         });
       },
       extractTraceContext(entry.traceHeaders),

@@ -5,6 +5,7 @@ import {
   createLoginLimiter,
   DEFAULT_FAILURE_DELAY_MS,
   encodePlainResponse,
+  loginFailureCounter,
   LoginPolicy,
   loginMetrics,
 } from '@correo/auth';
@@ -13,6 +14,9 @@ import type { Pop3Gateway } from '../src/index.js';
 import { Pop3TestStack } from './helpers/stack.js';
 
 const poplibLogin = fileURLToPath(new URL('./clients/poplib_login.py', import.meta.url));
+
+/** The failure window of the test's limiter; its end is brought forward, never waited out. */
+const LOCKOUT_WINDOW_MS = 15 * 60_000;
 
 describe('POP3 login through the shared login policy (embedded)', () => {
   let stack: Pop3TestStack;
@@ -23,7 +27,11 @@ describe('POP3 login through the shared login policy (embedded)', () => {
     stack = await Pop3TestStack.create('embedded');
     clock = new RecordingClock();
     // No progressive delay before the lock, so every wait recorded is the policy's failure delay.
-    const loginLimiter = createLoginLimiter(stack.limits, { freeFailures: 10, loginLockAfter: 2 });
+    const loginLimiter = createLoginLimiter(stack.limits, {
+      freeFailures: 10,
+      loginLockAfter: 2,
+      windowMs: LOCKOUT_WINDOW_MS,
+    });
     gateway = await stack.startGateway(
       { allowPlaintextAuthOnLoopback: true, maxAuthFailures: 10 },
       stack.limits,
@@ -54,10 +62,14 @@ describe('POP3 login through the shared login policy (embedded)', () => {
       const failure = { result: '-ERR [AUTH] Authentication failed', waits: [DEFAULT_FAILURE_DELAY_MS] };
       assert.deepEqual(wrong, [failure, failure]);
       assert.deepEqual(locked, [failure, failure], 'the lockout shows neither in the reply nor in the wait');
+      // Positive control: the same password, accepted once the lockout's window has run out.
+      await stack.endCounterWindow(loginFailureCounter(await stack.loginKey(address)), LOCKOUT_WINDOW_MS);
+      await client.ask(`USER ${address}`);
+      assert.match((await attempt(`PASS ${stack.password}`)).result, /^\+OK /);
     } finally {
       client.destroy();
     }
-    assert.deepEqual(await logins.added(), { failure: 2, locked_out: 2 });
+    assert.deepEqual(await logins.added(), { failure: 2, locked_out: 2, success: 1 });
   });
 
   test('AUTH reads SASL as IMAP does: strict base64, PLAIN fields, authzid, cancel, LOGIN', async () => {

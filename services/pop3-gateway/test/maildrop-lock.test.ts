@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { LineClient } from '@correo/testkit';
+import { eventually, LineClient, uniqueName } from '@correo/testkit';
 import { STACK_KINDS } from '@correo/testkit/stack';
 import type { Pop3Gateway } from '../src/index.js';
 import { loginWhenFree } from './helpers/login.js';
@@ -18,6 +17,9 @@ async function attemptLogin(port: number, address: string, password: string): Pr
   }
 }
 
+/** The lock ttl of the two pods: short, so the test shows the session's renewals keep the lock. */
+const LOCK_TTL_MS = 3000;
+
 for (const kind of STACK_KINDS) {
   describe(`one session per maildrop across two gateways (${kind === 'embedded' ? 'in-process' : 'Redis'} lock)`, () => {
     let stack: Pop3TestStack;
@@ -28,8 +30,8 @@ for (const kind of STACK_KINDS) {
       // Two pods: two clients of one shared lock state. A short lock ttl: the session must keep
       // it alive by renewing, not by a long expiry.
       pods = [
-        await stack.startGateway({ lockTtlMs: 3000 }, stack.openLimits()),
-        await stack.startGateway({ lockTtlMs: 3000 }, stack.openLimits()),
+        await stack.startGateway({ lockTtlMs: LOCK_TTL_MS }, stack.openLimits()),
+        await stack.startGateway({ lockTtlMs: LOCK_TTL_MS }, stack.openLimits()),
       ];
     });
     after(async () => {
@@ -42,8 +44,15 @@ for (const kind of STACK_KINDS) {
       const holder = await loginWhenFree(pods[0].ports.pop3, address, stack.password);
       try {
         assert.match(await attemptLogin(pods[1].ports.pop3, address, stack.password), /^-ERR \[IN-USE\] /);
-        // Past the lock's ttl the renewals must have kept it.
-        await sleep(4500);
+        // The clock: a lock of the same ttl taken after the session's and never renewed. Once it has
+        // expired so would the session's have: only the renewals can have kept it.
+        const control = uniqueName('control');
+        assert.ok(await stack.limits.tryLock(control, LOCK_TTL_MS));
+        await eventually('the unrenewed control lock to expire', async () => {
+          const free = await stack.limits.tryLock(control, LOCK_TTL_MS);
+          await free?.release();
+          return free !== null;
+        });
         assert.match(await attemptLogin(pods[1].ports.pop3, address, stack.password), /^-ERR \[IN-USE\] /);
         assert.match(await holder.ask('STAT'), /^\+OK 1 /);
         assert.match(await holder.ask('QUIT'), /^\+OK/);
@@ -62,10 +71,18 @@ for (const kind of STACK_KINDS) {
     });
 
     test('a dropped connection frees the maildrop for the other pod', async () => {
+      // A lock that outlives the test by far: only the gateway's release on the drop can let the
+      // other pod in (with a short ttl the expiry alone would, and the test could not fail).
+      const longLock = { lockTtlMs: 10 * 60_000 };
+      const [a, b] = [
+        await stack.startGateway(longLock, stack.openLimits()),
+        await stack.startGateway(longLock, stack.openLimits()),
+      ];
       const { address } = await stack.account('dropped');
-      const holder = await loginWhenFree(pods[0].ports.pop3, address, stack.password);
+      const holder = await loginWhenFree(a.ports.pop3, address, stack.password);
+      assert.match(await attemptLogin(b.ports.pop3, address, stack.password), /^-ERR \[IN-USE\] /);
       holder.destroy();
-      const other = await loginWhenFree(pods[1].ports.pop3, address, stack.password);
+      const other = await loginWhenFree(b.ports.pop3, address, stack.password);
       assert.match(await other.ask('NOOP'), /^\+OK/);
       other.destroy();
     });

@@ -6,7 +6,7 @@ import { writerFor } from '@correo/store/testing';
 import { decodeMailboxChange, mailboxChannel } from '@correo/notify';
 import type { Pop3Gateway } from '../src/index.js';
 import { loginWhenFree } from './helpers/login.js';
-import { LineClient } from '@correo/testkit';
+import { eventually, LineClient } from '@correo/testkit';
 import { Pop3TestStack, rawMessage } from './helpers/stack.js';
 import { STACK_KINDS } from '@correo/testkit/stack';
 
@@ -150,8 +150,7 @@ for (const kind of STACK_KINDS) {
           accountId,
         ]);
         assert.equal(left.length, 2, 'message rows of expunged copies are gone');
-        for (let i = 0; i < 100 && notifications.length === 0; i++)
-          await new Promise((r) => setTimeout(r, 20));
+        await eventually('the expunge notification', () => notifications.length > 0);
         assert.deepEqual(decodeMailboxChange(notifications[0]!), {
           mailboxId: after.id,
           modseq: after.highestmodseq,

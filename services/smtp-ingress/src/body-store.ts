@@ -53,9 +53,26 @@ export async function storeBody(
       return { blob: await blobs.put(everything(), { maxBytes: options.maxBytes }) };
     }
   }
+  return heldBody(blobs, Buffer.concat(head, size));
+}
+
+/** storeBody for a message already held whole in one Buffer (the MX spool's): no stream, no copy. */
+export async function storeWholeBody(
+  blobs: BlobStore,
+  message: Buffer,
+  options: { maxBytes: number; inlineBytes?: number },
+): Promise<AcceptedBody> {
+  const inlineBytes = Math.min(options.inlineBytes ?? INLINE_BODY_MAX_BYTES, options.maxBytes);
+  if (message.length > inlineBytes || inlineBytes === 0) {
+    return { blob: await blobs.put(Readable.from([message]), { maxBytes: options.maxBytes }) };
+  }
+  return heldBody(blobs, message);
+}
+
+/** A body that rides in the event, named by its content address as the blob store would name it. */
+async function heldBody(blobs: BlobStore, body: Buffer): Promise<AcceptedBody> {
   // An empty body would read as "not in the event" (proto3 bytes): the blob store takes it.
-  if (size === 0) return { blob: await blobs.put(Readable.from([])) };
-  const body = Buffer.concat(head, size);
+  if (body.length === 0) return { blob: await blobs.put(Readable.from([])) };
   const sha256 = createHash('sha256').update(body).digest('hex');
-  return { blob: { key: sha256, sha256, size }, body };
+  return { blob: { key: sha256, sha256, size: body.length }, body };
 }

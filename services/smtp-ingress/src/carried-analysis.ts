@@ -29,6 +29,14 @@ export class CarriedAnalysis {
     }
   }
 
+  /** Analyses a message held whole (the MX spool's Buffer), as `tap` would have on its way. */
+  whole(message: Buffer): Buffer {
+    this.bytes += message.length;
+    if (this.bytes > CARRIED_ANALYSIS_MAX_MESSAGE_BYTES) this.givenUp = true;
+    else this.analyzer.write(message);
+    return message;
+  }
+
   /** The encoded summary for the event; empty when given up, too big, or not of these bytes. */
   encoded(stored: { sha256: string }): Uint8Array {
     if (this.givenUp) return new Uint8Array(0);

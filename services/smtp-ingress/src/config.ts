@@ -48,6 +48,8 @@ export const smtpIngressSection = defineSection({
     SMTP_DNS_TIMEOUT_MS: integer({ min: 100, max: 60000, default: 5000 }),
     SMTP_DNS_CACHE_TTL_MS: integer({ min: 0, max: 3600000, default: 30000 }),
     SMTP_DNS_CACHE_MAX_ENTRIES: integer({ min: 1, max: 10000000, default: 10000 }),
+    // RFC 9520: a resolver caches a resolution failure for at least 1 s and at most 5 minutes.
+    SMTP_DNS_FAILURE_CACHE_MS: integer({ min: 0, max: 300000, default: 1000 }),
     SMTP_SPOOL_DIR: text(tmpdir()),
     SMTP_INLINE_BODY_BYTES: integer({ min: 0, max: 512 * 1024, default: 128 * 1024 }),
     RSPAMD_URL: url(['http', 'https']).optional(),
@@ -134,6 +136,7 @@ export const smtpIngressSection = defineSection({
         dnsTimeoutMs: vars.SMTP_DNS_TIMEOUT_MS,
         dnsCacheTtlMs: vars.SMTP_DNS_CACHE_TTL_MS,
         dnsCacheMaxEntries: vars.SMTP_DNS_CACHE_MAX_ENTRIES,
+        dnsFailureCacheMs: vars.SMTP_DNS_FAILURE_CACHE_MS,
         spoolDir: vars.SMTP_SPOOL_DIR,
       },
       abuse: {
@@ -267,6 +270,8 @@ export interface SenderAuthenticationConfig {
   /** How long a final DNS answer is reused (0: never), and how many are kept. */
   dnsCacheTtlMs: number;
   dnsCacheMaxEntries: number;
+  /** How long a failed DNS lookup is answered with its failure (RFC 9520; 0: never). */
+  dnsFailureCacheMs: number;
   /** Where MX messages wait on local disk while they are verified (see README). */
   spoolDir: string;
 }

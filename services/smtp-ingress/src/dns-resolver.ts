@@ -13,6 +13,11 @@ export interface DnsResolverOptions {
   cacheTtlMs?: number;
   /** Most answers kept (SMTP_DNS_CACHE_MAX_ENTRIES). */
   cacheMaxEntries?: number;
+  /**
+   * How long a failed lookup (timeout, SERVFAIL, refused) is answered with its failure; 0: never
+   * (SMTP_DNS_FAILURE_CACHE_MS). Only with the cache on (cacheTtlMs > 0).
+   */
+  failureCacheMs?: number;
 }
 
 /** Final answers: the name or the record type does not exist. Anything else may be transient. */
@@ -27,9 +32,14 @@ type Answer = { records: string[][] | string[] } | { error: Error };
  *
  * Answers are cached for a short while, bounded in number: a busy MX asks the same SPF, DKIM key and
  * DMARC records for every message of a sender. Node's resolver does not report TXT TTLs, so the cache
- * keeps each answer for SMTP_DNS_CACHE_TTL_MS (short, so a changed record is seen soon). Only final
- * answers are kept (records, NXDOMAIN, no such record); a timeout or SERVFAIL is asked again next time,
- * so a temperror never outlives the lookup that had it. Concurrent lookups of one name share a query.
+ * keeps each answer for SMTP_DNS_CACHE_TTL_MS (short, so a changed record is seen soon); the same for
+ * NXDOMAIN and "no such record" (the SOA minimum that would bound them is not reported either).
+ * A failure (timeout, SERVFAIL, refused) is kept only SMTP_DNS_FAILURE_CACHE_MS (1 s), as RFC 9520
+ * asks of every resolver (at least 1 s, at most 5 min): a dead or refusing server is then asked once
+ * a second instead of once per message (each failed lookup cost ~3% of the CPU per message of a
+ * busy MX, docs/performance.md "Fifth round"; one that times out cost every message its timeout),
+ * and a temperror outlives the lookup that had it by at most that second. Concurrent lookups of one
+ * name share a query.
  */
 export function createDnsLookup(options: DnsResolverOptions): DnsLookup {
   const resolver = new Resolver({ timeout: options.timeoutMs, tries: 2 });
@@ -39,6 +49,7 @@ export function createDnsLookup(options: DnsResolverOptions): DnsLookup {
   const ttl = options.cacheTtlMs ?? 0;
   if (ttl <= 0) return ask;
 
+  const failureTtl = Math.min(options.failureCacheMs ?? 0, ttl);
   const answers = new LRUCache<string, Answer>({ max: options.cacheMaxEntries ?? 10_000, ttl });
   const inFlight = new Map<string, Promise<string[][] | string[]>>();
   return async (name, rrtype) => {
@@ -57,6 +68,7 @@ export function createDnsLookup(options: DnsResolverOptions): DnsLookup {
       },
       (error: NodeJS.ErrnoException) => {
         if (NEGATIVE.has(error.code ?? '')) answers.set(key, { error });
+        else if (failureTtl > 0) answers.set(key, { error }, { ttl: failureTtl });
         throw error;
       },
     );

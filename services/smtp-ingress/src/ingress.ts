@@ -66,6 +66,7 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
     timeoutMs: checks.dnsTimeoutMs,
     cacheTtlMs: checks.dnsCacheTtlMs,
     cacheMaxEntries: checks.dnsCacheMaxEntries,
+    failureCacheMs: checks.dnsFailureCacheMs,
   });
   const senderAuthentication = checks.enabled
     ? { resolver, dmarcReject: checks.dmarcReject, spoolDir: checks.spoolDir }

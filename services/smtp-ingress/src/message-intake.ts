@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { PassThrough, pipeline, type Readable } from 'node:stream';
-import { pipeline as pipelineAsync } from 'node:stream/promises';
+import { PassThrough, type Readable } from 'node:stream';
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { BlobTooLargeError, type BlobStore, type StoredBlob } from '@correo/blobs';
 import type { Bus } from '@correo/bus';
 import type { AccountRef, Directory } from '@correo/directory';
 import { authorAddresses } from '@correo/mime';
-import { storeBody, type AcceptedBody } from './body-store.js';
+import { storeBody, storeWholeBody, type AcceptedBody } from './body-store.js';
 import { CarriedAnalysis } from './carried-analysis.js';
 import {
   DsnNotify,
@@ -18,7 +17,12 @@ import {
 } from '@correo/proto';
 import { injectTraceContext, withSpan } from '@correo/telemetry';
 import { DataSizeLimit, MessageTooLargeError } from './data-size-limit.js';
-import { HeaderBlockRewriter, HeaderTooLargeError, missingSubmissionHeaders } from './header-block.js';
+import {
+  HeaderBlockRewriter,
+  HeaderTooLargeError,
+  missingSubmissionHeaders,
+  rewriteHeaderBlock,
+} from './header-block.js';
 import { LineEndingGuard, LineTooLongError } from './line-endings.js';
 import { withoutForgedAuthenticationResults } from './authentication-results.js';
 import { dmarcRefusal } from './dmarc-policy.js';
@@ -30,6 +34,7 @@ import { authenticateSender, type SenderAuthentication } from './sender-authenti
 import { SmtpReply, replies } from './smtp-reply.js';
 import { senderChecks } from './session-checks.js';
 import { spamHeaders, withoutForgedSpamHeaders, type SpamDecision, type SpamFilter } from './spam-filter.js';
+import { chainStreams, chainStreamsInto } from './stream-chain.js';
 
 export const MAIL_ACCEPTED_TOPIC = 'mail.accepted';
 
@@ -247,15 +252,13 @@ async function readData<T>(
   };
   source.once('close', abandon);
   source.once('error', abandon);
-  pipeline(
+  // Errors reach the consumer through `message`.
+  chainStreams([
     tap,
     new DataSizeLimit(context.maxMessageBytes),
     new LineEndingGuard(context.maxLineLength),
     message,
-    () => {
-      /* errors reach the consumer through `message` */
-    },
-  );
+  ]);
   // Attached in the same tick as the pipeline, so the extra 'data' listener misses nothing.
   context.watchData?.(tap);
   try {
@@ -298,14 +301,16 @@ async function receiveSpooled(
       ...message.firstPass,
       maxHeaderBytes: context.maxHeaderBytes,
     });
-    await readData(source, checked, context, () => pipelineAsync(checked, spool.writer()));
+    await readData(source, checked, context, () => chainStreamsInto([checked, spool.writer()]));
+    // Most messages stay whole in memory: each pass below then reads that one Buffer.
+    const whole = spool.whole();
 
     let authentication: SenderAuthentication | undefined;
     if (checks) {
       try {
         authentication = await withSpan('smtp-ingress sender authentication', () =>
           authenticateSender(
-            spool.reader(),
+            whole ?? spool.reader(),
             {
               clientIp: session.remoteAddress,
               helo: session.hostNameAppearsAs || '',
@@ -350,23 +355,25 @@ async function receiveSpooled(
       if (spam.refusal) throw spam.refusal;
     }
 
-    const stored = new HeaderBlockRewriter({
+    const ours = {
       prepend: message.received + (authentication?.header ?? '') + (spam ? spamHeaders(spam) : ''),
       complete: () => '',
-      rewrite: (header) => {
+      rewrite: (header: string) => {
         const genuine = withoutForgedAuthenticationResults(header, context.hostname);
         return spam ? withoutForgedSpamHeaders(genuine) : genuine;
       },
       maxHeaderBytes: context.maxHeaderBytes,
-    });
-    pipeline(spool.reader(), stored, () => {
-      /* errors reach blobs.put through `stored` */
-    });
+    };
+    const storing = { maxBytes: message.maxBytes, inlineBytes: context.inlineBodyBytes };
     try {
-      const body = await storeBody(context.blobs, message.analysis.tap(stored), {
-        maxBytes: message.maxBytes,
-        inlineBytes: context.inlineBodyBytes,
-      });
+      if (whole) {
+        const stored = message.analysis.whole(rewriteHeaderBlock(whole, ours));
+        return { stored: await storeWholeBody(context.blobs, stored, storing), authentication, spam };
+      }
+      const stored = new HeaderBlockRewriter(ours);
+      // Errors reach blobs.put through `stored`.
+      chainStreams([spool.reader(), stored]);
+      const body = await storeBody(context.blobs, message.analysis.tap(stored), storing);
       return { stored: body, authentication, spam };
     } catch (error) {
       throw asReply(error, context.maxMessageBytes, context.maxHeaderBytes);

@@ -15,6 +15,11 @@ export interface MessageSpool {
   writer(): Writable;
   /** Every call reads the spooled message from its start. */
   reader(): Readable;
+  /**
+   * The whole message as one Buffer when it stayed in memory (after the writer finished), else
+   * undefined: the checks and the stored copy then read it without a stream per pass.
+   */
+  whole(): Buffer | undefined;
   remove(): Promise<void>;
 }
 
@@ -67,6 +72,11 @@ export function openMessageSpool(
       spilled
         ? createReadStream(path, { highWaterMark: CHUNK_BYTES })
         : Readable.from(chunks, { objectMode: false }),
+    whole: () => {
+      if (spilled) return undefined;
+      if (chunks.length !== 1) chunks = [Buffer.concat(chunks, held)];
+      return chunks[0];
+    },
     remove: async () => {
       chunks = [];
       if (spilled) await rm(path, { force: true });

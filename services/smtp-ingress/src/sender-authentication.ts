@@ -31,10 +31,11 @@ export interface SenderAuthentication {
 
 /**
  * SPF (client IP, HELO, MAIL FROM), DKIM, ARC and DMARC alignment of one message with mailauth, which
- * reads `message` once as a stream (the body is hashed, not held).
+ * reads `message` once (the body is hashed, not held). A Buffer (the spool's, when the message stayed
+ * in memory) goes to mailauth's DKIM parser in one write, without a stream in between.
  */
 export async function authenticateSender(
-  message: Readable,
+  message: Readable | Buffer,
   transaction: SmtpTransaction,
   authservId: string,
   resolver: DnsLookup,

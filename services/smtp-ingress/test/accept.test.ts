@@ -35,12 +35,25 @@ async function assertCarriesAnalysis(event: MailAccepted, stored: Buffer): Promi
 
 describe('accepting mail (Postgres bus, filesystem blobs)', () => {
   let fixture: IngressFixture;
+  let caFile: string;
   before(async () => {
     fixture = await startIngressFixture({ kind: 'embedded' });
+    caFile = join(fixture.dataDir, 'ca.pem');
+    await writeFile(caFile, fixture.tls.cert);
   });
   after(async () => {
     await fixture?.stop();
   });
+
+  /**
+   * The MailAccepted event of the 250 that said `id`, once published. By id, not by how many events
+   * came before: each test stands alone, whatever the others published on the fixture's bus.
+   */
+  async function publishedOf(id: string): Promise<IngressFixture['events'][number]> {
+    await eventually(`the event of ${id}`, () => fixture.events.some((e) => e.event.eventId === id));
+    return fixture.events.find((e) => e.event.eventId === id)!;
+  }
+  const eventOf = async (id: string): Promise<MailAccepted> => (await publishedOf(id)).event;
 
   test('swaks submits over STARTTLS + AUTH on 587; Message-ID and Date are added; the event points at the blob', async () => {
     const original =
@@ -63,9 +76,7 @@ describe('accepting mail (Postgres bus, filesystem blobs)', () => {
     const id = queuedId(run.replies);
     assert.ok(id, run.output);
 
-    const published = (await fixture.waitForEvents(1)).find((e) => e.event.eventId === id);
-    assert.ok(published, 'the MailAccepted event of the 250 was published');
-    const { event, message } = published;
+    const { event, message } = await publishedOf(id);
     assert.equal(message.key, 'el@suemail.test', 'keyed by the first recipient');
     assert.equal(event.kind, SubmissionKind.SUBMISSION);
     assert.equal(event.authenticatedUser, USER);
@@ -98,11 +109,10 @@ describe('accepting mail (Postgres bus, filesystem blobs)', () => {
       'To: ella@local.test\r\nSubject: =?UTF-8?Q?ma=C3=B1ana?=\r\n\r\nbody \xe2\x82\xac\r\n';
     const file = join(fixture.dataDir, 'curl.eml');
     await writeFile(file, Buffer.from(original, 'latin1'));
-    await writeFile(join(fixture.dataDir, 'ca.pem'), fixture.tls.cert);
     const run = await curl([
       `smtps://127.0.0.1:${fixture.ingress.ports.submissions}`,
       '--cacert',
-      join(fixture.dataDir, 'ca.pem'),
+      caFile,
       '--user',
       `${USER}:${PASSWORD}`,
       '--mail-from',
@@ -115,8 +125,7 @@ describe('accepting mail (Postgres bus, filesystem blobs)', () => {
     assert.equal(run.exitCode, 0, run.output);
     const id = queuedId(run.replies);
     assert.ok(id, run.output);
-    await fixture.waitForEvents(2);
-    const event = fixture.events.find((e) => e.event.eventId === id)!.event;
+    const event = await eventOf(id);
     assert.equal(event.mailFrom, ALIAS);
     assert.equal(event.authenticatedUser, USER);
     assert.equal(event.port, fixture.ingress.ports.submissions);
@@ -135,9 +144,7 @@ describe('accepting mail (Postgres bus, filesystem blobs)', () => {
         send: { from: 'someone@remote.test', to: [USER], message },
       });
       assert.equal(result.error, undefined);
-      const id = /queued as (\S+)/.exec(result.replies.at(-1)![1])![1];
-      await eventually('the event of the 250', () => fixture.events.some((e) => e.event.eventId === id));
-      return fixture.events.find((e) => e.event.eventId === id)!.event;
+      return eventOf(/queued as (\S+)/.exec(result.replies.at(-1)![1])![1]!);
     };
     const small = 'From: someone@remote.test\r\nSubject: small\r\n\r\nhello\r\n';
     const inline = await send(small);
@@ -165,9 +172,7 @@ describe('accepting mail (Postgres bus, filesystem blobs)', () => {
     assert.equal(result.error, undefined);
     const [mail, rcpt1, rcpt2, data] = result.replies;
     assert.deepEqual([mail![0], rcpt1![0], rcpt2![0], data![0]], [250, 250, 250, 250]);
-    const id = /queued as (\S+)/.exec(data![1])![1];
-    await fixture.waitForEvents(3);
-    const event = fixture.events.find((e) => e.event.eventId === id)!.event;
+    const event = await eventOf(/queued as (\S+)/.exec(data![1])![1]!);
     assert.equal(event.kind, SubmissionKind.MX);
     assert.equal(event.authenticatedUser, '');
     assert.equal(event.helo, 'python.client.test');
@@ -204,12 +209,7 @@ describe('accepting mail (Postgres bus, filesystem blobs)', () => {
       send: { from: 'big@remote.test', to: [USER], message: original },
     });
     assert.equal(result.error, undefined);
-    const id = /queued as (\S+)/.exec(result.replies.at(-1)![1])![1];
-    await fixture.waitForEvents(1);
-    await eventually('the event of the big message', () =>
-      fixture.events.some((e) => e.event.eventId === id),
-    );
-    const event = fixture.events.find((e) => e.event.eventId === id)!.event;
+    const event = await eventOf(/queued as (\S+)/.exec(result.replies.at(-1)![1])![1]!);
     assert.ok(Number(event.size) > CARRIED_ANALYSIS_MAX_MESSAGE_BYTES);
     assert.equal(event.analysis.byteLength, 0);
   });
@@ -233,7 +233,7 @@ describe('accepting mail (Postgres bus, filesystem blobs)', () => {
       host: '127.0.0.1',
       port: fixture.ingress.ports.submission,
       mode: 'starttls',
-      cafile: join(fixture.dataDir, 'ca.pem'),
+      cafile: caFile,
       checkHostname: false,
       commands: ['EHLO python.client.test'],
     });

@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { LineEndingGuard, LineTooLongError } from '../src/line-endings.js';
-import { HeaderBlockRewriter, HeaderTooLargeError, missingSubmissionHeaders } from '../src/header-block.js';
+import {
+  HeaderBlockRewriter,
+  HeaderTooLargeError,
+  missingSubmissionHeaders,
+  rewriteHeaderBlock,
+} from '../src/header-block.js';
 
 async function through(stream: NodeJS.ReadWriteStream, chunks: string[]): Promise<string> {
   const parts: Buffer[] = [];
@@ -69,5 +74,54 @@ describe('HeaderBlockRewriter', () => {
       through(rewriter(64), ['X: ' + 'y'.repeat(40) + '\r\n', 'Z: ' + 'y'.repeat(40) + '\r\n\r\n']),
       HeaderTooLargeError,
     );
+  });
+});
+
+describe('rewriteHeaderBlock (a message held whole, the MX spool)', () => {
+  const options = (max = 1024) => ({
+    prepend: 'Received: x\r\nAuthentication-Results: y\r\n',
+    complete: (header: string) =>
+      missingSubmissionHeaders(header, 'id@host', 'Thu, 1 Jan 2026 00:00:00 +0000'),
+    rewrite: (header: string) => header.replace(/^X-Forged: [^\r]*\r\n/gim, ''),
+    maxHeaderBytes: max,
+  });
+
+  test('gives the same bytes as HeaderBlockRewriter streaming them, for any message and chunking', async () => {
+    for (const message of [
+      'Subject: a\r\nX-Forged: 1\r\n\r\nbody\r\n\r\nMessage-ID: not a header\r\n',
+      '\r\nno headers\r\n',
+      'Subject: only headers',
+      'Subject: only headers\r\n',
+      '',
+    ]) {
+      const streamed = await through(new HeaderBlockRewriter(options()), [message]);
+      assert.equal(
+        rewriteHeaderBlock(Buffer.from(message, 'latin1'), options()).toString('latin1'),
+        streamed,
+        message,
+      );
+    }
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.stringMatching(/^[ab:X\r\n-]{0,12}$/), { maxLength: 8 }),
+        async (chunks) => {
+          const message = canonical(chunks.join(''));
+          const streamed = await through(new HeaderBlockRewriter(options()), [message]);
+          assert.equal(
+            rewriteHeaderBlock(Buffer.from(message, 'latin1'), options()).toString('latin1'),
+            streamed,
+          );
+        },
+      ),
+    );
+  });
+
+  test('a header block larger than the limit is refused, with or without a body', () => {
+    const header = 'X: ' + 'y'.repeat(40) + '\r\nZ: ' + 'y'.repeat(40) + '\r\n';
+    assert.throws(
+      () => rewriteHeaderBlock(Buffer.from(header + '\r\nbody'), options(64)),
+      HeaderTooLargeError,
+    );
+    assert.throws(() => rewriteHeaderBlock(Buffer.from(header), options(64)), HeaderTooLargeError);
   });
 });

@@ -1,11 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { DEFAULT_FAILURE_DELAY_MS, encodePlainResponse, loginMetrics } from '@correo/auth';
-import { CounterWatch, pythonSmtp, RecordingClock } from '@correo/testkit';
+import {
+  DEFAULT_FAILURE_DELAY_MS,
+  encodePlainResponse,
+  loginFailureCounter,
+  loginMetrics,
+} from '@correo/auth';
+import { createPostgresDirectory } from '@correo/directory';
+import { CounterWatch, expireMemoryCounter, pythonSmtp, RecordingClock } from '@correo/testkit';
 import { OTHER_USER, PASSWORD, USER, startIngressFixture } from './support/ingress-fixture.js';
 import type { IngressFixture } from './support/ingress-fixture.js';
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+
+/** The failure window of the test's limiter; its end is brought forward, never waited out. */
+const LOCKOUT_WINDOW_MS = 15 * 60_000;
 
 describe('SMTP AUTH through the shared login policy', () => {
   let fixture: IngressFixture;
@@ -13,7 +22,7 @@ describe('SMTP AUTH through the shared login policy', () => {
   before(async () => {
     // No progressive delay before the lock, so every wait recorded is the policy's failure delay.
     fixture = await startIngressFixture({
-      loginLimiter: { freeFailures: 10, loginLockAfter: 2 },
+      loginLimiter: { freeFailures: 10, loginLockAfter: 2, windowMs: LOCKOUT_WINDOW_MS },
       loginClock: clock,
     });
   });
@@ -47,7 +56,12 @@ describe('SMTP AUTH through the shared login policy', () => {
       Array(4).fill(DEFAULT_FAILURE_DELAY_MS),
       'the lockout does not show in the wait',
     );
-    assert.deepEqual(await logins.added(), { failure: 2, locked_out: 2 });
+    // Positive control: the same password, accepted once the lockout's window has run out.
+    const loginKey = await createPostgresDirectory(fixture.pool).loginKey(OTHER_USER);
+    expireMemoryCounter(fixture.limitsState, loginFailureCounter(loginKey), LOCKOUT_WINDOW_MS);
+    const afterWindow = await session([`AUTH PLAIN ${encodePlainResponse(OTHER_USER, PASSWORD)}`]);
+    assert.deepEqual(afterWindow.replies, [[235, '2.7.0 Authentication successful']]);
+    assert.deepEqual(await logins.added(), { failure: 2, locked_out: 2, success: 1 });
   });
 
   test('an authorization identity other than the account itself is refused; its own is accepted', async () => {

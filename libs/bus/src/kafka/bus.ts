@@ -138,6 +138,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
         options: subscribeOptions,
         maxAttempts: subscribeOptions.maxAttempts ?? options.maxAttempts ?? 5,
         deadLetterTopic,
+        log,
         onStopped: () => {
           subscriptions.delete(subscription);
           stopLag();

@@ -1,5 +1,6 @@
 import type { Consumer, IHeaders, KafkaMessage, Producer } from 'kafkajs';
 import { encodeDeadLetter } from '../dead-letter.js';
+import { errorText, type BusLog } from '../log.js';
 import { handleWithRetries, reportDeadLetter } from '../retry.js';
 import { StallTracker } from '../stall.js';
 import type { DeliveredMessage, Headers, SubscribeOptions, Subscription } from '../port.js';
@@ -11,10 +12,62 @@ export interface KafkaSubscriptionParts {
   maxAttempts: number;
   deadLetterTopic: string;
   onStopped: () => void;
+  log: BusLog;
 }
 
 /** Messages per batchHandler call: one transaction of the consumer stays a sane size. */
 const MAX_BATCH = 100;
+
+/**
+ * The offset commits of one consumer, sent in order and coalesced: while one commit request is at
+ * the group coordinator, what the partitions reach meanwhile waits and goes in the next request,
+ * one offset per partition (the latest). So a committed offset never moves back, and a consumer
+ * whose handlers finish faster than the coordinator answers sends one request per round trip, not
+ * one per batch.
+ */
+class OffsetCommits {
+  private wanted = new Map<number, string>();
+  private waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly topic: string,
+  ) {}
+
+  /** Resolves once `offset` of `partition` (or a later one) is committed. */
+  commit(partition: number, offset: string): Promise<void> {
+    this.wanted.set(partition, offset);
+    const committed = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    this.running ??= this.drain();
+    return committed;
+  }
+
+  /** Resolves when no commit is pending. */
+  async settled(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.wanted.size > 0) {
+      const offsets = [...this.wanted].map(([partition, offset]) => ({
+        topic: this.topic,
+        partition,
+        offset,
+      }));
+      const waiters = this.waiters;
+      this.wanted = new Map();
+      this.waiters = [];
+      try {
+        await this.consumer.commitOffsets(offsets);
+        for (const waiter of waiters) waiter.resolve();
+      } catch (error) {
+        for (const waiter of waiters) waiter.reject(error);
+      }
+    }
+    this.running = undefined;
+  }
+}
 
 /**
  * Runs one consumer with autoCommit off: an offset is committed only once its handler resolved
@@ -25,6 +78,7 @@ export async function startKafkaSubscription(parts: KafkaSubscriptionParts): Pro
   const stopping = new AbortController();
   const inFlight = new Set<Promise<void>>();
   const stalls = new StallTracker(options.group, options.topic);
+  const commits = new OffsetCommits(consumer, options.topic);
 
   const toDelivered = (partition: number, message: KafkaMessage): Omit<DeliveredMessage, 'attempt'> => ({
     topic: options.topic,
@@ -67,9 +121,7 @@ export async function startKafkaSubscription(parts: KafkaSubscriptionParts): Pro
       });
     }
     // kafkajs skips commits once its runner stops, so stop() lets this finish before disconnecting.
-    await consumer.commitOffsets([
-      { topic: options.topic, partition, offset: (BigInt(message.offset) + 1n).toString() },
-    ]);
+    await commits.commit(partition, (BigInt(message.offset) + 1n).toString());
     if (outcome.kind === 'failed') reportDeadLetter(options.onDeadLetter, delivered, outcome);
   };
 
@@ -100,9 +152,19 @@ export async function startKafkaSubscription(parts: KafkaSubscriptionParts): Pro
         continue;
       }
       const last = chunk.at(-1)!.offset;
-      await consumer.commitOffsets([
-        { topic: options.topic, partition, offset: (BigInt(last) + 1n).toString() },
-      ]);
+      // Committed behind the next batch, not before it is fetched: what the handler did is durable
+      // and idempotent (the mda files by event and recipient), so a commit lost to a crash or a
+      // rebalance only redelivers messages whose handling is then a no-op. Waiting for it put a
+      // coordinator round trip, and the broker's flush of __consumer_offsets, between every two
+      // batches of a partition. stop() waits for it; a later commit of the partition supersedes it.
+      commits.commit(partition, (BigInt(last) + 1n).toString()).catch((error: unknown) => {
+        parts.log('warn', 'bus offset commit failed; the next commit or a redelivery covers it', {
+          group: options.group,
+          topic: options.topic,
+          partition,
+          error: errorText(error),
+        });
+      });
       resolveOffset(last);
       await heartbeat();
     }
@@ -115,6 +177,8 @@ export async function startKafkaSubscription(parts: KafkaSubscriptionParts): Pro
     inFlight.add(running);
     try {
       await running;
+    } catch (error) {
+      throw stopping.signal.aborted ? error : restartable(error);
     } finally {
       inFlight.delete(running);
     }
@@ -151,6 +215,7 @@ export async function startKafkaSubscription(parts: KafkaSubscriptionParts): Pro
       stopped ??= (async () => {
         stopping.abort();
         await Promise.allSettled(inFlight);
+        await commits.settled();
         await consumer.disconnect();
         stalls.reset();
         parts.onStopped();
@@ -159,6 +224,24 @@ export async function startKafkaSubscription(parts: KafkaSubscriptionParts): Pro
     },
     stalled: () => stalls.oldest(),
   };
+}
+
+/**
+ * What escapes a handler here is Kafka's, not the message's (handleWithRetries keeps those): most
+ * often an offset commit or heartbeat after the group dropped this member because a handler ran
+ * past the session timeout (an mda waiting out a stalled S3). kafkajs gives up on such an error
+ * ("The coordinator is not aware of this member", wrapped as KafkaJSNonRetriableError) and restarts
+ * its consumer only after errors whose innermost cause says `retriable`: without this the
+ * subscription stopped for good and nothing more was delivered. Restarted, the consumer rejoins
+ * and the uncommitted messages come again (handlers are idempotent: at-least-once).
+ */
+function restartable(error: unknown): unknown {
+  if ((error as { name?: unknown } | undefined)?.name !== 'KafkaJSNonRetriableError') return error;
+  // No `cause`: kafkajs reads `retriable` from the innermost cause, which says false.
+  return Object.assign(new Error(`consumer restarts after: ${(error as Error).message}`), {
+    name: 'KafkaJSConsumerRestart',
+    retriable: true,
+  });
 }
 
 function textHeaders(headers: IHeaders | undefined): Headers {

@@ -36,6 +36,13 @@ CREATE TABLE IF NOT EXISTS bus.committed_offsets (
   committed_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (group_id, topic, partition)
 );
+-- Where a group resumes on a partition. One definition for the consumer's own commit and for a
+-- handler that commits the offset in its own transaction (the mda's filing, libs/store migration 0380).
+CREATE OR REPLACE FUNCTION bus.commit_offset(p_group text, p_topic text, p_partition integer, p_next bigint)
+RETURNS void LANGUAGE sql AS $fn$
+  INSERT INTO bus.committed_offsets (group_id, topic, partition, next_offset) VALUES (p_group, p_topic, p_partition, p_next)
+  ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, committed_at = now()
+$fn$;
 `;
 
 /** Idempotent; the advisory lock keeps processes that start together from racing on CREATE. */

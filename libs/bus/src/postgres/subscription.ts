@@ -5,7 +5,14 @@ import { errorText } from '../log.js';
 import type { BusLog } from '../log.js';
 import { handleWithRetries, reportDeadLetter } from '../retry.js';
 import { StallTracker } from '../stall.js';
-import type { DeliveredMessage, Headers, OutgoingMessage, SubscribeOptions, Subscription } from '../port.js';
+import type {
+  BatchHandled,
+  DeliveredMessage,
+  Headers,
+  OutgoingMessage,
+  SubscribeOptions,
+  Subscription,
+} from '../port.js';
 import { NOTIFY_CHANNEL, appendMessages, wakeConsumers } from './append.js';
 import { registerGroup } from './prune.js';
 import type { Partitioner } from './append.js';
@@ -221,9 +228,12 @@ class PostgresConsumer implements Subscription {
   private async deliverBatch(client: pg.Client, partition: number, rows: StoredMessage[]): Promise<boolean> {
     if (this.stopping.signal.aborted) return false;
     const { group, topic } = this.options;
+    const nextOffset = BigInt(rows.at(-1)!.offset) + 1n;
+    let handled: void | BatchHandled;
     try {
-      await this.options.batchHandler!(
+      handled = await this.options.batchHandler!(
         rows.map((row) => ({ ...this.delivered(partition, row), attempt: 1 })),
+        { group, topic, partition, nextOffset: nextOffset.toString() },
       );
     } catch (error) {
       this.parts.log('warn', 'bus batch handler failed; delivering one by one', {
@@ -234,8 +244,8 @@ class PostgresConsumer implements Subscription {
       });
       return false;
     }
-    const nextOffset = BigInt(rows.at(-1)!.offset) + 1n;
-    await commitOffset(client, group, topic, partition, nextOffset);
+    // Committed by the handler in its own transaction (the mda's filing), or here.
+    if (!handled?.offsetCommitted) await commitOffset(client, group, topic, partition, nextOffset);
     this.owned.set(partition, nextOffset);
     return true;
   }
@@ -328,8 +338,7 @@ async function commitOffset(
 ): Promise<void> {
   await client.query({
     name: 'correo-bus-commit-offset',
-    text: `INSERT INTO bus.committed_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, committed_at = now()`,
+    text: 'SELECT bus.commit_offset($1, $2, $3, $4)',
     values: [group, topic, partition, nextOffset.toString()],
   });
 }

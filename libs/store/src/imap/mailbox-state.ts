@@ -96,12 +96,14 @@ async function readFirstRecentUid(pool: Pool, accountId: string, mailboxId: stri
 /**
  * What SELECT needs: the mailbox header, every message's UID, MODSEQ and flags, and the keywords in use
  * (for FLAGS). Null if gone. One statement, so one snapshot and one round trip (it was a REPEATABLE READ
- * transaction of four statements and a separate query for the keywords).
+ * transaction of four statements and a separate query for the keywords). With `name`, also null when
+ * the mailbox is no longer called that (a caller's earlier lookup by name went stale).
  */
 export async function openImapMailbox(
   pool: Pool,
   accountId: string,
   mailboxId: string,
+  name?: string,
 ): Promise<ImapMailboxSnapshot | null> {
   const { rows } = await pool.query<HeaderRow & { keywords: string[]; messages: StateTuple[] | null }>({
     name: 'imap-open-mailbox',
@@ -110,8 +112,8 @@ export async function openImapMailbox(
                WHERE account_id = $2 AND mailbox_id = $1 AND NOT starts_with(f, '\\') ORDER BY 1) AS keywords,
          (SELECT json_agg(json_build_array(uid, modseq, flags) ORDER BY uid) FROM mailbox_messages
           WHERE account_id = $2 AND mailbox_id = $1) AS messages
-       FROM mailboxes mb WHERE mb.id = $1 AND mb.account_id = $2`,
-    values: [mailboxId, accountId],
+       FROM mailboxes mb WHERE mb.id = $1 AND mb.account_id = $2 AND ($3::text IS NULL OR mb.name = $3)`,
+    values: [mailboxId, accountId, name ?? null],
   });
   const row = rows[0];
   if (!row) return null;

@@ -1,19 +1,21 @@
 import { canonicalFlag } from '@correo/imap-proto';
 import type { AppendRequest } from '@correo/imap-proto';
 import { Readable } from 'node:stream';
-import { appendImapMessages, findImapMailbox, writeReferencingStoredBlobs } from '@correo/store';
-import type { ImapAppendRequest } from '@correo/store';
+import { appendImapMessages, writeReferencingStoredBlobs } from '@correo/store';
+import type { ImapAppendRequest, ImapMailbox, StoredBody } from '@correo/store';
 import type { AuthenticatedContext, Completion } from '../command-context.js';
 import { bad, no, ok } from '../command-context.js';
 import { refuseKeywords } from '../keywords.js';
-import { storeAppendedMessage, streamedMessageFacts } from '../message-facts.js';
+import { heldMessageFacts, storeAppendedMessage, streamedMessageFacts } from '../message-facts.js';
 
 /** APPEND (and MULTIAPPEND): blob, MIME analysis, then one transaction for all; APPENDUID (UIDPLUS). */
 export async function append(ctx: AuthenticatedContext, request: AppendRequest): Promise<Completion> {
   const { session, services } = ctx;
   const accountId = ctx.account.accountId;
   const limit = services.config.appendLimit;
-  const mailbox = await findImapMailbox(services.pool, accountId, request.mailbox);
+  // The session's lookup of the name (no statement when it looked it up before); the APPEND's statement
+  // checks the name again, and a mailbox renamed or deleted since is looked up once more.
+  let mailbox = await session.findMailbox(ctx.account, request.mailbox);
   if (!mailbox) return no(`No mailbox named ${request.mailbox}`, { code: 'TRYCREATE' });
   // A streamed literal reads as {0} in the command: its octets are in the upload, in the same order.
   const uploads = [...ctx.uploads];
@@ -36,24 +38,32 @@ export async function append(ctx: AuthenticatedContext, request: AppendRequest):
   );
   if (refused) return refused;
   const messages: ImapAppendRequest['messages'][number][] = [];
+  // Small bodies held in memory are kept in PostgreSQL by the APPEND's statement (no blob file).
+  const bodies: StoredBody[] = [];
   for (const { message, upload } of parts) {
     const internalDate = message.internalDate ?? new Date();
+    const inDatabase = !upload && message.content.length <= services.config.databaseBodyBytes;
     const facts = upload
       ? await streamedMessageFacts(upload, internalDate)
-      : await storeAppendedMessage(services.blobs, message.content, internalDate, limit);
+      : inDatabase
+        ? await heldMessageFacts(message.content, internalDate)
+        : await storeAppendedMessage(services.blobs, message.content, internalDate, limit);
+    if (inDatabase) bodies.push({ blobKey: facts.blobKey, bytes: message.content });
     if (message.internalZone !== undefined) facts.internalZone = message.internalZone;
     const flags = (message.flags ?? []).map(canonicalFlag).filter((flag) => flag !== '\\Recent');
     messages.push({ facts, flags });
   }
   // Into the mailbox this session has selected read-write: an IMAP4rev1 session claims the messages as
   // \Recent in the APPEND itself (see appendImapMessages), and the view takes them without a re-read.
-  const view = ctx.view?.mailboxId === mailbox.id && !ctx.view.readOnly ? ctx.view : null;
-  const claimRecentFrom = view && !session.rev2 ? view.uidnext : undefined;
+  const selected = (target: ImapMailbox) =>
+    ctx.view?.mailboxId === target.id && !ctx.view.readOnly ? ctx.view : null;
+  let claimRecentFrom: number | undefined;
   // The same bytes may have been expunged earlier and collected between our put and our insert: then
   // they are stored again and the insert retried (libs/store blob-collection.ts).
-  let outcome;
-  try {
-    outcome = await writeReferencingStoredBlobs(
+  const file = (target: ImapMailbox) => {
+    const view = selected(target);
+    claimRecentFrom = view && !session.rev2 ? view.uidnext : undefined;
+    return writeReferencingStoredBlobs(
       services.pool,
       async (blobKey) => {
         const part = parts[messages.findIndex((m) => m.facts.blobKey === blobKey)];
@@ -61,19 +71,49 @@ export async function append(ctx: AuthenticatedContext, request: AppendRequest):
         const { message, upload } = part;
         // A streamed body is no longer held: it cannot be stored again, the client sends it again.
         if (upload) throw new StreamedBlobCollected();
+        // A body kept in the database is written again by the retried statement itself.
+        if (bodies.some((b) => b.blobKey === blobKey)) return;
         await services.blobs.put(Readable.from([message.content]), { maxBytes: limit });
       },
-      () => appendImapMessages(services, { accountId, mailboxId: mailbox.id, messages, claimRecentFrom }),
+      () =>
+        appendImapMessages(services, {
+          accountId,
+          mailboxId: target.id,
+          mailboxName: target.name,
+          messages,
+          claimRecentFrom,
+          bodies,
+        }),
       messages.length,
     );
+  };
+  let outcome;
+  try {
+    outcome = await file(mailbox);
+    if (outcome.kind === 'nonexistent') {
+      mailbox = await session.findMailbox(ctx.account, request.mailbox, true);
+      if (mailbox) {
+        const refusedThere = await refuseKeywords(
+          ctx,
+          mailbox.id,
+          request.messages.flatMap((m) => m.flags ?? []),
+        );
+        if (refusedThere) return refusedThere;
+        outcome = await file(mailbox);
+      }
+    }
   } catch (error) {
     if (!(error instanceof StreamedBlobCollected)) throw error;
     return no('The stored message was collected before it was filed; send it again', {
       code: 'UNAVAILABLE',
     });
   }
-  if (outcome.kind === 'nonexistent') return no(`No mailbox named ${request.mailbox}`, { code: 'TRYCREATE' });
+  if (outcome.kind === 'nonexistent' || !mailbox)
+    return no(`No mailbox named ${request.mailbox}`, { code: 'TRYCREATE' });
   if (outcome.kind === 'over-quota') return no('The mailbox is over its quota', { code: 'OVERQUOTA' });
+  // The bytes just stored: a client reads back what it appended (a Sent copy, a draft) from memory.
+  for (const body of bodies) services.bodyCache.put(body.blobKey, body.bytes);
+  const view = selected(mailbox);
   if (ctx.view?.mailboxId === mailbox.id) {
     const held =
       view !== null &&

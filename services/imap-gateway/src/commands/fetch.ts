@@ -318,11 +318,17 @@ async function fetchItem(
     case 'BODYSTRUCTURE':
       return { item: attribute.kind, structure: stored(message.structure, 'bodystructure', row.uid) };
     case 'RFC822':
-      return { item: 'RFC822', data: await readSection(blobs, message, WHOLE, null) };
+      return { item: 'RFC822', data: await readSection(blobs, message, WHOLE, null, ctx.services.bodyCache) };
     case 'RFC822.HEADER':
-      return { item: 'RFC822.HEADER', data: await readSection(blobs, message, HEADER, null) };
+      return {
+        item: 'RFC822.HEADER',
+        data: await readSection(blobs, message, HEADER, null, ctx.services.bodyCache),
+      };
     case 'RFC822.TEXT':
-      return { item: 'RFC822.TEXT', data: await readSection(blobs, message, TEXT, null) };
+      return {
+        item: 'RFC822.TEXT',
+        data: await readSection(blobs, message, TEXT, null, ctx.services.bodyCache),
+      };
     case 'BINARY[]':
       return {
         item: 'BINARY[]',
@@ -341,7 +347,7 @@ async function fetchItem(
         item: 'BODY[]',
         section: attribute.section,
         origin: attribute.partial ? attribute.partial.offset : null,
-        data: await readSection(blobs, message, attribute.section, attribute.partial),
+        data: await readSection(blobs, message, attribute.section, attribute.partial, ctx.services.bodyCache),
       };
     default:
       throw new Error(`unexpected fetch attribute ${attribute.kind}`);

@@ -8,7 +8,7 @@ import {
 } from '@correo/imap-proto';
 import type { SelectRequest } from '@correo/imap-proto';
 import type { ImapMailboxSnapshot } from '@correo/store';
-import { claimImapRecent, findImapMailbox, openImapMailbox, readImapVanished } from '@correo/store';
+import { claimImapRecent, openImapMailbox, readImapVanished } from '@correo/store';
 import type { AuthenticatedContext, Completion } from '../command-context.js';
 import { bad, no, ok } from '../command-context.js';
 import { MailboxView, SYSTEM_FLAGS } from '../mailbox-view.js';
@@ -19,7 +19,9 @@ export async function select(ctx: AuthenticatedContext, request: SelectRequest):
   const { session, services } = ctx;
   const accountId = ctx.account.accountId;
   if (request.qresync && !session.qresync) return bad('Enable QRESYNC before using it with SELECT');
-  const mailbox = await findImapMailbox(services.pool, accountId, request.mailbox);
+  // The session's lookup of the name (no statement when it looked it up before and heard of no change
+  // to the account's mailboxes since); reading the mailbox checks the name again.
+  let mailbox = await session.findMailbox(ctx.account, request.mailbox);
   const previous = ctx.view;
   // SELECT of the mailbox already selected (read-write), as clients that poll by re-selecting do: the
   // view, brought up to date as FETCH FLAGS would (a statement only when a change was heard of), is the
@@ -32,6 +34,15 @@ export async function select(ctx: AuthenticatedContext, request: SelectRequest):
       reopened = { snapshot: previous.reopened(), recent: previous.recentFrom(uidnextBefore) };
     }
   }
+  let snapshot = reopened?.snapshot ?? null;
+  if (!reopened && mailbox) {
+    snapshot = await openImapMailbox(services.pool, accountId, mailbox.id, mailbox.name);
+    if (!snapshot) {
+      // Renamed or deleted since the session looked it up: the name may now be another mailbox's.
+      mailbox = await session.findMailbox(ctx.account, request.mailbox, true);
+      if (mailbox) snapshot = await openImapMailbox(services.pool, accountId, mailbox.id, mailbox.name);
+    }
+  }
   if (previous) {
     session.unselect(ctx.account);
     // RFC 7162 3.2.11 / RFC 9051: the previous mailbox is closed before the new one's data comes.
@@ -39,7 +50,6 @@ export async function select(ctx: AuthenticatedContext, request: SelectRequest):
   }
   if (request.condstore) session.enabled.add('CONDSTORE');
   if (!mailbox) return no(`No mailbox named ${request.mailbox}`, { code: 'NONEXISTENT' });
-  const snapshot = reopened?.snapshot ?? (await openImapMailbox(services.pool, accountId, mailbox.id));
   if (!snapshot) return no(`No mailbox named ${request.mailbox}`, { code: 'NONEXISTENT' });
   const readOnly = request.command === 'EXAMINE';
   const keywords = snapshot.keywords;

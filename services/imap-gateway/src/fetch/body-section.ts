@@ -2,6 +2,7 @@ import type { BlobStore } from '@correo/blobs';
 import type { LiteralStream, PartialRange, Section } from '@correo/imap-proto';
 import { sectionRange } from '@correo/mime';
 import type { BodyStructure } from '@correo/mime';
+import type { BodyCache } from '../body-cache.js';
 import { filterHeaderFields } from './header-fields.js';
 
 /** [start, end) in the blob. */
@@ -46,17 +47,24 @@ export const STREAM_SECTIONS_FROM = 64 * 1024;
  * The bytes of BODY[section]<partial>. Only the bytes asked for are read: a partial of a plain
  * section is one ranged read of exactly that slice. A section the message lacks is an empty string.
  * Spans past STREAM_SECTIONS_FROM come back as a LiteralStream the connection pipes with backpressure.
+ * A small message's sections come from its whole body, held in `bodies` (read whole once).
  */
 export async function readSection(
   blobs: BlobStore,
   message: { blobKey: string; size: number; structure: BodyStructure | null },
   section: Section,
   partial: PartialRange | null,
+  bodies?: BodyCache,
 ): Promise<Buffer | LiteralStream> {
   const span = sectionSpan(message.structure, message.size, section);
   if (!span) return Buffer.alloc(0);
+  const whole = await bodies?.whole(blobs, message.blobKey, message.size);
+  const read = (wanted: Span) =>
+    whole
+      ? Promise.resolve(whole.subarray(Math.min(wanted.start, wanted.end), wanted.end))
+      : readSpan(blobs, message.blobKey, wanted);
   if (section.text === 'HEADER.FIELDS' || section.text === 'HEADER.FIELDS.NOT') {
-    const header = await readSpan(blobs, message.blobKey, span);
+    const header = await read(span);
     return clip(filterHeaderFields(header, section.fields, section.text === 'HEADER.FIELDS.NOT'), partial);
   }
   let wanted = span;
@@ -64,7 +72,7 @@ export async function readSection(
     const start = Math.min(span.start + partial.offset, span.end);
     wanted = { start, end: Math.min(start + partial.length, span.end) };
   }
-  if (wanted.end - wanted.start <= STREAM_SECTIONS_FROM) return readSpan(blobs, message.blobKey, wanted);
+  if (wanted.end - wanted.start <= STREAM_SECTIONS_FROM) return read(wanted);
   return {
     size: wanted.end - wanted.start,
     open: () => blobs.get(message.blobKey, { start: wanted.start, end: wanted.end - 1 }),

@@ -7,7 +7,7 @@ import { databaseBodyBytesDefault, housekeepingDefaults, startMda } from '@corre
 import type { Mda, MdaSettings } from '@correo/mda';
 import { createMemoryNotifier } from '@correo/notify';
 import { SubmissionKind, encodeMailAccepted, encodeOutboundMessage, timestampFromDate } from '@correo/proto';
-import type { OutboundMessageInit } from '@correo/proto';
+import type { DsnNotify, OutboundMessageInit } from '@correo/proto';
 import { deferRelayJob } from '@correo/store';
 import { createLogger } from '@correo/telemetry';
 import { eventually, startDnsServer, uniqueName } from '@correo/testkit';
@@ -31,6 +31,10 @@ export interface JobInput {
   headerFrom?: string;
   enteredBy?: SubmissionKind;
   tenantId?: string;
+  /** RFC 3461 NOTIFY per recipient (smtp-ingress carries it in the event); absent: none given. */
+  notify?: Record<string, DsnNotify[]>;
+  /** The body is stored, then removed: the job names a blob that is gone (lost, or collected by mistake). */
+  bodyGone?: boolean;
 }
 
 /**
@@ -42,6 +46,8 @@ export interface JobInput {
 export class RelayStack extends TestStack {
   relay: MtaRelay | undefined;
   private mda: Mda | undefined;
+  /** What sendJob published, by job id: redeliver() hands the same record to the relay again. */
+  private readonly published = new Map<string, { key: string; value: Uint8Array }>();
 
   private constructor(
     opened: TestStack,
@@ -100,7 +106,9 @@ export class RelayStack extends TestStack {
       commandTimeoutMs: 10_000,
       maxConnectionsPerDomain: 2,
       maxMessagesPerConnection: 2,
-      connectionIdleMs: 1_000,
+      // Long: a parked connection must still be there for the next job of its destination however
+      // slowly a loaded machine brings that job (the reuse test waits on no timer).
+      connectionIdleMs: 60_000,
       retrySchedule: [200, 400],
       maxLifetimeMs: 3_600_000,
       queuePollMs: 100,
@@ -213,9 +221,20 @@ export class RelayStack extends TestStack {
   /** Stores a message and publishes its OutboundMessage as the mda would; resolves with the job id. */
   async sendJob(input: JobInput): Promise<string> {
     const job = await this.storeJob(input);
-    const domain = job.destinationDomain!;
-    await this.bus.publish(this.settings.outboundTopic, [{ key: domain, value: encodeOutboundMessage(job) }]);
+    const record = { key: job.destinationDomain!, value: encodeOutboundMessage(job) };
+    this.published.set(job.eventId!, record);
+    await this.bus.publish(this.settings.outboundTopic, [record]);
     return job.eventId!;
+  }
+
+  /**
+   * Publishes a job sendJob sent again, byte for byte and under the same key, as the bus does when a
+   * relay died before committing its offset or the mda's own event was redelivered.
+   */
+  async redeliver(jobId: string): Promise<void> {
+    const record = this.published.get(jobId);
+    if (!record) throw new Error(`job ${jobId} was not sent by this stack`);
+    await this.bus.publish(this.settings.outboundTopic, [record]);
   }
 
   /**
@@ -260,13 +279,14 @@ export class RelayStack extends TestStack {
       ].join('\r\n'),
     );
     const blob = await this.blobs.put(Readable.from([raw]));
+    if (input.bodyGone) await this.blobs.delete(blob.key);
     const domain = input.to[0]!.slice(input.to[0]!.lastIndexOf('@') + 1);
     const job: OutboundMessageInit = {
       eventId: randomUUID(),
       originalEventId: randomUUID(),
       mailFrom: input.from,
       destinationDomain: domain,
-      recipients: input.to.map((address) => ({ address })),
+      recipients: input.to.map((address) => ({ address, notify: input.notify?.[address] ?? [] })),
       blobKey: blob.key,
       size: BigInt(blob.size),
       sha256: blob.sha256,

@@ -3,7 +3,7 @@ import { createPostgresDirectory } from '@correo/directory';
 import type { Limits } from '@correo/limits';
 import { createLogger } from '@correo/telemetry';
 import { openTestStack, TestStack } from '@correo/testkit/stack';
-import type { StackKind } from '@correo/testkit/stack';
+import type { StackKind, TestStackOptions } from '@correo/testkit/stack';
 import type { TlsMaterial } from '@correo/tls';
 import { defaultPop3GatewayConfig, startPop3Gateway } from '../../src/index.js';
 import type { Pop3Gateway, Pop3GatewayConfig, Pop3GatewayDeps } from '../../src/index.js';
@@ -20,8 +20,8 @@ export class Pop3TestStack extends TestStack {
     super(opened);
   }
 
-  static async create(kind: StackKind): Promise<Pop3TestStack> {
-    const opened = await openTestStack(kind);
+  static async create(kind: StackKind, options: TestStackOptions = {}): Promise<Pop3TestStack> {
+    const opened = await openTestStack(kind, options);
     return new Pop3TestStack(opened, await opened.certificate());
   }
 

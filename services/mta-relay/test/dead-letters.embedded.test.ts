@@ -1,0 +1,3 @@
+import { deadLetterScenarios } from './dead-letters.js';
+
+deadLetterScenarios('embedded');

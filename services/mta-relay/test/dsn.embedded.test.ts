@@ -1,0 +1,3 @@
+import { dsnScenarios } from './dsn.js';
+
+dsnScenarios('embedded');
