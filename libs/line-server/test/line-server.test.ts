@@ -354,7 +354,7 @@ describe('line server', () => {
       const server = await start(newControl(), { trustedProxies: ['127.0.0.1/32'] });
       const c = await client(server.ports.plain);
       c.write('ECHO no header\r\n');
-      await assert.rejects(c.readLine(), /connection closed; unread: ""/);
+      await assert.rejects(c.readLine(), /connection closed while waiting for line; unread: ""/);
     });
   });
 });

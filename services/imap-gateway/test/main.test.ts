@@ -41,6 +41,9 @@ describe('imap-gateway src/main.ts as the chart runs it (PostgreSQL, MinIO, Redi
       IMAP_BIND_HOST: '127.0.0.1',
       IMAP_PORT: '0',
       IMAPS_PORT: '0',
+      // Every APPEND body to the blob store, so the test shows main.ts wires the bucket (small
+      // bodies would otherwise be kept in message_bodies).
+      IMAP_DATABASE_BODY_BYTES: '0',
     });
     const port = listenerPort(service.listeners['IMAP (STARTTLS)']!);
 
