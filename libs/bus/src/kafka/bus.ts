@@ -133,6 +133,13 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
           groupId: subscribeOptions.group,
           allowAutoTopicCreation: false,
           maxWaitTimeInMs: 1_000,
+          // After a broker restart a consumer rejoins as a new member, and the group waits for the
+          // old member's session to lapse before it hands out partitions again: kafkajs's 30 s
+          // default kept deliveries stopped ~30 s after the broker was back (docs/reliability.md).
+          // A handler that runs past it without a heartbeat loses its membership and its batch
+          // comes again, filed once by its event id (subscription.ts restarts the consumer).
+          sessionTimeout: 10_000,
+          heartbeatInterval: 1_000,
         }),
         producer: () => producer.get(),
         options: subscribeOptions,
