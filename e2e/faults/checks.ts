@@ -38,7 +38,8 @@ export interface CheckInput {
   s3: { endpoint: string; region: string; bucket: string; accessKeyId: string; secretAccessKey: string };
   load: LoadRecord[];
   readers: ReaderRecord[];
-  remote: { recipients: string[]; messageId: string; at: number }[];
+  /** What the remote site accepted; `acceptance`: the id of the acceptance each copy came from (remote-mx.ts acceptanceOf). */
+  remote: { recipients: string[]; messageId: string; at: number; acceptance: string }[];
   directory: Directory;
   /** Log lines of every service process (killed ones too) saying something was dead-lettered. */
   deadLetteredLogLines: number;
@@ -111,12 +112,17 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
   // Where each 250'd message belongs.
   const accounts = new Set(directory.accounts.map(normalise));
   const expectedLocal = new Map<string, { mid: string; account: string; ambiguous: boolean }>();
-  const expectedRemote: { mid: string; recipient: string; sender: string }[] = [];
+  const expectedRemote: { mid: string; recipient: string; sender: string; ambiguous: boolean }[] = [];
   for (const message of accepted) {
     for (const rcpt of message.rcpts.map(normalise)) {
       const owners = accounts.has(rcpt) ? [rcpt] : (directory.aliases[rcpt] ?? []).map(normalise);
       if (rcpt.endsWith(`@${directory.remoteDomain}`)) {
-        expectedRemote.push({ mid: message.mid, recipient: rcpt, sender: normalise(message.sender) });
+        expectedRemote.push({
+          mid: message.mid,
+          recipient: rcpt,
+          sender: normalise(message.sender),
+          ambiguous: message.ambiguous,
+        });
         continue;
       }
       if (owners.length === 0) violations.push(`${message.mid}: recipient ${rcpt} is nobody's`);
@@ -223,27 +229,33 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
   let remoteDelivered = 0;
   let remoteBounced = 0;
   try {
-    const atRemote = new Map<string, number[]>();
+    const atRemote = new Map<string, RemoteCopy[]>();
     for (const message of input.remote)
       for (const recipient of message.recipients) {
         const key = `${normalise(recipient)}|${message.messageId}`;
-        atRemote.set(key, [...(atRemote.get(key) ?? []), message.at]);
+        atRemote.set(key, [...(atRemote.get(key) ?? []), message]);
       }
     for (const expected of expectedRemote) {
-      const times = atRemote.get(`${expected.recipient}|${expected.mid}`) ?? [];
-      const n = times.length;
-      if (n === 1) {
-        remoteDelivered++;
-        continue;
+      const copies = atRemote.get(`${expected.recipient}|${expected.mid}`) ?? [];
+      const n = copies.length;
+      const judged = judgeRemoteCopies(copies, expected.ambiguous);
+      if (judged !== 'none') remoteDelivered++;
+      const described = () =>
+        copies.map((c) => `${new Date(c.at).toISOString()} (acceptance ${c.acceptance || '?'})`).join(', ');
+      if (judged === 'resent') {
+        ambiguousDuplicates += n - 1;
+        notes.push(
+          `${expected.mid} to ${expected.recipient}: ${n} copies at the remote site from ${n} acceptances ` +
+            `(the first 250 was lost with its connection): ${described()}`,
+        );
       }
-      if (n > 1) {
+      if (judged === 'duplicate') {
         duplicates += n - 1;
         violations.push(
-          `DUPLICATE at the remote site: ${expected.mid} to ${expected.recipient} ${n} times, at ` +
-            times.map((at) => new Date(at).toISOString()).join(', '),
+          `DUPLICATE at the remote site: ${expected.mid} to ${expected.recipient} ${n} times, at ${described()}`,
         );
-        continue;
       }
+      if (judged !== 'none') continue;
       if (await hasDsn(pool, blobs, expected.sender, expected.mid)) {
         remoteBounced++;
         continue;
@@ -332,6 +344,28 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
     violations,
     notes,
   };
+}
+
+/** One copy of a message the remote site accepted, and the acceptance (smtp-ingress event) it came from. */
+export interface RemoteCopy {
+  at: number;
+  acceptance: string;
+}
+
+/**
+ * The copies one remote recipient got of one message: none, once, a duplicate, or `resent`: more
+ * than once only because its sender resent it after the 250 of its first try was lost with the
+ * connection (RFC 1047: the message is `ambiguous`), each copy from an acceptance of its own. The
+ * same rule as for local copies (distinct events); one acceptance delivered twice stays a duplicate.
+ */
+export function judgeRemoteCopies(
+  copies: readonly RemoteCopy[],
+  ambiguous: boolean,
+): 'none' | 'once' | 'duplicate' | 'resent' {
+  if (copies.length === 0) return 'none';
+  if (copies.length === 1) return 'once';
+  const acceptances = new Set(copies.map((c) => c.acceptance));
+  return ambiguous && !acceptances.has('') && acceptances.size === copies.length ? 'resent' : 'duplicate';
 }
 
 /** A delivery status notification for `mid` in `sender`'s mailboxes (the relay's bounce names it). */

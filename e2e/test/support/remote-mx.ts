@@ -6,9 +6,22 @@ export interface RemoteMx {
   port: number;
   /** Recipients of every message it accepted, in order. */
   received: string[];
-  /** Every message it accepted: its recipients, its Message-ID header ('' without one) and when (ms). */
-  messages: { recipients: string[]; messageId: string; at: number }[];
+  /**
+   * Every message it accepted: its recipients, its Message-ID header ('' without one), when (ms), and
+   * the acceptance it came from (acceptanceOf: '' when correo's Received header is not there).
+   */
+  messages: { recipients: string[]; messageId: string; at: number; acceptance: string }[];
   close(): Promise<void>;
+}
+
+/**
+ * The id of the acceptance a message came from: smtp-ingress names its MailAccepted event in the
+ * Received header it prepends ("by ... (correo) with ESMTPSA id <event id>"); the topmost one is the
+ * last time correo accepted the message. A client that resent a message because its first 250 was
+ * lost (RFC 1047) made two acceptances, so two ids; one acceptance sent twice shows one id twice.
+ */
+export function acceptanceOf(headers: string): string {
+  return /\(correo\) with \S+ id ([^\s;()]+)/.exec(headers)?.[1] ?? '';
 }
 
 /**
@@ -46,7 +59,7 @@ export async function startRemoteMx(
         const text = Buffer.concat(chunks).toString('utf8');
         const headers = text.slice(0, Math.max(0, text.indexOf('\r\n\r\n')));
         const messageId = /^message-id:\s*(\S+)/im.exec(headers)?.[1] ?? '';
-        messages.push({ recipients, messageId, at: Date.now() });
+        messages.push({ recipients, messageId, at: Date.now(), acceptance: acceptanceOf(headers) });
         callback();
       });
     },

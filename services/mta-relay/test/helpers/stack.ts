@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
+import type { BlobStore } from '@correo/blobs';
 import { createPostgresDirectory, createProvisioning } from '@correo/directory';
 import { rotateDkimKey } from '@correo/dkim';
 import type { DkimKey } from '@correo/dkim';
@@ -35,6 +36,10 @@ export interface JobInput {
   notify?: Record<string, DsnNotify[]>;
   /** The body is stored, then removed: the job names a blob that is gone (lost, or collected by mistake). */
   bodyGone?: boolean;
+  /** Who the outbound rate limits charge (the mda's charged_to); its tenant is the stack's. None unless given. */
+  chargedTo?: string;
+  /** Where the body is stored: a blob store of the test's own (one it can take down) instead of the stack's. */
+  blobs?: BlobStore;
 }
 
 /**
@@ -278,8 +283,9 @@ export class RelayStack extends TestStack {
         '',
       ].join('\r\n'),
     );
-    const blob = await this.blobs.put(Readable.from([raw]));
-    if (input.bodyGone) await this.blobs.delete(blob.key);
+    const blobs = input.blobs ?? this.blobs;
+    const blob = await blobs.put(Readable.from([raw]));
+    if (input.bodyGone) await blobs.delete(blob.key);
     const domain = input.to[0]!.slice(input.to[0]!.lastIndexOf('@') + 1);
     const job: OutboundMessageInit = {
       eventId: randomUUID(),
@@ -294,6 +300,7 @@ export class RelayStack extends TestStack {
       isBounce: input.isBounce ?? false,
       enteredBy: input.enteredBy ?? (input.isBounce ? SubmissionKind.UNSPECIFIED : SubmissionKind.SUBMISSION),
       tenantId: input.tenantId ?? (input.isBounce ? '' : this.tenantId),
+      ...(input.chargedTo ? { chargedTo: input.chargedTo, chargedTenantId: this.tenantId } : {}),
     };
     return job;
   }
