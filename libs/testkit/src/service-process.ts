@@ -66,7 +66,9 @@ export async function startServiceProcess(
     listeners,
     healthUrl,
     async readyz() {
-      const response = await fetch(`${healthUrl}/readyz`);
+      // Bounded: a probe that never answers must fail (and be retried by the caller's deadline),
+      // not hold a test or the fault run's setup for ever.
+      const response = await fetch(`${healthUrl}/readyz`, { signal: AbortSignal.timeout(10_000) });
       await response.arrayBuffer();
       return response.status;
     },
