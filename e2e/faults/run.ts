@@ -10,6 +10,7 @@
 //   FAULTS_DURATION=<s>    seconds of load and faults (75: the bounded run `make test` runs)
 //   FAULTS_REPORT=<file>   append the run's row to this Markdown file (docs/reliability.md)
 //   FAULTS_KINDS=kills     service kills only (default: every fault)
+//   FAULTS_START_TIMEOUT=<s> the bound on each pod's start until ready (60; see stack.ts)
 //
 // Exits 1 when a check fails. Everything it starts is stopped in `finally`, also on failure.
 import { spawn } from 'node:child_process';

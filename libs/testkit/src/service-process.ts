@@ -6,7 +6,7 @@ import { migrate } from '@correo/store';
 import { loadTlsMaterial } from '@correo/tls';
 import { UNANSWERED_DNS, type MailEndpoints } from './all-in-one-process.js';
 import { makeDataDir, removeDataDir } from './data-dir.js';
-import { eventually } from './eventually.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawnNode, type Exit, type Spawned } from './spawned.js';
 
 /** One correo service's main.ts running as its own process, as in a pod. */
@@ -22,22 +22,96 @@ export interface ServiceProcess {
   logged(msg: string): Record<string, unknown>[];
 }
 
+/** How a service start is bounded and named. */
+export interface ServiceStartOptions {
+  /** The whole start's bound (the "started" line and, for a ready start, /readyz 200); default 120 s. */
+  timeoutMs?: number;
+  /** Named in the error ("imap-gateway#2"); default: the service directory of `script`. */
+  name?: string;
+  /** Told the pid as soon as the process is spawned (a test checks it was killed). */
+  onSpawn?: (pid: number) => void;
+}
+
+const LOG_TAIL_LINES = 30;
+
+/** The last lines a process printed (stdout and stderr), for an error message. */
+function logTail(spawned: Spawned): string {
+  const lines = `${spawned.stdout()}\n${spawned.stderr()}`.split('\n').filter((line) => line.trim() !== '');
+  const tail = lines.slice(-LOG_TAIL_LINES);
+  return tail.length ? tail.map((line) => `  | ${line}`).join('\n') : '  (it printed nothing)';
+}
+
+function describeExit(exit: Exit): string {
+  return exit.error ? `spawn failed: ${exit.error}` : `code ${exit.code}, signal ${exit.signal}`;
+}
+
+function serviceNameOf(script: string): string {
+  return /services\/([^/]+)\/src\/main\.ts$/.exec(script)?.[1] ?? script;
+}
+
+/**
+ * Waits for `started` (true when the start is done) within `timeoutMs`. A process that exits
+ * first, or is still not done at the deadline, fails the start: it is SIGKILLed (a start stuck in a
+ * backend call may ignore SIGTERM) and the error names it, how it ended and its log's tail. Nothing
+ * waits on the process without a bound, so a stuck start can never hold its caller.
+ */
+async function boundedStart(
+  spawned: Spawned,
+  name: string,
+  bound: { deadline: number; timeoutMs: number },
+  phase: 'started' | 'became ready',
+  started: () => boolean | Promise<boolean>,
+  state: () => string = () => '',
+): Promise<void> {
+  const { deadline, timeoutMs } = bound;
+  let exit: Exit | undefined;
+  void spawned.exited.then((value) => (exit = value));
+  for (;;) {
+    if (exit)
+      throw new Error(
+        `${name} exited before it ${phase} (${describeExit(exit)}); its log:\n${logTail(spawned)}`,
+      );
+    if (
+      await Promise.resolve()
+        .then(started)
+        .catch(() => false)
+    )
+      return;
+    if (Date.now() > deadline) {
+      const before = exit;
+      const ended = await spawned.stop('SIGKILL');
+      const how = before ? describeExit(before) : `killed (SIGKILL): ${describeExit(ended)}`;
+      throw new Error(
+        `${name} did not ${phase === 'started' ? 'start' : 'become ready'} within ${timeoutMs} ms${state()}; ${how}; its log:\n${logTail(spawned)}`,
+      );
+    }
+    await sleep(phase === 'started' ? 50 : 200);
+  }
+}
+
 /**
  * Spawns `script` (a service's src/main.ts, run through runService) with `env` and waits for its
  * "started" log line: the services log JSON to stdout, LOG_LEVEL must let info through. Port 0
- * everywhere is fine: the listeners are read from the log.
+ * everywhere is fine: the listeners are read from the log. Bounded (see boundedStart): a process
+ * that exits or is not started within the bound is killed and the start rejects.
  */
 export async function startServiceProcess(
   script: string,
   env: Record<string, string>,
-  timeoutMs = 120_000,
+  options: ServiceStartOptions | number = {},
 ): Promise<ServiceProcess> {
+  const {
+    timeoutMs = 120_000,
+    name = serviceNameOf(script),
+    onSpawn,
+  } = typeof options === 'number' ? { timeoutMs: options } : options;
   const spawned = spawnNode(script, {
     METRICS_HOST: '127.0.0.1',
     METRICS_PORT: '0',
     LOG_LEVEL: 'info',
     ...env,
   });
+  if (spawned.child.pid !== undefined) onSpawn?.(spawned.child.pid);
   const parsed = (): Record<string, unknown>[] =>
     spawned.lines().flatMap((line) => {
       try {
@@ -46,19 +120,24 @@ export async function startServiceProcess(
         return [];
       }
     });
-  let exited = false;
-  void spawned.exited.then(() => (exited = true));
-  await eventually(
-    `${script} to start`,
-    () => {
-      if (exited) throw new Error(`it exited: ${spawned.stdout()}${spawned.stderr()}`);
-      return parsed().some((line) => line.msg === 'started');
-    },
-    timeoutMs,
-  );
-  const started = parsed().find((line) => line.msg === 'started')!;
+  // Only the lines not looked at yet are parsed on each poll: a chatty start stays cheap.
+  let scanned = 0;
+  let started: Record<string, unknown> | undefined;
+  const bound = { deadline: Date.now() + timeoutMs, timeoutMs };
+  await boundedStart(spawned, name, bound, 'started', () => {
+    const lines = spawned.lines();
+    for (; scanned < lines.length && !started; scanned++) {
+      try {
+        const line = JSON.parse(lines[scanned]!) as Record<string, unknown>;
+        if (line.msg === 'started') started = line;
+      } catch {
+        // not a log line (a warning printed by node or tsx)
+      }
+    }
+    return started !== undefined;
+  });
   const listeners = Object.fromEntries(
-    (started.listeners as { name: string; address: string }[]).map(({ name, address }) => [name, address]),
+    (started!.listeners as { name: string; address: string }[]).map(({ name, address }) => [name, address]),
   );
   const healthUrl = listeners['metrics, /healthz, /readyz']!;
   return {
@@ -74,6 +153,40 @@ export async function startServiceProcess(
     },
     logged: (msg) => parsed().filter((line) => line.msg === msg),
   };
+}
+
+/**
+ * startServiceProcess, then /readyz until it answers 200 (as the kubelet's readiness probe before a
+ * pod gets traffic), the whole within one bound: a process that exits, never logs "started" or
+ * never gets ready is killed and the start rejects with its name, exit and log tail.
+ */
+export async function startReadyServiceProcess(
+  script: string,
+  env: Record<string, string>,
+  options: ServiceStartOptions = {},
+): Promise<ServiceProcess> {
+  const { timeoutMs = 120_000 } = options;
+  const bound = { deadline: Date.now() + timeoutMs, timeoutMs };
+  const service = await startServiceProcess(script, env, options);
+  let last = 'none yet';
+  await boundedStart(
+    service.process,
+    options.name ?? serviceNameOf(script),
+    bound,
+    'became ready',
+    async () => {
+      try {
+        const status = await service.readyz();
+        last = String(status);
+        return status === 200;
+      } catch (error) {
+        last = (error as Error).message;
+        return false;
+      }
+    },
+    () => ` (last /readyz: ${last})`,
+  );
+  return service;
 }
 
 /** The port of a "host:port" or "scheme://host:port" listener address. */
@@ -161,14 +274,7 @@ export async function startReadyService(
   name: ServiceName,
   env: Record<string, string>,
 ): Promise<ServiceProcess> {
-  const service = await startServiceProcess(serviceScript(name), env);
-  try {
-    await eventually(`${name} to be ready`, async () => (await service.readyz()) === 200, 60_000, 200);
-  } catch (error) {
-    await service.process.stop('SIGKILL');
-    throw error;
-  }
-  return service;
+  return startReadyServiceProcess(serviceScript(name), env, { name, timeoutMs: 180_000 });
 }
 
 /**

@@ -4,6 +4,8 @@ import { once } from 'node:events';
 export interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
+  /** Set when the process could not be spawned at all (EAGAIN, ENOMEM, EMFILE...). */
+  error?: string;
 }
 
 /** A node process running a TypeScript entry point, with everything it printed so far. */
@@ -51,12 +53,20 @@ export function spawnNode(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
-  const exited = (once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>).then(
-    ([code, signal]) => {
+  // A spawn that fails (EAGAIN on a saturated machine, EMFILE) emits 'error' and never 'exit':
+  // that is an exit too, so that whoever waits on the process is told instead of waiting for ever
+  // or meeting an unhandled rejection. An 'error' of a running process (a failed kill) is not one.
+  const exited = new Promise<Exit>((resolve) => {
+    child.once('exit', (code, signal) => {
       running.delete(child);
-      return { code, signal };
-    },
-  );
+      resolve({ code, signal });
+    });
+    child.on('error', (error) => {
+      if (child.pid !== undefined) return;
+      running.delete(child);
+      resolve({ code: null, signal: null, error: error.message });
+    });
+  });
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
@@ -68,7 +78,7 @@ export function spawnNode(
     lines: () => out.split('\n').slice(0, -1),
     exited,
     stop(signal) {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) child.kill(signal);
       return exited;
     },
     async exitWithin(ms) {
