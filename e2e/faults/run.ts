@@ -178,9 +178,6 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
       RELAY_RETRY_SCHEDULE: '1s,2s,4s',
       RELAY_QUEUE_POLL: '500ms',
       RELAY_MAX_LIFETIME: '1h',
-      // A relay killed while it holds queue jobs leaves them to the others when its claim lease
-      // runs out: this plus two DNS timeouts plus a minute (15 m by default, too long for a run).
-      RELAY_ATTEMPT_TIMEOUT: '20s',
       RELAY_DNS_TIMEOUT: '1s',
       POP3_LOCK_TTL_MS: '5000',
       // One client address sends everything: the per-address rates would refuse the load itself.

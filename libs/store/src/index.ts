@@ -104,6 +104,7 @@ export {
   relayQueueDepth,
   relayQueueOldestAgeSeconds,
   releaseRelayClaim,
+  renewRelayClaim,
   rescheduleRelayJob,
   retryRelayJobNow,
 } from './relay-queue.js';

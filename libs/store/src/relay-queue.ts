@@ -264,6 +264,24 @@ export async function holdsRelayClaim(pool: Pool, claim: RelayClaim): Promise<bo
 }
 
 /**
+ * Extends `claim` to `leaseMs` from now (the holder's heartbeat while its attempt runs). True while
+ * the claim is the job's: the same token, even past its lease, since a claim nobody has taken over
+ * yet was never handed to anyone else (taking over always sets a new token). False once another
+ * relay holds the job or it is gone: the holder must stop. The job's next attempt moves along, so
+ * should the holder die it is due when the renewed lease ends.
+ */
+export async function renewRelayClaim(pool: Pool, claim: RelayClaim, leaseMs: number): Promise<boolean> {
+  const { rowCount } = await pool.query(
+    `UPDATE relay_queue
+        SET claimed_until = now() + make_interval(secs => $3::double precision / 1000),
+            next_attempt_at = greatest(next_attempt_at, now() + make_interval(secs => $3::double precision / 1000))
+      WHERE job_id = $1 AND claim_token = $2`,
+    [claim.jobId, claim.token, leaseMs],
+  );
+  return rowCount === 1;
+}
+
+/**
  * Records final outcomes (idempotent per job and recipient), removes those recipients from the
  * queue, and the job itself once nobody is left. Works for jobs that were never queued too
  * (`claim` undefined). With a claim, nothing is written unless the claim still holds the job (a

@@ -171,7 +171,15 @@ export async function attemptDelivery(
     deadline?.removeEventListener('abort', cut);
     await lease.release(keep);
   }
-  if (deadline?.aborted) hostErrors.push('the attempt reached its deadline (RELAY_ATTEMPT_TIMEOUT)');
+  if (deadline?.aborted) {
+    // The deadline is the attempt's timeout, the relay's shutdown or its claim given up (process-job.ts).
+    const reason = deadline.reason as Error | undefined;
+    hostErrors.push(
+      reason?.name === 'TimeoutError'
+        ? 'the attempt reached its deadline (RELAY_ATTEMPT_TIMEOUT)'
+        : `the attempt was stopped: ${reason?.message ?? 'aborted'}`,
+    );
+  }
   const reason = `no MX host of ${domain} took the message: ${hostErrors.join('; ')}`;
   return recipients.map((recipient) => ({ recipient, kind: 'temporary', status: '4.4.1', reply: reason }));
 }

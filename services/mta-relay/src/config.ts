@@ -54,10 +54,15 @@ export interface RelaySettings {
   queueBatch: number;
   /**
    * The deadline of one delivery attempt (DNS, every MX host, every command): past it the attempt
-   * stops and the recipients are deferred. A claimed queue job stays hidden from other pods for
-   * longer than this (claimLeaseMs), so no second pod starts on a job still being attempted.
+   * stops and the recipients are deferred.
    */
   attemptTimeoutMs: number;
+  /**
+   * How long a claim on a queued job lasts without renewal (RELAY_CLAIM_LEASE): the holder renews it
+   * every third of that while its attempt runs (claim-heartbeat.ts), so a live relay keeps a long
+   * attempt, and a relay that died leaves its jobs to the others about one lease later.
+   */
+  claimLeaseMs: number;
   /**
    * On SIGTERM, how long attempts in progress may still finish (RELAY_DRAIN_TIMEOUT); then they are
    * cut and their claims released, so another relay takes the jobs at once.
@@ -72,16 +77,8 @@ export interface RelaySettings {
   outboundLimits: OutboundLimits;
 }
 
-/** What may follow an attempt's deadline before its result is written: one DNS lookup, the writes. */
-const LEASE_MARGIN_MS = 60_000;
-
-/**
- * How long a claim on a queued job lasts: the attempt's deadline plus what may still run after it
- * (a DNS lookup in progress, with its two tries, and writing the result).
- */
-export function claimLeaseMs(settings: Pick<RelaySettings, 'attemptTimeoutMs' | 'dnsTimeoutMs'>): number {
-  return settings.attemptTimeoutMs + 2 * settings.dnsTimeoutMs + LEASE_MARGIN_MS;
-}
+/** Below this a renewal (every third of the lease) would race a loaded database's round trips. */
+const MIN_CLAIM_LEASE_MS = 1_000;
 
 const list = (value: string) =>
   value
@@ -116,6 +113,7 @@ export const relayConfigSection = defineSection({
     RELAY_QUEUE_POLL: text('5s'),
     RELAY_QUEUE_BATCH: integer({ min: 1, max: 1000, default: 20 }),
     RELAY_ATTEMPT_TIMEOUT: text('15m'),
+    RELAY_CLAIM_LEASE: text('60s'),
     RELAY_DRAIN_TIMEOUT: text('10s'),
     RELAY_DELAY_WARNING: text('4h'),
     RELAY_LIMIT_WINDOW: text('1h'),
@@ -139,6 +137,11 @@ export const relayConfigSection = defineSection({
       const value = vars[name];
       if (value !== undefined && parseDuration(value) === undefined)
         issues.push({ variable: name, expected: DURATION });
+    }
+    if (vars.RELAY_CLAIM_LEASE !== undefined) {
+      const lease = parseDuration(vars.RELAY_CLAIM_LEASE);
+      if (lease === undefined || lease < MIN_CLAIM_LEASE_MS)
+        issues.push({ variable: 'RELAY_CLAIM_LEASE', expected: `${DURATION}, at least 1s` });
     }
     if (
       vars.RELAY_DELAY_WARNING !== undefined &&
@@ -194,6 +197,7 @@ export const relayConfigSection = defineSection({
       queuePollMs: ms(vars.RELAY_QUEUE_POLL),
       queueBatch: vars.RELAY_QUEUE_BATCH,
       attemptTimeoutMs: ms(vars.RELAY_ATTEMPT_TIMEOUT),
+      claimLeaseMs: ms(vars.RELAY_CLAIM_LEASE),
       drainTimeoutMs: ms(vars.RELAY_DRAIN_TIMEOUT),
       delayWarningMs: vars.RELAY_DELAY_WARNING.trim() === '0' ? 0 : ms(vars.RELAY_DELAY_WARNING),
       outboundLimits: {

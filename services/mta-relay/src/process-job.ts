@@ -12,7 +12,8 @@ import { ClaimLostError, attemptDelivery } from './attempt.js';
 import type { RecipientResult } from './attempt.js';
 import { sendDsn, wantsNotice } from './bounce.js';
 import type { BounceContext, RecipientNotice } from './bounce.js';
-import { claimLeaseMs, type RelaySettings } from './config.js';
+import { holdClaim } from './claim-heartbeat.js';
+import type { RelaySettings } from './config.js';
 import type { ConnectionLimits } from './connection-limits.js';
 import { retryDelay } from './durations.js';
 import { readHeaderSection, signedMessage, signingDomain } from './message-source.js';
@@ -39,6 +40,8 @@ export interface JobState {
   attempt: number;
   /** This relay's claim on the job's queue row (claimNewRelayJob or claimDueRelayJobs). */
   claim: RelayClaim;
+  /** When the claim was asked for (Date.now() before the query): its lease runs from no earlier. */
+  claimedAt: number;
   /** The recipients still to deliver. */
   pending: string[];
   /** The sender was told already that this job is delayed. */
@@ -54,14 +57,27 @@ export function expiryOf(job: OutboundMessage, settings: RelaySettings): Date {
  * One attempt at a job, then every consequence, each step idempotent so a crash anywhere is
  * repaired by redoing the attempt: bounces first (their ids are derived from the job), then the
  * final outcomes, then the queue entry for whoever is left. Every attempt is worked under a claim
- * on the job's queue row: the attempt ends by RELAY_ATTEMPT_TIMEOUT (the claim's lease is longer),
- * nothing is sent once the claim is lost, and the result's writes are fenced by it.
+ * on the job's queue row, renewed while the work goes on (holdClaim): the attempt ends by
+ * RELAY_ATTEMPT_TIMEOUT or as soon as the claim can no longer be counted on, nothing is sent once
+ * the claim is lost, and the result's writes are fenced by it.
  */
 export async function processJob(ctx: JobContext, job: OutboundMessage, state: JobState): Promise<void> {
+  const hold = holdClaim(ctx.pool, state.claim, ctx.settings.claimLeaseMs, ctx.logger, state.claimedAt);
+  try {
+    await workJob(ctx, job, state, hold.signal);
+  } finally {
+    hold.stop();
+  }
+}
+
+async function workJob(
+  ctx: JobContext,
+  job: OutboundMessage,
+  state: JobState,
+  held: AbortSignal,
+): Promise<void> {
   const log = ctx.logger.child({ jobId: job.eventId, domain: job.destinationDomain, attempt: state.attempt });
   const { claim } = state;
-  // The claim was taken just before this call: its lease runs from about now.
-  const claimedAt = Date.now();
   const lost = () => {
     relayMetrics.claimsLost.inc();
     log.warn('claim lost: another relay holds the job now; this attempt records nothing');
@@ -85,7 +101,7 @@ export async function processJob(ctx: JobContext, job: OutboundMessage, state: J
         span.setAttribute('correo.event_id', job.eventId);
         span.setAttribute('correo.relay.attempt', state.attempt);
         span.setAttribute('correo.relay.destination', job.destinationDomain);
-        const outcome = await attempt(ctx, job, state.pending, claim);
+        const outcome = await attempt(ctx, job, state.pending, claim, held);
         const hosts = [...new Set(outcome.flatMap((r) => (r.remoteMta ? [r.remoteMta] : [])))];
         if (hosts.length > 0) span.setAttribute('correo.relay.remote_mta', hosts);
         for (const kind of ['delivered', 'temporary', 'permanent'] as const) {
@@ -125,7 +141,7 @@ export async function processJob(ctx: JobContext, job: OutboundMessage, state: J
   // From here on the remote has answered: what it said is written down even if a backend is away
   // for a moment (written, below). Given up, the job would be attempted again when the claim's
   // lease ran out, and the recipients the remote accepted would get the message twice.
-  const written = <T>(write: () => Promise<T>) => untilWritten(ctx, claimedAt, write);
+  const written = <T>(write: () => Promise<T>) => untilWritten(ctx, held, write);
   const notices: RecipientNotice[] = results.flatMap((r): RecipientNotice[] => {
     if (r.kind === 'delivered') {
       const relayed = { ...r, action: 'relayed' as const, lastAttempt: now };
@@ -191,17 +207,16 @@ export async function processJob(ctx: JobContext, job: OutboundMessage, state: J
 /**
  * Runs `write` (a step that records what the remote answered) until it succeeds, waiting out a
  * backend that is down (PostgreSQL restarting, the bus moving: classifyFailure says 'backend') for
- * as long as the claim's lease lasts; past it the fenced writes refuse anyway and another holder
+ * as long as the claim holds (`held`: the heartbeat keeps renewing it, and gives up only when the
+ * lease is about to run out unrenewed); past it the fenced writes refuse anyway and another holder
  * decides. Any other error, or the relay's shutdown, ends the waiting.
  */
-async function untilWritten<T>(ctx: JobContext, claimedAt: number, write: () => Promise<T>): Promise<T> {
-  const leaseEnds = claimedAt + claimLeaseMs(ctx.settings);
+async function untilWritten<T>(ctx: JobContext, held: AbortSignal, write: () => Promise<T>): Promise<T> {
   for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
     try {
       return await write();
     } catch (error) {
-      if (classifyFailure(error) !== 'backend' || ctx.drain.aborted || Date.now() + delay >= leaseEnds)
-        throw error;
+      if (classifyFailure(error) !== 'backend' || ctx.drain.aborted || held.aborted) throw error;
       ctx.logger.warn(
         { error: (error as Error).message, retryInMs: delay },
         'outcome not written yet; retrying',
@@ -262,6 +277,7 @@ async function attempt(
   job: OutboundMessage,
   recipients: string[],
   claim: RelayClaim,
+  held: AbortSignal,
 ): Promise<RecipientResult[]> {
   const key = await signingKey(ctx, job);
   const message = await signedMessage(ctx.blobs, job.blobKey, Number(job.size), key);
@@ -295,7 +311,9 @@ async function attempt(
           : {}),
       },
       open: () => message.open(),
-      deadline: AbortSignal.any([AbortSignal.timeout(ctx.settings.attemptTimeoutMs), ctx.drain]),
+      // The claim no longer to be counted on ends the attempt too: it never sends while another
+      // relay may have taken the job.
+      deadline: AbortSignal.any([AbortSignal.timeout(ctx.settings.attemptTimeoutMs), ctx.drain, held]),
       mayStillSend: () => holdsRelayClaim(ctx.pool, claim),
     },
     recipients,

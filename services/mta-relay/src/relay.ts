@@ -14,7 +14,6 @@ import type { Pool, RelayQueueEntry } from '@correo/store';
 import { extractTraceContext, injectTraceContext, withSpan } from '@correo/telemetry';
 import type { Limits } from '@correo/limits';
 import type { Logger, ReadinessCheck } from '@correo/telemetry';
-import { claimLeaseMs } from './config.js';
 import type { RelaySettings } from './config.js';
 import { ConnectionLimits } from './connection-limits.js';
 import { DestinationPolicy } from './destinations.js';
@@ -89,6 +88,7 @@ export async function startMtaRelay(deps: MtaRelayDeps): Promise<MtaRelay> {
         span.setAttribute('correo.event_id', job.eventId);
         // Claimed before the first attempt, like a queued job: a copy of this job that the bus hands
         // out again (to this pod or another) finds it taken, or finished, and leaves it.
+        const claimedAt = Date.now();
         const claimed = await claimNewRelayJob(
           deps.pool,
           {
@@ -104,12 +104,13 @@ export async function startMtaRelay(deps: MtaRelayDeps): Promise<MtaRelay> {
             // Attempts from the queue later continue this trace (retryEntry).
             traceHeaders: injectTraceContext({}),
           },
-          claimLeaseMs(config),
+          config.claimLeaseMs,
         );
         if (!claimed) return;
         await processJob(ctx, job, {
           attempt: 1,
           claim: claimed.claim,
+          claimedAt,
           pending: claimed.pending,
           delayNotified: false,
         });
@@ -176,11 +177,12 @@ function startScheduler(ctx: JobContext): { stop(): Promise<void> } {
   const loop = (async () => {
     while (!stopping) {
       try {
+        const claimedAt = Date.now();
         const claimed = await claimDueRelayJobs(ctx.pool, {
           limit: ctx.settings.queueBatch,
-          leaseMs: claimLeaseMs(ctx.settings),
+          leaseMs: ctx.settings.claimLeaseMs,
         });
-        await Promise.all(claimed.map((entry) => retryEntry(ctx, entry)));
+        await Promise.all(claimed.map((entry) => retryEntry(ctx, entry, claimedAt)));
         relayMetrics.queueDepth.set(await relayQueueDepth(ctx.pool));
         relayMetrics.oldestAge.set(await relayQueueOldestAgeSeconds(ctx.pool));
         const byDomain = await relayQueueByDomain(ctx.pool, QUEUE_DOMAINS_CHARTED);
@@ -206,7 +208,7 @@ function startScheduler(ctx: JobContext): { stop(): Promise<void> } {
   };
 }
 
-async function retryEntry(ctx: JobContext, entry: RelayQueueEntry): Promise<void> {
+async function retryEntry(ctx: JobContext, entry: RelayQueueEntry, claimedAt: number): Promise<void> {
   try {
     const job = decodeOutboundMessage(entry.job);
     // In the message's own trace, whichever pod and however late: its context came with the job.
@@ -218,6 +220,7 @@ async function retryEntry(ctx: JobContext, entry: RelayQueueEntry): Promise<void
         await processJob(ctx, job, {
           attempt: entry.attempts,
           claim: { jobId: entry.jobId, token: entry.claimToken! },
+          claimedAt,
           pending: entry.recipients.map((r) => r.recipient),
           delayNotified: entry.delayNotified,
         });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, loadConfig } from '@correo/config';
-import { claimLeaseMs, relayConfigSection } from '../src/config.js';
+import { relayConfigSection } from '../src/config.js';
 import { DestinationPolicy, parseTransportMap } from '../src/destinations.js';
 
 // Judged only, never connected to: a test here must not send traffic to private ranges.
@@ -76,21 +76,23 @@ test('RELAY_TRANSPORT_MAP: domain=host[:port] entries', () => {
   }
 });
 
-test('RELAY_TRANSPORT_MAP, RELAY_ALLOWED_NETWORKS and RELAY_ATTEMPT_TIMEOUT from the environment', () => {
+test('RELAY_TRANSPORT_MAP, RELAY_ALLOWED_NETWORKS, RELAY_ATTEMPT_TIMEOUT and RELAY_CLAIM_LEASE from the environment', () => {
   const relay = loadConfig(
     {
       RELAY_TRANSPORT_MAP: 'partner.test=10.0.0.25:2525',
       RELAY_ALLOWED_NETWORKS: '127.0.0.0/8, fd00::/8',
       RELAY_ATTEMPT_TIMEOUT: '10m',
+      RELAY_CLAIM_LEASE: '45s',
     },
     { relay: relayConfigSection },
   ).relay;
   assert.deepEqual(relay.transportMap.get('partner.test'), { host: '10.0.0.25', port: 2525 });
   assert.deepEqual(relay.allowedNetworks, ['127.0.0.0/8', 'fd00::/8']);
   assert.equal(relay.attemptTimeoutMs, 600_000);
-  // The claim on a queued job outlives the attempt's deadline.
-  assert.ok(claimLeaseMs(relay) > relay.attemptTimeoutMs);
+  // The claim is short and renewed while the attempt runs (claim-heartbeat.ts), whatever its deadline.
+  assert.equal(relay.claimLeaseMs, 45_000);
   const defaults = loadConfig({}, { relay: relayConfigSection }).relay;
+  assert.equal(defaults.claimLeaseMs, 60_000);
   assert.deepEqual(defaults.allowedNetworks, []);
   assert.equal(defaults.transportMap.size, 0);
 
@@ -101,13 +103,14 @@ test('RELAY_TRANSPORT_MAP, RELAY_ALLOWED_NETWORKS and RELAY_ATTEMPT_TIMEOUT from
           RELAY_TRANSPORT_MAP: 'partner.test',
           RELAY_ALLOWED_NETWORKS: '10.0.0.0',
           RELAY_ATTEMPT_TIMEOUT: 'soon',
+          RELAY_CLAIM_LEASE: '100ms',
         },
         { relay: relayConfigSection },
       ),
     (error: unknown) =>
       error instanceof ConfigError &&
-      ['RELAY_TRANSPORT_MAP', 'RELAY_ALLOWED_NETWORKS', 'RELAY_ATTEMPT_TIMEOUT'].every((name) =>
-        error.message.includes(name),
+      ['RELAY_TRANSPORT_MAP', 'RELAY_ALLOWED_NETWORKS', 'RELAY_ATTEMPT_TIMEOUT', 'RELAY_CLAIM_LEASE'].every(
+        (name) => error.message.includes(name),
       ),
   );
 });

@@ -119,6 +119,7 @@ export class RelayStack extends TestStack {
       queuePollMs: 100,
       queueBatch: 10,
       attemptTimeoutMs: 30_000,
+      claimLeaseMs: 60_000,
       drainTimeoutMs: 10_000,
       outboundLimits: { windowMs: 3_600_000, perAccount: 0, perTenant: 0, perDomain: 0 },
       ...overrides,
