@@ -4,7 +4,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { eventually, testBackends, uniqueName } from '@correo/testkit';
 import { createKafkaBus } from '../src/index.js';
 
-// A handler held up longer than the group's session timeout (30 s: an mda waiting on a stalled S3
+// A handler held up longer than the group's session timeout (6 s now; 30 s then: an mda waiting on a stalled S3
 // for 3 attempts x 30 s) loses its membership: the coordinator forgets the member, and the offset
 // commit after the handler fails with "The coordinator is not aware of this member". kafkajs
 // restarts a crashed consumer only after errors it calls retriable, so before the fix this one

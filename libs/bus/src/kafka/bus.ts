@@ -134,11 +134,15 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
           allowAutoTopicCreation: false,
           maxWaitTimeInMs: 1_000,
           // After a broker restart a consumer rejoins as a new member, and the group waits for the
-          // old member's session to lapse before it hands out partitions again: kafkajs's 30 s
-          // default kept deliveries stopped ~30 s after the broker was back (docs/reliability.md).
-          // A handler that runs past it without a heartbeat loses its membership and its batch
-          // comes again, filed once by its event id (subscription.ts restarts the consumer).
-          sessionTimeout: 10_000,
+          // old member's session to lapse before it hands out partitions again; so does a pod
+          // restarted after a SIGKILL, whose dead member holds its partitions until then. kafkajs's
+          // 30 s default kept deliveries stopped ~30 s after the broker was back, 10 s kept a
+          // killed mda unready ~11 s (docs/reliability.md). 6 s is the broker's smallest allowed
+          // (group.min.session.timeout.ms); with a heartbeat every second a member is dropped only
+          // after six missed ones. A handler that runs past it without a heartbeat loses its
+          // membership and its batch comes again, filed once by its event id (subscription.ts
+          // heartbeats between attempts and restarts the consumer).
+          sessionTimeout: 6_000,
           heartbeatInterval: 1_000,
         }),
         producer: () => producer.get(),
