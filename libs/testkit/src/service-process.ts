@@ -28,8 +28,8 @@ export interface ServiceStartOptions {
   timeoutMs?: number;
   /** Named in the error ("imap-gateway#2"); default: the service directory of `script`. */
   name?: string;
-  /** Told the pid as soon as the process is spawned (a test checks it was killed). */
-  onSpawn?: (pid: number) => void;
+  /** Told the process as soon as it is spawned (a test checks it was killed). */
+  onSpawn?: (spawned: Spawned) => void;
 }
 
 const LOG_TAIL_LINES = 30;
@@ -111,7 +111,7 @@ export async function startServiceProcess(
     LOG_LEVEL: 'info',
     ...env,
   });
-  if (spawned.child.pid !== undefined) onSpawn?.(spawned.child.pid);
+  onSpawn?.(spawned);
   const parsed = (): Record<string, unknown>[] =>
     spawned.lines().flatMap((line) => {
       try {

@@ -2,22 +2,18 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeDataDir, removeDataDir, startReadyServiceProcess, startServiceProcess } from '../src/index.js';
+import {
+  makeDataDir,
+  removeDataDir,
+  startReadyServiceProcess,
+  startServiceProcess,
+  type Spawned,
+} from '../src/index.js';
 
 // A service start in the harness (the fault run's setup and its restarts, every test that runs a
 // main.ts) is bounded: a process that never becomes ready makes the start reject with its name,
 // how it ended and the tail of its log, and it is killed, instead of the caller waiting for ever
 // (the fault run's seed 113 sat 14 minutes in its setup).
-
-/** Whether a process with that pid still exists. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('a bounded service start', () => {
   let dir: string;
@@ -41,9 +37,13 @@ describe('a bounded service start', () => {
        process.on('SIGTERM', () => {}); // as a start stuck in a backend call that ignores the signal
        setInterval(() => {}, 1000);`,
     );
-    let pid = 0;
+    let spawned: Spawned | undefined;
     await assert.rejects(
-      startServiceProcess(stuck, {}, { name: 'stuck-service#2', timeoutMs: 1500, onSpawn: (p) => (pid = p) }),
+      startServiceProcess(
+        stuck,
+        {},
+        { name: 'stuck-service#2', timeoutMs: 1500, onSpawn: (p) => (spawned = p) },
+      ),
       (error: Error) => {
         assert.match(error.message, /stuck-service#2 did not start within 1500 ms/);
         assert.match(error.message, /killed \(SIGKILL\)/);
@@ -51,8 +51,7 @@ describe('a bounded service start', () => {
         return true;
       },
     );
-    assert.ok(pid > 0);
-    assert.equal(alive(pid), false, 'the stuck process was killed');
+    assert.equal(spawned?.child.signalCode, 'SIGKILL', 'the stuck process was killed');
   });
 
   test('a process that exits during its start: the start rejects at once with the exit code and log', async () => {
@@ -81,9 +80,13 @@ describe('a bounded service start', () => {
          console.log(JSON.stringify({ msg: 'started', listeners: [{ name: 'metrics, /healthz, /readyz', address: 'http://127.0.0.1:' + port }] }));
        });`,
     );
-    let pid = 0;
+    let spawned: Spawned | undefined;
     await assert.rejects(
-      startReadyServiceProcess(unready, {}, { name: 'mda#1', timeoutMs: 2000, onSpawn: (p) => (pid = p) }),
+      startReadyServiceProcess(
+        unready,
+        {},
+        { name: 'mda#1', timeoutMs: 2000, onSpawn: (p) => (spawned = p) },
+      ),
       (error: Error) => {
         assert.match(error.message, /mda#1 did not become ready within 2000 ms/);
         assert.match(error.message, /last \/readyz: 503/);
@@ -91,7 +94,7 @@ describe('a bounded service start', () => {
         return true;
       },
     );
-    assert.equal(alive(pid), false, 'the unready process was killed');
+    assert.equal(spawned?.child.signalCode, 'SIGKILL', 'the unready process was killed');
   });
 
   test('a process that starts and gets ready is returned running', async () => {

@@ -2,36 +2,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { retryRelayJobNow } from '@correo/store';
 import type { MtaRelay } from '../src/relay.js';
+import { gate } from './helpers/gate.js';
 import { LOCAL_DOMAIN, RelayStack } from './helpers/stack.js';
 import type { RelaySettings } from '../src/config.js';
 
 const YO = `yo@${LOCAL_DOMAIN}`;
-
-/** A gate at one point of the remote's SMTP dialogue: counts who reached it and holds them there. */
-function gate(): {
-  reached: () => number;
-  waitFor(count: number): Promise<void>;
-  open(): void;
-  pass(): Promise<void>;
-} {
-  let count = 0;
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  const waiters: { count: number; resolve: () => void }[] = [];
-  return {
-    reached: () => count,
-    waitFor(target) {
-      if (count >= target) return Promise.resolve();
-      return new Promise((resolve) => waiters.push({ count: target, resolve }));
-    },
-    open: () => release(),
-    async pass() {
-      count += 1;
-      for (const waiter of waiters.filter((w) => w.count <= count)) waiter.resolve();
-      await released;
-    },
-  };
-}
 
 /**
  * Two relay processes over one deferred queue, and a remote MX (a real smtp-server on loopback) that
@@ -66,10 +41,6 @@ function twoRelays(name: string, overrides: Partial<RelaySettings>, cases: (ctx:
   });
 }
 
-function copiesOf(stack: RelayStack, subject: string): number {
-  return stack.remote.received.filter((m) => m.raw.includes(`Subject: ${subject}`)).length;
-}
-
 twoRelays('claim fencing: an operator retry while the job is in flight', {}, (current) => {
   test('POST /v1/relay-queue/:id/retry during a stalled DATA does not let the other relay send it again', async () => {
     const stack = current();
@@ -102,7 +73,7 @@ twoRelays('claim fencing: an operator retry while the job is in flight', {}, (cu
     await stack.stopRelay();
     await stack.startRelay();
     assert.equal(data.reached(), 1, 'DATA reached the remote more than once');
-    assert.equal(copiesOf(stack, subject), 1);
+    assert.equal(stack.copiesOf(subject), 1);
   });
 });
 
@@ -130,7 +101,7 @@ twoRelays(
       assert.equal(outcome!.outcome, 'delivered');
       await stack.stopRelay();
       await stack.startRelay();
-      assert.equal(copiesOf(stack, 'stalled remote'), 1);
+      assert.equal(stack.copiesOf('stalled remote'), 1);
       assert.equal(outcome!.attempts, 3, 'queued after one attempt, cut at the deadline, then delivered');
     });
   },
@@ -172,6 +143,6 @@ describe('claim fencing: the bus hands a job to a second relay while the first s
     second = undefined;
     await stack.stopRelay();
     assert.equal(data.reached(), 1, 'DATA reached the remote more than once');
-    assert.equal(copiesOf(stack, subject), 1);
+    assert.equal(stack.copiesOf(subject), 1);
   });
 });

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { eventually, startServiceProcess } from '@correo/testkit';
 import type { ServiceProcess } from '@correo/testkit';
 import type { MtaRelay } from '../src/relay.js';
+import { gate } from './helpers/gate.js';
 import { LOCAL_DOMAIN, RelayStack } from './helpers/stack.js';
 
 // The claim on a relay job is a short lease (RELAY_CLAIM_LEASE) that its holder renews while the
@@ -14,31 +15,6 @@ import { LOCAL_DOMAIN, RelayStack } from './helpers/stack.js';
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const YO = `yo@${LOCAL_DOMAIN}`;
 const LEASE_MS = 1_500;
-
-/** A gate at one point of the remote's SMTP dialogue: counts who reached it and holds them there. */
-function gate() {
-  let count = 0;
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  const waiters: { count: number; resolve: () => void }[] = [];
-  return {
-    reached: () => count,
-    waitFor(target: number): Promise<void> {
-      if (count >= target) return Promise.resolve();
-      return new Promise((resolve) => waiters.push({ count: target, resolve }));
-    },
-    open: () => release(),
-    async pass(): Promise<void> {
-      count += 1;
-      for (const waiter of waiters.filter((w) => w.count <= count)) waiter.resolve();
-      await released;
-    },
-  };
-}
-
-function copiesOf(stack: RelayStack, subject: string): number {
-  return stack.remote.received.filter((m) => m.raw.includes(`Subject: ${subject}\r\n`)).length;
-}
 
 describe('a relay killed while it holds claimed jobs', () => {
   let stack: RelayStack;
@@ -64,22 +40,10 @@ describe('a relay killed while it holds claimed jobs', () => {
     stack.remote.beforeRcptReply = (recipient) =>
       recipient.startsWith('held@') ? rcpt.pass() : Promise.resolve();
     const { settings } = stack;
-    killed = await startServiceProcess(MAIN, {
-      ...stack.env(),
-      RELAY_CONSUMER_GROUP: settings.group,
-      RELAY_OUTBOUND_TOPIC: settings.outboundTopic,
-      RELAY_ACCEPTED_TOPIC: settings.acceptedTopic,
-      RELAY_DEAD_LETTER_TOPIC: settings.deadLetterTopic,
-      RELAY_DNS_SERVERS: stack.dns.address,
-      RELAY_SMTP_PORT: String(stack.remote.port),
-      RELAY_ALLOWED_NETWORKS: '127.0.0.0/8',
-      RELAY_EHLO_NAME: 'killed.miemail.test',
-      RELAY_QUEUE_POLL: '100ms',
-      RELAY_CLAIM_LEASE: `${LEASE_MS}ms`,
-      RELAY_LIMIT_PER_ACCOUNT: '0',
-      RELAY_LIMIT_PER_TENANT: '0',
-      RELAY_LIMIT_PER_DOMAIN: '0',
-    });
+    killed = await startServiceProcess(
+      MAIN,
+      stack.relayProcessEnv({ RELAY_EHLO_NAME: 'killed.miemail.test', RELAY_CLAIM_LEASE: `${LEASE_MS}ms` }),
+    );
     // Two from the deferred queue (claimDueRelayJobs), one fresh from the bus (claimNewRelayJob).
     const jobs = [
       (
@@ -119,7 +83,7 @@ describe('a relay killed while it holds claimed jobs', () => {
       const [outcome] = await stack.waitForOutcomes(jobId, 1);
       assert.equal(outcome!.outcome, 'delivered', jobId);
     }
-    for (const n of [1, 2, 3]) assert.equal(copiesOf(stack, `held ${n}`), 1, `copies of held ${n}`);
+    for (const n of [1, 2, 3]) assert.equal(stack.copiesOf(`held ${n}`), 1, `copies of held ${n}`);
     assert.ok(
       stack.remote.received
         .filter((m) => m.raw.includes('Subject: held '))
@@ -200,6 +164,6 @@ describe('an attempt that lasts longer than the claim lease', () => {
     second = undefined;
     await stack.stopRelay();
     assert.equal(data.reached(), 1, 'DATA reached the remote more than once');
-    assert.equal(copiesOf(stack, subject), 1);
+    assert.equal(stack.copiesOf(subject), 1);
   });
 });

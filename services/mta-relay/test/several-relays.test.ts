@@ -30,26 +30,15 @@ describe(`${RELAYS} mta-relay processes sharing the bus and the deferred queue`,
       stack.dns.set(`far${d}.test`, { MX: [{ exchange: `mx.far${d}.test`, priority: 10 }] });
       stack.dns.set(`mx.far${d}.test`, { A: [['127.0.0.1', '127.0.0.2', '127.0.0.4'][d % 3]!] });
     }
-    const { settings } = stack;
     for (let i = 0; i < RELAYS; i++) {
       relays.push(
-        await startServiceProcess(MAIN, {
-          ...stack.env(),
-          RELAY_CONSUMER_GROUP: settings.group,
-          RELAY_OUTBOUND_TOPIC: settings.outboundTopic,
-          RELAY_ACCEPTED_TOPIC: settings.acceptedTopic,
-          RELAY_DEAD_LETTER_TOPIC: settings.deadLetterTopic,
-          RELAY_DNS_SERVERS: stack.dns.address,
-          RELAY_SMTP_PORT: String(stack.remote.port),
-          RELAY_ALLOWED_NETWORKS: '127.0.0.0/8',
-          RELAY_EHLO_NAME: `relay-${i}.miemail.test`,
-          RELAY_RETRY_SCHEDULE: '100ms',
-          RELAY_QUEUE_POLL: '100ms',
-          // What is counted here is exactly-once, not the hourly outbound limits.
-          RELAY_LIMIT_PER_ACCOUNT: '0',
-          RELAY_LIMIT_PER_TENANT: '0',
-          RELAY_LIMIT_PER_DOMAIN: '0',
-        }),
+        await startServiceProcess(
+          MAIN,
+          stack.relayProcessEnv({
+            RELAY_EHLO_NAME: `relay-${i}.miemail.test`,
+            RELAY_RETRY_SCHEDULE: '100ms',
+          }),
+        ),
       );
     }
   });

@@ -306,6 +306,34 @@ export class RelayStack extends TestStack {
     return job;
   }
 
+  /**
+   * The environment of a relay process (src/main.ts, as a pod runs it) over this stack: its bus
+   * topics and consumer group, DNS and remote world, a quick queue poll, no outbound limits (what
+   * these tests count is exactly-once); `overrides` on top.
+   */
+  relayProcessEnv(overrides: Record<string, string> = {}): Record<string, string> {
+    return {
+      ...this.env(),
+      RELAY_CONSUMER_GROUP: this.settings.group,
+      RELAY_OUTBOUND_TOPIC: this.settings.outboundTopic,
+      RELAY_ACCEPTED_TOPIC: this.settings.acceptedTopic,
+      RELAY_DEAD_LETTER_TOPIC: this.settings.deadLetterTopic,
+      RELAY_DNS_SERVERS: this.dns.address,
+      RELAY_SMTP_PORT: String(this.remote.port),
+      RELAY_ALLOWED_NETWORKS: '127.0.0.0/8',
+      RELAY_QUEUE_POLL: '100ms',
+      RELAY_LIMIT_PER_ACCOUNT: '0',
+      RELAY_LIMIT_PER_TENANT: '0',
+      RELAY_LIMIT_PER_DOMAIN: '0',
+      ...overrides,
+    };
+  }
+
+  /** How many copies of the message with this Subject the remote world received. */
+  copiesOf(subject: string): number {
+    return this.remote.received.filter((m) => m.raw.includes(`Subject: ${subject}\r\n`)).length;
+  }
+
   async outcomes(
     jobId: string,
   ): Promise<{ recipient: string; outcome: string; reply: string; attempts: number }[]> {
