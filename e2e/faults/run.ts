@@ -67,6 +67,12 @@ export interface Recovery {
   /** From the fault until it was healed: a killed pod restarted and ready, a backend back up. */
   healedP50Ms: number;
   healedMaxMs: number;
+  /**
+   * Samples (accepts or deliveries) that resumed only after the next fault was injected: counted as
+   * they are, but the pause may be the next fault's as much as this one's (a kill healed just
+   * before a Kafka crash).
+   */
+  overlappedByNextFault: number;
 }
 
 export interface FaultRunResult extends CheckResult {
@@ -337,18 +343,22 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
       r.t === 'accepted' ? [{ start: r.start * 1000, at: r.at * 1000 }] : [],
     );
     const deliveryTimes = [...deliveries, ...remote.messages.map((m) => m.at)].sort((x, y) => x - y);
-    const byKind = new Map<string, { accepts: number[]; deliveries: number[] }>();
-    for (const fault of faults) {
-      const entry = byKind.get(fault.kind) ?? { accepts: [], deliveries: [] };
+    const byKind = new Map<string, { accepts: number[]; deliveries: number[]; overlapped: number }>();
+    faults.forEach((fault, i) => {
+      const entry = byKind.get(fault.kind) ?? { accepts: [], deliveries: [], overlapped: 0 };
       byKind.set(fault.kind, entry);
       const healed = fault.healedAt;
-      if (healed === undefined) continue;
+      if (healed === undefined) return;
+      const next = faults[i + 1]?.injectedAt ?? Infinity;
       const accept = Math.min(...acceptTimes.filter((x) => x.start >= healed).map((x) => x.at));
       const delivery = deliveryTimes.find((at) => at >= healed);
       if (Number.isFinite(accept)) entry.accepts.push(accept - healed);
       if (delivery !== undefined) entry.deliveries.push(delivery - healed);
-    }
-    const recovery = [...byKind].map(([kind, { accepts: a, deliveries: d }]) => {
+      entry.overlapped += [accept, delivery ?? -Infinity].filter(
+        (at) => Number.isFinite(at) && at > next,
+      ).length;
+    });
+    const recovery = [...byKind].map(([kind, { accepts: a, deliveries: d, overlapped }]) => {
       const healed = faults.flatMap((f) =>
         f.kind === kind && f.healedAt ? [f.healedAt - f.injectedAt] : [],
       );
@@ -361,6 +371,7 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
         deliveriesMaxMs: Math.max(...d),
         healedP50Ms: percentile(healed, 50),
         healedMaxMs: Math.max(...healed),
+        overlappedByNextFault: overlapped,
       };
     });
     for (const fault of faults)
@@ -388,10 +399,12 @@ export function formatReport(result: FaultRunResult): string {
       `remote ${c.remoteExpected}: delivered ${c.remoteDelivered}, bounced with a DSN ${c.remoteBounced}`,
     `duplicates ${c.duplicates}, lost ${c.lost}; second copies after a lost 250 (RFC 1047) ${c.ambiguousDuplicates}`,
     `IMAP sessions ${c.imapSessions}, POP3 sessions ${c.pop3Sessions}`,
-    'recovery (after the heal: until accepts resume / deliveries resume; and from the fault until it was healed; p50 and max):',
+    'recovery (after the heal: until accepts resume / deliveries resume; and from the fault until it was healed; p50 and max;',
+    '  "overlapped": samples that resumed only after the next fault was injected, so partly that fault\'s pause):',
     ...result.recovery.map(
       (r) =>
-        `  ${r.kind} x${r.count}: accepts ${ms(r.acceptsP50Ms)} / ${ms(r.acceptsMaxMs)}, deliveries ${ms(r.deliveriesP50Ms)} / ${ms(r.deliveriesMaxMs)}, healed ${ms(r.healedP50Ms)} / ${ms(r.healedMaxMs)}`,
+        `  ${r.kind} x${r.count}: accepts ${ms(r.acceptsP50Ms)} / ${ms(r.acceptsMaxMs)}, deliveries ${ms(r.deliveriesP50Ms)} / ${ms(r.deliveriesMaxMs)}, healed ${ms(r.healedP50Ms)} / ${ms(r.healedMaxMs)}` +
+        (r.overlappedByNextFault ? `, ${r.overlappedByNextFault} overlapped by the next fault` : ''),
     ),
     ...result.faults.map(
       (f) =>
