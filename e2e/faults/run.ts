@@ -53,6 +53,8 @@ interface FaultEvent {
   fault: string;
   kind: string;
   injectedAt: number;
+  /** When the heal began: the killed pod's restart (after its down time), the backend's start. */
+  healStartedAt?: number;
   healedAt?: number;
   error?: string;
 }
@@ -67,6 +69,12 @@ export interface Recovery {
   /** From the fault until it was healed: a killed pod restarted and ready, a backend back up. */
   healedP50Ms: number;
   healedMaxMs: number;
+  /**
+   * From the heal's start until it was healed: for a kill, the pod's start until /readyz says 200,
+   * without the down time before the restart (a kubelet's back-off, not correo's).
+   */
+  startedP50Ms: number;
+  startedMaxMs: number;
   /**
    * Samples (accepts or deliveries) that resumed only after the next fault was injected: counted as
    * they are, but the pause may be the next fault's as much as this one's (a kill healed just
@@ -268,6 +276,7 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
         event.error = `inject: ${(error as Error).message}`;
       }
       try {
+        event.healStartedAt = Date.now();
         await fault.heal();
         event.healedAt = Date.now();
       } catch (error) {
@@ -362,6 +371,9 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
       const healed = faults.flatMap((f) =>
         f.kind === kind && f.healedAt ? [f.healedAt - f.injectedAt] : [],
       );
+      const restarts = faults.flatMap((f) =>
+        f.kind === kind && f.healedAt && f.healStartedAt ? [f.healedAt - f.healStartedAt] : [],
+      );
       return {
         kind,
         count: faults.filter((f) => f.kind === kind).length,
@@ -371,6 +383,8 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
         deliveriesMaxMs: Math.max(...d),
         healedP50Ms: percentile(healed, 50),
         healedMaxMs: Math.max(...healed),
+        startedP50Ms: percentile(restarts, 50),
+        startedMaxMs: Math.max(...restarts),
         overlappedByNextFault: overlapped,
       };
     });
@@ -404,6 +418,9 @@ export function formatReport(result: FaultRunResult): string {
     ...result.recovery.map(
       (r) =>
         `  ${r.kind} x${r.count}: accepts ${ms(r.acceptsP50Ms)} / ${ms(r.acceptsMaxMs)}, deliveries ${ms(r.deliveriesP50Ms)} / ${ms(r.deliveriesMaxMs)}, healed ${ms(r.healedP50Ms)} / ${ms(r.healedMaxMs)}` +
+        (r.kind.startsWith('kill')
+          ? ` (start until ready ${ms(r.startedP50Ms)} / ${ms(r.startedMaxMs)})`
+          : '') +
         (r.overlappedByNextFault ? `, ${r.overlappedByNextFault} overlapped by the next fault` : ''),
     ),
     ...result.faults.map(
