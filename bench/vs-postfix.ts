@@ -296,10 +296,12 @@ async function startCorreo(spec: string): Promise<System> {
   // Measurement only: EMBEDDED_POSTGRES_SETTINGS=shared_preload_libraries=pg_stat_statements on the system.
   const statementStats =
     kind === 'embedded' &&
-    (await db
-      .query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements')
-      .then(() => true)
-      .catch(() => false));
+    (
+      await db.query<{ libraries: string }>('SELECT current_setting($1) AS libraries', [
+        'shared_preload_libraries',
+      ])
+    ).rows[0]!.libraries.includes('pg_stat_statements') &&
+    (await db.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements'), true);
   return {
     kind,
     label: spec,

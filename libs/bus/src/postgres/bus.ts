@@ -160,6 +160,7 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
         catalog,
         partitioner,
         log,
+        publishInFlight: () => publishes.inFlight(),
         onStopped: () => {
           subscriptions.delete(subscription);
           stopLag();
