@@ -10,7 +10,7 @@
 // machine does not count), the WAL bytes written and the wall time. Each call is its own transaction
 // with synchronous_commit on, as in production: one WAL flush per call.
 //
-//   node --import tsx bench/filing-cost.ts            (BENCH_MESSAGES=2000)
+//   node --import tsx bench/filing-cost.ts            (BENCH_MESSAGES=2000 BENCH_PASSES=3)
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -23,6 +23,7 @@ import { startMailStack } from '../e2e/test/support/stacks.js';
 import { SMTP_LIMITS_OFF, option } from './options.js';
 
 const messages = Number(option('messages', '2000'));
+const passes = Number(option('passes', '3'));
 const DOMAIN = 'bench.test';
 const TICK_MS = 10;
 
@@ -173,7 +174,7 @@ try {
   const noBody = (s: Source) => ({ ...s, bytes: null });
   const bare = (s: Source) => ({ ...s, header_text: null, body_text: null, bytes: null });
   const n = sources.length;
-  for (let pass = 1; pass <= 2; pass++) {
+  for (let pass = 1; pass <= passes; pass++) {
     console.log(`pass ${pass}`);
     await replay('as the mda files it', 32, n, same);
     await replay('as the mda files it', 64, n, same);
@@ -183,6 +184,67 @@ try {
     await replay('without the body in message_bodies', 32, n, noBody);
     await replay('without both', 32, n, bare);
   }
+  // The bus path of the same messages: the publish (append, in groups of 7: the group commit's size at
+  // 20 sessions) and the consumer's fetch (100 a time), text format (as the consumer reads today) and
+  // binary (bytea without hex).
+  const { rows: events } = await db.query<{ value: Buffer; headers: unknown }>(
+    `SELECT value, headers FROM bus.messages WHERE topic = 'mail.accepted' ORDER BY "offset"`,
+  );
+  if (events.length > 0) {
+    console.log(
+      `bus: ${events.length} recorded events, ${Math.round(events.reduce((n, e) => n + e.value.length, 0) / events.length)} bytes each on average`,
+    );
+    for (let pass = 1; pass <= passes; pass++) {
+      const topic = `cost.replay.${pass}`;
+      await db.query('INSERT INTO bus.topics (name, partitions) VALUES ($1, 1)', [topic]);
+      let cpu = await processCpuMs(pid);
+      let wal = await lsn();
+      for (let at = 0; at < events.length; at += 7) {
+        const part = events.slice(at, at + 7);
+        const packed = packBytes(part.map((e) => e.value));
+        await db.query({
+          name: 'replay-append',
+          text: `WITH head AS (
+             INSERT INTO bus.partition_heads (topic, partition, next_offset) VALUES ($1, 0, $2)
+             ON CONFLICT (topic, partition) DO UPDATE SET next_offset = bus.partition_heads.next_offset + EXCLUDED.next_offset
+             RETURNING next_offset)
+           INSERT INTO bus.messages (topic, partition, "offset", key, value, headers)
+           SELECT $1, 0, (SELECT next_offset FROM head) - $2::bigint + m.n - 1, NULL,
+                  substring($3::bytea FROM m.start FOR m.length), m.headers
+           FROM unnest($4::int[], $5::int[], $6::jsonb[]) WITH ORDINALITY AS m(start, length, headers, n)`,
+          values: [
+            topic,
+            part.length,
+            packed.bytes,
+            packed.starts,
+            packed.lengths,
+            part.map((e) => JSON.stringify(e.headers)),
+          ],
+        });
+      }
+      const appendCpu = (await processCpuMs(pid)) - cpu;
+      const appendWal = (await lsn()) - wal;
+      const fetchCost = async (binary: boolean) => {
+        const before = await processCpuMs(pid);
+        const began = performance.now();
+        for (let next = 0; next < events.length; next += 100)
+          await db.query({
+            text: `SELECT "offset", key, value, headers FROM bus.messages
+                    WHERE topic = $1 AND partition = 0 AND "offset" >= $2 ORDER BY "offset" LIMIT 100`,
+            values: [topic, next],
+            ...(binary ? { binary: true } : {}),
+          });
+        return { cpu: (await processCpuMs(pid)) - before, wall: performance.now() - began };
+      };
+      const text = await fetchCost(false);
+      const binary = await fetchCost(true);
+      const per = (ms: number) => (ms / events.length).toFixed(3);
+      console.log(
+        `bus pass ${pass}: publish (groups of 7) CPU ${per(appendCpu)} ms/msg, WAL ${(appendWal / events.length / 1024).toFixed(1)} KB/msg; ` +
+          `fetch (100 a time) text CPU ${per(text.cpu)} ms/msg (wall ${per(text.wall)}), binary CPU ${per(binary.cpu)} ms/msg (wall ${per(binary.wall)})`,
+      );
+    }
+  } else console.log('bus: the events were pruned already; no bus replay');
   const { rows: sizes } = await db.query<{
     body: number;
     header: number;
