@@ -27,8 +27,6 @@ interface Waiting<T> {
 export class GroupCommit<T> {
   private readonly queue: Waiting<T>[] = [];
   private draining: Promise<void> | undefined;
-  /** The one commit now at the database or broker, settled (either way) when it is done. */
-  private current: Promise<void> | undefined;
 
   constructor(private readonly options: GroupCommitOptions<T>) {}
 
@@ -49,14 +47,6 @@ export class GroupCommit<T> {
     });
   }
 
-  /**
-   * The commit in flight now, if any: resolves when it is done, whether it committed or failed. A
-   * consumer in the same process may wait for it to take what it carries in the same batch.
-   */
-  inFlight(): Promise<void> | undefined {
-    return this.current;
-  }
-
   /** Resolves when nothing is queued or in flight. */
   async idle(): Promise<void> {
     while (this.draining) await this.draining;
@@ -67,12 +57,7 @@ export class GroupCommit<T> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, max);
       try {
-        const commit = this.options.commit(batch.map((w) => w.entry));
-        this.current = commit.then(
-          () => undefined,
-          () => undefined,
-        );
-        await commit.finally(() => (this.current = undefined));
+        await this.options.commit(batch.map((w) => w.entry));
         this.settle(batch);
       } catch (error) {
         if (batch.length === 1) {

@@ -160,7 +160,6 @@ export function createPostgresBus(options: PostgresBusOptions): Bus {
         catalog,
         partitioner,
         log,
-        publishInFlight: () => publishes.inFlight(),
         onStopped: () => {
           subscriptions.delete(subscription);
           stopLag();

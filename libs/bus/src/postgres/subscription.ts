@@ -28,18 +28,9 @@ export interface PostgresSubscriptionParts {
   partitioner: Partitioner;
   log: BusLog;
   onStopped: () => void;
-  /** The commit of publishes in flight in this process, if any (GroupCommit.inFlight). */
-  publishInFlight?: () => Promise<void> | undefined;
 }
 
 const BATCH = 100;
-/**
- * The longest a consumer under load waits for a publish commit in flight in its own process before it
- * fetches again, so that the next batch also holds what that commit carries (docs/performance.md,
- * sixth round): fewer, larger filings, each one transaction and one WAL flush. Bounded so a batch's
- * messages wait at most this long more; a lone message (the previous fetch held one or none) never waits.
- */
-const PUBLISH_WAIT_MS = 5;
 
 interface StoredMessage {
   offset: string;
@@ -152,9 +143,8 @@ class PostgresConsumer implements Subscription {
       try {
         const client = this.client ?? (await this.connect());
         await this.claimPartitions(client);
-        const fetched = await this.deliverOwned(client);
-        if (fetched === 0) await this.idle();
-        else if (fetched > 1 && fetched < BATCH) await this.awaitPublishInFlight();
+        const progressed = await this.deliverOwned(client);
+        if (!progressed) await this.idle();
       } catch (error) {
         if (this.stopping.signal.aborted) break;
         this.parts.log('warn', 'bus consumer failed; reconnecting', {
@@ -186,21 +176,8 @@ class PostgresConsumer implements Subscription {
     }
   }
 
-  /** Under load, lets the publish commit in flight land first (bounded by PUBLISH_WAIT_MS). */
-  private async awaitPublishInFlight(): Promise<void> {
-    const inFlight = this.parts.publishInFlight?.();
-    if (!inFlight) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      inFlight,
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, PUBLISH_WAIT_MS))),
-    ]);
-    clearTimeout(timer);
-  }
-
-  /** Delivers what is ready on the owned partitions; returns how many messages were delivered (0: none). */
-  private async deliverOwned(client: pg.Client): Promise<number> {
-    let progressed = 0;
+  private async deliverOwned(client: pg.Client): Promise<boolean> {
+    let progressed = false;
     if (this.owned.size === 0) return progressed;
     // What is ready on every owned partition, in one round trip (it was one per partition: with the
     // default six partitions and one busy one, five empty fetches per wake-up; docs/performance.md).
@@ -232,13 +209,13 @@ class PostgresConsumer implements Subscription {
         this.options.batchHandler &&
         (await this.deliverBatch(client, partition, rows))
       ) {
-        progressed += rows.length;
+        progressed = true;
         continue;
       }
       for (const row of rows) {
         if (this.stopping.signal.aborted) return progressed;
         if (!(await this.deliver(client, partition, row))) return progressed;
-        progressed++;
+        progressed = true;
       }
     }
     return progressed;
