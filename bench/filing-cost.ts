@@ -184,8 +184,8 @@ try {
     await replay('without the body in message_bodies', 32, n, noBody);
     await replay('without both', 32, n, bare);
   }
-  // The bus path of the same messages: the publish (append, in groups of 7: the group commit's size at
-  // 20 sessions) and the consumer's fetch (100 a time), text format (as the consumer reads today) and
+  // The bus path of the same messages: the publish (append, one commit alone, in groups of 7 (the group
+  // commit's size at 20 sessions) and of 20) and the consumer's fetch (100 a time), text format (as the consumer reads today) and
   // binary (bytea without hex).
   const { rows: events } = await db.query<{ value: Buffer; headers: unknown }>(
     `SELECT value, headers FROM bus.messages WHERE topic = 'mail.accepted' ORDER BY "offset"`,
@@ -194,13 +194,15 @@ try {
     console.log(
       `bus: ${events.length} recorded events, ${Math.round(events.reduce((n, e) => n + e.value.length, 0) / events.length)} bytes each on average`,
     );
-    for (let pass = 1; pass <= passes; pass++) {
-      const topic = `cost.replay.${pass}`;
+    let topics = 0;
+    // One publish commit per group (the group commit's batch): its CPU and WAL per message.
+    const publish = async (group: number) => {
+      const topic = `cost.replay.${++topics}`;
       await db.query('INSERT INTO bus.topics (name, partitions) VALUES ($1, 1)', [topic]);
       const cpu = await processCpuMs(pid);
       const wal = await lsn();
-      for (let at = 0; at < events.length; at += 7) {
-        const part = events.slice(at, at + 7);
+      for (let at = 0; at < events.length; at += group) {
+        const part = events.slice(at, at + group);
         const packed = packBytes(part.map((e) => e.value));
         await db.query({
           name: 'replay-append',
@@ -222,8 +224,12 @@ try {
           ],
         });
       }
-      const appendCpu = (await processCpuMs(pid)) - cpu;
-      const appendWal = (await lsn()) - wal;
+      return { topic, cpu: (await processCpuMs(pid)) - cpu, wal: (await lsn()) - wal };
+    };
+    for (let pass = 1; pass <= passes; pass++) {
+      const alone = await publish(1);
+      const twenty = await publish(20);
+      const { topic, cpu: appendCpu, wal: appendWal } = await publish(7);
       const fetchCost = async (binary: boolean) => {
         const before = await processCpuMs(pid);
         const began = performance.now();
@@ -240,7 +246,8 @@ try {
       const binary = await fetchCost(true);
       const per = (ms: number) => (ms / events.length).toFixed(3);
       console.log(
-        `bus pass ${pass}: publish (groups of 7) CPU ${per(appendCpu)} ms/msg, WAL ${(appendWal / events.length / 1024).toFixed(1)} KB/msg; ` +
+        `bus pass ${pass}: publish CPU ${per(alone.cpu)} ms/msg alone, ${per(twenty.cpu)} in groups of 20, ` +
+          `${per(appendCpu)} in groups of 7 (WAL ${(appendWal / events.length / 1024).toFixed(1)} KB/msg); ` +
           `fetch (100 a time) text CPU ${per(text.cpu)} ms/msg (wall ${per(text.wall)}), binary CPU ${per(binary.cpu)} ms/msg (wall ${per(binary.wall)})`,
       );
     }
