@@ -80,6 +80,11 @@ interface System {
   commitTimes?(ids: string[]): Promise<Map<string, number> | undefined>;
   /** Cumulative server counters (correo's own PostgreSQL only: the embedded stack), read before and after a load. */
   serverCounters?(): Promise<ServerCounters>;
+  /**
+   * The Node process's event-loop delay since the last call, p50/p99/max in ms (prom-client's
+   * monitorEventLoopDelay histogram, reset by every scrape of /metrics).
+   */
+  eventLoopDelay?(): Promise<{ p50: number; p99: number; max: number }>;
   /** The heaviest statements of the last load (pg_stat_statements, when EMBEDDED_POSTGRES_SETTINGS preloads it). */
   statements?(reset: boolean): Promise<StatementCost[] | undefined>;
   cpuNote: string;
@@ -124,6 +129,8 @@ interface Result {
   walBytesPerMessage?: number;
   walFsyncsPerMessage?: number;
   commitsPerMessage?: number;
+  /** The all-in-one's event-loop delay during the load (ms): how long a ready socket waited for the loop. */
+  eventLoopDelayMs?: { p50: number; p99: number; max: number };
   /** Where the PostgreSQL time of the load went, per statement (when pg_stat_statements is loaded). */
   statements?: {
     query: string;
@@ -369,6 +376,14 @@ async function startCorreo(spec: string): Promise<System> {
           },
         }
       : {}),
+    async eventLoopDelay() {
+      const text = await stack.app.metrics();
+      const seconds = (name: string) =>
+        Number(
+          new RegExp(`^correo_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(text)?.[1] ?? NaN,
+        );
+      return { p50: seconds('p50') * 1000, p99: seconds('p99') * 1000, max: seconds('max') * 1000 };
+    },
     async commitTimes(ids) {
       if (!commitTimestamps) return undefined;
       const { rows } = await db.query<{ event: string; at: number }>(
@@ -406,6 +421,7 @@ async function measure(system: System, load: Load): Promise<Result> {
     }
   })();
   const countersBefore = await system.serverCounters?.();
+  await system.eventLoopDelay?.();
   await system.statements?.(true);
   const generatorBefore = await reapedChildrenCpuMs();
   const sent = await smtpSource(system.port, load, acceptedAt);
@@ -413,6 +429,7 @@ async function measure(system: System, load: Load): Promise<Result> {
   finished = sent.finished;
   await poller;
   const cpuAfter = await treeCpuMs(system.pid());
+  const eventLoopDelayMs = await system.eventLoopDelay?.();
   // The statistics of other backends reach the shared counters within a second of their last commit.
   const countersAfter = countersBefore && (await sleep(1100), await system.serverCounters!());
   const statements = await system.statements?.(false);
@@ -449,6 +466,7 @@ async function measure(system: System, load: Load): Promise<Result> {
     rootCpuMsPerMessage: (cpuAfter.root - cpuBefore.root) / Math.max(1, delivered),
     storedTimeSource: source,
     generatorCpuMsPerMessage: generatorMs / Math.max(1, acceptedAt.size),
+    ...(eventLoopDelayMs ? { eventLoopDelayMs } : {}),
     ...(countersBefore && countersAfter
       ? {
           walBytesPerMessage: (countersAfter.walBytes - countersBefore.walBytes) / Math.max(1, delivered),
@@ -510,6 +528,7 @@ function table(results: Result[]): string {
     'WAL KB/msg',
     'fsyncs/msg',
     'commits/msg',
+    'loop delay p99/max ms',
     'vs Postfix',
   ];
   const rows = results.map((r) => {
@@ -535,6 +554,7 @@ function table(results: Result[]): string {
       r.walBytesPerMessage === undefined ? '-' : (r.walBytesPerMessage / 1024).toFixed(1),
       r.walFsyncsPerMessage === undefined ? '-' : r.walFsyncsPerMessage.toFixed(2),
       r.commitsPerMessage === undefined ? '-' : r.commitsPerMessage.toFixed(2),
+      r.eventLoopDelayMs ? `${r.eventLoopDelayMs.p99.toFixed(1)}/${r.eventLoopDelayMs.max.toFixed(1)}` : '-',
       ratio,
     ];
   });
