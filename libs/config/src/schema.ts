@@ -1,6 +1,17 @@
 import { join, resolve } from 'node:path';
 import type { CrossCheckIssue, VariableValues } from './section.js';
-import { cidrList, flag, hostPortList, integer, oneOf, optionalText, port, text, url } from './variables.js';
+import {
+  cidrList,
+  flag,
+  hostPortList,
+  integer,
+  oneOf,
+  optionalText,
+  port,
+  postgresSettings,
+  text,
+  url,
+} from './variables.js';
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -15,6 +26,8 @@ export const baseVariables = {
 
   DATABASE_URL: url(['postgres', 'postgresql']).optional(),
   EMBEDDED_POSTGRES_PORT: port({ default: 15432 }),
+  // Extra server settings of the embedded PostgreSQL (tuning, measurement); docs/configuration.md.
+  EMBEDDED_POSTGRES_SETTINGS: postgresSettings(),
 
   BUS_ADAPTER: oneOf(['kafka', 'postgres']).optional(),
   BUS_MAX_ATTEMPTS: integer({ min: 1, max: 1000, default: 5 }),
@@ -86,6 +99,8 @@ export interface Config {
     /** Absent: the all-in-one starts an embedded PostgreSQL. */
     url: string | undefined;
     embeddedPort: number;
+    /** Extra server settings of the embedded PostgreSQL, in the order given (EMBEDDED_POSTGRES_SETTINGS). */
+    embeddedSettings: { name: string; value: string }[];
   };
   bus: {
     adapter: BusAdapter;
@@ -195,7 +210,11 @@ export function buildBaseConfig(vars: VariableValues<BaseVariables>): Config {
   return {
     logLevel: vars.LOG_LEVEL,
     dataDir,
-    database: { url: vars.DATABASE_URL, embeddedPort: vars.EMBEDDED_POSTGRES_PORT },
+    database: {
+      url: vars.DATABASE_URL,
+      embeddedPort: vars.EMBEDDED_POSTGRES_PORT,
+      embeddedSettings: vars.EMBEDDED_POSTGRES_SETTINGS,
+    },
     bus: {
       adapter: busAdapter(vars),
       maxAttempts: vars.BUS_MAX_ATTEMPTS,
