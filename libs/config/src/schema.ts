@@ -15,6 +15,10 @@ export const baseVariables = {
 
   DATABASE_URL: url(['postgres', 'postgresql']).optional(),
   EMBEDDED_POSTGRES_PORT: port({ default: 15432 }),
+  // How long a pooled PostgreSQL connection may sit idle before the pool closes it. pg's own default (10 s)
+  // made every lull of a few seconds cost a new connection (a backend fork, SCRAM, statements parsed and
+  // catalogues cached again) on the next burst.
+  DATABASE_POOL_IDLE_MS: integer({ min: 0, max: 3600000, default: 300000 }),
 
   BUS_ADAPTER: oneOf(['kafka', 'postgres']).optional(),
   BUS_MAX_ATTEMPTS: integer({ min: 1, max: 1000, default: 5 }),
@@ -86,6 +90,8 @@ export interface Config {
     /** Absent: the all-in-one starts an embedded PostgreSQL. */
     url: string | undefined;
     embeddedPort: number;
+    /** A pooled connection idle this long is closed; 0: never. */
+    poolIdleMs: number;
   };
   bus: {
     adapter: BusAdapter;
@@ -195,7 +201,11 @@ export function buildBaseConfig(vars: VariableValues<BaseVariables>): Config {
   return {
     logLevel: vars.LOG_LEVEL,
     dataDir,
-    database: { url: vars.DATABASE_URL, embeddedPort: vars.EMBEDDED_POSTGRES_PORT },
+    database: {
+      url: vars.DATABASE_URL,
+      embeddedPort: vars.EMBEDDED_POSTGRES_PORT,
+      poolIdleMs: vars.DATABASE_POOL_IDLE_MS,
+    },
     bus: {
       adapter: busAdapter(vars),
       maxAttempts: vars.BUS_MAX_ATTEMPTS,

@@ -29,7 +29,7 @@ describe('defaults', () => {
     const config = loadConfig({});
     assert.equal(config.logLevel, 'info');
     assert.equal(config.dataDir, resolve('.data'));
-    assert.deepEqual(config.database, { url: undefined, embeddedPort: 15432 });
+    assert.deepEqual(config.database, { url: undefined, embeddedPort: 15432, poolIdleMs: 300000 });
     assert.deepEqual(config.bus, {
       adapter: 'postgres',
       maxAttempts: 5,
@@ -168,6 +168,8 @@ describe('bad values', () => {
     ['LOG_LEVEL', 'loud'],
     ['EMBEDDED_POSTGRES_PORT', '70000'],
     ['EMBEDDED_POSTGRES_PORT', '0'],
+    ['DATABASE_POOL_IDLE_MS', '-1'],
+    ['DATABASE_POOL_IDLE_MS', '10s'],
     ['METRICS_PORT', 'abc'],
     ['METRICS_PORT', '-1'],
     ['READINESS_TIMEOUT_MS', '1.5'],
