@@ -21,16 +21,33 @@ export interface StoreFlagsResult {
   current: ImapMessageState[];
 }
 
+/** The flags a message gets from `flags` ($4: replace/add/remove, $5: the request's flags), as SQL. */
+const NEXT_FLAGS = `CASE $4::text
+             WHEN 'replace' THEN ARRAY(SELECT DISTINCT f FROM unnest($5::text[]) f ORDER BY f)
+             WHEN 'add' THEN ARRAY(SELECT DISTINCT f FROM unnest(flags || $5::text[]) f ORDER BY f)
+             ELSE ARRAY(SELECT f FROM unnest(flags) f WHERE f <> ALL($5::text[]) ORDER BY f)
+           END`;
+
+/** A row whose flags would change ($6: UNCHANGEDSINCE, NULL for none). */
+const WOULD_CHANGE = `($6::bigint IS NULL OR modseq <= $6::bigint) AND NOT (flags @> next AND next @> flags)`;
+
 /**
  * STORE: changes the flags of several messages at once. Only messages whose flag set really changes
  * get the one new MODSEQ of this operation (RFC 7162 allows messages changed together to share it),
  * published after the commit.
  *
- * One statement, so one round trip (it was a transaction of six): the account row is locked first (an
- * init plan of `target`, before any message row), as every write to an account's mailboxes does, so
- * MODSEQs commit in the order they are handed out; the rows are locked and their next flags computed,
- * the mailbox's MODSEQ moves on only when one of them really changes, and the statement's implicit
- * transaction holds the locks until it commits.
+ * One statement, so one round trip (it was a transaction of six). It first reads the messages without
+ * locking anything (`probe`): a STORE that changes none of them (flags already so, or every one
+ * modified since UNCHANGEDSINCE) is answered from that read alone, ordered at the statement's snapshot
+ * like any read, and takes no lock and writes nothing, so its commit has no WAL record to flush (a
+ * client setting \Seen again, or the same flags twice, cost a transaction with row locks and a flush:
+ * h-imapperf4's profile). Otherwise the account row is locked first (an init plan of `target`, before
+ * any message row), as every write to an account's mailboxes does, so MODSEQs commit in the order they
+ * are handed out; the rows that would change are locked and their next flags computed again from their
+ * latest version (FOR UPDATE re-reads a row changed since the snapshot), the mailbox's MODSEQ moves on
+ * only when one of them really changes, and the statement's implicit transaction holds the locks until
+ * it commits. A message the read saw but that was expunged before it could be locked is left out of
+ * the answer, as before.
  */
 export async function storeImapFlags(
   writer: MailboxWriter,
@@ -48,22 +65,22 @@ export async function storeImapFlags(
     new_flags: string[] | null;
   }>({
     name: 'imap-store-flags',
-    text: `WITH account AS (
-         SELECT id FROM accounts WHERE id = $1 FOR UPDATE
-       ), target AS (
-         SELECT uid, modseq, flags,
-           CASE $4::text
-             WHEN 'replace' THEN ARRAY(SELECT DISTINCT f FROM unnest($5::text[]) f ORDER BY f)
-             WHEN 'add' THEN ARRAY(SELECT DISTINCT f FROM unnest(flags || $5::text[]) f ORDER BY f)
-             ELSE ARRAY(SELECT f FROM unnest(flags) f WHERE f <> ALL($5::text[]) ORDER BY f)
-           END AS next
+    text: `WITH probe AS (
+         SELECT uid, modseq, flags, ${NEXT_FLAGS} AS next
          FROM mailbox_messages
          WHERE account_id = $1 AND mailbox_id = $2 AND uid = ANY($3::bigint[])
+       ), wanted AS (
+         SELECT uid FROM probe WHERE ${WOULD_CHANGE}
+       ), account AS (
+         SELECT id FROM accounts WHERE id = $1 AND EXISTS (SELECT 1 FROM wanted) FOR UPDATE
+       ), target AS (
+         SELECT uid, modseq, flags, ${NEXT_FLAGS} AS next
+         FROM mailbox_messages
+         WHERE account_id = $1 AND mailbox_id = $2 AND uid = ANY(ARRAY(SELECT uid FROM wanted))
            AND EXISTS (SELECT 1 FROM account)
          ORDER BY uid FOR UPDATE
        ), changing AS (
-         SELECT uid, next FROM target
-         WHERE ($6::bigint IS NULL OR modseq <= $6::bigint) AND NOT (flags @> next AND next @> flags)
+         SELECT uid, next FROM target WHERE ${WOULD_CHANGE}
        ), allocated AS (
          UPDATE mailboxes SET highestmodseq = highestmodseq + 1
          WHERE id = $2 AND account_id = $1 AND EXISTS (SELECT 1 FROM changing)
@@ -74,8 +91,11 @@ export async function storeImapFlags(
          WHERE mm.account_id = $1 AND mm.mailbox_id = $2 AND mm.uid = c.uid
          RETURNING mm.uid, mm.modseq, mm.flags
        )
-       SELECT t.uid, t.modseq, t.flags, u.modseq AS new_modseq, u.flags AS new_flags
-       FROM target t LEFT JOIN updated u ON u.uid = t.uid ORDER BY t.uid`,
+       SELECT p.uid, coalesce(t.modseq, p.modseq) AS modseq, coalesce(t.flags, p.flags) AS flags,
+         u.modseq AS new_modseq, u.flags AS new_flags
+       FROM probe p LEFT JOIN target t ON t.uid = p.uid LEFT JOIN updated u ON u.uid = p.uid
+       WHERE t.uid IS NOT NULL OR p.uid NOT IN (SELECT uid FROM wanted)
+       ORDER BY p.uid`,
     values: [accountId, mailboxId, request.uids, request.operation, flags, limit],
   });
   const changed: ImapMessageState[] = [];
