@@ -106,6 +106,6 @@ if (process.argv.includes('--timeline'))
 console.log(
   `sampled ${total.toFixed(0)} ms${skipMs ? ` (after the first ${skipMs} ms)` : ''}${untilMs < Infinity ? ` (until ${untilMs} ms)` : ''}, busy ${busy.toFixed(0)} ms\n\n` +
     `self time by owner:\n${top(byOwner, 25)}\n\nheaviest functions:\n${top(byFunction, 30)}\n\n` +
-    `native frames charged to their caller:\n${top(byCaller, 25)}\n\n` +
+    `native frames charged to their caller:\n${top(byCaller, Number(process.env.PROFILE_TOP ?? 25))}\n\n` +
     `inclusive by owner (share of the busy time; async stacks are cut at awaits):\n${top(byOwnerInclusive, 30, busy)}`,
 );

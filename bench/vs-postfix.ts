@@ -45,6 +45,8 @@ const systems = option('stacks', process.env.KAFKA_BROKERS ? 'postfix,embedded,k
 const cpuProfileDir = option('cpu_prof', '');
 const deliveryTimeoutMs = Number(option('timeout_ms', '600000'));
 const note = option('note', '');
+// Every load against every system this many times, alternately (an A/B in one run on a shared machine).
+const rounds = Number(option('rounds', '1'));
 const DOMAIN = 'bench.test';
 const HERE = fileURLToPath(new URL('./', import.meta.url));
 
@@ -76,8 +78,34 @@ interface System {
   messagesPerCommit?(ids: string[]): Promise<number>;
   /** A final, more precise reading of the stored times where the system can give one. */
   commitTimes?(ids: string[]): Promise<Map<string, number> | undefined>;
+  /** Cumulative server counters (correo's own PostgreSQL only: the embedded stack), read before and after a load. */
+  serverCounters?(): Promise<ServerCounters>;
+  /**
+   * The Node process's event-loop delay since the last call, p50/p99/max in ms (prom-client's
+   * monitorEventLoopDelay histogram, reset by every scrape of /metrics).
+   */
+  eventLoopDelay?(): Promise<{ p50: number; p99: number; max: number }>;
+  /** The heaviest statements of the last load (pg_stat_statements, when EMBEDDED_POSTGRES_SETTINGS preloads it). */
+  statements?(reset: boolean): Promise<StatementCost[] | undefined>;
   cpuNote: string;
   close(): Promise<void>;
+}
+
+interface ServerCounters {
+  /** pg_current_wal_lsn() in bytes. */
+  walBytes: number;
+  /** WAL fsyncs (pg_stat_io, object 'wal'). */
+  walFsyncs: number;
+  /** Committed transactions, every database of the cluster. */
+  commits: number;
+}
+
+interface StatementCost {
+  query: string;
+  calls: number;
+  rows: number;
+  totalMs: number;
+  walBytes: number;
 }
 
 interface Result {
@@ -95,6 +123,22 @@ interface Result {
   rootCpuMsPerMessage: number;
   storedTimeSource: string;
   messagesPerCommit?: number;
+  /** smtp-source's own CPU (user + system) per message: the generator's share of the 2 cores. */
+  generatorCpuMsPerMessage: number;
+  /** Per delivered message, from the system's own PostgreSQL (embedded stack only). */
+  walBytesPerMessage?: number;
+  walFsyncsPerMessage?: number;
+  commitsPerMessage?: number;
+  /** The all-in-one's event-loop delay during the load (ms): how long a ready socket waited for the loop. */
+  eventLoopDelayMs?: { p50: number; p99: number; max: number };
+  /** Where the PostgreSQL time of the load went, per statement (when pg_stat_statements is loaded). */
+  statements?: {
+    query: string;
+    calls: number;
+    rows: number;
+    msPerMessage: number;
+    walBytesPerMessage: number;
+  }[];
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -126,6 +170,13 @@ async function treeCpuMs(root: number): Promise<{ tree: number; root: number }> 
   let ticks = 0;
   for (const [pid, stat] of stats) if (inTree(pid)) ticks += stat.ticks;
   return { tree: ticks * TICK_MS, root: (stats.get(root)?.own ?? 0) * TICK_MS };
+}
+
+/** CPU time (ms) of this process's reaped children: smtp-source's, read around its run. */
+async function reapedChildrenCpuMs(): Promise<number> {
+  const text = await readFile('/proc/self/stat', 'utf8');
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) * TICK_MS;
 }
 
 // ---------- the generator ----------
@@ -249,6 +300,15 @@ async function startCorreo(spec: string): Promise<System> {
   const commitTimestamps =
     (await db.query<{ track_commit_timestamp: string }>('SHOW track_commit_timestamp')).rows[0]
       ?.track_commit_timestamp === 'on';
+  // Measurement only: EMBEDDED_POSTGRES_SETTINGS=shared_preload_libraries=pg_stat_statements on the system.
+  const statementStats =
+    kind === 'embedded' &&
+    (
+      await db.query<{ libraries: string }>('SELECT current_setting($1) AS libraries', [
+        'shared_preload_libraries',
+      ])
+    ).rows[0]!.libraries.includes('pg_stat_statements') &&
+    (await db.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements'), true);
   return {
     kind,
     label: spec,
@@ -273,6 +333,56 @@ async function startCorreo(spec: string): Promise<System> {
         [ids],
       );
       return Number(rows[0]?.per ?? NaN);
+    },
+    ...(kind === 'embedded'
+      ? {
+          async serverCounters() {
+            await db.query('SELECT pg_stat_clear_snapshot()');
+            const { rows } = await db.query<{ wal: string; fsyncs: string; commits: string }>(
+              `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS wal,
+                      (SELECT coalesce(sum(fsyncs), 0) FROM pg_stat_io WHERE object = 'wal')::text AS fsyncs,
+                      (SELECT sum(xact_commit) FROM pg_stat_database)::text AS commits`,
+            );
+            return {
+              walBytes: Number(rows[0]!.wal),
+              walFsyncs: Number(rows[0]!.fsyncs),
+              commits: Number(rows[0]!.commits),
+            };
+          },
+          async statements(reset: boolean) {
+            if (!statementStats) return undefined;
+            if (reset) {
+              await db.query('SELECT pg_stat_statements_reset()');
+              return [];
+            }
+            const { rows } = await db.query<{
+              query: string;
+              calls: string;
+              rows: string;
+              ms: number;
+              wal: string;
+            }>(
+              `SELECT query, calls::text, rows::text, total_exec_time AS ms, wal_bytes::text AS wal
+                 FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'
+                ORDER BY total_exec_time DESC LIMIT 12`,
+            );
+            return rows.map((row) => ({
+              query: row.query.replace(/\s+/g, ' ').slice(0, 160),
+              calls: Number(row.calls),
+              rows: Number(row.rows),
+              totalMs: row.ms,
+              walBytes: Number(row.wal),
+            }));
+          },
+        }
+      : {}),
+    async eventLoopDelay() {
+      const text = await stack.app.metrics();
+      const seconds = (name: string) =>
+        Number(
+          new RegExp(`^correo_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(text)?.[1] ?? NaN,
+        );
+      return { p50: seconds('p50') * 1000, p99: seconds('p99') * 1000, max: seconds('max') * 1000 };
     },
     async commitTimes(ids) {
       if (!commitTimestamps) return undefined;
@@ -310,10 +420,19 @@ async function measure(system: System, load: Load): Promise<Result> {
       await sleep(25);
     }
   })();
+  const countersBefore = await system.serverCounters?.();
+  await system.eventLoopDelay?.();
+  await system.statements?.(true);
+  const generatorBefore = await reapedChildrenCpuMs();
   const sent = await smtpSource(system.port, load, acceptedAt);
+  const generatorMs = (await reapedChildrenCpuMs()) - generatorBefore;
   finished = sent.finished;
   await poller;
   const cpuAfter = await treeCpuMs(system.pid());
+  const eventLoopDelayMs = await system.eventLoopDelay?.();
+  // The statistics of other backends reach the shared counters within a second of their last commit.
+  const countersAfter = countersBefore && (await sleep(1100), await system.serverCounters!());
+  const statements = await system.statements?.(false);
 
   let source = system.kind === 'postfix' ? 'Maildir rename (ctime)' : 'first seen by a 25 ms poll';
   const commits = await system.commitTimes?.([...acceptedAt.keys()]);
@@ -346,6 +465,26 @@ async function measure(system: System, load: Load): Promise<Result> {
     cpuMsPerMessage: (cpuAfter.tree - cpuBefore.tree) / Math.max(1, delivered),
     rootCpuMsPerMessage: (cpuAfter.root - cpuBefore.root) / Math.max(1, delivered),
     storedTimeSource: source,
+    generatorCpuMsPerMessage: generatorMs / Math.max(1, acceptedAt.size),
+    ...(eventLoopDelayMs ? { eventLoopDelayMs } : {}),
+    ...(countersBefore && countersAfter
+      ? {
+          walBytesPerMessage: (countersAfter.walBytes - countersBefore.walBytes) / Math.max(1, delivered),
+          walFsyncsPerMessage: (countersAfter.walFsyncs - countersBefore.walFsyncs) / Math.max(1, delivered),
+          commitsPerMessage: (countersAfter.commits - countersBefore.commits) / Math.max(1, delivered),
+        }
+      : {}),
+    ...(statements
+      ? {
+          statements: statements.map((st) => ({
+            query: st.query,
+            calls: st.calls,
+            rows: st.rows,
+            msPerMessage: st.totalMs / Math.max(1, delivered),
+            walBytesPerMessage: st.walBytes / Math.max(1, delivered),
+          })),
+        }
+      : {}),
     ...(system.messagesPerCommit
       ? { messagesPerCommit: await system.messagesPerCommit([...acceptedAt.keys()]) }
       : {}),
@@ -385,10 +524,19 @@ function table(results: Result[]): string {
     'CPU ms/msg',
     'of it root',
     'msgs/commit',
+    'gen ms/msg',
+    'WAL KB/msg',
+    'fsyncs/msg',
+    'commits/msg',
+    'loop delay p99/max ms',
     'vs Postfix',
   ];
   const rows = results.map((r) => {
-    const postfix = results.find((p) => p.system === 'postfix' && p.load === r.load);
+    // The Postfix line of the same round (the nearest before this one), else of the load.
+    const before = results.slice(0, results.indexOf(r) + 1).reverse();
+    const postfix =
+      before.find((p) => p.system === 'postfix' && p.load === r.load) ??
+      results.find((p) => p.system === 'postfix' && p.load === r.load);
     const ratio = postfix ? (r.deliveredPerSecond / postfix.deliveredPerSecond).toFixed(2) + 'x' : '-';
     return [
       r.load,
@@ -402,6 +550,11 @@ function table(results: Result[]): string {
       r.cpuMsPerMessage.toFixed(2),
       r.rootCpuMsPerMessage.toFixed(2),
       r.messagesPerCommit === undefined ? '-' : r.messagesPerCommit.toFixed(1),
+      r.generatorCpuMsPerMessage.toFixed(2),
+      r.walBytesPerMessage === undefined ? '-' : (r.walBytesPerMessage / 1024).toFixed(1),
+      r.walFsyncsPerMessage === undefined ? '-' : r.walFsyncsPerMessage.toFixed(2),
+      r.commitsPerMessage === undefined ? '-' : r.commitsPerMessage.toFixed(2),
+      r.eventLoopDelayMs ? `${r.eventLoopDelayMs.p99.toFixed(1)}/${r.eventLoopDelayMs.max.toFixed(1)}` : '-',
       ratio,
     ];
   });
@@ -418,7 +571,7 @@ try {
     console.error(`bench-vs-postfix: starting ${spec}`);
     started.push(spec === 'postfix' ? await startPostfix() : await startCorreo(spec));
   }
-  for (const load of loads) {
+  for (const load of Array.from({ length: rounds }, () => loads).flat()) {
     for (const system of started) {
       console.error(
         `bench-vs-postfix: ${system.label}: ${load.messages} x ${payloadBytes} B over ${load.name}`,
@@ -430,6 +583,16 @@ try {
   for (const system of started.reverse()) await system.close().catch((e) => console.error(e));
 }
 console.log(table(results));
+for (const r of results.filter((r) => r.statements))
+  console.log(
+    `${r.system}, ${r.load}: PostgreSQL time per message by statement (pg_stat_statements):\n` +
+      r
+        .statements!.map(
+          (st) =>
+            `  ${st.msPerMessage.toFixed(3)} ms  ${(st.walBytesPerMessage / 1024).toFixed(2)} KB WAL  ${st.calls} calls  ${st.rows} rows  ${st.query}`,
+        )
+        .join('\n'),
+  );
 console.log(
   `CPU counts ("of it root": the root process alone, for correo its Node process without PostgreSQL): ${started
     .reverse()

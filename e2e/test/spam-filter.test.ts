@@ -175,6 +175,7 @@ describe('Rspamd on the all-in-one: verdicts at SMTP time, Junk, training by IMA
   test('MOVE into Junk (imapflow) trains spam; COPY+EXPUNGE out of Junk (raw IMAP) trains ham', async () => {
     // Into Junk with imapflow's MOVE.
     const wanted = await send(freshWords(6), '', freshWords());
+    assert.equal(wanted.run.exitCode, 0, wanted.run.output);
     const inboxUid = await uidIn('INBOX', wanted.messageId);
     const lock = await imap.getMailboxLock('INBOX');
     try {
@@ -188,6 +189,7 @@ describe('Rspamd on the all-in-one: verdicts at SMTP time, Junk, training by IMA
 
     // Out of Junk by hand: UID COPY to INBOX, then \Deleted and EXPUNGE in Junk.
     const rescued = await send(freshWords(6), 'X-Correo-Test-Score: 9\r\n', freshWords());
+    assert.equal(rescued.run.exitCode, 0, rescued.run.output);
     const junkUid = await uidIn('Junk', rescued.messageId);
     const raw = await LineClient.imapLogin(app.ports.imap, app.demo.address, app.demo.password);
     try {

@@ -1,6 +1,17 @@
 import { join, resolve } from 'node:path';
 import type { CrossCheckIssue, VariableValues } from './section.js';
-import { cidrList, flag, hostPortList, integer, oneOf, optionalText, port, text, url } from './variables.js';
+import {
+  cidrList,
+  flag,
+  hostPortList,
+  integer,
+  oneOf,
+  optionalText,
+  port,
+  postgresSettings,
+  text,
+  url,
+} from './variables.js';
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -19,6 +30,8 @@ export const baseVariables = {
   // made every lull of a few seconds cost a new connection (a backend fork, SCRAM, statements parsed and
   // catalogues cached again) on the next burst.
   DATABASE_POOL_IDLE_MS: integer({ min: 0, max: 3600000, default: 300000 }),
+  // Extra server settings of the embedded PostgreSQL (tuning, measurement); docs/configuration.md.
+  EMBEDDED_POSTGRES_SETTINGS: postgresSettings(),
 
   BUS_ADAPTER: oneOf(['kafka', 'postgres']).optional(),
   BUS_MAX_ATTEMPTS: integer({ min: 1, max: 1000, default: 5 }),
@@ -92,6 +105,8 @@ export interface Config {
     embeddedPort: number;
     /** A pooled connection idle this long is closed; 0: never. */
     poolIdleMs: number;
+    /** Extra server settings of the embedded PostgreSQL, in the order given (EMBEDDED_POSTGRES_SETTINGS). */
+    embeddedSettings: { name: string; value: string }[];
   };
   bus: {
     adapter: BusAdapter;
@@ -205,6 +220,7 @@ export function buildBaseConfig(vars: VariableValues<BaseVariables>): Config {
       url: vars.DATABASE_URL,
       embeddedPort: vars.EMBEDDED_POSTGRES_PORT,
       poolIdleMs: vars.DATABASE_POOL_IDLE_MS,
+      embeddedSettings: vars.EMBEDDED_POSTGRES_SETTINGS,
     },
     bus: {
       adapter: busAdapter(vars),

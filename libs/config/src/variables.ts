@@ -75,6 +75,50 @@ export function optionalText() {
   return z.string().trim().optional();
 }
 
+/**
+ * Server settings for the embedded PostgreSQL, `name=value` pairs separated by blanks (a value holds
+ * no blank; `shared_preload_libraries=pg_stat_statements,auto_explain` is one pair). Settings that
+ * would break the 250 promise (a reply only after the message is durable) are refused (`fsync`,
+ * `synchronous_commit`, `full_page_writes`), and so are the ones correo sets itself for its own
+ * wiring (listen_addresses, unix_socket_directories, port, track_commit_timestamp).
+ */
+export const FORBIDDEN_POSTGRES_SETTINGS = [
+  'fsync',
+  'synchronous_commit',
+  'full_page_writes',
+  'listen_addresses',
+  'unix_socket_directories',
+  'port',
+  'track_commit_timestamp',
+] as const;
+
+export function postgresSettings() {
+  const expected =
+    'blank-separated name=value server settings (e.g. commit_delay=100 commit_siblings=2), none of ' +
+    FORBIDDEN_POSTGRES_SETTINGS.join(', ');
+  return z
+    .string()
+    .transform((value) => value.split(/\s+/).filter(Boolean))
+    .refine(
+      (pairs) =>
+        pairs.every((pair) => {
+          const match = /^([a-z_][a-z0-9_.]*)=(\S+)$/i.exec(pair);
+          return (
+            match !== null &&
+            !(FORBIDDEN_POSTGRES_SETTINGS as readonly string[]).includes(match[1]!.toLowerCase())
+          );
+        }),
+      { error: expected },
+    )
+    .transform((pairs) =>
+      pairs.map((pair) => {
+        const [name, value] = pair.split(/=(.*)/s) as [string, string];
+        return { name: name.toLowerCase(), value };
+      }),
+    )
+    .default([]);
+}
+
 // host is a DNS name, an IPv4 address or a bracketed IPv6 address; port is required because Kafka has no
 // useful default when a cluster listens on several ports.
 const brokerPattern = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/;

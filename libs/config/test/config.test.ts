@@ -29,7 +29,12 @@ describe('defaults', () => {
     const config = loadConfig({});
     assert.equal(config.logLevel, 'info');
     assert.equal(config.dataDir, resolve('.data'));
-    assert.deepEqual(config.database, { url: undefined, embeddedPort: 15432, poolIdleMs: 300000 });
+    assert.deepEqual(config.database, {
+      url: undefined,
+      embeddedPort: 15432,
+      poolIdleMs: 300000,
+      embeddedSettings: [],
+    });
     assert.deepEqual(config.bus, {
       adapter: 'postgres',
       maxAttempts: 5,
@@ -161,6 +166,36 @@ describe('adapter inference', () => {
       );
     }
   });
+});
+
+test('EMBEDDED_POSTGRES_SETTINGS: blank-separated name=value pairs; none that would break durability', () => {
+  assert.deepEqual(loadConfig({}).database.embeddedSettings, []);
+  const config = loadConfig({
+    EMBEDDED_POSTGRES_SETTINGS:
+      ' commit_delay=200  shared_preload_libraries=pg_stat_statements,auto_explain ',
+  });
+  assert.deepEqual(config.database.embeddedSettings, [
+    { name: 'commit_delay', value: '200' },
+    { name: 'shared_preload_libraries', value: 'pg_stat_statements,auto_explain' },
+  ]);
+  // The 250 promises a durable message: these are refused, whatever the value; so is correo's wiring.
+  for (const bad of [
+    'fsync=off',
+    'synchronous_commit=off',
+    'FULL_PAGE_WRITES=off',
+    'commit_delay=200 fsync=off',
+    'port=5433',
+    'commit_delay',
+    'commit_delay=',
+    'x;y=1',
+  ]) {
+    const error = configErrorOf({ EMBEDDED_POSTGRES_SETTINGS: bad });
+    assert.deepEqual(
+      error.issues.map((issue) => issue.variable),
+      ['EMBEDDED_POSTGRES_SETTINGS'],
+      bad,
+    );
+  }
 });
 
 describe('bad values', () => {

