@@ -41,13 +41,12 @@ const WOULD_CHANGE = `($6::bigint IS NULL OR modseq <= $6::bigint) AND NOT (flag
  * modified since UNCHANGEDSINCE) is answered from that read alone, ordered at the statement's snapshot
  * like any read, and takes no lock and writes nothing, so its commit has no WAL record to flush (a
  * client setting \Seen again, or the same flags twice, cost a transaction with row locks and a flush:
- * h-imapperf4's profile). Otherwise the account row is locked first (an init plan of `target`, before
- * any message row), as every write to an account's mailboxes does, so MODSEQs commit in the order they
- * are handed out; the rows that would change are locked and their next flags computed again from their
+ * h-imapperf4's profile). Otherwise it is the STORE it was: the account row is locked first (an init plan of `target`,
+ * before any message row), as every write to an account's mailboxes does, so MODSEQs commit in the
+ * order they are handed out; every requested row is locked and its next flags computed again from its
  * latest version (FOR UPDATE re-reads a row changed since the snapshot), the mailbox's MODSEQ moves on
  * only when one of them really changes, and the statement's implicit transaction holds the locks until
- * it commits. A message the read saw but that was expunged before it could be locked is left out of
- * the answer, as before.
+ * it commits; the answer comes from the locked rows (one expunged meanwhile is left out).
  */
 export async function storeImapFlags(
   writer: MailboxWriter,
@@ -76,7 +75,7 @@ export async function storeImapFlags(
        ), target AS (
          SELECT uid, modseq, flags, ${NEXT_FLAGS} AS next
          FROM mailbox_messages
-         WHERE account_id = $1 AND mailbox_id = $2 AND uid = ANY(ARRAY(SELECT uid FROM wanted))
+         WHERE account_id = $1 AND mailbox_id = $2 AND uid = ANY($3::bigint[])
            AND EXISTS (SELECT 1 FROM account)
          ORDER BY uid FOR UPDATE
        ), changing AS (
@@ -91,11 +90,11 @@ export async function storeImapFlags(
          WHERE mm.account_id = $1 AND mm.mailbox_id = $2 AND mm.uid = c.uid
          RETURNING mm.uid, mm.modseq, mm.flags
        )
-       SELECT p.uid, coalesce(t.modseq, p.modseq) AS modseq, coalesce(t.flags, p.flags) AS flags,
-         u.modseq AS new_modseq, u.flags AS new_flags
-       FROM probe p LEFT JOIN target t ON t.uid = p.uid LEFT JOIN updated u ON u.uid = p.uid
-       WHERE t.uid IS NOT NULL OR p.uid NOT IN (SELECT uid FROM wanted)
-       ORDER BY p.uid`,
+       SELECT t.uid, t.modseq, t.flags, u.modseq AS new_modseq, u.flags AS new_flags
+       FROM target t LEFT JOIN updated u ON u.uid = t.uid
+       UNION ALL
+       SELECT p.uid, p.modseq, p.flags, NULL, NULL FROM probe p WHERE NOT EXISTS (SELECT 1 FROM account)
+       ORDER BY uid`,
     values: [accountId, mailboxId, request.uids, request.operation, flags, limit],
   });
   const changed: ImapMessageState[] = [];
