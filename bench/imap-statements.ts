@@ -4,6 +4,12 @@
 // second shows the steady state: caches filled, the mailbox already selected).
 //
 //   set -a; . .test-backends/env; set +a; node --import tsx bench/imap-statements.ts
+//
+// BENCH_PG_STATS=N then runs N more cycles and prints what PostgreSQL spent on each statement of them,
+// nested ones (triggers, PL/pgSQL) included: calls, execution time, WAL records/bytes/full-page images,
+// buffers dirtied, and how many of each table's updates were HOT. It needs a cluster started with
+// `shared_preload_libraries=pg_stat_statements` and `pg_stat_statements.track=all` (the shared test
+// cluster is not; start a private one and point TEST_DATABASE_URL at it).
 import pg from 'pg';
 import { LineClient } from '@correo/testkit';
 import { ImapTestStack, rawMessage } from '../services/imap-gateway/test/helpers/stack.js';
@@ -28,6 +34,21 @@ const query = pg.Client.prototype.query as unknown as Query;
   }
   return query.apply(this, args);
 };
+
+/** utime + stime (+ reaped children's) of a process and its children, in seconds. */
+async function clusterCpuSeconds(root: number): Promise<number> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  let total = 0;
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => null);
+    if (!stat) continue;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(entry) === root || Number(fields[1]) === root)
+      total += fields.slice(11, 15).reduce((sum, f) => sum + Number(f), 0) / 100;
+  }
+  return total;
+}
 
 const stack = await ImapTestStack.create('embedded');
 try {
@@ -67,6 +88,59 @@ try {
       for (const line of sent) console.log(`    ${line}`);
     }
     console.log(`cycle: ${total} statements\n`);
+  }
+  const statsCycles = Number(process.env.BENCH_PG_STATS ?? 0);
+  if (statsCycles > 0) {
+    const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+    await admin.connect();
+    try {
+      await admin.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+      const { rows: db } = await stack.pool.query<{ oid: string }>(
+        'SELECT oid FROM pg_database WHERE datname = current_database()',
+      );
+      const tables = `SELECT relname, n_tup_upd::bigint AS upd, n_tup_hot_upd::bigint AS hot, n_tup_ins::bigint AS ins,
+          n_tup_del::bigint AS del FROM pg_stat_user_tables ORDER BY relname`;
+      const before = (await stack.pool.query<Record<string, string>>(tables)).rows;
+      await admin.query('SELECT pg_stat_statements_reset()');
+      // The cluster's CPU (its postmaster's tree) when the cluster runs on this machine (BENCH_PG_PID).
+      const postmaster = Number(process.env.BENCH_PG_PID ?? 0);
+      const cpuBefore = postmaster ? await clusterCpuSeconds(postmaster) : 0;
+      const started = process.hrtime.bigint();
+      for (let i = 0; i < statsCycles; i++) for (const [, run] of cycle) await run();
+      const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
+      if (postmaster) {
+        const used = (await clusterCpuSeconds(postmaster)) - cpuBefore;
+        console.log(`PostgreSQL CPU: ${((used * 1000) / statsCycles).toFixed(2)} ms per cycle`);
+      }
+      // Table statistics reach the views at the end of each backend's transaction, with a delay.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const { rows } = await admin.query<Record<string, string>>(
+        `SELECT calls, round(total_exec_time::numeric / $2, 3) AS ms_per_cycle,
+           round((wal_records::numeric / $2), 1) AS wal_recs, round(wal_bytes::numeric / $2) AS wal_bytes,
+           round(wal_fpi::numeric / $2, 2) AS fpi, round(shared_blks_dirtied::numeric / $2, 1) AS dirtied,
+           round(shared_blks_hit::numeric / $2) AS hit, toplevel, left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query
+         FROM pg_stat_statements WHERE dbid = $1 ORDER BY total_exec_time DESC LIMIT 40`,
+        [db[0]!.oid, statsCycles],
+      );
+      console.log(
+        `## PostgreSQL per cycle over ${statsCycles} cycles (${(elapsed / statsCycles).toFixed(2)} ms each, one client)`,
+      );
+      console.log('calls | exec ms/cycle | WAL records | WAL bytes | FPI | dirtied | hit | top | statement');
+      for (const row of rows)
+        console.log(
+          `${row.calls} | ${row.ms_per_cycle} | ${row.wal_recs} | ${row.wal_bytes} | ${row.fpi} | ${row.dirtied} | ${row.hit} | ${row.toplevel ? 'y' : 'n'} | ${row.query}`,
+        );
+      const after = (await stack.pool.query<Record<string, string>>(tables)).rows;
+      console.log('\n## rows per cycle: updated (of which HOT), inserted, deleted');
+      for (const row of after) {
+        const old = before.find((b) => b.relname === row.relname);
+        const d = (k: string) => (Number(row[k]) - Number(old?.[k] ?? 0)) / statsCycles;
+        if (d('upd') + d('ins') + d('del') > 0)
+          console.log(`${row.relname}: ${d('upd')} (${d('hot')} HOT), +${d('ins')}, -${d('del')}`);
+      }
+    } finally {
+      await admin.end();
+    }
   }
   client.destroy();
 } finally {

@@ -19,6 +19,11 @@
 //   BENCH_BASELINE=/tmp/base                            also runs the all-in-one of another checkout
 //                                                       (`bash bench/checkout-for-ab.sh main /tmp/base`)
 //                                                       under the same load just before this one's: an A/B
+//   BENCH_ROUNDS=4                                      the loads four times; with BENCH_BASELINE the baseline
+//                                                       and this checkout alternate (odd rounds baseline first,
+//                                                       even rounds this checkout first), then Dovecot: runs
+//                                                       in one window compare fairly on a shared machine
+//   BENCH_LOGIN_PER_CYCLE=0                             skips the LOGIN ... LOGOUT per cycle load
 //   Each table also gives the CPU time (user + system) the server's process tree used per cycle.
 //   BENCH_CLIENTS=20 BENCH_USERS=20 BENCH_MESSAGES=100 BENCH_SECONDS=15
 import { execFileSync, fork, spawn } from 'node:child_process';
@@ -46,6 +51,8 @@ const cpuProfileDir = process.env.BENCH_CPU_PROF;
 // Another checkout (bench/checkout-for-ab.sh makes one) whose all-in-one
 // runs the same load right before this one's, in the same run: an A/B under the same machine load.
 const baselineRoot = process.env.BENCH_BASELINE;
+const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
+const loginModes = process.env.BENCH_LOGIN_PER_CYCLE === '0' ? [false] : [false, true];
 // Environment for this checkout's all-in-one only (NAME=value, separated by ';'): an experiment against
 // the baseline, e.g. BENCH_CORREO_ENV='PGOPTIONS=-c plan_cache_mode=force_generic_plan'.
 const experimentEnv = Object.fromEntries(
@@ -483,67 +490,65 @@ if (process.argv[2] === 'load') {
     );
     const out: string[] = [];
     const dovecotByMode = new Map<
-      boolean,
+      string,
       { rows: Map<string, Row>; cpu: Map<string, number>; cycles: number }
     >();
     const baselineRuns: {
-      perCycleLogin: boolean;
+      key: string;
+      label: string;
       rows: Map<string, Row>;
       cpu: Map<string, number>;
       cycles: number;
     }[] = [];
-    for (const perCycleLogin of [false, true]) {
-      if (baseline) {
-        const pid = baseline.app.process.child.pid!;
-        const before = await treeCpuSeconds(pid);
-        const base = await runLoad(targets[2]!, perCycleLogin);
-        baselineRuns.push({
-          perCycleLogin,
-          rows: summarize(base),
-          cpu: cpuSince(before, await treeCpuSeconds(pid)),
-          cycles: base.samples.SELECT!.length,
+    for (let round = 1; round <= rounds; round++)
+      for (const perCycleLogin of loginModes) {
+        const label = `${rounds > 1 ? `round ${round}, ` : ''}${perCycleLogin ? 'LOGIN ... LOGOUT around every cycle' : 'one login per client'}`;
+        // Even rounds run this checkout first: neither side always gets the first (often quieter) slot.
+        const runBaseline = async () => {
+          if (!baseline) return;
+          const pid = baseline.app.process.child.pid!;
+          const before = await treeCpuSeconds(pid);
+          const base = await runLoad(targets[2]!, perCycleLogin);
+          baselineRuns.push({
+            key: `${round}/${perCycleLogin}`,
+            label: `${label}, load average ${loadavg()[0]!.toFixed(2)}`,
+            rows: summarize(base),
+            cpu: cpuSince(before, await treeCpuSeconds(pid)),
+            cycles: base.samples.SELECT!.length,
+          });
+        };
+        if (round % 2 === 1) await runBaseline();
+        const correoPid = app ? app.process.child.pid! : process.pid;
+        const cpuBefore = await treeCpuSeconds(correoPid);
+        const correo = await runLoad(targets[0]!, perCycleLogin);
+        const correoCpu = cpuSince(cpuBefore, await treeCpuSeconds(correoPid));
+        if (round % 2 === 0) await runBaseline();
+        const dovecotBefore = await treeCpuSeconds(dovecot.pid!);
+        const dove = await runLoad(targets[1]!, perCycleLogin);
+        const dovecotCpu = cpuSince(dovecotBefore, await treeCpuSeconds(dovecot.pid!));
+        dovecotByMode.set(`${round}/${perCycleLogin}`, {
+          rows: summarize(dove),
+          cpu: dovecotCpu,
+          cycles: dove.samples.SELECT!.length,
         });
-      }
-      const correoPid = app ? app.process.child.pid! : process.pid;
-      const cpuBefore = await treeCpuSeconds(correoPid);
-      const correo = await runLoad(targets[0]!, perCycleLogin);
-      const correoCpu = cpuSince(cpuBefore, await treeCpuSeconds(correoPid));
-      const dovecotBefore = await treeCpuSeconds(dovecot.pid!);
-      const dove = await runLoad(targets[1]!, perCycleLogin);
-      const dovecotCpu = cpuSince(dovecotBefore, await treeCpuSeconds(dovecot.pid!));
-      dovecotByMode.set(perCycleLogin, {
-        rows: summarize(dove),
-        cpu: dovecotCpu,
-        cycles: dove.samples.SELECT!.length,
-      });
-      out.push(
-        table(
-          perCycleLogin ? 'LOGIN ... LOGOUT around every cycle' : 'one login per client',
-          summarize(correo),
-          summarize(dove),
-          {
+        out.push(
+          table(`${label} (load average ${loadavg()[0]!.toFixed(2)})`, summarize(correo), summarize(dove), {
             correo: correoCpu,
             dovecot: dovecotCpu,
             correoCycles: correo.samples.SELECT!.length,
             dovecotCycles: dove.samples.SELECT!.length,
-          },
-        ),
-      );
-    }
+          }),
+        );
+      }
     for (const run of baselineRuns) {
-      const dovecotRows = dovecotByMode.get(run.perCycleLogin)!;
+      const dovecotRows = dovecotByMode.get(run.key)!;
       out.push(
-        table(
-          `baseline (${baselineRoot}), ${run.perCycleLogin ? 'LOGIN ... LOGOUT around every cycle' : 'one login per client'}: run just before the table above`,
-          run.rows,
-          dovecotRows.rows,
-          {
-            correo: run.cpu,
-            dovecot: dovecotRows.cpu,
-            correoCycles: run.cycles,
-            dovecotCycles: dovecotRows.cycles,
-          },
-        ),
+        table(`baseline (${baselineRoot}), ${run.label}`, run.rows, dovecotRows.rows, {
+          correo: run.cpu,
+          dovecot: dovecotRows.cpu,
+          correoCycles: run.cycles,
+          dovecotCycles: dovecotRows.cycles,
+        }),
       );
     }
     console.log(out.join('\n\n'));

@@ -36,6 +36,7 @@ export function openBackends(
 ): Backends {
   const pool = createPool(databaseUrl, {
     max: 20,
+    idleTimeoutMs: config.database.poolIdleMs,
     onIdleError: (err) => logger.warn({ err }, 'idle PostgreSQL connection lost'),
   });
   const unwatchPool = watchPool(pool);

@@ -26,6 +26,10 @@ export const baseVariables = {
 
   DATABASE_URL: url(['postgres', 'postgresql']).optional(),
   EMBEDDED_POSTGRES_PORT: port({ default: 15432 }),
+  // How long a pooled PostgreSQL connection may sit idle before the pool closes it. pg's own default (10 s)
+  // made every lull of a few seconds cost a new connection (a backend fork, SCRAM, statements parsed and
+  // catalogues cached again) on the next burst.
+  DATABASE_POOL_IDLE_MS: integer({ min: 0, max: 3600000, default: 300000 }),
   // Extra server settings of the embedded PostgreSQL (tuning, measurement); docs/configuration.md.
   EMBEDDED_POSTGRES_SETTINGS: postgresSettings(),
 
@@ -99,6 +103,8 @@ export interface Config {
     /** Absent: the all-in-one starts an embedded PostgreSQL. */
     url: string | undefined;
     embeddedPort: number;
+    /** A pooled connection idle this long is closed; 0: never. */
+    poolIdleMs: number;
     /** Extra server settings of the embedded PostgreSQL, in the order given (EMBEDDED_POSTGRES_SETTINGS). */
     embeddedSettings: { name: string; value: string }[];
   };
@@ -213,6 +219,7 @@ export function buildBaseConfig(vars: VariableValues<BaseVariables>): Config {
     database: {
       url: vars.DATABASE_URL,
       embeddedPort: vars.EMBEDDED_POSTGRES_PORT,
+      poolIdleMs: vars.DATABASE_POOL_IDLE_MS,
       embeddedSettings: vars.EMBEDDED_POSTGRES_SETTINGS,
     },
     bus: {

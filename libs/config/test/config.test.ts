@@ -29,7 +29,12 @@ describe('defaults', () => {
     const config = loadConfig({});
     assert.equal(config.logLevel, 'info');
     assert.equal(config.dataDir, resolve('.data'));
-    assert.deepEqual(config.database, { url: undefined, embeddedPort: 15432, embeddedSettings: [] });
+    assert.deepEqual(config.database, {
+      url: undefined,
+      embeddedPort: 15432,
+      poolIdleMs: 300000,
+      embeddedSettings: [],
+    });
     assert.deepEqual(config.bus, {
       adapter: 'postgres',
       maxAttempts: 5,
@@ -198,6 +203,8 @@ describe('bad values', () => {
     ['LOG_LEVEL', 'loud'],
     ['EMBEDDED_POSTGRES_PORT', '70000'],
     ['EMBEDDED_POSTGRES_PORT', '0'],
+    ['DATABASE_POOL_IDLE_MS', '-1'],
+    ['DATABASE_POOL_IDLE_MS', '10s'],
     ['METRICS_PORT', 'abc'],
     ['METRICS_PORT', '-1'],
     ['READINESS_TIMEOUT_MS', '1.5'],

@@ -7,10 +7,15 @@ import { createFsBlobStore } from '@correo/blobs';
 import type { BlobStore } from '@correo/blobs';
 import { eventually, freshDatabase, makeDataDir } from '@correo/testkit';
 import type { FreshDatabase } from '@correo/testkit';
-import { collectBlobs, recordUnclaimedBlobs, writeReferencingStoredBlobs } from '../src/blob-collection.js';
+import {
+  BlobCollectedError,
+  collectBlobs,
+  recordUnclaimedBlobs,
+  writeReferencingStoredBlobs,
+} from '../src/blob-collection.js';
 import type { BlobCollectionPolicy } from '../src/blob-collection.js';
 import { archiveDeadLetter, recordDeadLetterReplay } from '../src/dead-letters.js';
-import { deliverToMailbox, insertMessage } from '../src/delivery.js';
+import { deliverToMailbox, insertMessage, insertMessages } from '../src/delivery.js';
 import { expungeMessages } from '../src/expunge.js';
 import { deleteImapMailbox, createImapMailbox } from '../src/imap/mailbox-tree.js';
 import { migrate } from '../src/migrate.js';
@@ -378,4 +383,42 @@ test('fences of collected blobs are lifted after fenceSeconds', async () => {
   );
   assert.ok((await collectBlobs(pool, blobs, NOW)).fencesLifted >= 1);
   assert.equal((await pool.query('SELECT 1 FROM blob_candidates WHERE blob_key = $1', [key])).rowCount, 0);
+});
+
+test('the insert trigger, for several keys in one statement: candidates taken off the list, a fenced key refuses the whole statement', async () => {
+  const { accountId } = await createAccount(pool);
+  const [a, b, fenced] = [await storeBody(), await storeBody(), await storeBody()];
+  await pool.query(
+    `INSERT INTO blob_candidates (blob_key, reason) VALUES ($1, 'released'), ($2, 'released'), ($3, 'released')`,
+    [a.key, b.key, fenced.key],
+  );
+  await pool.query(`UPDATE blob_candidates SET collected_at = now() WHERE blob_key = $1`, [fenced.key]);
+  const candidates = async () =>
+    (
+      await pool.query<{ blob_key: string }>(
+        `SELECT blob_key FROM blob_candidates WHERE blob_key = ANY($1::text[]) ORDER BY blob_key`,
+        [[a.key, b.key, fenced.key]],
+      )
+    ).rows.map((row) => row.blob_key);
+  const insert = (keys: { key: string; size: number }[]) =>
+    inTransaction(pool, (client) =>
+      insertMessages(
+        client,
+        keys.map(({ key, size }) => ({ accountId, message: messageFacts(key, size), receivedEventId: null })),
+      ),
+    );
+
+  // One statement naming a fenced (collected) blob fails as a whole: no row, every candidate stays.
+  await assert.rejects(
+    insert([a, fenced, b]),
+    (error) => error instanceof BlobCollectedError && error.message.includes(fenced.key),
+  );
+  assert.deepEqual(await candidates(), [a.key, b.key, fenced.key].sort());
+  const { rows: none } = await pool.query(`SELECT 1 FROM messages WHERE account_id = $1`, [accountId]);
+  assert.equal(none.length, 0);
+
+  // Without it, both rows go in (the same key twice too) and their candidates are gone; the fence stays.
+  const ids = await insert([a, b, a]);
+  assert.equal(ids.length, 3);
+  assert.deepEqual(await candidates(), [fenced.key]);
 });

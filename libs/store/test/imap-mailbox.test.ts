@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { freshDatabase } from '@correo/testkit';
+import { eventually, freshDatabase } from '@correo/testkit';
 import type { FreshDatabase } from '@correo/testkit';
 import {
   appendImapMessages,
@@ -232,6 +232,106 @@ describe('IMAP mailbox queries keep the invariants (UIDs ascend, MODSEQ rises)',
       left.map((m) => m.uid),
       [kept],
     );
+  });
+
+  test('STORE: one that changes nothing takes no lock; one that changes waits for the account and starts from the latest flags', async () => {
+    assert.equal((await createImapMailbox(pool, accountId, 'Storing')).kind, 'created');
+    const box = (await findImapMailbox(pool, accountId, 'Storing'))!;
+    const appended = await appendImapMessages(writerFor(pool), {
+      accountId,
+      mailboxId: box.id,
+      messages: [
+        { facts: facts('seen', 1), flags: ['\\Seen'] },
+        { facts: facts('plain', 1), flags: [] },
+      ],
+    });
+    assert.equal(appended.kind, 'appended');
+    if (appended.kind !== 'appended') return;
+    const [seen, plain] = appended.uids as [number, number];
+    const store = (
+      uids: number[],
+      operation: 'add' | 'remove',
+      flags: string[],
+      unchangedSince: number | null = null,
+    ) =>
+      storeImapFlags(writerFor(pool), {
+        accountId,
+        mailboxId: box.id,
+        uids,
+        operation,
+        flags,
+        unchangedSince,
+      });
+    const highest = async () =>
+      Number(
+        (await pool.query<{ m: string }>('SELECT highestmodseq AS m FROM mailboxes WHERE id = $1', [box.id]))
+          .rows[0]!.m,
+      );
+
+    // Another session's transaction holds the account (as every write does until it commits) and has
+    // changed `plain` without committing yet.
+    const other = await pool.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE', [accountId]);
+      const otherModseq = Number(
+        (
+          await other.query<{ m: string }>(
+            'UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = $1 RETURNING highestmodseq AS m',
+            [box.id],
+          )
+        ).rows[0]!.m,
+      );
+      await other.query(
+        `UPDATE mailbox_messages SET flags = $3::text[], modseq = $4 WHERE mailbox_id = $1 AND uid = $2`,
+        [box.id, plain, ['\\Flagged'], otherModseq],
+      );
+      const before = await highest();
+
+      // Setting \Seen again, or with UNCHANGEDSINCE below the message's MODSEQ, changes nothing: answered
+      // while the account is held, MODSEQ not moved.
+      const again = await store([seen], 'add', ['\\Seen']);
+      assert.deepEqual(again.changed, []);
+      assert.deepEqual(again.modified, []);
+      assert.deepEqual(
+        again.current.map((m) => [m.uid, m.flags]),
+        [[seen, ['\\Seen']]],
+      );
+      const conditional = await store([seen], 'remove', ['\\Seen'], 1);
+      assert.deepEqual(conditional.modified, [seen]);
+      assert.deepEqual(conditional.changed, []);
+      assert.equal(await highest(), before, 'no MODSEQ handed out');
+
+      // A real change waits for the account; the other session's commit goes first and its \Flagged is
+      // kept (the flags are computed again from the row as committed, not as first read).
+      let settled = false;
+      const adding = store([plain, seen], 'add', ['\\Seen']).finally(() => (settled = true));
+      await eventually('the STORE waiting for the account row', async () => {
+        const { rowCount } = await pool.query(
+          `SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+           WHERE NOT l.granted AND a.datname = current_database() AND a.query LIKE 'WITH probe AS%'`,
+        );
+        return (rowCount ?? 0) > 0;
+      });
+      assert.equal(settled, false);
+      await other.query('COMMIT');
+      const added = await adding;
+      assert.deepEqual(
+        added.changed.map((m) => [m.uid, m.flags]),
+        [[plain, ['\\Flagged', '\\Seen']]],
+      );
+      assert.ok(added.changed[0]!.modseq > otherModseq, 'a MODSEQ above the committed change');
+      assert.deepEqual(
+        added.current.map((m) => [m.uid, m.flags]),
+        [
+          [seen, ['\\Seen']],
+          [plain, ['\\Flagged', '\\Seen']],
+        ],
+      );
+    } finally {
+      await other.query('ROLLBACK').catch(() => {});
+      other.release();
+    }
   });
 
   test('SEARCH conditions run as SQL: text, flags, dates, UIDs and boolean operators', async () => {
