@@ -63,15 +63,18 @@ export class ImapSession {
    * The highest MODSEQ announced for the selected mailbox. The view is stale only when this is above
    * what it has read: the echo of the session's own STORE or EXPUNGE (already in the view) costs nothing.
    */
-  private heardModseq = 0;
+  private get heardModseq(): number {
+    const state = this.current;
+    return state.name === 'selected' ? (this.heard.get(state.view.mailboxId) ?? 0) : 0;
+  }
   /**
-   * The highest MODSEQ heard per mailbox of the account since the last SELECT or EXAMINE took effect,
-   * and whether the feed lost track meanwhile. A SELECT reads its snapshot before it is the selected
-   * mailbox: a change committed after that read and heard before select() would otherwise be dropped,
-   * and the session would not see that message until some later change (bounded by the account's
-   * mailboxes; emptied by every select()).
+   * The highest MODSEQ heard per mailbox of the account: the selected one's, and every other's since
+   * the last SELECT or EXAMINE took effect (select() keeps only its own); and whether the feed lost
+   * track since then. A SELECT reads its snapshot before it is the selected mailbox: a change
+   * committed after that read and heard before select() would otherwise be dropped, and the session
+   * would not see that message until some later change. Bounded by the account's mailboxes.
    */
-  private readonly heardSinceSelect = new Map<string, number>();
+  private readonly heard = new Map<string, number>();
   private lostTrackSinceSelect = false;
   /** Set by IDLE: called when a change for the selected mailbox, or one NOTIFY reports, arrives. */
   onChange: (() => void) | null = null;
@@ -364,11 +367,8 @@ export class ImapSession {
     this.unsubscribe = await this.services.changes.subscribe(account.accountId, (change) => {
       if (change === null || change.kind === 'mailboxes') this.mailboxes.clear();
       if (change === null) this.lostTrackSinceSelect = true;
-      else if (
-        change.kind !== 'metadata' &&
-        change.modseq > (this.heardSinceSelect.get(change.mailboxId) ?? 0)
-      ) {
-        this.heardSinceSelect.set(change.mailboxId, change.modseq);
+      else if (change.kind !== 'metadata' && change.modseq > (this.heard.get(change.mailboxId) ?? 0)) {
+        this.heard.set(change.mailboxId, change.modseq);
       }
       const state = this.current;
       const selectedId = state.name === 'selected' ? state.view.mailboxId : null;
@@ -380,7 +380,6 @@ export class ImapSession {
       let stale = false;
       if (selectedChanged && state.name === 'selected') {
         if (change === null) this.dirty = true;
-        else if (change.modseq > this.heardModseq) this.heardModseq = change.modseq;
         // The echo of the session's own write (already in its view) is nothing to re-read or report.
         stale = this.dirty || this.heardModseq > state.view.highestModseq;
         if (stale) due = this.notifications?.selected?.events.has('MessageNew') ?? false;
@@ -413,8 +412,7 @@ export class ImapSession {
     // What was heard while the SELECT was being answered: a MODSEQ above the snapshot's makes the view
     // stale, so the next command (or IDLE) reads it; one the snapshot already holds costs nothing.
     this.dirty = this.lostTrackSinceSelect;
-    this.heardModseq = this.heardSinceSelect.get(view.mailboxId) ?? 0;
-    this.heardSinceSelect.clear();
+    for (const mailboxId of this.heard.keys()) if (mailboxId !== view.mailboxId) this.heard.delete(mailboxId);
     this.lostTrackSinceSelect = false;
   }
 
