@@ -1,0 +1,69 @@
+-- correo_expunge_messages (0390) with plans made once per connection that are key lookups whatever the
+-- tables' statistics say. Same two statements, same guarantees: read 0390's comment, the freeing
+-- stays a statement of its own, whose snapshot sees the removal and any copy committed before the lock.
+--
+-- Why: PL/pgSQL caches each statement's plan, but its plan cache compares the generic plan with custom
+-- ones and, on the statistics of the moment, kept planning the freeing statement on every call (as
+-- long as running it); and a custom plan of the removal, on statistics a busy mailbox had outgrown
+-- (autovacuum analyses once a minute at best), found its row through a BitmapAnd of the two secondary
+-- indexes, (account_id, message_id) and (mailbox_id, modseq), reading tens of heap blocks for one row.
+--
+-- So:
+-- * every statement uses its generic plan (SET plan_cache_mode; it also reaches the foreign-key and
+--   trigger statements run inside the call);
+-- * the removal names the mailbox and the UIDs only, the primary key (mailbox_id, uid): the account is
+--   checked once, on the mailbox row, in the statement that takes the account lock (a mailbox's rows
+--   carry its account_id, by the foreign key (account_id, mailbox_id)), so no index on account_id
+--   competes with the key; likewise the freeing finds messages by id (their primary key) and asks the
+--   (account_id, message_id) index whether a mailbox still holds them;
+-- * no bitmap scans (SET enable_bitmapscan): a generic plan guesses ten UIDs, and on a small table a
+--   bitmap scan of the whole mailbox's (mailbox_id, modseq) entries looked as cheap as ten key probes.
+-- libs/store/test/expunge-plans.test.ts checks the plans on statistics that favoured the bad ones.
+CREATE OR REPLACE FUNCTION correo_expunge_messages(p_account bigint, p_mailbox bigint, p_uids bigint[], p_only_deleted boolean)
+RETURNS TABLE (expunged_uid bigint, expunged_modseq bigint)
+LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan
+SET enable_bitmapscan = off
+AS $$
+DECLARE
+  v_uids bigint[];
+  v_message_ids bigint[];
+  v_modseq bigint;
+BEGIN
+  WITH account AS (
+    SELECT a.id FROM accounts a JOIN mailboxes mb ON mb.account_id = a.id
+    WHERE a.id = p_account AND mb.id = p_mailbox
+    FOR UPDATE OF a
+  ), removed AS (
+    DELETE FROM mailbox_messages mm
+    WHERE mm.mailbox_id = p_mailbox AND mm.uid = ANY(p_uids)
+      AND EXISTS (SELECT 1 FROM account)
+      AND (NOT p_only_deleted OR '\Deleted' = ANY(mm.flags))
+    RETURNING mm.uid, mm.message_id
+  ), allocated AS (
+    UPDATE mailboxes SET highestmodseq = highestmodseq + 1
+    WHERE id = p_mailbox AND EXISTS (SELECT 1 FROM removed)
+    RETURNING highestmodseq
+  ), recorded AS (
+    INSERT INTO expunged (mailbox_id, uid, modseq) SELECT p_mailbox, r.uid, a.highestmodseq FROM removed r, allocated a
+  )
+  SELECT array_agg(r.uid ORDER BY r.uid), array_agg(r.message_id), max(a.highestmodseq)
+    INTO v_uids, v_message_ids, v_modseq
+    FROM removed r, allocated a;
+  IF v_modseq IS NULL THEN
+    RETURN;
+  END IF;
+  -- As freeOrphans (libs/store imap/account-transaction.ts): the bytes go back to the quota. The ids
+  -- are those of rows just removed from this account's mailbox, so of this account's messages.
+  WITH freed AS (
+    DELETE FROM messages m
+    WHERE m.id = ANY(v_message_ids)
+      AND NOT EXISTS (SELECT 1 FROM mailbox_messages mm WHERE mm.account_id = m.account_id AND mm.message_id = m.id)
+    RETURNING m.size
+  )
+  UPDATE accounts SET used_bytes = greatest(0, used_bytes - f.bytes)
+    FROM (SELECT coalesce(sum(size), 0) AS bytes FROM freed) f
+    WHERE id = p_account AND f.bytes > 0;
+  RETURN QUERY SELECT u, v_modseq FROM unnest(v_uids) AS u;
+END
+$$;
