@@ -40,7 +40,8 @@ export async function expungeMessages(
   if (uids.length === 0) return { expunged: [], modseq: null };
   // One call (migrations/0390_imap_expunge_call.sql): the account lock, the removal, the new MODSEQ and
   // the VANISHED records in one statement, then the freeing of what no mailbox holds any more in a
-  // second that sees the removal; one round trip and one commit.
+  // second that sees the removal; one round trip and one commit. Its statements run plans made once
+  // per connection, lookups by key (migrations/0480_imap_expunge_generic_plans.sql).
   const { rows } = await pool.query<{ expunged_uid: string; expunged_modseq: string }>({
     name: 'expunge-messages',
     text: 'SELECT expunged_uid, expunged_modseq FROM correo_expunge_messages($1, $2, $3::bigint[], $4)',
