@@ -18,7 +18,7 @@
 --   (account_id, message_id) index whether a mailbox still holds them;
 -- * no bitmap scans (SET enable_bitmapscan): a generic plan guesses ten UIDs, and on a small table a
 --   bitmap scan of the whole mailbox's (mailbox_id, modseq) entries looked as cheap as ten key probes.
--- libs/store/test/expunge-plans.test.ts checks the plans on statistics that favoured the bad ones.
+-- libs/store/test/expunge.test.ts checks the plans on statistics that favoured the bad ones.
 CREATE OR REPLACE FUNCTION correo_expunge_messages(p_account bigint, p_mailbox bigint, p_uids bigint[], p_only_deleted boolean)
 RETURNS TABLE (expunged_uid bigint, expunged_modseq bigint)
 LANGUAGE plpgsql

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import pg from 'pg';
 import { freshDatabase } from '@correo/testkit';
 import type { FreshDatabase } from '@correo/testkit';
 import { expungeMessages } from '../src/expunge.js';
@@ -129,4 +130,190 @@ test('POP3 sizes are kept per blob and read back with the maildrop', async () =>
     { uid: delivered.uid, messageId: delivered.messageId, blobKey, size: 100, octets: 102 },
   ]);
   assert.equal(after.mailboxId, delivered.mailboxId);
+});
+
+// correo_expunge_messages (migrations/0480_imap_expunge_generic_plans.sql): the plans PostgreSQL runs
+// inside the call, read back through auto_explain, and the snapshot guarantee of 0390's comment.
+
+/** `count` accounts with `perMailbox` messages in INBOX each, rows stored mailbox by mailbox. */
+async function fillAccounts(count: number, perMailbox: number) {
+  const accounts: { accountId: string; mailboxId: string }[] = [];
+  for (let i = 0; i < count; i++) {
+    const account = await createAccount(pool);
+    const first = await deliverMessage(pool, account, 100);
+    accounts.push({ accountId: account.accountId, mailboxId: first.mailboxId });
+  }
+  // The rest straight in SQL: what the plans see is the tables' size and statistics, not how the rows came.
+  await pool.query(
+    `WITH stored AS (
+       INSERT INTO messages (account_id, blob_key, size, sha256)
+       SELECT a.id, k.key, 100, k.key
+       FROM accounts a, generate_series(2, $1::int) g,
+         LATERAL (SELECT encode(sha256(convert_to(a.id || '/' || g, 'UTF8')), 'hex') AS key) k WHERE a.id = ANY($2::bigint[]) ORDER BY a.id, g
+       RETURNING id, account_id
+     ), filed AS (
+       INSERT INTO mailbox_messages (account_id, mailbox_id, uid, message_id, modseq)
+       SELECT s.account_id, mb.id, 1 + row_number() OVER (PARTITION BY s.account_id ORDER BY s.id), s.id, 1
+       FROM stored s JOIN mailboxes mb ON mb.account_id = s.account_id AND mb.name = 'INBOX'
+       RETURNING mailbox_id
+     )
+     UPDATE mailboxes SET uidnext = $1::int + 1 WHERE id IN (SELECT mailbox_id FROM filed)`,
+    [perMailbox, accounts.map((a) => a.accountId)],
+  );
+  return accounts;
+}
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  'Index Cond'?: string;
+  Operation?: string;
+  Plans?: PlanNode[];
+}
+
+function* nodes(node: PlanNode): Generator<PlanNode> {
+  yield node;
+  for (const child of node.Plans ?? []) yield* nodes(child);
+}
+
+/**
+ * Runs `sql` on a connection of its own with auto_explain logging every plan, nested statements
+ * (PL/pgSQL, triggers, foreign keys) included, to the client as notices; returns the plans.
+ */
+async function plansOf(sql: string, values: unknown[], calls: number): Promise<PlanNode[]> {
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  const plans: PlanNode[] = [];
+  try {
+    client.on('notice', (notice) => {
+      const text = notice.message ?? '';
+      const json = text.slice(text.indexOf('{'));
+      if (text.includes('plan:') && json.startsWith('{'))
+        plans.push((JSON.parse(json) as { Plan: PlanNode }).Plan);
+    });
+    await client.query(`LOAD 'auto_explain'`);
+    await client.query(`SET auto_explain.log_min_duration = 0`);
+    await client.query(`SET auto_explain.log_nested_statements = on`);
+    await client.query(`SET auto_explain.log_format = json`);
+    await client.query(`SET auto_explain.log_level = notice`);
+    // Several calls: PL/pgSQL's plan cache decides between custom and generic plans after five.
+    for (let i = 0; i < calls; i++) {
+      plans.length = 0;
+      await client.query('BEGIN');
+      await client.query(sql, values);
+      await client.query('ROLLBACK');
+    }
+  } finally {
+    await client.end();
+  }
+  return plans;
+}
+
+test('an expunge finds its rows by primary key with plans made once, on statistics that favoured other plans', async () => {
+  const accounts = await fillAccounts(20, 100);
+  // Statistics as the benchmark's tables had them: many mailboxes of a hundred rows in a small table,
+  // where a scan of one mailbox's (mailbox_id, modseq) entries, or a BitmapAnd with (account_id,
+  // message_id), costs about as much as a few key probes.
+  await pool.query('ANALYZE');
+  const { accountId, mailboxId } = accounts[7]!;
+  const plans = await plansOf(
+    'SELECT * FROM correo_expunge_messages($1, $2, $3::bigint[], false)',
+    [accountId, mailboxId, [50]],
+    7,
+  );
+  const all = plans.flatMap((plan) => [...nodes(plan)]);
+  // The statements of the function that delete from `relation` in a CTE; a statement that is the
+  // delete itself is a foreign key's cascade.
+  const deletes = (relation: string) =>
+    plans.filter(
+      (plan) =>
+        plan.Operation !== 'Delete' &&
+        [...nodes(plan)].some((n) => n.Operation === 'Delete' && n['Relation Name'] === relation),
+    );
+  const scansOf = (plan: PlanNode, relation: string) =>
+    [...nodes(plan)].filter((n) => n['Relation Name'] === relation && n['Node Type'] !== 'ModifyTable');
+
+  // The removal: mailbox_messages by (mailbox_id, uid), with the statement's parameters (a generic plan,
+  // not one planned again for this call's values).
+  const [removal] = deletes('mailbox_messages');
+  assert.ok(removal, 'the removal statement ran');
+  const [byKey, ...otherScans] = scansOf(removal, 'mailbox_messages');
+  assert.deepEqual(otherScans, []);
+  assert.deepEqual([byKey!['Node Type'], byKey!['Index Name']], ['Index Scan', 'mailbox_messages_pkey']);
+  assert.match(byKey!['Index Cond']!, /^\(\(mailbox_id = \$\d+\) AND \(uid = ANY \(\$\d+\)\)\)$/);
+  // The freeing: messages by id, and "still held" by (account_id, message_id).
+  const [freeing] = deletes('messages');
+  assert.ok(freeing, 'the freeing statement ran');
+  const [byId, ...otherMessageScans] = scansOf(freeing, 'messages');
+  assert.deepEqual(otherMessageScans, []);
+  assert.deepEqual([byId!['Node Type'], byId!['Index Name']], ['Index Scan', 'messages_pkey']);
+  assert.match(byId!['Index Cond']!, /^\(id = ANY \(\$\d+\)\)$/);
+  assert.deepEqual(
+    scansOf(freeing, 'mailbox_messages').map((n) => [n['Node Type'], n['Index Name']]),
+    [['Index Scan', 'mailbox_messages_message_idx']],
+  );
+  // Nowhere in the call a bitmap scan, nor a scan of a whole table of mail.
+  const wide = all.filter(
+    (n) =>
+      n['Node Type'].startsWith('Bitmap') ||
+      (n['Node Type'] === 'Seq Scan' &&
+        ['mailbox_messages', 'messages', 'expunged'].includes(n['Relation Name']!)),
+  );
+  assert.deepEqual(wide, []);
+});
+
+test('a COPY of the message committed while the expunge waits for the account keeps the message and its bytes', async () => {
+  const { accountId, address } = await createAccount(pool);
+  const delivered = await deliverMessage(pool, { accountId, address }, 70);
+  const { rows: archive } = await pool.query<{ id: string }>(
+    `INSERT INTO mailboxes (account_id, name) VALUES ($1, 'Archive') RETURNING id`,
+    [accountId],
+  );
+  // The COPY holds the account lock (as copyImapMessages does) and files the message in Archive...
+  const copier = await pool.connect();
+  // The expunge's own one-connection pool, whose backend can be watched.
+  const expunger = createPool(db.url, { max: 1 });
+  try {
+    await copier.query('BEGIN');
+    await copier.query('SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE', [accountId]);
+    await copier.query(
+      `INSERT INTO mailbox_messages (account_id, mailbox_id, uid, message_id, modseq) VALUES ($1, $2, 1, $3, 1)`,
+      [accountId, archive[0]!.id, delivered.messageId],
+    );
+    // ...while the expunge of the original starts: its first statement's snapshot is older than the COPY.
+    const { rows: pid } = await expunger.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const expunge = expungeMessages(writerFor(expunger), {
+      accountId,
+      mailboxId: delivered.mailboxId,
+      uids: [delivered.uid],
+    });
+    // Wait (on PostgreSQL's own report, not a timer) until the expunge waits for the account lock.
+    for (;;) {
+      const { rows } = await pool.query<{ waiting: boolean }>(
+        `SELECT wait_event_type = 'Lock' AS waiting FROM pg_stat_activity WHERE pid = $1`,
+        [pid[0]!.pid],
+      );
+      if (rows[0]?.waiting) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await copier.query('COMMIT');
+    const result = await expunge;
+    assert.deepEqual(result.expunged, [delivered.uid]);
+  } finally {
+    copier.release();
+    await expunger.end();
+  }
+  // The copy and its message row survive; the bytes stay counted, once.
+  const { rows: held } = await pool.query<{ mailbox_id: string }>(
+    'SELECT mailbox_id FROM mailbox_messages WHERE message_id = $1',
+    [delivered.messageId],
+  );
+  assert.deepEqual(
+    held.map((row) => row.mailbox_id),
+    [archive[0]!.id],
+  );
+  const { rows: message } = await pool.query('SELECT 1 FROM messages WHERE id = $1', [delivered.messageId]);
+  assert.equal(message.length, 1);
+  assert.equal(await usedBytes(accountId), 70);
 });
