@@ -19,6 +19,9 @@
 -- * no bitmap scans (SET enable_bitmapscan): a generic plan guesses ten UIDs, and on a small table a
 --   bitmap scan of the whole mailbox's (mailbox_id, modseq) entries looked as cheap as ten key probes.
 -- libs/store/test/expunge.test.ts checks the plans on statistics that favoured the bad ones.
+-- Left: statistics taken while every mailbox held one message (a fresh database filled faster than
+-- autovacuum analyses) make mailbox_id look unique, and then no plan is cheaper than another: the
+-- (mailbox_id, modseq) index may be walked for the mailbox until the next ANALYZE replans.
 CREATE OR REPLACE FUNCTION correo_expunge_messages(p_account bigint, p_mailbox bigint, p_uids bigint[], p_only_deleted boolean)
 RETURNS TABLE (expunged_uid bigint, expunged_modseq bigint)
 LANGUAGE plpgsql
