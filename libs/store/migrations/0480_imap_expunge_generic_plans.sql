@@ -16,11 +16,12 @@
 --   carry its account_id, by the foreign key (account_id, mailbox_id)), so no index on account_id
 --   competes with the key;
 -- * one UID (EXPUNGE after one \Deleted, a MOVE of one message, most POP3 DELEs) is removed by
---   `uid = p_uids[1]`: equality on every column of a unique index is costed as one row whatever the
---   statistics, where `uid = ANY(p_uids)` is costed as ten lookups (a generic plan cannot know the
---   array's length) and, on statistics taken while the mailboxes held a few messages (the benchmark's
---   tables, filled faster than autovacuum analyses), lost to a walk of the mailbox's (mailbox_id,
---   modseq) entries. The two removals are gated on cardinality(p_uids), so only one of them runs;
+--   equality with the array's one element: equality on every column of a unique index is costed as
+--   one row whatever the statistics, where `uid = ANY(p_uids)` is costed as ten lookups (a generic
+--   plan cannot know the array's length) and, on statistics taken while the mailboxes held a few
+--   messages (the benchmark's tables, filled faster than autovacuum analyses), lost to a walk of the
+--   mailbox's (mailbox_id, modseq) entries. The two removals are gated on cardinality(p_uids), so
+--   only one of them runs;
 -- * the freeing finds messages by id (their primary key) and asks the (account_id, message_id) index,
 --   message by message, whether a mailbox still holds them (OFFSET 0 keeps that a correlated lookup:
 --   as an anti-join, ten guessed ids made a hash of the whole table look cheaper on such statistics);
@@ -47,7 +48,7 @@ BEGIN
     FOR UPDATE OF a
   ), removed_one AS (
     DELETE FROM mailbox_messages mm
-    WHERE cardinality(p_uids) = 1 AND mm.mailbox_id = p_mailbox AND mm.uid = p_uids[1]
+    WHERE cardinality(p_uids) = 1 AND mm.mailbox_id = p_mailbox AND mm.uid = p_uids[array_lower(p_uids, 1)]
       AND EXISTS (SELECT 1 FROM account)
       AND (NOT p_only_deleted OR '\Deleted' = ANY(mm.flags))
     RETURNING mm.uid, mm.message_id
