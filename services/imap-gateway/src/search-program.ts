@@ -1,6 +1,8 @@
 import type { ImapDate, SearchKey } from '@correo/imap-proto';
-import type { SearchCondition } from '@correo/store';
+import { readImapMessages } from '@correo/store';
+import type { ImapSearchFacts, Pool, SearchCondition } from '@correo/store';
 import type { MailboxView } from './mailbox-view.js';
+import type { MessageCache } from './message-cache.js';
 import { rowOfObjectId } from './object-ids.js';
 
 const FLAG_KEYS = {
@@ -183,7 +185,7 @@ export function usesModseq(key: SearchKey): boolean {
   return false;
 }
 
-/** Keys the view answers: see searchView. */
+/** Keys the view answers: see searchHeld. */
 const VIEW_KEYS = new Set([
   ...Object.keys(FLAG_KEYS),
   'ALL',
@@ -197,26 +199,56 @@ const VIEW_KEYS = new Set([
   'MODSEQ',
 ]);
 
-/** True when every key of `criteria` tests only what the selected mailbox's view holds. */
+/** Keys answered from a message's immutable facts held in the process (see HeldFacts). */
+const FACT_KEYS = new Set(['FROM', 'SUBJECT', 'TO', 'CC', 'LARGER', 'SMALLER']);
+
+/**
+ * True when every key of `criteria` tests only what the selected mailbox's view holds, or the facts
+ * of its messages the process holds (FROM, SUBJECT, TO, CC, HEADER of the summary columns, LARGER,
+ * SMALLER): see searchHeld.
+ */
 export function viewAnswers(criteria: readonly SearchKey[]): boolean {
   return criteria.every(function held(key: SearchKey): boolean {
     if (key.key === 'NOT') return held(key.operand);
     if (key.key === 'OR') return held(key.left) && held(key.right);
     if (key.key === 'AND') return key.operands.every(held);
-    return VIEW_KEYS.has(key.key);
+    if (key.key === 'HEADER') return COLUMN_HEADER_FIELDS.has(key.field.toLowerCase());
+    return VIEW_KEYS.has(key.key) || FACT_KEYS.has(key.key);
   });
 }
 
+/** What SEARCH tests of one message beside the view: its size and summary columns (message-cache.ts). */
+export interface HeldFacts {
+  size: number;
+  /** The summary columns; null when too long to hold: the store answers tests of them. */
+  summary?: ImapSearchFacts | null;
+}
+
+export interface HeldSearchServices {
+  pool: Pool;
+  messageCache: MessageCache;
+  /** Messages read from the store per query (IMAP_FETCH_BATCH). */
+  batchSize: number;
+}
+
+const SEARCH_FACTS = { envelope: false, bodystructure: false, search: true };
+
 /**
- * SEARCH answered from the selected mailbox's view, as Dovecot answers it from its index: the UIDs
- * (ascending) and MODSEQs of the live messages matching `criteria`, when every key tests only what the
- * view holds (flags, keywords, UIDs, message numbers, \Recent, MODSEQ, and NOT/OR/AND of those); null
- * otherwise (the store answers). The caller brings the view up to date first, as FETCH FLAGS does.
+ * SEARCH answered in the gateway, as Dovecot answers it from its index and cache files: the UIDs
+ * (ascending) and MODSEQs of the live messages matching `criteria`, when every key tests what the view
+ * holds (flags, keywords, UIDs, message numbers, \Recent, MODSEQ) or a message's immutable facts (size
+ * and summary columns, from the process's MessageCache), and NOT/OR/AND of those; null otherwise, and
+ * whenever a message's answer cannot be told in memory (see `matches`): the store answers then. Facts
+ * of messages that the view alone does not decide and the cache does not hold are read in one named
+ * statement per batch and kept, so the next SEARCH needs no statement. The caller brings the view up
+ * to date first, as FETCH FLAGS does.
  */
-export function searchView(
+export async function searchHeld(
+  services: HeldSearchServices,
+  accountId: string,
   view: MailboxView,
   criteria: readonly SearchKey[],
-): { uid: number; modseq: number }[] | null {
+): Promise<{ uid: number; modseq: number }[] | null> {
   let scanned = false;
   const condition: SearchCondition = {
     kind: 'and',
@@ -227,11 +259,39 @@ export function searchView(
       }),
     ),
   };
-  if (scanned || !inView(condition)) return null;
-  return view.liveStates().filter((state) => matches(condition, state));
+  if (scanned || !inMemory(condition)) return null;
+  const { messageCache: cache } = services;
+  const states = view.liveStates();
+  const facts = new Map<number, HeldFacts>();
+  const missing: number[] = [];
+  for (const state of states) {
+    if (matches(condition, state) !== undefined) continue;
+    const held = cache.get(view.mailboxId, view.uidvalidity, state.uid, SEARCH_FACTS);
+    if (held) facts.set(state.uid, held);
+    else missing.push(state.uid);
+  }
+  // Facts of more messages than the cache keeps would push each other out on every SEARCH.
+  if (missing.length > cache.capacity / 2) return null;
+  for (let i = 0; i < missing.length; i += services.batchSize) {
+    const batch = missing.slice(i, i + services.batchSize);
+    for (const row of await readImapMessages(services.pool, accountId, view.mailboxId, batch, {
+      search: true,
+    })) {
+      cache.put(view.mailboxId, view.uidvalidity, row);
+      facts.set(row.uid, { size: row.size, summary: row.search });
+    }
+  }
+  const found: { uid: number; modseq: number }[] = [];
+  for (const state of states) {
+    // Not read: expunged since the view last looked; the store answers without it.
+    const result = matches(condition, state, facts.get(state.uid));
+    if (result === undefined) return null;
+    if (result) found.push({ uid: state.uid, modseq: state.modseq });
+  }
+  return found;
 }
 
-function inView(c: SearchCondition): boolean {
+function inMemory(c: SearchCondition): boolean {
   switch (c.kind) {
     case 'all':
     case 'none':
@@ -239,38 +299,118 @@ function inView(c: SearchCondition): boolean {
     case 'uid':
     case 'modseq':
       return true;
+    case 'size':
+      return true;
+    case 'text':
+    case 'header':
+      return factColumn(c) !== undefined;
     case 'not':
-      return inView(c.operand);
+      return inMemory(c.operand);
     case 'or':
-      return inView(c.left) && inView(c.right);
+      return inMemory(c.left) && inMemory(c.right);
     case 'and':
-      return c.operands.every(inView);
+      return c.operands.every(inMemory);
     default:
       return false;
   }
 }
 
-/** The store's SQL for these conditions (libs/store imap/search.ts), over one message of the view. */
+/** The summary columns of libs/store imap/search.ts TEXT_COLUMNS and HEADER_COLUMNS, as held. */
+const TEXT_FACTS: Partial<Record<string, keyof ImapSearchFacts>> = {
+  subject: 'subject',
+  from: 'from',
+  to: 'to',
+  cc: 'cc',
+};
+const HEADER_FACTS: Partial<Record<string, keyof ImapSearchFacts>> = {
+  ...TEXT_FACTS,
+  'message-id': 'messageId',
+  'in-reply-to': 'inReplyTo',
+  date: 'date',
+};
+
+function factColumn(c: { kind: 'text' | 'header'; field: string }): keyof ImapSearchFacts | undefined {
+  const columns = c.kind === 'text' ? TEXT_FACTS : HEADER_FACTS;
+  return Object.hasOwn(columns, c.field) ? columns[c.field] : undefined;
+}
+
+/** Printable-or-control ASCII without NUL (PostgreSQL text cannot hold NUL: the store refuses it). */
+const ASCII = /^[\x01-\x7f]*$/;
+/** The only characters whose lower case has an ASCII letter in it (Unicode; glibc's tables agree). */
+const LOWERS_TO_ASCII = /[\u0130\u212a]/;
+
+/**
+ * The store's `contains` (libs/store imap/search.ts): `position(lower(value) in lower(coalesce(column,
+ * ''))) > 0`, and for '' `column IS NOT NULL`. JavaScript's toLowerCase and PostgreSQL's lower() (glibc
+ * towlower under the database's C.UTF-8 locale, or ASCII only under C) agree on ASCII letters but not
+ * beyond (U+0130 becomes "i" plus a combining dot in JavaScript, "i" in glibc, itself under C). So this
+ * answers only for an ASCII value over a column without U+0130 or U+212A, where both fold ASCII letters
+ * alone as far as the test can see: every other character lowers to non-ASCII in all three, and an ASCII
+ * value can only match a run of ASCII characters. Otherwise undefined: the store answers.
+ */
+function contains(column: string | null, value: string): boolean | undefined {
+  if (value === '') return column !== null;
+  if (!ASCII.test(value)) return undefined;
+  const text = column ?? '';
+  if (LOWERS_TO_ASCII.test(text)) return undefined;
+  return asciiLower(text).includes(asciiLower(value));
+}
+
+const asciiLower = (text: string): string => text.replace(/[A-Z]+/g, (run) => run.toLowerCase());
+
+/**
+ * The store's SQL for these conditions (libs/store imap/search.ts), over one message of the view and,
+ * for size and summary column tests, its held facts: true or false, or undefined when this cannot
+ * tell (no facts given, facts too long to hold, or a substring test `contains` leaves to the store).
+ * Three-valued as SQL is: NOT undefined is undefined, OR with a true side is true, AND with a false
+ * side is false.
+ */
 function matches(
   c: SearchCondition,
   state: { uid: number; modseq: number; flags: readonly string[] },
-): boolean {
+  facts?: HeldFacts,
+): boolean | undefined {
   switch (c.kind) {
     case 'all':
       return true;
+    case 'none':
+      return false;
     case 'flag':
       return state.flags.includes(c.flag) === c.set;
     case 'uid':
       return c.ranges.some(([low, high]) => state.uid >= low && state.uid <= high);
     case 'modseq':
       return state.modseq >= c.modseq;
-    case 'not':
-      return !matches(c.operand, state);
-    case 'or':
-      return matches(c.left, state) || matches(c.right, state);
-    case 'and':
-      return c.operands.every((operand) => matches(operand, state));
+    case 'size':
+      if (!facts) return undefined;
+      return c.op === 'larger' ? facts.size > c.size : facts.size < c.size;
+    case 'text':
+    case 'header': {
+      const column = factColumn(c);
+      if (!column || !facts?.summary) return undefined;
+      return contains(facts.summary[column], c.value);
+    }
+    case 'not': {
+      const operand = matches(c.operand, state, facts);
+      return operand === undefined ? undefined : !operand;
+    }
+    case 'or': {
+      const left = matches(c.left, state, facts);
+      if (left === true) return true;
+      const right = matches(c.right, state, facts);
+      if (right === true) return true;
+      return left === undefined || right === undefined ? undefined : false;
+    }
+    case 'and': {
+      let known = true;
+      for (const operand of c.operands) {
+        const result = matches(operand, state, facts);
+        if (result === false) return false;
+        if (result === undefined) known = false;
+      }
+      return known ? true : undefined;
+    }
     default:
-      return false;
+      return undefined;
   }
 }

@@ -4,7 +4,7 @@ import type { Completion, SelectedContext } from '../command-context.js';
 import { no, ok } from '../command-context.js';
 import { HeaderScanLimitError, searchMailbox } from '../search-header-scan.js';
 import { inRange, keepUpdated } from '../search-contexts.js';
-import { searchView, usesModseq, viewAnswers } from '../search-program.js';
+import { searchHeld, usesModseq, viewAnswers } from '../search-program.js';
 
 /**
  * SEARCH and UID SEARCH: SQL, plus header blocks read for HEADER fields the store has no column for;
@@ -18,13 +18,20 @@ export async function search(ctx: SelectedContext, request: SearchRequest): Prom
   const save = request.returnOptions?.includes('SAVE') ?? false;
   let found;
   try {
-    // Keys on flags, UIDs and numbers only (SEARCH UNSEEN, DELETED...): from the view, brought up to date
-    // first (a statement only when a change was heard of), as FETCH FLAGS is.
+    // Keys on flags, UIDs and numbers (SEARCH UNSEEN, DELETED...) and on the summary columns and size
+    // (FROM, SUBJECT, LARGER...): from the view, brought up to date first (a statement only when a
+    // change was heard of) as FETCH FLAGS is, and the facts the process holds (search-program.ts).
     // Messages that arrive with the catch-up are not the client's yet (their EXISTS comes after).
     if (viewAnswers(request.criteria)) {
       const told = view.largestUid;
       await session.catchUp();
-      found = searchView(view, request.criteria)?.filter((m) => m.uid <= told);
+      const held = await searchHeld(
+        { pool: services.pool, messageCache: services.messageCache, batchSize: services.config.fetchBatch },
+        ctx.account.accountId,
+        view,
+        request.criteria,
+      );
+      found = held?.filter((m) => m.uid <= told);
     }
     found ??= await searchMailbox(
       { pool: services.pool, blobs: services.blobs, batchSize: services.config.fetchBatch },
