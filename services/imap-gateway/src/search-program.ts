@@ -334,26 +334,31 @@ function factColumn(c: { kind: 'text' | 'header'; field: string }): keyof ImapSe
   return Object.hasOwn(columns, c.field) ? columns[c.field] : undefined;
 }
 
-/** Printable-or-control ASCII without NUL (PostgreSQL text cannot hold NUL: the store refuses it). */
+/** ASCII without NUL (PostgreSQL text cannot hold NUL: the store refuses such a value). */
 const ASCII = /^[\x01-\x7f]*$/;
-/** The only characters whose lower case has an ASCII letter in it (Unicode; glibc's tables agree). */
-const LOWERS_TO_ASCII = /[\u0130\u212a]/;
 
 /**
  * The store's `contains` (libs/store imap/search.ts): `position(lower(value) in lower(coalesce(column,
  * ''))) > 0`, and for '' `column IS NOT NULL`. JavaScript's toLowerCase and PostgreSQL's lower() (glibc
- * towlower under the database's C.UTF-8 locale, or ASCII only under C) agree on ASCII letters but not
- * beyond (U+0130 becomes "i" plus a combining dot in JavaScript, "i" in glibc, itself under C). So this
- * answers only for an ASCII value over a column without U+0130 or U+212A, where both fold ASCII letters
- * alone as far as the test can see: every other character lowers to non-ASCII in all three, and an ASCII
- * value can only match a run of ASCII characters. Otherwise undefined: the store answers.
+ * towlower under the database's C.UTF-8 locale, or ASCII only under the C locale) agree on ASCII but
+ * not beyond, so this answers only for an ASCII value, with ASCII letters folded alone: every other
+ * character lowers to non-ASCII in all three and an ASCII value can only match a run of ASCII, except
+ * U+0130 (to "i" in glibc, "i" and a combining dot in JavaScript, itself under C) and U+212A, the Kelvin
+ * sign (to "k", or itself). Where the value has that letter and the column that character, undefined:
+ * the store answers.
  */
 function contains(column: string | null, value: string): boolean | undefined {
   if (value === '') return column !== null;
   if (!ASCII.test(value)) return undefined;
   const text = column ?? '';
-  if (LOWERS_TO_ASCII.test(text)) return undefined;
-  return asciiLower(text).includes(asciiLower(value));
+  const needle = asciiLower(value);
+  if (
+    (needle.includes('i') && text.includes('\u0130')) ||
+    (needle.includes('k') && text.includes('\u212a'))
+  ) {
+    return undefined;
+  }
+  return asciiLower(text).includes(needle);
 }
 
 const asciiLower = (text: string): string => text.replace(/[A-Z]+/g, (run) => run.toLowerCase());

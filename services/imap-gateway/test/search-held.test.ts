@@ -1,0 +1,269 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { LineClient } from '@correo/testkit';
+import type { TaggedReply } from '@correo/testkit';
+import { ImapTestStack } from './helpers/stack.js';
+
+// SEARCH keys on the summary columns answered in the gateway (search-program.ts searchHeld) against
+// the same programs answered by PostgreSQL, on one mailbox: SAVEDSINCE 1-Jan-1970 matches every
+// message but is a key only the store answers, so prefixing it sends the program to SQL.
+
+/** The statements that answer a SEARCH from the store: its SQL, or the read of the summary columns. */
+const searchStatements: string[] = [];
+let recording = false;
+type Query = (this: pg.Client, ...args: unknown[]) => unknown;
+const query = pg.Client.prototype.query as unknown as Query;
+// Wrapped on the prototype, as bench/imap-statements.ts does: the pool's clients are made in the store.
+(pg.Client.prototype as unknown as { query: Query }).query = function (this: pg.Client, ...args: unknown[]) {
+  const [config] = args;
+  if (recording && typeof config === 'object' && config !== null) {
+    const name = 'name' in config ? String(config.name) : '';
+    const text = 'text' in config ? String(config.text) : '';
+    if (name.startsWith('imap-read-messages')) searchStatements.push(name);
+    else if (/^SELECT mm\.uid, mm\.modseq FROM mailbox_messages mm\s+JOIN messages m/.test(text)) {
+      searchStatements.push('search sql');
+    }
+  } else if (recording && typeof config === 'string' && config.includes('JOIN messages m')) {
+    searchStatements.push('search sql');
+  }
+  return query.apply(this, args);
+};
+
+const message = (headers: string[], body = ['Hello.']): string =>
+  [...headers, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', ...body, ''].join('\r\n');
+
+const MESSAGES = [
+  // 1, 2: what the IMAP benchmark searches for, in two cases.
+  message([
+    'From: "Sender Three" <s3@remote.test>',
+    'To: someone@example.test',
+    'Subject: bench 3',
+    'Message-ID: <one@remote.test>',
+    'Date: Thu, 26 Nov 2026 06:00:00 +0000',
+  ]),
+  message([
+    'From: S3 <S3@Remote.Test>',
+    'To: Someone <someone@example.test>',
+    'Cc: Copy <copy@example.test>',
+    'Subject: BENCH 3 again',
+    'In-Reply-To: <one@remote.test>',
+  ]),
+  // 3: encoded words: Subject "Grüße bench" and a From display name with umlauts.
+  message([
+    'From: =?utf-8?q?J=C3=BCrgen?= <juergen@remote.test>',
+    'To: someone@example.test',
+    'Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe_bench?=',
+  ]),
+  // 4: no From, no Subject, no Date.
+  message(['To: someone@example.test']),
+  // 5: a capital I with a dot (U+0130) and the Kelvin sign (U+212A): lower() and toLowerCase differ.
+  message([
+    'From: k@remote.test',
+    'To: someone@example.test',
+    'Subject: =?utf-8?q?=C4=B0stanbul_=E2=84=AAelvin?=',
+  ]),
+  // 6: an empty Subject and Cc, and a long body (LARGER/SMALLER).
+  message(
+    ['From: big@remote.test', 'To: s3@example.test', 'Cc: ', 'Subject: '],
+    Array.from({ length: 40 }, (_, i) => `line ${i} of a longer message, bench 3 is not in its headers`),
+  ),
+];
+
+/** A search program written with «text» for a UTF-8 literal; CHARSET UTF-8 is given when one is used. */
+async function searchCommand(client: LineClient, program: string): Promise<TaggedReply> {
+  const parts = program.split(/«([^»]*)»/);
+  const literals = parts.filter((_, i) => i % 2 === 1);
+  const tag = client.allocateTag();
+  const chunks: Buffer[] = [Buffer.from(`${tag} SEARCH ${literals.length ? 'CHARSET UTF-8 ' : ''}`)];
+  parts.forEach((part, i) => {
+    if (i % 2 === 0) chunks.push(Buffer.from(part));
+    else {
+      const bytes = Buffer.from(part, 'utf8');
+      chunks.push(Buffer.from(`{${bytes.length}+}\r\n`), bytes);
+    }
+  });
+  chunks.push(Buffer.from('\r\n'));
+  client.write(Buffer.concat(chunks));
+  const done = await client.collect(tag);
+  assert.match(done.status, /^OK /, `SEARCH ${program}: ${done.status}`);
+  return done;
+}
+
+/** The SEARCH or ESEARCH responses, the tag taken out of ESEARCH's. */
+const answer = (done: TaggedReply): string[] =>
+  done.untagged
+    .filter((line) => /^\* (E?SEARCH)\b/.test(line))
+    .map((line) => line.replace(/ \(TAG "[^"]*"\)/, ''));
+
+/** Programs the gateway answers in memory, each with a `SAVEDSINCE` twin the store answers. */
+const HELD = [
+  'FROM s3 SUBJECT "bench 3"',
+  'FROM S3',
+  'SUBJECT BeNcH',
+  'SUBJECT "bench 3"',
+  'FROM remote.test',
+  'FROM sender',
+  'FROM ""',
+  'NOT FROM ""',
+  'SUBJECT ""',
+  'NOT SUBJECT ""',
+  'CC ""',
+  'CC copy',
+  'TO ""',
+  'TO S3',
+  'HEADER SUBJECT ""',
+  'HEADER Subject bench',
+  'HEADER FROM juergen',
+  'HEADER Message-ID <one@',
+  'HEADER In-Reply-To ONE@remote',
+  'HEADER IN-REPLY-TO ""',
+  'HEADER DATE "Nov 2026"',
+  'HEADER DATE ""',
+  'LARGER 500',
+  'SMALLER 500',
+  'NOT LARGER 500',
+  'OR FROM s3 SEEN',
+  'OR SUBJECT "bench 3" LARGER 1000',
+  'NOT SUBJECT bench UNSEEN',
+  'UID 2:5 SUBJECT e',
+  '1:3 FROM remote',
+  'OR (FROM nobody) (LARGER 1000) FLAGGED',
+  'NOT OR FROM s3 TO s3',
+  'SUBJECT gr',
+  'SUBJECT bul',
+  'SUBJECT elv',
+  'SEEN',
+  'UNSEEN',
+];
+
+/** Programs that need the store (non-ASCII values, characters lower() folds otherwise) or that it answers alike. */
+const DIFFERENTIAL_ONLY = [
+  'SUBJECT «grüße»',
+  'SUBJECT «GRÜSSE»',
+  'FROM «Jürgen»',
+  'SUBJECT istanbul',
+  'SUBJECT k',
+  'SUBJECT elvin',
+  'SUBJECT «i̇stanbul»',
+  'SUBJECT «İ»',
+  'HEADER X-Missing ""',
+  'BCC s3',
+];
+
+describe('SEARCH on the summary columns in the gateway (search-program.ts searchHeld)', () => {
+  let stack: ImapTestStack;
+  let client: LineClient;
+
+  before(async () => {
+    stack = await ImapTestStack.create('embedded');
+    const gateway = await stack.gateway();
+    const account = await stack.account('held');
+    client = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
+    for (const raw of MESSAGES) {
+      const bytes = Buffer.from(raw, 'utf8');
+      const tag = client.allocateTag();
+      client.write(
+        Buffer.concat([
+          Buffer.from(`${tag} APPEND INBOX {${bytes.length}+}\r\n`),
+          bytes,
+          Buffer.from('\r\n'),
+        ]),
+      );
+      assert.match((await client.collect(tag)).status, /^OK /);
+    }
+    assert.match((await client.command('SELECT INBOX')).status, /^OK /);
+    assert.match((await client.command('STORE 2,5 +FLAGS.SILENT (\\Seen)')).status, /^OK /);
+    assert.match((await client.command('STORE 3 +FLAGS.SILENT (\\Flagged)')).status, /^OK /);
+    await client.command('NOOP');
+  });
+  after(async () => {
+    client?.destroy();
+    await stack?.close();
+  });
+
+  const recorded = async (
+    run: () => Promise<TaggedReply>,
+  ): Promise<{ done: TaggedReply; statements: string[] }> => {
+    searchStatements.length = 0;
+    recording = true;
+    try {
+      const done = await run();
+      return { done, statements: [...searchStatements] };
+    } finally {
+      recording = false;
+    }
+  };
+
+  test('the first SEARCH reads the summary columns once by UID; then no statement answers it', async () => {
+    const first = await recorded(() => searchCommand(client, 'FROM s3 SUBJECT "bench 3"'));
+    assert.deepEqual(answer(first.done), ['* SEARCH 1 2']);
+    assert.deepEqual(first.statements, ['imap-read-messages-s']);
+    const second = await recorded(() => searchCommand(client, 'FROM s3 SUBJECT "bench 3"'));
+    assert.deepEqual(answer(second.done), ['* SEARCH 1 2']);
+    assert.deepEqual(second.statements, []);
+  });
+
+  test('every program answers exactly as PostgreSQL does', async () => {
+    for (const program of [...HELD, ...DIFFERENTIAL_ONLY]) {
+      const held = await recorded(() => searchCommand(client, program));
+      const sql = await recorded(() => searchCommand(client, `SAVEDSINCE 1-Jan-1970 ${program}`));
+      assert.ok(sql.statements.includes('search sql'), `${program}: the twin went to SQL`);
+      assert.deepEqual(answer(held.done), answer(sql.done), program);
+      if (HELD.includes(program)) assert.deepEqual(held.statements, [], `${program}: answered in memory`);
+    }
+  });
+
+  test('the in-memory answers are the ones RFC 9051 6.4.4 asks for', async () => {
+    const numbers = async (program: string) => answer(await searchCommand(client, program));
+    assert.deepEqual(
+      await numbers('SUBJECT ""'),
+      ['* SEARCH 1 2 3 5 6'],
+      'an empty Subject is there, a missing one not',
+    );
+    assert.deepEqual(await numbers('FROM ""'), ['* SEARCH 1 2 3 5 6']);
+    assert.deepEqual(await numbers('NOT FROM ""'), ['* SEARCH 4']);
+    assert.deepEqual(await numbers('SUBJECT gr'), ['* SEARCH 3'], 'the decoded Subject');
+    assert.deepEqual(await numbers('LARGER 1000'), ['* SEARCH 6']);
+    assert.deepEqual(await numbers('OR FROM s3 FLAGGED'), ['* SEARCH 1 2 3']);
+    assert.deepEqual(await numbers('SUBJECT bench UNSEEN'), ['* SEARCH 1 3']);
+    // From the store, as are the characters lower() folds otherwise than JavaScript.
+    assert.deepEqual(await numbers('SUBJECT «grüße»'), ['* SEARCH 3']);
+    assert.deepEqual(await numbers('SUBJECT istanbul'), ['* SEARCH 5']);
+  });
+
+  test('ESEARCH RETURN options and MODSEQ come out as from the store', async () => {
+    for (const program of [
+      'RETURN (MIN MAX COUNT) FROM s3',
+      'RETURN (ALL) SUBJECT bench',
+      'RETURN () SUBJECT zzz-none',
+      'MODSEQ 1 FROM s3',
+      'RETURN (MAX) MODSEQ 1 SUBJECT bench',
+    ]) {
+      const held = await recorded(() => searchCommand(client, program));
+      const twin = program.replace(/(MODSEQ 1 |\) )/, '$1SAVEDSINCE 1-Jan-1970 ');
+      const sql = await recorded(() => searchCommand(client, twin));
+      assert.deepEqual(held.statements, [], `${program}: answered in memory`);
+      assert.ok(sql.statements.includes('search sql'), `${twin}: to SQL`);
+      assert.deepEqual(answer(held.done), answer(sql.done), program);
+      assert.equal(answer(held.done).length, 1, program);
+    }
+    assert.match(
+      answer(await searchCommand(client, 'MODSEQ 1 FROM s3'))[0]!,
+      /^\* SEARCH 1 2 \(MODSEQ \d+\)$/,
+    );
+  });
+
+  test('a message whose facts are not held yet is read alone, the others stay in memory', async () => {
+    const bytes = Buffer.from(message(['From: s3@remote.test', 'Subject: bench 3 late']), 'utf8');
+    const tag = client.allocateTag();
+    client.write(
+      Buffer.concat([Buffer.from(`${tag} APPEND INBOX {${bytes.length}+}\r\n`), bytes, Buffer.from('\r\n')]),
+    );
+    assert.match((await client.collect(tag)).status, /^OK /);
+    await client.command('NOOP');
+    const after = await recorded(() => searchCommand(client, 'FROM s3 SUBJECT "bench 3"'));
+    assert.deepEqual(answer(after.done), ['* SEARCH 1 2 7']);
+    assert.deepEqual(after.statements, ['imap-read-messages-s']);
+  });
+});
