@@ -15,7 +15,7 @@ export const MESSAGE_CACHE_ENTRIES = 20_000;
 
 /**
  * The most characters of SEARCH summary columns one entry keeps: a message whose Subject and address
- * lists are longer (a hostile one) is held as `search: null`, and a SEARCH testing them asks the store,
+ * lists are longer (a hostile one) is held as `summary: null`, and a SEARCH testing them asks the store,
  * so 20,000 such messages cannot hold gigabytes.
  */
 export const MAX_SEARCH_FACTS_CHARS = 4096;

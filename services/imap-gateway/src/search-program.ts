@@ -200,12 +200,25 @@ const VIEW_KEYS = new Set([
 ]);
 
 /** Keys answered from a message's immutable facts held in the process (see HeldFacts). */
-const FACT_KEYS = new Set(['FROM', 'SUBJECT', 'TO', 'CC', 'LARGER', 'SMALLER']);
+const FACT_KEYS = new Set([
+  'FROM',
+  'SUBJECT',
+  'TO',
+  'CC',
+  'LARGER',
+  'SMALLER',
+  'BEFORE',
+  'ON',
+  'SINCE',
+  'SENTBEFORE',
+  'SENTON',
+  'SENTSINCE',
+]);
 
 /**
  * True when every key of `criteria` tests only what the selected mailbox's view holds, or the facts
  * of its messages the process holds (FROM, SUBJECT, TO, CC, HEADER of the summary columns, LARGER,
- * SMALLER): see searchHeld.
+ * SMALLER, and the internal and sent date keys): see searchHeld.
  */
 export function viewAnswers(criteria: readonly SearchKey[]): boolean {
   return criteria.every(function held(key: SearchKey): boolean {
@@ -300,6 +313,8 @@ function inMemory(c: SearchCondition): boolean {
     case 'modseq':
       return true;
     case 'size':
+    case 'internal-date':
+    case 'sent-date':
       return true;
     case 'text':
     case 'header':
@@ -335,7 +350,13 @@ function factColumn(c: { kind: 'text' | 'header'; field: string }): keyof ImapSe
 }
 
 /** ASCII without NUL (PostgreSQL text cannot hold NUL: the store refuses such a value). */
-const ASCII = /^[\x01-\x7f]*$/;
+function ascii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0 || code > 0x7f) return false;
+  }
+  return true;
+}
 
 /**
  * The store's `contains` (libs/store imap/search.ts): `position(lower(value) in lower(coalesce(column,
@@ -349,7 +370,7 @@ const ASCII = /^[\x01-\x7f]*$/;
  */
 function contains(column: string | null, value: string): boolean | undefined {
   if (value === '') return column !== null;
-  if (!ASCII.test(value)) return undefined;
+  if (!ascii(value)) return undefined;
   const text = column ?? '';
   const needle = asciiLower(value);
   if (
@@ -359,6 +380,20 @@ function contains(column: string | null, value: string): boolean | undefined {
     return undefined;
   }
   return asciiLower(text).includes(needle);
+}
+
+/** A day PostgreSQL writes as the string compares (no BC, no year past 9999, DateStyle ISO). */
+const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * The store's `dateTest` over days as YYYY-MM-DD strings, which compare as the days do; undefined for
+ * a day written otherwise, and for year 0, which PostgreSQL refuses (the store answers, or fails, as before).
+ */
+function dateTest(day: string, op: 'before' | 'on' | 'since', date: string): boolean | undefined {
+  if (!ISO_DAY.test(day) || !ISO_DAY.test(date) || date.startsWith('0000')) return undefined;
+  if (op === 'before') return day < date;
+  if (op === 'on') return day === date;
+  return day >= date;
 }
 
 const asciiLower = (text: string): string => text.replace(/[A-Z]+/g, (run) => run.toLowerCase());
@@ -389,6 +424,12 @@ function matches(
     case 'size':
       if (!facts) return undefined;
       return c.op === 'larger' ? facts.size > c.size : facts.size < c.size;
+    case 'internal-date':
+      if (!facts?.summary) return undefined;
+      return dateTest(facts.summary.internalDay, c.op, c.date);
+    case 'sent-date':
+      if (!facts?.summary) return undefined;
+      return facts.summary.sentDay === null ? false : dateTest(facts.summary.sentDay, c.op, c.date);
     case 'text':
     case 'header': {
       const column = factColumn(c);

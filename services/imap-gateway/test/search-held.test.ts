@@ -54,6 +54,7 @@ const MESSAGES = [
     'From: =?utf-8?q?J=C3=BCrgen?= <juergen@remote.test>',
     'To: someone@example.test',
     'Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe_bench?=',
+    'Date: Fri, 27 Nov 2026 01:00:00 +0300',
   ]),
   // 4: no From, no Subject, no Date.
   message(['To: someone@example.test']),
@@ -135,6 +136,17 @@ const HELD = [
   'SUBJECT elv',
   'SEEN',
   'UNSEEN',
+  'ON 24-Mar-2007',
+  'ON 23-Mar-2007',
+  'BEFORE 25-Mar-2007',
+  'SINCE 25-Mar-2007',
+  'NOT SINCE 1-Jan-2020',
+  'SENTON 26-Nov-2026',
+  'SENTON 27-Nov-2026',
+  'SENTBEFORE 27-Nov-2026',
+  'SENTSINCE 26-Nov-2026',
+  'NOT SENTSINCE 1-Jan-1990',
+  'OR SENTON 27-Nov-2026 FROM big',
 ];
 
 /** Programs that need the store (non-ASCII values, characters lower() folds otherwise) or that it answers alike. */
@@ -160,12 +172,14 @@ describe('SEARCH on the summary columns in the gateway (search-program.ts search
     const gateway = await stack.gateway();
     const account = await stack.account('held');
     client = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
-    for (const raw of MESSAGES) {
+    for (const [i, raw] of MESSAGES.entries()) {
       const bytes = Buffer.from(raw, 'utf8');
       const tag = client.allocateTag();
+      // Message 2 arrived on another day in the zone APPEND gives than in UTC.
+      const date = i === 1 ? '"24-Mar-2007 23:30:00 +0200" ' : '';
       client.write(
         Buffer.concat([
-          Buffer.from(`${tag} APPEND INBOX {${bytes.length}+}\r\n`),
+          Buffer.from(`${tag} APPEND INBOX ${date}{${bytes.length}+}\r\n`),
           bytes,
           Buffer.from('\r\n'),
         ]),
@@ -227,6 +241,9 @@ describe('SEARCH on the summary columns in the gateway (search-program.ts search
     assert.deepEqual(await numbers('LARGER 1000'), ['* SEARCH 6']);
     assert.deepEqual(await numbers('OR FROM s3 FLAGGED'), ['* SEARCH 1 2 3']);
     assert.deepEqual(await numbers('SUBJECT bench UNSEEN'), ['* SEARCH 1 3']);
+    assert.deepEqual(await numbers('ON 24-Mar-2007'), ['* SEARCH 2'], 'the day in the zone APPEND gave');
+    assert.deepEqual(await numbers('SENTON 27-Nov-2026'), ['* SEARCH 3'], 'the day in the Date header zone');
+    assert.deepEqual(await numbers('NOT SENTSINCE 1-Jan-1990'), ['* SEARCH 2 4 5 6'], 'no Date header');
     // From the store, as are the characters lower() folds otherwise than JavaScript.
     assert.deepEqual(await numbers('SUBJECT «grüße»'), ['* SEARCH 3']);
     assert.deepEqual(await numbers('SUBJECT istanbul'), ['* SEARCH 5']);

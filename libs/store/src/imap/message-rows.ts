@@ -3,8 +3,9 @@ import type { BodyStructure, Envelope } from '@correo/mime';
 import type { Pool } from '../pool.js';
 
 /**
- * The summary columns SEARCH tests as substrings (libs/store imap/search.ts HEADER_COLUMNS and
- * TEXT_COLUMNS), as stored: null where the column is NULL (an empty search string tells the two apart).
+ * The columns SEARCH tests: the summary columns it tests as substrings (libs/store imap/search.ts
+ * HEADER_COLUMNS and TEXT_COLUMNS), as stored, null where the column is NULL (an empty search string
+ * tells the two apart), and the days its date keys compare.
  */
 export interface ImapSearchFacts {
   subject: string | null;
@@ -15,6 +16,10 @@ export interface ImapSearchFacts {
   inReplyTo: string | null;
   /** The stored ENVELOPE's date (`envelope_json->>'date'`): the Date header as written. */
   date: string | null;
+  /** The day BEFORE, ON and SINCE compare, as PostgreSQL writes a date (YYYY-MM-DD under DateStyle ISO). */
+  internalDay: string;
+  /** The day SENTBEFORE, SENTON and SENTSINCE compare, likewise; null without a usable Date header. */
+  sentDay: string | null;
 }
 
 /** What FETCH reads about one message of the selected mailbox without opening its blob. */
@@ -69,6 +74,8 @@ export async function readImapMessages(
     header_message_id: string | null;
     header_in_reply_to: string | null;
     header_date: string | null;
+    internal_day: string;
+    sent_day: string | null;
   }>({
     // Named (eight texts at most): PostgreSQL parses and plans each once per connection, not per FETCH;
     // parsing and planning were most of its CPU per command in the IMAP benchmark's profile.
@@ -78,7 +85,9 @@ export async function readImapMessages(
        ${options.bodystructure ? 'm.bodystructure_json' : 'NULL AS bodystructure_json'}${
          options.search
            ? `, m.header_subject, m.header_from, m.header_to, m.header_cc, m.header_message_id,
-       m.header_in_reply_to, m.envelope_json->>'date' AS header_date`
+       m.header_in_reply_to, m.envelope_json->>'date' AS header_date,
+       coalesce(m.internal_day, (m.internal_date AT TIME ZONE 'UTC')::date)::text AS internal_day,
+       m.sent_day::text AS sent_day`
            : ''
        }
      FROM mailbox_messages mm
@@ -113,6 +122,8 @@ export async function readImapMessages(
               messageId: row.header_message_id,
               inReplyTo: row.header_in_reply_to,
               date: row.header_date,
+              internalDay: row.internal_day,
+              sentDay: row.sent_day,
             },
           }
         : {}),
