@@ -185,51 +185,6 @@ export function usesModseq(key: SearchKey): boolean {
   return false;
 }
 
-/** Keys the view answers: see searchHeld. */
-const VIEW_KEYS = new Set([
-  ...Object.keys(FLAG_KEYS),
-  'ALL',
-  'NEW',
-  'OLD',
-  'RECENT',
-  'KEYWORD',
-  'UNKEYWORD',
-  'UID',
-  'SEQUENCE',
-  'MODSEQ',
-]);
-
-/** Keys answered from a message's immutable facts held in the process (see HeldFacts). */
-const FACT_KEYS = new Set([
-  'FROM',
-  'SUBJECT',
-  'TO',
-  'CC',
-  'LARGER',
-  'SMALLER',
-  'BEFORE',
-  'ON',
-  'SINCE',
-  'SENTBEFORE',
-  'SENTON',
-  'SENTSINCE',
-]);
-
-/**
- * True when every key of `criteria` tests only what the selected mailbox's view holds, or the facts
- * of its messages the process holds (FROM, SUBJECT, TO, CC, HEADER of the summary columns, LARGER,
- * SMALLER, and the internal and sent date keys): see searchHeld.
- */
-export function viewAnswers(criteria: readonly SearchKey[]): boolean {
-  return criteria.every(function held(key: SearchKey): boolean {
-    if (key.key === 'NOT') return held(key.operand);
-    if (key.key === 'OR') return held(key.left) && held(key.right);
-    if (key.key === 'AND') return key.operands.every(held);
-    if (key.key === 'HEADER') return COLUMN_HEADER_FIELDS.has(key.field.toLowerCase());
-    return VIEW_KEYS.has(key.key) || FACT_KEYS.has(key.key);
-  });
-}
-
 /** What SEARCH tests of one message beside the view: its size and summary columns (message-cache.ts). */
 export interface HeldFacts {
   size: number;
@@ -247,21 +202,14 @@ export interface HeldSearchServices {
 const SEARCH_FACTS = { envelope: false, bodystructure: false, search: true };
 
 /**
- * SEARCH answered in the gateway, as Dovecot answers it from its index and cache files: the UIDs
- * (ascending) and MODSEQs of the live messages matching `criteria`, when every key tests what the view
- * holds (flags, keywords, UIDs, message numbers, \Recent, MODSEQ) or a message's immutable facts (size
- * and summary columns, from the process's MessageCache), and NOT/OR/AND of those; null otherwise, and
- * whenever a message's answer cannot be told in memory (see `matches`): the store answers then. Facts
- * of messages that the view alone does not decide and the cache does not hold are read in one named
- * statement per batch and kept, so the next SEARCH needs no statement. The caller brings the view up
- * to date first, as FETCH FLAGS does.
+ * `criteria` as a SearchCondition when every key tests what the selected mailbox's view holds (flags,
+ * keywords, UIDs, message numbers, \Recent, MODSEQ) or a message's immutable facts (size, the summary
+ * columns FROM, SUBJECT, TO, CC and HEADER test, the internal and sent days), and NOT/OR/AND of those;
+ * null when a key needs the store (BODY, TEXT, other HEADER fields, SAVEDATE, OBJECTID...). Built
+ * before the view catches up, as the store's condition is: message numbers mean what the client was
+ * told.
  */
-export async function searchHeld(
-  services: HeldSearchServices,
-  accountId: string,
-  view: MailboxView,
-  criteria: readonly SearchKey[],
-): Promise<{ uid: number; modseq: number }[] | null> {
+export function heldCondition(view: MailboxView, criteria: readonly SearchKey[]): SearchCondition | null {
   let scanned = false;
   const condition: SearchCondition = {
     kind: 'and',
@@ -272,7 +220,23 @@ export async function searchHeld(
       }),
     ),
   };
-  if (scanned || !inMemory(condition)) return null;
+  return scanned || !inMemory(condition) ? null : condition;
+}
+
+/**
+ * SEARCH answered in the gateway, as Dovecot answers it from its index and cache files: the UIDs
+ * (ascending) and MODSEQs of the live messages matching `condition` (from heldCondition), or null
+ * whenever a message's answer cannot be told in memory (see `matches`): the store answers then. Facts
+ * of messages that the view alone does not decide and the process's MessageCache does not hold are
+ * read in one named statement per batch and kept, so the next SEARCH needs no statement. The caller
+ * brings the view up to date first, as FETCH FLAGS does.
+ */
+export async function searchHeld(
+  services: HeldSearchServices,
+  accountId: string,
+  view: MailboxView,
+  condition: SearchCondition,
+): Promise<{ uid: number; modseq: number }[] | null> {
   const { messageCache: cache } = services;
   const states = view.liveStates();
   const facts = new Map<number, HeldFacts>();
@@ -365,8 +329,8 @@ function ascii(text: string): boolean {
  * not beyond, so this answers only for an ASCII value, with ASCII letters folded alone: every other
  * character lowers to non-ASCII in all three and an ASCII value can only match a run of ASCII, except
  * U+0130 (to "i" in glibc, "i" and a combining dot in JavaScript, itself under C) and U+212A, the Kelvin
- * sign (to "k", or itself). Where the value has that letter and the column that character, undefined:
- * the store answers.
+ * sign (to "k", or itself): checked over every code point against JavaScript and PostgreSQL 15 under
+ * C.UTF-8. Where the value has that letter and the column that character, undefined: the store answers.
  */
 function contains(column: string | null, value: string): boolean | undefined {
   if (value === '') return column !== null;

@@ -4,7 +4,7 @@ import type { Completion, SelectedContext } from '../command-context.js';
 import { no, ok } from '../command-context.js';
 import { HeaderScanLimitError, searchMailbox } from '../search-header-scan.js';
 import { inRange, keepUpdated } from '../search-contexts.js';
-import { searchHeld, usesModseq, viewAnswers } from '../search-program.js';
+import { heldCondition, searchHeld, usesModseq } from '../search-program.js';
 
 /**
  * SEARCH and UID SEARCH: SQL, plus header blocks read for HEADER fields the store has no column for;
@@ -22,14 +22,15 @@ export async function search(ctx: SelectedContext, request: SearchRequest): Prom
     // (FROM, SUBJECT, LARGER...): from the view, brought up to date first (a statement only when a
     // change was heard of) as FETCH FLAGS is, and the facts the process holds (search-program.ts).
     // Messages that arrive with the catch-up are not the client's yet (their EXISTS comes after).
-    if (viewAnswers(request.criteria)) {
+    const condition = heldCondition(view, request.criteria);
+    if (condition) {
       const told = view.largestUid;
       await session.catchUp();
       const held = await searchHeld(
         { pool: services.pool, messageCache: services.messageCache, batchSize: services.config.fetchBatch },
         ctx.account.accountId,
         view,
-        request.criteria,
+        condition,
       );
       found = held?.filter((m) => m.uid <= told);
     }
