@@ -7,18 +7,20 @@ export type ImmutableFacts = Omit<ImapMessageRow, 'uid' | 'modseq' | 'flags' | '
 };
 
 /**
- * How many messages' facts one gateway process keeps (a few KB each with envelope and structure; the
- * SEARCH summary columns add their text, at most MAX_SEARCH_FACTS_CHARS UTF-16 units, usually ~300
- * bytes: with them and without envelope or structure an entry costs well under 1 KB).
+ * How many messages' facts one gateway process keeps: about 500 bytes each with blob key, size and
+ * INTERNALDATE alone, a few KB with envelope and structure. The SEARCH summary columns add their text:
+ * about 400 bytes for a usual message (measured: 486 -> 870 bytes an entry over 20,000 entries), at
+ * most MAX_SEARCH_FACTS_CHARS UTF-16 units (4 KB) for any.
  */
 export const MESSAGE_CACHE_ENTRIES = 20_000;
 
 /**
  * The most characters of SEARCH summary columns one entry keeps: a message whose Subject and address
- * lists are longer (a hostile one) is held as `summary: null`, and a SEARCH testing them asks the store,
- * so 20,000 such messages cannot hold gigabytes.
+ * lists are longer (a long Cc list, a hostile Subject) is held as `summary: null`, and a SEARCH testing
+ * them asks the store; so the summaries of a full cache stay under 80 MB even when every message is
+ * such a one.
  */
-export const MAX_SEARCH_FACTS_CHARS = 4096;
+export const MAX_SEARCH_FACTS_CHARS = 2048;
 
 /** The SEARCH summary columns held, or null when too long to hold (the store answers for them). */
 export type HeldSearchFacts = ImapSearchFacts | null;
