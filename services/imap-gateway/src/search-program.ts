@@ -239,16 +239,17 @@ export async function searchHeld(
 ): Promise<{ uid: number; modseq: number }[] | null> {
   const { messageCache: cache } = services;
   const states = view.liveStates();
+  // The messages the view alone does not decide (none for SEARCH UNSEEN and the like).
+  const open = states.filter((state) => matches(condition, state) === undefined);
+  // Facts of more messages than the cache keeps would push each other out on every SEARCH.
+  if (open.length > cache.capacity / 2) return null;
   const facts = new Map<number, HeldFacts>();
   const missing: number[] = [];
-  for (const state of states) {
-    if (matches(condition, state) !== undefined) continue;
-    const held = cache.get(view.mailboxId, view.uidvalidity, state.uid, SEARCH_FACTS);
-    if (held) facts.set(state.uid, held);
-    else missing.push(state.uid);
+  for (const { uid } of open) {
+    const held = cache.get(view.mailboxId, view.uidvalidity, uid, SEARCH_FACTS);
+    if (held) facts.set(uid, held);
+    else missing.push(uid);
   }
-  // Facts of more messages than the cache keeps would push each other out on every SEARCH.
-  if (missing.length > cache.capacity / 2) return null;
   for (let i = 0; i < missing.length; i += services.batchSize) {
     const batch = missing.slice(i, i + services.batchSize);
     for (const row of await readImapMessages(services.pool, accountId, view.mailboxId, batch, {

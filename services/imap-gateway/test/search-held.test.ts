@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { LineClient } from '@correo/testkit';
 import type { TaggedReply } from '@correo/testkit';
+import { MAX_SEARCH_FACTS_CHARS } from '../src/message-cache.js';
 import { ImapTestStack } from './helpers/stack.js';
 
 // SEARCH keys on the summary columns answered in the gateway (search-program.ts searchHeld) against
@@ -282,5 +283,24 @@ describe('SEARCH on the summary columns in the gateway (search-program.ts search
     const after = await recorded(() => searchCommand(client, 'FROM s3 SUBJECT "bench 3"'));
     assert.deepEqual(answer(after.done), ['* SEARCH 1 2 7']);
     assert.deepEqual(after.statements, ['imap-read-messages-s']);
+  });
+
+  test('a message with longer headers than the cache keeps is searched in PostgreSQL, alike', async () => {
+    const long = `bench 3 ${'very long subject '.repeat(MAX_SEARCH_FACTS_CHARS / 16)}end`;
+    const bytes = Buffer.from(message(['From: s3@remote.test', `Subject: ${long}`]), 'utf8');
+    const tag = client.allocateTag();
+    client.write(
+      Buffer.concat([Buffer.from(`${tag} APPEND INBOX {${bytes.length}+}\r\n`), bytes, Buffer.from('\r\n')]),
+    );
+    assert.match((await client.collect(tag)).status, /^OK /);
+    await client.command('NOOP');
+    await searchCommand(client, 'FROM s3 SUBJECT end');
+    const again = await recorded(() => searchCommand(client, 'FROM s3 SUBJECT end'));
+    assert.deepEqual(answer(again.done), ['* SEARCH 8']);
+    assert.deepEqual(again.statements, ['search sql'], 'its facts are not held: the store answers');
+    // Keys the view decides for it (UID) still leave it out of the question.
+    const others = await recorded(() => searchCommand(client, 'UID 1:7 FROM s3 SUBJECT "bench 3"'));
+    assert.deepEqual(answer(others.done), ['* SEARCH 1 2 7']);
+    assert.deepEqual(others.statements, []);
   });
 });
