@@ -239,6 +239,7 @@ export async function searchHeld(
 ): Promise<{ uid: number; modseq: number }[] | null> {
   const { messageCache: cache } = services;
   const states = view.liveStates();
+  if (hasSubstringTest(condition) && !(await foldsAscii(services.pool))) return null;
   // The messages the view alone does not decide (none for SEARCH UNSEEN and the like).
   const open = states.filter((state) => matches(condition, state) === undefined);
   // Facts of more messages than the cache keeps would push each other out on every SEARCH.
@@ -267,6 +268,43 @@ export async function searchHeld(
     if (result) found.push({ uid: state.uid, modseq: state.modseq });
   }
   return found;
+}
+
+/** Whether the database's lower() folds A-Z to a-z, as `contains` does, per pool (checked once). */
+const asciiFolding = new WeakMap<Pool, Promise<boolean>>();
+
+/**
+ * correo's databases are made with the C.UTF-8 locale (scripts/backends/postgres.sh), where it does;
+ * under a Turkish one lower('I') is a dotless i, and substring tests are left to the store there.
+ */
+function foldsAscii(pool: Pool): Promise<boolean> {
+  let folds = asciiFolding.get(pool);
+  if (!folds) {
+    const upper = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+    folds = pool
+      .query<{ folded: string }>('SELECT lower($1::text) AS folded', [upper])
+      .then(({ rows }) => rows[0]?.folded === upper.toLowerCase());
+    // A failed check (the database unreachable) is tried again by the next SEARCH.
+    folds.catch(() => asciiFolding.delete(pool));
+    asciiFolding.set(pool, folds);
+  }
+  return folds;
+}
+
+function hasSubstringTest(c: SearchCondition): boolean {
+  switch (c.kind) {
+    case 'text':
+    case 'header':
+      return c.value !== '';
+    case 'not':
+      return hasSubstringTest(c.operand);
+    case 'or':
+      return hasSubstringTest(c.left) || hasSubstringTest(c.right);
+    case 'and':
+      return c.operands.some(hasSubstringTest);
+    default:
+      return false;
+  }
 }
 
 function inMemory(c: SearchCondition): boolean {
@@ -326,8 +364,8 @@ function ascii(text: string): boolean {
 /**
  * The store's `contains` (libs/store imap/search.ts): `position(lower(value) in lower(coalesce(column,
  * ''))) > 0`, and for '' `column IS NOT NULL`. JavaScript's toLowerCase and PostgreSQL's lower() (glibc
- * towlower under the database's C.UTF-8 locale, or ASCII only under the C locale) agree on ASCII but
- * not beyond, so this answers only for an ASCII value, with ASCII letters folded alone: every other
+ * towlower under the database's C.UTF-8 locale, or ASCII only under the C locale; foldsAscii checks
+ * the database once) agree on ASCII but not beyond, so this answers only for an ASCII value, with ASCII letters folded alone: every other
  * character lowers to non-ASCII in all three and an ASCII value can only match a run of ASCII, except
  * U+0130 (to "i" in glibc, "i" and a combining dot in JavaScript, itself under C) and U+212A, the Kelvin
  * sign (to "k", or itself): checked over every code point against JavaScript and PostgreSQL 15 under
