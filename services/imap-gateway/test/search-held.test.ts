@@ -285,6 +285,59 @@ describe('SEARCH on the summary columns in the gateway (search-program.ts search
     assert.deepEqual(after.statements, ['imap-read-messages-s']);
   });
 
+  test('random subjects of letters lower() and toLowerCase fold apart: every ASCII search answers alike', async () => {
+    // A fixed seed: the same subjects and searches on every run.
+    let seed = 11;
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const pick = (alphabet: string[], length: number) =>
+      Array.from({ length }, () => alphabet[next(alphabet.length)]).join('');
+    const letters = [
+      'a',
+      'A',
+      'i',
+      'I',
+      'k',
+      'K',
+      's',
+      'S',
+      '\u0130',
+      '\u0131',
+      '\u212a',
+      '\u017f',
+      'ß',
+      'É',
+      ' ',
+    ];
+    assert.match((await client.command('CREATE Random')).status, /^OK /);
+    for (let m = 0; m < 24; m++) {
+      const subject = Buffer.from(pick(letters, 3 + next(6)), 'utf8').toString('base64');
+      const bytes = Buffer.from(message(['From: r@remote.test', `Subject: =?utf-8?b?${subject}?=`]), 'utf8');
+      const tag = client.allocateTag();
+      client.write(
+        Buffer.concat([
+          Buffer.from(`${tag} APPEND Random {${bytes.length}+}\r\n`),
+          bytes,
+          Buffer.from('\r\n'),
+        ]),
+      );
+      assert.match((await client.collect(tag)).status, /^OK /);
+    }
+    assert.match((await client.command('SELECT Random')).status, /^OK /);
+    let inMemory = 0;
+    for (let n = 0; n < 60; n++) {
+      const needle = pick(['a', 'A', 'i', 'I', 'k', 'K', 's', 'S', ' '], 1 + next(3));
+      const held = await recorded(() => searchCommand(client, `SUBJECT "${needle}"`));
+      const sql = await recorded(() => searchCommand(client, `SAVEDSINCE 1-Jan-1970 SUBJECT "${needle}"`));
+      assert.deepEqual(answer(held.done), answer(sql.done), `SUBJECT "${needle}"`);
+      if (!held.statements.includes('search sql')) inMemory++;
+    }
+    assert.ok(inMemory > 0, 'some of them were answered in memory');
+    assert.match((await client.command('SELECT INBOX')).status, /^OK /);
+  });
+
   test('a message with longer headers than the cache keeps is searched in PostgreSQL, alike', async () => {
     const long = `bench 3 ${'very long subject '.repeat(MAX_SEARCH_FACTS_CHARS / 16)}end`;
     const bytes = Buffer.from(message(['From: s3@remote.test', `Subject: ${long}`]), 'utf8');
