@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { LineClient } from '@correo/testkit';
 import type { TaggedReply } from '@correo/testkit';
+import type { ImapGateway } from '../src/index.js';
 import { MAX_SEARCH_FACTS_CHARS } from '../src/message-cache.js';
 import { ImapTestStack } from './helpers/stack.js';
 
@@ -166,11 +167,12 @@ const DIFFERENTIAL_ONLY = [
 
 describe('SEARCH on the summary columns in the gateway (search-program.ts searchHeld)', () => {
   let stack: ImapTestStack;
+  let gateway: ImapGateway;
   let client: LineClient;
 
   before(async () => {
     stack = await ImapTestStack.create('embedded');
-    const gateway = await stack.gateway();
+    gateway = await stack.gateway();
     const account = await stack.account('held');
     client = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
     for (const [i, raw] of MESSAGES.entries()) {
@@ -336,6 +338,42 @@ describe('SEARCH on the summary columns in the gateway (search-program.ts search
     }
     assert.ok(inMemory > 0, 'some of them were answered in memory');
     assert.match((await client.command('SELECT INBOX')).status, /^OK /);
+  });
+
+  test('an arrival the catch-up brings is not in the answer, from memory or from PostgreSQL', async () => {
+    const account = await stack.account('held-arrival');
+    for (const subject of ['Grüße one', 'Grüße two'])
+      await stack.deliver(
+        account.accountId,
+        account.address,
+        message([`Subject: ${subject}`, 'From: s3@remote.test']),
+      );
+    const a = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
+    const b = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
+    try {
+      assert.match((await a.command('SELECT INBOX')).status, /^OK /);
+      for (const [i, program] of ['SUBJECT «grüße»', 'FROM s3'].entries()) {
+        await stack.deliver(
+          account.accountId,
+          account.address,
+          message([`Subject: Grüße late ${i}`, 'From: s3@remote.test']),
+        );
+        // A round trip elsewhere: the delivery's change reaches a's session meanwhile.
+        assert.match((await b.command('STATUS INBOX (MESSAGES)')).status, /^OK /);
+        const done = await searchCommand(a, program);
+        const told = i + 2;
+        assert.deepEqual(
+          answer(done),
+          [`* SEARCH ${Array.from({ length: told }, (_, n) => n + 1).join(' ')}`],
+          program,
+        );
+        const lines = done.untagged;
+        assert.ok(lines.indexOf(`* ${told + 1} EXISTS`) > lines.indexOf(answer(done)[0]!), lines.join('\n'));
+      }
+    } finally {
+      a.destroy();
+      b.destroy();
+    }
   });
 
   test('a message with longer headers than the cache keeps is searched in PostgreSQL, alike', async () => {

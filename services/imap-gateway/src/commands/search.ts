@@ -7,7 +7,9 @@ import { inRange, keepUpdated } from '../search-contexts.js';
 import { heldCondition, searchHeld, usesModseq } from '../search-program.js';
 
 /**
- * SEARCH and UID SEARCH: SQL, plus header blocks read for HEADER fields the store has no column for;
+ * SEARCH and UID SEARCH: from the view and the process's message cache when memory can answer
+ * exactly (search-program.ts searchHeld), else SQL, plus header blocks read for HEADER fields the
+ * store has no column for;
  * ESEARCH (RFC 4731) with RETURN, or under IMAP4rev2; SEARCHRES (RFC 5182) RETURN (SAVE) for "$";
  * CONTEXT=SEARCH (RFC 5267) RETURN (UPDATE) and RETURN (PARTIAL low:high).
  */
@@ -22,17 +24,18 @@ export async function search(ctx: SelectedContext, request: SearchRequest): Prom
     // (FROM, SUBJECT, LARGER...): from the view, brought up to date first (a statement only when a
     // change was heard of) as FETCH FLAGS is, and the facts the process holds (search-program.ts).
     // Messages that arrive with the catch-up are not the client's yet (their EXISTS comes after).
+    // So are they when memory cannot answer after all and the store does, over the view caught up.
     const condition = heldCondition(view, request.criteria);
+    let told = Infinity;
     if (condition) {
-      const told = view.largestUid;
+      told = view.largestUid;
       await session.catchUp();
-      const held = await searchHeld(
+      found = await searchHeld(
         { pool: services.pool, messageCache: services.messageCache, batchSize: services.config.fetchBatch },
         ctx.account.accountId,
         view,
         condition,
       );
-      found = held?.filter((m) => m.uid <= told);
     }
     found ??= await searchMailbox(
       { pool: services.pool, blobs: services.blobs, batchSize: services.config.fetchBatch },
@@ -40,6 +43,7 @@ export async function search(ctx: SelectedContext, request: SearchRequest): Prom
       view,
       request.criteria,
     );
+    found = found.filter((m) => m.uid <= told);
   } catch (error) {
     // A SEARCH (SAVE) that ends in NO leaves "$" empty, not stale (RFC 5182 2.1).
     if (save) view.saveSearchResult([]);
