@@ -5,7 +5,7 @@ import { LineClient } from '@correo/testkit';
 import type { TaggedReply } from '@correo/testkit';
 import type { ImapGateway } from '../src/index.js';
 import { MAX_SEARCH_FACTS_CHARS } from '../src/message-cache.js';
-import { ImapTestStack } from './helpers/stack.js';
+import { appendMessage, ImapTestStack } from './helpers/stack.js';
 
 // SEARCH keys on the summary columns answered in the gateway (search-program.ts searchHeld) against
 // the same programs answered by PostgreSQL, on one mailbox: SAVEDSINCE 1-Jan-1970 matches every
@@ -176,18 +176,8 @@ describe('SEARCH on the summary columns in the gateway (search-program.ts search
     const account = await stack.account('held');
     client = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
     for (const [i, raw] of MESSAGES.entries()) {
-      const bytes = Buffer.from(raw, 'utf8');
-      const tag = client.allocateTag();
       // Message 2 arrived on another day in the zone APPEND gives than in UTC.
-      const date = i === 1 ? '"24-Mar-2007 23:30:00 +0200" ' : '';
-      client.write(
-        Buffer.concat([
-          Buffer.from(`${tag} APPEND INBOX ${date}{${bytes.length}+}\r\n`),
-          bytes,
-          Buffer.from('\r\n'),
-        ]),
-      );
-      assert.match((await client.collect(tag)).status, /^OK /);
+      await appendMessage(client, 'INBOX', raw, i === 1 ? '24-Mar-2007 23:30:00 +0200' : undefined);
     }
     assert.match((await client.command('SELECT INBOX')).status, /^OK /);
     assert.match((await client.command('STORE 2,5 +FLAGS.SILENT (\\Seen)')).status, /^OK /);
@@ -275,12 +265,7 @@ describe('SEARCH on the summary columns in the gateway (search-program.ts search
   });
 
   test('a message whose facts are not held yet is read alone, the others stay in memory', async () => {
-    const bytes = Buffer.from(message(['From: s3@remote.test', 'Subject: bench 3 late']), 'utf8');
-    const tag = client.allocateTag();
-    client.write(
-      Buffer.concat([Buffer.from(`${tag} APPEND INBOX {${bytes.length}+}\r\n`), bytes, Buffer.from('\r\n')]),
-    );
-    assert.match((await client.collect(tag)).status, /^OK /);
+    await appendMessage(client, 'INBOX', message(['From: s3@remote.test', 'Subject: bench 3 late']));
     await client.command('NOOP');
     const after = await recorded(() => searchCommand(client, 'FROM s3 SUBJECT "bench 3"'));
     assert.deepEqual(answer(after.done), ['* SEARCH 1 2 7']);
@@ -316,16 +301,11 @@ describe('SEARCH on the summary columns in the gateway (search-program.ts search
     assert.match((await client.command('CREATE Random')).status, /^OK /);
     for (let m = 0; m < 24; m++) {
       const subject = Buffer.from(pick(letters, 3 + next(6)), 'utf8').toString('base64');
-      const bytes = Buffer.from(message(['From: r@remote.test', `Subject: =?utf-8?b?${subject}?=`]), 'utf8');
-      const tag = client.allocateTag();
-      client.write(
-        Buffer.concat([
-          Buffer.from(`${tag} APPEND Random {${bytes.length}+}\r\n`),
-          bytes,
-          Buffer.from('\r\n'),
-        ]),
+      await appendMessage(
+        client,
+        'Random',
+        message(['From: r@remote.test', `Subject: =?utf-8?b?${subject}?=`]),
       );
-      assert.match((await client.collect(tag)).status, /^OK /);
     }
     assert.match((await client.command('SELECT Random')).status, /^OK /);
     let inMemory = 0;
@@ -378,12 +358,7 @@ describe('SEARCH on the summary columns in the gateway (search-program.ts search
 
   test('a message with longer headers than the cache keeps is searched in PostgreSQL, alike', async () => {
     const long = `bench 3 ${'very long subject '.repeat(MAX_SEARCH_FACTS_CHARS / 16)}end`;
-    const bytes = Buffer.from(message(['From: s3@remote.test', `Subject: ${long}`]), 'utf8');
-    const tag = client.allocateTag();
-    client.write(
-      Buffer.concat([Buffer.from(`${tag} APPEND INBOX {${bytes.length}+}\r\n`), bytes, Buffer.from('\r\n')]),
-    );
-    assert.match((await client.collect(tag)).status, /^OK /);
+    await appendMessage(client, 'INBOX', message(['From: s3@remote.test', `Subject: ${long}`]));
     await client.command('NOOP');
     await searchCommand(client, 'FROM s3 SUBJECT end');
     const again = await recorded(() => searchCommand(client, 'FROM s3 SUBJECT end'));
