@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
+import { findImapMailbox, openImapMailbox } from '@correo/store';
 import { LineClient } from '@correo/testkit';
 import type { TaggedReply } from '@correo/testkit';
 import type { ImapGateway } from '../src/index.js';
-import { MAX_SEARCH_FACTS_CHARS } from '../src/message-cache.js';
+import { MailboxView } from '../src/mailbox-view.js';
+import { MAX_SEARCH_FACTS_CHARS, MessageCache } from '../src/message-cache.js';
+import { heldCondition, searchHeld } from '../src/search-program.js';
 import { appendMessage, ImapTestStack } from './helpers/stack.js';
 
 // SEARCH keys on the summary columns answered in the gateway (search-program.ts searchHeld) against
@@ -169,11 +172,13 @@ describe('SEARCH on the summary columns in the gateway (search-program.ts search
   let stack: ImapTestStack;
   let gateway: ImapGateway;
   let client: LineClient;
+  let accountId: string;
 
   before(async () => {
     stack = await ImapTestStack.create('embedded');
     gateway = await stack.gateway();
     const account = await stack.account('held');
+    accountId = account.accountId;
     client = await LineClient.imapLogin(gateway.ports.imap, account.address, stack.password);
     for (const [i, raw] of MESSAGES.entries()) {
       // Message 2 arrived on another day in the zone APPEND gives than in UTC.
@@ -189,9 +194,9 @@ describe('SEARCH on the summary columns in the gateway (search-program.ts search
     await stack?.close();
   });
 
-  const recorded = async (
-    run: () => Promise<TaggedReply>,
-  ): Promise<{ done: TaggedReply; statements: string[] }> => {
+  const recorded = async <T = TaggedReply>(
+    run: () => Promise<T>,
+  ): Promise<{ done: T; statements: string[] }> => {
     searchStatements.length = 0;
     recording = true;
     try {
@@ -318,6 +323,33 @@ describe('SEARCH on the summary columns in the gateway (search-program.ts search
     }
     assert.ok(inMemory > 0, 'some of them were answered in memory');
     assert.match((await client.command('SELECT INBOX')).status, /^OK /);
+  });
+
+  test('more messages in question than half the cache holds: the store answers, nothing is read', async () => {
+    const mailbox = (await findImapMailbox(stack.pool, accountId, 'INBOX'))!;
+    const snapshot = (await openImapMailbox(stack.pool, accountId, mailbox.id))!;
+    const view = new MailboxView(
+      mailbox.id,
+      'INBOX',
+      true,
+      snapshot.uidvalidity,
+      snapshot,
+      snapshot.keywords,
+    );
+    const program = heldCondition(view, [{ key: 'LARGER', size: 1000 }]);
+    assert.ok(program, 'LARGER is answered in memory');
+    const small = { pool: stack.pool, messageCache: new MessageCache(4), batchSize: 200 };
+    const refused = await recorded(() => searchHeld(small, accountId, view, program));
+    assert.equal(refused.done, null, `${snapshot.messages.length} messages, a cache of 4`);
+    assert.deepEqual(refused.statements, []);
+    const roomy = { pool: stack.pool, messageCache: new MessageCache(100), batchSize: 3 };
+    const read = await recorded(() => searchHeld(roomy, accountId, view, program));
+    assert.deepEqual(
+      read.done?.map((m) => m.uid),
+      [6],
+    );
+    // In batches of IMAP_FETCH_BATCH.
+    assert.equal(read.statements.length, Math.ceil(snapshot.messages.length / 3));
   });
 
   test('an arrival the catch-up brings is not in the answer, from memory or from PostgreSQL', async () => {
