@@ -42,7 +42,7 @@ export class MessageCache {
     return `${mailboxId}/${uidvalidity}/${uid}`;
   }
 
-  /** The facts of `uid` when every part asked for is held (envelope, structure, search: read at least once). */
+  /** The facts of `uid` when every part asked for is held (envelope, structure, summary: read once). */
   get(
     mailboxId: string,
     uidvalidity: number,

@@ -314,7 +314,6 @@ function inMemory(c: SearchCondition): boolean {
     case 'flag':
     case 'uid':
     case 'modseq':
-      return true;
     case 'size':
     case 'internal-date':
     case 'sent-date':
@@ -363,13 +362,15 @@ function ascii(text: string): boolean {
 
 /**
  * The store's `contains` (libs/store imap/search.ts): `position(lower(value) in lower(coalesce(column,
- * ''))) > 0`, and for '' `column IS NOT NULL`. JavaScript's toLowerCase and PostgreSQL's lower() (glibc
- * towlower under the database's C.UTF-8 locale, or ASCII only under the C locale; foldsAscii checks
- * the database once) agree on ASCII but not beyond, so this answers only for an ASCII value, with ASCII letters folded alone: every other
- * character lowers to non-ASCII in all three and an ASCII value can only match a run of ASCII, except
- * U+0130 (to "i" in glibc, "i" and a combining dot in JavaScript, itself under C) and U+212A, the Kelvin
- * sign (to "k", or itself): checked over every code point against JavaScript and PostgreSQL 15 under
- * C.UTF-8. Where the value has that letter and the column that character, undefined: the store answers.
+ * ''))) > 0`, and for '' `column IS NOT NULL`. JavaScript's toLowerCase and PostgreSQL's lower()
+ * (glibc towlower under the database's C.UTF-8 locale, or ASCII only under the C locale; foldsAscii
+ * checks the database once) agree on ASCII but not beyond, so this answers only for an ASCII value,
+ * with ASCII letters folded alone: every other character lowers to non-ASCII in all three, and an
+ * ASCII value can only match a run of ASCII; except U+0130 (to "i" in glibc, "i" and a combining dot
+ * in JavaScript, itself under C) and U+212A, the Kelvin sign (to "k", or itself), the only two whose
+ * lower case has ASCII in it (checked over every code point against JavaScript and PostgreSQL 15
+ * under C.UTF-8). Where the value has that letter and the column that character, undefined: the
+ * store answers.
  */
 function contains(column: string | null, value: string): boolean | undefined {
   if (value === '') return column !== null;
@@ -390,7 +391,8 @@ const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 /**
  * The store's `dateTest` over days as YYYY-MM-DD strings, which compare as the days do; undefined for
- * a day written otherwise, and for year 0, which PostgreSQL refuses (the store answers, or fails, as before).
+ * a day written otherwise, and for year 0, which PostgreSQL refuses (the store answers, or fails, as
+ * before).
  */
 function dateTest(day: string, op: 'before' | 'on' | 'since', date: string): boolean | undefined {
   if (!ISO_DAY.test(day) || !ISO_DAY.test(date) || date.startsWith('0000')) return undefined;

@@ -154,7 +154,7 @@ const HELD = [
   'OR SENTON 27-Nov-2026 FROM big',
 ];
 
-/** Programs that need the store (non-ASCII values, characters lower() folds otherwise) or that it answers alike. */
+/** Programs the store answers (non-ASCII values, letters lower() folds otherwise, other fields). */
 const DIFFERENTIAL_ONLY = [
   'SUBJECT «grüße»',
   'SUBJECT «GRÜSSE»',
@@ -277,7 +277,7 @@ describe('SEARCH on the summary columns in the gateway (search-program.ts search
     assert.deepEqual(after.statements, ['imap-read-messages-s']);
   });
 
-  test('random subjects of letters lower() and toLowerCase fold apart: every ASCII search answers alike', async () => {
+  test('random subjects of letters lower() and toLowerCase fold apart: ASCII searches answer alike', async () => {
     // A fixed seed: the same subjects and searches on every run.
     let seed = 11;
     const next = (n: number) => {

@@ -58,6 +58,7 @@ export async function readImapMessages(
   options: ReadMessagesOptions = {},
 ): Promise<ImapMessageRow[]> {
   if (uids.length === 0) return [];
+  const variant = `${options.envelope ? 'e' : ''}${options.bodystructure ? 'b' : ''}${options.search ? 's' : ''}`;
   const { rows } = await pool.query<{
     uid: string;
     modseq: string;
@@ -79,7 +80,7 @@ export async function readImapMessages(
   }>({
     // Named (eight texts at most): PostgreSQL parses and plans each once per connection, not per FETCH;
     // parsing and planning were most of its CPU per command in the IMAP benchmark's profile.
-    name: `imap-read-messages-${options.envelope ? 'e' : ''}${options.bodystructure ? 'b' : ''}${options.search ? 's' : ''}`,
+    name: `imap-read-messages-${variant}`,
     text: `SELECT mm.uid, mm.modseq, mm.flags, m.blob_key, m.size, m.internal_date,
        ${options.envelope ? 'm.envelope_json' : 'NULL AS envelope_json'},
        ${options.bodystructure ? 'm.bodystructure_json' : 'NULL AS bodystructure_json'}${
