@@ -62,7 +62,7 @@ export type {
 export { readImapMessages } from './imap/message-rows.js';
 export { keepImapPreviews, readImapMessageExtras } from './imap/message-extras.js';
 export type { ImapMessageExtras } from './imap/message-extras.js';
-export type { ImapMessageRow, ReadMessagesOptions } from './imap/message-rows.js';
+export type { ImapMessageRow, ImapSearchFacts, ReadMessagesOptions } from './imap/message-rows.js';
 export { readImapKeywords, storeImapFlags } from './imap/flags.js';
 export type { StoreFlagsRequest, StoreFlagsResult } from './imap/flags.js';
 export { appendImapMessages } from './imap/append.js';

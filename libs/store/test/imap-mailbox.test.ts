@@ -19,7 +19,7 @@ import {
   storeImapFlags,
 } from '../src/index.js';
 import type { MessageFacts, Pool } from '../src/index.js';
-import { messageFacts, writerFor } from './fixtures.js';
+import { createAccount, messageFacts, writerFor } from './fixtures.js';
 
 function facts(subject: string, size = 100): MessageFacts {
   return {
@@ -309,7 +309,7 @@ describe('IMAP mailbox queries keep the invariants (UIDs ascend, MODSEQ rises)',
       await eventually('the STORE waiting for the account row', async () => {
         const { rowCount } = await pool.query(
           `SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-           WHERE NOT l.granted AND a.datname = current_database() AND a.query LIKE 'WITH probe AS%'`,
+           WHERE NOT l.granted AND a.datname = current_database() AND a.query LIKE '%correo_store_flags%'`,
         );
         return (rowCount ?? 0) > 0;
       });
@@ -331,6 +331,55 @@ describe('IMAP mailbox queries keep the invariants (UIDs ascend, MODSEQ rises)',
     } finally {
       await other.query('ROLLBACK').catch(() => {});
       other.release();
+    }
+  });
+
+  test('APPEND runs from a plan PostgreSQL prepared once (generic), not one planned for every call', async () => {
+    // Each APPEND statement used to be planned again on every call (0.2-0.4 ms of PostgreSQL CPU, a
+    // third of its cost: docs/performance.md, IMAP fifth round): its generic plan was costed for 1,000
+    // messages per call and lost to a custom plan every time. One connection, so that its prepared
+    // statements and their plan counters are the ones pg_prepared_statements shows.
+    const single = createPool(db.url, { max: 1 });
+    try {
+      const mailbox = await createImapMailbox(single, accountId, 'Plans');
+      assert.equal(mailbox.kind, 'created');
+      const id = (await findImapMailbox(single, accountId, 'Plans'))!.id;
+      const bytes = new TextEncoder().encode('Subject: kept\r\n\r\nbody\r\n');
+      for (let i = 0; i < 12; i++) {
+        const blobKey = `plans-${i}`.padEnd(64, '0');
+        const uids: number[] = [];
+        for (const bodies of [undefined, [{ blobKey, bytes }]]) {
+          const appended = await appendImapMessages(writerFor(single), {
+            accountId,
+            mailboxId: id,
+            messages: [{ facts: { ...facts(`plan ${i}`, 1), blobKey }, flags: i % 2 ? ['\\Seen'] : [] }],
+            ...(bodies ? { bodies } : {}),
+          });
+          assert.equal(appended.kind, 'appended');
+          if (appended.kind === 'appended') uids.push(...appended.uids);
+        }
+        // Expunged again, so that the account stays under its small quota.
+        await expungeMessages(writerFor(single), { accountId, mailboxId: id, uids });
+      }
+      const { rows } = await single.query<{ name: string; generic_plans: string; custom_plans: string }>(
+        `SELECT name, generic_plans, custom_plans FROM pg_prepared_statements
+         WHERE name IN ('imap-append', 'imap-append-with-bodies') ORDER BY name`,
+      );
+      assert.deepEqual(
+        rows.map((r) => r.name),
+        ['imap-append', 'imap-append-with-bodies'],
+      );
+      for (const row of rows) {
+        // PostgreSQL plans the first five executions for their parameters, then keeps the generic plan
+        // when it is no dearer: every later call reuses it.
+        assert.ok(Number(row.custom_plans) <= 5, `${row.name}: ${row.custom_plans} custom plans in 12 calls`);
+        assert.ok(
+          Number(row.generic_plans) >= 7,
+          `${row.name}: ${row.generic_plans} generic plans in 12 calls`,
+        );
+      }
+    } finally {
+      await single.end();
     }
   });
 
@@ -404,4 +453,77 @@ describe('IMAP mailbox queries keep the invariants (UIDs ascend, MODSEQ rises)',
     assert.equal(await renameImapMailbox(pool, accountId, 'Nope', 'Other'), 'nonexistent');
     assert.equal(await renameImapMailbox(pool, accountId, 'Old', 'Archive'), 'exists');
   });
+});
+
+test('STORE reads its rows through the primary key (mailbox_id, uid), not by scanning the mailbox', async () => {
+  // Before, the plan PostgreSQL kept for STORE was costed for "some" UIDs and, without statistics (a
+  // new install, every benchmark run), read the mailbox through its (mailbox_id, modseq) index: every
+  // row version of the mailbox for one UID. Counted with the server's own index statistics, on a
+  // mailbox of 120 messages, for the STOREs answered from that read alone (nothing to change; a
+  // message modified since UNCHANGEDSINCE).
+  // A database of its own and one connection: no other session's index scans can land in the counts.
+  const own = await freshDatabase();
+  await migrate(own.url);
+  const single = createPool(own.url, { max: 1 });
+  try {
+    const { accountId } = await createAccount(single);
+    assert.equal((await createImapMailbox(single, accountId, 'Lookups')).kind, 'created');
+    const box = (await findImapMailbox(single, accountId, 'Lookups'))!;
+    const appended = await appendImapMessages(writerFor(single), {
+      accountId,
+      mailboxId: box.id,
+      messages: Array.from({ length: 120 }, (_, i) => ({
+        facts: facts(`lookup ${i}`, 1),
+        flags: ['\\Seen'],
+      })),
+    });
+    assert.equal(appended.kind, 'appended');
+    if (appended.kind !== 'appended') return;
+    const uids = [appended.uids[30]!, appended.uids[60]!, appended.uids[90]!];
+    const scans = async () => {
+      const { rows } = await single.query<{ indexrelname: string; idx_scan: string }>(
+        `SELECT pg_stat_clear_snapshot(), indexrelname, idx_scan FROM pg_stat_user_indexes
+         WHERE relname = 'mailbox_messages' ORDER BY indexrelname`,
+      );
+      return Object.fromEntries(rows.map((r) => [r.indexrelname, Number(r.idx_scan)]));
+    };
+    // The connection's counts reach the shared statistics when it is next idle, forced right away.
+    const flushed = () => single.query('SELECT pg_stat_force_next_flush()');
+    await flushed();
+    const before = await scans();
+    const again = await storeImapFlags(writerFor(single), {
+      accountId,
+      mailboxId: box.id,
+      uids,
+      operation: 'add',
+      flags: ['\\Seen'],
+    });
+    assert.deepEqual(again.changed, []);
+    assert.equal(again.current.length, 3);
+    const modified = await storeImapFlags(writerFor(single), {
+      accountId,
+      mailboxId: box.id,
+      uids,
+      operation: 'remove',
+      flags: ['\\Seen'],
+      unchangedSince: 1,
+    });
+    assert.deepEqual(modified.modified, uids);
+    await flushed();
+    let after: Record<string, number> = {};
+    const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+    await eventually('the STOREs counted in the statistics', async () => {
+      after = await scans();
+      return total(after) > total(before);
+    });
+    assert.ok(after['mailbox_messages_pkey']! >= before['mailbox_messages_pkey']! + 6, 'a lookup per UID');
+    assert.equal(
+      after['mailbox_messages_changed_since_idx'],
+      before['mailbox_messages_changed_since_idx'],
+      'no STORE scanned the mailbox through (mailbox_id, modseq)',
+    );
+  } finally {
+    await single.end();
+    await own.drop();
+  }
 });

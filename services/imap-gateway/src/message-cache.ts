@@ -1,40 +1,61 @@
-import type { ImapMessageRow } from '@correo/store';
+import type { ImapMessageRow, ImapSearchFacts } from '@correo/store';
 
 /** What never changes about a message once it is in a mailbox under one UID (flags and MODSEQ do). */
-export type ImmutableFacts = Omit<ImapMessageRow, 'uid' | 'modseq' | 'flags'>;
+export type ImmutableFacts = Omit<ImapMessageRow, 'uid' | 'modseq' | 'flags' | 'search'> & {
+  /** The row's `search` columns once read (null: too long to hold). */
+  summary?: HeldSearchFacts;
+};
 
-/** How many messages' facts one gateway process keeps (a few KB each with envelope and structure). */
+/**
+ * How many messages' facts one gateway process keeps: about 500 bytes each with blob key, size and
+ * INTERNALDATE alone, a few KB with envelope and structure. The SEARCH summary columns add their text:
+ * about 400 bytes for a usual message (measured: 486 -> 870 bytes an entry over 20,000 entries), at
+ * most MAX_SEARCH_FACTS_CHARS UTF-16 units (4 KB) for any.
+ */
 export const MESSAGE_CACHE_ENTRIES = 20_000;
+
+/**
+ * The most characters of SEARCH summary columns one entry keeps: a message whose Subject and address
+ * lists are longer (a long Cc list, a hostile Subject) is held as `summary: null`, and a SEARCH testing
+ * them asks the store; so the summaries of a full cache stay under 80 MB even when every message is
+ * such a one.
+ */
+export const MAX_SEARCH_FACTS_CHARS = 2048;
+
+/** The SEARCH summary columns held, or null when too long to hold (the store answers for them). */
+export type HeldSearchFacts = ImapSearchFacts | null;
 
 /**
  * The immutable facts FETCH reads about messages (blob key, size, INTERNALDATE, and ENVELOPE and
  * BODYSTRUCTURE once read), shared by every session of the gateway process, least recently used out
  * first. A (mailbox, UIDVALIDITY, UID) never names another message, so an entry is never stale; flags
  * and MODSEQ come from the session's view instead. Dovecot answers the same from its index and cache
- * files: here a FETCH of ENVELOPE or of a body that was read before needs no statement.
+ * files: here a FETCH of ENVELOPE or of a body that was read before needs no statement, nor a SEARCH
+ * of FROM, SUBJECT and the like over messages whose summary columns were read once (search-program.ts).
  */
 export class MessageCache {
   private readonly entries = new Map<string, ImmutableFacts>();
 
-  constructor(private readonly capacity = MESSAGE_CACHE_ENTRIES) {}
+  constructor(readonly capacity = MESSAGE_CACHE_ENTRIES) {}
 
   private static key(mailboxId: string, uidvalidity: number, uid: number): string {
     return `${mailboxId}/${uidvalidity}/${uid}`;
   }
 
-  /** The facts of `uid` when every part asked for is held (envelope, structure: read at least once). */
+  /** The facts of `uid` when every part asked for is held (envelope, structure, summary: read once). */
   get(
     mailboxId: string,
     uidvalidity: number,
     uid: number,
-    wants: { envelope: boolean; bodystructure: boolean },
+    wants: { envelope: boolean; bodystructure: boolean; search?: boolean },
   ): ImmutableFacts | undefined {
     const key = MessageCache.key(mailboxId, uidvalidity, uid);
     const facts = this.entries.get(key);
     if (!facts) return undefined;
     if (
       (wants.envelope && facts.envelope === undefined) ||
-      (wants.bodystructure && facts.bodystructure === undefined)
+      (wants.bodystructure && facts.bodystructure === undefined) ||
+      (wants.search && facts.summary === undefined)
     )
       return undefined;
     // Most recently used last: Map keeps insertion order.
@@ -47,10 +68,21 @@ export class MessageCache {
   put(mailboxId: string, uidvalidity: number, row: ImapMessageRow): void {
     const key = MessageCache.key(mailboxId, uidvalidity, row.uid);
     const held = this.entries.get(key);
-    const { uid: _uid, modseq: _modseq, flags: _flags, ...facts } = row;
+    const { uid: _uid, modseq: _modseq, flags: _flags, search, ...facts } = row;
     this.entries.delete(key);
-    // A row read without ENVELOPE or BODYSTRUCTURE has no such key: what was held of them stays.
-    this.entries.set(key, { ...held, ...facts });
+    // A row read without ENVELOPE, BODYSTRUCTURE or the SEARCH columns has no such key: what was held
+    // of them stays.
+    this.entries.set(key, {
+      ...held,
+      ...facts,
+      ...(search === undefined
+        ? {}
+        : { summary: searchLength(search) > MAX_SEARCH_FACTS_CHARS ? null : search }),
+    });
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
   }
+}
+
+function searchLength(search: ImapSearchFacts): number {
+  return Object.values(search).reduce((sum: number, value) => sum + (value?.length ?? 0), 0);
 }

@@ -1,6 +1,8 @@
 import type { ImapDate, SearchKey } from '@correo/imap-proto';
-import type { SearchCondition } from '@correo/store';
+import { readImapMessages } from '@correo/store';
+import type { ImapSearchFacts, Pool, SearchCondition } from '@correo/store';
 import type { MailboxView } from './mailbox-view.js';
+import type { MessageCache } from './message-cache.js';
 import { rowOfObjectId } from './object-ids.js';
 
 const FLAG_KEYS = {
@@ -183,40 +185,31 @@ export function usesModseq(key: SearchKey): boolean {
   return false;
 }
 
-/** Keys the view answers: see searchView. */
-const VIEW_KEYS = new Set([
-  ...Object.keys(FLAG_KEYS),
-  'ALL',
-  'NEW',
-  'OLD',
-  'RECENT',
-  'KEYWORD',
-  'UNKEYWORD',
-  'UID',
-  'SEQUENCE',
-  'MODSEQ',
-]);
-
-/** True when every key of `criteria` tests only what the selected mailbox's view holds. */
-export function viewAnswers(criteria: readonly SearchKey[]): boolean {
-  return criteria.every(function held(key: SearchKey): boolean {
-    if (key.key === 'NOT') return held(key.operand);
-    if (key.key === 'OR') return held(key.left) && held(key.right);
-    if (key.key === 'AND') return key.operands.every(held);
-    return VIEW_KEYS.has(key.key);
-  });
+/** What SEARCH tests of one message beside the view: its size and summary columns (message-cache.ts). */
+export interface HeldFacts {
+  size: number;
+  /** The summary columns; null when too long to hold: the store answers tests of them. */
+  summary?: ImapSearchFacts | null;
 }
 
+export interface HeldSearchServices {
+  pool: Pool;
+  messageCache: MessageCache;
+  /** Messages read from the store per query (IMAP_FETCH_BATCH). */
+  batchSize: number;
+}
+
+const SEARCH_FACTS = { envelope: false, bodystructure: false, search: true };
+
 /**
- * SEARCH answered from the selected mailbox's view, as Dovecot answers it from its index: the UIDs
- * (ascending) and MODSEQs of the live messages matching `criteria`, when every key tests only what the
- * view holds (flags, keywords, UIDs, message numbers, \Recent, MODSEQ, and NOT/OR/AND of those); null
- * otherwise (the store answers). The caller brings the view up to date first, as FETCH FLAGS does.
+ * `criteria` as a SearchCondition when every key tests what the selected mailbox's view holds (flags,
+ * keywords, UIDs, message numbers, \Recent, MODSEQ) or a message's immutable facts (size, the summary
+ * columns FROM, SUBJECT, TO, CC and HEADER test, the internal and sent days), and NOT/OR/AND of those;
+ * null when a key needs the store (BODY, TEXT, other HEADER fields, SAVEDATE, OBJECTID...). Built
+ * before the view catches up, as the store's condition is: message numbers mean what the client was
+ * told.
  */
-export function searchView(
-  view: MailboxView,
-  criteria: readonly SearchKey[],
-): { uid: number; modseq: number }[] | null {
+export function heldCondition(view: MailboxView, criteria: readonly SearchKey[]): SearchCondition | null {
   let scanned = false;
   const condition: SearchCondition = {
     kind: 'and',
@@ -227,50 +220,248 @@ export function searchView(
       }),
     ),
   };
-  if (scanned || !inView(condition)) return null;
-  return view.liveStates().filter((state) => matches(condition, state));
+  return scanned || !inMemory(condition) ? null : condition;
 }
 
-function inView(c: SearchCondition): boolean {
+/**
+ * SEARCH answered in the gateway, as Dovecot answers it from its index and cache files: the UIDs
+ * (ascending) and MODSEQs of the live messages matching `condition` (from heldCondition), or null
+ * whenever a message's answer cannot be told in memory (see `matches`): the store answers then. Facts
+ * of messages that the view alone does not decide and the process's MessageCache does not hold are
+ * read in one named statement per batch and kept, so the next SEARCH needs no statement. The caller
+ * brings the view up to date first, as FETCH FLAGS does.
+ */
+export async function searchHeld(
+  services: HeldSearchServices,
+  accountId: string,
+  view: MailboxView,
+  condition: SearchCondition,
+): Promise<{ uid: number; modseq: number }[] | null> {
+  const { messageCache: cache } = services;
+  const states = view.liveStates();
+  if (hasSubstringTest(condition) && !(await foldsAscii(services.pool))) return null;
+  // The messages the view alone does not decide (none for SEARCH UNSEEN and the like).
+  const open = states.filter((state) => matches(condition, state) === undefined);
+  // Facts of more messages than the cache keeps would push each other out on every SEARCH.
+  if (open.length > cache.capacity / 2) return null;
+  const facts = new Map<number, HeldFacts>();
+  const missing: number[] = [];
+  for (const { uid } of open) {
+    const held = cache.get(view.mailboxId, view.uidvalidity, uid, SEARCH_FACTS);
+    if (held) facts.set(uid, held);
+    else missing.push(uid);
+  }
+  for (let i = 0; i < missing.length; i += services.batchSize) {
+    const batch = missing.slice(i, i + services.batchSize);
+    for (const row of await readImapMessages(services.pool, accountId, view.mailboxId, batch, {
+      search: true,
+    })) {
+      cache.put(view.mailboxId, view.uidvalidity, row);
+      facts.set(row.uid, { size: row.size, summary: row.search });
+    }
+  }
+  const found: { uid: number; modseq: number }[] = [];
+  for (const state of states) {
+    // Not read: expunged since the view last looked; the store answers without it.
+    const result = matches(condition, state, facts.get(state.uid));
+    if (result === undefined) return null;
+    if (result) found.push({ uid: state.uid, modseq: state.modseq });
+  }
+  return found;
+}
+
+/** Whether the database's lower() folds A-Z to a-z, as `contains` does, per pool (checked once). */
+const asciiFolding = new WeakMap<Pool, Promise<boolean>>();
+
+/**
+ * correo's databases are made with the C.UTF-8 locale (scripts/backends/postgres.sh), where it does;
+ * under a Turkish one lower('I') is a dotless i, and substring tests are left to the store there.
+ */
+function foldsAscii(pool: Pool): Promise<boolean> {
+  let folds = asciiFolding.get(pool);
+  if (!folds) {
+    const upper = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+    folds = pool
+      .query<{ folded: string }>('SELECT lower($1::text) AS folded', [upper])
+      .then(({ rows }) => rows[0]?.folded === upper.toLowerCase());
+    // A failed check (the database unreachable) is tried again by the next SEARCH.
+    folds.catch(() => asciiFolding.delete(pool));
+    asciiFolding.set(pool, folds);
+  }
+  return folds;
+}
+
+function hasSubstringTest(c: SearchCondition): boolean {
+  switch (c.kind) {
+    case 'text':
+    case 'header':
+      return c.value !== '';
+    case 'not':
+      return hasSubstringTest(c.operand);
+    case 'or':
+      return hasSubstringTest(c.left) || hasSubstringTest(c.right);
+    case 'and':
+      return c.operands.some(hasSubstringTest);
+    default:
+      return false;
+  }
+}
+
+function inMemory(c: SearchCondition): boolean {
   switch (c.kind) {
     case 'all':
     case 'none':
     case 'flag':
     case 'uid':
     case 'modseq':
+    case 'size':
+    case 'internal-date':
+    case 'sent-date':
       return true;
+    case 'text':
+    case 'header':
+      return factColumn(c) !== undefined;
     case 'not':
-      return inView(c.operand);
+      return inMemory(c.operand);
     case 'or':
-      return inView(c.left) && inView(c.right);
+      return inMemory(c.left) && inMemory(c.right);
     case 'and':
-      return c.operands.every(inView);
+      return c.operands.every(inMemory);
     default:
       return false;
   }
 }
 
-/** The store's SQL for these conditions (libs/store imap/search.ts), over one message of the view. */
+/** The summary columns of libs/store imap/search.ts TEXT_COLUMNS and HEADER_COLUMNS, as held. */
+const TEXT_FACTS: Partial<Record<string, keyof ImapSearchFacts>> = {
+  subject: 'subject',
+  from: 'from',
+  to: 'to',
+  cc: 'cc',
+};
+const HEADER_FACTS: Partial<Record<string, keyof ImapSearchFacts>> = {
+  ...TEXT_FACTS,
+  'message-id': 'messageId',
+  'in-reply-to': 'inReplyTo',
+  date: 'date',
+};
+
+function factColumn(c: { kind: 'text' | 'header'; field: string }): keyof ImapSearchFacts | undefined {
+  const columns = c.kind === 'text' ? TEXT_FACTS : HEADER_FACTS;
+  return Object.hasOwn(columns, c.field) ? columns[c.field] : undefined;
+}
+
+/** ASCII without NUL (PostgreSQL text cannot hold NUL: the store refuses such a value). */
+function ascii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0 || code > 0x7f) return false;
+  }
+  return true;
+}
+
+/**
+ * The store's `contains` (libs/store imap/search.ts): `position(lower(value) in lower(coalesce(column,
+ * ''))) > 0`, and for '' `column IS NOT NULL`. JavaScript's toLowerCase and PostgreSQL's lower()
+ * (glibc towlower under the database's C.UTF-8 locale, or ASCII only under the C locale; foldsAscii
+ * checks the database once) agree on ASCII but not beyond, so this answers only for an ASCII value,
+ * with ASCII letters folded alone: every other character lowers to non-ASCII in all three, and an
+ * ASCII value can only match a run of ASCII; except U+0130 (to "i" in glibc, "i" and a combining dot
+ * in JavaScript, itself under C) and U+212A, the Kelvin sign (to "k", or itself), the only two whose
+ * lower case has ASCII in it (checked over every code point against JavaScript and PostgreSQL 15
+ * under C.UTF-8). Where the value has that letter and the column that character, undefined: the
+ * store answers.
+ */
+function contains(column: string | null, value: string): boolean | undefined {
+  if (value === '') return column !== null;
+  if (!ascii(value)) return undefined;
+  const text = column ?? '';
+  const needle = asciiLower(value);
+  if (
+    (needle.includes('i') && text.includes('\u0130')) ||
+    (needle.includes('k') && text.includes('\u212a'))
+  ) {
+    return undefined;
+  }
+  return asciiLower(text).includes(needle);
+}
+
+/** A day PostgreSQL writes as the string compares (no BC, no year past 9999, DateStyle ISO). */
+const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * The store's `dateTest` over days as YYYY-MM-DD strings, which compare as the days do; undefined for
+ * a day written otherwise, and for year 0, which PostgreSQL refuses (the store answers, or fails, as
+ * before).
+ */
+function dateTest(day: string, op: 'before' | 'on' | 'since', date: string): boolean | undefined {
+  if (!ISO_DAY.test(day) || !ISO_DAY.test(date) || date.startsWith('0000')) return undefined;
+  if (op === 'before') return day < date;
+  if (op === 'on') return day === date;
+  return day >= date;
+}
+
+const asciiLower = (text: string): string => text.replace(/[A-Z]+/g, (run) => run.toLowerCase());
+
+/**
+ * The store's SQL for these conditions (libs/store imap/search.ts), over one message of the view and,
+ * for size and summary column tests, its held facts: true or false, or undefined when this cannot
+ * tell (no facts given, facts too long to hold, or a substring test `contains` leaves to the store).
+ * Three-valued as SQL is: NOT undefined is undefined, OR with a true side is true, AND with a false
+ * side is false.
+ */
 function matches(
   c: SearchCondition,
   state: { uid: number; modseq: number; flags: readonly string[] },
-): boolean {
+  facts?: HeldFacts,
+): boolean | undefined {
   switch (c.kind) {
     case 'all':
       return true;
+    case 'none':
+      return false;
     case 'flag':
       return state.flags.includes(c.flag) === c.set;
     case 'uid':
       return c.ranges.some(([low, high]) => state.uid >= low && state.uid <= high);
     case 'modseq':
       return state.modseq >= c.modseq;
-    case 'not':
-      return !matches(c.operand, state);
-    case 'or':
-      return matches(c.left, state) || matches(c.right, state);
-    case 'and':
-      return c.operands.every((operand) => matches(operand, state));
+    case 'size':
+      if (!facts) return undefined;
+      return c.op === 'larger' ? facts.size > c.size : facts.size < c.size;
+    case 'internal-date':
+      if (!facts?.summary) return undefined;
+      return dateTest(facts.summary.internalDay, c.op, c.date);
+    case 'sent-date':
+      if (!facts?.summary) return undefined;
+      return facts.summary.sentDay === null ? false : dateTest(facts.summary.sentDay, c.op, c.date);
+    case 'text':
+    case 'header': {
+      const column = factColumn(c);
+      if (!column || !facts?.summary) return undefined;
+      return contains(facts.summary[column], c.value);
+    }
+    case 'not': {
+      const operand = matches(c.operand, state, facts);
+      return operand === undefined ? undefined : !operand;
+    }
+    case 'or': {
+      const left = matches(c.left, state, facts);
+      if (left === true) return true;
+      const right = matches(c.right, state, facts);
+      if (right === true) return true;
+      return left === undefined || right === undefined ? undefined : false;
+    }
+    case 'and': {
+      let known = true;
+      for (const operand of c.operands) {
+        const result = matches(operand, state, facts);
+        if (result === false) return false;
+        if (result === undefined) known = false;
+      }
+      return known ? true : undefined;
+    }
     default:
-      return false;
+      return undefined;
   }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ImapMessageRow } from '@correo/store';
-import { MessageCache } from '../src/message-cache.js';
+import { MAX_SEARCH_FACTS_CHARS, MessageCache } from '../src/message-cache.js';
 
 // The cache never looks inside: any envelope object stands for one.
 const envelope = { subject: 'Hello' } as unknown as NonNullable<ImapMessageRow['envelope']>;
@@ -45,4 +45,30 @@ test('never flags or MODSEQ; another mailbox or UIDVALIDITY is another message; 
   const both = cache.get('1', 5, 1, { envelope: true, bodystructure: true });
   assert.equal(both?.envelope, envelope);
   assert.equal(both?.bodystructure, null);
+});
+
+const summary = {
+  subject: 'bench 3',
+  from: 's3@remote.test',
+  to: null,
+  cc: null,
+  messageId: '<one@remote.test>',
+  inReplyTo: null,
+  date: null,
+  internalDay: '2026-11-26',
+  sentDay: null,
+};
+
+test('the SEARCH summary columns are held once read, kept by reads without them, null when too long', () => {
+  const cache = new MessageCache(10);
+  const search = { ...none, search: true };
+  cache.put('1', 5, row(1));
+  assert.equal(cache.get('1', 5, 1, search), undefined);
+  cache.put('1', 5, row(1, { search: summary }));
+  cache.put('1', 5, row(1, { envelope }));
+  assert.deepEqual(cache.get('1', 5, 1, search)?.summary, summary);
+  assert.ok(!('search' in cache.get('1', 5, 1, search)!), 'held as summary, never handed to FETCH as search');
+  // A hostile Subject is not held: the entry says so (null), so SEARCH asks the store about it.
+  cache.put('1', 5, row(2, { search: { ...summary, subject: 'x'.repeat(MAX_SEARCH_FACTS_CHARS) } }));
+  assert.equal(cache.get('1', 5, 2, search)?.summary, null);
 });

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { ImapGateway } from '../src/index.js';
 import { LineClient, runProgram } from '@correo/testkit';
-import { ImapTestStack } from './helpers/stack.js';
+import { appendMessage, ImapTestStack } from './helpers/stack.js';
 import { STACK_KINDS } from '@correo/testkit/stack';
 
 const imaplibScript = fileURLToPath(new URL('./clients/imaplib_search_semantics.py', import.meta.url));
@@ -56,20 +56,6 @@ function searched(untagged: string[]): number[] {
   return line.split(' ').slice(2).map(Number);
 }
 
-async function append(client: LineClient, mailbox: string, raw: string, date?: string): Promise<void> {
-  const bytes = Buffer.from(raw, 'latin1');
-  const tag = client.allocateTag();
-  client.write(
-    Buffer.concat([
-      Buffer.from(`${tag} APPEND ${mailbox} ${date ? `"${date}" ` : ''}{${bytes.length}+}\r\n`),
-      bytes,
-      Buffer.from('\r\n'),
-    ]),
-  );
-  const done = await client.collect(tag);
-  assert.match(done.status, /^OK /);
-}
-
 for (const kind of STACK_KINDS) {
   describe(`SEARCH dates and text as RFC 3501 6.4.4 defines them (${kind})`, () => {
     let stack: ImapTestStack;
@@ -85,9 +71,9 @@ for (const kind of STACK_KINDS) {
       assert.match((await client.command('CREATE Dated')).status, /^OK /);
       assert.match((await client.command('CREATE Texts')).status, /^OK /);
       for (const [date, internal] of DATED) {
-        await append(client, 'Dated', message(date ? [`Date: ${date}`] : [], ['dated']), internal);
+        await appendMessage(client, 'Dated', message(date ? [`Date: ${date}`] : [], ['dated']), internal);
       }
-      for (const raw of TEXTS) await append(client, 'Texts', raw);
+      for (const raw of TEXTS) await appendMessage(client, 'Texts', raw);
     });
     after(async () => {
       client?.destroy();

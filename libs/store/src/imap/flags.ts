@@ -21,16 +21,6 @@ export interface StoreFlagsResult {
   current: ImapMessageState[];
 }
 
-/** The flags a message gets from `flags` ($4: replace/add/remove, $5: the request's flags), as SQL. */
-const NEXT_FLAGS = `CASE $4::text
-             WHEN 'replace' THEN ARRAY(SELECT DISTINCT f FROM unnest($5::text[]) f ORDER BY f)
-             WHEN 'add' THEN ARRAY(SELECT DISTINCT f FROM unnest(flags || $5::text[]) f ORDER BY f)
-             ELSE ARRAY(SELECT f FROM unnest(flags) f WHERE f <> ALL($5::text[]) ORDER BY f)
-           END`;
-
-/** A row whose flags would change ($6: UNCHANGEDSINCE, NULL for none). */
-const WOULD_CHANGE = `($6::bigint IS NULL OR modseq <= $6::bigint) AND NOT (flags @> next AND next @> flags)`;
-
 /**
  * STORE: changes the flags of several messages at once. Only messages whose flag set really changes
  * get the one new MODSEQ of this operation (RFC 7162 allows messages changed together to share it),
@@ -47,6 +37,9 @@ const WOULD_CHANGE = `($6::bigint IS NULL OR modseq <= $6::bigint) AND NOT (flag
  * latest version (FOR UPDATE re-reads a row changed since the snapshot), the mailbox's MODSEQ moves on
  * only when one of them really changes, and the statement's implicit transaction holds the locks until
  * it commits; the answer comes from the locked rows (one expunged meanwhile is left out).
+ *
+ * The statement is a function (migrations/0492_imap_store_call.sql) for the sake of its plan: one kept
+ * plan, per-UID lookups through the primary key (the migration says why).
  */
 export async function storeImapFlags(
   writer: MailboxWriter,
@@ -56,61 +49,33 @@ export async function storeImapFlags(
   const flags = [...new Set(request.flags)].filter((flag) => flag !== '\\Recent');
   if (request.uids.length === 0) return { changed: [], modified: [], current: [] };
   const limit = request.unchangedSince ?? null;
+  // Ascending and once each: the rows are read, and locked, in this order (see the statement).
+  const uids = [...new Set(request.uids)].sort((a, b) => a - b);
   const { rows } = await writer.pool.query<{
-    uid: string;
-    modseq: string;
-    flags: string[];
+    stored_uid: string;
+    stored_modseq: string;
+    stored_flags: string[];
     new_modseq: string | null;
     new_flags: string[] | null;
   }>({
     name: 'imap-store-flags',
-    text: `WITH probe AS (
-         SELECT uid, modseq, flags, ${NEXT_FLAGS} AS next
-         FROM mailbox_messages
-         WHERE account_id = $1 AND mailbox_id = $2 AND uid = ANY($3::bigint[])
-       ), wanted AS (
-         SELECT uid FROM probe WHERE ${WOULD_CHANGE}
-       ), account AS (
-         SELECT id FROM accounts WHERE id = $1 AND EXISTS (SELECT 1 FROM wanted) FOR UPDATE
-       ), target AS (
-         SELECT uid, modseq, flags, ${NEXT_FLAGS} AS next
-         FROM mailbox_messages
-         WHERE account_id = $1 AND mailbox_id = $2 AND uid = ANY($3::bigint[])
-           AND EXISTS (SELECT 1 FROM account)
-         ORDER BY uid FOR UPDATE
-       ), changing AS (
-         SELECT uid, next FROM target WHERE ${WOULD_CHANGE}
-       ), allocated AS (
-         UPDATE mailboxes SET highestmodseq = highestmodseq + 1
-         WHERE id = $2 AND account_id = $1 AND EXISTS (SELECT 1 FROM changing)
-         RETURNING highestmodseq AS modseq
-       ), updated AS (
-         UPDATE mailbox_messages mm SET flags = c.next, modseq = a.modseq
-         FROM changing c, allocated a
-         WHERE mm.account_id = $1 AND mm.mailbox_id = $2 AND mm.uid = c.uid
-         RETURNING mm.uid, mm.modseq, mm.flags
-       )
-       SELECT t.uid, t.modseq, t.flags, u.modseq AS new_modseq, u.flags AS new_flags
-       FROM target t LEFT JOIN updated u ON u.uid = t.uid
-       UNION ALL
-       SELECT p.uid, p.modseq, p.flags, NULL, NULL FROM probe p WHERE NOT EXISTS (SELECT 1 FROM account)
-       ORDER BY uid`,
-    values: [accountId, mailboxId, request.uids, request.operation, flags, limit],
+    text: 'SELECT * FROM correo_store_flags($1, $2, $3::bigint[], $4, $5::text[], $6::bigint)',
+    values: [accountId, mailboxId, uids, request.operation, flags, limit],
   });
   const changed: ImapMessageState[] = [];
   const modified: number[] = [];
   const current: ImapMessageState[] = [];
   for (const row of rows) {
-    const uid = Number(row.uid);
+    const uid = Number(row.stored_uid);
     if (row.new_modseq !== null && row.new_flags !== null) {
       const state = { uid, modseq: Number(row.new_modseq), flags: row.new_flags };
       changed.push(state);
       current.push(state);
       continue;
     }
-    const modseq = Number(row.modseq);
+    const modseq = Number(row.stored_modseq);
     if (limit !== null && modseq > limit) modified.push(uid);
-    current.push({ uid, modseq, flags: row.flags });
+    current.push({ uid, modseq, flags: row.stored_flags });
   }
   const modseq = changed[0]?.modseq;
   if (modseq !== undefined) await writer.changes.publish(accountId, { mailboxId, modseq, kind: 'flags' });

@@ -4,10 +4,12 @@ import type { Completion, SelectedContext } from '../command-context.js';
 import { no, ok } from '../command-context.js';
 import { HeaderScanLimitError, searchMailbox } from '../search-header-scan.js';
 import { inRange, keepUpdated } from '../search-contexts.js';
-import { searchView, usesModseq, viewAnswers } from '../search-program.js';
+import { heldCondition, searchHeld, usesModseq } from '../search-program.js';
 
 /**
- * SEARCH and UID SEARCH: SQL, plus header blocks read for HEADER fields the store has no column for;
+ * SEARCH and UID SEARCH: from the view and the process's message cache when memory can answer
+ * exactly (search-program.ts searchHeld), else SQL, plus header blocks read for HEADER fields the
+ * store has no column for;
  * ESEARCH (RFC 4731) with RETURN, or under IMAP4rev2; SEARCHRES (RFC 5182) RETURN (SAVE) for "$";
  * CONTEXT=SEARCH (RFC 5267) RETURN (UPDATE) and RETURN (PARTIAL low:high).
  */
@@ -18,13 +20,22 @@ export async function search(ctx: SelectedContext, request: SearchRequest): Prom
   const save = request.returnOptions?.includes('SAVE') ?? false;
   let found;
   try {
-    // Keys on flags, UIDs and numbers only (SEARCH UNSEEN, DELETED...): from the view, brought up to date
-    // first (a statement only when a change was heard of), as FETCH FLAGS is.
+    // Keys on flags, UIDs and numbers (SEARCH UNSEEN, DELETED...) and on the summary columns and size
+    // (FROM, SUBJECT, LARGER...): from the view, brought up to date first (a statement only when a
+    // change was heard of) as FETCH FLAGS is, and the facts the process holds (search-program.ts).
     // Messages that arrive with the catch-up are not the client's yet (their EXISTS comes after).
-    if (viewAnswers(request.criteria)) {
-      const told = view.largestUid;
+    // So are they when memory cannot answer after all and the store does, over the view caught up.
+    const condition = heldCondition(view, request.criteria);
+    let told = Infinity;
+    if (condition) {
+      told = view.largestUid;
       await session.catchUp();
-      found = searchView(view, request.criteria)?.filter((m) => m.uid <= told);
+      found = await searchHeld(
+        { pool: services.pool, messageCache: services.messageCache, batchSize: services.config.fetchBatch },
+        ctx.account.accountId,
+        view,
+        condition,
+      );
     }
     found ??= await searchMailbox(
       { pool: services.pool, blobs: services.blobs, batchSize: services.config.fetchBatch },
@@ -32,6 +43,7 @@ export async function search(ctx: SelectedContext, request: SearchRequest): Prom
       view,
       request.criteria,
     );
+    found = found.filter((m) => m.uid <= told);
   } catch (error) {
     // A SEARCH (SAVE) that ends in NO leaves "$" empty, not stale (RFC 5182 2.1).
     if (save) view.saveSearchResult([]);

@@ -57,6 +57,29 @@ export async function okCommand(client: LineClient, line: string): Promise<strin
   return done.untagged;
 }
 
+/**
+ * APPENDs `message` (a string as UTF-8) to `mailbox` with a non-synchronizing literal, optionally with
+ * an internal date ("24-Mar-2007 23:30:00 +0200"); the APPEND must succeed.
+ */
+export async function appendMessage(
+  client: LineClient,
+  mailbox: string,
+  message: string | Buffer,
+  date?: string,
+): Promise<void> {
+  const bytes = typeof message === 'string' ? Buffer.from(message, 'utf8') : message;
+  const tag = client.allocateTag();
+  client.write(
+    Buffer.concat([
+      Buffer.from(`${tag} APPEND ${mailbox} ${date ? `"${date}" ` : ''}{${bytes.length}+}\r\n`),
+      bytes,
+      Buffer.from('\r\n'),
+    ]),
+  );
+  const done = await client.collect(tag);
+  assert.match(done.status, /^OK /, `APPEND ${mailbox}: ${done.status}`);
+}
+
 /** A short message with CRLF line ends, as smtp-ingress stores them. */
 export function rawMessage(
   subject: string,
