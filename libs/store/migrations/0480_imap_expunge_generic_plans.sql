@@ -22,9 +22,10 @@
 --   messages (the benchmark's tables, filled faster than autovacuum analyses), lost to a walk of the
 --   mailbox's (mailbox_id, modseq) entries. The two removals are gated on cardinality(p_uids), so
 --   only one of them runs;
--- * the freeing finds messages by id (their primary key) and asks the (account_id, message_id) index,
---   message by message, whether a mailbox still holds them (OFFSET 0 keeps that a correlated lookup:
---   as an anti-join, ten guessed ids made a hash of the whole table look cheaper on such statistics);
+-- * the freeing finds messages by id (their primary key) and asks the index on mailbox_messages'
+--   message_id (with account_id until 0491), message by message, whether a mailbox still holds them
+--   (OFFSET 0 keeps that a correlated lookup: as an anti-join, ten guessed ids made a hash of the
+--   whole table look cheaper on such statistics);
 -- * no bitmap scans (SET enable_bitmapscan): for several UIDs, on a small table, a bitmap scan of the
 --   whole mailbox's (mailbox_id, modseq) entries looked as cheap as ten key probes.
 -- libs/store/test/expunge.test.ts checks the plans on statistics that favoured the bad ones.
