@@ -1,6 +1,7 @@
--- correo_expunge_messages (0390) with plans made once per connection that are key lookups whatever the
--- tables' statistics say. Same two statements, same guarantees: read 0390's comment, the freeing
--- stays a statement of its own, whose snapshot sees the removal and any copy committed before the lock.
+-- correo_expunge_messages (0390) with plans made once per connection, written to stay key lookups on
+-- stale statistics too (what is left is said at the end). Same two statements, same guarantees: read
+-- 0390's comment, the freeing stays a statement of its own, whose snapshot sees the removal and any
+-- copy committed before the lock.
 --
 -- Why: PL/pgSQL caches each statement's plan, but its plan cache compares the generic plan with custom
 -- ones and, on the statistics of the moment, kept planning the freeing statement on every call (as
