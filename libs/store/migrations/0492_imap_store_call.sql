@@ -57,12 +57,22 @@ BEGIN
     UPDATE mailboxes mb SET highestmodseq = mb.highestmodseq + 1
     WHERE mb.id = p_mailbox AND mb.account_id = p_account AND EXISTS (SELECT 1 FROM changing)
     RETURNING mb.highestmodseq AS modseq
-  ), updated AS (
+  ), updated_one AS (
+    -- One UID (most STOREs: a client marking a message): the row named by the whole primary key, which
+    -- PostgreSQL costs as one row whatever its statistics say. The join below, planned for "some" rows,
+    -- walked the mailbox through (mailbox_id, modseq) when the statistics made a mailbox look small.
+    UPDATE mailbox_messages mm SET flags = (SELECT c.next FROM changing c), modseq = (SELECT a.modseq FROM allocated a)
+    WHERE mm.mailbox_id = p_mailbox AND mm.uid = p_uids[array_lower(p_uids, 1)] AND mm.account_id = p_account
+      AND cardinality(p_uids) = 1 AND EXISTS (SELECT 1 FROM changing)
+    RETURNING mm.uid, mm.modseq, mm.flags
+  ), updated_many AS (
     UPDATE mailbox_messages mm SET flags = c.next, modseq = a.modseq
     FROM changing c, allocated a
     WHERE mm.mailbox_id = p_mailbox AND mm.uid = c.uid AND mm.account_id = p_account
-      AND EXISTS (SELECT 1 FROM changing)
+      AND cardinality(p_uids) > 1 AND EXISTS (SELECT 1 FROM changing)
     RETURNING mm.uid, mm.modseq, mm.flags
+  ), updated AS (
+    SELECT * FROM updated_one UNION ALL SELECT * FROM updated_many
   )
   SELECT t.uid, t.modseq, t.flags, u.modseq, u.flags
   FROM target t LEFT JOIN updated u ON u.uid = t.uid

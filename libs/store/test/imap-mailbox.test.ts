@@ -460,7 +460,7 @@ test('STORE reads its rows through the primary key (mailbox_id, uid), not by sca
   // new install, every benchmark run), read the mailbox through its (mailbox_id, modseq) index: every
   // row version of the mailbox for one UID. Counted with the server's own index statistics, on a
   // mailbox of 120 messages, for the STOREs answered from that read alone (nothing to change; a
-  // message modified since UNCHANGEDSINCE).
+  // message modified since UNCHANGEDSINCE) and for one that changes a message.
   // A database of its own and one connection: no other session's index scans can land in the counts.
   const own = await freshDatabase();
   await migrate(own.url);
@@ -509,6 +509,18 @@ test('STORE reads its rows through the primary key (mailbox_id, uid), not by sca
       unchangedSince: 1,
     });
     assert.deepEqual(modified.modified, uids);
+    // A STORE that changes one message: its row is updated through the whole primary key too.
+    const marked = await storeImapFlags(writerFor(single), {
+      accountId,
+      mailboxId: box.id,
+      uids: [uids[1]!],
+      operation: 'add',
+      flags: ['\\Flagged'],
+    });
+    assert.deepEqual(
+      marked.changed.map((m) => [m.uid, m.flags]),
+      [[uids[1], ['\\Flagged', '\\Seen']]],
+    );
     await flushed();
     let after: Record<string, number> = {};
     const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
@@ -516,7 +528,7 @@ test('STORE reads its rows through the primary key (mailbox_id, uid), not by sca
       after = await scans();
       return total(after) > total(before);
     });
-    assert.ok(after['mailbox_messages_pkey']! >= before['mailbox_messages_pkey']! + 6, 'a lookup per UID');
+    assert.ok(after['mailbox_messages_pkey']! >= before['mailbox_messages_pkey']! + 9, 'a lookup per UID');
     assert.equal(
       after['mailbox_messages_changed_since_idx'],
       before['mailbox_messages_changed_since_idx'],
