@@ -455,12 +455,14 @@ describe('IMAP mailbox queries keep the invariants (UIDs ascend, MODSEQ rises)',
   });
 });
 
-test('STORE reads its rows through the primary key (mailbox_id, uid), not by scanning the mailbox', async () => {
+test('STORE and APPEND reach rows through their keys, not by walking the mailbox or the account', async () => {
   // Before, the plan PostgreSQL kept for STORE was costed for "some" UIDs and, without statistics (a
   // new install, every benchmark run), read the mailbox through its (mailbox_id, modseq) index: every
   // row version of the mailbox for one UID. Counted with the server's own index statistics, on a
   // mailbox of 120 messages, for the STOREs answered from that read alone (nothing to change; a
-  // message modified since UNCHANGEDSINCE) and for one that changes a message.
+  // message modified since UNCHANGEDSINCE) and for one that changes a message. The same for APPEND's
+  // foreign-key check of its message row: an index leading with account_id alone (0490, 0493) let it
+  // walk the account's messages.
   // A database of its own and one connection: no other session's index scans can land in the counts.
   const own = await freshDatabase();
   await migrate(own.url);
@@ -483,7 +485,7 @@ test('STORE reads its rows through the primary key (mailbox_id, uid), not by sca
     const scans = async () => {
       const { rows } = await single.query<{ indexrelname: string; idx_scan: string }>(
         `SELECT pg_stat_clear_snapshot(), indexrelname, idx_scan FROM pg_stat_user_indexes
-         WHERE relname = 'mailbox_messages' ORDER BY indexrelname`,
+         WHERE relname IN ('mailbox_messages', 'messages') ORDER BY indexrelname`,
       );
       return Object.fromEntries(rows.map((r) => [r.indexrelname, Number(r.idx_scan)]));
     };
@@ -521,6 +523,12 @@ test('STORE reads its rows through the primary key (mailbox_id, uid), not by sca
       marked.changed.map((m) => [m.uid, m.flags]),
       [[uids[1], ['\\Flagged', '\\Seen']]],
     );
+    const added = await appendImapMessages(writerFor(single), {
+      accountId,
+      mailboxId: box.id,
+      messages: [{ facts: facts('one more', 1), flags: [] }],
+    });
+    assert.equal(added.kind, 'appended');
     await flushed();
     let after: Record<string, number> = {};
     const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
@@ -533,6 +541,14 @@ test('STORE reads its rows through the primary key (mailbox_id, uid), not by sca
       after['mailbox_messages_changed_since_idx'],
       before['mailbox_messages_changed_since_idx'],
       'no STORE scanned the mailbox through (mailbox_id, modseq)',
+    );
+    // The messages rows were reached by their keys only (the APPEND's foreign-key check).
+    const messageIndexes = Object.keys(after).filter((name) => name.startsWith('messages_'));
+    const used = messageIndexes.filter((name) => after[name] !== before[name]);
+    assert.ok(used.length > 0, 'the foreign-key check is counted');
+    assert.deepEqual(
+      used.filter((name) => name !== 'messages_account_id_id_key' && name !== 'messages_pkey'),
+      [],
     );
   } finally {
     await single.end();
