@@ -182,7 +182,13 @@ describe('a 30 MB message in a separate ingress process (src/main.ts)', () => {
     console.log(
       `# ingress rss before ${Math.round(rssBefore / 1024)} MB, peak ${Math.round(peak / 1024)} MB, growth ${growthMb.toFixed(1)} MB`,
     );
-    assert.ok(growthMb < 8, `the ingress grew by ${growthMb.toFixed(1)} MB for a 30 MB message`);
+    // Holding the message, even once, would be 30 MB and more. Streaming it shows as a few MB of Buffers
+    // not yet collected, more when the machine is loaded and the collector's timer runs late (8.1 MB
+    // seen in a CI run beside the other test files): the bound is a third of the message.
+    assert.ok(
+      growthMb < MESSAGE_BYTES / 3 / 1024 / 1024,
+      `the ingress grew by ${growthMb.toFixed(1)} MB for a 30 MB message`,
+    );
 
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     assert.match(metrics, /^correo_smtp_messages_accepted_total\{listener="mx"\} 2$/m);
