@@ -13,7 +13,6 @@
 //   node --import tsx bench/filing-cost.ts            (BENCH_MESSAGES=2000 BENCH_PASSES=3)
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
@@ -21,11 +20,11 @@ import { packBytes } from '@correo/bus';
 import { AdminClient } from '../e2e/test/support/admin-client.js';
 import { startMailStack } from '../e2e/test/support/stacks.js';
 import { SMTP_LIMITS_OFF, option } from './options.js';
+import { processCpuMs } from './proc-cpu.js';
 
 const messages = Number(option('messages', '2000'));
 const passes = Number(option('passes', '3'));
 const DOMAIN = 'bench.test';
-const TICK_MS = 10;
 
 interface Source {
   account_id: string;
@@ -64,12 +63,6 @@ const MESSAGE_COLUMNS = [
   'thread_message_id',
   'thread_references',
 ];
-
-async function processCpuMs(pid: number): Promise<number> {
-  const text = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-}
 
 const stack = await startMailStack('embedded', {
   SMTP_MAX_CONNECTIONS_PER_IP: '40',

@@ -13,6 +13,7 @@
 import pg from 'pg';
 import { LineClient } from '@correo/testkit';
 import { ImapTestStack, rawMessage } from '../services/imap-gateway/test/helpers/stack.js';
+import { treeCpuMs } from './proc-cpu.js';
 
 const sent: string[] = [];
 let recording = false;
@@ -34,21 +35,6 @@ const query = pg.Client.prototype.query as unknown as Query;
   }
   return query.apply(this, args);
 };
-
-/** utime + stime (+ reaped children's) of a process and its children, in seconds. */
-async function clusterCpuSeconds(root: number): Promise<number> {
-  const { readdir, readFile } = await import('node:fs/promises');
-  let total = 0;
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => null);
-    if (!stat) continue;
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(entry) === root || Number(fields[1]) === root)
-      total += fields.slice(11, 15).reduce((sum, f) => sum + Number(f), 0) / 100;
-  }
-  return total;
-}
 
 const stack = await ImapTestStack.create('embedded');
 try {
@@ -104,13 +90,13 @@ try {
       await admin.query('SELECT pg_stat_statements_reset()');
       // The cluster's CPU (its postmaster's tree) when the cluster runs on this machine (BENCH_PG_PID).
       const postmaster = Number(process.env.BENCH_PG_PID ?? 0);
-      const cpuBefore = postmaster ? await clusterCpuSeconds(postmaster) : 0;
+      const cpuBefore = postmaster ? await treeCpuMs(postmaster) : 0;
       const started = process.hrtime.bigint();
       for (let i = 0; i < statsCycles; i++) for (const [, run] of cycle) await run();
       const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
       if (postmaster) {
-        const used = (await clusterCpuSeconds(postmaster)) - cpuBefore;
-        console.log(`PostgreSQL CPU: ${((used * 1000) / statsCycles).toFixed(2)} ms per cycle`);
+        const used = (await treeCpuMs(postmaster)) - cpuBefore;
+        console.log(`PostgreSQL CPU: ${(used / statsCycles).toFixed(2)} ms per cycle`);
       }
       // Table statistics reach the views at the end of each backend's transaction, with a delay.
       await new Promise((resolve) => setTimeout(resolve, 1500));

@@ -41,6 +41,7 @@ import type { AllInOneProcess } from '@correo/testkit';
 import { AdminClient } from '../e2e/test/support/admin-client.js';
 import { ImapTestStack, rawMessage } from '../services/imap-gateway/test/helpers/stack.js';
 import type { StackKind } from '@correo/testkit/stack';
+import { treeCpuMsByName } from './proc-cpu.js';
 
 const clients = Number(process.env.BENCH_CLIENTS ?? 20);
 const users = Number(process.env.BENCH_USERS ?? 20);
@@ -247,38 +248,9 @@ interface LoadResult {
   samples: Record<string, number[]>;
 }
 
-/**
- * CPU seconds (user + system) used so far by a process and all its descendants, from /proc, by
- * program name (node, postgres, imap, auth...).
- */
+/** CPU seconds (user + system) used so far by a process and all its descendants, by program name. */
 async function treeCpuSeconds(rootPid: number): Promise<Map<string, number>> {
-  const { readdir } = await import('node:fs/promises');
-  const ticks = 100; // USER_HZ on Linux
-  const parent = new Map<number, number>();
-  const cpu = new Map<number, number>();
-  const names = new Map<number, string>();
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => null);
-    if (!stat) continue;
-    // The command name may hold spaces: fields are counted after its closing parenthesis.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    names.set(Number(entry), stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')));
-    parent.set(Number(entry), Number(fields[1]));
-    // utime, stime, cutime, cstime (fields 14-17): children already reaped count too.
-    cpu.set(Number(entry), fields.slice(11, 15).reduce((sum, f) => sum + Number(f), 0) / ticks);
-  }
-  const total = new Map<string, number>();
-  for (const [pid, seconds] of cpu) {
-    for (let p: number | undefined = pid; p && p > 1; p = parent.get(p))
-      if (p === rootPid) {
-        // Worker threads share the process's entry; postgres backends and Dovecot's processes each have one.
-        const name = names.get(pid)!.replace(/^(postgres|node|MainThread).*$/, '$1');
-        total.set(name, (total.get(name) ?? 0) + seconds);
-        break;
-      }
-  }
-  return total;
+  return new Map([...(await treeCpuMsByName(rootPid))].map(([name, ms]) => [name, ms / 1000]));
 }
 
 /** What `after` used more than `before`, by program name. */

@@ -34,6 +34,7 @@ import { createPool, migrate } from '@correo/store';
 import { freshDatabase, killRunning, spawnNode, testBackends, uniqueName } from '@correo/testkit';
 import type { Spawned } from '@correo/testkit';
 import { option } from './options.js';
+import { processCpuMs } from './proc-cpu.js';
 import { formatTable } from './report.js';
 
 const messages = Number(option('messages', '20000'));
@@ -116,12 +117,9 @@ async function throttling(
   };
 }
 
-/** utime + stime of a process in ms (Linux /proc; clock ticks of 10 ms). */
+/** utime + stime of a process in ms; 0 for none. */
 async function cpuMs(pid: number | undefined): Promise<number> {
-  if (pid === undefined) return 0;
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) * 10;
+  return pid === undefined ? 0 : processCpuMs(pid);
 }
 
 const body = Buffer.from(

@@ -21,6 +21,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { processCpuMs, reapedChildrenCpuMs, treeCpuMs } from './proc-cpu.js';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -142,42 +143,6 @@ interface Result {
 }
 
 const now = () => performance.timeOrigin + performance.now();
-
-// ---------- CPU of a process tree (utime + stime of the living, cutime + cstime of the reaped) ----------
-
-const TICK_MS = 10; // USER_HZ is 100 on Linux.
-
-async function treeCpuMs(root: number): Promise<{ tree: number; root: number }> {
-  const stats = new Map<number, { ppid: number; ticks: number; own: number }>();
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const text = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    const close = text.lastIndexOf(')');
-    if (close < 0) continue;
-    const fields = text.slice(close + 2).split(' ');
-    // After "pid (comm) ": state ppid ... utime(14) stime(15) cutime(16) cstime(17), 1-based overall.
-    const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
-    const own = Number(fields[11]) + Number(fields[12]);
-    stats.set(Number(entry), { ppid: Number(fields[1]), ticks, own });
-  }
-  const inTree = (pid: number): boolean => {
-    for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
-      if (p === root) return true;
-      p = stats.get(p)?.ppid ?? 0;
-    }
-    return false;
-  };
-  let ticks = 0;
-  for (const [pid, stat] of stats) if (inTree(pid)) ticks += stat.ticks;
-  return { tree: ticks * TICK_MS, root: (stats.get(root)?.own ?? 0) * TICK_MS };
-}
-
-/** CPU time (ms) of this process's reaped children: smtp-source's, read around its run. */
-async function reapedChildrenCpuMs(): Promise<number> {
-  const text = await readFile('/proc/self/stat', 'utf8');
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[13]) + Number(fields[14])) * TICK_MS;
-}
 
 // ---------- the generator ----------
 
@@ -403,7 +368,7 @@ async function startCorreo(spec: string): Promise<System> {
 // ---------- one load against one system ----------
 
 async function measure(system: System, load: Load): Promise<Result> {
-  const cpuBefore = await treeCpuMs(system.pid());
+  const cpuBefore = { tree: await treeCpuMs(system.pid()), root: await processCpuMs(system.pid()) };
   const acceptedAt = new Map<string, number>();
   const storedAt = new Map<string, number>();
   let finished: number | undefined = undefined;
@@ -428,7 +393,7 @@ async function measure(system: System, load: Load): Promise<Result> {
   const generatorMs = (await reapedChildrenCpuMs()) - generatorBefore;
   finished = sent.finished;
   await poller;
-  const cpuAfter = await treeCpuMs(system.pid());
+  const cpuAfter = { tree: await treeCpuMs(system.pid()), root: await processCpuMs(system.pid()) };
   const eventLoopDelayMs = await system.eventLoopDelay?.();
   // The statistics of other backends reach the shared counters within a second of their last commit.
   const countersAfter = countersBefore && (await sleep(1100), await system.serverCounters!());

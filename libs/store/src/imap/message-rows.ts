@@ -1,6 +1,8 @@
 import { readStoredBodyStructure, readStoredEnvelope } from '@correo/mime';
 import type { BodyStructure, Envelope } from '@correo/mime';
 import type { Pool } from '../pool.js';
+// The same expressions as the SQL SEARCH: the gateway's answer from these columns must be the store's.
+import { HEADER_DATE_SQL, INTERNAL_DAY_SQL } from './search.js';
 
 /**
  * The columns SEARCH tests: the summary columns it tests as substrings (libs/store imap/search.ts
@@ -86,8 +88,8 @@ export async function readImapMessages(
        ${options.bodystructure ? 'm.bodystructure_json' : 'NULL AS bodystructure_json'}${
          options.search
            ? `, m.header_subject, m.header_from, m.header_to, m.header_cc, m.header_message_id,
-       m.header_in_reply_to, m.envelope_json->>'date' AS header_date,
-       coalesce(m.internal_day, (m.internal_date AT TIME ZONE 'UTC')::date)::text AS internal_day,
+       m.header_in_reply_to, ${HEADER_DATE_SQL} AS header_date,
+       ${INTERNAL_DAY_SQL}::text AS internal_day,
        m.sent_day::text AS sent_day`
            : ''
        }

@@ -36,6 +36,11 @@ export type SearchCondition =
   | { kind: 'or'; left: SearchCondition; right: SearchCondition }
   | { kind: 'and'; operands: SearchCondition[] };
 
+/** The day BEFORE, ON and SINCE compare: the internal date's day in the zone it was given in. */
+export const INTERNAL_DAY_SQL = `coalesce(m.internal_day, (m.internal_date AT TIME ZONE 'UTC')::date)`;
+/** The Date header as written, from the stored ENVELOPE (HEADER Date). */
+export const HEADER_DATE_SQL = `(m.envelope_json->>'date')`;
+
 /** Header fields answered from the summary columns or the stored ENVELOPE. */
 const HEADER_COLUMNS: Record<string, string> = {
   subject: 'm.header_subject',
@@ -47,7 +52,7 @@ const HEADER_COLUMNS: Record<string, string> = {
   bcc: `(m.envelope_json->'bcc')::text`,
   sender: `(m.envelope_json->'sender')::text`,
   'reply-to': `(m.envelope_json->'replyTo')::text`,
-  date: `(m.envelope_json->>'date')`,
+  date: HEADER_DATE_SQL,
 };
 
 const TEXT_COLUMNS: Record<Exclude<SearchTextField, 'body' | 'text'>, string> = {
@@ -101,12 +106,7 @@ function toSql(sql: SqlBuilder, c: SearchCondition): string {
       return column ? contains(sql, column, c.value) : 'FALSE';
     }
     case 'internal-date':
-      return dateTest(
-        sql,
-        `coalesce(m.internal_day, (m.internal_date AT TIME ZONE 'UTC')::date)`,
-        c.op,
-        c.date,
-      );
+      return dateTest(sql, INTERNAL_DAY_SQL, c.op, c.date);
     case 'sent-date':
       return `(m.sent_day IS NOT NULL AND ${dateTest(sql, 'm.sent_day', c.op, c.date)})`;
     case 'saved-date':
