@@ -555,3 +555,49 @@ test('STORE and APPEND reach rows through their keys, not by walking the mailbox
     await own.drop();
   }
 });
+
+test('STORE on every message of a 20,000-message mailbox changes them all under one MODSEQ, and again changes none', async () => {
+  // The worst input a client can send STORE (`STORE 1:* +FLAGS`, a mailbox as large as a session may
+  // hold): one lookup per UID through the primary key, not a join costed for a few rows. The statement
+  // before this function took 12.8 s here and held the account lock throughout (docs/performance.md).
+  const own = await freshDatabase();
+  await migrate(own.url);
+  const single = createPool(own.url, { max: 1 });
+  try {
+    const { accountId } = await createAccount(single);
+    assert.equal((await createImapMailbox(single, accountId, 'Large')).kind, 'created');
+    const box = (await findImapMailbox(single, accountId, 'Large'))!;
+    const uids: number[] = [];
+    for (let batch = 0; batch < 20; batch++) {
+      const appended = await appendImapMessages(writerFor(single), {
+        accountId,
+        mailboxId: box.id,
+        messages: Array.from({ length: 1000 }, (_, i) => ({
+          facts: facts(`large ${batch}-${i}`, 1),
+          flags: [],
+        })),
+      });
+      assert.equal(appended.kind, 'appended');
+      if (appended.kind === 'appended') uids.push(...appended.uids);
+    }
+    const store = (operation: 'add' | 'remove') =>
+      storeImapFlags(writerFor(single), { accountId, mailboxId: box.id, uids, operation, flags: ['\\Seen'] });
+    const marked = await store('add');
+    assert.equal(marked.changed.length, 20_000);
+    assert.equal(new Set(marked.changed.map((m) => m.modseq)).size, 1, 'one MODSEQ for the whole STORE');
+    assert.ok(marked.changed.every((m) => m.flags.length === 1 && m.flags[0] === '\\Seen'));
+    const again = await store('add');
+    assert.equal(again.changed.length, 0);
+    assert.equal(again.current.length, 20_000);
+    const cleared = await store('remove');
+    assert.equal(cleared.changed.length, 20_000);
+    const { rows } = await single.query<{ seen: string }>(
+      `SELECT count(*) AS seen FROM mailbox_messages WHERE mailbox_id = $1 AND '\\Seen' = ANY(flags)`,
+      [box.id],
+    );
+    assert.equal(rows[0]!.seen, '0');
+  } finally {
+    await single.end();
+    await own.drop();
+  }
+});
