@@ -106,8 +106,12 @@ export function erasureScenarios(kind: StackKind): void {
         decision(new Date(Date.now() - (days + 1) * 86_400_000), 'old'),
         decision(new Date(), 'recent'),
       ]);
+      // This stack also runs housekeeping every second: the old decision may go in that run rather
+      // than in this one (whose count is then 0; a CI run saw it). runOnce returns after a whole run that
+      // started after the decisions were written, this one or the one it waited for, so by then the
+      // old decision is gone whichever pruned it, and the recent one is still there.
       const run = await stack.mda!.housekeeping.runOnce();
-      assert.ok(run.decisionsPruned >= 1);
+      assert.equal(run.ran, true);
       const kept = await listDecisions(stack.pool, { tenantId: null }, { clientIp: ip, limit: 10 });
       assert.deepEqual(
         kept.map((d) => d.reason),
