@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Endpoints of the real backends that `scripts/backends/up.sh` (called by `make test`)
@@ -79,6 +80,9 @@ export interface FreshDatabase {
   drop(): Promise<void>;
 }
 
+/** How long drop() waits for the database's sessions to close on their own before it forces them. */
+const DROP_GRACE_MS = 2_000;
+
 /** Creates an empty database on the test server so each test file owns its schema. */
 export async function freshDatabase(baseUrl = testBackends().databaseUrl): Promise<FreshDatabase> {
   const name = uniqueName('t').replaceAll('-', '_');
@@ -98,6 +102,19 @@ export async function freshDatabase(baseUrl = testBackends().databaseUrl): Promi
       const c = new pg.Client({ connectionString: baseUrl });
       await c.connect();
       try {
+        // A pool's end() resolves once it has asked its connections to close, not once they are
+        // closed. Forcing the drop at once terminates those sessions while their Terminate is
+        // still in flight, and the server's 57P01 reaches a client that nobody listens to any
+        // more: an uncaught error in the test that ended its pool correctly. So sessions that
+        // are on their way out get a moment to leave; only what is still open after it is forced.
+        for (let waited = 0; waited < DROP_GRACE_MS; waited += 20) {
+          const { rows } = await c.query<{ open: number }>(
+            'SELECT count(*)::int AS open FROM pg_stat_activity WHERE datname = $1',
+            [name],
+          );
+          if (rows[0]!.open === 0) break;
+          await sleep(20);
+        }
         await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       } finally {
         await c.end();
