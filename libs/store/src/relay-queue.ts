@@ -343,7 +343,12 @@ export async function finishedRelayRecipients(pool: Pool, jobId: string): Promis
  */
 export async function releaseRelayClaim(pool: Pool, claim: RelayClaim): Promise<void> {
   await pool.query(
-    `UPDATE relay_queue SET claim_token = NULL, claimed_until = NULL, next_attempt_at = now(), updated_at = now()
+    // Nothing was decided by the remote, so the claim was not an attempt: the count its claim added
+    // is taken back. Otherwise every pass through an outage of the blob store would count one, and
+    // the job would come back from it at the end of its retry schedule (RELAY_RETRY_SCHEDULE is
+    // indexed by attempts) with an attempt count in its outcome that no remote ever saw.
+    `UPDATE relay_queue SET claim_token = NULL, claimed_until = NULL, next_attempt_at = now(), updated_at = now(),
+            attempts = greatest(attempts - 1, 0)
       WHERE job_id = $1 AND claim_token = $2`,
     [claim.jobId, claim.token],
   );

@@ -141,6 +141,11 @@ export class TestStack {
     return this.state.dir;
   }
   /** The fresh database, migrated. */
+  /** The S3 key prefix of the stack's blobs (distributed; '' for files): for a second store over them. */
+  get blobPrefix(): string {
+    return this.state.blobPrefix;
+  }
+
   get db(): FreshDatabase {
     return this.state.db;
   }

@@ -1,5 +1,6 @@
 import type { BlobStore } from '@correo/blobs';
 import { stallCheck, startDeadLetterArchive } from '@correo/backends';
+import { classifyFailure } from '@correo/bus';
 import type { Bus, DeliveredMessage } from '@correo/bus';
 import type { Directory } from '@correo/directory';
 import { decodeOutboundMessage, timestampDate } from '@correo/proto';
@@ -171,31 +172,50 @@ export async function startMtaRelay(deps: MtaRelayDeps): Promise<MtaRelay> {
 /** The destination domains correo_relay_queue_domain_jobs shows: a bounded number of series. */
 const QUEUE_DOMAINS_CHARTED = 20;
 
+/**
+ * The longest the scheduler waits between passes while a backend (blob store, database) is down. A
+ * job whose message cannot be read for a backend's sake goes back due at once (nothing was sent): a
+ * scheduler that took that as "more due work" would claim, fail and release the same jobs in a
+ * tight loop for the whole outage, hammering the backend that is trying to come back.
+ */
+const BACKEND_BACKOFF_MAX_MS = 30_000;
+
 function startScheduler(ctx: JobContext): { stop(): Promise<void> } {
   let stopping = false;
   let wake: (() => void) | undefined;
+  // Doubles from RELAY_QUEUE_POLL while passes meet a backend that is down; 0 when the last pass did not.
+  let backoffMs = 0;
   const loop = (async () => {
     while (!stopping) {
+      let waitMs = ctx.settings.queuePollMs;
       try {
         const claimedAt = Date.now();
         const claimed = await claimDueRelayJobs(ctx.pool, {
           limit: ctx.settings.queueBatch,
           leaseMs: ctx.settings.claimLeaseMs,
         });
-        await Promise.all(claimed.map((entry) => retryEntry(ctx, entry, claimedAt)));
+        const failures = await Promise.all(claimed.map((entry) => retryEntry(ctx, entry, claimedAt)));
         relayMetrics.queueDepth.set(await relayQueueDepth(ctx.pool));
         relayMetrics.oldestAge.set(await relayQueueOldestAgeSeconds(ctx.pool));
         const byDomain = await relayQueueByDomain(ctx.pool, QUEUE_DOMAINS_CHARTED);
         relayMetrics.queueByDomain.reset();
         for (const [domain, jobs] of byDomain) relayMetrics.queueByDomain.set({ domain }, jobs);
-        if (claimed.length === ctx.settings.queueBatch) continue;
+        if (failures.includes('backend')) {
+          backoffMs = Math.min(Math.max(backoffMs * 2, ctx.settings.queuePollMs), BACKEND_BACKOFF_MAX_MS);
+          waitMs = backoffMs;
+          ctx.logger.warn({ retryInMs: waitMs }, 'deferred queue waits for a backend');
+        } else {
+          backoffMs = 0;
+          if (claimed.length === ctx.settings.queueBatch) continue;
+        }
       } catch (error) {
+        // The claim itself failed (the database): one statement per RELAY_QUEUE_POLL, no loop.
         ctx.logger.warn({ error: (error as Error).message }, 'deferred queue pass failed');
       }
       if (stopping) break;
       await new Promise<void>((resolve) => {
         wake = resolve;
-        setTimeout(resolve, ctx.settings.queuePollMs).unref();
+        setTimeout(resolve, waitMs).unref();
       });
     }
   })();
@@ -208,7 +228,12 @@ function startScheduler(ctx: JobContext): { stop(): Promise<void> } {
   };
 }
 
-async function retryEntry(ctx: JobContext, entry: RelayQueueEntry, claimedAt: number): Promise<void> {
+/** Runs one queued job's attempt; 'backend' when it could not run for a backend that is down. */
+async function retryEntry(
+  ctx: JobContext,
+  entry: RelayQueueEntry,
+  claimedAt: number,
+): Promise<'backend' | undefined> {
   try {
     const job = decodeOutboundMessage(entry.job);
     // In the message's own trace, whichever pod and however late: its context came with the job.
@@ -228,7 +253,9 @@ async function retryEntry(ctx: JobContext, entry: RelayQueueEntry, claimedAt: nu
       extractTraceContext(entry.traceHeaders),
     );
   } catch (error) {
-    // The lease expires and another pass retries it; nothing is lost.
+    // The lease expires (or the claim was released) and another pass retries it; nothing is lost.
     ctx.logger.error({ jobId: entry.jobId, error: (error as Error).message }, 'queued delivery failed');
+    return classifyFailure(error) === 'backend' ? 'backend' : undefined;
   }
+  return undefined;
 }
