@@ -1,18 +1,33 @@
 /**
- * Timers against idle and slow clients, shared by the line-protocol gateways (IMAP, POP3). Both are
- * absolute, unlike a socket idle timeout that every byte resets: a client sending one byte a minute
- * is not idle, but it must not hold a session (and its buffers) for hours.
+ * Timers against idle and slow clients, shared by the line-protocol gateways (IMAP, POP3, ManageSieve).
+ * Both are absolute, unlike a socket idle timeout that every byte resets: a client sending one byte a
+ * minute is not idle, but it must not hold a session (and its buffers) for hours.
  */
 
-/** Ends a connection that has not logged in within `ms` of connecting, however active it is. */
+/**
+ * Ends a connection that has not logged in within `ms` of connecting (or of logging out while it stays
+ * open), however active it is.
+ */
 export class LoginDeadline {
-  private timer: NodeJS.Timeout | null;
+  private timer: NodeJS.Timeout | null = null;
 
-  constructor(ms: number, onExpired: () => void) {
+  constructor(
+    private readonly ms: number,
+    private readonly onExpired: () => void,
+  ) {
+    this.restart();
+  }
+
+  /**
+   * Logged out without leaving (ManageSieve UNAUTHENTICATE): the client is back where it was at connect,
+   * so it gets the full time again from now, not the idle timeout of a logged-in session.
+   */
+  restart(): void {
+    this.stop();
     this.timer = setTimeout(() => {
       this.timer = null;
-      onExpired();
-    }, ms);
+      this.onExpired();
+    }, this.ms);
     this.timer.unref();
   }
 

@@ -12,7 +12,10 @@ import type { StreamLayer } from './stream-layer.js';
 export interface ConnectionTimers {
   /** No octet from the client for this long: autologout (held during IMAP IDLE). */
   idleTimeoutMs: number;
-  /** From connect to login, however active the client is. */
+  /**
+   * From connect to login, however active the client is; again in full from a logout that keeps the
+   * connection (ManageSieve UNAUTHENTICATE) to the next login.
+   */
   preAuthTimeoutMs: number;
   /** Octets per second a bulk transfer (IMAP literal) must average; 0 or absent: no check. */
   minTransferRate?: number;
@@ -53,6 +56,8 @@ export class LineConnection<F> {
   private firstOctets = true;
   private frameWaiter: { resolve: (frame: F) => void; reject: (error: Error) => void } | null = null;
   private readonly loginDeadline: LoginDeadline;
+  /** The session's `authenticated` when last read: the pre-auth deadline follows its changes. */
+  private loggedIn = false;
   private readonly transferRate: TransferRateGuard;
   private readonly logger: Logger;
   private readonly onData = (chunk: Buffer) => this.received(chunk);
@@ -256,13 +261,26 @@ export class LineConnection<F> {
     }
     // Gone, or saying goodbye (a deadline passed, the session cut it off): nothing more is read.
     if (this.closed || this.socket.writableEnded) return;
-    if (this.session.authenticated) this.loginDeadline.stop();
+    this.followLogin();
     if (this.draining) {
       this.goodbye('Server shutting down', 'shutdown');
       return;
     }
     this.updateReading();
     this.pump();
+  }
+
+  /**
+   * The pre-auth deadline stops at login and runs again, in full, when the session logs out and stays
+   * open (ManageSieve UNAUTHENTICATE): read from the session's state after each frame, so no command that
+   * changes it can forget the timer, and a logged-out client never sits under the long idle timeout.
+   */
+  private followLogin(): void {
+    const authenticated = this.session.authenticated;
+    if (authenticated === this.loggedIn) return;
+    this.loggedIn = authenticated;
+    if (authenticated) this.loginDeadline.stop();
+    else this.loginDeadline.restart();
   }
 
   private nextFrame(): Promise<F> {

@@ -41,7 +41,10 @@ export interface LineSession<F> {
   greeting(): Buffer | string;
   /** Answers one frame; the server reads nothing else (not even pipelined frames) meanwhile. */
   handle(frame: F): Promise<LineAction>;
-  /** Logged in: the pre-auth deadline stops. */
+  /**
+   * Logged in: the pre-auth deadline stops. Read after every frame; back to false while the connection
+   * stays open (ManageSieve UNAUTHENTICATE), the deadline runs again in full until the next login.
+   */
   readonly authenticated: boolean;
   /** The STARTTLS handshake completed. */
   tlsStarted(): void;

@@ -183,6 +183,24 @@ describe('line server', () => {
     assert.equal(await member.ask('ECHO still here'), 'still here');
   });
 
+  test('a logout that keeps the connection runs the pre-auth time again; the next login stops it again', async () => {
+    const server = await start(newControl(), { timers: { idleTimeoutMs: 600_000, preAuthTimeoutMs: 400 } });
+    const returning = await client(server.ports.plain);
+    const silent = await client(server.ports.plain);
+    await returning.readLine();
+    await silent.readLine();
+    assert.equal(await returning.ask('LOGIN'), 'OK logged in');
+    assert.equal(await returning.ask('UNAUTH'), 'OK logged out');
+    assert.equal(await returning.ask('LOGIN'), 'OK logged in');
+    // Logged out after `returning` was: its deadline, had the second login not stopped it, passed first.
+    assert.equal(await silent.ask('LOGIN'), 'OK logged in');
+    assert.equal(await silent.ask('UNAUTH'), 'OK logged out');
+    // Only the pre-auth timer can say this: the idle timeout is ten minutes.
+    assert.equal(await silent.readLine(), '* BYE timeout Autologout: no login in time');
+    await silent.closed();
+    assert.equal(await returning.ask('ECHO still here'), 'still here');
+  });
+
   test('an idle session is logged out; one held by IDLE is not', async () => {
     const server = await start(newControl(), { timers: { idleTimeoutMs: 400, preAuthTimeoutMs: 60_000 } });
     const idler = await client(server.ports.plain);

@@ -14,9 +14,11 @@ import type {
 } from '../src/index.js';
 
 /**
- * A toy line protocol for the server's own tests: ECHO, LOGIN, WHO (the client address the session
- * sees), STARTTLS, IDLE ... DONE (the idle timer held), BIG n (n octets, written with backpressure),
- * SLOW (waits until the test releases it), DEFLATE (both ways through deflateLayer from then on), UPLOAD n + n octets (a bulk transfer into `control.sink`), QUIT. Goodbyes read `* BYE <reason> <text>`.
+ * A toy line protocol for the server's own tests: ECHO, LOGIN, UNAUTH (logged out, the connection
+ * stays), WHO (the client address the session sees), STARTTLS, IDLE ... DONE (the idle timer held),
+ * BIG n (n octets, written with backpressure), SLOW (waits until the test releases it), DEFLATE (both
+ * ways through deflateLayer from then on), UPLOAD n + n octets (a bulk transfer into `control.sink`),
+ * QUIT. Goodbyes read `* BYE <reason> <text>`.
  */
 class Lines implements Framer<string> {
   private pending = '';
@@ -117,6 +119,10 @@ export function toyProtocol(control: ToyControl): LineProtocol<string> {
               }
               authenticated = true;
               await io.write('OK logged in\r\n');
+              return 'continue';
+            case 'UNAUTH':
+              authenticated = false;
+              await io.write('OK logged out\r\n');
               return 'continue';
             case 'WHO':
               await io.write(`${io.remoteAddress} ${secure ? 'tls' : 'plain'}\r\n`);

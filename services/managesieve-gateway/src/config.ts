@@ -73,7 +73,10 @@ export interface ManageSieveGatewayConfig {
   /** AUTHENTICATE without TLS from 127.0.0.0/8 and ::1 only; off unless a dev setup turns it on. */
   allowPlaintextAuthOnLoopback: boolean;
   idleTimeoutMs: number;
-  /** From connect to a successful AUTHENTICATE, however active the client is; then BYE and close. */
+  /**
+   * From connect to a successful AUTHENTICATE, however active the client is, and again from UNAUTHENTICATE
+   * to the next; then BYE and close.
+   */
   preAuthTimeoutMs: number;
   /** Octets of one command outside its literals; longer lines are skipped and answered NO. */
   maxLineLength: number;

@@ -325,6 +325,10 @@ export class ManageSieveSession {
     return this.answer('AUTHENTICATE', okResponse('Logged in'));
   }
 
+  /**
+   * Counted over the whole connection, never reset by a login: otherwise one known password would buy,
+   * through AUTHENTICATE and UNAUTHENTICATE in turn, unlimited guesses at other accounts on one connection.
+   */
   private async authFailed(): Promise<SessionAction> {
     if (++this.authFailures >= this.settings.maxAuthFailures)
       return this.bye('Authentication failed, closing', 'AUTHENTICATE');
@@ -344,6 +348,8 @@ export class ManageSieveSession {
   ): Promise<SessionAction> {
     switch (command.name) {
       case 'UNAUTHENTICATE':
+        // Logged out again: the line server sees `authenticated` turn false and runs the pre-auth time
+        // anew. The failed AUTHENTICATEs stay counted: the limit is the connection's (see authFailed).
         this.state = { kind: 'unauthenticated', sasl: undefined };
         return this.answer(command.name, okResponse('Logged out, authenticate again'));
       case 'STARTTLS':

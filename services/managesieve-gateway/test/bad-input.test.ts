@@ -10,7 +10,7 @@ import {
 } from '@correo/auth';
 import { encodeCommand } from '@correo/managesieve-proto';
 import { listSieveScriptNames } from '@correo/store';
-import { CounterWatch, RecordingClock } from '@correo/testkit';
+import { CounterWatch, RecordingClock, type LineClient } from '@correo/testkit';
 import type { ManageSieveGateway } from '../src/index.js';
 import { connectRaw, loggedIn, readResponse } from './helpers/raw-client.js';
 import { ManageSieveTestStack } from './helpers/stack.js';
@@ -144,6 +144,40 @@ describe('ManageSieve over real sockets: the login policy and the worst input pe
     } finally {
       stuck.destroy();
       other.destroy();
+    }
+  });
+
+  test('after UNAUTHENTICATE the pre-auth time runs again: a silent client gets the BYE of one that never logged in', async () => {
+    const { address } = await stack.account('unauthenticate');
+    // Ten minutes of idle time: a BYE within the test's read timeout can only come from the pre-auth timer.
+    const gateway = await stack.startGateway({
+      allowPlaintextAuthOnLoopback: true,
+      preAuthTimeoutMs: 2000,
+      idleTimeoutMs: 600_000,
+    });
+    const stranger = (await connectRaw(gateway.port)).client;
+    const returning = await loggedIn(gateway.port, address, stack.password);
+    let silent: LineClient | undefined;
+    try {
+      returning.writeLine('UNAUTHENTICATE');
+      assert.equal((await readResponse(returning)).status, 'OK "Logged out, authenticate again"');
+      returning.writeLine(`AUTHENTICATE "PLAIN" "${encodePlainResponse(address, stack.password)}"`);
+      assert.equal((await readResponse(returning)).status, 'OK "Logged in"');
+      silent = await loggedIn(gateway.port, address, stack.password);
+      silent.writeLine('UNAUTHENTICATE');
+      assert.equal((await readResponse(silent)).status, 'OK "Logged out, authenticate again"');
+      const preAuthBye = 'BYE "Autologout: no login in time"';
+      assert.equal(await stranger.readLine(), preAuthBye, 'the goodbye of a client that never logged in');
+      assert.equal(await silent.readLine(), preAuthBye);
+      assert.equal(await silent.closedWithin(), true);
+      // `silent` logged out after `returning` did: had the second login not stopped the re-armed
+      // deadline, `returning` would have had its BYE before the one just read.
+      returning.writeLine('NOOP');
+      assert.equal((await readResponse(returning)).status, 'OK "Done"');
+    } finally {
+      stranger.destroy();
+      returning.destroy();
+      silent?.destroy();
     }
   });
 

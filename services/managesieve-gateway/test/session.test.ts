@@ -110,8 +110,10 @@ describe('ManageSieve session over an in-memory script store', () => {
     });
   });
 
-  test('AUTHENTICATE PLAIN with a continuation, a cancel, a wrong password, then BYE after three', async () => {
+  test('AUTHENTICATE PLAIN with a continuation, a cancel, a wrong password, then BYE after three in the connection', async () => {
     const driver = new Driver(deps, true);
+    const wrong = `AUTHENTICATE "PLAIN" "${encodePlainResponse(ADDRESS, 'nope')}"\r\n`;
+    assert.equal((await driver.send(wrong)).reply, 'NO "Authentication failed"\r\n');
     assert.equal((await driver.send('AUTHENTICATE "PLAIN"\r\n')).reply, '""\r\n');
     assert.equal((await driver.send('"*"\r\n')).reply, 'NO "AUTHENTICATE cancelled"\r\n');
     assert.equal((await driver.send('AUTHENTICATE "PLAIN"\r\n')).reply, '""\r\n');
@@ -120,8 +122,7 @@ describe('ManageSieve session over an in-memory script store', () => {
     assert.match((await driver.send('CAPABILITY\r\n')).reply, /"OWNER" "rules@sieve.test"\r\n/);
     assert.equal((await driver.send('UNAUTHENTICATE\r\n')).reply, 'OK "Logged out, authenticate again"\r\n');
     assert.match((await driver.send('LISTSCRIPTS\r\n')).reply, /^NO "LISTSCRIPTS needs AUTHENTICATE first"/);
-    const wrong = `AUTHENTICATE "PLAIN" "${encodePlainResponse(ADDRESS, 'nope')}"\r\n`;
-    assert.equal((await driver.send(wrong)).reply, 'NO "Authentication failed"\r\n');
+    // The failure before the login still counts after UNAUTHENTICATE: the third of the connection is BYE.
     assert.equal((await driver.send(wrong)).reply, 'NO "Authentication failed"\r\n');
     assert.deepEqual(await driver.send(wrong), {
       reply: 'BYE "Authentication failed, closing"\r\n',
