@@ -1,9 +1,13 @@
 import type { Pool } from './pool.js';
 
-/** One vacation reply that is due unless the sender was answered within the period. */
+/**
+ * One vacation reply that is due unless the sender was answered within the period. The mda claims a
+ * Sieve redirect the same way, so that a redelivered event is not charged twice for it: `sender` is
+ * the redirect's address and `handle` a name of that event's redirect that no other event claims.
+ */
 export interface VacationClaim {
   accountId: string;
-  /** The envelope sender the reply goes to; compared case-insensitively. */
+  /** The envelope sender the reply goes to (a redirect: its address); compared case-insensitively. */
   sender: string;
   /** The vacation series (RFC 5230 4.2: :handle, or a hash of the reply's text). */
   handle: string;

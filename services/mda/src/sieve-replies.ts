@@ -7,6 +7,7 @@ import { automatedMessage } from '@correo/sieve';
 import type { MessageView, SieveAction } from '@correo/sieve';
 import type { OutboundQuota } from '@correo/limits';
 import { claimVacationReply, recordDecisions, releaseVacationReply } from '@correo/store';
+import type { VacationClaim, VacationClaimResult } from '@correo/store';
 import type { Logger } from '@correo/telemetry';
 import { targetMailbox } from './filing.js';
 import { mdaMetrics } from './metrics.js';
@@ -41,12 +42,32 @@ export interface VacationSettings {
 }
 
 /**
- * Counts one message Sieve sends for the account (a redirect, a vacation reply) against its and its
- * tenant's hourly outbound limits (OutboundQuota, MAIL_OUTBOUND_*); false when over them (logged and
- * counted as `<what>-over-limit`). The limits backend unreachable: admitted, so a Redis outage never
- * holds up delivery (logged and counted as `limits-unavailable`).
+ * Claims one message Sieve sends for the account (a redirect, a vacation reply: its
+ * sieve_vacation_replies row, claimVacationReply) and counts it against the account's and its
+ * tenant's hourly outbound limits (OutboundQuota, MAIL_OUTBOUND_*) only when the claim is `first`:
+ * a redelivered event finds its own claim (`again`) and sends the same message (same job id) again
+ * without being charged twice. Over the limits the claim is given back (not sent, so not
+ * remembered: a later delivery decides afresh) and the answer is `over-limit`.
  */
-export async function outboundAdmitted(
+export async function claimOutbound(
+  ctx: Pick<SieveContext, 'pool' | 'outboundQuota'>,
+  log: Logger,
+  target: LocalTarget,
+  what: 'redirect' | 'vacation',
+  claim: VacationClaim,
+): Promise<VacationClaimResult | 'over-limit'> {
+  const claimed = await claimVacationReply(ctx.pool, claim);
+  if (claimed !== 'first' || (await outboundAdmitted(ctx.outboundQuota, log, target, what))) return claimed;
+  await releaseVacationReply(ctx.pool, claim.accountId, claim.sender, claim.handle, claim.eventId);
+  return 'over-limit';
+}
+
+/**
+ * Counts one message against the outbound limits; false when over them (logged and counted as
+ * `<what>-over-limit`). The limits backend unreachable: admitted, so a Redis outage never holds up
+ * delivery (logged and counted as `limits-unavailable`).
+ */
+async function outboundAdmitted(
   quota: OutboundQuota | undefined,
   log: Logger,
   target: LocalTarget,
@@ -197,7 +218,7 @@ export async function sendAutoReplies(
       continue;
     }
     const days = Math.min(ctx.vacation.maxDays, Math.max(ctx.vacation.minDays, action.days));
-    const claimed = await claimVacationReply(ctx.pool, {
+    const claimed = await claimOutbound(ctx, log, target, 'vacation', {
       accountId: target.account.accountId,
       sender: event.mailFrom,
       handle: action.handle,
@@ -210,18 +231,8 @@ export async function sendAutoReplies(
       log.info({ ...where, days }, 'sieve vacation: sender already answered within the period');
       continue;
     }
-    // A redelivery re-sends the same reply (one job id): it was counted the first time.
-    if (claimed === 'first' && !(await outboundAdmitted(ctx.outboundQuota, log, target, 'vacation'))) {
-      // Not sent, so not remembered: the sender's next message may be answered.
-      await releaseVacationReply(
-        ctx.pool,
-        target.account.accountId,
-        event.mailFrom,
-        action.handle,
-        event.eventId,
-      );
-      continue;
-    }
+    // Over the limit: not sent and not remembered, so the sender's next message may be answered.
+    if (claimed === 'over-limit') continue;
     const id = nameBasedId('sieve-vacation', event.eventId, target.recipient);
     const from = await replyFrom(ctx, target, action.from);
     const message = buildVacationReply({

@@ -4,6 +4,7 @@ import type { BlobStore } from '@correo/blobs';
 import type { Bus } from '@correo/bus';
 import type { Directory } from '@correo/directory';
 import type { OutboundQuota } from '@correo/limits';
+import { nameBasedId } from '@correo/proto';
 import type { MailAccepted } from '@correo/proto';
 import { parseScript, runScript } from '@correo/sieve';
 import type { MessageView, SieveAction } from '@correo/sieve';
@@ -14,7 +15,7 @@ import { mdaMetrics } from './metrics.js';
 import { outboundJobs } from './outbound.js';
 import { domainOf, type LocalTarget } from './recipients.js';
 import { sieveSpamVerdict } from './filing.js';
-import { outboundAdmitted, rejectionSuppressed } from './sieve-replies.js';
+import { claimOutbound, rejectionSuppressed } from './sieve-replies.js';
 import type { AutoReply, VacationSettings } from './sieve-replies.js';
 
 /** The header a Sieve redirect adds: a message carrying it for the same account is not redirected again. */
@@ -163,7 +164,9 @@ export async function filedCopies(
             );
             mdaMetrics.sieveRuns.inc({ outcome: 'redirect-loop' });
             file(defaultMailbox, undefined);
-          } else if (!(await outboundAdmitted(ctx.outboundQuota, log, target, 'redirect'))) {
+          } else if (
+            !(await redirectAdmitted(ctx, log, event, message.internalDate, target, action.address))
+          ) {
             // Over the account's or tenant's hourly outbound limit: kept, so nothing is lost.
             file(defaultMailbox, undefined);
           } else {
@@ -200,6 +203,38 @@ export async function filedCopies(
 /** A compile error when libs/sieve adds an action this file does not handle yet. */
 function unknownAction(action: never): never {
   throw new Error(`unhandled Sieve action ${JSON.stringify(action)}`);
+}
+
+/**
+ * Counts a redirect against the outbound limits once per (event, recipient, address); false when
+ * over them. Its claim (claimOutbound, the vacation replies' claim) has a handle of its own, so
+ * only this event ever holds it (never `taken`): a redelivered event, whose redirect-only script
+ * filed nothing and so runs again, finds it `again` and republishes the same job uncharged. The
+ * period never matters for such a claim; housekeeping forgets it with the vacation replies (after
+ * MDA_VACATION_MAX_DAYS).
+ */
+async function redirectAdmitted(
+  ctx: SieveContext,
+  log: Logger,
+  event: MailAccepted,
+  acceptedAt: Date,
+  target: LocalTarget,
+  address: string,
+): Promise<boolean> {
+  const claimed = await claimOutbound(ctx, log, target, 'redirect', {
+    accountId: target.account.accountId,
+    sender: address,
+    handle: nameBasedId(event.eventId, ...redirectIdParts(target, address)),
+    eventId: event.eventId,
+    at: acceptedAt,
+    periodSeconds: 0,
+  });
+  return claimed !== 'over-limit';
+}
+
+/** With the event's id, what names one redirect: its claim's handle, its outbound job id. */
+function redirectIdParts(target: LocalTarget, address: string): string[] {
+  return ['sieve-redirect', target.recipient, address.toLowerCase()];
 }
 
 function redirectedBy(headers: MessageView['headers'], target: LocalTarget): boolean {
@@ -250,7 +285,7 @@ export async function publishRedirects(
       ],
     ]);
     const jobs = outboundJobs(event, external, headers, tenants, {
-      idParts: ['sieve-redirect', target.recipient, address.toLowerCase()],
+      idParts: redirectIdParts(target, address),
       blob,
     });
     await ctx.bus.publish(ctx.outboundTopic, jobs);

@@ -439,6 +439,46 @@ export function sieveReplyScenarios(kind: StackKind): void {
       assert.equal(repliesOf(unanswered).length, 0, 'nothing was sent over the limit');
     });
 
+    test('a redelivered event is charged once for its redirect, which goes out once; the next message is charged again', async () => {
+      const d = domain();
+      const remote = `${uniqueName('far')}.test`;
+      const fwd = `forwards@${d}`;
+      await withScript(fwd, `redirect "copy@${remote}";`);
+      // What OutboundQuota counted for the account this hour (libs/limits).
+      const charged = () => stack.limits.get(`outbound:account:${fwd}`);
+      assert.equal(await charged(), 0);
+      const from = `s@${remote}`;
+      const blob = await stack.blobs.put(Readable.from([message(from, fwd, 'once')]));
+      const eventId = randomUUID();
+      const event = encodeMailAccepted(acceptedEvent(eventId, from, { to: [fwd] }, blob));
+      const deliver = () => stack.bus.publish(stack.settings.acceptedTopic, [{ key: eventId, value: event }]);
+
+      await deliver();
+      await eventually('the redirect job', async () => repliesOf(eventId).length >= 1, 90_000);
+      assert.equal(await charged(), 1);
+
+      // Handed over again, as the bus does after a crash before the offset commit. The script
+      // filed nothing (redirect only), so it runs again: the second publish of the job shows it did,
+      // and the charge comes before the publish.
+      await deliver();
+      await eventually(
+        'the redelivery republished the job',
+        async () => repliesOf(eventId).length >= 2,
+        90_000,
+      );
+      const redirects = repliesOf(eventId);
+      assert.equal(new Set(redirects.map((j) => j.eventId)).size, 1, 'one job id: the relay sends one copy');
+      assert.deepEqual(
+        redirects[0]!.recipients.map((r) => r.address),
+        [`copy@${remote}`],
+      );
+      assert.equal(await charged(), 1, 'the redelivery is not charged again');
+
+      const next = await send(from, fwd, message(from, fwd, 'another'));
+      await eventually('the next redirect job', async () => repliesOf(next).length >= 1, 90_000);
+      assert.equal(await charged(), 2, 'a new message is charged');
+    });
+
     test('housekeeping forgets vacation replies older than MDA_VACATION_MAX_DAYS', async () => {
       const d = domain();
       const accountId = await withScript(`old@${d}`, 'require "vacation"; vacation "Away.";');
