@@ -34,6 +34,8 @@ export interface ConnectionContext {
   logger: Logger;
   /** See LineConnectionIo.admitUser: the server's per-user caps. */
   admitUser(user: string): Promise<boolean>;
+  /** After a frame that leaves the session logged out: gives back the user's slots admitUser took. */
+  releaseUser(): void;
 }
 
 /** After QUIT/LOGOUT the client has this long to take the last reply before the socket is cut. */
@@ -274,9 +276,14 @@ export class LineConnection<F> {
    * The pre-auth deadline stops at login and runs again, in full, when the session logs out and stays
    * open (ManageSieve UNAUTHENTICATE): read from the session's state after each frame, so no command that
    * changes it can forget the timer, and a logged-out client never sits under the long idle timeout.
+   * A logged-out session holds no user's slots either: a client that logs out and back in would else be
+   * refused by its own old slot, and one left logged out would keep the account's slot from everyone.
+   * Checked after every such frame, not only at the change: slots a frame took for a login that did not
+   * happen go back too.
    */
   private followLogin(): void {
     const authenticated = this.session.authenticated;
+    if (!authenticated) this.context.releaseUser();
     if (authenticated === this.loggedIn) return;
     this.loggedIn = authenticated;
     if (authenticated) this.loginDeadline.stop();

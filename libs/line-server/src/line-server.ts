@@ -187,6 +187,7 @@ export async function startLineServer<F, N extends string>(
         if (refusal) metrics.refused.inc({ listener: listener.name, reason: refusal });
         return refusal === null;
       },
+      releaseUser: () => held.releaseUser(),
     });
     connections.add(connection);
     void connection.finished.then(() => {
@@ -196,7 +197,10 @@ export async function startLineServer<F, N extends string>(
     });
   }
 
-  /** Takes the user's slots into `held` (released with the connection); else names the full cap. */
+  /**
+   * Takes the user's slots into `held` (released at logout or with the connection); else names the
+   * full cap.
+   */
   async function admitUser(user: string, ip: string, held: HeldSlots): Promise<string | null> {
     const taken: ConnectionLease[] = [];
     for (const cap of userCaps) {
@@ -217,7 +221,7 @@ export async function startLineServer<F, N extends string>(
       }
       taken.push(podsWide.lease);
     }
-    for (const slot of taken) held.add(slot);
+    held.addUser(taken);
     return null;
   }
 
@@ -260,23 +264,33 @@ export async function startLineServer<F, N extends string>(
   };
 }
 
-/** What one connection holds, released once when it ends (also what is taken after it ended). */
+/**
+ * What one connection holds: its address's slots until it ends, a user's slots from login to logout
+ * (ManageSieve UNAUTHENTICATE keeps the connection) or to its end. Each slot is given back once, to
+ * the counter or lease set that gave it; what is taken after the end goes back at once.
+ */
 class HeldSlots {
-  private readonly slots: ConnectionLease[];
+  private readonly connection: ConnectionLease[];
+  private readonly user: ConnectionLease[] = [];
   private ended = false;
 
   constructor(...slots: ConnectionLease[]) {
-    this.slots = slots;
+    this.connection = slots;
   }
 
-  add(slot: ConnectionLease): void {
-    if (this.ended) slot.release();
-    else this.slots.push(slot);
+  addUser(slots: readonly ConnectionLease[]): void {
+    if (this.ended) for (const slot of slots) slot.release();
+    else this.user.push(...slots);
+  }
+
+  releaseUser(): void {
+    for (const slot of this.user.splice(0)) slot.release();
   }
 
   releaseAll(): void {
     this.ended = true;
-    for (const slot of this.slots.splice(0)) slot.release();
+    this.releaseUser();
+    for (const slot of this.connection.splice(0)) slot.release();
   }
 }
 

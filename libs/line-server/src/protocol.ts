@@ -43,7 +43,8 @@ export interface LineSession<F> {
   handle(frame: F): Promise<LineAction>;
   /**
    * Logged in: the pre-auth deadline stops. Read after every frame; back to false while the connection
-   * stays open (ManageSieve UNAUTHENTICATE), the deadline runs again in full until the next login.
+   * stays open (ManageSieve UNAUTHENTICATE), the deadline runs again in full until the next login and
+   * the user's slots (admitUser) go back.
    */
   readonly authenticated: boolean;
   /** The STARTTLS handshake completed. */
@@ -85,8 +86,9 @@ export interface LineConnectionIo<F> {
   close(): void;
   /**
    * Logged in as `user` (a stable account id): takes the per-user and per-user+address slots (across
-   * pods) until the connection ends. False when one is full: the session answers with its own error
-   * (IMAP `NO [LIMIT]`, POP3 `-ERR [IN-USE]`) and stays logged out.
+   * pods) until the session logs out (`authenticated` false after a frame) or the connection ends.
+   * False when one is full: the session answers with its own error (IMAP `NO [LIMIT]`, ManageSieve
+   * `NO (TRYLATER)`) and stays logged out.
    */
   admitUser(user: string): Promise<boolean>;
 }

@@ -260,6 +260,34 @@ describe('line server', () => {
     assert.equal(await limits.countLeases('toy:user:alice'), 1);
   });
 
+  test('a logout that keeps the connection gives the user’s slots back, on this server and across servers', async () => {
+    const limits = createMemoryLimits({ state: new MemoryLimitsState() });
+    const caps = { limits, maxConnectionsPerUser: 1, maxConnectionsPerUserIp: 1 };
+    const [a, b] = [await start(newControl(), caps), await start(newControl(), caps)];
+    const first = await client(a.ports.plain);
+    const second = await client(a.ports.plain);
+    const elsewhere = await client(b.ports.plain);
+    for (const c of [first, second, elsewhere]) assert.equal(await c.readLine(), '* HELLO');
+    assert.equal(await first.ask('LOGIN alice'), 'OK logged in');
+    assert.equal(await first.ask('UNAUTH'), 'OK logged out');
+    assert.equal(await first.ask('LOGIN alice'), 'OK logged in', 'its own earlier login is not in the way');
+    assert.equal(await first.ask('UNAUTH'), 'OK logged out');
+    assert.equal(await first.ask('LOGIN bob'), 'OK logged in');
+    // `first` is still open, now as bob: none of alice's slots, here or across servers, is its own.
+    assert.equal(await limits.countLeases('toy:user:alice'), 0);
+    assert.equal(await limits.countLeases('toy:user-ip:alice:127.0.0.1'), 0);
+    assert.equal(await limits.countLeases('toy:user:bob'), 1);
+    assert.equal(await second.ask('LOGIN alice'), 'OK logged in');
+    assert.equal(
+      await elsewhere.ask('LOGIN alice'),
+      'NO too many sessions of this user',
+      'the cap still holds',
+    );
+    assert.equal(await second.ask('UNAUTH'), 'OK logged out');
+    assert.equal(await elsewhere.ask('LOGIN alice'), 'OK logged in');
+    assert.equal(await limits.countLeases('toy:user:alice'), 1);
+  });
+
   test('drain: goodbye at once between commands and in IDLE, after the command under way otherwise', async () => {
     const control = newControl();
     const server = await start(control);
