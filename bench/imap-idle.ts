@@ -45,7 +45,9 @@ async function heapBytes(metrics: () => Promise<string>): Promise<number> {
 
 /** One idling session: resolves `heard` with the time it read an EXISTS after `expect()`. */
 class Idler {
-  private waiting: ((at: number) => void) | undefined;
+  private waiting: { resolve: (at: number) => void; reject: (error: Error) => void } | undefined;
+  /** Why the session stopped listening (its connection failed): expect() says so instead of hanging. */
+  private ended: Error | undefined;
 
   private constructor(readonly client: LineClient) {}
 
@@ -63,16 +65,31 @@ class Idler {
 
   private async listen(): Promise<void> {
     for (;;) {
-      const line = await this.client.readLine().catch(() => undefined);
-      if (line === undefined) return;
-      if (/^\* \d+ EXISTS$/.test(line)) this.waiting?.(performance.now());
+      let line: string;
+      try {
+        // An idler waits as long as the whole run does: setting up 10,000 sessions takes minutes, far
+        // past the line client's default read timeout (20 s), which used to end the first sessions'
+        // listening before the first delivery, so the bench waited for ever on their EXISTS.
+        line = await this.client.readLine(IDLER_READ_TIMEOUT_MS);
+      } catch (error) {
+        this.ended = error as Error;
+        this.waiting?.reject(this.ended);
+        return;
+      }
+      if (/^\* \d+ EXISTS$/.test(line)) this.waiting?.resolve(performance.now());
     }
   }
 
   expect(): Promise<number> {
-    return new Promise((resolve) => (this.waiting = resolve));
+    return new Promise((resolve, reject) => {
+      if (this.ended) reject(this.ended);
+      else this.waiting = { resolve, reject };
+    });
   }
 }
+
+/** How long an idler waits for its next line: longer than any run (setTimeout's limit is about 24 days). */
+const IDLER_READ_TIMEOUT_MS = 6 * 3_600_000;
 
 function smtp(port: number): Promise<SMTPConnection> {
   const connection = new SMTPConnection({
