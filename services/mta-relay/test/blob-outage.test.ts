@@ -1,10 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createS3BlobStore } from '@correo/blobs';
-import { createPostgresDirectory } from '@correo/directory';
 import { createLogger } from '@correo/telemetry';
 import { eventually, startTcpFaultProxy, testBackends, type TcpFaultProxy } from '@correo/testkit';
-import { startMtaRelay, type MtaRelay } from '../src/relay.js';
+import type { MtaRelay } from '../src/relay.js';
 import { LOCAL_DOMAIN, RelayStack } from './helpers/stack.js';
 
 const YO = `yo@${LOCAL_DOMAIN}`;
@@ -39,22 +38,20 @@ describe('the blob store is down while queued jobs are due', () => {
     const endpoint = new URL(s3.endpoint);
     proxy = await startTcpFaultProxy({ host: endpoint.hostname, port: Number(endpoint.port) });
     proxy.set({ kind: 'reset' });
-    relay = await startMtaRelay({
-      bus: stack.bus,
-      blobs: createS3BlobStore({
-        ...s3,
-        endpoint: `http://127.0.0.1:${proxy.port}`,
-        keyPrefix: stack.blobPrefix,
-        maxAttempts: 1,
-      }),
-      pool: stack.pool,
-      directory: createPostgresDirectory(stack.pool),
-      logger: createLogger('relay-blob-outage', 'info', {
-        write: (line: string) => void logged.push(JSON.parse(line) as Line),
-      }),
-      config: stack.settings,
-      limits: stack.openLimits(),
-    });
+    relay = await stack.startAnotherRelay(
+      {},
+      {
+        blobs: createS3BlobStore({
+          ...s3,
+          endpoint: `http://127.0.0.1:${proxy.port}`,
+          keyPrefix: stack.blobPrefix,
+          maxAttempts: 1,
+        }),
+        logger: createLogger('relay-blob-outage', 'info', {
+          write: (line: string) => void logged.push(JSON.parse(line) as Line),
+        }),
+      },
+    );
   });
 
   after(async () => {

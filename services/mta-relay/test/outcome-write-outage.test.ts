@@ -1,10 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPostgresDirectory } from '@correo/directory';
 import { createPool, type Pool } from '@correo/store';
 import { createLogger } from '@correo/telemetry';
 import { eventually, startTcpFaultProxy, type TcpFaultProxy } from '@correo/testkit';
-import { startMtaRelay, type MtaRelay } from '../src/relay.js';
+import type { MtaRelay } from '../src/relay.js';
 import { LOCAL_DOMAIN, RelayStack } from './helpers/stack.js';
 
 const YO = `yo@${LOCAL_DOMAIN}`;
@@ -35,17 +34,15 @@ describe('the database is gone when the remote has just accepted a message', () 
     proxy = await startTcpFaultProxy({ host: url.hostname, port: Number(url.port) });
     url.port = String(proxy.port);
     pool = createPool(url.toString());
-    relay = await startMtaRelay({
-      bus: stack.bus,
-      blobs: stack.blobs,
-      pool,
-      directory: createPostgresDirectory(pool),
-      logger: createLogger('relay-outage', 'info', {
-        write: (line: string) => void logged.push(JSON.parse(line) as { msg?: string }),
-      }),
-      config: stack.settings,
-      limits: stack.openLimits(),
-    });
+    relay = await stack.startAnotherRelay(
+      {},
+      {
+        pool,
+        logger: createLogger('relay-outage', 'info', {
+          write: (line: string) => void logged.push(JSON.parse(line) as { msg?: string }),
+        }),
+      },
+    );
   });
 
   after(async () => {

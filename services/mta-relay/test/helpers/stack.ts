@@ -10,7 +10,9 @@ import { createMemoryNotifier } from '@correo/notify';
 import { SubmissionKind, encodeMailAccepted, encodeOutboundMessage, timestampFromDate } from '@correo/proto';
 import type { DsnNotify, OutboundMessageInit } from '@correo/proto';
 import { deferRelayJob } from '@correo/store';
+import type { Pool } from '@correo/store';
 import { createLogger } from '@correo/telemetry';
+import type { Logger } from '@correo/telemetry';
 import { eventually, startDnsServer, uniqueName } from '@correo/testkit';
 import type { TestDnsServer } from '@correo/testkit';
 import { openTestStack, TestStack } from '@correo/testkit/stack';
@@ -172,15 +174,21 @@ export class RelayStack extends TestStack {
 
   /**
    * Another relay process over the same queue, bus and remote world (what a second pod is); the
-   * caller closes it. `overrides` (e.g. its own consumer group) apply to it alone.
+   * caller closes it. `overrides` (e.g. its own consumer group) apply to it alone; `reach` gives it
+   * other ways to its backends (a fault proxy in front of the database or the blob store) and a
+   * logger of its own.
    */
-  startAnotherRelay(overrides: Partial<RelaySettings> = {}): Promise<MtaRelay> {
+  startAnotherRelay(
+    overrides: Partial<RelaySettings> = {},
+    reach: { pool?: Pool; blobs?: BlobStore; logger?: Logger } = {},
+  ): Promise<MtaRelay> {
+    const pool = reach.pool ?? this.pool;
     return startMtaRelay({
       bus: this.bus,
-      blobs: this.blobs,
-      pool: this.pool,
-      directory: createPostgresDirectory(this.pool),
-      logger: createLogger('relay-test-2', process.env.RELAY_TEST_LOG ? 'debug' : 'silent'),
+      blobs: reach.blobs ?? this.blobs,
+      pool,
+      directory: createPostgresDirectory(pool),
+      logger: reach.logger ?? createLogger('relay-test-2', process.env.RELAY_TEST_LOG ? 'debug' : 'silent'),
       config: { ...this.settings, ...overrides },
       limits: this.openLimits(),
     });
