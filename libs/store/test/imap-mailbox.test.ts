@@ -455,6 +455,28 @@ describe('IMAP mailbox queries keep the invariants (UIDs ascend, MODSEQ rises)',
   });
 });
 
+/**
+ * A mailbox named `name` in a database of its own, reached through one connection: no other
+ * session's work lands in what the test reads of the server (index statistics, timings). Dropped after.
+ */
+async function inOwnDatabase(
+  name: string,
+  run: (single: Pool, accountId: string, mailboxId: string) => Promise<void>,
+): Promise<void> {
+  const own = await freshDatabase();
+  await migrate(own.url);
+  const single = createPool(own.url, { max: 1 });
+  try {
+    const { accountId } = await createAccount(single);
+    assert.equal((await createImapMailbox(single, accountId, name)).kind, 'created');
+    const box = (await findImapMailbox(single, accountId, name))!;
+    await run(single, accountId, box.id);
+  } finally {
+    await single.end();
+    await own.drop();
+  }
+}
+
 test('STORE and APPEND reach rows through their keys, not by walking the mailbox or the account', async () => {
   // Before, the plan PostgreSQL kept for STORE was costed for "some" UIDs and, without statistics (a
   // new install, every benchmark run), read the mailbox through its (mailbox_id, modseq) index: every
@@ -464,16 +486,10 @@ test('STORE and APPEND reach rows through their keys, not by walking the mailbox
   // foreign-key check of its message row: an index leading with account_id alone (0490, 0493) let it
   // walk the account's messages.
   // A database of its own and one connection: no other session's index scans can land in the counts.
-  const own = await freshDatabase();
-  await migrate(own.url);
-  const single = createPool(own.url, { max: 1 });
-  try {
-    const { accountId } = await createAccount(single);
-    assert.equal((await createImapMailbox(single, accountId, 'Lookups')).kind, 'created');
-    const box = (await findImapMailbox(single, accountId, 'Lookups'))!;
+  await inOwnDatabase('Lookups', async (single, accountId, mailboxId) => {
     const appended = await appendImapMessages(writerFor(single), {
       accountId,
-      mailboxId: box.id,
+      mailboxId,
       messages: Array.from({ length: 120 }, (_, i) => ({
         facts: facts(`lookup ${i}`, 1),
         flags: ['\\Seen'],
@@ -485,7 +501,7 @@ test('STORE and APPEND reach rows through their keys, not by walking the mailbox
     const scans = async () => {
       const { rows } = await single.query<{ indexrelname: string; idx_scan: string }>(
         `SELECT pg_stat_clear_snapshot(), indexrelname, idx_scan FROM pg_stat_user_indexes
-         WHERE relname IN ('mailbox_messages', 'messages') ORDER BY indexrelname`,
+       WHERE relname IN ('mailbox_messages', 'messages') ORDER BY indexrelname`,
       );
       return Object.fromEntries(rows.map((r) => [r.indexrelname, Number(r.idx_scan)]));
     };
@@ -495,7 +511,7 @@ test('STORE and APPEND reach rows through their keys, not by walking the mailbox
     const before = await scans();
     const again = await storeImapFlags(writerFor(single), {
       accountId,
-      mailboxId: box.id,
+      mailboxId,
       uids,
       operation: 'add',
       flags: ['\\Seen'],
@@ -504,7 +520,7 @@ test('STORE and APPEND reach rows through their keys, not by walking the mailbox
     assert.equal(again.current.length, 3);
     const modified = await storeImapFlags(writerFor(single), {
       accountId,
-      mailboxId: box.id,
+      mailboxId,
       uids,
       operation: 'remove',
       flags: ['\\Seen'],
@@ -514,7 +530,7 @@ test('STORE and APPEND reach rows through their keys, not by walking the mailbox
     // A STORE that changes one message: its row is updated through the whole primary key too.
     const marked = await storeImapFlags(writerFor(single), {
       accountId,
-      mailboxId: box.id,
+      mailboxId,
       uids: [uids[1]!],
       operation: 'add',
       flags: ['\\Flagged'],
@@ -525,7 +541,7 @@ test('STORE and APPEND reach rows through their keys, not by walking the mailbox
     );
     const added = await appendImapMessages(writerFor(single), {
       accountId,
-      mailboxId: box.id,
+      mailboxId,
       messages: [{ facts: facts('one more', 1), flags: [] }],
     });
     assert.equal(added.kind, 'appended');
@@ -550,28 +566,19 @@ test('STORE and APPEND reach rows through their keys, not by walking the mailbox
       used.filter((name) => name !== 'messages_account_id_id_key' && name !== 'messages_pkey'),
       [],
     );
-  } finally {
-    await single.end();
-    await own.drop();
-  }
+  });
 });
 
 test('STORE on every message of a 20,000-message mailbox changes them all under one MODSEQ, and again changes none', async () => {
   // The worst input a client can send STORE (`STORE 1:* +FLAGS`, a mailbox as large as a session may
   // hold): one lookup per UID through the primary key, not a join costed for a few rows. The statement
   // before this function took 12.8 s here and held the account lock throughout (docs/performance.md).
-  const own = await freshDatabase();
-  await migrate(own.url);
-  const single = createPool(own.url, { max: 1 });
-  try {
-    const { accountId } = await createAccount(single);
-    assert.equal((await createImapMailbox(single, accountId, 'Large')).kind, 'created');
-    const box = (await findImapMailbox(single, accountId, 'Large'))!;
+  await inOwnDatabase('Large', async (single, accountId, mailboxId) => {
     const uids: number[] = [];
     for (let batch = 0; batch < 20; batch++) {
       const appended = await appendImapMessages(writerFor(single), {
         accountId,
-        mailboxId: box.id,
+        mailboxId,
         messages: Array.from({ length: 1000 }, (_, i) => ({
           facts: facts(`large ${batch}-${i}`, 1),
           flags: [],
@@ -581,7 +588,13 @@ test('STORE on every message of a 20,000-message mailbox changes them all under 
       if (appended.kind === 'appended') uids.push(...appended.uids);
     }
     const store = (operation: 'add' | 'remove') =>
-      storeImapFlags(writerFor(single), { accountId, mailboxId: box.id, uids, operation, flags: ['\\Seen'] });
+      storeImapFlags(writerFor(single), {
+        accountId,
+        mailboxId,
+        uids,
+        operation,
+        flags: ['\\Seen'],
+      });
     const marked = await store('add');
     assert.equal(marked.changed.length, 20_000);
     assert.equal(new Set(marked.changed.map((m) => m.modseq)).size, 1, 'one MODSEQ for the whole STORE');
@@ -593,11 +606,8 @@ test('STORE on every message of a 20,000-message mailbox changes them all under 
     assert.equal(cleared.changed.length, 20_000);
     const { rows } = await single.query<{ seen: string }>(
       `SELECT count(*) AS seen FROM mailbox_messages WHERE mailbox_id = $1 AND '\\Seen' = ANY(flags)`,
-      [box.id],
+      [mailboxId],
     );
     assert.equal(rows[0]!.seen, '0');
-  } finally {
-    await single.end();
-    await own.drop();
-  }
+  });
 });
