@@ -39,7 +39,9 @@ export interface StoreFlagsResult {
  * it commits; the answer comes from the locked rows (one expunged meanwhile is left out).
  *
  * The statement is a function (migrations/0492_imap_store_call.sql) for the sake of its plan: one kept
- * plan, per-UID lookups through the primary key (the migration says why).
+ * plan, per-UID lookups through the primary key (the migration says why). A STORE of one message, the
+ * common one, calls correo_store_flag (0501): the same steps as a few small statements, whose set-up
+ * costs PostgreSQL less than the large statement's.
  */
 export async function storeImapFlags(
   writer: MailboxWriter,
@@ -57,11 +59,19 @@ export async function storeImapFlags(
     stored_flags: string[];
     new_modseq: string | null;
     new_flags: string[] | null;
-  }>({
-    name: 'imap-store-flags',
-    text: 'SELECT * FROM correo_store_flags($1, $2, $3::bigint[], $4, $5::text[], $6::bigint)',
-    values: [accountId, mailboxId, uids, request.operation, flags, limit],
-  });
+  }>(
+    uids.length === 1
+      ? {
+          name: 'imap-store-flag',
+          text: 'SELECT * FROM correo_store_flag($1, $2, $3, $4, $5::text[], $6::bigint)',
+          values: [accountId, mailboxId, uids[0], request.operation, flags, limit],
+        }
+      : {
+          name: 'imap-store-flags',
+          text: 'SELECT * FROM correo_store_flags($1, $2, $3::bigint[], $4, $5::text[], $6::bigint)',
+          values: [accountId, mailboxId, uids, request.operation, flags, limit],
+        },
+  );
   const changed: ImapMessageState[] = [];
   const modified: number[] = [];
   const current: ImapMessageState[] = [];
