@@ -31,6 +31,21 @@ test('the cache holds at most its capacity, least recently used out first', () =
   assert.equal(cache.get('1', 5, 3, none)?.size, 103);
 });
 
+test('an entry in use stays however many others come and go, though not moved on every use', () => {
+  // Moved to the newest end at most once a quarter of the capacity in operations (a SEARCH touches a
+  // whole mailbox's entries): one used at least every three quarters of it is never evicted.
+  const cache = new MessageCache(8);
+  for (let uid = 1; uid <= 8; uid++) cache.put('1', 5, row(uid));
+  assert.equal(cache.get('1', 5, 1, none)?.size, 101);
+  for (let uid = 9; uid <= 200; uid++) {
+    cache.put('1', 5, row(uid));
+    // Four insertions and a use: five operations, within three quarters of the capacity (six).
+    if (uid % 4 === 0) assert.equal(cache.get('1', 5, 1, none)?.size, 101, `uid 1 still held at ${uid}`);
+  }
+  assert.equal(cache.get('1', 5, 2, none), undefined, 'one not used went long ago');
+  assert.equal(cache.get('1', 5, 200, none)?.size, 300);
+});
+
 test('never flags or MODSEQ; another mailbox or UIDVALIDITY is another message; parts only once read', () => {
   const cache = new MessageCache(10);
   cache.put('1', 5, row(1));
