@@ -337,6 +337,73 @@ export function storeContract(name: string, makeDatabaseUrl: () => Promise<Scrat
         );
       });
 
+      test('the checks of names, addresses, hashes and UIDVALIDITY hold on insert and on update (0500)', async () => {
+        // Checked by triggers that run only when these columns are set (the counter updates of every
+        // APPEND, STORE and EXPUNGE do not pay for them); refused as the constraints were, by name.
+        const refused = async (constraint: string, sql: string, values: unknown[]) =>
+          assert.rejects(
+            () => client.query(sql, values),
+            (error: { code?: string; constraint?: string }) => {
+              assert.equal(error.code, '23514');
+              assert.equal(error.constraint, constraint);
+              return true;
+            },
+          );
+        const account = 'UPDATE accounts SET %s WHERE id = $1';
+        await refused('accounts_local_part_valid', account.replace('%s', `local_part = ''`), [ids.account]);
+        await refused(
+          'accounts_address_matches_local_part',
+          account.replace('%s', `address = 'el@miemail.test'`),
+          [ids.account],
+        );
+        await refused('accounts_password_hash_is_argon2id', account.replace('%s', `password_hash = 'x'`), [
+          ids.account,
+        ]);
+        await refused('accounts_quota_non_negative', account.replace('%s', 'quota_bytes = -1'), [
+          ids.account,
+        ]);
+        await refused(
+          'accounts_local_part_valid',
+          `INSERT INTO accounts (tenant_id, domain_id, local_part, address) VALUES ($1, $2, 'a@b', 'a@b@miemail.test')`,
+          [ids.tenant, ids.domain],
+        );
+        const mailbox = await client.query<{ id: string }>(
+          `INSERT INTO mailboxes (account_id, name) VALUES ($1, 'Checked') RETURNING id`,
+          [ids.account],
+        );
+        const mailboxId = mailbox.rows[0]!.id;
+        await refused('mailboxes_name_valid', `UPDATE mailboxes SET name = 'a//b' WHERE id = $1`, [
+          mailboxId,
+        ]);
+        await refused(
+          'mailboxes_name_valid',
+          `INSERT INTO mailboxes (account_id, name) VALUES ($1, '/Top')`,
+          [ids.account],
+        );
+        await refused(
+          'mailboxes_special_use_known',
+          `UPDATE mailboxes SET special_use = '\\Spam' WHERE id = $1`,
+          [mailboxId],
+        );
+        await refused(
+          'mailboxes_uidvalidity_is_nz_number',
+          'UPDATE mailboxes SET uidvalidity = 0 WHERE id = $1',
+          [mailboxId],
+        );
+        // The counters keep their own constraints.
+        await refused(
+          'mailboxes_highestmodseq_positive',
+          'UPDATE mailboxes SET highestmodseq = 0 WHERE id = $1',
+          [mailboxId],
+        );
+        // What is valid still goes in, and an update of other columns is not refused.
+        await client.query(
+          `UPDATE mailboxes SET name = 'Checked/Sub', special_use = '\\Archive' WHERE id = $1`,
+          [mailboxId],
+        );
+        await client.query('UPDATE accounts SET used_bytes = used_bytes + 1 WHERE id = $1', [ids.account]);
+      });
+
       test('deleting a tenant removes everything it owns', async () => {
         const tenant = await client.query<{ id: string }>(
           `INSERT INTO tenants (name) VALUES ('gone') RETURNING id`,

@@ -328,6 +328,41 @@ describe('IMAP mailbox queries keep the invariants (UIDs ascend, MODSEQ rises)',
           [plain, ['\\Flagged', '\\Seen']],
         ],
       );
+
+      // A STORE of one message (its own function, 0501) the same: it waits for the account, then starts
+      // from the row as committed; a message expunged while it waited is left out of the answer.
+      const waitingFor = (name: string) =>
+        eventually(`the one-message STORE waiting (${name})`, async () => {
+          const { rowCount } = await pool.query(
+            `SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+             WHERE NOT l.granted AND a.datname = current_database() AND a.query LIKE '%correo_store_flag(%'`,
+          );
+          return (rowCount ?? 0) > 0;
+        });
+      await other.query('BEGIN');
+      await other.query('SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE', [accountId]);
+      await other.query(
+        `UPDATE mailbox_messages SET flags = '{$Label1}' WHERE mailbox_id = $1 AND uid = $2`,
+        [box.id, seen],
+      );
+      const single = store([seen], 'add', ['\\Answered']);
+      await waitingFor('a change');
+      await other.query('COMMIT');
+      const answered = await single;
+      assert.deepEqual(
+        answered.changed.map((m) => [m.uid, m.flags]),
+        [[seen, ['$Label1', '\\Answered']]],
+      );
+      assert.equal(answered.changed[0]!.modseq, await highest());
+      await other.query('BEGIN');
+      await other.query('SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE', [accountId]);
+      await other.query('DELETE FROM mailbox_messages WHERE mailbox_id = $1 AND uid = $2', [box.id, seen]);
+      const gone = store([seen], 'add', ['\\Flagged']);
+      await waitingFor('an expunge');
+      const modseqBefore = await highest();
+      await other.query('COMMIT');
+      assert.deepEqual(await gone, { changed: [], modified: [], current: [] });
+      assert.equal(await highest(), modseqBefore, 'no MODSEQ for a message that is gone');
     } finally {
       await other.query('ROLLBACK').catch(() => {});
       other.release();
