@@ -98,8 +98,8 @@ export { esearchResponse, searchResponse, sortResponse } from './serialize/searc
 export { threadResponse } from './serialize/thread.js';
 export type { ThreadNode } from './serialize/thread.js';
 export type { ContextChange, EsearchResult } from './serialize/search.js';
-export { fetchResponse, fetchResponseParts } from './serialize/fetch.js';
-export type { FetchItem } from './serialize/fetch.js';
+export { fetchResponse, fetchResponseParts, viewFetchText } from './serialize/fetch.js';
+export type { FetchItem, ViewFetchItem } from './serialize/fetch.js';
 export { envelopeValue } from './serialize/envelope.js';
 export { bodyStructureValue } from './serialize/bodystructure.js';
 export { formatSection } from './serialize/section.js';

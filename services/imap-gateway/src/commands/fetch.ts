@@ -1,5 +1,11 @@
-import { fetchResponseParts, vanishedResponse } from '@correo/imap-proto';
-import type { FetchAttribute, FetchItem, FetchRequest, LiteralStream } from '@correo/imap-proto';
+import { fetchResponseParts, vanishedResponse, viewFetchText } from '@correo/imap-proto';
+import type {
+  FetchAttribute,
+  FetchItem,
+  FetchRequest,
+  LiteralStream,
+  ViewFetchItem,
+} from '@correo/imap-proto';
 import { StoredShapeError } from '@correo/mime';
 import { readImapMessages, readImapVanished, storeImapFlags } from '@correo/store';
 import type { ImapMessageRow } from '@correo/store';
@@ -188,12 +194,12 @@ async function fetchFromView(
   const out: Buffer[] = attributes.some((a) => a.kind === 'FLAGS')
     ? view.announceKeywords(states.map((state) => state.flags))
     : [];
-  let bytes = 0;
-  const encode = session.encodeOptions;
+  // The lines as one text, turned into bytes once per flush (atoms and numbers only: viewFetchText).
+  let text = '';
   for (const state of states) {
     const n = view.numberOf(state.uid);
     if (!n) continue;
-    const items: FetchItem[] = [];
+    const items: ViewFetchItem[] = [];
     if (byUid) items.push({ item: 'UID', uid: state.uid });
     for (const attribute of attributes) {
       if (attribute.kind === 'UID') {
@@ -202,17 +208,14 @@ async function fetchFromView(
         items.push({ item: 'FLAGS', flags: view.shownFlags(state.uid, state.flags) });
       } else items.push({ item: 'MODSEQ', modseq: state.modseq });
     }
-    for (const part of fetchResponseParts(n, items, encode)) {
-      // Only atoms and lists here: every part is a Buffer, never a streamed literal.
-      if (!Buffer.isBuffer(part)) throw new Error('a view FETCH produced a literal');
-      out.push(part);
-      bytes += part.length;
-    }
-    if (bytes >= FLUSH_BYTES) {
+    text += viewFetchText(n, items);
+    if (text.length >= FLUSH_BYTES) {
+      out.push(Buffer.from(text, 'utf8'));
+      text = '';
       await ctx.io.write(...out.splice(0));
-      bytes = 0;
     }
   }
+  if (text) out.push(Buffer.from(text, 'utf8'));
   if (out.length) await ctx.io.write(...out);
 }
 
