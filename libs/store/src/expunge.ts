@@ -42,11 +42,22 @@ export async function expungeMessages(
   // the VANISHED records in one statement, then the freeing of what no mailbox holds any more in a
   // second that sees the removal; one round trip and one commit. Its statements run plans made once
   // per connection, lookups by key (migrations/0480_imap_expunge_generic_plans.sql).
-  const { rows } = await pool.query<{ expunged_uid: string; expunged_modseq: string }>({
-    name: 'expunge-messages',
-    text: 'SELECT expunged_uid, expunged_modseq FROM correo_expunge_messages($1, $2, $3::bigint[], $4)',
-    values: [accountId, mailboxId, uids, request.onlyDeleted ?? false],
-  });
+  // One UID (a client expunging the message it just marked) calls the same steps without what serves
+  // many (migrations/0502_imap_expunge_one_call.sql).
+  const onlyDeleted = request.onlyDeleted ?? false;
+  const { rows } = await pool.query<{ expunged_uid: string; expunged_modseq: string }>(
+    uids.length === 1
+      ? {
+          name: 'expunge-message',
+          text: 'SELECT expunged_uid, expunged_modseq FROM correo_expunge_message($1, $2, $3, $4)',
+          values: [accountId, mailboxId, uids[0], onlyDeleted],
+        }
+      : {
+          name: 'expunge-messages',
+          text: 'SELECT expunged_uid, expunged_modseq FROM correo_expunge_messages($1, $2, $3::bigint[], $4)',
+          values: [accountId, mailboxId, uids, onlyDeleted],
+        },
+  );
   const first = rows[0];
   const outcome: ExpungeResult = first
     ? { expunged: rows.map((row) => Number(row.expunged_uid)), modseq: Number(first.expunged_modseq) }

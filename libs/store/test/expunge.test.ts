@@ -222,10 +222,13 @@ async function plansOf(sql: string, values: unknown[], calls: number): Promise<P
 }
 
 /** The scans an expunge ran (never-executed branches left out), by statement of the function. */
-async function expungeScans(accountId: string, mailboxId: string, uids: number[]) {
+async function expungeScans(accountId: string, mailboxId: string, uids: number[], oneCall = false) {
+  // oneCall: correo_expunge_message (0502), which expungeMessages calls for a single UID.
   const plans = await plansOf(
-    'SELECT * FROM correo_expunge_messages($1, $2, $3::bigint[], false)',
-    [accountId, mailboxId, uids],
+    oneCall
+      ? 'SELECT * FROM correo_expunge_message($1, $2, $3, false)'
+      : 'SELECT * FROM correo_expunge_messages($1, $2, $3::bigint[], false)',
+    [accountId, mailboxId, oneCall ? uids[0] : uids],
     7,
   );
   const ran = (plan: PlanNode) => [...nodes(plan)].filter((n) => (n['Actual Loops'] ?? 1) > 0);
@@ -292,6 +295,23 @@ test('an expunge finds its rows by key with plans made once, on statistics that 
     [['Index Scan', 'mailbox_messages_message_id_idx']],
   );
   assert.deepEqual(one.wide, []);
+  // The same through the function for one UID: its UID and message id are plain parameters.
+  const lone = await expungeScans(accounts[7]!.accountId, accounts[7]!.mailboxId, [51], true);
+  assert.deepEqual(
+    lone.removal.map(({ type, index }) => [type, index]),
+    [['Index Scan', 'mailbox_messages_pkey']],
+  );
+  assert.match(lone.removal[0]!.cond!, /^\(\(mailbox_id = \$\d+\) AND \(uid = \$\d+\)\)$/);
+  assert.deepEqual(
+    lone.freeing.messages.map(({ type, index }) => [type, index]),
+    [['Index Scan', 'messages_pkey']],
+  );
+  assert.match(lone.freeing.messages[0]!.cond!, /^\(id = \$\d+\)$/);
+  assert.deepEqual(
+    lone.freeing.held.map(({ type, index }) => [type, index]),
+    [['Index Scan', 'mailbox_messages_message_id_idx']],
+  );
+  assert.deepEqual(lone.wide, []);
 
   // Several UIDs, on statistics of the tables as they are (where a bitmap scan of the mailbox's
   // (mailbox_id, modseq) entries looked as cheap as the key lookups).
