@@ -113,10 +113,14 @@ export class MailboxView {
 
   /** The UID, flags and MODSEQ of every message held and not known to be expunged, in UID order. */
   liveStates(): ImapMessageState[] {
-    return this.uids.flatMap((uid) => {
+    // A loop, not flatMap: SEARCH and SELECT walk the whole mailbox with it, and an array per message
+    // showed in the IMAP benchmark's profile.
+    const states: ImapMessageState[] = [];
+    for (const uid of this.uids) {
       const state = this.expunged.has(uid) ? undefined : this.messages.get(uid);
-      return state ? [state] : [];
-    });
+      if (state) states.push(state);
+    }
+    return states;
   }
 
   /** The UIDs held, not known to be expunged, whose flags (as the view holds them) include `flag`. */
@@ -195,8 +199,10 @@ export class MailboxView {
    * Session.catchUp): the messages not expunged, their keywords, and no UID left unclaimed as \Recent.
    */
   reopened(): ImapMailboxSnapshot {
-    const messages = this.uids.filter((uid) => !this.expunged.has(uid)).map((uid) => this.messages.get(uid)!);
-    const keywords = new Set(messages.flatMap((m) => m.flags.filter((flag) => !flag.startsWith('\\'))));
+    const messages = this.liveStates();
+    const keywords = new Set<string>();
+    for (const { flags } of messages)
+      for (const flag of flags) if (!flag.startsWith('\\')) keywords.add(flag);
     return {
       uidvalidity: this.uidvalidity,
       uidnext: this.uidnext,
