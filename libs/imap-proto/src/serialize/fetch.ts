@@ -99,7 +99,8 @@ export type ViewFetchItem = Extract<FetchItem, { item: 'UID' | 'FLAGS' | 'MODSEQ
  * fetchResponse writes for them (a property test holds the two together), without a value object per
  * token. `FETCH 1:* (UID FLAGS)`, the poll every client runs, is a line per message of the mailbox:
  * its encoding through the generic values was about 6% of the gateway thread's time in the IMAP
- * benchmark's profile (docs/performance.md, IMAP seventh round). Flags are written as atoms, as fetchResponse does.
+ * benchmark's profile (docs/performance.md, IMAP seventh round). Flags are written as atoms, as
+ * fetchResponse does.
  */
 export function viewFetchText(sequence: number, items: readonly ViewFetchItem[]): string {
   let text = `* ${sequence} FETCH (`;
