@@ -140,12 +140,11 @@ export class TestStack {
   get dir(): string {
     return this.state.dir;
   }
-  /** The fresh database, migrated. */
   /** The S3 key prefix of the stack's blobs (distributed; '' for files): for a second store over them. */
   get blobPrefix(): string {
     return this.state.blobPrefix;
   }
-
+  /** The fresh database, migrated. */
   get db(): FreshDatabase {
     return this.state.db;
   }

@@ -1,11 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createS3BlobStore, type S3BlobStore } from '@correo/blobs';
-import { createPostgresDirectory } from '@correo/directory';
 import type { Limits } from '@correo/limits';
 import { createLogger } from '@correo/telemetry';
 import { eventually, startPrivateMinio, uniqueName, type PrivateMinio } from '@correo/testkit';
-import { startMtaRelay, type MtaRelay } from '../src/relay.js';
+import type { MtaRelay } from '../src/relay.js';
 import { LOCAL_DOMAIN, RelayStack } from './helpers/stack.js';
 import { STACK_KINDS } from '@correo/testkit/stack';
 
@@ -125,20 +124,19 @@ for (const kind of STACK_KINDS) {
           blobs,
         });
         await minio.stop('SIGKILL');
-        relay = await startMtaRelay({
-          bus: stack.bus,
-          blobs,
-          pool: stack.pool,
-          directory: createPostgresDirectory(stack.pool),
-          logger: createLogger('relay-body-outage', 'info', {
-            write: (line: string) => {
-              const { msg } = JSON.parse(line) as { msg?: string };
-              if (msg === 'outbound job failed' || msg === 'queued delivery failed') failedReads++;
-            },
-          }),
-          config: stack.settings,
-          limits,
-        });
+        relay = await stack.startAnotherRelay(
+          {},
+          {
+            blobs,
+            logger: createLogger('relay-body-outage', 'info', {
+              write: (line: string) => {
+                const { msg } = JSON.parse(line) as { msg?: string };
+                if (msg === 'outbound job failed' || msg === 'queued delivery failed') failedReads++;
+              },
+            }),
+            limits,
+          },
+        );
         // Each failed read releases the job, due again at once: try after try while MinIO is down (the
         // bus's retries and the queue's passes; none of them counts as an attempt, nothing was sent).
         await eventually('five tries during the outage', () => failedReads >= 5, 60_000);

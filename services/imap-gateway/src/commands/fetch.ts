@@ -8,7 +8,7 @@ import type {
 } from '@correo/imap-proto';
 import { StoredShapeError } from '@correo/mime';
 import { readImapMessages, readImapVanished, storeImapFlags } from '@correo/store';
-import type { ImapMessageRow } from '@correo/store';
+import type { ImapMessageRow, ImapMessageState } from '@correo/store';
 import type { Completion, SelectedContext } from '../command-context.js';
 import { BrokenResponseError, bad, no, ok } from '../command-context.js';
 import { readSection } from '../fetch/body-section.js';
@@ -187,10 +187,11 @@ async function fetchFromView(
 ): Promise<void> {
   const { session, view } = ctx;
   await session.catchUp();
-  const states = uids.flatMap((uid) => {
+  const states: ImapMessageState[] = [];
+  for (const uid of uids) {
     const state = view.isLive(uid) ? view.stateOf(uid) : undefined;
-    return state ? [state] : [];
-  });
+    if (state) states.push(state);
+  }
   const out: Buffer[] = attributes.some((a) => a.kind === 'FLAGS')
     ? view.announceKeywords(states.map((state) => state.flags))
     : [];

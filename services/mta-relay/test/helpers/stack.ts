@@ -9,6 +9,7 @@ import type { Mda, MdaSettings } from '@correo/mda';
 import { createMemoryNotifier } from '@correo/notify';
 import { SubmissionKind, encodeMailAccepted, encodeOutboundMessage, timestampFromDate } from '@correo/proto';
 import type { DsnNotify, OutboundMessageInit } from '@correo/proto';
+import type { Limits } from '@correo/limits';
 import { deferRelayJob } from '@correo/store';
 import type { Pool } from '@correo/store';
 import { createLogger } from '@correo/telemetry';
@@ -175,12 +176,12 @@ export class RelayStack extends TestStack {
   /**
    * Another relay process over the same queue, bus and remote world (what a second pod is); the
    * caller closes it. `overrides` (e.g. its own consumer group) apply to it alone; `reach` gives it
-   * other ways to its backends (a fault proxy in front of the database or the blob store) and a
-   * logger of its own.
+   * other ways to its backends (a fault proxy in front of the database, another blob store), a logger
+   * and a limits client of its own.
    */
   startAnotherRelay(
     overrides: Partial<RelaySettings> = {},
-    reach: { pool?: Pool; blobs?: BlobStore; logger?: Logger } = {},
+    reach: { pool?: Pool; blobs?: BlobStore; logger?: Logger; limits?: Limits } = {},
   ): Promise<MtaRelay> {
     const pool = reach.pool ?? this.pool;
     return startMtaRelay({
@@ -190,7 +191,7 @@ export class RelayStack extends TestStack {
       directory: createPostgresDirectory(pool),
       logger: reach.logger ?? createLogger('relay-test-2', process.env.RELAY_TEST_LOG ? 'debug' : 'silent'),
       config: { ...this.settings, ...overrides },
-      limits: this.openLimits(),
+      limits: reach.limits ?? this.openLimits(),
     });
   }
 
