@@ -23,6 +23,9 @@
 //                                                       and this checkout alternate (odd rounds baseline first,
 //                                                       even rounds this checkout first), then Dovecot: runs
 //                                                       in one window compare fairly on a shared machine
+//   BENCH_KIND=distributed BENCH_GATEWAYS=2             two imap-gateway processes (main.ts, as two pods) share
+//                                                       the clients, against one such process on the same
+//                                                       stack in the same run: does a second event loop help?
 //   BENCH_LOGIN_PER_CYCLE=0                             skips the LOGIN ... LOGOUT per cycle load
 //   Each table also gives the CPU time (user + system) the server's process tree used per cycle.
 //   BENCH_CLIENTS=20 BENCH_USERS=20 BENCH_MESSAGES=100 BENCH_SECONDS=15
@@ -36,7 +39,18 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { hashPassword } from '@correo/auth';
 import { randomBytes } from 'node:crypto';
-import { LineClient, startAllInOneProcess, uniqueName } from '@correo/testkit';
+import {
+  LineClient,
+  listenerPort,
+  makeDataDir,
+  removeDataDir,
+  serviceProcessEnv,
+  serviceScript,
+  startAllInOneProcess,
+  startReadyServiceProcess,
+  uniqueName,
+} from '@correo/testkit';
+import { loadTlsMaterial } from '@correo/tls';
 import type { AllInOneProcess } from '@correo/testkit';
 import { AdminClient } from '../e2e/test/support/admin-client.js';
 import { ImapTestStack, rawMessage } from '../services/imap-gateway/test/helpers/stack.js';
@@ -54,6 +68,10 @@ const cpuProfileDir = process.env.BENCH_CPU_PROF;
 const baselineRoot = process.env.BENCH_BASELINE;
 const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
 const loginModes = process.env.BENCH_LOGIN_PER_CYCLE === '0' ? [false] : [false, true];
+// BENCH_KIND=distributed only: N imap-gateway processes (services/imap-gateway/src/main.ts, as N pods) over
+// the stack instead of the gateway in this process, the clients spread over them; with it, one more
+// process on the same stack runs the same load as the baseline (one event loop against N).
+const gatewayProcesses = Number(process.env.BENCH_GATEWAYS ?? 0);
 // Environment for this checkout's all-in-one only (NAME=value, separated by ';'): an experiment against
 // the baseline, e.g. BENCH_CORREO_ENV='PGOPTIONS=-c plan_cache_mode=force_generic_plan'.
 const experimentEnv = Object.fromEntries(
@@ -81,6 +99,8 @@ type Command = (typeof COMMANDS)[number];
 interface Target {
   name: string;
   port: number;
+  /** When given, client c connects to ports[c % ports.length] (several gateway processes). */
+  ports?: number[];
   users: string[];
   password: string;
 }
@@ -286,7 +306,9 @@ async function load(target: Target, perCycleLogin: boolean): Promise<LoadResult>
       let client: LineClient | null = null;
       while (performance.now() < until) {
         if (!client) {
-          client = await LineClient.connect(target.port, { literals: true });
+          client = await LineClient.connect(target.ports?.[c % target.ports.length] ?? target.port, {
+            literals: true,
+          });
           await client.readLine();
           await timed(client, 'LOGIN', `LOGIN "${address}" "${target.password}"`);
         }
@@ -413,6 +435,10 @@ if (process.argv[2] === 'load') {
   let stack: ImapTestStack | null = null;
   let app: AllInOneProcess | null = null;
   let baseline: Awaited<ReturnType<typeof startCorreo>> | null = null;
+  const gatewayPids: number[] = [];
+  let lonePid = 0;
+  let gatewayPorts: number[] = [];
+  let lonePort = 0;
   try {
     let imapPort: number;
     let password: string;
@@ -424,6 +450,34 @@ if (process.argv[2] === 'load') {
       addresses.push(...started.addresses);
       imapPort = app.ports.imap;
       if (baselineRoot) baseline = await startCorreo(baselineRoot);
+    } else if (gatewayProcesses > 0) {
+      if (kind !== 'distributed') throw new Error('BENCH_GATEWAYS needs BENCH_KIND=distributed');
+      stack = await ImapTestStack.create(kind, { blobsAtRoot: true });
+      const dataDir = await makeDataDir('bench-gateways-');
+      await loadTlsMaterial({ dataDir, hostname: 'localhost' });
+      const env = serviceProcessEnv(dataDir, {
+        ...stack.env(),
+        LOG_LEVEL: 'info',
+        IMAP_MAX_CONNECTIONS_PER_IP: '100000',
+        IMAP_ALLOW_PLAINTEXT_AUTH_LOOPBACK: 'true',
+      });
+      const started = await Promise.all(
+        Array.from({ length: gatewayProcesses + 1 }, (_, i) =>
+          startReadyServiceProcess(serviceScript('imap-gateway'), env, { name: `imap-gateway#${i}` }),
+        ),
+      );
+      gatewayPids.push(...started.slice(0, gatewayProcesses).map((s) => s.process.child.pid!));
+      lonePid = started[gatewayProcesses]!.process.child.pid!;
+      stack.defer(async () => {
+        await Promise.all(started.map((s) => s.process.stop('SIGTERM')));
+        await removeDataDir(dataDir);
+      });
+      for (let u = 0; u < users; u++) addresses.push((await stack.account(`bench${u}`)).address);
+      const ports = started.map((s) => listenerPort(s.listeners['IMAP (STARTTLS)']!));
+      imapPort = ports[0]!;
+      gatewayPorts = ports.slice(0, gatewayProcesses);
+      lonePort = ports[gatewayProcesses]!;
+      password = stack.password;
     } else {
       stack = await ImapTestStack.create(kind);
       const gateway = await stack.gateway({
@@ -438,9 +492,17 @@ if (process.argv[2] === 'load') {
     const dovecotPort = await freePort();
     dovecot = await startDovecot(dir, dovecotPort, addresses, password);
     const targets: Target[] = [
-      { name: 'correo', port: imapPort, users: addresses, password },
+      {
+        name: 'correo',
+        port: imapPort,
+        ...(gatewayPorts.length ? { ports: gatewayPorts } : {}),
+        users: addresses,
+        password,
+      },
       { name: 'Dovecot', port: dovecotPort, users: addresses, password },
     ];
+    if (lonePort)
+      targets.push({ name: 'correo, one gateway process', port: lonePort, users: addresses, password });
     if (baseline) {
       targets.push({
         name: 'correo baseline',
@@ -477,8 +539,8 @@ if (process.argv[2] === 'load') {
         const label = `${rounds > 1 ? `round ${round}, ` : ''}${perCycleLogin ? 'LOGIN ... LOGOUT around every cycle' : 'one login per client'}`;
         // Even rounds run this checkout first: neither side always gets the first (often quieter) slot.
         const runBaseline = async () => {
-          if (!baseline) return;
-          const pid = baseline.app.process.child.pid!;
+          if (!baseline && !lonePid) return;
+          const pid = baseline ? baseline.app.process.child.pid! : lonePid;
           const before = await treeCpuSeconds(pid);
           const base = await runLoad(targets[2]!, perCycleLogin);
           baselineRuns.push({
@@ -490,10 +552,15 @@ if (process.argv[2] === 'load') {
           });
         };
         if (round % 2 === 1) await runBaseline();
-        const correoPid = app ? app.process.child.pid! : process.pid;
-        const cpuBefore = await treeCpuSeconds(correoPid);
+        const correoPids = gatewayPids.length ? gatewayPids : [app ? app.process.child.pid! : process.pid];
+        const cpuBefore = await Promise.all(correoPids.map((pid) => treeCpuSeconds(pid)));
         const correo = await runLoad(targets[0]!, perCycleLogin);
-        const correoCpu = cpuSince(cpuBefore, await treeCpuSeconds(correoPid));
+        const cpuAfter = await Promise.all(correoPids.map((pid) => treeCpuSeconds(pid)));
+        const correoCpu = new Map<string, number>();
+        correoPids.forEach((_, i) => {
+          for (const [name, ms] of cpuSince(cpuBefore[i]!, cpuAfter[i]!))
+            correoCpu.set(name, (correoCpu.get(name) ?? 0) + ms);
+        });
         if (round % 2 === 0) await runBaseline();
         const dovecotBefore = await treeCpuSeconds(dovecot.pid!);
         const dove = await runLoad(targets[1]!, perCycleLogin);
@@ -515,12 +582,17 @@ if (process.argv[2] === 'load') {
     for (const run of baselineRuns) {
       const dovecotRows = dovecotByMode.get(run.key)!;
       out.push(
-        table(`baseline (${baselineRoot}), ${run.label}`, run.rows, dovecotRows.rows, {
-          correo: run.cpu,
-          dovecot: dovecotRows.cpu,
-          correoCycles: run.cycles,
-          dovecotCycles: dovecotRows.cycles,
-        }),
+        table(
+          `${baselineRoot ? `baseline (${baselineRoot})` : 'one imap-gateway process'}, ${run.label}`,
+          run.rows,
+          dovecotRows.rows,
+          {
+            correo: run.cpu,
+            dovecot: dovecotRows.cpu,
+            correoCycles: run.cycles,
+            dovecotCycles: dovecotRows.cycles,
+          },
+        ),
       );
     }
     console.log(out.join('\n\n'));
