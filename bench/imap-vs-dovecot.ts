@@ -23,9 +23,12 @@
 //                                                       and this checkout alternate (odd rounds baseline first,
 //                                                       even rounds this checkout first), then Dovecot: runs
 //                                                       in one window compare fairly on a shared machine
-//   BENCH_KIND=distributed BENCH_GATEWAYS=2             two imap-gateway processes (main.ts, as two pods) share
-//                                                       the clients, against one such process on the same
-//                                                       stack in the same run: does a second event loop help?
+//   BENCH_GATEWAYS=2                                    the clients spread over two IMAP event loops: the
+//                                                       all-in-one's and an imap-gateway process (its main.ts)
+//                                                       over the all-in-one's PostgreSQL and files; with
+//                                                       BENCH_KIND=distributed, two imap-gateway processes (as
+//                                                       two pods). Against one event loop on the same stack in
+//                                                       the same run: does a second event loop help?
 //   BENCH_LOGIN_PER_CYCLE=0                             skips the LOGIN ... LOGOUT per cycle load
 //   Each table also gives the CPU time (user + system) the server's process tree used per cycle.
 //   BENCH_CLIENTS=20 BENCH_USERS=20 BENCH_MESSAGES=100 BENCH_SECONDS=15
@@ -68,10 +71,13 @@ const cpuProfileDir = process.env.BENCH_CPU_PROF;
 const baselineRoot = process.env.BENCH_BASELINE;
 const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
 const loginModes = process.env.BENCH_LOGIN_PER_CYCLE === '0' ? [false] : [false, true];
-// BENCH_KIND=distributed only: N imap-gateway processes (services/imap-gateway/src/main.ts, as N pods) over
-// the stack instead of the gateway in this process, the clients spread over them; with it, one more
-// process on the same stack runs the same load as the baseline (one event loop against N).
+// N IMAP event loops sharing the clients: the all-in-one and N - 1 imap-gateway processes
+// (services/imap-gateway/src/main.ts) over its PostgreSQL and files, or (distributed) N imap-gateway
+// processes, as N pods, instead of the gateway in this process. The same load then runs on one event loop
+// of the same stack (the all-in-one alone, or one more gateway process) in the baseline's slot.
 const gatewayProcesses = Number(process.env.BENCH_GATEWAYS ?? 0);
+if (gatewayProcesses > 1 && process.env.BENCH_BASELINE)
+  throw new Error('BENCH_GATEWAYS and BENCH_BASELINE both take the baseline slot: use one');
 // Environment for this checkout's all-in-one only (NAME=value, separated by ';'): an experiment against
 // the baseline, e.g. BENCH_CORREO_ENV='PGOPTIONS=-c plan_cache_mode=force_generic_plan'.
 const experimentEnv = Object.fromEntries(
@@ -266,6 +272,8 @@ async function startCorreo(
 interface LoadResult {
   elapsed: number;
   samples: Record<string, number[]>;
+  /** CPU seconds (user + system) the load generator itself used: it shares the machine with the server. */
+  generatorCpu: number;
 }
 
 /** CPU seconds (user + system) used so far by a process and all its descendants, by program name. */
@@ -300,6 +308,7 @@ async function load(target: Target, perCycleLogin: boolean): Promise<LoadResult>
     return null;
   };
   const start = performance.now();
+  const cpuAtStart = process.cpuUsage();
   await Promise.all(
     Array.from({ length: clients }, async (_, c) => {
       const address = target.users[c % target.users.length]!;
@@ -342,7 +351,12 @@ async function load(target: Target, perCycleLogin: boolean): Promise<LoadResult>
       }
     }),
   );
-  return { elapsed: (performance.now() - start) / 1000, samples };
+  const cpu = process.cpuUsage(cpuAtStart);
+  return {
+    elapsed: (performance.now() - start) / 1000,
+    samples,
+    generatorCpu: (cpu.user + cpu.system) / 1e6,
+  };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -380,6 +394,8 @@ function table(
     dovecot: Map<string, number>;
     correoCycles: number;
     dovecotCycles: number;
+    correoGenerator: number;
+    dovecotGenerator: number;
   },
 ): string {
   const perCycle = (used: Map<string, number>, cycles: number) => {
@@ -395,7 +411,9 @@ function table(
     `### ${title}`,
     '',
     `CPU (user + system of the server's whole process tree) per cycle of 8 commands: correo ` +
-      `${perCycle(cpu.correo, cpu.correoCycles)}; Dovecot ${perCycle(cpu.dovecot, cpu.dovecotCycles)}`,
+      `${perCycle(cpu.correo, cpu.correoCycles)}; Dovecot ${perCycle(cpu.dovecot, cpu.dovecotCycles)}. ` +
+      `The load generator's own: ${((cpu.correoGenerator * 1000) / Math.max(1, cpu.correoCycles)).toFixed(2)} ms ` +
+      `against correo, ${((cpu.dovecotGenerator * 1000) / Math.max(1, cpu.dovecotCycles)).toFixed(2)} ms against Dovecot`,
     '',
     '| command | correo ops/s | correo p50 ms | correo p99 ms | Dovecot ops/s | Dovecot p50 ms | Dovecot p99 ms | ops/s ratio | p99 ratio |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -439,6 +457,7 @@ if (process.argv[2] === 'load') {
   let lonePid = 0;
   let gatewayPorts: number[] = [];
   let lonePort = 0;
+  const extraGateways: Awaited<ReturnType<typeof startReadyServiceProcess>>[] = [];
   try {
     let imapPort: number;
     let password: string;
@@ -450,8 +469,34 @@ if (process.argv[2] === 'load') {
       addresses.push(...started.addresses);
       imapPort = app.ports.imap;
       if (baselineRoot) baseline = await startCorreo(baselineRoot);
+      if (gatewayProcesses > 1) {
+        // N - 1 more gateways over the all-in-one's own PostgreSQL (its Unix socket), blobs and TLS
+        // pair; the notify and limits stay per process, which this load (one session per account) needs
+        // no more of.
+        const aio = app;
+        const env = serviceProcessEnv(aio.dataDir, {
+          DATABASE_URL: `${aio.databaseUrl}?host=${encodeURIComponent(join(aio.dataDir, 'postgres', 'run'))}`,
+          BUS_ADAPTER: 'postgres',
+          BLOB_ADAPTER: 'fs',
+          LIMITS_ADAPTER: 'memory',
+          NOTIFY_ADAPTER: 'memory',
+          LOG_LEVEL: 'info',
+          IMAP_MAX_CONNECTIONS_PER_IP: '100000',
+          IMAP_ALLOW_PLAINTEXT_AUTH_LOOPBACK: 'true',
+        });
+        const extra = await Promise.all(
+          Array.from({ length: gatewayProcesses - 1 }, (_, i) =>
+            startReadyServiceProcess(serviceScript('imap-gateway'), env, { name: `imap-gateway#${i}` }),
+          ),
+        );
+        extraGateways.push(...extra);
+        gatewayPids.push(aio.process.child.pid!, ...extra.map((s) => s.process.child.pid!));
+        gatewayPorts = [aio.ports.imap, ...extra.map((s) => listenerPort(s.listeners['IMAP (STARTTLS)']!))];
+        lonePid = aio.process.child.pid!;
+        lonePort = aio.ports.imap;
+      }
     } else if (gatewayProcesses > 0) {
-      if (kind !== 'distributed') throw new Error('BENCH_GATEWAYS needs BENCH_KIND=distributed');
+      if (kind !== 'distributed') throw new Error('BENCH_GATEWAYS: the all-in-one or BENCH_KIND=distributed');
       stack = await ImapTestStack.create(kind, { blobsAtRoot: true });
       const dataDir = await makeDataDir('bench-gateways-');
       await loadTlsMaterial({ dataDir, hostname: 'localhost' });
@@ -525,7 +570,7 @@ if (process.argv[2] === 'load') {
     const out: string[] = [];
     const dovecotByMode = new Map<
       string,
-      { rows: Map<string, Row>; cpu: Map<string, number>; cycles: number }
+      { rows: Map<string, Row>; cpu: Map<string, number>; cycles: number; generator: number }
     >();
     const baselineRuns: {
       key: string;
@@ -533,6 +578,7 @@ if (process.argv[2] === 'load') {
       rows: Map<string, Row>;
       cpu: Map<string, number>;
       cycles: number;
+      generator: number;
     }[] = [];
     for (let round = 1; round <= rounds; round++)
       for (const perCycleLogin of loginModes) {
@@ -549,6 +595,7 @@ if (process.argv[2] === 'load') {
             rows: summarize(base),
             cpu: cpuSince(before, await treeCpuSeconds(pid)),
             cycles: base.samples.SELECT!.length,
+            generator: base.generatorCpu,
           });
         };
         if (round % 2 === 1) await runBaseline();
@@ -569,6 +616,7 @@ if (process.argv[2] === 'load') {
           rows: summarize(dove),
           cpu: dovecotCpu,
           cycles: dove.samples.SELECT!.length,
+          generator: dove.generatorCpu,
         });
         out.push(
           table(`${label} (load average ${loadavg()[0]!.toFixed(2)})`, summarize(correo), summarize(dove), {
@@ -576,6 +624,8 @@ if (process.argv[2] === 'load') {
             dovecot: dovecotCpu,
             correoCycles: correo.samples.SELECT!.length,
             dovecotCycles: dove.samples.SELECT!.length,
+            correoGenerator: correo.generatorCpu,
+            dovecotGenerator: dove.generatorCpu,
           }),
         );
       }
@@ -591,6 +641,8 @@ if (process.argv[2] === 'load') {
             dovecot: dovecotRows.cpu,
             correoCycles: run.cycles,
             dovecotCycles: dovecotRows.cycles,
+            correoGenerator: run.generator,
+            dovecotGenerator: dovecotRows.generator,
           },
         ),
       );
@@ -601,6 +653,7 @@ if (process.argv[2] === 'load') {
     throw error;
   } finally {
     dovecot?.kill();
+    await Promise.all(extraGateways.map((s) => s.process.stop('SIGTERM')));
     await stack?.close();
     await app?.stop();
     await baseline?.app.stop();
