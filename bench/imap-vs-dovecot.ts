@@ -57,6 +57,7 @@ import { loadTlsMaterial } from '@correo/tls';
 import type { AllInOneProcess } from '@correo/testkit';
 import { AdminClient } from '../e2e/test/support/admin-client.js';
 import { ImapTestStack, rawMessage } from '../services/imap-gateway/test/helpers/stack.js';
+import { adapterEnv } from '@correo/testkit/stack';
 import type { StackKind } from '@correo/testkit/stack';
 import { treeCpuMsByName } from './proc-cpu.js';
 
@@ -276,9 +277,58 @@ interface LoadResult {
   generatorCpu: number;
 }
 
-/** CPU seconds (user + system) used so far by a process and all its descendants, by program name. */
-async function treeCpuSeconds(rootPid: number): Promise<Map<string, number>> {
-  return new Map([...(await treeCpuMsByName(rootPid))].map(([name, ms]) => [name, ms / 1000]));
+/** Gateway processes (services/imap-gateway/src/main.ts) started for BENCH_GATEWAYS. */
+interface GatewayProcesses {
+  pids: number[];
+  ports: number[];
+  stop(): Promise<void>;
+}
+
+/**
+ * `count` imap-gateway processes over the backends `adapters` names (adapterEnv), with `dataDir`'s TLS
+ * pair; plaintext LOGIN on loopback and no per-address cap, as the load needs.
+ */
+async function startGatewayProcesses(
+  count: number,
+  dataDir: string,
+  adapters: Record<string, string>,
+): Promise<GatewayProcesses> {
+  const env = serviceProcessEnv(dataDir, {
+    ...adapters,
+    LOG_LEVEL: 'info',
+    IMAP_MAX_CONNECTIONS_PER_IP: '100000',
+    IMAP_ALLOW_PLAINTEXT_AUTH_LOOPBACK: 'true',
+  });
+  const starts = await Promise.allSettled(
+    Array.from({ length: count }, (_, i) =>
+      startReadyServiceProcess(serviceScript('imap-gateway'), env, { name: `imap-gateway#${i}` }),
+    ),
+  );
+  const started = starts.flatMap((start) => (start.status === 'fulfilled' ? [start.value] : []));
+  const failed = starts.find((start) => start.status === 'rejected');
+  if (failed) {
+    // None left running behind a failed start.
+    await Promise.all(started.map((s) => s.process.stop('SIGTERM')));
+    throw failed.reason;
+  }
+  return {
+    pids: started.map((s) => s.process.child.pid!),
+    ports: started.map((s) => listenerPort(s.listeners['IMAP (STARTTLS)']!)),
+    async stop() {
+      await Promise.all(started.map((s) => s.process.stop('SIGTERM')));
+    },
+  };
+}
+
+/**
+ * CPU seconds (user + system) used so far by processes and all their descendants, by program name,
+ * summed over `rootPids` (several gateway processes count as one server).
+ */
+async function treeCpuSeconds(...rootPids: number[]): Promise<Map<string, number>> {
+  const used = new Map<string, number>();
+  for (const pid of rootPids)
+    for (const [name, ms] of await treeCpuMsByName(pid)) used.set(name, (used.get(name) ?? 0) + ms / 1000);
+  return used;
 }
 
 /** What `after` used more than `before`, by program name. */
@@ -398,8 +448,9 @@ function table(
     dovecotGenerator: number;
   },
 ): string {
+  const msPer = (seconds: number, cycles: number) => ((seconds * 1000) / Math.max(1, cycles)).toFixed(2);
   const perCycle = (used: Map<string, number>, cycles: number) => {
-    const ms = (seconds: number) => ((seconds * 1000) / Math.max(1, cycles)).toFixed(2);
+    const ms = (seconds: number) => msPer(seconds, cycles);
     const all = [...used.values()].reduce((a, b) => a + b, 0);
     const parts = [...used]
       .filter(([, s]) => s >= 0.05)
@@ -412,8 +463,8 @@ function table(
     '',
     `CPU (user + system of the server's whole process tree) per cycle of 8 commands: correo ` +
       `${perCycle(cpu.correo, cpu.correoCycles)}; Dovecot ${perCycle(cpu.dovecot, cpu.dovecotCycles)}. ` +
-      `The load generator's own: ${((cpu.correoGenerator * 1000) / Math.max(1, cpu.correoCycles)).toFixed(2)} ms ` +
-      `against correo, ${((cpu.dovecotGenerator * 1000) / Math.max(1, cpu.dovecotCycles)).toFixed(2)} ms against Dovecot`,
+      `The load generator's own: ${msPer(cpu.correoGenerator, cpu.correoCycles)} ms against correo, ` +
+      `${msPer(cpu.dovecotGenerator, cpu.dovecotCycles)} ms against Dovecot`,
     '',
     '| command | correo ops/s | correo p50 ms | correo p99 ms | Dovecot ops/s | Dovecot p50 ms | Dovecot p99 ms | ops/s ratio | p99 ratio |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -453,11 +504,10 @@ if (process.argv[2] === 'load') {
   let stack: ImapTestStack | null = null;
   let app: AllInOneProcess | null = null;
   let baseline: Awaited<ReturnType<typeof startCorreo>> | null = null;
-  const gatewayPids: number[] = [];
-  let lonePid = 0;
-  let gatewayPorts: number[] = [];
-  let lonePort = 0;
-  const extraGateways: Awaited<ReturnType<typeof startReadyServiceProcess>>[] = [];
+  // BENCH_GATEWAYS: the event loops the clients are spread over, and the one that runs the same load alone.
+  let loops: { pids: number[]; ports: number[] } | null = null;
+  let oneLoop: { pid: number; port: number } | null = null;
+  let gateways: GatewayProcesses | null = null;
   try {
     let imapPort: number;
     let password: string;
@@ -473,55 +523,27 @@ if (process.argv[2] === 'load') {
         // N - 1 more gateways over the all-in-one's own PostgreSQL (its Unix socket), blobs and TLS
         // pair; the notify and limits stay per process, which this load (one session per account) needs
         // no more of.
-        const aio = app;
-        const env = serviceProcessEnv(aio.dataDir, {
-          DATABASE_URL: `${aio.databaseUrl}?host=${encodeURIComponent(join(aio.dataDir, 'postgres', 'run'))}`,
-          BUS_ADAPTER: 'postgres',
-          BLOB_ADAPTER: 'fs',
-          LIMITS_ADAPTER: 'memory',
-          NOTIFY_ADAPTER: 'memory',
-          LOG_LEVEL: 'info',
-          IMAP_MAX_CONNECTIONS_PER_IP: '100000',
-          IMAP_ALLOW_PLAINTEXT_AUTH_LOOPBACK: 'true',
-        });
-        const extra = await Promise.all(
-          Array.from({ length: gatewayProcesses - 1 }, (_, i) =>
-            startReadyServiceProcess(serviceScript('imap-gateway'), env, { name: `imap-gateway#${i}` }),
-          ),
+        const socketDir = join(app.dataDir, 'postgres', 'run');
+        gateways = await startGatewayProcesses(
+          gatewayProcesses - 1,
+          app.dataDir,
+          adapterEnv('embedded', `${app.databaseUrl}?host=${encodeURIComponent(socketDir)}`),
         );
-        extraGateways.push(...extra);
-        gatewayPids.push(aio.process.child.pid!, ...extra.map((s) => s.process.child.pid!));
-        gatewayPorts = [aio.ports.imap, ...extra.map((s) => listenerPort(s.listeners['IMAP (STARTTLS)']!))];
-        lonePid = aio.process.child.pid!;
-        lonePort = aio.ports.imap;
+        oneLoop = { pid: app.process.child.pid!, port: app.ports.imap };
+        loops = { pids: [oneLoop.pid, ...gateways.pids], ports: [oneLoop.port, ...gateways.ports] };
       }
     } else if (gatewayProcesses > 0) {
       if (kind !== 'distributed') throw new Error('BENCH_GATEWAYS: the all-in-one or BENCH_KIND=distributed');
       stack = await ImapTestStack.create(kind, { blobsAtRoot: true });
       const dataDir = await makeDataDir('bench-gateways-');
       await loadTlsMaterial({ dataDir, hostname: 'localhost' });
-      const env = serviceProcessEnv(dataDir, {
-        ...stack.env(),
-        LOG_LEVEL: 'info',
-        IMAP_MAX_CONNECTIONS_PER_IP: '100000',
-        IMAP_ALLOW_PLAINTEXT_AUTH_LOOPBACK: 'true',
-      });
-      const started = await Promise.all(
-        Array.from({ length: gatewayProcesses + 1 }, (_, i) =>
-          startReadyServiceProcess(serviceScript('imap-gateway'), env, { name: `imap-gateway#${i}` }),
-        ),
-      );
-      gatewayPids.push(...started.slice(0, gatewayProcesses).map((s) => s.process.child.pid!));
-      lonePid = started[gatewayProcesses]!.process.child.pid!;
-      stack.defer(async () => {
-        await Promise.all(started.map((s) => s.process.stop('SIGTERM')));
-        await removeDataDir(dataDir);
-      });
+      stack.defer(() => removeDataDir(dataDir));
+      // The last one runs the load alone.
+      gateways = await startGatewayProcesses(gatewayProcesses + 1, dataDir, stack.env());
+      loops = { pids: gateways.pids.slice(0, -1), ports: gateways.ports.slice(0, -1) };
+      oneLoop = { pid: gateways.pids.at(-1)!, port: gateways.ports.at(-1)! };
       for (let u = 0; u < users; u++) addresses.push((await stack.account(`bench${u}`)).address);
-      const ports = started.map((s) => listenerPort(s.listeners['IMAP (STARTTLS)']!));
-      imapPort = ports[0]!;
-      gatewayPorts = ports.slice(0, gatewayProcesses);
-      lonePort = ports[gatewayProcesses]!;
+      imapPort = loops.ports[0]!;
       password = stack.password;
     } else {
       stack = await ImapTestStack.create(kind);
@@ -540,14 +562,14 @@ if (process.argv[2] === 'load') {
       {
         name: 'correo',
         port: imapPort,
-        ...(gatewayPorts.length ? { ports: gatewayPorts } : {}),
+        ...(loops ? { ports: loops.ports } : {}),
         users: addresses,
         password,
       },
       { name: 'Dovecot', port: dovecotPort, users: addresses, password },
     ];
-    if (lonePort)
-      targets.push({ name: 'correo, one gateway process', port: lonePort, users: addresses, password });
+    if (oneLoop)
+      targets.push({ name: 'correo, one event loop', port: oneLoop.port, users: addresses, password });
     if (baseline) {
       targets.push({
         name: 'correo baseline',
@@ -585,8 +607,8 @@ if (process.argv[2] === 'load') {
         const label = `${rounds > 1 ? `round ${round}, ` : ''}${perCycleLogin ? 'LOGIN ... LOGOUT around every cycle' : 'one login per client'}`;
         // Even rounds run this checkout first: neither side always gets the first (often quieter) slot.
         const runBaseline = async () => {
-          if (!baseline && !lonePid) return;
-          const pid = baseline ? baseline.app.process.child.pid! : lonePid;
+          const pid = baseline ? baseline.app.process.child.pid! : oneLoop?.pid;
+          if (pid === undefined) return;
           const before = await treeCpuSeconds(pid);
           const base = await runLoad(targets[2]!, perCycleLogin);
           baselineRuns.push({
@@ -599,15 +621,10 @@ if (process.argv[2] === 'load') {
           });
         };
         if (round % 2 === 1) await runBaseline();
-        const correoPids = gatewayPids.length ? gatewayPids : [app ? app.process.child.pid! : process.pid];
-        const cpuBefore = await Promise.all(correoPids.map((pid) => treeCpuSeconds(pid)));
+        const correoPids = loops?.pids ?? [app ? app.process.child.pid! : process.pid];
+        const cpuBefore = await treeCpuSeconds(...correoPids);
         const correo = await runLoad(targets[0]!, perCycleLogin);
-        const cpuAfter = await Promise.all(correoPids.map((pid) => treeCpuSeconds(pid)));
-        const correoCpu = new Map<string, number>();
-        correoPids.forEach((_, i) => {
-          for (const [name, ms] of cpuSince(cpuBefore[i]!, cpuAfter[i]!))
-            correoCpu.set(name, (correoCpu.get(name) ?? 0) + ms);
-        });
+        const correoCpu = cpuSince(cpuBefore, await treeCpuSeconds(...correoPids));
         if (round % 2 === 0) await runBaseline();
         const dovecotBefore = await treeCpuSeconds(dovecot.pid!);
         const dove = await runLoad(targets[1]!, perCycleLogin);
@@ -633,7 +650,7 @@ if (process.argv[2] === 'load') {
       const dovecotRows = dovecotByMode.get(run.key)!;
       out.push(
         table(
-          `${baselineRoot ? `baseline (${baselineRoot})` : 'one imap-gateway process'}, ${run.label}`,
+          `${baselineRoot ? `baseline (${baselineRoot})` : 'one event loop'}, ${run.label}`,
           run.rows,
           dovecotRows.rows,
           {
@@ -653,7 +670,7 @@ if (process.argv[2] === 'load') {
     throw error;
   } finally {
     dovecot?.kill();
-    await Promise.all(extraGateways.map((s) => s.process.stop('SIGTERM')));
+    await gateways?.stop();
     await stack?.close();
     await app?.stop();
     await baseline?.app.stop();
