@@ -66,6 +66,11 @@ export function createRedisNotifier(options: RedisNotifierOptions): Notifier {
 
     async subscribe(channel, listener) {
       const link = subscriberConnection();
+      try {
+        await link.whenReady();
+      } catch (err) {
+        throw link.unreachable(err);
+      }
       let entry = channels.get(channel);
       if (!entry) {
         const active = link.redis.subscribe(prefix + channel);

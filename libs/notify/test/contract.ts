@@ -1,7 +1,8 @@
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { Notifier } from '../src/port.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { Notifier, Unsubscribe } from '../src/port.js';
 
 export interface NotifyContractSubject {
   /** Each call is another "pod": a separate notifier on the same shared backend. */
@@ -132,6 +133,32 @@ export function notifyContract(name: string, subject: NotifyContractSubject): vo
       await notifier.publish(channel, 'still delivered');
       await box.waitFor('still delivered');
       assert.deepEqual(box.seen, ['still delivered']);
+    });
+
+    test('subscribes that arrive one after another while a new pod connects all take', async () => {
+      // A gateway pod's first logins each subscribe to their account's channel, one per turn of the
+      // event loop, while the notifier is still opening its connection: some arrive during its
+      // handshake. Every one must take (a refused one was an IMAP LOGIN answered NO [SERVERBUG]).
+      const notifier = pod();
+      const box = inbox();
+      const channels: string[] = [];
+      const subscribes: Promise<Unsubscribe>[] = [];
+      let firstTook = false;
+      for (let i = 0; i < 300 && !firstTook; i++) {
+        const channel = channelName();
+        channels.push(channel);
+        const subscribe = notifier.subscribe(channel, box.listener);
+        if (i === 0) void subscribe.then(() => (firstTook = true)).catch(() => {});
+        subscribes.push(subscribe);
+        await nextTurn();
+      }
+      const refused = (await Promise.allSettled(subscribes)).flatMap((result) =>
+        result.status === 'rejected' ? [String(result.reason)] : [],
+      );
+      assert.deepEqual(refused, [], `${refused.length} of ${subscribes.length} subscribes refused`);
+      const publisher = pod();
+      for (const channel of channels) await publisher.publish(channel, channel);
+      for (const channel of channels) await box.waitFor(channel);
     });
 
     test('ping succeeds against a reachable backend', async () => {

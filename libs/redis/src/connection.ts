@@ -12,6 +12,13 @@ export interface RedisLink {
   redis: Redis;
   /** Wraps a failed command's error with where Redis is and the last connection error, which says why. */
   unreachable(err: unknown): Error;
+  /**
+   * Resolves once the connection is ready (opening it if nothing has yet), within the link's timeout.
+   * A subscriber must wait for it: ioredis lets SUBSCRIBE through during the connection's handshake
+   * (it may run while the server is loading), the handshake's own INFO is then refused in subscriber
+   * mode, and ioredis drops the connection with every command in flight.
+   */
+  whenReady(): Promise<void>;
 }
 
 /**
@@ -46,7 +53,28 @@ export function openRedis(options: RedisConnectionOptions, role: string): RedisL
       const why = lastConnectionError ? `${lastConnectionError.message}; ` : '';
       return new Error(`redis at ${where} is not reachable: ${why}${(err as Error).message}`, { cause: err });
     },
+    whenReady: () => whenReady(redis, timeoutMs),
   };
+}
+
+function whenReady(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    const settle = (error?: Error) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      redis.off('end', onEnd);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onReady = () => settle();
+    const onEnd = () => settle(new Error('connection closed'));
+    const timer = setTimeout(() => settle(new Error(`not ready within ${timeoutMs} ms`)), timeoutMs);
+    redis.once('ready', onReady);
+    redis.once('end', onEnd);
+    // lazyConnect: the first user opens the connection. Its failures reach this wait as the timeout.
+    if (redis.status === 'wait') redis.connect().catch(() => {});
+  });
 }
 
 function redactedUrl(url: string): string {
