@@ -139,6 +139,10 @@ export function notifyContract(name: string, subject: NotifyContractSubject): vo
       // A gateway pod's first logins each subscribe to their account's channel, one per turn of the
       // event loop, while the notifier is still opening its connection: some arrive during its
       // handshake. Every one must take (a refused one was an IMAP LOGIN answered NO [SERVERBUG]).
+      // Nor may the waiting pile listeners up on the connection (an SRE reads that warning as a leak).
+      const warnings: string[] = [];
+      const onWarning = (warning: Error) => warnings.push(warning.name);
+      process.on('warning', onWarning);
       const notifier = pod();
       const box = inbox();
       const channels: string[] = [];
@@ -156,6 +160,8 @@ export function notifyContract(name: string, subject: NotifyContractSubject): vo
         result.status === 'rejected' ? [String(result.reason)] : [],
       );
       assert.deepEqual(refused, [], `${refused.length} of ${subscribes.length} subscribes refused`);
+      process.off('warning', onWarning);
+      assert.ok(!warnings.includes('MaxListenersExceededWarning'), warnings.join(', '));
       const publisher = pod();
       for (const channel of channels) await publisher.publish(channel, channel);
       for (const channel of channels) await box.waitFor(channel);

@@ -47,18 +47,23 @@ export function openRedis(options: RedisConnectionOptions, role: string): RedisL
     lastConnectionError = undefined;
   });
   const where = redactedUrl(options.url);
+  let pendingReady: Promise<void> | undefined;
   return {
     redis,
     unreachable(err) {
       const why = lastConnectionError ? `${lastConnectionError.message}; ` : '';
       return new Error(`redis at ${where} is not reachable: ${why}${(err as Error).message}`, { cause: err });
     },
-    whenReady: () => whenReady(redis, timeoutMs),
+    whenReady() {
+      if (redis.status === 'ready') return Promise.resolve();
+      // One wait for all who ask meanwhile (a pod's first logins): one pair of listeners, however many.
+      pendingReady ??= untilReady(redis, timeoutMs).finally(() => (pendingReady = undefined));
+      return pendingReady;
+    },
   };
 }
 
-function whenReady(redis: Redis, timeoutMs: number): Promise<void> {
-  if (redis.status === 'ready') return Promise.resolve();
+function untilReady(redis: Redis, timeoutMs: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const settle = (error?: Error) => {
       clearTimeout(timer);
